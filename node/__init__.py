@@ -1,0 +1,1 @@
+"""The trust node: aiohttp application, storage, auth, configuration and the CLI."""

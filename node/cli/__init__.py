@@ -1,0 +1,39 @@
+"""``vcnode``: the command line. Each sub-command lives in its own module here and
+exposes ``register(subparsers)``, which adds its parser and sets ``func`` to a callable
+taking the parsed arguments and returning the exit code.
+
+Exit codes follow one rule everywhere: 0 success (resolved, verified), 1 the operation
+ran and said no (not resolved, not verified), 2 bad usage or unusable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+# Order is the order of ``vcnode --help``. Add a module name here when it exists.
+COMMAND_MODULES: list[str] = []
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vcnode", description="Verifiable-credential trust node for micro-credentials")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"node.cli.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help(sys.stderr)
+        return 2
+    return int(func(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
