@@ -107,7 +107,12 @@ def failed(name: str, exc: BaseException) -> Check:
             f"the {name} check failed with an internal error ({type(exc).__name__}); this is a bug in the node",
             500,
         )
-    outcome: Outcome = "unknown" if problem.code in _UNKNOWN_CODES else "failed"
+    # An exception may state its outcome itself (a RANGE_ERROR for an expired credential is
+    # established, not "could not be established"); otherwise the code decides.
+    own = getattr(exc, "outcome", None)
+    outcome: Outcome = own if own in ("failed", "unknown") else (
+        "unknown" if problem.code in _UNKNOWN_CODES else "failed"
+    )
     return Check(name, outcome, problem.detail, problem)
 
 

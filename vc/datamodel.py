@@ -1,0 +1,505 @@
+"""Data model checks of VC Data Model 2.0 (https://www.w3.org/TR/vc-data-model-2.0/), with
+VC Data Model 1.1 (https://www.w3.org/TR/vc-data-model-1.1/) accepted for verification.
+
+These are the JSON-level rules (contexts, types, identifiers, dates, the typed entries, related
+resource digests). They run before any JSON-LD or proof work and raise ``vc.errors`` problems
+naming the field at fault; ``vc.results`` turns them into result entries.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Literal
+
+from multiformats import multibase
+
+from vc.errors import CryptographicSecurityError, MalformedValueError, RangeError
+
+JsonObject = dict[str, Any]
+Version = Literal["2.0", "1.1"]
+
+CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
+CREDENTIALS_V1 = "https://www.w3.org/2018/credentials/v1"
+_VERSION_OF_CONTEXT: dict[str, Version] = {CREDENTIALS_V2: "2.0", CREDENTIALS_V1: "1.1"}
+
+# Types the node recognises but does not process: VC DM 2.0 §4.13 enveloped forms.
+ENVELOPED_CREDENTIAL = "EnvelopedVerifiableCredential"
+ENVELOPED_PRESENTATION = "EnvelopedVerifiablePresentation"
+
+
+@dataclass(frozen=True)
+class PinnedResource:
+    """A resource whose bytes the node ships (a pinned JSON-LD context), for digest checks."""
+
+    url: str
+    content: bytes
+    # Digests of the bytes the W3C publishes at ``url`` where those differ from the shipped copy
+    # (the npm copies are JSON-equal but byte-different): lower-case hex SHA-256.
+    published_sha256: tuple[str, ...] = ()
+
+
+ResourceLookup = Callable[[str], PinnedResource | None]
+
+
+@dataclass(frozen=True)
+class DataModelReport:
+    version: Version
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    # relatedResource ids whose digests were checked against shipped bytes, and those that
+    # could not be (the node never fetches), so the result can say which is which.
+    checked_resources: tuple[str, ...] = ()
+    unchecked_resources: tuple[str, ...] = field(default=())
+
+
+class ValidityPeriodError(RangeError):
+    """``now`` lies outside validFrom..validUntil: established, so a failure, not an unknown."""
+
+    outcome = "failed"
+
+
+# --- identifiers --------------------------------------------------------------------------
+
+# RFC 3986 §3.1 scheme, then at least one character, and nothing a URL cannot hold raw.
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`\x00-\x1f\x7f]+")
+
+
+def is_url(value: Any) -> bool:
+    """True for an absolute URL (VC DM 2.0 §4.4: identifiers MUST be URLs)."""
+    return isinstance(value, str) and _URL.fullmatch(value) is not None
+
+
+def _require_url(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise MalformedValueError(f"{where} must be a URL string, got {type(value).__name__}")
+    if not is_url(value):
+        raise MalformedValueError(f"{where} must be an absolute URL, got {value!r}")
+    return value
+
+
+def _check_all_ids(doc: Any, path: str) -> None:
+    """VC DM 2.0 §4.4: every ``id`` is a single URL. ``@context`` is skipped: there ``id``
+    may be a term definition, not an identifier."""
+    stack: list[tuple[Any, str]] = [(doc, path)]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if k == "@context":
+                    continue
+                if k == "id":
+                    _require_url(v, f"{where}.id")
+                else:
+                    stack.append((v, f"{where}.{k}"))
+        elif isinstance(value, list):
+            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(value))
+
+
+# --- small shape helpers ------------------------------------------------------------------
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _types(value: Any, where: str) -> list[str]:
+    if value is None:
+        raise MalformedValueError(f"{where}.type is missing")
+    items = _as_list(value)
+    if not items or not all(isinstance(t, str) and t for t in items):
+        raise MalformedValueError(f"{where}.type must be a non-empty string or array of non-empty strings")
+    return items
+
+
+def _context_version(doc: JsonObject, what: str) -> Version:
+    """VC DM 2.0 §4.3 (and 1.1 §4.1): ``@context`` is an ordered set whose first item is the base context."""
+    ctx = doc.get("@context")
+    if ctx is None:
+        raise MalformedValueError(f"the {what} has no @context")
+    if not isinstance(ctx, list) or not ctx:
+        raise MalformedValueError(f"the {what}'s @context must be an array whose first item is {CREDENTIALS_V2!r}")
+    first = ctx[0]
+    version = _VERSION_OF_CONTEXT.get(first) if isinstance(first, str) else None
+    if version is None:
+        raise MalformedValueError(
+            f"the first @context item of the {what} must be {CREDENTIALS_V2!r} (or {CREDENTIALS_V1!r} "
+            f"for VC Data Model 1.1), got {first!r}"
+        )
+    for i, item in enumerate(ctx[1:], start=1):
+        if isinstance(item, str):
+            _require_url(item, f"@context[{i}]")
+        elif not isinstance(item, dict):
+            raise MalformedValueError(f"@context[{i}] must be a URL or a context object, got {type(item).__name__}")
+    return version
+
+
+def _language_value(value: Any, where: str) -> None:
+    """VC DM 2.0 §4.5: ``name``/``description`` are strings or language value objects."""
+    for item in _as_list(value):
+        if isinstance(item, str):
+            continue
+        if isinstance(item, dict) and isinstance(item.get("@value"), str) and set(item) <= {
+            "@value",
+            "@language",
+            "@direction",
+        }:
+            continue
+        raise MalformedValueError(f"{where} must be a string or a language value object ({{'@value': ...}})")
+
+
+# --- dates --------------------------------------------------------------------------------
+
+# XML Schema 1.1 Part 2 §3.3.7 dateTime lexical space; the timezone is required here because
+# VC DM 2.0 §4.6 asks for dateTimeStamp (§3.4.28: dateTime with explicitTimezone required) and
+# VC DM 1.1 §4.6 for an RFC 3339 date-time, which also carries an offset.
+_DATETIME = re.compile(
+    r"(?P<year>-?(?:[1-9][0-9]{3,}|0[0-9]{3}))-(?P<month>0[1-9]|1[0-2])-(?P<day>0[1-9]|[12][0-9]|3[01])"
+    r"T(?:(?P<hour>[01][0-9]|2[0-3]):(?P<minute>[0-5][0-9]):(?P<second>[0-5][0-9])(?:\.(?P<frac>[0-9]+))?"
+    r"|(?P<midnight>24:00:00(?:\.0+)?))"
+    r"(?P<tz>Z|[+\-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))?"
+)
+
+
+def parse_datetime_stamp(value: Any, where: str, *, require_timezone: bool = True) -> datetime:
+    """An XML Schema dateTimeStamp as an aware UTC datetime, raising MALFORMED_VALUE_ERROR.
+
+    Years beyond Python's range (XML Schema allows them) become datetime.max/min, which
+    compare correctly against any current time. With ``require_timezone=False`` (VC DM 1.1's
+    plain xsd:dateTime) a value without a timezone is read as UTC.
+    """
+    if not isinstance(value, str):
+        raise MalformedValueError(f"{where} must be an XML Schema dateTimeStamp string, got {type(value).__name__}")
+    m = _DATETIME.fullmatch(value)
+    if m is None or (require_timezone and m["tz"] is None):
+        raise MalformedValueError(
+            f"{where} must be an XML Schema dateTimeStamp with a timezone, such as 2024-01-01T00:00:00Z; got {value!r}"
+        )
+    year = int(m["year"])
+    if year > 9999:
+        return datetime.max.replace(tzinfo=timezone.utc)
+    if year < 1:
+        return datetime.min.replace(tzinfo=timezone.utc)
+    tz = m["tz"]
+    if tz == "Z" or tz is None:
+        tzinfo = timezone.utc
+    else:
+        sign = -1 if tz[0] == "-" else 1
+        tzinfo = timezone(sign * timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6])))
+    try:
+        if m["midnight"]:
+            base = datetime(year, int(m["month"]), int(m["day"]), tzinfo=tzinfo) + timedelta(days=1)
+        else:
+            frac = (m["frac"] or "0")[:6].ljust(6, "0")
+            base = datetime(
+                year, int(m["month"]), int(m["day"]), int(m["hour"]), int(m["minute"]), int(m["second"]),
+                int(frac), tzinfo=tzinfo,
+            )
+    except ValueError as e:  # 2023-02-30 matches the pattern but is no date
+        raise MalformedValueError(f"{where} is not a real date and time: {value!r} ({e})") from e
+    except OverflowError:
+        return (datetime.max if year > 5000 else datetime.min).replace(tzinfo=timezone.utc)
+    try:
+        return base.astimezone(timezone.utc)
+    except OverflowError:
+        return (datetime.max if year > 5000 else datetime.min).replace(tzinfo=timezone.utc)
+
+
+def _validity_fields(version: Version) -> tuple[str, str]:
+    return ("validFrom", "validUntil") if version == "2.0" else ("issuanceDate", "expirationDate")
+
+
+def _dates(vc: JsonObject, version: Version) -> tuple[datetime | None, datetime | None]:
+    start_field, end_field = _validity_fields(version)
+    # VC DM 1.1 §4.6/§4.7 ask for an xsd:dateTime, whose timezone is optional; real 1.1
+    # credentials (the EU's EDC samples) omit it. VC DM 2.0 asks for dateTimeStamp.
+    tz = version == "2.0"
+    start = parse_datetime_stamp(vc[start_field], start_field, require_timezone=tz) if start_field in vc else None
+    end = parse_datetime_stamp(vc[end_field], end_field, require_timezone=tz) if end_field in vc else None
+    if version == "1.1" and start is None:
+        raise MalformedValueError("a VC Data Model 1.1 credential must have an issuanceDate")
+    if start is not None and end is not None and start > end:
+        # VC DM 2.0 §4.9: validFrom MUST be the same as or earlier than validUntil.
+        raise MalformedValueError(f"{start_field} ({vc[start_field]}) is later than {end_field} ({vc[end_field]})")
+    return start, end
+
+
+def check_validity(vc: JsonObject, *, now: datetime) -> str:
+    """VC DM 2.0 §4.9 validity period: raise ``ValidityPeriodError`` unless ``now`` lies in it.
+
+    Returns a sentence describing the period, for the result entry.
+    """
+    version = _context_version(vc, "credential")
+    start_field, end_field = _validity_fields(version)
+    start, end = _dates(vc, version)
+    if start is not None and now < start:
+        raise ValidityPeriodError(f"the credential is not yet valid: {start_field} is {vc[start_field]}")
+    if end is not None and now > end:
+        raise ValidityPeriodError(f"the credential has expired: {end_field} was {vc[end_field]}")
+    if start is None and end is None:
+        return "the credential states no validity period"
+    parts = [f"{start_field} {vc[start_field]}" if start else "", f"{end_field} {vc[end_field]}" if end else ""]
+    return "the current time lies within the validity period (" + ", ".join(p for p in parts if p) + ")"
+
+
+# --- typed entries and related resources --------------------------------------------------
+
+# VC DM 2.0 §4.10-§4.14 and §5.5-§5.7: each entry of these properties MUST carry a type;
+# for some, an id too. VC DM 1.1 §4.9, §5.4, §5.5 also require ids for status and refresh.
+_TYPED_ENTRIES: dict[str, dict[Version, bool]] = {
+    # property: {version: id required}
+    "credentialStatus": {"2.0": False, "1.1": True},
+    "credentialSchema": {"2.0": True, "1.1": True},
+    "refreshService": {"2.0": False, "1.1": True},
+    "termsOfUse": {"2.0": False, "1.1": False},
+    "evidence": {"2.0": False, "1.1": False},
+}
+
+
+def _check_typed_entries(vc: JsonObject, version: Version) -> None:
+    for prop, needs_id in _TYPED_ENTRIES.items():
+        if prop not in vc:
+            continue
+        items = _as_list(vc[prop])
+        if not items:
+            raise MalformedValueError(f"{prop} must hold at least one entry")
+        for i, entry in enumerate(items):
+            where = f"{prop}[{i}]" if isinstance(vc[prop], list) else prop
+            if not isinstance(entry, dict):
+                raise MalformedValueError(f"{where} must be an object, got {type(entry).__name__}")
+            _types(entry.get("type"), where)
+            if needs_id[version] and "id" not in entry:
+                raise MalformedValueError(f"{where} must have an id")
+
+
+_SRI_ALGORITHMS = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
+_SRI_STRENGTH = {"sha256": 1, "sha384": 2, "sha512": 3}
+# Multihash codes (multiformats table): code -> (hash function, digest length).
+_MULTIHASH: dict[int, tuple[Callable[[bytes], Any], int]] = {
+    0x12: (hashlib.sha256, 32),
+    0x20: (hashlib.sha384, 48),
+    0x13: (hashlib.sha512, 64),
+    0x16: (hashlib.sha3_256, 32),
+    0x15: (hashlib.sha3_384, 48),
+    0x14: (hashlib.sha3_512, 64),
+}
+
+
+def _parse_sri(value: Any, where: str) -> list[tuple[str, bytes]]:
+    """Subresource Integrity §3.5 metadata: space-separated ``alg-base64`` tokens, options ignored."""
+    if not isinstance(value, str) or not value.strip():
+        raise MalformedValueError(f"{where}.digestSRI must be a Subresource Integrity string such as 'sha384-...'")
+    out = []
+    for token in value.split():
+        alg, sep, rest = token.partition("-")
+        digest_b64 = rest.split("?", 1)[0]
+        if not sep or alg not in _SRI_ALGORITHMS:
+            raise MalformedValueError(f"{where}.digestSRI has an unsupported or malformed token {token!r}")
+        try:
+            digest = base64.b64decode(digest_b64, validate=True)
+        except ValueError as e:
+            raise MalformedValueError(f"{where}.digestSRI token {token!r} is not base64") from e
+        if len(digest) != _SRI_ALGORITHMS[alg]().digest_size:
+            raise MalformedValueError(f"{where}.digestSRI token {token!r} has the wrong length for {alg}")
+        out.append((alg, digest))
+    return out
+
+
+def _parse_multibase_digest(value: Any, where: str) -> tuple[int, bytes]:
+    """VC Data Integrity 1.0 §2.6 resource integrity: a multibase-encoded multihash."""
+    if not isinstance(value, str):
+        raise MalformedValueError(f"{where}.digestMultibase must be a multibase string")
+    try:
+        raw = multibase.decode(value)
+    except Exception as e:  # multiformats raises several types for bad input
+        raise MalformedValueError(f"{where}.digestMultibase is not valid multibase: {value!r}") from e
+    if len(raw) < 2 or raw[0] not in _MULTIHASH:
+        raise MalformedValueError(f"{where}.digestMultibase is not a multihash of a supported SHA-2/SHA-3 function")
+    code, length = raw[0], raw[1]
+    if length != _MULTIHASH[code][1] or len(raw) != 2 + length:
+        raise MalformedValueError(f"{where}.digestMultibase has the wrong digest length for its hash function")
+    return code, bytes(raw[2:])
+
+
+def _check_related_resources(
+    vc: JsonObject, resources: ResourceLookup | None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """VC DM 2.0 §5.3 Integrity of Related Resources."""
+    if "relatedResource" not in vc:
+        return (), ()
+    items = _as_list(vc["relatedResource"])
+    if not items:
+        raise MalformedValueError("relatedResource must hold at least one entry")
+    seen: set[str] = set()
+    checked: list[str] = []
+    unchecked: list[str] = []
+    for i, entry in enumerate(items):
+        where = f"relatedResource[{i}]"
+        if not isinstance(entry, dict):
+            raise MalformedValueError(f"{where} must be an object")
+        rid = _require_url(entry.get("id"), f"{where}.id")
+        if rid in seen:
+            raise MalformedValueError(f"{where}.id {rid!r} appears more than once; ids must be unique")
+        seen.add(rid)
+        if "digestSRI" not in entry and "digestMultibase" not in entry:
+            raise MalformedValueError(f"{where} ({rid}) must carry digestSRI or digestMultibase")
+        sri = _parse_sri(entry["digestSRI"], where) if "digestSRI" in entry else None
+        mb = _parse_multibase_digest(entry["digestMultibase"], where) if "digestMultibase" in entry else None
+        pinned = resources(rid) if resources is not None else None
+        if pinned is None:
+            unchecked.append(rid)
+            continue
+        if sri is not None:
+            strongest = max(_SRI_STRENGTH[a] for a, _ in sri)
+            candidates = [(a, d) for a, d in sri if _SRI_STRENGTH[a] == strongest]
+            if not any(_SRI_ALGORITHMS[a](pinned.content).digest() == d or _published(pinned, a, d) for a, d in candidates):
+                raise CryptographicSecurityError(
+                    f"{where}.digestSRI does not match the pinned content of {rid}: the resource was altered "
+                    "or the digest is wrong"
+                )
+        if mb is not None:
+            code, digest = mb
+            if _MULTIHASH[code][0](pinned.content).digest() != digest and not _published(pinned, _mh_name(code), digest):
+                raise CryptographicSecurityError(
+                    f"{where}.digestMultibase does not match the pinned content of {rid}: the resource was altered "
+                    "or the digest is wrong"
+                )
+        checked.append(rid)
+    return tuple(checked), tuple(unchecked)
+
+
+def _mh_name(code: int) -> str:
+    return "sha256" if code == 0x12 else f"multihash-0x{code:x}"
+
+
+def _published(pinned: PinnedResource, alg: str, digest: bytes) -> bool:
+    return alg == "sha256" and digest.hex() in {h.lower() for h in pinned.published_sha256}
+
+
+# --- credentials and presentations --------------------------------------------------------
+
+
+def _check_issuer(vc: JsonObject) -> str:
+    issuer = vc.get("issuer")
+    if issuer is None:
+        raise MalformedValueError("the credential has no issuer")
+    if isinstance(issuer, dict):
+        return _require_url(issuer.get("id"), "issuer.id")
+    if isinstance(issuer, str):
+        return _require_url(issuer, "issuer")
+    raise MalformedValueError("issuer must be a URL or an object with a URL id")
+
+
+def issuer_id(vc: JsonObject) -> str | None:
+    """The issuer's URL, or None when the credential does not name one properly."""
+    issuer = vc.get("issuer")
+    value = issuer.get("id") if isinstance(issuer, dict) else issuer
+    return value if is_url(value) else None
+
+
+def holder_id(vp: JsonObject) -> str | None:
+    holder = vp.get("holder")
+    value = holder.get("id") if isinstance(holder, dict) else holder
+    return value if is_url(value) else None
+
+
+def _check_subject(vc: JsonObject) -> None:
+    if "credentialSubject" not in vc:
+        raise MalformedValueError("the credential has no credentialSubject")
+    subject = vc["credentialSubject"]
+    items = _as_list(subject)
+    if not items:
+        raise MalformedValueError("credentialSubject must hold at least one subject")
+    for i, s in enumerate(items):
+        where = f"credentialSubject[{i}]" if isinstance(subject, list) else "credentialSubject"
+        if not isinstance(s, dict):
+            raise MalformedValueError(f"{where} must be an object, got {type(s).__name__}")
+        if not s:
+            raise MalformedValueError(f"{where} is empty; a subject must make at least one claim")
+
+
+def _reject_enveloped(doc: JsonObject, what: str) -> None:
+    types = doc.get("type")
+    if ENVELOPED_CREDENTIAL in _as_list(types) or ENVELOPED_PRESENTATION in _as_list(types):
+        raise MalformedValueError(
+            f"the {what} is enveloped (VC-JOSE-COSE / SD-JWT); this node verifies only embedded JSON-LD "
+            "documents secured with Data Integrity proofs"
+        )
+
+
+def check_credential(
+    vc: Any, *, now: datetime | None = None, resources: ResourceLookup | None = None
+) -> DataModelReport:
+    """VC DM 2.0 §4 (and 1.1) conformance of a credential; with ``now``, also its validity period."""
+    if not isinstance(vc, dict):
+        raise MalformedValueError(f"a credential must be a JSON object, got {type(vc).__name__}")
+    _reject_enveloped(vc, "credential")
+    version = _context_version(vc, "credential")
+    types = _types(vc.get("type"), "credential")
+    if "VerifiableCredential" not in types:
+        raise MalformedValueError(f"the credential's type must include 'VerifiableCredential', got {types!r}")
+    _check_issuer(vc)
+    _check_subject(vc)
+    for prop in ("name", "description"):
+        if prop in vc:
+            _language_value(vc[prop], prop)
+    start, end = _dates(vc, version)
+    _check_typed_entries(vc, version)
+    _check_all_ids(vc, "credential")
+    checked, unchecked = _check_related_resources(vc, resources)
+    if now is not None:
+        check_validity(vc, now=now)
+    return DataModelReport(version, start, end, checked, unchecked)
+
+
+def embedded_credentials(vp: JsonObject) -> list[JsonObject]:
+    """The credentials a presentation embeds, refusing the forms the node does not process."""
+    if "verifiableCredential" not in vp:
+        return []
+    out = []
+    for i, c in enumerate(_as_list(vp["verifiableCredential"])):
+        where = f"verifiableCredential[{i}]"
+        if isinstance(c, str):
+            raise MalformedValueError(
+                f"{where} is a string (a JWT or a reference); this node verifies only embedded JSON-LD "
+                "credentials secured with Data Integrity proofs"
+            )
+        if not isinstance(c, dict):
+            raise MalformedValueError(f"{where} must be a credential object, got {type(c).__name__}")
+        if ENVELOPED_CREDENTIAL in _as_list(c.get("type")):
+            raise MalformedValueError(
+                f"{where} is an EnvelopedVerifiableCredential; this node verifies only embedded JSON-LD "
+                "credentials secured with Data Integrity proofs"
+            )
+        out.append(c)
+    return out
+
+
+def check_presentation(vp: Any) -> DataModelReport:
+    """VC DM 2.0 §4.13 (and 1.1 §4.10) conformance of a presentation's own properties.
+
+    The embedded credentials are checked one by one when they are verified.
+    """
+    if not isinstance(vp, dict):
+        raise MalformedValueError(f"a presentation must be a JSON object, got {type(vp).__name__}")
+    _reject_enveloped(vp, "presentation")
+    version = _context_version(vp, "presentation")
+    types = _types(vp.get("type"), "presentation")
+    if "VerifiablePresentation" not in types:
+        raise MalformedValueError(f"the presentation's type must include 'VerifiablePresentation', got {types!r}")
+    if "id" in vp:
+        _require_url(vp["id"], "presentation.id")
+    if "holder" in vp:
+        holder = vp["holder"]
+        if isinstance(holder, dict):
+            _require_url(holder.get("id"), "holder.id")
+        else:
+            _require_url(holder, "holder")
+    embedded_credentials(vp)
+    # Ids inside the embedded credentials are checked with each credential.
+    shallow = {k: v for k, v in vp.items() if k != "verifiableCredential"}
+    _check_all_ids(shallow, "presentation")
+    return DataModelReport(version)
