@@ -54,6 +54,18 @@ class InvalidPublicKey(DIDError):
     code = "invalidPublicKey"
 
 
+class InvalidPublicKeyType(DIDError):
+    """did:key §3.1.4: a requested ``publicKeyFormat`` is not allowed (e.g. an experimental one)."""
+
+    code = "invalidPublicKeyType"
+
+
+class InvalidDIDDocument(DIDError):
+    """The resolved document is not a usable DID document (wrong ``id``, not an object...)."""
+
+    code = "invalidDidDocument"
+
+
 class RepresentationNotSupported(DIDError):
     code = "representationNotSupported"
 

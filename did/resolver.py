@@ -1,0 +1,318 @@
+"""One resolver interface for every DID method, DID URL dereferencing, and the purpose check.
+
+- ``ResolutionResult``: the DID Resolution result (DID Resolution v0.3 §4: ``didDocument``,
+  ``didResolutionMetadata`` with ``error`` on failure, ``didDocumentMetadata``).
+- ``Resolver({"key": ..., "web": ...})``: dispatch on the method; ``resolve`` never raises.
+- ``dereference`` / ``resolve_verification_method``: DID URL dereferencing (DID Core §7.2) to a
+  verification method, with relative ids (``#key-1``) and a bare ``did:key`` meaning its key.
+- ``is_authorized``: is a verification method listed under a verification relationship
+  (DID Core §5.3) of its controller's document.
+- ``StaticResolver``: a fixed table of documents, for tests and for the node's own DIDs.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Protocol
+
+from did.curve25519 import check_ed25519_public_key
+from did.errors import (
+    DIDError,
+    InvalidDIDDocument,
+    InvalidPublicKey,
+    InvalidPublicKeyLength,
+    MethodNotSupported,
+    NotFound,
+    UnsupportedPublicKeyType,
+)
+from did.multikey import decode_ed25519_public
+from did.syntax import DID, absolute_did_url, parse_did, parse_did_url
+
+RESOLUTION_CONTEXT = "https://w3id.org/did-resolution/v1"
+DID_LD_JSON = "application/did+ld+json"
+RELATIONSHIPS = ("authentication", "assertionMethod", "keyAgreement", "capabilityInvocation", "capabilityDelegation")
+MULTIBASE_TYPES = ("Multikey", "Ed25519VerificationKey2020")
+JWK_TYPES = ("JsonWebKey", "JsonWebKey2020")
+
+
+@dataclass(frozen=True)
+class ResolutionResult:
+    """A DID Resolution result. ``exception`` keeps the original error for dereferencing
+    (it is not part of the JSON)."""
+
+    did_document: dict[str, Any] | None
+    resolution_metadata: dict[str, Any] = field(default_factory=dict)
+    document_metadata: dict[str, Any] = field(default_factory=dict)
+    exception: DIDError | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def success(
+        cls,
+        document: dict[str, Any],
+        *,
+        content_type: str = DID_LD_JSON,
+        document_metadata: dict[str, Any] | None = None,
+    ) -> "ResolutionResult":
+        return cls(document, {"contentType": content_type}, dict(document_metadata or {}))
+
+    @classmethod
+    def failure(cls, error: DIDError) -> "ResolutionResult":
+        metadata: dict[str, Any] = {"error": error.code, "errorMessage": error.detail}
+        reason = getattr(error, "reason", None)
+        if reason:
+            metadata["errorReason"] = reason
+        return cls(None, metadata, {}, error)
+
+    @property
+    def error(self) -> str | None:
+        return self.resolution_metadata.get("error")
+
+    def document_or_raise(self) -> dict[str, Any]:
+        if self.error is not None or self.did_document is None:
+            if self.exception is not None:
+                raise self.exception
+            raise DIDError(self.resolution_metadata.get("errorMessage", "resolution failed"), code=self.error)
+        return self.did_document
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "@context": RESOLUTION_CONTEXT,
+            "didDocument": self.did_document,
+            "didResolutionMetadata": self.resolution_metadata,
+            "didDocumentMetadata": self.document_metadata,
+        }
+
+
+class DIDResolver(Protocol):
+    """A resolver for one DID method (or all). ``resolve`` returns failures, never raises."""
+
+    async def resolve(self, did: str, options: Mapping[str, Any] | None = None) -> ResolutionResult: ...
+
+
+@dataclass(frozen=True)
+class VerificationMethod:
+    """A dereferenced Ed25519 verification method. ``document`` is its controller's DID document,
+    which is where the proof purpose check (``is_authorized``) looks."""
+
+    id: str
+    type: str
+    controller: str
+    public_key: bytes
+    document: dict[str, Any] = field(compare=False, repr=False)
+
+
+_NAMED = ("verificationMethod", *RELATIONSHIPS, "service")
+_SIGNING = ("verificationMethod", *(r for r in RELATIONSHIPS if r != "keyAgreement"))
+
+
+def _embedded_nodes(document: Mapping[str, Any], keys: Iterable[str] = _NAMED) -> Iterable[Mapping[str, Any]]:
+    """Every object with an ``id`` that a fragment can name: verification methods (listed or
+    embedded in a relationship) and services."""
+    for key in keys:
+        entries = document.get(key)
+        if isinstance(entries, Mapping):
+            entries = [entries]
+        if isinstance(entries, list):
+            for entry in entries:
+                if isinstance(entry, Mapping) and isinstance(entry.get("id"), str):
+                    yield entry
+
+
+def find_node(document: Mapping[str, Any], did_url: str) -> dict[str, Any] | None:
+    """The object of ``document`` whose id (absolute or relative) is ``did_url``; ids made absolute."""
+    base = document.get("id")
+    if not isinstance(base, str):
+        return None
+    for node in _embedded_nodes(document):
+        if absolute_did_url(node["id"], base) == did_url:
+            found = copy.deepcopy(dict(node))
+            found["id"] = did_url
+            if isinstance(found.get("controller"), str):
+                found["controller"] = absolute_did_url(found["controller"], base)
+            return found
+    return None
+
+
+def _b64url_decode(value: str) -> bytes:
+    if not isinstance(value, str) or "=" in value:
+        raise InvalidPublicKey("publicKeyJwk 'x' must be unpadded base64url")
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError) as e:
+        raise InvalidPublicKey(f"publicKeyJwk 'x' is not base64url: {e}") from e
+
+
+def public_key_of(method: Mapping[str, Any]) -> bytes:
+    """The raw Ed25519 public key of a verification method: ``Multikey`` or
+    ``Ed25519VerificationKey2020`` (publicKeyMultibase, Controlled Identifiers §2.2.2) or
+    ``JsonWebKey``/``JsonWebKey2020`` (OKP Ed25519 publicKeyJwk, RFC 8037)."""
+    vm_type = method.get("type")
+    has_multibase, has_jwk = "publicKeyMultibase" in method, "publicKeyJwk" in method
+    if has_multibase and has_jwk:
+        raise InvalidPublicKey("a verification method must not carry both publicKeyMultibase and publicKeyJwk")
+    if vm_type in MULTIBASE_TYPES:
+        if not isinstance(method.get("publicKeyMultibase"), str):
+            raise InvalidPublicKey(f"a {vm_type} verification method needs publicKeyMultibase")
+        key = decode_ed25519_public(method["publicKeyMultibase"])
+    elif vm_type in JWK_TYPES:
+        jwk = method.get("publicKeyJwk")
+        if not isinstance(jwk, Mapping):
+            raise InvalidPublicKey(f"a {vm_type} verification method needs a publicKeyJwk object")
+        if "d" in jwk:
+            raise InvalidPublicKey("publicKeyJwk holds private key material ('d')")
+        if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
+            raise UnsupportedPublicKeyType(
+                f"publicKeyJwk is kty={jwk.get('kty')!r} crv={jwk.get('crv')!r}; only OKP Ed25519 is supported"
+            )
+        key = _b64url_decode(jwk.get("x"))
+        if len(key) != 32:
+            raise InvalidPublicKeyLength(f"an Ed25519 public key is 32 bytes, publicKeyJwk 'x' holds {len(key)}")
+    else:
+        raise UnsupportedPublicKeyType(
+            f"verification method type {vm_type!r} is not supported"
+            f" (one of {', '.join(MULTIBASE_TYPES + JWK_TYPES)})"
+        )
+    return check_ed25519_public_key(key)
+
+
+def is_authorized(document: Mapping[str, Any], vm_id: str, purpose: str) -> bool:
+    """Whether ``vm_id`` is listed (referenced or embedded, relative or absolute) under the
+    verification relationship ``purpose`` of ``document`` (DID Core §5.3)."""
+    if purpose not in RELATIONSHIPS:
+        raise ValueError(f"unknown verification relationship {purpose!r} (one of {', '.join(RELATIONSHIPS)})")
+    base = document.get("id")
+    if not isinstance(base, str):
+        return False
+    entries = document.get(purpose)
+    if entries is None:
+        return False
+    if not isinstance(entries, list):
+        entries = [entries]
+    target = absolute_did_url(vm_id, base)
+    for entry in entries:
+        ref = entry.get("id") if isinstance(entry, Mapping) else entry
+        if isinstance(ref, str) and absolute_did_url(ref, base) == target:
+            return True
+    return False
+
+
+class Resolver:
+    """Resolve any DID through the method resolver registered for its method."""
+
+    def __init__(self, methods: Mapping[str, DIDResolver]) -> None:
+        self.methods = dict(methods)
+
+    async def _resolve_method(
+        self, parsed: DID, did: str, options: Mapping[str, Any] | None
+    ) -> ResolutionResult:
+        method_resolver = self.methods.get(parsed.method)
+        if method_resolver is None:
+            raise MethodNotSupported(
+                f"DID method {parsed.method!r} is not supported (supported: {', '.join(sorted(self.methods)) or 'none'})"
+            )
+        if options:
+            return await method_resolver.resolve(did, options)
+        return await method_resolver.resolve(did)
+
+    async def resolve(self, did: str, options: Mapping[str, Any] | None = None) -> ResolutionResult:
+        """DID Resolution (DID Core §7.1). Failures come back as results, never as exceptions."""
+        try:
+            parsed = parse_did(did)
+            result = await self._resolve_method(parsed, did, options)
+            if result.error is not None:
+                return result
+            document = result.did_document
+            if not isinstance(document, dict):
+                raise InvalidDIDDocument(f"the DID document of {did} is not a JSON object")
+            if document.get("id") != did:
+                raise InvalidDIDDocument(f"the DID document's id {document.get('id')!r} is not the DID {did!r}")
+            return result
+        except DIDError as e:
+            return ResolutionResult.failure(e)
+        except Exception as e:  # a bug in a method resolver must not escape a verification
+            return ResolutionResult.failure(DIDError(f"internal error resolving {did!r}: {e!r}", code="internalError"))
+
+    async def dereference(self, did_url: str, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """DID URL dereferencing (DID Core §7.2): the DID document, or the node its fragment names.
+
+        Raises ``DIDError`` (``invalidDidUrl``, ``notFound``, or the resolution's error).
+        """
+        parsed = parse_did_url(did_url)
+        document = (await self.resolve(parsed.did, options)).document_or_raise()
+        if parsed.path or parsed.query is not None:
+            raise NotFound(f"dereferencing DID URL paths and queries is not supported: {did_url!r}")
+        if parsed.fragment is None:
+            return document
+        node = find_node(document, str(parsed))
+        if node is None:
+            raise NotFound(f"the DID document of {parsed.did} has nothing with id {did_url!r}")
+        return node
+
+    async def resolve_verification_method(
+        self, did_url: str, options: Mapping[str, Any] | None = None
+    ) -> VerificationMethod:
+        """Dereference ``did_url`` to an Ed25519 verification method and its controller's document.
+
+        A bare DID names the document's single verification method (for did:key, the key the
+        DID encodes), as proofs that name ``did:key:z6Mk...`` without a fragment expect.
+        """
+        parsed = parse_did_url(did_url)
+        if parsed.path or parsed.query is not None:
+            raise NotFound(f"a verification method is named by a DID URL with a fragment, not {did_url!r}")
+        document = (await self.resolve(parsed.did, options)).document_or_raise()
+        if parsed.fragment is not None:
+            node = find_node(document, str(parsed))
+        else:
+            node = self._single_method(document, parsed)
+        if node is None:
+            raise NotFound(f"the DID document of {parsed.did} has no verification method {did_url!r}")
+        vm_type, controller = node.get("type"), node.get("controller")
+        if not isinstance(vm_type, str) or not isinstance(controller, str):
+            raise InvalidDIDDocument(f"verification method {node['id']!r} lacks a type or controller")
+        public_key = public_key_of(node)
+        controller_document = document
+        if controller != document.get("id"):
+            controller_document = (await self.resolve(parse_did(controller).did, options)).document_or_raise()
+        return VerificationMethod(node["id"], vm_type, controller, public_key, controller_document)
+
+    @staticmethod
+    def _single_method(document: Mapping[str, Any], parsed: Any) -> dict[str, Any] | None:
+        if parsed.method == "key":
+            return find_node(document, f"{parsed.did}#{parsed.msid.split(':')[-1]}")
+        base = document.get("id")
+        ids = {absolute_did_url(node["id"], base) for node in _embedded_nodes(document, _SIGNING)}
+        if len(ids) != 1:
+            raise NotFound(
+                f"{parsed.did} has {len(ids)} verification methods; name one with a #fragment"
+            )
+        return find_node(document, ids.pop())
+
+
+class StaticResolver(Resolver):
+    """Resolve DIDs from a fixed table of documents (keyed by DID, or a list of documents);
+    DIDs not in the table go to ``methods`` (e.g. ``{"key": DIDKeyResolver()}``) if given.
+    Callers get copies, so a test that edits a result cannot change the table."""
+
+    def __init__(
+        self,
+        documents: Mapping[str, Mapping[str, Any]] | Iterable[Mapping[str, Any]],
+        methods: Mapping[str, DIDResolver] | None = None,
+    ) -> None:
+        super().__init__(methods or {})
+        if isinstance(documents, Mapping):
+            table = {did: copy.deepcopy(dict(doc)) for did, doc in documents.items()}
+        else:
+            table = {doc["id"]: copy.deepcopy(dict(doc)) for doc in documents}
+        self.documents = table
+
+    async def _resolve_method(
+        self, parsed: DID, did: str, options: Mapping[str, Any] | None
+    ) -> ResolutionResult:
+        if did in self.documents:
+            return ResolutionResult.success(copy.deepcopy(self.documents[did]))
+        if parsed.method in self.methods:
+            return await super()._resolve_method(parsed, did, options)
+        raise NotFound(f"{did} is not in the static table")
