@@ -1,0 +1,355 @@
+"""The fast JSON-LD canonicalization path: pyld with working context caches, and RDFC-1.0
+for the common case.
+
+Why this exists (issue 3, "Speed"): with pyld 3.3, canonicalizing an Open Badges 3.0
+credential spends most of its time processing the same JSON-LD contexts again on every call:
+
+* a remote context is only cached across calls when the loader tags it ``static``, and inline
+  (scoped) contexts are cache-keyed by a pure-Python JCS serialization on every use;
+* the child active context made for a type-scoped context (``propagate=False``) gets a fresh
+  random ``_uuid`` on every call, so its processed-context cache never hits and the OB3 scoped
+  contexts (about 80 term definitions each) are processed again every time.
+
+``FastContextMixin`` fixes both without touching pyld's global state: the caches live in a
+``ContextCache`` the caller owns (one per document loader), and the child active context gets a
+deterministic id derived from its parent's, which is sound because the child is a pure function
+of the parent. Everything else is pyld's own code path.
+
+``canonize_dataset`` is RDFC-1.0 (W3C RDF Dataset Canonicalization, §4.4) for datasets whose
+blank nodes are all told apart by their first-degree hashes (§4.6) — every credential we have
+seen. Then the canonical labels are simply the first-degree hashes' sorted order (§4.4.3 step 5)
+and the N-degree algorithm never runs. Any other dataset goes to the reference implementation
+(pyld's URDNA2015, or whatever ``fallback`` the caller passes). Its output is byte-identical to
+pyld's, including pyld's N-Quads escaping; tests/vc/test_fast_canon.py checks that on every
+vector and a randomized corpus.
+
+Only ``vc.jsonld`` should use this module; it is the other importer of pyld.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from typing import Any, Callable
+
+from frozendict import frozendict
+from pyld import jsonld as _pyld
+from pyld.canon import URDNA2015
+from pyld.context_resolver import ContextResolver
+from pyld.nquads import escape as _escape
+from pyld.resolved_context import ResolvedContext
+
+_RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+Dataset = dict  # pyld's RDF dataset: {graph name: [{"subject", "predicate", "object"}]}
+
+
+class _Pinned(dict):
+    """A dict inside a context document this cache loaded and owns.
+
+    Nobody else holds a reference to it and nothing mutates it, so the resolver may key it by
+    identity instead of serializing it on every use. Callers' inline contexts are plain dicts
+    and are keyed by value, since a caller may change them between calls.
+    """
+
+    __slots__ = ()
+
+
+def _pin(value: Any) -> Any:
+    if isinstance(value, (dict, frozendict)):
+        return _Pinned((k, _pin(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [_pin(v) for v in value]
+    return value
+
+
+class _BoundedDict(OrderedDict):
+    """A small LRU map; the caches must not grow without bound on hostile input."""
+
+    def __init__(self, maxsize: int) -> None:
+        super().__init__()
+        self.maxsize = maxsize
+
+    def get(self, key, default=None):
+        try:
+            value = self[key]
+        except KeyError:
+            return default
+        self.move_to_end(key)
+        return value
+
+    def __setitem__(self, key, value) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        while len(self) > self.maxsize:
+            self.popitem(last=False)
+
+
+class _CachingResolver(ContextResolver):
+    """pyld's ContextResolver, with a cache that outlives one operation.
+
+    pyld keeps a resolver per operation; this one is shared by every operation on one
+    ``ContextCache``, so resolved contexts (and the processed contexts cached on them) persist.
+    Keys: an absolute context URL as given; a pinned dict by identity; any other dict by its
+    sorted JSON serialization (C speed; injective on JSON values, which is all a key needs).
+    """
+
+    def __init__(self, document_loader: Callable, maxsize: int) -> None:
+        super().__init__({}, document_loader)
+        # pyld's per-operation cache becomes the persistent one; nothing is shared globally.
+        self.per_op_cache = _BoundedDict(maxsize)
+        self.shared_cache = _BoundedDict(maxsize)
+        self._by_identity = _BoundedDict(maxsize)
+
+    def resolve(self, active_ctx, context, base, cycles=None):
+        if isinstance(context, (dict, frozendict)) and "@context" in context:
+            context = context["@context"]
+        contexts = context if isinstance(context, list) else [context]
+        out = []
+        for ctx in contexts:
+            if isinstance(ctx, _Pinned):
+                hit = self._by_identity.get(id(ctx))
+                if hit is None or hit[0] is not ctx:
+                    resolved = super().resolve(active_ctx, ctx, base, cycles)
+                    # the pinned dict is kept alive by the entry, so its id cannot be reused
+                    self._by_identity[id(ctx)] = (ctx, resolved)
+                    hit = self._by_identity[id(ctx)]
+                out.extend(hit[1])
+            elif isinstance(ctx, dict):
+                try:
+                    key = json.dumps(ctx, sort_keys=True, ensure_ascii=False)
+                except (TypeError, ValueError):  # not plain JSON: let pyld key it
+                    out.extend(super().resolve(active_ctx, ctx, base, cycles))
+                    continue
+                resolved = self.per_op_cache.get(key)
+                if resolved is None:
+                    resolved = ResolvedContext(ctx)
+                    self.per_op_cache[key] = resolved
+                out.append(resolved)
+            elif isinstance(ctx, str) and not _pyld._is_absolute_iri(ctx):
+                # a relative URL depends on the base: never cache it across operations
+                out.extend(ContextResolver(_BoundedDict(64), self.document_loader).resolve(
+                    active_ctx, ctx, base, cycles))
+            else:
+                out.extend(super().resolve(active_ctx, ctx, base, cycles))
+        return out
+
+    def _fetch_context(self, active_ctx, url, cycles):
+        context, remote_doc = super()._fetch_context(active_ctx, url, cycles)
+        # Own the context's objects: a private copy that neither the loader nor a caller can
+        # change, so it may be cached by URL and its inner dicts keyed by identity.
+        return _pin(context), remote_doc
+
+
+class FastContextMixin:
+    """Overrides for a ``pyld.jsonld.JsonLdProcessor`` (sub)class; see the module docstring.
+
+    A mixin, so it composes with any processor subclass (e.g. one adding safe-mode checks):
+    ``class P(FastContextMixin, SomeProcessor)``. Use it only with ``ContextCache.options``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._iri_memo: dict = {}
+
+    def _process_context(self, active_ctx, local_ctx, options, override_protected=False,
+                         propagate=True, validate_scoped=True, cycles=None):
+        if not propagate and not active_ctx.get("previousContext") and "_uuid" in active_ctx:
+            child = self._non_propagating_child(active_ctx, local_ctx, options)
+            if child is not None:
+                # pyld would make this very child itself (clone + previousContext), but with a
+                # random id; given ours, its processed-context cache can hit.
+                active_ctx = child
+        return super()._process_context(
+            active_ctx, local_ctx, options, override_protected=override_protected,
+            propagate=propagate, validate_scoped=validate_scoped, cycles=cycles)
+
+    def _expand_iri(self, active_ctx, value, base=None, vocab=False, local_ctx=None, defined=None):
+        # Outside context processing (no local_ctx), the result depends only on the active
+        # context, the value, base and vocab. A frozen active context never changes, and its
+        # _uuid names it, so the answer can be remembered on the context's own cache.
+        if local_ctx is None and type(active_ctx) is frozendict and type(value) is str:
+            memo = self._iri_memo
+            key = (active_ctx.get("_uuid"), value, base, vocab)
+            if key[0] is not None:
+                try:
+                    return memo[key]
+                except KeyError:
+                    pass
+                result = super()._expand_iri(active_ctx, value, base, vocab)
+                if len(memo) >= _IRI_MEMO_MAX:
+                    memo.clear()
+                memo[key] = result
+                return result
+        return super()._expand_iri(active_ctx, value, base, vocab, local_ctx, defined)
+
+    def _non_propagating_child(self, active_ctx, local_ctx, options):
+        cache: ContextCache | None = options.get("fastContextCache")
+        if cache is None:
+            return None
+        ctxs = local_ctx["@context"] if (
+            isinstance(local_ctx, (dict, frozendict)) and isinstance(local_ctx.get("@context"), list)
+        ) else local_ctx
+        if ctxs is None or ctxs == []:
+            return None
+        resolved = options["contextResolver"].resolve(active_ctx, local_ctx, options.get("base", ""))
+        first = resolved[0].document if resolved else None
+        if isinstance(first, (dict, frozendict)) and isinstance(first.get("@propagate"), bool):
+            return None  # pyld lets the context override `propagate`: keep its own path
+        key = active_ctx["_uuid"]
+        child = cache.children.get(key)
+        if child is None or child["previousContext"] is not active_ctx:
+            child = self._clone_active_context(active_ctx)
+            child["previousContext"] = active_ctx
+            child["_uuid"] = key + "/type-scoped"
+            child = frozendict(child)
+            cache.children[key] = child
+        return child
+
+
+class FastProcessor(FastContextMixin, _pyld.JsonLdProcessor):
+    """pyld's processor with the context-cache fixes."""
+
+
+_IRI_MEMO_MAX = 65536
+
+
+class ContextCache:
+    """The caches of processed JSON-LD contexts for one document loader.
+
+    Contexts a loader returns for a URL must not change while the cache lives (the node's
+    loader serves pinned, hashed files). Thread-safe: one operation at a time holds the lock
+    (pyld is pure Python, so the GIL would serialize the work anyway).
+    """
+
+    def __init__(self, document_loader: Callable, *, maxsize: int = 512) -> None:
+        self.document_loader = document_loader
+        self.resolver = _CachingResolver(document_loader, maxsize)
+        self.children = _BoundedDict(maxsize)
+        self.processor = FastProcessor()
+        self.lock = threading.RLock()
+
+    def options(self, **extra: Any) -> dict:
+        return {
+            "documentLoader": self.document_loader,
+            "contextResolver": self.resolver,
+            "fastContextCache": self,
+            **extra,
+        }
+
+
+# --- RDFC-1.0 for the common case -------------------------------------------------------------
+
+
+def _term(component: dict) -> str:
+    """One N-Quads term, exactly as pyld.nquads.serialize_nquad writes it."""
+    kind = component["type"]
+    if kind == "IRI":
+        return "<" + component["value"] + ">"
+    if kind == "blank node":
+        return component["value"]
+    text = '"' + _escape(component["value"]) + '"'
+    datatype = component["datatype"]
+    if datatype == _RDF_LANGSTRING:
+        if component.get("language"):
+            text += "@" + component["language"]
+    elif datatype != _XSD_STRING:
+        text += "^^<" + datatype + ">"
+    return text
+
+
+def canonize_dataset(dataset: Dataset, *, fallback: Callable[[Dataset], str] | None = None) -> str:
+    """RDFC-1.0 canonical N-Quads of a pyld RDF dataset (W3C RDFC-1.0 §4.4).
+
+    Fast when every blank node has a distinct first-degree hash (§4.6): then §4.4.3 step 5
+    issues every canonical label and steps 6 (Hash N-Degree Quads) never run. Otherwise the
+    whole dataset goes to ``fallback`` (default: pyld's URDNA2015). The dataset is not modified.
+    """
+    # Each quad as [subject, predicate, object, graph] terms; blank nodes are noted per
+    # occurrence (pyld's URDNA2015 counts a quad once per occurrence, and so must we).
+    quads: list[list[str]] = []
+    mentions: dict[str, list[int]] = {}
+    for graph_name, triples in dataset.items():
+        if graph_name == "@default":
+            g = None
+        elif graph_name.startswith("_:"):
+            g = graph_name
+        else:
+            g = "<" + graph_name + ">"
+        for triple in triples:
+            s, o = triple["subject"], triple["object"]
+            terms = [_term(s), _term(triple["predicate"]), _term(o), g]
+            index = len(quads)
+            quads.append(terms)
+            if s["type"] == "blank node":
+                mentions.setdefault(terms[0], []).append(index)
+            if o["type"] == "blank node":
+                mentions.setdefault(terms[2], []).append(index)
+            if g is not None and g.startswith("_:"):
+                mentions.setdefault(g, []).append(index)
+
+    if not mentions:
+        lines = [_line(q) for q in quads]
+        lines.sort()
+        return "".join(lines)
+
+    # §4.6 Hash First Degree Quads, for every blank node.
+    by_hash: dict[str, str] = {}
+    for node, indexes in mentions.items():
+        lines = []
+        for i in indexes:
+            q = quads[i]
+            lines.append(_line([
+                t if t is None or not t.startswith("_:") or k == 1 else ("_:a" if t == node else "_:z")
+                for k, t in enumerate(q)
+            ]))
+        lines.sort()
+        digest = hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+        if digest in by_hash:
+            # Two blank nodes look alike from one step away: the N-degree algorithm decides.
+            return (fallback or _reference_canonize)(dataset)
+        by_hash[digest] = node
+
+    labels = {by_hash[h]: "_:c14n" + str(i) for i, h in enumerate(sorted(by_hash))}
+    out = []
+    for q in quads:
+        out.append(_line([
+            labels[t] if t is not None and t.startswith("_:") and k != 1 else t
+            for k, t in enumerate(q)
+        ]))
+    out.sort()
+    return "".join(out)
+
+
+def _line(terms: list) -> str:
+    if terms[3] is None:
+        return terms[0] + " " + terms[1] + " " + terms[2] + " .\n"
+    return terms[0] + " " + terms[1] + " " + terms[2] + " " + terms[3] + " .\n"
+
+
+def _reference_canonize(dataset: Dataset) -> str:
+    return URDNA2015().main(_copy_dataset(dataset), {"format": "application/n-quads"})
+
+
+def _copy_dataset(dataset: Dataset) -> Dataset:
+    # URDNA2015 rewrites the quads it is given; two levels of dict copy are all it touches.
+    return {
+        g: [{k: dict(v) for k, v in t.items()} for t in triples] for g, triples in dataset.items()
+    }
+
+
+def to_dataset(document: Any, cache: ContextCache, *, processor: Any = None, **options: Any) -> Dataset:
+    """JSON-LD → RDF dataset (JSON-LD 1.1 API §4.8 toRdf) through the cached processor."""
+    opts = cache.options(produceGeneralizedRdf=False, **options)
+    with cache.lock:
+        return (processor or cache.processor).to_rdf(document, opts)
+
+
+def canonize(document: Any, cache: ContextCache, *, processor: Any = None,
+             fallback: Callable[[Dataset], str] | None = None, **options: Any) -> str:
+    """RDFC-1.0 canonical N-Quads of a JSON-LD document: ``to_dataset`` + ``canonize_dataset``."""
+    return canonize_dataset(to_dataset(document, cache, processor=processor, **options),
+                            fallback=fallback)
