@@ -9,7 +9,6 @@ naming the field at fault; ``vc.results`` turns them into result entries.
 from __future__ import annotations
 
 import base64
-import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -31,18 +30,11 @@ ENVELOPED_CREDENTIAL = "EnvelopedVerifiableCredential"
 ENVELOPED_PRESENTATION = "EnvelopedVerifiablePresentation"
 
 
-@dataclass(frozen=True)
-class PinnedResource:
-    """A resource whose bytes the node ships (a pinned JSON-LD context), for digest checks."""
-
-    url: str
-    content: bytes
-    # Digests of the bytes the W3C publishes at ``url`` where those differ from the shipped copy
-    # (the npm copies are JSON-equal but byte-different): lower-case hex SHA-256.
-    published_sha256: tuple[str, ...] = ()
-
-
-ResourceLookup = Callable[[str], PinnedResource | None]
+# ``lookup(url, algorithm)``: the digests (raw bytes) accepted for the resource at ``url`` under
+# a hashlib algorithm name: of the bytes the node ships, and of other serializations published
+# for it (the W3C's, where the shipped npm copy differs byte-wise). Empty when not pinned.
+# ``vc.loader.ContextLoader.digests`` is one.
+ResourceDigests = Callable[[str, str], frozenset[bytes]]
 
 
 @dataclass(frozen=True)
@@ -275,16 +267,16 @@ def _check_typed_entries(vc: JsonObject, version: Version) -> None:
                 raise MalformedValueError(f"{where} must have an id")
 
 
-_SRI_ALGORITHMS = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
+_SRI_ALGORITHMS = {"sha256": 32, "sha384": 48, "sha512": 64}
 _SRI_STRENGTH = {"sha256": 1, "sha384": 2, "sha512": 3}
-# Multihash codes (multiformats table): code -> (hash function, digest length).
-_MULTIHASH: dict[int, tuple[Callable[[bytes], Any], int]] = {
-    0x12: (hashlib.sha256, 32),
-    0x20: (hashlib.sha384, 48),
-    0x13: (hashlib.sha512, 64),
-    0x16: (hashlib.sha3_256, 32),
-    0x15: (hashlib.sha3_384, 48),
-    0x14: (hashlib.sha3_512, 64),
+# Multihash codes (multiformats table) -> (hashlib name, digest length).
+_MULTIHASH: dict[int, tuple[str, int]] = {
+    0x12: ("sha256", 32),
+    0x20: ("sha384", 48),
+    0x13: ("sha512", 64),
+    0x16: ("sha3_256", 32),
+    0x15: ("sha3_384", 48),
+    0x14: ("sha3_512", 64),
 }
 
 
@@ -302,13 +294,13 @@ def _parse_sri(value: Any, where: str) -> list[tuple[str, bytes]]:
             digest = base64.b64decode(digest_b64, validate=True)
         except ValueError as e:
             raise MalformedValueError(f"{where}.digestSRI token {token!r} is not base64") from e
-        if len(digest) != _SRI_ALGORITHMS[alg]().digest_size:
+        if len(digest) != _SRI_ALGORITHMS[alg]:
             raise MalformedValueError(f"{where}.digestSRI token {token!r} has the wrong length for {alg}")
         out.append((alg, digest))
     return out
 
 
-def _parse_multibase_digest(value: Any, where: str) -> tuple[int, bytes]:
+def _parse_multibase_digest(value: Any, where: str) -> tuple[str, bytes]:
     """VC Data Integrity 1.0 §2.6 resource integrity: a multibase-encoded multihash."""
     if not isinstance(value, str):
         raise MalformedValueError(f"{where}.digestMultibase must be a multibase string")
@@ -318,14 +310,18 @@ def _parse_multibase_digest(value: Any, where: str) -> tuple[int, bytes]:
         raise MalformedValueError(f"{where}.digestMultibase is not valid multibase: {value!r}") from e
     if len(raw) < 2 or raw[0] not in _MULTIHASH:
         raise MalformedValueError(f"{where}.digestMultibase is not a multihash of a supported SHA-2/SHA-3 function")
-    code, length = raw[0], raw[1]
-    if length != _MULTIHASH[code][1] or len(raw) != 2 + length:
-        raise MalformedValueError(f"{where}.digestMultibase has the wrong digest length for its hash function")
-    return code, bytes(raw[2:])
+    alg, length = _MULTIHASH[raw[0]]
+    if raw[1] != length or len(raw) != 2 + length:
+        raise MalformedValueError(f"{where}.digestMultibase has the wrong digest length for {alg}")
+    return alg, bytes(raw[2:])
+
+
+def _is_pinned(lookup: ResourceDigests, url: str) -> bool:
+    return bool(lookup(url, "sha256"))
 
 
 def _check_related_resources(
-    vc: JsonObject, resources: ResourceLookup | None
+    vc: JsonObject, lookup: ResourceDigests | None
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """VC DM 2.0 §5.3 Integrity of Related Resources."""
     if "relatedResource" not in vc:
@@ -348,35 +344,30 @@ def _check_related_resources(
             raise MalformedValueError(f"{where} ({rid}) must carry digestSRI or digestMultibase")
         sri = _parse_sri(entry["digestSRI"], where) if "digestSRI" in entry else None
         mb = _parse_multibase_digest(entry["digestMultibase"], where) if "digestMultibase" in entry else None
-        pinned = resources(rid) if resources is not None else None
-        if pinned is None:
+        if lookup is None or not _is_pinned(lookup, rid):
+            # SPEC-GAP(https://www.w3.org/TR/vc-data-model-2.0/#integrity-of-related-resources):
+            # the node never fetches, so only resources it ships can be checked; the rest are
+            # reported as unchecked rather than silently passed.
             unchecked.append(rid)
             continue
         if sri is not None:
+            # SRI §3.3.4: only the strongest algorithm's tokens count; any of them may match.
             strongest = max(_SRI_STRENGTH[a] for a, _ in sri)
             candidates = [(a, d) for a, d in sri if _SRI_STRENGTH[a] == strongest]
-            if not any(_SRI_ALGORITHMS[a](pinned.content).digest() == d or _published(pinned, a, d) for a, d in candidates):
+            if not any(d in lookup(rid, a) for a, d in candidates):
                 raise CryptographicSecurityError(
                     f"{where}.digestSRI does not match the pinned content of {rid}: the resource was altered "
                     "or the digest is wrong"
                 )
         if mb is not None:
-            code, digest = mb
-            if _MULTIHASH[code][0](pinned.content).digest() != digest and not _published(pinned, _mh_name(code), digest):
+            alg, digest = mb
+            if digest not in lookup(rid, alg):
                 raise CryptographicSecurityError(
                     f"{where}.digestMultibase does not match the pinned content of {rid}: the resource was altered "
                     "or the digest is wrong"
                 )
         checked.append(rid)
     return tuple(checked), tuple(unchecked)
-
-
-def _mh_name(code: int) -> str:
-    return "sha256" if code == 0x12 else f"multihash-0x{code:x}"
-
-
-def _published(pinned: PinnedResource, alg: str, digest: bytes) -> bool:
-    return alg == "sha256" and digest.hex() in {h.lower() for h in pinned.published_sha256}
 
 
 # --- credentials and presentations --------------------------------------------------------
@@ -431,7 +422,7 @@ def _reject_enveloped(doc: JsonObject, what: str) -> None:
 
 
 def check_credential(
-    vc: Any, *, now: datetime | None = None, resources: ResourceLookup | None = None
+    vc: Any, *, now: datetime | None = None, resources: ResourceDigests | None = None
 ) -> DataModelReport:
     """VC DM 2.0 §4 (and 1.1) conformance of a credential; with ``now``, also its validity period."""
     if not isinstance(vc, dict):

@@ -15,7 +15,6 @@ from vc import datamodel
 from vc.datamodel import (
     CREDENTIALS_V1,
     CREDENTIALS_V2,
-    PinnedResource,
     ValidityPeriodError,
     check_credential,
     check_presentation,
@@ -225,8 +224,11 @@ CONTEXT_URL = "https://example.org/context/v1"
 PUBLISHED = hashlib.sha256(b"the W3C's own bytes").hexdigest()
 
 
-def _lookup(url: str) -> PinnedResource | None:
-    return PinnedResource(CONTEXT_URL, CONTEXT_BYTES, (PUBLISHED,)) if url == CONTEXT_URL else None
+def _lookup(url: str, algorithm: str) -> frozenset[bytes]:
+    if url != CONTEXT_URL:
+        return frozenset()
+    published = {bytes.fromhex(PUBLISHED)} if algorithm == "sha256" else set()
+    return frozenset({hashlib.new(algorithm, CONTEXT_BYTES).digest(), *published})
 
 
 def _sri(alg: str, data: bytes) -> str:
@@ -338,3 +340,31 @@ def test_is_url() -> None:
     assert not datamodel.is_url("/relative")
     assert not datamodel.is_url("https://exa mple.com")
     assert not datamodel.is_url("_:b0")
+
+
+# Digests the W3C publishes for https://www.w3.org/ns/credentials/v2 (VC DM 2.0 REC bytes),
+# and the older CR2 digests the VC DM 2.0 test suite still uses (see shared/vectors/contexts/DIGESTS.json).
+V2_REC_SRI = "sha384-l/HrjlBCNWyAX91hr6LFV2Y3heB5Tcr6IeE4/Tje8YyzYBM8IhqjHWiWpr8+ZbYU"
+V2_REC_MULTIBASE = "uEiBZlVztZpfWHgPyslVv6-UwirFoQoRvW1htfx963sknNA"
+V2_CR2_SRI = "sha384-NSOcNpmdIVUxIJGvGUoe22FjTWrXiaXlsZ8q6912LdnR3KraQO2n75Ica4wK4Qeg"
+
+
+def test_related_resource_of_the_shipped_v2_context_accepts_the_w3c_published_digests() -> None:
+    from vc.loader import default_loader
+
+    loader = default_loader()
+    vc = credential()
+    vc["relatedResource"] = [{"id": CREDENTIALS_V2, "digestSRI": V2_REC_SRI, "digestMultibase": V2_REC_MULTIBASE}]
+    assert check_credential(vc, resources=loader.digests).checked_resources == (CREDENTIALS_V2,)
+    shipped = loader.raw_bytes(CREDENTIALS_V2)
+    vc["relatedResource"] = [{"id": CREDENTIALS_V2, "digestSRI": _sri("sha512", shipped)}]
+    assert check_credential(vc, resources=loader.digests).checked_resources == (CREDENTIALS_V2,)
+
+
+def test_related_resource_with_an_outdated_v2_digest_is_refused() -> None:
+    from vc.loader import default_loader
+
+    vc = credential()
+    vc["relatedResource"] = [{"id": CREDENTIALS_V2, "digestSRI": V2_CR2_SRI}]
+    with pytest.raises(CryptographicSecurityError, match="https://www.w3.org/ns/credentials/v2"):
+        check_credential(vc, resources=default_loader().digests)

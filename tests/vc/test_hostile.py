@@ -1,0 +1,110 @@
+"""Hostile input is refused by size and shape before any JSON-LD work, quickly and with a clear error.
+
+Timing here is a generous bound on refusal (a hung or quadratic check would blow it by orders of
+magnitude), not a speed target; speed targets live in bench/.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from vc import limits as limits_mod
+from vc.errors import MalformedValueError, ParsingError
+from vc.limits import DEFAULT_LIMITS, Limits, check_credential_bounds, check_presentation_bounds, check_shape, parse_json
+
+
+def nested(depth: int) -> Any:
+    doc: Any = {"leaf": True}
+    for _ in range(depth):
+        doc = {"a": doc}
+    return doc
+
+
+def test_parse_refuses_oversized_bytes_before_parsing() -> None:
+    data = b'{"x": "' + b"a" * (DEFAULT_LIMITS.max_bytes + 1) + b'"}'
+    start = time.perf_counter()
+    with pytest.raises(ParsingError, match="bytes, more than the limit"):
+        parse_json(data)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_parse_refuses_nesting_deeper_than_the_interpreter_can_parse() -> None:
+    data = "[" * 200_000 + "]" * 200_000
+    with pytest.raises(ParsingError, match="nests deeper"):
+        parse_json(data, limits=Limits(max_bytes=10_000_000))
+
+
+def test_parse_refuses_invalid_json_and_giant_integers() -> None:
+    with pytest.raises(ParsingError, match="not valid JSON"):
+        parse_json(b'{"a": ')
+    with pytest.raises(ParsingError, match="not valid JSON"):
+        parse_json(b'{"a": ' + b"9" * 10_000 + b"}")
+    with pytest.raises(ParsingError, match="not valid JSON"):
+        parse_json(b"\xff\xfe{}")
+
+
+def test_shape_refuses_depth_beyond_the_limit() -> None:
+    check_shape(nested(DEFAULT_LIMITS.max_depth - 2))
+    with pytest.raises(MalformedValueError, match="nests deeper than the limit of 48"):
+        check_shape(nested(DEFAULT_LIMITS.max_depth + 1))
+
+
+def test_shape_walk_is_iterative_so_python_objects_nested_past_the_stack_are_refused_not_crashing() -> None:
+    with pytest.raises(MalformedValueError, match="nests deeper"):
+        check_shape(nested(100_000))
+
+
+def test_shape_refuses_too_many_values_quickly() -> None:
+    doc = {"credentialSubject": {"items": list(range(5_000_000))}}
+    start = time.perf_counter()
+    with pytest.raises(MalformedValueError, match="more than 50000 JSON values"):
+        check_shape(doc)
+    # Stops at the bound: refusing costs the bound, not the document.
+    assert time.perf_counter() - start < 1.0
+
+
+def test_shape_counts_string_bytes_of_dicts_handed_in_directly() -> None:
+    with pytest.raises(ParsingError, match="larger than the limit"):
+        check_shape({"image": "A" * (DEFAULT_LIMITS.max_bytes + 10)})
+
+
+def test_shape_refuses_values_json_cannot_hold() -> None:
+    with pytest.raises(MalformedValueError, match="not a JSON value"):
+        check_shape({"a": {1, 2}})
+    with pytest.raises(MalformedValueError, match="non-string key"):
+        check_shape({1: "a"})
+
+
+def test_too_many_proofs_are_refused() -> None:
+    vc = {"type": ["VerifiableCredential"], "proof": [{"type": "DataIntegrityProof"}] * 17}
+    with pytest.raises(MalformedValueError, match="17 proofs, more than the limit of 16"):
+        check_credential_bounds(vc)
+    vc["proof"] = vc["proof"][:16]
+    check_credential_bounds(vc)
+
+
+def test_too_many_credentials_in_a_presentation_are_refused() -> None:
+    vp = {"type": ["VerifiablePresentation"], "verifiableCredential": [{"a": 1}] * 65}
+    with pytest.raises(MalformedValueError, match="65 credentials, more than the limit of 64"):
+        check_presentation_bounds(vp)
+
+
+def test_too_many_proofs_on_an_embedded_credential_are_refused() -> None:
+    vp = {"verifiableCredential": [{"proof": [{}] * 20}]}
+    with pytest.raises(MalformedValueError, match="credential 0 carries 20 proofs"):
+        check_presentation_bounds(vp)
+
+
+def test_a_real_sized_credential_is_within_bounds(vectors: Any) -> None:
+    path = vectors / "microcredentials" / "1edtech-ob3-spec-examples" / "fullOpenBadge.json"
+    doc = parse_json(path.read_bytes())
+    check_credential_bounds(doc)
+
+
+def test_limits_module_exports() -> None:
+    assert limits_mod.DEFAULT_LIMITS == Limits()
+    assert json.loads(json.dumps({"a": 1})) == parse_json('{"a": 1}')
