@@ -1,0 +1,446 @@
+"""Verifier side: what a credential's ``credentialStatus`` entries say, as result checks.
+
+Bitstring Status List v1.0 §3.3 (Validate Algorithm) and §3.4 (Processing Errors). For each
+``BitstringStatusListEntry`` the list credential is fetched through the guarded HTTP client
+(the one did:web uses: HTTPS, SSRF guards, timeout, size cap), its proof verified, its issuer
+matched to the credential's issuer, its validity period, purpose and length checked, and the
+entry's value read.
+
+Three outcomes, never two: ``passed`` (the status is established and good), ``failed``
+(established: revoked or suspended by the issuer), ``unknown`` (could not be established:
+STATUS_RETRIEVAL_ERROR, STATUS_VERIFICATION_ERROR, STATUS_LIST_LENGTH_ERROR, RANGE_ERROR).
+
+Fetched lists are cached with their proof-verification outcome, for no longer than the
+list's ``ttl``, the response's ``Cache-Control: max-age`` and ``max_staleness`` (whichever is
+shortest) and never past the list's ``validUntil``. Verdicts are not cached: each call
+re-reads the entry from the cached list against the current clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Awaitable, Callable, Mapping
+
+from did.errors import FetchError
+from status.bitstring import MAX_DECODED_BYTES, MIN_STATUS_LIST_LENGTH, Bitstring, BitstringError, decode_list
+from status.credential import ENTRY_TYPE, LIST_CREDENTIAL_TYPE, LIST_TYPE, MESSAGE, REFRESH, REVOCATION, SUSPENSION
+from vc.datamodel import issuer_id, parse_datetime_stamp
+from vc.errors import (
+    MalformedValueError,
+    ProblemError,
+    RangeError,
+    StatusListLengthError,
+    StatusRetrievalError,
+    StatusVerificationError,
+)
+from vc.results import Check, failed
+
+log = logging.getLogger(__name__)
+
+JsonObject = dict[str, Any]
+Clock = Callable[[], datetime]
+# async (list_credential, *, resolver, loader, now, check_status) -> VerificationResult
+VerifyCredential = Callable[..., Awaitable[Any]]
+
+CHECK_NAME = "status"
+
+# Check names inside the list's own VerificationResult that depend on the clock: they are
+# re-evaluated on every call here, so a cached list is not judged by the time it was fetched.
+_TIME_DEPENDENT = frozenset({"validity", "status"})
+
+DEFAULT_MAX_STALENESS = timedelta(minutes=5)
+DEFAULT_CACHE_MAX_ENTRIES = 256
+# An encoded 16,777,216-entry list with every bit random is ~2.8 MB; lists are mostly zeros
+# and far smaller. The cap keeps a hostile server from making us read without bound.
+DEFAULT_MAX_LIST_BYTES = 4 * 1024 * 1024
+
+
+@dataclass
+class _CachedList:
+    url: str
+    credential: JsonObject
+    issuer: str | None
+    purposes: frozenset[str]
+    valid_from: datetime | None
+    valid_until: datetime | None
+    expires_at: datetime
+    # None when the list's proof (and the other time-independent checks) passed; otherwise
+    # the problem that makes every status read from this list "unknown".
+    problem: ProblemError | None
+    decoded: bytes | None = None
+    decode_error: BitstringError | None = None
+    bitstrings: dict[int, Bitstring] = field(default_factory=dict)
+
+    def bitstring(self, status_size: int) -> Bitstring:
+        if self.decode_error is not None:
+            raise self.decode_error
+        if self.decoded is None:  # pragma: no cover - set at construction
+            raise StatusVerificationError("the status list was not decoded")
+        bits = self.bitstrings.get(status_size)
+        if bits is None:
+            bits = Bitstring.from_bytes(self.decoded, status_size=status_size)
+            self.bitstrings[status_size] = bits
+        return bits
+
+
+@dataclass(frozen=True)
+class _Entry:
+    purpose: str
+    index: int
+    list_url: str
+    status_size: int
+    messages: dict[int, str]
+    raw: JsonObject
+
+
+class StatusChecker:
+    """The ``check_status`` callable the vc layer takes: ``await checker(credential)``.
+
+    ``http`` is the node's ``did.http.GuardedHTTP`` (never another client); ``resolver`` and
+    ``loader`` verify the list credential's proof; ``clock`` returns an aware UTC datetime.
+    """
+
+    def __init__(
+        self,
+        http: Any,
+        resolver: Any,
+        loader: Any,
+        clock: Clock,
+        *,
+        max_staleness: timedelta = DEFAULT_MAX_STALENESS,
+        cache_max_entries: int = DEFAULT_CACHE_MAX_ENTRIES,
+        max_list_bytes: int = DEFAULT_MAX_LIST_BYTES,
+        max_decoded_bytes: int = MAX_DECODED_BYTES,
+        min_length: int = MIN_STATUS_LIST_LENGTH,
+        verify_credential: VerifyCredential | None = None,
+    ) -> None:
+        if cache_max_entries < 0:
+            raise ValueError("cache_max_entries must be >= 0")
+        if max_staleness < timedelta(0):
+            raise ValueError("max_staleness must not be negative")
+        if verify_credential is None:
+            from vc.credentials import verify_credential as default_verify
+
+            verify_credential = default_verify
+        self.http = http
+        self.resolver = resolver
+        self.loader = loader
+        self.clock = clock
+        self.max_staleness = max_staleness
+        self.cache_max_entries = cache_max_entries
+        self.max_list_bytes = max_list_bytes
+        self.max_decoded_bytes = max_decoded_bytes
+        self.min_length = min_length
+        self._verify_credential = verify_credential
+        self._cache: collections.OrderedDict[str, _CachedList] = collections.OrderedDict()
+        self._inflight: dict[str, asyncio.Future[_CachedList]] = {}
+
+    # The contract names the callable ``check``; ``__call__`` lets the checker itself be passed.
+    async def check(self, credential: JsonObject) -> list[Check]:
+        return await self(credential)
+
+    async def __call__(self, credential: JsonObject) -> list[Check]:
+        """One ``status`` check per ``credentialStatus`` entry; never raises."""
+        try:
+            raw = credential.get("credentialStatus") if isinstance(credential, Mapping) else None
+        except Exception as e:  # pragma: no cover - a Mapping whose get fails is a bug upstream
+            return [failed(CHECK_NAME, e)]
+        if raw is None:
+            return []
+        entries = raw if isinstance(raw, list) else [raw]
+        checks = []
+        for entry in entries:
+            try:
+                checks.append(await self._check_entry(credential, entry))
+            except Exception as e:  # the one conversion: vc.results.failed
+                checks.append(failed(CHECK_NAME, e))
+        return checks
+
+    def clear(self) -> None:
+        """Forget every cached list (e.g. an operator asking for fresh status)."""
+        self._cache.clear()
+
+    # --- one entry -----------------------------------------------------------------------
+
+    async def _check_entry(self, credential: JsonObject, raw: Any) -> Check:
+        entry = _parse_entry(raw)
+        cached = await self._list(entry.list_url)
+        now = self.clock()
+        if cached.problem is not None:
+            raise cached.problem
+        credential_issuer = issuer_id(credential)
+        if cached.issuer is None or cached.issuer != credential_issuer:
+            raise StatusVerificationError(
+                f"the status list {entry.list_url} was issued by {cached.issuer or 'no valid issuer'}, "
+                f"not by the credential's issuer {credential_issuer or '(none)'}; it cannot speak for this credential"
+            )
+        if cached.valid_from is not None and now < cached.valid_from:
+            raise StatusVerificationError(
+                f"the status list {entry.list_url} is not valid yet (validFrom {cached.credential.get('validFrom')})"
+            )
+        if cached.valid_until is not None and now > cached.valid_until:
+            raise StatusVerificationError(
+                f"the status list {entry.list_url} has expired (validUntil {cached.credential.get('validUntil')}), "
+                "so the credential's current status is not known"
+            )
+        if entry.purpose not in cached.purposes:
+            listed = ", ".join(sorted(cached.purposes)) or "none"
+            raise StatusVerificationError(
+                f"the credential's status entry is for '{entry.purpose}' but the status list "
+                f"{entry.list_url} is for '{listed}'"
+            )
+        try:
+            bits = cached.bitstring(entry.status_size)
+        except BitstringError as e:
+            raise StatusVerificationError(f"the status list {entry.list_url} is malformed: {e.detail}") from e
+        if len(bits) < self.min_length:
+            raise StatusListLengthError(
+                f"the status list {entry.list_url} holds {len(bits)} entries, fewer than the {self.min_length} "
+                "the specification requires for herd privacy, so it cannot be relied on"
+            )
+        if entry.index >= len(bits):
+            raise RangeError(
+                f"the credential's status index {entry.index} is outside the status list {entry.list_url}, "
+                f"which holds entries 0 to {len(bits) - 1}"
+            )
+        return _verdict(entry, bits.get(entry.index))
+
+    # --- the list cache --------------------------------------------------------------------
+
+    async def _list(self, url: str) -> _CachedList:
+        now = self.clock()
+        cached = self._cache.get(url)
+        if cached is not None:
+            if now < cached.expires_at and (cached.valid_until is None or now <= cached.valid_until):
+                self._cache.move_to_end(url)
+                return cached
+            del self._cache[url]
+        pending = self._inflight.get(url)
+        if pending is not None:
+            # Concurrent checks against one list share one fetch.
+            return await asyncio.shield(pending)
+        future: asyncio.Future[_CachedList] = asyncio.get_running_loop().create_future()
+        self._inflight[url] = future
+        try:
+            fetched = await self._fetch(url)
+        except BaseException as e:
+            future.set_exception(e)
+            # Mark the exception retrieved, so a fetch nobody else awaited is not logged.
+            future.exception()
+            raise
+        else:
+            future.set_result(fetched)
+            self._store(fetched)
+            return fetched
+        finally:
+            del self._inflight[url]
+
+    def _store(self, entry: _CachedList) -> None:
+        if self.cache_max_entries == 0 or entry.expires_at <= self.clock():
+            return
+        self._cache[entry.url] = entry
+        self._cache.move_to_end(entry.url)
+        while len(self._cache) > self.cache_max_entries:
+            self._cache.popitem(last=False)
+
+    async def _fetch(self, url: str) -> _CachedList:
+        fetched_at = self.clock()
+        try:
+            response = await self.http.get_json(url, max_bytes=self.max_list_bytes)
+        except FetchError as e:
+            raise StatusRetrievalError(f"the status list {url} could not be retrieved: {e.detail}") from e
+        status = getattr(response, "status", 200)
+        if not 200 <= status < 300:
+            raise StatusRetrievalError(f"the status list {url} could not be retrieved: the server answered HTTP {status}")
+        document = response.data
+        if not isinstance(document, dict):
+            raise StatusRetrievalError(f"the status list {url} is not a JSON object")
+        return await self._examine(url, document, fetched_at, getattr(response, "max_age", None))
+
+    async def _examine(self, url: str, document: JsonObject, fetched_at: datetime, max_age: Any) -> _CachedList:
+        """Check the list credential once, when fetched; the result is cached with it."""
+        problem: ProblemError | None = None
+        issuer = issuer_id(document)
+        subject = document.get("credentialSubject")
+        subject = subject if isinstance(subject, dict) else {}
+        purposes = _purposes(subject.get("statusPurpose"))
+        valid_from = valid_until = None
+        ttl: timedelta | None = None
+        decoded: bytes | None = None
+        decode_error: BitstringError | None = None
+        try:
+            _check_list_shape(url, document, subject)
+            valid_from, valid_until = _validity(document)
+            ttl = _ttl(subject)
+            try:
+                decoded = decode_list(subject.get("encodedList"), max_bytes=self.max_decoded_bytes)
+            except BitstringError as e:
+                decode_error = e
+            await self._check_proof(url, document, fetched_at)
+        except StatusVerificationError as e:
+            problem = e
+        lifetime = self.max_staleness
+        if ttl is not None:
+            lifetime = min(lifetime, ttl)
+        if isinstance(max_age, (int, float)) and not isinstance(max_age, bool) and max_age >= 0:
+            lifetime = min(lifetime, timedelta(seconds=max_age))
+        return _CachedList(
+            url=url,
+            credential=document,
+            issuer=issuer,
+            purposes=purposes,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            expires_at=fetched_at + lifetime,
+            problem=problem,
+            decoded=decoded,
+            decode_error=decode_error,
+        )
+
+    async def _check_proof(self, url: str, document: JsonObject, now: datetime) -> None:
+        result = await self._verify_credential(
+            document, resolver=self.resolver, loader=self.loader, now=now, check_status=None
+        )
+        bad = [c for c in result.checks if not c.ok and c.name not in _TIME_DEPENDENT]
+        if not result.checks:
+            raise StatusVerificationError(f"the status list {url} could not be verified (no checks ran)")
+        if bad:
+            reasons = "; ".join(f"{c.name}: {c.message or c.outcome}" for c in bad)
+            raise StatusVerificationError(f"the status list {url} does not verify ({reasons})")
+
+
+# --- pure helpers ------------------------------------------------------------------------
+
+
+def _parse_entry(raw: Any) -> _Entry:
+    if not isinstance(raw, dict):
+        raise StatusVerificationError("a credentialStatus entry must be a JSON object")
+    kind = raw.get("type")
+    types = kind if isinstance(kind, list) else [kind]
+    if ENTRY_TYPE not in types:
+        raise StatusVerificationError(
+            f"this node does not know the status method {kind!r} (it checks {ENTRY_TYPE}), "
+            "so it cannot tell whether the credential was revoked or suspended"
+        )
+    purpose = raw.get("statusPurpose")
+    if not isinstance(purpose, str) or not purpose:
+        raise StatusVerificationError("the credential's status entry has no statusPurpose")
+    index_text = raw.get("statusListIndex")
+    # §2.1: "statusListIndex ... an arbitrary size integer ... expressed as a string in base 10".
+    if not isinstance(index_text, str) or not index_text.isascii() or not index_text.isdigit():
+        raise StatusVerificationError(
+            f"the credential's statusListIndex must be a base-10 string of digits, got {index_text!r}"
+        )
+    list_url = raw.get("statusListCredential")
+    if not isinstance(list_url, str) or ":" not in list_url:
+        raise StatusVerificationError(f"the credential's statusListCredential must be a URL, got {list_url!r}")
+    size = raw.get("statusSize", 1)
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise StatusVerificationError(f"the credential's statusSize must be a positive integer, got {size!r}")
+    return _Entry(purpose, int(index_text), list_url, size, _messages(raw.get("statusMessage")), raw)
+
+
+def _messages(raw: Any) -> dict[int, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, list):
+        raise StatusVerificationError("statusMessage must be a list of {status, message} objects")
+    out: dict[int, str] = {}
+    for item in raw:
+        status = item.get("status") if isinstance(item, dict) else None
+        message = item.get("message") if isinstance(item, dict) else None
+        if not isinstance(status, str) or not isinstance(message, str):
+            raise StatusVerificationError("each statusMessage entry needs a 'status' and a 'message' string")
+        try:
+            # §2.1: status is "a string representing the hexadecimal value of the status prefixed with 0x".
+            if not status.lower().startswith("0x"):
+                raise ValueError(status)
+            out[int(status, 16)] = message
+        except ValueError:
+            raise StatusVerificationError(f"statusMessage status {status!r} is not a 0x-prefixed hexadecimal value")
+    return out
+
+
+def _purposes(raw: Any) -> frozenset[str]:
+    # The list's statusPurpose may be one string or several (§2.2: "one or more").
+    values = raw if isinstance(raw, list) else [raw]
+    return frozenset(v for v in values if isinstance(v, str) and v)
+
+
+def _check_list_shape(url: str, document: JsonObject, subject: JsonObject) -> None:
+    types = document.get("type")
+    types = types if isinstance(types, list) else [types]
+    if LIST_CREDENTIAL_TYPE not in types:
+        raise StatusVerificationError(f"the document at {url} is not a {LIST_CREDENTIAL_TYPE}")
+    # The list must be the one the entry names; otherwise a server could hand out another
+    # (older, emptier) list of the same issuer.
+    if document.get("id", url) != url:
+        raise StatusVerificationError(
+            f"the status list fetched from {url} names itself {document.get('id')!r}; it is not the list the "
+            "credential refers to"
+        )
+    subject_types = subject.get("type")
+    subject_types = subject_types if isinstance(subject_types, list) else [subject_types]
+    if LIST_TYPE not in subject_types:
+        raise StatusVerificationError(f"the status list {url} has no {LIST_TYPE} subject")
+    if not _purposes(subject.get("statusPurpose")):
+        raise StatusVerificationError(f"the status list {url} states no statusPurpose")
+    if "encodedList" not in subject:
+        raise StatusVerificationError(f"the status list {url} has no encodedList")
+
+
+def _validity(document: JsonObject) -> tuple[datetime | None, datetime | None]:
+    # VC DM 1.1 lists use issuanceDate/expirationDate.
+    try:
+        start_field = "validFrom" if "validFrom" in document else "issuanceDate"
+        end_field = "validUntil" if "validUntil" in document else "expirationDate"
+        start = parse_datetime_stamp(document[start_field], start_field, require_timezone=False) if start_field in document else None
+        end = parse_datetime_stamp(document[end_field], end_field, require_timezone=False) if end_field in document else None
+    except MalformedValueError as e:
+        raise StatusVerificationError(f"the status list's validity period is malformed: {e.detail}") from e
+    return start, end
+
+
+def _ttl(subject: JsonObject) -> timedelta | None:
+    ttl = subject.get("ttl")
+    if ttl is None:
+        return None
+    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or ttl < 0:
+        raise StatusVerificationError(f"the status list's ttl must be a non-negative number of milliseconds, got {ttl!r}")
+    return timedelta(milliseconds=ttl)
+
+
+def _verdict(entry: _Entry, value: int) -> Check:
+    data: JsonObject = {
+        "statusPurpose": entry.purpose,
+        "statusListCredential": entry.list_url,
+        "statusListIndex": str(entry.index),
+        "status": hex(value),
+    }
+    message = entry.messages.get(value)
+    if message is not None:
+        data["statusMessage"] = message
+    where = f"(entry {entry.index} of {entry.list_url})"
+    if entry.purpose in (REVOCATION, SUSPENSION):
+        if value == 0:
+            adjective = "revoked" if entry.purpose == REVOCATION else "suspended"
+            return Check(CHECK_NAME, "passed", f"not {adjective} {where}", None, data)
+        if entry.purpose == REVOCATION:
+            return Check(CHECK_NAME, "failed", f"the credential has been revoked by its issuer {where}", None, data)
+        return Check(CHECK_NAME, "failed", f"the credential has been suspended by its issuer {where}", None, data)
+    if entry.purpose == MESSAGE or entry.status_size > 1:
+        shown = f"'{message}'" if message is not None else "a value with no statusMessage"
+        return Check(CHECK_NAME, "passed", f"the issuer's status message is {shown} ({hex(value)}) {where}", None, data)
+    if entry.purpose == REFRESH:
+        text = "the issuer offers a refreshed credential" if value else "no refresh is pending"
+        return Check(CHECK_NAME, "passed", f"{text} {where}", None, data)
+    if value == 0:
+        return Check(CHECK_NAME, "passed", f"'{entry.purpose}' status is not set {where}", None, data)
+    problem = StatusVerificationError(
+        f"the '{entry.purpose}' status is set {where}, and this node does not know what that purpose means"
+    ).problem()
+    return Check(CHECK_NAME, "unknown", problem.detail, problem, data)

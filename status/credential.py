@@ -1,0 +1,217 @@
+"""Publishing side: the BitstringStatusListCredential and the BitstringStatusListEntry.
+
+Bitstring Status List v1.0 §2.1 (BitstringStatusListEntry) and §2.2
+(BitstringStatusListCredential). The list credential is a VC Data Model 2.0 credential whose
+subject is a ``BitstringStatusList`` holding ``encodedList``; it is signed like any credential
+the issuer signs (eddsa-rdfc-2022 by default) so a verifier can tell the issuer published it.
+
+Where the properties sit follows the credentials/v2 context, which is what a signature covers:
+``statusSize``, ``statusMessage`` and ``statusReference`` are terms of the *entry*
+(``BitstringStatusListEntry``), ``ttl`` is a term of the *list* (``BitstringStatusList``).
+Putting them elsewhere would make the JSON-LD safe-mode canonicalization refuse the document.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable, Mapping
+
+from status.bitstring import DEFAULT_GZIP_LEVEL, MIN_STATUS_LIST_LENGTH, Bitstring, BitstringError
+from vc.errors import MalformedValueError, StatusListLengthError
+
+JsonObject = dict[str, Any]
+
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+LIST_CREDENTIAL_TYPE = "BitstringStatusListCredential"
+LIST_TYPE = "BitstringStatusList"
+ENTRY_TYPE = "BitstringStatusListEntry"
+
+# §2.1 statusPurpose: the values the Recommendation defines. Others are allowed by the spec
+# ("other values MAY be used") but must still be plain strings.
+REVOCATION, SUSPENSION, REFRESH, MESSAGE = "revocation", "suspension", "refresh", "message"
+KNOWN_PURPOSES = frozenset({REVOCATION, SUSPENSION, REFRESH, MESSAGE})
+
+DEFAULT_SUITE = "eddsa-rdfc-2022"
+
+
+@dataclass(frozen=True)
+class StatusMessage:
+    """One ``statusMessage`` entry: the value (as the spec's ``0x``-prefixed hex) and its meaning."""
+
+    status: int
+    message: str
+
+    def to_json(self) -> JsonObject:
+        return {"status": hex(self.status), "message": self.message}
+
+
+def _timestamp(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise MalformedValueError("timestamps must be timezone-aware (UTC)")
+    return value.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _purpose(purpose: object) -> str:
+    if not isinstance(purpose, str) or not purpose:
+        raise MalformedValueError(f"statusPurpose must be a non-empty string, got {purpose!r}")
+    return purpose
+
+
+def build_status_list_credential(
+    *,
+    list_url: str,
+    issuer: str | Mapping[str, Any],
+    purpose: str,
+    bitstring: Bitstring,
+    valid_from: datetime,
+    valid_until: datetime | None = None,
+    ttl: timedelta | None = None,
+    min_length: int = MIN_STATUS_LIST_LENGTH,
+    gzip_level: int = DEFAULT_GZIP_LEVEL,
+    contexts: Iterable[str] = (),
+) -> JsonObject:
+    """The unsigned BitstringStatusListCredential (§2.2) for ``bitstring``.
+
+    The subject id is ``list_url#list``. ``ttl`` becomes the list's ``ttl`` in milliseconds
+    (§2.2: "how long, in milliseconds, the status list is valid for"), the hint verifiers and
+    the HTTP ``Cache-Control`` use for caching.
+    """
+    if not isinstance(list_url, str) or not list_url or "#" in list_url:
+        raise MalformedValueError(f"the status list URL must be a URL without a fragment, got {list_url!r}")
+    if len(bitstring) < min_length:
+        raise StatusListLengthError(
+            f"a status list must hold at least {min_length} entries for herd privacy; this one holds {len(bitstring)}"
+        )
+    if valid_until is not None and valid_until < valid_from:
+        raise MalformedValueError("validUntil must not be earlier than validFrom")
+    subject: JsonObject = {
+        "id": f"{list_url}#list",
+        "type": LIST_TYPE,
+        "statusPurpose": _purpose(purpose),
+        "encodedList": bitstring.encode(level=gzip_level),
+    }
+    if ttl is not None:
+        millis = int(ttl.total_seconds() * 1000)
+        if millis <= 0:
+            raise MalformedValueError("ttl must be a positive duration")
+        subject["ttl"] = millis
+    credential: JsonObject = {
+        "@context": [VC_V2, *(c for c in contexts if c != VC_V2)],
+        "id": list_url,
+        "type": ["VerifiableCredential", LIST_CREDENTIAL_TYPE],
+        "issuer": copy.deepcopy(issuer) if isinstance(issuer, Mapping) else issuer,
+        "validFrom": _timestamp(valid_from),
+    }
+    if valid_until is not None:
+        credential["validUntil"] = _timestamp(valid_until)
+    credential["credentialSubject"] = subject
+    return credential
+
+
+def sign_status_list_credential(
+    unsigned: JsonObject,
+    *,
+    key: Any,
+    verification_method: str,
+    now: datetime,
+    loader: Any,
+    suite: str = DEFAULT_SUITE,
+) -> JsonObject:
+    """Add the issuer's assertionMethod Data Integrity proof (a new dict; input untouched)."""
+    from vc.proofs import add_proof  # imported here so the pure builders work without vc.proofs
+
+    return add_proof(
+        unsigned,
+        suite=suite,
+        key=key,
+        verification_method=verification_method,
+        purpose="assertionMethod",
+        created=now,
+        loader=loader,
+    )
+
+
+def issue_status_list_credential(
+    *,
+    list_url: str,
+    issuer: str | Mapping[str, Any],
+    purpose: str,
+    bitstring: Bitstring,
+    key: Any,
+    verification_method: str,
+    now: datetime,
+    loader: Any,
+    valid_until: datetime | None = None,
+    ttl: timedelta | None = None,
+    suite: str = DEFAULT_SUITE,
+    min_length: int = MIN_STATUS_LIST_LENGTH,
+    gzip_level: int = DEFAULT_GZIP_LEVEL,
+    contexts: Iterable[str] = (),
+) -> JsonObject:
+    """Build and sign the list credential as of ``now`` (``validFrom`` = ``now``).
+
+    This is what the node calls after every status change: update the ``Bitstring``, then
+    re-issue, so the next fetch returns the new bit.
+    """
+    unsigned = build_status_list_credential(
+        list_url=list_url,
+        issuer=issuer,
+        purpose=purpose,
+        bitstring=bitstring,
+        valid_from=now,
+        valid_until=valid_until,
+        ttl=ttl,
+        min_length=min_length,
+        gzip_level=gzip_level,
+        contexts=contexts,
+    )
+    return sign_status_list_credential(
+        unsigned, key=key, verification_method=verification_method, now=now, loader=loader, suite=suite
+    )
+
+
+def status_list_entry(
+    *,
+    list_url: str,
+    index: int,
+    purpose: str,
+    status_size: int = 1,
+    status_messages: Iterable[StatusMessage] | None = None,
+    status_reference: str | None = None,
+) -> JsonObject:
+    """A ``BitstringStatusListEntry`` (§2.1) for the credential's ``credentialStatus``.
+
+    ``statusListIndex`` is a base-10 string, as the spec requires. With ``status_size`` > 1,
+    ``statusMessage`` MUST be given and cover every value (§2.1: "the number of status
+    messages MUST equal the number of possible values").
+    """
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+        raise MalformedValueError(f"a status list index is a non-negative integer, got {index!r}")
+    if not isinstance(list_url, str) or not list_url or "#" in list_url:
+        raise MalformedValueError(f"the status list URL must be a URL without a fragment, got {list_url!r}")
+    entry: JsonObject = {
+        "id": f"{list_url}#{index}",
+        "type": ENTRY_TYPE,
+        "statusPurpose": _purpose(purpose),
+        "statusListIndex": str(index),
+        "statusListCredential": list_url,
+    }
+    messages = list(status_messages or ())
+    if status_size != 1 or messages:
+        try:
+            Bitstring(8, status_size=status_size)
+        except BitstringError as e:
+            raise MalformedValueError(e.detail) from e
+        if sorted(m.status for m in messages) != list(range(1 << status_size)):
+            raise MalformedValueError(
+                f"statusSize {status_size} needs exactly one statusMessage for each value "
+                f"0x0..{hex((1 << status_size) - 1)}"
+            )
+        if status_size != 1:
+            entry["statusSize"] = status_size
+        entry["statusMessage"] = [m.to_json() for m in sorted(messages, key=lambda m: m.status)]
+    if status_reference is not None:
+        entry["statusReference"] = status_reference
+    return entry

@@ -1,0 +1,335 @@
+"""status.check.StatusChecker: three outcomes, spec error codes, caching rules."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from did.errors import FetchError
+from status.credential import StatusMessage
+
+LIST_URL = "https://issuer.example/status/1"
+
+
+def _one(checks):
+    assert len(checks) == 1
+    (check,) = checks
+    assert check.name == "status"
+    return check
+
+
+def _code(check):
+    return check.problem.code if check.problem else None
+
+
+async def test_valid_entry_passes(world):
+    world.publish(set_bits={7: 1})
+    check = _one(await world.checker()(world.credential(world.entry(8))))
+    assert check.outcome == "passed", check
+    assert check.data["status"] == "0x0"
+    assert "not revoked" in check.message
+
+
+async def test_revoked_entry_fails_with_a_clear_message(world):
+    world.publish(set_bits={94_567: 1})
+    check = _one(await world.checker()(world.credential(world.entry(94_567))))
+    assert check.outcome == "failed"
+    assert "revoked by its issuer" in check.message
+    assert check.data["statusPurpose"] == "revocation" and check.data["status"] == "0x1"
+
+
+async def test_suspended_entry_fails(world):
+    world.publish(purpose="suspension", set_bits={3: 1})
+    checker = world.checker()
+    check = _one(await checker(world.credential(world.entry(3, "suspension"))))
+    assert check.outcome == "failed" and "suspended by its issuer" in check.message
+    # A different index on the same list is not suspended.
+    assert _one(await checker(world.credential(world.entry(4, "suspension")))).outcome == "passed"
+
+
+async def test_unreachable_list_is_unknown_with_retrieval_error(world):
+    world.http.errors[LIST_URL] = FetchError("connection refused", reason="network")
+    check = _one(await world.checker()(world.credential(world.entry(1))))
+    assert check.outcome == "unknown"
+    assert _code(check) == "STATUS_RETRIEVAL_ERROR"
+    assert "could not be retrieved" in check.message and "connection refused" in check.message
+
+
+async def test_missing_list_is_unknown(world):
+    check = _one(await world.checker()(world.credential(world.entry(1))))
+    assert (check.outcome, _code(check)) == ("unknown", "STATUS_RETRIEVAL_ERROR")
+
+
+async def test_list_from_another_issuer_is_not_trusted(world):
+    world.publish(issuer="did:example:impostor")
+    check = _one(await world.checker()(world.credential(world.entry(1))))
+    assert (check.outcome, _code(check)) == ("unknown", "STATUS_VERIFICATION_ERROR")
+    assert "did:example:impostor" in check.message and "cannot speak for this credential" in check.message
+
+
+async def test_issuer_object_form_matches(world):
+    world.publish()
+    cred = world.credential(world.entry(1))
+    cred["issuer"] = {"id": "did:example:university", "name": "Uni"}
+    assert _one(await world.checker()(cred)).outcome == "passed"
+
+
+async def test_expired_list_is_unknown(world):
+    world.publish(valid_until=world.clock() + timedelta(hours=1))
+    checker = world.checker()
+    assert _one(await checker(world.credential(world.entry(1)))).outcome == "passed"
+    world.clock.advance(hours=2)
+    check = _one(await checker(world.credential(world.entry(1))))
+    assert (check.outcome, _code(check)) == ("unknown", "STATUS_VERIFICATION_ERROR")
+    assert "expired" in check.message
+    # An expired cached list is fetched again (a newer one may be published).
+    assert len(world.http.calls) == 2
+
+
+async def test_list_not_yet_valid_is_unknown(world):
+    world.publish(valid_from=world.clock() + timedelta(days=1))
+    check = _one(await world.checker()(world.credential(world.entry(1))))
+    assert (check.outcome, _code(check)) == ("unknown", "STATUS_VERIFICATION_ERROR")
+    assert "not valid yet" in check.message
+
+
+async def test_too_short_list_is_unknown_with_length_error(world):
+    world.publish(length=100_000, min_length=1)
+    check = _one(await world.checker()(world.credential(world.entry(1))))
+    assert (check.outcome, _code(check)) == ("unknown", "STATUS_LIST_LENGTH_ERROR")
+    assert "100000 entries" in check.message
+
+
+async def test_index_out_of_range_is_unknown_with_range_error(world):
+    world.publish()
+    check = _one(await world.checker()(world.credential(world.entry(131_072))))
+    assert (check.outcome, _code(check)) == ("unknown", "RANGE_ERROR")
+    assert "outside the status list" in check.message
+
+
+async def test_purpose_mismatch_is_unknown(world):
+    world.publish(purpose="suspension")
+    check = _one(await world.checker()(world.credential(world.entry(1, "revocation"))))
+    assert (check.outcome, _code(check)) == ("unknown", "STATUS_VERIFICATION_ERROR")
+    assert "'revocation'" in check.message and "'suspension'" in check.message
+
+
+async def test_list_with_several_purposes_serves_each(world):
+    world.publish(purpose="revocation", edit=lambda d: d["credentialSubject"].update(statusPurpose=["revocation", "suspension"]))
+    check = _one(await world.checker()(world.credential(world.entry(1, "suspension"))))
+    assert check.outcome == "passed"
+
+
+async def test_unsigned_list_is_unknown(world):
+    world.publish(sign=False)
+    check = _one(await world.checker()(world.credential(world.entry(1))))
+    assert (check.outcome, _code(check)) == ("unknown", "STATUS_VERIFICATION_ERROR")
+    assert "does not verify" in check.message
+
+
+async def test_tampered_list_is_unknown(world):
+    doc = world.publish(set_bits={5: 1})
+    # Someone clears the revocation bit after signing.
+    doc["credentialSubject"]["encodedList"] = world.publish(sign=False)["credentialSubject"]["encodedList"]
+    world.http.serve(LIST_URL, doc)
+    check = _one(await world.checker()(world.credential(world.entry(5))))
+    assert (check.outcome, _code(check)) == ("unknown", "STATUS_VERIFICATION_ERROR")
+
+
+async def test_malformed_encoded_list_is_unknown(world):
+    world.publish(edit=lambda d: d["credentialSubject"].update(encodedList="zNotMultibaseBase64url"))
+    check = _one(await world.checker()(world.credential(world.entry(1))))
+    assert (check.outcome, _code(check)) == ("unknown", "STATUS_VERIFICATION_ERROR")
+    assert "starting with 'u'" in check.message
+
+
+async def test_list_whose_id_is_another_url_is_refused(world):
+    world.publish(edit=lambda d: d.update(id="https://issuer.example/status/old"))
+    check = _one(await world.checker()(world.credential(world.entry(1))))
+    assert (check.outcome, _code(check)) == ("unknown", "STATUS_VERIFICATION_ERROR")
+    assert "names itself" in check.message
+
+
+async def test_document_that_is_not_a_list_credential_is_refused(world):
+    world.publish(edit=lambda d: d.update(type=["VerifiableCredential"]))
+    check = _one(await world.checker()(world.credential(world.entry(1))))
+    assert (check.outcome, _code(check)) == ("unknown", "STATUS_VERIFICATION_ERROR")
+
+
+async def test_unknown_entry_type_is_unknown(world):
+    old = {"id": LIST_URL + "#1", "type": "StatusList2021Entry", "statusPurpose": "revocation",
+           "statusListIndex": "1", "statusListCredential": LIST_URL}
+    check = _one(await world.checker()(world.credential(old)))
+    assert check.outcome == "unknown"
+    assert "does not know the status method 'StatusList2021Entry'" in check.message
+    assert world.http.calls == []
+
+
+@pytest.mark.parametrize("index", ["-1", "1.5", "0x10", " 7", 7, None])
+async def test_malformed_index_is_unknown(world, index):
+    world.publish()
+    bad = world.entry(1)
+    bad["statusListIndex"] = index
+    check = _one(await world.checker()(world.credential(bad)))
+    assert check.outcome == "unknown" and "statusListIndex" in check.message
+
+
+async def test_no_credential_status_gives_no_checks(world):
+    cred = world.credential(world.entry(1))
+    del cred["credentialStatus"]
+    assert await world.checker()(cred) == []
+
+
+async def test_garbage_status_never_raises(world):
+    cred = world.credential(world.entry(1))
+    cred["credentialStatus"] = 5
+    check = _one(await world.checker()(cred))
+    assert check.outcome == "unknown"
+
+
+async def test_two_entries_two_lists(world):
+    world.publish(url=LIST_URL, purpose="revocation")
+    world.publish(url="https://issuer.example/status/2", purpose="suspension", set_bits={9: 1})
+    checks = await world.checker()(world.credential(
+        world.entry(9), world.entry(9, "suspension", url="https://issuer.example/status/2")))
+    assert [c.outcome for c in checks] == ["passed", "failed"]
+
+
+async def test_the_contract_name_check_is_the_same_callable(world):
+    world.publish(set_bits={2: 1})
+    checker = world.checker()
+    assert _one(await checker.check(world.credential(world.entry(2)))).outcome == "failed"
+
+
+# --- statusSize > 1 ----------------------------------------------------------------------
+
+MESSAGES = [StatusMessage(0, "pending_review"), StatusMessage(1, "accepted"),
+            StatusMessage(2, "rejected"), StatusMessage(3, "undefined")]
+
+
+async def test_two_bit_message_entries_report_the_message(world):
+    world.publish(purpose="message", status_size=2, length=131_072, set_bits={10: 2, 11: 1, 131_071: 3})
+    checker = world.checker()
+    seen = {}
+    for index in (10, 11, 12, 131_071):
+        e = world.entry(index, "message", status_size=2, status_messages=MESSAGES,
+                        status_reference="https://example.org/status-dictionary/")
+        check = _one(await checker(world.credential(e)))
+        assert check.outcome == "passed", check
+        seen[index] = (check.data["status"], check.data["statusMessage"])
+    assert seen == {10: ("0x2", "rejected"), 11: ("0x1", "accepted"),
+                    12: ("0x0", "pending_review"), 131_071: ("0x3", "undefined")}
+    assert len(world.http.calls) == 1
+
+
+async def test_four_bit_entries_read_each_nibble(world):
+    messages = [StatusMessage(v, f"m{v}") for v in range(16)]
+    world.publish(purpose="message", status_size=4, set_bits={0: 0xF, 1: 0x5, 77_777: 0xA})
+    checker = world.checker()
+    for index, value in ((0, 15), (1, 5), (2, 0), (77_777, 10)):
+        e = world.entry(index, "message", status_size=4, status_messages=messages)
+        check = _one(await checker(world.credential(e)))
+        assert check.data["status"] == hex(value) and check.data["statusMessage"] == f"m{value}"
+
+
+async def test_multi_bit_list_length_counts_entries_not_bits(world):
+    # 131,072 bits of 2-bit entries is only 65,536 entries: too short.
+    world.publish(purpose="message", length=65_536, status_size=2, min_length=1)
+    e = world.entry(1, "message", status_size=2, status_messages=MESSAGES)
+    check = _one(await world.checker()(world.credential(e)))
+    assert _code(check) == "STATUS_LIST_LENGTH_ERROR"
+
+
+# --- caching -----------------------------------------------------------------------------
+
+async def test_lists_are_cached_but_verdicts_are_not(world):
+    world.publish(set_bits={1: 1})
+    checker = world.checker()
+    results = [_one(await checker(world.credential(world.entry(i)))).outcome for i in (1, 2, 1, 2)]
+    assert results == ["failed", "passed", "failed", "passed"]
+    assert len(world.http.calls) == 1
+    assert world.verifier.calls == 1  # the list's proof result is cached with the list
+
+
+async def test_cache_honours_http_max_age(world):
+    world.publish(max_age=60)
+    checker = world.checker()
+    assert _one(await checker(world.credential(world.entry(5)))).outcome == "passed"
+    world.publish(set_bits={5: 1}, max_age=60)  # the issuer revokes
+    world.clock.advance(seconds=59)
+    assert _one(await checker(world.credential(world.entry(5)))).outcome == "passed"
+    world.clock.advance(seconds=2)
+    assert _one(await checker(world.credential(world.entry(5)))).outcome == "failed"
+    assert len(world.http.calls) == 2
+
+
+async def test_cache_honours_list_ttl(world):
+    world.publish(ttl=timedelta(seconds=30))
+    checker = world.checker(max_staleness=timedelta(hours=1))
+    await checker(world.credential(world.entry(5)))
+    world.publish(set_bits={5: 1}, ttl=timedelta(seconds=30))
+    world.clock.advance(seconds=29)
+    assert _one(await checker(world.credential(world.entry(5)))).outcome == "passed"
+    world.clock.advance(seconds=2)
+    assert _one(await checker(world.credential(world.entry(5)))).outcome == "failed"
+
+
+async def test_max_staleness_caps_a_long_max_age(world):
+    world.publish(max_age=86_400)
+    checker = world.checker(max_staleness=timedelta(seconds=10))
+    await checker(world.credential(world.entry(5)))
+    world.publish(set_bits={5: 1}, max_age=86_400)
+    world.clock.advance(seconds=11)
+    assert _one(await checker(world.credential(world.entry(5)))).outcome == "failed"
+    assert len(world.http.calls) == 2
+
+
+async def test_max_age_zero_means_fetch_every_time(world):
+    world.publish(max_age=0)
+    checker = world.checker()
+    for _ in range(3):
+        await checker(world.credential(world.entry(5)))
+    assert len(world.http.calls) == 3
+
+
+async def test_failed_fetches_are_not_cached(world):
+    world.http.errors[LIST_URL] = FetchError("timed out", reason="timeout")
+    checker = world.checker()
+    assert _one(await checker(world.credential(world.entry(5)))).outcome == "unknown"
+    del world.http.errors[LIST_URL]
+    world.publish()
+    assert _one(await checker(world.credential(world.entry(5)))).outcome == "passed"
+
+
+async def test_cache_is_bounded_least_recently_used_first(world):
+    urls = [f"https://issuer.example/status/{i}" for i in range(4)]
+    for url in urls:
+        world.publish(url=url)
+    checker = world.checker(cache_max_entries=2)
+    for url in urls:
+        await checker(world.credential(world.entry(1, url=url)))
+    assert len(checker._cache) == 2
+    await checker(world.credential(world.entry(1, url=urls[3])))  # still cached
+    await checker(world.credential(world.entry(1, url=urls[0])))  # evicted: fetched again
+    assert world.http.calls.count(urls[3]) == 1
+    assert world.http.calls.count(urls[0]) == 2
+
+
+async def test_concurrent_checks_share_one_fetch(world):
+    world.publish(set_bits={3: 1})
+    world.http.delay = 0.01
+    checker = world.checker()
+    results = await asyncio.gather(*(checker(world.credential(world.entry(i))) for i in range(20)))
+    assert [r[0].outcome for r in results] == ["passed"] * 3 + ["failed"] + ["passed"] * 16
+    assert len(world.http.calls) == 1
+
+
+async def test_concurrent_checks_share_a_failure_too(world):
+    world.http.errors[LIST_URL] = FetchError("refused", reason="network")
+    world.http.delay = 0.01
+    checker = world.checker()
+    results = await asyncio.gather(*(checker(world.credential(world.entry(i))) for i in range(5)))
+    assert {r[0].problem.code for r in results} == {"STATUS_RETRIEVAL_ERROR"}
+    assert len(world.http.calls) == 1
