@@ -1,0 +1,154 @@
+"""``vcnode verify FILE``: verify a credential or presentation and print the result as JSON.
+
+Exit 0 verified, 1 not verified, 2 unusable input (unreadable, not JSON, over the hostile-input
+bounds, or neither a credential nor a presentation). did:key resolves locally; did:web goes
+through the guarded HTTP client. Status lists are checked by ``status.check`` when present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from vc.errors import ProblemError
+from vc.limits import DEFAULT_LIMITS, parse_json
+from vc.results import VerificationResult
+
+EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_UNUSABLE = 0, 1, 2
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "verify",
+        help="verify a credential or presentation (JSON file, or - for stdin)",
+        description="Verify a Verifiable Credential or Presentation and print the result as JSON. "
+        "Exit 0 verified, 1 not verified, 2 unusable input.",
+    )
+    p.add_argument("file", metavar="FILE", help="the JSON document, or - to read standard input")
+    p.add_argument("--challenge", help="the challenge the presentation's proof must carry")
+    p.add_argument("--domain", help="the domain the presentation's proof must carry")
+    p.add_argument("--json", action="store_true", help="print only compact JSON (no summary on stderr)")
+    p.add_argument(
+        "--allow-insecure",
+        action="append",
+        default=[],
+        metavar="HOST:PORT",
+        help="allow plain HTTP (and a non-public address) for did:web at HOST:PORT; repeatable; for testing",
+    )
+    p.add_argument("--now", help="verify as of this time (XML Schema dateTime with timezone) instead of the clock")
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds allowed for each network fetch")
+    p.set_defaults(func=run)
+
+
+def _fail(message: str, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({"verified": False, "error": message}))
+    else:
+        print(f"vcnode verify: {message}", file=sys.stderr)
+    return EXIT_UNUSABLE
+
+
+def _read(file: str) -> bytes:
+    if file == "-":
+        return sys.stdin.buffer.read(DEFAULT_LIMITS.max_bytes + 1)
+    path = Path(file)
+    # Read one byte past the bound so an oversized file is refused without loading it whole.
+    with path.open("rb") as f:
+        return f.read(DEFAULT_LIMITS.max_bytes + 1)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        data = _read(args.file)
+    except OSError as e:
+        return _fail(f"cannot read {args.file}: {e.strerror or e}", args.json)
+    try:
+        doc = parse_json(data)
+    except ProblemError as e:
+        return _fail(f"{args.file}: {e.detail} ({e.code})", args.json)
+    if not isinstance(doc, dict):
+        return _fail(f"{args.file}: expected a JSON object (a credential or presentation)", args.json)
+    types = doc.get("type")
+    types = types if isinstance(types, list) else [types]
+    if "VerifiablePresentation" in types:
+        kind = "presentation"
+    elif "VerifiableCredential" in types:
+        kind = "credential"
+    else:
+        return _fail(f"{args.file}: type includes neither VerifiableCredential nor VerifiablePresentation", args.json)
+    if kind == "credential" and (args.challenge or args.domain):
+        return _fail("--challenge and --domain apply to presentations only", args.json)
+    if args.now:
+        from vc.datamodel import parse_datetime_stamp
+
+        try:
+            now = parse_datetime_stamp(args.now, "--now")
+        except ProblemError as e:
+            return _fail(e.detail, args.json)
+    else:
+        now = datetime.now(timezone.utc)
+    result = asyncio.run(_verify(doc, kind, args, now))
+    out = result.to_json()
+    if args.json:
+        print(json.dumps(out, separators=(",", ":")))
+    else:
+        print(json.dumps(out, indent=2))
+        print(_summary(result), file=sys.stderr)
+    return EXIT_VERIFIED if result.verified else EXIT_NOT_VERIFIED
+
+
+def _summary(result: VerificationResult) -> str:
+    if result.verified:
+        return f"verified: the {result.kind} passed every check"
+    bad = [f"{c.name} {c.outcome}: {c.message}" for c in result.checks if not c.ok]
+    for i, r in enumerate(result.credentials):
+        bad += [f"credential {i} {c.name} {c.outcome}: {c.message}" for c in r.checks if not c.ok]
+    return f"NOT verified ({result.kind}):\n  " + "\n  ".join(bad)
+
+
+def build_check_status(http: Any, resolver: Any, loader: Any, clock: Callable[[], datetime]) -> Any:
+    """The status seam: ``status.check.StatusChecker`` when that module exists, else None.
+
+    With None, a credential carrying credentialStatus is reported with status unknown (and so
+    not verified) rather than silently passing.
+    """
+    try:
+        from status.check import StatusChecker
+    except ImportError:
+        return None
+    return StatusChecker(http, resolver, loader, clock).check
+
+
+async def _verify(doc: dict[str, Any], kind: str, args: argparse.Namespace, now: datetime) -> VerificationResult:
+    from did.http import GuardedHTTP, create_guarded_session
+    from did.key import DIDKeyResolver
+    from did.resolver import Resolver
+    from did.web import DIDWebResolver
+    from vc.credentials import verify_credential
+    from vc.loader import default_loader
+    from vc.presentations import verify_presentation
+
+    loader = default_loader()
+    session = create_guarded_session(allowed_insecure_hosts=args.allow_insecure)
+    try:
+        http = GuardedHTTP(session, allowed_insecure_hosts=args.allow_insecure, timeout=args.timeout)
+        resolver = Resolver({"key": DIDKeyResolver(), "web": DIDWebResolver(http)})
+        check_status = build_check_status(http, resolver, loader, lambda: now)
+        if kind == "presentation":
+            return await verify_presentation(
+                doc,
+                resolver=resolver,
+                loader=loader,
+                now=now,
+                challenge=args.challenge,
+                domain=args.domain,
+                check_status=check_status,
+            )
+        return await verify_credential(doc, resolver=resolver, loader=loader, now=now, check_status=check_status)
+    finally:
+        await session.close()
