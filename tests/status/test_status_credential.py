@@ -1,0 +1,145 @@
+"""status.credential: the list credential and entry shapes of Bitstring Status List v1.0 §2."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from status.bitstring import Bitstring
+from status.credential import (
+    StatusMessage,
+    build_status_list_credential,
+    status_list_entry,
+)
+from tests.conftest import load_json
+from vc.errors import MalformedValueError, StatusListLengthError
+
+NOW = datetime(2025, 6, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
+
+
+def test_list_credential_matches_the_recommendation_example(vectors):
+    example = load_json(
+        vectors / "bitstring-status-list" / "spec-rec-examples" / "example-bitstring-status-list-credential.unsigned.json"
+    )
+    built = build_status_list_credential(
+        list_url="https://example.com/credentials/status/3",
+        issuer="did:example:12345",
+        purpose="revocation",
+        bitstring=Bitstring(131_072),
+        valid_from=datetime(2021, 4, 5, 14, 27, 40, tzinfo=timezone.utc),
+    )
+    # The example's subject id lives under another path (status/3#list); everything else,
+    # including what the encodedList decodes to, is the same.
+    expected = copy.deepcopy(example)
+    expected["credentialSubject"]["id"] = "https://example.com/credentials/status/3#list"
+    expected["credentialSubject"]["encodedList"] = built["credentialSubject"]["encodedList"]
+    assert built == expected
+    assert Bitstring.decode(built["credentialSubject"]["encodedList"]) == Bitstring.decode(
+        example["credentialSubject"]["encodedList"]
+    )
+
+
+def test_list_credential_carries_valid_until_and_ttl_in_milliseconds():
+    bits = Bitstring(131_072)
+    bits.set(42, 1)
+    built = build_status_list_credential(
+        list_url="https://uni.example/status/rev/1",
+        issuer={"id": "did:web:uni.example", "name": "Uni"},
+        purpose="suspension",
+        bitstring=bits,
+        valid_from=NOW,
+        valid_until=NOW + timedelta(days=30),
+        ttl=timedelta(minutes=5),
+        contexts=["https://www.w3.org/ns/credentials/examples/v2"],
+    )
+    assert built["@context"] == ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"]
+    assert built["validFrom"] == "2025-06-01T12:00:00Z"
+    assert built["validUntil"] == "2025-07-01T12:00:00Z"
+    assert built["issuer"] == {"id": "did:web:uni.example", "name": "Uni"}
+    subject = built["credentialSubject"]
+    assert subject["ttl"] == 300_000
+    assert subject["statusPurpose"] == "suspension"
+    assert subject["id"] == "https://uni.example/status/rev/1#list"
+    assert Bitstring.decode(subject["encodedList"]).set_indexes() == [42]
+
+
+def test_list_shorter_than_the_minimum_is_refused():
+    with pytest.raises(StatusListLengthError, match="at least 131072"):
+        build_status_list_credential(
+            list_url="https://uni.example/s/1", issuer="did:example:1", purpose="revocation",
+            bitstring=Bitstring(131_064), valid_from=NOW,
+        )
+    larger = build_status_list_credential(
+        list_url="https://uni.example/s/1", issuer="did:example:1", purpose="revocation",
+        bitstring=Bitstring(1_048_576), valid_from=NOW,
+    )
+    assert Bitstring.decode(larger["credentialSubject"]["encodedList"]).length == 1_048_576
+
+
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        ({"list_url": "https://uni.example/s/1#x"}, "without a fragment"),
+        ({"purpose": ""}, "statusPurpose"),
+        ({"valid_until": NOW - timedelta(days=1)}, "validUntil"),
+        ({"ttl": timedelta(0)}, "ttl"),
+        ({"valid_from": datetime(2025, 1, 1)}, "timezone-aware"),
+    ],
+)
+def test_list_credential_bad_parameters(kw, message):
+    args = dict(list_url="https://uni.example/s/1", issuer="did:example:1", purpose="revocation",
+                bitstring=Bitstring(131_072), valid_from=NOW)
+    args.update(kw)
+    with pytest.raises(MalformedValueError, match=message):
+        build_status_list_credential(**args)
+
+
+def test_entry_matches_the_recommendation_example(vectors):
+    example = load_json(
+        vectors / "bitstring-status-list" / "spec-rec-examples" / "example-credential-with-revocation-and-suspension-entries.json"
+    )
+    built = [
+        status_list_entry(list_url="https://example.com/credentials/status/3", index=94567, purpose="revocation"),
+        status_list_entry(list_url="https://example.com/credentials/status/4", index=23452, purpose="suspension"),
+    ]
+    assert built == example["credentialStatus"]
+
+
+def test_message_entry_with_status_size_two():
+    messages = [StatusMessage(2, "rejected"), StatusMessage(0, "pending_review"),
+                StatusMessage(1, "accepted"), StatusMessage(3, "undefined")]
+    built = status_list_entry(
+        list_url="https://example.com/credentials/status/8", index=492847, purpose="message",
+        status_size=2, status_messages=messages, status_reference="https://example.org/status-dictionary/",
+    )
+    assert built == {
+        "id": "https://example.com/credentials/status/8#492847",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "message",
+        "statusListIndex": "492847",
+        "statusListCredential": "https://example.com/credentials/status/8",
+        "statusSize": 2,
+        "statusMessage": [
+            {"status": "0x0", "message": "pending_review"},
+            {"status": "0x1", "message": "accepted"},
+            {"status": "0x2", "message": "rejected"},
+            {"status": "0x3", "message": "undefined"},
+        ],
+        "statusReference": "https://example.org/status-dictionary/",
+    }
+
+
+def test_multi_bit_entry_needs_a_message_for_every_value():
+    with pytest.raises(MalformedValueError, match="one statusMessage for each value 0x0..0x3"):
+        status_list_entry(list_url="https://e.example/s", index=1, purpose="message", status_size=2,
+                          status_messages=[StatusMessage(0, "a"), StatusMessage(1, "b")])
+    with pytest.raises(MalformedValueError, match="statusSize"):
+        status_list_entry(list_url="https://e.example/s", index=1, purpose="message", status_size=0)
+
+
+@pytest.mark.parametrize("index", [-1, True, "5", 1.0])
+def test_entry_index_must_be_a_non_negative_integer(index):
+    with pytest.raises(MalformedValueError):
+        status_list_entry(list_url="https://e.example/s", index=index, purpose="revocation")
