@@ -1,0 +1,203 @@
+"""The node's configuration: a TOML file, ``VCNODE_*`` environment variables, command-line flags.
+
+Precedence: flags > environment > file > defaults. The file is ``--config FILE``, else
+``VCNODE_CONFIG``, else ``<data dir>/vcnode.toml`` when it exists. Secrets (the key
+passphrase) come only from the environment and are never printed (``Config.public()``).
+
+File keys are the field names below (``port = 8443``, ``status_purposes = ["revocation"]``);
+environment variables are ``VCNODE_`` + the upper-cased name (``VCNODE_PORT=9000``,
+``VCNODE_STATUS_PURPOSES=revocation,suspension``, ``VCNODE_ALLOW_INSECURE_HOSTS=issuer:8443``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+from status.bitstring import MIN_STATUS_LIST_LENGTH
+
+ENV_PREFIX = "VCNODE_"
+CONFIG_FILENAME = "vcnode.toml"
+SECRET_FIELDS = frozenset({"passphrase"})
+PURPOSES = ("revocation", "suspension")
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; the message says which setting and why."""
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path = Path("./vcnode-data")
+    host: str = "127.0.0.1"
+    port: int = 8443
+    # The public URL of this node (an origin, no path). Its issuers' did:web DIDs and the status
+    # list URLs derive from it. None: http(s)://host:port, i.e. http://127.0.0.1:8443 by default.
+    base_url: str | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    # host[:port] values that may be fetched over plain HTTP (did:web, status lists). The
+    # node's own base URL host is added automatically when the base URL is http://.
+    allow_insecure_hosts: tuple[str, ...] = ()
+    status_purposes: tuple[str, ...] = ("revocation",)
+    status_list_length: int = MIN_STATUS_LIST_LENGTH
+    status_list_ttl_ms: int = 0  # 0: no ttl; lists are then served with Cache-Control: no-cache
+    status_list_valid_seconds: int = 0  # 0: no validUntil on list credentials
+    status_max_staleness_seconds: int = 300  # verifier side: upper bound on a cached list's age
+    challenge_ttl_seconds: int = 300
+    require_challenge: bool = True
+    max_body_bytes: int = 1024 * 1024
+    kdf: str = "moderate"  # Argon2id cost preset for the passphrase ("moderate" | "interactive")
+    log_level: str = "INFO"
+    passphrase: str | None = field(default=None, repr=False)
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls_cert else "http"
+
+    @property
+    def effective_base_url(self) -> str:
+        if self.base_url:
+            return self.base_url.rstrip("/")
+        return f"{self.scheme}://{self.host}:{self.port}"
+
+    @property
+    def insecure_hosts(self) -> frozenset[str]:
+        """Hosts the guarded HTTP client may reach over plain HTTP (host:port, as GuardedHTTP keys them)."""
+        hosts = set(self.allow_insecure_hosts)
+        parts = urlsplit(self.effective_base_url)
+        if parts.scheme == "http" and parts.hostname:
+            hosts.add(f"{parts.hostname}:{parts.port or 80}")
+        return frozenset(hosts)
+
+    def public(self) -> dict[str, Any]:
+        """The effective configuration as JSON-able data, secrets masked."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in SECRET_FIELDS:
+                out[f.name] = "(set)" if value else None
+            elif isinstance(value, Path):
+                out[f.name] = str(value)
+            elif isinstance(value, tuple):
+                out[f.name] = list(value)
+            else:
+                out[f.name] = value
+        out["effective_base_url"] = self.effective_base_url
+        return out
+
+    def replace(self, **changes: Any) -> "Config":
+        return validate(dataclasses.replace(self, **changes))
+
+
+_FIELDS = {f.name: f for f in fields(Config)}
+
+
+def _convert(name: str, value: Any, source: str) -> Any:
+    """Coerce a file/env/flag value to the field's type, or explain what is wrong."""
+    default = _FIELDS[name].default
+    kind = type(default) if default is not None and default is not dataclasses.MISSING else None
+    if name in ("data_dir", "tls_cert", "tls_key"):
+        return None if value in (None, "") else Path(str(value))
+    if name in ("base_url", "passphrase"):
+        return None if value in (None, "") else str(value)
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(f"not a boolean: {value!r}")
+        if kind is int:
+            if isinstance(value, bool):
+                raise ValueError("a boolean is not a number")
+            return int(value)
+        if kind is tuple:
+            items = value.split(",") if isinstance(value, str) else list(value)
+            return tuple(str(i).strip() for i in items if str(i).strip())
+        return str(value)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"{name} from {source}: {e}") from e
+
+
+def validate(config: Config) -> Config:
+    if not 0 < config.port < 65536:
+        raise ConfigError(f"port must be 1..65535, got {config.port}")
+    if config.base_url is not None:
+        parts = urlsplit(config.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"base_url must be an http(s) URL with a host, got {config.base_url!r}")
+        if parts.path.strip("/") or parts.query or parts.fragment:
+            raise ConfigError(
+                f"base_url must be the node's origin without a path (did:web documents are served at its root), got {config.base_url!r}"
+            )
+    if bool(config.tls_cert) != bool(config.tls_key):
+        raise ConfigError("TLS needs both tls_cert and tls_key")
+    if config.status_list_length < MIN_STATUS_LIST_LENGTH or config.status_list_length % 8:
+        raise ConfigError(
+            f"status_list_length must be a multiple of 8 and at least {MIN_STATUS_LIST_LENGTH} "
+            f"(Bitstring Status List herd-privacy minimum), got {config.status_list_length}"
+        )
+    bad = [p for p in config.status_purposes if p not in PURPOSES]
+    if bad:
+        raise ConfigError(f"status_purposes may contain {' and '.join(PURPOSES)}, not {', '.join(bad)}")
+    if config.kdf not in ("moderate", "interactive"):
+        raise ConfigError(f"kdf must be 'moderate' or 'interactive', got {config.kdf!r}")
+    for name in ("status_list_ttl_ms", "status_list_valid_seconds", "status_max_staleness_seconds", "challenge_ttl_seconds"):
+        if getattr(config, name) < 0:
+            raise ConfigError(f"{name} must not be negative")
+    return config
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError as e:
+        raise ConfigError(f"the configuration file {path} does not exist") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"the configuration file {path} is not valid TOML: {e}") from e
+    unknown = sorted(set(data) - set(_FIELDS) - SECRET_FIELDS)
+    if unknown:
+        raise ConfigError(f"unknown setting(s) in {path}: {', '.join(unknown)}")
+    if "passphrase" in data:
+        raise ConfigError(f"{path} must not hold the passphrase; set VCNODE_PASSPHRASE in the environment")
+    return data
+
+
+def load_config(
+    flags: Mapping[str, Any] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    config_file: str | Path | None = None,
+) -> Config:
+    """Merge defaults, the file, the environment and flags (``None`` flag values are unset)."""
+    env = os.environ if env is None else env
+    flags = {k: v for k, v in (flags or {}).items() if v is not None and k in _FIELDS}
+    env_values = {
+        name: env[ENV_PREFIX + name.upper()] for name in _FIELDS if env.get(ENV_PREFIX + name.upper()) not in (None, "")
+    }
+    if config_file is None and env.get(ENV_PREFIX + "CONFIG"):
+        config_file = env[ENV_PREFIX + "CONFIG"]
+    file_values: dict[str, Any] = {}
+    if config_file is not None:
+        file_values = read_file(Path(config_file))
+    else:
+        # The data folder may be named by any layer; its vcnode.toml is read if present.
+        data_dir = flags.get("data_dir") or env_values.get("data_dir") or Config.data_dir
+        candidate = Path(str(data_dir)) / CONFIG_FILENAME
+        if candidate.is_file():
+            file_values = read_file(candidate)
+    merged: dict[str, Any] = {}
+    for source, values in (("the configuration file", file_values), ("the environment", env_values), ("the command line", flags)):
+        for name, value in values.items():
+            merged[name] = _convert(name, value, source)
+    return validate(Config(**merged))

@@ -1,0 +1,698 @@
+"""The node's operations, shared by the HTTP routes and the CLI: issuers, issuing, status, tokens.
+
+``NodeService`` is built from a ``Config`` and a ``Services`` bundle (store, HTTP client,
+resolver, context loader, clock, master key), so tests can hand in fakes. Every method that
+changes something does so inside a store transaction that has committed before it returns.
+Canonicalisation and signing run in a worker thread (``asyncio.to_thread``) so the event loop
+keeps answering health checks and status-list fetches while the node signs.
+
+Errors are ``NodeError`` (a ``vc.errors.ProblemError``), so ``node.problems`` turns them into
+problem+json with the right status without knowing this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import hashlib
+import json
+import logging
+import re
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Awaitable, Callable, Iterable, Literal, Mapping, Sequence
+from urllib.parse import quote, urlsplit
+
+from did.key import did_key_from_public_key
+from did.multikey import decode_ed25519_public
+from node.auth import SCOPES, Grant
+from node.config import Config
+from node.keys import MasterKey
+from node.statuslists import PublishedList, StatusLists
+from node.store import Store, utcnow_iso
+from vc.crypto import Ed25519KeyPair
+from vc.errors import ProblemError
+from vc.results import VerificationResult
+
+log = logging.getLogger(__name__)
+
+JsonObject = dict[str, Any]
+Status = Literal["active", "revoked", "suspended"]
+STATUSES: tuple[str, ...] = ("active", "revoked", "suspended")
+PURPOSES: tuple[str, ...] = ("revocation", "suspension")
+CRYPTOSUITES: tuple[str, ...] = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
+DEFAULT_ISSUER = "default"
+
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+VC_V1 = "https://www.w3.org/2018/credentials/v1"
+DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
+DID_V1 = "https://www.w3.org/ns/did/v1"
+MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
+
+# Issuer names become a did:web path segment and a URL path segment, so they are kept to
+# characters that need no escaping in either.
+_ISSUER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+class NodeError(ProblemError):
+    """A refusal by the node itself (not a specification-defined problem)."""
+
+    base = "urn:vcnode:problem:"
+    code, title, http_status = "invalid-request", "The request is not valid", 400
+
+
+class InvalidRequestError(NodeError):
+    pass
+
+
+class UnknownIssuerError(NodeError):
+    code, title, http_status = "unknown-issuer", "Unknown issuer", 404
+
+
+class IssuerExistsError(NodeError):
+    code, title, http_status = "issuer-exists", "Issuer already exists", 409
+
+
+class IssuerMismatchError(NodeError):
+    code, title, http_status = "issuer-mismatch", "The credential names another issuer", 400
+
+
+class UnknownCredentialError(NodeError):
+    code, title, http_status = "unknown-credential", "Unknown credential", 404
+
+
+class DuplicateCredentialError(NodeError):
+    code, title, http_status = "duplicate-credential", "Credential id already issued", 409
+
+
+class StatusChangeError(NodeError):
+    code, title, http_status = "status-change-refused", "The status change is not possible", 409
+
+
+class UnknownTokenError(NodeError):
+    code, title, http_status = "unknown-token", "Unknown token", 404
+
+
+# --- values ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuerInfo:
+    name: str
+    dids: list[str]  # the signing DID first (did:web of the node's base URL), then did:key
+    verification_methods: list[str]  # one per DID, same key
+    public_key_multibase: str
+    status_purposes: list[str]
+    created: str
+
+    @property
+    def did(self) -> str:
+        return self.dids[0]
+
+    @property
+    def verification_method(self) -> str:
+        return self.verification_methods[0]
+
+    def to_json(self) -> JsonObject:
+        return {
+            "name": self.name,
+            "dids": list(self.dids),
+            "verificationMethods": list(self.verification_methods),
+            "statusPurposes": list(self.status_purposes),
+        }
+
+
+@dataclass(frozen=True)
+class StatusEntryRecord:
+    purpose: str
+    list_url: str
+    index: int
+
+
+@dataclass(frozen=True)
+class CredentialRecord:
+    id: str
+    issuer: str
+    subject_id: str | None
+    issued: str
+    status: str
+    status_entries: list[StatusEntryRecord]
+
+    def to_json(self) -> JsonObject:
+        return {
+            "id": self.id,
+            "issuer": self.issuer,
+            "subjectId": self.subject_id,
+            "issued": self.issued,
+            "status": self.status,
+            "statusEntries": [
+                {"statusPurpose": e.purpose, "statusListCredential": e.list_url, "statusListIndex": str(e.index)}
+                for e in self.status_entries
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class NewToken:
+    id: str
+    token: str  # shown once; only its SHA-256 is stored
+    scopes: list[str]
+    issuer: str | None
+
+    def to_json(self) -> JsonObject:
+        return {"id": self.id, "token": self.token, "scopes": list(self.scopes), "issuer": self.issuer}
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    id: str
+    scopes: list[str]
+    issuer: str | None
+    created: str
+    revoked: str | None
+
+    def to_json(self) -> JsonObject:
+        return {"id": self.id, "scopes": self.scopes, "issuer": self.issuer, "created": self.created, "revoked": self.revoked}
+
+
+@dataclass(frozen=True)
+class Challenge:
+    challenge: str
+    expires: datetime
+
+
+@dataclass
+class Services:
+    """What the node's operations need from outside; tests pass fakes (constructor injection)."""
+
+    store: Store
+    master_key: MasterKey
+    resolver: Any  # did.resolver.Resolver
+    loader: Any  # vc.loader.ContextLoader
+    clock: Callable[[], datetime]
+    http: Any = None  # did.http.GuardedHTTP; None for offline CLI operations
+    check_status: Callable[[JsonObject], Awaitable[list[Any]]] | None = None  # status.check.StatusChecker.check
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 of a token: enough for 256-bit random tokens, which cannot be guessed offline."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def did_web_for(base_url: str, *segments: str) -> str:
+    """did:web §3.2 Create: host (port as %3A), then path segments, colon-separated."""
+    parts = urlsplit(base_url)
+    if not parts.hostname:
+        raise ValueError(f"the base URL {base_url!r} has no host")
+    host = parts.hostname if parts.port is None else f"{parts.hostname}%3A{parts.port}"
+    path = [quote(p, safe="") for p in parts.path.split("/") if p]
+    return ":".join(["did:web", host, *path, *segments])
+
+
+def check_issuer_name(name: Any) -> str:
+    if not isinstance(name, str) or not _ISSUER_NAME.match(name):
+        raise InvalidRequestError(
+            f"issuer name {name!r} is not allowed: use 1-63 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    return name
+
+
+def _subject_id(credential: JsonObject) -> str | None:
+    subject = credential.get("credentialSubject")
+    if isinstance(subject, list):
+        subject = subject[0] if subject else None
+    if isinstance(subject, dict) and isinstance(subject.get("id"), str):
+        return subject["id"]
+    return None
+
+
+def _issuer_id(credential: JsonObject) -> str | None:
+    issuer = credential.get("issuer")
+    if isinstance(issuer, str):
+        return issuer
+    if isinstance(issuer, dict):
+        value = issuer.get("id")
+        return value if isinstance(value, str) else None
+    return None
+
+
+class NodeService:
+    """The node's operations. ``await service.init()`` once before use (idempotent)."""
+
+    def __init__(self, config: Config, services: Services) -> None:
+        self.config = config
+        self.services = services
+        self.store = services.store
+        self.clock = services.clock
+        self.status_lists = StatusLists(
+            services.store,
+            base_url=config.effective_base_url,
+            length=config.status_list_length,
+            ttl_ms=config.status_list_ttl_ms,
+            valid_for=timedelta(seconds=config.status_list_valid_seconds) if config.status_list_valid_seconds else None,
+            identity=self._signing_identity,
+            loader=services.loader,
+            clock=services.clock,
+        )
+        self._keys: dict[str, Ed25519KeyPair] = {}
+
+    # --- set-up and issuers ------------------------------------------------------------
+
+    async def init(self) -> list[IssuerInfo]:
+        """Create the ``default`` issuer if missing and republish any list a crash left stale."""
+        if await self.store.fetchone("SELECT 1 FROM issuers WHERE name = ?", (DEFAULT_ISSUER,)) is None:
+            try:
+                await self.create_issuer(DEFAULT_ISSUER)
+            except IssuerExistsError:
+                pass  # created concurrently
+        await self.status_lists.republish_pending()
+        return await self.list_issuers()
+
+    def _dids(self, name: str, public_multibase: str) -> tuple[list[str], list[str]]:
+        did_key = did_key_from_public_key(decode_ed25519_public(public_multibase))
+        did_web = self.did_web(name)
+        return [did_web, did_key], [f"{did_web}#{public_multibase}", f"{did_key}#{public_multibase}"]
+
+    def did_web(self, name: str) -> str:
+        """``did:web:HOST`` for the default issuer, ``did:web:HOST:issuers:NAME`` for the others."""
+        base = self.config.effective_base_url
+        if name == DEFAULT_ISSUER:
+            return did_web_for(base)
+        return did_web_for(base, "issuers", name)
+
+    def _issuer_from_row(self, row: Any) -> IssuerInfo:
+        dids, vms = self._dids(row["name"], row["public_key_multibase"])
+        return IssuerInfo(
+            name=row["name"],
+            dids=dids,
+            verification_methods=vms,
+            public_key_multibase=row["public_key_multibase"],
+            status_purposes=json.loads(row["status_purposes"]),
+            created=row["created"],
+        )
+
+    async def create_issuer(self, name: str, *, status_purposes: Sequence[str] | None = None) -> IssuerInfo:
+        """A new issuer with a fresh Ed25519 key (sealed at rest) and its own status lists."""
+        check_issuer_name(name)
+        purposes = self._check_purposes(status_purposes if status_purposes is not None else self.config.status_purposes)
+        pair = await asyncio.to_thread(Ed25519KeyPair.generate)
+        sealed = self.services.master_key.seal_keypair(pair)
+        async with self.store.transaction() as db:
+            async with db.execute("SELECT 1 FROM issuers WHERE name = ?", (name,)) as cur:
+                if await cur.fetchone() is not None:
+                    raise IssuerExistsError(f"an issuer named {name!r} already exists", issuer=name)
+            await db.execute(
+                "INSERT INTO issuers (name, created, status_purposes, public_key_multibase, sealed_secret) VALUES (?, ?, ?, ?, ?)",
+                (name, utcnow_iso(self.clock()), json.dumps(purposes), pair.public_multibase, sealed),
+            )
+        self._keys[name] = pair
+        log.info("created issuer %s (%s)", name, pair.public_multibase)
+        return await self.get_issuer(name)
+
+    async def get_issuer(self, name: str) -> IssuerInfo:
+        row = await self.store.fetchone("SELECT * FROM issuers WHERE name = ?", (name,))
+        if row is None:
+            raise UnknownIssuerError(f"this node has no issuer named {name!r}", issuer=name)
+        return self._issuer_from_row(row)
+
+    async def list_issuers(self) -> list[IssuerInfo]:
+        rows = await self.store.fetchall("SELECT * FROM issuers ORDER BY created, name")
+        return [self._issuer_from_row(r) for r in rows]
+
+    async def issuer_for_did(self, did: str) -> IssuerInfo | None:
+        for issuer in await self.list_issuers():
+            if did in issuer.dids:
+                return issuer
+        return None
+
+    async def _keypair(self, name: str) -> Ed25519KeyPair:
+        pair = self._keys.get(name)
+        if pair is None:
+            row = await self.store.fetchone("SELECT sealed_secret FROM issuers WHERE name = ?", (name,))
+            if row is None:
+                raise UnknownIssuerError(f"this node has no issuer named {name!r}", issuer=name)
+            pair = self.services.master_key.open_keypair(bytes(row["sealed_secret"]))
+            self._keys[name] = pair
+        return pair
+
+    async def did_document(self, name: str) -> JsonObject:
+        """The issuer's did:web DID document: one Multikey, for assertionMethod and authentication."""
+        issuer = await self.get_issuer(name)
+        did = self.did_web(name)
+        vm_id = f"{did}#{issuer.public_key_multibase}"
+        return {
+            "@context": [DID_V1, MULTIKEY_V1],
+            "id": did,
+            "verificationMethod": [
+                {"id": vm_id, "type": "Multikey", "controller": did, "publicKeyMultibase": issuer.public_key_multibase}
+            ],
+            "assertionMethod": [vm_id],
+            "authentication": [vm_id],
+        }
+
+    @staticmethod
+    def _check_purposes(purposes: Any) -> list[str]:
+        if not isinstance(purposes, (list, tuple)) or not all(isinstance(p, str) for p in purposes):
+            raise InvalidRequestError("statusPurposes must be an array of strings")
+        unknown = [p for p in purposes if p not in PURPOSES]
+        if unknown:
+            raise InvalidRequestError(
+                f"unknown status purpose(s) {', '.join(map(repr, unknown))}: use {' or '.join(PURPOSES)}"
+            )
+        return list(dict.fromkeys(purposes))
+
+    # --- issuing -----------------------------------------------------------------------
+
+    async def issue(self, issuer_name: str, credential: Any, options: Mapping[str, Any] | None = None) -> JsonObject:
+        """Issue one credential (VC-API /credentials/issue); returns the signed credential."""
+        return (await self.issue_many(issuer_name, [credential], options))[0]
+
+    async def issue_many(
+        self, issuer_name: str, credentials: Sequence[Any], options: Mapping[str, Any] | None = None
+    ) -> list[JsonObject]:
+        """Issue a batch: status indexes for all of them are allocated in one transaction."""
+        from vc.cryptosuites import SUITES
+        from vc.proofs import add_proof
+
+        issuer = await self.get_issuer(issuer_name)
+        options = dict(options or {})
+        suite_name = options.get("cryptosuite", "eddsa-rdfc-2022")
+        if suite_name not in CRYPTOSUITES:
+            raise InvalidRequestError(f"options.cryptosuite {suite_name!r} is not supported: use {' or '.join(CRYPTOSUITES)}")
+        purposes = self._check_purposes(options["statusPurposes"]) if "statusPurposes" in options else issuer.status_purposes
+        now = self.clock()
+        prepared = [self._prepare(issuer, c, now) for c in credentials]
+        ids = [p["id"] for p in prepared]
+        if len(set(ids)) != len(ids):
+            raise InvalidRequestError("the batch contains the same credential id more than once")
+
+        issued_at = utcnow_iso(now)
+        # One transaction: refuse known ids, record the credentials, hand out their indexes. It
+        # commits before anything is signed, so a crash afterwards leaves the indexes used and
+        # never reused, and a concurrent request can never draw the same index.
+        created: set[int] = set()
+        async with self.store.transaction() as db:
+            placeholders = ",".join("?" * len(ids))
+            async with db.execute(f"SELECT id FROM credentials WHERE id IN ({placeholders})", ids) as cur:
+                taken = [r["id"] for r in await cur.fetchall()]
+            if taken:
+                raise DuplicateCredentialError(f"a credential with id {taken[0]!r} was already issued", id=taken[0])
+            await db.executemany(
+                "INSERT INTO credentials (id, issuer, subject_id, issued, status) VALUES (?, ?, ?, ?, 'active')",
+                [(c["id"], issuer.name, _subject_id(c), issued_at) for c in prepared],
+            )
+            allocations: dict[str, list[Any]] = {}
+            for purpose in purposes:
+                allocations[purpose], new_lists = await self.status_lists.allocate(
+                    db, issuer.name, purpose, list(ids), when=issued_at
+                )
+                created |= new_lists
+        for i, credential in enumerate(prepared):
+            statuses = [self.status_lists.entry(allocations[p][i]) for p in purposes]
+            if statuses:
+                credential["credentialStatus"] = statuses[0] if len(statuses) == 1 else statuses
+        # A list opened by this batch is published before its first credential is handed out,
+        # so the statusListCredential URL resolves as soon as the credential exists.
+        await self.status_lists.republish(created)
+
+        pair = await self._keypair(issuer.name)
+        suite = SUITES[suite_name]
+        loader = self.services.loader
+
+        def sign_all() -> list[JsonObject]:
+            return [
+                add_proof(
+                    c,
+                    suite=suite,
+                    key=pair,
+                    verification_method=issuer.verification_method,
+                    purpose="assertionMethod",
+                    created=now,
+                    loader=loader,
+                )
+                for c in prepared
+            ]
+
+        try:
+            signed = await asyncio.to_thread(sign_all)
+        except Exception:
+            # Nothing was handed out: forget the records, keep the indexes used.
+            async with self.store.transaction() as db:
+                await db.execute(f"UPDATE status_entries SET credential_id = NULL WHERE credential_id IN ({placeholders})", ids)
+                await db.execute(f"DELETE FROM credentials WHERE id IN ({placeholders})", ids)
+            raise
+        async with self.store.transaction() as db:
+            await db.executemany(
+                "UPDATE credentials SET document = ? WHERE id = ?", [(json.dumps(s), s["id"]) for s in signed]
+            )
+        return signed
+
+    def _prepare(self, issuer: IssuerInfo, credential: Any, now: datetime) -> JsonObject:
+        """Fill what the node fills (issuer, id, validFrom), refuse what it must not sign."""
+        from vc.datamodel import check_credential
+
+        if not isinstance(credential, dict):
+            raise InvalidRequestError("credential must be a JSON object")
+        vc = copy.deepcopy(credential)
+        if "proof" in vc:
+            raise InvalidRequestError("the credential already has a proof; send it unsigned")
+        if "credentialStatus" in vc:
+            raise InvalidRequestError(
+                "the credential already has credentialStatus; the node assigns status entries (options.statusPurposes)"
+            )
+        contexts = vc.get("@context")
+        if isinstance(contexts, str):
+            contexts = [contexts]
+        if not isinstance(contexts, list) or not contexts:
+            raise InvalidRequestError(f"@context must start with {VC_V2!r} (or {VC_V1!r})")
+        v1 = contexts[0] == VC_V1
+        if v1 and DATA_INTEGRITY_V2 not in contexts:
+            # VC 1.1 has no DataIntegrityProof term; the data-integrity context defines it.
+            contexts = [*contexts, DATA_INTEGRITY_V2]
+        vc["@context"] = contexts
+        named = _issuer_id(vc)
+        if "issuer" not in vc:
+            vc["issuer"] = issuer.did
+        elif named is None:
+            raise InvalidRequestError("issuer must be a DID string or an object with an id")
+        elif named not in issuer.dids:
+            raise IssuerMismatchError(
+                f"the credential names issuer {named!r}, but this request signs as {issuer.name!r} ({', '.join(issuer.dids)})",
+                issuer=named,
+            )
+        if "id" not in vc:
+            vc["id"] = f"urn:uuid:{uuid.uuid4()}"
+        elif not isinstance(vc["id"], str):
+            raise InvalidRequestError("id must be a URL string")
+        stamp = now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if v1:
+            vc.setdefault("issuanceDate", stamp)
+        else:
+            vc.setdefault("validFrom", stamp)
+        check_credential(vc)
+        return vc
+
+    # --- status ------------------------------------------------------------------------
+
+    async def set_status(self, credential_id: str, status: str, *, issuer_name: str | None = None) -> CredentialRecord:
+        """Revoke, suspend or reactivate a credential; the list is re-signed before this returns."""
+        return (await self.set_status_many([(credential_id, status)], issuer_name=issuer_name))[0]
+
+    async def set_status_many(
+        self, changes: Iterable[tuple[str, str]], *, issuer_name: str | None = None
+    ) -> list[CredentialRecord]:
+        """Apply many status changes in one transaction, then re-sign each touched list once."""
+        changes = list(changes)
+        for cid, status in changes:
+            if not isinstance(cid, str) or not cid:
+                raise InvalidRequestError("a credential id is a non-empty string")
+            if status not in STATUSES:
+                raise InvalidRequestError(f"status {status!r} is not one of {', '.join(STATUSES)}")
+        when = utcnow_iso(self.clock())
+        touched: set[int] = set()
+        pending: dict[int, Any] = {}  # each touched list is loaded once per batch
+        async with self.store.transaction() as db:
+            for cid, status in changes:
+                async with db.execute("SELECT issuer, status FROM credentials WHERE id = ?", (cid,)) as cur:
+                    row = await cur.fetchone()
+                if row is None or (issuer_name is not None and row["issuer"] != issuer_name):
+                    raise UnknownCredentialError(
+                        f"no credential with id {cid!r} was issued by "
+                        + (f"issuer {issuer_name!r}" if issuer_name else "this node"),
+                        credentialId=cid,
+                    )
+                current = row["status"]
+                if current == status:
+                    continue
+                if current == "revoked":
+                    raise StatusChangeError(f"credential {cid!r} is revoked, and revocation is final", credentialId=cid)
+                entries = await self.status_lists.entries_for(db, cid)
+                purposes = {e.purpose for e in entries}
+                needed = {"revoked": "revocation", "suspended": "suspension"}.get(status)
+                if needed and needed not in purposes:
+                    raise StatusChangeError(
+                        f"credential {cid!r} was issued without a {needed} status entry, so it cannot be {status}",
+                        credentialId=cid,
+                    )
+                if status == "revoked":
+                    bits = [(e.list_id, e.index, 1) for e in entries if e.purpose == "revocation"]
+                else:  # suspended <-> active
+                    value = 1 if status == "suspended" else 0
+                    bits = [(e.list_id, e.index, value) for e in entries if e.purpose == "suspension"]
+                touched |= await self.status_lists.set_bits(db, bits, pending)
+                await db.execute(
+                    "UPDATE credentials SET status = ?, status_changed = ? WHERE id = ?", (status, when, cid)
+                )
+            await self.status_lists.write_bits(db, pending, touched)
+        await self.status_lists.republish(touched)
+        return [await self.get_credential_record(cid) for cid, _ in changes]
+
+    async def get_credential_record(self, credential_id: str) -> CredentialRecord:
+        row = await self.store.fetchone("SELECT * FROM credentials WHERE id = ?", (credential_id,))
+        if row is None:
+            raise UnknownCredentialError(f"no credential with id {credential_id!r} was issued by this node", credentialId=credential_id)
+        async with self.store.read() as db:
+            entries = await self.status_lists.entries_for(db, credential_id)
+        return CredentialRecord(
+            id=row["id"],
+            issuer=row["issuer"],
+            subject_id=row["subject_id"],
+            issued=row["issued"],
+            status=row["status"],
+            status_entries=[StatusEntryRecord(e.purpose, e.url, e.index) for e in entries],
+        )
+
+    async def list_credentials(self, *, issuer_name: str | None = None, subject_id: str | None = None) -> list[CredentialRecord]:
+        sql, params = "SELECT id FROM credentials WHERE 1=1", []
+        if issuer_name is not None:
+            sql, params = sql + " AND issuer = ?", [*params, issuer_name]
+        if subject_id is not None:
+            sql, params = sql + " AND subject_id = ?", [*params, subject_id]
+        rows = await self.store.fetchall(sql + " ORDER BY issued, id", params)
+        return [await self.get_credential_record(r["id"]) for r in rows]
+
+    async def status_list(self, issuer_name: str, purpose: str, seq: int) -> PublishedList | None:
+        """The signed list credential as last published (what GET on its URL serves)."""
+        return await self.status_lists.get(issuer_name, purpose, seq)
+
+    async def _signing_identity(self, issuer_name: str) -> tuple[Ed25519KeyPair, str, str]:
+        issuer = await self.get_issuer(issuer_name)
+        return await self._keypair(issuer_name), issuer.did, issuer.verification_method
+
+    # --- verifying ---------------------------------------------------------------------
+
+    async def verify_credential(self, vc: Any, options: Mapping[str, Any] | None = None) -> VerificationResult:
+        """VC-API /credentials/verify: proof, data model, validity and status; never raises on bad input."""
+        from vc.credentials import verify_credential
+
+        return await verify_credential(
+            vc,
+            resolver=self.services.resolver,
+            loader=self.services.loader,
+            now=self.clock(),
+            check_status=self.services.check_status,
+        )
+
+    async def verify_presentation(self, vp: Any, options: Mapping[str, Any] | None = None) -> VerificationResult:
+        """VC-API /presentations/verify. ``options.challenge`` must be one this node handed out
+        (``create_challenge``) and not used before; it is consumed by this call."""
+        from vc.presentations import verify_presentation
+        from vc.results import Check
+        from vc.errors import InvalidChallengeError
+
+        options = dict(options or {})
+        challenge = options.get("challenge")
+        domain = options.get("domain")
+        problem: ProblemError | None = None
+        if challenge is None:
+            if self.config.require_challenge:
+                problem = InvalidChallengeError(
+                    "options.challenge is required: get one from POST /challenges and have the holder sign it"
+                )
+        elif not isinstance(challenge, str):
+            problem = InvalidChallengeError("options.challenge must be a string")
+        elif not await self.consume_challenge(challenge):
+            problem = InvalidChallengeError(
+                "options.challenge was not issued by this node, has expired, or was already used"
+            )
+        result = await verify_presentation(
+            vp,
+            resolver=self.services.resolver,
+            loader=self.services.loader,
+            now=self.clock(),
+            challenge=challenge if isinstance(challenge, str) else None,
+            domain=domain if isinstance(domain, str) else None,
+            check_status=self.services.check_status,
+        )
+        if problem is not None:
+            result.add(Check("challenge", "failed", problem.detail, problem.problem()))
+        return result
+
+    async def create_challenge(self) -> Challenge:
+        """A single-use, expiring challenge for presentation verification (VC-API /challenges)."""
+        now = self.clock()
+        value = secrets.token_urlsafe(24)
+        expires = now + timedelta(seconds=self.config.challenge_ttl_seconds)
+        async with self.store.transaction() as db:
+            await db.execute("DELETE FROM challenges WHERE expires < ?", (utcnow_iso(now),))
+            await db.execute("INSERT INTO challenges (challenge, expires) VALUES (?, ?)", (value, utcnow_iso(expires)))
+        return Challenge(value, expires)
+
+    async def consume_challenge(self, challenge: str) -> bool:
+        """True exactly once for a live challenge this node issued."""
+        now = utcnow_iso(self.clock())
+        async with self.store.transaction() as db:
+            cur = await db.execute(
+                "UPDATE challenges SET used = ? WHERE challenge = ? AND used IS NULL AND expires >= ?",
+                (now, challenge, now),
+            )
+            return cur.rowcount == 1
+
+    # --- tokens ------------------------------------------------------------------------
+
+    async def create_token(self, scopes: Sequence[str], *, issuer: str | None = None) -> NewToken:
+        """A new API token; the plaintext is returned here only, the store keeps its hash."""
+        scopes = list(dict.fromkeys(scopes))
+        if not scopes:
+            raise InvalidRequestError(f"a token needs at least one scope ({', '.join(SCOPES)})")
+        bad = [s for s in scopes if s not in SCOPES]
+        if bad:
+            raise InvalidRequestError(f"unknown scope(s) {', '.join(map(repr, bad))}: use {', '.join(SCOPES)}")
+        if issuer is not None:
+            await self.get_issuer(issuer)
+        token_id = secrets.token_hex(8)
+        token = f"vcn_{token_id}_{secrets.token_urlsafe(32)}"
+        async with self.store.transaction() as db:
+            await db.execute(
+                "INSERT INTO tokens (id, token_hash, scopes, issuer, created) VALUES (?, ?, ?, ?, ?)",
+                (token_id, hash_token(token), json.dumps(scopes), issuer, utcnow_iso(self.clock())),
+            )
+        return NewToken(token_id, token, scopes, issuer)
+
+    async def check_token(self, token: str) -> Grant | None:
+        """The grant of a live token, ``None`` for an unknown or revoked one (node.auth.TokenVerifier)."""
+        row = await self.store.fetchone(
+            "SELECT id, scopes, issuer FROM tokens WHERE token_hash = ? AND revoked IS NULL", (hash_token(token),)
+        )
+        if row is None:
+            return None
+        return Grant(token_id=row["id"], scopes=frozenset(json.loads(row["scopes"])), issuer=row["issuer"])
+
+    async def revoke_token(self, token_id: str) -> None:
+        async with self.store.transaction() as db:
+            cur = await db.execute(
+                "UPDATE tokens SET revoked = ? WHERE id = ? AND revoked IS NULL", (utcnow_iso(self.clock()), token_id)
+            )
+            if cur.rowcount != 1:
+                async with db.execute("SELECT 1 FROM tokens WHERE id = ?", (token_id,)) as c:
+                    if await c.fetchone() is None:
+                        raise UnknownTokenError(f"no token with id {token_id!r}")
+
+    async def list_tokens(self) -> list[TokenRecord]:
+        rows = await self.store.fetchall("SELECT * FROM tokens ORDER BY created, id")
+        return [TokenRecord(r["id"], json.loads(r["scopes"]), r["issuer"], r["created"], r["revoked"]) for r in rows]

@@ -1,0 +1,269 @@
+"""Publishing Bitstring Status Lists: allocate indexes, flip bits, re-sign, serve the signed list.
+
+Bitstring Status List v1.0 §2 (entries and the list credential) and §6.1 (herd privacy:
+random, never-reused indexes in lists of at least 131,072 entries). Each issuer has its own
+lists per purpose, numbered 1, 2, …; a list is served at ``{base}/status/{issuer}/{purpose}/{n}``.
+
+State lives in the store (``status_lists``, ``status_entries``):
+
+* ``used`` is the ``status.allocate.UsedBitmap`` of every index ever handed out. Allocation
+  reads it, draws with ``status.allocate.choose_free_index`` and writes it back inside the
+  caller's transaction, which commits before the credential is signed: concurrent issuance
+  cannot share an index, and a crash wastes an index rather than reusing it.
+* ``bits`` are the statuses. Every change bumps ``version``; ``republish`` re-signs until
+  ``published_version`` equals it, and the signed JSON (with its ETag) is what GET serves.
+  A crash between a committed change and its re-signing is repaired by
+  ``republish_pending`` at start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Awaitable, Callable, Iterable
+
+import aiosqlite
+
+from node.store import Store, utcnow_iso
+from status.allocate import UsedBitmap, choose_free_index
+from status.bitstring import MIN_STATUS_LIST_LENGTH, Bitstring
+from status.credential import issue_status_list_credential, status_list_entry
+
+log = logging.getLogger(__name__)
+
+JsonObject = dict[str, Any]
+# (keypair, issuer DID, verification method id) of an issuer, for signing its lists.
+Identity = Callable[[str], Awaitable[tuple[Any, str, str]]]
+
+
+@dataclass(frozen=True)
+class Allocation:
+    list_id: int
+    seq: int
+    index: int
+    purpose: str
+    url: str
+
+
+@dataclass(frozen=True)
+class EntryInfo:
+    list_id: int
+    purpose: str
+    url: str
+    index: int
+
+
+@dataclass(frozen=True)
+class PublishedList:
+    body: bytes  # the signed list credential exactly as served (the ETag covers these bytes)
+    etag: str  # strong validator, quoted
+    ttl_ms: int | None
+    published: str
+
+    @property
+    def credential(self) -> JsonObject:
+        value: JsonObject = json.loads(self.body)
+        return value
+
+
+class StatusLists:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        base_url: str,
+        identity: Identity,
+        loader: Any,
+        clock: Callable[[], datetime],
+        length: int = MIN_STATUS_LIST_LENGTH,
+        ttl_ms: int | None = None,
+        valid_for: timedelta | None = None,
+        min_length: int = MIN_STATUS_LIST_LENGTH,
+    ) -> None:
+        if length < min_length or length % 8:
+            raise ValueError(f"a status list holds a multiple of 8 entries, at least {min_length}; got {length}")
+        self.store = store
+        self.base_url = base_url.rstrip("/")
+        self.identity = identity
+        self.loader = loader
+        self.clock = clock
+        self.length = length
+        self.ttl_ms = ttl_ms or None
+        self.valid_for = valid_for
+        self.min_length = min_length
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def url(self, issuer: str, purpose: str, seq: int) -> str:
+        return f"{self.base_url}/status/{issuer}/{purpose}/{seq}"
+
+    def entry(self, allocation: Allocation) -> JsonObject:
+        """The credential's ``BitstringStatusListEntry`` for an allocated index."""
+        return status_list_entry(list_url=allocation.url, index=allocation.index, purpose=allocation.purpose)
+
+    # --- allocation (inside the caller's transaction) -----------------------------------
+
+    async def allocate(
+        self, db: aiosqlite.Connection, issuer: str, purpose: str, credential_ids: list[str | None], *, when: str
+    ) -> tuple[list[Allocation], set[int]]:
+        """One random free index per credential id; returns them and the ids of lists created."""
+        out: list[Allocation] = []
+        created: set[int] = set()
+        row = await self._current_list(db, issuer, purpose)
+        if row is None:
+            row = await self._new_list(db, issuer, purpose)
+            created.add(row["id"])
+        list_id, seq, length = row["id"], row["seq"], row["length"]
+        used = UsedBitmap.from_bytes(row["used"], length)
+        rows: list[tuple[int, int, str | None, str, str]] = []
+        for cid in credential_ids:
+            index = choose_free_index(used, length)
+            if index is None:
+                await self._save_used(db, list_id, used, rows)
+                rows = []
+                row = await self._new_list(db, issuer, purpose)
+                created.add(row["id"])
+                list_id, seq, length = row["id"], row["seq"], row["length"]
+                used = UsedBitmap.from_bytes(row["used"], length)
+                index = choose_free_index(used, length)
+                if index is None:  # pragma: no cover - a fresh list is empty
+                    raise RuntimeError("a fresh status list has no free index")
+            used.add(index)
+            rows.append((list_id, index, cid, purpose, when))
+            out.append(Allocation(list_id, seq, index, purpose, self.url(issuer, purpose, seq)))
+        await self._save_used(db, list_id, used, rows)
+        return out, created
+
+    async def _current_list(self, db: aiosqlite.Connection, issuer: str, purpose: str) -> Any:
+        async with db.execute(
+            "SELECT id, seq, length, used FROM status_lists WHERE issuer = ? AND purpose = ? AND full = 0 ORDER BY seq DESC LIMIT 1",
+            (issuer, purpose),
+        ) as cur:
+            return await cur.fetchone()
+
+    async def _new_list(self, db: aiosqlite.Connection, issuer: str, purpose: str) -> Any:
+        async with db.execute(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM status_lists WHERE issuer = ? AND purpose = ?", (issuer, purpose)
+        ) as cur:
+            row = await cur.fetchone()
+        seq = int(row[0]) if row is not None else 1
+        empty = bytes(self.length // 8)
+        await db.execute(
+            "INSERT INTO status_lists (issuer, purpose, seq, length, bits, used) VALUES (?, ?, ?, ?, ?, ?)",
+            (issuer, purpose, seq, self.length, empty, empty),
+        )
+        log.info("opened status list %s", self.url(issuer, purpose, seq))
+        async with db.execute(
+            "SELECT id, seq, length, used FROM status_lists WHERE issuer = ? AND purpose = ? AND seq = ?", (issuer, purpose, seq)
+        ) as cur:
+            return await cur.fetchone()
+
+    async def _save_used(
+        self, db: aiosqlite.Connection, list_id: int, used: UsedBitmap, rows: list[tuple[int, int, str | None, str, str]]
+    ) -> None:
+        full = 1 if len(used) >= used.length else 0
+        await db.execute(
+            "UPDATE status_lists SET used = ?, used_count = ?, full = ? WHERE id = ?", (used.to_bytes(), len(used), full, list_id)
+        )
+        # The primary key (list_id, idx) is the last line of defence against a reused index.
+        await db.executemany(
+            "INSERT INTO status_entries (list_id, idx, credential_id, purpose, allocated) VALUES (?, ?, ?, ?, ?)", rows
+        )
+
+    # --- status bits -------------------------------------------------------------------
+
+    async def entries_for(self, db: aiosqlite.Connection, credential_id: str) -> list[EntryInfo]:
+        async with db.execute(
+            "SELECT e.list_id, e.idx, e.purpose, l.issuer, l.seq FROM status_entries e JOIN status_lists l ON l.id = e.list_id "
+            "WHERE e.credential_id = ? ORDER BY e.purpose",
+            (credential_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [EntryInfo(r["list_id"], r["purpose"], self.url(r["issuer"], r["purpose"], r["seq"]), r["idx"]) for r in rows]
+
+    async def set_bits(
+        self, db: aiosqlite.Connection, changes: Iterable[tuple[int, int, int]], pending: dict[int, Bitstring]
+    ) -> set[int]:
+        """Set ``(list_id, index, value)`` in the lists held in ``pending`` (loading each once).
+
+        Returns the lists that changed; ``write_bits`` then stores each of them once, so a
+        batch of many changes writes and later re-signs every list a single time.
+        """
+        changed: set[int] = set()
+        for list_id, index, value in changes:
+            bits = pending.get(list_id)
+            if bits is None:
+                async with db.execute("SELECT bits FROM status_lists WHERE id = ?", (list_id,)) as cur:
+                    row = await cur.fetchone()
+                if row is None:
+                    raise KeyError(f"no status list {list_id}")
+                bits = pending[list_id] = Bitstring.from_bytes(row["bits"])
+            if bits.get(index) != value:
+                bits.set(index, value)
+                changed.add(list_id)
+        return changed
+
+    async def write_bits(self, db: aiosqlite.Connection, pending: dict[int, Bitstring], changed: Iterable[int]) -> None:
+        for list_id in sorted(set(changed)):
+            await db.execute(
+                "UPDATE status_lists SET bits = ?, version = version + 1 WHERE id = ?", (pending[list_id].to_bytes(), list_id)
+            )
+
+    # --- publishing --------------------------------------------------------------------
+
+    async def republish(self, list_ids: Iterable[int]) -> None:
+        """Re-sign each list whose bits changed since it was last signed (each once)."""
+        for list_id in sorted(set(list_ids)):
+            await self._republish_one(list_id)
+
+    async def republish_pending(self) -> int:
+        rows = await self.store.fetchall("SELECT id FROM status_lists WHERE published_version < version")
+        await self.republish(r["id"] for r in rows)
+        return len(rows)
+
+    async def _republish_one(self, list_id: int) -> None:
+        lock = self._locks.setdefault(list_id, asyncio.Lock())
+        async with lock:
+            row = await self.store.fetchone(
+                "SELECT issuer, purpose, seq, bits, version, published_version FROM status_lists WHERE id = ?", (list_id,)
+            )
+            if row is None or row["published_version"] >= row["version"]:
+                return  # someone already published this version or a later one
+            version = row["version"]
+            pair, did, vm = await self.identity(row["issuer"])
+            now = self.clock()
+            bits = Bitstring.from_bytes(row["bits"])
+            signed = await asyncio.to_thread(
+                issue_status_list_credential,
+                list_url=self.url(row["issuer"], row["purpose"], row["seq"]),
+                issuer=did,
+                purpose=row["purpose"],
+                bitstring=bits,
+                key=pair,
+                verification_method=vm,
+                now=now,
+                loader=self.loader,
+                valid_until=now + self.valid_for if self.valid_for else None,
+                ttl=timedelta(milliseconds=self.ttl_ms) if self.ttl_ms else None,
+                min_length=self.min_length,
+            )
+            body = json.dumps(signed, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+            etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+            async with self.store.transaction() as db:
+                await db.execute(
+                    "UPDATE status_lists SET credential = ?, etag = ?, published = ?, published_version = ? "
+                    "WHERE id = ? AND published_version < ?",
+                    (body.decode("utf-8"), etag, utcnow_iso(now), version, list_id, version),
+                )
+
+    async def get(self, issuer: str, purpose: str, seq: int) -> PublishedList | None:
+        row = await self.store.fetchone(
+            "SELECT credential, etag, published FROM status_lists WHERE issuer = ? AND purpose = ? AND seq = ? AND credential IS NOT NULL",
+            (issuer, purpose, seq),
+        )
+        if row is None:
+            return None
+        return PublishedList(row["credential"].encode("utf-8"), row["etag"], self.ttl_ms, row["published"])
