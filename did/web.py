@@ -1,0 +1,141 @@
+"""did:web (W3C CCG did:web Method Specification): DID <-> URL mapping and resolution.
+
+Read (Resolve): replace ":" with "/" in the method-specific identifier, percent-decode the
+port colon (``%3A``), prepend ``https://``, append ``/.well-known`` when there is no path, then
+``/did.json``; the fetched document's ``id`` MUST be the DID. Fetching goes through
+``GuardedHTTP`` (HTTPS only, SSRF guard, size and time limits). A host in the guard's explicit
+allow set is fetched over plain HTTP: that is how tests and local demos run without TLS.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+from urllib.parse import unquote
+
+from yarl import URL
+
+from did.cache import TTLCache
+from did.errors import DIDError, FetchError, InvalidDID, InvalidDIDDocument
+from did.http import GuardedHTTP, ip_literal
+from did.resolver import ResolutionResult
+from did.syntax import parse_did
+
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.IGNORECASE)
+ACCEPT = "application/did+json, application/did+ld+json;q=0.9, application/json;q=0.8"
+
+
+def _split_domain(did: str, domain_part: str) -> tuple[str, int | None]:
+    """The host and optional port of the first did:web segment; only ``%3A`` may be encoded."""
+    if "%" in domain_part.replace("%3A", "").replace("%3a", ""):
+        raise InvalidDID(f"the domain of {did!r} may percent-encode only the port colon (%3A)")
+    domain = unquote(domain_part)
+    host, sep, port_text = domain.partition(":")
+    port: int | None = None
+    if sep:
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise InvalidDID(f"{did!r} has an invalid port {port_text!r}")
+        port = int(port_text)
+    if ip_literal(host) is None:
+        labels = host.split(".")
+        if len(host) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
+            raise InvalidDID(f"{host!r} in {did!r} is not a valid domain name")
+    return host, port
+
+
+def _split_did_web(did: str) -> tuple[str, int | None, list[str]]:
+    parsed = parse_did(did)
+    if parsed.method != "web":
+        raise InvalidDID(f"{did!r} is not a did:web")
+    segments = parsed.msid.split(":")
+    if any(segment == "" for segment in segments):
+        raise InvalidDID(f"{did!r} has an empty path segment")
+    for segment in segments[1:]:
+        if unquote(segment) in (".", "..") or "/" in unquote(segment):
+            raise InvalidDID(f"{did!r} has the path segment {segment!r}, which would change the URL's path")
+    host, port = _split_domain(did, segments[0])
+    return host, port, segments[1:]
+
+
+def _document_url(scheme: str, host: str, port: int | None, path: list[str]) -> str:
+    authority = host if port is None else f"{host}:{port}"
+    location = "/".join(path) if path else ".well-known"
+    return f"{scheme}://{authority}/{location}/did.json"
+
+
+def did_web_to_url(did: str) -> str:
+    """The HTTPS URL of a did:web's DID document (did:web §3.2 Read)."""
+    host, port, path = _split_did_web(did)
+    return _document_url("https", host, port, path)
+
+
+def url_to_did_web(url: str) -> str:
+    """The did:web whose document lives at ``url`` (the reverse of ``did_web_to_url``).
+
+    Accepts the document URL (``.../did.json``) or the base URL it sits under.
+    """
+    parsed = URL(url)
+    if parsed.scheme not in ("https", "http") or not parsed.host:
+        raise InvalidDID(f"{url!r} is not an http(s) URL")
+    if parsed.query_string or parsed.fragment or parsed.user:
+        raise InvalidDID(f"{url!r} has a query, fragment or credentials; a did:web URL has none")
+    domain = parsed.host
+    if not parsed.is_default_port():
+        domain += f"%3A{parsed.port}"
+    path = parsed.raw_path
+    if path.endswith("/did.json"):
+        path = path[: -len("/did.json")]
+    path = path.strip("/")
+    if path in ("", ".well-known"):
+        did = f"did:web:{domain}"
+    else:
+        did = f"did:web:{domain}:" + ":".join(path.split("/"))
+    _split_did_web(did)  # the result must itself be a valid did:web
+    return did
+
+
+class DIDWebResolver:
+    """did:web resolver (DIDResolver protocol) over a ``GuardedHTTP``; ``cache`` is an optional
+    ``TTLCache`` (it carries the injected clock)."""
+
+    def __init__(self, http: GuardedHTTP, *, cache: TTLCache[dict[str, Any]] | None = None) -> None:
+        self.http = http
+        self.cache = cache
+
+    def document_url(self, did: str) -> str:
+        """Where the document is fetched from: the did:web URL, or plain HTTP for an allowed host."""
+        host, port, path = _split_did_web(did)
+        effective_port = 443 if port is None else port
+        allowed = self.http.is_allowed_insecure(host, effective_port)
+        if ip_literal(host) is not None and not allowed:
+            raise InvalidDID(f"{did!r} names an IP address; did:web MUST NOT include IP addresses")
+        if allowed:
+            return _document_url("http", host, effective_port, path)
+        return _document_url("https", host, port, path)
+
+    async def resolve(self, did: str, options: Mapping[str, Any] | None = None) -> ResolutionResult:
+        try:
+            return await self._resolve(did)
+        except DIDError as e:
+            return ResolutionResult.failure(e)
+
+    async def _resolve(self, did: str) -> ResolutionResult:
+        url = self.document_url(did)
+        if self.cache is not None:
+            cached = self.cache.get(did)
+            if cached is not None:
+                return ResolutionResult.success(cached)
+        try:
+            fetched = await self.http.get_json(url, headers={"Accept": ACCEPT})
+        except FetchError as e:
+            if e.reason == "malformed":
+                raise FetchError(e.detail, reason=e.reason, code=InvalidDIDDocument.code) from e
+            raise
+        document = fetched.data
+        if not isinstance(document, dict):
+            raise InvalidDIDDocument(f"{url} did not return a JSON object")
+        if document.get("id") != did:
+            raise InvalidDIDDocument(f"the document at {url} has id {document.get('id')!r}, not {did!r}")
+        if self.cache is not None:
+            self.cache.put(did, document, fetched.max_age)
+        return ResolutionResult.success(document)

@@ -1,0 +1,168 @@
+"""did:web: URL mapping vectors, and resolution end to end against a real server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from did.cache import TTLCache
+from did.errors import InvalidDID
+from did.resolver import Resolver
+from did.web import DIDWebResolver, did_web_to_url, url_to_did_web
+from tests.conftest import load_json
+from tests.did.conftest import FakeClock
+
+
+def test_every_mapping_vector(vectors):
+    data = load_json(vectors / "did-web" / "did-web-resolution-vectors.json")
+    mappings = data["mappings"] + data["notFromSpec_derived"]["mappings"]
+    assert len(mappings) == 6
+    for m in mappings:
+        assert did_web_to_url(m["did"]) == m["url"]
+        assert url_to_did_web(m["url"]) == m["did"]
+    for did in data["validExampleDids"]:
+        assert did_web_to_url(did).startswith("https://")
+
+
+def test_spec_example_documents_parse_and_verbatim_one_does_not(vectors):
+    import json
+
+    folder = vectors / "did-web" / "spec-examples"
+    for name in ("did-web-spec-example-did-document-jwk.json", "did-web-spec-example-did-document-ethereum.json"):
+        doc = load_json(folder / name)
+        assert did_web_to_url(doc["id"]).startswith("https://")
+    with pytest.raises(json.JSONDecodeError):
+        json.loads((folder / "did-web-spec-example-did-document-jwk.verbatim.txt").read_text())
+
+
+@pytest.mark.parametrize(
+    "did",
+    [
+        "did:key:z6Mk",
+        "did:web:exa_mple.com",
+        "did:web:example.com%2Fevil",
+        "did:web:example.com%3A99999",
+        "did:web:example.com%3Aabc",
+        "did:web:example.com:..:admin",
+        "did:web:example.com:%2E%2E:admin",
+        "did:web:example.com:a%2Fb",
+        "did:web:example.com::x",
+        "did:web:-bad.example",
+    ],
+)
+def test_invalid_did_web(did):
+    with pytest.raises(InvalidDID):
+        did_web_to_url(did)
+
+
+def test_url_to_did_web_forms():
+    assert url_to_did_web("https://example.com") == "did:web:example.com"
+    assert url_to_did_web("https://example.com/") == "did:web:example.com"
+    assert url_to_did_web("https://example.com:443/issuers/1") == "did:web:example.com:issuers:1"
+    assert url_to_did_web("http://127.0.0.1:8080/issuers/1/did.json") == "did:web:127.0.0.1%3A8080:issuers:1"
+    with pytest.raises(InvalidDID):
+        url_to_did_web("ftp://example.com/did.json")
+    with pytest.raises(InvalidDID):
+        url_to_did_web("https://example.com/did.json?x=1")
+
+
+async def test_resolves_bare_domain_with_port(didweb, guarded):
+    result = await Resolver({"web": DIDWebResolver(guarded)}).resolve(didweb.base_did)
+    assert result.error is None, result.resolution_metadata
+    assert result.did_document["id"] == didweb.base_did
+    assert result.resolution_metadata["contentType"] == "application/did+ld+json"
+
+
+async def test_resolves_path_form_and_dereferences_relative_key(didweb, guarded):
+    resolver = Resolver({"web": DIDWebResolver(guarded)})
+    did = didweb.base_did + ":user:alice"
+    vm = await resolver.resolve_verification_method(did + "#key-1")
+    assert vm.id == did + "#key-1"
+    assert vm.controller == did
+    assert vm.public_key.hex() == "3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29"
+    assert didweb.hits["/user/alice/did.json"] == 1
+    # only one verification method: a bare did:web names it too
+    assert (await resolver.resolve_verification_method(did)).id == vm.id
+
+
+@pytest.mark.parametrize(
+    "path, code, reason",
+    [
+        ("wrong-id", "invalidDidDocument", None),
+        ("big", "notFound", "too-large"),
+        ("big-chunked", "notFound", "too-large"),
+        ("malformed", "invalidDidDocument", "malformed"),
+        ("array", "invalidDidDocument", None),
+        ("offsite", "notFound", "redirect"),
+        ("loop", "notFound", "redirect"),
+        ("missing", "notFound", "http-status"),
+    ],
+)
+async def test_refused_documents(didweb, guarded, path, code, reason):
+    result = await Resolver({"web": DIDWebResolver(guarded)}).resolve(f"{didweb.base_did}:{path}")
+    assert result.did_document is None
+    assert result.error == code, result.resolution_metadata
+    assert result.resolution_metadata.get("errorReason") == reason
+    assert result.resolution_metadata["errorMessage"]
+
+
+async def test_slow_server_times_out_quickly(didweb, guarded):
+    started = time.monotonic()
+    result = await DIDWebResolver(guarded).resolve(didweb.base_did + ":slow")
+    elapsed = time.monotonic() - started
+    assert result.resolution_metadata.get("errorReason") == "timeout"
+    assert elapsed < 0.9  # the timeout is 0.25 s; the server would answer after 1 s
+
+
+async def test_same_host_redirect_is_followed(didweb, guarded):
+    result = await DIDWebResolver(guarded).resolve(didweb.base_did + ":moved")
+    assert result.error is None, result.resolution_metadata
+    assert result.did_document["id"] == didweb.base_did + ":moved"
+
+
+async def test_loopback_did_web_refused_without_allowance(didweb, unguarded_allowance):
+    result = await DIDWebResolver(unguarded_allowance).resolve(didweb.base_did)
+    assert result.error == "invalidDid"  # did:web MUST NOT name an IP address
+    assert "IP address" in result.resolution_metadata["errorMessage"]
+    assert didweb.hits == {}
+
+
+async def test_name_resolving_to_loopback_is_refused(didweb, guarded):
+    """localhost is not the allowed 127.0.0.1:PORT: the DNS answer (127.0.0.1) is checked."""
+    result = await DIDWebResolver(guarded).resolve(f"did:web:localhost%3A{didweb.port}")
+    assert result.error == "notFound"
+    assert result.resolution_metadata["errorReason"] == "forbidden-address"
+    assert didweb.hits == {}
+
+
+async def test_cache_honours_max_age(didweb, guarded):
+    clock = FakeClock()
+    resolver = DIDWebResolver(guarded, cache=TTLCache(clock, default_ttl=300, max_ttl=3600))
+    did = didweb.base_did + ":cached"
+    first = await resolver.resolve(did)
+    first.did_document["id"] = "tampered"  # a caller editing its copy must not poison the cache
+    second = await resolver.resolve(did)
+    assert second.did_document["id"] == did
+    assert didweb.hits["/cached/did.json"] == 1
+    clock.now += 61  # max-age=60
+    await resolver.resolve(did)
+    assert didweb.hits["/cached/did.json"] == 2
+
+
+async def test_cache_honours_no_store_and_ttl_cap(didweb, guarded):
+    clock = FakeClock()
+    resolver = DIDWebResolver(guarded, cache=TTLCache(clock, max_ttl=30))
+    for _ in range(2):
+        assert (await resolver.resolve(didweb.base_did + ":nostore")).error is None
+    assert didweb.hits["/nostore/did.json"] == 2
+    did = didweb.base_did + ":cached"
+    await resolver.resolve(did)
+    clock.now += 31  # max-age=60 but the cache keeps at most 30 s
+    await resolver.resolve(did)
+    assert didweb.hits["/cached/did.json"] == 2
+    # no Cache-Control: default TTL (300 s, within the 30 s cap here)
+    await resolver.resolve(didweb.base_did)
+    clock.now += 10
+    await resolver.resolve(didweb.base_did)
+    assert didweb.hits["/.well-known/did.json"] == 1
