@@ -1,0 +1,109 @@
+"""node.config: defaults, TOML file, VCNODE_* environment, flags; flags > env > file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from node.config import Config, ConfigError, load_config
+
+
+def test_defaults():
+    config = load_config({}, env={})
+    assert config.data_dir == Path("./vcnode-data")
+    assert (config.host, config.port) == ("127.0.0.1", 8443)
+    assert config.effective_base_url == "http://127.0.0.1:8443"
+    assert config.status_purposes == ("revocation",)
+    assert config.status_list_length == 131_072
+    # The node's own plain-HTTP origin is the only host allowed without TLS.
+    assert config.insecure_hosts == frozenset({"127.0.0.1:8443"})
+
+
+def test_flags_override_env_which_overrides_file(tmp_path):
+    file = tmp_path / "node.toml"
+    file.write_text('port = 9001\nhost = "0.0.0.0"\nbase_url = "https://file.example"\nstatus_purposes = ["revocation", "suspension"]\n')
+    env = {"VCNODE_PORT": "9002", "VCNODE_BASE_URL": "https://env.example"}
+    config = load_config({"port": 9003}, env=env, config_file=file)
+    assert config.port == 9003  # flag
+    assert config.base_url == "https://env.example"  # env over file
+    assert config.host == "0.0.0.0"  # file over default
+    assert config.status_purposes == ("revocation", "suspension")
+    assert config.insecure_hosts == frozenset()  # an https base URL allows no plain HTTP
+
+
+def test_unset_flags_do_not_override(tmp_path):
+    config = load_config({"port": None, "host": None}, env={"VCNODE_PORT": "9100"})
+    assert config.port == 9100 and config.host == "127.0.0.1"
+
+
+def test_file_in_data_dir_is_read_and_env_can_name_another(tmp_path):
+    (tmp_path / "vcnode.toml").write_text("port = 9200\n")
+    assert load_config({"data_dir": str(tmp_path)}, env={}).port == 9200
+    other = tmp_path / "other.toml"
+    other.write_text("port = 9300\n")
+    assert load_config({"data_dir": str(tmp_path)}, env={"VCNODE_CONFIG": str(other)}).port == 9300
+
+
+def test_env_lists_and_booleans():
+    config = load_config(
+        {}, env={"VCNODE_ALLOW_INSECURE_HOSTS": "issuer:8443, other:80", "VCNODE_REQUIRE_CHALLENGE": "false"}
+    )
+    assert config.allow_insecure_hosts == ("issuer:8443", "other:80")
+    assert config.require_challenge is False
+    assert {"issuer:8443", "other:80", "127.0.0.1:8443"} == set(config.insecure_hosts)
+
+
+def test_http_base_url_allows_that_host_alone():
+    config = load_config({"base_url": "http://issuer:8443"}, env={})
+    assert config.insecure_hosts == frozenset({"issuer:8443"})
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        ({"port": 0}, "port"),
+        ({"base_url": "ftp://x"}, "base_url"),
+        ({"base_url": "https://x.example/node"}, "without a path"),
+        ({"status_list_length": 1000}, "131072"),
+        ({"status_purposes": "revocation,refresh"}, "status_purposes"),
+        ({"tls_cert": "cert.pem"}, "tls_key"),
+    ],
+)
+def test_bad_settings_are_refused_with_the_setting_named(flags, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(flags, env={})
+
+
+def test_bad_env_value_names_its_source():
+    with pytest.raises(ConfigError, match="port from the environment"):
+        load_config({}, env={"VCNODE_PORT": "eighty"})
+
+
+def test_file_errors(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("port = \n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config({}, env={}, config_file=bad)
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text("colour = 'blue'\n")
+    with pytest.raises(ConfigError, match="colour"):
+        load_config({}, env={}, config_file=unknown)
+    secret = tmp_path / "secret.toml"
+    secret.write_text("passphrase = 'x'\n")
+    with pytest.raises(ConfigError, match="VCNODE_PASSPHRASE"):
+        load_config({}, env={}, config_file=secret)
+
+
+def test_public_view_never_shows_the_passphrase():
+    config = load_config({}, env={"VCNODE_PASSPHRASE": "hunter2"})
+    assert config.passphrase == "hunter2"
+    shown = config.public()
+    assert shown["passphrase"] == "(set)"
+    assert "hunter2" not in repr(shown) and "hunter2" not in repr(config)
+    assert shown["effective_base_url"] == "http://127.0.0.1:8443"
+
+
+def test_replace_validates():
+    with pytest.raises(ConfigError):
+        Config().replace(port=70000)
