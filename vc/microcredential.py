@@ -875,6 +875,14 @@ def is_open_badge(vc: Any) -> bool:
     return isinstance(vc, Mapping) and bool({"OpenBadgeCredential", "AchievementCredential"} & set(_types(vc)))
 
 
+def attach_report(vc: Any, result: Any) -> None:
+    """Add the profile report to a ``VerificationResult`` (as ``reports["microcredential"]``)
+    when ``vc`` is a micro-credential. Information only: it adds no check, so an Open Badge
+    missing elements verifies exactly as before, with the report naming what is missing."""
+    if is_microcredential(vc):
+        result.reports["microcredential"] = profile_report(vc).to_json()
+
+
 def _alignments_of(ach: Mapping[str, Any], target_type: str) -> list[Mapping[str, Any]]:
     return [a for a in _as_list(ach.get("alignment")) if isinstance(a, Mapping) and a.get("targetType") == target_type]
 
