@@ -38,6 +38,7 @@ from frozendict import frozendict
 from pyld import jsonld as _pyld
 from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
+from pyld.identifier_issuer import IdentifierIssuer
 from pyld.nquads import escape as _escape
 from pyld.resolved_context import ResolvedContext
 
@@ -151,9 +152,10 @@ class FastContextMixin:
     ``class P(FastContextMixin, SomeProcessor)``. Use it only with ``ContextCache.options``.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, iri_memo: dict | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._iri_memo: dict = {}
+        # shared by the processors of one ContextCache (see ContextCache.processor)
+        self._iri_memo: dict = {} if iri_memo is None else iri_memo
 
     def _process_context(self, active_ctx, local_ctx, options, override_protected=False,
                          propagate=True, validate_scoped=True, cycles=None):
@@ -229,14 +231,22 @@ class ContextCache:
         self.document_loader = document_loader
         self.resolver = _CachingResolver(document_loader, maxsize)
         self.children = _BoundedDict(maxsize)
-        self.processor = FastProcessor()
+        self.iri_memo: dict = {}
         self.lock = threading.RLock()
 
+    def processor(self, cls: type = None, **kwargs: Any) -> Any:  # type: ignore[assignment]
+        """A processor using this cache: ``cls`` (default FastProcessor) must include
+        FastContextMixin; ``kwargs`` go to pyld (e.g. ``on_property_dropped``)."""
+        return (cls or FastProcessor)(iri_memo=self.iri_memo, **kwargs)
+
     def options(self, **extra: Any) -> dict:
+        """pyld options for an operation through this cache (hold ``lock`` while it runs)."""
         return {
             "documentLoader": self.document_loader,
             "contextResolver": self.resolver,
             "fastContextCache": self,
+            "processingMode": "json-ld-1.1",
+            "extractAllScripts": False,
             **extra,
         }
 
@@ -261,13 +271,17 @@ def _term(component: dict) -> str:
     return text
 
 
-def canonize_dataset(dataset: Dataset, *, fallback: Callable[[Dataset], str] | None = None) -> str:
+def canonize_dataset(dataset: Dataset, *, fallback: Callable[[Dataset], str] | None = None,
+                     max_blank_nodes: int | None = None) -> str:
     """RDFC-1.0 canonical N-Quads of a pyld RDF dataset (W3C RDFC-1.0 §4.4).
 
     Fast when every blank node has a distinct first-degree hash (§4.6): then §4.4.3 step 5
     issues every canonical label and steps 6 (Hash N-Degree Quads) never run. Otherwise the
-    whole dataset goes to ``fallback`` (default: pyld's URDNA2015). The dataset is not modified.
+    whole dataset goes to ``fallback`` (default: pyld's URDNA2015), and so does one with more
+    than ``max_blank_nodes`` blank nodes (so the fallback's own limits decide). The dataset is
+    not modified.
     """
+    fallback = fallback or _reference_canonize
     # Each quad as [subject, predicate, object, graph] terms; blank nodes are noted per
     # occurrence (pyld's URDNA2015 counts a quad once per occurrence, and so must we).
     quads: list[list[str]] = []
@@ -296,6 +310,9 @@ def canonize_dataset(dataset: Dataset, *, fallback: Callable[[Dataset], str] | N
         lines.sort()
         return "".join(lines)
 
+    if max_blank_nodes is not None and len(mentions) > max_blank_nodes:
+        return fallback(dataset)
+
     # §4.6 Hash First Degree Quads, for every blank node.
     by_hash: dict[str, str] = {}
     for node, indexes in mentions.items():
@@ -310,7 +327,7 @@ def canonize_dataset(dataset: Dataset, *, fallback: Callable[[Dataset], str] | N
         digest = hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
         if digest in by_hash:
             # Two blank nodes look alike from one step away: the N-degree algorithm decides.
-            return (fallback or _reference_canonize)(dataset)
+            return fallback(dataset)
         by_hash[digest] = node
 
     labels = {by_hash[h]: "_:c14n" + str(i) for i, h in enumerate(sorted(by_hash))}
@@ -341,11 +358,34 @@ def _copy_dataset(dataset: Dataset) -> Dataset:
     }
 
 
-def to_dataset(document: Any, cache: ContextCache, *, processor: Any = None, **options: Any) -> Dataset:
-    """JSON-LD → RDF dataset (JSON-LD 1.1 API §4.8 toRdf) through the cached processor."""
-    opts = cache.options(produceGeneralizedRdf=False, **options)
+
+def expand(document: Any, cache: ContextCache, *, processor: Any = None, **options: Any) -> list:
+    """JSON-LD 1.1 expansion (JSON-LD 1.1 API §4.1) through the cache."""
     with cache.lock:
-        return (processor or cache.processor).to_rdf(document, opts)
+        return (processor or cache.processor()).expand(document, cache.options(**options))
+
+
+def dataset_from_expanded(expanded: list, *, processor: Any = None, **options: Any) -> Dataset:
+    """The RDF dataset of an already expanded document: exactly what pyld's ``to_rdf`` does
+    after its own expansion (node map, then each graph to RDF), without expanding again."""
+    processor = processor or _pyld.JsonLdProcessor()
+    opts = {"produceGeneralizedRdf": False, "rdfDirection": None,
+            "processingMode": "json-ld-1.1", **options}
+    issuer = IdentifierIssuer("_:b")
+    node_map: dict = {"@default": {}}
+    processor._create_node_map(expanded, node_map, "@default", issuer)
+    dataset = {}
+    for graph_name, graph in sorted(node_map.items()):
+        if graph_name == "@default" or _pyld._is_absolute_iri(graph_name):
+            dataset[graph_name] = processor._graph_to_rdf(graph, issuer, opts)
+    return dataset
+
+
+def to_dataset(document: Any, cache: ContextCache, *, processor: Any = None, **options: Any) -> Dataset:
+    """JSON-LD → RDF dataset (JSON-LD 1.1 API §4.8 toRdf) through the cache."""
+    processor = processor or cache.processor()
+    return dataset_from_expanded(expand(document, cache, processor=processor, **options),
+                                 processor=processor)
 
 
 def canonize(document: Any, cache: ContextCache, *, processor: Any = None,

@@ -1,0 +1,458 @@
+"""Differential tests: the fast canonicalization path (vc.fastld) against plain pyld.
+
+The reference is pyld's own ``normalize`` (URDNA2015 = RDFC-1.0) with the shipped loader and
+nothing of ours in the way. The fast path must give the same bytes on every vc-di-eddsa input
+and proof configuration, the Open Badges 3.0 examples, and a seeded random corpus of
+credentials and presentations; where the reference refuses a document, so must the fast path.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pyld import jsonld as pyld_jsonld
+from pyld.context_resolver import ContextResolver
+
+from tests.conftest import load_json
+from vc import fastld
+from vc.loader import ContextLoader, default_loader
+
+V2 = "https://www.w3.org/ns/credentials/v2"
+V1 = "https://www.w3.org/2018/credentials/v1"
+OB303 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"
+DI_V2 = "https://w3id.org/security/data-integrity/v2"
+ED2020 = "https://w3id.org/security/suites/ed25519-2020/v1"
+
+
+def reference(doc: Any, loader=None) -> str:
+    """Plain pyld, as in a fresh process: its own code path, nothing of ours.
+
+    The resolver gets an empty cache: pyld's module-wide default would carry processed
+    contexts from one loader over to another (test_two_loaders_never_share_cached_contexts).
+    """
+    loader = loader or default_loader()
+    return pyld_jsonld.normalize(
+        copy.deepcopy(doc),
+        {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader,
+         "contextResolver": ContextResolver({}, loader)},
+    )
+
+
+@pytest.fixture(scope="module")
+def cache() -> fastld.ContextCache:
+    # One cache for the whole module, so later documents run against warm, shared caches:
+    # that is where a stale or cross-talking cache entry would show.
+    return fastld.ContextCache(default_loader())
+
+
+def assert_same(doc: Any, cache: fastld.ContextCache, loader=None) -> str:
+    before = copy.deepcopy(doc)
+    try:
+        want = reference(doc, loader)
+    except Exception as e:  # the reference refuses: so must the fast path
+        with pytest.raises(Exception):
+            fastld.canonize(doc, cache)
+        return f"refused: {type(e).__name__}"
+    got = fastld.canonize(doc, cache)
+    assert got == want
+    assert doc == before, "the fast path changed its input"
+    return got
+
+
+# --- vectors ---------------------------------------------------------------------------------
+
+
+def _vector_inputs(vectors: Path) -> list[tuple[str, Any]]:
+    base = vectors / "vc-di-eddsa"
+    out: list[tuple[str, Any]] = []
+    for path in sorted(base.rglob("*.json")):
+        if path.name in ("keyPair.json", "multiKeyPairs.json"):
+            continue
+        doc = load_json(path)
+        rel = str(path.relative_to(base))
+        if not isinstance(doc, dict) or "@context" not in doc:
+            continue
+        out.append((rel, doc))
+        proofs = doc.get("proof")
+        if proofs is not None:
+            unsigned = {k: v for k, v in doc.items() if k != "proof"}
+            out.append((rel + " without proof", unsigned))
+            for i, proof in enumerate(proofs if isinstance(proofs, list) else [proofs]):
+                config = {k: v for k, v in proof.items() if k != "proofValue"}
+                config.setdefault("@context", doc["@context"])
+                out.append((f"{rel} proof {i} config", config))
+    return out
+
+
+def test_every_vc_di_eddsa_input_and_proof_config(vectors, cache):
+    inputs = _vector_inputs(vectors)
+    assert len(inputs) >= 30
+    for name, doc in inputs:
+        try:
+            assert_same(doc, cache)
+        except AssertionError as e:
+            raise AssertionError(f"{name}: {e}") from None
+
+
+@pytest.mark.parametrize(
+    "doc, expected",
+    [
+        ("unsigned.json", "eddsa-rdfc-2022/canonDocDataInt.txt"),
+        ("eddsa-rdfc-2022/proofConfigDataInt.json", "eddsa-rdfc-2022/proofCanonDataInt.txt"),
+        ("employmentAuth.json", "eddsa-rdfc-2022/employ/canonDocDataInt.txt"),
+        ("eddsa-rdfc-2022/employ/proofConfigDataInt.json", "eddsa-rdfc-2022/employ/proofCanonDataInt.txt"),
+        ("Ed25519Signature2020/proofConfigEdSig.json", "Ed25519Signature2020/proofCanonEdSig.txt"),
+    ],
+)
+def test_reproduces_published_canonical_forms(vectors, cache, doc, expected):
+    base = vectors / "vc-di-eddsa"
+    got = fastld.canonize(load_json(base / doc), cache)
+    assert got == (base / expected).read_text(encoding="utf-8")
+
+
+def test_ed25519signature2020_document_form(vectors, cache):
+    # The vector's canonical document was computed with the suite context appended.
+    base = vectors / "vc-di-eddsa"
+    doc = load_json(base / "unsigned.json")
+    doc["@context"] = [*doc["@context"], ED2020]
+    assert fastld.canonize(doc, cache) == (base / "Ed25519Signature2020/canonDocEdSig.txt").read_text()
+
+
+def test_open_badges_examples(vectors, cache):
+    folder = vectors / "microcredentials"
+    paths = sorted((folder / "1edtech-ob3-spec-examples").glob("*.json"))
+    paths.append(folder / "third-party" / "mynextid-open-badge-mc-example.json")
+    assert len(paths) >= 8
+    canonical = 0
+    for path in paths:
+        doc = load_json(path)
+        docs = [doc]
+        if isinstance(doc, dict) and "proof" in doc:
+            docs.append({k: v for k, v in doc.items() if k != "proof"})
+        for d in docs:
+            try:
+                result = assert_same(d, cache)
+            except AssertionError as e:
+                raise AssertionError(f"{path.name}: {e}") from None
+            canonical += not result.startswith("refused")
+    assert canonical >= 8  # most examples canonicalize; refusals must match too
+
+
+# --- a seeded random corpus ------------------------------------------------------------------
+
+_TEXT = ["Ada", "Grace Hopper", 'quote " inside', "back\\slash", "new\nline", "tab\there",
+         "cr\rhere", "bell\x07", "form\x0cfeed", "nul\x00byte", "Ünïcødé ✓", "😀 emoji", "", " ",
+         "x" * 300, "_:b0", "http://example.org/not-an-iri-value"]
+_NUMBERS = [0, 1, -1, 42, 2**53, 2**64 + 1, -(2**70), 0.5, -0.25, 1.0, 3.14159, 1e21, 1e-7,
+            6.02214076e23, 100.0, -0.0, True, False]
+
+
+class _Gen:
+    def __init__(self, seed: int) -> None:
+        self.r = random.Random(seed)
+        self.n = 0
+
+    def uid(self, prefix: str = "urn:uuid:") -> str:
+        self.n += 1
+        return f"{prefix}{self.r.randrange(16**8):08x}-{self.n}"
+
+    def literal(self) -> Any:
+        r = self.r
+        kind = r.randrange(8)
+        if kind == 0:
+            return r.choice(_NUMBERS)
+        if kind == 1:
+            return {"@value": r.choice(_TEXT), "@language": r.choice(["en", "fr-CA", "de", "EN-gb"])}
+        if kind == 2:
+            return {"@value": r.choice(["2025-01-15T00:00:00Z", "12", "true", "abc"]),
+                    "@type": r.choice(["http://www.w3.org/2001/XMLSchema#dateTime",
+                                       "http://www.w3.org/2001/XMLSchema#integer",
+                                       "https://example.org/datatype#x"])}
+        if kind == 3:
+            return [self.literal() for _ in range(r.randrange(0, 4))]
+        return r.choice(_TEXT)
+
+    def node(self, depth: int) -> dict:
+        r = self.r
+        node: dict[str, Any] = {}
+        if r.random() < 0.5:  # otherwise a blank node
+            node["id"] = r.choice([self.uid(), self.uid("did:example:"), self.uid("https://example.org/n/")])
+        elif r.random() < 0.1:
+            node["id"] = "_:shared"  # a labelled blank node, possibly referenced elsewhere
+        if r.random() < 0.7:
+            node["type"] = r.choice(["Thing", ["Thing", "Other"], "Profile", ["Achievement"]])
+        for _ in range(r.randrange(1, 5)):
+            key = r.choice(["name", "description", "score", "note", "level", "prop" + str(r.randrange(5))])
+            node[key] = self.literal()
+        if depth > 0:
+            for _ in range(r.randrange(0, 3)):
+                key = r.choice(["child", "related", "part", "sibling"])
+                if r.random() < 0.3:
+                    node[key] = [self.node(depth - 1) for _ in range(r.randrange(1, 4))]
+                else:
+                    node[key] = self.node(depth - 1)
+        if r.random() < 0.05:
+            node["self"] = {"id": node["id"]} if "id" in node else {"id": "_:loop"}
+        return node
+
+    def achievement(self) -> dict:
+        r = self.r
+        a: dict[str, Any] = {"type": ["Achievement"], "name": r.choice(_TEXT),
+                             "criteria": {"narrative": r.choice(_TEXT)}}
+        if r.random() < 0.7:
+            a["id"] = self.uid()
+        if r.random() < 0.5:
+            a["description"] = r.choice(_TEXT)
+        if r.random() < 0.5:
+            a["achievementType"] = r.choice(["Certificate", "Badge", "MicroCredential", "Course"])
+        if r.random() < 0.3:
+            a["creditsAvailable"] = r.choice([1, 2.5, 10.0, 0.25])
+        if r.random() < 0.3:
+            a["alignment"] = [{"type": ["Alignment"], "targetName": r.choice(_TEXT),
+                               "targetUrl": self.uid("https://example.org/skill/")}
+                              for _ in range(r.randrange(1, 3))]
+        if r.random() < 0.3:
+            a["tag"] = [r.choice(_TEXT) for _ in range(r.randrange(1, 4))]
+        if r.random() < 0.3:
+            a["image"] = {"id": self.uid("https://example.org/img/"), "type": "Image", "caption": r.choice(_TEXT)}
+        if r.random() < 0.2:
+            a["resultDescription"] = [{"id": self.uid(), "type": ["ResultDescription"], "name": "Score",
+                                       "resultType": "ScaledScore"}]
+        return a
+
+    def ob3_credential(self) -> dict:
+        r = self.r
+        subjects = []
+        for _ in range(r.choice([1, 1, 1, 2, 3])):
+            s: dict[str, Any] = {"type": ["AchievementSubject"], "achievement": self.achievement()}
+            if r.random() < 0.7:
+                s["id"] = self.uid("did:example:")
+            if r.random() < 0.4:
+                s["name"] = r.choice(_TEXT)
+            if r.random() < 0.3:
+                s["result"] = [{"type": ["Result"], "value": str(r.randrange(100)),
+                                "resultDescription": self.uid()}]
+            if r.random() < 0.2:
+                s["activityEndDate"] = "2025-03-01T10:00:00Z"
+            subjects.append(s)
+        cred: dict[str, Any] = {
+            "@context": [V2, OB303] + ([EXAMPLES] if r.random() < 0.3 else []),
+            "type": ["VerifiableCredential", "OpenBadgeCredential"],
+            "issuer": r.choice([self.uid("did:example:"),
+                                {"id": self.uid("did:example:"), "type": ["Profile"], "name": r.choice(_TEXT)}]),
+            "validFrom": "2025-01-15T00:00:00Z",
+            "credentialSubject": subjects[0] if len(subjects) == 1 and r.random() < 0.7 else subjects,
+        }
+        if r.random() < 0.7:
+            cred["id"] = self.uid()
+        if r.random() < 0.6:
+            cred["name"] = r.choice(_TEXT)
+        if r.random() < 0.3:
+            cred["validUntil"] = "2030-01-01T00:00:00Z"
+        if r.random() < 0.3:
+            cred["credentialStatus"] = {"id": self.uid("https://example.org/status#"),
+                                        "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+                                        "statusListIndex": str(r.randrange(1000)),
+                                        "statusListCredential": "https://example.org/status/1"}
+        if r.random() < 0.2:
+            cred["evidence"] = [{"type": ["Evidence"], "narrative": r.choice(_TEXT)}
+                                for _ in range(r.randrange(1, 3))]
+        if r.random() < 0.3:
+            cred["proof"] = self.proof()
+        return cred
+
+    def proof(self) -> dict:
+        r = self.r
+        p = {"type": "DataIntegrityProof", "cryptosuite": r.choice(["eddsa-rdfc-2022", "eddsa-jcs-2022"]),
+             "created": "2025-01-15T00:00:00Z", "verificationMethod": self.uid("did:example:") + "#key-1",
+             "proofPurpose": r.choice(["assertionMethod", "authentication"]),
+             "proofValue": "z" + "".join(r.choice("123456789ABCDEFGH") for _ in range(20))}
+        if r.random() < 0.3:
+            p["challenge"], p["domain"] = "c-" + str(r.randrange(99)), "example.org"
+        return p
+
+    def vocab_credential(self) -> dict:
+        # @vocab context: any property name is defined, so free-form nodes reach the RDF.
+        r = self.r
+        return {"@context": [V2, EXAMPLES], "type": ["VerifiableCredential", "ExampleCredential"],
+                "issuer": self.uid("did:example:"), "validFrom": "2025-01-15T00:00:00Z",
+                "credentialSubject": r.choice([self.node(3), [self.node(2) for _ in range(r.randrange(1, 4))]])}
+
+    def v1_credential(self) -> dict:
+        r = self.r
+        return {"@context": [V1, OB303], "type": ["VerifiableCredential", "OpenBadgeCredential"],
+                "issuer": {"id": self.uid("did:example:"), "type": "Profile", "name": r.choice(_TEXT)},
+                "issuanceDate": "2025-01-15T00:00:00Z",
+                "credentialSubject": {"type": "AchievementSubject", "achievement": self.achievement()}}
+
+    def presentation(self) -> dict:
+        r = self.r
+        vp: dict[str, Any] = {"@context": [V2, OB303], "type": ["VerifiablePresentation"],
+                              "verifiableCredential": [self.ob3_credential() for _ in range(r.randrange(1, 3))]}
+        if r.random() < 0.5:
+            vp["holder"] = self.uid("did:example:")
+        if r.random() < 0.5:
+            vp["proof"] = self.proof()
+        return vp
+
+    def proof_config(self) -> dict:
+        p = self.proof()
+        del p["proofValue"]
+        p["@context"] = self.r.choice([[V2], [V2, OB303], [V1, OB303, DI_V2]])
+        return p
+
+    def document(self) -> dict:
+        kind = self.r.randrange(10)
+        if kind < 4:
+            return self.ob3_credential()
+        if kind < 6:
+            return self.vocab_credential()
+        if kind < 7:
+            return self.v1_credential()
+        if kind < 8:
+            return self.presentation()
+        if kind < 9:
+            return self.proof_config()
+        # two identical blank nodes: first-degree hashes collide, so the fallback must decide
+        twin = {"narrative": self.r.choice(_TEXT)}
+        cred = self.ob3_credential()
+        subject = cred["credentialSubject"]
+        subject = subject[0] if isinstance(subject, list) else subject
+        subject["achievement"]["criteria"] = copy.deepcopy(twin)
+        cred["evidence"] = [{"type": ["Evidence"], **copy.deepcopy(twin)}, {"type": ["Evidence"], **twin}]
+        return cred
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_corpus_matches_reference(cache, seed):
+    gen = _Gen(seed)
+    fallbacks = 0
+    for i in range(50):
+        doc = gen.document()
+        try:
+            assert_same(doc, cache)
+        except AssertionError as e:
+            raise AssertionError(f"seed {seed} document {i}: {e}\n{json.dumps(doc)[:3000]}") from None
+        fallbacks += _needs_fallback(doc, cache)
+    assert fallbacks >= 1  # the corpus exercises the hand-over to the full algorithm too
+
+
+def _needs_fallback(doc: Any, cache: fastld.ContextCache) -> int:
+    calls = []
+
+    def spy(dataset):
+        calls.append(1)
+        return fastld._reference_canonize(dataset)
+
+    try:
+        fastld.canonize(doc, cache, fallback=spy)
+    except Exception:
+        return 0
+    return len(calls)
+
+
+# --- the canonicalizer on its own --------------------------------------------------------------
+
+
+def _bnode(v):
+    return {"type": "blank node", "value": v}
+
+
+def _iri(v):
+    return {"type": "IRI", "value": v}
+
+
+def test_fast_rdfc_uses_the_fallback_only_when_first_degree_hashes_collide():
+    p = _iri("http://example.org/p")
+    lit = {"type": "literal", "value": "x", "datatype": "http://www.w3.org/2001/XMLSchema#string"}
+    distinct = {"@default": [
+        {"subject": _bnode("_:b0"), "predicate": p, "object": lit},
+        {"subject": _bnode("_:b1"), "predicate": p, "object": _bnode("_:b0")},
+    ]}
+    alike = {"@default": [
+        {"subject": _bnode("_:b0"), "predicate": p, "object": lit},
+        {"subject": _bnode("_:b1"), "predicate": p, "object": lit},
+    ]}
+    calls = []
+
+    def spy(ds):
+        calls.append(ds)
+        return fastld._reference_canonize(ds)
+
+    for ds, expect_calls in ((distinct, 0), (alike, 1)):
+        snapshot = copy.deepcopy(ds)
+        out = fastld.canonize_dataset(ds, fallback=spy)
+        assert len(calls) == expect_calls
+        assert ds == snapshot
+        assert out == fastld._reference_canonize(copy.deepcopy(ds))
+    # b0's first-degree hash (over `_:a p "x"` and `_:z p _:a`) sorts first here
+    assert fastld.canonize_dataset(distinct) == (
+        '_:c14n0 <http://example.org/p> "x" .\n_:c14n1 <http://example.org/p> _:c14n0 .\n'
+    )
+
+
+def test_max_blank_nodes_hands_over_to_the_fallback():
+    p = _iri("http://example.org/p")
+    ds = {"@default": [{"subject": _bnode(f"_:b{i}"), "predicate": p, "object": _iri(f"http://e/{i}")}
+                       for i in range(5)]}
+
+    def refuse(_):
+        raise RuntimeError("too many")
+
+    assert fastld.canonize_dataset(ds, fallback=refuse, max_blank_nodes=5)
+    with pytest.raises(RuntimeError):
+        fastld.canonize_dataset(ds, fallback=refuse, max_blank_nodes=4)
+
+
+# --- the caches ------------------------------------------------------------------------------
+
+
+def test_inline_context_changed_between_calls_is_not_served_stale(cache):
+    inline = {"score": "https://example.org/a#score"}
+    doc = {"@context": [V2, inline], "id": "urn:x:1", "score": "5"}
+    first = fastld.canonize(doc, cache)
+    inline["score"] = "https://example.org/b#score"
+    second = fastld.canonize(doc, cache)
+    assert "a#score" in first and "b#score" in second
+    assert second == reference(doc)
+
+
+def test_two_loaders_never_share_cached_contexts():
+    url = "https://example.org/ctx/v1"
+    one = ContextLoader(documents={url: {"@context": {"term": "https://one.example/term"}}})
+    two = ContextLoader(documents={url: {"@context": {"term": "https://two.example/term"}}})
+    doc = {"@context": url, "@id": "urn:x", "term": "v"}
+    a = fastld.canonize(doc, fastld.ContextCache(one))
+    b = fastld.canonize(doc, fastld.ContextCache(two))
+    assert "one.example" in a and "two.example" in b
+    assert a == reference(doc, one) and b == reference(doc, two)
+
+
+def test_type_scoped_child_contexts_hit_the_cache(cache):
+    # The point of the mixin: the second canonicalization reprocesses no context.
+    doc = _Gen(99).ob3_credential()
+    fastld.canonize(doc, cache)
+    calls = []
+    original = fastld.FastProcessor._create_term_definition
+
+    def counting(self, *args, **kwargs):
+        calls.append(1)
+        return original(self, *args, **kwargs)
+
+    fastld.FastProcessor._create_term_definition = counting
+    try:
+        fastld.canonize(doc, cache)
+    finally:
+        fastld.FastProcessor._create_term_definition = original
+    assert calls == []
+
+
+def test_unknown_context_is_refused(cache):
+    with pytest.raises(Exception, match="not one this node has pinned|loading remote context"):
+        fastld.canonize({"@context": "https://unknown.example/ctx", "name": "x"}, cache)
