@@ -1,0 +1,199 @@
+"""The one resolver interface: results, dereferencing, key extraction, the purpose check."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from did.errors import (
+    DIDError,
+    InvalidDIDURL,
+    InvalidPublicKey,
+    InvalidPublicKeyLength,
+    NotFound,
+    UnsupportedPublicKeyType,
+)
+from did.key import DIDKeyResolver
+from did.resolver import (
+    ResolutionResult,
+    Resolver,
+    StaticResolver,
+    VerificationMethod,
+    is_authorized,
+    public_key_of,
+)
+from tests.conftest import load_json
+
+KEY_DID = "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp"
+KEY_MB = "z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp"
+KEY_HEX = "3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29"
+JWK_X = "O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik"
+ISSUER = "did:web:university.example"
+
+ISSUER_DOC = {
+    "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+    "id": ISSUER,
+    "verificationMethod": [
+        {"id": "#multi", "type": "Multikey", "controller": ISSUER, "publicKeyMultibase": KEY_MB},
+        {"id": ISSUER + "#ed2020", "type": "Ed25519VerificationKey2020", "controller": ISSUER, "publicKeyMultibase": KEY_MB},
+        {"id": "#jwk", "type": "JsonWebKey", "controller": ISSUER, "publicKeyJwk": {"kty": "OKP", "crv": "Ed25519", "x": JWK_X}},
+        {"id": "#jwk2020", "type": "JsonWebKey2020", "controller": ISSUER, "publicKeyJwk": {"kty": "OKP", "crv": "Ed25519", "x": JWK_X}},
+        {"id": "#p256", "type": "JsonWebKey", "controller": ISSUER, "publicKeyJwk": {"kty": "EC", "crv": "P-256", "x": "a", "y": "b"}},
+        {"id": "#x25519", "type": "Multikey", "controller": ISSUER, "publicKeyMultibase": "z6LShs9GGnqk85isEBzzshkuVWrVKsRp24GnDuHk8QWkARMW"},
+        {"id": "#delegated", "type": "Multikey", "controller": "did:web:registrar.example", "publicKeyMultibase": KEY_MB},
+    ],
+    "assertionMethod": [
+        "#multi",
+        ISSUER + "#jwk",
+        {"id": "#embedded", "type": "Multikey", "controller": ISSUER, "publicKeyMultibase": KEY_MB},
+        ISSUER + "#delegated",
+    ],
+    "authentication": ["#ed2020"],
+}
+REGISTRAR_DOC = {
+    "id": "did:web:registrar.example",
+    "verificationMethod": [],
+    "assertionMethod": ["did:web:university.example#delegated"],
+}
+
+
+@pytest.fixture
+def resolver():
+    return StaticResolver([ISSUER_DOC, REGISTRAR_DOC], methods={"key": DIDKeyResolver()})
+
+
+@pytest.mark.parametrize("fragment, vm_type", [("multi", "Multikey"), ("ed2020", "Ed25519VerificationKey2020"),
+                                                ("jwk", "JsonWebKey"), ("jwk2020", "JsonWebKey2020"),
+                                                ("embedded", "Multikey")])
+async def test_every_accepted_key_form_gives_the_same_key(resolver, fragment, vm_type):
+    vm = await resolver.resolve_verification_method(f"{ISSUER}#{fragment}")
+    assert isinstance(vm, VerificationMethod)
+    assert (vm.id, vm.type, vm.controller) == (f"{ISSUER}#{fragment}", vm_type, ISSUER)
+    assert vm.public_key.hex() == KEY_HEX
+    assert vm.document["id"] == ISSUER
+
+
+@pytest.mark.parametrize(
+    "url, error",
+    [
+        (ISSUER + "#p256", UnsupportedPublicKeyType),
+        (ISSUER + "#x25519", UnsupportedPublicKeyType),
+        (ISSUER + "#nope", NotFound),
+        (ISSUER, NotFound),  # several keys: a bare did:web names none
+        (ISSUER + "/path#multi", NotFound),
+        ("did:web:other.example#k", NotFound),
+        ("did:web:university.example#a b", InvalidDIDURL),
+    ],
+)
+async def test_verification_method_errors(resolver, url, error):
+    with pytest.raises(error):
+        await resolver.resolve_verification_method(url)
+
+
+async def test_bare_did_key_means_its_single_key(resolver):
+    vm = await resolver.resolve_verification_method(KEY_DID)
+    assert vm.id == f"{KEY_DID}#{KEY_MB}"
+    assert vm.public_key.hex() == KEY_HEX
+    assert is_authorized(vm.document, vm.id, "assertionMethod")
+    # also in the 2020 form, where the document carries a second (X25519) key
+    vm2020 = await resolver.resolve_verification_method(KEY_DID, {"publicKeyFormat": "Ed25519VerificationKey2020"})
+    assert vm2020.type == "Ed25519VerificationKey2020" and vm2020.id == vm.id
+
+
+async def test_bitstring_spec_example_names_a_bare_did_key(vectors):
+    """The BSL REC example signs with verificationMethod = a bare did:key (vectors README caveat 6)."""
+    signed = load_json(vectors / "bitstring-status-list" / "spec-rec-examples" / "appendix-revocable-credential.eddsa-rdfc-2022.signed.json")
+    vm_id = signed["proof"]["verificationMethod"]
+    assert "#" not in vm_id
+    vm = await Resolver({"key": DIDKeyResolver()}).resolve_verification_method(vm_id)
+    assert vm.id == f"{vm_id}#{vm_id.split(':')[-1]}"
+    assert len(vm.public_key) == 32
+
+
+async def test_controller_elsewhere_gives_the_controllers_document(resolver):
+    vm = await resolver.resolve_verification_method(ISSUER + "#delegated")
+    assert vm.controller == "did:web:registrar.example"
+    assert vm.document["id"] == "did:web:registrar.example"
+    assert is_authorized(vm.document, vm.id, "assertionMethod")
+
+
+def test_is_authorized_relative_absolute_embedded_and_missing():
+    assert is_authorized(ISSUER_DOC, ISSUER + "#multi", "assertionMethod")  # relative ref in doc
+    assert is_authorized(ISSUER_DOC, "#jwk", "assertionMethod")  # relative query, absolute ref
+    assert is_authorized(ISSUER_DOC, ISSUER + "#embedded", "assertionMethod")  # embedded
+    assert not is_authorized(ISSUER_DOC, ISSUER + "#ed2020", "assertionMethod")  # authentication only
+    assert is_authorized(ISSUER_DOC, ISSUER + "#ed2020", "authentication")
+    assert not is_authorized(ISSUER_DOC, ISSUER + "#multi", "authentication")
+    assert not is_authorized(ISSUER_DOC, "did:web:evil.example#multi", "assertionMethod")
+    assert not is_authorized({"id": ISSUER}, ISSUER + "#multi", "assertionMethod")
+    assert is_authorized({"id": ISSUER, "assertionMethod": "#k"}, ISSUER + "#k", "assertionMethod")
+    with pytest.raises(ValueError):
+        is_authorized(ISSUER_DOC, ISSUER + "#multi", "signing")
+
+
+async def test_dereference_document_and_fragment(resolver):
+    assert await resolver.dereference(ISSUER) == ISSUER_DOC
+    node = await resolver.dereference(ISSUER + "#multi")
+    assert node == {"id": ISSUER + "#multi", "type": "Multikey", "controller": ISSUER, "publicKeyMultibase": KEY_MB}
+    with pytest.raises(NotFound):
+        await resolver.dereference(ISSUER + "#missing")
+    with pytest.raises(InvalidDIDURL):
+        await resolver.dereference("did:web:university.example#`")
+
+
+async def test_results_never_raise_and_carry_the_error():
+    class Broken:
+        async def resolve(self, did, options=None):
+            raise RuntimeError("bug")
+
+    class WrongId:
+        async def resolve(self, did, options=None):
+            return ResolutionResult.success({"id": "did:ex:other"})
+
+    resolver = Resolver({"broken": Broken(), "wrong": WrongId(), "key": DIDKeyResolver()})
+    cases = {
+        "did:broken:1": "internalError",
+        "did:wrong:1": "invalidDidDocument",
+        "did:nope:1": "methodNotSupported",
+        "not a did": "invalidDid",
+        "did:key:zTjsVPtY": "invalidPublicKeyLength",
+    }
+    for did, code in cases.items():
+        result = await resolver.resolve(did)
+        assert result.error == code, (did, result.resolution_metadata)
+        out = result.to_json()
+        assert out["didDocument"] is None and out["didResolutionMetadata"]["error"] == code
+    ok = (await resolver.resolve(KEY_DID)).to_json()
+    assert ok["@context"] == "https://w3id.org/did-resolution/v1"
+    assert ok["didResolutionMetadata"] == {"contentType": "application/did+ld+json"}
+    assert ok["didDocumentMetadata"] == {}
+
+
+async def test_static_resolver_hands_out_copies(resolver):
+    doc = (await resolver.resolve(ISSUER)).did_document
+    doc["assertionMethod"].clear()
+    assert (await resolver.resolve(ISSUER)).did_document["assertionMethod"]
+    source = copy.deepcopy(ISSUER_DOC)
+    static = StaticResolver({ISSUER: source})
+    source["id"] = "changed"
+    assert (await static.resolve(ISSUER)).error is None
+    assert (await static.resolve(KEY_DID)).error == "notFound"  # no did:key fallback given
+
+
+@pytest.mark.parametrize(
+    "method, error",
+    [
+        ({"type": "Multikey"}, InvalidPublicKey),
+        ({"type": "Multikey", "publicKeyMultibase": KEY_MB, "publicKeyJwk": {}}, InvalidPublicKey),
+        ({"type": "JsonWebKey", "publicKeyJwk": {"kty": "OKP", "crv": "Ed25519", "x": JWK_X, "d": "secret"}}, InvalidPublicKey),
+        ({"type": "JsonWebKey", "publicKeyJwk": {"kty": "OKP", "crv": "Ed25519", "x": JWK_X + "=="}}, InvalidPublicKey),
+        ({"type": "JsonWebKey", "publicKeyJwk": {"kty": "OKP", "crv": "Ed25519", "x": "AAAA"}}, InvalidPublicKeyLength),
+        ({"type": "JsonWebKey", "publicKeyJwk": {"kty": "OKP", "crv": "X25519", "x": JWK_X}}, UnsupportedPublicKeyType),
+        ({"type": "Ed25519VerificationKey2018", "publicKeyBase58": "x"}, UnsupportedPublicKeyType),
+        ({"type": "Multikey", "publicKeyMultibase": "z" + "1" * 10}, DIDError),
+    ],
+)
+def test_public_key_of_refuses_bad_material(method, error):
+    with pytest.raises(error):
+        public_key_of(method)
