@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, AsyncIterator, Mapping
 
 from aiohttp import web
@@ -21,13 +21,16 @@ from aiohttp import web
 from did.http import GuardedHTTP, create_guarded_session
 from did.key import DIDKeyResolver
 from did.resolver import DIDResolver, ResolutionResult, Resolver
+from did.web import DIDWebResolver
 from node import auth, problems
 from node.config import Config
 from node.keys import SETTING as MASTER_KEY_SETTING
 from node.keys import MasterKey, new_master_record, open_master
 from node.routes import CONFIG_KEY, SERVICE_KEY, dids, health, status_lists
+from node.routes import openapi, vcapi
 from node.service import NodeService, Services
 from node.store import Store
+from status.check import StatusChecker
 from vc.loader import default_loader
 
 log = logging.getLogger(__name__)
@@ -39,7 +42,7 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-async def open_master_key(store: Store, config: Config) -> MasterKey:
+async def open_master_key(store: Store, config: Config, *, announce: bool = True) -> MasterKey:
     """The master key sealing the issuer keys: created on first use, then re-derived each start."""
     record = await store.get_setting(MASTER_KEY_SETTING)
     if record is None:
@@ -47,6 +50,8 @@ async def open_master_key(store: Store, config: Config) -> MasterKey:
         await store.set_setting(MASTER_KEY_SETTING, record)
     else:
         master = await asyncio.to_thread(open_master, config.data_dir, config.passphrase, record)
+    if not announce:
+        return master
     if master.mode == "keyfile":
         log.warning(
             "issuer keys are encrypted with the key file %s (readable by its owner only); anyone who copies the "
@@ -82,17 +87,19 @@ class _OwnDIDWeb:
 
 
 @asynccontextmanager
-async def open_services(config: Config, *, network: bool = True) -> AsyncIterator[NodeService]:
+async def open_services(
+    config: Config, *, network: bool = True, announce: bool = False
+) -> AsyncIterator[NodeService]:
     """Open the store (initialising an empty data folder), the master key and, with
-    ``network``, the guarded HTTP session; yield a ready ``NodeService``; close them all."""
-    from did.web import DIDWebResolver
-    from status.check import StatusChecker
-
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    ``network``, the guarded HTTP session; yield a ready ``NodeService``; close them all.
+    ``announce`` logs how the keys are protected (the server does, at start-up)."""
+    if not config.data_dir.exists():
+        # The folder holds the sealed keys and the key file: nobody else needs to list it.
+        config.data_dir.mkdir(parents=True, mode=0o700)
     store = await Store.open(config.data_dir)
     session = None
     try:
-        master = await open_master_key(store, config)
+        master = await open_master_key(store, config, announce=announce)
         http = None
         own_web: _OwnDIDWeb
         if network:
@@ -105,7 +112,9 @@ async def open_services(config: Config, *, network: bool = True) -> AsyncIterato
         loader = default_loader()
         check_status = None
         if http is not None:
-            checker = StatusChecker(http, resolver, loader, utc_now, config.status_max_staleness_seconds)
+            checker = StatusChecker(
+                http, resolver, loader, utc_now, max_staleness=timedelta(seconds=config.status_max_staleness_seconds)
+            )
             check_status = checker.check
         services = Services(
             store=store, master_key=master, resolver=resolver, loader=loader, clock=utc_now, http=http, check_status=check_status
@@ -129,8 +138,10 @@ def create_app(config: Config, *, services: Services | None = None) -> web.Appli
     if services is None:
 
         async def resources(app: web.Application) -> AsyncIterator[None]:
-            async with open_services(config) as service:
+            async with open_services(config, announce=True) as service:
                 app[SERVICE_KEY] = service
+                for issuer in await service.list_issuers():
+                    log.info("issuer %s: %s", issuer.name, " ".join(issuer.dids))
                 yield
 
         app.cleanup_ctx.append(resources)
@@ -151,6 +162,8 @@ def create_app(config: Config, *, services: Services | None = None) -> web.Appli
     health.setup(app)
     dids.setup(app)
     status_lists.setup(app)
+    vcapi.setup(app)
+    openapi.setup(app)
     # routes: add here (each route module exposes setup(app); handlers reach the node's
     # operations through request.app[SERVICE_KEY], a node.service.NodeService)
     return app

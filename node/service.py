@@ -23,10 +23,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Iterable, Literal, Mapping, Sequence
-from urllib.parse import quote, urlsplit
 
 from did.key import did_key_from_public_key
 from did.multikey import decode_ed25519_public
+from did.web import url_to_did_web
 from node.auth import SCOPES, Grant
 from node.config import Config
 from node.keys import MasterKey
@@ -204,16 +204,6 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def did_web_for(base_url: str, *segments: str) -> str:
-    """did:web §3.2 Create: host (port as %3A), then path segments, colon-separated."""
-    parts = urlsplit(base_url)
-    if not parts.hostname:
-        raise ValueError(f"the base URL {base_url!r} has no host")
-    host = parts.hostname if parts.port is None else f"{parts.hostname}%3A{parts.port}"
-    path = [quote(p, safe="") for p in parts.path.split("/") if p]
-    return ":".join(["did:web", host, *path, *segments])
-
-
 def check_issuer_name(name: Any) -> str:
     if not isinstance(name, str) or not _ISSUER_NAME.match(name):
         raise InvalidRequestError(
@@ -281,9 +271,7 @@ class NodeService:
     def did_web(self, name: str) -> str:
         """``did:web:HOST`` for the default issuer, ``did:web:HOST:issuers:NAME`` for the others."""
         base = self.config.effective_base_url
-        if name == DEFAULT_ISSUER:
-            return did_web_for(base)
-        return did_web_for(base, "issuers", name)
+        return url_to_did_web(base if name == DEFAULT_ISSUER else f"{base}/issuers/{name}")
 
     def _issuer_from_row(self, row: Any) -> IssuerInfo:
         dids, vms = self._dids(row["name"], row["public_key_multibase"])

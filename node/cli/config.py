@@ -1,0 +1,77 @@
+"""``vcnode config show``: the effective configuration (file, environment, flags), no secrets.
+
+Also holds what every node sub-command shares: the common flags, turning them into a
+``Config``, running an async operation against the local store, and reporting errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from typing import Any, Awaitable, Callable
+
+from node.config import Config, ConfigError, load_config
+from node.keys import KeyProtectionError
+from node.store import StoreError
+from vc.errors import ProblemError
+
+
+def add_common_flags(parser: argparse.ArgumentParser, *, server: bool = False) -> None:
+    parser.add_argument("--config", dest="config_file", metavar="FILE", help="TOML configuration file")
+    parser.add_argument("--data", dest="data_dir", metavar="DIR", help="data folder (default ./vcnode-data)")
+    parser.add_argument("--base-url", dest="base_url", metavar="URL", help="public URL of the node (default http://HOST:PORT)")
+    if server:
+        parser.add_argument("--host", metavar="H", help="address to listen on (default 127.0.0.1)")
+        parser.add_argument("--port", type=int, metavar="P", help="port to listen on (default 8443)")
+        parser.add_argument("--tls-cert", dest="tls_cert", metavar="F", help="TLS certificate chain (PEM)")
+        parser.add_argument("--tls-key", dest="tls_key", metavar="F", help="TLS private key (PEM)")
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    flags = {name: getattr(args, name, None) for name in ("data_dir", "base_url", "host", "port", "tls_cert", "tls_key")}
+    return load_config(flags, config_file=getattr(args, "config_file", None))
+
+
+def fail(message: str, code: int = 2) -> int:
+    print(f"vcnode: {message}", file=sys.stderr)
+    return code
+
+
+def run(args: argparse.Namespace, operation: Callable[[Config], Awaitable[int]]) -> int:
+    """Load the configuration and run ``operation``; expected failures become a message and exit code."""
+    try:
+        config = config_from_args(args)
+    except ConfigError as e:
+        return fail(str(e))
+    logging.basicConfig(level=getattr(logging, config.log_level.upper(), logging.INFO), format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return asyncio.run(operation(config))
+    except (KeyProtectionError, StoreError, ConfigError) as e:
+        return fail(str(e))
+    except ProblemError as e:
+        # A refusal of the input (400) is bad usage; anything else means the operation said no.
+        return fail(e.detail, 2 if e.http_status == 400 else 1)
+
+
+def print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def _show(args: argparse.Namespace) -> int:
+    try:
+        config = config_from_args(args)
+    except ConfigError as e:
+        return fail(str(e))
+    print_json(config.public())
+    return 0
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("config", help="show the effective configuration")
+    actions = parser.add_subparsers(dest="config_action", metavar="ACTION", required=True)
+    show = actions.add_parser("show", help="print the effective configuration (secrets masked) as JSON")
+    add_common_flags(show, server=True)
+    show.set_defaults(func=_show)

@@ -1,0 +1,79 @@
+"""``vcnode issue FILE`` and ``vcnode revoke|suspend|unsuspend CREDENTIAL_ID`` on the local store.
+
+For operators without HTTP: the same operations as the VC-API routes, with the same checks.
+A status change re-signs the status list in the store, so a running node serves the new list
+on its next GET.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from node.app import open_services
+from node.cli.config import add_common_flags, fail, print_json, run
+from node.config import Config
+from node.service import DEFAULT_ISSUER
+
+
+def _issue(args: argparse.Namespace) -> int:
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+        body = json.loads(text)
+    except OSError as e:
+        return fail(f"cannot read {args.file}: {e.strerror or e}")
+    except json.JSONDecodeError as e:
+        return fail(f"{args.file} is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}")
+    # Accept either a bare credential or a VC-API request body {credential, options}.
+    if isinstance(body, dict) and "credential" in body and "@context" not in body:
+        credential, options = body["credential"], dict(body.get("options") or {})
+    else:
+        credential, options = body, {}
+    if args.cryptosuite:
+        options["cryptosuite"] = args.cryptosuite
+    if args.status_purposes is not None:
+        options["statusPurposes"] = [p for p in args.status_purposes.split(",") if p]
+
+    async def operation(config: Config) -> int:
+        async with open_services(config, network=False) as service:
+            signed = await service.issue(args.issuer, credential, options)
+        print_json(signed)
+        return 0
+
+    return run(args, operation)
+
+
+def _set_status(status: str):  # type: ignore[no-untyped-def]
+    def command(args: argparse.Namespace) -> int:
+        async def operation(config: Config) -> int:
+            async with open_services(config, network=False) as service:
+                record = await service.set_status(args.credential_id, status, issuer_name=args.issuer)
+            print_json(record.to_json())
+            return 0
+
+        return run(args, operation)
+
+    return command
+
+
+def register(sub: Any) -> None:
+    issue = sub.add_parser("issue", help="issue a credential from a JSON file (- for stdin)")
+    issue.add_argument("file")
+    issue.add_argument("--issuer", default=DEFAULT_ISSUER, metavar="NAME")
+    issue.add_argument("--cryptosuite", choices=["eddsa-rdfc-2022", "eddsa-jcs-2022"])
+    issue.add_argument("--status-purposes", metavar="LIST", help="override the issuer's purposes, e.g. revocation,suspension")
+    add_common_flags(issue)
+    issue.set_defaults(func=_issue)
+    for name, status, text in (
+        ("revoke", "revoked", "revoke a credential (final)"),
+        ("suspend", "suspended", "suspend a credential (reversible)"),
+        ("unsuspend", "active", "lift a credential's suspension"),
+    ):
+        parser = sub.add_parser(name, help=text)
+        parser.add_argument("credential_id")
+        parser.add_argument("--issuer", metavar="NAME", help="only if issued by this issuer")
+        add_common_flags(parser)
+        parser.set_defaults(func=_set_status(status))

@@ -1,0 +1,48 @@
+"""``vcnode serve``: run the node. An empty data folder is initialised on first start."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import ssl
+from typing import Any
+
+from aiohttp import web
+
+from node.app import create_app
+from node.cli.config import add_common_flags, config_from_args, fail
+from node.config import ConfigError
+from node.keys import KeyProtectionError
+from node.store import StoreError
+
+log = logging.getLogger("node.serve")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        config = config_from_args(args)
+    except ConfigError as e:
+        return fail(str(e))
+    logging.basicConfig(level=getattr(logging, config.log_level.upper(), logging.INFO), format="%(levelname)s %(name)s: %(message)s")
+    ssl_context = None
+    if config.tls_cert:
+        ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        try:
+            ssl_context.load_cert_chain(str(config.tls_cert), str(config.tls_key))
+        except (OSError, ssl.SSLError) as e:
+            return fail(f"cannot load the TLS certificate/key: {e}")
+    app = create_app(config)
+    log.info("vcnode listening on %s:%s, public URL %s, data in %s", config.host, config.port, config.effective_base_url, config.data_dir)
+    try:
+        web.run_app(app, host=config.host, port=config.port, ssl_context=ssl_context, print=None, access_log=None)
+    except (KeyProtectionError, StoreError) as e:
+        return fail(str(e))
+    except OSError as e:  # the address is taken or not ours
+        return fail(f"cannot listen on {config.host}:{config.port}: {e.strerror or e}")
+    return 0
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("serve", help="run the node (HTTP API, DID documents, status lists)")
+    add_common_flags(parser, server=True)
+    parser.set_defaults(func=_serve)
