@@ -99,22 +99,38 @@ def bearer_token(request: web.Request) -> str:
     return token
 
 
-async def authorize(request: web.Request, *, scope: str, issuer: str) -> Grant:
-    """The grant of the request's token if it may use ``scope`` for ``issuer``; 401/403 otherwise."""
+async def authenticate(request: web.Request) -> Grant:
+    """The grant of the request's bearer token; a 401 when there is none or the node does not know it."""
     token = bearer_token(request)
-    verify = request.app[VERIFIER_KEY]
-    grant = await verify(token)
+    grant = await request.app[VERIFIER_KEY](token)
     if grant is None:
         raise unauthorized("the API token is not valid: it is unknown to this node or was revoked", error="invalid_token")
-    if grant.allows(scope, issuer):
-        return grant
-    if ADMIN not in grant.scopes and scope not in grant.scopes:
-        have = ", ".join(sorted(grant.scopes)) or "none"
-        raise forbidden(f"the API token lacks the {scope!r} scope (it has: {have}); use a token with {scope!r} or admin", scope=scope)
-    raise forbidden(
-        f"the API token is bound to issuer {grant.issuer!r} and cannot act for issuer {issuer!r}",
-        scope=scope,
-    )
+    return grant
+
+
+def require_scope(grant: Grant, scope: str) -> None:
+    """A 403 naming the scope when the token may not use it for any issuer."""
+    if ADMIN in grant.scopes or scope in grant.scopes:
+        return
+    have = ", ".join(sorted(grant.scopes)) or "none"
+    raise forbidden(f"the API token lacks the {scope!r} scope (it has: {have}); use a token with {scope!r} or admin", scope=scope)
+
+
+def require(grant: Grant, *, scope: str, issuer: str) -> None:
+    """A 403 unless ``grant`` may use ``scope`` for ``issuer``, saying which of the two is missing."""
+    require_scope(grant, scope)
+    if not grant.allows(scope, issuer):
+        raise forbidden(
+            f"the API token is bound to issuer {grant.issuer!r} and cannot act for issuer {issuer!r}",
+            scope=scope,
+        )
+
+
+async def authorize(request: web.Request, *, scope: str, issuer: str) -> Grant:
+    """The grant of the request's token if it may use ``scope`` for ``issuer``; 401/403 otherwise."""
+    grant = await authenticate(request)
+    require(grant, scope=scope, issuer=issuer)
+    return grant
 
 
 def setup(app: web.Application, verifier: TokenVerifier) -> None:

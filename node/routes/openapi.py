@@ -169,17 +169,31 @@ def _paths() -> JsonObject:
                 "responses": {"200": _json(_ref("DIDDocument"), "The DID document"), "404": _problem("No issuer of that name")},
             }
         },
-        "/issuers/{name}/status/{list}": {
+        "/status/{issuer}/{purpose}/{seq}": {
             "get": {
                 "summary": "A status list credential (Bitstring Status List 1.0)",
                 "operationId": "getStatusList",
                 "tags": ["Status"],
                 "parameters": [
-                    _ISSUER_PARAM,
-                    {"name": "list", "in": "path", "required": True, "description": "The list's identifier", "schema": {"type": "string"}},
+                    {"name": "issuer", "in": "path", "required": True, "description": "The issuer's name", "schema": {"type": "string"}},
+                    {
+                        "name": "purpose",
+                        "in": "path",
+                        "required": True,
+                        "description": "The list's status purpose",
+                        "schema": {"type": "string", "enum": ["revocation", "suspension"]},
+                    },
+                    {"name": "seq", "in": "path", "required": True, "description": "The list's number, from 1", "schema": {"type": "integer"}},
                 ],
-                "description": "A signed BitstringStatusListCredential. Public, CORS open, cacheable for its max-age.",
-                "responses": {"200": _json({"type": "object"}, "The status list credential"), "404": _problem("No such list")},
+                "description": (
+                    "A signed BitstringStatusListCredential (application/vc+ld+json), the URL a credential's "
+                    "`statusListCredential` names. Public, CORS open, ETag / If-None-Match, cacheable for its ttl."
+                ),
+                "responses": {
+                    "200": {"description": "The status list credential", "content": {"application/vc+ld+json": {"schema": {"type": "object"}}}},
+                    "304": {"description": "Not modified since the ETag the client holds"},
+                    "404": _problem("No such list"),
+                },
             }
         },
         "/healthz": {
