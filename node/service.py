@@ -361,9 +361,15 @@ class NodeService:
         return (await self.issue_many(issuer_name, [credential], options))[0]
 
     async def issue_many(
-        self, issuer_name: str, credentials: Sequence[Any], options: Mapping[str, Any] | None = None
+        self,
+        issuer_name: str,
+        credentials: Sequence[Any],
+        options: Mapping[str, Any] | None = None,
+        *,
+        progress: Callable[[int], None] | None = None,
     ) -> list[JsonObject]:
-        """Issue a batch: status indexes for all of them are allocated in one transaction."""
+        """Issue a batch: status indexes for all of them are allocated in one transaction.
+        ``progress(1)`` is called (from the signing thread) after each credential is signed."""
         from vc.cryptosuites import SUITES
         from vc.proofs import add_proof
 
@@ -413,18 +419,22 @@ class NodeService:
         loader = self.services.loader
 
         def sign_all() -> list[JsonObject]:
-            return [
-                add_proof(
-                    c,
-                    suite=suite,
-                    key=pair,
-                    verification_method=issuer.verification_method,
-                    purpose="assertionMethod",
-                    created=now,
-                    loader=loader,
+            out = []
+            for c in prepared:
+                out.append(
+                    add_proof(
+                        c,
+                        suite=suite,
+                        key=pair,
+                        verification_method=issuer.verification_method,
+                        purpose="assertionMethod",
+                        created=now,
+                        loader=loader,
+                    )
                 )
-                for c in prepared
-            ]
+                if progress is not None:
+                    progress(1)
+            return out
 
         try:
             signed = await asyncio.to_thread(sign_all)
