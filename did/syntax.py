@@ -19,6 +19,8 @@ from did.errors import InvalidDID, InvalidDIDURL
 _METHOD_CHAR = re.compile(r"[a-z0-9]")
 _IDCHAR = re.compile(r"[A-Za-z0-9._-]")
 _HEX = "0123456789abcdefABCDEF"
+# Fast path: the whole ABNF as one expression; the character walk below only runs to explain a failure.
+_DID_RE = re.compile(r"did:[a-z0-9]+:(?:(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2})*:)*(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2})+")
 # RFC 3986 pchar minus pct-encoded (checked separately): unreserved / sub-delims / ":" / "@"
 _PCHAR = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@")
 _QUERY_OR_FRAGMENT = _PCHAR | frozenset("/?")
@@ -65,6 +67,9 @@ def _check_pct(s: str, i: int, error: type, what: str, whole: str) -> None:
 
 def _parse_did_part(s: str, error: type) -> tuple[str, str]:
     """Split and check ``did:method:msid``; ``s`` holds the DID only (no path/query/fragment)."""
+    if _DID_RE.fullmatch(s):
+        method, _, msid = s[4:].partition(":")
+        return method, msid
     if not s.startswith("did:"):
         raise error(f"{s!r} does not start with 'did:'")
     rest = s[4:]

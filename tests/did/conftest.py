@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 
 import pytest
 from aiohttp import web
@@ -44,6 +45,7 @@ class DIDWebApp:
         r.add_get("/big/did.json", self.big)
         r.add_get("/big-chunked/did.json", self.big_chunked)
         r.add_get("/slow/did.json", self.slow)
+        r.add_get("/gzip-bomb/did.json", self.gzip_bomb)
         r.add_get("/malformed/did.json", self.malformed)
         r.add_get("/array/did.json", self.array)
         r.add_get("/moved/did.json", self.moved)
@@ -82,6 +84,11 @@ class DIDWebApp:
         await response.write(b'"}')
         await response.write_eof()
         return response
+
+    async def gzip_bomb(self, request):
+        # 4 KiB on the wire, 4 MiB once inflated: the cap must apply to what is inflated
+        body = gzip.compress(b'{"padding": "' + b"0" * (4 * 1024 * 1024) + b'"}')
+        return web.Response(body=body, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"})
 
     async def slow(self, request):
         await asyncio.sleep(1.0)

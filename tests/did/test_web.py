@@ -92,6 +92,7 @@ async def test_resolves_path_form_and_dereferences_relative_key(didweb, guarded)
         ("wrong-id", "invalidDidDocument", None),
         ("big", "notFound", "too-large"),
         ("big-chunked", "notFound", "too-large"),
+        ("gzip-bomb", "notFound", "too-large"),
         ("malformed", "invalidDidDocument", "malformed"),
         ("array", "invalidDidDocument", None),
         ("offsite", "notFound", "redirect"),
