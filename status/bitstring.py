@@ -39,7 +39,19 @@ MAX_DECODED_BYTES = 16 * 1024 * 1024
 # values. Wider entries have no use we know of and would make statusMessage unbounded.
 MAX_STATUS_SIZE = 16
 
+# Re-publishing after one revocation should not recompress a whole 2 MiB list. The bitstring
+# is compressed in blocks of this many bytes, each a raw DEFLATE stream ended by a full flush
+# (byte-aligned, no back-references across blocks, the technique pigz uses), and the
+# compressed blocks are kept: a change recompresses only its block. The concatenation is one
+# ordinary GZIP member, so any GZIP reader decodes it.
+_BLOCK_BYTES = 64 * 1024
+
 _GZIP_MAGIC = b"\x1f\x8b"
+# An empty fixed-Huffman DEFLATE block with BFINAL set (RFC 1951 §3.2.6): closes the stream
+# after the flushed blocks (what zlib emits for Z_FINISH on no input).
+_FINAL_BLOCK = b"\x03\x00"
+# RFC 1952 §2.3: ID1 ID2, CM=8 (deflate), FLG=0, MTIME=0 (reproducible output), XFL=0, OS=255.
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
@@ -47,16 +59,35 @@ class BitstringError(MalformedValueError):
     """An ``encodedList`` (or a bitstring parameter) is malformed."""
 
 
+def _check_level(level: int) -> int:
+    if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 9:
+        raise ValueError(f"the GZIP compression level must be 0..9, got {level!r}")
+    return level
+
+
+def _deflate_block(block: bytes | bytearray | memoryview, level: int) -> bytes:
+    compressor = zlib.compressobj(level, zlib.DEFLATED, -15)  # raw DEFLATE, no wrapper
+    return compressor.compress(block) + compressor.flush(zlib.Z_FULL_FLUSH)
+
+
+def _gzip_member(data: bytes | bytearray, deflated_blocks: list[bytes]) -> bytes:
+    trailer = (zlib.crc32(data) & 0xFFFFFFFF).to_bytes(4, "little") + (len(data) & 0xFFFFFFFF).to_bytes(4, "little")
+    return b"".join((_GZIP_HEADER, *deflated_blocks, _FINAL_BLOCK, trailer))
+
+
+def _multibase(compressed: bytes) -> str:
+    return "u" + base64.urlsafe_b64encode(compressed).rstrip(b"=").decode("ascii")
+
+
 def encode_list(data: bytes | bytearray, *, level: int = DEFAULT_GZIP_LEVEL) -> str:
     """GZIP-compress ``data`` and return it as multibase base64url without padding (``u...``).
 
-    zlib's GZIP wrapper (wbits=31) writes a zero mtime, so equal input gives equal output.
+    Output is reproducible (zero mtime) and block-structured as ``Bitstring.encode`` writes it.
     """
-    if not 0 <= level <= 9:
-        raise ValueError(f"the GZIP compression level must be 0..9, got {level}")
-    compressor = zlib.compressobj(level, zlib.DEFLATED, 31)
-    compressed = compressor.compress(bytes(data)) + compressor.flush()
-    return "u" + base64.urlsafe_b64encode(compressed).rstrip(b"=").decode("ascii")
+    _check_level(level)
+    view = memoryview(data)
+    blocks = [_deflate_block(view[i : i + _BLOCK_BYTES], level) for i in range(0, len(data), _BLOCK_BYTES)]
+    return _multibase(_gzip_member(data, blocks))
 
 
 def decode_list(encoded: object, *, max_bytes: int = MAX_DECODED_BYTES) -> bytes:
@@ -128,7 +159,7 @@ class Bitstring:
     exactly how many entries it holds.
     """
 
-    __slots__ = ("_bits", "length", "status_size")
+    __slots__ = ("_bits", "length", "status_size", "_deflated", "_deflated_level", "_dirty")
 
     def __init__(self, length: int, *, status_size: int = 1) -> None:
         status_size = _check_status_size(status_size)
@@ -141,6 +172,7 @@ class Bitstring:
         self.length = length
         self.status_size = status_size
         self._bits = bytearray(length * status_size // 8)
+        self._forget_compression()
 
     @classmethod
     def from_bytes(cls, data: bytes | bytearray, *, status_size: int = 1) -> "Bitstring":
@@ -155,6 +187,7 @@ class Bitstring:
         self.status_size = status_size
         self.length = len(data) * 8 // status_size
         self._bits = bytearray(data)
+        self._forget_compression()
         if self.length == 0:
             raise BitstringError(f"{len(data)} byte(s) hold no whole entry of {status_size} bits")
         return self
@@ -166,9 +199,29 @@ class Bitstring:
         """Bitstring Status List v1.0 §3.2 "Bitstring Expansion Algorithm", strictly."""
         return cls.from_bytes(decode_list(encoded, max_bytes=max_bytes), status_size=status_size)
 
+    def _forget_compression(self) -> None:
+        self._deflated: list[bytes] | None = None
+        self._deflated_level = -1
+        self._dirty: set[int] = set()
+
     def encode(self, *, level: int = DEFAULT_GZIP_LEVEL) -> str:
-        """Bitstring Status List v1.0 §3.2 "Bitstring Generation Algorithm"."""
-        return encode_list(self._bits, level=level)
+        """Bitstring Status List v1.0 §3.2 "Bitstring Generation Algorithm".
+
+        Only the blocks changed since the last ``encode`` at this level are recompressed.
+        """
+        _check_level(level)
+        view = memoryview(self._bits)
+        if self._deflated is None or self._deflated_level != level:
+            self._deflated = [
+                _deflate_block(view[i : i + _BLOCK_BYTES], level) for i in range(0, len(self._bits), _BLOCK_BYTES)
+            ]
+            self._deflated_level = level
+        else:
+            for block in self._dirty:
+                start = block * _BLOCK_BYTES
+                self._deflated[block] = _deflate_block(view[start : start + _BLOCK_BYTES], level)
+        self._dirty.clear()
+        return _multibase(_gzip_member(self._bits, self._deflated))
 
     def to_bytes(self) -> bytes:
         return bytes(self._bits)
@@ -222,6 +275,7 @@ class Bitstring:
                 self._bits[index >> 3] |= mask
             else:
                 self._bits[index >> 3] &= ~mask & 0xFF
+            self._dirty.add((index >> 3) // _BLOCK_BYTES)
             return
         start = index * size
         end = start + size
@@ -231,6 +285,7 @@ class Bitstring:
         chunk = int.from_bytes(self._bits[first : last + 1], "big")
         chunk = (chunk & ~(((1 << size) - 1) << shift)) | (value << shift)
         self._bits[first : last + 1] = chunk.to_bytes(width, "big")
+        self._dirty.update((first // _BLOCK_BYTES, last // _BLOCK_BYTES))
 
     def set_indexes(self) -> list[int]:
         """Indexes whose value is not 0, in order (for tests and diagnostics, O(bytes))."""

@@ -205,3 +205,46 @@ def test_decode_accepts_multi_member_gzip_within_the_cap():
 def test_empty_payload_is_rejected():
     with pytest.raises(BitstringError, match="empty bitstring"):
         decode_list(_u(gzip.compress(b"")))
+
+
+def _gunzip_std(encoded: str) -> bytes:
+    body = encoded[1:]
+    return gzip.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+
+
+def test_incremental_encoding_matches_a_fresh_encoding_after_changes():
+    # 1,048,576 one-bit entries = 128 KiB = two compression blocks.
+    length = 1_048_576
+    bits = Bitstring(length)
+    first = bits.encode()
+    assert _gunzip_std(first) == bytes(length // 8)
+    for index in (3, 600_000, length - 1):  # both blocks change, one of them twice
+        bits.set(index, 1)
+        encoded = bits.encode()
+        assert _gunzip_std(encoded) == bits.to_bytes()
+        fresh = Bitstring.from_bytes(bits.to_bytes())
+        assert encoded == fresh.encode()  # the cached blocks are exactly what a full pass gives
+    assert Bitstring.decode(bits.encode()).set_indexes() == [3, 600_000, length - 1]
+    bits.set(600_000, 0)
+    assert Bitstring.decode(bits.encode()).set_indexes() == [3, length - 1]
+
+
+def test_changing_the_level_recompresses_everything():
+    bits = Bitstring(1_048_576)
+    for i in range(0, 1_048_576, 997):
+        bits.set(i, 1)
+    six, nine = bits.encode(level=6), bits.encode(level=9)
+    assert _gunzip_std(six) == _gunzip_std(nine) == bits.to_bytes()
+    assert six == encode_list(bits.to_bytes(), level=6)
+    assert nine == encode_list(bits.to_bytes(), level=9)
+    with pytest.raises(ValueError, match="level"):
+        bits.encode(level=10)
+
+
+def test_multi_bit_entry_across_a_block_boundary_is_reencoded():
+    # 3-bit entries: entry 174762 covers bits 524286..524288, i.e. bytes 65535 and 65536.
+    bits = Bitstring(349_528, status_size=3)
+    bits.encode()
+    bits.set(174_762, 0b111)
+    again = Bitstring.decode(bits.encode(), status_size=3)
+    assert again.get(174_762) == 7 and again.set_indexes() == [174_762]
