@@ -1,0 +1,127 @@
+"""The node's operator commands: init, config show, issuer, token (in-process, on a temp data folder)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import sqlite3
+
+import pytest
+
+from node.cli import main
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    for name in list(os.environ):
+        if name.startswith("VCNODE_"):
+            monkeypatch.delenv(name)
+
+
+def run_json(capsys, *argv: str):
+    code = main(list(argv))
+    out = capsys.readouterr().out
+    return code, (json.loads(out) if out.strip() else None)
+
+
+def test_init_is_idempotent_and_prints_the_issuers(tmp_path, capsys):
+    data = str(tmp_path / "data")
+    code, first = run_json(capsys, "init", "--data", data, "--base-url", "http://127.0.0.1:8443", "--json")
+    assert code == 0
+    assert list(first) == ["issuers"] and len(first["issuers"]) == 1
+    issuer = first["issuers"][0]
+    assert set(issuer) == {"name", "dids", "verificationMethods"}
+    assert issuer["name"] == "default"
+    did_web, did_key = issuer["dids"]
+    assert did_web == "did:web:127.0.0.1%3A8443"
+    assert did_key.startswith("did:key:z6Mk")
+    key = did_key.removeprefix("did:key:")
+    assert issuer["verificationMethods"] == [f"{did_web}#{key}", f"{did_key}#{key}"]
+    code, second = run_json(capsys, "init", "--data", data, "--base-url", "http://127.0.0.1:8443", "--json")
+    assert code == 0 and second == first  # same issuer, same key: nothing re-created
+
+
+def test_init_with_another_base_url_names_the_same_key(tmp_path, capsys):
+    data = str(tmp_path / "data")
+    _, first = run_json(capsys, "init", "--data", data, "--json")
+    _, second = run_json(capsys, "init", "--data", data, "--base-url", "https://registry.example.edu", "--json")
+    assert second["issuers"][0]["dids"] == ["did:web:registry.example.edu", first["issuers"][0]["dids"][1]]
+
+
+def test_issuer_create_and_list(tmp_path, capsys):
+    data = str(tmp_path / "data")
+    code, created = run_json(capsys, "issuer", "create", "physics", "--data", data, "--status-purposes", "revocation,suspension", "--json")
+    assert code == 0
+    assert created["dids"][0] == "did:web:127.0.0.1%3A8443:issuers:physics"
+    assert created["statusPurposes"] == ["revocation", "suspension"]
+    code, listed = run_json(capsys, "issuer", "list", "--data", data, "--json")
+    assert [i["name"] for i in listed["issuers"]] == ["default", "physics"]
+    # Each issuer has its own key.
+    assert listed["issuers"][0]["dids"][1] != listed["issuers"][1]["dids"][1]
+    assert main(["issuer", "create", "physics", "--data", data]) == 1  # exists
+    assert "already exists" in capsys.readouterr().err
+    assert main(["issuer", "create", "Bad Name", "--data", data]) == 2
+    assert "not allowed" in capsys.readouterr().err
+
+
+def test_token_is_printed_once_and_only_its_hash_is_stored(tmp_path, capsys):
+    data = tmp_path / "data"
+    main(["issuer", "create", "physics", "--data", str(data)])
+    capsys.readouterr()
+    code, new = run_json(capsys, "token", "create", "--scopes", "issue,status", "--issuer", "physics", "--data", str(data), "--json")
+    assert code == 0
+    assert new["scopes"] == ["issue", "status"] and new["issuer"] == "physics"
+    token = new["token"]
+    assert len(token) > 40
+    with sqlite3.connect(data / "vcnode.sqlite3") as db:
+        rows = db.execute("SELECT token_hash FROM tokens").fetchall()
+        dump = "\n".join(db.iterdump())
+    assert rows == [(hashlib.sha256(token.encode()).hexdigest(),)]
+    assert token not in dump
+    code, listed = run_json(capsys, "token", "list", "--data", str(data))
+    assert token not in json.dumps(listed) and listed["tokens"][0]["id"] == new["id"]
+    # Revoked tokens no longer grant anything.
+    assert main(["token", "revoke", new["id"], "--data", str(data)]) == 0
+    assert "revoked" in capsys.readouterr().out
+    _, listed = run_json(capsys, "token", "list", "--data", str(data))
+    assert listed["tokens"][0]["revoked"] is not None
+    assert main(["token", "revoke", "no-such-id", "--data", str(data)]) == 1
+
+
+def test_token_create_refuses_unknown_scope_or_issuer(tmp_path, capsys):
+    data = str(tmp_path / "data")
+    assert main(["token", "create", "--scopes", "issue,root", "--data", data]) == 2
+    assert "root" in capsys.readouterr().err
+    assert main(["token", "create", "--scopes", "issue", "--issuer", "nobody", "--data", data]) == 1
+    assert "nobody" in capsys.readouterr().err
+
+
+def test_config_show_masks_the_passphrase_and_applies_precedence(tmp_path, capsys, monkeypatch):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "vcnode.toml").write_text('port = 9001\nhost = "0.0.0.0"\n')
+    monkeypatch.setenv("VCNODE_PASSPHRASE", "very secret words")
+    monkeypatch.setenv("VCNODE_PORT", "9002")
+    code, shown = run_json(capsys, "config", "show", "--data", str(data), "--host", "127.0.0.2")
+    assert code == 0
+    assert shown["port"] == 9002 and shown["host"] == "127.0.0.2"
+    assert shown["passphrase"] == "(set)"
+    assert "very secret words" not in json.dumps(shown)
+
+
+def test_wrong_passphrase_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    data = str(tmp_path / "data")
+    monkeypatch.setenv("VCNODE_KDF", "interactive")
+    monkeypatch.setenv("VCNODE_PASSPHRASE", "right")
+    assert main(["init", "--data", data]) == 0
+    monkeypatch.setenv("VCNODE_PASSPHRASE", "wrong")
+    capsys.readouterr()
+    assert main(["issuer", "list", "--data", data]) == 2
+    assert "passphrase is wrong" in capsys.readouterr().err
+
+
+def test_bad_config_is_usage_error(tmp_path, capsys):
+    assert main(["init", "--data", str(tmp_path), "--base-url", "ftp://nowhere"]) == 2
+    assert "base_url" in capsys.readouterr().err
