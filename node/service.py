@@ -33,8 +33,10 @@ from node.keys import MasterKey
 from node.statuslists import PublishedList, StatusLists
 from node.store import Store, utcnow_iso
 from vc.crypto import Ed25519KeyPair
+from vc.datamodel import check_credential
+from vc.errors import InvalidChallengeError
 from vc.errors import ProblemError
-from vc.results import VerificationResult
+from vc.results import Check, VerificationResult
 
 log = logging.getLogger(__name__)
 
@@ -370,6 +372,7 @@ class NodeService:
     ) -> list[JsonObject]:
         """Issue a batch: status indexes for all of them are allocated in one transaction.
         ``progress(1)`` is called (from the signing thread) after each credential is signed."""
+        from vc.credentials import issue_credential
         from vc.cryptosuites import SUITES
         from vc.proofs import add_proof
 
@@ -410,50 +413,50 @@ class NodeService:
             statuses = [self.status_lists.entry(allocations[p][i]) for p in purposes]
             if statuses:
                 credential["credentialStatus"] = statuses[0] if len(statuses) == 1 else statuses
-        # A list opened by this batch is published before its first credential is handed out,
-        # so the statusListCredential URL resolves as soon as the credential exists.
-        await self.status_lists.republish(created)
-
         pair = await self._keypair(issuer.name)
         suite = SUITES[suite_name]
         loader = self.services.loader
 
+        def sign_one(c: JsonObject) -> JsonObject:
+            if c["@context"][0] == VC_V1:
+                # vc.credentials.issue_credential signs VC 2.0 only; a 1.1 credential the
+                # operator asked for is signed as 1.1 (data-model checked in _prepare).
+                return add_proof(
+                    c,
+                    suite=suite,
+                    key=pair,
+                    verification_method=issuer.verification_method,
+                    purpose="assertionMethod",
+                    created=now,
+                    loader=loader,
+                )
+            return issue_credential(
+                c, key=pair, verification_method=issuer.verification_method, suite=suite, loader=loader, now=now
+            )
+
         def sign_all() -> list[JsonObject]:
             out = []
             for c in prepared:
-                out.append(
-                    add_proof(
-                        c,
-                        suite=suite,
-                        key=pair,
-                        verification_method=issuer.verification_method,
-                        purpose="assertionMethod",
-                        created=now,
-                        loader=loader,
-                    )
-                )
+                out.append(sign_one(c))
                 if progress is not None:
                     progress(1)
             return out
 
         try:
+            # A list opened by this batch is published before its first credential is handed
+            # out, so the statusListCredential URL resolves as soon as the credential exists.
+            await self.status_lists.republish(created)
             signed = await asyncio.to_thread(sign_all)
-        except Exception:
-            # Nothing was handed out: forget the records, keep the indexes used.
+        except BaseException:
+            # Nothing was handed out: forget the records, keep the indexes used (never reused).
             async with self.store.transaction() as db:
                 await db.execute(f"UPDATE status_entries SET credential_id = NULL WHERE credential_id IN ({placeholders})", ids)
                 await db.execute(f"DELETE FROM credentials WHERE id IN ({placeholders})", ids)
             raise
-        async with self.store.transaction() as db:
-            await db.executemany(
-                "UPDATE credentials SET document = ? WHERE id = ?", [(json.dumps(s), s["id"]) for s in signed]
-            )
         return signed
 
     def _prepare(self, issuer: IssuerInfo, credential: Any, now: datetime) -> JsonObject:
         """Fill what the node fills (issuer, id, validFrom), refuse what it must not sign."""
-        from vc.datamodel import check_credential
-
         if not isinstance(credential, dict):
             raise InvalidRequestError("credential must be a JSON object")
         vc = copy.deepcopy(credential)
@@ -600,8 +603,6 @@ class NodeService:
         """VC-API /presentations/verify. ``options.challenge`` must be one this node handed out
         (``create_challenge``) and not used before; it is consumed by this call."""
         from vc.presentations import verify_presentation
-        from vc.results import Check
-        from vc.errors import InvalidChallengeError
 
         options = dict(options or {})
         challenge = options.get("challenge")

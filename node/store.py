@@ -78,16 +78,15 @@ register_migration(
             expires TEXT NOT NULL,
             used TEXT
         )""",
-        # status: active | revoked | suspended. document is kept so an operator can see what
-        # was issued; it carries no secret (the proof is public).
+        # status: active | revoked | suspended. What an operator needs to find a credential and
+        # change its status; the credential itself (personal data) is not kept.
         """CREATE TABLE credentials (
             id TEXT PRIMARY KEY,
             issuer TEXT NOT NULL REFERENCES issuers(name),
             subject_id TEXT,
             issued TEXT NOT NULL,
             status TEXT NOT NULL DEFAULT 'active',
-            status_changed TEXT,
-            document TEXT
+            status_changed TEXT
         )""",
         "CREATE INDEX credentials_by_issuer ON credentials(issuer, issued)",
         "CREATE INDEX credentials_by_subject ON credentials(subject_id)",
