@@ -43,6 +43,8 @@ from pyld.nquads import escape as _escape
 from pyld.resolved_context import ResolvedContext
 
 _RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_RDF_TYPE_TERM = "<" + _RDF_TYPE + ">"
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 Dataset = dict  # pyld's RDF dataset: {graph name: [{"subject", "predicate", "object"}]}
@@ -65,6 +67,46 @@ def _pin(value: Any) -> Any:
     if isinstance(value, list):
         return [_pin(v) for v in value]
     return value
+
+
+def _json_copy(value: Any) -> Any:
+    """A deep copy of a JSON value (dicts, lists, scalars), several times faster than
+    copy.deepcopy; any other object is shared, as it is immutable JSON-wise (str, numbers)."""
+    if isinstance(value, dict):
+        return {k: _json_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_copy(v) for v in value]
+    return value
+
+
+_ABSOLUTE: dict[str, bool] = {}
+
+
+def _absolute_iri(value: str) -> bool:
+    """pyld's ``_is_absolute_iri``, remembered per string (a pure function of the string)."""
+    try:
+        return _ABSOLUTE[value]
+    except KeyError:
+        result = bool(_pyld._is_absolute_iri(value))
+        if len(_ABSOLUTE) > 65536:
+            _ABSOLUTE.clear()
+        _ABSOLUTE[value] = result
+        return result
+
+
+def _context_key(local_ctx: Any) -> Any:
+    """A key that names a local context exactly, or None: absolute URLs (the loader's pinned
+    documents), lists of them, null, and dicts inside contexts this cache loaded (by identity).
+    A caller's own inline dict gets None: it may change between calls."""
+    if local_ctx is None:
+        return ("null",)
+    if type(local_ctx) is str:
+        return ("url", local_ctx) if _absolute_iri(local_ctx) else None
+    if isinstance(local_ctx, _Pinned):
+        return ("pinned", id(local_ctx))
+    if type(local_ctx) is list and all(type(c) is str and _absolute_iri(c) for c in local_ctx):
+        return ("urls", tuple(local_ctx))
+    return None
 
 
 class _BoundedDict(OrderedDict):
@@ -159,15 +201,78 @@ class FastContextMixin:
 
     def _process_context(self, active_ctx, local_ctx, options, override_protected=False,
                          propagate=True, validate_scoped=True, cycles=None):
+        cache: ContextCache | None = options.get("fastContextCache")
+        # Whole-call memo: a frozen active context (named by its _uuid) plus a context we can
+        # name exactly (URLs, or a dict inside a context we loaded) always gives the same
+        # frozen result; pyld would find it too, through several layers of its caches.
+        key = None
+        if cache is not None and cycles is None and type(active_ctx) is frozendict and "_uuid" in active_ctx:
+            ctx_key = _context_key(local_ctx)
+            if ctx_key is not None:
+                key = (active_ctx["_uuid"], ctx_key, override_protected, propagate, validate_scoped,
+                       options.get("base"), options.get("processingMode"))
+                hit = cache.process_memo.get(key)
+                if hit is not None and (hit[0] is local_ctx or not isinstance(local_ctx, _Pinned)):
+                    return hit[1]
+        original = active_ctx
         if not propagate and not active_ctx.get("previousContext") and "_uuid" in active_ctx:
             child = self._non_propagating_child(active_ctx, local_ctx, options)
             if child is not None:
                 # pyld would make this very child itself (clone + previousContext), but with a
                 # random id; given ours, its processed-context cache can hit.
                 active_ctx = child
-        return super()._process_context(
+        result = super()._process_context(
             active_ctx, local_ctx, options, override_protected=override_protected,
             propagate=propagate, validate_scoped=validate_scoped, cycles=cycles)
+        if key is not None and type(result) is frozendict and result is not original:
+            # the entry holds local_ctx, so a pinned dict's id cannot be reused while cached
+            cache.process_memo[key] = (local_ctx, result)
+        return result
+
+    def expand(self, input_, options):
+        """pyld's ``expand`` for an in-memory document, minus its ``copy.deepcopy`` of the input
+        (a tenth of the time): a plain JSON copy keeps the caller's document untouched, as pyld
+        intends. Anything else (a URL, an expandContext) takes pyld's own path."""
+        if not isinstance(input_, dict) or "expandContext" in options:
+            return super().expand(input_, options)
+        options = {"isFrame": False, "keepFreeFloatingNodes": False, "extractAllScripts": False,
+                   "processingMode": "json-ld-1.1", "base": "", **options}
+        active_ctx = self._get_initial_context(options)
+        expanded = self._expand(active_ctx, None, _json_copy(input_), options, inside_list=False)
+        if isinstance(expanded, (dict, frozendict)) and "@graph" in expanded and len(expanded) == 1:
+            expanded = expanded["@graph"]
+        elif expanded is None:
+            expanded = []
+        return _pyld.JsonLdProcessor.arrayify(expanded)
+
+    def _graph_to_rdf(self, graph, issuer, options):
+        """pyld's ``_graph_to_rdf`` with its per-item regex checks done once per string.
+
+        Same triples in the same order; pyld checks ``_is_absolute_iri`` for the subject and
+        the predicate of every single value.
+        """
+        triples: list = []
+        absolute = _absolute_iri
+        for id_, node in sorted(graph.items()):
+            subject_ok = absolute(id_)
+            for prop, items in sorted(node.items()):
+                if prop == "@type":
+                    prop = _RDF_TYPE
+                elif _pyld._is_keyword(prop):
+                    continue
+                # skip relative IRI subjects and predicates
+                if not (subject_ok and absolute(prop)):
+                    continue
+                if prop.startswith("_:") and not options["produceGeneralizedRdf"]:
+                    continue  # blank node predicates only in generalized RDF
+                for item in items:
+                    subject = {"type": "blank node" if id_.startswith("_:") else "IRI", "value": id_}
+                    predicate = {"type": "blank node" if prop.startswith("_:") else "IRI", "value": prop}
+                    obj = self._object_to_rdf(item, issuer, triples, options)
+                    # skip None objects (they are relative IRIs)
+                    if obj is not None:
+                        triples.append({"subject": subject, "predicate": predicate, "object": obj})
+        return triples
 
     def _expand_iri(self, active_ctx, value, base=None, vocab=False, local_ctx=None, defined=None):
         # Outside context processing (no local_ctx), the result depends only on the active
@@ -232,6 +337,7 @@ class ContextCache:
         self.resolver = _CachingResolver(document_loader, maxsize)
         self.children = _BoundedDict(maxsize)
         self.iri_memo: dict = {}
+        self.process_memo = _BoundedDict(maxsize * 4)
         self.lock = threading.RLock()
 
     def processor(self, cls: type = None, **kwargs: Any) -> Any:  # type: ignore[assignment]
@@ -272,20 +378,17 @@ def _term(component: dict) -> str:
 
 
 def canonize_dataset(dataset: Dataset, *, fallback: Callable[[Dataset], str] | None = None,
-                     max_blank_nodes: int | None = None) -> str:
+                     max_blank_nodes: int | None = None, max_quads: int | None = None) -> str:
     """RDFC-1.0 canonical N-Quads of a pyld RDF dataset (W3C RDFC-1.0 §4.4).
 
     Fast when every blank node has a distinct first-degree hash (§4.6): then §4.4.3 step 5
-    issues every canonical label and steps 6 (Hash N-Degree Quads) never run. Otherwise the
+    issues every canonical label and step 6 (Hash N-Degree Quads) never runs. Otherwise the
     whole dataset goes to ``fallback`` (default: pyld's URDNA2015), and so does one with more
-    than ``max_blank_nodes`` blank nodes (so the fallback's own limits decide). The dataset is
-    not modified.
+    than ``max_blank_nodes`` blank nodes or ``max_quads`` quads (so the fallback's own limits
+    decide). The dataset is not modified.
     """
     fallback = fallback or _reference_canonize
-    # Each quad as [subject, predicate, object, graph] terms; blank nodes are noted per
-    # occurrence (pyld's URDNA2015 counts a quad once per occurrence, and so must we).
-    quads: list[list[str]] = []
-    mentions: dict[str, list[int]] = {}
+    quads = []
     for graph_name, triples in dataset.items():
         if graph_name == "@default":
             g = None
@@ -294,24 +397,31 @@ def canonize_dataset(dataset: Dataset, *, fallback: Callable[[Dataset], str] | N
         else:
             g = "<" + graph_name + ">"
         for triple in triples:
-            s, o = triple["subject"], triple["object"]
-            terms = [_term(s), _term(triple["predicate"]), _term(o), g]
-            index = len(quads)
-            quads.append(terms)
-            if s["type"] == "blank node":
-                mentions.setdefault(terms[0], []).append(index)
-            if o["type"] == "blank node":
-                mentions.setdefault(terms[2], []).append(index)
-            if g is not None and g.startswith("_:"):
-                mentions.setdefault(g, []).append(index)
+            quads.append([_term(triple["subject"]), _term(triple["predicate"]), _term(triple["object"]), g])
+    result = _canonize_terms(quads, max_blank_nodes, max_quads)
+    return fallback(dataset) if result is None else result
+
+
+def _canonize_terms(quads: list, max_blank_nodes: int | None, max_quads: int | None) -> str | None:
+    """The fast path on quads as [subject, predicate, object, graph-or-None] N-Quads terms;
+    None when the full algorithm (or a limit) must decide."""
+    if max_quads is not None and len(quads) > max_quads:
+        return None
+    # Blank nodes are noted per occurrence: pyld's URDNA2015 lists a quad once per blank node
+    # occurrence in it (s, o, g), so a self-referencing quad counts twice, and so must it here.
+    mentions: dict[str, list[int]] = {}
+    for index, q in enumerate(quads):
+        for k in (0, 2, 3):
+            t = q[k]
+            if t is not None and t[0] == "_":
+                mentions.setdefault(t, []).append(index)
 
     if not mentions:
         lines = [_line(q) for q in quads]
         lines.sort()
         return "".join(lines)
-
     if max_blank_nodes is not None and len(mentions) > max_blank_nodes:
-        return fallback(dataset)
+        return None
 
     # §4.6 Hash First Degree Quads, for every blank node.
     by_hash: dict[str, str] = {}
@@ -320,25 +430,147 @@ def canonize_dataset(dataset: Dataset, *, fallback: Callable[[Dataset], str] | N
         for i in indexes:
             q = quads[i]
             lines.append(_line([
-                t if t is None or not t.startswith("_:") or k == 1 else ("_:a" if t == node else "_:z")
+                t if k == 1 or t is None or t[0] != "_" else ("_:a" if t == node else "_:z")
                 for k, t in enumerate(q)
             ]))
         lines.sort()
         digest = hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
         if digest in by_hash:
-            # Two blank nodes look alike from one step away: the N-degree algorithm decides.
-            return fallback(dataset)
+            return None  # two blank nodes look alike from one step away: N-degree decides
         by_hash[digest] = node
 
     labels = {by_hash[h]: "_:c14n" + str(i) for i, h in enumerate(sorted(by_hash))}
-    out = []
-    for q in quads:
-        out.append(_line([
-            labels[t] if t is not None and t.startswith("_:") and k != 1 else t
-            for k, t in enumerate(q)
-        ]))
+    out = [
+        _line([labels[t] if k != 1 and t is not None and t[0] == "_" else t for k, t in enumerate(q)])
+        for q in quads
+    ]
     out.sort()
     return "".join(out)
+
+
+class _Unusual(Exception):
+    """The expanded document has a feature the direct conversion leaves to pyld."""
+
+
+_NODE_KEYWORDS_LEFT_TO_PYLD = ("@graph", "@list", "@reverse", "@included", "@index", "@set", "@value")
+
+
+def _quads_from_expanded(expanded: list, processor: Any, options: dict) -> list:
+    """JSON-LD → RDF (JSON-LD 1.1 API §4.8 toRdf) for expanded documents made of node
+    objects, plain properties and value objects: the shape of credentials and proof options.
+
+    The same quads, with the same duplicates, as pyld's node map + ``_graph_to_rdf``: values
+    are de-duplicated per (subject, property) exactly as pyld's ``add_value`` compares them
+    (value objects by @type, @language and @value with ``==``, so 1 and 1.0 are one value;
+    references by @id; @type entries by string), keeping the first in pyld's traversal order
+    (properties sorted, arrays in order). Blank node labels differ from pyld's, which RDFC-1.0
+    makes irrelevant. Lists, graphs, reverse and included nodes, @index, @json and
+    @direction values, relative IRIs and blank-node types raise ``_Unusual``.
+    """
+    quads: list = []
+    seen: dict = {}
+    labels: dict = {}
+    absolute = _absolute_iri
+    object_to_rdf = processor._object_to_rdf
+
+    issued = [0]
+
+    def blank(label: str | None) -> str:
+        # every blank node gets a fresh label, so a document's own `_:b0` cannot collide
+        if label is not None and label in labels:
+            return labels[label]
+        issued[0] += 1
+        new = "_:b" + str(issued[0])
+        if label is not None:
+            labels[label] = new
+        return new
+
+    def subject_of(node: dict) -> str:
+        node_id = node.get("@id")
+        if node_id is None:
+            return blank(None)
+        if type(node_id) is not str:
+            raise _Unusual
+        if node_id.startswith("_:"):
+            return blank(node_id)
+        if not absolute(node_id):
+            raise _Unusual
+        return "<" + node_id + ">"
+
+    def add(s: str, p: str, o: str, key: Any) -> None:
+        bucket = seen.get((s, p))
+        if bucket is None:
+            seen[(s, p)] = {key}
+        elif key in bucket:
+            return
+        else:
+            bucket.add(key)
+        quads.append([s, p, o, None])
+
+    def visit(node: dict, s: str) -> None:
+        for prop, values in sorted(node.items()):
+            if prop == "@id":
+                continue
+            if prop == "@type":
+                for t in values:
+                    if type(t) is not str or t.startswith("_:") or not absolute(t):
+                        raise _Unusual
+                    add(s, _RDF_TYPE_TERM, "<" + t + ">", ("t", t))
+                continue
+            if prop[0] == "@" or prop.startswith("_:") or not absolute(prop):
+                raise _Unusual
+            p = "<" + prop + ">"
+            for v in values:
+                if type(v) is not dict:
+                    raise _Unusual
+                if "@value" in v:
+                    if "@index" in v or "@direction" in v or v.get("@type") == "@json":
+                        raise _Unusual
+                    literal = object_to_rdf(v, None, None, options)
+                    if literal is None or literal["type"] != "literal":
+                        raise _Unusual
+                    value = v["@value"]
+                    tagged = ("b", value) if type(value) is bool else ("x", value)
+                    add(s, p, _term(literal), ("v", v.get("@type"), v.get("@language"), tagged))
+                    continue
+                for keyword in _NODE_KEYWORDS_LEFT_TO_PYLD:
+                    if keyword in v:
+                        raise _Unusual
+                o = subject_of(v)
+                add(s, p, o, ("id", o))
+                visit(v, o)
+
+    for node in expanded:
+        if type(node) is not dict:
+            raise _Unusual
+        for keyword in _NODE_KEYWORDS_LEFT_TO_PYLD:
+            if keyword in node:
+                raise _Unusual
+        visit(node, subject_of(node))
+    return quads
+
+
+def canonize_expanded(expanded: list, *, processor: Any = None,
+                      fallback: Callable[[Dataset], str] | None = None,
+                      max_blank_nodes: int | None = None, max_quads: int | None = None,
+                      **options: Any) -> str:
+    """RDFC-1.0 canonical N-Quads of an expanded JSON-LD document.
+
+    Credentials take the direct path (``_quads_from_expanded`` + the first-degree fast path);
+    anything else goes through pyld's own RDF conversion and ``canonize_dataset``.
+    """
+    processor = processor or _pyld.JsonLdProcessor()
+    opts = {"produceGeneralizedRdf": False, "rdfDirection": None, "processingMode": "json-ld-1.1", **options}
+    try:
+        quads = _quads_from_expanded(expanded, processor, opts)
+    except _Unusual:
+        quads = None
+    if quads is not None:
+        result = _canonize_terms(quads, max_blank_nodes, max_quads)
+        if result is not None:
+            return result
+    return canonize_dataset(dataset_from_expanded(expanded, processor=processor, **options),
+                            fallback=fallback, max_blank_nodes=max_blank_nodes, max_quads=max_quads)
 
 
 def _line(terms: list) -> str:
@@ -390,6 +622,7 @@ def to_dataset(document: Any, cache: ContextCache, *, processor: Any = None, **o
 
 def canonize(document: Any, cache: ContextCache, *, processor: Any = None,
              fallback: Callable[[Dataset], str] | None = None, **options: Any) -> str:
-    """RDFC-1.0 canonical N-Quads of a JSON-LD document: ``to_dataset`` + ``canonize_dataset``."""
-    return canonize_dataset(to_dataset(document, cache, processor=processor, **options),
-                            fallback=fallback)
+    """RDFC-1.0 canonical N-Quads of a JSON-LD document: ``expand`` + ``canonize_expanded``."""
+    processor = processor or cache.processor()
+    return canonize_expanded(expand(document, cache, processor=processor, **options),
+                             processor=processor, fallback=fallback)

@@ -1,0 +1,301 @@
+#!/usr/bin/env python3
+"""Sign/verify throughput for eddsa-rdfc-2022 and eddsa-jcs-2022 (issue 3, "Speed").
+
+    python3 bench/bench_vc.py [--n 400] [--json]
+
+One process, one operation at a time, after a warm-up, on the interop harness's sample Open
+Badges 3.0 credential (../shared/interop/lib/sample.mjs), signed by the harness's fixed issuer
+key, so the eddsa-rdfc-2022 proofValue can be checked against the JavaScript reference.
+
+Rows:
+* ``fast`` / ``plain``: the Data Integrity steps (VC DI EdDSA 1.0 §3.2.x for rdfc, §3.3.x for
+  jcs: transform, hash, configure proof, serialize, verify) written out here around two
+  canonicalizers measured in the same run: ``vc.jsonld.canonize`` (fast path) and the plain
+  pyld path (``fast=False``, or pyld's ``normalize`` before the integration).
+* ``library``: ``vc.proofs`` end to end (did:key resolution, purpose checks), when it exists.
+* the per-step split of one verify (credential + proof configuration) for both paths, and the
+  bare Ed25519 floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import inspect
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import base58  # noqa: E402
+import rfc8785  # noqa: E402
+from pyld import jsonld as pyld_jsonld  # noqa: E402
+from pyld.canon import URDNA2015  # noqa: E402
+from pyld.context_resolver import ContextResolver  # noqa: E402
+
+from did.key import did_key_from_public_key  # noqa: E402
+from vc import fastld  # noqa: E402
+from vc import jsonld as vc_jsonld  # noqa: E402
+from vc.crypto import Ed25519KeyPair, verify_ed25519  # noqa: E402
+from vc.loader import default_loader  # noqa: E402
+
+# --- the sample (../shared/interop/lib/sample.mjs, VC DM 2.0) ----------------------------------
+
+ISSUER_SEED = hashlib.sha256(b"vc-interop-harness/issuer/v1").digest()
+HOLDER_DID = "did:key:z6MksTLJmJNuvRW62SFJjSTGHkk77xCFR6FAF7FKk9PE2CG2"
+CREATED = "2025-01-15T00:00:00Z"
+# `node issue.mjs` in ../shared/interop (jsonld 9.0.0, rdf-canonize 5.0.0) signs the same
+# credential with the same key and created time to exactly this value (Ed25519 is deterministic).
+JS_RDFC_PROOF_VALUE = "z44PGFSHmkjvR6x8bdZvKk5pxSZ82r81oQMxeYL1WwvcWaNeEuFSdNAT8u23eDr7fXJdhXhzVsmiSt8DzqmbFJXY4"
+JS_JCS_PROOF_VALUE = "z2BMweEw5vhBbiw8WVtFt2yN1hFyLNHBPJTvYwZCS1ieKanuU1LQPQxDyT6pkxkPXU6GshxcUTny6qnBJzmHAAf6Q"
+
+
+def sample_credential(issuer_did: str) -> dict:
+    return {
+        "@context": ["https://www.w3.org/ns/credentials/v2",
+                     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+        "id": "urn:uuid:7f3b6a52-3c1e-4d8a-9a4e-2b0f5c6d7e81",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": "Introduction to Verifiable Credentials (micro-credential)",
+        "issuer": {"id": issuer_did, "type": ["Profile"], "name": "Example Institute of Technology"},
+        "validFrom": "2025-01-15T00:00:00Z",
+        "credentialSubject": {
+            "id": HOLDER_DID,
+            "type": ["AchievementSubject"],
+            "name": "Ada Lovelace",
+            "achievement": {
+                "id": "urn:uuid:0c5d9f2e-8b7a-4c3d-9e1f-6a2b3c4d5e6f",
+                "type": ["Achievement"],
+                "achievementType": "Certificate",
+                "name": "Introduction to Verifiable Credentials",
+                "description": "A 10-hour micro-credential covering the W3C Verifiable Credentials Data Model 2.0, "
+                "Data Integrity proofs and credential status.",
+                "criteria": {"narrative": "The learner completed all four modules and passed the final assessment "
+                             "with a score of at least 80%."},
+            },
+        },
+    }
+
+
+# --- canonicalizers ----------------------------------------------------------------------------
+
+LOADER = default_loader()
+INTEGRATED = "fast" in inspect.signature(vc_jsonld.canonize).parameters
+
+
+def _plain_pyld(doc: dict) -> str:
+    # pyld as it was used before the fast path: its own processor and resolver, one per call
+    # (a per-loader resolver cache changes nothing measurable: pyld's cache does not hit).
+    return pyld_jsonld.normalize(doc, {"algorithm": "URDNA2015", "format": "application/n-quads",
+                                       "documentLoader": LOADER,
+                                       "contextResolver": ContextResolver({}, LOADER)})
+
+
+if INTEGRATED:
+    def canon_fast(doc: dict) -> str:
+        return vc_jsonld.canonize(doc, loader=LOADER)
+
+    def canon_plain(doc: dict) -> str:
+        return vc_jsonld.canonize(doc, loader=LOADER, fast=False)
+else:
+    _CACHE = fastld.ContextCache(LOADER)
+
+    def canon_fast(doc: dict) -> str:
+        return fastld.canonize(doc, _CACHE)
+
+    canon_plain = _plain_pyld
+
+CANONICALIZERS = {"fast": canon_fast, "plain": canon_plain}
+
+
+# --- the suites' steps (VC DI EdDSA 1.0 §3.2 eddsa-rdfc-2022, §3.3 eddsa-jcs-2022) ---------------
+
+
+def _proof_options(vm: str, suite: str) -> dict:
+    return {"type": "DataIntegrityProof", "cryptosuite": suite, "created": CREATED,
+            "verificationMethod": vm, "proofPurpose": "assertionMethod"}
+
+
+def _hash_data(doc: dict, config: dict, suite: str, canon: Callable[[dict], str]) -> bytes:
+    if suite == "eddsa-rdfc-2022":
+        config_c, doc_c = canon(config).encode(), canon(doc).encode()
+    else:
+        config_c, doc_c = rfc8785.dumps(config), rfc8785.dumps(doc)
+    return hashlib.sha256(config_c).digest() + hashlib.sha256(doc_c).digest()
+
+
+def sign(doc: dict, key: Ed25519KeyPair, vm: str, suite: str, canon: Callable) -> dict:
+    proof = _proof_options(vm, suite)
+    config = {**proof, "@context": doc["@context"]}
+    signature = key.sign(_hash_data(doc, config, suite, canon))
+    if suite == "eddsa-jcs-2022":
+        proof["@context"] = doc["@context"]
+    return {**doc, "proof": {**proof, "proofValue": "z" + base58.b58encode(signature).decode()}}
+
+
+def verify(secured: dict, public_key: bytes, canon: Callable) -> None:
+    proof = secured["proof"]
+    doc = {k: v for k, v in secured.items() if k != "proof"}
+    config = {k: v for k, v in proof.items() if k != "proofValue"}
+    if proof["cryptosuite"] == "eddsa-rdfc-2022":
+        config["@context"] = doc["@context"]
+    elif config.get("@context") != doc["@context"]:
+        raise ValueError("the proof's @context does not match the document's")
+    value = proof["proofValue"]
+    if not value.startswith("z"):
+        raise ValueError("proofValue is not base58btc")
+    verify_ed25519(public_key, _hash_data(doc, config, proof["cryptosuite"], canon),
+                   base58.b58decode(value[1:]))
+
+
+# --- measurement -------------------------------------------------------------------------------
+
+
+def measure(fn: Callable[[], Any], n: int, warmup: int) -> dict:
+    for _ in range(warmup):
+        fn()
+    times = []
+    start = time.perf_counter_ns()
+    for _ in range(n):
+        t0 = time.perf_counter_ns()
+        fn()
+        times.append(time.perf_counter_ns() - t0)
+    total = (time.perf_counter_ns() - start) / 1e9
+    times.sort()
+    return {"n": n, "ops_per_sec": round(n / total, 1), "mean_ms": round(total / n * 1000, 4),
+            "p50_ms": round(times[n // 2] / 1e6, 4), "p95_ms": round(times[min(n - 1, int(n * 0.95))] / 1e6, 4)}
+
+
+def step_split(doc: dict, config: dict, key: Ed25519KeyPair, n: int, warmup: int) -> dict:
+    """Where one eddsa-rdfc-2022 verify spends its time: the document and the proof
+    configuration each go through every step."""
+    cache = fastld.ContextCache(LOADER)
+    fast_p = cache.processor()
+    fast_p_kwargs = {}
+    if INTEGRATED and hasattr(vc_jsonld, "fast_processor"):
+        fast_p = vc_jsonld.fast_processor(LOADER)
+    pair = (doc, config)
+
+    def plain_expand(d):
+        return pyld_jsonld.JsonLdProcessor().expand(
+            d, {"documentLoader": LOADER, "contextResolver": ContextResolver({}, LOADER)})
+
+    def fast_expand(d):
+        return fastld.expand(d, cache, processor=fast_p, **fast_p_kwargs)
+
+    out = {}
+    for name, expand_fn, canon_ds in (
+        ("fast", fast_expand, fastld.canonize_dataset),
+        ("plain", plain_expand, lambda ds: URDNA2015().main(fastld._copy_dataset(ds), {"format": "application/n-quads"})),
+    ):
+        expanded = [expand_fn(d) for d in pair]
+        datasets = [fastld.dataset_from_expanded(e) for e in expanded]
+        nquads = [canon_ds(ds) for ds in datasets]
+        steps = {
+            "expand": lambda: [expand_fn(d) for d in pair],
+            "to_rdf": lambda: [fastld.dataset_from_expanded(e) for e in expanded],
+            "canonicalize": lambda: [canon_ds(ds) for ds in datasets],
+            "hash": lambda: [hashlib.sha256(q.encode()).digest() for q in nquads],
+        }
+        out[name] = {k: measure(f, n, warmup)["mean_ms"] for k, f in steps.items()}
+    message = b"\x07" * 64
+    signature = key.sign(message)
+    out["ed25519_sign_ms"] = measure(lambda: key.sign(message), n * 4, warmup)["mean_ms"]
+    out["ed25519_verify_ms"] = measure(lambda: verify_ed25519(key.public_key, message, signature),
+                                       n * 4, warmup)["mean_ms"]
+    return out
+
+
+def library_rows(doc: dict, key: Ed25519KeyPair, vm: str, n: int, warmup: int) -> dict | None:
+    """``vc.proofs`` end to end, if the vc core has landed (its API per docs/CONTRACTS.md)."""
+    try:
+        from vc import proofs  # noqa: F401
+        from vc.cryptosuites import SUITES  # noqa: F401
+    except ImportError:
+        return None
+    return None  # wired up once vc.proofs is committed (see bench/README.md)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=400, help="operations per measurement (default 400)")
+    ap.add_argument("--warmup", type=int, default=40)
+    ap.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    args = ap.parse_args(argv)
+    n, warmup = args.n, args.warmup
+
+    key = Ed25519KeyPair.from_seed(ISSUER_SEED)
+    did = did_key_from_public_key(key.public_key)
+    vm = f"{did}#{did.split(':')[-1]}"
+    doc = sample_credential(did)
+
+    # Correctness before speed: both paths agree, and our proofs are the JS reference's.
+    for suite, expected in (("eddsa-rdfc-2022", JS_RDFC_PROOF_VALUE), ("eddsa-jcs-2022", JS_JCS_PROOF_VALUE)):
+        for path, canon in CANONICALIZERS.items():
+            signed = sign(doc, key, vm, suite, canon)
+            if signed["proof"]["proofValue"] != expected:
+                raise SystemExit(f"{suite} ({path}): proofValue differs from the JS harness's")
+            verify(signed, key.public_key, canon)
+    config = {**_proof_options(vm, "eddsa-rdfc-2022"), "@context": doc["@context"]}
+
+    results: dict[str, Any] = {}
+    for suite in ("eddsa-rdfc-2022", "eddsa-jcs-2022"):
+        paths = CANONICALIZERS if suite == "eddsa-rdfc-2022" else {"fast": canon_fast}
+        for path, canon in paths.items():
+            signed = sign(doc, key, vm, suite, canon)
+            reps = n if path == "fast" else max(20, n // 10)
+            results[f"{suite} {path}"] = {
+                "sign": measure(lambda: sign(doc, key, vm, suite, canon), reps, warmup // (1 if path == "fast" else 4)),
+                "verify": measure(lambda: verify(signed, key.public_key, canon), reps, warmup // (1 if path == "fast" else 4)),
+            }
+    rf, rp = results["eddsa-rdfc-2022 fast"], results["eddsa-rdfc-2022 plain"]
+    report = {
+        "unit": "operations per second, sequential, one process, one core",
+        "canonicalizer": "vc.jsonld.canonize (safe mode) fast vs fast=False" if INTEGRATED
+        else "vc.fastld.canonize vs pyld.normalize (vc.jsonld not integrated yet)",
+        "results": results,
+        "ratio_fast_over_plain": {
+            "sign": round(rf["sign"]["ops_per_sec"] / rp["sign"]["ops_per_sec"], 1),
+            "verify": round(rf["verify"]["ops_per_sec"] / rp["verify"]["ops_per_sec"], 1),
+        },
+        "targets": {
+            "eddsa-rdfc-2022 verify >= 1250/s": rf["verify"]["ops_per_sec"] >= 1250,
+            "eddsa-jcs-2022 verify >= 5000/s": results["eddsa-jcs-2022 fast"]["verify"]["ops_per_sec"] >= 5000,
+        },
+        "steps_ms_per_verify": step_split(doc, config, key, n, warmup),
+        "library": library_rows(doc, key, vm, n, warmup),
+        "proofValue_matches_js_harness": True,
+        "environment": {"python": platform.python_version(), "pyld": pyld_jsonld.__version__,
+                        "machine": platform.machine(), "cpus": os.cpu_count()},
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"{report['unit']}; canonicalizer: {report['canonicalizer']}")
+    print(f"{'':28}{'sign/s':>10}{'verify/s':>10}{'verify ms':>11}")
+    for name, r in results.items():
+        print(f"{name:28}{r['sign']['ops_per_sec']:>10.0f}{r['verify']['ops_per_sec']:>10.0f}"
+              f"{r['verify']['mean_ms']:>11.3f}")
+    print(f"ratio fast/plain (rdfc): sign x{report['ratio_fast_over_plain']['sign']}, "
+          f"verify x{report['ratio_fast_over_plain']['verify']}")
+    for target, ok in report["targets"].items():
+        print(f"target {target}: {'met' if ok else 'NOT met'}")
+    steps = report["steps_ms_per_verify"]
+    print("per-step split of one rdfc verify (credential + proof configuration), ms:")
+    for path in ("fast", "plain"):
+        s = steps[path]
+        print(f"  {path:6} " + "  ".join(f"{k} {v:.3f}" for k, v in s.items()) + f"  total {sum(s.values()):.3f}")
+    print(f"  ed25519 sign {steps['ed25519_sign_ms']:.3f}  verify {steps['ed25519_verify_ms']:.3f} (the floor)")
+    print("proofValues match the JS harness (issue.mjs) for both suites")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
