@@ -159,57 +159,71 @@ def verify(secured: dict, public_key: bytes, canon: Callable) -> None:
 
 
 def measure(fn: Callable[[], Any], n: int, warmup: int) -> dict:
+    """ops/s from wall-clock time, and from this thread's CPU time (``cpu_ops_per_sec``): on a
+    busy machine the two differ, and the CPU figure is the per-core throughput."""
     for _ in range(warmup):
         fn()
     times = []
-    start = time.perf_counter_ns()
+    cpu0, start = time.thread_time_ns(), time.perf_counter_ns()
     for _ in range(n):
         t0 = time.perf_counter_ns()
         fn()
         times.append(time.perf_counter_ns() - t0)
     total = (time.perf_counter_ns() - start) / 1e9
+    cpu = (time.thread_time_ns() - cpu0) / 1e9
     times.sort()
-    return {"n": n, "ops_per_sec": round(n / total, 1), "mean_ms": round(total / n * 1000, 4),
+    return {"n": n, "ops_per_sec": round(n / total, 1), "cpu_ops_per_sec": round(n / cpu, 1),
+            "mean_ms": round(total / n * 1000, 4), "cpu_mean_ms": round(cpu / n * 1000, 4),
             "p50_ms": round(times[n // 2] / 1e6, 4), "p95_ms": round(times[min(n - 1, int(n * 0.95))] / 1e6, 4)}
 
 
 def step_split(doc: dict, config: dict, key: Ed25519KeyPair, n: int, warmup: int) -> dict:
-    """Where one eddsa-rdfc-2022 verify spends its time: the document and the proof
-    configuration each go through every step."""
+    """Where one eddsa-rdfc-2022 verify spends its time (CPU ms): the document and the proof
+    configuration each go through every step. The fast path's "to_rdf" is its direct
+    expanded-to-quads conversion; the plain path's is pyld's node map + graph to RDF."""
     cache = fastld.ContextCache(LOADER)
     fast_p = cache.processor()
-    fast_p_kwargs = {}
-    if INTEGRATED and hasattr(vc_jsonld, "fast_processor"):
-        fast_p = vc_jsonld.fast_processor(LOADER)
+    plain_p = pyld_jsonld.JsonLdProcessor()
+    rdf_opts = {"produceGeneralizedRdf": False, "rdfDirection": None, "processingMode": "json-ld-1.1"}
     pair = (doc, config)
+    out: dict[str, Any] = {}
 
+    # fast
+    expanded = [fastld.expand(d, cache, processor=fast_p) for d in pair]
+    quads = [fastld._quads_from_expanded(e, fast_p, rdf_opts) for e in expanded]
+    nquads = [fastld._canonize_terms(q, None, None) for q in quads]
+    steps = {
+        "expand": lambda: [fastld.expand(d, cache, processor=fast_p) for d in pair],
+        "to_rdf": lambda: [fastld._quads_from_expanded(e, fast_p, rdf_opts) for e in expanded],
+        "canonicalize": lambda: [fastld._canonize_terms(q, None, None) for q in quads],
+        "hash": lambda: [hashlib.sha256(q.encode()).digest() for q in nquads],
+    }
+    out["fast"] = {k: measure(f, n, warmup)["cpu_mean_ms"] for k, f in steps.items()}
+
+    # plain pyld
     def plain_expand(d):
-        return pyld_jsonld.JsonLdProcessor().expand(
-            d, {"documentLoader": LOADER, "contextResolver": ContextResolver({}, LOADER)})
+        return plain_p.expand(d, {"documentLoader": LOADER, "contextResolver": ContextResolver({}, LOADER)})
 
-    def fast_expand(d):
-        return fastld.expand(d, cache, processor=fast_p, **fast_p_kwargs)
+    expanded = [plain_expand(d) for d in pair]
+    datasets = [fastld.dataset_from_expanded(e, processor=plain_p) for e in expanded]
+    nquads_plain = [URDNA2015().main(fastld._copy_dataset(ds), {"format": "application/n-quads"}) for ds in datasets]
+    if nquads_plain != nquads:
+        raise SystemExit("fast and plain canonical forms differ")
+    reps = max(20, n // 10)
+    steps = {
+        "expand": lambda: [plain_expand(d) for d in pair],
+        "to_rdf": lambda: [fastld.dataset_from_expanded(e, processor=plain_p) for e in expanded],
+        "canonicalize": lambda: [URDNA2015().main(fastld._copy_dataset(ds), {"format": "application/n-quads"})
+                                 for ds in datasets],
+        "hash": lambda: [hashlib.sha256(q.encode()).digest() for q in nquads_plain],
+    }
+    out["plain"] = {k: measure(f, reps, 2)["cpu_mean_ms"] for k, f in steps.items()}
 
-    out = {}
-    for name, expand_fn, canon_ds in (
-        ("fast", fast_expand, fastld.canonize_dataset),
-        ("plain", plain_expand, lambda ds: URDNA2015().main(fastld._copy_dataset(ds), {"format": "application/n-quads"})),
-    ):
-        expanded = [expand_fn(d) for d in pair]
-        datasets = [fastld.dataset_from_expanded(e) for e in expanded]
-        nquads = [canon_ds(ds) for ds in datasets]
-        steps = {
-            "expand": lambda: [expand_fn(d) for d in pair],
-            "to_rdf": lambda: [fastld.dataset_from_expanded(e) for e in expanded],
-            "canonicalize": lambda: [canon_ds(ds) for ds in datasets],
-            "hash": lambda: [hashlib.sha256(q.encode()).digest() for q in nquads],
-        }
-        out[name] = {k: measure(f, n, warmup)["mean_ms"] for k, f in steps.items()}
     message = b"\x07" * 64
     signature = key.sign(message)
-    out["ed25519_sign_ms"] = measure(lambda: key.sign(message), n * 4, warmup)["mean_ms"]
+    out["ed25519_sign_ms"] = measure(lambda: key.sign(message), n * 4, warmup)["cpu_mean_ms"]
     out["ed25519_verify_ms"] = measure(lambda: verify_ed25519(key.public_key, message, signature),
-                                       n * 4, warmup)["mean_ms"]
+                                       n * 4, warmup)["cpu_mean_ms"]
     return out
 
 
@@ -262,12 +276,12 @@ def main(argv: list[str] | None = None) -> int:
         else "vc.fastld.canonize vs pyld.normalize (vc.jsonld not integrated yet)",
         "results": results,
         "ratio_fast_over_plain": {
-            "sign": round(rf["sign"]["ops_per_sec"] / rp["sign"]["ops_per_sec"], 1),
-            "verify": round(rf["verify"]["ops_per_sec"] / rp["verify"]["ops_per_sec"], 1),
+            "sign": round(rf["sign"]["cpu_ops_per_sec"] / rp["sign"]["cpu_ops_per_sec"], 1),
+            "verify": round(rf["verify"]["cpu_ops_per_sec"] / rp["verify"]["cpu_ops_per_sec"], 1),
         },
-        "targets": {
-            "eddsa-rdfc-2022 verify >= 1250/s": rf["verify"]["ops_per_sec"] >= 1250,
-            "eddsa-jcs-2022 verify >= 5000/s": results["eddsa-jcs-2022 fast"]["verify"]["ops_per_sec"] >= 5000,
+        "targets (per core: CPU time)": {
+            "eddsa-rdfc-2022 verify >= 1250/s": rf["verify"]["cpu_ops_per_sec"] >= 1250,
+            "eddsa-jcs-2022 verify >= 5000/s": results["eddsa-jcs-2022 fast"]["verify"]["cpu_ops_per_sec"] >= 5000,
         },
         "steps_ms_per_verify": step_split(doc, config, key, n, warmup),
         "library": library_rows(doc, key, vm, n, warmup),
@@ -279,16 +293,18 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report, indent=2))
         return 0
     print(f"{report['unit']}; canonicalizer: {report['canonicalizer']}")
-    print(f"{'':28}{'sign/s':>10}{'verify/s':>10}{'verify ms':>11}")
+    print("per core (CPU time); wall-clock in brackets")
+    print(f"{'':26}{'sign/s':>16}{'verify/s':>16}{'verify ms':>10}")
     for name, r in results.items():
-        print(f"{name:28}{r['sign']['ops_per_sec']:>10.0f}{r['verify']['ops_per_sec']:>10.0f}"
-              f"{r['verify']['mean_ms']:>11.3f}")
+        sg, vf = r["sign"], r["verify"]
+        print(f"{name:26}{sg['cpu_ops_per_sec']:>8.0f} [{sg['ops_per_sec']:>5.0f}]"
+              f"{vf['cpu_ops_per_sec']:>8.0f} [{vf['ops_per_sec']:>5.0f}]{vf['cpu_mean_ms']:>10.3f}")
     print(f"ratio fast/plain (rdfc): sign x{report['ratio_fast_over_plain']['sign']}, "
           f"verify x{report['ratio_fast_over_plain']['verify']}")
-    for target, ok in report["targets"].items():
+    for target, ok in report["targets (per core: CPU time)"].items():
         print(f"target {target}: {'met' if ok else 'NOT met'}")
     steps = report["steps_ms_per_verify"]
-    print("per-step split of one rdfc verify (credential + proof configuration), ms:")
+    print("per-step split of one rdfc verify (credential + proof configuration), CPU ms:")
     for path in ("fast", "plain"):
         s = steps[path]
         print(f"  {path:6} " + "  ".join(f"{k} {v:.3f}" for k, v in s.items()) + f"  total {sum(s.values()):.3f}")

@@ -46,6 +46,7 @@ _RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _RDF_TYPE_TERM = "<" + _RDF_TYPE + ">"
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
 
 Dataset = dict  # pyld's RDF dataset: {graph name: [{"subject", "predicate", "object"}]}
 
@@ -526,12 +527,22 @@ def _quads_from_expanded(expanded: list, processor: Any, options: dict) -> list:
                 if "@value" in v:
                     if "@index" in v or "@direction" in v or v.get("@type") == "@json":
                         raise _Unusual
-                    literal = object_to_rdf(v, None, None, options)
-                    if literal is None or literal["type"] != "literal":
-                        raise _Unusual
                     value = v["@value"]
+                    datatype = v.get("@type")
+                    language = v.get("@language")
+                    if type(value) is str and datatype is None:
+                        # pyld's _object_to_rdf + serialize_nquad for the commonest literals
+                        term = '"' + _escape(value) + '"' + ("@" + language if language else "")
+                    elif type(value) is str and language is None and datatype != _XSD_DOUBLE:
+                        term = '"' + _escape(value) + '"' + (
+                            "" if datatype == _XSD_STRING else "^^<" + datatype + ">")
+                    else:
+                        literal = object_to_rdf(v, None, None, options)
+                        if literal is None or literal["type"] != "literal":
+                            raise _Unusual
+                        term = _term(literal)
                     tagged = ("b", value) if type(value) is bool else ("x", value)
-                    add(s, p, _term(literal), ("v", v.get("@type"), v.get("@language"), tagged))
+                    add(s, p, term, ("v", datatype, language, tagged))
                     continue
                 for keyword in _NODE_KEYWORDS_LEFT_TO_PYLD:
                     if keyword in v:

@@ -170,9 +170,11 @@ class _Gen:
         if kind == 1:
             return {"@value": r.choice(_TEXT), "@language": r.choice(["en", "fr-CA", "de", "EN-gb"])}
         if kind == 2:
-            return {"@value": r.choice(["2025-01-15T00:00:00Z", "12", "true", "abc"]),
+            return {"@value": r.choice(["2025-01-15T00:00:00Z", "12", "true", "abc", "1.5", "1e3", "NaN", ""]),
                     "@type": r.choice(["http://www.w3.org/2001/XMLSchema#dateTime",
                                        "http://www.w3.org/2001/XMLSchema#integer",
+                                       "http://www.w3.org/2001/XMLSchema#double",
+                                       "http://www.w3.org/2001/XMLSchema#string",
                                        "https://example.org/datatype#x"])}
         if kind == 3:
             return [self.literal() for _ in range(r.randrange(0, 4))]
