@@ -1,0 +1,576 @@
+"""node/routes/vcapi.py and openapi.py: VC-API over a real node (real store, real HTTP on 127.0.0.1).
+
+Each test starts the node's own app on a free port whose URL is the node's base URL, so its
+did:web and status list URLs resolve against the very server under test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from node.app import create_app
+from node.config import Config
+from node.problems import PROBLEM_JSON
+from node.routes import SERVICE_KEY
+from node.routes.openapi import document as openapi_document
+from node.service import NodeService
+
+V2 = "https://www.w3.org/ns/credentials/v2"
+V1 = "https://www.w3.org/2018/credentials/v1"
+
+
+def unsigned(**extra: Any) -> dict[str, Any]:
+    return {
+        "@context": [V2],
+        "type": ["VerifiableCredential"],
+        "credentialSubject": {"id": "did:example:alice", "name": "Alice"},
+        **extra,
+    }
+
+
+@dataclass
+class Node:
+    client: Any
+    service: NodeService
+    config: Config
+    tokens: dict[str, str]
+
+    def auth(self, name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[name]}"}
+
+    async def issue(self, credential: dict[str, Any] | None = None, options: dict[str, Any] | None = None, *, token: str = "issue", path: str = "/credentials/issue") -> dict[str, Any]:
+        body: dict[str, Any] = {"credential": credential or unsigned()}
+        if options is not None:
+            body["options"] = options
+        resp = await self.client.post(path, json=body, headers=self.auth(token))
+        assert resp.status == 201, await resp.text()
+        return (await resp.json())["verifiableCredential"]
+
+    async def verify(self, vc: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        resp = await self.client.post("/credentials/verify", json={"verifiableCredential": vc})
+        return resp.status, await resp.json(content_type=None)
+
+    async def set_status(self, body: dict[str, Any], token: str = "status") -> Any:
+        return await self.client.post("/credentials/status", json=body, headers=self.auth(token))
+
+
+async def start_node(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any, **config: Any) -> Node:
+    port = unused_tcp_port_factory()
+    cfg = Config().replace(
+        data_dir=tmp_path / "data", host="127.0.0.1", port=port, status_purposes=("revocation", "suspension"), **config
+    )
+    app = create_app(cfg)
+    client = await aiohttp_client(app, server_kwargs={"host": "127.0.0.1", "port": port})
+    service = app[SERVICE_KEY]
+    await service.create_issuer("faculty")
+    tokens = {
+        "issue": (await service.create_token(["issue"], issuer="default")).token,
+        "status": (await service.create_token(["status"], issuer="default")).token,
+        "faculty": (await service.create_token(["issue", "status"], issuer="faculty")).token,
+        "admin": (await service.create_token(["admin"])).token,
+    }
+    return Node(client, service, cfg, tokens)
+
+
+@pytest.fixture
+async def node(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any) -> Node:
+    return await start_node(tmp_path, aiohttp_client, unused_tcp_port_factory)
+
+
+async def problem_of(resp: Any, status: int) -> dict[str, Any]:
+    assert resp.status == status, await resp.text()
+    assert resp.content_type == PROBLEM_JSON
+    body = await resp.json(content_type=None)
+    assert body["type"] and body["title"] and body["detail"]
+    return body
+
+
+def check_named(result: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    return [c for c in result["checks"] if c["check"] == name]
+
+
+# --- openapi -------------------------------------------------------------------------------
+
+
+async def test_openapi_describes_exactly_the_routes_the_app_serves(node: Node) -> None:
+    resp = await node.client.get("/openapi.json")
+    assert resp.status == 200
+    doc = await resp.json()
+    assert doc == json.loads(json.dumps(openapi_document()))
+    described = {(path, method.upper()) for path, ops in doc["paths"].items() for method in ops}
+    served = set()
+    for route in node.client.app.router.routes():
+        info = route.resource.get_info() if route.resource is not None else {}
+        path = info.get("path") or info.get("formatter")
+        if route.method in ("HEAD", "OPTIONS"):
+            continue  # allow_head and CORS preflights ride along with their GET
+        served.add((path, route.method))
+    assert described == served
+
+
+def test_openapi_refs_all_resolve() -> None:
+    doc = openapi_document()
+    text = json.dumps(doc)
+    refs = {part.split('"')[0] for part in text.split('"$ref": "#/components/schemas/')[1:]}
+    assert refs and refs <= set(doc["components"]["schemas"])
+
+
+# --- issue ---------------------------------------------------------------------------------
+
+
+async def test_issue_signs_as_the_default_issuer_with_status_entries(node: Node) -> None:
+    vc = await node.issue()
+    issuer = await node.service.get_issuer("default")
+    assert vc["issuer"] == issuer.did and issuer.did.startswith("did:web:127.0.0.1%3A")
+    assert vc["id"].startswith("urn:uuid:") and "validFrom" in vc
+    assert vc["proof"]["type"] == "DataIntegrityProof"
+    assert vc["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+    assert vc["proof"]["verificationMethod"] == issuer.verification_method
+    statuses = vc["credentialStatus"]
+    assert sorted(s["statusPurpose"] for s in statuses) == ["revocation", "suspension"]
+    assert all(s["type"] == "BitstringStatusListEntry" for s in statuses)
+    record = await node.service.get_credential_record(vc["id"])
+    assert record.issuer == "default" and record.subject_id == "did:example:alice"
+
+
+async def test_issue_takes_vc_api_options(node: Node) -> None:
+    vc = await node.issue(
+        options={"cryptosuite": "eddsa-jcs-2022", "statusPurposes": ["revocation"], "credentialId": "urn:example:cred-1"}
+    )
+    assert vc["proof"]["cryptosuite"] == "eddsa-jcs-2022"
+    assert vc["id"] == "urn:example:cred-1"
+    status = vc["credentialStatus"]
+    assert isinstance(status, dict) and status["statusPurpose"] == "revocation"
+    no_status = await node.issue(options={"statusPurposes": []})
+    assert "credentialStatus" not in no_status
+
+
+async def test_issue_as_a_named_issuer(node: Node) -> None:
+    vc = await node.issue(path="/issuers/faculty/credentials/issue", token="faculty")
+    faculty = await node.service.get_issuer("faculty")
+    assert vc["issuer"] == faculty.did and faculty.did.endswith(":issuers:faculty")
+
+
+async def test_issue_keeps_a_vc_1_1_credential_1_1(node: Node) -> None:
+    cred = {"@context": [V1], "type": ["VerifiableCredential"], "credentialSubject": {"id": "did:example:bob"}}
+    vc = await node.issue(cred)
+    assert vc["@context"][0] == V1 and "issuanceDate" in vc and "validFrom" not in vc
+
+
+@pytest.mark.parametrize(
+    "body,says",
+    [
+        ({}, "credential is required"),
+        ({"credential": "x"}, "credential must be an object, not a string"),
+        ({"credential": unsigned(), "options": []}, "options must be an object"),
+        ({"credential": unsigned(), "options": {"statusPurpose": ["revocation"]}}, "unknown option(s) 'statusPurpose'"),
+        ({"credential": unsigned(), "options": {"cryptosuite": "ecdsa-rdfc-2019"}}, "not supported"),
+        ({"credential": unsigned(), "options": {"cryptosuite": 5}}, "options.cryptosuite must be a string"),
+        ({"credential": unsigned(), "options": {"statusPurposes": "revocation"}}, "options.statusPurposes must be an array"),
+        ({"credential": unsigned(), "options": {"statusPurposes": ["expiry"]}}, "unknown status purpose"),
+        ({"credential": unsigned(), "options": {"mandatoryPointers": ["/issuer"]}}, "selective-disclosure"),
+        ({"credential": unsigned(id="urn:a"), "options": {"credentialId": "urn:b"}}, "differs from credential.id"),
+        ({"credential": unsigned(issuer="did:example:someone-else")}, "names issuer 'did:example:someone-else'"),
+        ({"credential": unsigned(proof={"type": "DataIntegrityProof"})}, "already has a proof"),
+        ({"credential": {"type": ["VerifiableCredential"], "credentialSubject": {}}}, "@context"),
+    ],
+)
+async def test_issue_refuses_invalid_input_saying_what_is_wrong(node: Node, body: dict[str, Any], says: str) -> None:
+    resp = await node.client.post("/credentials/issue", json=body, headers=node.auth("issue"))
+    problem = await problem_of(resp, 400)
+    assert says in problem["detail"]
+
+
+async def test_issuing_the_same_id_twice_is_a_conflict(node: Node) -> None:
+    await node.issue(unsigned(id="urn:example:once"))
+    resp = await node.client.post("/credentials/issue", json={"credential": unsigned(id="urn:example:once")}, headers=node.auth("issue"))
+    await problem_of(resp, 409)
+
+
+@pytest.mark.parametrize(
+    "path,token,status,says",
+    [
+        ("/credentials/issue", None, 401, "needs an API token"),
+        ("/credentials/issue", "status", 403, "lacks the 'issue' scope"),
+        ("/credentials/issue", "faculty", 403, "bound to issuer 'faculty'"),
+        ("/issuers/faculty/credentials/issue", "issue", 403, "bound to issuer 'default'"),
+        ("/issuers/nobody/credentials/issue", "admin", 404, "no issuer named 'nobody'"),
+    ],
+)
+async def test_issue_needs_a_token_for_that_issuer(node: Node, path: str, token: str | None, status: int, says: str) -> None:
+    headers = node.auth(token) if token else {}
+    resp = await node.client.post(path, json={"credential": unsigned()}, headers=headers)
+    problem = await problem_of(resp, status)
+    assert says in problem["detail"]
+    assert await node.service.list_credentials() == []
+
+
+async def test_a_revoked_token_is_refused(node: Node) -> None:
+    new = await node.service.create_token(["issue"])
+    headers = {"Authorization": f"Bearer {new.token}"}
+    assert (await node.client.post("/credentials/issue", json={"credential": unsigned()}, headers=headers)).status == 201
+    await node.service.revoke_token(new.id)
+    resp = await node.client.post("/credentials/issue", json={"credential": unsigned()}, headers=headers)
+    await problem_of(resp, 401)
+
+
+# --- verify --------------------------------------------------------------------------------
+
+
+async def test_an_issued_credential_verifies(node: Node) -> None:
+    vc = await node.issue()
+    status, result = await node.verify(vc)
+    assert status == 200, result
+    assert result["verified"] is True and result["errors"] == [] and result["problemDetails"] == []
+    assert {"proof", "status"} <= {c["check"] for c in result["checks"]}
+    assert all(c["outcome"] == "passed" for c in check_named(result, "status"))
+
+
+async def test_a_tampered_credential_is_400_with_the_failed_proof_check(node: Node) -> None:
+    vc = await node.issue()
+    vc["credentialSubject"]["name"] = "Mallory"
+    status, result = await node.verify(vc)
+    assert status == 400 and result["verified"] is False
+    assert [c["outcome"] for c in check_named(result, "proof")] == ["failed"]
+    assert any(e["code"] == "PROOF_VERIFICATION_ERROR" for e in result["errors"])
+    assert result["problemDetails"] == result["errors"]
+
+
+async def test_verify_reports_an_unsigned_credential_as_not_verified(node: Node) -> None:
+    status, result = await node.verify(unsigned())
+    assert status == 400 and result["verified"] is False and result["errors"]
+
+
+@pytest.mark.parametrize(
+    "body,says",
+    [
+        ({}, "verifiableCredential is required"),
+        ({"verifiableCredential": "eyJhbGciOi..."}, "verifiableCredential must be an object"),
+        ({"verifiableCredential": [{}]}, "verifiableCredential must be an object"),
+        ({"verifiableCredential": {}, "options": "x"}, "options must be an object"),
+    ],
+)
+async def test_verify_refuses_a_body_that_is_not_a_request_as_a_problem(node: Node, body: dict[str, Any], says: str) -> None:
+    problem = await problem_of(await node.client.post("/credentials/verify", json=body), 400)
+    assert says in problem["detail"]
+
+
+# --- status --------------------------------------------------------------------------------
+
+
+async def test_revoke_in_vc_api_form_then_verification_fails_on_status(node: Node) -> None:
+    vc = await node.issue()
+    resp = await node.set_status(
+        {"credentialId": vc["id"], "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"}, "status": True}
+    )
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["status"] == "revoked"
+    status, result = await node.verify(vc)
+    assert status == 400 and result["verified"] is False
+    revocation = [c for c in check_named(result, "status") if c.get("statusPurpose", "revocation") == "revocation"]
+    assert any(c["outcome"] == "failed" for c in revocation), result["checks"]
+
+
+async def test_suspension_round_trip_in_the_three_accepted_forms(node: Node) -> None:
+    vc = await node.issue()
+    forms = [
+        ({"credentialId": vc["id"], "status": "suspended"}, "suspended", 400),
+        ({"credentialId": vc["id"], "credentialStatus": [{"type": "BitstringStatusListEntry", "status": "active"}]}, "active", 200),
+        (
+            {"credentialId": vc["id"], "credentialStatus": {"type": "BitstringStatusList", "statusPurpose": "suspension"}, "status": True},
+            "suspended",
+            400,
+        ),
+        (
+            {"credentialId": vc["id"], "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "suspension"}, "status": False},
+            "active",
+            200,
+        ),
+    ]
+    for body, expect, verify_status in forms:
+        resp = await node.set_status(body)
+        assert resp.status == 200, await resp.text()
+        assert (await resp.json())["status"] == expect
+        assert (await node.verify(vc))[0] == verify_status, body
+
+
+async def test_revocation_is_final(node: Node) -> None:
+    vc = await node.issue()
+    assert (await node.set_status({"credentialId": vc["id"], "status": "revoked"})).status == 200
+    problem = await problem_of(await node.set_status({"credentialId": vc["id"], "status": "active"}), 409)
+    assert "revocation is final" in problem["detail"]
+    body = {"credentialId": vc["id"], "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"}, "status": False}
+    problem = await problem_of(await node.set_status(body), 400)
+    assert "not reversible" in problem["detail"]
+
+
+async def test_the_named_status_entry_must_be_the_credentials_own(node: Node) -> None:
+    vc = await node.issue()
+    entry = next(s for s in vc["credentialStatus"] if s["statusPurpose"] == "revocation")
+    wrong = {**entry, "statusListIndex": str(int(entry["statusListIndex"]) + 1)}
+    wrong.pop("id", None)
+    body = {"credentialId": vc["id"], "credentialStatus": wrong, "status": True}
+    # VC-API's object allows only id, type, statusPurpose, statusListIndex, statusListCredential.
+    problem = await problem_of(await node.set_status(body), 400)
+    assert "has no revocation entry" in problem["detail"]
+    right = {k: entry[k] for k in ("type", "statusPurpose", "statusListIndex", "statusListCredential")}
+    assert (await node.set_status({"credentialId": vc["id"], "credentialStatus": right, "status": True})).status == 200
+
+
+@pytest.mark.parametrize(
+    "body,status,says",
+    [
+        ({}, 400, "credentialId is required"),
+        ({"credentialId": 7, "status": "revoked"}, 400, "credentialId must be a string"),
+        ({"credentialId": "", "status": "revoked"}, 400, "credentialId is empty"),
+        ({"credentialId": "urn:x"}, 400, "status must be one of"),
+        ({"credentialId": "urn:x", "status": "deleted"}, 400, "status must be one of"),
+        ({"credentialId": "urn:x", "status": True}, 400, "status must be one of"),
+        ({"credentialId": "urn:x", "credentialStatus": "revoked"}, 400, "credentialStatus must be an object"),
+        ({"credentialId": "urn:x", "credentialStatus": []}, 400, "empty array"),
+        ({"credentialId": "urn:x", "credentialStatus": [{"type": "StatusList2021Entry", "status": "revoked"}]}, 400, "BitstringStatusListEntry"),
+        (
+            {"credentialId": "urn:x", "credentialStatus": [{"type": "BitstringStatusListEntry", "status": "revoked"}, {"type": "BitstringStatusListEntry", "status": "active"}]},
+            400,
+            "conflicting",
+        ),
+        ({"credentialId": "urn:x", "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "refresh"}, "status": True}, 400, "statusPurpose 'refresh'"),
+        ({"credentialId": "urn:x", "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"}, "status": "yes"}, 400, "status must be a boolean"),
+        ({"credentialId": "urn:x", "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"}, "status": True}, 404, "no credential with id 'urn:x'"),
+        ({"credentialId": "urn:x", "status": "revoked"}, 404, "no credential with id 'urn:x'"),
+    ],
+)
+async def test_status_refuses_invalid_requests(node: Node, body: dict[str, Any], status: int, says: str) -> None:
+    problem = await problem_of(await node.set_status(body), status)
+    assert says in problem["detail"]
+
+
+async def test_status_needs_the_status_scope_and_the_credentials_issuer(node: Node) -> None:
+    vc = await node.issue()
+    body = {"credentialId": vc["id"], "status": "revoked"}
+    await problem_of(await node.client.post("/credentials/status", json=body), 401)
+    problem = await problem_of(await node.set_status(body, token="issue"), 403)
+    assert "lacks the 'status' scope" in problem["detail"]
+    # A token of another issuer cannot tell this credential from one that does not exist.
+    problem = await problem_of(await node.set_status(body, token="faculty"), 404)
+    assert "issuer 'faculty'" in problem["detail"]
+    named = {"credentialId": vc["id"], "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"}, "status": True}
+    await problem_of(await node.set_status(named, token="faculty"), 404)
+    assert (await node.service.get_credential_record(vc["id"])).status == "active"
+    assert (await node.set_status(body, token="admin")).status == 200
+
+
+# --- challenges and presentations ----------------------------------------------------------
+
+
+async def test_challenges_are_fresh_and_expire(node: Node) -> None:
+    a = await (await node.client.post("/challenges")).json()
+    b = await (await node.client.post("/challenges", data=b"")).json()
+    assert a["challenge"] != b["challenge"] and len(a["challenge"]) >= 16
+    assert a["expires"].endswith("Z")
+
+
+def _holder() -> tuple[Any, str, str]:
+    from did.key import did_key_from_public_key
+    from vc.crypto import Ed25519KeyPair
+
+    pair = Ed25519KeyPair.generate()
+    did = did_key_from_public_key(pair.public_key)
+    return pair, did, f"{did}#{pair.public_multibase}"
+
+
+def _present(vc: dict[str, Any], challenge: str | None, domain: str | None = None) -> dict[str, Any]:
+    from vc.cryptosuites import SUITES
+    from vc.loader import default_loader
+    from vc.presentations import sign_presentation
+    from datetime import datetime, timezone
+
+    pair, did, vm = _holder()
+    vp = {"@context": [V2], "type": ["VerifiablePresentation"], "holder": did, "verifiableCredential": [vc]}
+    return sign_presentation(
+        vp,
+        key=pair,
+        verification_method=vm,
+        suite=SUITES["eddsa-rdfc-2022"],
+        loader=default_loader(),
+        now=datetime.now(timezone.utc),
+        challenge=challenge,
+        domain=domain,
+    )
+
+
+async def test_a_node_challenge_is_single_use(node: Node) -> None:
+    vc = await node.issue()
+    challenge = (await (await node.client.post("/challenges")).json())["challenge"]
+    vp = _present(vc, challenge, "verifier.example")
+    body = {"verifiablePresentation": vp, "options": {"challenge": challenge, "domain": "verifier.example"}}
+    first = await node.client.post("/presentations/verify", json=body)
+    result = await first.json()
+    assert first.status == 200, result
+    assert result["verified"] is True and result["credentialResults"][0]["verified"] is True
+    again = await node.client.post("/presentations/verify", json=body)
+    result = await again.json()
+    assert again.status == 400 and result["verified"] is False
+    assert any(e["code"] == "INVALID_CHALLENGE_ERROR" for e in result["errors"])
+
+
+async def test_leaving_the_challenge_option_out_cannot_replay_a_used_challenge(node: Node) -> None:
+    vc = await node.issue()
+    challenge = (await (await node.client.post("/challenges")).json())["challenge"]
+    vp = _present(vc, challenge)
+    first = await node.client.post("/presentations/verify", json={"verifiablePresentation": vp})
+    assert first.status == 200, await first.text()
+    replay = await node.client.post("/presentations/verify", json={"verifiablePresentation": vp})
+    assert replay.status == 400
+    assert any(e["code"] == "INVALID_CHALLENGE_ERROR" for e in (await replay.json())["errors"])
+
+
+async def test_a_challenge_the_node_did_not_issue_is_refused(node: Node) -> None:
+    vc = await node.issue()
+    vp = _present(vc, "made-up-by-someone")
+    resp = await node.client.post("/presentations/verify", json={"verifiablePresentation": vp, "options": {"challenge": "made-up-by-someone"}})
+    result = await resp.json()
+    assert resp.status == 400 and any(e["code"] == "INVALID_CHALLENGE_ERROR" for e in result["errors"])
+
+
+async def test_a_presentation_with_a_revoked_credential_is_not_verified(node: Node) -> None:
+    vc = await node.issue()
+    await node.set_status({"credentialId": vc["id"], "status": "revoked"})
+    challenge = (await (await node.client.post("/challenges")).json())["challenge"]
+    resp = await node.client.post("/presentations/verify", json={"verifiablePresentation": _present(vc, challenge)})
+    result = await resp.json()
+    assert resp.status == 400 and result["credentialResults"][0]["verified"] is False
+
+
+# --- hostile input ---------------------------------------------------------------------------
+
+_GOOD_VC: dict[str, Any] = {}
+
+FUZZ_BODIES: list[bytes] = [
+    b"",
+    b"{",
+    b"null",
+    b"[]",
+    b'"x"',
+    b"1e999999",
+    b'{"a": NaN}',
+    b"\xff\xfe\x00",
+    b"[" * 5000,
+    b'{"credential": null}',
+    b'{"credential": {"@context": 5}}',
+    b'{"credential": {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": 5, "credentialSubject": []}}',
+    b'{"credential": {"@context": ["https://evil.example/ctx"], "type": ["VerifiableCredential"], "credentialSubject": {}}}',
+    b'{"credential": {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"], "credentialSubject": {"id": 5}, "validFrom": "yesterday"}}',
+    b'{"credential": {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": "VerifiableCredential", "credentialSubject": {"x": 1}, "issuer": {"id": 5}}}',
+    b'{"credential": {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"], "credentialSubject": {"x": 1}, "id": {"a": 1}}}',
+    b'{"credential": {"@context": ["https://www.w3.org/ns/credentials/v2", {"@vocab": 5}], "type": ["VerifiableCredential"], "credentialSubject": {"x": 1}}}',
+    b'{"credential": {}, "options": {"credentialId": 5}}',
+    b'{"verifiableCredential": {"@context": [], "proof": 5}}',
+    b'{"verifiableCredential": {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"], "issuer": "did:web:%%%", "credentialSubject": {}, "proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "verificationMethod": "did:key:zzz#zzz", "proofPurpose": "assertionMethod", "proofValue": "z!!"}}}',
+    b'{"verifiableCredential": {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"], "issuer": "did:web:10.0.0.1", "credentialSubject": {"id": "did:example:a"}, "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation", "statusListIndex": "-1", "statusListCredential": "file:///etc/passwd"}, "proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "verificationMethod": "did:web:10.0.0.1#k", "proofPurpose": "assertionMethod", "proofValue": "z3"}}}',
+    b'{"verifiablePresentation": {"verifiableCredential": [1, "x", null, {}]}}',
+    b'{"verifiablePresentation": {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"], "proof": [{"challenge": 5}, "x"]}, "options": {"challenge": 5}}',
+    b'{"verifiablePresentation": {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"], "proof": {"challenge": "abc", "type": "DataIntegrityProof"}}}',
+    b'{"credentialId": ["a"], "status": "revoked"}',
+    b'{"credentialId": "x", "credentialStatus": [null]}',
+    b'{"credentialId": "x", "credentialStatus": {"type": null}, "status": true}',
+    b'{"credentialId": "x", "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation", "statusListIndex": 5}, "status": true}',
+]
+
+POSTS = ["/credentials/issue", "/issuers/default/credentials/issue", "/issuers/no-such/credentials/issue", "/credentials/verify", "/presentations/verify", "/credentials/status", "/challenges"]
+
+
+async def test_malformed_bodies_never_produce_a_500(node: Node) -> None:
+    """Every body at every POST endpoint, with an admin token: always a 2xx or a 4xx problem."""
+    seen: set[int] = set()
+    for path in POSTS:
+        for body in FUZZ_BODIES:
+            resp = await node.client.post(path, data=body, headers={**node.auth("admin"), "Content-Type": "application/json"})
+            text = await resp.text()
+            assert resp.status < 500, f"{path} {body[:80]!r} -> {resp.status} {text[:300]}"
+            if resp.status >= 400 and not text.startswith('{"verified"'):
+                assert resp.content_type == PROBLEM_JSON, f"{path} {body[:80]!r}"
+                assert json.loads(text)["detail"]
+            seen.add(resp.status)
+    assert {400, 404} <= seen
+
+
+async def test_a_body_over_the_limit_is_413(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any) -> None:
+    node = await start_node(tmp_path, aiohttp_client, unused_tcp_port_factory, max_body_bytes=4096)
+    big = unsigned(credentialSubject={"id": "did:example:a", "blob": "x" * 5000})
+    for path in ("/credentials/verify", "/credentials/issue"):
+        resp = await node.client.post(path, json={"credential": big, "verifiableCredential": big}, headers=node.auth("issue"))
+        problem = await problem_of(resp, 413)
+        assert "4096" in problem["detail"]
+
+
+async def test_unknown_paths_and_methods_are_problems(node: Node) -> None:
+    await problem_of(await node.client.get("/credentials/verify"), 405)
+    await problem_of(await node.client.post("/credentials/revoke", json={}), 404)
+
+
+# --- the event loop stays free -------------------------------------------------------------
+
+
+async def test_health_answers_while_verifications_are_pending(node: Node) -> None:
+    """Verification (canonicalization, signatures, status list fetch) runs off the event loop:
+    a health check sent after many verifications started finishes before most of them do."""
+    vc = await node.issue(unsigned(credentialSubject={"id": "did:example:a", "items": [{"n": i, "t": f"item {i}"} for i in range(150)]}))
+    n = 12
+    done_order: list[str] = []
+
+    async def verify(i: int) -> None:
+        status, _ = await node.verify(copy.deepcopy(vc))
+        assert status == 200
+        done_order.append(f"verify{i}")
+
+    tasks = [asyncio.create_task(verify(i)) for i in range(n)]
+    await asyncio.sleep(0.05)  # let the requests reach the server
+    pending_at_health_start = sum(not t.done() for t in tasks)
+    resp = await node.client.get("/healthz")
+    assert resp.status == 200
+    done_order.append("health")
+    pending_at_health_end = sum(not t.done() for t in tasks)
+    await asyncio.gather(*tasks)
+    assert pending_at_health_start >= n // 2, "verifications finished too fast to test anything; make them heavier"
+    assert pending_at_health_end >= 1, f"health was answered only after all verifications: {done_order}"
+
+
+def _spy_thread(monkeypatch: Any, owner: Any, name: str, calls: list[str]) -> None:
+    """Record, for each call of ``owner.name``, whether it ran on a thread with a running event loop."""
+    original = getattr(owner, name)
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+            calls.append("event loop")
+        except RuntimeError:
+            calls.append("worker thread")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, spy)
+
+
+async def test_signature_and_json_ld_work_of_a_verification_runs_off_the_event_loop(node: Node, monkeypatch: Any) -> None:
+    """The deterministic half of the property above: the heavy calls themselves (Ed25519
+    verification, JSON-LD expansion for RDFC-1.0) never run on the event loop's thread."""
+    import nacl.signing
+    from pyld import jsonld
+
+    vc = await node.issue()
+    signatures: list[str] = []
+    expansions: list[str] = []
+    _spy_thread(monkeypatch, nacl.signing.VerifyKey, "verify", signatures)
+    _spy_thread(monkeypatch, jsonld.JsonLdProcessor, "expand", expansions)
+    status, result = await node.verify(vc)
+    assert status == 200, result
+    assert signatures, "no Ed25519 verification was observed; the spy is in the wrong place"
+    assert set(signatures) == {"worker thread"}, signatures
+    assert set(expansions) <= {"worker thread"}, expansions
