@@ -166,3 +166,22 @@ async def test_allowed_host_name_is_reachable_over_http(didweb):
         assert fetched.data["id"] == f"did:web:localhost%3A{didweb.port}"
     finally:
         await session.close()
+
+
+async def test_live_loopback_server_is_not_reached_without_allowance(didweb, unguarded_allowance):
+    for url, reason in (
+        (f"https://{didweb.host}/.well-known/did.json", "forbidden-address"),
+        (f"http://{didweb.host}/.well-known/did.json", "insecure"),
+        (f"https://localhost:{didweb.port}/.well-known/did.json", "forbidden-address"),
+    ):
+        with pytest.raises(FetchError) as info:
+            await unguarded_allowance.get_json(url)
+        assert info.value.reason == reason, url
+    assert didweb.hits == {}
+
+
+async def test_malformed_json_is_a_fetch_error(didweb, guarded):
+    with pytest.raises(FetchError) as info:
+        await guarded.get_json(f"http://{didweb.host}/malformed/did.json")
+    assert info.value.reason == "malformed"
+    assert "valid JSON" in info.value.detail
