@@ -63,7 +63,6 @@ async def _resolve(text: str, allowed: list[str], timeout: float, key_format: st
     from did.http import GuardedHTTP, create_guarded_session
     from did.key import DIDKeyResolver
     from did.resolver import Resolver
-    from did.syntax import parse_did_url
 
     session = create_guarded_session(allowed_insecure_hosts=allowed)
     try:
@@ -71,11 +70,8 @@ async def _resolve(text: str, allowed: list[str], timeout: float, key_format: st
         from did.web import DIDWebResolver
 
         resolver = Resolver({"key": DIDKeyResolver(public_key_format=key_format), "web": DIDWebResolver(http)})
-        try:
-            is_did = parse_did_url(text).is_bare_did
-        except DIDError:
-            is_did = True  # let resolution report the syntax error in its own shape
-        if is_did:
+        # a DID has no path, query or fragment; anything else is dereferenced as a DID URL
+        if not any(ch in text for ch in "/?#"):
             result = await resolver.resolve(text)
             return result.to_json(), result.error is None
         # DID URL dereferencing result (DID Resolution v0.3 §5)

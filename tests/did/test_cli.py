@@ -37,6 +37,9 @@ def test_dereference_did_url(capsys):
     assert code == 1
     assert out["dereferencingMetadata"]["error"] == "notFound"
     assert out["contentStream"] is None
+    code, out = run(capsys, "resolve", f"{KEY_DID}#a`b")
+    assert code == 1
+    assert out["dereferencingMetadata"]["error"] == "invalidDidUrl"
 
 
 @pytest.mark.parametrize(
