@@ -458,3 +458,70 @@ def test_type_scoped_child_contexts_hit_the_cache(cache):
 def test_unknown_context_is_refused(cache):
     with pytest.raises(Exception, match="not one this node has pinned|loading remote context"):
         fastld.canonize({"@context": "https://unknown.example/ctx", "name": "x"}, cache)
+
+
+# --- JCS (RFC 8785) ----------------------------------------------------------------------------
+
+_JCS_STRINGS = ["", "a", "é", "€", "\u2028", "\ue000", "\uffff", "😀", "\U0001f600x", "\x00", "\x1f", "\x7f",
+                '"', "\\", "\b\f\n\r\t", "mixed \x01 ü 😀 \ud7ff", "Zürich", "日本語"]
+
+
+def _jcs_value(r: random.Random, depth: int) -> Any:
+    kind = r.randrange(9 if depth > 0 else 6)
+    if kind == 0:
+        return r.choice(_JCS_STRINGS) + r.choice(_JCS_STRINGS)
+    if kind == 1:
+        return r.choice([0, 1, -1, 2**53 - 1, -(2**53 - 1), 2**53, -(2**53), 10**20, 7, True, False, None])
+    if kind == 2:
+        return r.choice([0.5, 1.0, -0.0, 1e21, 1e-7, 3.14159, 100.0, 5e-324, 1.7976931348623157e308])
+    if kind < 6:
+        return r.choice(["Ada", "x" * r.randrange(50), "did:example:123"])
+    if kind < 8:
+        return {r.choice(_JCS_STRINGS + ["id", "type", "name", "a", "b", "\U0001f600", "\ue000k"])
+                + r.choice(["", "1", "é"]): _jcs_value(r, depth - 1) for _ in range(r.randrange(0, 6))}
+    return [_jcs_value(r, depth - 1) for _ in range(r.randrange(0, 5))]
+
+
+def test_jcs_fast_path_matches_rfc8785_on_a_random_corpus():
+    import rfc8785
+
+    from vc import jcs
+
+    r = random.Random(8785)
+    fast_taken = 0
+    for i in range(3000):
+        value = _jcs_value(r, 4)
+        try:
+            want = rfc8785.dumps(value)
+        except Exception:
+            with pytest.raises(Exception):
+                jcs.canonicalize(value)
+            continue
+        assert jcs.canonicalize(value) == want, f"value {i}: {value!r}"
+        fast_taken += jcs._plain(value)
+    assert fast_taken > 500  # the corpus exercises the fast path, not only the reference
+
+
+def test_jcs_non_bmp_keys_sort_by_utf16_code_units():
+    from vc import jcs
+
+    # U+1F600 is D83D DE00 in UTF-16, so it sorts before U+E000 (code point order says after)
+    value = {"\ue000": 1, "\U0001f600": 2}
+    assert jcs.canonicalize(value) == '{"😀":2,"\ue000":1}'.encode()
+    assert jcs.canonicalize({"b": [1, "x"], "a": None}) == b'{"a":null,"b":[1,"x"]}'
+
+
+def test_jcs_refuses_what_jcs_cannot_represent():
+    from vc import jcs
+
+    for bad in (2**53, float("nan"), "\ud800", {1: "x"}):
+        with pytest.raises(Exception):
+            jcs.canonicalize(bad)
+
+
+def test_jcs_of_the_vector_credential(vectors):
+    from vc import jcs
+
+    base = vectors / "vc-di-eddsa"
+    doc = load_json(base / "unsigned.json")
+    assert jcs.canonicalize(doc) == (base / "eddsa-jcs-2022/canonDocJCS.txt").read_bytes().rstrip(b"\n")
