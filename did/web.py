@@ -9,6 +9,8 @@ allow set is fetched over plain HTTP: that is how tests and local demos run with
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import re
 from typing import Any, Mapping
 from urllib.parse import unquote
@@ -101,6 +103,9 @@ class DIDWebResolver:
     def __init__(self, http: GuardedHTTP, *, cache: TTLCache[dict[str, Any]] | None = None) -> None:
         self.http = http
         self.cache = cache
+        # One fetch per DID at a time: a batch of credentials from one issuer, verified
+        # concurrently, must not turn into a burst of identical requests to that issuer.
+        self._inflight: dict[str, asyncio.Future[dict[str, Any]]] = {}
 
     def document_url(self, did: str) -> str:
         """Where the document is fetched from: the did:web URL, or plain HTTP for an allowed host."""
@@ -125,6 +130,21 @@ class DIDWebResolver:
             cached = self.cache.get(did)
             if cached is not None:
                 return ResolutionResult.success(cached)
+        task = self._inflight.get(did)
+        if task is None:
+            task = asyncio.ensure_future(self._fetch(did, url))
+            self._inflight[did] = task
+            task.add_done_callback(lambda t: self._fetch_done(did, t))
+        # shielded: one caller giving up must not cancel the fetch the others wait for
+        document = await asyncio.shield(task)
+        return ResolutionResult.success(copy.deepcopy(document))
+
+    def _fetch_done(self, did: str, task: asyncio.Future[dict[str, Any]]) -> None:
+        self._inflight.pop(did, None)
+        if not task.cancelled():
+            task.exception()  # retrieved, so a fetch every waiter abandoned logs no warning
+
+    async def _fetch(self, did: str, url: str) -> dict[str, Any]:
         try:
             fetched = await self.http.get_json(url, headers={"Accept": ACCEPT})
         except FetchError as e:
@@ -138,4 +158,4 @@ class DIDWebResolver:
             raise InvalidDIDDocument(f"the document at {url} has id {document.get('id')!r}, not {did!r}")
         if self.cache is not None:
             self.cache.put(did, document, fetched.max_age)
-        return ResolutionResult.success(document)
+        return document

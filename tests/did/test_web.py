@@ -167,3 +167,19 @@ async def test_cache_honours_no_store_and_ttl_cap(didweb, guarded):
     clock.now += 10
     await resolver.resolve(didweb.base_did)
     assert didweb.hits["/.well-known/did.json"] == 1
+
+
+async def test_concurrent_resolutions_share_one_fetch(didweb, guarded):
+    import asyncio
+
+    resolver = DIDWebResolver(guarded)  # even without a cache
+    did = didweb.base_did + ":user:alice"
+    results = await asyncio.gather(*(resolver.resolve(did) for _ in range(20)))
+    assert all(r.error is None and r.did_document["id"] == did for r in results)
+    assert didweb.hits["/user/alice/did.json"] == 1
+    results[0].did_document["id"] = "edited"  # each caller has its own copy
+    assert results[1].did_document["id"] == did
+    # failures are shared too, and not remembered afterwards
+    bad = await asyncio.gather(*(resolver.resolve(didweb.base_did + ":wrong-id") for _ in range(5)))
+    assert {r.error for r in bad} == {"invalidDidDocument"}
+    assert resolver._inflight == {}
