@@ -525,3 +525,16 @@ def test_jcs_of_the_vector_credential(vectors):
     base = vectors / "vc-di-eddsa"
     doc = load_json(base / "unsigned.json")
     assert jcs.canonicalize(doc) == (base / "eddsa-jcs-2022/canonDocJCS.txt").read_bytes().rstrip(b"\n")
+
+
+def test_concurrent_use_of_one_cache_gives_the_reference_output():
+    # The node canonicalizes off the event loop, in threads sharing one cache per loader.
+    from concurrent.futures import ThreadPoolExecutor
+
+    gen = _Gen(2024)
+    docs = [gen.ob3_credential() for _ in range(24)]
+    want = [reference(d) for d in docs]
+    shared = fastld.ContextCache(default_loader())
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        for _ in range(3):
+            assert list(pool.map(lambda d: fastld.canonize(d, shared), docs)) == want
