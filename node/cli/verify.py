@@ -99,7 +99,19 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(json.dumps(out, indent=2))
         print(_summary(result), file=sys.stderr)
+        _print_reports(result)
     return EXIT_VERIFIED if result.verified else EXIT_NOT_VERIFIED
+
+
+def _print_reports(result: VerificationResult) -> None:
+    """Profile reports (the EU micro-credential elements), readably, beside the summary."""
+    from vc.microcredential import render_report
+
+    reports = [("", result.reports.get("microcredential"))]
+    reports += [(f"credential {i}: ", r.reports.get("microcredential")) for i, r in enumerate(result.credentials)]
+    for prefix, report in reports:
+        if report:
+            print(prefix + render_report(report), file=sys.stderr)
 
 
 def _summary(result: VerificationResult) -> str:

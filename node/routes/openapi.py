@@ -212,7 +212,14 @@ def _paths() -> JsonObject:
                 "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1 document")},
             }
         },
+        **_microcredential_paths(),
     }
+
+
+def _microcredential_paths() -> JsonObject:
+    from node.routes.microcredentials import openapi_paths
+
+    return openapi_paths()
 
 
 _OBJ = {"type": "object"}

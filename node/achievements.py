@@ -1,0 +1,457 @@
+"""Achievements and micro-credential issuing: the node side of ``vc.microcredential``.
+
+An achievement (course or module, with its Annex I elements and its awarding body) is defined
+once per issuer and stored; ``POST /issuers/{name}/microcredentials`` and ``vcnode issue-batch``
+award it. Every request is checked completely *before* anything is signed or a status index is
+allocated: a refusal names every problem by its Annex I element. A batch goes to the service's
+``issue_many`` in one call, so its status indexes are allocated in one transaction and each
+status list is written (and re-signed) once for the whole batch, not once per credential.
+
+Idempotency: a request carrying an idempotency key gets a credential id derived from the issuer
+and the key (UUID v5). The key, the id and a hash of the request are recorded once issued; the
+same key again issues nothing and names the credential already issued (the node keeps no
+credential bodies, which are personal data), and the same key with different content is refused
+(409). ``vcnode issue-batch`` derives a key per row from its content when the file has no key
+column, so re-running a file issues nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Mapping, Sequence
+
+from node.service import InvalidRequestError, NodeError, NodeService
+from node.store import register_migration, utcnow_iso
+from vc.microcredential import (
+    AchievementDefinition,
+    ElementProblem,
+    IssuerProfile,
+    Learner,
+    ProfileError,
+    build_microcredential,
+    issuer_problems,
+    parse_achievement,
+    parse_datetime,
+    parse_evidence,
+    parse_learner,
+)
+
+JsonObject = dict[str, Any]
+
+register_migration(
+    "microcredentials.0001_achievements",
+    [
+        # definition: the achievement's JSON form (vc.microcredential) plus its awardingBody.
+        # Definitions are never changed once stored: issued credentials describe them.
+        """CREATE TABLE achievements (
+            issuer TEXT NOT NULL REFERENCES issuers(name),
+            slug TEXT NOT NULL,
+            created TEXT NOT NULL,
+            definition TEXT NOT NULL,
+            PRIMARY KEY (issuer, slug)
+        )""",
+        """CREATE TABLE microcredential_keys (
+            issuer TEXT NOT NULL REFERENCES issuers(name),
+            idempotency_key TEXT NOT NULL,
+            credential_id TEXT NOT NULL,
+            request_hash TEXT NOT NULL,
+            created TEXT NOT NULL,
+            PRIMARY KEY (issuer, idempotency_key)
+        )""",
+    ],
+)
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+# Namespace of the credential ids derived from idempotency keys (fixed: ids must be stable).
+_ID_NAMESPACE = uuid.UUID("5b7f0c1e-4d0a-5a51-9c3e-6d6963726f63")
+AWARDING_BODY_FIELDS = ("name", "countryCode", "country", "region", "url", "email")
+REQUEST_FIELDS = ("achievementId", "learner", "validFrom", "grade", "evidence", "idempotencyKey")
+MAX_BATCH = 100_000
+
+
+class UnknownAchievementError(NodeError):
+    code, title, http_status = "unknown-achievement", "Unknown achievement", 404
+
+
+class AchievementExistsError(NodeError):
+    code, title, http_status = "achievement-exists", "Achievement already exists", 409
+
+
+class IdempotencyConflictError(NodeError):
+    code, title, http_status = "idempotency-conflict", "Idempotency key already used for another request", 409
+
+
+class BatchRefusedError(ProfileError):
+    """Some items of a batch cannot be issued; nothing was. Problems are prefixed by the item."""
+
+    def __init__(self, refused: Sequence["Refused"]) -> None:
+        problems = [ElementProblem(f"item {r.index}", str(p)) for r in refused for p in r.problems]
+        super().__init__(problems)
+        self.refused = list(refused)
+        self.extra["items"] = [{"index": r.index, "problems": [str(p) for p in r.problems]} for r in refused]
+
+
+@dataclass(frozen=True)
+class StoredAchievement:
+    slug: str
+    issuer: str
+    created: str
+    definition: AchievementDefinition
+    awarding_body: IssuerProfile
+
+    def to_json(self) -> JsonObject:
+        out = self.definition.to_json()
+        out["slug"] = self.slug
+        out["issuer"] = self.issuer
+        out["created"] = self.created
+        out["awardingBody"] = _drop_none(
+            {
+                "name": self.awarding_body.name,
+                "countryCode": self.awarding_body.country_code,
+                "country": self.awarding_body.country,
+                "region": self.awarding_body.region,
+                "url": self.awarding_body.url,
+                "email": self.awarding_body.email,
+            }
+        )
+        return out
+
+
+@dataclass
+class Refused:
+    index: int  # position in the request list (0-based) or the CSV row number
+    problems: list[Any]  # ElementProblem or str
+    status: int = 422
+
+
+@dataclass
+class Issued:
+    index: int
+    credential: JsonObject | None  # None for a replay: the node keeps no credential bodies
+    replayed: bool  # True: the idempotency key had already issued it; nothing new was signed
+    credential_id: str = ""
+
+
+@dataclass
+class BatchOutcome:
+    issued: list[Issued] = field(default_factory=list)
+    refused: list[Refused] = field(default_factory=list)
+
+    @property
+    def new(self) -> int:
+        return sum(1 for i in self.issued if not i.replayed)
+
+
+@dataclass
+class _Prepared:
+    index: int
+    credential: JsonObject
+    key: str | None
+    request_hash: str
+
+
+def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v is not None}
+
+
+def _slugify(text: str) -> str:
+    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48].strip("-")
+    return s or "achievement"
+
+
+def parse_awarding_body(data: Any, issuer_did: str) -> IssuerProfile:
+    """The ``awardingBody`` object: (d) its name, (c) its country/region; the DID is the issuer's."""
+    if data is None:
+        raise ProfileError(
+            [ElementProblem("d", "awardingBody is required (its name, and for (c) its countryCode or region)")]
+            + [ElementProblem("c", "awardingBody.countryCode (ISO 3166-1 alpha-2) or region is required")]
+        )
+    if not isinstance(data, Mapping):
+        raise ProfileError([ElementProblem("d", "awardingBody must be an object with a name and a countryCode")])
+    bad = [k for k in AWARDING_BODY_FIELDS if data.get(k) is not None and not isinstance(data.get(k), str)]
+    unknown = sorted(set(data) - set(AWARDING_BODY_FIELDS))
+    problems = [ElementProblem("awardingBody", f"{k} must be a string") for k in bad]
+    if unknown:
+        problems.append(ElementProblem("awardingBody", f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(AWARDING_BODY_FIELDS)}"))
+    v = {k: (data.get(k) if k not in bad else None) for k in AWARDING_BODY_FIELDS}
+    profile = IssuerProfile(issuer_did, v["name"] or "", v["countryCode"], v["country"], v["region"], v["url"], v["email"])
+    problems += issuer_problems(profile)
+    if problems:
+        raise ProfileError(problems)
+    return profile
+
+
+def request_hash(achievement_slug: str, request: Mapping[str, Any]) -> str:
+    """What an idempotency key stands for: the request's content, key excluded."""
+    content = {k: request.get(k) for k in REQUEST_FIELDS if k != "idempotencyKey"}
+    content["achievementId"] = achievement_slug
+    return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+class Achievements:
+    """Achievement definitions and micro-credential issuing over a ``NodeService``."""
+
+    def __init__(self, service: NodeService) -> None:
+        self.service = service
+        self.store = service.store
+
+    def achievement_url(self, issuer: str, slug: str) -> str:
+        return f"{self.service.config.effective_base_url}/issuers/{issuer}/achievements/{slug}"
+
+    # --- definitions --------------------------------------------------------------------
+
+    async def create(self, issuer_name: str, data: Any) -> StoredAchievement:
+        """Validate (every problem at once) and store a definition; 422 / 409 otherwise."""
+        issuer = await self.service.get_issuer(issuer_name)
+        if not isinstance(data, Mapping):
+            raise InvalidRequestError("the achievement must be a JSON object")
+        slug = data.get("slug")
+        explicit = slug is not None
+        if explicit and (not isinstance(slug, str) or not _SLUG.match(slug)):
+            raise InvalidRequestError("slug must be 1-63 lower-case letters, digits or '-', starting with a letter or digit", field="slug")
+        if not explicit:
+            base = data.get("humanCode") or data.get("title")
+            slug = _slugify(base) if isinstance(base, str) else "achievement"
+        definition_input = {k: v for k, v in data.items() if k not in ("slug", "awardingBody", "id")}
+        problems: list[ElementProblem] = []
+        if "id" in data:
+            problems.append(ElementProblem("achievement id", "the node assigns the id (its URL); send a slug instead"))
+        try:
+            parse_achievement(definition_input, id=self.achievement_url(issuer_name, slug))
+        except ProfileError as e:
+            problems += e.problems
+        try:
+            body = parse_awarding_body(data.get("awardingBody"), issuer.did)
+        except ProfileError as e:
+            problems += e.problems
+        if problems:
+            raise ProfileError(problems)
+        now = utcnow_iso(self.service.clock())
+        async with self.store.transaction() as db:
+            candidate, n = slug, 1
+            while True:
+                async with db.execute("SELECT 1 FROM achievements WHERE issuer = ? AND slug = ?", (issuer_name, candidate)) as cur:
+                    taken = await cur.fetchone() is not None
+                if not taken:
+                    break
+                if explicit:
+                    raise AchievementExistsError(f"issuer {issuer_name!r} already has an achievement {slug!r}", slug=slug)
+                n += 1
+                candidate = f"{slug}-{n}"
+            slug = candidate
+            definition = parse_achievement(definition_input, id=self.achievement_url(issuer_name, slug))
+            stored = StoredAchievement(slug, issuer_name, now, definition, body)
+            record = stored.to_json()
+            await db.execute(
+                "INSERT INTO achievements (issuer, slug, created, definition) VALUES (?, ?, ?, ?)",
+                (issuer_name, slug, now, json.dumps(record)),
+            )
+        return stored
+
+    def _from_row(self, row: Any) -> StoredAchievement:
+        data = json.loads(row["definition"])
+        body = data.pop("awardingBody")
+        for k in ("slug", "issuer", "created"):
+            data.pop(k, None)
+        definition = parse_achievement(data)
+        profile = IssuerProfile(
+            "", body.get("name", ""), body.get("countryCode"), body.get("country"), body.get("region"), body.get("url"), body.get("email")
+        )
+        return StoredAchievement(row["slug"], row["issuer"], row["created"], definition, profile)
+
+    async def get(self, issuer_name: str, slug: str) -> StoredAchievement:
+        await self.service.get_issuer(issuer_name)
+        row = await self.store.fetchone("SELECT * FROM achievements WHERE issuer = ? AND slug = ?", (issuer_name, slug))
+        if row is None:
+            raise UnknownAchievementError(f"issuer {issuer_name!r} has no achievement {slug!r}", issuer=issuer_name, slug=slug)
+        return self._from_row(row)
+
+    async def list(self, issuer_name: str) -> list[StoredAchievement]:
+        await self.service.get_issuer(issuer_name)
+        rows = await self.store.fetchall("SELECT * FROM achievements WHERE issuer = ? ORDER BY created, slug", (issuer_name,))
+        return [self._from_row(r) for r in rows]
+
+    # --- issuing ------------------------------------------------------------------------
+
+    def credential_id_for(self, issuer_name: str, key: str) -> str:
+        return f"urn:uuid:{uuid.uuid5(_ID_NAMESPACE, issuer_name + chr(10) + key)}"
+
+    async def issue(
+        self,
+        issuer_name: str,
+        requests: Sequence[Any],
+        *,
+        all_or_nothing: bool = True,
+        options: Mapping[str, Any] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> BatchOutcome:
+        """Issue one micro-credential per request ``{achievementId, learner, validFrom?, grade?,
+        evidence?, idempotencyKey?}``. Every request is checked before anything is signed;
+        with ``all_or_nothing`` any refusal raises (``BatchRefusedError``, 422; a reused key
+        with other content, ``IdempotencyConflictError``, 409) and nothing is issued. Otherwise
+        refused items are returned beside the issued ones. ``progress(n)`` is called as
+        credentials are signed (and once for those replayed)."""
+        issuer = await self.service.get_issuer(issuer_name)
+        if len(requests) > MAX_BATCH:
+            raise InvalidRequestError(f"a batch holds at most {MAX_BATCH} requests")
+        now = self.service.clock()
+        outcome = BatchOutcome()
+        achievements: dict[str, StoredAchievement | None] = {}
+        prepared: list[_Prepared] = []
+        keys_seen: dict[str, int] = {}
+        for index, request in enumerate(requests):
+            try:
+                item = await self._prepare(issuer_name, issuer.did, index, request, now, achievements)
+            except ProfileError as e:
+                outcome.refused.append(Refused(index, list(e.problems)))
+                continue
+            except UnknownAchievementError as e:
+                outcome.refused.append(Refused(index, [ElementProblem("achievementId", e.detail)], 404))
+                continue
+            if item.key is not None:
+                if item.key in keys_seen:
+                    outcome.refused.append(
+                        Refused(index, [ElementProblem("idempotencyKey", f"the same key as item {keys_seen[item.key]} of this batch")])
+                    )
+                    continue
+                keys_seen[item.key] = index
+            prepared.append(item)
+
+        # Keys already used: replay (same request) or conflict (other content). A derived id
+        # that exists without its key row (a crash between issuing and recording) is a replay.
+        fresh: list[_Prepared] = []
+        keyed = [p for p in prepared if p.key is not None]
+        known: dict[str, Any] = {}
+        existing: set[str] = set()
+        for start in range(0, len(keyed), 500):
+            chunk = keyed[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = await self.store.fetchall(
+                f"SELECT idempotency_key, request_hash, credential_id FROM microcredential_keys "
+                f"WHERE issuer = ? AND idempotency_key IN ({marks})",
+                [issuer_name, *[p.key for p in chunk]],
+            )
+            known.update({r["idempotency_key"]: r for r in rows})
+            rows = await self.store.fetchall(
+                f"SELECT id FROM credentials WHERE id IN ({marks})", [p.credential["id"] for p in chunk]
+            )
+            existing.update(r["id"] for r in rows)
+        for p in prepared:
+            row = known.get(p.key) if p.key is not None else None
+            if row is not None and row["request_hash"] != p.request_hash:
+                outcome.refused.append(
+                    Refused(p.index, [ElementProblem("idempotencyKey", f"key {p.key!r} was already used for a different request")], 409)
+                )
+            elif row is not None or p.credential["id"] in existing:
+                # The node keeps no credential bodies (personal data): a replay names the
+                # credential already issued instead of handing out a second one.
+                outcome.issued.append(Issued(p.index, None, True, p.credential["id"]))
+            else:
+                fresh.append(p)
+        if outcome.refused and all_or_nothing:
+            conflicts = [r for r in outcome.refused if r.status == 409]
+            if conflicts and len(conflicts) == len(outcome.refused):
+                raise IdempotencyConflictError(
+                    "; ".join(f"item {r.index}: {r.problems[0]}" for r in conflicts),
+                    items=[{"index": r.index, "problems": [str(p) for p in r.problems]} for r in conflicts],
+                )
+            if len(requests) == 1:
+                only = outcome.refused[0]
+                if only.status == 404 and len(only.problems) == 1:
+                    raise UnknownAchievementError(str(only.problems[0]).removeprefix("achievementId: "))
+                raise ProfileError(only.problems)
+            raise BatchRefusedError(sorted(outcome.refused, key=lambda r: r.index))
+        if progress is not None and outcome.issued:
+            progress(len(outcome.issued))
+        if fresh:
+            signed = await self.service.issue_many(issuer_name, [p.credential for p in fresh], options, progress=progress)
+            when = utcnow_iso(self.service.clock())
+            async with self.store.transaction() as db:
+                await db.executemany(
+                    "INSERT OR IGNORE INTO microcredential_keys (issuer, idempotency_key, credential_id, request_hash, created) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [(issuer_name, p.key, s["id"], p.request_hash, when) for p, s in zip(fresh, signed) if p.key is not None],
+                )
+            outcome.issued += [Issued(p.index, s, False, s["id"]) for p, s in zip(fresh, signed)]
+        outcome.issued.sort(key=lambda i: i.index)
+        outcome.refused.sort(key=lambda r: r.index)
+        return outcome
+
+    async def _prepare(
+        self,
+        issuer_name: str,
+        issuer_did: str,
+        index: int,
+        request: Any,
+        now: datetime,
+        cache: dict[str, StoredAchievement | None],
+    ) -> _Prepared:
+        if not isinstance(request, Mapping):
+            raise ProfileError([ElementProblem("request", "must be an object with achievementId and learner")])
+        problems: list[ElementProblem] = []
+        unknown = sorted(set(request) - set(REQUEST_FIELDS))
+        if unknown:
+            problems.append(ElementProblem("request", f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(REQUEST_FIELDS)}"))
+        slug = request.get("achievementId")
+        achievement: StoredAchievement | None = None
+        if not isinstance(slug, str) or not slug:
+            problems.append(ElementProblem("achievementId", "is required (the achievement's slug)"))
+        else:
+            if slug not in cache:
+                try:
+                    cache[slug] = await self.get(issuer_name, slug)
+                except UnknownAchievementError:
+                    cache[slug] = None
+            achievement = cache[slug]
+            if achievement is None:
+                problems.append(ElementProblem("achievementId", f"issuer {issuer_name!r} has no achievement {slug!r}"))
+        learner = None
+        try:
+            learner = parse_learner(request.get("learner"))
+        except ProfileError as e:
+            problems += e.problems
+        valid_from = now
+        if request.get("validFrom") is not None:
+            try:
+                valid_from = parse_datetime(request["validFrom"])
+            except ProfileError as e:
+                problems += e.problems
+        grade = request.get("grade")
+        if grade is not None and not isinstance(grade, str):
+            problems.append(ElementProblem("grade", "must be a string"))
+            grade = None
+        evidence: tuple[Any, ...] = ()
+        try:
+            evidence = parse_evidence(request.get("evidence"))
+        except ProfileError as e:
+            problems += e.problems
+        key = request.get("idempotencyKey")
+        if key is not None and (not isinstance(key, str) or not key or len(key) > 200):
+            problems.append(ElementProblem("idempotencyKey", "must be a non-empty string of at most 200 characters"))
+            key = None
+        if achievement is None:
+            raise ProfileError(problems)
+        credential_id = self.credential_id_for(issuer_name, key) if key is not None else f"urn:uuid:{uuid.uuid4()}"
+        profile = IssuerProfile(issuer_did, *[getattr(achievement.awarding_body, f) for f in ("name", "country_code", "country", "region", "url", "email")])
+        try:
+            # Built even when the learner was refused (with a stand-in), so the award's own
+            # problems (a grade outside the scale, say) are reported in the same answer.
+            credential = build_microcredential(
+                achievement.definition,
+                profile,
+                learner or Learner("stand-in"),
+                valid_from=valid_from,
+                credential_id=credential_id,
+                grade=grade,
+                evidence=evidence,
+            )
+        except ProfileError as e:
+            problems += e.problems
+        if problems or learner is None:
+            raise ProfileError(problems)
+        return _Prepared(index, credential, key, request_hash(achievement.slug, request))

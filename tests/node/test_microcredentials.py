@@ -1,0 +1,401 @@
+"""Micro-credentials on a real node: achievements, issuing over HTTP with 422s naming every
+Annex I element, idempotent batches, the verify report, and `vcnode achievement` / `issue-batch`.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from node.achievements import Achievements
+from node.app import create_app
+from node.cli import main
+from node.config import Config
+from node.problems import PROBLEM_JSON
+from node.routes import SERVICE_KEY
+from node.store import Store
+from vc.microcredential import ELEMENTS
+
+ACHIEVEMENT: dict[str, Any] = {
+    "title": "Data Science Fundamentals",
+    "description": "Statistics and Python for data analysis.",
+    "humanCode": "DS-101",
+    "learningOutcomes": [
+        "Explain the assumptions of linear regression",
+        {"statement": "Analyse test data", "url": "http://data.europa.eu/esco/skill/81a2db2c-7e55-44d0-9cd9-74c25147d7cd", "framework": "ESCO"},
+    ],
+    "ects": 5,
+    "eqfLevel": 6,
+    "assessment": {"type": "written examination", "resultType": "LetterGrade", "allowedValues": ["A", "B", "C", "F"]},
+    "participation": "blended",
+    "qualityAssurance": {"description": "Institutional accreditation by NVAO", "url": "https://www.nvao.net/decisions/12345"},
+    "awardingBody": {"name": "University of Example", "countryCode": "NL", "country": "Netherlands"},
+    "prerequisites": ["Secondary school mathematics"],
+}
+
+
+def achievement(**changes: Any) -> dict[str, Any]:
+    out = copy.deepcopy(ACHIEVEMENT)
+    for k, v in changes.items():
+        if v is None:
+            out.pop(k, None)
+        else:
+            out[k] = v
+    return out
+
+
+class Node:
+    def __init__(self, client: Any, service: Any, token: str) -> None:
+        self.client, self.service, self.token = client, service, token
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    async def post(self, path: str, body: Any, *, auth: bool = True) -> tuple[int, Any, Any]:
+        resp = await self.client.post(path, json=body, headers=self.auth if auth else {})
+        return resp.status, await resp.json(content_type=None), resp
+
+    async def count(self, table: str) -> int:
+        row = await self.service.store.fetchone(f"SELECT COUNT(*) FROM {table}")
+        return int(row[0])
+
+
+@pytest.fixture
+async def node(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any) -> Node:
+    port = unused_tcp_port_factory()
+    cfg = Config().replace(data_dir=tmp_path / "data", host="127.0.0.1", port=port, status_purposes=("revocation", "suspension"))
+    app = create_app(cfg)
+    client = await aiohttp_client(app, server_kwargs={"host": "127.0.0.1", "port": port})
+    service = app[SERVICE_KEY]
+    token = (await service.create_token(["issue"], issuer="default")).token
+    return Node(client, service, token)
+
+
+async def define(node: Node, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    status, out, _ = await node.post("/issuers/default/achievements", body or achievement())
+    assert status == 201, out
+    return out
+
+
+# ------------------------------------------------------------------ achievements
+
+
+async def test_achievement_is_defined_once_and_published_at_its_id(node: Node) -> None:
+    status, out, resp = await node.post("/issuers/default/achievements", achievement())
+    assert status == 201, out
+    assert out["slug"] == "ds-101"
+    assert out["id"] == f"{node.service.config.effective_base_url}/issuers/default/achievements/ds-101"
+    assert resp.headers["Location"] == out["id"]
+    # A second definition with the same derived slug gets its own; an explicit slug is not reused.
+    again = await define(node)
+    assert again["slug"] == "ds-101-2"
+    status, problem, _ = await node.post("/issuers/default/achievements", achievement(slug="ds-101"))
+    assert status == 409 and problem["type"].endswith("achievement-exists")
+    # Public reads (credentials name this URL as their achievement id).
+    listing = await (await node.client.get("/issuers/default/achievements")).json()
+    assert [a["slug"] for a in listing["achievements"]] == ["ds-101", "ds-101-2"]
+    one = await node.client.get(f"/issuers/default/achievements/ds-101")
+    assert one.status == 200 and (await one.json())["title"] == "Data Science Fundamentals"
+    missing = await node.client.get("/issuers/default/achievements/nope")
+    assert missing.status == 404 and missing.content_type == PROBLEM_JSON
+    status, _, _ = await node.post("/issuers/default/achievements", achievement(), auth=False)
+    assert status == 401
+
+
+async def test_incomplete_achievement_is_refused_with_every_problem_by_element(node: Node) -> None:
+    body = achievement(ects=-1, eqfLevel=9, participation=None, awardingBody={"countryCode": "Netherlands"})
+    status, problem, resp = await node.post("/issuers/default/achievements", body)
+    assert status == 422 and resp.content_type == PROBLEM_JSON
+    assert problem["problems"] == [
+        "(c) issuer country or region: the country code must be ISO 3166-1 alpha-2, such as \"IE\"",
+        "(d) awarding body: the awarding body's name is required (the issuer profile's name)",
+        "(g) workload: ECTS must be a positive number",
+        "(h) EQF level: the EQF level must be an integer from 1 to 8",
+        "(j) form of participation: participation is required (online, on-site or blended)",
+    ]
+    assert "(g) workload: ECTS must be a positive number" in problem["detail"]
+    assert await node.count("achievements") == 0
+
+
+@pytest.mark.parametrize("element", list(ELEMENTS))
+async def test_each_element_missing_at_issue_is_refused_by_name_before_any_index(node: Node, element: str) -> None:
+    """(a) and (e) come with the award, the others with the achievement: either way, 422 by name."""
+    body, request = achievement(slug="x"), {"achievementId": "x", "learner": {"name": "Ana"}}
+    drop = {"b": "title", "f": "learningOutcomes", "g": "ects", "h": "eqfLevel", "i": "assessment", "j": "participation", "k": "qualityAssurance"}
+    if element in drop:
+        del body[drop[element]]
+    elif element == "c":
+        body["awardingBody"] = {"name": "University of Example"}
+    elif element == "d":
+        body["awardingBody"] = {"countryCode": "NL"}
+    elif element == "a":
+        request["learner"] = {"email": "ana@example.org"}
+    elif element == "e":
+        request["validFrom"] = "yesterday"
+    status, out, _ = await node.post("/issuers/default/achievements", body)
+    if element in ("a", "e"):
+        assert status == 201, out
+        status, out, _ = await node.post("/issuers/default/microcredentials", request)
+    assert status == 422, out
+    assert out["problems"][0].startswith(f"({element}) {ELEMENTS[element]}: ")
+    assert await node.count("credentials") == 0
+    assert await node.count("status_entries") == 0
+
+
+async def test_batch_with_one_bad_item_issues_nothing_and_names_the_item(node: Node) -> None:
+    await define(node)
+    items = [
+        {"achievementId": "ds-101", "learner": {"name": "Ana"}},
+        {"achievementId": "ds-101", "learner": {"name": ""}, "grade": "Z"},
+        {"achievementId": "nope", "learner": {"name": "Bo"}},
+    ]
+    status, problem, _ = await node.post("/issuers/default/microcredentials", {"items": items})
+    assert status == 422, problem
+    assert problem["items"] == [
+        {"index": 1, "problems": ["(a) learner identification: the learner's name is required", "grade: 'Z' is not one of the assessment's allowed values (A, B, C, F)"]},
+        {"index": 2, "problems": ["achievementId: issuer 'default' has no achievement 'nope'"]},
+    ]
+    assert await node.count("credentials") == 0 and await node.count("status_entries") == 0
+
+
+# ------------------------------------------------------------------ issuing and verifying
+
+
+async def test_issue_over_http_then_verify_finds_all_eleven_elements(node: Node) -> None:
+    await define(node)
+    request = {
+        "achievementId": "ds-101",
+        "learner": {"name": "Ana Andromeda", "email": "ana@example.org", "id": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"},
+        "validFrom": "2025-05-01T09:30:00Z",
+        "grade": "B",
+        "evidence": [{"id": "https://uni.example/evidence/1", "name": "Final exam"}],
+    }
+    status, out, _ = await node.post("/issuers/default/microcredentials", request)
+    assert status == 201, out
+    vc = out["verifiableCredential"]
+    assert out["replayed"] is False
+    assert vc["issuer"]["id"] == (await node.service.get_issuer("default")).did
+    assert {e["statusPurpose"] for e in vc["credentialStatus"]} == {"revocation", "suspension"}
+    assert vc["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+    assert "ana@example.org" not in json.dumps(vc)
+
+    resp = await node.client.post("/credentials/verify", json={"verifiableCredential": vc})
+    result = await resp.json()
+    assert resp.status == 200 and result["verified"] is True, result
+    report = result["microcredential"]
+    assert report["isMicroCredential"] and report["complete"] and report["missing"] == []
+    assert [e["element"] for e in report["elements"]] == list("abcdefghijk")
+    assert all(e["status"] == "present" for e in report["elements"])
+    values = {e["element"]: e.get("value") for e in report["elements"]}
+    assert values["a"]["name"] == "Ana Andromeda" and values["g"] == {"ects": 5} and values["h"]["level"] == 6
+    assert values["c"] == {"addressCountry": "Netherlands", "addressCountryCode": "NL"}
+    assert values["e"] == "2025-05-01T09:30:00Z"
+    grade = next(e for e in report["optional"] if e["element"] == "grade")
+    assert grade["value"] == {"value": "B", "assessment": "written examination"}
+
+    # Revoked: still a micro-credential report, but no longer verified.
+    await node.service.set_status(vc["id"], "revoked")
+    resp = await node.client.post("/credentials/verify", json={"verifiableCredential": vc})
+    result = await resp.json()
+    assert resp.status == 400 and result["verified"] is False and result["microcredential"]["complete"]
+
+
+async def test_valid_open_badge_missing_elements_verifies_with_the_report_saying_so(node: Node) -> None:
+    """Signed through plain VC-API issuing (which knows nothing of the profile) without (k)."""
+    stored = await define(node)
+    built = (await Achievements(node.service).issue("default", [{"achievementId": stored["slug"], "learner": {"name": "Ana"}}])).issued[0].credential
+    unsigned = {k: v for k, v in built.items() if k not in ("proof", "credentialStatus", "id")}
+    ach = unsigned["credentialSubject"]["achievement"]
+    ach["alignment"] = [a for a in ach["alignment"] if a["targetType"] != "ext:QualityAssurance"]
+    status, out, _ = await node.post("/credentials/issue", {"credential": unsigned})
+    assert status == 201, out
+    resp = await node.client.post("/credentials/verify", json={"verifiableCredential": out["verifiableCredential"]})
+    result = await resp.json()
+    assert resp.status == 200 and result["verified"] is True, result
+    assert result["microcredential"]["complete"] is False
+    assert result["microcredential"]["missing"] == ["(k) quality assurance"]
+
+
+async def test_node_credential_verifies_for_a_verifier_that_knows_nothing_of_the_profile(node: Node, monkeypatch) -> None:
+    from vc import microcredential
+    from vc.credentials import verify_credential
+
+    await define(node)
+    vc = (await node.post("/issuers/default/microcredentials", {"achievementId": "ds-101", "learner": {"name": "Ana"}}))[1]["verifiableCredential"]
+    monkeypatch.setattr(microcredential, "attach_report", lambda vc, result: None)
+    svc = node.service.services
+    result = await verify_credential(vc, resolver=svc.resolver, loader=svc.loader, now=svc.clock(), check_status=svc.check_status)
+    assert result.verified, result.to_json()
+    assert "microcredential" not in result.to_json()
+    # Only the two published contexts, nothing else to fetch or know.
+    assert vc["@context"] == ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
+
+
+async def test_idempotency_key_replays_and_refuses_other_content(node: Node) -> None:
+    await define(node)
+    request = {"achievementId": "ds-101", "learner": {"name": "Ana", "email": "ana@example.org"}, "idempotencyKey": "enrolment-42"}
+    status, first, _ = await node.post("/issuers/default/microcredentials", request)
+    assert status == 201
+    status, again, _ = await node.post("/issuers/default/microcredentials", request)
+    assert status == 200 and again == {"credentialId": first["verifiableCredential"]["id"], "replayed": True}
+    assert await node.count("credentials") == 1 and await node.count("status_entries") == 2  # revocation + suspension
+    status, problem, _ = await node.post("/issuers/default/microcredentials", request | {"grade": "A"})
+    assert status == 409 and problem["type"].endswith("idempotency-conflict"), problem
+    # A batch mixing the replayed key with a new one issues only the new one.
+    status, out, _ = await node.post(
+        "/issuers/default/microcredentials", {"items": [request, {"achievementId": "ds-101", "learner": {"name": "Bo"}, "idempotencyKey": "enrolment-43"}]}
+    )
+    assert status == 201 and out["issued"] == 1
+    assert out["replayed"] == [{"index": 0, "credentialId": first["verifiableCredential"]["id"]}]
+    assert [c["credentialSubject"]["identifier"][0]["identityHash"] for c in out["verifiableCredentials"]] == ["Bo"]
+    assert await node.count("credentials") == 2
+
+
+# ------------------------------------------------------------------ CLI
+
+
+def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def test_cli_achievement_create_list_and_refusal(tmp_path: Path, capsys: Any) -> None:
+    data = ["--data", str(tmp_path / "data")]
+    good = tmp_path / "a.json"
+    good.write_text(json.dumps(achievement()))
+    assert main(["achievement", "create", str(good), *data]) == 0
+    assert "achievement ds-101" in capsys.readouterr().out
+    bad = tmp_path / "b.json"
+    bad.write_text(json.dumps(achievement(ects=0, qualityAssurance=None)))
+    assert main(["achievement", "create", str(bad), *data]) == 2
+    err = capsys.readouterr().err
+    assert "(g) workload: ECTS must be a positive number" in err and "(k) quality assurance:" in err
+    assert main(["achievement", "list", "--json", *data]) == 0
+    assert [a["slug"] for a in json.loads(capsys.readouterr().out)["achievements"]] == ["ds-101"]
+
+
+def test_cli_issue_batch_reports_refused_rows_and_reruns_issue_nothing_twice(tmp_path: Path, capsys: Any) -> None:
+    data = ["--data", str(tmp_path / "data")]
+    spec = tmp_path / "a.json"
+    spec.write_text(json.dumps(achievement()))
+    assert main(["achievement", "create", str(spec), *data]) == 0
+    learners = write_csv(
+        tmp_path / "learners.csv",
+        [
+            {"name": "Ana Andromeda", "email": "ana@example.org", "grade": "A", "evidence": "https://uni.example/e/1"},
+            {"name": "", "email": "nobody@example.org", "grade": "B", "evidence": ""},
+            {"name": "Bo", "email": "", "grade": "Z", "evidence": "passed the oral exam"},
+            {"name": "Cy", "email": "cy@example.org", "grade": "C", "evidence": ""},
+        ],
+    )
+    out = tmp_path / "out.jsonl"
+    capsys.readouterr()
+    assert main(["issue-batch", "ds-101", str(learners), "--out", str(out), *data]) == 1
+    err = capsys.readouterr().err
+    assert "line 3: (a) learner identification: the learner's name is required" in err
+    assert "line 4: grade: 'Z' is not one of the assessment's allowed values (A, B, C, F)" in err
+    assert "issued 2, already issued 0, refused 2 of 4 rows" in err
+    first = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [c["credentialSubject"]["identifier"][0]["identityHash"] for c in first] == ["Ana Andromeda", "Cy"]
+
+    assert main(["issue-batch", "ds-101", str(learners), "--out", str(out), *data]) == 1
+    assert "issued 0, already issued 2, refused 2 of 4 rows" in capsys.readouterr().err
+    assert [json.loads(line) for line in out.read_text().splitlines()] == first  # kept, nothing added
+
+    # Fixing the refused rows and re-running issues exactly those.
+    learners = write_csv(
+        tmp_path / "learners.csv",
+        [
+            {"name": "Ana Andromeda", "email": "ana@example.org", "grade": "A", "evidence": "https://uni.example/e/1"},
+            {"name": "Nobody", "email": "nobody@example.org", "grade": "B", "evidence": ""},
+            {"name": "Bo", "email": "", "grade": "B", "evidence": "passed the oral exam"},
+            {"name": "Cy", "email": "cy@example.org", "grade": "C", "evidence": ""},
+        ],
+    )
+    folder = tmp_path / "creds"
+    assert main(["issue-batch", "ds-101", str(learners), "--out", str(folder), *data]) == 0
+    assert "issued 2, already issued 2, refused 0 of 4 rows" in capsys.readouterr().err
+    written = [json.loads(p.read_text()) for p in folder.iterdir()]
+    assert sorted(c["credentialSubject"]["identifier"][0]["identityHash"] for c in written) == ["Bo", "Nobody"]
+    bo = next(c for c in written if c["credentialSubject"]["identifier"][0]["identityHash"] == "Bo")
+    assert bo["evidence"] == [{"type": ["Evidence"], "narrative": "passed the oral exam"}]
+
+    bad_header = tmp_path / "bad.csv"
+    bad_header.write_text("name,shoe_size\nAna,42\n")
+    assert main(["issue-batch", "ds-101", str(bad_header), *data]) == 2
+    assert "unknown column(s) 'shoe_size'" in capsys.readouterr().err
+    assert main(["issue-batch", "nope", str(learners), *data]) == 1
+    assert "no achievement 'nope'" in capsys.readouterr().err
+
+
+def test_cli_issue_batch_of_10000_rows_writes_each_status_list_once(tmp_path: Path, capsys: Any, monkeypatch: Any) -> None:
+    """One command, 10,000 rows: every status list's allocation and its publication happen once."""
+    data = ["--data", str(tmp_path / "data")]
+    spec = tmp_path / "a.json"
+    spec.write_text(json.dumps(achievement()))
+    assert main(["achievement", "create", str(spec), *data]) == 0
+    n = 10_000
+    learners = tmp_path / "learners.csv"
+    with learners.open("w", encoding="utf-8") as f:
+        f.write("name,email\n")
+        for i in range(n):
+            f.write(f"Learner {i},learner{i}@example.org\n")
+
+    statements: list[str] = []
+    real_open = Store.open.__func__
+
+    def trace(sql: str) -> None:
+        if "status_lists" in sql[:40].lower():
+            statements.append(sql[:200])
+
+    async def traced_open(cls: Any, path: Any, **kw: Any) -> Store:
+        store = await real_open(cls, path, **kw)
+        await store._db.set_trace_callback(trace)
+        return store
+
+    monkeypatch.setattr(Store, "open", classmethod(traced_open))
+    out = tmp_path / "out.jsonl"
+    capsys.readouterr()
+    # eddsa-jcs-2022 keeps this test quick (no RDF canonicalization); allocation and list
+    # publication do not depend on the suite. bench/ measures the eddsa-rdfc-2022 throughput.
+    assert main(["issue-batch", "ds-101", str(learners), "--out", str(out), "--cryptosuite", "eddsa-jcs-2022", *data]) == 0
+    assert f"issued {n}, already issued 0, refused 0 of {n} rows" in capsys.readouterr().err
+    issued = out.read_text().splitlines()
+    assert len(issued) == n
+
+    lists = [s for s in statements if s.lstrip().upper().startswith(("UPDATE STATUS_LISTS", "INSERT INTO STATUS_LISTS"))]
+    allocations = [s for s in lists if "SET used" in s]
+    publications = [s for s in lists if "SET credential" in s]
+    created = [s for s in lists if s.lstrip().upper().startswith("INSERT")]
+    # One list per purpose (revocation only, the default): created once, its used-index bitmap
+    # written once for all 10,000, and its signed list credential published once.
+    assert len(created) == 1 and len(allocations) == 1 and len(publications) == 1, lists
+
+
+async def test_cli_verify_prints_the_report_readably_and_json_with_json(node: Node, tmp_path: Path, capsys: Any) -> None:
+    import asyncio
+    from urllib.parse import urlsplit
+
+    await define(node)
+    vc = (await node.post("/issuers/default/microcredentials", {"achievementId": "ds-101", "learner": {"name": "Ana"}}))[1]["verifiableCredential"]
+    path = tmp_path / "vc.json"
+    path.write_text(json.dumps(vc))
+    host = urlsplit(node.service.config.effective_base_url).netloc
+    capsys.readouterr()
+    assert await asyncio.to_thread(main, ["verify", str(path), "--allow-insecure", host]) == 0
+    err = capsys.readouterr().err
+    assert "EU micro-credential (Annex I): all mandatory elements present" in err
+    assert "(g) workload" in err and "5 ECTS credits" in err and "(h) EQF level" in err
+    assert await asyncio.to_thread(main, ["verify", str(path), "--allow-insecure", host, "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["microcredential"]["complete"] is True
+    assert "EU micro-credential" not in captured.err
