@@ -117,20 +117,22 @@ def sign_status_list_credential(
     verification_method: str,
     now: datetime,
     loader: Any,
-    suite: str = DEFAULT_SUITE,
+    suite: Any = DEFAULT_SUITE,
 ) -> JsonObject:
-    """Add the issuer's assertionMethod Data Integrity proof (a new dict; input untouched)."""
-    from vc.proofs import add_proof  # imported here so the pure builders work without vc.proofs
+    """Sign the list as the issuer signs credentials (a new dict; the input is untouched).
 
-    return add_proof(
-        unsigned,
-        suite=suite,
-        key=key,
-        verification_method=verification_method,
-        purpose="assertionMethod",
-        created=now,
-        loader=loader,
-    )
+    Goes through ``vc.credentials.issue_credential``, so the list gets the same data-model
+    checks and the same refusal of a verification method the issuer does not control.
+    ``suite`` is a cryptosuite name (``eddsa-rdfc-2022``, ``eddsa-jcs-2022``) or object.
+    """
+    from vc.credentials import issue_credential
+    from vc.cryptosuites import SUITES
+
+    if isinstance(suite, str):
+        if suite not in SUITES:
+            raise MalformedValueError(f"unknown cryptosuite {suite!r}; use one of {', '.join(sorted(SUITES))}")
+        suite = SUITES[suite]
+    return issue_credential(unsigned, key=key, verification_method=verification_method, suite=suite, loader=loader, now=now)
 
 
 def issue_status_list_credential(
@@ -145,7 +147,7 @@ def issue_status_list_credential(
     loader: Any,
     valid_until: datetime | None = None,
     ttl: timedelta | None = None,
-    suite: str = DEFAULT_SUITE,
+    suite: Any = DEFAULT_SUITE,
     min_length: int = MIN_STATUS_LIST_LENGTH,
     gzip_level: int = DEFAULT_GZIP_LEVEL,
     contexts: Iterable[str] = (),

@@ -1,0 +1,121 @@
+"""Cross-checks with Digital Bazaar's JS stack (../shared/interop, needs node + `npm ci`).
+
+Run with VC_INTEROP_DIR pointing at an installed copy of the harness (see its README). The
+tests skip when no installed harness is found.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from status.bitstring import Bitstring
+from tests.conftest import INTEROP
+
+pytestmark = pytest.mark.interop
+
+
+def _harness() -> Path:
+    if shutil.which("node") is None or not (INTEROP / "node_modules").is_dir():
+        pytest.skip(f"no installed interop harness at {INTEROP} (copy it, npm ci, set VC_INTEROP_DIR)")
+    return INTEROP
+
+
+async def _node(*args: str, stdin: bytes | None = None) -> tuple[int, dict]:
+    proc = await asyncio.create_subprocess_exec(
+        "node", *args, cwd=_harness(),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(stdin), timeout=120)
+    try:
+        return proc.returncode, json.loads(out)
+    except ValueError:
+        raise AssertionError(f"node {' '.join(args)} printed no JSON: {out[:500]!r} {err[:2000]!r}")
+
+
+async def test_reference_decoder_reads_our_block_compressed_lists():
+    _harness()
+    for length, indexes in ((131_072, [0, 7, 8, 94_567, 131_071]), (16_777_216, [0, 9, 600_000, 9_000_000, 16_777_215])):
+        bits = Bitstring(length)
+        bits.encode()  # the later encode reuses compressed blocks
+        for i in indexes:
+            bits.set(i, 1)
+        code, out = await _node("status.mjs", "decode", bits.encode())
+        assert code == 0, out
+        assert out["length"] == length and out["setIndices"] == indexes
+
+
+async def test_we_read_lists_the_reference_encoder_writes():
+    _harness()
+    code, out = await _node("status.mjs", "encode", "--indices", "3,17,94567,131071")
+    assert code == 0, out
+    assert Bitstring.decode(out["encodedList"]).set_indexes() == [3, 17, 94_567, 131_071]
+
+
+async def test_we_verify_a_status_list_the_reference_stack_signed(world):
+    from did.key import DIDKeyResolver
+    from did.resolver import Resolver
+    from status.check import StatusChecker
+    from vc.loader import default_loader
+
+    code, listed = await _node("status.mjs", "create", "--indices", "3,17", "--sign", "--id", "https://status.example/credentials/status/1")
+    assert code == 0, listed
+    world.http.serve(listed["id"], listed)
+    checker = StatusChecker(world.http, Resolver({"key": DIDKeyResolver()}), default_loader(), world.clock)
+    cred = world.credential(world.entry(17, url=listed["id"]), world.entry(18, url=listed["id"]), issuer=listed["issuer"])
+    checks = await checker(cred)
+    assert [c.outcome for c in checks] == ["failed", "passed"], [c.to_json() for c in checks]
+
+
+async def test_reference_verifier_reads_our_signed_list_and_status(aiohttp_server, world):
+    from datetime import datetime, timezone
+
+    from did.key import did_key_from_public_key
+    from status.credential import issue_status_list_credential, status_list_entry
+    from vc.credentials import issue_credential
+    from vc.crypto import Ed25519KeyPair
+    from vc.cryptosuites import SUITES
+    from vc.loader import default_loader
+
+    loader = default_loader()
+    key = Ed25519KeyPair.from_seed(bytes(range(32)))
+    did = did_key_from_public_key(key.public_key)
+    vm = f"{did}#{did.split(':')[-1]}"
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    list_url = "https://uni.example/status/revocation/1"
+    bits = Bitstring(131_072)
+    bits.set(4242, 1)
+    served = {"list": issue_status_list_credential(
+        list_url=list_url, issuer=did, purpose="revocation", bitstring=bits,
+        key=key, verification_method=vm, now=now, loader=loader)}
+
+    async def handler(request):
+        return web.json_response(served["list"])
+
+    app = web.Application()
+    app.router.add_get("/status/revocation/1", handler)
+    server = await aiohttp_server(app)
+    rewrite = f"https://uni.example=http://127.0.0.1:{server.port}"
+
+    for index, expect_verified in ((4242, False), (4243, True)):
+        credential = issue_credential(
+            {
+                "@context": ["https://www.w3.org/ns/credentials/v2"],
+                "type": ["VerifiableCredential"],
+                "issuer": did,
+                "validFrom": "2025-01-01T00:00:00Z",
+                "credentialSubject": {"id": "did:example:student"},
+                "credentialStatus": status_list_entry(list_url=list_url, index=index, purpose="revocation"),
+            },
+            key=key, verification_method=vm, suite=SUITES["eddsa-rdfc-2022"], loader=loader, now=now,
+        )
+        code, out = await _node("verify.mjs", "-", "--status", "--url-rewrite", rewrite,
+                                stdin=json.dumps(credential).encode())
+        assert (code == 0) is expect_verified, out
+        text = json.dumps(out)
+        assert '"status": true' in text if not expect_verified else '"status": false' in text, out
