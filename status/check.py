@@ -212,21 +212,34 @@ class StatusChecker:
     # --- the list cache --------------------------------------------------------------------
 
     async def _list(self, url: str) -> _CachedList:
-        now = self.clock()
-        cached = self._cache.get(url)
-        if cached is not None:
-            if now < cached.expires_at and (cached.valid_until is None or now <= cached.valid_until):
-                self._cache.move_to_end(url)
-                return cached
-            del self._cache[url]
-        pending = self._inflight.get(url)
-        if pending is not None:
+        while True:
+            now = self.clock()
+            cached = self._cache.get(url)
+            if cached is not None:
+                if now < cached.expires_at and (cached.valid_until is None or now <= cached.valid_until):
+                    self._cache.move_to_end(url)
+                    return cached
+                del self._cache[url]
+            pending = self._inflight.get(url)
+            if pending is None:
+                return await self._fetch_shared(url)
             # Concurrent checks against one list share one fetch.
-            return await asyncio.shield(pending)
+            try:
+                return await asyncio.shield(pending)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if pending.cancelled() and not (task is not None and task.cancelling()):
+                    continue  # the fetching task was cancelled, not us: fetch again
+                raise
+
+    async def _fetch_shared(self, url: str) -> _CachedList:
         future: asyncio.Future[_CachedList] = asyncio.get_running_loop().create_future()
         self._inflight[url] = future
         try:
             fetched = await self._fetch(url)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
         except BaseException as e:
             future.set_exception(e)
             # Mark the exception retrieved, so a fetch nobody else awaited is not logged.

@@ -333,3 +333,19 @@ async def test_concurrent_checks_share_a_failure_too(world):
     results = await asyncio.gather(*(checker(world.credential(world.entry(i))) for i in range(5)))
     assert {r[0].problem.code for r in results} == {"STATUS_RETRIEVAL_ERROR"}
     assert len(world.http.calls) == 1
+
+
+async def test_a_cancelled_fetch_does_not_fail_the_checks_waiting_on_it(world):
+    world.publish(set_bits={3: 1})
+    world.http.delay = 0.05
+    checker = world.checker()
+    first = asyncio.create_task(checker(world.credential(world.entry(3))))
+    await asyncio.sleep(0.01)
+    second = asyncio.create_task(checker(world.credential(world.entry(3))))
+    await asyncio.sleep(0.01)
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    (check,) = await second
+    assert check.outcome == "failed"
+    assert len(world.http.calls) == 2

@@ -58,6 +58,7 @@ async def test_we_read_lists_the_reference_encoder_writes():
 
 
 async def test_we_verify_a_status_list_the_reference_stack_signed(world):
+    _harness()
     from did.key import DIDKeyResolver
     from did.resolver import Resolver
     from status.check import StatusChecker
@@ -73,6 +74,7 @@ async def test_we_verify_a_status_list_the_reference_stack_signed(world):
 
 
 async def test_reference_verifier_reads_our_signed_list_and_status(aiohttp_server, world):
+    _harness()
     from datetime import datetime, timezone
 
     from did.key import did_key_from_public_key
