@@ -246,6 +246,25 @@ class FastContextMixin:
             expanded = []
         return _pyld.JsonLdProcessor.arrayify(expanded)
 
+    def _expand_value(self, active_ctx, active_property, value, options):
+        # A scalar's expansion depends only on the (frozen, _uuid-named) active context, the
+        # property, the value and the base; remembered like _expand_iri. A copy is returned
+        # because pyld's node map relabels value objects in place.
+        kind = type(value)
+        if (kind is str or kind is int or kind is bool) and type(active_ctx) is frozendict \
+                and type(active_property) is str and "_uuid" in active_ctx:
+            key = ("v", active_ctx["_uuid"], active_property, kind, value, options.get("base"))
+            memo = self._iri_memo
+            try:
+                result = memo[key]
+            except KeyError:
+                result = super()._expand_value(active_ctx, active_property, value, options)
+                if len(memo) >= _IRI_MEMO_MAX:
+                    memo.clear()
+                memo[key] = result
+            return dict(result) if type(result) is dict else result
+        return super()._expand_value(active_ctx, active_property, value, options)
+
     def _graph_to_rdf(self, graph, issuer, options):
         """pyld's ``_graph_to_rdf`` with its per-item regex checks done once per string.
 
