@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import hashlib
+import inspect
 import json
 import logging
 import re
@@ -22,7 +23,7 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Awaitable, Callable, Iterable, Literal, Mapping, Sequence
+from typing import Any, Awaitable, Callable, Iterable, Literal, Mapping, Sequence, TypeVar
 
 from did.key import did_key_from_public_key
 from did.multikey import decode_ed25519_public
@@ -41,6 +42,7 @@ from vc.results import Check, VerificationResult
 log = logging.getLogger(__name__)
 
 JsonObject = dict[str, Any]
+T = TypeVar("T")
 Status = Literal["active", "revoked", "suspended"]
 STATUSES: tuple[str, ...] = ("active", "revoked", "suspended")
 PURPOSES: tuple[str, ...] = ("revocation", "suspension")
@@ -231,6 +233,41 @@ def _issuer_id(credential: JsonObject) -> str | None:
         value = issuer.get("id")
         return value if isinstance(value, str) else None
     return None
+
+
+def _bridge_function(fn: Callable[..., Awaitable[Any]], loop: asyncio.AbstractEventLoop) -> Callable[..., Awaitable[Any]]:
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(fn(*args, **kwargs), loop))
+
+    return call
+
+
+class _LoopBridge:
+    """Proxy whose coroutine methods run on ``loop``, where the node's HTTP session and store live.
+
+    Verification runs on a worker thread's own event loop (``_off_loop``) so canonicalization
+    and signature checks never block the server's loop; the I/O it needs (resolving DIDs,
+    fetching status lists) is sent back to the server's loop through this proxy.
+    """
+
+    def __init__(self, target: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self._target = target
+        self._loop = loop
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._target, name)
+        if inspect.iscoroutinefunction(attr):
+            return _bridge_function(attr, self._loop)
+        return attr
+
+
+async def _off_loop(make: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine to completion on a worker thread with its own event loop."""
+
+    def work() -> T:
+        return asyncio.run(make())  # type: ignore[arg-type]
+
+    return await asyncio.to_thread(work)
 
 
 class NodeService:
@@ -591,12 +628,12 @@ class NodeService:
         """VC-API /credentials/verify: proof, data model, validity and status; never raises on bad input."""
         from vc.credentials import verify_credential
 
-        return await verify_credential(
-            vc,
-            resolver=self.services.resolver,
-            loader=self.services.loader,
-            now=self.clock(),
-            check_status=self.services.check_status,
+        resolver, check_status = self._bridged()
+        now = self.clock()
+        return await _off_loop(
+            lambda: verify_credential(
+                vc, resolver=resolver, loader=self.services.loader, now=now, check_status=check_status
+            )
         )
 
     async def verify_presentation(self, vp: Any, options: Mapping[str, Any] | None = None) -> VerificationResult:
@@ -619,18 +656,30 @@ class NodeService:
             problem = InvalidChallengeError(
                 "options.challenge was not issued by this node, has expired, or was already used"
             )
-        result = await verify_presentation(
-            vp,
-            resolver=self.services.resolver,
-            loader=self.services.loader,
-            now=self.clock(),
-            challenge=challenge if isinstance(challenge, str) else None,
-            domain=domain if isinstance(domain, str) else None,
-            check_status=self.services.check_status,
+        resolver, check_status = self._bridged()
+        now = self.clock()
+        result = await _off_loop(
+            lambda: verify_presentation(
+                vp,
+                resolver=resolver,
+                loader=self.services.loader,
+                now=now,
+                challenge=challenge if isinstance(challenge, str) else None,
+                domain=domain if isinstance(domain, str) else None,
+                check_status=check_status,
+            )
         )
         if problem is not None:
             result.add(Check("challenge", "failed", problem.detail, problem.problem()))
         return result
+
+    def _bridged(self) -> tuple[Any, Callable[[JsonObject], Awaitable[list[Any]]] | None]:
+        loop = asyncio.get_running_loop()
+        check_status = self.services.check_status
+        return (
+            _LoopBridge(self.services.resolver, loop),
+            _bridge_function(check_status, loop) if check_status is not None else None,
+        )
 
     async def create_challenge(self) -> Challenge:
         """A single-use, expiring challenge for presentation verification (VC-API /challenges)."""
