@@ -49,6 +49,7 @@ class Config:
     status_list_ttl_ms: int = 0  # 0: no ttl; lists are then served with Cache-Control: no-cache
     status_list_valid_seconds: int = 0  # 0: no validUntil on list credentials
     status_max_staleness_seconds: int = 300  # verifier side: upper bound on a cached list's age
+    trust_max_depth: int = 3  # verifier side: accreditation links followed towards a trusted body
     challenge_ttl_seconds: int = 300
     require_challenge: bool = True
     max_body_bytes: int = 1024 * 1024
@@ -154,6 +155,8 @@ def validate(config: Config) -> Config:
     for name in ("status_list_ttl_ms", "status_list_valid_seconds", "status_max_staleness_seconds", "challenge_ttl_seconds"):
         if getattr(config, name) < 0:
             raise ConfigError(f"{name} must not be negative")
+    if not 1 <= config.trust_max_depth <= 10:
+        raise ConfigError(f"trust_max_depth must be 1..10 accreditation links, got {config.trust_max_depth}")
     return config
 
 
