@@ -538,3 +538,19 @@ def test_concurrent_use_of_one_cache_gives_the_reference_output():
     with ThreadPoolExecutor(max_workers=6) as pool:
         for _ in range(3):
             assert list(pool.map(lambda d: fastld.canonize(d, shared), docs)) == want
+
+
+def test_input_is_left_untouched_on_every_path(cache):
+    # The fast path skips pyld's defensive deep copy: @json literals (shared raw JSON), lists,
+    # blank-node types and twins (pyld's node map and URDNA2015 rewrite what they are given)
+    # must not reach the input.
+    ctx = {"data": {"@id": "https://example.org/data", "@type": "@json"},
+           "items": {"@id": "https://example.org/items", "@container": "@list"},
+           "v": {"@id": "https://example.org/v"}}
+    doc = {"@context": [V2, ctx], "id": "urn:x:json", "data": {"b": [1, {"c": None}], "a": True},
+           "items": [{"v": {"@value": "x", "@type": "https://example.org/dt"}}, {"id": "urn:x:i"}, "s"],
+           "v": [{"type": "_:t", "v": "1"}, {"v": "twin"}, {"v": "twin"}]}
+    before = copy.deepcopy(doc)
+    assert assert_same(doc, cache) and not assert_same(doc, cache).startswith("refused")
+    fastld.canonize(doc, cache)
+    assert doc == before
