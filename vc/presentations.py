@@ -1,0 +1,191 @@
+"""Create, sign and verify Verifiable Presentations of embedded Data Integrity credentials.
+
+VC Data Model 2.0 §4.13 (https://www.w3.org/TR/vc-data-model-2.0/#verifiable-presentations)
+and VC Data Integrity 1.0 §4.5 (verify proof: challenge and domain,
+https://www.w3.org/TR/vc-data-integrity/#verify-proof). Only embedded JSON-LD credentials are
+processed; enveloped forms (VC-JOSE-COSE, SD-JWT) and JWT strings are refused by name.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import Any
+
+from vc import proofs
+from vc.credentials import CheckStatus, _proof_checks, controller_of, verify_credential
+from vc.datamodel import CREDENTIALS_V2, check_presentation, embedded_credentials, holder_id
+from vc.errors import (
+    InvalidChallengeError,
+    InvalidDomainError,
+    MalformedValueError,
+    ProofGenerationError,
+)
+from vc.limits import DEFAULT_LIMITS, Limits, check_presentation_bounds
+from vc.results import Check, Checks, VerificationResult
+
+JsonObject = dict[str, Any]
+
+AUTHENTICATION = "authentication"
+
+
+def create_presentation(
+    credentials: JsonObject | list[JsonObject],
+    *,
+    holder: str | None = None,
+    id: str | None = None,
+    contexts: list[Any] | None = None,
+) -> JsonObject:
+    """A new unsigned presentation holding copies of ``credentials`` (each already secured)."""
+    items = credentials if isinstance(credentials, list) else [credentials]
+    for i, c in enumerate(items):
+        if not isinstance(c, dict):
+            raise MalformedValueError(f"credential {i} must be a credential object, got {type(c).__name__}")
+        if "proof" not in c:
+            raise MalformedValueError(f"credential {i} has no proof; a presentation carries verifiable credentials")
+    vp: JsonObject = {"@context": [CREDENTIALS_V2, *(contexts or [])], "type": ["VerifiablePresentation"]}
+    if id is not None:
+        vp["id"] = id
+    if holder is not None:
+        vp["holder"] = holder
+    if items:
+        vp["verifiableCredential"] = copy.deepcopy(items)
+    check_presentation(vp)
+    return vp
+
+
+def sign_presentation(
+    presentation: JsonObject,
+    *,
+    key: Any,
+    verification_method: str,
+    suite: Any,
+    loader: Any,
+    now: datetime,
+    challenge: str | None = None,
+    domain: str | None = None,
+    nonce: str | None = None,
+    created: datetime | None = None,
+    expires: datetime | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> JsonObject:
+    """Return a copy of ``presentation`` with a Data Integrity proof of purpose authentication."""
+    check_presentation_bounds(presentation, limits=limits)
+    check_presentation(presentation)
+    holder = holder_id(presentation)
+    if holder is not None and holder.startswith("did:") and controller_of(verification_method) != holder:
+        raise ProofGenerationError(
+            f"the verification method {verification_method} does not belong to the holder {holder}; "
+            "verifiers would reject the presentation"
+        )
+    return proofs.add_proof(
+        copy.deepcopy(presentation),
+        suite=suite,
+        key=key,
+        verification_method=verification_method,
+        purpose=AUTHENTICATION,
+        created=created or now,
+        loader=loader,
+        challenge=challenge,
+        domain=domain,
+        nonce=nonce,
+        expires=expires,
+    )
+
+
+def _proofs_of(vp: JsonObject) -> list[JsonObject]:
+    raw = vp.get("proof")
+    items = raw if isinstance(raw, list) else [raw] if raw is not None else []
+    return [p for p in items if isinstance(p, dict)]
+
+
+def _check_challenge(vp: JsonObject, expected: str) -> str:
+    """VC Data Integrity 1.0 §4.5 step: every proof must carry the challenge the verifier expects."""
+    found = _proofs_of(vp)
+    if not found:
+        raise InvalidChallengeError(
+            f"the verifier expects challenge {expected!r} but the presentation has no proof to carry it"
+        )
+    for i, proof in enumerate(found):
+        got = proof.get("challenge")
+        if got is None:
+            raise InvalidChallengeError(f"proof {i} has no challenge; the verifier expects {expected!r}")
+        if got != expected:
+            raise InvalidChallengeError(f"proof {i} has challenge {got!r}; the verifier expects {expected!r}")
+    return f"the proof carries the expected challenge {expected!r}"
+
+
+def _check_domain(vp: JsonObject, expected: str) -> str:
+    """VC Data Integrity 1.0 §4.5 step: the proof's domain (a string or set) must hold the expected one."""
+    found = _proofs_of(vp)
+    if not found:
+        raise InvalidDomainError(f"the verifier expects domain {expected!r} but the presentation has no proof to carry it")
+    for i, proof in enumerate(found):
+        got = proof.get("domain")
+        if got is None:
+            raise InvalidDomainError(f"proof {i} has no domain; the verifier expects {expected!r}")
+        domains = got if isinstance(got, list) else [got]
+        if expected not in domains:
+            raise InvalidDomainError(f"proof {i} has domain {got!r}; the verifier expects {expected!r}")
+    return f"the proof carries the expected domain {expected!r}"
+
+
+async def verify_presentation(
+    vp: Any,
+    *,
+    resolver: Any,
+    loader: Any,
+    now: datetime,
+    challenge: str | None,
+    domain: str | None,
+    check_status: CheckStatus | None = None,
+    allow_unsigned: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
+) -> VerificationResult:
+    """Verify a presentation and every credential it embeds (results in ``result.credentials``).
+
+    ``challenge`` and ``domain`` are what the verifier expects (None: not checked). A
+    presentation without a proof fails unless ``allow_unsigned`` and no challenge or domain is
+    expected. Never raises for bad input.
+    """
+    result = VerificationResult("presentation", vp if isinstance(vp, dict) else None)
+    checks = Checks(result)
+    with checks.run("bounds"):
+        check_presentation_bounds(vp, limits=limits)
+    if not result.checks[-1].ok:
+        return result
+    with checks.run("dataModel") as ctx:
+        report = check_presentation(vp)
+        ctx.set("passed", f"VC Data Model {report.version}", version=report.version)
+    model_ok = result.checks[-1].ok
+    if not isinstance(vp, dict):
+        return result
+    if challenge is not None:
+        with checks.run("challenge") as ctx:
+            ctx.set("passed", _check_challenge(vp, challenge))
+    if domain is not None:
+        with checks.run("domain") as ctx:
+            ctx.set("passed", _check_domain(vp, domain))
+    if "proof" not in vp and allow_unsigned and challenge is None and domain is None:
+        result.add(Check("proof", "skipped", "unsigned presentation accepted on request (allow_unsigned)"))
+    else:
+        # Challenge and domain are compared above, once, as their own entries; a missing
+        # proof becomes a MALFORMED_PROOF_ERROR entry there.
+        await _proof_checks(
+            vp,
+            result,
+            resolver=resolver,
+            loader=loader,
+            now=now,
+            purpose=AUTHENTICATION,
+            controller=holder_id(vp),
+        )
+    if model_ok:
+        for credential in embedded_credentials(vp):
+            result.credentials.append(
+                await verify_credential(
+                    credential, resolver=resolver, loader=loader, now=now, check_status=check_status, limits=limits
+                )
+            )
+    return result
+
