@@ -449,13 +449,10 @@ def _canonize_terms(quads: list, max_blank_nodes: int | None, max_quads: int | N
     # §4.6 Hash First Degree Quads, for every blank node.
     by_hash: dict[str, str] = {}
     for node, indexes in mentions.items():
-        lines = []
-        for i in indexes:
-            q = quads[i]
-            lines.append(_line([
-                t if k == 1 or t is None or t[0] != "_" else ("_:a" if t == node else "_:z")
-                for k, t in enumerate(q)
-            ]))
+        def first_degree(t: str, node: str = node) -> str:
+            return "_:a" if t == node else "_:z"
+
+        lines = [_relabelled(quads[i], first_degree) for i in indexes]
         lines.sort()
         digest = hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
         if digest in by_hash:
@@ -463,19 +460,28 @@ def _canonize_terms(quads: list, max_blank_nodes: int | None, max_quads: int | N
         by_hash[digest] = node
 
     labels = {by_hash[h]: "_:c14n" + str(i) for i, h in enumerate(sorted(by_hash))}
-    out = [
-        _line([labels[t] if k != 1 and t is not None and t[0] == "_" else t for k, t in enumerate(q)])
-        for q in quads
-    ]
+    out = [_relabelled(q, labels.__getitem__) for q in quads]
     out.sort()
     return "".join(out)
 
 
+def _relabelled(q: list, relabel: Callable[[str], str]) -> str:
+    """One N-Quads line with each blank node term (subject, object, graph) passed through
+    ``relabel``; the predicate is never a blank node here (no generalized RDF)."""
+    s, p, o, g = q
+    if s[0] == "_":
+        s = relabel(s)
+    if o[0] == "_":
+        o = relabel(o)
+    if g is None:
+        return s + " " + p + " " + o + " .\n"
+    if g[0] == "_":
+        g = relabel(g)
+    return s + " " + p + " " + o + " " + g + " .\n"
+
+
 class _Unusual(Exception):
     """The expanded document has a feature the direct conversion leaves to pyld."""
-
-
-_NODE_KEYWORDS_LEFT_TO_PYLD = ("@graph", "@list", "@reverse", "@included", "@index", "@set", "@value")
 
 
 def _quads_from_expanded(expanded: list, processor: Any, options: dict) -> list:
@@ -491,7 +497,7 @@ def _quads_from_expanded(expanded: list, processor: Any, options: dict) -> list:
     @direction values, relative IRIs and blank-node types raise ``_Unusual``.
     """
     quads: list = []
-    seen: dict = {}
+    seen: set = set()
     labels: dict = {}
     absolute = _absolute_iri
     object_to_rdf = processor._object_to_rdf
@@ -521,14 +527,10 @@ def _quads_from_expanded(expanded: list, processor: Any, options: dict) -> list:
         return "<" + node_id + ">"
 
     def add(s: str, p: str, o: str, key: Any) -> None:
-        bucket = seen.get((s, p))
-        if bucket is None:
-            seen[(s, p)] = {key}
-        elif key in bucket:
-            return
-        else:
-            bucket.add(key)
-        quads.append([s, p, o, None])
+        k = (s, p, key)
+        if k not in seen:
+            seen.add(k)
+            quads.append([s, p, o, None])
 
     def visit(node: dict, s: str) -> None:
         for prop, values in sorted(node.items()):
@@ -566,9 +568,8 @@ def _quads_from_expanded(expanded: list, processor: Any, options: dict) -> list:
                     tagged = ("b", value) if type(value) is bool else ("x", value)
                     add(s, p, term, ("v", datatype, language, tagged))
                     continue
-                for keyword in _NODE_KEYWORDS_LEFT_TO_PYLD:
-                    if keyword in v:
-                        raise _Unusual
+                # a list, graph, set or reverse object shows its keyword to visit(), which
+                # refuses every keyword but @id and @type
                 o = subject_of(v)
                 add(s, p, o, ("id", o))
                 visit(v, o)
@@ -576,9 +577,6 @@ def _quads_from_expanded(expanded: list, processor: Any, options: dict) -> list:
     for node in expanded:
         if type(node) is not dict:
             raise _Unusual
-        for keyword in _NODE_KEYWORDS_LEFT_TO_PYLD:
-            if keyword in node:
-                raise _Unusual
         visit(node, subject_of(node))
     return quads
 

@@ -554,3 +554,20 @@ def test_input_is_left_untouched_on_every_path(cache):
     assert assert_same(doc, cache) and not assert_same(doc, cache).startswith("refused")
     fastld.canonize(doc, cache)
     assert doc == before
+
+
+@pytest.mark.parametrize("subject", [
+    {"id": "did:example:1", "score": [1, 1.0, True, "1", {"@value": "1", "@type": "http://www.w3.org/2001/XMLSchema#integer"}]},
+    {"id": "did:example:1", "criteria": {}, "child": [{}, {}]},
+    {"id": "did:example:1", "child": {"id": "did:example:2", "name": "a"}, "sibling": {"id": "did:example:2", "name": ["a", "b"]}},
+    {"id": "_:x", "child": {"id": "_:x"}, "sibling": {"id": "_:y", "child": {"id": "_:x", "name": "loop"}}},
+    {"id": "did:example:1", "name": [{"@value": "a", "@language": "EN"}, {"@value": "a", "@language": "en"}, "a", "a"]},
+    [{"id": "did:example:1", "name": "a"}, {"id": "did:example:1", "name": "a", "note": 2.5}],
+    {"id": "did:example:1", "big": [10**21, 10**22, -10**21, 1e21, 12345678901234567890, 0.1, -0.0, 1e-7]},
+    {"id": "did:example:1", "d": {"@value": "5", "@type": "http://www.w3.org/2001/XMLSchema#double"},
+     "e": {"@value": "x", "@type": "http://www.w3.org/2001/XMLSchema#double"}},
+])
+def test_edge_shapes_match_reference(cache, subject):
+    doc = {"@context": [V2, EXAMPLES], "type": ["VerifiableCredential"], "issuer": "did:example:i",
+           "credentialSubject": subject}
+    assert not assert_same(doc, cache).startswith("refused")
