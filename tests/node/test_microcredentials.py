@@ -206,6 +206,24 @@ async def test_issue_over_http_then_verify_finds_all_eleven_elements(node: Node)
     assert resp.status == 400 and result["verified"] is False and result["microcredential"]["complete"]
 
 
+async def test_the_commission_annex_i_sample_is_defined_issued_and_verified(node: Node, vectors: Path) -> None:
+    from tests.vc.test_microcredential import ec_sample
+
+    sample = ec_sample(vectors)
+    stored = await define(node, sample["achievement"] | {"awardingBody": sample["awardingBody"], "slug": "digital-mc-creation"})
+    request = {"achievementId": stored["slug"], "learner": sample["learner"], "validFrom": sample["validFrom"], "grade": sample["grade"]}
+    status, out, _ = await node.post("/issuers/default/microcredentials", request)
+    assert status == 201, out
+    resp = await node.client.post("/credentials/verify", json={"verifiableCredential": out["verifiableCredential"]})
+    result = await resp.json()
+    assert resp.status == 200 and result["verified"] is True, result
+    report = result["microcredential"]
+    assert report["complete"] is True
+    values = {e["element"]: e.get("value") for e in report["elements"]}
+    assert values["b"] == "Digital micro-credential creation" and values["d"]["name"] == "University of Zed"
+    assert values["e"] == "2022-12-31T23:00:00Z" and values["h"]["url"] == "http://data.europa.eu/snb/eqf/6"
+
+
 async def test_valid_open_badge_missing_elements_verifies_with_the_report_saying_so(node: Node) -> None:
     """Signed through plain VC-API issuing (which knows nothing of the profile) without (k)."""
     stored = await define(node)
@@ -399,3 +417,73 @@ async def test_cli_verify_prints_the_report_readably_and_json_with_json(node: No
     captured = capsys.readouterr()
     assert json.loads(captured.out)["microcredential"]["complete"] is True
     assert "EU micro-credential" not in captured.err
+
+
+# ------------------------------------------------------------------ the JS reference stack
+
+
+HARNESS_ISSUER = "did:key:z6MksFHfJHbwxv8mz2eWqVCq1mLkkGzfBrDpKsM29Gg9JMug"  # the harness's fixed key
+
+
+async def _js(*args: str) -> tuple[int, dict[str, Any]]:
+    import asyncio
+    import shutil
+
+    from tests.conftest import INTEROP
+
+    if shutil.which("node") is None or not (INTEROP / "node_modules").is_dir():
+        pytest.skip(f"no installed interop harness at {INTEROP} (copy it, npm ci, set VC_INTEROP_DIR)")
+    proc = await asyncio.create_subprocess_exec(
+        "node", *args, cwd=INTEROP, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+    try:
+        return proc.returncode, json.loads(out)
+    except ValueError:
+        raise AssertionError(f"node {' '.join(args)} printed no JSON: {out[:500]!r} {err[:2000]!r}") from None
+
+
+@pytest.mark.interop
+async def test_reference_stack_verifies_a_micro_credential_the_node_issued(node: Node, tmp_path: Path) -> None:
+    """A plain VC 2.0 / OB 3.0 verifier (Digital Bazaar's) that knows nothing of the profile."""
+    await define(node)
+    request = {"achievementId": "ds-101", "learner": {"name": "Ana", "email": "ana@example.org"}, "grade": "A",
+               "evidence": [{"id": "https://uni.example/evidence/1", "name": "Final exam"}]}
+    vc = (await node.post("/issuers/default/microcredentials", request))[1]["verifiableCredential"]
+    path = tmp_path / "vc.json"
+    path.write_text(json.dumps(vc))
+    base = node.service.config.effective_base_url
+    code, out = await _js("verify.mjs", str(path), "--did-web-base", base, "--status")
+    assert code == 0 and out["verified"] is True, out
+    assert out["status"]["checked"] is True and out["status"]["verified"] is True, out
+
+
+@pytest.mark.interop
+async def test_micro_credential_signed_by_the_reference_stack_verifies_here_with_its_report(tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    from did.key import DIDKeyResolver
+    from did.resolver import Resolver
+    from vc.credentials import verify_credential
+    from vc.loader import default_loader
+    from vc.microcredential import IssuerProfile, Learner, build_microcredential, parse_achievement
+
+    spec = {k: v for k, v in achievement().items() if k != "awardingBody"}
+    spec["id"] = "https://uni.example/issuers/default/achievements/ds-101"
+    for ects in (5, 2.5):  # a whole and a fractional xsd:float, canonicalized alike on both sides
+        unsigned = build_microcredential(
+            parse_achievement(spec | {"ects": ects}),
+            IssuerProfile(HARNESS_ISSUER, "University of Example", country_code="NL"),
+            Learner("Ana", email="ana@example.org"),
+            valid_from=datetime(2025, 1, 15, tzinfo=timezone.utc),
+            grade="B",
+        )
+        path = tmp_path / "unsigned.json"
+        path.write_text(json.dumps(unsigned))
+        code, signed = await _js("issue.mjs", "--credential", str(path))
+        assert code == 0, signed
+        result = await verify_credential(
+            signed, resolver=Resolver({"key": DIDKeyResolver()}), loader=default_loader(), now=datetime(2025, 6, 1, tzinfo=timezone.utc)
+        )
+        assert result.verified, result.to_json()
+        assert result.reports["microcredential"]["complete"] is True

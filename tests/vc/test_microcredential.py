@@ -85,8 +85,8 @@ def _as_list(v: Any) -> list[Any]:
     return v if isinstance(v, list) else [v]
 
 
-def test_the_commission_annex_i_sample_is_expressible_and_reads_back(vectors):
-    """Every element the EC sample carries lands in the profile and is found again by the report."""
+def ec_sample(vectors) -> dict[str, Any]:
+    """The EC Annex I sample's elements, read from the ELM document, in the profile's input form."""
     ec = load_json(vectors / "microcredentials" / "eu-elm-edc" / "Sample-MC-Annex1-unsigned.jsonld")
     subject = ec["credentialSubject"]
     claim = subject["hasClaim"]
@@ -94,36 +94,47 @@ def test_the_commission_annex_i_sample_is_expressible_and_reads_back(vectors):
     assessment = claim["provenBy"]
     body = claim["awardedBy"]["awardingBody"]
     location = ec["issuer"]["location"]
-
     outcomes = []
     for lo in spec["learningOutcome"]:
         skill = _as_list(lo.get("relatedESCOSkill"))[0]
         outcomes.append({"statement": _en(lo["title"]), "url": skill["id"], "framework": "ESCO"})
     eqf_uri = spec["eqfLevel"]["id"]
-    definition = {
-        "id": "https://uniz.edu/achievements/digital-mc-creation",
-        "title": _en(spec["title"]),
-        "description": _en(claim["influencedBy"]["description"]),
-        "learningOutcomes": outcomes,
-        "ects": float(spec["creditPoint"]["point"]),
-        "eqfLevel": int(eqf_uri.rsplit("/", 1)[1]),
-        "assessment": {"type": _en(assessment["specifiedBy"]["dcType"]["prefLabel"]), "allowedValues": ["Pass", "Fail"]},
-        "participation": _en(spec["mode"]["prefLabel"]),
-        # The sample has no (k) (see MICROCREDENTIAL-FIELD-MAP.md): the issuer supplies one.
-        "qualityAssurance": {"description": "Internal quality assurance under the ESG", "url": "https://uniz.edu/quality"},
-        "prerequisites": [_en(spec["entryRequirement"]["noteLiteral"])],
-        "supervision": _en(assessment["idVerification"]["prefLabel"]),
+    return {
+        "achievement": {
+            "title": _en(spec["title"]),
+            "description": _en(claim["influencedBy"]["description"]),
+            "learningOutcomes": outcomes,
+            "ects": float(spec["creditPoint"]["point"]),
+            "eqfLevel": int(eqf_uri.rsplit("/", 1)[1]),
+            "assessment": {"type": _en(assessment["specifiedBy"]["dcType"]["prefLabel"]), "allowedValues": ["Pass", "Fail"]},
+            "participation": _en(spec["mode"]["prefLabel"]),
+            # The sample has no (k) (see MICROCREDENTIAL-FIELD-MAP.md): the issuer supplies one.
+            "qualityAssurance": {"description": "Internal quality assurance under the ESG", "url": "https://uniz.edu/quality"},
+            "prerequisites": [_en(spec["entryRequirement"]["noteLiteral"])],
+            "supervision": _en(assessment["idVerification"]["prefLabel"]),
+        },
+        "awardingBody": {
+            "name": _en(body["legalName"]),
+            "country": _en(location["address"]["countryCode"]["prefLabel"]),
+            "region": _en(location["spatialCode"]["prefLabel"]),
+        },
+        "learner": {"name": _en(subject["fullName"]), "email": subject["contactPoint"]["emailAddress"]["id"].removeprefix("mailto:")},
+        "validFrom": ec["validFrom"],
+        "grade": _en(assessment["grade"]["noteLiteral"]),
+        "eqfUri": eqf_uri,
     }
-    achievement = parse_achievement(definition)
-    issuer = IssuerProfile(
-        "did:web:uniz.edu",
-        _en(body["legalName"]),
-        country=_en(location["address"]["countryCode"]["prefLabel"]),
-        region=_en(location["spatialCode"]["prefLabel"]),
-    )
-    learner = Learner(_en(subject["fullName"]), email=subject["contactPoint"]["emailAddress"]["id"].removeprefix("mailto:"))
-    issued = datetime.fromisoformat(ec["validFrom"].replace("Z", "+00:00"))
-    vc = build_microcredential(achievement, issuer, learner, valid_from=issued, grade=_en(assessment["grade"]["noteLiteral"]), salt="s")
+
+
+def test_the_commission_annex_i_sample_is_expressible_and_reads_back(vectors):
+    """Every element the EC sample carries lands in the profile and is found again by the report."""
+    sample = ec_sample(vectors)
+    achievement = parse_achievement(sample["achievement"] | {"id": "https://uniz.edu/achievements/digital-mc-creation"})
+    body = sample["awardingBody"]
+    issuer = IssuerProfile("did:web:uniz.edu", body["name"], country=body["country"], region=body["region"])
+    learner = Learner(**sample["learner"])
+    issued = datetime.fromisoformat(sample["validFrom"].replace("Z", "+00:00"))
+    vc = build_microcredential(achievement, issuer, learner, valid_from=issued, grade=sample["grade"], salt="s")
+    eqf_uri = sample["eqfUri"]
 
     report = profile_report(vc)
     assert report.complete, report.to_json()
