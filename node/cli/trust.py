@@ -1,0 +1,73 @@
+"""``vcnode trust add DID [--label TEXT]`` / ``trust list`` / ``trust remove DID``: the
+accreditation bodies this node trusts as the roots of accreditation chains (node.trust)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from node.app import open_services
+from node.cli.config import add_common_flags, print_json, run
+from node.config import Config
+
+
+def _add(args: argparse.Namespace) -> int:
+    async def operation(config: Config) -> int:
+        from node import trust
+
+        async with open_services(config, network=False) as service:
+            body = await trust.add_trusted_body(service, args.did, label=args.label)
+        if args.json:
+            print_json(body.to_json())
+        else:
+            print(f"trusted: {body.did}" + (f" ({body.label})" if body.label else ""))
+        return 0
+
+    return run(args, operation)
+
+
+def _remove(args: argparse.Namespace) -> int:
+    async def operation(config: Config) -> int:
+        from node import trust
+
+        async with open_services(config, network=False) as service:
+            await trust.remove_trusted_body(service, args.did)
+        print(f"no longer trusted: {args.did}")
+        return 0
+
+    return run(args, operation)
+
+
+def _list(args: argparse.Namespace) -> int:
+    async def operation(config: Config) -> int:
+        from node import trust
+
+        async with open_services(config, network=False) as service:
+            bodies = await trust.list_trusted_bodies(service)
+        if args.json:
+            print_json({"trustedBodies": [b.to_json() for b in bodies], "maxDepth": config.trust_max_depth})
+        else:
+            for b in bodies:
+                print(f"{b.did}\t{b.label or ''}\t{b.added}")
+        return 0
+
+    return run(args, operation)
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("trust", help="manage the accreditation bodies this node trusts")
+    actions = parser.add_subparsers(dest="trust_action", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="trust an accreditation body (its DID) as the root of accreditation chains")
+    add.add_argument("did", metavar="DID")
+    add.add_argument("--label", help="a name to show for it")
+    add.add_argument("--json", action="store_true")
+    add_common_flags(add)
+    add.set_defaults(func=_add)
+    remove = actions.add_parser("remove", help="stop trusting an accreditation body")
+    remove.add_argument("did", metavar="DID")
+    add_common_flags(remove)
+    remove.set_defaults(func=_remove)
+    listing = actions.add_parser("list", help="list the trusted accreditation bodies")
+    listing.add_argument("--json", action="store_true")
+    add_common_flags(listing)
+    listing.set_defaults(func=_list)

@@ -1,0 +1,544 @@
+"""Trust beyond one credential: trusted accreditation bodies, held accreditations, the
+accreditation assessment of an issuer, and the stack check of a presentation.
+
+Verifier side: the node is configured with the accreditation bodies it trusts (their DIDs,
+``trusted_bodies`` table, ``vcnode trust add``). To assess an issuer it fetches the
+accreditation credentials the issuer publishes next to its did:web document
+(``…/accreditations.json`` beside ``…/did.json``), verifies each one (proof, validity period,
+status), reads it (``vc.accreditation``), checks its own dates and scope against the credential,
+and, when its issuer is not trusted itself, repeats this one level up, to at most
+``trust_max_depth`` links. The report says accredited (by whom, chain, scope, period, not
+revoked), not-accredited, or unknown, and which link failed why.
+
+Holder side: an institution stores the accreditation credentials it received
+(``held_accreditations``) and publishes them (``node.routes.trust``).
+
+See docs/accreditation-and-stacking.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Iterable, Mapping
+
+from did.errors import DIDError
+from did.syntax import parse_did
+from did.web import DIDWebResolver
+from node.service import InvalidRequestError, NodeError, NodeService, UnknownCredentialError
+from node.store import register_migration, utcnow_iso
+from vc import stacking
+from vc.accreditation import (
+    Accreditation,
+    AccreditationError,
+    CredentialFacts,
+    accreditations_document,
+    accreditations_in,
+    credential_facts,
+    is_accreditation,
+    parse_accreditation,
+    period_problem,
+    scope_findings,
+)
+from vc.errors import Problem
+from vc.microcredential import is_microcredential
+from vc.results import Check, VerificationResult
+
+log = logging.getLogger(__name__)
+
+JsonObject = dict[str, Any]
+
+ACCREDITED, NOT_ACCREDITED, UNKNOWN, NOT_ASSESSED = "accredited", "not-accredited", "unknown", "not-assessed"
+PROBLEM_BASE = "urn:vcnode:problem:"
+
+register_migration(
+    "trust.0001_trusted_bodies_and_held_accreditations",
+    [
+        # Verifier side: the roots of trust. A DID here ends an accreditation chain.
+        """CREATE TABLE trusted_bodies (
+            did TEXT PRIMARY KEY,
+            label TEXT,
+            added TEXT NOT NULL
+        )""",
+        # Holder side: accreditation credentials an issuer of this node received, published
+        # verbatim (a verifier checks their proofs), so the whole signed body is kept.
+        """CREATE TABLE held_accreditations (
+            issuer TEXT NOT NULL REFERENCES issuers(name),
+            credential_id TEXT NOT NULL,
+            accrediting_agent TEXT NOT NULL,
+            stored TEXT NOT NULL,
+            body TEXT NOT NULL,
+            PRIMARY KEY (issuer, credential_id)
+        )""",
+    ],
+)
+
+
+class AccreditationRefusedError(NodeError):
+    code, title, http_status = "accreditation-refused", "The accreditation credential is not acceptable", 422
+
+
+class UnknownTrustedBodyError(NodeError):
+    code, title, http_status = "unknown-trusted-body", "Not a trusted body", 404
+
+
+# --- trusted bodies ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrustedBody:
+    did: str
+    label: str | None
+    added: str
+
+    def to_json(self) -> JsonObject:
+        return {"did": self.did, "label": self.label, "added": self.added}
+
+
+def check_did(did: Any) -> str:
+    if not isinstance(did, str):
+        raise InvalidRequestError("a trusted body is named by its DID (a string)")
+    try:
+        parsed = parse_did(did)
+    except DIDError as e:
+        raise InvalidRequestError(f"{did!r} is not a DID: {e.detail}") from e
+    if str(parsed) != did:
+        raise InvalidRequestError(f"{did!r} is not a bare DID")
+    return did
+
+
+async def add_trusted_body(service: NodeService, did: str, *, label: str | None = None) -> TrustedBody:
+    """Trust ``did`` as a root of accreditation chains (idempotent; a new label replaces the old)."""
+    check_did(did)
+    async with service.store.transaction() as db:
+        await db.execute(
+            "INSERT INTO trusted_bodies (did, label, added) VALUES (?, ?, ?) "
+            "ON CONFLICT(did) DO UPDATE SET label = COALESCE(excluded.label, trusted_bodies.label)",
+            (did, label, utcnow_iso(service.clock())),
+        )
+    row = await service.store.fetchone("SELECT * FROM trusted_bodies WHERE did = ?", (did,))
+    return TrustedBody(row["did"], row["label"], row["added"])
+
+
+async def remove_trusted_body(service: NodeService, did: str) -> None:
+    async with service.store.transaction() as db:
+        cur = await db.execute("DELETE FROM trusted_bodies WHERE did = ?", (did,))
+        if cur.rowcount != 1:
+            raise UnknownTrustedBodyError(f"{did!r} is not a trusted body of this node")
+
+
+async def list_trusted_bodies(service: NodeService) -> list[TrustedBody]:
+    rows = await service.store.fetchall("SELECT * FROM trusted_bodies ORDER BY added, did")
+    return [TrustedBody(r["did"], r["label"], r["added"]) for r in rows]
+
+
+# --- held accreditations (holder side) ------------------------------------------------------------
+
+
+async def store_accreditation(service: NodeService, issuer_name: str, credential: Any) -> Accreditation:
+    """Keep an accreditation credential issued to ``issuer_name`` so it is published. It must be
+    about one of the issuer's DIDs and verify now (proof, period, status): the node publishes
+    nothing a verifier would reject."""
+    issuer = await service.get_issuer(issuer_name)
+    try:
+        acc = parse_accreditation(credential)
+    except AccreditationError as e:
+        raise AccreditationRefusedError(e.detail) from e
+    if acc.organisation not in issuer.dids:
+        raise AccreditationRefusedError(
+            f"the accreditation is about {acc.organisation}, not issuer {issuer_name!r} ({', '.join(issuer.dids)})"
+        )
+    if acc.credential_id is None:
+        raise AccreditationRefusedError("the accreditation credential has no id")
+    result = await service.verify_credential(credential)
+    if not result.verified:
+        bad = "; ".join(f"{c.name}: {c.message}" for c in result.checks if not c.ok)
+        raise AccreditationRefusedError(f"the accreditation credential does not verify ({bad})")
+    async with service.store.transaction() as db:
+        await db.execute(
+            "INSERT INTO held_accreditations (issuer, credential_id, accrediting_agent, stored, body) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(issuer, credential_id) DO UPDATE SET body = excluded.body, stored = excluded.stored",
+            (issuer_name, acc.credential_id, acc.accrediting_agent, utcnow_iso(service.clock()), json.dumps(credential)),
+        )
+    return acc
+
+
+async def held_accreditations(service: NodeService, issuer_name: str) -> list[JsonObject]:
+    await service.get_issuer(issuer_name)  # 404 for an unknown issuer
+    rows = await service.store.fetchall(
+        "SELECT body FROM held_accreditations WHERE issuer = ? ORDER BY stored, credential_id", (issuer_name,)
+    )
+    return [json.loads(r["body"]) for r in rows]
+
+
+async def remove_accreditation(service: NodeService, issuer_name: str, credential_id: str) -> None:
+    async with service.store.transaction() as db:
+        cur = await db.execute(
+            "DELETE FROM held_accreditations WHERE issuer = ? AND credential_id = ?", (issuer_name, credential_id)
+        )
+        if cur.rowcount != 1:
+            raise UnknownCredentialError(f"issuer {issuer_name!r} holds no accreditation {credential_id!r}")
+
+
+async def published_document(service: NodeService, issuer_name: str) -> JsonObject:
+    issuer = await service.get_issuer(issuer_name)
+    return accreditations_document(issuer.did, await held_accreditations(service, issuer_name))
+
+
+def accreditations_url(document_url: str) -> str:
+    """``…/did.json`` → ``…/accreditations.json``: published next to the DID document."""
+    if not document_url.endswith("/did.json"):
+        raise ValueError(f"{document_url} is not a did:web document URL")
+    return document_url[: -len("did.json")] + "accreditations.json"
+
+
+# --- the assessment ------------------------------------------------------------------------------
+
+
+@dataclass
+class Link:
+    """One accreditation credential examined: ``by`` accredits ``organisation``."""
+
+    number: int  # 1 = the link accrediting the credential's issuer, 2 = the one above, ...
+    organisation: str
+    by: str | None = None
+    credential_id: str | None = None
+    accreditation: Accreditation | None = None
+    outcome: str = "passed"  # passed | failed | unknown
+    reasons: list[str] = field(default_factory=list)
+
+    def fail(self, outcome: str, reason: str) -> None:
+        if outcome == "failed" or self.outcome == "passed":
+            self.outcome = outcome
+        self.reasons.append(reason)
+
+    @property
+    def name(self) -> str:
+        who = f"{self.by} accrediting {self.organisation}" if self.by else f"accreditation of {self.organisation}"
+        return f"link {self.number} ({who}" + (f", credential {self.credential_id})" if self.credential_id else ")")
+
+    def to_json(self) -> JsonObject:
+        out: JsonObject = {"link": self.number, "organisation": self.organisation, "outcome": self.outcome}
+        if self.by:
+            out["accreditedBy"] = self.by
+        if self.credential_id:
+            out["credentialId"] = self.credential_id
+        if self.accreditation is not None:
+            a = self.accreditation.to_json()
+            out["kind"] = a["kind"]
+            out["scope"] = a["scope"]
+            out["validPeriod"] = {k: a[k] for k in ("validFrom", "validUntil", "dateIssued", "reviewDate", "expiryDate") if k in a}
+            if "decision" in a:
+                out["decision"] = a["decision"]
+            if self.outcome == "passed":
+                out["revoked"] = False
+        if self.reasons:
+            out["reasons"] = list(self.reasons)
+        return out
+
+
+@dataclass
+class AccreditationReport:
+    status: str
+    issuer: str | None
+    reason: str = ""
+    trusted_body: str | None = None
+    chain: list[Link] = field(default_factory=list)
+    failed_links: list[Link] = field(default_factory=list)
+    facts: CredentialFacts | None = None
+
+    def to_json(self) -> JsonObject:
+        out: JsonObject = {"status": self.status, "issuer": self.issuer, "reason": self.reason}
+        if self.status == ACCREDITED:
+            out["accreditedBy"] = self.chain[0].by if self.chain else self.issuer
+            out["trustedBody"] = self.trusted_body
+            if self.chain and self.chain[0].accreditation is not None:
+                a = self.chain[0].accreditation.to_json()
+                out["scope"] = a["scope"]
+                out["validPeriod"] = self.chain[0].to_json().get("validPeriod", {})
+            out["revoked"] = False
+        out["chain"] = [link.to_json() for link in self.chain]
+        if self.failed_links:
+            out["failedLinks"] = [link.to_json() for link in self.failed_links]
+        if self.facts is not None:
+            out["credentialFacts"] = self.facts.to_json()
+        return out
+
+
+Verify = Callable[[JsonObject], Awaitable[VerificationResult]]
+FetchDocument = Callable[[str], Awaitable[Any]]  # DID -> published document; raises on failure
+
+
+class NotPublished(Exception):
+    """The organisation publishes no accreditations document (established, not a network failure)."""
+
+
+class AccreditationVerifier:
+    """Assess whether a credential's issuer is accredited by a trusted body, through at most
+    ``max_depth`` accreditation links. Never raises: everything ends up in the report."""
+
+    def __init__(self, *, trusted: Iterable[str], verify: Verify, fetch: FetchDocument, now: Any, max_depth: int = 3) -> None:
+        self.trusted = frozenset(trusted)
+        self.verify = verify
+        self.fetch = fetch
+        self.now = now
+        self.max_depth = max_depth
+        self._documents: dict[str, Any] = {}  # one fetch per organisation per assessment run
+
+    async def assess(self, credential: Mapping[str, Any]) -> AccreditationReport:
+        issuer = credential.get("issuer")
+        issuer = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+        facts = credential_facts(credential)
+        if not isinstance(issuer, str):
+            return AccreditationReport(UNKNOWN, None, "the credential has no issuer id", facts=facts)
+        if not self.trusted:
+            return AccreditationReport(
+                NOT_ASSESSED, issuer, "this verifier trusts no accreditation body (vcnode trust add DID)", facts=facts
+            )
+        if issuer in self.trusted:
+            return AccreditationReport(
+                ACCREDITED, issuer, "the issuer is itself a trusted accreditation body", trusted_body=issuer, facts=facts
+            )
+        failed: list[Link] = []
+        chain = await self._search(issuer, 1, facts, frozenset({issuer}), failed)
+        report = AccreditationReport(NOT_ACCREDITED, issuer, facts=facts, failed_links=failed)
+        if chain is not None:
+            report.status, report.chain = ACCREDITED, chain
+            report.trusted_body = chain[-1].by
+            names = " → ".join([chain[-1].by or "?"] + [link.organisation for link in reversed(chain)])
+            report.reason = f"accredited through {len(chain)} link(s): {names}"
+            report.failed_links = []
+            return report
+        if any(link.outcome == "unknown" for link in failed):
+            report.status = UNKNOWN
+        report.reason = "; ".join(f"{link.name}: {', '.join(link.reasons)}" for link in failed) or "no accreditation found"
+        return report
+
+    async def _document(self, organisation: str) -> Any:
+        if organisation not in self._documents:
+            try:
+                self._documents[organisation] = ("ok", await self.fetch(organisation))
+            except Exception as e:  # kept per organisation: the next link asking gets the same answer
+                self._documents[organisation] = ("error", e)
+        kind, value = self._documents[organisation]
+        if kind == "error":
+            raise value
+        return value
+
+    async def _search(
+        self, organisation: str, number: int, facts: CredentialFacts, seen: frozenset[str], failed: list[Link]
+    ) -> list[Link] | None:
+        """A passing chain from ``organisation`` up to a trusted body (link ``number`` first),
+        or None, with every failed link appended to ``failed``."""
+        if number > self.max_depth:
+            link = Link(number, organisation)
+            link.fail("failed", f"no trusted body within {self.max_depth} accreditation link(s)")
+            failed.append(link)
+            return None
+        try:
+            document = await self._document(organisation)
+        except NotPublished as e:
+            link = Link(number, organisation)
+            link.fail("failed", str(e))
+            failed.append(link)
+            return None
+        except Exception as e:
+            link = Link(number, organisation)
+            link.fail("unknown", f"its accreditations could not be fetched: {getattr(e, 'detail', None) or e}")
+            failed.append(link)
+            return None
+        candidates = [c for c in accreditations_in(document) if isinstance(c, Mapping)]
+        if not candidates:
+            link = Link(number, organisation)
+            link.fail("failed", "it publishes no accreditation credential")
+            failed.append(link)
+            return None
+        for credential in candidates:
+            link = await self._check_link(credential, organisation, number, facts)
+            if link.outcome != "passed":
+                failed.append(link)
+                continue
+            by = link.by or ""
+            if by in self.trusted:
+                return [link]
+            if by in seen:
+                link.fail("failed", f"{by} appears twice in the chain (a cycle)")
+                failed.append(link)
+                continue
+            upper = await self._search(by, number + 1, facts, seen | {by}, failed)
+            if upper is not None:
+                return [link, *upper]
+        return None
+
+    async def _check_link(self, credential: Mapping[str, Any], organisation: str, number: int, facts: CredentialFacts) -> Link:
+        link = Link(number, organisation, credential_id=credential.get("id") if isinstance(credential.get("id"), str) else None)
+        if not is_accreditation(credential):
+            link.fail("failed", "not an accreditation credential")
+            return link
+        try:
+            acc = parse_accreditation(credential)
+        except AccreditationError as e:
+            link.fail("failed", f"malformed: {e.detail}")
+            return link
+        link.by, link.accreditation = acc.accrediting_agent, acc
+        if acc.organisation != organisation:
+            link.fail("failed", f"it accredits {acc.organisation}, not {organisation}")
+            return link
+        needed = "attest" if number == 1 else "accredit"
+        if acc.kind != needed:
+            link.fail(
+                "failed",
+                "an accreditation to issue credentials (VerifiableAccreditationToAttest) is needed here"
+                if needed == "attest"
+                else "the accredited body may issue credentials but not accredit others (needs VerifiableAccreditationToAccredit)",
+            )
+        result = await self.verify(dict(credential))
+        for check in result.checks:
+            if not check.ok:
+                label = "revoked" if check.name == "status" and check.outcome == "failed" else check.name
+                link.fail("unknown" if check.outcome == "unknown" else "failed", f"{label}: {check.message}")
+        try:
+            problem = period_problem(acc, self.now)
+        except AccreditationError as e:
+            problem = f"malformed date: {e.detail}"
+        if problem:
+            link.fail("failed", problem)
+        for finding in scope_findings(acc.scope, facts):
+            link.fail(finding.outcome, f"scope ({finding.dimension}): {finding.message}")
+        return link
+
+
+# --- wiring into the node's verification -------------------------------------------------------------
+
+async def fetch_published(http: Any, organisation: str) -> Any:
+    """The accreditations document published beside ``organisation``'s did:web document, over
+    the guarded HTTP client (plain HTTP only for hosts it allows). ``NotPublished`` on a 404."""
+    from did.errors import FetchError
+
+    if not organisation.startswith("did:web:"):
+        method = organisation.split(":")[1] if organisation.count(":") >= 2 else organisation
+        raise LookupError(f"a did:{method} names no place where accreditations are published; only did:web issuers can be assessed")
+    if http is None:
+        raise LookupError("the network is off here, so published accreditations cannot be fetched")
+    url = accreditations_url(DIDWebResolver(http).document_url(organisation))
+    try:
+        fetched = await http.get_json(url)
+    except FetchError as e:
+        if e.reason == "http-status" and "HTTP 404" in e.detail:
+            raise NotPublished(f"it publishes no accreditations ({url} is not found)") from e
+        raise
+    return fetched.data
+
+
+async def _fetch_for(service: NodeService, organisation: str) -> Any:
+    """This node's own issuers from the store (no request to itself), the rest over HTTP."""
+    own = await service.issuer_for_did(organisation)
+    if own is not None:
+        return await published_document(service, own.name)
+    return await fetch_published(service.services.http, organisation)
+
+
+async def verifier_for(service: NodeService) -> AccreditationVerifier:
+    trusted = [b.did for b in await list_trusted_bodies(service)]
+    return AccreditationVerifier(
+        trusted=trusted,
+        verify=service.verify_credential,
+        fetch=lambda did: _fetch_for(service, did),
+        now=service.clock(),
+        max_depth=service.config.trust_max_depth,
+    )
+
+
+def _problem(code: str, detail: str) -> Problem:
+    return Problem(code, PROBLEM_BASE + code, "The stacked credential does not hold together", detail, 422)
+
+
+async def report_trust(service: NodeService, result: VerificationResult) -> None:
+    """``add_trust_reports`` with this node's trusted bodies, verifier and fetcher."""
+    try:
+        verifier = await verifier_for(service)
+    except Exception:  # the verification result must still be answered
+        log.exception("could not set up the accreditation verifier")
+        return
+    await add_trust_reports(verifier, result)
+
+
+async def add_trust_reports(verifier: AccreditationVerifier, result: VerificationResult) -> None:
+    """Add the accreditation report(s) and, for a presentation, the stack check(s) to ``result``.
+
+    A credential gets ``reports["accreditation"]`` when the node trusts some body (and, as
+    "not-assessed", for a micro-credential when it trusts none). The accreditation of a single
+    credential is information for the verifier app; a stack is different: its parts count
+    only if each verifies and its issuer is accredited, so the presentation gets a ``stack``
+    check that fails (or stays unknown) otherwise."""
+    results = result.credentials if result.kind == "presentation" else [result]
+    for r in results:
+        vc = r.document
+        if not isinstance(vc, dict):
+            continue
+        if verifier.trusted or is_microcredential(vc) or stacking.is_stacked(vc):
+            try:
+                r.reports["accreditation"] = (await verifier.assess(vc)).to_json()
+            except Exception as e:  # assess reports its failures; this is a bug, still not a 500
+                log.exception("accreditation assessment failed")
+                r.reports["accreditation"] = AccreditationReport(UNKNOWN, None, f"internal error: {type(e).__name__}").to_json()
+        if result.kind == "credential" and stacking.is_stacked(vc):
+            r.reports["stack"] = {
+                "verified": None,
+                "note": "a stacked credential is checked against its parts in a presentation that holds them all "
+                "(POST /presentations/verify)",
+            }
+    if result.kind != "presentation":
+        return
+    by_identity = {id(r.document): r for r in result.credentials if isinstance(r.document, dict)}
+    presented = [r.document for r in result.credentials if isinstance(r.document, dict)]
+    stack_reports = []
+    for r in result.credentials:
+        vc = r.document
+        if not stacking.is_stacked(vc):
+            continue
+        report = stacking.check_stack(vc, presented)
+        for entry in report.counted:
+            part = next((p for p in presented if p.get("id") == entry.id and stacking.part_digest(p) == entry.digest_multibase), None)
+            pr = by_identity.get(id(part)) if part is not None else None
+            if pr is None:
+                continue
+            bad = [c for c in pr.checks if not c.ok]
+            if bad:
+                code = stacking.PART_UNKNOWN if all(c.outcome == "unknown" for c in bad) else stacking.PART_FAILED
+                report.add(code, f"part {entry.id} does not verify: " + "; ".join(f"{c.name} {c.outcome}: {c.message}" for c in bad), entry.id)
+            acc = pr.reports.get("accreditation")
+            if verifier.trusted and acc is not None and acc["status"] != ACCREDITED:
+                code = stacking.PART_UNKNOWN if acc["status"] == UNKNOWN else stacking.PART_FAILED
+                report.add(code, f"part {entry.id}: issuer {acc['issuer']} is {acc['status']} ({acc['reason']})", entry.id)
+        out = report.to_json()
+        stack_reports.append(out)
+        if report.ok:
+            result.add(Check("stack", "passed", report.summary(), None, {"stack": report.stack_id, "sumEcts": out["sumEcts"], "ectsByEqfLevel": out["ectsByEqfLevel"]}))
+        else:
+            first = next((p for p in report.problems if p.code != stacking.PART_UNKNOWN), report.problems[0])
+            outcome = "unknown" if report.undecided else "failed"
+            result.add(Check("stack", outcome, report.summary(), _problem(first.code, report.summary()), {"stack": report.stack_id, "problems": out["problems"]}))
+    if stack_reports:
+        result.reports["stacks"] = stack_reports
+
+
+def accreditation_of(result: VerificationResult) -> JsonObject | None:
+    return result.reports.get("accreditation")
+
+
+__all__ = [
+    "AccreditationReport",
+    "AccreditationVerifier",
+    "TrustedBody",
+    "add_trusted_body",
+    "accreditations_url",
+    "held_accreditations",
+    "list_trusted_bodies",
+    "published_document",
+    "remove_accreditation",
+    "remove_trusted_body",
+    "report_trust",
+    "store_accreditation",
+]
