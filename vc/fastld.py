@@ -171,7 +171,9 @@ class _CachingResolver(ContextResolver):
                 resolved = self.per_op_cache.get(key)
                 if resolved is None:
                     resolved = ResolvedContext(ctx)
-                    self.per_op_cache[key] = resolved
+                    # a huge inline context (hostile input) is processed, never kept
+                    if len(key) <= _MAX_CACHED_INLINE_CONTEXT:
+                        self.per_op_cache[key] = resolved
                 out.append(resolved)
             elif isinstance(ctx, str) and not _pyld._is_absolute_iri(ctx):
                 # a relative URL depends on the base: never cache it across operations
@@ -345,6 +347,7 @@ class FastProcessor(FastContextMixin, _pyld.JsonLdProcessor):
 
 
 _IRI_MEMO_MAX = 65536
+_MAX_CACHED_INLINE_CONTEXT = 64 * 1024  # characters of its JSON serialization
 
 
 class ContextCache:
