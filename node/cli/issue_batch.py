@@ -148,6 +148,7 @@ def _run(args: argparse.Namespace) -> int:
             try:
                 options = {"cryptosuite": args.cryptosuite} if args.cryptosuite else None
                 outcome = await achievements.issue(args.issuer, requests, all_or_nothing=False, options=options, progress=progress)
+                progress(len(outcome.refused))  # refused rows are done too: the bar ends full
             finally:
                 progress.close()
         _write(out, [i.credential for i in outcome.issued if i.credential is not None])
