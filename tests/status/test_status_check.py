@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -349,3 +351,18 @@ async def test_a_cancelled_fetch_does_not_fail_the_checks_waiting_on_it(world):
     (check,) = await second
     assert check.outcome == "failed"
     assert len(world.http.calls) == 2
+
+
+async def test_recommendation_message_example_is_read(world, vectors):
+    # The REC prints this example with "..." elisions; drop those lines to get its JSON.
+    text = (vectors / "bitstring-status-list" / "spec-rec-examples" / "example-credential-with-message-entry.verbatim.txt").read_text()
+    lines = [line for line in text.splitlines() if line.strip() != "..."]
+    credential = json.loads(re.sub(r",(\s*[\]}])", r"\1", "\n".join(lines)))
+    status = credential["credentialStatus"]
+    assert (status["statusSize"], status["statusListIndex"]) == (2, "492847")
+    world.publish(url=status["statusListCredential"], purpose="message", status_size=2,
+                  length=524_288, set_bits={492_847: 2}, issuer=credential["issuer"])
+    (check,) = await world.checker()(credential)
+    assert check.outcome == "passed"
+    assert (check.data["status"], check.data["statusMessage"]) == ("0x2", "rejected")
+    assert "'rejected'" in check.message
