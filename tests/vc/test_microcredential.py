@@ -446,3 +446,16 @@ def test_rendered_report_lists_every_element_with_its_value():
     assert "5 ECTS credits" in text and "EQF level 6" in text
     assert "University of Example (did:web:uni.example:issuers:uni)" in text
     assert "B in written examination" in text
+
+
+def test_attach_report_adds_information_only_for_micro_credentials(vectors):
+    from vc.microcredential import attach_report
+    from vc.results import Check, VerificationResult
+
+    result = VerificationResult("credential", checks=[Check("proof", "passed")])
+    attach_report(STRIPS["k"](full_credential()), result)
+    assert result.verified  # an incomplete profile is not a failed check
+    assert result.to_json()["microcredential"]["missing"] == ["(k) quality assurance"]
+    plain = VerificationResult("credential", checks=[Check("proof", "passed")])
+    attach_report(load_json(vectors / "microcredentials" / "1edtech-ob3-spec-examples" / "basicOpenBadgeCredential.json"), plain)
+    assert plain.reports == {}
