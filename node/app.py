@@ -28,6 +28,7 @@ from node.keys import SETTING as MASTER_KEY_SETTING
 from node.keys import MasterKey, new_master_record, open_master
 from node.routes import CONFIG_KEY, SERVICE_KEY, dids, health, status_lists
 from node.routes import microcredentials, openapi, vcapi  # microcredentials registers its store migration on import
+from node.routes import trust as trust_routes  # node.trust registers its store migration on import
 from node.service import NodeService, Services
 from node.store import Store
 from status.check import StatusChecker
@@ -164,6 +165,7 @@ def create_app(config: Config, *, services: Services | None = None) -> web.Appli
     status_lists.setup(app)
     vcapi.setup(app)
     microcredentials.setup(app)
+    trust_routes.setup(app)
     openapi.setup(app)
     # routes: add here (each route module exposes setup(app); handlers reach the node's
     # operations through request.app[SERVICE_KEY], a node.service.NodeService)
