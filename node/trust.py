@@ -129,7 +129,7 @@ async def remove_trusted_body(service: NodeService, did: str) -> None:
 
 
 async def list_trusted_bodies(service: NodeService) -> list[TrustedBody]:
-    rows = await service.store.fetchall("SELECT * FROM trusted_bodies ORDER BY added, did")
+    rows = await service.store.fetchall("SELECT * FROM trusted_bodies ORDER BY added, rowid")
     return [TrustedBody(r["did"], r["label"], r["added"]) for r in rows]
 
 
@@ -285,6 +285,7 @@ class AccreditationVerifier:
         self.now = now
         self.max_depth = max_depth
         self._documents: dict[str, Any] = {}  # one fetch per organisation per assessment run
+        self._verified: dict[str, VerificationResult] = {}
 
     async def assess(self, credential: Mapping[str, Any]) -> AccreditationReport:
         issuer = credential.get("issuer")
@@ -393,10 +394,15 @@ class AccreditationVerifier:
                 if needed == "attest"
                 else "the accredited body may issue credentials but not accredit others (needs VerifiableAccreditationToAccredit)",
             )
-        result = await self.verify(dict(credential))
+        key = stacking.part_digest(credential)
+        result = self._verified.get(key)
+        if result is None:  # a stack's parts share their issuer's links: verify each link once
+            result = self._verified[key] = await self.verify(dict(credential))
         for check in result.checks:
             if not check.ok:
-                label = "revoked" if check.name == "status" and check.outcome == "failed" else check.name
+                label = check.name
+                if check.name == "status" and check.outcome == "failed":
+                    label = "suspended" if "suspended" in check.message else "revoked"
                 link.fail("unknown" if check.outcome == "unknown" else "failed", f"{label}: {check.message}")
         try:
             problem = period_problem(acc, self.now)

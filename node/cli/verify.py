@@ -40,6 +40,14 @@ def register(sub: Any) -> None:
         metavar="HOST:PORT",
         help="allow plain HTTP (and a non-public address) for did:web at HOST:PORT; repeatable; for testing",
     )
+    p.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="DID",
+        help="an accreditation body to trust: report whether each issuer is accredited through it; repeatable",
+    )
+    p.add_argument("--trust-depth", type=int, default=3, metavar="N", help="accreditation links to follow (default 3)")
     p.add_argument("--now", help="verify as of this time (XML Schema dateTime with timezone) instead of the clock")
     p.add_argument("--timeout", type=float, default=5.0, help="seconds allowed for each network fetch")
     p.set_defaults(func=run)
@@ -112,6 +120,15 @@ def _print_reports(result: VerificationResult) -> None:
     for prefix, report in reports:
         if report:
             print(prefix + render_report(report), file=sys.stderr)
+    accreditations = [("", result.reports.get("accreditation"))]
+    accreditations += [(f"credential {i}: ", r.reports.get("accreditation")) for i, r in enumerate(result.credentials)]
+    for prefix, acc in accreditations:
+        if acc:
+            print(f"{prefix}issuer {acc.get('issuer')}: {acc['status']} ({acc.get('reason', '')})", file=sys.stderr)
+    for stack in result.reports.get("stacks", []):
+        levels = ", ".join(f"EQF {k}: {v}" for k, v in stack["ectsByEqfLevel"].items())
+        verdict = "holds" if stack["verified"] else "REFUSED: " + "; ".join(p["message"] for p in stack["problems"])
+        print(f"stack {stack['stack']}: {stack['sumEcts']} of {stack['statedTotalEcts']} ECTS ({levels}); {verdict}", file=sys.stderr)
 
 
 def _summary(result: VerificationResult) -> str:
@@ -152,7 +169,7 @@ async def _verify(doc: dict[str, Any], kind: str, args: argparse.Namespace, now:
         resolver = Resolver({"key": DIDKeyResolver(), "web": DIDWebResolver(http)})
         check_status = build_check_status(http, resolver, loader, lambda: now)
         if kind == "presentation":
-            return await verify_presentation(
+            result = await verify_presentation(
                 doc,
                 resolver=resolver,
                 loader=loader,
@@ -161,6 +178,22 @@ async def _verify(doc: dict[str, Any], kind: str, args: argparse.Namespace, now:
                 domain=args.domain,
                 check_status=check_status,
             )
-        return await verify_credential(doc, resolver=resolver, loader=loader, now=now, check_status=check_status)
+        else:
+            result = await verify_credential(doc, resolver=resolver, loader=loader, now=now, check_status=check_status)
+        # Accreditation of the issuers (with --trust) and the stack check (issue 7, node.trust).
+        from node.trust import AccreditationVerifier, add_trust_reports, fetch_published
+
+        async def verify_link(credential: dict[str, Any]) -> VerificationResult:
+            return await verify_credential(credential, resolver=resolver, loader=loader, now=now, check_status=check_status)
+
+        accreditations = AccreditationVerifier(
+            trusted=args.trust,
+            verify=verify_link,
+            fetch=lambda did: fetch_published(http, did),
+            now=now,
+            max_depth=max(1, args.trust_depth),
+        )
+        await add_trust_reports(accreditations, result)
+        return result
     finally:
         await session.close()

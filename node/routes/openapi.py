@@ -213,11 +213,18 @@ def _paths() -> JsonObject:
             }
         },
         **_microcredential_paths(),
+        **_trust_paths(),
     }
 
 
 def _microcredential_paths() -> JsonObject:
     from node.routes.microcredentials import openapi_paths
+
+    return openapi_paths()
+
+
+def _trust_paths() -> JsonObject:
+    from node.routes.trust import openapi_paths
 
     return openapi_paths()
 

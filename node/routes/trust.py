@@ -158,10 +158,16 @@ async def issue_stack(request: web.Request) -> web.Response:
             "; ".join(f"part {r['index']} ({r['id']}): {', '.join(r['reasons'])}" for r in refused),
             parts=refused,
         )
+    # The awarding body's profile (name, address: Annex I (c), (d)) as this issuer gave it in
+    # its own parts, so the stack states the same country that accreditation scopes check.
+    profile: dict[str, Any] = {"id": issuer.did, "type": ["Profile"], "name": issuer_name}
+    own = next((p["issuer"] for p in parts if isinstance(p.get("issuer"), dict) and p["issuer"].get("id") == issuer.did), None)
+    if own is not None:
+        profile = {**own, **({"name": issuer_name} if field(body, "issuerName", str, required=False) else {})}
     # A StackError (missing id, duplicate, other learner, wrong total) is a 422 problem as it is.
     credential = build_stacked_credential(
         parts,
-        issuer={"id": issuer.did, "type": ["Profile"], "name": issuer_name},
+        issuer=profile,
         achievement=achievement,
         valid_from=service.clock(),
         total_ects=total,
@@ -179,3 +185,75 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/issuers/{name}/accreditations", store_accreditation)
     app.router.add_post("/issuers/{name}/accredit", accredit)
     app.router.add_post("/issuers/{name}/stacks", issue_stack)
+
+
+def openapi_paths() -> dict[str, Any]:
+    """These routes' OpenAPI description (merged into /openapi.json by node.routes.openapi)."""
+    problem = {"$ref": "#/components/schemas/Problem"}
+
+    def resp(description: str, problem_json: bool = False) -> dict[str, Any]:
+        kind = "application/problem+json" if problem_json else "application/json"
+        return {"description": description, "content": {kind: {"schema": problem if problem_json else {"type": "object"}}}}
+
+    issuer = {"name": "name", "in": "path", "required": True, "description": "The issuer's name on this node", "schema": {"type": "string"}}
+    body = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
+    common = {
+        "400": resp("Malformed JSON or a field of the wrong type", True),
+        "401": resp("No or unknown bearer token", True),
+        "403": resp("The token may not issue for this issuer", True),
+        "404": resp("No such issuer", True),
+    }
+    published = {
+        "summary": "The accreditation credentials the issuer holds (an unsigned VerifiablePresentation), beside its DID document",
+        "tags": ["Accreditation"],
+        "responses": {"200": resp("{@context, type: [VerifiablePresentation], holder, verifiableCredential: [...]}"), "404": common["404"]},
+    }
+    return {
+        "/.well-known/accreditations.json": {"get": {**published, "operationId": "defaultIssuerAccreditations"}},
+        "/issuers/{name}/accreditations.json": {"get": {**published, "operationId": "issuerAccreditations", "parameters": [issuer]}},
+        "/issuers/{name}/accreditations": {
+            "post": {
+                "summary": "Store an accreditation credential the issuer received, to publish it: {verifiableCredential}",
+                "operationId": "storeAccreditation",
+                "tags": ["Accreditation"],
+                "security": [{"bearer": ["issue"]}],
+                "parameters": [issuer],
+                "requestBody": body,
+                "responses": {
+                    "201": resp("{stored: the accreditation as read}"),
+                    "422": resp("Not an accreditation of this issuer, malformed, or it does not verify", True),
+                    **common,
+                },
+            }
+        },
+        "/issuers/{name}/accredit": {
+            "post": {
+                "summary": "As an accreditation body, issue an accreditation credential (ELM Accreditation) with a revocation status entry",
+                "operationId": "accredit",
+                "tags": ["Accreditation"],
+                "security": [{"bearer": ["issue"]}],
+                "parameters": [issuer],
+                "description": "Fields: organisation (DID), organisationName?, kind? (attest | accredit), scope? {eqfLevels, fields, "
+                "jurisdictions, qualifications}, expiryDate?, reviewDate?, decision? (IRI), options? {cryptosuite, statusPurposes}.",
+                "requestBody": body,
+                "responses": {"201": resp("{verifiableCredential}"), **common},
+            }
+        },
+        "/issuers/{name}/stacks": {
+            "post": {
+                "summary": "Issue a stacked credential from micro-credentials verified at issue time",
+                "operationId": "issueStack",
+                "tags": ["Stacking"],
+                "security": [{"bearer": ["issue"]}],
+                "parameters": [issuer],
+                "description": "Fields: parts (signed credentials), achievement {name, description, id?, achievementType?, criteria?}, "
+                "totalEcts?, eqfLevel?, issuerName?, options?. See docs/accreditation-and-stacking.md.",
+                "requestBody": body,
+                "responses": {
+                    "201": resp("{verifiableCredential, parts: [{index, id, verified, accreditation}]}"),
+                    "422": resp("A part does not verify (parts lists each with its reasons) or the parts do not stack (problems)", True),
+                    **common,
+                },
+            }
+        },
+    }

@@ -20,7 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
-from node import auth
+from node import auth, trust
 from node.problems import bad_request, field, read_json
 from node.routes import service as _service
 from node.service import UnknownCredentialError
@@ -110,6 +110,7 @@ async def verify_credential(request: web.Request) -> web.Response:
     vc = field(body, "verifiableCredential", dict)
     options = _verify_options(body)
     result = await _service(request).verify_credential(vc, options)
+    await trust.report_trust(_service(request), result)  # accreditation of the issuer (issue 7)
     return _result_response(result)
 
 
@@ -130,6 +131,7 @@ async def verify_presentation(request: web.Request) -> web.Response:
             # Checked (and consumed) as if the caller had named it: see the module docstring.
             options["challenge"] = carried[0]
     result = await _service(request).verify_presentation(vp, options)
+    await trust.report_trust(_service(request), result)  # accreditation and stacks (issue 7)
     return _result_response(result)
 
 
