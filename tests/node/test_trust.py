@@ -1,0 +1,263 @@
+"""Accreditation and stacking on one real node hosting several issuers (an agency, a QA body,
+a university): accreditations issued through the normal path and published beside the DID
+document, chains followed and the failed link named, depth bound, stacks issued and verified."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from did.key import did_key_from_public_key
+from node import trust
+from node.app import create_app
+from node.cli import main
+from node.config import Config
+from node.routes import SERVICE_KEY
+from vc.crypto import Ed25519KeyPair
+from vc.cryptosuites import SUITES
+from vc.loader import default_loader
+from vc.presentations import create_presentation, sign_presentation
+
+
+def course(slug: str, ects: float, eqf: int) -> dict[str, Any]:
+    return {
+        "slug": slug,
+        "title": f"Module {slug}",
+        "description": "A module of the certificate.",
+        "learningOutcomes": ["Apply the module's methods"],
+        "ects": ects,
+        "eqfLevel": eqf,
+        "fieldOfStudy": "0613",
+        "assessment": {"type": "written examination"},
+        "participation": "online",
+        "qualityAssurance": {"description": "Programme accreditation", "url": "https://qa.example/decisions/1"},
+        "awardingBody": {"name": "University of Example", "countryCode": "NL"},
+    }
+
+
+class Node:
+    def __init__(self, client: Any, service: Any, token: str) -> None:
+        self.client, self.service, self.token = client, service, token
+
+    async def post(self, path: str, body: Any, *, auth: bool = True) -> tuple[int, Any]:
+        resp = await self.client.post(path, json=body, headers={"Authorization": f"Bearer {self.token}"} if auth else {})
+        return resp.status, await resp.json(content_type=None)
+
+    async def did(self, name: str) -> str:
+        return (await self.service.get_issuer(name)).did
+
+    async def accredit(self, body: str, organisation: str, **kw: Any) -> dict[str, Any]:
+        status, out = await self.post(f"/issuers/{body}/accredit", {"organisation": await self.did(organisation), **kw})
+        assert status == 201, out
+        vc = out["verifiableCredential"]
+        status, stored = await self.post(f"/issuers/{organisation}/accreditations", {"verifiableCredential": vc})
+        assert status == 201, stored
+        return vc
+
+    async def microcredential(self, slug: str, ects: float = 5, eqf: int = 6, learner: dict[str, Any] | None = None) -> dict[str, Any]:
+        status, out = await self.post("/issuers/uni/achievements", course(slug, ects, eqf))
+        assert status in (201, 409), out
+        status, out = await self.post("/issuers/uni/microcredentials", {"achievementId": slug, "learner": learner or {"name": "Ana Andromeda"}})
+        assert status == 201, out
+        return out["verifiableCredential"]
+
+    async def verify(self, vc: dict[str, Any]) -> tuple[int, Any]:
+        return await self.post("/credentials/verify", {"verifiableCredential": vc}, auth=False)
+
+    async def revoke(self, credential_id: str) -> None:
+        status, out = await self.post("/credentials/status", {"credentialId": credential_id, "status": "revoked"})
+        assert status == 200, out
+
+
+@pytest.fixture
+async def node(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any) -> Node:
+    port = unused_tcp_port_factory()
+    cfg = Config().replace(data_dir=tmp_path / "data", host="127.0.0.1", port=port, status_purposes=("revocation",))
+    app = create_app(cfg)
+    client = await aiohttp_client(app, server_kwargs={"host": "127.0.0.1", "port": port})
+    service = app[SERVICE_KEY]
+    for name in ("national", "qa", "uni"):
+        await service.create_issuer(name)
+    token = (await service.create_token(["admin"])).token
+    return Node(client, service, token)
+
+
+def test_trusted_bodies_are_stored_and_managed_by_the_cli(tmp_path: Path, capsys: Any) -> None:
+    data = str(tmp_path / "v")
+    assert main(["trust", "add", "did:web:agency.example", "--label", "Agency", "--data", data]) == 0
+    assert main(["trust", "add", "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", "--data", data]) == 0
+    assert main(["trust", "add", "agency.example", "--data", data]) == 2
+    capsys.readouterr()
+    assert main(["trust", "list", "--json", "--data", data]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [b["did"] for b in listed["trustedBodies"]] == ["did:web:agency.example", "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"]
+    assert listed["trustedBodies"][0]["label"] == "Agency" and listed["maxDepth"] == 3
+    assert main(["trust", "remove", "did:web:agency.example", "--data", data]) == 0
+    assert main(["trust", "remove", "did:web:agency.example", "--data", data]) == 1
+
+
+async def test_accreditation_is_issued_with_revocation_status_and_published_beside_the_did_document(node: Node) -> None:
+    vc = await node.accredit("national", "uni", organisationName="University of Example", scope={"eqfLevels": [5, 6, 7]}, expiryDate="2040-01-01")
+    assert vc["type"] == ["VerifiableCredential", "VerifiableAccreditation", "VerifiableAccreditationToAttest"]
+    assert vc["credentialStatus"]["statusPurpose"] == "revocation"
+    assert vc["credentialSubject"]["accreditation"]["limitEQFLevel"][0] == "http://data.europa.eu/snb/eqf/5"
+    published = await node.client.get("/issuers/uni/accreditations.json")
+    assert published.status == 200 and published.headers["Access-Control-Allow-Origin"] == "*"
+    doc = await published.json()
+    assert doc["holder"] == await node.did("uni") and doc["verifiableCredential"] == [vc]
+    # the default issuer's list sits beside /.well-known/did.json, empty here
+    assert (await (await node.client.get("/.well-known/accreditations.json")).json())["verifiableCredential"] == []
+    # refusals: about another issuer, tampered, not an accreditation, no token
+    status, out = await node.post("/issuers/qa/accreditations", {"verifiableCredential": vc})
+    assert status == 422 and "not issuer 'qa'" in out["detail"]
+    bad = copy.deepcopy(vc)
+    bad["credentialSubject"]["accreditation"]["limitEQFLevel"] = ["http://data.europa.eu/snb/eqf/8"]
+    status, out = await node.post("/issuers/uni/accreditations", {"verifiableCredential": bad})
+    assert status == 422 and "does not verify" in out["detail"]
+    status, out = await node.post("/issuers/uni/accreditations", {"verifiableCredential": {"type": ["VerifiableCredential"]}})
+    assert status == 422
+    status, _ = await node.post("/issuers/uni/accreditations", {"verifiableCredential": vc}, auth=False)
+    assert status == 401
+    status, out = await node.post("/issuers/national/accredit", {"organisation": "not-a-did"})
+    assert status == 400 and "DID" in out["detail"]
+
+
+async def test_direct_accreditation_reported_then_withdrawn(node: Node) -> None:
+    mc = await node.microcredential("ds1")
+    status, out = await node.verify(mc)
+    assert status == 200 and out["accreditation"]["status"] == "not-assessed"  # trusts nobody yet
+    await trust.add_trusted_body(node.service, await node.did("national"))
+    status, out = await node.verify(mc)
+    assert status == 200 and out["accreditation"]["status"] == "not-accredited"
+    assert "publishes no accreditation" in out["accreditation"]["reason"]
+    acc = await node.accredit("national", "uni", scope={"eqfLevels": [6], "fields": ["06"], "jurisdictions": ["NL"]}, expiryDate="2040-01-01")
+    status, out = await node.verify(mc)
+    report = out["accreditation"]
+    assert status == 200 and report["status"] == "accredited", report
+    assert report["accreditedBy"] == await node.did("national") and report["trustedBody"] == report["accreditedBy"]
+    assert report["scope"] == {"eqfLevels": [6], "fields": ["06"], "jurisdictions": ["NLD"]}
+    assert report["validPeriod"]["expiryDate"] == "2040-01-01T00:00:00Z" and report["revoked"] is False
+    # outside the scope: EQF 7
+    status, out = await node.verify(await node.microcredential("ds7", eqf=7))
+    assert out["accreditation"]["status"] == "not-accredited"
+    assert "EQF level 7 is outside the accredited levels 6" in out["accreditation"]["reason"]
+    # withdrawn: the next check says so, naming the link and the revocation
+    await node.revoke(acc["id"])
+    status, out = await node.verify(mc)
+    report = out["accreditation"]
+    assert status == 200 and report["status"] == "not-accredited"  # the credential itself still verifies
+    assert report["failedLinks"][0]["link"] == 1 and report["failedLinks"][0]["credentialId"] == acc["id"]
+    assert any(r.startswith("revoked") for r in report["failedLinks"][0]["reasons"]), report
+
+
+async def test_chain_national_qa_university_and_the_failed_middle_link_named(node: Node) -> None:
+    national, qa, uni = [await node.did(n) for n in ("national", "qa", "uni")]
+    await trust.add_trusted_body(node.service, national, label="National agency")
+    middle = await node.accredit("national", "qa", kind="accredit", scope={"eqfLevels": [5, 6]})
+    await node.accredit("qa", "uni", scope={"eqfLevels": [6, 7]})
+    mc = await node.microcredential("chain6")
+    status, out = await node.verify(mc)
+    report = out["accreditation"]
+    assert report["status"] == "accredited", report
+    assert [(l["link"], l["organisation"], l["accreditedBy"]) for l in report["chain"]] == [(1, uni, qa), (2, qa, national)]
+    assert report["trustedBody"] == national and report["accreditedBy"] == qa
+    # EQF 7: the university's own accreditation allows it, the QA agency's does not (link 2)
+    status, out = await node.verify(await node.microcredential("chain7", eqf=7))
+    failed = out["accreditation"]["failedLinks"]
+    assert out["accreditation"]["status"] == "not-accredited" and [l["link"] for l in failed] == [2]
+    assert "link 2 (" + national + " accrediting " + qa in out["accreditation"]["reason"]
+    # the depth bound: one link only reaches the QA agency, which is not trusted
+    verifier = await trust.verifier_for(node.service)
+    verifier.max_depth = 1
+    bounded = (await verifier.assess(mc)).to_json()
+    assert bounded["status"] == "not-accredited" and "no trusted body within 1 accreditation link" in bounded["reason"]
+    # the middle link withdrawn: named as link 2, revoked
+    await node.revoke(middle["id"])
+    status, out = await node.verify(mc)
+    report = out["accreditation"]
+    assert report["status"] == "not-accredited", report
+    bad = [l for l in report["failedLinks"] if l["link"] == 2]
+    assert bad and bad[0]["organisation"] == qa and bad[0]["accreditedBy"] == national
+    assert any(r.startswith("revoked") for r in bad[0]["reasons"])
+    assert f"link 2 ({national} accrediting {qa}, credential {middle['id']}): revoked" in report["reason"]
+
+
+async def test_a_body_accredited_only_to_attest_cannot_accredit(node: Node) -> None:
+    await trust.add_trusted_body(node.service, await node.did("national"))
+    await node.accredit("national", "qa", kind="attest")
+    await node.accredit("qa", "uni")
+    status, out = await node.verify(await node.microcredential("x1"))
+    assert out["accreditation"]["status"] == "not-accredited"
+    assert "may issue credentials but not accredit others" in out["accreditation"]["reason"]
+
+
+def holder() -> tuple[Ed25519KeyPair, str, str]:
+    key = Ed25519KeyPair.generate()
+    did = did_key_from_public_key(key.public_key)
+    return key, did, f"{did}#{key.public_multibase}"
+
+
+async def present(node: Node, credentials: list[dict[str, Any]], key: Any, did: str, vm: str) -> tuple[int, Any]:
+    challenge = (await (await node.client.post("/challenges")).json())["challenge"]
+    vp = sign_presentation(
+        create_presentation(credentials, holder=did),
+        key=key,
+        verification_method=vm,
+        suite=SUITES["eddsa-rdfc-2022"],
+        loader=default_loader(),
+        now=node.service.clock(),
+        challenge=challenge,
+    )
+    return await node.post("/presentations/verify", {"verifiablePresentation": vp, "options": {"challenge": challenge}}, auth=False)
+
+
+async def test_stack_issued_from_verified_parts_and_verified_in_a_presentation(node: Node) -> None:
+    await trust.add_trusted_body(node.service, await node.did("national"))
+    await node.accredit("national", "uni")
+    key, did, vm = holder()
+    learner = {"name": "Ana Andromeda", "id": did}
+    parts = [await node.microcredential(s, e, q, learner) for s, e, q in (("m1", 5, 6), ("m2", 2.5, 5), ("m3", 2.5, 6))]
+    status, out = await node.post("/issuers/uni/stacks", {"parts": parts, "achievement": {"name": "Certificate in Data Science", "description": "Three modules."}, "totalEcts": 10})
+    assert status == 201, out
+    stack = out["verifiableCredential"]
+    assert stack["credentialSubject"]["achievement"]["creditsAvailable"] == 10
+    assert stack["credentialStatus"]["statusPurpose"] == "revocation"
+    assert [p["accreditation"] for p in out["parts"]] == ["accredited"] * 3
+
+    status, result = await present(node, [stack, *parts], key, did, vm)
+    assert status == 200, result
+    check = next(c for c in result["checks"] if c["check"] == "stack")
+    assert check["outcome"] == "passed" and check["sumEcts"] == 10
+    assert result["stacks"][0]["ectsByEqfLevel"] == {"5": 2.5, "6": 7.5}
+    assert [r["accreditation"]["status"] for r in result["credentialResults"]] == ["accredited"] * 4
+
+    # missing part
+    status, result = await present(node, [stack, parts[0], parts[2]], key, did, vm)
+    assert status == 400 and result["stacks"][0]["problems"][0]["code"] == "STACK_PART_MISSING"
+    assert result["stacks"][0]["problems"][0]["part"] == parts[1]["id"]
+    # tampered part
+    bad = copy.deepcopy(parts[1])
+    bad["credentialSubject"]["achievement"]["creditsAvailable"] = 7.5
+    status, result = await present(node, [stack, parts[0], bad, parts[2]], key, did, vm)
+    assert status == 400 and [p["code"] for p in result["stacks"][0]["problems"]] == ["STACK_PART_TAMPERED"]
+    # duplicated at issue: the same part twice, or the same achievement awarded twice
+    status, out = await node.post("/issuers/uni/stacks", {"parts": [parts[0], parts[0]], "achievement": {"name": "x", "description": "y"}})
+    assert status == 422 and "STACK_PART_DUPLICATED" in str(out["problems"])
+    again = await node.microcredential("m1", 5, 6, learner)
+    status, out = await node.post("/issuers/uni/stacks", {"parts": [parts[0], again], "achievement": {"name": "x", "description": "y"}})
+    assert status == 422 and "awards achievement" in out["detail"]
+    # wrong total at issue
+    status, out = await node.post("/issuers/uni/stacks", {"parts": parts, "achievement": {"name": "x", "description": "y"}, "totalEcts": 12})
+    assert status == 422 and "add up to 10" in out["detail"]
+    # a revoked part: refused at issue (422 naming it) and at verification
+    await node.revoke(parts[2]["id"])
+    status, out = await node.post("/issuers/uni/stacks", {"parts": parts, "achievement": {"name": "x", "description": "y"}})
+    assert status == 422 and out["parts"][0]["index"] == 2 and "status failed" in out["detail"]
+    status, result = await present(node, [stack, *parts], key, did, vm)
+    assert status == 400
+    problems = result["stacks"][0]["problems"]
+    assert [p["code"] for p in problems] == ["STACK_PART_FAILED"] and problems[0]["part"] == parts[2]["id"]
