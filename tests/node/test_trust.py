@@ -4,6 +4,7 @@ document, chains followed and the failed link named, depth bound, stacks issued 
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from pathlib import Path
@@ -261,3 +262,34 @@ async def test_stack_issued_from_verified_parts_and_verified_in_a_presentation(n
     assert status == 400
     problems = result["stacks"][0]["problems"]
     assert [p["code"] for p in problems] == ["STACK_PART_FAILED"] and problems[0]["part"] == parts[2]["id"]
+
+
+async def test_vcnode_verify_checks_the_stack_and_reports_accreditation(node: Node, tmp_path: Path, capsys: Any) -> None:
+    national = await node.did("national")
+    await node.accredit("national", "uni", scope={"eqfLevels": [5, 6]})
+    key, did, vm = holder()
+    learner = {"name": "Ana Andromeda", "id": did}
+    parts = [await node.microcredential(s, e, q, learner) for s, e, q in (("c1", 4, 6), ("c2", 3, 5), ("c3", 3, 6))]
+    status, out = await node.post("/issuers/uni/stacks", {"parts": parts, "achievement": {"name": "Certificate", "description": "Three modules."}, "eqfLevel": 6})
+    assert status == 201, out
+    stack = out["verifiableCredential"]
+    host = f"127.0.0.1:{node.service.config.port}"
+
+    async def vcnode_verify(credentials: list[dict[str, Any]]) -> tuple[int, Any]:
+        vp = sign_presentation(
+            create_presentation(credentials, holder=did), key=key, verification_method=vm,
+            suite=SUITES["eddsa-rdfc-2022"], loader=default_loader(), now=node.service.clock(), challenge="cli-check",
+        )
+        path = tmp_path / "vp.json"
+        path.write_text(json.dumps(vp))
+        capsys.readouterr()
+        # the CLI runs its own event loop: a worker thread, while this loop keeps the node serving
+        code = await asyncio.to_thread(main, ["verify", str(path), "--json", "--challenge", "cli-check", "--allow-insecure", host, "--trust", national])
+        return code, json.loads(capsys.readouterr().out)
+
+    code, result = await vcnode_verify([stack, *parts])
+    assert code == 0, result
+    assert result["stacks"][0]["sumEcts"] == 10 and result["stacks"][0]["ectsByEqfLevel"] == {"5": 3, "6": 7}
+    assert [r["accreditation"]["status"] for r in result["credentialResults"]] == ["accredited"] * 4
+    code, result = await vcnode_verify([stack, parts[0], parts[1]])
+    assert code == 1 and result["stacks"][0]["problems"][0]["code"] == "STACK_PART_MISSING"
