@@ -1,0 +1,232 @@
+"""JSON-LD expansion and RDFC-1.0 canonicalization in safe mode: the only importer of ``pyld``.
+
+``expand`` and ``canonize`` refuse, with PROOF_TRANSFORMATION_ERROR, anything JSON-LD would
+silently drop (VC Data Integrity 1.0 §2.2 and §4.3, "safe mode" as jsonld.js implements it): a
+term or type no context defines, a relative IRI where an IRI is needed, a protected term
+redefined. Without this a signer and a verifier can disagree about what was signed: a property
+the context does not define is simply not in the canonical form, so it could be changed after
+signing without breaking the signature.
+
+RDFC-1.0 (https://www.w3.org/TR/rdf-canon/) is pyld's ``URDNA2015`` class. Its worst case is
+exponential in the number of blank nodes that look alike, so the work is capped (like
+rdf-canonize's ``maxWorkFactor``) and a hostile graph is refused in bounded time.
+
+pyld is synchronous; callers keep heavy calls off the event loop. The document loader is passed
+per call (never ``set_document_loader``), and each loader gets its own processed-context cache,
+so two loaders can never see each other's contexts.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from typing import Any, Callable, Mapping
+
+from cachetools import LRUCache
+from pyld import jsonld as _pyld
+from pyld.canon import URDNA2015
+from pyld.context_resolver import ContextResolver
+
+from vc.errors import ProblemError, ProofTransformationError
+
+JsonObject = dict[str, Any]
+DocumentLoader = Callable[[str, Mapping[str, Any]], Mapping[str, Any]]
+
+ALGORITHM = "URDNA2015"  # pyld's name for RDFC-1.0 (the two are the same algorithm)
+NQUADS = "application/n-quads"
+
+# Limits on what one canonicalization may cost. A credential has tens of blank nodes and a few
+# hundred quads; these leave generous room while keeping the worst case far below a second.
+MAX_QUADS = 20_000
+MAX_BLANK_NODES = 5_000
+# rdf-canonize (the RDFC-1.0 of Digital Bazaar's stack) runs Hash N-Degree Quads at most
+# (number of non-unique blank nodes) ** maxWorkFactor times, with maxWorkFactor 1 by default; the
+# same budget here means we refuse what the reference implementation refuses. The permutation
+# budget bounds the one loop deep-iteration counting does not (k alike neighbours, k! orders).
+MAX_WORK_FACTOR = 1
+MAX_PERMUTATIONS = 20_000
+
+
+class CanonicalizationLimitError(ProofTransformationError):
+    """The graph would take too much work to canonicalize (a possible denial of service)."""
+
+
+# --- safe mode -------------------------------------------------------------------------------
+
+
+def _dropped(expanded_property: str | None) -> None:
+    raise ProofTransformationError(
+        f"the property {expanded_property!r} is not defined by any @context and would be dropped from "
+        "the signed data (safe mode)",
+        term=expanded_property,
+    )
+
+
+def _is_absolute_iri(value: str) -> bool:
+    return _pyld._is_absolute_iri(value) or value.startswith("_:")
+
+
+def _check_expanded(element: Any, path: str = "") -> None:
+    """Refuse what expansion kept but RDF conversion would silently drop (jsonld.js safe mode:
+    relative @id / @type references, @direction without an RDF direction mode)."""
+    stack: list[tuple[Any, str]] = [(element, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, list):
+            stack.extend((v, f"{where}[{i}]" if where else where) for i, v in enumerate(item))
+            continue
+        if not isinstance(item, dict):
+            continue
+        if "@value" in item:
+            datatype = item.get("@type")
+            if isinstance(datatype, str) and datatype != "@json" and not _is_absolute_iri(datatype):
+                raise ProofTransformationError(f"{where}: the datatype {datatype!r} is a relative IRI (safe mode)")
+            if "@direction" in item:
+                raise ProofTransformationError(f"{where}: @direction has no RDF form here and would be dropped (safe mode)")
+            continue
+        node_id = item.get("@id")
+        if isinstance(node_id, str) and not _is_absolute_iri(node_id):
+            raise ProofTransformationError(
+                f"{where or 'document'}: the id {node_id!r} is a relative IRI and would be dropped (safe mode)"
+            )
+        types = item.get("@type", [])
+        for t in types if isinstance(types, list) else [types]:
+            if isinstance(t, str) and not _is_absolute_iri(t):
+                raise ProofTransformationError(
+                    f"{where or 'document'}: the type {t!r} is not defined by any @context (safe mode)", term=t
+                )
+        for key, value in item.items():
+            if key not in ("@id", "@type"):
+                stack.append((value, f"{where}/{key}" if not key.startswith("@") else where))
+
+
+# --- the processor ---------------------------------------------------------------------------
+
+# One processed-context cache per loader: pyld's module-wide default is keyed by URL alone, so an
+# operator loader and a test loader would otherwise share (and poison) each other's entries.
+_caches: "weakref.WeakKeyDictionary[Any, LRUCache[Any, Any]]" = weakref.WeakKeyDictionary()
+
+
+def _options(loader: DocumentLoader) -> dict[str, Any]:
+    try:
+        cache = _caches[loader]
+    except KeyError:
+        cache = _caches.setdefault(loader, LRUCache(maxsize=256))
+    return {
+        "documentLoader": loader,
+        "contextResolver": ContextResolver(cache, loader),
+        "base": None,
+        "processingMode": "json-ld-1.1",
+        "extractAllScripts": False,
+    }
+
+
+def _reraise(e: BaseException) -> ProblemError:
+    """Turn a pyld failure into PROOF_TRANSFORMATION_ERROR, keeping our own cause if it has one
+    (an unknown context URL raised by the loader, a safe-mode refusal)."""
+    cause: BaseException | None = e
+    while cause is not None:
+        if isinstance(cause, ProblemError):
+            return cause
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(e, RecursionError):
+        return ProofTransformationError("the document is nested too deeply to process")
+    if isinstance(e, _pyld.JsonLdError):
+        code = getattr(e, "code", None)
+        details = getattr(e, "details", None)
+        if code == "protected term redefinition":
+            context = details.get("context") if isinstance(details, dict) else None
+            terms = sorted(context) if isinstance(context, dict) else []
+            detail = "a @context redefines a protected term" + (f" (in a context defining {', '.join(terms)})" if terms else "")
+        else:
+            detail = f"JSON-LD processing failed: {e}" + (f" ({code})" if code else "")
+        return ProofTransformationError(detail, jsonldCode=code)
+    return ProofTransformationError(f"JSON-LD processing failed: {type(e).__name__}: {e}")
+
+
+def expand(document: JsonObject, *, loader: DocumentLoader) -> list[Any]:
+    """JSON-LD 1.1 expansion in safe mode (raises ProofTransformationError)."""
+    if not isinstance(document, dict):
+        raise ProofTransformationError("a JSON-LD document must be a JSON object")
+    try:
+        processor = _pyld.JsonLdProcessor(on_property_dropped=_dropped)
+        expanded = processor.expand(document, _options(loader))
+        _check_expanded(expanded)
+    except Exception as e:  # pyld raises many kinds; all become one problem type here
+        raise _reraise(e) from e
+    if not expanded:
+        raise ProofTransformationError("the document expands to nothing: no property is defined by its @context")
+    return expanded
+
+
+def to_rdf(document: JsonObject, *, loader: DocumentLoader) -> dict[str, list[Any]]:
+    """The RDF dataset of a document (pyld's dataset form), after a safe-mode expansion."""
+    expanded = expand(document, loader=loader)
+    try:
+        return _pyld.JsonLdProcessor().to_rdf(expanded, _options(loader))
+    except Exception as e:
+        raise _reraise(e) from e
+
+
+def canonize(document: JsonObject, *, loader: DocumentLoader) -> str:
+    """RDFC-1.0 canonical N-Quads of a JSON-LD document, in safe mode.
+
+    https://www.w3.org/TR/rdf-canon/ ; raises ProofTransformationError (including
+    CanonicalizationLimitError for graphs too costly to canonicalize).
+    """
+    return canonize_dataset(to_rdf(document, loader=loader))
+
+
+def canonize_dataset(dataset: dict[str, list[Any]]) -> str:
+    """RDFC-1.0 of an RDF dataset in pyld's form, within the work limits."""
+    quads = sum(len(triples) for triples in dataset.values())
+    if quads > MAX_QUADS:
+        raise CanonicalizationLimitError(f"the document has {quads} RDF statements; at most {MAX_QUADS} are accepted")
+    try:
+        return _BoundedRDFC10().main(dataset, {"algorithm": ALGORITHM, "format": NQUADS})
+    except ProblemError:
+        raise
+    except RecursionError as e:
+        raise CanonicalizationLimitError("the graph's blank nodes are nested too deeply to canonicalize") from e
+
+
+class _BoundedRDFC10(URDNA2015):  # type: ignore[misc]
+    """pyld's RDFC-1.0 with rdf-canonize's work limits."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._remaining: int | None = None
+        self._permutations = 0
+
+    def hash_first_degree_quads(self, id_: str) -> str:
+        if len(self.blank_node_info) > MAX_BLANK_NODES:
+            raise CanonicalizationLimitError(
+                f"the document has {len(self.blank_node_info)} blank nodes; at most {MAX_BLANK_NODES} are accepted"
+            )
+        return super().hash_first_degree_quads(id_)  # type: ignore[no-any-return]
+
+    def hash_n_degree_quads(self, id_: str, issuer: Any) -> Any:
+        if self._remaining is None:
+            # First call: step 5 is done, and the hash-to-blank-nodes map holds exactly the
+            # blank nodes that first-degree hashing could not tell apart.
+            non_unique = sum(len(ids) for ids in self.hash_to_blank_nodes.values())
+            self._remaining = non_unique**MAX_WORK_FACTOR
+        if self._remaining <= 0:
+            raise CanonicalizationLimitError(
+                "canonicalizing this document takes too much work (RDFC-1.0 deep iteration limit exceeded); "
+                "it has blank nodes that cannot be told apart"
+            )
+        self._remaining -= 1
+        return super().hash_n_degree_quads(id_, issuer)
+
+    def create_hash_to_related(self, id_: str, issuer: Any) -> Any:
+        hash_to_related = super().create_hash_to_related(id_, issuer)
+        for nodes in hash_to_related.values():
+            # 9! alone exceeds the budget; checking first keeps factorial() small.
+            self._permutations += math.factorial(len(nodes)) if len(nodes) < 9 else MAX_PERMUTATIONS + 1
+        if self._permutations > MAX_PERMUTATIONS:
+            raise CanonicalizationLimitError(
+                "canonicalizing this document takes too much work (RDFC-1.0 permutation limit exceeded); "
+                "it has blank nodes that cannot be told apart"
+            )
+        return hash_to_related
