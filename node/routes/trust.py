@@ -91,6 +91,14 @@ async def accredit(request: web.Request) -> web.Response:
     service = _service(request)
     issuer = await service.get_issuer(name)
     options = _options(body)
+    if options.get("cryptosuite", "eddsa-rdfc-2022") != "eddsa-rdfc-2022":
+        # Digital Bazaar's eddsa-jcs-2022 verifier (1.0.0) compares @context entries by
+        # identity, so a credential with an inline context never verifies there.
+        raise bad_request(
+            "accreditation credentials carry an inline context and are signed with eddsa-rdfc-2022: "
+            "eddsa-jcs-2022 proofs over inline contexts fail in mainstream verifiers",
+            field="options.cryptosuite",
+        )
     purposes = options.get("statusPurposes", issuer.status_purposes)
     if not isinstance(purposes, list) or "revocation" not in purposes:
         # An accreditation that cannot be withdrawn would outlive the decision behind it.

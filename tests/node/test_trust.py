@@ -293,3 +293,10 @@ async def test_vcnode_verify_checks_the_stack_and_reports_accreditation(node: No
     assert [r["accreditation"]["status"] for r in result["credentialResults"]] == ["accredited"] * 4
     code, result = await vcnode_verify([stack, parts[0], parts[1]])
     assert code == 1 and result["stacks"][0]["problems"][0]["code"] == "STACK_PART_MISSING"
+
+
+async def test_accreditations_are_signed_with_rdfc_only(node: Node) -> None:
+    status, out = await node.post("/issuers/national/accredit", {"organisation": await node.did("uni"), "options": {"cryptosuite": "eddsa-jcs-2022"}})
+    assert status == 400 and out["field"] == "options.cryptosuite"
+    status, out = await node.post("/issuers/national/accredit", {"organisation": await node.did("uni"), "kind": "rule"})
+    assert status == 400 and "kind" in out["detail"]

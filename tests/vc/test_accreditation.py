@@ -3,14 +3,18 @@ context clashes with VC 2.0), parsed back exactly, refused when malformed, scope
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import json
+import shutil
+import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import load_json
+from tests.conftest import INTEROP, load_json
 
 from vc.accreditation import (
     ACCREDITATION_CONTEXT,
@@ -170,3 +174,59 @@ def test_scope_findings_against_a_microcredential() -> None:
     assert scope_findings(Scope(), CredentialFacts()) == []  # unlimited accreditation
     qual = Scope(qualifications=("https://uni.example/achievements/other",))
     assert [f.outcome for f in scope_findings(qual, facts)] == ["failed"]
+
+
+# ------------------------------------------------------------------ Digital Bazaar's stack
+
+HARNESS_ISSUER = "did:key:z6MksFHfJHbwxv8mz2eWqVCq1mLkkGzfBrDpKsM29Gg9JMug"  # the harness's fixed issuer key
+HARNESS_SEED = bytes.fromhex("26bf2c9af943a2f2e61c56ec89ba1249936a82cd48ddb10dd70f1874b7fbdb00")
+
+
+def _harness() -> Path:
+    if shutil.which("node") is None or not (INTEROP / "node_modules").is_dir():
+        pytest.skip(f"no installed interop harness at {INTEROP} (copy it, npm ci, set VC_INTEROP_DIR)")
+    return INTEROP
+
+
+def _node(*args: str) -> tuple[int, Any]:
+    proc = subprocess.run(["node", *args], cwd=_harness(), capture_output=True, timeout=120)
+    return proc.returncode, json.loads(proc.stdout)
+
+
+@pytest.mark.interop
+def test_reference_stack_verifies_our_accreditation_and_we_verify_its(tmp_path: Path) -> None:
+    """The inline ELM context works in both directions with eddsa-rdfc-2022."""
+    from did.key import DIDKeyResolver
+    from did.resolver import Resolver
+    from vc.credentials import issue_credential, verify_credential
+    from vc.crypto import Ed25519KeyPair
+    from vc.cryptosuites import SUITES
+
+    _harness()
+    unsigned = accreditation(accrediting_agent=HARNESS_ISSUER)
+    key = Ed25519KeyPair.from_seed(HARNESS_SEED)
+    ours = issue_credential(unsigned, key=key, verification_method=f"{HARNESS_ISSUER}#{HARNESS_ISSUER[8:]}", suite=SUITES["eddsa-rdfc-2022"], loader=default_loader(), now=ISSUED)
+    (tmp_path / "ours.json").write_text(json.dumps(ours))
+    code, out = _node("verify.mjs", str(tmp_path / "ours.json"), "--now", "2026-01-01T00:00:00Z")
+    assert code == 0 and out["verified"] is True, out
+
+    (tmp_path / "unsigned.json").write_text(json.dumps(unsigned))
+    code, theirs = _node("issue.mjs", "--credential", str(tmp_path / "unsigned.json"), "--suite", "eddsa-rdfc-2022", "--created", "2025-01-15T00:00:00Z")
+    assert code == 0, theirs
+    assert parse_accreditation(theirs) == parse_accreditation(ours)
+    result = asyncio.run(verify_credential(theirs, resolver=Resolver({"key": DIDKeyResolver()}), loader=default_loader(), now=datetime(2026, 1, 1, tzinfo=timezone.utc)))
+    assert result.verified, result.to_json()
+
+
+@pytest.mark.interop
+def test_reference_eddsa_jcs_verifier_rejects_inline_contexts(tmp_path: Path) -> None:
+    """Why the node issues accreditations with eddsa-rdfc-2022 only: @digitalbazaar/
+    eddsa-jcs-2022-cryptosuite 1.0.0 compares @context entries with ``!==``, so an inline
+    context object never "starts" the document's context, and its own JCS proof fails."""
+    _harness()
+    (tmp_path / "unsigned.json").write_text(json.dumps(accreditation(accrediting_agent=HARNESS_ISSUER)))
+    code, signed = _node("issue.mjs", "--credential", str(tmp_path / "unsigned.json"), "--suite", "eddsa-jcs-2022", "--created", "2025-01-15T00:00:00Z")
+    assert code == 0, signed
+    (tmp_path / "jcs.json").write_text(json.dumps(signed))
+    code, out = _node("verify.mjs", str(tmp_path / "jcs.json"), "--now", "2026-01-01T00:00:00Z")
+    assert code == 1 and "does not start with proof.@context" in out["proofs"][0]["error"]["message"]
