@@ -1,0 +1,352 @@
+"""Data Integrity proofs: adding them, and verifying proof sets and chains (VC Data Integrity 1.0 §4).
+
+The algorithms every cryptosuite shares live here once: proof options (``created``, ``expires``,
+``domain``, ``challenge``, ``nonce``, ``proofPurpose``, ``previousProof``), proof sets (§4.3,
+every proof must verify) and proof chains (a proof naming ``previousProof`` was made over the
+document carrying those earlier proofs), the checks a verifier makes against what it expected
+(purpose, domain, challenge, time), and the binding of the verification method to its controller.
+
+``add_proof`` returns a new document and never touches its input. ``verify_proofs`` never raises:
+each proof gives a ``proof`` and a ``binding`` check (``vc.results.Check``), failures carrying the
+specification's error codes.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any, Mapping, Sequence
+
+from did.key import did_key_from_public_key
+from did.resolver import is_authorized
+from vc.crypto import Ed25519KeyPair
+from vc.cryptosuites import SUITES, Cryptosuite, decode_proof_value, suite_for
+from vc.cryptosuites.base import DocumentLoader, JsonObject
+from vc.errors import (
+    InvalidChallengeError,
+    InvalidDomainError,
+    InvalidVerificationMethodError,
+    MalformedProofError,
+    MismatchedProofPurposeError,
+    ProofGenerationError,
+    ProofVerificationError,
+)
+from vc.results import Check, failed
+
+__all__ = ["add_proof", "verify_proofs", "proofs_of", "default_verification_method", "format_datetime", "MAX_CLOCK_SKEW"]
+
+# How far a signer's clock may be ahead of ours before a proof "created in the future" is refused.
+# Digital Bazaar's vc library uses the same 300 s default (maxClockSkew).
+MAX_CLOCK_SKEW = timedelta(seconds=300)
+
+# XML Schema 1.1 dateTimeStamp: a dateTime with a time zone (VC Data Integrity 1.0 §2.1).
+_DATE_TIME_STAMP = re.compile(
+    r"-?([1-9][0-9]{3,}|0[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"T(([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?|24:00:00(\.0+)?)"
+    r"(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))"
+)
+
+def format_datetime(value: datetime | str) -> str:
+    """An XML Schema dateTimeStamp in UTC, to the second (as the test vectors write them)."""
+    if isinstance(value, str):
+        _parse_datetime(value, "created")
+        return value
+    if value.tzinfo is None:
+        raise ProofGenerationError("a proof time needs a time zone (give an aware datetime)")
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_datetime(value: Any, field: str) -> datetime:
+    if not isinstance(value, str) or not _DATE_TIME_STAMP.fullmatch(value):
+        raise MalformedProofError(f"proof.{field} must be an XML Schema dateTimeStamp (with a time zone), got {value!r}")
+    try:
+        return datetime.fromisoformat(value.replace("24:00:00", "23:59:59"))
+    except ValueError as e:
+        raise MalformedProofError(f"proof.{field} is not a valid date and time: {value!r}") from e
+
+
+def proofs_of(document: Mapping[str, Any]) -> list[Any]:
+    """The document's proofs as a list (a single proof object is a set of one)."""
+    proof = document.get("proof")
+    if proof is None:
+        return []
+    return list(proof) if isinstance(proof, list) else [proof]
+
+
+def default_verification_method(key: Ed25519KeyPair) -> str:
+    """The did:key verification method of a key: ``did:key:z6Mk...#z6Mk...``."""
+    did = did_key_from_public_key(key.public_key)
+    return f"{did}#{did.removeprefix('did:key:')}"
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _matching_proofs(all_proofs: Sequence[Any], previous: Any, error: type[Exception]) -> list[Any]:
+    """§4.3: the proofs named by ``previousProof`` (each must exist), in the order named."""
+    found = []
+    for ref in _as_list(previous):
+        match = [p for p in all_proofs if isinstance(p, dict) and p.get("id") == ref]
+        if not match:
+            raise error(f"previousProof names {ref!r}, which is not a proof of this document")
+        found.append(match[0])
+    return found
+
+
+def _unsecured(document: Mapping[str, Any], chained: list[Any]) -> JsonObject:
+    """The document without proofs, carrying the chained-to proofs when there are any."""
+    out = {k: v for k, v in document.items() if k != "proof"}
+    if chained:
+        out["proof"] = chained
+    return out
+
+
+# --- adding a proof ----------------------------------------------------------------------------
+
+
+def add_proof(
+    document: Mapping[str, Any],
+    *,
+    suite: Cryptosuite | str,
+    key: Ed25519KeyPair,
+    verification_method: str | None = None,
+    purpose: str = "assertionMethod",
+    created: datetime | str | None,
+    loader: DocumentLoader,
+    domain: str | list[str] | None = None,
+    challenge: str | None = None,
+    nonce: str | None = None,
+    expires: datetime | str | None = None,
+    previous_proof: str | list[str] | None = None,
+    proof_id: str | None = None,
+) -> JsonObject:
+    """VC Data Integrity 1.0 §4.2 Add Proof, and §4.3 Add Proof Set/Chain.
+
+    Returns a new document; a document that already has proofs gets a proof set (with
+    ``previous_proof``, a chain: the new proof covers the proofs it names). ``created=None``
+    leaves ``created`` out (it is optional); the default verification method is the key's did:key.
+    Raises a ``ProblemError`` (PROOF_GENERATION_ERROR, PROOF_TRANSFORMATION_ERROR, ...).
+    """
+    if not isinstance(document, Mapping):
+        raise ProofGenerationError("only a JSON object can be secured")
+    chosen = SUITES.get(suite) if isinstance(suite, str) else suite
+    if chosen is None:
+        raise ProofGenerationError(f"unknown cryptosuite {suite!r} (supported: {', '.join(sorted(SUITES))})")
+    doc = chosen.prepare_document(copy.deepcopy(dict(document)))
+    existing = proofs_of(doc)
+
+    options: JsonObject = {"type": chosen.proof_type}
+    if proof_id is not None:
+        if any(isinstance(p, dict) and p.get("id") == proof_id for p in existing):
+            raise ProofGenerationError(f"the document already has a proof with id {proof_id!r}")
+        options["id"] = proof_id
+    if chosen.cryptosuite is not None:
+        options["cryptosuite"] = chosen.cryptosuite
+    if created is not None:
+        options["created"] = format_datetime(created)
+    if expires is not None:
+        options["expires"] = format_datetime(expires)
+    options["verificationMethod"] = verification_method or default_verification_method(key)
+    options["proofPurpose"] = purpose
+    for name, value in (("domain", domain), ("challenge", challenge), ("nonce", nonce)):
+        if value is not None:
+            options[name] = copy.deepcopy(value)
+    chained: list[Any] = []
+    if previous_proof is not None:
+        chained = _matching_proofs(existing, previous_proof, ProofGenerationError)
+        options["previousProof"] = copy.deepcopy(previous_proof)
+
+    unsecured = _unsecured(doc, chained)
+    proof = chosen.proof_options(options, unsecured)
+    hash_data = chosen.hash(
+        chosen.transform(unsecured, proof, loader=loader),
+        chosen.configure_proof(proof, unsecured, loader=loader),
+    )
+    proof["proofValue"] = chosen.sign(hash_data, key)
+
+    doc["proof"] = [*existing, proof] if existing else proof
+    return doc
+
+
+# --- verifying proofs ----------------------------------------------------------------------------
+
+
+async def verify_proofs(
+    document: Mapping[str, Any],
+    *,
+    resolver: Any,
+    loader: DocumentLoader,
+    now: datetime,
+    expected_purpose: str,
+    expected_controller: str | None = None,
+    challenge: str | None = None,
+    domain: str | None = None,
+    suites: Mapping[str, Cryptosuite] = SUITES,
+    max_clock_skew: timedelta = MAX_CLOCK_SKEW,
+) -> list[Check]:
+    """Verify every proof of ``document`` (VC Data Integrity 1.0 §4.4 Verify Proof, §4.5 proof
+    sets and chains); never raises.
+
+    For each proof, a ``proof`` check (well-formed, expected purpose, domain and challenge, within
+    its time, signature valid over the document and any earlier proofs it chains to) and a
+    ``binding`` check (the verification method resolves through ``resolver``, is authorized for
+    ``expected_purpose`` in its controller's DID document, and, when ``expected_controller`` is
+    given, that controller is it). Both carry ``data`` naming the proof's cryptosuite and
+    verification method. A document without proofs gives one failed ``proof`` check.
+    """
+    if not isinstance(document, Mapping):
+        return [failed("proof", MalformedProofError("only a JSON object can carry a proof"))]
+    all_proofs = proofs_of(document)
+    if not all_proofs:
+        return [failed("proof", MalformedProofError("the document has no proof"))]
+    resolved: dict[str, Any] = {}
+    checks: list[Check] = []
+    for index, proof in enumerate(all_proofs):
+        data = _describe(proof, index, len(all_proofs))
+        vm = await _resolve(proof, resolver, resolved)
+        checks.append(
+            _run(
+                "proof",
+                data,
+                lambda: _verify_one(
+                    proof, document, all_proofs, vm, suites, loader, now, expected_purpose, challenge, domain, max_clock_skew
+                ),
+            )
+        )
+        checks.append(_run("binding", data, lambda: _check_binding(proof, vm, expected_purpose, expected_controller)))
+    return checks
+
+
+def _describe(proof: Any, index: int, count: int) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    if isinstance(proof, dict):
+        suite = proof.get("cryptosuite", proof.get("type"))
+        if isinstance(suite, str):
+            data["cryptosuite"] = suite
+        if isinstance(proof.get("verificationMethod"), str):
+            data["verificationMethod"] = proof["verificationMethod"]
+        if isinstance(proof.get("id"), str):
+            data["proofId"] = proof["id"]
+    if count > 1:
+        data["proofIndex"] = index
+    return data
+
+
+def _run(name: str, data: dict[str, Any], step: Any) -> Check:
+    try:
+        message = step()
+    except Exception as e:  # every failure becomes a result entry; failed() logs the unexpected
+        check = failed(name, e)
+        check.data.update(data)
+        return check
+    return Check(name, "passed", message, None, dict(data))
+
+
+async def _resolve(proof: Any, resolver: Any, cache: dict[str, Any]) -> Any:
+    """The proof's verification method, or the exception resolving it raised (kept for both checks)."""
+    url = proof.get("verificationMethod") if isinstance(proof, dict) else None
+    if not isinstance(url, str):
+        return MalformedProofError("the proof has no verificationMethod (a URL)")
+    if url not in cache:
+        try:
+            cache[url] = await resolver.resolve_verification_method(url)
+        except Exception as e:  # a DIDError, or a resolver bug: either must not escape verification
+            cache[url] = e
+    return cache[url]
+
+
+def _require_string(proof: Mapping[str, Any], field: str) -> str:
+    value = proof.get(field)
+    if not isinstance(value, str) or not value:
+        raise MalformedProofError(f"the proof has no {field} (a non-empty string)")
+    return value
+
+
+def _verify_one(
+    proof: Any,
+    document: Mapping[str, Any],
+    all_proofs: list[Any],
+    vm: Any,
+    suites: Mapping[str, Cryptosuite],
+    loader: DocumentLoader,
+    now: datetime,
+    expected_purpose: str,
+    challenge: str | None,
+    domain: str | None,
+    skew: timedelta,
+) -> str:
+    """§4.4 Verify Proof for one proof of the set; raises a ProblemError when it does not verify."""
+    if not isinstance(proof, dict):
+        raise MalformedProofError("a proof must be a JSON object")
+    # §4.4 step 3: the properties every proof has.
+    _require_string(proof, "type")
+    _require_string(proof, "verificationMethod")
+    purpose = _require_string(proof, "proofPurpose")
+    if "proofValue" not in proof:
+        raise MalformedProofError("the proof has no proofValue")
+    decode_proof_value(proof["proofValue"])
+    suite = suite_for(proof, suites)
+    for field in ("challenge", "nonce"):
+        if field in proof and not isinstance(proof[field], str):
+            raise MalformedProofError(f"proof.{field} must be a string")
+    if "domain" in proof and not (
+        isinstance(proof["domain"], str)
+        or (isinstance(proof["domain"], list) and proof["domain"] and all(isinstance(d, str) for d in proof["domain"]))
+    ):
+        raise MalformedProofError("proof.domain must be a string or a list of strings")
+    previous = proof.get("previousProof")
+    if previous is not None and not (
+        isinstance(previous, str) or (isinstance(previous, list) and all(isinstance(p, str) for p in previous))
+    ):
+        raise MalformedProofError("proof.previousProof must be a proof id or a list of them")
+    created = _parse_datetime(proof["created"], "created") if "created" in proof else None
+    expires = _parse_datetime(proof["expires"], "expires") if "expires" in proof else None
+
+    # §4.4 steps 4-6: what the verifier expected.
+    if purpose != expected_purpose:
+        raise MismatchedProofPurposeError(f"the proof's purpose is {purpose!r}; {expected_purpose!r} was expected")
+    if domain is not None and domain not in _as_list(proof.get("domain")):
+        raise InvalidDomainError(f"the proof's domain is {proof.get('domain')!r}; {domain!r} was expected")
+    if challenge is not None and proof.get("challenge") != challenge:
+        raise InvalidChallengeError(f"the proof's challenge is {proof.get('challenge')!r}; {challenge!r} was expected")
+    if created is not None and created > now + skew:
+        raise ProofVerificationError(f"the proof was created in the future ({proof['created']})")
+    if expires is not None and expires < now:
+        raise ProofVerificationError(f"the proof expired at {proof['expires']}")
+
+    # §4.5: a chained proof was made over the document carrying the proofs it names.
+    chained = _matching_proofs(all_proofs, previous, ProofVerificationError) if previous is not None else []
+    unsecured = _unsecured(document, chained)
+    options = {k: v for k, v in proof.items() if k != "proofValue"}
+
+    if isinstance(vm, Exception):
+        raise vm
+    hash_data = suite.hash(
+        suite.transform(unsecured, options, loader=loader),
+        suite.configure_proof(options, unsecured, loader=loader),
+    )
+    suite.verify(hash_data, proof["proofValue"], vm.public_key)
+    return f"{suite.name} signature by {vm.id} verifies"
+
+
+def _check_binding(proof: Any, vm: Any, expected_purpose: str, expected_controller: str | None) -> str:
+    """The verification method is its controller's, for this purpose, and the controller is the
+    party the document says made it (VC Data Model 2.0 §4.7 issuer, §4.13 holder)."""
+    if isinstance(vm, Exception):
+        raise vm
+    try:
+        authorized = is_authorized(vm.document, vm.id, expected_purpose)
+    except ValueError as e:
+        raise InvalidVerificationMethodError(str(e)) from e
+    if not authorized:
+        raise InvalidVerificationMethodError(
+            f"{vm.id} is not listed under {expected_purpose} in the DID document of {vm.controller}"
+        )
+    if expected_controller is not None and vm.controller != expected_controller:
+        raise InvalidVerificationMethodError(
+            f"the proof was made with a key of {vm.controller}, not of {expected_controller}: "
+            "a valid signature by someone else does not make the document theirs"
+        )
+    return f"{vm.id} is authorized for {expected_purpose} by {vm.controller}"
