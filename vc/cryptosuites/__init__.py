@@ -38,7 +38,7 @@ def suite_for(proof: Mapping[str, Any], suites: Mapping[str, Cryptosuite] = SUIT
     """The suite that made ``proof`` (by cryptosuite, or by type for the 2020 suite)."""
     key = proof.get("cryptosuite") if proof.get("type") == "DataIntegrityProof" else proof.get("type")
     suite = suites.get(key) if isinstance(key, str) else None
-    if suite is None or suite.proof_type != proof.get("type"):
+    if suite is None or suite.proof_type != proof.get("type") or suite.cryptosuite != proof.get("cryptosuite"):
         raise ProofVerificationError(
             f"unsupported proof: type {proof.get('type')!r}, cryptosuite {proof.get('cryptosuite')!r} "
             f"(supported: {', '.join(sorted(suites))})"

@@ -1,0 +1,142 @@
+"""vc.cryptosuites: lookup, the per-suite checks on proof options, proofValue decoding."""
+
+from __future__ import annotations
+
+import pytest
+
+from vc.crypto import Ed25519KeyPair
+from vc.cryptosuites import (
+    ED25519_SIGNATURE_2020,
+    EDDSA_JCS_2022,
+    EDDSA_RDFC_2022,
+    SUITES,
+    decode_proof_value,
+    suite_for,
+)
+from vc.errors import ProblemError
+from vc.loader import default_loader
+
+V2 = "https://www.w3.org/ns/credentials/v2"
+DOC = {
+    "@context": [V2],
+    "id": "urn:uuid:1",
+    "type": ["VerifiableCredential"],
+    "issuer": "did:example:issuer",
+    "credentialSubject": {"id": "did:example:subject"},
+}
+
+
+def _code(fn) -> str:
+    with pytest.raises(ProblemError) as e:
+        fn()
+    return e.value.problem().code
+
+
+def test_suites_are_keyed_by_name():
+    assert set(SUITES) == {"eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020"}
+
+
+@pytest.mark.parametrize(
+    "proof, suite",
+    [
+        ({"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022"}, EDDSA_RDFC_2022),
+        ({"type": "DataIntegrityProof", "cryptosuite": "eddsa-jcs-2022"}, EDDSA_JCS_2022),
+        ({"type": "Ed25519Signature2020"}, ED25519_SIGNATURE_2020),
+    ],
+)
+def test_suite_for_finds_the_suite(proof, suite):
+    assert suite_for(proof) is suite
+
+
+@pytest.mark.parametrize(
+    "proof",
+    [
+        {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdf-2022"},  # the OB3 example's typo
+        {"type": "DataIntegrityProof", "cryptosuite": "ecdsa-rdfc-2019"},
+        {"type": "DataIntegrityProof"},
+        {"type": "Ed25519Signature2018"},
+        {"type": "DataIntegrityProof", "cryptosuite": "Ed25519Signature2020"},
+        {"type": "Ed25519Signature2020", "cryptosuite": "eddsa-rdfc-2022"},
+    ],
+)
+def test_unknown_suite_is_a_verification_error(proof):
+    assert _code(lambda: suite_for(proof)) == "PROOF_VERIFICATION_ERROR"
+
+
+@pytest.mark.parametrize("value", ["", "z", "uAAAA", "z0OIl", 7, None, "zz!"])
+def test_bad_proof_value_is_malformed(value):
+    assert _code(lambda: decode_proof_value(value)) == "MALFORMED_PROOF_ERROR"
+
+
+def test_short_signature_does_not_verify():
+    key = Ed25519KeyPair.from_seed(bytes(32))
+    assert _code(lambda: EDDSA_RDFC_2022.verify(b"x" * 64, "z3yMApqCuCjXDWPrbjfR5mjCPTHqFG8Pux1TxQrEM35jj", key.public_key)) == (
+        "PROOF_VERIFICATION_ERROR"
+    )
+
+
+def test_signature_round_trip_and_wrong_key():
+    key, other = Ed25519KeyPair.from_seed(bytes(32)), Ed25519KeyPair.from_seed(bytes([1]) * 32)
+    value = EDDSA_JCS_2022.sign(b"data", key)
+    EDDSA_JCS_2022.verify(b"data", value, key.public_key)
+    assert _code(lambda: EDDSA_JCS_2022.verify(b"data", value, other.public_key)) == "PROOF_VERIFICATION_ERROR"
+    assert _code(lambda: EDDSA_JCS_2022.verify(b"datA", value, key.public_key)) == "PROOF_VERIFICATION_ERROR"
+
+
+@pytest.mark.parametrize("suite", [EDDSA_RDFC_2022, EDDSA_JCS_2022, ED25519_SIGNATURE_2020], ids=lambda s: s.name)
+def test_options_for_another_suite_are_refused(suite):
+    other = {"type": "DataIntegrityProof", "cryptosuite": "eddsa-other"}
+    doc = ED25519_SIGNATURE_2020.prepare_document(DOC)
+    assert _code(lambda: suite.transform(doc, other, loader=default_loader())) == "PROOF_TRANSFORMATION_ERROR"
+    assert _code(lambda: suite.configure_proof(other, doc, loader=default_loader())) == "INVALID_PROOF_CONFIGURATION_ERROR"
+
+
+def test_rdfc_proof_configuration_uses_the_document_context_not_the_proofs():
+    options = {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "proofPurpose": "assertionMethod",
+               "verificationMethod": "did:example:issuer#k", "@context": ["https://evil.example/ctx"]}
+    # The proof's own @context is ignored (an unknown one would otherwise fail to load).
+    canon = EDDSA_RDFC_2022.configure_proof(options, DOC, loader=default_loader()).decode()
+    assert "https://w3id.org/security#assertionMethod" in canon
+    assert EDDSA_RDFC_2022.proof_options(options, DOC) == options
+
+
+def test_jcs_proof_carries_the_document_context():
+    proof = EDDSA_JCS_2022.proof_options({"type": "DataIntegrityProof"}, DOC)
+    assert proof["@context"] == [V2]
+
+
+def test_jcs_refuses_a_document_whose_context_does_not_start_with_the_proofs():
+    options = {"type": "DataIntegrityProof", "cryptosuite": "eddsa-jcs-2022", "@context": [V2, "https://x.example/c"]}
+    assert _code(lambda: EDDSA_JCS_2022.transform(DOC, options, loader=default_loader())) == "PROOF_VERIFICATION_ERROR"
+
+
+def test_jcs_signs_the_document_with_the_proofs_context():
+    options = {"type": "DataIntegrityProof", "cryptosuite": "eddsa-jcs-2022", "@context": [V2]}
+    longer = {**DOC, "@context": [V2, "https://www.w3.org/ns/credentials/examples/v2"]}
+    assert EDDSA_JCS_2022.transform(longer, options, loader=default_loader()) == EDDSA_JCS_2022.transform(
+        DOC, options, loader=default_loader()
+    )
+
+
+def test_jcs_refuses_values_json_cannot_hold():
+    options = {"type": "DataIntegrityProof", "cryptosuite": "eddsa-jcs-2022"}
+    assert _code(lambda: EDDSA_JCS_2022.transform({**DOC, "n": float("nan")}, options, loader=default_loader())) == (
+        "PROOF_TRANSFORMATION_ERROR"
+    )
+
+
+def test_ed25519_2020_adds_its_context_once_and_requires_it_to_verify():
+    prepared = ED25519_SIGNATURE_2020.prepare_document(DOC)
+    assert prepared["@context"] == [V2, "https://w3id.org/security/suites/ed25519-2020/v1"]
+    assert ED25519_SIGNATURE_2020.prepare_document(prepared) == prepared
+    assert DOC["@context"] == [V2]  # input untouched
+    options = {"type": "Ed25519Signature2020"}
+    assert _code(lambda: ED25519_SIGNATURE_2020.transform(DOC, options, loader=default_loader())) == (
+        "PROOF_TRANSFORMATION_ERROR"
+    )
+
+
+def test_hash_is_proof_config_hash_then_document_hash():
+    import hashlib
+
+    assert EDDSA_RDFC_2022.hash(b"doc", b"cfg") == hashlib.sha256(b"cfg").digest() + hashlib.sha256(b"doc").digest()

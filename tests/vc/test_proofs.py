@@ -1,0 +1,352 @@
+"""vc.proofs: adding proofs without touching the input, and verification failing with the right
+code for every kind of tampering, purpose, domain, challenge, time and binding mistake."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from did.key import DIDKeyResolver, did_key_from_public_key
+from did.multikey import encode_ed25519_public
+from did.resolver import StaticResolver
+from vc.crypto import Ed25519KeyPair
+from vc.errors import ProblemError
+from vc.loader import default_loader
+from vc.proofs import add_proof, default_verification_method, verify_proofs
+
+V2 = "https://www.w3.org/ns/credentials/v2"
+EX = "https://www.w3.org/ns/credentials/examples/v2"
+ISSUER = "did:web:uni.example"
+KEY = Ed25519KeyPair.from_seed(bytes(range(32)))
+OTHER = Ed25519KeyPair.from_seed(bytes(range(1, 33)))
+VM = f"{ISSUER}#key-1"
+CREATED = "2025-01-01T00:00:00Z"
+SUITES = ["eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020"]
+
+
+def _did_doc(key: Ed25519KeyPair, *, relationships=("assertionMethod", "authentication")) -> dict:
+    doc = {
+        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+        "id": ISSUER,
+        "verificationMethod": [
+            {"id": VM, "type": "Multikey", "controller": ISSUER, "publicKeyMultibase": encode_ed25519_public(key.public_key)}
+        ],
+    }
+    for rel in relationships:
+        doc[rel] = [VM]
+    return doc
+
+
+def _resolver(key: Ed25519KeyPair = KEY, **kw) -> StaticResolver:
+    return StaticResolver({ISSUER: _did_doc(key, **kw)}, methods={"key": DIDKeyResolver()})
+
+
+def _credential() -> dict:
+    return {
+        "@context": [V2, EX],
+        "id": "urn:uuid:0b1b2c3d-0000-4000-8000-000000000001",
+        "type": ["VerifiableCredential", "ExampleDegreeCredential"],
+        "issuer": {"id": ISSUER, "name": "Example University"},
+        "validFrom": "2025-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:alice", "degree": {"type": "ExampleBachelorDegree", "name": "BSc"}},
+    }
+
+
+def _sign(suite="eddsa-rdfc-2022", doc=None, **kw) -> dict:
+    kw.setdefault("created", CREATED)
+    kw.setdefault("verification_method", VM)
+    return add_proof(doc or _credential(), suite=suite, key=KEY, loader=default_loader(), **kw)
+
+
+async def _verify(doc, *, resolver=None, now=None, purpose="assertionMethod", **kw):
+    return await verify_proofs(
+        doc,
+        resolver=resolver or _resolver(),
+        loader=default_loader(),
+        now=now or datetime(2025, 6, 1, tzinfo=timezone.utc),
+        expected_purpose=purpose,
+        **kw,
+    )
+
+
+def _outcome(checks) -> dict:
+    return {c.name: (c.outcome, c.problem.code if c.problem else None) for c in checks}
+
+
+# --- adding --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suite", SUITES)
+async def test_signed_credential_verifies_and_is_bound_to_issuer(suite):
+    signed = _sign(suite)
+    checks = await _verify(signed, expected_controller=ISSUER)
+    assert _outcome(checks) == {"proof": ("passed", None), "binding": ("passed", None)}
+    assert checks[0].data == {"cryptosuite": suite, "verificationMethod": VM}
+
+
+def test_add_proof_never_mutates_its_input():
+    doc = _credential()
+    before = json.dumps(doc, sort_keys=True)
+    signed = _sign(doc=doc)
+    again = _sign(doc=signed)
+    assert json.dumps(doc, sort_keys=True) == before
+    assert isinstance(signed["proof"], dict)
+    assert isinstance(again["proof"], list) and len(again["proof"]) == 2
+    assert again["proof"][0] == signed["proof"]
+
+
+def test_add_proof_writes_the_options_it_was_given():
+    proof = _sign(
+        created=datetime(2025, 1, 2, 3, 4, 5, 600000, tzinfo=timezone.utc),
+        expires=datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=2))),
+        purpose="authentication",
+        domain="https://verifier.example",
+        challenge="c-123",
+        nonce="n-1",
+    )["proof"]
+    assert proof["created"] == "2025-01-02T03:04:05Z"
+    assert proof["expires"] == "2025-12-31T22:00:00Z"
+    assert (proof["proofPurpose"], proof["domain"], proof["challenge"], proof["nonce"]) == (
+        "authentication", "https://verifier.example", "c-123", "n-1"
+    )
+    assert "@context" not in proof
+
+
+def test_default_verification_method_is_the_keys_did_key():
+    did = did_key_from_public_key(KEY.public_key)
+    assert default_verification_method(KEY) == f"{did}#{did.split(':')[-1]}"
+    assert add_proof(_credential(), suite="eddsa-jcs-2022", key=KEY, created=None, loader=default_loader())["proof"][
+        "verificationMethod"
+    ] == default_verification_method(KEY)
+
+
+def test_created_may_be_left_out():
+    assert "created" not in _sign(created=None)["proof"]
+
+
+@pytest.mark.parametrize(
+    "kwargs, code",
+    [
+        ({"suite": "eddsa-rdf-2022"}, "PROOF_GENERATION_ERROR"),
+        ({"previous_proof": "urn:uuid:missing"}, "PROOF_GENERATION_ERROR"),
+        ({"created": "yesterday"}, "MALFORMED_PROOF_ERROR"),
+        ({"created": datetime(2025, 1, 1)}, "PROOF_GENERATION_ERROR"),
+    ],
+)
+def test_add_proof_refuses_bad_options(kwargs, code):
+    with pytest.raises(ProblemError) as e:
+        _sign(**kwargs)
+    assert e.value.problem().code == code
+
+
+@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "Ed25519Signature2020"])
+def test_add_proof_refuses_undefined_terms_at_issue_time(suite):
+    doc = _credential()
+    doc["@context"] = [V2]
+    doc["type"] = ["VerifiableCredential"]
+    doc["credentialSubject"] = {"id": "did:example:alice", "grade": "A"}
+    with pytest.raises(ProblemError) as e:
+        _sign(suite, doc=doc)
+    assert e.value.problem().code == "PROOF_TRANSFORMATION_ERROR"
+    assert "grade" in e.value.detail
+
+
+async def test_chain_signed_here_verifies():
+    first = _sign(proof_id="urn:uuid:p1")
+    chained = add_proof(
+        first, suite="eddsa-rdfc-2022", key=KEY, verification_method=VM, created=CREATED, previous_proof="urn:uuid:p1",
+        loader=default_loader(),
+    )
+    checks = await _verify(chained)
+    assert all(c.ok for c in checks) and len(checks) == 4
+    # Removing the earlier proof breaks the chain even though the later signature is intact.
+    broken = {**chained, "proof": [chained["proof"][1]]}
+    assert _outcome(await _verify(broken))["proof"] == ("failed", "PROOF_VERIFICATION_ERROR")
+
+
+# --- tampering ------------------------------------------------------------------------------------
+
+
+def _set(doc: dict, path: tuple, value) -> dict:
+    doc = copy.deepcopy(doc)
+    target = doc
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return doc
+
+
+TAMPER = [
+    (("id",), "urn:uuid:0b1b2c3d-0000-4000-8000-000000000002"),
+    (("type",), ["VerifiableCredential", "ExampleMasterDegreeCredential"]),
+    (("issuer", "name"), "Fake University"),
+    (("issuer", "id"), "did:web:evil.example"),
+    (("validFrom",), "2024-01-01T00:00:00Z"),
+    (("credentialSubject", "id"), "did:example:mallory"),
+    (("credentialSubject", "degree", "name"), "PhD"),
+    (("credentialSubject", "degree", "type"), "ExampleDoctorateDegree"),
+    (("validUntil",), "2099-01-01T00:00:00Z"),  # an added field
+]
+
+
+@pytest.mark.parametrize("suite", SUITES)
+@pytest.mark.parametrize("path, value", TAMPER, ids=["/".join(t[0]) for t in TAMPER])
+async def test_tampering_with_a_signed_field_fails(suite, path, value):
+    signed = _sign(suite)
+    checks = await _verify(_set(signed, path, value))
+    assert _outcome(checks)["proof"] == ("failed", "PROOF_VERIFICATION_ERROR")
+
+
+@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "Ed25519Signature2020"])
+async def test_redefining_a_term_through_the_context_fails(suite):
+    signed = _sign(suite)
+    ctx = [*signed["@context"], {"degree": "https://evil.example/degree"}]
+    assert _outcome(await _verify({**signed, "@context": ctx}))["proof"] == ("failed", "PROOF_VERIFICATION_ERROR")
+
+
+@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "Ed25519Signature2020"])
+async def test_dropping_a_context_fails_as_a_transformation_error(suite):
+    signed = _sign(suite)
+    ctx = [c for c in signed["@context"] if c != EX]
+    checks = await _verify({**signed, "@context": ctx})
+    assert _outcome(checks)["proof"] == ("failed", "PROOF_TRANSFORMATION_ERROR")
+
+
+async def test_jcs_context_change_fails():
+    signed = _sign("eddsa-jcs-2022")
+    assert _outcome(await _verify({**signed, "@context": [V2]}))["proof"] == ("failed", "PROOF_VERIFICATION_ERROR")
+
+
+@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "Ed25519Signature2020"])
+async def test_undefined_property_added_after_signing_is_refused_at_verify_time(suite):
+    signed = _sign(suite)
+    doc = _set(signed, ("@context",), [V2] + (["https://w3id.org/security/suites/ed25519-2020/v1"] if suite != "eddsa-rdfc-2022" else []))
+    doc["type"] = ["VerifiableCredential"]
+    doc["credentialSubject"] = {"id": "did:example:alice", "grade": "F"}
+    assert _outcome(await _verify(doc))["proof"] == ("failed", "PROOF_TRANSFORMATION_ERROR")
+
+
+PROOF_TAMPER = [
+    ("created", "2025-01-01T00:00:01Z", "PROOF_VERIFICATION_ERROR"),
+    ("proofValue", None, "PROOF_VERIFICATION_ERROR"),  # one character changed, below
+    ("proofValue", "not-multibase", "MALFORMED_PROOF_ERROR"),
+    ("proofValue", "z3yMApqCuCjXDWPrbjfR5mjCPTHqFG8Pux1TxQrEM35jj", "PROOF_VERIFICATION_ERROR"),
+    ("nonce", "added", "PROOF_VERIFICATION_ERROR"),
+    ("cryptosuite", "eddsa-2022", "PROOF_VERIFICATION_ERROR"),
+    ("proofPurpose", None, "MALFORMED_PROOF_ERROR"),
+    ("verificationMethod", None, "MALFORMED_PROOF_ERROR"),
+    ("type", "Ed25519Signature2018", "PROOF_VERIFICATION_ERROR"),
+    ("created", "2025-01-01", "MALFORMED_PROOF_ERROR"),
+    ("expires", "soon", "MALFORMED_PROOF_ERROR"),
+    ("domain", 7, "MALFORMED_PROOF_ERROR"),
+    ("previousProof", {"id": "x"}, "MALFORMED_PROOF_ERROR"),
+]
+
+
+@pytest.mark.parametrize("field, value, code", PROOF_TAMPER, ids=[f"{t[0]}={t[1]}" for t in PROOF_TAMPER])
+async def test_tampering_with_the_proof_fails_with_its_code(field, value, code):
+    signed = _sign()
+    proof = signed["proof"]
+    if field == "proofValue" and value is None:
+        value = proof["proofValue"][:-2] + ("A" if proof["proofValue"][-2] != "A" else "B") + proof["proofValue"][-1]
+    if value is None:
+        del proof[field]
+    else:
+        proof[field] = value
+    checks = await _verify(signed)
+    assert _outcome(checks)["proof"] == ("failed", code), checks[0].message
+
+
+async def test_another_key_for_the_same_method_fails():
+    checks = await _verify(_sign(), resolver=_resolver(OTHER))
+    assert _outcome(checks)["proof"] == ("failed", "PROOF_VERIFICATION_ERROR")
+
+
+async def test_pointing_the_proof_at_another_key_fails():
+    signed = _sign()
+    signed["proof"]["verificationMethod"] = default_verification_method(OTHER)
+    assert _outcome(await _verify(signed))["proof"] == ("failed", "PROOF_VERIFICATION_ERROR")
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"@context": [V2]},
+        {"proof": "a string"},
+        {"proof": [1, None]},
+        {"proof": {}},
+        ["not", "an", "object"],
+    ],
+)
+async def test_garbage_never_raises(document):
+    checks = await _verify(document)
+    assert checks and not any(c.ok for c in checks if c.name == "proof")
+    assert all(c.problem is not None and c.problem.code != "INTERNAL_ERROR" for c in checks if not c.ok)
+
+
+# --- purpose, domain, challenge, time ----------------------------------------------------------------
+
+
+async def test_wrong_purpose_is_a_mismatched_purpose_error():
+    checks = await _verify(_sign(), purpose="authentication")
+    assert _outcome(checks)["proof"] == ("failed", "MISMATCHED_PROOF_PURPOSE_ERROR")
+
+
+async def test_presentation_proof_checks_domain_and_challenge():
+    signed = _sign(purpose="authentication", domain="https://verifier.example", challenge="c-1")
+    ok = await _verify(signed, purpose="authentication", domain="https://verifier.example", challenge="c-1")
+    assert all(c.ok for c in ok)
+    wrong_domain = await _verify(signed, purpose="authentication", domain="https://other.example", challenge="c-1")
+    assert _outcome(wrong_domain)["proof"] == ("failed", "INVALID_DOMAIN_ERROR")
+    wrong_challenge = await _verify(signed, purpose="authentication", domain="https://verifier.example", challenge="c-2")
+    assert _outcome(wrong_challenge)["proof"] == ("failed", "INVALID_CHALLENGE_ERROR")
+
+
+async def test_expected_challenge_missing_from_proof_fails():
+    checks = await _verify(_sign(purpose="authentication"), purpose="authentication", challenge="c-1")
+    assert _outcome(checks)["proof"] == ("failed", "INVALID_CHALLENGE_ERROR")
+
+
+async def test_domain_list_contains_expected_domain():
+    signed = _sign(purpose="authentication", domain=["https://a.example", "https://b.example"])
+    assert all(c.ok for c in await _verify(signed, purpose="authentication", domain="https://b.example"))
+
+
+async def test_proof_created_in_the_future_fails():
+    checks = await _verify(_sign(), now=datetime(2024, 12, 31, 23, 0, tzinfo=timezone.utc))
+    assert _outcome(checks)["proof"] == ("failed", "PROOF_VERIFICATION_ERROR")
+    # A few minutes of clock skew are tolerated.
+    assert all(c.ok for c in await _verify(_sign(), now=datetime(2024, 12, 31, 23, 58, tzinfo=timezone.utc)))
+
+
+async def test_expired_proof_fails():
+    signed = _sign(expires="2025-03-01T00:00:00Z")
+    assert all(c.ok for c in await _verify(signed, now=datetime(2025, 2, 1, tzinfo=timezone.utc)))
+    checks = await _verify(signed, now=datetime(2025, 3, 2, tzinfo=timezone.utc))
+    assert _outcome(checks)["proof"] == ("failed", "PROOF_VERIFICATION_ERROR")
+
+
+# --- binding ---------------------------------------------------------------------------------------
+
+
+async def test_method_not_authorized_for_the_purpose_is_not_bound():
+    checks = await _verify(_sign(), resolver=_resolver(relationships=("authentication",)))
+    assert _outcome(checks) == {"proof": ("passed", None), "binding": ("failed", "INVALID_VERIFICATION_METHOD_ERROR")}
+
+
+async def test_signature_by_someone_else_is_not_bound_to_the_issuer():
+    doc = _credential()
+    signed = add_proof(doc, suite="eddsa-rdfc-2022", key=OTHER, created=CREATED, loader=default_loader())
+    checks = await _verify(signed, expected_controller=ISSUER)
+    assert _outcome(checks) == {"proof": ("passed", None), "binding": ("failed", "INVALID_VERIFICATION_METHOD_ERROR")}
+    assert did_key_from_public_key(OTHER.public_key) in checks[1].message
+
+
+async def test_unresolvable_method_fails_both_checks():
+    signed = _sign(verification_method="did:web:unknown.example#key-1")
+    checks = await _verify(signed)
+    assert [c.outcome for c in checks] == ["failed", "failed"]
+    assert checks[0].problem.code == checks[1].problem.code == "NOT_FOUND"
