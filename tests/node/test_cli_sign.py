@@ -1,0 +1,80 @@
+"""``vcnode sign``: reproduces the W3C vector, signs what verifies, exit 2 on unusable input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import load_json
+from node.cli import main
+from vc.crypto import Ed25519KeyPair
+
+
+def _run(capsys, *argv) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(
+    "suite, signed",
+    [
+        ("eddsa-rdfc-2022", "eddsa-rdfc-2022/signedDataInt.json"),
+        ("eddsa-jcs-2022", "eddsa-jcs-2022/signedJCS.json"),
+        ("Ed25519Signature2020", "Ed25519Signature2020/signedEdSig.json"),
+    ],
+)
+def test_sign_reproduces_the_vector(vectors, capsys, suite, signed):
+    base = vectors / "vc-di-eddsa"
+    vm = load_json(base / signed)["proof"]["verificationMethod"]
+    code, out, err = _run(
+        capsys, "sign", str(base / "unsigned.json"), "--key", str(base / "keyPair.json"), "--suite", suite,
+        "--verification-method", vm, "--created", "2023-02-24T23:36:38Z",
+    )
+    assert code == 0, err
+    assert json.loads(out) == load_json(base / signed)
+
+
+def test_sign_defaults_to_the_key_files_id(tmp_path, capsys, vectors):
+    pair = Ed25519KeyPair.from_seed(bytes(32))
+    key = {"id": "did:web:uni.example#key-1", "type": "Multikey", "secretKeyMultibase": pair.secret_multibase}
+    (tmp_path / "key.json").write_text(json.dumps(key))
+    code, out, _ = _run(
+        capsys, "sign", str(vectors / "vc-di-eddsa" / "unsigned.json"), "--key", str(tmp_path / "key.json"),
+        "--suite", "eddsa-rdfc-2022", "--purpose", "authentication", "--challenge", "c1", "--domain", "https://v.example",
+    )
+    assert code == 0
+    proof = json.loads(out)["proof"]
+    assert proof["verificationMethod"] == "did:web:uni.example#key-1"
+    assert (proof["proofPurpose"], proof["challenge"], proof["domain"]) == ("authentication", "c1", "https://v.example")
+    assert proof["created"].endswith("Z")
+
+
+@pytest.mark.parametrize(
+    "doc, key, suite, message",
+    [
+        ("missing.json", "key", "eddsa-rdfc-2022", "cannot read"),
+        ("notjson", "key", "eddsa-rdfc-2022", "not valid JSON"),
+        ("doc", "badkey", "eddsa-rdfc-2022", "not a usable"),
+        ("undefined", "key", "eddsa-rdfc-2022", "PROOF_TRANSFORMATION_ERROR"),
+    ],
+)
+def test_unusable_input_exits_2(tmp_path, capsys, vectors, doc, key, suite, message):
+    (tmp_path / "notjson").write_text("{")
+    (tmp_path / "doc").write_text((vectors / "vc-di-eddsa" / "unsigned.json").read_text())
+    (tmp_path / "undefined").write_text(json.dumps({
+        "@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"], "grade": "A",
+        "issuer": "did:example:i", "credentialSubject": {"id": "did:example:s"},
+    }))
+    (tmp_path / "key").write_text((vectors / "vc-di-eddsa" / "keyPair.json").read_text())
+    (tmp_path / "badkey").write_text(json.dumps({"secretKeyMultibase": "zNOPE"}))
+    code, out, err = _run(capsys, "sign", str(tmp_path / doc), "--key", str(tmp_path / key), "--suite", suite)
+    assert code == 2 and out == ""
+    assert message in err
+
+
+def test_unknown_suite_is_a_usage_error(capsys, vectors):
+    with pytest.raises(SystemExit) as e:
+        main(["sign", str(vectors / "vc-di-eddsa" / "unsigned.json"), "--key", "k", "--suite", "eddsa-2022"])
+    assert e.value.code == 2
