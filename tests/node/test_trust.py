@@ -300,3 +300,28 @@ async def test_accreditations_are_signed_with_rdfc_only(node: Node) -> None:
     assert status == 400 and out["field"] == "options.cryptosuite"
     status, out = await node.post("/issuers/national/accredit", {"organisation": await node.did("uni"), "kind": "rule"})
     assert status == 400 and "kind" in out["detail"]
+
+
+async def test_unknown_when_accreditations_cannot_be_fetched_or_the_issuer_has_no_place_for_them() -> None:
+    from did.errors import FetchError
+    from vc.results import VerificationResult
+
+    async def unreachable(did: str) -> Any:
+        raise FetchError(f"could not connect to {did}", reason="network")
+
+    async def never(vc: dict[str, Any]) -> VerificationResult:  # pragma: no cover - not reached
+        raise AssertionError("nothing to verify")
+
+    verifier = trust.AccreditationVerifier(trusted=["did:web:agency.example"], verify=never, fetch=unreachable, now=None)
+    report = (await verifier.assess({"issuer": "did:web:uni.example"})).to_json()
+    assert report["status"] == "unknown" and "could not be fetched" in report["reason"]
+    assert report["failedLinks"][0]["outcome"] == "unknown"
+
+    async def via_http(did: str) -> Any:
+        return await trust.fetch_published(None, did)
+
+    verifier = trust.AccreditationVerifier(trusted=["did:web:agency.example"], verify=never, fetch=via_http, now=None)
+    report = (await verifier.assess({"issuer": {"id": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"}})).to_json()
+    assert report["status"] == "unknown" and "only did:web issuers can be assessed" in report["reason"]
+    assert (await verifier.assess({"issuer": "did:web:agency.example"})).status == "accredited"  # a root itself
+    assert (await verifier.assess({})).status == "unknown"
