@@ -28,6 +28,7 @@ from typing import Any, Awaitable, Callable, Mapping
 from did.errors import FetchError
 from status.bitstring import MAX_DECODED_BYTES, MIN_STATUS_LIST_LENGTH, Bitstring, BitstringError, decode_list
 from status.credential import ENTRY_TYPE, LIST_CREDENTIAL_TYPE, LIST_TYPE, MESSAGE, REFRESH, REVOCATION, SUSPENSION
+from vc.credentials import verify_credential as _verify_credential
 from vc.datamodel import issuer_id, parse_datetime_stamp
 from vc.errors import (
     MalformedValueError,
@@ -123,9 +124,7 @@ class StatusChecker:
         if max_staleness < timedelta(0):
             raise ValueError("max_staleness must not be negative")
         if verify_credential is None:
-            from vc.credentials import verify_credential as default_verify
-
-            verify_credential = default_verify
+            verify_credential = _verify_credential
         self.http = http
         self.resolver = resolver
         self.loader = loader

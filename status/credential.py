@@ -19,6 +19,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping
 
 from status.bitstring import DEFAULT_GZIP_LEVEL, MIN_STATUS_LIST_LENGTH, Bitstring, BitstringError
+from vc.credentials import issue_credential
+from vc.cryptosuites import SUITES
 from vc.errors import MalformedValueError, StatusListLengthError
 
 JsonObject = dict[str, Any]
@@ -125,9 +127,6 @@ def sign_status_list_credential(
     checks and the same refusal of a verification method the issuer does not control.
     ``suite`` is a cryptosuite name (``eddsa-rdfc-2022``, ``eddsa-jcs-2022``) or object.
     """
-    from vc.credentials import issue_credential
-    from vc.cryptosuites import SUITES
-
     if isinstance(suite, str):
         if suite not in SUITES:
             raise MalformedValueError(f"unknown cryptosuite {suite!r}; use one of {', '.join(sorted(SUITES))}")
