@@ -52,6 +52,7 @@ DEFAULT_ISSUER = "default"
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
 DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
+STATUS_LIST_V1 = "https://www.w3.org/ns/credentials/status/v1"
 DID_V1 = "https://www.w3.org/ns/did/v1"
 MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
 
@@ -270,6 +271,24 @@ async def _off_loop(make: Callable[[], Awaitable[T]]) -> T:
     return await asyncio.to_thread(work)
 
 
+async def verify_credential_off_loop(
+    document: Any, *, resolver: Any, loader: Any, now: datetime, check_status: Any = None
+) -> VerificationResult:
+    """``vc.credentials.verify_credential`` on a worker thread's loop, I/O bridged back.
+
+    The status checker verifies each fetched list credential's proof; passed as its
+    ``verify_credential``, this keeps that canonicalization off the server's loop too.
+    """
+    from vc.credentials import verify_credential
+
+    loop = asyncio.get_running_loop()
+    bridged = _LoopBridge(resolver, loop)
+    bridged_status = _bridge_function(check_status, loop) if check_status is not None else None
+    return await _off_loop(
+        lambda: verify_credential(document, resolver=bridged, loader=loader, now=now, check_status=bridged_status)
+    )
+
+
 class NodeService:
     """The node's operations. ``await service.init()`` once before use (idempotent)."""
 
@@ -455,6 +474,9 @@ class NodeService:
         loader = self.services.loader
 
         def sign_one(c: JsonObject) -> JsonObject:
+            # Sign with the key's verification method under the DID the credential names
+            # (did:web or did:key), so the proof's controller is the issuer.
+            vm = issuer.verification_methods[issuer.dids.index(_issuer_id(c) or issuer.did)]
             if c["@context"][0] == VC_V1:
                 # vc.credentials.issue_credential signs VC 2.0 only; a 1.1 credential the
                 # operator asked for is signed as 1.1 (data-model checked in _prepare).
@@ -462,13 +484,13 @@ class NodeService:
                     c,
                     suite=suite,
                     key=pair,
-                    verification_method=issuer.verification_method,
+                    verification_method=vm,
                     purpose="assertionMethod",
                     created=now,
                     loader=loader,
                 )
             return issue_credential(
-                c, key=pair, verification_method=issuer.verification_method, suite=suite, loader=loader, now=now
+                c, key=pair, verification_method=vm, suite=suite, loader=loader, now=now
             )
 
         def sign_all() -> list[JsonObject]:
@@ -509,9 +531,10 @@ class NodeService:
         if not isinstance(contexts, list) or not contexts:
             raise InvalidRequestError(f"@context must start with {VC_V2!r} (or {VC_V1!r})")
         v1 = contexts[0] == VC_V1
-        if v1 and DATA_INTEGRITY_V2 not in contexts:
-            # VC 1.1 has no DataIntegrityProof term; the data-integrity context defines it.
-            contexts = [*contexts, DATA_INTEGRITY_V2]
+        if v1:
+            # VC 1.1's context defines neither DataIntegrityProof nor the status list entry
+            # terms; the data-integrity and Bitstring Status List contexts do.
+            contexts = [*contexts, *(c for c in (STATUS_LIST_V1, DATA_INTEGRITY_V2) if c not in contexts)]
         vc["@context"] = contexts
         named = _issuer_id(vc)
         if "issuer" not in vc:

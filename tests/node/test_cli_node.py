@@ -125,3 +125,38 @@ def test_wrong_passphrase_is_a_clear_error(tmp_path, capsys, monkeypatch):
 def test_bad_config_is_usage_error(tmp_path, capsys):
     assert main(["init", "--data", str(tmp_path), "--base-url", "ftp://nowhere"]) == 2
     assert "base_url" in capsys.readouterr().err
+
+
+async def test_serve_initialises_an_empty_folder_and_answers(tmp_path, unused_tcp_port):
+    """The README's run command: ``vcnode serve`` on an empty folder, no configuration."""
+    import aiohttp
+    import signal
+    import sys
+
+    data = tmp_path / "fresh"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VCNODE_")}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "node", "serve", "--data", str(data), "--port", str(unused_tcp_port),
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{unused_tcp_port}"
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(100):
+                try:
+                    async with session.get(f"{base}/healthz") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            else:
+                pytest.fail("vcnode serve did not come up")
+            async with session.get(f"{base}/.well-known/did.json") as response:
+                document = await response.json(content_type=None)
+        assert document["id"] == f"did:web:127.0.0.1%3A{unused_tcp_port}"
+        assert (data / "vcnode.sqlite3").exists() and (data / "master.key").exists()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = await asyncio.wait_for(proc.communicate(), 20)
+    # The start-up log says how the keys are protected.
+    assert "master.key" in err.decode()

@@ -150,3 +150,119 @@ async def test_set_bits_loads_and_writes_each_list_once_and_bumps_its_version(st
     # Setting a bit to the value it has is not a change.
     async with store.transaction() as db:
         assert await lists.set_bits(db, [(list_id, allocations[0].index, 1)], {}) == set()
+
+
+# --- served over HTTP -----------------------------------------------------------------------
+
+from node.app import create_app  # noqa: E402
+from node.config import load_config  # noqa: E402
+from node.routes import SERVICE_KEY  # noqa: E402
+
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+
+
+def _unsigned() -> dict:
+    return {"@context": [VC_V2], "type": ["VerifiableCredential"], "credentialSubject": {"id": "did:example:bob"}}
+
+
+async def _serve(tmp_path, aiohttp_server, port, **env):
+    config = load_config(
+        {"data_dir": str(tmp_path / "data"), "port": port}, env={"VCNODE_STATUS_PURPOSES": "revocation,suspension", **env}
+    )
+    return await aiohttp_server(create_app(config), port=port)
+
+
+@pytest.fixture
+async def served(tmp_path, aiohttp_server, unused_tcp_port):
+    return await _serve(tmp_path, aiohttp_server, unused_tcp_port, VCNODE_STATUS_LIST_TTL_MS="60000")
+
+
+@pytest.fixture
+async def served_without_ttl(tmp_path, aiohttp_server, unused_tcp_port):
+    # No ttl: lists are served with Cache-Control: no-cache, so verifiers refetch every time.
+    return await _serve(tmp_path, aiohttp_server, unused_tcp_port)
+
+
+def _path(entry: dict) -> str:
+    return "/status/" + entry["statusListCredential"].split("/status/", 1)[1]
+
+
+def _entries(vc: dict) -> dict[str, dict]:
+    return {e["statusPurpose"]: e for e in vc["credentialStatus"]}
+
+
+async def _bit(response, entry: dict) -> int:
+    body = await response.json()
+    return Bitstring.decode(body["credentialSubject"]["encodedList"]).get(int(entry["statusListIndex"]))
+
+
+async def test_status_list_get_with_etag_cache_control_cors_and_304(served, aiohttp_client):
+    client = await aiohttp_client(served)
+    vc = await served.app[SERVICE_KEY].issue("default", _unsigned(), {})
+    entry = _entries(vc)["revocation"]
+    assert entry["statusListCredential"] == f"http://127.0.0.1:{served.port}/status/default/revocation/1"
+    response = await client.get(_path(entry))
+    assert response.status == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "ETag" in response.headers["Access-Control-Expose-Headers"]
+    assert response.headers["Cache-Control"] == "max-age=60"
+    etag = response.headers["ETag"]
+    body = await response.json()
+    assert body["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
+    assert body["issuer"] == f"did:web:127.0.0.1%3A{served.port}"
+    assert body["credentialSubject"]["statusPurpose"] == "revocation"
+    assert body["credentialSubject"]["ttl"] == 60000
+    assert body["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+    assert len(Bitstring.decode(body["credentialSubject"]["encodedList"])) >= 131_072
+    not_modified = await client.get(_path(entry), headers={"If-None-Match": etag})
+    assert not_modified.status == 304
+    assert not_modified.headers["ETag"] == etag
+    assert await not_modified.read() == b""
+    other = await client.get(_path(entry), headers={"If-None-Match": '"something-else"'})
+    assert other.status == 200
+
+
+async def test_revoke_then_next_get_shows_the_bit_and_a_new_etag(served, aiohttp_client):
+    client = await aiohttp_client(served)
+    service = served.app[SERVICE_KEY]
+    vc = await service.issue("default", _unsigned(), {})
+    entry = _entries(vc)["revocation"]
+    first = await client.get(_path(entry))
+    assert await _bit(first, entry) == 0
+    await service.set_status(vc["id"], "revoked")
+    second = await client.get(_path(entry), headers={"If-None-Match": first.headers["ETag"]})
+    assert second.status == 200
+    assert second.headers["ETag"] != first.headers["ETag"]
+    assert await _bit(second, entry) == 1
+
+
+async def test_suspend_and_unsuspend_over_http(served, aiohttp_client):
+    client = await aiohttp_client(served)
+    service = served.app[SERVICE_KEY]
+    vc = await service.issue("default", _unsigned(), {})
+    entry = _entries(vc)["suspension"]
+    await service.set_status(vc["id"], "suspended")
+    assert await _bit(await client.get(_path(entry)), entry) == 1
+    await service.set_status(vc["id"], "active")
+    assert await _bit(await client.get(_path(entry)), entry) == 0
+
+
+async def test_the_node_verifies_status_by_fetching_its_own_lists_over_http(served_without_ttl, aiohttp_client):
+    client = await aiohttp_client(served_without_ttl)
+    service = served_without_ttl.app[SERVICE_KEY]
+    vc = await service.issue("default", _unsigned(), {})
+    assert (await service.verify_credential(vc, {})).verified
+    await service.set_status(vc["id"], "revoked")
+    result = await service.verify_credential(vc, {})
+    assert not result.verified
+    assert [c.outcome for c in result.checks if c.name == "status"].count("failed") == 1
+    response = await client.get("/status/default/revocation/1")
+    assert response.headers["Cache-Control"] == "no-cache"
+
+
+async def test_unknown_lists_are_404_problems(served, aiohttp_client):
+    client = await aiohttp_client(served)
+    for path in ("/status/default/revocation/99", "/status/nobody/revocation/1", "/status/default/revocation/x"):
+        response = await client.get(path)
+        assert response.status == 404, path
+        assert response.content_type == "application/problem+json"

@@ -1,0 +1,318 @@
+"""node.service: issuing fills and refuses what it must, status changes are durable and
+re-published at once, and a verifier reading the published lists sees every change."""
+
+from __future__ import annotations
+
+import copy
+from datetime import timedelta
+
+import pytest
+
+import node.statuslists as statuslists_module
+from did.http import FetchedJSON
+from did.key import DIDKeyResolver
+from did.resolver import Resolver
+from node.app import _OwnDIDWeb
+from node.config import load_config
+from node.keys import new_master_record
+from node.service import (
+    DuplicateCredentialError,
+    InvalidRequestError,
+    IssuerMismatchError,
+    NodeService,
+    Services,
+    StatusChangeError,
+    UnknownCredentialError,
+    UnknownIssuerError,
+)
+from node.store import Store
+from status.bitstring import Bitstring
+from status.check import StatusChecker
+from tests.conftest import FIXED_NOW
+from vc.errors import ProblemError
+from vc.loader import default_loader
+
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+VC_V1 = "https://www.w3.org/2018/credentials/v1"
+DI_V2 = "https://w3id.org/security/data-integrity/v2"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = FIXED_NOW
+
+    def __call__(self):
+        return self.now
+
+
+class StoreHTTP:
+    """Serves the node's published lists to the status checker as its HTTP client would."""
+
+    def __init__(self) -> None:
+        self.service: NodeService | None = None
+        self.fetches = 0
+
+    async def get_json(self, url, *, max_bytes=None, headers=None):
+        self.fetches += 1
+        issuer, purpose, seq = url.split("/status/", 1)[1].split("/")
+        published = await self.service.status_list(issuer, purpose, int(seq))
+        return FetchedJSON(url, 200, {}, published.credential, 0)
+
+
+def unsigned(**extra):
+    vc = {
+        "@context": [VC_V2],
+        "type": ["VerifiableCredential"],
+        "credentialSubject": {"id": "did:example:alice", "name": "Alice"},
+    }
+    vc.update(extra)
+    return vc
+
+
+@pytest.fixture
+async def node(tmp_path):
+    config = load_config(
+        {"data_dir": str(tmp_path), "base_url": "https://registry.example.edu"},
+        env={"VCNODE_STATUS_PURPOSES": "revocation,suspension"},
+    )
+    store = await Store.open(tmp_path)
+    master, record = new_master_record(tmp_path, None)
+    clock = Clock()
+    own = _OwnDIDWeb(None)
+    resolver = Resolver({"key": DIDKeyResolver(), "web": own})
+    http = StoreHTTP()
+    checker = StatusChecker(http, resolver, default_loader(), clock, max_staleness=timedelta(0))
+    services = Services(
+        store=store, master_key=master, resolver=resolver, loader=default_loader(), clock=clock, http=http, check_status=checker.check
+    )
+    service = NodeService(config, services)
+    own.service = http.service = service
+    await service.init()
+    service.test_clock = clock  # type: ignore[attr-defined]
+    yield service
+    await store.close()
+
+
+async def list_bit(service: NodeService, entry: dict) -> int:
+    issuer, purpose, seq = entry["statusListCredential"].split("/status/", 1)[1].split("/")
+    published = await service.status_list(issuer, purpose, int(seq))
+    bits = Bitstring.decode(published.credential["credentialSubject"]["encodedList"])
+    return bits.get(int(entry["statusListIndex"]))
+
+
+def entries_of(vc: dict) -> dict[str, dict]:
+    raw = vc["credentialStatus"]
+    return {e["statusPurpose"]: e for e in (raw if isinstance(raw, list) else [raw])}
+
+
+async def test_issue_fills_issuer_id_validfrom_and_status_and_leaves_input_alone(node):
+    original = unsigned()
+    before = copy.deepcopy(original)
+    vc = await node.issue("default", original, {})
+    assert original == before
+    assert vc["issuer"] == "did:web:registry.example.edu"
+    assert vc["id"].startswith("urn:uuid:")
+    assert vc["validFrom"] == "2025-06-01T12:00:00Z"
+    entries = entries_of(vc)
+    assert set(entries) == {"revocation", "suspension"}
+    for purpose, entry in entries.items():
+        assert entry["type"] == "BitstringStatusListEntry"
+        assert entry["statusListCredential"] == f"https://registry.example.edu/status/default/{purpose}/1"
+        assert entry["statusListIndex"].isdigit()
+        assert entry["id"] == f"{entry['statusListCredential']}#{entry['statusListIndex']}"
+    proof = vc["proof"]
+    assert proof["type"] == "DataIntegrityProof" and proof["cryptosuite"] == "eddsa-rdfc-2022"
+    assert proof["verificationMethod"].startswith("did:web:registry.example.edu#z6Mk")
+    record = await node.get_credential_record(vc["id"])
+    assert record.issuer == "default" and record.subject_id == "did:example:alice" and record.status == "active"
+    assert {e.purpose for e in record.status_entries} == {"revocation", "suspension"}
+
+
+async def test_issued_credential_verifies_including_status(node):
+    vc = await node.issue("default", unsigned(), {})
+    result = await node.verify_credential(vc, {})
+    assert result.verified, result.to_json()
+    assert [c.outcome for c in result.checks if c.name == "status"] == ["passed", "passed"]
+
+
+async def test_jcs_suite_and_status_purpose_override(node):
+    vc = await node.issue("default", unsigned(), {"cryptosuite": "eddsa-jcs-2022", "statusPurposes": ["revocation"]})
+    assert vc["proof"]["cryptosuite"] == "eddsa-jcs-2022"
+    assert isinstance(vc["credentialStatus"], dict) and vc["credentialStatus"]["statusPurpose"] == "revocation"
+    assert (await node.verify_credential(vc, {})).verified
+    with pytest.raises(InvalidRequestError, match="cryptosuite"):
+        await node.issue("default", unsigned(), {"cryptosuite": "ecdsa-rdfc-2019"})
+    with pytest.raises(InvalidRequestError, match="refresh"):
+        await node.issue("default", unsigned(), {"statusPurposes": ["refresh"]})
+
+
+async def test_vc_1_1_is_issued_as_1_1_with_the_data_integrity_context(node):
+    # VC 1.1 has no @vocab, so the subject carries only its id.
+    vc = await node.issue("default", unsigned(**{"@context": [VC_V1], "credentialSubject": {"id": "did:example:alice"}}), {})
+    assert vc["@context"] == [VC_V1, "https://www.w3.org/ns/credentials/status/v1", DI_V2]
+    assert vc["issuanceDate"] == "2025-06-01T12:00:00Z" and "validFrom" not in vc
+    assert (await node.verify_credential(vc, {})).verified
+
+
+async def test_issuer_named_in_the_credential_must_be_this_issuer(node):
+    default = await node.get_issuer("default")
+    ok = await node.issue("default", unsigned(issuer={"id": default.dids[1], "name": "Registry"}), {})
+    assert ok["issuer"]["id"] == default.dids[1]
+    with pytest.raises(IssuerMismatchError, match="did:web:elsewhere.example"):
+        await node.issue("default", unsigned(issuer="did:web:elsewhere.example"), {})
+    await node.create_issuer("physics")
+    with pytest.raises(IssuerMismatchError):
+        await node.issue("physics", unsigned(issuer=default.did), {})
+    with pytest.raises(UnknownIssuerError):
+        await node.issue("nobody", unsigned(), {})
+
+
+async def test_bad_credentials_are_refused_before_anything_is_allocated(node):
+    for bad, message in [
+        ("not an object", "JSON object"),
+        (unsigned(proof={"type": "DataIntegrityProof"}), "already has a proof"),
+        (unsigned(credentialStatus={"type": "BitstringStatusListEntry"}), "credentialStatus"),
+        ({"@context": ["https://example.org/ctx"], "type": ["VerifiableCredential"]}, "@context"),
+    ]:
+        with pytest.raises(ProblemError, match=message) as refused:
+            await node.issue("default", bad, {})
+        assert refused.value.http_status == 400
+    assert await node.store.fetchone("SELECT 1 FROM status_entries") is None
+
+
+async def test_duplicate_credential_id_is_refused(node):
+    await node.issue("default", unsigned(id="urn:uuid:5d2c8f8e-0000-4000-8000-000000000001"), {})
+    with pytest.raises(DuplicateCredentialError):
+        await node.issue("default", unsigned(id="urn:uuid:5d2c8f8e-0000-4000-8000-000000000001"), {})
+
+
+async def test_signing_failure_records_nothing_and_burns_the_indexes(node):
+    # An undefined term makes RDFC safe-mode canonicalization refuse the document.
+    bad = unsigned(credentialSubject={"id": "did:example:alice", "undefinedTerm": 1})
+    with pytest.raises(Exception):
+        await node.issue("default", bad, {})
+    assert await node.store.fetchone("SELECT 1 FROM credentials") is None
+    rows = await node.store.fetchall("SELECT credential_id FROM status_entries")
+    assert len(rows) == 2 and all(r["credential_id"] is None for r in rows)
+
+
+async def test_revoke_sets_the_bit_republishes_and_a_verifier_sees_it(node):
+    vc = await node.issue("default", unsigned(), {})
+    entry = entries_of(vc)["revocation"]
+    assert await list_bit(node, entry) == 0
+    record = await node.set_status(vc["id"], "revoked")
+    assert record.status == "revoked"
+    assert await list_bit(node, entry) == 1
+    result = await node.verify_credential(vc, {})
+    assert not result.verified
+    revocation = [c for c in result.checks if c.name == "status" and c.data.get("statusPurpose", "revocation") == "revocation"]
+    assert any(c.outcome == "failed" for c in revocation), result.to_json()
+
+
+async def test_revocation_is_final(node):
+    vc = await node.issue("default", unsigned(), {})
+    await node.set_status(vc["id"], "revoked")
+    for status in ("active", "suspended"):
+        with pytest.raises(StatusChangeError, match="final"):
+            await node.set_status(vc["id"], status)
+    assert (await node.set_status(vc["id"], "revoked")).status == "revoked"  # idempotent
+
+
+async def test_suspend_and_unsuspend(node):
+    vc = await node.issue("default", unsigned(), {})
+    entry = entries_of(vc)["suspension"]
+    await node.set_status(vc["id"], "suspended")
+    assert await list_bit(node, entry) == 1
+    assert not (await node.verify_credential(vc, {})).verified
+    await node.set_status(vc["id"], "active")
+    assert await list_bit(node, entry) == 0
+    assert (await node.verify_credential(vc, {})).verified
+
+
+async def test_suspension_needs_a_suspension_entry(node):
+    vc = await node.issue("default", unsigned(), {"statusPurposes": ["revocation"]})
+    with pytest.raises(StatusChangeError, match="suspension"):
+        await node.set_status(vc["id"], "suspended")
+
+
+async def test_unknown_credential_and_bad_status_are_clear_errors(node):
+    with pytest.raises(UnknownCredentialError, match="urn:uuid:nope"):
+        await node.set_status("urn:uuid:nope", "revoked")
+    vc = await node.issue("default", unsigned(), {})
+    with pytest.raises(InvalidRequestError, match="deleted"):
+        await node.set_status(vc["id"], "deleted")
+    await node.create_issuer("physics")
+    with pytest.raises(UnknownCredentialError, match="physics"):
+        await node.set_status(vc["id"], "revoked", issuer_name="physics")
+
+
+async def test_batch_issue_and_revoke_sign_each_list_once(node, monkeypatch):
+    calls: list[str] = []
+    real = statuslists_module.issue_status_list_credential
+
+    def counting(**kw):
+        calls.append(kw["list_url"])
+        return real(**kw)
+
+    monkeypatch.setattr(statuslists_module, "issue_status_list_credential", counting)
+    issued = await node.issue_many("default", [unsigned() for _ in range(30)], {"statusPurposes": ["revocation"]})
+    assert len(calls) == 1  # the new list, published once before handing out credentials
+    indexes = {int(vc["credentialStatus"]["statusListIndex"]) for vc in issued}
+    assert len(indexes) == 30
+    calls.clear()
+    records = await node.set_status_many([(vc["id"], "revoked") for vc in issued])
+    assert [r.status for r in records] == ["revoked"] * 30
+    assert calls == ["https://registry.example.edu/status/default/revocation/1"]
+    published = await node.status_list("default", "revocation", 1)
+    bits = Bitstring.decode(published.credential["credentialSubject"]["encodedList"])
+    assert set(bits.set_indexes()) == indexes
+
+
+async def test_batch_status_change_is_all_or_nothing(node):
+    vc = await node.issue("default", unsigned(), {})
+    with pytest.raises(UnknownCredentialError):
+        await node.set_status_many([(vc["id"], "revoked"), ("urn:uuid:missing", "revoked")])
+    assert (await node.get_credential_record(vc["id"])).status == "active"
+    assert await list_bit(node, entries_of(vc)["revocation"]) == 0
+
+
+async def test_committed_change_left_unpublished_by_a_crash_is_published_at_start(node):
+    vc = await node.issue("default", unsigned(), {})
+    entry = entries_of(vc)["revocation"]
+    # The change commits, then the process dies before re-signing.
+    async with node.store.transaction() as db:
+        [info] = [e for e in await node.status_lists.entries_for(db, vc["id"]) if e.purpose == "revocation"]
+        pending: dict = {}
+        changed = await node.status_lists.set_bits(db, [(info.list_id, info.index, 1)], pending)
+        await node.status_lists.write_bits(db, pending, changed)
+    assert await list_bit(node, entry) == 0  # still the old signed list
+    restarted = NodeService(node.config, node.services)
+    await restarted.init()
+    assert await list_bit(node, entry) == 1
+
+
+async def test_challenges_are_single_use_and_expire(node):
+    challenge = await node.create_challenge()
+    assert await node.consume_challenge(challenge.challenge)
+    assert not await node.consume_challenge(challenge.challenge)
+    late = await node.create_challenge()
+    node.test_clock.now = FIXED_NOW + timedelta(seconds=node.config.challenge_ttl_seconds + 1)
+    assert not await node.consume_challenge(late.challenge)
+    assert not await node.consume_challenge("never-issued")
+
+
+async def test_presentation_without_a_node_challenge_is_not_verified(node):
+    result = await node.verify_presentation({"@context": [VC_V2], "type": ["VerifiablePresentation"]}, {})
+    assert not result.verified
+    assert result.check("challenge").outcome == "failed"
+
+
+async def test_tokens_grant_their_scopes_until_revoked(node):
+    await node.create_issuer("physics")
+    new = await node.create_token(["issue"], issuer="physics")
+    grant = await node.check_token(new.token)
+    assert grant.scopes == frozenset({"issue"}) and grant.issuer == "physics"
+    assert grant.allows("issue", "physics") and not grant.allows("issue", "default") and not grant.allows("status", "physics")
+    assert await node.check_token(new.token + "x") is None
+    await node.revoke_token(new.id)
+    assert await node.check_token(new.token) is None
