@@ -29,7 +29,7 @@ from node.keys import MasterKey, new_master_record, open_master
 from node.routes import CONFIG_KEY, SERVICE_KEY, dids, health, status_lists
 from node.routes import microcredentials, openapi, vcapi  # microcredentials registers its store migration on import
 from node.routes import trust as trust_routes  # node.trust registers its store migration on import
-from node.service import NodeService, Services
+from node.service import NodeService, Services, verify_credential_off_loop
 from node.store import Store
 from status.check import StatusChecker
 from vc.loader import default_loader
@@ -114,7 +114,12 @@ async def open_services(
         check_status = None
         if http is not None:
             checker = StatusChecker(
-                http, resolver, loader, utc_now, max_staleness=timedelta(seconds=config.status_max_staleness_seconds)
+                http,
+                resolver,
+                loader,
+                utc_now,
+                max_staleness=timedelta(seconds=config.status_max_staleness_seconds),
+                verify_credential=verify_credential_off_loop,
             )
             check_status = checker.check
         services = Services(

@@ -21,6 +21,7 @@ import logging
 import re
 import secrets
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Iterable, Literal, Mapping, Sequence, TypeVar
@@ -262,13 +263,23 @@ class _LoopBridge:
         return attr
 
 
-async def _off_loop(make: Callable[[], Awaitable[T]]) -> T:
+# Verifications get threads of their own, never the loop's default executor: a verification
+# thread waits for I/O done on the server loop (DNS for did:web uses the default executor) and
+# for the status list's own proof check, so sharing one bounded pool lets N waiting
+# verifications starve the work they wait for and deadlock the node. Credential verifications
+# and status-list proof checks use separate pools for the same reason (the first wait on the
+# second, the second never wait on anything but I/O).
+_VERIFY_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="vcnode-verify")
+_LIST_VERIFY_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="vcnode-verify-list")
+
+
+async def _off_loop(make: Callable[[], Awaitable[T]], executor: ThreadPoolExecutor = _VERIFY_POOL) -> T:
     """Run a coroutine to completion on a worker thread with its own event loop."""
 
     def work() -> T:
         return asyncio.run(make())  # type: ignore[arg-type]
 
-    return await asyncio.to_thread(work)
+    return await asyncio.get_running_loop().run_in_executor(executor, work)
 
 
 async def verify_credential_off_loop(
@@ -285,7 +296,8 @@ async def verify_credential_off_loop(
     bridged = _LoopBridge(resolver, loop)
     bridged_status = _bridge_function(check_status, loop) if check_status is not None else None
     return await _off_loop(
-        lambda: verify_credential(document, resolver=bridged, loader=loader, now=now, check_status=bridged_status)
+        lambda: verify_credential(document, resolver=bridged, loader=loader, now=now, check_status=bridged_status),
+        _LIST_VERIFY_POOL,
     )
 
 
