@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -544,15 +545,13 @@ async def test_health_answers_while_verifications_are_pending(node: Node) -> Non
 
 
 def _spy_thread(monkeypatch: Any, owner: Any, name: str, calls: list[str]) -> None:
-    """Record, for each call of ``owner.name``, whether it ran on a thread with a running event loop."""
+    """Record, for each call of ``owner.name``, whether it ran on the server's event-loop thread
+    (this test's thread) or elsewhere. A worker may run its own loop; what matters is the thread."""
     original = getattr(owner, name)
+    server_thread = threading.get_ident()
 
     def spy(*args: Any, **kwargs: Any) -> Any:
-        try:
-            asyncio.get_running_loop()
-            calls.append("event loop")
-        except RuntimeError:
-            calls.append("worker thread")
+        calls.append("event loop" if threading.get_ident() == server_thread else "worker thread")
         return original(*args, **kwargs)
 
     monkeypatch.setattr(owner, name, spy)
