@@ -344,6 +344,13 @@ def normalise_participation(value: Any) -> str | None:
 # ---------------------------------------------------------------- parsing JSON input
 
 
+ACHIEVEMENT_FIELDS = (
+    "id", "title", "description", "learningOutcomes", "ects", "eqfLevel", "assessment", "participation",
+    "qualityAssurance", "criteria", "language", "humanCode", "fieldOfStudy", "tags", "image", "prerequisites",
+    "supervision", "integration",
+)
+
+
 def parse_achievement(data: Any, *, id: str | None = None) -> AchievementDefinition:
     """Read the JSON form (HTTP body, CLI file, store) into a definition, naming every
     problem at once. ``id`` overrides the document's (the node assigns ids)."""
@@ -351,6 +358,10 @@ def parse_achievement(data: Any, *, id: str | None = None) -> AchievementDefinit
     if not isinstance(data, Mapping):
         raise ProfileError([ElementProblem("achievement", "must be a JSON object")])
     absent: set[str] = set()
+    unknown = sorted(k for k in data if k not in ACHIEVEMENT_FIELDS)
+    if unknown:
+        # A misspelt optional field would otherwise vanish without a word.
+        p.add("achievement", f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(ACHIEVEMENT_FIELDS)}")
 
     def text(key: str, element: str, *, required: bool = False) -> str | None:
         v = data.get(key)

@@ -322,6 +322,7 @@ def test_every_problem_is_listed_at_once_in_annex_order():
         ({"learningOutcomes": [{"statement": "ok", "url": "not a url"}]}, "(f) learning outcomes: learning outcome 1: url must be a URL"),
         ({"integration": {"mode": "stackable"}}, "integration/stackability: stackable needs the credential it stacks into"),
         ({"id": "no scheme"}, "achievement id: must be a URL or URN"),
+        ({"supervison": "typo"}, "achievement: unknown field(s) supervison"),
     ],
 )
 def test_malformed_elements_are_named(change, expected):
