@@ -248,3 +248,19 @@ def test_multi_bit_entry_across_a_block_boundary_is_reencoded():
     bits.set(174_762, 0b111)
     again = Bitstring.decode(bits.encode(), status_size=3)
     assert again.get(174_762) == 7 and again.set_indexes() == [174_762]
+
+
+def test_block_memo_changes_speed_not_output():
+    from status import bitstring as module
+
+    bits = Bitstring(1_048_576)
+    for i in range(0, 1_048_576, 1013):
+        bits.set(i, 1)
+    data = bits.to_bytes()
+    module._MEMO.clear()
+    cold = Bitstring.from_bytes(data).encode()
+    warm = Bitstring.from_bytes(data).encode()  # every block now comes from the memo
+    blocks = [module._deflate_block_uncached(data[i : i + 65_536], 6) for i in range(0, len(data), 65_536)]
+    expected = module._multibase(module._gzip_member(data, blocks))
+    assert cold == warm == expected
+    assert _gunzip_std(expected) == data
