@@ -456,6 +456,20 @@ async def test_reference_stack_verifies_a_micro_credential_the_node_issued(node:
     code, out = await _js("verify.mjs", str(path), "--did-web-base", base, "--status")
     assert code == 0 and out["verified"] is True, out
     assert out["status"]["checked"] is True and out["status"]["verified"] is True, out
+    # A batch signed with eddsa-jcs-2022 as well.
+    body = {"items": [{"achievementId": "ds-101", "learner": {"name": "Bo"}}], "options": {"cryptosuite": "eddsa-jcs-2022"}}
+    status, batch, _ = await node.post("/issuers/default/microcredentials", body)
+    assert status == 201, batch
+    jcs = batch["verifiableCredentials"][0]
+    assert jcs["proof"]["cryptosuite"] == "eddsa-jcs-2022"
+    path.write_text(json.dumps(jcs))
+    code, out = await _js("verify.mjs", str(path), "--did-web-base", base, "--status")
+    assert code == 0 and out["verified"] is True, out
+    # And once revoked, the reference stack sees it too.
+    await node.service.set_status(vc["id"], "revoked")
+    path.write_text(json.dumps(vc))
+    code, out = await _js("verify.mjs", str(path), "--did-web-base", base, "--status")
+    assert code == 1 and out["verified"] is False, out
 
 
 @pytest.mark.interop
