@@ -80,7 +80,7 @@ async def test_issue_verify_revoke_across_two_nodes(nodes: tuple[RunningNode, Ru
     credential = {
         "@context": [V2],
         "type": ["VerifiableCredential"],
-        "credentialSubject": {"id": "did:example:student", "achievement": "Course completion"},
+        "credentialSubject": {"id": "did:example:student", "name": "Course completion"},
     }
 
     async with aiohttp.ClientSession() as http:

@@ -25,6 +25,7 @@ from node.service import NodeService
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 V1 = "https://www.w3.org/2018/credentials/v1"
+EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"  # @vocab for undefined terms
 
 
 def unsigned(**extra: Any) -> dict[str, Any]:
@@ -523,7 +524,8 @@ async def test_unknown_paths_and_methods_are_problems(node: Node) -> None:
 async def test_health_answers_while_verifications_are_pending(node: Node) -> None:
     """Verification (canonicalization, signatures, status list fetch) runs off the event loop:
     a health check sent after many verifications started finishes before most of them do."""
-    vc = await node.issue(unsigned(credentialSubject={"id": "did:example:a", "items": [{"n": i, "t": f"item {i}"} for i in range(150)]}))
+    subject = {"id": "did:example:a", "items": [{"n": i, "t": f"item {i}"} for i in range(150)]}
+    vc = await node.issue(unsigned(**{"@context": [V2, EXAMPLES], "credentialSubject": subject}))
     n = 12
     done_order: list[str] = []
 
