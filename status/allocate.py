@@ -108,31 +108,38 @@ class UsedBitmap:
         self._bits[index >> 3] |= 0x80 >> (index & 7)
         self._count += 1
 
+    def _free_between(self, start: int, stop: int) -> int:
+        """Free indexes among bytes ``start..stop-1`` (bits past ``length`` do not count)."""
+        entries = min((stop - start) * 8, self.length - start * 8)
+        return entries - int.from_bytes(self._bits[start:stop], "big").bit_count()
+
     def nth_free(self, n: int) -> int:
         """The ``n``-th (0-based) free index in ascending order."""
         free_total = self.length - self._count
         if not 0 <= n < free_total:
             raise ValueError(f"there are {free_total} free indexes, no free index number {n}")
-        bits = self._bits
-        for block_start in range(0, len(bits), _BLOCK_BYTES):
-            block = bits[block_start : block_start + _BLOCK_BYTES]
-            first_index = block_start * 8
-            entries = min(len(block) * 8, self.length - first_index)
-            free_here = entries - int.from_bytes(block, "big").bit_count()
-            if n >= free_here:
+        # Narrow down by counting set bits in ever smaller chunks (4 KiB, 64 bytes, 1 byte),
+        # so a 2 MiB bitmap costs a few hundred bit counts, not millions of bit tests.
+        start, stop = 0, len(self._bits)
+        for chunk in (_BLOCK_BYTES, 64, 1):
+            for chunk_start in range(start, stop, chunk):
+                chunk_stop = min(chunk_start + chunk, stop)
+                free_here = self._free_between(chunk_start, chunk_stop)
+                if n < free_here:
+                    start, stop = chunk_start, chunk_stop
+                    break
                 n -= free_here
-                continue
-            for offset, byte in enumerate(block):
-                free_in_byte = min(8, entries - offset * 8) - byte.bit_count()
-                if n >= free_in_byte:
-                    n -= free_in_byte
-                    continue
-                for bit in range(8):
-                    if not byte & (0x80 >> bit):
-                        if n == 0:
-                            return first_index + offset * 8 + bit
-                        n -= 1
-        raise AssertionError("free-index count and bitmap disagree")  # pragma: no cover
+            else:  # pragma: no cover - the counts above are exact
+                break
+        else:
+            byte = self._bits[start]
+            for bit in range(8):
+                index = start * 8 + bit
+                if index < self.length and not byte & (0x80 >> bit):
+                    if n == 0:
+                        return index
+                    n -= 1
+        raise RuntimeError("free-index count and bitmap disagree")  # pragma: no cover
 
 
 def choose_free_index(used: UsedIndices, length: int) -> int | None:

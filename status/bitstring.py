@@ -345,4 +345,11 @@ class Bitstring:
                     base = byte_index * 8
                     out.extend(base + bit for bit in range(8) if byte & (0x80 >> bit))
             return out
-        return [i for i in range(self.length) if self.get(i)]
+        size = self.status_size
+        candidates: set[int] = set()
+        for byte_index, byte in enumerate(self._bits):
+            if byte:
+                first = byte_index * 8 // size
+                last = min((byte_index * 8 + 7) // size, self.length - 1)
+                candidates.update(range(first, last + 1))
+        return [i for i in sorted(candidates) if self.get(i)]

@@ -300,6 +300,10 @@ class StatusChecker:
             lifetime = min(lifetime, ttl)
         if isinstance(max_age, (int, float)) and not isinstance(max_age, bool) and max_age >= 0:
             lifetime = min(lifetime, timedelta(seconds=max_age))
+        log.debug(
+            "status list %s fetched: %s; cached for %s",
+            url, "usable" if problem is None else f"unusable ({problem.code})", lifetime,
+        )
         return _CachedList(
             url=url,
             credential=document,

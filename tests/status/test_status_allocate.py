@@ -60,12 +60,12 @@ def test_full_list_gives_none():
 def test_nearly_full_list_returns_only_the_free_indexes_uniformly():
     length = 131_072
     free = {5, 70_000, 131_071}
-    used = UsedBitmap.from_bytes(b"\xff" * (length // 8), length)
-    assert len(used) == length
-    used = UsedBitmap(length)
-    for i in range(length):
-        if i not in free:
-            used.add(i)
+    blob = bytearray(b"\xff" * (length // 8))
+    for i in free:
+        blob[i // 8] &= ~(0x80 >> (i % 8)) & 0xFF
+    used = UsedBitmap.from_bytes(blob, length)
+    assert len(used) == length - len(free)
+    assert all(i not in used for i in free)
     seen = {i: 0 for i in free}
     for _ in range(600):
         index = choose_free_index(used, length)
@@ -123,3 +123,16 @@ def test_nth_free_counts_in_ascending_order():
     assert [used.nth_free(n) for n in range(8)] == [1, 4, 5, 6, 7, 8, 10, 11]
     with pytest.raises(ValueError):
         used.nth_free(8)
+
+
+def test_nth_free_agrees_with_brute_force_on_random_bitmaps():
+    import random
+
+    rng = random.Random(11)
+    for length in (1, 7, 8, 9, 513, 40_000, 70_001):
+        chosen = rng.sample(range(length), rng.randrange(length + 1))
+        used = UsedBitmap.from_indexes(chosen, length)
+        free = sorted(set(range(length)) - set(chosen))
+        for n in {0, len(free) // 2, len(free) - 1} if free else ():
+            assert used.nth_free(n) == free[n]
+        assert choose_free_index(used, length) in (set(free) or {None})
