@@ -24,7 +24,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Awaitable, Callable, Iterable
+from typing import Any, Awaitable, Callable, Iterable, Sequence
 
 import aiosqlite
 
@@ -183,6 +183,24 @@ class StatusLists:
         ) as cur:
             rows = await cur.fetchall()
         return [EntryInfo(r["list_id"], r["purpose"], self.url(r["issuer"], r["purpose"], r["seq"]), r["idx"]) for r in rows]
+
+    async def entries_for_many(
+        self, db: aiosqlite.Connection, credential_ids: Sequence[str], chunk: int = 500
+    ) -> dict[str, list[EntryInfo]]:
+        out: dict[str, list[EntryInfo]] = {}
+        for start in range(0, len(credential_ids), chunk):
+            part = list(credential_ids[start : start + chunk])
+            async with db.execute(
+                "SELECT e.credential_id, e.list_id, e.idx, e.purpose, l.issuer, l.seq FROM status_entries e "
+                "JOIN status_lists l ON l.id = e.list_id "
+                f"WHERE e.credential_id IN ({','.join('?' * len(part))}) ORDER BY e.purpose",
+                part,
+            ) as cur:
+                for r in await cur.fetchall():
+                    out.setdefault(r["credential_id"], []).append(
+                        EntryInfo(r["list_id"], r["purpose"], self.url(r["issuer"], r["purpose"], r["seq"]), r["idx"])
+                    )
+        return out
 
     async def set_bits(
         self, db: aiosqlite.Connection, changes: Iterable[tuple[int, int, int]], pending: dict[int, Bitstring]
