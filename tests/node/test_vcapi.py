@@ -561,17 +561,21 @@ def _spy_thread(monkeypatch: Any, owner: Any, name: str, calls: list[str]) -> No
 
 async def test_signature_and_json_ld_work_of_a_verification_runs_off_the_event_loop(node: Node, monkeypatch: Any) -> None:
     """The deterministic half of the property above: the heavy calls themselves (Ed25519
-    verification, JSON-LD expansion for RDFC-1.0) never run on the event loop's thread."""
+    verification, RDFC-1.0 canonicalization), for the credential and for its status list,
+    never run on the event loop's thread."""
     import nacl.signing
-    from pyld import jsonld
+
+    from vc import jsonld
 
     vc = await node.issue()
     signatures: list[str] = []
-    expansions: list[str] = []
+    canonicalizations: list[str] = []
     _spy_thread(monkeypatch, nacl.signing.VerifyKey, "verify", signatures)
-    _spy_thread(monkeypatch, jsonld.JsonLdProcessor, "expand", expansions)
+    _spy_thread(monkeypatch, jsonld, "canonize", canonicalizations)
     status, result = await node.verify(vc)
     assert status == 200, result
-    assert signatures, "no Ed25519 verification was observed; the spy is in the wrong place"
+    # The credential's proof and each status list's proof (two purposes): three signatures.
+    assert len(signatures) >= 3, "fewer Ed25519 verifications than proofs; the spy is in the wrong place"
+    assert canonicalizations, "no RDFC-1.0 canonicalization was observed; the spy is in the wrong place"
     assert set(signatures) == {"worker thread"}, signatures
-    assert set(expansions) <= {"worker thread"}, expansions
+    assert set(canonicalizations) == {"worker thread"}, canonicalizations
