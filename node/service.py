@@ -462,7 +462,8 @@ class NodeService:
             raise InvalidRequestError(f"options.cryptosuite {suite_name!r} is not supported: use {' or '.join(CRYPTOSUITES)}")
         purposes = self._check_purposes(options["statusPurposes"]) if "statusPurposes" in options else issuer.status_purposes
         now = self.clock()
-        prepared = [self._prepare(issuer, c, now) for c in credentials]
+        # Copying and data-model checks of a large batch are CPU work too: off the event loop.
+        prepared = await asyncio.to_thread(lambda: [self._prepare(issuer, c, now) for c in credentials])
         ids = [p["id"] for p in prepared]
         if len(set(ids)) != len(ids):
             raise InvalidRequestError("the batch contains the same credential id more than once")
