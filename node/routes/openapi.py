@@ -110,12 +110,14 @@ def _paths() -> JsonObject:
                 "tags": ["Presentations"],
                 "description": (
                     "Checks the presentation's authentication proof (challenge and domain) and every "
-                    "credential inside it. A challenge that this node handed out (POST /challenges) is "
-                    "single use: it is consumed by the first verification that presents it, and refused "
-                    "once expired or used. A challenge the node did not issue is checked only against "
-                    "`options.challenge`, which the caller then must supply: the caller is the party that "
-                    "issued it and answers for its freshness (VC-API: the verifier passes the expected "
-                    "challenge in the options). Public."
+                    "credential inside it. The challenge must be one this node handed out (POST /challenges): "
+                    "it is single use, consumed by the first verification that presents it, and refused once "
+                    "expired or used. The expected challenge goes in `options.challenge` (VC-API); when that is "
+                    "absent, the challenge the presentation's proof carries is checked and consumed the same "
+                    "way, so leaving the option out cannot replay a presentation. A challenge this node did not "
+                    "issue is refused (INVALID_CHALLENGE_ERROR): the node cannot vouch for its freshness. A "
+                    "presentation without any challenge is refused while the node's `require_challenge` "
+                    "setting is on (the default). Public."
                 ),
                 "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("VerifyPresentationRequest")}}},
                 "responses": verify_responses,
@@ -293,7 +295,6 @@ SCHEMAS: JsonObject = {
         "properties": {
             "challenge": {"type": "string", "description": "The challenge the presentation's proof must carry"},
             "domain": {"type": "string", "description": "The domain the presentation's proof must carry"},
-            "checkStatus": {"type": "boolean", "default": True, "description": "Set false to skip status list checks"},
         },
     },
     "VerificationResult": {

@@ -10,8 +10,8 @@ Challenges: ``options.challenge`` must be one that this node handed out (POST /c
 live and unused; it is consumed by the verification that presents it. A presentation whose
 proof carries a challenge is checked the same way when ``options`` names none, so leaving the
 option out cannot replay a used challenge. A challenge the node did not issue is refused
-(INVALID_CHALLENGE_ERROR): the node cannot vouch for its freshness. A deployment whose caller
-manages challenges itself turns ``require_challenge`` off and passes the expected value.
+(INVALID_CHALLENGE_ERROR): the node cannot vouch for its freshness. With ``require_challenge``
+off, a presentation carrying no challenge at all is verified without one.
 """
 
 from __future__ import annotations
