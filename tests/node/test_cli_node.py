@@ -160,3 +160,52 @@ async def test_serve_initialises_an_empty_folder_and_answers(tmp_path, unused_tc
         _, err = await asyncio.wait_for(proc.communicate(), 20)
     # The start-up log says how the keys are protected.
     assert "master.key" in err.decode()
+
+
+def test_issue_revoke_suspend_unsuspend_on_the_local_store(tmp_path, capsys):
+    data = str(tmp_path / "data")
+    file = tmp_path / "credential.json"
+    file.write_text(json.dumps({
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"],
+        "type": ["VerifiableCredential"],
+        "credentialSubject": {"id": "did:example:carol", "name": "Carol"},
+    }))
+    code, vc = run_json(capsys, "issue", str(file), "--data", data, "--status-purposes", "revocation,suspension")
+    assert code == 0
+    assert vc["issuer"] == "did:web:127.0.0.1%3A8443" and vc["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+    assert {e["statusPurpose"] for e in vc["credentialStatus"]} == {"revocation", "suspension"}
+    code, record = run_json(capsys, "suspend", vc["id"], "--data", data)
+    assert code == 0 and record["status"] == "suspended" and record["subjectId"] == "did:example:carol"
+    code, record = run_json(capsys, "unsuspend", vc["id"], "--data", data)
+    assert code == 0 and record["status"] == "active"
+    code, record = run_json(capsys, "revoke", vc["id"], "--data", data)
+    assert code == 0 and record["status"] == "revoked"
+    assert main(["unsuspend", vc["id"], "--data", data]) == 1
+    assert "revocation is final" in capsys.readouterr().err
+    assert main(["revoke", "urn:uuid:unknown", "--data", data]) == 1
+    assert "urn:uuid:unknown" in capsys.readouterr().err
+    # The signed list in the store has the bit set.
+    with sqlite3.connect(tmp_path / "data" / "vcnode.sqlite3") as db:
+        (body,) = db.execute("SELECT credential FROM status_lists WHERE purpose = 'revocation'").fetchone()
+    from status.bitstring import Bitstring
+
+    entry = next(e for e in vc["credentialStatus"] if e["statusPurpose"] == "revocation")
+    bits = Bitstring.decode(json.loads(body)["credentialSubject"]["encodedList"])
+    assert bits.get(int(entry["statusListIndex"])) == 1
+
+
+def test_issue_refuses_unreadable_or_foreign_input(tmp_path, capsys):
+    data = str(tmp_path / "data")
+    assert main(["issue", str(tmp_path / "missing.json"), "--data", data]) == 2
+    assert "cannot read" in capsys.readouterr().err
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert main(["issue", str(bad), "--data", data]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({
+        "@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+        "issuer": "did:web:someone-else.example", "credentialSubject": {"id": "did:example:x"},
+    }))
+    assert main(["issue", str(other), "--data", data]) == 2
+    assert "someone-else" in capsys.readouterr().err
