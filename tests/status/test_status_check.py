@@ -11,6 +11,7 @@ import pytest
 
 from did.errors import FetchError
 from status.credential import StatusMessage
+from status_fakes import world  # noqa: F401  (the `world` fixture)
 
 LIST_URL = "https://issuer.example/status/1"
 

@@ -9,6 +9,7 @@ import pytest
 from aiohttp import web
 
 from did.http import GuardedHTTP, create_guarded_session
+from status_fakes import world  # noqa: F401  (the `world` fixture)
 
 
 @pytest.fixture

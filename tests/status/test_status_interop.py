@@ -16,6 +16,7 @@ from aiohttp import web
 
 from status.bitstring import Bitstring
 from tests.conftest import INTEROP
+from status_fakes import world  # noqa: F401  (the `world` fixture)
 
 pytestmark = pytest.mark.interop
 

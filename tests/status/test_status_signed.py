@@ -23,6 +23,7 @@ from vc.crypto import Ed25519KeyPair
 from vc.errors import ProofGenerationError
 from vc.cryptosuites import SUITES
 from vc.loader import default_loader
+from status_fakes import world  # noqa: F401  (the `world` fixture)
 
 SPEC_DID = "did:key:z6MkeVw6bAm59CopQquZcVLUpapvEEELqfpdWfHkSont8HR6"
 LIST_URL = "https://uni.example/status/revocation/1"

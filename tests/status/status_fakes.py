@@ -1,8 +1,11 @@
 """Fakes for the status tests: an HTTP object serving lists, a settable clock, a signer.
 
+Not a conftest.py: other test folders import `conftest` by bare name, and a second module of
+that name here would shadow theirs. Test modules import the `world` fixture from here.
+
 The fake signature is a SHA-256 over the canonical JSON of the document without its proof, so
-a tampered or unsigned list really fails; the real eddsa-rdfc-2022 path is tested separately
-with vc.credentials once that layer is present.
+a tampered or unsigned list really fails; real eddsa-rdfc-2022 / eddsa-jcs-2022 proofs are
+exercised in test_status_signed.py.
 """
 
 from __future__ import annotations
