@@ -95,3 +95,65 @@ async def test_guard_refuses_hosts_not_allowed(world, served):
     check = (await checker(world.credential(world.entry(1, url=url))))[0]
     assert (check.outcome, check.problem.code) == ("unknown", "STATUS_RETRIEVAL_ERROR")
     assert "HTTPS is required" in check.message
+
+
+async def test_real_signatures_over_real_http_revoke_suspend_unsuspend(world, served):
+    """Issue with two entries, then revoke / suspend / unsuspend; each change is seen next check."""
+    from did.key import DIDKeyResolver, did_key_from_public_key
+    from did.resolver import Resolver
+    from status.bitstring import Bitstring
+    from status.check import StatusChecker
+    from status.credential import issue_status_list_credential, status_list_entry
+    from vc.credentials import issue_credential, verify_credential
+    from vc.crypto import Ed25519KeyPair
+    from vc.cryptosuites import SUITES
+    from vc.loader import default_loader
+
+    state, http = served
+    state["cache_control"] = "no-cache"
+    loader, resolver = default_loader(), Resolver({"key": DIDKeyResolver()})
+    key = Ed25519KeyPair.from_seed(bytes(range(1, 33)))
+    did = did_key_from_public_key(key.public_key)
+    vm = f"{did}#{did.split(':')[-1]}"
+    lists = {p: (f"{state['base']}/status/{p}", Bitstring(131_072)) for p in ("revocation", "suspension")}
+
+    def publish(purpose: str) -> None:
+        url, bits = lists[purpose]
+        signed = issue_status_list_credential(
+            list_url=url, issuer=did, purpose=purpose, bitstring=bits,
+            key=key, verification_method=vm, now=world.clock(), loader=loader,
+        )
+        world.http.serve(url, signed)  # the aiohttp handler serves what world.http holds
+
+    for purpose in lists:
+        publish(purpose)
+    credential = issue_credential(
+        {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiableCredential"],
+            "issuer": did,
+            "validFrom": "2025-01-01T00:00:00Z",
+            "credentialSubject": {"id": "did:example:student"},
+            "credentialStatus": [
+                status_list_entry(list_url=lists["revocation"][0], index=31_337, purpose="revocation"),
+                status_list_entry(list_url=lists["suspension"][0], index=4_096, purpose="suspension"),
+            ],
+        },
+        key=key, verification_method=vm, suite=SUITES["eddsa-rdfc-2022"], loader=loader, now=world.clock(),
+    )
+    checker = StatusChecker(http, resolver, loader, world.clock)
+
+    async def statuses() -> tuple[bool, list[str]]:
+        result = await verify_credential(credential, resolver=resolver, loader=loader, now=world.clock(), check_status=checker)
+        return result.verified, [c.outcome for c in result.checks if c.name == "status"]
+
+    assert await statuses() == (True, ["passed", "passed"])
+    lists["suspension"][1].set(4_096, 1)
+    publish("suspension")
+    assert await statuses() == (False, ["passed", "failed"])
+    lists["suspension"][1].set(4_096, 0)
+    publish("suspension")
+    assert await statuses() == (True, ["passed", "passed"])
+    lists["revocation"][1].set(31_337, 1)
+    publish("revocation")
+    assert await statuses() == (False, ["failed", "passed"])
