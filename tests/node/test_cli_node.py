@@ -209,3 +209,47 @@ def test_issue_refuses_unreadable_or_foreign_input(tmp_path, capsys):
     }))
     assert main(["issue", str(other), "--data", data]) == 2
     assert "someone-else" in capsys.readouterr().err
+
+
+async def test_serve_with_tls_uses_an_https_base_url(tmp_path, unused_tcp_port):
+    import shutil
+    import signal
+    import ssl
+    import subprocess
+    import sys
+
+    import aiohttp
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ed25519", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VCNODE_")}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "node", "serve", "--data", str(tmp_path / "d"), "--port", str(unused_tcp_port),
+        "--tls-cert", str(cert), "--tls-key", str(key),
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    context = ssl.create_default_context(cafile=str(cert))
+    context.check_hostname = False
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(100):
+                try:
+                    async with session.get(f"https://127.0.0.1:{unused_tcp_port}/.well-known/did.json", ssl=context) as response:
+                        document = await response.json(content_type=None)
+                        break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            else:
+                pytest.fail("vcnode serve --tls-cert did not come up")
+        # The default base URL follows the scheme: https://HOST:PORT.
+        assert document["id"] == f"did:web:127.0.0.1%3A{unused_tcp_port}"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = await asyncio.wait_for(proc.communicate(), 20)
+    assert f"public URL https://127.0.0.1:{unused_tcp_port}" in err.decode()

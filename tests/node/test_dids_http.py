@@ -95,3 +95,36 @@ async def test_healthz(node, aiohttp_client):
     assert response.status == 200
     body = await response.json()
     assert body["status"] == "ok" and body["schemaVersion"] >= 1
+
+
+async def test_no_endpoint_serves_a_private_key(node, aiohttp_client):
+    """Keys never leave the node: walk every public GET the node answers and look for the secrets."""
+    service = node.app[SERVICE_KEY]
+    vc = await service.issue(
+        "physics",
+        {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiableCredential"],
+            "credentialSubject": {"id": "did:example:dana"},
+        },
+        {},
+    )
+    secrets = []
+    for name in ("default", "physics"):
+        pair = await service._keypair(name)
+        secrets += [pair.secret_multibase, pair.seed.hex(), pair.seed.hex().upper()]
+    client = await aiohttp_client(node)
+    paths = [
+        "/.well-known/did.json",
+        "/issuers/physics/did.json",
+        "/healthz",
+        "/openapi.json",
+        "/status/" + vc["credentialStatus"]["statusListCredential"].split("/status/", 1)[1],
+    ]
+    for path in paths:
+        response = await client.get(path)
+        assert response.status == 200, path
+        body = await response.text()
+        for secret in secrets:
+            assert secret not in body, path
+    assert all(s not in str(vc) for s in secrets)
