@@ -442,6 +442,34 @@ async def test_a_challenge_the_node_did_not_issue_is_refused(node: Node) -> None
     assert resp.status == 400 and any(e["code"] == "INVALID_CHALLENGE_ERROR" for e in result["errors"])
 
 
+async def test_an_expired_challenge_is_refused(node: Node) -> None:
+    vc = await node.issue()
+    challenge = (await (await node.client.post("/challenges")).json())["challenge"]
+    # Expire it in the store rather than waiting out the ttl.
+    async with node.service.store.transaction() as db:
+        await db.execute("UPDATE challenges SET expires = ? WHERE challenge = ?", ("2000-01-01T00:00:00Z", challenge))
+    resp = await node.client.post("/presentations/verify", json={"verifiablePresentation": _present(vc, challenge)})
+    result = await resp.json()
+    assert resp.status == 400 and any(e["code"] == "INVALID_CHALLENGE_ERROR" for e in result["errors"])
+
+
+async def test_a_presentation_without_a_challenge_is_refused_by_default(node: Node) -> None:
+    vc = await node.issue()
+    resp = await node.client.post("/presentations/verify", json={"verifiablePresentation": _present(vc, None)})
+    result = await resp.json()
+    assert resp.status == 400
+    assert [c["check"] for c in result["checks"] if c["outcome"] == "failed"] == ["challenge"]
+
+
+async def test_a_presentation_with_a_tampered_credential_is_not_verified(node: Node) -> None:
+    vc = await node.issue()
+    vc["credentialSubject"]["name"] = "Mallory"
+    challenge = (await (await node.client.post("/challenges")).json())["challenge"]
+    resp = await node.client.post("/presentations/verify", json={"verifiablePresentation": _present(vc, challenge)})
+    result = await resp.json()
+    assert resp.status == 400 and result["credentialResults"][0]["verified"] is False
+
+
 async def test_a_presentation_with_a_revoked_credential_is_not_verified(node: Node) -> None:
     vc = await node.issue()
     await node.set_status({"credentialId": vc["id"], "status": "revoked"})
@@ -543,7 +571,8 @@ async def test_health_answers_while_verifications_are_pending(node: Node) -> Non
     pending_at_health_end = sum(not t.done() for t in tasks)
     await asyncio.gather(*tasks)
     assert pending_at_health_start >= n // 2, "verifications finished too fast to test anything; make them heavier"
-    assert pending_at_health_end >= 1, f"health was answered only after all verifications: {done_order}"
+    # Measured: all 12 still pending when health returns (40-190 ms). Half leaves room for slow CI.
+    assert pending_at_health_end >= n // 2, f"health was answered only after most verifications: {done_order}"
 
 
 def _spy_thread(monkeypatch: Any, owner: Any, name: str, calls: list[str]) -> None:
