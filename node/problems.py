@@ -157,7 +157,7 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-async def read_json(request: web.Request, *, max_bytes: int | None = None) -> dict[str, Any]:
+async def read_json(request: web.Request, *, max_bytes: int | None = None, allow_array: bool = False) -> Any:
     """The request body as a JSON object, or a problem saying why it is not one.
 
     The size bound is checked against Content-Length before reading and again while reading,
@@ -184,8 +184,8 @@ async def read_json(request: web.Request, *, max_bytes: int | None = None) -> di
         raise bad_request(f"the request body is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from e
     except ValueError as e:  # NaN/Infinity, integers too long to convert
         raise bad_request(f"the request body is not valid JSON: {e}") from e
-    if not isinstance(value, dict):
-        raise bad_request(f"the request body must be a JSON object, not {_json_type(value)}")
+    if not isinstance(value, dict) and not (allow_array and isinstance(value, list)):
+        raise bad_request(f"the request body must be a JSON object{' or array' if allow_array else ''}, not {_json_type(value)}")
     # Depth and value-count bounds before any handler walks the body (MALFORMED_VALUE_ERROR).
     check_shape(value)
     return value

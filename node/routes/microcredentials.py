@@ -3,7 +3,7 @@
 ``POST /issuers/{name}/achievements`` defines an achievement (token with ``issue`` for that
 issuer); ``GET`` lists them or reads one, publicly: an achievement's URL is its ``id`` inside
 every credential that awards it. ``POST /issuers/{name}/microcredentials`` issues one
-(``{achievementId, learner, ...}``) or a batch (``{items: [...]}``); any incomplete or malformed
+(``{achievementId, learner, ...}``) or a batch (a JSON list of them, or ``{items: [...], options}``); any incomplete or malformed
 item is a 422 naming every problem by its Annex I element, and then nothing is issued.
 """
 
@@ -54,11 +54,13 @@ def _options(body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def issue_microcredentials(request: web.Request) -> web.Response:
-    """One request object, or ``{items: [...], options?}``: 201 with the credentials (200 when
-    every one was already issued under its idempotency key)."""
+    """One request object, a list of them, or ``{items: [...], options?}``: 201 with the
+    credentials (200 when every one was already issued under its idempotency key)."""
     name = request.match_info["name"]
     await auth.authorize(request, scope="issue", issuer=name)
-    body = await read_json(request)
+    body = await read_json(request, allow_array=True)
+    if isinstance(body, list):  # a bare list of requests is a batch with default options
+        body = {"items": body}
     options = _options(body)
     batch = "items" in body
     if batch:
@@ -152,7 +154,7 @@ def openapi_paths() -> dict[str, Any]:
         },
         "/issuers/{name}/microcredentials": {
             "post": {
-                "summary": "Issue micro-credentials: one {achievementId, learner, validFrom?, grade?, evidence?, idempotencyKey?} or {items: [...]}",
+                "summary": "Issue micro-credentials: one {achievementId, learner, validFrom?, grade?, evidence?, idempotencyKey?}, a list of them, or {items: [...], options}",
                 "operationId": "issueMicroCredentials",
                 "tags": ["Micro-credentials"],
                 "security": [{"bearer": ["issue"]}],

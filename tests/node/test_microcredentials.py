@@ -273,6 +273,9 @@ async def test_idempotency_key_replays_and_refuses_other_content(node: Node) -> 
     assert out["replayed"] == [{"index": 0, "credentialId": first["verifiableCredential"]["id"]}]
     assert [c["credentialSubject"]["identifier"][0]["identityHash"] for c in out["verifiableCredentials"]] == ["Bo"]
     assert await node.count("credentials") == 2
+    # The same endpoint takes a bare JSON list as a batch.
+    status, out, _ = await node.post("/issuers/default/microcredentials", [{"achievementId": "ds-101", "learner": {"name": "Cy"}}])
+    assert status == 201 and out["issued"] == 1 and len(out["verifiableCredentials"]) == 1
 
 
 # ------------------------------------------------------------------ CLI
