@@ -132,7 +132,7 @@ async def _proof_checks(
 
 async def status_checks(credential: JsonObject, result: VerificationResult, check_status: CheckStatus | None) -> None:
     """Bitstring Status List §3.2 hook: one ``status`` entry per credentialStatus, or an unknown."""
-    if "credentialStatus" not in credential:
+    if not isinstance(credential, dict) or "credentialStatus" not in credential:
         return
     if check_status is None:
         # Unknown, with a problem entry, so an unverified result always says why.

@@ -384,14 +384,19 @@ def _check_issuer(vc: JsonObject) -> str:
     raise MalformedValueError("issuer must be a URL or an object with a URL id")
 
 
-def issuer_id(vc: JsonObject) -> str | None:
+def issuer_id(vc: Any) -> str | None:
     """The issuer's URL, or None when the credential does not name one properly."""
+    if not isinstance(vc, dict):
+        return None
     issuer = vc.get("issuer")
     value = issuer.get("id") if isinstance(issuer, dict) else issuer
     return value if is_url(value) else None
 
 
-def holder_id(vp: JsonObject) -> str | None:
+def holder_id(vp: Any) -> str | None:
+    """The holder's URL, or None when the presentation does not name one properly."""
+    if not isinstance(vp, dict):
+        return None
     holder = vp.get("holder")
     value = holder.get("id") if isinstance(holder, dict) else holder
     return value if is_url(value) else None

@@ -108,3 +108,44 @@ def test_a_real_sized_credential_is_within_bounds(vectors: Any) -> None:
 def test_limits_module_exports() -> None:
     assert limits_mod.DEFAULT_LIMITS == Limits()
     assert json.loads(json.dumps({"a": 1})) == parse_json('{"a": 1}')
+
+
+async def test_blank_node_heavy_graph_is_refused_within_bounded_time_with_a_transformation_error() -> None:
+    """A ring of look-alike blank nodes passes the size bounds but would make RDFC-1.0's
+    n-degree hashing explode; the canonicalizer's work limit turns it into a proof entry."""
+    from datetime import datetime, timezone
+
+    from did.key import DIDKeyResolver
+    from did.resolver import Resolver
+    from vc.credentials import verify_credential
+    from vc.loader import default_loader
+
+    n = 40
+    ring = [{"@id": f"_:b{i}", "knows": {"@id": f"_:b{(i + 1) % n}"}} for i in range(n)]
+    # Two identical rings: no blank node can be told apart from its twin.
+    ring += [{"@id": f"_:c{i}", "knows": {"@id": f"_:c{(i + 1) % n}"}} for i in range(n)]
+    vc = {
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2",
+        "credentialSubject": {"id": "did:example:subject", "friends": ring},
+        "proof": {
+            "type": "DataIntegrityProof",
+            "cryptosuite": "eddsa-rdfc-2022",
+            "created": "2025-01-01T00:00:00Z",
+            "verificationMethod": "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2#z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2",
+            "proofPurpose": "assertionMethod",
+            "proofValue": "z2YwC8z3ap7yx1nZYCg4L3j3ApHsF8kgPdSb5xoS1VR7vPG3F561B52hYnQF9iseabecm3ijx4K1FBTQsCZahKZme",
+        },
+    }
+    start = time.perf_counter()
+    result = await verify_credential(
+        vc, resolver=Resolver({"key": DIDKeyResolver()}), loader=default_loader(), now=datetime(2025, 6, 1, tzinfo=timezone.utc)
+    )
+    elapsed = time.perf_counter() - start
+    assert not result.verified
+    proof = result.check("proof")
+    assert proof is not None and proof.problem is not None
+    assert proof.problem.code == "PROOF_TRANSFORMATION_ERROR", result.to_json()
+    assert "too much work" in proof.problem.detail or "blank nodes" in proof.problem.detail
+    assert elapsed < 20, elapsed
