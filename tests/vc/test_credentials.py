@@ -383,3 +383,33 @@ async def test_hostile_credential_is_refused_before_the_proof_engine_runs(monkey
         assert [c.name for c in result.checks] == ["bounds"]
         assert code(result, "bounds") == "MALFORMED_VALUE_ERROR"
         assert not result.verified
+
+
+# --- tampering with the context, the proof and the key ---------------------------------------
+
+PROOF_TAMPERS = [
+    # Without the examples context its terms are undefined: safe mode refuses to drop them.
+    ("context dropped", lambda vc: vc.update({"@context": vc["@context"][:1]}), "PROOF_TRANSFORMATION_ERROR"),
+    ("context swapped", lambda vc: vc["@context"].__setitem__(1, "https://w3id.org/citizenship/v4rc1"), None),
+    ("context unknown", lambda vc: vc["@context"].append("https://evil.example/context"), "PROOF_TRANSFORMATION_ERROR"),
+    ("cryptosuite", lambda vc: vc["proof"].update(cryptosuite="eddsa-jcs-2022"), "PROOF_VERIFICATION_ERROR"),
+    ("proofPurpose", lambda vc: vc["proof"].update(proofPurpose="authentication"), "MISMATCHED_PROOF_PURPOSE_ERROR"),
+    ("proofValue", lambda vc: vc["proof"].update(proofValue="z" + "1" * 86), None),
+    ("other key", lambda vc: vc["proof"].update(verificationMethod=OTHER_VM), "PROOF_VERIFICATION_ERROR"),
+    ("proof removed", lambda vc: vc.pop("proof"), "MALFORMED_PROOF_ERROR"),
+]
+
+
+@pytest.mark.parametrize("what, tamper, expected", PROOF_TAMPERS, ids=[t[0] for t in PROOF_TAMPERS])
+async def test_tampering_with_context_proof_or_key_fails(what: str, tamper: Any, expected: str | None, resolver: Resolver) -> None:
+    vc = issue()
+    tamper(vc)
+    result = await verify_credential(vc, resolver=resolver, loader=LOADER, now=NOW)
+    assert not result.verified
+    proof = check(result, "proof")
+    assert proof.outcome == "failed"
+    assert proof.problem is not None
+    if expected is not None:
+        assert proof.problem.code == expected, result.to_json()
+    else:  # any proof-level code will do, as long as it is one
+        assert proof.problem.code.endswith("_ERROR") and proof.problem.code != "INTERNAL_ERROR", result.to_json()
