@@ -9,6 +9,7 @@ refuses what would not verify; verifying never raises: every failure is a ``Chec
 from __future__ import annotations
 
 import copy
+import logging
 import inspect
 from datetime import datetime
 from typing import Any, Awaitable, Callable
@@ -24,6 +25,8 @@ from vc.datamodel import (
 from vc.errors import MalformedProofError, MalformedValueError, ProofGenerationError, StatusRetrievalError
 from vc.limits import DEFAULT_LIMITS, Limits, check_credential_bounds
 from vc.results import Check, Checks, VerificationResult, failed
+
+log = logging.getLogger(__name__)
 
 JsonObject = dict[str, Any]
 CheckStatus = Callable[[JsonObject], Awaitable[list[Check]]]
@@ -195,6 +198,10 @@ async def verify_credential(
         controller=issuer_id(vc),
     )
     await status_checks(vc, result, check_status)
-    # Profile reports (information, not checks): the EU micro-credential elements.
-    microcredential.attach_report(vc, result)
+    # Profile reports (information, not checks): the EU micro-credential elements. A bug in
+    # a report must neither change the verdict nor escape verification, so it is only logged.
+    try:
+        microcredential.attach_report(vc, result)
+    except Exception:
+        log.exception("the micro-credential report failed; the verification result stands without it")
     return result
