@@ -5,6 +5,7 @@ Annex I element, idempotent batches, the verify report, and `vcnode achievement`
 from __future__ import annotations
 
 import copy
+import sys
 import csv
 import json
 from pathlib import Path
@@ -504,3 +505,17 @@ async def test_micro_credential_signed_by_the_reference_stack_verifies_here_with
         )
         assert result.verified, result.to_json()
         assert result.reports["microcredential"]["complete"] is True
+
+
+def test_cli_issue_batch_shows_a_progress_bar_on_a_terminal(tmp_path: Path, capsys: Any, monkeypatch: Any) -> None:
+    data = ["--data", str(tmp_path / "data")]
+    spec = tmp_path / "a.json"
+    spec.write_text(json.dumps(achievement()))
+    assert main(["achievement", "create", str(spec), *data]) == 0
+    learners = write_csv(tmp_path / "l.csv", [{"name": f"Learner {i}"} for i in range(7)] + [{"name": ""}])
+    capsys.readouterr()
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(["issue-batch", "ds-101", str(learners), "--out", str(tmp_path / "o.jsonl"), *data]) == 0
+    err = capsys.readouterr().err
+    assert "issuing" in err and "7/7" in err
+    assert "issued 7, already issued 0, refused 0 of 7 rows" in err  # the empty row is no row
