@@ -72,9 +72,13 @@ async def test_issue_verify_revoke_across_two_nodes(nodes: tuple[RunningNode, Ru
     # The operator's commands name the same data folder and base URL as the running node.
     where = ("--data", str(issuer.data), "--base-url", issuer.url, "--json")
     await vcnode("issuer", "create", "faculty", *where)
-    issue_token = (await vcnode("token", "create", "--scopes", "issue,status", "--issuer", "default", *where))["token"]
-    status_only = (await vcnode("token", "create", "--scopes", "status", *where))["token"]
-    faculty_token = (await vcnode("token", "create", "--scopes", "issue,status", "--issuer", "faculty", *where))["token"]
+    # Three operators at once: the store serialises their writes (WAL, busy timeout).
+    made = await asyncio.gather(
+        vcnode("token", "create", "--scopes", "issue,status", "--issuer", "default", *where),
+        vcnode("token", "create", "--scopes", "status", *where),
+        vcnode("token", "create", "--scopes", "issue,status", "--issuer", "faculty", *where),
+    )
+    issue_token, status_only, faculty_token = (m["token"] for m in made)
     port = issuer.url.rsplit(":", 1)[1]
     issuer_did = f"did:web:127.0.0.1%3A{port}"
     credential = {
