@@ -11,6 +11,7 @@ own store, resolver and clock; the caller then owns those resources.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
@@ -135,6 +136,25 @@ async def open_services(
         await store.close()
 
 
+def _start_list_refresher(service: NodeService, config: Config) -> "asyncio.Task[None] | None":
+    """With ``validUntil`` on status lists, re-sign them before they expire (at half-life)."""
+    if not config.status_list_valid_seconds:
+        return None
+    period = max(1.0, min(60.0, config.status_list_valid_seconds / 4))
+
+    async def loop() -> None:
+        while True:
+            try:
+                refreshed = await service.status_lists.refresh_expiring()
+                if refreshed:
+                    log.info("re-signed %d status list(s) before their validUntil", refreshed)
+            except Exception:  # keep refreshing; a failure is logged and retried next period
+                log.exception("re-signing expiring status lists failed")
+            await asyncio.sleep(period)
+
+    return asyncio.get_running_loop().create_task(loop(), name="vcnode-status-list-refresher")
+
+
 def create_app(config: Config, *, services: Services | None = None) -> web.Application:
     """The node's web application. Without ``services`` it opens its own (see module doc)."""
     app = web.Application(client_max_size=config.max_body_bytes)
@@ -148,7 +168,14 @@ def create_app(config: Config, *, services: Services | None = None) -> web.Appli
                 app[SERVICE_KEY] = service
                 for issuer in await service.list_issuers():
                     log.info("issuer %s: %s", issuer.name, " ".join(issuer.dids))
-                yield
+                refresher = _start_list_refresher(service, config)
+                try:
+                    yield
+                finally:
+                    if refresher is not None:
+                        refresher.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await refresher
 
         app.cleanup_ctx.append(resources)
     else:

@@ -242,6 +242,26 @@ class StatusLists:
         await self.republish(r["id"] for r in rows)
         return len(rows)
 
+    async def refresh_expiring(self) -> int:
+        """Re-sign every list that has used half of its validity (``validUntil``); returns how many.
+
+        With ``validUntil`` configured a list that is not re-signed expires, and verifiers must
+        then treat every credential on it as of unknown status. The server calls this
+        periodically (``node.app``).
+        """
+        if self.valid_for is None:
+            return 0
+        cutoff = utcnow_iso(self.clock() - self.valid_for / 2)
+        async with self.store.transaction() as db:
+            async with db.execute(
+                "SELECT id FROM status_lists WHERE credential IS NOT NULL AND published <= ?", (cutoff,)
+            ) as cur:
+                due = [r["id"] for r in await cur.fetchall()]
+            # A version bump marks them stale, so a crash before re-signing is repaired at start-up.
+            await db.executemany("UPDATE status_lists SET version = version + 1 WHERE id = ?", [(i,) for i in due])
+        await self.republish(due)
+        return len(due)
+
     async def _republish_one(self, list_id: int) -> None:
         lock = self._locks.setdefault(list_id, asyncio.Lock())
         async with lock:

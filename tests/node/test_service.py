@@ -316,3 +316,26 @@ async def test_tokens_grant_their_scopes_until_revoked(node):
     assert await node.check_token(new.token + "x") is None
     await node.revoke_token(new.id)
     assert await node.check_token(new.token) is None
+
+
+async def test_lists_with_valid_until_are_resigned_at_half_life(tmp_path):
+    config = load_config({"data_dir": str(tmp_path), "base_url": "https://registry.example.edu"}, env={"VCNODE_STATUS_LIST_VALID_SECONDS": "3600"})
+    store = await Store.open(tmp_path)
+    master, _ = new_master_record(tmp_path, None)
+    clock = Clock()
+    resolver = Resolver({"key": DIDKeyResolver()})
+    service = NodeService(config, Services(store=store, master_key=master, resolver=resolver, loader=default_loader(), clock=clock))
+    try:
+        await service.init()
+        await service.issue("default", unsigned(), {})
+        first = (await service.status_list("default", "revocation", 1)).credential
+        assert first["validUntil"] == "2025-06-01T13:00:00Z"
+        clock.now = FIXED_NOW + timedelta(minutes=20)
+        assert await service.status_lists.refresh_expiring() == 0
+        clock.now = FIXED_NOW + timedelta(minutes=31)
+        assert await service.status_lists.refresh_expiring() == 1
+        again = (await service.status_list("default", "revocation", 1)).credential
+        assert again["validFrom"] == "2025-06-01T12:31:00Z" and again["validUntil"] == "2025-06-01T13:31:00Z"
+        assert again["credentialSubject"]["encodedList"] == first["credentialSubject"]["encodedList"]
+    finally:
+        await store.close()
