@@ -177,6 +177,9 @@ async def verify_credential(
     with checks.run("bounds"):
         check_credential_bounds(vc, limits=limits)
     if not result.checks[-1].ok:
+        # A refused document is not kept: echoing or even repr()-ing something nested far
+        # past the bound would hit the recursion limit wherever it is serialized.
+        result.document = None
         return result  # nothing more is safe to do with it
     with checks.run("dataModel") as ctx:
         report = check_credential(vc, resources=resource_digests(loader))

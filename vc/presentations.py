@@ -153,6 +153,9 @@ async def verify_presentation(
     with checks.run("bounds"):
         check_presentation_bounds(vp, limits=limits)
     if not result.checks[-1].ok:
+        # A refused document is not kept: echoing or even repr()-ing something nested far
+        # past the bound would hit the recursion limit wherever it is serialized.
+        result.document = None
         return result
     with checks.run("dataModel") as ctx:
         report = check_presentation(vp)

@@ -149,3 +149,19 @@ async def test_blank_node_heavy_graph_is_refused_within_bounded_time_with_a_tran
     assert proof.problem.code == "PROOF_TRANSFORMATION_ERROR", result.to_json()
     assert "too much work" in proof.problem.detail or "blank nodes" in proof.problem.detail
     assert elapsed < 20, elapsed
+
+
+async def test_a_refused_document_is_not_kept_in_the_result() -> None:
+    from datetime import datetime, timezone
+
+    from vc.credentials import verify_credential
+    from vc.presentations import verify_presentation
+
+    deep = nested(5_000)
+    now = datetime(2025, 6, 1, tzinfo=timezone.utc)
+    result = await verify_credential(deep, resolver=None, loader=None, now=now)
+    assert result.document is None
+    json.dumps(result.to_json(include_document=True))  # serializable, no RecursionError
+    repr(result)
+    vp_result = await verify_presentation(deep, resolver=None, loader=None, now=now, challenge=None, domain=None)
+    assert vp_result.document is None and not vp_result.verified
