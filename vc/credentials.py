@@ -74,8 +74,9 @@ def issue_credential(
     if issuer is None:  # check_credential guarantees a URL; kept for type narrowing
         raise MalformedValueError("the credential has no issuer URL")
     # A proof by a key the issuer does not control verifies but fails the binding check
-    # everywhere (VC DM 2.0 §7: the issuer must be the controller); refuse to produce it.
-    if issuer.startswith("did:") and controller_of(verification_method) != issuer:
+    # everywhere (here, and Digital Bazaar's "issuer must match the verification method
+    # controller"); refuse to produce it. That includes URL issuers whose key is a DID's.
+    if controller_of(verification_method) != issuer:
         raise ProofGenerationError(
             f"the verification method {verification_method} does not belong to the issuer {issuer}; "
             "verifiers would reject the credential"

@@ -73,7 +73,7 @@ def sign_presentation(
     check_presentation_bounds(presentation, limits=limits)
     check_presentation(presentation)
     holder = holder_id(presentation)
-    if holder is not None and holder.startswith("did:") and controller_of(verification_method) != holder:
+    if holder is not None and controller_of(verification_method) != holder:
         raise ProofGenerationError(
             f"the verification method {verification_method} does not belong to the holder {holder}; "
             "verifiers would reject the presentation"

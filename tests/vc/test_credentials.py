@@ -107,6 +107,11 @@ def test_issue_refuses_a_key_the_issuer_does_not_control() -> None:
         issue_credential(unsigned(), key=OTHER_KEY, verification_method=OTHER_VM, suite=SUITES["eddsa-rdfc-2022"], loader=LOADER, now=NOW)
 
 
+def test_issue_refuses_a_url_issuer_signing_with_a_did_key() -> None:
+    with pytest.raises(ProofGenerationError, match="does not belong to the issuer https://university.example"):
+        issue(unsigned(issuer={"id": "https://university.example", "name": "University"}))
+
+
 def test_issue_refuses_vc_1_1() -> None:
     vc = unsigned()
     vc["@context"] = ["https://www.w3.org/2018/credentials/v1"]
