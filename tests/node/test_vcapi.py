@@ -588,6 +588,20 @@ async def test_mutated_credentials_are_verification_failures_not_server_errors(n
         assert resp.status in (201, 400, 409), f"{resp.status} {(await resp.text())[:300]}"
 
 
+async def test_mutated_presentations_are_verification_failures_not_server_errors(node: Node) -> None:
+    import random
+
+    rng = random.Random(11)
+    vc = await node.issue()
+    challenge = (await (await node.client.post("/challenges")).json())["challenge"]
+    vp = _present(vc, challenge)
+    for mutant in _mutations(vp, rng, 40):
+        resp = await node.client.post("/presentations/verify", json={"verifiablePresentation": mutant})
+        text = await resp.text()
+        assert resp.status == 400, f"{resp.status} {text[:300]}"
+        assert "INTERNAL_ERROR" not in text, f"{json.dumps(mutant)[:400]} -> {text[:600]}"
+
+
 async def test_a_body_over_the_limit_is_413(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any) -> None:
     node = await start_node(tmp_path, aiohttp_client, unused_tcp_port_factory, max_body_bytes=4096)
     big = unsigned(credentialSubject={"id": "did:example:a", "blob": "x" * 5000})
