@@ -138,6 +138,7 @@ class Store:
 
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self._db = db
+        self._reader: aiosqlite.Connection | None = None
         self.path = path
         self._lock = asyncio.Lock()
 
@@ -151,6 +152,7 @@ class Store:
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so Python's sqlite3 module
         # never opens implicit transactions behind our back.
         db = await aiosqlite.connect(str(path), isolation_level=None)
+        store: Store | None = None
         try:
             await db.execute("PRAGMA journal_mode=WAL")
             # FULL: a commit is on disk before COMMIT returns, even in WAL mode.
@@ -160,12 +162,23 @@ class Store:
             db.row_factory = aiosqlite.Row
             store = cls(db, path)
             await store.migrate(MIGRATIONS if migrations is None else list(migrations))
+            # A second, read-only connection: WAL lets it read the last committed state while
+            # a write transaction is open, so status-list GETs and token checks never queue
+            # behind a writer's fsync.
+            store._reader = await aiosqlite.connect(str(path), isolation_level=None)
+            await store._reader.execute("PRAGMA query_only=ON")
+            await store._reader.execute("PRAGMA busy_timeout=10000")
+            store._reader.row_factory = aiosqlite.Row
         except BaseException:
+            if store is not None and store._reader is not None:
+                await store._reader.close()
             await db.close()
             raise
         return store
 
     async def close(self) -> None:
+        if self._reader is not None:
+            await self._reader.close()
         async with self._lock:
             await self._db.close()
 
@@ -192,9 +205,16 @@ class Store:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Exclusive use of the connection for a few reads (consistent: no writer interleaves)."""
-        async with self._lock:
-            yield self._db
+        """The read-only connection: committed data only, never blocked by a writer.
+
+        Inside ``transaction()`` read through the transaction's own connection instead, to
+        see its uncommitted changes.
+        """
+        if self._reader is None:  # during migrations
+            async with self._lock:
+                yield self._db
+        else:
+            yield self._reader
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
         async with self.read() as db:

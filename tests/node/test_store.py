@@ -87,3 +87,37 @@ async def test_concurrent_transactions_do_not_interleave(tmp_path):
         assert await store.get_setting("counter") == 200
     finally:
         await store.close()
+
+
+async def test_reads_see_committed_data_and_do_not_wait_for_an_open_writer(tmp_path):
+    store = await Store.open(tmp_path)
+    try:
+        await store.set_setting("k", "old")
+        inside = asyncio.Event()
+        release = asyncio.Event()
+
+        async def writer() -> None:
+            async with store.transaction() as db:
+                await db.execute("UPDATE settings SET value = '\"new\"' WHERE key = 'k'")
+                inside.set()
+                await release.wait()
+
+        task = asyncio.create_task(writer())
+        await inside.wait()
+        # The writer holds its transaction open; a read answers at once, with committed data.
+        assert await asyncio.wait_for(store.get_setting("k"), 2) == "old"
+        release.set()
+        await task
+        assert await store.get_setting("k") == "new"
+    finally:
+        await store.close()
+
+
+async def test_the_read_connection_cannot_write(tmp_path):
+    store = await Store.open(tmp_path)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            async with store.read() as db:
+                await db.execute("INSERT INTO settings (key, value) VALUES ('x', '1')")
+    finally:
+        await store.close()
