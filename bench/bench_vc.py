@@ -184,38 +184,54 @@ def step_split(doc: dict, config: dict, key: Ed25519KeyPair, n: int, warmup: int
     """Where one eddsa-rdfc-2022 verify spends its time (CPU ms): the document and the proof
     configuration each go through every step. The fast path's "to_rdf" is its direct
     expanded-to-quads conversion; the plain path's is pyld's node map + graph to RDF."""
-    cache = fastld.ContextCache(LOADER)
-    fast_p = cache.processor()
     plain_p = pyld_jsonld.JsonLdProcessor()
     rdf_opts = {"produceGeneralizedRdf": False, "rdfDirection": None, "processingMode": "json-ld-1.1"}
     pair = (doc, config)
     out: dict[str, Any] = {}
 
+    if INTEGRATED:  # expansion as vc.jsonld does it: safe mode included, both paths
+        def fast_expand(d: dict) -> list:
+            return vc_jsonld.expand(d, loader=LOADER)
+
+        def plain_expand(d: dict) -> list:
+            return vc_jsonld.expand(d, loader=LOADER, fast=False)
+
+        plain_rdf_options = vc_jsonld._options(LOADER)
+        fast_p = vc_jsonld._fast(LOADER)[1]
+    else:
+        cache = fastld.ContextCache(LOADER)
+        fast_p = cache.processor()
+
+        def fast_expand(d: dict) -> list:
+            return fastld.expand(d, cache, processor=fast_p)
+
+        def plain_expand(d: dict) -> list:
+            return plain_p.expand(d, {"documentLoader": LOADER, "contextResolver": ContextResolver({}, LOADER)})
+
+        plain_rdf_options = {"documentLoader": LOADER}
+
     # fast
-    expanded = [fastld.expand(d, cache, processor=fast_p) for d in pair]
+    expanded = [fast_expand(d) for d in pair]
     quads = [fastld._quads_from_expanded(e, fast_p, rdf_opts) for e in expanded]
     nquads = [fastld._canonize_terms(q, None, None) for q in quads]
     steps = {
-        "expand": lambda: [fastld.expand(d, cache, processor=fast_p) for d in pair],
+        "expand": lambda: [fast_expand(d) for d in pair],
         "to_rdf": lambda: [fastld._quads_from_expanded(e, fast_p, rdf_opts) for e in expanded],
         "canonicalize": lambda: [fastld._canonize_terms(q, None, None) for q in quads],
         "hash": lambda: [hashlib.sha256(q.encode()).digest() for q in nquads],
     }
     out["fast"] = {k: measure(f, n, warmup)["cpu_mean_ms"] for k, f in steps.items()}
 
-    # plain pyld
-    def plain_expand(d):
-        return plain_p.expand(d, {"documentLoader": LOADER, "contextResolver": ContextResolver({}, LOADER)})
-
+    # plain pyld (its to_rdf re-expands the expanded form, as vc.jsonld's plain path does)
     expanded = [plain_expand(d) for d in pair]
-    datasets = [fastld.dataset_from_expanded(e, processor=plain_p) for e in expanded]
+    datasets = [plain_p.to_rdf(e, dict(plain_rdf_options)) for e in expanded]
     nquads_plain = [URDNA2015().main(fastld._copy_dataset(ds), {"format": "application/n-quads"}) for ds in datasets]
     if nquads_plain != nquads:
         raise SystemExit("fast and plain canonical forms differ")
     reps = max(20, n // 10)
     steps = {
         "expand": lambda: [plain_expand(d) for d in pair],
-        "to_rdf": lambda: [fastld.dataset_from_expanded(e, processor=plain_p) for e in expanded],
+        "to_rdf": lambda: [plain_p.to_rdf(e, dict(plain_rdf_options)) for e in expanded],
         "canonicalize": lambda: [URDNA2015().main(fastld._copy_dataset(ds), {"format": "application/n-quads"})
                                  for ds in datasets],
         "hash": lambda: [hashlib.sha256(q.encode()).digest() for q in nquads_plain],
@@ -231,13 +247,54 @@ def step_split(doc: dict, config: dict, key: Ed25519KeyPair, n: int, warmup: int
 
 
 def library_rows(doc: dict, key: Ed25519KeyPair, vm: str, n: int, warmup: int) -> dict | None:
-    """``vc.proofs`` end to end, if the vc core has landed (its API per docs/CONTRACTS.md)."""
+    """``vc.proofs`` end to end (docs/CONTRACTS.md): ``add_proof``, and ``verify_proofs`` with a
+    did:key resolver, purpose and binding checks, inside a running event loop as in the node."""
     try:
-        from vc import proofs  # noqa: F401
-        from vc.cryptosuites import SUITES  # noqa: F401
+        from datetime import datetime, timezone
+
+        from did.key import DIDKeyResolver
+        from did.resolver import Resolver
+        from vc import proofs
     except ImportError:
         return None
-    return None  # wired up once vc.proofs is committed (see bench/README.md)
+    import asyncio
+
+    resolver = Resolver({"key": DIDKeyResolver()})
+    now = datetime(2025, 6, 1, tzinfo=timezone.utc)
+    out: dict[str, Any] = {}
+    loop = asyncio.new_event_loop()
+    try:
+        for suite in ("eddsa-rdfc-2022", "eddsa-jcs-2022"):
+            def sign_once(suite: str = suite) -> dict:
+                return proofs.add_proof(doc, suite=suite, key=key, verification_method=vm, created=CREATED,
+                                        loader=LOADER)
+
+            signed = sign_once()
+
+            async def verify_once(signed: dict = signed) -> None:
+                checks = await proofs.verify_proofs(signed, resolver=resolver, loader=LOADER, now=now,
+                                                    expected_purpose="assertionMethod")
+                if not all(c.ok for c in checks):
+                    raise SystemExit(f"library verify failed: {[c.to_json() for c in checks]}")
+
+            async def verify_many(count: int) -> None:
+                for _ in range(count):
+                    await verify_once()
+
+            loop.run_until_complete(verify_many(warmup))
+            cpu0, t0 = time.thread_time_ns(), time.perf_counter_ns()
+            loop.run_until_complete(verify_many(n))
+            wall, cpu = (time.perf_counter_ns() - t0) / 1e9, (time.thread_time_ns() - cpu0) / 1e9
+            out[suite] = {
+                "sign": measure(sign_once, n, warmup),
+                "verify": {"n": n, "ops_per_sec": round(n / wall, 1), "cpu_ops_per_sec": round(n / cpu, 1),
+                           "mean_ms": round(wall / n * 1000, 4), "cpu_mean_ms": round(cpu / n * 1000, 4)},
+                "proofValue_matches_js_harness": signed["proof"]["proofValue"] == (
+                    JS_RDFC_PROOF_VALUE if suite == "eddsa-rdfc-2022" else JS_JCS_PROOF_VALUE),
+            }
+    finally:
+        loop.close()
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -315,6 +372,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {path:6} " + "  ".join(f"{k} {v:.3f}" for k, v in s.items()) + f"  total {sum(s.values()):.3f}")
     print(f"  ed25519 sign {steps['ed25519_sign_ms']:.3f}  verify {steps['ed25519_verify_ms']:.3f} (the floor)")
     print("proofValues match the JS harness (issue.mjs) for both suites")
+    lib = report["library"]
+    if lib:
+        print("library (vc.proofs.add_proof / verify_proofs with did:key resolution and binding), per core:")
+        for suite, r in lib.items():
+            print(f"  {suite:18} sign {r['sign']['cpu_ops_per_sec']:>7.0f}/s  verify {r['verify']['cpu_ops_per_sec']:>7.0f}/s"
+                  f"  ({r['verify']['cpu_mean_ms']:.3f} ms)  proofValue = JS harness: {r['proofValue_matches_js_harness']}")
     return 0
 
 

@@ -27,6 +27,7 @@ from pyld import jsonld as _pyld
 from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
 
+from vc import fastld
 from vc.errors import ProblemError, ProofTransformationError
 
 JsonObject = dict[str, Any]
@@ -121,6 +122,29 @@ def _options(loader: DocumentLoader) -> dict[str, Any]:
     }
 
 
+# --- the fast path (vc/fastld.py) ----------------------------------------------------------------
+# The same bytes as the plain path (tests/vc/test_fast_canon.py holds the two together on every
+# vector and a random corpus), many times faster: pyld's processed-context caches made to hit,
+# credentials converted to RDF directly, RDFC-1.0's first-degree fast path. Safe mode is intact:
+# the same dropped-property hook, the same _check_expanded, the same limits and bounded
+# fallback. ``fast=False`` selects the plain path (differential tests, bench/bench_vc.py).
+_fast_caches: "weakref.WeakKeyDictionary[Any, fastld.ContextCache]" = weakref.WeakKeyDictionary()
+
+
+class _SafeFastProcessor(fastld.FastContextMixin, _pyld.JsonLdProcessor):  # type: ignore[misc]
+    """pyld's processor with the fast path's context caching; safe mode comes in as pyld's
+    ``on_property_dropped`` hook, exactly as on the plain path."""
+
+
+def _fast(loader: DocumentLoader) -> tuple[fastld.ContextCache, Any]:
+    try:
+        cache = _fast_caches[loader]
+    except KeyError:
+        # a weak proxy: the cache must not keep its own WeakKeyDictionary key alive
+        cache = _fast_caches.setdefault(loader, fastld.ContextCache(weakref.proxy(loader)))
+    return cache, cache.processor(_SafeFastProcessor, on_property_dropped=_dropped)
+
+
 def _reraise(e: BaseException) -> ProblemError:
     """Turn a pyld failure into PROOF_TRANSFORMATION_ERROR, keeping our own cause if it has one
     (an unknown context URL raised by the loader, a safe-mode refusal)."""
@@ -144,13 +168,17 @@ def _reraise(e: BaseException) -> ProblemError:
     return ProofTransformationError(f"JSON-LD processing failed: {type(e).__name__}: {e}")
 
 
-def expand(document: JsonObject, *, loader: DocumentLoader) -> list[Any]:
+def expand(document: JsonObject, *, loader: DocumentLoader, fast: bool = True) -> list[Any]:
     """JSON-LD 1.1 expansion in safe mode (raises ProofTransformationError)."""
     if not isinstance(document, dict):
         raise ProofTransformationError("a JSON-LD document must be a JSON object")
     try:
-        processor = _pyld.JsonLdProcessor(on_property_dropped=_dropped)
-        expanded = processor.expand(document, _options(loader))
+        if fast:
+            cache, fast_processor = _fast(loader)
+            expanded = fastld.expand(document, cache, processor=fast_processor, base=None)
+        else:
+            processor = _pyld.JsonLdProcessor(on_property_dropped=_dropped)
+            expanded = processor.expand(document, _options(loader))
         _check_expanded(expanded)
     except Exception as e:  # pyld raises many kinds; all become one problem type here
         raise _reraise(e) from e
@@ -159,22 +187,34 @@ def expand(document: JsonObject, *, loader: DocumentLoader) -> list[Any]:
     return expanded
 
 
-def to_rdf(document: JsonObject, *, loader: DocumentLoader) -> dict[str, list[Any]]:
+def to_rdf(document: JsonObject, *, loader: DocumentLoader, fast: bool = True) -> dict[str, list[Any]]:
     """The RDF dataset of a document (pyld's dataset form), after a safe-mode expansion."""
-    expanded = expand(document, loader=loader)
+    expanded = expand(document, loader=loader, fast=fast)
     try:
         return _pyld.JsonLdProcessor().to_rdf(expanded, _options(loader))
     except Exception as e:
         raise _reraise(e) from e
 
 
-def canonize(document: JsonObject, *, loader: DocumentLoader) -> str:
+def canonize(document: JsonObject, *, loader: DocumentLoader, fast: bool = True) -> str:
     """RDFC-1.0 canonical N-Quads of a JSON-LD document, in safe mode.
 
     https://www.w3.org/TR/rdf-canon/ ; raises ProofTransformationError (including
-    CanonicalizationLimitError for graphs too costly to canonicalize).
+    CanonicalizationLimitError for graphs too costly to canonicalize). ``fast=False`` takes
+    the plain pyld path (same output; for differential tests and the benchmark).
     """
-    return canonize_dataset(to_rdf(document, loader=loader))
+    if not fast:
+        return canonize_dataset(to_rdf(document, loader=loader, fast=False))
+    expanded = expand(document, loader=loader)
+    try:
+        # Whatever the fast path cannot settle (alike blank nodes, lists, graphs, a limit
+        # exceeded) goes to canonize_dataset below, with its limits and bounded RDFC-1.0.
+        return fastld.canonize_expanded(expanded, fallback=canonize_dataset,
+                                        max_blank_nodes=MAX_BLANK_NODES, max_quads=MAX_QUADS)
+    except ProblemError:
+        raise
+    except Exception as e:
+        raise _reraise(e) from e
 
 
 def canonize_dataset(dataset: dict[str, list[Any]]) -> str:

@@ -571,3 +571,78 @@ def test_edge_shapes_match_reference(cache, subject):
     doc = {"@context": [V2, EXAMPLES], "type": ["VerifiableCredential"], "issuer": "did:example:i",
            "credentialSubject": subject}
     assert not assert_same(doc, cache).startswith("refused")
+
+
+# --- vc.jsonld: the fast path behind canonize(), safe mode intact -----------------------------
+
+from vc import jsonld as vc_jsonld  # noqa: E402
+from vc.errors import ProofTransformationError  # noqa: E402
+
+
+def _outcome(doc: Any, fast: bool) -> tuple:
+    try:
+        return ("ok", vc_jsonld.canonize(copy.deepcopy(doc), loader=default_loader(), fast=fast))
+    except ProofTransformationError as e:
+        return ("refused", type(e).__name__, str(e))
+
+
+def test_vc_jsonld_fast_and_plain_agree_on_vectors_and_corpus(vectors):
+    docs = [doc for _, doc in _vector_inputs(vectors)]
+    for seed in (11, 12):
+        gen = _Gen(seed)
+        docs += [gen.document() for _ in range(40)]
+    for i, doc in enumerate(docs):
+        fast, plain = _outcome(doc, True), _outcome(doc, False)
+        assert fast == plain, f"document {i}: {json.dumps(doc)[:2000]}"
+        if fast[0] == "ok":
+            assert fast[1] == reference(doc)
+
+
+_OB3 = [V2, OB303]
+_SAFE_MODE_VIOLATIONS = {
+    "undefined term": {"@context": [V2], "type": ["VerifiableCredential"], "issuer": "did:example:i",
+                       "credentialSubject": {"id": "did:example:s", "undefinedTerm": "x"}},
+    "undefined term inside a type-scoped context": {
+        "@context": _OB3, "type": ["VerifiableCredential", "OpenBadgeCredential"], "issuer": "did:example:i",
+        "credentialSubject": {"type": ["AchievementSubject"], "achievement": {
+            "id": "urn:uuid:1", "type": ["Achievement"], "name": "n", "criteria": {"narrative": "c"},
+            "notAnObTerm": "x"}}},
+    "undefined type": {"@context": [V2], "type": ["VerifiableCredential", "NoSuchType"],
+                       "issuer": "did:example:i", "credentialSubject": {"id": "did:example:s"}},
+    "relative id": {"@context": [V2], "type": ["VerifiableCredential"], "issuer": "did:example:i",
+                    "credentialSubject": {"id": "relative/path"}},
+    "protected term redefined": {"@context": [V2, {"VerifiableCredential": "https://evil.example/VC"}],
+                                 "type": ["VerifiableCredential"], "issuer": "did:example:i",
+                                 "credentialSubject": {"id": "did:example:s"}},
+    "unknown context": {"@context": [V2, "https://unknown.example/ctx"], "type": ["VerifiableCredential"],
+                        "issuer": "did:example:i", "credentialSubject": {"id": "did:example:s"}},
+}
+
+
+@pytest.mark.parametrize("name", sorted(_SAFE_MODE_VIOLATIONS))
+def test_safe_mode_refuses_on_the_fast_path_even_with_warm_caches(name):
+    bad = _SAFE_MODE_VIOLATIONS[name]
+    # warm every cache on the same contexts first: a cached context must not skip a check
+    vc_jsonld.canonize(_Gen(5).ob3_credential(), loader=default_loader())
+    vc_jsonld.canonize({"@context": [V2], "type": ["VerifiableCredential"], "issuer": "did:example:i",
+                        "credentialSubject": {"id": "did:example:s"}}, loader=default_loader())
+    for _ in range(2):
+        with pytest.raises(ProofTransformationError):
+            vc_jsonld.canonize(copy.deepcopy(bad), loader=default_loader())
+        with pytest.raises(ProofTransformationError):
+            vc_jsonld.canonize(copy.deepcopy(bad), loader=default_loader(), fast=False)
+    assert _outcome(bad, True) == _outcome(bad, False)
+
+
+def test_vc_jsonld_fast_path_keeps_the_canonicalization_limits(monkeypatch):
+    # Alike blank nodes: the fast path hands over to the bounded RDFC-1.0, and too many quads
+    # are refused on both paths alike.
+    many = {"@context": [V2, EXAMPLES], "type": ["VerifiableCredential"], "issuer": "did:example:i",
+            "credentialSubject": {"id": "did:example:s",
+                                  "knows": [{"knows": [{"name": "x"} for _ in range(3)]} for _ in range(6)]}}
+    assert _outcome(many, True) == _outcome(many, False)
+    monkeypatch.setattr(vc_jsonld, "MAX_QUADS", 40)
+    big = {"@context": [V2, EXAMPLES], "type": ["VerifiableCredential"], "issuer": "did:example:i",
+           "credentialSubject": {"id": "did:example:s", "n": list(range(45))}}
+    fast, plain = _outcome(big, True), _outcome(big, False)
+    assert fast[0] == "refused" and fast[:2] == plain[:2]
