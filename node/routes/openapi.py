@@ -295,6 +295,7 @@ SCHEMAS: JsonObject = {
         "properties": {
             "challenge": {"type": "string", "description": "The challenge the presentation's proof must carry"},
             "domain": {"type": "string", "description": "The domain the presentation's proof must carry"},
+            "returnPresentation": {"type": "boolean", "default": False, "description": "Presentations: return the verified presentation as `verifiablePresentation`"},
         },
     },
     "VerificationResult": {

@@ -94,13 +94,15 @@ def _verify_options(body: JsonObject) -> JsonObject:
     options = field(body, "options", dict, required=False) or {}
     field(options, "challenge", str, required=False, where="options")
     field(options, "domain", str, required=False, where="options")
+    field(options, "returnPresentation", bool, required=False, where="options")
     return options
 
 
-def _result_response(result: Any) -> web.Response:
+def _result_response(result: Any, **extra: Any) -> web.Response:
     out = result.to_json()
     # VC-API's VerificationResult calls the problem list problemDetails.
     out["problemDetails"] = out["errors"]
+    out.update(extra)
     return web.json_response(out, status=200 if result.verified else 400)
 
 
@@ -132,7 +134,9 @@ async def verify_presentation(request: web.Request) -> web.Response:
             options["challenge"] = carried[0]
     result = await _service(request).verify_presentation(vp, options)
     await trust.report_trust(_service(request), result)  # accreditation and stacks (issue 7)
-    return _result_response(result)
+    # VC-API returnPresentation: the presentation is returned when asked for, and only then.
+    extra = {"verifiablePresentation": vp} if options.get("returnPresentation") is True else {}
+    return _result_response(result, **extra)
 
 
 async def create_challenge(request: web.Request) -> web.Response:
@@ -249,6 +253,28 @@ async def update_status(request: web.Request) -> web.Response:
     return web.json_response({"credentialId": record.id, **record.to_json()})
 
 
+# Verification is public and verifier web apps call it from their own origins; the answer
+# (including a problem response) must be readable there. Issuing and status changes stay
+# same-origin: they are operator tools, and a browser page has no business holding their tokens.
+PUBLIC_POSTS = ("/credentials/verify", "/presentations/verify", "/challenges")
+_CORS = {"Access-Control-Allow-Origin": "*"}
+_PREFLIGHT = {
+    **_CORS,
+    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+async def _preflight(request: web.Request) -> web.Response:
+    return web.Response(status=204, headers=_PREFLIGHT)
+
+
+async def _cors_on_public_posts(request: web.Request, response: web.StreamResponse) -> None:
+    if request.path in PUBLIC_POSTS:
+        response.headers.update(_CORS)
+
+
 def setup(app: web.Application) -> None:
     app.router.add_post("/credentials/issue", issue)
     app.router.add_post("/issuers/{name}/credentials/issue", issue)
@@ -256,3 +282,6 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/presentations/verify", verify_presentation)
     app.router.add_post("/challenges", create_challenge)
     app.router.add_post("/credentials/status", update_status)
+    for path in PUBLIC_POSTS:
+        app.router.add_route("OPTIONS", path, _preflight)
+    app.on_response_prepare.append(_cors_on_public_posts)

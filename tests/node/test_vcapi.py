@@ -408,6 +408,37 @@ def _present(vc: dict[str, Any], challenge: str | None, domain: str | None = Non
     )
 
 
+async def test_return_presentation_returns_it_only_when_asked(node: Node) -> None:
+    vc = await node.issue()
+    for flag in (True, False):
+        challenge = (await (await node.client.post("/challenges")).json())["challenge"]
+        vp = _present(vc, challenge)
+        resp = await node.client.post(
+            "/presentations/verify", json={"verifiablePresentation": vp, "options": {"returnPresentation": flag}}
+        )
+        result = await resp.json()
+        assert resp.status == 200, result
+        assert ("verifiablePresentation" in result) is flag
+        if flag:
+            assert result["verifiablePresentation"] == vp
+    problem = await problem_of(
+        await node.client.post("/presentations/verify", json={"verifiablePresentation": vp, "options": {"returnPresentation": "yes"}}), 400
+    )
+    assert "returnPresentation must be a boolean" in problem["detail"]
+
+
+async def test_verification_endpoints_are_open_to_other_origins_and_issuing_is_not(node: Node) -> None:
+    for path in ("/credentials/verify", "/presentations/verify", "/challenges"):
+        pre = await node.client.options(path, headers={"Origin": "https://wallet.example", "Access-Control-Request-Method": "POST"})
+        assert pre.status == 204 and pre.headers["Access-Control-Allow-Origin"] == "*"
+        assert "Content-Type" in pre.headers["Access-Control-Allow-Headers"]
+    # Problem answers are readable cross-origin too, or a browser app could not show the error.
+    resp = await node.client.post("/credentials/verify", data=b"{", headers={"Origin": "https://wallet.example"})
+    assert resp.status == 400 and resp.headers["Access-Control-Allow-Origin"] == "*"
+    resp = await node.client.post("/credentials/issue", json={}, headers={"Origin": "https://wallet.example"})
+    assert resp.status == 401 and "Access-Control-Allow-Origin" not in resp.headers
+
+
 async def test_a_node_challenge_is_single_use(node: Node) -> None:
     vc = await node.issue()
     challenge = (await (await node.client.post("/challenges")).json())["challenge"]
