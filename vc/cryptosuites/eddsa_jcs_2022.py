@@ -9,13 +9,16 @@ from typing import Any
 
 import rfc8785
 
+from vc import jcs
 from vc.cryptosuites.base import DocumentLoader, Ed25519Suite, JsonObject
 from vc.errors import InvalidProofConfigurationError, ProofTransformationError, ProofVerificationError
 
 
 def _jcs(value: Any, what: str) -> bytes:
     try:
-        return rfc8785.dumps(value)
+        # vc.jcs: the same bytes as rfc8785.dumps (differential tests), ~5x faster for
+        # credential-shaped JSON; it raises rfc8785's own errors for what JCS cannot represent
+        return jcs.canonicalize(value)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as e:
         raise ProofTransformationError(f"the {what} cannot be canonicalized with JCS (RFC 8785): {e}") from e
 
