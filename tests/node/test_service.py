@@ -339,3 +339,12 @@ async def test_lists_with_valid_until_are_resigned_at_half_life(tmp_path):
         assert again["credentialSubject"]["encodedList"] == first["credentialSubject"]["encodedList"]
     finally:
         await store.close()
+
+
+async def test_concurrent_issuance_never_shares_an_index(node):
+    import asyncio
+
+    issued = await asyncio.gather(*(node.issue("default", unsigned(), {"statusPurposes": ["revocation"]}) for _ in range(200)))
+    keys = {(vc["credentialStatus"]["statusListCredential"], vc["credentialStatus"]["statusListIndex"]) for vc in issued}
+    assert len(keys) == 200
+    assert len({vc["id"] for vc in issued}) == 200
