@@ -117,6 +117,12 @@ async def test_openapi_describes_exactly_the_routes_the_app_serves(node: Node) -
     assert described == served
 
 
+def test_openapi_document_is_valid_openapi_3_1() -> None:
+    from openapi_spec_validator import validate
+
+    validate(openapi_document())  # raises, naming the offending path, when it is not
+
+
 def test_openapi_refs_all_resolve() -> None:
     doc = openapi_document()
     text = json.dumps(doc)
