@@ -672,13 +672,17 @@ class NodeService:
         return self._record(row, row["status"], entries)
 
     async def list_credentials(self, *, issuer_name: str | None = None, subject_id: str | None = None) -> list[CredentialRecord]:
-        sql, params = "SELECT id FROM credentials WHERE 1=1", []
+        """The issued credentials' records, oldest first, optionally of one issuer or subject."""
+        sql, params = "SELECT * FROM credentials WHERE 1=1", []
         if issuer_name is not None:
             sql, params = sql + " AND issuer = ?", [*params, issuer_name]
         if subject_id is not None:
             sql, params = sql + " AND subject_id = ?", [*params, subject_id]
-        rows = await self.store.fetchall(sql + " ORDER BY issued, id", params)
-        return [await self.get_credential_record(r["id"]) for r in rows]
+        async with self.store.read() as db:
+            async with db.execute(sql + " ORDER BY issued, id", params) as cur:
+                rows = list(await cur.fetchall())
+            entries = await self.status_lists.entries_for_many(db, [r["id"] for r in rows])
+        return [self._record(r, r["status"], entries.get(r["id"], [])) for r in rows]
 
     async def status_list(self, issuer_name: str, purpose: str, seq: int) -> PublishedList | None:
         """The signed list credential as last published (what GET on its URL serves)."""

@@ -1,4 +1,5 @@
-"""``vcnode issue FILE`` and ``vcnode revoke|suspend|unsuspend CREDENTIAL_ID`` on the local store.
+"""``vcnode issue FILE``, ``vcnode credentials`` and ``vcnode revoke|suspend|unsuspend CREDENTIAL_ID``
+on the local store.
 
 For operators without HTTP: the same operations as the VC-API routes, with the same checks.
 A status change re-signs the status list in the store, so a running node serves the new list
@@ -59,6 +60,16 @@ def _set_status(status: str):  # type: ignore[no-untyped-def]
     return command
 
 
+def _list(args: argparse.Namespace) -> int:
+    async def operation(config: Config) -> int:
+        async with open_services(config, network=False) as service:
+            records = await service.list_credentials(issuer_name=args.issuer, subject_id=args.subject)
+        print_json({"credentials": [r.to_json() for r in records]})
+        return 0
+
+    return run(args, operation)
+
+
 def register(sub: Any) -> None:
     issue = sub.add_parser("issue", help="issue a credential from a JSON file (- for stdin)")
     issue.add_argument("file")
@@ -67,6 +78,11 @@ def register(sub: Any) -> None:
     issue.add_argument("--status-purposes", metavar="LIST", help="override the issuer's purposes, e.g. revocation,suspension")
     add_common_flags(issue)
     issue.set_defaults(func=_issue)
+    listing = sub.add_parser("credentials", help="list issued credentials (id, issuer, subject, status, entries)")
+    listing.add_argument("--issuer", metavar="NAME")
+    listing.add_argument("--subject", metavar="ID", help="credentialSubject id")
+    add_common_flags(listing)
+    listing.set_defaults(func=_list)
     for name, status, text in (
         ("revoke", "revoked", "revoke a credential (final)"),
         ("suspend", "suspended", "suspend a credential (reversible)"),

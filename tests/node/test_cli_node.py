@@ -184,6 +184,12 @@ def test_issue_revoke_suspend_unsuspend_on_the_local_store(tmp_path, capsys):
     assert "revocation is final" in capsys.readouterr().err
     assert main(["revoke", "urn:uuid:unknown", "--data", data]) == 1
     assert "urn:uuid:unknown" in capsys.readouterr().err
+    # An operator finds it again by subject.
+    code, found = run_json(capsys, "credentials", "--subject", "did:example:carol", "--data", data)
+    assert code == 0 and [c["id"] for c in found["credentials"]] == [vc["id"]]
+    assert found["credentials"][0]["status"] == "revoked" and len(found["credentials"][0]["statusEntries"]) == 2
+    _, none = run_json(capsys, "credentials", "--subject", "did:example:nobody", "--data", data)
+    assert none == {"credentials": []}
     # The signed list in the store has the bit set.
     with sqlite3.connect(tmp_path / "data" / "vcnode.sqlite3") as db:
         (body,) = db.execute("SELECT credential FROM status_lists WHERE purpose = 'revocation'").fetchone()
