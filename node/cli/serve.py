@@ -32,9 +32,17 @@ def _serve(args: argparse.Namespace) -> int:
         except (OSError, ssl.SSLError) as e:
             return fail(f"cannot load the TLS certificate/key: {e}")
     app = create_app(config)
-    log.info("vcnode listening on %s:%s, public URL %s, data in %s", config.host, config.port, config.effective_base_url, config.data_dir)
+    log.info("starting vcnode on %s:%s, public URL %s, data in %s", config.host, config.port, config.effective_base_url, config.data_dir)
     try:
-        web.run_app(app, host=config.host, port=config.port, ssl_context=ssl_context, print=None, access_log=None)
+        web.run_app(
+            app,
+            host=config.host,
+            port=config.port,
+            ssl_context=ssl_context,
+            # run_app calls this once the socket is listening, after start-up succeeded.
+            print=lambda _: log.info("vcnode ready on %s://%s:%s", config.scheme, config.host, config.port),
+            access_log=None,
+        )
     except (KeyProtectionError, StoreError) as e:
         return fail(str(e))
     except OSError as e:  # the address is taken or not ours
