@@ -93,7 +93,12 @@ class Config:
         return out
 
     def replace(self, **changes: Any) -> "Config":
-        return validate(dataclasses.replace(self, **changes))
+        """A copy with ``changes`` (coerced like file values: ``str`` paths, lists), validated."""
+        unknown = sorted(set(changes) - set(_FIELDS))
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
+        coerced = {name: _convert(name, value, "the caller") for name, value in changes.items()}
+        return validate(dataclasses.replace(self, **coerced))
 
 
 _FIELDS = {f.name: f for f in fields(Config)}

@@ -107,3 +107,10 @@ def test_public_view_never_shows_the_passphrase():
 def test_replace_validates():
     with pytest.raises(ConfigError):
         Config().replace(port=70000)
+
+
+def test_replace_coerces_like_the_file_does():
+    config = Config().replace(data_dir="somewhere", allow_insecure_hosts=["issuer:8443"], port="9000")
+    assert config.data_dir == Path("somewhere") and config.allow_insecure_hosts == ("issuer:8443",) and config.port == 9000
+    with pytest.raises(ConfigError, match="colour"):
+        Config().replace(colour="blue")
