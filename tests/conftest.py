@@ -7,13 +7,14 @@ them fail rather than skip, so a broken checkout cannot pass by skipping.
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from support import load_json  # noqa: F401  (re-exported for older imports)
 
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = Path(os.environ.get("VC_VECTORS_DIR", ROOT.parent / "shared" / "vectors")).resolve()
@@ -34,10 +35,6 @@ def _require(path: Path, what: str) -> Path:
 def vectors() -> Path:
     """The reference vectors folder (../shared/vectors)."""
     return _require(VECTORS, "reference vectors")
-
-
-def load_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 @pytest.fixture

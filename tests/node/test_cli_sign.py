@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import load_json
+from support import load_json
 from node.cli import main
 from vc.crypto import Ed25519KeyPair
 

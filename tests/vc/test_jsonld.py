@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import load_json
+from support import load_json
 from vc import jsonld
 from vc.errors import ProofTransformationError
 from vc.loader import ContextLoader, UnknownContextError, default_loader

@@ -15,7 +15,7 @@ from pathlib import Path
 import base58
 import pytest
 
-from conftest import load_json
+from support import load_json
 from did.key import DIDKeyResolver
 from did.resolver import Resolver
 from vc.crypto import Ed25519KeyPair
