@@ -94,7 +94,7 @@ def issue_credential(
     )
 
 
-async def _proof_checks(
+async def proof_checks(
     doc: JsonObject,
     result: VerificationResult,
     *,
@@ -192,7 +192,7 @@ async def verify_credential(
     if result.checks[-1].ok:
         with checks.run("validity") as ctx:
             ctx.set("passed", check_validity(vc, now=now))
-    await _proof_checks(
+    await proof_checks(
         vc,
         result,
         resolver=resolver,

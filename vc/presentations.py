@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from vc import proofs
-from vc.credentials import CheckStatus, _proof_checks, controller_of, verify_credential
+from vc.credentials import CheckStatus, proof_checks, controller_of, verify_credential
 from vc.datamodel import CREDENTIALS_V2, check_presentation, embedded_credentials, holder_id
 from vc.errors import (
     InvalidChallengeError,
@@ -174,7 +174,7 @@ async def verify_presentation(
     else:
         # Challenge and domain are compared above, once, as their own entries; a missing
         # proof becomes a MALFORMED_PROOF_ERROR entry there.
-        await _proof_checks(
+        await proof_checks(
             vp,
             result,
             resolver=resolver,
