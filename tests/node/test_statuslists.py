@@ -139,14 +139,19 @@ async def test_set_bits_loads_and_writes_each_list_once_and_bumps_its_version(st
     lists = _lists(store)
     allocations, _ = await _allocate(store, lists, count=100)
     list_id = allocations[0].list_id
-    pending: dict[int, Bitstring] = {}
+    pending: dict = {}
     async with store.transaction() as db:
         changed = await lists.set_bits(db, [(a.list_id, a.index, 1) for a in allocations], pending)
         await lists.write_bits(db, pending, changed)
     assert changed == {list_id}
-    row = await store.fetchone("SELECT bits, version, published_version FROM status_lists WHERE id = ?", (list_id,))
+    row = await store.fetchone("SELECT version, published_version FROM status_lists WHERE id = ?", (list_id,))
     assert row["version"] == 2 and row["published_version"] == 0
-    assert sorted(Bitstring.from_bytes(row["bits"]).set_indexes()) == sorted(a.index for a in allocations)
+    async with store.read() as db:
+        stored = await lists.read_bits(db, list_id)
+    assert sorted(stored.set_indexes()) == sorted(a.index for a in allocations)
+    # Only the chunks holding a changed bit were written (16 KiB each; a 131,072-entry list is one).
+    chunks = await store.fetchall("SELECT chunk, length(data) AS n FROM status_list_chunks WHERE list_id = ? AND kind = 'bits'", (list_id,))
+    assert [(r["chunk"], r["n"]) for r in chunks] == [(0, 16384)]
     # Setting a bit to the value it has is not a change.
     async with store.transaction() as db:
         assert await lists.set_bits(db, [(list_id, allocations[0].index, 1)], {}) == set()
@@ -266,3 +271,55 @@ async def test_unknown_lists_are_404_problems(served, aiohttp_client):
         response = await client.get(path)
         assert response.status == 404, path
         assert response.content_type == "application/problem+json"
+
+
+async def test_a_large_list_change_rewrites_one_chunk_not_the_list(store):
+    lists = _lists(store, length=16_777_216)
+    allocations, _ = await _allocate(store, lists, count=1)
+    [a] = allocations
+    pending: dict = {}
+    async with store.transaction() as db:
+        changed = await lists.set_bits(db, [(a.list_id, a.index, 1)], pending)
+        await lists.write_bits(db, pending, changed)
+    for kind in ("used", "bits"):
+        rows = await store.fetchall(
+            "SELECT chunk FROM status_list_chunks WHERE list_id = ? AND kind = ?", (a.list_id, kind)
+        )
+        assert [r["chunk"] for r in rows] == [a.index // (16384 * 8)], kind
+    async with store.read() as db:
+        bits = await lists.read_bits(db, a.list_id)
+    assert len(bits) == 16_777_216 and bits.set_indexes() == [a.index]
+
+
+async def test_migration_moves_lists_stored_before_chunking(tmp_path):
+    from node.store import MIGRATIONS
+
+    first = [m for m in MIGRATIONS if m.name == "node.0001_initial"]
+    old = await Store.open(tmp_path, migrations=first)
+    await _issuer(old)
+    bits = bytearray(32768)  # a 262,144-entry list: two chunks
+    bits[0] = 0x80  # index 0 revoked
+    bits[20000] = 0x01  # index 160,007 revoked
+    used = bytes([0xFF]) * 32768
+    async with old.transaction() as db:
+        await db.execute(
+            "INSERT INTO status_lists (issuer, purpose, seq, length, bits, used, used_count, full) "
+            "VALUES ('default', 'revocation', 1, 262144, ?, ?, 262144, 1)",
+            (bytes(bits), used),
+        )
+    await old.close()
+    store = await Store.open(tmp_path)
+    try:
+        assert "node.0002_status_list_chunks" in await store.applied_migrations()
+        lists = _lists(store, length=262_144)
+        async with store.read() as db:
+            moved = await lists.read_bits(db, 1)
+            from node.statuslists import read_chunks
+
+            moved_used = await read_chunks(db, 1, "used", 32768)
+        assert moved.set_indexes() == [0, 160_007]
+        assert bytes(moved_used) == used
+        row = await store.fetchone("SELECT length(bits) AS b, length(used) AS u FROM status_lists WHERE id = 1")
+        assert (row["b"], row["u"]) == (0, 0)
+    finally:
+        await store.close()
