@@ -91,8 +91,10 @@ register_migration(
         "CREATE INDEX credentials_by_issuer ON credentials(issuer, issued)",
         "CREATE INDEX credentials_by_subject ON credentials(subject_id)",
         # bits: the published statuses; used: every index ever handed out (status.allocate
-        # UsedBitmap), so an index is never reused. version counts bit changes; a list is
-        # re-signed until published_version catches up (also after a crash, at start-up).
+        # UsedBitmap), so an index is never reused. Since node.0002 both live in 16 KiB
+        # chunks (status_list_chunks, node/statuslists.py) and these columns stay empty.
+        # version counts bit changes; a list is re-signed until published_version catches up
+        # (also after a crash, at start-up).
         """CREATE TABLE status_lists (
             id INTEGER PRIMARY KEY,
             issuer TEXT NOT NULL REFERENCES issuers(name),
