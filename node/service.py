@@ -474,9 +474,7 @@ class NodeService:
         # never reused, and a concurrent request can never draw the same index.
         created: set[int] = set()
         async with self.store.transaction() as db:
-            placeholders = ",".join("?" * len(ids))
-            async with db.execute(f"SELECT id FROM credentials WHERE id IN ({placeholders})", ids) as cur:
-                taken = [r["id"] for r in await cur.fetchall()]
+            taken = list(await _rows_by_id(db, "SELECT id FROM credentials WHERE id IN ({})", ids))
             if taken:
                 raise DuplicateCredentialError(f"a credential with id {taken[0]!r} was already issued", id=taken[0])
             await db.executemany(
@@ -533,8 +531,8 @@ class NodeService:
         except BaseException:
             # Nothing was handed out: forget the records, keep the indexes used (never reused).
             async with self.store.transaction() as db:
-                await db.execute(f"UPDATE status_entries SET credential_id = NULL WHERE credential_id IN ({placeholders})", ids)
-                await db.execute(f"DELETE FROM credentials WHERE id IN ({placeholders})", ids)
+                await db.executemany("UPDATE status_entries SET credential_id = NULL WHERE credential_id = ?", [(i,) for i in ids])
+                await db.executemany("DELETE FROM credentials WHERE id = ?", [(i,) for i in ids])
             raise
         return signed
 
