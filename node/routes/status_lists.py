@@ -29,7 +29,9 @@ def _etag_matches(header: str | None, etag: str) -> bool:
 
 async def get_status_list(request: web.Request) -> web.StreamResponse:
     issuer, purpose, seq_text = request.match_info["issuer"], request.match_info["purpose"], request.match_info["seq"]
-    if not seq_text.isdigit():
+    # isdecimal, not isdigit: "²" is a digit but not a number; nine digits keep int() small
+    # enough for SQLite (a longer number is no list this node has).
+    if not (seq_text.isascii() and seq_text.isdecimal()) or len(seq_text) > 9:
         raise not_found(f"status lists are numbered 1, 2, ...; {seq_text!r} is not a list number")
     published = await service(request).status_list(issuer, purpose, int(seq_text))
     if published is None:

@@ -267,7 +267,14 @@ async def test_the_node_verifies_status_by_fetching_its_own_lists_over_http(serv
 
 async def test_unknown_lists_are_404_problems(served, aiohttp_client):
     client = await aiohttp_client(served)
-    for path in ("/status/default/revocation/99", "/status/nobody/revocation/1", "/status/default/revocation/x"):
+    for path in (
+        "/status/default/revocation/99",
+        "/status/nobody/revocation/1",
+        "/status/default/revocation/x",
+        "/status/default/revocation/" + "9" * 30,
+        "/status/default/revocation/%C2%B2",
+        "/status/default/refresh/1",
+    ):
         response = await client.get(path)
         assert response.status == 404, path
         assert response.content_type == "application/problem+json"
