@@ -40,6 +40,10 @@ NQUADS = "application/n-quads"
 # hundred quads; these leave generous room while keeping the worst case far below a second.
 MAX_QUADS = 20_000
 MAX_BLANK_NODES = 5_000
+# pyld's JSON-to-RDF step removes duplicate values of a property by comparing each new value with
+# every earlier one: n values cost n(n-1)/2 comparisons (2,000 values already take seconds). The
+# budget below allows about 1,000 values in one property, far more than any credential carries.
+MAX_VALUE_PAIRS = 500_000
 # rdf-canonize (the RDFC-1.0 of Digital Bazaar's stack) runs Hash N-Degree Quads at most
 # (number of non-unique blank nodes) ** maxWorkFactor times, with maxWorkFactor 1 by default; the
 # same budget here means we refuse what the reference implementation refuses. The permutation
@@ -71,6 +75,7 @@ def _check_expanded(element: Any, path: str = "") -> None:
     """Refuse what expansion kept but RDF conversion would silently drop (jsonld.js safe mode:
     relative @id / @type references, @direction without an RDF direction mode)."""
     stack: list[tuple[Any, str]] = [(element, path)]
+    values = pairs = 0
     while stack:
         item, where = stack.pop()
         if isinstance(item, list):
@@ -99,6 +104,17 @@ def _check_expanded(element: Any, path: str = "") -> None:
         for key, value in item.items():
             if key not in ("@id", "@type"):
                 stack.append((value, f"{where}/{key}" if not key.startswith("@") else where))
+                n = len(value) if isinstance(value, list) else 1
+                values += n
+                if not key.startswith("@"):  # node objects in @graph/@list are not compared
+                    pairs += n * (n - 1) // 2
+                if pairs > MAX_VALUE_PAIRS:
+                    raise CanonicalizationLimitError(
+                        f"{where or 'the document'}: a property has {n} values; with the others that is more than "
+                        f"JSON-LD processing is allowed to compare (about {int((2 * MAX_VALUE_PAIRS) ** 0.5)} in one property)"
+                    )
+        if values > MAX_QUADS:
+            raise CanonicalizationLimitError(f"the document has more than {MAX_QUADS} values; at most {MAX_QUADS} are accepted")
 
 
 # --- the processor ---------------------------------------------------------------------------

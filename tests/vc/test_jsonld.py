@@ -192,7 +192,23 @@ def test_work_budget_matches_rdf_canonize_default():
         jsonld.canonize(_clique(3), loader=default_loader())
 
 
-def test_too_many_quads_is_refused():
-    doc = _vc(credentialSubject={"id": "did:example:s", "https://ex.example/v": list(range(jsonld.MAX_QUADS + 1))})
-    with pytest.raises(jsonld.CanonicalizationLimitError):
+def test_many_values_in_one_property_are_refused_before_rdf_conversion():
+    # pyld compares every value of a property with every other: 1,500 values would take seconds.
+    doc = _vc(credentialSubject={"id": "did:example:s", "https://ex.example/v": list(range(1500))})
+    with pytest.raises(jsonld.CanonicalizationLimitError) as e:
         jsonld.canonize(doc, loader=default_loader())
+    assert "1500 values" in e.value.detail
+
+
+def test_a_few_hundred_values_are_fine():
+    doc = _vc(credentialSubject={"id": "did:example:s", "https://ex.example/v": list(range(300))})
+    assert jsonld.canonize(doc, loader=default_loader()).count("https://ex.example/v") == 300
+
+
+def test_too_many_values_in_all_are_refused():
+    subject = {"id": "did:example:s"}
+    subject.update({f"https://ex.example/p{i}": list(range(10)) for i in range(jsonld.MAX_QUADS // 10 + 1)})
+    doc = _vc(credentialSubject=subject)
+    with pytest.raises(jsonld.CanonicalizationLimitError) as e:
+        jsonld.canonize(doc, loader=default_loader())
+    assert f"more than {jsonld.MAX_QUADS} values" in e.value.detail
