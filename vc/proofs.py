@@ -50,7 +50,9 @@ _DATE_TIME_STAMP = re.compile(
 def format_datetime(value: datetime | str) -> str:
     """An XML Schema dateTimeStamp in UTC, to the second (as the test vectors write them)."""
     if isinstance(value, str):
-        _parse_datetime(value, "created")
+        # vc-di-eddsa §3.2.5 step 3: an invalid created is a PROOF_GENERATION_ERROR when signing.
+        if not _DATE_TIME_STAMP.fullmatch(value):
+            raise ProofGenerationError(f"a proof time must be an XML Schema dateTimeStamp (with a time zone), got {value!r}")
         return value
     if value.tzinfo is None:
         raise ProofGenerationError("a proof time needs a time zone (give an aware datetime)")

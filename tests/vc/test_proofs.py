@@ -132,7 +132,8 @@ def test_created_may_be_left_out():
     [
         ({"suite": "eddsa-rdf-2022"}, "PROOF_GENERATION_ERROR"),
         ({"previous_proof": "urn:uuid:missing"}, "PROOF_GENERATION_ERROR"),
-        ({"created": "yesterday"}, "MALFORMED_PROOF_ERROR"),
+        ({"created": "yesterday"}, "PROOF_GENERATION_ERROR"),
+        ({"expires": "2025-01-01T00:00:00"}, "PROOF_GENERATION_ERROR"),
         ({"created": datetime(2025, 1, 1)}, "PROOF_GENERATION_ERROR"),
     ],
 )
