@@ -32,6 +32,7 @@ from vc.errors import (
     ProofGenerationError,
     ProofVerificationError,
 )
+from vc.limits import DEFAULT_LIMITS
 from vc.results import Check, failed
 
 __all__ = ["add_proof", "verify_proofs", "proofs_of", "default_verification_method", "format_datetime", "MAX_CLOCK_SKEW"]
@@ -203,6 +204,11 @@ async def verify_proofs(
     all_proofs = proofs_of(document)
     if not all_proofs:
         return [failed("proof", MalformedProofError("the document has no proof"))]
+    if len(all_proofs) > DEFAULT_LIMITS.max_proofs:
+        # Each proof costs two canonicalizations; a document cannot buy unbounded work with them.
+        return [failed("proof", MalformedProofError(
+            f"the document carries {len(all_proofs)} proofs, more than the limit of {DEFAULT_LIMITS.max_proofs}"
+        ))]
     resolved: dict[str, Any] = {}
     checks: list[Check] = []
     for index, proof in enumerate(all_proofs):

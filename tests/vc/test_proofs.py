@@ -351,3 +351,10 @@ async def test_unresolvable_method_fails_both_checks():
     checks = await _verify(signed)
     assert [c.outcome for c in checks] == ["failed", "failed"]
     assert checks[0].problem.code == checks[1].problem.code == "NOT_FOUND"
+
+
+async def test_too_many_proofs_are_refused_without_verifying_them():
+    signed = _sign()
+    many = {**signed, "proof": [signed["proof"]] * 17}
+    checks = await _verify(many)
+    assert _outcome(checks) == {"proof": ("failed", "MALFORMED_PROOF_ERROR")}
