@@ -206,9 +206,8 @@ async def verify_proofs(
         return [failed("proof", MalformedProofError("the document has no proof"))]
     if len(all_proofs) > DEFAULT_LIMITS.max_proofs:
         # Each proof costs two canonicalizations; a document cannot buy unbounded work with them.
-        return [failed("proof", MalformedProofError(
-            f"the document carries {len(all_proofs)} proofs, more than the limit of {DEFAULT_LIMITS.max_proofs}"
-        ))]
+        too_many = f"the document carries {len(all_proofs)} proofs, more than the limit of {DEFAULT_LIMITS.max_proofs}"
+        return [failed("proof", MalformedProofError(too_many))]
     resolved: dict[str, Any] = {}
     checks: list[Check] = []
     for index, proof in enumerate(all_proofs):
