@@ -6,10 +6,88 @@ picks whichever was imported first.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
+import os
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 
 def load_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+# --- the JavaScript reference harness (../shared/interop) -------------------------------------
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_INTEROP = Path(os.environ.get("VC_INTEROP_SRC", ROOT.parent / "shared" / "interop")).resolve()
+_installed: Path | None = None
+
+
+def _unavailable(message: str) -> None:
+    # Under CI the cross-checks are part of the bar: a missing harness fails, never skips.
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def interop_harness() -> Path:
+    """An installed copy of the JS harness: VC_INTEROP_DIR if it is one, else a copy of
+    ../shared/interop made once per package-lock (the shared folder may be read-only) and
+    installed with `npm ci` from the lock file."""
+    global _installed
+    if _installed is not None:
+        return _installed
+    given = os.environ.get("VC_INTEROP_DIR")
+    if given and (Path(given) / "node_modules").is_dir():
+        _installed = Path(given).resolve()
+        return _installed
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        _unavailable("node and npm are needed for the interop cross-checks")
+    lock = SHARED_INTEROP / "package-lock.json"
+    if not lock.is_file():
+        _unavailable(f"the interop harness is not at {SHARED_INTEROP}")
+    digest = hashlib.sha256(lock.read_bytes()).hexdigest()[:16]
+    target = ROOT / ".cache" / f"interop-{digest}"
+    if not (target / "node_modules").is_dir():
+        staging = target.with_name(target.name + ".partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(SHARED_INTEROP, staging, ignore=shutil.ignore_patterns("node_modules"))
+        for p in staging.rglob("*"):
+            p.chmod(p.stat().st_mode | 0o200)
+        proc = subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund"], cwd=staging, capture_output=True, text=True, timeout=600
+        )
+        if proc.returncode != 0:
+            _unavailable(f"npm ci of the interop harness failed: {proc.stderr[-2000:]}")
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+    _installed = target
+    return target
+
+
+def _parse(args: tuple[str, ...], out: bytes, err: bytes) -> object:
+    try:
+        return json.loads(out)
+    except ValueError:
+        raise AssertionError(f"node {' '.join(args)} printed no JSON: {out[:500]!r} {err[:2000]!r}") from None
+
+
+async def run_js(*args: str, stdin: bytes | None = None, timeout: float = 120) -> tuple[int, Any]:
+    """Run a harness script (e.g. "verify.mjs", path, ...) -> (exit code, its JSON output)."""
+    cwd = interop_harness()
+    proc = await asyncio.create_subprocess_exec(
+        "node", *args, cwd=cwd,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(stdin), timeout=timeout)
+    return proc.returncode or 0, _parse(args, out, err)
+
+
+def run_js_sync(*args: str, stdin: bytes | None = None, timeout: float = 120) -> tuple[int, Any]:
+    proc = subprocess.run(["node", *args], cwd=interop_harness(), input=stdin, capture_output=True, timeout=timeout)
+    return proc.returncode, _parse(args, proc.stdout, proc.stderr)

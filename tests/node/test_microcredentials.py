@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from support import run_js
+
 from node.achievements import Achievements
 from node.app import create_app
 from node.cli import main
@@ -101,7 +103,7 @@ async def test_achievement_is_defined_once_and_published_at_its_id(node: Node) -
     # Public reads (credentials name this URL as their achievement id).
     listing = await (await node.client.get("/issuers/default/achievements")).json()
     assert [a["slug"] for a in listing["achievements"]] == ["ds-101", "ds-101-2"]
-    one = await node.client.get(f"/issuers/default/achievements/ds-101")
+    one = await node.client.get("/issuers/default/achievements/ds-101")
     assert one.status == 200 and (await one.json())["title"] == "Data Science Fundamentals"
     missing = await node.client.get("/issuers/default/achievements/nope")
     assert missing.status == 404 and missing.content_type == PROBLEM_JSON
@@ -429,22 +431,8 @@ async def test_cli_verify_prints_the_report_readably_and_json_with_json(node: No
 HARNESS_ISSUER = "did:key:z6MksFHfJHbwxv8mz2eWqVCq1mLkkGzfBrDpKsM29Gg9JMug"  # the harness's fixed key
 
 
-async def _js(*args: str) -> tuple[int, dict[str, Any]]:
-    import asyncio
-    import shutil
-
-    from tests.conftest import INTEROP
-
-    if shutil.which("node") is None or not (INTEROP / "node_modules").is_dir():
-        pytest.skip(f"no installed interop harness at {INTEROP} (copy it, npm ci, set VC_INTEROP_DIR)")
-    proc = await asyncio.create_subprocess_exec(
-        "node", *args, cwd=INTEROP, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
-    try:
-        return proc.returncode, json.loads(out)
-    except ValueError:
-        raise AssertionError(f"node {' '.join(args)} printed no JSON: {out[:500]!r} {err[:2000]!r}") from None
+async def _js(*args: str) -> tuple[int, Any]:
+    return await run_js(*args)
 
 
 @pytest.mark.interop

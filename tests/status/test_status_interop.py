@@ -1,42 +1,30 @@
 """Cross-checks with Digital Bazaar's JS stack (../shared/interop, needs node + `npm ci`).
 
-Run with VC_INTEROP_DIR pointing at an installed copy of the harness (see its README). The
+The harness is installed by tests/support.py (or VC_INTEROP_DIR names an installed copy). The
 tests skip when no installed harness is found.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 
 from status.bitstring import Bitstring
-from tests.conftest import INTEROP
+from support import interop_harness, run_js
 from status_fakes import world  # noqa: F401  (the `world` fixture)
 
 pytestmark = pytest.mark.interop
 
 
 def _harness() -> Path:
-    if shutil.which("node") is None or not (INTEROP / "node_modules").is_dir():
-        pytest.skip(f"no installed interop harness at {INTEROP} (copy it, npm ci, set VC_INTEROP_DIR)")
-    return INTEROP
+    return interop_harness()
 
 
 async def _node(*args: str, stdin: bytes | None = None) -> tuple[int, dict]:
-    proc = await asyncio.create_subprocess_exec(
-        "node", *args, cwd=_harness(),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(stdin), timeout=120)
-    try:
-        return proc.returncode, json.loads(out)
-    except ValueError:
-        raise AssertionError(f"node {' '.join(args)} printed no JSON: {out[:500]!r} {err[:2000]!r}")
+    return await run_js(*args, stdin=stdin)
 
 
 async def test_reference_decoder_reads_our_block_compressed_lists():

@@ -6,15 +6,13 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import shutil
-import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import INTEROP, load_json
+from support import interop_harness, load_json, run_js_sync
 
 from vc.accreditation import (
     ACCREDITATION_CONTEXT,
@@ -183,14 +181,11 @@ HARNESS_SEED = bytes.fromhex("26bf2c9af943a2f2e61c56ec89ba1249936a82cd48ddb10dd7
 
 
 def _harness() -> Path:
-    if shutil.which("node") is None or not (INTEROP / "node_modules").is_dir():
-        pytest.skip(f"no installed interop harness at {INTEROP} (copy it, npm ci, set VC_INTEROP_DIR)")
-    return INTEROP
+    return interop_harness()
 
 
 def _node(*args: str) -> tuple[int, Any]:
-    proc = subprocess.run(["node", *args], cwd=_harness(), capture_output=True, timeout=120)
-    return proc.returncode, json.loads(proc.stdout)
+    return run_js_sync(*args)
 
 
 @pytest.mark.interop

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from support import run_js
+
 from did.key import DIDKeyResolver, did_key_from_public_key
 from did.resolver import Resolver
 from vc import proofs
@@ -258,24 +260,8 @@ async def test_too_many_credentials_are_refused_before_any_verification(resolver
 # --- interop with Digital Bazaar's stack (../shared/interop; skipped unless installed) -------
 
 
-async def _node(*args: str, stdin: bytes | None = None) -> tuple[int, dict[str, Any]]:
-    import asyncio
-    import json
-    import shutil
-
-    from tests.conftest import INTEROP
-
-    if shutil.which("node") is None or not (INTEROP / "node_modules").is_dir():
-        pytest.skip(f"no installed interop harness at {INTEROP} (copy it, npm ci, set VC_INTEROP_DIR)")
-    proc = await asyncio.create_subprocess_exec(
-        "node", *args, cwd=INTEROP,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(stdin), timeout=120)
-    try:
-        return proc.returncode or 0, json.loads(out)
-    except ValueError:
-        raise AssertionError(f"node {' '.join(args)} printed no JSON: {out[:500]!r} {err[:2000]!r}")
+async def _node(*args: str, stdin: bytes | None = None) -> tuple[int, Any]:
+    return await run_js(*args, stdin=stdin)
 
 
 @pytest.mark.interop
