@@ -18,7 +18,9 @@ so two loaders can never see each other's contexts.
 
 from __future__ import annotations
 
+import json
 import math
+import re
 import weakref
 from typing import Any, Callable, Mapping
 
@@ -67,6 +69,31 @@ def _dropped(expanded_property: str | None) -> None:
     )
 
 
+# BCP 47 shape, as jsonld.js checks it (JSON-LD 1.1 §9.8 "well-formed" language tags).
+_LANGUAGE_TAG = re.compile(r"[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*")
+
+
+class _SafeExpansion:
+    """Refuses what pyld's expansion drops without calling ``on_property_dropped``: a value
+    object with a null @value or only @language, a free-floating node or scalar (jsonld.js safe
+    mode: 'null @value value', 'object with only @language', 'free-floating scalar', ...)."""
+
+    def _expand(self, active_ctx: Any, active_property: Any, element: Any, options: Any, *args: Any, **kwargs: Any) -> Any:
+        result = super()._expand(active_ctx, active_property, element, options, *args, **kwargs)  # type: ignore[misc]
+        if result is None and element is not None and active_property is not None:
+            shown = json.dumps(element)[:80] if not isinstance(element, (dict, list)) else (
+                "{" + ", ".join(sorted(map(str, element)))[:80] + "}" if isinstance(element, dict) else "[...]"
+            )
+            raise ProofTransformationError(
+                f"the value {shown} of {active_property!r} would be dropped by JSON-LD expansion (safe mode)"
+            )
+        return result
+
+
+class _SafeProcessor(_SafeExpansion, _pyld.JsonLdProcessor):  # type: ignore[misc]
+    """pyld's processor with the safe-mode expansion guard."""
+
+
 def _is_absolute_iri(value: str) -> bool:
     return _pyld._is_absolute_iri(value) or value.startswith("_:")
 
@@ -89,6 +116,10 @@ def _check_expanded(element: Any, path: str = "") -> None:
                 raise ProofTransformationError(f"{where}: the datatype {datatype!r} is a relative IRI (safe mode)")
             if "@direction" in item:
                 raise ProofTransformationError(f"{where}: @direction has no RDF form here and would be dropped (safe mode)")
+            language = item.get("@language")
+            if language is not None and not (isinstance(language, str) and _LANGUAGE_TAG.fullmatch(language)):
+                # pyld would write it into the N-Quads as it is, giving an invalid literal.
+                raise ProofTransformationError(f"{where}: {language!r} is not a well-formed language tag (safe mode)")
             continue
         node_id = item.get("@id")
         if isinstance(node_id, str) and not _is_absolute_iri(node_id):
@@ -147,7 +178,7 @@ def _options(loader: DocumentLoader) -> dict[str, Any]:
 _fast_caches: "weakref.WeakKeyDictionary[Any, fastld.ContextCache]" = weakref.WeakKeyDictionary()
 
 
-class _SafeFastProcessor(fastld.FastContextMixin, _pyld.JsonLdProcessor):  # type: ignore[misc]
+class _SafeFastProcessor(_SafeExpansion, fastld.FastContextMixin, _pyld.JsonLdProcessor):  # type: ignore[misc]
     """pyld's processor with the fast path's context caching; safe mode comes in as pyld's
     ``on_property_dropped`` hook, exactly as on the plain path."""
 
@@ -193,7 +224,7 @@ def expand(document: JsonObject, *, loader: DocumentLoader, fast: bool = True) -
             cache, fast_processor = _fast(loader)
             expanded = fastld.expand(document, cache, processor=fast_processor, base=None)
         else:
-            processor = _pyld.JsonLdProcessor(on_property_dropped=_dropped)
+            processor = _SafeProcessor(on_property_dropped=_dropped)
             expanded = processor.expand(document, _options(loader))
         _check_expanded(expanded)
     except Exception as e:  # pyld raises many kinds; all become one problem type here

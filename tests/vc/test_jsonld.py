@@ -135,6 +135,33 @@ def test_non_object_is_refused():
         jsonld.canonize(["not", "an", "object"], loader=default_loader())  # type: ignore[arg-type]
 
 
+def test_malformed_language_tag_is_refused():
+    err = _refused(_vc(name={"@value": "x", "@language": "en US"}))
+    assert "language tag" in err.detail
+
+
+def test_well_formed_language_tag_is_kept():
+    assert '"x"@en-gb' in jsonld.canonize(_vc(name={"@value": "x", "@language": "en-GB"}), loader=default_loader())
+
+
+@pytest.mark.parametrize("value", [{"@value": None}, {"@language": "en"}], ids=["null @value", "only @language"])
+def test_value_object_expansion_would_drop_is_refused(value):
+    err = _refused(_vc(name=value))
+    assert "dropped" in err.detail
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_safe_mode_holds_on_both_paths(fast):
+    with pytest.raises(ProofTransformationError):
+        jsonld.canonize(_vc(name={"@language": "en"}), loader=default_loader(), fast=fast)
+    with pytest.raises(ProofTransformationError):
+        jsonld.canonize(_vc(grade="A"), loader=default_loader(), fast=fast)
+
+
+def test_null_property_is_no_value_not_an_error():
+    assert jsonld.canonize(_vc(name=None), loader=default_loader()) == jsonld.canonize(_vc(), loader=default_loader())
+
+
 def test_direction_is_refused():
     _refused(_vc(name={"@value": "x", "@direction": "rtl"}))
 
