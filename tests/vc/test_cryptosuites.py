@@ -140,3 +140,13 @@ def test_hash_is_proof_config_hash_then_document_hash():
     import hashlib
 
     assert EDDSA_RDFC_2022.hash(b"doc", b"cfg") == hashlib.sha256(b"cfg").digest() + hashlib.sha256(b"doc").digest()
+
+
+def test_public_surface_is_pinned():
+    import vc.cryptosuites
+
+    assert sorted(vc.cryptosuites.__all__) == sorted(
+        ["Cryptosuite", "Ed25519Suite", "SUITES", "suite_for", "decode_proof_value",
+         "EDDSA_RDFC_2022", "EDDSA_JCS_2022", "ED25519_SIGNATURE_2020"]
+    )
+    assert all(hasattr(vc.cryptosuites, name) for name in vc.cryptosuites.__all__)

@@ -141,3 +141,17 @@ def test_extra_dir_file_outside_folder_is_refused(tmp_path):
     )
     with pytest.raises(ContextManifestError, match="directly in"):
         ContextLoader(extra_dir=tmp_path)
+
+
+def test_a_shipped_context_changed_on_disk_is_refused(tmp_path, monkeypatch):
+    import shutil
+
+    import vc.loader as loader_module
+
+    copy_dir = tmp_path / "contexts"
+    shutil.copytree(CONTEXTS_DIR, copy_dir)
+    target = copy_dir / "credentials-v2.jsonld"
+    target.write_bytes(target.read_bytes().replace(b"https://schema.org/name", b"https://evil.example/name"))
+    monkeypatch.setattr(loader_module, "CONTEXTS_DIR", copy_dir)
+    with pytest.raises(ContextManifestError, match="credentials-v2.jsonld"):
+        ContextLoader()
