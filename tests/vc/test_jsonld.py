@@ -239,3 +239,14 @@ def test_too_many_values_in_all_are_refused():
     with pytest.raises(jsonld.CanonicalizationLimitError) as e:
         jsonld.canonize(doc, loader=default_loader())
     assert f"more than {jsonld.MAX_QUADS} values" in e.value.detail
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_deep_nesting_is_refused_not_a_crash(fast):
+    inner: dict = {"name": "x"}
+    for _ in range(3000):
+        inner = {"child": inner}
+    doc = _vc(credentialSubject=inner)
+    doc["@context"] = [V2, EX]
+    with pytest.raises(ProofTransformationError, match="nested too deeply"):
+        jsonld.canonize(doc, loader=default_loader(), fast=fast)
