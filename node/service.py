@@ -331,6 +331,9 @@ class NodeService:
             clock=services.clock,
         )
         self._keys: dict[str, Ed25519KeyPair] = {}
+        self._admissions: list[tuple[str, list[str], list[JsonObject], str, asyncio.Future[Any]]] = []
+        self._admitter: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
 
     # --- set-up and issuers ------------------------------------------------------------
 
@@ -472,21 +475,7 @@ class NodeService:
         # One transaction: refuse known ids, record the credentials, hand out their indexes. It
         # commits before anything is signed, so a crash afterwards leaves the indexes used and
         # never reused, and a concurrent request can never draw the same index.
-        created: set[int] = set()
-        async with self.store.transaction() as db:
-            taken = list(await _rows_by_id(db, "SELECT id FROM credentials WHERE id IN ({})", ids))
-            if taken:
-                raise DuplicateCredentialError(f"a credential with id {taken[0]!r} was already issued", id=taken[0])
-            await db.executemany(
-                "INSERT INTO credentials (id, issuer, subject_id, issued, status) VALUES (?, ?, ?, ?, 'active')",
-                [(c["id"], issuer.name, _subject_id(c), issued_at) for c in prepared],
-            )
-            allocations: dict[str, list[Any]] = {}
-            for purpose in purposes:
-                allocations[purpose], new_lists = await self.status_lists.allocate(
-                    db, issuer.name, purpose, list(ids), when=issued_at
-                )
-                created |= new_lists
+        allocations, created = await self._admit(issuer.name, purposes, prepared, issued_at)
         for i, credential in enumerate(prepared):
             statuses = [self.status_lists.entry(allocations[p][i]) for p in purposes]
             if statuses:
@@ -530,11 +519,91 @@ class NodeService:
             signed = await asyncio.to_thread(sign_all)
         except BaseException:
             # Nothing was handed out: forget the records, keep the indexes used (never reused).
-            async with self.store.transaction() as db:
-                await db.executemany("UPDATE status_entries SET credential_id = NULL WHERE credential_id = ?", [(i,) for i in ids])
-                await db.executemany("DELETE FROM credentials WHERE id = ?", [(i,) for i in ids])
+            await self._forget(ids)
             raise
         return signed
+
+    async def _admit(
+        self, issuer_name: str, purposes: list[str], prepared: list[JsonObject], issued_at: str
+    ) -> tuple[dict[str, list[Any]], set[int]]:
+        """Record the credentials and allocate their indexes, durably, before anything is signed.
+
+        Concurrent requests are group-committed: whatever is waiting when a transaction starts
+        goes into it, each request in its own SAVEPOINT (a refused request rolls back alone),
+        and one fsync covers them all. A request hears back only after the COMMIT.
+        """
+        future: asyncio.Future[tuple[dict[str, list[Any]], set[int]]] = asyncio.get_running_loop().create_future()
+        self._admissions.append((issuer_name, purposes, prepared, issued_at, future))
+        if self._admitter is None or self._admitter.done():
+            # A task of its own: a caller that goes away must not strand the others' requests.
+            self._admitter = asyncio.get_running_loop().create_task(self._admit_waiting())
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            # The caller went away; if its records commit anyway, nothing will be signed for
+            # them, so they are forgotten again (their indexes stay used, never reused).
+            ids = [c["id"] for c in prepared]
+
+            def forget(f: asyncio.Future[Any]) -> None:
+                if not f.cancelled() and f.exception() is None:
+                    self._background.add(task := asyncio.get_running_loop().create_task(self._forget(ids)))
+                    task.add_done_callback(self._background.discard)
+
+            future.add_done_callback(forget)
+            raise
+
+    async def _forget(self, ids: Sequence[str]) -> None:
+        """Drop the records of credentials that were admitted but will never be handed out."""
+        async with self.store.transaction() as db:
+            await db.executemany("UPDATE status_entries SET credential_id = NULL WHERE credential_id = ?", [(i,) for i in ids])
+            await db.executemany("DELETE FROM credentials WHERE id = ?", [(i,) for i in ids])
+
+    async def _admit_waiting(self) -> None:
+        while self._admissions:
+            batch, self._admissions = self._admissions, []
+            done: list[tuple[asyncio.Future[Any], Any]] = []
+            try:
+                async with self.store.transaction() as db:
+                    for issuer_name, purposes, prepared, issued_at, future in batch:
+                        await db.execute("SAVEPOINT admit")
+                        try:
+                            result = await self._admit_one(db, issuer_name, purposes, prepared, issued_at)
+                        except Exception as e:
+                            await db.execute("ROLLBACK TO admit")
+                            await db.execute("RELEASE admit")
+                            if not future.done():
+                                future.set_exception(e)
+                        else:
+                            await db.execute("RELEASE admit")
+                            done.append((future, result))
+            except BaseException as e:  # the transaction itself failed: nobody was admitted
+                for _, _, _, _, future in batch:
+                    if not future.done():
+                        future.set_exception(e if isinstance(e, Exception) else RuntimeError("admission interrupted"))
+                if not isinstance(e, Exception):
+                    raise
+                continue
+            for future, result in done:
+                if not future.done():
+                    future.set_result(result)
+
+    async def _admit_one(
+        self, db: Any, issuer_name: str, purposes: list[str], prepared: list[JsonObject], issued_at: str
+    ) -> tuple[dict[str, list[Any]], set[int]]:
+        ids = [c["id"] for c in prepared]
+        taken = list(await _rows_by_id(db, "SELECT id FROM credentials WHERE id IN ({})", ids))
+        if taken:
+            raise DuplicateCredentialError(f"a credential with id {taken[0]!r} was already issued", id=taken[0])
+        await db.executemany(
+            "INSERT INTO credentials (id, issuer, subject_id, issued, status) VALUES (?, ?, ?, ?, 'active')",
+            [(c["id"], issuer_name, _subject_id(c), issued_at) for c in prepared],
+        )
+        allocations: dict[str, list[Any]] = {}
+        created: set[int] = set()
+        for purpose in purposes:
+            allocations[purpose], new_lists = await self.status_lists.allocate(db, issuer_name, purpose, ids, when=issued_at)
+            created |= new_lists
+        return allocations, created
 
     def _prepare(self, issuer: IssuerInfo, credential: Any, now: datetime) -> JsonObject:
         """Fill what the node fills (issuer, id, validFrom), refuse what it must not sign."""

@@ -348,3 +348,50 @@ async def test_concurrent_issuance_never_shares_an_index(node):
     keys = {(vc["credentialStatus"]["statusListCredential"], vc["credentialStatus"]["statusListIndex"]) for vc in issued}
     assert len(keys) == 200
     assert len({vc["id"] for vc in issued}) == 200
+
+
+async def test_grouped_admission_refuses_one_request_without_touching_the_others(node):
+    import asyncio
+
+    fixed = "urn:uuid:5d2c8f8e-0000-4000-8000-0000000000aa"
+    await node.issue("default", unsigned(id=fixed), {})
+    results = await asyncio.gather(
+        *(node.issue("default", unsigned(), {}) for _ in range(20)),
+        node.issue("default", unsigned(id=fixed), {}),
+        *(node.issue("default", unsigned(), {}) for _ in range(20)),
+        return_exceptions=True,
+    )
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(refused) == 1 and isinstance(refused[0], DuplicateCredentialError)
+    issued = [r for r in results if isinstance(r, dict)]
+    assert len(issued) == 40
+    records = await node.list_credentials()
+    assert len(records) == 41  # the first one plus the 40; the refused request left nothing
+
+
+async def test_a_caller_that_goes_away_leaves_no_record(node, monkeypatch):
+    import asyncio
+
+    entered, release = asyncio.Event(), asyncio.Event()
+    real = node._admit_one
+
+    async def slow_admit(*args):
+        result = await real(*args)  # recorded and allocated inside the open transaction
+        entered.set()
+        await release.wait()
+        return result
+
+    monkeypatch.setattr(node, "_admit_one", slow_admit)
+    task = asyncio.create_task(node.issue("default", unsigned(), {}))
+    await entered.wait()
+    task.cancel()  # the client disconnects while its admission is being committed
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    for _ in range(100):  # the commit and then the clean-up finish in the background
+        await asyncio.sleep(0.01)
+        if not node._background and node._admitter.done() and await node.store.fetchone("SELECT 1 FROM credentials") is None:
+            break
+    assert await node.store.fetchone("SELECT 1 FROM credentials") is None
+    rows = await node.store.fetchall("SELECT credential_id FROM status_entries")
+    assert rows and all(r["credential_id"] is None for r in rows)  # the index stays used, never reused
