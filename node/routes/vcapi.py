@@ -127,7 +127,7 @@ async def verify_presentation(request: web.Request) -> web.Response:
     body = await read_json(request)
     vp = field(body, "verifiablePresentation", dict)
     options = dict(_verify_options(body))
-    if "challenge" not in options:
+    if options.get("challenge") is None:  # absent or null: neither names a challenge
         carried = _proof_challenges(vp)
         if carried:
             # Checked (and consumed) as if the caller had named it: see the module docstring.
