@@ -472,6 +472,25 @@ async def test_leaving_the_challenge_option_out_cannot_replay_a_used_challenge(n
         assert any(e["code"] == "INVALID_CHALLENGE_ERROR" for e in (await replay.json())["errors"])
 
 
+async def test_without_require_challenge_a_carried_challenge_is_still_single_use(
+    tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any
+) -> None:
+    """With require_challenge off, options may omit the challenge; one the proof carries is then
+    still checked and consumed, so the presentation cannot be replayed, while a presentation
+    without any challenge verifies."""
+    node = await start_node(tmp_path, aiohttp_client, unused_tcp_port_factory, require_challenge=False)
+    vc = await node.issue()
+    challenge = (await (await node.client.post("/challenges")).json())["challenge"]
+    vp = _present(vc, challenge)
+    first = await node.client.post("/presentations/verify", json={"verifiablePresentation": vp})
+    assert first.status == 200, await first.text()
+    for options in ({}, {"challenge": None}):
+        replay = await node.client.post("/presentations/verify", json={"verifiablePresentation": vp, "options": options})
+        assert replay.status == 400, options
+    plain = await node.client.post("/presentations/verify", json={"verifiablePresentation": _present(vc, None)})
+    assert plain.status == 200, await plain.text()
+
+
 async def test_a_challenge_the_node_did_not_issue_is_refused(node: Node) -> None:
     vc = await node.issue()
     vp = _present(vc, "made-up-by-someone")
