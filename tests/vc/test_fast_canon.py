@@ -646,3 +646,45 @@ def test_vc_jsonld_fast_path_keeps_the_canonicalization_limits(monkeypatch):
            "credentialSubject": {"id": "did:example:s", "n": list(range(45))}}
     fast, plain = _outcome(big, True), _outcome(big, False)
     assert fast[0] == "refused" and fast[:2] == plain[:2]
+
+
+# --- against the JavaScript reference ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suite, js_proof_value", [
+    # `node issue.mjs [--suite eddsa-jcs-2022]` in ../shared/interop (jsonld 9.0.0,
+    # rdf-canonize 5.0.0) signs the same sample credential with the same key and time to these.
+    ("eddsa-rdfc-2022", "z44PGFSHmkjvR6x8bdZvKk5pxSZ82r81oQMxeYL1WwvcWaNeEuFSdNAT8u23eDr7fXJdhXhzVsmiSt8DzqmbFJXY4"),
+    ("eddsa-jcs-2022", "z2BMweEw5vhBbiw8WVtFt2yN1hFyLNHBPJTvYwZCS1ieKanuU1LQPQxDyT6pkxkPXU6GshxcUTny6qnBJzmHAAf6Q"),
+])
+def test_signing_the_interop_sample_on_the_fast_path_gives_the_js_proof_value(suite, js_proof_value):
+    import hashlib
+
+    from did.key import did_key_from_public_key
+    from vc import proofs
+    from vc.crypto import Ed25519KeyPair
+
+    key = Ed25519KeyPair.from_seed(hashlib.sha256(b"vc-interop-harness/issuer/v1").digest())
+    did = did_key_from_public_key(key.public_key)
+    sample = {  # ../shared/interop/lib/sample.mjs (bench/bench_vc.py measures the same one)
+        "@context": [V2, OB303],
+        "id": "urn:uuid:7f3b6a52-3c1e-4d8a-9a4e-2b0f5c6d7e81",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": "Introduction to Verifiable Credentials (micro-credential)",
+        "issuer": {"id": did, "type": ["Profile"], "name": "Example Institute of Technology"},
+        "validFrom": "2025-01-15T00:00:00Z",
+        "credentialSubject": {
+            "id": "did:key:z6MksTLJmJNuvRW62SFJjSTGHkk77xCFR6FAF7FKk9PE2CG2",
+            "type": ["AchievementSubject"], "name": "Ada Lovelace",
+            "achievement": {
+                "id": "urn:uuid:0c5d9f2e-8b7a-4c3d-9e1f-6a2b3c4d5e6f", "type": ["Achievement"],
+                "achievementType": "Certificate", "name": "Introduction to Verifiable Credentials",
+                "description": "A 10-hour micro-credential covering the W3C Verifiable Credentials Data Model 2.0, "
+                "Data Integrity proofs and credential status.",
+                "criteria": {"narrative": "The learner completed all four modules and passed the final assessment "
+                             "with a score of at least 80%."}}},
+    }
+    signed = proofs.add_proof(sample, suite=suite, key=key,
+                              verification_method=f"{did}#{did.split(':')[-1]}",
+                              created="2025-01-15T00:00:00Z", loader=default_loader())
+    assert signed["proof"]["proofValue"] == js_proof_value
