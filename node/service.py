@@ -775,7 +775,12 @@ class NodeService:
 
     async def verify_presentation(self, vp: Any, options: Mapping[str, Any] | None = None) -> VerificationResult:
         """VC-API /presentations/verify. ``options.challenge`` must be one this node handed out
-        (``create_challenge``) and not used before; it is consumed by this call."""
+        (``create_challenge``) and not used before.
+
+        The challenge is consumed only once the presentation's own proof (signature, binding,
+        challenge and domain) has verified: a forged presentation must not be able to burn a
+        holder's live challenge. Consumption is atomic, so a replay racing the first use fails.
+        """
         from vc.presentations import verify_presentation
 
         options = dict(options or {})
@@ -789,10 +794,8 @@ class NodeService:
                 )
         elif not isinstance(challenge, str):
             problem = InvalidChallengeError("options.challenge must be a string")
-        elif not await self.consume_challenge(challenge):
-            problem = InvalidChallengeError(
-                "options.challenge was not issued by this node, has expired, or was already used"
-            )
+        elif not await self.challenge_is_live(challenge):
+            problem = _unusable_challenge()
         resolver, check_status = self._bridged()
         now = self.clock()
         result = await _off_loop(
@@ -806,6 +809,10 @@ class NodeService:
                 check_status=check_status,
             )
         )
+        holder_proved = all(c.ok for c in result.checks if c.name in _HOLDER_PROOF_CHECKS)
+        if problem is None and isinstance(challenge, str) and holder_proved:
+            if not await self.consume_challenge(challenge):
+                problem = _unusable_challenge()
         if problem is not None:
             result.add(Check("challenge", "failed", problem.detail, problem.problem()))
         return result
@@ -837,6 +844,15 @@ class NodeService:
                 (now, challenge, now),
             )
             return cur.rowcount == 1
+
+    async def challenge_is_live(self, challenge: str) -> bool:
+        """Issued by this node, not expired and not used yet (read only; nothing consumed)."""
+        now = utcnow_iso(self.clock())
+        async with self.store.read() as db:
+            cur = await db.execute(
+                "SELECT 1 FROM challenges WHERE challenge = ? AND used IS NULL AND expires >= ?", (challenge, now)
+            )
+            return await cur.fetchone() is not None
 
     # --- tokens ------------------------------------------------------------------------
 
@@ -881,3 +897,11 @@ class NodeService:
     async def list_tokens(self) -> list[TokenRecord]:
         rows = await self.store.fetchall("SELECT * FROM tokens ORDER BY created, id")
         return [TokenRecord(r["id"], json.loads(r["scopes"]), r["issuer"], r["created"], r["revoked"]) for r in rows]
+
+
+# The checks that show the holder signed this very challenge; only then is it spent.
+_HOLDER_PROOF_CHECKS = frozenset({"proof", "binding", "challenge", "domain"})
+
+
+def _unusable_challenge() -> InvalidChallengeError:
+    return InvalidChallengeError("options.challenge was not issued by this node, has expired, or was already used")

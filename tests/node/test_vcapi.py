@@ -460,6 +460,23 @@ async def test_a_node_challenge_is_single_use(node: Node) -> None:
     assert any(e["code"] == "INVALID_CHALLENGE_ERROR" for e in result["errors"])
 
 
+async def test_a_forged_presentation_cannot_burn_a_live_challenge(node: Node) -> None:
+    """Only a presentation whose holder proof verifies spends the challenge; otherwise anyone
+    who saw a challenge in transit could deny the real holder by posting garbage first."""
+    vc = await node.issue()
+    challenge = (await (await node.client.post("/challenges")).json())["challenge"]
+    genuine = _present(vc, challenge, "verifier.example")
+    forged = json.loads(json.dumps(genuine))
+    forged["proof"]["proofValue"] = genuine["proof"]["proofValue"][:-4] + "abcd"
+    options = {"challenge": challenge, "domain": "verifier.example"}
+    resp = await node.client.post("/presentations/verify", json={"verifiablePresentation": forged, "options": options})
+    result = await resp.json()
+    assert resp.status == 400 and result["verified"] is False
+    assert not any(e["code"] == "INVALID_CHALLENGE_ERROR" for e in result["errors"]), result["errors"]
+    resp = await node.client.post("/presentations/verify", json={"verifiablePresentation": genuine, "options": options})
+    assert resp.status == 200, await resp.text()
+
+
 async def test_leaving_the_challenge_option_out_cannot_replay_a_used_challenge(node: Node) -> None:
     vc = await node.issue()
     challenge = (await (await node.client.post("/challenges")).json())["challenge"]
