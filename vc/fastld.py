@@ -15,13 +15,14 @@ credential spends most of its time processing the same JSON-LD contexts again on
 deterministic id derived from its parent's, which is sound because the child is a pure function
 of the parent. Everything else is pyld's own code path.
 
-``canonize_dataset`` is RDFC-1.0 (W3C RDF Dataset Canonicalization, §4.4) for datasets whose
-blank nodes are all told apart by their first-degree hashes (§4.6) — every credential we have
-seen. Then the canonical labels are simply the first-degree hashes' sorted order (§4.4.3 step 5)
-and the N-degree algorithm never runs. Any other dataset goes to the reference implementation
-(pyld's URDNA2015, or whatever ``fallback`` the caller passes). Its output is byte-identical to
-pyld's, including pyld's N-Quads escaping; tests/vc/test_fast_canon.py checks that on every
-vector and a randomized corpus.
+``canonize_expanded`` / ``canonize_dataset`` are RDFC-1.0 (W3C RDF Dataset Canonicalization,
+§4.4) for datasets whose blank nodes are all told apart by their first-degree hashes (§4.6) —
+every credential we have seen. Then the canonical labels are simply the first-degree hashes'
+sorted order (§4.4.3 step 5) and the N-degree algorithm never runs. Any other dataset goes to
+the full algorithm (``RDFC10``: pyld's URDNA2015 with canonical N-Quads escaping, or whatever
+``fallback`` the caller passes). tests/vc/test_fast_canon.py holds the output byte-identical to
+pyld's expansion + ``RDFC10`` on every vector and a randomized corpus, and ``RDFC10`` identical to
+pyld's URDNA2015 wherever pyld's escaping is already canonical (see "canonical N-Quads escaping").
 
 Only ``vc.jsonld`` should use this module; it is the other importer of pyld.
 """
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from collections import OrderedDict
 from typing import Any, Callable
@@ -39,7 +41,7 @@ from pyld import jsonld as _pyld
 from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
 from pyld.identifier_issuer import IdentifierIssuer
-from pyld.nquads import escape as _escape
+from pyld.nquads import parse_nquads
 from pyld.resolved_context import ResolvedContext
 
 _RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -383,14 +385,83 @@ class ContextCache:
         }
 
 
+# --- canonical N-Quads escaping (RDFC-1.0 §4.4.3 step 7 → RDF 1.1 N-Quads, canonical form) ---------
+#
+# pyld writes string literals with only \\ \t \n \r \" escaped and every other character raw, and
+# IRIs raw. The canonical form (and rdf-canonize, the JavaScript reference, byte for byte) escapes
+# U+0008 \b, U+0009 \t, U+000A \n, U+000C \f, U+000D \r, " and \ with ECHAR, every other
+# character in U+0000..U+001F and U+007F as \uXXXX (upper-case hex), and in IRIs the characters
+# U+0000..U+0020 < > " { } | ^ ` \ as \uXXXX. A credential with, say, a form feed in a name
+# would otherwise be signed over different bytes than a JavaScript verifier computes.
+
+_LITERAL_ESCAPES = {c: "\\u%04X" % c for c in [*range(0x20), 0x7F]}
+_LITERAL_ESCAPES.update({0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r",
+                         0x22: '\\"', 0x5C: "\\\\"})
+_IRI_ESCAPES = {c: "\\u%04X" % c for c in [*range(0x21), *map(ord, '<>"{}|^`\\')]}
+_NEEDS_LITERAL_ESCAPE = re.compile('[\\x00-\\x1f\\x7f"\\\\]')
+_NEEDS_IRI_ESCAPE = re.compile('[\\x00-\\x20<>"{}|^`\\\\]')
+
+
+def _escape(value: str) -> str:
+    """A string literal's characters in canonical N-Quads."""
+    return value.translate(_LITERAL_ESCAPES) if _NEEDS_LITERAL_ESCAPE.search(value) else value
+
+
+def _iri(value: str) -> str:
+    """An IRI term in canonical N-Quads."""
+    return "<" + (value.translate(_IRI_ESCAPES) if _NEEDS_IRI_ESCAPE.search(value) else value) + ">"
+
+
+def serialize_quad(quad: dict) -> str:
+    """One quad in pyld's dataset form (subject, predicate, object, optional name) as a
+    canonical N-Quads line."""
+    out = _term(quad["subject"]) + " " + _term(quad["predicate"]) + " " + _term(quad["object"])
+    name = quad.get("name")
+    if name is not None and name.get("value") is not None:
+        out += " " + (name["value"] if name["value"].startswith("_:") else _iri(name["value"]))
+    return out + " .\n"
+
+
+class RDFC10(URDNA2015):
+    """pyld's URDNA2015 (= RDFC-1.0) with the canonical N-Quads serialization above, and each
+    quad listed once per blank node even when the node occurs in it twice (RDFC-1.0 §4.4.3 step
+    2: the blank node to quads map holds quads, as rdf-canonize's sets do; pyld lists such a quad
+    once per occurrence). Everything else is pyld's algorithm."""
+
+    def main(self, dataset, options):
+        # pyld issues the canonical labels (using hash_first_degree_quads below) and relabels
+        # self.quads in place; its own serialization of them is then replaced by ours.
+        super().main(dataset, {**options, "format": "application/n-quads"})
+        lines = sorted(serialize_quad(q) for q in self.quads)
+        if options.get("format") in ("application/n-quads", "application/nquads"):
+            return "".join(lines)
+        return parse_nquads("".join(lines))
+
+    def hash_first_degree_quads(self, id_):
+        info = self.blank_node_info[id_]
+        if "hash" in info:
+            return info["hash"]
+        unique = list({id(q): q for q in info["quads"]}.values())
+        info["quads"] = unique  # also what Hash N-Degree Quads walks
+        nquads = []
+        for quad in unique:
+            nquads.append(serialize_quad({
+                key: (component if key == "predicate" else self.modify_first_degree_component(id_, component, key))
+                for key, component in quad.items()
+            }))
+        nquads.sort()
+        info["hash"] = self.hash_nquads(nquads)
+        return info["hash"]
+
+
 # --- RDFC-1.0 for the common case -------------------------------------------------------------
 
 
 def _term(component: dict) -> str:
-    """One N-Quads term, exactly as pyld.nquads.serialize_nquad writes it."""
+    """One term in canonical N-Quads (see the escaping notes above)."""
     kind = component["type"]
     if kind == "IRI":
-        return "<" + component["value"] + ">"
+        return _iri(component["value"])
     if kind == "blank node":
         return component["value"]
     text = '"' + _escape(component["value"]) + '"'
@@ -399,7 +470,7 @@ def _term(component: dict) -> str:
         if component.get("language"):
             text += "@" + component["language"]
     elif datatype != _XSD_STRING:
-        text += "^^<" + datatype + ">"
+        text += "^^" + _iri(datatype)
     return text
 
 
@@ -421,7 +492,7 @@ def canonize_dataset(dataset: Dataset, *, fallback: Callable[[Dataset], str] | N
         elif graph_name.startswith("_:"):
             g = graph_name
         else:
-            g = "<" + graph_name + ">"
+            g = _iri(graph_name)
         for triple in triples:
             quads.append([_term(triple["subject"]), _term(triple["predicate"]), _term(triple["object"]), g])
     result = _canonize_terms(quads, max_blank_nodes, max_quads)
@@ -433,14 +504,15 @@ def _canonize_terms(quads: list, max_blank_nodes: int | None, max_quads: int | N
     None when the full algorithm (or a limit) must decide."""
     if max_quads is not None and len(quads) > max_quads:
         return None
-    # Blank nodes are noted per occurrence: pyld's URDNA2015 lists a quad once per blank node
-    # occurrence in it (s, o, g), so a self-referencing quad counts twice, and so must it here.
+    # §4.4.3 step 2: each blank node's quads, each quad once (a node may occur in it twice).
     mentions: dict[str, list[int]] = {}
     for index, q in enumerate(quads):
         for k in (0, 2, 3):
             t = q[k]
             if t is not None and t[0] == "_":
-                mentions.setdefault(t, []).append(index)
+                seen_in = mentions.setdefault(t, [])
+                if not seen_in or seen_in[-1] != index:
+                    seen_in.append(index)
 
     if not mentions:
         lines = [_line(q) for q in quads]
@@ -527,7 +599,7 @@ def _quads_from_expanded(expanded: list, processor: Any, options: dict) -> list:
             return blank(node_id)
         if not absolute(node_id):
             raise _Unusual
-        return "<" + node_id + ">"
+        return _iri(node_id)
 
     def add(s: str, p: str, o: str, key: Any) -> None:
         k = (s, p, key)
@@ -543,11 +615,11 @@ def _quads_from_expanded(expanded: list, processor: Any, options: dict) -> list:
                 for t in values:
                     if type(t) is not str or t.startswith("_:") or not absolute(t):
                         raise _Unusual
-                    add(s, _RDF_TYPE_TERM, "<" + t + ">", ("t", t))
+                    add(s, _RDF_TYPE_TERM, _iri(t), ("t", t))
                 continue
             if prop[0] == "@" or prop.startswith("_:") or not absolute(prop):
                 raise _Unusual
-            p = "<" + prop + ">"
+            p = _iri(prop)
             for v in values:
                 if type(v) is not dict:
                     raise _Unusual
@@ -562,7 +634,7 @@ def _quads_from_expanded(expanded: list, processor: Any, options: dict) -> list:
                         term = '"' + _escape(value) + '"' + ("@" + language if language else "")
                     elif type(value) is str and language is None and datatype != _XSD_DOUBLE:
                         term = '"' + _escape(value) + '"' + (
-                            "" if datatype == _XSD_STRING else "^^<" + datatype + ">")
+                            "" if datatype == _XSD_STRING else "^^" + _iri(datatype))
                     else:
                         literal = object_to_rdf(v, None, None, options)
                         if literal is None or literal["type"] != "literal":
@@ -614,7 +686,7 @@ def _line(terms: list) -> str:
 
 
 def _reference_canonize(dataset: Dataset) -> str:
-    return URDNA2015().main(_copy_dataset(dataset), {"format": "application/n-quads"})
+    return RDFC10().main(_copy_dataset(dataset), {"format": "application/n-quads"})
 
 
 def _copy_dataset(dataset: Dataset) -> Dataset:

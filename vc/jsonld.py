@@ -26,7 +26,6 @@ from typing import Any, Callable, Mapping
 
 from cachetools import LRUCache
 from pyld import jsonld as _pyld
-from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
 
 from vc import fastld
@@ -277,7 +276,10 @@ def canonize_dataset(dataset: dict[str, list[Any]]) -> str:
         raise CanonicalizationLimitError("the graph's blank nodes are nested too deeply to canonicalize") from e
 
 
-class _BoundedRDFC10(URDNA2015):  # type: ignore[misc]
+# fastld.RDFC10 is pyld's URDNA2015 with the canonical N-Quads escaping RDFC-1.0 requires (pyld
+# writes control characters raw, so a JavaScript verifier hashed different bytes) and each quad
+# listed once per blank node; both the fast and the plain path canonicalize through it.
+class _BoundedRDFC10(fastld.RDFC10):  # type: ignore[misc]
     """pyld's RDFC-1.0 with rdf-canonize's work limits."""
 
     def __init__(self) -> None:

@@ -31,11 +31,21 @@ ED2020 = "https://w3id.org/security/suites/ed25519-2020/v1"
 
 
 def reference(doc: Any, loader=None) -> str:
-    """Plain pyld, as in a fresh process: its own code path, nothing of ours.
+    """Plain pyld, as in a fresh process: pyld's expansion and RDF conversion and pyld's
+    URDNA2015, with only its N-Quads serialization made canonical (fastld.RDFC10; that class is
+    held to pyld's own output below wherever pyld's escaping is already canonical).
 
     The resolver gets an empty cache: pyld's module-wide default would carry processed
     contexts from one loader over to another (test_two_loaders_never_share_cached_contexts).
     """
+    loader = loader or default_loader()
+    dataset = pyld_jsonld.to_rdf(copy.deepcopy(doc), {"documentLoader": loader,
+                                                      "contextResolver": ContextResolver({}, loader)})
+    return fastld.RDFC10().main(dataset, {"format": "application/n-quads"})
+
+
+def pyld_normalize(doc: Any, loader=None) -> str:
+    """pyld's own normalize, escaping and all."""
     loader = loader or default_loader()
     return pyld_jsonld.normalize(
         copy.deepcopy(doc),
@@ -651,22 +661,9 @@ def test_vc_jsonld_fast_path_keeps_the_canonicalization_limits(monkeypatch):
 # --- against the JavaScript reference ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("suite, js_proof_value", [
-    # `node issue.mjs [--suite eddsa-jcs-2022]` in ../shared/interop (jsonld 9.0.0,
-    # rdf-canonize 5.0.0) signs the same sample credential with the same key and time to these.
-    ("eddsa-rdfc-2022", "z44PGFSHmkjvR6x8bdZvKk5pxSZ82r81oQMxeYL1WwvcWaNeEuFSdNAT8u23eDr7fXJdhXhzVsmiSt8DzqmbFJXY4"),
-    ("eddsa-jcs-2022", "z2BMweEw5vhBbiw8WVtFt2yN1hFyLNHBPJTvYwZCS1ieKanuU1LQPQxDyT6pkxkPXU6GshxcUTny6qnBJzmHAAf6Q"),
-])
-def test_signing_the_interop_sample_on_the_fast_path_gives_the_js_proof_value(suite, js_proof_value):
-    import hashlib
-
-    from did.key import did_key_from_public_key
-    from vc import proofs
-    from vc.crypto import Ed25519KeyPair
-
-    key = Ed25519KeyPair.from_seed(hashlib.sha256(b"vc-interop-harness/issuer/v1").digest())
-    did = did_key_from_public_key(key.public_key)
-    sample = {  # ../shared/interop/lib/sample.mjs (bench/bench_vc.py measures the same one)
+def _interop_sample(did: str) -> dict:
+    """The interop harness's sample credential (../shared/interop/lib/sample.mjs)."""
+    return {
         "@context": [V2, OB303],
         "id": "urn:uuid:7f3b6a52-3c1e-4d8a-9a4e-2b0f5c6d7e81",
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
@@ -684,7 +681,72 @@ def test_signing_the_interop_sample_on_the_fast_path_gives_the_js_proof_value(su
                 "criteria": {"narrative": "The learner completed all four modules and passed the final assessment "
                              "with a score of at least 80%."}}},
     }
-    signed = proofs.add_proof(sample, suite=suite, key=key,
-                              verification_method=f"{did}#{did.split(':')[-1]}",
+
+
+def _sign_interop(suite: str, change=None) -> str:
+    import hashlib
+
+    from did.key import did_key_from_public_key
+    from vc import proofs
+    from vc.crypto import Ed25519KeyPair
+
+    key = Ed25519KeyPair.from_seed(hashlib.sha256(b"vc-interop-harness/issuer/v1").digest())
+    did = did_key_from_public_key(key.public_key)
+    doc = _interop_sample(did)
+    if change:
+        change(doc)
+    signed = proofs.add_proof(doc, suite=suite, key=key, verification_method=f"{did}#{did.split(':')[-1]}",
                               created="2025-01-15T00:00:00Z", loader=default_loader())
-    assert signed["proof"]["proofValue"] == js_proof_value
+    return signed["proof"]["proofValue"]
+
+
+# `node issue.mjs [--suite ...] [--credential FILE]` in ../shared/interop (jsonld 9.0.0,
+# rdf-canonize 5.0.0) signs these credentials with the same key and time to these values.
+@pytest.mark.parametrize("suite, js_proof_value", [
+    ("eddsa-rdfc-2022", "z44PGFSHmkjvR6x8bdZvKk5pxSZ82r81oQMxeYL1WwvcWaNeEuFSdNAT8u23eDr7fXJdhXhzVsmiSt8DzqmbFJXY4"),
+    ("eddsa-jcs-2022", "z2BMweEw5vhBbiw8WVtFt2yN1hFyLNHBPJTvYwZCS1ieKanuU1LQPQxDyT6pkxkPXU6GshxcUTny6qnBJzmHAAf6Q"),
+])
+def test_signing_the_interop_sample_on_the_fast_path_gives_the_js_proof_value(suite, js_proof_value):
+    assert _sign_interop(suite) == js_proof_value
+
+
+def _set_name_with_controls(doc: dict) -> None:
+    doc["name"] = "ctl \b back \f form \x01 one \x7f del \t tab"
+
+
+def _set_odd_iri(doc: dict) -> None:
+    doc["credentialSubject"]["achievement"]["id"] = "urn:x:a{b}|c^d"
+
+
+@pytest.mark.parametrize("change, js_proof_value", [
+    # pyld writes these characters raw; RDFC-1.0's canonical N-Quads (and rdf-canonize) escape them
+    (_set_name_with_controls,
+     "z56abqG78JXdWsvzbkySqt6bJeGevf4QczN2s4ewhvnwFBk4AjC8eoNz7dKQ3L7WVYP7j1SxP9nCtgypY6t6CefJ2"),
+    (_set_odd_iri, "z2oBicvrLwAoB1acfoyHBLPL6RvLDaJf8uz1BVFfr9hjTm2k5NUGRm1CVgWWQauG2whcaFT5X4EkaPzxvYyytC3Fi"),
+])
+def test_canonical_n_quads_escaping_agrees_with_the_js_reference(change, js_proof_value):
+    assert _sign_interop("eddsa-rdfc-2022", change) == js_proof_value
+
+
+def test_escaping_follows_canonical_n_quads_for_every_ascii_character():
+    echar = {0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r", 0x22: '\\"', 0x5C: "\\\\"}
+    for c in range(0x80):
+        ch = chr(c)
+        if c in echar:
+            want = echar[c]
+        elif c < 0x20 or c == 0x7F:
+            want = "\\u%04X" % c
+        else:
+            want = ch
+        assert fastld._escape(ch) == want, hex(c)
+        iri_special = c <= 0x20 or ch in '<>"{}|^`\\'
+        assert fastld._iri(ch) == "<" + ("\\u%04X" % c if iri_special else ch) + ">", hex(c)
+    assert fastld._escape("é😀\u2028") == "é😀\u2028"  # only ASCII controls, quote and backslash
+
+
+def test_rdfc10_is_pyld_urdna2015_wherever_pyld_escaping_is_already_canonical(vectors):
+    docs = [doc for _, doc in _vector_inputs(vectors)]
+    folder = vectors / "microcredentials" / "1edtech-ob3-spec-examples"
+    docs += [load_json(p) for p in sorted(folder.glob("*.json"))]
+    for doc in docs:
+        assert reference(doc) == pyld_normalize(doc)
