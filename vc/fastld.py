@@ -407,9 +407,19 @@ def _escape(value: str) -> str:
     return value.translate(_LITERAL_ESCAPES) if _NEEDS_LITERAL_ESCAPE.search(value) else value
 
 
+_IRI_TERMS: dict[str, str] = {}
+
+
 def _iri(value: str) -> str:
-    """An IRI term in canonical N-Quads."""
-    return "<" + (value.translate(_IRI_ESCAPES) if _NEEDS_IRI_ESCAPE.search(value) else value) + ">"
+    """An IRI term in canonical N-Quads (remembered: predicates and types recur in every call)."""
+    try:
+        return _IRI_TERMS[value]
+    except KeyError:
+        term = "<" + (value.translate(_IRI_ESCAPES) if _NEEDS_IRI_ESCAPE.search(value) else value) + ">"
+        if len(_IRI_TERMS) > 65536:
+            _IRI_TERMS.clear()
+        _IRI_TERMS[value] = term
+        return term
 
 
 def serialize_quad(quad: dict) -> str:
