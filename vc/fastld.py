@@ -366,6 +366,9 @@ class ContextCache:
         self.children = _BoundedDict(maxsize)
         self.iri_memo: dict = {}
         self.process_memo = _BoundedDict(maxsize * 4)
+        # canonical forms of proof configurations, keyed by their exact JSON (see
+        # vc.jsonld.canonize_proof_configuration); guarded by the lock
+        self.proof_configurations = _BoundedDict(maxsize * 2)
         self.lock = threading.RLock()
 
     def processor(self, cls: type = None, **kwargs: Any) -> Any:  # type: ignore[assignment]

@@ -263,6 +263,31 @@ def canonize(document: JsonObject, *, loader: DocumentLoader, fast: bool = True)
         raise _reraise(e) from e
 
 
+def canonize_proof_configuration(config: JsonObject, *, loader: DocumentLoader, fast: bool = True) -> str:
+    """``canonize`` for a Data Integrity proof configuration (VC DI EdDSA §3.2.5), remembered.
+
+    A verifier sees the same proof options again and again (the same proof re-verified, a batch
+    signed at one time by one key), and they are a quarter of an eddsa-rdfc-2022 verify. The
+    canonical form is a pure function of the JSON and of the loader's pinned contexts, so it is
+    kept per loader, keyed by the exact JSON text (key order and number types included); only
+    successes are kept, so a refused configuration is refused every time.
+    """
+    if not fast:
+        return canonize(config, loader=loader, fast=False)
+    try:
+        key = json.dumps(config, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
+        return canonize(config, loader=loader)
+    cache, _ = _fast(loader)
+    with cache.lock:
+        hit = cache.proof_configurations.get(key)
+    if hit is None:
+        hit = canonize(config, loader=loader)
+        with cache.lock:
+            cache.proof_configurations[key] = hit
+    return hit
+
+
 def canonize_dataset(dataset: dict[str, list[Any]]) -> str:
     """RDFC-1.0 of an RDF dataset in pyld's form, within the work limits."""
     quads = sum(len(triples) for triples in dataset.values())

@@ -750,3 +750,30 @@ def test_rdfc10_is_pyld_urdna2015_wherever_pyld_escaping_is_already_canonical(ve
     docs += [load_json(p) for p in sorted(folder.glob("*.json"))]
     for doc in docs:
         assert reference(doc) == pyld_normalize(doc)
+
+
+# --- remembered proof configurations ----------------------------------------------------------
+
+
+def test_proof_configuration_cache_gives_canonize_output_and_follows_every_change(vectors):
+    loader = ContextLoader()  # its own caches, so the first call below really computes
+    base = vectors / "vc-di-eddsa"
+    for path in ("eddsa-rdfc-2022/proofConfigDataInt.json", "eddsa-rdfc-2022/employ/proofConfigDataInt.json"):
+        config = load_json(base / path)
+        want = (base / path.replace("proofConfigDataInt.json", "proofCanonDataInt.txt")).read_text()
+        assert vc_jsonld.canonize_proof_configuration(config, loader=loader) == want
+        assert vc_jsonld.canonize_proof_configuration(config, loader=loader) == want  # from the cache
+        changed = {**config, "created": "2030-01-01T00:00:00Z"}
+        assert vc_jsonld.canonize_proof_configuration(changed, loader=loader) == vc_jsonld.canonize(
+            changed, loader=loader, fast=False) != want
+        reordered = dict(reversed(list(config.items())))
+        assert vc_jsonld.canonize_proof_configuration(reordered, loader=loader) == want
+
+
+def test_a_refused_proof_configuration_is_refused_every_time():
+    loader = ContextLoader()
+    bad = {"@context": [V2], "type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022",
+           "proofPurpose": "assertionMethod", "verificationMethod": "did:example:1#k", "notAProofTerm": "x"}
+    for _ in range(2):
+        with pytest.raises(ProofTransformationError):
+            vc_jsonld.canonize_proof_configuration(bad, loader=loader)

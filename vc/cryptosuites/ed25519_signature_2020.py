@@ -48,7 +48,8 @@ class Ed25519Signature2020(Ed25519Suite):
         self._check_context(document)
         config: dict[str, Any] = {k: v for k, v in options.items() if k not in ("proofValue", "@context")}
         config["@context"] = document.get("@context")
-        return jsonld.canonize(config, loader=loader).encode("utf-8")
+        # the same canonical form as jsonld.canonize, remembered per loader (proof options recur)
+        return jsonld.canonize_proof_configuration(config, loader=loader).encode("utf-8")
 
 
 ED25519_SIGNATURE_2020 = Ed25519Signature2020()

@@ -29,7 +29,8 @@ class EddsaRdfc2022(Ed25519Suite):
         self._check_options(options, InvalidProofConfigurationError)
         config: dict[str, Any] = {k: v for k, v in options.items() if k not in ("proofValue", "@context")}
         config["@context"] = document.get("@context")
-        return jsonld.canonize(config, loader=loader).encode("utf-8")
+        # the same canonical form as jsonld.canonize, remembered per loader (proof options recur)
+        return jsonld.canonize_proof_configuration(config, loader=loader).encode("utf-8")
 
 
 EDDSA_RDFC_2022 = EddsaRdfc2022()
