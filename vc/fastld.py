@@ -405,9 +405,11 @@ _NEEDS_LITERAL_ESCAPE = re.compile('[\\x00-\\x1f\\x7f"\\\\]')
 _NEEDS_IRI_ESCAPE = re.compile('[\\x00-\\x20<>"{}|^`\\\\]')
 
 
-def _escape(value: str) -> str:
+def escape_literal(value: str) -> str:
     """A string literal's characters in canonical N-Quads."""
     return value.translate(_LITERAL_ESCAPES) if _NEEDS_LITERAL_ESCAPE.search(value) else value
+
+
 
 
 _IRI_TERMS: dict[str, str] = {}
@@ -477,7 +479,7 @@ def _term(component: dict) -> str:
         return _iri(component["value"])
     if kind == "blank node":
         return component["value"]
-    text = '"' + _escape(component["value"]) + '"'
+    text = '"' + escape_literal(component["value"]) + '"'
     datatype = component["datatype"]
     if datatype == _RDF_LANGSTRING:
         if component.get("language"):
@@ -644,9 +646,9 @@ def _quads_from_expanded(expanded: list, processor: Any, options: dict) -> list:
                     language = v.get("@language")
                     if type(value) is str and datatype is None:
                         # pyld's _object_to_rdf + serialize_nquad for the commonest literals
-                        term = '"' + _escape(value) + '"' + ("@" + language if language else "")
+                        term = '"' + escape_literal(value) + '"' + ("@" + language if language else "")
                     elif type(value) is str and language is None and datatype != _XSD_DOUBLE:
-                        term = '"' + _escape(value) + '"' + (
+                        term = '"' + escape_literal(value) + '"' + (
                             "" if datatype == _XSD_STRING else "^^" + _iri(datatype))
                     else:
                         literal = object_to_rdf(v, None, None, options)

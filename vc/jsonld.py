@@ -271,6 +271,9 @@ def canonize_proof_configuration(config: JsonObject, *, loader: DocumentLoader, 
     canonical form is a pure function of the JSON and of the loader's pinned contexts, so it is
     kept per loader, keyed by the exact JSON text (key order and number types included); only
     successes are kept, so a refused configuration is refused every time.
+
+    Proofs new to the verifier mostly differ from earlier ones only in ``created`` (and
+    ``expires``): see ``_timestamp_template`` for how those reuse one canonical form.
     """
     if not fast:
         return canonize(config, loader=loader, fast=False)
@@ -282,10 +285,57 @@ def canonize_proof_configuration(config: JsonObject, *, loader: DocumentLoader, 
     with cache.lock:
         hit = cache.proof_configurations.get(key)
     if hit is None:
-        hit = canonize(config, loader=loader)
+        hit = _timestamp_template(config, loader=loader)
+        if hit is None:
+            hit = canonize(config, loader=loader)
         with cache.lock:
             cache.proof_configurations[key] = hit
     return hit
+
+
+# Placeholders for the timestamps of a proof configuration: valid dateTimes no real proof uses.
+_TEMPLATE_SLOTS = {"created": "1000-01-01T00:00:00Z", "expires": "1000-01-02T00:00:00Z"}
+_TEMPLATE_SCALARS = frozenset({"type", "cryptosuite", "verificationMethod", "proofPurpose", "domain", "challenge", "nonce"})
+
+
+def _timestamp_template(config: JsonObject, *, loader: DocumentLoader) -> str | None:
+    """The canonical form of ``config`` from a cached one of the same configuration with
+    placeholder timestamps, or None when that shortcut does not apply.
+
+    Sound because of the shape it is limited to: one node whose values are strings (no nested
+    objects, so exactly one blank node, always ``_:c14n0``), and each timestamp the only value
+    of its property. The timestamp then sits in one N-Quads line whose sort position is fixed by
+    the predicate IRI before it (no other line shares subject and predicate), so substituting the
+    escaped literal text is exactly what RDFC-1.0 would produce. Safe-mode checks are unaffected:
+    they depend on terms and types, not on literal text. tests/vc/test_fast_canon.py holds this
+    equal to the full algorithm, odd characters included.
+    """
+    stamps = {k: config[k] for k in _TEMPLATE_SLOTS if k in config}
+    if not stamps or not all(isinstance(v, str) for v in stamps.values()):
+        return None
+    for k, v in config.items():
+        if k == "@context" or k in stamps:
+            continue
+        if k not in _TEMPLATE_SCALARS or not (
+            isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
+        ):
+            return None
+    placeholder = {**config, **{k: _TEMPLATE_SLOTS[k] for k in stamps}}
+    key = "template:" + json.dumps(placeholder, ensure_ascii=False, allow_nan=False)
+    cache, _ = _fast(loader)
+    with cache.lock:
+        template = cache.proof_configurations.get(key)
+    if template is None:
+        template = canonize(placeholder, loader=loader)
+        with cache.lock:
+            cache.proof_configurations[key] = template
+    out = template
+    for k, value in stamps.items():
+        token = '"' + _TEMPLATE_SLOTS[k] + '"'
+        if template.count(token) != 1:
+            return None  # a context mapped the timestamp somewhere unexpected: no shortcut
+        out = out.replace(token, '"' + fastld.escape_literal(value) + '"')
+    return out
 
 
 def canonize_dataset(dataset: dict[str, list[Any]]) -> str:

@@ -18,7 +18,7 @@ import pytest
 from pyld import jsonld as pyld_jsonld
 from pyld.context_resolver import ContextResolver
 
-from tests.conftest import load_json
+from support import load_json
 from vc import fastld
 from vc.loader import ContextLoader, default_loader
 
@@ -738,10 +738,10 @@ def test_escaping_follows_canonical_n_quads_for_every_ascii_character():
             want = "\\u%04X" % c
         else:
             want = ch
-        assert fastld._escape(ch) == want, hex(c)
+        assert fastld.escape_literal(ch) == want, hex(c)
         iri_special = c <= 0x20 or ch in '<>"{}|^`\\'
         assert fastld._iri(ch) == "<" + ("\\u%04X" % c if iri_special else ch) + ">", hex(c)
-    assert fastld._escape("é😀\u2028") == "é😀\u2028"  # only ASCII controls, quote and backslash
+    assert fastld.escape_literal("é😀\u2028") == "é😀\u2028"  # only ASCII controls, quote and backslash
 
 
 def test_rdfc10_is_pyld_urdna2015_wherever_pyld_escaping_is_already_canonical(vectors):
@@ -777,3 +777,65 @@ def test_a_refused_proof_configuration_is_refused_every_time():
     for _ in range(2):
         with pytest.raises(ProofTransformationError):
             vc_jsonld.canonize_proof_configuration(bad, loader=loader)
+
+
+# --- proof configurations from a timestamp template (vc.jsonld._timestamp_template) ----------
+
+_PROOF_CONTEXTS = [
+    ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+    ["https://www.w3.org/2018/credentials/v1", "https://w3id.org/security/data-integrity/v2"],
+]
+_ODD_TIMESTAMPS = [
+    "2025-01-15T00:00:00Z",
+    "2025-01-15T00:00:00.123456+02:00",
+    "not a date",
+    'quote " and backslash \\ inside',
+    "tab\tnewline\ncontrol\x01\x7f",
+    "unicode é 東京 \U0001F600",
+    "",
+    "1000-01-01T00:00:00Z",  # the placeholder itself
+]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_proof_configuration_from_template_equals_full_canonicalization(seed):
+    """New proofs differ in `created`/`expires`; the template shortcut must give exactly what
+    the full algorithm gives, whatever the timestamp's text."""
+    from vc.jsonld import _timestamp_template, canonize, canonize_proof_configuration
+
+    r = random.Random(seed)
+    shortcuts = 0
+    loader = ContextLoader()  # a fresh cache, so templates are built here
+    for i in range(40):
+        config: dict[str, Any] = {
+            "@context": r.choice(_PROOF_CONTEXTS),
+            "type": "DataIntegrityProof",
+            "cryptosuite": "eddsa-rdfc-2022",
+            "created": r.choice(_ODD_TIMESTAMPS) if r.random() < 0.5 else f"2025-{r.randint(1, 12):02d}-01T00:00:{i:02d}Z",
+            "verificationMethod": "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2#z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2",
+            "proofPurpose": r.choice(["assertionMethod", "authentication"]),
+        }
+        if r.random() < 0.4:
+            config["expires"] = r.choice(_ODD_TIMESTAMPS)
+        if r.random() < 0.3:
+            config["challenge"] = r.choice(["abc", 'we"ird\\'])
+        if r.random() < 0.3:
+            config["domain"] = r.choice(["https://verifier.example", ["a.example", "b.example"]])
+        expected = canonize(config, loader=loader, fast=False)
+        assert canonize_proof_configuration(config, loader=loader) == expected, config
+        shortcuts += _timestamp_template(config, loader=loader) is not None
+    assert shortcuts >= 30  # the shortcut is really what was compared, not the fallback
+
+
+def test_proof_configuration_template_is_skipped_for_nested_values():
+    """A nested object brings more blank nodes whose labels depend on values: no shortcut."""
+    from vc.jsonld import _timestamp_template
+
+    config = {
+        "@context": _PROOF_CONTEXTS[0],
+        "type": "DataIntegrityProof",
+        "created": "2025-01-15T00:00:00Z",
+        "verificationMethod": {"id": "did:example:1#k"},
+        "proofPurpose": "assertionMethod",
+    }
+    assert _timestamp_template(config, loader=ContextLoader()) is None
