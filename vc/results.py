@@ -65,7 +65,8 @@ class VerificationResult:
 
     @property
     def errors(self) -> list[Problem]:
-        errs = [c.problem for c in self.checks if not c.ok and c.problem is not None]
+        """One problem per failed check, so a caller reading only ``errors`` learns why."""
+        errs = [c.problem if c.problem is not None else _outcome_problem(c) for c in self.checks if not c.ok]
         for i, r in enumerate(self.credentials):
             for p in r.errors:
                 errs.append(Problem(p.code, p.type, p.title, f"credential {i}: {p.detail}", p.http_status, p.extra))
@@ -93,6 +94,20 @@ class VerificationResult:
         if include_document and self.document is not None:
             out["document"] = self.document
         return out
+
+
+def _outcome_problem(check: Check) -> Problem:
+    """A check that ran and said no without raising (a revoked credential is a status the list
+    reports, not a processing error, so the specifications define no code for it)."""
+    code = "".join("_" + ch if ch.isupper() else ch.upper() for ch in check.name) + "_CHECK_FAILED"
+    return Problem(
+        code,
+        "urn:vcnode:problem:" + code,
+        f"The {check.name} check failed",
+        check.message or f"the {check.name} check failed",
+        400,
+        dict(check.data),
+    )
 
 
 def failed(name: str, exc: BaseException) -> Check:

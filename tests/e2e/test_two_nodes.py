@@ -136,6 +136,9 @@ async def test_issue_verify_revoke_across_two_nodes(nodes: tuple[RunningNode, Ru
         status_checks = [c for c in result["checks"] if c["check"] == "status"]
         assert [c["outcome"] for c in status_checks] == ["failed"], status_checks
         assert [c["check"] for c in result["checks"] if c["outcome"] != "passed"] == ["status"]
+        # A verifier app that reads only `errors` learns why, too.
+        assert [e["code"] for e in result["errors"]] == ["STATUS_CHECK_FAILED"]
+        assert "revoked" in result["errors"][0]["detail"]
 
         # A malformed body never produces a 500, on either node.
         for url in (issuer.url, verifier.url):
