@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any, AsyncIterator, Mapping
 
 from aiohttp import web
 
+from did.cache import TTLCache
 from did.http import GuardedHTTP, create_guarded_session
 from did.key import DIDKeyResolver
 from did.resolver import DIDResolver, ResolutionResult, Resolver
@@ -107,7 +109,11 @@ async def open_services(
         if network:
             session = create_guarded_session(allowed_insecure_hosts=config.insecure_hosts)
             http = GuardedHTTP(session, allowed_insecure_hosts=config.insecure_hosts)
-            own_web = _OwnDIDWeb(DIDWebResolver(http))
+            # Other issuers' DID documents are kept as their Cache-Control allows (5 minutes when
+            # it says nothing, never more than an hour): verifying a batch from one university
+            # must not fetch its did.json once per credential.
+            did_cache: TTLCache[dict[str, Any]] = TTLCache(time.monotonic, max_entries=1024)
+            own_web = _OwnDIDWeb(DIDWebResolver(http, cache=did_cache))
         else:
             own_web = _OwnDIDWeb(None)
         resolver = Resolver({"key": DIDKeyResolver(), "web": own_web})
