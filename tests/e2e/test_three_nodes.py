@@ -13,59 +13,22 @@ or duplicated part are refused with the reason.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
-import sys
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from did.key import did_key_from_public_key
-from node.app import create_app
-from node.config import Config
+from running import RunningNode, start, vcnode
 from vc.crypto import Ed25519KeyPair
 from vc.cryptosuites import SUITES
 from vc.loader import default_loader
 from vc.presentations import create_presentation, sign_presentation
 from vc.stacking import part_digest
-
-
-@dataclass
-class RunningNode:
-    url: str
-    data: Path
-    runner: web.AppRunner
-    token: str = ""
-
-    @property
-    def did(self) -> str:
-        return "did:web:127.0.0.1%3A" + self.url.rsplit(":", 1)[1]
-
-    def where(self) -> tuple[str, ...]:
-        return ("--data", str(self.data), "--base-url", self.url, "--json")
-
-
-async def start(data: Path, port: int, **config: Any) -> RunningNode:
-    cfg = Config().replace(data_dir=data, host="127.0.0.1", port=port, **config)
-    runner = web.AppRunner(create_app(cfg))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    return RunningNode(f"http://127.0.0.1:{port}", data, runner)
-
-
-async def vcnode(*args: str) -> Any:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "node", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode == 0, err.decode()
-    return json.loads(out)
 
 
 @pytest.fixture

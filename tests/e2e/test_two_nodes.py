@@ -9,46 +9,16 @@ host:port. Tokens are made the way an operator makes them, with ``vcnode token c
 from __future__ import annotations
 
 import asyncio
-import json
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, AsyncIterator
 
 import aiohttp
 import pytest
-from aiohttp import web
 
-from node.app import create_app
-from node.config import Config
+from running import RunningNode, bearer, start, vcnode
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 PROBLEM_JSON = "application/problem+json"
-
-
-@dataclass
-class RunningNode:
-    url: str
-    data: Path
-    runner: web.AppRunner
-
-
-async def start(data: Path, port: int, **config: Any) -> RunningNode:
-    cfg = Config().replace(data_dir=data, host="127.0.0.1", port=port, **config)
-    runner = web.AppRunner(create_app(cfg))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    return RunningNode(f"http://127.0.0.1:{port}", data, runner)
-
-
-async def vcnode(*args: str) -> Any:
-    """Run the real CLI in a subprocess (the running node keeps serving meanwhile)."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "node", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode == 0, err.decode()
-    return json.loads(out)
 
 
 @pytest.fixture
@@ -62,9 +32,6 @@ async def nodes(tmp_path: Path, unused_tcp_port_factory: Any) -> AsyncIterator[t
         await verifier.runner.cleanup()
         await issuer.runner.cleanup()
 
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_issue_verify_revoke_across_two_nodes(nodes: tuple[RunningNode, RunningNode]) -> None:
