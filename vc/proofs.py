@@ -20,6 +20,7 @@ from typing import Any, Mapping, Sequence
 
 from did.key import did_key_from_public_key
 from did.resolver import is_authorized
+from vc import jsonld
 from vc.crypto import Ed25519KeyPair
 from vc.cryptosuites import SUITES, Cryptosuite, decode_proof_value, suite_for
 from vc.cryptosuites.base import DocumentLoader, JsonObject
@@ -139,6 +140,12 @@ def add_proof(
         raise ProofGenerationError(f"unknown cryptosuite {suite!r} (supported: {', '.join(sorted(SUITES))})")
     doc = chosen.prepare_document(copy.deepcopy(dict(document)))
     existing = proofs_of(doc)
+    if not chosen.reads_json_ld:
+        # JCS signs the JSON text, so nothing in it is silently dropped from what is signed;
+        # but a verifier reading it as JSON-LD would drop undefined terms, and a context this
+        # node cannot load would make the credential unreadable here. Refuse both before
+        # signing, as the RDFC suites do (safe mode, issue 3).
+        jsonld.expand({k: v for k, v in doc.items() if k != "proof"}, loader=loader)
 
     options: JsonObject = {"type": chosen.proof_type}
     if proof_id is not None:

@@ -358,3 +358,27 @@ async def test_too_many_proofs_are_refused_without_verifying_them():
     many = {**signed, "proof": [signed["proof"]] * 17}
     checks = await _verify(many)
     assert _outcome(checks) == {"proof": ("failed", "MALFORMED_PROOF_ERROR")}
+
+
+def test_eddsa_jcs_2022_refuses_at_issue_what_json_ld_would_drop_or_cannot_load() -> None:
+    """JCS signs the JSON text, but the credential is still JSON-LD to its readers: an undefined
+    term, or a context the node cannot load, is refused before anything is signed."""
+    from vc.crypto import Ed25519KeyPair
+    from vc.errors import ProofTransformationError
+    from vc.loader import default_loader
+    from vc.proofs import add_proof
+
+    key = Ed25519KeyPair.from_seed(bytes(32))
+    base = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": "did:example:issuer",
+        "credentialSubject": {"id": "did:example:subject"},
+    }
+    signed = add_proof(base, suite="eddsa-jcs-2022", key=key, created="2025-01-01T00:00:00Z", loader=default_loader())
+    assert signed["proof"]["cryptosuite"] == "eddsa-jcs-2022"
+    undefined = {**base, "credentialSubject": {"id": "did:example:subject", "notATerm": "x"}}
+    unknown_context = {**base, "@context": [*base["@context"], "https://www.w3.org/2018/credentials/examples/v1"]}
+    for doc in (undefined, unknown_context):
+        with pytest.raises(ProofTransformationError):
+            add_proof(doc, suite="eddsa-jcs-2022", key=key, created="2025-01-01T00:00:00Z", loader=default_loader())

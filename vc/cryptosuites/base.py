@@ -29,6 +29,7 @@ class Cryptosuite(Protocol):
     name: str  # the key in SUITES: proof.cryptosuite, or proof.type for a suite without one
     proof_type: str  # proof.type
     cryptosuite: str | None  # proof.cryptosuite (None for Ed25519Signature2020)
+    reads_json_ld: bool  # whether transform() interprets the document as JSON-LD (RDFC) or not (JCS)
 
     def prepare_document(self, document: JsonObject) -> JsonObject: ...
     def proof_options(self, options: JsonObject, document: JsonObject) -> JsonObject: ...
@@ -46,6 +47,7 @@ class Ed25519Suite:
     name: str = ""
     proof_type: str = "DataIntegrityProof"
     cryptosuite: str | None = None
+    reads_json_ld: bool = True
 
     def _check_options(self, options: Mapping[str, Any], error: type[Exception]) -> None:
         if options.get("type") != self.proof_type or options.get("cryptosuite") != self.cryptosuite:

@@ -26,6 +26,7 @@ def _jcs(value: Any, what: str) -> bytes:
 class EddsaJcs2022(Ed25519Suite):
     name = "eddsa-jcs-2022"
     cryptosuite = "eddsa-jcs-2022"
+    reads_json_ld = False
 
     def proof_options(self, options: JsonObject, document: JsonObject) -> JsonObject:
         """§3.3.1 Create Proof: the proof carries the document's @context."""
