@@ -17,8 +17,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Callable, Mapping, Protocol
 
-import base58
-
+from did.multikey import b58decode, b58encode
 from vc.crypto import Ed25519KeyPair, InvalidSignature, verify_ed25519
 from vc.errors import MalformedProofError, ProofVerificationError
 
@@ -74,7 +73,7 @@ class Ed25519Suite:
 
     def sign(self, hash_data: bytes, key: Ed25519KeyPair) -> str:
         """§3.2.6 Proof Serialization: Ed25519 signature, multibase base58btc."""
-        return "z" + base58.b58encode(key.sign(hash_data)).decode("ascii")
+        return "z" + b58encode(key.sign(hash_data))
 
     def verify(self, hash_data: bytes, proof_value: str, public_key: bytes) -> None:
         """§3.2.7 Proof Verification; raises ProofVerificationError."""
@@ -95,6 +94,6 @@ def decode_proof_value(proof_value: Any) -> bytes:
     if not isinstance(proof_value, str) or not proof_value.startswith("z") or len(proof_value) < 2:
         raise MalformedProofError("proofValue must be a multibase base58btc string (starting with 'z')")
     try:
-        return base58.b58decode(proof_value[1:])
+        return b58decode(proof_value[1:])
     except ValueError as e:
         raise MalformedProofError(f"proofValue is not valid base58btc: {e}") from e
