@@ -52,6 +52,9 @@ class Config:
     trust_max_depth: int = 3  # verifier side: accreditation links followed towards a trusted body
     challenge_ttl_seconds: int = 300
     require_challenge: bool = True
+    # VC-API: a challenge in options.challenge that this node did not hand out is the caller's
+    # expected value (the caller vouches for it). Off: only the node's own challenges count.
+    accept_caller_challenges: bool = True
     max_body_bytes: int = 1024 * 1024
     kdf: str = "moderate"  # Argon2id cost preset for the passphrase ("moderate" | "interactive")
     log_level: str = "INFO"

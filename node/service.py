@@ -36,7 +36,7 @@ from node.statuslists import PublishedList, StatusLists
 from node.store import Store, utcnow_iso
 from vc.crypto import Ed25519KeyPair
 from vc.datamodel import check_credential
-from vc.errors import InvalidChallengeError
+from vc.errors import InvalidChallengeError, MismatchedProofPurposeError
 from vc.errors import ProblemError
 from vc.results import Check, VerificationResult
 
@@ -765,37 +765,86 @@ class NodeService:
         """VC-API /credentials/verify: proof, data model, validity and status; never raises on bad input."""
         from vc.credentials import verify_credential
 
+        options = dict(options or {})
+        challenge, domain = options.get("challenge"), options.get("domain")
         resolver, check_status = self._bridged()
         now = self.clock()
-        return await _off_loop(
+        result = await _off_loop(
             lambda: verify_credential(
-                vc, resolver=resolver, loader=self.services.loader, now=now, check_status=check_status
+                vc,
+                resolver=resolver,
+                loader=self.services.loader,
+                now=now,
+                check_status=check_status,
+                challenge=challenge if isinstance(challenge, str) else None,
+                domain=domain if isinstance(domain, str) else None,
             )
         )
+        purpose = options.get("expectedProofPurpose")
+        if purpose is not None and purpose != "assertionMethod":
+            # An issuer's proof on a credential is an assertion (VC DM 2.0 §4.12): a caller
+            # expecting another purpose is told no rather than shown a pass (Data Integrity
+            # 1.0: a proofPurpose other than the expected one MUST raise an error).
+            problem = MismatchedProofPurposeError(
+                f"options.expectedProofPurpose is {purpose!r}, but a credential's proof is verified for "
+                "assertionMethod, the issuer's assertion"
+            )
+            result.add(Check("proofPurpose", "failed", problem.detail, problem.problem()))
+        return result
 
     async def verify_presentation(self, vp: Any, options: Mapping[str, Any] | None = None) -> VerificationResult:
-        """VC-API /presentations/verify. ``options.challenge`` must be one this node handed out
-        (``create_challenge``) and not used before.
+        """VC-API /presentations/verify: the holder's proof, its challenge and domain, and
+        every embedded credential.
 
-        The challenge is consumed only once the presentation's own proof (signature, binding,
-        challenge and domain) has verified: a forged presentation must not be able to burn a
-        holder's live challenge. Consumption is atomic, so a replay racing the first use fails.
+        Challenges (VC-API: the caller passes the challenge it expects in ``options.challenge``):
+
+        - one this node handed out (``create_challenge``) must be live and unused, and is
+          consumed once the presentation's own proof (signature, binding, challenge, domain)
+          has verified, so a forged presentation cannot burn a holder's live challenge;
+          consumption is atomic, so a replay racing the first use fails;
+        - one the node did not hand out is the caller's expected value: the proof must carry
+          it, and the caller vouches for its freshness. Refused instead when
+          ``config.accept_caller_challenges`` is off, or when ``options.checks`` names
+          ``"challenge"`` (as Digital Bazaar's verifier reads it: check against this
+          verifier's own challenges);
+        - with no ``options.challenge``, a challenge in the proof that this node handed out is
+          checked and consumed all the same (leaving the option out cannot replay it); any
+          other is vouched for by nobody, so ``require_challenge`` refuses the presentation.
         """
         from vc.presentations import verify_presentation
 
         options = dict(options or {})
         challenge = options.get("challenge")
         domain = options.get("domain")
+        checks_option = options.get("checks")
+        node_only = not self.config.accept_caller_challenges or (
+            isinstance(checks_option, list) and "challenge" in checks_option
+        )
         problem: ProblemError | None = None
+        consume = False
         if challenge is None:
-            if self.config.require_challenge:
+            carried = [c for c in _proof_challenges(vp) if await self.challenge_state(c) is not None]
+            if carried:
+                challenge = carried[0]
+            elif self.config.require_challenge:
                 problem = InvalidChallengeError(
-                    "options.challenge is required: get one from POST /challenges and have the holder sign it"
+                    "options.challenge is required: pass the challenge the holder was asked to sign "
+                    "(for instance one from POST /challenges)"
                 )
-        elif not isinstance(challenge, str):
+        if isinstance(challenge, str) and problem is None:
+            state = await self.challenge_state(challenge)
+            if state == "live":
+                consume = True
+            elif state is not None:
+                problem = _unusable_challenge()
+            elif node_only:
+                problem = InvalidChallengeError(
+                    "options.challenge was not issued by this node (POST /challenges); this node only "
+                    "accepts its own challenges"
+                    + (" because options.checks names \"challenge\"" if self.config.accept_caller_challenges else "")
+                )
+        elif challenge is not None and not isinstance(challenge, str):
             problem = InvalidChallengeError("options.challenge must be a string")
-        elif not await self.challenge_is_live(challenge):
-            problem = _unusable_challenge()
         resolver, check_status = self._bridged()
         now = self.clock()
         result = await _off_loop(
@@ -810,7 +859,7 @@ class NodeService:
             )
         )
         holder_proved = all(c.ok for c in result.checks if c.name in _HOLDER_PROOF_CHECKS)
-        if problem is None and isinstance(challenge, str) and holder_proved:
+        if problem is None and consume and holder_proved:
             if not await self.consume_challenge(challenge):
                 problem = _unusable_challenge()
         if problem is not None:
@@ -828,7 +877,7 @@ class NodeService:
     async def create_challenge(self) -> Challenge:
         """A single-use, expiring challenge for presentation verification (VC-API /challenges)."""
         now = self.clock()
-        value = secrets.token_urlsafe(24)
+        value = CHALLENGE_PREFIX + secrets.token_urlsafe(24)
         expires = now + timedelta(seconds=self.config.challenge_ttl_seconds)
         async with self.store.transaction() as db:
             await db.execute("DELETE FROM challenges WHERE expires < ?", (utcnow_iso(now),))
@@ -844,6 +893,19 @@ class NodeService:
                 (now, challenge, now),
             )
             return cur.rowcount == 1
+
+    async def challenge_state(self, challenge: str) -> Literal["live", "spent"] | None:
+        """``live`` (issued here, unexpired, unused), ``spent`` (issued here, used or expired), or
+        ``None``: this node never handed it out (or forgot it long after it expired)."""
+        now = utcnow_iso(self.clock())
+        async with self.store.read() as db:
+            cur = await db.execute("SELECT used, expires FROM challenges WHERE challenge = ?", (challenge,))
+            row = await cur.fetchone()
+        if row is None:
+            # Expired rows are deleted; the prefix still marks the value as one of ours, so a
+            # forgotten challenge stays spent rather than turning into a caller's own value.
+            return "spent" if challenge.startswith(CHALLENGE_PREFIX) else None
+        return "live" if row[0] is None and row[1] >= now else "spent"
 
     async def challenge_is_live(self, challenge: str) -> bool:
         """Issued by this node, not expired and not used yet (read only; nothing consumed)."""
@@ -899,8 +961,19 @@ class NodeService:
         return [TokenRecord(r["id"], json.loads(r["scopes"]), r["issuer"], r["created"], r["revoked"]) for r in rows]
 
 
+# Every challenge this node hands out starts with this, so it is recognised as the node's own
+# even after its row is gone (see challenge_state).
+CHALLENGE_PREFIX = "vcnode-"
+
 # The checks that show the holder signed this very challenge; only then is it spent.
 _HOLDER_PROOF_CHECKS = frozenset({"proof", "binding", "challenge", "domain"})
+
+
+def _proof_challenges(vp: Any) -> list[str]:
+    """The challenges a presentation's proofs carry (whatever their shape; verification judges that)."""
+    proofs = vp.get("proof") if isinstance(vp, dict) else None
+    proofs = proofs if isinstance(proofs, list) else [proofs]
+    return [p["challenge"] for p in proofs if isinstance(p, dict) and isinstance(p.get("challenge"), str)]
 
 
 def _unusable_challenge() -> InvalidChallengeError:

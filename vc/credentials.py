@@ -170,9 +170,14 @@ async def verify_credential(
     now: datetime,
     check_status: CheckStatus | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    challenge: str | None = None,
+    domain: str | None = None,
 ) -> VerificationResult:
     """Verify a credential: bounds, data model, validity period, proofs with binding to the
-    issuer, and status. Never raises for bad input; ``result.verified`` says the verdict."""
+    issuer, and status. Never raises for bad input; ``result.verified`` says the verdict.
+
+    ``challenge`` / ``domain``: the values the caller expects in the proofs (VC Data Integrity
+    1.0 §4.3 verify proof: a non-null expected value must equal the proof's)."""
     result = VerificationResult("credential", vc if isinstance(vc, dict) else None)
     checks = Checks(result)
     with checks.run("bounds"):
@@ -200,6 +205,8 @@ async def verify_credential(
         now=now,
         purpose=ASSERTION_METHOD,
         controller=issuer_id(vc),
+        challenge=challenge,
+        domain=domain,
     )
     await status_checks(vc, result, check_status)
     # Profile reports (information, not checks): the EU micro-credential elements. A bug in

@@ -110,14 +110,15 @@ def _paths() -> JsonObject:
                 "tags": ["Presentations"],
                 "description": (
                     "Checks the presentation's authentication proof (challenge and domain) and every "
-                    "credential inside it. The challenge must be one this node handed out (POST /challenges): "
-                    "it is single use, consumed by the first verification that presents it, and refused once "
-                    "expired or used. The expected challenge goes in `options.challenge` (VC-API); when that is "
-                    "absent, the challenge the presentation's proof carries is checked and consumed the same "
-                    "way, so leaving the option out cannot replay a presentation. A challenge this node did not "
-                    "issue is refused (INVALID_CHALLENGE_ERROR): the node cannot vouch for its freshness. A "
-                    "presentation without any challenge is refused while the node's `require_challenge` "
-                    "setting is on (the default). Public."
+                    "credential inside it. The expected challenge goes in `options.challenge` (VC-API). A "
+                    "challenge this node handed out (POST /challenges) is single use: consumed by the first "
+                    "verification whose holder proof verifies, refused once expired or used; when "
+                    "`options.challenge` is absent, such a challenge carried by the proof is checked and "
+                    "consumed the same way, so leaving the option out cannot replay a presentation. A challenge "
+                    "the node did not hand out is the caller's own expected value (the caller vouches for its "
+                    "freshness), unless the node's `accept_caller_challenges` setting is off or "
+                    "`options.checks` names `challenge`. A presentation with no expected challenge is refused "
+                    "while the node's `require_challenge` setting is on (the default). Public."
                 ),
                 "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("VerifyPresentationRequest")}}},
                 "responses": verify_responses,
@@ -296,6 +297,8 @@ SCHEMAS: JsonObject = {
             "challenge": {"type": "string", "description": "The challenge the presentation's proof must carry"},
             "domain": {"type": "string", "description": "The domain the presentation's proof must carry"},
             "returnPresentation": {"type": "boolean", "default": False, "description": "Presentations: return the verified presentation as `verifiablePresentation`"},
+            "checks": {"type": "array", "items": {"type": "string"}, "description": "Accepted for VC-API clients; every check always runs. Presentations: naming `challenge` requires a challenge this node handed out"},
+            "expectedProofPurpose": {"type": "string", "description": "Credentials: anything but `assertionMethod` fails with MISMATCHED_PROOF_PURPOSE_ERROR"},
         },
     },
     "VerificationResult": {

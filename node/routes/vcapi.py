@@ -6,12 +6,13 @@ off the event loop. Verification answers 200 with ``verified: true`` or 400 with
 ``verified: false`` and the per-check results; a body that is not a verification request at
 all is a problem+json 400, so clients can tell "not verified" from "not understood".
 
-Challenges: ``options.challenge`` must be one that this node handed out (POST /challenges),
-live and unused; it is consumed by the verification that presents it. A presentation whose
-proof carries a challenge is checked the same way when ``options`` names none, so leaving the
-option out cannot replay a used challenge. A challenge the node did not issue is refused
-(INVALID_CHALLENGE_ERROR): the node cannot vouch for its freshness. With ``require_challenge``
-off, a presentation carrying no challenge at all is verified without one.
+Challenges (``NodeService.verify_presentation`` has the rules): ``options.challenge`` is the
+challenge the caller expects, as VC-API has it. One this node handed out (POST /challenges)
+must be live and unused and is consumed by the verification that presents it; one it did not
+hand out is the caller's own (refused when ``accept_caller_challenges`` is off or
+``options.checks`` names ``"challenge"``). A node challenge the proof carries is checked and
+consumed even when ``options`` names none, so leaving the option out cannot replay it. With
+``require_challenge`` (the default), a presentation needs an expected challenge.
 """
 
 from __future__ import annotations
@@ -95,6 +96,10 @@ def _verify_options(body: JsonObject) -> JsonObject:
     field(options, "challenge", str, required=False, where="options")
     field(options, "domain", str, required=False, where="options")
     field(options, "returnPresentation", bool, required=False, where="options")
+    checks = field(options, "checks", list, required=False, where="options")
+    if checks is not None and not all(isinstance(c, str) for c in checks):
+        raise bad_request("options.checks must be an array of strings", field="options.checks")
+    field(options, "expectedProofPurpose", str, required=False, where="options")
     return options
 
 
@@ -116,22 +121,11 @@ async def verify_credential(request: web.Request) -> web.Response:
     return _result_response(result)
 
 
-def _proof_challenges(vp: JsonObject) -> list[str]:
-    proofs = vp.get("proof")
-    proofs = proofs if isinstance(proofs, list) else [proofs]
-    return [p["challenge"] for p in proofs if isinstance(p, dict) and isinstance(p.get("challenge"), str)]
-
-
 async def verify_presentation(request: web.Request) -> web.Response:
     """VC-API verifyPresentation: the presentation's proof, its challenge and domain, and every credential."""
     body = await read_json(request)
     vp = field(body, "verifiablePresentation", dict)
     options = dict(_verify_options(body))
-    if options.get("challenge") is None:  # absent or null: neither names a challenge
-        carried = _proof_challenges(vp)
-        if carried:
-            # Checked (and consumed) as if the caller had named it: see the module docstring.
-            options["challenge"] = carried[0]
     result = await _service(request).verify_presentation(vp, options)
     await trust.report_trust(_service(request), result)  # accreditation and stacks (issue 7)
     # VC-API returnPresentation: the presentation is returned when asked for, and only then.

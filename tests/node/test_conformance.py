@@ -131,3 +131,234 @@ async def test_vc_api_issuer_suite_body_without_credential_is_400(node: Node) ->
     credential = vc_api_issuer_credential(await did_key_of(node))
     resp = await node.client.post("/credentials/issue", json={"verifiableCredential": credential}, headers=node.auth("issue"))
     assert resp.status == 400
+
+
+# --- presentations: w3c/vc-data-model-2.0-test-suite tests/data-generator.js -----------------
+
+SUITE_DOMAIN = "github.com/w3c/vc-data-model-2.0-test-suite"
+SUITE_CHALLENGE = "uq3x9wJ6Ckd2lY5n0s7fB1A"  # 'u' + base64url of 128 random bits, as the suite makes it
+
+
+async def post_vp(node: Node, vp: Any, options: Any = None) -> tuple[int, Any]:
+    body: dict[str, Any] = {"verifiablePresentation": vp}
+    if options is not None:
+        body["options"] = options
+    resp = await node.client.post("/presentations/verify", json=body)
+    return resp.status, await resp.json(content_type=None)
+
+
+def codes(result: dict[str, Any]) -> list[str]:
+    return [e["code"] for e in result["errors"]]
+
+
+async def test_the_challenge_the_caller_expects_is_accepted_and_must_match(node: Node) -> None:
+    """VC-API: options.challenge is what the caller expects; the suite signs its own."""
+    vc = await node.issue()
+    vp = _present(vc, SUITE_CHALLENGE, SUITE_DOMAIN)
+    options = {"challenge": SUITE_CHALLENGE, "domain": SUITE_DOMAIN}
+    for _ in range(2):  # the caller's challenge is the caller's to keep fresh: nothing is consumed
+        status, result = await post_vp(node, vp, options)
+        assert status == 200 and result["verified"] is True and result["errors"] == [], result
+    status, result = await post_vp(node, vp, {**options, "challenge": "another"})
+    assert status == 400 and "INVALID_CHALLENGE_ERROR" in codes(result)
+    status, result = await post_vp(node, vp, {**options, "domain": "other.example"})
+    assert status == 400 and "INVALID_DOMAIN_ERROR" in codes(result)
+
+
+async def test_a_challenge_nobody_vouches_for_is_refused_while_challenges_are_required(node: Node) -> None:
+    """The proof's own challenge is not an expectation: without options.challenge (the suite's
+    older TestEndpoints sends only ``checks: []``) a foreign challenge proves no freshness."""
+    vc = await node.issue()
+    vp = _present(vc, SUITE_CHALLENGE, SUITE_DOMAIN)
+    for options in (None, {"checks": []}, {"challenge": None}):
+        status, result = await post_vp(node, vp, options)
+        assert status == 400 and codes(result) == ["INVALID_CHALLENGE_ERROR"], (options, result)
+
+
+async def test_checks_challenge_asks_for_one_of_the_nodes_own_challenges(node: Node) -> None:
+    """Digital Bazaar's verifier reads ``checks: ["challenge"]`` as: it must be ours."""
+    vc = await node.issue()
+    vp = _present(vc, SUITE_CHALLENGE)
+    status, result = await post_vp(node, vp, {"challenge": SUITE_CHALLENGE, "checks": ["challenge"]})
+    assert status == 400 and "INVALID_CHALLENGE_ERROR" in codes(result)
+    challenge = (await (await node.client.post("/challenges")).json())["challenge"]
+    own = _present(vc, challenge)
+    status, result = await post_vp(node, own, {"challenge": challenge, "checks": ["challenge"]})
+    assert status == 200, result
+    status, result = await post_vp(node, own, {"challenge": challenge, "checks": ["challenge"]})
+    assert status == 400 and "INVALID_CHALLENGE_ERROR" in codes(result)
+
+
+async def test_a_spent_node_challenge_never_becomes_a_callers_challenge(node: Node) -> None:
+    """Expired rows are deleted; the node's challenges stay recognisable and spent."""
+    vc = await node.issue()
+    challenge = (await (await node.client.post("/challenges")).json())["challenge"]
+    vp = _present(vc, challenge)
+    status, _ = await post_vp(node, vp, {"challenge": challenge})
+    assert status == 200
+    async with node.service.store.transaction() as db:
+        await db.execute("UPDATE challenges SET expires = ? WHERE challenge = ?", ("2000-01-01T00:00:00Z", challenge))
+    await node.client.post("/challenges")  # sweeps the expired row away
+    for options in ({"challenge": challenge}, None):
+        status, result = await post_vp(node, vp, options)
+        assert status == 400 and "INVALID_CHALLENGE_ERROR" in codes(result), options
+
+
+async def test_options_checks_must_be_an_array_of_strings(node: Node) -> None:
+    vc = await node.issue()
+    for bad in ("proof", [1], {"a": 1}):
+        resp = await node.client.post(
+            "/credentials/verify", json={"verifiableCredential": vc, "options": {"checks": bad}}
+        )
+        assert resp.status == 400
+        assert "options.checks" in (await resp.json(content_type=None))["detail"]
+
+
+# --- credentials/verify: w3c-ccg/data-integrity-test-suite-assertion suites/verify.js -------
+# (the vc-di-eddsa suite runs these against eddsa-rdfc-2022 and eddsa-jcs-2022 verifiers)
+
+
+def suite_signed(*, suite: str = "eddsa-rdfc-2022", purpose: str = "assertionMethod", **proof: Any) -> dict[str, Any]:
+    """A credential the way the suite's vc-generator makes one: its own did:key issues it."""
+    from datetime import datetime, timezone
+
+    from did.key import did_key_from_public_key
+    from vc.crypto import Ed25519KeyPair
+    from vc.cryptosuites import SUITES
+    from vc.loader import default_loader
+    from vc.proofs import add_proof
+
+    pair = Ed25519KeyPair.from_seed(bytes(range(32)))
+    did = did_key_from_public_key(pair.public_key)
+    credential = {
+        "@context": [V2],
+        "id": f"urn:uuid:{uuid.uuid4()}",
+        "type": ["VerifiableCredential"],
+        "issuer": did,
+        "credentialSubject": {"id": "did:key:z6MktKwz7Ge1Yxzr4JHavN33wiwa8y81QdcMRLXQsrH9T53b", "name": "ExampleClaim"},
+    }
+    return add_proof(
+        credential,
+        suite=SUITES[suite],
+        key=pair,
+        verification_method=f"{did}#{pair.public_multibase}",
+        purpose=purpose,
+        created=datetime.now(timezone.utc).replace(microsecond=0),
+        loader=default_loader(),
+        **proof,
+    )
+
+
+async def post_vc(node: Node, vc: Any, **options: Any) -> tuple[int, Any]:
+    body = {"verifiableCredential": vc, "options": {"checks": ["proof"], **options}}
+    resp = await node.client.post("/credentials/verify", json=body)
+    return resp.status, await resp.json(content_type=None)
+
+
+@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
+async def test_a_suite_signed_credential_verifies_with_the_suites_options(node: Node, suite: str) -> None:
+    status, result = await post_vc(node, suite_signed(suite=suite))
+    assert status == 200 and result["verified"] is True and result["errors"] == [], result
+    status, result = await post_vc(node, suite_signed(suite=suite), expectedProofPurpose="assertionMethod")
+    assert status == 200, result
+
+
+def _tamper(edit: Any) -> Any:
+    def make() -> dict[str, Any]:
+        vc = suite_signed()
+        edit(vc)
+        return vc
+
+    return make
+
+
+def _proof_set(key: str, value: Any) -> Any:
+    return _tamper(lambda vc: vc["proof"].__setitem__(key, value))
+
+
+def _proof_drop(key: str) -> Any:
+    return _tamper(lambda vc: vc["proof"].pop(key))
+
+
+DI_VERIFY_FAILURES: list[tuple[str, Any, dict[str, Any]]] = [
+    ("proof missing", _tamper(lambda vc: vc.pop("proof")), {}),
+    ("proof null", _tamper(lambda vc: vc.__setitem__("proof", None)), {}),
+    ("proof.type missing", _proof_drop("type"), {}),
+    ("proof.type unknown", _proof_set("type", "UnknownProofType"), {}),
+    ("proof.verificationMethod missing", _proof_drop("verificationMethod"), {}),
+    ("proof.verificationMethod invalid", _proof_set("verificationMethod", "did:key:invalidVm"), {}),
+    ("proof.proofPurpose missing", _proof_drop("proofPurpose"), {}),
+    ("proof.proofPurpose invalid", _proof_set("proofPurpose", "invalidPurpose"), {}),
+    ("proof.cryptosuite unknown", _proof_set("cryptosuite", "UnknownCryptosuite"), {}),
+    ("proof.created invalid", _proof_set("created", "invalidDate"), {}),
+    ("proofValue missing", _proof_drop("proofValue"), {}),
+    ("proofValue null", _proof_set("proofValue", None), {}),
+    ("proofValue without multibase header", _tamper(lambda vc: vc["proof"].__setitem__("proofValue", vc["proof"]["proofValue"][1:])), {}),
+    ("undefined term added", _tamper(lambda vc: vc["credentialSubject"].__setitem__("undefinedTerm", "IfDroppedWillVerify")), {}),
+    ("undefined type added", _tamper(lambda vc: vc["type"].append("UndefinedType")), {}),
+    ("expectedProofPurpose authentication", suite_signed, {"expectedProofPurpose": "authentication"}),
+    ("options.domain the proof lacks", suite_signed, {"domain": "domain.example"}),
+    ("options.challenge the proof lacks", suite_signed, {"challenge": "1235abcd6789", "domain": "domain.example"}),
+    (
+        "authentication proof, other domain",
+        lambda: suite_signed(purpose="authentication", challenge="1235abcd6789", domain="invalid-vc-domain.example.com"),
+        {"domain": "domain.example"},
+    ),
+    (
+        "authentication proof, other challenge",
+        lambda: suite_signed(purpose="authentication", challenge="invalid-challenge", domain="domain.example"),
+        {"domain": "domain.example", "challenge": "1235abcd6789"},
+    ),
+]
+
+
+@pytest.mark.parametrize("name,make,options", DI_VERIFY_FAILURES, ids=[n for n, _, _ in DI_VERIFY_FAILURES])
+async def test_data_integrity_suite_failures_are_exactly_400(node: Node, name: str, make: Any, options: dict[str, Any]) -> None:
+    status, result = await post_vc(node, make(), **options)
+    assert status == 400, (name, result)
+    assert result["verified"] is False and result["errors"], result
+    for error in result["errors"]:  # VC DM 2.0 §7.1 problem details
+        assert error["type"].startswith(("https://", "urn:")) and error["title"] and error["detail"], error
+
+
+async def test_a_matching_domain_and_challenge_are_checked_on_credentials_too(node: Node) -> None:
+    vc = suite_signed(domain="domain.example", challenge="1235abcd6789")
+    status, result = await post_vc(node, vc, domain="domain.example", challenge="1235abcd6789")
+    assert status == 200, result
+    status, result = await post_vc(node, vc, domain="domain.example", challenge="other")
+    assert status == 400 and "INVALID_CHALLENGE_ERROR" in codes(result)
+
+
+# --- credentials/verify: w3c-ccg/vc-api-verifier-test-suite tests/10-vc-di.js ---------------
+
+_MISSING = object()
+
+
+def _vc_edit(key: str, value: Any) -> Any:
+    def make() -> dict[str, Any]:
+        vc = suite_signed()
+        if value is _MISSING:
+            del vc[key]
+        else:
+            vc[key] = value
+        return vc
+
+    return make
+
+
+VERIFIER_SUITE_FAILURES = [
+    *((f"{key} missing", _vc_edit(key, _MISSING)) for key in ("@context", "type", "issuer", "credentialSubject")),
+    *((f"@context {v!r}", _vc_edit("@context", v)) for v in ("string", {}, None, 10, True)),
+    *((f"@context [{v!r}]", _vc_edit("@context", [v])) for v in ([], {}, None, 10, True)),
+    *((f"type {v!r}", _vc_edit("type", v)) for v in ("string", {}, None, 10, True)),
+    *((f"type [{v!r}]", _vc_edit("type", [v])) for v in ([], {}, None, 10, True)),
+    *((f"issuer {v!r}", _vc_edit("issuer", v)) for v in ([], None, 10, True)),
+    *((f"credentialSubject {v!r}", _vc_edit("credentialSubject", v)) for v in ("string", None, 10, True, [])),
+    *((f"proof {v!r}", _vc_edit("proof", v)) for v in ("string", None, 10, True, [])),
+]
+
+
+@pytest.mark.parametrize("name,make", VERIFIER_SUITE_FAILURES, ids=[n for n, _ in VERIFIER_SUITE_FAILURES])
+async def test_vc_api_verifier_suite_failures_are_exactly_400(node: Node, name: str, make: Any) -> None:
+    status, result = await post_vc(node, make())
+    assert status == 400, (name, result)

@@ -508,7 +508,12 @@ async def test_without_require_challenge_a_carried_challenge_is_still_single_use
     assert plain.status == 200, await plain.text()
 
 
-async def test_a_challenge_the_node_did_not_issue_is_refused(node: Node) -> None:
+async def test_a_challenge_the_node_did_not_issue_is_refused_when_only_node_challenges_count(
+    tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any
+) -> None:
+    """With accept_caller_challenges off (by default a caller's own challenge is its expected
+    value, VC-API; tests/node/test_conformance.py covers that)."""
+    node = await start_node(tmp_path, aiohttp_client, unused_tcp_port_factory, accept_caller_challenges=False)
     vc = await node.issue()
     vp = _present(vc, "made-up-by-someone")
     resp = await node.client.post("/presentations/verify", json={"verifiablePresentation": vp, "options": {"challenge": "made-up-by-someone"}})
