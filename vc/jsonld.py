@@ -94,51 +94,77 @@ class _SafeProcessor(_SafeExpansion, _pyld.JsonLdProcessor):  # type: ignore[mis
 
 
 def _is_absolute_iri(value: str) -> bool:
-    return _pyld._is_absolute_iri(value) or value.startswith("_:")
+    # pyld's regex, remembered per string by fastld (types and datatypes recur in every call)
+    return fastld._absolute_iri(value) or value.startswith("_:")
+
+
+def _path_text(base: str, node: Any) -> str:
+    """The error location of a ``_check_expanded`` path: ``node`` is (parent, step) links, a
+    list index or a property; keywords are not steps, and an index at the top adds nothing."""
+    steps = []
+    while node is not None:
+        node, step = node
+        steps.append(step)
+    where = base
+    for step in reversed(steps):
+        if type(step) is int:
+            where = f"{where}[{step}]" if where else where
+        else:
+            where = f"{where}/{step}"
+    return where
 
 
 def _check_expanded(element: Any, path: str = "") -> None:
     """Refuse what expansion kept but RDF conversion would silently drop (jsonld.js safe mode:
     relative @id / @type references, @direction without an RDF direction mode)."""
-    stack: list[tuple[Any, str]] = [(element, path)]
+    # Paths are (parent, step) links, turned into text only for an error: formatting one per
+    # value was half of this walk's time.
+    stack: list[tuple[Any, Any]] = [(element, None)]
     values = pairs = 0
     while stack:
-        item, where = stack.pop()
+        item, node = stack.pop()
         if isinstance(item, list):
-            stack.extend((v, f"{where}[{i}]" if where else where) for i, v in enumerate(item))
+            stack.extend((v, (node, i)) for i, v in enumerate(item))
             continue
         if not isinstance(item, dict):
             continue
         if "@value" in item:
             datatype = item.get("@type")
             if isinstance(datatype, str) and datatype != "@json" and not _is_absolute_iri(datatype):
+                where = _path_text(path, node)
                 raise ProofTransformationError(f"{where}: the datatype {datatype!r} is a relative IRI (safe mode)")
             if "@direction" in item:
+                where = _path_text(path, node)
                 raise ProofTransformationError(f"{where}: @direction has no RDF form here and would be dropped (safe mode)")
             language = item.get("@language")
             if language is not None and not (isinstance(language, str) and _LANGUAGE_TAG.fullmatch(language)):
                 # pyld would write it into the N-Quads as it is, giving an invalid literal.
+                where = _path_text(path, node)
                 raise ProofTransformationError(f"{where}: {language!r} is not a well-formed language tag (safe mode)")
             continue
         node_id = item.get("@id")
         if isinstance(node_id, str) and not _is_absolute_iri(node_id):
+            where = _path_text(path, node)
             raise ProofTransformationError(
                 f"{where or 'document'}: the id {node_id!r} is a relative IRI and would be dropped (safe mode)"
             )
         types = item.get("@type", [])
         for t in types if isinstance(types, list) else [types]:
             if isinstance(t, str) and not _is_absolute_iri(t):
+                where = _path_text(path, node)
                 raise ProofTransformationError(
                     f"{where or 'document'}: the type {t!r} is not defined by any @context (safe mode)", term=t
                 )
         for key, value in item.items():
             if key not in ("@id", "@type"):
-                stack.append((value, f"{where}/{key}" if not key.startswith("@") else where))
+                keyword = key.startswith("@")
+                stack.append((value, node if keyword else (node, key)))
                 n = len(value) if isinstance(value, list) else 1
                 values += n
-                if not key.startswith("@"):  # node objects in @graph/@list are not compared
+                if not keyword:  # node objects in @graph/@list are not compared
                     pairs += n * (n - 1) // 2
                 if pairs > MAX_VALUE_PAIRS:
+                    where = _path_text(path, node)
                     raise CanonicalizationLimitError(
                         f"{where or 'the document'}: a property has {n} values; with the others that is more than "
                         f"JSON-LD processing is allowed to compare (about {int((2 * MAX_VALUE_PAIRS) ** 0.5)} in one property)"
