@@ -55,6 +55,9 @@ class Config:
     # VC-API: a challenge in options.challenge that this node did not hand out is the caller's
     # expected value (the caller vouches for it). Off: only the node's own challenges count.
     accept_caller_challenges: bool = True
+    # Issuing a credential that names another issuer: refused (False), or the issuer id is
+    # replaced by the signing issuer's DID (True; what conformance suites expect).
+    replace_foreign_issuer: bool = False
     max_body_bytes: int = 1024 * 1024
     kdf: str = "moderate"  # Argon2id cost preset for the passphrase ("moderate" | "interactive")
     log_level: str = "INFO"

@@ -35,7 +35,7 @@ from node.keys import MasterKey
 from node.statuslists import PublishedList, StatusLists
 from node.store import Store, utcnow_iso
 from vc.crypto import Ed25519KeyPair
-from vc.datamodel import check_credential
+from vc.datamodel import check_credential, is_url
 from vc.errors import InvalidChallengeError, MismatchedProofPurposeError
 from vc.errors import ProblemError
 from vc.results import Check, VerificationResult
@@ -479,6 +479,8 @@ class NodeService:
         for i, credential in enumerate(prepared):
             statuses = [self.status_lists.entry(allocations[p][i]) for p in purposes]
             if statuses:
+                given = credential.get("credentialStatus", [])
+                statuses = [*(given if isinstance(given, list) else [given]), *statuses]
                 credential["credentialStatus"] = statuses[0] if len(statuses) == 1 else statuses
         pair = await self._keypair(issuer.name)
         suite = SUITES[suite_name]
@@ -613,9 +615,20 @@ class NodeService:
         if "proof" in vc:
             raise InvalidRequestError("the credential already has a proof; send it unsigned")
         if "credentialStatus" in vc:
-            raise InvalidRequestError(
-                "the credential already has credentialStatus; the node assigns status entries (options.statusPurposes)"
-            )
+            # A caller's own status entries (another status service, another scheme) are its
+            # claims to make and are kept; the node's entries are added after them. Entries in
+            # this node's own lists are the node's to allocate: a caller-chosen index could be
+            # another credential's, and revoking one would revoke both.
+            own = f"{self.status_lists.base_url}/status/"
+            for entry in vc["credentialStatus"] if isinstance(vc["credentialStatus"], list) else [vc["credentialStatus"]]:
+                if isinstance(entry, dict) and any(
+                    isinstance(entry.get(k), str) and entry[k].startswith(own) for k in ("id", "statusListCredential")
+                ):
+                    raise InvalidRequestError(
+                        "credentialStatus names one of this node's status lists; the node allocates entries "
+                        "in its lists itself (options.statusPurposes)",
+                        field="credentialStatus",
+                    )
         contexts = vc.get("@context")
         if isinstance(contexts, str):
             contexts = [contexts]
@@ -633,10 +646,16 @@ class NodeService:
         elif named is None:
             raise InvalidRequestError("issuer must be a DID string or an object with an id")
         elif named not in issuer.dids:
-            raise IssuerMismatchError(
-                f"the credential names issuer {named!r}, but this request signs as {issuer.name!r} ({', '.join(issuer.dids)})",
-                issuer=named,
-            )
+            if not self.config.replace_foreign_issuer:
+                raise IssuerMismatchError(
+                    f"the credential names issuer {named!r}, but this request signs as {issuer.name!r} ({', '.join(issuer.dids)})",
+                    issuer=named,
+                )
+            # Opt-in (conformance runs; Digital Bazaar's issuer does the same): the node signs
+            # as itself, so the issuer id becomes its own. A value that is no URL stays refused.
+            if not is_url(named):
+                raise InvalidRequestError(f"issuer {named!r} is not a URL", field="issuer")
+            vc["issuer"] = {**vc["issuer"], "id": issuer.did} if isinstance(vc["issuer"], dict) else issuer.did
         if "id" not in vc:
             vc["id"] = f"urn:uuid:{uuid.uuid4()}"
         elif not isinstance(vc["id"], str):

@@ -362,3 +362,108 @@ VERIFIER_SUITE_FAILURES = [
 async def test_vc_api_verifier_suite_failures_are_exactly_400(node: Node, name: str, make: Any) -> None:
     status, result = await post_vc(node, make())
     assert status == 400, (name, result)
+
+
+# --- credentials/issue: w3c/vc-data-model-2.0-test-suite tests/*.js + tests/input/*.json -----
+# The suite fills ``issuer`` with the implementation's configured id when the input has none
+# (tests/mock.data.js createRequestBody), so inputs without an issuer name the node's DID.
+
+
+def dm(**fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {"@context": [V2], "type": ["VerifiableCredential"], "credentialSubject": {"id": "did:example:subject"}}
+    base.update(fields)
+    return {k: v for k, v in base.items() if v is not _MISSING}
+
+
+STATUS_2017 = {"CredentialStatusList2017": "https://example.org/examples#CredentialStatusList2017"}
+EX = "https://www.w3.org/ns/credentials/examples/v2"
+
+DM_ISSUE_OK = [
+    ("credential-ok", dm(**{"@context": [V2, EX]})),
+    ("credential-context-combo2-ok", dm(**{"@context": [V2, {"ex": "https://example.org/#"}]})),
+    ("credential-type-mapped-url-ok", dm(**{"@context": [V2, {"ExampleTestCredential": "https://example.org/#ExampleTestCredential"}], "type": ["VerifiableCredential", "ExampleTestCredential"]})),
+    ("credential-status-ok", dm(**{"@context": [V2, STATUS_2017], "credentialStatus": {"id": "did:example:status", "type": "CredentialStatusList2017"}})),
+    ("credential-status-missing-id-ok", dm(**{"@context": [V2, STATUS_2017], "credentialStatus": {"type": "CredentialStatusList2017"}})),
+    ("credential-subject-multiple-ok", dm(credentialSubject=[{"id": "did:example:a"}, {"id": "did:example:b"}])),
+]
+
+DM_ISSUE_FAIL = [
+    ("credential-no-context-fail", dm(**{"@context": _MISSING})),
+    ("credential-missing-base-context-fail", dm(**{"@context": [EX]})),
+    ("credential-context-combo3-fail", dm(**{"@context": [V2, "https ://not-a-url/contexts/example/v1"]})),
+    ("credential-context-combo4-fail", dm(**{"@context": [V2, 2]})),
+    ("credential-redef-type-fail", dm(**{"@context": [V2, {"VerifiableCredential": "https://example.org/#BadVerifiableCredential"}]})),
+    ("credential-type-unmapped-fail", dm(**{"@context": [V2, {"@vocab": None}], "type": ["VerifiableCredential", "ExampleTestCredential"]})),
+    ("credential-no-type-fail", dm(type=_MISSING)),
+    ("credential-missing-required-type-fail", dm(type=["ExampleTestCredential"], **{"@context": [V2, EX]})),
+    ("credential-id-nonidentifier-fail", dm(id=None)),
+    ("credential-not-url-id-fail", dm(id="not a url")),
+    ("credential-nonsingle-id-fail", dm(id=["urn:uuid:1", "urn:uuid:2"])),
+    ("credential-issuer-no-url-fail", dm(issuer="not a url")),
+    ("credential-issuer-object-id-no-url-fail", dm(issuer={"id": "not a url"})),
+    ("credential-issuer-object-no-id-fail", dm(issuer={"name": "Example"})),
+    ("credential-no-subject-fail", dm(credentialSubject=_MISSING)),
+    ("credential-subject-no-claims-fail", dm(credentialSubject={})),
+    ("credential-subject-multiple-empty-fail", dm(credentialSubject=[{}, {}])),
+    ("credential-status-missing-type-fail", dm(**{"@context": [V2, STATUS_2017], "credentialStatus": {"id": "did:example:status"}})),
+    ("credential-status-type-nonurl-fail", dm(**{"@context": [V2, STATUS_2017], "credentialStatus": {"id": "did:example:status", "type": 2}})),
+    ("credential-status-multiple-id-fail", dm(**{"@context": [V2, STATUS_2017], "credentialStatus": {"id": ["did:example:status:1", "did:example:status:2"], "type": "CredentialStatusList2017"}})),
+    ("credential-status-nonurl-id-fail", dm(**{"@context": [V2, STATUS_2017], "credentialStatus": {"id": "not a url", "type": "CredentialStatusList2017"}})),
+    ("credential-schema-no-type-fail", dm(credentialSchema={"id": "https://example.org/schema"})),
+    ("credential-schema-no-id-fail", dm(credentialSchema={"type": "JsonSchema"})),
+    ("credential-refresh-no-type-fail", dm(refreshService={"id": "https://example.org/refresh"})),
+    ("credential-termsofuse-no-type-fail", dm(termsOfUse={"id": "https://example.org/tou"})),
+    ("credential-evidence-missing-type-fail", dm(evidence={"id": "https://example.org/evidence"})),
+    ("credential-validUntil-before-validFrom", dm(validFrom="2030-01-01T00:00:00Z", validUntil="2020-01-01T00:00:00Z")),
+    ("credential-validFrom-no-timezone", dm(validFrom="2024-01-01T00:00:00")),
+]
+
+
+@pytest.mark.parametrize("name,credential", DM_ISSUE_OK, ids=[n for n, _ in DM_ISSUE_OK])
+async def test_vc_dm_2_suite_credentials_issue(node: Node, name: str, credential: dict[str, Any]) -> None:
+    credential = copy.deepcopy(credential)
+    credential.setdefault("issuer", await did_key_of(node))
+    status, body = await post_issue(node, credential)
+    assert status == 201, (name, body)
+    vc = body["verifiableCredential"]
+    assert vc["@context"][0] == V2 and isinstance(vc["proof"], dict)
+    if "credentialStatus" in credential:
+        # The caller's entry is kept, the node's revocation entry follows it.
+        entries = vc["credentialStatus"] if isinstance(vc["credentialStatus"], list) else [vc["credentialStatus"]]
+        assert entries[0] == credential["credentialStatus"]
+        assert [e["type"] for e in entries[1:]] == ["BitstringStatusListEntry"] * (len(entries) - 1)
+
+
+@pytest.mark.parametrize("name,credential", DM_ISSUE_FAIL, ids=[n for n, _ in DM_ISSUE_FAIL])
+async def test_vc_dm_2_suite_violations_are_refused_at_issue(node: Node, name: str, credential: dict[str, Any]) -> None:
+    credential = copy.deepcopy(credential)
+    credential.setdefault("issuer", await did_key_of(node))
+    status, body = await post_issue(node, credential)
+    assert status in (400, 422), (name, status, body)
+    assert body["type"] and body["title"] and body["detail"]
+
+
+async def test_a_status_entry_in_the_nodes_own_lists_is_the_nodes_to_allocate(node: Node) -> None:
+    vc = await node.issue()
+    status, body = await post_issue(node, dm(issuer=await did_key_of(node), credentialStatus=vc["credentialStatus"]))
+    assert status == 400 and body["field"] == "credentialStatus", body
+
+
+async def test_a_foreign_issuer_is_refused_unless_replacing_is_configured(
+    tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any
+) -> None:
+    """credential-issuer-object-ok / credential-issuer-url-ok name issuers the node is not."""
+    strict = await start_node(tmp_path / "a", aiohttp_client, unused_tcp_port_factory)
+    status, body = await post_issue(strict, dm(issuer="https://some-url/issuer/foo"))
+    assert status == 400 and "names issuer" in body["detail"]
+    node = await start_node(tmp_path / "b", aiohttp_client, unused_tcp_port_factory, replace_foreign_issuer=True)
+    me = (await node.service.get_issuer("default")).did
+    status, body = await post_issue(node, dm(issuer="https://some-url/issuer/foo"))
+    assert status == 201 and body["verifiableCredential"]["issuer"] == me
+    status, body = await post_issue(node, dm(issuer={"id": "did:example:issuer", "name": "Example"}))
+    assert status == 201 and body["verifiableCredential"]["issuer"] == {"id": me, "name": "Example"}
+    resp = await node.client.post("/credentials/verify", json={"verifiableCredential": body["verifiableCredential"]})
+    assert resp.status == 200, await resp.text()
+    for bad in ("not a url", {"id": "not a url"}, {"name": "no id"}, None, 4):
+        status, body = await post_issue(node, dm(issuer=bad))
+        assert status == 400, (bad, body)
