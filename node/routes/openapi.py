@@ -199,6 +199,29 @@ def _paths() -> JsonObject:
                 },
             }
         },
+        "/status/{issuer}/{purpose}/{seq}/publish": {
+            "post": {
+                "summary": "Publish a status list (it always is: every status change re-signs its list first)",
+                "operationId": "publishStatusList",
+                "tags": ["Status"],
+                "security": [{"bearer": ["status"]}],
+                "parameters": [
+                    {"name": "issuer", "in": "path", "required": True, "description": "The issuer's name", "schema": {"type": "string"}},
+                    {"name": "purpose", "in": "path", "required": True, "description": "The list's status purpose", "schema": {"type": "string"}},
+                    {"name": "seq", "in": "path", "required": True, "description": "The list's number, from 1", "schema": {"type": "integer"}},
+                ],
+                "description": (
+                    "For clients that publish after a status change, as the Bitstring Status List test suite does: "
+                    "re-signs anything a crash left pending and answers 204. Needs scope `status` for the issuer."
+                ),
+                "responses": {
+                    "204": {"description": "The published list is current"},
+                    "401": _problem("No or unknown bearer token"),
+                    "403": _problem("The token may not change this issuer's statuses"),
+                    "404": _problem("No such list"),
+                },
+            }
+        },
         "/healthz": {
             "get": {
                 "summary": "Liveness and readiness",

@@ -22,7 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from node import auth, trust
-from node.problems import bad_request, field, read_json
+from node.problems import bad_request, field, not_found, read_json
 from node.routes import service as _service
 from node.service import UnknownCredentialError
 
@@ -196,7 +196,10 @@ def _requested_status(body: JsonObject) -> tuple[str, JsonObject | None]:
             f"credentialStatus.statusPurpose {purpose!r} is not one of revocation, suspension",
             field="credentialStatus.statusPurpose",
         )
-    flag = field(body, "status", bool)
+    # The Bitstring Status List suite (tests/helpers.js createRequestBody) sends the entry
+    # alone, meaning "set this purpose's bit": a missing status is true.
+    flag = field(body, "status", bool, required=False)
+    flag = True if flag is None else flag
     if (purpose, flag) not in _PURPOSE_STATUS:
         raise bad_request(
             "revocation cannot be undone (Bitstring Status List 1.0 §2.1: revocation is not reversible); "
@@ -247,6 +250,25 @@ async def update_status(request: web.Request) -> web.Response:
     return web.json_response({"credentialId": record.id, **record.to_json()})
 
 
+async def publish_status_list(request: web.Request) -> web.Response:
+    """``POST {statusListCredential}/publish`` → 204, as the Bitstring Status List suite calls it.
+
+    Every status change re-signs its list before the change is answered, so there is never
+    anything left to publish; this re-signs whatever a crash may have left pending and says
+    the list is current. Scope ``status`` for the list's issuer.
+    """
+    issuer, purpose, seq_text = request.match_info["issuer"], request.match_info["purpose"], request.match_info["seq"]
+    grant = await auth.authenticate(request)
+    auth.require(grant, scope="status", issuer=issuer)
+    service = _service(request)
+    if not (seq_text.isascii() and seq_text.isdecimal()) or len(seq_text) > 9 or (
+        await service.status_list(issuer, purpose, int(seq_text)) is None
+    ):
+        raise not_found(f"there is no {purpose!r} status list number {seq_text} for issuer {issuer!r}")
+    await service.status_lists.republish_pending()
+    return web.Response(status=204)
+
+
 # Verification is public and verifier web apps call it from their own origins; the answer
 # (including a problem response) must be readable there. Issuing and status changes stay
 # same-origin: they are operator tools, and a browser page has no business holding their tokens.
@@ -276,6 +298,7 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/presentations/verify", verify_presentation)
     app.router.add_post("/challenges", create_challenge)
     app.router.add_post("/credentials/status", update_status)
+    app.router.add_post("/status/{issuer}/{purpose}/{seq}/publish", publish_status_list)
     for path in PUBLIC_POSTS:
         app.router.add_route("OPTIONS", path, _preflight)
     app.on_response_prepare.append(_cors_on_public_posts)

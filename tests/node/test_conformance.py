@@ -467,3 +467,45 @@ async def test_a_foreign_issuer_is_refused_unless_replacing_is_configured(
     for bad in ("not a url", {"id": "not a url"}, {"name": "no id"}, None, 4):
         status, body = await post_issue(node, dm(issuer=bad))
         assert status == 400, (bad, body)
+
+
+# --- w3c/vc-bitstring-status-list-test-suite tests/helpers.js, tests/20-verify.js ------------
+
+
+async def test_bitstring_suite_revoke_publish_and_verify_flow(node: Node) -> None:
+    """updateStatus: {credentialId, credentialStatus: {type, statusPurpose}} → 200 (no status
+    field: set the bit), then POST {statusListCredential}/publish {} → 204, then the list bit
+    reads true and the verifier (options.checks ["proof", "credentialStatus"]) says 400."""
+    # The suite's issuers are one per purpose (manifest tags Revocation / Suspension), so each
+    # credential has one entry: the implementer puts options.statusPurposes in the manifest.
+    one = {"statusPurposes": ["revocation"]}
+    vc = await node.issue(options=one)
+    entry = vc["credentialStatus"]
+    assert isinstance(entry, dict)  # the suite reads credentialStatus.statusListCredential directly
+    status, result = await post_vc(node, vc, checks=["proof", "credentialStatus"])
+    assert status == 200, result
+    body = {"credentialId": vc["id"], "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"}}
+    resp = await node.set_status(body)
+    assert resp.status == 200, await resp.text()
+    path = entry["statusListCredential"].split("://", 1)[1].split("/", 1)[1]
+    resp = await node.client.post(f"/{path}/publish", json={}, headers=node.auth("status"))
+    assert resp.status == 204, await resp.text()
+    status, result = await post_vc(node, vc, checks=["proof", "credentialStatus"])
+    assert status == 400 and result["verified"] is False
+    # Invalid entries fail verification too (tests/20-verify.js).
+    for key, value in (("statusListCredential", "invalid-statusListCredential"), ("type", "invalid-type")):
+        fresh = await node.issue(options=one)
+        fresh["credentialStatus"][key] = value
+        status, _ = await post_vc(node, fresh, checks=["proof", "credentialStatus"])
+        assert status == 400, key
+
+
+async def test_publish_needs_the_status_scope_and_an_existing_list(node: Node) -> None:
+    vc = await node.issue(options={"statusPurposes": ["revocation"]})
+    path = "/" + vc["credentialStatus"]["statusListCredential"].split("://", 1)[1].split("/", 1)[1] + "/publish"
+    assert (await node.client.post(path, json={})).status == 401
+    assert (await node.client.post(path, json={}, headers=node.auth("issue"))).status == 403
+    assert (await node.client.post(path, json={}, headers=node.auth("faculty"))).status == 403
+    missing = path.replace("/revocation/1/", "/revocation/99/")
+    assert (await node.client.post(missing, json={}, headers=node.auth("status"))).status == 404
+    assert (await node.client.post(path, json={}, headers=node.auth("status"))).status == 204
