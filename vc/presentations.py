@@ -14,7 +14,7 @@ from typing import Any
 
 from vc import proofs
 from vc.credentials import CheckStatus, proof_checks, controller_of, verify_credential
-from vc.datamodel import CREDENTIALS_V2, check_presentation, embedded_credentials, holder_id
+from vc.datamodel import CREDENTIALS_V2, check_presentation, embedded_credentials, holder_id, issuer_id
 from vc.errors import (
     InvalidChallengeError,
     InvalidDomainError,
@@ -22,7 +22,7 @@ from vc.errors import (
     ProofGenerationError,
 )
 from vc.limits import DEFAULT_LIMITS, Limits, check_presentation_bounds
-from vc.results import Check, Checks, VerificationResult
+from vc.results import Check, Checks, VerificationResult, failed
 
 JsonObject = dict[str, Any]
 
@@ -190,5 +190,31 @@ async def verify_presentation(
                     credential, resolver=resolver, loader=loader, now=now, check_status=check_status, limits=limits
                 )
             )
+        # Recorded only when it fails: most presentations have nothing self-asserted to judge.
+        try:
+            _check_holder_claims(vp)
+        except MalformedValueError as e:
+            result.add(failed("holder", e))
     return result
+
+
+def _check_holder_claims(vp: JsonObject) -> None:
+    """VC DM 2.0 §5.13 (presentations including holder claims): a presentation that embeds a
+    self-asserted credential, secured only by the same mechanism as the presentation, MUST
+    have a holder. Self-asserted here: a credential whose issuer controls a key that signed
+    the presentation (both are Data Integrity proofs)."""
+    if holder_id(vp) is not None:
+        return
+    proofs = vp.get("proof")
+    signers = {
+        controller_of(p["verificationMethod"])
+        for p in (proofs if isinstance(proofs, list) else [proofs])
+        if isinstance(p, dict) and isinstance(p.get("verificationMethod"), str)
+    }
+    for i, credential in enumerate(embedded_credentials(vp)):
+        if issuer_id(credential) in signers:
+            raise MalformedValueError(
+                f"verifiableCredential[{i}] is self-asserted (its issuer {issuer_id(credential)} signed the "
+                "presentation too), so the presentation must name that issuer as its holder (VC DM 2.0 §5.13)"
+            )
 

@@ -509,3 +509,53 @@ async def test_publish_needs_the_status_scope_and_an_existing_list(node: Node) -
     missing = path.replace("/revocation/1/", "/revocation/99/")
     assert (await node.client.post(missing, json={}, headers=node.auth("status"))).status == 404
     assert (await node.client.post(path, json={}, headers=node.auth("status"))).status == 204
+
+
+# --- presentations: w3c/vc-data-model-2.0-test-suite tests/4.13-verifiable-presentations.js ---
+
+
+def local_vp(*, holder: Any = _MISSING, issuer: str | None = None) -> dict[str, Any]:
+    """createLocalVp: the suite's one did:key signs the credential(s) and the presentation."""
+    from datetime import datetime, timezone
+
+    from did.key import did_key_from_public_key
+    from vc.crypto import Ed25519KeyPair
+    from vc.cryptosuites import SUITES
+    from vc.loader import default_loader
+    from vc.proofs import add_proof
+
+    pair = Ed25519KeyPair.from_seed(bytes(range(32)))
+    local = did_key_from_public_key(pair.public_key)
+    vm = f"{local}#{pair.public_multibase}"
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    credential = {
+        "@context": [V2, EX],
+        "type": ["VerifiableCredential"],
+        "issuer": issuer or local,
+        "credentialSubject": {"id": "did:example:subject", "claim": "x"},
+    }
+    signed = add_proof(credential, suite=SUITES["eddsa-rdfc-2022"], key=pair, verification_method=vm, created=now, loader=default_loader())
+    vp: dict[str, Any] = {"@context": [V2], "type": ["VerifiablePresentation"], "verifiableCredential": [signed]}
+    if holder is not _MISSING:
+        vp["holder"] = local if holder == "local" else holder
+    return add_proof(
+        vp, suite=SUITES["eddsa-rdfc-2022"], key=pair, verification_method=vm, purpose="authentication",
+        created=now, loader=default_loader(), challenge=SUITE_CHALLENGE, domain=SUITE_DOMAIN,
+    )
+
+
+HOLDER_CASES = [
+    ("holder is the self-asserting issuer", {"holder": "local"}, 200),
+    ("self-asserted credential without holder", {}, 400),
+    ("holder does not match the presentation's signer", {"holder": "did:example:acme"}, 400),
+    ("credential issuer is not its signer", {"holder": "local", "issuer": "did:example:acme"}, 400),
+    ("holder object without id", {"holder": {"name": "Example"}}, 400),
+]
+
+
+@pytest.mark.parametrize("name,kwargs,expected", HOLDER_CASES, ids=[n for n, _, _ in HOLDER_CASES])
+async def test_vc_dm_2_suite_holder_rules(node: Node, name: str, kwargs: dict[str, Any], expected: int) -> None:
+    status, result = await post_vp(node, local_vp(**kwargs), {"challenge": SUITE_CHALLENGE, "domain": SUITE_DOMAIN})
+    assert status == expected, (name, result)
+    if expected == 400:
+        assert result["errors"], result
