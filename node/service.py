@@ -621,14 +621,31 @@ class NodeService:
             # another credential's, and revoking one would revoke both.
             own = f"{self.status_lists.base_url}/status/"
             for entry in vc["credentialStatus"] if isinstance(vc["credentialStatus"], list) else [vc["credentialStatus"]]:
-                if isinstance(entry, dict) and any(
-                    isinstance(entry.get(k), str) and entry[k].startswith(own) for k in ("id", "statusListCredential")
-                ):
+                if not isinstance(entry, dict):
+                    continue  # check_credential names it
+                if any(isinstance(entry.get(k), str) and entry[k].startswith(own) for k in ("id", "statusListCredential")):
                     raise InvalidRequestError(
                         "credentialStatus names one of this node's status lists; the node allocates entries "
                         "in its lists itself (options.statusPurposes)",
                         field="credentialStatus",
                     )
+                types = entry.get("type") if isinstance(entry.get("type"), list) else [entry.get("type")]
+                if "BitstringStatusListEntry" in types:
+                    # Bitstring Status List 1.0 §2.1: these three are required; a verifier
+                    # could never check an entry without them.
+                    index, url = entry.get("statusListIndex"), entry.get("statusListCredential")
+                    if not (
+                        isinstance(entry.get("statusPurpose"), str)
+                        and isinstance(index, str)
+                        and index.isascii()
+                        and index.isdecimal()
+                        and is_url(url)
+                    ):
+                        raise InvalidRequestError(
+                            "a BitstringStatusListEntry in credentialStatus needs statusPurpose, statusListIndex "
+                            "(a decimal string) and statusListCredential (a URL)",
+                            field="credentialStatus",
+                        )
         contexts = vc.get("@context")
         if isinstance(contexts, str):
             contexts = [contexts]

@@ -559,3 +559,30 @@ async def test_vc_dm_2_suite_holder_rules(node: Node, name: str, kwargs: dict[st
     assert status == expected, (name, result)
     if expected == 400:
         assert result["errors"], result
+
+
+def test_the_conformance_switches_come_from_the_environment_too() -> None:
+    from node.config import Config, load_config
+
+    assert Config().accept_caller_challenges is True and Config().replace_foreign_issuer is False
+    config = load_config(
+        {}, env={"VCNODE_REPLACE_FOREIGN_ISSUER": "true", "VCNODE_ACCEPT_CALLER_CHALLENGES": "false"}, config_file=None
+    )
+    assert config.replace_foreign_issuer is True and config.accept_caller_challenges is False
+
+
+async def test_a_callers_bitstring_entry_must_be_complete(node: Node) -> None:
+    """Bitstring Status List 1.0 §2.1: statusPurpose, statusListIndex, statusListCredential."""
+    me = await did_key_of(node)
+    entry = {
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": "94567",
+        "statusListCredential": "https://status.example/lists/3",
+    }
+    status, body = await post_issue(node, dm(issuer=me, credentialStatus=entry))
+    assert status == 201, body
+    for key, value in (("statusListIndex", _MISSING), ("statusListIndex", 5), ("statusListCredential", "no url"), ("statusPurpose", _MISSING)):
+        bad = {k: v for k, v in {**entry, key: value}.items() if v is not _MISSING}
+        status, body = await post_issue(node, dm(issuer=me, credentialStatus=bad))
+        assert status == 400 and body["field"] == "credentialStatus", (key, value, body)
