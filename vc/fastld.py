@@ -253,6 +253,40 @@ class FastContextMixin:
             expanded = []
         return _pyld.JsonLdProcessor.arrayify(expanded)
 
+    def _expand(self, active_ctx, active_property, element, options, inside_list=False,
+                inside_index=False, type_scoped_ctx=None):
+        # A small nested node object's expansion depends only on the (frozen, _uuid-named)
+        # active context, its property, its exact JSON and the options, so it is remembered:
+        # a verifier sees the same issuer profile and achievement in credential after credential.
+        # Only objects at most two containers deep qualify (so a document's text is serialized at
+        # most a few times over, whatever its shape); copies go in and out, because pyld's node
+        # map rewrites expanded objects in place. The dropped-property hook runs on a miss only:
+        # vc.jsonld's raises, so a refused object never gets here as a result.
+        cache: ContextCache | None = options.get("fastContextCache")
+        if (cache is None or type(element) is not dict or type(active_property) is not str
+                or inside_index or type_scoped_ctx is not None or type(active_ctx) is not frozendict
+                or "_uuid" not in active_ctx or not _shallow(element, _SUBTREE_DEPTH)):
+            return super()._expand(active_ctx, active_property, element, options, inside_list,
+                                   inside_index, type_scoped_ctx)
+        try:
+            text = json.dumps(element, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError):
+            text = None
+        if text is None or len(text) > _MAX_SUBTREE_TEXT:
+            return super()._expand(active_ctx, active_property, element, options, inside_list,
+                                   inside_index, type_scoped_ctx)
+        key = (active_ctx["_uuid"], active_property, inside_list, options.get("base"),
+               bool(options.get("isFrame")), bool(options.get("keepFreeFloatingNodes")),
+               options.get("processingMode"), self.on_property_dropped, text)
+        hit = cache.subtrees.get(key)
+        if hit is not None:
+            return _json_copy(hit)
+        result = super()._expand(active_ctx, active_property, element, options, inside_list,
+                                 inside_index, type_scoped_ctx)
+        if result is not None:
+            cache.subtrees[key] = _json_copy(result)
+        return result
+
     def _expand_value(self, active_ctx, active_property, value, options):
         # A scalar's expansion depends only on the (frozen, _uuid-named) active context, the
         # property, the value and the base; remembered like _expand_iri. A copy is returned
@@ -349,6 +383,22 @@ class FastProcessor(FastContextMixin, _pyld.JsonLdProcessor):
 
 
 _IRI_MEMO_MAX = 65536
+_SUBTREE_DEPTH = 2  # containers below a remembered node object (achievement → criteria → text)
+_MAX_SUBTREE_TEXT = 8 * 1024  # characters of a remembered node object's JSON
+
+
+def _shallow(value: Any, depth: int) -> bool:
+    """Whether ``value`` holds no containers more than ``depth`` levels down."""
+    kind = type(value)
+    if kind is dict:
+        items = value.values()
+    elif kind is list:
+        items = value
+    else:
+        return True
+    if depth == 0:
+        return False
+    return all(_shallow(v, depth - 1) for v in items)
 _MAX_CACHED_INLINE_CONTEXT = 64 * 1024  # characters of its JSON serialization
 
 
@@ -366,6 +416,8 @@ class ContextCache:
         self.children = _BoundedDict(maxsize)
         self.iri_memo: dict = {}
         self.process_memo = _BoundedDict(maxsize * 4)
+        # expanded small node objects (FastContextMixin._expand), keyed by context and JSON text
+        self.subtrees = _BoundedDict(maxsize)
         # canonical forms of proof configurations, keyed by their exact JSON (see
         # vc.jsonld.canonize_proof_configuration); guarded by the lock
         self.proof_configurations = _BoundedDict(maxsize * 2)
