@@ -76,6 +76,7 @@ def _require_url(value: Any, where: str) -> str:
 def _check_all_ids(doc: Any, path: str) -> None:
     """VC DM 2.0 §4.4: every ``id`` is a single URL. ``@context`` is skipped: there ``id``
     may be a term definition, not an identifier."""
+    # Only containers go on the stack (a scalar holds no id), so no path is formatted for them.
     stack: list[tuple[Any, str]] = [(doc, path)]
     while stack:
         value, where = stack.pop()
@@ -85,10 +86,10 @@ def _check_all_ids(doc: Any, path: str) -> None:
                     continue
                 if k == "id":
                     _require_url(v, f"{where}.id")
-                else:
+                elif isinstance(v, (dict, list)):
                     stack.append((v, f"{where}.{k}"))
         elif isinstance(value, list):
-            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(value))
+            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(value) if isinstance(v, (dict, list)))
 
 
 # --- small shape helpers ------------------------------------------------------------------
