@@ -586,3 +586,30 @@ async def test_a_callers_bitstring_entry_must_be_complete(node: Node) -> None:
         bad = {k: v for k, v in {**entry, key: value}.items() if v is not _MISSING}
         status, body = await post_issue(node, dm(issuer=me, credentialStatus=bad))
         assert status == 400 and body["field"] == "credentialStatus", (key, value, body)
+
+
+# tests/80-validity-period.js: dateTimeStamps with milliseconds, a subtractive offset, far in the
+# future or already past are all issued; a malformed one is refused.
+VALIDITY_OK = [
+    {"validFrom": "2024-01-01T00:00:00.123Z"},
+    {"validFrom": "2024-01-01T00:00:00-05:00"},
+    {"validFrom": "3024-01-01T00:00:00Z"},
+    {"validUntil": "2020-01-01T00:00:00Z", "validFrom": "2019-01-01T00:00:00Z"},
+    {"validUntil": "2099-01-01T00:00:00.5Z"},
+    {"validUntil": "2099-01-01T00:00:00-08:00"},
+]
+VALIDITY_FAIL = [{"validFrom": "2024-01-01"}, {"validFrom": "01/01/2024"}, {"validUntil": "2099-13-01T00:00:00Z"}, {"validUntil": 5}]
+
+
+@pytest.mark.parametrize("fields", VALIDITY_OK, ids=[str(f) for f in VALIDITY_OK])
+async def test_vc_dm_2_suite_validity_periods_issue(node: Node, fields: dict[str, Any]) -> None:
+    status, body = await post_issue(node, dm(issuer=await did_key_of(node), **fields))
+    assert status == 201, body
+    for key, value in fields.items():
+        assert body["verifiableCredential"][key] == value  # kept as sent
+
+
+@pytest.mark.parametrize("fields", VALIDITY_FAIL, ids=[str(f) for f in VALIDITY_FAIL])
+async def test_vc_dm_2_suite_malformed_validity_is_refused(node: Node, fields: dict[str, Any]) -> None:
+    status, body = await post_issue(node, dm(issuer=await did_key_of(node), **fields))
+    assert status == 400, body
