@@ -43,6 +43,7 @@ from aiohttp import web  # noqa: E402
 from node.app import create_app  # noqa: E402
 from node.config import Config  # noqa: E402
 from node.routes import SERVICE_KEY  # noqa: E402
+from bench_vc import sample_credential  # noqa: E402  (the same sample credential in every bench)
 
 
 def free_port() -> int:
@@ -52,31 +53,13 @@ def free_port() -> int:
 
 
 def credential(issuer_did: str, i: int) -> dict[str, Any]:
-    """The interop sample (bench_vc.py's), made distinct per learner."""
-    return {
-        "@context": ["https://www.w3.org/ns/credentials/v2",
-                     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
-        "id": f"urn:uuid:5a0c7d6e-1b2f-4c3d-8e9f-{i:012x}",
-        "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "name": "Introduction to Verifiable Credentials (micro-credential)",
-        "issuer": {"id": issuer_did, "type": ["Profile"], "name": "Example Institute of Technology"},
-        "validFrom": "2025-01-15T00:00:00Z",
-        "credentialSubject": {
-            "id": f"urn:uuid:0b8f3a1c-2d4e-4f5a-9b6c-{i:012x}",
-            "type": ["AchievementSubject"],
-            "name": f"Learner {i}",
-            "achievement": {
-                "id": "urn:uuid:0c5d9f2e-8b7a-4c3d-9e1f-6a2b3c4d5e6f",
-                "type": ["Achievement"],
-                "achievementType": "Certificate",
-                "name": "Introduction to Verifiable Credentials",
-                "description": "A 10-hour micro-credential covering the W3C Verifiable Credentials Data Model 2.0, "
-                "Data Integrity proofs and credential status.",
-                "criteria": {"narrative": "The learner completed all four modules and passed the final assessment "
-                             "with a score of at least 80%."},
-            },
-        },
+    """The interop sample (bench_vc.py's), made distinct per learner; the node gives it an id."""
+    doc = sample_credential(issuer_did)
+    del doc["id"]
+    doc["credentialSubject"] = {
+        **doc["credentialSubject"], "id": f"urn:uuid:0b8f3a1c-2d4e-4f5a-9b6c-{i:012x}", "name": f"Learner {i}"
     }
+    return doc
 
 
 async def start(config: Config) -> tuple[web.AppRunner, web.Application]:
