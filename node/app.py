@@ -32,7 +32,7 @@ from node.keys import MasterKey, new_master_record, open_master
 from node.routes import CONFIG_KEY, SERVICE_KEY, dids, health, status_lists
 from node.routes import microcredentials, openapi, vcapi  # microcredentials registers its store migration on import
 from node.routes import trust as trust_routes  # node.trust registers its store migration on import
-from node.service import NodeService, Services, verify_credential_off_loop
+from node.service import DEFAULT_ISSUER, NodeService, Services, verify_credential_off_loop
 from node.store import Store
 from status.check import StatusChecker
 from vc.loader import default_loader
@@ -79,7 +79,7 @@ class _OwnDIDWeb:
         self.service: NodeService | None = None
 
     async def resolve(self, did: str, options: Mapping[str, Any] | None = None) -> ResolutionResult:
-        if self.service is not None:
+        if self.service is not None and self._may_be_own(did):
             issuer = await self.service.issuer_for_did(did)
             if issuer is not None:
                 return ResolutionResult.success(await self.service.did_document(issuer.name))
@@ -88,6 +88,14 @@ class _OwnDIDWeb:
 
             return ResolutionResult.failure(MethodNotSupported("did:web resolution needs the network, which is off here"))
         return await self.web.resolve(did, options) if options else await self.web.resolve(did)
+
+    def _may_be_own(self, did: str) -> bool:
+        """Only DIDs under this node's base URL can be its issuers': other issuers' DIDs skip the
+        store (a verifier checking a batch from a university queried it for every credential)."""
+        if self.service is None:
+            return False
+        root = self.service.did_web(DEFAULT_ISSUER)
+        return did == root or did.startswith(root + ":")
 
 
 @asynccontextmanager
