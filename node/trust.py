@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import json
 import logging
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterable, Mapping
 
+from did.cache import TTLCache
 from did.errors import DIDError
 from did.syntax import parse_did
 from did.web import DIDWebResolver
@@ -417,9 +419,31 @@ class AccreditationVerifier:
 
 # --- wiring into the node's verification -------------------------------------------------------------
 
-async def fetch_published(http: Any, organisation: str) -> Any:
+PublishedCache = TTLCache[Any]
+_published_caches: "weakref.WeakKeyDictionary[NodeService, PublishedCache]" = weakref.WeakKeyDictionary()
+
+
+def published_cache(service: NodeService, *, max_entries: int = 256) -> PublishedCache:
+    """The service's cache of fetched accreditations documents, per URL. Without it every
+    verification fetched the issuer's list again. An entry lives as long as the response's
+    ``Cache-Control: max-age`` allows, never longer than ``status_max_staleness_seconds`` (the
+    verifier's bound on any fetched list's age), and on the service's own clock. Only documents
+    that hold an accreditation are kept, and never verdicts: each link is still verified,
+    status included, on every assessment, so a withdrawn accreditation shows at once however
+    long its list is cached."""
+    cache = _published_caches.get(service)
+    if cache is None:
+        staleness = float(service.config.status_max_staleness_seconds)
+        cache = TTLCache(lambda: service.clock(), max_entries=max_entries, default_ttl=staleness, max_ttl=staleness)
+        _published_caches[service] = cache
+    return cache
+
+
+async def fetch_published(http: Any, organisation: str, cache: PublishedCache | None = None) -> Any:
     """The accreditations document published beside ``organisation``'s did:web document, over
-    the guarded HTTP client (plain HTTP only for hosts it allows). ``NotPublished`` on a 404."""
+    the guarded HTTP client (plain HTTP only for hosts it allows). ``NotPublished`` on a 404.
+    With ``cache``, a document fetched earlier is reused while its entry lives (failures are
+    not kept: the next assessment asks again)."""
     from did.errors import FetchError
 
     if not organisation.startswith("did:web:"):
@@ -428,12 +452,20 @@ async def fetch_published(http: Any, organisation: str) -> Any:
     if http is None:
         raise LookupError("the network is off here, so published accreditations cannot be fetched")
     url = accreditations_url(DIDWebResolver(http).document_url(organisation))
+    if cache is not None:
+        kept = cache.get(url)
+        if kept is not None:
+            return kept
     try:
         fetched = await http.get_json(url)
     except FetchError as e:
         if e.reason == "http-status" and "HTTP 404" in e.detail:
             raise NotPublished(f"it publishes no accreditations ({url} is not found)") from e
         raise
+    # An empty list is not kept: an institution accredited a moment ago must not stay
+    # "not accredited" for a whole max-age (a removal, by contrast, may take that long to show).
+    if cache is not None and accreditations_in(fetched.data):
+        cache.put(url, fetched.data, fetched.max_age)
     return fetched.data
 
 
@@ -442,7 +474,7 @@ async def _fetch_for(service: NodeService, organisation: str) -> Any:
     own = await service.issuer_for_did(organisation)
     if own is not None:
         return await published_document(service, own.name)
-    return await fetch_published(service.services.http, organisation)
+    return await fetch_published(service.services.http, organisation, published_cache(service))
 
 
 async def verifier_for(service: NodeService) -> AccreditationVerifier:
@@ -537,11 +569,13 @@ def accreditation_of(result: VerificationResult) -> JsonObject | None:
 __all__ = [
     "AccreditationReport",
     "AccreditationVerifier",
+    "PublishedCache",
     "TrustedBody",
     "add_trusted_body",
     "accreditations_url",
     "held_accreditations",
     "list_trusted_bodies",
+    "published_cache",
     "published_document",
     "remove_accreditation",
     "remove_trusted_body",

@@ -29,6 +29,7 @@ from vc.accreditation import build_accreditation_credential, scope_from_json
 from vc.stacking import build_stacked_credential
 
 ISSUE_OPTIONS = ("cryptosuite", "statusPurposes")
+PUBLISHED_MAX_AGE = 60  # seconds a verifier may reuse a published accreditations document
 
 
 def _options(body: dict[str, Any]) -> dict[str, Any]:
@@ -58,9 +59,10 @@ def _datetime(body: dict[str, Any], name: str) -> datetime | None:
 
 async def _published(request: web.Request, name: str) -> web.Response:
     document = await trust.published_document(_service(request), name)
-    # no-cache: a verifier sees a newly stored (or removed) accreditation at once; withdrawal
-    # itself travels through the accreditation's status list.
-    return web.json_response(document, headers={**CORS_HEADERS, "Cache-Control": "no-cache"})
+    # Verifiers fetch this beside every credential they assess, so they may keep it a minute;
+    # a stored or removed accreditation shows within that. Withdrawal itself does not wait:
+    # it travels through the accreditation's status list, checked on every verification.
+    return web.json_response(document, headers={**CORS_HEADERS, "Cache-Control": f"max-age={PUBLISHED_MAX_AGE}"})
 
 
 async def well_known(request: web.Request) -> web.Response:

@@ -325,3 +325,99 @@ async def test_unknown_when_accreditations_cannot_be_fetched_or_the_issuer_has_n
     assert report["status"] == "unknown" and "only did:web issuers can be assessed" in report["reason"]
     assert (await verifier.assess({"issuer": "did:web:agency.example"})).status == "accredited"  # a root itself
     assert (await verifier.assess({})).status == "unknown"
+
+
+class CountingHTTP:
+    """Stands in for the guarded client: serves the node's real published list (its real
+    Cache-Control included) for any did:web URL, counting the fetches."""
+
+    def __init__(self, node: Node, path: str) -> None:
+        self.node, self.path, self.hits = node, path, 0
+
+    def is_allowed_insecure(self, host: str, port: int) -> bool:
+        return False
+
+    async def get_json(self, url: str) -> Any:
+        from did.http import FetchedJSON, parse_max_age
+
+        self.hits += 1
+        resp = await self.node.client.get(self.path)
+        return FetchedJSON(url, resp.status, resp.headers, await resp.json(), parse_max_age(resp.headers.get("Cache-Control")))
+
+
+async def test_published_lists_are_cached_per_url_within_max_age_on_the_service_clock(node: Node, monkeypatch: Any) -> None:
+    from datetime import timedelta
+
+    vc = await node.accredit("national", "uni")
+    published = await node.client.get("/issuers/uni/accreditations.json")
+    assert published.headers["Cache-Control"] == "max-age=60"
+    http = CountingHTTP(node, "/issuers/uni/accreditations.json")
+    monkeypatch.setattr(node.service.services, "http", http)
+    start = node.service.clock()
+    now = [start]
+    monkeypatch.setattr(node.service, "clock", lambda: now[0])
+    remote = "did:web:uni.example"  # not one of this node's issuers: fetched over "HTTP"
+
+    first = await trust._fetch_for(node.service, remote)
+    assert first["verifiableCredential"] == [vc] and http.hits == 1
+    first["verifiableCredential"].clear()  # the cache hands out copies
+    now[0] = start + timedelta(seconds=59)
+    assert (await trust._fetch_for(node.service, remote))["verifiableCredential"] == [vc] and http.hits == 1
+    assert (await trust._fetch_for(node.service, "did:web:other.example"))["verifiableCredential"] == [vc] and http.hits == 2  # per URL
+    now[0] = start + timedelta(seconds=60)  # max-age passed: fetched again
+    await trust._fetch_for(node.service, remote)
+    assert http.hits == 3
+    # never longer than the verifier's max staleness, whatever the server allows
+    cache = trust.published_cache(node.service)
+    assert cache.max_ttl == node.service.config.status_max_staleness_seconds == 300
+    cache.clear()
+
+    class Generous(CountingHTTP):
+        async def get_json(self, url: str) -> Any:
+            fetched = await super().get_json(url)
+            return type(fetched)(fetched.url, fetched.status, fetched.headers, fetched.data, 86400)
+
+    generous = Generous(node, "/issuers/uni/accreditations.json")
+    monkeypatch.setattr(node.service.services, "http", generous)
+    await trust._fetch_for(node.service, remote)
+    now[0] += timedelta(seconds=299)
+    await trust._fetch_for(node.service, remote)
+    assert generous.hits == 1
+    now[0] += timedelta(seconds=1)
+    await trust._fetch_for(node.service, remote)
+    assert generous.hits == 2
+
+
+async def test_an_empty_list_is_not_cached_so_a_new_accreditation_shows_at_once(node: Node) -> None:
+    http = CountingHTTP(node, "/issuers/uni/accreditations.json")
+    cache = trust.published_cache(node.service)
+    assert (await trust.fetch_published(http, "did:web:uni.example", cache))["verifiableCredential"] == []
+    vc = await node.accredit("national", "uni")
+    assert (await trust.fetch_published(http, "did:web:uni.example", cache))["verifiableCredential"] == [vc]
+    assert (await trust.fetch_published(http, "did:web:uni.example", cache))["verifiableCredential"] == [vc]
+    assert http.hits == 2
+
+
+async def test_the_cache_holds_documents_not_verdicts_a_revocation_shows_at_once(node: Node) -> None:
+    """A cached list's accreditation is still verified, status included, every time."""
+    vc = await node.accredit("national", "uni")
+    http = CountingHTTP(node, "/issuers/uni/accreditations.json")
+    cache = trust.published_cache(node.service)
+
+    def run() -> trust.AccreditationVerifier:  # one assessment run, as each request makes
+        return trust.AccreditationVerifier(
+            trusted=[national],
+            verify=node.service.verify_credential,
+            # uni's list as a remote verifier gets it (uni's own did:web names 127.0.0.1 here)
+            fetch=lambda did: trust.fetch_published(http, "did:web:uni.example", cache),
+            now=node.service.clock(),
+        )
+
+    national, uni = await node.did("national"), await node.did("uni")
+    first = await run().assess({"issuer": uni})
+    assert first.status == "accredited", first.reason
+    await node.revoke(vc["id"])
+    report = await run().assess({"issuer": uni})
+    assert http.hits == 1  # the list came from the cache ...
+    assert report.status == "not-accredited" and "revoked" in report.reason  # ... the verdict did not
+
