@@ -175,6 +175,8 @@ async def held_accreditations(service: NodeService, issuer_name: str) -> list[Js
 
 
 async def remove_accreditation(service: NodeService, issuer_name: str, credential_id: str) -> None:
+    """Stop publishing an accreditation the issuer holds (404 for an unknown issuer or id)."""
+    await service.get_issuer(issuer_name)
     async with service.store.transaction() as db:
         cur = await db.execute(
             "DELETE FROM held_accreditations WHERE issuer = ? AND credential_id = ?", (issuer_name, credential_id)

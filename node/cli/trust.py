@@ -1,5 +1,7 @@
 """``vcnode trust add DID [--label TEXT]`` / ``trust list`` / ``trust remove DID``: the
-accreditation bodies this node trusts as the roots of accreditation chains (node.trust)."""
+accreditation bodies this node trusts as the roots of accreditation chains (node.trust).
+``vcnode trust remove-accreditation ID [--issuer NAME]``: the holder side, stop publishing an
+accreditation one of this node's issuers holds."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Any
 from node.app import open_services
 from node.cli.config import add_common_flags, print_json, run
 from node.config import Config
+from node.service import DEFAULT_ISSUER
 
 
 def _add(args: argparse.Namespace) -> int:
@@ -33,6 +36,18 @@ def _remove(args: argparse.Namespace) -> int:
         async with open_services(config, network=False) as service:
             await trust.remove_trusted_body(service, args.did)
         print(f"no longer trusted: {args.did}")
+        return 0
+
+    return run(args, operation)
+
+
+def _remove_accreditation(args: argparse.Namespace) -> int:
+    async def operation(config: Config) -> int:
+        from node import trust
+
+        async with open_services(config, network=False) as service:
+            await trust.remove_accreditation(service, args.issuer, args.credential_id)
+        print(f"no longer published by issuer {args.issuer!r}: {args.credential_id}")
         return 0
 
     return run(args, operation)
@@ -67,6 +82,13 @@ def register(sub: Any) -> None:
     remove.add_argument("did", metavar="DID")
     add_common_flags(remove)
     remove.set_defaults(func=_remove)
+    unpublish = actions.add_parser(
+        "remove-accreditation", help="stop publishing an accreditation credential one of this node's issuers holds"
+    )
+    unpublish.add_argument("credential_id", metavar="ID", help="the accreditation credential's id")
+    unpublish.add_argument("--issuer", default=DEFAULT_ISSUER, help=f"the issuer holding it (default {DEFAULT_ISSUER!r})")
+    add_common_flags(unpublish)
+    unpublish.set_defaults(func=_remove_accreditation)
     listing = actions.add_parser("list", help="list the trusted accreditation bodies")
     listing.add_argument("--json", action="store_true")
     add_common_flags(listing)

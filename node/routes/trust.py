@@ -6,7 +6,8 @@ Public: ``GET /.well-known/accreditations.json`` (the default issuer, beside
 VerifiablePresentation, so a verifier finds them from the issuer's did:web alone.
 
 With an ``issue`` (or ``admin``) token for the issuer: ``POST /issuers/{name}/accreditations``
-stores one it received (it must be about the issuer and verify); ``POST /issuers/{name}/accredit``
+stores one it received (it must be about the issuer and verify), ``DELETE
+/issuers/{name}/accreditations/{id}`` stops publishing one; ``POST /issuers/{name}/accredit``
 issues an accreditation credential, as an accreditation body, through the node's normal
 issuance path (revocation status entry included); ``POST /issuers/{name}/stacks`` issues a
 stacked credential from parts it verifies first (422 naming every part that fails).
@@ -81,6 +82,15 @@ async def store_accreditation(request: web.Request) -> web.Response:
     credential = field(body, "verifiableCredential", dict)
     acc = await trust.store_accreditation(_service(request), name, credential)
     return web.json_response({"stored": acc.to_json()}, status=201)
+
+
+async def remove_accreditation(request: web.Request) -> web.Response:
+    """Stop publishing an accreditation this issuer holds (``id`` URL-encoded): 204, or 404
+    when the issuer holds no accreditation with that id."""
+    name = request.match_info["name"]
+    await auth.authorize(request, scope="issue", issuer=name)
+    await trust.remove_accreditation(_service(request), name, request.match_info["id"])
+    return web.Response(status=204)
 
 
 async def accredit(request: web.Request) -> web.Response:
@@ -193,6 +203,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/issuers/{name}/accreditations.json", issuer_accreditations, allow_head=True)
     app.router.add_route("OPTIONS", "/issuers/{name}/accreditations.json", preflight)
     app.router.add_post("/issuers/{name}/accreditations", store_accreditation)
+    app.router.add_delete("/issuers/{name}/accreditations/{id}", remove_accreditation)
     app.router.add_post("/issuers/{name}/accredit", accredit)
     app.router.add_post("/issuers/{name}/stacks", issue_stack)
 
@@ -234,6 +245,19 @@ def openapi_paths() -> dict[str, Any]:
                     "422": resp("Not an accreditation of this issuer, malformed, or it does not verify", True),
                     **common,
                 },
+            }
+        },
+        "/issuers/{name}/accreditations/{id}": {
+            "delete": {
+                "summary": "Stop publishing an accreditation credential the issuer holds",
+                "operationId": "removeAccreditation",
+                "tags": ["Accreditation"],
+                "security": [{"bearer": ["issue"]}],
+                "parameters": [
+                    issuer,
+                    {"name": "id", "in": "path", "required": True, "description": "The accreditation credential's id, URL-encoded", "schema": {"type": "string"}},
+                ],
+                "responses": {"204": {"description": "Removed; no longer published"}, **{k: v for k, v in common.items() if k != "400"}, "404": resp("No such issuer, or it holds no accreditation with that id", True)},
             }
         },
         "/issuers/{name}/accredit": {

@@ -421,3 +421,33 @@ async def test_the_cache_holds_documents_not_verdicts_a_revocation_shows_at_once
     assert http.hits == 1  # the list came from the cache ...
     assert report.status == "not-accredited" and "revoked" in report.reason  # ... the verdict did not
 
+
+async def test_a_held_accreditation_is_removed_over_http_and_by_the_cli(node: Node, tmp_path: Path) -> None:
+    from urllib.parse import quote
+
+    vc = await node.accredit("national", "uni")
+    other = await node.accredit("qa", "uni")
+    path = f"/issuers/uni/accreditations/{quote(vc['id'], safe='')}"
+    assert (await node.client.delete(path)).status == 401
+    qa_only = (await node.service.create_token(["issue"], issuer="qa")).token
+    resp = await node.client.delete(path, headers={"Authorization": f"Bearer {qa_only}"})
+    assert resp.status == 403
+    uni = (await node.service.create_token(["issue"], issuer="uni")).token
+    resp = await node.client.delete(path, headers={"Authorization": f"Bearer {uni}"})
+    assert resp.status == 204
+    published = await (await node.client.get("/issuers/uni/accreditations.json")).json()
+    assert published["verifiableCredential"] == [other]
+    resp = await node.client.delete(path, headers={"Authorization": f"Bearer {uni}"})
+    assert resp.status == 404 and "holds no accreditation" in (await resp.json())["detail"]
+    resp = await node.client.delete("/issuers/nobody/accreditations/x", headers={"Authorization": f"Bearer {node.token}"})
+    assert resp.status == 404
+    # stored again, an admin token removes it too
+    status, _ = await node.post("/issuers/uni/accreditations", {"verifiableCredential": vc})
+    assert status == 201
+    assert (await node.client.delete(path, headers={"Authorization": f"Bearer {node.token}"})).status == 204
+
+
+def test_vcnode_trust_remove_accreditation(tmp_path: Path, capsys: Any) -> None:
+    data = str(tmp_path / "h")
+    assert main(["trust", "remove-accreditation", "urn:uuid:nothing", "--data", data]) == 1
+    assert "holds no accreditation" in capsys.readouterr().err
