@@ -13,6 +13,8 @@ import json
 import sys
 from typing import Any
 
+from node.cli.network import add_network_arguments, guarded_resolver, network_settings
+
 EXIT_RESOLVED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 FORMATS = ("Multikey", "Ed25519VerificationKey2020", "JsonWebKey2020")
 
@@ -26,32 +28,20 @@ def register(sub: Any) -> None:
     )
     p.add_argument("did", metavar="DID_OR_DID_URL")
     p.add_argument(
-        "--allow-insecure",
-        action="append",
-        default=[],
-        metavar="HOST:PORT",
-        help="allow plain HTTP (and a non-public address) for did:web at HOST:PORT; repeatable; for testing",
-    )
-    p.add_argument(
         "--key-format",
         choices=FORMATS,
         default="Multikey",
         help="verification method form for did:key documents (default Multikey)",
     )
-    p.add_argument("--timeout", type=float, default=5.0, help="seconds allowed for a did:web fetch")
+    add_network_arguments(p, timeout_help="seconds allowed for a did:web fetch")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from did.http import normalize_host_port
-
     try:
-        allowed = [normalize_host_port(h) for h in args.allow_insecure]
+        allowed = network_settings(args)
     except ValueError as e:
-        print(f"vcnode resolve: --allow-insecure: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    if not args.timeout > 0:
-        print("vcnode resolve: --timeout must be positive", file=sys.stderr)
+        print(f"vcnode resolve: {e}", file=sys.stderr)
         return EXIT_USAGE
     out, ok = asyncio.run(_resolve(args.did, allowed, args.timeout, args.key_format))
     print(json.dumps(out, indent=2))
@@ -60,16 +50,8 @@ def run(args: argparse.Namespace) -> int:
 
 async def _resolve(text: str, allowed: list[str], timeout: float, key_format: str) -> tuple[dict[str, Any], bool]:
     from did.errors import DIDError
-    from did.http import GuardedHTTP, create_guarded_session
-    from did.key import DIDKeyResolver
-    from did.resolver import Resolver
 
-    session = create_guarded_session(allowed_insecure_hosts=allowed)
-    try:
-        http = GuardedHTTP(session, allowed_insecure_hosts=allowed, timeout=timeout)
-        from did.web import DIDWebResolver
-
-        resolver = Resolver({"key": DIDKeyResolver(public_key_format=key_format), "web": DIDWebResolver(http)})
+    async with guarded_resolver(allowed, timeout, key_format=key_format) as (_, resolver):
         # a DID has no path, query or fragment; anything else is dereferenced as a DID URL
         if not any(ch in text for ch in "/?#"):
             result = await resolver.resolve(text)
@@ -85,5 +67,3 @@ async def _resolve(text: str, allowed: list[str], timeout: float, key_format: st
             "contentStream": resource,
             "contentMetadata": {},
         }, True
-    finally:
-        await session.close()

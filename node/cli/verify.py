@@ -13,8 +13,9 @@ import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
+from node.cli.network import add_network_arguments, guarded_resolver, network_settings
 from vc.errors import ProblemError
 from vc.limits import DEFAULT_LIMITS, parse_json
 from vc.results import VerificationResult
@@ -34,13 +35,6 @@ def register(sub: Any) -> None:
     p.add_argument("--domain", help="the domain the presentation's proof must carry")
     p.add_argument("--json", action="store_true", help="print only compact JSON (no summary on stderr)")
     p.add_argument(
-        "--allow-insecure",
-        action="append",
-        default=[],
-        metavar="HOST:PORT",
-        help="allow plain HTTP (and a non-public address) for did:web at HOST:PORT; repeatable; for testing",
-    )
-    p.add_argument(
         "--trust",
         action="append",
         default=[],
@@ -49,7 +43,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--trust-depth", type=int, default=3, metavar="N", help="accreditation links to follow (default 3)")
     p.add_argument("--now", help="verify as of this time (XML Schema dateTime with timezone) instead of the clock")
-    p.add_argument("--timeout", type=float, default=5.0, help="seconds allowed for each network fetch")
+    add_network_arguments(p, timeout_help="seconds allowed for each network fetch")
     p.set_defaults(func=run)
 
 
@@ -71,6 +65,10 @@ def _read(file: str) -> bytes:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        allowed = network_settings(args)
+    except ValueError as e:
+        return _fail(str(e), args.json)
     try:
         data = _read(args.file)
     except OSError as e:
@@ -100,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
             return _fail(e.detail, args.json)
     else:
         now = datetime.now(timezone.utc)
-    result = asyncio.run(_verify(doc, kind, args, now))
+    result = asyncio.run(_verify(doc, kind, args, allowed, now))
     out = result.to_json()
     if args.json:
         print(json.dumps(out, separators=(",", ":")))
@@ -140,34 +138,17 @@ def _summary(result: VerificationResult) -> str:
     return f"NOT verified ({result.kind}):\n  " + "\n  ".join(bad)
 
 
-def build_check_status(http: Any, resolver: Any, loader: Any, clock: Callable[[], datetime]) -> Any:
-    """The status seam: ``status.check.StatusChecker`` when that module exists, else None.
-
-    With None, a credential carrying credentialStatus is reported with status unknown (and so
-    not verified) rather than silently passing.
-    """
-    try:
-        from status.check import StatusChecker
-    except ImportError:
-        return None
-    return StatusChecker(http, resolver, loader, clock).check
-
-
-async def _verify(doc: dict[str, Any], kind: str, args: argparse.Namespace, now: datetime) -> VerificationResult:
-    from did.http import GuardedHTTP, create_guarded_session
-    from did.key import DIDKeyResolver
-    from did.resolver import Resolver
-    from did.web import DIDWebResolver
+async def _verify(
+    doc: dict[str, Any], kind: str, args: argparse.Namespace, allowed: list[str], now: datetime
+) -> VerificationResult:
+    from status.check import StatusChecker
     from vc.credentials import verify_credential
     from vc.loader import default_loader
     from vc.presentations import verify_presentation
 
     loader = default_loader()
-    session = create_guarded_session(allowed_insecure_hosts=args.allow_insecure)
-    try:
-        http = GuardedHTTP(session, allowed_insecure_hosts=args.allow_insecure, timeout=args.timeout)
-        resolver = Resolver({"key": DIDKeyResolver(), "web": DIDWebResolver(http)})
-        check_status = build_check_status(http, resolver, loader, lambda: now)
+    async with guarded_resolver(allowed, args.timeout) as (http, resolver):
+        check_status = StatusChecker(http, resolver, loader, lambda: now).check
         if kind == "presentation":
             result = await verify_presentation(
                 doc,
@@ -195,5 +176,3 @@ async def _verify(doc: dict[str, Any], kind: str, args: argparse.Namespace, now:
         )
         await add_trust_reports(accreditations, result)
         return result
-    finally:
-        await session.close()

@@ -109,9 +109,9 @@ def test_missing_file_and_credential_with_challenge_exit_2(tmp_path: Path, capsy
     assert code == 2 and "presentations only" in out["error"]
 
 
-def test_status_seam_uses_the_status_checker_when_present() -> None:
-    from node.cli.verify import build_check_status
-
-    check = build_check_status(object(), object(), object(), lambda: NOW)
-    assert check is not None and callable(check)
-    assert type(check.__self__).__name__ == "StatusChecker"
+def test_unusable_network_options_are_usage_errors(tmp_path: Path, capsys: Any) -> None:
+    path = write(tmp_path, signed_credential())
+    code, out, _ = run(capsys, path, "--allow-insecure", "not-a-host-port", "--json")
+    assert code == 2 and "--allow-insecure" in out["error"]
+    code, out, _ = run(capsys, path, "--timeout", "0", "--json")
+    assert code == 2 and "--timeout must be positive" in out["error"]
