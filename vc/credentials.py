@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import inspect
 from datetime import datetime
 from typing import Any, Awaitable, Callable
 
@@ -113,7 +112,7 @@ async def proof_checks(
         result.add(failed("proof", MalformedProofError(f"the {result.kind} has no proof")))
         return
     try:
-        outcome = proofs.verify_proofs(
+        checks = await proofs.verify_proofs(
             doc,
             resolver=resolver,
             loader=loader,
@@ -123,7 +122,6 @@ async def proof_checks(
             challenge=challenge,
             domain=domain,
         )
-        checks = await outcome if inspect.isawaitable(outcome) else outcome
     except Exception as e:  # the engine should not raise; if it does, it is still one entry
         result.add(failed("proof", e))
         return
