@@ -236,6 +236,19 @@ def field(body: dict[str, Any], name: str, kind: type | tuple[type, ...], *, req
     return value
 
 
+def options_field(body: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
+    """``body.options`` (an object, empty when absent); a 400 naming any option not in ``allowed``,
+    so a misspelt option is an error rather than silently ignored."""
+    options = field(body, "options", dict, required=False) or {}
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise bad_request(
+            f"unknown option(s) {', '.join(map(repr, unknown))}; this node understands {', '.join(allowed)}",
+            field="options",
+        )
+    return options
+
+
 _TYPE_NAMES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", int: "an integer", float: "a number"}
 
 

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from node import auth
 from node.achievements import Achievements
-from node.problems import bad_request, field, read_json
+from node.problems import bad_request, field, options_field, read_json
 from node.routes import CORS_HEADERS, preflight
 from node.routes import service as _service
 
@@ -45,14 +45,6 @@ async def get_achievement(request: web.Request) -> web.Response:
     return web.json_response(stored.to_json(), headers=CORS_HEADERS)
 
 
-def _options(body: dict[str, Any]) -> dict[str, Any]:
-    options = field(body, "options", dict, required=False) or {}
-    unknown = sorted(set(options) - set(ISSUE_OPTIONS))
-    if unknown:
-        raise bad_request(f"unknown option(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(ISSUE_OPTIONS)}", field="options")
-    return options
-
-
 async def issue_microcredentials(request: web.Request) -> web.Response:
     """One request object, a list of them, or ``{items: [...], options?}``: 201 with the
     credentials (200 when every one was already issued under its idempotency key)."""
@@ -61,7 +53,7 @@ async def issue_microcredentials(request: web.Request) -> web.Response:
     body = await read_json(request, allow_array=True)
     if isinstance(body, list):  # a bare list of requests is a batch with default options
         body = {"items": body}
-    options = _options(body)
+    options = options_field(body, ISSUE_OPTIONS)
     batch = "items" in body
     if batch:
         items = field(body, "items", list)

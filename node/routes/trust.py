@@ -22,7 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from node import auth, trust
-from node.problems import HTTPProblem, bad_request, field, read_json
+from node.problems import HTTPProblem, bad_request, field, options_field, read_json
 from node.routes import CORS_HEADERS, preflight
 from node.routes import service as _service
 from node.service import DEFAULT_ISSUER
@@ -31,14 +31,6 @@ from vc.stacking import build_stacked_credential
 
 ISSUE_OPTIONS = ("cryptosuite", "statusPurposes")
 PUBLISHED_MAX_AGE = 60  # seconds a verifier may reuse a published accreditations document
-
-
-def _options(body: dict[str, Any]) -> dict[str, Any]:
-    options = field(body, "options", dict, required=False) or {}
-    unknown = sorted(set(options) - set(ISSUE_OPTIONS))
-    if unknown:
-        raise bad_request(f"unknown option(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(ISSUE_OPTIONS)}", field="options")
-    return options
 
 
 def _datetime(body: dict[str, Any], name: str) -> datetime | None:
@@ -102,7 +94,7 @@ async def accredit(request: web.Request) -> web.Response:
     body = await read_json(request)
     service = _service(request)
     issuer = await service.get_issuer(name)
-    options = _options(body)
+    options = options_field(body, ISSUE_OPTIONS)
     if options.get("cryptosuite", "eddsa-rdfc-2022") != "eddsa-rdfc-2022":
         # Digital Bazaar's eddsa-jcs-2022 verifier (1.0.0) compares @context entries by
         # identity, so a credential with an inline context never verifies there.
@@ -145,7 +137,7 @@ async def issue_stack(request: web.Request) -> web.Response:
     body = await read_json(request)
     service = _service(request)
     issuer = await service.get_issuer(name)
-    options = _options(body)
+    options = options_field(body, ISSUE_OPTIONS)
     parts = field(body, "parts", list)
     if not parts or not all(isinstance(p, dict) for p in parts):
         raise bad_request("parts must be a non-empty array of credentials", field="parts")

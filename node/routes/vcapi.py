@@ -22,7 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from node import auth, trust
-from node.problems import bad_request, field, not_found, read_json
+from node.problems import bad_request, field, not_found, options_field, read_json
 from node.routes import service as _service
 from node.service import UnknownCredentialError
 
@@ -41,13 +41,7 @@ _PURPOSE_STATUS = {("revocation", True): "revoked", ("suspension", True): "suspe
 
 def _issue_options(body: JsonObject, credential: JsonObject) -> tuple[JsonObject, JsonObject]:
     """The options the service understands, and the credential with VC-API's credentialId applied."""
-    options = field(body, "options", dict, required=False) or {}
-    unknown = sorted(set(options) - set(ISSUE_OPTIONS))
-    if unknown:
-        raise bad_request(
-            f"unknown option(s) {', '.join(map(repr, unknown))}; this node understands {', '.join(ISSUE_OPTIONS)}",
-            field="options",
-        )
+    options = options_field(body, ISSUE_OPTIONS)
     out: JsonObject = {}
     suite = field(options, "cryptosuite", str, required=False, where="options")
     if suite is not None:
