@@ -104,6 +104,7 @@ async def proof_checks(
     controller: str | None,
     challenge: str | None = None,
     domain: str | None = None,
+    offload: proofs.Offload[Any] | None = None,
 ) -> None:
     """Run the proofs engine into ``result``; its own failures become result entries too."""
     if not isinstance(doc, dict):
@@ -121,6 +122,7 @@ async def proof_checks(
             expected_controller=controller,
             challenge=challenge,
             domain=domain,
+            offload=offload,
         )
     except Exception as e:  # the engine should not raise; if it does, it is still one entry
         result.add(failed("proof", e))
@@ -170,31 +172,40 @@ async def verify_credential(
     limits: Limits = DEFAULT_LIMITS,
     challenge: str | None = None,
     domain: str | None = None,
+    offload: proofs.Offload[Any] | None = None,
 ) -> VerificationResult:
     """Verify a credential: bounds, data model, validity period, proofs with binding to the
     issuer, and status. Never raises for bad input; ``result.verified`` says the verdict.
 
     ``challenge`` / ``domain``: the values the caller expects in the proofs (VC Data Integrity
-    1.0 §4.3 verify proof: a non-null expected value must equal the proof's)."""
+    1.0 §4.3 verify proof: a non-null expected value must equal the proof's). ``offload``
+    (``vc.proofs.Offload``) runs the CPU-heavy steps elsewhere: the structural checks (their
+    cost grows with the document) and each proof's canonicalization and signature check."""
     result = VerificationResult("credential", vc if isinstance(vc, dict) else None)
-    checks = Checks(result)
-    with checks.run("bounds"):
-        check_credential_bounds(vc, limits=limits)
-    if not result.checks[-1].ok:
-        # A refused document is not kept: echoing or even repr()-ing something nested far
-        # past the bound would hit the recursion limit wherever it is serialized.
-        result.document = None
-        return result  # nothing more is safe to do with it
-    with checks.run("dataModel") as ctx:
-        report = check_credential(vc, resources=resource_digests(loader))
-        ctx.set("passed", f"VC Data Model {report.version}", version=report.version)
-        if report.checked_resources:
-            ctx.data["relatedResourcesChecked"] = list(report.checked_resources)
-        if report.unchecked_resources:
-            ctx.data["relatedResourcesUnchecked"] = list(report.unchecked_resources)
-    if result.checks[-1].ok:
-        with checks.run("validity") as ctx:
-            ctx.set("passed", check_validity(vc, now=now))
+
+    def structure() -> bool:
+        checks = Checks(result)
+        with checks.run("bounds"):
+            check_credential_bounds(vc, limits=limits)
+        if not result.checks[-1].ok:
+            # A refused document is not kept: echoing or even repr()-ing something nested far
+            # past the bound would hit the recursion limit wherever it is serialized.
+            result.document = None
+            return False  # nothing more is safe to do with it
+        with checks.run("dataModel") as ctx:
+            report = check_credential(vc, resources=resource_digests(loader))
+            ctx.set("passed", f"VC Data Model {report.version}", version=report.version)
+            if report.checked_resources:
+                ctx.data["relatedResourcesChecked"] = list(report.checked_resources)
+            if report.unchecked_resources:
+                ctx.data["relatedResourcesUnchecked"] = list(report.unchecked_resources)
+        if result.checks[-1].ok:
+            with checks.run("validity") as ctx:
+                ctx.set("passed", check_validity(vc, now=now))
+        return True
+
+    if not (structure() if offload is None else await offload(structure)):
+        return result
     await proof_checks(
         vc,
         result,
@@ -205,6 +216,7 @@ async def verify_credential(
         controller=issuer_id(vc),
         challenge=challenge,
         domain=domain,
+        offload=offload,
     )
     await status_checks(vc, result, check_status)
     # Profile reports (information, not checks): the EU micro-credential elements. A bug in

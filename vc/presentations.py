@@ -141,27 +141,32 @@ async def verify_presentation(
     check_status: CheckStatus | None = None,
     allow_unsigned: bool = False,
     limits: Limits = DEFAULT_LIMITS,
+    offload: proofs.Offload[Any] | None = None,
 ) -> VerificationResult:
     """Verify a presentation and every credential it embeds (results in ``result.credentials``).
 
     ``challenge`` and ``domain`` are what the verifier expects (None: not checked). A
     presentation without a proof fails unless ``allow_unsigned`` and no challenge or domain is
-    expected. Never raises for bad input.
+    expected. Never raises for bad input. ``offload`` as for ``verify_credential``.
     """
     result = VerificationResult("presentation", vp if isinstance(vp, dict) else None)
     checks = Checks(result)
-    with checks.run("bounds"):
-        check_presentation_bounds(vp, limits=limits)
-    if not result.checks[-1].ok:
-        # A refused document is not kept: echoing or even repr()-ing something nested far
-        # past the bound would hit the recursion limit wherever it is serialized.
-        result.document = None
-        return result
-    with checks.run("dataModel") as ctx:
-        report = check_presentation(vp)
-        ctx.set("passed", f"VC Data Model {report.version}", version=report.version)
-    model_ok = result.checks[-1].ok
-    if not isinstance(vp, dict):
+
+    def structure() -> bool | None:
+        with checks.run("bounds"):
+            check_presentation_bounds(vp, limits=limits)
+        if not result.checks[-1].ok:
+            # A refused document is not kept: echoing or even repr()-ing something nested far
+            # past the bound would hit the recursion limit wherever it is serialized.
+            result.document = None
+            return None
+        with checks.run("dataModel") as ctx:
+            report = check_presentation(vp)
+            ctx.set("passed", f"VC Data Model {report.version}", version=report.version)
+        return result.checks[-1].ok
+
+    model_ok = structure() if offload is None else await offload(structure)
+    if model_ok is None or not isinstance(vp, dict):
         return result
     if challenge is not None:
         with checks.run("challenge") as ctx:
@@ -182,12 +187,19 @@ async def verify_presentation(
             now=now,
             purpose=AUTHENTICATION,
             controller=holder_id(vp),
+            offload=offload,
         )
     if model_ok:
         for credential in embedded_credentials(vp):
             result.credentials.append(
                 await verify_credential(
-                    credential, resolver=resolver, loader=loader, now=now, check_status=check_status, limits=limits
+                    credential,
+                    resolver=resolver,
+                    loader=loader,
+                    now=now,
+                    check_status=check_status,
+                    limits=limits,
+                    offload=offload,
                 )
             )
         # Recorded only when it fails: most presentations have nothing self-asserted to judge.

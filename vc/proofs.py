@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping, Sequence
+from typing import Any, Awaitable, Callable, Mapping, Sequence, TypeVar
 
 from did.key import did_key_from_public_key
 from did.resolver import is_authorized
@@ -36,7 +36,13 @@ from vc.errors import (
 from vc.limits import DEFAULT_LIMITS
 from vc.results import Check, failed
 
-__all__ = ["add_proof", "verify_proofs", "proofs_of", "default_verification_method", "format_datetime", "MAX_CLOCK_SKEW"]
+__all__ = ["add_proof", "verify_proofs", "proofs_of", "default_verification_method", "format_datetime", "MAX_CLOCK_SKEW", "Offload"]
+
+T = TypeVar("T")
+# ``await offload(step)`` runs a synchronous, CPU-heavy step (canonicalization and signature
+# checks) somewhere else, a worker thread in the node, and returns its result; the step touches
+# nothing but its arguments. Without one the step runs inline, on the caller's thread.
+Offload = Callable[[Callable[[], T]], Awaitable[T]]
 
 # How far a signer's clock may be ahead of ours before a proof "created in the future" is refused.
 # Digital Bazaar's vc library uses the same 300 s default (maxClockSkew).
@@ -195,6 +201,7 @@ async def verify_proofs(
     domain: str | None = None,
     suites: Mapping[str, Cryptosuite] = SUITES,
     max_clock_skew: timedelta = MAX_CLOCK_SKEW,
+    offload: Offload[Any] | None = None,
 ) -> list[Check]:
     """Verify every proof of ``document`` (VC Data Integrity 1.0 §4.4 Verify Proof, §4.5 proof
     sets and chains); never raises.
@@ -205,6 +212,9 @@ async def verify_proofs(
     ``expected_purpose`` in its controller's DID document, and, when ``expected_controller`` is
     given, that controller is it). Both carry ``data`` naming the proof's cryptosuite and
     verification method. A document without proofs gives one failed ``proof`` check.
+
+    The verification method is resolved here (I/O); each proof's canonicalization and
+    signature check then run as one step through ``offload`` when given.
     """
     if not isinstance(document, Mapping):
         return [failed("proof", MalformedProofError("only a JSON object can carry a proof"))]
@@ -220,16 +230,18 @@ async def verify_proofs(
     for index, proof in enumerate(all_proofs):
         data = _describe(proof, index, len(all_proofs))
         vm = await _resolve(proof, resolver, resolved)
-        checks.append(
-            _run(
+
+        def step(proof: Any = proof, vm: Any = vm, data: dict[str, Any] = data) -> tuple[Check, Check]:
+            verified = _run(
                 "proof",
                 data,
                 lambda: _verify_one(
                     proof, document, all_proofs, vm, suites, loader, now, expected_purpose, challenge, domain, max_clock_skew
                 ),
             )
-        )
-        checks.append(_run("binding", data, lambda: _check_binding(proof, vm, expected_purpose, expected_controller)))
+            return verified, _run("binding", data, lambda: _check_binding(proof, vm, expected_purpose, expected_controller))
+
+        checks.extend(step() if offload is None else await offload(step))
     return checks
 
 

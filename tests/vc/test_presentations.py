@@ -301,3 +301,48 @@ async def test_the_reference_stack_verifies_our_presentation(suite: str) -> None
     assert code == 0 and out["verified"] is True, out
     code, out = await _node("verify.mjs", "-", "--challenge", "other", "--domain", DOMAIN, "--now", "2025-06-01T12:00:00Z", stdin=data)
     assert code == 1 and out["verified"] is False
+
+
+# --- the offload hook -------------------------------------------------------------------------------
+
+
+async def test_offload_runs_every_canonicalization_and_signature_check_in_its_steps(resolver: Resolver, monkeypatch: Any) -> None:
+    """``offload=`` (vc.proofs.Offload) gets the CPU-heavy steps: the structural checks and each
+    proof's canonicalization and signature check, of the presentation and of every embedded
+    credential. The verdict is the one verifying inline gives."""
+    import asyncio
+    import threading
+
+    import nacl.signing
+
+    from vc import jsonld
+
+    heavy: list[str] = []
+    loop_thread = threading.get_ident()
+    for owner, name in ((nacl.signing.VerifyKey, "verify"), (jsonld, "canonize")):
+        original = getattr(owner, name)
+
+        def spy(*args: Any, _original: Any = original, _name: str = name, **kwargs: Any) -> Any:
+            heavy.append("loop" if threading.get_ident() == loop_thread else "step")
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, spy)
+    steps = 0
+
+    async def offload(step: Any) -> Any:
+        nonlocal steps
+        steps += 1
+        return await asyncio.to_thread(step)
+
+    vp = signed_vp([credential(1), credential(2)])
+    inline = await verify(vp, resolver)
+    heavy.clear()
+    offloaded = await verify(vp, resolver, offload=offload)
+    assert offloaded.to_json() == inline.to_json() and offloaded.verified
+    # structure + one proof, for the presentation and for each of its two credentials
+    assert steps == 6
+    assert heavy and set(heavy) == {"step"}, heavy
+    tampered = copy.deepcopy(vp)
+    tampered["verifiableCredential"][1]["credentialSubject"]["badge"] = "forged"
+    result = await verify(tampered, resolver, offload=offload)
+    assert not result.verified and result.credentials[0].verified and not result.credentials[1].verified
