@@ -29,7 +29,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from node.cli import main  # noqa: E402
-from node.store import Store  # noqa: E402
+from node.store import SQLiteDatabase  # noqa: E402
 
 ACHIEVEMENT = {
     "title": "Data Science Fundamentals",
@@ -47,18 +47,18 @@ ACHIEVEMENT = {
 
 def run(n: int, suite: str) -> dict[str, Any]:
     statements: list[str] = []
-    real_open = Store.open.__func__
+    real_open = SQLiteDatabase.open.__func__
 
     def trace(sql: str) -> None:
         if "status_lists" in sql[:40].lower():
             statements.append(sql[:60])
 
-    async def traced_open(cls: Any, path: Any, **kw: Any) -> Store:
+    async def traced_open(cls: Any, path: Any, **kw: Any) -> SQLiteDatabase:
         store = await real_open(cls, path, **kw)
-        await store._db.set_trace_callback(trace)
+        await store._writer.set_trace_callback(trace)
         return store
 
-    Store.open = classmethod(traced_open)  # type: ignore[method-assign]
+    SQLiteDatabase.open = classmethod(traced_open)  # type: ignore[method-assign]
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         data = ["--data", str(d / "data")]

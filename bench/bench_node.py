@@ -42,7 +42,7 @@ from aiohttp import web  # noqa: E402
 
 from node.app import create_app  # noqa: E402
 from node.config import Config  # noqa: E402
-from node.routes import SERVICE_KEY  # noqa: E402
+from node.routes import NODE_KEY  # noqa: E402
 from bench_vc import sample_credential  # noqa: E402  (the same sample credential in every bench)
 
 
@@ -91,9 +91,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             runners.append(issuer_runner)
             verifier_runner, _ = await start(verifier_cfg)
             runners.append(verifier_runner)
-            service = issuer_app[SERVICE_KEY]
-            issuer = await service.get_issuer("default")
-            token = (await service.create_token(["issue"], issuer="default")).token
+            node = issuer_app[NODE_KEY]
+            issuer = await node.issuers.get("default")
+            token = (await node.tokens.create(["issue"], issuer="default")).token
 
             async with aiohttp.ClientSession() as http:
                 # --- issue (not measured beyond a total) -------------------------------------

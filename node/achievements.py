@@ -3,8 +3,8 @@
 An achievement (course or module, with its Annex I elements and its awarding body) is defined
 once per issuer and stored; ``POST /issuers/{name}/microcredentials`` and ``vcnode issue-batch``
 award it. Every request is checked completely *before* anything is signed or a status index is
-allocated: a refusal names every problem by its Annex I element. A batch goes to the service's
-``issue_many`` in one call, so its status indexes are allocated in one transaction and each
+allocated: a refusal names every problem by its Annex I element. A batch goes to
+``node.issuance.Issuance.issue_many`` in one call, so its status indexes are allocated in one transaction and each
 status list is written (and re-signed) once for the whole batch, not once per credential.
 
 Idempotency: a request carrying an idempotency key gets a credential id derived from the issuer
@@ -25,8 +25,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence
 
-from node.service import InvalidRequestError, NodeError, NodeService
-from node.store import register_migration, utcnow_iso
+from node.errors import AchievementExistsError, IdempotencyConflictError, InvalidRequestError, UnknownAchievementError
+from node.issuance import Issuance
+from node.issuers import Issuers
+from node.store import Database, Row, utcnow_iso
+from node.store import achievements as table
+from node.store import credentials as credential_rows
 from vc.microcredential import (
     AchievementDefinition,
     ElementProblem,
@@ -43,47 +47,12 @@ from vc.microcredential import (
 
 JsonObject = dict[str, Any]
 
-register_migration(
-    "microcredentials.0001_achievements",
-    [
-        # definition: the achievement's JSON form (vc.microcredential) plus its awardingBody.
-        # Definitions are never changed once stored: issued credentials describe them.
-        """CREATE TABLE achievements (
-            issuer TEXT NOT NULL REFERENCES issuers(name),
-            slug TEXT NOT NULL,
-            created TEXT NOT NULL,
-            definition TEXT NOT NULL,
-            PRIMARY KEY (issuer, slug)
-        )""",
-        """CREATE TABLE microcredential_keys (
-            issuer TEXT NOT NULL REFERENCES issuers(name),
-            idempotency_key TEXT NOT NULL,
-            credential_id TEXT NOT NULL,
-            request_hash TEXT NOT NULL,
-            created TEXT NOT NULL,
-            PRIMARY KEY (issuer, idempotency_key)
-        )""",
-    ],
-)
-
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # Namespace of the credential ids derived from idempotency keys (fixed: ids must be stable).
 _ID_NAMESPACE = uuid.UUID("5b7f0c1e-4d0a-5a51-9c3e-6d6963726f63")
 AWARDING_BODY_FIELDS = ("name", "countryCode", "country", "region", "url", "email")
 REQUEST_FIELDS = ("achievementId", "learner", "validFrom", "grade", "evidence", "idempotencyKey")
 MAX_BATCH = 100_000
-
-
-class UnknownAchievementError(NodeError):
-    code, title, http_status = "unknown-achievement", "Unknown achievement", 404
-
-
-class AchievementExistsError(NodeError):
-    code, title, http_status = "achievement-exists", "Achievement already exists", 409
-
-
-class IdempotencyConflictError(NodeError):
-    code, title, http_status = "idempotency-conflict", "Idempotency key already used for another request", 409
 
 
 class BatchRefusedError(ProfileError):
@@ -194,20 +163,25 @@ def request_hash(achievement_slug: str, request: Mapping[str, Any]) -> str:
 
 
 class Achievements:
-    """Achievement definitions and micro-credential issuing over a ``NodeService``."""
+    """Achievement definitions and micro-credential issuing over ``node.issuance``."""
 
-    def __init__(self, service: NodeService) -> None:
-        self.service = service
-        self.store = service.store
+    def __init__(
+        self, db: Database, *, base_url: str, clock: Callable[[], datetime], issuers: Issuers, issuance: Issuance
+    ) -> None:
+        self.db = db
+        self.base_url = base_url
+        self.clock = clock
+        self.issuers = issuers
+        self.issuance = issuance
 
     def achievement_url(self, issuer: str, slug: str) -> str:
-        return f"{self.service.config.effective_base_url}/issuers/{issuer}/achievements/{slug}"
+        return f"{self.base_url}/issuers/{issuer}/achievements/{slug}"
 
     # --- definitions --------------------------------------------------------------------
 
     async def create(self, issuer_name: str, data: Any) -> StoredAchievement:
         """Validate (every problem at once) and store a definition; 422 / 409 otherwise."""
-        issuer = await self.service.get_issuer(issuer_name)
+        issuer = await self.issuers.get(issuer_name)
         if not isinstance(data, Mapping):
             raise InvalidRequestError("the achievement must be a JSON object")
         slug = data.get("slug")
@@ -231,14 +205,10 @@ class Achievements:
             problems += e.problems
         if problems:
             raise ProfileError(problems)
-        now = utcnow_iso(self.service.clock())
-        async with self.store.transaction() as db:
+        now = utcnow_iso(self.clock())
+        async with self.db.transaction() as tx:
             candidate, n = slug, 1
-            while True:
-                async with db.execute("SELECT 1 FROM achievements WHERE issuer = ? AND slug = ?", (issuer_name, candidate)) as cur:
-                    taken = await cur.fetchone() is not None
-                if not taken:
-                    break
+            while await table.slug_taken(tx, issuer_name, candidate):
                 if explicit:
                     raise AchievementExistsError(f"issuer {issuer_name!r} already has an achievement {slug!r}", slug=slug)
                 n += 1
@@ -247,13 +217,10 @@ class Achievements:
             definition = parse_achievement(definition_input, id=self.achievement_url(issuer_name, slug))
             stored = StoredAchievement(slug, issuer_name, now, definition, body)
             record = stored.to_json()
-            await db.execute(
-                "INSERT INTO achievements (issuer, slug, created, definition) VALUES (?, ?, ?, ?)",
-                (issuer_name, slug, now, json.dumps(record)),
-            )
+            await table.insert(tx, issuer=issuer_name, slug=slug, created=now, definition=json.dumps(record))
         return stored
 
-    def _from_row(self, row: Any) -> StoredAchievement:
+    def _from_row(self, row: Row) -> StoredAchievement:
         data = json.loads(row["definition"])
         body = data.pop("awardingBody")
         for k in ("slug", "issuer", "created"):
@@ -265,15 +232,17 @@ class Achievements:
         return StoredAchievement(row["slug"], row["issuer"], row["created"], definition, profile)
 
     async def get(self, issuer_name: str, slug: str) -> StoredAchievement:
-        await self.service.get_issuer(issuer_name)
-        row = await self.store.fetchone("SELECT * FROM achievements WHERE issuer = ? AND slug = ?", (issuer_name, slug))
+        await self.issuers.get(issuer_name)
+        async with self.db.read() as tx:
+            row = await table.get(tx, issuer_name, slug)
         if row is None:
             raise UnknownAchievementError(f"issuer {issuer_name!r} has no achievement {slug!r}", issuer=issuer_name, slug=slug)
         return self._from_row(row)
 
     async def list(self, issuer_name: str) -> list[StoredAchievement]:
-        await self.service.get_issuer(issuer_name)
-        rows = await self.store.fetchall("SELECT * FROM achievements WHERE issuer = ? ORDER BY created, slug", (issuer_name,))
+        await self.issuers.get(issuer_name)
+        async with self.db.read() as tx:
+            rows = await table.of_issuer(tx, issuer_name)
         return [self._from_row(r) for r in rows]
 
     # --- issuing ------------------------------------------------------------------------
@@ -296,10 +265,10 @@ class Achievements:
         with other content, ``IdempotencyConflictError``, 409) and nothing is issued. Otherwise
         refused items are returned beside the issued ones. ``progress(n)`` is called as
         credentials are signed (and once for those replayed)."""
-        issuer = await self.service.get_issuer(issuer_name)
+        issuer = await self.issuers.get(issuer_name)
         if len(requests) > MAX_BATCH:
             raise InvalidRequestError(f"a batch holds at most {MAX_BATCH} requests")
-        now = self.service.clock()
+        now = self.clock()
         outcome = BatchOutcome()
         achievements: dict[str, StoredAchievement | None] = {}
         prepared: list[_Prepared] = []
@@ -326,21 +295,9 @@ class Achievements:
         # that exists without its key row (a crash between issuing and recording) is a replay.
         fresh: list[_Prepared] = []
         keyed = [p for p in prepared if p.key is not None]
-        known: dict[str, Any] = {}
-        existing: set[str] = set()
-        for start in range(0, len(keyed), 500):
-            chunk = keyed[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = await self.store.fetchall(
-                f"SELECT idempotency_key, request_hash, credential_id FROM microcredential_keys "
-                f"WHERE issuer = ? AND idempotency_key IN ({marks})",
-                [issuer_name, *[p.key for p in chunk]],
-            )
-            known.update({r["idempotency_key"]: r for r in rows})
-            rows = await self.store.fetchall(
-                f"SELECT id FROM credentials WHERE id IN ({marks})", [p.credential["id"] for p in chunk]
-            )
-            existing.update(r["id"] for r in rows)
+        async with self.db.read() as tx:
+            known = await table.keys(tx, issuer_name, [p.key for p in keyed if p.key is not None])
+            existing = await credential_rows.existing_ids(tx, [p.credential["id"] for p in keyed])
         for p in prepared:
             row = known.get(p.key) if p.key is not None else None
             if row is not None and row["request_hash"] != p.request_hash:
@@ -369,13 +326,11 @@ class Achievements:
         if progress is not None and outcome.issued:
             progress(len(outcome.issued))
         if fresh:
-            signed = await self.service.issue_many(issuer_name, [p.credential for p in fresh], options, progress=progress)
-            when = utcnow_iso(self.service.clock())
-            async with self.store.transaction() as db:
-                await db.executemany(
-                    "INSERT OR IGNORE INTO microcredential_keys (issuer, idempotency_key, credential_id, request_hash, created) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    [(issuer_name, p.key, s["id"], p.request_hash, when) for p, s in zip(fresh, signed) if p.key is not None],
+            signed = await self.issuance.issue_many(issuer_name, [p.credential for p in fresh], options, progress=progress)
+            when = utcnow_iso(self.clock())
+            async with self.db.transaction() as tx:
+                await table.record_keys(
+                    tx, [(issuer_name, p.key, s["id"], p.request_hash, when) for p, s in zip(fresh, signed) if p.key is not None]
                 )
             outcome.issued += [Issued(p.index, s, False, s["id"]) for p, s in zip(fresh, signed)]
         outcome.issued.sort(key=lambda i: i.index)

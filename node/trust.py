@@ -13,6 +13,8 @@ revoked), not-accredited, or unknown, and which link failed why.
 Holder side: an institution stores the accreditation credentials it received
 (``held_accreditations``) and publishes them (``node.routes.trust``).
 
+``Trust`` is the node's capability (both sides, over its store); ``AccreditationVerifier``,
+``add_trust_reports`` and ``fetch_published`` work without a node (``vcnode verify --trust``).
 See docs/accreditation-and-stacking.md.
 """
 
@@ -20,16 +22,18 @@ from __future__ import annotations
 
 import json
 import logging
-import weakref
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Awaitable, Callable, Iterable, Mapping
 
 from did.cache import TTLCache
 from did.errors import DIDError
 from did.syntax import parse_did
 from did.web import DIDWebResolver
-from node.service import InvalidRequestError, NodeError, NodeService, UnknownCredentialError
-from node.store import register_migration, utcnow_iso
+from node.errors import AccreditationRefusedError, InvalidRequestError, UnknownCredentialError, UnknownTrustedBodyError
+from node.issuers import Issuers
+from node.store import Database, utcnow_iso
+from node.store import trust as table
 from vc import stacking
 from vc.accreditation import (
     Accreditation,
@@ -54,37 +58,6 @@ JsonObject = dict[str, Any]
 ACCREDITED, NOT_ACCREDITED, UNKNOWN, NOT_ASSESSED = "accredited", "not-accredited", "unknown", "not-assessed"
 PROBLEM_BASE = "urn:vcnode:problem:"
 
-register_migration(
-    "trust.0001_trusted_bodies_and_held_accreditations",
-    [
-        # Verifier side: the roots of trust. A DID here ends an accreditation chain.
-        """CREATE TABLE trusted_bodies (
-            did TEXT PRIMARY KEY,
-            label TEXT,
-            added TEXT NOT NULL
-        )""",
-        # Holder side: accreditation credentials an issuer of this node received, published
-        # verbatim (a verifier checks their proofs), so the whole signed body is kept.
-        """CREATE TABLE held_accreditations (
-            issuer TEXT NOT NULL REFERENCES issuers(name),
-            credential_id TEXT NOT NULL,
-            accrediting_agent TEXT NOT NULL,
-            stored TEXT NOT NULL,
-            body TEXT NOT NULL,
-            PRIMARY KEY (issuer, credential_id)
-        )""",
-    ],
-)
-
-
-class AccreditationRefusedError(NodeError):
-    code, title, http_status = "accreditation-refused", "The accreditation credential is not acceptable", 422
-
-
-class UnknownTrustedBodyError(NodeError):
-    code, title, http_status = "unknown-trusted-body", "Not a trusted body", 404
-
-
 # --- trusted bodies ------------------------------------------------------------------------------
 
 
@@ -108,86 +81,6 @@ def check_did(did: Any) -> str:
     if str(parsed) != did:
         raise InvalidRequestError(f"{did!r} is not a bare DID")
     return did
-
-
-async def add_trusted_body(service: NodeService, did: str, *, label: str | None = None) -> TrustedBody:
-    """Trust ``did`` as a root of accreditation chains (idempotent; a new label replaces the old)."""
-    check_did(did)
-    async with service.store.transaction() as db:
-        await db.execute(
-            "INSERT INTO trusted_bodies (did, label, added) VALUES (?, ?, ?) "
-            "ON CONFLICT(did) DO UPDATE SET label = COALESCE(excluded.label, trusted_bodies.label)",
-            (did, label, utcnow_iso(service.clock())),
-        )
-    row = await service.store.fetchone("SELECT * FROM trusted_bodies WHERE did = ?", (did,))
-    return TrustedBody(row["did"], row["label"], row["added"])
-
-
-async def remove_trusted_body(service: NodeService, did: str) -> None:
-    async with service.store.transaction() as db:
-        cur = await db.execute("DELETE FROM trusted_bodies WHERE did = ?", (did,))
-        if cur.rowcount != 1:
-            raise UnknownTrustedBodyError(f"{did!r} is not a trusted body of this node")
-
-
-async def list_trusted_bodies(service: NodeService) -> list[TrustedBody]:
-    rows = await service.store.fetchall("SELECT * FROM trusted_bodies ORDER BY added, rowid")
-    return [TrustedBody(r["did"], r["label"], r["added"]) for r in rows]
-
-
-# --- held accreditations (holder side) ------------------------------------------------------------
-
-
-async def store_accreditation(service: NodeService, issuer_name: str, credential: Any) -> Accreditation:
-    """Keep an accreditation credential issued to ``issuer_name`` so it is published. It must be
-    about one of the issuer's DIDs and verify now (proof, period, status): the node publishes
-    nothing a verifier would reject."""
-    issuer = await service.get_issuer(issuer_name)
-    try:
-        acc = parse_accreditation(credential)
-    except AccreditationError as e:
-        raise AccreditationRefusedError(e.detail) from e
-    if acc.organisation not in issuer.dids:
-        raise AccreditationRefusedError(
-            f"the accreditation is about {acc.organisation}, not issuer {issuer_name!r} ({', '.join(issuer.dids)})"
-        )
-    if acc.credential_id is None:
-        raise AccreditationRefusedError("the accreditation credential has no id")
-    result = await service.verify_credential(credential)
-    if not result.verified:
-        bad = "; ".join(f"{c.name}: {c.message}" for c in result.checks if not c.ok)
-        raise AccreditationRefusedError(f"the accreditation credential does not verify ({bad})")
-    async with service.store.transaction() as db:
-        await db.execute(
-            "INSERT INTO held_accreditations (issuer, credential_id, accrediting_agent, stored, body) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT(issuer, credential_id) DO UPDATE SET body = excluded.body, stored = excluded.stored",
-            (issuer_name, acc.credential_id, acc.accrediting_agent, utcnow_iso(service.clock()), json.dumps(credential)),
-        )
-    return acc
-
-
-async def held_accreditations(service: NodeService, issuer_name: str) -> list[JsonObject]:
-    await service.get_issuer(issuer_name)  # 404 for an unknown issuer
-    rows = await service.store.fetchall(
-        "SELECT body FROM held_accreditations WHERE issuer = ? ORDER BY stored, credential_id", (issuer_name,)
-    )
-    return [json.loads(r["body"]) for r in rows]
-
-
-async def remove_accreditation(service: NodeService, issuer_name: str, credential_id: str) -> None:
-    """Stop publishing an accreditation the issuer holds (404 for an unknown issuer or id)."""
-    await service.get_issuer(issuer_name)
-    async with service.store.transaction() as db:
-        cur = await db.execute(
-            "DELETE FROM held_accreditations WHERE issuer = ? AND credential_id = ?", (issuer_name, credential_id)
-        )
-        if cur.rowcount != 1:
-            raise UnknownCredentialError(f"issuer {issuer_name!r} holds no accreditation {credential_id!r}")
-
-
-async def published_document(service: NodeService, issuer_name: str) -> JsonObject:
-    issuer = await service.get_issuer(issuer_name)
-    return accreditations_document(issuer.did, await held_accreditations(service, issuer_name))
 
 
 def accreditations_url(document_url: str) -> str:
@@ -419,26 +312,141 @@ class AccreditationVerifier:
         return link
 
 
-# --- wiring into the node's verification -------------------------------------------------------------
+# --- the node's capability ------------------------------------------------------------------------
 
 PublishedCache = TTLCache[Any]
-_published_caches: "weakref.WeakKeyDictionary[NodeService, PublishedCache]" = weakref.WeakKeyDictionary()
 
 
-def published_cache(service: NodeService, *, max_entries: int = 256) -> PublishedCache:
-    """The service's cache of fetched accreditations documents, per URL. Without it every
-    verification fetched the issuer's list again. An entry lives as long as the response's
-    ``Cache-Control: max-age`` allows, never longer than ``status_max_staleness_seconds`` (the
-    verifier's bound on any fetched list's age), and on the service's own clock. Only documents
-    that hold an accreditation are kept, and never verdicts: each link is still verified,
-    status included, on every assessment, so a withdrawn accreditation shows at once however
-    long its list is cached."""
-    cache = _published_caches.get(service)
-    if cache is None:
-        staleness = float(service.config.status_max_staleness_seconds)
-        cache = TTLCache(lambda: service.clock(), max_entries=max_entries, default_ttl=staleness, max_ttl=staleness)
-        _published_caches[service] = cache
-    return cache
+class Trust:
+    """Both sides of accreditation over the node's store: the bodies this verifier trusts, the
+    accreditations this node's issuers hold and publish, and the assessment of a verification
+    result (``report``)."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Callable[[], datetime],
+        issuers: Issuers,
+        verify: Verify,
+        http: Any = None,
+        max_depth: int = 3,
+        max_staleness_seconds: float = 300,
+        cache_entries: int = 256,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.issuers = issuers
+        self.verify = verify
+        self.http = http  # did.http.GuardedHTTP; None: other organisations' lists cannot be fetched
+        self.max_depth = max_depth
+        # Fetched accreditations documents, per URL. Without it every verification fetched the
+        # issuer's list again. An entry lives as long as the response's Cache-Control: max-age
+        # allows, never longer than max_staleness_seconds (the verifier's bound on any fetched
+        # list's age), and on this capability's clock. Only documents that hold an
+        # accreditation are kept, and never verdicts: each link is still verified, status
+        # included, on every assessment, so a withdrawn accreditation shows at once however
+        # long its list is cached.
+        self.published_cache: PublishedCache = TTLCache(
+            lambda: self.clock(), max_entries=cache_entries, default_ttl=max_staleness_seconds, max_ttl=max_staleness_seconds
+        )
+
+    # --- trusted bodies (verifier side) ----------------------------------------------------------
+
+    async def add_trusted_body(self, did: str, *, label: str | None = None) -> TrustedBody:
+        """Trust ``did`` as a root of accreditation chains (idempotent; a new label replaces the old)."""
+        check_did(did)
+        async with self.db.transaction() as tx:
+            await table.add_body(tx, did, label, utcnow_iso(self.clock()))
+            row = await table.body(tx, did)
+        return TrustedBody(row["did"], row["label"], row["added"])
+
+    async def remove_trusted_body(self, did: str) -> None:
+        async with self.db.transaction() as tx:
+            if not await table.remove_body(tx, did):
+                raise UnknownTrustedBodyError(f"{did!r} is not a trusted body of this node")
+
+    async def trusted_bodies(self) -> list[TrustedBody]:
+        async with self.db.read() as tx:
+            rows = await table.bodies(tx)
+        return [TrustedBody(r["did"], r["label"], r["added"]) for r in rows]
+
+    # --- held accreditations (holder side) ------------------------------------------------------
+
+    async def store_accreditation(self, issuer_name: str, credential: Any) -> Accreditation:
+        """Keep an accreditation credential issued to ``issuer_name`` so it is published. It must be
+        about one of the issuer's DIDs and verify now (proof, period, status): the node publishes
+        nothing a verifier would reject."""
+        issuer = await self.issuers.get(issuer_name)
+        try:
+            acc = parse_accreditation(credential)
+        except AccreditationError as e:
+            raise AccreditationRefusedError(e.detail) from e
+        if acc.organisation not in issuer.dids:
+            raise AccreditationRefusedError(
+                f"the accreditation is about {acc.organisation}, not issuer {issuer_name!r} ({', '.join(issuer.dids)})"
+            )
+        if acc.credential_id is None:
+            raise AccreditationRefusedError("the accreditation credential has no id")
+        result = await self.verify(credential)
+        if not result.verified:
+            bad = "; ".join(f"{c.name}: {c.message}" for c in result.checks if not c.ok)
+            raise AccreditationRefusedError(f"the accreditation credential does not verify ({bad})")
+        async with self.db.transaction() as tx:
+            await table.keep_accreditation(
+                tx,
+                issuer=issuer_name,
+                credential_id=acc.credential_id,
+                accrediting_agent=acc.accrediting_agent,
+                stored=utcnow_iso(self.clock()),
+                body=json.dumps(credential),
+            )
+        return acc
+
+    async def held_accreditations(self, issuer_name: str) -> list[JsonObject]:
+        await self.issuers.get(issuer_name)  # 404 for an unknown issuer
+        async with self.db.read() as tx:
+            bodies = await table.held(tx, issuer_name)
+        return [json.loads(b) for b in bodies]
+
+    async def remove_accreditation(self, issuer_name: str, credential_id: str) -> None:
+        """Stop publishing an accreditation the issuer holds (404 for an unknown issuer or id)."""
+        await self.issuers.get(issuer_name)
+        async with self.db.transaction() as tx:
+            if not await table.drop_accreditation(tx, issuer_name, credential_id):
+                raise UnknownCredentialError(f"issuer {issuer_name!r} holds no accreditation {credential_id!r}")
+
+    async def published_document(self, issuer_name: str) -> JsonObject:
+        issuer = await self.issuers.get(issuer_name)
+        return accreditations_document(issuer.did, await self.held_accreditations(issuer_name))
+
+    # --- assessing ------------------------------------------------------------------------------
+
+    async def fetch_for(self, organisation: str) -> Any:
+        """This node's own issuers from the store (no request to itself), the rest over HTTP."""
+        own = await self.issuers.for_did(organisation)
+        if own is not None:
+            return await self.published_document(own.name)
+        return await fetch_published(self.http, organisation, self.published_cache)
+
+    async def verifier(self) -> AccreditationVerifier:
+        """An assessment run: this node's trusted bodies, verifier and fetcher, as of now."""
+        return AccreditationVerifier(
+            trusted=[b.did for b in await self.trusted_bodies()],
+            verify=self.verify,
+            fetch=self.fetch_for,
+            now=self.clock(),
+            max_depth=self.max_depth,
+        )
+
+    async def report(self, result: VerificationResult) -> None:
+        """``add_trust_reports`` with this node's trusted bodies, verifier and fetcher."""
+        try:
+            verifier = await self.verifier()
+        except Exception:  # the verification result must still be answered
+            log.exception("could not set up the accreditation verifier")
+            return
+        await add_trust_reports(verifier, result)
 
 
 async def fetch_published(http: Any, organisation: str, cache: PublishedCache | None = None) -> Any:
@@ -470,38 +478,8 @@ async def fetch_published(http: Any, organisation: str, cache: PublishedCache | 
         cache.put(url, fetched.data, fetched.max_age)
     return fetched.data
 
-
-async def _fetch_for(service: NodeService, organisation: str) -> Any:
-    """This node's own issuers from the store (no request to itself), the rest over HTTP."""
-    own = await service.issuer_for_did(organisation)
-    if own is not None:
-        return await published_document(service, own.name)
-    return await fetch_published(service.services.http, organisation, published_cache(service))
-
-
-async def verifier_for(service: NodeService) -> AccreditationVerifier:
-    trusted = [b.did for b in await list_trusted_bodies(service)]
-    return AccreditationVerifier(
-        trusted=trusted,
-        verify=service.verify_credential,
-        fetch=lambda did: _fetch_for(service, did),
-        now=service.clock(),
-        max_depth=service.config.trust_max_depth,
-    )
-
-
 def _problem(code: str, detail: str) -> Problem:
     return Problem(code, PROBLEM_BASE + code, "The stacked credential does not hold together", detail, 422)
-
-
-async def report_trust(service: NodeService, result: VerificationResult) -> None:
-    """``add_trust_reports`` with this node's trusted bodies, verifier and fetcher."""
-    try:
-        verifier = await verifier_for(service)
-    except Exception:  # the verification result must still be answered
-        log.exception("could not set up the accreditation verifier")
-        return
-    await add_trust_reports(verifier, result)
 
 
 async def add_trust_reports(verifier: AccreditationVerifier, result: VerificationResult) -> None:
@@ -572,15 +550,9 @@ __all__ = [
     "AccreditationReport",
     "AccreditationVerifier",
     "PublishedCache",
+    "Trust",
     "TrustedBody",
-    "add_trusted_body",
     "accreditations_url",
-    "held_accreditations",
-    "list_trusted_bodies",
-    "published_cache",
-    "published_document",
-    "remove_accreditation",
-    "remove_trusted_body",
-    "report_trust",
-    "store_accreditation",
+    "add_trust_reports",
+    "fetch_published",
 ]

@@ -91,3 +91,17 @@ async def run_js(*args: str, stdin: bytes | None = None, timeout: float = 120) -
 def run_js_sync(*args: str, stdin: bytes | None = None, timeout: float = 120) -> tuple[int, Any]:
     proc = subprocess.run(["node", *args], cwd=interop_harness(), input=stdin, capture_output=True, timeout=timeout)
     return proc.returncode, _parse(args, proc.stdout, proc.stderr)
+
+
+# --- the node's store, read directly by tests -----------------------------------------------------
+
+
+async def query(db: Any, sql: str, params: Any = ()) -> list[Any]:
+    """Every row of ``sql`` on a ``node.store.Database`` (committed data)."""
+    async with db.read() as tx:
+        return await tx.fetchall(sql, params)
+
+
+async def query_one(db: Any, sql: str, params: Any = ()) -> Any:
+    async with db.read() as tx:
+        return await tx.fetchone(sql, params)

@@ -14,11 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from node.achievements import Achievements
-from node.app import open_services
+from node.node import open_node
 from node.cli.config import add_common_flags, fail, print_json, run
 from node.config import Config
-from node.service import DEFAULT_ISSUER
+from node.issuers import DEFAULT_ISSUER
 from vc.microcredential import ProfileError
 
 
@@ -42,9 +41,9 @@ def _create(args: argparse.Namespace) -> int:
         data["slug"] = args.slug
 
     async def operation(config: Config) -> int:
-        async with open_services(config, network=False) as service:
+        async with open_node(config, network=False) as node:
             try:
-                stored = await Achievements(service).create(args.issuer, data)
+                stored = await node.achievements.create(args.issuer, data)
             except ProfileError as e:
                 return print_problems("the achievement was", e)
         if args.json:
@@ -58,8 +57,8 @@ def _create(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     async def operation(config: Config) -> int:
-        async with open_services(config, network=False) as service:
-            items = await Achievements(service).list(args.issuer)
+        async with open_node(config, network=False) as node:
+            items = await node.achievements.list(args.issuer)
         if args.json:
             print_json({"achievements": [a.to_json() for a in items]})
         else:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from node.app import open_services
+from node.node import open_node
 from node.cli.config import add_common_flags, print_json, run
 from node.config import Config
 
 
 def _init(args: argparse.Namespace) -> int:
     async def operation(config: Config) -> int:
-        async with open_services(config, network=False) as service:
-            issuers = await service.list_issuers()
+        async with open_node(config, network=False) as node:
+            issuers = await node.issuers.list()
         if args.json:
             print_json({"issuers": [{"name": i.name, "dids": i.dids, "verificationMethods": i.verification_methods} for i in issuers]})
         else:

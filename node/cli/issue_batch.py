@@ -27,11 +27,10 @@ import sys
 from pathlib import Path
 from typing import Any, Iterator
 
-from node.achievements import Achievements
-from node.app import open_services
+from node.node import open_node
 from node.cli.config import add_common_flags, fail, run
 from node.config import Config
-from node.service import DEFAULT_ISSUER
+from node.issuers import DEFAULT_ISSUER
 
 COLUMNS = {
     "name": "name",
@@ -141,8 +140,8 @@ def _run(args: argparse.Namespace) -> int:
         good = [(line, row) for line, row in rows if "__error__" not in row]
         requests = [row_request(args.achievement, row) for _, row in good]
         lines = [line for line, _ in good]
-        async with open_services(config, network=False) as service:
-            achievements = Achievements(service)
+        async with open_node(config, network=False) as node:
+            achievements = node.achievements
             await achievements.get(args.issuer, args.achievement)  # unknown achievement: fail before any row
             progress = _Progress(len(requests), not args.no_progress)
             try:

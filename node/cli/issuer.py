@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from node.app import open_services
+from node.node import open_node
 from node.cli.config import add_common_flags, print_json, run
 from node.config import Config
 
@@ -13,8 +13,8 @@ from node.config import Config
 def _create(args: argparse.Namespace) -> int:
     async def operation(config: Config) -> int:
         purposes = args.status_purposes.split(",") if args.status_purposes else None
-        async with open_services(config, network=False) as service:
-            issuer = await service.create_issuer(args.name, status_purposes=purposes)
+        async with open_node(config, network=False) as node:
+            issuer = await node.issuers.create(args.name, status_purposes=purposes)
         if args.json:
             print_json(issuer.to_json())
         else:
@@ -26,8 +26,8 @@ def _create(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     async def operation(config: Config) -> int:
-        async with open_services(config, network=False) as service:
-            issuers = await service.list_issuers()
+        async with open_node(config, network=False) as node:
+            issuers = await node.issuers.list()
         if args.json:
             print_json({"issuers": [i.to_json() for i in issuers]})
         else:

@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from node.app import open_services
+from node.node import open_node
 from node.cli.config import add_common_flags, fail, print_json, run
 from node.config import Config
-from node.service import DEFAULT_ISSUER
+from node.issuers import DEFAULT_ISSUER
 
 
 def _issue(args: argparse.Namespace) -> int:
@@ -39,8 +39,8 @@ def _issue(args: argparse.Namespace) -> int:
         options["statusPurposes"] = [p for p in args.status_purposes.split(",") if p]
 
     async def operation(config: Config) -> int:
-        async with open_services(config, network=False) as service:
-            signed = await service.issue(args.issuer, credential, options)
+        async with open_node(config, network=False) as node:
+            signed = await node.issuance.issue(args.issuer, credential, options)
         print_json(signed)
         return 0
 
@@ -50,8 +50,8 @@ def _issue(args: argparse.Namespace) -> int:
 def _set_status(status: str):  # type: ignore[no-untyped-def]
     def command(args: argparse.Namespace) -> int:
         async def operation(config: Config) -> int:
-            async with open_services(config, network=False) as service:
-                record = await service.set_status(args.credential_id, status, issuer_name=args.issuer)
+            async with open_node(config, network=False) as node:
+                record = await node.status.set_status(args.credential_id, status, issuer_name=args.issuer)
             print_json(record.to_json())
             return 0
 
@@ -62,8 +62,8 @@ def _set_status(status: str):  # type: ignore[no-untyped-def]
 
 def _list(args: argparse.Namespace) -> int:
     async def operation(config: Config) -> int:
-        async with open_services(config, network=False) as service:
-            records = await service.list_credentials(issuer_name=args.issuer, subject_id=args.subject)
+        async with open_node(config, network=False) as node:
+            records = await node.credentials.list(issuer_name=args.issuer, subject_id=args.subject)
         print_json({"credentials": [r.to_json() for r in records]})
         return 0
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from node.app import open_services
+from node.node import open_node
 from node.cli.config import add_common_flags, print_json, run
 from node.config import Config
 
@@ -14,8 +14,8 @@ from node.config import Config
 def _create(args: argparse.Namespace) -> int:
     async def operation(config: Config) -> int:
         scopes = [s.strip() for s in args.scopes.split(",") if s.strip()]
-        async with open_services(config, network=False) as service:
-            new = await service.create_token(scopes, issuer=args.issuer)
+        async with open_node(config, network=False) as node:
+            new = await node.tokens.create(scopes, issuer=args.issuer)
         if args.json:
             print_json(new.to_json())
         else:
@@ -33,8 +33,8 @@ def _create(args: argparse.Namespace) -> int:
 
 def _revoke(args: argparse.Namespace) -> int:
     async def operation(config: Config) -> int:
-        async with open_services(config, network=False) as service:
-            await service.revoke_token(args.id)
+        async with open_node(config, network=False) as node:
+            await node.tokens.revoke(args.id)
         print(f"token {args.id} revoked")
         return 0
 
@@ -43,8 +43,8 @@ def _revoke(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     async def operation(config: Config) -> int:
-        async with open_services(config, network=False) as service:
-            tokens = await service.list_tokens()
+        async with open_node(config, network=False) as node:
+            tokens = await node.tokens.list()
         print_json({"tokens": [t.to_json() for t in tokens]})
         return 0
 

@@ -8,18 +8,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from node.app import open_services
+from node.node import open_node
 from node.cli.config import add_common_flags, print_json, run
 from node.config import Config
-from node.service import DEFAULT_ISSUER
+from node.issuers import DEFAULT_ISSUER
 
 
 def _add(args: argparse.Namespace) -> int:
     async def operation(config: Config) -> int:
-        from node import trust
-
-        async with open_services(config, network=False) as service:
-            body = await trust.add_trusted_body(service, args.did, label=args.label)
+        async with open_node(config, network=False) as node:
+            body = await node.trust.add_trusted_body(args.did, label=args.label)
         if args.json:
             print_json(body.to_json())
         else:
@@ -31,10 +29,8 @@ def _add(args: argparse.Namespace) -> int:
 
 def _remove(args: argparse.Namespace) -> int:
     async def operation(config: Config) -> int:
-        from node import trust
-
-        async with open_services(config, network=False) as service:
-            await trust.remove_trusted_body(service, args.did)
+        async with open_node(config, network=False) as node:
+            await node.trust.remove_trusted_body(args.did)
         print(f"no longer trusted: {args.did}")
         return 0
 
@@ -43,10 +39,8 @@ def _remove(args: argparse.Namespace) -> int:
 
 def _remove_accreditation(args: argparse.Namespace) -> int:
     async def operation(config: Config) -> int:
-        from node import trust
-
-        async with open_services(config, network=False) as service:
-            await trust.remove_accreditation(service, args.issuer, args.credential_id)
+        async with open_node(config, network=False) as node:
+            await node.trust.remove_accreditation(args.issuer, args.credential_id)
         print(f"no longer published by issuer {args.issuer!r}: {args.credential_id}")
         return 0
 
@@ -55,10 +49,8 @@ def _remove_accreditation(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     async def operation(config: Config) -> int:
-        from node import trust
-
-        async with open_services(config, network=False) as service:
-            bodies = await trust.list_trusted_bodies(service)
+        async with open_node(config, network=False) as node:
+            bodies = await node.trust.trusted_bodies()
         if args.json:
             print_json({"trustedBodies": [b.to_json() for b in bodies], "maxDepth": config.trust_max_depth})
         else:

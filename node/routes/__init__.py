@@ -1,7 +1,8 @@
 """HTTP routes. Each module exposes ``setup(app)``; ``node.app.create_app`` calls them.
 
-Handlers reach the node's operations through ``request.app[SERVICE_KEY]`` (a
-``node.service.NodeService``) and raise on failure; ``node.problems`` shapes every error.
+Handlers reach the node's capabilities through ``node_of(request)`` (``request.app[NODE_KEY]``,
+a ``node.node.Node``), each only the one it needs, and raise on failure; ``node.problems``
+shapes every error.
 """
 
 from __future__ import annotations
@@ -9,10 +10,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from node.config import Config
-from node.service import NodeService
+from node.node import Node
 
 CONFIG_KEY = web.AppKey("vcnode.config", Config)
-SERVICE_KEY = web.AppKey("vcnode.service", NodeService)
+NODE_KEY = web.AppKey("vcnode.node", Node)
 
 # Public documents (DID documents, status lists) are read by browser wallets on other origins.
 # ETag is not a CORS-safelisted response header, so it is exposed explicitly; If-None-Match is
@@ -29,8 +30,8 @@ PREFLIGHT_HEADERS = {
 }
 
 
-def service(request: web.Request) -> NodeService:
-    return request.app[SERVICE_KEY]
+def node_of(request: web.Request) -> Node:
+    return request.app[NODE_KEY]
 
 
 async def preflight(request: web.Request) -> web.Response:

@@ -7,15 +7,16 @@ from __future__ import annotations
 from aiohttp import web
 
 from node.problems import not_found
-from node.routes import CORS_HEADERS, preflight, service
-from node.service import DEFAULT_ISSUER, UnknownIssuerError
+from node.errors import UnknownIssuerError
+from node.issuers import DEFAULT_ISSUER
+from node.routes import CORS_HEADERS, node_of, preflight
 
 DID_JSON = "application/did+json"
 
 
 async def _document(request: web.Request, name: str) -> web.Response:
     try:
-        document = await service(request).did_document(name)
+        document = await node_of(request).issuers.did_document(name)
     except UnknownIssuerError:
         raise not_found(f"this node has no issuer named {name!r}, so there is no DID document here") from None
     return web.json_response(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from node.routes import service
+from node.routes import node_of
 
 
 async def healthz(request: web.Request) -> web.Response:
     # A store that cannot answer means the node cannot issue or publish: report it as down.
-    version = await service(request).store.schema_version()
+    version = await node_of(request).schema_version()
     return web.json_response({"status": "ok", "schemaVersion": version}, headers={"Cache-Control": "no-store"})
 
 

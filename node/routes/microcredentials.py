@@ -16,14 +16,13 @@ from aiohttp import web
 from node import auth
 from node.achievements import Achievements
 from node.problems import bad_request, field, options_field, read_json
-from node.routes import CORS_HEADERS, preflight
-from node.routes import service as _service
+from node.routes import CORS_HEADERS, node_of, preflight
 
 ISSUE_OPTIONS = ("cryptosuite", "statusPurposes")
 
 
 def _achievements(request: web.Request) -> Achievements:
-    return Achievements(_service(request))
+    return node_of(request).achievements
 
 
 async def create_achievement(request: web.Request) -> web.Response:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from node.problems import not_found
-from node.routes import CORS_HEADERS, preflight, service
+from node.routes import CORS_HEADERS, node_of, preflight
 
 VC_MEDIA_TYPE = "application/vc+ld+json"
 
@@ -33,7 +33,7 @@ async def get_status_list(request: web.Request) -> web.StreamResponse:
     # enough for SQLite (a longer number is no list this node has).
     if not (seq_text.isascii() and seq_text.isdecimal()) or len(seq_text) > 9:
         raise not_found(f"status lists are numbered 1, 2, ...; {seq_text!r} is not a list number")
-    published = await service(request).status_list(issuer, purpose, int(seq_text))
+    published = await node_of(request).status_lists.get(issuer, purpose, int(seq_text))
     if published is None:
         raise not_found(f"there is no {purpose!r} status list number {seq_text} for issuer {issuer!r}")
     headers = {

@@ -22,10 +22,9 @@ from typing import Any
 from aiohttp import web
 
 from node import auth, trust
+from node.issuers import DEFAULT_ISSUER
 from node.problems import HTTPProblem, bad_request, field, options_field, read_json
-from node.routes import CORS_HEADERS, preflight
-from node.routes import service as _service
-from node.service import DEFAULT_ISSUER
+from node.routes import CORS_HEADERS, node_of, preflight
 from vc.accreditation import build_accreditation_credential, scope_from_json
 from vc.stacking import build_stacked_credential
 
@@ -51,7 +50,7 @@ def _datetime(body: dict[str, Any], name: str) -> datetime | None:
 
 
 async def _published(request: web.Request, name: str) -> web.Response:
-    document = await trust.published_document(_service(request), name)
+    document = await node_of(request).trust.published_document(name)
     # Verifiers fetch this beside every credential they assess, so they may keep it a minute;
     # a stored or removed accreditation shows within that. Withdrawal itself does not wait:
     # it travels through the accreditation's status list, checked on every verification.
@@ -72,7 +71,7 @@ async def store_accreditation(request: web.Request) -> web.Response:
     await auth.authorize(request, scope="issue", issuer=name)
     body = await read_json(request)
     credential = field(body, "verifiableCredential", dict)
-    acc = await trust.store_accreditation(_service(request), name, credential)
+    acc = await node_of(request).trust.store_accreditation(name, credential)
     return web.json_response({"stored": acc.to_json()}, status=201)
 
 
@@ -81,7 +80,7 @@ async def remove_accreditation(request: web.Request) -> web.Response:
     when the issuer holds no accreditation with that id."""
     name = request.match_info["name"]
     await auth.authorize(request, scope="issue", issuer=name)
-    await trust.remove_accreditation(_service(request), name, request.match_info["id"])
+    await node_of(request).trust.remove_accreditation(name, request.match_info["id"])
     return web.Response(status=204)
 
 
@@ -92,8 +91,8 @@ async def accredit(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     await auth.authorize(request, scope="issue", issuer=name)
     body = await read_json(request)
-    service = _service(request)
-    issuer = await service.get_issuer(name)
+    node = node_of(request)
+    issuer = await node.issuers.get(name)
     options = options_field(body, ISSUE_OPTIONS)
     if options.get("cryptosuite", "eddsa-rdfc-2022") != "eddsa-rdfc-2022":
         # Digital Bazaar's eddsa-jcs-2022 verifier (1.0.0) compares @context entries by
@@ -114,13 +113,13 @@ async def accredit(request: web.Request) -> web.Response:
         organisation_name=field(body, "organisationName", str, required=False),
         kind=kind,
         scope=scope_from_json(field(body, "scope", dict, required=False)),
-        date_issued=service.clock(),
+        date_issued=node.clock(),
         expiry_date=_datetime(body, "expiryDate"),
         review_date=_datetime(body, "reviewDate"),
         decision=field(body, "decision", str, required=False),
         credential_id=f"urn:uuid:{uuid.uuid4()}",
     )
-    signed = await service.issue(name, credential, {**options, "statusPurposes": purposes})
+    signed = await node.issuance.issue(name, credential, {**options, "statusPurposes": purposes})
     return web.json_response({"verifiableCredential": signed}, status=201)
 
 
@@ -135,8 +134,8 @@ async def issue_stack(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     await auth.authorize(request, scope="issue", issuer=name)
     body = await read_json(request)
-    service = _service(request)
-    issuer = await service.get_issuer(name)
+    node = node_of(request)
+    issuer = await node.issuers.get(name)
     options = options_field(body, ISSUE_OPTIONS)
     parts = field(body, "parts", list)
     if not parts or not all(isinstance(p, dict) for p in parts):
@@ -150,8 +149,8 @@ async def issue_stack(request: web.Request) -> web.Response:
     refused: list[dict[str, Any]] = []
     checked: list[dict[str, Any]] = []
     for i, part in enumerate(parts):
-        result = await service.verify_credential(part)
-        await trust.report_trust(service, result)
+        result = await node.verification.verify_credential(part)
+        await node.trust.report(result)
         reasons = [f"{c.name} {c.outcome}: {c.message}" for c in result.checks if not c.ok]
         acc = result.reports.get("accreditation")
         if acc is not None and acc["status"] not in (trust.ACCREDITED, trust.NOT_ASSESSED):
@@ -181,11 +180,11 @@ async def issue_stack(request: web.Request) -> web.Response:
         parts,
         issuer=profile,
         achievement=achievement,
-        valid_from=service.clock(),
+        valid_from=node.clock(),
         total_ects=total,
         eqf_level=eqf,
     )
-    signed = await service.issue(name, credential, options)
+    signed = await node.issuance.issue(name, credential, options)
     return web.json_response({"verifiableCredential": signed, "parts": checked}, status=201)
 
 

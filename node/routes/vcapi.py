@@ -1,12 +1,13 @@
 """W3C CCG VC-API endpoints: issue, verify (credentials and presentations), challenges, status.
 
 Handlers check the request's shape (every refusal is a 400 naming the field), authorize it
-(``node.auth``) and hand the work to ``NodeService``, which keeps canonicalisation and signing
-off the event loop. Verification answers 200 with ``verified: true`` or 400 with
+(``node.auth``) and hand the work to the node's capability for it (``node.issuance``,
+``node.verification``, ``node.status_changes``), which keeps canonicalisation and signing off
+the event loop. Verification answers 200 with ``verified: true`` or 400 with
 ``verified: false`` and the per-check results; a body that is not a verification request at
 all is a problem+json 400, so clients can tell "not verified" from "not understood".
 
-Challenges (``NodeService.verify_presentation`` has the rules): ``options.challenge`` is the
+Challenges (``node.verification.Verification.verify_presentation`` has the rules): ``options.challenge`` is the
 challenge the caller expects, as VC-API has it. One this node handed out (POST /challenges)
 must be live and unused and is consumed by the verification that presents it; one it did not
 hand out is the caller's own (refused when ``accept_caller_challenges`` is off or
@@ -21,10 +22,10 @@ from typing import Any
 
 from aiohttp import web
 
-from node import auth, trust
+from node import auth
+from node.errors import UnknownCredentialError
 from node.problems import bad_request, field, not_found, options_field, read_json
-from node.routes import service as _service
-from node.service import UnknownCredentialError
+from node.routes import node_of
 
 JsonObject = dict[str, Any]
 
@@ -40,7 +41,7 @@ _PURPOSE_STATUS = {("revocation", True): "revoked", ("suspension", True): "suspe
 
 
 def _issue_options(body: JsonObject, credential: JsonObject) -> tuple[JsonObject, JsonObject]:
-    """The options the service understands, and the credential with VC-API's credentialId applied."""
+    """The options issuance understands, and the credential with VC-API's credentialId applied."""
     options = options_field(body, ISSUE_OPTIONS)
     out: JsonObject = {}
     suite = field(options, "cryptosuite", str, required=False, where="options")
@@ -78,7 +79,7 @@ async def issue(request: web.Request) -> web.Response:
     body = await read_json(request)
     credential = field(body, "credential", dict)
     credential, options = _issue_options(body, credential)
-    signed = await _service(request).issue(name, credential, options)
+    signed = await node_of(request).issuance.issue(name, credential, options)
     return web.json_response({"verifiableCredential": signed}, status=201)
 
 
@@ -110,8 +111,9 @@ async def verify_credential(request: web.Request) -> web.Response:
     body = await read_json(request)
     vc = field(body, "verifiableCredential", dict)
     options = _verify_options(body)
-    result = await _service(request).verify_credential(vc, options)
-    await trust.report_trust(_service(request), result)  # accreditation of the issuer (issue 7)
+    node = node_of(request)
+    result = await node.verification.verify_credential(vc, options)
+    await node.trust.report(result)  # accreditation of the issuer (issue 7)
     return _result_response(result)
 
 
@@ -120,8 +122,9 @@ async def verify_presentation(request: web.Request) -> web.Response:
     body = await read_json(request)
     vp = field(body, "verifiablePresentation", dict)
     options = dict(_verify_options(body))
-    result = await _service(request).verify_presentation(vp, options)
-    await trust.report_trust(_service(request), result)  # accreditation and stacks (issue 7)
+    node = node_of(request)
+    result = await node.verification.verify_presentation(vp, options)
+    await node.trust.report(result)  # accreditation and stacks (issue 7)
     # VC-API returnPresentation: the presentation is returned when asked for, and only then.
     extra = {"verifiablePresentation": vp} if options.get("returnPresentation") is True else {}
     return _result_response(result, **extra)
@@ -129,7 +132,7 @@ async def verify_presentation(request: web.Request) -> web.Response:
 
 async def create_challenge(request: web.Request) -> web.Response:
     """VC-API challenge: a single-use challenge, valid until ``expires``. The body (VC-API: empty) is not read."""
-    challenge = await _service(request).create_challenge()
+    challenge = await node_of(request).challenges.create()
     expires = challenge.expires.strftime("%Y-%m-%dT%H:%M:%SZ")
     return web.json_response({"challenge": challenge.challenge, "expires": expires})
 
@@ -229,18 +232,18 @@ async def update_status(request: web.Request) -> web.Response:
     if not credential_id:
         raise bad_request("credentialId is empty", field="credentialId")
     status, named = _requested_status(body)
-    service = _service(request)
+    node = node_of(request)
     # A token bound to one issuer sees only that issuer's credentials: another issuer's id is
     # "not found" to it, so the answer does not reveal which ids exist elsewhere on the node.
     scope_issuer = None if (auth.ADMIN in grant.scopes or grant.issuer is None) else grant.issuer
     if named is not None:
-        record = await service.get_credential_record(credential_id)
+        record = await node.credentials.get(credential_id)
         if scope_issuer is not None and record.issuer != scope_issuer:
             raise UnknownCredentialError(
                 f"no credential with id {credential_id!r} was issued by issuer {scope_issuer!r}", credentialId=credential_id
             )
         _check_named_entry(record, named)
-    record = await service.set_status(credential_id, status, issuer_name=scope_issuer)
+    record = await node.status.set_status(credential_id, status, issuer_name=scope_issuer)
     return web.json_response({"credentialId": record.id, **record.to_json()})
 
 
@@ -254,12 +257,12 @@ async def publish_status_list(request: web.Request) -> web.Response:
     issuer, purpose, seq_text = request.match_info["issuer"], request.match_info["purpose"], request.match_info["seq"]
     grant = await auth.authenticate(request)
     auth.require(grant, scope="status", issuer=issuer)
-    service = _service(request)
+    status_lists = node_of(request).status_lists
     if not (seq_text.isascii() and seq_text.isdecimal()) or len(seq_text) > 9 or (
-        await service.status_list(issuer, purpose, int(seq_text)) is None
+        await status_lists.get(issuer, purpose, int(seq_text)) is None
     ):
         raise not_found(f"there is no {purpose!r} status list number {seq_text} for issuer {issuer!r}")
-    await service.status_lists.republish_pending()
+    await status_lists.republish_pending()
     return web.Response(status=204)
 
 

@@ -40,7 +40,7 @@ async def node(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any
 
 
 async def did_key_of(node: Node) -> str:
-    issuer = await node.service.get_issuer("default")
+    issuer = await node.core.issuers.get("default")
     return next(d for d in issuer.dids if d.startswith("did:key:"))
 
 
@@ -196,8 +196,8 @@ async def test_a_spent_node_challenge_never_becomes_a_callers_challenge(node: No
     vp = _present(vc, challenge)
     status, _ = await post_vp(node, vp, {"challenge": challenge})
     assert status == 200
-    async with node.service.store.transaction() as db:
-        await db.execute("UPDATE challenges SET expires = ? WHERE challenge = ?", ("2000-01-01T00:00:00Z", challenge))
+    async with node.core.db.transaction() as tx:
+        await tx.execute("UPDATE challenges SET expires = ? WHERE challenge = ?", ("2000-01-01T00:00:00Z", challenge))
     await node.client.post("/challenges")  # sweeps the expired row away
     for options in ({"challenge": challenge}, None):
         status, result = await post_vp(node, vp, options)
@@ -457,7 +457,7 @@ async def test_a_foreign_issuer_is_refused_unless_replacing_is_configured(
     status, body = await post_issue(strict, dm(issuer="https://some-url/issuer/foo"))
     assert status == 400 and "names issuer" in body["detail"]
     node = await start_node(tmp_path / "b", aiohttp_client, unused_tcp_port_factory, replace_foreign_issuer=True)
-    me = (await node.service.get_issuer("default")).did
+    me = (await node.core.issuers.get("default")).did
     status, body = await post_issue(node, dm(issuer="https://some-url/issuer/foo"))
     assert status == 201 and body["verifiableCredential"]["issuer"] == me
     status, body = await post_issue(node, dm(issuer={"id": "did:example:issuer", "name": "Example"}))

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from node.app import open_services
+from node.node import open_node
 from node.config import Config
 from vc.crypto import Ed25519KeyPair
 
@@ -27,8 +27,8 @@ async def test_the_node_fetches_a_remote_did_document_once_while_it_is_fresh(aio
     server = await aiohttp_server(app)
     did = f"did:web:127.0.0.1%3A{server.port}"
     config = Config(data_dir=tmp_path / "data", allow_insecure_hosts=(f"127.0.0.1:{server.port}",), kdf="interactive")
-    async with open_services(config) as service:
-        first = await service.services.resolver.resolve(did)
-        second = await service.services.resolver.resolve(did)
+    async with open_node(config) as node:
+        first = await node.resolver.resolve(did)
+        second = await node.resolver.resolve(did)
     assert first.did_document == second.did_document and first.did_document["id"] == did
     assert hits == ["/.well-known/did.json"]

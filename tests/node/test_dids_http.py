@@ -10,7 +10,7 @@ from did.resolver import Resolver, is_authorized
 from did.web import DIDWebResolver
 from node.app import create_app
 from node.config import load_config
-from node.routes import SERVICE_KEY
+from node.routes import NODE_KEY
 
 
 def _config(tmp_path, port: int):
@@ -22,7 +22,7 @@ async def node(tmp_path, aiohttp_server, unused_tcp_port):
     port = unused_tcp_port
     app = create_app(_config(tmp_path, port))
     server = await aiohttp_server(app, port=port)
-    await app[SERVICE_KEY].create_issuer("physics")
+    await app[NODE_KEY].issuers.create("physics")
     return server
 
 
@@ -34,7 +34,7 @@ async def test_default_issuer_document_at_well_known(node, aiohttp_client):
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     document = await response.json()
     did = f"did:web:127.0.0.1%3A{node.port}"
-    issuer = await node.app[SERVICE_KEY].get_issuer("default")
+    issuer = await node.app[NODE_KEY].issuers.get("default")
     vm_id = f"{did}#{issuer.public_key_multibase}"
     assert document == {
         "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
@@ -78,7 +78,7 @@ async def test_a_did_web_client_resolves_the_node_over_http(node):
             {"web": DIDWebResolver(GuardedHTTP(session, allowed_insecure_hosts=[host])), "key": DIDKeyResolver()}
         )
         for name in ("default", "physics"):
-            issuer = await node.app[SERVICE_KEY].get_issuer(name)
+            issuer = await node.app[NODE_KEY].issuers.get(name)
             result = await resolver.resolve(issuer.did)
             assert result.error is None, result.to_json()
             method = await resolver.resolve_verification_method(issuer.verification_method)
@@ -99,8 +99,8 @@ async def test_healthz(node, aiohttp_client):
 
 async def test_no_endpoint_serves_a_private_key(node, aiohttp_client):
     """Keys never leave the node: walk every public GET the node answers and look for the secrets."""
-    service = node.app[SERVICE_KEY]
-    vc = await service.issue(
+    core = node.app[NODE_KEY]
+    vc = await core.issuance.issue(
         "physics",
         {
             "@context": ["https://www.w3.org/ns/credentials/v2"],
@@ -111,7 +111,7 @@ async def test_no_endpoint_serves_a_private_key(node, aiohttp_client):
     )
     secrets = []
     for name in ("default", "physics"):
-        pair = await service._keypair(name)
+        pair = await core.issuers.keypair(name)
         secrets += [pair.secret_multibase, pair.seed.hex(), pair.seed.hex().upper()]
     client = await aiohttp_client(node)
     paths = [

@@ -15,13 +15,13 @@ import pytest
 
 from support import run_js
 
-from node.achievements import Achievements
 from node.app import create_app
 from node.cli import main
 from node.config import Config
 from node.problems import PROBLEM_JSON
-from node.routes import SERVICE_KEY
-from node.store import Store
+from node.routes import NODE_KEY
+from node.store import SQLiteDatabase
+from support import query_one
 from vc.microcredential import ELEMENTS
 
 ACHIEVEMENT: dict[str, Any] = {
@@ -53,8 +53,8 @@ def achievement(**changes: Any) -> dict[str, Any]:
 
 
 class Node:
-    def __init__(self, client: Any, service: Any, token: str) -> None:
-        self.client, self.service, self.token = client, service, token
+    def __init__(self, client: Any, core: Any, token: str) -> None:
+        self.client, self.core, self.token = client, core, token
 
     @property
     def auth(self) -> dict[str, str]:
@@ -65,8 +65,8 @@ class Node:
         return resp.status, await resp.json(content_type=None), resp
 
     async def count(self, table: str) -> int:
-        row = await self.service.store.fetchone(f"SELECT COUNT(*) FROM {table}")
-        return int(row[0])
+        row = await query_one(self.core.db, f"SELECT COUNT(*) AS n FROM {table}")
+        return int(row["n"])
 
 
 @pytest.fixture
@@ -75,9 +75,9 @@ async def node(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any
     cfg = Config().replace(data_dir=tmp_path / "data", host="127.0.0.1", port=port, status_purposes=("revocation", "suspension"))
     app = create_app(cfg)
     client = await aiohttp_client(app, server_kwargs={"host": "127.0.0.1", "port": port})
-    service = app[SERVICE_KEY]
-    token = (await service.create_token(["issue"], issuer="default")).token
-    return Node(client, service, token)
+    core = app[NODE_KEY]
+    token = (await core.tokens.create(["issue"], issuer="default")).token
+    return Node(client, core, token)
 
 
 async def define(node: Node, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -93,7 +93,7 @@ async def test_achievement_is_defined_once_and_published_at_its_id(node: Node) -
     status, out, resp = await node.post("/issuers/default/achievements", achievement())
     assert status == 201, out
     assert out["slug"] == "ds-101"
-    assert out["id"] == f"{node.service.config.effective_base_url}/issuers/default/achievements/ds-101"
+    assert out["id"] == f"{node.core.config.effective_base_url}/issuers/default/achievements/ds-101"
     assert resp.headers["Location"] == out["id"]
     # A second definition with the same derived slug gets its own; an explicit slug is not reused.
     again = await define(node)
@@ -183,7 +183,7 @@ async def test_issue_over_http_then_verify_finds_all_eleven_elements(node: Node)
     assert status == 201, out
     vc = out["verifiableCredential"]
     assert out["replayed"] is False
-    assert vc["issuer"]["id"] == (await node.service.get_issuer("default")).did
+    assert vc["issuer"]["id"] == (await node.core.issuers.get("default")).did
     assert {e["statusPurpose"] for e in vc["credentialStatus"]} == {"revocation", "suspension"}
     assert vc["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
     assert "ana@example.org" not in json.dumps(vc)
@@ -203,7 +203,7 @@ async def test_issue_over_http_then_verify_finds_all_eleven_elements(node: Node)
     assert grade["value"] == {"value": "B", "assessment": "written examination"}
 
     # Revoked: still a micro-credential report, but no longer verified.
-    await node.service.set_status(vc["id"], "revoked")
+    await node.core.status.set_status(vc["id"], "revoked")
     resp = await node.client.post("/credentials/verify", json={"verifiableCredential": vc})
     result = await resp.json()
     assert resp.status == 400 and result["verified"] is False and result["microcredential"]["complete"]
@@ -230,7 +230,7 @@ async def test_the_commission_annex_i_sample_is_defined_issued_and_verified(node
 async def test_valid_open_badge_missing_elements_verifies_with_the_report_saying_so(node: Node) -> None:
     """Signed through plain VC-API issuing (which knows nothing of the profile) without (k)."""
     stored = await define(node)
-    built = (await Achievements(node.service).issue("default", [{"achievementId": stored["slug"], "learner": {"name": "Ana"}}])).issued[0].credential
+    built = (await node.core.achievements.issue("default", [{"achievementId": stored["slug"], "learner": {"name": "Ana"}}])).issued[0].credential
     unsigned = {k: v for k, v in built.items() if k not in ("proof", "credentialStatus", "id")}
     ach = unsigned["credentialSubject"]["achievement"]
     ach["alignment"] = [a for a in ach["alignment"] if a["targetType"] != "ext:QualityAssurance"]
@@ -250,8 +250,8 @@ async def test_node_credential_verifies_for_a_verifier_that_knows_nothing_of_the
     await define(node)
     vc = (await node.post("/issuers/default/microcredentials", {"achievementId": "ds-101", "learner": {"name": "Ana"}}))[1]["verifiableCredential"]
     monkeypatch.setattr(microcredential, "attach_report", lambda vc, result: None)
-    svc = node.service.services
-    result = await verify_credential(vc, resolver=svc.resolver, loader=svc.loader, now=svc.clock(), check_status=svc.check_status)
+    core = node.core
+    result = await verify_credential(vc, resolver=core.resolver, loader=core.loader, now=core.clock(), check_status=core.check_status)
     assert result.verified, result.to_json()
     assert "microcredential" not in result.to_json()
     # Only the two published contexts, nothing else to fetch or know.
@@ -375,18 +375,18 @@ def test_cli_issue_batch_of_10000_rows_writes_each_status_list_once(tmp_path: Pa
             f.write(f"Learner {i},learner{i}@example.org\n")
 
     statements: list[str] = []
-    real_open = Store.open.__func__
+    real_open = SQLiteDatabase.open.__func__
 
     def trace(sql: str) -> None:
         if "status_lists" in sql[:40].lower():
             statements.append(sql[:200])
 
-    async def traced_open(cls: Any, path: Any, **kw: Any) -> Store:
+    async def traced_open(cls: Any, path: Any, **kw: Any) -> SQLiteDatabase:
         store = await real_open(cls, path, **kw)
-        await store._db.set_trace_callback(trace)
+        await store._writer.set_trace_callback(trace)
         return store
 
-    monkeypatch.setattr(Store, "open", classmethod(traced_open))
+    monkeypatch.setattr(SQLiteDatabase, "open", classmethod(traced_open))
     out = tmp_path / "out.jsonl"
     capsys.readouterr()
     # eddsa-jcs-2022 keeps this test quick (no RDF canonicalization); allocation and list
@@ -413,7 +413,7 @@ async def test_cli_verify_prints_the_report_readably_and_json_with_json(node: No
     vc = (await node.post("/issuers/default/microcredentials", {"achievementId": "ds-101", "learner": {"name": "Ana"}}))[1]["verifiableCredential"]
     path = tmp_path / "vc.json"
     path.write_text(json.dumps(vc))
-    host = urlsplit(node.service.config.effective_base_url).netloc
+    host = urlsplit(node.core.config.effective_base_url).netloc
     capsys.readouterr()
     assert await asyncio.to_thread(main, ["verify", str(path), "--allow-insecure", host]) == 0
     err = capsys.readouterr().err
@@ -444,7 +444,7 @@ async def test_reference_stack_verifies_a_micro_credential_the_node_issued(node:
     vc = (await node.post("/issuers/default/microcredentials", request))[1]["verifiableCredential"]
     path = tmp_path / "vc.json"
     path.write_text(json.dumps(vc))
-    base = node.service.config.effective_base_url
+    base = node.core.config.effective_base_url
     code, out = await _js("verify.mjs", str(path), "--did-web-base", base, "--status")
     assert code == 0 and out["verified"] is True, out
     assert out["status"]["checked"] is True and out["status"]["verified"] is True, out
@@ -458,7 +458,7 @@ async def test_reference_stack_verifies_a_micro_credential_the_node_issued(node:
     code, out = await _js("verify.mjs", str(path), "--did-web-base", base, "--status")
     assert code == 0 and out["verified"] is True, out
     # And once revoked, the reference stack sees it too.
-    await node.service.set_status(vc["id"], "revoked")
+    await node.core.status.set_status(vc["id"], "revoked")
     path.write_text(json.dumps(vc))
     code, out = await _js("verify.mjs", str(path), "--did-web-base", base, "--status")
     assert code == 1 and out["verified"] is False, out

@@ -1,5 +1,6 @@
-"""node.service: issuing fills and refuses what it must, status changes are durable and
-re-published at once, and a verifier reading the published lists sees every change."""
+"""The node's capabilities composed over a real store (node.node.compose): issuing fills and
+refuses what it must, status changes are durable and re-published at once, and a verifier
+reading the published lists sees every change."""
 
 from __future__ import annotations
 
@@ -10,27 +11,22 @@ import pytest
 
 import node.statuslists as statuslists_module
 from did.http import FetchedJSON
-from did.key import DIDKeyResolver
-from did.resolver import Resolver
-from node.app import _OwnDIDWeb
 from node.config import load_config
-from node.keys import new_master_record
-from node.service import (
+from node.errors import (
     DuplicateCredentialError,
     InvalidRequestError,
     IssuerMismatchError,
-    NodeService,
-    Services,
     StatusChangeError,
     UnknownCredentialError,
     UnknownIssuerError,
 )
-from node.store import Store
+from node.keys import new_master_record
+from node.node import Node, compose
+from node.store import SQLiteDatabase
 from status.bitstring import Bitstring
-from status.check import StatusChecker
+from support import query, query_one
 from tests.conftest import FIXED_NOW
 from vc.errors import ProblemError
-from vc.loader import default_loader
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
@@ -49,13 +45,13 @@ class StoreHTTP:
     """Serves the node's published lists to the status checker as its HTTP client would."""
 
     def __init__(self) -> None:
-        self.service: NodeService | None = None
+        self.node: Node | None = None
         self.fetches = 0
 
     async def get_json(self, url, *, max_bytes=None, headers=None):
         self.fetches += 1
         issuer, purpose, seq = url.split("/status/", 1)[1].split("/")
-        published = await self.service.status_list(issuer, purpose, int(seq))
+        published = await self.node.status_lists.get(issuer, purpose, int(seq))
         return FetchedJSON(url, 200, {}, published.credential, 0)
 
 
@@ -73,29 +69,22 @@ def unsigned(**extra):
 async def node(tmp_path):
     config = load_config(
         {"data_dir": str(tmp_path), "base_url": "https://registry.example.edu"},
-        env={"VCNODE_STATUS_PURPOSES": "revocation,suspension"},
+        env={"VCNODE_STATUS_PURPOSES": "revocation,suspension", "VCNODE_STATUS_MAX_STALENESS_SECONDS": "0"},
     )
-    store = await Store.open(tmp_path)
+    db = await SQLiteDatabase.open(tmp_path)
     master, record = new_master_record(tmp_path, None)
     clock = Clock()
-    own = _OwnDIDWeb(None)
-    resolver = Resolver({"key": DIDKeyResolver(), "web": own})
     http = StoreHTTP()
-    checker = StatusChecker(http, resolver, default_loader(), clock, max_staleness=timedelta(0))
-    services = Services(
-        store=store, master_key=master, resolver=resolver, loader=default_loader(), clock=clock, http=http, check_status=checker.check
-    )
-    service = NodeService(config, services)
-    own.service = http.service = service
-    await service.init()
-    service.test_clock = clock  # type: ignore[attr-defined]
-    yield service
-    await store.close()
+    node = compose(config, db=db, master_key=master, clock=clock, http=http)
+    http.node = node
+    await node.start()
+    yield node
+    await db.close()
 
 
-async def list_bit(service: NodeService, entry: dict) -> int:
+async def list_bit(node: Node, entry: dict) -> int:
     issuer, purpose, seq = entry["statusListCredential"].split("/status/", 1)[1].split("/")
-    published = await service.status_list(issuer, purpose, int(seq))
+    published = await node.status_lists.get(issuer, purpose, int(seq))
     bits = Bitstring.decode(published.credential["credentialSubject"]["encodedList"])
     return bits.get(int(entry["statusListIndex"]))
 
@@ -108,7 +97,7 @@ def entries_of(vc: dict) -> dict[str, dict]:
 async def test_issue_fills_issuer_id_validfrom_and_status_and_leaves_input_alone(node):
     original = unsigned()
     before = copy.deepcopy(original)
-    vc = await node.issue("default", original, {})
+    vc = await node.issuance.issue("default", original, {})
     assert original == before
     assert vc["issuer"] == "did:web:registry.example.edu"
     assert vc["id"].startswith("urn:uuid:")
@@ -123,48 +112,48 @@ async def test_issue_fills_issuer_id_validfrom_and_status_and_leaves_input_alone
     proof = vc["proof"]
     assert proof["type"] == "DataIntegrityProof" and proof["cryptosuite"] == "eddsa-rdfc-2022"
     assert proof["verificationMethod"].startswith("did:web:registry.example.edu#z6Mk")
-    record = await node.get_credential_record(vc["id"])
+    record = await node.credentials.get(vc["id"])
     assert record.issuer == "default" and record.subject_id == "did:example:alice" and record.status == "active"
     assert {e.purpose for e in record.status_entries} == {"revocation", "suspension"}
 
 
 async def test_issued_credential_verifies_including_status(node):
-    vc = await node.issue("default", unsigned(), {})
-    result = await node.verify_credential(vc, {})
+    vc = await node.issuance.issue("default", unsigned(), {})
+    result = await node.verification.verify_credential(vc, {})
     assert result.verified, result.to_json()
     assert [c.outcome for c in result.checks if c.name == "status"] == ["passed", "passed"]
 
 
 async def test_jcs_suite_and_status_purpose_override(node):
-    vc = await node.issue("default", unsigned(), {"cryptosuite": "eddsa-jcs-2022", "statusPurposes": ["revocation"]})
+    vc = await node.issuance.issue("default", unsigned(), {"cryptosuite": "eddsa-jcs-2022", "statusPurposes": ["revocation"]})
     assert vc["proof"]["cryptosuite"] == "eddsa-jcs-2022"
     assert isinstance(vc["credentialStatus"], dict) and vc["credentialStatus"]["statusPurpose"] == "revocation"
-    assert (await node.verify_credential(vc, {})).verified
+    assert (await node.verification.verify_credential(vc, {})).verified
     with pytest.raises(InvalidRequestError, match="cryptosuite"):
-        await node.issue("default", unsigned(), {"cryptosuite": "ecdsa-rdfc-2019"})
+        await node.issuance.issue("default", unsigned(), {"cryptosuite": "ecdsa-rdfc-2019"})
     with pytest.raises(InvalidRequestError, match="refresh"):
-        await node.issue("default", unsigned(), {"statusPurposes": ["refresh"]})
+        await node.issuance.issue("default", unsigned(), {"statusPurposes": ["refresh"]})
 
 
 async def test_vc_1_1_is_issued_as_1_1_with_the_data_integrity_context(node):
     # VC 1.1 has no @vocab, so the subject carries only its id.
-    vc = await node.issue("default", unsigned(**{"@context": [VC_V1], "credentialSubject": {"id": "did:example:alice"}}), {})
+    vc = await node.issuance.issue("default", unsigned(**{"@context": [VC_V1], "credentialSubject": {"id": "did:example:alice"}}), {})
     assert vc["@context"] == [VC_V1, "https://www.w3.org/ns/credentials/status/v1", DI_V2]
     assert vc["issuanceDate"] == "2025-06-01T12:00:00Z" and "validFrom" not in vc
-    assert (await node.verify_credential(vc, {})).verified
+    assert (await node.verification.verify_credential(vc, {})).verified
 
 
 async def test_issuer_named_in_the_credential_must_be_this_issuer(node):
-    default = await node.get_issuer("default")
-    ok = await node.issue("default", unsigned(issuer={"id": default.dids[1], "name": "Registry"}), {})
+    default = await node.issuers.get("default")
+    ok = await node.issuance.issue("default", unsigned(issuer={"id": default.dids[1], "name": "Registry"}), {})
     assert ok["issuer"]["id"] == default.dids[1]
     with pytest.raises(IssuerMismatchError, match="did:web:elsewhere.example"):
-        await node.issue("default", unsigned(issuer="did:web:elsewhere.example"), {})
-    await node.create_issuer("physics")
+        await node.issuance.issue("default", unsigned(issuer="did:web:elsewhere.example"), {})
+    await node.issuers.create("physics")
     with pytest.raises(IssuerMismatchError):
-        await node.issue("physics", unsigned(issuer=default.did), {})
+        await node.issuance.issue("physics", unsigned(issuer=default.did), {})
     with pytest.raises(UnknownIssuerError):
-        await node.issue("nobody", unsigned(), {})
+        await node.issuance.issue("nobody", unsigned(), {})
 
 
 async def test_bad_credentials_are_refused_before_anything_is_allocated(node):
@@ -175,75 +164,75 @@ async def test_bad_credentials_are_refused_before_anything_is_allocated(node):
         ({"@context": ["https://example.org/ctx"], "type": ["VerifiableCredential"]}, "@context"),
     ]:
         with pytest.raises(ProblemError, match=message) as refused:
-            await node.issue("default", bad, {})
+            await node.issuance.issue("default", bad, {})
         assert refused.value.http_status == 400
-    assert await node.store.fetchone("SELECT 1 FROM status_entries") is None
+    assert await query_one(node.db, "SELECT 1 FROM status_entries") is None
 
 
 async def test_duplicate_credential_id_is_refused(node):
-    await node.issue("default", unsigned(id="urn:uuid:5d2c8f8e-0000-4000-8000-000000000001"), {})
+    await node.issuance.issue("default", unsigned(id="urn:uuid:5d2c8f8e-0000-4000-8000-000000000001"), {})
     with pytest.raises(DuplicateCredentialError):
-        await node.issue("default", unsigned(id="urn:uuid:5d2c8f8e-0000-4000-8000-000000000001"), {})
+        await node.issuance.issue("default", unsigned(id="urn:uuid:5d2c8f8e-0000-4000-8000-000000000001"), {})
 
 
 async def test_signing_failure_records_nothing_and_burns_the_indexes(node):
     # An undefined term makes RDFC safe-mode canonicalization refuse the document.
     bad = unsigned(credentialSubject={"id": "did:example:alice", "undefinedTerm": 1})
     with pytest.raises(Exception):
-        await node.issue("default", bad, {})
-    assert await node.store.fetchone("SELECT 1 FROM credentials") is None
-    rows = await node.store.fetchall("SELECT credential_id FROM status_entries")
+        await node.issuance.issue("default", bad, {})
+    assert await query_one(node.db, "SELECT 1 FROM credentials") is None
+    rows = await query(node.db, "SELECT credential_id FROM status_entries")
     assert len(rows) == 2 and all(r["credential_id"] is None for r in rows)
 
 
 async def test_revoke_sets_the_bit_republishes_and_a_verifier_sees_it(node):
-    vc = await node.issue("default", unsigned(), {})
+    vc = await node.issuance.issue("default", unsigned(), {})
     entry = entries_of(vc)["revocation"]
     assert await list_bit(node, entry) == 0
-    record = await node.set_status(vc["id"], "revoked")
+    record = await node.status.set_status(vc["id"], "revoked")
     assert record.status == "revoked"
     assert await list_bit(node, entry) == 1
-    result = await node.verify_credential(vc, {})
+    result = await node.verification.verify_credential(vc, {})
     assert not result.verified
     revocation = [c for c in result.checks if c.name == "status" and c.data.get("statusPurpose", "revocation") == "revocation"]
     assert any(c.outcome == "failed" for c in revocation), result.to_json()
 
 
 async def test_revocation_is_final(node):
-    vc = await node.issue("default", unsigned(), {})
-    await node.set_status(vc["id"], "revoked")
+    vc = await node.issuance.issue("default", unsigned(), {})
+    await node.status.set_status(vc["id"], "revoked")
     for status in ("active", "suspended"):
         with pytest.raises(StatusChangeError, match="final"):
-            await node.set_status(vc["id"], status)
-    assert (await node.set_status(vc["id"], "revoked")).status == "revoked"  # idempotent
+            await node.status.set_status(vc["id"], status)
+    assert (await node.status.set_status(vc["id"], "revoked")).status == "revoked"  # idempotent
 
 
 async def test_suspend_and_unsuspend(node):
-    vc = await node.issue("default", unsigned(), {})
+    vc = await node.issuance.issue("default", unsigned(), {})
     entry = entries_of(vc)["suspension"]
-    await node.set_status(vc["id"], "suspended")
+    await node.status.set_status(vc["id"], "suspended")
     assert await list_bit(node, entry) == 1
-    assert not (await node.verify_credential(vc, {})).verified
-    await node.set_status(vc["id"], "active")
+    assert not (await node.verification.verify_credential(vc, {})).verified
+    await node.status.set_status(vc["id"], "active")
     assert await list_bit(node, entry) == 0
-    assert (await node.verify_credential(vc, {})).verified
+    assert (await node.verification.verify_credential(vc, {})).verified
 
 
 async def test_suspension_needs_a_suspension_entry(node):
-    vc = await node.issue("default", unsigned(), {"statusPurposes": ["revocation"]})
+    vc = await node.issuance.issue("default", unsigned(), {"statusPurposes": ["revocation"]})
     with pytest.raises(StatusChangeError, match="suspension"):
-        await node.set_status(vc["id"], "suspended")
+        await node.status.set_status(vc["id"], "suspended")
 
 
 async def test_unknown_credential_and_bad_status_are_clear_errors(node):
     with pytest.raises(UnknownCredentialError, match="urn:uuid:nope"):
-        await node.set_status("urn:uuid:nope", "revoked")
-    vc = await node.issue("default", unsigned(), {})
+        await node.status.set_status("urn:uuid:nope", "revoked")
+    vc = await node.issuance.issue("default", unsigned(), {})
     with pytest.raises(InvalidRequestError, match="deleted"):
-        await node.set_status(vc["id"], "deleted")
-    await node.create_issuer("physics")
+        await node.status.set_status(vc["id"], "deleted")
+    await node.issuers.create("physics")
     with pytest.raises(UnknownCredentialError, match="physics"):
-        await node.set_status(vc["id"], "revoked", issuer_name="physics")
+        await node.status.set_status(vc["id"], "revoked", issuer_name="physics")
 
 
 async def test_batch_issue_and_revoke_sign_each_list_once(node, monkeypatch):
@@ -255,96 +244,95 @@ async def test_batch_issue_and_revoke_sign_each_list_once(node, monkeypatch):
         return real(**kw)
 
     monkeypatch.setattr(statuslists_module, "issue_status_list_credential", counting)
-    issued = await node.issue_many("default", [unsigned() for _ in range(30)], {"statusPurposes": ["revocation"]})
+    issued = await node.issuance.issue_many("default", [unsigned() for _ in range(30)], {"statusPurposes": ["revocation"]})
     assert len(calls) == 1  # the new list, published once before handing out credentials
     indexes = {int(vc["credentialStatus"]["statusListIndex"]) for vc in issued}
     assert len(indexes) == 30
     calls.clear()
-    records = await node.set_status_many([(vc["id"], "revoked") for vc in issued])
+    records = await node.status.set_status_many([(vc["id"], "revoked") for vc in issued])
     assert [r.status for r in records] == ["revoked"] * 30
     assert calls == ["https://registry.example.edu/status/default/revocation/1"]
-    published = await node.status_list("default", "revocation", 1)
+    published = await node.status_lists.get("default", "revocation", 1)
     bits = Bitstring.decode(published.credential["credentialSubject"]["encodedList"])
     assert set(bits.set_indexes()) == indexes
 
 
 async def test_batch_status_change_is_all_or_nothing(node):
-    vc = await node.issue("default", unsigned(), {})
+    vc = await node.issuance.issue("default", unsigned(), {})
     with pytest.raises(UnknownCredentialError):
-        await node.set_status_many([(vc["id"], "revoked"), ("urn:uuid:missing", "revoked")])
-    assert (await node.get_credential_record(vc["id"])).status == "active"
+        await node.status.set_status_many([(vc["id"], "revoked"), ("urn:uuid:missing", "revoked")])
+    assert (await node.credentials.get(vc["id"])).status == "active"
     assert await list_bit(node, entries_of(vc)["revocation"]) == 0
 
 
 async def test_committed_change_left_unpublished_by_a_crash_is_published_at_start(node):
-    vc = await node.issue("default", unsigned(), {})
+    vc = await node.issuance.issue("default", unsigned(), {})
     entry = entries_of(vc)["revocation"]
     # The change commits, then the process dies before re-signing.
-    async with node.store.transaction() as db:
-        [info] = [e for e in await node.status_lists.entries_for(db, vc["id"]) if e.purpose == "revocation"]
+    async with node.db.transaction() as tx:
+        [info] = [e for e in await node.status_lists.entries_for(tx, vc["id"]) if e.purpose == "revocation"]
         pending: dict = {}
-        changed = await node.status_lists.set_bits(db, [(info.list_id, info.index, 1)], pending)
-        await node.status_lists.write_bits(db, pending, changed)
+        changed = await node.status_lists.set_bits(tx, [(info.list_id, info.index, 1)], pending)
+        await node.status_lists.write_bits(tx, pending, changed)
     assert await list_bit(node, entry) == 0  # still the old signed list
-    restarted = NodeService(node.config, node.services)
-    await restarted.init()
+    restarted = compose(node.config, db=node.db, master_key=node.issuers.master_key, clock=node.clock)
+    await restarted.start()
     assert await list_bit(node, entry) == 1
 
 
 async def test_challenges_are_single_use_and_expire(node):
-    challenge = await node.create_challenge()
-    assert await node.consume_challenge(challenge.challenge)
-    assert not await node.consume_challenge(challenge.challenge)
-    late = await node.create_challenge()
-    node.test_clock.now = FIXED_NOW + timedelta(seconds=node.config.challenge_ttl_seconds + 1)
-    assert not await node.consume_challenge(late.challenge)
-    assert not await node.consume_challenge("never-issued")
+    challenge = await node.challenges.create()
+    assert await node.challenges.consume(challenge.challenge)
+    assert not await node.challenges.consume(challenge.challenge)
+    late = await node.challenges.create()
+    node.clock.now = FIXED_NOW + timedelta(seconds=node.config.challenge_ttl_seconds + 1)
+    assert not await node.challenges.consume(late.challenge)
+    assert not await node.challenges.consume("never-issued")
 
 
 async def test_presentation_without_a_node_challenge_is_not_verified(node):
-    result = await node.verify_presentation({"@context": [VC_V2], "type": ["VerifiablePresentation"]}, {})
+    result = await node.verification.verify_presentation({"@context": [VC_V2], "type": ["VerifiablePresentation"]}, {})
     assert not result.verified
     assert result.check("challenge").outcome == "failed"
 
 
 async def test_tokens_grant_their_scopes_until_revoked(node):
-    await node.create_issuer("physics")
-    new = await node.create_token(["issue"], issuer="physics")
-    grant = await node.check_token(new.token)
+    await node.issuers.create("physics")
+    new = await node.tokens.create(["issue"], issuer="physics")
+    grant = await node.tokens.check(new.token)
     assert grant.scopes == frozenset({"issue"}) and grant.issuer == "physics"
     assert grant.allows("issue", "physics") and not grant.allows("issue", "default") and not grant.allows("status", "physics")
-    assert await node.check_token(new.token + "x") is None
-    await node.revoke_token(new.id)
-    assert await node.check_token(new.token) is None
+    assert await node.tokens.check(new.token + "x") is None
+    await node.tokens.revoke(new.id)
+    assert await node.tokens.check(new.token) is None
 
 
 async def test_lists_with_valid_until_are_resigned_at_half_life(tmp_path):
     config = load_config({"data_dir": str(tmp_path), "base_url": "https://registry.example.edu"}, env={"VCNODE_STATUS_LIST_VALID_SECONDS": "3600"})
-    store = await Store.open(tmp_path)
+    db = await SQLiteDatabase.open(tmp_path)
     master, _ = new_master_record(tmp_path, None)
     clock = Clock()
-    resolver = Resolver({"key": DIDKeyResolver()})
-    service = NodeService(config, Services(store=store, master_key=master, resolver=resolver, loader=default_loader(), clock=clock))
+    node = compose(config, db=db, master_key=master, clock=clock)
     try:
-        await service.init()
-        await service.issue("default", unsigned(), {})
-        first = (await service.status_list("default", "revocation", 1)).credential
+        await node.start()
+        await node.issuance.issue("default", unsigned(), {})
+        first = (await node.status_lists.get("default", "revocation", 1)).credential
         assert first["validUntil"] == "2025-06-01T13:00:00Z"
         clock.now = FIXED_NOW + timedelta(minutes=20)
-        assert await service.status_lists.refresh_expiring() == 0
+        assert await node.status_lists.refresh_expiring() == 0
         clock.now = FIXED_NOW + timedelta(minutes=31)
-        assert await service.status_lists.refresh_expiring() == 1
-        again = (await service.status_list("default", "revocation", 1)).credential
+        assert await node.status_lists.refresh_expiring() == 1
+        again = (await node.status_lists.get("default", "revocation", 1)).credential
         assert again["validFrom"] == "2025-06-01T12:31:00Z" and again["validUntil"] == "2025-06-01T13:31:00Z"
         assert again["credentialSubject"]["encodedList"] == first["credentialSubject"]["encodedList"]
     finally:
-        await store.close()
+        await db.close()
 
 
 async def test_concurrent_issuance_never_shares_an_index(node):
     import asyncio
 
-    issued = await asyncio.gather(*(node.issue("default", unsigned(), {"statusPurposes": ["revocation"]}) for _ in range(200)))
+    issued = await asyncio.gather(*(node.issuance.issue("default", unsigned(), {"statusPurposes": ["revocation"]}) for _ in range(200)))
     keys = {(vc["credentialStatus"]["statusListCredential"], vc["credentialStatus"]["statusListIndex"]) for vc in issued}
     assert len(keys) == 200
     assert len({vc["id"] for vc in issued}) == 200
@@ -354,18 +342,18 @@ async def test_grouped_admission_refuses_one_request_without_touching_the_others
     import asyncio
 
     fixed = "urn:uuid:5d2c8f8e-0000-4000-8000-0000000000aa"
-    await node.issue("default", unsigned(id=fixed), {})
+    await node.issuance.issue("default", unsigned(id=fixed), {})
     results = await asyncio.gather(
-        *(node.issue("default", unsigned(), {}) for _ in range(20)),
-        node.issue("default", unsigned(id=fixed), {}),
-        *(node.issue("default", unsigned(), {}) for _ in range(20)),
+        *(node.issuance.issue("default", unsigned(), {}) for _ in range(20)),
+        node.issuance.issue("default", unsigned(id=fixed), {}),
+        *(node.issuance.issue("default", unsigned(), {}) for _ in range(20)),
         return_exceptions=True,
     )
     refused = [r for r in results if isinstance(r, Exception)]
     assert len(refused) == 1 and isinstance(refused[0], DuplicateCredentialError)
     issued = [r for r in results if isinstance(r, dict)]
     assert len(issued) == 40
-    records = await node.list_credentials()
+    records = await node.credentials.list()
     assert len(records) == 41  # the first one plus the 40; the refused request left nothing
 
 
@@ -373,7 +361,7 @@ async def test_a_caller_that_goes_away_leaves_no_record(node, monkeypatch):
     import asyncio
 
     entered, release = asyncio.Event(), asyncio.Event()
-    real = node._admit_one
+    real = node.issuance._admit_one
 
     async def slow_admit(*args):
         result = await real(*args)  # recorded and allocated inside the open transaction
@@ -381,8 +369,8 @@ async def test_a_caller_that_goes_away_leaves_no_record(node, monkeypatch):
         await release.wait()
         return result
 
-    monkeypatch.setattr(node, "_admit_one", slow_admit)
-    task = asyncio.create_task(node.issue("default", unsigned(), {}))
+    monkeypatch.setattr(node.issuance, "_admit_one", slow_admit)
+    task = asyncio.create_task(node.issuance.issue("default", unsigned(), {}))
     await entered.wait()
     task.cancel()  # the client disconnects while its admission is being committed
     release.set()
@@ -390,8 +378,9 @@ async def test_a_caller_that_goes_away_leaves_no_record(node, monkeypatch):
         await task
     for _ in range(100):  # the commit and then the clean-up finish in the background
         await asyncio.sleep(0.01)
-        if not node._background and node._admitter.done() and await node.store.fetchone("SELECT 1 FROM credentials") is None:
+        issuance = node.issuance
+        if not issuance._background and issuance._admitter.done() and await query_one(node.db, "SELECT 1 FROM credentials") is None:
             break
-    assert await node.store.fetchone("SELECT 1 FROM credentials") is None
-    rows = await node.store.fetchall("SELECT credential_id FROM status_entries")
+    assert await query_one(node.db, "SELECT 1 FROM credentials") is None
+    rows = await query(node.db, "SELECT credential_id FROM status_entries")
     assert rows and all(r["credential_id"] is None for r in rows)  # the index stays used, never reused

@@ -8,7 +8,9 @@ import time
 import pytest
 
 from node.statuslists import StatusLists
-from node.store import Store
+from node.store import SQLiteDatabase
+from node.store import issuers as issuer_rows
+from support import query, query_one
 from status.bitstring import Bitstring
 from tests.conftest import FIXED_NOW
 
@@ -21,7 +23,7 @@ async def _no_identity(name):  # allocation never signs
     raise AssertionError("allocation must not sign")
 
 
-def _lists(store: Store, *, length: int = 131_072, min_length: int = 131_072) -> StatusLists:
+def _lists(store: SQLiteDatabase, *, length: int = 131_072, min_length: int = 131_072) -> StatusLists:
     return StatusLists(
         store,
         base_url="https://node.example",
@@ -33,23 +35,23 @@ def _lists(store: Store, *, length: int = 131_072, min_length: int = 131_072) ->
     )
 
 
-async def _issuer(store: Store, name: str = "default") -> None:
-    async with store.transaction() as db:
-        await db.execute(
-            "INSERT INTO issuers (name, created, public_key_multibase, sealed_secret) VALUES (?, '2025-01-01T00:00:00Z', 'z', x'00')",
-            (name,),
+async def _issuer(store: SQLiteDatabase, name: str = "default") -> None:
+    async with store.transaction() as tx:
+        await issuer_rows.insert(
+            tx, name=name, created="2025-01-01T00:00:00Z", status_purposes='["revocation"]', public_key_multibase="z",
+            sealed_secret=b"\x00",
         )
 
 
-async def _allocate(store: Store, lists: StatusLists, purpose: str = "revocation", count: int = 1):
-    async with store.transaction() as db:
-        allocations, created = await lists.allocate(db, "default", purpose, [None] * count, when="t")
+async def _allocate(store: SQLiteDatabase, lists: StatusLists, purpose: str = "revocation", count: int = 1):
+    async with store.transaction() as tx:
+        allocations, created = await lists.allocate(tx, "default", purpose, [None] * count, when="t")
     return allocations, created
 
 
 @pytest.fixture
 async def store(tmp_path):
-    s = await Store.open(tmp_path)
+    s = await SQLiteDatabase.open(tmp_path)
     await _issuer(s)
     yield s
     await s.close()
@@ -64,9 +66,9 @@ async def test_thousands_of_concurrent_allocations_get_distinct_indexes(store):
     assert len(indexes) == 2000 and len(set(indexes)) == 2000
     # Exactly one list was opened, by exactly one of the concurrent callers.
     assert sum(len(created) for _, created in results) == 1
-    row = await store.fetchone("SELECT used_count FROM status_lists")
+    row = await query_one(store, "SELECT used_count FROM status_lists")
     assert row["used_count"] == 2000
-    rows = await store.fetchall("SELECT COUNT(*) AS n FROM status_entries")
+    rows = await query(store, "SELECT COUNT(*) AS n FROM status_entries")
     assert rows[0]["n"] == 2000
     print(f"2000 concurrent allocations in {elapsed:.2f}s")
 
@@ -93,12 +95,12 @@ async def test_full_list_opens_a_fresh_one_and_never_reuses(store):
 
 
 async def test_allocation_committed_before_a_crash_is_never_handed_out_again(tmp_path):
-    store = await Store.open(tmp_path)
+    store = await SQLiteDatabase.open(tmp_path)
     await _issuer(store)
     lists = _lists(store, length=64, min_length=8)
     before, _ = await _allocate(store, lists, count=40)
     await store.close()  # the "crash": allocated, never issued
-    store = await Store.open(tmp_path)
+    store = await SQLiteDatabase.open(tmp_path)
     try:
         lists = _lists(store, length=64, min_length=8)
         after, _ = await _allocate(store, lists, count=24)
@@ -111,10 +113,10 @@ async def test_allocation_committed_before_a_crash_is_never_handed_out_again(tmp
 async def test_rolled_back_allocation_hands_out_nothing(store):
     lists = _lists(store, length=64, min_length=8)
     with pytest.raises(RuntimeError):
-        async with store.transaction() as db:
-            await lists.allocate(db, "default", "revocation", [None] * 10, when="t")
+        async with store.transaction() as tx:
+            await lists.allocate(tx, "default", "revocation", [None] * 10, when="t")
             raise RuntimeError("issuance failed before commit")
-    assert await store.fetchone("SELECT 1 FROM status_entries") is None
+    assert await query_one(store, "SELECT 1 FROM status_entries") is None
     allocations, _ = await _allocate(store, lists, count=64)
     assert sorted(a.index for a in allocations) == list(range(64))
 
@@ -140,28 +142,28 @@ async def test_set_bits_loads_and_writes_each_list_once_and_bumps_its_version(st
     allocations, _ = await _allocate(store, lists, count=100)
     list_id = allocations[0].list_id
     pending: dict = {}
-    async with store.transaction() as db:
-        changed = await lists.set_bits(db, [(a.list_id, a.index, 1) for a in allocations], pending)
-        await lists.write_bits(db, pending, changed)
+    async with store.transaction() as tx:
+        changed = await lists.set_bits(tx, [(a.list_id, a.index, 1) for a in allocations], pending)
+        await lists.write_bits(tx, pending, changed)
     assert changed == {list_id}
-    row = await store.fetchone("SELECT version, published_version FROM status_lists WHERE id = ?", (list_id,))
+    row = await query_one(store, "SELECT version, published_version FROM status_lists WHERE id = ?", (list_id,))
     assert row["version"] == 2 and row["published_version"] == 0
-    async with store.read() as db:
-        stored = await lists.read_bits(db, list_id)
+    async with store.read() as tx:
+        stored = await lists.read_bits(tx, list_id)
     assert sorted(stored.set_indexes()) == sorted(a.index for a in allocations)
     # Only the chunks holding a changed bit were written (16 KiB each; a 131,072-entry list is one).
-    chunks = await store.fetchall("SELECT chunk, length(data) AS n FROM status_list_chunks WHERE list_id = ? AND kind = 'bits'", (list_id,))
+    chunks = await query(store, "SELECT chunk, length(data) AS n FROM status_list_chunks WHERE list_id = ? AND kind = 'bits'", (list_id,))
     assert [(r["chunk"], r["n"]) for r in chunks] == [(0, 16384)]
     # Setting a bit to the value it has is not a change.
-    async with store.transaction() as db:
-        assert await lists.set_bits(db, [(list_id, allocations[0].index, 1)], {}) == set()
+    async with store.transaction() as tx:
+        assert await lists.set_bits(tx, [(list_id, allocations[0].index, 1)], {}) == set()
 
 
 # --- served over HTTP -----------------------------------------------------------------------
 
 from node.app import create_app  # noqa: E402
 from node.config import load_config  # noqa: E402
-from node.routes import SERVICE_KEY  # noqa: E402
+from node.routes import NODE_KEY  # noqa: E402
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 
@@ -203,7 +205,7 @@ async def _bit(response, entry: dict) -> int:
 
 async def test_status_list_get_with_etag_cache_control_cors_and_304(served, aiohttp_client):
     client = await aiohttp_client(served)
-    vc = await served.app[SERVICE_KEY].issue("default", _unsigned(), {})
+    vc = await served.app[NODE_KEY].issuance.issue("default", _unsigned(), {})
     entry = _entries(vc)["revocation"]
     assert entry["statusListCredential"] == f"http://127.0.0.1:{served.port}/status/default/revocation/1"
     response = await client.get(_path(entry))
@@ -229,12 +231,12 @@ async def test_status_list_get_with_etag_cache_control_cors_and_304(served, aioh
 
 async def test_revoke_then_next_get_shows_the_bit_and_a_new_etag(served, aiohttp_client):
     client = await aiohttp_client(served)
-    service = served.app[SERVICE_KEY]
-    vc = await service.issue("default", _unsigned(), {})
+    node = served.app[NODE_KEY]
+    vc = await node.issuance.issue("default", _unsigned(), {})
     entry = _entries(vc)["revocation"]
     first = await client.get(_path(entry))
     assert await _bit(first, entry) == 0
-    await service.set_status(vc["id"], "revoked")
+    await node.status.set_status(vc["id"], "revoked")
     second = await client.get(_path(entry), headers={"If-None-Match": first.headers["ETag"]})
     assert second.status == 200
     assert second.headers["ETag"] != first.headers["ETag"]
@@ -243,22 +245,22 @@ async def test_revoke_then_next_get_shows_the_bit_and_a_new_etag(served, aiohttp
 
 async def test_suspend_and_unsuspend_over_http(served, aiohttp_client):
     client = await aiohttp_client(served)
-    service = served.app[SERVICE_KEY]
-    vc = await service.issue("default", _unsigned(), {})
+    node = served.app[NODE_KEY]
+    vc = await node.issuance.issue("default", _unsigned(), {})
     entry = _entries(vc)["suspension"]
-    await service.set_status(vc["id"], "suspended")
+    await node.status.set_status(vc["id"], "suspended")
     assert await _bit(await client.get(_path(entry)), entry) == 1
-    await service.set_status(vc["id"], "active")
+    await node.status.set_status(vc["id"], "active")
     assert await _bit(await client.get(_path(entry)), entry) == 0
 
 
 async def test_the_node_verifies_status_by_fetching_its_own_lists_over_http(served_without_ttl, aiohttp_client):
     client = await aiohttp_client(served_without_ttl)
-    service = served_without_ttl.app[SERVICE_KEY]
-    vc = await service.issue("default", _unsigned(), {})
-    assert (await service.verify_credential(vc, {})).verified
-    await service.set_status(vc["id"], "revoked")
-    result = await service.verify_credential(vc, {})
+    node = served_without_ttl.app[NODE_KEY]
+    vc = await node.issuance.issue("default", _unsigned(), {})
+    assert (await node.verification.verify_credential(vc, {})).verified
+    await node.status.set_status(vc["id"], "revoked")
+    result = await node.verification.verify_credential(vc, {})
     assert not result.verified
     assert [c.outcome for c in result.checks if c.name == "status"].count("failed") == 1
     response = await client.get("/status/default/revocation/1")
@@ -285,48 +287,45 @@ async def test_a_large_list_change_rewrites_one_chunk_not_the_list(store):
     allocations, _ = await _allocate(store, lists, count=1)
     [a] = allocations
     pending: dict = {}
-    async with store.transaction() as db:
-        changed = await lists.set_bits(db, [(a.list_id, a.index, 1)], pending)
-        await lists.write_bits(db, pending, changed)
+    async with store.transaction() as tx:
+        changed = await lists.set_bits(tx, [(a.list_id, a.index, 1)], pending)
+        await lists.write_bits(tx, pending, changed)
     for kind in ("used", "bits"):
-        rows = await store.fetchall(
-            "SELECT chunk FROM status_list_chunks WHERE list_id = ? AND kind = ?", (a.list_id, kind)
-        )
+        rows = await query(store, "SELECT chunk FROM status_list_chunks WHERE list_id = ? AND kind = ?", (a.list_id, kind))
         assert [r["chunk"] for r in rows] == [a.index // (16384 * 8)], kind
-    async with store.read() as db:
-        bits = await lists.read_bits(db, a.list_id)
+    async with store.read() as tx:
+        bits = await lists.read_bits(tx, a.list_id)
     assert len(bits) == 16_777_216 and bits.set_indexes() == [a.index]
 
 
 async def test_migration_moves_lists_stored_before_chunking(tmp_path):
-    from node.store import MIGRATIONS
+    from node.store import MIGRATIONS, applied
+    from node.store.status_lists import read_chunks
 
     first = [m for m in MIGRATIONS if m.name == "node.0001_initial"]
-    old = await Store.open(tmp_path, migrations=first)
+    old = await SQLiteDatabase.open(tmp_path, migrations=first)
     await _issuer(old)
     bits = bytearray(32768)  # a 262,144-entry list: two chunks
     bits[0] = 0x80  # index 0 revoked
     bits[20000] = 0x01  # index 160,007 revoked
     used = bytes([0xFF]) * 32768
-    async with old.transaction() as db:
-        await db.execute(
+    async with old.transaction() as tx:
+        await tx.execute(
             "INSERT INTO status_lists (issuer, purpose, seq, length, bits, used, used_count, full) "
             "VALUES ('default', 'revocation', 1, 262144, ?, ?, 262144, 1)",
             (bytes(bits), used),
         )
     await old.close()
-    store = await Store.open(tmp_path)
+    store = await SQLiteDatabase.open(tmp_path)
     try:
-        assert "node.0002_status_list_chunks" in await store.applied_migrations()
+        assert "node.0002_status_list_chunks" in await applied(store)
         lists = _lists(store, length=262_144)
-        async with store.read() as db:
-            moved = await lists.read_bits(db, 1)
-            from node.statuslists import read_chunks
-
-            moved_used = await read_chunks(db, 1, "used", 32768)
+        async with store.read() as tx:
+            moved = await lists.read_bits(tx, 1)
+            moved_used = await read_chunks(tx, 1, "used", 32768)
         assert moved.set_indexes() == [0, 160_007]
         assert bytes(moved_used) == used
-        row = await store.fetchone("SELECT length(bits) AS b, length(used) AS u FROM status_lists WHERE id = 1")
+        row = await query_one(store, "SELECT length(bits) AS b, length(used) AS u FROM status_lists WHERE id = 1")
         assert (row["b"], row["u"]) == (0, 0)
     finally:
         await store.close()

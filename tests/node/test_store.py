@@ -1,123 +1,374 @@
-"""node.store: migrations, WAL, durable serialised transactions."""
+"""node.store: the storage contract every backend keeps, then what only SQLite promises.
+
+The contract tests run through the ``database`` fixture, parametrized by backend. A new backend
+adds one entry to ``BACKENDS`` (an async factory opening its database for a test, a second
+time when asked: the second handle stands for another process on the same data) and every
+contract test then runs against it too.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from node.store import MIGRATIONS, Migration, Store, StoreError, register_migration
+from node.statuslists import StatusLists
+from node.store import MIGRATIONS, Database, Migration, SQLiteDatabase, StoreError, applied, migrate, schema_version
+from node.store import issuers as issuer_rows
+from node.store import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# backend name -> async (folder, migrations) -> an opened, migrated Database on that folder's data
+Opener = Callable[[Path, "tuple[Migration, ...] | list[Migration]"], Awaitable[Database]]
 
 
-async def test_fresh_store_applies_every_registered_migration_and_uses_wal(tmp_path):
-    store = await Store.open(tmp_path)
-    try:
-        assert await store.journal_mode() == "wal"
-        assert await store.applied_migrations() == [m.name for m in MIGRATIONS]
-        assert await store.schema_version() == len(MIGRATIONS)
-        tables = {r["name"] for r in await store.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert {"issuers", "credentials", "status_lists", "status_entries", "tokens", "challenges"} <= tables
-    finally:
-        await store.close()
+async def _open_sqlite(folder: Path, migrations: Any = MIGRATIONS) -> Database:
+    return await SQLiteDatabase.open(folder, migrations=migrations)
 
 
-async def test_reopening_applies_only_new_migrations(tmp_path):
-    first = await Store.open(tmp_path)
-    await first.close()
-    extra = Migration("test.0001_badges", ("CREATE TABLE badges (id TEXT PRIMARY KEY)",))
-    store = await Store.open(tmp_path, migrations=[*MIGRATIONS, extra])
-    try:
-        assert (await store.applied_migrations())[-1] == "test.0001_badges"
-        assert await store.schema_version() == len(MIGRATIONS) + 1
-        applied_again = await store.migrate([*MIGRATIONS, extra])
-        assert applied_again == []
-    finally:
-        await store.close()
+BACKENDS: dict[str, Opener] = {"sqlite": _open_sqlite}
 
 
-async def test_failing_migration_is_rolled_back_and_named(tmp_path):
+class Backend:
+    """Opens handles on one test's data; closes them all at the end."""
+
+    def __init__(self, name: str, folder: Path) -> None:
+        self.name, self.folder = name, folder
+        self.handles: list[Database] = []
+
+    async def open(self, migrations: Any = MIGRATIONS) -> Database:
+        db = await BACKENDS[self.name](self.folder, migrations)
+        self.handles.append(db)
+        return db
+
+    async def close(self, db: Database) -> None:
+        self.handles.remove(db)
+        await db.close()
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+async def backend(request: Any, tmp_path: Path) -> AsyncIterator[Backend]:
+    b = Backend(request.param, tmp_path)
+    yield b
+    for db in list(b.handles):
+        await db.close()
+
+
+@pytest.fixture
+async def database(backend: Backend) -> Database:
+    return await backend.open()
+
+
+async def get(db: Database, key: str) -> Any:
+    async with db.read() as tx:
+        return await settings.get(tx, key)
+
+
+# --- migrations ----------------------------------------------------------------------------------
+
+
+async def test_a_fresh_store_applies_every_migration_in_order(database: Database) -> None:
+    assert await applied(database) == [m.name for m in MIGRATIONS]
+    assert await schema_version(database) == len(MIGRATIONS)
+    async with database.read() as tx:
+        for table in ("issuers", "credentials", "status_lists", "status_list_chunks", "status_entries", "tokens", "challenges",
+                      "achievements", "microcredential_keys", "trusted_bodies", "held_accreditations"):
+            assert await tx.fetchall(f"SELECT * FROM {table}") == [], table
+
+
+async def test_the_migration_names_of_existing_data_folders_never_change() -> None:
+    # Recorded in every data folder since they were released: renaming one re-runs it.
+    assert [m.name for m in MIGRATIONS][:4] == [
+        "node.0001_initial",
+        "node.0002_status_list_chunks",
+        "microcredentials.0001_achievements",
+        "trust.0001_trusted_bodies_and_held_accreditations",
+    ]
+
+
+async def test_reopening_applies_only_new_migrations_and_migrating_again_applies_none(backend: Backend) -> None:
+    await backend.close(await backend.open())
+    extra = Migration("test.0001_badges", ("CREATE TABLE badges (id TEXT PRIMARY KEY, image {blob})",))
+    db = await backend.open([*MIGRATIONS, extra])
+    assert (await applied(db, [*MIGRATIONS, extra]))[-1] == "test.0001_badges"
+    assert await schema_version(db) == len(MIGRATIONS) + 1
+    assert await migrate(db, [*MIGRATIONS, extra]) == []
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO badges (id, image) VALUES (?, ?)", ("b", b"\x00\xff"))
+    async with db.read() as tx:
+        assert bytes((await tx.fetchone("SELECT image FROM badges"))["image"]) == b"\x00\xff"
+
+
+async def test_a_failing_migration_is_rolled_back_whole_and_named(backend: Backend) -> None:
     bad = Migration("test.0002_broken", ("CREATE TABLE half (id TEXT)", "THIS IS NOT SQL"))
     with pytest.raises(StoreError, match="test.0002_broken"):
-        await Store.open(tmp_path, migrations=[*MIGRATIONS, bad])
-    store = await Store.open(tmp_path)
-    try:
-        assert "test.0002_broken" not in await store.applied_migrations()
+        await backend.open([*MIGRATIONS, bad])
+    db = await backend.open()
+    assert "test.0002_broken" not in await applied(db)
+    async with db.read() as tx:
         # The first step ran inside the failed migration's transaction, so it is gone too.
-        assert await store.fetchone("SELECT name FROM sqlite_master WHERE name = 'half'") is None
-    finally:
-        await store.close()
+        with pytest.raises(Exception):
+            await tx.fetchall("SELECT * FROM half")
 
 
-def test_register_migration_refuses_a_duplicate_name():
-    with pytest.raises(ValueError, match="already registered"):
-        register_migration(MIGRATIONS[0].name, "SELECT 1")
+async def test_migration_names_must_be_unique(database: Database) -> None:
+    with pytest.raises(StoreError, match="unique"):
+        await migrate(database, [*MIGRATIONS, MIGRATIONS[0]])
 
 
-async def test_transaction_rolls_back_on_error_and_commits_otherwise(tmp_path):
-    store = await Store.open(tmp_path)
-    try:
+async def test_a_step_can_differ_by_dialect(database: Database) -> None:
+    step = {database.dialect.name: "CREATE TABLE mine (id TEXT)", "*": "CREATE TABLE theirs (id TEXT)"}
+    other = {"no-such-dialect": "THIS IS NOT SQL", "*": None}
+    await migrate(database, [Migration("test.0003_dialects", (step, other))])
+    async with database.read() as tx:
+        assert await tx.fetchall("SELECT * FROM mine") == []
+
+
+# --- transactions --------------------------------------------------------------------------------
+
+
+async def test_a_transaction_commits_on_normal_exit_and_rolls_back_on_an_exception(backend: Backend, database: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with database.transaction() as tx:
+            await settings.put(tx, "a", 1)
+            raise RuntimeError("boom")
+    assert await get(database, "a") is None
+    async with database.transaction() as tx:
+        await settings.put(tx, "b", {"x": 1})
+    assert await get(database, "b") == {"x": 1}
+    # Committed means durable: another handle, opened after this one is closed, sees it.
+    await backend.close(database)
+    assert await get(await backend.open(), "b") == {"x": 1}
+
+
+async def test_execute_reports_rows_changed_and_rows_read_by_column_name(database: Database) -> None:
+    async with database.transaction() as tx:
+        await tx.executemany("INSERT INTO settings (key, value) VALUES (?, ?)", [("k1", "1"), ("k2", "2"), ("k3", "3")])
+        assert await tx.execute("UPDATE settings SET value = ? WHERE key <> ?", ("0", "k1")) == 2
+        assert await tx.execute("DELETE FROM settings WHERE key = ?", ("nothing",)) == 0
+        assert await tx.fetchone("SELECT value FROM settings WHERE key = ?", ("nothing",)) is None
+        rows = await tx.fetchall("SELECT key, value FROM settings ORDER BY key")
+    assert [(r["key"], r["value"]) for r in rows] == [("k1", "1"), ("k2", "0"), ("k3", "0")]
+
+
+async def test_on_conflict_do_nothing_and_do_update(database: Database) -> None:
+    async with database.transaction() as tx:
+        assert await settings.put_new(tx, "once", 1)
+        assert not await settings.put_new(tx, "once", 2)
+        await settings.put(tx, "twice", 1)
+        await settings.put(tx, "twice", 2)
+    assert (await get(database, "once"), await get(database, "twice")) == (1, 2)
+
+
+async def test_a_savepoint_rolls_back_alone(database: Database) -> None:
+    async with database.transaction() as tx:
+        await settings.put(tx, "outer", 1)
         with pytest.raises(RuntimeError):
-            async with store.transaction() as db:
-                await db.execute("INSERT INTO settings (key, value) VALUES ('a', '1')")
-                raise RuntimeError("boom")
-        assert await store.get_setting("a") is None
-        await store.set_setting("b", {"x": 1})
-        assert await store.get_setting("b") == {"x": 1}
-    finally:
-        await store.close()
-    # Committed data is on disk for an independent connection (durable, not just cached).
-    with sqlite3.connect(tmp_path / "vcnode.sqlite3") as raw:
-        assert raw.execute("SELECT value FROM settings WHERE key = 'b'").fetchone() == ('{"x": 1}',)
+            async with tx.savepoint():
+                await settings.put(tx, "inner", 1)
+                raise RuntimeError("refused")
+        async with tx.savepoint():
+            await settings.put(tx, "kept", 1)
+            with pytest.raises(RuntimeError):
+                async with tx.savepoint():  # nested
+                    await settings.put(tx, "nested", 1)
+                    raise RuntimeError("refused too")
+    assert [await get(database, k) for k in ("outer", "inner", "kept", "nested")] == [1, None, 1, None]
 
 
-async def test_concurrent_transactions_do_not_interleave(tmp_path):
-    store = await Store.open(tmp_path)
+async def test_concurrent_transactions_do_not_interleave(database: Database) -> None:
+    async with database.transaction() as tx:
+        await settings.put(tx, "counter", 0)
+
+    async def bump() -> None:
+        async with database.transaction() as tx:
+            value = await settings.get(tx, "counter")
+            await asyncio.sleep(0)  # give other coroutines every chance to interleave
+            await settings.put(tx, "counter", value + 1)
+
+    await asyncio.gather(*(bump() for _ in range(200)))
+    assert await get(database, "counter") == 200
+
+
+async def test_transactions_of_two_handles_do_not_interleave(backend: Backend, database: Database) -> None:
+    """Two handles on one store stand for two processes: the backend's own lock keeps them apart."""
+    other = await backend.open()
+    async with database.transaction() as tx:
+        await settings.put(tx, "counter", 0)
+
+    async def bump(db: Database) -> None:
+        async with db.transaction() as tx:
+            value = await settings.get(tx, "counter")
+            await asyncio.sleep(0)
+            await settings.put(tx, "counter", value + 1)
+
+    await asyncio.gather(*(bump(database if i % 2 else other) for i in range(100)))
+    assert await get(database, "counter") == 100
+
+
+async def test_reads_see_committed_data_and_do_not_wait_for_an_open_writer(database: Database) -> None:
+    async with database.transaction() as tx:
+        await settings.put(tx, "k", "old")
+    inside, release = asyncio.Event(), asyncio.Event()
+
+    async def writer() -> None:
+        async with database.transaction() as tx:
+            await settings.put(tx, "k", "new")
+            assert await settings.get(tx, "k") == "new"  # a transaction sees its own changes
+            inside.set()
+            await release.wait()
+
+    task = asyncio.create_task(writer())
+    await inside.wait()
+    # The writer holds its transaction open; a read answers at once, with committed data.
+    assert await asyncio.wait_for(get(database, "k"), 2) == "old"
+    release.set()
+    await task
+    assert await get(database, "k") == "new"
+
+
+async def test_the_read_handle_cannot_write(database: Database) -> None:
+    with pytest.raises(Exception):
+        async with database.read() as tx:
+            await tx.execute("INSERT INTO settings (key, value) VALUES ('x', '1')")
+    assert await get(database, "x") is None
+
+
+# --- what the repositories rely on --------------------------------------------------------------
+
+
+async def _issuer(db: Database, name: str = "default") -> None:
+    async with db.transaction() as tx:
+        await issuer_rows.insert(
+            tx, name=name, created="2025-01-01T00:00:00Z", status_purposes='["revocation"]', public_key_multibase="z",
+            sealed_secret=b"\x00",
+        )
+
+
+def _lists(db: Database, length: int = 64) -> StatusLists:
+    async def no_identity(name: str) -> Any:
+        raise AssertionError("allocation never signs")
+
+    return StatusLists(db, base_url="https://node.example", identity=no_identity, loader=None, clock=lambda: None, length=length, min_length=8)
+
+
+async def test_allocations_through_two_handles_never_share_an_index(backend: Backend, database: Database) -> None:
+    """Concurrent issuance in two processes: the store's write lock, not an in-process lock,
+    keeps every index unique, and exactly one of them opens each new list."""
+    other = await backend.open()
+    await _issuer(database)
+
+    async def allocate(db: Database, n: int) -> tuple[list[Any], set[int]]:
+        lists = _lists(db)  # each process has its own StatusLists (and its own locks)
+        async with db.transaction() as tx:
+            return await lists.allocate(tx, "default", "revocation", [None] * n, when="t")
+
+    results = await asyncio.gather(*(allocate(database if i % 2 else other, 3) for i in range(60)))
+    taken = [(a.list_id, a.index) for allocations, _ in results for a in allocations]
+    assert len(taken) == 180 and len(set(taken)) == 180
+    created = [list_id for _, lists in results for list_id in lists]
+    assert len(created) == len(set(created)) == 3  # 180 indexes in lists of 64: three lists, each opened once
+    async with database.read() as tx:
+        rows = await tx.fetchall("SELECT seq, used_count, full FROM status_lists ORDER BY seq")
+    assert [(r["seq"], r["used_count"], r["full"]) for r in rows] == [(1, 64, 1), (2, 64, 1), (3, 52, 0)]
+
+
+# --- SQLite only ----------------------------------------------------------------------------------
+
+
+async def test_sqlite_uses_wal_and_keeps_user_version(tmp_path: Path) -> None:
+    db = await SQLiteDatabase.open(tmp_path)
     try:
-        await store.set_setting("counter", 0)
-
-        async def bump() -> None:
-            async with store.transaction() as db:
-                async with db.execute("SELECT value FROM settings WHERE key = 'counter'") as cur:
-                    value = int((await cur.fetchone())["value"])
-                await asyncio.sleep(0)  # give other coroutines every chance to interleave
-                await db.execute("UPDATE settings SET value = ? WHERE key = 'counter'", (str(value + 1),))
-
-        await asyncio.gather(*(bump() for _ in range(200)))
-        assert await store.get_setting("counter") == 200
+        assert await db.journal_mode() == "wal"
+        async with db.read() as tx:
+            assert (await tx.fetchone("PRAGMA user_version"))[0] == len(MIGRATIONS)
     finally:
-        await store.close()
+        await db.close()
+    with sqlite3.connect(tmp_path / "vcnode.sqlite3") as raw:  # durable for an independent connection
+        assert raw.execute("SELECT COUNT(*) FROM schema_migrations").fetchone() == (len(MIGRATIONS),)
 
 
-async def test_reads_see_committed_data_and_do_not_wait_for_an_open_writer(tmp_path):
-    store = await Store.open(tmp_path)
-    try:
-        await store.set_setting("k", "old")
-        inside = asyncio.Event()
-        release = asyncio.Event()
-
-        async def writer() -> None:
-            async with store.transaction() as db:
-                await db.execute("UPDATE settings SET value = '\"new\"' WHERE key = 'k'")
-                inside.set()
-                await release.wait()
-
-        task = asyncio.create_task(writer())
-        await inside.wait()
-        # The writer holds its transaction open; a read answers at once, with committed data.
-        assert await asyncio.wait_for(store.get_setting("k"), 2) == "old"
-        release.set()
-        await task
-        assert await store.get_setting("k") == "new"
-    finally:
-        await store.close()
-
-
-async def test_the_read_connection_cannot_write(tmp_path):
-    store = await Store.open(tmp_path)
+async def test_sqlite_read_connection_is_read_only(tmp_path: Path) -> None:
+    db = await SQLiteDatabase.open(tmp_path)
     try:
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
-            async with store.read() as db:
-                await db.execute("INSERT INTO settings (key, value) VALUES ('x', '1')")
+            async with db.read() as tx:
+                await tx.execute("INSERT INTO settings (key, value) VALUES ('x', '1')")
     finally:
-        await store.close()
+        await db.close()
+
+
+async def test_a_data_folder_from_before_the_store_package_opens_and_migrates(tmp_path: Path) -> None:
+    """A store made by the node before issue 10 (its four migrations recorded, a trusted body
+    added) opens without re-running them and gets the one it lacks."""
+    older = [m for m in MIGRATIONS if not m.name.startswith("trust.0002")]
+    db = await SQLiteDatabase.open(tmp_path, migrations=older)
+    async with db.transaction() as tx:
+        await tx.executemany(
+            "INSERT INTO trusted_bodies (did, label, added) VALUES (?, NULL, '2025-01-01T00:00:00Z')",
+            [("did:web:b.example",), ("did:web:a.example",)],
+        )
+    await db.close()
+    db = await SQLiteDatabase.open(tmp_path)
+    try:
+        assert await applied(db) == [m.name for m in MIGRATIONS]
+        from node.store import trust
+
+        async with db.read() as tx:
+            # Added in one second: the order they were added in, as before (SQLite's rowid).
+            assert [r["did"] for r in await trust.bodies(tx)] == ["did:web:b.example", "did:web:a.example"]
+    finally:
+        await db.close()
+
+
+_ALLOCATE_IN_A_PROCESS = textwrap.dedent(
+    """
+    import asyncio, json, sys
+    sys.path.insert(0, sys.argv[2])
+    from node.statuslists import StatusLists
+    from node.store import SQLiteDatabase
+
+    async def no_identity(name):
+        raise AssertionError("allocation never signs")
+
+    async def main():
+        db = await SQLiteDatabase.open(sys.argv[1])
+        lists = StatusLists(db, base_url="https://node.example", identity=no_identity, loader=None,
+                            clock=lambda: None, length=64, min_length=8)
+        out = []
+        for _ in range(30):
+            async with db.transaction() as tx:
+                allocations, _ = await lists.allocate(tx, "default", "revocation", [None] * 2, when="t")
+            out += [(a.list_id, a.index) for a in allocations]
+        await db.close()
+        print(json.dumps(out))
+
+    asyncio.run(main())
+    """
+)
+
+
+async def test_processes_allocating_in_one_sqlite_store_never_share_an_index(tmp_path: Path) -> None:
+    """Real processes, as ``serve --workers`` and ``vcnode`` commands beside a server are."""
+    db = await SQLiteDatabase.open(tmp_path)
+    await _issuer(db)
+    await db.close()
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", _ALLOCATE_IN_A_PROCESS, str(tmp_path), str(ROOT), stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for _ in range(3)
+    ]
+    outputs = [await p.communicate() for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err.decode()[-2000:] for _, err in outputs]
+    taken = [tuple(pair) for out, _ in outputs for pair in json.loads(out)]
+    assert len(taken) == 180 and len(set(taken)) == 180

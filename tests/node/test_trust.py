@@ -17,7 +17,7 @@ from node import trust
 from node.app import create_app
 from node.cli import main
 from node.config import Config
-from node.routes import SERVICE_KEY
+from node.routes import NODE_KEY
 from vc.crypto import Ed25519KeyPair
 from vc.cryptosuites import SUITES
 from vc.loader import default_loader
@@ -41,15 +41,15 @@ def course(slug: str, ects: float, eqf: int) -> dict[str, Any]:
 
 
 class Node:
-    def __init__(self, client: Any, service: Any, token: str) -> None:
-        self.client, self.service, self.token = client, service, token
+    def __init__(self, client: Any, core: Any, token: str) -> None:
+        self.client, self.core, self.token = client, core, token
 
     async def post(self, path: str, body: Any, *, auth: bool = True) -> tuple[int, Any]:
         resp = await self.client.post(path, json=body, headers={"Authorization": f"Bearer {self.token}"} if auth else {})
         return resp.status, await resp.json(content_type=None)
 
     async def did(self, name: str) -> str:
-        return (await self.service.get_issuer(name)).did
+        return (await self.core.issuers.get(name)).did
 
     async def accredit(self, body: str, organisation: str, **kw: Any) -> dict[str, Any]:
         status, out = await self.post(f"/issuers/{body}/accredit", {"organisation": await self.did(organisation), **kw})
@@ -80,11 +80,11 @@ async def node(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any
     cfg = Config().replace(data_dir=tmp_path / "data", host="127.0.0.1", port=port, status_purposes=("revocation",))
     app = create_app(cfg)
     client = await aiohttp_client(app, server_kwargs={"host": "127.0.0.1", "port": port})
-    service = app[SERVICE_KEY]
+    core = app[NODE_KEY]
     for name in ("national", "qa", "uni"):
-        await service.create_issuer(name)
-    token = (await service.create_token(["admin"])).token
-    return Node(client, service, token)
+        await core.issuers.create(name)
+    token = (await core.tokens.create(["admin"])).token
+    return Node(client, core, token)
 
 
 def test_trusted_bodies_are_stored_and_managed_by_the_cli(tmp_path: Path, capsys: Any) -> None:
@@ -131,7 +131,7 @@ async def test_direct_accreditation_reported_then_withdrawn(node: Node) -> None:
     mc = await node.microcredential("ds1")
     status, out = await node.verify(mc)
     assert status == 200 and out["accreditation"]["status"] == "not-assessed"  # trusts nobody yet
-    await trust.add_trusted_body(node.service, await node.did("national"))
+    await node.core.trust.add_trusted_body(await node.did("national"))
     status, out = await node.verify(mc)
     assert status == 200 and out["accreditation"]["status"] == "not-accredited"
     assert "publishes no accreditation" in out["accreditation"]["reason"]
@@ -157,7 +157,7 @@ async def test_direct_accreditation_reported_then_withdrawn(node: Node) -> None:
 
 async def test_chain_national_qa_university_and_the_failed_middle_link_named(node: Node) -> None:
     national, qa, uni = [await node.did(n) for n in ("national", "qa", "uni")]
-    await trust.add_trusted_body(node.service, national, label="National agency")
+    await node.core.trust.add_trusted_body(national, label="National agency")
     middle = await node.accredit("national", "qa", kind="accredit", scope={"eqfLevels": [5, 6]})
     await node.accredit("qa", "uni", scope={"eqfLevels": [6, 7]})
     mc = await node.microcredential("chain6")
@@ -172,7 +172,7 @@ async def test_chain_national_qa_university_and_the_failed_middle_link_named(nod
     assert out["accreditation"]["status"] == "not-accredited" and [l["link"] for l in failed] == [2]
     assert "link 2 (" + national + " accrediting " + qa in out["accreditation"]["reason"]
     # the depth bound: one link only reaches the QA agency, which is not trusted
-    verifier = await trust.verifier_for(node.service)
+    verifier = await node.core.trust.verifier()
     verifier.max_depth = 1
     bounded = (await verifier.assess(mc)).to_json()
     assert bounded["status"] == "not-accredited" and "no trusted body within 1 accreditation link" in bounded["reason"]
@@ -188,7 +188,7 @@ async def test_chain_national_qa_university_and_the_failed_middle_link_named(nod
 
 
 async def test_a_body_accredited_only_to_attest_cannot_accredit(node: Node) -> None:
-    await trust.add_trusted_body(node.service, await node.did("national"))
+    await node.core.trust.add_trusted_body(await node.did("national"))
     await node.accredit("national", "qa", kind="attest")
     await node.accredit("qa", "uni")
     status, out = await node.verify(await node.microcredential("x1"))
@@ -210,14 +210,14 @@ async def present(node: Node, credentials: list[dict[str, Any]], key: Any, did: 
         verification_method=vm,
         suite=SUITES["eddsa-rdfc-2022"],
         loader=default_loader(),
-        now=node.service.clock(),
+        now=node.core.clock(),
         challenge=challenge,
     )
     return await node.post("/presentations/verify", {"verifiablePresentation": vp, "options": {"challenge": challenge}}, auth=False)
 
 
 async def test_stack_issued_from_verified_parts_and_verified_in_a_presentation(node: Node) -> None:
-    await trust.add_trusted_body(node.service, await node.did("national"))
+    await node.core.trust.add_trusted_body(await node.did("national"))
     await node.accredit("national", "uni")
     key, did, vm = holder()
     learner = {"name": "Ana Andromeda", "id": did}
@@ -273,12 +273,12 @@ async def test_vcnode_verify_checks_the_stack_and_reports_accreditation(node: No
     status, out = await node.post("/issuers/uni/stacks", {"parts": parts, "achievement": {"name": "Certificate", "description": "Three modules."}, "eqfLevel": 6})
     assert status == 201, out
     stack = out["verifiableCredential"]
-    host = f"127.0.0.1:{node.service.config.port}"
+    host = f"127.0.0.1:{node.core.config.port}"
 
     async def vcnode_verify(credentials: list[dict[str, Any]]) -> tuple[int, Any]:
         vp = sign_presentation(
             create_presentation(credentials, holder=did), key=key, verification_method=vm,
-            suite=SUITES["eddsa-rdfc-2022"], loader=default_loader(), now=node.service.clock(), challenge="cli-check",
+            suite=SUITES["eddsa-rdfc-2022"], loader=default_loader(), now=node.core.clock(), challenge="cli-check",
         )
         path = tmp_path / "vp.json"
         path.write_text(json.dumps(vp))
@@ -345,31 +345,31 @@ class CountingHTTP:
         return FetchedJSON(url, resp.status, resp.headers, await resp.json(), parse_max_age(resp.headers.get("Cache-Control")))
 
 
-async def test_published_lists_are_cached_per_url_within_max_age_on_the_service_clock(node: Node, monkeypatch: Any) -> None:
+async def test_published_lists_are_cached_per_url_within_max_age_on_the_trust_clock(node: Node, monkeypatch: Any) -> None:
     from datetime import timedelta
 
     vc = await node.accredit("national", "uni")
     published = await node.client.get("/issuers/uni/accreditations.json")
     assert published.headers["Cache-Control"] == "max-age=60"
     http = CountingHTTP(node, "/issuers/uni/accreditations.json")
-    monkeypatch.setattr(node.service.services, "http", http)
-    start = node.service.clock()
+    monkeypatch.setattr(node.core.trust, "http", http)
+    start = node.core.clock()
     now = [start]
-    monkeypatch.setattr(node.service, "clock", lambda: now[0])
+    monkeypatch.setattr(node.core.trust, "clock", lambda: now[0])
     remote = "did:web:uni.example"  # not one of this node's issuers: fetched over "HTTP"
 
-    first = await trust._fetch_for(node.service, remote)
+    first = await node.core.trust.fetch_for(remote)
     assert first["verifiableCredential"] == [vc] and http.hits == 1
     first["verifiableCredential"].clear()  # the cache hands out copies
     now[0] = start + timedelta(seconds=59)
-    assert (await trust._fetch_for(node.service, remote))["verifiableCredential"] == [vc] and http.hits == 1
-    assert (await trust._fetch_for(node.service, "did:web:other.example"))["verifiableCredential"] == [vc] and http.hits == 2  # per URL
+    assert (await node.core.trust.fetch_for(remote))["verifiableCredential"] == [vc] and http.hits == 1
+    assert (await node.core.trust.fetch_for("did:web:other.example"))["verifiableCredential"] == [vc] and http.hits == 2  # per URL
     now[0] = start + timedelta(seconds=60)  # max-age passed: fetched again
-    await trust._fetch_for(node.service, remote)
+    await node.core.trust.fetch_for(remote)
     assert http.hits == 3
     # never longer than the verifier's max staleness, whatever the server allows
-    cache = trust.published_cache(node.service)
-    assert cache.max_ttl == node.service.config.status_max_staleness_seconds == 300
+    cache = node.core.trust.published_cache
+    assert cache.max_ttl == node.core.config.status_max_staleness_seconds == 300
     cache.clear()
 
     class Generous(CountingHTTP):
@@ -378,19 +378,19 @@ async def test_published_lists_are_cached_per_url_within_max_age_on_the_service_
             return type(fetched)(fetched.url, fetched.status, fetched.headers, fetched.data, 86400)
 
     generous = Generous(node, "/issuers/uni/accreditations.json")
-    monkeypatch.setattr(node.service.services, "http", generous)
-    await trust._fetch_for(node.service, remote)
+    monkeypatch.setattr(node.core.trust, "http", generous)
+    await node.core.trust.fetch_for(remote)
     now[0] += timedelta(seconds=299)
-    await trust._fetch_for(node.service, remote)
+    await node.core.trust.fetch_for(remote)
     assert generous.hits == 1
     now[0] += timedelta(seconds=1)
-    await trust._fetch_for(node.service, remote)
+    await node.core.trust.fetch_for(remote)
     assert generous.hits == 2
 
 
 async def test_an_empty_list_is_not_cached_so_a_new_accreditation_shows_at_once(node: Node) -> None:
     http = CountingHTTP(node, "/issuers/uni/accreditations.json")
-    cache = trust.published_cache(node.service)
+    cache = node.core.trust.published_cache
     assert (await trust.fetch_published(http, "did:web:uni.example", cache))["verifiableCredential"] == []
     vc = await node.accredit("national", "uni")
     assert (await trust.fetch_published(http, "did:web:uni.example", cache))["verifiableCredential"] == [vc]
@@ -402,15 +402,15 @@ async def test_the_cache_holds_documents_not_verdicts_a_revocation_shows_at_once
     """A cached list's accreditation is still verified, status included, every time."""
     vc = await node.accredit("national", "uni")
     http = CountingHTTP(node, "/issuers/uni/accreditations.json")
-    cache = trust.published_cache(node.service)
+    cache = node.core.trust.published_cache
 
     def run() -> trust.AccreditationVerifier:  # one assessment run, as each request makes
         return trust.AccreditationVerifier(
             trusted=[national],
-            verify=node.service.verify_credential,
+            verify=node.core.verification.verify_credential,
             # uni's list as a remote verifier gets it (uni's own did:web names 127.0.0.1 here)
             fetch=lambda did: trust.fetch_published(http, "did:web:uni.example", cache),
-            now=node.service.clock(),
+            now=node.core.clock(),
         )
 
     national, uni = await node.did("national"), await node.did("uni")
@@ -429,10 +429,10 @@ async def test_a_held_accreditation_is_removed_over_http_and_by_the_cli(node: No
     other = await node.accredit("qa", "uni")
     path = f"/issuers/uni/accreditations/{quote(vc['id'], safe='')}"
     assert (await node.client.delete(path)).status == 401
-    qa_only = (await node.service.create_token(["issue"], issuer="qa")).token
+    qa_only = (await node.core.tokens.create(["issue"], issuer="qa")).token
     resp = await node.client.delete(path, headers={"Authorization": f"Bearer {qa_only}"})
     assert resp.status == 403
-    uni = (await node.service.create_token(["issue"], issuer="uni")).token
+    uni = (await node.core.tokens.create(["issue"], issuer="uni")).token
     resp = await node.client.delete(path, headers={"Authorization": f"Bearer {uni}"})
     assert resp.status == 204
     published = await (await node.client.get("/issuers/uni/accreditations.json")).json()

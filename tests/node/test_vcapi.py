@@ -19,9 +19,10 @@ import pytest
 from node.app import create_app
 from node.config import Config
 from node.problems import PROBLEM_JSON
-from node.routes import SERVICE_KEY
+from node.node import Node as NodeCore
+from node.routes import NODE_KEY
 from node.routes.openapi import document as openapi_document
-from node.service import NodeService
+from support import query_one
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 V1 = "https://www.w3.org/2018/credentials/v1"
@@ -40,7 +41,7 @@ def unsigned(**extra: Any) -> dict[str, Any]:
 @dataclass
 class Node:
     client: Any
-    service: NodeService
+    core: NodeCore
     config: Config
     tokens: dict[str, str]
 
@@ -70,15 +71,15 @@ async def start_node(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factor
     )
     app = create_app(cfg)
     client = await aiohttp_client(app, server_kwargs={"host": "127.0.0.1", "port": port})
-    service = app[SERVICE_KEY]
-    await service.create_issuer("faculty")
+    core = app[NODE_KEY]
+    await core.issuers.create("faculty")
     tokens = {
-        "issue": (await service.create_token(["issue"], issuer="default")).token,
-        "status": (await service.create_token(["status"], issuer="default")).token,
-        "faculty": (await service.create_token(["issue", "status"], issuer="faculty")).token,
-        "admin": (await service.create_token(["admin"])).token,
+        "issue": (await core.tokens.create(["issue"], issuer="default")).token,
+        "status": (await core.tokens.create(["status"], issuer="default")).token,
+        "faculty": (await core.tokens.create(["issue", "status"], issuer="faculty")).token,
+        "admin": (await core.tokens.create(["admin"])).token,
     }
-    return Node(client, service, cfg, tokens)
+    return Node(client, core, cfg, tokens)
 
 
 @pytest.fixture
@@ -135,7 +136,7 @@ def test_openapi_refs_all_resolve() -> None:
 
 async def test_issue_signs_as_the_default_issuer_with_status_entries(node: Node) -> None:
     vc = await node.issue()
-    issuer = await node.service.get_issuer("default")
+    issuer = await node.core.issuers.get("default")
     assert vc["issuer"] == issuer.did and issuer.did.startswith("did:web:127.0.0.1%3A")
     assert vc["id"].startswith("urn:uuid:") and "validFrom" in vc
     assert vc["proof"]["type"] == "DataIntegrityProof"
@@ -144,7 +145,7 @@ async def test_issue_signs_as_the_default_issuer_with_status_entries(node: Node)
     statuses = vc["credentialStatus"]
     assert sorted(s["statusPurpose"] for s in statuses) == ["revocation", "suspension"]
     assert all(s["type"] == "BitstringStatusListEntry" for s in statuses)
-    record = await node.service.get_credential_record(vc["id"])
+    record = await node.core.credentials.get(vc["id"])
     assert record.issuer == "default" and record.subject_id == "did:example:alice"
 
 
@@ -162,7 +163,7 @@ async def test_issue_takes_vc_api_options(node: Node) -> None:
 
 async def test_issue_as_a_named_issuer(node: Node) -> None:
     vc = await node.issue(path="/issuers/faculty/credentials/issue", token="faculty")
-    faculty = await node.service.get_issuer("faculty")
+    faculty = await node.core.issuers.get("faculty")
     assert vc["issuer"] == faculty.did and faculty.did.endswith(":issuers:faculty")
 
 
@@ -217,14 +218,14 @@ async def test_issue_needs_a_token_for_that_issuer(node: Node, path: str, token:
     resp = await node.client.post(path, json={"credential": unsigned()}, headers=headers)
     problem = await problem_of(resp, status)
     assert says in problem["detail"]
-    assert await node.service.list_credentials() == []
+    assert await node.core.credentials.list() == []
 
 
 async def test_a_revoked_token_is_refused(node: Node) -> None:
-    new = await node.service.create_token(["issue"])
+    new = await node.core.tokens.create(["issue"])
     headers = {"Authorization": f"Bearer {new.token}"}
     assert (await node.client.post("/credentials/issue", json={"credential": unsigned()}, headers=headers)).status == 201
-    await node.service.revoke_token(new.id)
+    await node.core.tokens.revoke(new.id)
     resp = await node.client.post("/credentials/issue", json={"credential": unsigned()}, headers=headers)
     await problem_of(resp, 401)
 
@@ -371,7 +372,7 @@ async def test_status_needs_the_status_scope_and_the_credentials_issuer(node: No
     assert "issuer 'faculty'" in problem["detail"]
     named = {"credentialId": vc["id"], "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"}, "status": True}
     await problem_of(await node.set_status(named, token="faculty"), 404)
-    assert (await node.service.get_credential_record(vc["id"])).status == "active"
+    assert (await node.core.credentials.get(vc["id"])).status == "active"
     assert (await node.set_status(body, token="admin")).status == 200
 
 
@@ -525,8 +526,8 @@ async def test_an_expired_challenge_is_refused(node: Node) -> None:
     vc = await node.issue()
     challenge = (await (await node.client.post("/challenges")).json())["challenge"]
     # Expire it in the store rather than waiting out the ttl.
-    async with node.service.store.transaction() as db:
-        await db.execute("UPDATE challenges SET expires = ? WHERE challenge = ?", ("2000-01-01T00:00:00Z", challenge))
+    async with node.core.db.transaction() as tx:
+        await tx.execute("UPDATE challenges SET expires = ? WHERE challenge = ?", ("2000-01-01T00:00:00Z", challenge))
     resp = await node.client.post("/presentations/verify", json={"verifiablePresentation": _present(vc, challenge)})
     result = await resp.json()
     assert resp.status == 400 and any(e["code"] == "INVALID_CHALLENGE_ERROR" for e in result["errors"])

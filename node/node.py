@@ -1,0 +1,241 @@
+"""The node: one object holding its capabilities, built in one place.
+
+``Node`` is what the HTTP routes (``request.app[NODE_KEY]``) and the CLI (``open_node``) work
+with; each reaches only the capability it needs: ``node.issuance.issue(...)``,
+``node.tokens.check(...)``. ``compose`` wires the capabilities from what they need from
+outside (a ``Database``, the master key, the clock, the context loader, the HTTP client, the
+offload hook), so a test builds a node over its own store and fakes; ``open_node`` opens those
+resources for a data folder and closes them again.
+
+    Node
+    ├── issuers        node.issuers.Issuers             issuers, keys, DIDs and DID documents
+    ├── status_lists   node.statuslists.StatusLists     allocation, bits, re-signing, serving lists
+    ├── issuance       node.issuance.Issuance           issue / issue_many
+    ├── status         node.status_changes.StatusChanges  revoke, suspend, reinstate
+    ├── credentials    node.records.CredentialRecords   what was issued (get / list)
+    ├── tokens         node.tokens.Tokens               API tokens
+    ├── challenges     node.challenges.Challenges       presentation challenges
+    ├── verification   node.verification.Verification   verify credentials and presentations
+    ├── achievements   node.achievements.Achievements   micro-credential achievements and issuing
+    └── trust          node.trust.Trust                 trusted bodies, held accreditations, assessment
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, AsyncIterator, Callable
+
+from did.cache import TTLCache
+from did.http import GuardedHTTP, create_guarded_session
+from did.key import DIDKeyResolver
+from did.resolver import Resolver
+from did.web import DIDWebResolver
+from node.achievements import Achievements
+from node.challenges import Challenges
+from node.config import Config
+from node.issuance import Issuance
+from node.issuers import IssuerInfo, Issuers, OwnDIDWeb
+from node.keys import SETTING as MASTER_KEY_SETTING
+from node.keys import MasterKey, new_master_record, open_master
+from node.offload import Offload, shared_offload
+from node.records import CredentialRecords
+from node.status_changes import StatusChanges
+from node.statuslists import StatusLists
+from node.store import Database, StoreError, open_database, schema_version
+from node.store import settings as setting_rows
+from node.tokens import Tokens
+from node.trust import Trust
+from node.verification import CheckStatus, Verification
+from status.check import StatusChecker
+from vc.credentials import verify_credential
+from vc.loader import ContextLoader, default_loader
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Node:
+    config: Config
+    db: Database
+    clock: Clock
+    loader: ContextLoader
+    resolver: Resolver
+    http: GuardedHTTP | None  # None: offline (CLI operations); no did:web or status-list fetches
+    check_status: CheckStatus | None
+    issuers: Issuers
+    status_lists: StatusLists
+    issuance: Issuance
+    status: StatusChanges
+    credentials: CredentialRecords
+    tokens: Tokens
+    challenges: Challenges
+    verification: Verification
+    achievements: Achievements
+    trust: Trust
+
+    async def start(self) -> list[IssuerInfo]:
+        """Create the ``default`` issuer if missing and re-sign any list a crash left stale
+        (idempotent; ``open_node`` and ``create_app`` call it)."""
+        await self.issuers.ensure_default()
+        await self.status_lists.republish_pending()
+        return await self.issuers.list()
+
+    async def schema_version(self) -> int:
+        """The number of store migrations applied (``GET /healthz``: the store answers)."""
+        return await schema_version(self.db)
+
+
+def compose(
+    config: Config,
+    *,
+    db: Database,
+    master_key: MasterKey,
+    clock: Clock = utc_now,
+    loader: ContextLoader | None = None,
+    http: Any = None,
+    offload: Offload[Any] | None = None,
+) -> Node:
+    """The node's capabilities over ``db``. With ``http`` (a ``did.http.GuardedHTTP``, or a
+    stand-in with its ``get_json``), other issuers' did:web documents and status lists are
+    fetched through it; without, the node resolves only did:key and its own DIDs."""
+    loader = loader or default_loader()
+    offload = offload or shared_offload()
+    base_url = config.effective_base_url
+    issuers = Issuers(db, base_url=base_url, default_purposes=config.status_purposes, master_key=master_key, clock=clock)
+    web = None
+    if http is not None:
+        # Other issuers' DID documents are kept as their Cache-Control allows (5 minutes when
+        # it says nothing, never more than an hour): verifying a batch from one university
+        # must not fetch its did.json once per credential.
+        did_cache: TTLCache[dict[str, Any]] = TTLCache(time.monotonic, max_entries=1024)
+        web = DIDWebResolver(http, cache=did_cache)
+    resolver = Resolver({"key": DIDKeyResolver(), "web": OwnDIDWeb(issuers, web)})
+    check_status = None
+    if http is not None:
+        check_status = StatusChecker(
+            http,
+            resolver,
+            loader,
+            clock,
+            max_staleness=timedelta(seconds=config.status_max_staleness_seconds),
+            # The list's own proof is checked like any credential's: its heavy steps off the loop.
+            verify_credential=functools.partial(verify_credential, offload=offload),
+        ).check
+    status_lists = StatusLists(
+        db,
+        base_url=base_url,
+        length=config.status_list_length,
+        ttl_ms=config.status_list_ttl_ms,
+        valid_for=timedelta(seconds=config.status_list_valid_seconds) if config.status_list_valid_seconds else None,
+        identity=issuers.signing_identity,
+        loader=loader,
+        clock=clock,
+        offload=offload,
+    )
+    issuance = Issuance(
+        db, config=config, clock=clock, loader=loader, issuers=issuers, status_lists=status_lists, offload=offload
+    )
+    challenges = Challenges(db, clock=clock, ttl_seconds=config.challenge_ttl_seconds)
+    verification = Verification(
+        resolver=resolver,
+        loader=loader,
+        clock=clock,
+        challenges=challenges,
+        check_status=check_status,
+        accept_caller_challenges=config.accept_caller_challenges,
+        require_challenge=config.require_challenge,
+        offload=offload,
+    )
+    return Node(
+        config=config,
+        db=db,
+        clock=clock,
+        loader=loader,
+        resolver=resolver,
+        http=http,
+        check_status=check_status,
+        issuers=issuers,
+        status_lists=status_lists,
+        issuance=issuance,
+        status=StatusChanges(db, clock=clock, status_lists=status_lists),
+        credentials=CredentialRecords(db, status_lists=status_lists),
+        tokens=Tokens(db, clock=clock, issuers=issuers),
+        challenges=challenges,
+        verification=verification,
+        achievements=Achievements(db, base_url=base_url, clock=clock, issuers=issuers, issuance=issuance),
+        trust=Trust(
+            db,
+            clock=clock,
+            issuers=issuers,
+            verify=verification.verify_credential,
+            http=http,
+            max_depth=config.trust_max_depth,
+            max_staleness_seconds=config.status_max_staleness_seconds,
+        ),
+    )
+
+
+async def open_master_key(db: Database, config: Config, *, announce: bool = True) -> MasterKey:
+    """The master key sealing the issuer keys: created on first use, then re-derived each start."""
+    async with db.read() as tx:
+        record = await setting_rows.get(tx, MASTER_KEY_SETTING)
+    master = None
+    if record is None:
+        # Made inside the write transaction: processes starting together on an empty data
+        # folder must end up with one master key, not each with its own.
+        async with db.transaction() as tx:
+            record = await setting_rows.get(tx, MASTER_KEY_SETTING)
+            if record is None:
+                master, record = await asyncio.to_thread(new_master_record, config.data_dir, config.passphrase, kdf=config.kdf)
+                if not await setting_rows.put_new(tx, MASTER_KEY_SETTING, record):
+                    raise StoreError("another process stored a master key at the same time; start again")
+    if master is None:
+        master = await asyncio.to_thread(open_master, config.data_dir, config.passphrase, record)
+    if not announce:
+        return master
+    if master.mode == "keyfile":
+        log.warning(
+            "issuer keys are encrypted with the key file %s (readable by its owner only); anyone who copies the "
+            "whole data folder can use them. Set VCNODE_PASSPHRASE before the first start to use a passphrase instead.",
+            config.data_dir / record.get("file", "master.key"),
+        )
+    else:
+        log.info("issuer keys are encrypted with a key derived from VCNODE_PASSPHRASE (Argon2id)")
+    return master
+
+
+@asynccontextmanager
+async def open_node(config: Config, *, network: bool = True, announce: bool = False) -> AsyncIterator[Node]:
+    """Open the store (initialising an empty data folder), the master key and, with
+    ``network``, the guarded HTTP session; yield a started ``Node``; close them all.
+    ``announce`` logs how the keys are protected (the server does, at start-up)."""
+    if not config.data_dir.exists():
+        # The folder holds the sealed keys and the key file: nobody else needs to list it.
+        config.data_dir.mkdir(parents=True, mode=0o700)
+    db = await open_database(config.data_dir)
+    session = None
+    try:
+        master = await open_master_key(db, config, announce=announce)
+        http = None
+        if network:
+            session = create_guarded_session(allowed_insecure_hosts=config.insecure_hosts)
+            http = GuardedHTTP(session, allowed_insecure_hosts=config.insecure_hosts)
+        node = compose(config, db=db, master_key=master, clock=utc_now, http=http)
+        await node.start()
+        yield node
+    finally:
+        if session is not None:
+            await session.close()
+        await db.close()

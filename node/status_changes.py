@@ -1,0 +1,87 @@
+"""Revoking, suspending and reinstating credentials (Bitstring Status List v1.0 §2.1).
+
+A change is committed (durable) in one transaction with the bits it sets, and the lists it
+touched are re-signed before the caller hears back, so the next GET of a list shows it.
+Revocation is final; suspension can be lifted. A credential can only take a status its
+entries have a purpose for.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Callable, Iterable, Literal
+
+from node.errors import InvalidRequestError, StatusChangeError, UnknownCredentialError
+from node.records import CredentialRecord
+from node.statuslists import PendingList, StatusLists
+from node.store import Database, utcnow_iso
+from node.store import credentials as table
+
+Status = Literal["active", "revoked", "suspended"]
+STATUSES: tuple[str, ...] = ("active", "revoked", "suspended")
+
+
+class StatusChanges:
+    def __init__(self, db: Database, *, clock: Callable[[], datetime], status_lists: StatusLists) -> None:
+        self.db = db
+        self.clock = clock
+        self.status_lists = status_lists
+
+    async def set_status(self, credential_id: str, status: str, *, issuer_name: str | None = None) -> CredentialRecord:
+        """Revoke, suspend or reactivate a credential; the list is re-signed before this returns."""
+        return (await self.set_status_many([(credential_id, status)], issuer_name=issuer_name))[0]
+
+    async def set_status_many(self, changes: Iterable[tuple[str, str]], *, issuer_name: str | None = None) -> list[CredentialRecord]:
+        """Apply many status changes in one transaction, then re-sign each touched list once.
+
+        All or nothing: one refused change (unknown credential, revoked one) refuses the batch.
+        Rows are read and written in bulk, so 10,000 changes cost a few dozen statements.
+        With ``issuer_name``, only that issuer's credentials are found.
+        """
+        changes = list(changes)
+        for cid, status in changes:
+            if not isinstance(cid, str) or not cid:
+                raise InvalidRequestError("a credential id is a non-empty string")
+            if status not in STATUSES:
+                raise InvalidRequestError(f"status {status!r} is not one of {', '.join(STATUSES)}")
+        ids = list(dict.fromkeys(cid for cid, _ in changes))
+        when = utcnow_iso(self.clock())
+        pending: dict[int, PendingList] = {}  # each touched list is loaded once per batch
+        async with self.db.transaction() as tx:
+            rows = await table.by_ids(tx, ids)
+            entries = await self.status_lists.entries_for_many(tx, ids)
+            current = {cid: row["status"] for cid, row in rows.items()}
+            bits: list[tuple[int, int, int]] = []
+            for cid, status in changes:
+                row = rows.get(cid)
+                if row is None or (issuer_name is not None and row["issuer"] != issuer_name):
+                    raise UnknownCredentialError(
+                        f"no credential with id {cid!r} was issued by "
+                        + (f"issuer {issuer_name!r}" if issuer_name else "this node"),
+                        credentialId=cid,
+                    )
+                if current[cid] == status:
+                    continue
+                if current[cid] == "revoked":
+                    raise StatusChangeError(f"credential {cid!r} is revoked, and revocation is final", credentialId=cid)
+                mine = entries.get(cid, [])
+                needed = {"revoked": "revocation", "suspended": "suspension"}.get(status)
+                if needed and needed not in {e.purpose for e in mine}:
+                    raise StatusChangeError(
+                        f"credential {cid!r} was issued without a {needed} status entry, so it cannot be {status}",
+                        credentialId=cid,
+                    )
+                if status == "revoked":
+                    bits += [(e.list_id, e.index, 1) for e in mine if e.purpose == "revocation"]
+                else:  # suspended <-> active
+                    value = 1 if status == "suspended" else 0
+                    bits += [(e.list_id, e.index, value) for e in mine if e.purpose == "suspension"]
+                current[cid] = status
+            changed = [cid for cid in ids if current[cid] != rows[cid]["status"]]
+            touched = await self.status_lists.set_bits(tx, bits, pending)
+            await self.status_lists.write_bits(tx, pending, touched)
+            await table.set_statuses(tx, [(current[c], when, c) for c in changed])
+        # The change is committed (durable); the lists are re-signed before the caller hears back.
+        await self.status_lists.republish(touched)
+        records: dict[str, Any] = {cid: CredentialRecord.of(rows[cid], entries.get(cid, []), current[cid]) for cid in ids}
+        return [records[cid] for cid, _ in changes]

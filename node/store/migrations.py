@@ -1,0 +1,255 @@
+"""The schema, as one ordered list of named migrations, written once for every backend.
+
+A migration is applied once, in list order, inside its own write transaction, and recorded by
+name in ``schema_migrations``; opening a store applies those not recorded yet. Names are
+forever: a data folder records them, so a migration is never renamed, reordered or edited
+once released. To change the schema, append a new one to ``MIGRATIONS``.
+
+A step is portable SQL, in which ``{blob}`` (raw bytes) and ``{auto_id}`` (an integer primary
+key the database numbers) become the backend's own types (``Dialect``); or, where a statement
+cannot be portable, a mapping from dialect name to that dialect's statement (``None``: nothing
+to do there; the key ``"*"``: every other dialect).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Mapping, Sequence, Union
+
+from node.store.base import Database, Dialect, StoreError, utcnow_iso
+
+log = logging.getLogger(__name__)
+
+Step = Union[str, Mapping[str, Union[str, None]]]
+
+# node.0002 moved pre-chunk lists in pieces of this size; status_lists.py's CHUNK_BYTES must
+# never differ from it (chunk i holds bytes [i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES)).
+_CHUNK_BYTES = 16 * 1024
+
+
+@dataclass(frozen=True)
+class Migration:
+    name: str  # unique and permanent, e.g. "node.0001_initial"
+    steps: tuple[Step, ...]  # run in order, inside one transaction
+
+    def statements(self, dialect: Dialect) -> list[str]:
+        out = []
+        for step in self.steps:
+            if not isinstance(step, str):
+                chosen = step[dialect.name] if dialect.name in step else step.get("*")
+                if chosen is None:
+                    continue
+                step = chosen
+            out.append(step.replace("{blob}", dialect.blob).replace("{auto_id}", dialect.auto_id))
+        return out
+
+
+INITIAL = Migration(
+    "node.0001_initial",
+    (
+        """CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        )""",
+        # One Ed25519 key per issuer; its DIDs (did:key, did:web) are derived, not stored,
+        # because did:web follows the node's configured base URL.
+        """CREATE TABLE issuers (
+            name TEXT PRIMARY KEY,
+            created TEXT NOT NULL,
+            status_purposes TEXT NOT NULL DEFAULT '["revocation"]',
+            public_key_multibase TEXT NOT NULL,
+            sealed_secret {blob} NOT NULL
+        )""",
+        """CREATE TABLE tokens (
+            id TEXT PRIMARY KEY,
+            token_hash TEXT NOT NULL UNIQUE,
+            scopes TEXT NOT NULL,
+            issuer TEXT REFERENCES issuers(name),
+            created TEXT NOT NULL,
+            revoked TEXT
+        )""",
+        """CREATE TABLE challenges (
+            challenge TEXT PRIMARY KEY,
+            expires TEXT NOT NULL,
+            used TEXT
+        )""",
+        # status: active | revoked | suspended. What an operator needs to find a credential and
+        # change its status; the credential itself (personal data) is not kept.
+        """CREATE TABLE credentials (
+            id TEXT PRIMARY KEY,
+            issuer TEXT NOT NULL REFERENCES issuers(name),
+            subject_id TEXT,
+            issued TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'active',
+            status_changed TEXT
+        )""",
+        "CREATE INDEX credentials_by_issuer ON credentials(issuer, issued)",
+        "CREATE INDEX credentials_by_subject ON credentials(subject_id)",
+        # bits: the published statuses; used: every index ever handed out (status.allocate
+        # UsedBitmap), so an index is never reused. Since node.0002 both live in 16 KiB
+        # chunks (status_list_chunks) and these columns stay empty.
+        # version counts bit changes; a list is re-signed until published_version catches up
+        # (also after a crash, at start-up).
+        """CREATE TABLE status_lists (
+            id {auto_id},
+            issuer TEXT NOT NULL REFERENCES issuers(name),
+            purpose TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            length INTEGER NOT NULL,
+            bits {blob} NOT NULL,
+            used {blob} NOT NULL,
+            used_count INTEGER NOT NULL DEFAULT 0,
+            full INTEGER NOT NULL DEFAULT 0,
+            version INTEGER NOT NULL DEFAULT 1,
+            published_version INTEGER NOT NULL DEFAULT 0,
+            credential TEXT,
+            etag TEXT,
+            published TEXT,
+            UNIQUE (issuer, purpose, seq)
+        )""",
+        # One row per handed-out index. credential_id is NULL when issuance never completed:
+        # the index stays used (never reused) but belongs to nobody.
+        """CREATE TABLE status_entries (
+            list_id INTEGER NOT NULL REFERENCES status_lists(id),
+            idx INTEGER NOT NULL,
+            credential_id TEXT REFERENCES credentials(id),
+            purpose TEXT NOT NULL,
+            allocated TEXT NOT NULL,
+            PRIMARY KEY (list_id, idx)
+        )""",
+        "CREATE INDEX status_entries_by_credential ON status_entries(credential_id)",
+    ),
+)
+
+STATUS_LIST_CHUNKS = Migration(
+    "node.0002_status_list_chunks",
+    (
+        """CREATE TABLE status_list_chunks (
+            list_id INTEGER NOT NULL REFERENCES status_lists(id),
+            kind TEXT NOT NULL CHECK (kind IN ('bits', 'used')),
+            chunk INTEGER NOT NULL,
+            data {blob} NOT NULL,
+            PRIMARY KEY (list_id, kind, chunk)
+        )""",
+        # Move lists written before chunking; status_lists.bits/used are left empty from here on.
+        # Only SQLite stores predate chunking: elsewhere there is nothing to move.
+        {
+            "sqlite": f"""INSERT INTO status_list_chunks (list_id, kind, chunk, data)
+            WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 4095)
+            SELECT l.id, k.kind, n.i, substr(CASE k.kind WHEN 'bits' THEN l.bits ELSE l.used END, n.i * {_CHUNK_BYTES} + 1, {_CHUNK_BYTES})
+            FROM status_lists l JOIN (SELECT 'bits' AS kind UNION ALL SELECT 'used') k JOIN n
+            ON n.i * {_CHUNK_BYTES} < length(CASE k.kind WHEN 'bits' THEN l.bits ELSE l.used END)""",
+            "*": None,
+        },
+        {"sqlite": "UPDATE status_lists SET bits = x'', used = x''", "*": None},
+    ),
+)
+
+ACHIEVEMENTS = Migration(
+    "microcredentials.0001_achievements",
+    (
+        # definition: the achievement's JSON form (vc.microcredential) plus its awardingBody.
+        # Definitions are never changed once stored: issued credentials describe them.
+        """CREATE TABLE achievements (
+            issuer TEXT NOT NULL REFERENCES issuers(name),
+            slug TEXT NOT NULL,
+            created TEXT NOT NULL,
+            definition TEXT NOT NULL,
+            PRIMARY KEY (issuer, slug)
+        )""",
+        """CREATE TABLE microcredential_keys (
+            issuer TEXT NOT NULL REFERENCES issuers(name),
+            idempotency_key TEXT NOT NULL,
+            credential_id TEXT NOT NULL,
+            request_hash TEXT NOT NULL,
+            created TEXT NOT NULL,
+            PRIMARY KEY (issuer, idempotency_key)
+        )""",
+    ),
+)
+
+TRUST = Migration(
+    "trust.0001_trusted_bodies_and_held_accreditations",
+    (
+        # Verifier side: the roots of trust. A DID here ends an accreditation chain.
+        """CREATE TABLE trusted_bodies (
+            did TEXT PRIMARY KEY,
+            label TEXT,
+            added TEXT NOT NULL
+        )""",
+        # Holder side: accreditation credentials an issuer of this node received, published
+        # verbatim (a verifier checks their proofs), so the whole signed body is kept.
+        """CREATE TABLE held_accreditations (
+            issuer TEXT NOT NULL REFERENCES issuers(name),
+            credential_id TEXT NOT NULL,
+            accrediting_agent TEXT NOT NULL,
+            stored TEXT NOT NULL,
+            body TEXT NOT NULL,
+            PRIMARY KEY (issuer, credential_id)
+        )""",
+    ),
+)
+
+# Trusted bodies are listed in the order they were added; `added` has one-second resolution,
+# and the order within a second was SQLite's rowid, which other backends do not have.
+TRUSTED_BODY_ORDER = Migration(
+    "trust.0002_trusted_body_position",
+    (
+        "ALTER TABLE trusted_bodies ADD COLUMN position INTEGER",
+        {
+            "sqlite": "UPDATE trusted_bodies SET position = rowid",
+            "*": """UPDATE trusted_bodies SET position = (SELECT COUNT(*) FROM trusted_bodies t
+                WHERE t.added < trusted_bodies.added OR (t.added = trusted_bodies.added AND t.did <= trusted_bodies.did))""",
+        },
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (INITIAL, STATUS_LIST_CHUNKS, ACHIEVEMENTS, TRUST, TRUSTED_BODY_ORDER)
+
+
+async def migrate(db: Database, migrations: Sequence[Migration] = MIGRATIONS) -> list[str]:
+    """Apply the migrations not recorded yet, in order; the names applied now.
+
+    Each runs in its own write transaction and is checked for inside it, so processes opening
+    one store at once apply each migration exactly once. A failing migration is rolled back
+    whole (``StoreError`` naming it) and the later ones are not tried.
+    """
+    names = [m.name for m in migrations]
+    if len(set(names)) != len(names):
+        raise StoreError(f"migration names must be unique: {names}")
+    async with db.transaction() as tx:
+        await tx.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
+    applied_now: list[str] = []
+    for migration in migrations:
+        async with db.transaction() as tx:
+            if await tx.fetchone("SELECT 1 FROM schema_migrations WHERE name = ?", (migration.name,)) is not None:
+                continue
+            try:
+                for statement in migration.statements(db.dialect):
+                    await tx.execute(statement)
+            except Exception as e:
+                raise StoreError(f"migration {migration.name} failed: {e}") from e
+            await tx.execute(
+                "INSERT INTO schema_migrations (name, applied) VALUES (?, ?)",
+                (migration.name, utcnow_iso(datetime.now(timezone.utc))),
+            )
+        applied_now.append(migration.name)
+        log.info("applied migration %s", migration.name)
+    return applied_now
+
+
+async def applied(db: Database, migrations: Sequence[Migration] = MIGRATIONS) -> list[str]:
+    """The names recorded, in the order of ``migrations`` (names it does not know last)."""
+    async with db.read() as tx:
+        rows = await tx.fetchall("SELECT name FROM schema_migrations")
+    order = {m.name: i for i, m in enumerate(migrations)}
+    return sorted((r["name"] for r in rows), key=lambda name: (order.get(name, len(order)), name))
+
+
+async def schema_version(db: Database) -> int:
+    """The number of migrations applied."""
+    async with db.read() as tx:
+        row = await tx.fetchone("SELECT COUNT(*) AS n FROM schema_migrations")
+    return int(row["n"]) if row is not None else 0

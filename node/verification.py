@@ -1,0 +1,153 @@
+"""Verifying credentials and presentations for VC-API (``/credentials/verify``,
+``/presentations/verify``): ``vc.credentials`` / ``vc.presentations`` with the node's resolver,
+status checker and clock, plus the node's own rules for challenges and proof purposes.
+
+Verification runs on the server's event loop; its CPU-heavy steps (structural checks, each
+proof's canonicalization and signature check, status lists' proofs too) go to ``offload``
+(``node.offload``), its I/O (DID resolution, status-list fetches) stays on the loop.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Awaitable, Callable, Mapping
+
+from node.challenges import Challenges
+from node.offload import Offload, shared_offload
+from vc.credentials import verify_credential
+from vc.errors import InvalidChallengeError, MismatchedProofPurposeError, ProblemError
+from vc.presentations import verify_presentation
+from vc.results import Check, VerificationResult
+
+JsonObject = dict[str, Any]
+CheckStatus = Callable[[JsonObject], Awaitable[list[Any]]]
+
+# The checks that show the holder signed this very challenge; only then is it spent.
+_HOLDER_PROOF_CHECKS = frozenset({"proof", "binding", "challenge", "domain"})
+
+
+class Verification:
+    def __init__(
+        self,
+        *,
+        resolver: Any,
+        loader: Any,
+        clock: Callable[[], datetime],
+        challenges: Challenges,
+        check_status: CheckStatus | None = None,
+        accept_caller_challenges: bool = True,
+        require_challenge: bool = True,
+        offload: Offload[Any] | None = None,
+    ) -> None:
+        self.resolver = resolver
+        self.loader = loader
+        self.clock = clock
+        self.challenges = challenges
+        self.check_status = check_status
+        self.accept_caller_challenges = accept_caller_challenges
+        self.require_challenge = require_challenge
+        self.offload = offload or shared_offload()
+
+    async def verify_credential(self, vc: Any, options: Mapping[str, Any] | None = None) -> VerificationResult:
+        """VC-API /credentials/verify: proof, data model, validity and status; never raises on bad input."""
+        options = dict(options or {})
+        challenge, domain = options.get("challenge"), options.get("domain")
+        result = await verify_credential(
+            vc,
+            resolver=self.resolver,
+            loader=self.loader,
+            now=self.clock(),
+            check_status=self.check_status,
+            challenge=challenge if isinstance(challenge, str) else None,
+            domain=domain if isinstance(domain, str) else None,
+            offload=self.offload,
+        )
+        purpose = options.get("expectedProofPurpose")
+        if purpose is not None and purpose != "assertionMethod":
+            # An issuer's proof on a credential is an assertion (VC DM 2.0 §4.12): a caller
+            # expecting another purpose is told no rather than shown a pass (Data Integrity
+            # 1.0: a proofPurpose other than the expected one MUST raise an error).
+            problem = MismatchedProofPurposeError(
+                f"options.expectedProofPurpose is {purpose!r}, but a credential's proof is verified for "
+                "assertionMethod, the issuer's assertion"
+            )
+            result.add(Check("proofPurpose", "failed", problem.detail, problem.problem()))
+        return result
+
+    async def verify_presentation(self, vp: Any, options: Mapping[str, Any] | None = None) -> VerificationResult:
+        """VC-API /presentations/verify: the holder's proof, its challenge and domain, and
+        every embedded credential.
+
+        Challenges (VC-API: the caller passes the challenge it expects in ``options.challenge``):
+
+        - one this node handed out (``Challenges.create``) must be live and unused, and is
+          consumed once the presentation's own proof (signature, binding, challenge, domain)
+          has verified, so a forged presentation cannot burn a holder's live challenge;
+          consumption is atomic, so a replay racing the first use fails;
+        - one the node did not hand out is the caller's expected value: the proof must carry
+          it, and the caller vouches for its freshness. Refused instead when
+          ``accept_caller_challenges`` is off, or when ``options.checks`` names
+          ``"challenge"`` (as Digital Bazaar's verifier reads it: check against this
+          verifier's own challenges);
+        - with no ``options.challenge``, a challenge in the proof that this node handed out is
+          checked and consumed all the same (leaving the option out cannot replay it); any
+          other is vouched for by nobody, so ``require_challenge`` refuses the presentation.
+        """
+        options = dict(options or {})
+        challenge = options.get("challenge")
+        domain = options.get("domain")
+        checks_option = options.get("checks")
+        node_only = not self.accept_caller_challenges or (isinstance(checks_option, list) and "challenge" in checks_option)
+        problem: ProblemError | None = None
+        consume = False
+        if challenge is None:
+            carried = [c for c in _proof_challenges(vp) if await self.challenges.state(c) is not None]
+            if carried:
+                challenge = carried[0]
+            elif self.require_challenge:
+                problem = InvalidChallengeError(
+                    "options.challenge is required: pass the challenge the holder was asked to sign "
+                    "(for instance one from POST /challenges)"
+                )
+        if isinstance(challenge, str) and problem is None:
+            state = await self.challenges.state(challenge)
+            if state == "live":
+                consume = True
+            elif state is not None:
+                problem = _unusable_challenge()
+            elif node_only:
+                problem = InvalidChallengeError(
+                    "options.challenge was not issued by this node (POST /challenges); this node only "
+                    "accepts its own challenges"
+                    + (' because options.checks names "challenge"' if self.accept_caller_challenges else "")
+                )
+        elif challenge is not None and not isinstance(challenge, str):
+            problem = InvalidChallengeError("options.challenge must be a string")
+        result = await verify_presentation(
+            vp,
+            resolver=self.resolver,
+            loader=self.loader,
+            now=self.clock(),
+            challenge=challenge if isinstance(challenge, str) else None,
+            domain=domain if isinstance(domain, str) else None,
+            check_status=self.check_status,
+            offload=self.offload,
+        )
+        holder_proved = all(c.ok for c in result.checks if c.name in _HOLDER_PROOF_CHECKS)
+        if problem is None and consume and holder_proved:
+            if not await self.challenges.consume(challenge):
+                problem = _unusable_challenge()
+        if problem is not None:
+            result.add(Check("challenge", "failed", problem.detail, problem.problem()))
+        return result
+
+
+def _proof_challenges(vp: Any) -> list[str]:
+    """The challenges a presentation's proofs carry (whatever their shape; verification judges that)."""
+    proofs = vp.get("proof") if isinstance(vp, dict) else None
+    proofs = proofs if isinstance(proofs, list) else [proofs]
+    return [p["challenge"] for p in proofs if isinstance(p, dict) and isinstance(p.get("challenge"), str)]
+
+
+def _unusable_challenge() -> InvalidChallengeError:
+    return InvalidChallengeError("options.challenge was not issued by this node, has expired, or was already used")
