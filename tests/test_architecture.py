@@ -51,3 +51,44 @@ def test_library_reads_no_clock_and_opens_no_client(package: str) -> None:
                 line = text.count("\n", 0, m.start()) + 1
                 offences.append(f"{rel}:{line}: {why}")
     assert not offences, "\n".join(offences)
+
+
+# --- the node's storage seam -------------------------------------------------------------------
+
+STORE = ROOT / "node" / "store"
+SQL = re.compile(
+    r"\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM|CREATE (TABLE|INDEX)|ALTER TABLE|DROP TABLE|PRAGMA|BEGIN|COMMIT|"
+    r"ROLLBACK|SAVEPOINT|ON CONFLICT)\b"
+)
+DRIVERS = re.compile(r"^\s*(import|from)\s+(aiosqlite|sqlite3|asyncpg|psycopg)\b", re.MULTILINE)
+# What only SQLite understands, allowed in its backend (and in migration steps keyed "sqlite").
+SQLITE_ONLY = re.compile(r"\browid\b|\bPRAGMA\b|INSERT OR|AUTOINCREMENT|\bx''")
+# The backend, the schema (dialect-keyed steps) and the interface's description of the rules.
+NOT_REPOSITORIES = {"sqlite.py", "migrations.py", "base.py", "__init__.py"}
+
+
+def _offences(paths: list[Path], pattern: re.Pattern[str], why: str) -> list[str]:
+    out = []
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        for m in pattern.finditer(text):
+            out.append(f"{path.relative_to(ROOT).as_posix()}:{text.count(chr(10), 0, m.start()) + 1}: {m.group(0)!r} {why}")
+    return out
+
+
+def test_all_sql_lives_in_the_store_package() -> None:
+    """Capabilities, routes and CLI reach the database through node.store's repositories only,
+    so a second backend never has to look outside node/store/."""
+    outside = [p for p in sorted((ROOT / "node").rglob("*.py")) if STORE not in p.parents]
+    offences = _offences(outside, SQL, "is SQL; put it in a node/store repository")
+    offences += _offences(outside, DRIVERS, "is a database driver; only node/store backends import one")
+    assert not offences, "\n".join(offences)
+
+
+def test_repositories_are_written_once_for_every_backend() -> None:
+    repositories = [p for p in sorted(STORE.glob("*.py")) if p.name not in NOT_REPOSITORIES]
+    assert len(repositories) >= 8, [p.name for p in repositories]
+    offences = _offences(repositories, SQLITE_ONLY, "is SQLite's own; write portable SQL or a Dialect hook")
+    offences += _offences(repositories, DRIVERS, "is a database driver; repositories take a Tx")
+    offences += _offences(repositories, re.compile(r"%s|\$\d"), "is a driver's placeholder; write ?")
+    assert not offences, "\n".join(offences)

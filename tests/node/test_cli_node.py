@@ -259,3 +259,36 @@ async def test_serve_with_tls_uses_an_https_base_url(tmp_path, unused_tcp_port):
         proc.send_signal(signal.SIGINT)
         _, err = await asyncio.wait_for(proc.communicate(), 20)
     assert f"public URL https://127.0.0.1:{unused_tcp_port}" in err.decode()
+
+
+@pytest.mark.parametrize("passphrase", [None, "correct horse battery staple"])
+async def test_processes_initialising_one_empty_folder_at_once_agree_on_one_master_key(tmp_path, passphrase):
+    """``vcnode`` commands (and, later, server workers) may start together on a fresh folder:
+    they end up with one master key and one default issuer, whose key every one can open."""
+    import sys
+
+    data = tmp_path / "fresh"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VCNODE_")}
+    env["VCNODE_KDF"] = "interactive"
+    if passphrase:
+        env["VCNODE_PASSPHRASE"] = passphrase
+
+    async def vcnode(*argv: str) -> tuple[int, str, str]:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "node", *argv, "--data", str(data), env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), 120)
+        return proc.returncode, out.decode(), err.decode()
+
+    runs = await asyncio.gather(*(vcnode("init", "--json") for _ in range(3)))
+    assert [code for code, _, _ in runs] == [0, 0, 0], [err[-1500:] for _, _, err in runs]
+    assert len({out for _, out, _ in runs}) == 1  # the same default issuer, the same key
+    credential = tmp_path / "vc.json"
+    credential.write_text(json.dumps({
+        "@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+        "credentialSubject": {"id": "did:example:alice"},
+    }))
+    code, out, err = await vcnode("issue", str(credential))
+    assert code == 0, err
+    assert json.loads(out)["proof"]["verificationMethod"].startswith("did:web:127.0.0.1%3A8443#z6Mk")
