@@ -384,3 +384,32 @@ async def test_a_caller_that_goes_away_leaves_no_record(node, monkeypatch):
     assert await query_one(node.db, "SELECT 1 FROM credentials") is None
     rows = await query(node.db, "SELECT credential_id FROM status_entries")
     assert rows and all(r["credential_id"] is None for r in rows)  # the index stays used, never reused
+
+
+async def test_two_processes_opening_a_fresh_store_make_one_master_key(tmp_path, monkeypatch):
+    """Two handles on one store stand for two processes starting together; making the master
+    key is slow (Argon2id), and both must end up with the one the store records."""
+    import asyncio
+
+    import node.node as composition
+    from node.node import open_master_key
+
+    config = load_config({"data_dir": str(tmp_path)}, env={"VCNODE_PASSPHRASE": "pass phrase", "VCNODE_KDF": "interactive"})
+    made = []
+    real = composition.new_master_record
+
+    def slow(*args, **kwargs):
+        made.append(1)
+        import time
+
+        time.sleep(0.3)  # both processes have read "no master key yet" by now
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(composition, "new_master_record", slow)
+    first, second = await SQLiteDatabase.open(tmp_path), await SQLiteDatabase.open(tmp_path)
+    try:
+        keys = await asyncio.gather(open_master_key(first, config, announce=False), open_master_key(second, config, announce=False))
+    finally:
+        await first.close()
+        await second.close()
+    assert made == [1] and keys[0].key == keys[1].key
