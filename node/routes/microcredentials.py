@@ -220,7 +220,11 @@ class IssuedBatch(TypedDict):
             "Every item had already been issued under its idempotency key: the credential's id (a batch: the replayed items)",
         ),
     },
-    problems={404: "No issuer of that name on this node", 409: "An idempotency key was used before for a different request", 422: _REFUSED},
+    problems={
+        404: "No issuer of that name on this node",
+        409: "An idempotency key was used before for a different request",
+        422: _REFUSED + " (an achievementId the issuer has not defined is one of them)",
+    },
 )
 async def issue_microcredentials(request: web.Request, body: IssueMicroCredentialsRequest) -> web.Response:
     """One request object, a list of them, or ``{items: [...], options?}``: 201 with the

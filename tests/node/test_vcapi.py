@@ -752,6 +752,14 @@ async def test_unknown_paths_and_methods_are_problems(node: Node) -> None:
 # --- the event loop stays free -------------------------------------------------------------
 
 
+async def test_health_is_503_when_the_store_does_not_answer(node: Node) -> None:
+    resp = await node.client.get("/healthz")
+    assert resp.status == 200 and (await resp.json())["status"] == "ok"
+    await node.service.store.close()
+    problem = await problem_of(await node.client.get("/healthz"), 503)
+    assert "store does not answer" in problem["detail"]
+
+
 async def test_health_answers_while_verifications_are_pending(node: Node) -> None:
     """Verification (canonicalization, signatures, status list fetch) runs off the event loop:
     a health check sent after many verifications started finishes before most of them do."""
