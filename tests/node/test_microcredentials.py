@@ -126,6 +126,21 @@ async def test_incomplete_achievement_is_refused_with_every_problem_by_element(n
     assert await node.count("achievements") == 0
 
 
+@pytest.mark.parametrize(
+    "code, problem",
+    [
+        ("XX", "'XX' is not an ISO 3166-1 alpha-2 country code: no country has it"),
+        ("ZZ", "'ZZ' is not an ISO 3166-1 alpha-2 country code: no country has it"),
+        ("nl", "the country code 'nl' must be written in capitals, as ISO 3166-1 writes it: 'NL'"),
+    ],
+)
+async def test_awarding_body_country_code_must_be_a_real_iso_code(node: Node, code: str, problem: str) -> None:
+    body = achievement(awardingBody={"name": "University of Example", "countryCode": code})
+    status, out, resp = await node.post("/issuers/default/achievements", body)
+    assert status == 422 and resp.content_type == PROBLEM_JSON
+    assert out["problems"] == [f"(c) issuer country or region: {problem}"]
+    assert await node.count("achievements") == 0
+
 @pytest.mark.parametrize("element", list(ELEMENTS))
 async def test_each_element_missing_at_issue_is_refused_by_name_before_any_index(node: Node, element: str) -> None:
     """(a) and (e) come with the award, the others with the achievement: either way, 422 by name."""

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
-from vc.edu.model import CREDENTIALS_V2, EQF_BASE, as_list
+from vc.edu.model import CREDENTIALS_V2, EQF_BASE, EU_ABBREVIATIONS, as_list, iso_country
 from vc.edu.report import profile_report
 from vc.errors import MalformedValueError
 
@@ -73,15 +73,12 @@ _TERMS_READ = (
 )
 
 
-# ISO 3166-1 alpha-2 (what an Open Badges address carries) -> the EU country authority's
-# alpha-3 code (what ELM's limitJurisdiction points at), for the EU, EEA, CH and UK.
-ALPHA3 = {
-    "AT": "AUT", "BE": "BEL", "BG": "BGR", "HR": "HRV", "CY": "CYP", "CZ": "CZE", "DK": "DNK", "EE": "EST",
-    "FI": "FIN", "FR": "FRA", "DE": "DEU", "GR": "GRC", "EL": "GRC", "HU": "HUN", "IE": "IRL", "IT": "ITA",
-    "LV": "LVA", "LT": "LTU", "LU": "LUX", "MT": "MLT", "NL": "NLD", "PL": "POL", "PT": "PRT", "RO": "ROU",
-    "SK": "SVK", "SI": "SVN", "ES": "ESP", "SE": "SWE", "IS": "ISL", "LI": "LIE", "NO": "NOR", "CH": "CHE",
-    "GB": "GBR", "UK": "GBR",
-}
+def jurisdiction(code: Any) -> str | None:
+    """The EU country authority's code for a country (what ELM's ``limitJurisdiction`` points
+    at: ISO 3166-1 alpha-3) from its ISO 3166-1 alpha-2 or alpha-3 code, or the EU's own
+    abbreviations EL and UK; None when ``code`` is none of these (``XX``, lower case)."""
+    country = iso_country(EU_ABBREVIATIONS.get(code, code) if isinstance(code, str) else code)
+    return country.alpha_3 if country is not None else None
 
 
 class AccreditationError(MalformedValueError):
@@ -174,9 +171,11 @@ def scope_from_json(data: Any) -> Scope:
         fields_.append(v)
     places = []
     for v in as_list(data.get("jurisdictions")):
-        code = ALPHA3.get(v, v) if isinstance(v, str) else None
-        if not isinstance(code, str) or not re.fullmatch(r"[A-Z]{3}", code):
-            raise AccreditationError(f"scope.jurisdictions: {v!r} is not a country code (ISO alpha-2 or the EU authority's alpha-3)")
+        code = jurisdiction(v)
+        if code is None:
+            raise AccreditationError(
+                f"scope.jurisdictions: {v!r} is not the code of a country (ISO 3166-1 alpha-2 or alpha-3, in capitals, such as \"NL\" or \"NLD\")"
+            )
         places.append(code)
     quals = []
     for v in as_list(data.get("qualifications")):
@@ -326,6 +325,8 @@ def parse_accreditation(vc: Any) -> Accreditation:
     scope = Scope(
         levels,
         _iri_list(acc, "limitField", ISCED_F_BASE, r"\d{2,4}"),
+        # Read by shape only: the EU country authority also names places without an ISO 3166-1
+        # code, and a jurisdiction no credential can match only leaves credentials outside it.
         _iri_list(acc, "limitJurisdiction", COUNTRY_BASE, r"[A-Z]{3}"),
         _iri_list(acc, "limitQualification", None, ""),
     )
@@ -412,8 +413,8 @@ def credential_facts(vc: Any) -> CredentialFacts:
     level = h.value.get("level") if h.status == "present" and isinstance(h.value, dict) else None
     country = None
     if c.status == "present" and isinstance(c.value, dict):
-        code = c.value.get("addressCountryCode")
-        country = ALPHA3.get(code.upper()) if isinstance(code, str) else None
+        # Only an existing ISO 3166-1 alpha-2 code reads as present, so this maps any country.
+        country = jurisdiction(c.value.get("addressCountryCode"))
     ach: Mapping[str, Any] = {}
     for s in as_list(vc.get("credentialSubject")):
         if isinstance(s, Mapping) and isinstance(s.get("achievement"), Mapping):

@@ -20,6 +20,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
+import pycountry
+
 from vc.errors import MalformedValueError
 
 CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
@@ -265,7 +267,6 @@ class EvidenceItem:
 
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
 _HTTP = re.compile(r"^https?://[^\s/]+\S*$")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _HASH = re.compile(r"^(sha256|md5)\$[0-9a-f]+$")
 
@@ -562,8 +563,10 @@ def issuer_problems(issuer: IssuerProfile) -> list[ElementProblem]:
         p.add("d", "the awarding body's name is required (the issuer profile's name)")
     if issuer.country_code is None and is_blank(issuer.country) and is_blank(issuer.region):
         p.add("c", "the issuer's country (ISO 3166-1 alpha-2 code) or region is required")
-    if issuer.country_code is not None and not _COUNTRY.match(issuer.country_code):
-        p.add("c", "the country code must be ISO 3166-1 alpha-2, such as \"IE\"")
+    if issuer.country_code is not None:
+        problem = country_problem(issuer.country_code)
+        if problem is not None:
+            p.add("c", problem)
     if issuer.url is not None and not _HTTP.match(issuer.url):
         p.add("issuer", "the issuer url must be an http(s) URL")
     return p.items
@@ -610,6 +613,42 @@ def parse_datetime(v: Any, element: str = "e") -> datetime:
 
 def _replace(a: AchievementDefinition, **changes: Any) -> AchievementDefinition:
     return replace(a, **changes)
+
+
+# ---------------------------------------------------------------- countries
+
+
+# The EU's own abbreviations (Interinstitutional Style Guide) for the two countries whose ISO
+# 3166-1 codes differ; a code written the EU's way gets the ISO one named.
+EU_ABBREVIATIONS = {"EL": "GR", "UK": "GB"}
+
+
+def iso_country(code: Any) -> Any | None:
+    """The ISO 3166-1 country whose alpha-2 or alpha-3 code is exactly ``code``, or None.
+
+    Looked up in pycountry's copy of the ISO 3166 Maintenance Agency's list, so ``XX`` (the
+    right shape, but no country) is not one. ISO 3166-1 writes codes in capitals and so must
+    the caller: pycountry's own lookup ignores case, this does not."""
+    if not isinstance(code, str) or len(code) not in (2, 3) or not code.isascii() or not code.isupper():
+        return None
+    return pycountry.countries.get(**{"alpha_2" if len(code) == 2 else "alpha_3": code})
+
+
+def country_problem(code: Any) -> str | None:
+    """What is wrong with ``code`` as an ISO 3166-1 alpha-2 country code, or None if it is one.
+
+    OB 3.0 defines ``Address.addressCountryCode`` as ISO 3166-1 alpha-2. A lower-case code of a
+    real country is refused with its capital form, not silently changed: the credential
+    carries exactly what the issuer gave."""
+    if not isinstance(code, str) or len(code) != 2 or not (code.isascii() and code.isalpha()):
+        return "the country code must be ISO 3166-1 alpha-2, such as \"IE\""
+    if iso_country(code) is not None:
+        return None
+    if iso_country(code.upper()) is not None:
+        return f"the country code {code!r} must be written in capitals, as ISO 3166-1 writes it: {code.upper()!r}"
+    if code.upper() in EU_ABBREVIATIONS:
+        return f"{code!r} is the EU's abbreviation; the ISO 3166-1 alpha-2 code is {EU_ABBREVIATIONS[code.upper()]!r}"
+    return f"{code!r} is not an ISO 3166-1 alpha-2 country code: no country has it"
 
 
 # ---------------------------------------------------------------- JSON helpers (the profile's modules share them)

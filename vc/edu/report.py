@@ -25,6 +25,7 @@ from vc.edu.model import (
     T_QA,
     T_SUPERVISION,
     as_list,
+    country_problem,
     drop_none,
     label,
     normalise_participation,
@@ -202,8 +203,9 @@ def _read_country(issuer: Mapping[str, Any], raw: Any) -> ElementReport:
     if not value:
         return _missing("c", "the issuer address has no addressCountry, addressCountryCode or addressRegion")
     code = value.get("addressCountryCode")
-    if code is not None and not re.match(r"^[A-Z]{2}$", code):
-        return _malformed("c", value, "addressCountryCode is not an ISO 3166-1 alpha-2 code")
+    problem = country_problem(code) if code is not None else None
+    if problem is not None:
+        return _malformed("c", value, f"addressCountryCode: {problem}")
     return _present("c", value)
 
 
