@@ -516,8 +516,8 @@ def parse_achievement(data: Any, *, id: str | None = None) -> AchievementDefinit
             p.add(problem.element, problem.message)
     p.raise_if_any()
     if isinstance(a.ects, float) and a.ects.is_integer():
-        a = _replace(a, ects=int(a.ects))
-    return _replace(a, participation=normalise_participation(a.participation) or a.participation)
+        a = replace(a, ects=int(a.ects))
+    return replace(a, participation=normalise_participation(a.participation) or a.participation)
 
 
 def parse_learner(data: Any) -> Learner:
@@ -609,10 +609,6 @@ def parse_datetime(v: Any, element: str = "e") -> datetime:
         return xsd_datetime(v)
     except ValueError:
         raise ProfileError([ElementProblem(element, "must be a date-time with a time zone, such as 2025-06-01T12:00:00Z")]) from None
-
-
-def _replace(a: AchievementDefinition, **changes: Any) -> AchievementDefinition:
-    return replace(a, **changes)
 
 
 # ---------------------------------------------------------------- countries
