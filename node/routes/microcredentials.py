@@ -37,7 +37,7 @@ def _achievements(request: web.Request) -> Achievements:
 
 # --- achievements --------------------------------------------------------------------------
 
-# The definition is checked by the micro-credential profile (vc.microcredential.parse_achievement,
+# The definition is checked by the micro-credential profile (vc.edu.parse_achievement,
 # also behind `vcnode achievement create`), which names every problem by its Annex I element.
 AchievementDefinition = Annotated[
     dict[str, Any],

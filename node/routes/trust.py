@@ -30,8 +30,8 @@ from node.routes import service as _service
 from node.routes.endpoint import Body, Endpoints, PathParam, Reply, Scope
 from node.routes.models import IssuedCredential, IssueOptions, JsonLd, Number
 from node.service import DEFAULT_ISSUER
-from vc.accreditation import build_accreditation_credential, scope_from_json
-from vc.stacking import build_stacked_credential
+from vc.edu.accreditation import build_accreditation_credential, scope_from_json
+from vc.edu.stacking import build_stacked_credential
 
 PUBLISHED_MAX_AGE = 60  # seconds a verifier may reuse a published accreditations document
 
