@@ -19,7 +19,7 @@ from node.achievements import REQUEST_FIELDS, Achievements
 from node.routes import CORS_HEADERS, preflight
 from node.routes import service as _service
 from node.routes.endpoint import Body, Endpoints, PathParam, Reply, Scope
-from node.routes.models import DateTime, IssueOptions, JsonLd, Number
+from node.routes.models import NO_ISSUER, DateTime, IssueOptions, JsonLd, Number
 
 api = Endpoints()
 
@@ -91,7 +91,7 @@ class AchievementList(TypedDict):
     scope=Scope("issue", issuer="{name}"),
     body=AchievementDefinition,
     replies={201: Reply(Achievement, "The stored achievement; its id is its URL", headers={"Location": "The achievement's URL"})},
-    problems={404: "No issuer of that name on this node", 409: "The slug is taken", 422: _REFUSED},
+    problems={404: NO_ISSUER, 409: "The slug is taken", 422: _REFUSED},
 )
 async def create_achievement(request: web.Request, body: dict[str, Any]) -> web.Response:
     name = request.match_info["name"]
@@ -107,7 +107,7 @@ async def create_achievement(request: web.Request, body: dict[str, Any]) -> web.
     tags=["Micro-credentials"],
     params=[ISSUER],
     replies={200: Reply(AchievementList, "The issuer's achievements, oldest first")},
-    problems={404: "No issuer of that name on this node"},
+    problems={404: NO_ISSUER},
 )
 async def list_achievements(request: web.Request) -> web.Response:
     items = await _achievements(request).list(request.match_info["name"])
@@ -221,7 +221,7 @@ class IssuedBatch(TypedDict):
         ),
     },
     problems={
-        404: "No issuer of that name on this node",
+        404: NO_ISSUER,
         409: "An idempotency key was used before for a different request",
         422: _REFUSED + " (an achievementId the issuer has not defined is one of them)",
     },

@@ -19,6 +19,8 @@ from node.routes.endpoint import Body
 JsonLd = Annotated[dict[str, Any], Field(description="A JSON-LD document, as the VC Data Model defines it")]
 # A timestamp the handler formats itself ("2030-01-01T00:00:00Z").
 DateTime = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+# The 404 of every endpoint under /issuers/{name}/.
+NO_ISSUER = "No issuer of that name on this node"
 # Integers stay integers (5 ECTS is not 5.0: the two canonicalize differently).
 Number = int | float
 

@@ -28,7 +28,7 @@ from node.problems import HTTPProblem, Invalid
 from node.routes import CORS_HEADERS, preflight
 from node.routes import service as _service
 from node.routes.endpoint import Body, Endpoints, PathParam, Reply, Scope
-from node.routes.models import IssuedCredential, IssueOptions, JsonLd, Number
+from node.routes.models import NO_ISSUER, IssuedCredential, IssueOptions, JsonLd, Number
 from node.service import DEFAULT_ISSUER
 from vc.edu.accreditation import build_accreditation_credential, scope_from_json
 from vc.edu.stacking import build_stacked_credential
@@ -67,7 +67,7 @@ _PUBLISHED = dict(
     summary="The accreditation credentials the issuer holds (an unsigned VerifiablePresentation), beside its DID document",
     tags=["Accreditation"],
     replies={200: Reply(AccreditationsDocument, "The issuer's accreditations", headers={"Cache-Control": "max-age=60"})},
-    problems={404: "No issuer of that name on this node"},
+    problems={404: NO_ISSUER},
 )
 
 
@@ -124,7 +124,7 @@ class Stored(TypedDict):
     scope=Scope("issue", issuer="{name}"),
     body=StoreAccreditationRequest,
     replies={201: Reply(Stored, "Stored; published from now on")},
-    problems={404: "No issuer of that name on this node", 422: "Not an accreditation of this issuer, malformed, or it does not verify"},
+    problems={404: NO_ISSUER, 422: "Not an accreditation of this issuer, malformed, or it does not verify"},
 )
 async def store_accreditation(request: web.Request, body: StoreAccreditationRequest) -> web.Response:
     """``{verifiableCredential}``: keep an accreditation this issuer received, to publish it."""
@@ -192,7 +192,7 @@ class AccreditRequest(Body):
     scope=Scope("issue", issuer="{name}"),
     body=AccreditRequest,
     replies={201: Reply(IssuedCredential, "The signed accreditation credential")},
-    problems={404: "No issuer of that name on this node"},
+    problems={404: NO_ISSUER},
 )
 async def accredit(request: web.Request, body: AccreditRequest) -> web.Response:
     """As an accreditation body: ``{organisation, organisationName?, kind?: attest|accredit,
@@ -258,7 +258,7 @@ class IssuedStack(TypedDict):
     body=StackRequest,
     replies={201: Reply(IssuedStack, "The stacked credential and each part's check")},
     problems={
-        404: "No issuer of that name on this node",
+        404: NO_ISSUER,
         422: "A part does not verify (`parts` lists each with its reasons) or the parts do not stack (`problems`)",
     },
 )

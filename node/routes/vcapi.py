@@ -28,7 +28,7 @@ from node import auth, trust
 from node.problems import Invalid, bad_request, not_found
 from node.routes import service as _service
 from node.routes.endpoint import GRANT, Body, Endpoints, PathParam, Reply, Scope
-from node.routes.models import DateTime, IssuedCredential, JsonLd, VerificationResult
+from node.routes.models import NO_ISSUER, DateTime, IssuedCredential, JsonLd, VerificationResult
 from node.service import DEFAULT_ISSUER, UnknownCredentialError
 
 JsonObject = dict[str, Any]
@@ -112,7 +112,7 @@ _ISSUE = dict(
     ),
     body=IssueCredentialRequest,
     replies={201: Reply(IssuedCredential, "The signed credential")},
-    problems={404: "No issuer of that name on this node", 409: "A credential with that id was already issued"},
+    problems={404: NO_ISSUER, 409: "A credential with that id was already issued"},
 )
 
 
