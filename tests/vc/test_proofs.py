@@ -84,7 +84,8 @@ async def test_signed_credential_verifies_and_is_bound_to_issuer(suite):
     signed = _sign(suite)
     checks = await _verify(signed, expected_controller=ISSUER)
     assert _outcome(checks) == {"proof": ("passed", None), "binding": ("passed", None)}
-    assert checks[0].data == {"cryptosuite": suite, "verificationMethod": VM}
+    assert checks[0].data == {"cryptosuite": suite, "verificationMethod": VM, "controller": ISSUER}
+    assert checks[1].data == {"controller": ISSUER, "boundProofs": [0]}
 
 
 def test_add_proof_never_mutates_its_input():
@@ -161,11 +162,73 @@ async def test_chain_signed_here_verifies():
         first, suite="eddsa-rdfc-2022", key=KEY, verification_method=VM, created=CREATED, previous_proof="urn:uuid:p1",
         loader=default_loader(),
     )
-    checks = await _verify(chained)
-    assert all(c.ok for c in checks) and len(checks) == 4
+    checks = await _verify(chained, expected_controller=ISSUER)
+    assert [(c.name, c.outcome) for c in checks] == [("proof", "passed"), ("proof", "passed"), ("binding", "passed")]
+    assert checks[2].data == {"controller": ISSUER, "boundProofs": [0, 1]}
     # Removing the earlier proof breaks the chain even though the later signature is intact.
     broken = {**chained, "proof": [chained["proof"][1]]}
     assert _outcome(await _verify(broken))["proof"] == ("failed", "PROOF_VERIFICATION_ERROR")
+
+
+# --- proofs by other parties (VC Data Integrity 1.0 §4.5; w3c/vc-di-eddsa-test-suite previousProof) --
+
+
+def _by(key: Ed25519KeyPair, doc: dict, **kw) -> dict:
+    return add_proof(doc, suite=kw.pop("suite", "eddsa-rdfc-2022"), key=key, created=CREATED, loader=default_loader(), **kw)
+
+
+async def test_a_chain_started_by_another_party_is_bound_to_the_issuer_through_its_own_proof():
+    """The eddsa suite's previousProof case: a first proof by some did:key, then the issuer's
+    proof chained to it. Both verify against their own keys; the issuer made one of them."""
+    other = did_key_from_public_key(OTHER.public_key)
+    first = _by(OTHER, _credential(), proof_id="urn:uuid:notary")
+    chained = _sign(doc=first, previous_proof="urn:uuid:notary")
+    checks = await _verify(chained, expected_controller=ISSUER)
+    assert [(c.name, c.outcome) for c in checks] == [("proof", "passed"), ("proof", "passed"), ("binding", "passed")]
+    assert checks[0].data["controller"] == other and checks[1].data["controller"] == ISSUER
+    binding = checks[2]
+    assert binding.data["boundProofs"] == [1]
+    assert binding.data["otherProofs"] == [
+        {"proofIndex": 0, "cryptosuite": "eddsa-rdfc-2022", "verificationMethod": default_verification_method(OTHER),
+         "proofId": "urn:uuid:notary", "controller": other}
+    ]
+    assert f"proof 0 by {other}" in binding.message
+
+
+@pytest.mark.parametrize("suite", SUITES)
+async def test_a_set_cosigned_by_another_party_verifies_and_says_who_signed(suite):
+    cosigned = _by(OTHER, _sign(suite), suite=suite)
+    checks = await _verify(cosigned, expected_controller=ISSUER)
+    assert all(c.ok for c in checks), [c.to_json() for c in checks]
+    assert checks[-1].data["boundProofs"] == [0] and checks[-1].data["otherProofs"][0]["proofIndex"] == 1
+
+
+async def test_a_set_made_only_by_others_is_not_bound_to_the_issuer():
+    only_others = _by(OTHER, _by(OTHER, _credential()))
+    checks = await _verify(only_others, expected_controller=ISSUER)
+    assert [(c.name, c.outcome) for c in checks] == [("proof", "passed"), ("proof", "passed"), ("binding", "failed")]
+    assert checks[2].problem.code == "INVALID_VERIFICATION_METHOD_ERROR"
+    assert [o["proofIndex"] for o in checks[2].data["otherProofs"]] == [0, 1]
+
+
+async def test_a_broken_proof_by_another_party_fails_the_set_even_when_the_issuers_verifies():
+    cosigned = _by(OTHER, _sign())
+    cosigned["proof"][1]["created"] = "2025-01-01T00:00:01Z"
+    checks = await _verify(cosigned, expected_controller=ISSUER)
+    assert [(c.name, c.outcome) for c in checks] == [("proof", "passed"), ("proof", "failed"), ("binding", "passed")]
+    assert checks[1].problem.code == "PROOF_VERIFICATION_ERROR"
+
+
+async def test_another_partys_key_must_be_authorized_by_its_own_controller():
+    """A co-signer's did:web key that its DID document lists only for authentication."""
+    cosigner = "did:web:notary.example"
+    doc = _did_doc(OTHER, relationships=("authentication",))
+    doc = json.loads(json.dumps(doc).replace(ISSUER, cosigner))
+    resolver = StaticResolver({ISSUER: _did_doc(KEY), cosigner: doc})
+    cosigned = _by(OTHER, _sign(), verification_method=f"{cosigner}#key-1")
+    checks = await _verify(cosigned, resolver=resolver, expected_controller=ISSUER)
+    assert [(c.name, c.outcome) for c in checks] == [("proof", "passed"), ("proof", "failed"), ("binding", "passed")]
+    assert checks[1].problem.code == "INVALID_VERIFICATION_METHOD_ERROR" and cosigner in checks[1].message
 
 
 # --- tampering ------------------------------------------------------------------------------------
@@ -333,9 +396,12 @@ async def test_expired_proof_fails():
 # --- binding ---------------------------------------------------------------------------------------
 
 
-async def test_method_not_authorized_for_the_purpose_is_not_bound():
-    checks = await _verify(_sign(), resolver=_resolver(relationships=("authentication",)))
-    assert _outcome(checks) == {"proof": ("passed", None), "binding": ("failed", "INVALID_VERIFICATION_METHOD_ERROR")}
+async def test_method_not_authorized_for_the_purpose_fails_the_proof():
+    checks = await _verify(_sign(), resolver=_resolver(relationships=("authentication",)), expected_controller=ISSUER)
+    # The signature is sound, but the controller does not let that key make assertions; who
+    # signed is still known, so the binding to the issuer is not what fails.
+    assert _outcome(checks) == {"proof": ("failed", "INVALID_VERIFICATION_METHOD_ERROR"), "binding": ("passed", None)}
+    assert "not listed under assertionMethod" in checks[0].message
 
 
 async def test_signature_by_someone_else_is_not_bound_to_the_issuer():
@@ -346,11 +412,13 @@ async def test_signature_by_someone_else_is_not_bound_to_the_issuer():
     assert did_key_from_public_key(OTHER.public_key) in checks[1].message
 
 
-async def test_unresolvable_method_fails_both_checks():
+async def test_unresolvable_method_fails_the_proof_and_cannot_be_bound():
     signed = _sign(verification_method="did:web:unknown.example#key-1")
-    checks = await _verify(signed)
-    assert [c.outcome for c in checks] == ["failed", "failed"]
-    assert checks[0].problem.code == checks[1].problem.code == "NOT_FOUND"
+    checks = await _verify(signed, expected_controller="did:web:unknown.example")
+    assert _outcome(checks) == {"proof": ("failed", "NOT_FOUND"), "binding": ("failed", "INVALID_VERIFICATION_METHOD_ERROR")}
+    assert "could not be resolved" in checks[1].message
+    unbound = await _verify(signed)
+    assert [(c.name, c.outcome) for c in unbound] == [("proof", "failed"), ("binding", "skipped")]
 
 
 async def test_too_many_proofs_are_refused_without_verifying_them():
