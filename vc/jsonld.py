@@ -36,6 +36,12 @@ DocumentLoader = Callable[[str, Mapping[str, Any]], Mapping[str, Any]]
 
 ALGORITHM = "URDNA2015"  # pyld's name for RDFC-1.0 (the two are the same algorithm)
 NQUADS = "application/n-quads"
+# JSON-LD 1.1 API §8.4: how a value's base direction reaches RDF. Digital Bazaar's eddsa-rdfc-2022
+# canonize (the suites' reference) runs toRDF in safe mode with "i18n-datatype": a value with
+# @direction becomes a literal of datatype https://www.w3.org/ns/i18n#{language}_{direction}, so
+# the text, its (lower-cased) language and its direction are all signed. Without it @direction
+# would be dropped from the signed data (and safe mode refuses what would be dropped).
+RDF_DIRECTION = "i18n-datatype"
 
 # Limits on what one canonicalization may cost. A credential has tens of blank nodes and a few
 # hundred quads; these leave generous room while keeping the worst case far below a second.
@@ -116,7 +122,7 @@ def _path_text(base: str, node: Any) -> str:
 
 def _check_expanded(element: Any, path: str = "") -> None:
     """Refuse what expansion kept but RDF conversion would silently drop (jsonld.js safe mode:
-    relative @id / @type references, @direction without an RDF direction mode)."""
+    relative @id / @type references, malformed language tags)."""
     # Paths are (parent, step) links, turned into text only for an error: formatting one per
     # value was half of this walk's time.
     stack: list[tuple[Any, Any]] = [(element, None)]
@@ -133,9 +139,8 @@ def _check_expanded(element: Any, path: str = "") -> None:
             if isinstance(datatype, str) and datatype != "@json" and not _is_absolute_iri(datatype):
                 where = _path_text(path, node)
                 raise ProofTransformationError(f"{where}: the datatype {datatype!r} is a relative IRI (safe mode)")
-            if "@direction" in item:
-                where = _path_text(path, node)
-                raise ProofTransformationError(f"{where}: @direction has no RDF form here and would be dropped (safe mode)")
+            # @direction needs nothing here: RDF_DIRECTION gives it an RDF form (expansion has
+            # already refused any value but "ltr" and "rtl").
             language = item.get("@language")
             if language is not None and not (isinstance(language, str) and _LANGUAGE_TAG.fullmatch(language)):
                 # pyld would write it into the N-Quads as it is, giving an invalid literal.
@@ -191,6 +196,7 @@ def _options(loader: DocumentLoader) -> dict[str, Any]:
         "base": None,
         "processingMode": "json-ld-1.1",
         "extractAllScripts": False,
+        "rdfDirection": RDF_DIRECTION,
     }
 
 
@@ -281,7 +287,7 @@ def canonize(document: JsonObject, *, loader: DocumentLoader, fast: bool = True)
     try:
         # Whatever the fast path cannot settle (alike blank nodes, lists, graphs, a limit
         # exceeded) goes to canonize_dataset below, with its limits and bounded RDFC-1.0.
-        return fastld.canonize_expanded(expanded, fallback=canonize_dataset,
+        return fastld.canonize_expanded(expanded, fallback=canonize_dataset, rdfDirection=RDF_DIRECTION,
                                         max_blank_nodes=MAX_BLANK_NODES, max_quads=MAX_QUADS)
     except ProblemError:
         raise

@@ -443,6 +443,36 @@ async def test_vc_dm_2_suite_violations_are_refused_at_issue(node: Node, name: s
     assert body["type"] and body["title"] and body["detail"]
 
 
+# tests/4.06-names-and-descriptions.js: name and description, on the credential and on an issuer
+# object, as language value objects with a base direction (VC DM 2.0 §11.1; issue 11, cause 4).
+DIRECTED = {"@value": "Example", "@language": "en", "@direction": "ltr"}
+NAMES_AND_DESCRIPTIONS = [
+    ("name", lambda me: dm(issuer=me, name=DIRECTED)),
+    ("description", lambda me: dm(issuer=me, description=DIRECTED)),
+    ("issuer.name", lambda me: dm(issuer={"id": me, "name": DIRECTED})),
+    ("issuer.description", lambda me: dm(issuer={"id": me, "description": DIRECTED})),
+]
+
+
+@pytest.mark.parametrize("name,make", NAMES_AND_DESCRIPTIONS, ids=[n for n, _ in NAMES_AND_DESCRIPTIONS])
+async def test_vc_dm_2_suite_directed_names_issue_and_verify(node: Node, name: str, make: Any) -> None:
+    issuer = await node.service.get_issuer("default")
+    for did in issuer.dids:
+        status, body = await post_issue(node, make(did))
+        assert status == 201, (name, did, body)
+    # The node verifies what it issued, direction included (did:web: its status lists' issuer).
+    did_web = next(d for d in issuer.dids if d.startswith("did:web:"))
+    status, body = await post_issue(node, make(did_web))
+    vc = body["verifiableCredential"]
+    status, result = await post_vc(node, vc)
+    assert status == 200 and result["verified"] is True, result
+    flipped = copy.deepcopy(vc)
+    target = flipped if name in ("name", "description") else flipped["issuer"]
+    target[name.split(".")[-1]]["@direction"] = "rtl"
+    status, result = await post_vc(node, flipped)
+    assert status == 400 and "PROOF_VERIFICATION_ERROR" in codes(result), result
+
+
 async def test_a_status_entry_in_the_nodes_own_lists_is_the_nodes_to_allocate(node: Node) -> None:
     vc = await node.issue()
     status, body = await post_issue(node, dm(issuer=await did_key_of(node), credentialStatus=vc["credentialStatus"]))
