@@ -473,6 +473,31 @@ async def test_vc_dm_2_suite_directed_names_issue_and_verify(node: Node, name: s
     assert status == 400 and "PROOF_VERIFICATION_ERROR" in codes(result), result
 
 
+# tests/5-advanced-concepts.js with tests/fixtures.js relatedResource. The suite's digests are of
+# the v2 context before the Recommendation (w3c/vc-data-model @ 8d0ee107, served 2024-07-03 to
+# 2025-02-24; other meaning for status entries), its digestMultibase a bare SHA-256 without the
+# multihash header. VC DM 2.0 §5.3 makes a mismatch an error, so the node refuses them (a
+# deliberate difference, docs/conformance.md); the Recommendation's digests are accepted.
+SUITE_RELATED = {"digestSRI": "sha384-NSOcNpmdIVUxIJGvGUoe22FjTWrXiaXlsZ8q6912LdnR3KraQO2n75Ica4wK4Qeg"}
+SUITE_RELATED_MULTIBASE = {"digestMultibase": "uJKGMkOmFbVJhEfKTduMC2XCyvRAYLjOVmZWwIH1wQ7k"}
+REC_RELATED = [
+    {"digestSRI": "sha384-l/HrjlBCNWyAX91hr6LFV2Y3heB5Tcr6IeE4/Tje8YyzYBM8IhqjHWiWpr8+ZbYU"},
+    {"digestMultibase": "uEiBZlVztZpfWHgPyslVv6-UwirFoQoRvW1htfx963sknNA"},
+    {"mediaType": "application/ld+json", "digestSRI": "sha384-l/HrjlBCNWyAX91hr6LFV2Y3heB5Tcr6IeE4/Tje8YyzYBM8IhqjHWiWpr8+ZbYU"},
+]
+
+
+async def test_vc_dm_2_suite_related_resources(node: Node) -> None:
+    me = await did_key_of(node)
+    for digest in REC_RELATED:
+        status, body = await post_issue(node, dm(issuer=me, relatedResource={"id": V2, **digest}))
+        assert status == 201, (digest, body)
+    status, body = await post_issue(node, dm(issuer=me, relatedResource={"id": V2, **SUITE_RELATED}))
+    assert status == 400 and body["code"] == "CRYPTOGRAPHIC_SECURITY_ERROR", body
+    status, body = await post_issue(node, dm(issuer=me, relatedResource={"id": V2, **SUITE_RELATED_MULTIBASE}))
+    assert status == 400 and "multihash" in body["detail"], body
+
+
 async def test_a_status_entry_in_the_nodes_own_lists_is_the_nodes_to_allocate(node: Node) -> None:
     vc = await node.issue()
     status, body = await post_issue(node, dm(issuer=await did_key_of(node), credentialStatus=vc["credentialStatus"]))
