@@ -284,6 +284,108 @@ async def test_jcs_context_change_fails():
     assert _outcome(await _verify({**signed, "@context": [V2]}))["proof"] == ("failed", "PROOF_VERIFICATION_ERROR")
 
 
+# --- eddsa-jcs-2022 context validation (VC Data Integrity 1.0 §2.4.1; issue 11) -----------------
+# JCS signs the JSON text, so a signer can sign contexts no JSON-LD reader would accept. The
+# documents below are signed with issue-time checks switched off, as another implementation
+# (or Digital Bazaar's, which does no JSON-LD processing for jcs) would sign them.
+
+
+def _jcs_unchecked(monkeypatch, doc: dict) -> dict:
+    from vc import jsonld
+
+    with monkeypatch.context() as m:
+        m.setattr(jsonld, "expand", lambda *a, **k: None)
+        m.setattr(jsonld, "validate_contexts", lambda *a, **k: None)
+        return _sign("eddsa-jcs-2022", doc=doc)
+
+
+def _jcs_doc(context: list, **fields) -> dict:
+    doc = {**_credential(), "@context": context}
+    doc.update(fields)
+    return doc
+
+
+PROTECTED = "a @context redefines a protected term"
+JCS_CONTEXT_REFUSALS = [
+    ("unknown remote context", _jcs_doc([V2, EX, "https://unknown.example/contexts/v1"]), "https://unknown.example/contexts/v1"),
+    ("inline context redefines a protected term", _jcs_doc([V2, EX, {"name": "https://evil.example/name"}]), PROTECTED),
+    # w3c/vc-data-model-2.0-test-suite credential-redef-type-fail: what VerifiableCredential means
+    ("inline context redefines a VC type", _jcs_doc([V2, EX, {"VerifiableCredential": "https://evil.example/VC"}]), PROTECTED),
+    ("embedded context redefines a protected term", _jcs_doc(
+        [V2, EX], credentialSubject={"@context": {"name": "https://evil.example/name"}, "id": "did:example:alice", "name": "x"}), PROTECTED),
+    ("type-scoped inline context redefines a protected term", _jcs_doc(
+        [V2, EX, {"Evil": {"@id": "https://evil.example/Evil", "@context": {"name": "https://evil.example/name"}}}],
+        type=["VerifiableCredential", "Evil"], name="x"), PROTECTED),
+    ("inline context imports an unknown context", _jcs_doc(
+        [V2, EX, {"@import": "https://unknown.example/import", "ex2": "https://example.org/2#"}]), "https://unknown.example/import"),
+]
+
+
+@pytest.mark.parametrize("doc, words", [c[1:] for c in JCS_CONTEXT_REFUSALS], ids=[c[0] for c in JCS_CONTEXT_REFUSALS])
+async def test_jcs_verification_validates_contexts(monkeypatch, doc, words):
+    signed = _jcs_unchecked(monkeypatch, doc)
+    checks = await _verify(signed, expected_controller=ISSUER)
+    assert _outcome(checks)["proof"] == ("failed", "PROOF_TRANSFORMATION_ERROR"), [c.to_json() for c in checks]
+    assert words in checks[0].message
+    # The refusal is remembered per @context, and stays a refusal.
+    again = await _verify(signed, expected_controller=ISSUER)
+    assert _outcome(again)["proof"] == ("failed", "PROOF_TRANSFORMATION_ERROR")
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        _jcs_doc([V2, EX, {"grade": "https://uni.example/grade"}], credentialSubject={"id": "did:example:alice", "grade": "A"}),
+        _jcs_doc([V2, "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json", EX]),
+    ],
+    ids=["inline context adding a term", "pinned contexts only"],
+)
+async def test_jcs_documents_with_sound_contexts_verify(doc):
+    checks = await _verify(_sign("eddsa-jcs-2022", doc=doc), expected_controller=ISSUER)
+    assert all(c.ok for c in checks), [c.to_json() for c in checks]
+
+
+async def test_jcs_context_validation_asks_the_verifiers_loader(monkeypatch):
+    """What counts as known is the verifier's own pinned set: a context pinned by the signer only
+    is unknown here, and the memo is per loader."""
+    from vc.loader import ContextLoader
+
+    url = "https://uni.example/contexts/v1"
+    theirs = ContextLoader(documents={url: {"@context": {"grade": "https://uni.example/grade"}}})
+    doc = _jcs_doc([V2, EX, url], credentialSubject={"id": "did:example:alice", "grade": "A"})
+    signed = add_proof(doc, suite="eddsa-jcs-2022", key=KEY, verification_method=VM, created=CREATED, loader=theirs)
+    assert _outcome(await _verify(signed))["proof"] == ("failed", "PROOF_TRANSFORMATION_ERROR")
+    ok = await verify_proofs(signed, resolver=_resolver(), loader=theirs, now=datetime(2025, 6, 1, tzinfo=timezone.utc), expected_purpose="assertionMethod")
+    assert ok[0].outcome == "passed"
+
+
+async def test_jcs_context_processing_runs_once_per_context(monkeypatch):
+    from vc import jsonld
+
+    calls = []
+    real = jsonld._judge_context
+    monkeypatch.setattr(jsonld, "_judge_context", lambda items, loader: calls.append(items) or real(items, loader))
+    context = [V2, EX, {"memo": "https://uni.example/memo-probe"}]
+    signed = _sign("eddsa-jcs-2022", doc=_jcs_doc(context))
+    for _ in range(3):
+        assert _outcome(await _verify(signed))["proof"] == ("passed", None)
+    assert calls == [context]
+
+
+async def test_a_jcs_chain_keeps_its_proofs_contexts_on_the_fast_path(monkeypatch):
+    from vc import jsonld
+
+    first = _sign("eddsa-jcs-2022", proof_id="urn:uuid:p1")
+    chained = add_proof(first, suite="eddsa-jcs-2022", key=KEY, verification_method=VM, created=CREATED,
+                        previous_proof="urn:uuid:p1", loader=default_loader())
+    assert "@context" in chained["proof"][0]
+    expanded = []
+    monkeypatch.setattr(jsonld._pyld.JsonLdProcessor, "expand", lambda self, doc, opts: expanded.append(doc) or [])
+    checks = await _verify(chained)
+    assert [c.outcome for c in checks] == ["passed", "passed", "skipped"]
+    assert expanded == []  # nothing was expanded: the contexts were known and remembered
+
+
 @pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "Ed25519Signature2020"])
 async def test_undefined_property_added_after_signing_is_refused_at_verify_time(suite):
     signed = _sign(suite)
