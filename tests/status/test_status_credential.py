@@ -15,6 +15,7 @@ from status.credential import (
     status_list_entry,
     status_value,
 )
+from status_fakes import REC_MESSAGE_ENTRY
 from tests.conftest import load_json
 from vc.errors import MalformedValueError, StatusListLengthError
 
@@ -122,14 +123,7 @@ def test_message_entry_with_status_size_two():
         "statusPurpose": "message",
         "statusListIndex": "492847",
         "statusListCredential": "https://example.com/credentials/status/8",
-        "statusSize": 2,
-        "statusMessage": [
-            {"status": "0x0", "message": "pending_review"},
-            {"status": "0x1", "message": "accepted"},
-            {"status": "0x2", "message": "rejected"},
-            {"status": "0x3", "message": "undefined"},
-        ],
-        "statusReference": "https://example.org/status-dictionary/",
+        **REC_MESSAGE_ENTRY,
     }
 
 
@@ -148,18 +142,6 @@ def test_entry_index_must_be_a_non_negative_integer(index):
 
 
 # --- optional entry features (§2.1 statusSize, statusMessage, statusReference; issue 11, cause 8) --
-
-REC_MESSAGE_ENTRY = {
-    "statusSize": 2,
-    "statusMessage": [
-        {"status": "0x0", "message": "pending_review"},
-        {"status": "0x1", "message": "accepted"},
-        {"status": "0x2", "message": "rejected"},
-        {"status": "0x3", "message": "undefined"},
-    ],
-    "statusReference": "https://example.org/status-dictionary/",
-}
-
 
 def test_entry_options_read_from_json_write_the_same_entry():
     options = StatusEntryOptions.from_json(REC_MESSAGE_ENTRY)

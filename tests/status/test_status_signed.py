@@ -23,7 +23,7 @@ from vc.crypto import Ed25519KeyPair
 from vc.errors import ProofGenerationError
 from vc.cryptosuites import SUITES
 from vc.loader import default_loader
-from status_fakes import world  # noqa: F401  (the `world` fixture)
+from status_fakes import REC_MESSAGE_ENTRY, world  # noqa: F401  (the `world` fixture)
 
 SPEC_DID = "did:key:z6MkeVw6bAm59CopQquZcVLUpapvEEELqfpdWfHkSont8HR6"
 LIST_URL = "https://uni.example/status/revocation/1"
@@ -180,16 +180,7 @@ def test_signing_refuses_a_key_the_issuer_does_not_control(loader, issuer):
 # --- multi-bit message entries, signed for real (issue 11, cause 8) ------------------------------
 
 MESSAGE_URL = "https://uni.example/status/message/1"
-MESSAGE_OPTIONS = {
-    "statusSize": 2,
-    "statusMessage": [
-        {"status": "0x0", "message": "pending_review"},
-        {"status": "0x1", "message": "accepted"},
-        {"status": "0x2", "message": "rejected"},
-        {"status": "0x3", "message": "undefined"},
-    ],
-    "statusReference": ["https://uni.example/status-dictionary/", "https://uni.example/appeals"],
-}
+MESSAGE_OPTIONS = {**REC_MESSAGE_ENTRY, "statusReference": ["https://uni.example/status-dictionary/", "https://uni.example/appeals"]}
 
 
 def message_credential(did, key, vm, loader, now, suite="eddsa-rdfc-2022", index=4242):
