@@ -677,10 +677,22 @@ def presentation_outcome(t: Texts, result: Mapping[str, Any]) -> Outcome:
     for n, r in enumerate(results, 1):
         d = r.get("document")
         own_stack = stacks.get(d.get("id")) if isinstance(d, Mapping) and d.get("id") is not None else None
-        cards.append(credential_card(t, n, r, stack_report=own_stack, part_verdicts=verdicts))
+        card = credential_card(t, n, r, stack_report=own_stack, part_verdicts=verdicts)
+        if own_stack is not None and own_stack.get("verified") is not True and card.verdict.verified:
+            # Authentic, but it stands for parts that do not hold together: the stacked
+            # credential counts for nothing here, so its own card does not say Verified.
+            card.verdict = _stack_verdict(t, own_stack)
+        cards.append(card)
     holder = doc.get("holder")
     holder = holder.get("id") if isinstance(holder, Mapping) else holder
     return Outcome("presentation", presentation_verdict(t, result, cards), cards, check_rows(t, result), shorten(holder) if holder else "")
+
+
+def _stack_verdict(t: Texts, report: Mapping[str, Any]) -> Verdict:
+    problems = [p for p in _as_list(report.get("problems")) if isinstance(p, Mapping)]
+    undecided = bool(problems) and all(p.get("code") == "STACK_PART_UNKNOWN" for p in problems)
+    words = t("reason.unknown.stack") if undecided else t("reason.failed.stack")
+    return Verdict(NOT_VERIFIED, t("verdict.not-verified"), reasons=[(words, "; ".join(shorten(p.get("message")) for p in problems))])
 
 
 def is_presentation(document: Any) -> bool:
