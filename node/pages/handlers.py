@@ -76,6 +76,11 @@ def parse_document(t: Texts, raw: bytes | str, limit: int) -> Any:
         raise InputProblem(t("input.not_json", detail=f"{e.msg} at line {e.lineno}, column {e.colno}")) from None
     except ValueError as e:
         raise InputProblem(t("input.not_json", detail=str(e))) from None
+    return checked_document(t, value)
+
+
+def checked_document(t: Texts, value: Any) -> Any:
+    """``value`` if it can be a credential or presentation: an object within ``vc.limits``."""
     if not isinstance(value, dict):
         kind = "array" if isinstance(value, list) else "string" if isinstance(value, str) else "boolean" if isinstance(value, bool) else "null" if value is None else "number"
         raise InputProblem(t("input.not_object", kind=t(f"input.kind.{kind}")))
@@ -128,7 +133,7 @@ async def verify_page(request: web.Request) -> web.Response:
             if e.reason == "too-large":
                 raise InputProblem(t("input.too_large", limit=_size(access.max_body)), 413) from None
             raise InputProblem(t("url.failed", url=url, detail=e.detail), 502) from None
-        document = parse_document(t, json.dumps(document), access.max_body)
+        document = checked_document(t, document)  # the fetch already bounded its size
     except InputProblem as e:
         return _page(t, access, form, problem=e.message, status=e.status)
     form.document = json.dumps(document, indent=2, ensure_ascii=False)

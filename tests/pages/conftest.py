@@ -74,6 +74,11 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "bypass_csp: the browser context ignores the page's Content-Security-Policy")
+    config.addinivalue_line("markers", "phone: the browser context has a phone's viewport")
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _screenshot_dir is not None and any(_screenshot_dir.glob("*.png")):
         terminalreporter.write_line(f"page screenshots: {_screenshot_dir}")
