@@ -110,6 +110,20 @@ class PathParam:
 
 
 @dataclass(frozen=True)
+class QueryParam:
+    """A query parameter, for the document (the handler reads ``request.query`` and says what a
+    bad one means)."""
+
+    name: str
+    description: str
+    schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "string"})
+    required: bool = False
+
+    def to_openapi(self) -> dict[str, Any]:
+        return {"name": self.name, "in": "query", "required": self.required, "description": self.description, "schema": dict(self.schema)}
+
+
+@dataclass(frozen=True)
 class Scope:
     """The token scope an endpoint needs. ``issuer`` is the issuer the token must be allowed to act
     for: a literal name, or a ``{param}`` of the path (``"{name}"``); ``None`` means any issuer
@@ -133,12 +147,18 @@ class Scope:
 @dataclass(frozen=True)
 class Reply:
     """A response the endpoint sends: its body's shape (``None``: no body), what it means, and
-    its media type. ``headers`` documents response headers by name."""
+    its media type (or several, of the same shape). ``headers`` documents response headers by
+    name. A status answered in several forms (content negotiation: JSON for programs, HTML for
+    browsers) is declared as a list of replies."""
 
     shape: Any
     description: str
-    media_type: str = JSON
+    media_type: str | tuple[str, ...] = JSON
     headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def media_types(self) -> tuple[str, ...]:
+        return (self.media_type,) if isinstance(self.media_type, str) else tuple(self.media_type)
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,10 +172,13 @@ class Endpoint:
     summary: str
     description: str = ""
     tags: tuple[str, ...] = ()
-    params: tuple[PathParam, ...] = ()
+    params: tuple[PathParam | QueryParam, ...] = ()
     scope: Scope | None = None
     body: Any = None
-    replies: Mapping[int, Reply] = field(default_factory=dict)
+    # Bodies the handler parses itself (an HTML form, an upload): media type -> shape, documented
+    # only; the handler takes (request) and says what a bad one means.
+    form: Mapping[str, Any] = field(default_factory=dict)
+    replies: Mapping[int, Reply | Sequence[Reply]] = field(default_factory=dict)
     problems: Mapping[int, str] = field(default_factory=dict)
     in_api: bool = True  # False: served but not described (a page for people, say)
     allow_head: bool = True  # GET only
@@ -164,11 +187,13 @@ class Endpoint:
 
     def __post_init__(self) -> None:
         placeholders = re.findall(r"{(\w+)}", self.path)
-        declared = [p.name for p in self.params]
+        declared = [p.name for p in self.params if isinstance(p, PathParam)]
         if sorted(placeholders) != sorted(declared):
             raise ValueError(f"{self.method} {self.path}: path parameters {placeholders} but params declare {declared}")
         if not self.replies:
             raise ValueError(f"{self.method} {self.path}: declare at least one reply")
+        if self.body is not None and self.form:
+            raise ValueError(f"{self.method} {self.path}: a JSON body is validated here, a form is read by the handler: declare one")
         wants_body = len(inspect.signature(self.handler).parameters) == 2
         if wants_body != (self.body is not None):
             raise ValueError(
@@ -190,6 +215,10 @@ class Endpoint:
         except ValidationError as e:
             raise invalid_body(e, raw) from None
         return await self.handler(request, body)
+
+    def replies_at(self, status: int) -> tuple[Reply, ...]:
+        declared = self.replies[status]
+        return (declared,) if isinstance(declared, Reply) else tuple(declared)
 
     def problem_statuses(self) -> dict[int, str]:
         """Every problem response: the body's and the scope's, then the declared ones."""

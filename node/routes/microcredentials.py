@@ -15,6 +15,7 @@ from aiohttp import web
 from pydantic import ConfigDict, Discriminator, Field, RootModel, Tag
 from typing_extensions import NotRequired, TypedDict
 
+from node import pages
 from node.achievements import REQUEST_FIELDS, Achievements
 from node.routes import CORS_HEADERS, preflight
 from node.routes import service as _service
@@ -119,13 +120,24 @@ async def list_achievements(request: web.Request) -> web.Response:
     "getAchievement",
     summary="An achievement definition (the URL credentials name as the achievement id)",
     tags=["Micro-credentials"],
+    description="Content negotiation: a client whose Accept names text/html above JSON (a browser) gets the "
+    "achievement described for people (node.pages); any other gets the JSON definition.",
     params=[ISSUER, SLUG],
-    replies={200: Reply(Achievement, "The achievement")},
+    replies={
+        200: [
+            Reply(Achievement, "The achievement", headers={"Vary": "Accept"}),
+            Reply(str, "The achievement described for people", media_type="text/html"),
+        ],
+        404: Reply(str, "A page saying what was not found", media_type="text/html"),
+    },
     problems={404: "No issuer of that name, or it has no achievement with that slug"},
 )
 async def get_achievement(request: web.Request) -> web.Response:
+    # Content negotiation: a browser gets the achievement described for people (node.pages).
+    if pages.wants_html(request):
+        return await pages.achievement_page(request)
     stored = await _achievements(request).get(request.match_info["name"], request.match_info["slug"])
-    return web.json_response(stored.to_json(), headers=CORS_HEADERS)
+    return web.json_response(stored.to_json(), headers={**CORS_HEADERS, "Vary": "Accept"})
 
 
 # --- issuing -------------------------------------------------------------------------------

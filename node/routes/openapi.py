@@ -51,7 +51,8 @@ def document(endpoints: Iterable[Endpoint] | web.Application) -> JsonObject:
     for ep in described:
         if ep.body is not None:
             shapes.append(ep.body)
-        shapes += [r.shape for r in ep.replies.values() if r.shape is not None]
+        shapes += list(ep.form.values())
+        shapes += [r.shape for status in ep.replies for r in ep.replies_at(status) if r.shape is not None]
     unique: list[Any] = []
     for shape in shapes:
         if not any(shape is u for u in unique):
@@ -99,9 +100,11 @@ def _operation(ep: Endpoint, schema_of: Any) -> JsonObject:
         op["security"] = [{"bearer": [ep.scope.scope]}]
     if ep.body is not None:
         op["requestBody"] = {"required": True, "content": {JSON: {"schema": schema_of(ep.body)}}}
+    elif ep.form:
+        op["requestBody"] = {"required": True, "content": {media: {"schema": schema_of(shape)} for media, shape in ep.form.items()}}
     responses: JsonObject = {}
-    for status, reply in ep.replies.items():
-        responses[str(status)] = _response(reply, schema_of)
+    for status in ep.replies:
+        responses[str(status)] = _response(ep.replies_at(status), schema_of)
     for status, text in ep.problem_statuses().items():
         problem = {PROBLEM_JSON: {"schema": schema_of(ProblemDetails)}}
         if str(status) in responses:
@@ -115,12 +118,14 @@ def _operation(ep: Endpoint, schema_of: Any) -> JsonObject:
     return op
 
 
-def _response(reply: Reply, schema_of: Any) -> JsonObject:
-    out: JsonObject = {"description": reply.description}
-    if reply.headers:
-        out["headers"] = {name: {"description": text, "schema": {"type": "string"}} for name, text in reply.headers.items()}
-    if reply.shape is not None:
-        out["content"] = {reply.media_type: {"schema": schema_of(reply.shape)}}
+def _response(replies: tuple[Reply, ...], schema_of: Any) -> JsonObject:
+    out: JsonObject = {"description": "; or ".join(dict.fromkeys(r.description for r in replies))}
+    headers = {name: text for r in replies for name, text in r.headers.items()}
+    if headers:
+        out["headers"] = {name: {"description": text, "schema": {"type": "string"}} for name, text in headers.items()}
+    content = {media: {"schema": schema_of(r.shape)} for r in replies if r.shape is not None for media in r.media_types}
+    if content:
+        out["content"] = content
     return out
 
 

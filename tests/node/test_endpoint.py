@@ -94,9 +94,19 @@ def test_a_status_both_answered_and_refused_is_described_with_both_media_types(t
     from node.app import create_app
     from node.config import Config
 
-    responses = document(create_app(Config().replace(data_dir=tmp_path)))["paths"]["/credentials/verify"]["post"]["responses"]
+    doc = document(create_app(Config().replace(data_dir=tmp_path)))
+    responses = doc["paths"]["/credentials/verify"]["post"]["responses"]
     assert set(responses["400"]["content"]) == {"application/json", PROBLEM_JSON}
     assert responses["400"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/VerificationResult"}
+    # Content negotiation (JSON for programs, a page for browsers), a form the handler reads
+    # itself, a query parameter: each declared on the endpoint, each in the document.
+    achievement = doc["paths"]["/issuers/{name}/achievements/{slug}"]["get"]["responses"]
+    assert set(achievement["200"]["content"]) == {"application/json", "text/html"}
+    assert set(achievement["404"]["content"]) == {"text/html", PROBLEM_JSON}
+    page = doc["paths"]["/verify"]
+    assert set(page["post"]["requestBody"]["content"]) == {"multipart/form-data", "application/x-www-form-urlencoded"}
+    assert [(p["name"], p["in"], p["required"]) for p in page["get"]["parameters"]] == [("url", "query", False)]
+    assert set(page["get"]["responses"]) == {"200", "400", "413", "502", "503"}
 
 
 async def _handler(request: web.Request) -> web.Response:
