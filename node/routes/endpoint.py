@@ -39,7 +39,10 @@ types, ``null`` for an absent optional member); a free-form JSON object is ``dic
 ``Reply(shape, description)``: a ``TypedDict`` (or ``Body``) describing what the handler sends.
 A body, a scope and ``problems`` add their problem responses (400/413/415, 401/403, and the
 declared ones) to the description; a status both replied and refused (a verification's 400)
-is described with both media types.
+is described with both media types. Query parameters (``QueryParam``) and bodies the handler
+parses itself (``form``: an HTML form) are documented, not validated; a status answered as
+JSON or as a page (content negotiation) takes a list of replies. docs/CONTRACTS.md has the
+rules ("Declaring an endpoint").
 """
 
 from __future__ import annotations
