@@ -1,4 +1,4 @@
-"""Achievements and micro-credential issuing: the node side of ``vc.microcredential``.
+"""Achievements and micro-credential issuing: the node side of ``vc.edu``.
 
 An achievement (course or module, with its Annex I elements and its awarding body) is defined
 once per issuer and stored; ``POST /issuers/{name}/microcredentials`` and ``vcnode issue-batch``
@@ -31,7 +31,7 @@ from node.issuers import Issuers
 from node.store import Database, Row, utcnow_iso
 from node.store import achievements as table
 from node.store import credentials as credential_rows
-from vc.microcredential import (
+from vc.edu import (
     AchievementDefinition,
     ElementProblem,
     IssuerProfile,
@@ -277,10 +277,9 @@ class Achievements:
             try:
                 item = await self._prepare(issuer_name, issuer.did, index, request, now, achievements)
             except ProfileError as e:
+                # An achievementId the issuer has not defined is one of these problems: the
+                # request names something that does not exist, its URL does (422, not 404).
                 outcome.refused.append(Refused(index, list(e.problems)))
-                continue
-            except UnknownAchievementError as e:
-                outcome.refused.append(Refused(index, [ElementProblem("achievementId", e.detail)], 404))
                 continue
             if item.key is not None:
                 if item.key in keys_seen:
@@ -318,10 +317,7 @@ class Achievements:
                     items=[{"index": r.index, "problems": [str(p) for p in r.problems]} for r in conflicts],
                 )
             if len(requests) == 1:
-                only = outcome.refused[0]
-                if only.status == 404 and len(only.problems) == 1:
-                    raise UnknownAchievementError(str(only.problems[0]).removeprefix("achievementId: "))
-                raise ProfileError(only.problems)
+                raise ProfileError(outcome.refused[0].problems)
             raise BatchRefusedError(sorted(outcome.refused, key=lambda r: r.index))
         if progress is not None and outcome.issued:
             progress(len(outcome.issued))

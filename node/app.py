@@ -16,7 +16,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from node import auth, problems
+from node import auth, pages, problems
 from node.config import Config
 from node.node import Node, open_node
 from node.routes import CONFIG_KEY, NODE_KEY, dids, health, microcredentials, openapi, status_lists, vcapi
@@ -90,6 +90,7 @@ def create_app(config: Config, *, node: Node | None = None) -> web.Application:
     microcredentials.setup(app)
     trust_routes.setup(app)
     openapi.setup(app)
+    pages.setup(app)
     # routes: add here (each route module exposes setup(app); handlers reach the node's
     # capabilities through node.routes.node_of(request), a node.node.Node)
     return app

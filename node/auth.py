@@ -7,7 +7,7 @@ problem body says exactly why and what to do.
 
 Rules: ``admin`` grants every scope for every issuer. Any other token grants its scopes; a token
 bound to an issuer acts for that issuer only, an unbound one for every issuer on the node.
-The node stores only token hashes; looking a presented token up is the service's job
+The node stores only token hashes; looking a presented token up is ``node.tokens``' job
 (``TokenVerifier``), this module only decides.
 """
 

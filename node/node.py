@@ -54,6 +54,7 @@ from node.trust import Trust
 from node.verification import CheckStatus, Verification
 from status.check import StatusChecker
 from vc.credentials import verify_credential
+from vc.edu import REPORTERS
 from vc.loader import ContextLoader, default_loader
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,8 @@ class Node:
         return await self.issuers.list()
 
     async def schema_version(self) -> int:
-        """The number of store migrations applied (``GET /healthz``: the store answers)."""
+        """The number of store migrations applied (``GET /healthz``: the store answers);
+        ``node.store.StoreUnavailable`` when it does not."""
         return await schema_version(self.db)
 
 
@@ -156,6 +158,7 @@ def compose(
         check_status=check_status,
         accept_caller_challenges=config.accept_caller_challenges,
         require_challenge=config.require_challenge,
+        reporters=REPORTERS,
         offload=offload,
     )
     return Node(

@@ -5,7 +5,7 @@ Verifier side: the node is configured with the accreditation bodies it trusts (t
 ``trusted_bodies`` table, ``vcnode trust add``). To assess an issuer it fetches the
 accreditation credentials the issuer publishes next to its did:web document
 (``…/accreditations.json`` beside ``…/did.json``), verifies each one (proof, validity period,
-status), reads it (``vc.accreditation``), checks its own dates and scope against the credential,
+status), reads it (``vc.edu.accreditation``), checks its own dates and scope against the credential,
 and, when its issuer is not trusted itself, repeats this one level up, to at most
 ``trust_max_depth`` links. The report says accredited (by whom, chain, scope, period, not
 revoked), not-accredited, or unknown, and which link failed why.
@@ -34,8 +34,8 @@ from node.errors import AccreditationRefusedError, InvalidRequestError, UnknownC
 from node.issuers import Issuers
 from node.store import Database, utcnow_iso
 from node.store import trust as table
-from vc import stacking
-from vc.accreditation import (
+from vc.edu import is_microcredential, stacking
+from vc.edu.accreditation import (
     Accreditation,
     AccreditationError,
     CredentialFacts,
@@ -48,7 +48,6 @@ from vc.accreditation import (
     scope_findings,
 )
 from vc.errors import Problem
-from vc.microcredential import is_microcredential
 from vc.results import Check, VerificationResult
 
 log = logging.getLogger(__name__)

@@ -10,11 +10,11 @@ proof's canonicalization and signature check, status lists' proofs too) go to ``
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any, Awaitable, Callable, Mapping, Sequence
 
 from node.challenges import Challenges
 from node.offload import Offload, shared_offload
-from vc.credentials import verify_credential
+from vc.credentials import Reporter, verify_credential
 from vc.errors import InvalidChallengeError, MismatchedProofPurposeError, ProblemError
 from vc.presentations import verify_presentation
 from vc.results import Check, VerificationResult
@@ -37,6 +37,7 @@ class Verification:
         check_status: CheckStatus | None = None,
         accept_caller_challenges: bool = True,
         require_challenge: bool = True,
+        reporters: Sequence[Reporter] = (),
         offload: Offload[Any] | None = None,
     ) -> None:
         self.resolver = resolver
@@ -46,6 +47,7 @@ class Verification:
         self.check_status = check_status
         self.accept_caller_challenges = accept_caller_challenges
         self.require_challenge = require_challenge
+        self.reporters = tuple(reporters)  # profile reports added to each credential's result (vc.edu.REPORTERS)
         self.offload = offload or shared_offload()
 
     async def verify_credential(self, vc: Any, options: Mapping[str, Any] | None = None) -> VerificationResult:
@@ -60,6 +62,7 @@ class Verification:
             check_status=self.check_status,
             challenge=challenge if isinstance(challenge, str) else None,
             domain=domain if isinstance(domain, str) else None,
+            reporters=self.reporters,
             offload=self.offload,
         )
         purpose = options.get("expectedProofPurpose")
@@ -131,6 +134,7 @@ class Verification:
             challenge=challenge if isinstance(challenge, str) else None,
             domain=domain if isinstance(domain, str) else None,
             check_status=self.check_status,
+            reporters=self.reporters,
             offload=self.offload,
         )
         holder_proved = all(c.ok for c in result.checks if c.name in _HOLDER_PROOF_CHECKS)

@@ -18,7 +18,7 @@ from node.node import open_node
 from node.cli.config import add_common_flags, fail, print_json, run
 from node.config import Config
 from node.issuers import DEFAULT_ISSUER
-from vc.microcredential import ProfileError
+from vc.edu import ProfileError
 
 
 def print_problems(what: str, error: ProfileError) -> int:

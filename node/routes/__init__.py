@@ -1,7 +1,9 @@
 """HTTP routes. Each module exposes ``setup(app)``; ``node.app.create_app`` calls them.
 
-Handlers reach the node's capabilities through ``node_of(request)`` (``request.app[NODE_KEY]``,
-a ``node.node.Node``), each only the one it needs, and raise on failure; ``node.problems``
+Every endpoint is declared once in its module's ``node.routes.endpoint.Endpoints`` table (route,
+scope, body model, replies), which ``setup`` registers and /openapi.json describes. Handlers
+reach the node's capabilities through ``node_of(request)`` (``request.app[NODE_KEY]``, a
+``node.node.Node``), each only the one it needs, and raise on failure; ``node.problems``
 shapes every error.
 """
 

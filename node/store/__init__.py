@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from node.store.base import Database, Dialect, Row, StoreError, Tx, utcnow_iso
+from node.store.base import Database, Dialect, Row, StoreError, StoreUnavailable, Tx, utcnow_iso
 from node.store.migrations import MIGRATIONS, Migration, applied, migrate, schema_version
 from node.store.sqlite import DB_FILENAME, SQLiteDatabase
 
@@ -28,6 +28,7 @@ __all__ = [
     "Row",
     "SQLiteDatabase",
     "StoreError",
+    "StoreUnavailable",
     "Tx",
     "applied",
     "migrate",

@@ -33,6 +33,14 @@ class StoreError(Exception):
     """The store could not be opened or migrated."""
 
 
+class StoreUnavailable(StoreError):
+    """The store does not answer (closed, unreachable, broken); ``reason`` says how, briefly."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the store does not answer ({reason})")
+        self.reason = reason
+
+
 class Row(Protocol):
     """A result row, readable by column name (``row["name"]``)."""
 

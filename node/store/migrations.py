@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Mapping, Sequence, Union
 
-from node.store.base import Database, Dialect, StoreError, utcnow_iso
+from node.store.base import Database, Dialect, StoreError, StoreUnavailable, utcnow_iso
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ STATUS_LIST_CHUNKS = Migration(
 ACHIEVEMENTS = Migration(
     "microcredentials.0001_achievements",
     (
-        # definition: the achievement's JSON form (vc.microcredential) plus its awardingBody.
+        # definition: the achievement's JSON form (vc.edu.model) plus its awardingBody.
         # Definitions are never changed once stored: issued credentials describe them.
         """CREATE TABLE achievements (
             issuer TEXT NOT NULL REFERENCES issuers(name),
@@ -249,7 +249,12 @@ async def applied(db: Database, migrations: Sequence[Migration] = MIGRATIONS) ->
 
 
 async def schema_version(db: Database) -> int:
-    """The number of migrations applied."""
-    async with db.read() as tx:
-        row = await tx.fetchone("SELECT COUNT(*) AS n FROM schema_migrations")
+    """The number of migrations applied: a cheap round trip, so also the store's health probe.
+    ``StoreUnavailable`` when the store does not answer it, whatever the backend's error."""
+    try:
+        async with db.read() as tx:
+            row = await tx.fetchone("SELECT COUNT(*) AS n FROM schema_migrations")
+    except Exception as e:  # a closed connection, an unreadable file, a lost server
+        log.warning("the store does not answer: %r", e)
+        raise StoreUnavailable(type(e).__name__) from e
     return int(row["n"]) if row is not None else 0

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from support import run_js
+from support import ResponseLog, run_js
 
 from node.app import create_app
 from node.cli import main
@@ -22,7 +22,7 @@ from node.problems import PROBLEM_JSON
 from node.routes import NODE_KEY
 from node.store import SQLiteDatabase
 from support import query_one
-from vc.microcredential import ELEMENTS
+from vc.edu import ELEMENTS
 
 ACHIEVEMENT: dict[str, Any] = {
     "title": "Data Science Fundamentals",
@@ -70,14 +70,16 @@ class Node:
 
 
 @pytest.fixture
-async def node(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any) -> Node:
+async def node(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any) -> Any:
     port = unused_tcp_port_factory()
     cfg = Config().replace(data_dir=tmp_path / "data", host="127.0.0.1", port=port, status_purposes=("revocation", "suspension"))
     app = create_app(cfg)
+    responses = ResponseLog(app)
     client = await aiohttp_client(app, server_kwargs={"host": "127.0.0.1", "port": port})
     core = app[NODE_KEY]
     token = (await core.tokens.create(["issue"], issuer="default")).token
-    return Node(client, core, token)
+    yield Node(client, core, token)
+    responses.check()  # every response here is what /openapi.json says it is
 
 
 async def define(node: Node, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -126,6 +128,21 @@ async def test_incomplete_achievement_is_refused_with_every_problem_by_element(n
     assert await node.count("achievements") == 0
 
 
+@pytest.mark.parametrize(
+    "code, problem",
+    [
+        ("XX", "'XX' is not an ISO 3166-1 alpha-2 country code: no country has it"),
+        ("ZZ", "'ZZ' is not an ISO 3166-1 alpha-2 country code: no country has it"),
+        ("nl", "the country code 'nl' must be written in capitals, as ISO 3166-1 writes it: 'NL'"),
+    ],
+)
+async def test_awarding_body_country_code_must_be_a_real_iso_code(node: Node, code: str, problem: str) -> None:
+    body = achievement(awardingBody={"name": "University of Example", "countryCode": code})
+    status, out, resp = await node.post("/issuers/default/achievements", body)
+    assert status == 422 and resp.content_type == PROBLEM_JSON
+    assert out["problems"] == [f"(c) issuer country or region: {problem}"]
+    assert await node.count("achievements") == 0
+
 @pytest.mark.parametrize("element", list(ELEMENTS))
 async def test_each_element_missing_at_issue_is_refused_by_name_before_any_index(node: Node, element: str) -> None:
     """(a) and (e) come with the award, the others with the achievement: either way, 422 by name."""
@@ -165,6 +182,23 @@ async def test_batch_with_one_bad_item_issues_nothing_and_names_the_item(node: N
         {"index": 2, "problems": ["achievementId: issuer 'default' has no achievement 'nope'"]},
     ]
     assert await node.count("credentials") == 0 and await node.count("status_entries") == 0
+
+
+async def test_an_achievement_the_issuer_has_not_defined_is_a_problem_of_the_request(node: Node) -> None:
+    """422, as /openapi.json says: the URL (the issuer's micro-credentials) exists, the request
+    names an achievement that does not, and that is reported with the request's other problems.
+    Only an unknown issuer, the URL itself, is a 404."""
+    status, problem, _ = await node.post("/issuers/default/microcredentials", {"achievementId": "nope", "learner": {"name": ""}})
+    assert status == 422, problem
+    assert problem["problems"] == ["(a) learner identification: the learner's name is required", "achievementId: issuer 'default' has no achievement 'nope'"]
+    status, problem, _ = await node.post("/issuers/default/microcredentials", {"achievementId": "nope", "learner": {"name": "Ana"}})
+    assert status == 422 and problem["problems"] == ["achievementId: issuer 'default' has no achievement 'nope'"], problem
+    admin = (await node.core.tokens.create(["admin"])).token
+    resp = await node.client.post("/issuers/nobody/microcredentials", json={"achievementId": "x"}, headers={"Authorization": f"Bearer {admin}"})
+    assert resp.status == 404 and "no issuer named 'nobody'" in (await resp.json(content_type=None))["detail"]
+    described = (await (await node.client.get("/openapi.json")).json())["paths"]["/issuers/{name}/microcredentials"]["post"]["responses"]
+    assert "an achievementId the issuer has not defined" in described["422"]["description"]
+    assert "achievement" not in described["404"]["description"]
 
 
 # ------------------------------------------------------------------ issuing and verifying
@@ -210,7 +244,7 @@ async def test_issue_over_http_then_verify_finds_all_eleven_elements(node: Node)
 
 
 async def test_the_commission_annex_i_sample_is_defined_issued_and_verified(node: Node, vectors: Path) -> None:
-    from tests.vc.test_microcredential import ec_sample
+    from tests.vc.edu.test_microcredential import ec_sample
 
     sample = ec_sample(vectors)
     stored = await define(node, sample["achievement"] | {"awardingBody": sample["awardingBody"], "slug": "digital-mc-creation"})
@@ -243,13 +277,12 @@ async def test_valid_open_badge_missing_elements_verifies_with_the_report_saying
     assert result["microcredential"]["missing"] == ["(k) quality assurance"]
 
 
-async def test_node_credential_verifies_for_a_verifier_that_knows_nothing_of_the_profile(node: Node, monkeypatch) -> None:
-    from vc import microcredential
+async def test_node_credential_verifies_for_a_verifier_that_knows_nothing_of_the_profile(node: Node) -> None:
     from vc.credentials import verify_credential
 
     await define(node)
     vc = (await node.post("/issuers/default/microcredentials", {"achievementId": "ds-101", "learner": {"name": "Ana"}}))[1]["verifiableCredential"]
-    monkeypatch.setattr(microcredential, "attach_report", lambda vc, result: None)
+    # The core with no reporters is such a verifier: it knows nothing of vc.edu.
     core = node.core
     result = await verify_credential(vc, resolver=core.resolver, loader=core.loader, now=core.clock(), check_status=core.check_status)
     assert result.verified, result.to_json()
@@ -472,7 +505,7 @@ async def test_micro_credential_signed_by_the_reference_stack_verifies_here_with
     from did.resolver import Resolver
     from vc.credentials import verify_credential
     from vc.loader import default_loader
-    from vc.microcredential import IssuerProfile, Learner, build_microcredential, parse_achievement
+    from vc.edu import REPORTERS, IssuerProfile, Learner, build_microcredential, parse_achievement
 
     spec = {k: v for k, v in achievement().items() if k != "awardingBody"}
     spec["id"] = "https://uni.example/issuers/default/achievements/ds-101"
@@ -489,7 +522,11 @@ async def test_micro_credential_signed_by_the_reference_stack_verifies_here_with
         code, signed = await _js("issue.mjs", "--credential", str(path))
         assert code == 0, signed
         result = await verify_credential(
-            signed, resolver=Resolver({"key": DIDKeyResolver()}), loader=default_loader(), now=datetime(2025, 6, 1, tzinfo=timezone.utc)
+            signed,
+            resolver=Resolver({"key": DIDKeyResolver()}),
+            loader=default_loader(),
+            now=datetime(2025, 6, 1, tzinfo=timezone.utc),
+            reporters=REPORTERS,
         )
         assert result.verified, result.to_json()
         assert result.reports["microcredential"]["complete"] is True

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from support import ResponseLog
+
 from did.key import did_key_from_public_key
 from node import trust
 from node.app import create_app
@@ -75,16 +77,18 @@ class Node:
 
 
 @pytest.fixture
-async def node(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any) -> Node:
+async def node(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any) -> Any:
     port = unused_tcp_port_factory()
     cfg = Config().replace(data_dir=tmp_path / "data", host="127.0.0.1", port=port, status_purposes=("revocation",))
     app = create_app(cfg)
+    responses = ResponseLog(app)
     client = await aiohttp_client(app, server_kwargs={"host": "127.0.0.1", "port": port})
     core = app[NODE_KEY]
     for name in ("national", "qa", "uni"):
         await core.issuers.create(name)
     token = (await core.tokens.create(["admin"])).token
-    return Node(client, core, token)
+    yield Node(client, core, token)
+    responses.check()  # every response here is what /openapi.json says it is
 
 
 def test_trusted_bodies_are_stored_and_managed_by_the_cli(tmp_path: Path, capsys: Any) -> None:
@@ -126,6 +130,11 @@ async def test_accreditation_is_issued_with_revocation_status_and_published_besi
     status, out = await node.post("/issuers/national/accredit", {"organisation": "not-a-did"})
     assert status == 400 and "DID" in out["detail"]
 
+
+@pytest.mark.parametrize("code", ["XX", "nl"])
+async def test_accreditation_scope_jurisdiction_must_be_a_real_country(node: Node, code: str) -> None:
+    status, out = await node.post("/issuers/national/accredit", {"organisation": await node.did("uni"), "scope": {"jurisdictions": [code]}})
+    assert status == 400 and f"scope.jurisdictions: {code!r} is not the code of a country" in out["detail"], out
 
 async def test_direct_accreditation_reported_then_withdrawn(node: Node) -> None:
     mc = await node.microcredential("ds1")
