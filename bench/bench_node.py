@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.credentials < 1 or args.requests < 1 or args.clients < 1:
         ap.error("--credentials, --requests and --clients must be at least 1")
     logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("node.app").setLevel(logging.ERROR)  # the temporary nodes' key-file notices
+    logging.getLogger("node.node").setLevel(logging.ERROR)  # the temporary nodes' key-file notices
     report = asyncio.run(run(args))
     if args.json:
         print(json.dumps(report, indent=2))

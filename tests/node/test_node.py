@@ -413,3 +413,26 @@ async def test_two_processes_opening_a_fresh_store_make_one_master_key(tmp_path,
         await first.close()
         await second.close()
     assert made == [1] and keys[0].key == keys[1].key
+
+
+async def test_verifying_the_nodes_own_did_web_credential_asks_the_store_nothing(node, monkeypatch):
+    """Its issuers are kept in memory: resolving the node's own did:web costs no query."""
+    vc = await node.issuance.issue("default", unsigned(), {"statusPurposes": []})
+    physics = await node.issuers.create("physics")
+    other = await node.issuance.issue("physics", unsigned(issuer=physics.did), {"statusPurposes": []})
+    opened = []
+    real_read, real_transaction = node.db.read, node.db.transaction
+    monkeypatch.setattr(node.db, "read", lambda: opened.append("read") or real_read())
+    monkeypatch.setattr(node.db, "transaction", lambda: opened.append("transaction") or real_transaction())
+    for credential in (vc, other, vc):
+        result = await node.verification.verify_credential(credential, {})
+        assert result.verified, result.to_json()
+    assert opened == []
+    # An issuer made elsewhere (another process, here a second composition on the store) is
+    # not in memory yet: found in the store on first use.
+    elsewhere = compose(node.config, db=node.db, master_key=node.issuers.master_key, clock=node.clock)
+    await elsewhere.issuers.create("chemistry")
+    chemistry = await elsewhere.issuance.issue("chemistry", unsigned(), {"statusPurposes": []})
+    opened.clear()
+    assert (await node.verification.verify_credential(chemistry, {})).verified
+    assert opened == ["read"]
