@@ -19,12 +19,12 @@ re-reads the entry from the cached list against the current clock.
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, Mapping
 
+from did.cache import ExpiringCache
 from did.errors import FetchError
 from status.bitstring import MAX_DECODED_BYTES, MIN_STATUS_LIST_LENGTH, Bitstring, BitstringError, decode_list
 from status.credential import ENTRY_TYPE, LIST_CREDENTIAL_TYPE, LIST_TYPE, MESSAGE, REFRESH, REVOCATION, SUSPENSION
@@ -135,7 +135,7 @@ class StatusChecker:
         self.max_decoded_bytes = max_decoded_bytes
         self.min_length = min_length
         self._verify_credential = verify_credential
-        self._cache: collections.OrderedDict[str, _CachedList] = collections.OrderedDict()
+        self._cache: ExpiringCache[_CachedList] = ExpiringCache(clock, max_entries=cache_max_entries)
         self._inflight: dict[str, asyncio.Future[_CachedList]] = {}
 
     # The contract names the callable ``check``; ``__call__`` lets the checker itself be passed.
@@ -213,12 +213,11 @@ class StatusChecker:
     async def _list(self, url: str) -> _CachedList:
         while True:
             now = self.clock()
-            cached = self._cache.get(url)
+            cached = self._cache.get(url)  # live while now < expires_at
             if cached is not None:
-                if now < cached.expires_at and (cached.valid_until is None or now <= cached.valid_until):
-                    self._cache.move_to_end(url)
+                if cached.valid_until is None or now <= cached.valid_until:
                     return cached
-                del self._cache[url]
+                self._cache.discard(url)
             pending = self._inflight.get(url)
             if pending is None:
                 return await self._fetch_shared(url)
@@ -252,12 +251,7 @@ class StatusChecker:
             del self._inflight[url]
 
     def _store(self, entry: _CachedList) -> None:
-        if self.cache_max_entries == 0 or entry.expires_at <= self.clock():
-            return
-        self._cache[entry.url] = entry
-        self._cache.move_to_end(entry.url)
-        while len(self._cache) > self.cache_max_entries:
-            self._cache.popitem(last=False)
+        self._cache.put_until(entry.url, entry, entry.expires_at)
 
     async def _fetch(self, url: str) -> _CachedList:
         fetched_at = self.clock()

@@ -33,7 +33,6 @@ import hashlib
 import json
 import re
 import threading
-from collections import OrderedDict
 from typing import Any, Callable
 
 from frozendict import frozendict
@@ -43,6 +42,8 @@ from pyld.context_resolver import ContextResolver
 from pyld.identifier_issuer import IdentifierIssuer
 from pyld.nquads import parse_nquads
 from pyld.resolved_context import ResolvedContext
+
+from did.cache import LRU, FrozenJSON, Memo
 
 _RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -72,29 +73,15 @@ def _pin(value: Any) -> Any:
     return value
 
 
-def _json_copy(value: Any) -> Any:
-    """A deep copy of a JSON value (dicts, lists, scalars), several times faster than
-    copy.deepcopy; any other object is shared, as it is immutable JSON-wise (str, numbers)."""
-    if isinstance(value, dict):
-        return {k: _json_copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_copy(v) for v in value]
-    return value
-
-
-_ABSOLUTE: dict[str, bool] = {}
+_ABSOLUTE: Memo = Memo(65536)
 
 
 def _absolute_iri(value: str) -> bool:
     """pyld's ``_is_absolute_iri``, remembered per string (a pure function of the string)."""
     try:
-        return _ABSOLUTE[value]
+        return _ABSOLUTE[value]  # type: ignore[no-any-return]
     except KeyError:
-        result = bool(_pyld._is_absolute_iri(value))
-        if len(_ABSOLUTE) > 65536:
-            _ABSOLUTE.clear()
-        _ABSOLUTE[value] = result
-        return result
+        return _ABSOLUTE.remember(value, bool(_pyld._is_absolute_iri(value)))
 
 
 def _context_key(local_ctx: Any) -> Any:
@@ -112,28 +99,6 @@ def _context_key(local_ctx: Any) -> Any:
     return None
 
 
-class _BoundedDict(OrderedDict):
-    """A small LRU map; the caches must not grow without bound on hostile input."""
-
-    def __init__(self, maxsize: int) -> None:
-        super().__init__()
-        self.maxsize = maxsize
-
-    def get(self, key, default=None):
-        try:
-            value = self[key]
-        except KeyError:
-            return default
-        self.move_to_end(key)
-        return value
-
-    def __setitem__(self, key, value) -> None:
-        super().__setitem__(key, value)
-        self.move_to_end(key)
-        while len(self) > self.maxsize:
-            self.popitem(last=False)
-
-
 class _CachingResolver(ContextResolver):
     """pyld's ContextResolver, with a cache that outlives one operation.
 
@@ -146,9 +111,9 @@ class _CachingResolver(ContextResolver):
     def __init__(self, document_loader: Callable, maxsize: int) -> None:
         super().__init__({}, document_loader)
         # pyld's per-operation cache becomes the persistent one; nothing is shared globally.
-        self.per_op_cache = _BoundedDict(maxsize)
-        self.shared_cache = _BoundedDict(maxsize)
-        self._by_identity = _BoundedDict(maxsize)
+        self.per_op_cache = LRU(maxsize)
+        self.shared_cache = LRU(maxsize)
+        self._by_identity: LRU[int, tuple[Any, Any]] = LRU(maxsize)
 
     def resolve(self, active_ctx, context, base, cycles=None):
         if isinstance(context, (dict, frozendict)) and "@context" in context:
@@ -159,10 +124,9 @@ class _CachingResolver(ContextResolver):
             if isinstance(ctx, _Pinned):
                 hit = self._by_identity.get(id(ctx))
                 if hit is None or hit[0] is not ctx:
-                    resolved = super().resolve(active_ctx, ctx, base, cycles)
                     # the pinned dict is kept alive by the entry, so its id cannot be reused
-                    self._by_identity[id(ctx)] = (ctx, resolved)
-                    hit = self._by_identity[id(ctx)]
+                    hit = (ctx, super().resolve(active_ctx, ctx, base, cycles))
+                    self._by_identity[id(ctx)] = hit
                 out.extend(hit[1])
             elif isinstance(ctx, dict):
                 try:
@@ -179,7 +143,7 @@ class _CachingResolver(ContextResolver):
                 out.append(resolved)
             elif isinstance(ctx, str) and not _pyld._is_absolute_iri(ctx):
                 # a relative URL depends on the base: never cache it across operations
-                out.extend(ContextResolver(_BoundedDict(64), self.document_loader).resolve(
+                out.extend(ContextResolver(LRU(64), self.document_loader).resolve(
                     active_ctx, ctx, base, cycles))
             else:
                 out.extend(super().resolve(active_ctx, ctx, base, cycles))
@@ -199,10 +163,10 @@ class FastContextMixin:
     ``class P(FastContextMixin, SomeProcessor)``. Use it only with ``ContextCache.options``.
     """
 
-    def __init__(self, *args: Any, iri_memo: dict | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, iri_memo: Memo | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # shared by the processors of one ContextCache (see ContextCache.processor)
-        self._iri_memo: dict = {} if iri_memo is None else iri_memo
+        self._iri_memo: Memo = Memo(_IRI_MEMO_MAX) if iri_memo is None else iri_memo
 
     def _process_context(self, active_ctx, local_ctx, options, override_protected=False,
                          propagate=True, validate_scoped=True, cycles=None):
@@ -259,8 +223,8 @@ class FastContextMixin:
         # active context, its property, its exact JSON and the options, so it is remembered:
         # a verifier sees the same issuer profile and achievement in credential after credential.
         # Only objects at most two containers deep qualify (so a document's text is serialized at
-        # most a few times over, whatever its shape); copies go in and out, because pyld's node
-        # map rewrites expanded objects in place. The dropped-property hook runs on a miss only:
+        # most a few times over, whatever its shape); it is kept frozen (did.cache.FrozenJSON) and
+        # each hit thaws a copy, because pyld's node map rewrites expanded objects in place. The dropped-property hook runs on a miss only:
         # vc.jsonld's raises, so a refused object never gets here as a result.
         cache: ContextCache | None = options.get("fastContextCache")
         if (cache is None or type(element) is not dict or type(active_property) is not str
@@ -280,11 +244,14 @@ class FastContextMixin:
                options.get("processingMode"), self.on_property_dropped, text)
         hit = cache.subtrees.get(key)
         if hit is not None:
-            return _json_copy(hit)
+            return hit.thaw()
         result = super()._expand(active_ctx, active_property, element, options, inside_list,
                                  inside_index, type_scoped_ctx)
         if result is not None:
-            cache.subtrees[key] = _json_copy(result)
+            try:
+                cache.subtrees[key] = FrozenJSON(result)
+            except ValueError:  # not plain JSON (cannot happen for parsed input): not kept
+                pass
         return result
 
     def _expand_value(self, active_ctx, active_property, value, options):
@@ -299,10 +266,7 @@ class FastContextMixin:
             try:
                 result = memo[key]
             except KeyError:
-                result = super()._expand_value(active_ctx, active_property, value, options)
-                if len(memo) >= _IRI_MEMO_MAX:
-                    memo.clear()
-                memo[key] = result
+                result = memo.remember(key, super()._expand_value(active_ctx, active_property, value, options))
             return dict(result) if type(result) is dict else result
         return super()._expand_value(active_ctx, active_property, value, options)
 
@@ -346,12 +310,7 @@ class FastContextMixin:
                 try:
                     return memo[key]
                 except KeyError:
-                    pass
-                result = super()._expand_iri(active_ctx, value, base, vocab)
-                if len(memo) >= _IRI_MEMO_MAX:
-                    memo.clear()
-                memo[key] = result
-                return result
+                    return memo.remember(key, super()._expand_iri(active_ctx, value, base, vocab))
         return super()._expand_iri(active_ctx, value, base, vocab, local_ctx, defined)
 
     def _non_propagating_child(self, active_ctx, local_ctx, options):
@@ -413,14 +372,14 @@ class ContextCache:
     def __init__(self, document_loader: Callable, *, maxsize: int = 512) -> None:
         self.document_loader = document_loader
         self.resolver = _CachingResolver(document_loader, maxsize)
-        self.children = _BoundedDict(maxsize)
-        self.iri_memo: dict = {}
-        self.process_memo = _BoundedDict(maxsize * 4)
+        self.children: LRU[Any, Any] = LRU(maxsize)
+        self.iri_memo = Memo(_IRI_MEMO_MAX)
+        self.process_memo: LRU[Any, Any] = LRU(maxsize * 4)
         # expanded small node objects (FastContextMixin._expand), keyed by context and JSON text
-        self.subtrees = _BoundedDict(maxsize)
+        self.subtrees: LRU[Any, FrozenJSON] = LRU(maxsize)
         # canonical forms of proof configurations, keyed by their exact JSON (see
         # vc.jsonld.canonize_proof_configuration); guarded by the lock
-        self.proof_configurations = _BoundedDict(maxsize * 2)
+        self.proof_configurations: LRU[str, str] = LRU(maxsize * 2)
         self.lock = threading.RLock()
 
     def processor(self, cls: type = None, **kwargs: Any) -> Any:  # type: ignore[assignment]
@@ -464,19 +423,16 @@ def escape_literal(value: str) -> str:
 
 
 
-_IRI_TERMS: dict[str, str] = {}
+_IRI_TERMS: Memo = Memo(65536)
 
 
 def _iri(value: str) -> str:
     """An IRI term in canonical N-Quads (remembered: predicates and types recur in every call)."""
     try:
-        return _IRI_TERMS[value]
+        return _IRI_TERMS[value]  # type: ignore[no-any-return]
     except KeyError:
-        term = "<" + (value.translate(_IRI_ESCAPES) if _NEEDS_IRI_ESCAPE.search(value) else value) + ">"
-        if len(_IRI_TERMS) > 65536:
-            _IRI_TERMS.clear()
-        _IRI_TERMS[value] = term
-        return term
+        return _IRI_TERMS.remember(
+            value, "<" + (value.translate(_IRI_ESCAPES) if _NEEDS_IRI_ESCAPE.search(value) else value) + ">")
 
 
 def serialize_quad(quad: dict) -> str:

@@ -24,10 +24,10 @@ import re
 import weakref
 from typing import Any, Callable, Mapping
 
-from cachetools import LRUCache
 from pyld import jsonld as _pyld
 from pyld.context_resolver import ContextResolver
 
+from did.cache import LRU
 from vc import fastld
 from vc.errors import ProblemError, ProofTransformationError
 
@@ -177,14 +177,14 @@ def _check_expanded(element: Any, path: str = "") -> None:
 
 # One processed-context cache per loader: pyld's module-wide default is keyed by URL alone, so an
 # operator loader and a test loader would otherwise share (and poison) each other's entries.
-_caches: "weakref.WeakKeyDictionary[Any, LRUCache[Any, Any]]" = weakref.WeakKeyDictionary()
+_caches: "weakref.WeakKeyDictionary[Any, LRU[Any, Any]]" = weakref.WeakKeyDictionary()
 
 
 def _options(loader: DocumentLoader) -> dict[str, Any]:
     try:
         cache = _caches[loader]
     except KeyError:
-        cache = _caches.setdefault(loader, LRUCache(maxsize=256))
+        cache = _caches.setdefault(loader, LRU(256))
     return {
         "documentLoader": loader,
         "contextResolver": ContextResolver(cache, loader),
