@@ -39,13 +39,13 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import base58  # noqa: E402
 import rfc8785  # noqa: E402
 from pyld import jsonld as pyld_jsonld  # noqa: E402
 from pyld.canon import URDNA2015  # noqa: E402
 from pyld.context_resolver import ContextResolver  # noqa: E402
 
 from did.key import did_key_from_public_key  # noqa: E402
+from did.multikey import b58decode, b58encode  # noqa: E402
 from vc import fastld, jcs  # noqa: E402
 from vc import jsonld as vc_jsonld  # noqa: E402
 from vc.crypto import Ed25519KeyPair, verify_ed25519  # noqa: E402
@@ -149,7 +149,7 @@ def sign(doc: dict, key: Ed25519KeyPair, vm: str, suite: str, canon: Callable, c
     signature = key.sign(_hash_data(doc, config, suite, canon))
     if suite == "eddsa-jcs-2022":
         proof["@context"] = doc["@context"]
-    return {**doc, "proof": {**proof, "proofValue": "z" + base58.b58encode(signature).decode()}}
+    return {**doc, "proof": {**proof, "proofValue": "z" + b58encode(signature)}}
 
 
 def verify(secured: dict, public_key: bytes, canon: Callable) -> None:
@@ -164,7 +164,7 @@ def verify(secured: dict, public_key: bytes, canon: Callable) -> None:
     if not value.startswith("z"):
         raise ValueError("proofValue is not base58btc")
     verify_ed25519(public_key, _hash_data(doc, config, proof["cryptosuite"], canon),
-                   base58.b58decode(value[1:]))
+                   b58decode(value[1:]))
 
 
 # --- measurement -------------------------------------------------------------------------------

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Literal
 
-from multiformats import multibase
-
+from did.multikey import decode_multibase
 from vc.errors import CryptographicSecurityError, MalformedValueError, RangeError
 
 JsonObject = dict[str, Any]
@@ -306,9 +305,9 @@ def _parse_multibase_digest(value: Any, where: str) -> tuple[str, bytes]:
     if not isinstance(value, str):
         raise MalformedValueError(f"{where}.digestMultibase must be a multibase string")
     try:
-        raw = multibase.decode(value)
-    except Exception as e:  # multiformats raises several types for bad input
-        raise MalformedValueError(f"{where}.digestMultibase is not valid multibase: {value!r}") from e
+        raw = decode_multibase(value)
+    except ValueError as e:
+        raise MalformedValueError(f"{where}.digestMultibase is not valid multibase: {e}") from e
     if len(raw) < 2 or raw[0] not in _MULTIHASH:
         raise MalformedValueError(f"{where}.digestMultibase is not a multihash of a supported SHA-2/SHA-3 function")
     alg, length = _MULTIHASH[raw[0]]
