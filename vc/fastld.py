@@ -25,23 +25,43 @@ pyld's expansion + ``RDFC10`` on every vector and a randomized corpus, and ``RDF
 pyld's URDNA2015 wherever pyld's escaping is already canonical (see "canonical N-Quads escaping").
 
 Only ``vc.jsonld`` should use this module; it is the other importer of pyld.
+
+**The fence.** This is the one module that reaches into pyld's internals (private methods it
+overrides or calls, attributes it reads), so pyld may be any 3.x release only while those stay
+as they were written against (3.3). ``PYLD_INTERNALS`` lists every one of them, including the
+hooks ``vc.jsonld``'s plain path overrides for safe mode and RDFC-1.0's work limits;
+``check_pyld()`` compares them with the installed pyld, and ``fence()`` (once per process, at
+first use) does that and canonicalizes a few probe documents on both paths. When the fast path's
+own internals changed, or its output differs, ``vc.jsonld`` uses plain pyld (same bytes, about
+ten times slower) and one warning is logged; when the plain path's hooks changed too, JSON-LD
+processing is refused (PROOF_TRANSFORMATION_ERROR) rather than done without safe mode.
+tests/vc/test_pyld_fence.py fails, naming what changed, on any pyld whose internals moved.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import importlib
+import inspect
 import json
+import logging
 import re
 import threading
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from frozendict import frozendict
 from pyld import jsonld as _pyld
 from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
-from pyld.identifier_issuer import IdentifierIssuer
 from pyld.nquads import parse_nquads
-from pyld.resolved_context import ResolvedContext
+
+try:  # used by the fast path only: without them it is unavailable (see the fence), not broken
+    from pyld.identifier_issuer import IdentifierIssuer
+    from pyld.resolved_context import ResolvedContext
+except ImportError:  # pragma: no cover - a pyld without these modules fails check_pyld()
+    IdentifierIssuer = ResolvedContext = None  # type: ignore[assignment,misc]
 
 from did.cache import LRU, FrozenJSON, Memo
 
@@ -755,3 +775,286 @@ def canonize(document: Any, cache: ContextCache, *, processor: Any = None,
     processor = processor or cache.processor()
     return canonize_expanded(expand(document, cache, processor=processor, **options),
                              processor=processor, fallback=fallback)
+
+
+# --- the fence: what this module (and vc.jsonld's plain path) assume of pyld's internals --------
+
+log = logging.getLogger(__name__)
+
+FAST = "fast"  # needed by the fast path only: when changed, vc.jsonld uses plain pyld
+BOTH = "both"  # needed by the plain path as well (safe mode, RDFC-1.0): when changed, no JSON-LD
+
+
+@dataclass(frozen=True)
+class Internal:
+    """One pyld internal: ``where`` is ``module:Qualified.name``; ``signature`` the parameters as
+    written against (None for an instance attribute); ``use`` "overrides" (must stay exactly
+    so: pyld calls our method), "calls" (our call must still bind: new parameters need defaults)
+    or "reads" (the attribute must exist); ``paths`` FAST or BOTH; ``why`` what relies on it."""
+
+    where: str
+    signature: str | None
+    use: str
+    paths: str
+    why: str
+
+
+PYLD_INTERNALS: tuple[Internal, ...] = (
+    # JsonLdProcessor: expansion, context processing, RDF conversion
+    Internal("pyld.jsonld:JsonLdProcessor.__init__", "(self, on_property_dropped=…)", "calls", BOTH,
+             "safe mode's dropped-property hook"),
+    Internal("pyld.jsonld:JsonLdProcessor.on_property_dropped", None, "reads", FAST, "subtree memo key"),
+    Internal("pyld.jsonld:JsonLdProcessor._expand",
+             "(self, active_ctx, active_property, element, options, inside_list=False, inside_index=False, "
+             "type_scoped_ctx=None)", "overrides", BOTH, "vc.jsonld safe mode; fastld subtree memo"),
+    Internal("pyld.jsonld:JsonLdProcessor.expand", "(self, input_, options)", "overrides", FAST,
+             "FastContextMixin.expand (no deep copy of the input)"),
+    Internal("pyld.jsonld:JsonLdProcessor._get_initial_context", "(self, options)", "calls", FAST,
+             "FastContextMixin.expand"),
+    Internal("pyld.jsonld:JsonLdProcessor._process_context",
+             "(self, active_ctx, local_ctx, options, override_protected=False, propagate=True, "
+             "validate_scoped=True, cycles=None)", "overrides", FAST, "processed-context memo"),
+    Internal("pyld.jsonld:JsonLdProcessor._clone_active_context", "(self, active_ctx)", "calls", FAST,
+             "deterministic type-scoped child contexts"),
+    Internal("pyld.jsonld:JsonLdProcessor._expand_iri",
+             "(self, active_ctx, value, base=None, vocab=False, local_ctx=None, defined=None)", "overrides",
+             FAST, "IRI memo"),
+    Internal("pyld.jsonld:JsonLdProcessor._expand_value", "(self, active_ctx, active_property, value, options)",
+             "overrides", FAST, "value memo"),
+    Internal("pyld.jsonld:JsonLdProcessor._graph_to_rdf", "(self, graph, issuer, options)", "overrides", FAST,
+             "FastContextMixin._graph_to_rdf (a copy of pyld's, checks hoisted)"),
+    Internal("pyld.jsonld:JsonLdProcessor._object_to_rdf", "(self, item, issuer, triples, options)", "calls",
+             FAST, "direct RDF conversion"),
+    Internal("pyld.jsonld:JsonLdProcessor._create_node_map",
+             "(self, input_, graph_map, active_graph, issuer, active_subject=None, active_property=None, "
+             "list_=None)", "calls", FAST, "dataset_from_expanded"),
+    Internal("pyld.jsonld:JsonLdProcessor.arrayify", "(value)", "calls", FAST, "FastContextMixin.expand"),
+    Internal("pyld.jsonld:_is_absolute_iri", "(v)", "calls", BOTH, "safe mode's IRI checks (memoized)"),
+    Internal("pyld.jsonld:_is_keyword", "(v)", "calls", FAST, "FastContextMixin._graph_to_rdf"),
+    # the context resolver and its resolved contexts
+    Internal("pyld.context_resolver:ContextResolver.__init__", "(self, shared_cache, document_loader)", "calls",
+             BOTH, "per-loader context cache"),
+    Internal("pyld.context_resolver:ContextResolver.resolve", "(self, active_ctx, context, base, cycles=None)",
+             "overrides", FAST, "_CachingResolver"),
+    Internal("pyld.context_resolver:ContextResolver._fetch_context", "(self, active_ctx, url, cycles)",
+             "overrides", FAST, "_CachingResolver pins fetched contexts"),
+    Internal("pyld.context_resolver:ContextResolver.per_op_cache", None, "reads", FAST, "_CachingResolver"),
+    Internal("pyld.context_resolver:ContextResolver.shared_cache", None, "reads", FAST, "_CachingResolver"),
+    Internal("pyld.context_resolver:ContextResolver.document_loader", None, "reads", FAST, "_CachingResolver"),
+    Internal("pyld.resolved_context:ResolvedContext.__init__", "(self, document)", "calls", FAST,
+             "_CachingResolver"),
+    Internal("pyld.resolved_context:ResolvedContext.document", None, "reads", FAST,
+             "type-scoped @propagate check"),
+    Internal("pyld.identifier_issuer:IdentifierIssuer.__init__", "(self, prefix)", "calls", FAST,
+             "dataset_from_expanded"),
+    # RDFC-1.0 (URDNA2015): canonical N-Quads escaping (RDFC10) and the work limits (vc.jsonld)
+    Internal("pyld.canon:URDNA2015.__init__", "(self)", "calls", BOTH, "RDFC10"),
+    Internal("pyld.canon:URDNA2015.main", "(self, dataset, options)", "overrides", BOTH, "RDFC10"),
+    Internal("pyld.canon:URDNA2015.hash_first_degree_quads", "(self, id_)", "overrides", BOTH,
+             "RDFC10 (canonical escaping), vc.jsonld blank-node limit"),
+    Internal("pyld.canon:URDNA2015.modify_first_degree_component", "(self, id_, component, key)", "calls",
+             BOTH, "RDFC10"),
+    Internal("pyld.canon:URDNA2015.hash_nquads", "(self, nquads)", "calls", BOTH, "RDFC10"),
+    Internal("pyld.canon:URDNA2015.hash_n_degree_quads", "(self, id_, issuer)", "overrides", BOTH,
+             "vc.jsonld deep-iteration limit"),
+    Internal("pyld.canon:URDNA2015.create_hash_to_related", "(self, id_, issuer)", "overrides", BOTH,
+             "vc.jsonld permutation limit"),
+    Internal("pyld.canon:URDNA2015.blank_node_info", None, "reads", BOTH, "RDFC10, vc.jsonld limits"),
+    Internal("pyld.canon:URDNA2015.hash_to_blank_nodes", None, "reads", BOTH, "vc.jsonld limits"),
+    Internal("pyld.canon:URDNA2015.quads", None, "reads", BOTH, "RDFC10"),
+    Internal("pyld.nquads:parse_nquads", "(input_)", "calls", BOTH, "RDFC10 (dataset output)"),
+)
+
+# How an instance of each class is made to see its instance attributes.
+_SAMPLES: dict[str, Callable[[Any], Any]] = {
+    "JsonLdProcessor": lambda cls: cls(),
+    "ContextResolver": lambda cls: cls({}, None),
+    "ResolvedContext": lambda cls: cls({}),
+    "URDNA2015": lambda cls: cls(),
+}
+
+
+def _parameters(fn: Any) -> list[str]:
+    """Parameter names with their defaults as fastld writes them: literal defaults by value,
+    any other default as ``…``; annotations left out."""
+    out = []
+    for p in inspect.signature(fn).parameters.values():
+        text = {p.VAR_POSITIONAL: "*", p.VAR_KEYWORD: "**"}.get(p.kind, "") + p.name
+        if p.default is not p.empty:
+            simple = p.default is None or isinstance(p.default, (bool, int, str))
+            text += "=" + (repr(p.default) if simple else "…")
+        out.append(text)
+    return out
+
+
+def _compatible(internal: Internal, actual: list[str], expected: list[str]) -> bool:
+    if internal.use == "overrides":
+        return actual == expected
+    # a call still binds when what we pass is still there, in place; anything new has a default
+    names = [p.split("=")[0] for p in actual]
+    wanted = [p.split("=")[0] for p in expected]
+    return names[: len(wanted)] == wanted and all("=" in p or p.startswith("*") for p in actual[len(wanted):])
+
+
+def check_pyld() -> list[tuple[Internal, str]]:
+    """Every internal in ``PYLD_INTERNALS`` the installed pyld no longer has as expected, with a
+    sentence saying what changed. Empty for the pyld this was written against."""
+    changed = []
+    for internal in PYLD_INTERNALS:
+        module_name, _, qualified = internal.where.partition(":")
+        try:
+            owner: Any = importlib.import_module(module_name)
+        except ImportError as e:
+            changed.append((internal, f"pyld has no module {module_name} ({e})"))
+            continue
+        *parents, name = qualified.split(".")
+        try:
+            for parent in parents:
+                owner = getattr(owner, parent)
+        except AttributeError:
+            changed.append((internal, f"{module_name} has no {'.'.join(parents)}"))
+            continue
+        if internal.signature is None:
+            try:
+                present = hasattr(_SAMPLES[parents[-1]](owner), name) or hasattr(owner, name)
+            except Exception as e:  # noqa: BLE001 - a constructor that changed is itself the finding
+                changed.append((internal, f"{module_name}.{parents[-1]} cannot be made as fastld makes it: {e!r}"))
+                continue
+            if not present:
+                changed.append((internal, f"{module_name}.{qualified} no longer exists (fastld reads it)"))
+            continue
+        target = getattr(owner, name, None)
+        if target is None or not callable(target):
+            changed.append((internal, f"{module_name}.{qualified} no longer exists (fastld {internal.use} it)"))
+            continue
+        expected = [p.strip() for p in internal.signature.strip("()").split(",") if p.strip()]
+        try:
+            actual = _parameters(target)
+        except (TypeError, ValueError):
+            changed.append((internal, f"{module_name}.{qualified} has no readable signature"))
+            continue
+        if not _compatible(internal, actual, expected):
+            changed.append((internal, f"{module_name}.{qualified} is now ({', '.join(actual)}); fastld "
+                                      f"{internal.use} it as ({', '.join(expected)})"))
+    return changed
+
+
+# --- the probe: the fast path's output against plain pyld's, on documents shaped like credentials ---
+
+_PROBE_VOCAB = "https://probe.vcnode.invalid/#"
+_PROBE_CONTEXT = {
+    "@version": 1.1,
+    "@protected": True,
+    "id": "@id",
+    "type": "@type",
+    "name": {"@id": _PROBE_VOCAB + "name"},
+    "Credential": {
+        "@id": _PROBE_VOCAB + "Credential",
+        "@context": {  # type-scoped, not propagated: OB 3.0's pattern
+            "@protected": True,
+            "issued": {"@id": _PROBE_VOCAB + "issued", "@type": "http://www.w3.org/2001/XMLSchema#dateTime"},
+            "subject": {"@id": _PROBE_VOCAB + "subject", "@type": "@id"},
+            "achievement": {"@id": _PROBE_VOCAB + "achievement"},
+            "tags": {"@id": _PROBE_VOCAB + "tags", "@container": "@list"},
+        },
+    },
+    "Achievement": {
+        "@id": _PROBE_VOCAB + "Achievement",
+        "@context": {
+            "credits": {"@id": _PROBE_VOCAB + "credits", "@type": "http://www.w3.org/2001/XMLSchema#decimal"},
+            "note": {"@id": _PROBE_VOCAB + "note", "@language": "en"},
+            "criteria": {"@id": _PROBE_VOCAB + "criteria"},
+            "final": {"@id": _PROBE_VOCAB + "final"},
+        },
+    },
+}
+
+
+def _probe_documents() -> list[dict]:
+    achievement = {"type": "Achievement", "name": "Probe course", "credits": "6.0", "note": "a \"quoted\"\u000c note",
+                   "criteria": {"name": "pass", "final": True}}
+    credential = {"@context": _PROBE_CONTEXT, "id": "urn:uuid:00000000-0000-4000-8000-000000000001",
+                  "type": "Credential", "name": ["Probe", 3, 2.5, False], "issued": "2025-01-01T00:00:00Z",
+                  "subject": "did:example:probe", "achievement": achievement}
+    with_list = {**credential, "tags": ["b", "a", {"name": "c"}]}  # pyld's own RDF conversion
+    alike = {**credential, "achievement": [dict(achievement), {**achievement, "criteria": {"name": "pass",
+                                                                                            "final": True}}]}
+    return [credential, with_list, alike]  # alike: two blank nodes only N-degree hashing tells apart
+
+
+def _refuse(url: str, options: Any = None) -> Any:
+    raise _pyld.JsonLdError(f"the fastld probe loads no documents ({url})", "jsonld.LoadDocumentError")
+
+
+def _probe() -> str | None:
+    """None when the fast path gives plain pyld's bytes on every probe document, cold and warm;
+    otherwise what differed."""
+    cache = ContextCache(_refuse)
+    for document in _probe_documents():
+        dataset = _pyld.to_rdf(copy.deepcopy(document), {"documentLoader": _refuse,
+                                                         "contextResolver": ContextResolver({}, _refuse)})
+        want = RDFC10().main(dataset, {"format": "application/n-quads"})
+        for attempt in ("cold", "warm"):
+            try:
+                got = canonize(copy.deepcopy(document), cache)
+            except Exception as e:  # noqa: BLE001 - any failure makes the fast path unusable
+                return f"the fast path failed on a probe document ({attempt}): {e!r}"
+            if got != want:
+                return f"the fast path's canonical N-Quads differ from plain pyld's on a probe document ({attempt})"
+    return None
+
+
+@dataclass(frozen=True)
+class Fence:
+    """What the installed pyld allows: ``fast`` (this module may be used), ``safe`` (pyld may be
+    used at all: the plain path's own hooks are intact), and the findings."""
+
+    fast: bool
+    safe: bool
+    problems: tuple[str, ...]
+    pyld_version: str
+
+    def refusal(self) -> str:
+        return (f"JSON-LD processing is disabled: the installed pyld {self.pyld_version} changed internals that "
+                f"safe mode and RDFC-1.0 rely on ({'; '.join(self.problems)})")
+
+
+_FENCE: Fence | None = None
+_FENCE_LOCK = threading.Lock()
+
+
+def fence() -> Fence:
+    """The fence's verdict for this process (checked once, at first use; see the module docstring)."""
+    global _FENCE
+    found = _FENCE
+    if found is not None:
+        return found
+    with _FENCE_LOCK:
+        if _FENCE is None:
+            _FENCE = _assess()
+        return _FENCE
+
+
+def _assess() -> Fence:
+    version = getattr(_pyld, "__version__", "unknown")
+    changed = check_pyld()
+    problems = tuple(text for _, text in changed)
+    if any(internal.paths == BOTH for internal, _ in changed):
+        verdict = Fence(fast=False, safe=False, problems=problems, pyld_version=version)
+        log.error("%s", verdict.refusal())
+        return verdict
+    if not problems:
+        found = _probe()
+        problems = () if found is None else (found,)
+    verdict = Fence(fast=not problems, safe=True, problems=problems, pyld_version=version)
+    if problems:
+        log.warning("vc.fastld: the fast JSON-LD path is not used with pyld %s (%s); canonicalizing with plain "
+                    "pyld instead: the same bytes, about ten times slower", version, "; ".join(problems))
+    return verdict
+
+
+def _reset_fence() -> None:
+    """Forget the verdict (tests that simulate another pyld)."""
+    global _FENCE
+    with _FENCE_LOCK:
+        _FENCE = None

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 import weakref
 from typing import Any, Callable, Mapping
 
@@ -176,18 +177,24 @@ def _check_expanded(element: Any, path: str = "") -> None:
 # --- the processor ---------------------------------------------------------------------------
 
 # One processed-context cache per loader: pyld's module-wide default is keyed by URL alone, so an
-# operator loader and a test loader would otherwise share (and poison) each other's entries.
-_caches: "weakref.WeakKeyDictionary[Any, LRU[Any, Any]]" = weakref.WeakKeyDictionary()
+# operator loader and a test loader would otherwise share (and poison) each other's entries. With
+# it, a lock: pyld's resolved contexts keep caches of their own that are not thread-safe, and the
+# node verifies on many threads when the plain path is its fallback (pyld is pure Python, so
+# the GIL serializes the work anyway).
+_caches: "weakref.WeakKeyDictionary[Any, tuple[LRU[Any, Any], threading.RLock]]" = weakref.WeakKeyDictionary()
+
+
+def _plain(loader: DocumentLoader) -> tuple[LRU[Any, Any], threading.RLock]:
+    try:
+        return _caches[loader]
+    except KeyError:
+        return _caches.setdefault(loader, (LRU(256), threading.RLock()))
 
 
 def _options(loader: DocumentLoader) -> dict[str, Any]:
-    try:
-        cache = _caches[loader]
-    except KeyError:
-        cache = _caches.setdefault(loader, LRU(256))
     return {
         "documentLoader": loader,
-        "contextResolver": ContextResolver(cache, loader),
+        "contextResolver": ContextResolver(_plain(loader)[0], loader),
         "base": None,
         "processingMode": "json-ld-1.1",
         "extractAllScripts": False,
@@ -199,7 +206,8 @@ def _options(loader: DocumentLoader) -> dict[str, Any]:
 # vector and a random corpus), many times faster: pyld's processed-context caches made to hit,
 # credentials converted to RDF directly, RDFC-1.0's first-degree fast path. Safe mode is intact:
 # the same dropped-property hook, the same _check_expanded, the same limits and bounded
-# fallback. ``fast=False`` selects the plain path (differential tests, bench/bench_vc.py).
+# fallback. ``fast=False`` selects the plain path (differential tests, bench/bench_vc.py), and so
+# does fastld's fence when the installed pyld's internals are not the ones fastld was written for.
 _fast_caches: "weakref.WeakKeyDictionary[Any, fastld.ContextCache]" = weakref.WeakKeyDictionary()
 
 
@@ -215,6 +223,15 @@ def _fast(loader: DocumentLoader) -> tuple[fastld.ContextCache, Any]:
         # a weak proxy: the cache must not keep its own WeakKeyDictionary key alive
         cache = _fast_caches.setdefault(loader, fastld.ContextCache(weakref.proxy(loader)))
     return cache, cache.processor(_SafeFastProcessor, on_property_dropped=_dropped)
+
+
+def _fast_path(fast: bool) -> bool:
+    """Whether to take the fast path: asked for, and allowed by fastld's fence. Raises (fails
+    closed) when the installed pyld changed the hooks safe mode and RDFC-1.0 rely on."""
+    fence = fastld.fence()
+    if not fence.safe:
+        raise ProofTransformationError(fence.refusal())
+    return fast and fence.fast
 
 
 def _reraise(e: BaseException) -> ProblemError:
@@ -244,13 +261,15 @@ def expand(document: JsonObject, *, loader: DocumentLoader, fast: bool = True) -
     """JSON-LD 1.1 expansion in safe mode (raises ProofTransformationError)."""
     if not isinstance(document, dict):
         raise ProofTransformationError("a JSON-LD document must be a JSON object")
+    fast = _fast_path(fast)
     try:
         if fast:
             cache, fast_processor = _fast(loader)
             expanded = fastld.expand(document, cache, processor=fast_processor, base=None)
         else:
             processor = _SafeProcessor(on_property_dropped=_dropped)
-            expanded = processor.expand(document, _options(loader))
+            with _plain(loader)[1]:
+                expanded = processor.expand(document, _options(loader))
         _check_expanded(expanded)
     except Exception as e:  # pyld raises many kinds; all become one problem type here
         raise _reraise(e) from e
@@ -263,7 +282,8 @@ def to_rdf(document: JsonObject, *, loader: DocumentLoader, fast: bool = True) -
     """The RDF dataset of a document (pyld's dataset form), after a safe-mode expansion."""
     expanded = expand(document, loader=loader, fast=fast)
     try:
-        return _pyld.JsonLdProcessor().to_rdf(expanded, _options(loader))
+        with _plain(loader)[1]:
+            return _pyld.JsonLdProcessor().to_rdf(expanded, _options(loader))
     except Exception as e:
         raise _reraise(e) from e
 
@@ -275,7 +295,7 @@ def canonize(document: JsonObject, *, loader: DocumentLoader, fast: bool = True)
     CanonicalizationLimitError for graphs too costly to canonicalize). ``fast=False`` takes
     the plain pyld path (same output; for differential tests and the benchmark).
     """
-    if not fast:
+    if not _fast_path(fast):
         return canonize_dataset(to_rdf(document, loader=loader, fast=False))
     expanded = expand(document, loader=loader)
     try:
@@ -301,7 +321,7 @@ def canonize_proof_configuration(config: JsonObject, *, loader: DocumentLoader, 
     Proofs new to the verifier mostly differ from earlier ones only in ``created`` (and
     ``expires``): see ``_timestamp_template`` for how those reuse one canonical form.
     """
-    if not fast:
+    if not _fast_path(fast):
         return canonize(config, loader=loader, fast=False)
     try:
         key = json.dumps(config, ensure_ascii=False, allow_nan=False)
@@ -366,6 +386,7 @@ def _timestamp_template(config: JsonObject, *, loader: DocumentLoader) -> str | 
 
 def canonize_dataset(dataset: dict[str, list[Any]]) -> str:
     """RDFC-1.0 of an RDF dataset in pyld's form, within the work limits."""
+    _fast_path(False)  # refuses when the installed pyld's URDNA2015 hooks changed
     quads = sum(len(triples) for triples in dataset.values())
     if quads > MAX_QUADS:
         raise CanonicalizationLimitError(f"the document has {quads} RDF statements; at most {MAX_QUADS} are accepted")
