@@ -100,13 +100,12 @@ class LRU(Generic[K, V]):
 
     def get(self, key: K, default: Any = None) -> Any:
         with self._lock:
-            try:
-                value = self._data[key]
-            except KeyError:
-                self._misses += 1
-                return default
-            self._hits += 1
-            return value
+            data = self._data
+            if key in data:  # a test, not a KeyError: a miss costs a quarter as much
+                self._hits += 1
+                return data[key]
+            self._misses += 1
+            return default
 
     def __setitem__(self, key: K, value: V) -> None:
         with self._lock:

@@ -243,9 +243,10 @@ class FastContextMixin:
         # active context, its property, its exact JSON and the options, so it is remembered:
         # a verifier sees the same issuer profile and achievement in credential after credential.
         # Only objects at most two containers deep qualify (so a document's text is serialized at
-        # most a few times over, whatever its shape); it is kept frozen (did.cache.FrozenJSON) and
-        # each hit thaws a copy, because pyld's node map rewrites expanded objects in place. The dropped-property hook runs on a miss only:
-        # vc.jsonld's raises, so a refused object never gets here as a result.
+        # most a few times over, whatever its shape); it is kept frozen (did.cache.FrozenJSON)
+        # and each hit thaws a copy, because pyld's node map rewrites expanded objects in place.
+        # The dropped-property hook runs on a miss only: vc.jsonld's raises, so a refused object
+        # never gets here as a result.
         cache: ContextCache | None = options.get("fastContextCache")
         if (cache is None or type(element) is not dict or type(active_property) is not str
                 or inside_index or type_scoped_ctx is not None or type(active_ctx) is not frozendict
