@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import copy
 from datetime import datetime
-from typing import Any
+from typing import Any, Sequence
 
 from vc import proofs
-from vc.credentials import CheckStatus, proof_checks, controller_of, verify_credential
+from vc.credentials import CheckStatus, Reporter, proof_checks, controller_of, verify_credential
 from vc.datamodel import CREDENTIALS_V2, check_presentation, embedded_credentials, holder_id, issuer_id
 from vc.errors import (
     InvalidChallengeError,
@@ -141,8 +141,10 @@ async def verify_presentation(
     check_status: CheckStatus | None = None,
     allow_unsigned: bool = False,
     limits: Limits = DEFAULT_LIMITS,
+    reporters: Sequence[Reporter] = (),
 ) -> VerificationResult:
-    """Verify a presentation and every credential it embeds (results in ``result.credentials``).
+    """Verify a presentation and every credential it embeds (results in ``result.credentials``,
+    each with the ``reporters``' reports, as ``verify_credential`` gives them).
 
     ``challenge`` and ``domain`` are what the verifier expects (None: not checked). A
     presentation without a proof fails unless ``allow_unsigned`` and no challenge or domain is
@@ -187,7 +189,8 @@ async def verify_presentation(
         for credential in embedded_credentials(vp):
             result.credentials.append(
                 await verify_credential(
-                    credential, resolver=resolver, loader=loader, now=now, check_status=check_status, limits=limits
+                    credential, resolver=resolver, loader=loader, now=now, check_status=check_status, limits=limits,
+                    reporters=reporters,
                 )
             )
         # Recorded only when it fails: most presentations have nothing self-asserted to judge.
