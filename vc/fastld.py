@@ -964,6 +964,7 @@ _PROBE_CONTEXT = {
         "@context": {
             "credits": {"@id": _PROBE_VOCAB + "credits", "@type": "http://www.w3.org/2001/XMLSchema#decimal"},
             "note": {"@id": _PROBE_VOCAB + "note", "@language": "en"},
+            "motto": {"@id": _PROBE_VOCAB + "motto", "@language": "ar", "@direction": "rtl"},
             "criteria": {"@id": _PROBE_VOCAB + "criteria"},
             "final": {"@id": _PROBE_VOCAB + "final"},
         },
@@ -974,13 +975,15 @@ _PROBE_CONTEXT = {
 def _probe_documents() -> list[dict]:
     achievement = {"type": "Achievement", "name": "Probe course", "credits": "6.0", "note": "a \"quoted\"\u000c note",
                    "criteria": {"name": "pass", "final": True}}
+    directed = {**achievement, "motto": "\u0645\u0631\u062d\u0628\u0627"}  # @direction: pyld's own RDF conversion
     credential = {"@context": _PROBE_CONTEXT, "id": "urn:uuid:00000000-0000-4000-8000-000000000001",
                   "type": "Credential", "name": ["Probe", 3, 2.5, False], "issued": "2025-01-01T00:00:00Z",
                   "subject": "did:example:probe", "achievement": achievement}
     with_list = {**credential, "tags": ["b", "a", {"name": "c"}]}  # pyld's own RDF conversion
     alike = {**credential, "achievement": [dict(achievement), {**achievement, "criteria": {"name": "pass",
                                                                                             "final": True}}]}
-    return [credential, with_list, alike]  # alike: two blank nodes only N-degree hashing tells apart
+    return [credential, with_list, alike,  # alike: two blank nodes only N-degree hashing tells apart
+            {**credential, "achievement": directed}]
 
 
 def _refuse(url: str, options: Any = None) -> Any:
@@ -988,16 +991,19 @@ def _refuse(url: str, options: Any = None) -> Any:
 
 
 def _probe() -> str | None:
-    """None when the fast path gives plain pyld's bytes on every probe document, cold and warm;
-    otherwise what differed."""
+    """None when the fast path gives plain pyld's bytes on every probe document, cold and warm,
+    with vc.jsonld's RDF direction mode; otherwise what differed."""
     cache = ContextCache(_refuse)
+    direction = "i18n-datatype"  # vc.jsonld.RDF_DIRECTION
     for document in _probe_documents():
-        dataset = _pyld.to_rdf(copy.deepcopy(document), {"documentLoader": _refuse,
+        dataset = _pyld.to_rdf(copy.deepcopy(document), {"documentLoader": _refuse, "rdfDirection": direction,
                                                          "contextResolver": ContextResolver({}, _refuse)})
         want = RDFC10().main(dataset, {"format": "application/n-quads"})
         for attempt in ("cold", "warm"):
             try:
-                got = canonize(copy.deepcopy(document), cache)
+                processor = cache.processor()
+                got = canonize_expanded(expand(copy.deepcopy(document), cache, processor=processor),
+                                        processor=processor, rdfDirection=direction)
             except Exception as e:  # noqa: BLE001 - any failure makes the fast path unusable
                 return f"the fast path failed on a probe document ({attempt}): {e!r}"
             if got != want:

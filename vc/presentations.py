@@ -203,9 +203,15 @@ async def verify_presentation(
 
 def _check_holder_claims(vp: JsonObject) -> None:
     """VC DM 2.0 §5.13 (presentations including holder claims): a presentation that embeds a
-    self-asserted credential, secured only by the same mechanism as the presentation, MUST
-    have a holder. Self-asserted here: a credential whose issuer controls a key that signed
-    the presentation (both are Data Integrity proofs)."""
+    self-asserted credential *secured only by the same mechanism as the presentation* MUST
+    have a holder.
+
+    Read here as: a credential with no proof of its own, whose issuer signed the presentation,
+    so that the presentation's proof is all that secures it. A credential carrying its own
+    proof is secured like any other; a presenter may show credentials it issued itself without
+    naming a holder (the VC DM 2.0 suite's presentations do). Such a proofless credential still
+    fails its own verification (the node verifies embedded credentials by their own proofs);
+    this says why the presentation is malformed as well."""
     if holder_id(vp) is not None:
         return
     proofs = vp.get("proof")
@@ -215,9 +221,9 @@ def _check_holder_claims(vp: JsonObject) -> None:
         if isinstance(p, dict) and isinstance(p.get("verificationMethod"), str)
     }
     for i, credential in enumerate(embedded_credentials(vp)):
-        if issuer_id(credential) in signers:
+        if isinstance(credential, dict) and credential.get("proof") in (None, [], {}) and issuer_id(credential) in signers:
             raise MalformedValueError(
                 f"verifiableCredential[{i}] is self-asserted (its issuer {issuer_id(credential)} signed the "
-                "presentation too), so the presentation must name that issuer as its holder (VC DM 2.0 §5.13)"
+                "presentation) and secured only by the presentation's proof, so the presentation must name that "
+                "issuer as its holder (VC DM 2.0 §5.13)"
             )
-
