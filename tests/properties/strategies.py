@@ -44,7 +44,7 @@ def mutated(draw: st.DrawFn, valid: str, alphabet: st.SearchStrategy[str] = any_
 
 
 def json_scalars(*, surrogates: bool = False) -> st.SearchStrategy[Any]:
-    text = st.text(st.characters(exclude_categories=()) if surrogates else st.characters(), max_size=20)
+    text = st.text(st.characters(exclude_categories=()) if surrogates else st.characters(codec="utf-8"), max_size=20)
     return st.one_of(
         st.none(),
         st.booleans(),
@@ -58,7 +58,7 @@ def json_scalars(*, surrogates: bool = False) -> st.SearchStrategy[Any]:
 
 def json_values(*, surrogates: bool = False, max_leaves: int = 30) -> st.SearchStrategy[Any]:
     """Any JSON value Python's json module produces (no NaN or infinity)."""
-    keys = st.text(st.characters(exclude_categories=()) if surrogates else st.characters(), max_size=8)
+    keys = st.text(st.characters(exclude_categories=()) if surrogates else st.characters(codec="utf-8"), max_size=8)
     return st.recursive(
         json_scalars(surrogates=surrogates),
         lambda children: st.one_of(st.lists(children, max_size=5), st.dictionaries(keys, children, max_size=5)),
