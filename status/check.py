@@ -21,6 +21,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, Mapping
@@ -332,6 +334,14 @@ class StatusChecker:
 # --- pure helpers ------------------------------------------------------------------------
 
 
+# A list holds at most 8 entries per inflated byte, and no node inflates 10**18 bytes; a longer
+# index is out of range before any list is read (and int() refuses past 4,300 digits anyway).
+_MAX_INDEX_DIGITS = 18
+# §2.1: statusMessage status is "a string representing the hexadecimal value of the status
+# prefixed with 0x"; int(x, 16) alone would also take "0x1_0", "0x1 " and non-ASCII digits.
+_HEX_STATUS = re.compile(r"0[xX][0-9a-fA-F]+")
+
+
 def _parse_entry(raw: Any) -> _Entry:
     if not isinstance(raw, dict):
         raise StatusVerificationError("a credentialStatus entry must be a JSON object")
@@ -357,6 +367,10 @@ def _parse_entry(raw: Any) -> _Entry:
     size = raw.get("statusSize", 1)
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise StatusVerificationError(f"the credential's statusSize must be a positive integer, got {size!r}")
+    if len(index_text.lstrip("0")) > _MAX_INDEX_DIGITS:
+        raise RangeError(
+            f"the credential's statusListIndex has {len(index_text)} digits; no status list holds that many entries"
+        )
     return _Entry(purpose, int(index_text), list_url, size, _messages(raw.get("statusMessage")), raw)
 
 
@@ -371,13 +385,9 @@ def _messages(raw: Any) -> dict[int, str]:
         message = item.get("message") if isinstance(item, dict) else None
         if not isinstance(status, str) or not isinstance(message, str):
             raise StatusVerificationError("each statusMessage entry needs a 'status' and a 'message' string")
-        try:
-            # §2.1: status is "a string representing the hexadecimal value of the status prefixed with 0x".
-            if not status.lower().startswith("0x"):
-                raise ValueError(status)
-            out[int(status, 16)] = message
-        except ValueError:
+        if not _HEX_STATUS.fullmatch(status):
             raise StatusVerificationError(f"statusMessage status {status!r} is not a 0x-prefixed hexadecimal value")
+        out[int(status, 16)] = message
     return out
 
 
@@ -425,9 +435,13 @@ def _ttl(subject: JsonObject) -> timedelta | None:
     ttl = subject.get("ttl")
     if ttl is None:
         return None
-    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or ttl < 0:
+    # "not 0 <= ttl < inf" also refuses NaN and the infinities that Python's JSON reader admits
+    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not 0 <= ttl < math.inf:
         raise StatusVerificationError(f"the status list's ttl must be a non-negative number of milliseconds, got {ttl!r}")
-    return timedelta(milliseconds=ttl)
+    try:
+        return timedelta(milliseconds=ttl)
+    except OverflowError:  # longer than timedelta holds: max_staleness caps the lifetime anyway
+        return timedelta.max
 
 
 def _verdict(entry: _Entry, value: int) -> Check:

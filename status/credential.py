@@ -21,6 +21,7 @@ from typing import Any, Iterable, Mapping
 from status.bitstring import DEFAULT_GZIP_LEVEL, MIN_STATUS_LIST_LENGTH, Bitstring, BitstringError
 from vc.credentials import issue_credential
 from vc.cryptosuites import SUITES
+from vc.datamodel import is_url
 from vc.errors import MalformedValueError, StatusListLengthError
 
 JsonObject = dict[str, Any]
@@ -55,6 +56,13 @@ def _timestamp(value: datetime) -> str:
     return value.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+def _check_list_url(list_url: object) -> None:
+    # An absolute URL, as verifiers require of statusListCredential (status.check refuses the
+    # entry otherwise); no fragment, because the entry and list ids add their own.
+    if not is_url(list_url) or "#" in list_url:  # type: ignore[operator]
+        raise MalformedValueError(f"the status list URL must be an absolute URL without a fragment, got {list_url!r}")
+
+
 def _purpose(purpose: object) -> str:
     if not isinstance(purpose, str) or not purpose:
         raise MalformedValueError(f"statusPurpose must be a non-empty string, got {purpose!r}")
@@ -80,8 +88,7 @@ def build_status_list_credential(
     (§2.2: "how long, in milliseconds, the status list is valid for"), the hint verifiers and
     the HTTP ``Cache-Control`` use for caching.
     """
-    if not isinstance(list_url, str) or not list_url or "#" in list_url:
-        raise MalformedValueError(f"the status list URL must be a URL without a fragment, got {list_url!r}")
+    _check_list_url(list_url)
     if len(bitstring) < min_length:
         raise StatusListLengthError(
             f"a status list must hold at least {min_length} entries for herd privacy; this one holds {len(bitstring)}"
@@ -190,8 +197,7 @@ def status_list_entry(
     """
     if isinstance(index, bool) or not isinstance(index, int) or index < 0:
         raise MalformedValueError(f"a status list index is a non-negative integer, got {index!r}")
-    if not isinstance(list_url, str) or not list_url or "#" in list_url:
-        raise MalformedValueError(f"the status list URL must be a URL without a fragment, got {list_url!r}")
+    _check_list_url(list_url)
     entry: JsonObject = {
         "id": f"{list_url}#{index}",
         "type": ENTRY_TYPE,
