@@ -1,12 +1,15 @@
-"""did.multikey: the base58btc codec against the ``base58`` package, and the Multikey prefixes.
+"""Multibase values: did.multikey's base58btc codec against the ``base58`` package, the Multikey
+prefixes, proofValue decoding and the digestMultibase / digestSRI of related resources.
 
 The codec replaced the package on the verify path for speed, so it must give the package's
 bytes and the package's errors (their messages reach problem details) on any input. The
-Multikey decoders take keys from DID documents fetched off the network: any text must decode
-to a key or raise the DID layer's own errors.
+decoders take keys from DID documents and values from credentials fetched off the network:
+any text must decode or raise the layer's own errors.
 """
 
 from __future__ import annotations
+
+import base64
 
 import base58
 from hypothesis import example, given
@@ -24,7 +27,10 @@ from did.multikey import (
     encode_ed25519_public,
     encode_ed25519_secret,
 )
-from strategies import any_char, mutated
+from strategies import any_char, json_scalars, mutated
+from vc.cryptosuites import decode_proof_value
+from vc.datamodel import _parse_multibase_digest, _parse_sri
+from vc.errors import MalformedProofError, MalformedValueError
 
 ALPHABET = BASE58_ALPHABET.decode("ascii")
 # Leading zero bytes are the codec's special case ('1' each), so they are drawn often.
@@ -93,3 +99,40 @@ def test_any_multibase_value_is_a_key_or_a_did_error(value: object) -> None:
             assert isinstance(e, DIDError) and e.detail
         else:
             assert len(key) in lengths
+
+
+@given(st.one_of(noisy_texts.map(lambda t: "z" + t), multibase_keys(), json_scalars()))
+def test_any_proof_value_decodes_or_is_a_malformed_proof(value: object) -> None:
+    try:
+        raw = decode_proof_value(value)
+    except MalformedProofError as e:
+        assert e.detail
+        return
+    assert isinstance(value, str) and raw == b58decode(value[1:])
+
+
+@st.composite
+def digests(draw: st.DrawFn) -> str:
+    """digestMultibase (multihash in base58btc or base64url) and digestSRI values, near-valid."""
+    code, length = draw(st.sampled_from([(0x12, 32), (0x20, 48), (0x13, 64), (0x16, 32), (0x11, 20), (0x12, 31)]))
+    raw = bytes([code, length]) + draw(st.binary(min_size=length, max_size=length))
+    text = draw(
+        st.sampled_from(
+            [
+                "z" + b58encode(raw),
+                "u" + base64.urlsafe_b64encode(raw).rstrip(b"=").decode(),
+                "sha384-" + base64.b64encode(raw[2:]).decode(),
+                "sha256-" + base64.b64encode(raw[2:]).decode() + "?opt sha512-x",
+            ]
+        )
+    )
+    return draw(st.one_of(st.just(text), mutated(text)))
+
+
+@given(st.one_of(digests(), noisy_texts, json_scalars()))
+def test_any_resource_digest_parses_or_is_a_malformed_value(value: object) -> None:
+    for parse in (_parse_multibase_digest, _parse_sri):
+        try:
+            parse(value, "relatedResource[0]")
+        except MalformedValueError as e:
+            assert e.detail.startswith("relatedResource[0].")
