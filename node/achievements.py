@@ -1,4 +1,4 @@
-"""Achievements and micro-credential issuing: the node side of ``vc.microcredential``.
+"""Achievements and micro-credential issuing: the node side of ``vc.edu``.
 
 An achievement (course or module, with its Annex I elements and its awarding body) is defined
 once per issuer and stored; ``POST /issuers/{name}/microcredentials`` and ``vcnode issue-batch``
@@ -27,7 +27,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from node.service import InvalidRequestError, NodeError, NodeService
 from node.store import register_migration, utcnow_iso
-from vc.microcredential import (
+from vc.edu import (
     AchievementDefinition,
     ElementProblem,
     IssuerProfile,
@@ -46,7 +46,7 @@ JsonObject = dict[str, Any]
 register_migration(
     "microcredentials.0001_achievements",
     [
-        # definition: the achievement's JSON form (vc.microcredential) plus its awardingBody.
+        # definition: the achievement's JSON form (vc.edu.model) plus its awardingBody.
         # Definitions are never changed once stored: issued credentials describe them.
         """CREATE TABLE achievements (
             issuer TEXT NOT NULL REFERENCES issuers(name),

@@ -25,7 +25,7 @@ from did.http import GuardedHTTP, create_guarded_session
 from did.key import DIDKeyResolver
 from did.resolver import DIDResolver, ResolutionResult, Resolver
 from did.web import DIDWebResolver
-from node import auth, problems
+from node import auth, pages, problems
 from node.config import Config
 from node.keys import SETTING as MASTER_KEY_SETTING
 from node.keys import MasterKey, new_master_record, open_master
@@ -213,6 +213,7 @@ def create_app(config: Config, *, services: Services | None = None) -> web.Appli
     microcredentials.setup(app)
     trust_routes.setup(app)
     openapi.setup(app)
+    pages.setup(app)
     # routes: add here (each route module exposes setup(app); handlers reach the node's
     # operations through request.app[SERVICE_KEY], a node.service.NodeService)
     return app

@@ -37,6 +37,7 @@ from node.statuslists import PublishedList, StatusLists
 from node.store import Store, utcnow_iso
 from vc.crypto import Ed25519KeyPair
 from vc.datamodel import check_credential, is_url
+from vc.edu import REPORTERS
 from vc.errors import InvalidChallengeError, MismatchedProofPurposeError
 from vc.errors import ProblemError
 from vc.results import Check, VerificationResult
@@ -827,6 +828,7 @@ class NodeService:
                 check_status=check_status,
                 challenge=challenge if isinstance(challenge, str) else None,
                 domain=domain if isinstance(domain, str) else None,
+                reporters=REPORTERS,
             )
         )
         purpose = options.get("expectedProofPurpose")
@@ -905,6 +907,7 @@ class NodeService:
                 challenge=challenge if isinstance(challenge, str) else None,
                 domain=domain if isinstance(domain, str) else None,
                 check_status=check_status,
+                reporters=REPORTERS,
             )
         )
         holder_proved = all(c.ok for c in result.checks if c.name in _HOLDER_PROOF_CHECKS)

@@ -5,7 +5,7 @@ Verifier side: the node is configured with the accreditation bodies it trusts (t
 ``trusted_bodies`` table, ``vcnode trust add``). To assess an issuer it fetches the
 accreditation credentials the issuer publishes next to its did:web document
 (``…/accreditations.json`` beside ``…/did.json``), verifies each one (proof, validity period,
-status), reads it (``vc.accreditation``), checks its own dates and scope against the credential,
+status), reads it (``vc.edu.accreditation``), checks its own dates and scope against the credential,
 and, when its issuer is not trusted itself, repeats this one level up, to at most
 ``trust_max_depth`` links. The report says accredited (by whom, chain, scope, period, not
 revoked), not-accredited, or unknown, and which link failed why.
@@ -30,8 +30,8 @@ from did.syntax import parse_did
 from did.web import DIDWebResolver
 from node.service import InvalidRequestError, NodeError, NodeService, UnknownCredentialError
 from node.store import register_migration, utcnow_iso
-from vc import stacking
-from vc.accreditation import (
+from vc.edu import is_microcredential, stacking
+from vc.edu.accreditation import (
     Accreditation,
     AccreditationError,
     CredentialFacts,
@@ -44,7 +44,6 @@ from vc.accreditation import (
     scope_findings,
 )
 from vc.errors import Problem
-from vc.microcredential import is_microcredential
 from vc.results import Check, VerificationResult
 
 log = logging.getLogger(__name__)

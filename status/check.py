@@ -22,16 +22,24 @@ import asyncio
 import collections
 import logging
 import math
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, Mapping
 
 from did.errors import FetchError
-from status.bitstring import MAX_DECODED_BYTES, MIN_STATUS_LIST_LENGTH, Bitstring, BitstringError, decode_list
-from status.credential import ENTRY_TYPE, LIST_CREDENTIAL_TYPE, LIST_TYPE, MESSAGE, REFRESH, REVOCATION, SUSPENSION
+from status.bitstring import MAX_DECODED_BYTES, MAX_STATUS_SIZE, MIN_STATUS_LIST_LENGTH, Bitstring, BitstringError, decode_list
+from status.credential import (
+    ENTRY_TYPE,
+    LIST_CREDENTIAL_TYPE,
+    LIST_TYPE,
+    MESSAGE,
+    REFRESH,
+    REVOCATION,
+    SUSPENSION,
+    StatusMessage,
+)
 from vc.credentials import verify_credential as _verify_credential
-from vc.datamodel import issuer_id, parse_datetime_stamp
+from vc.datamodel import is_url, issuer_id, parse_datetime_stamp
 from vc.errors import (
     MalformedValueError,
     ProblemError,
@@ -97,6 +105,7 @@ class _Entry:
     list_url: str
     status_size: int
     messages: dict[int, str]
+    reference: Any
     raw: JsonObject
 
 
@@ -337,9 +346,6 @@ class StatusChecker:
 # A list holds at most 8 entries per inflated byte, and no node inflates 10**18 bytes; a longer
 # index is out of range before any list is read (and int() refuses past 4,300 digits anyway).
 _MAX_INDEX_DIGITS = 18
-# §2.1: statusMessage status is "a string representing the hexadecimal value of the status
-# prefixed with 0x"; int(x, 16) alone would also take "0x1_0", "0x1 " and non-ASCII digits.
-_HEX_STATUS = re.compile(r"0[xX][0-9a-fA-F]+")
 
 
 def _parse_entry(raw: Any) -> _Entry:
@@ -367,11 +373,26 @@ def _parse_entry(raw: Any) -> _Entry:
     size = raw.get("statusSize", 1)
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise StatusVerificationError(f"the credential's statusSize must be a positive integer, got {size!r}")
+    if size > MAX_STATUS_SIZE:
+        raise StatusVerificationError(f"the credential's statusSize {size} is larger than this node reads ({MAX_STATUS_SIZE})")
+    messages = _messages(raw.get("statusMessage"))
+    # §2.1: statusMessage MUST be present when statusSize > 1, and whenever present holds one
+    # message per possible value; an issuer that broke that made no readable promise.
+    if (size > 1 or messages) and sorted(messages) != list(range(1 << size)):
+        raise StatusVerificationError(
+            f"the credential's statusSize {size} needs a statusMessage for each value 0x0..{hex((1 << size) - 1)}, "
+            f"got {', '.join(hex(v) for v in sorted(messages)) or 'none'}"
+        )
+    reference = raw.get("statusReference")
+    if reference is not None:
+        refs = reference if isinstance(reference, list) else [reference]
+        if not refs or not all(is_url(r) for r in refs):
+            raise StatusVerificationError(f"the credential's statusReference must be a URL or a list of URLs, got {reference!r}")
     if len(index_text.lstrip("0")) > _MAX_INDEX_DIGITS:
         raise RangeError(
             f"the credential's statusListIndex has {len(index_text)} digits; no status list holds that many entries"
         )
-    return _Entry(purpose, int(index_text), list_url, size, _messages(raw.get("statusMessage")), raw)
+    return _Entry(purpose, int(index_text), list_url, size, messages, reference, raw)
 
 
 def _messages(raw: Any) -> dict[int, str]:
@@ -380,14 +401,14 @@ def _messages(raw: Any) -> dict[int, str]:
     if not isinstance(raw, list):
         raise StatusVerificationError("statusMessage must be a list of {status, message} objects")
     out: dict[int, str] = {}
-    for item in raw:
-        status = item.get("status") if isinstance(item, dict) else None
-        message = item.get("message") if isinstance(item, dict) else None
-        if not isinstance(status, str) or not isinstance(message, str):
-            raise StatusVerificationError("each statusMessage entry needs a 'status' and a 'message' string")
-        if not _HEX_STATUS.fullmatch(status):
-            raise StatusVerificationError(f"statusMessage status {status!r} is not a 0x-prefixed hexadecimal value")
-        out[int(status, 16)] = message
+    for i, item in enumerate(raw):
+        try:
+            parsed = StatusMessage.from_json(item, f"statusMessage[{i}]")
+        except MalformedValueError as e:
+            raise StatusVerificationError(f"the credential's {e.detail}") from e
+        if parsed.status in out:
+            raise StatusVerificationError(f"the credential's statusMessage lists {hex(parsed.status)} twice")
+        out[parsed.status] = parsed.message
     return out
 
 
@@ -444,16 +465,28 @@ def _ttl(subject: JsonObject) -> timedelta | None:
         return timedelta.max
 
 
+# §2.1: "If the statusMessage array is not present, the message values associated with the
+# status bit values of 1 and 0 are 'set' and 'unset', respectively."
+_DEFAULT_MESSAGES = {0: "unset", 1: "set"}
+
+
 def _verdict(entry: _Entry, value: int) -> Check:
+    """§3.3 Validate Algorithm's result: status, purpose, valid (status is 0), and for the
+    ``message`` purpose the entry's message for the value."""
     data: JsonObject = {
         "statusPurpose": entry.purpose,
         "statusListCredential": entry.list_url,
         "statusListIndex": str(entry.index),
         "status": hex(value),
+        "valid": value == 0,
     }
     message = entry.messages.get(value)
+    if message is None and entry.purpose == MESSAGE and entry.status_size == 1:
+        message = _DEFAULT_MESSAGES[value]
     if message is not None:
         data["statusMessage"] = message
+    if entry.reference is not None:
+        data["statusReference"] = entry.reference
     where = f"(entry {entry.index} of {entry.list_url})"
     if entry.purpose in (REVOCATION, SUSPENSION):
         if value == 0:

@@ -14,11 +14,12 @@ Putting them elsewhere would make the JSON-LD safe-mode canonicalization refuse 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
-from status.bitstring import DEFAULT_GZIP_LEVEL, MIN_STATUS_LIST_LENGTH, Bitstring, BitstringError
+from status.bitstring import DEFAULT_GZIP_LEVEL, MAX_STATUS_SIZE, MIN_STATUS_LIST_LENGTH, Bitstring
 from vc.credentials import issue_credential
 from vc.cryptosuites import SUITES
 from vc.datamodel import is_url
@@ -41,13 +42,115 @@ DEFAULT_SUITE = "eddsa-rdfc-2022"
 
 @dataclass(frozen=True)
 class StatusMessage:
-    """One ``statusMessage`` entry: the value (as the spec's ``0x``-prefixed hex) and its meaning."""
+    """One ``statusMessage`` entry: the value (as the spec's ``0x``-prefixed hex) and its meaning.
+
+    §2.1: "Implementers MAY add additional values to objects in the statusMessage array";
+    ``extra`` keeps them (``status`` and ``message`` cannot be among them).
+    """
 
     status: int
     message: str
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def to_json(self) -> JsonObject:
-        return {"status": hex(self.status), "message": self.message}
+        return {"status": hex(self.status), "message": self.message, **copy.deepcopy(dict(self.extra))}
+
+    @classmethod
+    def from_json(cls, raw: Any, where: str = "statusMessage") -> "StatusMessage":
+        """Read ``{"status": "0x2", "message": "rejected", ...}``; MALFORMED_VALUE_ERROR otherwise."""
+        if not isinstance(raw, Mapping):
+            raise MalformedValueError(f"{where} must be an object with 'status' and 'message'")
+        status, message = raw.get("status"), raw.get("message")
+        if not isinstance(message, str):
+            raise MalformedValueError(f"{where}.message must be a string")
+        return cls(parse_status_hex(status, f"{where}.status"), message, {k: v for k, v in raw.items() if k not in ("status", "message")})
+
+
+_HEX_STATUS = re.compile(r"0[xX][0-9a-fA-F]+")
+
+
+def parse_status_hex(value: Any, where: str = "status") -> int:
+    """§2.1 statusMessage ``status``: "a string representing the hexadecimal value of the status
+    prefixed with 0x"."""
+    # int(x, 16) alone would also take "0x1_0", "0x1 " and digits of other scripts
+    if not isinstance(value, str) or not _HEX_STATUS.fullmatch(value):
+        raise MalformedValueError(f"{where} must be a 0x-prefixed hexadecimal string such as '0x1', got {value!r}")
+    return int(value[2:], 16)
+
+
+def status_value(raw: Any, *, status_size: int = 1) -> int:
+    """The value to write into an entry of ``status_size`` bits, from what a caller sent: a
+    boolean (1-bit entries: true sets it), an integer, or a ``0x``-prefixed hex string."""
+    if isinstance(raw, bool):
+        if status_size != 1:
+            raise MalformedValueError(f"a {status_size}-bit status takes a number (0x0..{hex((1 << status_size) - 1)}), not a boolean")
+        return int(raw)
+    value = parse_status_hex(raw) if isinstance(raw, str) else raw
+    if not isinstance(value, int) or not 0 <= value < (1 << status_size):
+        raise MalformedValueError(f"a {status_size}-bit status is a value 0x0..{hex((1 << status_size) - 1)}, got {raw!r}")
+    return value
+
+
+def _status_size(value: Any) -> int:
+    """§2.1 statusSize: "an integer greater than zero" (capped, see bitstring.MAX_STATUS_SIZE)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_STATUS_SIZE:
+        raise MalformedValueError(f"statusSize must be an integer from 1 to {MAX_STATUS_SIZE}, got {value!r}")
+    return value
+
+
+def _status_reference(value: Any) -> str | list[str] | None:
+    """§2.1 statusReference: "a URL or an array of URLs"."""
+    if value is None:
+        return None
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not items or not all(is_url(v) for v in items):
+        raise MalformedValueError(f"statusReference must be a URL or a non-empty list of URLs, got {value!r}")
+    return items if isinstance(value, (list, tuple)) else items[0]
+
+
+@dataclass(frozen=True)
+class StatusEntryOptions:
+    """What an issuer chooses for an entry beyond its list and index (§2.1): ``statusSize``,
+    ``statusMessage`` and ``statusReference``, checked once, so the node passes them through.
+
+    ``status_list_entry(..., **options.kwargs())`` writes them; ``from_json`` reads the same
+    properties from a JSON object (an issue request's options, or an entry).
+    """
+
+    status_size: int = 1
+    status_messages: tuple[StatusMessage, ...] = ()
+    status_reference: str | tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        _check_entry_format(self.status_size, list(self.status_messages), self.status_reference)
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> "StatusEntryOptions":
+        size = _status_size(raw.get("statusSize", 1))
+        messages = raw.get("statusMessage")
+        if messages is not None and not isinstance(messages, list):
+            raise MalformedValueError("statusMessage must be an array of {status, message} objects")
+        parsed = tuple(StatusMessage.from_json(m, f"statusMessage[{i}]") for i, m in enumerate(messages or []))
+        reference = _status_reference(raw.get("statusReference"))
+        return cls(size, parsed, tuple(reference) if isinstance(reference, list) else reference)
+
+    def kwargs(self) -> dict[str, Any]:
+        return {
+            "status_size": self.status_size,
+            "status_messages": self.status_messages,
+            "status_reference": list(self.status_reference) if isinstance(self.status_reference, tuple) else self.status_reference,
+        }
+
+
+def _check_entry_format(status_size: Any, messages: list[StatusMessage], reference: Any) -> None:
+    """§2.1: statusMessage MUST be present when statusSize > 1 and then, as whenever it is
+    present, hold exactly one message for each of the 2**statusSize values."""
+    size = _status_size(status_size)
+    if (size > 1 or messages) and sorted(m.status for m in messages) != list(range(1 << size)):
+        raise MalformedValueError(
+            f"statusSize {size} needs exactly one statusMessage for each value 0x0..{hex((1 << size) - 1)}"
+        )
+    _status_reference(reference)
 
 
 def _timestamp(value: datetime) -> str:
@@ -187,13 +290,14 @@ def status_list_entry(
     purpose: str,
     status_size: int = 1,
     status_messages: Iterable[StatusMessage] | None = None,
-    status_reference: str | None = None,
+    status_reference: str | Sequence[str] | None = None,
 ) -> JsonObject:
     """A ``BitstringStatusListEntry`` (§2.1) for the credential's ``credentialStatus``.
 
     ``statusListIndex`` is a base-10 string, as the spec requires. With ``status_size`` > 1,
     ``statusMessage`` MUST be given and cover every value (§2.1: "the number of status
-    messages MUST equal the number of possible values").
+    messages MUST equal the number of possible values"). ``status_reference`` is a URL or a
+    list of URLs. The entry's list is a ``Bitstring(..., status_size=status_size)``.
     """
     if isinstance(index, bool) or not isinstance(index, int) or index < 0:
         raise MalformedValueError(f"a status list index is a non-negative integer, got {index!r}")
@@ -206,19 +310,12 @@ def status_list_entry(
         "statusListCredential": list_url,
     }
     messages = list(status_messages or ())
-    if status_size != 1 or messages:
-        try:
-            Bitstring(8, status_size=status_size)
-        except BitstringError as e:
-            raise MalformedValueError(e.detail) from e
-        if sorted(m.status for m in messages) != list(range(1 << status_size)):
-            raise MalformedValueError(
-                f"statusSize {status_size} needs exactly one statusMessage for each value "
-                f"0x0..{hex((1 << status_size) - 1)}"
-            )
-        if status_size != 1:
-            entry["statusSize"] = status_size
+    _check_entry_format(status_size, messages, status_reference)
+    if status_size != 1:
+        entry["statusSize"] = status_size
+    if messages:
         entry["statusMessage"] = [m.to_json() for m in sorted(messages, key=lambda m: m.status)]
-    if status_reference is not None:
-        entry["statusReference"] = status_reference
+    reference = _status_reference(status_reference)
+    if reference is not None:
+        entry["statusReference"] = reference
     return entry

@@ -11,9 +11,9 @@ from __future__ import annotations
 import copy
 import logging
 from datetime import datetime
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Sequence
 
-from vc import microcredential, proofs
+from vc import proofs
 from vc.datamodel import (
     CREDENTIALS_V1,
     ResourceDigests,
@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 
 JsonObject = dict[str, Any]
 CheckStatus = Callable[[JsonObject], Awaitable[list[Check]]]
+# A profile's report on a verified credential (the EU micro-credential elements, say): it reads
+# the credential and may add to ``result.reports``, never to the checks. The core knows no
+# profile; a verifier passes the reporters of the profiles it speaks (``vc.edu.REPORTERS``).
+Reporter = Callable[[Any, VerificationResult], None]
 
 ASSERTION_METHOD = "assertionMethod"
 
@@ -170,12 +174,14 @@ async def verify_credential(
     limits: Limits = DEFAULT_LIMITS,
     challenge: str | None = None,
     domain: str | None = None,
+    reporters: Sequence[Reporter] = (),
 ) -> VerificationResult:
     """Verify a credential: bounds, data model, validity period, proofs with binding to the
     issuer, and status. Never raises for bad input; ``result.verified`` says the verdict.
 
     ``challenge`` / ``domain``: the values the caller expects in the proofs (VC Data Integrity
-    1.0 §4.3 verify proof: a non-null expected value must equal the proof's)."""
+    1.0 §4.3 verify proof: a non-null expected value must equal the proof's). ``reporters``
+    then add their information to ``result.reports`` (``add_reports``)."""
     result = VerificationResult("credential", vc if isinstance(vc, dict) else None)
     checks = Checks(result)
     with checks.run("bounds"):
@@ -207,10 +213,16 @@ async def verify_credential(
         domain=domain,
     )
     await status_checks(vc, result, check_status)
-    # Profile reports (information, not checks): the EU micro-credential elements. A bug in
-    # a report must neither change the verdict nor escape verification, so it is only logged.
-    try:
-        microcredential.attach_report(vc, result)
-    except Exception:
-        log.exception("the micro-credential report failed; the verification result stands without it")
+    add_reports(vc, result, reporters)
     return result
+
+
+def add_reports(credential: Any, result: VerificationResult, reporters: Sequence[Reporter]) -> None:
+    """Run each profile's reporter on a verified credential. Reports are information, not
+    checks: a bug in one must neither change the verdict nor escape verification, so it is
+    only logged."""
+    for reporter in reporters:
+        try:
+            reporter(credential, result)
+        except Exception:
+            log.exception("the report %s failed; the verification result stands without it", getattr(reporter, "__qualname__", reporter))

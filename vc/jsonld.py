@@ -18,6 +18,7 @@ so two loaders can never see each other's contexts.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -30,12 +31,19 @@ from pyld.context_resolver import ContextResolver
 
 from vc import fastld
 from vc.errors import ProblemError, ProofTransformationError
+from vc.loader import UnknownContextError
 
 JsonObject = dict[str, Any]
 DocumentLoader = Callable[[str, Mapping[str, Any]], Mapping[str, Any]]
 
 ALGORITHM = "URDNA2015"  # pyld's name for RDFC-1.0 (the two are the same algorithm)
 NQUADS = "application/n-quads"
+# JSON-LD 1.1 API §8.4: how a value's base direction reaches RDF. Digital Bazaar's eddsa-rdfc-2022
+# canonize (the suites' reference) runs toRDF in safe mode with "i18n-datatype": a value with
+# @direction becomes a literal of datatype https://www.w3.org/ns/i18n#{language}_{direction}, so
+# the text, its (lower-cased) language and its direction are all signed. Without it @direction
+# would be dropped from the signed data (and safe mode refuses what would be dropped).
+RDF_DIRECTION = "i18n-datatype"
 
 # Limits on what one canonicalization may cost. A credential has tens of blank nodes and a few
 # hundred quads; these leave generous room while keeping the worst case far below a second.
@@ -116,7 +124,7 @@ def _path_text(base: str, node: Any) -> str:
 
 def _check_expanded(element: Any, path: str = "") -> None:
     """Refuse what expansion kept but RDF conversion would silently drop (jsonld.js safe mode:
-    relative @id / @type references, @direction without an RDF direction mode)."""
+    relative @id / @type references, malformed language tags)."""
     # Paths are (parent, step) links, turned into text only for an error: formatting one per
     # value was half of this walk's time.
     stack: list[tuple[Any, Any]] = [(element, None)]
@@ -133,9 +141,8 @@ def _check_expanded(element: Any, path: str = "") -> None:
             if isinstance(datatype, str) and datatype != "@json" and not _is_absolute_iri(datatype):
                 where = _path_text(path, node)
                 raise ProofTransformationError(f"{where}: the datatype {datatype!r} is a relative IRI (safe mode)")
-            if "@direction" in item:
-                where = _path_text(path, node)
-                raise ProofTransformationError(f"{where}: @direction has no RDF form here and would be dropped (safe mode)")
+            # @direction needs nothing here: RDF_DIRECTION gives it an RDF form (expansion has
+            # already refused any value but "ltr" and "rtl").
             language = item.get("@language")
             if language is not None and not (isinstance(language, str) and _LANGUAGE_TAG.fullmatch(language)):
                 # pyld would write it into the N-Quads as it is, giving an invalid literal.
@@ -191,6 +198,7 @@ def _options(loader: DocumentLoader) -> dict[str, Any]:
         "base": None,
         "processingMode": "json-ld-1.1",
         "extractAllScripts": False,
+        "rdfDirection": RDF_DIRECTION,
     }
 
 
@@ -281,7 +289,7 @@ def canonize(document: JsonObject, *, loader: DocumentLoader, fast: bool = True)
     try:
         # Whatever the fast path cannot settle (alike blank nodes, lists, graphs, a limit
         # exceeded) goes to canonize_dataset below, with its limits and bounded RDFC-1.0.
-        return fastld.canonize_expanded(expanded, fallback=canonize_dataset,
+        return fastld.canonize_expanded(expanded, fallback=canonize_dataset, rdfDirection=RDF_DIRECTION,
                                         max_blank_nodes=MAX_BLANK_NODES, max_quads=MAX_QUADS)
     except ProblemError:
         raise
@@ -420,3 +428,137 @@ class _BoundedRDFC10(fastld.RDFC10):  # type: ignore[misc]
                 "it has blank nodes that cannot be told apart"
             )
         return hash_to_related
+
+
+# --- context validation for suites that do not read JSON-LD (eddsa-jcs-2022) ----------------------
+#
+# VC Data Integrity 1.0 §2.4.1 / §4.6: a verifier MUST validate a secured document's contexts,
+# whatever the cryptosuite. RDFC suites do it while canonicalizing (an unknown context cannot be
+# loaded, a protected term cannot be redefined). JCS signs the JSON text, so nothing in the proof
+# would notice; this does it instead, cheaply enough for jcs's speed (bench/bench_vc.py):
+#
+# 1. every URL in @context must be a context the loader pins (a set lookup);
+# 2. the @context value as a whole is processed once per loader and remembered: that is where
+#    an inline context redefining a protected term (or naming an unknown context) fails;
+# 3. a document whose contexts can change meaning only during expansion (an embedded @context
+#    below the top, an inline term with its own scoped context, @protected, @import,
+#    @propagate) is expanded in full, as at issue.
+#
+# Undefined terms are not refused here: JCS signs them, and the JavaScript reference accepts
+# them; issuing refuses them (vc.proofs.add_proof) because a JSON-LD reader would drop them.
+
+_CONTEXT_MEMO_SIZE = 256
+_context_memos: "weakref.WeakKeyDictionary[Any, LRUCache[Any, tuple[bool, BaseException | None]]]" = weakref.WeakKeyDictionary()
+# Keywords of an inline context or term definition whose effect shows only when expanding.
+_EXPANSION_TIME = frozenset({"@context", "@import", "@propagate", "@protected"})
+
+
+def validate_contexts(document: Mapping[str, Any], *, loader: DocumentLoader) -> None:
+    """Refuse a document whose JSON-LD contexts are unknown or change a protected term's
+    meaning (PROOF_TRANSFORMATION_ERROR); a document without @context is plain JSON."""
+    context = document.get("@context")
+    if context is None:
+        return
+    needs_expansion = _context_verdict(context, loader)
+    if needs_expansion or _embedded_contexts(document, context):
+        try:
+            _pyld.JsonLdProcessor().expand(dict(document), _options(loader))
+        except Exception as e:
+            raise _reraise(e) from e
+
+
+def _context_verdict(context: Any, loader: DocumentLoader) -> bool:
+    """Whether the document must be expanded in full; raises when the @context itself is bad.
+    Remembered per loader and @context value (failures too: pinned contexts never change)."""
+    items = context if isinstance(context, list) else [context]
+    if all(isinstance(item, str) for item in items):
+        key: Any = tuple(items)
+    else:
+        try:
+            key = json.dumps(context, sort_keys=True, allow_nan=False)
+        except (TypeError, ValueError) as e:
+            raise ProofTransformationError(f"the @context is not JSON: {e}") from e
+    try:
+        memo = _context_memos[loader]
+    except (KeyError, TypeError):  # TypeError: a loader that cannot be weakly referenced
+        memo = LRUCache(maxsize=_CONTEXT_MEMO_SIZE)
+        try:
+            memo = _context_memos.setdefault(loader, memo)
+        except TypeError:
+            pass
+    hit = memo.get(key)
+    if hit is None:
+        try:
+            hit = (_judge_context(items, loader), None)
+        except ProblemError as e:
+            hit = (False, e)
+        memo[key] = hit
+    needs_expansion, error = hit
+    if error is not None:
+        raise copy.copy(error)
+    return needs_expansion
+
+
+def _judge_context(items: list[Any], loader: DocumentLoader) -> bool:
+    needs_expansion = False
+    for i, item in enumerate(items):
+        if isinstance(item, str):
+            if not _pinned(item, loader):
+                raise UnknownContextError(item)
+        elif isinstance(item, dict):
+            needs_expansion = needs_expansion or _changes_meaning_when_expanding(item)
+        elif item is not None:
+            raise ProofTransformationError(f"@context[{i}] must be a URL or a context object, got {type(item).__name__}")
+    try:
+        # Processing the context is what refuses a protected term's redefinition, an invalid
+        # term definition, or an @import of an unknown context.
+        _pyld.JsonLdProcessor().expand({"@context": items}, _options(loader))
+    except Exception as e:
+        raise _reraise(e) from e
+    return needs_expansion
+
+
+def _pinned(url: str, loader: DocumentLoader) -> bool:
+    contains = getattr(loader, "__contains__", None)
+    if contains is not None:
+        return bool(contains(url))
+    try:
+        loader(url, {})
+    except Exception:
+        return False
+    return True
+
+
+def _changes_meaning_when_expanding(inline: Mapping[str, Any]) -> bool:
+    if _EXPANSION_TIME & inline.keys():
+        return True
+    return any(isinstance(d, dict) and _EXPANSION_TIME & d.keys() for d in inline.values())
+
+
+def _embedded_contexts(document: Mapping[str, Any], top: Any) -> bool:
+    """Whether an @context appears below the top level, other than a jcs proof's own copy of
+    the document's (eddsa-jcs-2022 §3.3.1 puts it there)."""
+    stack: list[Any] = [v for k, v in document.items() if k not in ("@context", "proof")]
+    proofs = document.get("proof")
+    for proof in proofs if isinstance(proofs, list) else [proofs]:
+        if isinstance(proof, dict):
+            if "@context" in proof and not _starts_with(top, proof["@context"]):
+                return True
+            stack.extend(v for k, v in proof.items() if k != "@context")
+        elif proof is not None:
+            stack.append(proof)
+    while stack:
+        item = stack.pop()
+        if type(item) is dict:
+            if "@context" in item:
+                return True
+            stack.extend(item.values())
+        elif type(item) is list:
+            stack.extend(item)
+    return False
+
+
+def _starts_with(context: Any, prefix: Any) -> bool:
+    have = context if isinstance(context, list) else [context]
+    wanted = prefix if isinstance(prefix, list) else [prefix]
+    return have[: len(wanted)] == wanted

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import copy
 from datetime import datetime
-from typing import Any
+from typing import Any, Sequence
 
 from vc import proofs
-from vc.credentials import CheckStatus, proof_checks, controller_of, verify_credential
+from vc.credentials import CheckStatus, Reporter, proof_checks, controller_of, verify_credential
 from vc.datamodel import CREDENTIALS_V2, check_presentation, embedded_credentials, holder_id, issuer_id
 from vc.errors import (
     InvalidChallengeError,
@@ -141,8 +141,10 @@ async def verify_presentation(
     check_status: CheckStatus | None = None,
     allow_unsigned: bool = False,
     limits: Limits = DEFAULT_LIMITS,
+    reporters: Sequence[Reporter] = (),
 ) -> VerificationResult:
-    """Verify a presentation and every credential it embeds (results in ``result.credentials``).
+    """Verify a presentation and every credential it embeds (results in ``result.credentials``,
+    each with the ``reporters``' reports, as ``verify_credential`` gives them).
 
     ``challenge`` and ``domain`` are what the verifier expects (None: not checked). A
     presentation without a proof fails unless ``allow_unsigned`` and no challenge or domain is
@@ -187,7 +189,8 @@ async def verify_presentation(
         for credential in embedded_credentials(vp):
             result.credentials.append(
                 await verify_credential(
-                    credential, resolver=resolver, loader=loader, now=now, check_status=check_status, limits=limits
+                    credential, resolver=resolver, loader=loader, now=now, check_status=check_status, limits=limits,
+                    reporters=reporters,
                 )
             )
         # Recorded only when it fails: most presentations have nothing self-asserted to judge.
@@ -200,9 +203,15 @@ async def verify_presentation(
 
 def _check_holder_claims(vp: JsonObject) -> None:
     """VC DM 2.0 §5.13 (presentations including holder claims): a presentation that embeds a
-    self-asserted credential, secured only by the same mechanism as the presentation, MUST
-    have a holder. Self-asserted here: a credential whose issuer controls a key that signed
-    the presentation (both are Data Integrity proofs)."""
+    self-asserted credential *secured only by the same mechanism as the presentation* MUST
+    have a holder.
+
+    Read here as: a credential with no proof of its own, whose issuer signed the presentation,
+    so that the presentation's proof is all that secures it. A credential carrying its own
+    proof is secured like any other; a presenter may show credentials it issued itself without
+    naming a holder (the VC DM 2.0 suite's presentations do). Such a proofless credential still
+    fails its own verification (the node verifies embedded credentials by their own proofs);
+    this says why the presentation is malformed as well."""
     if holder_id(vp) is not None:
         return
     proofs = vp.get("proof")
@@ -212,9 +221,9 @@ def _check_holder_claims(vp: JsonObject) -> None:
         if isinstance(p, dict) and isinstance(p.get("verificationMethod"), str)
     }
     for i, credential in enumerate(embedded_credentials(vp)):
-        if issuer_id(credential) in signers:
+        if isinstance(credential, dict) and credential.get("proof") in (None, [], {}) and issuer_id(credential) in signers:
             raise MalformedValueError(
                 f"verifiableCredential[{i}] is self-asserted (its issuer {issuer_id(credential)} signed the "
-                "presentation too), so the presentation must name that issuer as its holder (VC DM 2.0 §5.13)"
+                "presentation) and secured only by the presentation's proof, so the presentation must name that "
+                "issuer as its holder (VC DM 2.0 §5.13)"
             )
-

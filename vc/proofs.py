@@ -199,12 +199,17 @@ async def verify_proofs(
     """Verify every proof of ``document`` (VC Data Integrity 1.0 §4.4 Verify Proof, §4.5 proof
     sets and chains); never raises.
 
-    For each proof, a ``proof`` check (well-formed, expected purpose, domain and challenge, within
-    its time, signature valid over the document and any earlier proofs it chains to) and a
-    ``binding`` check (the verification method resolves through ``resolver``, is authorized for
-    ``expected_purpose`` in its controller's DID document, and, when ``expected_controller`` is
-    given, that controller is it). Both carry ``data`` naming the proof's cryptosuite and
-    verification method. A document without proofs gives one failed ``proof`` check.
+    One ``proof`` check per proof: well-formed, expected purpose, domain and challenge, within
+    its time, its verification method resolved through ``resolver`` and authorized for
+    ``expected_purpose`` by *its own* controller, and the signature valid over the document and
+    any earlier proofs it chains to. Every proof of a set or chain must pass (§4.5), whoever
+    made it. Its ``data`` names the cryptosuite, verification method and controller.
+
+    Then one ``binding`` check (VC Data Model 2.0 §4.7 issuer, §4.13 holder): at least one
+    proof was made with a key of ``expected_controller``. Proofs by other parties (a notary's
+    first proof in a chain, a co-signer's in a set) are allowed and listed in its ``data``
+    (``otherProofs``: who signed which proof). Without ``expected_controller`` the check is
+    ``skipped`` and lists every signer. A document without proofs gives one failed ``proof`` check.
     """
     if not isinstance(document, Mapping):
         return [failed("proof", MalformedProofError("only a JSON object can carry a proof"))]
@@ -217,9 +222,12 @@ async def verify_proofs(
         return [failed("proof", MalformedProofError(too_many))]
     resolved: dict[str, Any] = {}
     checks: list[Check] = []
+    signers: list[tuple[dict[str, Any], Any]] = []
     for index, proof in enumerate(all_proofs):
         data = _describe(proof, index, len(all_proofs))
         vm = await _resolve(proof, resolver, resolved)
+        if not isinstance(vm, Exception):
+            data["controller"] = vm.controller
         checks.append(
             _run(
                 "proof",
@@ -229,7 +237,8 @@ async def verify_proofs(
                 ),
             )
         )
-        checks.append(_run("binding", data, lambda: _check_binding(proof, vm, expected_purpose, expected_controller)))
+        signers.append((data, vm))
+    checks.append(_binding(signers, expected_controller))
     return checks
 
 
@@ -342,14 +351,13 @@ def _verify_one(
         suite.configure_proof(options, unsecured, loader=loader),
     )
     suite.verify(hash_data, proof["proofValue"], vm.public_key)
-    return f"{suite.name} signature by {vm.id} verifies"
+    _check_authorized(vm, expected_purpose)
+    return f"{suite.name} signature by {vm.id} verifies; {vm.controller} authorizes it for {expected_purpose}"
 
 
-def _check_binding(proof: Any, vm: Any, expected_purpose: str, expected_controller: str | None) -> str:
-    """The verification method is its controller's, for this purpose, and the controller is the
-    party the document says made it (VC Data Model 2.0 §4.7 issuer, §4.13 holder)."""
-    if isinstance(vm, Exception):
-        raise vm
+def _check_authorized(vm: Any, expected_purpose: str) -> None:
+    """Controlled Identifiers §3.3 (retrieve verification method): the method is listed under
+    the proof's purpose in its controller's DID document."""
     try:
         authorized = is_authorized(vm.document, vm.id, expected_purpose)
     except ValueError as e:
@@ -358,9 +366,45 @@ def _check_binding(proof: Any, vm: Any, expected_purpose: str, expected_controll
         raise InvalidVerificationMethodError(
             f"{vm.id} is not listed under {expected_purpose} in the DID document of {vm.controller}"
         )
-    if expected_controller is not None and vm.controller != expected_controller:
-        raise InvalidVerificationMethodError(
-            f"the proof was made with a key of {vm.controller}, not of {expected_controller}: "
+
+
+def _binding(signers: list[tuple[dict[str, Any], Any]], expected: str | None) -> Check:
+    """The party the document names (issuer, holder) made at least one of its proofs.
+
+    A proof whose verification method did not resolve cannot be attributed to anyone; its
+    ``proof`` check already says why.
+    """
+    ours: list[int] = []
+    others: list[dict[str, Any]] = []
+    unattributed: list[int] = []
+    for index, (data, vm) in enumerate(signers):
+        if isinstance(vm, Exception):
+            unattributed.append(index)
+        elif expected is not None and vm.controller == expected:
+            ours.append(index)
+        else:
+            others.append({"proofIndex": index, **{k: v for k, v in data.items() if k != "proofIndex"}})
+    who = "; ".join(f"proof {o['proofIndex']} by {o['controller']}" for o in others)
+    if expected is None:
+        message = "no issuer or holder was expected, so no signer is bound" + (f" ({who})" if who else "")
+        return Check("binding", "skipped", message, None, {"signers": others} if others else {})
+    data: dict[str, Any] = {"controller": expected}
+    if others:
+        data["otherProofs"] = others
+    if ours:
+        data["boundProofs"] = ours
+        shown = ", ".join(str(i) for i in ours)
+        message = f"proof {shown} was made with a key of {expected}" + (f"; also signed: {who}" if who else "")
+        return Check("binding", "passed", message, None, data)
+    reasons = [who] if who else []
+    if unattributed:
+        reasons.append("the verification method of proof " + ", ".join(map(str, unattributed)) + " could not be resolved")
+    check = failed(
+        "binding",
+        InvalidVerificationMethodError(
+            f"no proof was made with a key of {expected} ({'; '.join(reasons)}): "
             "a valid signature by someone else does not make the document theirs"
-        )
-    return f"{vm.id} is authorized for {expected_purpose} by {vm.controller}"
+        ),
+    )
+    check.data.update(data)
+    return check

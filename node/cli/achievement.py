@@ -19,7 +19,7 @@ from node.app import open_services
 from node.cli.config import add_common_flags, fail, print_json, run
 from node.config import Config
 from node.service import DEFAULT_ISSUER
-from vc.microcredential import ProfileError
+from vc.edu import ProfileError
 
 
 def print_problems(what: str, error: ProfileError) -> int:

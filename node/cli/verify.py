@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _print_reports(result: VerificationResult) -> None:
     """Profile reports (the EU micro-credential elements), readably, beside the summary."""
-    from vc.microcredential import render_report
+    from vc.edu import render_report
 
     reports = [("", result.reports.get("microcredential"))]
     reports += [(f"credential {i}: ", r.reports.get("microcredential")) for i, r in enumerate(result.credentials)]
@@ -143,6 +143,7 @@ async def _verify(
 ) -> VerificationResult:
     from status.check import StatusChecker
     from vc.credentials import verify_credential
+    from vc.edu import REPORTERS
     from vc.loader import default_loader
     from vc.presentations import verify_presentation
 
@@ -158,9 +159,10 @@ async def _verify(
                 challenge=args.challenge,
                 domain=args.domain,
                 check_status=check_status,
+                reporters=REPORTERS,
             )
         else:
-            result = await verify_credential(doc, resolver=resolver, loader=loader, now=now, check_status=check_status)
+            result = await verify_credential(doc, resolver=resolver, loader=loader, now=now, check_status=check_status, reporters=REPORTERS)
         # Accreditation of the issuers (with --trust) and the stack check (issue 7, node.trust).
         from node.trust import AccreditationVerifier, add_trust_reports, fetch_published
 

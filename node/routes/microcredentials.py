@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from node import auth
+from node import auth, pages
 from node.achievements import Achievements
 from node.problems import bad_request, field, options_field, read_json
 from node.routes import CORS_HEADERS, preflight
@@ -41,8 +41,11 @@ async def list_achievements(request: web.Request) -> web.Response:
 
 
 async def get_achievement(request: web.Request) -> web.Response:
+    # Content negotiation: a browser gets the achievement described for people (node.pages).
+    if pages.wants_html(request):
+        return await pages.achievement_page(request)
     stored = await _achievements(request).get(request.match_info["name"], request.match_info["slug"])
-    return web.json_response(stored.to_json(), headers=CORS_HEADERS)
+    return web.json_response(stored.to_json(), headers={**CORS_HEADERS, "Vary": "Accept"})
 
 
 async def issue_microcredentials(request: web.Request) -> web.Response:

@@ -240,11 +240,18 @@ def _paths() -> JsonObject:
         },
         **_microcredential_paths(),
         **_trust_paths(),
+        **_pages_paths(),
     }
 
 
 def _microcredential_paths() -> JsonObject:
     from node.routes.microcredentials import openapi_paths
+
+    return openapi_paths()
+
+
+def _pages_paths() -> JsonObject:
+    from node.pages import openapi_paths
 
     return openapi_paths()
 

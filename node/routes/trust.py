@@ -26,8 +26,8 @@ from node.problems import HTTPProblem, bad_request, field, options_field, read_j
 from node.routes import CORS_HEADERS, preflight
 from node.routes import service as _service
 from node.service import DEFAULT_ISSUER
-from vc.accreditation import build_accreditation_credential, scope_from_json
-from vc.stacking import build_stacked_credential
+from vc.edu.accreditation import build_accreditation_credential, scope_from_json
+from vc.edu.stacking import build_stacked_credential
 
 ISSUE_OPTIONS = ("cryptosuite", "statusPurposes")
 PUBLISHED_MAX_AGE = 60  # seconds a verifier may reuse a published accreditations document

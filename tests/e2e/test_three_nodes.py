@@ -28,7 +28,7 @@ from vc.crypto import Ed25519KeyPair
 from vc.cryptosuites import SUITES
 from vc.loader import default_loader
 from vc.presentations import create_presentation, sign_presentation
-from vc.stacking import part_digest
+from vc.edu.stacking import part_digest
 
 
 @pytest.fixture

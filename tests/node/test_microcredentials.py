@@ -22,7 +22,7 @@ from node.config import Config
 from node.problems import PROBLEM_JSON
 from node.routes import SERVICE_KEY
 from node.store import Store
-from vc.microcredential import ELEMENTS
+from vc.edu import ELEMENTS
 
 ACHIEVEMENT: dict[str, Any] = {
     "title": "Data Science Fundamentals",
@@ -126,6 +126,21 @@ async def test_incomplete_achievement_is_refused_with_every_problem_by_element(n
     assert await node.count("achievements") == 0
 
 
+@pytest.mark.parametrize(
+    "code, problem",
+    [
+        ("XX", "'XX' is not an ISO 3166-1 alpha-2 country code: no country has it"),
+        ("ZZ", "'ZZ' is not an ISO 3166-1 alpha-2 country code: no country has it"),
+        ("nl", "the country code 'nl' must be written in capitals, as ISO 3166-1 writes it: 'NL'"),
+    ],
+)
+async def test_awarding_body_country_code_must_be_a_real_iso_code(node: Node, code: str, problem: str) -> None:
+    body = achievement(awardingBody={"name": "University of Example", "countryCode": code})
+    status, out, resp = await node.post("/issuers/default/achievements", body)
+    assert status == 422 and resp.content_type == PROBLEM_JSON
+    assert out["problems"] == [f"(c) issuer country or region: {problem}"]
+    assert await node.count("achievements") == 0
+
 @pytest.mark.parametrize("element", list(ELEMENTS))
 async def test_each_element_missing_at_issue_is_refused_by_name_before_any_index(node: Node, element: str) -> None:
     """(a) and (e) come with the award, the others with the achievement: either way, 422 by name."""
@@ -210,7 +225,7 @@ async def test_issue_over_http_then_verify_finds_all_eleven_elements(node: Node)
 
 
 async def test_the_commission_annex_i_sample_is_defined_issued_and_verified(node: Node, vectors: Path) -> None:
-    from tests.vc.test_microcredential import ec_sample
+    from tests.vc.edu.test_microcredential import ec_sample
 
     sample = ec_sample(vectors)
     stored = await define(node, sample["achievement"] | {"awardingBody": sample["awardingBody"], "slug": "digital-mc-creation"})
@@ -243,13 +258,12 @@ async def test_valid_open_badge_missing_elements_verifies_with_the_report_saying
     assert result["microcredential"]["missing"] == ["(k) quality assurance"]
 
 
-async def test_node_credential_verifies_for_a_verifier_that_knows_nothing_of_the_profile(node: Node, monkeypatch) -> None:
-    from vc import microcredential
+async def test_node_credential_verifies_for_a_verifier_that_knows_nothing_of_the_profile(node: Node) -> None:
     from vc.credentials import verify_credential
 
     await define(node)
     vc = (await node.post("/issuers/default/microcredentials", {"achievementId": "ds-101", "learner": {"name": "Ana"}}))[1]["verifiableCredential"]
-    monkeypatch.setattr(microcredential, "attach_report", lambda vc, result: None)
+    # The core with no reporters is such a verifier: it knows nothing of vc.edu.
     svc = node.service.services
     result = await verify_credential(vc, resolver=svc.resolver, loader=svc.loader, now=svc.clock(), check_status=svc.check_status)
     assert result.verified, result.to_json()
@@ -472,7 +486,7 @@ async def test_micro_credential_signed_by_the_reference_stack_verifies_here_with
     from did.resolver import Resolver
     from vc.credentials import verify_credential
     from vc.loader import default_loader
-    from vc.microcredential import IssuerProfile, Learner, build_microcredential, parse_achievement
+    from vc.edu import REPORTERS, IssuerProfile, Learner, build_microcredential, parse_achievement
 
     spec = {k: v for k, v in achievement().items() if k != "awardingBody"}
     spec["id"] = "https://uni.example/issuers/default/achievements/ds-101"
@@ -489,7 +503,11 @@ async def test_micro_credential_signed_by_the_reference_stack_verifies_here_with
         code, signed = await _js("issue.mjs", "--credential", str(path))
         assert code == 0, signed
         result = await verify_credential(
-            signed, resolver=Resolver({"key": DIDKeyResolver()}), loader=default_loader(), now=datetime(2025, 6, 1, tzinfo=timezone.utc)
+            signed,
+            resolver=Resolver({"key": DIDKeyResolver()}),
+            loader=default_loader(),
+            now=datetime(2025, 6, 1, tzinfo=timezone.utc),
+            reporters=REPORTERS,
         )
         assert result.verified, result.to_json()
         assert result.reports["microcredential"]["complete"] is True

@@ -127,6 +127,11 @@ async def test_accreditation_is_issued_with_revocation_status_and_published_besi
     assert status == 400 and "DID" in out["detail"]
 
 
+@pytest.mark.parametrize("code", ["XX", "nl"])
+async def test_accreditation_scope_jurisdiction_must_be_a_real_country(node: Node, code: str) -> None:
+    status, out = await node.post("/issuers/national/accredit", {"organisation": await node.did("uni"), "scope": {"jurisdictions": [code]}})
+    assert status == 400 and f"scope.jurisdictions: {code!r} is not the code of a country" in out["detail"], out
+
 async def test_direct_accreditation_reported_then_withdrawn(node: Node) -> None:
     mc = await node.microcredential("ds1")
     status, out = await node.verify(mc)

@@ -21,7 +21,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from node.cli.issue_batch import COLUMNS, UsageError, read_rows, row_request
-from vc.microcredential import ProfileError, parse_evidence, parse_learner
+from vc.edu import ProfileError, parse_evidence, parse_learner
 
 REPORTED = (UsageError, csv.Error, UnicodeDecodeError)
 

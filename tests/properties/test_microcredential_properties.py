@@ -1,4 +1,4 @@
-"""The micro-credential input: parse_achievement, parse_learner, parse_evidence, parse_datetime.
+"""The micro-credential input (vc.edu): parse_achievement, parse_learner, parse_evidence, parse_datetime.
 
 Council Recommendation 2022/C 243/02 Annex I, as docs/microcredential-profile.md maps it.
 A definition generated from valid parts reads back from its JSON form unchanged, and
@@ -16,9 +16,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from strategies import any_text, huge_digits, json_values, near_valid_object
-from vc.microcredential import (
-    INTEGRATION_MODES,
-    RESULT_TYPES,
+from vc.edu import (
     AchievementDefinition,
     ProfileError,
     achievement_problems,
@@ -28,6 +26,7 @@ from vc.microcredential import (
     parse_evidence,
     parse_learner,
 )
+from vc.edu.model import INTEGRATION_MODES, RESULT_TYPES
 
 words = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Zs", "Cc")), min_size=1, max_size=12)
 uris = st.one_of(

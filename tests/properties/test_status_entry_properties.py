@@ -94,7 +94,9 @@ entries = st.one_of(
 
 @given(entries)
 @example({**VALID_ENTRY, "statusListIndex": "1" + "0" * 4300})  # found: int() past 4,300 digits
-@example({**VALID_ENTRY, "statusMessage": [{"status": "0x_0", "message": "x"}]})  # found: int(.., 16) read it as 0
+# found: int(.., 16) read "0x_0" as 0 (and, after the entry checks were reworked, "0x3 " as 3)
+@example({**VALID_ENTRY, "statusMessage": [{"status": "0x_0", "message": "x"}]})
+@example({**VALID_ENTRY, "statusMessage": [{"status": s, "message": "x"} for s in ("0x0", "0x1", "0x2", "0x3 ")]})
 def test_any_entry_is_read_or_refused_with_status_verification_error(entry: Any) -> None:
     try:
         read = _parse_entry(entry)

@@ -27,6 +27,18 @@ from status.credential import build_status_list_credential, status_list_entry
 from vc.results import Check, VerificationResult
 
 ISSUER = "did:example:university"
+# The options of the Recommendation's message entry (§2.1 example, its elided fourth message
+# filled in): statusSize 2, one message per value, a reference.
+REC_MESSAGE_ENTRY: dict[str, Any] = {
+    "statusSize": 2,
+    "statusMessage": [
+        {"status": "0x0", "message": "pending_review"},
+        {"status": "0x1", "message": "accepted"},
+        {"status": "0x2", "message": "rejected"},
+        {"status": "0x3", "message": "undefined"},
+    ],
+    "statusReference": "https://example.org/status-dictionary/",
+}
 LIST_URL = "https://issuer.example/status/1"
 T0 = datetime(2025, 6, 1, 12, 0, 0, tzinfo=timezone.utc)
 

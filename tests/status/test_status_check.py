@@ -245,6 +245,65 @@ async def test_multi_bit_list_length_counts_entries_not_bits(world):
     assert _code(check) == "STATUS_LIST_LENGTH_ERROR"
 
 
+def _raw_entry(index, **fields):
+    base = {
+        "type": "BitstringStatusListEntry", "statusPurpose": "message", "statusListIndex": str(index),
+        "statusListCredential": LIST_URL,
+    }
+    return {**base, **fields}
+
+
+BAD_ENTRIES = [
+    ("two bits without messages", {"statusSize": 2}, "needs a statusMessage for each value 0x0..0x3, got none"),
+    ("two bits, three messages", {"statusSize": 2, "statusMessage": [m.to_json() for m in MESSAGES[:3]]}, "got 0x0, 0x1, 0x2"),
+    ("one bit, one message", {"statusMessage": [MESSAGES[0].to_json()]}, "0x0..0x1"),
+    ("message listed twice", {"statusSize": 2, "statusMessage": [m.to_json() for m in MESSAGES] + [MESSAGES[0].to_json()]}, "lists 0x0 twice"),
+    ("status not hex", {"statusMessage": [{"status": "0", "message": "a"}, {"status": "0x1", "message": "b"}]}, "0x-prefixed"),
+    ("reference not a URL", {"statusReference": "see the handbook"}, "statusReference must be a URL"),
+    ("size too large", {"statusSize": 17}, "larger than this node reads"),
+]
+
+
+@pytest.mark.parametrize("name, fields, words", BAD_ENTRIES, ids=[n for n, _, _ in BAD_ENTRIES])
+async def test_an_entry_breaking_the_message_rules_is_unknown(world, name, fields, words):
+    """§2.1: statusMessage MUST be present when statusSize > 1, one per value whenever present."""
+    world.publish(purpose="message", status_size=2)
+    check = _one(await world.checker()(world.credential(_raw_entry(3, **fields))))
+    assert (check.outcome, _code(check)) == ("unknown", "STATUS_VERIFICATION_ERROR"), check
+    assert words in check.message
+
+
+async def test_the_verdict_carries_the_validate_algorithms_result(world):
+    """§3.3 step: status, purpose, valid (status is 0), the message, and the entry's references."""
+    refs = ["https://example.org/status-dictionary/", "https://example.org/appeals"]
+    world.publish(purpose="message", status_size=2, set_bits={7: 2})
+    checker = world.checker()
+    set_ = _one(await checker(world.credential(world.entry(7, "message", status_size=2, status_messages=MESSAGES, status_reference=refs))))
+    unset = _one(await checker(world.credential(world.entry(8, "message", status_size=2, status_messages=MESSAGES, status_reference=refs))))
+    assert set_.outcome == unset.outcome == "passed"  # a message is information, not a verdict
+    assert {k: set_.data[k] for k in ("status", "valid", "statusMessage", "statusReference")} == {
+        "status": "0x2", "valid": False, "statusMessage": "rejected", "statusReference": refs,
+    }
+    assert (unset.data["valid"], unset.data["statusMessage"]) == (True, "pending_review")
+
+
+async def test_one_bit_message_entries_default_to_set_and_unset(world):
+    """§2.1: without statusMessage the values 1 and 0 mean "set" and "unset"."""
+    world.publish(purpose="message", set_bits={4: 1})
+    checker = world.checker()
+    assert _one(await checker(world.credential(world.entry(4, "message")))).data["statusMessage"] == "set"
+    assert _one(await checker(world.credential(world.entry(5, "message")))).data["statusMessage"] == "unset"
+
+
+async def test_a_revocation_entry_of_two_bits_is_revoked_by_any_value_but_zero(world):
+    messages = [StatusMessage(0, "valid"), StatusMessage(1, "revoked: fraud"), StatusMessage(2, "revoked: error"), StatusMessage(3, "undefined")]
+    world.publish(purpose="revocation", status_size=2, set_bits={1: 2})
+    checker = world.checker()
+    revoked = _one(await checker(world.credential(world.entry(1, "revocation", status_size=2, status_messages=messages))))
+    assert revoked.outcome == "failed" and revoked.data["statusMessage"] == "revoked: error"
+    assert _one(await checker(world.credential(world.entry(2, "revocation", status_size=2, status_messages=messages)))).outcome == "passed"
+
+
 # --- caching -----------------------------------------------------------------------------
 
 async def test_lists_are_cached_but_verdicts_are_not(world):
@@ -361,6 +420,9 @@ async def test_recommendation_message_example_is_read(world, vectors):
     credential = json.loads(re.sub(r",(\s*[\]}])", r"\1", "\n".join(lines)))
     status = credential["credentialStatus"]
     assert (status["statusSize"], status["statusListIndex"]) == (2, "492847")
+    # The elided line is the fourth message: §2.1 requires one per value, and so does the checker.
+    assert [m["status"] for m in status["statusMessage"]] == ["0x0", "0x1", "0x2"]
+    status["statusMessage"].append({"status": "0x3", "message": "undefined"})
     world.publish(url=status["statusListCredential"], purpose="message", status_size=2,
                   length=524_288, set_bits={492_847: 2}, issuer=credential["issuer"])
     (check,) = await world.checker()(credential)

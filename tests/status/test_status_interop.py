@@ -110,3 +110,28 @@ async def test_reference_verifier_reads_our_signed_list_and_status(aiohttp_serve
         assert (code == 0) is expect_verified, out
         text = json.dumps(out)
         assert '"status": true' in text if not expect_verified else '"status": false' in text, out
+
+
+@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
+async def test_the_reference_verifies_the_proof_of_a_credential_with_a_message_entry(tmp_path, suite):
+    """statusSize, statusMessage and a list of statusReference URLs are terms of the entry in the
+    credentials/v2 context; both implementations must canonicalize them alike. (The JavaScript
+    status library reads one-bit entries only, so the status itself is not checked there.)"""
+    from datetime import datetime, timezone
+
+    from did.key import did_key_from_public_key
+    from test_status_signed import message_credential
+    from vc.crypto import Ed25519KeyPair
+    from vc.loader import default_loader
+
+    key = Ed25519KeyPair.from_seed(bytes(range(32)))
+    did = did_key_from_public_key(key.public_key)
+    signed = message_credential(did, key, f"{did}#{did.split(':')[-1]}", default_loader(), datetime(2025, 6, 1, tzinfo=timezone.utc), suite)
+    path = tmp_path / "signed.json"
+    path.write_text(json.dumps(signed))
+    code, out = await _node("verify.mjs", str(path), "--now", "2025-06-01T00:00:00Z")
+    assert code == 0 and out["verified"] is True, out
+    signed["credentialStatus"]["statusSize"] = 3
+    path.write_text(json.dumps(signed))
+    code, out = await _node("verify.mjs", str(path), "--now", "2025-06-01T00:00:00Z")
+    assert code == 1 and out["verified"] is False, out

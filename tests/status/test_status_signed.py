@@ -23,7 +23,7 @@ from vc.crypto import Ed25519KeyPair
 from vc.errors import ProofGenerationError
 from vc.cryptosuites import SUITES
 from vc.loader import default_loader
-from status_fakes import world  # noqa: F401  (the `world` fixture)
+from status_fakes import REC_MESSAGE_ENTRY, world  # noqa: F401  (the `world` fixture)
 
 SPEC_DID = "did:key:z6MkeVw6bAm59CopQquZcVLUpapvEEELqfpdWfHkSont8HR6"
 LIST_URL = "https://uni.example/status/revocation/1"
@@ -175,3 +175,63 @@ def test_signing_refuses_a_key_the_issuer_does_not_control(loader, issuer):
             key=key, verification_method=vm, now=datetime(2025, 1, 1, tzinfo=timezone.utc),
             loader=loader,
         )
+
+
+# --- multi-bit message entries, signed for real (issue 11, cause 8) ------------------------------
+
+MESSAGE_URL = "https://uni.example/status/message/1"
+MESSAGE_OPTIONS = {**REC_MESSAGE_ENTRY, "statusReference": ["https://uni.example/status-dictionary/", "https://uni.example/appeals"]}
+
+
+def message_credential(did, key, vm, loader, now, suite="eddsa-rdfc-2022", index=4242):
+    from status.credential import StatusEntryOptions
+
+    entry = status_list_entry(
+        list_url=MESSAGE_URL, index=index, purpose="message", **StatusEntryOptions.from_json(MESSAGE_OPTIONS).kwargs()
+    )
+    return issue_credential(
+        {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "id": "urn:uuid:0d6b8a3e-3c0b-4d55-9f51-0f0b5c1f2d01",
+            "type": ["VerifiableCredential"],
+            "issuer": did,
+            "validFrom": "2025-01-01T00:00:00Z",
+            "credentialSubject": {"id": "did:example:student"},
+            "credentialStatus": entry,
+        },
+        key=key, verification_method=vm, suite=SUITES[suite], loader=loader, now=now,
+    )
+
+
+@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
+async def test_a_two_bit_message_entry_is_issued_signed_and_read(world, loader, resolver, issuer, suite):
+    key, did, vm = issuer
+    bits = Bitstring(131_072, status_size=2)
+
+    def publish():
+        signed = issue_status_list_credential(
+            list_url=MESSAGE_URL, issuer=did, purpose="message", bitstring=bits,
+            key=key, verification_method=vm, now=world.clock(), loader=loader, suite=suite,
+        )
+        assert signed["id"] == MESSAGE_URL
+        world.http.serve(MESSAGE_URL, signed, max_age=0)
+
+    publish()
+    credential = message_credential(did, key, vm, loader, world.clock(), suite)
+    assert credential["credentialStatus"]["statusListCredential"] == MESSAGE_URL
+    checker = StatusChecker(world.http, resolver, loader, world.clock)
+    result = await verify_credential(credential, resolver=resolver, loader=loader, now=world.clock(), check_status=checker)
+    assert result.verified, result.to_json()
+    assert _by_name(result)["status"].data["statusMessage"] == "pending_review"
+
+    bits.set(4242, 2)
+    publish()
+    result = await verify_credential(credential, resolver=resolver, loader=loader, now=world.clock(), check_status=checker)
+    status = _by_name(result)["status"]
+    assert result.verified and (status.data["status"], status.data["valid"], status.data["statusMessage"]) == ("0x2", False, "rejected")
+
+    # The messages are signed: an issuer cannot be made to have promised other ones.
+    swapped = copy.deepcopy(credential)
+    swapped["credentialStatus"]["statusMessage"][2]["message"] = "accepted"
+    result = await verify_credential(swapped, resolver=resolver, loader=loader, now=world.clock(), check_status=checker)
+    assert _by_name(result)["proof"].problem.code == "PROOF_VERIFICATION_ERROR"

@@ -362,9 +362,24 @@ def test_related_resource_of_the_shipped_v2_context_accepts_the_w3c_published_di
 
 
 def test_related_resource_with_an_outdated_v2_digest_is_refused() -> None:
+    """The VC DM 2.0 suite's fixture digests the context as the W3C served it from 2024-07-03
+    to 2025-02-24 (w3c/vc-data-model contexts/credentials/v2 @ 8d0ee107), which means something
+    else for status entries than the Recommendation's (statusSize's type, where statusMessage is
+    defined). §5.3: a digest that does not match the resource the verifier uses MUST be an error."""
     from vc.loader import default_loader
 
     vc = credential()
     vc["relatedResource"] = [{"id": CREDENTIALS_V2, "digestSRI": V2_CR2_SRI}]
     with pytest.raises(CryptographicSecurityError, match="https://www.w3.org/ns/credentials/v2"):
+        check_credential(vc, resources=default_loader().digests)
+
+
+def test_a_bare_digest_is_not_a_digest_multibase() -> None:
+    """The suite's digestMultibase is the base64url of a bare SHA-256 (no multihash header);
+    VC Data Integrity 1.0 §2.6 requires a Multibase-encoded Multihash."""
+    from vc.loader import default_loader
+
+    vc = credential()
+    vc["relatedResource"] = [{"id": CREDENTIALS_V2, "digestMultibase": "uJKGMkOmFbVJhEfKTduMC2XCyvRAYLjOVmZWwIH1wQ7k"}]
+    with pytest.raises(MalformedValueError, match="not a multihash"):
         check_credential(vc, resources=default_loader().digests)

@@ -162,8 +162,39 @@ def test_null_property_is_no_value_not_an_error():
     assert jsonld.canonize(_vc(name=None), loader=default_loader()) == jsonld.canonize(_vc(), loader=default_loader())
 
 
-def test_direction_is_refused():
-    _refused(_vc(name={"@value": "x", "@direction": "rtl"}))
+# VC DM 2.0 §11.1 language value objects with a base direction, as Digital Bazaar's
+# eddsa-rdfc-2022 canonize writes them (toRDF with rdfDirection "i18n-datatype"): the datatype
+# carries the lower-cased language and the direction. tests/vc/test_proofs_interop.py holds the
+# proofValues equal to the JavaScript reference's.
+DIRECTION_CASES = [
+    ({"@value": "x", "@language": "en", "@direction": "ltr"}, '"x"^^<https://www.w3.org/ns/i18n#en_ltr>'),
+    ({"@value": "x", "@language": "AR-eg", "@direction": "rtl"}, '"x"^^<https://www.w3.org/ns/i18n#ar-eg_rtl>'),
+    ({"@value": "x", "@direction": "rtl"}, '"x"^^<https://www.w3.org/ns/i18n#_rtl>'),
+]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("value, literal", DIRECTION_CASES, ids=["en ltr", "upper-case language", "no language"])
+def test_a_base_direction_is_signed_as_an_i18n_datatype(value, literal, fast):
+    out = jsonld.canonize(_vc(name=value, issuer={"id": "did:example:issuer", "description": value}), loader=default_loader(), fast=fast)
+    assert f"<https://schema.org/name> {literal} ." in out
+    assert f"<https://schema.org/description> {literal} ." in out
+
+
+def test_direction_and_language_change_the_canonical_form_but_language_case_does_not():
+    def canon(**value):
+        return jsonld.canonize(_vc(name={"@value": "x", **value}), loader=default_loader())
+
+    base = canon(**{"@language": "en", "@direction": "ltr"})
+    assert canon(**{"@language": "en", "@direction": "rtl"}) != base
+    assert canon(**{"@language": "fr", "@direction": "ltr"}) != base
+    assert canon(**{"@language": "en"}) != base  # dropping the direction is a change too
+    # BCP 47 tags are case-insensitive and JSON-LD lower-cases them: not a change.
+    assert canon(**{"@language": "EN", "@direction": "ltr"}) == base
+
+
+def test_a_direction_other_than_ltr_or_rtl_is_refused():
+    _refused(_vc(name={"@value": "x", "@direction": "up"}))
 
 
 def test_loaders_do_not_share_processed_contexts():

@@ -192,6 +192,38 @@ async def test_presentation_signed_by_someone_other_than_the_holder_fails_bindin
     assert not result.verified
 
 
+def _own_credentials_presented_without_holder(*, own_proofs: bool) -> dict[str, Any]:
+    """The issuer presents credentials it issued, naming no holder (w3c/vc-data-model-2.0-test-suite
+    tests/4.13-verifiable-presentations.js, createLocalVp: one did:key signs both)."""
+    creds = [credential(1), credential(2)]
+    if not own_proofs:
+        creds = [{k: v for k, v in c.items() if k != "proof"} for c in creds]
+    vp = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"], "verifiableCredential": creds}
+    return proofs.add_proof(
+        vp, suite=RDFC, key=ISSUER_KEY, verification_method=ISSUER_VM, purpose="authentication",
+        created=NOW, loader=LOADER, challenge=CHALLENGE, domain=DOMAIN,
+    )
+
+
+async def test_a_presenter_may_show_credentials_it_issued_without_naming_a_holder(resolver: Resolver) -> None:
+    result = await verify(_own_credentials_presented_without_holder(own_proofs=True), resolver)
+    assert result.verified, result.to_json()
+    binding = check(result, "binding")
+    # Nobody was named, so nobody is bound; who signed is still reported.
+    assert binding.outcome == "skipped" and binding.data["signers"][0]["controller"] == ISSUER
+    assert all(r.verified for r in result.credentials)
+
+
+async def test_self_asserted_credentials_secured_only_by_the_presentation_need_a_holder(resolver: Resolver) -> None:
+    """VC DM 2.0 §5.13: without their own proofs the presentation's proof is all that secures them."""
+    result = await verify(_own_credentials_presented_without_holder(own_proofs=False), resolver)
+    assert not result.verified
+    assert code(result, "holder") == "MALFORMED_VALUE_ERROR"
+    assert "secured only by the presentation's proof" in check(result, "holder").message
+    # Each one also fails on its own: the node verifies embedded credentials by their proofs.
+    assert [code(r, "proof") for r in result.credentials] == ["MALFORMED_PROOF_ERROR"] * 2
+
+
 async def test_presentation_proof_with_assertion_purpose_is_refused(resolver: Resolver) -> None:
     vp = create_presentation([credential()], holder=HOLDER)
     wrong = proofs.add_proof(

@@ -84,7 +84,8 @@ async def test_signed_credential_verifies_and_is_bound_to_issuer(suite):
     signed = _sign(suite)
     checks = await _verify(signed, expected_controller=ISSUER)
     assert _outcome(checks) == {"proof": ("passed", None), "binding": ("passed", None)}
-    assert checks[0].data == {"cryptosuite": suite, "verificationMethod": VM}
+    assert checks[0].data == {"cryptosuite": suite, "verificationMethod": VM, "controller": ISSUER}
+    assert checks[1].data == {"controller": ISSUER, "boundProofs": [0]}
 
 
 def test_add_proof_never_mutates_its_input():
@@ -161,11 +162,73 @@ async def test_chain_signed_here_verifies():
         first, suite="eddsa-rdfc-2022", key=KEY, verification_method=VM, created=CREATED, previous_proof="urn:uuid:p1",
         loader=default_loader(),
     )
-    checks = await _verify(chained)
-    assert all(c.ok for c in checks) and len(checks) == 4
+    checks = await _verify(chained, expected_controller=ISSUER)
+    assert [(c.name, c.outcome) for c in checks] == [("proof", "passed"), ("proof", "passed"), ("binding", "passed")]
+    assert checks[2].data == {"controller": ISSUER, "boundProofs": [0, 1]}
     # Removing the earlier proof breaks the chain even though the later signature is intact.
     broken = {**chained, "proof": [chained["proof"][1]]}
     assert _outcome(await _verify(broken))["proof"] == ("failed", "PROOF_VERIFICATION_ERROR")
+
+
+# --- proofs by other parties (VC Data Integrity 1.0 §4.5; w3c/vc-di-eddsa-test-suite previousProof) --
+
+
+def _by(key: Ed25519KeyPair, doc: dict, **kw) -> dict:
+    return add_proof(doc, suite=kw.pop("suite", "eddsa-rdfc-2022"), key=key, created=CREATED, loader=default_loader(), **kw)
+
+
+async def test_a_chain_started_by_another_party_is_bound_to_the_issuer_through_its_own_proof():
+    """The eddsa suite's previousProof case: a first proof by some did:key, then the issuer's
+    proof chained to it. Both verify against their own keys; the issuer made one of them."""
+    other = did_key_from_public_key(OTHER.public_key)
+    first = _by(OTHER, _credential(), proof_id="urn:uuid:notary")
+    chained = _sign(doc=first, previous_proof="urn:uuid:notary")
+    checks = await _verify(chained, expected_controller=ISSUER)
+    assert [(c.name, c.outcome) for c in checks] == [("proof", "passed"), ("proof", "passed"), ("binding", "passed")]
+    assert checks[0].data["controller"] == other and checks[1].data["controller"] == ISSUER
+    binding = checks[2]
+    assert binding.data["boundProofs"] == [1]
+    assert binding.data["otherProofs"] == [
+        {"proofIndex": 0, "cryptosuite": "eddsa-rdfc-2022", "verificationMethod": default_verification_method(OTHER),
+         "proofId": "urn:uuid:notary", "controller": other}
+    ]
+    assert f"proof 0 by {other}" in binding.message
+
+
+@pytest.mark.parametrize("suite", SUITES)
+async def test_a_set_cosigned_by_another_party_verifies_and_says_who_signed(suite):
+    cosigned = _by(OTHER, _sign(suite), suite=suite)
+    checks = await _verify(cosigned, expected_controller=ISSUER)
+    assert all(c.ok for c in checks), [c.to_json() for c in checks]
+    assert checks[-1].data["boundProofs"] == [0] and checks[-1].data["otherProofs"][0]["proofIndex"] == 1
+
+
+async def test_a_set_made_only_by_others_is_not_bound_to_the_issuer():
+    only_others = _by(OTHER, _by(OTHER, _credential()))
+    checks = await _verify(only_others, expected_controller=ISSUER)
+    assert [(c.name, c.outcome) for c in checks] == [("proof", "passed"), ("proof", "passed"), ("binding", "failed")]
+    assert checks[2].problem.code == "INVALID_VERIFICATION_METHOD_ERROR"
+    assert [o["proofIndex"] for o in checks[2].data["otherProofs"]] == [0, 1]
+
+
+async def test_a_broken_proof_by_another_party_fails_the_set_even_when_the_issuers_verifies():
+    cosigned = _by(OTHER, _sign())
+    cosigned["proof"][1]["created"] = "2025-01-01T00:00:01Z"
+    checks = await _verify(cosigned, expected_controller=ISSUER)
+    assert [(c.name, c.outcome) for c in checks] == [("proof", "passed"), ("proof", "failed"), ("binding", "passed")]
+    assert checks[1].problem.code == "PROOF_VERIFICATION_ERROR"
+
+
+async def test_another_partys_key_must_be_authorized_by_its_own_controller():
+    """A co-signer's did:web key that its DID document lists only for authentication."""
+    cosigner = "did:web:notary.example"
+    doc = _did_doc(OTHER, relationships=("authentication",))
+    doc = json.loads(json.dumps(doc).replace(ISSUER, cosigner))
+    resolver = StaticResolver({ISSUER: _did_doc(KEY), cosigner: doc})
+    cosigned = _by(OTHER, _sign(), verification_method=f"{cosigner}#key-1")
+    checks = await _verify(cosigned, resolver=resolver, expected_controller=ISSUER)
+    assert [(c.name, c.outcome) for c in checks] == [("proof", "passed"), ("proof", "failed"), ("binding", "passed")]
+    assert checks[1].problem.code == "INVALID_VERIFICATION_METHOD_ERROR" and cosigner in checks[1].message
 
 
 # --- tampering ------------------------------------------------------------------------------------
@@ -219,6 +282,108 @@ async def test_dropping_a_context_fails_as_a_transformation_error(suite):
 async def test_jcs_context_change_fails():
     signed = _sign("eddsa-jcs-2022")
     assert _outcome(await _verify({**signed, "@context": [V2]}))["proof"] == ("failed", "PROOF_VERIFICATION_ERROR")
+
+
+# --- eddsa-jcs-2022 context validation (VC Data Integrity 1.0 §2.4.1; issue 11) -----------------
+# JCS signs the JSON text, so a signer can sign contexts no JSON-LD reader would accept. The
+# documents below are signed with issue-time checks switched off, as another implementation
+# (or Digital Bazaar's, which does no JSON-LD processing for jcs) would sign them.
+
+
+def _jcs_unchecked(monkeypatch, doc: dict) -> dict:
+    from vc import jsonld
+
+    with monkeypatch.context() as m:
+        m.setattr(jsonld, "expand", lambda *a, **k: None)
+        m.setattr(jsonld, "validate_contexts", lambda *a, **k: None)
+        return _sign("eddsa-jcs-2022", doc=doc)
+
+
+def _jcs_doc(context: list, **fields) -> dict:
+    doc = {**_credential(), "@context": context}
+    doc.update(fields)
+    return doc
+
+
+PROTECTED = "a @context redefines a protected term"
+JCS_CONTEXT_REFUSALS = [
+    ("unknown remote context", _jcs_doc([V2, EX, "https://unknown.example/contexts/v1"]), "https://unknown.example/contexts/v1"),
+    ("inline context redefines a protected term", _jcs_doc([V2, EX, {"name": "https://evil.example/name"}]), PROTECTED),
+    # w3c/vc-data-model-2.0-test-suite credential-redef-type-fail: what VerifiableCredential means
+    ("inline context redefines a VC type", _jcs_doc([V2, EX, {"VerifiableCredential": "https://evil.example/VC"}]), PROTECTED),
+    ("embedded context redefines a protected term", _jcs_doc(
+        [V2, EX], credentialSubject={"@context": {"name": "https://evil.example/name"}, "id": "did:example:alice", "name": "x"}), PROTECTED),
+    ("type-scoped inline context redefines a protected term", _jcs_doc(
+        [V2, EX, {"Evil": {"@id": "https://evil.example/Evil", "@context": {"name": "https://evil.example/name"}}}],
+        type=["VerifiableCredential", "Evil"], name="x"), PROTECTED),
+    ("inline context imports an unknown context", _jcs_doc(
+        [V2, EX, {"@import": "https://unknown.example/import", "ex2": "https://example.org/2#"}]), "https://unknown.example/import"),
+]
+
+
+@pytest.mark.parametrize("doc, words", [c[1:] for c in JCS_CONTEXT_REFUSALS], ids=[c[0] for c in JCS_CONTEXT_REFUSALS])
+async def test_jcs_verification_validates_contexts(monkeypatch, doc, words):
+    signed = _jcs_unchecked(monkeypatch, doc)
+    checks = await _verify(signed, expected_controller=ISSUER)
+    assert _outcome(checks)["proof"] == ("failed", "PROOF_TRANSFORMATION_ERROR"), [c.to_json() for c in checks]
+    assert words in checks[0].message
+    # The refusal is remembered per @context, and stays a refusal.
+    again = await _verify(signed, expected_controller=ISSUER)
+    assert _outcome(again)["proof"] == ("failed", "PROOF_TRANSFORMATION_ERROR")
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        _jcs_doc([V2, EX, {"grade": "https://uni.example/grade"}], credentialSubject={"id": "did:example:alice", "grade": "A"}),
+        _jcs_doc([V2, "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json", EX]),
+    ],
+    ids=["inline context adding a term", "pinned contexts only"],
+)
+async def test_jcs_documents_with_sound_contexts_verify(doc):
+    checks = await _verify(_sign("eddsa-jcs-2022", doc=doc), expected_controller=ISSUER)
+    assert all(c.ok for c in checks), [c.to_json() for c in checks]
+
+
+async def test_jcs_context_validation_asks_the_verifiers_loader(monkeypatch):
+    """What counts as known is the verifier's own pinned set: a context pinned by the signer only
+    is unknown here, and the memo is per loader."""
+    from vc.loader import ContextLoader
+
+    url = "https://uni.example/contexts/v1"
+    theirs = ContextLoader(documents={url: {"@context": {"grade": "https://uni.example/grade"}}})
+    doc = _jcs_doc([V2, EX, url], credentialSubject={"id": "did:example:alice", "grade": "A"})
+    signed = add_proof(doc, suite="eddsa-jcs-2022", key=KEY, verification_method=VM, created=CREATED, loader=theirs)
+    assert _outcome(await _verify(signed))["proof"] == ("failed", "PROOF_TRANSFORMATION_ERROR")
+    ok = await verify_proofs(signed, resolver=_resolver(), loader=theirs, now=datetime(2025, 6, 1, tzinfo=timezone.utc), expected_purpose="assertionMethod")
+    assert ok[0].outcome == "passed"
+
+
+async def test_jcs_context_processing_runs_once_per_context(monkeypatch):
+    from vc import jsonld
+
+    calls = []
+    real = jsonld._judge_context
+    monkeypatch.setattr(jsonld, "_judge_context", lambda items, loader: calls.append(items) or real(items, loader))
+    context = [V2, EX, {"memo": "https://uni.example/memo-probe"}]
+    signed = _sign("eddsa-jcs-2022", doc=_jcs_doc(context))
+    for _ in range(3):
+        assert _outcome(await _verify(signed))["proof"] == ("passed", None)
+    assert calls == [context]
+
+
+async def test_a_jcs_chain_keeps_its_proofs_contexts_on_the_fast_path(monkeypatch):
+    from vc import jsonld
+
+    first = _sign("eddsa-jcs-2022", proof_id="urn:uuid:p1")
+    chained = add_proof(first, suite="eddsa-jcs-2022", key=KEY, verification_method=VM, created=CREATED,
+                        previous_proof="urn:uuid:p1", loader=default_loader())
+    assert "@context" in chained["proof"][0]
+    expanded = []
+    monkeypatch.setattr(jsonld._pyld.JsonLdProcessor, "expand", lambda self, doc, opts: expanded.append(doc) or [])
+    checks = await _verify(chained)
+    assert [c.outcome for c in checks] == ["passed", "passed", "skipped"]
+    assert expanded == []  # nothing was expanded: the contexts were known and remembered
 
 
 @pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "Ed25519Signature2020"])
@@ -333,9 +498,12 @@ async def test_expired_proof_fails():
 # --- binding ---------------------------------------------------------------------------------------
 
 
-async def test_method_not_authorized_for_the_purpose_is_not_bound():
-    checks = await _verify(_sign(), resolver=_resolver(relationships=("authentication",)))
-    assert _outcome(checks) == {"proof": ("passed", None), "binding": ("failed", "INVALID_VERIFICATION_METHOD_ERROR")}
+async def test_method_not_authorized_for_the_purpose_fails_the_proof():
+    checks = await _verify(_sign(), resolver=_resolver(relationships=("authentication",)), expected_controller=ISSUER)
+    # The signature is sound, but the controller does not let that key make assertions; who
+    # signed is still known, so the binding to the issuer is not what fails.
+    assert _outcome(checks) == {"proof": ("failed", "INVALID_VERIFICATION_METHOD_ERROR"), "binding": ("passed", None)}
+    assert "not listed under assertionMethod" in checks[0].message
 
 
 async def test_signature_by_someone_else_is_not_bound_to_the_issuer():
@@ -346,11 +514,13 @@ async def test_signature_by_someone_else_is_not_bound_to_the_issuer():
     assert did_key_from_public_key(OTHER.public_key) in checks[1].message
 
 
-async def test_unresolvable_method_fails_both_checks():
+async def test_unresolvable_method_fails_the_proof_and_cannot_be_bound():
     signed = _sign(verification_method="did:web:unknown.example#key-1")
-    checks = await _verify(signed)
-    assert [c.outcome for c in checks] == ["failed", "failed"]
-    assert checks[0].problem.code == checks[1].problem.code == "NOT_FOUND"
+    checks = await _verify(signed, expected_controller="did:web:unknown.example")
+    assert _outcome(checks) == {"proof": ("failed", "NOT_FOUND"), "binding": ("failed", "INVALID_VERIFICATION_METHOD_ERROR")}
+    assert "could not be resolved" in checks[1].message
+    unbound = await _verify(signed)
+    assert [(c.name, c.outcome) for c in unbound] == [("proof", "failed"), ("binding", "skipped")]
 
 
 async def test_too_many_proofs_are_refused_without_verifying_them():

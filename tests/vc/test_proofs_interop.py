@@ -85,3 +85,52 @@ async def test_the_reference_verifies_what_we_sign(vectors, suite, tmp_path):
     path.write_text(json.dumps(signed))
     code, out = await run_js("verify.mjs", str(path), "--now", "2025-06-01T00:00:00Z")
     assert code == 1 and out["verified"] is False
+
+
+# --- VC DM 2.0 §11.1: language value objects with a base direction (issue 11, cause 4) ---------
+
+ISSUER_DID = "did:key:z6MksFHfJHbwxv8mz2eWqVCq1mLkkGzfBrDpKsM29Gg9JMug"  # the harness's issuer key
+
+
+def _directed() -> dict:
+    """The DM 2.0 suite's four cases (tests/4.06-names-and-descriptions.js) in one credential,
+    with an upper-case language tag and a direction without a language besides."""
+    return {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "name": {"@value": "Example Credential", "@language": "EN-gb", "@direction": "ltr"},
+        "description": {"@value": "مثال", "@direction": "rtl"},
+        "issuer": {
+            "id": ISSUER_DID,
+            "name": {"@value": "ExampleIssuer", "@language": "en", "@direction": "ltr"},
+            "description": {"@value": "An Example Issuer", "@language": "ar", "@direction": "rtl"},
+        },
+        "credentialSubject": {"id": "did:example:subject"},
+    }
+
+
+@pytest.mark.parametrize("suite", SUITES)
+async def test_directed_language_values_sign_and_verify_as_the_reference_does(suite, tmp_path, now):
+    unsigned = tmp_path / "unsigned.json"
+    unsigned.write_text(json.dumps(_directed(), ensure_ascii=False))
+    code, signed = await run_js("issue.mjs", "--suite", suite, "--credential", str(unsigned), "--created", "2025-01-15T00:00:00Z")
+    assert code == 0, signed
+    # Byte for byte the reference's proof: the same canonical form, so the same signature.
+    assert _resign(signed, signed["proof"], ISSUER_SEED) == signed
+    checks = await verify_proofs(
+        signed, resolver=_resolver(), loader=default_loader(), now=now,
+        expected_purpose="assertionMethod", expected_controller=ISSUER_DID,
+    )
+    assert all(c.ok for c in checks), [c.to_json() for c in checks]
+    # The direction is signed: flipping it breaks the proof in both implementations.
+    flipped = json.loads(json.dumps(signed))
+    flipped["issuer"]["name"]["@direction"] = "rtl"
+    checks = await verify_proofs(
+        flipped, resolver=_resolver(), loader=default_loader(), now=now,
+        expected_purpose="assertionMethod", expected_controller=ISSUER_DID,
+    )
+    assert checks[0].problem is not None and checks[0].problem.code == "PROOF_VERIFICATION_ERROR"
+    path = tmp_path / "flipped.json"
+    path.write_text(json.dumps(flipped, ensure_ascii=False))
+    code, out = await run_js("verify.mjs", str(path))
+    assert code == 1 and out["verified"] is False, out

@@ -9,7 +9,7 @@ from typing import Any
 
 import rfc8785
 
-from vc import jcs
+from vc import jcs, jsonld
 from vc.cryptosuites.base import DocumentLoader, Ed25519Suite, JsonObject
 from vc.errors import InvalidProofConfigurationError, ProofTransformationError, ProofVerificationError
 
@@ -40,6 +40,8 @@ class EddsaJcs2022(Ed25519Suite):
 
         §3.3.2 step 4 (verification): a proof carrying @context was made over a document whose
         @context began with it, and is checked over the document with exactly that @context.
+        Its contexts are validated as VC Data Integrity 1.0 §2.4.1 asks of every suite
+        (``vc.jsonld.validate_contexts``): JCS alone would sign an unknown context happily.
         """
         self._check_options(options, ProofTransformationError)
         proof_context = options.get("@context")
@@ -50,6 +52,7 @@ class EddsaJcs2022(Ed25519Suite):
             if have[: len(wanted)] != wanted:
                 raise ProofVerificationError("the document's @context does not start with the proof's @context")
             document = {**document, "@context": proof_context}
+        jsonld.validate_contexts(document, loader=loader)
         return _jcs(document, "document")
 
     def configure_proof(self, options: JsonObject, document: JsonObject, *, loader: DocumentLoader) -> bytes:

@@ -22,16 +22,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping
 
+from vc.edu.model import CREDENTIALS_V2, EQF_BASE, EU_ABBREVIATIONS, as_list, iso_country
+from vc.edu.report import profile_report
 from vc.errors import MalformedValueError
-from vc.microcredential import profile_report
 
 JsonObject = dict[str, Any]
 
-CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
 ELM = "http://data.europa.eu/snb/model/elm/"
-EQF_BASE = "http://data.europa.eu/snb/eqf/"
 ISCED_F_BASE = "http://data.europa.eu/snb/isced-f/"
 COUNTRY_BASE = "http://publications.europa.eu/resource/authority/country/"
 # EBSI's accreditation type names have no published JSON-LD vocabulary (EBSI describes them
@@ -73,15 +72,13 @@ _TERMS_READ = (
     VERIFIABLE_ACCREDITATION, TO_ATTEST, TO_ACCREDIT,
 )
 
-# ISO 3166-1 alpha-2 (what an Open Badges address carries) -> the EU country authority's
-# alpha-3 code (what ELM's limitJurisdiction points at), for the EU, EEA, CH and UK.
-ALPHA3 = {
-    "AT": "AUT", "BE": "BEL", "BG": "BGR", "HR": "HRV", "CY": "CYP", "CZ": "CZE", "DK": "DNK", "EE": "EST",
-    "FI": "FIN", "FR": "FRA", "DE": "DEU", "GR": "GRC", "EL": "GRC", "HU": "HUN", "IE": "IRL", "IT": "ITA",
-    "LV": "LVA", "LT": "LTU", "LU": "LUX", "MT": "MLT", "NL": "NLD", "PL": "POL", "PT": "PRT", "RO": "ROU",
-    "SK": "SVK", "SI": "SVN", "ES": "ESP", "SE": "SWE", "IS": "ISL", "LI": "LIE", "NO": "NOR", "CH": "CHE",
-    "GB": "GBR", "UK": "GBR",
-}
+
+def jurisdiction(code: Any) -> str | None:
+    """The EU country authority's code for a country (what ELM's ``limitJurisdiction`` points
+    at: ISO 3166-1 alpha-3) from its ISO 3166-1 alpha-2 or alpha-3 code, or the EU's own
+    abbreviations EL and UK; None when ``code`` is none of these (``XX``, lower case)."""
+    country = iso_country(EU_ABBREVIATIONS.get(code, code) if isinstance(code, str) else code)
+    return country.alpha_3 if country is not None else None
 
 
 class AccreditationError(MalformedValueError):
@@ -149,12 +146,6 @@ def _stamp(d: datetime) -> str:
     return d.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _as_list(v: Any) -> list[Any]:
-    if v is None:
-        return []
-    return list(v) if isinstance(v, list) else [v]
-
-
 # --- building --------------------------------------------------------------------------------
 
 
@@ -169,23 +160,25 @@ def scope_from_json(data: Any) -> Scope:
     if unknown:
         raise AccreditationError(f"scope has unknown field(s) {', '.join(unknown)}; use eqfLevels, fields, jurisdictions, qualifications")
     levels = []
-    for v in _as_list(data.get("eqfLevels")):
+    for v in as_list(data.get("eqfLevels")):
         if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 8:
             raise AccreditationError(f"scope.eqfLevels: {v!r} is not an EQF level 1..8")
         levels.append(v)
     fields_ = []
-    for v in _as_list(data.get("fields")):
+    for v in as_list(data.get("fields")):
         if not isinstance(v, str) or not re.fullmatch(r"\d{2,4}", v):
             raise AccreditationError(f"scope.fields: {v!r} is not an ISCED-F 2013 code (2 to 4 digits)")
         fields_.append(v)
     places = []
-    for v in _as_list(data.get("jurisdictions")):
-        code = ALPHA3.get(v, v) if isinstance(v, str) else None
-        if not isinstance(code, str) or not re.fullmatch(r"[A-Z]{3}", code):
-            raise AccreditationError(f"scope.jurisdictions: {v!r} is not a country code (ISO alpha-2 or the EU authority's alpha-3)")
+    for v in as_list(data.get("jurisdictions")):
+        code = jurisdiction(v)
+        if code is None:
+            raise AccreditationError(
+                f"scope.jurisdictions: {v!r} is not the code of a country (ISO 3166-1 alpha-2 or alpha-3, in capitals, such as \"NL\" or \"NLD\")"
+            )
         places.append(code)
     quals = []
-    for v in _as_list(data.get("qualifications")):
+    for v in as_list(data.get("qualifications")):
         if not isinstance(v, str) or ":" not in v:
             raise AccreditationError(f"scope.qualifications: {v!r} is not an IRI")
         quals.append(v)
@@ -265,12 +258,12 @@ def build_accreditation_credential(
 
 
 def is_accreditation(vc: Any) -> bool:
-    return isinstance(vc, Mapping) and VERIFIABLE_ACCREDITATION in _as_list(vc.get("type"))
+    return isinstance(vc, Mapping) and VERIFIABLE_ACCREDITATION in as_list(vc.get("type"))
 
 
 def _check_context(vc: Mapping[str, Any]) -> None:
     """The terms read here mean ELM's IRIs only if the credential's own context says so."""
-    contexts = _as_list(vc.get("@context"))
+    contexts = as_list(vc.get("@context"))
     if not contexts or contexts[0] != CREDENTIALS_V2:
         raise AccreditationError(f"@context must start with {CREDENTIALS_V2}")
     defined: dict[str, Any] = {}
@@ -290,7 +283,7 @@ def _check_context(vc: Mapping[str, Any]) -> None:
 
 def _iri_list(acc: Mapping[str, Any], key: str, base: str | None, pattern: str) -> tuple[str, ...]:
     out = []
-    for v in _as_list(acc.get(key)):
+    for v in as_list(acc.get(key)):
         if not isinstance(v, str):
             raise AccreditationError(f"accreditation.{key} must hold IRIs")
         if base is None:
@@ -308,7 +301,7 @@ def parse_accreditation(vc: Any) -> Accreditation:
     if not is_accreditation(vc):
         raise AccreditationError(f"not an accreditation credential (type must include {VERIFIABLE_ACCREDITATION})")
     _check_context(vc)
-    types = _as_list(vc.get("type"))
+    types = as_list(vc.get("type"))
     kinds = [k for k, t in KINDS.items() if t in types]
     if len(kinds) != 1:
         raise AccreditationError(f"type must include exactly one of {TO_ATTEST}, {TO_ACCREDIT}")
@@ -316,12 +309,12 @@ def parse_accreditation(vc: Any) -> Accreditation:
     issuer = issuer.get("id") if isinstance(issuer, Mapping) else issuer
     if not isinstance(issuer, str):
         raise AccreditationError("the credential has no issuer id")
-    subjects = [s for s in _as_list(vc.get("credentialSubject")) if isinstance(s, Mapping)]
+    subjects = [s for s in as_list(vc.get("credentialSubject")) if isinstance(s, Mapping)]
     if len(subjects) != 1:
         raise AccreditationError("credentialSubject must be one organisation")
     subject = subjects[0]
     acc = subject.get("accreditation")
-    if not isinstance(acc, Mapping) or "Accreditation" not in _as_list(acc.get("type")):
+    if not isinstance(acc, Mapping) or "Accreditation" not in as_list(acc.get("type")):
         raise AccreditationError("credentialSubject.accreditation must be an object of type Accreditation")
     agent, org = acc.get("accreditingAgent"), acc.get("organisation")
     if agent != issuer:
@@ -332,6 +325,8 @@ def parse_accreditation(vc: Any) -> Accreditation:
     scope = Scope(
         levels,
         _iri_list(acc, "limitField", ISCED_F_BASE, r"\d{2,4}"),
+        # Read by shape only: the EU country authority also names places without an ISO 3166-1
+        # code, and a jurisdiction no credential can match only leaves credentials outside it.
         _iri_list(acc, "limitJurisdiction", COUNTRY_BASE, r"[A-Z]{3}"),
         _iri_list(acc, "limitQualification", None, ""),
     )
@@ -418,10 +413,10 @@ def credential_facts(vc: Any) -> CredentialFacts:
     level = h.value.get("level") if h.status == "present" and isinstance(h.value, dict) else None
     country = None
     if c.status == "present" and isinstance(c.value, dict):
-        code = c.value.get("addressCountryCode")
-        country = ALPHA3.get(code.upper()) if isinstance(code, str) else None
+        # Only an existing ISO 3166-1 alpha-2 code reads as present, so this maps any country.
+        country = jurisdiction(c.value.get("addressCountryCode"))
     ach: Mapping[str, Any] = {}
-    for s in _as_list(vc.get("credentialSubject")):
+    for s in as_list(vc.get("credentialSubject")):
         if isinstance(s, Mapping) and isinstance(s.get("achievement"), Mapping):
             ach = s["achievement"]
             break
@@ -429,7 +424,7 @@ def credential_facts(vc: Any) -> CredentialFacts:
     fos = ach.get("fieldOfStudy")
     if isinstance(fos, str) and re.fullmatch(r"\d{2,4}", fos.strip()):
         fields_.append(fos.strip())
-    for a in _as_list(ach.get("alignment")):
+    for a in as_list(ach.get("alignment")):
         url = a.get("targetUrl") if isinstance(a, Mapping) else None
         if isinstance(url, str) and url.startswith(ISCED_F_BASE) and re.fullmatch(r"\d{2,4}", url[len(ISCED_F_BASE):]):
             fields_.append(url[len(ISCED_F_BASE):])
@@ -484,7 +479,7 @@ def accreditations_in(document: Any) -> list[Any]:
     VerifiablePresentation whose ``verifiableCredential`` holds them)."""
     if not isinstance(document, Mapping):
         return []
-    return _as_list(document.get("verifiableCredential"))
+    return as_list(document.get("verifiableCredential"))
 
 
 def accreditations_document(holder: str, credentials: Iterable[Mapping[str, Any]]) -> JsonObject:

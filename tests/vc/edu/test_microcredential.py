@@ -20,7 +20,7 @@ from vc.datamodel import check_credential
 from vc.errors import ProofTransformationError
 from vc.jsonld import canonize, expand
 from vc.loader import default_loader
-from vc.microcredential import (
+from vc.edu import (
     ELEMENTS,
     AchievementDefinition,
     Assessment,
@@ -450,7 +450,7 @@ def test_rendered_report_lists_every_element_with_its_value():
 
 
 def test_attach_report_adds_information_only_for_micro_credentials(vectors):
-    from vc.microcredential import attach_report
+    from vc.edu import attach_report
     from vc.results import Check, VerificationResult
 
     result = VerificationResult("credential", checks=[Check("proof", "passed")])

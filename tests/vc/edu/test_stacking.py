@@ -8,21 +8,20 @@ import hashlib
 from datetime import datetime, timezone
 from typing import Any
 
-import base58
 import pytest
 
 from support import run_js_sync
 
 from did.key import DIDKeyResolver, did_key_from_public_key
+from did.multikey import b58decode
 from did.resolver import Resolver
 from vc import jcs
 from vc.credentials import issue_credential, verify_credential
 from vc.cryptosuites import SUITES
 from vc.crypto import Ed25519KeyPair
 from vc.datamodel import check_credential
-from vc.loader import default_loader
-from vc.microcredential import IssuerProfile, Learner, build_microcredential, parse_achievement
-from vc.stacking import (
+from vc.edu import IssuerProfile, Learner, build_microcredential, parse_achievement
+from vc.edu.stacking import (
     DUPLICATED,
     ECTS_MISMATCH,
     LEARNER,
@@ -34,6 +33,7 @@ from vc.stacking import (
     is_stacked,
     part_digest,
 )
+from vc.loader import default_loader
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
 KEY = Ed25519KeyPair.from_seed(bytes(range(32)))
@@ -86,7 +86,7 @@ def stack(parts: list[dict[str, Any]], **kw: Any) -> dict[str, Any]:
 
 def test_digest_is_multibase_sha256_multihash_of_jcs_bytes(parts: list[dict[str, Any]]) -> None:
     p = parts[0]
-    raw = base58.b58decode(part_digest(p)[1:])
+    raw = b58decode(part_digest(p)[1:])
     assert part_digest(p).startswith("z") and raw[:2] == b"\x12\x20"
     assert raw[2:] == hashlib.sha256(jcs.canonicalize(p)).digest()
     # key order does not matter (JCS), the proof does

@@ -14,7 +14,9 @@ import pytest
 
 from support import interop_harness, load_json, run_js_sync
 
-from vc.accreditation import (
+from vc.datamodel import check_credential
+from vc.edu import IssuerProfile, Learner, build_microcredential, parse_achievement
+from vc.edu.accreditation import (
     ACCREDITATION_CONTEXT,
     ELM,
     AccreditationError,
@@ -27,11 +29,9 @@ from vc.accreditation import (
     scope_findings,
     scope_from_json,
 )
-from vc.datamodel import check_credential
 from vc.errors import ProofTransformationError
 from vc.jsonld import canonize, expand
 from vc.loader import default_loader
-from vc.microcredential import IssuerProfile, Learner, build_microcredential, parse_achievement
 
 ISSUED = datetime(2025, 1, 1, tzinfo=timezone.utc)
 BODY, UNI = "did:web:nvao.example", "did:web:uni.example"

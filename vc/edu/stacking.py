@@ -12,7 +12,7 @@ the very credential the holder presents; JCS rather than RDFC keeps the digest c
 of JSON-LD processing, and computable by any JSON library.
 
 Everything here is pure: the ECTS and EQF level of a part are read with the micro-credential
-profile's own reader (``vc.microcredential.profile_report``), and whether a part's proof,
+profile's own reader (``vc.edu.report.profile_report``), and whether a part's proof,
 status and issuer hold is for the caller, who adds those failures with ``StackReport.add``.
 """
 
@@ -24,11 +24,11 @@ from datetime import datetime, timezone
 from fractions import Fraction
 from typing import Any, Iterable, Mapping, Sequence
 
-import base58
-
+from did.multikey import b58encode
 from vc import jcs
+from vc.edu.model import CONTEXT, EQF_BASE, EQF_FRAMEWORK, T_EQF, as_list
+from vc.edu.report import is_open_badge, profile_report
 from vc.errors import ProblemError
-from vc.microcredential import CONTEXT, EQF_BASE, EQF_FRAMEWORK, T_EQF, is_open_badge, profile_report
 
 JsonObject = dict[str, Any]
 
@@ -59,20 +59,14 @@ MALFORMED = "STACK_MALFORMED"
 def part_digest(credential: Mapping[str, Any]) -> str:
     """``z`` + base58btc(0x12 0x20 + sha256(JCS(credential))): the part's digestMultibase."""
     digest = hashlib.sha256(jcs.canonicalize(credential)).digest()
-    return "z" + base58.b58encode(SHA2_256_MULTIHASH + digest).decode("ascii")
+    return "z" + b58encode(SHA2_256_MULTIHASH + digest)
 
 
 # --- reading credentials ---------------------------------------------------------------------
 
 
-def _as_list(v: Any) -> list[Any]:
-    if v is None:
-        return []
-    return list(v) if isinstance(v, list) else [v]
-
-
 def _subject(vc: Mapping[str, Any]) -> Mapping[str, Any]:
-    for s in _as_list(vc.get("credentialSubject")):
+    for s in as_list(vc.get("credentialSubject")):
         if isinstance(s, Mapping):
             return s
     return {}
@@ -89,7 +83,7 @@ def references(vc: Any) -> list[tuple[Any, Any]]:
         return []
     return [
         (e.get("id"), e.get("digestMultibase"))
-        for e in _as_list(vc.get("relatedResource"))
+        for e in as_list(vc.get("relatedResource"))
         if isinstance(e, Mapping)
     ]
 

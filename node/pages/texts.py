@@ -1,0 +1,285 @@
+"""Every text the pages show a person, keyed by id: one catalogue per language.
+
+English is the only catalogue so far. A translation is a second dict with the same keys in
+``CATALOGUES`` (tests/pages/test_pages.py checks that every key the templates and the view code
+use exists, so a translation can be checked the same way). Values are ``str.format`` patterns;
+what is filled in is escaped by the templates like any other text.
+
+What the node's library says about a check (``Check.message``, problem details) is shown as
+well, as the technical detail under the page's own words; those messages are English.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULT_LANGUAGE = "en"
+
+EN: dict[str, str] = {
+    # --- frame ---------------------------------------------------------------------------
+    "site.name": "vcnode",
+    "nav.label": "Main",
+    "nav.home": "Issuers",
+    "nav.verify": "Verify a credential",
+    "skip": "Skip to the main content",
+    "footer": "This page is served by a vcnode trust node. Nothing you check here is stored.",
+    # --- the verifier form ---------------------------------------------------------------
+    "verify.title": "Verify a credential",
+    "verify.intro": "Paste a verifiable credential or presentation, choose or drop a .json file, or open this page "
+    "with ?url= and the address of a credential published on the web. The node checks its signature, its "
+    "issuer's key, its validity period and its revocation status, and shows what it says.",
+    "verify.document.label": "Credential or presentation (JSON)",
+    "verify.document.hint": "Paste the JSON here, or choose a file below.",
+    "verify.file.label": "Or choose a .json file",
+    "verify.file.hint": "The file is read in your browser and sent to this node only when you press Verify. At most {limit}.",
+    "verify.drop": "Drop a .json file here",
+    "verify.options": "Presentation options",
+    "verify.options.hint": "Only for a presentation: the challenge and domain you asked the holder to sign. "
+    "A challenge this node handed out is recognised without them.",
+    "verify.challenge.label": "Expected challenge",
+    "verify.domain.label": "Expected domain",
+    "verify.submit": "Verify",
+    "verify.url.label": "Checked the credential published at",
+    "verify.result": "Result",
+    "verify.form": "Check a credential or presentation",
+    "js.loaded": "Read {name} into the box above. Press Verify to check it.",
+    "js.unreadable": "The file could not be read.",
+    # --- input problems ------------------------------------------------------------------
+    "input.empty": "Nothing to verify: paste a credential or presentation, or choose a file.",
+    "input.too_large": "The file or text is too large: this node accepts at most {limit}.",
+    "input.not_utf8": "The file is not text (UTF-8), so it cannot be a JSON credential.",
+    "input.not_json": "This is not valid JSON: {detail}.",
+    "input.too_deep": "The JSON nests too deeply to be a credential.",
+    "input.shape": "The JSON is too large or too complex to check: {detail}",
+    "input.not_object": "This JSON is {kind}, not a credential or presentation (a JSON object).",
+    "input.kind.array": "a list",
+    "input.kind.string": "a string",
+    "input.kind.number": "a number",
+    "input.kind.boolean": "true or false",
+    "input.kind.null": "null",
+    "input.form": "The form could not be read: {detail}",
+    "url.bad": "The address must be an http or https URL of at most {limit} characters.",
+    "url.refused": "The node will not fetch {url}: {detail}",
+    "url.failed": "The node could not fetch {url}: {detail}",
+    "url.offline": "This node does not fetch from the web, so ?url= cannot be used here.",
+    "input.problem": "Could not check this",
+    # --- verdicts ------------------------------------------------------------------------
+    "verdict.verified": "Verified",
+    "verdict.not-verified": "Not verified",
+    "verdict.revoked": "Revoked",
+    "verdict.suspended": "Suspended",
+    "verdict.status-unknown": "Could not check status",
+    "verdict.verified.credential": "Every check passed: the credential is unchanged since its issuer signed it, "
+    "the key that signed belongs to the issuer, it is within its validity period and it has not been revoked or suspended.",
+    "verdict.verified.presentation": "Every check passed: the holder signed this presentation, and each of its "
+    "{count} credential(s) verifies.",
+    "verdict.why": "Why",
+    "verdict.detail": "Detail: {detail}",
+    # Reasons, in words, for a check that failed or could not be carried out.
+    "reason.failed.proof": "The signature (proof) does not verify: the document was changed after it was signed, "
+    "or it was signed with another key.",
+    "reason.failed.binding": "The key that signed is not one the issuer has authorised.",
+    "reason.failed.validity": "It is not valid at this time: it has expired or is not valid yet.",
+    "reason.failed.dataModel": "The document is not a well-formed verifiable credential or presentation.",
+    "reason.failed.bounds": "The document is too large or nested too deeply to be checked.",
+    "reason.failed.challenge": "The presentation's challenge is missing, not the one expected, expired or already used.",
+    "reason.failed.domain": "The presentation was made for another verifier (its domain does not match).",
+    "reason.failed.proofPurpose": "The proof was made for another purpose than the one expected.",
+    "reason.failed.stack": "The stacked credential does not hold together with the parts presented.",
+    "reason.failed.other": "The {check} check failed.",
+    "reason.revoked": "The issuer has revoked this credential.",
+    "reason.suspended": "The issuer has suspended this credential.",
+    "reason.unknown.status": "Its revocation status could not be checked (the issuer's status list could not be "
+    "fetched or verified), so it is not known whether it was revoked.",
+    "reason.unknown.stack": "Whether the stacked credential holds together could not be established.",
+    "reason.unknown.other": "The {check} check could not be carried out.",
+    "reason.no_checks": "Nothing could be checked.",
+    "reason.credential": "Credential {number} ({title}): {verdict}.",
+    # --- the checks list -----------------------------------------------------------------
+    "checks.title": "Checks",
+    "checks.presentation": "Checks of the presentation",
+    "checks.check": "Check",
+    "checks.outcome": "Outcome",
+    "checks.detail": "Detail",
+    "check.bounds": "Size and shape",
+    "check.dataModel": "Data model",
+    "check.validity": "Validity period",
+    "check.proof": "Signature (proof)",
+    "check.binding": "Key belongs to the signer",
+    "check.status": "Revocation and suspension status",
+    "check.challenge": "Challenge",
+    "check.domain": "Domain",
+    "check.proofPurpose": "Proof purpose",
+    "check.stack": "Stack of micro-credentials",
+    "check.other": "{check}",
+    "outcome.passed": "Passed",
+    "outcome.failed": "Failed",
+    "outcome.unknown": "Could not check",
+    "outcome.skipped": "Skipped",
+    # --- credential cards ----------------------------------------------------------------
+    "card.credential": "Credential {number}",
+    "card.untitled": "Untitled credential",
+    "card.kind.micro": "EU micro-credential",
+    "card.kind.stack": "Stacked credential",
+    "card.kind.badge": "Open Badge",
+    "card.kind.credential": "Verifiable credential",
+    "card.kind.accreditation": "Accreditation",
+    "card.awarded_by": "Awarded by {body}",
+    "card.elements": "Mandatory elements (EU Council Recommendation 2022/C 243/02, Annex I)",
+    "card.complete": "All eleven mandatory elements are present.",
+    "card.missing": "Missing or malformed Annex I elements: {elements}",
+    "card.optional": "Optional elements",
+    "card.not_micro": "This credential does not claim to be an EU micro-credential.",
+    "card.facts": "What it says",
+    "card.id": "Credential id",
+    "card.type": "Type",
+    "card.subject": "About",
+    "card.valid_from": "Valid from",
+    "card.valid_until": "Valid until",
+    "card.description": "Description",
+    "card.issuer": "Issuer and signature",
+    "card.issuer_did": "Issuer (DID)",
+    "card.signed_by": "Key that signed",
+    "card.suite": "Signature suite",
+    "card.no_signer": "No signature could be read.",
+    "card.unreadable": "The document could not be read as a credential.",
+    "element.status.missing": "Missing",
+    "element.status.malformed": "Malformed",
+    "element.a": "(a) Learner",
+    "element.b": "(b) Title",
+    "element.c": "(c) Country or region of the awarding body",
+    "element.d": "(d) Awarding body",
+    "element.e": "(e) Date of issue",
+    "element.f": "(f) Learning outcomes",
+    "element.g": "(g) Notional workload",
+    "element.h": "(h) EQF level",
+    "element.i": "(i) Type of assessment",
+    "element.j": "(j) Form of participation",
+    "element.k": "(k) Quality assurance",
+    "optional.prerequisites": "Prerequisites",
+    "optional.grade": "Grade",
+    "optional.supervision": "Supervision and identity verification",
+    "optional.integration": "Integration and stackability",
+    "value.also_identified": "Also identified by: {kinds}",
+    "value.identity.hashed": "{kind} (hashed)",
+    "value.identity.emailAddress": "e-mail address",
+    "value.did": "DID: {did}",
+    "value.ects": "{ects} ECTS credits",
+    "value.eqf": "EQF level {level}",
+    "value.framework": "({framework})",
+    "value.link": "link",
+    "value.grade_in": "{grade} in {assessment}",
+    "value.integration": "{mode}: {description}",
+    "participation.online": "Online",
+    "participation.on-site": "On site",
+    "participation.blended": "Blended (online and on site)",
+    "date": "{day} {month} {year}, {time} UTC",
+    "month.1": "January", "month.2": "February", "month.3": "March", "month.4": "April",
+    "month.5": "May", "month.6": "June", "month.7": "July", "month.8": "August",
+    "month.9": "September", "month.10": "October", "month.11": "November", "month.12": "December",
+    # --- accreditation -------------------------------------------------------------------
+    "acc.title": "Accreditation of the issuer",
+    "acc.accredited": "Accredited",
+    "acc.not-accredited": "Not accredited",
+    "acc.unknown": "Accreditation could not be checked",
+    "acc.not-assessed": "Accreditation not assessed",
+    "acc.not-assessed.why": "This node trusts no accreditation body, so it did not assess the issuer's accreditation.",
+    "acc.by": "Accredited by {body}, a body this node trusts.",
+    "acc.self": "The issuer is itself an accreditation body this node trusts.",
+    "acc.chain": "Accreditation chain, from the trusted body down to the issuer",
+    "acc.link": "{by} accredits {organisation}",
+    "acc.kind.attest": "to issue credentials",
+    "acc.kind.accredit": "to accredit others",
+    "acc.scope": "Scope",
+    "acc.scope.unlimited": "unlimited",
+    "acc.scope.eqfLevels": "EQF levels {values}",
+    "acc.scope.fields": "fields of study (ISCED-F) {values}",
+    "acc.scope.jurisdictions": "jurisdictions {values}",
+    "acc.scope.qualifications": "qualifications",
+    "acc.until": "Valid until {date}",
+    "acc.from": "Valid from {date}",
+    "acc.expiry": "Expires {date}",
+    "acc.review": "Review due {date}",
+    "acc.decision": "Decision",
+    "acc.period": "Period",
+    "acc.status": "Status",
+    "acc.credential": "Accreditation credential",
+    "acc.not_revoked": "Not revoked",
+    "acc.failed_links": "Why not",
+    "acc.link.failed": "Failed",
+    "acc.link.unknown": "Could not check",
+    # --- stacks --------------------------------------------------------------------------
+    "stack.title": "Parts of this stacked credential",
+    "stack.part": "Part",
+    "stack.ects": "ECTS",
+    "stack.eqf": "EQF level",
+    "stack.verdict": "Verdict",
+    "stack.by_level": "ECTS per EQF level",
+    "stack.level": "EQF level {level}",
+    "stack.level.unspecified": "No EQF level",
+    "stack.total": "Total",
+    "stack.stated": "The stacked credential states {ects} ECTS.",
+    "stack.holds": "All parts are present, intact and verified; they add up to the stated total.",
+    "stack.problems": "Problems",
+    "stack.part.missing": "Missing: not in this presentation",
+    "stack.part.tampered": "Altered: it does not match the digest the stack recorded",
+    "stack.part.not_counted": "Not counted (the same achievement appears twice)",
+    "stack.part.not_checked": "Not presented here",
+    "stack.alone": "The parts are checked when the stacked credential is presented together with them "
+    "(a verifiable presentation holding the stacked credential and every part).",
+    # --- presentations -------------------------------------------------------------------
+    "vp.title": "Presentation",
+    "vp.holder": "Holder",
+    "vp.no_holder": "The presentation names no holder.",
+    "vp.credentials": "Credentials in this presentation ({count})",
+    "vp.none": "The presentation holds no credentials.",
+    # --- issuer pages --------------------------------------------------------------------
+    "home.title": "Issuers on this node",
+    "home.intro": "These issuers sign credentials with the keys of the DIDs below. Anyone holding one of their "
+    "credentials can check it on the verifier page.",
+    "home.none": "This node has no issuers yet.",
+    "home.dids": "DIDs",
+    "home.achievements": "Micro-credentials this issuer awards",
+    "home.no_achievements": "No micro-credential defined yet.",
+    "home.verify": "Verify a credential",
+    "ach.title": "{title}",
+    "ach.kind": "EU micro-credential offered by {body}",
+    "ach.id": "Achievement URL (credentials that award it name it as their achievement)",
+    "ach.json": "Programs receive this description as JSON at the same address (Accept: application/json).",
+    "ach.elements": "What a credential for this achievement states",
+    "ach.description": "Description",
+    "ach.criteria": "How it is earned",
+    "ach.assessment.values": "Possible results: {values}",
+    "ach.assessment.required": "Result required to pass: {value}",
+    "ach.qa": "Quality assurance",
+    "ach.more": "More",
+    "ach.language": "Language",
+    "ach.code": "Code",
+    "ach.field": "Field of study",
+    "ach.tags": "Keywords",
+    "ach.issuer": "Issuer",
+    "ach.learner_note": "The learner and the date of issue are stated in each credential, not here.",
+    "notfound.title": "Not found",
+    "notfound.achievement": "Issuer {issuer} has no achievement {slug} on this node.",
+    "notfound.issuer": "This node has no issuer named {issuer}.",
+}
+
+CATALOGUES: dict[str, dict[str, str]] = {"en": EN}
+
+
+class Texts:
+    """``texts("verdict.revoked")`` → the text in this catalogue's language; parameters fill the pattern."""
+
+    def __init__(self, language: str = DEFAULT_LANGUAGE) -> None:
+        self.language = language if language in CATALOGUES else DEFAULT_LANGUAGE
+        self._catalogue = CATALOGUES[self.language]
+
+    def __call__(self, key: str, **params: Any) -> str:
+        pattern = self._catalogue[key]
+        return pattern.format(**params) if params else pattern
+
+    def has(self, key: str) -> bool:
+        return key in self._catalogue
+
+
+__all__ = ["CATALOGUES", "DEFAULT_LANGUAGE", "EN", "Texts"]

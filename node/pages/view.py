@@ -1,0 +1,802 @@
+"""What the verifier page shows, computed from the node's verification result (its JSON form).
+
+Pure functions from the result JSON (``VerificationResult.to_json(include_document=True)`` plus
+the trust reports) to small view dataclasses the templates render. Nothing here decides
+validity: the verdict is read off the checks the node ran, and it is "Verified" only when the
+node's result says verified *and* no check failed or could not run.
+
+Every value taken from a credential stays a plain string: the templates escape it, and a link
+is made only from an ``http(s)`` URL (``safe_href``), so a ``javascript:`` URL is shown as text.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Iterable, Mapping
+from urllib.parse import urlsplit
+
+from node.pages.texts import Texts
+
+JsonObject = dict[str, Any]
+
+VERIFIED, NOT_VERIFIED, REVOKED, SUSPENDED, STATUS_UNKNOWN = (
+    "verified",
+    "not-verified",
+    "revoked",
+    "suspended",
+    "status-unknown",
+)
+MAX_SHOWN = 400  # characters of one value shown; a credential may carry far longer strings
+_KNOWN_CHECKS = ("bounds", "dataModel", "validity", "proof", "binding", "status", "challenge", "domain", "proofPurpose", "stack")
+_OPTIONAL_KEYS = {
+    "prerequisites": "optional.prerequisites",
+    "grade": "optional.grade",
+    "supervision and identity verification": "optional.supervision",
+    "integration/stackability": "optional.integration",
+}
+
+
+# --- pieces of text ----------------------------------------------------------------------------
+
+
+def safe_href(value: Any) -> str | None:
+    """``value`` if it is an absolute http(s) URL a link may point at; None otherwise."""
+    if not isinstance(value, str) or len(value) > 2048:
+        return None
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return value
+
+
+def shorten(value: Any) -> str:
+    text = value if isinstance(value, str) else _plain(value)
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A run of text, a link when ``href`` is set, monospace when ``code``."""
+
+    text: str
+    href: str | None = None
+    code: bool = False
+
+
+def text(value: Any) -> Piece:
+    return Piece(shorten(value))
+
+
+def code(value: Any) -> Piece:
+    return Piece(shorten(value), code=True)
+
+
+def link(label: Any, url: Any) -> Piece:
+    """A link to ``url`` labelled ``label`` if the URL is http(s); otherwise the URL as text."""
+    href = safe_href(url)
+    if href is None:
+        return Piece(shorten(url), code=True)
+    return Piece(shorten(label), href)
+
+
+Line = list[Piece]
+
+
+# --- checks and verdicts -------------------------------------------------------------------------
+
+
+@dataclass
+class CheckRow:
+    name: str
+    label: str
+    outcome: str
+    outcome_label: str
+    message: str
+
+
+@dataclass
+class Verdict:
+    kind: str  # VERIFIED | NOT_VERIFIED | REVOKED | SUSPENDED | STATUS_UNKNOWN
+    title: str
+    summary: str = ""
+    reasons: list[tuple[str, str]] = field(default_factory=list)  # (in words, technical detail)
+
+    @property
+    def verified(self) -> bool:
+        return self.kind == VERIFIED
+
+
+def _checks(result: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    checks = result.get("checks")
+    return [c for c in checks if isinstance(c, Mapping)] if isinstance(checks, list) else []
+
+
+def check_label(t: Texts, name: str) -> str:
+    return t(f"check.{name}") if name in _KNOWN_CHECKS else t("check.other", check=name)
+
+
+def check_rows(t: Texts, result: Mapping[str, Any]) -> list[CheckRow]:
+    rows = []
+    for c in _checks(result):
+        name = str(c.get("check", "?"))
+        outcome = c.get("outcome") if c.get("outcome") in ("passed", "failed", "unknown", "skipped") else "unknown"
+        rows.append(CheckRow(name, check_label(t, name), outcome, t(f"outcome.{outcome}"), shorten(c.get("message") or "")))
+    return rows
+
+
+def _reason(t: Texts, check: Mapping[str, Any]) -> tuple[str, str]:
+    name, outcome = str(check.get("check")), check.get("outcome")
+    detail = shorten(check.get("message") or "")
+    if outcome == "failed":
+        key = f"reason.failed.{name}"
+        return (t(key) if t.has(key) else t("reason.failed.other", check=check_label(t, name))), detail
+    key = f"reason.unknown.{name}"
+    return (t(key) if t.has(key) else t("reason.unknown.other", check=check_label(t, name))), detail
+
+
+def _status_failure(checks: Iterable[Mapping[str, Any]]) -> str | None:
+    """``revoked`` or ``suspended`` when a status check established it; None otherwise."""
+    found = None
+    for c in checks:
+        if c.get("check") == "status" and c.get("outcome") == "failed":
+            if c.get("statusPurpose") == "revocation":
+                return REVOKED
+            found = SUSPENDED if c.get("statusPurpose") == "suspension" else found or NOT_VERIFIED
+    return found
+
+
+def credential_verdict(t: Texts, result: Mapping[str, Any]) -> Verdict:
+    """The verdict a person reads first, for one credential's result."""
+    checks = _checks(result)
+    failed = [c for c in checks if c.get("outcome") == "failed"]
+    unknown = [c for c in checks if c.get("outcome") not in ("passed", "failed", "skipped")]
+    status_failed = [c for c in failed if c.get("check") == "status"]
+    other_failed = [c for c in failed if c.get("check") != "status"]
+    if result.get("verified") is True and checks and not failed and not unknown:
+        return Verdict(VERIFIED, t("verdict.verified"), t("verdict.verified.credential"))
+    if other_failed or not checks:
+        v = Verdict(NOT_VERIFIED, t("verdict.not-verified"))
+        v.reasons = [_reason(t, c) for c in other_failed + unknown] or [(t("reason.no_checks"), "")]
+        status = _status_failure(status_failed)
+        if status in (REVOKED, SUSPENDED):  # said too, though a failed proof already decides
+            v.reasons.append((t(f"reason.{status}"), ""))
+        return v
+    status = _status_failure(status_failed)
+    if status in (REVOKED, SUSPENDED):
+        v = Verdict(status, t(f"verdict.{status}"), reasons=[(t(f"reason.{status}"), shorten(status_failed[0].get("message") or ""))])
+        v.reasons += [_reason(t, c) for c in unknown]
+        return v
+    if status_failed:
+        return Verdict(NOT_VERIFIED, t("verdict.not-verified"), reasons=[_reason(t, c) for c in status_failed + unknown])
+    if unknown and all(c.get("check") == "status" for c in unknown):
+        return Verdict(STATUS_UNKNOWN, t("verdict.status-unknown"), reasons=[_reason(t, c) for c in unknown])
+    # Unknown non-status checks, or a result the node did not call verified for a reason no
+    # check shows: never "Verified".
+    return Verdict(NOT_VERIFIED, t("verdict.not-verified"), reasons=[_reason(t, c) for c in unknown] or [(t("reason.no_checks"), "")])
+
+
+def presentation_verdict(t: Texts, result: Mapping[str, Any], cards: list["CredentialCard"]) -> Verdict:
+    checks = _checks(result)
+    failed = [c for c in checks if c.get("outcome") not in ("passed", "skipped")]
+    bad_cards = [c for c in cards if not c.verdict.verified]
+    if result.get("verified") is True and checks and not failed and not bad_cards:
+        return Verdict(VERIFIED, t("verdict.verified"), t("verdict.verified.presentation", count=len(cards)))
+    v = Verdict(NOT_VERIFIED, t("verdict.not-verified"))
+    v.reasons = [_reason(t, c) for c in failed]
+    for card in bad_cards:
+        v.reasons.append((t("reason.credential", number=card.number, title=card.title, verdict=card.verdict.title), ""))
+    if not v.reasons:
+        v.reasons = [(t("reason.no_checks"), "")]
+    return v
+
+
+# --- micro-credential elements -------------------------------------------------------------------
+
+
+@dataclass
+class ElementRow:
+    key: str  # "a".."k" or an optional element's name
+    label: str
+    status: str  # present | missing | malformed
+    status_label: str
+    lines: list[Line]
+    note: str = ""
+
+
+def format_date(t: Texts, value: Any) -> str:
+    """An XML Schema date-time as a person reads it; anything else as it is."""
+    if not isinstance(value, str):
+        return shorten(value)
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return shorten(value)
+    if when.tzinfo is not None:
+        when = when.astimezone(timezone.utc)
+    return t("date", day=when.day, month=t(f"month.{when.month}"), year=when.year, time=when.strftime("%H:%M"))
+
+
+def _as_list(v: Any) -> list[Any]:
+    if v is None:
+        return []
+    return list(v) if isinstance(v, list) else [v]
+
+
+def _element_lines(t: Texts, key: str, value: Any) -> list[Line]:
+    """One element's value (``vc.microcredential.profile_report`` shapes) as lines of pieces."""
+    v = value
+    if key == "a" and isinstance(v, Mapping):
+        lines: list[Line] = []
+        if v.get("name") is not None:
+            lines.append([text(v["name"])])
+        kinds = [
+            t("value.identity.hashed", kind=_identity(t, i.get("identityType"))) if i.get("hashed") else _identity(t, i.get("identityType"))
+            for i in _as_list(v.get("identifiers"))
+            if isinstance(i, Mapping)
+        ]
+        if kinds:
+            lines.append([text(t("value.also_identified", kinds=", ".join(kinds)))])
+        if v.get("id") is not None:
+            lines.append([text(t("value.did", did="")), code(v["id"])])
+        return lines
+    if key == "c" and isinstance(v, Mapping):
+        country = v.get("addressCountry") or v.get("addressCountryCode")
+        if v.get("addressCountry") and v.get("addressCountryCode"):
+            country = f"{v['addressCountry']} ({v['addressCountryCode']})"
+        return [[text(", ".join(str(x) for x in (country, v.get("addressRegion")) if x))]]
+    if key == "d" and isinstance(v, Mapping):
+        lines = [[text(v.get("name", ""))]]
+        if v.get("id") is not None:
+            lines.append([code(v["id"])])
+        return lines
+    if key == "e":
+        return [[text(format_date(t, v))]]
+    if key == "f":
+        out = []
+        for o in _as_list(v):
+            if isinstance(o, Mapping):
+                line: Line = [text(o.get("statement"))]
+                if o.get("url") is not None:
+                    line += _outcome_link(t, o)
+                out.append(line)
+            else:
+                out.append([text(o)])
+        return out
+    if key == "g" and isinstance(v, Mapping):
+        return [[text(t("value.ects", ects=_number(v.get("ects"))))]]
+    if key == "h" and isinstance(v, Mapping) and "level" in v:
+        return [[link(t("value.eqf", level=v["level"]), v.get("url"))]]
+    if key == "j" and isinstance(v, str):
+        k = f"participation.{v}"
+        return [[text(t(k) if t.has(k) else v)]]
+    if key == "k":
+        out = []
+        for q in _as_list(v):
+            if isinstance(q, Mapping):
+                line = [text(q.get("description"))]
+                if q.get("framework"):
+                    line.append(text(" " + t("value.framework", framework=q["framework"])))
+                if q.get("url") is not None:
+                    line += [text(" — "), link(q["url"], q["url"])]
+                out.append(line)
+            else:
+                out.append([text(q)])
+        return out
+    if key == "grade":
+        out = []
+        for g in _as_list(v):
+            if isinstance(g, Mapping):
+                grade = g.get("value", g.get("status"))
+                out.append([text(t("value.grade_in", grade=grade, assessment=g["assessment"]) if g.get("assessment") else grade)])
+            else:
+                out.append([text(g)])
+        return out
+    if key == "integration/stackability" and isinstance(v, Mapping):
+        line = [text(v.get("description") or v.get("mode") or "")]
+        if v.get("url") is not None:
+            line += [text(" — "), link(v["url"], v["url"])]
+        return [line]
+    if isinstance(v, list):
+        return [[text(x)] for x in v]
+    if v is None:
+        return []
+    return [[text(v)]]
+
+
+def _outcome_link(t: Texts, outcome: Mapping[str, Any]) -> Line:
+    """`` — ESCO: <url>`` after a learning outcome's statement (the URL itself is the link text,
+    so a reader sees where it leads; a non-http(s) URL stays text)."""
+    prefix = f" — {shorten(outcome['framework'])}: " if outcome.get("framework") else " — "
+    return [text(prefix), link(outcome["url"], outcome["url"])]
+
+
+def _identity(t: Texts, kind: Any) -> str:
+    key = f"value.identity.{kind}"
+    return t(key) if isinstance(kind, str) and t.has(key) else shorten(kind)
+
+
+def _number(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return shorten(v)
+
+
+def _element_row(t: Texts, e: Mapping[str, Any], label_key: str) -> ElementRow:
+    status = e.get("status") if e.get("status") in ("present", "missing", "malformed") else "malformed"
+    key = str(e.get("element"))
+    lines = _element_lines(t, key, e.get("value")) if status == "present" else ([[text(e.get("value"))]] if e.get("value") is not None else [])
+    return ElementRow(
+        key=key,
+        label=t(label_key) if t.has(label_key) else shorten(e.get("name") or key),
+        status=status,
+        status_label=t(f"element.status.{status}") if status != "present" else "",
+        lines=lines,
+        note=shorten(e.get("note") or ""),
+    )
+
+
+# --- accreditation -------------------------------------------------------------------------------
+
+
+@dataclass
+class ChainLink:
+    number: int
+    heading: str
+    outcome: str
+    kind: str
+    scope: list[Line]
+    period: list[str]
+    decision: Piece | None
+    reasons: list[str]
+    credential_id: str | None
+
+
+@dataclass
+class AccreditationView:
+    status: str
+    title: str
+    explanation: str
+    links: list[ChainLink]  # from the trusted body down to the issuer
+    failed: list[ChainLink]
+
+
+def _scope_lines(t: Texts, scope: Any) -> list[Line]:
+    if not isinstance(scope, Mapping) or scope.get("unlimited"):
+        return [[text(t("acc.scope.unlimited"))]]
+    lines: list[Line] = []
+    for key in ("eqfLevels", "fields", "jurisdictions"):
+        if scope.get(key):
+            lines.append([text(t(f"acc.scope.{key}", values=", ".join(shorten(x) for x in _as_list(scope[key]))))])
+    if scope.get("qualifications"):
+        line: Line = [text(t("acc.scope.qualifications") + ": ")]
+        for i, q in enumerate(_as_list(scope["qualifications"])):
+            line += ([text(", ")] if i else []) + [link(q, q)]
+        lines.append(line)
+    return lines
+
+
+def _chain_link(t: Texts, link_json: Mapping[str, Any]) -> ChainLink:
+    by = link_json.get("accreditedBy")
+    organisation = link_json.get("organisation")
+    period = []
+    vp = link_json.get("validPeriod") if isinstance(link_json.get("validPeriod"), Mapping) else {}
+    for key, label in (("validFrom", "acc.from"), ("validUntil", "acc.until"), ("expiryDate", "acc.expiry"), ("reviewDate", "acc.review")):
+        if vp.get(key):
+            period.append(t(label, date=format_date(t, vp[key])))
+    outcome = link_json.get("outcome") if link_json.get("outcome") in ("passed", "failed", "unknown") else "unknown"
+    kind = link_json.get("kind")
+    return ChainLink(
+        number=link_json.get("link") if isinstance(link_json.get("link"), int) else 0,
+        heading=t("acc.link", by=shorten(by or "?"), organisation=shorten(organisation or "?")),
+        outcome=outcome,
+        kind=t(f"acc.kind.{kind}") if kind in ("attest", "accredit") else "",
+        scope=_scope_lines(t, link_json.get("scope")) if "scope" in link_json else [],
+        period=period,
+        decision=link(link_json["decision"], link_json["decision"]) if link_json.get("decision") else None,
+        reasons=[shorten(r) for r in _as_list(link_json.get("reasons"))],
+        credential_id=shorten(link_json["credentialId"]) if link_json.get("credentialId") else None,
+    )
+
+
+def accreditation_view(t: Texts, report: Any) -> AccreditationView | None:
+    if not isinstance(report, Mapping):
+        return None
+    status = report.get("status")
+    if status not in ("accredited", "not-accredited", "unknown", "not-assessed"):
+        status = "unknown"
+    chain = [_chain_link(t, link_json) for link_json in _as_list(report.get("chain")) if isinstance(link_json, Mapping)]
+    failed = [_chain_link(t, link_json) for link_json in _as_list(report.get("failedLinks")) if isinstance(link_json, Mapping)]
+    if status == "accredited":
+        explanation = t("acc.by", body=shorten(report.get("trustedBody"))) if chain else t("acc.self")
+    elif status == "not-assessed":
+        explanation = t("acc.not-assessed.why")
+    else:
+        explanation = shorten(report.get("reason") or "")
+    return AccreditationView(status, t(f"acc.{status}"), explanation, list(reversed(chain)), failed)
+
+
+# --- stacks --------------------------------------------------------------------------------------
+
+
+@dataclass
+class StackPartRow:
+    id: str
+    ects: str
+    eqf: str
+    verdict_kind: str
+    verdict: str
+    problems: list[str]
+
+
+@dataclass
+class StackView:
+    checked: bool
+    holds: bool
+    parts: list[StackPartRow]
+    by_level: list[tuple[str, str]]
+    total: str
+    stated: str
+    problems: list[str]
+
+
+def stack_view(t: Texts, report: Mapping[str, Any] | None, document: Mapping[str, Any], verdicts: Mapping[str, Verdict]) -> StackView:
+    """The parts of a stacked credential: checked ones from the presentation's stack report,
+    or, for a stacked credential on its own, the parts it names (not checked here)."""
+    if report is None:
+        parts = [
+            StackPartRow(shorten(r.get("id")), "", "", "unknown", t("stack.part.not_checked"), [])
+            for r in _as_list(document.get("relatedResource"))
+            if isinstance(r, Mapping)
+        ]
+        return StackView(False, False, parts, [], "", "", [])
+    problems = [p for p in _as_list(report.get("problems")) if isinstance(p, Mapping)]
+    rows = []
+    for p in _as_list(report.get("parts")):
+        if not isinstance(p, Mapping):
+            continue
+        pid = p.get("id")
+        own = [shorten(x.get("message")) for x in problems if x.get("part") == pid]
+        if not p.get("present"):
+            kind, label = NOT_VERIFIED, t("stack.part.missing")
+        elif not p.get("digestMatches"):
+            kind, label = NOT_VERIFIED, t("stack.part.tampered")
+        elif not p.get("counted"):
+            kind, label = NOT_VERIFIED, t("stack.part.not_counted")
+        elif isinstance(pid, str) and pid in verdicts:
+            kind, label = verdicts[pid].kind, verdicts[pid].title
+        else:
+            kind, label = NOT_VERIFIED, t("verdict.not-verified")
+        if kind == VERIFIED and own:
+            kind, label = NOT_VERIFIED, t("verdict.not-verified")
+        rows.append(
+            StackPartRow(
+                shorten(pid),
+                _number(p["ects"]) if p.get("ects") is not None else "",
+                shorten(p["eqfLevel"]) if p.get("eqfLevel") is not None else "",
+                kind,
+                label,
+                own,
+            )
+        )
+    levels = report.get("ectsByEqfLevel") if isinstance(report.get("ectsByEqfLevel"), Mapping) else {}
+    by_level = [
+        (t("stack.level", level=shorten(k)) if k != "unspecified" else t("stack.level.unspecified"), _number(v)) for k, v in levels.items()
+    ]
+    stated = report.get("statedTotalEcts")
+    return StackView(
+        checked=True,
+        holds=report.get("verified") is True,
+        parts=rows,
+        by_level=by_level,
+        total=_number(report.get("sumEcts")),
+        stated=t("stack.stated", ects=_number(stated)) if stated is not None else "",
+        problems=[shorten(p.get("message")) for p in problems if p.get("part") is None],
+    )
+
+
+# --- credential cards and the whole outcome ------------------------------------------------------
+
+
+@dataclass
+class CredentialCard:
+    number: int
+    verdict: Verdict
+    title: str
+    kind: str
+    credential_id: str
+    awarded_by: str
+    is_micro: bool
+    complete: bool
+    elements: list[ElementRow]
+    missing: list[str]
+    optional: list[ElementRow]
+    facts: list[tuple[str, Line]]
+    issuer_did: str
+    signer: str
+    suite: str
+    accreditation: AccreditationView | None
+    stack: StackView | None
+    checks: list[CheckRow]
+
+
+def _types(doc: Mapping[str, Any]) -> list[str]:
+    return [x for x in _as_list(doc.get("type")) if isinstance(x, str)]
+
+
+def _issuer(doc: Mapping[str, Any]) -> tuple[str, str]:
+    issuer = doc.get("issuer")
+    if isinstance(issuer, Mapping):
+        return shorten(issuer.get("id") or ""), shorten(issuer.get("name") or "")
+    return (shorten(issuer) if issuer is not None else ""), ""
+
+
+def _subjects(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [s for s in _as_list(doc.get("credentialSubject")) if isinstance(s, Mapping)]
+
+
+def _title(t: Texts, doc: Mapping[str, Any]) -> str:
+    for s in _subjects(doc):
+        ach = s.get("achievement")
+        if isinstance(ach, Mapping) and isinstance(ach.get("name"), str) and ach["name"].strip():
+            return shorten(ach["name"])
+    if isinstance(doc.get("name"), str) and doc["name"].strip():
+        return shorten(doc["name"])
+    kinds = [k for k in _types(doc) if k != "VerifiableCredential"]
+    return shorten(kinds[0]) if kinds else t("card.untitled")
+
+
+def _signer(result: Mapping[str, Any]) -> tuple[str, str]:
+    for c in _checks(result):
+        if c.get("check") == "proof" and c.get("verificationMethod"):
+            return shorten(c["verificationMethod"]), shorten(c.get("cryptosuite") or "")
+    return "", ""
+
+
+def _facts(t: Texts, doc: Mapping[str, Any]) -> list[tuple[str, Line]]:
+    """A plain credential's main statements, for cards that are not micro-credentials."""
+    facts: list[tuple[str, Line]] = []
+    kinds = [k for k in _types(doc) if k != "VerifiableCredential"]
+    if kinds:
+        facts.append((t("card.type"), [text(", ".join(kinds))]))
+    if isinstance(doc.get("description"), str):
+        facts.append((t("card.description"), [text(doc["description"])]))
+    for s in _subjects(doc):
+        line: Line = []
+        if s.get("id") is not None:
+            line.append(code(s["id"]))
+        for k, v in s.items():
+            if k in ("id", "type", "achievement", "identifier"):
+                continue
+            line.append(text(f"{' · ' if line else ''}{k}: {_plain(v)}"))
+        if line:
+            facts.append((t("card.subject"), line))
+    for key, label in (("validFrom", "card.valid_from"), ("issuanceDate", "card.valid_from"), ("validUntil", "card.valid_until"), ("expirationDate", "card.valid_until")):
+        if doc.get(key) is not None:
+            facts.append((t(label), [text(format_date(t, doc[key]))]))
+    return facts
+
+
+def credential_card(
+    t: Texts,
+    number: int,
+    result: Mapping[str, Any],
+    *,
+    stack_report: Mapping[str, Any] | None = None,
+    part_verdicts: Mapping[str, Verdict] | None = None,
+) -> CredentialCard:
+    doc = result.get("document") if isinstance(result.get("document"), Mapping) else {}
+    verdict = credential_verdict(t, result)
+    micro = result.get("microcredential") if isinstance(result.get("microcredential"), Mapping) else None
+    types = _types(doc)
+    is_stack = bool(stack_report) or (
+        "OpenBadgeCredential" in types and any(isinstance(r, Mapping) and r.get("digestMultibase") for r in _as_list(doc.get("relatedResource")))
+    )
+    if micro is not None and micro.get("isMicroCredential"):
+        kind = t("card.kind.micro")
+    elif is_stack:
+        kind = t("card.kind.stack")
+    elif any("Accreditation" in k for k in types):
+        kind = t("card.kind.accreditation")
+    elif "OpenBadgeCredential" in types or "AchievementCredential" in types:
+        kind = t("card.kind.badge")
+    else:
+        kind = t("card.kind.credential")
+    issuer_did, issuer_name = _issuer(doc)
+    elements = [_element_row(t, e, f"element.{e.get('element')}") for e in _as_list(micro.get("elements") if micro else None) if isinstance(e, Mapping)]
+    optional = [
+        _element_row(t, e, _OPTIONAL_KEYS.get(str(e.get("element")), ""))
+        for e in _as_list(micro.get("optional") if micro else None)
+        if isinstance(e, Mapping)
+    ]
+    missing = [r.label for r in elements if r.status != "present"]
+    country = next((r for r in elements if r.key == "c" and r.status == "present"), None)
+    awarded = issuer_name + (f", {country.lines[0][0].text}" if country and country.lines else "") if issuer_name else ""
+    signer, suite = _signer(result)
+    return CredentialCard(
+        number=number,
+        verdict=verdict,
+        title=_title(t, doc) if doc else t("card.unreadable"),
+        kind=kind,
+        credential_id=shorten(doc.get("id") or ""),
+        awarded_by=t("card.awarded_by", body=awarded) if awarded else "",
+        is_micro=bool(micro and micro.get("isMicroCredential")),
+        complete=bool(micro and micro.get("complete")),
+        elements=elements,
+        missing=missing,
+        optional=optional,
+        facts=[] if micro else _facts(t, doc),
+        issuer_did=issuer_did,
+        signer=signer,
+        suite=suite,
+        accreditation=accreditation_view(t, result.get("accreditation")),
+        stack=stack_view(t, stack_report, doc, part_verdicts or {}) if is_stack else None,
+        checks=check_rows(t, result),
+    )
+
+
+@dataclass
+class Outcome:
+    kind: str  # "credential" | "presentation"
+    verdict: Verdict
+    cards: list[CredentialCard]
+    checks: list[CheckRow]  # the presentation's own checks (empty for a credential)
+    holder: str
+
+
+def credential_outcome(t: Texts, result: Mapping[str, Any]) -> Outcome:
+    card = credential_card(t, 1, result)
+    return Outcome("credential", card.verdict, [card], [], "")
+
+
+def presentation_outcome(t: Texts, result: Mapping[str, Any]) -> Outcome:
+    doc = result.get("document") if isinstance(result.get("document"), Mapping) else {}
+    results = [r for r in _as_list(result.get("credentialResults")) if isinstance(r, Mapping)]
+    stacks = {s.get("stack"): s for s in _as_list(result.get("stacks")) if isinstance(s, Mapping)}
+    verdicts: dict[str, Verdict] = {}
+    for r in results:
+        d = r.get("document")
+        if isinstance(d, Mapping) and isinstance(d.get("id"), str):
+            verdicts[d["id"]] = credential_verdict(t, r)
+    cards = []
+    for n, r in enumerate(results, 1):
+        d = r.get("document")
+        own_stack = stacks.get(d.get("id")) if isinstance(d, Mapping) and d.get("id") is not None else None
+        card = credential_card(t, n, r, stack_report=own_stack, part_verdicts=verdicts)
+        if own_stack is not None and own_stack.get("verified") is not True and card.verdict.verified:
+            # Authentic, but it stands for parts that do not hold together: the stacked
+            # credential counts for nothing here, so its own card does not say Verified.
+            card.verdict = _stack_verdict(t, own_stack)
+        cards.append(card)
+    holder = doc.get("holder")
+    holder = holder.get("id") if isinstance(holder, Mapping) else holder
+    return Outcome("presentation", presentation_verdict(t, result, cards), cards, check_rows(t, result), shorten(holder) if holder else "")
+
+
+def _stack_verdict(t: Texts, report: Mapping[str, Any]) -> Verdict:
+    problems = [p for p in _as_list(report.get("problems")) if isinstance(p, Mapping)]
+    undecided = bool(problems) and all(p.get("code") == "STACK_PART_UNKNOWN" for p in problems)
+    words = t("reason.unknown.stack") if undecided else t("reason.failed.stack")
+    return Verdict(NOT_VERIFIED, t("verdict.not-verified"), reasons=[(words, "; ".join(shorten(p.get("message")) for p in problems))])
+
+
+def is_presentation(document: Any) -> bool:
+    return isinstance(document, Mapping) and "VerifiablePresentation" in _types(document)
+
+
+# --- achievement pages ---------------------------------------------------------------------------
+
+
+@dataclass
+class AchievementView:
+    title: str
+    body: str
+    url: str
+    issuer: str
+    issuer_did: str
+    description: str
+    criteria: str
+    elements: list[tuple[str, list[Line]]]
+    more: list[tuple[str, list[Line]]]
+
+
+def achievement_view(t: Texts, a: Mapping[str, Any]) -> AchievementView:
+    """An achievement definition (``StoredAchievement.to_json()``) for people."""
+    body = a.get("awardingBody") if isinstance(a.get("awardingBody"), Mapping) else {}
+    country = body.get("country") or body.get("countryCode")
+    if body.get("country") and body.get("countryCode"):
+        country = f"{body['country']} ({body['countryCode']})"
+    outcomes = []
+    for o in _as_list(a.get("learningOutcomes")):
+        if isinstance(o, Mapping):
+            line: Line = [text(o.get("statement"))]
+            if o.get("url"):
+                line += _outcome_link(t, o)
+            outcomes.append(line)
+        else:
+            outcomes.append([text(o)])
+    assessment = a.get("assessment") if isinstance(a.get("assessment"), Mapping) else {"type": a.get("assessment")}
+    assess_lines: list[Line] = [[text(assessment.get("type"))]]
+    if assessment.get("allowedValues"):
+        assess_lines.append([text(t("ach.assessment.values", values=", ".join(shorten(x) for x in _as_list(assessment["allowedValues"]))))])
+    if assessment.get("requiredValue"):
+        assess_lines.append([text(t("ach.assessment.required", value=shorten(assessment["requiredValue"])))])
+    qa = a.get("qualityAssurance") if isinstance(a.get("qualityAssurance"), Mapping) else {}
+    qa_line: Line = [text(qa.get("description"))]
+    if qa.get("framework"):
+        qa_line.append(text(" " + t("value.framework", framework=qa["framework"])))
+    if qa.get("url"):
+        qa_line += [text(" — "), link(qa["url"], qa["url"])]
+    level = a.get("eqfLevel")
+    elements: list[tuple[str, list[Line]]] = [
+        (t("element.b"), [[text(a.get("title"))]]),
+        (t("element.c"), [[text(", ".join(str(x) for x in (country, body.get("region")) if x))]]),
+        (t("element.d"), [[text(body.get("name"))], [code(a.get("issuerDid") or "")]]),
+        (t("element.f"), outcomes),
+        (t("element.g"), [[text(t("value.ects", ects=_number(a.get("ects"))))]]),
+        (t("element.h"), [[link(t("value.eqf", level=level), f"http://data.europa.eu/snb/eqf/{level}")]]),
+        (t("element.i"), assess_lines),
+        (t("element.j"), _element_lines(t, "j", a.get("participation"))),
+        (t("element.k"), [qa_line]),
+    ]
+    more: list[tuple[str, list[Line]]] = []
+    if a.get("prerequisites"):
+        more.append((t("optional.prerequisites"), [[text(p)] for p in _as_list(a["prerequisites"])]))
+    if a.get("supervision"):
+        more.append((t("optional.supervision"), [[text(a["supervision"])]]))
+    integration = a.get("integration")
+    if isinstance(integration, Mapping):
+        line = [text(t("value.integration", mode=shorten(integration.get("mode")), description=shorten(integration.get("towards") or "")).rstrip(": "))]
+        if integration.get("url"):
+            line += [text(" — "), link(integration["url"], integration["url"])]
+        more.append((t("optional.integration"), [line]))
+    for key, label in (("language", "ach.language"), ("humanCode", "ach.code"), ("fieldOfStudy", "ach.field")):
+        if a.get(key):
+            more.append((t(label), [[text(a[key])]]))
+    if a.get("tags"):
+        more.append((t("ach.tags"), [[text(", ".join(shorten(x) for x in _as_list(a["tags"])))]]))
+    return AchievementView(
+        title=shorten(a.get("title") or ""),
+        body=shorten(body.get("name") or ""),
+        url=shorten(a.get("id") or ""),
+        issuer=shorten(a.get("issuer") or ""),
+        issuer_did=shorten(a.get("issuerDid") or ""),
+        description=shorten(a.get("description") or ""),
+        criteria=shorten(a.get("criteria") or ""),
+        elements=elements,
+        more=more,
+    )
+
+
+__all__ = [
+    "AccreditationView",
+    "AchievementView",
+    "CheckRow",
+    "CredentialCard",
+    "ElementRow",
+    "Outcome",
+    "Piece",
+    "StackView",
+    "Verdict",
+    "achievement_view",
+    "credential_outcome",
+    "credential_verdict",
+    "is_presentation",
+    "presentation_outcome",
+    "safe_href",
+]

@@ -1,0 +1,313 @@
+"""The pages over HTTP, against a real node on 127.0.0.1 (no browser: tests/pages/test_browser.py).
+
+What a person would see is read from the HTML the node sends: verdicts, elements, the chain, a
+stack's parts; the hostile credential's fields arrive as text; bad input gets a page that says
+why; ``?url=`` follows the did:web fetch rules; achievement URLs negotiate HTML or JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from did.key import did_key_from_public_key
+from node.pages.render import CSP
+from pagereader import Page, read
+from scene import DS101, IMG_LEARNER, JS_URL, SCRIPT_TITLE, Scene, free_port
+from vc.credentials import issue_credential
+from vc.crypto import Ed25519KeyPair
+from vc.cryptosuites import SUITES
+from vc.loader import default_loader
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+async def get(scene: Scene, path: str, headers: dict[str, str] | None = None) -> tuple[int, Page, Any]:
+    async with scene.http.get(scene.url + path, headers=headers or BROWSER) as resp:
+        return resp.status, read(await resp.text()), resp
+
+
+async def post(scene: Scene, document: Any = None, *, raw: str | None = None, file: bytes | None = None, **fields: str) -> tuple[int, Page, Any]:
+    form = aiohttp.FormData()
+    form.add_field("document", raw if raw is not None else (json.dumps(document) if document is not None else ""))
+    for k, v in fields.items():
+        form.add_field(k, v)
+    if file is not None:
+        form.add_field("file", file, filename="credential.json", content_type="application/json")
+    async with scene.http.post(scene.url + "/verify", data=form) as resp:
+        return resp.status, read(await resp.text()), resp
+
+
+def verdict(page: Page) -> str:
+    return page.find("div", data_verdict="*")[0].attrs["data-verdict"]
+
+
+def check_outcome(page: Page, card: int, check: str) -> str:
+    article = page.one("article", data_card=str(card))
+    start = page.elements.index(article)
+    row = next(e for e in page.elements[start:] if e.tag == "tr" and e.attrs.get("data-check") == check)
+    return row.attrs["class"].removeprefix("outcome--")
+
+
+# --- issuer pages --------------------------------------------------------------------------------
+
+
+async def test_home_lists_the_issuers_with_their_dids_and_achievements(scene: Scene) -> None:
+    status, page, resp = await get(scene, "/")
+    assert status == 200 and resp.content_type == "text/html"
+    names = [e.attrs["data-issuer"] for e in page.find("section", data_issuer="*")]
+    assert sorted(names) == ["agency", "default", "ministry", "uni"]
+    for name, did in scene.dids.items():
+        assert did in page.text, name
+    links = {e.attrs["href"]: e.text for e in page.find("a") if "/achievements/" in e.attrs.get("href", "")}
+    assert links["/issuers/uni/achievements/ds-101"] == "Data Science Fundamentals"
+
+
+async def test_achievement_url_answers_html_to_browsers_and_json_to_programs(scene: Scene) -> None:
+    path = "/issuers/uni/achievements/ds-101"
+    status, page, resp = await get(scene, path)
+    assert status == 200 and resp.content_type == "text/html" and resp.headers["Vary"] == "Accept"
+    assert resp.headers["Content-Security-Policy"] == CSP
+    assert page.one("h1").text == "Data Science Fundamentals"
+    for shown in ("5 ECTS credits", "EQF level 6", "written examination", "Blended (online and on site)",
+                  "Institutional accreditation by NVAO", "Secondary school mathematics", "Netherlands (NL)",
+                  "Supervised with identity verification on site", scene.dids["uni"]):
+        assert shown in page.text, shown
+    hrefs = {e.attrs["href"] for e in page.find("a")}
+    assert {DS101["qualityAssurance"]["url"], DS101["learningOutcomes"][0]["url"], "http://data.europa.eu/snb/eqf/6"} <= hrefs
+    for accept in ("application/json", "*/*", None, "text/html, application/json"):
+        headers = {"Accept": accept} if accept else {}
+        async with scene.http.get(scene.url + path, headers=headers) as resp:
+            assert resp.status == 200 and resp.content_type == "application/json", accept
+            assert (await resp.json())["title"] == "Data Science Fundamentals" and resp.headers["Vary"] == "Accept"
+
+
+async def test_unknown_achievement_is_a_page_for_browsers_and_a_problem_for_programs(scene: Scene) -> None:
+    status, page, resp = await get(scene, "/issuers/uni/achievements/nope")
+    assert status == 404 and resp.content_type == "text/html" and "has no achievement nope" in page.text
+    status, page, _ = await get(scene, "/issuers/nobody/achievements/ds-101")
+    assert status == 404 and "no issuer named nobody" in page.text
+    async with scene.http.get(scene.url + "/issuers/uni/achievements/nope") as resp:
+        assert resp.status == 404 and resp.content_type == "application/problem+json"
+
+
+async def test_pages_load_only_their_own_assets_under_a_strict_policy(scene: Scene) -> None:
+    status, page, resp = await get(scene, "/verify")
+    assert status == 200
+    policy = dict(d.strip().split(" ", 1) for d in resp.headers["Content-Security-Policy"].split(";"))
+    assert policy["default-src"] == "'self'" and policy["script-src"] == "'self'" and policy["style-src"] == "'self'"
+    assert policy["frame-ancestors"] == "'none'" and policy["object-src"] == "'none'"
+    assert "unsafe" not in resp.headers["Content-Security-Policy"]
+    assert resp.headers["X-Frame-Options"] == "DENY" and resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert not page.inline_script and not page.find("style")
+    assert not [e for e in page.elements if "style" in e.attrs or any(a.startswith("on") for a in e.attrs)]
+    assets = [e.attrs.get("src") or e.attrs.get("href") for e in page.find("script") + page.find("link")]
+    assert assets and all(a.startswith("/static/") for a in assets)
+    for asset in assets:
+        async with scene.http.get(scene.url + asset) as r:
+            assert r.status == 200 and r.content_type in ("text/css", "text/javascript")
+            assert r.headers["X-Content-Type-Options"] == "nosniff"
+    async with scene.http.get(scene.url + "/static/../node/app.py") as r:
+        assert r.status == 404
+    async with scene.http.get(scene.url + "/static/texts.py") as r:
+        assert r.status == 404
+
+
+# --- verdicts ------------------------------------------------------------------------------------
+
+
+async def test_a_valid_micro_credential_is_verified_with_every_element(scene: Scene) -> None:
+    status, page, resp = await post(scene, scene.valid)
+    assert status == 200 and resp.headers["Cache-Control"] == "no-store"
+    assert verdict(page) == "verified" and page.one("h2", id="result-title").text == "✓ Verified"
+    assert [e.attrs["data-element"] for e in page.find("div", data_element="*")][:11] == list("abcdefghijk")
+    values = {e.attrs["data-element"]: e.text for e in page.find("div", data_element="*")}
+    expected = {
+        "a": "Ana Andromeda", "b": "Data Science Fundamentals", "c": "Netherlands (NL)", "d": "University of Example",
+        "e": "UTC", "f": "Apply linear regression to real data", "g": "5 ECTS credits", "h": "EQF level 6",
+        "i": "written examination", "j": "Blended", "k": "Institutional accreditation by NVAO",
+        "grade": "A in written examination", "prerequisites": "Secondary school mathematics",
+    }
+    for key, value in expected.items():
+        assert value in values[key], (key, values[key])
+    assert page.one("p", data_missing="0").text == "All eleven mandatory elements are present."
+    assert scene.holder in values["a"] and "e-mail address (hashed)" in values["a"]
+    signer = page.one("code", data_signer="")
+    assert signer.text.startswith(scene.dids["uni"] + "#")
+    assert all(check_outcome(page, 1, c) == "passed" for c in ("proof", "binding", "validity", "status"))
+
+
+async def test_a_tampered_credential_is_not_verified_and_the_proof_is_named(scene: Scene) -> None:
+    status, page, _ = await post(scene, scene.tampered)
+    assert status == 200 and verdict(page) == "not-verified"
+    reasons = page.one("ul", **{"aria-label": "Why"}).text
+    assert "The signature (proof) does not verify" in reasons
+    assert check_outcome(page, 1, "proof") == "failed"
+    assert "50 ECTS credits" in page.text  # what the tampered credential claims is still shown
+
+
+async def test_revoked_and_suspended_credentials_say_so(scene: Scene) -> None:
+    _, page, _ = await post(scene, scene.revoked)
+    assert verdict(page) == "revoked" and "The issuer has revoked this credential." in page.text
+    assert check_outcome(page, 1, "status") == "failed"
+    _, page, _ = await post(scene, scene.suspended)
+    assert verdict(page) == "suspended" and "The issuer has suspended this credential." in page.text
+
+
+async def test_a_status_that_cannot_be_checked_is_never_verified(scene: Scene) -> None:
+    # Signed with a did:key, valid, but its status list sits on an address the node refuses.
+    key = Ed25519KeyPair.generate()
+    did = did_key_from_public_key(key.public_key)
+    unsigned = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": did,
+        "validFrom": "2024-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:someone", "name": "Someone"},
+        "credentialStatus": {
+            "id": "https://10.0.0.1/status/1#5", "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+            "statusListIndex": "5", "statusListCredential": "https://10.0.0.1/status/1",
+        },
+    }
+    vc = issue_credential(unsigned, key=key, verification_method=f"{did}#{key.public_multibase}", suite=SUITES["eddsa-jcs-2022"], loader=default_loader(), now=datetime.now(timezone.utc))
+    _, page, _ = await post(scene, vc)
+    assert verdict(page) == "status-unknown" and page.one("h2", id="result-title").text == "! Could not check status"
+    assert check_outcome(page, 1, "proof") == "passed" and check_outcome(page, 1, "status") == "unknown"
+    assert "Verified" not in page.one("title").text
+
+
+async def test_the_accreditation_chain_is_shown_from_the_trusted_body_down(scene: Scene) -> None:
+    _, page, _ = await post(scene, scene.valid)
+    section = page.one("section", data_accreditation="accredited")
+    assert f"Accredited by {scene.dids['ministry']}, a body this node trusts." in section.text
+    links = [e.text for e in page.find("li") if e.attrs.get("class") == "link link--passed"]
+    assert len(links) == 2
+    assert links[0].startswith(f"{scene.dids['ministry']} accredits {scene.dids['agency']} (to accredit others)")
+    assert links[1].startswith(f"{scene.dids['agency']} accredits {scene.dids['uni']} (to issue credentials)")
+    assert "EQF levels 5, 6" in links[1] and "jurisdictions NLD" in links[1] and "Expires 30 June 2035" in links[1]
+    assert "Not revoked" in links[1]
+
+
+async def test_a_presentation_shows_each_credential_and_a_stack_with_a_missing_part(scene: Scene) -> None:
+    vp = await scene.presentation([scene.stack, scene.parts[0], scene.parts[2]])
+    status, page, _ = await post(scene, vp)
+    assert status == 200 and page.one("section", id="result").attrs["data-kind"] == "presentation"
+    assert verdict(page) == "not-verified"
+    # The stacked credential is authentic but counts for nothing without its parts.
+    assert [e.attrs["data-verdict"] for e in page.find("article")] == ["not-verified", "verified", "verified"]
+    missing = page.one("tr", data_part=scene.parts[1]["id"])
+    assert "Missing: not in this presentation" in missing.text
+    assert "The stacked credential does not hold together" in page.find("ul", **{"aria-label": "Why"})[0].text
+    assert scene.parts[1]["id"] in page.find("div", data_verdict="not-verified")[0].text
+
+    vp = await scene.presentation([scene.stack, *scene.parts])
+    _, page, _ = await post(scene, vp)
+    assert verdict(page) == "verified"
+    assert page.one("section", data_stack="holds")
+    levels = {e.text for e in page.find("tr")}
+    assert {"EQF level 5 2.5", "EQF level 6 7.5", "Total 10"} <= levels
+    assert page.one("tr", data_part=scene.parts[1]["id"]).attrs["class"] == "part part--verified"
+
+
+async def test_a_replayed_presentation_is_not_verified(scene: Scene) -> None:
+    vp = await scene.presentation([scene.valid])
+    _, page, _ = await post(scene, vp)
+    assert verdict(page) == "verified"
+    _, page, _ = await post(scene, vp)  # its challenge was used up by the first check
+    assert verdict(page) == "not-verified" and "challenge" in page.one("ul", **{"aria-label": "Why"}).text
+
+
+# --- hostile input -------------------------------------------------------------------------------
+
+
+async def test_markup_and_script_in_a_credential_are_shown_as_text(scene: Scene) -> None:
+    status, page, resp = await post(scene, scene.hostile)
+    assert status == 200 and verdict(page) == "verified"  # a genuine credential, with nasty fields
+    html = await resp.text()
+    assert len(page.find("script")) == 1 and not page.inline_script
+    for tag in ("iframe", "img", "svg", "style", "b", "i"):
+        assert not page.find(tag), tag
+    assert not [e for e in page.elements if any(a.startswith("on") for a in e.attrs)]
+    hrefs = [e.attrs["href"] for e in page.find("a")]
+    assert all(h.startswith(("/", "http://", "https://", "#")) for h in hrefs), hrefs
+    assert "javascript:" not in " ".join(hrefs)
+    assert SCRIPT_TITLE in page.text and IMG_LEARNER in page.text and JS_URL in page.text
+    assert "&lt;script&gt;" in html
+    # A javascript: URL in the pasted text area is inert text too.
+    assert page.one("textarea").text.count("javascript:") >= 2
+
+
+async def test_bad_input_gets_a_clear_message_and_keeps_what_was_typed(scene: Scene) -> None:
+    status, page, _ = await post(scene, raw="")
+    assert status == 400 and "Nothing to verify" in page.one("section", id="result").text
+    status, page, _ = await post(scene, raw='{"type": ["VerifiableCredential"],')
+    assert status == 400 and "This is not valid JSON" in page.text and "line 1, column" in page.text
+    assert page.one("textarea").text == '{"type": ["VerifiableCredential"],'
+    status, page, _ = await post(scene, raw="[1, 2]")
+    assert status == 400 and "This JSON is a list, not a credential or presentation" in page.text
+    status, page, _ = await post(scene, raw="[" * 5000 + "]" * 5000)
+    assert status == 400 and "nests too deeply" in page.text
+    status, page, _ = await post(scene, file=b"\xff\xfe\x00binary")
+    assert status == 400 and "not text (UTF-8)" in page.text
+    status, page, _ = await post(scene, {"type": "not a credential"})
+    assert status == 200 and verdict(page) == "not-verified"
+    # A file wins over the text box, and is shown in it afterwards.
+    status, page, _ = await post(scene, raw="ignored", file=json.dumps(scene.valid).encode())
+    assert status == 200 and verdict(page) == "verified" and scene.valid["id"] in page.one("textarea").text
+
+
+async def test_a_body_over_the_node_limit_is_refused_with_a_page(scene: Scene) -> None:
+    limit = scene.service.config.max_body_bytes
+    huge = json.dumps({"padding": "x" * (limit + 10)})
+    for kind in ("text", "file"):
+        status, page, resp = await (post(scene, raw=huge) if kind == "text" else post(scene, file=huge.encode()))
+        assert status == 413 and resp.content_type == "text/html", kind
+        assert "too large: this node accepts at most 1 MiB" in page.one("section", id="result").text
+    async with scene.http.post(scene.url + "/verify", data=b"document=" + b"x" * (limit + 1), headers={"Content-Type": "application/x-www-form-urlencoded"}) as resp:
+        assert resp.status == 413 and "too large" in await resp.text()
+
+
+# --- ?url= ---------------------------------------------------------------------------------------
+
+
+async def test_url_fetches_a_published_credential_under_the_did_web_rules(scene: Scene) -> None:
+    # The node's own status list is a credential published on the web (its host:port is allowed).
+    published = f"{scene.url}/status/uni/revocation/1"
+    status, page, _ = await get(scene, "/verify?url=" + published)
+    assert status == 200 and verdict(page) == "verified"
+    assert published in page.one("p", **{"class": "source"}).text
+    assert page.one("code", data_issuer="").text == scene.dids["uni"]
+
+
+async def test_url_refuses_addresses_the_node_may_not_fetch(scene: Scene) -> None:
+    hits: list[str] = []
+
+    async def spy(request: web.Request) -> web.Response:
+        hits.append(request.path)
+        return web.json_response(scene.valid)
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", spy)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        for url in (f"http://127.0.0.1:{port}/cred.json", f"https://127.0.0.1:{port}/cred.json", "https://169.254.169.254/latest/meta-data", "https://[::1]/x"):
+            status, page, _ = await get(scene, "/verify?url=" + url)
+            assert status == 400 and "The node will not fetch" in page.text, (url, page.text)
+        for url in ("javascript:alert(1)", "file:///etc/passwd", "ftp://example.org/x", "/verify", "https://" + "a" * 2100 + ".org/"):
+            status, page, _ = await get(scene, "/verify?url=" + url)
+            assert status == 400 and "must be an http or https URL" in page.text, url
+        assert hits == []
+    finally:
+        await runner.cleanup()
+    # A page that is not JSON: the fetch succeeds, the content is refused with the reason.
+    status, page, _ = await get(scene, f"/verify?url={scene.url}/verify")
+    assert status == 502 and "did not return valid JSON" in page.text
