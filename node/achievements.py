@@ -308,10 +308,9 @@ class Achievements:
             try:
                 item = await self._prepare(issuer_name, issuer.did, index, request, now, achievements)
             except ProfileError as e:
+                # An achievementId the issuer has not defined is one of these problems: the
+                # request names something that does not exist, its URL does (422, not 404).
                 outcome.refused.append(Refused(index, list(e.problems)))
-                continue
-            except UnknownAchievementError as e:
-                outcome.refused.append(Refused(index, [ElementProblem("achievementId", e.detail)], 404))
                 continue
             if item.key is not None:
                 if item.key in keys_seen:
@@ -361,10 +360,7 @@ class Achievements:
                     items=[{"index": r.index, "problems": [str(p) for p in r.problems]} for r in conflicts],
                 )
             if len(requests) == 1:
-                only = outcome.refused[0]
-                if only.status == 404 and len(only.problems) == 1:
-                    raise UnknownAchievementError(str(only.problems[0]).removeprefix("achievementId: "))
-                raise ProfileError(only.problems)
+                raise ProfileError(outcome.refused[0].problems)
             raise BatchRefusedError(sorted(outcome.refused, key=lambda r: r.index))
         if progress is not None and outcome.issued:
             progress(len(outcome.issued))

@@ -11,16 +11,21 @@ Route handlers raise; ``problem_middleware`` answers. Three kinds of exception a
 
 Anything else is a bug: it is logged with its traceback and answered with a 500 problem that
 names no internals. Request bodies are read through ``read_json``, which bounds their size
-(413) and turns every way JSON can be malformed into a 400 saying what to fix.
+(413) and turns every way JSON can be malformed into a 400 saying what to fix; a body that is
+JSON but not what the endpoint declares (``node.routes.endpoint``) becomes, through
+``invalid_body``, a 400 naming the field. ``ProblemDetails`` is the shape of every problem
+response, as /openapi.json documents it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Awaitable, Callable
+from typing import Annotated, Any, Awaitable, Callable
 
 from aiohttp import web
+from pydantic import Field, ValidationError
+from typing_extensions import NotRequired, TypedDict
 
 from vc.errors import problem_from_exception
 from vc.limits import check_shape
@@ -37,6 +42,20 @@ DEFAULT_MAX_BODY = 1024 * 1024
 MAX_BODY_KEY = web.AppKey("vcnode.max_body", int)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class ProblemDetails(TypedDict):
+    """RFC 9457 problem details (`application/problem+json`). The node's own problems are typed
+    `urn:vcnode:problem:<kind>`; the VC specifications' failures keep the spec's type URL and
+    `code`. Other members (`field`, `problems`, `items`, `parts`, ...) say more where the
+    endpoint describes them."""
+
+    type: str
+    title: str
+    status: int
+    detail: Annotated[str, Field(description="What is wrong and what to change")]
+    code: NotRequired[Annotated[str, Field(description="The VC specifications' error code, e.g. PROOF_VERIFICATION_ERROR")]]
+    field: NotRequired[Annotated[str, Field(description="The request member at fault, as a path: options.challenge, items[2]")]]
 
 
 class HTTPProblem(Exception):
@@ -85,7 +104,8 @@ def conflict(detail: str, **extra: Any) -> HTTPProblem:
 
 
 def problem_response(body: dict[str, Any], status: int, headers: dict[str, str] | None = None) -> web.Response:
-    body.setdefault("status", status)
+    # RFC 9457 §3.1.2: ``status`` is the response's status code, whatever a problem's extras say.
+    body["status"] = status
     return web.json_response(body, status=status, content_type=PROBLEM_JSON, headers=headers)
 
 
@@ -216,41 +236,129 @@ def _json_type(value: Any) -> str:
     return "a number"
 
 
-def field(body: dict[str, Any], name: str, kind: type | tuple[type, ...], *, required: bool = True, where: str = "") -> Any:
-    """``body[name]`` checked to be of JSON type ``kind``; a 400 naming the field otherwise."""
-    path = f"{where}.{name}" if where else name
-    if name not in body or body[name] is None:
-        if required:
-            raise bad_request(f"{path} is required", field=path)
-        return None
-    value = body[name]
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    # bool is an int in Python but not a number in JSON.
-    if isinstance(value, bool) and bool not in kinds:
-        ok = False
+class Invalid(ValueError):
+    """A request-body rule that JSON types alone cannot say, raised inside a model's validator.
+
+    ``detail`` is the message the client reads; the text ``{field}`` in it is replaced by the
+    path of the value being validated (``options.credentialId``), and ``field`` (relative to
+    that value, dotted) names a member of it when the rule is about one.
+    """
+
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+
+
+def invalid_body(error: ValidationError, body: Any) -> HTTPProblem:
+    """A pydantic ``ValidationError`` of request ``body`` as a 400 naming the field and what to send.
+
+    Only the first failure is reported (as the node always has: fix it and the next one shows);
+    errors pydantic reports for the members of one union at one place are read together.
+    """
+    errors = error.errors(include_url=False)
+    first = errors[0]
+    path = _path(first, body)
+    kind = first["type"]
+    if kind == "value_error" and isinstance(first.get("ctx", {}).get("error"), Invalid):
+        exc: Invalid = first["ctx"]["error"]
+        if exc.field:
+            path = [*path, *exc.field.split(".")]
+        where = _dotted(path)
+        return bad_request(exc.detail.replace("{field}", where or "the request body"), **({"field": where} if where else {}))
+    where = _dotted(path)
+    subject = where or "the request body"
+    if kind in _WANT:
+        # A union (int | float, say) fails once per member, each at the same place.
+        wants = [_WANT[e["type"]] for e in errors if e["type"] in _WANT and _path(e, body) == path]
+        want = "a number" if set(wants) == {"an integer", "a number"} else " or ".join(dict.fromkeys(wants))
+        if not where:
+            want = "a JSON object" if want == "an object" else want
+        detail = f"{subject} must be {want}, not {_json_type(first['input'])}"
     else:
-        ok = isinstance(value, kinds)
-    if not ok:
-        want = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
-        raise bad_request(f"{path} must be {want}, not {_json_type(value)}", field=path)
-    return value
+        detail = _message(kind, subject, first)
+    return bad_request(detail, **({"field": where} if where else {}))
 
 
-def options_field(body: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
-    """``body.options`` (an object, empty when absent); a 400 naming any option not in ``allowed``,
-    so a misspelt option is an error rather than silently ignored."""
-    options = field(body, "options", dict, required=False) or {}
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        raise bad_request(
-            f"unknown option(s) {', '.join(map(repr, unknown))}; this node understands {', '.join(allowed)}",
-            field="options",
-        )
-    return options
+_WANT = {
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+    "string_type": "a string",
+    "int_type": "an integer",
+    "float_type": "a number",
+    "bool_type": "a boolean",
+    "list_type": "an array",
+    "none_required": "null",
+}
 
 
-_TYPE_NAMES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", int: "an integer", float: "a number"}
+def _message(kind: str, subject: str, error: Any) -> str:
+    ctx = error.get("ctx") or {}
+    value = error.get("input")
+    if kind == "missing":
+        return f"{subject} is required"
+    if kind == "literal_error" or kind == "enum":
+        return f"{subject} must be one of {ctx.get('expected')}, not {_show(value)}"
+    if kind == "string_too_short":
+        n = ctx.get("min_length", 1)
+        return f"{subject} is empty" if n == 1 else f"{subject} must be at least {n} characters long"
+    if kind == "string_too_long":
+        return f"{subject} must be at most {ctx.get('max_length')} characters long"
+    if kind == "too_short":
+        n = ctx.get("min_length", 1)
+        if ctx.get("actual_length") == 0:
+            return f"{subject} is an empty array; send at least {n} item{'s' if n != 1 else ''}"
+        return f"{subject} must have at least {n} items"
+    if kind == "too_long":
+        return f"{subject} must have at most {ctx.get('max_length')} items"
+    bounds = {"greater_than_equal": ("at least", "ge"), "greater_than": ("greater than", "gt"), "less_than_equal": ("at most", "le"), "less_than": ("less than", "lt")}
+    if kind in bounds:
+        words, key = bounds[kind]
+        return f"{subject} must be {words} {ctx.get(key)}, not {_show(value)}"
+    if kind == "string_pattern_mismatch":
+        return f"{subject} must match the pattern {ctx.get('pattern')}"
+    if kind == "value_error" and ctx.get("error") is not None:
+        return f"{subject}: {ctx['error']}"
+    msg = str(error.get("msg", "is not valid"))
+    return f"{subject}: {msg[:1].lower()}{msg[1:]}"
 
+
+def _path(error: Any, body: Any) -> list[str | int]:
+    """The error's location as a path into ``body``. Pydantic's ``loc`` also names the union
+    member it tried (``int``, a form's tag): a step that is not in the body is such a name, except
+    the last step of a missing field."""
+    loc = error["loc"]
+    path: list[str | int] = []
+    node = body
+    for i, step in enumerate(loc):
+        if isinstance(node, dict) and isinstance(step, str) and step in node:
+            path.append(step)
+            node = node[step]
+        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            path.append(step)
+            node = node[step]
+        elif i == len(loc) - 1 and error["type"] == "missing" and isinstance(step, str):
+            path.append(step)
+    return path
+
+
+def _dotted(path: list[str | int]) -> str:
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else step)
+    return out
+
+
+def _show(value: Any) -> str:
+    """A value as the client wrote it (JSON's true/null), strings quoted, containers by kind."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (dict, list)):
+        return _json_type(value)
+    return repr(value)
 
 
 def setup(app: web.Application, *, max_body: int = DEFAULT_MAX_BODY) -> None:

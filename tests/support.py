@@ -91,3 +91,55 @@ async def run_js(*args: str, stdin: bytes | None = None, timeout: float = 120) -
 def run_js_sync(*args: str, stdin: bytes | None = None, timeout: float = 120) -> tuple[int, Any]:
     proc = subprocess.run(["node", *args], cwd=interop_harness(), input=stdin, capture_output=True, timeout=timeout)
     return proc.returncode, _parse(args, proc.stdout, proc.stderr)
+
+
+# --- responses against /openapi.json ---------------------------------------------------------
+
+
+class ResponseLog:
+    """Every response an app sends, kept to be checked against the app's own /openapi.json:
+    its status and media type must be described for that operation, and its body must match
+    the described schema. Attach before the app starts (``ResponseLog(app)``)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.seen: list[tuple[str, str | None, int, str, bytes]] = []
+        app.on_response_prepare.append(self._record)
+
+    async def _record(self, request: Any, response: Any) -> None:
+        resource = request.match_info.route.resource
+        body = getattr(response, "body", None)
+        self.seen.append(
+            (request.method, resource.canonical if resource is not None else None, response.status, response.content_type, bytes(body or b""))
+        )
+
+    def check(self) -> set[tuple[str, int]]:
+        """Check every recorded response of a described operation; the (operationId, status) pairs seen."""
+        from openapi_schema_validator import OAS31Validator
+
+        from node.routes.openapi import document
+
+        doc = document(self.app)
+        validators: dict[str, Any] = {}
+        covered: set[tuple[str, int]] = set()
+        for method, path, status, media, body in self.seen:
+            op = doc["paths"].get(path or "", {}).get(method.lower())
+            if op is None:  # HEAD, CORS preflights, unknown paths: not operations
+                continue
+            described = op["responses"].get(str(status))
+            where = f"{method} {path} -> {status} {media}: {body[:300]!r}"
+            assert described is not None, f"undocumented status: {where}"
+            covered.add((op["operationId"], status))
+            if "content" not in described:
+                assert not body, f"a body where none is described: {where}"
+                continue
+            assert media in described["content"], f"undocumented media type (described: {list(described['content'])}): {where}"
+            if not media.endswith("json"):  # HTML, CSS, script: the media type is what is described
+                continue
+            schema = described["content"][media]["schema"]
+            key = json.dumps(schema, sort_keys=True)
+            if key not in validators:
+                validators[key] = OAS31Validator({**schema, "components": doc["components"]})
+            errors = sorted(validators[key].iter_errors(json.loads(body)), key=lambda e: list(e.absolute_path))
+            assert not errors, f"{where}\n" + "\n".join(f"  at {list(e.absolute_path)}: {e.message[:300]}" for e in errors[:5])
+        return covered

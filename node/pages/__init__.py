@@ -3,7 +3,8 @@
 ``setup(app)`` adds ``GET /`` (the issuers, their DIDs and achievements), ``GET``/``POST
 /verify`` (paste, file or ``?url=``; checked by the node's own verification, shown as a verdict,
 the micro-credential's elements, the issuer's accreditation and a stack's parts) and
-``GET /static/{name}`` (the pages' stylesheet and script). An achievement's URL answers HTML to a
+``GET /static/{name}`` (the pages' stylesheet and script), each declared in ``api``
+(``node.routes.endpoint``) and so described in /openapi.json as ``text/html``. An achievement's URL answers HTML to a
 browser through ``wants_html`` + ``achievement_page``, called by the achievement route.
 
 Server-rendered with Jinja2 (autoescaped), a little same-origin JavaScript for dropping a file,
@@ -12,14 +13,17 @@ and a strict Content-Security-Policy; every text is in ``node.pages.texts``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
 from aiohttp import web
+from pydantic import Field, WithJsonSchema
+from typing_extensions import TypedDict
 
 from node.pages.handlers import achievement_page, home, verify_page, verify_submit
-from node.pages.render import CSP, serve_static
+from node.pages.render import CSP, STATIC_TYPES, serve_static
+from node.routes.endpoint import Endpoints, PathParam, QueryParam, Reply
 
-__all__ = ["CSP", "achievement_page", "openapi_paths", "setup", "wants_html"]
+__all__ = ["CSP", "achievement_page", "api", "setup", "wants_html"]
 
 
 def _accept(header: str) -> dict[str, float]:
@@ -54,92 +58,72 @@ def wants_html(request: web.Request) -> bool:
     return html > json_q or (html == json_q and "application/json" not in ranges)
 
 
+class VerifyForm(TypedDict, total=False):
+    """What the verifier page's form posts: the pasted text or a chosen file, and a
+    presentation's expected challenge and domain."""
+
+    document: Annotated[str, Field(description="The credential or presentation, as JSON text")]
+    file: Annotated[str, WithJsonSchema({"type": "string", "format": "binary"}), Field(description="The same, as a file (multipart only)")]
+    challenge: str
+    domain: str
+
+
+class VerifyFields(TypedDict, total=False):
+    document: Annotated[str, Field(description="The credential or presentation, as JSON text")]
+    challenge: str
+    domain: str
+
+
+def _html(description: str) -> Reply:
+    return Reply(str, description, media_type="text/html")
+
+
+api = Endpoints()
+_PAGES = dict(tags=["Pages"])
+
+api.get(
+    "/",
+    "issuersPage",
+    summary="Issuer pages: this node's issuers, their DIDs and the micro-credentials they award (HTML)",
+    replies={200: _html("The page")},
+    **_PAGES,
+)(home)
+api.get(
+    "/verify",
+    "verifierPage",
+    summary="The verifier page; with ?url=, the credential published at that URL checked (HTML)",
+    params=[QueryParam("url", "An http(s) URL of a credential or presentation, fetched under the did:web rules", {"type": "string", "maxLength": 2048})],
+    replies={
+        200: _html("The page, with the verification result when a URL was given"),
+        400: _html("The URL is refused or what it serves is not a credential; the page says why"),
+        413: _html("What the URL serves is over the node's size limit"),
+        502: _html("The URL could not be fetched"),
+        503: _html("This node does not fetch URLs (it runs without network access)"),
+    },
+    **_PAGES,
+)(verify_page)
+api.post(
+    "/verify",
+    "verifierPageSubmit",
+    summary="Verify a pasted or uploaded credential or presentation and show the result (HTML form)",
+    form={"multipart/form-data": VerifyForm, "application/x-www-form-urlencoded": VerifyFields},
+    replies={
+        200: _html("The verification result"),
+        400: _html("The input is not a credential or presentation; the page says why and keeps it"),
+        413: _html("The body is over the node's size limit"),
+    },
+    **_PAGES,
+)(verify_submit)
+api.get(
+    "/static/{name}",
+    "pageAsset",
+    summary="The pages' stylesheet and script",
+    params=[PathParam("name", "The asset's name (pages.css, verify.js)")],
+    replies={200: Reply(str, "The asset", media_type=tuple(dict.fromkeys(STATIC_TYPES.values())))},
+    problems={404: "No such asset"},
+    **_PAGES,
+)(serve_static)
+
+
 def setup(app: web.Application) -> None:
-    app.router.add_get("/", home)
-    app.router.add_get("/verify", verify_page)
-    app.router.add_post("/verify", verify_submit)
-    app.router.add_get("/static/{name}", serve_static)
-
-
-def openapi_paths() -> dict[str, Any]:
-    """These pages in /openapi.json: HTML for people, listed so the document covers every route."""
-
-    def html(description: str) -> dict[str, Any]:
-        return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
-
-    return {
-        "/": {
-            "get": {
-                "summary": "Issuer pages: this node's issuers, their DIDs and the micro-credentials they award (HTML)",
-                "operationId": "issuersPage",
-                "tags": ["Pages"],
-                "responses": {"200": html("The page")},
-            }
-        },
-        "/verify": {
-            "get": {
-                "summary": "The verifier page; with ?url=, the credential published at that URL checked (HTML)",
-                "operationId": "verifierPage",
-                "tags": ["Pages"],
-                "parameters": [
-                    {
-                        "name": "url",
-                        "in": "query",
-                        "required": False,
-                        "description": "An http(s) URL of a credential or presentation, fetched under the did:web rules",
-                        "schema": {"type": "string", "maxLength": 2048},
-                    }
-                ],
-                "responses": {
-                    "200": html("The page, with the verification result when a URL was given"),
-                    "400": html("The URL is refused or what it serves is not a credential; the page says why"),
-                    "413": html("What the URL serves is over the node's size limit"),
-                    "502": html("The URL could not be fetched"),
-                },
-            },
-            "post": {
-                "summary": "Verify a pasted or uploaded credential or presentation and show the result (HTML form)",
-                "operationId": "verifierPageSubmit",
-                "tags": ["Pages"],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "multipart/form-data": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {
-                                    "document": {"type": "string"},
-                                    "file": {"type": "string", "format": "binary"},
-                                    "challenge": {"type": "string"},
-                                    "domain": {"type": "string"},
-                                },
-                            }
-                        },
-                        "application/x-www-form-urlencoded": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {"document": {"type": "string"}, "challenge": {"type": "string"}, "domain": {"type": "string"}},
-                            }
-                        },
-                    },
-                },
-                "responses": {
-                    "200": html("The verification result"),
-                    "400": html("The input is not a credential or presentation; the page says why and keeps it"),
-                    "413": html("The body is over the node's size limit"),
-                },
-            },
-        },
-        "/static/{name}": {
-            "get": {
-                "summary": "The pages' stylesheet and script",
-                "operationId": "pageAsset",
-                "tags": ["Pages"],
-                "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
-                "responses": {
-                    "200": {"description": "The asset", "content": {"text/css": {"schema": {"type": "string"}}, "text/javascript": {"schema": {"type": "string"}}}},
-                    "404": {"description": "No such asset", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
-                },
-            }
-        },
-    }
+    api.register(app)

@@ -1,6 +1,8 @@
 """HTTP routes. Each module exposes ``setup(app)``; ``node.app.create_app`` calls them.
 
-Handlers reach the node's operations through ``request.app[SERVICE_KEY]`` (a
+Every endpoint is declared once in its module's ``node.routes.endpoint.Endpoints`` table (route,
+scope, body model, replies), which ``setup`` registers and /openapi.json describes. Handlers
+reach the node's operations through ``request.app[SERVICE_KEY]`` (a
 ``node.service.NodeService``) and raise on failure; ``node.problems`` shapes every error.
 """
 

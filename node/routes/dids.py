@@ -4,13 +4,38 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 from aiohttp import web
+from pydantic import Field
+from typing_extensions import TypedDict
 
 from node.problems import not_found
 from node.routes import CORS_HEADERS, preflight, service
+from node.routes.endpoint import Endpoints, PathParam, Reply
 from node.service import DEFAULT_ISSUER, UnknownIssuerError
 
 DID_JSON = "application/did+json"
+
+api = Endpoints()
+
+DIDDocument = TypedDict(
+    "DIDDocument",
+    {
+        "@context": list[str],
+        "id": Annotated[str, Field(description="did:web:HOST, or did:web:HOST:issuers:NAME")],
+        "verificationMethod": list[dict[str, Any]],
+        "assertionMethod": list[str],
+        "authentication": list[str],
+    },
+)
+DIDDocument.__doc__ = "A DID document (DID Core 1.0) with Multikey verification methods; public keys only."
+
+_DOCUMENT = dict(
+    tags=["DIDs"],
+    description="Multikey verification methods, assertionMethod and authentication. CORS open.",
+    replies={200: Reply(DIDDocument, "The DID document", media_type=DID_JSON, headers={"Cache-Control": "max-age=300"})},
+)
 
 
 async def _document(request: web.Request, name: str) -> web.Response:
@@ -23,10 +48,25 @@ async def _document(request: web.Request, name: str) -> web.Response:
     )
 
 
+@api.get(
+    "/.well-known/did.json",
+    "getDefaultDIDDocument",
+    summary="The default issuer's did:web document",
+    problems={404: "No default issuer on this node"},
+    **_DOCUMENT,
+)
 async def well_known(request: web.Request) -> web.Response:
     return await _document(request, DEFAULT_ISSUER)
 
 
+@api.get(
+    "/issuers/{name}/did.json",
+    "getIssuerDIDDocument",
+    summary="A named issuer's did:web document",
+    params=[PathParam("name", "The issuer's name on this node")],
+    problems={404: "No issuer of that name (the default issuer's document is at /.well-known/did.json)"},
+    **_DOCUMENT,
+)
 async def issuer_document(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     if name == DEFAULT_ISSUER:
@@ -36,7 +76,6 @@ async def issuer_document(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    app.router.add_get("/.well-known/did.json", well_known, allow_head=True)
+    api.register(app)
     app.router.add_route("OPTIONS", "/.well-known/did.json", preflight)
-    app.router.add_get("/issuers/{name}/did.json", issuer_document, allow_head=True)
     app.router.add_route("OPTIONS", "/issuers/{name}/did.json", preflight)

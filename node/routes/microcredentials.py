@@ -9,37 +9,129 @@ item is a 422 naming every problem by its Annex I element, and then nothing is i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal, Union
 
 from aiohttp import web
+from pydantic import ConfigDict, Discriminator, Field, RootModel, Tag
+from typing_extensions import NotRequired, TypedDict
 
-from node import auth, pages
-from node.achievements import Achievements
-from node.problems import bad_request, field, options_field, read_json
+from node import pages
+from node.achievements import REQUEST_FIELDS, Achievements
 from node.routes import CORS_HEADERS, preflight
 from node.routes import service as _service
+from node.routes.endpoint import Body, Endpoints, PathParam, Reply, Scope
+from node.routes.models import NO_ISSUER, DateTime, IssueOptions, JsonLd, Number
 
-ISSUE_OPTIONS = ("cryptosuite", "statusPurposes")
+api = Endpoints()
+
+ISSUER = PathParam("name", "The issuer's name on this node")
+SLUG = PathParam("slug", "The achievement's slug")
+_REFUSED = (
+    "An incomplete or malformed achievement or request: `problems` lists every problem by its Annex I element, "
+    "e.g. \"(g) workload: ECTS must be a positive number\"; nothing was stored, signed or allocated"
+)
 
 
 def _achievements(request: web.Request) -> Achievements:
     return Achievements(_service(request))
 
 
-async def create_achievement(request: web.Request) -> web.Response:
+# --- achievements --------------------------------------------------------------------------
+
+# The definition is checked by the micro-credential profile (vc.edu.parse_achievement,
+# also behind `vcnode achievement create`), which names every problem by its Annex I element.
+AchievementDefinition = Annotated[
+    dict[str, Any],
+    Field(
+        description="title, description, learningOutcomes, ects, eqfLevel, assessment, participation, qualityAssurance, "
+        "awardingBody {name, countryCode|country|region}, optional slug, criteria, language, humanCode, fieldOfStudy, "
+        "tags, image, prerequisites, supervision, integration. Checked as a whole: see docs/microcredential-profile.md."
+    ),
+]
+
+
+class AwardingBody(TypedDict):
+    """(c), (d): who awards it."""
+
+    name: str
+    countryCode: NotRequired[str]
+    country: NotRequired[str]
+    region: NotRequired[str]
+    url: NotRequired[str]
+    email: NotRequired[str]
+
+
+class Achievement(TypedDict):
+    """A stored achievement definition: the credentials that award it name `id` as their achievement."""
+
+    id: Annotated[str, Field(description="Its URL on this node")]
+    slug: str
+    issuer: Annotated[str, Field(description="The issuer's name on this node")]
+    created: DateTime
+    title: str
+    description: str
+    learningOutcomes: list[dict[str, Any]]
+    ects: Number
+    eqfLevel: int
+    assessment: dict[str, Any]
+    participation: str
+    qualityAssurance: dict[str, Any]
+    awardingBody: AwardingBody
+
+
+class AchievementList(TypedDict):
+    achievements: list[Achievement]
+
+
+@api.post(
+    "/issuers/{name}/achievements",
+    "createAchievement",
+    summary="Define an achievement (a micro-credential's course or module, with its Annex I elements)",
+    tags=["Micro-credentials"],
+    params=[ISSUER],
+    scope=Scope("issue", issuer="{name}"),
+    body=AchievementDefinition,
+    replies={201: Reply(Achievement, "The stored achievement; its id is its URL", headers={"Location": "The achievement's URL"})},
+    problems={404: NO_ISSUER, 409: "The slug is taken", 422: _REFUSED},
+)
+async def create_achievement(request: web.Request, body: dict[str, Any]) -> web.Response:
     name = request.match_info["name"]
-    await auth.authorize(request, scope="issue", issuer=name)
-    body = await read_json(request)
     stored = await _achievements(request).create(name, body)
     out = stored.to_json()
     return web.json_response(out, status=201, headers={"Location": out["id"]})
 
 
+@api.get(
+    "/issuers/{name}/achievements",
+    "listAchievements",
+    summary="List the issuer's achievements",
+    tags=["Micro-credentials"],
+    params=[ISSUER],
+    replies={200: Reply(AchievementList, "The issuer's achievements, oldest first")},
+    problems={404: NO_ISSUER},
+)
 async def list_achievements(request: web.Request) -> web.Response:
     items = await _achievements(request).list(request.match_info["name"])
     return web.json_response({"achievements": [a.to_json() for a in items]}, headers=CORS_HEADERS)
 
 
+@api.get(
+    "/issuers/{name}/achievements/{slug}",
+    "getAchievement",
+    summary="An achievement definition (the URL credentials name as the achievement id)",
+    tags=["Micro-credentials"],
+    description="Content negotiation: a client whose Accept names text/html above JSON (a browser) gets the "
+    "achievement described for people (node.pages); any other gets the JSON definition.",
+    params=[ISSUER, SLUG],
+    replies={
+        200: [
+            Reply(Achievement, "The achievement", headers={"Vary": "Accept"}),
+            Reply(str, "The achievement described for people", media_type="text/html"),
+        ],
+        404: Reply(str, "A page saying what was not found", media_type="text/html"),
+    },
+    problems={404: "No issuer of that name, or it has no achievement with that slug"},
+)
 async def get_achievement(request: web.Request) -> web.Response:
     # Content negotiation: a browser gets the achievement described for people (node.pages).
     if pages.wants_html(request):
@@ -48,25 +140,115 @@ async def get_achievement(request: web.Request) -> web.Response:
     return web.json_response(stored.to_json(), headers={**CORS_HEADERS, "Vary": "Accept"})
 
 
-async def issue_microcredentials(request: web.Request) -> web.Response:
+# --- issuing -------------------------------------------------------------------------------
+
+# Each request is checked by the micro-credential profile (node.achievements), which names every
+# problem of every item by its Annex I element (422), so items are free-form objects here.
+_ITEM = (
+    f"One micro-credential to issue: {{{', '.join(REQUEST_FIELDS)}}} (achievementId is the achievement's slug; "
+    "learner {name, id?, email?, ...}). Checked as a whole: see docs/microcredential-profile.md."
+)
+
+
+class SingleMicroCredential(Body):
+    """One request; its members other than `options` are the item."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"description": _ITEM})
+
+    options: IssueOptions | None = None
+    items: None = Field(None, description="Not in this form: a body with `items` is a batch")
+
+    def item(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class MicroCredentialBatch(Body):
+    """A batch: every item is checked before anything is signed; one refused item issues nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: Annotated[list[Any], Field(min_length=1, description=_ITEM)]
+    options: IssueOptions | None = None
+
+
+def _issue_form(body: Any) -> str:
+    return "list" if isinstance(body, list) else ("batch" if isinstance(body, dict) and body.get("items") is not None else "single")
+
+
+class IssueMicroCredentialsRequest(
+    RootModel[
+        Annotated[
+            Union[
+                Annotated[SingleMicroCredential, Tag("single")],
+                Annotated[MicroCredentialBatch, Tag("batch")],
+                Annotated[Annotated[list[Any], Field(min_length=1, description="A batch with default options")], Tag("list")],
+            ],
+            Discriminator(_issue_form),
+        ]
+    ]
+):
+    """One request object, a batch `{items, options?}`, or a bare array of requests."""
+
+
+class IssuedMicroCredential(TypedDict):
+    verifiableCredential: JsonLd
+    replayed: Literal[False]
+
+
+class ReplayedMicroCredential(TypedDict):
+    """The idempotency key had issued it before: nothing was signed (the node keeps no credential bodies)."""
+
+    credentialId: str
+    replayed: Literal[True]
+
+
+class Replay(TypedDict):
+    index: int
+    credentialId: str
+
+
+class IssuedBatch(TypedDict):
+    verifiableCredentials: Annotated[list[dict[str, Any]], Field(description="The credentials signed now")]
+    issued: Annotated[int, Field(description="How many were signed now")]
+    replayed: Annotated[list[Replay], Field(description="The items an idempotency key had issued before")]
+
+
+@api.post(
+    "/issuers/{name}/microcredentials",
+    "issueMicroCredentials",
+    summary="Issue micro-credentials: one {achievementId, learner, validFrom?, grade?, evidence?, idempotencyKey?}, a list of them, or {items: [...], options}",
+    tags=["Micro-credentials"],
+    description="Every item is checked before anything is signed or a status index allocated. An idempotencyKey "
+    "makes the request repeatable: the same key issues nothing and names the credential already issued (200), "
+    "the same key with other content is a 409. An achievementId the issuer has not defined is one of the "
+    "item's problems (422), like any other.",
+    params=[ISSUER],
+    scope=Scope("issue", issuer="{name}"),
+    body=IssueMicroCredentialsRequest,
+    replies={
+        201: Reply(Union[IssuedMicroCredential, IssuedBatch], "The new credential, or for a batch the new ones and the replayed items"),
+        200: Reply(
+            Union[ReplayedMicroCredential, IssuedBatch],
+            "Every item had already been issued under its idempotency key: the credential's id (a batch: the replayed items)",
+        ),
+    },
+    problems={
+        404: NO_ISSUER,
+        409: "An idempotency key was used before for a different request",
+        422: _REFUSED + " (an achievementId the issuer has not defined is one of them)",
+    },
+)
+async def issue_microcredentials(request: web.Request, body: IssueMicroCredentialsRequest) -> web.Response:
     """One request object, a list of them, or ``{items: [...], options?}``: 201 with the
     credentials (200 when every one was already issued under its idempotency key)."""
     name = request.match_info["name"]
-    await auth.authorize(request, scope="issue", issuer=name)
-    body = await read_json(request, allow_array=True)
-    if isinstance(body, list):  # a bare list of requests is a batch with default options
-        body = {"items": body}
-    options = options_field(body, ISSUE_OPTIONS)
-    batch = "items" in body
-    if batch:
-        items = field(body, "items", list)
-        extra = sorted(set(body) - {"items", "options"})
-        if extra:
-            raise bad_request(f"a batch body has only items and options; unexpected {', '.join(extra)}", field=extra[0])
-        if not items:
-            raise bad_request("items is empty", field="items")
+    form = body.root
+    batch = not isinstance(form, SingleMicroCredential)
+    if isinstance(form, list):  # a bare list of requests is a batch with default options
+        items, options = form, {}
     else:
-        items = [{k: v for k, v in body.items() if k != "options"}]
+        items = form.items if isinstance(form, MicroCredentialBatch) else [form.item()]
+        options = form.options.for_service() if form.options is not None else {}
     outcome = await _achievements(request).issue(name, items, options=options)
     status = 200 if outcome.issued and all(i.replayed for i in outcome.issued) else 201
     if not batch:
@@ -86,85 +268,6 @@ async def issue_microcredentials(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    app.router.add_post("/issuers/{name}/achievements", create_achievement)
-    app.router.add_get("/issuers/{name}/achievements", list_achievements)
-    app.router.add_get("/issuers/{name}/achievements/{slug}", get_achievement)
+    api.register(app)
     app.router.add_route("OPTIONS", "/issuers/{name}/achievements", preflight)
     app.router.add_route("OPTIONS", "/issuers/{name}/achievements/{slug}", preflight)
-    app.router.add_post("/issuers/{name}/microcredentials", issue_microcredentials)
-
-
-def openapi_paths() -> dict[str, Any]:
-    """These routes' OpenAPI description (merged into /openapi.json by node.routes.openapi)."""
-    problem = {"$ref": "#/components/schemas/Problem"}
-
-    def resp(description: str, schema: dict[str, Any] | None = None, problem_json: bool = False) -> dict[str, Any]:
-        kind = "application/problem+json" if problem_json else "application/json"
-        return {"description": description, "content": {kind: {"schema": problem if problem_json else (schema or {"type": "object"})}}}
-
-    issuer = {"name": "name", "in": "path", "required": True, "description": "The issuer's name on this node", "schema": {"type": "string"}}
-    slug = {"name": "slug", "in": "path", "required": True, "description": "The achievement's slug", "schema": {"type": "string"}}
-    refused = resp(
-        "An incomplete or malformed achievement or request: `problems` lists every problem by its Annex I element, "
-        "e.g. \"(g) workload: ECTS must be a positive number\"; nothing was stored, signed or allocated",
-        problem_json=True,
-    )
-    common = {
-        "400": resp("Malformed JSON or a field of the wrong type", problem_json=True),
-        "401": resp("No or unknown bearer token", problem_json=True),
-        "403": resp("The token may not issue for this issuer", problem_json=True),
-        "404": resp("No such issuer (or achievement)", problem_json=True),
-        "413": resp("The request body is too large", problem_json=True),
-    }
-    return {
-        "/issuers/{name}/achievements": {
-            "post": {
-                "summary": "Define an achievement (a micro-credential's course or module, with its Annex I elements)",
-                "operationId": "createAchievement",
-                "tags": ["Micro-credentials"],
-                "security": [{"bearer": ["issue"]}],
-                "parameters": [issuer],
-                "description": "Fields: title, description, learningOutcomes, ects, eqfLevel, assessment, participation, "
-                "qualityAssurance, awardingBody {name, countryCode|country|region}, optional slug, criteria, language, "
-                "humanCode, fieldOfStudy, tags, image, prerequisites, supervision, integration. See docs/microcredential-profile.md.",
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
-                "responses": {"201": resp("The stored achievement; its id is its URL"), "409": resp("The slug is taken", problem_json=True), "422": refused, **common},
-            },
-            "get": {
-                "summary": "List the issuer's achievements",
-                "operationId": "listAchievements",
-                "tags": ["Micro-credentials"],
-                "parameters": [issuer],
-                "responses": {"200": resp("{achievements: [...]}"), "404": common["404"]},
-            },
-        },
-        "/issuers/{name}/achievements/{slug}": {
-            "get": {
-                "summary": "An achievement definition (the URL credentials name as the achievement id)",
-                "operationId": "getAchievement",
-                "tags": ["Micro-credentials"],
-                "parameters": [issuer, slug],
-                "responses": {"200": resp("The achievement"), "404": common["404"]},
-            }
-        },
-        "/issuers/{name}/microcredentials": {
-            "post": {
-                "summary": "Issue micro-credentials: one {achievementId, learner, validFrom?, grade?, evidence?, idempotencyKey?}, a list of them, or {items: [...], options}",
-                "operationId": "issueMicroCredentials",
-                "tags": ["Micro-credentials"],
-                "security": [{"bearer": ["issue"]}],
-                "parameters": [issuer],
-                "description": "Every item is checked before anything is signed or a status index allocated. An idempotencyKey "
-                "makes the request repeatable: the same key issues nothing and names the credential already issued (200), "
-                "the same key with other content is a 409.",
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
-                "responses": {
-                    "201": resp("{verifiableCredential, replayed: false}, or for a batch {verifiableCredentials (the new ones), issued, replayed: [{index, credentialId}]}"),
-                    "200": resp("Every item had already been issued under its idempotency key: {credentialId, replayed: true} (the node keeps no credential bodies)"),
-                    "409": resp("An idempotency key was used before for a different request", problem_json=True),
-                    "422": refused,
-                    **common,
-                },
-            }
-        },
-    }

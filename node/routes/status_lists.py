@@ -13,8 +13,12 @@ from aiohttp import web
 
 from node.problems import not_found
 from node.routes import CORS_HEADERS, preflight, service
+from node.routes.endpoint import Endpoints, PathParam, Reply
+from node.routes.models import JsonLd
 
 VC_MEDIA_TYPE = "application/vc+ld+json"
+
+api = Endpoints()
 
 
 def _etag_matches(header: str | None, etag: str) -> bool:
@@ -27,6 +31,26 @@ def _etag_matches(header: str | None, etag: str) -> bool:
     return any(c.removeprefix("W/") == etag for c in candidates)
 
 
+@api.get(
+    "/status/{issuer}/{purpose}/{seq}",
+    "getStatusList",
+    summary="A status list credential (Bitstring Status List 1.0)",
+    tags=["Status"],
+    description=(
+        "A signed BitstringStatusListCredential (application/vc+ld+json), the URL a credential's "
+        "`statusListCredential` names. Public, CORS open, ETag / If-None-Match, cacheable for its ttl."
+    ),
+    params=[
+        PathParam("issuer", "The issuer's name"),
+        PathParam("purpose", "The list's status purpose", {"type": "string", "enum": ["revocation", "suspension"]}),
+        PathParam("seq", "The list's number, from 1", {"type": "integer"}),
+    ],
+    replies={
+        200: Reply(JsonLd, "The status list credential", media_type=VC_MEDIA_TYPE, headers={"ETag": "A hash of the body", "Cache-Control": "max-age=TTL, or no-cache"}),
+        304: Reply(None, "Not modified since the ETag the client holds", headers={"ETag": "A hash of the body"}),
+    },
+    problems={404: "No such list"},
+)
 async def get_status_list(request: web.Request) -> web.StreamResponse:
     issuer, purpose, seq_text = request.match_info["issuer"], request.match_info["purpose"], request.match_info["seq"]
     # isdecimal, not isdigit: "²" is a digit but not a number; nine digits keep int() small
@@ -47,6 +71,5 @@ async def get_status_list(request: web.Request) -> web.StreamResponse:
 
 
 def setup(app: web.Application) -> None:
-    path = "/status/{issuer}/{purpose}/{seq}"
-    app.router.add_get(path, get_status_list, allow_head=True)
-    app.router.add_route("OPTIONS", path, preflight)
+    api.register(app)
+    app.router.add_route("OPTIONS", "/status/{issuer}/{purpose}/{seq}", preflight)

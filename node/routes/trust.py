@@ -17,37 +17,58 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from aiohttp import web
+from pydantic import Field, field_validator, model_validator
+from typing_extensions import NotRequired, TypedDict
 
-from node import auth, trust
-from node.problems import HTTPProblem, bad_request, field, options_field, read_json
+from node import trust
+from node.problems import HTTPProblem, Invalid
 from node.routes import CORS_HEADERS, preflight
 from node.routes import service as _service
+from node.routes.endpoint import Body, Endpoints, PathParam, Reply, Scope
+from node.routes.models import NO_ISSUER, IssuedCredential, IssueOptions, JsonLd, Number
 from node.service import DEFAULT_ISSUER
 from vc.edu.accreditation import build_accreditation_credential, scope_from_json
 from vc.edu.stacking import build_stacked_credential
 
-ISSUE_OPTIONS = ("cryptosuite", "statusPurposes")
 PUBLISHED_MAX_AGE = 60  # seconds a verifier may reuse a published accreditations document
 
+api = Endpoints()
 
-def _datetime(body: dict[str, Any], name: str) -> datetime | None:
-    value = field(body, name, str, required=False)
-    if value is None:
-        return None
+ISSUER = PathParam("name", "The issuer's name on this node")
+
+
+def _date(value: str) -> datetime | None:
+    """A date (2030-01-01, midnight UTC) or a date-time with a time zone; None otherwise."""
     text = value + "T00:00:00Z" if len(value) == 10 else value
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
-        raise bad_request(f"{name} must be a date (2030-01-01) or a date-time with a time zone", field=name)
-    return parsed
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 # --- publishing ----------------------------------------------------------------------------------
+
+AccreditationsDocument = TypedDict(
+    "AccreditationsDocument",
+    {
+        "@context": list[str],
+        "type": list[str],
+        "holder": Annotated[str, Field(description="The issuer's DID")],
+        "verifiableCredential": Annotated[list[dict[str, Any]], Field(description="The accreditation credentials it holds")],
+    },
+)
+AccreditationsDocument.__doc__ = "An unsigned VerifiablePresentation of the accreditation credentials the issuer holds."
+
+_PUBLISHED = dict(
+    summary="The accreditation credentials the issuer holds (an unsigned VerifiablePresentation), beside its DID document",
+    tags=["Accreditation"],
+    replies={200: Reply(AccreditationsDocument, "The issuer's accreditations", headers={"Cache-Control": "max-age=60"})},
+    problems={404: NO_ISSUER},
+)
 
 
 async def _published(request: web.Request, name: str) -> web.Response:
@@ -58,66 +79,143 @@ async def _published(request: web.Request, name: str) -> web.Response:
     return web.json_response(document, headers={**CORS_HEADERS, "Cache-Control": f"max-age={PUBLISHED_MAX_AGE}"})
 
 
+@api.get("/.well-known/accreditations.json", "defaultIssuerAccreditations", **_PUBLISHED)
 async def well_known(request: web.Request) -> web.Response:
     return await _published(request, DEFAULT_ISSUER)
 
 
+@api.get("/issuers/{name}/accreditations.json", "issuerAccreditations", params=[ISSUER], **_PUBLISHED)
 async def issuer_accreditations(request: web.Request) -> web.Response:
     return await _published(request, request.match_info["name"])
 
 
-async def store_accreditation(request: web.Request) -> web.Response:
+class StoreAccreditationRequest(Body):
+    """An accreditation credential about this issuer, signed by the body that accredits it."""
+
+    verifiableCredential: JsonLd
+
+
+class StoredAccreditation(TypedDict):
+    """The accreditation as the node read it."""
+
+    credentialId: str | None
+    accreditingAgent: str
+    organisation: str
+    kind: str
+    scope: dict[str, Any]
+    decision: NotRequired[str]
+    dateIssued: NotRequired[str]
+    reviewDate: NotRequired[str]
+    expiryDate: NotRequired[str]
+    validFrom: NotRequired[str]
+    validUntil: NotRequired[str]
+
+
+class Stored(TypedDict):
+    stored: StoredAccreditation
+
+
+@api.post(
+    "/issuers/{name}/accreditations",
+    "storeAccreditation",
+    summary="Store an accreditation credential the issuer received, to publish it: {verifiableCredential}",
+    tags=["Accreditation"],
+    params=[ISSUER],
+    scope=Scope("issue", issuer="{name}"),
+    body=StoreAccreditationRequest,
+    replies={201: Reply(Stored, "Stored; published from now on")},
+    problems={404: NO_ISSUER, 422: "Not an accreditation of this issuer, malformed, or it does not verify"},
+)
+async def store_accreditation(request: web.Request, body: StoreAccreditationRequest) -> web.Response:
     """``{verifiableCredential}``: keep an accreditation this issuer received, to publish it."""
-    name = request.match_info["name"]
-    await auth.authorize(request, scope="issue", issuer=name)
-    body = await read_json(request)
-    credential = field(body, "verifiableCredential", dict)
+    name, credential = request.match_info["name"], body.verifiableCredential
     acc = await trust.store_accreditation(_service(request), name, credential)
     return web.json_response({"stored": acc.to_json()}, status=201)
 
 
+@api.delete(
+    "/issuers/{name}/accreditations/{id}",
+    "removeAccreditation",
+    summary="Stop publishing an accreditation credential the issuer holds",
+    tags=["Accreditation"],
+    params=[ISSUER, PathParam("id", "The accreditation credential's id, URL-encoded")],
+    scope=Scope("issue", issuer="{name}"),
+    replies={204: Reply(None, "Removed; no longer published")},
+    problems={404: "No issuer of that name, or it holds no accreditation with that id"},
+)
 async def remove_accreditation(request: web.Request) -> web.Response:
     """Stop publishing an accreditation this issuer holds (``id`` URL-encoded): 204, or 404
     when the issuer holds no accreditation with that id."""
     name = request.match_info["name"]
-    await auth.authorize(request, scope="issue", issuer=name)
     await trust.remove_accreditation(_service(request), name, request.match_info["id"])
     return web.Response(status=204)
 
 
-async def accredit(request: web.Request) -> web.Response:
+class AccreditRequest(Body):
+    """As an accreditation body: whom to accredit, for what, until when."""
+
+    organisation: str = Field(description="The accredited organisation's DID")
+    organisationName: str | None = None
+    kind: str | None = Field(None, description="attest (the default) or accredit")
+    scope: dict[str, Any] | None = Field(None, description="{eqfLevels, fields, jurisdictions, qualifications}, each optional; unlimited when absent")
+    expiryDate: str | None = Field(None, description="A date (2030-01-01) or a date-time with a time zone")
+    reviewDate: str | None = Field(None, description="A date (2030-01-01) or a date-time with a time zone")
+    decision: str | None = Field(None, description="The accreditation decision's IRI")
+    options: IssueOptions | None = None
+
+    @field_validator("expiryDate", "reviewDate")
+    @classmethod
+    def _a_date(cls, value: str) -> str:
+        if _date(value) is None:
+            raise Invalid("{field} must be a date (2030-01-01) or a date-time with a time zone")
+        return value
+
+    @model_validator(mode="after")
+    def _rdfc_only(self) -> "AccreditRequest":
+        if self.options is not None and self.options.cryptosuite not in (None, "eddsa-rdfc-2022"):
+            # Digital Bazaar's eddsa-jcs-2022 verifier (1.0.0) compares @context entries by
+            # identity, so a credential with an inline context never verifies there.
+            raise Invalid(
+                "accreditation credentials carry an inline context and are signed with eddsa-rdfc-2022: "
+                "eddsa-jcs-2022 proofs over inline contexts fail in mainstream verifiers",
+                field="options.cryptosuite",
+            )
+        return self
+
+
+@api.post(
+    "/issuers/{name}/accredit",
+    "accredit",
+    summary="As an accreditation body, issue an accreditation credential (ELM Accreditation) with a revocation status entry",
+    tags=["Accreditation"],
+    params=[ISSUER],
+    scope=Scope("issue", issuer="{name}"),
+    body=AccreditRequest,
+    replies={201: Reply(IssuedCredential, "The signed accreditation credential")},
+    problems={404: NO_ISSUER},
+)
+async def accredit(request: web.Request, body: AccreditRequest) -> web.Response:
     """As an accreditation body: ``{organisation, organisationName?, kind?: attest|accredit,
     scope?: {eqfLevels, fields, jurisdictions, qualifications}, expiryDate?, reviewDate?,
     decision?, options?}`` → 201 ``{verifiableCredential}`` with a revocation status entry."""
     name = request.match_info["name"]
-    await auth.authorize(request, scope="issue", issuer=name)
-    body = await read_json(request)
     service = _service(request)
     issuer = await service.get_issuer(name)
-    options = options_field(body, ISSUE_OPTIONS)
-    if options.get("cryptosuite", "eddsa-rdfc-2022") != "eddsa-rdfc-2022":
-        # Digital Bazaar's eddsa-jcs-2022 verifier (1.0.0) compares @context entries by
-        # identity, so a credential with an inline context never verifies there.
-        raise bad_request(
-            "accreditation credentials carry an inline context and are signed with eddsa-rdfc-2022: "
-            "eddsa-jcs-2022 proofs over inline contexts fail in mainstream verifiers",
-            field="options.cryptosuite",
-        )
+    options = body.options.for_service() if body.options is not None else {}
     purposes = options.get("statusPurposes", issuer.status_purposes)
-    if not isinstance(purposes, list) or "revocation" not in purposes:
+    if "revocation" not in purposes:
         # An accreditation that cannot be withdrawn would outlive the decision behind it.
-        purposes = [*(purposes if isinstance(purposes, list) else []), "revocation"]
-    kind = field(body, "kind", str, required=False) or "attest"
+        purposes = [*purposes, "revocation"]
     credential = build_accreditation_credential(
         accrediting_agent=issuer.did,
-        organisation=field(body, "organisation", str),
-        organisation_name=field(body, "organisationName", str, required=False),
-        kind=kind,
-        scope=scope_from_json(field(body, "scope", dict, required=False)),
+        organisation=body.organisation,
+        organisation_name=body.organisationName,
+        kind=body.kind or "attest",
+        scope=scope_from_json(body.scope),
         date_issued=service.clock(),
-        expiry_date=_datetime(body, "expiryDate"),
-        review_date=_datetime(body, "reviewDate"),
-        decision=field(body, "decision", str, required=False),
+        expiry_date=_date(body.expiryDate) if body.expiryDate else None,
+        review_date=_date(body.reviewDate) if body.reviewDate else None,
+        decision=body.decision,
         credential_id=f"urn:uuid:{uuid.uuid4()}",
     )
     signed = await service.issue(name, credential, {**options, "statusPurposes": purposes})
@@ -127,25 +225,56 @@ async def accredit(request: web.Request) -> web.Response:
 # --- stacks --------------------------------------------------------------------------------------
 
 
-async def issue_stack(request: web.Request) -> web.Response:
+class StackRequest(Body):
+    """The parts and the stacked achievement. See docs/accreditation-and-stacking.md."""
+
+    parts: Annotated[list[JsonLd], Field(min_length=1, description="The signed micro-credentials to stack; each is verified first")]
+    achievement: dict[str, Any] = Field(description="{name, description, id?, achievementType?, criteria?}")
+    totalEcts: Number | None = Field(None, description="When given, the parts' ECTS must add up to it")
+    eqfLevel: int | None = None
+    issuerName: str | None = Field(None, description="The awarding body's name in the stacked credential")
+    options: IssueOptions | None = None
+
+
+class CheckedPart(TypedDict):
+    index: int
+    id: str | None
+    verified: bool
+    accreditation: NotRequired[Annotated[str, Field(description="The part's issuer's accreditation, when assessed")]]
+
+
+class IssuedStack(TypedDict):
+    verifiableCredential: Annotated[dict[str, Any], Field(description="The signed stacked credential")]
+    parts: list[CheckedPart]
+
+
+@api.post(
+    "/issuers/{name}/stacks",
+    "issueStack",
+    summary="Issue a stacked credential from micro-credentials verified at issue time",
+    tags=["Stacking"],
+    params=[ISSUER],
+    scope=Scope("issue", issuer="{name}"),
+    body=StackRequest,
+    replies={201: Reply(IssuedStack, "The stacked credential and each part's check")},
+    problems={
+        404: NO_ISSUER,
+        422: "A part does not verify (`parts` lists each with its reasons) or the parts do not stack (`problems`)",
+    },
+)
+async def issue_stack(request: web.Request, body: StackRequest) -> web.Response:
     """``{parts: [signed micro-credentials], achievement: {name, description, id?,
     achievementType?, criteria?}, totalEcts?, eqfLevel?, issuerName?, options?}`` → 201
     ``{verifiableCredential, parts}``; 422 when a part does not verify, its issuer is not
     accredited (when this node trusts accreditation bodies), or the parts do not stack."""
     name = request.match_info["name"]
-    await auth.authorize(request, scope="issue", issuer=name)
-    body = await read_json(request)
     service = _service(request)
     issuer = await service.get_issuer(name)
-    options = options_field(body, ISSUE_OPTIONS)
-    parts = field(body, "parts", list)
-    if not parts or not all(isinstance(p, dict) for p in parts):
-        raise bad_request("parts must be a non-empty array of credentials", field="parts")
-    achievement = dict(field(body, "achievement", dict))
+    options = body.options.for_service() if body.options is not None else {}
+    parts = body.parts
+    achievement = dict(body.achievement)
     achievement.setdefault("id", f"urn:uuid:{uuid.uuid4()}")
-    total = field(body, "totalEcts", (int, float), required=False)
-    eqf = field(body, "eqfLevel", int, required=False)
-    issuer_name = field(body, "issuerName", str, required=False) or name
+    issuer_name = body.issuerName or name
 
     refused: list[dict[str, Any]] = []
     checked: list[dict[str, Any]] = []
@@ -175,111 +304,21 @@ async def issue_stack(request: web.Request) -> web.Response:
     profile: dict[str, Any] = {"id": issuer.did, "type": ["Profile"], "name": issuer_name}
     own = next((p["issuer"] for p in parts if isinstance(p.get("issuer"), dict) and p["issuer"].get("id") == issuer.did), None)
     if own is not None:
-        profile = {**own, **({"name": issuer_name} if field(body, "issuerName", str, required=False) else {})}
+        profile = {**own, **({"name": issuer_name} if body.issuerName else {})}
     # A StackError (missing id, duplicate, other learner, wrong total) is a 422 problem as it is.
     credential = build_stacked_credential(
         parts,
         issuer=profile,
         achievement=achievement,
         valid_from=service.clock(),
-        total_ects=total,
-        eqf_level=eqf,
+        total_ects=body.totalEcts,
+        eqf_level=body.eqfLevel,
     )
     signed = await service.issue(name, credential, options)
     return web.json_response({"verifiableCredential": signed, "parts": checked}, status=201)
 
 
 def setup(app: web.Application) -> None:
-    app.router.add_get("/.well-known/accreditations.json", well_known, allow_head=True)
+    api.register(app)
     app.router.add_route("OPTIONS", "/.well-known/accreditations.json", preflight)
-    app.router.add_get("/issuers/{name}/accreditations.json", issuer_accreditations, allow_head=True)
     app.router.add_route("OPTIONS", "/issuers/{name}/accreditations.json", preflight)
-    app.router.add_post("/issuers/{name}/accreditations", store_accreditation)
-    app.router.add_delete("/issuers/{name}/accreditations/{id}", remove_accreditation)
-    app.router.add_post("/issuers/{name}/accredit", accredit)
-    app.router.add_post("/issuers/{name}/stacks", issue_stack)
-
-
-def openapi_paths() -> dict[str, Any]:
-    """These routes' OpenAPI description (merged into /openapi.json by node.routes.openapi)."""
-    problem = {"$ref": "#/components/schemas/Problem"}
-
-    def resp(description: str, problem_json: bool = False) -> dict[str, Any]:
-        kind = "application/problem+json" if problem_json else "application/json"
-        return {"description": description, "content": {kind: {"schema": problem if problem_json else {"type": "object"}}}}
-
-    issuer = {"name": "name", "in": "path", "required": True, "description": "The issuer's name on this node", "schema": {"type": "string"}}
-    body = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
-    common = {
-        "400": resp("Malformed JSON or a field of the wrong type", True),
-        "401": resp("No or unknown bearer token", True),
-        "403": resp("The token may not issue for this issuer", True),
-        "404": resp("No such issuer", True),
-    }
-    published = {
-        "summary": "The accreditation credentials the issuer holds (an unsigned VerifiablePresentation), beside its DID document",
-        "tags": ["Accreditation"],
-        "responses": {"200": resp("{@context, type: [VerifiablePresentation], holder, verifiableCredential: [...]}"), "404": common["404"]},
-    }
-    return {
-        "/.well-known/accreditations.json": {"get": {**published, "operationId": "defaultIssuerAccreditations"}},
-        "/issuers/{name}/accreditations.json": {"get": {**published, "operationId": "issuerAccreditations", "parameters": [issuer]}},
-        "/issuers/{name}/accreditations": {
-            "post": {
-                "summary": "Store an accreditation credential the issuer received, to publish it: {verifiableCredential}",
-                "operationId": "storeAccreditation",
-                "tags": ["Accreditation"],
-                "security": [{"bearer": ["issue"]}],
-                "parameters": [issuer],
-                "requestBody": body,
-                "responses": {
-                    "201": resp("{stored: the accreditation as read}"),
-                    "422": resp("Not an accreditation of this issuer, malformed, or it does not verify", True),
-                    **common,
-                },
-            }
-        },
-        "/issuers/{name}/accreditations/{id}": {
-            "delete": {
-                "summary": "Stop publishing an accreditation credential the issuer holds",
-                "operationId": "removeAccreditation",
-                "tags": ["Accreditation"],
-                "security": [{"bearer": ["issue"]}],
-                "parameters": [
-                    issuer,
-                    {"name": "id", "in": "path", "required": True, "description": "The accreditation credential's id, URL-encoded", "schema": {"type": "string"}},
-                ],
-                "responses": {"204": {"description": "Removed; no longer published"}, **{k: v for k, v in common.items() if k != "400"}, "404": resp("No such issuer, or it holds no accreditation with that id", True)},
-            }
-        },
-        "/issuers/{name}/accredit": {
-            "post": {
-                "summary": "As an accreditation body, issue an accreditation credential (ELM Accreditation) with a revocation status entry",
-                "operationId": "accredit",
-                "tags": ["Accreditation"],
-                "security": [{"bearer": ["issue"]}],
-                "parameters": [issuer],
-                "description": "Fields: organisation (DID), organisationName?, kind? (attest | accredit), scope? {eqfLevels, fields, "
-                "jurisdictions, qualifications}, expiryDate?, reviewDate?, decision? (IRI), options? {cryptosuite, statusPurposes}.",
-                "requestBody": body,
-                "responses": {"201": resp("{verifiableCredential}"), **common},
-            }
-        },
-        "/issuers/{name}/stacks": {
-            "post": {
-                "summary": "Issue a stacked credential from micro-credentials verified at issue time",
-                "operationId": "issueStack",
-                "tags": ["Stacking"],
-                "security": [{"bearer": ["issue"]}],
-                "parameters": [issuer],
-                "description": "Fields: parts (signed credentials), achievement {name, description, id?, achievementType?, criteria?}, "
-                "totalEcts?, eqfLevel?, issuerName?, options?. See docs/accreditation-and-stacking.md.",
-                "requestBody": body,
-                "responses": {
-                    "201": resp("{verifiableCredential, parts: [{index, id, verified, accreditation}]}"),
-                    "422": resp("A part does not verify (parts lists each with its reasons) or the parts do not stack (problems)", True),
-                    **common,
-                },
-            }
-        },
-    }

@@ -1,8 +1,9 @@
 """W3C CCG VC-API endpoints: issue, verify (credentials and presentations), challenges, status.
 
-Handlers check the request's shape (every refusal is a 400 naming the field), authorize it
-(``node.auth``) and hand the work to ``NodeService``, which keeps canonicalisation and signing
-off the event loop. Verification answers 200 with ``verified: true`` or 400 with
+Each endpoint is declared once (``node.routes.endpoint``): its scope authorizes the request,
+its body model validates it (every refusal is a 400 naming the field), and the same
+declaration is its /openapi.json operation. Handlers hand the work to ``NodeService``, which
+keeps canonicalisation and signing off the event loop. Verification answers 200 with ``verified: true`` or 400 with
 ``verified: false`` and the per-check results; a body that is not a verification request at
 all is a problem+json 400, so clients can tell "not verified" from "not understood".
 
@@ -17,67 +18,123 @@ consumed even when ``options`` names none, so leaving the option out cannot repl
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal, Union
 
 from aiohttp import web
+from pydantic import ConfigDict, Discriminator, Field, RootModel, Tag, field_validator, model_validator
+from typing_extensions import TypedDict
 
 from node import auth, trust
-from node.problems import bad_request, field, not_found, options_field, read_json
+from node.problems import Invalid, bad_request, not_found
 from node.routes import service as _service
-from node.service import UnknownCredentialError
+from node.routes.endpoint import GRANT, Body, Endpoints, PathParam, Reply, Scope
+from node.routes.models import NO_ISSUER, DateTime, IssuedCredential, JsonLd, VerificationResult
+from node.service import DEFAULT_ISSUER, UnknownCredentialError
 
 JsonObject = dict[str, Any]
 
-DEFAULT_ISSUER = "default"
-ISSUE_OPTIONS = ("cryptosuite", "statusPurposes", "credentialId", "mandatoryPointers")
-STATUS_TYPES = ("BitstringStatusListEntry", "BitstringStatusList")
-STATUS_VALUES = ("active", "revoked", "suspended")
+api = Endpoints()
+
+StatusType = Literal["BitstringStatusListEntry", "BitstringStatusList"]
+StatusValue = Literal["active", "revoked", "suspended"]
 # VC-API's boolean form names the purpose; true sets the bit.
 _PURPOSE_STATUS = {("revocation", True): "revoked", ("suspension", True): "suspended", ("suspension", False): "active"}
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+ISSUER = PathParam("name", "The issuer's name on this node (`default` is created on first start)")
 
 
 # --- issue ---------------------------------------------------------------------------------
 
 
-def _issue_options(body: JsonObject, credential: JsonObject) -> tuple[JsonObject, JsonObject]:
-    """The options the service understands, and the credential with VC-API's credentialId applied."""
-    options = options_field(body, ISSUE_OPTIONS)
-    out: JsonObject = {}
-    suite = field(options, "cryptosuite", str, required=False, where="options")
-    if suite is not None:
-        out["cryptosuite"] = suite
-    purposes = field(options, "statusPurposes", list, required=False, where="options")
-    if purposes is not None:
-        out["statusPurposes"] = purposes
-    pointers = field(options, "mandatoryPointers", list, required=False, where="options")
-    if pointers:
-        raise bad_request(
-            "options.mandatoryPointers is for selective-disclosure cryptosuites; eddsa-rdfc-2022 and "
-            "eddsa-jcs-2022 always disclose the whole credential, so leave it out",
-            field="options.mandatoryPointers",
-        )
-    credential_id = field(options, "credentialId", str, required=False, where="options")
-    if credential_id is not None:
-        # VC-API: credentialId names the credential when credential.id is absent. The node
-        # always gives an issued credential an id, so the caller's choice becomes that id.
-        if "id" in credential and credential["id"] != credential_id:
-            raise bad_request(
-                f"options.credentialId {credential_id!r} differs from credential.id {credential['id']!r}; "
+class IssueCredentialOptions(Body):
+    """VC-API IssueCredentialOptions. An unknown option is refused, so a misspelt one is not
+    silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+    noun = "option"
+
+    cryptosuite: str | None = Field(None, description="eddsa-rdfc-2022 (the default) or eddsa-jcs-2022")
+    statusPurposes: list[str] | None = Field(
+        None, description="The status entries to add (revocation, suspension); the issuer's configured purposes when absent"
+    )
+    credentialId: str | None = Field(None, description="VC-API: the id to give a credential that has none")
+    mandatoryPointers: Annotated[list[Any], Field(max_length=0)] | None = Field(
+        None, description="For selective-disclosure cryptosuites, which this node does not offer: only an empty list is accepted"
+    )
+
+    @field_validator("mandatoryPointers", mode="before")
+    @classmethod
+    def _no_selective_disclosure(cls, value: Any) -> Any:
+        if isinstance(value, list) and value:
+            raise Invalid(
+                "{field} is for selective-disclosure cryptosuites; eddsa-rdfc-2022 and "
+                "eddsa-jcs-2022 always disclose the whole credential, so leave it out"
+            )
+        return value
+
+
+class IssueCredentialRequest(Body):
+    """VC-API IssueCredentialRequest."""
+
+    credential: Annotated[JsonLd, Field(description="The unsigned credential (VC Data Model 2.0, or 1.1)")]
+    options: IssueCredentialOptions | None = None
+
+    @model_validator(mode="after")
+    def _one_id(self) -> "IssueCredentialRequest":
+        wanted = self.options.credentialId if self.options else None
+        if wanted is not None and "id" in self.credential and self.credential["id"] != wanted:
+            raise Invalid(
+                f"options.credentialId {wanted!r} differs from credential.id {self.credential['id']!r}; "
                 "send one of them (VC-API: credentialId is for credentials without an id)",
                 field="options.credentialId",
             )
-        credential = {**credential, "id": credential_id}
-    return credential, out
+        return self
+
+    def to_issue(self) -> tuple[JsonObject, JsonObject]:
+        """The credential with VC-API's credentialId applied, and the options the service takes."""
+        options = self.options or IssueCredentialOptions()
+        credential = self.credential
+        if options.credentialId is not None:
+            # VC-API: credentialId names the credential when credential.id is absent. The node
+            # always gives an issued credential an id, so the caller's choice becomes that id.
+            credential = {**credential, "id": options.credentialId}
+        return credential, options.model_dump(include={"cryptosuite", "statusPurposes"}, exclude_none=True)
 
 
-async def issue(request: web.Request) -> web.Response:
+_ISSUE = dict(
+    tags=["Credentials"],
+    description=(
+        "Signs the credential with the issuer's key (VC-API issueCredential). The node fills `issuer` "
+        "when absent and refuses a credential naming another issuer, adds an `id` and `validFrom` when "
+        "absent and one `credentialStatus` entry per requested status purpose. A VC 1.1 credential is "
+        "issued as 1.1."
+    ),
+    body=IssueCredentialRequest,
+    replies={201: Reply(IssuedCredential, "The signed credential")},
+    problems={404: NO_ISSUER, 409: "A credential with that id was already issued"},
+)
+
+
+@api.post(
+    "/issuers/{name}/credentials/issue",
+    "issueCredentialAsIssuer",
+    summary="Issue a credential as a named issuer",
+    params=[ISSUER],
+    scope=Scope("issue", issuer="{name}"),
+    **_ISSUE,
+)
+@api.post(
+    "/credentials/issue",
+    "issueCredential",
+    summary="Issue a credential as the default issuer",
+    scope=Scope("issue", issuer=DEFAULT_ISSUER),
+    **_ISSUE,
+)
+async def issue(request: web.Request, body: IssueCredentialRequest) -> web.Response:
     """VC-API issueCredential: ``{credential, options}`` → 201 ``{verifiableCredential}``."""
     name = request.match_info.get("name", DEFAULT_ISSUER)
-    grant = await auth.authenticate(request)
-    auth.require(grant, scope="issue", issuer=name)
-    body = await read_json(request)
-    credential = field(body, "credential", dict)
-    credential, options = _issue_options(body, credential)
+    credential, options = body.to_issue()
     signed = await _service(request).issue(name, credential, options)
     return web.json_response({"verifiableCredential": signed}, status=201)
 
@@ -85,16 +142,36 @@ async def issue(request: web.Request) -> web.Response:
 # --- verify --------------------------------------------------------------------------------
 
 
-def _verify_options(body: JsonObject) -> JsonObject:
-    options = field(body, "options", dict, required=False) or {}
-    field(options, "challenge", str, required=False, where="options")
-    field(options, "domain", str, required=False, where="options")
-    field(options, "returnPresentation", bool, required=False, where="options")
-    checks = field(options, "checks", list, required=False, where="options")
-    if checks is not None and not all(isinstance(c, str) for c in checks):
-        raise bad_request("options.checks must be an array of strings", field="options.checks")
-    field(options, "expectedProofPurpose", str, required=False, where="options")
-    return options
+class VerifyOptions(Body):
+    """VC-API verification options. Other options a VC-API client sends are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    challenge: str | None = Field(None, description="The challenge the presentation's proof must carry")
+    domain: str | None = Field(None, description="The domain the presentation's proof must carry")
+    returnPresentation: bool | None = Field(None, description="Presentations: return the verified presentation as `verifiablePresentation`")
+    checks: list[str] | None = Field(
+        None, description="Accepted for VC-API clients; every check always runs. Presentations: naming `challenge` requires a challenge this node handed out"
+    )
+    expectedProofPurpose: str | None = Field(None, description="Credentials: anything but `assertionMethod` fails with MISMATCHED_PROOF_PURPOSE_ERROR")
+
+
+def _options(options: VerifyOptions | None) -> JsonObject:
+    return options.model_dump(exclude_none=True) if options is not None else {}
+
+
+class VerifyCredentialRequest(Body):
+    """VC-API VerifyCredentialRequest."""
+
+    verifiableCredential: JsonLd
+    options: VerifyOptions | None = None
+
+
+class VerifyPresentationRequest(Body):
+    """VC-API VerifyPresentationRequest."""
+
+    verifiablePresentation: JsonLd
+    options: VerifyOptions | None = None
 
 
 def _result_response(result: Any, **extra: Any) -> web.Response:
@@ -105,21 +182,56 @@ def _result_response(result: Any, **extra: Any) -> web.Response:
     return web.json_response(out, status=200 if result.verified else 400)
 
 
-async def verify_credential(request: web.Request) -> web.Response:
+_VERIFIED = {
+    200: Reply(VerificationResult, "Verified: every check passed"),
+    400: Reply(VerificationResult, "Not verified: `verified: false`, with the failed checks and their spec-typed `errors`"),
+}
+
+
+@api.post(
+    "/credentials/verify",
+    "verifyCredential",
+    summary="Verify a credential",
+    tags=["Credentials"],
+    description=(
+        "Checks the data model, validity period, every Data Integrity proof (eddsa-rdfc-2022, "
+        "eddsa-jcs-2022; the issuer's did:key or did:web is resolved) and every "
+        "BitstringStatusListEntry (the list is fetched and its own proof verified). Public."
+    ),
+    body=VerifyCredentialRequest,
+    replies=_VERIFIED,
+)
+async def verify_credential(request: web.Request, body: VerifyCredentialRequest) -> web.Response:
     """VC-API verifyCredential: 200 when verified, 400 with the failed checks otherwise."""
-    body = await read_json(request)
-    vc = field(body, "verifiableCredential", dict)
-    options = _verify_options(body)
+    vc, options = body.verifiableCredential, _options(body.options)
     result = await _service(request).verify_credential(vc, options)
     await trust.report_trust(_service(request), result)  # accreditation of the issuer (issue 7)
     return _result_response(result)
 
 
-async def verify_presentation(request: web.Request) -> web.Response:
+@api.post(
+    "/presentations/verify",
+    "verifyPresentation",
+    summary="Verify a presentation and the credentials in it",
+    tags=["Presentations"],
+    description=(
+        "Checks the presentation's authentication proof (challenge and domain) and every "
+        "credential inside it. The expected challenge goes in `options.challenge` (VC-API). A "
+        "challenge this node handed out (POST /challenges) is single use: consumed by the first "
+        "verification whose holder proof verifies, refused once expired or used; when "
+        "`options.challenge` is absent, such a challenge carried by the proof is checked and "
+        "consumed the same way, so leaving the option out cannot replay a presentation. A challenge "
+        "the node did not hand out is the caller's own expected value (the caller vouches for its "
+        "freshness), unless the node's `accept_caller_challenges` setting is off or "
+        "`options.checks` names `challenge`. A presentation with no expected challenge is refused "
+        "while the node's `require_challenge` setting is on (the default). Public."
+    ),
+    body=VerifyPresentationRequest,
+    replies=_VERIFIED,
+)
+async def verify_presentation(request: web.Request, body: VerifyPresentationRequest) -> web.Response:
     """VC-API verifyPresentation: the presentation's proof, its challenge and domain, and every credential."""
-    body = await read_json(request)
-    vp = field(body, "verifiablePresentation", dict)
-    options = dict(_verify_options(body))
+    vp, options = body.verifiablePresentation, _options(body.options)
     result = await _service(request).verify_presentation(vp, options)
     await trust.report_trust(_service(request), result)  # accreditation and stacks (issue 7)
     # VC-API returnPresentation: the presentation is returned when asked for, and only then.
@@ -127,6 +239,21 @@ async def verify_presentation(request: web.Request) -> web.Response:
     return _result_response(result, **extra)
 
 
+class CreatedChallenge(TypedDict):
+    """VC-API CreateChallengeResponse."""
+
+    challenge: str
+    expires: DateTime
+
+
+@api.post(
+    "/challenges",
+    "createChallenge",
+    summary="Create a single-use, expiring challenge",
+    tags=["Presentations"],
+    description="The body may be empty. Put the returned value into the presentation's proof and into `options.challenge`.",
+    replies={200: Reply(CreatedChallenge, "A new challenge")},
+)
 async def create_challenge(request: web.Request) -> web.Response:
     """VC-API challenge: a single-use challenge, valid until ``expires``. The body (VC-API: empty) is not read."""
     challenge = await _service(request).create_challenge()
@@ -137,98 +264,161 @@ async def create_challenge(request: web.Request) -> web.Response:
 # --- status --------------------------------------------------------------------------------
 
 
-def _status_from_entry(entry: Any, where: str) -> str:
-    if not isinstance(entry, dict):
-        raise bad_request(f"{where} must be an object", field=where)
-    kind = field(entry, "type", str, where=where)
-    if kind not in STATUS_TYPES:
-        raise bad_request(
-            f"{where}.type {kind!r} is not a status type this node publishes; use BitstringStatusListEntry",
-            field=f"{where}.type",
-        )
-    status = field(entry, "status", str, where=where)
-    if status not in STATUS_VALUES:
-        raise bad_request(f"{where}.status {status!r} is not one of {', '.join(STATUS_VALUES)}", field=f"{where}.status")
-    return status
+class StatusEntryRef(Body):
+    """The credential's status entry whose bit to change (Bitstring Status List 1.0 §2.1)."""
+
+    type: StatusType
+    statusPurpose: Literal["revocation", "suspension"]
+    statusListCredential: str | None = Field(None, description="When given, the entry must be the credential's own in this list")
+    statusListIndex: str | None = Field(None, description="When given, the entry must be the credential's own at this index")
 
 
-def _requested_status(body: JsonObject) -> tuple[str, JsonObject | None]:
-    """The wanted status (active/revoked/suspended) and, in VC-API's form, the entry it names.
+class VcApiStatusUpdate(Body):
+    """VC-API updateCredentialStatus: `status` true sets the purpose's bit (revoked, suspended),
+    false clears a suspension; absent means true (the Bitstring Status List suite sends it so)."""
 
-    Three forms are accepted: VC-API updateCredentialStatus ``{credentialStatus: {type,
-    statusPurpose}, status: bool}``; the list form ``{credentialStatus: [{type, status}]}`` of
-    earlier VC-API drafts; and the short form ``{status: "revoked"}``.
-    """
-    cs = body.get("credentialStatus")
-    status = body.get("status")
-    if cs is None:
-        if not isinstance(status, str) or status not in STATUS_VALUES:
-            raise bad_request(
-                f"status must be one of {', '.join(STATUS_VALUES)} (or use VC-API's credentialStatus form)", field="status"
+    credentialId: NonEmpty
+    credentialStatus: StatusEntryRef
+    status: bool | None = None
+
+    @model_validator(mode="after")
+    def _reversible(self) -> "VcApiStatusUpdate":
+        if (self.credentialStatus.statusPurpose, self.set_bit) not in _PURPOSE_STATUS:
+            raise Invalid(
+                "revocation cannot be undone (Bitstring Status List 1.0 §2.1: revocation is not reversible); "
+                "status false is only meaningful for suspension",
+                field="status",
             )
-        return status, None
-    if isinstance(cs, list):
-        if not cs:
-            raise bad_request("credentialStatus is an empty array; name the wanted status", field="credentialStatus")
-        wanted = {_status_from_entry(e, f"credentialStatus[{i}]") for i, e in enumerate(cs)}
-        if len(wanted) != 1:
-            raise bad_request(f"credentialStatus asks for conflicting statuses {sorted(wanted)}", field="credentialStatus")
-        if status is not None:
-            raise bad_request("send status either inside credentialStatus entries or at the top level, not both", field="status")
-        return wanted.pop(), None
-    if not isinstance(cs, dict):
-        raise bad_request("credentialStatus must be an object (or an array of objects)", field="credentialStatus")
-    kind = field(cs, "type", str, where="credentialStatus")
-    if kind not in STATUS_TYPES:
-        raise bad_request(
-            f"credentialStatus.type {kind!r} is not a status type this node publishes; use BitstringStatusListEntry",
-            field="credentialStatus.type",
-        )
-    purpose = field(cs, "statusPurpose", str, where="credentialStatus")
-    if purpose not in ("revocation", "suspension"):
-        raise bad_request(
-            f"credentialStatus.statusPurpose {purpose!r} is not one of revocation, suspension",
-            field="credentialStatus.statusPurpose",
-        )
-    # The Bitstring Status List suite (tests/helpers.js createRequestBody) sends the entry
-    # alone, meaning "set this purpose's bit": a missing status is true.
-    flag = field(body, "status", bool, required=False)
-    flag = True if flag is None else flag
-    if (purpose, flag) not in _PURPOSE_STATUS:
-        raise bad_request(
-            "revocation cannot be undone (Bitstring Status List 1.0 §2.1: revocation is not reversible); "
-            "status false is only meaningful for suspension",
-            field="status",
-        )
-    return _PURPOSE_STATUS[(purpose, flag)], cs
+        return self
+
+    @property
+    def set_bit(self) -> bool:
+        return True if self.status is None else self.status
+
+    def wanted(self) -> str:
+        return _PURPOSE_STATUS[(self.credentialStatus.statusPurpose, self.set_bit)]
 
 
-def _check_named_entry(record: Any, cs: JsonObject) -> None:
+class StatusChange(Body):
+    type: StatusType
+    status: StatusValue
+
+
+class ListStatusUpdate(Body):
+    """Earlier VC-API drafts: the wanted status inside each entry, one status for all of them."""
+
+    credentialId: NonEmpty
+    credentialStatus: Annotated[list[StatusChange], Field(min_length=1)]
+    status: None = Field(None, description="Not in this form: the status goes inside the entries")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _status_in_one_place(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("status") is not None:
+            raise Invalid("send status either inside credentialStatus entries or at the top level, not both", field="status")
+        return data
+
+    @model_validator(mode="after")
+    def _one_status(self) -> "ListStatusUpdate":
+        asked = {c.status for c in self.credentialStatus}
+        if len(asked) != 1:
+            raise Invalid(f"credentialStatus asks for conflicting statuses {sorted(asked)}", field="credentialStatus")
+        return self
+
+    def wanted(self) -> str:
+        return self.credentialStatus[0].status
+
+
+class ShortStatusUpdate(Body):
+    """The short form: the wanted status by name."""
+
+    credentialId: NonEmpty
+    status: StatusValue
+    credentialStatus: None = Field(None, description="Not in this form")
+
+    def wanted(self) -> str:
+        return self.status
+
+
+def _status_form(body: Any) -> str:
+    cs = body.get("credentialStatus") if isinstance(body, dict) else None
+    return "short" if cs is None else ("list" if isinstance(cs, list) else "vc-api")
+
+
+class UpdateCredentialStatusRequest(
+    RootModel[
+        Annotated[
+            Union[
+                Annotated[VcApiStatusUpdate, Tag("vc-api")],
+                Annotated[ListStatusUpdate, Tag("list")],
+                Annotated[ShortStatusUpdate, Tag("short")],
+            ],
+            Discriminator(_status_form),
+        ]
+    ]
+):
+    """Three forms, told apart by `credentialStatus`: an object (VC-API), an array (earlier
+    drafts) or absent (the short form)."""
+
+
+class CredentialStatusRecord(TypedDict):
+    """The credential's status after the change, and its status entries."""
+
+    credentialId: str
+    id: str
+    issuer: Annotated[str, Field(description="The issuer's name on this node")]
+    subjectId: str | None
+    issued: DateTime
+    status: StatusValue
+    statusEntries: list["StatusEntryRecord"]
+
+
+class StatusEntryRecord(TypedDict):
+    statusPurpose: str
+    statusListCredential: str
+    statusListIndex: str
+
+
+def _check_named_entry(record: Any, cs: StatusEntryRef) -> None:
     """When VC-API's form names the list entry, it must be one of the credential's own."""
-    url = field(cs, "statusListCredential", str, required=False, where="credentialStatus")
-    index = field(cs, "statusListIndex", str, required=False, where="credentialStatus")
+    url, index = cs.statusListCredential, cs.statusListIndex
     for entry in record.status_entries:
-        if entry.purpose != cs["statusPurpose"]:
+        if entry.purpose != cs.statusPurpose:
             continue
         if (url is None or url == entry.list_url) and (index is None or index == str(entry.index)):
             return
     raise bad_request(
-        f"credential {record.id!r} has no {cs['statusPurpose']} entry"
+        f"credential {record.id!r} has no {cs.statusPurpose} entry"
         + (f" in {url!r}" if url else "")
         + (f" at index {index}" if index else ""),
         field="credentialStatus",
     )
 
 
-async def update_status(request: web.Request) -> web.Response:
+@api.post(
+    "/credentials/status",
+    "updateCredentialStatus",
+    summary="Revoke, suspend or reinstate an issued credential",
+    tags=["Credentials"],
+    description=(
+        "VC-API updateCredentialStatus. The change is durable before the response is sent, and "
+        "the issuer's status list credential is re-signed. Revocation is final. A token bound to "
+        "another issuer cannot tell this node's credentials from ones that do not exist (404)."
+    ),
+    scope=Scope("status"),
+    body=UpdateCredentialStatusRequest,
+    replies={200: Reply(CredentialStatusRecord, "The credential's status after the change")},
+    problems={
+        404: "No credential with that id was issued by this node (or by the token's issuer)",
+        409: "The change is not possible (a revoked credential cannot be reinstated, or the credential has no entry for that purpose)",
+    },
+)
+async def update_status(request: web.Request, body: UpdateCredentialStatusRequest) -> web.Response:
     """VC-API updateCredentialStatus: revoke, suspend or reinstate; durable before the response."""
-    grant = await auth.authenticate(request)
-    auth.require_scope(grant, "status")
-    body = await read_json(request)
-    credential_id = field(body, "credentialId", str)
-    if not credential_id:
-        raise bad_request("credentialId is empty", field="credentialId")
-    status, named = _requested_status(body)
+    grant = request[GRANT]
+    form = body.root
+    credential_id, status = form.credentialId, form.wanted()
+    named = form.credentialStatus if isinstance(form, VcApiStatusUpdate) else None
     service = _service(request)
     # A token bound to one issuer sees only that issuer's credentials: another issuer's id is
     # "not found" to it, so the answer does not reveal which ids exist elsewhere on the node.
@@ -244,6 +434,24 @@ async def update_status(request: web.Request) -> web.Response:
     return web.json_response({"credentialId": record.id, **record.to_json()})
 
 
+@api.post(
+    "/status/{issuer}/{purpose}/{seq}/publish",
+    "publishStatusList",
+    summary="Publish a status list (it always is: every status change re-signs its list first)",
+    tags=["Status"],
+    description=(
+        "For clients that publish after a status change, as the Bitstring Status List test suite does: "
+        "re-signs anything a crash left pending and answers 204."
+    ),
+    params=[
+        PathParam("issuer", "The issuer's name"),
+        PathParam("purpose", "The list's status purpose"),
+        PathParam("seq", "The list's number, from 1", {"type": "integer"}),
+    ],
+    scope=Scope("status", issuer="{issuer}"),
+    replies={204: Reply(None, "The published list is current")},
+    problems={404: "No such list"},
+)
 async def publish_status_list(request: web.Request) -> web.Response:
     """``POST {statusListCredential}/publish`` → 204, as the Bitstring Status List suite calls it.
 
@@ -252,8 +460,6 @@ async def publish_status_list(request: web.Request) -> web.Response:
     the list is current. Scope ``status`` for the list's issuer.
     """
     issuer, purpose, seq_text = request.match_info["issuer"], request.match_info["purpose"], request.match_info["seq"]
-    grant = await auth.authenticate(request)
-    auth.require(grant, scope="status", issuer=issuer)
     service = _service(request)
     if not (seq_text.isascii() and seq_text.isdecimal()) or len(seq_text) > 9 or (
         await service.status_list(issuer, purpose, int(seq_text)) is None
@@ -286,13 +492,7 @@ async def _cors_on_public_posts(request: web.Request, response: web.StreamRespon
 
 
 def setup(app: web.Application) -> None:
-    app.router.add_post("/credentials/issue", issue)
-    app.router.add_post("/issuers/{name}/credentials/issue", issue)
-    app.router.add_post("/credentials/verify", verify_credential)
-    app.router.add_post("/presentations/verify", verify_presentation)
-    app.router.add_post("/challenges", create_challenge)
-    app.router.add_post("/credentials/status", update_status)
-    app.router.add_post("/status/{issuer}/{purpose}/{seq}/publish", publish_status_list)
+    api.register(app)
     for path in PUBLIC_POSTS:
         app.router.add_route("OPTIONS", path, _preflight)
     app.on_response_prepare.append(_cors_on_public_posts)

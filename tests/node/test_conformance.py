@@ -35,8 +35,10 @@ EXAMPLES_V1 = "https://www.w3.org/2018/credentials/examples/v1"
 
 
 @pytest.fixture
-async def node(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any) -> Node:
-    return await start_node(tmp_path, aiohttp_client, unused_tcp_port_factory)
+async def node(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any) -> Any:
+    node = await start_node(tmp_path, aiohttp_client, unused_tcp_port_factory)
+    yield node
+    node.responses.check()  # every answer to the suites' requests is what /openapi.json says
 
 
 async def did_key_of(node: Node) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from support import run_js
+from support import ResponseLog, run_js
 
 from node.achievements import Achievements
 from node.app import create_app
@@ -70,14 +70,16 @@ class Node:
 
 
 @pytest.fixture
-async def node(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any) -> Node:
+async def node(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any) -> Any:
     port = unused_tcp_port_factory()
     cfg = Config().replace(data_dir=tmp_path / "data", host="127.0.0.1", port=port, status_purposes=("revocation", "suspension"))
     app = create_app(cfg)
+    responses = ResponseLog(app)
     client = await aiohttp_client(app, server_kwargs={"host": "127.0.0.1", "port": port})
     service = app[SERVICE_KEY]
     token = (await service.create_token(["issue"], issuer="default")).token
-    return Node(client, service, token)
+    yield Node(client, service, token)
+    responses.check()  # every response here is what /openapi.json says it is
 
 
 async def define(node: Node, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -180,6 +182,23 @@ async def test_batch_with_one_bad_item_issues_nothing_and_names_the_item(node: N
         {"index": 2, "problems": ["achievementId: issuer 'default' has no achievement 'nope'"]},
     ]
     assert await node.count("credentials") == 0 and await node.count("status_entries") == 0
+
+
+async def test_an_achievement_the_issuer_has_not_defined_is_a_problem_of_the_request(node: Node) -> None:
+    """422, as /openapi.json says: the URL (the issuer's micro-credentials) exists, the request
+    names an achievement that does not, and that is reported with the request's other problems.
+    Only an unknown issuer, the URL itself, is a 404."""
+    status, problem, _ = await node.post("/issuers/default/microcredentials", {"achievementId": "nope", "learner": {"name": ""}})
+    assert status == 422, problem
+    assert problem["problems"] == ["(a) learner identification: the learner's name is required", "achievementId: issuer 'default' has no achievement 'nope'"]
+    status, problem, _ = await node.post("/issuers/default/microcredentials", {"achievementId": "nope", "learner": {"name": "Ana"}})
+    assert status == 422 and problem["problems"] == ["achievementId: issuer 'default' has no achievement 'nope'"], problem
+    admin = (await node.service.create_token(["admin"])).token
+    resp = await node.client.post("/issuers/nobody/microcredentials", json={"achievementId": "x"}, headers={"Authorization": f"Bearer {admin}"})
+    assert resp.status == 404 and "no issuer named 'nobody'" in (await resp.json(content_type=None))["detail"]
+    described = (await (await node.client.get("/openapi.json")).json())["paths"]["/issuers/{name}/microcredentials"]["post"]["responses"]
+    assert "an achievementId the issuer has not defined" in described["422"]["description"]
+    assert "achievement" not in described["404"]["description"]
 
 
 # ------------------------------------------------------------------ issuing and verifying

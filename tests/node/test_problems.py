@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from typing import Annotated, Literal
+
 import pytest
 from aiohttp import web
+from pydantic import ConfigDict, Field, model_validator
 
 from did.errors import NotFound
 from node import problems
-from node.problems import PROBLEM_JSON, read_json
+from node.problems import PROBLEM_JSON, Invalid, read_json
+from node.routes.endpoint import Body, Endpoints, Reply
 from vc.errors import ProofVerificationError
 
 LIMIT = 2048
@@ -32,11 +36,39 @@ async def _raise_bug(request: web.Request) -> web.Response:
     raise KeyError("secret-internal-name")
 
 
-async def _field(request: web.Request) -> web.Response:
-    body = await read_json(request)
-    problems.field(body, "credential", dict)
-    problems.field(body, "count", int, required=False)
-    return web.json_response({"ok": True})
+class _Options(Body):
+    model_config = ConfigDict(extra="forbid")
+    noun = "option"
+
+    challenge: str | None = None
+    tags: list[str] | None = None
+
+
+class _Entry(Body):
+    type: Literal["A", "B"]
+
+
+class _Request(Body):
+    credential: dict[str, Any]
+    count: int | None = None
+    ects: int | float | None = None
+    name: Annotated[str, Field(min_length=1)] | None = None
+    entries: Annotated[list[_Entry], Field(min_length=1)] | None = None
+    options: _Options | None = None
+
+    @model_validator(mode="after")
+    def _not_both(self) -> "_Request":
+        if self.count is not None and self.ects is not None:
+            raise Invalid("send count or ects, not both", field="ects")
+        return self
+
+
+_api = Endpoints()
+
+
+@_api.post("/field", "field", summary="A declared body", body=_Request, replies={200: Reply(dict[str, Any], "ok")})
+async def _field(request: web.Request, body: _Request) -> web.Response:
+    return web.json_response({"count": body.count, "ects": body.ects, "options": body.options.model_dump() if body.options else None})
 
 
 @pytest.fixture
@@ -44,7 +76,7 @@ async def client(aiohttp_client: Any) -> Any:
     app = web.Application()
     problems.setup(app, max_body=LIMIT)
     app.router.add_post("/echo", _echo)
-    app.router.add_post("/field", _field)
+    _api.register(app)
     app.router.add_get("/vc", _raise_vc)
     app.router.add_get("/did", _raise_did)
     app.router.add_get("/bug", _raise_bug)
@@ -147,12 +179,45 @@ async def test_json_media_types_are_accepted(client: Any, ctype: str) -> None:
         ({"credential": "x"}, "credential must be an object, not a string"),
         ({"credential": {}, "count": "1"}, "count must be an integer, not a string"),
         ({"credential": {}, "count": True}, "count must be an integer, not a boolean"),
+        ({"credential": {}, "count": 1.5}, "count must be an integer, not a number"),
+        ({"credential": {}, "ects": "5"}, "ects must be a number, not a string"),
+        ({"credential": {}, "ects": False}, "ects must be a number, not a boolean"),
+        ({"credential": {}, "name": ""}, "name is empty"),
+        ({"credential": {}, "entries": []}, "entries is an empty array; send at least 1 item"),
+        ({"credential": {}, "entries": [{"type": "A"}, {"type": "C"}]}, "entries[1].type must be one of 'A' or 'B', not 'C'"),
+        ({"credential": {}, "entries": [{"type": "A"}, 5]}, "entries[1] must be an object, not a number"),
+        ({"credential": {}, "entries": [{}]}, "entries[0].type is required"),
+        ({"credential": {}, "options": []}, "options must be an object, not an array"),
+        ({"credential": {}, "options": {"challenge": 5}}, "options.challenge must be a string, not a number"),
+        ({"credential": {}, "options": {"tags": ["a", 5]}}, "options.tags[1] must be a string, not a number"),
+        ({"credential": {}, "options": {"chalenge": "x", "domain": "y"}}, "unknown option(s) 'chalenge', 'domain'; this node understands challenge, tags"),
+        ({"credential": {}, "count": 1, "ects": 2}, "send count or ects, not both"),
     ],
 )
 async def test_wrong_field_types_name_the_field(client: Any, body: dict[str, Any], says: str) -> None:
     resp = await client.post("/field", json=body)
     problem = await _problem(resp, 400)
     assert problem["detail"] == says
+    where = says.split(" ")[0]
+    if where != "unknown":
+        assert problem["field"] == ("ects" if says.startswith("send") else where)
+    else:
+        assert problem["field"] == "options"
+
+
+@pytest.mark.parametrize("body", [b"[]", b'"x"', b"null"])
+async def test_a_declared_object_body_refuses_other_json_at_the_top(client: Any, body: bytes) -> None:
+    problem = await _problem(await client.post("/field", data=body, headers={"Content-Type": "application/json"}), 400)
+    assert problem["detail"].startswith("the request body must be a JSON object, not ")
+    assert "field" not in problem
+
+
+async def test_a_declared_body_keeps_json_types_and_reads_null_as_absent(client: Any) -> None:
+    resp = await client.post("/field", json={"credential": {}, "count": None, "ects": 5, "options": {"challenge": None}})
+    assert resp.status == 200
+    # 5 stays an integer (5 and 5.0 canonicalize differently); null is an absent member.
+    assert await resp.json() == {"count": None, "ects": 5, "options": {"challenge": None, "tags": None}}
+    assert type((await resp.json())["ects"]) is int
 
 
 async def test_library_problems_keep_their_spec_type(client: Any) -> None:

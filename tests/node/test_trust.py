@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from support import ResponseLog
+
 from did.key import did_key_from_public_key
 from node import trust
 from node.app import create_app
@@ -75,16 +77,18 @@ class Node:
 
 
 @pytest.fixture
-async def node(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any) -> Node:
+async def node(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any) -> Any:
     port = unused_tcp_port_factory()
     cfg = Config().replace(data_dir=tmp_path / "data", host="127.0.0.1", port=port, status_purposes=("revocation",))
     app = create_app(cfg)
+    responses = ResponseLog(app)
     client = await aiohttp_client(app, server_kwargs={"host": "127.0.0.1", "port": port})
     service = app[SERVICE_KEY]
     for name in ("national", "qa", "uni"):
         await service.create_issuer(name)
     token = (await service.create_token(["admin"])).token
-    return Node(client, service, token)
+    yield Node(client, service, token)
+    responses.check()  # every response here is what /openapi.json says it is
 
 
 def test_trusted_bodies_are_stored_and_managed_by_the_cli(tmp_path: Path, capsys: Any) -> None:

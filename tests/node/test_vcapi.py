@@ -16,10 +16,13 @@ from typing import Any
 
 import pytest
 
+from support import ResponseLog
+
 from node.app import create_app
 from node.config import Config
 from node.problems import PROBLEM_JSON
 from node.routes import SERVICE_KEY
+from node.routes.endpoint import endpoints_of
 from node.routes.openapi import document as openapi_document
 from node.service import NodeService
 
@@ -43,6 +46,7 @@ class Node:
     service: NodeService
     config: Config
     tokens: dict[str, str]
+    responses: ResponseLog
 
     def auth(self, name: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[name]}"}
@@ -69,6 +73,7 @@ async def start_node(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factor
         data_dir=tmp_path / "data", host="127.0.0.1", port=port, status_purposes=("revocation", "suspension"), **config
     )
     app = create_app(cfg)
+    responses = ResponseLog(app)
     client = await aiohttp_client(app, server_kwargs={"host": "127.0.0.1", "port": port})
     service = app[SERVICE_KEY]
     await service.create_issuer("faculty")
@@ -78,12 +83,14 @@ async def start_node(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factor
         "faculty": (await service.create_token(["issue", "status"], issuer="faculty")).token,
         "admin": (await service.create_token(["admin"])).token,
     }
-    return Node(client, service, cfg, tokens)
+    return Node(client, service, cfg, tokens, responses)
 
 
 @pytest.fixture
-async def node(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any) -> Node:
-    return await start_node(tmp_path, aiohttp_client, unused_tcp_port_factory)
+async def node(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any) -> Any:
+    node = await start_node(tmp_path, aiohttp_client, unused_tcp_port_factory)
+    yield node
+    node.responses.check()  # every response of every test here is what /openapi.json says
 
 
 async def problem_of(resp: Any, status: int) -> dict[str, Any]:
@@ -102,32 +109,79 @@ def check_named(result: dict[str, Any], name: str) -> list[dict[str, Any]]:
 
 
 async def test_openapi_describes_exactly_the_routes_the_app_serves(node: Node) -> None:
+    app = node.client.app
     resp = await node.client.get("/openapi.json")
     assert resp.status == 200
     doc = await resp.json()
-    assert doc == json.loads(json.dumps(openapi_document()))
+    assert doc == json.loads(json.dumps(openapi_document(app)))
     described = {(path, method.upper()) for path, ops in doc["paths"].items() for method in ops}
     served = set()
-    for route in node.client.app.router.routes():
+    for route in app.router.routes():
         info = route.resource.get_info() if route.resource is not None else {}
         path = info.get("path") or info.get("formatter")
         if route.method in ("HEAD", "OPTIONS"):
             continue  # allow_head and CORS preflights ride along with their GET
         served.add((path, route.method))
-    assert described == served
+    # Every route is declared (so validated and authorized as declared) and every declared one
+    # is described, except those declared as not part of the API (pages for people).
+    declared = {(e.path, e.method) for e in endpoints_of(app)}
+    assert served == declared
+    assert described == {(e.path, e.method) for e in endpoints_of(app) if e.in_api}
 
 
-def test_openapi_document_is_valid_openapi_3_1() -> None:
+def test_openapi_document_is_valid_openapi_3_1(tmp_path: Path) -> None:
     from openapi_spec_validator import validate
 
-    validate(openapi_document())  # raises, naming the offending path, when it is not
+    validate(openapi_document(create_app(Config().replace(data_dir=tmp_path))))  # raises, naming the offending path
 
 
-def test_openapi_refs_all_resolve() -> None:
-    doc = openapi_document()
+def test_openapi_refs_all_resolve(tmp_path: Path) -> None:
+    doc = openapi_document(create_app(Config().replace(data_dir=tmp_path)))
     text = json.dumps(doc)
     refs = {part.split('"')[0] for part in text.split('"$ref": "#/components/schemas/')[1:]}
     assert refs and refs <= set(doc["components"]["schemas"])
+
+
+async def test_responses_of_the_main_endpoints_match_their_declared_schemas(node: Node) -> None:
+    """A run through the VC-API endpoints, answers and refusals alike; every response is checked
+    against the schema /openapi.json declares for its operation and status (ResponseLog)."""
+    vc = await node.issue()
+    await node.issue(path="/issuers/faculty/credentials/issue", token="faculty")
+    await node.client.post("/credentials/issue", json={"credential": "x"}, headers=node.auth("issue"))
+    await node.client.post("/credentials/issue", json={"credential": unsigned()})
+    await node.client.post("/credentials/issue", json={"credential": unsigned()}, headers=node.auth("status"))
+    await node.client.post("/issuers/nobody/credentials/issue", json={"credential": unsigned()}, headers=node.auth("admin"))
+    await node.client.post("/credentials/issue", data=b"a=1", headers={**node.auth("issue"), "Content-Type": "application/x-www-form-urlencoded"})
+    await node.verify(vc)
+    await node.verify({**vc, "credentialSubject": {"id": "did:example:mallory"}})
+    challenge = (await (await node.client.post("/challenges")).json())["challenge"]
+    await node.client.post("/presentations/verify", json={"verifiablePresentation": _present(vc, challenge), "options": {"challenge": challenge, "returnPresentation": True}})
+    await node.client.post("/presentations/verify", json={"verifiablePresentation": {}})
+    await node.set_status({"credentialId": vc["id"], "status": "suspended"})
+    await node.set_status({"credentialId": vc["id"], "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"}})
+    await node.set_status({"credentialId": vc["id"], "status": "active"})  # 409: revocation is final
+    await node.set_status({"credentialId": "urn:nowhere", "status": "revoked"})
+    list_url = vc["credentialStatus"][0]["statusListCredential"]
+    path = list_url.split(str(node.config.port), 1)[1]
+    etag = (await node.client.get(path)).headers["ETag"]
+    await node.client.get(path, headers={"If-None-Match": etag})
+    await node.client.get(path.rsplit("/", 1)[0] + "/99")
+    await node.client.post(path + "/publish", headers=node.auth("status"))
+    await node.client.get("/.well-known/did.json")
+    await node.client.get("/issuers/faculty/did.json")
+    await node.client.get("/issuers/nobody/did.json")
+    await node.client.get("/healthz")
+    await node.client.get("/openapi.json")
+    covered = node.responses.check()
+    assert {
+        ("issueCredential", 201), ("issueCredentialAsIssuer", 201), ("issueCredential", 400), ("issueCredential", 401),
+        ("issueCredential", 403), ("issueCredentialAsIssuer", 404), ("issueCredential", 415),
+        ("verifyCredential", 200), ("verifyCredential", 400), ("createChallenge", 200), ("verifyPresentation", 200),
+        ("verifyPresentation", 400), ("updateCredentialStatus", 200), ("updateCredentialStatus", 409),
+        ("updateCredentialStatus", 404), ("getStatusList", 200), ("getStatusList", 304), ("getStatusList", 404),
+        ("publishStatusList", 204), ("getDefaultDIDDocument", 200), ("getIssuerDIDDocument", 200),
+        ("getIssuerDIDDocument", 404), ("health", 200), ("openapi", 200),
+    } <= covered
 
 
 # --- issue ---------------------------------------------------------------------------------
@@ -338,9 +392,9 @@ async def test_the_named_status_entry_must_be_the_credentials_own(node: Node) ->
         ({}, 400, "credentialId is required"),
         ({"credentialId": 7, "status": "revoked"}, 400, "credentialId must be a string"),
         ({"credentialId": "", "status": "revoked"}, 400, "credentialId is empty"),
-        ({"credentialId": "urn:x"}, 400, "status must be one of"),
-        ({"credentialId": "urn:x", "status": "deleted"}, 400, "status must be one of"),
-        ({"credentialId": "urn:x", "status": True}, 400, "status must be one of"),
+        ({"credentialId": "urn:x"}, 400, "status is required"),
+        ({"credentialId": "urn:x", "status": "deleted"}, 400, "status must be one of 'active', 'revoked' or 'suspended', not 'deleted'"),
+        ({"credentialId": "urn:x", "status": True}, 400, "status must be one of 'active', 'revoked' or 'suspended', not true"),
         ({"credentialId": "urn:x", "credentialStatus": "revoked"}, 400, "credentialStatus must be an object"),
         ({"credentialId": "urn:x", "credentialStatus": []}, 400, "empty array"),
         ({"credentialId": "urn:x", "credentialStatus": [{"type": "StatusList2021Entry", "status": "revoked"}]}, 400, "BitstringStatusListEntry"),
@@ -349,7 +403,7 @@ async def test_the_named_status_entry_must_be_the_credentials_own(node: Node) ->
             400,
             "conflicting",
         ),
-        ({"credentialId": "urn:x", "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "refresh"}, "status": True}, 400, "statusPurpose 'refresh'"),
+        ({"credentialId": "urn:x", "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "refresh"}, "status": True}, 400, "credentialStatus.statusPurpose must be one of 'revocation' or 'suspension', not 'refresh'"),
         ({"credentialId": "urn:x", "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"}, "status": "yes"}, 400, "status must be a boolean"),
         ({"credentialId": "urn:x", "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"}, "status": True}, 404, "no credential with id 'urn:x'"),
         ({"credentialId": "urn:x", "status": "revoked"}, 404, "no credential with id 'urn:x'"),
@@ -696,6 +750,14 @@ async def test_unknown_paths_and_methods_are_problems(node: Node) -> None:
 
 
 # --- the event loop stays free -------------------------------------------------------------
+
+
+async def test_health_is_503_when_the_store_does_not_answer(node: Node) -> None:
+    resp = await node.client.get("/healthz")
+    assert resp.status == 200 and (await resp.json())["status"] == "ok"
+    await node.service.store.close()
+    problem = await problem_of(await node.client.get("/healthz"), 503)
+    assert "store does not answer" in problem["detail"]
 
 
 async def test_health_answers_while_verifications_are_pending(node: Node) -> None:
