@@ -10,7 +10,7 @@ at least one problem.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -27,6 +27,8 @@ from vc.edu import (
     parse_learner,
 )
 from vc.edu.model import INTEGRATION_MODES, RESULT_TYPES
+
+T = TypeVar("T")
 
 words = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Zs", "Cc")), min_size=1, max_size=12)
 uris = st.one_of(
@@ -117,18 +119,21 @@ hostile_achievements = st.one_of(
 )
 
 
-def _refused(error: ProfileError) -> None:
-    assert error.problems and error.code == "MALFORMED_VALUE_ERROR" and error.http_status == 422
+def _read(parse: Callable[[Any], T], data: Any) -> T | None:
+    """``parse(data)``, or None when it refuses with a ProfileError that names a problem."""
+    try:
+        return parse(data)
+    except ProfileError as e:
+        assert e.problems and e.code == "MALFORMED_VALUE_ERROR" and e.http_status == 422
+        return None
 
 
 @given(hostile_achievements)
 @example({**BASE, "eqfLevel": "\u00b2"})  # found: '²'.isdigit() is true but int('²') raises ValueError
 @example({**BASE, "eqfLevel": "1" + "0" * 4300})  # found: int() refuses past 4,300 digits
 def test_any_definition_is_read_or_refused_with_profile_error(doc: Any) -> None:
-    try:
-        definition = parse_achievement(doc)
-    except ProfileError as e:
-        _refused(e)
+    definition = _read(parse_achievement, doc)
+    if definition is None:
         return
     assert isinstance(definition, AchievementDefinition)
     assert achievement_problems(definition) == []
@@ -145,10 +150,8 @@ learners = st.one_of(
 
 @given(learners)
 def test_any_learner_is_read_or_refused_with_profile_error(data: Any) -> None:
-    try:
-        learner = parse_learner(data)
-    except ProfileError as e:
-        _refused(e)
+    learner = _read(parse_learner, data)
+    if learner is None:
         return
     assert learner_problems(learner) == []
     assert learner.name.strip()
@@ -163,10 +166,8 @@ evidence = st.one_of(
 
 @given(evidence)
 def test_any_evidence_is_read_or_refused_with_profile_error(data: Any) -> None:
-    try:
-        items = parse_evidence(data)
-    except ProfileError as e:
-        _refused(e)
+    items = _read(parse_evidence, data)
+    if items is None:
         return
     assert isinstance(items, tuple)
     assert all(any(v is not None for v in vars(item).values()) for item in items)
@@ -183,9 +184,7 @@ dates = st.one_of(
 
 @given(dates)
 def test_any_issue_date_is_an_aware_datetime_or_a_profile_error(value: Any) -> None:
-    try:
-        parsed = parse_datetime(value)
-    except ProfileError as e:
-        _refused(e)
+    parsed = _read(parse_datetime, value)
+    if parsed is None:
         return
     assert parsed.tzinfo is not None
