@@ -61,6 +61,9 @@ def _read_varint(data: bytes) -> tuple[int, int]:
     for i, byte in enumerate(data[:9]):
         value |= (byte & 0x7F) << (7 * i)
         if not byte & 0x80:
+            if byte == 0 and i > 0:
+                # unsigned-varint: a non-minimal encoding must be refused, or one key has many did:keys
+                raise InvalidDID("the did:key multicodec header is not a minimally encoded varint")
             return value, i + 1
     raise InvalidDID("the did:key multicodec header is not a valid varint")
 
@@ -89,7 +92,8 @@ def _split_did_key(did: str) -> str:
     parts = parsed.msid.split(":")
     if len(parts) == 2:
         version = parts[0]
-        if not version.isdigit() or int(version) < 1:
+        # digits with one that is not 0; never int(): past 4,300 digits it raises ValueError
+        if not (version.isascii() and version.isdigit() and version.strip("0")):
             raise InvalidDID(f"did:key version {version!r} is not a positive integer")
     elif len(parts) != 1:
         raise InvalidDID(f"{did!r} has too many ':' components for a did:key")

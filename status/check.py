@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, Mapping
@@ -336,6 +337,11 @@ class StatusChecker:
 # --- pure helpers ------------------------------------------------------------------------
 
 
+# A list holds at most 8 entries per inflated byte, and no node inflates 10**18 bytes; a longer
+# index is out of range before any list is read (and int() refuses past 4,300 digits anyway).
+_MAX_INDEX_DIGITS = 18
+
+
 def _parse_entry(raw: Any) -> _Entry:
     if not isinstance(raw, dict):
         raise StatusVerificationError("a credentialStatus entry must be a JSON object")
@@ -376,6 +382,10 @@ def _parse_entry(raw: Any) -> _Entry:
         refs = reference if isinstance(reference, list) else [reference]
         if not refs or not all(is_url(r) for r in refs):
             raise StatusVerificationError(f"the credential's statusReference must be a URL or a list of URLs, got {reference!r}")
+    if len(index_text.lstrip("0")) > _MAX_INDEX_DIGITS:
+        raise RangeError(
+            f"the credential's statusListIndex has {len(index_text)} digits; no status list holds that many entries"
+        )
     return _Entry(purpose, int(index_text), list_url, size, messages, reference, raw)
 
 
@@ -440,9 +450,13 @@ def _ttl(subject: JsonObject) -> timedelta | None:
     ttl = subject.get("ttl")
     if ttl is None:
         return None
-    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or ttl < 0:
+    # "not 0 <= ttl < inf" also refuses NaN and the infinities that Python's JSON reader admits
+    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not 0 <= ttl < math.inf:
         raise StatusVerificationError(f"the status list's ttl must be a non-negative number of milliseconds, got {ttl!r}")
-    return timedelta(milliseconds=ttl)
+    try:
+        return timedelta(milliseconds=ttl)
+    except OverflowError:  # longer than timedelta holds: max_staleness caps the lifetime anyway
+        return timedelta.max
 
 
 # §2.1: "If the statusMessage array is not present, the message values associated with the
