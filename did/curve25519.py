@@ -7,8 +7,7 @@ behind vc.crypto, and nothing here signs or verifies.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
+from did.cache import LRU
 from did.errors import InvalidPublicKey, InvalidPublicKeyLength
 
 _P = 2**255 - 19
@@ -16,14 +15,21 @@ _D = (-121665 * pow(121666, _P - 2, _P)) % _P
 _SQRT_M1 = pow(2, (_P - 1) // 4, _P)
 
 
-def ed25519_point_y(public_key: bytes) -> int:
-    """Decode an Ed25519 public key (RFC 8032 §5.1.3) and return y; raise unless it is a curve point."""
-    return _point_y(bytes(public_key))
-
-
 # The check costs two modular exponentiations (~0.1 ms); a verifier sees the same few issuer
 # keys again and again, so results (valid ones; errors are not cached) are remembered.
-@lru_cache(maxsize=4096)
+_POINTS: LRU[bytes, int] = LRU(4096)
+
+
+def ed25519_point_y(public_key: bytes) -> int:
+    """Decode an Ed25519 public key (RFC 8032 §5.1.3) and return y; raise unless it is a curve point."""
+    key = bytes(public_key)
+    y = _POINTS.get(key)
+    if y is None:
+        y = _point_y(key)
+        _POINTS[key] = y
+    return y
+
+
 def _point_y(public_key: bytes) -> int:
     if len(public_key) != 32:
         raise InvalidPublicKeyLength(f"an Ed25519 public key is 32 bytes, got {len(public_key)}")

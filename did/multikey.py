@@ -1,4 +1,5 @@
-"""Multikey encodings of Ed25519 keys (Controlled Identifiers 1.0 §2.2.2, multicodec table).
+"""Multikey encodings of Ed25519 keys (Controlled Identifiers 1.0 §2.2.2, multicodec table),
+and the project's one base58btc / multibase codec.
 
 A public key is multibase base58btc (``z``) of varint(0xed) ``0xed01`` + 32 bytes; a secret
 key is ``z`` of varint(0x1300) ``0x8026`` + the 32-byte seed. Some tools write the 64-byte
@@ -6,6 +7,11 @@ seed+public form after ``0x8026``: decoding accepts both and returns the seed.
 """
 
 from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Callable
 
 from did.errors import InvalidPublicKey, InvalidPublicKeyLength, UnsupportedPublicKeyType
 
@@ -55,6 +61,54 @@ def b58encode(data: bytes) -> str:
         out.append(_PAIRS[r])
     return "1" * (len(data) - len(body)) + "".join(reversed(out)).lstrip("1")
 
+
+# --- multibase (Controlled Identifiers 1.0 §2.4) ---------------------------------------------------
+# ``u`` (base64url, no padding) and ``z`` (base58btc) are the two headers the specification
+# defines; "other Multibase encoding values MAY be used". Also read: the other RFC 4648 encodings
+# of the multibase table (base16, base32, base64, padded or not), each held to its own alphabet.
+# Nothing else (base36, base58flickr, proquint, ...): refused by name.
+
+
+def _pad(text: str, block: int) -> str:
+    return text + "=" * (-len(text) % block)
+
+
+_MULTIBASE: dict[str, tuple[str, re.Pattern[str], Callable[[str], bytes]]] = {
+    "z": ("base58btc", re.compile(r"[1-9A-HJ-NP-Za-km-z]*"), b58decode),
+    "u": ("base64url", re.compile(r"[A-Za-z0-9_-]*"), lambda t: base64.urlsafe_b64decode(_pad(t, 4))),
+    "U": ("base64urlpad", re.compile(r"(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2}==|[A-Za-z0-9_-]{3}=)?"),
+          base64.urlsafe_b64decode),
+    "m": ("base64", re.compile(r"[A-Za-z0-9+/]*"), lambda t: base64.b64decode(_pad(t, 4), validate=True)),
+    "M": ("base64pad", re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?"),
+          lambda t: base64.b64decode(t, validate=True)),
+    "f": ("base16", re.compile(r"(?:[0-9a-f]{2})*"), bytes.fromhex),
+    "F": ("base16upper", re.compile(r"(?:[0-9A-F]{2})*"), bytes.fromhex),
+    "b": ("base32", re.compile(r"[a-z2-7]*"), lambda t: base64.b32decode(_pad(t.upper(), 8))),
+    "B": ("base32upper", re.compile(r"[A-Z2-7]*"), lambda t: base64.b32decode(_pad(t, 8))),
+    "c": ("base32pad", re.compile(r"[a-z2-7]*=*"), lambda t: base64.b32decode(t.upper())),
+    "C": ("base32padupper", re.compile(r"[A-Z2-7]*=*"), base64.b32decode),
+}
+
+
+def decode_multibase(value: str) -> bytes:
+    """The bytes of a multibase string (Controlled Identifiers 1.0 §2.4: header ``u`` or ``z``,
+    or another RFC 4648 base of the multibase table). Raises ``ValueError`` naming what is wrong."""
+    if not isinstance(value, str) or not value:
+        raise ValueError("a multibase value is a non-empty string")
+    entry = _MULTIBASE.get(value[0])
+    if entry is None:
+        raise ValueError(
+            f"unsupported multibase header {value[0]!r} (Controlled Identifiers 1.0 §2.4 defines 'u' "
+            "base64url and 'z' base58btc)"
+        )
+    name, alphabet, decode = entry
+    body = value[1:]
+    if not alphabet.fullmatch(body):
+        raise ValueError(f"{value!r} is not {name}: a character is outside its alphabet, or the padding is wrong")
+    try:
+        return decode(body)
+    except (binascii.Error, ValueError) as e:
+        raise ValueError(f"{value!r} is not valid {name}: {e}") from e
 
 
 def _decode_base58btc(value: str, what: str) -> bytes:

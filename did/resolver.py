@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
-import marshal
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Protocol
 
+from did.cache import LRU, FrozenJSON, json_copy
 from did.curve25519 import check_ed25519_public_key
 from did.errors import (
     DIDError,
@@ -131,7 +128,7 @@ def find_node(document: Mapping[str, Any], did_url: str) -> dict[str, Any] | Non
         return None
     for node in _embedded_nodes(document):
         if absolute_did_url(node["id"], base) == did_url:
-            found = copy.deepcopy(dict(node))
+            found = json_copy(dict(node))
             found["id"] = did_url
             if isinstance(found.get("controller"), str):
                 found["controller"] = absolute_did_url(found["controller"], base)
@@ -215,35 +212,29 @@ class Resolver:
     def __init__(self, methods: Mapping[str, DIDResolver], *, method_cache_size: int = 1024) -> None:
         self.methods = dict(methods)
         self.method_cache_size = max(0, method_cache_size)
-        # DID URL -> (id, type, controller, public key, marshalled controller document)
-        self._method_cache: OrderedDict[str, tuple[str, str, str, bytes, bytes]] = OrderedDict()
-        self._method_cache_lock = threading.Lock()  # the node verifies on worker threads too
+        # DID URL -> (id, type, controller, public key, frozen controller document); the LRU is
+        # thread-safe (the node verifies on worker threads too)
+        self._method_cache: LRU[str, tuple[str, str, str, bytes, FrozenJSON]] = LRU(self.method_cache_size)
 
     def _deterministic(self, parsed: DID | DIDURL) -> bool:
         """Whether resolving ``parsed`` gives the same answer every time (so it may be remembered)."""
         return bool(getattr(self.methods.get(parsed.method), "deterministic", False))
 
     def _remembered(self, did_url: str) -> VerificationMethod | None:
-        with self._method_cache_lock:
-            hit = self._method_cache.get(did_url)
-            if hit is None:
-                return None
-            self._method_cache.move_to_end(did_url)
+        hit = self._method_cache.get(did_url)
+        if hit is None:
+            return None
         vm_id, vm_type, controller, public_key, document = hit
-        return VerificationMethod(vm_id, vm_type, controller, public_key, marshal.loads(document))
+        return VerificationMethod(vm_id, vm_type, controller, public_key, document.thaw())
 
     def _remember(self, did_url: str, vm: VerificationMethod) -> None:
         if not self.method_cache_size:
             return
         try:
-            entry = (vm.id, vm.type, vm.controller, vm.public_key, marshal.dumps(vm.document))
-        except ValueError:  # a document marshal cannot hold: simply not remembered
+            entry = (vm.id, vm.type, vm.controller, vm.public_key, FrozenJSON(vm.document))
+        except ValueError:  # a document FrozenJSON cannot hold: simply not remembered
             return
-        with self._method_cache_lock:
-            self._method_cache[did_url] = entry
-            self._method_cache.move_to_end(did_url)
-            while len(self._method_cache) > self.method_cache_size:
-                self._method_cache.popitem(last=False)
+        self._method_cache[did_url] = entry
 
     async def _resolve_method(
         self, parsed: DID, did: str, options: Mapping[str, Any] | None
@@ -351,9 +342,9 @@ class StaticResolver(Resolver):
     ) -> None:
         super().__init__(methods or {})
         if isinstance(documents, Mapping):
-            table = {did: copy.deepcopy(dict(doc)) for did, doc in documents.items()}
+            table = {did: json_copy(dict(doc)) for did, doc in documents.items()}
         else:
-            table = {doc["id"]: copy.deepcopy(dict(doc)) for doc in documents}
+            table = {doc["id"]: json_copy(dict(doc)) for doc in documents}
         self.documents = table
 
     def _deterministic(self, parsed: DID | DIDURL) -> bool:
@@ -364,7 +355,7 @@ class StaticResolver(Resolver):
         self, parsed: DID, did: str, options: Mapping[str, Any] | None
     ) -> ResolutionResult:
         if did in self.documents:
-            return ResolutionResult.success(copy.deepcopy(self.documents[did]))
+            return ResolutionResult.success(json_copy(self.documents[did]))
         if parsed.method in self.methods:
             return await super()._resolve_method(parsed, did, options)
         raise NotFound(f"{did} is not in the static table")

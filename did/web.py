@@ -10,14 +10,13 @@ allow set is fetched over plain HTTP: that is how tests and local demos run with
 from __future__ import annotations
 
 import asyncio
-import copy
 import re
 from typing import Any, Mapping
 from urllib.parse import unquote
 
 from yarl import URL
 
-from did.cache import TTLCache
+from did.cache import FrozenJSON, TTLCache
 from did.errors import DIDError, FetchError, InvalidDID, InvalidDIDDocument
 from did.http import GuardedHTTP, ip_literal
 from did.resolver import ResolutionResult
@@ -105,7 +104,8 @@ class DIDWebResolver:
         self.cache = cache
         # One fetch per DID at a time: a batch of credentials from one issuer, verified
         # concurrently, must not turn into a burst of identical requests to that issuer.
-        self._inflight: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        # The fetched document is frozen (did.cache.FrozenJSON): every waiter thaws its own copy.
+        self._inflight: dict[str, asyncio.Future[FrozenJSON]] = {}
 
     def document_url(self, did: str) -> str:
         """Where the document is fetched from: the did:web URL, or plain HTTP for an allowed host."""
@@ -137,14 +137,14 @@ class DIDWebResolver:
             task.add_done_callback(lambda t: self._fetch_done(did, t))
         # shielded: one caller giving up must not cancel the fetch the others wait for
         document = await asyncio.shield(task)
-        return ResolutionResult.success(copy.deepcopy(document))
+        return ResolutionResult.success(document.thaw())
 
-    def _fetch_done(self, did: str, task: asyncio.Future[dict[str, Any]]) -> None:
+    def _fetch_done(self, did: str, task: asyncio.Future[FrozenJSON]) -> None:
         self._inflight.pop(did, None)
         if not task.cancelled():
             task.exception()  # retrieved, so a fetch every waiter abandoned logs no warning
 
-    async def _fetch(self, did: str, url: str) -> dict[str, Any]:
+    async def _fetch(self, did: str, url: str) -> FrozenJSON:
         try:
             fetched = await self.http.get_json(url, headers={"Accept": ACCEPT})
         except FetchError as e:
@@ -156,6 +156,7 @@ class DIDWebResolver:
             raise InvalidDIDDocument(f"{url} did not return a JSON object")
         if document.get("id") != did:
             raise InvalidDIDDocument(f"the document at {url} has id {document.get('id')!r}, not {did!r}")
+        frozen = FrozenJSON(document)  # parsed JSON: marshal holds every part of it
         if self.cache is not None:
-            self.cache.put(did, document, fetched.max_age)
-        return document
+            self.cache.put(did, frozen, fetched.max_age)
+        return frozen

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import collections
 import hashlib
 import re
-import threading
 import zlib
 
+from did.cache import LRU
 from vc.errors import MalformedValueError, RangeError
 
 # Bitstring Status List v1.0 §3.1: "the uncompressed bitstring MUST be at least 16KB in size"
@@ -68,55 +67,28 @@ def _check_level(level: int) -> int:
     return level
 
 
-class _BlockMemo:
-    """Compressed blocks by (level, digest of the block): a bounded memo of a pure function.
-
-    A publisher that rebuilds the Bitstring from stored bytes for every re-publication (the
-    node reads it from SQLite) would otherwise recompress all of a 2 MiB list for one changed
-    bit. Hashing a block (BLAKE2b, ~20 µs per 64 KiB) is far cheaper than deflating it (ms).
-    Results are identical with or without the memo, so it changes speed only.
-    """
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._items: collections.OrderedDict[tuple[int, bytes], bytes] = collections.OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()  # encode runs in worker threads (asyncio.to_thread)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self._size = 0
-
-    def deflate(self, block: bytes | bytearray | memoryview, level: int) -> bytes:
-        key = (level, hashlib.blake2b(block, digest_size=16).digest())
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is not None:
-                self._items.move_to_end(key)
-                return hit
-        compressed = _deflate_block_uncached(block, level)
-        with self._lock:
-            if key not in self._items and len(compressed) <= self.max_bytes:
-                self._items[key] = compressed
-                self._size += len(compressed)
-                while self._size > self.max_bytes:
-                    _, dropped = self._items.popitem(last=False)
-                    self._size -= len(dropped)
-        return compressed
-
-
 def _deflate_block_uncached(block: bytes | bytearray | memoryview, level: int) -> bytes:
     compressor = zlib.compressobj(level, zlib.DEFLATED, -15)  # raw DEFLATE, no wrapper
     return compressor.compress(block) + compressor.flush(zlib.Z_FULL_FLUSH)
 
 
-# 32 MiB of compressed blocks: every block of ~100 dense 16,777,216-entry lists.
-_MEMO = _BlockMemo(32 * 1024 * 1024)
+# Compressed blocks by (level, digest of the block): a bounded memo of a pure function. A
+# publisher that rebuilds the Bitstring from stored bytes for every re-publication (the node
+# reads it from SQLite) would otherwise recompress all of a 2 MiB list for one changed bit.
+# Hashing a block (BLAKE2b, ~20 µs per 64 KiB) is far cheaper than deflating it (ms). Results
+# are identical with or without the memo, so it changes speed only. Bounded by the bytes it
+# holds, 32 MiB: every block of ~100 dense 16,777,216-entry lists. Encoding runs in worker
+# threads (asyncio.to_thread); the LRU is thread-safe.
+_MEMO: LRU[tuple[int, bytes], bytes] = LRU(32 * 1024 * 1024, sizeof=len)
 
 
 def _deflate_block(block: bytes | bytearray | memoryview, level: int) -> bytes:
-    return _MEMO.deflate(block, level)
+    key = (level, hashlib.blake2b(block, digest_size=16).digest())
+    compressed = _MEMO.get(key)
+    if compressed is None:
+        compressed = _deflate_block_uncached(block, level)
+        _MEMO[key] = compressed
+    return compressed
 
 
 def _gzip_member(data: bytes | bytearray, deflated_blocks: list[bytes]) -> bytes:

@@ -19,12 +19,13 @@ re-reads the entry from the cached list against the current clock.
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, Mapping
 
+from did.cache import ExpiringCache
 from did.errors import FetchError
 from status.bitstring import MAX_DECODED_BYTES, MAX_STATUS_SIZE, MIN_STATUS_LIST_LENGTH, Bitstring, BitstringError, decode_list
 from status.credential import (
@@ -145,7 +146,7 @@ class StatusChecker:
         self.max_decoded_bytes = max_decoded_bytes
         self.min_length = min_length
         self._verify_credential = verify_credential
-        self._cache: collections.OrderedDict[str, _CachedList] = collections.OrderedDict()
+        self._cache: ExpiringCache[_CachedList] = ExpiringCache(clock, max_entries=cache_max_entries)
         self._inflight: dict[str, asyncio.Future[_CachedList]] = {}
 
     # The contract names the callable ``check``; ``__call__`` lets the checker itself be passed.
@@ -223,12 +224,11 @@ class StatusChecker:
     async def _list(self, url: str) -> _CachedList:
         while True:
             now = self.clock()
-            cached = self._cache.get(url)
+            cached = self._cache.get(url)  # live while now < expires_at
             if cached is not None:
-                if now < cached.expires_at and (cached.valid_until is None or now <= cached.valid_until):
-                    self._cache.move_to_end(url)
+                if cached.valid_until is None or now <= cached.valid_until:
                     return cached
-                del self._cache[url]
+                self._cache.discard(url)
             pending = self._inflight.get(url)
             if pending is None:
                 return await self._fetch_shared(url)
@@ -262,12 +262,7 @@ class StatusChecker:
             del self._inflight[url]
 
     def _store(self, entry: _CachedList) -> None:
-        if self.cache_max_entries == 0 or entry.expires_at <= self.clock():
-            return
-        self._cache[entry.url] = entry
-        self._cache.move_to_end(entry.url)
-        while len(self._cache) > self.cache_max_entries:
-            self._cache.popitem(last=False)
+        self._cache.put_until(entry.url, entry, entry.expires_at)
 
     async def _fetch(self, url: str) -> _CachedList:
         fetched_at = self.clock()
@@ -342,6 +337,11 @@ class StatusChecker:
 # --- pure helpers ------------------------------------------------------------------------
 
 
+# A list holds at most 8 entries per inflated byte, and no node inflates 10**18 bytes; a longer
+# index is out of range before any list is read (and int() refuses past 4,300 digits anyway).
+_MAX_INDEX_DIGITS = 18
+
+
 def _parse_entry(raw: Any) -> _Entry:
     if not isinstance(raw, dict):
         raise StatusVerificationError("a credentialStatus entry must be a JSON object")
@@ -382,6 +382,10 @@ def _parse_entry(raw: Any) -> _Entry:
         refs = reference if isinstance(reference, list) else [reference]
         if not refs or not all(is_url(r) for r in refs):
             raise StatusVerificationError(f"the credential's statusReference must be a URL or a list of URLs, got {reference!r}")
+    if len(index_text.lstrip("0")) > _MAX_INDEX_DIGITS:
+        raise RangeError(
+            f"the credential's statusListIndex has {len(index_text)} digits; no status list holds that many entries"
+        )
     return _Entry(purpose, int(index_text), list_url, size, messages, reference, raw)
 
 
@@ -446,9 +450,13 @@ def _ttl(subject: JsonObject) -> timedelta | None:
     ttl = subject.get("ttl")
     if ttl is None:
         return None
-    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or ttl < 0:
+    # "not 0 <= ttl < inf" also refuses NaN and the infinities that Python's JSON reader admits
+    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not 0 <= ttl < math.inf:
         raise StatusVerificationError(f"the status list's ttl must be a non-negative number of milliseconds, got {ttl!r}")
-    return timedelta(milliseconds=ttl)
+    try:
+        return timedelta(milliseconds=ttl)
+    except OverflowError:  # longer than timedelta holds: max_staleness caps the lifetime anyway
+        return timedelta.max
 
 
 # §2.1: "If the statusMessage array is not present, the message values associated with the

@@ -14,6 +14,7 @@ Putting them elsewhere would make the JSON-LD safe-mode canonicalization refuse 
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping, Sequence
@@ -65,15 +66,16 @@ class StatusMessage:
         return cls(parse_status_hex(status, f"{where}.status"), message, {k: v for k, v in raw.items() if k not in ("status", "message")})
 
 
+_HEX_STATUS = re.compile(r"0[xX][0-9a-fA-F]+")
+
+
 def parse_status_hex(value: Any, where: str = "status") -> int:
     """§2.1 statusMessage ``status``: "a string representing the hexadecimal value of the status
     prefixed with 0x"."""
-    if not isinstance(value, str) or not value[:2].lower() == "0x" or len(value) < 3:
+    # int(x, 16) alone would also take "0x1_0", "0x1 " and digits of other scripts
+    if not isinstance(value, str) or not _HEX_STATUS.fullmatch(value):
         raise MalformedValueError(f"{where} must be a 0x-prefixed hexadecimal string such as '0x1', got {value!r}")
-    try:
-        return int(value[2:], 16)
-    except ValueError:
-        raise MalformedValueError(f"{where} must be a 0x-prefixed hexadecimal string such as '0x1', got {value!r}") from None
+    return int(value[2:], 16)
 
 
 def status_value(raw: Any, *, status_size: int = 1) -> int:
@@ -157,6 +159,13 @@ def _timestamp(value: datetime) -> str:
     return value.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+def _check_list_url(list_url: object) -> None:
+    # An absolute URL, as verifiers require of statusListCredential (status.check refuses the
+    # entry otherwise); no fragment, because the entry and list ids add their own.
+    if not is_url(list_url) or "#" in list_url:  # type: ignore[operator]
+        raise MalformedValueError(f"the status list URL must be an absolute URL without a fragment, got {list_url!r}")
+
+
 def _purpose(purpose: object) -> str:
     if not isinstance(purpose, str) or not purpose:
         raise MalformedValueError(f"statusPurpose must be a non-empty string, got {purpose!r}")
@@ -182,8 +191,7 @@ def build_status_list_credential(
     (§2.2: "how long, in milliseconds, the status list is valid for"), the hint verifiers and
     the HTTP ``Cache-Control`` use for caching.
     """
-    if not isinstance(list_url, str) or not list_url or "#" in list_url:
-        raise MalformedValueError(f"the status list URL must be a URL without a fragment, got {list_url!r}")
+    _check_list_url(list_url)
     if len(bitstring) < min_length:
         raise StatusListLengthError(
             f"a status list must hold at least {min_length} entries for herd privacy; this one holds {len(bitstring)}"
@@ -293,8 +301,7 @@ def status_list_entry(
     """
     if isinstance(index, bool) or not isinstance(index, int) or index < 0:
         raise MalformedValueError(f"a status list index is a non-negative integer, got {index!r}")
-    if not isinstance(list_url, str) or not list_url or "#" in list_url:
-        raise MalformedValueError(f"the status list URL must be a URL without a fragment, got {list_url!r}")
+    _check_list_url(list_url)
     entry: JsonObject = {
         "id": f"{list_url}#{index}",
         "type": ENTRY_TYPE,

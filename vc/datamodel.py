@@ -9,13 +9,13 @@ naming the field at fault; ``vc.results`` turns them into result entries.
 from __future__ import annotations
 
 import base64
+import calendar
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Literal
 
-from multiformats import multibase
-
+from did.multikey import decode_multibase
 from vc.errors import CryptographicSecurityError, MalformedValueError, RangeError
 
 JsonObject = dict[str, Any]
@@ -171,9 +171,16 @@ def parse_datetime_stamp(value: Any, where: str, *, require_timezone: bool = Tru
         raise MalformedValueError(
             f"{where} must be an XML Schema dateTimeStamp with a timezone, such as 2024-01-01T00:00:00Z; got {value!r}"
         )
-    year = int(m["year"])
-    if year > 9999:
-        return datetime.max.replace(tzinfo=timezone.utc)
+    # XSD 1.1 §E.3.3: the day must exist in every year, the clamped ones too. The last four
+    # digits decide a leap year (0000 is 1 BCE, a leap year), and a year past 4,300 digits
+    # must never reach int(), which raises ValueError there.
+    year_text, month, day = m["year"], int(m["month"]), int(m["day"])
+    leap = calendar.isleap(int(("-" if year_text[0] == "-" else "") + year_text[-4:]))
+    if day > (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[month - 1]:
+        raise MalformedValueError(f"{where} is not a real date and time: {value!r} (day is out of range for month)")
+    if len(year_text.lstrip("-")) > 4:
+        return (datetime.min if year_text[0] == "-" else datetime.max).replace(tzinfo=timezone.utc)
+    year = int(year_text)
     if year < 1:
         return datetime.min.replace(tzinfo=timezone.utc)
     tz = m["tz"]
@@ -184,14 +191,14 @@ def parse_datetime_stamp(value: Any, where: str, *, require_timezone: bool = Tru
         tzinfo = timezone(sign * timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6])))
     try:
         if m["midnight"]:
-            base = datetime(year, int(m["month"]), int(m["day"]), tzinfo=tzinfo) + timedelta(days=1)
+            base = datetime(year, month, day, tzinfo=tzinfo) + timedelta(days=1)
         else:
             frac = (m["frac"] or "0")[:6].ljust(6, "0")
             base = datetime(
-                year, int(m["month"]), int(m["day"]), int(m["hour"]), int(m["minute"]), int(m["second"]),
+                year, month, day, int(m["hour"]), int(m["minute"]), int(m["second"]),
                 int(frac), tzinfo=tzinfo,
             )
-    except ValueError as e:  # 2023-02-30 matches the pattern but is no date
+    except ValueError as e:  # a guard: the checks above leave datetime() nothing to refuse
         raise MalformedValueError(f"{where} is not a real date and time: {value!r} ({e})") from e
     except OverflowError:
         return (datetime.max if year > 5000 else datetime.min).replace(tzinfo=timezone.utc)
@@ -306,9 +313,9 @@ def _parse_multibase_digest(value: Any, where: str) -> tuple[str, bytes]:
     if not isinstance(value, str):
         raise MalformedValueError(f"{where}.digestMultibase must be a multibase string")
     try:
-        raw = multibase.decode(value)
-    except Exception as e:  # multiformats raises several types for bad input
-        raise MalformedValueError(f"{where}.digestMultibase is not valid multibase: {value!r}") from e
+        raw = decode_multibase(value)
+    except ValueError as e:
+        raise MalformedValueError(f"{where}.digestMultibase is not valid multibase: {e}") from e
     if len(raw) < 2 or raw[0] not in _MULTIHASH:
         raise MalformedValueError(f"{where}.digestMultibase is not a multihash of a supported SHA-2/SHA-3 function")
     alg, length = _MULTIHASH[raw[0]]

@@ -25,24 +25,45 @@ pyld's expansion + ``RDFC10`` on every vector and a randomized corpus, and ``RDF
 pyld's URDNA2015 wherever pyld's escaping is already canonical (see "canonical N-Quads escaping").
 
 Only ``vc.jsonld`` should use this module; it is the other importer of pyld.
+
+**The fence.** This is the one module that reaches into pyld's internals (private methods it
+overrides or calls, attributes it reads), so pyld may be any 3.x release only while those stay
+as they were written against (3.3). ``PYLD_INTERNALS`` lists every one of them, including the
+hooks ``vc.jsonld``'s plain path overrides for safe mode and RDFC-1.0's work limits;
+``check_pyld()`` compares them with the installed pyld, and ``fence()`` (once per process, at
+first use) does that and canonicalizes a few probe documents on both paths. When the fast path's
+own internals changed, or its output differs, ``vc.jsonld`` uses plain pyld (same bytes, about
+ten times slower) and one warning is logged; when the plain path's hooks changed too, JSON-LD
+processing is refused (PROOF_TRANSFORMATION_ERROR) rather than done without safe mode.
+tests/vc/test_pyld_fence.py fails, naming what changed, on any pyld whose internals moved.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import importlib
+import inspect
 import json
+import logging
 import re
 import threading
-from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from frozendict import frozendict
 from pyld import jsonld as _pyld
 from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
-from pyld.identifier_issuer import IdentifierIssuer
 from pyld.nquads import parse_nquads
-from pyld.resolved_context import ResolvedContext
+
+try:  # used by the fast path only: without them it is unavailable (see the fence), not broken
+    from pyld.identifier_issuer import IdentifierIssuer
+    from pyld.resolved_context import ResolvedContext
+except ImportError:  # pragma: no cover - a pyld without these modules fails check_pyld()
+    IdentifierIssuer = ResolvedContext = None  # type: ignore[assignment,misc]
+
+from did.cache import LRU, FrozenJSON, Memo
 
 _RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -72,29 +93,15 @@ def _pin(value: Any) -> Any:
     return value
 
 
-def _json_copy(value: Any) -> Any:
-    """A deep copy of a JSON value (dicts, lists, scalars), several times faster than
-    copy.deepcopy; any other object is shared, as it is immutable JSON-wise (str, numbers)."""
-    if isinstance(value, dict):
-        return {k: _json_copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_copy(v) for v in value]
-    return value
-
-
-_ABSOLUTE: dict[str, bool] = {}
+_ABSOLUTE: Memo = Memo(65536)
 
 
 def _absolute_iri(value: str) -> bool:
     """pyld's ``_is_absolute_iri``, remembered per string (a pure function of the string)."""
     try:
-        return _ABSOLUTE[value]
+        return _ABSOLUTE[value]  # type: ignore[no-any-return]
     except KeyError:
-        result = bool(_pyld._is_absolute_iri(value))
-        if len(_ABSOLUTE) > 65536:
-            _ABSOLUTE.clear()
-        _ABSOLUTE[value] = result
-        return result
+        return _ABSOLUTE.remember(value, bool(_pyld._is_absolute_iri(value)))
 
 
 def _context_key(local_ctx: Any) -> Any:
@@ -112,28 +119,6 @@ def _context_key(local_ctx: Any) -> Any:
     return None
 
 
-class _BoundedDict(OrderedDict):
-    """A small LRU map; the caches must not grow without bound on hostile input."""
-
-    def __init__(self, maxsize: int) -> None:
-        super().__init__()
-        self.maxsize = maxsize
-
-    def get(self, key, default=None):
-        try:
-            value = self[key]
-        except KeyError:
-            return default
-        self.move_to_end(key)
-        return value
-
-    def __setitem__(self, key, value) -> None:
-        super().__setitem__(key, value)
-        self.move_to_end(key)
-        while len(self) > self.maxsize:
-            self.popitem(last=False)
-
-
 class _CachingResolver(ContextResolver):
     """pyld's ContextResolver, with a cache that outlives one operation.
 
@@ -146,9 +131,9 @@ class _CachingResolver(ContextResolver):
     def __init__(self, document_loader: Callable, maxsize: int) -> None:
         super().__init__({}, document_loader)
         # pyld's per-operation cache becomes the persistent one; nothing is shared globally.
-        self.per_op_cache = _BoundedDict(maxsize)
-        self.shared_cache = _BoundedDict(maxsize)
-        self._by_identity = _BoundedDict(maxsize)
+        self.per_op_cache = LRU(maxsize)
+        self.shared_cache = LRU(maxsize)
+        self._by_identity: LRU[int, tuple[Any, Any]] = LRU(maxsize)
 
     def resolve(self, active_ctx, context, base, cycles=None):
         if isinstance(context, (dict, frozendict)) and "@context" in context:
@@ -159,10 +144,9 @@ class _CachingResolver(ContextResolver):
             if isinstance(ctx, _Pinned):
                 hit = self._by_identity.get(id(ctx))
                 if hit is None or hit[0] is not ctx:
-                    resolved = super().resolve(active_ctx, ctx, base, cycles)
                     # the pinned dict is kept alive by the entry, so its id cannot be reused
-                    self._by_identity[id(ctx)] = (ctx, resolved)
-                    hit = self._by_identity[id(ctx)]
+                    hit = (ctx, super().resolve(active_ctx, ctx, base, cycles))
+                    self._by_identity[id(ctx)] = hit
                 out.extend(hit[1])
             elif isinstance(ctx, dict):
                 try:
@@ -179,7 +163,7 @@ class _CachingResolver(ContextResolver):
                 out.append(resolved)
             elif isinstance(ctx, str) and not _pyld._is_absolute_iri(ctx):
                 # a relative URL depends on the base: never cache it across operations
-                out.extend(ContextResolver(_BoundedDict(64), self.document_loader).resolve(
+                out.extend(ContextResolver(LRU(64), self.document_loader).resolve(
                     active_ctx, ctx, base, cycles))
             else:
                 out.extend(super().resolve(active_ctx, ctx, base, cycles))
@@ -199,10 +183,10 @@ class FastContextMixin:
     ``class P(FastContextMixin, SomeProcessor)``. Use it only with ``ContextCache.options``.
     """
 
-    def __init__(self, *args: Any, iri_memo: dict | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, iri_memo: Memo | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # shared by the processors of one ContextCache (see ContextCache.processor)
-        self._iri_memo: dict = {} if iri_memo is None else iri_memo
+        self._iri_memo: Memo = Memo(_IRI_MEMO_MAX) if iri_memo is None else iri_memo
 
     def _process_context(self, active_ctx, local_ctx, options, override_protected=False,
                          propagate=True, validate_scoped=True, cycles=None):
@@ -259,9 +243,10 @@ class FastContextMixin:
         # active context, its property, its exact JSON and the options, so it is remembered:
         # a verifier sees the same issuer profile and achievement in credential after credential.
         # Only objects at most two containers deep qualify (so a document's text is serialized at
-        # most a few times over, whatever its shape); copies go in and out, because pyld's node
-        # map rewrites expanded objects in place. The dropped-property hook runs on a miss only:
-        # vc.jsonld's raises, so a refused object never gets here as a result.
+        # most a few times over, whatever its shape); it is kept frozen (did.cache.FrozenJSON)
+        # and each hit thaws a copy, because pyld's node map rewrites expanded objects in place.
+        # The dropped-property hook runs on a miss only: vc.jsonld's raises, so a refused object
+        # never gets here as a result.
         cache: ContextCache | None = options.get("fastContextCache")
         if (cache is None or type(element) is not dict or type(active_property) is not str
                 or inside_index or type_scoped_ctx is not None or type(active_ctx) is not frozendict
@@ -280,11 +265,14 @@ class FastContextMixin:
                options.get("processingMode"), self.on_property_dropped, text)
         hit = cache.subtrees.get(key)
         if hit is not None:
-            return _json_copy(hit)
+            return hit.thaw()
         result = super()._expand(active_ctx, active_property, element, options, inside_list,
                                  inside_index, type_scoped_ctx)
         if result is not None:
-            cache.subtrees[key] = _json_copy(result)
+            try:
+                cache.subtrees[key] = FrozenJSON(result)
+            except ValueError:  # not plain JSON (cannot happen for parsed input): not kept
+                pass
         return result
 
     def _expand_value(self, active_ctx, active_property, value, options):
@@ -299,10 +287,7 @@ class FastContextMixin:
             try:
                 result = memo[key]
             except KeyError:
-                result = super()._expand_value(active_ctx, active_property, value, options)
-                if len(memo) >= _IRI_MEMO_MAX:
-                    memo.clear()
-                memo[key] = result
+                result = memo.remember(key, super()._expand_value(active_ctx, active_property, value, options))
             return dict(result) if type(result) is dict else result
         return super()._expand_value(active_ctx, active_property, value, options)
 
@@ -346,12 +331,7 @@ class FastContextMixin:
                 try:
                     return memo[key]
                 except KeyError:
-                    pass
-                result = super()._expand_iri(active_ctx, value, base, vocab)
-                if len(memo) >= _IRI_MEMO_MAX:
-                    memo.clear()
-                memo[key] = result
-                return result
+                    return memo.remember(key, super()._expand_iri(active_ctx, value, base, vocab))
         return super()._expand_iri(active_ctx, value, base, vocab, local_ctx, defined)
 
     def _non_propagating_child(self, active_ctx, local_ctx, options):
@@ -413,14 +393,14 @@ class ContextCache:
     def __init__(self, document_loader: Callable, *, maxsize: int = 512) -> None:
         self.document_loader = document_loader
         self.resolver = _CachingResolver(document_loader, maxsize)
-        self.children = _BoundedDict(maxsize)
-        self.iri_memo: dict = {}
-        self.process_memo = _BoundedDict(maxsize * 4)
+        self.children: LRU[Any, Any] = LRU(maxsize)
+        self.iri_memo = Memo(_IRI_MEMO_MAX)
+        self.process_memo: LRU[Any, Any] = LRU(maxsize * 4)
         # expanded small node objects (FastContextMixin._expand), keyed by context and JSON text
-        self.subtrees = _BoundedDict(maxsize)
+        self.subtrees: LRU[Any, FrozenJSON] = LRU(maxsize)
         # canonical forms of proof configurations, keyed by their exact JSON (see
         # vc.jsonld.canonize_proof_configuration); guarded by the lock
-        self.proof_configurations = _BoundedDict(maxsize * 2)
+        self.proof_configurations: LRU[str, str] = LRU(maxsize * 2)
         self.lock = threading.RLock()
 
     def processor(self, cls: type = None, **kwargs: Any) -> Any:  # type: ignore[assignment]
@@ -464,19 +444,16 @@ def escape_literal(value: str) -> str:
 
 
 
-_IRI_TERMS: dict[str, str] = {}
+_IRI_TERMS: Memo = Memo(65536)
 
 
 def _iri(value: str) -> str:
     """An IRI term in canonical N-Quads (remembered: predicates and types recur in every call)."""
     try:
-        return _IRI_TERMS[value]
+        return _IRI_TERMS[value]  # type: ignore[no-any-return]
     except KeyError:
-        term = "<" + (value.translate(_IRI_ESCAPES) if _NEEDS_IRI_ESCAPE.search(value) else value) + ">"
-        if len(_IRI_TERMS) > 65536:
-            _IRI_TERMS.clear()
-        _IRI_TERMS[value] = term
-        return term
+        return _IRI_TERMS.remember(
+            value, "<" + (value.translate(_IRI_ESCAPES) if _NEEDS_IRI_ESCAPE.search(value) else value) + ">")
 
 
 def serialize_quad(quad: dict) -> str:
@@ -799,3 +776,292 @@ def canonize(document: Any, cache: ContextCache, *, processor: Any = None,
     processor = processor or cache.processor()
     return canonize_expanded(expand(document, cache, processor=processor, **options),
                              processor=processor, fallback=fallback)
+
+
+# --- the fence: what this module (and vc.jsonld's plain path) assume of pyld's internals --------
+
+log = logging.getLogger(__name__)
+
+FAST = "fast"  # needed by the fast path only: when changed, vc.jsonld uses plain pyld
+BOTH = "both"  # needed by the plain path as well (safe mode, RDFC-1.0): when changed, no JSON-LD
+
+
+@dataclass(frozen=True)
+class Internal:
+    """One pyld internal: ``where`` is ``module:Qualified.name``; ``signature`` the parameters as
+    written against (None for an instance attribute); ``use`` "overrides" (must stay exactly
+    so: pyld calls our method), "calls" (our call must still bind: new parameters need defaults)
+    or "reads" (the attribute must exist); ``paths`` FAST or BOTH; ``why`` what relies on it."""
+
+    where: str
+    signature: str | None
+    use: str
+    paths: str
+    why: str
+
+
+PYLD_INTERNALS: tuple[Internal, ...] = (
+    # JsonLdProcessor: expansion, context processing, RDF conversion
+    Internal("pyld.jsonld:JsonLdProcessor.__init__", "(self, on_property_dropped=…)", "calls", BOTH,
+             "safe mode's dropped-property hook"),
+    Internal("pyld.jsonld:JsonLdProcessor.on_property_dropped", None, "reads", FAST, "subtree memo key"),
+    Internal("pyld.jsonld:JsonLdProcessor._expand",
+             "(self, active_ctx, active_property, element, options, inside_list=False, inside_index=False, "
+             "type_scoped_ctx=None)", "overrides", BOTH, "vc.jsonld safe mode; fastld subtree memo"),
+    Internal("pyld.jsonld:JsonLdProcessor.expand", "(self, input_, options)", "overrides", FAST,
+             "FastContextMixin.expand (no deep copy of the input)"),
+    Internal("pyld.jsonld:JsonLdProcessor._get_initial_context", "(self, options)", "calls", FAST,
+             "FastContextMixin.expand"),
+    Internal("pyld.jsonld:JsonLdProcessor._process_context",
+             "(self, active_ctx, local_ctx, options, override_protected=False, propagate=True, "
+             "validate_scoped=True, cycles=None)", "overrides", FAST, "processed-context memo"),
+    Internal("pyld.jsonld:JsonLdProcessor._clone_active_context", "(self, active_ctx)", "calls", FAST,
+             "deterministic type-scoped child contexts"),
+    Internal("pyld.jsonld:JsonLdProcessor._expand_iri",
+             "(self, active_ctx, value, base=None, vocab=False, local_ctx=None, defined=None)", "overrides",
+             FAST, "IRI memo"),
+    Internal("pyld.jsonld:JsonLdProcessor._expand_value", "(self, active_ctx, active_property, value, options)",
+             "overrides", FAST, "value memo"),
+    Internal("pyld.jsonld:JsonLdProcessor._graph_to_rdf", "(self, graph, issuer, options)", "overrides", FAST,
+             "FastContextMixin._graph_to_rdf (a copy of pyld's, checks hoisted)"),
+    Internal("pyld.jsonld:JsonLdProcessor._object_to_rdf", "(self, item, issuer, triples, options)", "calls",
+             FAST, "direct RDF conversion"),
+    Internal("pyld.jsonld:JsonLdProcessor._create_node_map",
+             "(self, input_, graph_map, active_graph, issuer, active_subject=None, active_property=None, "
+             "list_=None)", "calls", FAST, "dataset_from_expanded"),
+    Internal("pyld.jsonld:JsonLdProcessor.arrayify", "(value)", "calls", FAST, "FastContextMixin.expand"),
+    Internal("pyld.jsonld:_is_absolute_iri", "(v)", "calls", BOTH, "safe mode's IRI checks (memoized)"),
+    Internal("pyld.jsonld:_is_keyword", "(v)", "calls", FAST, "FastContextMixin._graph_to_rdf"),
+    # the context resolver and its resolved contexts
+    Internal("pyld.context_resolver:ContextResolver.__init__", "(self, shared_cache, document_loader)", "calls",
+             BOTH, "per-loader context cache"),
+    Internal("pyld.context_resolver:ContextResolver.resolve", "(self, active_ctx, context, base, cycles=None)",
+             "overrides", FAST, "_CachingResolver"),
+    Internal("pyld.context_resolver:ContextResolver._fetch_context", "(self, active_ctx, url, cycles)",
+             "overrides", FAST, "_CachingResolver pins fetched contexts"),
+    Internal("pyld.context_resolver:ContextResolver.per_op_cache", None, "reads", FAST, "_CachingResolver"),
+    Internal("pyld.context_resolver:ContextResolver.shared_cache", None, "reads", FAST, "_CachingResolver"),
+    Internal("pyld.context_resolver:ContextResolver.document_loader", None, "reads", FAST, "_CachingResolver"),
+    Internal("pyld.resolved_context:ResolvedContext.__init__", "(self, document)", "calls", FAST,
+             "_CachingResolver"),
+    Internal("pyld.resolved_context:ResolvedContext.document", None, "reads", FAST,
+             "type-scoped @propagate check"),
+    Internal("pyld.identifier_issuer:IdentifierIssuer.__init__", "(self, prefix)", "calls", FAST,
+             "dataset_from_expanded"),
+    # RDFC-1.0 (URDNA2015): canonical N-Quads escaping (RDFC10) and the work limits (vc.jsonld)
+    Internal("pyld.canon:URDNA2015.__init__", "(self)", "calls", BOTH, "RDFC10"),
+    Internal("pyld.canon:URDNA2015.main", "(self, dataset, options)", "overrides", BOTH, "RDFC10"),
+    Internal("pyld.canon:URDNA2015.hash_first_degree_quads", "(self, id_)", "overrides", BOTH,
+             "RDFC10 (canonical escaping), vc.jsonld blank-node limit"),
+    Internal("pyld.canon:URDNA2015.modify_first_degree_component", "(self, id_, component, key)", "calls",
+             BOTH, "RDFC10"),
+    Internal("pyld.canon:URDNA2015.hash_nquads", "(self, nquads)", "calls", BOTH, "RDFC10"),
+    Internal("pyld.canon:URDNA2015.hash_n_degree_quads", "(self, id_, issuer)", "overrides", BOTH,
+             "vc.jsonld deep-iteration limit"),
+    Internal("pyld.canon:URDNA2015.create_hash_to_related", "(self, id_, issuer)", "overrides", BOTH,
+             "vc.jsonld permutation limit"),
+    Internal("pyld.canon:URDNA2015.blank_node_info", None, "reads", BOTH, "RDFC10, vc.jsonld limits"),
+    Internal("pyld.canon:URDNA2015.hash_to_blank_nodes", None, "reads", BOTH, "vc.jsonld limits"),
+    Internal("pyld.canon:URDNA2015.quads", None, "reads", BOTH, "RDFC10"),
+    Internal("pyld.nquads:parse_nquads", "(input_)", "calls", BOTH, "RDFC10 (dataset output)"),
+)
+
+# How an instance of each class is made to see its instance attributes.
+_SAMPLES: dict[str, Callable[[Any], Any]] = {
+    "JsonLdProcessor": lambda cls: cls(),
+    "ContextResolver": lambda cls: cls({}, None),
+    "ResolvedContext": lambda cls: cls({}),
+    "URDNA2015": lambda cls: cls(),
+}
+
+
+def _parameters(fn: Any) -> list[str]:
+    """Parameter names with their defaults as fastld writes them: literal defaults by value,
+    any other default as ``…``; annotations left out."""
+    out = []
+    for p in inspect.signature(fn).parameters.values():
+        text = {p.VAR_POSITIONAL: "*", p.VAR_KEYWORD: "**"}.get(p.kind, "") + p.name
+        if p.default is not p.empty:
+            simple = p.default is None or isinstance(p.default, (bool, int, str))
+            text += "=" + (repr(p.default) if simple else "…")
+        out.append(text)
+    return out
+
+
+def _compatible(internal: Internal, actual: list[str], expected: list[str]) -> bool:
+    if internal.use == "overrides":
+        return actual == expected
+    # a call still binds when what we pass is still there, in place; anything new has a default
+    names = [p.split("=")[0] for p in actual]
+    wanted = [p.split("=")[0] for p in expected]
+    return names[: len(wanted)] == wanted and all("=" in p or p.startswith("*") for p in actual[len(wanted):])
+
+
+def check_pyld() -> list[tuple[Internal, str]]:
+    """Every internal in ``PYLD_INTERNALS`` the installed pyld no longer has as expected, with a
+    sentence saying what changed. Empty for the pyld this was written against."""
+    changed = []
+    for internal in PYLD_INTERNALS:
+        module_name, _, qualified = internal.where.partition(":")
+        try:
+            owner: Any = importlib.import_module(module_name)
+        except ImportError as e:
+            changed.append((internal, f"pyld has no module {module_name} ({e})"))
+            continue
+        *parents, name = qualified.split(".")
+        try:
+            for parent in parents:
+                owner = getattr(owner, parent)
+        except AttributeError:
+            changed.append((internal, f"{module_name} has no {'.'.join(parents)}"))
+            continue
+        if internal.signature is None:
+            try:
+                present = hasattr(_SAMPLES[parents[-1]](owner), name) or hasattr(owner, name)
+            except Exception as e:  # noqa: BLE001 - a constructor that changed is itself the finding
+                changed.append((internal, f"{module_name}.{parents[-1]} cannot be made as fastld makes it: {e!r}"))
+                continue
+            if not present:
+                changed.append((internal, f"{module_name}.{qualified} no longer exists (fastld reads it)"))
+            continue
+        target = getattr(owner, name, None)
+        if target is None or not callable(target):
+            changed.append((internal, f"{module_name}.{qualified} no longer exists (fastld {internal.use} it)"))
+            continue
+        expected = [p.strip() for p in internal.signature.strip("()").split(",") if p.strip()]
+        try:
+            actual = _parameters(target)
+        except (TypeError, ValueError):
+            changed.append((internal, f"{module_name}.{qualified} has no readable signature"))
+            continue
+        if not _compatible(internal, actual, expected):
+            changed.append((internal, f"{module_name}.{qualified} is now ({', '.join(actual)}); fastld "
+                                      f"{internal.use} it as ({', '.join(expected)})"))
+    return changed
+
+
+# --- the probe: the fast path's output against plain pyld's, on documents shaped like credentials ---
+
+_PROBE_VOCAB = "https://probe.vcnode.invalid/#"
+_PROBE_CONTEXT = {
+    "@version": 1.1,
+    "@protected": True,
+    "id": "@id",
+    "type": "@type",
+    "name": {"@id": _PROBE_VOCAB + "name"},
+    "Credential": {
+        "@id": _PROBE_VOCAB + "Credential",
+        "@context": {  # type-scoped, not propagated: OB 3.0's pattern
+            "@protected": True,
+            "issued": {"@id": _PROBE_VOCAB + "issued", "@type": "http://www.w3.org/2001/XMLSchema#dateTime"},
+            "subject": {"@id": _PROBE_VOCAB + "subject", "@type": "@id"},
+            "achievement": {"@id": _PROBE_VOCAB + "achievement"},
+            "tags": {"@id": _PROBE_VOCAB + "tags", "@container": "@list"},
+        },
+    },
+    "Achievement": {
+        "@id": _PROBE_VOCAB + "Achievement",
+        "@context": {
+            "credits": {"@id": _PROBE_VOCAB + "credits", "@type": "http://www.w3.org/2001/XMLSchema#decimal"},
+            "note": {"@id": _PROBE_VOCAB + "note", "@language": "en"},
+            "motto": {"@id": _PROBE_VOCAB + "motto", "@language": "ar", "@direction": "rtl"},
+            "criteria": {"@id": _PROBE_VOCAB + "criteria"},
+            "final": {"@id": _PROBE_VOCAB + "final"},
+        },
+    },
+}
+
+
+def _probe_documents() -> list[dict]:
+    achievement = {"type": "Achievement", "name": "Probe course", "credits": "6.0", "note": "a \"quoted\"\u000c note",
+                   "criteria": {"name": "pass", "final": True}}
+    directed = {**achievement, "motto": "\u0645\u0631\u062d\u0628\u0627"}  # @direction: pyld's own RDF conversion
+    credential = {"@context": _PROBE_CONTEXT, "id": "urn:uuid:00000000-0000-4000-8000-000000000001",
+                  "type": "Credential", "name": ["Probe", 3, 2.5, False], "issued": "2025-01-01T00:00:00Z",
+                  "subject": "did:example:probe", "achievement": achievement}
+    with_list = {**credential, "tags": ["b", "a", {"name": "c"}]}  # pyld's own RDF conversion
+    alike = {**credential, "achievement": [dict(achievement), {**achievement, "criteria": {"name": "pass",
+                                                                                            "final": True}}]}
+    return [credential, with_list, alike,  # alike: two blank nodes only N-degree hashing tells apart
+            {**credential, "achievement": directed}]
+
+
+def _refuse(url: str, options: Any = None) -> Any:
+    raise _pyld.JsonLdError(f"the fastld probe loads no documents ({url})", "jsonld.LoadDocumentError")
+
+
+def _probe() -> str | None:
+    """None when the fast path gives plain pyld's bytes on every probe document, cold and warm,
+    with vc.jsonld's RDF direction mode; otherwise what differed."""
+    cache = ContextCache(_refuse)
+    direction = "i18n-datatype"  # vc.jsonld.RDF_DIRECTION
+    for document in _probe_documents():
+        dataset = _pyld.to_rdf(copy.deepcopy(document), {"documentLoader": _refuse, "rdfDirection": direction,
+                                                         "contextResolver": ContextResolver({}, _refuse)})
+        want = RDFC10().main(dataset, {"format": "application/n-quads"})
+        for attempt in ("cold", "warm"):
+            try:
+                processor = cache.processor()
+                got = canonize_expanded(expand(copy.deepcopy(document), cache, processor=processor),
+                                        processor=processor, rdfDirection=direction)
+            except Exception as e:  # noqa: BLE001 - any failure makes the fast path unusable
+                return f"the fast path failed on a probe document ({attempt}): {e!r}"
+            if got != want:
+                return f"the fast path's canonical N-Quads differ from plain pyld's on a probe document ({attempt})"
+    return None
+
+
+@dataclass(frozen=True)
+class Fence:
+    """What the installed pyld allows: ``fast`` (this module may be used), ``safe`` (pyld may be
+    used at all: the plain path's own hooks are intact), and the findings."""
+
+    fast: bool
+    safe: bool
+    problems: tuple[str, ...]
+    pyld_version: str
+
+    def refusal(self) -> str:
+        return (f"JSON-LD processing is disabled: the installed pyld {self.pyld_version} changed internals that "
+                f"safe mode and RDFC-1.0 rely on ({'; '.join(self.problems)})")
+
+
+_FENCE: Fence | None = None
+_FENCE_LOCK = threading.Lock()
+
+
+def fence() -> Fence:
+    """The fence's verdict for this process (checked once, at first use; see the module docstring)."""
+    global _FENCE
+    found = _FENCE
+    if found is not None:
+        return found
+    with _FENCE_LOCK:
+        if _FENCE is None:
+            _FENCE = _assess()
+        return _FENCE
+
+
+def _assess() -> Fence:
+    version = getattr(_pyld, "__version__", "unknown")
+    changed = check_pyld()
+    problems = tuple(text for _, text in changed)
+    if any(internal.paths == BOTH for internal, _ in changed):
+        verdict = Fence(fast=False, safe=False, problems=problems, pyld_version=version)
+        log.error("%s", verdict.refusal())
+        return verdict
+    if not problems:
+        found = _probe()
+        problems = () if found is None else (found,)
+    verdict = Fence(fast=not problems, safe=True, problems=problems, pyld_version=version)
+    if problems:
+        log.warning("vc.fastld: the fast JSON-LD path is not used with pyld %s (%s); canonicalizing with plain "
+                    "pyld instead: the same bytes, about ten times slower", version, "; ".join(problems))
+    return verdict
+
+
+def _reset_fence() -> None:
+    """Forget the verdict (tests that simulate another pyld)."""
+    global _FENCE
+    with _FENCE_LOCK:
+        _FENCE = None

@@ -35,7 +35,12 @@ def canonicalize(value: Any) -> bytes:
             return _ENCODE(value).encode("utf-8")
         except (UnicodeEncodeError, ValueError, TypeError):
             pass  # a lone surrogate in a string, or the like: the reference decides
-    return rfc8785.dumps(value)
+    try:
+        return rfc8785.dumps(value)
+    except UnicodeEncodeError as e:
+        # rfc8785 refuses a lone surrogate in a string with its own error, but lets the one in
+        # an object key escape from its UTF-16 sort as UnicodeEncodeError: same fault, same error
+        raise rfc8785.CanonicalizationError("input contains non-UTF-8 codepoints") from e
 
 
 def _bmp_key(key: str) -> bool:

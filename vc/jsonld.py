@@ -22,13 +22,14 @@ import copy
 import json
 import math
 import re
+import threading
 import weakref
 from typing import Any, Callable, Mapping
 
-from cachetools import LRUCache
 from pyld import jsonld as _pyld
 from pyld.context_resolver import ContextResolver
 
+from did.cache import LRU
 from vc import fastld
 from vc.errors import ProblemError, ProofTransformationError
 from vc.loader import UnknownContextError
@@ -183,18 +184,24 @@ def _check_expanded(element: Any, path: str = "") -> None:
 # --- the processor ---------------------------------------------------------------------------
 
 # One processed-context cache per loader: pyld's module-wide default is keyed by URL alone, so an
-# operator loader and a test loader would otherwise share (and poison) each other's entries.
-_caches: "weakref.WeakKeyDictionary[Any, LRUCache[Any, Any]]" = weakref.WeakKeyDictionary()
+# operator loader and a test loader would otherwise share (and poison) each other's entries. With
+# it, a lock: pyld's resolved contexts keep caches of their own that are not thread-safe, and the
+# node verifies on many threads when the plain path is its fallback (pyld is pure Python, so
+# the GIL serializes the work anyway).
+_caches: "weakref.WeakKeyDictionary[Any, tuple[LRU[Any, Any], threading.RLock]]" = weakref.WeakKeyDictionary()
+
+
+def _plain(loader: DocumentLoader) -> tuple[LRU[Any, Any], threading.RLock]:
+    try:
+        return _caches[loader]
+    except KeyError:
+        return _caches.setdefault(loader, (LRU(256), threading.RLock()))
 
 
 def _options(loader: DocumentLoader) -> dict[str, Any]:
-    try:
-        cache = _caches[loader]
-    except KeyError:
-        cache = _caches.setdefault(loader, LRUCache(maxsize=256))
     return {
         "documentLoader": loader,
-        "contextResolver": ContextResolver(cache, loader),
+        "contextResolver": ContextResolver(_plain(loader)[0], loader),
         "base": None,
         "processingMode": "json-ld-1.1",
         "extractAllScripts": False,
@@ -207,7 +214,8 @@ def _options(loader: DocumentLoader) -> dict[str, Any]:
 # vector and a random corpus), many times faster: pyld's processed-context caches made to hit,
 # credentials converted to RDF directly, RDFC-1.0's first-degree fast path. Safe mode is intact:
 # the same dropped-property hook, the same _check_expanded, the same limits and bounded
-# fallback. ``fast=False`` selects the plain path (differential tests, bench/bench_vc.py).
+# fallback. ``fast=False`` selects the plain path (differential tests, bench/bench_vc.py), and so
+# does fastld's fence when the installed pyld's internals are not the ones fastld was written for.
 _fast_caches: "weakref.WeakKeyDictionary[Any, fastld.ContextCache]" = weakref.WeakKeyDictionary()
 
 
@@ -223,6 +231,15 @@ def _fast(loader: DocumentLoader) -> tuple[fastld.ContextCache, Any]:
         # a weak proxy: the cache must not keep its own WeakKeyDictionary key alive
         cache = _fast_caches.setdefault(loader, fastld.ContextCache(weakref.proxy(loader)))
     return cache, cache.processor(_SafeFastProcessor, on_property_dropped=_dropped)
+
+
+def _fast_path(fast: bool) -> bool:
+    """Whether to take the fast path: asked for, and allowed by fastld's fence. Raises (fails
+    closed) when the installed pyld changed the hooks safe mode and RDFC-1.0 rely on."""
+    fence = fastld.fence()
+    if not fence.safe:
+        raise ProofTransformationError(fence.refusal())
+    return fast and fence.fast
 
 
 def _reraise(e: BaseException) -> ProblemError:
@@ -252,13 +269,15 @@ def expand(document: JsonObject, *, loader: DocumentLoader, fast: bool = True) -
     """JSON-LD 1.1 expansion in safe mode (raises ProofTransformationError)."""
     if not isinstance(document, dict):
         raise ProofTransformationError("a JSON-LD document must be a JSON object")
+    fast = _fast_path(fast)
     try:
         if fast:
             cache, fast_processor = _fast(loader)
             expanded = fastld.expand(document, cache, processor=fast_processor, base=None)
         else:
             processor = _SafeProcessor(on_property_dropped=_dropped)
-            expanded = processor.expand(document, _options(loader))
+            with _plain(loader)[1]:
+                expanded = processor.expand(document, _options(loader))
         _check_expanded(expanded)
     except Exception as e:  # pyld raises many kinds; all become one problem type here
         raise _reraise(e) from e
@@ -271,7 +290,8 @@ def to_rdf(document: JsonObject, *, loader: DocumentLoader, fast: bool = True) -
     """The RDF dataset of a document (pyld's dataset form), after a safe-mode expansion."""
     expanded = expand(document, loader=loader, fast=fast)
     try:
-        return _pyld.JsonLdProcessor().to_rdf(expanded, _options(loader))
+        with _plain(loader)[1]:
+            return _pyld.JsonLdProcessor().to_rdf(expanded, _options(loader))
     except Exception as e:
         raise _reraise(e) from e
 
@@ -283,7 +303,7 @@ def canonize(document: JsonObject, *, loader: DocumentLoader, fast: bool = True)
     CanonicalizationLimitError for graphs too costly to canonicalize). ``fast=False`` takes
     the plain pyld path (same output; for differential tests and the benchmark).
     """
-    if not fast:
+    if not _fast_path(fast):
         return canonize_dataset(to_rdf(document, loader=loader, fast=False))
     expanded = expand(document, loader=loader)
     try:
@@ -309,7 +329,7 @@ def canonize_proof_configuration(config: JsonObject, *, loader: DocumentLoader, 
     Proofs new to the verifier mostly differ from earlier ones only in ``created`` (and
     ``expires``): see ``_timestamp_template`` for how those reuse one canonical form.
     """
-    if not fast:
+    if not _fast_path(fast):
         return canonize(config, loader=loader, fast=False)
     try:
         key = json.dumps(config, ensure_ascii=False, allow_nan=False)
@@ -374,6 +394,7 @@ def _timestamp_template(config: JsonObject, *, loader: DocumentLoader) -> str | 
 
 def canonize_dataset(dataset: dict[str, list[Any]]) -> str:
     """RDFC-1.0 of an RDF dataset in pyld's form, within the work limits."""
+    _fast_path(False)  # refuses when the installed pyld's URDNA2015 hooks changed
     quads = sum(len(triples) for triples in dataset.values())
     if quads > MAX_QUADS:
         raise CanonicalizationLimitError(f"the document has {quads} RDF statements; at most {MAX_QUADS} are accepted")
@@ -448,7 +469,7 @@ class _BoundedRDFC10(fastld.RDFC10):  # type: ignore[misc]
 # them; issuing refuses them (vc.proofs.add_proof) because a JSON-LD reader would drop them.
 
 _CONTEXT_MEMO_SIZE = 256
-_context_memos: "weakref.WeakKeyDictionary[Any, LRUCache[Any, tuple[bool, BaseException | None]]]" = weakref.WeakKeyDictionary()
+_context_memos: "weakref.WeakKeyDictionary[Any, LRU[Any, tuple[bool, BaseException | None]]]" = weakref.WeakKeyDictionary()
 # Keywords of an inline context or term definition whose effect shows only when expanding.
 _EXPANSION_TIME = frozenset({"@context", "@import", "@propagate", "@protected"})
 
@@ -462,7 +483,8 @@ def validate_contexts(document: Mapping[str, Any], *, loader: DocumentLoader) ->
     needs_expansion = _context_verdict(context, loader)
     if needs_expansion or _embedded_contexts(document, context):
         try:
-            _pyld.JsonLdProcessor().expand(dict(document), _options(loader))
+            with _plain(loader)[1]:  # pyld's shared context cache is not thread-safe
+                _pyld.JsonLdProcessor().expand(dict(document), _options(loader))
         except Exception as e:
             raise _reraise(e) from e
 
@@ -481,7 +503,7 @@ def _context_verdict(context: Any, loader: DocumentLoader) -> bool:
     try:
         memo = _context_memos[loader]
     except (KeyError, TypeError):  # TypeError: a loader that cannot be weakly referenced
-        memo = LRUCache(maxsize=_CONTEXT_MEMO_SIZE)
+        memo = LRU(_CONTEXT_MEMO_SIZE)
         try:
             memo = _context_memos.setdefault(loader, memo)
         except TypeError:
@@ -512,7 +534,8 @@ def _judge_context(items: list[Any], loader: DocumentLoader) -> bool:
     try:
         # Processing the context is what refuses a protected term's redefinition, an invalid
         # term definition, or an @import of an unknown context.
-        _pyld.JsonLdProcessor().expand({"@context": items}, _options(loader))
+        with _plain(loader)[1]:
+            _pyld.JsonLdProcessor().expand({"@context": items}, _options(loader))
     except Exception as e:
         raise _reraise(e) from e
     return needs_expansion

@@ -11,13 +11,13 @@ dict. It is synchronous and holds everything in memory, so pyld can call it from
 
 from __future__ import annotations
 
-import copy
 import functools
 import hashlib
 import json
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
+from did.cache import json_copy
 from vc.errors import ProofTransformationError
 
 CONTEXTS_DIR = Path(__file__).resolve().parent / "contexts"
@@ -98,7 +98,7 @@ class ContextLoader:
         extras: list[_Pinned] = list(_load_folder(Path(extra_dir))) if extra_dir is not None else []
         for url, document in (documents or {}).items():
             data = json.dumps(document, sort_keys=True).encode("utf-8")
-            extras.append(_Pinned(url, data, copy.deepcopy(document), []))
+            extras.append(_Pinned(url, data, json_copy(document), []))
         for pinned in extras:
             # Two meanings for one URL would let the same signed bytes verify differently.
             if pinned.url in self._pinned:
@@ -116,7 +116,7 @@ class ContextLoader:
             "contentType": "application/ld+json",
             "contextUrl": None,
             "documentUrl": url,
-            "document": copy.deepcopy(pinned.document),
+            "document": json_copy(pinned.document),
             # Pinned contexts never change, so pyld may keep their processed form across calls.
             "tag": "static",
         }
@@ -131,7 +131,7 @@ class ContextLoader:
         """The parsed context (a copy)."""
         if url not in self._pinned:
             raise UnknownContextError(url)
-        return copy.deepcopy(self._pinned[url].document)
+        return json_copy(self._pinned[url].document)
 
     def raw_bytes(self, url: str) -> bytes:
         if url not in self._pinned:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import itertools
 import json
 import re
 import sys
@@ -58,11 +59,13 @@ def read_rows(path: str) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, {column: value}) per data row; refuses unknown or missing columns up front."""
     handle = sys.stdin if path == "-" else open(path, newline="", encoding="utf-8-sig")
     try:
-        reader = csv.reader(handle)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise UsageError(f"{path} is empty; expected a header row with at least a name column") from None
+        lines = iter(handle)
+        first = next(lines, None)
+        if first is None:
+            raise UsageError(f"{path} is empty; expected a header row with at least a name column")
+        # A spreadsheet's BOM: utf-8-sig drops it from a file, but standard input keeps it.
+        reader = csv.reader(itertools.chain([first.removeprefix("\ufeff")], lines))
+        header = next(reader)
         names = [h.strip().lower().replace(" ", "_").replace("-", "_") for h in header]
         unknown = [h for h, n in zip(header, names) if n not in COLUMNS]
         if unknown:

@@ -8,8 +8,8 @@ import hashlib
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+import base58
 import pytest
-from multiformats import multibase
 
 from vc import datamodel
 from vc.datamodel import (
@@ -235,8 +235,11 @@ def _sri(alg: str, data: bytes) -> str:
     return f"{alg}-" + base64.b64encode(hashlib.new(alg, data).digest()).decode()
 
 
-def _mb(digest: bytes, code: int = 0x12) -> str:
-    return multibase.encode(bytes([code, len(digest)]) + digest, "base64url")
+def _mb(digest: bytes, code: int = 0x12, header: str = "u") -> str:
+    multihash = bytes([code, len(digest)]) + digest
+    if header == "z":
+        return "z" + base58.b58encode(multihash).decode()
+    return "u" + base64.urlsafe_b64encode(multihash).decode().rstrip("=")
 
 
 @pytest.mark.parametrize(
@@ -246,6 +249,7 @@ def _mb(digest: bytes, code: int = 0x12) -> str:
         {"digestSRI": _sri("sha256", CONTEXT_BYTES)},
         {"digestSRI": _sri("sha256", b"other") + " " + _sri("sha512", CONTEXT_BYTES)},
         {"digestMultibase": _mb(hashlib.sha256(CONTEXT_BYTES).digest())},
+        {"digestMultibase": _mb(hashlib.sha256(CONTEXT_BYTES).digest(), header="z")},
         {"digestMultibase": _mb(hashlib.sha384(CONTEXT_BYTES).digest(), 0x20)},
         {"digestMultibase": _mb(bytes.fromhex(PUBLISHED))},
         {"digestSRI": "sha256-" + base64.b64encode(bytes.fromhex(PUBLISHED)).decode()},

@@ -410,8 +410,8 @@ def parse_achievement(data: Any, *, id: str | None = None) -> AchievementDefinit
     if eqf is None:
         p.add("h", "eqfLevel is required (1 to 8)")
         absent.add("h")
-    elif isinstance(eqf, str) and eqf.strip().isdigit():
-        eqf = int(eqf)
+    elif isinstance(eqf, str) and eqf.strip().isascii() and eqf.strip().isdigit() and len(eqf.strip()) < 10:
+        eqf = int(eqf)  # ASCII only: "²".isdigit() is true, and int() refuses it and 4,301+ digits
 
     raw_assessment = data.get("assessment")
     assessment: Assessment | None = None
