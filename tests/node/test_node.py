@@ -436,3 +436,21 @@ async def test_verifying_the_nodes_own_did_web_credential_asks_the_store_nothing
     opened.clear()
     assert (await node.verification.verify_credential(chemistry, {})).verified
     assert opened == ["read"]
+
+
+async def test_create_app_serves_a_node_it_is_given(node, aiohttp_client):
+    """create_app(config, node=...) serves a composed node (a test's fakes) as it would its own."""
+    from node.app import create_app
+
+    client = await aiohttp_client(create_app(node.config, node=node))
+    response = await client.get("/.well-known/did.json")
+    assert response.status == 200 and await response.json() == await node.issuers.did_document("default")
+    token = (await node.tokens.create(["issue"])).token
+    response = await client.post(
+        "/credentials/issue", json={"credential": unsigned()}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status == 201, await response.text()
+    vc = (await response.json())["verifiableCredential"]
+    assert (await node.credentials.get(vc["id"])).issuer == "default"
+    response = await client.post("/credentials/verify", json={"verifiableCredential": vc})
+    assert response.status == 200 and (await response.json())["verified"] is True

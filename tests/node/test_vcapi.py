@@ -20,12 +20,11 @@ from support import ResponseLog
 
 from node.app import create_app
 from node.config import Config
-from node.problems import PROBLEM_JSON
 from node.node import Node as NodeCore
+from node.problems import PROBLEM_JSON
 from node.routes import NODE_KEY
 from node.routes.endpoint import endpoints_of
 from node.routes.openapi import document as openapi_document
-from support import query_one
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 V1 = "https://www.w3.org/2018/credentials/v1"
