@@ -168,12 +168,15 @@ class ExpiringCache(Generic[T]):
     """Entries with an expiry each (``put_until``), on the injected ``clock``: an entry is
     returned while ``clock() < expires``. At most ``max_entries`` (0: nothing is kept); when
     full, expired entries go first, then the least recently used. Values are kept as given.
+    ``observe``, when given, is called with ``True`` (a live entry) or ``False`` on every
+    ``get``: the node counts its caches' hits with it (node.observe).
     """
 
-    def __init__(self, clock: Clock, *, max_entries: int = 256) -> None:
+    def __init__(self, clock: Clock, *, max_entries: int = 256, observe: Callable[[bool], None] | None = None) -> None:
         if max_entries < 0:
             raise ValueError("max_entries must not be negative")
         self._clock = clock
+        self._observe = observe
         self.max_entries = max_entries
         # (value, expires) per key; cachetools' TLRU reads each entry's expiry from it
         self._entries: cachetools.TLRUCache[Any, tuple[T, Any]] = cachetools.TLRUCache(
@@ -193,6 +196,8 @@ class ExpiringCache(Generic[T]):
         """The live entry, or None (absent or expired)."""
         with self._lock:
             entry = self._entries.get(key)
+        if self._observe is not None:
+            self._observe(entry is not None)
         return None if entry is None else entry[0]
 
     def put_until(self, key: Any, value: T, expires: datetime | float) -> bool:
@@ -230,10 +235,11 @@ class TTLCache(ExpiringCache[T]):
         max_entries: int = 256,
         default_ttl: float = 300.0,
         max_ttl: float = 3600.0,
+        observe: Callable[[bool], None] | None = None,
     ) -> None:
         if max_entries < 1 or default_ttl < 0 or max_ttl < 0:
             raise ValueError("max_entries must be positive and TTLs non-negative")
-        super().__init__(clock, max_entries=max_entries)
+        super().__init__(clock, max_entries=max_entries, observe=observe)
         self.default_ttl = default_ttl
         self.max_ttl = max_ttl
 

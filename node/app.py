@@ -17,10 +17,15 @@ from typing import AsyncIterator
 from aiohttp import web
 
 from node import auth, pages, problems
+from node.accesslog import observe_requests
 from node.config import Config
+from node.metrics import Metrics
 from node.node import Node, open_node
+from node.observe import NO_OBSERVER
 from node.routes import CONFIG_KEY, NODE_KEY, dids, health, microcredentials, openapi, status_lists, vcapi
+from node.routes import metrics as metrics_routes
 from node.routes import trust as trust_routes
+from node.routes.metrics import METRICS_KEY
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +51,32 @@ def _start_list_refresher(node: Node, config: Config) -> "asyncio.Task[None] | N
     return asyncio.get_running_loop().create_task(loop(), name="vcnode-status-list-refresher")
 
 
-def create_app(config: Config, *, node: Node | None = None) -> web.Application:
-    """The node's web application. Without ``node`` it opens its own (see module doc)."""
+def create_app(config: Config, *, node: Node | None = None, metrics: Metrics | None = None) -> web.Application:
+    """The node's web application. Without ``node`` it opens its own (see module doc).
+
+    With ``config.metrics`` the app counts requests into ``metrics`` (a new ``Metrics`` when not
+    given) and serves them at /metrics; the node it opens reports to them too, while a given
+    ``node`` reports to the observer it was composed with (pass ``metrics.observer()`` to
+    ``compose`` for both). ``config.access_log`` writes one line per request (node.accesslog).
+    """
     app = web.Application(client_max_size=config.max_body_bytes)
     app[CONFIG_KEY] = config
     problems.setup(app, max_body=config.max_body_bytes)
+    if config.metrics:
+        app[METRICS_KEY] = metrics = metrics or Metrics()
+    else:
+        metrics = None
+    if metrics is not None or config.access_log:
+        # Outermost, so the status logged and counted is the one the client gets.
+        app.middlewares.insert(
+            0, observe_requests(metrics.request if metrics is not None else None, access_log=config.access_log)
+        )
+    observer = metrics.observer() if metrics is not None else NO_OBSERVER
 
     if node is None:
 
         async def resources(app: web.Application) -> AsyncIterator[None]:
-            async with open_node(config, announce=True) as opened:
+            async with open_node(config, announce=True, observer=observer) as opened:
                 app[NODE_KEY] = opened
                 for issuer in await opened.issuers.list():
                     log.info("issuer %s: %s", issuer.name, " ".join(issuer.dids))
@@ -91,6 +112,7 @@ def create_app(config: Config, *, node: Node | None = None) -> web.Application:
     trust_routes.setup(app)
     openapi.setup(app)
     pages.setup(app)
+    metrics_routes.setup(app)
     # routes: add here (each route module exposes setup(app); handlers reach the node's
     # capabilities through node.routes.node_of(request), a node.node.Node)
     return app

@@ -25,6 +25,8 @@ ENV_PREFIX = "VCNODE_"
 CONFIG_FILENAME = "vcnode.toml"
 SECRET_FIELDS = frozenset({"passphrase"})
 PURPOSES = ("revocation", "suspension")
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class ConfigError(Exception):
@@ -61,6 +63,17 @@ class Config:
     max_body_bytes: int = 1024 * 1024
     kdf: str = "moderate"  # Argon2id cost preset for the passphrase ("moderate" | "interactive")
     log_level: str = "INFO"
+    # How log lines are written: "text" (level, logger, message) or "json" (one object per line:
+    # time, level, logger, message and, for the access log, method, route, status, durationMs,
+    # issuer). docs/operations.md, "What to monitor".
+    log_format: str = "text"
+    # One line per request on the "vcnode.access" logger: method, route template, status,
+    # duration, issuer; never tokens, bodies, query strings or learner data.
+    access_log: bool = True
+    # Prometheus metrics at GET /metrics (off: nothing is collected and the route is absent).
+    metrics: bool = True
+    # GET /metrics without a token; otherwise it needs an admin token.
+    metrics_public: bool = False
     passphrase: str | None = field(default=None, repr=False)
 
     @property
@@ -161,6 +174,10 @@ def validate(config: Config) -> Config:
     bad = [p for p in config.status_purposes if p not in PURPOSES]
     if bad:
         raise ConfigError(f"status_purposes may contain {' and '.join(PURPOSES)}, not {', '.join(bad)}")
+    if config.log_format not in LOG_FORMATS:
+        raise ConfigError(f"log_format must be 'text' or 'json', got {config.log_format!r}")
+    if config.log_level.upper() not in LOG_LEVELS:
+        raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}, got {config.log_level!r}")
     if config.kdf not in ("moderate", "interactive"):
         raise ConfigError(f"kdf must be 'moderate' or 'interactive', got {config.kdf!r}")
     for name in ("status_list_ttl_ms", "status_list_valid_seconds", "status_max_staleness_seconds", "challenge_ttl_seconds"):

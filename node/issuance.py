@@ -73,6 +73,7 @@ class Issuance:
         issuers: Issuers,
         status_lists: StatusLists,
         offload: Offload[Any] | None = None,
+        observe_issued: Callable[[str, int], None] | None = None,
     ) -> None:
         self.db = db
         self.config = config
@@ -81,6 +82,7 @@ class Issuance:
         self.issuers = issuers
         self.status_lists = status_lists
         self.offload = offload or shared_offload()
+        self.observe_issued = observe_issued  # (issuer name, credentials signed): node.observe
         self._admissions: list[tuple[str, list[str], list[JsonObject], str, asyncio.Future[Admitted]]] = []
         self._admitter: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
@@ -154,6 +156,8 @@ class Issuance:
             # Nothing was handed out: forget the records, keep the indexes used (never reused).
             await self._forget(ids)
             raise
+        if self.observe_issued is not None:
+            self.observe_issued(issuer.name, len(signed))
         return signed
 
     # --- admission ---------------------------------------------------------------------

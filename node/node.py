@@ -43,6 +43,7 @@ from node.issuance import Issuance
 from node.issuers import IssuerInfo, Issuers, OwnDIDWeb
 from node.keys import SETTING as MASTER_KEY_SETTING
 from node.keys import MasterKey, new_master_record, open_master
+from node.observe import ACCREDITATIONS, DID_DOCUMENT, NO_OBSERVER, STATUS_LIST, ObservedFetches, Observer, timed_offload
 from node.offload import Offload, shared_offload
 from node.records import CredentialRecords
 from node.status_changes import StatusChanges
@@ -85,6 +86,8 @@ class Node:
     verification: Verification
     achievements: Achievements
     trust: Trust
+    # What the node reports (node.observe): metrics when the app has them, else nothing.
+    observer: Observer = NO_OBSERVER
 
     async def start(self) -> list[IssuerInfo]:
         """Create the ``default`` issuer if missing and re-sign any list a crash left stale
@@ -108,12 +111,27 @@ def compose(
     loader: ContextLoader | None = None,
     http: Any = None,
     offload: Offload[Any] | None = None,
+    observer: Observer = NO_OBSERVER,
 ) -> Node:
     """The node's capabilities over ``db``. With ``http`` (a ``did.http.GuardedHTTP``, or a
     stand-in with its ``get_json``), other issuers' did:web documents and status lists are
-    fetched through it; without, the node resolves only did:key and its own DIDs."""
+    fetched through it; without, the node resolves only did:key and its own DIDs. ``observer``
+    receives what the capabilities report (``node.metrics.Metrics.observer()``)."""
     loader = loader or default_loader()
     offload = offload or shared_offload()
+    observed = observer is not NO_OBSERVER
+
+    def offloading(work: str) -> Offload[Any]:
+        # Each capability's CPU steps timed under the work they serve.
+        return timed_offload(offload, work, observer.offload_step) if observed else offload
+
+    def fetching(kind: str) -> Any:
+        # Each kind of remote document gets the same client, its fetches reported under that kind.
+        return ObservedFetches(http, kind, observer.fetched) if observed and http is not None else http
+
+    def cache_observer(kind: str) -> Any:
+        return observer.cache_observer(kind) if observed else None
+
     base_url = config.effective_base_url
     issuers = Issuers(db, base_url=base_url, default_purposes=config.status_purposes, master_key=master_key, clock=clock)
     web = None
@@ -121,19 +139,20 @@ def compose(
         # Other issuers' DID documents are kept as their Cache-Control allows (5 minutes when
         # it says nothing, never more than an hour): verifying a batch from one university
         # must not fetch its did.json once per credential.
-        did_cache: TTLCache[dict[str, Any]] = TTLCache(time.monotonic, max_entries=1024)
-        web = DIDWebResolver(http, cache=did_cache)
+        did_cache: TTLCache[dict[str, Any]] = TTLCache(time.monotonic, max_entries=1024, observe=cache_observer(DID_DOCUMENT))
+        web = DIDWebResolver(fetching(DID_DOCUMENT), cache=did_cache)
     resolver = Resolver({"key": DIDKeyResolver(), "web": OwnDIDWeb(issuers, web)})
     check_status = None
     if http is not None:
         check_status = StatusChecker(
-            http,
+            fetching(STATUS_LIST),
             resolver,
             loader,
             clock,
             max_staleness=timedelta(seconds=config.status_max_staleness_seconds),
             # The list's own proof is checked like any credential's: its heavy steps off the loop.
-            verify_credential=functools.partial(verify_credential, offload=offload),
+            verify_credential=functools.partial(verify_credential, offload=offloading("verify")),
+            observe_cache=cache_observer(STATUS_LIST),
         ).check
     status_lists = StatusLists(
         db,
@@ -144,10 +163,18 @@ def compose(
         identity=issuers.signing_identity,
         loader=loader,
         clock=clock,
-        offload=offload,
+        offload=offloading("status-list"),
+        observe_published=observer.list_published if observed else None,
     )
     issuance = Issuance(
-        db, config=config, clock=clock, loader=loader, issuers=issuers, status_lists=status_lists, offload=offload
+        db,
+        config=config,
+        clock=clock,
+        loader=loader,
+        issuers=issuers,
+        status_lists=status_lists,
+        offload=offloading("issue"),
+        observe_issued=observer.issued if observed else None,
     )
     challenges = Challenges(db, clock=clock, ttl_seconds=config.challenge_ttl_seconds)
     verification = Verification(
@@ -159,7 +186,7 @@ def compose(
         accept_caller_challenges=config.accept_caller_challenges,
         require_challenge=config.require_challenge,
         reporters=REPORTERS,
-        offload=offload,
+        offload=offloading("verify"),
     )
     return Node(
         config=config,
@@ -172,7 +199,7 @@ def compose(
         issuers=issuers,
         status_lists=status_lists,
         issuance=issuance,
-        status=StatusChanges(db, clock=clock, status_lists=status_lists),
+        status=StatusChanges(db, clock=clock, status_lists=status_lists, observe=observer.status_changed if observed else None),
         credentials=CredentialRecords(db, status_lists=status_lists),
         tokens=Tokens(db, clock=clock, issuers=issuers),
         challenges=challenges,
@@ -183,10 +210,12 @@ def compose(
             clock=clock,
             issuers=issuers,
             verify=verification.verify_credential,
-            http=http,
+            http=fetching(ACCREDITATIONS),
             max_depth=config.trust_max_depth,
             max_staleness_seconds=config.status_max_staleness_seconds,
+            observe_cache=cache_observer(ACCREDITATIONS),
         ),
+        observer=observer,
     )
 
 
@@ -220,10 +249,13 @@ async def open_master_key(db: Database, config: Config, *, announce: bool = True
 
 
 @asynccontextmanager
-async def open_node(config: Config, *, network: bool = True, announce: bool = False) -> AsyncIterator[Node]:
+async def open_node(
+    config: Config, *, network: bool = True, announce: bool = False, observer: Observer = NO_OBSERVER
+) -> AsyncIterator[Node]:
     """Open the store (initialising an empty data folder), the master key and, with
     ``network``, the guarded HTTP session; yield a started ``Node``; close them all.
-    ``announce`` logs how the keys are protected (the server does, at start-up)."""
+    ``announce`` logs how the keys are protected (the server does, at start-up); ``observer``
+    as for ``compose``."""
     if not config.data_dir.exists():
         # The folder holds the sealed keys and the key file: nobody else needs to list it.
         config.data_dir.mkdir(parents=True, mode=0o700)
@@ -235,7 +267,7 @@ async def open_node(config: Config, *, network: bool = True, announce: bool = Fa
         if network:
             session = create_guarded_session(allowed_insecure_hosts=config.insecure_hosts)
             http = GuardedHTTP(session, allowed_insecure_hosts=config.insecure_hosts)
-        node = compose(config, db=db, master_key=master, clock=utc_now, http=http)
+        node = compose(config, db=db, master_key=master, clock=utc_now, http=http, observer=observer)
         await node.start()
         yield node
     finally:

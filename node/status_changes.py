@@ -8,6 +8,7 @@ entries have a purpose for.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any, Callable, Iterable, Literal
 
@@ -22,10 +23,18 @@ STATUSES: tuple[str, ...] = ("active", "revoked", "suspended")
 
 
 class StatusChanges:
-    def __init__(self, db: Database, *, clock: Callable[[], datetime], status_lists: StatusLists) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Callable[[], datetime],
+        status_lists: StatusLists,
+        observe: Callable[[str, str, int], None] | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.status_lists = status_lists
+        self.observe = observe  # (issuer name, new status, how many): node.observe
 
     async def set_status(self, credential_id: str, status: str, *, issuer_name: str | None = None) -> CredentialRecord:
         """Revoke, suspend or reactivate a credential; the list is re-signed before this returns."""
@@ -83,5 +92,8 @@ class StatusChanges:
             await table.set_statuses(tx, [(current[c], when, c) for c in changed])
         # The change is committed (durable); the lists are re-signed before the caller hears back.
         await self.status_lists.republish(touched)
+        if self.observe is not None:
+            for (issuer, status), n in Counter((rows[c]["issuer"], current[c]) for c in changed).items():
+                self.observe(issuer, status, n)
         records: dict[str, Any] = {cid: CredentialRecord.of(rows[cid], entries.get(cid, []), current[cid]) for cid in ids}
         return [records[cid] for cid, _ in changes]

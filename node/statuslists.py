@@ -23,6 +23,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, Iterable, Sequence
@@ -96,6 +97,7 @@ class StatusLists:
         valid_for: timedelta | None = None,
         min_length: int = MIN_STATUS_LIST_LENGTH,
         offload: Offload[Any] | None = None,
+        observe_published: Callable[[float], None] | None = None,
     ) -> None:
         if length < min_length or length % 8:
             raise ValueError(f"a status list holds a multiple of 8 entries, at least {min_length}; got {length}")
@@ -109,6 +111,7 @@ class StatusLists:
         self.valid_for = valid_for
         self.min_length = min_length
         self.offload = offload or shared_offload()
+        self.observe_published = observe_published  # seconds to sign and store one list: node.observe
         self._locks: dict[int, asyncio.Lock] = {}
 
     def url(self, issuer: str, purpose: str, seq: int) -> str:
@@ -257,6 +260,7 @@ class StatusLists:
                 if again == row["version"]:
                     break
             version = row["version"]
+            started = time.perf_counter()
             pair, did, vm = await self.identity(row["issuer"])
             now = self.clock()
             list_url = self.url(row["issuer"], row["purpose"], row["seq"])
@@ -281,6 +285,8 @@ class StatusLists:
             etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
             async with self.db.transaction() as tx:
                 await table.publish(tx, list_id, body=body.decode("utf-8"), etag=etag, published=utcnow_iso(now), version=version)
+            if self.observe_published is not None:
+                self.observe_published(time.perf_counter() - started)
 
     async def get(self, issuer: str, purpose: str, seq: int) -> PublishedList | None:
         """The signed list credential as last published (what GET on its URL serves)."""

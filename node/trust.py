@@ -332,6 +332,7 @@ class Trust:
         max_depth: int = 3,
         max_staleness_seconds: float = 300,
         cache_entries: int = 256,
+        observe_cache: Callable[[bool], None] | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -347,7 +348,11 @@ class Trust:
         # included, on every assessment, so a withdrawn accreditation shows at once however
         # long its list is cached.
         self.published_cache: PublishedCache = TTLCache(
-            lambda: self.clock(), max_entries=cache_entries, default_ttl=max_staleness_seconds, max_ttl=max_staleness_seconds
+            lambda: self.clock(),
+            max_entries=cache_entries,
+            default_ttl=max_staleness_seconds,
+            max_ttl=max_staleness_seconds,
+            observe=observe_cache,
         )
 
     # --- trusted bodies (verifier side) ----------------------------------------------------------

@@ -129,6 +129,7 @@ class StatusChecker:
         max_decoded_bytes: int = MAX_DECODED_BYTES,
         min_length: int = MIN_STATUS_LIST_LENGTH,
         verify_credential: VerifyCredential | None = None,
+        observe_cache: Callable[[bool], None] | None = None,
     ) -> None:
         if cache_max_entries < 0:
             raise ValueError("cache_max_entries must be >= 0")
@@ -146,7 +147,8 @@ class StatusChecker:
         self.max_decoded_bytes = max_decoded_bytes
         self.min_length = min_length
         self._verify_credential = verify_credential
-        self._cache: ExpiringCache[_CachedList] = ExpiringCache(clock, max_entries=cache_max_entries)
+        # observe_cache(hit) on every look-up in the list cache (the node counts hits with it).
+        self._cache: ExpiringCache[_CachedList] = ExpiringCache(clock, max_entries=cache_max_entries, observe=observe_cache)
         self._inflight: dict[str, asyncio.Future[_CachedList]] = {}
 
     # The contract names the callable ``check``; ``__call__`` lets the checker itself be passed.

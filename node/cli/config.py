@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import sys
 from typing import Any, Awaitable, Callable
 
-from node.config import Config, ConfigError, load_config
+from node.config import LOG_FORMATS, Config, ConfigError, load_config
 from node.keys import KeyProtectionError
+from node.logs import configure_logging
 from node.store import StoreError
 from vc.errors import ProblemError
 
@@ -28,10 +28,16 @@ def add_common_flags(parser: argparse.ArgumentParser, *, server: bool = False) -
         parser.add_argument("--port", type=int, metavar="P", help="port to listen on (default 8443)")
         parser.add_argument("--tls-cert", dest="tls_cert", metavar="F", help="TLS certificate chain (PEM)")
         parser.add_argument("--tls-key", dest="tls_key", metavar="F", help="TLS private key (PEM)")
+        parser.add_argument(
+            "--log-format",
+            dest="log_format",
+            choices=LOG_FORMATS,
+            help="log lines as text (default) or one JSON object per line (also VCNODE_LOG_FORMAT)",
+        )
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
-    flags = {name: getattr(args, name, None) for name in ("data_dir", "base_url", "host", "port", "tls_cert", "tls_key")}
+    flags = {name: getattr(args, name, None) for name in ("data_dir", "base_url", "host", "port", "tls_cert", "tls_key", "log_format")}
     return load_config(flags, config_file=getattr(args, "config_file", None))
 
 
@@ -46,7 +52,7 @@ def run(args: argparse.Namespace, operation: Callable[[Config], Awaitable[int]])
         config = config_from_args(args)
     except ConfigError as e:
         return fail(str(e))
-    logging.basicConfig(level=getattr(logging, config.log_level.upper(), logging.INFO), format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(config.log_level, config.log_format)
     try:
         return asyncio.run(operation(config))
     except (KeyProtectionError, StoreError, ConfigError) as e:

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from did.errors import FetchError
 from node.node import Node
+from node.observe import PAGE_URL, ObservedFetches
 from node.routes import NODE_KEY
 
 JsonObject = dict[str, Any]
@@ -54,12 +55,14 @@ class NodeAccess:
         """What ``POST /credentials/verify`` computes, as JSON, with the document kept."""
         result = await self.node.verification.verify_credential(vc, options)
         await self.node.trust.report(result)
+        self.node.observer.verified(result)
         return result.to_json(include_document=True)
 
     async def verify_presentation(self, vp: Any, options: Mapping[str, Any]) -> JsonObject:
         """What ``POST /presentations/verify`` computes, as JSON, with every document kept."""
         result = await self.node.verification.verify_presentation(vp, options)
         await self.node.trust.report(result)
+        self.node.observer.verified(result)
         return result.to_json(include_document=True)
 
     async def issuers(self) -> list[IssuerSummary]:
@@ -87,7 +90,7 @@ class NodeAccess:
         http = self.node.http
         if http is None:
             raise FetchOffError()
-        fetched = await http.get_json(url, max_bytes=self.max_body)
+        fetched = await ObservedFetches(http, PAGE_URL, self.node.observer.fetched).get_json(url, max_bytes=self.max_body)
         return fetched.data
 
 

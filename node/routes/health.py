@@ -1,6 +1,15 @@
-"""``GET /healthz``: liveness plus a cheap store round trip, for load balancers and compose."""
+"""``GET /healthz`` and ``GET /readyz``: for load balancers, orchestrators and compose.
+
+Both make one cheap store round trip (the number of applied migrations). ``/healthz`` is the
+Docker health check as it always was. ``/readyz`` is the readiness probe: it answers within
+``READY_TIMEOUT`` seconds whatever the store does (a store that hangs is as unready as one that
+refuses), 503 problem+json while the store does not answer, so a load balancer stops sending
+work that cannot be done and sends it again once the store is back.
+"""
 
 from __future__ import annotations
+
+import asyncio
 
 from aiohttp import web
 from typing_extensions import TypedDict
@@ -12,10 +21,17 @@ from node.store import StoreUnavailable
 
 api = Endpoints()
 
+NO_STORE = {"Cache-Control": "no-store"}
+READY_TIMEOUT = 2.0
+
 
 class Health(TypedDict):
     status: str
     schemaVersion: int
+
+
+def _unavailable(reason: str) -> HTTPProblem:
+    return HTTPProblem(503, "unavailable", "Service unavailable", f"the node's store does not answer ({reason})", headers=NO_STORE)
 
 
 @api.get(
@@ -23,7 +39,7 @@ class Health(TypedDict):
     "health",
     summary="Liveness and readiness",
     tags=["Node"],
-    replies={200: Reply(Health, "The node is serving and its store answers", headers={"Cache-Control": "no-store"})},
+    replies={200: Reply(Health, "The node is serving and its store answers", headers=NO_STORE)},
     problems={503: "The store is not available"},
 )
 async def healthz(request: web.Request) -> web.Response:
@@ -31,11 +47,29 @@ async def healthz(request: web.Request) -> web.Response:
     try:
         version = await node_of(request).schema_version()
     except StoreUnavailable as e:
-        raise HTTPProblem(
-            503, "unavailable", "Service unavailable", f"the node's store does not answer ({e.reason})",
-            headers={"Cache-Control": "no-store"},
-        ) from e
-    return web.json_response({"status": "ok", "schemaVersion": version}, headers={"Cache-Control": "no-store"})
+        raise _unavailable(e.reason) from e
+    return web.json_response({"status": "ok", "schemaVersion": version}, headers=NO_STORE)
+
+
+@api.get(
+    "/readyz",
+    "ready",
+    summary="Readiness: the node can do its work (its store answers)",
+    description=f"Answers within {READY_TIMEOUT:g} seconds: 200 while the store answers a cheap query, "
+    "503 while it is unreachable, locked or too slow.",
+    tags=["Node"],
+    replies={200: Reply(Health, "Ready: the store answers", headers=NO_STORE)},
+    problems={503: "Not ready: the store does not answer, or not in time"},
+)
+async def readyz(request: web.Request) -> web.Response:
+    try:
+        async with asyncio.timeout(READY_TIMEOUT):
+            version = await node_of(request).schema_version()
+    except StoreUnavailable as e:
+        raise _unavailable(e.reason) from e
+    except TimeoutError as e:
+        raise _unavailable(f"no answer within {READY_TIMEOUT:g} s") from e
+    return web.json_response({"status": "ready", "schemaVersion": version}, headers=NO_STORE)
 
 
 def setup(app: web.Application) -> None:

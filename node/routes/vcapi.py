@@ -209,6 +209,7 @@ async def verify_credential(request: web.Request, body: VerifyCredentialRequest)
     node = node_of(request)
     result = await node.verification.verify_credential(vc, options)
     await node.trust.report(result)  # accreditation of the issuer (issue 7)
+    node.observer.verified(result)
     return _result_response(result)
 
 
@@ -238,6 +239,7 @@ async def verify_presentation(request: web.Request, body: VerifyPresentationRequ
     node = node_of(request)
     result = await node.verification.verify_presentation(vp, options)
     await node.trust.report(result)  # accreditation and stacks (issue 7)
+    node.observer.verified(result)
     # VC-API returnPresentation: the presentation is returned when asked for, and only then.
     extra = {"verifiablePresentation": vp} if options.get("returnPresentation") is True else {}
     return _result_response(result, **extra)
