@@ -67,6 +67,9 @@ def configure_logging(level: str = "INFO", fmt: str = "text", *, stream: TextIO 
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), handlers=[handler], force=True)
+    # aiosqlite's debug lines hold every statement with its parameters (credential records):
+    # never wanted in a log, even at DEBUG.
+    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.getLogger().level))
     server = logging.getLogger("aiohttp.server")
     if _MALFORMED not in server.filters:
         server.addFilter(_MALFORMED)
