@@ -258,13 +258,15 @@ class Achievements:
         all_or_nothing: bool = True,
         options: Mapping[str, Any] | None = None,
         progress: Callable[[int], None] | None = None,
+        plan: Callable[[int, int, int], None] | None = None,
     ) -> BatchOutcome:
         """Issue one micro-credential per request ``{achievementId, learner, validFrom?, grade?,
         evidence?, idempotencyKey?}``. Every request is checked before anything is signed;
         with ``all_or_nothing`` any refusal raises (``BatchRefusedError``, 422; a reused key
         with other content, ``IdempotencyConflictError``, 409) and nothing is issued. Otherwise
-        refused items are returned beside the issued ones. ``progress(n)`` is called as
-        credentials are signed (and once for those replayed)."""
+        refused items are returned beside the issued ones. Once every request is checked,
+        ``plan(to_sign, replayed, refused)`` says what the work is; then ``progress(n)`` is
+        called as credentials are signed (new work only: replays and refusals sign nothing)."""
         issuer = await self.issuers.get(issuer_name)
         if len(requests) > MAX_BATCH:
             raise InvalidRequestError(f"a batch holds at most {MAX_BATCH} requests")
@@ -319,8 +321,8 @@ class Achievements:
             if len(requests) == 1:
                 raise ProfileError(outcome.refused[0].problems)
             raise BatchRefusedError(sorted(outcome.refused, key=lambda r: r.index))
-        if progress is not None and outcome.issued:
-            progress(len(outcome.issued))
+        if plan is not None:
+            plan(len(fresh), len(outcome.issued), len(outcome.refused))
         if fresh:
             signed = await self.issuance.issue_many(issuer_name, [p.credential for p in fresh], options, progress=progress)
             when = utcnow_iso(self.clock())

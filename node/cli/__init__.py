@@ -4,6 +4,10 @@ taking the parsed arguments and returning the exit code.
 
 Exit codes follow one rule everywhere: 0 success (resolved, verified), 1 the operation
 ran and said no (not resolved, not verified), 2 bad usage or unusable input.
+
+Every option and argument has a help text, and every command that prints records takes
+``--json`` (``config.add_json_flag``), the records shaped as the HTTP API shapes them;
+tests/node/test_cli_help.py walks the parser and holds both.
 """
 
 from __future__ import annotations
@@ -11,14 +15,24 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from importlib import metadata
 from typing import Sequence
 
 # Order is the order of ``vcnode --help``. Add a module name here when it exists.
 COMMAND_MODULES: list[str] = ["serve", "init", "config", "issuer", "token", "ops", "verify", "sign", "resolve", "key", "achievement", "issue_batch", "trust"]
 
 
+def version() -> str:
+    """The installed package's version (its metadata, from pyproject.toml)."""
+    try:
+        return metadata.version("vcnode")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vcnode", description="Verifiable-credential trust node for micro-credentials")
+    parser.add_argument("--version", action="version", version=f"vcnode {version()}", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(f"node.cli.{name}").register(sub)

@@ -36,6 +36,17 @@ def add_common_flags(parser: argparse.ArgumentParser, *, server: bool = False) -
         )
 
 
+def add_json_flag(parser: argparse.ArgumentParser, what: str | None = None) -> None:
+    """``--json``, which every command that prints records takes (tests/node/test_cli_help.py):
+    the records as JSON, shaped as the HTTP API shapes the same thing. ``what`` names them; a
+    command whose output is JSON anyway says so."""
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help=f"print {what} as JSON" if what else "print JSON (this command's output is JSON already; accepted so every command takes it)",
+    )
+
+
 def config_from_args(args: argparse.Namespace) -> Config:
     flags = {name: getattr(args, name, None) for name in ("data_dir", "base_url", "host", "port", "tls_cert", "tls_key", "log_format")}
     return load_config(flags, config_file=getattr(args, "config_file", None))
@@ -80,4 +91,5 @@ def register(sub: Any) -> None:
     actions = parser.add_subparsers(dest="config_action", metavar="ACTION", required=True)
     show = actions.add_parser("show", help="print the effective configuration (secrets masked) as JSON")
     add_common_flags(show, server=True)
+    add_json_flag(show)
     show.set_defaults(func=_show)

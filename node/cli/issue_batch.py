@@ -1,8 +1,11 @@
 """``vcnode issue-batch ACHIEVEMENT learners.csv``: one micro-credential per CSV row.
 
-Columns (header row, names case-insensitive): ``name`` (required), ``email``, ``id`` (the
-learner's DID), ``valid_from`` (or ``date``), ``grade``, ``evidence`` (a URL, or a narrative),
-``idempotency_key`` (or ``key``). Every row is checked before anything is signed; refused rows
+Columns (a header row; names are matched without regard to case, spaces and punctuation, so
+``E-mail``, ``email`` and ``EMAIL`` are one column): ``name`` (required; or ``learner name``),
+``email``, ``id`` (the learner's DID), ``valid_from`` (or ``date``), ``grade``, ``evidence`` (a
+URL, or a narrative), ``idempotency_key`` (or ``key``); two headers naming one column are refused.
+The file is UTF-8 (a spreadsheet's BOM is dropped), standard input too, whatever the locale;
+a cell holds at most ``MAX_CELL`` characters. Every row is checked before anything is signed; refused rows
 are reported with their line number and reasons, the others issued in one batch (one status
 index allocation and one write of each status list for the whole file). A row's idempotency key
 is its ``idempotency_key`` column, else a hash of its content, so re-running the same file
@@ -12,7 +15,8 @@ Output: ``--out DIR`` (one ``<uuid>.json`` per credential), ``--out FILE.jsonl``
 credential per line), default standard output (JSON lines). Only newly issued credentials are
 written: the node keeps no credential bodies, so rows issued by an earlier run are counted as
 "already issued" (the earlier output holds them). A progress bar goes to standard error when
-it is a terminal. Exit 0 when every row was issued (now or before), 1 when some were refused,
+it is a terminal; it counts the credentials being signed, the rows already issued and refused
+shown beside it, not as progress. Exit 0 when every row was issued (now or before), 1 when some were refused,
 2 bad usage.
 """
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import io
 import itertools
 import json
 import re
@@ -33,18 +38,25 @@ from node.cli.config import add_common_flags, fail, run
 from node.config import Config
 from node.issuers import DEFAULT_ISSUER
 
+# Header names (as documented) -> column. A header matches when it equals one of these once
+# case, spaces and punctuation are set aside (``header_key``).
 COLUMNS = {
     "name": "name",
+    "learner_name": "name",
+    "full_name": "name",
     "email": "email",
+    "email_address": "email",
+    "learner_email": "email",
     "id": "id",
     "did": "id",
+    "learner_id": "id",
+    "learner_did": "id",
     "valid_from": "valid_from",
-    "validfrom": "valid_from",
     "date": "valid_from",
+    "issue_date": "valid_from",
     "grade": "grade",
     "evidence": "evidence",
     "idempotency_key": "key",
-    "idempotencykey": "key",
     "key": "key",
 }
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
@@ -55,26 +67,40 @@ class UsageError(Exception):
     pass
 
 
+def header_key(name: str) -> str:
+    """A header name with case, spaces and punctuation set aside: ``E-mail`` -> ``email``."""
+    return "".join(ch for ch in name.casefold() if ch.isalnum())
+
+
+_BY_KEY = {header_key(alias): column for alias, column in COLUMNS.items()}
+
+
 def read_rows(path: str) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, {column: value}) per data row; refuses unknown or missing columns up front."""
-    handle = sys.stdin if path == "-" else open(path, newline="", encoding="utf-8-sig")
+    """(line number, {column: value}) per data row; refuses unknown, missing or doubled columns up front."""
+    # UTF-8 from a file and from standard input alike (not the locale's encoding), read the
+    # way the csv module asks (newline=""); utf-8-sig drops a spreadsheet's BOM.
+    if path == "-":
+        handle = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="")
+    else:
+        handle = open(path, newline="", encoding="utf-8-sig")
     try:
         lines = iter(handle)
         first = next(lines, None)
         if first is None:
             raise UsageError(f"{path} is empty; expected a header row with at least a name column")
-        # A spreadsheet's BOM: utf-8-sig drops it from a file, but standard input keeps it.
         reader = csv.reader(itertools.chain([first.removeprefix("\ufeff")], lines))
         header = next(reader)
-        names = [h.strip().lower().replace(" ", "_").replace("-", "_") for h in header]
-        unknown = [h for h, n in zip(header, names) if n not in COLUMNS]
+        unknown = [h for h in header if header_key(h) not in _BY_KEY]
         if unknown:
-            raise UsageError(f"{path}: unknown column(s) {', '.join(map(repr, unknown))}; use {', '.join(sorted(set(COLUMNS)))}")
-        mapped = [COLUMNS[n] for n in names]
+            known = ", ".join(dict.fromkeys(COLUMNS))
+            raise UsageError(f"{path}: unknown column(s) {', '.join(map(repr, unknown))}; use {known} (case, spaces and punctuation do not matter)")
+        mapped = [_BY_KEY[header_key(h)] for h in header]
         if "name" not in mapped:
             raise UsageError(f"{path}: the header has no name column")
-        if len(set(mapped)) != len(mapped):
-            raise UsageError(f"{path}: a column appears twice in the header")
+        for column in dict.fromkeys(mapped):
+            same = [h for h, m in zip(header, mapped) if m == column]
+            if len(same) > 1:
+                raise UsageError(f"{path}: the headers {' and '.join(map(repr, same))} are both the {column} column; keep one")
         for record in reader:
             line = reader.line_num
             if not any(cell.strip() for cell in record):
@@ -82,9 +108,15 @@ def read_rows(path: str) -> Iterator[tuple[int, dict[str, str]]]:
             if len(record) != len(mapped):
                 yield line, {"__error__": f"has {len(record)} cells, the header has {len(mapped)}"}
                 continue
+            long = [h for h, cell in zip(header, record) if len(cell) > MAX_CELL]
+            if long:
+                yield line, {"__error__": f"the {', '.join(map(repr, long))} cell holds more than {MAX_CELL} characters"}
+                continue
             yield line, {m: cell.strip() for m, cell in zip(mapped, record) if cell.strip()}
     finally:
-        if handle is not sys.stdin:
+        if path == "-":
+            handle.detach()  # standard input stays open for whoever reads it next
+        else:
             handle.close()
 
 
@@ -105,14 +137,21 @@ def row_request(slug: str, row: dict[str, str]) -> dict[str, Any]:
 
 
 class _Progress:
-    """tqdm on a terminal, nothing otherwise (or with --no-progress)."""
+    """tqdm on a terminal, nothing otherwise (or with --no-progress). The bar counts the
+    credentials signed now, the rows already issued and refused beside it: a re-run that has
+    nothing new to sign shows no bar, not a full one."""
 
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.bar = None
-        if enabled and sys.stderr.isatty():
-            from tqdm import tqdm
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.bar: Any = None
 
-            self.bar = tqdm(total=total, unit="credential", desc="issuing", file=sys.stderr)
+    def plan(self, to_sign: int, replayed: int, refused: int) -> None:
+        if not self.enabled or to_sign == 0:
+            return
+        from tqdm import tqdm
+
+        aside = [f"{n} {what}" for n, what in ((replayed, "already issued"), (refused, "refused")) if n]
+        self.bar = tqdm(total=to_sign, unit="credential", desc="issuing", file=sys.stderr, postfix=", ".join(aside) or None)
 
     def __call__(self, n: int) -> None:
         if self.bar is not None:
@@ -146,23 +185,37 @@ def _run(args: argparse.Namespace) -> int:
         async with open_node(config, network=False) as node:
             achievements = node.achievements
             await achievements.get(args.issuer, args.achievement)  # unknown achievement: fail before any row
-            progress = _Progress(len(requests), not args.no_progress)
+            progress = _Progress(not args.no_progress)
             try:
                 options = {"cryptosuite": args.cryptosuite} if args.cryptosuite else None
-                outcome = await achievements.issue(args.issuer, requests, all_or_nothing=False, options=options, progress=progress)
-                progress(len(outcome.refused))  # refused rows are done too: the bar ends full
+                outcome = await achievements.issue(
+                    args.issuer, requests, all_or_nothing=False, options=options, progress=progress, plan=progress.plan
+                )
             finally:
                 progress.close()
         _write(out, [i.credential for i in outcome.issued if i.credential is not None])
-        for line, reason in bad_rows:
-            print(f"line {line}: {reason}", file=sys.stderr)
-        for r in outcome.refused:
-            for p in r.problems:
-                print(f"line {lines[r.index]}: {p}", file=sys.stderr)
-        refused = len(bad_rows) + len(outcome.refused)
-        replayed = len(outcome.issued) - outcome.new
+        refusals = [(line, [reason]) for line, reason in bad_rows] + [
+            (lines[r.index], [str(p) for p in r.problems]) for r in outcome.refused
+        ]
+        refused = len(refusals)
+        replayed = [i for i in outcome.issued if i.replayed]
+        if args.json:
+            # One object on standard error (standard output holds the credentials); "replayed"
+            # as in POST /issuers/{name}/microcredentials, by CSV line instead of list index.
+            summary = {
+                "rows": len(rows),
+                "issued": outcome.new,
+                "replayed": [{"line": lines[i.index], "credentialId": i.credential_id} for i in replayed],
+                "refused": [{"line": line, "problems": problems} for line, problems in sorted(refusals)],
+                "out": str(out) if out is not None else None,
+            }
+            print(json.dumps(summary, ensure_ascii=False), file=sys.stderr)
+            return 1 if refused else 0
+        for line, problems in sorted(refusals):
+            for problem in problems:
+                print(f"line {line}: {problem}", file=sys.stderr)
         print(
-            f"issued {outcome.new}, already issued {replayed}, refused {refused} of {len(rows)} rows"
+            f"issued {outcome.new}, already issued {len(replayed)}, refused {refused} of {len(rows)} rows"
             + (f" -> {out}" if out is not None else ""),
             file=sys.stderr,
         )
@@ -203,5 +256,11 @@ def register(sub: Any) -> None:
     p.add_argument("--out", metavar="DIR|FILE.jsonl", help="a folder (one file per credential) or a .jsonl file; default stdout")
     p.add_argument("--cryptosuite", choices=("eddsa-rdfc-2022", "eddsa-jcs-2022"), help="proof suite (default eddsa-rdfc-2022)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="the summary (rows, issued, replayed and refused with their lines and problems) as one JSON object on "
+        "standard error; the credentials go where --out says, as always",
+    )
     add_common_flags(p)
     p.set_defaults(func=_run)

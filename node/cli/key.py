@@ -13,6 +13,8 @@ import json
 import sys
 from typing import Any
 
+from node.cli.config import add_json_flag
+
 MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
 
 
@@ -25,6 +27,7 @@ def register(sub: Any) -> None:
         description="Print a new Ed25519 key pair as Multikey JSON (publicKeyMultibase, secretKeyMultibase) "
         "with its did:key as controller and verification method id. The output contains the secret key.",
     )
+    add_json_flag(gen)
     gen.set_defaults(func=generate)
     p.set_defaults(func=_usage(p))
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from node.node import open_node
-from node.cli.config import add_common_flags, fail, print_json, run
+from node.cli.config import add_common_flags, add_json_flag, fail, print_json, run
 from node.config import Config
 from node.issuers import DEFAULT_ISSUER
 
@@ -52,7 +52,7 @@ def _set_status(status: str):  # type: ignore[no-untyped-def]
         async def operation(config: Config) -> int:
             async with open_node(config, network=False) as node:
                 record = await node.status.set_status(args.credential_id, status, issuer_name=args.issuer)
-            print_json(record.to_json())
+            print_json({"credentialId": record.id, **record.to_json()})  # as POST /credentials/status answers
             return 0
 
         return run(args, operation)
@@ -72,16 +72,18 @@ def _list(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     issue = sub.add_parser("issue", help="issue a credential from a JSON file (- for stdin)")
-    issue.add_argument("file")
-    issue.add_argument("--issuer", default=DEFAULT_ISSUER, metavar="NAME")
-    issue.add_argument("--cryptosuite", choices=["eddsa-rdfc-2022", "eddsa-jcs-2022"])
+    issue.add_argument("file", help="the credential, or a VC-API request {credential, options}, as JSON (- for standard input)")
+    issue.add_argument("--issuer", default=DEFAULT_ISSUER, metavar="NAME", help=f"the issuing issuer (default {DEFAULT_ISSUER})")
+    issue.add_argument("--cryptosuite", choices=["eddsa-rdfc-2022", "eddsa-jcs-2022"], help="proof suite (default eddsa-rdfc-2022)")
     issue.add_argument("--status-purposes", metavar="LIST", help="override the issuer's purposes, e.g. revocation,suspension")
     add_common_flags(issue)
+    add_json_flag(issue)
     issue.set_defaults(func=_issue)
     listing = sub.add_parser("credentials", help="list issued credentials (id, issuer, subject, status, entries)")
-    listing.add_argument("--issuer", metavar="NAME")
+    listing.add_argument("--issuer", metavar="NAME", help="only this issuer's credentials")
     listing.add_argument("--subject", metavar="ID", help="credentialSubject id")
     add_common_flags(listing)
+    add_json_flag(listing)
     listing.set_defaults(func=_list)
     for name, status, text in (
         ("revoke", "revoked", "revoke a credential (final)"),
@@ -89,7 +91,8 @@ def register(sub: Any) -> None:
         ("unsuspend", "active", "lift a credential's suspension"),
     ):
         parser = sub.add_parser(name, help=text)
-        parser.add_argument("credential_id")
+        parser.add_argument("credential_id", metavar="CREDENTIAL_ID", help="the credential's id (vcnode credentials lists them)")
         parser.add_argument("--issuer", metavar="NAME", help="only if issued by this issuer")
         add_common_flags(parser)
+        add_json_flag(parser)
         parser.set_defaults(func=_set_status(status))

@@ -13,6 +13,7 @@ import json
 import sys
 from typing import Any
 
+from node.cli.config import add_json_flag
 from node.cli.network import add_network_arguments, guarded_resolver, network_settings
 
 EXIT_RESOLVED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -26,7 +27,8 @@ def register(sub: Any) -> None:
         description="Resolve a DID (did:key, did:web) and print the DID Resolution result, or dereference "
         "a DID URL (did:...#key-1) and print the dereferencing result. Exit 0 resolved, 1 failed, 2 bad usage.",
     )
-    p.add_argument("did", metavar="DID_OR_DID_URL")
+    p.add_argument("did", metavar="DID_OR_DID_URL", help="a DID (did:key, did:web) or a DID URL (did:...#key-1)")
+    add_json_flag(p)
     p.add_argument(
         "--key-format",
         choices=FORMATS,

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from node.cli.config import fail, print_json
+from node.cli.config import add_json_flag, fail, print_json
 
 SUITE_NAMES = ("eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020")
 
@@ -101,4 +101,5 @@ def register(sub: Any) -> None:
     p.add_argument("--proof-id", metavar="URL", help="the proof's id (so a later proof can chain to it)")
     p.add_argument("--previous-proof", metavar="ID", help="chain the new proof to this earlier proof's id")
     p.add_argument("--contexts", metavar="DIR", help="a folder of extra pinned JSON-LD contexts (with MANIFEST.json)")
+    add_json_flag(p)
     p.set_defaults(func=sign)

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from node.node import open_node
-from node.cli.config import add_common_flags, print_json, run
+from node.cli.config import add_common_flags, add_json_flag, print_json, run
 from node.config import Config
 
 
@@ -35,7 +35,10 @@ def _revoke(args: argparse.Namespace) -> int:
     async def operation(config: Config) -> int:
         async with open_node(config, network=False) as node:
             await node.tokens.revoke(args.id)
-        print(f"token {args.id} revoked")
+        if args.json:
+            print_json({"id": args.id, "revoked": True})
+        else:
+            print(f"token {args.id} revoked")
         return 0
 
     return run(args, operation)
@@ -57,13 +60,15 @@ def register(sub: Any) -> None:
     create = actions.add_parser("create", help="create a token (printed once)")
     create.add_argument("--scopes", required=True, help="comma-separated: issue,status,admin")
     create.add_argument("--issuer", metavar="NAME", help="bind the token to one issuer")
-    create.add_argument("--json", action="store_true")
+    create.add_argument("--json", action="store_true", help="print the token and its id, scopes and issuer as JSON")
     add_common_flags(create)
     create.set_defaults(func=_create)
     revoke = actions.add_parser("revoke", help="revoke a token by its id")
-    revoke.add_argument("id")
+    revoke.add_argument("id", help="the token's id (vcnode token list), not the token itself")
+    revoke.add_argument("--json", action="store_true", help='print {"id": ..., "revoked": true}')
     add_common_flags(revoke)
     revoke.set_defaults(func=_revoke)
     listing = actions.add_parser("list", help="list tokens (ids, scopes; never the tokens)")
     add_common_flags(listing)
+    add_json_flag(listing)
     listing.set_defaults(func=_list)

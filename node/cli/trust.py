@@ -31,7 +31,10 @@ def _remove(args: argparse.Namespace) -> int:
     async def operation(config: Config) -> int:
         async with open_node(config, network=False) as node:
             await node.trust.remove_trusted_body(args.did)
-        print(f"no longer trusted: {args.did}")
+        if args.json:
+            print_json({"did": args.did, "trusted": False})
+        else:
+            print(f"no longer trusted: {args.did}")
         return 0
 
     return run(args, operation)
@@ -41,7 +44,10 @@ def _remove_accreditation(args: argparse.Namespace) -> int:
     async def operation(config: Config) -> int:
         async with open_node(config, network=False) as node:
             await node.trust.remove_accreditation(args.issuer, args.credential_id)
-        print(f"no longer published by issuer {args.issuer!r}: {args.credential_id}")
+        if args.json:
+            print_json({"issuer": args.issuer, "id": args.credential_id, "published": False})
+        else:
+            print(f"no longer published by issuer {args.issuer!r}: {args.credential_id}")
         return 0
 
     return run(args, operation)
@@ -65,13 +71,14 @@ def register(sub: Any) -> None:
     parser = sub.add_parser("trust", help="manage the accreditation bodies this node trusts")
     actions = parser.add_subparsers(dest="trust_action", metavar="ACTION", required=True)
     add = actions.add_parser("add", help="trust an accreditation body (its DID) as the root of accreditation chains")
-    add.add_argument("did", metavar="DID")
+    add.add_argument("did", metavar="DID", help="the accreditation body's DID")
     add.add_argument("--label", help="a name to show for it")
-    add.add_argument("--json", action="store_true")
+    add.add_argument("--json", action="store_true", help="print the trusted body as JSON")
     add_common_flags(add)
     add.set_defaults(func=_add)
     remove = actions.add_parser("remove", help="stop trusting an accreditation body")
-    remove.add_argument("did", metavar="DID")
+    remove.add_argument("did", metavar="DID", help="the accreditation body's DID")
+    remove.add_argument("--json", action="store_true", help='print {"did": ..., "trusted": false}')
     add_common_flags(remove)
     remove.set_defaults(func=_remove)
     unpublish = actions.add_parser(
@@ -79,9 +86,10 @@ def register(sub: Any) -> None:
     )
     unpublish.add_argument("credential_id", metavar="ID", help="the accreditation credential's id")
     unpublish.add_argument("--issuer", default=DEFAULT_ISSUER, help=f"the issuer holding it (default {DEFAULT_ISSUER!r})")
+    unpublish.add_argument("--json", action="store_true", help='print {"issuer": ..., "id": ..., "published": false}')
     add_common_flags(unpublish)
     unpublish.set_defaults(func=_remove_accreditation)
     listing = actions.add_parser("list", help="list the trusted accreditation bodies")
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--json", action="store_true", help="print the trusted bodies and the depth followed as JSON")
     add_common_flags(listing)
     listing.set_defaults(func=_list)

@@ -23,10 +23,10 @@ from node.pages.handlers import achievement_page, home, verify_page, verify_subm
 from node.pages.render import CSP, STATIC_TYPES, serve_static
 from node.routes.endpoint import Endpoints, PathParam, QueryParam, Reply
 
-__all__ = ["CSP", "achievement_page", "api", "setup", "wants_html"]
+__all__ = ["CSP", "accept_ranges", "achievement_page", "api", "setup", "wants_html"]
 
 
-def _accept(header: str) -> dict[str, float]:
+def accept_ranges(header: str) -> dict[str, float]:
     """Media ranges of an Accept header with their q-values (RFC 9110 §12.5.1)."""
     out: dict[str, float] = {}
     for item in header.split(","):
@@ -48,7 +48,7 @@ def _accept(header: str) -> dict[str, float]:
 def wants_html(request: web.Request) -> bool:
     """True when the client names ``text/html`` explicitly and prefers it to JSON, as browsers
     do; a client sending ``*/*``, ``application/json`` or no Accept at all gets JSON."""
-    ranges = _accept(request.headers.get("Accept", ""))
+    ranges = accept_ranges(request.headers.get("Accept", ""))
     html = ranges.get("text/html", 0.0)
     if html <= 0:
         return False

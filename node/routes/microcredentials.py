@@ -1,14 +1,16 @@
 """Achievements and micro-credentials over HTTP (docs/microcredential-profile.md).
 
 ``POST /issuers/{name}/achievements`` defines an achievement (token with ``issue`` for that
-issuer); ``GET`` lists them or reads one, publicly: an achievement's URL is its ``id`` inside
-every credential that awards it. ``POST /issuers/{name}/microcredentials`` issues one
+issuer); ``GET`` lists them (the node's definitions) or reads one, publicly: an achievement's URL
+is its ``id`` inside every credential that awards it, and answers the Open Badges 3.0
+``Achievement`` those credentials carry (JSON-LD; ``?format=definition`` for the definition). ``POST /issuers/{name}/microcredentials`` issues one
 (``{achievementId, learner, ...}``) or a batch (a JSON list of them, or ``{items: [...], options}``); any incomplete or malformed
 item is a 422 naming every problem by its Annex I element, and then nothing is issued.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any, Literal, Union
 
 from aiohttp import web
@@ -18,8 +20,10 @@ from typing_extensions import NotRequired, TypedDict
 from node import pages
 from node.achievements import REQUEST_FIELDS, Achievements
 from node.routes import CORS_HEADERS, node_of, preflight
-from node.routes.endpoint import Body, Endpoints, PathParam, Reply, Scope
+from node.problems import bad_request
+from node.routes.endpoint import Body, Endpoints, PathParam, QueryParam, Reply, Scope
 from node.routes.models import NO_ISSUER, DateTime, IssueOptions, JsonLd, Number
+from vc.edu import achievement_document
 
 api = Endpoints()
 
@@ -82,6 +86,33 @@ class AchievementList(TypedDict):
     achievements: list[Achievement]
 
 
+# What an achievement's URL answers to programs: the Open Badges 3.0 Achievement (JSON-LD), the
+# very object every credential awarding it carries (vc.edu.achievement_document).
+ObAchievement = TypedDict(
+    "ObAchievement",
+    {
+        "@context": list[str],
+        "id": Annotated[str, Field(description="Its URL on this node")],
+        "type": list[str],
+        "achievementType": str,
+        "name": str,
+        "description": str,
+        "criteria": dict[str, Any],
+        "creditsAvailable": Annotated[Number, Field(description="(g) workload in ECTS credits")],
+        "alignment": Annotated[list[dict[str, Any]], Field(description="(f) learning outcomes, (h) EQF level, (j) form of participation, (k) quality assurance, part II")],
+        "resultDescription": Annotated[list[dict[str, Any]], Field(description="(i) the assessment")],
+        "creator": NotRequired[Annotated[dict[str, Any], Field(description="The awarding body's Profile: (c), (d)")]],
+        "inLanguage": NotRequired[str],
+        "humanCode": NotRequired[str],
+        "fieldOfStudy": NotRequired[str],
+        "tag": NotRequired[list[str]],
+        "image": NotRequired[dict[str, Any]],
+    },
+)
+ObAchievement.__doc__ = "An Open Badges 3.0 Achievement (JSON-LD, OB 3.0 contexts), as the credentials that award it carry it."
+LD_JSON = "application/ld+json"
+
+
 @api.post(
     "/issuers/{name}/achievements",
     "createAchievement",
@@ -117,26 +148,43 @@ async def list_achievements(request: web.Request) -> web.Response:
 @api.get(
     "/issuers/{name}/achievements/{slug}",
     "getAchievement",
-    summary="An achievement definition (the URL credentials name as the achievement id)",
+    summary="An achievement: the Open Badges 3.0 Achievement credentials name as theirs (JSON-LD), or its page",
     tags=["Micro-credentials"],
     description="Content negotiation: a client whose Accept names text/html above JSON (a browser) gets the "
-    "achievement described for people (node.pages); any other gets the JSON definition.",
-    params=[ISSUER, SLUG],
+    "achievement described for people (node.pages); any other gets the Open Badges 3.0 `Achievement` as JSON-LD, "
+    "the very object inside every credential that awards it, with the awarding body as its `creator` "
+    "(`application/ld+json` when the client names it, else `application/json`). `?format=definition` gives the "
+    "node's own definition instead (what `POST /issuers/{name}/achievements` took and the listing shows).",
+    params=[ISSUER, SLUG, QueryParam("format", "`definition`: the node's own definition format", {"type": "string", "enum": ["definition"]})],
     replies={
         200: [
-            Reply(Achievement, "The achievement", headers={"Vary": "Accept"}),
+            Reply(
+                Union[ObAchievement, Achievement],
+                "The Open Badges 3.0 Achievement; with ?format=definition, the node's definition",
+                media_type=(LD_JSON, "application/json"),
+                headers={"Vary": "Accept"},
+            ),
             Reply(str, "The achievement described for people", media_type="text/html"),
         ],
         404: Reply(str, "A page saying what was not found", media_type="text/html"),
     },
-    problems={404: "No issuer of that name, or it has no achievement with that slug"},
+    problems={400: "An unknown ?format", 404: "No issuer of that name, or it has no achievement with that slug"},
 )
 async def get_achievement(request: web.Request) -> web.Response:
     # Content negotiation: a browser gets the achievement described for people (node.pages).
     if pages.wants_html(request):
         return await pages.achievement_page(request)
-    stored = await _achievements(request).get(request.match_info["name"], request.match_info["slug"])
-    return web.json_response(stored.to_json(), headers={**CORS_HEADERS, "Vary": "Accept"})
+    wanted = request.query.get("format")
+    if wanted not in (None, "definition"):
+        raise bad_request(f"format {wanted!r} is not known; leave it out for the Open Badges 3.0 Achievement, or ask for 'definition'")
+    name = request.match_info["name"]
+    stored = await _achievements(request).get(name, request.match_info["slug"])
+    headers = {**CORS_HEADERS, "Vary": "Accept"}
+    if wanted == "definition":
+        return web.json_response(stored.to_json(), headers=headers)
+    awarding_body = dataclasses.replace(stored.awarding_body, id=(await node_of(request).issuers.get(name)).did)
+    media = LD_JSON if pages.accept_ranges(request.headers.get("Accept", "")).get(LD_JSON, 0) > 0 else "application/json"
+    return web.json_response(achievement_document(stored.definition, awarding_body), headers=headers, content_type=media)
 
 
 # --- issuing -------------------------------------------------------------------------------

@@ -106,7 +106,9 @@ async def test_achievement_is_defined_once_and_published_at_its_id(node: Node) -
     listing = await (await node.client.get("/issuers/default/achievements")).json()
     assert [a["slug"] for a in listing["achievements"]] == ["ds-101", "ds-101-2"]
     one = await node.client.get("/issuers/default/achievements/ds-101")
-    assert one.status == 200 and (await one.json())["title"] == "Data Science Fundamentals"
+    assert one.status == 200 and (await one.json())["name"] == "Data Science Fundamentals"
+    definition = await node.client.get("/issuers/default/achievements/ds-101?format=definition")
+    assert (await definition.json()) == listing["achievements"][0]
     missing = await node.client.get("/issuers/default/achievements/nope")
     assert missing.status == 404 and missing.content_type == PROBLEM_JSON
     status, _, _ = await node.post("/issuers/default/achievements", achievement(), auth=False)

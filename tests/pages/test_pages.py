@@ -85,7 +85,7 @@ async def test_achievement_url_answers_html_to_browsers_and_json_to_programs(sce
         headers = {"Accept": accept} if accept else {}
         async with scene.http.get(scene.url + path, headers=headers) as resp:
             assert resp.status == 200 and resp.content_type == "application/json", accept
-            assert (await resp.json())["title"] == "Data Science Fundamentals" and resp.headers["Vary"] == "Accept"
+            assert (await resp.json())["name"] == "Data Science Fundamentals" and resp.headers["Vary"] == "Accept"
 
 
 async def test_unknown_achievement_is_a_page_for_browsers_and_a_problem_for_programs(scene: Scene) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from vc.edu.build import build_microcredential, hash_identity
+from vc.edu.build import achievement_document, build_microcredential, hash_identity
 from vc.edu.model import (
     ACHIEVEMENT_TYPE,
     CONTEXT,
@@ -70,6 +70,7 @@ __all__ = [
     "ProfileError",
     "ProfileReport",
     "QualityAssurance",
+    "achievement_document",
     "achievement_problems",
     "attach_report",
     "build_microcredential",

@@ -88,27 +88,7 @@ def build_microcredential(
         raise ProfileError(problems)
 
     rd_id = _fragment(achievement.id, "assessment")
-    ach: dict[str, Any] = {
-        "id": achievement.id,
-        "type": ["Achievement"],
-        "achievementType": ACHIEVEMENT_TYPE,
-        "name": achievement.title,
-        "description": achievement.description,
-        "criteria": {"narrative": achievement.criteria or _default_criteria(achievement)},
-        "creditsAvailable": json_number(achievement.ects),
-        "alignment": _alignments(achievement),
-        "resultDescription": [_result_description(achievement.assessment, rd_id)],
-    }
-    if achievement.language:
-        ach["inLanguage"] = achievement.language
-    if achievement.human_code:
-        ach["humanCode"] = achievement.human_code
-    if achievement.field_of_study:
-        ach["fieldOfStudy"] = achievement.field_of_study
-    if achievement.tags:
-        ach["tag"] = list(achievement.tags)
-    if achievement.image:
-        ach["image"] = {"id": achievement.image, "type": "Image"}
+    ach = achievement_json(achievement)
 
     identifiers: list[dict[str, Any]] = [
         {"type": "IdentityObject", "identityType": "name", "hashed": False, "identityHash": learner.name}
@@ -130,19 +110,7 @@ def build_microcredential(
     if grade is not None:
         subject["result"] = [{"type": ["Result"], "resultDescription": rd_id, "value": grade}]
 
-    address: dict[str, Any] = {"type": ["Address"]}
-    if issuer.country:
-        address["addressCountry"] = issuer.country
-    if issuer.country_code:
-        address["addressCountryCode"] = issuer.country_code
-    if issuer.region:
-        address["addressRegion"] = issuer.region
-    issuer_json: dict[str, Any] = {"id": issuer.id, "type": ["Profile"], "name": issuer.name}
-    if issuer.url:
-        issuer_json["url"] = issuer.url
-    if issuer.email:
-        issuer_json["email"] = issuer.email
-    issuer_json["address"] = address
+    issuer_json = profile_json(issuer)
 
     vc: dict[str, Any] = {"@context": list(CONTEXT)}
     if credential_id:
@@ -157,6 +125,63 @@ def build_microcredential(
     if evidence:
         vc["evidence"] = [_evidence(e) for e in evidence]
     return vc
+
+
+def achievement_json(achievement: AchievementDefinition) -> dict[str, Any]:
+    """The OB 3.0 ``Achievement`` of a definition, as every credential awarding it carries it
+    (``credentialSubject.achievement``): name, description, criteria, achievementType,
+    creditsAvailable (g), the alignments (f, h, j, k and part II) and the resultDescription (i)."""
+    ach: dict[str, Any] = {
+        "id": achievement.id,
+        "type": ["Achievement"],
+        "achievementType": ACHIEVEMENT_TYPE,
+        "name": achievement.title,
+        "description": achievement.description,
+        "criteria": {"narrative": achievement.criteria or _default_criteria(achievement)},
+        "creditsAvailable": json_number(achievement.ects),
+        "alignment": _alignments(achievement),
+        "resultDescription": [_result_description(achievement.assessment, _fragment(achievement.id, "assessment"))],
+    }
+    if achievement.language:
+        ach["inLanguage"] = achievement.language
+    if achievement.human_code:
+        ach["humanCode"] = achievement.human_code
+    if achievement.field_of_study:
+        ach["fieldOfStudy"] = achievement.field_of_study
+    if achievement.tags:
+        ach["tag"] = list(achievement.tags)
+    if achievement.image:
+        ach["image"] = {"id": achievement.image, "type": "Image"}
+    return ach
+
+
+def profile_json(issuer: IssuerProfile) -> dict[str, Any]:
+    """The OB 3.0 ``Profile`` of an awarding body: its DID, name (d), url, email and address (c)."""
+    address: dict[str, Any] = {"type": ["Address"]}
+    if issuer.country:
+        address["addressCountry"] = issuer.country
+    if issuer.country_code:
+        address["addressCountryCode"] = issuer.country_code
+    if issuer.region:
+        address["addressRegion"] = issuer.region
+    out: dict[str, Any] = {"id": issuer.id, "type": ["Profile"], "name": issuer.name}
+    if issuer.url:
+        out["url"] = issuer.url
+    if issuer.email:
+        out["email"] = issuer.email
+    out["address"] = address
+    return out
+
+
+def achievement_document(achievement: AchievementDefinition, creator: IssuerProfile | None = None) -> dict[str, Any]:
+    """The achievement as a JSON-LD document of its own (what its URL serves to programs): the
+    ``Achievement`` the credentials carry, with the OB 3.0 contexts and, as its ``creator``
+    (OB 3.0 ``Achievement.creator``), the awarding body's ``Profile``. Safe-mode expansion keeps
+    every member (tests/vc/edu)."""
+    doc: dict[str, Any] = {"@context": list(CONTEXT), **achievement_json(achievement)}
+    if creator is not None and creator.id:
+        doc["creator"] = profile_json(creator)
+    return doc
 
 
 def _alignments(a: AchievementDefinition) -> list[dict[str, Any]]:

@@ -401,11 +401,10 @@ def parse_achievement(data: Any, *, id: str | None = None) -> AchievementDefinit
     if ects is None:
         p.add("g", "ects is required (ECTS credits, a positive number)")
         absent.add("g")
-    elif isinstance(ects, str):
-        try:
-            ects = float(ects)
-        except ValueError:
-            pass
+    elif isinstance(ects, str) and re.fullmatch(r"[0-9]{1,9}(?:\.[0-9]{1,9})?", ects):
+        # A plain decimal only (a CSV cell, say): float() would also take "1_0" as 10, "٥" as
+        # 5, "1e3", " 5 " and "nan"; anything else stays a string and is refused as (g).
+        ects = float(ects)
     eqf = data.get("eqfLevel")
     if eqf is None:
         p.add("h", "eqfLevel is required (1 to 8)")
@@ -673,7 +672,9 @@ def xsd_datetime(v: Any) -> datetime:
     """An XML Schema dateTime *with* a time zone -> aware datetime; ``ValueError`` otherwise."""
     if not isinstance(v, str):
         raise ValueError("not a string")
-    m = re.fullmatch(r"(-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}:\d{2})", v)
+    # ASCII digits only (\d would take any script's), and a zone of at most 14:00 either way
+    # (XML Schema 1.1 Part 2, D.3.2 timezoneFrag; Python would take up to 23:59).
+    m = re.fullmatch(r"(-?[0-9]{4,}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?)(Z|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))", v)
     if m is None:
         raise ValueError("not an XML Schema dateTime with a time zone")
     return datetime.fromisoformat(v.replace("Z", "+00:00"))

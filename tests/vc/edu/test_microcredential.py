@@ -29,6 +29,7 @@ from vc.edu import (
     Learner,
     ProfileError,
     QualityAssurance,
+    achievement_document,
     build_microcredential,
     hash_identity,
     is_microcredential,
@@ -189,6 +190,30 @@ def test_built_credential_uses_only_defined_terms_and_canonicalizes_in_safe_mode
     bad["credentialSubject"]["achievement"]["ECTS"] = 5
     with pytest.raises(ProofTransformationError):
         expand(bad, loader=loader)
+
+
+def test_the_achievement_document_is_the_achievement_the_credentials_carry():
+    """What an achievement's URL serves to programs (issue 12, point 8): an OB 3.0 Achievement
+    with the OB 3.0 contexts, the very object inside every credential awarding it, and the
+    awarding body as its creator; it expands in safe mode with the shipped contexts."""
+    definition = parse_achievement(achievement_json())
+    doc = achievement_document(definition, ISSUER)
+    carried = full_credential()["credentialSubject"]["achievement"]
+    assert doc["@context"] == ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
+    assert {k: v for k, v in doc.items() if k not in ("@context", "creator")} == carried
+    assert doc["id"] == "https://uni.example/issuers/uni/achievements/ds101" and doc["type"] == ["Achievement"]
+    assert doc["achievementType"] == "MicroCredential" and doc["name"] == "Data Science Fundamentals"
+    assert doc["criteria"]["narrative"] and doc["creditsAvailable"] == 5
+    assert doc["creator"] == full_credential()["issuer"]  # the awarding body's Profile: (c), (d)
+    expanded = expand(doc, loader=default_loader())  # safe mode: an undefined term would raise
+    (node,) = expanded
+    ob = "https://purl.imsglobal.org/spec/vc/ob/vocab.html#"
+    assert node["@type"] == [ob + "Achievement"]
+    for term in ("achievementType", "creator", "Criteria", "creditsAvailable", "alignment", "resultDescription", "humanCode"):
+        assert ob + term in node, term
+    nquads = canonize(doc, loader=default_loader())
+    assert "issuer-dependent" not in nquads
+    assert "creator" not in achievement_document(definition)  # no awarding body given, none written
 
 
 def test_whole_ects_are_written_as_integers_fractions_kept():
