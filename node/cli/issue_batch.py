@@ -209,7 +209,7 @@ def _run(args: argparse.Namespace) -> int:
                 "refused": [{"line": line, "problems": problems} for line, problems in sorted(refusals)],
                 "out": str(out) if out is not None else None,
             }
-            print(json.dumps(summary, ensure_ascii=False), file=sys.stderr)
+            print(json.dumps(summary), file=sys.stderr)  # ASCII: readable whatever the terminal's encoding
             return 1 if refused else 0
         for line, problems in sorted(refusals):
             for problem in problems:

@@ -34,6 +34,7 @@ from vc.edu import (
     hash_identity,
     is_microcredential,
     parse_achievement,
+    parse_datetime,
     parse_evidence,
     parse_learner,
     profile_report,
@@ -214,6 +215,32 @@ def test_the_achievement_document_is_the_achievement_the_credentials_carry():
     nquads = canonize(doc, loader=default_loader())
     assert "issuer-dependent" not in nquads
     assert "creator" not in achievement_document(definition)  # no awarding body given, none written
+
+
+@pytest.mark.parametrize("text", ["1_0", "\u0665", "\uff11", "1e1", " 5", "5 ", "nan", "inf", "0x10", "+5", "5.", ".5", "-1"])
+def test_ects_text_must_be_a_plain_decimal(text):
+    # float() takes "1_0" as 10 and other scripts' digits; a CSV cell or form field may hold any
+    # of these, and only a plain decimal is a number of ECTS credits.
+    with pytest.raises(ProfileError) as refused:
+        parse_achievement({**achievement_json(), "ects": text})
+    assert [str(p) for p in refused.value.problems] == ["(g) workload: ECTS must be a positive number"]
+
+
+def test_ects_plain_decimal_text_is_a_number():
+    assert parse_achievement({**achievement_json(), "ects": "10"}).ects == 10
+    assert parse_achievement({**achievement_json(), "ects": "2.5"}).ects == 2.5
+
+
+@pytest.mark.parametrize("text", ["2025-06-01T12:00:00+14:30", "2025-06-01T12:00:00-15:00", "2025-06-01T12:00:00+23:59", "\u0662025-06-01T12:00:00Z"])
+def test_issue_dates_beyond_fourteen_hours_or_in_other_digits_are_refused(text):
+    with pytest.raises(ProfileError) as refused:
+        parse_datetime(text)
+    assert refused.value.problems[0].element == "e"
+
+
+def test_issue_dates_at_the_zone_limits_are_read():
+    assert parse_datetime("2025-06-01T12:00:00+14:00").utcoffset().total_seconds() == 14 * 3600
+    assert parse_datetime("2025-06-01T12:00:00-14:00").utcoffset().total_seconds() == -14 * 3600
 
 
 def test_whole_ects_are_written_as_integers_fractions_kept():

@@ -1,0 +1,206 @@
+"""The command line as operators expect it and the achievement URL's JSON-LD (issue 12, points 7
+and 8), on the real CLI in subprocesses beside a running ``vcnode serve``.
+
+``--json`` output is held to the HTTP API's answer for the same thing; the achievement URL's
+Open Badges 3.0 Achievement to the one inside a credential ``vcnode issue-batch`` signed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import os
+import pty
+import struct
+import sys
+import termios
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from served import bearer, cli, clean_env, served
+from vc.jsonld import expand
+from vc.loader import default_loader
+
+ACHIEVEMENT: dict[str, Any] = {
+    "title": "Data Science Fundamentals",
+    "description": "Statistics and Python for data analysis.",
+    "humanCode": "DS-101",
+    "learningOutcomes": [
+        "Explain the assumptions of linear regression",
+        {"statement": "Analyse test data", "url": "http://data.europa.eu/esco/skill/81a2db2c-7e55-44d0-9cd9-74c25147d7cd", "framework": "ESCO"},
+    ],
+    "ects": "2.5",  # a CSV-like string: a plain decimal is read as a number
+    "eqfLevel": 6,
+    "assessment": {"type": "written examination", "resultType": "LetterGrade", "allowedValues": ["A", "B", "C", "F"]},
+    "participation": "blended",
+    "qualityAssurance": {"description": "Institutional accreditation by NVAO", "url": "https://www.nvao.net/decisions/12345"},
+    "awardingBody": {"name": "University of Example", "countryCode": "NL", "country": "Netherlands"},
+}
+OB = "https://purl.imsglobal.org/spec/vc/ob/vocab.html#"
+
+
+def define(tmp_path: Path, **changes: Any) -> Path:
+    path = tmp_path / "course.json"
+    path.write_text(json.dumps({**ACHIEVEMENT, **changes}), encoding="utf-8")
+    return path
+
+
+async def test_json_output_is_what_the_http_api_answers(tmp_path: Path, unused_tcp_port: int) -> None:
+    async with served(tmp_path / "data", unused_tcp_port) as node, aiohttp.ClientSession() as http:
+        where = node.where()
+        _, out, _ = await cli("achievement", "create", str(define(tmp_path)), *where, "--json")
+        created = json.loads(out)
+        assert created["ects"] == 2.5
+        _, out, _ = await cli("achievement", "list", *where, "--json")
+        listed = json.loads(out)
+        async with http.get(f"{node.url}/issuers/default/achievements") as resp:
+            assert await resp.json() == listed == {"achievements": [created]}
+        async with http.get(created["id"] + "?format=definition") as resp:
+            assert await resp.json() == created
+
+        # Issue two with the CLI, then change the status of one with the CLI and of the other over HTTP.
+        learners = tmp_path / "learners.csv"
+        learners.write_text("Learner Name,E-mail\nZoë Ñúñez,zoe@example.edu\nAmir Haddad,\n", encoding="utf-8")
+        _, out, _ = await cli("issue-batch", "ds-101", str(learners), *where, "--no-progress")
+        first, second = (json.loads(line) for line in out.splitlines())
+        assert first["credentialSubject"]["identifier"][0]["identityHash"] == "Zoë Ñúñez"
+        _, out, _ = await cli("token", "create", "--scopes", "status", *where, "--json")
+        token = json.loads(out)["token"]
+        _, out, _ = await cli("revoke", first["id"], *where, "--json")
+        by_cli = json.loads(out)
+        async with http.post(f"{node.url}/credentials/status", json={"credentialId": second["id"], "status": "revoked"},
+                             headers=bearer(token)) as resp:
+            by_http = await resp.json()
+        assert set(by_cli) == set(by_http) and by_cli["status"] == by_http["status"] == "revoked"
+        assert by_cli["credentialId"] == first["id"]
+
+        # vcnode verify and POST /credentials/verify give the same verdict on the same checks.
+        vc_file = tmp_path / "vc.json"
+        vc_file.write_text(json.dumps(first), encoding="utf-8")
+        code, out, _ = await cli("verify", str(vc_file), "--json", "--allow-insecure", f"127.0.0.1:{unused_tcp_port}", check=False)
+        assert code == 1
+        local = json.loads(out)
+        async with http.post(f"{node.url}/credentials/verify", json={"verifiableCredential": first}) as resp:
+            remote = await resp.json()
+        assert local["verified"] is remote["verified"] is False
+        assert [(c["check"], c["outcome"]) for c in local["checks"]] == [(c["check"], c["outcome"]) for c in remote["checks"]]
+        assert [e["code"] for e in local["errors"]] == [e["code"] for e in remote["errors"]] == ["STATUS_CHECK_FAILED"]
+        assert local["microcredential"] == remote["microcredential"]
+
+        # vcnode resolve gives the document the node serves.
+        did = f"did:web:127.0.0.1%3A{unused_tcp_port}"
+        _, out, _ = await cli("resolve", did, "--json", "--allow-insecure", f"127.0.0.1:{unused_tcp_port}")
+        async with http.get(f"{node.url}/.well-known/did.json") as resp:
+            assert json.loads(out)["didDocument"] == await resp.json(content_type=None)
+
+        # --- point 8: the achievement URL answers the OB 3.0 Achievement the credentials carry ---
+        for accept, media in (("application/ld+json", "application/ld+json"), ("application/json", "application/json"), ("*/*", "application/json")):
+            async with http.get(created["id"], headers={"Accept": accept}) as resp:
+                assert resp.status == 200 and resp.content_type == media, accept
+                assert resp.headers["Vary"] == "Accept"
+                document = await resp.json(content_type=None)
+        carried = first["credentialSubject"]["achievement"]
+        assert document["@context"] == first["@context"]
+        assert {k: v for k, v in document.items() if k not in ("@context", "creator")} == carried
+        assert document["id"] == created["id"] and document["type"] == ["Achievement"]
+        assert document["achievementType"] == "MicroCredential" and document["creditsAvailable"] == 2.5
+        assert document["creator"] == first["issuer"] and document["creator"]["id"] == did
+        (node_object,) = expand(document, loader=default_loader())  # safe mode: nothing undefined
+        assert node_object["@type"] == [OB + "Achievement"] and OB + "creator" in node_object
+        async with http.get(created["id"], headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}) as resp:
+            assert resp.status == 200 and resp.content_type == "text/html"
+            assert "Data Science Fundamentals" in await resp.text()
+        async with http.get(created["id"] + "?format=ob2") as resp:
+            assert resp.status == 400 and resp.content_type == "application/problem+json"
+
+
+async def test_csv_headers_match_whatever_their_case_and_punctuation(tmp_path: Path) -> None:
+    data = ("--data", str(tmp_path / "data"))
+    await cli("achievement", "create", str(define(tmp_path)), *data)
+    learners = tmp_path / "learners.csv"
+    learners.write_bytes(
+        "\ufeffLEARNER-NAME; ,E-Mail, Valid From ,Idempotency Key\n"
+        "Zoë Ñúñez,zoe@example.edu,2025-06-01,k1\n".encode("utf-8")
+    )
+    # The header "LEARNER-NAME; " is learner_name without its punctuation.
+    code, out, err = await cli("issue-batch", "ds-101", str(learners), *data, "--no-progress", "--json")
+    assert code == 0, err
+    (vc,) = (json.loads(line) for line in out.splitlines())
+    assert vc["validFrom"] == "2025-06-01T00:00:00Z"
+    assert vc["credentialSubject"]["identifier"][1]["identityType"] == "emailAddress"
+    assert json.loads(err.splitlines()[-1]) == {"rows": 1, "issued": 1, "replayed": [], "refused": [], "out": None}
+
+    twice = tmp_path / "twice.csv"
+    twice.write_text("Name,Learner Name,e_mail\nA,B,a@example.edu\n", encoding="utf-8")
+    code, _, err = await cli("issue-batch", "ds-101", str(twice), *data, check=False)
+    assert code == 2
+    assert "the headers 'Name' and 'Learner Name' are both the name column; keep one" in err
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("name,mail address\nA,a@example.edu\n", encoding="utf-8")
+    code, _, err = await cli("issue-batch", "ds-101", str(unknown), *data, check=False)
+    assert code == 2 and "unknown column(s) 'mail address'" in err and "case, spaces and punctuation do not matter" in err
+
+
+async def test_standard_input_is_utf8_whatever_the_locale_and_cells_are_bounded(tmp_path: Path) -> None:
+    data = ("--data", str(tmp_path / "data"))
+    await cli("achievement", "create", str(define(tmp_path)), *data)
+    rows = "name,evidence\nZoë Ñúñez,\nLong Evidence," + "x" * 10_001 + "\n"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "node", "issue-batch", "ds-101", "-", *data, "--no-progress", "--json", "--out", str(tmp_path / "o.jsonl"),
+        env=clean_env({"LC_ALL": "C", "LANG": "C", "PYTHONIOENCODING": "latin-1", "PYTHONUTF8": "0"}),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate(("\ufeff" + rows).encode("utf-8"))
+    assert proc.returncode == 1, err  # one row refused
+    (vc,) = (json.loads(line) for line in (tmp_path / "o.jsonl").read_text(encoding="utf-8").splitlines())
+    assert vc["credentialSubject"]["identifier"][0]["identityHash"] == "Zoë Ñúñez"
+    summary = json.loads(err.decode("ascii").splitlines()[-1])
+    assert summary["issued"] == 1
+    assert summary["refused"] == [{"line": 3, "problems": ["the 'evidence' cell holds more than 10000 characters"]}]
+
+
+def _issue_batch_on_a_terminal(csv_path: Path, data: Path) -> tuple[int, str]:
+    """issue-batch with its standard error on a pseudo-terminal (where the bar is drawn)."""
+    import subprocess
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # a terminal's size: tqdm sizes the bar by it
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "node", "issue-batch", "ds-101", str(csv_path), "--data", str(data), "--out", str(data.parent / "out.jsonl")],
+        env=clean_env({"COLUMNS": "120"}), stdout=subprocess.DEVNULL, stderr=slave,
+    )
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the terminal closed: the command is done
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    return proc.wait(60), seen.decode("utf-8", "replace")
+
+
+async def test_the_progress_bar_counts_only_new_work(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    await cli("achievement", "create", str(define(tmp_path)), "--data", str(data))
+    learners = tmp_path / "learners.csv"
+    learners.write_text("name\n" + "".join(f"Learner {i}\n" for i in range(3)), encoding="utf-8")
+    code, screen = await asyncio.to_thread(_issue_batch_on_a_terminal, learners, data)
+    assert code == 0 and "issuing" in screen and "3/3" in screen and "already issued 0" in screen
+    # Two rows more and one refused: the bar is of the two new ones; the three done are beside it.
+    learners.write_text("name,valid_from\n" + "".join(f"Learner {i},\n" for i in range(5)) + "Late,not a date\n", encoding="utf-8")
+    code, screen = await asyncio.to_thread(_issue_batch_on_a_terminal, learners, data)
+    assert code == 1
+    assert "2/2" in screen and "3 already issued, 1 refused" in screen and "/6" not in screen and "/5" not in screen
+    assert "issued 2, already issued 3, refused 1 of 6 rows" in screen
+    # Nothing new: no bar at all.
+    learners.write_text("name\n" + "".join(f"Learner {i}\n" for i in range(5)), encoding="utf-8")
+    code, screen = await asyncio.to_thread(_issue_batch_on_a_terminal, learners, data)
+    assert code == 0 and "issuing" not in screen and "issued 0, already issued 5, refused 0 of 5 rows" in screen
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 5
