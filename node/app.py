@@ -72,6 +72,18 @@ def create_app(config: Config, *, node: Node | None = None, metrics: Metrics | N
             0, observe_requests(metrics.request if metrics is not None else None, access_log=config.access_log)
         )
     observer = metrics.observer() if metrics is not None else NO_OBSERVER
+    if metrics is not None:
+        flushed = metrics
+
+        async def flush_metrics(app: web.Application) -> AsyncIterator[None]:
+            # The hooks tally; this writes the tallies each second (and a last time at exit).
+            task = asyncio.get_running_loop().create_task(flushed.flushing(), name="vcnode-metrics-flush")
+            yield
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+        app.cleanup_ctx.append(flush_metrics)
 
     if node is None:
 

@@ -22,11 +22,15 @@ choose, and a finished process's counts stay in the totals.
 
 from __future__ import annotations
 
+import asyncio
+import bisect
 import logging
+import math
 import os
 import re
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +44,7 @@ _CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 # Request latencies: a status list GET is sub-millisecond, a verification with remote fetches
 # can take seconds.
 REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+FLUSH_SECONDS = 1.0  # how far behind the updates another process's scrape may be
 STEP_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0)
 
 
@@ -75,6 +80,44 @@ def _multiprocess_dir() -> str | None:
             "%s is set but prometheus_client was imported before it was: this process's metrics are its own only", ENV
         )
     return path if on and path else None
+
+
+def _bulk_histograms_work() -> bool:
+    """Whether a histogram child can take n observations at once through the library's
+    internals (``_sum``, ``_buckets``, ``_upper_bounds``, unchanged since the library's first
+    releases). Checked on a probe: n values added at once must expose exactly what observing
+    them one by one does; if not (a new version changed them), ``flush`` replays each value
+    through the public ``observe`` (slower, the same numbers). tests/node/test_observe.py holds
+    the two equal."""
+    from prometheus_client import CollectorRegistry, Histogram
+    from prometheus_client.exposition import generate_latest
+
+    values = (0.0004, 0.003, 0.003, 7.0, 100.0)
+    try:
+        one, bulk = CollectorRegistry(), CollectorRegistry()
+        by_one = Histogram("probe_seconds", "probe", ["x"], buckets=STEP_BUCKETS, registry=one).labels("a")
+        at_once = Histogram("probe_seconds", "probe", ["x"], buckets=STEP_BUCKETS, registry=bulk).labels("a")
+        for v in values:
+            by_one.observe(v)
+        bounds = [*STEP_BUCKETS, math.inf]
+        if at_once._upper_bounds != bounds:
+            raise ValueError("the bucket bounds are kept otherwise")
+        counts = [0] * len(bounds)
+        for v in values:
+            counts[bisect.bisect_left(bounds, v)] += 1
+        at_once._sum.inc(sum(values))
+        for i, n in enumerate(counts):
+            if n:
+                at_once._buckets[i].inc(n)
+        def samples(registry: Any) -> list[str]:  # _created: when each was made, which differs
+            return [line for line in generate_latest(registry).decode().splitlines() if "_created" not in line]
+
+        same = samples(one) == samples(bulk)
+    except Exception:  # anything missing or different: the public path
+        same = False
+    if not same:
+        log.warning("prometheus_client's histogram internals changed: metrics are written one observation at a time")
+    return same
 
 
 class Metrics:
@@ -137,16 +180,26 @@ class Metrics:
             ["kind", "result"], registry=r,
         )
 
-        # Each metric's children by label values: labels() validates and locks on every call,
-        # and the hooks run on every request (bench/bench_observe.py has the cost).
+        # Updates are tallied here and written to the metrics by flush() (each second, and
+        # before every exposition): a prometheus_client update in multiprocess mode takes a
+        # lock and writes a memory-mapped file, several microseconds, and a verification
+        # makes about nine (bench/bench_observe.py). A tally is a dict addition under a lock.
+        self._lock = threading.Lock()
+        self._counts: dict[tuple[Any, ...], float] = {}  # (metric, *labels) -> amount
+        self._observed: dict[tuple[Any, ...], list[float]] = {}  # (histogram, *labels) -> [sum, per-bucket counts...]
         self._children: dict[tuple[Any, ...], Any] = {}
-
-    def _child(self, metric: Any, *values: str) -> Any:
-        key = (id(metric), *values)
-        child = self._children.get(key)
-        if child is None:  # two threads may both make it: labels() gives them the same child
-            child = self._children[key] = metric.labels(*values)
-        return child
+        self.bulk_histograms = _bulk_histograms_work()
+        # Each histogram's bucket bounds as the library keeps them (+Inf last): value v goes in
+        # the first bucket whose bound is >= v, as Histogram.observe puts it.
+        self._bounds = {
+            h: [*buckets, math.inf]
+            for h, buckets in (
+                (self.request_seconds, REQUEST_BUCKETS),
+                (self.list_publish, STEP_BUCKETS),
+                (self.cpu_steps, STEP_BUCKETS),
+                (self.fetch_seconds, REQUEST_BUCKETS),
+            )
+        }
 
     # --- the hooks (node.observe.Observer) ------------------------------------------------
 
@@ -154,36 +207,94 @@ class Metrics:
         return Observer(
             request=self.request,
             verified=self.verified,
-            issued=lambda issuer, n: self._child(self.issued, issuer).inc(n),
-            status_changed=lambda issuer, status, n: self._child(self.status_changes, issuer, status).inc(n),
-            list_published=self.list_publish.observe,
+            issued=lambda issuer, n: self._count(self.issued, n, issuer),
+            status_changed=lambda issuer, status, n: self._count(self.status_changes, n, issuer, status),
+            list_published=lambda seconds: self._observe(self.list_publish, seconds),
             offload_step=self.offload_step,
             fetched=self.fetched,
-            cache_lookup=lambda kind, hit: self._child(self.cache_lookups, kind, "hit" if hit else "miss").inc(),
+            cache_lookup=lambda kind, hit: self._count(self.cache_lookups, 1, kind, "hit" if hit else "miss"),
         )
 
     def request(self, method: str, route: str, status: int, seconds: float) -> None:
         method = method if method in METHODS else "OTHER"
-        self._child(self.requests, method, route, str(status)).inc()
-        self._child(self.request_seconds, method, route).observe(seconds)
+        self._count(self.requests, 1, method, route, str(status))
+        self._observe(self.request_seconds, seconds, method, route)
 
     def verified(self, result: VerificationResult) -> None:
         kind = result.kind
-        self._child(self.verifications, kind, "true" if result.verified else "false").inc()
+        self._count(self.verifications, 1, kind, "true" if result.verified else "false")
         if result.verified:
             return
         for problem in result.errors:
             # The specifications' codes (and the node's <CHECK>_CHECK_FAILED): a fixed set.
             code = problem.code if isinstance(problem.code, str) and _CODE.match(problem.code) else "OTHER"
-            self._child(self.verification_errors, kind, code).inc()
+            self._count(self.verification_errors, 1, kind, code)
 
     def offload_step(self, work: str, waited: float, seconds: float) -> None:
-        self._child(self.cpu_wait, work).inc(waited)
-        self._child(self.cpu_steps, work).observe(seconds)
+        self._count(self.cpu_wait, waited, work)
+        self._observe(self.cpu_steps, seconds, work)
 
     def fetched(self, kind: str, outcome: str, seconds: float) -> None:
-        self._child(self.fetches, kind, outcome).inc()
-        self._child(self.fetch_seconds, kind).observe(seconds)
+        self._count(self.fetches, 1, kind, outcome)
+        self._observe(self.fetch_seconds, seconds, kind)
+
+    def _count(self, metric: Any, amount: float, *labels: str) -> None:
+        key = (metric, *labels)
+        with self._lock:
+            self._counts[key] = self._counts.get(key, 0.0) + amount
+
+    def _observe(self, metric: Any, value: float, *labels: str) -> None:
+        key = (metric, *labels)
+        bounds = self._bounds[metric]
+        bucket = bisect.bisect_left(bounds, value) if self.bulk_histograms else None
+        with self._lock:
+            tally = self._observed.get(key)
+            if tally is None:
+                tally = self._observed[key] = [0.0] * (len(bounds) + 1) if self.bulk_histograms else []
+            if bucket is None:
+                tally.append(value)  # replayed one by one at flush
+            else:
+                tally[0] += value
+                tally[bucket + 1] += 1
+
+    # --- writing the tallies to the metrics ------------------------------------------------------
+
+    def flush(self) -> None:
+        """Write what the hooks tallied since the last flush to the metrics (and so, in
+        multiprocess mode, to this process's files, which every process's scrape reads)."""
+        with self._lock:
+            counts, self._counts = self._counts, {}
+            observed, self._observed = self._observed, {}
+        for (metric, *labels), amount in counts.items():
+            self._child(metric, labels).inc(amount)
+        for (metric, *labels), tally in observed.items():
+            child = self._child(metric, labels)
+            if not self.bulk_histograms:
+                for value in tally:
+                    child.observe(value)
+                continue
+            # What Histogram.observe does, n observations at once: the sum, and the count of
+            # the one bucket each value falls in (the exposition makes them cumulative).
+            child._sum.inc(tally[0])
+            for i, n in enumerate(tally[1:]):
+                if n:
+                    child._buckets[i].inc(n)
+
+    def _child(self, metric: Any, labels: list[str]) -> Any:
+        key = (metric, *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels) if labels else metric
+        return child
+
+    async def flushing(self, period: float = FLUSH_SECONDS) -> None:
+        """Flush every ``period`` seconds until cancelled (then once more): the app runs it."""
+        try:
+            while True:
+                await asyncio.sleep(period)
+                self.flush()
+        finally:
+            self.flush()
 
     # --- exposition ---------------------------------------------------------------------------
 
@@ -193,6 +304,7 @@ class Metrics:
         from prometheus_client import CollectorRegistry
         from prometheus_client.exposition import choose_encoder
 
+        self.flush()
         registry: Any = self.registry
         if self.multiprocess_dir is not None:
             from prometheus_client.multiprocess import MultiProcessCollector

@@ -162,6 +162,48 @@ def test_metrics_label_values_stay_bounded() -> None:
     assert codes == {"PROOF_VERIFICATION_ERROR": 1, "STATUS_CHECK_FAILED": 1, "OTHER": 1, "RANGE_ERROR": 1}
 
 
+def test_tallied_observations_expose_exactly_what_observing_them_one_by_one_does() -> None:
+    """The hooks tally and flush() writes n observations at once through the library's
+    histogram internals, fenced by a probe; the public path (each value observed) must give the
+    same exposition, and is what runs if the probe fails."""
+    from prometheus_client import CollectorRegistry, Histogram
+    from prometheus_client.exposition import generate_latest
+
+    from node.metrics import REQUEST_BUCKETS, _bulk_histograms_work
+
+    assert _bulk_histograms_work() is True  # the installed prometheus_client
+    values = [0.0001, 0.001, 0.001, 0.0049, 0.3, 2.0, 11.0, 0.0]
+    reference = CollectorRegistry()
+    hist = Histogram("vcnode_http_request_duration_seconds", "Time to answer an HTTP request (handler and middlewares), by route template",
+                     ["method", "route"], buckets=REQUEST_BUCKETS, registry=reference)
+    for v in values:
+        hist.labels("GET", "/x").observe(v)
+    expected = [line for line in generate_latest(reference).decode().splitlines() if line.startswith("vcnode_http_request_duration_seconds_") and "_created" not in line]
+    for bulk in (True, False):
+        metrics = Metrics()
+        metrics.bulk_histograms = bulk
+        for v in values:
+            metrics.request("GET", "/x", 200, v)
+        got = [line for line in metrics.exposition()[0].decode().splitlines() if line.startswith("vcnode_http_request_duration_seconds_") and "_created" not in line]
+        assert got == expected, bulk
+
+
+async def test_tallies_are_written_each_second_and_before_each_scrape() -> None:
+    metrics = Metrics()
+    metrics.observer().issued("physics", 2)
+    assert metrics.issued.labels("physics")._value.get() == 0  # tallied, not yet written
+    task = asyncio.get_running_loop().create_task(metrics.flushing(period=0.05))
+    await asyncio.sleep(0.2)
+    assert metrics.issued.labels("physics")._value.get() == 2
+    metrics.observer().issued("physics", 1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert metrics.issued.labels("physics")._value.get() == 3  # flushed once more on the way out
+    metrics.observer().issued("physics", 4)
+    assert 'vcnode_credentials_issued_total{issuer="physics"} 7.0' in metrics.exposition()[0].decode()
+
+
 def test_two_metrics_in_one_process_count_apart() -> None:
     a, b = Metrics(), Metrics()
     a.observer().issued("physics", 3)
