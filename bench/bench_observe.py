@@ -119,7 +119,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         folder = Path(tmp)
         issuer = Served("issuer", folder, {"VCNODE_STATUS_LIST_TTL_MS": "300000", "VCNODE_ACCESS_LOG": "false"})
         insecure = {"VCNODE_ALLOW_INSECURE_HOSTS": f"127.0.0.1:{issuer.port}"}
-        parts = {"both": {}, "access-log": {"VCNODE_METRICS": "false"}, "metrics": {"VCNODE_ACCESS_LOG": "false"}}[args.on]
+        parts = {
+            "both": {},
+            "access-log": {"VCNODE_METRICS": "false"},
+            "metrics": {"VCNODE_ACCESS_LOG": "false"},
+            "neither": {"VCNODE_ACCESS_LOG": "false", "VCNODE_METRICS": "false"},  # A/A: the bench's own bias
+        }[args.on]
         on = Served("on", folder, {**insecure, "VCNODE_LOG_FORMAT": "json", **parts})
         off = Served("off", folder, {**insecure, "VCNODE_ACCESS_LOG": "false", "VCNODE_METRICS": "false"})
         servers = [issuer, on, off]
@@ -170,7 +175,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     rounds.append(measured)
                 # The "on" node did log and count: one access line per request, metrics that add up.
                 metrics_text = ""
-                if args.on != "access-log":
+                if args.on in ("both", "metrics"):
                     admin = vcnode("token", "create", "--scopes", "admin", "--data", str(on.data), "--base-url", on.url, "--json")["token"]
                     async with http.get(f"{on.url}/metrics", headers={"Authorization": f"Bearer {admin}"}) as resp:
                         metrics_text = await resp.text()
@@ -240,8 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=12, help="paired rounds (default 12)")
     ap.add_argument("--requests", type=int, default=150, help="verifications per verifier per round (default 150)")
     ap.add_argument("--clients", type=int, default=4, help="concurrent clients (default 4)")
-    ap.add_argument("--on", choices=("both", "access-log", "metrics"), default="both",
-                    help="what the 'on' verifier has (default both; the others tell the two costs apart)")
+    ap.add_argument("--on", choices=("both", "access-log", "metrics", "neither"), default="both",
+                    help="what the 'on' verifier has (default both; access-log and metrics tell the two costs apart, "
+                    "neither measures the bench's own bias between two identical nodes)")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
     args = ap.parse_args(argv)
     if min(args.credentials, args.rounds, args.requests, args.clients) < 1:
