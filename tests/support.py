@@ -46,27 +46,39 @@ def interop_harness() -> Path:
     if given and (Path(given) / "node_modules").is_dir():
         _installed = Path(given).resolve()
         return _installed
+    _installed = npm_installed(SHARED_INTEROP, "interop", what="the interop harness")
+    return _installed
+
+
+def npm_installed(source: Path, name: str, *, what: str) -> Path:
+    """An installed copy of the npm package folder ``source``: copied to .cache/NAME-<lock
+    digest> once per package-lock.json and installed there with ``npm ci`` from the lock file
+    (so exactly the locked versions, and nothing written into the source folder). Without node
+    and npm the test is skipped, or under CI=true fails."""
     if shutil.which("node") is None or shutil.which("npm") is None:
-        _unavailable("node and npm are needed for the interop cross-checks")
-    lock = SHARED_INTEROP / "package-lock.json"
+        _unavailable(f"node and npm are needed for {what}")
+    lock = source / "package-lock.json"
     if not lock.is_file():
-        _unavailable(f"the interop harness is not at {SHARED_INTEROP}")
-    digest = hashlib.sha256(lock.read_bytes()).hexdigest()[:16]
-    target = ROOT / ".cache" / f"interop-{digest}"
+        _unavailable(f"{what} is not at {source}")
+    digest = hashlib.sha256(lock.read_bytes() + (source / "package.json").read_bytes()).hexdigest()[:16]
+    target = ROOT / ".cache" / f"{name}-{digest}"
     if not (target / "node_modules").is_dir():
         staging = target.with_name(target.name + ".partial")
         shutil.rmtree(staging, ignore_errors=True)
-        shutil.copytree(SHARED_INTEROP, staging, ignore=shutil.ignore_patterns("node_modules"))
+        shutil.copytree(source, staging, ignore=shutil.ignore_patterns("node_modules"))
         for p in staging.rglob("*"):
             p.chmod(p.stat().st_mode | 0o200)
         proc = subprocess.run(
             ["npm", "ci", "--no-audit", "--no-fund"], cwd=staging, capture_output=True, text=True, timeout=600
         )
         if proc.returncode != 0:
-            _unavailable(f"npm ci of the interop harness failed: {proc.stderr[-2000:]}")
+            _unavailable(f"npm ci of {what} failed: {proc.stderr[-2000:]}")
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
-    _installed = target
+    else:
+        # The scripts may change without the lock: keep the installed copy's in step.
+        for script in source.glob("*.mjs"):
+            shutil.copy2(script, target / script.name)
     return target
 
 

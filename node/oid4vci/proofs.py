@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from joserfc import jws
-from joserfc.errors import JoseError
+from joserfc.errors import JoseError, SecurityWarning
 from joserfc.jwk import ECKey, OKPKey
 from joserfc.util import to_bytes
 
@@ -41,7 +41,7 @@ _ED25519_PUB, _P256_PUB = 0xED, 0x1200
 
 # RFC 9864 names fully-specified successors of "EdDSA"; joserfc warns on every use of it. The
 # node offers "EdDSA" on purpose: the wallets in use sign with it.
-warnings.filterwarnings("ignore", message="EdDSA is deprecated", module="joserfc")
+warnings.filterwarnings("ignore", message="EdDSA is deprecated", category=SecurityWarning)
 
 
 @dataclass(frozen=True)
