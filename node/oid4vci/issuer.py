@@ -22,6 +22,7 @@ refuse comes before anything is issued or allocated.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import secrets
@@ -48,6 +49,7 @@ from node.oid4vci.errors import (
 )
 from node.oid4vci.metadata import PRE_AUTHORIZED_GRANT, IssuerURLs
 from node.oid4vci.proofs import verify_key_proof
+from node.oid4vci.qr import qr_png, qr_svg
 from node.store import Database, Row, utcnow_iso
 from node.store import oid4vci as table
 from vc.edu import ElementProblem, ProfileError
@@ -114,6 +116,22 @@ class NewOffer:
     link: str
     tx_code: str | None
     expires: datetime
+
+    def to_json(self) -> JsonObject:
+        """The offer as ``POST /issuers/{name}/offers`` answers it (and ``vcnode offer create --json``
+        prints it): with the link's QR code, PNG as a data: URL and SVG."""
+        out: JsonObject = {
+            "id": self.id,
+            "credentialIssuer": self.credential_offer["credential_issuer"],
+            "credentialConfigurationId": self.configuration_id,
+            "credentialOffer": self.credential_offer,
+            "link": self.link,
+            "qrCode": {"png": "data:image/png;base64," + base64.b64encode(qr_png(self.link)).decode("ascii"), "svg": qr_svg(self.link)},
+            "expires": utcnow_iso(self.expires),
+        }
+        if self.tx_code is not None:
+            out["txCode"] = self.tx_code
+        return out
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ problem+json.
 
 from __future__ import annotations
 
-import base64
 from typing import Annotated, Any, Awaitable, Callable, Literal, Union
 
 from aiohttp import web
@@ -27,7 +26,6 @@ from typing_extensions import NotRequired, TypedDict
 from node.issuers import DEFAULT_ISSUER
 from node.oid4vci import CredentialIssuer, OAuthError, TxCode
 from node.oid4vci.errors import invalid_credential_request
-from node.oid4vci.qr import qr_png, qr_svg
 from node.routes import CORS_HEADERS, node_of, preflight
 from node.routes.endpoint import Body, Endpoints, PathParam, Reply, Scope
 from node.routes.models import NO_ISSUER, DateTime, JsonLd
@@ -200,7 +198,7 @@ class OfferRequest(Body):
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"description": _AWARD})
 
-    txCode: Union[bool, TxCodeRequest, None] = Field(
+    txCode: Union[TxCodeRequest, bool, None] = Field(
         None, description="true (six digits) or how to make it: the wallet must then send the code with the offer's"
     )
     expiresIn: Annotated[int, Field(ge=60, le=30 * 86400, description="Seconds the offer can be used (default: the node's oid4vci_offer_ttl_seconds)")] | None = None
@@ -265,25 +263,9 @@ class OfferStatus(TypedDict):
 async def create_offer(request: web.Request, body: OfferRequest) -> web.Response:
     name = request.match_info["name"]
     offer = await _issuer(request).create_offer(name, body.award(), tx_code=body.tx_code(), expires_in=body.expiresIn)
-    out = offer_json(offer)
+    out = offer.to_json()
     location = f"{node_of(request).config.effective_base_url}/issuers/{name}/offers/{offer.id}"
     return web.json_response(out, status=201, headers={"Location": location, **NO_STORE})
-
-
-def offer_json(offer: Any) -> dict[str, Any]:
-    """The answer for a ``node.oid4vci.NewOffer`` (the CLI prints the same)."""
-    out: dict[str, Any] = {
-        "id": offer.id,
-        "credentialIssuer": offer.credential_offer["credential_issuer"],
-        "credentialConfigurationId": offer.configuration_id,
-        "credentialOffer": offer.credential_offer,
-        "link": offer.link,
-        "qrCode": {"png": "data:image/png;base64," + base64.b64encode(qr_png(offer.link)).decode("ascii"), "svg": qr_svg(offer.link)},
-        "expires": offer.expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
-    if offer.tx_code is not None:
-        out["txCode"] = offer.tx_code
-    return out
 
 
 @api.get(
@@ -340,7 +322,10 @@ async def token(request: web.Request) -> web.Response:
     async def exchange() -> dict[str, Any]:
         if request.content_type != FORM:
             raise OAuthError("invalid_request", f"send the token request as {FORM}")
-        form = await request.post()
+        try:
+            form = await request.post()
+        except (ValueError, UnicodeDecodeError):  # not UTF-8, not a form
+            raise OAuthError("invalid_request", f"the body is not a readable {FORM} form") from None
         params: dict[str, list[str]] = {}
         for key, value in form.items():
             params.setdefault(key, []).append(value if isinstance(value, str) else "")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator
@@ -259,6 +260,23 @@ async def test_expired_offers_and_wrong_transaction_codes_are_refused(served: Se
     async with served.http.get(f"{served.url}/issuers/default/offers/{offer['id']}", headers=served.auth) as resp:
         assert (await resp.json())["state"] == "locked"
     assert await served.counts() == before
+
+
+@pytest.mark.interop
+async def test_the_wallet_collects_an_offer_made_with_the_cli(served: Served, wallet_dir: Path) -> None:
+    """`vcnode offer create` beside the running node (same data folder, same base URL)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "node", "offer", "create", "ds-101", "--learner-name", "Bo Berg", "--tx-code", "8", "--json",
+        "--data", str(served.node.config.data_dir), "--base-url", served.url,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    offer = json.loads(out)
+    assert len(offer["txCode"]) == 8
+    got = await wallet(wallet_dir, offer=offer["link"], txCode=offer["txCode"], key="p256", binding="did:key")
+    assert got["ok"], got
+    assert got["credential"]["credentialSubject"]["identifier"][0]["identityHash"] == "Bo Berg"
 
 
 @pytest.mark.interop
