@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -169,3 +170,33 @@ async def query(db: Any, sql: str, params: Any = ()) -> list[Any]:
 async def query_one(db: Any, sql: str, params: Any = ()) -> Any:
     async with db.read() as tx:
         return await tx.fetchone(sql, params)
+
+
+# --- OpenID4VCI tests (tests/node/test_oid4vci.py, tests/wallet) -------------------------------
+
+PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+# A complete achievement (slug ds-101) and an award of it, as an issuer would offer it.
+OFFERED_ACHIEVEMENT: dict[str, Any] = {
+    "slug": "ds-101",
+    "title": "Data Science Fundamentals",
+    "description": "Statistics and Python for data analysis.",
+    "learningOutcomes": ["Explain the assumptions of linear regression"],
+    "ects": 5,
+    "eqfLevel": 6,
+    "assessment": {"type": "written examination", "resultType": "LetterGrade", "allowedValues": ["A", "B", "C", "F"]},
+    "participation": "online",
+    "qualityAssurance": {"description": "Institutional accreditation by NVAO", "url": "https://www.nvao.net/decisions/12345"},
+    "awardingBody": {"name": "University of Example", "countryCode": "NL"},
+}
+OFFERED_AWARD: dict[str, Any] = {"achievementId": "ds-101", "learner": {"name": "Ana Lima", "email": "ana@example.org"}}
+
+
+class WallClock:
+    """A node's clock for tests with wallets: the wall clock (wallets stamp their proofs with
+    it) plus an ``offset`` a test moves forward to expire things."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(timezone.utc) + self.offset

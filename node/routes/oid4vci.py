@@ -132,10 +132,6 @@ async def default_issuer_metadata(request: web.Request) -> web.Response:
     replies={200: Reply(CredentialIssuerMetadata, _ISSUER_META)},
     problems={404: NO_ISSUER + " (or 'default', whose identifier is the base URL)"},
 )
-async def issuer_metadata(request: web.Request) -> web.Response:
-    return web.json_response(await _issuer(request).issuer_metadata(_named(request)), headers=CORS_HEADERS)
-
-
 @api.get(
     "/issuers/{name}/.well-known/openid-credential-issuer",
     "getIssuerCredentialIssuerMetadataAppended",
@@ -145,7 +141,7 @@ async def issuer_metadata(request: web.Request) -> web.Response:
     replies={200: Reply(CredentialIssuerMetadata, _ISSUER_META)},
     problems={404: NO_ISSUER + " (or 'default', whose identifier is the base URL)"},
 )
-async def issuer_metadata_appended(request: web.Request) -> web.Response:
+async def issuer_metadata(request: web.Request) -> web.Response:
     return web.json_response(await _issuer(request).issuer_metadata(_named(request)), headers=CORS_HEADERS)
 
 

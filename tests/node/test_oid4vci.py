@@ -12,7 +12,7 @@ import base64
 import io
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,31 +27,12 @@ from node.node import compose, open_master_key
 from node.oid4vci import OAuthError
 from node.oid4vci.proofs import did_jwk
 from node.store import SQLiteDatabase
-from support import ResponseLog, query, query_one
+from support import OFFERED_ACHIEVEMENT, OFFERED_AWARD, PRE_AUTHORIZED_GRANT, WallClock, ResponseLog, query, query_one
 
-ACHIEVEMENT: dict[str, Any] = {
-    "slug": "ds-101",
-    "title": "Data Science Fundamentals",
-    "description": "Statistics and Python for data analysis.",
-    "learningOutcomes": ["Explain the assumptions of linear regression"],
-    "ects": 5,
-    "eqfLevel": 6,
-    "assessment": {"type": "written examination", "resultType": "LetterGrade", "allowedValues": ["A", "B", "C", "F"]},
-    "participation": "online",
-    "qualityAssurance": {"description": "Institutional accreditation by NVAO", "url": "https://www.nvao.net/decisions/12345"},
-    "awardingBody": {"name": "University of Example", "countryCode": "NL"},
-}
-AWARD = {"achievementId": "ds-101", "learner": {"name": "Ana Lima", "email": "ana@example.org"}}
-PRE_AUTH = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+ACHIEVEMENT = OFFERED_ACHIEVEMENT
+AWARD = {**OFFERED_AWARD}
+PRE_AUTH = PRE_AUTHORIZED_GRANT
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return datetime.now(timezone.utc) + self.offset
 
 
 class Wallet:
@@ -73,7 +54,7 @@ class Wallet:
 async def env(tmp_path: Path, aiohttp_client: Any) -> Any:
     config = Config().replace(data_dir=tmp_path / "data", base_url="http://127.0.0.1:8443", status_purposes=("revocation",))
     (tmp_path / "data").mkdir()
-    clock = Clock()
+    clock = WallClock()
     db = await SQLiteDatabase.open(tmp_path / "data")
     node = compose(config, db=db, master_key=await open_master_key(db, config, announce=False), clock=clock)
     app = create_app(config, node=node)

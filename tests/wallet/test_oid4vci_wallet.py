@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, AsyncIterator
 from urllib.parse import parse_qs, urlsplit
@@ -28,39 +28,18 @@ from node.app import create_app
 from node.config import Config
 from node.node import Node, compose, open_master_key
 from node.store import SQLiteDatabase
-from support import ResponseLog, npm_installed, query_one, run_js
+from support import OFFERED_ACHIEVEMENT, OFFERED_AWARD, PRE_AUTHORIZED_GRANT, WallClock, ResponseLog, npm_installed, query_one, run_js
 
 ROOT = Path(__file__).resolve().parents[2]
 WALLET = ROOT / "tests" / "wallet" / "js"
-PRE_AUTH = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+PRE_AUTH = PRE_AUTHORIZED_GRANT
 
-ACHIEVEMENT: dict[str, Any] = {
-    "slug": "ds-101",
-    "title": "Data Science Fundamentals",
-    "description": "Statistics and Python for data analysis.",
-    "learningOutcomes": ["Explain the assumptions of linear regression"],
-    "ects": 5,
-    "eqfLevel": 6,
-    "assessment": {"type": "written examination", "resultType": "LetterGrade", "allowedValues": ["A", "B", "C", "F"]},
-    "participation": "online",
-    "qualityAssurance": {"description": "Institutional accreditation by NVAO", "url": "https://www.nvao.net/decisions/12345"},
-    "awardingBody": {"name": "University of Example", "countryCode": "NL"},
-}
-AWARD = {"achievementId": "ds-101", "learner": {"name": "Ana Lima", "email": "ana@example.org"}, "grade": "A"}
-
-
-class Clock:
-    """The node's clock: the wall clock (the wallet stamps its proofs with it) plus an offset."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return datetime.now(timezone.utc) + self.offset
+ACHIEVEMENT = OFFERED_ACHIEVEMENT
+AWARD = {**OFFERED_AWARD, "grade": "A"}
 
 
 class Served:
-    def __init__(self, node: Node, url: str, http: aiohttp.ClientSession, token: str, clock: Clock) -> None:
+    def __init__(self, node: Node, url: str, http: aiohttp.ClientSession, token: str, clock: WallClock) -> None:
         self.node, self.url, self.http, self.token, self.clock = node, url, http, token, clock
 
     @property
@@ -109,7 +88,7 @@ class Result(dict):  # type: ignore[type-arg]
 async def served(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any) -> AsyncIterator[Served]:
     port = unused_tcp_port_factory()
     config = Config().replace(data_dir=tmp_path / "data", host="127.0.0.1", port=port, status_purposes=("revocation",))
-    clock = Clock()
+    clock = WallClock()
     (tmp_path / "data").mkdir(mode=0o700)
     db = await SQLiteDatabase.open(tmp_path / "data")
     master = await open_master_key(db, config, announce=False)
