@@ -22,7 +22,7 @@ from node.config import Config
 from node.metrics import Metrics
 from node.node import Node, open_node
 from node.observe import NO_OBSERVER
-from node.routes import CONFIG_KEY, NODE_KEY, dids, health, microcredentials, openapi, status_lists, vcapi
+from node.routes import CONFIG_KEY, NODE_KEY, dids, health, microcredentials, oid4vci, openapi, status_lists, vcapi
 from node.routes import metrics as metrics_routes
 from node.routes import trust as trust_routes
 from node.routes.metrics import METRICS_KEY
@@ -122,6 +122,7 @@ def create_app(config: Config, *, node: Node | None = None, metrics: Metrics | N
     vcapi.setup(app)
     microcredentials.setup(app)
     trust_routes.setup(app)
+    oid4vci.setup(app)
     openapi.setup(app)
     pages.setup(app)
     metrics_routes.setup(app)

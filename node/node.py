@@ -17,7 +17,8 @@ resources for a data folder and closes them again.
     ├── challenges     node.challenges.Challenges       presentation challenges
     ├── verification   node.verification.Verification   verify credentials and presentations
     ├── achievements   node.achievements.Achievements   micro-credential achievements and issuing
-    └── trust          node.trust.Trust                 trusted bodies, held accreditations, assessment
+    ├── trust          node.trust.Trust                 trusted bodies, held accreditations, assessment
+    └── oid4vci        node.oid4vci.CredentialIssuer    credential offers and wallets (OpenID4VCI)
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from node.issuance import Issuance
 from node.issuers import IssuerInfo, Issuers, OwnDIDWeb
 from node.keys import SETTING as MASTER_KEY_SETTING
 from node.keys import MasterKey, new_master_record, open_master
+from node.oid4vci import CredentialIssuer
 from node.observe import ACCREDITATIONS, DID_DOCUMENT, NO_OBSERVER, STATUS_LIST, ObservedFetches, Observer, timed_offload
 from node.offload import Offload, shared_offload
 from node.records import CredentialRecords
@@ -86,6 +88,7 @@ class Node:
     verification: Verification
     achievements: Achievements
     trust: Trust
+    oid4vci: CredentialIssuer
     # What the node reports (node.observe): metrics when the app has them, else nothing.
     observer: Observer = NO_OBSERVER
 
@@ -188,6 +191,7 @@ def compose(
         reporters=REPORTERS,
         offload=offloading("verify"),
     )
+    achievements = Achievements(db, base_url=base_url, clock=clock, issuers=issuers, issuance=issuance)
     return Node(
         config=config,
         db=db,
@@ -204,7 +208,7 @@ def compose(
         tokens=Tokens(db, clock=clock, issuers=issuers),
         challenges=challenges,
         verification=verification,
-        achievements=Achievements(db, base_url=base_url, clock=clock, issuers=issuers, issuance=issuance),
+        achievements=achievements,
         trust=Trust(
             db,
             clock=clock,
@@ -214,6 +218,17 @@ def compose(
             max_depth=config.trust_max_depth,
             max_staleness_seconds=config.status_max_staleness_seconds,
             observe_cache=cache_observer(ACCREDITATIONS),
+        ),
+        oid4vci=CredentialIssuer(
+            db,
+            base_url=base_url,
+            clock=clock,
+            issuers=issuers,
+            achievements=achievements,
+            resolver=resolver,
+            offer_ttl_seconds=config.oid4vci_offer_ttl_seconds,
+            token_ttl_seconds=config.oid4vci_token_ttl_seconds,
+            nonce_ttl_seconds=config.oid4vci_nonce_ttl_seconds,
         ),
         observer=observer,
     )
