@@ -1,6 +1,6 @@
 """node.observe, node.metrics, node.accesslog, node.logs and /readyz, in one process.
 
-The end-to-end tests (tests/e2e/test_observe.py) hold the counters to real requests on
+The end-to-end tests (tests/e2e/test_served_observe.py) hold the counters to real requests on
 ``vcnode serve`` processes; these pin the parts: the hooks' reports, label bounds, the log
 formats, what never reaches a log, and the module boundaries that keep the multiprocess mode
 choosable.
