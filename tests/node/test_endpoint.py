@@ -101,7 +101,7 @@ def test_a_status_both_answered_and_refused_is_described_with_both_media_types(t
     # Content negotiation (JSON for programs, a page for browsers), a form the handler reads
     # itself, a query parameter: each declared on the endpoint, each in the document.
     achievement = doc["paths"]["/issuers/{name}/achievements/{slug}"]["get"]["responses"]
-    assert set(achievement["200"]["content"]) == {"application/json", "text/html"}
+    assert set(achievement["200"]["content"]) == {"application/ld+json", "application/json", "text/html"}
     assert set(achievement["404"]["content"]) == {"text/html", PROBLEM_JSON}
     page = doc["paths"]["/verify"]
     assert set(page["post"]["requestBody"]["content"]) == {"multipart/form-data", "application/x-www-form-urlencoded"}
