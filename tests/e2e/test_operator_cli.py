@@ -21,24 +21,13 @@ from typing import Any
 import aiohttp
 
 from served import bearer, cli, clean_env, served
+from support import OFFERED_ACHIEVEMENT
 from vc.jsonld import expand
 from vc.loader import default_loader
 
-ACHIEVEMENT: dict[str, Any] = {
-    "title": "Data Science Fundamentals",
-    "description": "Statistics and Python for data analysis.",
-    "humanCode": "DS-101",
-    "learningOutcomes": [
-        "Explain the assumptions of linear regression",
-        {"statement": "Analyse test data", "url": "http://data.europa.eu/esco/skill/81a2db2c-7e55-44d0-9cd9-74c25147d7cd", "framework": "ESCO"},
-    ],
-    "ects": "2.5",  # a CSV-like string: a plain decimal is read as a number
-    "eqfLevel": 6,
-    "assessment": {"type": "written examination", "resultType": "LetterGrade", "allowedValues": ["A", "B", "C", "F"]},
-    "participation": "blended",
-    "qualityAssurance": {"description": "Institutional accreditation by NVAO", "url": "https://www.nvao.net/decisions/12345"},
-    "awardingBody": {"name": "University of Example", "countryCode": "NL", "country": "Netherlands"},
-}
+# The shared complete achievement (slug ds-101), its ECTS as a CSV or form would carry them: a
+# plain decimal string is read as a number.
+ACHIEVEMENT: dict[str, Any] = {**OFFERED_ACHIEVEMENT, "ects": "2.5"}
 OB = "https://purl.imsglobal.org/spec/vc/ob/vocab.html#"
 
 
