@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import functools
 import logging
 import math
 import os
@@ -82,6 +83,7 @@ def _multiprocess_dir() -> str | None:
     return path if on and path else None
 
 
+@functools.lru_cache(maxsize=1)  # once per process: every app's Metrics asks
 def _bulk_histograms_work() -> bool:
     """Whether a histogram child can take n observations at once through the library's
     internals (``_sum``, ``_buckets``, ``_upper_bounds``, unchanged since the library's first
