@@ -141,7 +141,7 @@ def _route_members(request: web.Request, body: dict[str, Any], status: int) -> d
     members = request.app.get(PROBLEM_MEMBERS, {}).get((request.method, path))
     if members is None:
         return body
-    return {**{k: v for k, v in members({**body, "status": status}).items() if k not in body}, **body}
+    return {**body, **{k: v for k, v in members({**body, "status": status}).items() if k not in body}}
 
 
 @web.middleware

@@ -977,3 +977,137 @@ def test_a_malformed_status_entries_file_stops_the_node(tmp_path: Path) -> None:
         bad.write_text(text)
         with pytest.raises(ConfigError, match="status_entries_file"):
             read_entry_file(bad)
+
+
+# --- one shape for every not-verified answer (issue 11) --------------------------------------
+# The suites read `verified` and `errors` (vc-bitstring-status-list-test-suite
+# tests/assertions.js shouldFailVerification: 400 and error.data.verified === false;
+# vc-data-model-2.0-test-suite TestEndpoints.js: a non-empty `errors` is a rejection).
+
+
+def nested(depth: int) -> Any:
+    value: Any = "deep"
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+async def test_the_verify_response_shape(node: Node) -> None:
+    """Verified: 200 with verified true and empty errors. Not verified, or refused before any
+    check ran, at either verify endpoint: a 4xx whose body says verified false and carries the
+    reason in errors (and problemDetails), each entry a VC DM 2.0 §7.1 problem with its code."""
+    vc = await node.issue()
+    resp = await node.client.post("/credentials/verify", json={"verifiableCredential": vc})
+    body = await resp.json()
+    assert resp.status == 200 and body["verified"] is True and body["errors"] == body["problemDetails"] == []
+    assert body["kind"] == "credential" and body["checks"] and body["warnings"] == []
+
+    tampered = {**vc, "credentialSubject": {"id": "did:example:mallory"}}
+    too_big = b'{"verifiableCredential": {"x": "' + b"a" * (node.config.max_body_bytes + 1) + b'"}}'
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    cases: list[tuple[str, dict[str, Any], int, str]] = []
+    for path, member in (("/credentials/verify", "verifiableCredential"), ("/presentations/verify", "verifiablePresentation")):
+        cases += [
+            (path, {"json": {member: {**vc, "credentialSubject": nested(600)}}}, 400, "MALFORMED_VALUE_ERROR"),
+            (path, {"data": b"{not json", "headers": {"Content-Type": "application/json"}}, 400, "PARSING_ERROR"),
+            (path, {"data": b"", "headers": {"Content-Type": "application/json"}}, 400, "PARSING_ERROR"),
+            (path, {"json": [1, 2]}, 400, "PARSING_ERROR"),
+            (path, {"json": {}}, 400, "MALFORMED_VALUE_ERROR"),
+            (path, {"json": {member: "a JWT?"}}, 400, "MALFORMED_VALUE_ERROR"),
+            (path, {"json": {member: vc, "options": {"checks": "proof"}}}, 400, "MALFORMED_VALUE_ERROR"),
+            (path, {"data": b"a=1", "headers": form}, 415, "PARSING_ERROR"),
+            (path, {"data": too_big, "headers": {"Content-Type": "application/json"}}, 413, "PARSING_ERROR"),
+        ]
+    cases.append(("/credentials/verify", {"json": {"verifiableCredential": tampered}}, 400, "PROOF_VERIFICATION_ERROR"))
+    for path, request, expected, code in cases:
+        resp = await node.client.post(path, **request)
+        body = await resp.json(content_type=None)
+        assert resp.status == expected, (path, request.get("json", request.get("data", b""))[:60] if "data" in request else path, body)
+        assert body["verified"] is False and body["errors"] and body["problemDetails"] == body["errors"], body
+        assert code in [e["code"] for e in body["errors"]], (code, body)
+        for error in body["errors"]:
+            assert {"type", "code", "title", "detail"} <= set(error) and error["type"].endswith(error["code"])
+        if resp.content_type == "application/problem+json":
+            assert body["status"] == expected and body["checks"] == [] and body["detail"]
+    # A refused issuing request stays a plain problem: there was nothing to verify.
+    resp = await node.client.post("/credentials/issue", json={}, headers=node.auth("issue"))
+    assert resp.status == 400 and "verified" not in await resp.json(content_type=None)
+
+
+async def test_the_refusal_shape_is_what_openapi_declares(node: Node) -> None:
+    doc = await (await node.client.get("/openapi.json")).json()
+    for path in ("/credentials/verify", "/presentations/verify"):
+        for status in ("400", "413", "415"):
+            content = doc["paths"][path]["post"]["responses"][status]["content"]
+            assert content["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/VerificationRefusal"}
+    refusal = doc["components"]["schemas"]["VerificationRefusal"]
+    assert {"verified", "errors", "type", "title", "detail", "status"} <= set(refusal["required"])
+    assert doc["paths"]["/credentials/issue"]["post"]["responses"]["400"]["content"]["application/problem+json"]["schema"] == {
+        "$ref": "#/components/schemas/ProblemDetails"
+    }
+
+
+# --- w3c/vc-data-model-2.0-test-suite tests/input/credential-proof-ok.json -------------------
+# A credential that already carries a proof (here a made-up Ed25519Signature2020 one) is issued:
+# VC Data Integrity 1.0 §4.3 add proof set; credential-proof-missing-type-fail.json is refused.
+
+PROOF_OK = {
+    "@context": [V2, {"Ed25519Signature2020": "https://w3id.org/security#Ed25519Signature2020"}],
+    "type": ["VerifiableCredential"],
+    "credentialSubject": {"id": "did:example:subject"},
+    "proof": {
+        "type": "Ed25519Signature2020",
+        "created": "2023-03-01T16:53:26Z",
+        "proofPurpose": "assertionMethod",
+        "proofValue": "z58DAdFfa9SkqZMVPxAQpic7ndSayn1PzZs6ZjWp1CktyGesjuTSwRdoWhAfGFCF5bppETSTojQCrfFPP2oumHKtz",
+    },
+}
+
+
+@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
+async def test_a_credential_with_a_proof_gets_the_issuers_proof_beside_it(node: Node, suite: str) -> None:
+    me = await did_key_of(node)
+    sent = {**copy.deepcopy(PROOF_OK), "id": f"urn:uuid:{uuid.uuid4()}", "issuer": me}
+    status, body = await post_issue(node, sent, {"cryptosuite": suite})
+    assert status == 201, body
+    vc = body["verifiableCredential"]
+    first, mine = vc["proof"]
+    assert first == PROOF_OK["proof"] and mine["cryptosuite"] == suite and mine["verificationMethod"].startswith(me + "#")
+    # Signed as sent: the other proof covers the document, so nothing else was added.
+    assert {k: v for k, v in vc.items() if k != "proof"} == {k: v for k, v in sent.items() if k != "proof"}
+    # The node's own proof verifies; the suite's made-up one does not (so neither does the set).
+    status, result = await post_vc(node, vc)
+    outcomes = [c["outcome"] for c in check_named(result, "proof")]
+    assert status == 400 and outcomes.count("passed") == 1, result
+    # A real co-signer's proof set verifies whole: the suite's own key signs first.
+    cosigned = suite_signed(suite=suite)
+    cosigned = {**cosigned, "issuer": me}
+    cosigned = {k: v for k, v in cosigned.items() if k != "proof"}
+    from vc.proofs import add_proof as _add
+    from vc.cryptosuites import SUITES
+    from vc.crypto import Ed25519KeyPair
+    from vc.loader import default_loader
+
+    other = Ed25519KeyPair.from_seed(bytes(range(32)))
+    signed_by_other = _add(cosigned, suite=SUITES[suite], key=other, created=None, loader=default_loader())
+    status, body = await post_issue(node, signed_by_other, {"cryptosuite": suite})
+    assert status == 201, body
+    status, result = await post_vc(node, body["verifiableCredential"])
+    assert status == 200 and len(check_named(result, "proof")) == 2, result
+
+
+async def test_what_a_signed_credential_may_not_get(node: Node) -> None:
+    me = await did_key_of(node)
+    base = {**copy.deepcopy(PROOF_OK), "id": "urn:uuid:6d2bb2a5-4a44-4c5e-a0a1-43f7e8f3a111", "issuer": me}
+    missing_type = copy.deepcopy(base)
+    del missing_type["proof"]["type"]
+    no_id = {k: v for k, v in base.items() if k != "id"}
+    cases = [
+        (missing_type, None, "proof.type is required"),
+        (no_id, None, "needs an id"),
+        (base, {"statusPurposes": ["revocation"]}, "already signed"),
+        ({**base, "issuer": "did:example:issuer"}, None, "names issuer"),
+    ]
+    for credential, options, says in cases:
+        status, body = await post_issue(node, credential, options)
+        assert status == 400 and says in body["detail"], (says, body)
