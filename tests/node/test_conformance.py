@@ -486,6 +486,8 @@ REC_RELATED = [
     {"digestSRI": "sha384-l/HrjlBCNWyAX91hr6LFV2Y3heB5Tcr6IeE4/Tje8YyzYBM8IhqjHWiWpr8+ZbYU"},
     {"digestMultibase": "uEiBZlVztZpfWHgPyslVv6-UwirFoQoRvW1htfx963sknNA"},
     {"mediaType": "application/ld+json", "digestSRI": "sha384-l/HrjlBCNWyAX91hr6LFV2Y3heB5Tcr6IeE4/Tje8YyzYBM8IhqjHWiWpr8+ZbYU"},
+    # VC Data Integrity 1.0 §2.6: digestMultibase may be a list (here SHA-256 and SHA-384).
+    {"digestMultibase": ["uEiBZlVztZpfWHgPyslVv6-UwirFoQoRvW1htfx963sknNA", "uIDCX8euOUEI1bIBf3WGvosVXZjeF4HlNyvoh4Tj9ON7xjLNgEzwiGqMdaJamvz5lthQ"]},
 ]
 
 
