@@ -206,6 +206,44 @@ TRUSTED_BODY_ORDER = Migration(
     ),
 )
 
+OID4VCI = Migration(
+    "oid4vci.0001_offers_and_nonces",
+    (
+        # One row per credential offer (OpenID4VCI pre-authorized code flow). Codes and tokens
+        # are kept as SHA-256 hashes only; the transaction code's hash is salted with the
+        # pre-authorized code, which the store never sees. `request` is the award (personal
+        # data): cleared once the credential is issued or the offer can no longer be used.
+        # redeemed: the code was exchanged for the token (once); claimed: the credential
+        # endpoint took the offer (once); credential_id: what it issued.
+        """CREATE TABLE oid4vci_offers (
+            id TEXT PRIMARY KEY,
+            issuer TEXT NOT NULL REFERENCES issuers(name),
+            configuration_id TEXT NOT NULL,
+            request TEXT,
+            code_hash TEXT NOT NULL UNIQUE,
+            tx_code_hash TEXT,
+            tx_failures INTEGER NOT NULL DEFAULT 0,
+            created TEXT NOT NULL,
+            expires TEXT NOT NULL,
+            token_hash TEXT UNIQUE,
+            token_expires TEXT,
+            redeemed TEXT,
+            claimed TEXT,
+            holder TEXT,
+            credential_id TEXT,
+            notification_event TEXT,
+            notified TEXT
+        )""",
+        "CREATE INDEX oid4vci_offers_by_issuer ON oid4vci_offers(issuer, created)",
+        # c_nonce values handed out by the nonce endpoint: each accepted once, until it expires.
+        """CREATE TABLE oid4vci_nonces (
+            nonce TEXT PRIMARY KEY,
+            expires TEXT NOT NULL,
+            used TEXT
+        )""",
+    ),
+)
+
 # Issue 11: a list is signed by the DID its credentials name (the issuer's did:web, as every
 # list before, or its did:key), and holds entries of one size (Bitstring Status List 1.0 §2.1
 # statusSize). List numbers stay unique per issuer and purpose, whoever signs.
@@ -225,6 +263,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ACHIEVEMENTS,
     TRUST,
     TRUSTED_BODY_ORDER,
+    OID4VCI,
     STATUS_LIST_SIGNERS,
 )
 
