@@ -45,7 +45,12 @@ def canonicalize(value: Any) -> bytes:
         except (UnicodeEncodeError, ValueError, TypeError):
             pass  # a lone surrogate in a string, or the like: the reference decides
     try:
-        return rfc8785.dumps(_with_doubles(value))
+        try:
+            return rfc8785.dumps(value)
+        except rfc8785.IntegerDomainError:
+            # Rare: a whole number past 2^53 (see the module docstring). Walking every value
+            # for them up front would cost the common slow path (floats) a fifth more.
+            return rfc8785.dumps(_with_doubles(value))
     except UnicodeEncodeError as e:
         # rfc8785 refuses a lone surrogate in a string with its own error, but lets the one in
         # an object key escape from its UTF-16 sort as UnicodeEncodeError: same fault, same error
