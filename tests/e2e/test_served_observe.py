@@ -85,7 +85,7 @@ async def test_metrics_and_access_log_follow_real_requests(tmp_path: Path, unuse
 
             issued = []
             for n in range(2):
-                body = {"credential": {"@context": [V2], "type": ["VerifiableCredential"],
+                body = {"credential": {"@context": [V2], "type": ["VerifiableCredential"], "issuer": f"did:web:127.0.0.1%3A{issuer_port}",
                                        "credentialSubject": {"id": f"did:example:learner-{n}", "name": LEARNER}}}
                 async with http.post(f"{issuer.url}/credentials/issue", json=body, headers=bearer(issue_token)) as resp:
                     assert resp.status == 201, await resp.text()
