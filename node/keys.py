@@ -44,15 +44,27 @@ class KeyProtectionError(Exception):
 @dataclass(frozen=True)
 class MasterKey:
     key: bytes
-    mode: str  # "passphrase" | "keyfile"
+    mode: str  # "passphrase" | "keyfile" | "locked" (read only: no key)
 
     def __repr__(self) -> str:
         return f"MasterKey(mode={self.mode!r})"
 
+    @classmethod
+    def locked(cls) -> "MasterKey":
+        """A stand-in for a node opened to read only (``open_node(signing=False)``): public keys,
+        records and lists need no master key, and nothing may be signed or sealed."""
+        return cls(b"", "locked")
+
+    def _unlocked(self) -> None:
+        if self.mode == "locked":
+            raise KeyProtectionError("this command opened the node to read only; its issuer keys are not available")
+
     def seal_keypair(self, pair: Ed25519KeyPair) -> bytes:
+        self._unlocked()
         return seal(self.key, pair.seed)
 
     def open_keypair(self, sealed: bytes) -> Ed25519KeyPair:
+        self._unlocked()
         try:
             return Ed25519KeyPair.from_seed(unseal(self.key, sealed))
         except SealError as e:

@@ -22,7 +22,12 @@ from vc.errors import ProblemError
 def add_common_flags(parser: argparse.ArgumentParser, *, server: bool = False) -> None:
     parser.add_argument("--config", dest="config_file", metavar="FILE", help="TOML configuration file")
     parser.add_argument("--data", dest="data_dir", metavar="DIR", help="data folder (default ./vcnode-data)")
-    parser.add_argument("--base-url", dest="base_url", metavar="URL", help="public URL of the node (default http://HOST:PORT)")
+    parser.add_argument(
+        "--base-url",
+        dest="base_url",
+        metavar="URL",
+        help="public URL of the node (default http://localhost:PORT); a data folder keeps the one it was initialised with",
+    )
     if server:
         parser.add_argument("--host", metavar="H", help="address to listen on (default 127.0.0.1)")
         parser.add_argument("--port", type=int, metavar="P", help="port to listen on (default 8443)")

@@ -32,7 +32,7 @@ def _serve(args: argparse.Namespace) -> int:
         except (OSError, ssl.SSLError) as e:
             return fail(f"cannot load the TLS certificate/key: {e}")
     app = create_app(config)
-    log.info("starting vcnode on %s:%s, public URL %s, data in %s", config.host, config.port, config.effective_base_url, config.data_dir)
+    log.info("starting vcnode on %s:%s, data in %s", config.host, config.port, config.data_dir)
     try:
         web.run_app(
             app,
@@ -43,7 +43,8 @@ def _serve(args: argparse.Namespace) -> int:
             print=lambda _: log.info("vcnode ready on %s://%s:%s", config.scheme, config.host, config.port),
             access_log=None,
         )
-    except (KeyProtectionError, StoreError) as e:
+    except (KeyProtectionError, StoreError, ConfigError) as e:
+        # ConfigError: node.identity refused the base URL (another than the folder's, or an IP address).
         return fail(str(e))
     except OSError as e:  # the address is taken or not ours
         return fail(f"cannot listen on {config.host}:{config.port}: {e.strerror or e}")

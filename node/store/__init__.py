@@ -34,6 +34,7 @@ __all__ = [
     "migrate",
     "open_database",
     "schema_version",
+    "store_exists",
     "utcnow_iso",
 ]
 
@@ -41,3 +42,8 @@ __all__ = [
 async def open_database(data_dir: str | Path) -> Database:
     """The node's database for a data folder, migrated and ready (SQLite, ``vcnode.sqlite3``)."""
     return await SQLiteDatabase.open(data_dir)
+
+
+def store_exists(data_dir: str | Path) -> bool:
+    """Whether the data folder holds a store already (``open_database`` would create one)."""
+    return (Path(data_dir) / DB_FILENAME).is_file()

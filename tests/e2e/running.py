@@ -32,7 +32,14 @@ class RunningNode:
 
 
 async def start(data: Path, port: int, **config: Any) -> RunningNode:
-    cfg = Config().replace(data_dir=data, host="127.0.0.1", port=port, **config)
+    """A node served on 127.0.0.1:PORT under the base URL http://127.0.0.1:PORT. did:web names
+    hosts, not IP addresses, so a node refuses such a base URL unless that host:port is allowed
+    explicitly, as here (and in the conformance kit); tests/e2e/test_domain.py runs one under a
+    domain name instead."""
+    allowed = (*config.pop("allow_insecure_hosts", ()), f"127.0.0.1:{port}")
+    cfg = Config().replace(
+        data_dir=data, host="127.0.0.1", port=port, base_url=f"http://127.0.0.1:{port}", allow_insecure_hosts=allowed, **config
+    )
     runner = web.AppRunner(create_app(cfg))
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
