@@ -25,16 +25,19 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, Sequence
 
 from node.config import Config
-from node.errors import DuplicateCredentialError, InvalidRequestError, IssuerMismatchError
+from node.errors import DuplicateCredentialError, InvalidRequestError, IssuerMismatchError, UnknownIssuerError
 from node.issuers import IssuerInfo, Issuers, check_purposes
 from node.offload import Offload, shared_offload
 from node.statuslists import Allocation, StatusLists
 from node.store import Database, Tx, utcnow_iso
 from node.store import credentials as table
+from node.store import issuers as issuer_rows
 from vc.datamodel import check_credential, is_url
 
 JsonObject = dict[str, Any]
-Admitted = tuple[dict[str, list[Allocation]], set[int]]
+# Allocations per purpose, the lists the batch opened, and the issuer's key that signs them
+# (read inside the admission transaction: node.issuers).
+Admitted = tuple[dict[str, list[Allocation]], set[int], str]
 
 CRYPTOSUITES: tuple[str, ...] = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
@@ -116,21 +119,17 @@ class Issuance:
         if len(set(ids)) != len(ids):
             raise InvalidRequestError("the batch contains the same credential id more than once")
 
-        allocations, created = await self._admit(issuer.name, purposes, prepared, utcnow_iso(now))
+        allocations, created, key_id = await self._admit(issuer.name, purposes, prepared, utcnow_iso(now))
         for i, credential in enumerate(prepared):
             statuses = [self.status_lists.entry(allocations[p][i]) for p in purposes]
             if statuses:
                 given = credential.get("credentialStatus", [])
                 statuses = [*(given if isinstance(given, list) else [given]), *statuses]
                 credential["credentialStatus"] = statuses[0] if len(statuses) == 1 else statuses
-        pair = await self.issuers.keypair(issuer.name)
         suite = SUITES[suite_name]
         loader = self.loader
 
-        def sign_one(c: JsonObject) -> JsonObject:
-            # Sign with the key's verification method under the DID the credential names
-            # (did:web or did:key), so the proof's controller is the issuer.
-            vm = issuer.verification_methods[issuer.dids.index(_issuer_id(c) or issuer.did)]
+        def sign_one(c: JsonObject, vm: str) -> JsonObject:
             if c["@context"][0] == VC_V1:
                 # vc.credentials.issue_credential signs VC 2.0 only; a 1.1 credential the
                 # operator asked for is signed as 1.1 (data-model checked in _prepare).
@@ -139,17 +138,29 @@ class Issuance:
                 )
             return issue_credential(c, key=pair, verification_method=vm, suite=suite, loader=loader, now=now)
 
-        def sign_all() -> list[JsonObject]:
-            out = []
-            for c in prepared:
-                out.append(sign_one(c))
-                if progress is not None:
-                    progress(1)
-            return out
-
         try:
+            # The key the admission recorded signs, even if another process rotated since: it
+            # is still in the did:web document. Its verification method is under the DID the
+            # credential names (did:web, or that key's did:key), so the proof's controller is
+            # the issuer.
+            if issuer.key(key_id) is None:  # rotated by another process since we read the issuer
+                self.issuers.forget(issuer.name)
+                issuer = await self.issuers.get(issuer.name)
+            methods = [issuer.verification_method_for(_issuer_id(c) or issuer.did, key_id) for c in prepared]
+            pair = await self.issuers.signing_key(issuer.name, key_id)
+
+            def sign_all() -> list[JsonObject]:
+                out = []
+                for c, vm in zip(prepared, methods):
+                    out.append(sign_one(c, vm))
+                    if progress is not None:
+                        progress(1)
+                return out
+
             await self.status_lists.republish(created)
             signed = await self.offload(sign_all)
+            # A key retired while this batch was signed must not have signed anything handed out.
+            await self.issuers.check_signing_key(issuer.name, key_id)
         except BaseException:
             # Nothing was handed out: forget the records, keep the indexes used (never reused).
             await self._forget(ids)
@@ -218,13 +229,18 @@ class Issuance:
         taken = [i for i in ids if i in existing]
         if taken:
             raise DuplicateCredentialError(f"a credential with id {taken[0]!r} was already issued", id=taken[0])
-        await table.insert_active(tx, [(c["id"], issuer_name, subject_id(c), issued_at) for c in prepared])
+        # The active key, read under the write lock: a rotation commits before or after this
+        # transaction, never during it, so the key recorded here is the one that signs.
+        key_id = await issuer_rows.active_key(tx, issuer_name)
+        if key_id is None:
+            raise UnknownIssuerError(f"this node has no issuer named {issuer_name!r}", issuer=issuer_name)
+        await table.insert_active(tx, [(c["id"], issuer_name, subject_id(c), issued_at) for c in prepared], signing_key=key_id)
         allocations: dict[str, list[Allocation]] = {}
         created: set[int] = set()
         for purpose in purposes:
             allocations[purpose], new_lists = await self.status_lists.allocate(tx, issuer_name, purpose, ids, when=issued_at)
             created |= new_lists
-        return allocations, created
+        return allocations, created, key_id
 
     # --- preparation -------------------------------------------------------------------
 
@@ -254,6 +270,9 @@ class Issuance:
         elif named is None:
             raise InvalidRequestError("issuer must be a DID string or an object with an id")
         elif named not in issuer.dids:
+            if named in issuer.former_did_keys:
+                # Never replaced, even with replace_foreign_issuer: it is the issuer's own, rotated away.
+                issuer.verification_method_for(named, issuer.public_key_multibase)  # raises, saying why
             if not self.config.replace_foreign_issuer:
                 raise IssuerMismatchError(
                     f"the credential names issuer {named!r}, but this request signs as {issuer.name!r} ({', '.join(issuer.dids)})",

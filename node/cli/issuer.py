@@ -1,13 +1,15 @@
-"""``vcnode issuer create NAME`` / ``vcnode issuer list``: the issuers hosted by this node."""
+"""``vcnode issuer create|list|show|rotate-key|retire-key``: the issuers hosted by this node
+and the life of their keys (``node.key_lifecycle``)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from node.node import open_node
 from node.cli.config import add_common_flags, print_json, run
 from node.config import Config
+from node.issuers import IssuerInfo
+from node.node import open_node
 
 
 def _create(args: argparse.Namespace) -> int:
@@ -26,7 +28,7 @@ def _create(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     async def operation(config: Config) -> int:
-        async with open_node(config, network=False) as node:
+        async with open_node(config, network=False, signing=False) as node:
             issuers = await node.issuers.list()
         if args.json:
             print_json({"issuers": [i.to_json() for i in issuers]})
@@ -38,16 +40,151 @@ def _list(args: argparse.Namespace) -> int:
     return run(args, operation)
 
 
+def _key_line(key: Any, signed: int) -> str:
+    if key.state == "active":
+        when = f"active since {key.activated}"
+    else:
+        when = f"active {key.activated} to {key.superseded}"
+        if key.state == "retired":
+            when += f", retired {key.retired}" + (" (COMPROMISED)" if key.compromised else "")
+        else:
+            when += ", superseded (still in the did:web document: what it signed verifies)"
+    return f"  {key.id}  {when}; signed {signed} credential{'s' if signed != 1 else ''}"
+
+
+def _print_issuer(issuer: IssuerInfo, counts: dict[str, int]) -> None:
+    print(f"issuer {issuer.name} (created {issuer.created})")
+    print(f"  did:web  {issuer.did}")
+    print(f"  did:key  {issuer.dids[1]} (the active key's)")
+    print(f"  status purposes  {','.join(issuer.status_purposes)}")
+    print("keys, oldest first:")
+    for key in issuer.keys:
+        print(_key_line(key, counts.get(key.id, 0)))
+
+
+def _show(args: argparse.Namespace) -> int:
+    async def operation(config: Config) -> int:
+        async with open_node(config, network=False, signing=False) as node:
+            issuer = await node.issuers.get(args.name)
+            counts = await node.keys.signed_counts(args.name)
+        if args.json:
+            out = issuer.to_json()
+            out["created"] = issuer.created
+            for key in out["keys"]:
+                key["signedCredentials"] = counts.get(key["id"], 0)
+            print_json(out)
+        else:
+            _print_issuer(issuer, counts)
+        return 0
+
+    return run(args, operation)
+
+
+def _rotate(args: argparse.Namespace) -> int:
+    async def operation(config: Config) -> int:
+        async with open_node(config, network=False) as node:
+            rotation = await node.keys.rotate(args.name)
+            refresh_ms = node.config.issuer_refresh_ms
+        if args.json:
+            print_json(rotation.to_json())
+            return 0
+        issuer = rotation.issuer
+        print(f"issuer {issuer.name}: key rotated")
+        print(f"  signs from now on:  {rotation.current.id}")
+        print(
+            f"  superseded:         {rotation.previous.id}: it stays in {issuer.did}'s document, so the "
+            f"credentials and lists it signed keep verifying; retire it with: vcnode issuer retire-key {issuer.name} {rotation.previous.id}"
+        )
+        print(f"  status lists:       {rotation.lists_resigned} re-signed with the new key")
+        print(f"  did:key:            {rotation.did_key_note}")
+        print(
+            f"  A running node serves the new DID document within {refresh_ms} ms. Verifiers may keep the old document "
+            f"for up to 5 minutes (it is served with max-age=300), and until they fetch it again they do not know the new key."
+        )
+        return 0
+
+    return run(args, operation)
+
+
+def _retire(args: argparse.Namespace) -> int:
+    async def operation(config: Config) -> int:
+        async with open_node(config, network=False) as node:
+            retirement = await node.keys.retire(args.name, args.key_id, compromised=args.compromised, revoke=args.revoke)
+            issuer = await node.issuers.get(args.name)
+            counts = await node.keys.signed_counts(args.name)
+        if args.json:
+            print_json(retirement.to_json())
+            return 0
+        key = retirement.key
+        if retirement.retired_now:
+            print(f"issuer {issuer.name}: key {key.id} retired" + (" as compromised" if key.compromised else ""))
+        else:
+            print(f"issuer {issuer.name}: key {key.id} was retired on {key.retired}" + (" (now marked compromised)" if args.compromised else ""))
+        signed = counts.get(key.id, 0)
+        print(
+            f"  It is no longer in {issuer.did}'s document and its secret is erased: the {signed} credential"
+            f"{'s' if signed != 1 else ''} it signed under the did:web no longer verify"
+            + (" (nor do any status lists it signed; the issuer's lists were re-signed with the active key)." if retirement.lists_resigned else ".")
+        )
+        print(
+            f"  Credentials it signed as {key.did_key} stay verifiable wherever did:key is accepted (a did:key cannot be "
+            f"retired); revoking them is the only way to withdraw them."
+        )
+        if args.compromised:
+            print(f"  Credentials this key signed ({len(retirement.signed)}):")
+            for record in retirement.signed:
+                print(f"    {record.id}\t{record.subject_id or '-'}\t{record.issued}\t{record.status}")
+            if retirement.revoked:
+                print(f"  Revoked now: {len(retirement.revoked)}.")
+            if retirement.not_revocable:
+                print(f"  Issued without a revocation entry, so they cannot be revoked: {', '.join(retirement.not_revocable)}")
+            if not args.revoke and any(r.status != "revoked" for r in retirement.signed):
+                print(f"  Revoke them all with: vcnode issuer retire-key {issuer.name} {key.id} --compromised --revoke")
+        return 0
+
+    return run(args, operation)
+
+
 def register(sub: Any) -> None:
-    parser = sub.add_parser("issuer", help="create and list issuers")
+    parser = sub.add_parser("issuer", help="create, list and show issuers; rotate and retire their keys")
     actions = parser.add_subparsers(dest="issuer_action", metavar="ACTION", required=True)
     create = actions.add_parser("create", help="create an issuer with its own key, DIDs and status lists")
-    create.add_argument("name")
+    create.add_argument("name", help="the issuer's name: lower-case letters, digits, '.', '_' or '-'")
     create.add_argument("--status-purposes", metavar="LIST", help="e.g. revocation,suspension (default from config)")
-    create.add_argument("--json", action="store_true")
+    create.add_argument("--json", action="store_true", help="print the issuer as JSON")
     add_common_flags(create)
     create.set_defaults(func=_create)
     listing = actions.add_parser("list", help="list the issuers")
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--json", action="store_true", help="print the issuers (with their keys) as JSON")
     add_common_flags(listing)
     listing.set_defaults(func=_list)
+    show = actions.add_parser("show", help="an issuer's DIDs and the history of its keys (which key signed when)")
+    show.add_argument("name", help="the issuer's name")
+    show.add_argument("--json", action="store_true", help="print as JSON")
+    add_common_flags(show)
+    show.set_defaults(func=_show)
+    rotate = actions.add_parser(
+        "rotate-key",
+        help="a new Ed25519 key signs from now on; the old one stays in the did:web document",
+        description="Give the issuer a new Ed25519 key. The old key stays in the issuer's did:web document "
+        "(assertionMethod), so credentials and status lists it signed keep verifying; the status lists are "
+        "re-signed with the new key. A did:key cannot rotate: the issuer's did:key becomes the new key's.",
+    )
+    rotate.add_argument("name", help="the issuer's name")
+    rotate.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_common_flags(rotate)
+    rotate.set_defaults(func=_rotate)
+    retire = actions.add_parser(
+        "retire-key",
+        help="take a superseded key out of the did:web document and erase it",
+        description="Retire one of the issuer's earlier keys: it leaves the did:web document and its secret is "
+        "erased, so nothing it signed under the did:web verifies any more. The active key cannot be retired "
+        "(rotate first).",
+    )
+    retire.add_argument("name", help="the issuer's name")
+    retire.add_argument("key_id", metavar="KEY_ID", help="the key (z6Mk..., as issuer show lists it) or a verification method id ending in it")
+    retire.add_argument("--compromised", action="store_true", help="record the key as compromised and list every credential it signed")
+    retire.add_argument("--revoke", action="store_true", help="with --compromised: revoke every credential it signed, in this command")
+    retire.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_common_flags(retire)
+    retire.set_defaults(func=_retire)

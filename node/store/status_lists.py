@@ -78,6 +78,11 @@ async def bump_versions(tx: Tx, list_ids: Iterable[int]) -> None:
     await tx.executemany("UPDATE status_lists SET version = version + 1 WHERE id = ?", [(i,) for i in list_ids])
 
 
+async def of_issuer(tx: Tx, issuer: str) -> list[int]:
+    """The ids of every list of ``issuer`` (a key rotation re-signs them all)."""
+    return [r["id"] for r in await tx.fetchall("SELECT id FROM status_lists WHERE issuer = ? ORDER BY id", (issuer,))]
+
+
 async def unpublished(tx: Tx) -> list[int]:
     """Lists changed since they were last signed (after a crash: the start-up repair)."""
     return [r["id"] for r in await tx.fetchall("SELECT id FROM status_lists WHERE published_version < version")]
