@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,3 +60,60 @@ async def vcnode(*args: str) -> Any:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class ServedNode:
+    """``vcnode serve`` in a process of its own (what an operator runs)."""
+
+    url: str  # where it listens (http://127.0.0.1:PORT), whatever its base URL
+    data: Path
+    proc: asyncio.subprocess.Process
+
+    async def stop(self) -> str:
+        """Stop it (SIGINT, as Ctrl-C) and return what it logged."""
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGINT)
+        _, err = await asyncio.wait_for(self.proc.communicate(), 30)
+        return err.decode()
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment without the caller's VCNODE_* settings (plus ``extra``)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VCNODE_")}
+    env.setdefault("VCNODE_KDF", "interactive")
+    env.update(extra)
+    return env
+
+
+async def serve(data: Path, port: int, *flags: str, env: dict[str, str] | None = None) -> ServedNode:
+    """Start ``vcnode serve --data DATA --port PORT FLAGS`` and wait until /healthz answers."""
+    import aiohttp
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "node", "serve", "--data", str(data), "--host", "127.0.0.1", "--port", str(port), *flags,
+        env=env or clean_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    node = ServedNode(f"http://127.0.0.1:{port}", data, proc)
+    async with aiohttp.ClientSession() as session:
+        for _ in range(200):
+            if proc.returncode is not None:
+                break
+            try:
+                async with session.get(f"{node.url}/healthz") as response:
+                    if response.status == 200:
+                        return node
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.1)
+    log = await node.stop() if proc.returncode is None else (await proc.communicate())[1].decode()
+    raise AssertionError(f"vcnode serve did not come up: {log[-3000:]}")
+
+
+async def cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """The real CLI in a subprocess: (exit code, stdout, stderr), whatever the outcome."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "node", *args, env=env or clean_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    return proc.returncode or 0, out.decode(), err.decode()
