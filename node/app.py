@@ -80,7 +80,7 @@ def create_app(config: Config, *, node: Node | None = None) -> web.Application:
 
         app.on_startup.append(start)
 
-    async def verify_token(token: str) -> auth.Grant | None:
+    async def verify_token(token: str) -> auth.Grant | auth.Rejection | None:
         return await app[NODE_KEY].tokens.check(token)
 
     auth.setup(app, verify_token)

@@ -292,7 +292,10 @@ async def open_node(
         node = compose(config, db=db, master_key=master, clock=utc_now, http=http)
         if signing:
             await node.start()
-        yield node
+        try:
+            yield node
+        finally:
+            await node.tokens.flush()
     finally:
         if session is not None:
             await session.close()
