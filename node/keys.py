@@ -103,8 +103,9 @@ def new_master_record(data_dir: Path, passphrase: str | None, *, kdf: str = "mod
     return MasterKey(key, mode), record
 
 
-def open_master(data_dir: Path, passphrase: str | None, record: dict[str, Any]) -> MasterKey:
-    """Recover the master key described by a stored record."""
+def open_master(data_dir: Path, passphrase: str | None, record: dict[str, Any], *, key_file: Path | None = None) -> MasterKey:
+    """Recover the master key described by a stored record (``key_file``: read the key file
+    there rather than in ``data_dir``, as a restore does before it writes anything)."""
     mode = record.get("mode")
     if mode == "passphrase":
         if not passphrase:
@@ -113,7 +114,7 @@ def open_master(data_dir: Path, passphrase: str | None, record: dict[str, Any]) 
             )
         key = derive_key(passphrase, _unb64(record["salt"]), opslimit=int(record["opslimit"]), memlimit=int(record["memlimit"]))
     elif mode == "keyfile":
-        path = data_dir / str(record.get("file", KEYFILE_NAME))
+        path = key_file if key_file is not None else data_dir / str(record.get("file", KEYFILE_NAME))
         if passphrase:
             raise KeyProtectionError(
                 f"the keys in this data folder are protected by the key file {path}, not a passphrase; unset VCNODE_PASSPHRASE"

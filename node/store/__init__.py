@@ -17,9 +17,10 @@ from pathlib import Path
 
 from node.store.base import Database, Dialect, Row, StoreError, StoreUnavailable, Tx, utcnow_iso
 from node.store.migrations import MIGRATIONS, Migration, applied, migrate, schema_version
-from node.store.sqlite import DB_FILENAME, SQLiteDatabase
+from node.store.sqlite import DB_FILENAME, BackupContents, SQLiteDatabase, inspect_backup, restore_file
 
 __all__ = [
+    "BackupContents",
     "DB_FILENAME",
     "Database",
     "Dialect",
@@ -31,8 +32,10 @@ __all__ = [
     "StoreUnavailable",
     "Tx",
     "applied",
+    "inspect_backup",
     "migrate",
     "open_database",
+    "restore_file",
     "schema_version",
     "store_exists",
     "utcnow_iso",
