@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
 
 from did.http import ip_literal, normalize_host_port
+from did.web import url_to_did_web
 from node.config import Config, ConfigError
 from node.store import Database, utcnow_iso
 from node.store import settings as setting_rows
@@ -167,8 +168,8 @@ def listening_problem(config: Config) -> str | None:
     if config.base_url is None and config.host in ("0.0.0.0", "::", ""):
         return (
             f"this node listens on all interfaces ({config.host or '*'}), so others are meant to reach it, "
-            f"but it has no base URL: its issuers would be named {default_base_url(config)}, which only "
-            f"this machine reaches. Set the URL people reach it by: --base-url https://registry.example.edu "
-            f"(or VCNODE_BASE_URL)."
+            f"but it has no base URL: its issuers would be {url_to_did_web(default_base_url(config))} (did:web of "
+            f"{default_base_url(config)}), which only this machine reaches. Set the URL people reach it by: "
+            f"--base-url https://registry.example.edu (or VCNODE_BASE_URL)."
         )
     return None

@@ -93,6 +93,32 @@ def test_read_only_commands_on_a_folder_that_is_not_a_node_create_nothing(tmp_pa
     assert not (tmp_path / "b.sqlite3").exists()
 
 
+@pytest.mark.parametrize(
+    "flags,says",
+    [
+        (["--host", "0.0.0.0"], "listens on all interfaces"),  # a container without VCNODE_BASE_URL
+        (["--base-url", "http://0.0.0.0:8460"], "0.0.0.0 is the address a server listens on"),
+        (["--base-url", "https://192.0.2.10"], "names an IP address"),
+        (["--base-url", "http://[::1]:8443"], "names an IP address"),
+    ],
+)
+def test_serve_refuses_a_base_url_on_an_ip_address_and_creates_nothing(tmp_path, capsys, flags, says):
+    data = tmp_path / "fresh"
+    assert main(["serve", "--data", str(data), "--port", "1", *flags]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "did:web" in err
+    assert not data.exists()
+
+
+def test_an_ip_base_url_is_accepted_when_that_host_port_is_explicitly_allowed(tmp_path, capsys, monkeypatch):
+    data = tmp_path / "kit"
+    assert main(["init", "--data", str(data), "--base-url", "https://127.0.0.1:40643"]) == 2
+    assert 'allow_insecure_hosts = ["127.0.0.1:40643"]' in capsys.readouterr().err
+    monkeypatch.setenv("VCNODE_ALLOW_INSECURE_HOSTS", "127.0.0.1:40643")
+    code, out = run_json(capsys, "init", "--data", str(data), "--base-url", "https://127.0.0.1:40643", "--json")
+    assert code == 0 and out["issuers"][0]["dids"][0] == "did:web:127.0.0.1%3A40643"
+
+
 def test_issuer_create_and_list(tmp_path, capsys):
     data = str(tmp_path / "data")
     init(capsys, data)
