@@ -86,13 +86,13 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-async def serve(data: Path, port: int, *flags: str, env: dict[str, str] | None = None) -> ServedNode:
+async def serve(data: Path, port: int, *flags: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> ServedNode:
     """Start ``vcnode serve --data DATA --port PORT FLAGS`` and wait until /healthz answers."""
     import aiohttp
 
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "node", "serve", "--data", str(data), "--host", "127.0.0.1", "--port", str(port), *flags,
-        env=env or clean_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env=env or clean_env(), cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     node = ServedNode(f"http://127.0.0.1:{port}", data, proc)
     async with aiohttp.ClientSession() as session:
@@ -110,10 +110,11 @@ async def serve(data: Path, port: int, *flags: str, env: dict[str, str] | None =
     raise AssertionError(f"vcnode serve did not come up: {log[-3000:]}")
 
 
-async def cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+async def cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[int, str, str]:
     """The real CLI in a subprocess: (exit code, stdout, stderr), whatever the outcome."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "node", *args, env=env or clean_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        sys.executable, "-m", "node", *args, env=env or clean_env(), cwd=cwd,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(proc.communicate(), 120)
     return proc.returncode or 0, out.decode(), err.decode()
