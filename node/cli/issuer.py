@@ -145,46 +145,48 @@ def _retire(args: argparse.Namespace) -> int:
     return run(args, operation)
 
 
+def _action(actions: Any, name: str, func: Any, *, help: str, json_help: str, description: str | None = None) -> Any:
+    """A sub-command on one issuer (NAME), with --json and the common flags."""
+    parser = actions.add_parser(name, help=help, description=description or help)
+    parser.add_argument("name", help="the issuer's name: lower-case letters, digits, '.', '_' or '-'")
+    parser.add_argument("--json", action="store_true", help=json_help)
+    add_common_flags(parser)
+    parser.set_defaults(func=func)
+    return parser
+
+
 def register(sub: Any) -> None:
     parser = sub.add_parser("issuer", help="create, list and show issuers; rotate and retire their keys")
     actions = parser.add_subparsers(dest="issuer_action", metavar="ACTION", required=True)
-    create = actions.add_parser("create", help="create an issuer with its own key, DIDs and status lists")
-    create.add_argument("name", help="the issuer's name: lower-case letters, digits, '.', '_' or '-'")
+    create = _action(
+        actions, "create", _create, help="create an issuer with its own key, DIDs and status lists", json_help="print the issuer as JSON"
+    )
     create.add_argument("--status-purposes", metavar="LIST", help="e.g. revocation,suspension (default from config)")
-    create.add_argument("--json", action="store_true", help="print the issuer as JSON")
-    add_common_flags(create)
-    create.set_defaults(func=_create)
     listing = actions.add_parser("list", help="list the issuers")
     listing.add_argument("--json", action="store_true", help="print the issuers (with their keys) as JSON")
     add_common_flags(listing)
     listing.set_defaults(func=_list)
-    show = actions.add_parser("show", help="an issuer's DIDs and the history of its keys (which key signed when)")
-    show.add_argument("name", help="the issuer's name")
-    show.add_argument("--json", action="store_true", help="print as JSON")
-    add_common_flags(show)
-    show.set_defaults(func=_show)
-    rotate = actions.add_parser(
+    _action(actions, "show", _show, help="an issuer's DIDs and the history of its keys (which key signed when)", json_help="print as JSON")
+    _action(
+        actions,
         "rotate-key",
+        _rotate,
         help="a new Ed25519 key signs from now on; the old one stays in the did:web document",
         description="Give the issuer a new Ed25519 key. The old key stays in the issuer's did:web document "
         "(assertionMethod), so credentials and status lists it signed keep verifying; the status lists are "
         "re-signed with the new key. A did:key cannot rotate: the issuer's did:key becomes the new key's.",
+        json_help="print the result as JSON",
     )
-    rotate.add_argument("name", help="the issuer's name")
-    rotate.add_argument("--json", action="store_true", help="print the result as JSON")
-    add_common_flags(rotate)
-    rotate.set_defaults(func=_rotate)
-    retire = actions.add_parser(
+    retire = _action(
+        actions,
         "retire-key",
+        _retire,
         help="take a superseded key out of the did:web document and erase it",
         description="Retire one of the issuer's earlier keys: it leaves the did:web document and its secret is "
         "erased, so nothing it signed under the did:web verifies any more. The active key cannot be retired "
         "(rotate first).",
+        json_help="print the result as JSON",
     )
-    retire.add_argument("name", help="the issuer's name")
     retire.add_argument("key_id", metavar="KEY_ID", help="the key (z6Mk..., as issuer show lists it) or a verification method id ending in it")
     retire.add_argument("--compromised", action="store_true", help="record the key as compromised and list every credential it signed")
     retire.add_argument("--revoke", action="store_true", help="with --compromised: revoke every credential it signed, in this command")
-    retire.add_argument("--json", action="store_true", help="print the result as JSON")
-    add_common_flags(retire)
-    retire.set_defaults(func=_retire)
