@@ -261,7 +261,9 @@ class Issuers:
         self._checked = now  # before the await: concurrent callers do not all ask
         async with self.db.read() as tx:
             generation = await table.generation(tx)
-        if self._generation is not None and generation != self._generation:
+        if generation != self._generation:
+            # Also on the first reading: what was kept before it (list() keeps what it reads)
+            # may predate a change that this reading already counts.
             log.debug("issuer keys changed in the store; reading them again")
             self.forget()
         self._generation = generation

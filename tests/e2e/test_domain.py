@@ -83,3 +83,27 @@ async def test_the_readme_journey_under_a_domain_base_url(tmp_path: Path, unused
     finally:
         log = await node.stop()
     assert f"base URL {BASE}" in log
+
+
+async def test_the_default_node_verifies_its_own_credentials_on_its_machine(tmp_path: Path) -> None:
+    """``http://localhost:8443``: the guarded client would not fetch its did:web (plain HTTP to a
+    loopback address), so ``vcnode verify`` verifies as the node in ./vcnode-data."""
+    code, out, err = await cli("init", cwd=tmp_path)
+    assert code == 0 and "base URL: http://localhost:8443" in out, err
+    (tmp_path / "c.json").write_text(json.dumps({
+        "@context": [V2], "type": ["VerifiableCredential"], "credentialSubject": {"id": "did:example:ada"},
+    }))
+    code, out, err = await cli("issue", "c.json", cwd=tmp_path)
+    assert code == 0, err
+    vc = json.loads(out)
+    assert vc["issuer"] == "did:web:localhost%3A8443"
+    (tmp_path / "issued.json").write_text(out)
+    code, _, err = await cli("verify", "issued.json", cwd=tmp_path)
+    assert code == 0 and "verifying as the node in vcnode-data" in err, err
+    # Without the node nothing can be resolved here, and the result says so rather than pass.
+    code, out, err = await cli("verify", "issued.json", "--network-only", "--json", cwd=tmp_path)
+    assert code == 1 and json.loads(out)["verified"] is False
+    code, _, err = await cli("revoke", vc["id"], cwd=tmp_path)
+    assert code == 0, err
+    code, _, err = await cli("verify", "issued.json", cwd=tmp_path)
+    assert code == 1 and "revoked" in err
