@@ -77,6 +77,9 @@ def test_init_with_another_base_url_is_refused_saying_what_the_folder_is(tmp_pat
         assert "new DIDs" in err and "old DID documents" in err
     _, listed = run_json(capsys, "issuer", "list", "--data", data, "--json")
     assert listed["issuers"][0]["dids"] == first["issuers"][0]["dids"]  # nothing changed
+    # config show names the folder's base URL, whatever is configured.
+    _, shown = run_json(capsys, "config", "show", "--data", data)
+    assert shown["recorded_base_url"] == shown["effective_base_url"] == "https://registry.example.edu"
 
 
 def test_read_only_commands_on_a_folder_that_is_not_a_node_create_nothing(tmp_path, capsys):
