@@ -148,6 +148,14 @@ async def test_what_is_not_a_backup_is_refused_saying_why(tmp_path: Path) -> Non
     await ok("init", "--data", str(tmp_path / "node"))
     code, _, err = await cli("backup", str(tmp_path / "missing" / "b.sqlite3"), "--data", str(tmp_path / "node"))
     assert code == 2 and "does not exist" in err
+    # A backup cut short (a copy that stopped half-way, a full disk) is refused, not restored.
+    await ok("backup", str(tmp_path / "whole.sqlite3"), "--data", str(tmp_path / "node"))
+    whole = (tmp_path / "whole.sqlite3").read_bytes()
+    (tmp_path / "cut.sqlite3").write_bytes(whole[: len(whole) // 2])
+    code, _, err = await cli("restore", str(tmp_path / "cut.sqlite3"), "--data", str(tmp_path / "r"),
+                             "--key-file", str(tmp_path / "node" / "master.key"))
+    assert code == 2 and ("damaged" in err or "not a vcnode backup" in err), err
+    assert not (tmp_path / "r").exists()
 
 
 async def test_a_backup_killed_midway_leaves_no_backup_and_the_live_store_sound(tmp_path: Path, unused_tcp_port: int) -> None:
