@@ -247,14 +247,21 @@ def inspect_backup(path: Path) -> BackupContents:
     path = Path(path)
     try:
         size = path.stat().st_size
+        with open(path, "rb") as f:
+            header = f.read(16)
     except OSError as e:
         raise StoreError(f"cannot read {path}: {e.strerror or e}") from e
+    if header != b"SQLite format 3\x00":
+        raise StoreError(f"{path} is not a vcnode backup (not an SQLite file)")
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
     except sqlite3.Error as e:
-        raise StoreError(f"{path} is not a vcnode backup: {e}") from e
+        raise StoreError(f"{path} cannot be opened: {e}") from e
     try:
-        problems = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
+        try:
+            problems = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
+        except sqlite3.DatabaseError as e:
+            problems = [str(e)]
         if problems != ["ok"]:
             raise StoreError(f"{path} is damaged (SQLite integrity check: {'; '.join(problems[:5])})")
         migrations = [r[0] for r in conn.execute("SELECT name FROM schema_migrations")]
