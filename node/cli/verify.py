@@ -191,6 +191,8 @@ async def _verifier(
         return
     config = node_config.replace(allow_insecure_hosts=(*node_config.allow_insecure_hosts, *allowed))
     async with open_node(config, signing=False) as node:
+        if node.http is not None:
+            node.http.timeout = args.timeout  # the command's --timeout, as without a node
         print(
             f"vcnode verify: verifying as the node in {config.data_dir} ({node.config.effective_base_url}): "
             "its own DIDs and status lists from its store",
