@@ -9,7 +9,8 @@ folder's (``node.identity``).
 
 Keys have a history (``IssuerKey``): a rotation makes a fresh key active and supersedes the
 old one, which stays in the did:web document (assertionMethod) so that what it signed keeps
-verifying; retiring a superseded key takes it out of the document and erases its secret. A
+verifying; retiring a superseded key takes it out of the document and erases its secret (kept,
+for them alone, when its did:key signs status lists: see ``retire_key``). A
 did:key is its key, so it cannot rotate: after a rotation the issuer's did:key is the new
 key's, and credentials issued under an earlier did:key stay exactly what they were.
 
@@ -97,7 +98,7 @@ class IssuerKey:
     id: str  # the public key, Multikey (z6Mk...): the fragment of its verification methods
     activated: str  # when it started signing
     superseded: str | None = None  # when a rotation replaced it: it verifies, it no longer signs
-    retired: str | None = None  # when it left the DID document (its secret was erased then)
+    retired: str | None = None  # when it left the DID document (and stopped signing for the did:web)
     compromised: bool = False
 
     @property
@@ -364,18 +365,21 @@ class Issuers:
             raise UnknownKeyError(f"issuer {name!r} has no key {key_id!r}; its keys: {known}", issuer=name)
         return issuer, key
 
-    async def signing_key(self, name: str, key_id: str) -> Ed25519KeyPair:
-        """The key pair of one of the issuer's keys, opened from the store once; ``RetiredKeyError``
-        once it is retired (its secret is gone), ``UnknownKeyError`` if the issuer never had it."""
+    async def signing_key(self, name: str, key_id: str, *, retired_too: bool = False) -> Ed25519KeyPair:
+        """The key pair of one of the issuer's keys, opened from the store once. ``RetiredKeyError``
+        for a retired key, unless ``retired_too`` (its did:key's status lists, see
+        ``signing_identity``) and its secret was kept; ``UnknownKeyError`` if the issuer never had it."""
         pair = self._keys.get(key_id)
         if pair is not None:
+            # Kept only while no key change was seen (refresh); issuance asks the store again
+            # after signing (check_signing_key), status lists refresh before asking.
             return pair
         async with self.db.read() as tx:
             row, sealed = await table.key_secret(tx, name, key_id)
         if row is None:
             await self.get(name)  # UnknownIssuerError first, when that is the reason
             raise UnknownKeyError(f"issuer {name!r} has no key {key_id!r}", issuer=name)
-        if sealed is None:
+        if (row["retired"] and not retired_too) or sealed is None:
             raise RetiredKeyError(f"issuer {name!r}'s key {key_id} was retired on {row['retired']}; it signs nothing any more")
         pair = self._keys[key_id] = self.master_key.open_keypair(sealed)
         return pair
@@ -389,8 +393,8 @@ class Issuers:
         """``RetiredKeyError`` if ``key_id`` has been retired (asked of the store, not of memory):
         issuance asks after signing, so nothing a retired key signed is handed out."""
         async with self.db.read() as tx:
-            row, sealed = await table.key_secret(tx, name, key_id)
-        if row is None or sealed is None:
+            row, _ = await table.key_secret(tx, name, key_id)
+        if row is None or row["retired"]:
             self.forget(name)
             raise RetiredKeyError(
                 f"issuer {name!r}'s key {key_id} was retired while this request was being signed; send it again"
@@ -398,9 +402,11 @@ class Issuers:
 
     async def signing_identity(self, name: str, did: str | None = None) -> tuple[Ed25519KeyPair, str, str]:
         """(key pair, DID, verification method) to sign the issuer's status lists with: the
-        active key under its did:web, or, for a ``did`` that is the did:key of one of its keys,
-        that key (a did:key's lists can be signed by nothing else). The store is asked first
-        whether keys changed, so a list is never re-signed with a key another process retired."""
+        active key under its did:web (``did`` None or the did:web), or, for the did:key of one
+        of its keys, that key: a did:key's lists can be signed by nothing else, so a retired key
+        whose did:key has lists keeps its secret for them (``retire_key``). The store is asked
+        first whether keys changed, so a did:web list is never signed with a key another process
+        retired."""
         await self.refresh(force=True)
         issuer = await self.get(name)
         if did is None or did == issuer.did:
@@ -408,7 +414,7 @@ class Issuers:
         key = next((k for k in issuer.keys if k.did_key == did), None)
         if key is None:
             raise UnknownKeyError(f"{did} is not a DID of issuer {name!r}", issuer=name)
-        return await self.signing_key(name, key.id), did, f"{did}#{key.id}"
+        return await self.signing_key(name, key.id, retired_too=True), did, f"{did}#{key.id}"
 
     async def ensure_default(self) -> None:
         """Create the ``default`` issuer if there is none (idempotent, also across processes)."""
@@ -441,22 +447,30 @@ class Issuers:
         log.info("issuer %s rotated its key: %s signs from now on", name, pair.public_multibase)
         return await self.get(name), lists
 
-    async def retire_key(self, name: str, key_id: str, *, compromised: bool = False) -> tuple[IssuerKey, bool, list[int]]:
-        """Retire one of ``name``'s superseded keys: it leaves the did:web document and its secret
-        is erased. Returns the key as it is now, whether this call retired it (False: it was
-        retired before), and the issuer's lists, marked for re-signing with the active key."""
+    async def retire_key(self, name: str, key_id: str, *, compromised: bool = False) -> tuple[IssuerKey, bool, list[int], bool]:
+        """Retire one of ``name``'s superseded keys: it leaves the did:web document and signs
+        nothing for the did:web again; its secret is erased unless its did:key has status lists
+        (then it signs those alone). Returns the key as it is now, whether this call retired it
+        (False: it was retired before), the issuer's did:web lists, marked for re-signing with
+        the active key, and whether the secret was kept for its did:key's lists."""
         _, key = await self.find_key(name, key_id)
         async with self.db.transaction() as tx:
             await table.lock(tx, name)
             if await table.active_key(tx, name) == key.id:
                 raise KeyLifecycleError(active_key_refusal(name, key.id))
-            retired = await table.retire(tx, name, key.id, when=utcnow_iso(self.clock()), compromised=compromised)
+            # Its did:key's own status lists (credentials issued under that did:key) can be signed
+            # by this key alone, and revoking is the only way left to withdraw those credentials:
+            # the secret is kept for them. Without such lists it is erased.
+            keeps_lists = bool(await list_rows.of_issuer(tx, name, signer=key.did_key))
+            retired = await table.retire(
+                tx, name, key.id, when=utcnow_iso(self.clock()), compromised=compromised, erase=not keeps_lists
+            )
             lists = await list_rows.of_issuer(tx, name) if retired else []
             await list_rows.bump_versions(tx, lists)
         self.forget(name)
         if retired:
             log.warning("issuer %s retired its key %s%s", name, key.id, " (compromised)" if compromised else "")
-        return (await self.get(name)).key(key.id) or key, retired, lists
+        return (await self.get(name)).key(key.id) or key, retired, lists, keeps_lists
 
 
 class OwnDIDWeb:

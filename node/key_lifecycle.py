@@ -5,12 +5,14 @@ credentials (``vcnode issuer rotate-key`` / ``retire-key``).
   issuer's did:web document (assertionMethod), so credentials and lists it signed keep
   verifying. The issuer's status lists are re-signed with the new key at once, so that
   retiring the old key later leaves no list signed by it.
-* **retire**: a superseded key leaves the did:web document and its secret is erased; from
-  then on nothing it signed under the did:web verifies. With ``compromised``, the credentials
-  it signed are listed, and with ``revoke`` revoked in the same command (before the key is
-  erased, so that a list only that key can sign is still re-signed).
-* **did:key** cannot rotate: a did:key *is* its key. After a rotation the issuer's did:key is
-  the new key's; credentials issued under an earlier did:key stay valid wherever did:key is
+* **retire**: a superseded key leaves the did:web document; from then on nothing it signed
+  under the did:web verifies, and it signs nothing for the did:web again. Its secret is erased,
+  unless its did:key signs status lists (credentials issued under that did:key): those lists
+  can be signed by that key alone, and revoking is the only way left to withdraw such
+  credentials, so the sealed secret is kept for them and nothing else. With ``compromised``,
+  the credentials it signed are listed, and with ``revoke`` revoked in the same command.
+* **did:key** cannot rotate: a did:key *is* its key. After a rotation the issuer's did:key is the
+  new key's; credentials issued under an earlier did:key stay valid wherever did:key is
   accepted, also after retirement (nothing can withdraw a did:key document); the only way to
   withdraw them is to revoke them.
 
@@ -72,6 +74,7 @@ class Retirement:
     signed: list[CredentialRecord] = field(default_factory=list)  # with compromised: what it signed
     revoked: list[str] = field(default_factory=list)  # revoked by this call
     not_revocable: list[str] = field(default_factory=list)  # issued without a revocation entry
+    kept_for_did_key_lists: bool = False  # its secret kept to sign its did:key's status lists
 
     def to_json(self) -> JsonObject:
         return {
@@ -84,6 +87,7 @@ class Retirement:
             ],
             "revoked": list(self.revoked),
             "notRevocable": list(self.not_revocable),
+            "keptForDidKeyLists": self.kept_for_did_key_lists,
         }
 
 
@@ -140,9 +144,9 @@ class KeyLifecycle:
             if revoked:
                 await self.status.set_status_many([(cid, "revoked") for cid in revoked], issuer_name=name)
                 signed = await self.signed_by(name, key_id)
-        retired_key, retired_now, lists = await self.issuers.retire_key(name, key_id, compromised=compromised)
+        retired_key, retired_now, lists, kept = await self.issuers.retire_key(name, key_id, compromised=compromised)
         await self.status_lists.republish(lists)
-        return Retirement(name, retired_key, retired_now, len(lists), signed, revoked, not_revocable)
+        return Retirement(name, retired_key, retired_now, len(lists), signed, revoked, not_revocable, kept)
 
     async def signed_counts(self, name: str) -> dict[str, int]:
         """How many credentials each of the issuer's keys signed."""

@@ -122,13 +122,18 @@ def _retire(args: argparse.Namespace) -> int:
             print(f"issuer {issuer.name}: key {key.id} was retired on {key.retired}" + (" (now marked compromised)" if args.compromised else ""))
         signed = counts.get(key.id, 0)
         print(
-            f"  It is no longer in {issuer.did}'s document and its secret is erased: the {signed} credential"
-            f"{'s' if signed != 1 else ''} it signed under the did:web no longer verify"
-            + (" (nor do any status lists it signed; the issuer's lists were re-signed with the active key)." if retirement.lists_resigned else ".")
+            f"  It is no longer in {issuer.did}'s document: what it signed under the did:web ({signed} credential"
+            f"{'s' if signed != 1 else ''} in all, under either DID) no longer verifies there"
+            + ("; the issuer's status lists were re-signed with the active key." if retirement.lists_resigned else ".")
         )
         print(
             f"  Credentials it signed as {key.did_key} stay verifiable wherever did:key is accepted (a did:key cannot be "
-            f"retired); revoking them is the only way to withdraw them."
+            "retired); revoking them is the only way to withdraw them. "
+            + (
+                "Its secret is kept, sealed, to sign that did:key's status lists and nothing else."
+                if retirement.kept_for_did_key_lists
+                else "Its secret is erased (no status list needs it)."
+            )
         )
         if args.compromised:
             print(f"  Credentials this key signed ({len(retirement.signed)}):")

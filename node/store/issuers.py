@@ -107,14 +107,17 @@ async def rotate(tx: Tx, name: str, *, public_key_multibase: str, sealed_secret:
     )
 
 
-async def retire(tx: Tx, name: str, public_key_multibase: str, *, when: str, compromised: bool) -> bool:
-    """Retire a superseded key: its secret is erased and it leaves the did:web document. False
-    when it was retired already (then only ``compromised`` is recorded, if set)."""
+async def retire(tx: Tx, name: str, public_key_multibase: str, *, when: str, compromised: bool, erase: bool = True) -> bool:
+    """Retire a superseded key: it leaves the did:web document, and with ``erase`` its secret is
+    erased. False when it was retired already (then only ``compromised`` is recorded, if set)."""
     retired = await tx.execute(
-        "UPDATE issuer_keys SET retired = ?, sealed_secret = NULL, compromised = ? "
-        "WHERE issuer = ? AND public_key_multibase = ? AND retired IS NULL",
+        "UPDATE issuer_keys SET retired = ?, compromised = ? WHERE issuer = ? AND public_key_multibase = ? AND retired IS NULL",
         (when, 1 if compromised else 0, name, public_key_multibase),
     ) == 1
+    if retired and erase:
+        await tx.execute(
+            "UPDATE issuer_keys SET sealed_secret = NULL WHERE issuer = ? AND public_key_multibase = ?", (name, public_key_multibase)
+        )
     if not retired and compromised:
         await tx.execute(
             "UPDATE issuer_keys SET compromised = 1 WHERE issuer = ? AND public_key_multibase = ?", (name, public_key_multibase)

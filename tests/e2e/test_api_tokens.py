@@ -14,7 +14,10 @@ import aiohttp
 from running import bearer, cli, serve
 
 V2 = "https://www.w3.org/ns/credentials/v2"
-VC = {"@context": [V2], "type": ["VerifiableCredential"], "credentialSubject": {"id": "did:example:a"}}
+VC = {
+    "@context": [V2], "type": ["VerifiableCredential"], "issuer": "did:web:registry.example.edu",
+    "credentialSubject": {"id": "did:example:a"},
+}
 
 
 async def made(data: Path, *flags: str) -> dict:

@@ -25,7 +25,10 @@ V2 = "https://www.w3.org/ns/credentials/v2"
 
 
 def credential(i: int) -> dict:
-    return {"@context": [V2], "type": ["VerifiableCredential"], "credentialSubject": {"id": f"did:example:learner{i}"}}
+    return {
+        "@context": [V2], "type": ["VerifiableCredential"], "issuer": "did:web:registry.example.edu",
+        "credentialSubject": {"id": f"did:example:learner{i}"},
+    }
 
 
 async def ok(*args: str, env: dict[str, str] | None = None) -> str:

@@ -50,6 +50,7 @@ async def test_the_readme_journey_under_a_domain_base_url(tmp_path: Path, unused
                 "credential": {
                     "@context": [V2],
                     "type": ["VerifiableCredential"],
+                    "issuer": "did:web:credentials.example.edu:issuers:physics",
                     "credentialSubject": {"id": "did:example:ada", "name": "Physics 101"},
                 }
             }

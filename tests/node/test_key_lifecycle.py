@@ -173,3 +173,24 @@ async def test_a_store_made_before_key_history_gets_its_keys_and_signers(tmp_pat
         assert (await node.keys.signed_by("default", pair_.public_multibase))[0].id == "urn:x:1"
     finally:
         await db.close()
+
+
+async def test_a_retired_key_whose_did_key_has_lists_keeps_its_secret_for_them_alone(pair) -> None:
+    _, node = pair
+    old = await node.issuers.get("default")
+    vc = await node.issuance.issue("default", {**unsigned(), "issuer": old.dids[1]}, {"statusPurposes": ["revocation"]})
+    await node.keys.rotate("default")
+    retirement = await node.keys.retire("default", old.public_key_multibase)
+    assert retirement.kept_for_did_key_lists and retirement.key.state == "retired"
+    node.issuers.forget()
+    # Nothing else may use it...
+    with pytest.raises(RetiredKeyError):
+        await node.issuers.signing_key("default", old.public_key_multibase)
+    with pytest.raises(Exception, match="which is not issuer 'default'|cannot rotate"):
+        await node.issuance.issue("default", {**unsigned(), "issuer": old.dids[1]})
+    # ...but its did:key's credentials can still be revoked: their list is signed by that did:key.
+    record = await node.status.set_status(vc["id"], "revoked")
+    issuer, purpose, seq = record.status_entries[0].list_url.rsplit("/status/", 1)[1].split("/")
+    published = await node.status_lists.get(issuer, purpose, int(seq))
+    proof = published.credential["proof"]
+    assert proof["verificationMethod"] == old.verification_methods[1]
