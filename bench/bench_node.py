@@ -77,13 +77,17 @@ def percentile(sorted_values: list[float], p: float) -> float:
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-node-") as tmp:
         issuer_port, verifier_port = free_port(), free_port()
+        # did:web names hosts, not IP addresses: a node on http://127.0.0.1:PORT is served only
+        # because that host:port is allowed explicitly (as the conformance kit does).
         issuer_cfg = Config().replace(
             data_dir=Path(tmp) / "issuer", host="127.0.0.1", port=issuer_port, status_purposes=("revocation",),
+            base_url=f"http://127.0.0.1:{issuer_port}", allow_insecure_hosts=(f"127.0.0.1:{issuer_port}",),
             status_list_ttl_ms=args.status_ttl_ms, kdf="interactive", log_level="WARNING",
         )
         verifier_cfg = Config().replace(
             data_dir=Path(tmp) / "verifier", host="127.0.0.1", port=verifier_port, kdf="interactive",
-            allow_insecure_hosts=(f"127.0.0.1:{issuer_port}",), log_level="WARNING",
+            base_url=f"http://127.0.0.1:{verifier_port}",
+            allow_insecure_hosts=(f"127.0.0.1:{issuer_port}", f"127.0.0.1:{verifier_port}"), log_level="WARNING",
         )
         runners = []
         try:

@@ -88,8 +88,10 @@ def create_app(config: Config, *, node: Node | None = None, metrics: Metrics | N
     if node is None:
 
         async def resources(app: web.Application) -> AsyncIterator[None]:
-            async with open_node(config, announce=True, observer=observer) as opened:
+            # A server may make a node of an empty folder, under the server's rules (node.identity).
+            async with open_node(config, announce=True, create=True, serving=True, observer=observer) as opened:
                 app[NODE_KEY] = opened
+                log.info("base URL %s (recorded in %s)", opened.config.effective_base_url, config.data_dir)
                 for issuer in await opened.issuers.list():
                     log.info("issuer %s: %s", issuer.name, " ".join(issuer.dids))
                 refresher = _start_list_refresher(opened, config)
@@ -111,7 +113,7 @@ def create_app(config: Config, *, node: Node | None = None, metrics: Metrics | N
 
         app.on_startup.append(start)
 
-    async def verify_token(token: str) -> auth.Grant | None:
+    async def verify_token(token: str) -> auth.Grant | auth.Rejection | None:
         return await app[NODE_KEY].tokens.check(token)
 
     auth.setup(app, verify_token)

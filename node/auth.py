@@ -9,6 +9,10 @@ Rules: ``admin`` grants every scope for every issuer. Any other token grants its
 bound to an issuer acts for that issuer only, an unbound one for every issuer on the node.
 The node stores only token hashes; looking a presented token up is ``node.tokens``' job
 (``TokenVerifier``), this module only decides.
+
+Nothing of the ``Authorization`` header is ever echoed: not in a problem body, not in
+``WWW-Authenticate``, not in a log line. A token sent without ``Bearer `` would otherwise come
+back as the "scheme" the header named, to anyone who can read the response or the logs.
 """
 
 from __future__ import annotations
@@ -39,9 +43,17 @@ class Grant:
         return scope in self.scopes and (self.issuer is None or self.issuer == issuer)
 
 
+@dataclass(frozen=True)
+class Rejection:
+    """A token the node knows but will not honour (expired), and why: the 401's detail."""
+
+    reason: str
+
+
 class TokenVerifier(Protocol):
-    async def __call__(self, token: str) -> Grant | None:
-        """The grant of a live token, ``None`` for an unknown or revoked one."""
+    async def __call__(self, token: str) -> Grant | Rejection | None:
+        """The grant of a live token, a ``Rejection`` for an expired one, ``None`` for an unknown
+        or revoked one."""
         ...
 
 
@@ -89,8 +101,9 @@ def bearer_token(request: web.Request) -> str:
         raise unauthorized("this endpoint needs an API token: send Authorization: Bearer TOKEN (vcnode token create)")
     scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "bearer":
+        # Never name what was sent: a bare token in this header would be its "scheme".
         raise unauthorized(
-            f"the Authorization header uses the {scheme or 'empty'!r} scheme; send Authorization: Bearer TOKEN",
+            "the Authorization header does not use the Bearer scheme; send Authorization: Bearer TOKEN",
             error="invalid_request",
         )
     token = token.strip()
@@ -105,6 +118,8 @@ async def authenticate(request: web.Request) -> Grant:
     grant = await request.app[VERIFIER_KEY](token)
     if grant is None:
         raise unauthorized("the API token is not valid: it is unknown to this node or was revoked", error="invalid_token")
+    if isinstance(grant, Rejection):
+        raise unauthorized(grant.reason, error="invalid_token")
     return grant
 
 

@@ -39,7 +39,9 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 8443
     # The public URL of this node (an origin, no path). Its issuers' did:web DIDs and the status
-    # list URLs derive from it. None: http(s)://host:port, i.e. http://127.0.0.1:8443 by default.
+    # list URLs derive from it, so a data folder records the one it was initialised with
+    # (node.identity) and refuses another. None: http(s)://localhost:PORT (did:web names a
+    # host, never an IP address), i.e. http://localhost:8443 by default.
     base_url: str | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
@@ -56,6 +58,10 @@ class Config:
     # issued without options.statusEntries, e.g. a message entry. None: no such entries.
     status_entries_file: Path | None = None
     trust_max_depth: int = 3  # verifier side: accreditation links followed towards a trusted body
+    # A server keeps issuers and their keys in memory; it asks the store whether another process
+    # (vcnode issuer rotate-key, another worker) changed any key at most this often, so it serves
+    # a rotation or retirement within this many milliseconds. Signing never waits on it.
+    issuer_refresh_ms: int = 1000
     challenge_ttl_seconds: int = 300
     require_challenge: bool = True
     # VC-API: a challenge in options.challenge that this node did not hand out is the caller's
@@ -91,9 +97,10 @@ class Config:
 
     @property
     def effective_base_url(self) -> str:
+        """The base URL as configured (``open_node`` replaces it by the one the data folder recorded)."""
         if self.base_url:
             return self.base_url.rstrip("/")
-        return f"{self.scheme}://{self.host}:{self.port}"
+        return f"{self.scheme}://localhost:{self.port}"
 
     @property
     def insecure_hosts(self) -> frozenset[str]:
@@ -189,7 +196,9 @@ def validate(config: Config) -> Config:
         raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}, got {config.log_level!r}")
     if config.kdf not in ("moderate", "interactive"):
         raise ConfigError(f"kdf must be 'moderate' or 'interactive', got {config.kdf!r}")
-    for name in ("status_list_ttl_ms", "status_list_valid_seconds", "status_max_staleness_seconds", "challenge_ttl_seconds"):
+    for name in (
+        "status_list_ttl_ms", "status_list_valid_seconds", "status_max_staleness_seconds", "challenge_ttl_seconds", "issuer_refresh_ms"
+    ):
         if getattr(config, name) < 0:
             raise ConfigError(f"{name} must not be negative")
     for name in ("oid4vci_offer_ttl_seconds", "oid4vci_token_ttl_seconds", "oid4vci_nonce_ttl_seconds"):

@@ -12,11 +12,14 @@ message and an exit code (2 for a 400, 1 otherwise).
     ├── UnknownTokenError           unknown-token              404
     ├── UnknownAchievementError     unknown-achievement        404
     ├── UnknownTrustedBodyError     unknown-trusted-body       404
+    ├── UnknownKeyError             unknown-key                404
     ├── IssuerExistsError           issuer-exists              409
     ├── DuplicateCredentialError    duplicate-credential       409
     ├── StatusChangeError           status-change-refused      409
     ├── AchievementExistsError      achievement-exists         409
     ├── IdempotencyConflictError    idempotency-conflict       409
+    ├── KeyLifecycleError           key-lifecycle              409
+    ├── RetiredKeyError             retired-key                409
     └── AccreditationRefusedError   accreditation-refused      422
 """
 
@@ -60,6 +63,10 @@ class UnknownTrustedBodyError(NodeError):
     code, title, http_status = "unknown-trusted-body", "Not a trusted body", 404
 
 
+class UnknownKeyError(NodeError):
+    code, title, http_status = "unknown-key", "Unknown key", 404
+
+
 class IssuerExistsError(NodeError):
     code, title, http_status = "issuer-exists", "Issuer already exists", 409
 
@@ -78,6 +85,14 @@ class AchievementExistsError(NodeError):
 
 class IdempotencyConflictError(NodeError):
     code, title, http_status = "idempotency-conflict", "Idempotency key already used for another request", 409
+
+
+class KeyLifecycleError(NodeError):
+    code, title, http_status = "key-lifecycle", "The key change is not possible", 409
+
+
+class RetiredKeyError(NodeError):
+    code, title, http_status = "retired-key", "The issuer's key was retired", 409
 
 
 class AccreditationRefusedError(NodeError):

@@ -28,19 +28,21 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from node.config import Config, ConfigError
-from node.errors import DuplicateCredentialError, InvalidRequestError, IssuerMismatchError
+from node.errors import DuplicateCredentialError, InvalidRequestError, IssuerMismatchError, UnknownIssuerError
 from node.issuers import IssuerInfo, Issuers, check_purposes
 from node.offload import Offload, shared_offload
 from node.statuslists import PLAIN, Allocation, StatusLists
 from node.store import Database, Tx, utcnow_iso
 from node.store import credentials as table
+from node.store import issuers as issuer_rows
 from status.credential import MESSAGE, StatusEntryOptions
 from vc.datamodel import check_credential, is_url
 from vc.errors import MalformedValueError
 
 JsonObject = dict[str, Any]
-# Per credential, its allocations in the order of its entries; and the lists opened.
-Admitted = tuple[list[list[Allocation]], set[int]]
+# Per credential, its allocations in the order of its entries; the lists opened; and the
+# issuer's key that signs them (read inside the admission transaction: node.issuers).
+Admitted = tuple[list[list[Allocation]], set[int], str]
 
 CRYPTOSUITES: tuple[str, ...] = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
@@ -208,21 +210,18 @@ class Issuance:
         if len(set(ids)) != len(ids):
             raise InvalidRequestError("the batch contains the same credential id more than once")
 
-        allocations, created = await self._admit(issuer.name, prepared, utcnow_iso(now))
+        allocations, created, key_id = await self._admit(issuer.name, prepared, utcnow_iso(now))
         for p, allocated in zip(prepared, allocations):
             statuses = [self.status_lists.entry(a, spec.options) for a, spec in zip(allocated, p.entries)]
             if statuses:
                 given = p.credential.get("credentialStatus", [])
                 statuses = [*(given if isinstance(given, list) else [given]), *statuses]
                 p.credential["credentialStatus"] = statuses[0] if len(statuses) == 1 else statuses
-        pair = await self.issuers.keypair(issuer.name)
         suite = SUITES[suite_name]
         loader = self.loader
 
-        def sign_one(p: Prepared) -> JsonObject:
-            # Sign with the key's verification method under the DID the credential names
-            # (did:web or did:key), so the proof's controller is the issuer.
-            c, vm = p.credential, issuer.verification_methods[issuer.dids.index(p.did)]
+        def sign_one(p: Prepared, vm: str) -> JsonObject:
+            c = p.credential
             if c["@context"][0] == VC_V1:
                 # vc.credentials.issue_credential signs VC 2.0 only; a 1.1 credential the
                 # operator asked for is signed as 1.1 (data-model checked in _prepare).
@@ -231,17 +230,29 @@ class Issuance:
                 )
             return issue_credential(c, key=pair, verification_method=vm, suite=suite, loader=loader, now=now)
 
-        def sign_all() -> list[JsonObject]:
-            out = []
-            for p in prepared:
-                out.append(sign_one(p))
-                if progress is not None:
-                    progress(1)
-            return out
-
         try:
+            # The key the admission recorded signs, even if another process rotated since: it
+            # is still in the did:web document. Its verification method is under the DID the
+            # credential names (did:web, or that key's did:key), so the proof's controller is
+            # the issuer.
+            if issuer.key(key_id) is None:  # rotated by another process since we read the issuer
+                self.issuers.forget(issuer.name)
+                issuer = await self.issuers.get(issuer.name)
+            methods = [issuer.verification_method_for(p.did, key_id) for p in prepared]
+            pair = await self.issuers.signing_key(issuer.name, key_id)
+
+            def sign_all() -> list[JsonObject]:
+                out = []
+                for p, vm in zip(prepared, methods):
+                    out.append(sign_one(p, vm))
+                    if progress is not None:
+                        progress(1)
+                return out
+
             await self.status_lists.republish(created)
             signed = await self.offload(sign_all)
+            # A key retired while this batch was signed must not have signed anything handed out.
+            await self.issuers.check_signing_key(issuer.name, key_id)
         except BaseException:
             # Nothing was handed out: forget the records, keep the indexes used (never reused).
             await self._forget(ids)
@@ -312,7 +323,14 @@ class Issuance:
         taken = [i for i in ids if i in existing]
         if taken:
             raise DuplicateCredentialError(f"a credential with id {taken[0]!r} was already issued", id=taken[0])
-        await table.insert_active(tx, [(p.credential["id"], issuer_name, subject_id(p.credential), issued_at) for p in prepared])
+        # The active key, read under the write lock: a rotation commits before or after this
+        # transaction, never during it, so the key recorded here is the one that signs.
+        key_id = await issuer_rows.active_key(tx, issuer_name)
+        if key_id is None:
+            raise UnknownIssuerError(f"this node has no issuer named {issuer_name!r}", issuer=issuer_name)
+        await table.insert_active(
+            tx, [(p.credential["id"], issuer_name, subject_id(p.credential), issued_at) for p in prepared], signing_key=key_id
+        )
         # One list per (signing DID, purpose, entry size): credentials naming the did:key get
         # entries in lists the did:key signs, those naming the did:web in the did:web's.
         wanted: dict[tuple[str | None, str, int], list[tuple[int, int]]] = {}
@@ -328,7 +346,7 @@ class Issuance:
             for (i, j), allocation in zip(places, got):
                 allocations[i][j] = allocation
             created |= new_lists
-        return allocations, created
+        return allocations, created, key_id
 
     # --- preparation -------------------------------------------------------------------
 
@@ -383,6 +401,9 @@ class Issuance:
         elif named is None:
             raise InvalidRequestError("issuer must be a DID string or an object with an id")
         elif named not in issuer.dids:
+            if named in issuer.former_did_keys:
+                # Never replaced, even with replace_foreign_issuer: it is the issuer's own, rotated away.
+                issuer.verification_method_for(named, issuer.public_key_multibase)  # raises, saying why
             if not self.config.replace_foreign_issuer or cosigned:
                 raise IssuerMismatchError(
                     f"the credential names issuer {named!r}, but this request signs as {issuer.name!r} ({', '.join(issuer.dids)})",

@@ -1,16 +1,28 @@
-"""Issuers and their keys: create, look up (by name or DID), DID documents, signing key pairs.
+"""Issuers and their keys: create, look up (by name or DID), DID documents, signing key pairs,
+and the store side of key rotation and retirement (``node.key_lifecycle`` orchestrates them).
 
-Each issuer has one Ed25519 key, sealed at rest with the master key (``node.keys``), and two
-DIDs for it: ``did:web`` under the node's base URL (``did:web:HOST`` for ``default``,
-``did:web:HOST:issuers:NAME`` for the others) and ``did:key``. The DIDs are derived, not
-stored, because did:web follows the configured base URL.
+Each issuer signs with one active Ed25519 key, sealed at rest with the master key
+(``node.keys``), and has two DIDs for it: ``did:web`` under the node's base URL
+(``did:web:HOST`` for ``default``, ``did:web:HOST:issuers:NAME`` for the others) and the
+``did:key`` of the active key. The DIDs are derived, not stored: the base URL is the data
+folder's (``node.identity``).
+
+Keys have a history (``IssuerKey``): a rotation makes a fresh key active and supersedes the
+old one, which stays in the did:web document (assertionMethod) so that what it signed keeps
+verifying; retiring a superseded key takes it out of the document and erases its secret (kept,
+for them alone, when its did:key signs status lists: see ``retire_key``). A
+did:key is its key, so it cannot rotate: after a rotation the issuer's did:key is the new
+key's, and credentials issued under an earlier did:key stay exactly what they were.
 
 Issuers are kept in memory once read, with their opened key pairs, so resolving one of the
-node's own DIDs (every verification of its own credentials) costs no store query. An issuer
-never changes once created, and a name or key that is not in memory is always looked up in
-the store, so an issuer created by another process (``vcnode issuer create`` beside the
-server) is found on first use. A change to an issuer (key rotation, one day) must go through
-``Issuers`` and call ``forget``.
+node's own DIDs (every verification of its own credentials) costs no store query. Another
+process (``vcnode issuer rotate-key`` beside the server, or another server process) may change
+keys: every key change bumps a counter in the store (``issuers.key_generation``), which
+``refresh`` reads at most once per ``refresh_seconds`` (1 s by default), forgetting everything
+kept when it moved. A running node therefore serves another process's rotation or retirement
+within that bound. Signing never relies on it: issuance reads the active key inside its
+admission transaction and asks the store again after signing (``check_signing_key``), and
+status lists are signed after a forced refresh.
 """
 
 from __future__ import annotations
@@ -18,6 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence
@@ -27,10 +40,19 @@ from did.key import did_key_from_public_key
 from did.multikey import decode_ed25519_public
 from did.resolver import DIDResolver, ResolutionResult
 from did.web import url_to_did_web
-from node.errors import InvalidRequestError, IssuerExistsError, UnknownIssuerError
+from node.errors import (
+    InvalidRequestError,
+    IssuerExistsError,
+    IssuerMismatchError,
+    KeyLifecycleError,
+    RetiredKeyError,
+    UnknownIssuerError,
+    UnknownKeyError,
+)
 from node.keys import MasterKey
 from node.store import Database, Row, utcnow_iso
 from node.store import issuers as table
+from node.store import status_lists as list_rows
 from vc.crypto import Ed25519KeyPair
 
 log = logging.getLogger(__name__)
@@ -65,14 +87,48 @@ def check_purposes(purposes: Any) -> list[str]:
     return list(dict.fromkeys(purposes))
 
 
+def active_key_refusal(name: str, key_id: str) -> str:
+    return f"{key_id} is issuer {name!r}'s active key; rotate first (vcnode issuer rotate-key {name}), then retire it"
+
+
+@dataclass(frozen=True)
+class IssuerKey:
+    """One key an issuer has had, and when it signed (``vcnode issuer show``)."""
+
+    id: str  # the public key, Multikey (z6Mk...): the fragment of its verification methods
+    activated: str  # when it started signing
+    superseded: str | None = None  # when a rotation replaced it: it verifies, it no longer signs
+    retired: str | None = None  # when it left the DID document (and stopped signing for the did:web)
+    compromised: bool = False
+
+    @property
+    def state(self) -> str:
+        return "retired" if self.retired else "superseded" if self.superseded else "active"
+
+    @property
+    def did_key(self) -> str:
+        return did_key_from_public_key(decode_ed25519_public(self.id))
+
+    def to_json(self) -> JsonObject:
+        out: JsonObject = {"id": self.id, "state": self.state, "didKey": self.did_key, "activated": self.activated}
+        if self.superseded:
+            out["superseded"] = self.superseded
+        if self.retired:
+            out["retired"] = self.retired
+        if self.compromised:
+            out["compromised"] = True
+        return out
+
+
 @dataclass(frozen=True)
 class IssuerInfo:
     name: str
-    dids: list[str]  # the signing DID first (did:web of the node's base URL), then did:key
-    verification_methods: list[str]  # one per DID, same key
-    public_key_multibase: str
+    dids: list[str]  # the signing DID first (did:web of the node's base URL), then did:key of the active key
+    verification_methods: list[str]  # one per DID, the active key
+    public_key_multibase: str  # the active key
     status_purposes: list[str]
     created: str
+    keys: tuple[IssuerKey, ...] = ()  # every key the issuer has had, oldest first
 
     @property
     def did(self) -> str:
@@ -82,13 +138,62 @@ class IssuerInfo:
     def verification_method(self) -> str:
         return self.verification_methods[0]
 
+    @property
+    def published_keys(self) -> list[IssuerKey]:
+        """The keys in the did:web document: the active one first, then the superseded ones,
+        newest first (credentials and lists they signed keep verifying); never a retired one."""
+        live = sorted((k for k in self.keys if k.state != "retired"), key=lambda k: k.activated, reverse=True)
+        return sorted(live, key=lambda k: k.state != "active")  # stable: the rest stay newest first
+
+    @property
+    def former_did_keys(self) -> list[str]:
+        """The did:key DIDs of the issuer's earlier keys: a did:key is its key, so it cannot
+        rotate; credentials issued under these stay what they were."""
+        return [k.did_key for k in self.keys if k.id != self.public_key_multibase]
+
+    def key(self, key_id: str) -> IssuerKey | None:
+        """One of the issuer's keys, by its Multikey or a verification method id ending in it."""
+        wanted = key_id.rsplit("#", 1)[-1]
+        return next((k for k in self.keys if k.id == wanted), None)
+
+    def verification_method_for(self, did: str, key_id: str) -> str:
+        """The verification method of key ``key_id`` under ``did`` (the issuer's did:web, or the
+        did:key of that very key); ``IssuerMismatchError`` for any other DID."""
+        if did == self.did:
+            return f"{did}#{key_id}"
+        key = self.key(key_id)
+        if key is not None and did == key.did_key:
+            return f"{did}#{key_id}"
+        raise IssuerMismatchError(
+            f"the credential names issuer {did!r}, which is not issuer {self.name!r}'s did:web or the did:key "
+            f"of the key it signs with now ({self.dids[1] if len(self.dids) > 1 else self.did})"
+            + (
+                "; that did:key belongs to one of its earlier keys: a did:key cannot rotate, so new credentials "
+                "are issued under the did:key of the active key (or the did:web)"
+                if did in self.former_did_keys
+                else ""
+            ),
+            issuer=did,
+        )
+
     def to_json(self) -> JsonObject:
         return {
             "name": self.name,
             "dids": list(self.dids),
             "verificationMethods": list(self.verification_methods),
             "statusPurposes": list(self.status_purposes),
+            "keys": [k.to_json() for k in self.keys],
         }
+
+
+def _key(row: Row) -> IssuerKey:
+    return IssuerKey(
+        id=row["public_key_multibase"],
+        activated=row["activated"],
+        superseded=row["superseded"],
+        retired=row["retired"],
+        compromised=bool(row["compromised"]),
+    )
 
 
 class Issuers:
@@ -100,21 +205,27 @@ class Issuers:
         default_purposes: Sequence[str],
         master_key: MasterKey,
         clock: Callable[[], datetime],
+        monotonic: Callable[[], float] = time.monotonic,
+        refresh_seconds: float = 1.0,
     ) -> None:
         self.db = db
         self.base_url = base_url
         self.default_purposes = tuple(default_purposes)
         self.master_key = master_key
         self.clock = clock
+        self.monotonic = monotonic
+        self.refresh_seconds = refresh_seconds
         self._issuers: dict[str, IssuerInfo] = {}
-        self._keys: dict[str, Ed25519KeyPair] = {}
+        self._keys: dict[str, Ed25519KeyPair] = {}  # by public key (Multikey)
+        self._generation: int | None = None
+        self._checked = float("-inf")
         self._root = self.did_web(DEFAULT_ISSUER)
 
     def did_web(self, name: str) -> str:
         """``did:web:HOST`` for the default issuer, ``did:web:HOST:issuers:NAME`` for the others."""
         return url_to_did_web(self.base_url if name == DEFAULT_ISSUER else f"{self.base_url}/issuers/{name}")
 
-    def _info(self, row: Row) -> IssuerInfo:
+    def _info(self, row: Row, key_rows: Sequence[Row]) -> IssuerInfo:
         name, public = row["name"], row["public_key_multibase"]
         did_key = did_key_from_public_key(decode_ed25519_public(public))
         did_web = self.did_web(name)
@@ -125,17 +236,38 @@ class Issuers:
             public_key_multibase=public,
             status_purposes=json.loads(row["status_purposes"]),
             created=row["created"],
+            keys=tuple(_key(k) for k in key_rows),
         )
         self._issuers[name] = info
         return info
 
     def forget(self, name: str | None = None) -> None:
         """Drop what is kept in memory about ``name`` (or every issuer): read again on next use."""
-        for kept in (self._issuers, self._keys):
-            if name is None:
-                kept.clear()
-            else:
-                kept.pop(name, None)
+        if name is None:
+            self._issuers.clear()
+            self._keys.clear()
+            return
+        info = self._issuers.pop(name, None)
+        for key in info.keys if info is not None else ():
+            self._keys.pop(key.id, None)
+
+    async def refresh(self, *, force: bool = False) -> None:
+        """Forget what is kept in memory if any issuer's keys changed in the store (a rotation or
+        retirement by another process). Asked at most every ``refresh_seconds``, unless ``force``:
+        one small query, so the verification path stays free of per-request queries and a
+        running node serves another process's rotation within that bound."""
+        now = self.monotonic()
+        if not force and now - self._checked < self.refresh_seconds:
+            return
+        self._checked = now  # before the await: concurrent callers do not all ask
+        async with self.db.read() as tx:
+            generation = await table.generation(tx)
+        if generation != self._generation:
+            # Also on the first reading: what was kept before it (list() keeps what it reads)
+            # may predate a change that this reading already counts.
+            log.debug("issuer keys changed in the store; reading them again")
+            self.forget()
+        self._generation = generation
 
     async def create(self, name: str, *, status_purposes: Sequence[str] | None = None) -> IssuerInfo:
         """A new issuer with a fresh Ed25519 key (sealed at rest) and its own status lists."""
@@ -154,30 +286,38 @@ class Issuers:
             )
         if not inserted:
             raise IssuerExistsError(f"an issuer named {name!r} already exists", issuer=name)
-        self._keys[name] = pair
+        self._keys[pair.public_multibase] = pair
         log.info("created issuer %s (%s)", name, pair.public_multibase)
-        return self._info(
-            {"name": name, "public_key_multibase": pair.public_multibase, "status_purposes": json.dumps(purposes), "created": created}
-        )
+        return await self.get(name)
+
+    async def _read(self, tx: Any, name: str) -> IssuerInfo | None:
+        row = await table.get(tx, name)
+        return self._info(row, await table.keys_of(tx, name)) if row is not None else None
 
     async def get(self, name: str) -> IssuerInfo:
+        await self.refresh()
         issuer = self._issuers.get(name)
         if issuer is not None:
             return issuer
         async with self.db.read() as tx:
-            row = await table.get(tx, name)
-        if row is None:
+            issuer = await self._read(tx, name)
+        if issuer is None:
             raise UnknownIssuerError(f"this node has no issuer named {name!r}", issuer=name)
-        return self._info(row)
+        return issuer
 
     async def list(self) -> list[IssuerInfo]:
         """Every issuer, oldest first (read from the store)."""
         async with self.db.read() as tx:
             rows = await table.list_all(tx)
-        return [self._info(r) for r in rows]
+            keys: dict[str, list[Row]] = {}
+            for k in await table.all_keys(tx):
+                keys.setdefault(k["issuer"], []).append(k)
+        return [self._info(r, keys.get(r["name"], [])) for r in rows]
 
     async def for_did(self, did: str) -> IssuerInfo | None:
-        """The issuer one of whose DIDs ``did`` is, or None."""
+        """The issuer one of whose DIDs ``did`` is (its did:web, or the did:key of any key it
+        has had), or None."""
+        await self.refresh()
         if did == self._root or did.startswith(self._root + ":"):
             name = DEFAULT_ISSUER if did == self._root else did.rsplit(":", 1)[1]
             if _ISSUER_NAME.match(name) and self.did_web(name) == did:
@@ -189,47 +329,92 @@ class Issuers:
         if not did.startswith("did:key:"):
             return None  # only DIDs under this node's base URL, or did:key, can be its issuers'
         for issuer in self._issuers.values():
-            if did in issuer.dids:
+            if did in issuer.dids or did in issuer.former_did_keys:
                 return issuer
         # A did:key's method-specific id is the key's Multikey form, as the store keeps it.
         async with self.db.read() as tx:
             row = await table.by_public_key(tx, did.removeprefix("did:key:"))
-        issuer = self._info(row) if row is not None else None
-        return issuer if issuer is not None and did in issuer.dids else None
+            issuer = await self._read(tx, row["name"]) if row is not None else None
+        return issuer if issuer is not None and (did in issuer.dids or did in issuer.former_did_keys) else None
 
     async def did_document(self, name: str) -> JsonObject:
-        """The issuer's did:web DID document: one Multikey, for assertionMethod and authentication."""
+        """The issuer's did:web DID document: a Multikey per key that is not retired, the active
+        one first; all of them for assertionMethod (what they signed keeps verifying), the
+        active one alone for authentication."""
         issuer = await self.get(name)
         did = issuer.did
-        vm_id = issuer.verification_method
+        keys = issuer.published_keys or [IssuerKey(issuer.public_key_multibase, issuer.created)]
+        methods = [f"{did}#{k.id}" for k in keys]
         return {
             "@context": [DID_V1, MULTIKEY_V1],
             "id": did,
             "verificationMethod": [
-                {"id": vm_id, "type": "Multikey", "controller": did, "publicKeyMultibase": issuer.public_key_multibase}
+                {"id": vm, "type": "Multikey", "controller": did, "publicKeyMultibase": k.id} for vm, k in zip(methods, keys)
             ],
-            "assertionMethod": [vm_id],
-            "authentication": [vm_id],
+            "assertionMethod": methods,
+            "authentication": [f"{did}#{issuer.public_key_multibase}"],
         }
 
-    async def keypair(self, name: str) -> Ed25519KeyPair:
-        pair = self._keys.get(name)
-        if pair is None:
-            async with self.db.read() as tx:
-                sealed = await table.sealed_secret(tx, name)
-            if sealed is None:
-                raise UnknownIssuerError(f"this node has no issuer named {name!r}", issuer=name)
-            pair = self._keys[name] = self.master_key.open_keypair(sealed)
+    async def find_key(self, name: str, key_id: str) -> tuple[IssuerInfo, IssuerKey]:
+        """The issuer and one of its keys (by Multikey, or a verification method id ending in
+        it); ``UnknownKeyError`` listing its keys otherwise."""
+        issuer = await self.get(name)
+        key = issuer.key(key_id)
+        if key is None:
+            known = ", ".join(f"{k.id} ({k.state})" for k in issuer.keys)
+            raise UnknownKeyError(f"issuer {name!r} has no key {key_id!r}; its keys: {known}", issuer=name)
+        return issuer, key
+
+    async def signing_key(self, name: str, key_id: str, *, retired_too: bool = False) -> Ed25519KeyPair:
+        """The key pair of one of the issuer's keys, opened from the store once. ``RetiredKeyError``
+        for a retired key, unless ``retired_too`` (its did:key's status lists, see
+        ``signing_identity``) and its secret was kept; ``UnknownKeyError`` if the issuer never had it."""
+        pair = self._keys.get(key_id)
+        if pair is not None:
+            # Kept only while no key change was seen (refresh); issuance asks the store again
+            # after signing (check_signing_key), status lists refresh before asking.
+            return pair
+        async with self.db.read() as tx:
+            row, sealed = await table.key_secret(tx, name, key_id)
+        if row is None:
+            await self.get(name)  # UnknownIssuerError first, when that is the reason
+            raise UnknownKeyError(f"issuer {name!r} has no key {key_id!r}", issuer=name)
+        if (row["retired"] and not retired_too) or sealed is None:
+            raise RetiredKeyError(f"issuer {name!r}'s key {key_id} was retired on {row['retired']}; it signs nothing any more")
+        pair = self._keys[key_id] = self.master_key.open_keypair(sealed)
         return pair
 
-    async def signing_identity(self, name: str, did: str | None = None) -> tuple[Ed25519KeyPair, str, str]:
-        """(key pair, DID, its verification method): what the issuer's status lists signed by
-        ``did`` (one of its DIDs; None: its did:web) are signed with."""
+    async def keypair(self, name: str) -> Ed25519KeyPair:
+        """The active key pair (as this process last read it: see ``refresh``)."""
         issuer = await self.get(name)
-        chosen = issuer.did if did is None else did
-        if chosen not in issuer.dids:
-            raise UnknownIssuerError(f"{chosen} is not a DID of issuer {name!r}", issuer=name)
-        return await self.keypair(name), chosen, issuer.verification_methods[issuer.dids.index(chosen)]
+        return await self.signing_key(name, issuer.public_key_multibase)
+
+    async def check_signing_key(self, name: str, key_id: str) -> None:
+        """``RetiredKeyError`` if ``key_id`` has been retired (asked of the store, not of memory):
+        issuance asks after signing, so nothing a retired key signed is handed out."""
+        async with self.db.read() as tx:
+            row, _ = await table.key_secret(tx, name, key_id)
+        if row is None or row["retired"]:
+            self.forget(name)
+            raise RetiredKeyError(
+                f"issuer {name!r}'s key {key_id} was retired while this request was being signed; send it again"
+            )
+
+    async def signing_identity(self, name: str, did: str | None = None) -> tuple[Ed25519KeyPair, str, str]:
+        """(key pair, DID, verification method) to sign the issuer's status lists with: the
+        active key under its did:web (``did`` None or the did:web), or, for the did:key of one
+        of its keys, that key: a did:key's lists can be signed by nothing else, so a retired key
+        whose did:key has lists keeps its secret for them (``retire_key``). The store is asked
+        first whether keys changed, so a did:web list is never signed with a key another process
+        retired."""
+        await self.refresh(force=True)
+        issuer = await self.get(name)
+        if did is None or did == issuer.did:
+            return await self.signing_key(name, issuer.public_key_multibase), issuer.did, issuer.verification_method
+        key = next((k for k in issuer.keys if k.did_key == did), None)
+        if key is None:
+            raise UnknownKeyError(f"{did} is not a DID of issuer {name!r}", issuer=name)
+        return await self.signing_key(name, key.id, retired_too=True), did, f"{did}#{key.id}"
 
     async def ensure_default(self) -> None:
         """Create the ``default`` issuer if there is none (idempotent, also across processes)."""
@@ -240,6 +425,52 @@ class Issuers:
                 await self.create(DEFAULT_ISSUER)
             except IssuerExistsError:
                 pass  # created concurrently
+
+    # --- key lifecycle (node.key_lifecycle orchestrates; these are the store changes) --------
+
+    async def rotate_key(self, name: str) -> tuple[IssuerInfo, list[int]]:
+        """A fresh key signs for ``name`` from now on; the old one is superseded. Returns the
+        issuer as it is now and its status lists, marked for re-signing in the same transaction
+        (a crash before they are re-signed is repaired at start-up)."""
+        await self.get(name)
+        pair = Ed25519KeyPair.generate()
+        async with self.db.transaction() as tx:
+            await table.lock(tx, name)
+            await table.rotate(
+                tx, name, public_key_multibase=pair.public_multibase, sealed_secret=self.master_key.seal_keypair(pair),
+                when=utcnow_iso(self.clock()),
+            )
+            lists = await list_rows.of_issuer(tx, name)
+            await list_rows.bump_versions(tx, lists)
+        self.forget(name)
+        self._keys[pair.public_multibase] = pair
+        log.info("issuer %s rotated its key: %s signs from now on", name, pair.public_multibase)
+        return await self.get(name), lists
+
+    async def retire_key(self, name: str, key_id: str, *, compromised: bool = False) -> tuple[IssuerKey, bool, list[int], bool]:
+        """Retire one of ``name``'s superseded keys: it leaves the did:web document and signs
+        nothing for the did:web again; its secret is erased unless its did:key has status lists
+        (then it signs those alone). Returns the key as it is now, whether this call retired it
+        (False: it was retired before), the issuer's did:web lists, marked for re-signing with
+        the active key, and whether the secret was kept for its did:key's lists."""
+        _, key = await self.find_key(name, key_id)
+        async with self.db.transaction() as tx:
+            await table.lock(tx, name)
+            if await table.active_key(tx, name) == key.id:
+                raise KeyLifecycleError(active_key_refusal(name, key.id))
+            # Its did:key's own status lists (credentials issued under that did:key) can be signed
+            # by this key alone, and revoking is the only way left to withdraw those credentials:
+            # the secret is kept for them. Without such lists it is erased.
+            keeps_lists = bool(await list_rows.of_issuer(tx, name, signer=key.did_key))
+            retired = await table.retire(
+                tx, name, key.id, when=utcnow_iso(self.clock()), compromised=compromised, erase=not keeps_lists
+            )
+            lists = await list_rows.of_issuer(tx, name) if retired else []
+            await list_rows.bump_versions(tx, lists)
+        self.forget(name)
+        if retired:
+            log.warning("issuer %s retired its key %s%s", name, key.id, " (compromised)" if compromised else "")
+        return (await self.get(name)).key(key.id) or key, retired, lists, keeps_lists
 
 
 class OwnDIDWeb:

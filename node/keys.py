@@ -44,15 +44,27 @@ class KeyProtectionError(Exception):
 @dataclass(frozen=True)
 class MasterKey:
     key: bytes
-    mode: str  # "passphrase" | "keyfile"
+    mode: str  # "passphrase" | "keyfile" | "locked" (read only: no key)
 
     def __repr__(self) -> str:
         return f"MasterKey(mode={self.mode!r})"
 
+    @classmethod
+    def locked(cls) -> "MasterKey":
+        """A stand-in for a node opened to read only (``open_node(signing=False)``): public keys,
+        records and lists need no master key, and nothing may be signed or sealed."""
+        return cls(b"", "locked")
+
+    def _unlocked(self) -> None:
+        if self.mode == "locked":
+            raise KeyProtectionError("this command opened the node to read only; its issuer keys are not available")
+
     def seal_keypair(self, pair: Ed25519KeyPair) -> bytes:
+        self._unlocked()
         return seal(self.key, pair.seed)
 
     def open_keypair(self, sealed: bytes) -> Ed25519KeyPair:
+        self._unlocked()
         try:
             return Ed25519KeyPair.from_seed(unseal(self.key, sealed))
         except SealError as e:
@@ -91,8 +103,9 @@ def new_master_record(data_dir: Path, passphrase: str | None, *, kdf: str = "mod
     return MasterKey(key, mode), record
 
 
-def open_master(data_dir: Path, passphrase: str | None, record: dict[str, Any]) -> MasterKey:
-    """Recover the master key described by a stored record."""
+def open_master(data_dir: Path, passphrase: str | None, record: dict[str, Any], *, key_file: Path | None = None) -> MasterKey:
+    """Recover the master key described by a stored record (``key_file``: read the key file
+    there rather than in ``data_dir``, as a restore does before it writes anything)."""
     mode = record.get("mode")
     if mode == "passphrase":
         if not passphrase:
@@ -101,7 +114,7 @@ def open_master(data_dir: Path, passphrase: str | None, record: dict[str, Any]) 
             )
         key = derive_key(passphrase, _unb64(record["salt"]), opslimit=int(record["opslimit"]), memlimit=int(record["memlimit"]))
     elif mode == "keyfile":
-        path = data_dir / str(record.get("file", KEYFILE_NAME))
+        path = key_file if key_file is not None else data_dir / str(record.get("file", KEYFILE_NAME))
         if passphrase:
             raise KeyProtectionError(
                 f"the keys in this data folder are protected by the key file {path}, not a passphrase; unset VCNODE_PASSPHRASE"

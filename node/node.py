@@ -9,6 +9,7 @@ resources for a data folder and closes them again.
 
     Node
     ├── issuers        node.issuers.Issuers             issuers, keys, DIDs and DID documents
+    ├── keys           node.key_lifecycle.KeyLifecycle  key rotation and retirement
     ├── status_lists   node.statuslists.StatusLists     allocation, bits, re-signing, serving lists
     ├── issuance       node.issuance.Issuance           issue / issue_many
     ├── status         node.status_changes.StatusChanges  revoke, suspend, reinstate
@@ -24,6 +25,7 @@ resources for a data folder and closes them again.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import time
@@ -37,20 +39,24 @@ from did.http import GuardedHTTP, create_guarded_session
 from did.key import DIDKeyResolver
 from did.resolver import Resolver
 from did.web import DIDWebResolver
+from node import identity
 from node.achievements import Achievements
 from node.challenges import Challenges
 from node.config import Config
+from node.identity import NotANodeError
 from node.issuance import Issuance
 from node.issuers import IssuerInfo, Issuers, OwnDIDWeb
+from node.key_lifecycle import KeyLifecycle
 from node.keys import SETTING as MASTER_KEY_SETTING
 from node.keys import MasterKey, new_master_record, open_master
 from node.oid4vci import CredentialIssuer
 from node.observe import ACCREDITATIONS, DID_DOCUMENT, NO_OBSERVER, STATUS_LIST, ObservedFetches, Observer, timed_offload
 from node.offload import Offload, shared_offload
+from node.own_lists import OwnStatusLists
 from node.records import CredentialRecords
 from node.status_changes import StatusChanges
 from node.statuslists import StatusLists
-from node.store import Database, StoreError, open_database, schema_version
+from node.store import DB_FILENAME, Database, StoreError, open_database, schema_version, store_exists
 from node.store import settings as setting_rows
 from node.tokens import Tokens
 from node.trust import Trust
@@ -89,6 +95,7 @@ class Node:
     achievements: Achievements
     trust: Trust
     oid4vci: CredentialIssuer
+    keys: KeyLifecycle
     # What the node reports (node.observe): metrics when the app has them, else nothing.
     observer: Observer = NO_OBSERVER
 
@@ -136,7 +143,14 @@ def compose(
         return observer.cache_observer(kind) if observed else None
 
     base_url = config.effective_base_url
-    issuers = Issuers(db, base_url=base_url, default_purposes=config.status_purposes, master_key=master_key, clock=clock)
+    issuers = Issuers(
+        db,
+        base_url=base_url,
+        default_purposes=config.status_purposes,
+        master_key=master_key,
+        clock=clock,
+        refresh_seconds=config.issuer_refresh_ms / 1000,
+    )
     web = None
     if http is not None:
         # Other issuers' DID documents are kept as their Cache-Control allows (5 minutes when
@@ -145,18 +159,6 @@ def compose(
         did_cache: TTLCache[dict[str, Any]] = TTLCache(time.monotonic, max_entries=1024, observe=cache_observer(DID_DOCUMENT))
         web = DIDWebResolver(fetching(DID_DOCUMENT), cache=did_cache)
     resolver = Resolver({"key": DIDKeyResolver(), "web": OwnDIDWeb(issuers, web)})
-    check_status = None
-    if http is not None:
-        check_status = StatusChecker(
-            fetching(STATUS_LIST),
-            resolver,
-            loader,
-            clock,
-            max_staleness=timedelta(seconds=config.status_max_staleness_seconds),
-            # The list's own proof is checked like any credential's: its heavy steps off the loop.
-            verify_credential=functools.partial(verify_credential, offload=offloading("verify")),
-            observe_cache=cache_observer(STATUS_LIST),
-        ).check
     status_lists = StatusLists(
         db,
         base_url=base_url,
@@ -169,6 +171,19 @@ def compose(
         offload=offloading("status-list"),
         observe_published=observer.list_published if observed else None,
     )
+    check_status = None
+    if http is not None:
+        check_status = StatusChecker(
+            # The node's own lists come from its store (node.own_lists), the rest over HTTP.
+            OwnStatusLists(status_lists, fetching(STATUS_LIST)),
+            resolver,
+            loader,
+            clock,
+            max_staleness=timedelta(seconds=config.status_max_staleness_seconds),
+            # The list's own proof is checked like any credential's: its heavy steps off the loop.
+            verify_credential=functools.partial(verify_credential, offload=offloading("verify")),
+            observe_cache=cache_observer(STATUS_LIST),
+        ).check
     issuance = Issuance(
         db,
         config=config,
@@ -191,6 +206,8 @@ def compose(
         reporters=REPORTERS,
         offload=offloading("verify"),
     )
+    status = StatusChanges(db, clock=clock, status_lists=status_lists, observe=observer.status_changed if observed else None)
+    credentials = CredentialRecords(db, status_lists=status_lists)
     achievements = Achievements(db, base_url=base_url, clock=clock, issuers=issuers, issuance=issuance)
     return Node(
         config=config,
@@ -203,8 +220,8 @@ def compose(
         issuers=issuers,
         status_lists=status_lists,
         issuance=issuance,
-        status=StatusChanges(db, clock=clock, status_lists=status_lists, observe=observer.status_changed if observed else None),
-        credentials=CredentialRecords(db, status_lists=status_lists),
+        status=status,
+        credentials=credentials,
         tokens=Tokens(db, clock=clock, issuers=issuers),
         challenges=challenges,
         verification=verification,
@@ -230,6 +247,7 @@ def compose(
             token_ttl_seconds=config.oid4vci_token_ttl_seconds,
             nonce_ttl_seconds=config.oid4vci_nonce_ttl_seconds,
         ),
+        keys=KeyLifecycle(db, issuers=issuers, status_lists=status_lists, status=status, credentials=credentials),
         observer=observer,
     )
 
@@ -265,26 +283,64 @@ async def open_master_key(db: Database, config: Config, *, announce: bool = True
 
 @asynccontextmanager
 async def open_node(
-    config: Config, *, network: bool = True, announce: bool = False, observer: Observer = NO_OBSERVER
+    config: Config,
+    *,
+    network: bool = True,
+    announce: bool = False,
+    create: bool = False,
+    serving: bool = False,
+    signing: bool = True,
+    observer: Observer = NO_OBSERVER,
 ) -> AsyncIterator[Node]:
-    """Open the store (initialising an empty data folder), the master key and, with
-    ``network``, the guarded HTTP session; yield a started ``Node``; close them all.
-    ``announce`` logs how the keys are protected (the server does, at start-up); ``observer``
-    as for ``compose``."""
+    """Open the store, the master key and, with ``network``, the guarded HTTP session; yield a
+    started ``Node``; close them all. ``announce`` logs how the keys are protected (the server
+    does, at start-up); ``observer`` as for ``compose``.
+
+    Only ``create`` (``vcnode init``, ``vcnode serve``) makes a new node of a folder without a
+    store; anything else refuses it with ``NotANodeError``, so a mistyped ``--data`` creates
+    nothing. The node runs under the base URL its folder recorded (``node.identity``): a
+    configuration naming another is refused with ``IdentityError``, and so is, when creating or
+    ``serving``, a base URL on an IP address that was not explicitly allowed (and, serving a
+    fresh folder on every interface, no base URL at all): checked before anything is created.
+    Without ``signing`` the node is opened to read only: no master key (no passphrase needed,
+    nothing can be signed) and no start-up work (``Node.start``).
+    """
+    fresh = not store_exists(config.data_dir)
+    if fresh and not create:
+        raise NotANodeError(
+            f"{config.data_dir} is not a vcnode data folder (there is no {DB_FILENAME} in it); check --data, "
+            f"or create one with: vcnode init --data {config.data_dir} --base-url URL"
+        )
+    if fresh and create:
+        problem = (identity.listening_problem(config) if serving else None) or identity.serving_problem(
+            identity.configured_base_url(config), config.allow_insecure_hosts
+        )
+        if problem:
+            raise identity.IdentityError(problem)
     if not config.data_dir.exists():
         # The folder holds the sealed keys and the key file: nobody else needs to list it.
         config.data_dir.mkdir(parents=True, mode=0o700)
     db = await open_database(config.data_dir)
     session = None
     try:
-        master = await open_master_key(db, config, announce=announce)
+        settled = await identity.settle(db, config, clock=utc_now, record=create)
+        if create or serving:
+            problem = identity.serving_problem(settled.base_url, config.allow_insecure_hosts)
+            if problem:
+                raise identity.IdentityError(problem)
+        config = dataclasses.replace(config, base_url=settled.base_url)
+        master = await open_master_key(db, config, announce=announce) if signing else MasterKey.locked()
         http = None
         if network:
             session = create_guarded_session(allowed_insecure_hosts=config.insecure_hosts)
             http = GuardedHTTP(session, allowed_insecure_hosts=config.insecure_hosts)
         node = compose(config, db=db, master_key=master, clock=utc_now, http=http, observer=observer)
-        await node.start()
-        yield node
+        if signing:
+            await node.start()
+        try:
+            yield node
+        finally:
+            await node.tokens.flush()
     finally:
         if session is not None:
             await session.close()

@@ -73,9 +73,12 @@ class CredentialRecords:
             entries = await self.status_lists.entries_for(tx, credential_id)
         return CredentialRecord.of(row, entries)
 
-    async def list(self, *, issuer_name: str | None = None, subject_id: str | None = None) -> list[CredentialRecord]:
-        """The issued credentials' records, oldest first, optionally of one issuer or subject."""
+    async def list(
+        self, *, issuer_name: str | None = None, subject_id: str | None = None, signing_key: str | None = None
+    ) -> list[CredentialRecord]:
+        """The issued credentials' records, oldest first, optionally of one issuer, subject or
+        signing key (the issuer's key, Multikey, that signed them: ``node.key_lifecycle``)."""
         async with self.db.read() as tx:
-            rows = await table.find(tx, issuer=issuer_name, subject_id=subject_id)
+            rows = await table.find(tx, issuer=issuer_name, subject_id=subject_id, signing_key=signing_key)
             entries = await self.status_lists.entries_for_many(tx, [r["id"] for r in rows])
         return [CredentialRecord.of(r, entries.get(r["id"], [])) for r in rows]

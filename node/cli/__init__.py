@@ -19,7 +19,10 @@ from importlib import metadata
 from typing import Sequence
 
 # Order is the order of ``vcnode --help``. Add a module name here when it exists.
-COMMAND_MODULES: list[str] = ["serve", "init", "config", "issuer", "token", "ops", "verify", "sign", "resolve", "key", "achievement", "issue_batch", "offer", "trust"]
+COMMAND_MODULES: list[str] = [
+    "serve", "init", "config", "issuer", "token", "ops", "verify", "sign", "resolve", "key", "achievement", "issue_batch",
+    "offer", "trust", "backup", "restore",
+]
 
 
 def version() -> str:

@@ -22,7 +22,12 @@ from vc.errors import ProblemError
 def add_common_flags(parser: argparse.ArgumentParser, *, server: bool = False) -> None:
     parser.add_argument("--config", dest="config_file", metavar="FILE", help="TOML configuration file")
     parser.add_argument("--data", dest="data_dir", metavar="DIR", help="data folder (default ./vcnode-data)")
-    parser.add_argument("--base-url", dest="base_url", metavar="URL", help="public URL of the node (default http://HOST:PORT)")
+    parser.add_argument(
+        "--base-url",
+        dest="base_url",
+        metavar="URL",
+        help="public URL of the node (default http://localhost:PORT); a data folder keeps the one it was initialised with",
+    )
     if server:
         parser.add_argument("--host", metavar="H", help="address to listen on (default 127.0.0.1)")
         parser.add_argument("--port", type=int, metavar="P", help="port to listen on (default 8443)")
@@ -77,12 +82,36 @@ def print_json(value: Any) -> None:
     print(json.dumps(value, indent=2, ensure_ascii=False))
 
 
+async def _recorded_base_url(config: Config) -> str | None:
+    from node.identity import recorded
+    from node.store import open_database
+
+    db = await open_database(config.data_dir)
+    try:
+        found = await recorded(db)
+    finally:
+        await db.close()
+    return found.base_url if found else None
+
+
 def _show(args: argparse.Namespace) -> int:
     try:
         config = config_from_args(args)
     except ConfigError as e:
         return fail(str(e))
-    print_json(config.public())
+    shown = config.public()
+    from node.store import store_exists
+
+    if store_exists(config.data_dir):
+        # The folder's own name wins over the configured one (node.identity).
+        try:
+            base_url = asyncio.run(_recorded_base_url(config))
+        except StoreError as e:
+            return fail(str(e))
+        shown["recorded_base_url"] = base_url
+        if base_url:
+            shown["effective_base_url"] = base_url
+    print_json(shown)
     return 0
 
 

@@ -43,7 +43,7 @@ def _serve(args: argparse.Namespace) -> int:
         log.info("metrics of this node's processes are kept in %s%s", metrics_dir, " (removed on exit)" if made else "")
     try:
         app = create_app(config)
-        log.info("starting vcnode on %s:%s, public URL %s, data in %s", config.host, config.port, config.effective_base_url, config.data_dir)
+        log.info("starting vcnode on %s:%s, data in %s", config.host, config.port, config.data_dir)
         web.run_app(
             app,
             host=config.host,
@@ -54,7 +54,8 @@ def _serve(args: argparse.Namespace) -> int:
             # node.accesslog writes the access log (route templates, never paths or queries).
             access_log=None,
         )
-    except (KeyProtectionError, StoreError) as e:
+    except (KeyProtectionError, StoreError, ConfigError) as e:
+        # ConfigError: node.identity refused the base URL (another than the folder's, or an IP address).
         return fail(str(e))
     except OSError as e:  # the address is taken or not ours
         return fail(f"cannot listen on {config.host}:{config.port}: {e.strerror or e}")

@@ -3,6 +3,13 @@
 Exit 0 verified, 1 not verified, 2 unusable input (unreadable, not JSON, over the hostile-input
 bounds, or neither a credential nor a presentation). did:key resolves locally; did:web goes
 through the guarded HTTP client. Status lists are checked by ``status.check`` when present.
+
+Verifying as a node: with ``--data DIR``, or when the default data folder (``./vcnode-data``,
+``VCNODE_DATA_DIR``) holds a node, that node's own DIDs and status lists are answered from its
+store, as the node itself does, and everything else goes over the network. That is how the
+credentials of a node on ``http://localhost:8443`` (whose did:web the guarded client would not
+fetch: plain HTTP to a loopback address) verify on the machine that runs it, served or not.
+``--network-only`` leaves the data folder out.
 """
 
 from __future__ import annotations
@@ -11,11 +18,18 @@ import argparse
 import asyncio
 import json
 import sys
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, AsyncIterator
 
 from node.cli.network import add_network_arguments, guarded_resolver, network_settings
+from node.config import Config, ConfigError, load_config
+from node.keys import KeyProtectionError
+from node.node import open_node
+from node.own_lists import OwnStatusLists
+from node.store import StoreError, store_exists
+from did.resolver import Resolver
 from vc.errors import ProblemError
 from vc.limits import DEFAULT_LIMITS, parse_json
 from vc.results import VerificationResult
@@ -43,6 +57,13 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--trust-depth", type=int, default=3, metavar="N", help="accreditation links to follow (default 3)")
     p.add_argument("--now", help="verify as of this time (XML Schema dateTime with timezone) instead of the clock")
+    p.add_argument(
+        "--data",
+        dest="data_dir",
+        metavar="DIR",
+        help="verify as the node in DIR: its own DIDs and status lists come from its store (default: ./vcnode-data if it is a node)",
+    )
+    p.add_argument("--network-only", action="store_true", help="use no data folder: resolve every DID and status list over the network")
     add_network_arguments(p, timeout_help="seconds allowed for each network fetch")
     p.set_defaults(func=run)
 
@@ -98,7 +119,14 @@ def run(args: argparse.Namespace) -> int:
             return _fail(e.detail, args.json)
     else:
         now = datetime.now(timezone.utc)
-    result = asyncio.run(_verify(doc, kind, args, allowed, now))
+    try:
+        node_config = _node_config(args)
+    except ConfigError as e:
+        return _fail(str(e), args.json)
+    try:
+        result = asyncio.run(_verify(doc, kind, args, allowed, now, node_config))
+    except (ConfigError, KeyProtectionError, StoreError) as e:
+        return _fail(str(e), args.json)
     out = result.to_json()
     if args.json:
         print(json.dumps(out, separators=(",", ":")))
@@ -138,8 +166,43 @@ def _summary(result: VerificationResult) -> str:
     return f"NOT verified ({result.kind}):\n  " + "\n  ".join(bad)
 
 
+def _node_config(args: argparse.Namespace) -> Config | None:
+    """The configuration of the node to verify as (``--data``, or the default data folder when
+    it holds a node), or None."""
+    if args.network_only:
+        if args.data_dir:
+            raise ConfigError("--data and --network-only exclude each other")
+        return None
+    config = load_config({"data_dir": args.data_dir})
+    if args.data_dir is None and not store_exists(config.data_dir):
+        return None
+    return config
+
+
+@asynccontextmanager
+async def _verifier(
+    args: argparse.Namespace, allowed: list[str], node_config: Config | None
+) -> AsyncIterator[tuple[Any, Resolver, Any]]:
+    """(HTTP client, resolver, status-list client): a node's (its own DIDs and lists from its
+    store) or a plain guarded one."""
+    if node_config is None:
+        async with guarded_resolver(allowed, args.timeout) as (http, resolver):
+            yield http, resolver, http
+        return
+    config = node_config.replace(allow_insecure_hosts=(*node_config.allow_insecure_hosts, *allowed))
+    async with open_node(config, signing=False) as node:
+        if node.http is not None:
+            node.http.timeout = args.timeout  # the command's --timeout, as without a node
+        print(
+            f"vcnode verify: verifying as the node in {config.data_dir} ({node.config.effective_base_url}): "
+            "its own DIDs and status lists from its store",
+            file=sys.stderr,
+        )
+        yield node.http, node.resolver, OwnStatusLists(node.status_lists, node.http)
+
+
 async def _verify(
-    doc: dict[str, Any], kind: str, args: argparse.Namespace, allowed: list[str], now: datetime
+    doc: dict[str, Any], kind: str, args: argparse.Namespace, allowed: list[str], now: datetime, node_config: Config | None
 ) -> VerificationResult:
     from status.check import StatusChecker
     from vc.credentials import verify_credential
@@ -148,8 +211,8 @@ async def _verify(
     from vc.presentations import verify_presentation
 
     loader = default_loader()
-    async with guarded_resolver(allowed, args.timeout) as (http, resolver):
-        check_status = StatusChecker(http, resolver, loader, lambda: now).check
+    async with _verifier(args, allowed, node_config) as (http, resolver, lists):
+        check_status = StatusChecker(lists, resolver, loader, lambda: now).check
         if kind == "presentation":
             result = await verify_presentation(
                 doc,

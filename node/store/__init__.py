@@ -17,9 +17,10 @@ from pathlib import Path
 
 from node.store.base import Database, Dialect, Row, StoreError, StoreUnavailable, Tx, utcnow_iso
 from node.store.migrations import MIGRATIONS, Migration, applied, migrate, schema_version
-from node.store.sqlite import DB_FILENAME, SQLiteDatabase
+from node.store.sqlite import DB_FILENAME, BackupContents, SQLiteDatabase, inspect_backup, restore_file
 
 __all__ = [
+    "BackupContents",
     "DB_FILENAME",
     "Database",
     "Dialect",
@@ -31,9 +32,12 @@ __all__ = [
     "StoreUnavailable",
     "Tx",
     "applied",
+    "inspect_backup",
     "migrate",
     "open_database",
+    "restore_file",
     "schema_version",
+    "store_exists",
     "utcnow_iso",
 ]
 
@@ -41,3 +45,8 @@ __all__ = [
 async def open_database(data_dir: str | Path) -> Database:
     """The node's database for a data folder, migrated and ready (SQLite, ``vcnode.sqlite3``)."""
     return await SQLiteDatabase.open(data_dir)
+
+
+def store_exists(data_dir: str | Path) -> bool:
+    """Whether the data folder holds a store already (``open_database`` would create one)."""
+    return (Path(data_dir) / DB_FILENAME).is_file()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, AsyncContextManager, Iterable, Iterator, Protocol, Sequence, TypeVar
 
 T = TypeVar("T")
@@ -104,6 +105,16 @@ class Database(abc.ABC):
     @abc.abstractmethod
     async def close(self) -> None:
         """Release the connections."""
+
+    async def backup(self, target: Path) -> int:
+        """Write a consistent copy of the whole store to the file ``target`` while the store is
+        in use (``vcnode backup``); its size in bytes. A backend whose data lives in a database
+        server has its own tools for that, and says so instead of writing a wrong copy."""
+        raise StoreError(
+            f"vcnode backup writes a copy of an SQLite store; this store is {self.dialect.name}: back it up with "
+            "the database's own tools (for PostgreSQL: pg_dump --format=custom, and pg_restore to restore), "
+            "and keep the data folder's master.key (if any) beside it"
+        )
 
 
 def utcnow_iso(now: datetime) -> str:

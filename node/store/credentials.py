@@ -35,20 +35,34 @@ async def get(tx: Tx, credential_id: str) -> Row | None:
     return await tx.fetchone(f"SELECT {COLUMNS} FROM credentials WHERE id = ?", (credential_id,))
 
 
-async def find(tx: Tx, *, issuer: str | None = None, subject_id: str | None = None) -> list[Row]:
-    """Oldest first, optionally of one issuer or subject."""
+async def find(
+    tx: Tx, *, issuer: str | None = None, subject_id: str | None = None, signing_key: str | None = None
+) -> list[Row]:
+    """Oldest first, optionally of one issuer, subject or signing key."""
     sql, params = f"SELECT {COLUMNS} FROM credentials WHERE 1=1", []
     if issuer is not None:
         sql, params = sql + " AND issuer = ?", [*params, issuer]
     if subject_id is not None:
         sql, params = sql + " AND subject_id = ?", [*params, subject_id]
+    if signing_key is not None:
+        sql, params = sql + " AND signing_key = ?", [*params, signing_key]
     return await tx.fetchall(sql + " ORDER BY issued, id", params)
 
 
-async def insert_active(tx: Tx, rows: Iterable[tuple[str, str, str | None, str]]) -> None:
-    """``(id, issuer, subject_id, issued)`` per credential, status active."""
+async def count_by_signing_key(tx: Tx, issuer: str) -> dict[str, int]:
+    """How many credentials of ``issuer`` each of its keys signed."""
+    rows = await tx.fetchall(
+        "SELECT signing_key, COUNT(*) AS n FROM credentials WHERE issuer = ? GROUP BY signing_key", (issuer,)
+    )
+    return {r["signing_key"]: int(r["n"]) for r in rows if r["signing_key"] is not None}
+
+
+async def insert_active(tx: Tx, rows: Iterable[tuple[str, str, str | None, str]], *, signing_key: str | None = None) -> None:
+    """``(id, issuer, subject_id, issued)`` per credential, status active, signed by ``signing_key``
+    (the issuer's key, Multikey, that will sign them)."""
     await tx.executemany(
-        "INSERT INTO credentials (id, issuer, subject_id, issued, status) VALUES (?, ?, ?, ?, 'active')", rows
+        "INSERT INTO credentials (id, issuer, subject_id, issued, status, signing_key) VALUES (?, ?, ?, ?, 'active', ?)",
+        [(*row, signing_key) for row in rows],
     )
 
 

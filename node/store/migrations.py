@@ -257,6 +257,46 @@ STATUS_LIST_SIGNERS = Migration(
     ),
 )
 
+# Key rotation (issue 12): every key an issuer has had, with when it signed. issuers keeps
+# the active key (public and sealed) as before; issuer_keys is the history, the active key
+# included. A retired key loses its sealed secret (it can never sign again) and leaves the
+# did:web document. key_generation counts an issuer's key changes, so a process that keeps
+# issuers in memory notices another's rotation by one cheap sum. credentials.signing_key
+# names the key that signed each credential (what retire-key --compromised lists).
+ISSUER_KEYS = Migration(
+    "keys.0001_issuer_key_history",
+    (
+        """CREATE TABLE issuer_keys (
+            issuer TEXT NOT NULL REFERENCES issuers(name),
+            public_key_multibase TEXT NOT NULL,
+            sealed_secret {blob},
+            activated TEXT NOT NULL,
+            superseded TEXT,
+            retired TEXT,
+            compromised INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (issuer, public_key_multibase)
+        )""",
+        "CREATE INDEX issuer_keys_by_key ON issuer_keys(public_key_multibase)",
+        """INSERT INTO issuer_keys (issuer, public_key_multibase, sealed_secret, activated)
+            SELECT name, public_key_multibase, sealed_secret, created FROM issuers""",
+        "ALTER TABLE issuers ADD COLUMN key_generation INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE credentials ADD COLUMN signing_key TEXT",
+        # Until now every issuer had one key, so it signed everything the issuer issued.
+        """UPDATE credentials SET signing_key = (SELECT i.public_key_multibase FROM issuers i WHERE i.name = credentials.issuer)""",
+        "CREATE INDEX credentials_by_signing_key ON credentials(issuer, signing_key)",
+    ),
+)
+
+# Tokens (issue 12): an optional expiry, and when each was last used (written at most once a
+# minute per token and process, not on every request).
+TOKEN_LIFETIME = Migration(
+    "tokens.0001_expiry_and_last_use",
+    (
+        "ALTER TABLE tokens ADD COLUMN expires TEXT",
+        "ALTER TABLE tokens ADD COLUMN last_used TEXT",
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     INITIAL,
     STATUS_LIST_CHUNKS,
@@ -265,6 +305,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     TRUSTED_BODY_ORDER,
     OID4VCI,
     STATUS_LIST_SIGNERS,
+    ISSUER_KEYS,
+    TOKEN_LIFETIME,
 )
 
 

@@ -22,7 +22,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
+import os
+import shutil
+import sqlite3
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterable, Sequence
 
@@ -164,7 +169,124 @@ class SQLiteDatabase(Database):
         else:
             yield SQLiteTx(self._reader)
 
+    async def backup(self, target: Path) -> int:
+        """A consistent copy of the store in one self-contained file, made while the node serves.
+
+        SQLite's online backup API copies every page in one step, inside one read transaction:
+        a snapshot of the last commit, which in WAL mode never stops a writer. The copy is
+        written to a hidden ``.NAME.partial-PID`` beside ``target`` (mode 0600: it holds the
+        sealed keys), checked (``PRAGMA integrity_check``), flushed to disk and only then renamed
+        to ``target``. A copy interrupted at any point (even by SIGKILL) leaves ``target`` as it
+        was, or absent; what is left is a file whose name says it is partial."""
+        return await asyncio.to_thread(_backup, self.path, Path(target))
+
     async def journal_mode(self) -> str:
         async with self.read() as tx:
             row = await tx.fetchone("PRAGMA journal_mode")
         return str(row[0]) if row is not None else ""
+
+
+# --- backups --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BackupContents:
+    """What ``inspect_backup`` found in a backup file."""
+
+    migrations: list[str]  # applied, by name
+    settings: dict[str, Any]  # every settings row, JSON-decoded (the master-key record, the identity, ...)
+    size: int
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _private_file(path: Path) -> None:
+    """Create ``path`` empty, mode 0600 from the start (it will hold sealed keys)."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def _backup(source: Path, target: Path) -> int:
+    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    partial.unlink(missing_ok=True)
+    _private_file(partial)
+    try:
+        src = sqlite3.connect(str(source), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        try:
+            src.execute("PRAGMA query_only=ON")
+            dst = sqlite3.connect(str(partial), isolation_level=None)
+            try:
+                src.backup(dst)  # all pages in one step: one read transaction, one snapshot
+                # One self-contained file: no -wal beside it to lose.
+                dst.execute("PRAGMA journal_mode=DELETE")
+                problems = [r[0] for r in dst.execute("PRAGMA integrity_check").fetchall()]
+                if problems != ["ok"]:
+                    raise StoreError(f"the copy failed its integrity check: {'; '.join(problems[:5])}")
+            finally:
+                dst.close()
+        finally:
+            src.close()
+        _fsync(partial)
+        os.replace(partial, target)
+        _fsync(target.parent)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return target.stat().st_size
+
+
+def inspect_backup(path: Path) -> BackupContents:
+    """Open a backup file read-only (nothing is written beside it) and check that it is a sound
+    vcnode store: SQLite's integrity check, its applied migrations and its settings.
+    ``StoreError`` saying what is wrong otherwise."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            header = f.read(16)
+    except OSError as e:
+        raise StoreError(f"cannot read {path}: {e.strerror or e}") from e
+    if header != b"SQLite format 3\x00":
+        raise StoreError(f"{path} is not a vcnode backup (not an SQLite file)")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+    except sqlite3.Error as e:
+        raise StoreError(f"{path} cannot be opened: {e}") from e
+    try:
+        try:
+            problems = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
+        except sqlite3.DatabaseError as e:
+            problems = [str(e)]
+        if problems != ["ok"]:
+            raise StoreError(f"{path} is damaged (SQLite integrity check: {'; '.join(problems[:5])})")
+        migrations = [r[0] for r in conn.execute("SELECT name FROM schema_migrations")]
+        settings = {key: json.loads(value) for key, value in conn.execute("SELECT key, value FROM settings")}
+    except sqlite3.DatabaseError as e:
+        raise StoreError(f"{path} is not a vcnode backup ({e})") from e
+    finally:
+        conn.close()
+    return BackupContents(migrations, settings, size)
+
+
+def restore_file(backup: Path, data_dir: Path) -> Path:
+    """Copy a backup file (checked with ``inspect_backup`` first) to be the store of ``data_dir``:
+    written beside it under a partial name, flushed, then renamed, mode 0600."""
+    target = Path(data_dir) / DB_FILENAME
+    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    _private_file(partial)
+    try:
+        with open(backup, "rb") as src, open(partial, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1024 * 1024)
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(partial, target)
+        _fsync(target.parent)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return target

@@ -86,6 +86,14 @@ async def bump_versions(tx: Tx, list_ids: Iterable[int]) -> None:
     await tx.executemany("UPDATE status_lists SET version = version + 1 WHERE id = ?", [(i,) for i in list_ids])
 
 
+async def of_issuer(tx: Tx, issuer: str, *, signer: str = WEB_SIGNER) -> list[int]:
+    """The ids of the lists of ``issuer`` that ``signer`` signs (a key rotation re-signs the
+    did:web's; a did:key's lists stay signed by that did:key's one key)."""
+    return [
+        r["id"] for r in await tx.fetchall("SELECT id FROM status_lists WHERE issuer = ? AND signer = ? ORDER BY id", (issuer, signer))
+    ]
+
+
 async def unpublished(tx: Tx) -> list[int]:
     """Lists changed since they were last signed (after a crash: the start-up repair)."""
     return [r["id"] for r in await tx.fetchall("SELECT id FROM status_lists WHERE published_version < version")]

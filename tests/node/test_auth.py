@@ -69,8 +69,8 @@ async def test_the_bearer_scheme_is_case_insensitive(client: Any) -> None:
     "authorization,says,error",
     [
         (None, "needs an API token", None),
-        ("Basic dXNlcjpwYXNz", "'Basic' scheme", "invalid_request"),
-        ("tok-issue-a", "'tok-issue-a' scheme", "invalid_request"),
+        ("Basic dXNlcjpwYXNz", "does not use the Bearer scheme", "invalid_request"),
+        ("tok-issue-a", "does not use the Bearer scheme", "invalid_request"),
         ("Bearer", "no single token", "invalid_request"),
         ("Bearer   ", "no single token", "invalid_request"),
         ("Bearer a b", "no single token", "invalid_request"),
@@ -91,6 +91,44 @@ async def test_no_usable_token_is_401_with_a_bearer_challenge(
         assert f'error="{error}"' in challenge
     else:
         assert "error=" not in challenge  # RFC 6750 §3.1: no error code when no credentials were sent
+
+
+SECRET = "vcn_0123456789abcdef_S3cr3tPartOfTheToken-xyzXYZ0123456789abcdefgh"
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        SECRET,  # the token without "Bearer "
+        f"Basic {SECRET}",
+        f"Token {SECRET}",
+        f"{SECRET} {SECRET}",
+        f"Bearer {SECRET[:30]} {SECRET[30:]}",
+        f"Bearer {SECRET}",  # well formed, unknown
+        f"Bearer\t{SECRET}",
+    ],
+)
+async def test_no_part_of_an_authorization_header_is_ever_echoed(client: Any, authorization: str, caplog: Any) -> None:
+    resp = await _call(client, "a", "issue", authorization)
+    assert resp.status == 401
+    seen = await resp.text() + "".join(f"{k}: {v}" for k, v in resp.headers.items()) + caplog.text
+    pieces = {SECRET[i : i + 8] for i in range(len(SECRET) - 7)}
+    assert not [p for p in pieces if p in seen], seen
+
+
+async def test_an_expired_token_is_refused_saying_so(aiohttp_client: Any) -> None:
+    async def verify(token: str) -> Any:
+        return auth.Rejection("the API token 9 expired at 2025-01-01T00:00:00Z; create a new one") if token == "old" else None
+
+    app = web.Application()
+    problems.setup(app)
+    auth.setup(app, verify)
+    app.router.add_post("/{issuer}/op", _guarded)
+    client = await aiohttp_client(app)
+    resp = await _call(client, "a", "issue", "Bearer old")
+    assert resp.status == 401
+    assert "expired at 2025-01-01T00:00:00Z" in (await resp.json(content_type=None))["detail"]
+    assert 'error="invalid_token"' in resp.headers["WWW-Authenticate"]
 
 
 async def test_a_token_without_the_scope_is_403_naming_the_scope(client: Any) -> None:

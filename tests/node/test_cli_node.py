@@ -26,35 +26,108 @@ def run_json(capsys, *argv: str):
     return code, (json.loads(out) if out.strip() else None)
 
 
+def init(capsys, data, *flags: str) -> None:
+    assert main(["init", "--data", str(data), *flags]) == 0
+    capsys.readouterr()
+
+
 def test_init_is_idempotent_and_prints_the_issuers(tmp_path, capsys):
     data = str(tmp_path / "data")
-    code, first = run_json(capsys, "init", "--data", data, "--base-url", "http://127.0.0.1:8443", "--json")
+    code, first = run_json(capsys, "init", "--data", data, "--base-url", "https://registry.example.edu", "--json")
     assert code == 0
-    assert list(first) == ["issuers"] and len(first["issuers"]) == 1
+    assert list(first) == ["baseUrl", "issuers"] and len(first["issuers"]) == 1
+    assert first["baseUrl"] == "https://registry.example.edu"
     issuer = first["issuers"][0]
     assert set(issuer) == {"name", "dids", "verificationMethods"}
     assert issuer["name"] == "default"
     did_web, did_key = issuer["dids"]
-    assert did_web == "did:web:127.0.0.1%3A8443"
+    assert did_web == "did:web:registry.example.edu"
     assert did_key.startswith("did:key:z6Mk")
     key = did_key.removeprefix("did:key:")
     assert issuer["verificationMethods"] == [f"{did_web}#{key}", f"{did_key}#{key}"]
-    code, second = run_json(capsys, "init", "--data", data, "--base-url", "http://127.0.0.1:8443", "--json")
+    code, second = run_json(capsys, "init", "--data", data, "--base-url", "https://registry.example.edu", "--json")
     assert code == 0 and second == first  # same issuer, same key: nothing re-created
+    # Without the flag the folder's own base URL is used, by init and every other command.
+    code, third = run_json(capsys, "init", "--data", data, "--json")
+    assert code == 0 and third == first
+    code, listed = run_json(capsys, "issuer", "list", "--data", data, "--json")
+    assert listed["issuers"][0]["dids"] == issuer["dids"]
 
 
-def test_init_with_another_base_url_names_the_same_key(tmp_path, capsys):
+def test_the_default_base_url_is_localhost_not_an_ip_address(tmp_path, capsys):
+    code, out = run_json(capsys, "init", "--data", str(tmp_path / "data"), "--json")
+    assert code == 0 and out["baseUrl"] == "http://localhost:8443"
+    assert out["issuers"][0]["dids"][0] == "did:web:localhost%3A8443"
+
+
+def test_init_with_another_base_url_is_refused_saying_what_the_folder_is(tmp_path, capsys):
     data = str(tmp_path / "data")
-    _, first = run_json(capsys, "init", "--data", data, "--json")
-    _, second = run_json(capsys, "init", "--data", data, "--base-url", "https://registry.example.edu", "--json")
-    assert second["issuers"][0]["dids"] == ["did:web:registry.example.edu", first["issuers"][0]["dids"][1]]
+    _, first = run_json(capsys, "init", "--data", data, "--base-url", "https://registry.example.edu", "--json")
+    # Spelled differently, the same URL is the same node.
+    code, again = run_json(capsys, "init", "--data", data, "--base-url", "HTTPS://Registry.Example.EDU:443/", "--json")
+    assert code == 0 and again == first
+    for argv in (
+        ["init", "--data", data, "--base-url", "https://new.example.edu"],
+        ["issuer", "list", "--data", data, "--base-url", "https://new.example.edu"],
+        ["serve", "--data", data, "--base-url", "https://new.example.edu", "--port", "1"],
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "initialised as https://registry.example.edu" in err and "https://new.example.edu" in err
+        assert "new DIDs" in err and "old DID documents" in err
+    _, listed = run_json(capsys, "issuer", "list", "--data", data, "--json")
+    assert listed["issuers"][0]["dids"] == first["issuers"][0]["dids"]  # nothing changed
+    # config show names the folder's base URL, whatever is configured.
+    _, shown = run_json(capsys, "config", "show", "--data", data)
+    assert shown["recorded_base_url"] == shown["effective_base_url"] == "https://registry.example.edu"
+
+
+def test_read_only_commands_on_a_folder_that_is_not_a_node_create_nothing(tmp_path, capsys):
+    typo = tmp_path / "typo"
+    for argv in (
+        ["issuer", "list"], ["issuer", "show", "default"], ["token", "list"], ["credentials"], ["achievement", "list"],
+        ["issuer", "create", "physics"], ["token", "create", "--scopes", "issue"], ["issuer", "rotate-key", "default"],
+        ["backup", str(tmp_path / "b.sqlite3")],
+    ):
+        assert main([*argv, "--data", str(typo)]) == 2, argv
+        err = capsys.readouterr().err
+        assert "is not a vcnode data folder" in err and "vcnode init" in err, argv
+        assert not typo.exists(), argv
+    assert not (tmp_path / "b.sqlite3").exists()
+
+
+@pytest.mark.parametrize(
+    "flags,says",
+    [
+        (["--host", "0.0.0.0"], "listens on all interfaces"),  # a container without VCNODE_BASE_URL
+        (["--base-url", "http://0.0.0.0:8460"], "0.0.0.0 is the address a server listens on"),
+        (["--base-url", "https://192.0.2.10"], "names an IP address"),
+        (["--base-url", "http://[::1]:8443"], "names an IP address"),
+    ],
+)
+def test_serve_refuses_a_base_url_on_an_ip_address_and_creates_nothing(tmp_path, capsys, flags, says):
+    data = tmp_path / "fresh"
+    assert main(["serve", "--data", str(data), "--port", "1", *flags]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "did:web" in err
+    assert not data.exists()
+
+
+def test_an_ip_base_url_is_accepted_when_that_host_port_is_explicitly_allowed(tmp_path, capsys, monkeypatch):
+    data = tmp_path / "kit"
+    assert main(["init", "--data", str(data), "--base-url", "https://127.0.0.1:40643"]) == 2
+    assert 'allow_insecure_hosts = ["127.0.0.1:40643"]' in capsys.readouterr().err
+    monkeypatch.setenv("VCNODE_ALLOW_INSECURE_HOSTS", "127.0.0.1:40643")
+    code, out = run_json(capsys, "init", "--data", str(data), "--base-url", "https://127.0.0.1:40643", "--json")
+    assert code == 0 and out["issuers"][0]["dids"][0] == "did:web:127.0.0.1%3A40643"
 
 
 def test_issuer_create_and_list(tmp_path, capsys):
     data = str(tmp_path / "data")
+    init(capsys, data)
     code, created = run_json(capsys, "issuer", "create", "physics", "--data", data, "--status-purposes", "revocation,suspension", "--json")
     assert code == 0
-    assert created["dids"][0] == "did:web:127.0.0.1%3A8443:issuers:physics"
+    assert created["dids"][0] == "did:web:localhost%3A8443:issuers:physics"
     assert created["statusPurposes"] == ["revocation", "suspension"]
     code, listed = run_json(capsys, "issuer", "list", "--data", data, "--json")
     assert [i["name"] for i in listed["issuers"]] == ["default", "physics"]
@@ -68,6 +141,7 @@ def test_issuer_create_and_list(tmp_path, capsys):
 
 def test_token_is_printed_once_and_only_its_hash_is_stored(tmp_path, capsys):
     data = tmp_path / "data"
+    init(capsys, data)
     main(["issuer", "create", "physics", "--data", str(data)])
     capsys.readouterr()
     code, new = run_json(capsys, "token", "create", "--scopes", "issue,status", "--issuer", "physics", "--data", str(data), "--json")
@@ -92,6 +166,7 @@ def test_token_is_printed_once_and_only_its_hash_is_stored(tmp_path, capsys):
 
 def test_token_create_refuses_unknown_scope_or_issuer(tmp_path, capsys):
     data = str(tmp_path / "data")
+    init(capsys, data)
     assert main(["token", "create", "--scopes", "issue,root", "--data", data]) == 2
     assert "root" in capsys.readouterr().err
     assert main(["token", "create", "--scopes", "issue", "--issuer", "nobody", "--data", data]) == 1
@@ -118,8 +193,10 @@ def test_wrong_passphrase_is_a_clear_error(tmp_path, capsys, monkeypatch):
     assert main(["init", "--data", data]) == 0
     monkeypatch.setenv("VCNODE_PASSPHRASE", "wrong")
     capsys.readouterr()
-    assert main(["issuer", "list", "--data", data]) == 2
+    assert main(["issuer", "create", "physics", "--data", data]) == 2
     assert "passphrase is wrong" in capsys.readouterr().err
+    # Listing needs no keys, so no passphrase.
+    assert main(["issuer", "list", "--data", data]) == 0
 
 
 def test_bad_config_is_usage_error(tmp_path, capsys):
@@ -153,7 +230,7 @@ async def test_serve_initialises_an_empty_folder_and_answers(tmp_path, unused_tc
                 pytest.fail("vcnode serve did not come up")
             async with session.get(f"{base}/.well-known/did.json") as response:
                 document = await response.json(content_type=None)
-        assert document["id"] == f"did:web:127.0.0.1%3A{unused_tcp_port}"
+        assert document["id"] == f"did:web:localhost%3A{unused_tcp_port}"
         assert (data / "vcnode.sqlite3").exists() and (data / "master.key").exists()
     finally:
         proc.send_signal(signal.SIGINT)
@@ -164,6 +241,7 @@ async def test_serve_initialises_an_empty_folder_and_answers(tmp_path, unused_tc
 
 def test_issue_revoke_suspend_unsuspend_on_the_local_store(tmp_path, capsys):
     data = str(tmp_path / "data")
+    init(capsys, data)
     file = tmp_path / "credential.json"
     file.write_text(json.dumps({
         "@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"],
@@ -172,7 +250,7 @@ def test_issue_revoke_suspend_unsuspend_on_the_local_store(tmp_path, capsys):
     }))
     code, vc = run_json(capsys, "issue", str(file), "--data", data, "--status-purposes", "revocation,suspension")
     assert code == 0
-    assert vc["issuer"] == "did:web:127.0.0.1%3A8443" and vc["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+    assert vc["issuer"] == "did:web:localhost%3A8443" and vc["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
     assert {e["statusPurpose"] for e in vc["credentialStatus"]} == {"revocation", "suspension"}
     code, record = run_json(capsys, "suspend", vc["id"], "--data", data)
     assert code == 0 and record["status"] == "suspended" and record["subjectId"] == "did:example:carol"
@@ -202,6 +280,7 @@ def test_issue_revoke_suspend_unsuspend_on_the_local_store(tmp_path, capsys):
 
 def test_issue_refuses_unreadable_or_foreign_input(tmp_path, capsys):
     data = str(tmp_path / "data")
+    init(capsys, data)
     assert main(["issue", str(tmp_path / "missing.json"), "--data", data]) == 2
     assert "cannot read" in capsys.readouterr().err
     bad = tmp_path / "bad.json"
@@ -253,12 +332,12 @@ async def test_serve_with_tls_uses_an_https_base_url(tmp_path, unused_tcp_port):
                     await asyncio.sleep(0.1)
             else:
                 pytest.fail("vcnode serve --tls-cert did not come up")
-        # The default base URL follows the scheme: https://HOST:PORT.
-        assert document["id"] == f"did:web:127.0.0.1%3A{unused_tcp_port}"
+        # The default base URL follows the scheme: https://localhost:PORT.
+        assert document["id"] == f"did:web:localhost%3A{unused_tcp_port}"
     finally:
         proc.send_signal(signal.SIGINT)
         _, err = await asyncio.wait_for(proc.communicate(), 20)
-    assert f"public URL https://127.0.0.1:{unused_tcp_port}" in err.decode()
+    assert f"base URL https://localhost:{unused_tcp_port}" in err.decode()
 
 
 @pytest.mark.parametrize("passphrase", [None, "correct horse battery staple"])
@@ -291,4 +370,4 @@ async def test_processes_initialising_one_empty_folder_at_once_agree_on_one_mast
     }))
     code, out, err = await vcnode("issue", str(credential))
     assert code == 0, err
-    assert json.loads(out)["proof"]["verificationMethod"].startswith("did:web:127.0.0.1%3A8443#z6Mk")
+    assert json.loads(out)["proof"]["verificationMethod"].startswith("did:web:localhost%3A8443#z6Mk")

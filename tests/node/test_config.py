@@ -13,11 +13,11 @@ def test_defaults():
     config = load_config({}, env={})
     assert config.data_dir == Path("./vcnode-data")
     assert (config.host, config.port) == ("127.0.0.1", 8443)
-    assert config.effective_base_url == "http://127.0.0.1:8443"
+    assert config.effective_base_url == "http://localhost:8443"  # did:web names a host, never an IP address
     assert config.status_purposes == ("revocation",)
     assert config.status_list_length == 131_072
     # The node's own plain-HTTP origin is the only host allowed without TLS.
-    assert config.insecure_hosts == frozenset({"127.0.0.1:8443"})
+    assert config.insecure_hosts == frozenset({"localhost:8443"})
 
 
 def test_flags_override_env_which_overrides_file(tmp_path):
@@ -51,7 +51,7 @@ def test_env_lists_and_booleans():
     )
     assert config.allow_insecure_hosts == ("issuer:8443", "other:80")
     assert config.require_challenge is False
-    assert {"issuer:8443", "other:80", "127.0.0.1:8443"} == set(config.insecure_hosts)
+    assert {"issuer:8443", "other:80", "localhost:8443"} == set(config.insecure_hosts)
 
 
 def test_http_base_url_allows_that_host_alone():
@@ -101,7 +101,7 @@ def test_public_view_never_shows_the_passphrase():
     shown = config.public()
     assert shown["passphrase"] == "(set)"
     assert "hunter2" not in repr(shown) and "hunter2" not in repr(config)
-    assert shown["effective_base_url"] == "http://127.0.0.1:8443"
+    assert shown["effective_base_url"] == "http://localhost:8443"
 
 
 def test_replace_validates():

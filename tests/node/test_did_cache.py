@@ -27,7 +27,7 @@ async def test_the_node_fetches_a_remote_did_document_once_while_it_is_fresh(aio
     server = await aiohttp_server(app)
     did = f"did:web:127.0.0.1%3A{server.port}"
     config = Config(data_dir=tmp_path / "data", allow_insecure_hosts=(f"127.0.0.1:{server.port}",), kdf="interactive")
-    async with open_node(config) as node:
+    async with open_node(config, create=True) as node:
         first = await node.resolver.resolve(did)
         second = await node.resolver.resolve(did)
     assert first.did_document == second.did_document and first.did_document["id"] == did

@@ -33,7 +33,7 @@ async def test_default_issuer_document_at_well_known(node, aiohttp_client):
     assert response.content_type == "application/did+json"
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     document = await response.json()
-    did = f"did:web:127.0.0.1%3A{node.port}"
+    did = f"did:web:localhost%3A{node.port}"  # the default base URL: http://localhost:PORT
     issuer = await node.app[NODE_KEY].issuers.get("default")
     vm_id = f"{did}#{issuer.public_key_multibase}"
     assert document == {
@@ -54,7 +54,7 @@ async def test_other_issuer_document_and_unknown_issuer(node, aiohttp_client):
     client = await aiohttp_client(node)
     response = await client.get("/issuers/physics/did.json")
     assert response.status == 200
-    assert (await response.json())["id"] == f"did:web:127.0.0.1%3A{node.port}:issuers:physics"
+    assert (await response.json())["id"] == f"did:web:localhost%3A{node.port}:issuers:physics"
     missing = await client.get("/issuers/nobody/did.json")
     assert missing.status == 404
     assert missing.content_type == "application/problem+json"
@@ -72,7 +72,7 @@ async def test_cors_preflight_allows_conditional_get(node, aiohttp_client):
 
 
 async def test_a_did_web_client_resolves_the_node_over_http(node):
-    host = f"127.0.0.1:{node.port}"
+    host = f"localhost:{node.port}"
     async with create_guarded_session(allowed_insecure_hosts=[host]) as session:
         resolver = Resolver(
             {"web": DIDWebResolver(GuardedHTTP(session, allowed_insecure_hosts=[host])), "key": DIDKeyResolver()}

@@ -329,6 +329,7 @@ def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
 
 def test_cli_achievement_create_list_and_refusal(tmp_path: Path, capsys: Any) -> None:
     data = ["--data", str(tmp_path / "data")]
+    assert main(["init", *data]) == 0
     good = tmp_path / "a.json"
     good.write_text(json.dumps(achievement()))
     assert main(["achievement", "create", str(good), *data]) == 0
@@ -344,6 +345,7 @@ def test_cli_achievement_create_list_and_refusal(tmp_path: Path, capsys: Any) ->
 
 def test_cli_issue_batch_reports_refused_rows_and_reruns_issue_nothing_twice(tmp_path: Path, capsys: Any) -> None:
     data = ["--data", str(tmp_path / "data")]
+    assert main(["init", *data]) == 0
     spec = tmp_path / "a.json"
     spec.write_text(json.dumps(achievement()))
     assert main(["achievement", "create", str(spec), *data]) == 0
@@ -399,6 +401,7 @@ def test_cli_issue_batch_reports_refused_rows_and_reruns_issue_nothing_twice(tmp
 def test_cli_issue_batch_of_10000_rows_writes_each_status_list_once(tmp_path: Path, capsys: Any, monkeypatch: Any) -> None:
     """One command, 10,000 rows: every status list's allocation and its publication happen once."""
     data = ["--data", str(tmp_path / "data")]
+    assert main(["init", *data]) == 0
     spec = tmp_path / "a.json"
     spec.write_text(json.dumps(achievement()))
     assert main(["achievement", "create", str(spec), *data]) == 0
@@ -536,6 +539,7 @@ async def test_micro_credential_signed_by_the_reference_stack_verifies_here_with
 
 def test_cli_issue_batch_shows_a_progress_bar_on_a_terminal(tmp_path: Path, capsys: Any, monkeypatch: Any) -> None:
     data = ["--data", str(tmp_path / "data")]
+    assert main(["init", *data]) == 0
     spec = tmp_path / "a.json"
     spec.write_text(json.dumps(achievement()))
     assert main(["achievement", "create", str(spec), *data]) == 0

@@ -315,6 +315,7 @@ def test_vcnode_offer_create_prints_the_link_and_writes_the_qr_code(tmp_path: Pa
     from PIL import Image
 
     where = ["--data", str(tmp_path / "data"), "--base-url", "https://registry.example.edu"]
+    assert main(["init", *where]) == 0  # only init and serve make a node of a folder
     (tmp_path / "ach.json").write_text(json.dumps(ACHIEVEMENT))
     assert main(["achievement", "create", str(tmp_path / "ach.json"), *where]) == 0
     capsys.readouterr()

@@ -93,6 +93,7 @@ async def node(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any
 
 def test_trusted_bodies_are_stored_and_managed_by_the_cli(tmp_path: Path, capsys: Any) -> None:
     data = str(tmp_path / "v")
+    assert main(["init", "--data", data]) == 0
     assert main(["trust", "add", "did:web:agency.example", "--label", "Agency", "--data", data]) == 0
     assert main(["trust", "add", "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", "--data", data]) == 0
     assert main(["trust", "add", "agency.example", "--data", data]) == 2
@@ -282,7 +283,7 @@ async def test_vcnode_verify_checks_the_stack_and_reports_accreditation(node: No
     status, out = await node.post("/issuers/uni/stacks", {"parts": parts, "achievement": {"name": "Certificate", "description": "Three modules."}, "eqfLevel": 6})
     assert status == 201, out
     stack = out["verifiableCredential"]
-    host = f"127.0.0.1:{node.core.config.port}"
+    host = f"localhost:{node.core.config.port}"  # the node's default base URL
 
     async def vcnode_verify(credentials: list[dict[str, Any]]) -> tuple[int, Any]:
         vp = sign_presentation(
@@ -458,5 +459,6 @@ async def test_a_held_accreditation_is_removed_over_http_and_by_the_cli(node: No
 
 def test_vcnode_trust_remove_accreditation(tmp_path: Path, capsys: Any) -> None:
     data = str(tmp_path / "h")
+    assert main(["init", "--data", data]) == 0
     assert main(["trust", "remove-accreditation", "urn:uuid:nothing", "--data", data]) == 1
     assert "holds no accreditation" in capsys.readouterr().err

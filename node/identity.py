@@ -1,0 +1,175 @@
+"""Who a data folder is: the base URL it was initialised with, kept in its own store.
+
+The base URL names the node's issuers (``did:web:HOST`` and ``did:web:HOST:issuers:NAME``)
+and its status lists (``BASE/status/...``), so it is part of every credential the node has
+issued. It is recorded in the store (setting ``node.identity``) the first time a folder is
+opened, by ``vcnode init`` or the first ``vcnode serve``, and from then on every command and
+every server process uses the recorded one. A configuration naming another base URL (flag,
+``VCNODE_BASE_URL``, TOML) is refused with ``IdentityError``: serving the same keys and lists
+under a second name would give the issuers new DIDs while the lists stayed signed under the
+old ones.
+
+``serving_problem`` is the rule ``vcnode serve`` applies: did:web names hosts, not IP
+addresses (did:web §3.1), so a base URL on an IP address is refused unless the operator
+allowed exactly that ``host:port`` (``allow_insecure_hosts``, as tests and the conformance kit
+do for ``127.0.0.1``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Iterable
+from urllib.parse import urlsplit
+
+from did.http import ip_literal, normalize_host_port
+from did.web import url_to_did_web
+from node.config import Config, ConfigError
+from node.store import Database, utcnow_iso
+from node.store import settings as setting_rows
+
+log = logging.getLogger(__name__)
+
+SETTING = "node.identity"
+DEFAULT_HOST = "localhost"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class IdentityError(ConfigError):
+    """The configuration names another node than the data folder holds, or one that cannot be served."""
+
+
+class NotANodeError(ConfigError):
+    """The data folder does not exist or holds no node (a mistyped ``--data``)."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    base_url: str  # normalised: lower-case scheme and host, no default port, no trailing slash
+    initialised: str  # when it was recorded (RFC 3339, UTC)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"baseUrl": self.base_url, "initialised": self.initialised}
+
+
+def normalize_base_url(url: str) -> str:
+    """The one spelling of a base URL that is compared and stored (``HTTPS://Uni.EU:443/`` →
+    ``https://uni.eu``). The port stays when it is not the scheme's default: it is part of the
+    did:web (``did:web:uni.eu%3A8443``)."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    authority = host if port is None or port == _DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
+    return f"{scheme}://{authority}"
+
+
+def default_base_url(config: Config) -> str:
+    """What a folder initialised without a base URL is called: ``http://localhost:8443`` by default
+    (``localhost``, not ``127.0.0.1``: did:web names hosts, never IP addresses)."""
+    return f"{config.scheme}://{DEFAULT_HOST}:{config.port}"
+
+
+def configured_base_url(config: Config) -> str:
+    return normalize_base_url(config.base_url or default_base_url(config))
+
+
+def _refusal(recorded: Identity, asked: str, data_dir: Any) -> str:
+    return (
+        f"the data folder {data_dir} was initialised as {recorded.base_url} (on {recorded.initialised}); "
+        f"it cannot be served or used as {asked}. A node's base URL is part of its issuers' DIDs "
+        f"(did:web) and of every status list URL in the credentials it has issued. Moving to another "
+        f"domain means new DIDs: initialise a new data folder for {asked}, and keep serving this one "
+        f"at {recorded.base_url} for as long as its credentials must verify (they stay verifiable only "
+        f"while the old DID documents and status lists are served). Leave out --base-url / VCNODE_BASE_URL / "
+        f"base_url to use the recorded one."
+    )
+
+
+async def recorded(db: Database) -> Identity | None:
+    async with db.read() as tx:
+        value = await setting_rows.get(tx, SETTING)
+    return _identity(value)
+
+
+def _identity(value: Any) -> Identity | None:
+    if not isinstance(value, dict) or not isinstance(value.get("base_url"), str):
+        return None
+    return Identity(value["base_url"], str(value.get("initialised", "")))
+
+
+async def settle(db: Database, config: Config, *, clock: Callable[[], datetime], record: bool = True) -> Identity:
+    """The folder's identity: the recorded one (refusing a configuration that names another),
+    or, for a folder that has none yet, the configured one, recorded now.
+
+    A folder made before identities were recorded gets the base URL it is next initialised,
+    served or named with (``record``: ``init`` and ``serve`` always record, other commands only
+    a base URL given explicitly); until then a command without one runs under the default and
+    records nothing, so a quick ``vcnode issuer list`` cannot fix the wrong name."""
+    asked = configured_base_url(config)
+    found = await recorded(db)
+    if found is None and not (record or config.base_url is not None):
+        log.warning(
+            "the data folder %s has no recorded base URL (it was made by an older vcnode); using %s for this "
+            "command only. Record the right one with: vcnode init --data %s --base-url URL",
+            config.data_dir, asked, config.data_dir,
+        )
+        return Identity(asked, "")
+    if found is None:
+        async with db.transaction() as tx:
+            # Checked again under the write lock: two processes opening a fresh folder agree.
+            found = _identity(await setting_rows.get(tx, SETTING))
+            if found is None:
+                found = Identity(asked, utcnow_iso(clock()))
+                await setting_rows.put(tx, SETTING, {"base_url": found.base_url, "initialised": found.initialised})
+                return found
+    if config.base_url is not None and asked != found.base_url:
+        raise IdentityError(_refusal(found, asked, config.data_dir))
+    return found
+
+
+def serving_problem(base_url: str, allowed_hosts: Iterable[str]) -> str | None:
+    """Why a node cannot be served under ``base_url``, or None.
+
+    did:web identifies an issuer by a host name: a DID on an IP address is invalid, and
+    verifiers (this node's too) refuse it. The exception is a host:port the operator allowed
+    explicitly (``allow_insecure_hosts``), which every did:web resolver of this project then
+    accepts as well: that is how tests and the conformance kit run on 127.0.0.1."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    if ip_literal(host) is None:
+        return None
+    port = parts.port or _DEFAULT_PORTS.get(parts.scheme, 443)
+    authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    allowed = set()
+    for value in allowed_hosts:
+        try:
+            allowed.add(normalize_host_port(value))
+        except ValueError:
+            continue
+    if normalize_host_port(authority) in allowed:
+        return None
+    unspecified = " (0.0.0.0 is the address a server listens on, not one anybody can reach it by)" if host in ("0.0.0.0", "::") else ""
+    return (
+        f"the base URL {base_url} names an IP address{unspecified}. did:web identifies an issuer by "
+        f"its host name, so a DID on an IP address is invalid and verifiers refuse it. Use the name "
+        f"people reach this node by (--base-url https://registry.example.edu, or http://localhost:PORT "
+        f"on one machine); for a test on this address only, allow it explicitly with "
+        f"allow_insecure_hosts = [\"{authority}\"] (VCNODE_ALLOW_INSECURE_HOSTS={authority})."
+    )
+
+
+def listening_problem(config: Config) -> str | None:
+    """A fresh folder served on every interface (0.0.0.0, as in a container) without a base URL
+    would be named after ``localhost``, which nobody else can reach."""
+    if config.base_url is None and config.host in ("0.0.0.0", "::", ""):
+        return (
+            f"this node listens on all interfaces ({config.host or '*'}), so others are meant to reach it, "
+            f"but it has no base URL: its issuers would be {url_to_did_web(default_base_url(config))} (did:web of "
+            f"{default_base_url(config)}), which only this machine reaches. Set the URL people reach it by: "
+            f"--base-url https://registry.example.edu (or VCNODE_BASE_URL)."
+        )
+    return None
