@@ -118,7 +118,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-observe-") as tmp:
         folder = Path(tmp)
         issuer = Served("issuer", folder, {"VCNODE_STATUS_LIST_TTL_MS": "300000", "VCNODE_ACCESS_LOG": "false"})
-        insecure = {"VCNODE_ALLOW_INSECURE_HOSTS": f"127.0.0.1:{issuer.port}"}
+        # A fresh folder is served under http://localhost:PORT (did:web names hosts, not addresses).
+        insecure = {"VCNODE_ALLOW_INSECURE_HOSTS": f"localhost:{issuer.port}"}
         parts = {
             "both": {},
             "access-log": {"VCNODE_METRICS": "false"},
@@ -133,8 +134,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             async with aiohttp.ClientSession(connector=connector) as http:
                 for s in servers:
                     await s.ready(http)
-                token = vcnode("token", "create", "--scopes", "issue", "--data", str(issuer.data), "--base-url", issuer.url, "--json")["token"]
-                did = f"did:web:127.0.0.1%3A{issuer.port}"
+                token = vcnode("token", "create", "--scopes", "issue", "--data", str(issuer.data), "--json")["token"]
+                did = f"did:web:localhost%3A{issuer.port}"
                 issued: list[dict[str, Any]] = []
                 for i in range(args.credentials):
                     body = {"credential": credential(did, i)}
@@ -176,7 +177,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 # The "on" node did log and count: one access line per request, metrics that add up.
                 metrics_text = ""
                 if args.on in ("both", "metrics"):
-                    admin = vcnode("token", "create", "--scopes", "admin", "--data", str(on.data), "--base-url", on.url, "--json")["token"]
+                    admin = vcnode("token", "create", "--scopes", "admin", "--data", str(on.data), "--json")["token"]
                     async with http.get(f"{on.url}/metrics", headers={"Authorization": f"Bearer {admin}"}) as resp:
                         metrics_text = await resp.text()
         finally:

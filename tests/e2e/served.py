@@ -24,9 +24,14 @@ class ServedNode:
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8")
 
+    @property
+    def base_url(self) -> str:
+        """Its base URL: serve's default for a fresh folder, http://localhost:PORT."""
+        return "http://localhost:" + self.url.rsplit(":", 1)[1]
+
     def where(self) -> tuple[str, ...]:
-        """The CLI arguments naming this node's data folder and base URL."""
-        return ("--data", str(self.data), "--base-url", self.url)
+        """The CLI arguments naming this node's data folder (its base URL is the one recorded)."""
+        return ("--data", str(self.data))
 
 
 def clean_env(extra: Mapping[str, str] = {}) -> dict[str, str]:

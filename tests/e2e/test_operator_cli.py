@@ -43,11 +43,12 @@ async def test_json_output_is_what_the_http_api_answers(tmp_path: Path, unused_t
         _, out, _ = await cli("achievement", "create", str(define(tmp_path)), *where, "--json")
         created = json.loads(out)
         assert created["ects"] == 2.5
+        here = created["id"].replace(node.base_url, node.url)  # its URL, at the address the node listens on
         _, out, _ = await cli("achievement", "list", *where, "--json")
         listed = json.loads(out)
         async with http.get(f"{node.url}/issuers/default/achievements") as resp:
             assert await resp.json() == listed == {"achievements": [created]}
-        async with http.get(created["id"] + "?format=definition") as resp:
+        async with http.get(here + "?format=definition") as resp:
             assert await resp.json() == created
 
         # Issue two with the CLI, then change the status of one with the CLI and of the other over HTTP.
@@ -69,7 +70,7 @@ async def test_json_output_is_what_the_http_api_answers(tmp_path: Path, unused_t
         # vcnode verify and POST /credentials/verify give the same verdict on the same checks.
         vc_file = tmp_path / "vc.json"
         vc_file.write_text(json.dumps(first), encoding="utf-8")
-        code, out, _ = await cli("verify", str(vc_file), "--json", "--allow-insecure", f"127.0.0.1:{unused_tcp_port}", check=False)
+        code, out, _ = await cli("verify", str(vc_file), "--json", "--allow-insecure", f"localhost:{unused_tcp_port}", check=False)
         assert code == 1
         local = json.loads(out)
         async with http.post(f"{node.url}/credentials/verify", json={"verifiableCredential": first}) as resp:
@@ -80,14 +81,14 @@ async def test_json_output_is_what_the_http_api_answers(tmp_path: Path, unused_t
         assert local["microcredential"] == remote["microcredential"]
 
         # vcnode resolve gives the document the node serves.
-        did = f"did:web:127.0.0.1%3A{unused_tcp_port}"
-        _, out, _ = await cli("resolve", did, "--json", "--allow-insecure", f"127.0.0.1:{unused_tcp_port}")
+        did = f"did:web:localhost%3A{unused_tcp_port}"
+        _, out, _ = await cli("resolve", did, "--json", "--allow-insecure", f"localhost:{unused_tcp_port}")
         async with http.get(f"{node.url}/.well-known/did.json") as resp:
             assert json.loads(out)["didDocument"] == await resp.json(content_type=None)
 
         # --- point 8: the achievement URL answers the OB 3.0 Achievement the credentials carry ---
         for accept, media in (("application/ld+json", "application/ld+json"), ("application/json", "application/json"), ("*/*", "application/json")):
-            async with http.get(created["id"], headers={"Accept": accept}) as resp:
+            async with http.get(here, headers={"Accept": accept}) as resp:
                 assert resp.status == 200 and resp.content_type == media, accept
                 assert resp.headers["Vary"] == "Accept"
                 document = await resp.json(content_type=None)
@@ -99,15 +100,16 @@ async def test_json_output_is_what_the_http_api_answers(tmp_path: Path, unused_t
         assert document["creator"] == first["issuer"] and document["creator"]["id"] == did
         (node_object,) = expand(document, loader=default_loader())  # safe mode: nothing undefined
         assert node_object["@type"] == [OB + "Achievement"] and OB + "creator" in node_object
-        async with http.get(created["id"], headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}) as resp:
+        async with http.get(here, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}) as resp:
             assert resp.status == 200 and resp.content_type == "text/html"
             assert "Data Science Fundamentals" in await resp.text()
-        async with http.get(created["id"] + "?format=ob2") as resp:
+        async with http.get(here + "?format=ob2") as resp:
             assert resp.status == 400 and resp.content_type == "application/problem+json"
 
 
 async def test_csv_headers_match_whatever_their_case_and_punctuation(tmp_path: Path) -> None:
     data = ("--data", str(tmp_path / "data"))
+    await cli("init", *data)
     await cli("achievement", "create", str(define(tmp_path)), *data)
     learners = tmp_path / "learners.csv"
     learners.write_bytes(
@@ -135,6 +137,7 @@ async def test_csv_headers_match_whatever_their_case_and_punctuation(tmp_path: P
 
 async def test_standard_input_is_utf8_whatever_the_locale_and_cells_are_bounded(tmp_path: Path) -> None:
     data = ("--data", str(tmp_path / "data"))
+    await cli("init", *data)
     await cli("achievement", "create", str(define(tmp_path)), *data)
     rows = "name,evidence\nZoë Ñúñez,\nLong Evidence," + "x" * 10_001 + "\n"
     proc = await asyncio.create_subprocess_exec(
@@ -177,6 +180,7 @@ def _issue_batch_on_a_terminal(csv_path: Path, data: Path) -> tuple[int, str]:
 
 async def test_the_progress_bar_counts_only_new_work(tmp_path: Path) -> None:
     data = tmp_path / "data"
+    await cli("init", "--data", str(data))
     await cli("achievement", "create", str(define(tmp_path)), "--data", str(data))
     learners = tmp_path / "learners.csv"
     learners.write_text("name\n" + "".join(f"Learner {i}\n" for i in range(3)), encoding="utf-8")

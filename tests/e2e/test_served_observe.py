@@ -66,7 +66,7 @@ async def token(node: ServedNode, scopes: str, *extra: str) -> str:
 async def test_metrics_and_access_log_follow_real_requests(tmp_path: Path, unused_tcp_port_factory: Any) -> None:
     issuer_port, verifier_port, dead_port = (unused_tcp_port_factory() for _ in range(3))
     issuer_env = {"VCNODE_LOG_FORMAT": "json", "VCNODE_STATUS_LIST_TTL_MS": "300000"}
-    verifier_env = {"VCNODE_ALLOW_INSECURE_HOSTS": f"127.0.0.1:{issuer_port},127.0.0.1:{dead_port}"}
+    verifier_env = {"VCNODE_ALLOW_INSECURE_HOSTS": f"localhost:{issuer_port},localhost:{dead_port}"}
     async with (
         served(tmp_path / "issuer", issuer_port, env=issuer_env, log_name="issuer.log") as issuer,
         served(tmp_path / "verifier", verifier_port, env=verifier_env, args=("--log-format", "json"), log_name="verifier.log") as verifier,
@@ -85,7 +85,7 @@ async def test_metrics_and_access_log_follow_real_requests(tmp_path: Path, unuse
 
             issued = []
             for n in range(2):
-                body = {"credential": {"@context": [V2], "type": ["VerifiableCredential"], "issuer": f"did:web:127.0.0.1%3A{issuer_port}",
+                body = {"credential": {"@context": [V2], "type": ["VerifiableCredential"], "issuer": f"did:web:localhost%3A{issuer_port}",
                                        "credentialSubject": {"id": f"did:example:learner-{n}", "name": LEARNER}}}
                 async with http.post(f"{issuer.url}/credentials/issue", json=body, headers=bearer(issue_token)) as resp:
                     assert resp.status == 201, await resp.text()
@@ -106,7 +106,7 @@ async def test_metrics_and_access_log_follow_real_requests(tmp_path: Path, unuse
                 async with http.post(f"{verifier.url}/credentials/verify", json={"verifiableCredential": vc}) as resp:
                     assert resp.status == (200 if vc is issued[0] else 400), await resp.text()
             unreachable = copy.deepcopy(issued[0])
-            unreachable["proof"]["verificationMethod"] = f"did:web:127.0.0.1%3A{dead_port}#key-1"
+            unreachable["proof"]["verificationMethod"] = f"did:web:localhost%3A{dead_port}#key-1"
             async with http.post(f"{verifier.url}/credentials/verify", json={"verifiableCredential": unreachable}) as resp:
                 assert resp.status == 400
 
