@@ -53,26 +53,30 @@ log = logging.getLogger(__name__)
 # How many clients' buckets are remembered; past it the least recently seen is forgotten
 # (and starts again with a full bucket), so a spray of addresses cannot grow memory.
 MAX_TRACKED_CLIENTS = 65_536
+# Connections the kernel queues before the node accepts them (aiohttp's default). asyncio accepts
+# up to this many at once, so the node's open sockets may pass max_connections by as many for
+# a moment, while those it closed to make room are released.
+BACKLOG = 128
 
 
 class AddressSet:
     """IP addresses and networks, matched against text addresses; single addresses by a set
-    look-up (the common case costs no parsing)."""
+    look-up (the common case costs no parsing). IPv4 entries match their IPv4-mapped form too."""
 
     def __init__(self, entries: Iterable[str] = ()) -> None:
         networks = [ipaddress.ip_network(e, strict=False) for e in entries]
-        self.exact = frozenset(str(n.network_address) for n in networks if n.num_addresses == 1)
+        exact = {str(n.network_address) for n in networks if n.num_addresses == 1}
+        exact |= {f"::ffff:{a}" for a in exact if ":" not in a}
+        self.exact = frozenset(exact)
         self.networks = tuple(n for n in networks if n.num_addresses > 1)
 
     def __bool__(self) -> bool:
         return bool(self.exact or self.networks)
 
     def __contains__(self, address: object) -> bool:
-        if not isinstance(address, str) or not address:
-            return False
         if address in self.exact:
             return True
-        if not self.networks and "%" not in address and "::ffff:" not in address.lower():
+        if not self.networks or not isinstance(address, str) or not address:
             return False
         try:
             ip = ipaddress.ip_address(address.split("%", 1)[0])
@@ -80,7 +84,7 @@ class AddressSet:
             return False
         if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
             ip = ip.ipv4_mapped
-        return str(ip) in self.exact or any(ip in net for net in self.networks)
+        return any(ip in net for net in self.networks)
 
 
 @dataclass(frozen=True)
@@ -360,7 +364,7 @@ class GuardedSite(web.BaseSite):
 
     def __init__(self, runner: web.BaseRunner, host: str, port: int, *, guard: ConnectionGuard,
                  handler_args: dict[str, Any] | None = None, ssl_context: SSLContext | None = None,
-                 backlog: int = 1024, shutdown_timeout: float = 60.0) -> None:
+                 backlog: int = BACKLOG, shutdown_timeout: float = 60.0) -> None:
         super().__init__(runner, shutdown_timeout=shutdown_timeout, ssl_context=ssl_context, backlog=backlog)
         self._host, self._port, self._guard = host, port, guard
         self._handler_args = dict(handler_args or {})
