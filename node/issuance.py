@@ -147,8 +147,12 @@ class Issuance:
                     progress(1)
             return out
 
+        # Every list a credential names is published before the credential is handed out: the
+        # lists this batch opened, and one that another request of the same group commit opened
+        # and may still be signing (republish returns at once for a list already published).
+        named = {a.list_id for per_purpose in allocations.values() for a in per_purpose}
         try:
-            await self.status_lists.republish(created)
+            await self.status_lists.republish(created | named)
             signed = await self.offload(sign_all)
         except BaseException:
             # Nothing was handed out: forget the records, keep the indexes used (never reused).
