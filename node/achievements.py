@@ -333,6 +333,22 @@ class Achievements:
         outcome.refused.sort(key=lambda r: r.index)
         return outcome
 
+    async def check(self, issuer_name: str, request: Any) -> str | None:
+        """Check one award request as ``issue`` would, issuing nothing (a credential offer is
+        checked when it is made, not when the wallet collects it): ``ProfileError`` naming every
+        problem (422), ``IdempotencyConflictError`` when its key has issued already (409).
+        Returns the request's idempotency key."""
+        issuer = await self.issuers.get(issuer_name)
+        item = await self._prepare(issuer_name, issuer.did, 0, request, self.clock(), {})
+        if item.key is not None:
+            async with self.db.read() as tx:
+                known = await table.keys(tx, issuer_name, [item.key])
+            if item.key in known:
+                raise IdempotencyConflictError(
+                    f"key {item.key!r} has issued a credential already ({known[item.key]['credential_id']})", key=item.key
+                )
+        return item.key
+
     async def _prepare(
         self,
         issuer_name: str,

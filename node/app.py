@@ -19,7 +19,7 @@ from aiohttp import web
 from node import auth, pages, problems, traffic
 from node.config import Config
 from node.node import Node, open_node
-from node.routes import CONFIG_KEY, NODE_KEY, dids, health, microcredentials, openapi, status_lists, vcapi
+from node.routes import CONFIG_KEY, NODE_KEY, dids, health, microcredentials, oid4vci, openapi, status_lists, vcapi
 from node.routes import trust as trust_routes
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,7 @@ def create_app(config: Config, *, node: Node | None = None) -> web.Application:
     vcapi.setup(app)
     microcredentials.setup(app)
     trust_routes.setup(app)
+    oid4vci.setup(app)
     openapi.setup(app)
     pages.setup(app)
     # routes: add here (each route module exposes setup(app); handlers reach the node's

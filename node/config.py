@@ -89,6 +89,11 @@ class Config:
     fetch_max_concurrent: int = 32
     fetch_max_per_host: int = 4
     fetch_allow_hosts: tuple[str, ...] = ()
+    # OpenID4VCI (docs/wallets.md): how long a credential offer's pre-authorized code can be
+    # used, the access token it is exchanged for, and a c_nonce (which also bounds a key proof's age).
+    oid4vci_offer_ttl_seconds: int = 86400
+    oid4vci_token_ttl_seconds: int = 300
+    oid4vci_nonce_ttl_seconds: int = 300
     kdf: str = "moderate"  # Argon2id cost preset for the passphrase ("moderate" | "interactive")
     log_level: str = "INFO"
     passphrase: str | None = field(default=None, repr=False)
@@ -213,6 +218,9 @@ def validate(config: Config) -> Config:
                 ipaddress.ip_network(value, strict=False)
             except ValueError:
                 raise ConfigError(f"{name}: {value!r} is not an IP address or network") from None
+    for name in ("oid4vci_offer_ttl_seconds", "oid4vci_token_ttl_seconds", "oid4vci_nonce_ttl_seconds"):
+        if not 60 <= getattr(config, name) <= 30 * 86400:
+            raise ConfigError(f"{name} must be between 60 seconds and 30 days, got {getattr(config, name)}")
     if not 1 <= config.trust_max_depth <= 10:
         raise ConfigError(f"trust_max_depth must be 1..10 accreditation links, got {config.trust_max_depth}")
     return config

@@ -17,7 +17,8 @@ resources for a data folder and closes them again.
     ├── challenges     node.challenges.Challenges       presentation challenges
     ├── verification   node.verification.Verification   verify credentials and presentations
     ├── achievements   node.achievements.Achievements   micro-credential achievements and issuing
-    └── trust          node.trust.Trust                 trusted bodies, held accreditations, assessment
+    ├── trust          node.trust.Trust                 trusted bodies, held accreditations, assessment
+    └── oid4vci        node.oid4vci.CredentialIssuer    credential offers and wallets (OpenID4VCI)
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from node.issuance import Issuance
 from node.issuers import IssuerInfo, Issuers, OwnDIDWeb
 from node.keys import SETTING as MASTER_KEY_SETTING
 from node.keys import MasterKey, new_master_record, open_master
+from node.oid4vci import CredentialIssuer
 from node.offload import Offload, shared_offload
 from node.records import CredentialRecords
 from node.status_changes import StatusChanges
@@ -85,6 +87,7 @@ class Node:
     verification: Verification
     achievements: Achievements
     trust: Trust
+    oid4vci: CredentialIssuer
 
     async def start(self) -> list[IssuerInfo]:
         """Create the ``default`` issuer if missing and re-sign any list a crash left stale
@@ -161,6 +164,7 @@ def compose(
         reporters=REPORTERS,
         offload=offload,
     )
+    achievements = Achievements(db, base_url=base_url, clock=clock, issuers=issuers, issuance=issuance)
     return Node(
         config=config,
         db=db,
@@ -177,7 +181,7 @@ def compose(
         tokens=Tokens(db, clock=clock, issuers=issuers),
         challenges=challenges,
         verification=verification,
-        achievements=Achievements(db, base_url=base_url, clock=clock, issuers=issuers, issuance=issuance),
+        achievements=achievements,
         trust=Trust(
             db,
             clock=clock,
@@ -186,6 +190,17 @@ def compose(
             http=http,
             max_depth=config.trust_max_depth,
             max_staleness_seconds=config.status_max_staleness_seconds,
+        ),
+        oid4vci=CredentialIssuer(
+            db,
+            base_url=base_url,
+            clock=clock,
+            issuers=issuers,
+            achievements=achievements,
+            resolver=resolver,
+            offer_ttl_seconds=config.oid4vci_offer_ttl_seconds,
+            token_ttl_seconds=config.oid4vci_token_ttl_seconds,
+            nonce_ttl_seconds=config.oid4vci_nonce_ttl_seconds,
         ),
     )
 

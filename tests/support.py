@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -46,27 +47,39 @@ def interop_harness() -> Path:
     if given and (Path(given) / "node_modules").is_dir():
         _installed = Path(given).resolve()
         return _installed
+    _installed = npm_installed(SHARED_INTEROP, "interop", what="the interop harness")
+    return _installed
+
+
+def npm_installed(source: Path, name: str, *, what: str) -> Path:
+    """An installed copy of the npm package folder ``source``: copied to .cache/NAME-<lock
+    digest> once per package-lock.json and installed there with ``npm ci`` from the lock file
+    (so exactly the locked versions, and nothing written into the source folder). Without node
+    and npm the test is skipped, or under CI=true fails."""
     if shutil.which("node") is None or shutil.which("npm") is None:
-        _unavailable("node and npm are needed for the interop cross-checks")
-    lock = SHARED_INTEROP / "package-lock.json"
+        _unavailable(f"node and npm are needed for {what}")
+    lock = source / "package-lock.json"
     if not lock.is_file():
-        _unavailable(f"the interop harness is not at {SHARED_INTEROP}")
-    digest = hashlib.sha256(lock.read_bytes()).hexdigest()[:16]
-    target = ROOT / ".cache" / f"interop-{digest}"
+        _unavailable(f"{what} is not at {source}")
+    digest = hashlib.sha256(lock.read_bytes() + (source / "package.json").read_bytes()).hexdigest()[:16]
+    target = ROOT / ".cache" / f"{name}-{digest}"
     if not (target / "node_modules").is_dir():
         staging = target.with_name(target.name + ".partial")
         shutil.rmtree(staging, ignore_errors=True)
-        shutil.copytree(SHARED_INTEROP, staging, ignore=shutil.ignore_patterns("node_modules"))
+        shutil.copytree(source, staging, ignore=shutil.ignore_patterns("node_modules"))
         for p in staging.rglob("*"):
             p.chmod(p.stat().st_mode | 0o200)
         proc = subprocess.run(
             ["npm", "ci", "--no-audit", "--no-fund"], cwd=staging, capture_output=True, text=True, timeout=600
         )
         if proc.returncode != 0:
-            _unavailable(f"npm ci of the interop harness failed: {proc.stderr[-2000:]}")
+            _unavailable(f"npm ci of {what} failed: {proc.stderr[-2000:]}")
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
-    _installed = target
+    else:
+        # The scripts may change without the lock: keep the installed copy's in step.
+        for script in source.glob("*.mjs"):
+            shutil.copy2(script, target / script.name)
     return target
 
 
@@ -157,3 +170,33 @@ async def query(db: Any, sql: str, params: Any = ()) -> list[Any]:
 async def query_one(db: Any, sql: str, params: Any = ()) -> Any:
     async with db.read() as tx:
         return await tx.fetchone(sql, params)
+
+
+# --- OpenID4VCI tests (tests/node/test_oid4vci.py, tests/wallet) -------------------------------
+
+PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+# A complete achievement (slug ds-101) and an award of it, as an issuer would offer it.
+OFFERED_ACHIEVEMENT: dict[str, Any] = {
+    "slug": "ds-101",
+    "title": "Data Science Fundamentals",
+    "description": "Statistics and Python for data analysis.",
+    "learningOutcomes": ["Explain the assumptions of linear regression"],
+    "ects": 5,
+    "eqfLevel": 6,
+    "assessment": {"type": "written examination", "resultType": "LetterGrade", "allowedValues": ["A", "B", "C", "F"]},
+    "participation": "online",
+    "qualityAssurance": {"description": "Institutional accreditation by NVAO", "url": "https://www.nvao.net/decisions/12345"},
+    "awardingBody": {"name": "University of Example", "countryCode": "NL"},
+}
+OFFERED_AWARD: dict[str, Any] = {"achievementId": "ds-101", "learner": {"name": "Ana Lima", "email": "ana@example.org"}}
+
+
+class WallClock:
+    """A node's clock for tests with wallets: the wall clock (wallets stamp their proofs with
+    it) plus an ``offset`` a test moves forward to expire things."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(timezone.utc) + self.offset

@@ -14,7 +14,7 @@ import sys
 from typing import Sequence
 
 # Order is the order of ``vcnode --help``. Add a module name here when it exists.
-COMMAND_MODULES: list[str] = ["serve", "init", "config", "issuer", "token", "ops", "verify", "sign", "resolve", "key", "achievement", "issue_batch", "trust"]
+COMMAND_MODULES: list[str] = ["serve", "init", "config", "issuer", "token", "ops", "verify", "sign", "resolve", "key", "achievement", "issue_batch", "offer", "trust"]
 
 
 def build_parser() -> argparse.ArgumentParser:

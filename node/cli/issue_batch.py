@@ -14,6 +14,13 @@ written: the node keeps no credential bodies, so rows issued by an earlier run a
 "already issued" (the earlier output holds them). A progress bar goes to standard error when
 it is a terminal. Exit 0 when every row was issued (now or before), 1 when some were refused,
 2 bad usage.
+
+``--offers``: one OpenID4VCI credential offer per row instead of a credential (docs/wallets.md):
+each row is checked as above, then its offer's link goes out as a JSON line
+``{line, name, email?, offerId, link, txCode?, expires, qr?}`` (standard output, or appended to
+``--out FILE.jsonl``; with ``--out DIR``, to ``DIR/offers.jsonl`` beside one ``<offerId>.png`` QR
+code per row). The learner's wallet collects the credential later, bound to its own DID, so an
+``id`` column is refused. A row whose key has issued already is refused as such.
 """
 
 from __future__ import annotations
@@ -30,8 +37,11 @@ from typing import Any, Iterator
 
 from node.node import open_node
 from node.cli.config import add_common_flags, fail, run
+from node.cli.offer import add_offer_flags, tx_code_of, write_qr
 from node.config import Config
+from node.errors import IdempotencyConflictError
 from node.issuers import DEFAULT_ISSUER
+from vc.edu import ProfileError
 
 COLUMNS = {
     "name": "name",
@@ -137,6 +147,8 @@ def _run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     if out is not None and not out.suffix == ".jsonl" and out.exists() and not out.is_dir():
         return fail(f"--out {out} exists and is not a folder; name a folder or a .jsonl file")
+    if args.offers:
+        return _run_offers(args, rows, out)
 
     async def operation(config: Config) -> int:
         bad_rows = [(line, row["__error__"]) for line, row in rows if "__error__" in row]
@@ -190,6 +202,64 @@ def _write(out: Path | None, credentials: list[dict[str, Any]]) -> None:
         (out / f"{name}.json").write_text(json.dumps(c, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+# --- --offers: one credential offer per row instead of a credential ---------------------------
+
+
+def _run_offers(args: argparse.Namespace, rows: list[tuple[int, dict[str, str]]], out: Path | None) -> int:
+    async def operation(config: Config) -> int:
+        refused = [(line, row["__error__"]) for line, row in rows if "__error__" in row]
+        made: list[dict[str, Any]] = []
+        async with open_node(config, network=False) as node:
+            await node.achievements.get(args.issuer, args.achievement)  # unknown achievement: fail before any row
+            for line, row in rows:
+                if "__error__" in row:
+                    continue
+                if "id" in row:
+                    refused.append((line, "(a) leave out the learner's id: the wallet's DID becomes it when it collects the offer"))
+                    continue
+                try:
+                    offer = await node.oid4vci.create_offer(
+                        args.issuer, row_request(args.achievement, row), tx_code=tx_code_of(args), expires_in=args.expires_in
+                    )
+                except ProfileError as e:
+                    refused += [(line, str(p)) for p in e.problems]
+                    continue
+                except IdempotencyConflictError:
+                    refused.append((line, "already issued (its idempotency key has issued a credential)"))
+                    continue
+                entry: dict[str, Any] = {"line": line, "name": row["name"]}
+                if "email" in row:
+                    entry["email"] = row["email"]
+                entry.update({"offerId": offer.id, "link": offer.link, "expires": offer.to_json()["expires"]})
+                if offer.tx_code is not None:
+                    entry["txCode"] = offer.tx_code
+                made.append(entry)
+        _write_offers(out, made)
+        for line, reason in sorted(refused):
+            print(f"line {line}: {reason}", file=sys.stderr)
+        lines = {line for line, _ in refused}
+        print(f"offered {len(made)}, refused {len(lines)} of {len(rows)} rows" + (f" -> {out}" if out else ""), file=sys.stderr)
+        return 1 if refused else 0
+
+    return run(args, operation)
+
+
+def _write_offers(out: Path | None, offers: list[dict[str, Any]]) -> None:
+    """The offers' JSON lines (and, for a folder, one QR code per offer beside them)."""
+    if out is not None and out.suffix != ".jsonl":
+        for entry in offers:
+            entry["qr"] = str(out / f"{entry['offerId']}.png")
+            write_qr(Path(entry["qr"]), entry["link"])
+        out = out / "offers.jsonl"
+    text = "".join(json.dumps(entry, separators=(",", ":"), ensure_ascii=False) + "\n" for entry in offers)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("a", encoding="utf-8") as f:
+        f.write(text)
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "issue-batch",
@@ -203,5 +273,7 @@ def register(sub: Any) -> None:
     p.add_argument("--out", metavar="DIR|FILE.jsonl", help="a folder (one file per credential) or a .jsonl file; default stdout")
     p.add_argument("--cryptosuite", choices=("eddsa-rdfc-2022", "eddsa-jcs-2022"), help="proof suite (default eddsa-rdfc-2022)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--offers", action="store_true", help="make one credential offer per row (a wallet link and QR code) instead of credentials")
+    add_offer_flags(p)
     add_common_flags(p)
     p.set_defaults(func=_run)

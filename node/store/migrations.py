@@ -206,7 +206,45 @@ TRUSTED_BODY_ORDER = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (INITIAL, STATUS_LIST_CHUNKS, ACHIEVEMENTS, TRUST, TRUSTED_BODY_ORDER)
+OID4VCI = Migration(
+    "oid4vci.0001_offers_and_nonces",
+    (
+        # One row per credential offer (OpenID4VCI pre-authorized code flow). Codes and tokens
+        # are kept as SHA-256 hashes only; the transaction code's hash is salted with the
+        # pre-authorized code, which the store never sees. `request` is the award (personal
+        # data): cleared once the credential is issued or the offer can no longer be used.
+        # redeemed: the code was exchanged for the token (once); claimed: the credential
+        # endpoint took the offer (once); credential_id: what it issued.
+        """CREATE TABLE oid4vci_offers (
+            id TEXT PRIMARY KEY,
+            issuer TEXT NOT NULL REFERENCES issuers(name),
+            configuration_id TEXT NOT NULL,
+            request TEXT,
+            code_hash TEXT NOT NULL UNIQUE,
+            tx_code_hash TEXT,
+            tx_failures INTEGER NOT NULL DEFAULT 0,
+            created TEXT NOT NULL,
+            expires TEXT NOT NULL,
+            token_hash TEXT UNIQUE,
+            token_expires TEXT,
+            redeemed TEXT,
+            claimed TEXT,
+            holder TEXT,
+            credential_id TEXT,
+            notification_event TEXT,
+            notified TEXT
+        )""",
+        "CREATE INDEX oid4vci_offers_by_issuer ON oid4vci_offers(issuer, created)",
+        # c_nonce values handed out by the nonce endpoint: each accepted once, until it expires.
+        """CREATE TABLE oid4vci_nonces (
+            nonce TEXT PRIMARY KEY,
+            expires TEXT NOT NULL,
+            used TEXT
+        )""",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (INITIAL, STATUS_LIST_CHUNKS, ACHIEVEMENTS, TRUST, TRUSTED_BODY_ORDER, OID4VCI)
 
 
 async def migrate(db: Database, migrations: Sequence[Migration] = MIGRATIONS) -> list[str]:

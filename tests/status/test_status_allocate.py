@@ -30,9 +30,11 @@ def test_draws_are_not_sequential():
         used.add(index)
         drawn.append(index)
     # Sequential or near-sequential allocation would make most neighbours close.
-    # For uniform draws, P(|a - b| <= 16) is about 33/131072 per pair.
+    # For uniform draws, P(|a - b| <= 16) is about 33/131072 per pair, so the 1,999 pairs give
+    # about 0.5 close ones (Poisson): more than 8 happens about once in 3e8 runs (a bound of 3
+    # failed about once in 600), while a sequential allocator gives about 1,999.
     close = sum(1 for a, b in zip(drawn, drawn[1:]) if abs(a - b) <= 16)
-    assert close <= 3
+    assert close <= 8
     assert drawn != sorted(drawn)
     ascending = sum(1 for a, b in zip(drawn, drawn[1:]) if b > a)
     assert 850 < ascending < 1150  # about half, as for a random order

@@ -1,0 +1,61 @@
+"""The OAuth-style refusals of the OpenID4VCI endpoints.
+
+OpenID4VCI 1.0 answers its token, credential and notification endpoints' errors as OAuth does
+(RFC 6749 §5.2, RFC 6750 §3): a JSON body ``{error, error_description}`` with one of the
+specifications' codes, not problem+json. ``OAuthError`` carries that code, the description, the
+HTTP status and, for the resource endpoints, the ``WWW-Authenticate`` challenge; the routes
+turn it into the response (``node.routes.oid4vci``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# error_description: "%x20-21 / %x23-5B / %x5D-7E" (RFC 6749 §5.2, OpenID4VCI §8.3.1.2): no
+# quote, no backslash, ASCII only.
+_NOT_ALLOWED = re.compile(r'[^\x20-\x21\x23-\x5b\x5d-\x7e]')
+
+
+class OAuthError(Exception):
+    """One refusal: ``error`` is the specification's code (``invalid_grant``, ``invalid_proof`` ...)."""
+
+    def __init__(self, error: str, description: str, *, status: int = 400, bearer: bool = False) -> None:
+        self.error = error
+        self.description = _NOT_ALLOWED.sub("'", description.replace('"', "'"))[:500]
+        super().__init__(f"{error}: {self.description}")
+        self.status = status
+        self.bearer = bearer  # a resource endpoint's token refusal: says so in WWW-Authenticate
+
+    def to_json(self) -> dict[str, Any]:
+        return {"error": self.error, "error_description": self.description}
+
+    def headers(self) -> dict[str, str]:
+        out = {"Cache-Control": "no-store"}
+        if self.bearer:
+            out["WWW-Authenticate"] = f'Bearer error="{self.error}", error_description="{self.description}"'
+        return out
+
+
+def invalid_request(description: str) -> OAuthError:
+    return OAuthError("invalid_request", description)
+
+
+def invalid_grant(description: str) -> OAuthError:
+    return OAuthError("invalid_grant", description)
+
+
+def invalid_token(description: str) -> OAuthError:
+    return OAuthError("invalid_token", description, status=401, bearer=True)
+
+
+def invalid_proof(description: str) -> OAuthError:
+    return OAuthError("invalid_proof", description)
+
+
+def invalid_nonce(description: str) -> OAuthError:
+    return OAuthError("invalid_nonce", description)
+
+
+def invalid_credential_request(description: str) -> OAuthError:
+    return OAuthError("invalid_credential_request", description)

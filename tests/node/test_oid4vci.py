@@ -1,0 +1,342 @@
+"""OpenID4VCI on the node, below the wallet: metadata placement, offer refusals, the token and
+credential endpoints' OAuth errors for requests no wallet library would send, single use
+under concurrency (two store handles standing for two processes), what the store keeps, the
+QR code, and the CLI (`vcnode offer create`, `issue-batch --offers`). tests/wallet drives a
+third-party wallet through the same flow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from joserfc import jws
+from joserfc.jwk import ECKey, OKPKey
+
+from node.app import create_app
+from node.cli import main
+from node.config import Config
+from node.node import compose, open_master_key
+from node.oid4vci import OAuthError
+from node.oid4vci.proofs import did_jwk
+from node.store import SQLiteDatabase
+from support import OFFERED_ACHIEVEMENT, OFFERED_AWARD, PRE_AUTHORIZED_GRANT, WallClock, ResponseLog, query, query_one
+
+ACHIEVEMENT = OFFERED_ACHIEVEMENT
+AWARD = {**OFFERED_AWARD}
+PRE_AUTH = PRE_AUTHORIZED_GRANT
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+class Wallet:
+    """Our own stand-in for requests the OpenID4VCI client would never make (the client-driven
+    flow is tests/wallet): a P-256 or Ed25519 key, proofs made with joserfc."""
+
+    def __init__(self, kind: str = "ed25519") -> None:
+        self.key = OKPKey.generate_key("Ed25519") if kind == "ed25519" else ECKey.generate_key("P-256")
+        self.alg = "EdDSA" if kind == "ed25519" else "ES256"
+        self.did = did_jwk(self.key.as_dict(private=False))
+
+    def proof(self, audience: str, nonce: str | None, *, header: dict[str, Any] | None = None, **claims: Any) -> str:
+        payload = {"aud": audience, "iat": int(time.time()), **({"nonce": nonce} if nonce else {}), **claims}
+        head = header or {"alg": self.alg, "typ": "openid4vci-proof+jwt", "kid": self.did + "#0"}
+        return jws.serialize_compact(head, json.dumps(payload).encode(), self.key, algorithms=[head["alg"]])
+
+
+@pytest.fixture
+async def env(tmp_path: Path, aiohttp_client: Any) -> Any:
+    config = Config().replace(data_dir=tmp_path / "data", base_url="http://127.0.0.1:8443", status_purposes=("revocation",))
+    (tmp_path / "data").mkdir()
+    clock = WallClock()
+    db = await SQLiteDatabase.open(tmp_path / "data")
+    node = compose(config, db=db, master_key=await open_master_key(db, config, announce=False), clock=clock)
+    app = create_app(config, node=node)
+    responses = ResponseLog(app)
+    client = await aiohttp_client(app)
+    token = (await node.tokens.create(["issue"], issuer="default")).token
+    env = type("Env", (), {})()
+    env.node, env.client, env.clock, env.config, env.auth = node, client, clock, config, {"Authorization": f"Bearer {token}"}
+    resp = await client.post("/issuers/default/achievements", json=ACHIEVEMENT, headers=env.auth)
+    assert resp.status == 201
+    yield env
+    await db.close()
+    responses.check()
+
+
+async def counts(env: Any) -> tuple[int, int, int]:
+    rows = [await query_one(env.node.db, f"SELECT COUNT(*) AS n FROM {t}") for t in ("credentials", "status_entries", "oid4vci_offers")]
+    return tuple(int(r["n"]) for r in rows)  # type: ignore[return-value]
+
+
+async def make_offer(env: Any, **extra: Any) -> dict[str, Any]:
+    resp = await env.client.post("/issuers/default/offers", json={**AWARD, **extra}, headers=env.auth)
+    assert resp.status == 201, await resp.text()
+    return await resp.json()
+
+
+async def token_for(env: Any, offer: dict[str, Any], **form: str) -> dict[str, Any]:
+    code = offer["credentialOffer"]["grants"][PRE_AUTH]["pre-authorized_code"]
+    resp = await env.client.post("/issuers/default/oid4vci/token", data={"grant_type": PRE_AUTH, "pre-authorized_code": code, **form})
+    assert resp.status == 200, await resp.text()
+    assert resp.headers["Cache-Control"] == "no-store"
+    return await resp.json()
+
+
+async def nonce(env: Any) -> str:
+    resp = await env.client.post("/issuers/default/oid4vci/nonce")
+    return (await resp.json())["c_nonce"]
+
+
+async def credential(env: Any, access: str | None, body: Any, *, raw: bytes | None = None) -> tuple[int, dict[str, Any], Any]:
+    headers = {"Authorization": f"Bearer {access}"} if access else {}
+    if raw is not None:
+        resp = await env.client.post("/issuers/default/oid4vci/credential", data=raw, headers={**headers, "Content-Type": "application/json"})
+    else:
+        resp = await env.client.post("/issuers/default/oid4vci/credential", json=body, headers=headers)
+    return resp.status, await resp.json(), resp
+
+
+# ------------------------------------------------------------------ metadata
+
+
+async def test_metadata_is_where_openid4vci_and_rfc8414_put_it(env: Any) -> None:
+    base = env.config.effective_base_url
+    meta = await (await env.client.get("/.well-known/openid-credential-issuer")).json()
+    assert meta["credential_issuer"] == base
+    assert meta["credential_endpoint"] == f"{base}/issuers/default/oid4vci/credential"
+    assert meta["nonce_endpoint"] == f"{base}/issuers/default/oid4vci/nonce"
+    assert meta["display"] == [{"name": "University of Example"}]
+    assert list(meta["credential_configurations_supported"]) == ["ds-101"]
+    config = meta["credential_configurations_supported"]["ds-101"]
+    assert config["credential_definition"]["@context"][0] == "https://www.w3.org/ns/credentials/v2"
+    as_meta = await (await env.client.get("/.well-known/oauth-authorization-server")).json()
+    assert as_meta["issuer"] == base and as_meta["grant_types_supported"] == [PRE_AUTH]
+    assert as_meta["pre-authorized_grant_anonymous_access_supported"] is True
+    # A path issuer: inserted (1.0) and appended (the drafts); 'default' has no path.
+    await env.node.issuers.create("physics")
+    for path in ("/.well-known/openid-credential-issuer/issuers/physics", "/issuers/physics/.well-known/openid-credential-issuer"):
+        resp = await env.client.get(path)
+        assert resp.status == 200 and resp.headers["Access-Control-Allow-Origin"] == "*"
+        body = await resp.json()
+        assert body["credential_issuer"] == f"{base}/issuers/physics" and body["credential_configurations_supported"] == {}
+    for path in ("/.well-known/openid-credential-issuer/issuers/default", "/.well-known/openid-credential-issuer/issuers/nobody",
+                 "/.well-known/oauth-authorization-server/issuers/nobody"):
+        assert (await env.client.get(path)).status == 404
+
+
+# ------------------------------------------------------------------ offers
+
+
+async def test_an_offer_is_checked_in_full_when_made_and_nothing_is_kept_when_refused(env: Any) -> None:
+    before = await counts(env)
+    cases = [
+        ({**AWARD, "learner": {"name": "Ana", "id": "did:example:ana"}}, 422, "wallet"),
+        ({"achievementId": "ds-101", "learner": {"email": "x@example.org"}}, 422, "(a)"),
+        ({**AWARD, "achievementId": "nope"}, 422, "nope"),
+        ({**AWARD, "grade": "Z"}, 422, "grade"),
+        ({**AWARD, "txCode": {"length": 2}}, 400, "txCode.length"),
+        ({**AWARD, "expiresIn": 5}, 400, "expiresIn"),
+    ]
+    for body, status, says in cases:
+        resp = await env.client.post("/issuers/default/offers", json=body, headers=env.auth)
+        problem = await resp.json()
+        assert resp.status == status and says in json.dumps(problem), (body, problem)
+    assert (await env.client.post("/issuers/default/offers", json=AWARD)).status == 401
+    # A key that has issued already cannot be offered again.
+    issued = await env.client.post("/issuers/default/microcredentials", json={**AWARD, "idempotencyKey": "k-1"}, headers=env.auth)
+    assert issued.status == 201
+    resp = await env.client.post("/issuers/default/offers", json={**AWARD, "idempotencyKey": "k-1"}, headers=env.auth)
+    assert resp.status == 409
+    after = await counts(env)
+    assert after[2] == before[2] and after[0] == before[0] + 1
+
+
+async def test_the_qr_code_holds_the_link_and_the_store_holds_no_secret(env: Any) -> None:
+    zxingcpp = pytest.importorskip("zxingcpp")
+    from PIL import Image
+
+    offer = await make_offer(env, txCode=True)
+    png = base64.b64decode(offer["qrCode"]["png"].split(",", 1)[1])
+    assert [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))] == [offer["link"]]
+    code = offer["credentialOffer"]["grants"][PRE_AUTH]["pre-authorized_code"]
+    dump = json.dumps([dict(r) for r in await query(env.node.db, "SELECT * FROM oid4vci_offers")])
+    assert code not in dump and offer["txCode"] not in dump.replace(offer["id"], "")
+    resp = await env.client.get(f"/issuers/default/offers/{offer['id']}", headers=env.auth)
+    assert (await resp.json())["state"] == "offered"
+    assert (await env.client.get("/issuers/default/offers/nope", headers=env.auth)).status == 404
+
+
+# ------------------------------------------------------------------ token endpoint
+
+
+async def test_the_token_endpoint_answers_oauth_errors(env: Any) -> None:
+    offer = await make_offer(env, txCode=True)
+    code = offer["credentialOffer"]["grants"][PRE_AUTH]["pre-authorized_code"]
+    url = "/issuers/default/oid4vci/token"
+    cases: list[tuple[Any, dict[str, str], str]] = [
+        (json.dumps({"grant_type": PRE_AUTH}), {"Content-Type": "application/json"}, "invalid_request"),
+        ("pre-authorized_code=x", FORM, "invalid_request"),
+        ("grant_type=authorization_code&code=x", FORM, "unsupported_grant_type"),
+        (f"grant_type={PRE_AUTH}", FORM, "invalid_request"),
+        (f"grant_type={PRE_AUTH}&pre-authorized_code=nope&tx_code=1", FORM, "invalid_grant"),
+        (f"grant_type={PRE_AUTH}&pre-authorized_code={code}", FORM, "invalid_request"),  # tx_code missing
+        (f"grant_type={PRE_AUTH}&pre-authorized_code={code}&pre-authorized_code={code}&tx_code=1", FORM, "invalid_request"),
+        (f"grant_type={PRE_AUTH}&pre-authorized_code={code}&tx_code=1&authorization_details=[]", FORM, "invalid_authorization_details"),
+        (b"\xff\xfe", FORM, "invalid_request"),
+    ]
+    for data, headers, error in cases:
+        resp = await env.client.post(url, data=data, headers=headers)
+        body = await resp.json()
+        assert resp.status == 400 and body["error"] == error, (data, body)
+        assert resp.headers["Cache-Control"] == "no-store"
+    # Another issuer's endpoint does not know this issuer's codes.
+    await env.node.issuers.create("physics")
+    resp = await env.client.post("/issuers/physics/oid4vci/token", data={"grant_type": PRE_AUTH, "pre-authorized_code": code, "tx_code": offer["txCode"]})
+    assert (await resp.json())["error"] == "invalid_grant"
+    plain = await make_offer(env)
+    resp = await env.client.post(url, data={"grant_type": PRE_AUTH, "pre-authorized_code": plain["credentialOffer"]["grants"][PRE_AUTH]["pre-authorized_code"], "tx_code": "1"})
+    assert (await resp.json())["error"] == "invalid_request"  # no transaction code was asked for
+    # The right code still works: none of the refusals above used it up.
+    assert (await token_for(env, offer, tx_code=offer["txCode"]))["token_type"] == "Bearer"
+
+
+async def test_a_code_and_an_offer_are_used_once_across_processes(env: Any, tmp_path: Path) -> None:
+    """Two handles on one store stand for two processes (or replicas): exactly one of two
+    simultaneous redemptions wins, and one of two simultaneous credential requests."""
+    other_db = await SQLiteDatabase.open(tmp_path / "data")
+    try:
+        other = compose(env.config, db=other_db, master_key=env.node.issuers.master_key, clock=env.clock)
+        offer = await make_offer(env)
+        form = {"grant_type": [PRE_AUTH], "pre-authorized_code": [offer["credentialOffer"]["grants"][PRE_AUTH]["pre-authorized_code"]]}
+        results = await asyncio.gather(
+            env.node.oid4vci.exchange("default", form), other.oid4vci.exchange("default", form), return_exceptions=True
+        )
+        tokens = [r for r in results if isinstance(r, dict)]
+        assert len(tokens) == 1 and [r.error for r in results if isinstance(r, OAuthError)] == ["invalid_grant"]
+        access = tokens[0]["access_token"]
+        audience = env.config.effective_base_url
+        wallet = Wallet("p256")
+        requests = [
+            {"credential_configuration_id": "ds-101", "proofs": {"jwt": [wallet.proof(audience, await nonce(env))]}} for _ in range(2)
+        ]
+        before = await counts(env)
+        results = await asyncio.gather(
+            env.node.oid4vci.issue_credential("default", f"Bearer {access}", requests[0]),
+            other.oid4vci.issue_credential("default", f"Bearer {access}", requests[1]),
+            return_exceptions=True,
+        )
+        issued = [r for r in results if isinstance(r, dict)]
+        assert len(issued) == 1 and [r.error for r in results if isinstance(r, OAuthError)] == ["credential_request_denied"], results
+        assert issued[0]["credentials"][0]["credential"]["credentialSubject"]["id"] == wallet.did
+        after = await counts(env)
+        assert after[:2] == (before[0] + 1, before[1] + 1)
+        # Issued: the award's personal data is gone from the offer.
+        row = await query_one(env.node.db, "SELECT request, credential_id FROM oid4vci_offers WHERE id = ?", (offer["id"],))
+        assert row["request"] is None and row["credential_id"] == issued[0]["credentials"][0]["credential"]["id"]
+    finally:
+        await other_db.close()
+
+
+# ------------------------------------------------------------------ credential endpoint
+
+
+async def test_the_credential_endpoint_refuses_with_the_specs_errors_and_issues_nothing(env: Any) -> None:
+    offer = await make_offer(env)
+    access = (await token_for(env, offer))["access_token"]
+    audience = env.config.effective_base_url
+    wallet = Wallet()
+    before = await counts(env)
+
+    status, body, resp = await credential(env, None, {})
+    assert status == 401 and body["error"] == "invalid_token" and resp.headers["WWW-Authenticate"].startswith("Bearer")
+    status, body, _ = await credential(env, "not-a-token", {})
+    assert status == 401 and body["error"] == "invalid_token"
+    status, body, _ = await credential(env, access, None, raw=b"{")
+    assert status == 400 and body["error"] == "invalid_credential_request"
+
+    n = await nonce(env)
+    good = wallet.proof(audience, n)
+    cases: list[tuple[dict[str, Any], int, str]] = [
+        ({"proofs": {"jwt": [good]}}, 400, "invalid_credential_request"),
+        ({"credential_configuration_id": "other", "proofs": {"jwt": [good]}}, 400, "unknown_credential_configuration"),
+        ({"credential_identifier": "x", "proofs": {"jwt": [good]}}, 400, "unknown_credential_identifier"),
+        ({"credential_configuration_id": "ds-101"}, 400, "invalid_proof"),
+        ({"credential_configuration_id": "ds-101", "proofs": {"di_vp": [{}]}}, 400, "invalid_proof"),
+        ({"credential_configuration_id": "ds-101", "proofs": {"jwt": [good, good]}}, 400, "invalid_credential_request"),
+        ({"credential_configuration_id": "ds-101", "proofs": {"jwt": [good]}, "credential_response_encryption": {"jwk": {}, "enc": "A256GCM"}}, 400, "invalid_encryption_parameters"),
+        ({"credential_configuration_id": "ds-101", "proofs": {"jwt": ["a.b.c"]}}, 400, "invalid_proof"),
+        ({"credential_configuration_id": "ds-101", "proofs": {"jwt": [wallet.proof(audience, n, header={"alg": "EdDSA", "typ": "JWT", "kid": wallet.did + "#0"})]}}, 400, "invalid_proof"),
+        ({"credential_configuration_id": "ds-101", "proofs": {"jwt": [wallet.proof(audience, n, header={"alg": "EdDSA", "typ": "openid4vci-proof+jwt", "jwk": wallet.key.as_dict(private=True)})]}}, 400, "invalid_proof"),
+        ({"credential_configuration_id": "ds-101", "proofs": {"jwt": [wallet.proof(audience, n, header={"alg": "EdDSA", "typ": "openid4vci-proof+jwt", "kid": "did:web:example.org#key-1"})]}}, 400, "invalid_proof"),
+        ({"credential_configuration_id": "ds-101", "proofs": {"jwt": [wallet.proof(audience, n, iat=int(time.time()) + 3600)]}}, 400, "invalid_proof"),
+        ({"credential_configuration_id": "ds-101", "proofs": {"jwt": [wallet.proof(audience, "never-handed-out")]}}, 400, "invalid_nonce"),
+    ]
+    for request, status, error in cases:
+        got_status, body, _ = await credential(env, access, request)
+        assert (got_status, body["error"]) == (status, error), (request, body)
+    # A configuration the issuer has, but not this token's: insufficient_scope.
+    other = dict(ACHIEVEMENT, slug="ds-102")
+    assert (await env.client.post("/issuers/default/achievements", json=other, headers=env.auth)).status == 201
+    status, body, _ = await credential(env, access, {"credential_configuration_id": "ds-102", "proofs": {"jwt": [good]}})
+    assert status == 403 and body["error"] == "insufficient_scope"
+    assert await counts(env) == before
+    # The nonce none of those spent still works; then the offer is done.
+    status, body, _ = await credential(env, access, {"credential_configuration_id": "ds-101", "proofs": {"jwt": [good]}})
+    assert status == 200, body
+    status, again, _ = await credential(env, access, {"credential_configuration_id": "ds-101", "proofs": {"jwt": [wallet.proof(audience, await nonce(env))]}})
+    assert status == 400 and again["error"] == "credential_request_denied"
+    # Notifications: only for what this token issued.
+    url = "/issuers/default/oid4vci/notification"
+    headers = {"Authorization": f"Bearer {access}"}
+    resp = await env.client.post(url, json={"notification_id": "nope", "event": "credential_accepted"}, headers=headers)
+    assert resp.status == 400 and (await resp.json())["error"] == "invalid_notification_id"
+    resp = await env.client.post(url, json={"notification_id": body["notification_id"], "event": "kept"}, headers=headers)
+    assert resp.status == 400 and (await resp.json())["error"] == "invalid_notification_request"
+    resp = await env.client.post(url, json={"notification_id": body["notification_id"], "event": "credential_deleted"}, headers=headers)
+    assert resp.status == 204
+    # The token expires.
+    env.clock.offset = timedelta(seconds=env.config.oid4vci_token_ttl_seconds + 1)
+    status, body, _ = await credential(env, access, {"credential_configuration_id": "ds-101"})
+    assert status == 401 and "expired" in body["error_description"]
+
+
+# ------------------------------------------------------------------ the CLI
+
+
+def test_vcnode_offer_create_prints_the_link_and_writes_the_qr_code(tmp_path: Path, capsys: Any) -> None:
+    zxingcpp = pytest.importorskip("zxingcpp")
+    from PIL import Image
+
+    where = ["--data", str(tmp_path / "data"), "--base-url", "https://registry.example.edu"]
+    (tmp_path / "ach.json").write_text(json.dumps(ACHIEVEMENT))
+    assert main(["achievement", "create", str(tmp_path / "ach.json"), *where]) == 0
+    capsys.readouterr()
+    qr = tmp_path / "ana.png"
+    code = main(["offer", "create", "ds-101", "--learner-name", "Ana Lima", "--learner-email", "ana@example.org",
+                 "--tx-code", "--qr", str(qr), *where])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    link = out.out.strip()
+    assert link.startswith("openid-credential-offer://?credential_offer=") and "transaction code" in out.err
+    assert [r.text for r in zxingcpp.read_barcodes(Image.open(qr))] == [link]
+    assert main(["offer", "create", "ds-101", "--learner-name", "", *where]) == 2
+    assert "(a)" in capsys.readouterr().err
+    # issue-batch --offers: one offer per row, its link on a JSON line; an id column is refused.
+    csv_file = tmp_path / "learners.csv"
+    csv_file.write_text("name,email,id\nBo,bo@example.org,\nCy,,did:example:cy\n")
+    folder = tmp_path / "offers"
+    code = main(["issue-batch", "ds-101", str(csv_file), "--offers", "--out", str(folder), *where])
+    err = capsys.readouterr().err
+    assert code == 1 and "line 3" in err and "offered 1, refused 1 of 2 rows" in err
+    (line,) = [json.loads(x) for x in (folder / "offers.jsonl").read_text().splitlines()]
+    assert line["line"] == 2 and line["name"] == "Bo" and line["link"].startswith("openid-credential-offer://")
+    assert [r.text for r in zxingcpp.read_barcodes(Image.open(line["qr"]))] == [line["link"]]
+    assert main(["offer", "show", line["offerId"], *where]) == 0
+    assert json.loads(capsys.readouterr().out)["state"] == "offered"
