@@ -214,25 +214,19 @@ class Remote:
         return await self._counted(never())
 
     async def drip(self, request: web.Request) -> web.StreamResponse:
-        async def body() -> web.StreamResponse:
-            response = web.StreamResponse(headers={"Content-Type": "application/json"})
-            await response.prepare(request)
-            await response.write(b'{"id": "')
-            while True:
-                await response.write(b"a")
-                await asyncio.sleep(0.2)
-
-        return await self._counted(body())
+        return await self._counted(self._stream(request, b"a", 0.2))  # a byte every 0.2 s, forever
 
     async def endless(self, request: web.Request) -> web.StreamResponse:
-        async def body() -> web.StreamResponse:
-            response = web.StreamResponse(headers={"Content-Type": "application/json"})
-            await response.prepare(request)
-            await response.write(b'{"id": "')
-            while True:
-                await response.write(b"a" * 65536)
+        return await self._counted(self._stream(request, b"a" * 65536, 0))  # as fast as it is read, forever
 
-        return await self._counted(body())
+    @staticmethod
+    async def _stream(request: web.Request, chunk: bytes, pause: float) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        await response.write(b'{"id": "')
+        while True:
+            await response.write(chunk)
+            await asyncio.sleep(pause)
 
 
 async def _remotes(n: int) -> AsyncIterator[tuple[list[int], Remote]]:
