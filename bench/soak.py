@@ -93,7 +93,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         async def issue(http: aiohttp.ClientSession) -> None:
             nonlocal n
             n += 1
-            body = {"credential": {"@context": [V2], "type": ["VerifiableCredential"],
+            body = {"credential": {"@context": [V2], "type": ["VerifiableCredential"], "issuer": node.did,
                                    "credentialSubject": {"id": f"did:example:learner-{n}", "name": f"Learner {n}"}}}
             async with http.post(node.url + "/credentials/issue", json=body, headers=auth) as resp:
                 out = await resp.json(content_type=None)

@@ -50,6 +50,10 @@ class Config:
     status_list_ttl_ms: int = 0  # 0: no ttl; lists are then served with Cache-Control: no-cache
     status_list_valid_seconds: int = 0  # 0: no validUntil on list credentials
     status_max_staleness_seconds: int = 300  # verifier side: upper bound on a cached list's age
+    # A JSON file: an array of status entry templates ({statusPurpose, statusSize, statusMessage,
+    # statusReference}, as options.statusEntries takes them) added to every VC 2.0 credential
+    # issued without options.statusEntries, e.g. a message entry. None: no such entries.
+    status_entries_file: Path | None = None
     trust_max_depth: int = 3  # verifier side: accreditation links followed towards a trusted body
     challenge_ttl_seconds: int = 300
     require_challenge: bool = True
@@ -149,7 +153,7 @@ def _convert(name: str, value: Any, source: str) -> Any:
     """Coerce a file/env/flag value to the field's type, or explain what is wrong."""
     default = _FIELDS[name].default
     kind = type(default) if default is not None and default is not dataclasses.MISSING else None
-    if name in ("data_dir", "tls_cert", "tls_key"):
+    if name in ("data_dir", "tls_cert", "tls_key", "status_entries_file"):
         return None if value in (None, "") else Path(str(value))
     if name in ("base_url", "passphrase"):
         return None if value in (None, "") else str(value)

@@ -20,27 +20,104 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from node.config import Config
+from node.config import Config, ConfigError
 from node.errors import DuplicateCredentialError, InvalidRequestError, IssuerMismatchError
 from node.issuers import IssuerInfo, Issuers, check_purposes
 from node.offload import Offload, shared_offload
-from node.statuslists import Allocation, StatusLists
+from node.statuslists import PLAIN, Allocation, StatusLists
 from node.store import Database, Tx, utcnow_iso
 from node.store import credentials as table
+from status.credential import MESSAGE, StatusEntryOptions
 from vc.datamodel import check_credential, is_url
+from vc.errors import MalformedValueError
 
 JsonObject = dict[str, Any]
-Admitted = tuple[dict[str, list[Allocation]], set[int]]
+# Per credential, its allocations in the order of its entries; and the lists opened.
+Admitted = tuple[list[list[Allocation]], set[int]]
 
 CRYPTOSUITES: tuple[str, ...] = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
 DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
-STATUS_LIST_V1 = "https://www.w3.org/ns/credentials/status/v1"
+ENTRY_PURPOSES: tuple[str, ...] = ("revocation", "suspension", MESSAGE)
+
+
+@dataclass(frozen=True)
+class EntrySpec:
+    """One status entry the node adds: its purpose and its §2.1 options (size, messages,
+    reference). Revocation and suspension are one bit: the node sets them, and a revoked or
+    suspended credential is one whose bit is 1."""
+
+    purpose: str
+    options: StatusEntryOptions = PLAIN
+
+    @classmethod
+    def from_json(cls, raw: Any, where: str = "statusEntries") -> "EntrySpec":
+        """``{"statusPurpose": "message", "statusSize": 2, "statusMessage": [...],
+        "statusReference": "https://..."}`` (``type``, if given, BitstringStatusListEntry)."""
+        if not isinstance(raw, Mapping):
+            raise InvalidRequestError(f"{where} must be an object with statusPurpose", field=where)
+        unknown = sorted(set(raw) - {"type", "statusPurpose", "statusSize", "statusMessage", "statusReference"})
+        if unknown:
+            raise InvalidRequestError(
+                f"{where} has unknown member(s) {', '.join(map(repr, unknown))}; an entry template takes type, "
+                "statusPurpose, statusSize, statusMessage and statusReference (the node allocates the list and index)",
+                field=where,
+            )
+        if raw.get("type", "BitstringStatusListEntry") != "BitstringStatusListEntry":
+            raise InvalidRequestError(f"{where}.type must be BitstringStatusListEntry", field=f"{where}.type")
+        purpose = raw.get("statusPurpose")
+        if purpose not in ENTRY_PURPOSES:
+            raise InvalidRequestError(
+                f"{where}.statusPurpose must be one of {', '.join(ENTRY_PURPOSES)}, not {purpose!r}", field=f"{where}.statusPurpose"
+            )
+        if purpose != MESSAGE and raw.get("statusSize", 1) != 1:
+            raise InvalidRequestError(
+                f"{where}: a {purpose} entry is one bit (the node revokes or suspends by setting it); "
+                "use statusPurpose message for a multi-bit status",
+                field=f"{where}.statusSize",
+            )
+        try:
+            return cls(purpose, StatusEntryOptions.from_json(raw))
+        except MalformedValueError as e:
+            raise InvalidRequestError(f"{where}: {e.detail}", field=where) from e
+
+
+def entry_specs(raw: Any, where: str = "statusEntries") -> tuple[EntrySpec, ...]:
+    """A list of entry templates (``options.statusEntries``, ``status_entries_file``)."""
+    if not isinstance(raw, list):
+        raise InvalidRequestError(f"{where} must be an array of entry templates", field=where)
+    return tuple(EntrySpec.from_json(item, f"{where}[{i}]") for i, item in enumerate(raw))
+
+
+def read_entry_file(path: Path | None) -> tuple[EntrySpec, ...]:
+    """The node's default entry templates (``Config.status_entries_file``): a JSON array."""
+    if path is None:
+        return ()
+    try:
+        return entry_specs(json.loads(path.read_text(encoding="utf-8")), "status_entries_file")
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"status_entries_file {path}: {e}") from e
+    except InvalidRequestError as e:
+        raise ConfigError(f"status_entries_file {path}: {e.detail}") from e
+
+
+@dataclass
+class Prepared:
+    """A credential ready to be admitted: the document, the DID it is signed as, and the status
+    entries the node adds to it (in credentialStatus order)."""
+
+    credential: JsonObject
+    did: str
+    signer: str | None  # the DID signing its status lists; None: the issuer's did:web
+    entries: list[EntrySpec] = field(default_factory=list)
 
 
 def subject_id(credential: JsonObject) -> str | None:
@@ -81,7 +158,9 @@ class Issuance:
         self.issuers = issuers
         self.status_lists = status_lists
         self.offload = offload or shared_offload()
-        self._admissions: list[tuple[str, list[str], list[JsonObject], str, asyncio.Future[Admitted]]] = []
+        # Entries every credential gets unless the request names its own (a message entry, say).
+        self.default_entries = read_entry_file(config.status_entries_file)
+        self._admissions: list[tuple[str, list[Prepared], str, asyncio.Future[Admitted]]] = []
         self._admitter: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
 
@@ -98,7 +177,12 @@ class Issuance:
         progress: Callable[[int], None] | None = None,
     ) -> list[JsonObject]:
         """Issue a batch: status indexes for all of them are allocated in one transaction.
-        ``progress(1)`` is called (from the signing thread) after each credential is signed."""
+        ``progress(1)`` is called (from the signing thread) after each credential is signed.
+
+        Options: ``cryptosuite``; ``statusPurposes`` (one-bit entries; the issuer's configured
+        purposes when absent); ``statusEntries`` (entry templates, ``EntrySpec``; the node's
+        ``status_entries_file`` when absent). Message entries come last in credentialStatus.
+        """
         from vc.credentials import issue_credential
         from vc.cryptosuites import SUITES
         from vc.proofs import add_proof
@@ -108,29 +192,35 @@ class Issuance:
         suite_name = options.get("cryptosuite", "eddsa-rdfc-2022")
         if suite_name not in CRYPTOSUITES:
             raise InvalidRequestError(f"options.cryptosuite {suite_name!r} is not supported: use {' or '.join(CRYPTOSUITES)}")
+        # Entries the request asks for by name (not the issuer's or node's defaults).
+        asked = bool(options.get("statusPurposes")) or bool(options.get("statusEntries"))
         purposes = check_purposes(options["statusPurposes"]) if "statusPurposes" in options else issuer.status_purposes
+        templates = entry_specs(options["statusEntries"], "options.statusEntries") if "statusEntries" in options else self.default_entries
+        # Bitstring Status List 1.0 §2.1: message entries last (a reader that looks at one entry
+        # sees them; the revocation and suspension entries keep their places).
+        specs = sorted([*(EntrySpec(p) for p in purposes), *templates], key=lambda e: e.purpose == MESSAGE)
         now = self.clock()
         # Copying and data-model checks of a large batch are CPU work too: off the event loop.
-        prepared = await self.offload(lambda: [self._prepare(issuer, c, now) for c in credentials])
-        ids = [p["id"] for p in prepared]
+        prepared = await self.offload(lambda: [self._prepare(issuer, c, now, specs, asked) for c in credentials])
+        ids = [p.credential["id"] for p in prepared]
         if len(set(ids)) != len(ids):
             raise InvalidRequestError("the batch contains the same credential id more than once")
 
-        allocations, created = await self._admit(issuer.name, purposes, prepared, utcnow_iso(now))
-        for i, credential in enumerate(prepared):
-            statuses = [self.status_lists.entry(allocations[p][i]) for p in purposes]
+        allocations, created = await self._admit(issuer.name, prepared, utcnow_iso(now))
+        for p, allocated in zip(prepared, allocations):
+            statuses = [self.status_lists.entry(a, spec.options) for a, spec in zip(allocated, p.entries)]
             if statuses:
-                given = credential.get("credentialStatus", [])
+                given = p.credential.get("credentialStatus", [])
                 statuses = [*(given if isinstance(given, list) else [given]), *statuses]
-                credential["credentialStatus"] = statuses[0] if len(statuses) == 1 else statuses
+                p.credential["credentialStatus"] = statuses[0] if len(statuses) == 1 else statuses
         pair = await self.issuers.keypair(issuer.name)
         suite = SUITES[suite_name]
         loader = self.loader
 
-        def sign_one(c: JsonObject) -> JsonObject:
+        def sign_one(p: Prepared) -> JsonObject:
             # Sign with the key's verification method under the DID the credential names
             # (did:web or did:key), so the proof's controller is the issuer.
-            vm = issuer.verification_methods[issuer.dids.index(_issuer_id(c) or issuer.did)]
+            c, vm = p.credential, issuer.verification_methods[issuer.dids.index(p.did)]
             if c["@context"][0] == VC_V1:
                 # vc.credentials.issue_credential signs VC 2.0 only; a 1.1 credential the
                 # operator asked for is signed as 1.1 (data-model checked in _prepare).
@@ -141,8 +231,8 @@ class Issuance:
 
         def sign_all() -> list[JsonObject]:
             out = []
-            for c in prepared:
-                out.append(sign_one(c))
+            for p in prepared:
+                out.append(sign_one(p))
                 if progress is not None:
                     progress(1)
             return out
@@ -150,7 +240,7 @@ class Issuance:
         # Every list a credential names is published before the credential is handed out: the
         # lists this batch opened, and one that another request of the same group commit opened
         # and may still be signing (republish returns at once for a list already published).
-        named = {a.list_id for per_purpose in allocations.values() for a in per_purpose}
+        named = {a.list_id for per_credential in allocations for a in per_credential}
         try:
             await self.status_lists.republish(created | named)
             signed = await self.offload(sign_all)
@@ -162,11 +252,11 @@ class Issuance:
 
     # --- admission ---------------------------------------------------------------------
 
-    async def _admit(self, issuer_name: str, purposes: list[str], prepared: list[JsonObject], issued_at: str) -> Admitted:
+    async def _admit(self, issuer_name: str, prepared: list[Prepared], issued_at: str) -> Admitted:
         """Record the credentials and allocate their indexes, durably, before anything is signed
         (group commit: see the module docstring). A request hears back only after the commit."""
         future: asyncio.Future[Admitted] = asyncio.get_running_loop().create_future()
-        self._admissions.append((issuer_name, purposes, prepared, issued_at, future))
+        self._admissions.append((issuer_name, prepared, issued_at, future))
         if self._admitter is None or self._admitter.done():
             # A task of its own: a caller that goes away must not strand the others' requests.
             self._admitter = asyncio.get_running_loop().create_task(self._admit_waiting())
@@ -175,7 +265,7 @@ class Issuance:
         except asyncio.CancelledError:
             # The caller went away; if its records commit anyway, nothing will be signed for
             # them, so they are forgotten again (their indexes stay used, never reused).
-            ids = [c["id"] for c in prepared]
+            ids = [p.credential["id"] for p in prepared]
 
             def forget(f: asyncio.Future[Any]) -> None:
                 if not f.cancelled() and f.exception() is None:
@@ -196,17 +286,17 @@ class Issuance:
             done: list[tuple[asyncio.Future[Admitted], Admitted]] = []
             try:
                 async with self.db.transaction() as tx:
-                    for issuer_name, purposes, prepared, issued_at, future in batch:
+                    for issuer_name, prepared, issued_at, future in batch:
                         try:
                             async with tx.savepoint():
-                                result = await self._admit_one(tx, issuer_name, purposes, prepared, issued_at)
+                                result = await self._admit_one(tx, issuer_name, prepared, issued_at)
                         except Exception as e:
                             if not future.done():
                                 future.set_exception(e)
                         else:
                             done.append((future, result))
             except BaseException as e:  # the transaction itself failed: nobody was admitted
-                for _, _, _, _, future in batch:
+                for _, _, _, future in batch:
                     if not future.done():
                         future.set_exception(e if isinstance(e, Exception) else RuntimeError("admission interrupted"))
                 if not isinstance(e, Exception):
@@ -216,29 +306,44 @@ class Issuance:
                 if not future.done():
                     future.set_result(result)
 
-    async def _admit_one(self, tx: Tx, issuer_name: str, purposes: list[str], prepared: list[JsonObject], issued_at: str) -> Admitted:
-        ids = [c["id"] for c in prepared]
+    async def _admit_one(self, tx: Tx, issuer_name: str, prepared: list[Prepared], issued_at: str) -> Admitted:
+        ids = [p.credential["id"] for p in prepared]
         existing = await table.existing_ids(tx, ids)
         taken = [i for i in ids if i in existing]
         if taken:
             raise DuplicateCredentialError(f"a credential with id {taken[0]!r} was already issued", id=taken[0])
-        await table.insert_active(tx, [(c["id"], issuer_name, subject_id(c), issued_at) for c in prepared])
-        allocations: dict[str, list[Allocation]] = {}
+        await table.insert_active(tx, [(p.credential["id"], issuer_name, subject_id(p.credential), issued_at) for p in prepared])
+        # One list per (signing DID, purpose, entry size): credentials naming the did:key get
+        # entries in lists the did:key signs, those naming the did:web in the did:web's.
+        wanted: dict[tuple[str | None, str, int], list[tuple[int, int]]] = {}
+        for i, p in enumerate(prepared):
+            for j, spec in enumerate(p.entries):
+                wanted.setdefault((p.signer, spec.purpose, spec.options.status_size), []).append((i, j))
+        allocations: list[list[Allocation]] = [[PENDING] * len(p.entries) for p in prepared]
         created: set[int] = set()
-        for purpose in purposes:
-            allocations[purpose], new_lists = await self.status_lists.allocate(tx, issuer_name, purpose, ids, when=issued_at)
+        for (signer, purpose, size), places in wanted.items():
+            got, new_lists = await self.status_lists.allocate(
+                tx, issuer_name, purpose, [ids[i] for i, _ in places], when=issued_at, signer=signer, status_size=size
+            )
+            for (i, j), allocation in zip(places, got):
+                allocations[i][j] = allocation
             created |= new_lists
         return allocations, created
 
     # --- preparation -------------------------------------------------------------------
 
-    def _prepare(self, issuer: IssuerInfo, credential: Any, now: datetime) -> JsonObject:
-        """Fill what the node fills (issuer, id, validFrom), refuse what it must not sign."""
+    def _prepare(self, issuer: IssuerInfo, credential: Any, now: datetime, specs: list[EntrySpec], asked: bool) -> Prepared:
+        """Fill what the node fills (issuer, id, validFrom), refuse what it must not sign, and
+        choose the status entries the node adds (``asked``: the request named them)."""
         if not isinstance(credential, dict):
             raise InvalidRequestError("credential must be a JSON object")
         vc = copy.deepcopy(credential)
-        if "proof" in vc:
-            raise InvalidRequestError("the credential already has a proof; send it unsigned")
+        # VC Data Integrity 1.0 §4.3: a credential secured by others already gets the issuer's
+        # proof beside theirs (a proof set). Their proofs cover the document as sent, so the
+        # node changes nothing in it: no issuer, id, validFrom or status entry is filled in.
+        cosigned = "proof" in vc
+        if cosigned:
+            _check_proofs(vc["proof"])
         if "credentialStatus" in vc:
             self._check_own_status(vc["credentialStatus"])
         contexts = vc.get("@context")
@@ -247,18 +352,38 @@ class Issuance:
         if not isinstance(contexts, list) or not contexts:
             raise InvalidRequestError(f"@context must start with {VC_V2!r} (or {VC_V1!r})")
         v1 = contexts[0] == VC_V1
-        if v1:
-            # VC 1.1's context defines neither DataIntegrityProof nor the status list entry
-            # terms; the data-integrity and Bitstring Status List contexts do.
-            contexts = [*contexts, *(c for c in (STATUS_LIST_V1, DATA_INTEGRITY_V2) if c not in contexts)]
+        if v1 and DATA_INTEGRITY_V2 not in contexts:
+            # VC 1.1's context does not define DataIntegrityProof; the data-integrity context
+            # does. It is the only context the node adds: nothing else it writes needs one.
+            if cosigned:
+                raise InvalidRequestError(
+                    f"a VC 1.1 credential signed by others needs {DATA_INTEGRITY_V2!r} in its @context for the issuer's "
+                    "proof, and adding it would change what their proofs cover",
+                    field="@context",
+                )
+            contexts = [*contexts, DATA_INTEGRITY_V2]
         vc["@context"] = contexts
+        entries = list(specs)
+        if entries and (v1 or cosigned):
+            if asked:
+                raise InvalidRequestError(
+                    "Bitstring Status List 1.0 §2.1 entries belong in VC Data Model 2.0 credentials; this one is VC 1.1"
+                    if v1
+                    else "the credential is already signed: a status entry would change what its proofs cover",
+                    field="options",
+                )
+            # The issuer's standing entries are for credentials that can carry them.
+            entries = []
         named = _issuer_id(vc)
+        did = named if named in issuer.dids else issuer.did
         if "issuer" not in vc:
+            if cosigned:
+                raise InvalidRequestError("the credential has no issuer; a signed credential is not completed", field="issuer")
             vc["issuer"] = issuer.did
         elif named is None:
             raise InvalidRequestError("issuer must be a DID string or an object with an id")
         elif named not in issuer.dids:
-            if not self.config.replace_foreign_issuer:
+            if not self.config.replace_foreign_issuer or cosigned:
                 raise IssuerMismatchError(
                     f"the credential names issuer {named!r}, but this request signs as {issuer.name!r} ({', '.join(issuer.dids)})",
                     issuer=named,
@@ -269,16 +394,20 @@ class Issuance:
                 raise InvalidRequestError(f"issuer {named!r} is not a URL", field="issuer")
             vc["issuer"] = {**vc["issuer"], "id": issuer.did} if isinstance(vc["issuer"], dict) else issuer.did
         if "id" not in vc:
+            if cosigned:
+                raise InvalidRequestError(
+                    "a credential signed by others needs an id: the node records what it signs by id, and adding one "
+                    "would change what their proofs cover",
+                    field="id",
+                )
             vc["id"] = f"urn:uuid:{uuid.uuid4()}"
         elif not isinstance(vc["id"], str):
             raise InvalidRequestError("id must be a URL string")
-        stamp = now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        if v1:
-            vc.setdefault("issuanceDate", stamp)
-        else:
-            vc.setdefault("validFrom", stamp)
+        if not cosigned:
+            stamp = now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            vc.setdefault("issuanceDate" if v1 else "validFrom", stamp)
         check_credential(vc)
-        return vc
+        return Prepared(vc, did, None if did == issuer.did else did, entries)
 
     def _check_own_status(self, given: Any) -> None:
         """A caller's own status entries (another status service, another scheme) are its claims
@@ -312,3 +441,18 @@ class Issuance:
                         "(a decimal string) and statusListCredential (a URL)",
                         field="credentialStatus",
                     )
+
+
+# A placeholder while a credential's entries are being allocated (each is replaced).
+PENDING = Allocation(0, 0, 0, "", "")
+
+
+def _check_proofs(given: Any) -> None:
+    """VC Data Integrity 1.0 §2.1: every proof is an object with a ``type`` and a ``proofPurpose``."""
+    for i, proof in enumerate(given if isinstance(given, list) else [given]):
+        where = f"proof[{i}]" if isinstance(given, list) else "proof"
+        if not isinstance(proof, dict):
+            raise InvalidRequestError(f"{where} must be an object", field=where)
+        for name in ("type", "proofPurpose"):
+            if not isinstance(proof.get(name), str) or not proof[name]:
+                raise InvalidRequestError(f"{where}.{name} is required (VC Data Integrity 1.0 §2.1)", field=f"{where}.{name}")

@@ -222,10 +222,14 @@ class Issuers:
             pair = self._keys[name] = self.master_key.open_keypair(sealed)
         return pair
 
-    async def signing_identity(self, name: str) -> tuple[Ed25519KeyPair, str, str]:
-        """(key pair, did:web, its verification method): what the issuer's status lists are signed with."""
+    async def signing_identity(self, name: str, did: str | None = None) -> tuple[Ed25519KeyPair, str, str]:
+        """(key pair, DID, its verification method): what the issuer's status lists signed by
+        ``did`` (one of its DIDs; None: its did:web) are signed with."""
         issuer = await self.get(name)
-        return await self.keypair(name), issuer.did, issuer.verification_method
+        chosen = issuer.did if did is None else did
+        if chosen not in issuer.dids:
+            raise UnknownIssuerError(f"{chosen} is not a DID of issuer {name!r}", issuer=name)
+        return await self.keypair(name), chosen, issuer.verification_methods[issuer.dids.index(chosen)]
 
     async def ensure_default(self) -> None:
         """Create the ``default`` issuer if there is none (idempotent, also across processes)."""

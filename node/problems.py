@@ -40,6 +40,10 @@ PROBLEM_BASE = "urn:vcnode:problem:"
 # 1 MiB: a credential with an embedded image is tens to hundreds of KiB (vc/limits.py).
 DEFAULT_MAX_BODY = 1024 * 1024
 MAX_BODY_KEY = web.AppKey("vcnode.max_body", int)
+# (method, route path) -> members(problem) -> more members for that route's 4xx problems
+# (a verification's "verified": false, say). Filled from the endpoints' declarations
+# (node.routes.endpoint.Refusal).
+PROBLEM_MEMBERS = web.AppKey("vcnode.problem_members", dict)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -117,14 +121,27 @@ _HTTP_DETAILS: dict[int, tuple[str, str, str]] = {
 }
 
 
-def _from_http_exception(exc: web.HTTPException) -> web.Response:
+def _from_http_exception(exc: web.HTTPException) -> tuple[dict[str, Any], dict[str, str]]:
+    """The problem body and the headers worth keeping for one of aiohttp's own exceptions."""
     kind, title, detail = _HTTP_DETAILS.get(
         exc.status, ("http-error", exc.reason, exc.text if exc.text and not exc.text.startswith(str(exc.status)) else exc.reason)
     )
     if exc.status == 413 and isinstance(exc, web.HTTPRequestEntityTooLarge):
         detail = f"{detail} ({exc.text.strip()})" if exc.text else detail
     headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "www-authenticate", "retry-after")}
-    return problem_response({"type": PROBLEM_BASE + kind, "title": title, "detail": detail}, exc.status, headers)
+    return {"type": PROBLEM_BASE + kind, "title": title, "detail": detail}, headers
+
+
+def _route_members(request: web.Request, body: dict[str, Any], status: int) -> dict[str, Any]:
+    """The problem with the members its route declares for refusals (4xx), its own kept."""
+    if not 400 <= status < 500:
+        return body
+    route = request.match_info.route
+    path = route.resource.canonical if route.resource is not None else None
+    members = request.app.get(PROBLEM_MEMBERS, {}).get((request.method, path))
+    if members is None:
+        return body
+    return {**body, **{k: v for k, v in members({**body, "status": status}).items() if k not in body}}
 
 
 @web.middleware
@@ -133,15 +150,16 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
     try:
         return await handler(request)
     except HTTPProblem as exc:
-        return problem_response(exc.to_json(), exc.status, exc.headers)
+        return problem_response(_route_members(request, exc.to_json(), exc.status), exc.status, exc.headers)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return _from_http_exception(exc)
+        body, headers = _from_http_exception(exc)
+        return problem_response(_route_members(request, body, exc.status), exc.status, headers)
     except Exception as exc:  # noqa: BLE001 - this is the one place that catches everything
         problem = problem_from_exception(exc)
         if problem is not None:
-            return problem_response(problem.to_json(), problem.http_status)
+            return problem_response(_route_members(request, problem.to_json(), problem.http_status), problem.http_status)
         log.exception("internal error handling %s %s", request.method, request.path)
         return problem_response(
             {

@@ -3,7 +3,9 @@
 A change is committed (durable) in one transaction with the bits it sets, and the lists it
 touched are re-signed before the caller hears back, so the next GET of a list shows it.
 Revocation is final; suspension can be lifted. A credential can only take a status its
-entries have a purpose for.
+entries have a purpose for. A ``message`` entry (§2.1: ``statusSize`` bits, one
+``statusMessage`` per value) holds any of its values, set with ``set_message``; it says
+something about the credential without revoking or suspending it.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from typing import Any, Callable, Iterable, Literal
 
 from node.errors import InvalidRequestError, StatusChangeError, UnknownCredentialError
 from node.records import CredentialRecord
-from node.statuslists import PendingList, StatusLists
+from node.statuslists import EntryInfo, PendingList, StatusLists
 from node.store import Database, utcnow_iso
 from node.store import credentials as table
+from status.credential import MESSAGE, status_value
+from vc.errors import MalformedValueError
 
 Status = Literal["active", "revoked", "suspended"]
 STATUSES: tuple[str, ...] = ("active", "revoked", "suspended")
@@ -85,3 +89,47 @@ class StatusChanges:
         await self.status_lists.republish(touched)
         records: dict[str, Any] = {cid: CredentialRecord.of(rows[cid], entries.get(cid, []), current[cid]) for cid in ids}
         return [records[cid] for cid, _ in changes]
+
+    async def set_message(
+        self,
+        credential_id: str,
+        value: Any,
+        *,
+        list_url: str | None = None,
+        index: int | None = None,
+        issuer_name: str | None = None,
+    ) -> CredentialRecord:
+        """Set the credential's ``message`` entries (or the one named by ``list_url`` and
+        ``index``) to ``value``: a boolean for a one-bit entry, else an integer or ``0x`` hex
+        string below 2**statusSize (``status.credential.status_value``). The list is re-signed
+        before this returns."""
+        pending: dict[int, PendingList] = {}
+        async with self.db.transaction() as tx:
+            row = await table.get(tx, credential_id)
+            if row is None or (issuer_name is not None and row["issuer"] != issuer_name):
+                raise UnknownCredentialError(
+                    f"no credential with id {credential_id!r} was issued by "
+                    + (f"issuer {issuer_name!r}" if issuer_name else "this node"),
+                    credentialId=credential_id,
+                )
+            entries = await self.status_lists.entries_for(tx, credential_id)
+            chosen = [e for e in entries if e.purpose == MESSAGE and _named(e, list_url, index)]
+            if not chosen:
+                raise StatusChangeError(
+                    f"credential {credential_id!r} has no message status entry"
+                    + (f" in {list_url!r}" if list_url else "")
+                    + (f" at index {index}" if index is not None else ""),
+                    credentialId=credential_id,
+                )
+            try:
+                bits = [(e.list_id, e.index, status_value(value, status_size=e.status_size)) for e in chosen]
+            except MalformedValueError as e:
+                raise InvalidRequestError(e.detail, field="status") from e
+            touched = await self.status_lists.set_bits(tx, bits, pending)
+            await self.status_lists.write_bits(tx, pending, touched)
+        await self.status_lists.republish(touched)
+        return CredentialRecord.of(row, entries)
+
+
+def _named(entry: EntryInfo, list_url: str | None, index: int | None) -> bool:
+    return (list_url is None or entry.url == list_url) and (index is None or entry.index == index)

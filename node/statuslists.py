@@ -4,6 +4,14 @@ Bitstring Status List v1.0 §2 (entries and the list credential) and §6.1 (herd
 random, never-reused indexes in lists of at least 131,072 entries). Each issuer has its own
 lists per purpose, numbered 1, 2, …; a list is served at ``{base}/status/{issuer}/{purpose}/{n}``.
 
+A list is signed by the DID its credentials name: a verifier trusts a list only from the
+credential's own issuer (§3.2 step 8), so credentials naming the issuer's did:key get entries in
+lists signed with that did:key, and those naming its did:web in lists signed with the did:web.
+Entries of one list have one size (§2.1 ``statusSize``; a ``message`` entry of 2 bits, say).
+So an issuer has a list per (signing DID, purpose, size); the numbers stay one sequence per
+issuer and purpose, so every list keeps a URL of the same form whoever signs it (the list
+credential's ``issuer`` says who did).
+
 State lives in the store (``node.store.status_lists``, ``node.store.credentials``):
 
 * ``used`` is the ``status.allocate.UsedBitmap`` of every index ever handed out. Allocation
@@ -35,13 +43,16 @@ from node.store import status_lists as table
 from node.store.status_lists import BITS, CHUNK_BITS, USED
 from status.allocate import UsedBitmap, choose_free_index
 from status.bitstring import MIN_STATUS_LIST_LENGTH, Bitstring
-from status.credential import issue_status_list_credential, status_list_entry
+from node.store.status_lists import WEB_SIGNER
+from status.credential import StatusEntryOptions, issue_status_list_credential, status_list_entry
 
 log = logging.getLogger(__name__)
 
 JsonObject = dict[str, Any]
-# (keypair, issuer DID, verification method id) of an issuer, for signing its lists.
-Identity = Callable[[str], Awaitable[tuple[Any, str, str]]]
+# identity(issuer name, DID) -> (keypair, DID, verification method id): what signs the issuer's
+# lists signed by that DID (None: the issuer's did:web).
+Identity = Callable[[str, str | None], Awaitable[tuple[Any, str, str]]]
+PLAIN = StatusEntryOptions()  # a one-bit entry without messages or references
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,7 @@ class Allocation:
     index: int
     purpose: str
     url: str
+    status_size: int = 1
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,7 @@ class EntryInfo:
     purpose: str
     url: str
     index: int
+    status_size: int = 1
 
 
 @dataclass(frozen=True)
@@ -114,22 +127,36 @@ class StatusLists:
     def url(self, issuer: str, purpose: str, seq: int) -> str:
         return f"{self.base_url}/status/{issuer}/{purpose}/{seq}"
 
-    def entry(self, allocation: Allocation) -> JsonObject:
-        """The credential's ``BitstringStatusListEntry`` for an allocated index."""
-        return status_list_entry(list_url=allocation.url, index=allocation.index, purpose=allocation.purpose)
+    def entry(self, allocation: Allocation, options: StatusEntryOptions = PLAIN) -> JsonObject:
+        """The credential's ``BitstringStatusListEntry`` for an allocated index; ``options`` (its
+        ``statusSize`` must be the allocation's) add ``statusMessage`` and ``statusReference``."""
+        if options.status_size != allocation.status_size:
+            raise ValueError(f"a {options.status_size}-bit entry in a list of {allocation.status_size}-bit entries")
+        return status_list_entry(list_url=allocation.url, index=allocation.index, purpose=allocation.purpose, **options.kwargs())
 
     # --- allocation (inside the caller's transaction) -----------------------------------
 
     async def allocate(
-        self, tx: Tx, issuer: str, purpose: str, credential_ids: list[str | None], *, when: str
+        self,
+        tx: Tx,
+        issuer: str,
+        purpose: str,
+        credential_ids: list[str | None],
+        *,
+        when: str,
+        signer: str | None = None,
+        status_size: int = 1,
     ) -> tuple[list[Allocation], set[int]]:
-        """One random free index per credential id; returns them and the ids of lists created."""
+        """One random free index per credential id, in the issuer's list of ``purpose`` signed by
+        ``signer`` (a DID; None: the issuer's did:web) with ``status_size``-bit entries; returns
+        them and the ids of lists created."""
         out: list[Allocation] = []
         created: set[int] = set()
+        kind = {"signer": signer or WEB_SIGNER, "status_size": status_size}
         await issuer_rows.lock(tx, issuer)
-        row = await table.current(tx, issuer, purpose)
+        row = await table.current(tx, issuer, purpose, **kind)
         if row is None:
-            row = await self._new_list(tx, issuer, purpose)
+            row = await self._new_list(tx, issuer, purpose, **kind)
             created.add(row["id"])
         list_id, seq, length = row["id"], row["seq"], row["length"]
         used = UsedBitmap.from_bytes(await table.read_chunks(tx, list_id, USED, length // 8), length)
@@ -139,7 +166,7 @@ class StatusLists:
             if index is None:
                 await self._save_used(tx, list_id, used, rows)
                 rows = []
-                row = await self._new_list(tx, issuer, purpose)
+                row = await self._new_list(tx, issuer, purpose, **kind)
                 created.add(row["id"])
                 list_id, seq, length = row["id"], row["seq"], row["length"]
                 used = UsedBitmap(length)
@@ -148,13 +175,13 @@ class StatusLists:
                     raise RuntimeError("a fresh status list has no free index")
             used.add(index)
             rows.append((list_id, index, cid, purpose, when))
-            out.append(Allocation(list_id, seq, index, purpose, self.url(issuer, purpose, seq)))
+            out.append(Allocation(list_id, seq, index, purpose, self.url(issuer, purpose, seq), status_size))
         await self._save_used(tx, list_id, used, rows)
         return out, created
 
-    async def _new_list(self, tx: Tx, issuer: str, purpose: str) -> Any:
-        row = await table.create(tx, issuer, purpose, self.length)
-        log.info("opened status list %s", self.url(issuer, purpose, row["seq"]))
+    async def _new_list(self, tx: Tx, issuer: str, purpose: str, *, signer: str, status_size: int) -> Any:
+        row = await table.create(tx, issuer, purpose, self.length, signer=signer, status_size=status_size)
+        log.info("opened status list %s (signed by %s, %d-bit entries)", self.url(issuer, purpose, row["seq"]), signer, status_size)
         return row
 
     async def _save_used(self, tx: Tx, list_id: int, used: UsedBitmap, rows: list[tuple[int, int, str | None, str, str]]) -> None:
@@ -165,7 +192,8 @@ class StatusLists:
     # --- status bits -------------------------------------------------------------------
 
     def _entry(self, row: Any) -> EntryInfo:
-        return EntryInfo(row["list_id"], row["purpose"], self.url(row["issuer"], row["purpose"], row["seq"]), row["idx"])
+        url = self.url(row["issuer"], row["purpose"], row["seq"])
+        return EntryInfo(row["list_id"], row["purpose"], url, row["idx"], row["status_size"])
 
     async def entries_for(self, tx: Tx, credential_id: str) -> list[EntryInfo]:
         return [self._entry(r) for r in await entry_rows.entries_of(tx, credential_id)]
@@ -190,7 +218,9 @@ class StatusLists:
                 entry = pending[list_id] = PendingList(bits, set())
             if entry.bits.get(index) != value:
                 entry.bits.set(index, value)
-                entry.dirty.add(index // CHUNK_BITS)
+                # An entry of several bits may straddle two chunks (a 3-bit one, say).
+                size = entry.bits.status_size
+                entry.dirty.update({index * size // CHUNK_BITS, (index * size + size - 1) // CHUNK_BITS})
                 changed.add(list_id)
         return changed
 
@@ -204,10 +234,11 @@ class StatusLists:
     async def read_bits(self, tx: Tx, list_id: int, *, lock: bool = False) -> Bitstring:
         """The list's statuses as stored (committed or, through a transaction's ``tx``, pending);
         ``lock`` holds the list for a change until the transaction ends."""
-        length = await table.length(tx, list_id, lock=lock)
-        if length is None:
+        shape = await table.length(tx, list_id, lock=lock)
+        if shape is None:
             raise KeyError(f"no status list {list_id}")
-        return Bitstring.from_bytes(await table.read_chunks(tx, list_id, BITS, length // 8))
+        length, size = shape
+        return Bitstring.from_bytes(await table.read_chunks(tx, list_id, BITS, length * size // 8), status_size=size)
 
     # --- publishing --------------------------------------------------------------------
 
@@ -257,7 +288,8 @@ class StatusLists:
                 if again == row["version"]:
                     break
             version = row["version"]
-            pair, did, vm = await self.identity(row["issuer"])
+            signer = None if row["signer"] == WEB_SIGNER else row["signer"]
+            pair, did, vm = await self.identity(row["issuer"], signer)
             now = self.clock()
             list_url = self.url(row["issuer"], row["purpose"], row["seq"])
 

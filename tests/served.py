@@ -54,6 +54,11 @@ class ServedNode:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def did(self) -> str:
+        """The default issuer's did:web (the base URL is http://127.0.0.1:PORT)."""
+        return f"did:web:127.0.0.1%3A{self.port}"
+
+    @property
     def data(self) -> Path:
         return self.folder / "data"
 

@@ -308,19 +308,29 @@ def _parse_sri(value: Any, where: str) -> list[tuple[str, bytes]]:
     return out
 
 
+def _parse_multibase_digests(value: Any, where: str) -> list[tuple[str, bytes]]:
+    """VC Data Integrity 1.0 §2.6 resource integrity: "a single string value, or a list of
+    string values, each of which is a Multibase-encoded Multihash value"."""
+    if isinstance(value, list):
+        if not value:
+            raise MalformedValueError(f"{where}.digestMultibase is an empty list; give at least one digest")
+        return [_parse_multibase_digest(v, f"{where}.digestMultibase[{i}]") for i, v in enumerate(value)]
+    return [_parse_multibase_digest(value, f"{where}.digestMultibase")]
+
+
 def _parse_multibase_digest(value: Any, where: str) -> tuple[str, bytes]:
-    """VC Data Integrity 1.0 §2.6 resource integrity: a multibase-encoded multihash."""
+    """One multibase-encoded multihash (``where`` names the value)."""
     if not isinstance(value, str):
-        raise MalformedValueError(f"{where}.digestMultibase must be a multibase string")
+        raise MalformedValueError(f"{where} must be a multibase string")
     try:
         raw = decode_multibase(value)
     except ValueError as e:
-        raise MalformedValueError(f"{where}.digestMultibase is not valid multibase: {e}") from e
+        raise MalformedValueError(f"{where} is not valid multibase: {e}") from e
     if len(raw) < 2 or raw[0] not in _MULTIHASH:
-        raise MalformedValueError(f"{where}.digestMultibase is not a multihash of a supported SHA-2/SHA-3 function")
+        raise MalformedValueError(f"{where} is not a multihash of a supported SHA-2/SHA-3 function")
     alg, length = _MULTIHASH[raw[0]]
     if raw[1] != length or len(raw) != 2 + length:
-        raise MalformedValueError(f"{where}.digestMultibase has the wrong digest length for {alg}")
+        raise MalformedValueError(f"{where} has the wrong digest length for {alg}")
     return alg, bytes(raw[2:])
 
 
@@ -351,7 +361,7 @@ def _check_related_resources(
         if "digestSRI" not in entry and "digestMultibase" not in entry:
             raise MalformedValueError(f"{where} ({rid}) must carry digestSRI or digestMultibase")
         sri = _parse_sri(entry["digestSRI"], where) if "digestSRI" in entry else None
-        mb = _parse_multibase_digest(entry["digestMultibase"], where) if "digestMultibase" in entry else None
+        mb = _parse_multibase_digests(entry["digestMultibase"], where) if "digestMultibase" in entry else []
         if lookup is None or not _is_pinned(lookup, rid):
             # SPEC-GAP(https://www.w3.org/TR/vc-data-model-2.0/#integrity-of-related-resources):
             # the node never fetches, so only resources it ships can be checked; the rest are
@@ -367,8 +377,8 @@ def _check_related_resources(
                     f"{where}.digestSRI does not match the pinned content of {rid}: the resource was altered "
                     "or the digest is wrong"
                 )
-        if mb is not None:
-            alg, digest = mb
+        # Each digest listed is the issuer's claim about the resource: every one must hold.
+        for alg, digest in mb:
             if digest not in lookup(rid, alg):
                 raise CryptographicSecurityError(
                     f"{where}.digestMultibase does not match the pinned content of {rid}: the resource was altered "

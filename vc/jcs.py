@@ -14,6 +14,15 @@ So ``canonicalize`` checks the value once and uses ``json.dumps`` when every flo
 non-BMP or surrogate key character and non-JSON type is absent; otherwise it hands the value
 to ``rfc8785.dumps`` (which also raises its errors for what JCS cannot represent).
 tests/vc/test_fast_canon.py holds the two to the same bytes on a randomized corpus.
+
+Integers beyond ±(2^53 − 1). JCS canonicalizes a JSON number as the IEEE 754 double it denotes
+(RFC 8785 §3.2.2.3, I-JSON: numbers no more precise than a double). JavaScript writes whole
+doubles below 1e21 as plain digits (2^60 as ``1152921504606847000``), which Python's json reads
+as ``int`` and ``rfc8785`` refuses past 2^53 − 1. Such an integer is canonicalized as its
+double when the digits are that double's (its exact value, or how ECMAScript writes it), so
+credentials JavaScript signs with eddsa-jcs-2022 verify here and ours there. Digits no double
+has (9007199254740993: JavaScript reads 9007199254740992 and would verify the document with
+that number changed) are refused: a signature must not cover a number other than the one shown.
 """
 
 from __future__ import annotations
@@ -36,11 +45,42 @@ def canonicalize(value: Any) -> bytes:
         except (UnicodeEncodeError, ValueError, TypeError):
             pass  # a lone surrogate in a string, or the like: the reference decides
     try:
-        return rfc8785.dumps(value)
+        try:
+            return rfc8785.dumps(value)
+        except rfc8785.IntegerDomainError:
+            # Rare: a whole number past 2^53 (see the module docstring). Walking every value
+            # for them up front would cost the common slow path (floats) a fifth more.
+            return rfc8785.dumps(_with_doubles(value))
     except UnicodeEncodeError as e:
         # rfc8785 refuses a lone surrogate in a string with its own error, but lets the one in
         # an object key escape from its UTF-16 sort as UnicodeEncodeError: same fault, same error
         raise rfc8785.CanonicalizationError("input contains non-UTF-8 codepoints") from e
+
+
+def _as_double(n: int) -> float:
+    """A big integer as the double it denotes, when its digits are that double's (see the
+    module docstring); ``rfc8785.IntegerDomainError`` otherwise."""
+    try:
+        double = float(n)
+    except OverflowError:
+        raise rfc8785.IntegerDomainError(n) from None
+    if double == n or rfc8785.dumps(double) == str(n).encode("ascii"):
+        return double
+    raise rfc8785.IntegerDomainError(n)
+
+
+def _with_doubles(value: Any) -> Any:
+    """``value`` with every integer past ±(2^53 − 1) read as a double (a copy only where one is)."""
+    kind = type(value)
+    if kind is int:
+        return value if -_INT_MAX <= value <= _INT_MAX else _as_double(value)
+    if kind is dict:
+        items = {k: _with_doubles(v) for k, v in value.items()}
+        return value if all(items[k] is value[k] for k in value) else items
+    if kind is list:
+        converted = [_with_doubles(v) for v in value]
+        return value if all(a is b for a, b in zip(converted, value)) else converted
+    return value
 
 
 def _bmp_key(key: str) -> bool:

@@ -56,7 +56,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, model_validator
 
 from node import auth
-from node.problems import Invalid, invalid_body, read_json
+from node.problems import PROBLEM_MEMBERS, Invalid, invalid_body, read_json
 
 JSON = "application/json"
 
@@ -164,6 +164,17 @@ class Reply:
         return (self.media_type,) if isinstance(self.media_type, str) else tuple(self.media_type)
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """What the endpoint's problem responses (every 4xx, whoever raised it: the body's reading,
+    the handler, a middleware) carry beyond RFC 9457: ``members(problem)`` gives the extra
+    members (the problem's own are kept), ``shape`` documents the whole (a ``TypedDict``
+    extending ``node.problems.ProblemDetails``)."""
+
+    shape: Any
+    members: Callable[[dict[str, Any]], dict[str, Any]]
+
+
 @dataclass(frozen=True, eq=False)
 class Endpoint:
     """One operation: everything /openapi.json says about it and everything the route does."""
@@ -183,6 +194,7 @@ class Endpoint:
     form: Mapping[str, Any] = field(default_factory=dict)
     replies: Mapping[int, Reply | Sequence[Reply]] = field(default_factory=dict)
     problems: Mapping[int, str] = field(default_factory=dict)
+    refusal: Refusal | None = None  # what its 4xx problems add (None: plain problem details)
     in_api: bool = True  # False: served but not described (a page for people, say)
     # Public endpoints (no scope) are under the per-client rate limit (node/traffic.py); False
     # exempts one that must answer whatever the load (/healthz).
@@ -304,6 +316,8 @@ def register(app: web.Application, endpoints: Iterable[Endpoint]) -> None:
             app.router.add_get(ep.path, ep.handle, allow_head=ep.allow_head)
         else:
             app.router.add_route(ep.method, ep.path, ep.handle)
+        if ep.refusal is not None:
+            app.setdefault(PROBLEM_MEMBERS, {})[(ep.method, ep.path)] = ep.refusal.members
 
 
 def endpoints_of(app: web.Application) -> Sequence[Endpoint]:

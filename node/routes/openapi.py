@@ -54,6 +54,8 @@ def document(endpoints: Iterable[Endpoint] | web.Application) -> JsonObject:
         if ep.body is not None:
             shapes.append(ep.body)
         shapes += list(ep.form.values())
+        if ep.refusal is not None:
+            shapes.append(ep.refusal.shape)
         shapes += [r.shape for status in ep.replies for r in ep.replies_at(status) if r.shape is not None]
     unique: list[Any] = []
     for shape in shapes:
@@ -108,7 +110,8 @@ def _operation(ep: Endpoint, schema_of: Any) -> JsonObject:
     for status in ep.replies:
         responses[str(status)] = _response(ep.replies_at(status), schema_of)
     for status, text in ep.problem_statuses().items():
-        problem = {PROBLEM_JSON: {"schema": schema_of(ProblemDetails)}}
+        shape = ep.refusal.shape if ep.refusal is not None and 400 <= status < 500 else ProblemDetails
+        problem = {PROBLEM_JSON: {"schema": schema_of(shape)}}
         if str(status) in responses:
             # A status that is both an answer and a refusal (a verification's 400): both media types.
             both = responses[str(status)]

@@ -42,7 +42,7 @@ def _etag_matches(header: str | None, etag: str) -> bool:
     ),
     params=[
         PathParam("issuer", "The issuer's name"),
-        PathParam("purpose", "The list's status purpose", {"type": "string", "enum": ["revocation", "suspension"]}),
+        PathParam("purpose", "The list's status purpose", {"type": "string", "enum": ["revocation", "suspension", "message"]}),
         PathParam("seq", "The list's number, from 1", {"type": "integer"}),
     ],
     replies={

@@ -26,12 +26,14 @@ from pydantic import ConfigDict, Discriminator, Field, RootModel, Tag, field_val
 from typing_extensions import TypedDict
 
 from node import auth
-from node.errors import UnknownCredentialError
+from node.errors import InvalidRequestError, UnknownCredentialError
+from node.issuance import entry_specs
 from node.issuers import DEFAULT_ISSUER
-from node.problems import Invalid, bad_request, not_found
+from node.problems import Invalid, ProblemDetails, bad_request, not_found
 from node.routes import node_of
-from node.routes.endpoint import GRANT, Body, Endpoints, PathParam, Reply, Scope
-from node.routes.models import NO_ISSUER, DateTime, IssuedCredential, JsonLd, VerificationResult
+from node.routes.endpoint import GRANT, Body, Endpoints, PathParam, Refusal, Reply, Scope
+from node.routes.models import NO_ISSUER, CheckResult, DateTime, IssuedCredential, JsonLd, ResultError, VerificationResult
+from vc.errors import VCDM
 
 JsonObject = dict[str, Any]
 
@@ -39,6 +41,7 @@ api = Endpoints()
 
 StatusType = Literal["BitstringStatusListEntry", "BitstringStatusList"]
 StatusValue = Literal["active", "revoked", "suspended"]
+MESSAGE = "message"
 # VC-API's boolean form names the purpose; true sets the bit.
 _PURPOSE_STATUS = {("revocation", True): "revoked", ("suspension", True): "suspended", ("suspension", False): "active"}
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -60,10 +63,29 @@ class IssueCredentialOptions(Body):
     statusPurposes: list[str] | None = Field(
         None, description="The status entries to add (revocation, suspension); the issuer's configured purposes when absent"
     )
+    statusEntries: list[dict[str, Any]] | None = Field(
+        None,
+        description=(
+            "Status entries to add beside the `statusPurposes` ones (Bitstring Status List 1.0 §2.1), each a template "
+            "`{statusPurpose, statusSize, statusMessage, statusReference}`: the node allocates its list and index. "
+            "`message` entries may have several bits (one `statusMessage` per value) and come last in `credentialStatus`; "
+            "revocation and suspension entries are one bit. The node's `status_entries_file` when absent"
+        ),
+    )
     credentialId: str | None = Field(None, description="VC-API: the id to give a credential that has none")
     mandatoryPointers: Annotated[list[Any], Field(max_length=0)] | None = Field(
         None, description="For selective-disclosure cryptosuites, which this node does not offer: only an empty list is accepted"
     )
+
+    @field_validator("statusEntries")
+    @classmethod
+    def _entry_templates(cls, value: Any) -> Any:
+        if value is not None:
+            try:
+                entry_specs(value, "{field}")
+            except InvalidRequestError as e:
+                raise Invalid(e.detail) from None
+        return value
 
     @field_validator("mandatoryPointers", mode="before")
     @classmethod
@@ -81,6 +103,14 @@ class IssueCredentialRequest(Body):
 
     credential: Annotated[JsonLd, Field(description="The unsigned credential (VC Data Model 2.0, or 1.1)")]
     options: IssueCredentialOptions | None = None
+
+    @model_validator(mode="after")
+    def _issuer_named(self) -> "IssueCredentialRequest":
+        # VC DM 2.0 §4.7: issuer is required; VC-API's issuer suite expects a 400 without it
+        # (the node's own issuing endpoints, micro-credentials and stacks, fill it in).
+        if "issuer" not in self.credential:
+            raise Invalid("{field} is required: name the issuer this request signs as (one of its DIDs)", field="credential.issuer")
+        return self
 
     @model_validator(mode="after")
     def _one_id(self) -> "IssueCredentialRequest":
@@ -101,16 +131,19 @@ class IssueCredentialRequest(Body):
             # VC-API: credentialId names the credential when credential.id is absent. The node
             # always gives an issued credential an id, so the caller's choice becomes that id.
             credential = {**credential, "id": options.credentialId}
-        return credential, options.model_dump(include={"cryptosuite", "statusPurposes"}, exclude_none=True)
+        return credential, options.model_dump(include={"cryptosuite", "statusPurposes", "statusEntries"}, exclude_none=True)
 
 
 _ISSUE = dict(
     tags=["Credentials"],
     description=(
-        "Signs the credential with the issuer's key (VC-API issueCredential). The node fills `issuer` "
-        "when absent and refuses a credential naming another issuer, adds an `id` and `validFrom` when "
-        "absent and one `credentialStatus` entry per requested status purpose. A VC 1.1 credential is "
-        "issued as 1.1."
+        "Signs the credential with the issuer's key (VC-API issueCredential). `issuer` is required and "
+        "must be one of the issuer's DIDs; the node adds an `id` and `validFrom` when absent and one "
+        "`credentialStatus` entry per requested status purpose and entry template, in a status list "
+        "signed by the DID the credential names. A VC 1.1 credential is issued as 1.1, without Bitstring "
+        "status entries (Bitstring Status List 1.0 §2.1: they belong in VC 2.0 credentials). A credential "
+        "that already has proofs gets the issuer's proof beside them (a proof set) and is otherwise signed "
+        "as sent."
     ),
     body=IssueCredentialRequest,
     replies={201: Reply(IssuedCredential, "The signed credential")},
@@ -190,6 +223,33 @@ _VERIFIED = {
 }
 
 
+class VerificationRefusal(ProblemDetails):
+    """A verification request refused before any check ran (not JSON, too large, too deep, not a
+    verification request): the problem, and, as in every not-verified answer, `verified: false`
+    and the reason in `errors` (and `problemDetails`), so a client reads one field."""
+
+    verified: Literal[False]
+    checks: Annotated[list[CheckResult], Field(description="Empty: no check ran")]
+    errors: Annotated[list[ResultError], Field(description="One entry: the problem, with the VC Data Model 2.0 §7.1 code")]
+    warnings: list[ResultError]
+    problemDetails: list[ResultError]
+
+
+def _not_verified(problem: dict[str, Any]) -> dict[str, Any]:
+    """The members a refused verification request adds to its problem (``Refusal.members``)."""
+    code = problem.get("code")
+    if not isinstance(code, str):
+        # The node's own refusals: a member that is wrong is a malformed value, anything
+        # else (not JSON, too large, a form) a document that could not be parsed.
+        code = "MALFORMED_VALUE_ERROR" if problem.get("status") == 400 and "field" in problem else "PARSING_ERROR"
+    kind = problem["type"] if "code" in problem else VCDM + code
+    error = {"type": kind, "code": code, "title": problem["title"], "detail": problem["detail"]}
+    return {"verified": False, "checks": [], "errors": [error], "warnings": [], "problemDetails": [error]}
+
+
+_REFUSED = Refusal(VerificationRefusal, _not_verified)
+
+
 @api.post(
     "/credentials/verify",
     "verifyCredential",
@@ -202,6 +262,7 @@ _VERIFIED = {
     ),
     body=VerifyCredentialRequest,
     replies=_VERIFIED,
+    refusal=_REFUSED,
 )
 async def verify_credential(request: web.Request, body: VerifyCredentialRequest) -> web.Response:
     """VC-API verifyCredential: 200 when verified, 400 with the failed checks otherwise."""
@@ -231,6 +292,7 @@ async def verify_credential(request: web.Request, body: VerifyCredentialRequest)
     ),
     body=VerifyPresentationRequest,
     replies=_VERIFIED,
+    refusal=_REFUSED,
 )
 async def verify_presentation(request: web.Request, body: VerifyPresentationRequest) -> web.Response:
     """VC-API verifyPresentation: the presentation's proof, its challenge and domain, and every credential."""
@@ -272,21 +334,30 @@ class StatusEntryRef(Body):
     """The credential's status entry whose bit to change (Bitstring Status List 1.0 §2.1)."""
 
     type: StatusType
-    statusPurpose: Literal["revocation", "suspension"]
+    statusPurpose: Literal["revocation", "suspension", "message"]
     statusListCredential: str | None = Field(None, description="When given, the entry must be the credential's own in this list")
     statusListIndex: str | None = Field(None, description="When given, the entry must be the credential's own at this index")
 
 
 class VcApiStatusUpdate(Body):
     """VC-API updateCredentialStatus: `status` true sets the purpose's bit (revoked, suspended),
-    false clears a suspension; absent means true (the Bitstring Status List suite sends it so)."""
+    false clears a suspension; absent means true (the Bitstring Status List suite sends it so).
+    A `message` entry takes its value: a boolean for a one-bit entry, else a number or `0x` hex
+    string below 2^statusSize (one of its `statusMessage` values)."""
 
     credentialId: NonEmpty
     credentialStatus: StatusEntryRef
-    status: bool | None = None
+    status: bool | int | str | None = Field(None, description="true/false; for a message entry, its value (2, or \"0x2\")")
 
     @model_validator(mode="after")
     def _reversible(self) -> "VcApiStatusUpdate":
+        if self.credentialStatus.statusPurpose == MESSAGE:
+            index = self.credentialStatus.statusListIndex
+            if index is not None and not (index.isascii() and index.isdecimal() and len(index) < 12):
+                raise Invalid("{field} must be a decimal string", field="credentialStatus.statusListIndex")
+            return self
+        if not isinstance(self.status, (bool, type(None))):
+            raise Invalid("{field} is true or false for a revocation or suspension entry", field="status")
         if (self.credentialStatus.statusPurpose, self.set_bit) not in _PURPOSE_STATUS:
             raise Invalid(
                 "revocation cannot be undone (Bitstring Status List 1.0 §2.1: revocation is not reversible); "
@@ -297,6 +368,11 @@ class VcApiStatusUpdate(Body):
 
     @property
     def set_bit(self) -> bool:
+        return True if self.status is None else bool(self.status)
+
+    @property
+    def value(self) -> bool | int | str:
+        """A message entry's value; absent means true, as for the other purposes."""
         return True if self.status is None else self.status
 
     def wanted(self) -> str:
@@ -406,8 +482,9 @@ def _check_named_entry(record: Any, cs: StatusEntryRef) -> None:
     tags=["Credentials"],
     description=(
         "VC-API updateCredentialStatus. The change is durable before the response is sent, and "
-        "the issuer's status list credential is re-signed. Revocation is final. A token bound to "
-        "another issuer cannot tell this node's credentials from ones that do not exist (404)."
+        "the issuer's status list credential is re-signed. Revocation is final. A `message` entry "
+        "takes any of its values (`status`: a number or `0x` hex string; true/false for one bit). A "
+        "token bound to another issuer cannot tell this node's credentials from ones that do not exist (404)."
     ),
     scope=Scope("status"),
     body=UpdateCredentialStatusRequest,
@@ -421,12 +498,22 @@ async def update_status(request: web.Request, body: UpdateCredentialStatusReques
     """VC-API updateCredentialStatus: revoke, suspend or reinstate; durable before the response."""
     grant = request[GRANT]
     form = body.root
-    credential_id, status = form.credentialId, form.wanted()
     named = form.credentialStatus if isinstance(form, VcApiStatusUpdate) else None
     node = node_of(request)
     # A token bound to one issuer sees only that issuer's credentials: another issuer's id is
     # "not found" to it, so the answer does not reveal which ids exist elsewhere on the node.
     scope_issuer = None if (auth.ADMIN in grant.scopes or grant.issuer is None) else grant.issuer
+    if isinstance(form, VcApiStatusUpdate) and form.credentialStatus.statusPurpose == MESSAGE:
+        ref = form.credentialStatus
+        record = await node.status.set_message(
+            form.credentialId,
+            form.value,
+            list_url=ref.statusListCredential,
+            index=int(ref.statusListIndex) if ref.statusListIndex is not None else None,
+            issuer_name=scope_issuer,
+        )
+        return web.json_response({"credentialId": record.id, **record.to_json()})
+    credential_id, status = form.credentialId, form.wanted()
     if named is not None:
         record = await node.credentials.get(credential_id)
         if scope_issuer is not None and record.issuer != scope_issuer:

@@ -9,7 +9,10 @@ from node.store.base import Row, Tx, chunked, marks
 
 COLUMNS = "id, issuer, subject_id, issued, status, status_changed"
 # An entry with where it lives: its list's issuer, purpose and number make the list's URL.
-_ENTRY = "e.credential_id, e.list_id, e.idx, e.purpose, l.issuer, l.seq FROM status_entries e JOIN status_lists l ON l.id = e.list_id"
+_ENTRY = (
+    "e.credential_id, e.list_id, e.idx, e.purpose, l.issuer, l.seq, l.status_size "
+    "FROM status_entries e JOIN status_lists l ON l.id = e.list_id"
+)
 
 
 async def existing_ids(tx: Tx, ids: Sequence[str]) -> set[str]:
@@ -72,7 +75,7 @@ async def insert_entries(tx: Tx, rows: Iterable[tuple[int, int, str | None, str,
 
 
 async def entries_of(tx: Tx, credential_id: str) -> list[Row]:
-    """Rows ``credential_id, list_id, idx, purpose, issuer, seq``, by purpose."""
+    """Rows ``credential_id, list_id, idx, purpose, issuer, seq, status_size``, by purpose."""
     return await tx.fetchall(f"SELECT {_ENTRY} WHERE e.credential_id = ? ORDER BY e.purpose", (credential_id,))
 
 

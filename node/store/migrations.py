@@ -244,7 +244,28 @@ OID4VCI = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (INITIAL, STATUS_LIST_CHUNKS, ACHIEVEMENTS, TRUST, TRUSTED_BODY_ORDER, OID4VCI)
+# Issue 11: a list is signed by the DID its credentials name (the issuer's did:web, as every
+# list before, or its did:key), and holds entries of one size (Bitstring Status List 1.0 §2.1
+# statusSize). List numbers stay unique per issuer and purpose, whoever signs.
+STATUS_LIST_SIGNERS = Migration(
+    "node.0003_status_list_signers_and_sizes",
+    (
+        # 'did:web': the issuer's did:web, derived from the base URL like the issuer's DIDs (so
+        # lists follow a changed base URL); otherwise the signing DID itself (a did:key).
+        "ALTER TABLE status_lists ADD COLUMN signer TEXT NOT NULL DEFAULT 'did:web'",
+        "ALTER TABLE status_lists ADD COLUMN status_size INTEGER NOT NULL DEFAULT 1",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    INITIAL,
+    STATUS_LIST_CHUNKS,
+    ACHIEVEMENTS,
+    TRUST,
+    TRUSTED_BODY_ORDER,
+    OID4VCI,
+    STATUS_LIST_SIGNERS,
+)
 
 
 async def migrate(db: Database, migrations: Sequence[Migration] = MIGRATIONS) -> list[str]:

@@ -17,25 +17,30 @@ CHUNK_BITS = CHUNK_BYTES * 8
 BITS, USED = "bits", "used"  # the statuses; every index ever handed out (status.allocate.UsedBitmap)
 
 
-async def current(tx: Tx, issuer: str, purpose: str) -> Row | None:
-    """The issuer's newest list of ``purpose`` that is not full: ``id, seq, length``. Allocating
-    in it needs ``issuers.lock`` first."""
+WEB_SIGNER = "did:web"  # status_lists.signer of a list signed by its issuer's did:web (node.0003)
+
+
+async def current(tx: Tx, issuer: str, purpose: str, *, signer: str = WEB_SIGNER, status_size: int = 1) -> Row | None:
+    """The issuer's newest list of ``purpose``, signed by ``signer`` and of ``status_size``-bit
+    entries, that is not full: ``id, seq, length``. Allocating in it needs ``issuers.lock`` first."""
     return await tx.fetchone(
-        "SELECT id, seq, length FROM status_lists WHERE issuer = ? AND purpose = ? AND full = 0 ORDER BY seq DESC LIMIT 1",
-        (issuer, purpose),
+        "SELECT id, seq, length FROM status_lists WHERE issuer = ? AND purpose = ? AND signer = ? AND status_size = ? "
+        "AND full = 0 ORDER BY seq DESC LIMIT 1",
+        (issuer, purpose, signer, status_size),
     )
 
 
-async def create(tx: Tx, issuer: str, purpose: str, length: int) -> Row:
-    """A new, empty list numbered after the issuer's last one of ``purpose``: ``id, seq, length``."""
+async def create(tx: Tx, issuer: str, purpose: str, length: int, *, signer: str = WEB_SIGNER, status_size: int = 1) -> Row:
+    """A new, empty list numbered after the issuer's last one of ``purpose`` (whoever signs it and
+    whatever its entries' size: the number alone names the list in its URL): ``id, seq, length``."""
     row = await tx.fetchone(
         "SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM status_lists WHERE issuer = ? AND purpose = ?", (issuer, purpose)
     )
     seq = int(row["seq"]) if row is not None else 1
     # No chunks yet: an unwritten chunk reads as zeros. bits/used predate chunking and stay empty.
     await tx.execute(
-        "INSERT INTO status_lists (issuer, purpose, seq, length, bits, used) VALUES (?, ?, ?, ?, ?, ?)",
-        (issuer, purpose, seq, length, b"", b""),
+        "INSERT INTO status_lists (issuer, purpose, seq, length, bits, used, signer, status_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (issuer, purpose, seq, length, b"", b"", signer, status_size),
     )
     created = await tx.fetchone(
         "SELECT id, seq, length FROM status_lists WHERE issuer = ? AND purpose = ? AND seq = ?", (issuer, purpose, seq)
@@ -49,11 +54,14 @@ async def save_usage(tx: Tx, list_id: int, used_count: int, full: bool) -> None:
     await tx.execute("UPDATE status_lists SET used_count = ?, full = ? WHERE id = ?", (used_count, 1 if full else 0, list_id))
 
 
-async def length(tx: Tx, list_id: int, *, lock: bool = False) -> int | None:
-    """The list's length; with ``lock``, its row is held until the transaction ends (where the
-    backend locks rows), so that two changes of one list cannot both write its bits."""
-    row = await tx.fetchone(f"SELECT length FROM status_lists WHERE id = ?{tx.dialect.for_update if lock else ''}", (list_id,))
-    return int(row["length"]) if row is not None else None
+async def length(tx: Tx, list_id: int, *, lock: bool = False) -> tuple[int, int] | None:
+    """The list's length (entries) and entry size (bits); with ``lock``, its row is held until the
+    transaction ends (where the backend locks rows), so that two changes of one list cannot both
+    write its bits."""
+    row = await tx.fetchone(
+        f"SELECT length, status_size FROM status_lists WHERE id = ?{tx.dialect.for_update if lock else ''}", (list_id,)
+    )
+    return (int(row["length"]), int(row["status_size"])) if row is not None else None
 
 
 async def read_chunks(tx: Tx, list_id: int, kind: str, nbytes: int) -> bytearray:
@@ -90,9 +98,10 @@ async def published_before(tx: Tx, cutoff: str) -> list[int]:
 
 
 async def head(tx: Tx, list_id: int) -> Row | None:
-    """``issuer, purpose, seq, version, published_version``."""
+    """``issuer, purpose, seq, signer, status_size, version, published_version``."""
     return await tx.fetchone(
-        "SELECT issuer, purpose, seq, version, published_version FROM status_lists WHERE id = ?", (list_id,)
+        "SELECT issuer, purpose, seq, signer, status_size, version, published_version FROM status_lists WHERE id = ?",
+        (list_id,),
     )
 
 

@@ -51,6 +51,7 @@ async def test_issue_verify_revoke_across_two_nodes(nodes: tuple[RunningNode, Ru
     credential = {
         "@context": [V2],
         "type": ["VerifiableCredential"],
+        "issuer": issuer_did,  # VC-API: the request names the issuer it signs as
         "credentialSubject": {"id": "did:example:student", "name": "Course completion"},
     }
 
@@ -128,7 +129,8 @@ async def test_the_verifier_does_not_fetch_from_hosts_it_was_not_told_to_trust_o
             await vcnode("token", "create", "--scopes", "issue", "--data", str(other.data), "--base-url", other.url, "--json")
         )["token"]
         async with aiohttp.ClientSession() as http:
-            credential = {"@context": [V2], "type": ["VerifiableCredential"], "credentialSubject": {"id": "did:example:x"}}
+            other_did = "did:web:127.0.0.1%3A" + other.url.rsplit(":", 1)[1]
+            credential = {"@context": [V2], "type": ["VerifiableCredential"], "issuer": other_did, "credentialSubject": {"id": "did:example:x"}}
             async with http.post(f"{other.url}/credentials/issue", json={"credential": credential}, headers=bearer(token)) as resp:
                 assert resp.status == 201, await resp.text()
                 vc = (await resp.json())["verifiableCredential"]

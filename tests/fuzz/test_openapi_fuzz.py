@@ -77,7 +77,7 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedNode]:
         # Something to find: an achievement, a credential and so the status lists 1.
         slug = _post(node, "/issuers/default/achievements", ACHIEVEMENT, admin)["slug"]
         _post(node, "/credentials/issue", {"credential": {
-            "@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+            "@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"], "issuer": node.did,
             "credentialSubject": {"id": "did:example:learner"}}}, admin)
         node.slug = slug  # type: ignore[attr-defined]
         yield node

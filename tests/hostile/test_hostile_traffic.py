@@ -138,7 +138,8 @@ async def test_health_and_operators_are_answered_while_idle_slow_and_flooding_cl
         token = node.token("issue", "default")
         async with aiohttp.ClientSession() as http:
             while time.monotonic() < until - 1:
-                credential = {"@context": [V2], "type": ["VerifiableCredential"], "credentialSubject": {"id": "did:example:ana"}}
+                credential = {"@context": [V2], "type": ["VerifiableCredential"], "issuer": node.did,
+                              "credentialSubject": {"id": "did:example:ana"}}
                 async with http.post(node.url + "/credentials/issue", json={"credential": credential},
                                      headers={"Authorization": f"Bearer {token}"}) as resp:
                     await resp.read()

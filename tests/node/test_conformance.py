@@ -486,6 +486,8 @@ REC_RELATED = [
     {"digestSRI": "sha384-l/HrjlBCNWyAX91hr6LFV2Y3heB5Tcr6IeE4/Tje8YyzYBM8IhqjHWiWpr8+ZbYU"},
     {"digestMultibase": "uEiBZlVztZpfWHgPyslVv6-UwirFoQoRvW1htfx963sknNA"},
     {"mediaType": "application/ld+json", "digestSRI": "sha384-l/HrjlBCNWyAX91hr6LFV2Y3heB5Tcr6IeE4/Tje8YyzYBM8IhqjHWiWpr8+ZbYU"},
+    # VC Data Integrity 1.0 §2.6: digestMultibase may be a list (here SHA-256 and SHA-384).
+    {"digestMultibase": ["uEiBZlVztZpfWHgPyslVv6-UwirFoQoRvW1htfx963sknNA", "uIDCX8euOUEI1bIBf3WGvosVXZjeF4HlNyvoh4Tj9ON7xjLNgEzwiGqMdaJamvz5lthQ"]},
 ]
 
 
@@ -672,3 +674,442 @@ async def test_vc_dm_2_suite_validity_periods_issue(node: Node, fields: dict[str
 async def test_vc_dm_2_suite_malformed_validity_is_refused(node: Node, fields: dict[str, Any]) -> None:
     status, body = await post_issue(node, dm(issuer=await did_key_of(node), **fields))
     assert status == 400, body
+
+
+# --- issue 11, node side: status lists per signing DID ---------------------------------------
+# w3c/vc-di-eddsa-test-suite tests/30-rdfc-interop.js, 60-jcs-interop.js ("should verify");
+# vc-data-model-2.0-test-suite tests/4.12-securing-mechanisms.js, 7-algorithms.js; and
+# vc-bitstring-status-list-test-suite tests/20-algorithms.js, 30-interop.js: a credential the
+# node issues as its did:key must verify at the node, status included. Bitstring Status List 1.0
+# §3.2 step 8: the list's issuer must be the credential's, so its list is signed by the did:key.
+
+
+async def fetch_list(node: Node, url: str) -> dict[str, Any]:
+    resp = await node.client.get("/" + url.split("://", 1)[1].split("/", 1)[1])
+    assert resp.status == 200, await resp.text()
+    return await resp.json(content_type=None)
+
+
+def entries_of(vc: dict[str, Any]) -> list[dict[str, Any]]:
+    status = vc.get("credentialStatus", [])
+    return status if isinstance(status, list) else [status]
+
+
+async def test_each_signing_did_has_its_own_status_lists(node: Node) -> None:
+    issuer = await node.core.issuers.get("default")
+    did_web, did_key = issuer.dids
+    seen: dict[str, set[str]] = {}
+    for did in (did_key, did_web, {"id": did_key, "name": "Registry"}):
+        vc = await node.issue(unsigned_for(did), options={"statusPurposes": ["revocation", "suspension"]})
+        signer = did if isinstance(did, str) else did["id"]
+        for entry in entries_of(vc):
+            status_list = await fetch_list(node, entry["statusListCredential"])
+            assert status_list["issuer"] == signer and status_list["id"] == entry["statusListCredential"]
+            assert status_list["proof"]["verificationMethod"].startswith(signer + "#")
+            seen.setdefault(signer, set()).add(entry["statusListCredential"])
+        status, result = await post_vc(node, vc, checks=["proof", "credentialStatus"])
+        assert status == 200 and [c["outcome"] for c in check_named(result, "status")] == ["passed", "passed"], result
+    # Two signers, two lists each (revocation, suspension), the did:key ones shared by both of
+    # its credentials; one numbering per issuer and purpose: /status/default/revocation/1 and /2.
+    assert {len(urls) for urls in seen.values()} == {2} and not seen[did_web] & seen[did_key]
+    assert sorted(u.rsplit("/", 2)[1:] for u in seen[did_web] | seen[did_key]) == [
+        ["revocation", "1"], ["revocation", "2"], ["suspension", "1"], ["suspension", "2"]
+    ]
+
+
+async def test_a_did_key_credential_is_revoked_in_its_did_key_list(node: Node) -> None:
+    """tests/helpers.js updateStatus over a did:key credential: revoke, publish, the bit reads 1."""
+    from status.bitstring import Bitstring
+
+    vc = await node.issue(unsigned_for(await did_key_of(node)), options={"statusPurposes": ["revocation"]})
+    entry = vc["credentialStatus"]
+    body = {"credentialId": vc["id"], "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"}}
+    assert (await node.set_status(body)).status == 200
+    status_list = await fetch_list(node, entry["statusListCredential"])
+    assert status_list["issuer"] == vc["issuer"]
+    bits = Bitstring.decode(status_list["credentialSubject"]["encodedList"])
+    assert bits.get(int(entry["statusListIndex"])) == 1
+    status, result = await post_vc(node, vc, checks=["proof", "credentialStatus"])
+    assert status == 400 and "STATUS_CHECK_FAILED" in codes(result), result
+
+
+async def test_lists_of_a_data_folder_from_before_are_did_web_lists_and_stay_served(tmp_path: Path) -> None:
+    """node.0003 adds the signer and entry size; lists made before it were signed by the did:web
+    (as every list was), keep their URLs and are re-signed by it."""
+    from node.store import MIGRATIONS, SQLiteDatabase
+    from node.store.status_lists import head
+
+    before = [m for m in MIGRATIONS if m.name != "node.0003_status_list_signers_and_sizes"]
+    db = await SQLiteDatabase.open(tmp_path, migrations=before)
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO issuers (name, created, public_key_multibase, sealed_secret) VALUES ('default', 't', 'z', ?)", (b"\0",)
+        )
+        await tx.execute(
+            "INSERT INTO status_lists (issuer, purpose, seq, length, bits, used) VALUES ('default', 'revocation', 1, 131072, ?, ?)",
+            (b"", b""),
+        )
+    await db.close()
+    db = await SQLiteDatabase.open(tmp_path)
+    async with db.read() as tx:
+        row = await head(tx, 1)
+    await db.close()
+    assert row is not None and (row["signer"], row["status_size"], row["seq"]) == ("did:web", 1, 1)
+
+
+def unsigned_for(issuer: Any, **extra: Any) -> dict[str, Any]:
+    return {"@context": [V2], "type": ["VerifiableCredential"], "issuer": issuer, "credentialSubject": {"id": "did:example:alice"}, **extra}
+
+
+def check_named(result: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    return [c for c in result["checks"] if c["check"] == name]
+
+
+# --- w3c/vc-di-eddsa-test-suite tests/05-di-rdfc-create.js: a VC 1.1 credential --------------
+# data-integrity-test-suite-assertion validVc.json is VC 1.1; suites/create.js expands the
+# proof's type with the issued credential's @context through a loader holding the credentials,
+# data-integrity, DID and multikey contexts only. Bitstring Status List 1.0 §2.1: its entries
+# are expressed in VC 2.0 credentials, so a 1.1 credential gets none and no status/v1 context.
+
+
+async def test_eddsa_suite_vc_1_1_credential_names_only_contexts_it_uses(node: Node) -> None:
+    from vc.jsonld import expand
+    from vc.loader import default_loader
+
+    me = await did_key_of(node)
+    credential = {
+        "@context": [V1],
+        "id": "urn:uuid:86294362-4254-4f36-854f-3952fe42555d",
+        "type": ["VerifiableCredential"],
+        "issuer": me,
+        "issuanceDate": "2020-03-16T22:37:26.544Z",
+        "credentialSubject": {"id": "did:key:z6MktKwz7Ge1Yxzr4JHavN33wiwa8y81QdcMRLXQsrH9T53b"},
+    }
+    for options in (None, {"cryptosuite": "eddsa-jcs-2022"}):
+        status, body = await post_issue(node, {**credential, "id": f"urn:uuid:{uuid.uuid4()}"}, options)
+        assert status == 201, body
+        vc = body["verifiableCredential"]
+        assert vc["@context"] == [V1, "https://w3id.org/security/data-integrity/v2"] and "credentialStatus" not in vc
+        expanded = expand({"@context": vc["@context"], "type": vc["proof"]["type"]}, loader=default_loader())
+        assert expanded[0]["@type"] == ["https://w3id.org/security#DataIntegrityProof"]
+        status, result = await post_vc(node, vc)
+        assert status == 200, result
+    status, body = await post_issue(node, credential, {"statusPurposes": ["revocation"]})
+    assert status == 400 and "VC Data Model 2.0" in body["detail"], body
+
+
+# --- w3c-ccg/vc-api-issuer-test-suite tests/10-issuer.js "credential MUST have property issuer"
+
+
+async def test_vc_api_issuer_suite_credential_without_issuer_is_400(node: Node) -> None:
+    credential = vc_api_issuer_credential(await did_key_of(node))
+    del credential["issuer"]
+    status, body = await post_issue(node, credential)
+    assert status == 400 and body["field"] == "credential.issuer", body
+
+
+# --- w3c/vc-bitstring-status-list-test-suite tests/10-data_model.js: entry features ----------
+# The suite's first issuer tagged BitstringStatusList (the kit's manifest: options
+# {statusPurposes: ["revocation"]}) issues tests/validVc.json; each of the seven entry tests
+# below runs over every entry and is skipped when the LAST entry lacks the feature. This is
+# that code, statement for statement (chai's `x.should.be.gt(1)` throws when x <= 1).
+
+
+def bsl_suite_entry_tests(entries: list[dict[str, Any]]) -> dict[str, str]:
+    class Skip(Exception):
+        pass
+
+    def last(entry: dict[str, Any]) -> bool:
+        return entry is entries[-1]
+
+    def status_size(entry: dict[str, Any]) -> None:
+        if "statusSize" in entry:
+            size = entry["statusSize"]
+            assert isinstance(size, int) and not isinstance(size, bool) and size > 0
+        elif last(entry):
+            raise Skip
+
+    def message_when_large(entry: dict[str, Any]) -> None:
+        size = entry.get("statusSize")
+        if "statusSize" in entry and isinstance(size, int):
+            assert size > 1  # `statusEntry.statusSize.should.be.gt(1)` inside the condition
+            assert "statusMessage" in entry
+        elif last(entry):
+            raise Skip
+
+    def messages_equal_size(entry: dict[str, Any]) -> None:  # both "number of ..." tests
+        if "statusSize" in entry and "statusMessage" in entry:
+            assert isinstance(entry["statusMessage"], list)
+            assert len(entry["statusMessage"]) == entry["statusSize"]
+        elif last(entry):
+            raise Skip
+
+    def message_members(entry: dict[str, Any]) -> None:
+        if "statusMessage" in entry:
+            for m in entry["statusMessage"]:
+                assert isinstance(m.get("status"), str) and isinstance(m.get("message"), str)
+        elif last(entry):
+            raise Skip
+
+    def reference(entry: dict[str, Any]) -> None:
+        if "statusReference" in entry:
+            ref = entry["statusReference"]
+            assert isinstance(ref, str) or (isinstance(ref, list) and all(isinstance(r, str) for r in ref))
+        elif last(entry):
+            raise Skip
+
+    tests = {
+        "If present, statusSize MUST be an integer greater than zero.": status_size,
+        "If statusSize is provided and is greater than 1, then the property credentialStatus.statusMessage MUST be present.": message_when_large,
+        "The number of status messages MUST equal the number of possible values.": messages_equal_size,
+        "If present, the statusMessage property MUST be an array, the length of which MUST equal the number of possible status messages indicated by statusSize.": messages_equal_size,
+        "statusMessage MAY be present if statusSize is 1, and MUST be present if statusSize is greater than 1.": message_when_large,
+        'If the statusMessage array is present, each element MUST contain the two properties "status" and "message".': message_members,
+        'If present, the "statusReference" value MUST be a URL or an array of URLs [URL] which dereference(s) to material related to the status.': reference,
+    }
+    out = {}
+    for title, test in tests.items():
+        try:
+            for entry in entries:
+                test(entry)
+            out[title] = "passed"
+        except Skip:
+            out[title] = "pending"
+        except AssertionError:
+            out[title] = "failed"
+    return out
+
+
+CONFORMANCE_ENTRIES = Path(__file__).resolve().parents[2] / "docs" / "conformance-status-entries.json"
+
+
+async def test_bitstring_suite_entry_tests_against_the_nodes_entries(
+    tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any
+) -> None:
+    """Without entry features the seven tests are skipped; with the node's default entries from
+    docs/conformance-status-entries.json (a 2-bit message entry, as the kit's conformance run
+    configures it) five pass and the two that compare statusMessage's length with statusSize
+    fail: §2.1 wants 2^statusSize messages (4 here), which no statusSize > 0 equals."""
+    plain = await start_node(tmp_path / "a", aiohttp_client, unused_tcp_port_factory)
+    vc = await plain.issue(unsigned_for(await did_key_of(plain)), options={"statusPurposes": ["revocation"]})
+    assert set(bsl_suite_entry_tests(entries_of(vc)).values()) == {"pending"}
+
+    node = await start_node(tmp_path / "b", aiohttp_client, unused_tcp_port_factory, status_entries_file=CONFORMANCE_ENTRIES)
+    for did in (await node.core.issuers.get("default")).dids:
+        vc = await node.issue(unsigned_for(did), options={"statusPurposes": ["revocation"]})
+        entries = entries_of(vc)
+        assert [e["statusPurpose"] for e in entries] == ["revocation", "message"]  # the message entry last
+        message = entries[-1]
+        assert message["statusSize"] == 2 and len(message["statusMessage"]) == 4 and "statusReference" in message
+        outcome = bsl_suite_entry_tests(entries)
+        failing = {t for t, o in outcome.items() if o == "failed"}
+        assert failing == {
+            "The number of status messages MUST equal the number of possible values.",
+            "If present, the statusMessage property MUST be an array, the length of which MUST equal the number of possible status messages indicated by statusSize.",
+        }
+        assert set(outcome.values()) == {"passed", "failed"}
+        status_list = await fetch_list(node, message["statusListCredential"])
+        assert status_list["issuer"] == did and status_list["id"] == message["statusListCredential"]
+        status, result = await post_vc(node, vc, checks=["proof", "credentialStatus"])
+        assert status == 200, result
+        assert check_named(result, "status")[-1]["statusMessage"] == "pending_review"
+    node.responses.check()
+
+
+async def test_message_entries_are_issued_set_and_read(node: Node) -> None:
+    """options.statusEntries: a template per entry; the status endpoint sets a message entry's
+    value (a number or 0x hex, below 2^statusSize) and the verifier reports its message."""
+    import json as _json
+
+    templates = _json.loads(CONFORMANCE_ENTRIES.read_text())
+    me = await did_key_of(node)
+    options = {"statusPurposes": ["revocation"], "statusEntries": templates}
+    vc = await node.issue(unsigned_for(me), options=options)
+    revocation, message = entries_of(vc)
+    assert revocation["statusPurpose"] == "revocation" and "statusSize" not in revocation
+    assert message["statusPurpose"] == "message" and message["statusSize"] == 2
+    # A 2-bit list is its own list (one per signing DID, purpose and size), never a 1-bit one.
+    other = await node.issue(unsigned_for(me), options={"statusEntries": [{**templates[0], "statusSize": 1, "statusMessage": templates[0]["statusMessage"][:2]}]})
+    assert entries_of(other)[-1]["statusListCredential"] != message["statusListCredential"]
+    ref = {"type": "BitstringStatusListEntry", "statusPurpose": "message"}
+    for value, expected in ((2, "rejected"), ("0x3", "undefined"), ("0x1", "accepted")):
+        resp = await node.set_status({"credentialId": vc["id"], "credentialStatus": ref, "status": value})
+        assert resp.status == 200, await resp.text()
+        status, result = await post_vc(node, vc, checks=["proof", "credentialStatus"])
+        assert status == 200, result
+        assert check_named(result, "status")[-1]["statusMessage"] == expected
+        assert check_named(result, "status")[-1]["status"] == hex(value if isinstance(value, int) else int(value, 16))
+    # A message says something about the credential; it neither revokes nor suspends it.
+    assert (await node.core.credentials.get(vc["id"])).status == "active"
+    for bad, says in ((4, "0x0..0x3"), (True, "takes a number"), ("0x", "0x-prefixed")):
+        resp = await node.set_status({"credentialId": vc["id"], "credentialStatus": ref, "status": bad})
+        assert resp.status == 400 and says in (await resp.json())["detail"], await resp.text()
+    named = {**ref, "statusListCredential": message["statusListCredential"], "statusListIndex": str(int(message["statusListIndex"]) + 1)}
+    resp = await node.set_status({"credentialId": vc["id"], "credentialStatus": named, "status": 1})
+    assert resp.status == 409
+    plain = await node.issue(unsigned_for(me), options={"statusPurposes": ["revocation"]})
+    resp = await node.set_status({"credentialId": plain["id"], "credentialStatus": ref, "status": 1})
+    assert resp.status == 409 and "no message status entry" in (await resp.json())["detail"]
+
+
+@pytest.mark.parametrize(
+    "template,says",
+    [
+        ({"statusPurpose": "message", "statusSize": 2}, "statusMessage"),
+        ({"statusPurpose": "message", "statusSize": 2, "statusMessage": [{"status": "0x0", "message": "a"}, {"status": "0x1", "message": "b"}]}, "exactly one statusMessage"),
+        ({"statusPurpose": "revocation", "statusSize": 2}, "one bit"),
+        ({"statusPurpose": "refresh"}, "statusPurpose must be one of"),
+        ({"statusPurpose": "message", "statusReference": "not a url"}, "statusReference"),
+        ({"statusPurpose": "message", "statusListIndex": "5"}, "unknown member"),
+        ({"statusPurpose": "message", "statusSize": 0}, "statusSize"),
+    ],
+)
+async def test_entry_templates_are_checked(node: Node, template: dict[str, Any], says: str) -> None:
+    status, body = await post_issue(node, unsigned_for(await did_key_of(node)), {"statusEntries": [template]})
+    assert status == 400 and says in body["detail"] and "options.statusEntries[0]" in body["detail"], body
+
+
+def test_a_malformed_status_entries_file_stops_the_node(tmp_path: Path) -> None:
+    from node.config import ConfigError
+    from node.issuance import read_entry_file
+
+    assert [e.purpose for e in read_entry_file(CONFORMANCE_ENTRIES)] == ["message"]
+    bad = tmp_path / "entries.json"
+    for text in ("{", '{"statusPurpose": "message"}', '[{"statusPurpose": "message", "statusSize": 3}]'):
+        bad.write_text(text)
+        with pytest.raises(ConfigError, match="status_entries_file"):
+            read_entry_file(bad)
+
+
+# --- one shape for every not-verified answer (issue 11) --------------------------------------
+# The suites read `verified` and `errors` (vc-bitstring-status-list-test-suite
+# tests/assertions.js shouldFailVerification: 400 and error.data.verified === false;
+# vc-data-model-2.0-test-suite TestEndpoints.js: a non-empty `errors` is a rejection).
+
+
+def nested(depth: int) -> Any:
+    value: Any = "deep"
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+async def test_the_verify_response_shape(node: Node) -> None:
+    """Verified: 200 with verified true and empty errors. Not verified, or refused before any
+    check ran, at either verify endpoint: a 4xx whose body says verified false and carries the
+    reason in errors (and problemDetails), each entry a VC DM 2.0 §7.1 problem with its code."""
+    vc = await node.issue()
+    resp = await node.client.post("/credentials/verify", json={"verifiableCredential": vc})
+    body = await resp.json()
+    assert resp.status == 200 and body["verified"] is True and body["errors"] == body["problemDetails"] == []
+    assert body["kind"] == "credential" and body["checks"] and body["warnings"] == []
+
+    tampered = {**vc, "credentialSubject": {"id": "did:example:mallory"}}
+    too_big = b'{"verifiableCredential": {"x": "' + b"a" * (node.config.max_body_bytes + 1) + b'"}}'
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    cases: list[tuple[str, dict[str, Any], int, str]] = []
+    for path, member in (("/credentials/verify", "verifiableCredential"), ("/presentations/verify", "verifiablePresentation")):
+        cases += [
+            (path, {"json": {member: {**vc, "credentialSubject": nested(600)}}}, 400, "MALFORMED_VALUE_ERROR"),
+            (path, {"data": b"{not json", "headers": {"Content-Type": "application/json"}}, 400, "PARSING_ERROR"),
+            (path, {"data": b"", "headers": {"Content-Type": "application/json"}}, 400, "PARSING_ERROR"),
+            (path, {"json": [1, 2]}, 400, "PARSING_ERROR"),
+            (path, {"json": {}}, 400, "MALFORMED_VALUE_ERROR"),
+            (path, {"json": {member: "a JWT?"}}, 400, "MALFORMED_VALUE_ERROR"),
+            (path, {"json": {member: vc, "options": {"checks": "proof"}}}, 400, "MALFORMED_VALUE_ERROR"),
+            (path, {"data": b"a=1", "headers": form}, 415, "PARSING_ERROR"),
+            (path, {"data": too_big, "headers": {"Content-Type": "application/json"}}, 413, "PARSING_ERROR"),
+        ]
+    cases.append(("/credentials/verify", {"json": {"verifiableCredential": tampered}}, 400, "PROOF_VERIFICATION_ERROR"))
+    for path, request, expected, code in cases:
+        resp = await node.client.post(path, **request)
+        body = await resp.json(content_type=None)
+        assert resp.status == expected, (path, request.get("json", request.get("data", b""))[:60] if "data" in request else path, body)
+        assert body["verified"] is False and body["errors"] and body["problemDetails"] == body["errors"], body
+        assert code in [e["code"] for e in body["errors"]], (code, body)
+        for error in body["errors"]:
+            assert {"type", "code", "title", "detail"} <= set(error) and error["type"].endswith(error["code"])
+        if resp.content_type == "application/problem+json":
+            assert body["status"] == expected and body["checks"] == [] and body["detail"]
+    # A refused issuing request stays a plain problem: there was nothing to verify.
+    resp = await node.client.post("/credentials/issue", json={}, headers=node.auth("issue"))
+    assert resp.status == 400 and "verified" not in await resp.json(content_type=None)
+
+
+async def test_the_refusal_shape_is_what_openapi_declares(node: Node) -> None:
+    doc = await (await node.client.get("/openapi.json")).json()
+    for path in ("/credentials/verify", "/presentations/verify"):
+        for status in ("400", "413", "415"):
+            content = doc["paths"][path]["post"]["responses"][status]["content"]
+            assert content["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/VerificationRefusal"}
+    refusal = doc["components"]["schemas"]["VerificationRefusal"]
+    assert {"verified", "errors", "type", "title", "detail", "status"} <= set(refusal["required"])
+    assert doc["paths"]["/credentials/issue"]["post"]["responses"]["400"]["content"]["application/problem+json"]["schema"] == {
+        "$ref": "#/components/schemas/ProblemDetails"
+    }
+
+
+# --- w3c/vc-data-model-2.0-test-suite tests/input/credential-proof-ok.json -------------------
+# A credential that already carries a proof (here a made-up Ed25519Signature2020 one) is issued:
+# VC Data Integrity 1.0 §4.3 add proof set; credential-proof-missing-type-fail.json is refused.
+
+PROOF_OK = {
+    "@context": [V2, {"Ed25519Signature2020": "https://w3id.org/security#Ed25519Signature2020"}],
+    "type": ["VerifiableCredential"],
+    "credentialSubject": {"id": "did:example:subject"},
+    "proof": {
+        "type": "Ed25519Signature2020",
+        "created": "2023-03-01T16:53:26Z",
+        "proofPurpose": "assertionMethod",
+        "proofValue": "z58DAdFfa9SkqZMVPxAQpic7ndSayn1PzZs6ZjWp1CktyGesjuTSwRdoWhAfGFCF5bppETSTojQCrfFPP2oumHKtz",
+    },
+}
+
+
+@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
+async def test_a_credential_with_a_proof_gets_the_issuers_proof_beside_it(node: Node, suite: str) -> None:
+    me = await did_key_of(node)
+    sent = {**copy.deepcopy(PROOF_OK), "id": f"urn:uuid:{uuid.uuid4()}", "issuer": me}
+    status, body = await post_issue(node, sent, {"cryptosuite": suite})
+    assert status == 201, body
+    vc = body["verifiableCredential"]
+    first, mine = vc["proof"]
+    assert first == PROOF_OK["proof"] and mine["cryptosuite"] == suite and mine["verificationMethod"].startswith(me + "#")
+    # Signed as sent: the other proof covers the document, so nothing else was added.
+    assert {k: v for k, v in vc.items() if k != "proof"} == {k: v for k, v in sent.items() if k != "proof"}
+    # The node's own proof verifies; the suite's made-up one does not (so neither does the set).
+    status, result = await post_vc(node, vc)
+    outcomes = [c["outcome"] for c in check_named(result, "proof")]
+    assert status == 400 and outcomes.count("passed") == 1, result
+    # A real co-signer's proof set verifies whole: the suite's own key signs first.
+    cosigned = suite_signed(suite=suite)
+    cosigned = {**cosigned, "issuer": me}
+    cosigned = {k: v for k, v in cosigned.items() if k != "proof"}
+    from vc.proofs import add_proof as _add
+    from vc.cryptosuites import SUITES
+    from vc.crypto import Ed25519KeyPair
+    from vc.loader import default_loader
+
+    other = Ed25519KeyPair.from_seed(bytes(range(32)))
+    signed_by_other = _add(cosigned, suite=SUITES[suite], key=other, created=None, loader=default_loader())
+    status, body = await post_issue(node, signed_by_other, {"cryptosuite": suite})
+    assert status == 201, body
+    status, result = await post_vc(node, body["verifiableCredential"])
+    assert status == 200 and len(check_named(result, "proof")) == 2, result
+
+
+async def test_what_a_signed_credential_may_not_get(node: Node) -> None:
+    me = await did_key_of(node)
+    base = {**copy.deepcopy(PROOF_OK), "id": "urn:uuid:6d2bb2a5-4a44-4c5e-a0a1-43f7e8f3a111", "issuer": me}
+    missing_type = copy.deepcopy(base)
+    del missing_type["proof"]["type"]
+    no_id = {k: v for k, v in base.items() if k != "id"}
+    cases = [
+        (missing_type, None, "proof.type is required"),
+        (no_id, None, "needs an id"),
+        (base, {"statusPurposes": ["revocation"]}, "already signed"),
+        ({**base, "issuer": "did:example:issuer"}, None, "names issuer"),
+    ]
+    for credential, options, says in cases:
+        status, body = await post_issue(node, credential, options)
+        assert status == 400 and says in body["detail"], (says, body)

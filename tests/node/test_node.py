@@ -137,10 +137,16 @@ async def test_jcs_suite_and_status_purpose_override(node):
 
 async def test_vc_1_1_is_issued_as_1_1_with_the_data_integrity_context(node):
     # VC 1.1 has no @vocab, so the subject carries only its id.
-    vc = await node.issuance.issue("default", unsigned(**{"@context": [VC_V1], "credentialSubject": {"id": "did:example:alice"}}), {})
-    assert vc["@context"] == [VC_V1, "https://www.w3.org/ns/credentials/status/v1", DI_V2]
+    v1 = unsigned(**{"@context": [VC_V1], "credentialSubject": {"id": "did:example:alice"}})
+    vc = await node.issuance.issue("default", v1, {})
+    # Bitstring Status List 1.0 §2.1: its entries belong in VC 2.0 credentials. So a 1.1
+    # credential gets none of the issuer's default entries, and no context it does not use
+    # (DataIntegrityProof needs the data-integrity one; the status/v1 one is not added).
+    assert vc["@context"] == [VC_V1, DI_V2] and "credentialStatus" not in vc
     assert vc["issuanceDate"] == "2025-06-01T12:00:00Z" and "validFrom" not in vc
     assert (await node.verification.verify_credential(vc, {})).verified
+    with pytest.raises(InvalidRequestError, match="VC Data Model 2.0"):
+        await node.issuance.issue("default", v1, {"statusPurposes": ["revocation"]})
 
 
 async def test_issuer_named_in_the_credential_must_be_this_issuer(node):
@@ -159,7 +165,7 @@ async def test_issuer_named_in_the_credential_must_be_this_issuer(node):
 async def test_bad_credentials_are_refused_before_anything_is_allocated(node):
     for bad, message in [
         ("not an object", "JSON object"),
-        (unsigned(proof={"type": "DataIntegrityProof"}), "already has a proof"),
+        (unsigned(proof={"type": "DataIntegrityProof"}), "proofPurpose is required"),
         (unsigned(credentialStatus={"type": "BitstringStatusListEntry"}), "credentialStatus"),
         ({"@context": ["https://example.org/ctx"], "type": ["VerifiableCredential"]}, "@context"),
     ]:
@@ -447,7 +453,9 @@ async def test_create_app_serves_a_node_it_is_given(node, aiohttp_client):
     assert response.status == 200 and await response.json() == await node.issuers.did_document("default")
     token = (await node.tokens.create(["issue"])).token
     response = await client.post(
-        "/credentials/issue", json={"credential": unsigned()}, headers={"Authorization": f"Bearer {token}"}
+        "/credentials/issue",
+        json={"credential": unsigned(issuer=(await node.issuers.get("default")).did)},
+        headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status == 201, await response.text()
     vc = (await response.json())["verifiableCredential"]

@@ -19,7 +19,7 @@ def _clock():
     return FIXED_NOW
 
 
-async def _no_identity(name):  # allocation never signs
+async def _no_identity(name, did=None):  # allocation never signs
     raise AssertionError("allocation must not sign")
 
 

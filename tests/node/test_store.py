@@ -253,7 +253,7 @@ async def _issuer(db: Database, name: str = "default") -> None:
 
 
 def _lists(db: Database, length: int = 64) -> StatusLists:
-    async def no_identity(name: str) -> Any:
+    async def no_identity(name: str, did: str | None = None) -> Any:
         raise AssertionError("allocation never signs")
 
     return StatusLists(db, base_url="https://node.example", identity=no_identity, loader=None, clock=lambda: None, length=length, min_length=8)
@@ -335,7 +335,7 @@ _ALLOCATE_IN_A_PROCESS = textwrap.dedent(
     from node.statuslists import StatusLists
     from node.store import SQLiteDatabase
 
-    async def no_identity(name):
+    async def no_identity(name, did=None):
         raise AssertionError("allocation never signs")
 
     async def main():

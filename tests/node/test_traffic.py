@@ -94,6 +94,7 @@ async def node(tmp_path: Path, aiohttp_client: Any) -> AsyncIterator[Any]:
     log = ResponseLog(app)
     client = await aiohttp_client(app)
     client.token = (await app[NODE_KEY].tokens.create(["issue"], issuer="default")).token
+    client.issuer = (await app[NODE_KEY].issuers.get("default")).did
     yield client
     log.check()  # every response, 429 and 408 included, as /openapi.json describes it
 
@@ -111,7 +112,7 @@ async def test_public_endpoints_are_rate_limited_per_client_with_retry_after(nod
     assert (await node.get("/healthz")).status == 200
     auth = {"Authorization": f"Bearer {node.token}"}
     issued = await node.post("/credentials/issue", json={"credential": {
-        "@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+        "@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"], "issuer": node.issuer,
         "credentialSubject": {"id": "did:example:learner"}}}, headers=auth)
     assert issued.status == 201
     assert (await node.get("/.well-known/did.json", headers=auth)).status == 200

@@ -29,7 +29,7 @@ from did.multikey import (
 )
 from strategies import any_char, json_scalars, mutated
 from vc.cryptosuites import decode_proof_value
-from vc.datamodel import _parse_multibase_digest, _parse_sri
+from vc.datamodel import _parse_multibase_digests, _parse_sri
 from vc.errors import MalformedProofError, MalformedValueError
 
 ALPHABET = BASE58_ALPHABET.decode("ascii")
@@ -131,7 +131,7 @@ def digests(draw: st.DrawFn) -> str:
 
 @given(st.one_of(digests(), noisy_texts, json_scalars()))
 def test_any_resource_digest_parses_or_is_a_malformed_value(value: object) -> None:
-    for parse in (_parse_multibase_digest, _parse_sri):
+    for parse in (_parse_multibase_digests, _parse_sri):
         try:
             parse(value, "relatedResource[0]")
         except MalformedValueError as e:

@@ -253,6 +253,9 @@ def _mb(digest: bytes, code: int = 0x12, header: str = "u") -> str:
         {"digestMultibase": _mb(hashlib.sha384(CONTEXT_BYTES).digest(), 0x20)},
         {"digestMultibase": _mb(bytes.fromhex(PUBLISHED))},
         {"digestSRI": "sha256-" + base64.b64encode(bytes.fromhex(PUBLISHED)).decode()},
+        # VC Data Integrity 1.0 §2.6: "a single string value, or a list of string values".
+        {"digestMultibase": [_mb(hashlib.sha256(CONTEXT_BYTES).digest()), _mb(hashlib.sha384(CONTEXT_BYTES).digest(), 0x20)]},
+        {"digestMultibase": [_mb(hashlib.sha512(CONTEXT_BYTES).digest(), 0x13, header="z")]},
     ],
 )
 def test_related_resource_digest_of_pinned_context_is_checked(entry: dict[str, str]) -> None:
@@ -270,6 +273,8 @@ def test_related_resource_digest_of_pinned_context_is_checked(entry: dict[str, s
         {"digestSRI": _sri("sha256", CONTEXT_BYTES) + " " + _sri("sha384", b"x")},
         {"digestMultibase": _mb(hashlib.sha256(b"tampered").digest())},
         {"digestSRI": _sri("sha384", CONTEXT_BYTES), "digestMultibase": _mb(hashlib.sha256(b"x").digest())},
+        # Every digest of a list is a claim about the resource: one wrong one fails it.
+        {"digestMultibase": [_mb(hashlib.sha256(CONTEXT_BYTES).digest()), _mb(hashlib.sha384(b"x").digest(), 0x20)]},
     ],
 )
 def test_related_resource_digest_mismatch_is_a_cryptographic_security_error(entry: dict[str, str]) -> None:
@@ -277,6 +282,23 @@ def test_related_resource_digest_mismatch_is_a_cryptographic_security_error(entr
     vc["relatedResource"] = [{"id": CONTEXT_URL, **entry}]
     with pytest.raises(CryptographicSecurityError, match="does not match the pinned content"):
         check_credential(vc, resources=_lookup)
+
+
+@pytest.mark.parametrize(
+    "value,says",
+    [
+        ([], "digestMultibase is an empty list"),
+        (["not-multibase!"], "digestMultibase[0] is not valid multibase"),
+        ([_mb(hashlib.sha256(CONTEXT_BYTES).digest()), 5], "digestMultibase[1] must be a multibase string"),
+        ({"a": 1}, "digestMultibase must be a multibase string"),
+    ],
+)
+def test_a_digest_multibase_list_is_read_item_by_item(value: Any, says: str) -> None:
+    vc = credential()
+    vc["relatedResource"] = [{"id": "https://example.com/x", "digestMultibase": value}]
+    with pytest.raises(MalformedValueError) as e:
+        check_credential(vc)
+    assert says in str(e.value)
 
 
 def test_related_resource_not_pinned_is_reported_unchecked() -> None:

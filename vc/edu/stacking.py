@@ -61,8 +61,8 @@ MALFORMED = "STACK_MALFORMED"
 def part_digest(credential: Mapping[str, Any]) -> str:
     """``z`` + base58btc(0x12 0x20 + sha256(JCS(credential))): the part's digestMultibase.
 
-    Raises ``StackError`` for a credential JCS cannot represent (an integer beyond
-    ±(2**53 − 1), a lone surrogate): it has no digest, so it cannot be a part."""
+    Raises ``StackError`` for a credential JCS cannot represent (an integer past 2**53 that
+    no double holds, a lone surrogate): it has no digest, so it cannot be a part."""
     try:
         canonical = jcs.canonicalize(credential)
     except CanonicalizationError as e:
@@ -316,7 +316,7 @@ def check_stack(stacked: Any, presented: Iterable[Any]) -> StackReport:
         part = next((c for c, d in zip(candidates, digests) if d == digest), None)
         if part is None:
             why = (
-                "it has no digest (RFC 8785 cannot represent it: an integer beyond 2**53 or a lone surrogate)"
+                "it has no digest (RFC 8785 cannot represent it: an integer past 2**53 that is no double, or a lone surrogate)"
                 if all(d is None for d in digests)
                 else "it was altered after the stack was issued"
             )
