@@ -84,10 +84,10 @@ async def _idle_connections(port: int, sources: list[str], n: int) -> list[Any]:
 
 
 async def _slowloris(port: int, n: int, until: float, closed: list[float]) -> None:
-    """Open ``n`` connections from 127.0.0.20 that send a request head one byte at a time."""
+    """Open ``n`` connections from 127.0.1.20 that send a request head one byte at a time."""
 
     async def one() -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.0.20", 0))
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.1.20", 0))
         opened = time.monotonic()
         try:
             for byte in b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"a" * 10_000:
@@ -129,8 +129,10 @@ async def test_health_and_operators_are_answered_while_idle_slow_and_flooding_cl
     duration = 6.0 * SCALE
     until = time.monotonic() + duration
     port = node.port
-    # Thousands of idle connections from eight "hosts": more than the node holds in all.
-    idle = await _idle_connections(port, [f"127.0.0.{i}" for i in range(2, 10)], int(2000 * SCALE))
+    # Thousands of idle connections from eight "hosts" (per scale): more than the node holds in
+    # all, and more than each host may hold.
+    hosts = [f"127.0.0.{i}" for i in range(2, 2 + int(8 * SCALE))]
+    idle = await _idle_connections(port, hosts, int(2000 * SCALE))
     health, flood, slow_closed = Timings(), [], []
     operator: list[int] = []
 
@@ -157,7 +159,7 @@ async def test_health_and_operators_are_answered_while_idle_slow_and_flooding_cl
         sample_files(),
         _probe_health(node.url, until, health),
         _slowloris(port, int(100 * SCALE), until, slow_closed),
-        _flood(node.url, "127.0.0.30", until, flood),
+        _flood(node.url, "127.0.1.30", until, flood),
         operate(),
     )
     held_by_node = max(files)
