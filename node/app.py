@@ -16,7 +16,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from node import auth, pages, problems
+from node import auth, pages, problems, traffic
 from node.config import Config
 from node.node import Node, open_node
 from node.routes import CONFIG_KEY, NODE_KEY, dids, health, microcredentials, oid4vci, openapi, status_lists, vcapi
@@ -51,6 +51,7 @@ def create_app(config: Config, *, node: Node | None = None) -> web.Application:
     app = web.Application(client_max_size=config.max_body_bytes)
     app[CONFIG_KEY] = config
     problems.setup(app, max_body=config.max_body_bytes)
+    traffic.setup(app, config)  # after problems: it goes outside it (per-client limits come first)
 
     if node is None:
 
