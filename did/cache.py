@@ -214,6 +214,10 @@ class ExpiringCache(Generic[T]):
         with self._lock:
             self._entries.pop(key, None)
 
+    def now(self) -> datetime | float:
+        """The cache's clock, read (for callers that keep times in the cache's terms)."""
+        return self._now()
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)

@@ -10,7 +10,13 @@ credential, so fetching it must not become a way to reach the node's own network
   (``GuardedResolver``; make the session with ``create_guarded_session``), so a public name
   pointing at 127.0.0.1 or 169.254.169.254 is refused too;
 - a total time limit, a body size cap enforced while streaming, redirects followed by hand and
-  only on the same host, and JSON that does not parse reported as ``FetchError``.
+  only on the same host, and JSON that does not parse reported as ``FetchError``;
+- a bound on fetches running at once, per ``host:port`` and in total: a credential names the
+  hosts a verification fetches from, so many credentials naming slow hosts must not become
+  unbounded outbound work. A fetch waits for a free slot within its time limit, then fails
+  with ``reason="busy"``;
+- optionally, a closed list of the only hosts ever fetched from (``allowed_hosts``), checked
+  before any DNS look-up.
 """
 
 from __future__ import annotations
@@ -19,8 +25,9 @@ import asyncio
 import ipaddress
 import json
 import socket
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, AsyncIterator, Iterable, Mapping
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -32,6 +39,8 @@ from did.errors import FetchError
 
 DEFAULT_MAX_BYTES = 256 * 1024
 DEFAULT_TIMEOUT = 5.0
+DEFAULT_MAX_CONCURRENT = 32
+DEFAULT_MAX_PER_HOST = 4
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 16 * 1024
 
@@ -126,6 +135,71 @@ def parse_max_age(cache_control: str | None) -> int | None:
     return max_age
 
 
+class _HostSlots:
+    __slots__ = ("free", "users", "running")
+
+    def __init__(self, limit: int) -> None:
+        self.free = asyncio.Semaphore(limit)
+        self.users = 0  # fetches holding or waiting for this host's slots
+        self.running = 0
+
+
+class FetchSlots:
+    """How many fetches may run at once: ``per_host`` for one ``host:port``, ``total`` in all
+    (0: no bound). A fetch takes its host's slot first, so fetches queued behind one slow host
+    hold no slot of the total while they wait. Hosts with no fetch running or waiting are
+    forgotten, so the table stays as small as the work in flight."""
+
+    def __init__(self, *, total: int = DEFAULT_MAX_CONCURRENT, per_host: int = DEFAULT_MAX_PER_HOST) -> None:
+        if total < 0 or per_host < 0:
+            raise ValueError("fetch slot limits must not be negative")
+        self.total_limit = total
+        self.per_host_limit = per_host
+        self._total = asyncio.Semaphore(total) if total else None
+        self._hosts: dict[str, _HostSlots] = {}
+        self.running = 0  # fetches holding their slots now
+        self.peak = 0  # the most that ever ran at once
+
+    def running_for(self, host: str) -> int:
+        entry = self._hosts.get(host)
+        return 0 if entry is None else entry.running
+
+    def hosts_tracked(self) -> int:
+        return len(self._hosts)
+
+    @asynccontextmanager
+    async def hold(self, host: str) -> AsyncIterator[None]:
+        entry = self._hosts.get(host)
+        if entry is None:
+            entry = self._hosts[host] = _HostSlots(self.per_host_limit or 1)
+        entry.users += 1
+        try:
+            if self.per_host_limit:
+                await entry.free.acquire()
+            try:
+                if self._total is not None:
+                    await self._total.acquire()
+                try:
+                    entry.running += 1
+                    self.running += 1
+                    self.peak = max(self.peak, self.running)
+                    try:
+                        yield
+                    finally:
+                        entry.running -= 1
+                        self.running -= 1
+                finally:
+                    if self._total is not None:
+                        self._total.release()
+            finally:
+                if self.per_host_limit:
+                    entry.free.release()
+        finally:
+            entry.users -= 1
+            if not entry.users:
+                del self._hosts[host]
+
+
 @dataclass(frozen=True)
 class FetchedJSON:
     url: str  # the final URL, after same-host redirects
@@ -146,6 +220,9 @@ class GuardedHTTP:
         timeout: float = DEFAULT_TIMEOUT,
         max_bytes: int = DEFAULT_MAX_BYTES,
         max_redirects: int = 3,
+        max_concurrent: int = DEFAULT_MAX_CONCURRENT,
+        max_per_host: int = DEFAULT_MAX_PER_HOST,
+        allowed_hosts: Iterable[str] | None = None,
     ) -> None:
         connector = session.connector
         if not isinstance(getattr(connector, "_resolver", None), GuardedResolver):
@@ -158,6 +235,9 @@ class GuardedHTTP:
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
+        self.slots = FetchSlots(total=max_concurrent, per_host=max_per_host)
+        # None: any host the other rules allow; else only these names ("host" or "host:port").
+        self.allowed_hosts = None if allowed_hosts is None else frozenset(h.strip().lower() for h in allowed_hosts if h.strip())
 
     def is_allowed_insecure(self, host: str, port: int) -> bool:
         return _host_key(host, port) in self.allowed_insecure_hosts
@@ -172,6 +252,8 @@ class GuardedHTTP:
         port = parsed.port
         if port is None:
             raise FetchError(f"{url!s} has no port", reason="insecure")
+        if self.allowed_hosts is not None and not {parsed.host.lower(), _host_key(parsed.host, port)} & self.allowed_hosts:
+            raise FetchError(f"{parsed.host} is not among the hosts this node fetches from", reason="forbidden-address")
         allowed = self.is_allowed_insecure(parsed.host, port)
         if parsed.scheme == "http":
             if not allowed:
@@ -187,18 +269,32 @@ class GuardedHTTP:
     async def get_json(
         self, url: str, *, max_bytes: int | None = None, headers: Mapping[str, str] | None = None
     ) -> FetchedJSON:
-        """GET ``url`` and parse its body as JSON, under the guard. Raises ``FetchError``."""
+        """GET ``url`` and parse its body as JSON, under the guard. Raises ``FetchError``.
+
+        The time limit covers waiting for a free fetch slot (``slots``) and the fetch itself."""
         limit = self.max_bytes if max_bytes is None else max_bytes
         request_headers = {"Accept": "application/json"}
         request_headers.update(headers or {})
+        parsed = self.check_url(url)
+        host = _host_key(parsed.host or "", parsed.port or 0)
+        started = False
         try:
             async with asyncio.timeout(self.timeout):
-                return await self._get_json(url, limit, request_headers)
+                async with self.slots.hold(host):
+                    started = True
+                    return await self._get_json(parsed, limit, request_headers)
         except TimeoutError as e:
+            if not started:
+                raise FetchError(
+                    f"fetching {url} waited {self.timeout:g} s for a free slot: {self.slots.running_for(host)} fetch(es) "
+                    f"from {host} and {self.slots.running} in all were running (limits {self.slots.per_host_limit} per "
+                    f"host, {self.slots.total_limit} in all)",
+                    reason="busy",
+                ) from e
             raise FetchError(f"fetching {url} took longer than {self.timeout:g} s", reason="timeout") from e
 
-    async def _get_json(self, url: str, limit: int, headers: Mapping[str, str]) -> FetchedJSON:
-        current = self.check_url(url)
+    async def _get_json(self, url: URL, limit: int, headers: Mapping[str, str]) -> FetchedJSON:
+        current = url
         for _ in range(self.max_redirects + 1):
             try:
                 async with self.session.get(current, headers=headers, allow_redirects=False) as response:

@@ -300,6 +300,12 @@ class Resolver:
         document = (await self.resolve(parsed.did, options)).document_or_raise()
         if parsed.fragment is not None:
             node = find_node(document, str(parsed))
+            refresh = getattr(self.methods.get(parsed.method), "refresh", None)
+            if node is None and refresh is not None and await refresh(parsed.did):
+                # The document may be a cached copy from before its controller added this key
+                # (a key rotation): look once more in a freshly fetched one.
+                document = (await self.resolve(parsed.did, options)).document_or_raise()
+                node = find_node(document, str(parsed))
         else:
             node = self._single_method(document, parsed)
         if node is None:

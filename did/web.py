@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import datetime, timedelta
 from typing import Any, Mapping
 from urllib.parse import unquote
 
 from yarl import URL
 
-from did.cache import FrozenJSON, TTLCache
+from did.cache import LRU, FrozenJSON, TTLCache
 from did.errors import DIDError, FetchError, InvalidDID, InvalidDIDDocument
 from did.http import GuardedHTTP, ip_literal
 from did.resolver import ResolutionResult
@@ -99,9 +100,14 @@ class DIDWebResolver:
     """did:web resolver (DIDResolver protocol) over a ``GuardedHTTP``; ``cache`` is an optional
     ``TTLCache`` (it carries the injected clock)."""
 
-    def __init__(self, http: GuardedHTTP, *, cache: TTLCache[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self, http: GuardedHTTP, *, cache: TTLCache[dict[str, Any]] | None = None, min_refresh_seconds: float = 30.0
+    ) -> None:
         self.http = http
         self.cache = cache
+        self.min_refresh_seconds = min_refresh_seconds
+        # When each DID's cached document was last dropped by ``refresh`` (the cache's clock).
+        self._refreshed: LRU[str, datetime | float] = LRU(4096)
         # One fetch per DID at a time: a batch of credentials from one issuer, verified
         # concurrently, must not turn into a burst of identical requests to that issuer.
         # The fetched document is frozen (did.cache.FrozenJSON): every waiter thaws its own copy.
@@ -138,6 +144,28 @@ class DIDWebResolver:
         # shielded: one caller giving up must not cancel the fetch the others wait for
         document = await asyncio.shield(task)
         return ResolutionResult.success(document.thaw())
+
+    async def refresh(self, did: str) -> bool:
+        """Drop ``did``'s cached document so the next resolution fetches it again; returns
+        whether it did.
+
+        A verification method the cached document lacks may be a key its controller added since
+        it was cached (a key rotation): without this, a verifier would refuse the controller's
+        new credentials until the cached copy expired. At most once per ``min_refresh_seconds``
+        per DID, so documents naming made-up keys cannot turn every verification into a fetch.
+        """
+        if self.cache is None:
+            return False  # nothing is cached: every resolution already fetches anew
+        now = self.cache.now()
+        last = self._refreshed.get(did)
+        if last is not None:
+            age = now - last
+            seconds = age.total_seconds() if isinstance(age, timedelta) else float(age)
+            if seconds < self.min_refresh_seconds:
+                return False
+        self._refreshed[did] = now
+        self.cache.discard(did)
+        return True
 
     def _fetch_done(self, did: str, task: asyncio.Future[FrozenJSON]) -> None:
         self._inflight.pop(did, None)

@@ -16,7 +16,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from node import auth, pages, problems
+from node import auth, pages, problems, traffic
 from node.accesslog import observe_requests
 from node.config import Config
 from node.metrics import Metrics
@@ -62,12 +62,13 @@ def create_app(config: Config, *, node: Node | None = None, metrics: Metrics | N
     app = web.Application(client_max_size=config.max_body_bytes)
     app[CONFIG_KEY] = config
     problems.setup(app, max_body=config.max_body_bytes)
+    traffic.setup(app, config)  # after problems: it goes outside it (per-client limits come first)
     if config.metrics:
         app[METRICS_KEY] = metrics = metrics or Metrics()
     else:
         metrics = None
     if metrics is not None or config.access_log:
-        # Outermost, so the status logged and counted is the one the client gets.
+        # Outermost (outside the traffic limits too), so the status logged and counted is the one the client gets.
         app.middlewares.insert(
             0, observe_requests(metrics.request if metrics is not None else None, access_log=config.access_log)
         )

@@ -12,6 +12,7 @@ environment variables are ``VCNODE_`` + the upper-cased name (``VCNODE_PORT=9000
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -71,6 +72,35 @@ class Config:
     # replaced by the signing issuer's DID (True; what conformance suites expect).
     replace_foreign_issuer: bool = False
     max_body_bytes: int = 1024 * 1024
+    # What one client can take (docs/reliability.md, "Limits"). Connections: open at once in
+    # all and per client address; a connection waiting for a request (idle keep-alive, or a
+    # request head still arriving: slowloris) is closed after idle_timeout_seconds, and an idle
+    # one is closed early to admit a new connection when a limit is reached. A request body
+    # must arrive within body_timeout_seconds (408).
+    max_connections: int = 1000
+    max_connections_per_client: int = 100
+    idle_timeout_seconds: int = 15
+    body_timeout_seconds: int = 30
+    # Requests per second per client address on the public endpoints (those without a token
+    # scope; /healthz is exempt), as a token bucket of rate_limit_burst requests; over it, 429
+    # with Retry-After. A request with a valid token of any scope is not limited. 0: no limit.
+    rate_limit_per_second: int = 20
+    rate_limit_burst: int = 100
+    # Addresses (or CIDR networks) of reverse proxies whose X-Forwarded-For names the client;
+    # nobody else's is believed. Behind a proxy, set it: each client is then limited by its
+    # own address, not the proxy's.
+    trusted_proxies: tuple[str, ...] = ()
+    # Client addresses (or networks) the per-client limits (rate, connections per client) do
+    # not apply to: by default this machine (operators' tools, health checks).
+    exempt_clients: tuple[str, ...] = ("127.0.0.1", "::1")
+    # Outbound fetches (did:web, status lists, accreditations, the verifier page's URL): the
+    # time limit of one fetch (waiting for a free slot included) and how many run at once, per
+    # host and in all. fetch_allow_hosts, when set, is the only hosts fetched from ("host" or
+    # "host:port"); empty: any public host.
+    fetch_timeout_seconds: int = 5
+    fetch_max_concurrent: int = 32
+    fetch_max_per_host: int = 4
+    fetch_allow_hosts: tuple[str, ...] = ()
     # OpenID4VCI (docs/wallets.md): how long a credential offer's pre-authorized code can be
     # used, the access token it is exchanged for, and a c_nonce (which also bounds a key proof's age).
     oid4vci_offer_ttl_seconds: int = 86400
@@ -201,6 +231,23 @@ def validate(config: Config) -> Config:
     ):
         if getattr(config, name) < 0:
             raise ConfigError(f"{name} must not be negative")
+    for name in (
+        "max_connections", "max_connections_per_client", "idle_timeout_seconds", "body_timeout_seconds",
+        "fetch_timeout_seconds", "fetch_max_concurrent", "fetch_max_per_host",
+    ):
+        if getattr(config, name) < 1:
+            raise ConfigError(f"{name} must be at least 1, got {getattr(config, name)}")
+    for name in ("rate_limit_per_second", "rate_limit_burst"):
+        if getattr(config, name) < 0:
+            raise ConfigError(f"{name} must not be negative (0 turns the limit off)")
+    if config.rate_limit_per_second and config.rate_limit_burst < 1:
+        raise ConfigError("rate_limit_burst must be at least 1 when rate_limit_per_second is set")
+    for name in ("trusted_proxies", "exempt_clients"):
+        for value in getattr(config, name):
+            try:
+                ipaddress.ip_network(value, strict=False)
+            except ValueError:
+                raise ConfigError(f"{name}: {value!r} is not an IP address or network") from None
     for name in ("oid4vci_offer_ttl_seconds", "oid4vci_token_ttl_seconds", "oid4vci_nonce_ttl_seconds"):
         if not 60 <= getattr(config, name) <= 30 * 86400:
             raise ConfigError(f"{name} must be between 60 seconds and 30 days, got {getattr(config, name)}")

@@ -249,7 +249,12 @@ class Issuance:
                         progress(1)
                 return out
 
-            await self.status_lists.republish(created)
+            # Every list a credential names is published before the credential is handed out:
+            # the lists this batch opened, and one that another request of the same group commit
+            # opened and may still be signing (republish returns at once for a list already
+            # published).
+            named = {a.list_id for per_credential in allocations for a in per_credential}
+            await self.status_lists.republish(created | named)
             signed = await self.offload(sign_all)
             # A key retired while this batch was signed must not have signed anything handed out.
             await self.issuers.check_signing_key(issuer.name, key_id)

@@ -492,3 +492,11 @@ class OwnDIDWeb:
         if self.web is None:
             return ResolutionResult.failure(MethodNotSupported("did:web resolution needs the network, which is off here"))
         return await self.web.resolve(did, options) if options else await self.web.resolve(did)
+
+    async def refresh(self, did: str) -> bool:
+        """Let the web resolver fetch another node's document again (see ``DIDWebResolver.refresh``);
+        the node's own documents come from ``Issuers``, which follows key changes itself."""
+        refresh = getattr(self.web, "refresh", None)
+        if refresh is None or await self.issuers.for_did(did) is not None:
+            return False
+        return bool(await refresh(did))

@@ -333,7 +333,14 @@ async def open_node(
         http = None
         if network:
             session = create_guarded_session(allowed_insecure_hosts=config.insecure_hosts)
-            http = GuardedHTTP(session, allowed_insecure_hosts=config.insecure_hosts)
+            http = GuardedHTTP(
+                session,
+                allowed_insecure_hosts=config.insecure_hosts,
+                timeout=config.fetch_timeout_seconds,
+                max_concurrent=config.fetch_max_concurrent,
+                max_per_host=config.fetch_max_per_host,
+                allowed_hosts=config.fetch_allow_hosts or None,
+            )
         node = compose(config, db=db, master_key=master, clock=utc_now, http=http, observer=observer)
         if signing:
             await node.start()

@@ -205,7 +205,14 @@ async def read_json(request: web.Request, *, max_bytes: int | None = None, allow
     _check_content_type(request)
     if request.content_length is not None and request.content_length > limit:
         raise _too_large(request.content_length, limit)
-    data = await request.content.read(limit + 1)
+    # StreamReader.read(n) returns what has arrived, up to n bytes: a body sent in several
+    # TCP segments (a slow network, anything over the socket buffer) takes several reads.
+    data = bytearray()
+    while len(data) <= limit:
+        chunk = await request.content.read(limit + 1 - len(data))
+        if not chunk:
+            break
+        data += chunk
     if len(data) > limit:
         raise _too_large(None, limit)
     if not data.strip():

@@ -290,10 +290,12 @@ class AccreditationVerifier:
                 if needed == "attest"
                 else "the accredited body may issue credentials but not accredit others (needs VerifiableAccreditationToAccredit)",
             )
-        key = stacking.part_digest(credential)
-        result = self._verified.get(key)
+        key = stacking.digest_or_none(credential)  # None: JCS cannot represent it, nor remember it by digest
+        result = self._verified.get(key) if key is not None else None
         if result is None:  # a stack's parts share their issuer's links: verify each link once
-            result = self._verified[key] = await self.verify(dict(credential))
+            result = await self.verify(dict(credential))
+            if key is not None:
+                self._verified[key] = result
         for check in result.checks:
             if not check.ok:
                 label = check.name
@@ -522,7 +524,7 @@ async def add_trust_reports(verifier: AccreditationVerifier, result: Verificatio
             continue
         report = stacking.check_stack(vc, presented)
         for entry in report.counted:
-            part = next((p for p in presented if p.get("id") == entry.id and stacking.part_digest(p) == entry.digest_multibase), None)
+            part = next((p for p in presented if p.get("id") == entry.id and stacking.digest_or_none(p) == entry.digest_multibase), None)
             pr = by_identity.get(id(part)) if part is not None else None
             if pr is None:
                 continue

@@ -77,12 +77,17 @@ def _deflate_block_uncached(block: bytes | bytearray | memoryview, level: int) -
 # reads it from SQLite) would otherwise recompress all of a 2 MiB list for one changed bit.
 # Hashing a block (BLAKE2b, ~20 µs per 64 KiB) is far cheaper than deflating it (ms). Results
 # are identical with or without the memo, so it changes speed only. Bounded by the bytes it
-# holds, 32 MiB: every block of ~100 dense 16,777,216-entry lists. Encoding runs in worker
-# threads (asyncio.to_thread); the LRU is thread-safe.
-_MEMO: LRU[tuple[int, bytes], bytes] = LRU(32 * 1024 * 1024, sizeof=len)
+# holds, 8 MiB: every block of ~25 dense 16,777,216-entry lists. Lists of one block are not
+# remembered, and every change leaves the block it replaced behind as dead weight, so a larger
+# bound only fills for longer: 32 MiB of default-length lists took a node minutes of
+# revocations to fill (bench/soak.py, issue 14). Encoding runs in worker threads
+# (asyncio.to_thread); the LRU is thread-safe.
+_MEMO: LRU[tuple[int, bytes], bytes] = LRU(8 * 1024 * 1024, sizeof=len)
 
 
-def _deflate_block(block: bytes | bytearray | memoryview, level: int) -> bytes:
+def _deflate_block(block: bytes | bytearray | memoryview, level: int, *, remember: bool = True) -> bytes:
+    if not remember:
+        return _deflate_block_uncached(block, level)
     key = (level, hashlib.blake2b(block, digest_size=16).digest())
     compressed = _MEMO.get(key)
     if compressed is None:
@@ -107,7 +112,8 @@ def encode_list(data: bytes | bytearray, *, level: int = DEFAULT_GZIP_LEVEL) -> 
     """
     _check_level(level)
     view = memoryview(data)
-    blocks = [_deflate_block(view[i : i + _BLOCK_BYTES], level) for i in range(0, len(data), _BLOCK_BYTES)]
+    remember = len(data) > _BLOCK_BYTES
+    blocks = [_deflate_block(view[i : i + _BLOCK_BYTES], level, remember=remember) for i in range(0, len(data), _BLOCK_BYTES)]
     return _multibase(_gzip_member(data, blocks))
 
 
@@ -232,15 +238,19 @@ class Bitstring:
         """
         _check_level(level)
         view = memoryview(self._bits)
+        # A list of one block (the default 131,072 entries are 16 KiB) changes as a whole: no
+        # other block of it could be found in the memo, so it is not put there.
+        remember = len(self._bits) > _BLOCK_BYTES
         if self._deflated is None or self._deflated_level != level:
             self._deflated = [
-                _deflate_block(view[i : i + _BLOCK_BYTES], level) for i in range(0, len(self._bits), _BLOCK_BYTES)
+                _deflate_block(view[i : i + _BLOCK_BYTES], level, remember=remember)
+                for i in range(0, len(self._bits), _BLOCK_BYTES)
             ]
             self._deflated_level = level
         else:
             for block in self._dirty:
                 start = block * _BLOCK_BYTES
-                self._deflated[block] = _deflate_block(view[start : start + _BLOCK_BYTES], level)
+                self._deflated[block] = _deflate_block(view[start : start + _BLOCK_BYTES], level, remember=remember)
         self._dirty.clear()
         return _multibase(_gzip_member(self._bits, self._deflated))
 

@@ -93,7 +93,7 @@ def _pin(value: Any) -> Any:
     return value
 
 
-_ABSOLUTE: Memo = Memo(65536)
+_ABSOLUTE: Memo = Memo(16384)  # sized with _IRI_MEMO_MAX (see there)
 
 
 def _absolute_iri(value: str) -> bool:
@@ -362,7 +362,11 @@ class FastProcessor(FastContextMixin, _pyld.JsonLdProcessor):
     """pyld's processor with the context-cache fixes."""
 
 
-_IRI_MEMO_MAX = 65536
+# Each verified document adds its own ids, names and dates, which rarely recur; a full memo
+# empties and the hot context terms come back within one document. 16,384 entries hold a few
+# MiB; 65,536 held ~30 MiB of one-off values, what bench/soak.py saw as the node's memory
+# growing for minutes (issue 14).
+_IRI_MEMO_MAX = 16384
 _SUBTREE_DEPTH = 2  # containers below a remembered node object (achievement → criteria → text)
 _MAX_SUBTREE_TEXT = 8 * 1024  # characters of a remembered node object's JSON
 
@@ -444,7 +448,7 @@ def escape_literal(value: str) -> str:
 
 
 
-_IRI_TERMS: Memo = Memo(65536)
+_IRI_TERMS: Memo = Memo(16384)  # sized with _IRI_MEMO_MAX (see there)
 
 
 def _iri(value: str) -> str:

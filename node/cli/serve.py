@@ -8,11 +8,10 @@ first imported.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import ssl
 from typing import Any
-
-from aiohttp import web
 
 from node.app import create_app
 from node.cli.config import add_common_flags, config_from_args, fail
@@ -21,6 +20,7 @@ from node.keys import KeyProtectionError
 from node.logs import configure_logging
 from node.metrics import prepare_multiprocess_dir, remove_multiprocess_dir
 from node.store import StoreError
+from node.traffic import serve
 
 log = logging.getLogger("node.serve")
 
@@ -44,21 +44,22 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         app = create_app(config)
         log.info("starting vcnode on %s:%s, data in %s", config.host, config.port, config.data_dir)
-        web.run_app(
-            app,
-            host=config.host,
-            port=config.port,
-            ssl_context=ssl_context,
-            # run_app calls this once the socket is listening, after start-up succeeded.
-            print=lambda _: log.info("vcnode ready on %s://%s:%s", config.scheme, config.host, config.port),
-            # node.accesslog writes the access log (route templates, never paths or queries).
-            access_log=None,
+        # Not web.run_app: the connections go through the node's ConnectionGuard (node/traffic.py).
+        asyncio.run(
+            serve(
+                app,
+                config,
+                ssl_context=ssl_context,
+                ready=lambda site: log.info("vcnode ready on %s", site.name),
+            )
         )
     except (KeyProtectionError, StoreError, ConfigError) as e:
         # ConfigError: node.identity refused the base URL (another than the folder's, or an IP address).
         return fail(str(e))
     except OSError as e:  # the address is taken or not ours
         return fail(f"cannot listen on {config.host}:{config.port}: {e.strerror or e}")
+    except KeyboardInterrupt:
+        pass
     finally:
         if made and metrics_dir is not None:
             remove_multiprocess_dir(metrics_dir)

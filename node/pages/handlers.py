@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from did.errors import FetchError
 from node.pages import view
@@ -152,8 +153,8 @@ async def verify_submit(request: web.Request) -> web.Response:
             data = await request.post()
         except web.HTTPRequestEntityTooLarge:
             raise InputProblem(t("input.too_large", limit=_size(limit)), 413) from None
-        except ValueError as e:  # a malformed multipart body
-            raise InputProblem(t("input.form", detail=str(e))) from None
+        except (ValueError, HttpProcessingError) as e:  # a malformed multipart body (a part's headers too)
+            raise InputProblem(t("input.form", detail=getattr(e, "message", None) or str(e))) from None
         text = data.get("document")
         form.document = text if isinstance(text, str) else ""
         form.challenge = _option(data.get("challenge"))

@@ -196,6 +196,9 @@ class Endpoint:
     problems: Mapping[int, str] = field(default_factory=dict)
     refusal: Refusal | None = None  # what its 4xx problems add (None: plain problem details)
     in_api: bool = True  # False: served but not described (a page for people, say)
+    # Public endpoints (no scope) are under the per-client rate limit (node/traffic.py); False
+    # exempts one that must answer whatever the load (/healthz).
+    rate_limited: bool = True
     allow_head: bool = True  # GET only
     adapter: TypeAdapter[Any] | None = field(init=False, default=None, repr=False)
     accepts_array: bool = field(init=False, default=False, repr=False)
@@ -242,6 +245,14 @@ class Endpoint:
             out[400] = "The body is not what this endpoint takes: malformed JSON, or a member missing, of the wrong type or not allowed; `detail` and `field` say which"
             out[413] = "The request body is larger than the node accepts"
             out[415] = "The body is declared as a form or multipart; send application/json"
+        if self.params:
+            # node/traffic.py answers what aiohttp's HTTP parser refuses as a problem too.
+            line = "The request line is longer than the node reads (8190 bytes: a parameter too long), or a header is malformed"
+            out[400] = f"{out[400]}; or: {line[0].lower()}{line[1:]}" if 400 in out else line
+        if self.body is not None or self.form:
+            out[408] = "The request body did not arrive within the node's time limit (`body_timeout_seconds`); the connection is closed"
+        if self.scope is None and self.rate_limited:
+            out[429] = "This client sent more requests than the node answers for one client (`rate_limit_per_second`); `Retry-After` says when to try again"
         if self.scope is not None:
             out[401] = "No Authorization: Bearer token, or one the node does not know (revoked, mistyped)"
             out[403] = f"The token lacks the `{self.scope.scope}` scope, or is bound to another issuer"

@@ -41,6 +41,7 @@ def _unavailable(reason: str) -> HTTPProblem:
     tags=["Node"],
     replies={200: Reply(Health, "The node is serving and its store answers", headers=NO_STORE)},
     problems={503: "The store is not available"},
+    rate_limited=False,  # load balancers and operators must get an answer whatever the load
 )
 async def healthz(request: web.Request) -> web.Response:
     # A store that cannot answer means the node cannot issue or publish: report it as down.

@@ -25,6 +25,8 @@ JsonObject = dict[str, Any]
 
 VERSION = "0.1.0"
 _REF = "#/components/schemas/{model}"
+# Headers a problem response always carries (node/traffic.py sends them).
+PROBLEM_HEADERS = {429: {"Retry-After": "Seconds to wait before the next request"}}
 
 api = Endpoints()
 
@@ -117,6 +119,10 @@ def _operation(ep: Endpoint, schema_of: Any) -> JsonObject:
             both.setdefault("content", {}).update(problem)
         else:
             responses[str(status)] = {"description": text, "content": problem}
+        if status in PROBLEM_HEADERS:
+            responses[str(status)]["headers"] = {
+                name: {"description": what, "schema": {"type": "string"}, "required": True} for name, what in PROBLEM_HEADERS[status].items()
+            }
     op["responses"] = dict(sorted(responses.items()))
     return op
 

@@ -54,6 +54,9 @@ class DIDWebApp:
         r.add_get("/loop/did.json", self.loop)
         r.add_get("/cached/did.json", self.cached)
         r.add_get("/nostore/did.json", self.nostore)
+        r.add_get("/rotating/did.json", self.rotating)
+        # The keys /rotating/did.json lists (key-1 first); a test adds one to stand for a rotation.
+        self.rotating_keys = ["key-1"]
 
     def _hit(self, request: web.Request) -> None:
         self.hits[request.path] = self.hits.get(request.path, 0) + 1
@@ -120,6 +123,16 @@ class DIDWebApp:
     async def nostore(self, request):
         self._hit(request)
         return web.json_response(document(did_for(request, "nostore")), headers={"Cache-Control": "no-store"})
+
+
+    async def rotating(self, request):
+        """A controller whose keys change (a rotation), cached for an hour by Cache-Control."""
+        self._hit(request)
+        doc = document(did_for(request, "rotating"))
+        template = doc["verificationMethod"][0]
+        doc["verificationMethod"] = [{**template, "id": f"#{k}"} for k in self.rotating_keys]
+        doc["assertionMethod"] = [f"#{k}" for k in self.rotating_keys]
+        return web.json_response(doc, headers={"Cache-Control": "public, max-age=3600"})
 
 
 class FakeClock:

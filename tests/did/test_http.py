@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 import pytest
+from aiohttp import web
 
 from did.errors import FetchError
 from did.http import (
@@ -185,3 +187,106 @@ async def test_malformed_json_is_a_fetch_error(didweb, guarded):
         await guarded.get_json(f"http://{didweb.host}/malformed/did.json")
     assert info.value.reason == "malformed"
     assert "valid JSON" in info.value.detail
+
+
+# --- bounds on outbound work: fetch slots, an allow-list of hosts ---------------------------
+
+
+class Gate:
+    """A JSON server whose answers wait for ``release``; it counts the requests it holds at once."""
+
+    def __init__(self) -> None:
+        self.open = 0
+        self.peak = 0
+        self.release = None
+        self.app = web.Application()
+        self.app.router.add_get("/{name}", self.handle)
+
+    async def handle(self, request):
+        self.open += 1
+        self.peak = max(self.peak, self.open)
+        try:
+            await self.release.wait()
+            return web.json_response({"name": request.match_info["name"]})
+        finally:
+            self.open -= 1
+
+
+async def _gates(aiohttp_server, n):
+    release = asyncio.Event()
+    gates = []
+    for _ in range(n):
+        gate = Gate()
+        gate.release = release
+        gate.server = await aiohttp_server(gate.app)
+        gates.append(gate)
+    return release, gates
+
+
+async def test_fetches_to_one_host_run_at_most_per_host_at_once(aiohttp_server):
+    release, (gate,) = await _gates(aiohttp_server, 1)
+    host = f"127.0.0.1:{gate.server.port}"
+    session = create_guarded_session(allowed_insecure_hosts={host})
+    try:
+        http = GuardedHTTP(session, allowed_insecure_hosts={host}, timeout=5, max_per_host=2, max_concurrent=10)
+        tasks = [asyncio.ensure_future(http.get_json(f"http://{host}/{i}")) for i in range(8)]
+        while gate.open < 2:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        assert gate.open == 2 and http.slots.running == 2 and http.slots.running_for(host) == 2
+        release.set()
+        names = [(await t).data["name"] for t in tasks]
+        assert names == [str(i) for i in range(8)] and gate.peak == 2
+        assert http.slots.hosts_tracked() == 0 and http.slots.running == 0  # nothing left behind
+    finally:
+        await session.close()
+
+
+async def test_fetches_in_all_are_bounded_and_a_queued_one_gives_up_busy(aiohttp_server):
+    """Five slow hosts, three slots in all: the rest wait, and within the time limit fail as
+    'busy' (a verification then reports a resolution error), never piling up unbounded work."""
+    release, gates = await _gates(aiohttp_server, 5)
+    hosts = [f"127.0.0.1:{g.server.port}" for g in gates]
+    session = create_guarded_session(allowed_insecure_hosts=hosts)
+    try:
+        http = GuardedHTTP(session, allowed_insecure_hosts=hosts, timeout=0.5, max_per_host=4, max_concurrent=3)
+        results = await asyncio.gather(*(http.get_json(f"http://{h}/x") for h in hosts), return_exceptions=True)
+        reasons = sorted(r.reason for r in results)
+        assert reasons == ["busy", "busy", "timeout", "timeout", "timeout"], results
+        busy = next(r for r in results if r.reason == "busy")
+        assert "waited 0.5 s for a free slot" in busy.detail and "limits 4 per host, 3 in all" in busy.detail
+        assert sum(g.peak for g in gates) == 3 and http.slots.peak == 3
+        assert http.slots.hosts_tracked() == 0
+    finally:
+        release.set()
+        await session.close()
+
+
+def test_fetch_slot_limits_are_checked():
+    from did.http import FetchSlots
+
+    with pytest.raises(ValueError):
+        FetchSlots(total=-1)
+
+
+async def test_allowed_hosts_refuse_every_other_host_before_any_lookup(didweb):
+    class NoDNS:
+        async def resolve(self, host, port=0, family=socket.AF_INET):
+            raise AssertionError(f"no DNS look-up may happen ({host})")
+
+        async def close(self):
+            pass
+
+    session = create_guarded_session(allowed_insecure_hosts={didweb.host}, resolver=NoDNS())
+    try:
+        http = GuardedHTTP(session, allowed_insecure_hosts={didweb.host}, allowed_hosts={didweb.host, "Partner.Example"})
+        assert (await http.get_json(f"http://{didweb.host}/.well-known/did.json")).data["id"] == didweb.base_did
+        for url in ("https://example.com/did.json", "https://93.184.215.14/x", f"http://localhost:{didweb.port}/x"):
+            with pytest.raises(FetchError) as info:
+                await http.get_json(url)
+            assert info.value.reason == "forbidden-address" and "not among the hosts this node fetches from" in info.value.detail
+        # A name alone allows it on any port (the other rules still apply: HTTPS, public addresses).
+        with pytest.raises(AssertionError, match="no DNS look-up"):
+            await http.get_json("https://partner.example:8443/did.json")
+    finally:
+        await session.close()

@@ -183,3 +183,33 @@ async def test_concurrent_resolutions_share_one_fetch(didweb, guarded):
     bad = await asyncio.gather(*(resolver.resolve(didweb.base_did + ":wrong-id") for _ in range(5)))
     assert {r.error for r in bad} == {"invalidDidDocument"}
     assert resolver._inflight == {}
+
+
+async def test_a_key_missing_from_the_cached_document_refetches_it_once(didweb, guarded):
+    """After a controller rotates its key, its new credentials name a key the cached document
+    lacks: the resolver fetches the document again (at most once per min_refresh_seconds per
+    DID) instead of refusing them until the cached copy expires."""
+    from did.errors import NotFound
+
+    clock = FakeClock()
+    web = DIDWebResolver(guarded, cache=TTLCache(clock, max_ttl=3600), min_refresh_seconds=30)
+    resolver = Resolver({"web": web})
+    did = didweb.base_did + ":rotating"
+    assert (await resolver.resolve_verification_method(did + "#key-1")).id == did + "#key-1"
+    didweb.rotating_keys.append("key-2")  # the controller rotates; our copy is an hour old at most
+    vm = await resolver.resolve_verification_method(did + "#key-2")
+    assert vm.id == did + "#key-2"
+    assert didweb.hits["/rotating/did.json"] == 2
+    # A key nobody published: refused, and within 30 s of the last refresh it costs no fetch.
+    for _ in range(3):
+        with pytest.raises(NotFound):
+            await resolver.resolve_verification_method(did + "#made-up")
+    assert didweb.hits["/rotating/did.json"] == 2
+    clock.now += 31
+    for _ in range(3):
+        with pytest.raises(NotFound):
+            await resolver.resolve_verification_method(did + "#made-up")
+    assert didweb.hits["/rotating/did.json"] == 3
+    # Known keys keep coming from the cache.
+    await resolver.resolve_verification_method(did + "#key-2")
+    assert didweb.hits["/rotating/did.json"] == 3

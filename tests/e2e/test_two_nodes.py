@@ -144,3 +144,41 @@ async def test_the_verifier_does_not_fetch_from_hosts_it_was_not_told_to_trust_o
             assert proof and proof[0]["outcome"] != "passed"
     finally:
         await other.runner.cleanup()
+
+
+async def test_a_verifier_node_accepts_credentials_signed_right_after_the_issuer_rotates(
+    nodes: tuple[RunningNode, RunningNode],
+) -> None:
+    """The verifier has cached the issuer's did:web document (5 minutes by its Cache-Control);
+    after a rotation, a credential naming the new key makes it fetch the document again rather
+    than refuse the issuer's new credentials until its copy expires."""
+    issuer, verifier = nodes
+    where = ("--data", str(issuer.data), "--base-url", issuer.url, "--json")
+    token = (await vcnode("token", "create", "--scopes", "issue", "--issuer", "default", *where))["token"]
+    credential = {
+        "@context": [V2],
+        "type": ["VerifiableCredential"],
+        "issuer": issuer.did,
+        "credentialSubject": {"id": "did:example:student", "name": "Course completion"},
+    }
+
+    async def issue_and_verify(http: aiohttp.ClientSession) -> dict[str, Any]:
+        async with http.post(f"{issuer.url}/credentials/issue", json={"credential": credential}, headers=bearer(token)) as resp:
+            assert resp.status == 201, await resp.text()
+            vc = (await resp.json())["verifiableCredential"]
+        async with http.post(f"{verifier.url}/credentials/verify", json={"verifiableCredential": vc}) as resp:
+            return {"vc": vc, "result": await resp.json(content_type=None)}
+
+    async with aiohttp.ClientSession() as http:
+        before = await issue_and_verify(http)  # the verifier now holds the issuer's document
+        assert before["result"]["verified"] is True, before["result"]
+        rotated = await vcnode("issuer", "rotate-key", "default", *where)
+        new_key = rotated["activeKey"]["id"]
+        deadline = asyncio.get_running_loop().time() + 10
+        while True:  # the serving node learns of the other process's rotation within its bound
+            after = await issue_and_verify(http)
+            if after["vc"]["proof"]["verificationMethod"].endswith("#" + new_key):
+                break
+            assert asyncio.get_running_loop().time() < deadline, "the issuer never signed with the new key"
+            await asyncio.sleep(0.2)
+        assert after["result"]["verified"] is True, after["result"]

@@ -68,6 +68,12 @@ def test_http_base_url_allows_that_host_alone():
         ({"status_list_length": 1000}, "131072"),
         ({"status_purposes": "revocation,refresh"}, "status_purposes"),
         ({"tls_cert": "cert.pem"}, "tls_key"),
+        ({"max_connections": 0}, "max_connections must be at least 1"),
+        ({"fetch_max_per_host": 0}, "fetch_max_per_host"),
+        ({"rate_limit_per_second": -1}, "0 turns the limit off"),
+        ({"rate_limit_burst": 0}, "rate_limit_burst must be at least 1"),
+        ({"trusted_proxies": "10.0.0.0/8,proxy.example"}, "trusted_proxies: 'proxy.example'"),
+        ({"exempt_clients": "localhost"}, "exempt_clients"),
     ],
 )
 def test_bad_settings_are_refused_with_the_setting_named(flags, message):
@@ -114,3 +120,18 @@ def test_replace_coerces_like_the_file_does():
     assert config.data_dir == Path("somewhere") and config.allow_insecure_hosts == ("issuer:8443",) and config.port == 9000
     with pytest.raises(ConfigError, match="colour"):
         Config().replace(colour="blue")
+
+
+def test_traffic_limits_from_the_environment():
+    env = {
+        "VCNODE_RATE_LIMIT_PER_SECOND": "0",
+        "VCNODE_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7",
+        "VCNODE_EXEMPT_CLIENTS": "",
+        "VCNODE_FETCH_ALLOW_HOSTS": "issuer.example,partner.example:8443",
+    }
+    config = load_config({}, env=env)
+    assert config.rate_limit_per_second == 0  # off; the burst is then not checked
+    assert config.trusted_proxies == ("10.0.0.0/8", "192.0.2.7")
+    assert config.exempt_clients == ("127.0.0.1", "::1")  # an empty variable is unset
+    assert config.fetch_allow_hosts == ("issuer.example", "partner.example:8443")
+    assert load_config({}, env={}).max_connections == 1000

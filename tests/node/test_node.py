@@ -462,3 +462,34 @@ async def test_create_app_serves_a_node_it_is_given(node, aiohttp_client):
     assert (await node.credentials.get(vc["id"])).issuer == "default"
     response = await client.post("/credentials/verify", json={"verifiableCredential": vc})
     assert response.status == 200 and (await response.json())["verified"] is True
+
+
+async def test_no_credential_is_handed_out_before_its_status_list_is_published(tmp_path):
+    """Found by bench/soak.py (issue 14): of two requests admitted in one group commit, the one
+    that did not open the new list returned before the other had signed it, and a verifier
+    fetching that list got a 404. Signing the list is slowed here so the second request would
+    always win that race."""
+    import asyncio
+
+    config = load_config({"data_dir": str(tmp_path), "base_url": "https://registry.example.edu"}, env={})
+    db = await SQLiteDatabase.open(tmp_path)
+    master, _ = new_master_record(tmp_path, None)
+
+    async def offload(step):
+        if "_republish_one" in getattr(step, "__qualname__", ""):
+            await asyncio.sleep(0.3)  # the list credential's signing, and only it, is slow
+        return step()
+
+    node = compose(config, db=db, master_key=master, clock=Clock(), offload=offload)
+    try:
+        await node.start()
+
+        async def issue_then_fetch_list(n: int) -> object:
+            vc = await node.issuance.issue("default", unsigned(credentialSubject={"id": f"did:example:{n}"}), {})
+            issuer, purpose, seq = vc["credentialStatus"]["statusListCredential"].split("/status/", 1)[1].split("/")
+            return await node.status_lists.get(issuer, purpose, int(seq))
+
+        published = await asyncio.gather(*(issue_then_fetch_list(n) for n in range(3)))
+        assert all(p is not None for p in published), published
+    finally:
+        await db.close()

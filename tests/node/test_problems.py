@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -152,6 +153,22 @@ async def test_a_chunked_body_over_the_limit_is_413(client: Any) -> None:
 
     resp = await client.post("/echo", data=gen(), headers={"Content-Type": "application/json"})
     await _problem(resp, 413)
+
+
+async def test_a_body_arriving_in_pieces_is_read_whole(client: Any) -> None:
+    """Found building the hostile-traffic tests: read_json took one read(n) for the whole body,
+    which returns what has arrived so far, so a body split over TCP segments (any body on a
+    slow network) was refused as invalid JSON."""
+    body = json.dumps({"a": "x" * 1500}).encode()
+    reader, writer = await asyncio.open_connection("127.0.0.1", client.server.port)
+    writer.write(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                 b"Content-Length: %d\r\n\r\n" % len(body) + body[:700])
+    await writer.drain()
+    await asyncio.sleep(0.2)
+    writer.write(body[700:])
+    head, _, answer = (await asyncio.wait_for(reader.read(), 5)).partition(b"\r\n\r\n")
+    writer.close()
+    assert head.startswith(b"HTTP/1.1 200") and json.loads(answer) == {"a": "x" * 1500}
 
 
 @pytest.mark.parametrize("ctype", ["application/x-www-form-urlencoded", "multipart/form-data; boundary=x"])

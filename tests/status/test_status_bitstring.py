@@ -264,3 +264,7 @@ def test_block_memo_changes_speed_not_output():
     expected = module._multibase(module._gzip_member(data, blocks))
     assert cold == warm == expected
     assert _gunzip_std(expected) == data
+    # A list of one block changes as a whole: it is never remembered (dead weight at once).
+    module._MEMO.clear()
+    Bitstring(131_072).encode()
+    assert len(module._MEMO) == 0 and Bitstring.from_bytes(data).encode() == expected and len(module._MEMO) == len(data) // 65_536

@@ -24,6 +24,8 @@ from datetime import datetime, timezone
 from fractions import Fraction
 from typing import Any, Iterable, Mapping, Sequence
 
+from rfc8785 import CanonicalizationError
+
 from did.multikey import b58encode
 from vc import jcs
 from vc.edu.model import CONTEXT, EQF_BASE, EQF_FRAMEWORK, T_EQF, as_list
@@ -57,9 +59,24 @@ MALFORMED = "STACK_MALFORMED"
 
 
 def part_digest(credential: Mapping[str, Any]) -> str:
-    """``z`` + base58btc(0x12 0x20 + sha256(JCS(credential))): the part's digestMultibase."""
-    digest = hashlib.sha256(jcs.canonicalize(credential)).digest()
-    return "z" + b58encode(SHA2_256_MULTIHASH + digest)
+    """``z`` + base58btc(0x12 0x20 + sha256(JCS(credential))): the part's digestMultibase.
+
+    Raises ``StackError`` for a credential JCS cannot represent (an integer past 2**53 that
+    no double holds, a lone surrogate): it has no digest, so it cannot be a part."""
+    try:
+        canonical = jcs.canonicalize(credential)
+    except CanonicalizationError as e:
+        name = credential.get("id") if isinstance(credential.get("id"), str) else "a part"
+        raise StackError(f"{name} has no digest: RFC 8785 (JCS) cannot represent it ({e})") from e
+    return "z" + b58encode(SHA2_256_MULTIHASH + hashlib.sha256(canonical).digest())
+
+
+def digest_or_none(credential: Mapping[str, Any]) -> str | None:
+    """``part_digest``, or None for a credential that has none (what a presented part may be)."""
+    try:
+        return part_digest(credential)
+    except StackError:
+        return None
 
 
 # --- reading credentials ---------------------------------------------------------------------
@@ -295,9 +312,15 @@ def check_stack(stacked: Any, presented: Iterable[Any]) -> StackReport:
             report.add(MISSING, f"part {rid} is referenced but not presented", rid)
             continue
         entry.present = True
-        part = next((c for c in candidates if part_digest(c) == digest), None)
+        digests = [digest_or_none(c) for c in candidates]
+        part = next((c for c, d in zip(candidates, digests) if d == digest), None)
         if part is None:
-            report.add(TAMPERED, f"part {rid} does not match its digest: it was altered after the stack was issued", rid)
+            why = (
+                "it has no digest (RFC 8785 cannot represent it: an integer past 2**53 that is no double, or a lone surrogate)"
+                if all(d is None for d in digests)
+                else "it was altered after the stack was issued"
+            )
+            report.add(TAMPERED, f"part {rid} does not match its digest: {why}", rid)
             continue
         entry.digest_matches = True
         facts = part_facts(part)

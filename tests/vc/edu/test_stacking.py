@@ -30,6 +30,7 @@ from vc.edu.stacking import (
     StackError,
     build_stacked_credential,
     check_stack,
+    digest_or_none,
     is_stacked,
     part_digest,
 )
@@ -180,6 +181,22 @@ def test_stack_of_nothing_or_garbage_never_raises() -> None:
     for doc in (None, {}, {"relatedResource": "x"}, {"relatedResource": [{"id": 5}], "credentialSubject": []}):
         r = check_stack(doc, [None, 5, {"id": 3}])
         assert not r.ok
+
+
+@pytest.mark.parametrize("poison", [{"big": 2**53 + 1}, {"\ud800": 1}, {"name": "\udfff"}])
+def test_a_part_jcs_cannot_represent_has_no_digest_and_counts_as_tampered(parts: list[dict[str, Any]], poison: dict[str, Any]) -> None:
+    """Found by the API fuzzing work (issue 14): a presented part holding an integer past 2**53
+    that no double holds, or a lone surrogate, made check_stack raise rfc8785's error, a 500 on
+    POST /presentations/verify."""
+    s = stack(parts)
+    bad = copy.deepcopy(parts[1])
+    bad["credentialSubject"]["achievement"].update(poison)
+    assert digest_or_none(bad) is None and digest_or_none(parts[1]) == part_digest(parts[1])
+    report = check_stack(s, [s, parts[0], bad, parts[2]])
+    (problem,) = report.problems
+    assert problem.code == TAMPERED and problem.part == parts[1]["id"] and "has no digest" in problem.message
+    with pytest.raises(StackError, match="RFC 8785"):  # and it cannot be stacked
+        stack([parts[0], bad])
 
 
 @pytest.mark.interop
