@@ -20,7 +20,7 @@ from typing import Any
 
 import aiohttp
 
-from served import bearer, cli, clean_env, served
+from served_node import bearer, cli, clean_env, served
 from support import OFFERED_ACHIEVEMENT
 from vc.jsonld import expand
 from vc.loader import default_loader

@@ -21,7 +21,7 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from served import ServedNode, bearer, cli, served
+from served_node import ServedNode, bearer, cli, served
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 LEARNER = "Zoë Quillfeather-Secretname"
