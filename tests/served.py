@@ -143,12 +143,12 @@ def node_env(port: int, **settings: Any) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VCNODE_")}
     env["VCNODE_KDF"] = "interactive"  # the passphrase-free key file; a fast start
     env["VCNODE_LOG_LEVEL"] = env.get("VCNODE_TEST_LOG_LEVEL", "INFO")
-    # The node's base URL is http://127.0.0.1:PORT: a did:web on an IP address, which the node
-    # serves (and resolves) only for a host:port allowed explicitly (node.identity).
-    env["VCNODE_BASE_URL"] = f"http://127.0.0.1:{port}"
+    # did:web names hosts, not IP addresses: a node refuses the base URL http://127.0.0.1:PORT
+    # unless that host:port is allowed explicitly, as here (tests/e2e/running.py does the same).
+    own = f"127.0.0.1:{port}"
     allowed = settings.pop("allow_insecure_hosts", ())
-    allowed = [allowed] if isinstance(allowed, str) else list(allowed)
-    env["VCNODE_ALLOW_INSECURE_HOSTS"] = ",".join([*allowed, f"127.0.0.1:{port}"])
+    allowed = [*(allowed.split(",") if isinstance(allowed, str) else allowed), own]
+    settings = {"base_url": f"http://{own}", "allow_insecure_hosts": [a for a in allowed if a], **settings}
     for name, value in settings.items():
         env["VCNODE_" + name.upper()] = _env_value(value)
     root = str(Path(__file__).resolve().parent.parent)
@@ -163,7 +163,7 @@ def serve_node(folder: Path, *, port: int | None = None, tokens: tuple[tuple[str
     port = port or free_port()
     node = ServedNode(folder, port, node_env(port, **settings))
     folder.mkdir(parents=True, exist_ok=True)
-    node.cli("init")  # the folder made as an operator makes it, under the base URL above
+    node.cli("init")  # only init and serve make a node of a folder; the tokens need one first
     for scopes, issuer in tokens:
         node.token(scopes, issuer)
     node.start()
