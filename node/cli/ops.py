@@ -1,5 +1,5 @@
-"""``vcnode issue FILE``, ``vcnode credentials`` and ``vcnode revoke|suspend|unsuspend CREDENTIAL_ID``
-on the local store.
+"""``vcnode issue FILE`` and ``vcnode revoke|suspend|unsuspend CREDENTIAL_ID`` on the local store
+(``vcnode credentials``, listing and showing what was issued, is ``node.cli.credentials``).
 
 For operators without HTTP: the same operations as the VC-API routes, with the same checks.
 A status change re-signs the status list in the store, so a running node serves the new list
@@ -60,16 +60,6 @@ def _set_status(status: str):  # type: ignore[no-untyped-def]
     return command
 
 
-def _list(args: argparse.Namespace) -> int:
-    async def operation(config: Config) -> int:
-        async with open_node(config, network=False) as node:
-            records = await node.credentials.list(issuer_name=args.issuer, subject_id=args.subject)
-        print_json({"credentials": [r.to_json() for r in records]})
-        return 0
-
-    return run(args, operation)
-
-
 def register(sub: Any) -> None:
     issue = sub.add_parser("issue", help="issue a credential from a JSON file (- for stdin)")
     issue.add_argument("file", help="the credential, or a VC-API request {credential, options}, as JSON (- for standard input)")
@@ -79,12 +69,6 @@ def register(sub: Any) -> None:
     add_common_flags(issue)
     add_json_flag(issue)
     issue.set_defaults(func=_issue)
-    listing = sub.add_parser("credentials", help="list issued credentials (id, issuer, subject, status, entries)")
-    listing.add_argument("--issuer", metavar="NAME", help="only this issuer's credentials")
-    listing.add_argument("--subject", metavar="ID", help="credentialSubject id")
-    add_common_flags(listing)
-    add_json_flag(listing)
-    listing.set_defaults(func=_list)
     for name, status, text in (
         ("revoke", "revoked", "revoke a credential (final)"),
         ("suspend", "suspended", "suspend a credential (reversible)"),
