@@ -107,3 +107,39 @@ def check_store(data: Path) -> dict[str, Any]:
         for list_id, n in per_list.items():
             assert used_counts[list_id] == n, f"list {list_id}: {n} entries but used_count {used_counts[list_id]}"
         return {"credentials": credentials, "entries": len(entries), "bodies": bodies}
+
+
+async def check_lists(data: Path, tmp: Path) -> int:
+    """Every status list is published at its latest version, the published bitstring is the
+    store's, each credential's bits say its status, and each published list verifies (the real
+    ``vcnode verify``, answering the node's own did:web from its store). The number of lists."""
+    from status.bitstring import Bitstring, decode_list
+
+    with store(data) as conn:
+        lists = conn.execute("SELECT id, issuer, purpose, seq, length, status_size, version, published_version, credential FROM status_lists").fetchall()
+        chunks: dict[int, bytearray] = {}
+        for l in lists:
+            raw = bytearray(l["length"] * l["status_size"] // 8)
+            for c in conn.execute("SELECT chunk, data FROM status_list_chunks WHERE list_id = ? AND kind = 'bits'", (l["id"],)):
+                raw[c["chunk"] * 16384 : c["chunk"] * 16384 + len(c["data"])] = c["data"]
+            chunks[l["id"]] = raw
+        statuses = conn.execute(
+            "SELECT c.status, e.list_id, e.idx, e.purpose FROM credentials c JOIN status_entries e ON e.credential_id = c.id"
+        ).fetchall()
+    for l in lists:
+        assert l["published_version"] == l["version"], f"list {l['issuer']}/{l['purpose']}/{l['seq']} left unpublished"
+        published = json.loads(l["credential"])
+        served = decode_list(published["credentialSubject"]["encodedList"])
+        assert served == bytes(chunks[l["id"]]), f"list {l['issuer']}/{l['purpose']}/{l['seq']}: published bits differ from the store's"
+    bits = {l["id"]: Bitstring.from_bytes(chunks[l["id"]], status_size=l["status_size"]) for l in lists}
+    for s in statuses:
+        if s["purpose"] == "message":
+            continue
+        want = int((s["purpose"] == "revocation" and s["status"] == "revoked") or (s["purpose"] == "suspension" and s["status"] == "suspended"))
+        assert bits[s["list_id"]].get(s["idx"]) == want, f"bit {s['idx']} of list {s['list_id']} disagrees with status {s['status']}"
+    for l in lists:
+        path = tmp / f"list-{l['id']}.json"
+        path.write_text(l["credential"])
+        code, out, err = await cli("verify", str(path), "--data", str(data))
+        assert code == 0, f"published list {l['issuer']}/{l['purpose']}/{l['seq']} does not verify: {out}{err}"
+    return len(lists)
