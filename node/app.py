@@ -22,6 +22,7 @@ from node.config import Config
 from node.metrics import Metrics
 from node.node import Node, open_node
 from node.observe import NO_OBSERVER
+from node.store import StoreUnavailable
 from node.routes import CONFIG_KEY, NODE_KEY, dids, health, microcredentials, oid4vci, openapi, status_lists, vcapi
 from node.routes import credentials as credential_routes
 from node.routes import metrics as metrics_routes
@@ -64,6 +65,8 @@ def _start_retention(node: Node, config: Config) -> "asyncio.Task[None] | None":
                 erased = await node.credentials.purge(now=node.clock(), older_than_days=config.retention_days)
                 if erased:
                     log.info("erased %d credential bodies kept longer than retention_days (%d)", erased, config.retention_days)
+            except StoreUnavailable as e:  # read-only, full, locked: said plainly, tried again tomorrow
+                log.warning("credential bodies past retention_days could not be erased now: %s", e)
             except Exception:  # keep going; a failure is logged and retried tomorrow
                 log.exception("erasing credential bodies past retention_days failed")
             await asyncio.sleep(86400)
@@ -115,6 +118,8 @@ def create_app(config: Config, *, node: Node | None = None, metrics: Metrics | N
                 log.info("base URL %s (recorded in %s)", opened.config.effective_base_url, config.data_dir)
                 for issuer in await opened.issuers.list():
                     log.info("issuer %s: %s", issuer.name, " ".join(issuer.dids))
+                if getattr(opened.db, "read_only", None):
+                    log.warning("%s: serving what it holds; every write is answered 503 until it can be written and the node restarted", opened.db.read_only)
                 tasks = [t for t in (_start_list_refresher(opened, config), _start_retention(opened, config)) if t is not None]
                 try:
                     yield

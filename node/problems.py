@@ -161,7 +161,7 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         # The store cannot take the write now (locked, disk full, read-only): nothing was
         # written, and the request can be sent again once it can. Not a bug: no traceback.
         log.error("%s %s: %s", request.method, request.path, exc)
-        body = {"type": PROBLEM_BASE + "store-unavailable", "title": "The store cannot be written", "detail": str(exc)}
+        body = {"type": PROBLEM_BASE + "store-unavailable", "title": "The store cannot be written", "detail": exc.reason}
         return problem_response(_route_members(request, body, 503), 503, {"Retry-After": "5"})
     except Exception as exc:  # noqa: BLE001 - this is the one place that catches everything
         problem = problem_from_exception(exc)

@@ -136,6 +136,25 @@ def _reason(error: BaseException) -> str | None:
     return None
 
 
+def _read_only(path: Path) -> str | None:
+    """Why ``path`` (or, before it exists, its folder) cannot be written, or None."""
+    target = path if path.exists() else path.parent
+    try:
+        if os.statvfs(target).f_flag & os.ST_RDONLY:
+            return "its file system is mounted read-only"
+    except OSError:
+        return None
+    if not os.access(target, os.W_OK) or (path.exists() and not os.access(path.parent, os.W_OK)):
+        return "its data folder or file is read-only"
+    return None
+
+
+async def _connect_uri(uri: str) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(uri, uri=True, isolation_level=None)
+    conn.row_factory = aiosqlite.Row
+    return conn
+
+
 async def _connect(path: Path) -> aiosqlite.Connection:
     # isolation_level=None: we issue BEGIN/COMMIT ourselves, so Python's sqlite3 module never
     # opens implicit transactions behind our back.
@@ -161,6 +180,8 @@ class SQLiteDatabase(Database):
         self._reader: aiosqlite.Connection | None = None
         self.path = path
         self._lock = asyncio.Lock()
+        # Why the store cannot be written (opened read-only: a read-only mount or file); None: writable.
+        self.read_only: str | None = None
 
     @classmethod
     async def open(cls, path: str | Path, *, migrations: Sequence[Migration] = MIGRATIONS) -> "SQLiteDatabase":
@@ -169,6 +190,9 @@ class SQLiteDatabase(Database):
         if path.is_dir():
             path = path / DB_FILENAME
         path.parent.mkdir(parents=True, exist_ok=True)
+        why = _read_only(path)
+        if why is not None:
+            return await cls._open_read_only(path, migrations, why)
         try:
             return await cls._open(path, migrations)
         except sqlite3.Error as e:  # before any transaction: the file cannot be opened or set up
@@ -200,8 +224,38 @@ class SQLiteDatabase(Database):
             raise
         return db
 
+    @classmethod
+    async def _open_read_only(cls, path: Path, migrations: Sequence[Migration], why: str) -> "SQLiteDatabase":
+        """A store that cannot be written (a read-only mount or file) is opened to read only, so a
+        node can go on answering verifications, status lists and DID documents; every write is
+        refused (``StoreUnavailable``: a 503, the CLI's message), nothing half-done. Only a store
+        whose migrations are all applied: a read-only one cannot be brought up to date."""
+        reason = f"the store cannot be written: {why} ({path})"
+        if not path.is_file():
+            raise StoreUnavailable(reason)
+        try:
+            # mode=ro reads a WAL store when its -shm can be used; on a read-only mount after a
+            # clean shutdown it is gone, and immutable=1 (nobody can write it there) reads anyway.
+            writer = await _connect_uri(f"file:{path}?mode=ro")
+            try:
+                await writer.execute_fetchall("SELECT COUNT(*) FROM sqlite_master")
+            except sqlite3.Error:
+                await writer.close()
+                writer = await _connect_uri(f"file:{path}?mode=ro&immutable=1")
+            db = cls(writer, path)
+            db.read_only = reason
+            db._reader = writer
+            done = {r[0] for r in await writer.execute_fetchall("SELECT name FROM schema_migrations")}
+        except sqlite3.Error as e:
+            raise StoreUnavailable(f"{reason}; and it cannot be read: {e}") from e
+        missing = [m.name for m in migrations if m.name not in done]
+        if missing:
+            await writer.close()
+            raise StoreUnavailable(f"{reason}; and it needs migrations this version brings ({', '.join(missing)}), which need writing")
+        return db
+
     async def close(self) -> None:
-        if self._reader is not None:
+        if self._reader is not None and self._reader is not self._writer:
             await self._reader.close()
         async with self._lock:
             await self._writer.close()
@@ -214,6 +268,8 @@ class SQLiteDatabase(Database):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
+        if self.read_only is not None:
+            raise StoreUnavailable(self.read_only)
         async with self._lock:
             try:
                 await self._writer.execute("BEGIN IMMEDIATE")
