@@ -144,3 +144,28 @@ async def test_with_keep_credentials_off_the_journal_recovers_the_batch_and_is_t
         assert conn.execute("SELECT COUNT(*) FROM credential_bodies").fetchone()[0] == 0
     await check_lists(data, tmp_path)
     print(f"\nkeep_credentials off: killed run exit {killed}, recorded {recorded}, lines {lines} before the re-run")
+
+
+async def test_a_folder_output_interrupted_mid_file_is_completed_without_partial_files(tmp_path: Path) -> None:
+    """--out DIR: a file cut off by a crash is only ever a hidden partial one (removed by the
+    re-run); a whole file is never rewritten, a missing one is written from the kept credential."""
+    data = await make_node(tmp_path)
+    csv_path = learners(tmp_path / "l.csv", 20)
+    folder = tmp_path / "out"
+    code, _, err = await cli(*batch_args(data, csv_path, folder), env=env())
+    assert code == 0, err
+    files = sorted(folder.iterdir())
+    assert len(files) == 20
+    # As a crash would leave it: one file never renamed into place, one not written at all.
+    files[0].rename(folder / f".{files[0].name}.partial")
+    (folder / f".{files[0].name}.partial").write_bytes(b'{"@context": ["https://www.w3.org/ns/cred')
+    kept_mtime = files[5].stat().st_mtime_ns
+    files[1].unlink()
+    code, _, err = await cli(*batch_args(data, csv_path, folder), env=env())
+    assert code == 0 and "issued 0, already issued 20" in err and "(2 written, 18 there already)" in err, err
+    assert sorted(p.name for p in folder.iterdir()) == [p.name for p in files]
+    assert files[5].stat().st_mtime_ns == kept_mtime
+    summary = check_store(data)
+    for p in folder.iterdir():
+        vc = json.loads(p.read_text())
+        assert summary["bodies"][vc["id"]] == vc
