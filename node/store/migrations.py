@@ -90,6 +90,8 @@ INITIAL = Migration(
         # bits: the published statuses; used: every index ever handed out (status.allocate
         # UsedBitmap), so an index is never reused. Since node.0002 both live in 16 KiB
         # chunks (status_list_chunks) and these columns stay empty.
+        # "full" is quoted because PostgreSQL reserves the word (SQLite makes the same column of
+        # it, so stores created before the quotes are unchanged).
         # version counts bit changes; a list is re-signed until published_version catches up
         # (also after a crash, at start-up).
         """CREATE TABLE status_lists (
@@ -101,7 +103,7 @@ INITIAL = Migration(
             bits {blob} NOT NULL,
             used {blob} NOT NULL,
             used_count INTEGER NOT NULL DEFAULT 0,
-            full INTEGER NOT NULL DEFAULT 0,
+            "full" INTEGER NOT NULL DEFAULT 0,
             version INTEGER NOT NULL DEFAULT 1,
             published_version INTEGER NOT NULL DEFAULT 0,
             credential TEXT,
