@@ -21,6 +21,9 @@ requests spread round-robin over the replicas.
 * **status change**: ``POST /credentials/status`` (revoke), first one at a time (the latency of
   one change: commit the bit, re-sign the 131,072-entry list, store it), then ``--clients`` at
   once (throughput: changes of one list queue on its row and its re-signing).
+* **status list GET**: ``GET /status/default/revocation/1`` as wallets fetch it, the whole list
+  (200) and revalidated with its ETag (``If-None-Match``: 304), on any replica: one read of the
+  signed list from the store each (what a CDN in front takes off the nodes, docs/scaling.md);
 * **store**: write transactions per second through the store API itself (one upsert each, 16
   concurrent tasks in this process): the ceiling every write path shares; on PostgreSQL the
   schema's write lock makes it one queue across replicas.
@@ -270,6 +273,21 @@ async def run_setup(setup: Setup, args: argparse.Namespace, pg_url: str) -> dict
             result = {"replicas": setup.replicas, "backend": "postgresql" if setup.database_url else "sqlite"}
             result["issue"] = await measure(cluster, args.issue, args.clients, issue)
             result["verify"] = await measure(cluster, args.verify, args.clients, verify)
+            list_url = issued[0]["credentialStatus"]
+            list_url = (list_url[0] if isinstance(list_url, list) else list_url)["statusListCredential"].removeprefix(BASE_URL)
+            etag, size = "", 0
+
+            async def fetch_list(i: int, url: str, conditional: bool = False) -> None:
+                nonlocal etag, size
+                async with http.get(url + list_url, headers={"If-None-Match": etag} if conditional else {}) as resp:
+                    size = max(size, len(await resp.read()))
+                    if resp.status != (304 if conditional else 200):
+                        raise SystemExit(f"status list: {resp.status}")
+                    etag = resp.headers.get("ETag", etag)
+
+            result["status_list_get"] = await measure(cluster, args.verify, args.clients, fetch_list)
+            result["status_list_304"] = await measure(cluster, args.verify, args.clients, lambda i, url: fetch_list(i, url, True))
+            result["status_list_bytes"] = size  # the signed list with 20 + --issue entries used, none revoked
             result["status_change_one_at_a_time"] = await measure(cluster, min(args.changes // 4, 50), 1, change)
             result["status_change_concurrent"] = await measure(cluster, args.changes, args.clients, change)
     finally:
@@ -316,7 +334,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def print_setup(name: str, r: dict[str, Any]) -> None:
     print(f"{name}: {r['replicas']} replica(s) on {r['backend']}; store write transactions {r['store_write_tx_per_sec']:.0f}/s")
-    for key, label in (("issue", "issue"), ("verify", "verify"), ("status_change_one_at_a_time", "status change, 1 at a time"),
+    for key, label in (("issue", "issue"), ("verify", "verify"), ("status_list_get", "status list GET (200)"),
+                       ("status_list_304", "status list GET (304)"), ("status_change_one_at_a_time", "status change, 1 at a time"),
                        ("status_change_concurrent", "status change, concurrent")):
         m = r[key]
         pg = f", PostgreSQL {m['pg_cpu_ms_per_op']:.2f} ms" if m["pg_cpu_ms_per_op"] is not None else ""
