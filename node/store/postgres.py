@@ -275,7 +275,10 @@ class PostgresDatabase(Database):
         """A pooled connection inside ``BEGIN`` holding the write lock. A connection found dead
         (the server restarted since it was pooled) is dropped and another tried, once."""
         for attempt in (1, 2):
-            conn = await self._writers.acquire()
+            try:
+                conn = await self._writers.acquire()
+            except _CONNECTION_LOST as e:
+                raise StoreUnavailable(f"cannot reach PostgreSQL: {e}") from e
             try:
                 await conn.execute(self._begin)
                 return conn
