@@ -75,6 +75,9 @@ _CONNECTION_LOST = (
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.ConnectionFailureError,
     asyncpg.exceptions.InterfaceError,
+    # What asyncpg raises on a connection whose server end sent FATAL (pg_terminate_backend, a
+    # restart) before the client noticed: the connection is unusable, as if lost.
+    asyncpg.exceptions.InternalClientError,
     ConnectionError,
     OSError,
     asyncio.TimeoutError,

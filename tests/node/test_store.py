@@ -458,3 +458,39 @@ async def test_postgres_commits_are_durable_even_when_the_server_defaults_to_asy
                 assert (await tx.fetchone("SHOW synchronous_commit"))[0] == "on"
         finally:
             await db.close()
+
+
+async def test_postgres_writes_go_on_after_the_server_drops_every_connection() -> None:
+    """As after a server restart or a fail-over: pooled connections are dead. A write
+    transaction notices before its body runs and takes a fresh connection; nothing is lost."""
+    import asyncpg
+
+    from postgres_server import fresh_schema
+
+    async with fresh_schema() as url:
+        app = f"vct-drop-{id(url)}"
+        db = await PostgresDatabase.open(f"{url}&application_name={app}")
+        try:
+            async with db.transaction() as tx:
+                await settings.put(tx, "before", 1)
+            assert await get(db, "before") == 1
+            admin = await asyncpg.connect(url)
+            try:
+                dropped = await admin.fetchval(
+                    "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1", app
+                )
+            finally:
+                await admin.close()
+            assert dropped >= 2  # at least one writer and one reader
+            async with db.transaction() as tx:
+                await settings.put(tx, "after", 2)
+            for _ in range(2):  # a read on a connection found dead fails once; the pool replaces it
+                try:
+                    assert await get(db, "after") == 2
+                    break
+                except Exception:
+                    continue
+            else:
+                raise AssertionError("reads did not recover")
+        finally:
+            await db.close()
