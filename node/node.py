@@ -56,7 +56,7 @@ from node.own_lists import OwnStatusLists
 from node.records import CredentialRecords
 from node.status_changes import StatusChanges
 from node.statuslists import StatusLists
-from node.store import DB_FILENAME, Database, StoreError, open_database, redact, schema_version, store_present
+from node.store import DB_FILENAME, Database, StoreError, open_database, schema_version, store_present
 from node.store import settings as setting_rows
 from node.tokens import Tokens
 from node.trust import Trust
@@ -308,6 +308,8 @@ async def open_node(
     fresh = not await store_present(config.data_dir, config.database_url)
     if fresh and not create:
         if config.database_url:
+            from node.store import redact
+
             raise NotANodeError(
                 f"the database {redact(config.database_url)} holds no vcnode store; check database_url, "
                 f"or create one with: vcnode init --data {config.data_dir} --base-url URL (with the same database_url)"

@@ -15,10 +15,10 @@ See docs/CONTRACTS.md ("node/store") for adding a backend or a migration.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from node.store.base import Database, Dialect, Row, StoreError, StoreUnavailable, Tx, utcnow_iso
 from node.store.migrations import MIGRATIONS, Migration, applied, migrate, schema_version
-from node.store.postgres import PostgresDatabase, is_database_url, redact
 from node.store.sqlite import DB_FILENAME, BackupContents, SQLiteDatabase, inspect_backup, restore_file
 
 __all__ = [
@@ -48,10 +48,25 @@ __all__ = [
 ]
 
 
+# The PostgreSQL backend (and asyncpg) is imported when first used: an SQLite node, and every
+# CLI command on one, never pays for it.
+_POSTGRES_NAMES = ("PostgresDatabase", "is_database_url", "redact")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _POSTGRES_NAMES:
+        from node.store import postgres
+
+        return getattr(postgres, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 async def open_database(data_dir: str | Path, database_url: str | None = None) -> Database:
     """The node's database, migrated and ready: the PostgreSQL database at ``database_url``
     when one is given, else SQLite's ``vcnode.sqlite3`` in the data folder."""
     if database_url:
+        from node.store.postgres import PostgresDatabase
+
         return await PostgresDatabase.open(database_url)
     return await SQLiteDatabase.open(data_dir)
 
@@ -67,4 +82,6 @@ async def store_present(data_dir: str | Path, database_url: str | None = None) -
     ``StoreUnavailable`` when the database does not answer."""
     if not database_url:
         return store_exists(data_dir)
+    from node.store.postgres import PostgresDatabase
+
     return await PostgresDatabase.exists(database_url)

@@ -304,7 +304,7 @@ TOKEN_LIFETIME = Migration(
 # ~0.25 ms stored as it is (bench/bench_replicas.py, docs/scaling.md). The chunks are small and
 # few (two per 131,072 entries), so space does not matter; SQLite never compresses.
 CHUNK_STORAGE = Migration(
-    "node.0004_status_list_chunks_uncompressed",
+    "postgres.0001_status_list_chunks_uncompressed",
     ({"postgresql": "ALTER TABLE status_list_chunks ALTER COLUMN data SET STORAGE EXTERNAL", "*": None},),
 )
 
