@@ -189,7 +189,13 @@ async def test_a_replica_killed_mid_batch_loses_nothing_it_confirmed(replicas: R
             confirmed.append((keys, [vc["id"] for vc in out["verifiableCredentials"]]))
 
     workers = [asyncio.create_task(keep_issuing()) for _ in range(6)]
+    deadline = asyncio.get_running_loop().time() + 120
     while len(confirmed) < 8:
+        failed = [w for w in workers if w.done()]
+        if failed or asyncio.get_running_loop().time() > deadline:
+            r.b.proc.kill()
+            await asyncio.gather(*workers)  # raises what went wrong, if anything did
+            raise AssertionError(f"replica B confirmed only {len(confirmed)} batches:\n{r.b.log()[-3000:]}")
         await asyncio.sleep(0.05)
     r.b.proc.kill()  # SIGKILL, with batches in flight
     await r.b.proc.wait()
