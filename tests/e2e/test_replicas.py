@@ -164,6 +164,22 @@ async def test_two_replicas_on_one_postgresql_agree_on_everything(replicas: Repl
     status, out = await r.post(r.a, "/presentations/verify", body)
     assert status == 400 and any(e["code"] == "INVALID_CHALLENGE_ERROR" for e in out["errors"]), out
 
+    # Keys are one set: a credential B signed verifies on A; a key rotated through A's folder
+    # (the operator's CLI) is what both publish within a second (issuer_refresh_ms) and what
+    # B signs with from then on.
+    status, verdict = await r.post(r.a, "/credentials/verify", {"verifiableCredential": credentials[3]})
+    assert status == 200 and verdict["verified"] is True, verdict
+    await cli("issuer", "rotate-key", "default", "--json", "--data", str(r.a.data), env=_env(r.url))
+    for _ in range(40):
+        docs = [(await r.get(node, "/.well-known/did.json"))[1] for node in (r.a, r.b)]
+        if docs[0] == docs[1] and len(docs[0]["verificationMethod"]) == 2:
+            break
+        await asyncio.sleep(0.1)
+    assert docs[0] == docs[1] and len(docs[0]["verificationMethod"]) == 2, docs
+    active = docs[0]["authentication"][0]
+    status, out = await r.issue(r.b, ["after-rotation"])
+    assert status == 201 and out["verifiableCredentials"][0]["proof"]["verificationMethod"] == active, out
+
     # A token revoked through one replica's folder is refused by both at once.
     await cli("token", "revoke", r.token_id, "--data", str(r.a.data), env=_env(r.url))
     for node in (r.a, r.b):
