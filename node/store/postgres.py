@@ -68,6 +68,13 @@ SCHEMES = ("postgresql", "postgres")
 WRITE_POOL = 4
 READ_POOL = 10
 CONNECT_TIMEOUT_S = 10.0
+# As SQLite's busy_timeout: a write waits this long for the write lock, then fails with
+# StoreError ("the store is busy") rather than hang a request.
+BUSY_TIMEOUT_S = 10.0
+# A replica that stops mid-transaction without its connection closing (frozen, partitioned)
+# would hold every replica's write lock; the server ends such a session after this long idle
+# in its transaction (a transaction here is a few statements; signing happens outside).
+IDLE_IN_TRANSACTION_S = 30.0
 # Errors that mean "this connection (or the server) is gone", not "this statement failed".
 _CONNECTION_LOST = (
     asyncpg.exceptions.ConnectionDoesNotExistError,
@@ -191,16 +198,24 @@ class PostgresDatabase(Database):
 
     dialect = POSTGRESQL
 
-    def __init__(self, url: str, schema: str, writers: asyncpg.Pool, readers: asyncpg.Pool) -> None:
+    def __init__(self, url: str, schema: str, writers: asyncpg.Pool, readers: asyncpg.Pool, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
         self.url = url
         self.schema = schema
         self._writers = writers
         self._readers = readers
+        self.busy_timeout_s = busy_timeout_s
         self._begin = f"BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({_lock_key('write', schema)})"
 
     @classmethod
     async def open(
-        cls, url: str, *, migrations: Sequence[Migration] = MIGRATIONS, write_pool: int = WRITE_POOL, read_pool: int = READ_POOL
+        cls,
+        url: str,
+        *,
+        migrations: Sequence[Migration] = MIGRATIONS,
+        write_pool: int = WRITE_POOL,
+        read_pool: int = READ_POOL,
+        busy_timeout_s: float = BUSY_TIMEOUT_S,
+        idle_in_transaction_s: float = IDLE_IN_TRANSACTION_S,
     ) -> "PostgresDatabase":
         """Connect to the database at ``url``, create its schema if missing and apply the
         migrations not applied yet (one process at a time; the others wait, then find them
@@ -220,9 +235,14 @@ class PostgresDatabase(Database):
             # acknowledges before the flush (local, on, remote_write, remote_apply all flush
             # first), so only then is it raised, for the writers' sessions (a startup setting:
             # the pool's reset between uses keeps it).
-            durable = {"synchronous_commit": "on"} if await admin.fetchval("SHOW synchronous_commit") == "off" else {}
+            settings = {
+                "lock_timeout": f"{int(busy_timeout_s * 1000)}ms",
+                "idle_in_transaction_session_timeout": f"{int(idle_in_transaction_s * 1000)}ms",
+            }
+            if await admin.fetchval("SHOW synchronous_commit") == "off":
+                settings["synchronous_commit"] = "on"
             writers = await asyncpg.create_pool(
-                url, min_size=1, max_size=write_pool, timeout=CONNECT_TIMEOUT_S, server_settings=durable
+                url, min_size=1, max_size=write_pool, timeout=CONNECT_TIMEOUT_S, server_settings=settings
             )
             try:
                 readers = await asyncpg.create_pool(
@@ -232,7 +252,7 @@ class PostgresDatabase(Database):
             except BaseException:
                 await writers.close()
                 raise
-            db = cls(url, schema, writers, readers)
+            db = cls(url, schema, writers, readers, busy_timeout_s)
             # A session lock, held by this connection while it migrates: replicas starting
             # together take turns, and the second finds nothing left to apply.
             key = _lock_key("migrate", schema)
@@ -285,6 +305,11 @@ class PostgresDatabase(Database):
             try:
                 await conn.execute(self._begin)
                 return conn
+            except asyncpg.exceptions.LockNotAvailableError as e:
+                await self._release(self._writers, conn, broken=True)
+                raise StoreError(
+                    f"the store is busy: another process held its write lock for over {self.busy_timeout_s:g} s"
+                ) from e
             except _CONNECTION_LOST as e:
                 await self._release(self._writers, conn, broken=True)
                 if attempt == 2:

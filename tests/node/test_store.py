@@ -494,3 +494,38 @@ async def test_postgres_writes_go_on_after_the_server_drops_every_connection() -
                 raise AssertionError("reads did not recover")
         finally:
             await db.close()
+
+
+async def test_postgres_a_writer_held_up_too_long_is_told_the_store_is_busy_and_a_frozen_one_is_cut_off() -> None:
+    """As SQLite's busy_timeout: waiting for the write lock ends in StoreError, not a hung
+    request. And a process that stops inside its transaction without its connection closing (a
+    frozen or partitioned replica) loses it after idle_in_transaction_s, so the others go on."""
+    from postgres_server import fresh_schema
+
+    async with fresh_schema() as url:
+        frozen = await PostgresDatabase.open(url, busy_timeout_s=0.3, idle_in_transaction_s=1.5)
+        other = await PostgresDatabase.open(url, busy_timeout_s=0.3)
+        try:
+            holding, release = asyncio.Event(), asyncio.Event()
+
+            async def freeze() -> None:
+                async with frozen.transaction() as tx:
+                    await settings.put(tx, "frozen", 1)
+                    holding.set()
+                    await release.wait()  # idle in its transaction, connection open
+
+            task = asyncio.create_task(freeze())
+            await holding.wait()
+            with pytest.raises(StoreError, match="the store is busy"):
+                async with other.transaction() as tx:
+                    await settings.put(tx, "waiting", 1)
+            await asyncio.sleep(2.0)  # past idle_in_transaction_s: the server ended the frozen session
+            async with other.transaction() as tx:
+                await settings.put(tx, "after", 1)
+            release.set()
+            with pytest.raises(Exception):
+                await task  # its commit cannot succeed: the session is gone
+            assert (await get(other, "frozen"), await get(other, "after")) == (None, 1)
+        finally:
+            await frozen.close()
+            await other.close()
