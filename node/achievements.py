@@ -8,10 +8,11 @@ allocated: a refusal names every problem by its Annex I element. A batch goes to
 status list is written (and re-signed) once for the whole batch, not once per credential.
 
 Idempotency: a request carrying an idempotency key gets a credential id derived from the issuer
-and the key (UUID v5). The key, the id and a hash of the request are recorded once issued; the
-same key again issues nothing and names the credential already issued (the node keeps no
-credential bodies, which are personal data), and the same key with different content is refused
-(409). ``vcnode issue-batch`` derives a key per row from its content when the file has no key
+and the key (UUID v5). The key, the id and a hash of the request are recorded in the transaction
+that records the credential (``node.issuance``: whole or absent); the same key again issues
+nothing and hands back the credential already issued (its kept body: ``keep_credentials``; only
+its id when the body is not kept, or was purged), and the same key with different content is
+refused (409). ``vcnode issue-batch`` derives a key per row from its content when the file has no key
 column, so re-running a file issues nothing twice.
 """
 
@@ -101,7 +102,7 @@ class Refused:
 @dataclass
 class Issued:
     index: int
-    credential: JsonObject | None  # None for a replay: the node keeps no credential bodies
+    credential: JsonObject | None  # None for a replay whose body is not kept (keep_credentials off, or purged)
     replayed: bool  # True: the idempotency key had already issued it; nothing new was signed
     credential_id: str = ""
 
@@ -259,6 +260,7 @@ class Achievements:
         options: Mapping[str, Any] | None = None,
         progress: Callable[[int], None] | None = None,
         plan: Callable[[int, int, int], None] | None = None,
+        journal: bool = False,
     ) -> BatchOutcome:
         """Issue one micro-credential per request ``{achievementId, learner, validFrom?, grade?,
         evidence?, idempotencyKey?}``. Every request is checked before anything is signed;
@@ -266,7 +268,9 @@ class Achievements:
         with other content, ``IdempotencyConflictError``, 409) and nothing is issued. Otherwise
         refused items are returned beside the issued ones. Once every request is checked,
         ``plan(to_sign, replayed, refused)`` says what the work is; then ``progress(n)`` is
-        called as credentials are signed (new work only: replays and refusals sign nothing)."""
+        called as credentials are signed (new work only: replays and refusals sign nothing).
+        ``journal``: keep the new bodies even with ``keep_credentials`` off, until the caller
+        drops them (``node.issuance``; ``vcnode issue-batch``)."""
         issuer = await self.issuers.get(issuer_name)
         if len(requests) > MAX_BATCH:
             raise InvalidRequestError(f"a batch holds at most {MAX_BATCH} requests")
@@ -299,6 +303,7 @@ class Achievements:
         async with self.db.read() as tx:
             known = await table.keys(tx, issuer_name, [p.key for p in keyed if p.key is not None])
             existing = await credential_rows.existing_ids(tx, [p.credential["id"] for p in keyed])
+            kept = await credential_rows.bodies(tx, [p.credential["id"] for p in keyed if p.credential["id"] in existing])
         for p in prepared:
             row = known.get(p.key) if p.key is not None else None
             if row is not None and row["request_hash"] != p.request_hash:
@@ -306,9 +311,11 @@ class Achievements:
                     Refused(p.index, [ElementProblem("idempotencyKey", f"key {p.key!r} was already used for a different request")], 409)
                 )
             elif row is not None or p.credential["id"] in existing:
-                # The node keeps no credential bodies (personal data): a replay names the
-                # credential already issued instead of handing out a second one.
-                outcome.issued.append(Issued(p.index, None, True, p.credential["id"]))
+                # Issued before: handed back as kept, never signed twice. (A derived id recorded
+                # without its key is an older version's crash between the two: issued too.)
+                body = kept.get(row["credential_id"] if row is not None else p.credential["id"])
+                credential = json.loads(body["body"]) if body is not None else None
+                outcome.issued.append(Issued(p.index, credential, True, p.credential["id"]))
             else:
                 fresh.append(p)
         if outcome.refused and all_or_nothing:
@@ -324,12 +331,18 @@ class Achievements:
         if plan is not None:
             plan(len(fresh), len(outcome.issued), len(outcome.refused))
         if fresh:
-            signed = await self.issuance.issue_many(issuer_name, [p.credential for p in fresh], options, progress=progress)
             when = utcnow_iso(self.clock())
-            async with self.db.transaction() as tx:
+
+            async def record_keys(tx: Any, signed: list[JsonObject]) -> None:
+                # In the transaction that records the credentials: a key never names a
+                # credential that is not there, and a credential never lacks its key.
                 await table.record_keys(
                     tx, [(issuer_name, p.key, s["id"], p.request_hash, when) for p, s in zip(fresh, signed) if p.key is not None]
                 )
+
+            signed = await self.issuance.issue_many(
+                issuer_name, [p.credential for p in fresh], options, progress=progress, journal=journal, complete=record_keys
+            )
             outcome.issued += [Issued(p.index, s, False, s["id"]) for p, s in zip(fresh, signed)]
         outcome.issued.sort(key=lambda i: i.index)
         outcome.refused.sort(key=lambda r: r.index)

@@ -22,7 +22,9 @@ from node.config import Config
 from node.metrics import Metrics
 from node.node import Node, open_node
 from node.observe import NO_OBSERVER
+from node.store import StoreUnavailable
 from node.routes import CONFIG_KEY, NODE_KEY, dids, health, microcredentials, oid4vci, openapi, status_lists, vcapi
+from node.routes import credentials as credential_routes
 from node.routes import metrics as metrics_routes
 from node.routes import trust as trust_routes
 from node.routes.metrics import METRICS_KEY
@@ -49,6 +51,27 @@ def _start_list_refresher(node: Node, config: Config) -> "asyncio.Task[None] | N
             await asyncio.sleep(period)
 
     return asyncio.get_running_loop().create_task(loop(), name="vcnode-status-list-refresher")
+
+
+def _start_retention(node: Node, config: Config) -> "asyncio.Task[None] | None":
+    """Erase kept credential bodies older than ``retention_days``, at start-up and daily
+    (README, "Personal data in the store"); the status records stay."""
+    if not config.retention_days:
+        return None
+
+    async def loop() -> None:
+        while True:
+            try:
+                erased = await node.credentials.purge(now=node.clock(), older_than_days=config.retention_days)
+                if erased:
+                    log.info("erased %d credential bodies kept longer than retention_days (%d)", erased, config.retention_days)
+            except StoreUnavailable as e:  # read-only, full, locked: said plainly, tried again tomorrow
+                log.warning("credential bodies past retention_days could not be erased now: %s", e)
+            except Exception:  # keep going; a failure is logged and retried tomorrow
+                log.exception("erasing credential bodies past retention_days failed")
+            await asyncio.sleep(86400)
+
+    return asyncio.get_running_loop().create_task(loop(), name="vcnode-retention")
 
 
 def create_app(config: Config, *, node: Node | None = None, metrics: Metrics | None = None) -> web.Application:
@@ -95,14 +118,16 @@ def create_app(config: Config, *, node: Node | None = None, metrics: Metrics | N
                 log.info("base URL %s (recorded in %s)", opened.config.effective_base_url, config.data_dir)
                 for issuer in await opened.issuers.list():
                     log.info("issuer %s: %s", issuer.name, " ".join(issuer.dids))
-                refresher = _start_list_refresher(opened, config)
+                if getattr(opened.db, "read_only", None):
+                    log.warning("%s: serving what it holds; every write is answered 503 until it can be written and the node restarted", opened.db.read_only)
+                tasks = [t for t in (_start_list_refresher(opened, config), _start_retention(opened, config)) if t is not None]
                 try:
                     yield
                 finally:
-                    if refresher is not None:
-                        refresher.cancel()
+                    for task in tasks:
+                        task.cancel()
                         with contextlib.suppress(asyncio.CancelledError):
-                            await refresher
+                            await task
 
         app.cleanup_ctx.append(resources)
     else:
@@ -123,6 +148,7 @@ def create_app(config: Config, *, node: Node | None = None, metrics: Metrics | N
     dids.setup(app)
     status_lists.setup(app)
     vcapi.setup(app)
+    credential_routes.setup(app)  # after vcapi: its POST-only /credentials/* paths come first
     microcredentials.setup(app)
     trust_routes.setup(app)
     oid4vci.setup(app)

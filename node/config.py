@@ -111,6 +111,14 @@ class Config:
     oid4vci_offer_ttl_seconds: int = 86400
     oid4vci_token_ttl_seconds: int = 300
     oid4vci_nonce_ttl_seconds: int = 300
+    # Issued credentials kept in the store (README, "Personal data in the store"), so GET
+    # /credentials/{id}, `vcnode credentials show` and a replayed idempotency key return the
+    # credential itself, and an interrupted `vcnode issue-batch` can still write it. Bodies older
+    # than retention_days are erased (the status record stays) at start-up and daily by a
+    # serving node; 0 keeps them until `vcnode credentials purge`. Off: nothing is kept beyond a
+    # batch's journal (removed once its output file holds the credentials).
+    keep_credentials: bool = True
+    retention_days: int = 365
     kdf: str = "moderate"  # Argon2id cost preset for the passphrase ("moderate" | "interactive")
     log_level: str = "INFO"
     # How log lines are written: "text" (level, logger, message) or "json" (one object per line:
@@ -263,6 +271,8 @@ def validate(config: Config) -> Config:
     for name in ("oid4vci_offer_ttl_seconds", "oid4vci_token_ttl_seconds", "oid4vci_nonce_ttl_seconds"):
         if not 60 <= getattr(config, name) <= 30 * 86400:
             raise ConfigError(f"{name} must be between 60 seconds and 30 days, got {getattr(config, name)}")
+    if not 0 <= config.retention_days <= 36500:
+        raise ConfigError(f"retention_days must be 0 (keep until purged) to 36500 days, got {config.retention_days}")
     if not 1 <= config.trust_max_depth <= 10:
         raise ConfigError(f"trust_max_depth must be 1..10 accreditation links, got {config.trust_max_depth}")
     return config

@@ -1,19 +1,27 @@
-"""Issuing credentials: prepare, admit (record and allocate status indexes), sign.
+"""Issuing credentials: prepare, admit (allocate status indexes), sign, complete.
 
-A request goes through three steps, in this order:
+A request goes through four steps, in this order:
 
 1. **prepare** (off the loop): fill what the node fills (``issuer``, ``id``, ``validFrom``),
    refuse what it must not sign, check the data model. Nothing is stored yet.
-2. **admit**: one transaction records the credentials and hands out their status-list
-   indexes. It commits before anything is signed, so a crash afterwards leaves the indexes
-   used and never reused, and a concurrent request (in this process or another) can never
-   draw the same index. Concurrent requests are group-committed: whatever is waiting when a
-   transaction starts goes into it, each request in its own savepoint (a refused request
-   rolls back alone), and one fsync covers them all.
+2. **admit**: one transaction hands out the credentials' status-list indexes (to nobody yet).
+   It commits before anything is signed, so a crash afterwards leaves the indexes used and
+   never reused, and a concurrent request (in this process or another) can never draw the
+   same index.
 3. **sign** (off the loop): canonicalize and sign each credential with the issuer's key,
-   under the DID the credential names. A failure here forgets the records (the indexes stay
-   used). A status list opened by the batch is published before the first credential is
-   handed out, so its URL resolves as soon as the credential exists.
+   under the DID the credential names. A status list opened by the batch is published before
+   the first credential is handed out, so its URL resolves as soon as the credential exists.
+4. **complete**: one transaction records the credentials, gives them their indexes, keeps
+   their bodies (``keep_credentials``, or a batch's journal) and whatever the caller records
+   beside them (idempotency keys). Only then is anything handed out.
+
+So an issued credential is whole or absent (issue 14): a crash or a failure before step 4
+commits leaves indexes that belong to nobody (spent, never reused) and no record, so the same
+request (an idempotency key, a re-run batch) issues afresh; after it, the record, the body and
+the key are there together, and a replay hands back the credential itself. Concurrent
+requests are group-committed: whatever is waiting when a transaction starts goes into it,
+each request in its own savepoint (a refused request rolls back alone), and one fsync covers
+them all, at admission and at completion alike.
 """
 
 from __future__ import annotations
@@ -25,10 +33,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Awaitable, Callable, Mapping, Sequence, TypeVar
 
 from node.config import Config, ConfigError
-from node.errors import DuplicateCredentialError, InvalidRequestError, IssuerMismatchError, UnknownIssuerError
+from node.errors import DuplicateCredentialError, InvalidRequestError, IssuerMismatchError, RetiredKeyError, UnknownIssuerError
 from node.issuers import IssuerInfo, Issuers, check_purposes
 from node.offload import Offload, shared_offload
 from node.statuslists import PLAIN, Allocation, StatusLists
@@ -40,6 +48,10 @@ from vc.datamodel import check_credential, is_url
 from vc.errors import MalformedValueError
 
 JsonObject = dict[str, Any]
+T = TypeVar("T")
+# What a caller records in the completing transaction, beside the credentials (node.achievements:
+# the idempotency keys), given the signed credentials.
+Completion = Callable[[Tx, list[JsonObject]], Awaitable[None]]
 # Per credential, its allocations in the order of its entries; the lists opened; and the
 # issuer's key that signs them (read inside the admission transaction: node.issuers).
 Admitted = tuple[list[list[Allocation]], set[int], str]
@@ -164,9 +176,8 @@ class Issuance:
         self.observe_issued = observe_issued  # (issuer name, credentials signed): node.observe
         # Entries every credential gets unless the request names its own (a message entry, say).
         self.default_entries = read_entry_file(config.status_entries_file)
-        self._admissions: list[tuple[str, list[Prepared], str, asyncio.Future[Admitted]]] = []
-        self._admitter: asyncio.Task[None] | None = None
-        self._background: set[asyncio.Task[None]] = set()
+        self._waiting: list[tuple[Callable[[Tx], Awaitable[Any]], asyncio.Future[Any]]] = []
+        self._committer: asyncio.Task[None] | None = None
 
     async def issue(self, issuer_name: str, credential: Any, options: Mapping[str, Any] | None = None) -> JsonObject:
         """Issue one credential (VC-API /credentials/issue); returns the signed credential."""
@@ -179,9 +190,15 @@ class Issuance:
         options: Mapping[str, Any] | None = None,
         *,
         progress: Callable[[int], None] | None = None,
+        journal: bool = False,
+        complete: Completion | None = None,
     ) -> list[JsonObject]:
-        """Issue a batch: status indexes for all of them are allocated in one transaction.
+        """Issue a batch: status indexes for all of them are allocated in one transaction, and
+        the credentials recorded (with their bodies, when kept) in another once all are signed.
         ``progress(1)`` is called (from the signing thread) after each credential is signed.
+        ``journal``: keep the bodies even when ``keep_credentials`` is off, marked as a journal
+        (``vcnode issue-batch`` drops them once its output holds them). ``complete(tx, signed)``
+        runs inside the completing transaction (the caller's own records beside the credentials).
 
         Options: ``cryptosuite``; ``statusPurposes`` (one-bit entries; the issuer's configured
         purposes when absent); ``statusEntries`` (entry templates, ``EntrySpec``; the node's
@@ -210,7 +227,8 @@ class Issuance:
         if len(set(ids)) != len(ids):
             raise InvalidRequestError("the batch contains the same credential id more than once")
 
-        allocations, created, key_id = await self._admit(issuer.name, prepared, utcnow_iso(now))
+        issued_at = utcnow_iso(now)
+        allocations, created, key_id = await self._admit(issuer.name, prepared, issued_at)
         for p, allocated in zip(prepared, allocations):
             statuses = [self.status_lists.entry(a, spec.options) for a, spec in zip(allocated, p.entries)]
             if statuses:
@@ -219,6 +237,7 @@ class Issuance:
                 p.credential["credentialStatus"] = statuses[0] if len(statuses) == 1 else statuses
         suite = SUITES[suite_name]
         loader = self.loader
+        keep = self.config.keep_credentials or journal
 
         def sign_one(p: Prepared, vm: str) -> JsonObject:
             c = p.credential
@@ -230,97 +249,111 @@ class Issuance:
                 )
             return issue_credential(c, key=pair, verification_method=vm, suite=suite, loader=loader, now=now)
 
-        try:
-            # The key the admission recorded signs, even if another process rotated since: it
-            # is still in the did:web document. Its verification method is under the DID the
-            # credential names (did:web, or that key's did:key), so the proof's controller is
-            # the issuer.
-            if issuer.key(key_id) is None:  # rotated by another process since we read the issuer
+        # Nothing is recorded before step 4: a failure (or a crash) until it commits leaves only
+        # the indexes, used by nobody and never reused.
+        # The key the admission recorded signs, even if another process rotated since: it
+        # is still in the did:web document. Its verification method is under the DID the
+        # credential names (did:web, or that key's did:key), so the proof's controller is
+        # the issuer.
+        if issuer.key(key_id) is None:  # rotated by another process since we read the issuer
+            self.issuers.forget(issuer.name)
+            issuer = await self.issuers.get(issuer.name)
+        methods = [issuer.verification_method_for(p.did, key_id) for p in prepared]
+        pair = await self.issuers.signing_key(issuer.name, key_id)
+
+        def sign_all() -> tuple[list[JsonObject], list[str]]:
+            out, bodies = [], []
+            for p, vm in zip(prepared, methods):
+                signed_one = sign_one(p, vm)
+                out.append(signed_one)
+                if keep:  # serialised here, off the loop, as the store will hold it
+                    bodies.append(json.dumps(signed_one, separators=(",", ":"), ensure_ascii=False))
+                if progress is not None:
+                    progress(1)
+            return out, bodies
+
+        # Every list a credential names is published before the credential is handed out:
+        # the lists this batch opened, and one that another request of the same group commit
+        # opened and may still be signing (republish returns at once for a list already
+        # published).
+        named = {a.list_id for per_credential in allocations for a in per_credential}
+        await self.status_lists.republish(created | named)
+        signed, bodies = await self.offload(sign_all)
+        # A key retired while this batch was signed must not have signed anything handed out
+        # (asked again inside the completing transaction, where a retirement cannot slip in).
+        await self.issuers.check_signing_key(issuer.name, key_id)
+
+        async def record(tx: Tx) -> None:
+            taken = await table.existing_ids(tx, ids)
+            if taken:  # a concurrent request with the same id completed first
+                first = sorted(taken)[0]
+                raise DuplicateCredentialError(f"a credential with id {first!r} was already issued", id=first)
+            row, _ = await issuer_rows.key_secret(tx, issuer.name, key_id)
+            if row is None or row["retired"]:
                 self.issuers.forget(issuer.name)
-                issuer = await self.issuers.get(issuer.name)
-            methods = [issuer.verification_method_for(p.did, key_id) for p in prepared]
-            pair = await self.issuers.signing_key(issuer.name, key_id)
+                raise RetiredKeyError(f"issuer {issuer.name!r}'s key {key_id} was retired while this request was being signed; send it again")
+            await table.insert_active(tx, [(c["id"], issuer.name, subject_id(c), issued_at) for c in signed], signing_key=key_id)
+            await table.claim_entries(
+                tx, [(p.credential["id"], a.list_id, a.index) for p, allocated in zip(prepared, allocations) for a in allocated]
+            )
+            if keep:
+                flag = 0 if self.config.keep_credentials else 1
+                await table.keep_bodies(tx, [(c["id"], issuer.name, issued_at, flag, b) for c, b in zip(signed, bodies)])
+            if complete is not None:
+                await complete(tx, signed)
 
-            def sign_all() -> list[JsonObject]:
-                out = []
-                for p, vm in zip(prepared, methods):
-                    out.append(sign_one(p, vm))
-                    if progress is not None:
-                        progress(1)
-                return out
-
-            # Every list a credential names is published before the credential is handed out:
-            # the lists this batch opened, and one that another request of the same group commit
-            # opened and may still be signing (republish returns at once for a list already
-            # published).
-            named = {a.list_id for per_credential in allocations for a in per_credential}
-            await self.status_lists.republish(created | named)
-            signed = await self.offload(sign_all)
-            # A key retired while this batch was signed must not have signed anything handed out.
-            await self.issuers.check_signing_key(issuer.name, key_id)
-        except BaseException:
-            # Nothing was handed out: forget the records, keep the indexes used (never reused).
-            await self._forget(ids)
-            raise
+        await self._grouped(record)
         if self.observe_issued is not None:
             self.observe_issued(issuer.name, len(signed))
         return signed
 
-    # --- admission ---------------------------------------------------------------------
+    # --- group commit ------------------------------------------------------------------
 
-    async def _admit(self, issuer_name: str, prepared: list[Prepared], issued_at: str) -> Admitted:
-        """Record the credentials and allocate their indexes, durably, before anything is signed
-        (group commit: see the module docstring). A request hears back only after the commit."""
-        future: asyncio.Future[Admitted] = asyncio.get_running_loop().create_future()
-        self._admissions.append((issuer_name, prepared, issued_at, future))
-        if self._admitter is None or self._admitter.done():
+    async def _grouped(self, work: Callable[[Tx], Awaitable[T]]) -> T:
+        """Run ``work(tx)`` in a write transaction shared with whatever else is waiting (each in
+        its own savepoint: one that raises rolls back alone); returns once that transaction has
+        committed, durably."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting.append((work, future))
+        if self._committer is None or self._committer.done():
             # A task of its own: a caller that goes away must not strand the others' requests.
-            self._admitter = asyncio.get_running_loop().create_task(self._admit_waiting())
-        try:
-            return await asyncio.shield(future)
-        except asyncio.CancelledError:
-            # The caller went away; if its records commit anyway, nothing will be signed for
-            # them, so they are forgotten again (their indexes stay used, never reused).
-            ids = [p.credential["id"] for p in prepared]
+            self._committer = asyncio.get_running_loop().create_task(self._commit_waiting())
+        # A caller that goes away leaves its work to finish: what it admits is indexes for
+        # nobody, what it completes is whole (and found again by its id or key).
+        return await asyncio.shield(future)
 
-            def forget(f: asyncio.Future[Any]) -> None:
-                if not f.cancelled() and f.exception() is None:
-                    self._background.add(task := asyncio.get_running_loop().create_task(self._forget(ids)))
-                    task.add_done_callback(self._background.discard)
-
-            future.add_done_callback(forget)
-            raise
-
-    async def _forget(self, ids: Sequence[str]) -> None:
-        """Drop the records of credentials that were admitted but will never be handed out."""
-        async with self.db.transaction() as tx:
-            await table.forget(tx, ids)
-
-    async def _admit_waiting(self) -> None:
-        while self._admissions:
-            batch, self._admissions = self._admissions, []
-            done: list[tuple[asyncio.Future[Admitted], Admitted]] = []
+    async def _commit_waiting(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            done: list[tuple[asyncio.Future[Any], Any]] = []
             try:
                 async with self.db.transaction() as tx:
-                    for issuer_name, prepared, issued_at, future in batch:
+                    for work, future in batch:
                         try:
                             async with tx.savepoint():
-                                result = await self._admit_one(tx, issuer_name, prepared, issued_at)
+                                result = await work(tx)
                         except Exception as e:
                             if not future.done():
                                 future.set_exception(e)
                         else:
                             done.append((future, result))
-            except BaseException as e:  # the transaction itself failed: nobody was admitted
-                for _, _, _, future in batch:
+            except BaseException as e:  # the transaction itself failed: nothing was committed
+                for _, future in batch:
                     if not future.done():
-                        future.set_exception(e if isinstance(e, Exception) else RuntimeError("admission interrupted"))
+                        future.set_exception(e if isinstance(e, Exception) else RuntimeError("transaction interrupted"))
                 if not isinstance(e, Exception):
                     raise
                 continue
             for future, result in done:
                 if not future.done():
                     future.set_result(result)
+
+    # --- admission ---------------------------------------------------------------------
+
+    async def _admit(self, issuer_name: str, prepared: list[Prepared], issued_at: str) -> Admitted:
+        """Allocate the credentials' indexes, durably, before anything is signed (group commit:
+        see the module docstring). A request hears back only after the commit."""
+        return await self._grouped(lambda tx: self._admit_one(tx, issuer_name, prepared, issued_at))
 
     async def _admit_one(self, tx: Tx, issuer_name: str, prepared: list[Prepared], issued_at: str) -> Admitted:
         ids = [p.credential["id"] for p in prepared]
@@ -333,11 +366,9 @@ class Issuance:
         key_id = await issuer_rows.active_key(tx, issuer_name)
         if key_id is None:
             raise UnknownIssuerError(f"this node has no issuer named {issuer_name!r}", issuer=issuer_name)
-        await table.insert_active(
-            tx, [(p.credential["id"], issuer_name, subject_id(p.credential), issued_at) for p in prepared], signing_key=key_id
-        )
         # One list per (signing DID, purpose, entry size): credentials naming the did:key get
-        # entries in lists the did:key signs, those naming the did:web in the did:web's.
+        # entries in lists the did:key signs, those naming the did:web in the did:web's. The
+        # indexes belong to nobody until the credentials are complete (claim_entries).
         wanted: dict[tuple[str | None, str, int], list[tuple[int, int]]] = {}
         for i, p in enumerate(prepared):
             for j, spec in enumerate(p.entries):
@@ -346,7 +377,7 @@ class Issuance:
         created: set[int] = set()
         for (signer, purpose, size), places in wanted.items():
             got, new_lists = await self.status_lists.allocate(
-                tx, issuer_name, purpose, [ids[i] for i, _ in places], when=issued_at, signer=signer, status_size=size
+                tx, issuer_name, purpose, [None] * len(places), when=issued_at, signer=signer, status_size=size
             )
             for (i, j), allocation in zip(places, got):
                 allocations[i][j] = allocation

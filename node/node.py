@@ -56,7 +56,7 @@ from node.own_lists import OwnStatusLists
 from node.records import CredentialRecords
 from node.status_changes import StatusChanges
 from node.statuslists import StatusLists
-from node.store import DB_FILENAME, Database, StoreError, open_database, schema_version, store_present
+from node.store import DB_FILENAME, Database, StoreError, StoreUnavailable, open_database, schema_version, store_present
 from node.store import settings as setting_rows
 from node.tokens import Tokens
 from node.trust import Trust
@@ -103,7 +103,13 @@ class Node:
         """Create the ``default`` issuer if missing and re-sign any list a crash left stale
         (idempotent; ``open_node`` and ``create_app`` call it)."""
         await self.issuers.ensure_default()
-        await self.status_lists.republish_pending()
+        try:
+            await self.status_lists.republish_pending()
+        except StoreUnavailable as e:
+            if getattr(self.db, "read_only", None) is None:
+                raise
+            # A read-only store still serves what it has: the lists as last published.
+            log.warning("status lists a crash left unpublished cannot be re-signed now: %s", e)
         return await self.issuers.list()
 
     async def schema_version(self) -> int:

@@ -1,17 +1,23 @@
-"""What the node remembers of the credentials it issued: who, to whom, when, status, entries.
+"""What the node remembers of the credentials it issued: who, to whom, when, status, entries,
+and (``keep_credentials``) the signed credential itself.
 
-The credential itself (personal data) is not kept; a record is what an operator needs to find
-a credential and change its status (``node.status_changes``).
+A record is what an operator needs to find a credential and change its status
+(``node.status_changes``); it stays as long as the node does. The body is personal data (the
+learner's name, e-mail, grade): kept so that a lost response can be recovered (``body``: GET
+/credentials/{id}, ``vcnode credentials show``, a replayed idempotency key), erased after
+``retention_days`` or on demand (``purge``: ``vcnode credentials purge``), the record staying.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Sequence
 
 from node.errors import UnknownCredentialError
 from node.statuslists import EntryInfo, StatusLists
-from node.store import Database, Row
+from node.store import Database, Row, utcnow_iso
 from node.store import credentials as table
 
 JsonObject = dict[str, Any]
@@ -82,3 +88,55 @@ class CredentialRecords:
             rows = await table.find(tx, issuer=issuer_name, subject_id=subject_id, signing_key=signing_key)
             entries = await self.status_lists.entries_for_many(tx, [r["id"] for r in rows])
         return [CredentialRecord.of(r, entries.get(r["id"], [])) for r in rows]
+
+    async def body(self, credential_id: str, *, issuer_name: str | None = None) -> JsonObject:
+        """The signed credential as issued. ``UnknownCredentialError`` (404) when no credential
+        of that id was issued (by ``issuer_name``, when given: another issuer's is not found
+        either), or its body is not kept: the detail says which (never issued, purged when,
+        not kept)."""
+        async with self.db.read() as tx:
+            row = await table.with_body(tx, credential_id)
+        if row is None or (issuer_name is not None and row["issuer"] != issuer_name):
+            raise UnknownCredentialError(
+                f"no credential with id {credential_id!r} was issued by " + (f"issuer {issuer_name!r}" if issuer_name else "this node"),
+                credentialId=credential_id,
+            )
+        if row["body"] is None:
+            why = (
+                f"its body was erased on {row['body_purged']} (retention_days, or vcnode credentials purge); its status record remains"
+                if row["body_purged"]
+                else "its body is not kept (keep_credentials was off when it was issued); its status record remains"
+            )
+            raise UnknownCredentialError(
+                f"credential {credential_id!r} was issued on {row['issued']}, but {why}", credentialId=credential_id, bodyKept=False
+            )
+        body: JsonObject = json.loads(row["body"])
+        return body
+
+    async def purge(
+        self,
+        *,
+        now: datetime,
+        older_than_days: int | None = None,
+        ids: Sequence[str] | None = None,
+        subject_id: str | None = None,
+    ) -> int:
+        """Erase kept bodies (journalled ones too) stored more than ``older_than_days`` before
+        ``now``, or of ``ids``, or of the credentials issued to ``subject_id`` (all given
+        conditions hold); the status records stay. The number erased."""
+        if older_than_days is None and ids is None and subject_id is None:
+            raise ValueError("purge needs older_than_days, ids or subject_id")
+        before = utcnow_iso(now - timedelta(days=older_than_days)) if older_than_days is not None else None
+        async with self.db.transaction() as tx:
+            return await table.purge_bodies(tx, when=utcnow_iso(now), stored_before=before, ids=ids, subject_id=subject_id)
+
+    async def kept(self, ids: Sequence[str]) -> dict[str, JsonObject]:
+        """The kept (or journalled) bodies among ``ids``."""
+        async with self.db.read() as tx:
+            rows = await table.bodies(tx, ids)
+        return {cid: json.loads(row["body"]) for cid, row in rows.items()}
+
+    async def drop_journal(self, ids: Sequence[str]) -> None:
+        """Forget the journalled bodies of ``ids`` (a batch's output holds them now); kept ones stay."""
+        async with self.db.transaction() as tx:
+            await table.drop_journal(tx, ids)

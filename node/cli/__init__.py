@@ -20,7 +20,7 @@ from typing import Sequence
 
 # Order is the order of ``vcnode --help``. Add a module name here when it exists.
 COMMAND_MODULES: list[str] = [
-    "serve", "init", "config", "issuer", "token", "ops", "verify", "sign", "resolve", "key", "achievement", "issue_batch",
+    "serve", "init", "config", "issuer", "token", "ops", "credentials", "verify", "sign", "resolve", "key", "achievement", "issue_batch",
     "offer", "trust", "backup", "restore",
 ]
 

@@ -15,7 +15,7 @@ from typing import Any, Awaitable, Callable
 from node.config import LOG_FORMATS, Config, ConfigError, load_config
 from node.keys import KeyProtectionError
 from node.logs import configure_logging
-from node.store import StoreError
+from node.store import StoreError, StoreUnavailable
 from vc.errors import ProblemError
 
 
@@ -71,6 +71,8 @@ def run(args: argparse.Namespace, operation: Callable[[Config], Awaitable[int]])
     configure_logging(config.log_level, config.log_format)
     try:
         return asyncio.run(operation(config))
+    except StoreUnavailable as e:  # locked, full, read-only: what is wrong, in its own words
+        return fail(e.reason)
     except (KeyProtectionError, StoreError, ConfigError) as e:
         return fail(str(e))
     except ProblemError as e:

@@ -12,12 +12,20 @@ is its ``idempotency_key`` column, else a hash of its content, so re-running the
 issues nothing twice.
 
 Output: ``--out DIR`` (one ``<uuid>.json`` per credential), ``--out FILE.jsonl`` (appended, one
-credential per line), default standard output (JSON lines). Only newly issued credentials are
-written: the node keeps no credential bodies, so rows issued by an earlier run are counted as
-"already issued" (the earlier output holds them). A progress bar goes to standard error when
-it is a terminal; it counts the credentials being signed, the rows already issued and refused
-shown beside it, not as progress. Exit 0 when every row was issued (now or before), 1 when some were refused,
-2 bad usage.
+credential per line), default standard output (JSON lines). Every row's credential goes to the
+output exactly once, including rows an earlier run issued: the node keeps what it issued
+(``keep_credentials``; with it off, the batch's credentials are journalled in the store until the
+output holds them), so a run interrupted at any point (even by SIGKILL) loses nothing, and its
+re-run writes what the output lacks. Credentials already in the output (by id) are not written
+again; standard output holds nothing from before, so there every row's credential is written.
+Writes go out in chunks, each flushed and fsynced (a folder's files are each written under a
+partial name and renamed); a ``.jsonl`` file whose last line was cut off (by a crash of a
+version before this one) has the cut line moved aside to ``FILE.jsonl.torn-<time>`` and said so.
+A row issued before whose credential is no longer kept (purged, or issued with
+``keep_credentials`` off) and is not in the output is reported by line. A progress bar goes to
+standard error when it is a terminal; it counts the credentials being signed, the rows already
+issued and refused shown beside it, not as progress. Exit 0 when every row was issued (now or
+before), 1 when some were refused, 2 bad usage.
 
 ``--offers``: one OpenID4VCI credential offer per row instead of a credential (docs/wallets.md):
 each row is checked as above, then its offer's link goes out as a JSON line
@@ -35,8 +43,10 @@ import hashlib
 import io
 import itertools
 import json
+import os
 import re
 import sys
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -194,18 +204,34 @@ def _run(args: argparse.Namespace) -> int:
         good = [(line, row) for line, row in rows if "__error__" not in row]
         requests = [row_request(args.achievement, row) for _, row in good]
         lines = [line for line, _ in good]
+        try:
+            output = open_output(out)
+        except OSError as e:
+            return fail(f"cannot use --out {out}: {e.strerror or e}")
         async with open_node(config, network=False) as node:
             achievements = node.achievements
             await achievements.get(args.issuer, args.achievement)  # unknown achievement: fail before any row
             progress = _Progress(not args.no_progress)
             try:
                 options = {"cryptosuite": args.cryptosuite} if args.cryptosuite else None
+                # journal: the new credentials are in the store, with their records, before any
+                # is written out; a crash from here on loses none of them (module docstring).
                 outcome = await achievements.issue(
-                    args.issuer, requests, all_or_nothing=False, options=options, progress=progress, plan=progress.plan
+                    args.issuer, requests, all_or_nothing=False, options=options, progress=progress, plan=progress.plan, journal=True
                 )
             finally:
                 progress.close()
-        _write(out, [i.credential for i in outcome.issued if i.credential is not None])
+            issued_ids = [i.credential_id for i in outcome.issued]
+            there = output.present(issued_ids)
+            to_write = [i.credential for i in outcome.issued if i.credential is not None and i.credential_id not in there]
+            try:
+                output.write(to_write)
+            except OSError as e:
+                # What is in the store stays there (kept or journalled): a re-run writes it.
+                return fail(f"writing {out or 'standard output'} failed: {e.strerror or e}; the credentials are kept in the store, run the same command again to write them")
+            # The output holds them now (flushed and fsynced): the journal has done its work.
+            await node.credentials.drop_journal(issued_ids)
+        lost = [(lines[i.index], i.credential_id) for i in outcome.issued if i.credential is None and i.credential_id not in there]
         refusals = [(line, [reason]) for line, reason in bad_rows] + [
             (lines[r.index], [str(p) for p in r.problems]) for r in outcome.refused
         ]
@@ -219,6 +245,8 @@ def _run(args: argparse.Namespace) -> int:
                 "issued": outcome.new,
                 "replayed": [{"line": lines[i.index], "credentialId": i.credential_id} for i in replayed],
                 "refused": [{"line": line, "problems": problems} for line, problems in sorted(refusals)],
+                "written": len(to_write),
+                "notKept": [{"line": line, "credentialId": cid} for line, cid in sorted(lost)],
                 "out": str(out) if out is not None else None,
             }
             print(json.dumps(summary), file=sys.stderr)  # ASCII: readable whatever the terminal's encoding
@@ -226,9 +254,16 @@ def _run(args: argparse.Namespace) -> int:
         for line, problems in sorted(refusals):
             for problem in problems:
                 print(f"line {line}: {problem}", file=sys.stderr)
+        for line, cid in sorted(lost):
+            print(
+                f"line {line}: issued before as {cid}, but the node no longer keeps it (purged, or keep_credentials was off) "
+                "and it is not in this output: the earlier run's output holds it",
+                file=sys.stderr,
+            )
         print(
             f"issued {outcome.new}, already issued {len(replayed)}, refused {refused} of {len(rows)} rows"
-            + (f" -> {out}" if out is not None else ""),
+            + (f" -> {out}" if out is not None else "")
+            + f" ({len(to_write)} written, {len(there)} there already)",
             file=sys.stderr,
         )
         return 1 if refused else 0
@@ -236,23 +271,132 @@ def _run(args: argparse.Namespace) -> int:
     return run(args, operation)
 
 
-def _write(out: Path | None, credentials: list[dict[str, Any]]) -> None:
-    if out is None:
-        for c in credentials:
-            sys.stdout.write(json.dumps(c, separators=(",", ":"), ensure_ascii=False) + "\n")
-        return
-    if out.suffix == ".jsonl":
-        # Appended, never rewritten: an earlier run's credentials are not kept anywhere else.
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with out.open("a", encoding="utf-8") as f:
-            for c in credentials:
-                f.write(json.dumps(c, separators=(",", ":"), ensure_ascii=False) + "\n")
+# --- output: every row's credential exactly once, never a torn line ------------------------
+
+# Credentials per flush + fsync: a crash loses at most the chunk being written (whose
+# credentials the store still holds: the re-run writes them).
+CHUNK = 256
+
+
+def _line(credential: dict[str, Any]) -> bytes:
+    return (json.dumps(credential, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class _Stdout:
+    """Standard output holds nothing from an earlier run: every credential is written."""
+
+    def present(self, ids: list[str]) -> set[str]:
+        return set()
+
+    def write(self, credentials: list[dict[str, Any]]) -> None:
+        sys.stdout.flush()
+        out = sys.stdout.buffer
+        for start in range(0, len(credentials), CHUNK):
+            out.write(b"".join(_line(c) for c in credentials[start : start + CHUNK]))
+            out.flush()
+            try:
+                os.fsync(out.fileno())  # redirected to a file: on disk per chunk
+            except (OSError, ValueError, io.UnsupportedOperation):
+                pass  # a pipe or terminal: nothing to sync
+
+
+class _JsonLines:
+    """A ``.jsonl`` file: appended, never rewritten; the ids it holds are read first."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.ids: set[str] = set()
+        if not path.exists():
+            return
+        with path.open("rb") as f:
+            data = f.read()
+        end = data.rfind(b"\n") + 1
+        if end < len(data):
+            self._set_aside(data[end:], end)
+        for number, raw in enumerate(data[:end].splitlines(), 1):
+            try:
+                credential = json.loads(raw)
+                self.ids.add(credential["id"])
+            except (ValueError, TypeError, KeyError):
+                if raw.strip():
+                    print(f"vcnode: line {number} of {path} is not a credential; left as it is", file=sys.stderr)
+
+    def _set_aside(self, tail: bytes, keep: int) -> None:
+        """An older version's crash cut the last line: move it aside and say so (its credential,
+        when this file's rows issued it and the node keeps it, is written again below)."""
+        aside = self.path.with_name(f"{self.path.name}.torn-{time.strftime('%Y%m%dT%H%M%S')}")
+        aside.write_bytes(tail)
+        with self.path.open("r+b") as f:
+            f.truncate(keep)
             f.flush()
-        return
-    out.mkdir(parents=True, exist_ok=True)
-    for c in credentials:
-        name = c["id"].rsplit(":", 1)[-1]
-        (out / f"{name}.json").write_text(json.dumps(c, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            os.fsync(f.fileno())
+        print(
+            f"vcnode: {self.path} ended in a cut-off line ({len(tail)} bytes, left by an interrupted run): moved it to "
+            f"{aside}; its credential is written again if these rows issued it and the node keeps it",
+            file=sys.stderr,
+        )
+
+    def present(self, ids: list[str]) -> set[str]:
+        return self.ids.intersection(ids)
+
+    def write(self, credentials: list[dict[str, Any]]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        new = not self.path.exists()
+        with self.path.open("ab") as f:
+            for start in range(0, len(credentials), CHUNK):
+                f.write(b"".join(_line(c) for c in credentials[start : start + CHUNK]))
+                f.flush()
+                os.fsync(f.fileno())
+        if new:
+            _fsync_dir(self.path.parent)  # the file's name is on disk too
+        self.ids.update(c["id"] for c in credentials)
+
+
+class _Folder:
+    """One ``<uuid>.json`` per credential, each written under a partial name, synced, renamed."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        if path.is_dir():
+            for partial in path.glob(".*.json.partial"):
+                partial.unlink()  # an interrupted write; the renamed files are whole
+
+    @staticmethod
+    def name(credential_id: str) -> str:
+        return credential_id.rsplit(":", 1)[-1] + ".json"
+
+    def present(self, ids: list[str]) -> set[str]:
+        return {i for i in ids if (self.path / self.name(i)).is_file()}
+
+    def write(self, credentials: list[dict[str, Any]]) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        for start in range(0, len(credentials), CHUNK):
+            for c in credentials[start : start + CHUNK]:
+                target = self.path / self.name(c["id"])
+                partial = self.path / f".{target.name}.partial"
+                with partial.open("wb") as f:
+                    f.write((json.dumps(c, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(partial, target)
+            _fsync_dir(self.path)
+
+
+def open_output(out: Path | None) -> _Stdout | _JsonLines | _Folder:
+    """Where the credentials go (``--out``), with what it holds already."""
+    if out is None:
+        return _Stdout()
+    if out.suffix == ".jsonl":
+        return _JsonLines(out)
+    return _Folder(out)
 
 
 # --- --offers: one credential offer per row instead of a credential ---------------------------

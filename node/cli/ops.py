@@ -1,5 +1,5 @@
-"""``vcnode issue FILE``, ``vcnode credentials`` and ``vcnode revoke|suspend|unsuspend CREDENTIAL_ID``
-on the local store.
+"""``vcnode issue FILE`` and ``vcnode revoke|suspend|unsuspend CREDENTIAL_ID`` on the local store
+(``vcnode credentials``, listing and showing what was issued, is ``node.cli.credentials``).
 
 For operators without HTTP: the same operations as the VC-API routes, with the same checks.
 A status change re-signs the status list in the store, so a running node serves the new list
@@ -49,25 +49,31 @@ def _issue(args: argparse.Namespace) -> int:
 
 def _set_status(status: str):  # type: ignore[no-untyped-def]
     def command(args: argparse.Namespace) -> int:
+        if (args.credential_id is None) == (args.ids_file is None):
+            return fail("name one CREDENTIAL_ID, or a file of them with --from FILE")
+        ids = [args.credential_id]
+        if args.ids_file is not None:
+            try:
+                text = sys.stdin.read() if args.ids_file == "-" else Path(args.ids_file).read_text(encoding="utf-8")
+            except OSError as e:
+                return fail(f"cannot read {args.ids_file}: {e.strerror or e}")
+            ids = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+            if not ids:
+                return fail(f"{args.ids_file} names no credential id")
+
         async def operation(config: Config) -> int:
+            # Many at once: one transaction, all or nothing, each touched list re-signed once
+            # (node.status_changes); a re-run after a crash changes what is left and re-signs
+            # whatever the crash left unpublished (Node.start).
             async with open_node(config, network=False) as node:
-                record = await node.status.set_status(args.credential_id, status, issuer_name=args.issuer)
-            print_json({"credentialId": record.id, **record.to_json()})  # as POST /credentials/status answers
+                records = await node.status.set_status_many([(i, status) for i in ids], issuer_name=args.issuer)
+            shaped = [{"credentialId": r.id, **r.to_json()} for r in records]  # as POST /credentials/status answers
+            print_json(shaped[0] if args.ids_file is None else {"credentials": shaped})
             return 0
 
         return run(args, operation)
 
     return command
-
-
-def _list(args: argparse.Namespace) -> int:
-    async def operation(config: Config) -> int:
-        async with open_node(config, network=False) as node:
-            records = await node.credentials.list(issuer_name=args.issuer, subject_id=args.subject)
-        print_json({"credentials": [r.to_json() for r in records]})
-        return 0
-
-    return run(args, operation)
 
 
 def register(sub: Any) -> None:
@@ -79,19 +85,20 @@ def register(sub: Any) -> None:
     add_common_flags(issue)
     add_json_flag(issue)
     issue.set_defaults(func=_issue)
-    listing = sub.add_parser("credentials", help="list issued credentials (id, issuer, subject, status, entries)")
-    listing.add_argument("--issuer", metavar="NAME", help="only this issuer's credentials")
-    listing.add_argument("--subject", metavar="ID", help="credentialSubject id")
-    add_common_flags(listing)
-    add_json_flag(listing)
-    listing.set_defaults(func=_list)
     for name, status, text in (
         ("revoke", "revoked", "revoke a credential (final)"),
         ("suspend", "suspended", "suspend a credential (reversible)"),
         ("unsuspend", "active", "lift a credential's suspension"),
     ):
         parser = sub.add_parser(name, help=text)
-        parser.add_argument("credential_id", metavar="CREDENTIAL_ID", help="the credential's id (vcnode credentials lists them)")
+        parser.add_argument("credential_id", metavar="CREDENTIAL_ID", nargs="?", help="the credential's id (vcnode credentials lists them)")
+        parser.add_argument(
+            "--from",
+            dest="ids_file",
+            metavar="FILE",
+            help="change every credential whose id is a line of FILE (- for standard input), all in one transaction: "
+            "all or none",
+        )
         parser.add_argument("--issuer", metavar="NAME", help="only if issued by this issuer")
         add_common_flags(parser)
         add_json_flag(parser)

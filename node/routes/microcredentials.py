@@ -243,15 +243,18 @@ class IssuedMicroCredential(TypedDict):
 
 
 class ReplayedMicroCredential(TypedDict):
-    """The idempotency key had issued it before: nothing was signed (the node keeps no credential bodies)."""
+    """The idempotency key had issued it before: nothing was signed now. The credential as it was
+    issued, while the node keeps it (`keep_credentials`, `retention_days`); its id either way."""
 
     credentialId: str
+    verifiableCredential: NotRequired[JsonLd]
     replayed: Literal[True]
 
 
 class Replay(TypedDict):
     index: int
     credentialId: str
+    verifiableCredential: NotRequired[Annotated[dict[str, Any], Field(description="The credential as issued, while the node keeps it")]]
 
 
 class IssuedBatch(TypedDict):
@@ -265,8 +268,9 @@ class IssuedBatch(TypedDict):
     "issueMicroCredentials",
     summary="Issue micro-credentials: one {achievementId, learner, validFrom?, grade?, evidence?, idempotencyKey?}, a list of them, or {items: [...], options}",
     tags=["Micro-credentials"],
-    description="Every item is checked before anything is signed or a status index allocated. An idempotencyKey "
-    "makes the request repeatable: the same key issues nothing and names the credential already issued (200), "
+    description="Every item is checked before anything is signed or a status index allocated. A batch is issued "
+    "whole or not at all, even across a crash. An idempotencyKey makes the request repeatable: the same key issues "
+    "nothing and hands back the credential already issued (200; its id only when the node no longer keeps it), "
     "the same key with other content is a 409. An achievementId the issuer has not defined is one of the "
     "item's problems (422), like any other.",
     params=[ISSUER],
@@ -301,17 +305,27 @@ async def issue_microcredentials(request: web.Request, body: IssueMicroCredentia
     if not batch:
         only = outcome.issued[0]
         if only.replayed:
-            # The node keeps no credential bodies: a replay names what was issued before.
-            return web.json_response({"credentialId": only.credential_id, "replayed": True}, status=200)
+            # What was issued before, as kept; its id alone when the body is no longer kept.
+            replay: dict[str, Any] = {"credentialId": only.credential_id, "replayed": True}
+            if only.credential is not None:
+                replay["verifiableCredential"] = only.credential
+            return web.json_response(replay, status=200)
         return web.json_response({"verifiableCredential": only.credential, "replayed": False}, status=201)
     return web.json_response(
         {
             "verifiableCredentials": [i.credential for i in outcome.issued if not i.replayed],
             "issued": outcome.new,
-            "replayed": [{"index": i.index, "credentialId": i.credential_id} for i in outcome.issued if i.replayed],
+            "replayed": [_replay(i.index, i.credential_id, i.credential) for i in outcome.issued if i.replayed],
         },
         status=status,
     )
+
+
+def _replay(index: int, credential_id: str, credential: dict[str, Any] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"index": index, "credentialId": credential_id}
+    if credential is not None:
+        out["verifiableCredential"] = credential
+    return out
 
 
 def setup(app: web.Application) -> None:

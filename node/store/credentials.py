@@ -1,5 +1,6 @@
-"""Tables ``credentials`` (what was issued, to whom, its status) and ``status_entries`` (the
-status-list indexes handed out, and to which credential)."""
+"""Tables ``credentials`` (what was issued, to whom, its status), ``status_entries`` (the
+status-list indexes handed out, and to which credential) and ``credential_bodies`` (the signed
+credentials kept, or journalled until a batch's output holds them)."""
 
 from __future__ import annotations
 
@@ -73,8 +74,75 @@ async def set_statuses(tx: Tx, changes: Iterable[tuple[str, str, str]]) -> None:
 
 async def forget(tx: Tx, ids: Sequence[str]) -> None:
     """Drop credentials that were recorded but never handed out; their indexes stay used."""
+    await tx.executemany("DELETE FROM credential_bodies WHERE credential_id = ?", [(i,) for i in ids])
     await tx.executemany("UPDATE status_entries SET credential_id = NULL WHERE credential_id = ?", [(i,) for i in ids])
     await tx.executemany("DELETE FROM credentials WHERE id = ?", [(i,) for i in ids])
+
+
+# --- kept bodies ---------------------------------------------------------------------------------
+
+_BODY = "b.credential_id, b.issuer, b.stored, b.journal, b.body"
+
+
+async def keep_bodies(tx: Tx, rows: Iterable[tuple[str, str, str, int, str]]) -> None:
+    """``(credential_id, issuer, stored, journal, body)`` per signed credential; ``journal`` 1:
+    kept only until a batch's output holds it (``drop_journal``)."""
+    await tx.executemany(
+        "INSERT INTO credential_bodies (credential_id, issuer, stored, journal, body) VALUES (?, ?, ?, ?, ?)", rows
+    )
+
+
+async def bodies(tx: Tx, ids: Sequence[str]) -> dict[str, Row]:
+    """The kept (or journalled) bodies among ``ids``: id -> ``credential_id, issuer, stored, journal, body``."""
+    out: dict[str, Row] = {}
+    for part in chunked(ids):
+        for row in await tx.fetchall(f"SELECT {_BODY} FROM credential_bodies b WHERE b.credential_id IN ({marks(len(part))})", part):
+            out[row["credential_id"]] = row
+    return out
+
+
+async def with_body(tx: Tx, credential_id: str) -> Row | None:
+    """``id, issuer, issued, body_purged, journal, body`` (body None when not kept), or None when unknown."""
+    return await tx.fetchone(
+        "SELECT c.id, c.issuer, c.issued, c.body_purged, b.journal, b.body FROM credentials c "
+        "LEFT JOIN credential_bodies b ON b.credential_id = c.id WHERE c.id = ?",
+        (credential_id,),
+    )
+
+
+async def drop_journal(tx: Tx, ids: Sequence[str]) -> None:
+    """Forget journalled bodies (``journal`` 1) once the batch's output holds them; kept ones stay."""
+    for part in chunked(ids):
+        await tx.execute(f"DELETE FROM credential_bodies WHERE journal = 1 AND credential_id IN ({marks(len(part))})", part)
+
+
+async def purge_bodies(
+    tx: Tx, *, when: str, stored_before: str | None = None, ids: Sequence[str] | None = None, subject_id: str | None = None
+) -> int:
+    """Delete bodies (kept or journalled) stored before ``stored_before``, or of ``ids``, or of
+    ``subject_id``'s credentials (the conditions that are given all hold); each credential's
+    status record stays, its ``body_purged`` set to ``when``. The number deleted."""
+    where, params = "1=1", []
+    if stored_before is not None:
+        where, params = where + " AND stored < ?", [*params, stored_before]
+    if subject_id is not None:
+        where, params = where + " AND credential_id IN (SELECT id FROM credentials WHERE subject_id = ?)", [*params, subject_id]
+    groups: list[Sequence[str]] = list(chunked(ids)) if ids is not None else [()]
+    deleted = 0
+    for part in groups:
+        w, p = where, list(params)
+        if ids is not None:
+            w, p = w + f" AND credential_id IN ({marks(len(part))})", [*p, *part]
+        await tx.execute(f"UPDATE credentials SET body_purged = ? WHERE id IN (SELECT credential_id FROM credential_bodies WHERE {w})", [when, *p])
+        deleted += await tx.execute(f"DELETE FROM credential_bodies WHERE {w}", p)
+    return deleted
+
+
+async def count_bodies(tx: Tx) -> dict[str, int]:
+    """``{"kept": n, "journal": n}``."""
+    rows = await tx.fetchall("SELECT journal, COUNT(*) AS n FROM credential_bodies GROUP BY journal")
+    counts = {int(r["journal"]): int(r["n"]) for r in rows}
+    return {"kept": counts.get(0, 0), "journal": counts.get(1, 0)}
 
 
 # --- status entries ------------------------------------------------------------------------------
@@ -85,6 +153,14 @@ async def insert_entries(tx: Tx, rows: Iterable[tuple[int, int, str | None, str,
     key (list_id, idx) is the last line of defence against a reused index."""
     await tx.executemany(
         "INSERT INTO status_entries (list_id, idx, credential_id, purpose, allocated) VALUES (?, ?, ?, ?, ?)", rows
+    )
+
+
+async def claim_entries(tx: Tx, rows: Iterable[tuple[str, int, int]]) -> None:
+    """``(credential_id, list_id, index)``: give indexes allocated to nobody (``insert_entries``
+    with no credential) to the credential they were drawn for, once it is signed."""
+    await tx.executemany(
+        "UPDATE status_entries SET credential_id = ? WHERE list_id = ? AND idx = ? AND credential_id IS NULL", rows
     )
 
 

@@ -308,6 +308,27 @@ CHUNK_STORAGE = Migration(
     ({"postgresql": "ALTER TABLE status_list_chunks ALTER COLUMN data SET STORAGE EXTERNAL", "*": None},),
 )
 
+# Issue 12.3 / 14.1: the node keeps what it issued, so a lost response, a replayed idempotency
+# key or an interrupted `vcnode issue-batch` can be answered with the credential itself. A body
+# is personal data: it lives in its own table (purged alone, the status record staying), and
+# credentials.body_purged says when it was erased. journal = 1: kept only until a batch's
+# output file holds it (keep_credentials off); journal = 0: kept (keep_credentials on, until
+# retention_days or `vcnode credentials purge`).
+CREDENTIAL_BODIES = Migration(
+    "credentials.0001_kept_bodies",
+    (
+        """CREATE TABLE credential_bodies (
+            credential_id TEXT PRIMARY KEY REFERENCES credentials(id),
+            issuer TEXT NOT NULL REFERENCES issuers(name),
+            stored TEXT NOT NULL,
+            journal INTEGER NOT NULL DEFAULT 0,
+            body TEXT NOT NULL
+        )""",
+        "CREATE INDEX credential_bodies_by_stored ON credential_bodies(stored)",
+        "ALTER TABLE credentials ADD COLUMN body_purged TEXT",
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     INITIAL,
     STATUS_LIST_CHUNKS,
@@ -319,6 +340,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ISSUER_KEYS,
     TOKEN_LIFETIME,
     CHUNK_STORAGE,
+    CREDENTIAL_BODIES,
 )
 
 

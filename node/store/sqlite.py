@@ -21,6 +21,7 @@ writer's fsync.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -33,7 +34,7 @@ from typing import Any, AsyncIterator, Iterable, Sequence
 
 import aiosqlite
 
-from node.store.base import Database, Dialect, Row, StoreError, Tx
+from node.store.base import Database, Dialect, Row, StoreError, StoreUnavailable, Tx
 from node.store.migrations import MIGRATIONS, Migration, migrate
 
 DB_FILENAME = "vcnode.sqlite3"
@@ -45,37 +46,113 @@ SQLITE = Dialect(name="sqlite", blob="BLOB", auto_id="INTEGER PRIMARY KEY")
 class SQLiteTx(Tx):
     dialect = SQLITE
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: Path | None = None, *, writing: bool = False) -> None:
         self._conn = conn
+        self._path = path
+        self._writing = writing
         self._savepoints = itertools.count(1)
+        # Set when a failure made SQLite roll the whole transaction back by itself (SQLITE_FULL,
+        # I/O errors): every later statement is refused, since it would run outside any
+        # transaction and commit alone, half of an operation.
+        self.broken: BaseException | None = None
+
+    def _unwritable(self, error: sqlite3.Error) -> BaseException:
+        """A statement that failed because the store cannot be written (full, read-only, locked)
+        becomes ``StoreUnavailable``; any other error stays as it is (a constraint, a bug; and
+        anything on the read-only reader, where a write is a bug)."""
+        reason = _reason(error) if self._writing else None
+        out: BaseException = StoreUnavailable(f"{reason} ({self._path})" if self._path else reason) if reason else error
+        if self._writing and not self._conn.in_transaction:
+            self.broken = out if reason else StoreUnavailable(f"the transaction was rolled back by the store ({error})")
+        return out
+
+    def _check(self) -> None:
+        if self.broken is not None:
+            raise self.broken
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        cursor = await self._conn.execute(sql, params)
+        self._check()
+        try:
+            cursor = await self._conn.execute(sql, params)
+        except sqlite3.Error as e:
+            raise self._unwritable(e) from e
         return cursor.rowcount
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        await self._conn.executemany(sql, rows)
+        self._check()
+        try:
+            await self._conn.executemany(sql, rows)
+        except sqlite3.Error as e:
+            raise self._unwritable(e) from e
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        self._check()
         # One trip to the connection's thread (execute, fetch and close a cursor would be three).
-        rows = await self._conn.execute_fetchall(sql, params)
+        try:
+            rows = await self._conn.execute_fetchall(sql, params)
+        except sqlite3.Error as e:
+            raise self._unwritable(e) from e
         return next(iter(rows), None)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        return list(await self._conn.execute_fetchall(sql, params))
+        self._check()
+        try:
+            return list(await self._conn.execute_fetchall(sql, params))
+        except sqlite3.Error as e:
+            raise self._unwritable(e) from e
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
         name = f"sp{next(self._savepoints)}"
-        await self._conn.execute(f"SAVEPOINT {name}")
+        await self.execute(f"SAVEPOINT {name}")
         try:
             yield
         except BaseException:
-            await self._conn.execute(f"ROLLBACK TO {name}")
-            await self._conn.execute(f"RELEASE {name}")
+            if self.broken is None:  # else the whole transaction is gone already, the savepoint with it
+                await self.execute(f"ROLLBACK TO {name}")
+                await self.execute(f"RELEASE {name}")
             raise
         else:
-            await self._conn.execute(f"RELEASE {name}")
+            await self.execute(f"RELEASE {name}")
+
+
+def _reason(error: BaseException) -> str | None:
+    """Why SQLite could not write, in an operator's words; None for an error that says something
+    else (a constraint, a bug). Told apart by SQLite's result code where Python gives it."""
+    code = getattr(error, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    text = str(error).lower()
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "database is locked" in text:
+        return (
+            f"the store is locked by another process (waited {BUSY_TIMEOUT_MS // 1000} s for its write transaction "
+            "to end): another vcnode command or server still writing, or a stuck process holding it open"
+        )
+    if primary == sqlite3.SQLITE_FULL or "disk is full" in text:
+        return "the disk holding the store is full: nothing was written; free space and try again"
+    if primary == sqlite3.SQLITE_READONLY or "readonly database" in text or "read-only" in text:
+        return "the store cannot be written: its data folder or file system is read-only"
+    if primary in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN) or "disk i/o error" in text:
+        return "the store could not be written (an I/O error: a full, read-only or failing disk)"
+    return None
+
+
+def _read_only(path: Path) -> str | None:
+    """Why ``path`` (or, before it exists, its folder) cannot be written, or None."""
+    target = path if path.exists() else path.parent
+    try:
+        if os.statvfs(target).f_flag & os.ST_RDONLY:
+            return "its file system is mounted read-only"
+    except OSError:
+        return None
+    if not os.access(target, os.W_OK) or (path.exists() and not os.access(path.parent, os.W_OK)):
+        return "its data folder or file is read-only"
+    return None
+
+
+async def _connect_uri(uri: str) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(uri, uri=True, isolation_level=None)
+    conn.row_factory = aiosqlite.Row
+    return conn
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:
@@ -103,6 +180,8 @@ class SQLiteDatabase(Database):
         self._reader: aiosqlite.Connection | None = None
         self.path = path
         self._lock = asyncio.Lock()
+        # Why the store cannot be written (opened read-only: a read-only mount or file); None: writable.
+        self.read_only: str | None = None
 
     @classmethod
     async def open(cls, path: str | Path, *, migrations: Sequence[Migration] = MIGRATIONS) -> "SQLiteDatabase":
@@ -111,6 +190,17 @@ class SQLiteDatabase(Database):
         if path.is_dir():
             path = path / DB_FILENAME
         path.parent.mkdir(parents=True, exist_ok=True)
+        why = _read_only(path)
+        if why is not None:
+            return await cls._open_read_only(path, migrations, why)
+        try:
+            return await cls._open(path, migrations)
+        except sqlite3.Error as e:  # before any transaction: the file cannot be opened or set up
+            reason = _reason(e)
+            raise (StoreUnavailable(f"{reason} ({path})") if reason else StoreError(f"cannot open the store {path}: {e}")) from e
+
+    @classmethod
+    async def _open(cls, path: Path, migrations: Sequence[Migration]) -> "SQLiteDatabase":
         db: SQLiteDatabase | None = None
         writer = await _connect(path)
         try:
@@ -134,8 +224,38 @@ class SQLiteDatabase(Database):
             raise
         return db
 
+    @classmethod
+    async def _open_read_only(cls, path: Path, migrations: Sequence[Migration], why: str) -> "SQLiteDatabase":
+        """A store that cannot be written (a read-only mount or file) is opened to read only, so a
+        node can go on answering verifications, status lists and DID documents; every write is
+        refused (``StoreUnavailable``: a 503, the CLI's message), nothing half-done. Only a store
+        whose migrations are all applied: a read-only one cannot be brought up to date."""
+        reason = f"the store cannot be written: {why} ({path})"
+        if not path.is_file():
+            raise StoreUnavailable(reason)
+        try:
+            # mode=ro reads a WAL store when its -shm can be used; on a read-only mount after a
+            # clean shutdown it is gone, and immutable=1 (nobody can write it there) reads anyway.
+            writer = await _connect_uri(f"file:{path}?mode=ro")
+            try:
+                await writer.execute_fetchall("SELECT COUNT(*) FROM sqlite_master")
+            except sqlite3.Error:
+                await writer.close()
+                writer = await _connect_uri(f"file:{path}?mode=ro&immutable=1")
+            db = cls(writer, path)
+            db.read_only = reason
+            db._reader = writer
+            done = {r[0] for r in await writer.execute_fetchall("SELECT name FROM schema_migrations")}
+        except sqlite3.Error as e:
+            raise StoreUnavailable(f"{reason}; and it cannot be read: {e}") from e
+        missing = [m.name for m in migrations if m.name not in done]
+        if missing:
+            await writer.close()
+            raise StoreUnavailable(f"{reason}; and it needs migrations this version brings ({', '.join(missing)}), which need writing")
+        return db
+
     async def close(self) -> None:
-        if self._reader is not None:
+        if self._reader is not None and self._reader is not self._writer:
             await self._reader.close()
         async with self._lock:
             await self._writer.close()
@@ -148,18 +268,40 @@ class SQLiteDatabase(Database):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
+        if self.read_only is not None:
+            raise StoreUnavailable(self.read_only)
         async with self._lock:
             try:
                 await self._writer.execute("BEGIN IMMEDIATE")
-            except aiosqlite.OperationalError as e:  # another process held the lock past busy_timeout
-                raise StoreError(f"the store is busy: {e}") from e
+            except sqlite3.Error as e:  # another process held the lock past busy_timeout; a read-only folder
+                raise self.unwritable(e) from e
+            tx = SQLiteTx(self._writer, self.path, writing=True)
             try:
-                yield SQLiteTx(self._writer)
+                yield tx
             except BaseException:
-                await self._writer.execute("ROLLBACK")
+                # SQLite rolls a transaction back by itself on some failures (SQLITE_FULL, I/O
+                # errors): then there is nothing left to roll back, and that is no news.
+                with contextlib.suppress(sqlite3.Error):
+                    await self._writer.execute("ROLLBACK")
                 raise
             else:
-                await self._writer.execute("COMMIT")
+                if tx.broken is not None:  # a statement failed, was caught, and took the transaction with it
+                    raise tx.broken
+                try:
+                    await self._writer.execute("COMMIT")
+                except sqlite3.Error as e:  # nothing was committed (the disk filled up, say)
+                    with contextlib.suppress(sqlite3.Error):
+                        await self._writer.execute("ROLLBACK")
+                    raise self.unwritable(e) from e
+
+    def unwritable(self, error: sqlite3.Error) -> StoreError:
+        """What a failed write means, for an operator: ``StoreUnavailable`` (HTTP 503, the CLI's
+        message) when the store cannot take writes now (locked, disk full, read-only, I/O
+        errors), naming the data folder; nothing was written."""
+        reason = _reason(error)
+        if reason is None:
+            return StoreError(f"the store refused a write: {error}")
+        return StoreUnavailable(f"{reason} ({self.path})")
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:

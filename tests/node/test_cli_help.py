@@ -47,7 +47,7 @@ def test_every_option_and_argument_has_help() -> None:
 
 def test_every_command_that_prints_records_takes_json() -> None:
     found = {name for name, _ in leaves()}
-    assert {"vcnode issuer list", "vcnode achievement list", "vcnode credentials", "vcnode verify"} <= found
+    assert {"vcnode issuer list", "vcnode achievement list", "vcnode credentials list", "vcnode credentials show", "vcnode verify"} <= found
     assert NO_RECORDS <= found, "an exempted command is gone: update NO_RECORDS"
     without = [name for name, p in leaves() if name not in NO_RECORDS and not any("--json" in a.option_strings for a in p._actions)]
     assert not without, "commands without --json: " + ", ".join(without)

@@ -299,7 +299,8 @@ async def test_idempotency_key_replays_and_refuses_other_content(node: Node) -> 
     status, first, _ = await node.post("/issuers/default/microcredentials", request)
     assert status == 201
     status, again, _ = await node.post("/issuers/default/microcredentials", request)
-    assert status == 200 and again == {"credentialId": first["verifiableCredential"]["id"], "replayed": True}
+    # The kept credential itself comes back, byte for byte as first issued: nothing is signed twice.
+    assert status == 200 and again == {"credentialId": first["verifiableCredential"]["id"], "verifiableCredential": first["verifiableCredential"], "replayed": True}
     assert await node.count("credentials") == 1 and await node.count("status_entries") == 2  # revocation + suspension
     status, problem, _ = await node.post("/issuers/default/microcredentials", request | {"grade": "A"})
     assert status == 409 and problem["type"].endswith("idempotency-conflict"), problem
@@ -308,7 +309,7 @@ async def test_idempotency_key_replays_and_refuses_other_content(node: Node) -> 
         "/issuers/default/microcredentials", {"items": [request, {"achievementId": "ds-101", "learner": {"name": "Bo"}, "idempotencyKey": "enrolment-43"}]}
     )
     assert status == 201 and out["issued"] == 1
-    assert out["replayed"] == [{"index": 0, "credentialId": first["verifiableCredential"]["id"]}]
+    assert out["replayed"] == [{"index": 0, "credentialId": first["verifiableCredential"]["id"], "verifiableCredential": first["verifiableCredential"]}]
     assert [c["credentialSubject"]["identifier"][0]["identityHash"] for c in out["verifiableCredentials"]] == ["Bo"]
     assert await node.count("credentials") == 2
     # The same endpoint takes a bare JSON list as a batch.
@@ -385,8 +386,11 @@ def test_cli_issue_batch_reports_refused_rows_and_reruns_issue_nothing_twice(tmp
     folder = tmp_path / "creds"
     assert main(["issue-batch", "ds-101", str(learners), "--out", str(folder), *data]) == 0
     assert "issued 2, already issued 2, refused 0 of 4 rows" in capsys.readouterr().err
+    # A new output gets every row's credential: the two issued now, and the two issued before as
+    # the node kept them (the very credentials the first output holds).
     written = [json.loads(p.read_text()) for p in folder.iterdir()]
-    assert sorted(c["credentialSubject"]["identifier"][0]["identityHash"] for c in written) == ["Bo", "Nobody"]
+    assert sorted(c["credentialSubject"]["identifier"][0]["identityHash"] for c in written) == ["Ana Andromeda", "Bo", "Cy", "Nobody"]
+    assert sorted((c for c in written if c["id"] in {f["id"] for f in first}), key=lambda c: c["id"]) == sorted(first, key=lambda c: c["id"])
     bo = next(c for c in written if c["credentialSubject"]["identifier"][0]["identityHash"] == "Bo")
     assert bo["evidence"] == [{"type": ["Evidence"], "narrative": "passed the oral exam"}]
 

@@ -765,7 +765,9 @@ async def test_a_body_over_the_limit_is_413(tmp_path: Path, aiohttp_client: Any,
 
 async def test_unknown_paths_and_methods_are_problems(node: Node) -> None:
     await problem_of(await node.client.get("/credentials/verify"), 405)
-    await problem_of(await node.client.post("/credentials/revoke", json={}), 404)
+    await problem_of(await node.client.post("/credentials/revoke/all", json={}), 404)
+    # /credentials/{id} is a credential (GET): another method there is a 405, not a 404.
+    await problem_of(await node.client.post("/credentials/revoke", json={}), 405)
 
 
 # --- the event loop stays free -------------------------------------------------------------
