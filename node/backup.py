@@ -16,6 +16,9 @@ A restore refuses a folder that is not empty, checks the file (SQLite's integrit
 vcnode store, no migration this version does not know), opens the sealed keys with the
 passphrase or key file *before* writing anything, then writes the store and opens it as a
 node (applying migrations, if the backup is older): it keeps its identity, base URL included.
+
+Both are SQLite's: a node on PostgreSQL (``database_url``) refuses them and names the
+database's own tools instead (``pg_dump`` / ``pg_restore``, docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -95,6 +98,12 @@ def _empty_target(data_dir: Path) -> None:
 async def restore(backup_file: Path, config: Config, *, key_file: Path | None = None) -> RestoreSummary:
     """Make ``config.data_dir`` (absent or empty) the node the backup holds; see the module docstring."""
     data_dir = config.data_dir
+    if config.database_url:
+        raise StoreError(
+            "vcnode restore writes an SQLite store into a data folder, but database_url names a PostgreSQL store; "
+            "restore that with PostgreSQL's own tools (pg_restore of a pg_dump, docs/scaling.md), or unset "
+            "database_url (VCNODE_DATABASE_URL) to restore this SQLite backup into a folder"
+        )
     _empty_target(data_dir)
     contents = await asyncio.to_thread(inspect_backup, Path(backup_file))
     known = {m.name for m in MIGRATIONS}

@@ -37,6 +37,11 @@ class ConfigError(Exception):
 @dataclass(frozen=True)
 class Config:
     data_dir: Path = Path("./vcnode-data")
+    # Where the store lives: None, SQLite in the data folder (vcnode.sqlite3); a PostgreSQL URL
+    # (postgresql://user@host:5432/db, optionally ?options=-csearch_path%3Dschema), a database
+    # any number of replicas share (docs/scaling.md). The data folder then holds what stays per
+    # machine: vcnode.toml, and master.key unless VCNODE_PASSPHRASE protects the keys.
+    database_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8443
     # The public URL of this node (an origin, no path). Its issuers' did:web DIDs and the status
@@ -156,6 +161,8 @@ class Config:
             value = getattr(self, f.name)
             if f.name in SECRET_FIELDS:
                 out[f.name] = "(set)" if value else None
+            elif f.name == "database_url" and value:
+                out[f.name] = _redact_url(value)  # its password never shows
             elif isinstance(value, Path):
                 out[f.name] = str(value)
             elif isinstance(value, tuple):
@@ -183,7 +190,7 @@ def _convert(name: str, value: Any, source: str) -> Any:
     kind = type(default) if default is not None and default is not dataclasses.MISSING else None
     if name in ("data_dir", "tls_cert", "tls_key", "status_entries_file"):
         return None if value in (None, "") else Path(str(value))
-    if name in ("base_url", "passphrase"):
+    if name in ("base_url", "passphrase", "database_url"):
         return None if value in (None, "") else str(value)
     try:
         if kind is bool:
@@ -218,6 +225,11 @@ def validate(config: Config) -> Config:
             raise ConfigError(
                 f"base_url must be the node's origin without a path (did:web documents are served at its root), got {config.base_url!r}"
             )
+    if config.database_url is not None and urlsplit(config.database_url).scheme not in ("postgresql", "postgres"):
+        raise ConfigError(
+            f"database_url must be a PostgreSQL URL (postgresql://user@host:5432/database), got {_redact_url(config.database_url)!r}; "
+            "leave it unset for SQLite in the data folder"
+        )
     if bool(config.tls_cert) != bool(config.tls_key):
         raise ConfigError("TLS needs both tls_cert and tls_key")
     if config.status_list_length < MIN_STATUS_LIST_LENGTH or config.status_list_length % 8:
@@ -264,6 +276,13 @@ def validate(config: Config) -> Config:
     if not 1 <= config.trust_max_depth <= 10:
         raise ConfigError(f"trust_max_depth must be 1..10 accreditation links, got {config.trust_max_depth}")
     return config
+
+
+def _redact_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(":" + parts.password + "@", ":***@", 1)).geturl()
 
 
 def read_file(path: Path) -> dict[str, Any]:

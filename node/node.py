@@ -56,7 +56,7 @@ from node.own_lists import OwnStatusLists
 from node.records import CredentialRecords
 from node.status_changes import StatusChanges
 from node.statuslists import StatusLists
-from node.store import DB_FILENAME, Database, StoreError, StoreUnavailable, open_database, schema_version, store_exists
+from node.store import DB_FILENAME, Database, StoreError, StoreUnavailable, open_database, schema_version, store_present
 from node.store import settings as setting_rows
 from node.tokens import Tokens
 from node.trust import Trust
@@ -311,8 +311,15 @@ async def open_node(
     Without ``signing`` the node is opened to read only: no master key (no passphrase needed,
     nothing can be signed) and no start-up work (``Node.start``).
     """
-    fresh = not store_exists(config.data_dir)
+    fresh = not await store_present(config.data_dir, config.database_url)
     if fresh and not create:
+        if config.database_url:
+            from node.store import redact
+
+            raise NotANodeError(
+                f"the database {redact(config.database_url)} holds no vcnode store; check database_url, "
+                f"or create one with: vcnode init --data {config.data_dir} --base-url URL (with the same database_url)"
+            )
         raise NotANodeError(
             f"{config.data_dir} is not a vcnode data folder (there is no {DB_FILENAME} in it); check --data, "
             f"or create one with: vcnode init --data {config.data_dir} --base-url URL"
@@ -326,7 +333,7 @@ async def open_node(
     if not config.data_dir.exists():
         # The folder holds the sealed keys and the key file: nobody else needs to list it.
         config.data_dir.mkdir(parents=True, mode=0o700)
-    db = await open_database(config.data_dir)
+    db = await open_database(config.data_dir, config.database_url)
     session = None
     try:
         settled = await identity.settle(db, config, clock=utc_now, record=create)

@@ -86,9 +86,11 @@ def print_json(value: Any) -> None:
 
 async def _recorded_base_url(config: Config) -> str | None:
     from node.identity import recorded
-    from node.store import open_database
+    from node.store import open_database, store_present
 
-    db = await open_database(config.data_dir)
+    if not await store_present(config.data_dir, config.database_url):  # showing creates nothing
+        return None
+    db = await open_database(config.data_dir, config.database_url)
     try:
         found = await recorded(db)
     finally:
@@ -104,7 +106,7 @@ def _show(args: argparse.Namespace) -> int:
     shown = config.public()
     from node.store import store_exists
 
-    if store_exists(config.data_dir):
+    if store_exists(config.data_dir) or config.database_url:
         # The folder's own name wins over the configured one (node.identity).
         try:
             base_url = asyncio.run(_recorded_base_url(config))

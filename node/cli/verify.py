@@ -174,7 +174,7 @@ def _node_config(args: argparse.Namespace) -> Config | None:
             raise ConfigError("--data and --network-only exclude each other")
         return None
     config = load_config({"data_dir": args.data_dir})
-    if args.data_dir is None and not store_exists(config.data_dir):
+    if args.data_dir is None and not config.database_url and not store_exists(config.data_dir):
         return None
     return config
 

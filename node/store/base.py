@@ -3,7 +3,8 @@
 A ``Database`` hands out two kinds of ``Tx`` handle:
 
 * ``async with db.transaction() as tx``: a write transaction. It holds the database's write
-  lock from its first statement (SQLite: ``BEGIN IMMEDIATE``, across processes too), is
+  lock from its first statement (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: the schema's advisory
+  write lock; across processes, and replicas, too), is
   committed when the block ends normally and rolled back when it raises, and the commit is
   durable before the block exits: a change is on disk before the caller answers anybody.
 * ``async with db.read() as tx``: committed data only, never blocked by a writer. Each

@@ -90,6 +90,8 @@ INITIAL = Migration(
         # bits: the published statuses; used: every index ever handed out (status.allocate
         # UsedBitmap), so an index is never reused. Since node.0002 both live in 16 KiB
         # chunks (status_list_chunks) and these columns stay empty.
+        # "full" is quoted because PostgreSQL reserves the word (SQLite makes the same column of
+        # it, so stores created before the quotes are unchanged).
         # version counts bit changes; a list is re-signed until published_version catches up
         # (also after a crash, at start-up).
         """CREATE TABLE status_lists (
@@ -101,7 +103,7 @@ INITIAL = Migration(
             bits {blob} NOT NULL,
             used {blob} NOT NULL,
             used_count INTEGER NOT NULL DEFAULT 0,
-            full INTEGER NOT NULL DEFAULT 0,
+            "full" INTEGER NOT NULL DEFAULT 0,
             version INTEGER NOT NULL DEFAULT 1,
             published_version INTEGER NOT NULL DEFAULT 0,
             credential TEXT,
@@ -297,6 +299,15 @@ TOKEN_LIFETIME = Migration(
     ),
 )
 
+# PostgreSQL compresses a bytea over 2 KiB (pglz) on every write: a status-list chunk (16 KiB,
+# rewritten by every allocation and status change) cost ~1.15 ms of server CPU that way, against
+# ~0.25 ms stored as it is (bench/bench_replicas.py, docs/scaling.md). The chunks are small and
+# few (two per 131,072 entries), so space does not matter; SQLite never compresses.
+CHUNK_STORAGE = Migration(
+    "postgres.0001_status_list_chunks_uncompressed",
+    ({"postgresql": "ALTER TABLE status_list_chunks ALTER COLUMN data SET STORAGE EXTERNAL", "*": None},),
+)
+
 # Issue 12.3 / 14.1: the node keeps what it issued, so a lost response, a replayed idempotency
 # key or an interrupted `vcnode issue-batch` can be answered with the credential itself. A body
 # is personal data: it lives in its own table (purged alone, the status record staying), and
@@ -328,6 +339,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     STATUS_LIST_SIGNERS,
     ISSUER_KEYS,
     TOKEN_LIFETIME,
+    CHUNK_STORAGE,
     CREDENTIAL_BODIES,
 )
 

@@ -25,7 +25,7 @@ async def current(tx: Tx, issuer: str, purpose: str, *, signer: str = WEB_SIGNER
     entries, that is not full: ``id, seq, length``. Allocating in it needs ``issuers.lock`` first."""
     return await tx.fetchone(
         "SELECT id, seq, length FROM status_lists WHERE issuer = ? AND purpose = ? AND signer = ? AND status_size = ? "
-        "AND full = 0 ORDER BY seq DESC LIMIT 1",
+        "AND \"full\" = 0 ORDER BY seq DESC LIMIT 1",
         (issuer, purpose, signer, status_size),
     )
 
@@ -51,7 +51,7 @@ async def create(tx: Tx, issuer: str, purpose: str, length: int, *, signer: str 
 
 
 async def save_usage(tx: Tx, list_id: int, used_count: int, full: bool) -> None:
-    await tx.execute("UPDATE status_lists SET used_count = ?, full = ? WHERE id = ?", (used_count, 1 if full else 0, list_id))
+    await tx.execute("UPDATE status_lists SET used_count = ?, \"full\" = ? WHERE id = ?", (used_count, 1 if full else 0, list_id))
 
 
 async def length(tx: Tx, list_id: int, *, lock: bool = False) -> tuple[int, int] | None:

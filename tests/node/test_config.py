@@ -135,3 +135,14 @@ def test_traffic_limits_from_the_environment():
     assert config.exempt_clients == ("127.0.0.1", "::1")  # an empty variable is unset
     assert config.fetch_allow_hosts == ("issuer.example", "partner.example:8443")
     assert load_config({}, env={}).max_connections == 1000
+
+
+def test_database_url_chooses_postgresql_and_its_password_never_shows():
+    assert Config().database_url is None  # SQLite in the data folder
+    config = load_config(env={"VCNODE_DATABASE_URL": "postgresql://vcnode:s3cret@db.internal:5432/vcnode"})
+    assert config.database_url == "postgresql://vcnode:s3cret@db.internal:5432/vcnode"
+    assert config.public()["database_url"] == "postgresql://vcnode:***@db.internal:5432/vcnode"
+    assert load_config(env={"VCNODE_DATABASE_URL": ""}).database_url is None
+    with pytest.raises(ConfigError, match="database_url must be a PostgreSQL URL") as refused:
+        load_config(env={"VCNODE_DATABASE_URL": "mysql://root:hunter2@db/vcnode"})
+    assert "hunter2" not in str(refused.value)

@@ -12,6 +12,7 @@ from node.errors import KeyLifecycleError, RetiredKeyError, UnknownKeyError
 from node.keys import new_master_record
 from node.node import compose
 from node.store import MIGRATIONS, SQLiteDatabase
+from postgres_server import stores  # noqa: F401  (the fixture)
 from support import query, query_one
 from tests.conftest import FIXED_NOW
 from vc.crypto import Ed25519KeyPair
@@ -40,14 +41,13 @@ async def _node(folder, master, db=None):
 
 
 @pytest.fixture
-async def pair(tmp_path):
-    """Two nodes on one store, standing for two processes (a server and the operator's CLI)."""
+async def pair(tmp_path, stores):
+    """Two nodes on one store, standing for two processes (a server and the operator's CLI, or
+    two replicas), on each backend (tests/postgres_server.py)."""
     master, _ = new_master_record(tmp_path, None)
-    server = await _node(tmp_path, master)
-    operator = await _node(tmp_path, master, await SQLiteDatabase.open(tmp_path))
-    yield server, operator
-    await operator.db.close()
-    await server.db.close()
+    server = await _node(tmp_path, master, await stores.open())
+    operator = await _node(tmp_path, master, await stores.open())
+    return server, operator
 
 
 async def test_the_in_memory_view_asks_the_store_at_most_once_per_interval(pair) -> None:

@@ -26,7 +26,7 @@ from node.config import Config
 from node.node import compose, open_master_key
 from node.oid4vci import OAuthError
 from node.oid4vci.proofs import did_jwk
-from node.store import SQLiteDatabase
+from postgres_server import stores  # noqa: F401  (the fixture)
 from support import OFFERED_ACHIEVEMENT, OFFERED_AWARD, PRE_AUTHORIZED_GRANT, WallClock, ResponseLog, query, query_one
 
 ACHIEVEMENT = OFFERED_ACHIEVEMENT
@@ -51,11 +51,12 @@ class Wallet:
 
 
 @pytest.fixture
-async def env(tmp_path: Path, aiohttp_client: Any) -> Any:
+async def env(tmp_path: Path, aiohttp_client: Any, stores: Any) -> Any:
+    """A node on each backend (tests/postgres_server.py)."""
     config = Config().replace(data_dir=tmp_path / "data", base_url="http://127.0.0.1:8443", status_purposes=("revocation",))
     (tmp_path / "data").mkdir()
     clock = WallClock()
-    db = await SQLiteDatabase.open(tmp_path / "data")
+    db = await stores.open()
     node = compose(config, db=db, master_key=await open_master_key(db, config, announce=False), clock=clock)
     app = create_app(config, node=node)
     responses = ResponseLog(app)
@@ -63,6 +64,7 @@ async def env(tmp_path: Path, aiohttp_client: Any) -> Any:
     token = (await node.tokens.create(["issue"], issuer="default")).token
     env = type("Env", (), {})()
     env.node, env.client, env.clock, env.config, env.auth = node, client, clock, config, {"Authorization": f"Bearer {token}"}
+    env.stores = stores
     resp = await client.post("/issuers/default/achievements", json=ACHIEVEMENT, headers=env.auth)
     assert resp.status == 201
     yield env
@@ -210,7 +212,8 @@ async def test_the_token_endpoint_answers_oauth_errors(env: Any) -> None:
 async def test_a_code_and_an_offer_are_used_once_across_processes(env: Any, tmp_path: Path) -> None:
     """Two handles on one store stand for two processes (or replicas): exactly one of two
     simultaneous redemptions wins, and one of two simultaneous credential requests."""
-    other_db = await SQLiteDatabase.open(tmp_path / "data")
+    other_db = await env.stores.open()
+    env.stores.handles.remove(other_db)  # closed below
     try:
         other = compose(env.config, db=other_db, master_key=env.node.issuers.master_key, clock=env.clock)
         offer = await make_offer(env)

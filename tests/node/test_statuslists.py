@@ -9,6 +9,7 @@ import pytest
 
 from node.statuslists import StatusLists
 from node.store import SQLiteDatabase
+from postgres_server import stores  # noqa: F401  (the fixture)
 from node.store import issuers as issuer_rows
 from support import query, query_one
 from status.bitstring import Bitstring
@@ -50,11 +51,11 @@ async def _allocate(store: SQLiteDatabase, lists: StatusLists, purpose: str = "r
 
 
 @pytest.fixture
-async def store(tmp_path):
-    s = await SQLiteDatabase.open(tmp_path)
+async def store(stores):
+    """On each backend (tests/postgres_server.py)."""
+    s = await stores.open()
     await _issuer(s)
-    yield s
-    await s.close()
+    return s
 
 
 async def test_thousands_of_concurrent_allocations_get_distinct_indexes(store):
@@ -94,20 +95,18 @@ async def test_full_list_opens_a_fresh_one_and_never_reuses(store):
     assert not {a.index for a in more} & {a.index for a in second}
 
 
-async def test_allocation_committed_before_a_crash_is_never_handed_out_again(tmp_path):
-    store = await SQLiteDatabase.open(tmp_path)
+async def test_allocation_committed_before_a_crash_is_never_handed_out_again(stores):
+    store = await stores.open()
     await _issuer(store)
     lists = _lists(store, length=64, min_length=8)
     before, _ = await _allocate(store, lists, count=40)
     await store.close()  # the "crash": allocated, never issued
-    store = await SQLiteDatabase.open(tmp_path)
-    try:
-        lists = _lists(store, length=64, min_length=8)
-        after, _ = await _allocate(store, lists, count=24)
-        assert {a.index for a in before}.isdisjoint({a.index for a in after if a.seq == 1})
-        assert sorted(a.index for a in before + after if a.seq == 1) == list(range(64))
-    finally:
-        await store.close()
+    stores.handles.remove(store)
+    store = await stores.open()
+    lists = _lists(store, length=64, min_length=8)
+    after, _ = await _allocate(store, lists, count=24)
+    assert {a.index for a in before}.isdisjoint({a.index for a in after if a.seq == 1})
+    assert sorted(a.index for a in before + after if a.seq == 1) == list(range(64))
 
 
 async def test_rolled_back_allocation_hands_out_nothing(store):
@@ -172,7 +171,9 @@ def _unsigned() -> dict:
     return {"@context": [VC_V2], "type": ["VerifiableCredential"], "credentialSubject": {"id": "did:example:bob"}}
 
 
-async def _serve(tmp_path, aiohttp_server, port, **env):
+async def _serve(tmp_path, aiohttp_server, port, stores=None, **env):
+    if stores is not None and stores.backend == "postgresql":
+        env["VCNODE_DATABASE_URL"] = stores.where  # the node's store in the test's own schema
     config = load_config(
         {"data_dir": str(tmp_path / "data"), "port": port}, env={"VCNODE_STATUS_PURPOSES": "revocation,suspension", **env}
     )
@@ -180,14 +181,14 @@ async def _serve(tmp_path, aiohttp_server, port, **env):
 
 
 @pytest.fixture
-async def served(tmp_path, aiohttp_server, unused_tcp_port):
-    return await _serve(tmp_path, aiohttp_server, unused_tcp_port, VCNODE_STATUS_LIST_TTL_MS="60000")
+async def served(tmp_path, aiohttp_server, unused_tcp_port, stores):
+    return await _serve(tmp_path, aiohttp_server, unused_tcp_port, stores, VCNODE_STATUS_LIST_TTL_MS="60000")
 
 
 @pytest.fixture
-async def served_without_ttl(tmp_path, aiohttp_server, unused_tcp_port):
+async def served_without_ttl(tmp_path, aiohttp_server, unused_tcp_port, stores):
     # No ttl: lists are served with Cache-Control: no-cache, so verifiers refetch every time.
-    return await _serve(tmp_path, aiohttp_server, unused_tcp_port)
+    return await _serve(tmp_path, aiohttp_server, unused_tcp_port, stores)
 
 
 def _path(entry: dict) -> str:
@@ -316,7 +317,7 @@ async def test_migration_moves_lists_stored_before_chunking(tmp_path):
     used = bytes([0xFF]) * 32768
     async with old.transaction() as tx:
         await tx.execute(
-            "INSERT INTO status_lists (issuer, purpose, seq, length, bits, used, used_count, full) "
+            "INSERT INTO status_lists (issuer, purpose, seq, length, bits, used, used_count, \"full\") "
             "VALUES ('default', 'revocation', 1, 262144, ?, ?, 262144, 1)",
             (bytes(bits), used),
         )

@@ -13,38 +13,55 @@ import json
 import sqlite3
 import sys
 import textwrap
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 import pytest
+from postgres_server import fresh_schema
 
 from node.statuslists import StatusLists
-from node.store import MIGRATIONS, Database, Migration, SQLiteDatabase, StoreError, applied, migrate, schema_version
+from node.store import (
+    MIGRATIONS,
+    Database,
+    Migration,
+    PostgresDatabase,
+    SQLiteDatabase,
+    StoreError,
+    applied,
+    migrate,
+    schema_version,
+)
 from node.store import issuers as issuer_rows
 from node.store import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# backend name -> async (folder, migrations) -> an opened, migrated Database on that folder's data
-Opener = Callable[[Path, "tuple[Migration, ...] | list[Migration]"], Awaitable[Database]]
+# backend name -> async (where, migrations) -> an opened, migrated Database on that test's data
+# (where: the test's folder for SQLite, the URL of the test's own schema for PostgreSQL).
+Opener = Callable[[Any, "tuple[Migration, ...] | list[Migration]"], Awaitable[Database]]
 
 
 async def _open_sqlite(folder: Path, migrations: Any = MIGRATIONS) -> Database:
     return await SQLiteDatabase.open(folder, migrations=migrations)
 
 
-BACKENDS: dict[str, Opener] = {"sqlite": _open_sqlite}
+async def _open_postgres(url: str, migrations: Any = MIGRATIONS) -> Database:
+    return await PostgresDatabase.open(url, migrations=migrations)
+
+
+BACKENDS: dict[str, Opener] = {"sqlite": _open_sqlite, "postgresql": _open_postgres}
 
 
 class Backend:
     """Opens handles on one test's data; closes them all at the end."""
 
-    def __init__(self, name: str, folder: Path) -> None:
-        self.name, self.folder = name, folder
+    def __init__(self, name: str, where: Any) -> None:
+        self.name, self.where = name, where
         self.handles: list[Database] = []
 
     async def open(self, migrations: Any = MIGRATIONS) -> Database:
-        db = await BACKENDS[self.name](self.folder, migrations)
+        db = await BACKENDS[self.name](self.where, migrations)
         self.handles.append(db)
         return db
 
@@ -55,10 +72,16 @@ class Backend:
 
 @pytest.fixture(params=sorted(BACKENDS))
 async def backend(request: Any, tmp_path: Path) -> AsyncIterator[Backend]:
-    b = Backend(request.param, tmp_path)
-    yield b
-    for db in list(b.handles):
-        await db.close()
+    async with AsyncExitStack() as stack:
+        where: Any = tmp_path
+        if request.param == "postgresql":
+            where = await stack.enter_async_context(fresh_schema())
+        b = Backend(request.param, where)
+        try:
+            yield b
+        finally:
+            for db in list(b.handles):
+                await db.close()
 
 
 @pytest.fixture
@@ -276,7 +299,7 @@ async def test_allocations_through_two_handles_never_share_an_index(backend: Bac
     created = [list_id for _, lists in results for list_id in lists]
     assert len(created) == len(set(created)) == 3  # 180 indexes in lists of 64: three lists, each opened once
     async with database.read() as tx:
-        rows = await tx.fetchall("SELECT seq, used_count, full FROM status_lists ORDER BY seq")
+        rows = await tx.fetchall('SELECT seq, used_count, "full" FROM status_lists ORDER BY seq')
     assert [(r["seq"], r["used_count"], r["full"]) for r in rows] == [(1, 64, 1), (2, 64, 1), (3, 52, 0)]
 
 
@@ -371,3 +394,138 @@ async def test_processes_allocating_in_one_sqlite_store_never_share_an_index(tmp
     assert all(p.returncode == 0 for p in procs), [err.decode()[-2000:] for _, err in outputs]
     taken = [tuple(pair) for out, _ in outputs for pair in json.loads(out)]
     assert len(taken) == 180 and len(set(taken)) == 180
+
+
+# --- PostgreSQL only ------------------------------------------------------------------------------
+
+
+async def test_postgres_replicas_starting_together_create_the_schema_and_migrate_once() -> None:
+    """Three processes' stores opened at once on a schema that does not exist yet: one creates
+    and migrates it under the migration lock, the others wait and find every migration applied."""
+    import asyncpg
+    import secrets
+
+    from postgres_server import server_url, with_schema
+
+    schema = f"vct_new_{secrets.token_hex(4)}"
+    url = with_schema(server_url(), schema)
+    try:
+        dbs = await asyncio.gather(*(PostgresDatabase.open(url) for _ in range(3)))
+        try:
+            assert {db.schema for db in dbs} == {schema}
+            for db in dbs:
+                assert await applied(db) == [m.name for m in MIGRATIONS]
+            async with dbs[0].read() as tx:
+                assert (await tx.fetchone("SELECT COUNT(*) AS n FROM schema_migrations"))["n"] == len(MIGRATIONS)
+        finally:
+            await asyncio.gather(*(db.close() for db in dbs))
+    finally:
+        conn = await asyncpg.connect(server_url())
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await conn.close()
+
+
+async def test_postgres_store_presence_backup_refusal_and_placeholders(tmp_path: Path) -> None:
+    from node.store import store_present
+    from node.store.postgres import translate
+    from postgres_server import fresh_schema
+
+    async with fresh_schema() as url:
+        assert not await store_present(tmp_path, url)  # an empty schema is no store (nothing is created)
+        db = await PostgresDatabase.open(url)
+        try:
+            assert await store_present(tmp_path, url)
+            with pytest.raises(StoreError, match="pg_dump"):
+                await db.backup(tmp_path / "b.sqlite3")
+            assert not (tmp_path / "b.sqlite3").exists()
+            # A ? in a literal, a quoted identifier or a comment is not a placeholder.
+            assert translate("SELECT '?''?' AS \"a?\", ? -- ?\n, /* ? */ ?") == "SELECT '?''?' AS \"a?\", $1 -- ?\n, /* ? */ $2"
+            async with db.read() as tx:
+                row = await tx.fetchone("SELECT '?' AS q, ? AS v", ("x",))
+            assert (row["q"], row["v"]) == ("?", "x")
+        finally:
+            await db.close()
+
+
+async def test_postgres_commits_are_durable_even_when_the_server_defaults_to_asynchronous_commit() -> None:
+    from postgres_server import fresh_schema, with_schema
+
+    async with fresh_schema() as url:
+        # As if the server's postgresql.conf said synchronous_commit = off.
+        db = await PostgresDatabase.open(url + "&synchronous_commit=off")
+        try:
+            async with db.transaction() as tx:
+                assert (await tx.fetchone("SHOW synchronous_commit"))[0] == "on"
+        finally:
+            await db.close()
+
+
+async def test_postgres_writes_go_on_after_the_server_drops_every_connection() -> None:
+    """As after a server restart or a fail-over: pooled connections are dead. A write
+    transaction notices before its body runs and takes a fresh connection; nothing is lost."""
+    import asyncpg
+
+    from postgres_server import fresh_schema
+
+    async with fresh_schema() as url:
+        app = f"vct-drop-{id(url)}"
+        db = await PostgresDatabase.open(f"{url}&application_name={app}")
+        try:
+            async with db.transaction() as tx:
+                await settings.put(tx, "before", 1)
+            assert await get(db, "before") == 1
+            admin = await asyncpg.connect(url)
+            try:
+                dropped = await admin.fetchval(
+                    "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1", app
+                )
+            finally:
+                await admin.close()
+            assert dropped >= 2  # at least one writer and one reader
+            async with db.transaction() as tx:
+                await settings.put(tx, "after", 2)
+            for _ in range(2):  # a read on a connection found dead fails once; the pool replaces it
+                try:
+                    assert await get(db, "after") == 2
+                    break
+                except Exception:
+                    continue
+            else:
+                raise AssertionError("reads did not recover")
+        finally:
+            await db.close()
+
+
+async def test_postgres_a_writer_held_up_too_long_is_told_the_store_is_busy_and_a_frozen_one_is_cut_off() -> None:
+    """As SQLite's busy_timeout: waiting for the write lock ends in StoreError, not a hung
+    request. And a process that stops inside its transaction without its connection closing (a
+    frozen or partitioned replica) loses it after idle_in_transaction_s, so the others go on."""
+    from postgres_server import fresh_schema
+
+    async with fresh_schema() as url:
+        frozen = await PostgresDatabase.open(url, busy_timeout_s=0.3, idle_in_transaction_s=1.5)
+        other = await PostgresDatabase.open(url, busy_timeout_s=0.3)
+        try:
+            holding, release = asyncio.Event(), asyncio.Event()
+
+            async def freeze() -> None:
+                async with frozen.transaction() as tx:
+                    await settings.put(tx, "frozen", 1)
+                    holding.set()
+                    await release.wait()  # idle in its transaction, connection open
+
+            task = asyncio.create_task(freeze())
+            await holding.wait()
+            with pytest.raises(StoreError, match="the store is busy"):
+                async with other.transaction() as tx:
+                    await settings.put(tx, "waiting", 1)
+            await asyncio.sleep(2.0)  # past idle_in_transaction_s: the server ended the frozen session
+            async with other.transaction() as tx:
+                await settings.put(tx, "after", 1)
+            release.set()
+            with pytest.raises(Exception):
+                await task  # its commit cannot succeed: the session is gone
+            assert (await get(other, "frozen"), await get(other, "after")) == (None, 1)
+        finally:
+            await frozen.close()
+            await other.close()

@@ -11,7 +11,7 @@ from node.config import load_config
 from node.errors import InvalidRequestError
 from node.keys import new_master_record
 from node.node import compose
-from node.store import SQLiteDatabase
+from postgres_server import stores  # noqa: F401  (the fixture)
 from node.tokens import parse_expiry
 from support import query_one
 from tests.conftest import FIXED_NOW
@@ -26,15 +26,15 @@ class Clock:
 
 
 @pytest.fixture
-async def node(tmp_path):
+async def node(tmp_path, stores):
+    """On each backend (tests/postgres_server.py)."""
     config = load_config({"data_dir": str(tmp_path), "base_url": "https://registry.example.edu"}, env={})
-    db = await SQLiteDatabase.open(tmp_path)
+    db = await stores.open()
     master, _ = new_master_record(tmp_path, None)
     clock = Clock()
     node = compose(config, db=db, master_key=master, clock=clock)
     await node.start()
-    yield node, clock
-    await db.close()
+    return node, clock
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from support import ResponseLog
 from did.key import did_key_from_public_key
 from node import trust
 from node.app import create_app
+from postgres_server import stores  # noqa: F401  (the fixture)
 from node.cli import main
 from node.config import Config
 from node.routes import NODE_KEY
@@ -77,9 +78,13 @@ class Node:
 
 
 @pytest.fixture
-async def node(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any) -> Any:
+async def node(tmp_path: Path, aiohttp_client: Any, unused_tcp_port_factory: Any, stores: Any) -> Any:
+    """A node on each backend (tests/postgres_server.py)."""
     port = unused_tcp_port_factory()
-    cfg = Config().replace(data_dir=tmp_path / "data", host="127.0.0.1", port=port, status_purposes=("revocation",))
+    database_url = stores.where if stores.backend == "postgresql" else None
+    cfg = Config().replace(
+        data_dir=tmp_path / "data", host="127.0.0.1", port=port, status_purposes=("revocation",), database_url=database_url
+    )
     app = create_app(cfg)
     responses = ResponseLog(app)
     client = await aiohttp_client(app, server_kwargs={"host": "127.0.0.1", "port": port})

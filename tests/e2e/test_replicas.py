@@ -1,0 +1,233 @@
+"""Two replicas of one node: two real ``vcnode serve`` processes, each with its own data folder,
+sharing one PostgreSQL schema (issue 13, docs/scaling.md).
+
+What a replica must never do is disagree with the other: every status-list index is handed out
+once whichever replica allocates it, a revocation taken by one is served by the other on its
+next request (the list's bits and its ETag), a challenge is spent once across both, tokens,
+issuers, keys and idempotency keys are one set, and a replica killed in the middle of issuing
+loses nothing it had confirmed. Each replica keeps its own caches of remote documents; its own
+lists and DIDs come from the store, and verdicts are never cached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import aiohttp
+import asyncpg
+import pytest
+
+from did.key import did_key_from_public_key
+from postgres_server import fresh_schema
+from served_node import ServedNode, bearer, cli, served
+from status.bitstring import Bitstring
+from vc.crypto import Ed25519KeyPair
+from vc.cryptosuites import SUITES
+from vc.loader import default_loader
+from vc.presentations import create_presentation, sign_presentation
+
+BASE_URL = "https://replicas.example"  # the public URL both replicas serve under (behind one proxy)
+ALLOCATIONS = 10_000
+BATCH = 250  # items per POST .../microcredentials
+COURSE = {
+    "slug": "ds-101",
+    "title": "Data Science 101",
+    "description": "A module of the Certificate in Data Science.",
+    "learningOutcomes": ["Apply the module's methods to real data"],
+    "ects": 5,
+    "eqfLevel": 6,
+    "assessment": {"type": "written examination"},
+    "participation": "online",
+    "qualityAssurance": {"description": "Institutional accreditation", "url": "https://body.example/decisions/1"},
+    "awardingBody": {"name": "University of Example", "countryCode": "NL"},
+}
+
+
+def _env(url: str) -> dict[str, str]:
+    # A passphrase, not a key file: every replica, on any machine, derives the same master key.
+    return {"VCNODE_DATABASE_URL": url, "VCNODE_PASSPHRASE": "replicas share this passphrase"}
+
+
+class Replicas:
+    def __init__(self, a: ServedNode, b: ServedNode, url: str, token: dict[str, Any], http: aiohttp.ClientSession) -> None:
+        self.a, self.b, self.url, self.http = a, b, url, http
+        self.token, self.token_id = token["token"], token["id"]
+
+    async def post(self, node: ServedNode, path: str, body: Any, *, token: str | None = None) -> tuple[int, Any]:
+        headers = bearer(token if token is not None else self.token)
+        async with self.http.post(node.url + path, json=body, headers=headers) as resp:
+            return resp.status, await resp.json(content_type=None)
+
+    async def get(self, node: ServedNode, path: str) -> tuple[int, Any, str]:
+        async with self.http.get(node.url + path) as resp:
+            return resp.status, await resp.json(content_type=None), resp.headers.get("ETag", "")
+
+    async def issue(self, node: ServedNode, keys: list[str]) -> tuple[int, Any]:
+        items = [{"achievementId": "ds-101", "learner": {"name": f"Learner {k}"}, "idempotencyKey": k} for k in keys]
+        return await self.post(node, "/issuers/default/microcredentials", {"items": items, "options": {"cryptosuite": "eddsa-jcs-2022"}})
+
+    async def rows(self, sql: str, *args: Any) -> list[Any]:
+        conn = await asyncpg.connect(self.url)
+        try:
+            return list(await conn.fetch(sql, *args))
+        finally:
+            await conn.close()
+
+
+@pytest.fixture
+async def replicas(tmp_path: Path, unused_tcp_port_factory: Any) -> AsyncIterator[Replicas]:
+    async with fresh_schema("vcrep") as url:
+        env = _env(url)
+        await cli("init", "--data", str(tmp_path / "a"), "--base-url", BASE_URL, env=env)
+        # Made through the other replica's folder: the token lives in the shared store.
+        _, out, _ = await cli("token", "create", "--scopes", "issue,status", "--issuer", "default", "--json",
+                              "--data", str(tmp_path / "b"), env=env)
+        token = json.loads(out)
+        async with served(tmp_path / "a", unused_tcp_port_factory(), env=env, log_name="a.log") as a, \
+                served(tmp_path / "b", unused_tcp_port_factory(), env=env, log_name="b.log") as b, \
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300)) as http:
+            yield Replicas(a, b, url, token, http)
+
+
+def _bits(list_credential: dict[str, Any]) -> Bitstring:
+    return Bitstring.decode(list_credential["credentialSubject"]["encodedList"])
+
+
+def _entries(vc: dict[str, Any]) -> list[dict[str, Any]]:
+    status = vc["credentialStatus"]
+    return status if isinstance(status, list) else [status]
+
+
+def _path(entry: dict[str, Any]) -> str:
+    return entry["statusListCredential"].removeprefix(BASE_URL)
+
+
+async def test_two_replicas_on_one_postgresql_agree_on_everything(replicas: Replicas) -> None:
+    r = replicas
+    # The achievement defined through A is issued through B; the issuer and its keys are one.
+    status, out = await r.post(r.a, "/issuers/default/achievements", COURSE)
+    assert status == 201, out
+    assert (await r.get(r.a, "/.well-known/did.json"))[1] == (await r.get(r.b, "/.well-known/did.json"))[1]
+
+    # 10,000 allocations at once, half through each replica: all distinct, one list, its
+    # used-bitmap counting every one (a lost update between replicas would show there).
+    keys = [f"enrolment-{i}" for i in range(ALLOCATIONS)]
+    batches = [keys[i : i + BATCH] for i in range(0, ALLOCATIONS, BATCH)]
+    results = await asyncio.gather(*(r.issue(r.a if n % 2 else r.b, batch) for n, batch in enumerate(batches)))
+    assert all(status == 201 for status, _ in results), [out for status, out in results if status != 201][:1]
+    credentials = [vc for _, out in results for vc in out["verifiableCredentials"]]
+    taken = [(e["statusListCredential"], int(e["statusListIndex"])) for vc in credentials for e in _entries(vc)]
+    assert len(taken) == ALLOCATIONS and len(set(taken)) == ALLOCATIONS
+    rows = await r.rows('SELECT COUNT(*) AS n, COUNT(DISTINCT (list_id, idx)) AS d FROM status_entries')
+    assert (rows[0]["n"], rows[0]["d"]) == (ALLOCATIONS, ALLOCATIONS)
+    rows = await r.rows('SELECT used_count FROM status_lists')
+    assert [row["used_count"] for row in rows] == [ALLOCATIONS]
+
+    # Idempotency keys are shared: a batch issued through B, sent again to A, issues nothing.
+    first_ids = [vc["id"] for vc in results[0][1]["verifiableCredentials"]]
+    status, out = await r.issue(r.a, batches[0])
+    assert status == 200 and out["issued"] == 0, out
+    assert [item["credentialId"] for item in out["replayed"]] == first_ids
+
+    # A revocation through A is what B serves on the very next request: the bit and a new ETag,
+    # the same bytes (ETag) as A serves; and B's verdict on the credential follows at once.
+    vc = results[0][1]["verifiableCredentials"][0]  # issued through B
+    (entry,) = _entries(vc)
+    _, before, etag_before = await r.get(r.b, _path(entry))
+    status, verdict = await r.post(r.b, "/credentials/verify", {"verifiableCredential": vc})
+    assert status == 200 and verdict["verified"] is True, verdict
+    status, out = await r.post(r.a, "/credentials/status", {"credentialId": vc["id"], "status": "revoked"})
+    assert status == 200, out
+    _, after, etag_after = await r.get(r.b, _path(entry))
+    assert etag_after != etag_before
+    assert _bits(before).get(int(entry["statusListIndex"])) == 0 and _bits(after).get(int(entry["statusListIndex"])) == 1
+    assert (await r.get(r.a, _path(entry)))[2] == etag_after
+    status, verdict = await r.post(r.b, "/credentials/verify", {"verifiableCredential": vc})
+    assert verdict["verified"] is False, verdict  # not a cached "verified"
+
+    # A challenge made on A and spent on B cannot be spent again on A.
+    holder_key = Ed25519KeyPair.generate()
+    holder = did_key_from_public_key(holder_key.public_key)
+    async with r.http.post(r.a.url + "/challenges") as resp:
+        challenge = (await resp.json())["challenge"]
+    vp = sign_presentation(
+        create_presentation([credentials[1]], holder=holder), key=holder_key, verification_method=f"{holder}#{holder_key.public_multibase}",
+        suite=SUITES["eddsa-jcs-2022"], loader=default_loader(), now=datetime.now(timezone.utc), challenge=challenge,
+    )
+    body = {"verifiablePresentation": vp, "options": {"challenge": challenge}}
+    status, out = await r.post(r.b, "/presentations/verify", body)
+    assert status == 200 and out["verified"] is True, out
+    status, out = await r.post(r.a, "/presentations/verify", body)
+    assert status == 400 and any(e["code"] == "INVALID_CHALLENGE_ERROR" for e in out["errors"]), out
+
+    # Keys are one set: a credential B signed verifies on A; a key rotated through A's folder
+    # (the operator's CLI) is what both publish within a second (issuer_refresh_ms) and what
+    # B signs with from then on.
+    status, verdict = await r.post(r.a, "/credentials/verify", {"verifiableCredential": credentials[3]})
+    assert status == 200 and verdict["verified"] is True, verdict
+    await cli("issuer", "rotate-key", "default", "--json", "--data", str(r.a.data), env=_env(r.url))
+    for _ in range(40):
+        docs = [(await r.get(node, "/.well-known/did.json"))[1] for node in (r.a, r.b)]
+        if docs[0] == docs[1] and len(docs[0]["verificationMethod"]) == 2:
+            break
+        await asyncio.sleep(0.1)
+    assert docs[0] == docs[1] and len(docs[0]["verificationMethod"]) == 2, docs
+    active = docs[0]["authentication"][0]
+    status, out = await r.issue(r.b, ["after-rotation"])
+    assert status == 201 and out["verifiableCredentials"][0]["proof"]["verificationMethod"] == active, out
+
+    # A token revoked through one replica's folder is refused by both at once.
+    await cli("token", "revoke", r.token_id, "--data", str(r.a.data), env=_env(r.url))
+    for node in (r.a, r.b):
+        status, _ = await r.post(node, "/credentials/status", {"credentialId": credentials[2]["id"], "status": "revoked"})
+        assert status == 401
+
+
+async def test_a_replica_killed_mid_batch_loses_nothing_it_confirmed(replicas: Replicas) -> None:
+    r = replicas
+    status, out = await r.post(r.a, "/issuers/default/achievements", COURSE)
+    assert status == 201, out
+    confirmed: list[tuple[list[str], list[str]]] = []  # (idempotency keys, credential ids) answered 201 by B
+    counter = iter(range(1_000_000))
+
+    async def keep_issuing() -> None:
+        while True:
+            keys = [f"kill-{next(counter)}" for _ in range(50)]
+            try:
+                status, out = await r.issue(r.b, keys)
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                return  # B is gone: what it had not answered was never confirmed
+            assert status == 201, out
+            confirmed.append((keys, [vc["id"] for vc in out["verifiableCredentials"]]))
+
+    workers = [asyncio.create_task(keep_issuing()) for _ in range(6)]
+    deadline = asyncio.get_running_loop().time() + 120
+    while len(confirmed) < 8:
+        failed = [w for w in workers if w.done()]
+        if failed or asyncio.get_running_loop().time() > deadline:
+            r.b.proc.kill()
+            await asyncio.gather(*workers)  # raises what went wrong, if anything did
+            raise AssertionError(f"replica B confirmed only {len(confirmed)} batches:\n{r.b.log()[-3000:]}")
+        await asyncio.sleep(0.05)
+    r.b.proc.kill()  # SIGKILL, with batches in flight
+    await r.b.proc.wait()
+    await asyncio.gather(*workers)
+
+    ids = [cid for _, batch in confirmed for cid in batch]
+    assert len(ids) >= 8 * 50
+    stored = await r.rows(
+        "SELECT c.id FROM credentials c JOIN status_entries e ON e.credential_id = c.id WHERE c.id = ANY($1::text[])", ids
+    )
+    assert sorted(row["id"] for row in stored) == sorted(ids)  # every confirmed one, with its status entry
+    # A, still serving, knows every confirmed key (nothing is issued twice) and can revoke what B issued.
+    for keys, batch in confirmed:
+        status, out = await r.issue(r.a, keys)
+        assert status == 200 and [item["credentialId"] for item in out["replayed"]] == batch, out
+    status, out = await r.post(r.a, "/credentials/status", {"credentialId": ids[-1], "status": "revoked"})
+    assert status == 200, out
+    rows = await r.rows("SELECT COUNT(*) AS n, COUNT(DISTINCT (list_id, idx)) AS d FROM status_entries")
+    assert rows[0]["n"] == rows[0]["d"]
