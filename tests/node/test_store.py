@@ -303,6 +303,44 @@ async def test_allocations_through_two_handles_never_share_an_index(backend: Bac
     assert [(r["seq"], r["used_count"], r["full"]) for r in rows] == [(1, 64, 1), (2, 64, 1), (3, 52, 0)]
 
 
+async def test_kept_bodies_claimed_entries_journal_and_purge(database: Database) -> None:
+    """The repository behind kept credentials (issue 12.3 / 14.1), on every backend: indexes
+    allocated to nobody are claimed by their credential once it is recorded; bodies kept or
+    journalled; the journal dropped alone; purges by age, id and subject erase bodies and mark
+    the records, which stay."""
+    from node.store import credentials as rows
+
+    await _issuer(database)
+    async with database.transaction() as tx:
+        allocated, _ = await _lists(database).allocate(tx, "default", "revocation", [None, None, None], when="2025-01-01T00:00:00Z")
+    async with database.transaction() as tx:
+        await rows.insert_active(
+            tx, [("urn:a", "default", "did:ex:ana", "2025-01-01T00:00:00Z"), ("urn:b", "default", "did:ex:bo", "2025-01-01T00:00:00Z"),
+                 ("urn:c", "default", "did:ex:ana", "2025-03-01T00:00:00Z")],
+        )
+        await rows.claim_entries(tx, [(cid, a.list_id, a.index) for cid, a in zip(("urn:a", "urn:b", "urn:c"), allocated)])
+        await rows.keep_bodies(tx, [("urn:a", "default", "2025-01-01T00:00:00Z", 0, '{"id": "urn:a"}'),
+                                    ("urn:b", "default", "2025-01-01T00:00:00Z", 1, '{"id": "urn:b"}'),
+                                    ("urn:c", "default", "2025-03-01T00:00:00Z", 0, '{"id": "urn:c"}')])
+    async with database.transaction() as tx:
+        # A claimed index is nobody else's: claiming it again changes nothing.
+        await rows.claim_entries(tx, [("urn:b", allocated[0].list_id, allocated[0].index)])
+        await rows.drop_journal(tx, ["urn:a", "urn:b"])
+    async with database.read() as tx:
+        assert [r["credential_id"] for r in await rows.entries_of(tx, "urn:a")] == ["urn:a"]
+        assert set(await rows.bodies(tx, ["urn:a", "urn:b", "urn:c"])) == {"urn:a", "urn:c"}
+        assert await rows.count_bodies(tx) == {"kept": 2, "journal": 0}
+    async with database.transaction() as tx:
+        assert await rows.purge_bodies(tx, when="2025-06-01T00:00:00Z", stored_before="2025-02-01T00:00:00Z") == 1
+        assert await rows.purge_bodies(tx, when="2025-06-02T00:00:00Z", subject_id="did:ex:bo") == 0
+        assert await rows.purge_bodies(tx, when="2025-06-03T00:00:00Z", ids=["urn:c"], subject_id="did:ex:ana") == 1
+    async with database.read() as tx:
+        a, c = await rows.with_body(tx, "urn:a"), await rows.with_body(tx, "urn:c")
+        assert (a["body"], a["body_purged"], c["body_purged"]) == (None, "2025-06-01T00:00:00Z", "2025-06-03T00:00:00Z")
+        assert await rows.with_body(tx, "urn:nobody") is None
+        assert len(await rows.find(tx)) == 3  # the records stay
+
+
 # --- SQLite only ----------------------------------------------------------------------------------
 
 
