@@ -46,6 +46,24 @@ async def run_and_kill(args: list[str], delay: float, extra_env: dict[str, str])
         return None
 
 
+async def run_and_kill_mid_output(args: list[str], out: Path, extra_delay: float, limit: float) -> int | None:
+    """Start ``vcnode ARGS``; SIGKILL it ``extra_delay`` seconds after its output file first has
+    bytes (the batch is recorded by then: the window between commit and a whole output)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "node", *args, env=env(), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + limit
+    while proc.returncode is None and time.monotonic() < deadline:
+        if out.exists() and out.stat().st_size > 0:
+            await asyncio.sleep(extra_delay)
+            break
+        await asyncio.sleep(0.001)
+    if proc.returncode is None:
+        proc.send_signal(signal.SIGKILL)
+    await proc.wait()
+    return None if proc.returncode == -signal.SIGKILL else proc.returncode
+
+
 def state(data: Path, out: Path) -> tuple[int, int]:
     """(credentials recorded, lines in the output): where the kill left things."""
     with store(data) as conn:
@@ -93,8 +111,12 @@ async def test_issue_batch_killed_at_random_moments_writes_every_credential_once
         data = await make_node(tmp_path / f"seed{seed}")
         csv_path = learners(tmp_path / f"l{seed}.csv", ROWS)
         out = tmp_path / f"out{seed}.jsonl"
-        delay = rng.uniform(opened * 0.8, duration * 1.05)
-        code = await run_and_kill(batch_args(data, csv_path, out), delay, {})
+        if n % 3 == 2:  # aimed at the narrow window while the recorded batch is being written out
+            delay = rng.uniform(0, 0.02)
+            code = await run_and_kill_mid_output(batch_args(data, csv_path, out), out, delay, duration * 3)
+        else:
+            delay = rng.uniform(opened * 0.8, duration * 1.05)
+            code = await run_and_kill(batch_args(data, csv_path, out), delay, {})
         recorded, lines = state(data, out)
         torn = n % 2 == 1 and out.exists()
         if torn:
@@ -107,7 +129,7 @@ async def test_issue_batch_killed_at_random_moments_writes_every_credential_once
             assert "cut-off line" in err and list(tmp_path.glob(f"out{seed}.jsonl.torn-*"))
         check_output(out, data, ROWS)
         await check_lists(data, tmp_path)
-        seen.append({"seed": seed, "killedAfter": round(delay, 2), "exited": code, "recorded": recorded, "lines": lines})
+        seen.append({"seed": seed, "killedAfter": round(delay, 3), "midOutput": n % 3 == 2, "exited": code, "recorded": recorded, "lines": lines})
     print(f"\nstart-up {opened:.2f}s, whole run {duration:.2f}s; where each kill left things:", json.dumps(seen))
 
 
