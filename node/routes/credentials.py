@@ -19,9 +19,10 @@ from node.routes.models import IssuedCredential
 
 api = Endpoints()
 
-# POST-only VC-API paths that GET /credentials/{id} would otherwise swallow: a GET there stays a
-# 405 naming the method they take, not a look-up of a credential called "verify".
-_POST_ONLY = ("/credentials/issue", "/credentials/verify", "/credentials/status")
+# The VC-API's POST-only paths beside it (/credentials/issue, /verify, /status) are not credential
+# ids: the route does not match them, so a GET there stays a 405 whose Allow names POST alone,
+# not a look-up of a credential called "verify".
+_NOT_AN_ID = r"(?!(?:issue|verify|status)$)[^/]+"
 
 
 @api.get(
@@ -36,6 +37,7 @@ _POST_ONLY = ("/credentials/issue", "/credentials/verify", "/credentials/status"
         "The answer holds personal data and is never cached."
     ),
     params=[PathParam("id", "The credential's id (percent-encoded)")],
+    pattern="/credentials/{id:" + _NOT_AN_ID + "}",
     scope=Scope("issue"),
     replies={200: Reply(IssuedCredential, "The signed credential", headers={"Cache-Control": "no-store"})},
     problems={
@@ -52,22 +54,5 @@ async def get_credential(request: web.Request) -> web.Response:
     return web.json_response({"verifiableCredential": credential}, headers={"Cache-Control": "no-store"})
 
 
-async def _post_only(request: web.Request) -> web.Response:
-    raise web.HTTPMethodNotAllowed(request.method, ["POST"])
-
-
-# Declared (so served as declared) but not described: to a client these paths take POST only.
-_guards = Endpoints()
-for _n, _path in enumerate(_POST_ONLY):
-    _guards.get(
-        _path,
-        f"postOnly{_n}",
-        summary="POST only: a GET is not a look-up of a credential of that name",
-        replies={405: Reply(None, "This path takes POST")},
-        in_api=False,
-    )(_post_only)
-
-
 def setup(app: web.Application) -> None:
-    _guards.register(app)
     api.register(app)

@@ -200,6 +200,9 @@ class Endpoint:
     # exempts one that must answer whatever the load (/healthz).
     rate_limited: bool = True
     allow_head: bool = True  # GET only
+    # The router's pattern when a placeholder must not match everything (aiohttp's
+    # ``{name:regex}``); ``path`` stays what /openapi.json and the route label say.
+    pattern: str | None = None
     adapter: TypeAdapter[Any] | None = field(init=False, default=None, repr=False)
     accepts_array: bool = field(init=False, default=False, repr=False)
 
@@ -313,9 +316,9 @@ def register(app: web.Application, endpoints: Iterable[Endpoint]) -> None:
         taken.add(ep.operation_id)
         known.append(ep)
         if ep.method == "GET":
-            app.router.add_get(ep.path, ep.handle, allow_head=ep.allow_head)
+            app.router.add_get(ep.pattern or ep.path, ep.handle, allow_head=ep.allow_head)
         else:
-            app.router.add_route(ep.method, ep.path, ep.handle)
+            app.router.add_route(ep.method, ep.pattern or ep.path, ep.handle)
         if ep.refusal is not None:
             app.setdefault(PROBLEM_MEMBERS, {})[(ep.method, ep.path)] = ep.refusal.members
 
