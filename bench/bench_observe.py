@@ -61,7 +61,7 @@ def environment(extra: dict[str, str]) -> dict[str, str]:
 
 
 class Served:
-    def __init__(self, name: str, folder: Path, env: dict[str, str]) -> None:
+    def __init__(self, name: str, folder: Path, env: dict[str, str], args: tuple[str, ...] | list[str] = ()) -> None:
         self.name = name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -69,7 +69,7 @@ class Served:
         self.log = folder / f"{name}.log"
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "node", "serve", "--data", str(self.data), "--port", str(self.port)],
+                [sys.executable, "-m", "node", "serve", "--data", str(self.data), "--port", str(self.port), *args],
                 env=environment(env), stdout=log, stderr=log, cwd=ROOT,
             )
 

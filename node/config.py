@@ -61,7 +61,8 @@ class Config:
     trust_max_depth: int = 3  # verifier side: accreditation links followed towards a trusted body
     # A server keeps issuers and their keys in memory; it asks the store whether another process
     # (vcnode issuer rotate-key, another worker) changed any key at most this often, so it serves
-    # a rotation or retirement within this many milliseconds. Signing never waits on it.
+    # a rotation or retirement within this many milliseconds. Signing never waits on it. The
+    # trusted accreditation bodies (vcnode trust add) are re-read at most this often too.
     issuer_refresh_ms: int = 1000
     challenge_ttl_seconds: int = 300
     require_challenge: bool = True
