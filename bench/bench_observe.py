@@ -56,7 +56,7 @@ def free_port() -> int:
 
 def environment(extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VCNODE_") and k != "PROMETHEUS_MULTIPROC_DIR"}
-    env.update({"VCNODE_KDF": "interactive", **extra})
+    env.update({"VCNODE_KDF": "interactive", "VCNODE_WORKERS": "1", **extra})  # one process: its CPU is what is read
     return env
 
 

@@ -112,3 +112,13 @@ def shared_offload() -> ThreadOffload:
     if _shared is None:
         _shared = ThreadOffload()
     return _shared
+
+
+def _forget_after_fork() -> None:
+    # A forked child (a worker of ``vcnode serve --workers N``) has none of its parent's threads:
+    # a pool made before the fork would queue steps that no thread ever runs.
+    global _shared
+    _shared = None
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
