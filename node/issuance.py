@@ -30,6 +30,7 @@ from typing import Any, Callable, Mapping, Sequence
 from node.config import Config, ConfigError
 from node.errors import DuplicateCredentialError, InvalidRequestError, IssuerMismatchError, UnknownIssuerError
 from node.issuers import IssuerInfo, Issuers, check_purposes
+from node import signing
 from node.offload import Offload, shared_offload
 from node.statuslists import PLAIN, Allocation, StatusLists
 from node.store import Database, Tx, utcnow_iso
@@ -187,9 +188,7 @@ class Issuance:
         purposes when absent); ``statusEntries`` (entry templates, ``EntrySpec``; the node's
         ``status_entries_file`` when absent). Message entries come last in credentialStatus.
         """
-        from vc.credentials import issue_credential
         from vc.cryptosuites import SUITES
-        from vc.proofs import add_proof
 
         issuer = await self.issuers.get(issuer_name)
         options = dict(options or {})
@@ -221,14 +220,8 @@ class Issuance:
         loader = self.loader
 
         def sign_one(p: Prepared, vm: str) -> JsonObject:
-            c = p.credential
-            if c["@context"][0] == VC_V1:
-                # vc.credentials.issue_credential signs VC 2.0 only; a 1.1 credential the
-                # operator asked for is signed as 1.1 (data-model checked in _prepare).
-                return add_proof(
-                    c, suite=suite, key=pair, verification_method=vm, purpose="assertionMethod", created=now, loader=loader
-                )
-            return issue_credential(c, key=pair, verification_method=vm, suite=suite, loader=loader, now=now)
+            # The same signing as a batch's on every core (node.signing): 2.0, or 1.1 as asked.
+            return signing.sign_one(p.credential, key=pair, verification_method=vm, suite=suite, loader=loader, now=now)
 
         try:
             # The key the admission recorded signs, even if another process rotated since: it
@@ -255,7 +248,11 @@ class Issuance:
             # published).
             named = {a.list_id for per_credential in allocations for a in per_credential}
             await self.status_lists.republish(created | named)
-            signed = await self.offload(sign_all)
+            # A large batch is signed on every core (node.signing), a small one on the offload pool.
+            signed = await signing.sign_batch(
+                [(p.credential, vm) for p, vm in zip(prepared, methods)], key=pair, suite_name=suite_name, loader=loader,
+                now=now, in_process=lambda: self.offload(sign_all), progress=progress,
+            )
             # A key retired while this batch was signed must not have signed anything handed out.
             await self.issuers.check_signing_key(issuer.name, key_id)
         except BaseException:
