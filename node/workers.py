@@ -10,7 +10,8 @@ does in one process: through ``node.traffic``'s ``GuardedSite`` (the connection 
 itself after the fork (``create_app``): its own event loop, store connection, offload pool and
 caches. What must hold across them does so through the store: issuers' key changes and
 trusted bodies are re-read within ``issuer_refresh_ms``, status-list indices are allocated in
-``BEGIN IMMEDIATE`` transactions (SQLite in WAL mode), challenges are spent atomically.
+write transactions that take the store's lock first (SQLite in WAL mode), challenges are
+spent atomically.
 
 Limits that the node keeps in memory (``max_connections``, ``max_connections_per_client``, the
 rate limit) are each worker's: with N workers a client may get up to N times as much.
