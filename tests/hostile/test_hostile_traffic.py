@@ -83,8 +83,12 @@ async def _idle_connections(port: int, sources: list[str], n: int) -> list[Any]:
     return held
 
 
-async def _slowloris(port: int, n: int, until: float, closed: list[float]) -> None:
-    """Open ``n`` connections from 127.0.1.20 that send a request head one byte at a time."""
+async def _slowloris(port: int, n: int, until: float, closed: list[float], still_open: list[float]) -> None:
+    """Open ``n`` connections from 127.0.1.20 that send a request head one byte at a time.
+
+    ``closed`` gets how long each lasted until the node closed it; ``still_open`` how long each
+    had lasted when the run ended with it open. A connection that could not even be opened
+    raises out of here, so the test names that cause instead of finding both lists empty."""
 
     async def one() -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.1.20", 0))
@@ -92,6 +96,8 @@ async def _slowloris(port: int, n: int, until: float, closed: list[float]) -> No
         try:
             for byte in b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"a" * 10_000:
                 if time.monotonic() > until:
+                    still_open.append(time.monotonic() - opened)
+                    writer.close()
                     return
                 writer.write(bytes([byte]))
                 await writer.drain()
@@ -105,7 +111,7 @@ async def _slowloris(port: int, n: int, until: float, closed: list[float]) -> No
         closed.append(time.monotonic() - opened)
         writer.close()
 
-    await asyncio.gather(*(one() for _ in range(n)), return_exceptions=True)
+    await asyncio.gather(*(one() for _ in range(n)))
 
 
 async def _flood(url: str, source: str, until: float, statuses: list[int]) -> None:
@@ -133,7 +139,7 @@ async def test_health_and_operators_are_answered_while_idle_slow_and_flooding_cl
     # all, and more than each host may hold.
     hosts = [f"127.0.0.{i}" for i in range(2, 2 + int(8 * SCALE))]
     idle = await _idle_connections(port, hosts, int(2000 * SCALE))
-    health, flood, slow_closed = Timings(), [], []
+    health, flood, slow_closed, slow_open = Timings(), [], [], []
     operator: list[int] = []
 
     async def operate() -> None:
@@ -158,7 +164,7 @@ async def test_health_and_operators_are_answered_while_idle_slow_and_flooding_cl
     await asyncio.gather(
         sample_files(),
         _probe_health(node.url, until, health),
-        _slowloris(port, int(100 * SCALE), until, slow_closed),
+        _slowloris(port, int(100 * SCALE), until, slow_closed, slow_open),
         _flood(node.url, "127.0.1.30", until, flood),
         operate(),
     )
@@ -177,7 +183,9 @@ async def test_health_and_operators_are_answered_while_idle_slow_and_flooding_cl
     assert int(800 * SCALE) <= held_by_node < int(800 * SCALE) + BACKLOG + 64, files
     assert sorted(files)[len(files) // 2] < int(800 * SCALE) + 64, files
     # Slowloris: closed by the idle timer (3 s) or to make room, never left open for the run.
-    assert slow_closed and max(slow_closed) < 3 + 2.0, sorted(slow_closed)[-5:]
+    # A connection opened less than 3 s before the end may rightly still be open then.
+    assert slow_closed and max(slow_closed) < 3 + 2.0, (sorted(slow_closed)[-5:], sorted(slow_open)[-5:])
+    assert all(lasted < 3 + 2.0 for lasted in slow_open), sorted(slow_open)[-5:]
     assert node.internal_errors() == []
     print(
         f"\nhealthz under load: {len(health.values)} probes, p50 {health.p(0.5) * 1000:.0f} ms, "
