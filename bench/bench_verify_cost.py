@@ -4,7 +4,7 @@ library's own cost for the same credentials (issue 13: at most 1.0 ms of CPU bey
 
     python3 bench/bench_verify_cost.py [--credentials 100] [--requests 400] [--rounds 5] [--clients 4] [--json]
 
-A benchmark, not a test. Two ``vcnode serve`` processes on 127.0.0.1 (``--workers 1``, the
+A benchmark, not a test. Two ``vcnode serve`` processes on 127.0.0.1 (one worker each, the
 defaults otherwise: access log and metrics on), as operators run them:
 
 * the *issuer* signs ``--credentials`` Open Badges 3.0 credentials (eddsa-rdfc-2022, a
@@ -127,9 +127,9 @@ async def server_cost(http: aiohttp.ClientSession, server: Served, issued: list[
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-verify-cost-") as tmp:
         folder = Path(tmp)
-        extra = ["--workers", "1"]  # one process: the cost of one request, not of a pool
-        issuer = Served("issuer", folder, {"VCNODE_STATUS_LIST_TTL_MS": str(args.status_ttl_ms)}, extra)
-        other = Served("other", folder, {"VCNODE_ALLOW_INSECURE_HOSTS": f"localhost:{issuer.port}"}, extra)
+        # One process each (bench_observe's environment sets VCNODE_WORKERS=1): the cost of a request.
+        issuer = Served("issuer", folder, {"VCNODE_STATUS_LIST_TTL_MS": str(args.status_ttl_ms)})
+        other = Served("other", folder, {"VCNODE_ALLOW_INSECURE_HOSTS": f"localhost:{issuer.port}"})
         try:
             async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.clients * 2)) as http:
                 for s in (issuer, other):
