@@ -30,6 +30,7 @@ from typing import Any, Callable
 from aiohttp import web
 from aiohttp.worker import GunicornWebWorker
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger as GunicornLogger
 
 from node.config import Config
 
@@ -91,6 +92,17 @@ class NodeWorker(GunicornWebWorker):  # type: ignore[misc]
         self._notify_waiter_done()
 
 
+class NodeLogger(GunicornLogger):  # type: ignore[misc]
+    """gunicorn's own messages (worker booted, exited, replaced) through the node's logging
+    (``node.logs``: text or JSON lines, as configured), not in a format of gunicorn's."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for handler in list(self.error_log.handlers):
+            self.error_log.removeHandler(handler)
+        self.error_log.propagate = True
+
+
 class NodeServer(BaseApplication):  # type: ignore[misc]
     """The gunicorn application: its settings from the node's ``Config``, nothing from the
     command line or a gunicorn configuration file."""
@@ -114,6 +126,7 @@ class NodeServer(BaseApplication):  # type: ignore[misc]
             "proc_name": "vcnode",
             "accesslog": None,  # the node writes its own (node.accesslog)
             "errorlog": "-",
+            "logger_class": f"{NodeLogger.__module__}.{NodeLogger.__qualname__}",
             "loglevel": config.log_level.lower(),
             "preload_app": False,  # each worker opens the node after the fork
             # gunicorn's control socket (~/.gunicorn/gunicorn.ctl) would be one path shared by
