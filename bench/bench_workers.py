@@ -213,6 +213,7 @@ async def issuance_rounds(args: argparse.Namespace, folder: Path) -> list[dict[s
             finally:
                 signing.MIN_PARALLEL = saved
 
+        await signing.shared_signer().warm()
         for _ in range(2):  # the pool's processes started, every cache warm on both sides
             await batch(True)
             await batch(False)

@@ -9,8 +9,9 @@ admits (records and allocates) the credentials in a committed transaction first,
 here, and checks the key again afterwards (``node.issuance``); nothing here touches the store.
 
 The workers are started with ``forkserver`` (the node's process has threads: the store's, the
-offload pool's, which a plain fork would copy in a broken state), on first use, and live as long
-as the process. The issuer's 32-byte secret goes to them through the pool's pipe, per chunk, and
+offload pool's, which a plain fork would copy in a broken state) when the first batch of
+``MIN_PARALLEL`` or more comes, and live as long as the process; a batch that finds them still
+starting is signed in-process unless it is large (``COLD_MIN``). The issuer's 32-byte secret goes to them through the pool's pipe, per chunk, and
 is kept by nobody there after the chunk. A batch below ``MIN_PARALLEL`` credentials, a node with
 a loader of its own (the workers know only the shipped contexts), or a pool that cannot start
 is signed in-process, through the caller's ``in_process``.
@@ -35,6 +36,10 @@ VC_V1 = "https://www.w3.org/2018/credentials/v1"
 # Below this many credentials one core signs: a chunk's trip to a process (pickling the
 # credentials and back, ~0.1 ms each) and waking the pool cost more than the cores give back.
 MIN_PARALLEL = 32
+# Starting the pool (a forkserver, then each process importing the library) costs about as much
+# as signing this many credentials on one core (~0.8 s on the 2-core machine of bench/README.md):
+# a smaller batch finding the pool cold is signed in-process while the pool starts beside it.
+COLD_MIN = 1024
 # Credentials per chunk: small enough to keep every process busy to the end and to report
 # progress often, large enough that the trip costs little beside ~0.5 ms of signing each.
 CHUNK = 16
@@ -84,6 +89,31 @@ class ProcessSigner:
         self.processes = processes or default_processes()
         self._pool: Executor | None = None
         self._broken = False
+        self._warming: list[Any] = []  # one warm-up per process, submitted when the pool is made
+
+    @property
+    def ready(self) -> bool:
+        """The pool's processes have started and imported the library."""
+        return self._pool is not None and bool(self._warming) and all(f.done() for f in self._warming)
+
+    def start(self) -> bool:
+        """Make the pool and start its processes (without waiting); False if it cannot be had."""
+        pool = self._executor()
+        if pool is not None and not self._warming:
+            self._warming = [pool.submit(_warm) for _ in range(self.processes)]
+        return pool is not None
+
+    async def warm(self) -> bool:
+        """``start`` and wait until every process is up; False if the pool cannot be had."""
+        if not self.start():
+            return False
+        try:
+            await asyncio.gather(*(asyncio.wrap_future(f) for f in self._warming))
+        except BrokenProcessPool:
+            self.close()
+            self._broken = True
+            return False
+        return True
 
     def _executor(self) -> Executor | None:
         if self._broken:
@@ -137,6 +167,7 @@ class ProcessSigner:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+        self._warming = []
 
 
 _shared: ProcessSigner | None = None
@@ -170,13 +201,17 @@ async def sign_batch(
     signer: ProcessSigner | None = None,
 ) -> list[JsonObject]:
     """Sign ``items`` (credential, verification method) with ``key``: on every core when the
-    batch is large enough, else (or when the pool cannot be had) through ``in_process``."""
+    batch is large enough (``MIN_PARALLEL`` with the pool running, ``COLD_MIN`` to start it and
+    wait), else (or when the pool cannot be had) through ``in_process``."""
     from vc.loader import default_loader
 
     if len(items) < MIN_PARALLEL or loader is not default_loader():
         return await in_process()
     signer = signer or shared_signer()
     if signer.processes < 2:
+        return await in_process()
+    if not signer.ready and len(items) < COLD_MIN:
+        signer.start()  # for the next batch; this one would wait longer for the pool than it takes here
         return await in_process()
     signed = await signer.sign(items, seed=key.seed, suite_name=suite_name, now=now, progress=progress)
     return signed if signed is not None else await in_process()

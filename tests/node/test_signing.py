@@ -53,6 +53,8 @@ async def test_a_large_batch_is_signed_by_processes_exactly_as_in_process(suite:
     signer = signing.ProcessSigner(2)
     ticks: list[int] = []
     try:
+        assert await signer.warm() and signer.ready
+
         async def refuse() -> list[dict[str, Any]]:
             raise AssertionError("a batch this large is signed by the pool")
 
@@ -65,6 +67,30 @@ async def test_a_large_batch_is_signed_by_processes_exactly_as_in_process(suite:
     assert len(pids) == 2 and os.getpid() not in pids
     assert signed == in_process(key, batch, suite)  # same bytes, same order
     assert sum(ticks) == len(batch)
+
+
+async def test_a_batch_that_finds_the_pool_cold_is_signed_in_process_while_the_pool_starts() -> None:
+    key, batch = items(signing.MIN_PARALLEL)
+    signer = signing.ProcessSigner(2)
+    calls = []
+
+    async def here() -> list[dict[str, Any]]:
+        calls.append(1)
+        return in_process(key, batch, "eddsa-rdfc-2022")
+
+    try:
+        signed = await signing.sign_batch(
+            batch, key=key, suite_name="eddsa-rdfc-2022", loader=default_loader(), now=NOW, in_process=here, signer=signer
+        )
+        assert calls == [1] and signed == in_process(key, batch, "eddsa-rdfc-2022")
+        assert signer._pool is not None  # started for the next batch
+        assert await signer.warm()
+        again = await signing.sign_batch(
+            batch, key=key, suite_name="eddsa-rdfc-2022", loader=default_loader(), now=NOW, in_process=here, signer=signer
+        )
+        assert calls == [1] and again == signed  # the next one: on the pool
+    finally:
+        signer.close()
 
 
 async def test_a_small_batch_or_a_loader_of_its_own_stays_in_process() -> None:
@@ -86,7 +112,7 @@ async def test_a_pool_whose_processes_die_hands_the_batch_back_to_in_process_sig
     key, batch = items(signing.MIN_PARALLEL)
     signer = signing.ProcessSigner(2)
     try:
-        await signer.sign(batch[:2], seed=key.seed, suite_name="eddsa-rdfc-2022", now=NOW)  # the pool is up
+        assert await signer.warm()  # the pool is up
         for pid in list(signer._pool._processes):  # type: ignore[union-attr]
             os.kill(pid, signal.SIGKILL)
 
@@ -106,6 +132,7 @@ async def test_issuing_a_large_batch_through_the_node_uses_the_pool_and_every_cr
     cfg = Config().replace(data_dir=tmp_path / "n", base_url="https://node.example", status_purposes=("revocation",), kdf="interactive")
     async with open_node(cfg, create=True, network=False) as node:
         issuer = await node.issuers.get("default")
+        assert await signing.shared_signer().warm()  # as after a first batch
         n = signing.MIN_PARALLEL + 3
         ticks: list[int] = []
         signed = await node.issuance.issue_many("default", [credential(issuer.did, i) for i in range(n)], progress=ticks.append)
