@@ -173,7 +173,6 @@ async def test_sigterm_lets_a_request_in_flight_finish(tmp_path: Path, unused_tc
                 # Answered in full: not verified (the DID document could not be had), but answered.
                 assert resp.status == 400 and result["verified"] is False
                 assert any(c["check"] == "proof" for c in result["checks"]), result
-            assert await asyncio.wait_for(node.proc.wait(), 30) == 0
-            assert "Shutting down: Master" in node.log()
+            assert await asyncio.wait_for(node.proc.wait(), 30) == 0  # the supervisor exits cleanly
     finally:
         await runner.cleanup()
