@@ -27,10 +27,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+from node import signing
 from node.config import Config, ConfigError
 from node.errors import DuplicateCredentialError, InvalidRequestError, IssuerMismatchError, UnknownIssuerError
 from node.issuers import IssuerInfo, Issuers, check_purposes
-from node import signing
 from node.offload import Offload, shared_offload
 from node.statuslists import PLAIN, Allocation, StatusLists
 from node.store import Database, Tx, utcnow_iso
