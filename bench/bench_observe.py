@@ -56,12 +56,12 @@ def free_port() -> int:
 
 def environment(extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VCNODE_") and k != "PROMETHEUS_MULTIPROC_DIR"}
-    env.update({"VCNODE_KDF": "interactive", **extra})
+    env.update({"VCNODE_KDF": "interactive", "VCNODE_WORKERS": "1", **extra})  # one process: its CPU is what is read
     return env
 
 
 class Served:
-    def __init__(self, name: str, folder: Path, env: dict[str, str]) -> None:
+    def __init__(self, name: str, folder: Path, env: dict[str, str], args: tuple[str, ...] | list[str] = ()) -> None:
         self.name = name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -69,7 +69,7 @@ class Served:
         self.log = folder / f"{name}.log"
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "node", "serve", "--data", str(self.data), "--port", str(self.port)],
+                [sys.executable, "-m", "node", "serve", "--data", str(self.data), "--port", str(self.port), *args],
                 env=environment(env), stdout=log, stderr=log, cwd=ROOT,
             )
 

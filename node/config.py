@@ -66,8 +66,12 @@ class Config:
     trust_max_depth: int = 3  # verifier side: accreditation links followed towards a trusted body
     # A server keeps issuers and their keys in memory; it asks the store whether another process
     # (vcnode issuer rotate-key, another worker) changed any key at most this often, so it serves
-    # a rotation or retirement within this many milliseconds. Signing never waits on it.
+    # a rotation or retirement within this many milliseconds. Signing never waits on it. The
+    # trusted accreditation bodies (vcnode trust add) are re-read at most this often too.
     issuer_refresh_ms: int = 1000
+    # vcnode serve: processes serving the port, each with its own event loop and caches, over
+    # the one store (node/workers.py). 0: one per CPU core. 1: a single process, no supervisor.
+    workers: int = 0
     challenge_ttl_seconds: int = 300
     require_challenge: bool = True
     # VC-API: a challenge in options.challenge that this node did not hand out is the caller's
@@ -273,6 +277,8 @@ def validate(config: Config) -> Config:
             raise ConfigError(f"{name} must be between 60 seconds and 30 days, got {getattr(config, name)}")
     if not 0 <= config.retention_days <= 36500:
         raise ConfigError(f"retention_days must be 0 (keep until purged) to 36500 days, got {config.retention_days}")
+    if not 0 <= config.workers <= 256:
+        raise ConfigError(f"workers must be 0 (one per CPU core) to 256, got {config.workers}")
     if not 1 <= config.trust_max_depth <= 10:
         raise ConfigError(f"trust_max_depth must be 1..10 accreditation links, got {config.trust_max_depth}")
     return config

@@ -35,6 +35,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Mapping, Sequence, TypeVar
 
+from node import signing
 from node.config import Config, ConfigError
 from node.errors import DuplicateCredentialError, InvalidRequestError, IssuerMismatchError, RetiredKeyError, UnknownIssuerError
 from node.issuers import IssuerInfo, Issuers, check_purposes
@@ -204,9 +205,7 @@ class Issuance:
         purposes when absent); ``statusEntries`` (entry templates, ``EntrySpec``; the node's
         ``status_entries_file`` when absent). Message entries come last in credentialStatus.
         """
-        from vc.credentials import issue_credential
         from vc.cryptosuites import SUITES
-        from vc.proofs import add_proof
 
         issuer = await self.issuers.get(issuer_name)
         options = dict(options or {})
@@ -240,14 +239,8 @@ class Issuance:
         keep = self.config.keep_credentials or journal
 
         def sign_one(p: Prepared, vm: str) -> JsonObject:
-            c = p.credential
-            if c["@context"][0] == VC_V1:
-                # vc.credentials.issue_credential signs VC 2.0 only; a 1.1 credential the
-                # operator asked for is signed as 1.1 (data-model checked in _prepare).
-                return add_proof(
-                    c, suite=suite, key=pair, verification_method=vm, purpose="assertionMethod", created=now, loader=loader
-                )
-            return issue_credential(c, key=pair, verification_method=vm, suite=suite, loader=loader, now=now)
+            # The same signing as a batch's on every core (node.signing): 2.0, or 1.1 as asked.
+            return signing.sign_one(p.credential, key=pair, verification_method=vm, suite=suite, loader=loader, now=now)
 
         # Nothing is recorded before step 4: a failure (or a crash) until it commits leaves only
         # the indexes, used by nobody and never reused.
@@ -261,16 +254,17 @@ class Issuance:
         methods = [issuer.verification_method_for(p.did, key_id) for p in prepared]
         pair = await self.issuers.signing_key(issuer.name, key_id)
 
-        def sign_all() -> tuple[list[JsonObject], list[str]]:
-            out, bodies = [], []
+        def sign_all() -> list[JsonObject]:
+            out = []
             for p, vm in zip(prepared, methods):
-                signed_one = sign_one(p, vm)
-                out.append(signed_one)
-                if keep:  # serialised here, off the loop, as the store will hold it
-                    bodies.append(json.dumps(signed_one, separators=(",", ":"), ensure_ascii=False))
+                out.append(sign_one(p, vm))
                 if progress is not None:
                     progress(1)
-            return out, bodies
+            return out
+
+        def serialise(signed: list[JsonObject]) -> list[str]:
+            # As the store will hold them, off the loop.
+            return [json.dumps(c, separators=(",", ":"), ensure_ascii=False) for c in signed]
 
         # Every list a credential names is published before the credential is handed out:
         # the lists this batch opened, and one that another request of the same group commit
@@ -278,7 +272,12 @@ class Issuance:
         # published).
         named = {a.list_id for per_credential in allocations for a in per_credential}
         await self.status_lists.republish(created | named)
-        signed, bodies = await self.offload(sign_all)
+        # A large batch is signed on every core (node.signing), a small one on the offload pool.
+        signed = await signing.sign_batch(
+            [(p.credential, vm) for p, vm in zip(prepared, methods)], key=pair, suite_name=suite_name, loader=loader,
+            now=now, in_process=lambda: self.offload(sign_all), progress=progress,
+        )
+        bodies = await self.offload(lambda: serialise(signed)) if keep else []
         # A key retired while this batch was signed must not have signed anything handed out
         # (asked again inside the completing transaction, where a retirement cannot slip in).
         await self.issuers.check_signing_key(issuer.name, key_id)

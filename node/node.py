@@ -241,6 +241,7 @@ def compose(
             max_depth=config.trust_max_depth,
             max_staleness_seconds=config.status_max_staleness_seconds,
             observe_cache=cache_observer(ACCREDITATIONS),
+            refresh_seconds=config.issuer_refresh_ms / 1000,
         ),
         oid4vci=CredentialIssuer(
             db,

@@ -88,6 +88,7 @@ def timed_offload(offload: Offload[Any], work: str, report: Callable[[str, float
             finally:
                 report(work, start - submitted, time.perf_counter() - start)
 
+        timed.__wrapped__ = step  # type: ignore[attr-defined]  # the step's kind, for ThreadOffload's inline choice
         return offload(timed)
 
     return run  # type: ignore[return-value]

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 
 from vc.proofs import Offload
 
@@ -33,15 +34,70 @@ def default_workers() -> int:
     return max(2, min(4, os.cpu_count() or 2))
 
 
-class ThreadOffload:
-    """``await offload(step)``: ``step()`` on one of ``max_workers`` threads."""
+# What handing a step to a thread costs the node, in CPU seconds: the submission, the wake-up
+# of the event loop through its self-pipe when the step is done, and the future's callbacks
+# (bench/README.md, "bench_offload.py": ~0.1 ms). A step that costs less than this runs inline.
+HAND_OFF_SECONDS = 0.0001
+# How fast a step kind's estimate forgets a slow run: one slow step keeps the kind on the pool
+# for the next ~log(slow / HAND_OFF_SECONDS) / -log(DECAY) runs (a 20 ms one: ~50).
+DECAY = 0.9
 
-    def __init__(self, max_workers: int | None = None, *, name: str = "vcnode-cpu") -> None:
+
+def step_kind(step: Callable[..., Any]) -> Any:
+    """What identifies a kind of step across calls: the code of the function it runs (through
+    ``__wrapped__`` and ``functools.partial``), or None for a callable without one."""
+    seen = 0
+    while seen < 8:
+        inner = getattr(step, "__wrapped__", None) or getattr(step, "func", None)
+        if inner is None:
+            break
+        step, seen = inner, seen + 1
+    return getattr(step, "__code__", None)
+
+
+class ThreadOffload:
+    """``await offload(step)``: ``step()`` on one of ``max_workers`` threads, unless the step is
+    of a kind that has lately cost less than the hand-off itself (``inline_below`` CPU seconds),
+    which then runs inline, on the caller's thread (issue 13: no thread hand-off for work smaller
+    than the hand-off).
+
+    Each kind of step (``step_kind``) keeps a decaying maximum of the CPU time its runs took
+    (``time.thread_time``, so waiting for the GIL is not counted): a kind never seen runs on the
+    pool; a kind whose every recent run was cheap (a credential's structural checks) runs inline;
+    one expensive run (a much larger document) sends the kind back to the pool until the estimate
+    has decayed again. The worst an unlucky inline run can cost the loop is one step of a kind
+    that was cheap until then, the same order as the request's JSON parsing and bounds walk,
+    which run on the loop anyway (node.problems.read_json). ``inline_below=0`` offloads every step.
+    """
+
+    def __init__(self, max_workers: int | None = None, *, name: str = "vcnode-cpu", inline_below: float = HAND_OFF_SECONDS) -> None:
         self.max_workers = max_workers or default_workers()
+        self.inline_below = inline_below
         self._pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix=name)
+        self._estimates: dict[Any, float] = {}  # step kind -> decaying max of its CPU seconds
+
+    def _measured(self, kind: Any, step: Callable[[], T]) -> Callable[[], T]:
+        estimates = self._estimates
+
+        def run() -> T:
+            start = time.thread_time()
+            try:
+                return step()
+            finally:
+                spent = time.thread_time() - start
+                # A plain dict update, atomic under the GIL; racing updates lose one sample at worst.
+                estimates[kind] = max(spent, estimates.get(kind, 0.0) * DECAY)
+
+        return run
 
     async def __call__(self, step: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, step)
+        kind = step_kind(step)
+        if kind is None:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, step)
+        run = self._measured(kind, step)
+        if self._estimates.get(kind, float("inf")) < self.inline_below:
+            return run()
+        return await asyncio.get_running_loop().run_in_executor(self._pool, run)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -56,3 +112,13 @@ def shared_offload() -> ThreadOffload:
     if _shared is None:
         _shared = ThreadOffload()
     return _shared
+
+
+def _forget_after_fork() -> None:
+    # A forked child (a worker of ``vcnode serve --workers N``) has none of its parent's threads:
+    # a pool made before the fork would queue steps that no thread ever runs.
+    global _shared
+    _shared = None
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)

@@ -360,15 +360,18 @@ class GuardedSite(web.BaseSite):
     ``ProblemRequestHandler`` (made with ``handler_args``: the keyword arguments the runner
     was given, e.g. ``keepalive_timeout``)."""
 
-    __slots__ = ("_host", "_port", "_guard", "_bound", "_handler_args")
+    __slots__ = ("_host", "_port", "_guard", "_bound", "_handler_args", "_sock")
 
     def __init__(self, runner: web.BaseRunner, host: str, port: int, *, guard: ConnectionGuard,
                  handler_args: dict[str, Any] | None = None, ssl_context: SSLContext | None = None,
-                 backlog: int = BACKLOG, shutdown_timeout: float = 60.0) -> None:
+                 backlog: int = BACKLOG, shutdown_timeout: float = 60.0, sock: Any = None) -> None:
         super().__init__(runner, shutdown_timeout=shutdown_timeout, ssl_context=ssl_context, backlog=backlog)
         self._host, self._port, self._guard = host, port, guard
         self._handler_args = dict(handler_args or {})
         self._bound: int | None = None
+        # A socket already listening (a worker of ``vcnode serve --workers N`` serves the one
+        # its supervisor bound): accepted from instead of binding host:port.
+        self._sock = sock
 
     @property
     def port(self) -> int:
@@ -388,10 +391,15 @@ class GuardedSite(web.BaseSite):
         def make_handler() -> RequestHandler:
             return ProblemRequestHandler(server, loop=loop, **args)
 
-        self._server = await loop.create_server(
-            self._guard.factory(make_handler), self._host, self._port, ssl=self._ssl_context, backlog=self._backlog,
-            reuse_address=True,
-        )
+        if self._sock is not None:
+            self._server = await loop.create_server(
+                self._guard.factory(make_handler), sock=self._sock, ssl=self._ssl_context, backlog=self._backlog
+            )
+        else:
+            self._server = await loop.create_server(
+                self._guard.factory(make_handler), self._host, self._port, ssl=self._ssl_context, backlog=self._backlog,
+                reuse_address=True,
+            )
         self._bound = self._server.sockets[0].getsockname()[1] if self._server.sockets else self._port
 
 
@@ -516,9 +524,10 @@ def raise_open_files(wanted: int) -> int:
 
 
 async def start(app: web.Application, config: Config, *, ssl_context: SSLContext | None = None,
-                port: int | None = None) -> tuple[web.AppRunner, GuardedSite]:
+                port: int | None = None, sock: Any = None) -> tuple[web.AppRunner, GuardedSite]:
     """Start serving ``app`` on ``config.host`` and ``port`` (default ``config.port``; 0 picks a
-    free one) behind its ``ConnectionGuard``. The caller ends it with ``runner.cleanup()``."""
+    free one), or on the listening socket ``sock``, behind its ``ConnectionGuard``. The caller
+    ends it with ``runner.cleanup()``."""
     traffic = app[TRAFFIC_KEY]
     # Room for every connection plus the store, the outbound fetches and the log.
     files = raise_open_files(config.max_connections + config.fetch_max_concurrent + 256)
@@ -530,7 +539,7 @@ async def start(app: web.Application, config: Config, *, ssl_context: SSLContext
     try:
         site = GuardedSite(
             runner, config.host, config.port if port is None else port, guard=traffic.guard,
-            handler_args=handler_args, ssl_context=ssl_context,
+            handler_args=handler_args, ssl_context=ssl_context, sock=sock,
         )
         await site.start()
     except BaseException:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Awaitable, Callable, Iterable, Mapping
@@ -335,9 +336,19 @@ class Trust:
         max_staleness_seconds: float = 300,
         cache_entries: int = 256,
         observe_cache: Callable[[bool], None] | None = None,
+        refresh_seconds: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
         self.clock = clock
+        # The trusted bodies' DIDs, as last read, and when (``monotonic``): every verification
+        # needs them (issue 13: no store query on a verification that needs none). A change
+        # made through this object is seen at once; one made by another process (``vcnode
+        # trust add``, another worker) within ``refresh_seconds``, the bound the node's
+        # issuers keep for key changes (``issuer_refresh_ms``).
+        self.refresh_seconds = refresh_seconds
+        self.monotonic = monotonic
+        self._trusted: tuple[float, frozenset[str]] | None = None
         self.issuers = issuers
         self.verify = verify
         self.http = http  # did.http.GuardedHTTP; None: other organisations' lists cannot be fetched
@@ -365,17 +376,28 @@ class Trust:
         async with self.db.transaction() as tx:
             await table.add_body(tx, did, label, utcnow_iso(self.clock()))
             row = await table.body(tx, did)
+        self._trusted = None
         return TrustedBody(row["did"], row["label"], row["added"])
 
     async def remove_trusted_body(self, did: str) -> None:
         async with self.db.transaction() as tx:
             if not await table.remove_body(tx, did):
                 raise UnknownTrustedBodyError(f"{did!r} is not a trusted body of this node")
+        self._trusted = None
 
     async def trusted_bodies(self) -> list[TrustedBody]:
         async with self.db.read() as tx:
             rows = await table.bodies(tx)
         return [TrustedBody(r["did"], r["label"], r["added"]) for r in rows]
+
+    async def trusted_dids(self) -> frozenset[str]:
+        """The trusted bodies' DIDs, read from the store at most every ``refresh_seconds``."""
+        kept, now = self._trusted, self.monotonic()
+        if kept is not None and now - kept[0] < self.refresh_seconds:
+            return kept[1]
+        dids = frozenset(b.did for b in await self.trusted_bodies())
+        self._trusted = (now, dids)
+        return dids
 
     # --- held accreditations (holder side) ------------------------------------------------------
 
@@ -438,7 +460,7 @@ class Trust:
     async def verifier(self) -> AccreditationVerifier:
         """An assessment run: this node's trusted bodies, verifier and fetcher, as of now."""
         return AccreditationVerifier(
-            trusted=[b.did for b in await self.trusted_bodies()],
+            trusted=await self.trusted_dids(),
             verify=self.verify,
             fetch=self.fetch_for,
             now=self.clock(),

@@ -21,11 +21,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, Mapping
 
-from did.cache import ExpiringCache
+from did.cache import LRU, ExpiringCache
 from did.errors import FetchError
 from status.bitstring import MAX_DECODED_BYTES, MAX_STATUS_SIZE, MIN_STATUS_LIST_LENGTH, Bitstring, BitstringError, decode_list
 from status.credential import (
@@ -149,6 +149,12 @@ class StatusChecker:
         self._verify_credential = verify_credential
         # observe_cache(hit) on every look-up in the list cache (the node counts hits with it).
         self._cache: ExpiringCache[_CachedList] = ExpiringCache(clock, max_entries=cache_max_entries, observe=observe_cache)
+        # The last list examined per URL and when: a list fetched again (its cache entry expired,
+        # or it is served without a ttl) that is exactly the document examined before is not
+        # examined again (its proof verified, its bitstring decoded) for up to max_staleness,
+        # the bound this checker keeps on any list's age; after that, or for any other document,
+        # it is. Only lists that passed are kept.
+        self._examined: LRU[str, tuple[datetime, _CachedList]] = LRU(max(1, cache_max_entries))
         self._inflight: dict[str, asyncio.Future[_CachedList]] = {}
 
     # The contract names the callable ``check``; ``__call__`` lets the checker itself be passed.
@@ -282,6 +288,27 @@ class StatusChecker:
 
     async def _examine(self, url: str, document: JsonObject, fetched_at: datetime, max_age: Any) -> _CachedList:
         """Check the list credential once, when fetched; the result is cached with it."""
+        kept = self._examined.get(url)
+        if kept is not None and fetched_at - kept[0] < self.max_staleness and kept[1].credential == document:
+            # The very document verified before (the proof check ignores time, so its outcome
+            # stands); only how long this fetch may be used is new.
+            return replace(kept[1], expires_at=fetched_at + self._lifetime(_ttl(document["credentialSubject"]), max_age))
+        entry = await self._examine_anew(url, document, fetched_at, max_age)
+        if entry.problem is None and entry.decode_error is None:
+            self._examined[url] = (fetched_at, entry)
+        else:
+            self._examined.pop(url, None)
+        return entry
+
+    def _lifetime(self, ttl: timedelta | None, max_age: Any) -> timedelta:
+        lifetime = self.max_staleness
+        if ttl is not None:
+            lifetime = min(lifetime, ttl)
+        if isinstance(max_age, (int, float)) and not isinstance(max_age, bool) and max_age >= 0:
+            lifetime = min(lifetime, timedelta(seconds=max_age))
+        return lifetime
+
+    async def _examine_anew(self, url: str, document: JsonObject, fetched_at: datetime, max_age: Any) -> _CachedList:
         problem: ProblemError | None = None
         issuer = issuer_id(document)
         subject = document.get("credentialSubject")
@@ -302,11 +329,7 @@ class StatusChecker:
             await self._check_proof(url, document, fetched_at)
         except StatusVerificationError as e:
             problem = e
-        lifetime = self.max_staleness
-        if ttl is not None:
-            lifetime = min(lifetime, ttl)
-        if isinstance(max_age, (int, float)) and not isinstance(max_age, bool) and max_age >= 0:
-            lifetime = min(lifetime, timedelta(seconds=max_age))
+        lifetime = self._lifetime(ttl, max_age)
         log.debug(
             "status list %s fetched: %s; cached for %s",
             url, "usable" if problem is None else f"unusable ({problem.code})", lifetime,

@@ -142,6 +142,9 @@ class ServedNode:
 def node_env(port: int, **settings: Any) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VCNODE_")}
     env["VCNODE_KDF"] = "interactive"  # the passphrase-free key file; a fast start
+    # One process (not one per core): these tests measure the node process's memory, files and
+    # limits; tests/e2e/test_workers.py runs several.
+    env["VCNODE_WORKERS"] = "1"
     env["VCNODE_LOG_LEVEL"] = env.get("VCNODE_TEST_LOG_LEVEL", "INFO")
     # did:web names hosts, not IP addresses: a node refuses the base URL http://127.0.0.1:PORT
     # unless that host:port is allowed explicitly, as here (tests/e2e/running.py does the same).

@@ -53,7 +53,10 @@ def add_json_flag(parser: argparse.ArgumentParser, what: str | None = None) -> N
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
-    flags = {name: getattr(args, name, None) for name in ("data_dir", "base_url", "host", "port", "tls_cert", "tls_key", "log_format")}
+    flags = {
+        name: getattr(args, name, None)
+        for name in ("data_dir", "base_url", "host", "port", "tls_cert", "tls_key", "log_format", "workers")
+    }
     return load_config(flags, config_file=getattr(args, "config_file", None))
 
 

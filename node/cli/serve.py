@@ -1,8 +1,10 @@
 """``vcnode serve``: run the node. An empty data folder is initialised on first start.
 
-Metrics are kept in ``prometheus_client``'s multiprocess mode (node.metrics), so that several
-processes serving one node add up: the directory is settled here, before the library is
-first imported.
+``--workers N`` (``workers`` setting; default one per CPU core) serves the port with N
+processes under gunicorn's arbiter (node/workers.py); ``--workers 1`` is one process, no
+supervisor. Metrics are kept in ``prometheus_client``'s multiprocess mode (node.metrics), so
+that the processes serving one node add up: the directory is settled here, before the library
+is first imported and before any worker starts.
 """
 
 from __future__ import annotations
@@ -15,14 +17,30 @@ from typing import Any
 
 from node.app import create_app
 from node.cli.config import add_common_flags, config_from_args, fail
-from node.config import ConfigError
+from node.config import Config, ConfigError
 from node.keys import KeyProtectionError
 from node.logs import configure_logging
 from node.metrics import prepare_multiprocess_dir, remove_multiprocess_dir
+from node.node import open_node
 from node.store import StoreError
 from node.traffic import serve
 
 log = logging.getLogger("node.serve")
+
+
+def _ssl_context(config: Config) -> ssl.SSLContext | None:
+    if not config.tls_cert:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(config.tls_cert), str(config.tls_key))
+    return context
+
+
+async def _preflight(config: Config) -> None:
+    """Open the node once before forking: a bad folder, base URL or passphrase is reported as
+    for one process (not as N workers failing to boot), and an empty folder is made a node once."""
+    async with open_node(config, announce=True, create=True, serving=True):
+        pass
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -31,17 +49,22 @@ def _serve(args: argparse.Namespace) -> int:
     except ConfigError as e:
         return fail(str(e))
     configure_logging(config.log_level, config.log_format)
-    ssl_context = None
-    if config.tls_cert:
-        ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        try:
-            ssl_context.load_cert_chain(str(config.tls_cert), str(config.tls_key))
-        except (OSError, ssl.SSLError) as e:
-            return fail(f"cannot load the TLS certificate/key: {e}")
+    try:
+        ssl_context = _ssl_context(config)
+    except (OSError, ssl.SSLError) as e:
+        return fail(f"cannot load the TLS certificate/key: {e}")
+    from node.workers import WorkerSpec, default_workers, run_workers
+
+    workers = config.workers or default_workers()
     metrics_dir, made = prepare_multiprocess_dir() if config.metrics else (None, False)
     if metrics_dir is not None:
         log.info("metrics of this node's processes are kept in %s%s", metrics_dir, " (removed on exit)" if made else "")
     try:
+        if workers > 1:
+            asyncio.run(_preflight(config))
+            log.info("starting vcnode on %s:%s with %d worker processes, data in %s", config.host, config.port, workers, config.data_dir)
+            run_workers(WorkerSpec(config, lambda: _ssl_context(config), create_app), workers)
+            return 0
         app = create_app(config)
         log.info("starting vcnode on %s:%s, data in %s", config.host, config.port, config.data_dir)
         # Not web.run_app: the connections go through the node's ConnectionGuard (node/traffic.py).
@@ -60,6 +83,8 @@ def _serve(args: argparse.Namespace) -> int:
         return fail(f"cannot listen on {config.host}:{config.port}: {e.strerror or e}")
     except KeyboardInterrupt:
         pass
+    except SystemExit as e:  # gunicorn's arbiter halted (a worker could not boot: 3)
+        return e.code if isinstance(e.code, int) else 1
     finally:
         if made and metrics_dir is not None:
             remove_multiprocess_dir(metrics_dir)
@@ -69,4 +94,11 @@ def _serve(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     parser = sub.add_parser("serve", help="run the node (HTTP API, DID documents, status lists, metrics)")
     add_common_flags(parser, server=True)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="processes serving the port, each with its own event loop and caches, over one store "
+        "(default: one per CPU core; 1: a single process, no supervisor; also VCNODE_WORKERS)",
+    )
     parser.set_defaults(func=_serve)

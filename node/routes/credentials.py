@@ -19,9 +19,10 @@ from node.routes.models import IssuedCredential
 
 api = Endpoints()
 
-# POST-only VC-API paths that a GET /credentials/{id} would otherwise swallow: a GET there stays a
-# 405 naming the method they take, not a look-up of a credential called "verify".
-_NOT_IDS = "(?!issue$|verify$|status$)[^/]+"
+# The VC-API's POST-only paths beside it (/credentials/issue, /verify, /status) are not credential
+# ids: the route does not match them, so a GET there stays a 405 whose Allow names POST alone,
+# not a look-up of a credential called "verify".
+_NOT_AN_ID = r"(?!(?:issue|verify|status)$)[^/]+"
 
 
 @api.get(
@@ -36,7 +37,7 @@ _NOT_IDS = "(?!issue$|verify$|status$)[^/]+"
         "The answer holds personal data and is never cached."
     ),
     params=[PathParam("id", "The credential's id (percent-encoded)")],
-    pattern="/credentials/{id:" + _NOT_IDS + "}",
+    pattern="/credentials/{id:" + _NOT_AN_ID + "}",
     scope=Scope("issue"),
     replies={200: Reply(IssuedCredential, "The signed credential", headers={"Cache-Control": "no-store"})},
     problems={

@@ -200,16 +200,14 @@ class Endpoint:
     # exempts one that must answer whatever the load (/healthz).
     rate_limited: bool = True
     allow_head: bool = True  # GET only
-    # The aiohttp route when a placeholder needs a regex (``/credentials/{id:(?!issue$)[^/]+}``);
-    # ``path`` stays the plain form the document and the route's canonical name use.
+    # The router's pattern when a placeholder must not match everything (aiohttp's
+    # ``{name:regex}``); ``path`` stays what /openapi.json and the route label say.
     pattern: str | None = None
     adapter: TypeAdapter[Any] | None = field(init=False, default=None, repr=False)
     accepts_array: bool = field(init=False, default=False, repr=False)
 
     def __post_init__(self) -> None:
         placeholders = re.findall(r"{(\w+)}", self.path)
-        if self.pattern is not None and re.sub(r"{(\w+):[^}]*}", r"{\1}", self.pattern) != self.path:
-            raise ValueError(f"{self.method} {self.path}: pattern {self.pattern!r} is not that path with regexes")
         declared = [p.name for p in self.params if isinstance(p, PathParam)]
         if sorted(placeholders) != sorted(declared):
             raise ValueError(f"{self.method} {self.path}: path parameters {placeholders} but params declare {declared}")
@@ -317,11 +315,10 @@ def register(app: web.Application, endpoints: Iterable[Endpoint]) -> None:
             raise ValueError(f"operationId {ep.operation_id!r} is declared twice")
         taken.add(ep.operation_id)
         known.append(ep)
-        route_path = ep.pattern or ep.path
         if ep.method == "GET":
-            app.router.add_get(route_path, ep.handle, allow_head=ep.allow_head)
+            app.router.add_get(ep.pattern or ep.path, ep.handle, allow_head=ep.allow_head)
         else:
-            app.router.add_route(ep.method, route_path, ep.handle)
+            app.router.add_route(ep.method, ep.pattern or ep.path, ep.handle)
         if ep.refusal is not None:
             app.setdefault(PROBLEM_MEMBERS, {})[(ep.method, ep.path)] = ep.refusal.members
 

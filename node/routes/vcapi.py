@@ -29,6 +29,7 @@ from node import auth
 from node.errors import InvalidRequestError, UnknownCredentialError
 from node.issuance import entry_specs
 from node.issuers import DEFAULT_ISSUER
+from node.jsonout import json_response
 from node.problems import Invalid, ProblemDetails, bad_request, not_found
 from node.routes import node_of
 from node.routes.endpoint import GRANT, Body, Endpoints, PathParam, Refusal, Reply, Scope
@@ -171,7 +172,7 @@ async def issue(request: web.Request, body: IssueCredentialRequest) -> web.Respo
     name = request.match_info.get("name", DEFAULT_ISSUER)
     credential, options = body.to_issue()
     signed = await node_of(request).issuance.issue(name, credential, options)
-    return web.json_response({"verifiableCredential": signed}, status=201)
+    return json_response({"verifiableCredential": signed}, status=201)
 
 
 # --- verify --------------------------------------------------------------------------------
@@ -214,7 +215,7 @@ def _result_response(result: Any, **extra: Any) -> web.Response:
     # VC-API's VerificationResult calls the problem list problemDetails.
     out["problemDetails"] = out["errors"]
     out.update(extra)
-    return web.json_response(out, status=200 if result.verified else 400)
+    return json_response(out, status=200 if result.verified else 400)
 
 
 _VERIFIED = {

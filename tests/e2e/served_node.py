@@ -38,6 +38,7 @@ def clean_env(extra: Mapping[str, str] = {}) -> dict[str, str]:
     """The environment without the caller's VCNODE_* and metrics settings, plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VCNODE_") and k != "PROMETHEUS_MULTIPROC_DIR"}
     env["VCNODE_KDF"] = "interactive"
+    env["VCNODE_WORKERS"] = "1"  # one process unless a test asks for more (tests/e2e/test_workers.py)
     env.update(extra)
     return env
 

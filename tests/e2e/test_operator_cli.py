@@ -122,7 +122,7 @@ async def test_csv_headers_match_whatever_their_case_and_punctuation(tmp_path: P
     (vc,) = (json.loads(line) for line in out.splitlines())
     assert vc["validFrom"] == "2025-06-01T00:00:00Z"
     assert vc["credentialSubject"]["identifier"][1]["identityType"] == "emailAddress"
-    assert json.loads(err.splitlines()[-1]) == {"rows": 1, "issued": 1, "replayed": [], "refused": [], "written": 1, "notKept": [], "out": None}
+    assert json.loads(err.splitlines()[-1]) == {"rows": 1, "issued": 1, "replayed": [], "refused": [], "out": None, "written": 1, "notKept": []}
 
     twice = tmp_path / "twice.csv"
     twice.write_text("Name,Learner Name,e_mail\nA,B,a@example.edu\n", encoding="utf-8")

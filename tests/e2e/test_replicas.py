@@ -227,6 +227,9 @@ async def test_a_replica_killed_mid_batch_loses_nothing_it_confirmed(replicas: R
     for keys, batch in confirmed:
         status, out = await r.issue(r.a, keys)
         assert status == 200 and [item["credentialId"] for item in out["replayed"]] == batch, out
+    # The kept credential B confirmed is what A returns (GET /credentials/{id}).
+    async with r.http.get(f"{r.a.url}/credentials/{ids[-1]}", headers=bearer(r.token)) as resp:
+        assert resp.status == 200 and (await resp.json())["verifiableCredential"]["id"] == ids[-1]
     status, out = await r.post(r.a, "/credentials/status", {"credentialId": ids[-1], "status": "revoked"})
     assert status == 200, out
     rows = await r.rows("SELECT COUNT(*) AS n, COUNT(DISTINCT (list_id, idx)) AS d FROM status_entries")

@@ -764,7 +764,14 @@ async def test_a_body_over_the_limit_is_413(tmp_path: Path, aiohttp_client: Any,
 
 
 async def test_unknown_paths_and_methods_are_problems(node: Node) -> None:
-    await problem_of(await node.client.get("/credentials/verify"), 405)
+    # The VC-API's POST-only paths are not credential ids of GET /credentials/{id}: any other
+    # method is a 405 whose Allow names no GET (schemathesis checks Allow against the spec).
+    for path in ("/credentials/verify", "/credentials/issue", "/credentials/status"):
+        for method in ("GET", "PUT"):
+            resp = await node.client.request(method, path)
+            await problem_of(resp, 405)
+            allowed = set(resp.headers["Allow"].split(","))
+            assert "POST" in allowed and not allowed & {"GET", "HEAD"}, (method, path, allowed)
     await problem_of(await node.client.post("/credentials/revoke/all", json={}), 404)
     # /credentials/{id} is a credential (GET): another method there is a 405, not a 404.
     await problem_of(await node.client.post("/credentials/revoke", json={}), 405)

@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+"""Every core of one machine (issue 13), side by side in one run:
+
+    python3 bench/bench_workers.py [--seconds 5] [--rounds 3] [--clients 16] [--batch 256] [--json]
+
+A benchmark, not a test. Three comparisons, each in alternating rounds so that a shared
+machine's load falls on both sides alike:
+
+1. **HTTP verify, ``vcnode serve --workers 2`` against ``--workers 1``** (target ≥ 1.7×).
+   An issuer node (one worker) signs ``--credentials`` Open Badges 3.0 credentials
+   (eddsa-rdfc-2022, revocation entry, lists with a 5-minute ttl); two verifier nodes, one with
+   each worker count, verify them: the issuer's did:web and status list fetched once, then
+   cached, as a verifier sees a university's credentials. ``--clients`` concurrent keep-alive
+   connections for ``--seconds`` per round, from a small HTTP/1.1 client over raw asyncio streams
+   (prepared request bytes; its own CPU is a few percent of the server's). A client opens a new
+   connection every ``--per-connection`` requests: the workers share one listening socket and
+   each takes whatever connections it accepts, so long-lived connections would stay with
+   whichever worker happened to accept them (browsers and proxies' pools do reconnect).
+2. **HTTP verify with two workers against the JavaScript library in process** (target ≥ 4×):
+   ``node bench.mjs`` of the interop harness (Digital Bazaar's ``vc.verifyCredential``, the same
+   sample credential verified again and again with a did:key issuer, one process, sequential),
+   run between the rounds. It is installed from ``../shared/interop`` into ``.cache/`` as the
+   tests do (``VC_INTEROP_DIR`` names an installed copy). The node's requests do more: HTTP, a
+   did:web issuer, a status list, distinct credentials.
+3. **Batch issuance on every core against one core** (target ≥ 1.7×): ``--batch`` credentials
+   through the node's issuance (``Issuance.issue_many``, as ``vcnode issue-batch`` and
+   ``POST .../microcredentials`` call it: admission, index allocation, list publication,
+   signing, key check) in this process, with the process pool (``node.signing``) and with it
+   turned off (``MIN_PARALLEL`` out of reach: the offload thread, one core).
+
+The clients, this process, take their share of the cores too: their CPU per request is printed
+beside the servers'. Printed per comparison: the median of the rounds' ratios and the rounds themselves; for HTTP
+also each verifier's CPU per request (all its processes, from /proc schedstat) and how the
+requests split between the two workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from bench_node import credential  # noqa: E402  (the interop sample, one learner each)
+from bench_observe import Served, vcnode  # noqa: E402
+
+
+def processes_of(pid: int) -> list[int]:
+    """``pid`` and its children (a supervisor's workers), from /proc."""
+    out = [pid]
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(entry))
+    return out
+
+
+def cpu_of(pid: int) -> float:
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir() if Path(f"/proc/{pid}/task").exists() else ():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total / 1e9
+
+
+def request_bytes(port: int, vc: dict[str, Any]) -> bytes:
+    body = json.dumps({"verifiableCredential": vc}).encode()
+    head = (
+        f"POST /credentials/verify HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def load(port: int, requests: list[bytes], *, clients: int, seconds: float, per_connection: int, offset: int) -> int:
+    """Verifications answered 200 within ``seconds``, by ``clients`` keep-alive connections."""
+    stop = time.perf_counter() + seconds
+    done = 0
+
+    async def client(k: int) -> None:
+        nonlocal done
+        i = offset + k * 7919
+        while time.perf_counter() < stop:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            try:
+                for _ in range(per_connection):
+                    if time.perf_counter() >= stop:
+                        break
+                    writer.write(requests[i % len(requests)])
+                    i += 1
+                    status = await reader.readline()
+                    length = 0
+                    while (line := await reader.readline()) not in (b"\r\n", b""):
+                        if line[:15].lower() == b"content-length:":
+                            length = int(line[15:])
+                    body = await reader.readexactly(length)
+                    if not status.startswith(b"HTTP/1.1 200"):
+                        raise SystemExit(f"verification failed: {status!r} {body[:500]!r}")
+                    done += 1
+            finally:
+                writer.close()
+
+    await asyncio.gather(*(client(k) for k in range(clients)))
+    return done
+
+
+async def http_rounds(args: argparse.Namespace, folder: Path, js: list[float]) -> dict[str, Any]:
+    issuer = Served("issuer", folder, {"VCNODE_STATUS_LIST_TTL_MS": "300000", "VCNODE_ACCESS_LOG": "false"}, ["--workers", "1"])
+    allow = {"VCNODE_ALLOW_INSECURE_HOSTS": f"localhost:{issuer.port}", "VCNODE_RATE_LIMIT_PER_SECOND": "0"}
+    if not args.access_log:
+        allow["VCNODE_ACCESS_LOG"] = "false"
+    one = Served("one-worker", folder, allow, ["--workers", "1"])
+    two = Served("two-workers", folder, allow, ["--workers", "2"])
+    servers = [issuer, one, two]
+    try:
+        async with aiohttp.ClientSession() as http:
+            for s in servers:
+                await s.ready(http)
+            token = vcnode("token", "create", "--scopes", "issue", "--data", str(issuer.data), "--json")["token"]
+            did = f"did:web:localhost%3A{issuer.port}"
+            issued = []
+            for i in range(args.credentials):
+                body = {"credential": credential(did, i)}
+                async with http.post(f"{issuer.url}/credentials/issue", json=body, headers={"Authorization": f"Bearer {token}"}) as resp:
+                    if resp.status != 201:
+                        raise SystemExit(f"issuing failed: {resp.status} {await resp.text()}")
+                    issued.append((await resp.json())["verifiableCredential"])
+        prepared = {s.name: [request_bytes(s.port, vc) for vc in issued] for s in (one, two)}
+        for s in (one, two):  # warm: every worker's caches (did:web, list, contexts) filled
+            await load(s.port, prepared[s.name], clients=args.clients, seconds=2, per_connection=5, offset=0)
+        rounds = []
+        for r in range(args.rounds):
+            measured: dict[str, Any] = {}
+            for s in ((one, two) if r % 2 == 0 else (two, one)):
+                pids = processes_of(s.proc.pid)
+                cpu0 = {p: cpu_of(p) for p in pids}
+                t0, mine = time.perf_counter(), time.process_time()
+                n = await load(s.port, prepared[s.name], clients=args.clients, seconds=args.seconds,
+                               per_connection=args.per_connection, offset=r * 1000)
+                wall, mine = time.perf_counter() - t0, time.process_time() - mine
+                spent = {p: cpu_of(p) - cpu0[p] for p in pids}
+                measured[s.name] = {"per_sec": n / wall, "cpu_ms": sum(spent.values()) / n * 1000, "client_cpu_ms": mine / n * 1000,
+                                    "split": sorted((v for p, v in spent.items() if p != s.proc.pid or len(pids) == 1), reverse=True)}
+            rounds.append(measured)
+            if args.js:  # between the rounds: the same minutes' machine
+                js.append(js_verify_rate(args))
+    finally:
+        for s in servers:
+            s.stop()
+    return {"rounds": rounds}
+
+
+def js_verify_rate(args: argparse.Namespace) -> float:
+    from support import interop_harness
+
+    harness = interop_harness()
+    done = subprocess.run(
+        ["node", "bench.mjs", "--n", str(args.js_n), "--warmup", "100", "--suite", "eddsa-rdfc-2022"],
+        cwd=harness, capture_output=True, text=True, timeout=600,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"node bench.mjs failed: {done.stderr[-2000:]}")
+    return float(json.loads(done.stdout)["results"]["eddsa-rdfc-2022"]["verify"]["opsPerSec"])
+
+
+async def issuance_rounds(args: argparse.Namespace, folder: Path) -> list[dict[str, float]]:
+    from node import signing
+    from node.config import Config
+    from node.node import open_node
+
+    cfg = Config().replace(data_dir=folder / "batch", base_url="https://university.example", status_purposes=("revocation",),
+                           kdf="interactive", log_level="WARNING")
+    rounds = []
+    async with open_node(cfg, create=True, network=False) as node:
+        issuer = await node.issuers.get("default")
+        serial = 0
+
+        async def batch(parallel: bool) -> float:
+            nonlocal serial
+            creds = []
+            for _ in range(args.batch):
+                c = credential(issuer.did, serial)
+                c["id"] = f"urn:uuid:0b8f3a1c-2d4e-4f5a-9b6c-{serial:012x}"
+                serial += 1
+                creds.append(c)
+            saved = signing.MIN_PARALLEL
+            signing.MIN_PARALLEL = saved if parallel else 1 << 62
+            try:
+                t0 = time.perf_counter()
+                await node.issuance.issue_many("default", creds)
+                return args.batch / (time.perf_counter() - t0)
+            finally:
+                signing.MIN_PARALLEL = saved
+
+        await signing.shared_signer().warm()
+        for _ in range(2):  # the pool's processes started, every cache warm on both sides
+            await batch(True)
+            await batch(False)
+        for r in range(args.rounds):
+            got = {}
+            for parallel in ((True, False) if r % 2 == 0 else (False, True)):
+                got["every_core" if parallel else "one_core"] = await batch(parallel)
+            rounds.append(got)
+        signing.shared_signer().close()
+    return rounds
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    js: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="bench-workers-") as tmp:
+        http = await http_rounds(args, Path(tmp), js)
+        issuance = await issuance_rounds(args, Path(tmp))
+    rounds = http["rounds"]
+    ratio = [m["two-workers"]["per_sec"] / m["one-worker"]["per_sec"] for m in rounds]
+    two_rate = statistics.median(m["two-workers"]["per_sec"] for m in rounds)
+    out: dict[str, Any] = {
+        "http_verify": {
+            "clients": args.clients, "seconds_per_round": args.seconds, "per_connection": args.per_connection,
+            "credentials": args.credentials, "access_log": args.access_log,
+            "one_worker_per_sec": round(statistics.median(m["one-worker"]["per_sec"] for m in rounds), 1),
+            "two_workers_per_sec": round(two_rate, 1),
+            "ratio_median": round(statistics.median(ratio), 3),
+            "ratio_rounds": [round(x, 3) for x in ratio],
+            "cpu_ms_per_request": {
+                name: round(statistics.median(m[name]["cpu_ms"] for m in rounds), 3) for name in ("one-worker", "two-workers")
+            },
+            "client_cpu_ms_per_request": round(statistics.median(m[n]["client_cpu_ms"] for m in rounds for n in m), 3),
+            "two_workers_cpu_split_seconds": [[round(x, 2) for x in m["two-workers"]["split"]] for m in rounds],
+            "target": 1.7,
+        },
+        "issuance": {
+            "batch": args.batch,
+            "every_core_per_sec": round(statistics.median(r["every_core"] for r in issuance), 1),
+            "one_core_per_sec": round(statistics.median(r["one_core"] for r in issuance), 1),
+            "ratio_median": round(statistics.median(r["every_core"] / r["one_core"] for r in issuance), 3),
+            "ratio_rounds": [round(r["every_core"] / r["one_core"], 3) for r in issuance],
+            "target": 1.7,
+        },
+    }
+    if js:
+        js_rate = statistics.median(js)
+        out["javascript"] = {
+            "verify_per_sec_rounds": js, "verify_per_sec": round(js_rate, 1),
+            "http_two_workers_over_js": round(two_rate / js_rate, 3), "target": 4.0,
+        }
+    out["environment"] = {"python": platform.python_version(), "cpus": os.cpu_count(),
+                          "load_average": [round(x, 2) for x in os.getloadavg()]}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seconds", type=float, default=5, help="seconds of load per node per round (default 5)")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
+    ap.add_argument("--clients", type=int, default=16, help="concurrent connections (default 16)")
+    ap.add_argument("--per-connection", type=int, default=25, help="requests per connection before reconnecting (default 25)")
+    ap.add_argument("--credentials", type=int, default=100, help="distinct credentials verified (default 100)")
+    ap.add_argument("--batch", type=int, default=256, help="credentials per issuance batch (default 256)")
+    ap.add_argument("--js-n", type=int, default=500, help="verifications per JavaScript run (default 500)")
+    ap.add_argument("--no-js", dest="js", action="store_false", help="skip the JavaScript library (no node/npm)")
+    ap.add_argument("--no-access-log", dest="access_log", action="store_false",
+                    help="verifiers without their access log (on by default, as operators run them; here to a file)")
+    ap.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
+    args = ap.parse_args(argv)
+    report = asyncio.run(run(args))
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    h, b = report["http_verify"], report["issuance"]
+    print(f"Every core of one machine ({report['environment']['cpus']} CPUs, load average {report['environment']['load_average']})")
+    print(f"  HTTP verify, {h['clients']} clients: 2 workers {h['two_workers_per_sec']:.0f}/s, 1 worker {h['one_worker_per_sec']:.0f}/s "
+          f"-> {h['ratio_median']:.2f}x (rounds {h['ratio_rounds']}; target >= 1.7)")
+    print(f"    server CPU per request: 1 worker {h['cpu_ms_per_request']['one-worker']:.3f} ms, "
+          f"2 workers {h['cpu_ms_per_request']['two-workers']:.3f} ms; the clients {h['client_cpu_ms_per_request']:.3f} ms; "
+          f"2 workers' CPU split (s) {h['two_workers_cpu_split_seconds']}")
+    if "javascript" in report:
+        j = report["javascript"]
+        print(f"  JavaScript vc.verifyCredential in process: {j['verify_per_sec']:.0f}/s (runs {j['verify_per_sec_rounds']}) "
+              f"-> HTTP with 2 workers is {j['http_two_workers_over_js']:.2f}x (target >= 4)")
+    print(f"  batch issuance of {b['batch']}: every core {b['every_core_per_sec']:.0f}/s, one core {b['one_core_per_sec']:.0f}/s "
+          f"-> {b['ratio_median']:.2f}x (rounds {b['ratio_rounds']}; target >= 1.7)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,148 @@
+"""``vcnode serve --workers N``: N processes serving one port over one store (issue 13).
+
+gunicorn's arbiter is the supervisor: it binds the port once, forks the workers (each inherits
+the listening socket, the kernel hands each new connection to one of them), replaces a worker
+that dies, and on SIGTERM closes the port and lets every worker finish what it is serving
+(``graceful_timeout``) before it exits. The workers are aiohttp's ``GunicornWebWorker`` (its
+event loop, signals and heartbeat to the arbiter), serving the node's app as ``vcnode serve``
+does in one process: through ``node.traffic``'s ``GuardedSite`` (the connection limits and
+``ProblemRequestHandler``), which aiohttp's own worker would bypass. Each worker opens the node
+itself after the fork (``create_app``): its own event loop, store connection, offload pool and
+caches. What must hold across them does so through the store: issuers' key changes and
+trusted bodies are re-read within ``issuer_refresh_ms``, status-list indices are allocated in
+write transactions that take the store's lock first (SQLite in WAL mode), challenges are
+spent atomically.
+
+Limits that the node keeps in memory (``max_connections``, ``max_connections_per_client``, the
+rate limit) are each worker's: with N workers a client may get up to N times as much.
+Metrics add up across workers (prometheus_client's multiprocess mode, its directory set by
+``serve`` before the workers start).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import ssl
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from aiohttp import web
+from aiohttp.worker import GunicornWebWorker
+from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger as GunicornLogger
+
+from node.config import Config
+
+log = logging.getLogger("node.serve")
+
+# How long the arbiter lets a worker finish its requests after SIGTERM before killing it: a
+# little more than aiohttp's own wait for in-flight handlers (the runner's shutdown_timeout,
+# 60 s), so a worker always gets to close its store.
+GRACEFUL_SECONDS = 65
+# A worker that has not told the arbiter it is alive for this long is killed and replaced (a
+# worker tells it every second from its event loop, so only a loop blocked this long misses).
+HEARTBEAT_SECONDS = 60
+
+
+def default_workers() -> int:
+    return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What each worker needs to make its app after the fork (the arbiter's ``wsgi``)."""
+
+    config: Config
+    ssl_context: Callable[[], ssl.SSLContext | None]
+    make_app: Callable[[Config], web.Application]
+
+
+class NodeWorker(GunicornWebWorker):  # type: ignore[misc]
+    """aiohttp's gunicorn worker, serving the node's app behind its ``GuardedSite``."""
+
+    async def _run(self) -> None:
+        from node import traffic
+
+        spec: WorkerSpec = self.wsgi
+        app = spec.make_app(spec.config)
+        # One address, bound by the arbiter: the node's runner and GuardedSite on its socket.
+        runner, _ = await traffic.start(app, spec.config, ssl_context=spec.ssl_context(), sock=self.sockets[0])
+        # Listening and the node opened: the arbiter may count this worker as booted (a worker
+        # that fails before this point halts the arbiter instead of being respawned forever).
+        self.booted = True
+        log.info("worker %d serving", os.getpid())
+        pid = os.getpid()
+        try:
+            while self.alive:
+                self.notify()
+                if pid == os.getpid() and self.ppid != os.getppid():
+                    self.alive = False
+                    log.info("the supervisor is gone; worker %d stops", pid)
+                else:
+                    await self._wait_next_notify()
+        finally:
+            # Stops listening, then waits for the requests in flight (aiohttp's graceful
+            # shutdown), then closes the node (its store) through the app's cleanup.
+            await runner.cleanup()
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        # SIGTERM: stop now rather than at the next heartbeat tick.
+        super().handle_exit(sig, frame)
+        self._notify_waiter_done()
+
+
+class NodeLogger(GunicornLogger):  # type: ignore[misc]
+    """gunicorn's own messages (worker booted, exited, replaced) through the node's logging
+    (``node.logs``: text or JSON lines, as configured), not in a format of gunicorn's."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for handler in list(self.error_log.handlers):
+            self.error_log.removeHandler(handler)
+        self.error_log.propagate = True
+
+
+class NodeServer(BaseApplication):  # type: ignore[misc]
+    """The gunicorn application: its settings from the node's ``Config``, nothing from the
+    command line or a gunicorn configuration file."""
+
+    def __init__(self, spec: WorkerSpec, workers: int) -> None:
+        self.spec = spec
+        self.workers = workers
+        super().__init__()
+
+    def load_config(self) -> None:
+        config = self.spec.config
+        host = f"[{config.host}]" if ":" in config.host else config.host
+        settings = {
+            "bind": [f"{host}:{config.port}"],
+            "workers": self.workers,
+            "worker_class": f"{NodeWorker.__module__}.{NodeWorker.__qualname__}",
+            "graceful_timeout": GRACEFUL_SECONDS,
+            "timeout": HEARTBEAT_SECONDS,
+            "keepalive": config.idle_timeout_seconds,
+            "backlog": 2048,
+            "proc_name": "vcnode",
+            "accesslog": None,  # the node writes its own (node.accesslog)
+            "errorlog": "-",
+            "logger_class": f"{NodeLogger.__module__}.{NodeLogger.__qualname__}",
+            "loglevel": config.log_level.lower(),
+            "preload_app": False,  # each worker opens the node after the fork
+            # gunicorn's control socket (~/.gunicorn/gunicorn.ctl) would be one path shared by
+            # every node on the machine; the node is managed by signals alone.
+            "control_socket_disable": True,
+        }
+        for key, value in settings.items():
+            if key in self.cfg.settings:  # control_socket_disable is gunicorn 25.1's
+                self.cfg.set(key, value)
+
+    def load(self) -> WorkerSpec:
+        return self.spec
+
+
+def run_workers(spec: WorkerSpec, workers: int) -> None:
+    """Serve with ``workers`` processes until SIGTERM or SIGINT (returns when all have stopped).
+    ``SystemExit`` with the arbiter's status when it halts on an error (a worker that could
+    not boot: 3)."""
+    NodeServer(spec, workers).run()

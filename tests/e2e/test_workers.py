@@ -1,0 +1,178 @@
+"""``vcnode serve --workers 2`` as an operator runs it (issue 13): two processes under one
+supervisor serving one port over one store. Both answer; issuing through both never hands out a
+status-list index twice; a worker killed with SIGKILL is replaced while the port keeps
+answering; SIGTERM lets a request in flight finish before the node exits."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from served_node import bearer, cli, served
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="worker processes are found through /proc")
+
+
+def workers_of(supervisor: int) -> set[int]:
+    """The live (not zombie) child processes of ``supervisor``, from /proc."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == supervisor and fields[0] != "Z":
+            found.add(int(entry))
+    return found
+
+
+def exactly(supervisor: int, count: int, without: int | None = None) -> set[int] | None:
+    found = workers_of(supervisor)
+    return found if len(found) == count and without not in found else None
+
+
+async def until(predicate: Any, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+def requests_counted(metrics_dir: Path, pid: int) -> float:
+    """HTTP requests the worker ``pid`` counted (its own multiprocess file; the node sums them all)."""
+    path = metrics_dir / f"counter_{pid}.db"
+    if not path.exists():
+        return 0.0
+    return sum(
+        s.value
+        for metric in MultiProcessCollector.merge([str(path)], accumulate=True)
+        if metric.name == "vcnode_http_requests"
+        for s in metric.samples
+        if s.name == "vcnode_http_requests_total"
+    )
+
+
+def credential(did: str, i: int) -> dict[str, Any]:
+    return {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": did,
+        "credentialSubject": {"id": f"did:example:learner{i}"},
+    }
+
+
+async def test_two_workers_answer_and_issue_without_reusing_status_indices(tmp_path: Path, unused_tcp_port: int) -> None:
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "VCNODE_STATUS_PURPOSES": "revocation"}
+    async with served(tmp_path / "node", unused_tcp_port, env=env, args=("--workers", "2")) as node:
+        pids = await until(lambda: exactly(node.proc.pid, 2), 30, "two workers")
+        _, out, _ = await cli("token", "create", "--scopes", "issue", "--json", *node.where())
+        token = json.loads(out)["token"]
+        did = f"did:web:localhost%3A{unused_tcp_port}"
+        # A new connection per request, many at once: the kernel hands them to both workers.
+        connector = aiohttp.TCPConnector(force_close=True, limit=16)
+        issued: list[dict[str, Any]] = []
+        async with aiohttp.ClientSession(connector=connector) as http:
+            async def issue(i: int) -> None:
+                body = {"credential": credential(did, i)}
+                async with http.post(f"{node.url}/credentials/issue", json=body, headers=bearer(token)) as resp:
+                    assert resp.status == 201, await resp.text()
+                    issued.append((await resp.json())["verifiableCredential"])
+
+            await asyncio.gather(*(issue(i) for i in range(80)))
+
+            async def verify(vc: dict[str, Any]) -> None:
+                async with http.post(f"{node.url}/credentials/verify", json={"verifiableCredential": vc}) as resp:
+                    result = await resp.json()
+                    assert resp.status == 200 and result["verified"], result
+
+            await asyncio.gather(*(verify(vc) for vc in issued))
+        # Every credential got its own index in its list, whichever worker signed it.
+        entries = [(vc["credentialStatus"]["statusListCredential"], vc["credentialStatus"]["statusListIndex"]) for vc in issued]
+        assert len(set(entries)) == len(entries) == 80
+        # Both workers served some of it (each counts its own requests; the metrics flush each second).
+        counted = await until(
+            lambda: c if sum(c := [requests_counted(metrics_dir, pid) for pid in pids]) >= 160 else None, 10, "every request counted"
+        )
+        assert all(n > 0 for n in counted), counted
+
+
+async def test_a_killed_worker_is_replaced_while_the_port_keeps_answering(tmp_path: Path, unused_tcp_port: int) -> None:
+    async with served(tmp_path / "node", unused_tcp_port, args=("--workers", "2")) as node:
+        before = await until(lambda: exactly(node.proc.pid, 2), 30, "two workers")
+        victim = min(before)
+        os.kill(victim, signal.SIGKILL)
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as http:
+            for _ in range(30):  # the survivor answers meanwhile (new connections go to live workers)
+                async with http.get(f"{node.url}/healthz") as resp:
+                    assert resp.status == 200
+            after = await until(lambda: exactly(node.proc.pid, 2, without=victim), 30, "a replacement worker")
+            assert len(after - before) == 1
+            for _ in range(10):
+                async with http.get(f"{node.url}/readyz") as resp:
+                    assert resp.status == 200
+        assert node.proc.returncode is None
+
+
+async def test_sigterm_lets_a_request_in_flight_finish(tmp_path: Path, unused_tcp_port_factory: Any) -> None:
+    # A request in flight: a verification waiting for the issuer's did:web document, which a
+    # slow server here takes 2.5 s to answer (404). aiohttp counts a request whose body has
+    # arrived and whose handler runs; bytes arriving after shutdown began are not read.
+    port, slow_port = unused_tcp_port_factory(), unused_tcp_port_factory()
+    asked = asyncio.Event()
+
+    async def slowly(request: web.Request) -> web.Response:
+        asked.set()
+        await asyncio.sleep(2.5)
+        return web.json_response({}, status=404)
+
+    slow = web.Application()
+    slow.router.add_get("/.well-known/did.json", slowly)
+    runner = web.AppRunner(slow)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", slow_port).start()
+    did = f"did:web:localhost%3A{slow_port}"
+    vc = credential(did, 1)
+    vc["proof"] = {
+        "type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "proofPurpose": "assertionMethod",
+        "verificationMethod": f"{did}#key-1", "created": "2026-01-01T00:00:00Z", "proofValue": "z" + "1" * 86,
+    }
+    env = {"VCNODE_ALLOW_INSECURE_HOSTS": f"localhost:{slow_port}"}
+    try:
+        async with served(tmp_path / "node", port, env=env, args=("--workers", "2")) as node:
+            await until(lambda: exactly(node.proc.pid, 2), 30, "two workers")
+            async with aiohttp.ClientSession() as http:
+                pending = asyncio.ensure_future(http.post(f"{node.url}/credentials/verify", json={"verifiableCredential": vc}))
+                await asyncio.wait_for(asked.wait(), 20)  # the node is resolving the DID: in flight
+                node.proc.send_signal(signal.SIGTERM)
+                await asyncio.sleep(1)
+                assert node.proc.returncode is None  # still draining
+                with pytest.raises(OSError):  # but no longer accepting
+                    socket.create_connection(("127.0.0.1", port), timeout=2).close()
+                resp = await asyncio.wait_for(pending, 30)
+                result = await resp.json()
+                # Answered in full: not verified (the DID document could not be had), but answered.
+                assert resp.status == 400 and result["verified"] is False
+                assert any(c["check"] == "proof" for c in result["checks"]), result
+            assert await asyncio.wait_for(node.proc.wait(), 30) == 0  # the supervisor exits cleanly
+    finally:
+        await runner.cleanup()
