@@ -143,3 +143,32 @@ async def check_lists(data: Path, tmp: Path) -> int:
         code, out, err = await cli("verify", str(path), "--data", str(data))
         assert code == 0, f"published list {l['issuer']}/{l['purpose']}/{l['seq']} does not verify: {out}{err}"
     return len(lists)
+
+
+def descendants(pid: int) -> list[int]:
+    """The process ids below ``pid`` (its children, theirs, ...), read from /proc."""
+    out: list[int] = []
+    try:
+        tasks = Path(f"/proc/{pid}/task").iterdir()
+        children = [int(c) for t in tasks for c in (t / "children").read_text().split()]
+    except (OSError, ValueError):
+        return out
+    for child in children:
+        out += [child, *descendants(child)]
+    return out
+
+
+def kill_all(pid: int) -> list[int]:
+    """SIGKILL ``pid`` and every process below it at once (a served node is an arbiter and its
+    workers: killing the arbiter alone lets the workers finish their requests gracefully, which
+    is not a crash). The ids killed."""
+    import os
+    import signal
+
+    victims = [*descendants(pid), pid]
+    for victim in victims:
+        try:
+            os.kill(victim, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return victims

@@ -30,7 +30,14 @@ import aiohttp
 import pytest
 
 from crashkit import check_lists, check_store, env, make_node, token
-from running import bearer, cli, serve
+from running import bearer, cli
+from running import serve as serve_workers
+
+# One process: with several, a worker still booting when the fault strikes (the disk full, the
+# lock held) fails to boot, and gunicorn's arbiter then halts the whole node by design
+# (node/workers.py); these tests are about how a running node answers the fault.
+def serve(data: Path, port: int):  # noqa: ANN201
+    return serve_workers(data, port, "--workers", "1")
 
 
 @contextmanager

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from crashkit import check_lists, check_store, env, make_node, ok, store, token
+from crashkit import check_lists, check_store, env, kill_all, make_node, ok, store, token
 from running import bearer, cli, serve
 from test_crash_batch import SEEDS, run_and_kill
 
@@ -67,12 +67,13 @@ async def test_a_node_killed_while_issuing_and_revoking_loses_nothing_it_confirm
             tasks = [asyncio.create_task(client(http, node.url, tok, seed * 100 + n, random.Random(seed * 100 + n), confirmed, revoked, tried)) for n in range(CLIENTS)]
             delay = rng.uniform(0.2, 2.5)
             await asyncio.sleep(delay)
-            node.proc.send_signal(signal.SIGKILL)  # mid-request, mid-transaction, mid-signing: wherever it is
+            # The arbiter and every worker at once: mid-request, mid-transaction, mid-signing.
+            victims = kill_all(node.proc.pid)
             await node.proc.wait()
             results = await asyncio.gather(*tasks, return_exceptions=True)
         unexpected = [r for r in results if not isinstance(r, aiohttp.ClientError)]
         assert not unexpected, unexpected  # each client stopped on the lost connection, nothing else
-        kills.append({"seed": seed, "killedAfter": round(delay, 2), "confirmed": len(confirmed), "revoked": len(revoked)})
+        kills.append({"seed": seed, "killedAfter": round(delay, 2), "processes": len(victims), "confirmed": len(confirmed), "revoked": len(revoked)})
 
     node = await serve(data, unused_tcp_port_factory())
     try:
