@@ -27,7 +27,7 @@ from aiohttp import web
 from pydantic import Field, ValidationError
 from typing_extensions import NotRequired, TypedDict
 
-from node.store import StoreUnavailable
+from node.store import StoreError, StoreUnavailable
 from vc.errors import problem_from_exception
 from vc.limits import check_shape
 
@@ -157,11 +157,12 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
             raise
         body, headers = _from_http_exception(exc)
         return problem_response(_route_members(request, body, exc.status), exc.status, headers)
-    except StoreUnavailable as exc:
-        # The store cannot take the write now (locked, disk full, read-only): nothing was
-        # written, and the request can be sent again once it can. Not a bug: no traceback.
+    except StoreError as exc:
+        # The store cannot take the write now (locked or busy, disk full, read-only, unreachable):
+        # nothing was written, and the request can be sent again once it can. Not a bug: no traceback.
         log.error("%s %s: %s", request.method, request.path, exc)
-        body = {"type": PROBLEM_BASE + "store-unavailable", "title": "The store cannot be written", "detail": exc.reason}
+        detail = exc.reason if isinstance(exc, StoreUnavailable) else str(exc)
+        body = {"type": PROBLEM_BASE + "store-unavailable", "title": "The store cannot be written", "detail": detail}
         return problem_response(_route_members(request, body, 503), 503, {"Retry-After": "5"})
     except Exception as exc:  # noqa: BLE001 - this is the one place that catches everything
         problem = problem_from_exception(exc)

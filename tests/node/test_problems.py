@@ -81,7 +81,31 @@ async def client(aiohttp_client: Any) -> Any:
     app.router.add_get("/vc", _raise_vc)
     app.router.add_get("/did", _raise_did)
     app.router.add_get("/bug", _raise_bug)
+    app.router.add_get("/store-busy", _raise_store_busy)
+    app.router.add_get("/store-full", _raise_store_full)
     return await aiohttp_client(app)
+
+
+async def _raise_store_busy(request: web.Request) -> web.Response:
+    from node.store import StoreError
+
+    raise StoreError("the store is busy: another process held its write lock for over 10 s")
+
+
+async def _raise_store_full(request: web.Request) -> web.Response:
+    from node.store import StoreUnavailable
+
+    raise StoreUnavailable("the disk holding the store is full: nothing was written; free space and try again")
+
+
+async def test_a_store_that_cannot_take_a_write_is_a_503_saying_why(client: Any) -> None:
+    """Busy, locked, full, read-only, unreachable: not a bug, so no 500 and no traceback; the
+    reason as the store said it, and when to try again."""
+    for path, words in (("/store-busy", "the store is busy"), ("/store-full", "the disk holding the store is full")):
+        resp = await client.get(path)
+        body = await _problem(resp, 503)
+        assert body["type"].endswith("store-unavailable") and body["detail"].startswith(words)
+        assert resp.headers["Retry-After"] == "5"
 
 
 async def _problem(resp: Any, status: int) -> dict[str, Any]:
