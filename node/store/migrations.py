@@ -354,6 +354,11 @@ async def migrate(db: Database, migrations: Sequence[Migration] = MIGRATIONS) ->
     names = [m.name for m in migrations]
     if len(set(names)) != len(names):
         raise StoreError(f"migration names must be unique: {names}")
+    if await _all_recorded(db, names):
+        # The usual opening (every process of a node, every replica, each worker after the
+        # fork): nothing to apply, so no write lock is taken. A store that is locked, full or
+        # read-only at that moment still opens and serves what it holds.
+        return []
     async with db.transaction() as tx:
         await tx.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
     applied_now: list[str] = []
@@ -373,6 +378,17 @@ async def migrate(db: Database, migrations: Sequence[Migration] = MIGRATIONS) ->
         applied_now.append(migration.name)
         log.info("applied migration %s", migration.name)
     return applied_now
+
+
+async def _all_recorded(db: Database, names: Sequence[str]) -> bool:
+    try:
+        async with db.read() as tx:
+            rows = await tx.fetchall("SELECT name FROM schema_migrations")
+    except StoreUnavailable:
+        raise
+    except Exception:  # a new store: no schema_migrations yet (each driver says so its own way)
+        return False
+    return set(names) <= {r["name"] for r in rows}
 
 
 async def applied(db: Database, migrations: Sequence[Migration] = MIGRATIONS) -> list[str]:
