@@ -16,7 +16,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from node import auth, pages, problems, traffic
+from node import auth, logs, pages, problems, traffic
 from node.accesslog import observe_requests
 from node.config import Config
 from node.metrics import Metrics
@@ -95,6 +95,22 @@ def create_app(config: Config, *, node: Node | None = None, metrics: Metrics | N
         app.middlewares.insert(
             0, observe_requests(metrics.request if metrics is not None else None, access_log=config.access_log)
         )
+
+    async def flush_log_lines(app: web.Application) -> AsyncIterator[None]:
+        # Access lines wait in the log handler's buffer for at most a second (node.logs).
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(logs.FLUSH_SECONDS)
+                logs.flush_lines()
+
+        task = asyncio.get_running_loop().create_task(loop(), name="vcnode-log-flush")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        logs.flush_lines()
+
+    app.cleanup_ctx.append(flush_log_lines)
     observer = metrics.observer() if metrics is not None else NO_OBSERVER
     if metrics is not None:
         flushed = metrics

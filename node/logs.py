@@ -9,11 +9,15 @@ there is one), for log collectors. Chosen by ``log_format`` (``--log-format``,
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import os
 import sys
 import time
 from typing import Any, TextIO
+
+import orjson
 
 TEXT_FORMAT = "%(levelname)s %(name)s: %(message)s"
 
@@ -44,9 +48,18 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per record; a record's ``fields`` (a dict passed as ``extra``) join it.
 
     Written for the access log's rate (a line per request): the second's text is made once per
-    second and the encoder once, which keeps a line near 5 µs (bench/bench_observe.py)."""
+    second, and orjson writes the object (compact UTF-8, as the standard encoder configured so
+    would, in a fraction of its time; bench/bench_observe.py). What orjson refuses (a field
+    that is no JSON type, an integer beyond 64 bits) is written by the standard encoder."""
 
-    _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+    _fallback = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+    @classmethod
+    def _encode(cls, out: dict[str, Any]) -> str:
+        try:
+            return orjson.dumps(out).decode("utf-8")
+        except TypeError:  # orjson.JSONEncodeError is one
+            return cls._fallback(out)
 
     def __init__(self) -> None:
         super().__init__()
@@ -77,10 +90,67 @@ class JsonFormatter(logging.Formatter):
         return self._encode(out)
 
 
+# How long an INFO line (an access line, one per request) may wait in the buffer.
+FLUSH_SECONDS = 1.0
+_BUFFERED: dict[int, io.TextIOWrapper] = {}
+
+
+class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler that writes lines at INFO and below into a buffer flushed at most every
+    ``FLUSH_SECONDS`` (by the next line after that, or by ``flush_lines``, which the server
+    calls each second), and flushes at once, with everything before it, for a WARNING or worse.
+
+    At a line per request, a write(2) each was a third of the access log's cost. What this
+    gives up: after a ``kill -9`` the last second of access lines may be missing (warnings and
+    errors never are); a normal exit flushes (``logging.shutdown``)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        if getattr(stream, "line_buffering", False) and hasattr(stream, "buffer"):
+            # Standard error is line-buffered (every line a write): the same file, buffered.
+            # One wrapper per file, kept for the process's life: a wrapper that is collected
+            # closes the file under it, and that file is standard error's.
+            wrapper = _BUFFERED.get(id(stream.buffer))
+            if wrapper is None or wrapper.closed:
+                wrapper = _BUFFERED[id(stream.buffer)] = io.TextIOWrapper(
+                    stream.buffer, encoding=stream.encoding, errors="backslashreplace"
+                )
+            stream = wrapper
+        super().__init__(stream)
+        self._flushed = time.monotonic()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.stream.write(self.format(record) + self.terminator)
+            now = time.monotonic()
+            if record.levelno >= logging.WARNING or now - self._flushed >= FLUSH_SECONDS:
+                self.flush()
+                self._flushed = now
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+
+
+def flush_lines() -> None:
+    """Flush what the root logger's line handlers hold (the server calls it each second)."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, LineHandler):
+            handler.flush()
+            handler._flushed = time.monotonic()
+
+
+# Lines buffered when a process forks (gunicorn's arbiter making a worker) would be written by
+# both: written out first.
+os.register_at_fork(before=flush_lines)
+
+
 def configure_logging(level: str = "INFO", fmt: str = "text", *, stream: TextIO | None = None) -> None:
     """Send every log record at ``level`` and above to ``stream`` (standard error) in ``fmt``;
     replaces handlers an earlier call installed."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = LineHandler(stream or sys.stderr)
+    # Neither format shows the thread or process, and filling them in is a good part of a
+    # record's cost at a line per request.
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), handlers=[handler], force=True)
     # aiosqlite's debug lines hold every statement with its parameters (credential records):

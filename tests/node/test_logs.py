@@ -1,0 +1,47 @@
+"""node.logs: the line handler's buffering and the JSON lines (the access log's cost, issue 12)."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+from node import logs
+
+
+def _line_buffered() -> tuple[io.TextIOWrapper, io.BytesIO]:
+    raw = io.BytesIO()
+    return io.TextIOWrapper(raw, encoding="utf-8", line_buffering=True), raw
+
+
+def test_info_lines_wait_for_a_flush_and_a_warning_writes_everything_before_it() -> None:
+    stream, raw = _line_buffered()
+    logs.configure_logging("INFO", "json", stream=stream)
+    try:
+        log = logging.getLogger("vcnode.test")
+        log.info("one")
+        log.info("two")
+        assert raw.getvalue() == b""  # buffered, not one write per line
+        log.warning("three")
+        lines = [json.loads(line) for line in raw.getvalue().decode().splitlines()]
+        assert [(r["level"], r["message"]) for r in lines] == [("INFO", "one"), ("INFO", "two"), ("WARNING", "three")]
+        log.info("four")
+        logs.flush_lines()  # what the server does each second
+        assert json.loads(raw.getvalue().decode().splitlines()[-1])["message"] == "four"
+    finally:
+        logs.configure_logging("INFO", "text")
+
+
+def test_json_lines_carry_fields_and_fall_back_for_what_orjson_refuses() -> None:
+    stream, raw = _line_buffered()
+    logs.configure_logging("INFO", "json", stream=stream)
+    try:
+        log = logging.getLogger("vcnode.access")
+        log.info("x", extra={"fields": {"route": "/credentials/verify", "status": 200, "big": 2**70, "ok": "ünï"}})
+        log.info("y", extra={"fields": {"odd": object()}})
+        logs.flush_lines()
+        first, second = (json.loads(line) for line in raw.getvalue().decode("utf-8").splitlines())
+        assert first["route"] == "/credentials/verify" and first["big"] == 2**70 and first["ok"] == "ünï"
+        assert second["odd"].startswith("<object object")
+    finally:
+        logs.configure_logging("INFO", "text")
