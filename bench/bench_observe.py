@@ -114,6 +114,20 @@ def vcnode(*args: str) -> Any:
     return json.loads(done.stdout)
 
 
+async def issue_samples(http: aiohttp.ClientSession, issuer: "Served", n: int) -> list[dict[str, Any]]:
+    """``n`` sample credentials signed by ``issuer`` over VC-API (its did:web, an issue token)."""
+    token = vcnode("token", "create", "--scopes", "issue", "--data", str(issuer.data), "--json")["token"]
+    did = f"did:web:localhost%3A{issuer.port}"
+    issued: list[dict[str, Any]] = []
+    for i in range(n):
+        body = {"credential": credential(did, i)}
+        async with http.post(f"{issuer.url}/credentials/issue", json=body, headers={"Authorization": f"Bearer {token}"}) as resp:
+            if resp.status != 201:
+                raise SystemExit(f"issuing failed: {resp.status} {await resp.text()}")
+            issued.append((await resp.json())["verifiableCredential"])
+    return issued
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-observe-") as tmp:
         folder = Path(tmp)
@@ -134,15 +148,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             async with aiohttp.ClientSession(connector=connector) as http:
                 for s in servers:
                     await s.ready(http)
-                token = vcnode("token", "create", "--scopes", "issue", "--data", str(issuer.data), "--json")["token"]
-                did = f"did:web:localhost%3A{issuer.port}"
-                issued: list[dict[str, Any]] = []
-                for i in range(args.credentials):
-                    body = {"credential": credential(did, i)}
-                    async with http.post(f"{issuer.url}/credentials/issue", json=body, headers={"Authorization": f"Bearer {token}"}) as resp:
-                        if resp.status != 201:
-                            raise SystemExit(f"issuing failed: {resp.status} {await resp.text()}")
-                        issued.append((await resp.json())["verifiableCredential"])
+                issued = await issue_samples(http, issuer, args.credentials)
 
                 async def verify(server: Served, vc: dict[str, Any]) -> float:
                     t = time.perf_counter()

@@ -46,8 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_node import credential  # noqa: E402  (the same sample credential as bench_node)
-from bench_observe import Served, vcnode  # noqa: E402  (serve processes, CPU from schedstat)
+from bench_observe import Served, issue_samples  # noqa: E402  (serve processes, CPU from schedstat)
 
 from did.http import FetchedJSON  # noqa: E402
 from did.key import DIDKeyResolver  # noqa: E402
@@ -134,15 +133,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.clients * 2)) as http:
                 for s in (issuer, other):
                     await s.ready(http)
-                token = vcnode("token", "create", "--scopes", "issue", "--data", str(issuer.data), "--json")["token"]
+                issued = await issue_samples(http, issuer, args.credentials)
                 did = f"did:web:localhost%3A{issuer.port}"
-                issued: list[dict[str, Any]] = []
-                for i in range(args.credentials):
-                    body = {"credential": credential(did, i)}
-                    async with http.post(f"{issuer.url}/credentials/issue", json=body, headers={"Authorization": f"Bearer {token}"}) as resp:
-                        if resp.status != 201:
-                            raise SystemExit(f"issuing failed: {resp.status} {await resp.text()}")
-                        issued.append((await resp.json())["verifiableCredential"])
                 async with http.get(f"{issuer.url}/.well-known/did.json") as resp:
                     document = await resp.json()
                 lists = {}

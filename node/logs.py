@@ -9,7 +9,6 @@ there is one), for log collectors. Chosen by ``log_format`` (``--log-format``,
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
@@ -92,7 +91,7 @@ class JsonFormatter(logging.Formatter):
 
 # How long an INFO line (an access line, one per request) may wait in the buffer.
 FLUSH_SECONDS = 1.0
-_BUFFERED: dict[int, io.TextIOWrapper] = {}
+_BUFFERED_STDERR: TextIO | None = None
 
 
 class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -105,16 +104,17 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
     errors never are); a normal exit flushes (``logging.shutdown``)."""
 
     def __init__(self, stream: TextIO) -> None:
-        if getattr(stream, "line_buffering", False) and hasattr(stream, "buffer"):
-            # Standard error is line-buffered (every line a write): the same file, buffered.
-            # One wrapper per file, kept for the process's life: a wrapper that is collected
-            # closes the file under it, and that file is standard error's.
-            wrapper = _BUFFERED.get(id(stream.buffer))
-            if wrapper is None or wrapper.closed:
-                wrapper = _BUFFERED[id(stream.buffer)] = io.TextIOWrapper(
-                    stream.buffer, encoding=stream.encoding, errors="backslashreplace"
+        if stream is sys.__stderr__ and stream is not None and (stream.line_buffering or stream.write_through):
+            # The process's standard error writes every line at once: log lines go through a
+            # buffered file of their own on a duplicate of its descriptor (made once, kept for
+            # the process's life; closing it closes only the duplicate).
+            global _BUFFERED_STDERR
+            if _BUFFERED_STDERR is None or _BUFFERED_STDERR.closed:
+                _BUFFERED_STDERR = open(  # noqa: SIM115  (kept open on purpose)
+                    os.dup(stream.fileno()), "w", buffering=1 << 16, encoding=stream.encoding or "utf-8",
+                    errors="backslashreplace", closefd=True,
                 )
-            stream = wrapper
+            stream = _BUFFERED_STDERR
         super().__init__(stream)
         self._flushed = time.monotonic()
 

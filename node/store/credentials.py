@@ -72,13 +72,6 @@ async def set_statuses(tx: Tx, changes: Iterable[tuple[str, str, str]]) -> None:
     await tx.executemany("UPDATE credentials SET status = ?, status_changed = ? WHERE id = ?", changes)
 
 
-async def forget(tx: Tx, ids: Sequence[str]) -> None:
-    """Drop credentials that were recorded but never handed out; their indexes stay used."""
-    await tx.executemany("DELETE FROM credential_bodies WHERE credential_id = ?", [(i,) for i in ids])
-    await tx.executemany("UPDATE status_entries SET credential_id = NULL WHERE credential_id = ?", [(i,) for i in ids])
-    await tx.executemany("DELETE FROM credentials WHERE id = ?", [(i,) for i in ids])
-
-
 # --- kept bodies ---------------------------------------------------------------------------------
 
 _BODY = "b.credential_id, b.issuer, b.stored, b.journal, b.body"

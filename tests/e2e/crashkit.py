@@ -11,21 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from running import cli, clean_env
+from support import OFFERED_ACHIEVEMENT
 
 BASE = "https://registry.example.edu"
 
-ACHIEVEMENT: dict[str, Any] = {
-    "slug": "ds-101",
-    "title": "Data Science Fundamentals",
-    "description": "Statistics and Python for data analysis.",
-    "learningOutcomes": ["Explain the assumptions of linear regression"],
-    "ects": 5,
-    "eqfLevel": 6,
-    "assessment": {"type": "written examination", "resultType": "LetterGrade", "allowedValues": ["A", "B", "C", "F"]},
-    "participation": "online",
-    "qualityAssurance": {"description": "Institutional accreditation by NVAO", "url": "https://www.nvao.net/decisions/12345"},
-    "awardingBody": {"name": "University of Example", "countryCode": "NL"},
-}
+ACHIEVEMENT = OFFERED_ACHIEVEMENT  # the shared complete achievement (slug ds-101)
 
 
 async def ok(*args: str, env: dict[str, str] | None = None) -> str:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import io
 import json
 import logging
+import subprocess
+import sys
 
 from node import logs
 
 
 def _line_buffered() -> tuple[io.TextIOWrapper, io.BytesIO]:
+    """A buffered text stream: what reaches ``raw`` is what the handler flushed."""
     raw = io.BytesIO()
-    return io.TextIOWrapper(raw, encoding="utf-8", line_buffering=True), raw
+    return io.TextIOWrapper(raw, encoding="utf-8"), raw
 
 
 def test_info_lines_wait_for_a_flush_and_a_warning_writes_everything_before_it() -> None:
@@ -45,3 +48,18 @@ def test_json_lines_carry_fields_and_fall_back_for_what_orjson_refuses() -> None
         assert second["odd"].startswith("<object object")
     finally:
         logs.configure_logging("INFO", "text")
+
+
+def test_on_the_process_standard_error_a_warning_brings_the_lines_before_it_and_a_flush_the_rest() -> None:
+    script = (
+        "import logging, os\n"
+        "from node import logs\n"
+        "logs.configure_logging('INFO', 'text')\n"
+        "log = logging.getLogger('vcnode.test')\n"
+        "log.info('one'); log.warning('two'); log.info('three')\n"
+        "logs.flush_lines(); log.info('four')\n"
+        "os._exit(0)\n"  # no exit handlers: only what was flushed is written
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == ["INFO vcnode.test: one", "WARNING vcnode.test: two", "INFO vcnode.test: three"]
