@@ -144,10 +144,13 @@ def flush_lines() -> None:
 os.register_at_fork(before=flush_lines)
 
 
-def configure_logging(level: str = "INFO", fmt: str = "text", *, stream: TextIO | None = None) -> None:
+def configure_logging(level: str = "INFO", fmt: str = "text", *, stream: TextIO | None = None, buffered: bool = False) -> None:
     """Send every log record at ``level`` and above to ``stream`` (standard error) in ``fmt``;
-    replaces handlers an earlier call installed."""
-    handler = LineHandler(stream or sys.stderr)
+    replaces handlers an earlier call installed. ``buffered`` (the server, ``vcnode serve``):
+    through a ``LineHandler``; otherwise (a command, whose own output on standard error must
+    come after its log lines) each line is written at once."""
+    target = stream or sys.stderr
+    handler = LineHandler(target) if buffered else logging.StreamHandler(target)
     # Neither format shows the thread or process, and filling them in is a good part of a
     # record's cost at a line per request.
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False

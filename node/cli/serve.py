@@ -48,7 +48,7 @@ def _serve(args: argparse.Namespace) -> int:
         config = config_from_args(args)
     except ConfigError as e:
         return fail(str(e))
-    configure_logging(config.log_level, config.log_format)
+    configure_logging(config.log_level, config.log_format, buffered=True)
     try:
         ssl_context = _ssl_context(config)
     except (OSError, ssl.SSLError) as e:

@@ -19,7 +19,7 @@ def _line_buffered() -> tuple[io.TextIOWrapper, io.BytesIO]:
 
 def test_info_lines_wait_for_a_flush_and_a_warning_writes_everything_before_it() -> None:
     stream, raw = _line_buffered()
-    logs.configure_logging("INFO", "json", stream=stream)
+    logs.configure_logging("INFO", "json", stream=stream, buffered=True)
     try:
         log = logging.getLogger("vcnode.test")
         log.info("one")
@@ -37,7 +37,7 @@ def test_info_lines_wait_for_a_flush_and_a_warning_writes_everything_before_it()
 
 def test_json_lines_carry_fields_and_fall_back_for_what_orjson_refuses() -> None:
     stream, raw = _line_buffered()
-    logs.configure_logging("INFO", "json", stream=stream)
+    logs.configure_logging("INFO", "json", stream=stream, buffered=True)
     try:
         log = logging.getLogger("vcnode.access")
         log.info("x", extra={"fields": {"route": "/credentials/verify", "status": 200, "big": 2**70, "ok": "ünï"}})
@@ -54,7 +54,7 @@ def test_on_the_process_standard_error_a_warning_brings_the_lines_before_it_and_
     script = (
         "import logging, os\n"
         "from node import logs\n"
-        "logs.configure_logging('INFO', 'text')\n"
+        "logs.configure_logging('INFO', 'text', buffered=True)\n"
         "log = logging.getLogger('vcnode.test')\n"
         "log.info('one'); log.warning('two'); log.info('three')\n"
         "logs.flush_lines(); log.info('four')\n"
@@ -63,3 +63,13 @@ def test_on_the_process_standard_error_a_warning_brings_the_lines_before_it_and_
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines() == ["INFO vcnode.test: one", "WARNING vcnode.test: two", "INFO vcnode.test: three"]
+
+
+def test_a_command_writes_each_line_at_once() -> None:
+    stream, raw = _line_buffered()
+    logs.configure_logging("INFO", "text", stream=stream)
+    try:
+        logging.getLogger("vcnode.test").info("now")
+        assert raw.getvalue() == b"INFO vcnode.test: now\n"
+    finally:
+        logs.configure_logging("INFO", "text")
