@@ -294,9 +294,18 @@ class Metrics:
         try:
             while True:
                 await asyncio.sleep(period)
-                self.flush()
+                self._flush_safely()
         finally:
+            self._flush_safely()
+
+    def _flush_safely(self) -> None:
+        try:
             self.flush()
+        except OSError as e:
+            # The multiprocess directory is gone (removed by the supervisor as the node stops,
+            # or by someone else): the tallies cannot be written, and that must not stop the
+            # worker's shutdown or its later flushes.
+            log.warning("metrics could not be written to %s: %s", self.multiprocess_dir, e)
 
     # --- exposition ---------------------------------------------------------------------------
 

@@ -328,3 +328,28 @@ async def test_readyz_is_503_when_the_store_does_not_answer(served: Any) -> None
     resp = await client.get("/readyz")
     assert resp.status == 503 and resp.content_type == PROBLEM_JSON
     assert "store does not answer" in (await resp.json())["detail"]
+
+
+def test_metrics_whose_directory_is_gone_are_logged_and_the_flushing_goes_on() -> None:
+    """A worker stopping after its supervisor removed the multiprocess directory (or anyone
+    removing it) must still shut down cleanly: the tallies it cannot write are logged."""
+    script = (
+        "import asyncio, logging, os, shutil, sys, tempfile\n"
+        "d = tempfile.mkdtemp(); os.environ['PROMETHEUS_MULTIPROC_DIR'] = d\n"
+        "from node.metrics import Metrics\n"
+        "m = Metrics(); o = m.observer()\n"
+        "async def main():\n"
+        "    t = asyncio.create_task(m.flushing(0.05)); await asyncio.sleep(0.2)\n"
+        "    shutil.rmtree(d); o.issued('default', 1)  # this process's first value: its file cannot be made\n"
+        "    await asyncio.sleep(0.2)\n"
+        "    assert not t.done(), t\n"
+        "    t.cancel()\n"
+        "    try:\n"
+        "        await t\n"
+        "    except asyncio.CancelledError:\n"
+        "        pass\n"
+        "asyncio.run(main()); print('stopped')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "stopped", done.stderr
+    assert "metrics could not be written" in done.stderr and "Traceback" not in done.stderr
