@@ -65,6 +65,11 @@ async def fresh_schema(prefix: str = "vct") -> AsyncIterator[str]:
             await conn.close()
 
 
+# Every store backend the tests run over; a new backend adds its name here and its class in
+# Stores.open, and every test taking ``stores`` (the store contract tests included) runs on it.
+BACKENDS = ("sqlite", "postgresql")
+
+
 class Stores:
     """Opens one test's store on one backend, as often as asked (each handle stands for another
     process on the same data); every handle is closed when the test ends."""
@@ -76,13 +81,17 @@ class Stores:
     async def open(self, migrations: Any = None) -> Any:
         from node.store import MIGRATIONS, PostgresDatabase, SQLiteDatabase
 
-        kind = PostgresDatabase if self.backend == "postgresql" else SQLiteDatabase
+        kind = {"sqlite": SQLiteDatabase, "postgresql": PostgresDatabase}[self.backend]
         db = await kind.open(self.where, migrations=MIGRATIONS if migrations is None else migrations)
         self.handles.append(db)
         return db
 
+    async def close(self, db: Any) -> None:
+        self.handles.remove(db)
+        await db.close()
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+
+@pytest.fixture(params=BACKENDS)
 async def stores(request: Any, tmp_path: Path) -> AsyncIterator[Stores]:
     """The test's store on each backend in turn: SQLite in ``tmp_path``, PostgreSQL in a fresh schema."""
     async with AsyncExitStack() as stack:

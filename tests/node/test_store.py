@@ -1,9 +1,9 @@
 """node.store: the storage contract every backend keeps, then what only SQLite promises.
 
-The contract tests run through the ``database`` fixture, parametrized by backend. A new backend
-adds one entry to ``BACKENDS`` (an async factory opening its database for a test, a second
-time when asked: the second handle stands for another process on the same data) and every
-contract test then runs against it too.
+The contract tests run through the ``database`` fixture, on every backend of
+``tests/postgres_server.py`` (``stores``: it opens a test's database, a second time when asked,
+the second handle standing for another process on the same data). A new backend added there
+runs every contract test too.
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ import json
 import sqlite3
 import sys
 import textwrap
-from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
-from postgres_server import fresh_schema
+from postgres_server import Stores, stores  # noqa: F401  (the fixture)
 
 from node.statuslists import StatusLists
 from node.store import (
@@ -37,55 +36,14 @@ from node.store import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# backend name -> async (where, migrations) -> an opened, migrated Database on that test's data
-# (where: the test's folder for SQLite, the URL of the test's own schema for PostgreSQL).
-Opener = Callable[[Any, "tuple[Migration, ...] | list[Migration]"], Awaitable[Database]]
 
-
-async def _open_sqlite(folder: Path, migrations: Any = MIGRATIONS) -> Database:
-    return await SQLiteDatabase.open(folder, migrations=migrations)
-
-
-async def _open_postgres(url: str, migrations: Any = MIGRATIONS) -> Database:
-    return await PostgresDatabase.open(url, migrations=migrations)
-
-
-BACKENDS: dict[str, Opener] = {"sqlite": _open_sqlite, "postgresql": _open_postgres}
-
-
-class Backend:
-    """Opens handles on one test's data; closes them all at the end."""
-
-    def __init__(self, name: str, where: Any) -> None:
-        self.name, self.where = name, where
-        self.handles: list[Database] = []
-
-    async def open(self, migrations: Any = MIGRATIONS) -> Database:
-        db = await BACKENDS[self.name](self.where, migrations)
-        self.handles.append(db)
-        return db
-
-    async def close(self, db: Database) -> None:
-        self.handles.remove(db)
-        await db.close()
-
-
-@pytest.fixture(params=sorted(BACKENDS))
-async def backend(request: Any, tmp_path: Path) -> AsyncIterator[Backend]:
-    async with AsyncExitStack() as stack:
-        where: Any = tmp_path
-        if request.param == "postgresql":
-            where = await stack.enter_async_context(fresh_schema())
-        b = Backend(request.param, where)
-        try:
-            yield b
-        finally:
-            for db in list(b.handles):
-                await db.close()
+@pytest.fixture
+def backend(stores: Stores) -> Stores:
+    return stores
 
 
 @pytest.fixture
-async def database(backend: Backend) -> Database:
+async def database(backend: Stores) -> Database:
     return await backend.open()
 
 
@@ -116,7 +74,7 @@ async def test_the_migration_names_of_existing_data_folders_never_change() -> No
     ]
 
 
-async def test_reopening_applies_only_new_migrations_and_migrating_again_applies_none(backend: Backend) -> None:
+async def test_reopening_applies_only_new_migrations_and_migrating_again_applies_none(backend: Stores) -> None:
     await backend.close(await backend.open())
     extra = Migration("test.0001_badges", ("CREATE TABLE badges (id TEXT PRIMARY KEY, image {blob})",))
     db = await backend.open([*MIGRATIONS, extra])
@@ -129,7 +87,7 @@ async def test_reopening_applies_only_new_migrations_and_migrating_again_applies
         assert bytes((await tx.fetchone("SELECT image FROM badges"))["image"]) == b"\x00\xff"
 
 
-async def test_a_failing_migration_is_rolled_back_whole_and_named(backend: Backend) -> None:
+async def test_a_failing_migration_is_rolled_back_whole_and_named(backend: Stores) -> None:
     bad = Migration("test.0002_broken", ("CREATE TABLE half (id TEXT)", "THIS IS NOT SQL"))
     with pytest.raises(StoreError, match="test.0002_broken"):
         await backend.open([*MIGRATIONS, bad])
@@ -157,7 +115,7 @@ async def test_a_step_can_differ_by_dialect(database: Database) -> None:
 # --- transactions --------------------------------------------------------------------------------
 
 
-async def test_a_transaction_commits_on_normal_exit_and_rolls_back_on_an_exception(backend: Backend, database: Database) -> None:
+async def test_a_transaction_commits_on_normal_exit_and_rolls_back_on_an_exception(backend: Stores, database: Database) -> None:
     with pytest.raises(RuntimeError):
         async with database.transaction() as tx:
             await settings.put(tx, "a", 1)
@@ -220,7 +178,7 @@ async def test_concurrent_transactions_do_not_interleave(database: Database) -> 
     assert await get(database, "counter") == 200
 
 
-async def test_transactions_of_two_handles_do_not_interleave(backend: Backend, database: Database) -> None:
+async def test_transactions_of_two_handles_do_not_interleave(backend: Stores, database: Database) -> None:
     """Two handles on one store stand for two processes: the backend's own lock keeps them apart."""
     other = await backend.open()
     async with database.transaction() as tx:
@@ -282,7 +240,7 @@ def _lists(db: Database, length: int = 64) -> StatusLists:
     return StatusLists(db, base_url="https://node.example", identity=no_identity, loader=None, clock=lambda: None, length=length, min_length=8)
 
 
-async def test_allocations_through_two_handles_never_share_an_index(backend: Backend, database: Database) -> None:
+async def test_allocations_through_two_handles_never_share_an_index(backend: Stores, database: Database) -> None:
     """Concurrent issuance in two processes: the store's write lock, not an in-process lock,
     keeps every index unique, and exactly one of them opens each new list."""
     other = await backend.open()
@@ -486,7 +444,7 @@ async def test_postgres_store_presence_backup_refusal_and_placeholders(tmp_path:
 
 
 async def test_postgres_commits_are_durable_even_when_the_server_defaults_to_asynchronous_commit() -> None:
-    from postgres_server import fresh_schema, with_schema
+    from postgres_server import fresh_schema
 
     async with fresh_schema() as url:
         # As if the server's postgresql.conf said synchronous_commit = off.
