@@ -55,6 +55,7 @@ from node.cli.config import add_common_flags, fail, run
 from node.cli.offer import add_offer_flags, tx_code_of, write_qr
 from node.config import Config
 from node.errors import IdempotencyConflictError
+from node.files import fsync_path
 from node.issuers import DEFAULT_ISSUER
 from vc.edu import ProfileError
 
@@ -282,14 +283,6 @@ def _line(credential: dict[str, Any]) -> bytes:
     return (json.dumps(credential, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class _Stdout:
     """Standard output holds nothing from an earlier run: every credential is written."""
 
@@ -356,7 +349,7 @@ class _JsonLines:
                 f.flush()
                 os.fsync(f.fileno())
         if new:
-            _fsync_dir(self.path.parent)  # the file's name is on disk too
+            fsync_path(self.path.parent)  # the file's name is on disk too
         self.ids.update(c["id"] for c in credentials)
 
 
@@ -387,7 +380,7 @@ class _Folder:
                     f.flush()
                     os.fsync(f.fileno())
                 os.replace(partial, target)
-            _fsync_dir(self.path)
+            fsync_path(self.path)
 
 
 def open_output(out: Path | None) -> _Stdout | _JsonLines | _Folder:

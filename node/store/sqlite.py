@@ -34,6 +34,7 @@ from typing import Any, AsyncIterator, Iterable, Sequence
 
 import aiosqlite
 
+from node.files import fsync_path
 from node.store.base import Database, Dialect, Row, StoreError, StoreUnavailable, Tx
 from node.store.migrations import MIGRATIONS, Migration, migrate
 
@@ -340,14 +341,6 @@ class BackupContents:
     size: int
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _private_file(path: Path) -> None:
     """Create ``path`` empty, mode 0600 from the start (it will hold sealed keys)."""
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
@@ -373,9 +366,9 @@ def _backup(source: Path, target: Path) -> int:
                 dst.close()
         finally:
             src.close()
-        _fsync(partial)
+        fsync_path(partial)
         os.replace(partial, target)
-        _fsync(target.parent)
+        fsync_path(target.parent)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
@@ -427,7 +420,7 @@ def restore_file(backup: Path, data_dir: Path) -> Path:
             dst.flush()
             os.fsync(dst.fileno())
         os.replace(partial, target)
-        _fsync(target.parent)
+        fsync_path(target.parent)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
