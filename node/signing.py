@@ -1,20 +1,22 @@
-"""Signing a batch of credentials on every core (issue 13): a process pool behind one function.
+"""Signing a batch of credentials on every core (issue 13): a process pool, chunk by chunk.
 
 Signing is pure-Python canonicalization (pyld, ``vc.fastld``) under the GIL, so the node's
 thread pool (``node.offload``) keeps the event loop free but signs on one core. A large batch
 (``vcnode issue-batch``, ``POST /issuers/{name}/microcredentials`` with many items) is cut into
-chunks signed by a pool of processes, one per core, each with its own loader and caches; the
-results come back in order. What is signed, and when, is the caller's as before: issuance
-admits (records and allocates) the credentials in a committed transaction first, hands them
-here, and checks the key again afterwards (``node.issuance``); nothing here touches the store.
+chunks (``chunk_size``) signed by a pool of processes, one per core, each with its own loader
+and caches. What is signed, and when, is the caller's: issuance admits each chunk's credentials
+(allocates their indexes) in a committed transaction before handing the chunk here, prepares
+the next while the pool signs, and checks the key again afterwards (``node.issuance``); nothing
+here touches the store.
 
 The workers are started with ``forkserver`` (the node's process has threads: the store's, the
 offload pool's, which a plain fork would copy in a broken state) when the first batch of
 ``MIN_PARALLEL`` or more comes, and live as long as the process; a batch that finds them still
-starting is signed in-process unless it is large (``COLD_MIN``). The issuer's 32-byte secret goes to them through the pool's pipe, per chunk, and
-is kept by nobody there after the chunk. A batch below ``MIN_PARALLEL`` credentials, a node with
-a loader of its own (the workers know only the shipped contexts), or a pool that cannot start
-is signed in-process, through the caller's ``in_process``.
+starting is signed in-process unless it is large (``COLD_MIN``). The issuer's 32-byte secret
+goes to them through the pool's pipe, per chunk, and is kept by nobody there after the chunk.
+A batch below ``MIN_PARALLEL`` credentials, a node with a loader of its own (the workers know
+only the shipped contexts), or a pool that cannot start is signed in-process (``pool_for``
+says None); a chunk whose process dies is handed back to be signed in-process.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import os
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
-from typing import Any, Awaitable, Callable, Sequence
+from typing import Any, Sequence
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +42,28 @@ MIN_PARALLEL = 32
 # as signing this many credentials on one core (~0.8 s on the 2-core machine of bench/README.md):
 # a smaller batch finding the pool cold is signed in-process while the pool starts beside it.
 COLD_MIN = 1024
-# Credentials per chunk: small enough to keep every process busy to the end and to report
-# progress often, large enough that the trip costs little beside ~0.5 ms of signing each.
-CHUNK = 16
+# How a batch is cut (``parts``), each part one trip to a process: each is half of what remains
+# for the processes (guided self-scheduling). The first parts are large, so that few trips are
+# made (each wakes this process's pool threads and event loop, which share the cores with the
+# signers: with 16 credentials per trip this process spent 8-10 ms of CPU beside a
+# 256-credential batch, with 64 about 4); the last ones small, so that the processes finish
+# together. Between PART_MIN and PART_MAX credentials, so that progress is reported often.
+PART_MIN = 8
+PART_MAX = 512
+# How much lower the pool processes' scheduling priority is than the node's (nice(2)): the
+# node's threads that feed them and take back their results wake at once, and requests served
+# beside a batch are not starved by it.
+NICENESS = 5
+
+
+def parts(count: int, processes: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` of each part of a batch of ``count`` signed by ``processes``."""
+    out, start = [], 0
+    while start < count:
+        size = max(PART_MIN, min(PART_MAX, -(-(count - start) // processes)))
+        out.append((start, min(count, start + size)))
+        start += size
+    return out
 
 
 def sign_one(credential: JsonObject, *, key: Any, verification_method: str, suite: Any, loader: Any, now: datetime) -> JsonObject:
@@ -68,6 +89,12 @@ def _sign_chunk(seed: bytes, suite_name: str, now: datetime, items: list[tuple[J
     key = Ed25519KeyPair.from_seed(seed)
     suite, loader = SUITES[suite_name], default_loader()
     return [sign_one(c, key=key, verification_method=vm, suite=suite, loader=loader, now=now) for c, vm in items]
+
+
+def _start() -> None:
+    # A pool process yields to the node's own processes (NICENESS).
+    os.nice(NICENESS)
+    _warm()
 
 
 def _warm() -> None:
@@ -121,47 +148,32 @@ class ProcessSigner:
         if self._pool is None:
             try:
                 context = multiprocessing.get_context("forkserver")
-                self._pool = ProcessPoolExecutor(self.processes, mp_context=context, initializer=_warm)
+                self._pool = ProcessPoolExecutor(self.processes, mp_context=context, initializer=_start)
             except (OSError, ValueError) as e:  # no forkserver here, no semaphores (some sandboxes)
                 log.warning("batch signing stays on one core: the process pool cannot start (%s)", e)
                 self._broken = True
                 return None
         return self._pool
 
-    async def sign(
-        self,
-        items: Sequence[tuple[JsonObject, str]],
-        *,
-        seed: bytes,
-        suite_name: str,
-        now: datetime,
-        progress: Callable[[int], None] | None = None,
+    async def sign_chunk(
+        self, items: Sequence[tuple[JsonObject, str]], *, seed: bytes, suite_name: str, now: datetime
     ) -> list[JsonObject] | None:
-        """The signed credentials in order, or None when the pool cannot be had (then the caller
-        signs in-process). A credential that fails to sign raises here, as in-process signing would."""
+        """``items`` (credential, verification method) signed by one of the processes, in order;
+        None when the pool cannot be had (then the caller signs in-process). A credential that
+        fails to sign raises here, as in-process signing would."""
         pool = self._executor()
         if pool is None:
             return None
-        loop = asyncio.get_running_loop()
-        chunks = [list(items[i : i + CHUNK]) for i in range(0, len(items), CHUNK)]
-
-        async def run(chunk: list[tuple[JsonObject, str]]) -> list[JsonObject]:
-            signed = await loop.run_in_executor(pool, _sign_chunk, seed, suite_name, now, chunk)
-            if progress is not None:
-                for _ in signed:
-                    progress(1)
-            return signed
-
         try:
-            results = await asyncio.gather(*(run(c) for c in chunks))
+            return await asyncio.get_running_loop().run_in_executor(pool, _sign_chunk, seed, suite_name, now, list(items))
         except BrokenProcessPool as e:
-            # A worker died (killed, out of memory): nothing of this batch is handed out from the
-            # pool; the caller signs it in-process, and later batches do too.
-            log.error("the signing processes stopped (%s); signing on one core from now on", e)
+            # A worker died (killed, out of memory): nothing it signed is handed out; the caller
+            # signs the chunk in-process, and later batches too.
+            if not self._broken:
+                log.error("the signing processes stopped (%s); signing on one core from now on", e)
             self.close()
             self._broken = True
             return None
-        return [c for chunk in results for c in chunk]
 
     def close(self) -> None:
         if self._pool is not None:
@@ -189,29 +201,19 @@ def _forget_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_after_fork)
 
 
-async def sign_batch(
-    items: Sequence[tuple[JsonObject, str]],
-    *,
-    key: Any,
-    suite_name: str,
-    loader: Any,
-    now: datetime,
-    in_process: Callable[[], Awaitable[list[JsonObject]]],
-    progress: Callable[[int], None] | None = None,
-    signer: ProcessSigner | None = None,
-) -> list[JsonObject]:
-    """Sign ``items`` (credential, verification method) with ``key``: on every core when the
-    batch is large enough (``MIN_PARALLEL`` with the pool running, ``COLD_MIN`` to start it and
-    wait), else (or when the pool cannot be had) through ``in_process``."""
+def pool_for(count: int, loader: Any, signer: ProcessSigner | None = None) -> ProcessSigner | None:
+    """The pool that signs a batch of ``count`` credentials (``signer``, else the process's own),
+    or None when one core signs it: a batch below ``MIN_PARALLEL``, a loader of the node's own
+    (the processes know only the shipped contexts), one core, a pool that cannot start, or a
+    pool still starting for a batch below ``COLD_MIN`` (started here for the next batch)."""
     from vc.loader import default_loader
 
-    if len(items) < MIN_PARALLEL or loader is not default_loader():
-        return await in_process()
+    if count < MIN_PARALLEL or loader is not default_loader():
+        return None
     signer = signer or shared_signer()
     if signer.processes < 2:
-        return await in_process()
-    if not signer.ready and len(items) < COLD_MIN:
+        return None
+    if not signer.ready and count < COLD_MIN:
         signer.start()  # for the next batch; this one would wait longer for the pool than it takes here
-        return await in_process()
-    signed = await signer.sign(items, seed=key.seed, suite_name=suite_name, now=now, progress=progress)
-    return signed if signed is not None else await in_process()
+        return None
+    return signer if signer.start() else None

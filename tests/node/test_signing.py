@@ -9,7 +9,7 @@ import os
 import signal
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 
@@ -21,6 +21,15 @@ from vc.cryptosuites import SUITES
 from vc.loader import default_loader
 
 NOW = datetime(2026, 12, 5, 6, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(autouse=True)
+def fresh_shared_signer() -> Iterator[None]:
+    # A test that breaks the process's own pool must not leave later tests on one core.
+    yield
+    if signing._shared is not None:
+        signing._shared.close()
+    signing._shared = None
 
 
 def credential(issuer: str, i: int) -> dict[str, Any]:
@@ -47,83 +56,69 @@ def in_process(key: Ed25519KeyPair, batch: list[tuple[dict[str, Any], str]], sui
     ]
 
 
+@pytest.mark.parametrize("count,processes", [(32, 2), (256, 2), (257, 2), (1000, 4), (10_000, 2), (33, 8)])
+def test_a_batch_is_cut_into_parts_that_cover_it_once_largest_first(count: int, processes: int) -> None:
+    cuts = signing.parts(count, processes)
+    assert [i for start, stop in cuts for i in range(start, stop)] == list(range(count))
+    sizes = [stop - start for start, stop in cuts]
+    assert sizes == sorted(sizes, reverse=True)
+    assert max(sizes) <= signing.PART_MAX and min(sizes[:-1] or [signing.PART_MIN]) >= signing.PART_MIN
+    # Half of what remains for the processes: the first as large as the share of one process.
+    assert sizes[0] == min(signing.PART_MAX, max(signing.PART_MIN, -(-count // processes)))
+
+
 @pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
-async def test_a_large_batch_is_signed_by_processes_exactly_as_in_process(suite: str) -> None:
+async def test_a_chunk_is_signed_by_another_process_exactly_as_in_process(suite: str) -> None:
     key, batch = items(signing.MIN_PARALLEL + 7)
     signer = signing.ProcessSigner(2)
-    ticks: list[int] = []
     try:
         assert await signer.warm() and signer.ready
-
-        async def refuse() -> list[dict[str, Any]]:
-            raise AssertionError("a batch this large is signed by the pool")
-
-        signed = await signing.sign_batch(
-            batch, key=key, suite_name=suite, loader=default_loader(), now=NOW, in_process=refuse, progress=ticks.append, signer=signer
-        )
+        assert signing.pool_for(len(batch), default_loader(), signer) is signer
+        signed = await signer.sign_chunk(batch, seed=key.seed, suite_name=suite, now=NOW)
         pids = set(signer._pool._processes)  # type: ignore[union-attr]
+        # The processes run below the node's priority: a batch does not starve its requests.
+        assert {os.getpriority(os.PRIO_PROCESS, pid) for pid in pids} == {os.getpriority(os.PRIO_PROCESS, 0) + signing.NICENESS}
     finally:
         signer.close()
     assert len(pids) == 2 and os.getpid() not in pids
     assert signed == in_process(key, batch, suite)  # same bytes, same order
-    assert sum(ticks) == len(batch)
 
 
 async def test_a_batch_that_finds_the_pool_cold_is_signed_in_process_while_the_pool_starts() -> None:
-    key, batch = items(signing.MIN_PARALLEL)
     signer = signing.ProcessSigner(2)
-    calls = []
-
-    async def here() -> list[dict[str, Any]]:
-        calls.append(1)
-        return in_process(key, batch, "eddsa-rdfc-2022")
-
     try:
-        signed = await signing.sign_batch(
-            batch, key=key, suite_name="eddsa-rdfc-2022", loader=default_loader(), now=NOW, in_process=here, signer=signer
-        )
-        assert calls == [1] and signed == in_process(key, batch, "eddsa-rdfc-2022")
+        assert signing.pool_for(signing.MIN_PARALLEL, default_loader(), signer) is None
         assert signer._pool is not None  # started for the next batch
         assert await signer.warm()
-        again = await signing.sign_batch(
-            batch, key=key, suite_name="eddsa-rdfc-2022", loader=default_loader(), now=NOW, in_process=here, signer=signer
-        )
-        assert calls == [1] and again == signed  # the next one: on the pool
+        assert signing.pool_for(signing.MIN_PARALLEL, default_loader(), signer) is signer  # the next one: on the pool
     finally:
         signer.close()
+    # A batch too large to sign on one core while the pool starts waits for it.
+    cold = signing.ProcessSigner(2)
+    try:
+        assert signing.pool_for(signing.COLD_MIN, default_loader(), cold) is cold
+    finally:
+        cold.close()
 
 
-async def test_a_small_batch_or_a_loader_of_its_own_stays_in_process() -> None:
-    key, batch = items(signing.MIN_PARALLEL - 1)
+async def test_a_small_batch_a_loader_of_its_own_or_one_core_stays_in_process() -> None:
     signer = signing.ProcessSigner(2)
-    calls = []
-
-    async def here() -> list[dict[str, Any]]:
-        calls.append(1)
-        return []
-
-    await signing.sign_batch(batch, key=key, suite_name="eddsa-rdfc-2022", loader=default_loader(), now=NOW, in_process=here, signer=signer)
-    _, large = items(signing.MIN_PARALLEL)
-    await signing.sign_batch(large, key=key, suite_name="eddsa-rdfc-2022", loader=object(), now=NOW, in_process=here, signer=signer)
-    assert calls == [1, 1] and signer._pool is None  # no process was started
+    assert signing.pool_for(signing.MIN_PARALLEL - 1, default_loader(), signer) is None
+    assert signing.pool_for(signing.MIN_PARALLEL, object(), signer) is None
+    assert signing.pool_for(signing.COLD_MIN, default_loader(), signing.ProcessSigner(1)) is None
+    assert signer._pool is None  # no process was started
 
 
-async def test_a_pool_whose_processes_die_hands_the_batch_back_to_in_process_signing() -> None:
+async def test_a_pool_whose_processes_die_hands_the_chunk_back_to_in_process_signing() -> None:
     key, batch = items(signing.MIN_PARALLEL)
     signer = signing.ProcessSigner(2)
     try:
         assert await signer.warm()  # the pool is up
         for pid in list(signer._pool._processes):  # type: ignore[union-attr]
             os.kill(pid, signal.SIGKILL)
-
-        async def here() -> list[dict[str, Any]]:
-            return in_process(key, batch, "eddsa-rdfc-2022")
-
-        signed = await signing.sign_batch(
-            batch, key=key, suite_name="eddsa-rdfc-2022", loader=default_loader(), now=NOW, in_process=here, signer=signer
-        )
-        assert signed == in_process(key, batch, "eddsa-rdfc-2022")
+        assert await signer.sign_chunk(batch, seed=key.seed, suite_name="eddsa-rdfc-2022", now=NOW) is None
         assert signer._executor() is None  # one core from now on, said once in the log
+        assert signing.pool_for(signing.COLD_MIN, default_loader(), signer) is None
     finally:
         signer.close()
 
@@ -145,4 +140,62 @@ async def test_issuing_a_large_batch_through_the_node_uses_the_pool_and_every_cr
             result = await node.verification.verify_credential(vc)
             # Offline (network=False) there is no status checker; everything else passes.
             assert {c.name for c in result.checks if c.ok} >= {"bounds", "dataModel", "validity", "proof", "binding"}
+            assert [c.name for c in result.checks if not c.ok] == ["status"], result.to_json()
+
+
+async def test_a_credential_a_process_cannot_sign_refuses_the_batch_and_nothing_is_recorded(tmp_path: Path) -> None:
+    from node.store import credentials as table
+    from vc.errors import ProofTransformationError
+
+    cfg = Config().replace(data_dir=tmp_path / "n", base_url="https://node.example", status_purposes=("revocation",), kdf="interactive")
+    async with open_node(cfg, create=True, network=False) as node:
+        issuer = await node.issuers.get("default")
+        assert await signing.shared_signer().warm()
+        try:
+            batch = [credential(issuer.did, i) for i in range(3 * signing.MIN_PARALLEL)]
+            # Valid as a data model; JSON-LD refuses it when it is signed (a protected term
+            # redefined), in whichever process signs the last part.
+            batch[-1]["@context"] = ["https://www.w3.org/ns/credentials/v2", {"VerifiableCredential": "https://example.com/x"}]
+            with pytest.raises(ProofTransformationError, match="protected term"):
+                await node.issuance.issue_many("default", batch)
+            async with node.db.read() as tx:
+                assert await table.find(tx, issuer="default") == []
+            # The pool is still up, and the same batch without the bad credential is issued.
+            assert signing.shared_signer().ready
+            signed = await node.issuance.issue_many("default", batch[:-1])
+            assert [c["id"] for c in signed] == [c["id"] for c in batch[:-1]]
+            async with node.db.read() as tx:
+                assert len(await table.find(tx, issuer="default")) == len(batch) - 1
+        finally:
+            signing.shared_signer().close()
+
+
+async def test_a_batch_whose_signing_processes_die_midway_is_signed_in_process_and_issued_whole(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    cfg = Config().replace(data_dir=tmp_path / "n", base_url="https://node.example", status_purposes=("revocation",), kdf="interactive")
+    async with open_node(cfg, create=True, network=False) as node:
+        issuer = await node.issuers.get("default")
+        signer = signing.shared_signer()
+        assert await signer.warm()
+        killed: list[int] = []
+
+        def tick(_: int) -> None:
+            # After the first part comes back, the processes are killed: the parts still out
+            # fail in the pool and are signed here instead.
+            if not killed and signer._pool is not None:
+                killed.extend(signer._pool._processes)  # type: ignore[attr-defined]
+                for pid in killed:
+                    os.kill(pid, signal.SIGKILL)
+
+        try:
+            n = 4 * signing.MIN_PARALLEL
+            signed = await node.issuance.issue_many("default", [credential(issuer.did, i) for i in range(n)], progress=tick)
+        finally:
+            signer.close()
+        assert killed and len(signed) == n
+        assert [r.message for r in caplog.records if "signing processes stopped" in r.message]  # the rest was signed here
+        assert [c["id"] for c in signed] == [credential(issuer.did, i)["id"] for i in range(n)]
+        for vc in (signed[0], signed[-1]):
+            result = await node.verification.verify_credential(vc)
             assert [c.name for c in result.checks if not c.ok] == ["status"], result.to_json()
