@@ -23,6 +23,7 @@ from typing import Awaitable, Callable
 
 from aiohttp import web
 
+from node.logs import DirectLines
 from node.observe import METHODS
 
 log = logging.getLogger("vcnode.access")
@@ -50,6 +51,8 @@ def observe_requests(report: RequestHook | None, *, access_log: bool) -> Callabl
     ``access_log``, one line on ``vcnode.access``. Install it outermost, so it sees the status
     the client gets."""
 
+    direct = DirectLines(log)
+
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         start = time.perf_counter()
@@ -70,17 +73,14 @@ def observe_requests(report: RequestHook | None, *, access_log: bool) -> Callabl
             route = route_of(request)
             if report is not None:
                 report(method, route, status, seconds)
-            if access_log and log.isEnabledFor(logging.INFO):
+            if access_log:
                 issuer = issuer_of(request, route)
                 ms = round(seconds * 1000, 3)
-                # The record made directly: Logger.info would also look up its caller's frame,
-                # a third of a line's cost, for a file and line no format shows.
-                log.handle(
-                    log.makeRecord(
-                        log.name, logging.INFO, __file__, 0, "%s %s %d %.1f ms%s",
-                        (method, route, status, ms, f" issuer={issuer}" if issuer else ""), None,
-                        extra={"fields": {"method": method, "route": route, "status": status, "durationMs": ms, "issuer": issuer}},
-                    )
-                )
+                fields = {"method": method, "route": route, "status": status, "durationMs": ms, "issuer": issuer}
+                message = f"{method} {route} {status} {ms:.1f} ms{f' issuer={issuer}' if issuer else ''}"
+                if not direct.write(time.time(), message, fields) and log.isEnabledFor(logging.INFO):
+                    # The record made directly: Logger.info would also look up its caller's
+                    # frame, for a file and line no format shows.
+                    log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, message, (), None, extra={"fields": fields}))
 
     return middleware

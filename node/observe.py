@@ -14,6 +14,7 @@ raw paths), issuer names the node has, the specifications' error codes, fixed ki
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, TypeVar
@@ -67,29 +68,33 @@ class Observer:
 
     def cache_observer(self, kind: str) -> Callable[[bool], None]:
         """The ``observe`` callable a cache of ``kind`` documents takes (``did.cache``)."""
-        report = self.cache_lookup
-        return lambda hit: report(kind, hit)
+        return functools.partial(self.cache_lookup, kind)
 
 
 NO_OBSERVER = Observer()
 
 
 def timed_offload(offload: Offload[Any], work: str, report: Callable[[str, float, float], None]) -> Offload[Any]:
-    """``offload`` with each step's wait for a thread and its own running time reported."""
+    """``offload`` with each step's wait for a thread and its own running time reported. The
+    node's pool (``node.offload.ThreadOffload``) reports the CPU time it measures anyway; any
+    other offload is wrapped, and reports the step's wall time."""
+    timed = getattr(offload, "timed", None)
+    if timed is not None:
+        return timed(functools.partial(report, work))  # type: ignore[no-any-return]
 
     def run(step: Callable[[], T]) -> Awaitable[T]:
         # Not a coroutine of its own: the caller awaits the offload's, one frame less per step.
         submitted = time.perf_counter()
 
-        def timed() -> T:
+        def wrapped() -> T:
             start = time.perf_counter()
             try:
                 return step()
             finally:
                 report(work, start - submitted, time.perf_counter() - start)
 
-        timed.__wrapped__ = step  # type: ignore[attr-defined]  # the step's kind, for ThreadOffload's inline choice
-        return offload(timed)
+        wrapped.__wrapped__ = step  # type: ignore[attr-defined]  # the step's kind, for an offload's inline choice
+        return offload(wrapped)
 
     return run  # type: ignore[return-value]
 

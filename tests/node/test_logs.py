@@ -7,6 +7,9 @@ import json
 import logging
 import subprocess
 import sys
+from datetime import datetime, timezone
+
+import pytest
 
 from node import logs
 
@@ -72,4 +75,52 @@ def test_a_command_writes_each_line_at_once() -> None:
         logging.getLogger("vcnode.test").info("now")
         assert raw.getvalue() == b"INFO vcnode.test: now\n"
     finally:
+        logs.configure_logging("INFO", "text")
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_a_direct_line_is_the_line_its_record_would_have_made(fmt: str) -> None:
+    stream, raw = _line_buffered()
+    logs.configure_logging("INFO", fmt, stream=stream, buffered=True)
+    try:
+        log = logging.getLogger("vcnode.access")
+        fields = {"method": "POST", "route": "/credentials/verify", "status": 200, "durationMs": 1.234, "issuer": "ünï"}
+        created = datetime(2026, 12, 5, 6, 0, tzinfo=timezone.utc).timestamp() + 0.25
+        assert logs.DirectLines(log).write(created, "POST /credentials/verify 200 1.2 ms", fields)
+        record = log.makeRecord(log.name, logging.INFO, __file__, 0, "POST /credentials/verify 200 1.2 ms", (), None, extra={"fields": fields})
+        record.created = created
+        log.handle(record)
+        logs.flush_lines()
+        direct, recorded = raw.getvalue().decode("utf-8").splitlines()
+        assert direct == recorded
+        if fmt == "json":
+            assert json.loads(direct)["time"] == "2026-12-05T06:00:00.250Z" and json.loads(direct)["issuer"] == "ünï"
+    finally:
+        logs.configure_logging("INFO", "text")
+
+
+def test_a_direct_line_is_refused_wherever_a_record_could_go_elsewhere() -> None:
+    stream, raw = _line_buffered()
+    logs.configure_logging("INFO", "json", stream=stream, buffered=True)
+    log = logging.getLogger("vcnode.access")
+    direct = logs.DirectLines(log)
+    capture = logging.Handler()
+    try:
+        logging.getLogger().addHandler(capture)  # a test's capture, an operator's own handler
+        assert not direct.write(0.0, "x", {})
+        logging.getLogger().removeHandler(capture)
+        log.addFilter(lambda record: True)
+        assert not direct.write(0.0, "x", {})
+        log.filters.clear()
+        log.setLevel(logging.WARNING)  # access lines turned off
+        assert not direct.write(0.0, "x", {})
+        log.setLevel(logging.NOTSET)
+        logs.configure_logging("INFO", "json", stream=stream)  # a command's handler, not the server's
+        assert not direct.write(0.0, "x", {})
+        logs.flush_lines()
+        assert raw.getvalue() == b""
+    finally:
+        logging.getLogger().removeHandler(capture)
+        log.filters.clear()
+        log.setLevel(logging.NOTSET)
         logs.configure_logging("INFO", "text")

@@ -14,6 +14,7 @@ import json
 import logging
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,43 @@ async def test_timed_offload_reports_the_wait_and_the_step() -> None:
     assert await run(lambda: sum(range(1000))) == 499500
     ((work, waited, seconds),) = report.calls
     assert work == "verify" and waited >= 0.015 and 0 <= seconds < waited
+
+
+async def test_the_node_pool_reports_each_steps_wait_and_cpu_time_without_a_wrapper() -> None:
+    from node.offload import ThreadOffload
+
+    report = Recorder()
+    offload = ThreadOffload(1, inline_below=0)  # 0: every step on the pool
+    try:
+        timed = timed_offload(offload, "verify", report)
+
+        def step() -> str:
+            return threading.current_thread().name
+
+        assert (await timed(step)).startswith("vcnode-cpu")
+        ((work, waited, seconds),) = report.calls
+        assert work == "verify" and waited >= 0 and 0 <= seconds < 1
+        assert set(offload._estimates) == {step.__code__}  # the step's own kind: the inline choice sees it
+    finally:
+        offload.close()
+
+
+def test_offload_steps_reported_from_many_threads_are_all_tallied() -> None:
+    metrics = Metrics()
+    hook = metrics.observer().offload_step
+
+    def many() -> None:
+        for _ in range(2000):
+            hook("verify", 0.001, 0.0005)
+
+    threads = [threading.Thread(target=many) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    got = samples(metrics.exposition()[0].decode())
+    assert got[("vcnode_canonicalization_seconds_count", frozenset({("work", "verify")}))] == 8000
+    assert got[("vcnode_offload_wait_seconds_total", frozenset({("work", "verify")}))] == pytest.approx(8.0)
 
 
 def test_caches_report_each_lookup() -> None:
