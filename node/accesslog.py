@@ -19,7 +19,7 @@ import asyncio
 import logging
 import re
 import time
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable, Mapping
 
 from aiohttp import web
 
@@ -40,10 +40,17 @@ def route_of(request: web.Request) -> str:
     return resource.canonical if resource is not None else UNMATCHED
 
 
-def issuer_of(request: web.Request, route: str) -> str | None:
-    info = request.match_info
-    name = info.get("issuer") if "{issuer}" in route else (info.get("name") if route.startswith("/issuers/{name}") else None)
+def issuer_of(match_info: Mapping[str, str], route: str) -> str | None:
+    name = match_info.get("issuer") if "{issuer}" in route else (match_info.get("name") if route.startswith("/issuers/{name}") else None)
     return name if name is not None and _ISSUER_NAME.match(name) else None
+
+
+def access_line(method: str, route: str, status: int, seconds: float, match_info: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
+    """The access line's message and its fields (the JSON format's members)."""
+    issuer = issuer_of(match_info, route)
+    ms = round(seconds * 1000, 3)
+    message = f"{method} {route} {status} {ms:.1f} ms{f' issuer={issuer}' if issuer else ''}"
+    return message, {"method": method, "route": route, "status": status, "durationMs": ms, "issuer": issuer}
 
 
 def observe_requests(report: RequestHook | None, *, access_log: bool) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
@@ -74,11 +81,10 @@ def observe_requests(report: RequestHook | None, *, access_log: bool) -> Callabl
             if report is not None:
                 report(method, route, status, seconds)
             if access_log:
-                issuer = issuer_of(request, route)
-                ms = round(seconds * 1000, 3)
-                fields = {"method": method, "route": route, "status": status, "durationMs": ms, "issuer": issuer}
-                message = f"{method} {route} {status} {ms:.1f} ms{f' issuer={issuer}' if issuer else ''}"
-                if not direct.write(time.time(), message, fields) and log.isEnabledFor(logging.INFO):
+                # Made when the log handler next writes (node.logs.DirectLines), or now.
+                args = (method, route, status, seconds, request.match_info)
+                if not direct.write(time.time(), access_line, args) and log.isEnabledFor(logging.INFO):
+                    message, fields = access_line(*args)
                     # The record made directly: Logger.info would also look up its caller's
                     # frame, for a file and line no format shows.
                     log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, message, (), None, extra={"fields": fields}))

@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 import time
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
 
 import orjson
 
@@ -117,47 +117,67 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
             stream = _BUFFERED_STDERR
         super().__init__(stream)
         self._flushed = time.monotonic()
+        self._deferred: list[tuple[Callable[..., str], tuple[Any, ...]]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
+            self._write_deferred()  # the lines deferred before this record come before it
             self._write(self.format(record), record.levelno >= logging.WARNING)
         except RecursionError:
             raise
         except Exception:
             self.handleError(record)
 
-    def write_line(self, line: str) -> None:
-        """An INFO line formatted already (``DirectLines``), written as ``emit`` writes one."""
+    def defer(self, render: Callable[..., str], args: tuple[Any, ...]) -> None:
+        """An INFO line that ``render(*args)`` makes when the lines are next written: by the
+        next record, the next flush (``flush_lines``, each second), or this call once a second
+        has passed since the last (``DirectLines``)."""
         with self.lock:  # type: ignore[union-attr]  # made by createLock
+            self._deferred.append((render, args))
+            if time.monotonic() - self._flushed >= FLUSH_SECONDS:
+                self.flush()
+
+    def flush(self) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            self._write_deferred()
+            super().flush()
+            self._flushed = time.monotonic()
+
+    def _write_deferred(self) -> None:
+        # Under the handler's lock.
+        deferred, self._deferred = self._deferred, []
+        for render, args in deferred:
             try:
-                self._write(line, False)
+                line = render(*args)
             except Exception:
-                self.handleError(logging.makeLogRecord({"msg": line, "levelno": logging.INFO}))
+                self.handleError(logging.makeLogRecord({"msg": f"a deferred line could not be made by {render!r}"}))
+                continue
+            self.stream.write(line + self.terminator)
 
     def _write(self, line: str, urgent: bool) -> None:
         self.stream.write(line + self.terminator)
-        now = time.monotonic()
-        if urgent or now - self._flushed >= FLUSH_SECONDS:
+        if urgent or time.monotonic() - self._flushed >= FLUSH_SECONDS:
             self.flush()
-            self._flushed = now
 
 
 class DirectLines:
-    """INFO lines written straight to the one ``LineHandler`` of the node's logging, without a
-    ``LogRecord``: the same text that the handler's formatter writes for such a record, in a
-    fraction of the time (a record, its handling and its formatting were most of an access
-    line's cost at a line per request; bench/bench_observe.py).
+    """INFO lines for one logger written straight to the server's ``LineHandler``, without a
+    ``LogRecord``, and made only when the handler next writes (``LineHandler.defer``, within a
+    second): the same text the handler's formatter writes for such a record. A record, its
+    handling and its formatting in the request's own path were most of an access line's cost
+    at a line per request (bench/bench_observe.py).
 
-    ``write`` says False, writing nothing, whenever the line could go anywhere else: the
+    ``write`` says False, deferring nothing, whenever the line could go anywhere else: the
     root's handlers are not exactly that one handler (a test's capture, an operator's own
-    configuration), the logger or the root has filters or handlers of its own, or INFO is
-    off for the logger. The caller then logs the line the usual way."""
+    configuration), the logger or the root has filters or handlers of its own, or INFO is off
+    for the logger. The caller then logs the line the usual way, at once."""
 
     def __init__(self, logger: logging.Logger) -> None:
         self.logger = logger
         self._root = logging.getLogger()
 
-    def write(self, created: float, message: str, fields: dict[str, Any]) -> bool:
+    def write(self, created: float, make: Callable[..., tuple[str, dict[str, Any]]], args: tuple[Any, ...]) -> bool:
+        """Defer the line whose message and fields ``make(*args)`` gives, made at ``created``."""
         logger, root = self.logger, self._root
         handlers = root.handlers
         if len(handlers) != 1 or logger.handlers or logger.filters or root.filters or not logger.propagate:
@@ -169,15 +189,23 @@ class DirectLines:
             return False
         formatter = handler.formatter
         if type(formatter) is JsonFormatter:
-            out: dict[str, Any] = {"time": formatter._time(created), "level": "INFO", "logger": logger.name, "message": message}
-            out.update(fields)
-            line = formatter._encode(out)
-        elif formatter is not None and formatter._fmt == TEXT_FORMAT and type(formatter) is logging.Formatter:
-            line = f"INFO {logger.name}: {message}"
+            handler.defer(_json_line, (formatter, logger.name, created, make, args))
+        elif type(formatter) is logging.Formatter and formatter._fmt == TEXT_FORMAT:
+            handler.defer(_text_line, (logger.name, make, args))
         else:
             return False
-        handler.write_line(line)
         return True
+
+
+def _json_line(formatter: JsonFormatter, name: str, created: float, make: Callable[..., tuple[str, dict[str, Any]]], args: tuple[Any, ...]) -> str:
+    message, fields = make(*args)
+    out: dict[str, Any] = {"time": formatter._time(created), "level": "INFO", "logger": name, "message": message}
+    out.update(fields)
+    return formatter._encode(out)
+
+
+def _text_line(name: str, make: Callable[..., tuple[str, dict[str, Any]]], args: tuple[Any, ...]) -> str:
+    return f"INFO {name}: {make(*args)[0]}"
 
 
 def flush_lines() -> None:
@@ -185,7 +213,6 @@ def flush_lines() -> None:
     for handler in logging.getLogger().handlers:
         if isinstance(handler, LineHandler):
             handler.flush()
-            handler._flushed = time.monotonic()
 
 
 # Lines buffered when a process forks (gunicorn's arbiter making a worker) would be written by

@@ -47,6 +47,7 @@ _CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 # can take seconds.
 REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 FLUSH_SECONDS = 1.0  # how far behind the updates another process's scrape may be
+PENDING_MAX = 100_000  # hook calls kept for the next flush at most (a few seconds of a busy node's)
 STEP_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0)
 
 
@@ -191,12 +192,15 @@ class Metrics:
         self._counts: dict[tuple[Any, ...], float] = {}  # (metric, *labels) -> amount
         self._observed: dict[tuple[Any, ...], list[float]] = {}  # (histogram, *labels) -> [sum, per-bucket counts...]
         self._children: dict[tuple[Any, ...], Any] = {}
-        # The offload steps' timings, appended by the threads that ran them (a deque's append
-        # is atomic and takes no lock of ours) and tallied by flush(). Tallied under the lock
-        # from the threads instead, they cost a verification 4-5 % of its CPU in
-        # bench/bench_observe.py: a thread holding the lock when the interpreter handed the
-        # GIL to the event loop made the loop's next hook wait for that thread in turn.
-        self._steps: collections.deque[tuple[str, float, float]] = collections.deque()
+        # The hooks a request and a verification call (request, verified, cache_lookup,
+        # offload_step) only append what they are told here, for flush() to tally (each second
+        # and before every exposition): a deque's append is atomic and takes no lock of ours.
+        # Tallied under the lock from the offload threads instead, the steps' timings cost a
+        # verification 4-5 % of its CPU in bench/bench_observe.py (a thread holding the lock
+        # when the interpreter handed the GIL to the event loop made the loop's next hook wait
+        # for that thread in turn); tallied one by one in the request's own path, the rest
+        # cost it about as much again as in a loop of them.
+        self._pending: collections.deque[tuple[Any, ...]] = collections.deque()
         self.bulk_histograms = _bulk_histograms_work()
         # Each histogram's bucket bounds as the library keeps them (+Inf last): value v goes in
         # the first bucket whose bound is >= v, as Histogram.observe puts it.
@@ -224,42 +228,55 @@ class Metrics:
             cache_lookup=self.cache_lookup,
         )
 
-    # The hooks a verification calls (request, verified, cache_lookup) take the lock once each
-    # and call nothing else: at a thousand requests a second, each call on the way is measurable.
-
     def request(self, method: str, route: str, status: int, seconds: float) -> None:
-        method = method if method in METHODS else "OTHER"
-        key = (self.requests, method, route, str(status))
-        with self._lock:
-            self._counts[key] = self._counts.get(key, 0.0) + 1
-            self._add_observation((self.request_seconds, method, route), seconds)
+        self._pending.append((Metrics._tally_request, method, route, status, seconds))
+        if len(self._pending) > PENDING_MAX:  # no flusher running (a node that is not serving): tally now
+            self._flush_safely()
 
     def cache_lookup(self, kind: str, hit: bool) -> None:
-        key = (self.cache_lookups, kind, "hit" if hit else "miss")
-        with self._lock:
-            self._counts[key] = self._counts.get(key, 0.0) + 1
+        self._pending.append((Metrics._tally_lookup, kind, hit))
 
     def verified(self, result: VerificationResult) -> None:
-        kind, verified = result.kind, result.verified  # a property that walks the checks: read once
-        self._count(self.verifications, 1, kind, "true" if verified else "false")
-        if verified:
-            return
-        for problem in result.errors:
-            # The specifications' codes (and the node's <CHECK>_CHECK_FAILED): a fixed set.
-            code = problem.code if isinstance(problem.code, str) and _CODE.match(problem.code) else "OTHER"
-            self._count(self.verification_errors, 1, kind, code)
+        verified = result.verified  # a property that walks the checks: read once
+        # The specifications' codes (and the node's <CHECK>_CHECK_FAILED): a fixed set.
+        codes = () if verified else tuple(
+            p.code if isinstance(p.code, str) and _CODE.match(p.code) else "OTHER" for p in result.errors
+        )
+        self._pending.append((Metrics._tally_verified, result.kind, verified, codes))
 
     def offload_step(self, work: str, waited: float, seconds: float) -> None:
-        self._steps.append((work, waited, seconds))
+        self._pending.append((Metrics._tally_step, work, waited, seconds))
+
+    # What flush() does with them, under the lock.
+
+    def _tally_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        method = method if method in METHODS else "OTHER"
+        self._add_count((self.requests, method, route, str(status)), 1)
+        self._add_observation((self.request_seconds, method, route), seconds)
+
+    def _tally_lookup(self, kind: str, hit: bool) -> None:
+        self._add_count((self.cache_lookups, kind, "hit" if hit else "miss"), 1)
+
+    def _tally_verified(self, kind: str, verified: bool, codes: tuple[str, ...]) -> None:
+        self._add_count((self.verifications, kind, "true" if verified else "false"), 1)
+        for code in codes:
+            self._add_count((self.verification_errors, kind, code), 1)
+
+    def _tally_step(self, work: str, waited: float, seconds: float) -> None:
+        self._add_count((self.cpu_wait, work), waited)
+        self._add_observation((self.cpu_steps, work), seconds)
 
     def fetched(self, kind: str, outcome: str, seconds: float) -> None:
         self._count(self.fetches, 1, kind, outcome)
         self._observe(self.fetch_seconds, seconds, kind)
 
     def _count(self, metric: Any, amount: float, *labels: str) -> None:
-        key = (metric, *labels)
         with self._lock:
-            self._counts[key] = self._counts.get(key, 0.0) + amount
+            self._add_count((metric, *labels), amount)
+
+    def _add_count(self, key: tuple[Any, ...], amount: float) -> None:
+        """Add ``amount`` to the counter child ``key`` (counter, *labels); under the lock."""
+        self._counts[key] = self._counts.get(key, 0.0) + amount
 
     def _observe(self, metric: Any, value: float, *labels: str) -> None:
         with self._lock:
@@ -282,12 +299,11 @@ class Metrics:
     def flush(self) -> None:
         """Write what the hooks tallied since the last flush to the metrics (and so, in
         multiprocess mode, to this process's files, which every process's scrape reads)."""
-        steps = self._steps
-        for _ in range(len(steps)):  # what is there now; a step appended meanwhile waits for the next flush
-            work, waited, seconds = steps.popleft()
-            self._count(self.cpu_wait, waited, work)
-            self._observe(self.cpu_steps, seconds, work)
+        pending = self._pending
         with self._lock:
+            for _ in range(len(pending)):  # what is there now; what comes meanwhile waits for the next flush
+                entry = pending.popleft()
+                entry[0](self, *entry[1:])
             counts, self._counts = self._counts, {}
             observed, self._observed = self._observed, {}
         for (metric, *labels), amount in counts.items():

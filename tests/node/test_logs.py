@@ -8,6 +8,7 @@ import logging
 import subprocess
 import sys
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 
@@ -78,6 +79,10 @@ def test_a_command_writes_each_line_at_once() -> None:
         logs.configure_logging("INFO", "text")
 
 
+def _made(message: str, fields: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    return message, fields
+
+
 @pytest.mark.parametrize("fmt", ["json", "text"])
 def test_a_direct_line_is_the_line_its_record_would_have_made(fmt: str) -> None:
     stream, raw = _line_buffered()
@@ -86,7 +91,7 @@ def test_a_direct_line_is_the_line_its_record_would_have_made(fmt: str) -> None:
         log = logging.getLogger("vcnode.access")
         fields = {"method": "POST", "route": "/credentials/verify", "status": 200, "durationMs": 1.234, "issuer": "ünï"}
         created = datetime(2026, 12, 5, 6, 0, tzinfo=timezone.utc).timestamp() + 0.25
-        assert logs.DirectLines(log).write(created, "POST /credentials/verify 200 1.2 ms", fields)
+        assert logs.DirectLines(log).write(created, _made, ("POST /credentials/verify 200 1.2 ms", fields))
         record = log.makeRecord(log.name, logging.INFO, __file__, 0, "POST /credentials/verify 200 1.2 ms", (), None, extra={"fields": fields})
         record.created = created
         log.handle(record)
@@ -99,24 +104,48 @@ def test_a_direct_line_is_the_line_its_record_would_have_made(fmt: str) -> None:
         logs.configure_logging("INFO", "text")
 
 
+def test_a_direct_line_is_made_when_the_lines_are_next_written_and_keeps_its_place() -> None:
+    stream, raw = _line_buffered()
+    logs.configure_logging("INFO", "text", stream=stream, buffered=True)
+    made: list[str] = []
+
+    def make(message: str) -> tuple[str, dict[str, Any]]:
+        made.append(message)
+        return message, {}
+
+    try:
+        direct = logs.DirectLines(logging.getLogger("vcnode.access"))
+        assert direct.write(0.0, make, ("one",))
+        assert made == [] and raw.getvalue() == b""  # nothing made in the request's own path
+        logging.getLogger("vcnode.test").warning("two")  # writes everything before it, in order
+        assert made == ["one"]
+        assert raw.getvalue().decode().splitlines() == ["INFO vcnode.access: one", "WARNING vcnode.test: two"]
+        assert direct.write(0.0, make, ("three",))
+        logs.flush_lines()  # what the server does each second
+        assert raw.getvalue().decode().splitlines()[-1] == "INFO vcnode.access: three"
+    finally:
+        logs.configure_logging("INFO", "text")
+
+
 def test_a_direct_line_is_refused_wherever_a_record_could_go_elsewhere() -> None:
     stream, raw = _line_buffered()
     logs.configure_logging("INFO", "json", stream=stream, buffered=True)
     log = logging.getLogger("vcnode.access")
     direct = logs.DirectLines(log)
     capture = logging.Handler()
+    args = ("x", {})
     try:
         logging.getLogger().addHandler(capture)  # a test's capture, an operator's own handler
-        assert not direct.write(0.0, "x", {})
+        assert not direct.write(0.0, _made, args)
         logging.getLogger().removeHandler(capture)
         log.addFilter(lambda record: True)
-        assert not direct.write(0.0, "x", {})
+        assert not direct.write(0.0, _made, args)
         log.filters.clear()
         log.setLevel(logging.WARNING)  # access lines turned off
-        assert not direct.write(0.0, "x", {})
+        assert not direct.write(0.0, _made, args)
         log.setLevel(logging.NOTSET)
         logs.configure_logging("INFO", "json", stream=stream)  # a command's handler, not the server's
-        assert not direct.write(0.0, "x", {})
+        assert not direct.write(0.0, _made, args)
         logs.flush_lines()
         assert raw.getvalue() == b""
     finally:

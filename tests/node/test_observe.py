@@ -391,3 +391,15 @@ def test_metrics_whose_directory_is_gone_are_logged_and_the_flushing_goes_on() -
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "stopped", done.stderr
     assert "metrics could not be written" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_hook_calls_are_tallied_without_a_flusher_before_they_pile_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    import node.metrics as metrics_module
+
+    monkeypatch.setattr(metrics_module, "PENDING_MAX", 50)
+    metrics = Metrics()
+    for _ in range(120):
+        metrics.request("GET", "/x", 200, 0.001)
+    assert len(metrics._pending) <= 50  # tallied as they came, no flusher needed
+    got = samples(metrics.exposition()[0].decode())
+    assert got[("vcnode_http_requests_total", frozenset({("method", "GET"), ("route", "/x"), ("status", "200")}))] == 120
