@@ -53,7 +53,7 @@ def _serve(args: argparse.Namespace) -> int:
         ssl_context = _ssl_context(config)
     except (OSError, ssl.SSLError) as e:
         return fail(f"cannot load the TLS certificate/key: {e}")
-    from node.workers import WorkerSpec, default_workers, run_workers
+    from node.workers import WorkerSpec, default_workers, run_workers, settle_heap
 
     workers = config.workers or default_workers()
     metrics_dir, made = prepare_multiprocess_dir() if config.metrics else (None, False)
@@ -67,13 +67,18 @@ def _serve(args: argparse.Namespace) -> int:
             return 0
         app = create_app(config)
         log.info("starting vcnode on %s:%s, data in %s", config.host, config.port, config.data_dir)
+
+        def ready(site: Any) -> None:
+            settle_heap()
+            log.info("vcnode ready on %s", site.name)
+
         # Not web.run_app: the connections go through the node's ConnectionGuard (node/traffic.py).
         asyncio.run(
             serve(
                 app,
                 config,
                 ssl_context=ssl_context,
-                ready=lambda site: log.info("vcnode ready on %s", site.name),
+                ready=ready,
             )
         )
     except (KeyProtectionError, StoreError, ConfigError) as e:
