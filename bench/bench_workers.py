@@ -188,6 +188,7 @@ async def issuance_rounds(args: argparse.Namespace, folder: Path) -> list[dict[s
     from node import signing
     from node.config import Config
     from node.node import open_node
+    from node.workers import settle_heap
 
     cfg = Config().replace(data_dir=folder / "batch", base_url="https://university.example", status_purposes=("revocation",),
                            kdf="interactive", log_level="WARNING")
@@ -214,6 +215,7 @@ async def issuance_rounds(args: argparse.Namespace, folder: Path) -> list[dict[s
                 signing.MIN_PARALLEL = saved
 
         await signing.shared_signer().warm()
+        settle_heap()  # as a serving process does once it is up (vcnode serve, each worker)
         for _ in range(2):  # the pool's processes started, every cache warm on both sides
             await batch(True)
             await batch(False)

@@ -22,6 +22,7 @@ says None); a chunk whose process dies is handed back to be signed in-process.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import multiprocessing
 import os
@@ -92,9 +93,13 @@ def _sign_chunk(seed: bytes, suite_name: str, now: datetime, items: list[tuple[J
 
 
 def _start() -> None:
-    # A pool process yields to the node's own processes (NICENESS).
+    # A pool process yields to the node's own processes (NICENESS). What it imports and loads
+    # (the library, the contexts) lives as long as it does: set aside from the cyclic collector,
+    # whose full collections would otherwise walk it again and again while the chunks are signed.
     os.nice(NICENESS)
     _warm()
+    gc.collect()
+    gc.freeze()
 
 
 def _warm() -> None:
