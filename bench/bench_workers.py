@@ -26,7 +26,8 @@ machine's load falls on both sides alike:
    through the node's issuance (``Issuance.issue_many``, as ``vcnode issue-batch`` and
    ``POST .../microcredentials`` call it: admission, index allocation, list publication,
    signing, key check) in this process, with the process pool (``node.signing``) and with it
-   turned off (``MIN_PARALLEL`` out of reach: the offload thread, one core).
+   turned off (``MIN_PARALLEL`` out of reach: the offload thread, one core). The process sets
+   its start-up heap aside from the collector once the node is open, as ``vcnode serve`` does.
 
 The clients, this process, take their share of the cores too: their CPU per request is printed
 beside the servers'. Printed per comparison: the median of the rounds' ratios and the rounds themselves; for HTTP
