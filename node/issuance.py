@@ -34,6 +34,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Mapping, Sequence, TypeVar
 
+from did.cache import json_copy
 from node import signing
 from node.config import Config, ConfigError
 from node.errors import DuplicateCredentialError, InvalidRequestError, IssuerMismatchError, RetiredKeyError, UnknownIssuerError
@@ -411,7 +412,7 @@ class Issuance:
         choose the status entries the node adds (``asked``: the request named them)."""
         if not isinstance(credential, dict):
             raise InvalidRequestError("credential must be a JSON object")
-        vc = _copy_json(credential)
+        vc = json_copy(credential)
         # VC Data Integrity 1.0 §4.3: a credential secured by others already gets the issuer's
         # proof beside theirs (a proof set). Their proofs cover the document as sent, so the
         # node changes nothing in it: no issuer, id, validFrom or status entry is filled in.
@@ -526,16 +527,6 @@ def _task(work: Awaitable[T]) -> "asyncio.Future[T]":
     task = asyncio.ensure_future(work)
     task.add_done_callback(lambda t: t.cancelled() or t.exception())
     return task
-
-
-def _copy_json(value: Any) -> Any:
-    """A copy of a parsed JSON value (dicts, lists and immutable scalars): a quarter of
-    ``copy.deepcopy``'s time, which keeps a memo for cycles and shared parts JSON cannot hold."""
-    if isinstance(value, dict):
-        return {k: _copy_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy_json(v) for v in value]
-    return value
 
 
 # A placeholder while a credential's entries are being allocated (each is replaced).
