@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from node.store.base import Row, Tx, chunked, marks
+from node.store.base import Row, Tx, fetch_in
 
 
 async def slug_taken(tx: Tx, issuer: str, slug: str) -> bool:
@@ -33,15 +33,13 @@ async def of_issuer(tx: Tx, issuer: str) -> list[Row]:
 
 async def keys(tx: Tx, issuer: str, idempotency_keys: Sequence[str]) -> dict[str, Row]:
     """The recorded ones among ``idempotency_keys``: key -> ``idempotency_key, request_hash, credential_id``."""
-    out: dict[str, Row] = {}
-    for part in chunked(idempotency_keys):
-        rows = await tx.fetchall(
-            "SELECT idempotency_key, request_hash, credential_id FROM microcredential_keys "
-            f"WHERE issuer = ? AND idempotency_key IN ({marks(len(part))})",
-            [issuer, *part],
-        )
-        out.update({r["idempotency_key"]: r for r in rows})
-    return out
+    rows = await fetch_in(
+        tx,
+        lambda m: f"SELECT idempotency_key, request_hash, credential_id FROM microcredential_keys WHERE issuer = ? AND idempotency_key IN ({m})",
+        idempotency_keys,
+        before=(issuer,),
+    )
+    return {r["idempotency_key"]: r for r in rows}
 
 
 async def record_keys(tx: Tx, rows: Iterable[tuple[str, str, str, str, str]]) -> None:

@@ -23,7 +23,7 @@ import abc
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, AsyncContextManager, Iterable, Iterator, Protocol, Sequence, TypeVar
+from typing import Any, AsyncContextManager, Callable, Iterable, Iterator, Protocol, Sequence, TypeVar
 
 T = TypeVar("T")
 
@@ -131,3 +131,12 @@ def marks(n: int) -> str:
 def chunked(values: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+async def fetch_in(tx: Tx, sql: Callable[[str], str], values: Sequence[Any], before: Sequence[Any] = ()) -> list[Row]:
+    """The rows of ``sql(marks)`` for every one of ``values``: its ``IN (…)`` list filled
+    ``IN_CHUNK`` values at a time (``marks`` the placeholders), after the parameters ``before``."""
+    rows: list[Row] = []
+    for part in chunked(values):
+        rows += await tx.fetchall(sql(marks(len(part))), [*before, *part])
+    return rows

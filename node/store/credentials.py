@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from node.store.base import Row, Tx, chunked, marks
+from node.store.base import Row, Tx, chunked, fetch_in, marks
 
 COLUMNS = "id, issuer, subject_id, issued, status, status_changed"
 # An entry with where it lives: its list's issuer, purpose and number make the list's URL.
@@ -18,18 +18,11 @@ _ENTRY = (
 
 async def existing_ids(tx: Tx, ids: Sequence[str]) -> set[str]:
     """Which of ``ids`` name a recorded credential."""
-    out: set[str] = set()
-    for part in chunked(ids):
-        out.update(r["id"] for r in await tx.fetchall(f"SELECT id FROM credentials WHERE id IN ({marks(len(part))})", part))
-    return out
+    return {r["id"] for r in await fetch_in(tx, lambda m: f"SELECT id FROM credentials WHERE id IN ({m})", ids)}
 
 
 async def by_ids(tx: Tx, ids: Sequence[str]) -> dict[str, Row]:
-    out: dict[str, Row] = {}
-    for part in chunked(ids):
-        for row in await tx.fetchall(f"SELECT {COLUMNS} FROM credentials WHERE id IN ({marks(len(part))})", part):
-            out[row["id"]] = row
-    return out
+    return {r["id"]: r for r in await fetch_in(tx, lambda m: f"SELECT {COLUMNS} FROM credentials WHERE id IN ({m})", ids)}
 
 
 async def get(tx: Tx, credential_id: str) -> Row | None:
@@ -87,11 +80,8 @@ async def keep_bodies(tx: Tx, rows: Iterable[tuple[str, str, str, int, str]]) ->
 
 async def bodies(tx: Tx, ids: Sequence[str]) -> dict[str, Row]:
     """The kept (or journalled) bodies among ``ids``: id -> ``credential_id, issuer, stored, journal, body``."""
-    out: dict[str, Row] = {}
-    for part in chunked(ids):
-        for row in await tx.fetchall(f"SELECT {_BODY} FROM credential_bodies b WHERE b.credential_id IN ({marks(len(part))})", part):
-            out[row["credential_id"]] = row
-    return out
+    rows = await fetch_in(tx, lambda m: f"SELECT {_BODY} FROM credential_bodies b WHERE b.credential_id IN ({m})", ids)
+    return {r["credential_id"]: r for r in rows}
 
 
 async def with_body(tx: Tx, credential_id: str) -> Row | None:
@@ -163,8 +153,5 @@ async def entries_of(tx: Tx, credential_id: str) -> list[Row]:
 
 
 async def entries_of_many(tx: Tx, credential_ids: Sequence[str]) -> list[Row]:
-    out: list[Row] = []
-    for part in chunked(credential_ids):
-        out += await tx.fetchall(f"SELECT {_ENTRY} WHERE e.credential_id IN ({marks(len(part))}) ORDER BY e.purpose", part)
-    return out
+    return await fetch_in(tx, lambda m: f"SELECT {_ENTRY} WHERE e.credential_id IN ({m}) ORDER BY e.purpose", credential_ids)
 
