@@ -197,7 +197,8 @@ class Issuance:
     ) -> list[JsonObject]:
         """Issue a batch: status indexes for all of them are allocated in one transaction, and
         the credentials recorded (with their bodies, when kept) in another once all are signed.
-        ``progress(1)`` is called (from the signing thread) after each credential is signed.
+        ``progress(1)`` is called once per credential signed (from the offload thread, or on
+        the loop as each part comes back from the pool).
         ``journal``: keep the bodies even when ``keep_credentials`` is off, marked as a journal
         (``vcnode issue-batch`` drops them once its output holds them). ``complete(tx, signed)``
         runs inside the completing transaction (the caller's own records beside the credentials).
