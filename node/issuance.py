@@ -13,7 +13,11 @@ A request goes through four steps, in this order:
    the first credential is handed out, so its URL resolves as soon as the credential exists.
 4. **complete**: one transaction records the credentials, gives them their indexes, keeps
    their bodies (``keep_credentials``, or a batch's journal) and whatever the caller records
-   beside them (idempotency keys). Only then is anything handed out.
+   beside them (idempotency keys). Only then is anything handed out. For a batch signed on
+   every core it opens while the last parts are still signing (``signing.tail``): what does
+   not depend on the signatures is written first, each part's bodies as the part comes back,
+   so that its writes run beside the signing instead of after it. A part that fails rolls it
+   back, with everything else in it.
 
 So an issued credential is whole or absent (issue 14): a crash or a failure before step 4
 commits leaves indexes that belong to nobody (spent, never reused) and no record, so the same
@@ -222,9 +226,10 @@ class Issuance:
         now = self.clock()
         issued_at = utcnow_iso(now)
         keep = self.config.keep_credentials or journal
+        stamp = now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         # Copying and data-model checks of a large batch are CPU work too: off the event loop.
         # All of it before anything is admitted: a refused credential refuses the batch at once.
-        prepared = await self.offload(lambda: [self._prepare(issuer, c, now, specs, asked) for c in credentials])
+        prepared = await self.offload(lambda: [self._prepare(issuer, c, stamp, specs, asked) for c in credentials])
         ids = [p.credential["id"] for p in prepared]
         if len(set(ids)) != len(ids):
             raise InvalidRequestError("the batch contains the same credential id more than once")
@@ -244,6 +249,9 @@ class Issuance:
         pool = signing.pool_for(len(items), self.loader)
         cuts = signing.parts(len(items), pool.processes) if pool is not None else [(0, len(items))]
         chunks = [_task(self._sign_chunk(pool, items[start:stop], pair, suite_name, now, progress)) for start, stop in cuts]
+        sizes = {chunk: stop - start for chunk, (start, stop) in zip(chunks, cuts)}
+        flag = 0 if self.config.keep_credentials else 1
+        recording = False
         try:
             # Every list a credential names is published before the credential is handed out:
             # the lists this batch opened, and one that another request of the same group commit
@@ -251,39 +259,54 @@ class Issuance:
             # published).
             named = {a.list_id for per_credential in allocations for a in per_credential}
             await self.status_lists.republish(created | named)
-            signed = [c for chunk in await asyncio.gather(*chunks) for c in chunk]
-        except BaseException:
+            # The completing transaction opens while the last parts are still being signed
+            # (``signing.tail``), so that its writes run beside them rather than after; it
+            # holds the store's write lock about as long as it would take anyway.
+            waiting, tail = set(chunks), signing.tail(len(items), pool)
+            while waiting and sum(sizes[c] for c in waiting) > tail:
+                done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                for chunk in done:
+                    chunk.result()  # a part that failed fails the batch before anything is written
+
+            async def record(tx: Tx) -> list[JsonObject]:
+                taken = await table.existing_ids(tx, ids)
+                if taken:  # a concurrent request with the same id completed first
+                    first = sorted(taken)[0]
+                    raise DuplicateCredentialError(f"a credential with id {first!r} was already issued", id=first)
+                # A key retired while this batch was signed must not have signed anything handed
+                # out: asked here, where a retirement cannot slip in before the commit.
+                row, _ = await issuer_rows.key_secret(tx, issuer.name, key_id)
+                if row is None or row["retired"]:
+                    self.issuers.forget(issuer.name)
+                    raise RetiredKeyError(f"issuer {issuer.name!r}'s key {key_id} was retired while this request was being signed; send it again")
+                # What does not depend on the signatures first (the ids, subjects and indexes
+                # are the prepared credentials'), then each part's bodies as it comes back.
+                await table.insert_active(tx, [(p.credential["id"], issuer.name, subject_id(p.credential), issued_at) for p in prepared], signing_key=key_id)
+                await table.claim_entries(
+                    tx, [(p.credential["id"], a.list_id, a.index) for p, allocated in zip(prepared, allocations) for a in allocated]
+                )
+                for chunk in [c for c in chunks if c.done()] + [c for c in chunks if not c.done()]:
+                    part = await chunk
+                    if keep:
+                        # As the store will hold them; orjson writes 256 in about 0.1 ms, less than a thread hand-off.
+                        await table.keep_bodies(tx, [(c["id"], issuer.name, issued_at, flag, dumps(c).decode("utf-8")) for c in part])
+                signed = [c for chunk in chunks for c in chunk.result()]
+                if complete is not None:
+                    await complete(tx, signed)
+                return signed
+
+            # From here the parts belong to the completing transaction, which finishes whole
+            # even if this caller goes away (``_grouped``).
+            recording = True
+            signed = await self._grouped(record)
+        except BaseException as e:
             # Nothing is recorded before step 4: a failure (or a crash) until it commits leaves
-            # only the indexes, used by nobody and never reused.
-            for chunk in chunks:
-                chunk.cancel()
+            # only the indexes, used by nobody and never reused. A caller gone away while the
+            # completing transaction runs leaves it its parts (it finishes whole, or fails).
+            if not recording or isinstance(e, Exception):
+                for chunk in chunks:
+                    chunk.cancel()
             raise
-        # As the store will hold them; orjson writes 256 in about 0.1 ms, less than a thread hand-off.
-        bodies = [dumps(c).decode("utf-8") for c in signed] if keep else []
-        # A key retired while this batch was signed must not have signed anything handed out
-        # (asked again inside the completing transaction, where a retirement cannot slip in).
-        await self.issuers.check_signing_key(issuer.name, key_id)
-
-        async def record(tx: Tx) -> None:
-            taken = await table.existing_ids(tx, ids)
-            if taken:  # a concurrent request with the same id completed first
-                first = sorted(taken)[0]
-                raise DuplicateCredentialError(f"a credential with id {first!r} was already issued", id=first)
-            row, _ = await issuer_rows.key_secret(tx, issuer.name, key_id)
-            if row is None or row["retired"]:
-                self.issuers.forget(issuer.name)
-                raise RetiredKeyError(f"issuer {issuer.name!r}'s key {key_id} was retired while this request was being signed; send it again")
-            await table.insert_active(tx, [(c["id"], issuer.name, subject_id(c), issued_at) for c in signed], signing_key=key_id)
-            await table.claim_entries(
-                tx, [(p.credential["id"], a.list_id, a.index) for p, allocated in zip(prepared, allocations) for a in allocated]
-            )
-            if keep:
-                flag = 0 if self.config.keep_credentials else 1
-                await table.keep_bodies(tx, [(c["id"], issuer.name, issued_at, flag, b) for c, b in zip(signed, bodies)])
-            if complete is not None:
-                await complete(tx, signed)
-
-        await self._grouped(record)
         if self.observe_issued is not None:
             self.observe_issued(issuer.name, len(signed))
         return signed
@@ -408,9 +431,10 @@ class Issuance:
 
     # --- preparation -------------------------------------------------------------------
 
-    def _prepare(self, issuer: IssuerInfo, credential: Any, now: datetime, specs: list[EntrySpec], asked: bool) -> Prepared:
-        """Fill what the node fills (issuer, id, validFrom), refuse what it must not sign, and
-        choose the status entries the node adds (``asked``: the request named them)."""
+    def _prepare(self, issuer: IssuerInfo, credential: Any, stamp: str, specs: list[EntrySpec], asked: bool) -> Prepared:
+        """Fill what the node fills (issuer, id, validFrom: ``stamp``, the request's time),
+        refuse what it must not sign, and choose the status entries the node adds (``asked``:
+        the request named them)."""
         if not isinstance(credential, dict):
             raise InvalidRequestError("credential must be a JSON object")
         vc = json_copy(credential)
@@ -483,7 +507,6 @@ class Issuance:
         elif not isinstance(vc["id"], str):
             raise InvalidRequestError("id must be a URL string")
         if not cosigned:
-            stamp = now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
             vc.setdefault("issuanceDate" if v1 else "validFrom", stamp)
         check_credential(vc)
         return Prepared(vc, did, None if did == issuer.did else did, entries)

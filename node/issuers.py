@@ -21,8 +21,8 @@ keys: every key change bumps a counter in the store (``issuers.key_generation``)
 ``refresh`` reads at most once per ``refresh_seconds`` (1 s by default), forgetting everything
 kept when it moved. A running node therefore serves another process's rotation or retirement
 within that bound. Signing never relies on it: issuance reads the active key inside its
-admission transaction and asks the store again after signing (``check_signing_key``), and
-status lists are signed after a forced refresh.
+admission transaction and asks the store again in its completing transaction (whose write
+lock a retirement cannot slip past), and status lists are signed after a forced refresh.
 """
 
 from __future__ import annotations
@@ -375,7 +375,7 @@ class Issuers:
         pair = self._keys.get(key_id)
         if pair is not None:
             # Kept only while no key change was seen (refresh); issuance asks the store again
-            # after signing (check_signing_key), status lists refresh before asking.
+            # in its completing transaction, status lists refresh before asking.
             return pair
         async with self.db.read() as tx:
             row, sealed = await table.key_secret(tx, name, key_id)
@@ -391,17 +391,6 @@ class Issuers:
         """The active key pair (as this process last read it: see ``refresh``)."""
         issuer = await self.get(name)
         return await self.signing_key(name, issuer.public_key_multibase)
-
-    async def check_signing_key(self, name: str, key_id: str) -> None:
-        """``RetiredKeyError`` if ``key_id`` has been retired (asked of the store, not of memory):
-        issuance asks after signing, so nothing a retired key signed is handed out."""
-        async with self.db.read() as tx:
-            row, _ = await table.key_secret(tx, name, key_id)
-        if row is None or row["retired"]:
-            self.forget(name)
-            raise RetiredKeyError(
-                f"issuer {name!r}'s key {key_id} was retired while this request was being signed; send it again"
-            )
 
     async def signing_identity(self, name: str, did: str | None = None) -> tuple[Ed25519KeyPair, str, str]:
         """(key pair, DID, verification method) to sign the issuer's status lists with: the

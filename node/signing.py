@@ -3,11 +3,11 @@
 Signing is pure-Python canonicalization (pyld, ``vc.fastld``) under the GIL, so the node's
 thread pool (``node.offload``) keeps the event loop free but signs on one core. A large batch
 (``vcnode issue-batch``, ``POST /issuers/{name}/microcredentials`` with many items) is cut into
-chunks (``chunk_size``) signed by a pool of processes, one per core, each with its own loader
-and caches. What is signed, and when, is the caller's: issuance admits each chunk's credentials
-(allocates their indexes) in a committed transaction before handing the chunk here, prepares
-the next while the pool signs, and checks the key again afterwards (``node.issuance``); nothing
-here touches the store.
+parts (``parts``) signed by a pool of processes, one per core, each with its own loader and
+caches; a process sends back only the proofs. What is signed, and when, is the caller's:
+issuance admits the whole batch (allocates its indexes) in a committed transaction before
+handing the parts here, and opens its completing transaction while the last ones (``tail``)
+are still signing, checking the key there (``node.issuance``); nothing here touches the store.
 
 The workers are started with ``forkserver`` (the node's process has threads: the store's, the
 offload pool's, which a plain fork would copy in a broken state) when the first batch of
@@ -67,6 +67,17 @@ def parts(count: int, processes: int) -> list[tuple[int, int]]:
     return out
 
 
+def tail(count: int, pool: "ProcessSigner | None") -> int:
+    """How many of a batch of ``count`` credentials may still be signing when issuance opens
+    its completing transaction: about as many as the processes sign while the transaction
+    writes the rest (~30 µs a credential in the store, ~500 µs to sign one on each process),
+    so that it holds the write lock about as long as it would after signing. 0 when one part
+    signs the whole batch in-process (``pool`` None): nothing runs beside it to overlap."""
+    if pool is None:
+        return 0
+    return min(count, max(PART_MIN, count * pool.processes // 16))
+
+
 def sign_one(credential: JsonObject, *, key: Any, verification_method: str, suite: Any, loader: Any, now: datetime) -> JsonObject:
     """The credential with its proof: VC 2.0 through ``vc.credentials.issue_credential``; a 1.1
     credential the operator asked for is signed as 1.1 (its data model checked by issuance)."""
@@ -81,15 +92,33 @@ def sign_one(credential: JsonObject, *, key: Any, verification_method: str, suit
     return issue_credential(credential, key=key, verification_method=verification_method, suite=suite, loader=loader, now=now)
 
 
-def _sign_chunk(seed: bytes, suite_name: str, now: datetime, items: list[tuple[JsonObject, str]]) -> list[JsonObject]:
-    """In a pool process: sign ``items`` (credential, verification method) with the key ``seed``."""
+def _sign_chunk(seed: bytes, suite_name: str, now: datetime, items: list[tuple[JsonObject, str]]) -> tuple[bool, list[Any]]:
+    """In a pool process: sign ``items`` (credential, verification method) with the key ``seed``.
+
+    Returns ``(True, proofs)`` when each signed credential is its credential with the ``proof``
+    member set (as the eddsa suites sign), else ``(False, credentials)``: the node already
+    holds the credentials, and a proof is a fraction of the bytes to send back, to pickle and to
+    read (a process blocks on a full pipe until the node reads it)."""
     from vc.crypto import Ed25519KeyPair
     from vc.cryptosuites import SUITES
     from vc.loader import default_loader
 
     key = Ed25519KeyPair.from_seed(seed)
     suite, loader = SUITES[suite_name], default_loader()
-    return [sign_one(c, key=key, verification_method=vm, suite=suite, loader=loader, now=now) for c, vm in items]
+    signed = [sign_one(c, key=key, verification_method=vm, suite=suite, loader=loader, now=now) for c, vm in items]
+    proofs = []
+    for (credential, _), document in zip(items, signed):
+        rest, given = ({k: v for k, v in d.items() if k != "proof"} for d in (document, credential))
+        if rest != given or list(rest) != list(given):
+            return False, signed
+        proofs.append(document["proof"])
+    return True, proofs
+
+
+def with_proofs(items: Sequence[tuple[JsonObject, str]], proofs: Sequence[Any]) -> list[JsonObject]:
+    """The credentials of ``items`` with their ``proof`` (where a credential has one already,
+    in its place; else last, as ``vc.proofs.add_proof`` puts it)."""
+    return [{**credential, "proof": proof} for (credential, _), proof in zip(items, proofs)]
 
 
 def _start() -> None:
@@ -170,7 +199,7 @@ class ProcessSigner:
         if pool is None:
             return None
         try:
-            return await asyncio.get_running_loop().run_in_executor(pool, _sign_chunk, seed, suite_name, now, list(items))
+            only_proofs, out = await asyncio.get_running_loop().run_in_executor(pool, _sign_chunk, seed, suite_name, now, list(items))
         except BrokenProcessPool as e:
             # A worker died (killed, out of memory): nothing it signed is handed out; the caller
             # signs the chunk in-process, and later batches too.
@@ -179,6 +208,7 @@ class ProcessSigner:
             self.close()
             self._broken = True
             return None
+        return with_proofs(items, out) if only_proofs else out
 
     def close(self) -> None:
         if self._pool is not None:

@@ -4,6 +4,7 @@ whose processes die hands the batch back to in-process signing."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import os
 import signal
@@ -199,3 +200,105 @@ async def test_a_batch_whose_signing_processes_die_midway_is_signed_in_process_a
         for vc in (signed[0], signed[-1]):
             result = await node.verification.verify_credential(vc)
             assert [c.name for c in result.checks if not c.ok] == ["status"], result.to_json()
+
+
+def test_a_process_sends_back_only_the_proofs_when_the_rest_is_the_credential_as_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    key, batch = items(3)
+    # One cosigned credential: its proof set comes back whole, in the place its proof had.
+    batch[1][0]["proof"] = {"type": "DataIntegrityProof", "proofPurpose": "assertionMethod", "proofValue": "zOther"}
+    expected = in_process(key, batch, "eddsa-rdfc-2022")
+    only_proofs, out = signing._sign_chunk(bytes(range(32)), "eddsa-rdfc-2022", NOW, batch)
+    assert only_proofs and out == [vc["proof"] for vc in expected]
+    rebuilt = signing.with_proofs(batch, out)
+    assert rebuilt == expected and [list(vc) for vc in rebuilt] == [list(vc) for vc in expected]
+    assert isinstance(rebuilt[1]["proof"], list) and list(rebuilt[1]).index("proof") == list(batch[1][0]).index("proof")
+
+    # A suite that changed anything else (a context added, say) sends back the whole documents.
+    real = signing.sign_one
+
+    def adds_a_context(credential: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        signed = real(credential, **kwargs)
+        return {**signed, "@context": [*signed["@context"], "https://w3id.org/security/data-integrity/v2"]}
+
+    monkeypatch.setattr(signing, "sign_one", adds_a_context)
+    only_proofs, out = signing._sign_chunk(bytes(range(32)), "eddsa-rdfc-2022", NOW, batch)
+    assert not only_proofs and [vc["@context"][-1] for vc in out] == ["https://w3id.org/security/data-integrity/v2"] * 3
+
+
+def test_the_completing_transaction_waits_for_the_tail_of_a_batch_only() -> None:
+    pool = signing.ProcessSigner(2)
+    assert signing.tail(10_000, None) == 0  # one part, signed in-process: nothing to overlap
+    assert signing.tail(256, pool) == 32
+    assert signing.tail(4, pool) == 4  # never more than the batch
+    assert signing.tail(40, pool) == signing.PART_MIN
+
+
+async def test_a_part_failing_after_the_completing_transaction_opened_rolls_it_back_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from node import issuance as issuance_module
+    from node.store import credentials as table
+    from vc.errors import ProofTransformationError
+
+    cfg = Config().replace(data_dir=tmp_path / "n", base_url="https://node.example", status_purposes=("revocation",), kdf="interactive")
+    async with open_node(cfg, create=True, network=False) as node:
+        issuer = await node.issuers.get("default")
+        assert await signing.shared_signer().warm()
+        batch = [credential(issuer.did, i) for i in range(256)]
+        # JSON-LD refuses the last credential only when it is signed: in the last part, still
+        # signing when the completing transaction opens and writes the batch's rows.
+        batch[-1]["@context"] = ["https://www.w3.org/ns/credentials/v2", {"VerifiableCredential": "https://example.com/x"}]
+        real_insert = table.insert_active
+        inside: list[int] = []
+        beside: list[Any] = []
+
+        async def insert_active(tx: Any, rows: Any, **kwargs: Any) -> None:
+            rows = list(rows)
+            inside.append(len(rows))
+            if len(inside) == 1:
+                # Another request arriving meanwhile waits for the next transaction and is issued.
+                beside.append(asyncio.ensure_future(node.issuance.issue("default", credential(issuer.did, 9_999))))
+            await real_insert(tx, rows, **kwargs)
+
+        monkeypatch.setattr(issuance_module.table, "insert_active", insert_active)
+        # However the parts fall between the processes, the transaction opens before the last one fails.
+        monkeypatch.setattr(signing, "tail", lambda count, pool: count)
+        with pytest.raises(ProofTransformationError, match="protected term"):
+            await node.issuance.issue_many("default", batch)
+        assert inside[0] == 256  # the batch's rows were written before its last part failed
+        alone = await beside[0]
+        async with node.db.read() as tx:
+            assert [r["id"] for r in await table.find(tx, issuer="default")] == [alone["id"]]
+            assert await table.bodies(tx, [c["id"] for c in batch]) == {}
+            assert await table.entries_of_many(tx, [c["id"] for c in batch]) == []
+
+
+async def test_a_credential_refused_deep_in_a_large_batch_refuses_it_before_any_index_is_spent(tmp_path: Path) -> None:
+    from node.errors import InvalidRequestError
+    from node.store import credentials as table
+
+    cfg = Config().replace(data_dir=tmp_path / "n", base_url="https://node.example", status_purposes=("revocation",), kdf="interactive")
+    async with open_node(cfg, create=True, network=False) as node:
+        issuer = await node.issuers.get("default")
+        assert await signing.shared_signer().warm()
+        batch = [credential(issuer.did, i) for i in range(256)]
+        # Deep in a batch that the pool signs: an entry in one of this node's own lists is the
+        # node's to allocate.
+        own = "https://node.example/status/default/revocation/1"
+        batch[200]["credentialStatus"] = {
+            "id": f"{own}#7", "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+            "statusListIndex": "7", "statusListCredential": own,
+        }
+        with pytest.raises(InvalidRequestError, match="names one of this node's status lists") as refused:
+            await node.issuance.issue_many("default", batch)
+        assert refused.value.extra == {"field": "credentialStatus"}
+        async with node.db.read() as tx:
+            # Refused before admission: not an index spent.
+            assert await table.find(tx, issuer="default") == []
+            assert await tx.fetchall("SELECT idx FROM status_entries") == []
+        del batch[200]["credentialStatus"]
+        signed = await node.issuance.issue_many("default", batch)
+        # Ids kept, in order, one entry each at distinct indexes.
+        assert [c["id"] for c in signed] == [c["id"] for c in batch]
+        assert all(c["credentialStatus"]["statusPurpose"] == "revocation" for c in signed)
+        assert len({c["credentialStatus"]["statusListIndex"] for c in signed}) == 256
