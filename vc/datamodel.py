@@ -76,6 +76,8 @@ def _require_url(value: Any, where: str) -> str:
 def _check_all_ids(doc: Any, path: str) -> None:
     """VC DM 2.0 §4.4: every ``id`` is a single URL. ``@context`` is skipped: there ``id``
     may be a term definition, not an identifier."""
+    if _all_ids_are_urls(doc):
+        return
     # Only containers go on the stack (a scalar holds no id), so no path is formatted for them.
     stack: list[tuple[Any, str]] = [(doc, path)]
     while stack:
@@ -90,6 +92,38 @@ def _check_all_ids(doc: Any, path: str) -> None:
                     stack.append((v, f"{where}.{k}"))
         elif isinstance(value, list):
             stack.extend((v, f"{where}[{i}]") for i, v in enumerate(value) if isinstance(v, (dict, list)))
+
+
+def _all_ids_are_urls(doc: Any) -> bool:
+    """The walk of ``_check_all_ids`` without the paths, which only a failure needs: half the
+    time on a credential, checked on every issue and every verification. A container of a
+    type other than plain dict and list (a subclass) is left to the walk with paths."""
+    stack = [doc]
+    pop, push, url = stack.pop, stack.append, _URL.fullmatch
+    while stack:
+        value = pop()
+        kind = type(value)
+        if kind is dict:
+            for k, v in value.items():
+                if k == "id":
+                    if type(v) is not str or url(v) is None:
+                        return False
+                elif k != "@context":
+                    kind = type(v)
+                    if kind is dict or kind is list:
+                        push(v)
+                    elif isinstance(v, (dict, list)):
+                        return False
+        elif kind is list:
+            for v in value:
+                kind = type(v)
+                if kind is dict or kind is list:
+                    push(v)
+                elif isinstance(v, (dict, list)):
+                    return False
+        else:
+            return False
+    return True
 
 
 # --- small shape helpers ------------------------------------------------------------------

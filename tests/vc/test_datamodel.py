@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -409,3 +410,21 @@ def test_a_bare_digest_is_not_a_digest_multibase() -> None:
     vc["relatedResource"] = [{"id": CREDENTIALS_V2, "digestMultibase": "uJKGMkOmFbVJhEfKTduMC2XCyvRAYLjOVmZWwIH1wQ7k"}]
     with pytest.raises(MalformedValueError, match="not a multihash"):
         check_credential(vc, resources=default_loader().digests)
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        # Deep in lists of lists, and inside a dict subclass (a caller's OrderedDict): the fast
+        # walk without paths hands both to the walk that names where the bad id is.
+        ([[{"id": "not a url"}]], r"credential\.credentialSubject\.portfolio\[0\]\[0\]\.id must be an absolute URL"),
+        ([OrderedDict(id=7)], r"credential\.credentialSubject\.portfolio\[0\]\.id must be a URL string"),
+    ],
+)
+def test_every_id_is_checked_however_deep_and_whatever_mapping_holds_it(value: Any, message: str) -> None:
+    vc = credential()
+    vc["credentialSubject"]["portfolio"] = value
+    with pytest.raises(MalformedValueError, match=message):
+        check_credential(vc)
+    vc["credentialSubject"]["portfolio"] = [[{"id": "https://example.edu/work/1"}], OrderedDict(id="https://example.edu/work/2")]
+    check_credential(vc)
