@@ -259,11 +259,13 @@ class Issuance:
             # published).
             named = {a.list_id for per_credential in allocations for a in per_credential}
             await self.status_lists.republish(created | named)
-            # The completing transaction opens while the last parts are still being signed
-            # (``signing.tail``), so that its writes run beside them rather than after; it
-            # holds the store's write lock about as long as it would take anyway.
+            # The completing transaction opens while the last parts are still being signed, so
+            # that its writes run beside them rather than after: once a process has no part
+            # left to take (a core is free), or only the tail of the batch (``signing.tail``) is
+            # still out. It holds the store's write lock about as long as it would take anyway.
             waiting, tail = set(chunks), signing.tail(len(items), pool)
-            while waiting and sum(sizes[c] for c in waiting) > tail:
+            processes = pool.processes if pool is not None else 1
+            while waiting and len(waiting) >= processes and sum(sizes[c] for c in waiting) > tail:
                 done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 for chunk in done:
                     chunk.result()  # a part that failed fails the batch before anything is written
