@@ -44,6 +44,11 @@ def credential(issuer: str, i: int) -> dict[str, Any]:
     }
 
 
+def node_config(tmp_path: Path) -> Config:
+    """A node of its own for a test that issues through it (one-bit revocation entries)."""
+    return Config().replace(data_dir=tmp_path / "n", base_url="https://node.example", status_purposes=("revocation",), kdf="interactive")
+
+
 def items(n: int) -> tuple[Ed25519KeyPair, list[tuple[dict[str, Any], str]]]:
     key = Ed25519KeyPair.from_seed(bytes(range(32)))
     did = "did:key:" + key.public_multibase
@@ -125,8 +130,7 @@ async def test_a_pool_whose_processes_die_hands_the_chunk_back_to_in_process_sig
 
 
 async def test_issuing_a_large_batch_through_the_node_uses_the_pool_and_every_credential_verifies(tmp_path: Path) -> None:
-    cfg = Config().replace(data_dir=tmp_path / "n", base_url="https://node.example", status_purposes=("revocation",), kdf="interactive")
-    async with open_node(cfg, create=True, network=False) as node:
+    async with open_node(node_config(tmp_path), create=True, network=False) as node:
         issuer = await node.issuers.get("default")
         assert await signing.shared_signer().warm()  # as after a first batch
         n = signing.MIN_PARALLEL + 3
@@ -148,8 +152,7 @@ async def test_a_credential_a_process_cannot_sign_refuses_the_batch_and_nothing_
     from node.store import credentials as table
     from vc.errors import ProofTransformationError
 
-    cfg = Config().replace(data_dir=tmp_path / "n", base_url="https://node.example", status_purposes=("revocation",), kdf="interactive")
-    async with open_node(cfg, create=True, network=False) as node:
+    async with open_node(node_config(tmp_path), create=True, network=False) as node:
         issuer = await node.issuers.get("default")
         assert await signing.shared_signer().warm()
         try:
@@ -174,8 +177,7 @@ async def test_a_credential_a_process_cannot_sign_refuses_the_batch_and_nothing_
 async def test_a_batch_whose_signing_processes_die_midway_is_signed_in_process_and_issued_whole(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    cfg = Config().replace(data_dir=tmp_path / "n", base_url="https://node.example", status_purposes=("revocation",), kdf="interactive")
-    async with open_node(cfg, create=True, network=False) as node:
+    async with open_node(node_config(tmp_path), create=True, network=False) as node:
         issuer = await node.issuers.get("default")
         signer = signing.shared_signer()
         assert await signer.warm()
@@ -240,8 +242,7 @@ async def test_a_part_failing_after_the_completing_transaction_opened_rolls_it_b
     from node.store import credentials as table
     from vc.errors import ProofTransformationError
 
-    cfg = Config().replace(data_dir=tmp_path / "n", base_url="https://node.example", status_purposes=("revocation",), kdf="interactive")
-    async with open_node(cfg, create=True, network=False) as node:
+    async with open_node(node_config(tmp_path), create=True, network=False) as node:
         issuer = await node.issuers.get("default")
         assert await signing.shared_signer().warm()
         batch = [credential(issuer.did, i) for i in range(256)]
@@ -277,8 +278,7 @@ async def test_a_credential_refused_deep_in_a_large_batch_refuses_it_before_any_
     from node.errors import InvalidRequestError
     from node.store import credentials as table
 
-    cfg = Config().replace(data_dir=tmp_path / "n", base_url="https://node.example", status_purposes=("revocation",), kdf="interactive")
-    async with open_node(cfg, create=True, network=False) as node:
+    async with open_node(node_config(tmp_path), create=True, network=False) as node:
         issuer = await node.issuers.get("default")
         assert await signing.shared_signer().warm()
         batch = [credential(issuer.did, i) for i in range(256)]
