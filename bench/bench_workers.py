@@ -191,7 +191,7 @@ async def issuance_rounds(folder: Path, batch_size: int, pairs: int) -> list[dic
     from node import signing
     from node.config import Config
     from node.node import open_node
-    from node.workers import settle_heap
+    from node.heap import settle_heap
 
     cfg = Config().replace(data_dir=folder / f"batch-{batch_size}", base_url="https://university.example", status_purposes=("revocation",),
                            kdf="interactive", log_level="WARNING")

@@ -22,7 +22,6 @@ says None); a chunk whose process dies is handed back to be signed in-process.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import multiprocessing
 import os
@@ -125,10 +124,11 @@ def _start() -> None:
     # A pool process yields to the node's own processes (NICENESS). What it imports and loads
     # (the library, the contexts) lives as long as it does: set aside from the cyclic collector,
     # whose full collections would otherwise walk it again and again while the chunks are signed.
+    from node.heap import settle_heap
+
     os.nice(NICENESS)
     _warm()
-    gc.collect()
-    gc.freeze()
+    settle_heap()
 
 
 def _warm() -> None:

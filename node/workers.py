@@ -21,7 +21,6 @@ Metrics add up across workers (prometheus_client's multiprocess mode, its direct
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import ssl
@@ -33,6 +32,7 @@ from aiohttp.worker import GunicornWebWorker
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger as GunicornLogger
 
+from node.heap import settle_heap
 from node.config import Config
 
 log = logging.getLogger("node.serve")
@@ -57,17 +57,6 @@ class WorkerSpec:
     config: Config
     ssl_context: Callable[[], ssl.SSLContext | None]
     make_app: Callable[[Config], web.Application]
-
-
-def settle_heap() -> None:
-    """Called once a serving process is up. What it made until then (modules, JSON-LD contexts,
-    the app, the node and its caches) lives as long as the process: collected once, then moved
-    out of the cyclic collector's way (``gc.freeze``), so that later full collections walk only
-    what requests make. In a verifier a full collection walked some 80,000 objects (about
-    40 ms, the loop stalled) and came several times a minute under load
-    (bench/bench_observe.py: 12 in 20,000 verifications)."""
-    gc.collect()
-    gc.freeze()
 
 
 class NodeWorker(GunicornWebWorker):  # type: ignore[misc]

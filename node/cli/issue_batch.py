@@ -51,12 +51,12 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from node.node import open_node
-from node.workers import settle_heap
 from node.cli.config import add_common_flags, fail, run
 from node.cli.offer import add_offer_flags, tx_code_of, write_qr
 from node.config import Config
 from node.errors import IdempotencyConflictError
 from node.files import fsync_path
+from node.heap import settle_heap
 from node.issuers import DEFAULT_ISSUER
 from vc.edu import ProfileError
 

@@ -18,6 +18,7 @@ from typing import Any
 from node.app import create_app
 from node.cli.config import add_common_flags, config_from_args, fail
 from node.config import Config, ConfigError
+from node.heap import settle_heap
 from node.keys import KeyProtectionError
 from node.logs import configure_logging
 from node.metrics import prepare_multiprocess_dir, remove_multiprocess_dir
@@ -53,7 +54,7 @@ def _serve(args: argparse.Namespace) -> int:
         ssl_context = _ssl_context(config)
     except (OSError, ssl.SSLError) as e:
         return fail(f"cannot load the TLS certificate/key: {e}")
-    from node.workers import WorkerSpec, default_workers, run_workers, settle_heap
+    from node.workers import WorkerSpec, default_workers, run_workers
 
     workers = config.workers or default_workers()
     metrics_dir, made = prepare_multiprocess_dir() if config.metrics else (None, False)

@@ -1,5 +1,5 @@
 """A serving process sets what it made at start-up aside from the cyclic collector
-(node.workers.settle_heap): later full collections walk only what requests make."""
+(node.heap.settle_heap): later full collections walk only what requests make."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 SCRIPT = """
 import gc
 import node.app  # what a serving process has imported: the library, its contexts, the app
-from node.workers import settle_heap
+from node.heap import settle_heap
 
 junk = []
 junk.append(junk)  # a cycle nobody holds: collected, not set aside
