@@ -14,10 +14,11 @@ A request goes through four steps, in this order:
 4. **complete**: one transaction records the credentials, gives them their indexes, keeps
    their bodies (``keep_credentials``, or a batch's journal) and whatever the caller records
    beside them (idempotency keys). Only then is anything handed out. For a batch signed on
-   every core it opens while the last parts are still signing (``signing.tail``): what does
-   not depend on the signatures is written first, each part's bodies as the part comes back,
-   so that its writes run beside the signing instead of after it. A part that fails rolls it
-   back, with everything else in it.
+   every core it opens while the last parts are still signing (once a process has no part
+   left to take, or only the tail, ``signing.tail``, is out): what does not depend on the
+   signatures is written first, each part's bodies as the part comes back, so that its
+   writes run beside the signing instead of after it. A part that fails rolls it back, with
+   everything else in it.
 
 So an issued credential is whole or absent (issue 14): a crash or a failure before step 4
 commits leaves indexes that belong to nobody (spent, never reused) and no record, so the same
