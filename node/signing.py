@@ -50,6 +50,17 @@ COLD_MIN = 1024
 # together. Between PART_MIN and PART_MAX credentials, so that progress is reported often.
 PART_MIN = 8
 PART_MAX = 512
+# How issuance admits a batch the pool signs (``stages``): first this many credentials per
+# process, prepared and admitted before anything is signed (~3 ms on the 2-core machine of
+# bench/README.md); then stages of at most GROWTH times what went before, each prepared while
+# the processes sign the earlier ones (preparing takes ~25 µs a credential on an idle core,
+# several times that beside two signing processes; signing ~500 µs).
+FIRST_PART = 32
+GROWTH = 4
+# How long issuance waits, not holding the GIL, once it has handed a stage's parts to the pool:
+# the pool's threads need the GIL to pickle and send them, and the thread preparing the next
+# stage would keep it from them for the interpreter's switch interval (5 ms).
+HANDOFF = 0.001
 # How much lower the pool processes' scheduling priority is than the node's (nice(2)): the
 # node's threads that feed them and take back their results wake at once, and requests served
 # beside a batch are not starved by it.
@@ -63,6 +74,24 @@ def parts(count: int, processes: int) -> list[tuple[int, int]]:
         size = max(PART_MIN, min(PART_MAX, -(-(count - start) // processes)))
         out.append((start, min(count, start + size)))
         start += size
+    return out
+
+
+def stages(count: int, processes: int) -> list[list[tuple[int, int]]]:
+    """The parts of a batch of ``count``, grouped in the stages issuance prepares and admits
+    them in (``node.issuance``): each stage's parts go to the processes as soon as the stage is
+    admitted, while the next one is prepared. The first stage is one small part per process
+    (``FIRST_PART``), so that every core signs within a few milliseconds; each later one is at
+    most ``GROWTH`` times what went before it (it is prepared in less time than the processes
+    take to sign that), cut as ``parts`` cuts a batch."""
+    first = min(count, processes * FIRST_PART)
+    size = -(-first // processes)
+    out = [[(start, min(first, start + size)) for start in range(0, first, size)]] if first else []
+    start = first
+    while start < count:
+        stop = min(count, start * (GROWTH + 1))
+        out.append([(start + a, start + b) for a, b in parts(stop - start, processes)])
+        start = stop
     return out
 
 

@@ -302,3 +302,128 @@ async def test_a_credential_refused_deep_in_a_large_batch_refuses_it_before_any_
         assert [c["id"] for c in signed] == [c["id"] for c in batch]
         assert all(c["credentialStatus"]["statusPurpose"] == "revocation" for c in signed)
         assert len({c["credentialStatus"]["statusListIndex"] for c in signed}) == 256
+
+
+@pytest.mark.parametrize("count,processes", [(1, 2), (64, 2), (65, 2), (256, 2), (1024, 2), (10_000, 2), (100, 8), (300, 3)])
+def test_a_batch_is_admitted_in_stages_that_cover_it_once_each_cut_into_parts(count: int, processes: int) -> None:
+    stages = signing.stages(count, processes)
+    cuts = [cut for stage in stages for cut in stage]
+    assert [i for start, stop in cuts for i in range(start, stop)] == list(range(count))
+    # First one small part per process, so that every core signs at once.
+    first = stages[0]
+    assert len(first) == min(processes, count)
+    assert all(stop - start <= signing.FIRST_PART for start, stop in first)
+    done = first[-1][1]
+    for stage in stages[1:]:
+        size = stage[-1][1] - stage[0][0]
+        # Each later stage is prepared while the processes sign what went before: at most
+        # GROWTH times that, cut as a batch of its size is.
+        assert size <= signing.GROWTH * done
+        assert [(start - done, stop - done) for start, stop in stage] == signing.parts(size, processes)
+        done += size
+
+
+async def test_the_pool_signs_the_first_stage_while_the_rest_of_the_batch_is_prepared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from node.issuance import Issuance
+
+    events: list[tuple[str, int]] = []
+    real_prepare, real_sign = Issuance._prepare, Issuance._sign_chunk
+
+    def prepare(self: Issuance, *args: Any) -> Any:
+        events.append(("prepare", 1))
+        return real_prepare(self, *args)
+
+    async def sign_chunk(self: Issuance, pool: Any, items: Any, *args: Any) -> Any:
+        events.append(("sign", len(items)))
+        return await real_sign(self, pool, items, *args)
+
+    monkeypatch.setattr(Issuance, "_prepare", prepare)
+    monkeypatch.setattr(Issuance, "_sign_chunk", sign_chunk)
+    async with open_node(node_config(tmp_path), create=True, network=False) as node:
+        issuer = await node.issuers.get("default")
+        assert await signing.shared_signer().warm()
+        try:
+            n = 256
+            signed = await node.issuance.issue_many("default", [credential(issuer.did, i) for i in range(n)])
+        finally:
+            signing.shared_signer().close()
+        stages = signing.stages(n, signing.shared_signer().processes)
+        # The first stage's parts went to the processes once it alone was prepared, before the
+        # rest of the batch was: signing and preparing overlap.
+        first_sign = next(i for i, (kind, _) in enumerate(events) if kind == "sign")
+        assert [kind for kind, _ in events[:first_sign]] == ["prepare"] * (stages[0][-1][1])
+        assert [size for kind, size in events if kind == "sign"] == [stop - start for stage in stages for start, stop in stage]
+        assert len(events) == n + len([cut for stage in stages for cut in stage])
+        assert [c["id"] for c in signed] == [credential(issuer.did, i)["id"] for i in range(n)]
+        assert len({c["credentialStatus"]["statusListIndex"] for c in signed}) == n
+        for vc in (signed[0], signed[-1]):
+            result = await node.verification.verify_credential(vc)
+            assert [c.name for c in result.checks if not c.ok] == ["status"], result.to_json()
+
+
+@pytest.mark.parametrize("clash", ["twice in the batch", "already issued"])
+async def test_an_id_refused_in_a_later_stage_refuses_the_batch_and_spends_no_index(tmp_path: Path, clash: str) -> None:
+    from node.errors import DuplicateCredentialError, InvalidRequestError
+    from node.store import credentials as table
+
+    async with open_node(node_config(tmp_path), create=True, network=False) as node:
+        issuer = await node.issuers.get("default")
+        assert await signing.shared_signer().warm()
+        try:
+            batch = [credential(issuer.did, i) for i in range(256)]
+            if clash == "twice in the batch":
+                # The first stage's credential 0 is already signing when stage two names it again.
+                batch[200]["id"] = batch[0]["id"]
+                expected: type[Exception] = InvalidRequestError
+            else:
+                expected = DuplicateCredentialError
+                await node.issuance.issue("default", credential(issuer.did, 200))
+            async with node.db.read() as tx:
+                before = await tx.fetchall("SELECT list_id, idx FROM status_entries")
+            with pytest.raises(expected):
+                await node.issuance.issue_many("default", batch)
+            async with node.db.read() as tx:
+                assert await tx.fetchall("SELECT list_id, idx FROM status_entries") == before
+                assert len(await table.find(tx, issuer="default")) == len(before)
+                used = await tx.fetchall("SELECT used_count FROM status_lists")
+            assert [r["used_count"] for r in used] == ([1] if before else [])
+            # The pool is still up, and the batch without the clash is issued.
+            assert signing.shared_signer().ready
+            signed = await node.issuance.issue_many("default", [c for i, c in enumerate(batch) if i != 200])
+            assert len(signed) == 255
+        finally:
+            signing.shared_signer().close()
+
+
+async def test_a_key_rotated_after_the_issuer_was_read_signs_nothing_and_the_new_key_signs_the_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from node.issuance import Issuance
+
+    real = Issuance._active_pair
+    rotated: list[str] = []
+
+    async def then_rotate(self: Issuance, issuer: Any) -> Any:
+        # The key as read before the admission; then a rotation commits before the admission
+        # takes the write lock (another process's, or an operator's, in between).
+        pair = await real(self, issuer)
+        rotation = await node.keys.rotate(issuer.name)
+        rotated.append(rotation.current.id)
+        return pair
+
+    monkeypatch.setattr(Issuance, "_active_pair", then_rotate)
+    async with open_node(node_config(tmp_path), create=True, network=False) as node:
+        issuer = await node.issuers.get("default")
+        assert await signing.shared_signer().warm()
+        try:
+            signed = await node.issuance.issue_many("default", [credential(issuer.did, i) for i in range(256)])
+        finally:
+            signing.shared_signer().close()
+        assert rotated and rotated[0] != issuer.public_key_multibase
+        # Every proof names the key the admission found active: the new one.
+        assert {vc["proof"]["verificationMethod"].rsplit("#", 1)[1] for vc in signed} == {rotated[0]}
+        for vc in (signed[0], signed[-1]):
+            result = await node.verification.verify_credential(vc)
+            assert [c.name for c in result.checks if not c.ok] == ["status"], result.to_json()
