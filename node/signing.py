@@ -5,9 +5,11 @@ thread pool (``node.offload``) keeps the event loop free but signs on one core. 
 (``vcnode issue-batch``, ``POST /issuers/{name}/microcredentials`` with many items) is cut into
 parts (``parts``) signed by a pool of processes, one per core, each with its own loader and
 caches; a process sends back only the proofs. What is signed, and when, is the caller's:
-issuance admits the whole batch (allocates its indexes) in a committed transaction before
-handing the parts here, and opens its completing transaction while the last ones (``tail``)
-are still signing, checking the key there (``node.issuance``); nothing here touches the store.
+issuance admits the batch in stages (``stages``) inside one admission transaction, handing
+each stage's parts here as soon as their indexes are allocated (nothing is handed out before
+its completing transaction, after that one), and opens its completing transaction while the
+last parts (``tail``) are still signing, checking the key there (``node.issuance``); nothing
+here touches the store.
 
 The workers are started with ``forkserver`` (the node's process has threads: the store's, the
 offload pool's, which a plain fork would copy in a broken state) when the first batch of
