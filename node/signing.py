@@ -27,6 +27,9 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import select
+import threading
+import time
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
@@ -151,15 +154,44 @@ def with_proofs(items: Sequence[tuple[JsonObject, str]], proofs: Sequence[Any]) 
     return [{**credential, "proof": proof} for (credential, _), proof in zip(items, proofs)]
 
 
-def _start() -> None:
+def _start(node_pid: int) -> None:
     # A pool process yields to the node's own processes (NICENESS). What it imports and loads
     # (the library, the contexts) lives as long as it does: set aside from the cyclic collector,
     # whose full collections would otherwise walk it again and again while the chunks are signed.
     from node.heap import settle_heap
 
+    _end_with(node_pid)
     os.nice(NICENESS)
     _warm()
     settle_heap()
+
+
+def _end_with(pid: int) -> None:
+    """End this process when the node's process ``pid`` ends, however it ends.
+
+    A node that exits shuts its pool down, but one killed (SIGKILL, the OOM killer) cannot: its
+    pool processes would wait for chunks forever, and keep the forkserver alive with them (each
+    holds the forkserver's liveness pipe), two or more idle processes left for every kill. A
+    thread here waits on a pidfd of the node (no PID reuse can fool it) and exits the process."""
+
+    def wait() -> None:
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            os._exit(0)  # gone already
+        except (AttributeError, OSError):  # no pidfd (not Linux 5.3+): ask every second
+            while True:
+                time.sleep(1)
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    os._exit(0)
+                except PermissionError:
+                    pass
+        select.select([fd], [], [])
+        os._exit(0)
+
+    threading.Thread(target=wait, name="vcnode-end-with-node", daemon=True).start()
 
 
 def _warm() -> None:
@@ -213,7 +245,7 @@ class ProcessSigner:
         if self._pool is None:
             try:
                 context = multiprocessing.get_context("forkserver")
-                self._pool = ProcessPoolExecutor(self.processes, mp_context=context, initializer=_start)
+                self._pool = ProcessPoolExecutor(self.processes, mp_context=context, initializer=_start, initargs=(os.getpid(),))
             except (OSError, ValueError) as e:  # no forkserver here, no semaphores (some sandboxes)
                 log.warning("batch signing stays on one core: the process pool cannot start (%s)", e)
                 self._broken = True

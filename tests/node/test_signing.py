@@ -427,3 +427,49 @@ async def test_a_key_rotated_after_the_issuer_was_read_signs_nothing_and_the_new
         for vc in (signed[0], signed[-1]):
             result = await node.verification.verify_credential(vc)
             assert [c.name for c in result.checks if not c.ok] == ["status"], result.to_json()
+
+
+def test_the_pool_processes_end_when_the_node_process_is_killed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    # A node's process with a warm pool, killed with SIGKILL (it cannot shut the pool down):
+    # its signing processes and their forkserver must not stay behind, idle, for ever.
+    script = (
+        "import asyncio, os, signal, sys\n"
+        "from node import signing\n"
+        "async def main():\n"
+        "    signer = signing.ProcessSigner(2)\n"
+        "    assert await signer.warm()\n"
+        "    pids = list(signer._pool._processes)\n"
+        "    parents = [open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()[1] for pid in pids]\n"
+        "    open(sys.argv[1], 'w').write(' '.join(map(str, pids + parents)))\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "if __name__ == '__main__':\n"
+        "    asyncio.run(main())\n"
+    )
+    path = tmp_path / "node_process.py"
+    path.write_text(script)
+    root = Path(__file__).resolve().parents[2]
+    # Files, not pipes: processes left behind would hold a pipe open, and the run would not end.
+    out, errors = tmp_path / "pids", tmp_path / "stderr"
+    with errors.open("w") as stderr:
+        done = subprocess.run([sys.executable, str(path), str(out)], cwd=root, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=stderr, timeout=120, env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == -signal.SIGKILL, errors.read_text()
+    pids = [int(pid) for pid in out.read_text().split()]
+    workers, forkservers = pids[:2], set(pids[2:])
+    assert len(workers) == 2 and len(forkservers) == 1 and os.getpid() not in forkservers
+
+    def alive(pid: int) -> bool:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return False
+        return state != "Z"
+
+    deadline = time.monotonic() + 30
+    while any(alive(pid) for pid in [*workers, *forkservers]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in [*workers, *forkservers] if alive(pid)]
