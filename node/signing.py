@@ -56,7 +56,7 @@ COLD_MIN = 1024
 PART_MIN = 8
 PART_MAX = 512
 # How issuance admits a batch the pool signs (``stages``): first this many credentials per
-# process, prepared and admitted before anything is signed (~3 ms on the 2-core machine of
+# process, prepared and admitted before anything is signed (~5 ms on the 2-core machine of
 # bench/README.md); then stages of at most GROWTH times what went before, each prepared while
 # the processes sign the earlier ones (preparing takes ~25 µs a credential on an idle core,
 # several times that beside two signing processes; signing ~500 µs).
