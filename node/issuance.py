@@ -5,9 +5,10 @@ A request goes through four steps, in this order:
 1. **prepare** (off the loop): fill what the node fills (``issuer``, ``id``, ``validFrom``),
    refuse what it must not sign, check the data model. Nothing is stored yet.
 2. **admit**: one transaction hands out the credentials' status-list indexes (to nobody yet).
-   It commits before anything is signed, so a crash afterwards leaves the indexes used and
-   never reused, and a concurrent request (in this process or another) can never draw the
-   same index.
+   It commits before anything signed is handed out (for a small batch, before anything is
+   signed), so a crash afterwards leaves the indexes used and never reused, a crash before
+   leaves them free and nothing out, and a concurrent request (in this process or another)
+   can never draw the same index.
 3. **sign** (off the loop): canonicalize and sign each credential with the issuer's key,
    under the DID the credential names. A status list opened by the batch is published before
    the first credential is handed out, so its URL resolves as soon as the credential exists.
