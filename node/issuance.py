@@ -273,14 +273,12 @@ class Issuance:
                 )
             if not early:
                 # The key the admission recorded signs, even if another process rotated since: it
-                # is still in the did:web document. Its verification method is under the DID the
-                # credential names (did:web, or that key's did:key), so the proof's controller is
-                # the issuer.
+                # is still in the did:web document.
                 if issuer.key(key_id) is None:  # rotated by another process since we read the issuer
                     self.issuers.forget(issuer.name)
                     issuer = await self.issuers.get(issuer.name)
                 pair = await self.issuers.signing_key(issuer.name, key_id)
-                items = [(p.credential, issuer.verification_method_for(p.did, key_id)) for p in prepared]
+                items = _to_sign(issuer, prepared, key_id)
                 dispatch(items, signing.parts(len(items), pool.processes) if pool is not None else [(0, len(items))], pair)
             ids = [p.credential["id"] for p in prepared]
             flag = 0 if self.config.keep_credentials else 1
@@ -483,8 +481,7 @@ class Issuance:
             self._add_entries(stage, got)
             if early:
                 assert pair is not None
-                items = [(p.credential, issuer.verification_method_for(p.did, key_id)) for p in stage]
-                dispatch(items, [(start - lo, stop - lo) for start, stop in cuts], pair[1])
+                dispatch(_to_sign(issuer, stage, key_id), [(start - lo, stop - lo) for start, stop in cuts], pair[1])
                 # The pool's threads pickle and send the parts: this thread, preparing the next
                 # stage, would otherwise keep the GIL from them for a switch interval (5 ms).
                 await asyncio.sleep(signing.HANDOFF)
@@ -658,6 +655,13 @@ def _task(work: Awaitable[T]) -> "asyncio.Future[T]":
     task = asyncio.ensure_future(work)
     task.add_done_callback(lambda t: t.cancelled() or t.exception())
     return task
+
+
+def _to_sign(issuer: IssuerInfo, prepared: Sequence[Prepared], key_id: str) -> list[tuple[JsonObject, str]]:
+    """Each credential with the verification method that signs it: the key ``key_id`` (the one
+    the admission recorded) under the DID the credential names (did:web, or that key's
+    did:key), so that the proof's controller is the issuer."""
+    return [(p.credential, issuer.verification_method_for(p.did, key_id)) for p in prepared]
 
 
 def _check_unique(ids: Iterable[str], seen: set[str] | None = None) -> None:
