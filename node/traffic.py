@@ -53,10 +53,15 @@ log = logging.getLogger(__name__)
 # How many clients' buckets are remembered; past it the least recently seen is forgotten
 # (and starts again with a full bucket), so a spray of addresses cannot grow memory.
 MAX_TRACKED_CLIENTS = 65_536
-# Connections the kernel queues before the node accepts them (aiohttp's default). asyncio accepts
-# up to this many at once, so the node's open sockets may pass max_connections by as many for
-# a moment, while those it closed to make room are released.
+# Connections the kernel queues before the node accepts them (aiohttp's default), and how many
+# asyncio accepts in one turn of its loop.
 BACKLOG = 128
+# How many accepted sockets may be open beyond max_connections for a moment, under a flood of
+# new connections: asyncio accepts a batch (BACKLOG) in one turn of the loop, hands each to the
+# guard two turns later (a task, then connection_made), and the idle connection the guard closes
+# to admit it releases its socket one turn after that. Until then every turn may accept another
+# batch: three batches are open before the first batch's evictions are released.
+ACCEPTING = 3 * BACKLOG
 
 
 class AddressSet:
@@ -529,8 +534,10 @@ async def start(app: web.Application, config: Config, *, ssl_context: SSLContext
     free one), or on the listening socket ``sock``, behind its ``ConnectionGuard``. The caller
     ends it with ``runner.cleanup()``."""
     traffic = app[TRAFFIC_KEY]
-    # Room for every connection plus the store, the outbound fetches and the log.
-    files = raise_open_files(config.max_connections + config.fetch_max_concurrent + 256)
+    # Room for every connection, those accepted beyond it for a moment (ACCEPTING), the store,
+    # the outbound fetches and the log. Short of it, a flood of connections makes accept() fail
+    # (EMFILE): asyncio then stops accepting for a second, health checks included.
+    files = raise_open_files(config.max_connections + ACCEPTING + config.fetch_max_concurrent + 256)
     if files < config.max_connections + 64:
         log.warning("only %d open files are allowed; max_connections=%d may not be reachable", files, config.max_connections)
     handler_args: dict[str, Any] = {"access_log": None, "keepalive_timeout": traffic.limits.idle_timeout}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -48,6 +49,9 @@ class ServedNode:
     env: dict[str, str] = field(repr=False)
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     tokens: dict[tuple[str, str | None], str] = field(default_factory=dict, repr=False)
+    # The soft limit on open files the node process starts with (as a service manager sets it;
+    # the node raises it as far as it needs, up to the hard limit); None: this process's own.
+    files_limit: int | None = None
 
     @property
     def url(self) -> str:
@@ -94,7 +98,7 @@ class ServedNode:
         out = open(self.log, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "node", "serve", "--data", str(self.data), "--host", "127.0.0.1", "--port", str(self.port)],
-            env=self.env, stdout=out, stderr=subprocess.STDOUT,
+            env=self.env, stdout=out, stderr=subprocess.STDOUT, preexec_fn=self._limit_files if self.files_limit else None,
         )
         out.close()
         deadline = time.monotonic() + timeout
@@ -110,6 +114,10 @@ class ServedNode:
             if time.monotonic() > deadline:
                 raise AssertionError(f"vcnode serve did not answer /healthz within {timeout} s: {self.log.read_text()[-3000:]}")
             time.sleep(0.1)
+
+    def _limit_files(self) -> None:
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.files_limit, hard))
 
     def stop(self, timeout: float = 30.0) -> int | None:
         """SIGTERM, then wait; the exit code (None if it had to be killed)."""
@@ -161,10 +169,10 @@ def node_env(port: int, **settings: Any) -> dict[str, str]:
 
 @contextlib.contextmanager
 def serve_node(folder: Path, *, port: int | None = None, tokens: tuple[tuple[str, str | None], ...] = (),
-               **settings: Any) -> Iterator[ServedNode]:
+               files_limit: int | None = None, **settings: Any) -> Iterator[ServedNode]:
     """Start ``vcnode serve`` with ``settings`` (after making ``tokens``, as (scopes, issuer)), stop it after."""
     port = port or free_port()
-    node = ServedNode(folder, port, node_env(port, **settings))
+    node = ServedNode(folder, port, node_env(port, **settings), files_limit=files_limit)
     folder.mkdir(parents=True, exist_ok=True)
     node.cli("init")  # only init and serve make a node of a folder; the tokens need one first
     for scopes, issuer in tokens:
