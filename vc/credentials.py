@@ -8,7 +8,6 @@ refuses what would not verify; verifying never raises: every failure is a ``Chec
 
 from __future__ import annotations
 
-import copy
 import logging
 from datetime import datetime
 from typing import Any, Awaitable, Callable, Sequence
@@ -85,7 +84,7 @@ def issue_credential(
             "verifiers would reject the credential"
         )
     return proofs.add_proof(
-        copy.deepcopy(credential),
+        credential,  # add_proof signs a copy of its own: the input is never mutated
         suite=suite,
         key=key,
         verification_method=verification_method,

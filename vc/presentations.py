@@ -79,7 +79,7 @@ def sign_presentation(
             "verifiers would reject the presentation"
         )
     return proofs.add_proof(
-        copy.deepcopy(presentation),
+        presentation,  # add_proof signs a copy of its own: the input is never mutated
         suite=suite,
         key=key,
         verification_method=verification_method,

@@ -91,6 +91,8 @@ def test_issue_adds_only_the_proof_and_never_mutates_the_input() -> None:
     assert source == before
     assert set(vc) == set(source) | {"proof"}
     assert {k: v for k, v in vc.items() if k != "proof"} == source
+    vc["credentialSubject"]["changed"] = True  # the signed copy shares nothing with the input
+    assert source == before
     proof = vc["proof"]
     assert proof["proofPurpose"] == "assertionMethod"
     assert proof["verificationMethod"] == ISSUER_VM

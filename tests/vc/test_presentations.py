@@ -101,6 +101,9 @@ def test_create_and_sign_never_mutate_and_sign_with_authentication() -> None:
     vp_before = copy.deepcopy(vp)
     signed = sign_presentation(vp, key=HOLDER_KEY, verification_method=HOLDER_VM, suite=RDFC, loader=LOADER, now=NOW, challenge="c", domain="d")
     assert vp == vp_before
+    signed["verifiableCredential"][0]["credentialSubject"]["changed"] = True  # the signed copy shares nothing with the input
+    assert vp == vp_before
+    signed["verifiableCredential"][0]["credentialSubject"].pop("changed")
     assert signed["proof"]["proofPurpose"] == "authentication"
     assert signed["proof"]["challenge"] == "c" and signed["proof"]["domain"] == "d"
 
