@@ -83,6 +83,19 @@ def test_signature_round_trip_and_wrong_key():
     assert _code(lambda: EDDSA_JCS_2022.verify(b"datA", value, key.public_key)) == "PROOF_VERIFICATION_ERROR"
 
 
+def test_a_key_pair_signs_as_rfc_8032_and_refuses_a_public_key_not_its_seeds():
+    # RFC 8032 §7.1, test 1: the seed, its public key and the signature of the empty message.
+    seed = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+    key = Ed25519KeyPair.from_seed(seed)
+    assert key.public_key.hex() == "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+    assert key.sign(b"").hex() == (
+        "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+    )
+    # A signature made with another public key than the seed's can give the seed away.
+    with pytest.raises(ValueError, match="not the seed's"):
+        Ed25519KeyPair(seed=seed, public_key=Ed25519KeyPair.from_seed(bytes(32)).public_key)
+
+
 @pytest.mark.parametrize("suite", [EDDSA_RDFC_2022, EDDSA_JCS_2022, ED25519_SIGNATURE_2020], ids=lambda s: s.name)
 def test_options_for_another_suite_are_refused(suite):
     other = {"type": "DataIntegrityProof", "cryptosuite": "eddsa-other"}
