@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import resource
 import signal
 import socket
 import subprocess
@@ -96,10 +95,12 @@ class ServedNode:
     def start(self, timeout: float = 60.0) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         out = open(self.log, "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "node", "serve", "--data", str(self.data), "--host", "127.0.0.1", "--port", str(self.port)],
-            env=self.env, stdout=out, stderr=subprocess.STDOUT, preexec_fn=self._limit_files if self.files_limit else None,
-        )
+        command = [sys.executable, "-m", "node", "serve", "--data", str(self.data), "--host", "127.0.0.1", "--port", str(self.port)]
+        if self.files_limit:
+            # Through the shell's ulimit, which then execs the node (the same process): a
+            # preexec_fn is not safe in a process with threads, as this one may have.
+            command = ["/bin/sh", "-c", f'ulimit -S -n {int(self.files_limit)} && exec "$@"', "sh", *command]
+        self.process = subprocess.Popen(command, env=self.env, stdout=out, stderr=subprocess.STDOUT)
         out.close()
         deadline = time.monotonic() + timeout
         while True:
@@ -114,10 +115,6 @@ class ServedNode:
             if time.monotonic() > deadline:
                 raise AssertionError(f"vcnode serve did not answer /healthz within {timeout} s: {self.log.read_text()[-3000:]}")
             time.sleep(0.1)
-
-    def _limit_files(self) -> None:
-        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (self.files_limit, hard))
 
     def stop(self, timeout: float = 30.0) -> int | None:
         """SIGTERM, then wait; the exit code (None if it had to be killed)."""
