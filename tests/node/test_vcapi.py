@@ -852,13 +852,12 @@ async def test_signature_and_json_ld_work_of_a_verification_runs_off_the_event_l
 async def test_signing_work_of_an_issue_and_a_revocation_runs_off_the_event_loop(node: Node, monkeypatch: Any) -> None:
     """Issuing signs the credential (and a new status list); revoking re-signs the list. The
     Ed25519 signatures and RDFC-1.0 canonicalization of both never run on the loop's thread."""
-    import nacl.signing
-
     from vc import jsonld
+    from vc.crypto import Ed25519KeyPair
 
     signatures: list[str] = []
     canonicalizations: list[str] = []
-    _spy_thread(monkeypatch, nacl.signing.SigningKey, "sign", signatures)
+    _spy_thread(monkeypatch, Ed25519KeyPair, "sign", signatures)
     _spy_thread(monkeypatch, jsonld, "canonize", canonicalizations)
     vc = await node.issue()
     issued = len(signatures)
