@@ -537,9 +537,14 @@ async def start(app: web.Application, config: Config, *, ssl_context: SSLContext
     # Room for every connection, those accepted beyond it for a moment (ACCEPTING), the store,
     # the outbound fetches and the log. Short of it, a flood of connections makes accept() fail
     # (EMFILE): asyncio then stops accepting for a second, health checks included.
-    files = raise_open_files(config.max_connections + ACCEPTING + config.fetch_max_concurrent + 256)
-    if files < config.max_connections + 64:
-        log.warning("only %d open files are allowed; max_connections=%d may not be reachable", files, config.max_connections)
+    wanted = config.max_connections + ACCEPTING + config.fetch_max_concurrent + 256
+    files = raise_open_files(wanted)
+    if files < wanted:
+        log.warning(
+            "only %d open files are allowed (the hard limit) where max_connections=%d wants %d: a burst of new connections "
+            "may find accept() failing (EMFILE); raise the limit (systemd LimitNOFILE=, docker --ulimit nofile=) or lower "
+            "max_connections", files, config.max_connections, wanted,
+        )
     handler_args: dict[str, Any] = {"access_log": None, "keepalive_timeout": traffic.limits.idle_timeout}
     runner = web.AppRunner(app, **handler_args)
     await runner.setup()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import socket
 import time
 from pathlib import Path
@@ -162,6 +163,30 @@ async def _get(port: int, path: str, source: str = "127.0.0.1") -> int:
         async with http.get(f"http://127.0.0.1:{port}{path}") as resp:
             await resp.read()
             return resp.status
+
+
+@pytest.mark.parametrize("allowed, warned", [(1024, True), (None, False)])
+async def test_an_open_files_limit_short_of_the_connections_and_their_bursts_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, allowed: int | None, warned: bool
+) -> None:
+    # 1,000 connections + three accept batches (ACCEPTING) + 32 fetches + 256 for the store and logs.
+    config = Config().replace(data_dir=tmp_path / "data", max_connections=1000, fetch_max_concurrent=32)
+    asked: list[int] = []
+
+    def raise_open_files(wanted: int) -> int:  # a hard limit of 1,024, or none in the way
+        asked.append(wanted)
+        return allowed or wanted
+
+    monkeypatch.setattr(traffic, "raise_open_files", raise_open_files)
+    app = create_app(config)
+    with caplog.at_level(logging.WARNING, logger="node.traffic"):
+        runner, _ = await traffic.start(app, config, port=0)
+        await runner.cleanup()
+    assert asked == [1000 + traffic.ACCEPTING + 32 + 256]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "node.traffic" and "EMFILE" in r.getMessage()]
+    assert bool(warnings) == warned, warnings
+    if warned:
+        assert "only 1024 open files" in warnings[0] and "wants 1672" in warnings[0]
 
 
 @pytest.fixture
