@@ -322,7 +322,13 @@ class PostgresDatabase(Database):
     @staticmethod
     async def _release(pool: asyncpg.Pool, conn: Any, *, broken: bool = False) -> None:
         if broken:
-            conn.terminate()
+            try:
+                conn.terminate()
+            except asyncpg.exceptions.InterfaceError:
+                # asyncpg let go of it already, as it does once it sees the connection closed
+                # (the server dropped it mid-statement): its proxy then refuses every call, this
+                # one too, and the pool opens a new connection by itself.
+                pass
         try:
             await pool.release(conn)
         except Exception:  # a terminated or lost connection: the pool replaces it
