@@ -148,6 +148,19 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
+async def kill_now(proc: Any) -> int | None:
+    """SIGKILL the command ``proc`` (an asyncio subprocess) unless it has ended already, even at
+    this very moment (asyncio then raises ProcessLookupError), and wait for it. Its exit code,
+    None if the kill ended it."""
+    import contextlib
+    import signal
+
+    with contextlib.suppress(ProcessLookupError):
+        proc.send_signal(signal.SIGKILL)
+    code = await proc.wait()
+    return None if code == -signal.SIGKILL else code
+
+
 def kill_all(pid: int) -> list[int]:
     """SIGKILL ``pid`` and every process below it at once (a served node is an arbiter and its
     workers: killing the arbiter alone lets the workers finish their requests gracefully, which

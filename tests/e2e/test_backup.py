@@ -6,6 +6,7 @@ backup killed with SIGKILL leaves no file that looks like a backup, and the live
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -195,7 +196,8 @@ async def test_a_backup_killed_midway_leaves_no_backup_and_the_live_store_sound(
                     await asyncio.sleep(when)
                 if when != "finish" and proc.returncode is None:
                     copying = bool(partials())
-                    proc.send_signal(signal.SIGKILL)
+                    with contextlib.suppress(ProcessLookupError):  # it may end on its own this very moment
+                        proc.send_signal(signal.SIGKILL)
                     midway += copying
                 await proc.wait()
                 await issuing

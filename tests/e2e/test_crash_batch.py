@@ -15,12 +15,11 @@ import asyncio
 import json
 import os
 import random
-import signal
 import sys
 import time
 from pathlib import Path
 
-from crashkit import check_lists, check_store, env, learners, make_node, store
+from crashkit import check_lists, check_store, env, kill_now, learners, make_node, store
 from running import cli
 
 SEEDS = [int(s) for s in os.environ.get("VCNODE_CRASH_SEED_LIST", "").split(",") if s] or list(
@@ -41,9 +40,7 @@ async def run_and_kill(args: list[str], delay: float, extra_env: dict[str, str])
     try:
         return await asyncio.wait_for(proc.wait(), delay)
     except TimeoutError:
-        proc.send_signal(signal.SIGKILL)
-        await proc.wait()
-        return None
+        return await kill_now(proc)
 
 
 async def run_and_kill_mid_output(args: list[str], out: Path, extra_delay: float, limit: float) -> int | None:
@@ -58,10 +55,7 @@ async def run_and_kill_mid_output(args: list[str], out: Path, extra_delay: float
             await asyncio.sleep(extra_delay)
             break
         await asyncio.sleep(0.001)
-    if proc.returncode is None:
-        proc.send_signal(signal.SIGKILL)
-    await proc.wait()
-    return None if proc.returncode == -signal.SIGKILL else proc.returncode
+    return await kill_now(proc)
 
 
 def state(data: Path, out: Path) -> tuple[int, int]:
