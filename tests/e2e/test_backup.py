@@ -6,7 +6,6 @@ backup killed with SIGKILL leaves no file that looks like a backup, and the live
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import signal
@@ -17,6 +16,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from crashkit import kill_now
 from node.store import inspect_backup
 from running import bearer, clean_env, cli, serve
 from support import run_js
@@ -196,8 +196,7 @@ async def test_a_backup_killed_midway_leaves_no_backup_and_the_live_store_sound(
                     await asyncio.sleep(when)
                 if when != "finish" and proc.returncode is None:
                     copying = bool(partials())
-                    with contextlib.suppress(ProcessLookupError):  # it may end on its own this very moment
-                        proc.send_signal(signal.SIGKILL)
+                    await kill_now(proc)  # unless it ends on its own this very moment
                     midway += copying
                 await proc.wait()
                 await issuing
