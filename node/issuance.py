@@ -267,9 +267,9 @@ class Issuance:
             else:
                 # Admitted in stages, each stage's parts signed as soon as it is allocated
                 # (``_admit_in_stages``): the processes sign while the rest is prepared.
-                pair = await self._active_pair(issuer)
+                active = await self._active_pair(issuer)
                 prepared, allocations, created, key_id, early = await self._grouped(
-                    lambda tx: self._admit_in_stages(tx, issuer, credentials, stamp, specs, asked, issued_at, pool, pair, dispatch)
+                    lambda tx: self._admit_in_stages(tx, issuer, credentials, stamp, specs, asked, issued_at, pool, active, dispatch)
                 )
             if not early:
                 # The key the admission recorded signs, even if another process rotated since: it
