@@ -51,6 +51,13 @@ def _install_chromium() -> None:
 
 
 @pytest.fixture(scope="session")
+def chromium_args() -> list[str]:
+    """``CHROMIUM_ARGS``, as a fixture: ``from conftest import`` would pick whichever of the
+    suite's conftest.py files was imported first (tests/support.py)."""
+    return list(CHROMIUM_ARGS)
+
+
+@pytest.fixture(scope="session")
 def chromium() -> str:
     """The path of Debian's Chromium, installed first if it is missing."""
     if not CHROMIUM.exists():

@@ -17,8 +17,6 @@ from typing import Any, AsyncIterator
 import pytest
 import pytest_asyncio
 
-from conftest import CHROMIUM_ARGS
-
 try:
     from playwright.async_api import expect
 except ImportError:  # the chromium fixture fails (CI) or skips with the reason
@@ -32,11 +30,11 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def browser(chromium: str) -> AsyncIterator[Any]:
+async def browser(chromium: str, chromium_args: list[str]) -> AsyncIterator[Any]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        b = await p.chromium.launch(executable_path=chromium, args=chromium_args)
         try:
             yield b
         finally:
