@@ -42,6 +42,8 @@ from vc.results import VerificationResult
 log = logging.getLogger(__name__)
 
 ENV = "PROMETHEUS_MULTIPROC_DIR"
+# The directories prepare_multiprocess_dir made: path -> the process that made it (and removes it).
+_made_by: dict[str, int] = {}
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 # Request latencies: a status list GET is sub-millisecond, a verification with remote fetches
 # can take seconds.
@@ -63,10 +65,21 @@ def prepare_multiprocess_dir() -> tuple[Path, bool]:
         return path, False
     path = Path(tempfile.mkdtemp(prefix="vcnode-metrics-"))
     os.environ[ENV] = str(path)
+    _made_by[str(path)] = os.getpid()
     return path, True
 
 
 def remove_multiprocess_dir(path: Path) -> None:
+    """Remove the directory ``prepare_multiprocess_dir`` made, in the process that made it only.
+
+    A worker of ``vcnode serve --workers N`` is forked inside the call that started it and, when
+    it exits, unwinds through its parent's frames, ``serve``'s clean-up included. Removing the
+    directory there took it from the supervisor and the other workers: the worker started in
+    the place of one that had exited could not open its metrics files, failed to boot, and
+    gunicorn's arbiter then stopped the whole node."""
+    if _made_by.get(str(path)) != os.getpid():
+        return
+    del _made_by[str(path)]
     if os.environ.get(ENV) == str(path):
         del os.environ[ENV]
     shutil.rmtree(path, ignore_errors=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import time
@@ -131,6 +132,33 @@ async def test_a_killed_worker_is_replaced_while_the_port_keeps_answering(tmp_pa
                 async with http.get(f"{node.url}/readyz") as resp:
                     assert resp.status == 200
         assert node.proc.returncode is None
+
+
+async def test_a_worker_that_exits_is_replaced_and_the_metrics_folder_stays(tmp_path: Path, unused_tcp_port: int) -> None:
+    """A worker that exits through its own clean-up (SIGTERM here; gunicorn's arbiter stops a
+    worker that misses its heartbeat with SIGABRT, handled the same way) is replaced, and the
+    metrics folder the node made stays until the node itself exits: the worker unwinds through
+    ``serve``'s frames, whose clean-up used to remove the folder, so its replacement could not
+    boot and the arbiter stopped the whole node."""
+    async with served(tmp_path / "node", unused_tcp_port, args=("--workers", "2")) as node:
+        before = await until(lambda: exactly(node.proc.pid, 2), 30, "two workers")
+        kept = re.search(r"metrics of this node's processes are kept in (\S+) \(removed on exit\)", node.log())
+        assert kept, node.log()
+        folder = Path(kept.group(1))
+        assert folder.is_dir()
+        victim = min(before)
+        os.kill(victim, signal.SIGTERM)
+        after = await until(lambda: exactly(node.proc.pid, 2, without=victim), 30, "a replacement worker")
+        (replacement,) = after - before
+        await until(lambda: f"worker {replacement} serving" in node.log() or node.proc.returncode is not None, 30, "the replacement")
+        assert f"worker {replacement} serving" in node.log() and "Traceback" not in node.log(), node.log()
+        assert folder.is_dir() and (folder / f"histogram_{replacement}.db").exists()
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as http:
+            for _ in range(10):
+                async with http.get(f"{node.url}/readyz") as resp:
+                    assert resp.status == 200
+        assert node.proc.returncode is None
+    assert node.proc.returncode == 0 and not folder.exists()  # the node's own exit removes it
 
 
 async def test_sigterm_lets_a_request_in_flight_finish(tmp_path: Path, unused_tcp_port_factory: Any) -> None:
