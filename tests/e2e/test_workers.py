@@ -161,6 +161,22 @@ async def test_a_worker_that_exits_is_replaced_and_the_metrics_folder_stays(tmp_
     assert node.proc.returncode == 0 and not folder.exists()  # the node's own exit removes it
 
 
+async def test_sighup_replaces_every_worker_and_the_node_keeps_serving(tmp_path: Path, unused_tcp_port: int) -> None:
+    """SIGHUP to the supervisor (gunicorn's reload): new workers start, the old ones finish and
+    exit, each through the clean-up that used to remove the metrics folder under the new ones."""
+    async with served(tmp_path / "node", unused_tcp_port, args=("--workers", "2")) as node:
+        before = await until(lambda: exactly(node.proc.pid, 2), 30, "two workers")
+        node.proc.send_signal(signal.SIGHUP)
+        after = await until(lambda: (w := exactly(node.proc.pid, 2)) and not w & before and w, 30, "two new workers")
+        await until(lambda: all(f"worker {pid} serving" in node.log() for pid in after) or node.proc.returncode is not None, 30, "the new workers")
+        assert all(f"worker {pid} serving" in node.log() for pid in after) and "Traceback" not in node.log(), node.log()
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as http:
+            for _ in range(10):
+                async with http.get(f"{node.url}/readyz") as resp:
+                    assert resp.status == 200
+        assert node.proc.returncode is None
+
+
 async def test_sigterm_lets_a_request_in_flight_finish(tmp_path: Path, unused_tcp_port_factory: Any) -> None:
     # A request in flight: a verification waiting for the issuer's did:web document, which a
     # slow server here takes 2.5 s to answer (404). aiohttp counts a request whose body has
