@@ -568,11 +568,22 @@ async def serve(app: web.Application, config: Config, *, ssl_context: SSLContext
     runner, site = await start(app, config, ssl_context=ssl_context)
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    # SIGHUP's default action would end the process mid-request. A supervisor (``--workers N``)
+    # replaces its workers on it; a single process has none to replace and reads no
+    # configuration again (a reload or logrotate's habit must not take the node down).
+    loop.add_signal_handler(signal.SIGHUP, _hangup)
     try:
         if ready is not None:
             ready(site)
         await stop.wait()
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.remove_signal_handler(sig)
         await runner.cleanup()
+
+
+def _hangup() -> None:
+    log.warning(
+        "SIGHUP: a single-process node (--workers 1) has no workers to replace and re-reads no configuration; "
+        "still serving (SIGTERM stops it; restart it to apply a new configuration)"
+    )

@@ -177,6 +177,19 @@ async def test_sighup_replaces_every_worker_and_the_node_keeps_serving(tmp_path:
         assert node.proc.returncode is None
 
 
+async def test_sighup_to_a_single_process_node_is_said_and_ignored(tmp_path: Path, unused_tcp_port: int) -> None:
+    """``--workers 1`` has no supervisor: SIGHUP's default action would end it mid-request."""
+    async with served(tmp_path / "node", unused_tcp_port, args=("--workers", "1")) as node:
+        node.proc.send_signal(signal.SIGHUP)
+        await until(lambda: "SIGHUP" in node.log() or node.proc.returncode is not None, 30, "the SIGHUP said")
+        assert node.proc.returncode is None and "no workers to replace" in node.log(), node.log()
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{node.url}/readyz") as resp:
+                assert resp.status == 200
+        node.proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(node.proc.wait(), 30) == 0
+
+
 async def test_sigterm_lets_a_request_in_flight_finish(tmp_path: Path, unused_tcp_port_factory: Any) -> None:
     # A request in flight: a verification waiting for the issuer's did:web document, which a
     # slow server here takes 2.5 s to answer (404). aiohttp counts a request whose body has
