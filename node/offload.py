@@ -21,6 +21,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Awaitable, Callable, TypeVar
 
+from node.cores import usable_cpus
 from vc.proofs import Offload
 
 __all__ = ["Offload", "ThreadOffload", "shared_offload"]
@@ -34,7 +35,7 @@ def default_workers() -> int:
     # The steps hold the GIL for most of their time (pyld is pure Python; libsodium releases
     # it), so threads beyond the cores add no throughput; they only lengthen the queue the
     # event loop's thread waits in for the GIL.
-    return max(2, min(4, os.cpu_count() or 2))
+    return max(2, min(4, usable_cpus()))
 
 
 # What handing a step to a thread costs the node, in CPU seconds: the submission, the wake-up

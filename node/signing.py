@@ -35,6 +35,8 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from typing import Any, Sequence
 
+from node.cores import usable_cpus
+
 log = logging.getLogger(__name__)
 
 JsonObject = dict[str, Any]
@@ -203,7 +205,7 @@ def _warm() -> None:
 
 
 def default_processes() -> int:
-    return os.cpu_count() or 1
+    return usable_cpus()
 
 
 class ProcessSigner:

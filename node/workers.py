@@ -32,8 +32,9 @@ from aiohttp.worker import GunicornWebWorker
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger as GunicornLogger
 
-from node.heap import settle_heap
 from node.config import Config
+from node.cores import usable_cpus
+from node.heap import settle_heap
 
 log = logging.getLogger("node.serve")
 
@@ -47,7 +48,7 @@ HEARTBEAT_SECONDS = 60
 
 
 def default_workers() -> int:
-    return os.cpu_count() or 1
+    return usable_cpus()
 
 
 @dataclass(frozen=True)

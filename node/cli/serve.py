@@ -57,6 +57,9 @@ def _serve(args: argparse.Namespace) -> int:
     from node.workers import WorkerSpec, default_workers, run_workers
 
     workers = config.workers or default_workers()
+    if not config.workers:
+        log.info("%d worker process%s: the CPUs this process may use (its CPU set and cgroup quota; --workers sets it)",
+                 workers, "" if workers == 1 else "es")
     metrics_dir, made = prepare_multiprocess_dir() if config.metrics else (None, False)
     if metrics_dir is not None:
         log.info("metrics of this node's processes are kept in %s%s", metrics_dir, " (removed on exit)" if made else "")

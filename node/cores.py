@@ -1,0 +1,77 @@
+"""How many CPUs this process may use: what ``serve --workers``, the signing pool and the
+offload threads size themselves by.
+
+``os.cpu_count()`` is the machine's count. In a container or a systemd unit the node is often
+given fewer: a CPU set (``docker --cpuset-cpus``, ``taskset``, Kubernetes' static CPU manager)
+shows in the process's affinity; a CPU quota (``docker --cpus``, a Kubernetes limit,
+systemd's ``CPUQuota=``) shows only in its cgroup's ``cpu.max`` (v2) or ``cpu.cfs_quota_us`` /
+``cpu.cfs_period_us`` (v1). A node on a 64-core host limited to two CPUs that started 64
+workers, each with a pool of 64 signing processes, would thrash; the JVM and Go's runtime read
+the same files for the same reason. A quota of 1.5 CPUs counts as 2 (rounded up: the half
+is still worth a process).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+__all__ = ["usable_cpus", "cgroup_cpu_limit"]
+
+
+def usable_cpus(*, cgroup_root: Path = Path("/sys/fs/cgroup"), proc_cgroup: Path = Path("/proc/self/cgroup")) -> int:
+    """The CPUs this process may use: its affinity, lowered by any cgroup CPU quota; at least 1."""
+    try:
+        count = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        count = os.cpu_count() or 1
+    limit = cgroup_cpu_limit(cgroup_root=cgroup_root, proc_cgroup=proc_cgroup)
+    if limit is not None:
+        count = min(count, max(1, math.ceil(limit)))
+    return max(1, count)
+
+
+def cgroup_cpu_limit(*, cgroup_root: Path = Path("/sys/fs/cgroup"), proc_cgroup: Path = Path("/proc/self/cgroup")) -> float | None:
+    """The smallest CPU quota (in CPUs) set on this process's cgroup or any of its ancestors,
+    v2 or v1; None when there is none or it cannot be read."""
+    try:
+        lines = proc_cgroup.read_text().splitlines()
+    except OSError:
+        return None
+    limits: list[float] = []
+    for line in lines:
+        number, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        if number == "0" and controllers == "":  # v2: the unified hierarchy
+            mounts = [cgroup_root, cgroup_root / "unified"]
+            limits += [q for mount in mounts for d in _dirs(mount, path) if (q := _v2(d)) is not None]
+        elif "cpu" in controllers.split(","):
+            mounts = [cgroup_root / controllers, cgroup_root / "cpu", cgroup_root / "cpu,cpuacct"]
+            limits += [q for mount in mounts for d in _dirs(mount, path) if (q := _v1(d)) is not None]
+    return min(limits) if limits else None
+
+
+def _dirs(mount: Path, path: str) -> list[Path]:
+    """The cgroup's folder under ``mount`` and its ancestors'. Inside a container the path in
+    /proc/self/cgroup may be the host's while the mount shows the container's own root: the
+    root is always among them."""
+    parts = [p for p in path.strip("/").split("/") if p]
+    return [mount.joinpath(*parts[:i]) for i in range(len(parts), -1, -1)]
+
+
+def _v2(folder: Path) -> float | None:
+    try:
+        quota, _, period = (folder / "cpu.max").read_text().strip().partition(" ")
+        return None if quota == "max" else int(quota) / int(period or "100000")
+    except (OSError, ValueError, ZeroDivisionError):
+        return None
+
+
+def _v1(folder: Path) -> float | None:
+    try:
+        quota = int((folder / "cpu.cfs_quota_us").read_text())
+        period = int((folder / "cpu.cfs_period_us").read_text())
+        return quota / period if quota > 0 and period > 0 else None
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,78 @@
+"""node.cores: the CPUs a node sizes its workers, signing pool and threads by."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from node.cores import cgroup_cpu_limit, usable_cpus
+
+
+def tree(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def limit(tmp_path: Path, proc: str, files: dict[str, str]) -> float | None:
+    (tmp_path / "proc").write_text(proc)
+    return cgroup_cpu_limit(cgroup_root=tree(tmp_path / "fs", files), proc_cgroup=tmp_path / "proc")
+
+
+def test_a_v2_quota_on_the_containers_own_root(tmp_path: Path) -> None:
+    assert limit(tmp_path, "0::/\n", {"cpu.max": "150000 100000\n"}) == 1.5
+
+
+def test_v2_without_a_quota_is_no_limit(tmp_path: Path) -> None:
+    assert limit(tmp_path, "0::/\n", {"cpu.max": "max 100000\n"}) is None
+
+
+def test_the_smallest_quota_of_the_cgroup_and_its_ancestors(tmp_path: Path) -> None:
+    files = {"system.slice/cpu.max": "300000 100000", "system.slice/vcnode.service/cpu.max": "max 100000", "cpu.max": "max 100000"}
+    assert limit(tmp_path, "0::/system.slice/vcnode.service\n", files) == 3.0
+
+
+def test_a_host_path_in_proc_with_the_containers_root_mounted(tmp_path: Path) -> None:
+    # Inside a container /proc/self/cgroup may name the host's path; the mount is the container's own.
+    assert limit(tmp_path, "0::/kubepods/burstable/pod1/abc\n", {"cpu.max": "200000 100000"}) == 2.0
+
+
+def test_a_v1_quota(tmp_path: Path) -> None:
+    files = {"cpu,cpuacct/docker/abc/cpu.cfs_quota_us": "50000\n", "cpu,cpuacct/docker/abc/cpu.cfs_period_us": "100000\n"}
+    assert limit(tmp_path, "4:memory:/docker/abc\n3:cpu,cpuacct:/docker/abc\n", files) == 0.5
+
+
+def test_v1_without_a_quota_and_unreadable_files_are_no_limit(tmp_path: Path) -> None:
+    assert limit(tmp_path, "1:cpu:/\n", {"cpu/cpu.cfs_quota_us": "-1", "cpu/cpu.cfs_period_us": "100000"}) is None
+    assert limit(tmp_path, "1:cpu:/\n0::/\n", {"cpu.max": "garbage"}) is None
+    assert cgroup_cpu_limit(cgroup_root=tmp_path, proc_cgroup=tmp_path / "missing") is None
+
+
+def test_usable_cpus_is_the_affinity_lowered_by_the_quota_rounded_up(tmp_path: Path) -> None:
+    affinity = len(os.sched_getaffinity(0))
+    (tmp_path / "proc").write_text("0::/\n")
+    fs = tmp_path / "fs"
+    fs.mkdir()
+    assert usable_cpus(cgroup_root=fs, proc_cgroup=tmp_path / "proc") == affinity
+    (fs / "cpu.max").write_text("10000 100000")  # a tenth of a CPU: still one process
+    assert usable_cpus(cgroup_root=fs, proc_cgroup=tmp_path / "proc") == 1
+    (fs / "cpu.max").write_text("150000 100000")
+    assert usable_cpus(cgroup_root=fs, proc_cgroup=tmp_path / "proc") == min(affinity, 2)
+
+
+@pytest.mark.skipif(not shutil.which("taskset") or len(os.sched_getaffinity(0)) < 2, reason="needs taskset and two CPUs")
+def test_the_defaults_follow_a_cpu_set(tmp_path: Path) -> None:
+    # A real process confined to one CPU (as docker --cpuset-cpus would): one worker, one signing
+    # process, two offload threads (their floor), whatever the machine has.
+    code = (
+        "from node import offload, signing, workers; "
+        "print(workers.default_workers(), signing.default_processes(), offload.default_workers())"
+    )
+    out = subprocess.run(["taskset", "-c", "0", sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.split() == ["1", "1", "2"]
