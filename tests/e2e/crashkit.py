@@ -153,10 +153,15 @@ async def kill_now(proc: Any) -> int | None:
     this very moment (asyncio then raises ProcessLookupError), and wait for it. Its exit code,
     None if the kill ended it."""
     import contextlib
+    import os
     import signal
 
-    with contextlib.suppress(ProcessLookupError):
-        proc.send_signal(signal.SIGKILL)
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            # os.kill, not proc.send_signal: on Python 3.11 Popen.send_signal polls first
+            # (waitpid), so a process ending on its own at this moment was reaped there, behind
+            # asyncio's child watcher, which then reported 255 instead of its exit code.
+            os.kill(proc.pid, signal.SIGKILL)
     code = await proc.wait()
     return None if code == -signal.SIGKILL else code
 
