@@ -561,8 +561,9 @@ async def start(app: web.Application, config: Config, *, ssl_context: SSLContext
 
 
 async def serve(app: web.Application, config: Config, *, ssl_context: SSLContext | None = None,
-                ready: Callable[[GuardedSite], None] | None = None) -> None:
-    """Serve ``app`` behind its ``ConnectionGuard`` until SIGINT or SIGTERM (``vcnode serve``)."""
+                ready: Callable[[GuardedSite], None] | None = None, on_hangup: Callable[[], Any] | None = None) -> None:
+    """Serve ``app`` behind its ``ConnectionGuard`` until SIGINT or SIGTERM (``vcnode serve``).
+    SIGHUP calls ``on_hangup`` (the TLS certificate loaded again: node.tls), or is logged."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     runner, site = await start(app, config, ssl_context=ssl_context)
@@ -570,8 +571,9 @@ async def serve(app: web.Application, config: Config, *, ssl_context: SSLContext
         loop.add_signal_handler(sig, stop.set)
     # SIGHUP's default action would end the process mid-request. A supervisor (``--workers N``)
     # replaces its workers on it; a single process has none to replace and reads no
-    # configuration again (a reload or logrotate's habit must not take the node down).
-    loop.add_signal_handler(signal.SIGHUP, _hangup)
+    # configuration again (a reload or logrotate's habit must not take the node down); it only
+    # loads its TLS certificate again, as new workers would.
+    loop.add_signal_handler(signal.SIGHUP, on_hangup or _hangup)
     try:
         if ready is not None:
             ready(site)
@@ -584,6 +586,7 @@ async def serve(app: web.Application, config: Config, *, ssl_context: SSLContext
 
 def _hangup() -> None:
     log.warning(
-        "SIGHUP: a single-process node (--workers 1) has no workers to replace and re-reads no configuration; "
-        "still serving (SIGTERM stops it; restart it to apply a new configuration)"
+        "SIGHUP: a single-process node (--workers 1) has no workers to replace and re-reads no configuration "
+        "(without --tls-cert it has no certificate to load again); still serving (SIGTERM stops it; restart it "
+        "to apply a new configuration)"
     )

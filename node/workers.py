@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import os
-import ssl
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -35,6 +34,7 @@ from gunicorn.glogging import Logger as GunicornLogger
 from node.config import Config
 from node.cores import usable_cpus
 from node.heap import settle_heap
+from node.tls import ServerTLS
 
 log = logging.getLogger("node.serve")
 
@@ -56,7 +56,10 @@ class WorkerSpec:
     """What each worker needs to make its app after the fork (the arbiter's ``wsgi``)."""
 
     config: Config
-    ssl_context: Callable[[], ssl.SSLContext | None]
+    # Loaded by the arbiter before it forks, and again on its SIGHUP before the new workers
+    # fork (``on_reload``): a pair that fails to load then leaves the old one, where a worker
+    # loading the files itself would fail to boot and the arbiter would stop the node.
+    tls: ServerTLS | None
     make_app: Callable[[Config], web.Application]
 
 
@@ -69,7 +72,7 @@ class NodeWorker(GunicornWebWorker):  # type: ignore[misc]
         spec: WorkerSpec = self.wsgi
         app = spec.make_app(spec.config)
         # One address, bound by the arbiter: the node's runner and GuardedSite on its socket.
-        runner, _ = await traffic.start(app, spec.config, ssl_context=spec.ssl_context(), sock=self.sockets[0])
+        runner, _ = await traffic.start(app, spec.config, ssl_context=spec.tls.context if spec.tls is not None else None, sock=self.sockets[0])
         settle_heap()
         # Listening and the node opened: the arbiter may count this worker as booted (a worker
         # that fails before this point halts the arbiter instead of being respawned forever).
@@ -135,6 +138,8 @@ class NodeServer(BaseApplication):  # type: ignore[misc]
             # gunicorn's control socket (~/.gunicorn/gunicorn.ctl) would be one path shared by
             # every node on the machine; the node is managed by signals alone.
             "control_socket_disable": True,
+            # SIGHUP, in the arbiter, before the new workers fork: the TLS certificate loaded again.
+            "on_reload": self._reload_tls,
         }
         for key, value in settings.items():
             if key in self.cfg.settings:  # control_socket_disable is gunicorn 25.1's
@@ -142,6 +147,10 @@ class NodeServer(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> WorkerSpec:
         return self.spec
+
+    def _reload_tls(self, arbiter: Any) -> None:
+        if self.spec.tls is not None:
+            self.spec.tls.reload()
 
 
 def run_workers(spec: WorkerSpec, workers: int) -> None:

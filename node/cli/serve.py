@@ -24,17 +24,14 @@ from node.logs import configure_logging
 from node.metrics import prepare_multiprocess_dir, remove_multiprocess_dir
 from node.node import open_node
 from node.store import StoreError
+from node.tls import ServerTLS
 from node.traffic import serve
 
 log = logging.getLogger("node.serve")
 
 
-def _ssl_context(config: Config) -> ssl.SSLContext | None:
-    if not config.tls_cert:
-        return None
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(str(config.tls_cert), str(config.tls_key))
-    return context
+def _tls(config: Config) -> ServerTLS | None:
+    return ServerTLS(config.tls_cert, config.tls_key) if config.tls_cert else None
 
 
 async def _preflight(config: Config) -> None:
@@ -51,7 +48,7 @@ def _serve(args: argparse.Namespace) -> int:
         return fail(str(e))
     configure_logging(config.log_level, config.log_format, buffered=True)
     try:
-        ssl_context = _ssl_context(config)
+        tls = _tls(config)
     except (OSError, ssl.SSLError) as e:
         return fail(f"cannot load the TLS certificate/key: {e}")
     from node.workers import WorkerSpec, default_workers, run_workers
@@ -67,7 +64,7 @@ def _serve(args: argparse.Namespace) -> int:
         if workers > 1:
             asyncio.run(_preflight(config))
             log.info("starting vcnode on %s:%s with %d worker processes, data in %s", config.host, config.port, workers, config.data_dir)
-            run_workers(WorkerSpec(config, lambda: _ssl_context(config), create_app), workers)
+            run_workers(WorkerSpec(config, tls, create_app), workers)
             return 0
         app = create_app(config)
         log.info("starting vcnode on %s:%s, data in %s", config.host, config.port, config.data_dir)
@@ -81,7 +78,8 @@ def _serve(args: argparse.Namespace) -> int:
             serve(
                 app,
                 config,
-                ssl_context=ssl_context,
+                ssl_context=tls.context if tls is not None else None,
+                on_hangup=tls.reload if tls is not None else None,
                 ready=ready,
             )
         )

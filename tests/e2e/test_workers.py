@@ -6,11 +6,16 @@ answering; SIGTERM lets a request in flight finish before the node exits."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import socket
+import ssl
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,7 +25,7 @@ import pytest
 from aiohttp import web
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from served_node import bearer, cli, served
+from served_node import bearer, clean_env, cli, served
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="worker processes are found through /proc")
 
@@ -188,6 +193,82 @@ async def test_sighup_to_a_single_process_node_is_said_and_ignored(tmp_path: Pat
                 assert resp.status == 200
         node.proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(node.proc.wait(), 30) == 0
+
+
+def tls_pair(folder: Path, name: str) -> tuple[Path, Path, str]:
+    """A self-signed certificate and its key, and the certificate's SHA-256."""
+    cert, key = folder / f"{name}.pem", folder / f"{name}.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ed25519", "-nodes", "-days", "1", "-subj", f"/CN={name}",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    der = ssl.PEM_cert_to_DER_cert(cert.read_text())
+    return cert, key, hashlib.sha256(der).hexdigest()
+
+
+async def served_certificate(port: int) -> str | None:
+    """The SHA-256 of the certificate a new connection gets, or None while nothing answers."""
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    try:
+        _, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context)
+    except OSError:
+        return None
+    der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
+    writer.close()
+    return hashlib.sha256(der).hexdigest()
+
+
+async def served_until(port: int, expected: str, proc: Any, log: Path) -> None:
+    """New connections get ``expected``, five in a row (old workers finishing may answer once more)."""
+    deadline, streak = time.monotonic() + 60, 0
+    while streak < 5:
+        assert proc.returncode is None, log.read_text()
+        assert time.monotonic() < deadline, f"the certificate served is not {expected}:\n{log.read_text()}"
+        streak = streak + 1 if await served_certificate(port) == expected else 0
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl makes the test certificates")
+@pytest.mark.parametrize("workers", [1, 2])
+async def test_sighup_serves_a_renewed_certificate_and_keeps_the_old_one_when_the_new_does_not_load(
+    tmp_path: Path, unused_tcp_port: int, workers: int
+) -> None:
+    """A certificate's renewal hook reloads the node (SIGHUP): new connections get the new pair,
+    without a restart; a pair that does not load (the new certificate beside the old key, a
+    renewal half done) leaves the old one served, where loading it in each new worker would
+    have failed their boot and stopped the node."""
+    old_cert, old_key, old = tls_pair(tmp_path, "old")
+    new_cert, new_key, new = tls_pair(tmp_path, "new")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    shutil.copy(old_cert, cert)
+    shutil.copy(old_key, key)
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "node", "serve", "--data", str(tmp_path / "node"), "--port", str(unused_tcp_port),
+            "--tls-cert", str(cert), "--tls-key", str(key), "--workers", str(workers),
+            env=clean_env(), stdout=out, stderr=out,
+        )
+    try:
+        await served_until(unused_tcp_port, old, proc, log)
+        shutil.copy(new_cert, cert)  # the key not yet
+        proc.send_signal(signal.SIGHUP)
+        await until(lambda: "could not load the TLS certificate" in log.read_text() or proc.returncode is not None, 30, "the refusal")
+        if workers > 1:  # the new workers are up, with the old pair
+            await until(lambda: log.read_text().count("serving") >= 2 * workers or proc.returncode is not None, 30, "new workers")
+        await served_until(unused_tcp_port, old, proc, log)
+        shutil.copy(new_key, key)
+        proc.send_signal(signal.SIGHUP)
+        await served_until(unused_tcp_port, new, proc, log)
+        context = ssl.create_default_context(cafile=str(new_cert))
+        context.check_hostname = False
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"https://127.0.0.1:{unused_tcp_port}/readyz", ssl=context) as resp:
+                assert resp.status == 200
+        assert "Traceback" not in log.read_text(), log.read_text()
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(proc.wait(), 90) == 0, log.read_text()
 
 
 async def test_sigterm_lets_a_request_in_flight_finish(tmp_path: Path, unused_tcp_port_factory: Any) -> None:
