@@ -2,12 +2,12 @@
 a restart.
 
 A certificate from an ACME CA lives 90 days or less; its renewal hook reloads the server
-(``systemctl reload``: SIGHUP). With ``--workers N`` the supervisor's reload starts new workers,
-each loading the files again. A single process reloads in place (``ServerTLS.reload``): the
-files are loaded into a new context, checked whole (a certificate without its key, or a file
-half written, is refused and the old pair kept), and only then handed to new connections,
-through the SNI callback that every TLS handshake passes (with or without a server name).
-Connections already open keep the certificate they were made with.
+(``systemctl reload``: SIGHUP). ``ServerTLS.reload`` loads the files into a new context, checked
+whole (a certificate without its key, or a file half written, is refused and the old pair kept),
+and only then hands it to new connections, through the SNI callback that every TLS handshake
+passes (with or without a server name). A single process reloads in place; with ``--workers N``
+the supervisor reloads before it forks the new workers, which inherit the pair
+(node.workers). Connections already open keep the certificate they were made with.
 """
 
 from __future__ import annotations
@@ -28,8 +28,7 @@ class ServerTLS:
 
     def __init__(self, cert: Path | str, key: Path | str) -> None:
         self.cert, self.key = Path(cert), Path(key)
-        self._current = self._load()
-        self.context = self._load()
+        self.context = self._current = self._load()
         self.context.sni_callback = self._choose
 
     def _load(self) -> ssl.SSLContext:
