@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from aiohttp import web
 from aiohttp.worker import GunicornWebWorker
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 from gunicorn.glogging import Logger as GunicornLogger
 
 from node.config import Config
@@ -148,9 +150,28 @@ class NodeServer(BaseApplication):  # type: ignore[misc]
     def load(self) -> WorkerSpec:
         return self.spec
 
+    def run(self) -> None:
+        try:
+            NodeArbiter(self).run()
+        except RuntimeError as e:  # as BaseApplication.run: the arbiter could not start
+            print(f"\nError: {e}\n", file=sys.stderr)
+            sys.exit(1)
+
     def _reload_tls(self, arbiter: Any) -> None:
         if self.spec.tls is not None:
             self.spec.tls.reload()
+
+
+class NodeArbiter(Arbiter):  # type: ignore[misc]
+    """gunicorn's arbiter, without its re-execution on SIGUSR2 (an upgrade in place). The new
+    arbiter would run beside this one over the same data folder and metrics folder, which this
+    one removes when it is stopped, under the new one's workers; and ``python -m node`` cannot be
+    re-executed from its argv at all. An upgrade is a restart, or replicas behind the proxy
+    replaced one at a time (docs/scaling.md)."""
+
+    def handle_usr2(self) -> None:
+        self.log.warning("SIGUSR2: vcnode does not re-execute itself for an upgrade in place; still serving. "
+                         "To upgrade, restart it (or replace replicas behind the proxy one at a time)")
 
 
 def run_workers(spec: WorkerSpec, workers: int) -> None:

@@ -195,6 +195,20 @@ async def test_sighup_to_a_single_process_node_is_said_and_ignored(tmp_path: Pat
         assert await asyncio.wait_for(node.proc.wait(), 30) == 0
 
 
+async def test_sigusr2_is_refused_and_the_same_workers_keep_serving(tmp_path: Path, unused_tcp_port: int) -> None:
+    """gunicorn re-executes its arbiter on SIGUSR2 (an upgrade in place): a second supervisor
+    over the same folders, whose metrics folder the first removes when stopped. Refused."""
+    async with served(tmp_path / "node", unused_tcp_port, args=("--workers", "2")) as node:
+        before = await until(lambda: exactly(node.proc.pid, 2), 30, "two workers")
+        node.proc.send_signal(signal.SIGUSR2)
+        await until(lambda: "SIGUSR2" in node.log() or node.proc.returncode is not None, 30, "the refusal")
+        await asyncio.sleep(2)  # a re-executed supervisor would be a child by now
+        assert workers_of(node.proc.pid) == before and "Traceback" not in node.log(), node.log()
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{node.url}/readyz") as resp:
+                assert resp.status == 200
+
+
 def tls_pair(folder: Path, name: str) -> tuple[Path, Path, str]:
     """A self-signed certificate and its key, and the certificate's SHA-256."""
     cert, key = folder / f"{name}.pem", folder / f"{name}.key"
