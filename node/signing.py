@@ -35,7 +35,7 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from typing import Any, Sequence
 
-from node.cores import usable_cpus
+from node.cores import unpinned_cpus, usable_cpus
 
 log = logging.getLogger(__name__)
 
@@ -156,12 +156,19 @@ def with_proofs(items: Sequence[tuple[JsonObject, str]], proofs: Sequence[Any]) 
     return [{**credential, "proof": proof} for (credential, _), proof in zip(items, proofs)]
 
 
-def _start(node_pid: int) -> None:
+def _start(node_pid: int, cpus: frozenset[int] = frozenset()) -> None:
     # A pool process yields to the node's own processes (NICENESS). What it imports and loads
     # (the library, the contexts) lives as long as it does: set aside from the cyclic collector,
     # whose full collections would otherwise walk it again and again while the chunks are signed.
+    # It runs on any of ``cpus``: the node's process that started the pool may be pinned to one
+    # (node.cores), and the pool is there to use the others.
     from node.heap import settle_heap
 
+    if cpus:
+        try:
+            os.sched_setaffinity(0, cpus)  # before the thread below: it inherits this
+        except (AttributeError, OSError):
+            pass
     _end_with(node_pid)
     os.nice(NICENESS)
     _warm()
@@ -247,7 +254,7 @@ class ProcessSigner:
         if self._pool is None:
             try:
                 context = multiprocessing.get_context("forkserver")
-                self._pool = ProcessPoolExecutor(self.processes, mp_context=context, initializer=_start, initargs=(os.getpid(),))
+                self._pool = ProcessPoolExecutor(self.processes, mp_context=context, initializer=_start, initargs=(os.getpid(), unpinned_cpus()))
             except (OSError, ValueError) as e:  # no forkserver here, no semaphores (some sandboxes)
                 log.warning("batch signing stays on one core: the process pool cannot start (%s)", e)
                 self._broken = True

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -34,7 +35,7 @@ from gunicorn.arbiter import Arbiter
 from gunicorn.glogging import Logger as GunicornLogger
 
 from node.config import Config
-from node.cores import usable_cpus
+from node.cores import allowed_cpus, pin_process, usable_cpus
 from node.heap import settle_heap
 from node.tls import ServerTLS
 
@@ -72,6 +73,9 @@ class NodeWorker(GunicornWebWorker):  # type: ignore[misc]
         from node import traffic
 
         spec: WorkerSpec = self.wsgi
+        # Before the node opens (its store threads inherit it): this worker's CPU (``_pre_fork``).
+        cpu = getattr(self, "vcnode_cpu", None)
+        pinned = cpu is not None and pin_process(cpu)
         app = spec.make_app(spec.config)
         # One address, bound by the arbiter: the node's runner and GuardedSite on its socket.
         runner, _ = await traffic.start(app, spec.config, ssl_context=spec.tls.context if spec.tls is not None else None, sock=self.sockets[0])
@@ -79,7 +83,7 @@ class NodeWorker(GunicornWebWorker):  # type: ignore[misc]
         # Listening and the node opened: the arbiter may count this worker as booted (a worker
         # that fails before this point halts the arbiter instead of being respawned forever).
         self.booted = True
-        log.info("worker %d serving", os.getpid())
+        log.info("worker %d serving%s", os.getpid(), f" on CPU {cpu}" if pinned else "")
         pid = os.getpid()
         try:
             while self.alive:
@@ -142,6 +146,7 @@ class NodeServer(BaseApplication):  # type: ignore[misc]
             "control_socket_disable": True,
             # SIGHUP, in the arbiter, before the new workers fork: the TLS certificate loaded again.
             "on_reload": self._reload_tls,
+            "pre_fork": self._choose_cpu,
         }
         for key, value in settings.items():
             if key in self.cfg.settings:  # control_socket_disable is gunicorn 25.1's
@@ -156,6 +161,16 @@ class NodeServer(BaseApplication):  # type: ignore[misc]
         except RuntimeError as e:  # as BaseApplication.run: the arbiter could not start
             print(f"\nError: {e}\n", file=sys.stderr)
             sys.exit(1)
+
+    def _choose_cpu(self, arbiter: Any, worker: Any) -> None:
+        """In the arbiter, before each fork: the CPU the new worker keeps to, the one fewest live
+        workers keep to (a replacement takes the CPU its predecessor left; after a SIGHUP the new
+        workers spread beside the old ones finishing). None: not pinned (``pin_cpu`` off, one CPU)."""
+        cpus = allowed_cpus()
+        worker.vcnode_cpu = None
+        if self.spec.config.pin_cpu and len(cpus) > 1:
+            taken = Counter(getattr(w, "vcnode_cpu", None) for w in arbiter.WORKERS.values())
+            worker.vcnode_cpu = min(cpus, key=lambda c: (taken[c], c))
 
     def _reload_tls(self, arbiter: Any) -> None:
         if self.spec.tls is not None:

@@ -139,6 +139,52 @@ async def test_a_killed_worker_is_replaced_while_the_port_keeps_answering(tmp_pa
         assert node.proc.returncode is None
 
 
+def cpus_of(pid: int) -> set[tuple[int, ...]]:
+    """The CPU sets the threads of ``pid`` may run on (one entry when they all agree)."""
+    found = set()
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            found.add(tuple(sorted(os.sched_getaffinity(int(task)))))
+        except OSError:
+            continue
+    return found
+
+
+TWO_CPUS = pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")
+
+
+@TWO_CPUS
+async def test_each_worker_keeps_to_a_cpu_of_its_own_and_a_replacement_takes_the_one_left(tmp_path: Path, unused_tcp_port: int) -> None:
+    """A worker's threads share one interpreter lock: all of them on one CPU, one worker per CPU."""
+    everything = tuple(sorted(os.sched_getaffinity(0)))
+    async with served(tmp_path / "node", unused_tcp_port, args=("--workers", "2")) as node:
+        workers = await until(lambda: exactly(node.proc.pid, 2), 30, "two workers")
+        await until(lambda: all(f"worker {w} serving on CPU" in node.log() for w in workers), 30, "the workers serving")
+        placed = {w: cpus_of(w) for w in workers}
+        assert all(len(c) == 1 and len(next(iter(c))) == 1 for c in placed.values()), placed
+        assert len({next(iter(c)) for c in placed.values()}) == 2, placed  # two CPUs, one each
+        assert cpus_of(node.proc.pid) == {everything}  # the supervisor is not pinned
+        victim = min(workers)
+        os.kill(victim, signal.SIGKILL)
+        after = await until(lambda: exactly(node.proc.pid, 2, without=victim), 30, "a replacement worker")
+        (replacement,) = after - workers
+        await until(lambda: f"worker {replacement} serving on CPU" in node.log(), 30, "the replacement serving")
+        assert cpus_of(replacement) == placed[victim], (placed, cpus_of(replacement))
+
+
+@TWO_CPUS
+async def test_pin_cpu_off_leaves_the_workers_to_the_scheduler_and_a_single_process_is_pinned_by_default(
+    tmp_path: Path, unused_tcp_port_factory: Any
+) -> None:
+    everything = tuple(sorted(os.sched_getaffinity(0)))
+    async with served(tmp_path / "free", unused_tcp_port_factory(), args=("--workers", "2"), env={"VCNODE_PIN_CPU": "false"}) as node:
+        workers = await until(lambda: exactly(node.proc.pid, 2), 30, "two workers")
+        await until(lambda: all(f"worker {w} serving" in node.log() for w in workers), 30, "the workers serving")
+        assert all(cpus_of(w) == {everything} for w in workers) and "on CPU" not in node.log()
+    async with served(tmp_path / "single", unused_tcp_port_factory(), args=("--workers", "1")) as node:
+        assert cpus_of(node.proc.pid) == {(everything[0],)} and f"kept on CPU {everything[0]}" in node.log(), node.log()
+
+
 async def test_a_worker_that_exits_is_replaced_and_the_metrics_folder_stays(tmp_path: Path, unused_tcp_port: int) -> None:
     """A worker that exits through its own clean-up (SIGTERM here; gunicorn's arbiter stops a
     worker that misses its heartbeat with SIGABRT, handled the same way) is replaced, and the

@@ -76,3 +76,52 @@ def test_the_defaults_follow_a_cpu_set(tmp_path: Path) -> None:
     )
     out = subprocess.run(["taskset", "-c", "0", sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.split() == ["1", "1", "2"]
+
+
+
+PINNED = """
+import asyncio, json, os, threading
+from pathlib import Path
+from node import cores, signing
+
+def children(pid):
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+        except OSError:
+            pass
+    return found
+
+threading.Thread(target=threading.Event().wait, args=(5,), daemon=True).start()  # a thread made before the pin
+assert cores.pin_process(cores.allowed_cpus()[-1])
+threading.Thread(target=threading.Event().wait, args=(5,), daemon=True).start()  # and one after: it inherits it
+signer = signing.ProcessSigner(2)
+assert asyncio.run(signer.warm())
+pool = [p for server in children(os.getpid()) for p in children(server)]
+print(json.dumps({
+    "threads": sorted({tuple(sorted(os.sched_getaffinity(int(t)))) for t in os.listdir("/proc/self/task")}),
+    "pool": [sorted(os.sched_getaffinity(p)) for p in pool],
+    "unpinned": sorted(cores.unpinned_cpus()),
+}))
+signer.close()
+"""
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")
+def test_a_pinned_process_keeps_every_thread_on_its_cpu_and_its_signing_pool_takes_every_cpu() -> None:
+    import json
+
+    out = subprocess.run([sys.executable, "-c", PINNED], capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[2])
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    cpus = sorted(os.sched_getaffinity(0))
+    assert seen["threads"] == [[cpus[-1]]], seen  # every thread, made before the pin or after it
+    assert seen["unpinned"] == cpus
+    assert seen["pool"] == [cpus, cpus], seen  # the pool's two processes: every CPU again
+
+
+def test_pinning_to_a_cpu_that_is_not_ours_is_refused() -> None:
+    from node.cores import pin_process
+
+    assert pin_process(10_000) is False
