@@ -30,10 +30,9 @@ __all__ = ["usable_cpus", "cgroup_cpu_limit", "allowed_cpus", "pin_process", "un
 
 def usable_cpus(*, cgroup_root: Path = Path("/sys/fs/cgroup"), proc_cgroup: Path = Path("/proc/self/cgroup")) -> int:
     """The CPUs this process may use: its affinity, lowered by any cgroup CPU quota; at least 1."""
-    try:
-        count = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not Linux
-        count = os.cpu_count() or 1
+    # The set before ``pin_process`` narrowed it: a pinned worker still sizes its signing pool
+    # (whose processes take every CPU back) by the CPUs the node may use.
+    count = len(unpinned_cpus()) or os.cpu_count() or 1  # no affinity: not Linux
     limit = cgroup_cpu_limit(cgroup_root=cgroup_root, proc_cgroup=proc_cgroup)
     if limit is not None:
         count = min(count, max(1, math.ceil(limit)))

@@ -185,6 +185,34 @@ async def test_pin_cpu_off_leaves_the_workers_to_the_scheduler_and_a_single_proc
         assert cpus_of(node.proc.pid) == {(everything[0],)} and f"kept on CPU {everything[0]}" in node.log(), node.log()
 
 
+@TWO_CPUS
+async def test_a_pinned_worker_signs_a_large_batch_on_every_cpu(tmp_path: Path, unused_tcp_port: int) -> None:
+    """The worker keeps to its CPU; the signing pool it starts has a process per CPU the node may
+    use, each free to run on any of them."""
+    everything = tuple(sorted(os.sched_getaffinity(0)))
+    async with served(tmp_path / "node", unused_tcp_port, args=("--workers", "2")) as node:
+        workers = await until(lambda: exactly(node.proc.pid, 2), 30, "two workers")
+        _, out, _ = await cli("token", "create", "--scopes", "issue", "--issuer", "default", "--json", "--data", str(node.data))
+        token = json.loads(out)["token"]
+        course = {"slug": "ds-101", "title": "Data Science 101", "description": "A module.", "learningOutcomes": ["Apply the methods"],
+                  "ects": 5, "eqfLevel": 6, "assessment": {"type": "written examination"}, "participation": "online",
+                  "qualityAssurance": {"description": "Institutional accreditation", "url": "https://body.example/decisions/1"},
+                  "awardingBody": {"name": "University of Example", "countryCode": "NL"}}
+        items = [{"achievementId": "ds-101", "learner": {"name": f"Learner {i}"}} for i in range(1024)]  # COLD_MIN: waits for the pool
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{node.url}/issuers/default/achievements", json=course, headers=bearer(token)) as resp:
+                assert resp.status == 201, await resp.text()
+            async with http.post(f"{node.url}/issuers/default/microcredentials", json={"items": items, "options": {"cryptosuite": "eddsa-jcs-2022"}},
+                                 headers=bearer(token), timeout=aiohttp.ClientTimeout(total=300)) as resp:
+                assert resp.status in (200, 201), await resp.text()
+        pools = {w: [p for server in workers_of(w) for p in workers_of(server)] for w in workers}
+        signed_by = [w for w, pool in pools.items() if pool]
+        assert len(signed_by) == 1, pools
+        (worker,) = signed_by
+        assert len(cpus_of(worker)) == 1 and len(next(iter(cpus_of(worker)))) == 1  # the worker: one CPU
+        assert len(pools[worker]) == len(everything) and all(cpus_of(p) == {everything} for p in pools[worker]), pools
+
+
 async def test_a_worker_that_exits_is_replaced_and_the_metrics_folder_stays(tmp_path: Path, unused_tcp_port: int) -> None:
     """A worker that exits through its own clean-up (SIGTERM here; gunicorn's arbiter stops a
     worker that misses its heartbeat with SIGABRT, handled the same way) is replaced, and the

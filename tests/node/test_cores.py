@@ -104,6 +104,7 @@ print(json.dumps({
     "threads": sorted({tuple(sorted(os.sched_getaffinity(int(t)))) for t in os.listdir("/proc/self/task")}),
     "pool": [sorted(os.sched_getaffinity(p)) for p in pool],
     "unpinned": sorted(cores.unpinned_cpus()),
+    "sizes": [cores.usable_cpus(), signing.default_processes(), signing.shared_signer().processes],
 }))
 signer.close()
 """
@@ -119,6 +120,10 @@ def test_a_pinned_process_keeps_every_thread_on_its_cpu_and_its_signing_pool_tak
     assert seen["threads"] == [[cpus[-1]]], seen  # every thread, made before the pin or after it
     assert seen["unpinned"] == cpus
     assert seen["pool"] == [cpus, cpus], seen  # the pool's two processes: every CPU again
+    # and the node's pool is still sized by every CPU the process had, not the one it keeps to
+    from node.cores import usable_cpus
+
+    assert seen["sizes"] == [usable_cpus()] * 3, seen
 
 
 def test_pinning_to_a_cpu_that_is_not_ours_is_refused() -> None:
