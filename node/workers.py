@@ -73,7 +73,7 @@ class NodeWorker(GunicornWebWorker):  # type: ignore[misc]
         from node import traffic
 
         spec: WorkerSpec = self.wsgi
-        # Before the node opens (its store threads inherit it): this worker's CPU (``_pre_fork``).
+        # Before the node opens (its store threads inherit it): this worker's CPU (``NodeServer._choose_cpu``).
         cpu = getattr(self, "vcnode_cpu", None)
         pinned = cpu is not None and pin_process(cpu)
         app = spec.make_app(spec.config)
