@@ -28,7 +28,7 @@ machine's load falls on both sides alike:
    signing, key check) in this process, with the process pool (``node.signing``) and with it
    turned off (``MIN_PARALLEL`` out of reach: the offload thread, one core). The process sets
    its start-up heap aside from the collector once the node is open, and keeps its threads on
-   one CPU (the pool's processes on all), as ``vcnode serve`` does.
+   one CPU (the pool's processes on all), as ``vcnode serve`` places a worker.
    ``--issue-rounds`` pairs (15 by default: a pair takes well under a second); then the same for
    ``--also-batch`` credentials (1,024: a cohort's file; half as many pairs, at least 5).
    Beside each pair, a control: the same number of credentials signed alone (no preparing,
@@ -200,9 +200,9 @@ async def issuance_rounds(folder: Path, batch_size: int, pairs: int) -> list[dic
     from node.node import open_node
     from node.heap import settle_heap
 
-    # Placed as ``vcnode serve`` places a serving process (pin_cpu): its threads on one CPU, the
-    # signing pool's processes on every CPU. Both sides alike; after the HTTP rounds, whose
-    # clients this process runs.
+    # Placed as ``vcnode serve`` places a worker when the workers cover the CPUs (pin_cpu, the
+    # default): its threads on one CPU, the signing pool's processes on every CPU. Both sides
+    # alike; after the HTTP rounds, whose clients this process runs.
     if len(cpus := allowed_cpus()) > 1:
         pin_process(cpus[0])
     cfg = Config().replace(data_dir=folder / f"batch-{batch_size}", base_url="https://university.example", status_purposes=("revocation",),

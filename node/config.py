@@ -72,9 +72,9 @@ class Config:
     # vcnode serve: processes serving the port, each with its own event loop and caches, over
     # the one store (node/workers.py). 0: one per CPU core. 1: a single process, no supervisor.
     workers: int = 0
-    # vcnode serve: each serving process (each worker, or the single process) kept on one CPU,
-    # the workers spread one per CPU (node/cores.py: a process's threads share one interpreter
-    # lock, handed between CPUs at a high price). Off: the scheduler places them freely.
+    # vcnode serve: each worker kept on one CPU, one per CPU, when the workers cover every CPU
+    # the node may use (node/cores.py: a process's threads share one interpreter lock, handed
+    # between CPUs at a high price). Off: the scheduler places them freely.
     pin_cpu: bool = True
     challenge_ttl_seconds: int = 300
     require_challenge: bool = True

@@ -14,7 +14,10 @@ is still worth a process).
 they share one interpreter lock, and handing it between threads that the scheduler spreads
 over several CPUs costs far more than handing it on one (a single process verifying at 16
 connections on the 2-vCPU machine of bench/README.md: 1.10 ms of CPU a request free, 0.75
-pinned; a batch of 256 issued 7 % faster). Workers are spread one per CPU (node.workers); the
+pinned). Workers are spread one per CPU (node.workers), but only when they cover every CPU of
+the set (``cpus_to_pin``): a node with fewer (``--workers 1``, a quota narrower than its CPU
+set, as a container limited to one CPU of a large host has) shares the machine, and nodes
+that each pinned themselves to the same first CPUs would crowd them while the rest idled. The
 signing pool's processes, which hold no lock in common with anyone, take every CPU back
 (node.signing).
 """
@@ -25,7 +28,7 @@ import math
 import os
 from pathlib import Path
 
-__all__ = ["usable_cpus", "cgroup_cpu_limit", "allowed_cpus", "pin_process", "unpinned_cpus"]
+__all__ = ["usable_cpus", "cgroup_cpu_limit", "allowed_cpus", "cpus_to_pin", "pin_process", "unpinned_cpus"]
 
 
 def usable_cpus(*, cgroup_root: Path = Path("/sys/fs/cgroup"), proc_cgroup: Path = Path("/proc/self/cgroup")) -> int:
@@ -94,6 +97,13 @@ def allowed_cpus() -> list[int]:
         return sorted(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return []
+
+
+def cpus_to_pin(workers: int) -> list[int]:
+    """The CPUs ``workers`` serving processes keep to, one each; [] when they are left to the
+    scheduler: one CPU, or fewer processes than CPUs in the set."""
+    cpus = allowed_cpus()
+    return cpus if 1 < len(cpus) <= workers else []
 
 
 def unpinned_cpus() -> frozenset[int]:

@@ -35,7 +35,7 @@ from gunicorn.arbiter import Arbiter
 from gunicorn.glogging import Logger as GunicornLogger
 
 from node.config import Config
-from node.cores import allowed_cpus, pin_process, usable_cpus
+from node.cores import cpus_to_pin, pin_process, usable_cpus
 from node.heap import settle_heap
 from node.tls import ServerTLS
 
@@ -165,10 +165,11 @@ class NodeServer(BaseApplication):  # type: ignore[misc]
     def _choose_cpu(self, arbiter: Any, worker: Any) -> None:
         """In the arbiter, before each fork: the CPU the new worker keeps to, the one fewest live
         workers keep to (a replacement takes the CPU its predecessor left; after a SIGHUP the new
-        workers spread beside the old ones finishing). None: not pinned (``pin_cpu`` off, one CPU)."""
-        cpus = allowed_cpus()
+        workers spread beside the old ones finishing). None: not pinned (``pin_cpu`` off, or
+        ``cpus_to_pin`` says no)."""
+        cpus = cpus_to_pin(arbiter.num_workers) if self.spec.config.pin_cpu else []
         worker.vcnode_cpu = None
-        if self.spec.config.pin_cpu and len(cpus) > 1:
+        if cpus:
             taken = Counter(getattr(w, "vcnode_cpu", None) for w in arbiter.WORKERS.values())
             worker.vcnode_cpu = min(cpus, key=lambda c: (taken[c], c))
 

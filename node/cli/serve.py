@@ -18,7 +18,6 @@ from typing import Any
 from node.app import create_app
 from node.cli.config import add_common_flags, config_from_args, fail
 from node.config import Config, ConfigError
-from node.cores import allowed_cpus, pin_process
 from node.heap import settle_heap
 from node.keys import KeyProtectionError
 from node.logs import configure_logging
@@ -67,10 +66,6 @@ def _serve(args: argparse.Namespace) -> int:
             log.info("starting vcnode on %s:%s with %d worker processes, data in %s", config.host, config.port, workers, config.data_dir)
             run_workers(WorkerSpec(config, tls, create_app), workers)
             return 0
-        cpus = allowed_cpus()
-        if config.pin_cpu and len(cpus) > 1 and pin_process(cpus[0]):
-            # Before the node opens: its threads share one interpreter lock (node/cores.py).
-            log.info("kept on CPU %d (pin_cpu; the signing pool's processes use every CPU)", cpus[0])
         app = create_app(config)
         log.info("starting vcnode on %s:%s, data in %s", config.host, config.port, config.data_dir)
 

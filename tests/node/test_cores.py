@@ -130,3 +130,19 @@ def test_pinning_to_a_cpu_that_is_not_ours_is_refused() -> None:
     from node.cores import pin_process
 
     assert pin_process(10_000) is False
+
+
+def test_workers_are_pinned_only_when_they_cover_every_cpu_of_the_set() -> None:
+    from node.cores import allowed_cpus, cpus_to_pin
+
+    cpus = allowed_cpus()
+    assert cpus_to_pin(len(cpus) - 1) == []  # fewer workers than CPUs (a single process on two)
+    assert cpus_to_pin(len(cpus)) == (cpus if len(cpus) > 1 else [])
+    assert cpus_to_pin(len(cpus) + 3) == (cpus if len(cpus) > 1 else [])
+
+
+@pytest.mark.skipif(not shutil.which("taskset") or len(os.sched_getaffinity(0)) < 2, reason="needs taskset and two CPUs")
+def test_one_cpu_is_never_pinned() -> None:
+    code = "from node.cores import cpus_to_pin; print(cpus_to_pin(1), cpus_to_pin(4))"
+    out = subprocess.run(["taskset", "-c", "1", sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.split() == ["[]", "[]"]
