@@ -118,6 +118,8 @@ def pin_process(cpu: int) -> bool:
     before = frozenset(allowed_cpus())
     if cpu not in before:
         return False
+    if _unpinned is None:  # first, so that a pin failing half way still knows the whole set
+        _unpinned = before
     try:
         for task in os.listdir("/proc/self/task"):
             try:
@@ -126,6 +128,4 @@ def pin_process(cpu: int) -> bool:
                 continue
     except (AttributeError, OSError):
         return False
-    if _unpinned is None:
-        _unpinned = before
     return True
