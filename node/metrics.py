@@ -10,8 +10,9 @@ sums the files of every process, whichever worker answers the scrape. The librar
 mode when it is first imported, so the directory is settled before that:
 ``prepare_multiprocess_dir()`` (``vcnode serve`` calls it first thing, and the processes it
 starts inherit the variable). Without the variable set beforehand, serve makes a fresh private
-directory (so it starts empty) and removes it on exit; one an operator sets is used as given
-and must be emptied before the node starts, as the library requires. Nothing in ``node/`` imports
+directory (so it starts empty) and removes it on exit, and removes those that killed nodes left
+(``sweep_multiprocess_dirs``); one an operator sets is used as given and must be emptied before
+the node starts, as the library requires. Nothing in ``node/`` imports
 ``prometheus_client`` at module level (tests/node/test_observe.py checks it), so importing the
 CLI or the app never fixes the mode too early. A process without the variable (tests, a
 library user) keeps its metrics in memory, per ``Metrics``.
@@ -42,6 +43,8 @@ from vc.results import VerificationResult
 log = logging.getLogger(__name__)
 
 ENV = "PROMETHEUS_MULTIPROC_DIR"
+PREFIX = "vcnode-metrics-"  # the directories prepare_multiprocess_dir makes
+OWNER = "vcnode-owner"  # in each: the process that made it (prometheus_client reads only *.db files)
 # The directories prepare_multiprocess_dir made: path -> the process that made it (and removes it).
 _made_by: dict[str, int] = {}
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
@@ -63,10 +66,61 @@ def prepare_multiprocess_dir() -> tuple[Path, bool]:
         path = Path(given)
         path.mkdir(parents=True, exist_ok=True)
         return path, False
-    path = Path(tempfile.mkdtemp(prefix="vcnode-metrics-"))
+    left = sweep_multiprocess_dirs(Path(tempfile.gettempdir()))
+    if left:
+        log.info("removed %d metrics folder%s left by nodes that were killed: %s", len(left), "" if len(left) == 1 else "s",
+                 ", ".join(str(p) for p in left))
+    path = Path(tempfile.mkdtemp(prefix=PREFIX))
+    (path / OWNER).write_text(_identity(os.getpid()))
     os.environ[ENV] = str(path)
     _made_by[str(path)] = os.getpid()
     return path, True
+
+
+def _identity(pid: int) -> str:
+    """``pid`` and when that process started (clock ticks since boot, from /proc; ``-`` where
+    there is no /proc): a process id can be used again, the pair cannot."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            started = f.read().rsplit(b")", 1)[1].split()[19].decode()
+    except (OSError, IndexError):
+        started = "-"
+    return f"{pid} {started}"
+
+
+def _gone(owner: str) -> bool:
+    """Whether the process ``owner`` (``_identity``'s text) has ended."""
+    pid, started = owner.split()
+    if started != "-":
+        return _identity(int(pid)) != owner  # ended, or its id now another process's
+    try:  # made where there is no /proc: by the id alone
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # another user's process
+        return False
+    return False
+
+
+def sweep_multiprocess_dirs(parent: Path) -> list[Path]:
+    """Remove the directories that nodes which are no longer running made in ``parent`` and
+    could not remove (killed: SIGKILL, the OOM killer, a power cut); returns them.
+
+    A node removes the directory it made when it exits. One killed leaves it behind, with a
+    file per process of the node. Only directories that carry an ``OWNER`` file naming a process
+    that has ended are removed: one being made (no file yet), one of a running node, or one an
+    operator made are left alone."""
+    removed = []
+    for path in sorted(parent.glob(PREFIX + "*")):
+        try:
+            owner = (path / OWNER).read_text().strip()
+            gone = _gone(owner)
+        except (OSError, ValueError):
+            continue
+        if gone:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
 
 
 def remove_multiprocess_dir(path: Path) -> None:

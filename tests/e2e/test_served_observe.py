@@ -228,6 +228,45 @@ async def test_serve_keeps_its_own_metrics_directory_and_removes_it(tmp_path: Pa
     assert not folder.exists()
 
 
+
+def _kept_in(node: ServedNode) -> Path:
+    line = next(line for line in node.log().splitlines() if "metrics of this node's processes are kept in" in line)
+    return Path(line.split(" kept in ", 1)[1].removesuffix(" (removed on exit)"))
+
+
+async def test_the_metrics_directory_of_a_killed_node_is_removed_by_the_next(tmp_path: Path, unused_tcp_port_factory: Any) -> None:
+    """A node killed (SIGKILL, the OOM killer) cannot remove its metrics directory; the next node
+    started on the host removes it, and only the directories whose node has ended."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {"TMPDIR": str(tmp)}
+    async with served(tmp_path / "data", unused_tcp_port_factory(), env=env, args=("--workers", "2"), log_name="killed.log") as node:
+        left = _kept_in(node)
+        node.proc.kill()  # the supervisor: its workers follow it on their own
+        await node.proc.wait()
+    assert left.parent == tmp and (left / "vcnode-owner").is_file()
+    # Beside it: a directory an operator made (no owner), one being made (owner not yet
+    # written), and one of a node that runs (this process stands in for it).
+    operator = tmp / "vcnode-metrics-operator"
+    operator.mkdir()
+    running = tmp / "vcnode-metrics-running"
+    running.mkdir()
+    with open(f"/proc/{os.getpid()}/stat") as f:
+        started = f.read().rsplit(")", 1)[1].split()[19]
+    (running / "vcnode-owner").write_text(f"{os.getpid()} {started}")
+    # A process id used again: the id of a running process, the start time of another.
+    reused = tmp / "vcnode-metrics-reused"
+    reused.mkdir()
+    (reused / "vcnode-owner").write_text(f"{os.getpid()} {int(started) + 1}")
+    # Another port: the killed supervisor's workers serve on until they notice it is gone.
+    async with served(tmp_path / "data", unused_tcp_port_factory(), env=env, log_name="next.log") as node:
+        own = _kept_in(node)
+        assert not left.exists() and not reused.exists()
+        assert operator.is_dir() and running.is_dir() and own.is_dir()
+        assert "removed 2 metrics folders left by nodes that were killed" in node.log()
+    assert not own.exists()
+    assert sorted(p.name for p in tmp.iterdir()) == ["vcnode-metrics-operator", "vcnode-metrics-running"]
+
 async def test_readyz_fails_while_the_store_does_not_answer(tmp_path: Path, unused_tcp_port: int) -> None:
     """Another process holds the SQLite store's WAL locks (bytes 120-127 of its -shm file, as a
     process wedged inside the store would): the node's reads cannot start, so /readyz says 503
