@@ -243,7 +243,7 @@ async def issuance_rounds(folder: Path, batch_size: int, pairs: int) -> list[dic
         async def signing_alone(signer: Any) -> float:
             t0 = time.perf_counter()
             await asyncio.gather(*(signer.sign_chunk(items[a:b], seed=key.seed, suite_name="eddsa-rdfc-2022", now=datetime.now(timezone.utc))
-                                   for a, b in signing.parts(batch_size, signer.processes)))
+                                   for a, b in signing.units(batch_size)))
             return batch_size / (time.perf_counter() - t0)
 
         await signing.shared_signer().warm()

@@ -279,7 +279,7 @@ class Issuance:
                     issuer = await self.issuers.get(issuer.name)
                 pair = await self.issuers.signing_key(issuer.name, key_id)
                 items = _to_sign(issuer, prepared, key_id)
-                dispatch(items, signing.parts(len(items), pool.processes) if pool is not None else [(0, len(items))], pair)
+                dispatch(items, signing.units(len(items)) if pool is not None else [(0, len(items))], pair)
             ids = [p.credential["id"] for p in prepared]
             flag = 0 if self.config.keep_credentials else 1
             # Every list a credential names is published before the credential is handed out:
@@ -316,11 +316,16 @@ class Issuance:
                 await table.claim_entries(
                     tx, [(p.credential["id"], a.list_id, a.index) for p, allocated in zip(prepared, allocations) for a in allocated]
                 )
-                for chunk in [c for c in chunks if c.done()] + [c for c in chunks if not c.done()]:
-                    part = await chunk
+                # The bodies of the parts back, in one write, then of each that comes back after.
+                pending: Sequence[asyncio.Future[list[JsonObject]]] = chunks
+                while pending:
+                    if not any(c.done() for c in pending):
+                        await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                    back, pending = [c for c in pending if c.done()], [c for c in pending if not c.done()]
+                    parts = [c.result() for c in back]
                     if keep:
                         # As the store will hold them; orjson writes 256 in about 0.1 ms, less than a thread hand-off.
-                        await table.keep_bodies(tx, [(c["id"], issuer.name, issued_at, flag, dumps(c).decode("utf-8")) for c in part])
+                        await table.keep_bodies(tx, [(c["id"], issuer.name, issued_at, flag, dumps(c).decode("utf-8")) for part in parts for c in part])
                 signed = [c for chunk in chunks for c in chunk.result()]
                 if complete is not None:
                     await complete(tx, signed)
@@ -482,9 +487,7 @@ class Issuance:
             if early:
                 assert pair is not None
                 dispatch(_to_sign(issuer, stage, key_id), [(start - lo, stop - lo) for start, stop in cuts], pair[1])
-                # The pool's threads pickle and send the parts: this thread, preparing the next
-                # stage, would otherwise keep the GIL from them for a switch interval (5 ms).
-                await asyncio.sleep(signing.HANDOFF)
+                await asyncio.sleep(0)  # the units queued, and parts sent to the processes waiting
         return prepared, allocations, created, key_id, early
 
     async def _active_pair(self, issuer: IssuerInfo) -> tuple[str, Any] | None:

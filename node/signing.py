@@ -1,39 +1,45 @@
-"""Signing a batch of credentials on every core (issue 13): a process pool, chunk by chunk.
+"""Signing a batch of credentials on every core (issue 13): a process pool, part by part.
 
 Signing is pure-Python canonicalization (pyld, ``vc.fastld``) under the GIL, so the node's
 thread pool (``node.offload``) keeps the event loop free but signs on one core. A large batch
-(``vcnode issue-batch``, ``POST /issuers/{name}/microcredentials`` with many items) is cut into
-parts (``parts``) signed by a pool of processes, one per core, each with its own loader and
-caches; a process sends back only the proofs. What is signed, and when, is the caller's:
-issuance admits the batch in stages (``stages``) inside one admission transaction, handing
-each stage's parts here as soon as their indexes are allocated (nothing is handed out before
-its completing transaction, after that one), and opens its completing transaction while the
-last parts (``tail``) are still signing, checking the key there (``node.issuance``); nothing
-here touches the store.
+(``vcnode issue-batch``, ``POST /issuers/{name}/microcredentials`` with many items) is signed
+by a pool of processes, one per core, each with its own loader and caches; a process sends
+back only the proofs. What is signed, and when, is the caller's: issuance admits the batch in
+stages (``stages``) inside one admission transaction, queuing each stage's units (``units``)
+here as soon as their indexes are allocated (nothing is handed out before its completing
+transaction, after that one), and opens its completing transaction while the last parts
+(``tail``) are still signing, checking the key there (``node.issuance``); nothing here touches
+the store. The pool (``ProcessSigner``) sends the queued units to the processes in parts, cut
+when a process asks for its next one.
 
-The workers are started with ``forkserver`` (the node's process has threads: the store's, the
+The processes are started with ``forkserver`` (the node's process has threads: the store's, the
 offload pool's, which a plain fork would copy in a broken state) when the first batch of
 ``MIN_PARALLEL`` or more comes, and live as long as the process; a batch that finds them still
-starting is signed in-process unless it is large (``COLD_MIN``). The issuer's 32-byte secret
-goes to them through the pool's pipe, per chunk, and is kept by nobody there after the chunk.
-A batch below ``MIN_PARALLEL`` credentials, a node with a loader of its own (the workers know
-only the shipped contexts), or a pool that cannot start is signed in-process (``pool_for``
-says None); a chunk whose process dies is handed back to be signed in-process.
+starting is signed in-process unless it is large (``COLD_MIN``). Each talks with the node over
+a socket pair that the node's event loop reads and writes itself: no thread of the node waits
+on the GIL to hand a part over or to take an answer back. The issuer's 32-byte secret goes to
+them with each part, and is kept by nobody there after the part. A batch below ``MIN_PARALLEL``
+credentials, a node with a loader of its own (the processes know only the shipped contexts), or
+a pool that cannot start is signed in-process (``pool_for`` says None); the units of a process
+that dies are handed back to be signed in-process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import multiprocessing
 import os
+import pickle
 import select
+import socket
+import struct
 import threading
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Sequence
+from typing import IO, Any, Callable, Sequence
 
 from node.cores import unpinned_cpus, usable_cpus
 
@@ -49,12 +55,12 @@ MIN_PARALLEL = 32
 # as signing this many credentials on one core (~0.8 s on the 2-core machine of bench/README.md):
 # a smaller batch finding the pool cold is signed in-process while the pool starts beside it.
 COLD_MIN = 1024
-# How a batch is cut (``parts``), each part one trip to a process: each is half of what remains
-# for the processes (guided self-scheduling). The first parts are large, so that few trips are
-# made (each wakes this process's pool threads and event loop, which share the cores with the
-# signers: with 16 credentials per trip this process spent 8-10 ms of CPU beside a
-# 256-credential batch, with 64 about 4); the last ones small, so that the processes finish
-# together. Between PART_MIN and PART_MAX credentials, so that progress is reported often.
+# How the pool cuts what is queued into parts (``ProcessSigner._cut``), each part one trip to a
+# process: when a process asks, 1 / (2 * processes) of what is queued for the batch (factoring).
+# The first parts are large, so that few trips are made (each wakes this process's event loop,
+# which shares the cores with the signers); the last ones small, so that the processes finish
+# together. Between PART_MIN (a unit: what issuance queues at a time, ``units``) and PART_MAX
+# credentials, so that progress is reported often.
 PART_MIN = 8
 PART_MAX = 512
 # How issuance admits a batch the pool signs (``stages``): first this many credentials per
@@ -64,40 +70,33 @@ PART_MAX = 512
 # several times that beside two signing processes; signing ~500 µs).
 FIRST_PART = 32
 GROWTH = 4
-# How long issuance waits, not holding the GIL, once it has handed a stage's parts to the pool:
-# the pool's threads need the GIL to pickle and send them, and the thread preparing the next
-# stage would keep it from them for the interpreter's switch interval (5 ms).
-HANDOFF = 0.001
 # How much lower the pool processes' scheduling priority is than the node's (nice(2)): the
 # node's threads that feed them and take back their results wake at once, and requests served
 # beside a batch are not starved by it.
 NICENESS = 5
+# A pool process asks for its next part when this many credentials of its part are left to sign
+# (~1 ms): the node cuts it then, from what is queued, and it is there when the process is done.
+LOOKAHEAD = 2
+_FRAME = struct.Struct(">Q")
 
 
-def parts(count: int, processes: int) -> list[tuple[int, int]]:
-    """``(start, stop)`` of each part of a batch of ``count`` signed by ``processes``."""
-    out, start = [], 0
-    while start < count:
-        size = max(PART_MIN, min(PART_MAX, -(-(count - start) // processes)))
-        out.append((start, min(count, start + size)))
-        start += size
-    return out
+def units(count: int, start: int = 0) -> list[tuple[int, int]]:
+    """``(start, stop)`` of each unit of ``PART_MIN`` credentials of ``start``..``count``: what a
+    caller hands the pool (``ProcessSigner.sign_chunk``), which sends several together."""
+    return [(i, min(count, i + PART_MIN)) for i in range(start, count, PART_MIN)]
 
 
 def stages(count: int, processes: int) -> list[list[tuple[int, int]]]:
-    """The parts of a batch of ``count``, grouped in the stages issuance prepares and admits
-    them in (``node.issuance``): each stage's parts go to the processes as soon as the stage is
-    admitted, while the next one is prepared. The first stage is one small part per process
-    (``FIRST_PART``), so that every core signs within a few milliseconds; each later one is at
-    most ``GROWTH`` times what went before it (it is prepared in less time than the processes
-    take to sign that), cut as ``parts`` cuts a batch."""
-    first = min(count, processes * FIRST_PART)
-    size = -(-first // processes)
-    out = [[(start, min(first, start + size)) for start in range(0, first, size)]] if first else []
-    start = first
+    """The units of a batch of ``count`` (``units``), grouped in the stages issuance prepares
+    and admits them in (``node.issuance``): each stage's units go to the pool as soon as the
+    stage is admitted, while the next one is prepared. The first stage is ``FIRST_PART``
+    credentials per process, so that every core signs within a few milliseconds; each later
+    one is at most ``GROWTH`` times what went before it (it is prepared in less time than the
+    processes take to sign that)."""
+    out, start = [], 0
     while start < count:
-        stop = min(count, start * (GROWTH + 1))
-        out.append([(start + a, start + b) for a, b in parts(stop - start, processes)])
+        stop = min(count, start * (GROWTH + 1) if start else processes * FIRST_PART)
+        out.append(units(stop, start))
         start = stop
     return out
 
@@ -127,20 +126,27 @@ def sign_one(credential: JsonObject, *, key: Any, verification_method: str, suit
     return issue_credential(credential, key=key, verification_method=verification_method, suite=suite, loader=loader, now=now)
 
 
-def _sign_chunk(seed: bytes, suite_name: str, now: datetime, items: list[tuple[JsonObject, str]]) -> tuple[bool, list[Any]]:
+def _sign_chunk(
+    seed: bytes, suite_name: str, now: datetime, items: list[tuple[JsonObject, str]], near_end: Callable[[], None] | None = None
+) -> tuple[bool, list[Any]]:
     """In a pool process: sign ``items`` (credential, verification method) with the key ``seed``.
 
     Returns ``(True, proofs)`` when each signed credential is its credential with the ``proof``
     member set (as the eddsa suites sign), else ``(False, credentials)``: the node already
     holds the credentials, and a proof is a fraction of the bytes to send back, to pickle and to
-    read (a process blocks on a full pipe until the node reads it)."""
+    read (a process blocks on a full pipe until the node reads it). ``near_end()`` is called
+    when ``LOOKAHEAD`` credentials are left to sign."""
     from vc.crypto import Ed25519KeyPair
     from vc.cryptosuites import SUITES
     from vc.loader import default_loader
 
     key = Ed25519KeyPair.from_seed(seed)
     suite, loader = SUITES[suite_name], default_loader()
-    signed = [sign_one(c, key=key, verification_method=vm, suite=suite, loader=loader, now=now) for c, vm in items]
+    signed = []
+    for left, (c, vm) in zip(range(len(items), 0, -1), items):
+        if left == LOOKAHEAD and near_end is not None:
+            near_end()
+        signed.append(sign_one(c, key=key, verification_method=vm, suite=suite, loader=loader, now=now))
     proofs = []
     for (credential, _), document in zip(items, signed):
         rest, given = ({k: v for k, v in d.items() if k != "proof"} for d in (document, credential))
@@ -215,51 +221,146 @@ def default_processes() -> int:
     return usable_cpus()
 
 
+def _write(out: IO[bytes], message: Any) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(_FRAME.pack(len(data)) + data)
+    out.flush()
+
+
+def _read(source: IO[bytes]) -> Any:
+    head = source.read(_FRAME.size)
+    if len(head) < _FRAME.size:
+        raise EOFError
+    size = _FRAME.unpack(head)[0]
+    data = source.read(size)
+    if len(data) < size:
+        raise EOFError
+    return pickle.loads(data)
+
+
+def _serve(channel: socket.socket, node_pid: int, cpus: frozenset[int]) -> None:
+    """A pool process: sign the parts the node sends over ``channel`` until it closes it.
+
+    Messages, each a length-prefixed pickle. From the node: ``(part, seed, suite name, now,
+    items)``. To the node: ``("ready",)`` once started; ``("more",)`` when ``LOOKAHEAD``
+    credentials of a part are left, so that the next part is cut and on its way before this
+    one is done; ``("done", part, only_proofs, out)`` (``_sign_chunk``'s answer) or
+    ``("failed", part, exception)``."""
+    _start(node_pid, cpus)
+    stream = channel.makefile("rwb")
+    try:
+        _write(stream, ("ready",))
+        while True:
+            part, seed, suite_name, now, items = _read(stream)
+            try:
+                only_proofs, out = _sign_chunk(seed, suite_name, now, items, near_end=lambda: _write(stream, ("more",)))
+            except Exception as e:  # the node raises it where in-process signing would have
+                try:
+                    pickle.loads(pickle.dumps(e))
+                except Exception:  # one that does not survive the trip: said as text
+                    e = RuntimeError(f"{type(e).__name__}: {e}")
+                _write(stream, ("failed", part, e))
+            else:
+                _write(stream, ("done", part, only_proofs, out))
+    except (EOFError, OSError):  # the node closed the pool, or is gone
+        pass
+
+
+@dataclass(eq=False)
+class _Unit:
+    """Credentials of one caller (``ProcessSigner.sign_chunk``) waiting for a process; units of one
+    batch (the same key, suite and time) are signed together, as many as one part takes."""
+
+    items: list[tuple[JsonObject, str]]
+    batch: tuple[bytes, str, datetime]
+    future: "asyncio.Future[tuple[bool, list[Any]] | None]"
+
+
+@dataclass(eq=False)
+class _Process:
+    process: Any
+    channel: socket.socket
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    writer: asyncio.StreamWriter | None = None
+    reader: "asyncio.Task[None] | None" = None
+    parts: dict[int, list[_Unit]] = field(default_factory=dict)  # sent, not yet answered
+    hungry: bool = False  # asked for a part (ready, or ``LOOKAHEAD`` from the end of its last)
+
+
 class ProcessSigner:
-    """The process pool, made on first use with ``processes`` workers (default: the cores)."""
+    """The process pool, made on first use with ``processes`` processes (default: the cores).
+
+    Fed from the event loop (no threads): callers queue their credentials (``sign_chunk``) and a
+    process is handed the next part when it asks for one, shortly before it finishes the part
+    it signs, so that parts are cut as late as possible. A part is a run of queued units of one
+    batch: ``1 / (2 * processes)`` of what is queued for the batch (between ``PART_MIN`` and
+    ``PART_MAX`` credentials), shared among the processes waiting. The end of a batch is then
+    cut small and taken by whichever process is free, rather than queued early behind a process
+    that the node's own work slows."""
 
     def __init__(self, processes: int | None = None) -> None:
         self.processes = processes or default_processes()
-        self._pool: Executor | None = None
+        self._procs: list[_Process] = []
+        self._queue: collections.deque[_Unit] = collections.deque()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._broken = False
-        self._warming: list[Any] = []  # one warm-up per process, submitted when the pool is made
+        self._closing = False
+        self._next_part = 0
+        self._feeding = False
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.process.pid for p in self._procs]
 
     @property
     def ready(self) -> bool:
         """The pool's processes have started and imported the library."""
-        return self._pool is not None and bool(self._warming) and all(f.done() for f in self._warming)
+        return bool(self._procs) and all(p.ready.is_set() for p in self._procs)
 
     def start(self) -> bool:
         """Make the pool and start its processes (without waiting); False if it cannot be had."""
-        pool = self._executor()
-        if pool is not None and not self._warming:
-            self._warming = [pool.submit(_warm) for _ in range(self.processes)]
-        return pool is not None
+        if self._broken:
+            return False
+        loop = asyncio.get_running_loop()
+        if self._procs and self._loop is not loop:  # made under another event loop (a test's): not usable here
+            self.close()
+        if self._procs:
+            return True
+        multiprocessing.active_children()  # reaps the processes of a pool closed earlier
+        self._closing = False
+        try:
+            context = multiprocessing.get_context("forkserver")
+            for _ in range(self.processes):
+                ours, theirs = socket.socketpair()
+                process = context.Process(target=_serve, args=(theirs, os.getpid(), unpinned_cpus()), name="vcnode-signer", daemon=True)
+                try:
+                    process.start()
+                finally:
+                    theirs.close()
+                proc = _Process(process, ours)
+                self._procs.append(proc)
+                proc.reader = loop.create_task(self._listen(proc), name="vcnode-signer-reader")
+        except (OSError, ValueError) as e:  # no forkserver here, no socket pairs (some sandboxes)
+            log.warning("batch signing stays on one core: the process pool cannot start (%s)", e)
+            self.close()
+            self._broken = True
+            return False
+        self._loop = loop
+        return True
 
     async def warm(self) -> bool:
         """``start`` and wait until every process is up; False if the pool cannot be had."""
         if not self.start():
             return False
-        try:
-            await asyncio.gather(*(asyncio.wrap_future(f) for f in self._warming))
-        except BrokenProcessPool:
-            self.close()
-            self._broken = True
-            return False
-        return True
-
-    def _executor(self) -> Executor | None:
-        if self._broken:
-            return None
-        if self._pool is None:
-            try:
-                context = multiprocessing.get_context("forkserver")
-                self._pool = ProcessPoolExecutor(self.processes, mp_context=context, initializer=_start, initargs=(os.getpid(), unpinned_cpus()))
-            except (OSError, ValueError) as e:  # no forkserver here, no semaphores (some sandboxes)
-                log.warning("batch signing stays on one core: the process pool cannot start (%s)", e)
-                self._broken = True
-                return None
-        return self._pool
+        procs = list(self._procs)
+        waits = [asyncio.ensure_future(p.ready.wait()) for p in procs] + [p.reader for p in procs if p.reader is not None]
+        while not all(p.ready.is_set() for p in procs):
+            if self._broken or self._procs != procs:
+                break
+            await asyncio.wait([w for w in waits if not w.done()], return_when=asyncio.FIRST_COMPLETED)
+        for w in waits[: len(procs)]:
+            w.cancel()
+        return not self._broken and self._procs == procs and self.ready
 
     async def sign_chunk(
         self, items: Sequence[tuple[JsonObject, str]], *, seed: bytes, suite_name: str, now: datetime
@@ -267,26 +368,122 @@ class ProcessSigner:
         """``items`` (credential, verification method) signed by one of the processes, in order;
         None when the pool cannot be had (then the caller signs in-process). A credential that
         fails to sign raises here, as in-process signing would."""
-        pool = self._executor()
-        if pool is None:
+        if not self.start():
             return None
+        unit = _Unit(list(items), (seed, suite_name, now), asyncio.get_running_loop().create_future())
+        self._queue.append(unit)
+        if not self._feeding:  # once the caller's other units are queued too (the same turn of the loop)
+            self._feeding = True
+            asyncio.get_running_loop().call_soon(self._feed)
+        answer = await unit.future
+        if answer is None:
+            return None
+        only_proofs, out = answer
+        return with_proofs(unit.items, out) if only_proofs else out
+
+    async def _listen(self, proc: _Process) -> None:
         try:
-            only_proofs, out = await asyncio.get_running_loop().run_in_executor(pool, _sign_chunk, seed, suite_name, now, list(items))
-        except BrokenProcessPool as e:
-            # A worker died (killed, out of memory): nothing it signed is handed out; the caller
-            # signs the chunk in-process, and later batches too.
-            if not self._broken:
-                log.error("the signing processes stopped (%s); signing on one core from now on", e)
-            self.close()
-            self._broken = True
-            return None
-        return with_proofs(items, out) if only_proofs else out
+            reader, proc.writer = await asyncio.open_unix_connection(sock=proc.channel, limit=2**16)
+            while True:
+                size = _FRAME.unpack(await reader.readexactly(_FRAME.size))[0]
+                message = pickle.loads(await reader.readexactly(size))
+                kind = message[0]
+                if kind == "ready":
+                    proc.ready.set()
+                    proc.hungry = True
+                elif kind == "more":
+                    proc.hungry = True
+                else:
+                    units = proc.parts.pop(message[1])
+                    if kind == "done":
+                        self._answer(units, message[2], message[3])
+                    else:
+                        for unit in units:
+                            if not unit.future.done():
+                                unit.future.set_exception(message[2])
+                    if not proc.parts:
+                        proc.hungry = True
+                self._feed()
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # the process died (killed, out of memory), or its channel broke
+            if not self._closing:
+                # Nothing it signed is handed out; the callers sign in-process, and later batches too.
+                log.error("the signing processes stopped (process %s: %s); signing on one core from now on", proc.process.pid,
+                          "it ended" if isinstance(e, asyncio.IncompleteReadError) else e)
+                self.close()
+                self._broken = True
+
+    @staticmethod
+    def _answer(units: list[_Unit], only_proofs: bool, out: list[Any]) -> None:
+        start = 0
+        for unit in units:
+            stop = start + len(unit.items)
+            if not unit.future.done():  # a caller gone away (an abandoned batch) takes nothing
+                unit.future.set_result((only_proofs, out[start:stop]))
+            start = stop
+
+    def _feed(self) -> None:
+        """Hand a part to each process that asked for one, while units are queued."""
+        self._feeding = False
+        waiting = [p for p in self._procs if p.hungry and p.ready.is_set() and p.writer is not None]
+        for n, proc in enumerate(waiting):
+            part = self._cut(len(waiting) - n)
+            if not part:
+                return
+            self._next_part += 1
+            proc.parts[self._next_part] = part
+            proc.hungry = False
+            seed, suite_name, now = part[0].batch
+            data = pickle.dumps((self._next_part, seed, suite_name, now, [i for u in part for i in u.items]), protocol=pickle.HIGHEST_PROTOCOL)
+            assert proc.writer is not None
+            proc.writer.write(_FRAME.pack(len(data)) + data)
+
+    def _cut(self, sharing: int) -> list[_Unit]:
+        """The next part: units from the front of the queue, of the first unit's batch."""
+        while self._queue and self._queue[0].future.done():  # callers gone away
+            self._queue.popleft()
+        if not self._queue:
+            return []
+        batch = self._queue[0].batch
+        queued = sum(len(u.items) for u in self._queue if u.batch == batch and not u.future.done())
+        size = max(PART_MIN, min(PART_MAX, -(-queued // (2 * self.processes)), -(-queued // sharing)))
+        part: list[_Unit] = []
+        taken = 0
+        while self._queue and taken < size and self._queue[0].batch == batch:
+            unit = self._queue.popleft()
+            if not unit.future.done():
+                part.append(unit)
+                taken += len(unit.items)
+        return part
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
-        self._warming = []
+        """Stop the processes (each ends when its channel closes); what is queued or out is
+        answered None, to be signed in-process."""
+        self._closing = True
+        procs, self._procs = self._procs, []
+        live = self._loop is not None and not self._loop.is_closed()
+        for proc in procs:
+            if live and proc.reader is not None and proc.reader is not _current_task():
+                proc.reader.cancel()
+            if live and proc.writer is not None:
+                proc.writer.close()
+            else:  # the loop that served it is gone (a test's): its transport cannot be closed through it
+                proc.channel.close()
+            for units in proc.parts.values():
+                self._queue.extend(units)
+        queued, self._queue = self._queue, collections.deque()
+        if live:
+            for unit in queued:
+                if not unit.future.done():
+                    unit.future.set_result(None)
+
+
+def _current_task() -> "asyncio.Task[Any] | None":
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # no running loop
+        return None
 
 
 _shared: ProcessSigner | None = None

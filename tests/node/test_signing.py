@@ -62,17 +62,6 @@ def in_process(key: Ed25519KeyPair, batch: list[tuple[dict[str, Any], str]], sui
     ]
 
 
-@pytest.mark.parametrize("count,processes", [(32, 2), (256, 2), (257, 2), (1000, 4), (10_000, 2), (33, 8)])
-def test_a_batch_is_cut_into_parts_that_cover_it_once_largest_first(count: int, processes: int) -> None:
-    cuts = signing.parts(count, processes)
-    assert [i for start, stop in cuts for i in range(start, stop)] == list(range(count))
-    sizes = [stop - start for start, stop in cuts]
-    assert sizes == sorted(sizes, reverse=True)
-    assert max(sizes) <= signing.PART_MAX and min(sizes[:-1] or [signing.PART_MIN]) >= signing.PART_MIN
-    # Half of what remains for the processes: the first as large as the share of one process.
-    assert sizes[0] == min(signing.PART_MAX, max(signing.PART_MIN, -(-count // processes)))
-
-
 @pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
 async def test_a_chunk_is_signed_by_another_process_exactly_as_in_process(suite: str) -> None:
     key, batch = items(signing.MIN_PARALLEL + 7)
@@ -81,7 +70,7 @@ async def test_a_chunk_is_signed_by_another_process_exactly_as_in_process(suite:
         assert await signer.warm() and signer.ready
         assert signing.pool_for(len(batch), default_loader(), signer) is signer
         signed = await signer.sign_chunk(batch, seed=key.seed, suite_name=suite, now=NOW)
-        pids = set(signer._pool._processes)  # type: ignore[union-attr]
+        pids = set(signer.pids)
         # The processes run below the node's priority: a batch does not starve its requests.
         assert {os.getpriority(os.PRIO_PROCESS, pid) for pid in pids} == {os.getpriority(os.PRIO_PROCESS, 0) + signing.NICENESS}
     finally:
@@ -94,7 +83,7 @@ async def test_a_batch_that_finds_the_pool_cold_is_signed_in_process_while_the_p
     signer = signing.ProcessSigner(2)
     try:
         assert signing.pool_for(signing.MIN_PARALLEL, default_loader(), signer) is None
-        assert signer._pool is not None  # started for the next batch
+        assert signer.pids  # started for the next batch
         assert await signer.warm()
         assert signing.pool_for(signing.MIN_PARALLEL, default_loader(), signer) is signer  # the next one: on the pool
     finally:
@@ -112,7 +101,7 @@ async def test_a_small_batch_a_loader_of_its_own_or_one_core_stays_in_process() 
     assert signing.pool_for(signing.MIN_PARALLEL - 1, default_loader(), signer) is None
     assert signing.pool_for(signing.MIN_PARALLEL, object(), signer) is None
     assert signing.pool_for(signing.COLD_MIN, default_loader(), signing.ProcessSigner(1)) is None
-    assert signer._pool is None  # no process was started
+    assert not signer.pids  # no process was started
 
 
 async def test_a_pool_whose_processes_die_hands_the_chunk_back_to_in_process_signing() -> None:
@@ -120,10 +109,10 @@ async def test_a_pool_whose_processes_die_hands_the_chunk_back_to_in_process_sig
     signer = signing.ProcessSigner(2)
     try:
         assert await signer.warm()  # the pool is up
-        for pid in list(signer._pool._processes):  # type: ignore[union-attr]
+        for pid in signer.pids:
             os.kill(pid, signal.SIGKILL)
         assert await signer.sign_chunk(batch, seed=key.seed, suite_name="eddsa-rdfc-2022", now=NOW) is None
-        assert signer._executor() is None  # one core from now on, said once in the log
+        assert not signer.start()  # one core from now on, said once in the log
         assert signing.pool_for(signing.COLD_MIN, default_loader(), signer) is None
     finally:
         signer.close()
@@ -136,7 +125,7 @@ async def test_issuing_a_large_batch_through_the_node_uses_the_pool_and_every_cr
         n = signing.MIN_PARALLEL + 3
         ticks: list[int] = []
         signed = await node.issuance.issue_many("default", [credential(issuer.did, i) for i in range(n)], progress=ticks.append)
-        assert signing.shared_signer()._pool is not None
+        assert signing.shared_signer().pids
         assert sum(ticks) == n
         indices = [c["credentialStatus"]["statusListIndex"] for c in signed]
         assert len(set(indices)) == n
@@ -186,8 +175,8 @@ async def test_a_batch_whose_signing_processes_die_midway_is_signed_in_process_a
         def tick(_: int) -> None:
             # After the first part comes back, the processes are killed: the parts still out
             # fail in the pool and are signed here instead.
-            if not killed and signer._pool is not None:
-                killed.extend(signer._pool._processes)  # type: ignore[attr-defined]
+            if not killed and signer.pids:
+                killed.extend(signer.pids)
                 for pid in killed:
                     os.kill(pid, signal.SIGKILL)
 
@@ -305,22 +294,77 @@ async def test_a_credential_refused_deep_in_a_large_batch_refuses_it_before_any_
 
 
 @pytest.mark.parametrize("count,processes", [(1, 2), (64, 2), (65, 2), (256, 2), (1024, 2), (10_000, 2), (100, 8), (300, 3)])
-def test_a_batch_is_admitted_in_stages_that_cover_it_once_each_cut_into_parts(count: int, processes: int) -> None:
+def test_a_batch_is_admitted_in_stages_that_cover_it_once_each_cut_into_units(count: int, processes: int) -> None:
     stages = signing.stages(count, processes)
     cuts = [cut for stage in stages for cut in stage]
     assert [i for start, stop in cuts for i in range(start, stop)] == list(range(count))
-    # First one small part per process, so that every core signs at once.
-    first = stages[0]
-    assert len(first) == min(processes, count)
-    assert all(stop - start <= signing.FIRST_PART for start, stop in first)
-    done = first[-1][1]
+    # Units of PART_MIN (the last of the batch smaller), which the pool sends several together.
+    assert all(stop - start == signing.PART_MIN for start, stop in cuts[:-1]) and 0 < cuts[-1][1] - cuts[-1][0] <= signing.PART_MIN
+    # First FIRST_PART per process, so that every core signs at once.
+    done = stages[0][-1][1]
+    assert done == min(count, processes * signing.FIRST_PART)
     for stage in stages[1:]:
-        size = stage[-1][1] - stage[0][0]
         # Each later stage is prepared while the processes sign what went before: at most
-        # GROWTH times that, cut as a batch of its size is.
-        assert size <= signing.GROWTH * done
-        assert [(start - done, stop - done) for start, stop in stage] == signing.parts(size, processes)
+        # GROWTH times that.
+        size = stage[-1][1] - stage[0][0]
+        assert stage[0][0] == done and size <= signing.GROWTH * done
         done += size
+
+
+async def test_the_pool_cuts_a_part_from_what_is_queued_for_the_batch_when_a_process_asks() -> None:
+    signer = signing.ProcessSigner(2)  # no process is started: the queue alone
+    loop = asyncio.get_running_loop()
+    key, batch = items(signing.PART_MIN * 40)
+    this, other = (key.seed, "eddsa-rdfc-2022", NOW), (key.seed, "eddsa-jcs-2022", NOW)
+
+    def queue(n: int, of: Any = this) -> list[signing._Unit]:
+        units = [signing._Unit(batch[:signing.PART_MIN], of, loop.create_future()) for _ in range(n)]
+        signer._queue.extend(units)
+        return units
+
+    queue(600)  # 4,800 credentials: never more than PART_MAX in one trip
+    assert sum(len(u.items) for u in signer._cut(2)) == signing.PART_MAX
+    signer._queue.clear()
+    queue(32)  # 256 credentials: a quarter each while much is left (two processes, two parts each)
+    assert sum(len(u.items) for u in signer._cut(2)) == 64
+    assert sum(len(u.items) for u in signer._cut(1)) == 48  # of the 192 left
+    signer._queue.clear()
+    queue(2)  # 16 left, two processes waiting: shared between them, a unit each
+    assert [len(signer._cut(2)), len(signer._cut(1)), len(signer._cut(1))] == [1, 1, 0]
+    # A part is of one batch; callers gone away (an abandoned batch) are dropped.
+    gone = queue(3)
+    for unit in gone[:2]:
+        unit.future.cancel()
+    queue(8, other)
+    assert [u.batch for u in signer._cut(1)] == [this]
+    assert {u.batch for u in signer._cut(1)} == {other}
+    signer.close()  # what is still queued is answered None: its callers sign in-process
+    assert not signer._queue
+
+
+async def test_the_pool_sends_a_batch_in_parts_that_shrink_and_answers_each_caller_in_order() -> None:
+    key, batch = items(signing.PART_MIN * 12)
+    signer = signing.ProcessSigner(2)
+    cut: list[int] = []
+    real_cut = signer._cut
+
+    def record(sharing: int) -> list[Any]:
+        part = real_cut(sharing)
+        if part:
+            cut.append(sum(len(u.items) for u in part))
+        return part
+
+    signer._cut = record  # type: ignore[method-assign]
+    try:
+        assert await signer.warm()
+        units = signing.units(len(batch))
+        signed = await asyncio.gather(*(signer.sign_chunk(batch[a:b], seed=key.seed, suite_name="eddsa-rdfc-2022", now=NOW) for a, b in units))
+    finally:
+        signer.close()
+    assert [c for part in signed for c in part or []] == in_process(key, batch, "eddsa-rdfc-2022")
+    # Cut as the processes asked: the first two a quarter of the 96 each, then smaller, every
+    # unit sent once.
+    assert cut[:2] == [24, 24] and sum(cut) == len(batch) and cut == sorted(cut, reverse=True), cut
 
 
 async def test_the_pool_signs_the_first_stage_while_the_rest_of_the_batch_is_prepared(
@@ -442,7 +486,7 @@ def test_the_pool_processes_end_when_the_node_process_is_killed(tmp_path: Path) 
         "async def main():\n"
         "    signer = signing.ProcessSigner(2)\n"
         "    assert await signer.warm()\n"
-        "    pids = list(signer._pool._processes)\n"
+        "    pids = list(signer.pids)\n"
         "    parents = [open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()[1] for pid in pids]\n"
         "    open(sys.argv[1], 'w').write(' '.join(map(str, pids + parents)))\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
