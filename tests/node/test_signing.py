@@ -137,6 +137,33 @@ async def test_issuing_a_large_batch_through_the_node_uses_the_pool_and_every_cr
             assert [c.name for c in result.checks if not c.ok] == ["status"], result.to_json()
 
 
+async def test_batches_issued_at_once_share_the_pool_and_each_gets_its_own_credentials_back(tmp_path: Path) -> None:
+    """Three requests' batches (two suites) queued on the pool together: parts are cut from one
+    batch at a time, and each caller gets its own credentials, in its order, signed its way."""
+    async with open_node(node_config(tmp_path), create=True, network=False) as node:
+        issuer = await node.issuers.get("default")
+        assert await signing.shared_signer().warm()
+        n = 3 * signing.MIN_PARALLEL + 5
+        asked = [(0, "eddsa-rdfc-2022"), (1, "eddsa-jcs-2022"), (2, "eddsa-rdfc-2022")]
+        batches = [[credential(issuer.did, 1000 * b + i) for i in range(n)] for b, _ in asked]
+        sent = signing.shared_signer()._next_part
+        try:
+            results = await asyncio.gather(
+                *(node.issuance.issue_many("default", batch, {"cryptosuite": suite}) for batch, (_, suite) in zip(batches, asked))
+            )
+            assert signing.shared_signer()._next_part - sent >= 2 * len(asked)  # the processes signed them
+        finally:
+            signing.shared_signer().close()
+        for batch, signed, (_, suite) in zip(batches, results, asked):
+            assert [c["id"] for c in signed] == [c["id"] for c in batch]
+            assert {c["proof"]["cryptosuite"] for c in signed} == {suite}
+            for vc in (signed[0], signed[n // 2], signed[-1]):
+                result = await node.verification.verify_credential(vc)
+                assert [c.name for c in result.checks if not c.ok] == ["status"], result.to_json()
+        indexes = [c["credentialStatus"]["statusListIndex"] for signed in results for c in signed]
+        assert len(set(indexes)) == 3 * n
+
+
 async def test_a_credential_a_process_cannot_sign_refuses_the_batch_and_nothing_is_recorded(tmp_path: Path) -> None:
     from node.store import credentials as table
     from vc.errors import ProofTransformationError
