@@ -71,8 +71,8 @@ PART_MAX = 512
 FIRST_PART = 32
 GROWTH = 4
 # How much lower the pool processes' scheduling priority is than the node's (nice(2)): the
-# node's threads that feed them and take back their results wake at once, and requests served
-# beside a batch are not starved by it.
+# node's event loop, which feeds them and takes back their answers, wakes at once, and requests
+# served beside a batch are not starved by it.
 NICENESS = 5
 # A pool process asks for its next part when this many credentials of its part are left to sign
 # (~1 ms): the node cuts it then, from what is queued, and it is there when the process is done.
