@@ -505,19 +505,33 @@ def _forget_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_after_fork)
 
 
-def pool_for(count: int, loader: Any, signer: ProcessSigner | None = None) -> ProcessSigner | None:
-    """The pool that signs a batch of ``count`` credentials (``signer``, else the process's own),
-    or None when one core signs it: a batch below ``MIN_PARALLEL``, a loader of the node's own
-    (the processes know only the shipped contexts), one core, a pool that cannot start, or a
-    pool still starting for a batch below ``COLD_MIN`` (started here for the next batch)."""
+def _pool_wanted(count: int, loader: Any, signer: ProcessSigner | None) -> ProcessSigner | None:
     from vc.loader import default_loader
 
     if count < MIN_PARALLEL or loader is not default_loader():
         return None
     signer = signer or shared_signer()
-    if signer.processes < 2:
+    return signer if signer.processes >= 2 else None
+
+
+def pool_for(count: int, loader: Any, signer: ProcessSigner | None = None) -> ProcessSigner | None:
+    """The pool that signs a batch of ``count`` credentials (``signer``, else the process's own),
+    or None when one core signs it: a batch below ``MIN_PARALLEL``, a loader of the node's own
+    (the processes know only the shipped contexts), one core, a pool that cannot start, or a
+    pool still starting for a batch below ``COLD_MIN`` (started here for the next batch)."""
+    signer = _pool_wanted(count, loader, signer)
+    if signer is None:
         return None
     if not signer.ready and count < COLD_MIN:
         signer.start()  # for the next batch; this one would wait longer for the pool than it takes here
         return None
     return signer if signer.start() else None
+
+
+def start_for(count: int, loader: Any, signer: ProcessSigner | None = None) -> None:
+    """Start the pool now for a batch of about ``count`` credentials that comes later (``vcnode
+    issue-batch`` knows its rows before it checks them): the processes start while the rows are
+    checked, instead of after."""
+    signer = _pool_wanted(count, loader, signer)
+    if signer is not None:
+        signer.start()

@@ -56,6 +56,7 @@ from node.cli.offer import add_offer_flags, tx_code_of, write_qr
 from node.config import Config
 from node.errors import IdempotencyConflictError
 from node.files import fsync_path
+from node import signing
 from node.heap import settle_heap
 from node.issuers import DEFAULT_ISSUER
 from vc.edu import ProfileError
@@ -213,6 +214,7 @@ def _run(args: argparse.Namespace) -> int:
         async with open_node(config, network=False) as node:
             achievements = node.achievements
             await achievements.get(args.issuer, args.achievement)  # unknown achievement: fail before any row
+            signing.start_for(len(requests), node.loader)  # the processes start while the rows are checked
             # The file's rows and the node live as long as the command: out of the cyclic
             # collector's way, so that its full collections walk only what the batch makes.
             settle_heap()

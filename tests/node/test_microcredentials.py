@@ -345,6 +345,37 @@ def test_cli_achievement_create_list_and_refusal(tmp_path: Path, capsys: Any) ->
     assert [a["slug"] for a in json.loads(capsys.readouterr().out)["achievements"]] == ["ds-101"]
 
 
+def test_cli_issue_batch_starts_the_signing_pool_before_it_checks_the_rows(tmp_path: Path, monkeypatch: Any) -> None:
+    """The command knows how many rows it has before it checks them: the pool's processes start
+    then, and come up while the rows are checked, not after."""
+    from node.achievements import Achievements
+
+    data = ["--data", str(tmp_path / "data")]
+    assert main(["init", *data]) == 0
+    spec = tmp_path / "a.json"
+    spec.write_text(json.dumps(achievement()))
+    assert main(["achievement", "create", str(spec), *data]) == 0
+    rows = signing.MIN_PARALLEL
+    learners = write_csv(tmp_path / "learners.csv", [{"name": f"Learner {i}", "email": f"l{i}@example.org"} for i in range(rows)])
+    started: list[int] = []
+    real_issue = Achievements.issue
+
+    async def issue(self: Achievements, *args: Any, **kwargs: Any) -> Any:
+        started.append(len(signing.shared_signer().pids))  # before any row is checked
+        return await real_issue(self, *args, **kwargs)
+
+    monkeypatch.setattr(Achievements, "issue", issue)
+    try:
+        assert main(["issue-batch", "ds-101", str(learners), "--out", str(tmp_path / "out.jsonl"), *data]) == 0
+        expected = signing.shared_signer().processes if signing.shared_signer().processes >= 2 else 0
+    finally:
+        if signing._shared is not None:
+            signing._shared.close()
+        signing._shared = None
+    assert started == [expected]
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) == rows
+
+
 def test_cli_issue_batch_reports_refused_rows_and_reruns_issue_nothing_twice(tmp_path: Path, capsys: Any) -> None:
     data = ["--data", str(tmp_path / "data")]
     assert main(["init", *data]) == 0
