@@ -221,9 +221,14 @@ def default_processes() -> int:
     return usable_cpus()
 
 
-def _write(out: IO[bytes], message: Any) -> None:
+def _frame(message: Any) -> bytes:
+    """``message`` as it goes over a pool process's channel: its pickle's length, then the pickle."""
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    out.write(_FRAME.pack(len(data)) + data)
+    return _FRAME.pack(len(data)) + data
+
+
+def _write(out: IO[bytes], message: Any) -> None:
+    out.write(_frame(message))
     out.flush()
 
 
@@ -353,14 +358,14 @@ class ProcessSigner:
         if not self.start():
             return False
         procs = list(self._procs)
-        waits = [asyncio.ensure_future(p.ready.wait()) for p in procs] + [p.reader for p in procs if p.reader is not None]
-        while not all(p.ready.is_set() for p in procs):
-            if self._broken or self._procs != procs:
-                break
-            await asyncio.wait([w for w in waits if not w.done()], return_when=asyncio.FIRST_COMPLETED)
-        for w in waits[: len(procs)]:
-            w.cancel()
-        return not self._broken and self._procs == procs and self.ready
+        for proc in procs:
+            ready = asyncio.ensure_future(proc.ready.wait())
+            assert proc.reader is not None
+            await asyncio.wait({ready, proc.reader}, return_when=asyncio.FIRST_COMPLETED)  # up, or gone
+            ready.cancel()
+            if not proc.ready.is_set():
+                return False
+        return self._procs == procs
 
     async def sign_chunk(
         self, items: Sequence[tuple[JsonObject, str]], *, seed: bytes, suite_name: str, now: datetime
@@ -435,9 +440,8 @@ class ProcessSigner:
             proc.parts[self._next_part] = part
             proc.hungry = False
             seed, suite_name, now = part[0].batch
-            data = pickle.dumps((self._next_part, seed, suite_name, now, [i for u in part for i in u.items]), protocol=pickle.HIGHEST_PROTOCOL)
             assert proc.writer is not None
-            proc.writer.write(_FRAME.pack(len(data)) + data)
+            proc.writer.write(_frame((self._next_part, seed, suite_name, now, [i for u in part for i in u.items])))
 
     def _cut(self, sharing: int) -> list[_Unit]:
         """The next part: units from the front of the queue, of the first unit's batch."""
