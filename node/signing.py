@@ -56,7 +56,8 @@ MIN_PARALLEL = 32
 # a smaller batch finding the pool cold is signed in-process while the pool starts beside it.
 COLD_MIN = 1024
 # How the pool cuts what is queued into parts (``ProcessSigner._cut``), each part one trip to a
-# process: when a process asks, 1 / (2 * processes) of what is queued for the batch (factoring).
+# process: when a process asks, 1 / processes of what is queued for the batch (guided
+# self-scheduling; a quarter with two processes measured 1.5-2 % slower, bench/README.md).
 # The first parts are large, so that few trips are made (each wakes this process's event loop,
 # which shares the cores with the signers); the last ones small, so that the processes finish
 # together. Between PART_MIN (a unit: what issuance queues at a time, ``units``) and PART_MAX
@@ -298,10 +299,9 @@ class ProcessSigner:
     Fed from the event loop (no threads): callers queue their credentials (``sign_chunk``) and a
     process is handed the next part when it asks for one, shortly before it finishes the part
     it signs, so that parts are cut as late as possible. A part is a run of queued units of one
-    batch: ``1 / (2 * processes)`` of what is queued for the batch (between ``PART_MIN`` and
-    ``PART_MAX`` credentials), shared among the processes waiting. The end of a batch is then
-    cut small and taken by whichever process is free, rather than queued early behind a process
-    that the node's own work slows."""
+    batch: ``1 / processes`` of what is queued for the batch (between ``PART_MIN`` and
+    ``PART_MAX`` credentials). The end of a batch is then cut small and taken by whichever
+    process is free, rather than queued early behind a process that the node's own work slows."""
 
     def __init__(self, processes: int | None = None) -> None:
         self.processes = processes or default_processes()
@@ -431,9 +431,8 @@ class ProcessSigner:
     def _feed(self) -> None:
         """Hand a part to each process that asked for one, while units are queued."""
         self._feeding = False
-        waiting = [p for p in self._procs if p.hungry and p.ready.is_set() and p.writer is not None]
-        for n, proc in enumerate(waiting):
-            part = self._cut(len(waiting) - n)
+        for proc in [p for p in self._procs if p.hungry and p.ready.is_set() and p.writer is not None]:
+            part = self._cut()
             if not part:
                 return
             self._next_part += 1
@@ -443,7 +442,7 @@ class ProcessSigner:
             assert proc.writer is not None
             proc.writer.write(_frame((self._next_part, seed, suite_name, now, [i for u in part for i in u.items])))
 
-    def _cut(self, sharing: int) -> list[_Unit]:
+    def _cut(self) -> list[_Unit]:
         """The next part: units from the front of the queue, of the first unit's batch."""
         while self._queue and self._queue[0].future.done():  # callers gone away
             self._queue.popleft()
@@ -451,7 +450,7 @@ class ProcessSigner:
             return []
         batch = self._queue[0].batch
         queued = sum(len(u.items) for u in self._queue if u.batch == batch and not u.future.done())
-        size = max(PART_MIN, min(PART_MAX, -(-queued // (2 * self.processes)), -(-queued // sharing)))
+        size = max(PART_MIN, min(PART_MAX, -(-queued // self.processes)))
         part: list[_Unit] = []
         taken = 0
         while self._queue and taken < size and self._queue[0].batch == batch:

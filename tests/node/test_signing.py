@@ -350,21 +350,21 @@ async def test_the_pool_cuts_a_part_from_what_is_queued_for_the_batch_when_a_pro
         return units
 
     queue(600)  # 4,800 credentials: never more than PART_MAX in one trip
-    assert sum(len(u.items) for u in signer._cut(2)) == signing.PART_MAX
+    assert sum(len(u.items) for u in signer._cut()) == signing.PART_MAX
     signer._queue.clear()
-    queue(32)  # 256 credentials: a quarter each while much is left (two processes, two parts each)
-    assert sum(len(u.items) for u in signer._cut(2)) == 64
-    assert sum(len(u.items) for u in signer._cut(1)) == 48  # of the 192 left
+    queue(32)  # 256 credentials: half of what is queued (two processes), then half of the rest
+    assert sum(len(u.items) for u in signer._cut()) == 128
+    assert sum(len(u.items) for u in signer._cut()) == 64
     signer._queue.clear()
-    queue(2)  # 16 left, two processes waiting: shared between them, a unit each
-    assert [len(signer._cut(2)), len(signer._cut(1)), len(signer._cut(1))] == [1, 1, 0]
+    queue(2)  # 16 left: a unit each for the two processes
+    assert [len(signer._cut()), len(signer._cut()), len(signer._cut())] == [1, 1, 0]
     # A part is of one batch; callers gone away (an abandoned batch) are dropped.
     gone = queue(3)
     for unit in gone[:2]:
         unit.future.cancel()
     queue(8, other)
-    assert [u.batch for u in signer._cut(1)] == [this]
-    assert {u.batch for u in signer._cut(1)} == {other}
+    assert [u.batch for u in signer._cut()] == [this]
+    assert {u.batch for u in signer._cut()} == {other}
     signer.close()  # what is still queued is answered None: its callers sign in-process
     assert not signer._queue
 
@@ -375,8 +375,8 @@ async def test_the_pool_sends_a_batch_in_parts_that_shrink_and_answers_each_call
     cut: list[int] = []
     real_cut = signer._cut
 
-    def record(sharing: int) -> list[Any]:
-        part = real_cut(sharing)
+    def record() -> list[Any]:
+        part = real_cut()
         if part:
             cut.append(sum(len(u.items) for u in part))
         return part
@@ -389,9 +389,9 @@ async def test_the_pool_sends_a_batch_in_parts_that_shrink_and_answers_each_call
     finally:
         signer.close()
     assert [c for part in signed for c in part or []] == in_process(key, batch, "eddsa-rdfc-2022")
-    # Cut as the processes asked: the first two a quarter of the 96 each, then smaller, every
-    # unit sent once.
-    assert cut[:2] == [24, 24] and sum(cut) == len(batch) and cut == sorted(cut, reverse=True), cut
+    # Cut as the processes asked: half of the 96, half of the rest, and so on, every unit sent
+    # once.
+    assert cut[:2] == [48, 24] and sum(cut) == len(batch) and cut == sorted(cut, reverse=True), cut
 
 
 async def test_the_pool_signs_the_first_stage_while_the_rest_of_the_batch_is_prepared(
