@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 JsonObject = dict[str, Any]
 
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
-# Below this many credentials one core signs: a chunk's trip to a process (pickling the
+# Below this many credentials one core signs: a part's trip to a process (pickling the
 # credentials and back, ~0.1 ms each) and waking the pool cost more than the cores give back.
 MIN_PARALLEL = 32
 # Starting the pool (a forkserver, then each process importing the library) costs about as much
@@ -135,7 +135,7 @@ def _sign_chunk(
     Returns ``(True, proofs)`` when each signed credential is its credential with the ``proof``
     member set (as the eddsa suites sign), else ``(False, credentials)``: the node already
     holds the credentials, and a proof is a fraction of the bytes to send back, to pickle and to
-    read (a process blocks on a full pipe until the node reads it). ``near_end()`` is called
+    read (a process blocks on a full channel until the node reads it). ``near_end()`` is called
     when ``LOOKAHEAD`` credentials are left to sign."""
     from vc.crypto import Ed25519KeyPair
     from vc.cryptosuites import SUITES
@@ -163,10 +163,10 @@ def with_proofs(items: Sequence[tuple[JsonObject, str]], proofs: Sequence[Any]) 
     return [{**credential, "proof": proof} for (credential, _), proof in zip(items, proofs)]
 
 
-def _start(node_pid: int, cpus: frozenset[int] = frozenset()) -> None:
+def _start(node_pid: int, cpus: frozenset[int]) -> None:
     # A pool process yields to the node's own processes (NICENESS). What it imports and loads
     # (the library, the contexts) lives as long as it does: set aside from the cyclic collector,
-    # whose full collections would otherwise walk it again and again while the chunks are signed.
+    # whose full collections would otherwise walk it again and again while the parts are signed.
     # It runs on any of ``cpus``: the node's process that started the pool may be pinned to one
     # (node.cores), and the pool is there to use the others.
     from node.heap import settle_heap
@@ -186,7 +186,7 @@ def _end_with(pid: int) -> None:
     """End this process when the node's process ``pid`` ends, however it ends.
 
     A node that exits shuts its pool down, but one killed (SIGKILL, the OOM killer) cannot: its
-    pool processes would wait for chunks forever, and keep the forkserver alive with them (each
+    pool processes would wait for parts forever, and keep the forkserver alive with them (each
     holds the forkserver's liveness pipe), two or more idle processes left for every kill. A
     thread here waits on a pidfd of the node (no PID reuse can fool it) and exits the process."""
 
@@ -211,7 +211,7 @@ def _end_with(pid: int) -> None:
 
 
 def _warm() -> None:
-    # Imported once per pool process, before its first chunk (the contexts, the fence).
+    # Imported once per pool process, before its first part (the contexts, the fence).
     import vc.credentials  # noqa: F401
     from vc.loader import default_loader
 
