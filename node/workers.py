@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
+import signal
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -69,9 +71,35 @@ class WorkerSpec:
 class NodeWorker(GunicornWebWorker):  # type: ignore[misc]
     """aiohttp's gunicorn worker, serving the node's app behind its ``GuardedSite``."""
 
+    # The arbiter's signal queue as this worker inherited it (``NodeServer._after_fork``).
+    vcnode_arbiter_signals: "queue.SimpleQueue[Any] | None" = None
+
+    def init_signals(self) -> None:
+        """aiohttp's handlers, then the stop signals that reached this process before them.
+
+        From the fork until here a worker still has the arbiter's handlers, which put a signal
+        in the arbiter's queue: this process's copy of it, read by nobody. A SIGINT to the node
+        in that moment (the arbiter sends its workers one SIGQUIT) would be lost, and this
+        worker would serve on until the arbiter killed it, ``graceful_timeout`` (65 s) later.
+        A stop signal found there was sent to this worker, or to the arbiter before the fork
+        (which is stopping every worker): either way this one stops."""
+        super().init_signals()
+        inherited = self.vcnode_arbiter_signals
+        while inherited is not None:
+            try:
+                sig = inherited.get_nowait()
+            except queue.Empty:
+                break
+            if sig == signal.SIGTERM:
+                self.handle_exit(sig, None)
+            elif sig in (signal.SIGINT, signal.SIGQUIT):
+                self.handle_quit(sig, None)
+
     async def _run(self) -> None:
         from node import traffic
 
+        if not self.alive:  # stopped before it started (``init_signals``)
+            return
         spec: WorkerSpec = self.wsgi
         # Before the node opens (its store threads inherit it): this worker's CPU (``NodeServer._choose_cpu``).
         cpu = getattr(self, "vcnode_cpu", None)
@@ -147,6 +175,7 @@ class NodeServer(BaseApplication):  # type: ignore[misc]
             # SIGHUP, in the arbiter, before the new workers fork: the TLS certificate loaded again.
             "on_reload": self._reload_tls,
             "pre_fork": self._choose_cpu,
+            "post_fork": self._after_fork,
         }
         for key, value in settings.items():
             if key in self.cfg.settings:  # control_socket_disable is gunicorn 25.1's
@@ -172,6 +201,12 @@ class NodeServer(BaseApplication):  # type: ignore[misc]
         if cpus:
             taken = Counter(getattr(w, "vcnode_cpu", None) for w in arbiter.WORKERS.values())
             worker.vcnode_cpu = min(cpus, key=lambda c: (taken[c], c))
+
+    @staticmethod
+    def _after_fork(arbiter: Any, worker: Any) -> None:
+        """In the new worker, before its own signal handlers: where the arbiter's handlers,
+        still its, put what arrives until then (``NodeWorker.init_signals``)."""
+        worker.vcnode_arbiter_signals = getattr(arbiter, "SIG_QUEUE", None)
 
     def _reload_tls(self, arbiter: Any) -> None:
         if self.spec.tls is not None:

@@ -361,6 +361,60 @@ async def test_sighup_serves_a_renewed_certificate_and_keeps_the_old_one_when_th
     assert await asyncio.wait_for(proc.wait(), 90) == 0, log.read_text()
 
 
+# ``vcnode serve`` whose workers take 2 s between their fork and their own signal handlers (a
+# worker slow to start: a loaded machine). Each says it is there in MARKER first.
+SLOW_START = """
+import os, sys, time
+from pathlib import Path
+from node import workers
+from node.cli import main
+
+marker, init = Path(os.environ["MARKER"]), workers.NodeWorker.init_process
+
+def slowly(self):
+    with marker.open("a") as f:
+        f.write(f"{os.getpid()}\\n")
+    time.sleep(2)
+    init(self)
+
+workers.NodeWorker.init_process = slowly
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+async def test_a_stop_signal_reaching_workers_before_their_handlers_still_stops_them(
+    tmp_path: Path, unused_tcp_port: int, stop: signal.Signals
+) -> None:
+    """Stopped while its workers are between their fork and their own signal handlers: the
+    arbiter's one SIGQUIT (SIGTERM) to each reaches the arbiter's handlers, which they still
+    have. The node stops in seconds, not when the arbiter's patience (65 s) runs out."""
+    marker = tmp_path / "forked"
+    data = tmp_path / "node"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", SLOW_START, "serve", "--data", str(data), "--port", str(unused_tcp_port), "--workers", "2",
+        env=clean_env({"MARKER": str(marker)}), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        await until(lambda: marker.exists() and len(marker.read_text().split()) == 2 or proc.returncode is not None, 60, "two workers forked")
+        assert proc.returncode is None
+        proc.send_signal(stop)
+        try:
+            out, _ = await asyncio.wait_for(proc.communicate(), 20)
+        except TimeoutError:
+            proc.kill()
+            out, _ = await proc.communicate()
+            pytest.fail(f"the node did not stop within 20 s of {stop.name}; its log:\n{out.decode()[-6000:]}")
+        assert proc.returncode == 0, out.decode()
+        # Each worker stopped of itself, before it served: none was killed by the arbiter.
+        log = out.decode()
+        assert "SIGKILL" not in log and "serving" not in log, log
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
 async def test_sigterm_lets_a_request_in_flight_finish(tmp_path: Path, unused_tcp_port_factory: Any) -> None:
     # A request in flight: a verification waiting for the issuer's did:web document, which a
     # slow server here takes 2.5 s to answer (404). aiohttp counts a request whose body has
