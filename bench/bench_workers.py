@@ -34,7 +34,9 @@ machine's load falls on both sides alike:
    Beside each pair, a control: the same number of credentials signed alone (no preparing,
    store or hand-outs) by the pool's processes and by a pool of one process. Its ratio is what
    two cores give over one for signing on this machine in those minutes, the ceiling the
-   issuance ratio is read against: a 2-vCPU host's second core is not always all there.
+   issuance ratio is read against: a 2-vCPU host's second core is not always all there. Each
+   side's CPU a credential (this process's and the pool processes', from /proc schedstat) is
+   printed beside: what the same work costs when both CPUs run at once.
 
 The clients, this process, take their share of the cores too: their CPU per request is printed
 beside the servers'. Printed per comparison: the median of the rounds' ratios and the rounds themselves; for HTTP
