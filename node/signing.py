@@ -78,6 +78,11 @@ NICENESS = 5
 # A pool process asks for its next part when this many credentials of its part are left to sign
 # (~1 ms): the node cuts it then, from what is queued, and it is there when the process is done.
 LOOKAHEAD = 2
+# What the forkserver imports before it forks the pool's processes (``ProcessSigner.start``):
+# the library they sign with, imported once there instead of once in each process (~0.25 s of
+# CPU each on the 2-core machine of bench/README.md, while the node is busy with the batch that
+# started the pool). ``__main__`` is multiprocessing's own default.
+PRELOAD = ["__main__", "node.heap", "node.signing", "vc.credentials", "vc.cryptosuites", "vc.loader", "vc.proofs"]
 _FRAME = struct.Struct(">Q")
 
 
@@ -335,6 +340,7 @@ class ProcessSigner:
         self._closing = False
         try:
             context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(PRELOAD)  # no effect once the forkserver runs
             for _ in range(self.processes):
                 ours, theirs = socket.socketpair()
                 process = context.Process(target=_serve, args=(theirs, os.getpid(), unpinned_cpus()), name="vcnode-signer", daemon=True)

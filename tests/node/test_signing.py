@@ -544,3 +544,34 @@ def test_the_pool_processes_end_when_the_node_process_is_killed(tmp_path: Path) 
     while any(alive(pid) for pid in [*workers, *forkservers]) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [pid for pid in [*workers, *forkservers] if alive(pid)]
+
+
+def test_the_forkserver_imports_the_library_once_for_the_pool_processes(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    # A fresh process (this one may have a forkserver already): its pool's forkserver holds the
+    # library before it forks the signing processes, which then start with it (orjson, which the
+    # library imports and node.signing does not, mapped in the forkserver's memory).
+    script = (
+        "import asyncio, sys\n"
+        "from node import signing\n"
+        "async def main():\n"
+        "    signer = signing.ProcessSigner(2)\n"
+        "    assert await signer.warm()\n"
+        "    forkserver = {open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()[1] for pid in signer.pids}\n"
+        "    assert len(forkserver) == 1, forkserver\n"
+        "    maps = open(f'/proc/{forkserver.pop()}/maps').read()\n"
+        "    signer.close()\n"
+        "    print('orjson' in maps, 'orjson' in sys.modules)\n"
+        "if __name__ == '__main__':\n"
+        "    asyncio.run(main())\n"
+    )
+    path = tmp_path / "node_process.py"
+    path.write_text(script)
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, str(path)], cwd=root, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 0, done.stderr
+    # In the forkserver, and not because the node's process had it: it never imported it.
+    assert done.stdout.split() == ["True", "False"], done.stdout + done.stderr
