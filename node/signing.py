@@ -51,8 +51,10 @@ VC_V1 = "https://www.w3.org/2018/credentials/v1"
 # Below this many credentials one core signs: a part's trip to a process (pickling the
 # credentials and back, ~0.1 ms each) and waking the pool cost more than the cores give back.
 MIN_PARALLEL = 32
-# Starting the pool (a forkserver, then each process importing the library) costs about as much
-# as signing this many credentials on one core (~0.8 s on the 2-core machine of bench/README.md):
+# Starting the pool (a forkserver importing the library, then the processes forked from it and
+# loading the contexts) costs about as much as signing several hundred credentials on one core
+# (0.3-0.4 s on the 2-core machine of bench/README.md; 0.5-0.8 s while each process imported the
+# library itself, when this was chosen):
 # a smaller batch finding the pool cold is signed in-process while the pool starts beside it.
 COLD_MIN = 1024
 # How the pool cuts what is queued into parts (``ProcessSigner._cut``), each part one trip to a
