@@ -500,14 +500,12 @@ async def test_a_key_rotated_after_the_issuer_was_read_signs_nothing_and_the_new
             assert [c.name for c in result.checks if not c.ok] == ["status"], result.to_json()
 
 
-def test_the_pool_processes_end_when_the_node_process_is_killed(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-    import time
-
-    # A node's process with a warm pool, killed with SIGKILL (it cannot shut the pool down):
-    # its signing processes and their forkserver must not stay behind, idle, for ever.
-    script = (
+def _node_process(tmp_path: Path, then: str) -> tuple[Path, Path]:
+    """A script (its path, and the project's root to run it from) for a node's process that
+    warms a pool of two (``signer``; ``pids``, its processes; ``parents``, theirs: the
+    forkserver), then runs the lines ``then`` (``os``, ``signal`` and ``sys`` imported)."""
+    path = tmp_path / "node_process.py"
+    path.write_text(
         "import asyncio, os, signal, sys\n"
         "from node import signing\n"
         "async def main():\n"
@@ -515,14 +513,25 @@ def test_the_pool_processes_end_when_the_node_process_is_killed(tmp_path: Path) 
         "    assert await signer.warm()\n"
         "    pids = list(signer.pids)\n"
         "    parents = [open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()[1] for pid in pids]\n"
-        "    open(sys.argv[1], 'w').write(' '.join(map(str, pids + parents)))\n"
-        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        f"{then}"
         "if __name__ == '__main__':\n"
         "    asyncio.run(main())\n"
     )
-    path = tmp_path / "node_process.py"
-    path.write_text(script)
-    root = Path(__file__).resolve().parents[2]
+    return path, Path(__file__).resolve().parents[2]
+
+
+def test_the_pool_processes_end_when_the_node_process_is_killed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    # A node's process with a warm pool, killed with SIGKILL (it cannot shut the pool down):
+    # its signing processes and their forkserver must not stay behind, idle, for ever.
+    path, root = _node_process(
+        tmp_path,
+        "    open(sys.argv[1], 'w').write(' '.join(map(str, pids + parents)))\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n",
+    )
     # Files, not pipes: processes left behind would hold a pipe open, and the run would not end.
     out, errors = tmp_path / "pids", tmp_path / "stderr"
     with errors.open("w") as stderr:
@@ -553,23 +562,13 @@ def test_the_forkserver_imports_the_library_once_for_the_pool_processes(tmp_path
     # A fresh process (this one may have a forkserver already): its pool's forkserver holds the
     # library before it forks the signing processes, which then start with it (orjson, which the
     # library imports and node.signing does not, mapped in the forkserver's memory).
-    script = (
-        "import asyncio, sys\n"
-        "from node import signing\n"
-        "async def main():\n"
-        "    signer = signing.ProcessSigner(2)\n"
-        "    assert await signer.warm()\n"
-        "    forkserver = {open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()[1] for pid in signer.pids}\n"
-        "    assert len(forkserver) == 1, forkserver\n"
-        "    maps = open(f'/proc/{forkserver.pop()}/maps').read()\n"
+    path, root = _node_process(
+        tmp_path,
+        "    assert len(set(parents)) == 1, parents\n"
+        "    maps = open(f'/proc/{parents[0]}/maps').read()\n"
         "    signer.close()\n"
-        "    print('orjson' in maps, 'orjson' in sys.modules)\n"
-        "if __name__ == '__main__':\n"
-        "    asyncio.run(main())\n"
+        "    print('orjson' in maps, 'orjson' in sys.modules)\n",
     )
-    path = tmp_path / "node_process.py"
-    path.write_text(script)
-    root = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, str(path)], cwd=root, capture_output=True, text=True, timeout=120,
                           env={**os.environ, "PYTHONPATH": str(root)})
     assert done.returncode == 0, done.stderr
