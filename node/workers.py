@@ -72,7 +72,7 @@ class NodeWorker(GunicornWebWorker):  # type: ignore[misc]
     """aiohttp's gunicorn worker, serving the node's app behind its ``GuardedSite``."""
 
     # The arbiter's signal queue as this worker inherited it (``NodeServer._after_fork``).
-    vcnode_arbiter_signals: "queue.SimpleQueue[Any] | None" = None
+    vcnode_arbiter_signals: "queue.SimpleQueue[Any] | list[Any] | None" = None
 
     def init_signals(self) -> None:
         """aiohttp's handlers, then the stop signals that reached this process before them.
@@ -84,12 +84,7 @@ class NodeWorker(GunicornWebWorker):  # type: ignore[misc]
         A stop signal found there was sent to this worker, or to the arbiter before the fork
         (which is stopping every worker): either way this one stops."""
         super().init_signals()
-        inherited = self.vcnode_arbiter_signals
-        while inherited is not None:
-            try:
-                sig = inherited.get_nowait()
-            except queue.Empty:
-                break
+        for sig in inherited_signals(self.vcnode_arbiter_signals):
             if sig == signal.SIGTERM:
                 self.handle_exit(sig, None)
             elif sig in (signal.SIGINT, signal.SIGQUIT):
@@ -130,6 +125,22 @@ class NodeWorker(GunicornWebWorker):  # type: ignore[misc]
         # SIGTERM: stop now rather than at the next heartbeat tick.
         super().handle_exit(sig, frame)
         self._notify_waiter_done()
+
+
+def inherited_signals(inherited: "queue.SimpleQueue[Any] | list[Any] | None") -> list[Any]:
+    """What the arbiter's signal queue holds, taken out: a ``queue.SimpleQueue`` (gunicorn's
+    recent arbiters) or a plain list (older ones, which the range this package admits still
+    holds); nothing for None."""
+    if isinstance(inherited, list):
+        taken, inherited[:] = list(inherited), []
+        return taken
+    taken = []
+    while inherited is not None:
+        try:
+            taken.append(inherited.get_nowait())
+        except queue.Empty:
+            break
+    return taken
 
 
 class NodeLogger(GunicornLogger):  # type: ignore[misc]

@@ -361,6 +361,23 @@ async def test_sighup_serves_a_renewed_certificate_and_keeps_the_old_one_when_th
     assert await asyncio.wait_for(proc.wait(), 90) == 0, log.read_text()
 
 
+def test_a_worker_takes_the_signals_its_copy_of_the_arbiters_queue_holds() -> None:
+    """Both shapes of gunicorn's arbiter queue (a SimpleQueue now, a list in older releases),
+    emptied; none at all when the arbiter had none."""
+    import queue
+
+    from node.workers import inherited_signals
+
+    held = queue.SimpleQueue()
+    for sig in (signal.SIGCHLD, signal.SIGTERM):
+        held.put(sig)
+    assert inherited_signals(held) == [signal.SIGCHLD, signal.SIGTERM]
+    assert inherited_signals(held) == []
+    listed = [signal.SIGHUP, signal.SIGINT]
+    assert inherited_signals(listed) == [signal.SIGHUP, signal.SIGINT] and listed == []
+    assert inherited_signals(None) == []
+
+
 # ``vcnode serve`` whose workers take 2 s between their fork and their own signal handlers (a
 # worker slow to start: a loaded machine). Each says it is there in MARKER first.
 SLOW_START = """
