@@ -58,7 +58,7 @@ import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Awaitable
 
 import aiohttp
 
@@ -210,18 +210,25 @@ async def issuance_rounds(folder: Path, batch_size: int, pairs: int) -> list[dic
     cfg = Config().replace(data_dir=folder / f"batch-{batch_size}", base_url="https://university.example", status_purposes=("revocation",),
                            kdf="interactive", log_level="WARNING")
     rounds = []
-    # CPU a credential costs each way (this process and the pool's, µs): what the same work
-    # costs when two CPUs run at once against one, on this host in these minutes.
-    cpu_spent: dict[str, list[float]] = {"every_core": [], "one_core": [], "signing_one": [], "signing_every": []}
 
-    def cpu_now(signer: Any) -> float:
-        return cpu_of(os.getpid()) + sum(cpu_of(pid) for pid in signer.pids)
+    async def measured(signer: Any, work: Awaitable[Any]) -> tuple[float, float]:
+        """Credentials a second, and the CPU a credential costs (µs, this process's and
+        ``signer``'s processes'): what the same work costs when two CPUs run at once against
+        one, on this host in these minutes."""
+
+        def cpu() -> float:
+            return cpu_of(os.getpid()) + sum(cpu_of(pid) for pid in signer.pids)
+
+        before, t0 = cpu(), time.perf_counter()
+        await work
+        elapsed = time.perf_counter() - t0
+        return batch_size / elapsed, (cpu() - before) / batch_size * 1e6
 
     async with open_node(cfg, create=True, network=False) as node:
         issuer = await node.issuers.get("default")
         serial = 0
 
-        async def batch(parallel: bool) -> float:
+        async def batch(parallel: bool) -> tuple[float, float]:
             nonlocal serial
             creds = []
             for _ in range(batch_size):
@@ -232,12 +239,7 @@ async def issuance_rounds(folder: Path, batch_size: int, pairs: int) -> list[dic
             saved = signing.MIN_PARALLEL
             signing.MIN_PARALLEL = saved if parallel else 1 << 62
             try:
-                cpu = cpu_now(signing.shared_signer())
-                t0 = time.perf_counter()
-                await node.issuance.issue_many("default", creds)
-                elapsed = time.perf_counter() - t0
-                cpu_spent["every_core" if parallel else "one_core"].append((cpu_now(signing.shared_signer()) - cpu) / batch_size * 1e6)
-                return batch_size / elapsed
+                return await measured(signing.shared_signer(), node.issuance.issue_many("default", creds))
             finally:
                 signing.MIN_PARALLEL = saved
 
@@ -252,17 +254,12 @@ async def issuance_rounds(folder: Path, batch_size: int, pairs: int) -> list[dic
         items = [(c, issuer.verification_method) for c in controls]
         solo = signing.ProcessSigner(1)
 
-        async def signing_alone(signer: Any) -> float:
+        async def signing_alone(signer: Any) -> tuple[float, float]:
             # One time for the whole batch, as issuance signs it: the pool joins into one part
             # only units of one batch (the same key, suite and time).
             now = datetime.now(timezone.utc)
-            cpu = cpu_now(signer)
-            t0 = time.perf_counter()
-            await asyncio.gather(*(signer.sign_chunk(items[a:b], seed=key.seed, suite_name="eddsa-rdfc-2022", now=now)
-                                   for a, b in signing.units(batch_size)))
-            elapsed = time.perf_counter() - t0
-            cpu_spent["signing_one" if signer is solo else "signing_every"].append((cpu_now(signer) - cpu) / batch_size * 1e6)
-            return batch_size / elapsed
+            return await measured(signer, asyncio.gather(*(signer.sign_chunk(items[a:b], seed=key.seed, suite_name="eddsa-rdfc-2022", now=now)
+                                                            for a, b in signing.units(batch_size))))
 
         await signing.shared_signer().warm()
         await solo.warm()
@@ -272,19 +269,17 @@ async def issuance_rounds(folder: Path, batch_size: int, pairs: int) -> list[dic
             await batch(False)
             await signing_alone(solo)
             await signing_alone(signing.shared_signer())
-        for spent in cpu_spent.values():
-            spent.clear()  # the warm-up rounds'
         for r in range(pairs):
             got = {}
             for parallel in ((True, False) if r % 2 == 0 else (False, True)):
-                got["every_core" if parallel else "one_core"] = await batch(parallel)
+                name = "every_core" if parallel else "one_core"
+                got[name], got[f"cpu_us_{name}"] = await batch(parallel)
             for signer in ((solo, signing.shared_signer()) if r % 2 == 0 else (signing.shared_signer(), solo)):
-                got["signing_one" if signer is solo else "signing_every"] = await signing_alone(signer)
+                name = "signing_one" if signer is solo else "signing_every"
+                got[name], got[f"cpu_us_{name}"] = await signing_alone(signer)
             rounds.append(got)
         signing.shared_signer().close()
         solo.close()
-    for got, *spent in zip(rounds, *cpu_spent.values()):
-        got.update({f"cpu_us_{name}": value for name, value in zip(cpu_spent, spent)})
     return rounds
 
 
