@@ -218,7 +218,9 @@ def _end_with(pid: int) -> None:
 
 
 def _warm() -> None:
-    # Imported once per pool process, before its first part (the contexts, the fence).
+    # Before a pool process's first part: the library (already there when the forkserver
+    # preloaded it, ``PRELOAD``; not when that forkserver was running before the pool) and
+    # the contexts, which each process loads for itself.
     import vc.credentials  # noqa: F401
     from vc.loader import default_loader
 
