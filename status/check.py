@@ -8,7 +8,9 @@ entry's value read.
 
 Three outcomes, never two: ``passed`` (the status is established and good), ``failed``
 (established: revoked or suspended by the issuer), ``unknown`` (could not be established:
-STATUS_RETRIEVAL_ERROR, STATUS_VERIFICATION_ERROR, STATUS_LIST_LENGTH_ERROR, RANGE_ERROR).
+STATUS_RETRIEVAL_ERROR, STATUS_VERIFICATION_ERROR, STATUS_LIST_LENGTH_ERROR, RANGE_ERROR, and
+MALFORMED_VALUE_ERROR for a value of the entry or the list that breaks a MUST of §2, as §3
+requires: ``MalformedStatusError``).
 
 Fetched lists are cached with their proof-verification outcome, for no longer than the
 list's ``ttl``, the response's ``Cache-Control: max-age`` and ``max_staleness`` (whichever is
@@ -69,6 +71,15 @@ DEFAULT_CACHE_MAX_ENTRIES = 256
 # and far smaller. The cap keeps a hostile server from making us read without bound.
 DEFAULT_MAX_LIST_BYTES = 4 * 1024 * 1024
 
+
+
+class MalformedStatusError(MalformedValueError):
+    """Bitstring Status List 1.0 §3: an algorithm that processes a property of §2 (of the entry
+    or of the list credential) whose value breaks that section's MUSTs raises
+    MALFORMED_VALUE_ERROR. The credential's status is then not established: unknown, as for
+    §3's other errors, not a verdict on the credential."""
+
+    outcome = "unknown"
 
 @dataclass
 class _CachedList:
@@ -214,7 +225,7 @@ class StatusChecker:
         try:
             bits = cached.bitstring(entry.status_size)
         except BitstringError as e:
-            raise StatusVerificationError(f"the status list {entry.list_url} is malformed: {e.detail}") from e
+            raise MalformedStatusError(f"the status list {entry.list_url} is malformed: {e.detail}") from e
         if len(bits) < self.min_length:
             raise StatusListLengthError(
                 f"the status list {entry.list_url} holds {len(bits)} entries, fewer than the {self.min_length} "
@@ -327,7 +338,7 @@ class StatusChecker:
             except BitstringError as e:
                 decode_error = e
             await self._check_proof(url, document, fetched_at)
-        except StatusVerificationError as e:
+        except (StatusVerificationError, MalformedStatusError) as e:
             problem = e
         lifetime = self._lifetime(ttl, max_age)
         log.debug(
@@ -369,7 +380,7 @@ _MAX_INDEX_DIGITS = 18
 
 def _parse_entry(raw: Any) -> _Entry:
     if not isinstance(raw, dict):
-        raise StatusVerificationError("a credentialStatus entry must be a JSON object")
+        raise MalformedStatusError("a credentialStatus entry must be a JSON object")
     kind = raw.get("type")
     types = kind if isinstance(kind, list) else [kind]
     if ENTRY_TYPE not in types:
@@ -379,26 +390,24 @@ def _parse_entry(raw: Any) -> _Entry:
         )
     purpose = raw.get("statusPurpose")
     if not isinstance(purpose, str) or not purpose:
-        raise StatusVerificationError("the credential's status entry has no statusPurpose")
+        raise MalformedStatusError(f"the credential's status entry needs a statusPurpose (a string), got {purpose!r}")
     index_text = raw.get("statusListIndex")
     # §2.1: "statusListIndex ... an arbitrary size integer ... expressed as a string in base 10".
     if not isinstance(index_text, str) or not index_text.isascii() or not index_text.isdigit():
-        raise StatusVerificationError(
-            f"the credential's statusListIndex must be a base-10 string of digits, got {index_text!r}"
-        )
+        raise MalformedStatusError(f"the credential's statusListIndex must be a base-10 string of digits, got {index_text!r}")
     list_url = raw.get("statusListCredential")
-    if not isinstance(list_url, str) or ":" not in list_url:
-        raise StatusVerificationError(f"the credential's statusListCredential must be a URL, got {list_url!r}")
+    if not is_url(list_url):  # §2.1: "MUST be a URL"; nothing else is fetched
+        raise MalformedStatusError(f"the credential's statusListCredential must be a URL, got {list_url!r}")
     size = raw.get("statusSize", 1)
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise StatusVerificationError(f"the credential's statusSize must be a positive integer, got {size!r}")
+        raise MalformedStatusError(f"the credential's statusSize must be a positive integer, got {size!r}")
     if size > MAX_STATUS_SIZE:
         raise StatusVerificationError(f"the credential's statusSize {size} is larger than this node reads ({MAX_STATUS_SIZE})")
     messages = _messages(raw.get("statusMessage"))
     # §2.1: statusMessage MUST be present when statusSize > 1, and whenever present holds one
     # message per possible value; an issuer that broke that made no readable promise.
     if (size > 1 or messages) and sorted(messages) != list(range(1 << size)):
-        raise StatusVerificationError(
+        raise MalformedStatusError(
             f"the credential's statusSize {size} needs a statusMessage for each value 0x0..{hex((1 << size) - 1)}, "
             f"got {', '.join(hex(v) for v in sorted(messages)) or 'none'}"
         )
@@ -406,7 +415,7 @@ def _parse_entry(raw: Any) -> _Entry:
     if reference is not None:
         refs = reference if isinstance(reference, list) else [reference]
         if not refs or not all(is_url(r) for r in refs):
-            raise StatusVerificationError(f"the credential's statusReference must be a URL or a list of URLs, got {reference!r}")
+            raise MalformedStatusError(f"the credential's statusReference must be a URL or a list of URLs, got {reference!r}")
     if len(index_text.lstrip("0")) > _MAX_INDEX_DIGITS:
         raise RangeError(
             f"the credential's statusListIndex has {len(index_text)} digits; no status list holds that many entries"
@@ -418,21 +427,22 @@ def _messages(raw: Any) -> dict[int, str]:
     if raw is None:
         return {}
     if not isinstance(raw, list):
-        raise StatusVerificationError("statusMessage must be a list of {status, message} objects")
+        raise MalformedStatusError("the credential's statusMessage must be a list of {status, message} objects")
     out: dict[int, str] = {}
     for i, item in enumerate(raw):
         try:
             parsed = StatusMessage.from_json(item, f"statusMessage[{i}]")
         except MalformedValueError as e:
-            raise StatusVerificationError(f"the credential's {e.detail}") from e
+            raise MalformedStatusError(f"the credential's {e.detail}") from e
         if parsed.status in out:
-            raise StatusVerificationError(f"the credential's statusMessage lists {hex(parsed.status)} twice")
+            raise MalformedStatusError(f"the credential's statusMessage lists {hex(parsed.status)} twice")
         out[parsed.status] = parsed.message
     return out
 
 
 def _purposes(raw: Any) -> frozenset[str]:
-    # The list's statusPurpose may be one string or several (§2.2: "one or more").
+    # The list's statusPurpose may be one string or several (§2.2: "one or more"); what is not
+    # a string is no purpose (and _check_list_shape refuses the list).
     values = raw if isinstance(raw, list) else [raw]
     return frozenset(v for v in values if isinstance(v, str) and v)
 
@@ -441,7 +451,7 @@ def _check_list_shape(url: str, document: JsonObject, subject: JsonObject) -> No
     types = document.get("type")
     types = types if isinstance(types, list) else [types]
     if LIST_CREDENTIAL_TYPE not in types:
-        raise StatusVerificationError(f"the document at {url} is not a {LIST_CREDENTIAL_TYPE}")
+        raise MalformedStatusError(f"the document at {url} is not a {LIST_CREDENTIAL_TYPE} (its type does not include it)")
     # The list must be the one the entry names; otherwise a server could hand out another
     # (older, emptier) list of the same issuer.
     if document.get("id", url) != url:
@@ -452,11 +462,13 @@ def _check_list_shape(url: str, document: JsonObject, subject: JsonObject) -> No
     subject_types = subject.get("type")
     subject_types = subject_types if isinstance(subject_types, list) else [subject_types]
     if LIST_TYPE not in subject_types:
-        raise StatusVerificationError(f"the status list {url} has no {LIST_TYPE} subject")
-    if not _purposes(subject.get("statusPurpose")):
-        raise StatusVerificationError(f"the status list {url} states no statusPurpose")
+        raise MalformedStatusError(f"the status list {url} has no {LIST_TYPE} subject")
+    purposes = subject.get("statusPurpose")
+    values = purposes if isinstance(purposes, list) else [purposes]
+    if not values or not all(isinstance(v, str) and v for v in values):
+        raise MalformedStatusError(f"the status list {url}'s statusPurpose must be one or more strings, got {purposes!r}")
     if "encodedList" not in subject:
-        raise StatusVerificationError(f"the status list {url} has no encodedList")
+        raise MalformedStatusError(f"the status list {url} has no encodedList")
 
 
 def _validity(document: JsonObject) -> tuple[datetime | None, datetime | None]:
@@ -467,7 +479,7 @@ def _validity(document: JsonObject) -> tuple[datetime | None, datetime | None]:
         start = parse_datetime_stamp(document[start_field], start_field, require_timezone=False) if start_field in document else None
         end = parse_datetime_stamp(document[end_field], end_field, require_timezone=False) if end_field in document else None
     except MalformedValueError as e:
-        raise StatusVerificationError(f"the status list's validity period is malformed: {e.detail}") from e
+        raise MalformedStatusError(f"the status list's validity period is malformed: {e.detail}") from e
     return start, end
 
 
@@ -477,7 +489,7 @@ def _ttl(subject: JsonObject) -> timedelta | None:
         return None
     # "not 0 <= ttl < inf" also refuses NaN and the infinities that Python's JSON reader admits
     if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not 0 <= ttl < math.inf:
-        raise StatusVerificationError(f"the status list's ttl must be a non-negative number of milliseconds, got {ttl!r}")
+        raise MalformedStatusError(f"the status list's ttl must be a non-negative number of milliseconds, got {ttl!r}")
     try:
         return timedelta(milliseconds=ttl)
     except OverflowError:  # longer than timedelta holds: max_staleness caps the lifetime anyway

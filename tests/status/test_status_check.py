@@ -142,10 +142,33 @@ async def test_tampered_list_is_unknown(world):
 
 
 async def test_malformed_encoded_list_is_unknown(world):
+    """§3: a §2 value that breaks its MUSTs raises MALFORMED_VALUE_ERROR (the status unknown)."""
     world.publish(edit=lambda d: d["credentialSubject"].update(encodedList="zNotMultibaseBase64url"))
     check = _one(await world.checker()(world.credential(world.entry(1))))
-    assert (check.outcome, _code(check)) == ("unknown", "STATUS_VERIFICATION_ERROR")
+    assert (check.outcome, _code(check)) == ("unknown", "MALFORMED_VALUE_ERROR")
+    assert check.problem.type == "https://www.w3.org/TR/vc-data-model#MALFORMED_VALUE_ERROR"
     assert "starting with 'u'" in check.message
+
+
+MALFORMED_LISTS = [
+    ("padded base64url", lambda d: d["credentialSubject"].update(encodedList=d["credentialSubject"]["encodedList"] + "=="), "encodedList"),
+    ("not GZIP", lambda d: d["credentialSubject"].update(encodedList="uAAAAAAAAAAAAAAAA"), "encodedList"),
+    ("a purpose that is not a string", lambda d: d["credentialSubject"].update(statusPurpose=["revocation", 5]), "one or more strings"),
+    ("an empty list of purposes", lambda d: d["credentialSubject"].update(statusPurpose=[]), "one or more strings"),
+    ("a negative ttl", lambda d: d["credentialSubject"].update(ttl=-5), "ttl"),
+    ("a subject of another type", lambda d: d["credentialSubject"].update(type="StatusList2021"), "BitstringStatusList subject"),
+    ("a validUntil that is not a date", lambda d: d.update(validUntil="next year"), "validity period"),
+]
+
+
+@pytest.mark.parametrize("edit, words", [m[1:] for m in MALFORMED_LISTS], ids=[m[0] for m in MALFORMED_LISTS])
+async def test_a_list_breaking_the_data_model_is_a_malformed_value(world, edit, words):
+    """Bitstring Status List 1.0 §3: a list credential property of §2.2 whose value breaks its
+    MUSTs raises MALFORMED_VALUE_ERROR; the credential's status is then unknown."""
+    world.publish(edit=edit)
+    check = _one(await world.checker()(world.credential(world.entry(1))))
+    assert (check.outcome, _code(check)) == ("unknown", "MALFORMED_VALUE_ERROR"), check
+    assert words in check.message
 
 
 async def test_list_whose_id_is_another_url_is_refused(world):
@@ -156,9 +179,10 @@ async def test_list_whose_id_is_another_url_is_refused(world):
 
 
 async def test_document_that_is_not_a_list_credential_is_refused(world):
+    # §2.2: its type MUST include BitstringStatusListCredential; §3: MALFORMED_VALUE_ERROR.
     world.publish(edit=lambda d: d.update(type=["VerifiableCredential"]))
     check = _one(await world.checker()(world.credential(world.entry(1))))
-    assert (check.outcome, _code(check)) == ("unknown", "STATUS_VERIFICATION_ERROR")
+    assert (check.outcome, _code(check)) == ("unknown", "MALFORMED_VALUE_ERROR")
 
 
 async def test_unknown_entry_type_is_unknown(world):
@@ -176,7 +200,21 @@ async def test_malformed_index_is_unknown(world, index):
     bad = world.entry(1)
     bad["statusListIndex"] = index
     check = _one(await world.checker()(world.credential(bad)))
-    assert check.outcome == "unknown" and "statusListIndex" in check.message
+    assert (check.outcome, _code(check)) == ("unknown", "MALFORMED_VALUE_ERROR")
+    assert "statusListIndex" in check.message
+
+
+@pytest.mark.parametrize("url", ["see list:1", "/status/1", "", 5, None])
+async def test_a_status_list_credential_that_is_not_a_url_is_not_fetched(world, url):
+    """§2.1: statusListCredential MUST be a URL; anything else is a malformed value (§3), and
+    nothing is fetched for it."""
+    world.publish()
+    bad = world.entry(1)
+    bad["statusListCredential"] = url
+    check = _one(await world.checker()(world.credential(bad)))
+    assert (check.outcome, _code(check)) == ("unknown", "MALFORMED_VALUE_ERROR")
+    assert "statusListCredential must be a URL" in check.message
+    assert world.http.calls == []
 
 
 async def test_no_credential_status_gives_no_checks(world):
@@ -189,7 +227,7 @@ async def test_garbage_status_never_raises(world):
     cred = world.credential(world.entry(1))
     cred["credentialStatus"] = 5
     check = _one(await world.checker()(cred))
-    assert check.outcome == "unknown"
+    assert (check.outcome, _code(check)) == ("unknown", "MALFORMED_VALUE_ERROR")
 
 
 async def test_two_entries_two_lists(world):
@@ -253,23 +291,31 @@ def _raw_entry(index, **fields):
     return {**base, **fields}
 
 
+# §3: each breaks a MUST of §2.1, so MALFORMED_VALUE_ERROR; but the last is this node's own
+# limit on what it reads (a conforming entry it cannot check), so STATUS_VERIFICATION_ERROR.
 BAD_ENTRIES = [
-    ("two bits without messages", {"statusSize": 2}, "needs a statusMessage for each value 0x0..0x3, got none"),
-    ("two bits, three messages", {"statusSize": 2, "statusMessage": [m.to_json() for m in MESSAGES[:3]]}, "got 0x0, 0x1, 0x2"),
-    ("one bit, one message", {"statusMessage": [MESSAGES[0].to_json()]}, "0x0..0x1"),
-    ("message listed twice", {"statusSize": 2, "statusMessage": [m.to_json() for m in MESSAGES] + [MESSAGES[0].to_json()]}, "lists 0x0 twice"),
-    ("status not hex", {"statusMessage": [{"status": "0", "message": "a"}, {"status": "0x1", "message": "b"}]}, "0x-prefixed"),
-    ("reference not a URL", {"statusReference": "see the handbook"}, "statusReference must be a URL"),
-    ("size too large", {"statusSize": 17}, "larger than this node reads"),
+    ("two bits without messages", {"statusSize": 2}, "needs a statusMessage for each value 0x0..0x3, got none", "MALFORMED_VALUE_ERROR"),
+    ("two bits, three messages", {"statusSize": 2, "statusMessage": [m.to_json() for m in MESSAGES[:3]]}, "got 0x0, 0x1, 0x2",
+     "MALFORMED_VALUE_ERROR"),
+    ("one bit, one message", {"statusMessage": [MESSAGES[0].to_json()]}, "0x0..0x1", "MALFORMED_VALUE_ERROR"),
+    ("message listed twice", {"statusSize": 2, "statusMessage": [m.to_json() for m in MESSAGES] + [MESSAGES[0].to_json()]},
+     "lists 0x0 twice", "MALFORMED_VALUE_ERROR"),
+    ("status not hex", {"statusMessage": [{"status": "0", "message": "a"}, {"status": "0x1", "message": "b"}]}, "0x-prefixed",
+     "MALFORMED_VALUE_ERROR"),
+    ("messages not a list", {"statusMessage": {"status": "0x0", "message": "a"}}, "must be a list", "MALFORMED_VALUE_ERROR"),
+    ("reference not a URL", {"statusReference": "see the handbook"}, "statusReference must be a URL", "MALFORMED_VALUE_ERROR"),
+    ("size zero", {"statusSize": 0}, "statusSize must be a positive integer", "MALFORMED_VALUE_ERROR"),
+    ("no purpose", {"statusPurpose": None}, "needs a statusPurpose", "MALFORMED_VALUE_ERROR"),
+    ("size too large", {"statusSize": 17}, "larger than this node reads", "STATUS_VERIFICATION_ERROR"),
 ]
 
 
-@pytest.mark.parametrize("name, fields, words", BAD_ENTRIES, ids=[n for n, _, _ in BAD_ENTRIES])
-async def test_an_entry_breaking_the_message_rules_is_unknown(world, name, fields, words):
+@pytest.mark.parametrize("name, fields, words, code", BAD_ENTRIES, ids=[e[0] for e in BAD_ENTRIES])
+async def test_an_entry_breaking_the_message_rules_is_unknown(world, name, fields, words, code):
     """§2.1: statusMessage MUST be present when statusSize > 1, one per value whenever present."""
     world.publish(purpose="message", status_size=2)
     check = _one(await world.checker()(world.credential(_raw_entry(3, **fields))))
-    assert (check.outcome, _code(check)) == ("unknown", "STATUS_VERIFICATION_ERROR"), check
+    assert (check.outcome, _code(check)) == ("unknown", code), check
     assert words in check.message
 
 
