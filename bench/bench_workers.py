@@ -30,9 +30,12 @@ machine's load falls on both sides alike:
    its start-up heap aside from the collector once the node is open, and keeps its threads on
    one CPU (the pool's processes on all), as ``vcnode serve`` places a worker.
    ``--issue-rounds`` pairs (15 by default: a pair takes well under a second); then the same for
-   ``--also-batch`` credentials (1,024: a cohort's file; half as many pairs, at least 5).
-   Beside each pair, a control: the same number of credentials signed alone (no preparing,
-   store or hand-outs) by the pool's processes and by a pool of one process. Its ratio is what
+   ``--also-batch`` credentials (1,024: a cohort's file; half as many pairs, at least 5). Each
+   for two kinds of credential: the VC-API's small Open Badges sample, and the EU
+   micro-credential (Annex I) that ``POST .../microcredentials`` and ``vcnode issue-batch`` make
+   (``Achievements.issue``: requests naming an achievement; about five times the signing).
+   Beside each pair, a control: a batch as issuance made it (proofs taken off) signed alone (no
+   preparing, store or hand-outs) by the pool's processes and by a pool of one process. Its ratio is what
    two cores give over one for signing on this machine in those minutes, the ceiling the
    issuance ratio is read against: a 2-vCPU host's second core is not always all there. Each
    side's CPU a credential (this process's and the pool processes', from /proc schedstat) is
