@@ -68,6 +68,9 @@ from did.cache import LRU, FrozenJSON, Memo
 _RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _RDF_TYPE_TERM = "<" + _RDF_TYPE + ">"
+_RDF_FIRST_TERM = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#first>"
+_RDF_REST_TERM = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#rest>"
+_RDF_NIL_TERM = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#nil>"
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
 
@@ -615,9 +618,14 @@ def _quads_from_expanded(expanded: list, processor: Any, options: dict) -> list:
     are de-duplicated per (subject, property) exactly as pyld's ``add_value`` compares them
     (value objects by @type, @language and @value with ``==``, so 1 and 1.0 are one value;
     references by @id; @type entries by string), keeping the first in pyld's traversal order
-    (properties sorted, arrays in order). Blank node labels differ from pyld's, which RDFC-1.0
-    makes irrelevant. Lists, graphs, reverse and included nodes, @index, @json and
-    @direction values, relative IRIs and blank-node types raise ``_Unusual``.
+    (properties sorted, arrays in order). A list (JSON-LD 1.1 API §8.4, List to RDF Conversion)
+    becomes its rdf:first / rdf:rest chain of fresh blank nodes, ending in rdf:nil, as pyld's
+    ``_list_to_rdf`` makes it: its items in order, duplicates kept, and every list a value of
+    its own (pyld adds lists with ``allowDuplicate``: two empty lists are two rdf:nil quads).
+    Open Badges 3.0 has one (``allowedValue``), so micro-credentials with an assessment's
+    allowed values take this path. Blank node labels differ from pyld's, which RDFC-1.0
+    makes irrelevant. Graphs, reverse and included nodes, @index, @json and @direction values,
+    relative IRIs and blank-node types raise ``_Unusual``.
     """
     quads: list = []
     seen: set = set()
@@ -655,6 +663,52 @@ def _quads_from_expanded(expanded: list, processor: Any, options: dict) -> list:
             seen.add(k)
             quads.append([s, p, o, None])
 
+    def literal(v: dict) -> tuple[str, Any]:
+        # A value object's N-Quads term, and what pyld's add_value compares it by.
+        if "@index" in v or "@direction" in v or v.get("@type") == "@json":
+            raise _Unusual
+        value = v["@value"]
+        datatype = v.get("@type")
+        language = v.get("@language")
+        if type(value) is str and datatype is None:
+            # pyld's _object_to_rdf + serialize_nquad for the commonest literals
+            term = '"' + escape_literal(value) + '"' + ("@" + language if language else "")
+        elif type(value) is str and language is None and datatype != _XSD_DOUBLE:
+            term = '"' + escape_literal(value) + '"' + (
+                "" if datatype == _XSD_STRING else "^^" + _iri(datatype))
+        else:
+            converted = object_to_rdf(v, None, None, options)
+            if converted is None or converted["type"] != "literal":
+                raise _Unusual
+            term = _term(converted)
+        tagged = ("b", value) if type(value) is bool else ("x", value)
+        return term, ("v", datatype, language, tagged)
+
+    def list_head(v: dict) -> str:
+        if len(v) != 1:  # @index beside @list
+            raise _Unusual
+        items = v["@list"]
+        if not items:
+            return _RDF_NIL_TERM
+        head = node = blank(None)
+        for left, item in zip(range(len(items) - 1, -1, -1), items):
+            quads.append([node, _RDF_FIRST_TERM, item_term(item), None])
+            rest = blank(None) if left else _RDF_NIL_TERM
+            quads.append([node, _RDF_REST_TERM, rest, None])
+            node = rest
+        return head
+
+    def item_term(item: Any) -> str:
+        if type(item) is not dict:
+            raise _Unusual
+        if "@value" in item:
+            return literal(item)[0]
+        if "@list" in item:
+            return list_head(item)
+        o = subject_of(item)
+        visit(item, o)
+        return o
+
     def visit(node: dict, s: str) -> None:
         for prop, values in sorted(node.items()):
             if prop == "@id":
@@ -672,27 +726,13 @@ def _quads_from_expanded(expanded: list, processor: Any, options: dict) -> list:
                 if type(v) is not dict:
                     raise _Unusual
                 if "@value" in v:
-                    if "@index" in v or "@direction" in v or v.get("@type") == "@json":
-                        raise _Unusual
-                    value = v["@value"]
-                    datatype = v.get("@type")
-                    language = v.get("@language")
-                    if type(value) is str and datatype is None:
-                        # pyld's _object_to_rdf + serialize_nquad for the commonest literals
-                        term = '"' + escape_literal(value) + '"' + ("@" + language if language else "")
-                    elif type(value) is str and language is None and datatype != _XSD_DOUBLE:
-                        term = '"' + escape_literal(value) + '"' + (
-                            "" if datatype == _XSD_STRING else "^^" + _iri(datatype))
-                    else:
-                        literal = object_to_rdf(v, None, None, options)
-                        if literal is None or literal["type"] != "literal":
-                            raise _Unusual
-                        term = _term(literal)
-                    tagged = ("b", value) if type(value) is bool else ("x", value)
-                    add(s, p, term, ("v", datatype, language, tagged))
+                    add(s, p, *literal(v))
                     continue
-                # a list, graph, set or reverse object shows its keyword to visit(), which
-                # refuses every keyword but @id and @type
+                if "@list" in v:  # never de-duplicated (pyld's allowDuplicate for lists)
+                    quads.append([s, p, list_head(v), None])
+                    continue
+                # a graph, set or reverse object shows its keyword to visit(), which refuses
+                # every keyword but @id and @type
                 o = subject_of(v)
                 add(s, p, o, ("id", o))
                 visit(v, o)

@@ -209,6 +209,10 @@ class _Gen:
                     node[key] = [self.node(depth - 1) for _ in range(r.randrange(1, 4))]
                 else:
                     node[key] = self.node(depth - 1)
+        if r.random() < 0.15:  # a list: literals, nested lists (literal() may give an array), nodes
+            items = [self.literal() if r.random() < 0.7 or depth == 0 else self.node(depth - 1)
+                     for _ in range(r.randrange(0, 4))]
+            node["seq"] = {"@list": items}
         if r.random() < 0.05:
             node["self"] = {"id": node["id"]} if "id" in node else {"id": "_:loop"}
         return node
@@ -236,6 +240,9 @@ class _Gen:
         if r.random() < 0.2:
             a["resultDescription"] = [{"id": self.uid(), "type": ["ResultDescription"], "name": "Score",
                                        "resultType": "ScaledScore"}]
+            if r.random() < 0.7:  # an @list in OB 3.0's context, as issued micro-credentials carry
+                a["resultDescription"][0]["allowedValue"] = [r.choice(["A", "B", "C", "pass", "", "Ü"])
+                                                             for _ in range(r.randrange(0, 5))]
         return a
 
     def ob3_credential(self) -> dict:
@@ -617,6 +624,75 @@ def test_edge_shapes_match_reference(cache, subject):
     doc = {"@context": [V2, EXAMPLES], "type": ["VerifiableCredential"], "issuer": "did:example:i",
            "credentialSubject": subject}
     assert not assert_same(doc, cache).startswith("refused")
+
+
+_LISTS = {"@vocab": "https://example.org/", "l": {"@container": "@list"}}
+_LIST_SHAPES = {
+    "empty": {"l": []},
+    "two empty lists on two nodes": {"l": [], "m": {"l": []}},
+    "duplicates kept, in order": {"@id": "https://example.org/s", "l": ["a", "a", 1, True, "b"]},
+    "nested": {"l": [{"@list": ["x", "y"]}, {"@list": []}, "z"]},
+    "nodes in a list, one also elsewhere": {
+        "l": [{"@id": "https://example.org/n", "name": "n"}, {"name": "anon"}, {"name": "other"}],
+        "other": {"@id": "https://example.org/n", "name": "n2"}},
+    "the same list on two blank nodes": {"p": [{"l": ["a"]}, {"l": ["a"]}]},
+    "typed and language values": {"p": {"@list": [{"@value": "x", "@language": "en"},
+                                                   {"@value": "2020-01-01", "@type": "http://www.w3.org/2001/XMLSchema#date"}]}},
+    "lists of lists of nodes": {"l": [{"l": [{"l": []}]}]},
+}
+
+
+@pytest.mark.parametrize("name", sorted(_LIST_SHAPES))
+def test_lists_take_the_direct_path_and_match_the_reference(cache, name):
+    """JSON-LD 1.1 API §8.4 (List to RDF Conversion) in ``_quads_from_expanded``: the same
+    canonical N-Quads as pyld's toRdf, without handing the document to pyld's node map."""
+    doc = {"@context": _LISTS, **_LIST_SHAPES[name]}
+    handed_over = []
+    real = fastld.dataset_from_expanded
+    try:
+        fastld.dataset_from_expanded = lambda *a, **k: handed_over.append(1) or real(*a, **k)
+        got = assert_same(doc, cache)
+    finally:
+        fastld.dataset_from_expanded = real
+    assert not got.startswith("refused")
+    # Two of the shapes have blank nodes alike from one step away: N-degree hashing decides,
+    # on the full algorithm; the others never leave the direct path.
+    assert handed_over == ([1] if name in _ALIKE_LIST_NODES else [])
+    assert got.count("rdf-syntax-ns#first>") == got.count("rdf-syntax-ns#rest>")  # one of each per list node
+
+
+_ALIKE_LIST_NODES = {"the same list on two blank nodes", "lists of lists of nodes"}
+
+
+def test_an_issued_micro_credential_takes_the_direct_path(vectors, cache):
+    # OB 3.0's allowedValue is an @list: a micro-credential with an assessment's allowed
+    # values went to pyld's node map (a third of its signing time) before lists were converted.
+    doc = _micro_credential_with_allowed_values()
+    handed_over = []
+    real = fastld.dataset_from_expanded
+    try:
+        fastld.dataset_from_expanded = lambda *a, **k: handed_over.append(1) or real(*a, **k)
+        got = assert_same(doc, cache)
+    finally:
+        fastld.dataset_from_expanded = real
+    assert handed_over == [] and got.count("rdf-syntax-ns#first") == 4
+
+
+def _micro_credential_with_allowed_values() -> dict:
+    return {
+        "@context": [V2, OB303], "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "id": "urn:uuid:4e2dfc98-e93f-4fcb-8f39-5172a9f83c45", "name": "Data Science Fundamentals",
+        "issuer": {"id": "did:web:university.example", "type": ["Profile"], "name": "University of Example"},
+        "validFrom": "2026-12-06T00:54:02Z",
+        "credentialSubject": {"type": ["AchievementSubject"], "achievement": {
+            "id": "https://university.example/issuers/default/achievements/ds-101", "type": ["Achievement"],
+            "name": "Data Science Fundamentals", "criteria": {"narrative": "Assessed by written examination."},
+            "resultDescription": [{"id": "https://university.example/issuers/default/achievements/ds-101#assessment",
+                                   "type": ["ResultDescription"], "name": "written examination",
+                                   "resultType": "LetterGrade", "allowedValue": ["A", "B", "C", "F"]}]},
+            "result": [{"type": ["Result"], "resultDescription":
+                        "https://university.example/issuers/default/achievements/ds-101#assessment", "value": "A"}]},
+    }
 
 
 # --- vc.jsonld: the fast path behind canonize(), safe mode intact -----------------------------
