@@ -642,18 +642,20 @@ _LIST_SHAPES = {
 }
 
 
+def _hand_overs(monkeypatch) -> list:
+    """One entry per document the fast path hands to pyld's node map (``dataset_from_expanded``)."""
+    calls: list = []
+    real = fastld.dataset_from_expanded
+    monkeypatch.setattr(fastld, "dataset_from_expanded", lambda *a, **k: calls.append(1) or real(*a, **k))
+    return calls
+
+
 @pytest.mark.parametrize("name", sorted(_LIST_SHAPES))
-def test_lists_take_the_direct_path_and_match_the_reference(cache, name):
+def test_lists_take_the_direct_path_and_match_the_reference(cache, monkeypatch, name):
     """JSON-LD 1.1 API §8.4 (List to RDF Conversion) in ``_quads_from_expanded``: the same
     canonical N-Quads as pyld's toRdf, without handing the document to pyld's node map."""
-    doc = {"@context": _LISTS, **_LIST_SHAPES[name]}
-    handed_over = []
-    real = fastld.dataset_from_expanded
-    try:
-        fastld.dataset_from_expanded = lambda *a, **k: handed_over.append(1) or real(*a, **k)
-        got = assert_same(doc, cache)
-    finally:
-        fastld.dataset_from_expanded = real
+    handed_over = _hand_overs(monkeypatch)
+    got = assert_same({"@context": _LISTS, **_LIST_SHAPES[name]}, cache)
     assert not got.startswith("refused")
     # Two of the shapes have blank nodes alike from one step away: N-degree hashing decides,
     # on the full algorithm; the others never leave the direct path.
@@ -664,17 +666,11 @@ def test_lists_take_the_direct_path_and_match_the_reference(cache, name):
 _ALIKE_LIST_NODES = {"the same list on two blank nodes", "lists of lists of nodes"}
 
 
-def test_an_issued_micro_credential_takes_the_direct_path(vectors, cache):
+def test_an_issued_micro_credential_takes_the_direct_path(cache, monkeypatch):
     # OB 3.0's allowedValue is an @list: a micro-credential with an assessment's allowed
     # values went to pyld's node map (a third of its signing time) before lists were converted.
-    doc = _micro_credential_with_allowed_values()
-    handed_over = []
-    real = fastld.dataset_from_expanded
-    try:
-        fastld.dataset_from_expanded = lambda *a, **k: handed_over.append(1) or real(*a, **k)
-        got = assert_same(doc, cache)
-    finally:
-        fastld.dataset_from_expanded = real
+    handed_over = _hand_overs(monkeypatch)
+    got = assert_same(_micro_credential_with_allowed_values(), cache)
     assert handed_over == [] and got.count("rdf-syntax-ns#first") == 4
 
 
