@@ -245,15 +245,26 @@ class FastContextMixin:
         # A small nested node object's expansion depends only on the (frozen, _uuid-named)
         # active context, its property, its exact JSON and the options, so it is remembered:
         # a verifier sees the same issuer profile and achievement in credential after credential.
-        # Only objects at most two containers deep qualify (so a document's text is serialized at
-        # most a few times over, whatever its shape); it is kept frozen (did.cache.FrozenJSON)
+        # Only objects at most _SUBTREE_DEPTH containers deep qualify (so a document's text is
+        # serialized at most a few times over, whatever its shape): an EU micro-credential's
+        # achievement (its alignments, and the allowed values of its assessment) is four deep,
+        # and the same in every credential of a course. It is kept frozen (did.cache.FrozenJSON)
         # and each hit thaws a copy, because pyld's node map rewrites expanded objects in place.
         # The dropped-property hook runs on a miss only: vc.jsonld's raises, so a refused object
-        # never gets here as a result.
+        # never gets here as a result. Where the objects of one property under one context never
+        # come back (a learner's credentialSubject), they are soon not serialized at all
+        # (_Usefulness).
         cache: ContextCache | None = options.get("fastContextCache")
         if (cache is None or type(element) is not dict or type(active_property) is not str
                 or inside_index or type_scoped_ctx is not None or type(active_ctx) is not frozendict
                 or "_uuid" not in active_ctx or not _shallow(element, _SUBTREE_DEPTH)):
+            return super()._expand(active_ctx, active_property, element, options, inside_list,
+                                   inside_index, type_scoped_ctx)
+        use_key = (active_ctx["_uuid"], active_property)
+        use = cache.subtree_use.get(use_key)
+        if use is None:
+            use = cache.subtree_use[use_key] = _Usefulness()
+        if not use.worth_trying():
             return super()._expand(active_ctx, active_property, element, options, inside_list,
                                    inside_index, type_scoped_ctx)
         try:
@@ -267,15 +278,23 @@ class FastContextMixin:
                bool(options.get("isFrame")), bool(options.get("keepFreeFloatingNodes")),
                options.get("processingMode"), self.on_property_dropped, text)
         hit = cache.subtrees.get(key)
+        use.tries += 1
         if hit is not None:
+            use.hits += 1
             return hit.thaw()
         result = super()._expand(active_ctx, active_property, element, options, inside_list,
                                  inside_index, type_scoped_ctx)
         if result is not None:
-            try:
-                cache.subtrees[key] = FrozenJSON(result)
-            except ValueError:  # not plain JSON (cannot happen for parsed input): not kept
-                pass
+            # Kept when seen a second time: an object met once (a learner's subject, new in
+            # every credential) would cost its freezing and push out what does come back.
+            sighting = hash(key)
+            if cache.sighted.get(sighting) is None:
+                cache.sighted[sighting] = True
+            else:
+                try:
+                    cache.subtrees[key] = FrozenJSON(result)
+                except ValueError:  # not plain JSON (cannot happen for parsed input): not kept
+                    pass
         return result
 
     def _expand_value(self, active_ctx, active_property, value, options):
@@ -370,8 +389,36 @@ class FastProcessor(FastContextMixin, _pyld.JsonLdProcessor):
 # MiB; 65,536 held ~30 MiB of one-off values, what bench/soak.py saw as the node's memory
 # growing for minutes (issue 14).
 _IRI_MEMO_MAX = 16384
-_SUBTREE_DEPTH = 2  # containers below a remembered node object (achievement → criteria → text)
+# Containers below a remembered node object: achievement → resultDescription → its entry →
+# allowedValue → text. Two (until 2026-12-06) left a micro-credential's achievement out: signing
+# one of a course's batch took 13 % longer; a miss (an achievement never seen) costs ~2 % more.
+_SUBTREE_DEPTH = 4
 _MAX_SUBTREE_TEXT = 8 * 1024  # characters of a remembered node object's JSON
+
+
+class _Usefulness:
+    """How often the objects under one property and context came back (``_expand``'s cache).
+
+    While at least one look-up in four hits (or fewer than ``_PROBE`` were made), each object
+    is serialized and looked up. Below that (objects new every time), it is not, and after
+    ``_RETRY_AFTER`` objects passed by it starts counting again, in case they repeat now."""
+
+    __slots__ = ("hits", "tries", "skipped")
+
+    def __init__(self) -> None:
+        self.hits = self.tries = self.skipped = 0
+
+    def worth_trying(self) -> bool:
+        if self.tries < _PROBE or self.hits * 4 >= self.tries:
+            return True
+        self.skipped += 1
+        if self.skipped >= _RETRY_AFTER:
+            self.hits = self.tries = self.skipped = 0
+        return False
+
+
+_PROBE = 16
+_RETRY_AFTER = 256
 
 
 def _shallow(value: Any, depth: int) -> bool:
@@ -405,6 +452,10 @@ class ContextCache:
         self.process_memo: LRU[Any, Any] = LRU(maxsize * 4)
         # expanded small node objects (FastContextMixin._expand), keyed by context and JSON text
         self.subtrees: LRU[Any, FrozenJSON] = LRU(maxsize)
+        # the hashes of keys expanded once: a subtree is kept from its second expansion on
+        self.sighted: LRU[int, bool] = LRU(maxsize * 4)
+        # per (context, property): whether its objects come back (_Usefulness)
+        self.subtree_use: LRU[tuple, _Usefulness] = LRU(maxsize)
         # canonical forms of proof configurations, keyed by their exact JSON (see
         # vc.jsonld.canonize_proof_configuration); guarded by the lock
         self.proof_configurations: LRU[str, str] = LRU(maxsize * 2)

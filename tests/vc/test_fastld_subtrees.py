@@ -116,14 +116,67 @@ def test_editing_an_expansion_does_not_reach_the_cache(loader: ContextLoader) ->
     assert jsonld.expand(doc, loader=loader) == expected
 
 
+# An EU micro-credential's achievement: alignments, and an assessment whose allowed values are
+# an @list: four containers deep, the same in every credential of a course.
+MICRO_ACHIEVEMENT = {
+    **ACHIEVEMENT, "achievementType": "MicroCredential",
+    "alignment": [{"type": ["Alignment"], "targetName": "EQF level 6", "targetUrl": "http://data.europa.eu/snb/eqf/6"}],
+    "resultDescription": [{"id": "urn:uuid:0c5d9f2e-8b7a-4c3d-9e1f-6a2b3c4d5e70", "type": ["ResultDescription"],
+                           "name": "written examination", "resultType": "LetterGrade", "allowedValue": ["A", "B", "C", "F"]}],
+}
+
+
 def test_deep_or_large_objects_are_not_remembered_and_the_cache_is_bounded(loader: ContextLoader) -> None:
     cache = jsonld._fast(loader)[0]
-    deep = ob3("Ada")  # credentialSubject holds achievement → criteria: three levels, not kept
-    jsonld.canonize(deep, loader=loader)
-    assert "credentialSubject" not in {key[1] for key in cache.subtrees}
+    # The achievement is four containers deep: kept. The credentialSubject holding it is five
+    # (and holds the learner, new in every credential): not kept.
+    for name in ("Ada", "Bo", "Cy"):  # kept from its second expansion on
+        deep = ob3(name, achievement=MICRO_ACHIEVEMENT)
+        assert jsonld.canonize(deep, loader=loader) == reference(deep, loader)
+    kept = {key[1] for key in cache.subtrees}
+    assert "achievement" in kept and "credentialSubject" not in kept
     big = {**ACHIEVEMENT, "description": "x" * (fastld._MAX_SUBTREE_TEXT + 1)}
     jsonld.canonize(ob3("Ada", achievement=big), loader=loader)
     assert not any(len(key[-1]) > fastld._MAX_SUBTREE_TEXT for key in cache.subtrees)
     for i in range(cache.subtrees.maxsize + 50):
-        jsonld.expand(ob3("Ada", achievement={**ACHIEVEMENT, "name": f"Course {i}"}), loader=loader)
+        for _ in range(3):  # kept at the second, found at the third (so it stays worth looking up)
+            jsonld.expand(ob3("Ada", achievement={**ACHIEVEMENT, "name": f"Course {i}"}), loader=loader)
     assert len(cache.subtrees) == cache.subtrees.maxsize
+
+
+def test_an_object_is_kept_from_its_second_expansion_on(loader: ContextLoader) -> None:
+    cache = jsonld._fast(loader)[0]
+    jsonld.canonize(ob3("Ada"), loader=loader)
+    assert not any(key[1] == "achievement" for key in cache.subtrees)  # seen once: not frozen, not kept
+    jsonld.canonize(ob3("Bo"), loader=loader)
+    assert any(key[1] == "achievement" for key in cache.subtrees)
+
+
+def test_objects_that_never_come_back_are_soon_not_serialized(loader: ContextLoader, monkeypatch) -> None:
+    """Each learner's credentialSubject is new (and shallow enough to qualify): after a few
+    tries it is no longer serialized and looked up, the achievement still is; after
+    _RETRY_AFTER objects it is tried again. Every answer stays the reference's."""
+    cache = jsonld._fast(loader)[0]
+    serialized: list[str] = []
+    real_dumps = fastld.json.dumps
+
+    def counting(value: Any, **kw: Any) -> str:
+        text = real_dumps(value, **kw)
+        serialized.append(text)
+        return text
+
+    monkeypatch.setattr(fastld.json, "dumps", counting)
+
+    def subjects_serialized(names: list[str]) -> int:
+        serialized.clear()
+        for name in names:
+            doc = ob3(name)
+            assert jsonld.canonize(doc, loader=loader) == reference(doc, loader)
+        return sum('"AchievementSubject"' in text for text in serialized)
+
+    assert subjects_serialized([f"Learner {i}" for i in range(fastld._PROBE)]) == fastld._PROBE
+    assert subjects_serialized([f"Learner {i}" for i in range(fastld._PROBE, 2 * fastld._PROBE)]) == 0
+    assert any(key[1] == "achievement" for key in cache.subtrees)  # still looked up, and kept
+    # after _RETRY_AFTER passed by, the next ones are tried again
+    later = subjects_serialized([f"Later {i}" for i in range(fastld._RETRY_AFTER)])
+    assert 0 < later <= fastld._PROBE
