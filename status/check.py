@@ -72,7 +72,6 @@ DEFAULT_CACHE_MAX_ENTRIES = 256
 DEFAULT_MAX_LIST_BYTES = 4 * 1024 * 1024
 
 
-
 class MalformedStatusError(MalformedValueError):
     """Bitstring Status List 1.0 §3: an algorithm that processes a property of §2 (of the entry
     or of the list credential) whose value breaks that section's MUSTs raises
@@ -80,6 +79,7 @@ class MalformedStatusError(MalformedValueError):
     §3's other errors, not a verdict on the credential."""
 
     outcome = "unknown"
+
 
 @dataclass
 class _CachedList:
