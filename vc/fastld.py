@@ -257,14 +257,17 @@ class FastContextMixin:
         cache: ContextCache | None = options.get("fastContextCache")
         if (cache is None or type(element) is not dict or type(active_property) is not str
                 or inside_index or type_scoped_ctx is not None or type(active_ctx) is not frozendict
-                or "_uuid" not in active_ctx or not _shallow(element, _SUBTREE_DEPTH)):
+                or "_uuid" not in active_ctx):
             return super()._expand(active_ctx, active_property, element, options, inside_list,
                                    inside_index, type_scoped_ctx)
+        uses = cache.subtree_use
         use_key = (active_ctx["_uuid"], active_property)
-        use = cache.subtree_use.get(use_key)
+        use = uses.get(use_key)
         if use is None:
-            use = cache.subtree_use[use_key] = _Usefulness()
-        if not use.worth_trying():
+            if len(uses) >= _USES_MAX:  # contexts made up by documents: kept bounded
+                uses.clear()
+            use = uses[use_key] = _Usefulness()
+        if not use.worth_trying() or not _shallow(element, _SUBTREE_DEPTH):
             return super()._expand(active_ctx, active_property, element, options, inside_list,
                                    inside_index, type_scoped_ctx)
         try:
@@ -419,6 +422,7 @@ class _Usefulness:
 
 _PROBE = 16
 _RETRY_AFTER = 256
+_USES_MAX = 4096  # (context, property) pairs counted at once
 
 
 def _shallow(value: Any, depth: int) -> bool:
@@ -454,8 +458,9 @@ class ContextCache:
         self.subtrees: LRU[Any, FrozenJSON] = LRU(maxsize)
         # the hashes of keys expanded once: a subtree is kept from its second expansion on
         self.sighted: LRU[int, bool] = LRU(maxsize * 4)
-        # per (context, property): whether its objects come back (_Usefulness)
-        self.subtree_use: LRU[tuple, _Usefulness] = LRU(maxsize)
+        # per (context, property): whether its objects come back (_Usefulness); a plain dict
+        # (looked up for every nested object), cleared when it reaches _USES_MAX; under the lock
+        self.subtree_use: dict[tuple, _Usefulness] = {}
         # canonical forms of proof configurations, keyed by their exact JSON (see
         # vc.jsonld.canonize_proof_configuration); guarded by the lock
         self.proof_configurations: LRU[str, str] = LRU(maxsize * 2)
