@@ -2,10 +2,13 @@
 
 An achievement (course or module, with its Annex I elements and its awarding body) is defined
 once per issuer and stored; ``POST /issuers/{name}/microcredentials`` and ``vcnode issue-batch``
-award it. Every request is checked completely *before* anything is signed or a status index is
-allocated: a refusal names every problem by its Annex I element. A batch goes to
+award it. Nothing is handed out, and no status index spent, unless every request of the batch is
+checked: a refusal names every problem by its Annex I element. A batch goes to
 ``node.issuance.Issuance.issue_many`` in one call, so its status indexes are allocated in one transaction and each
-status list is written (and re-signed) once for the whole batch, not once per credential.
+status list is written (and re-signed) once for the whole batch, not once per credential. What
+needs the store (the achievement, the idempotency key) is checked for every request first; each
+credential is then built as issuance reads it, while the pool signs those before it
+(``Achievements.issue``).
 
 Idempotency: a request carrying an idempotency key gets a credential id derived from the issuer
 and the key (UUID v5). The key, the id and a hash of the request are recorded in the transaction
@@ -24,7 +27,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, TypeVar, overload
 
 from node.errors import AchievementExistsError, IdempotencyConflictError, InvalidRequestError, UnknownAchievementError
 from node.issuance import Issuance
@@ -118,11 +121,24 @@ class BatchOutcome:
 
 
 @dataclass
-class _Prepared:
+class _Screened:
+    """A request whose shape, achievement and key were checked (``Achievements._screen``)."""
+
     index: int
-    credential: JsonObject
+    request: Mapping[str, Any]
+    achievement: StoredAchievement
     key: str | None
+    credential_id: str  # derived from the key, else a fresh urn:uuid
     request_hash: str
+
+
+@dataclass
+class _Prepared(_Screened):
+    credential: JsonObject
+
+
+# A screened request, or one prepared (``Achievements._replays`` takes either).
+S = TypeVar("S", bound=_Screened)
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
@@ -263,25 +279,70 @@ class Achievements:
         journal: bool = False,
     ) -> BatchOutcome:
         """Issue one micro-credential per request ``{achievementId, learner, validFrom?, grade?,
-        evidence?, idempotencyKey?}``. Every request is checked before anything is signed;
+        evidence?, idempotencyKey?}``. Nothing is handed out unless every request is checked;
         with ``all_or_nothing`` any refusal raises (``BatchRefusedError``, 422; a reused key
         with other content, ``IdempotencyConflictError``, 409) and nothing is issued. Otherwise
-        refused items are returned beside the issued ones. Once every request is checked,
+        refused items are returned beside the issued ones. Once the requests are checked,
         ``plan(to_sign, replayed, refused)`` says what the work is; then ``progress(n)`` is
         called as credentials are signed (new work only: replays and refusals sign nothing).
         ``journal``: keep the new bodies even with ``keep_credentials`` off, until the caller
-        drops them (``node.issuance``; ``vcnode issue-batch``)."""
+        drops them (``node.issuance``; ``vcnode issue-batch``).
+
+        The requests are first screened (their shape, achievement and key: everything that
+        needs the store) and their keys looked up; when that refuses none, each credential is
+        built as issuance reads it (``_Awards``), so that on every core the first ones are
+        signing while the rest are built. A request found refused there (a learner without a
+        name, a grade off the scale) fails that issuance before anything is handed out; the
+        batch is then checked whole, as it is at once when the screening refuses one, and
+        ``plan`` is called again."""
         issuer = await self.issuers.get(issuer_name)
         if len(requests) > MAX_BATCH:
             raise InvalidRequestError(f"a batch holds at most {MAX_BATCH} requests")
         now = self.clock()
-        outcome = BatchOutcome()
         achievements: dict[str, StoredAchievement | None] = {}
+        screened: list[_Screened] = []
+        keys: set[str] = set()
+        for index, request in enumerate(requests):
+            item, problems = await self._screen(issuer_name, index, request, achievements)
+            if item is None or problems or item.key in keys:
+                break
+            if item.key is not None:
+                keys.add(item.key)
+            screened.append(item)
+        else:
+            outcome = BatchOutcome()
+            fresh = await self._replays(issuer_name, screened, outcome)
+            if not outcome.refused:
+                if plan is not None:
+                    plan(len(fresh), len(outcome.issued), 0)
+                awards = _Awards(fresh, lambda s: self._build(issuer.did, s.request, s.achievement, s.credential_id, now, []))
+                try:
+                    return await self._sign(issuer_name, fresh, awards, outcome, options, progress, journal)
+                except _Unbuildable:
+                    pass  # nothing was issued: the batch is checked whole below, and says why
+        return await self._issue_checked(issuer_name, issuer.did, requests, now, achievements, all_or_nothing, options, progress, plan, journal)
+
+    async def _issue_checked(
+        self,
+        issuer_name: str,
+        issuer_did: str,
+        requests: Sequence[Any],
+        now: datetime,
+        achievements: dict[str, StoredAchievement | None],
+        all_or_nothing: bool,
+        options: Mapping[str, Any] | None,
+        progress: Callable[[int], None] | None,
+        plan: Callable[[int, int, int], None] | None,
+        journal: bool,
+    ) -> BatchOutcome:
+        """``issue`` with every request built and checked before anything is admitted: every
+        problem of every request is named, and the requests refused are set aside."""
+        outcome = BatchOutcome()
         prepared: list[_Prepared] = []
         keys_seen: dict[str, int] = {}
         for index, request in enumerate(requests):
             try:
-                item = await self._prepare(issuer_name, issuer.did, index, request, now, achievements)
+                item = await self._prepare(issuer_name, issuer_did, index, request, now, achievements)
             except ProfileError as e:
                 # An achievementId the issuer has not defined is one of these problems: the
                 # request names something that does not exist, its URL does (422, not 404).
@@ -295,29 +356,7 @@ class Achievements:
                     continue
                 keys_seen[item.key] = index
             prepared.append(item)
-
-        # Keys already used: replay (same request) or conflict (other content). A derived id
-        # that exists without its key row (a crash between issuing and recording) is a replay.
-        fresh: list[_Prepared] = []
-        keyed = [p for p in prepared if p.key is not None]
-        async with self.db.read() as tx:
-            known = await table.keys(tx, issuer_name, [p.key for p in keyed if p.key is not None])
-            existing = await credential_rows.existing_ids(tx, [p.credential["id"] for p in keyed])
-            kept = await credential_rows.bodies(tx, [p.credential["id"] for p in keyed if p.credential["id"] in existing])
-        for p in prepared:
-            row = known.get(p.key) if p.key is not None else None
-            if row is not None and row["request_hash"] != p.request_hash:
-                outcome.refused.append(
-                    Refused(p.index, [ElementProblem("idempotencyKey", f"key {p.key!r} was already used for a different request")], 409)
-                )
-            elif row is not None or p.credential["id"] in existing:
-                # Issued before: handed back as kept, never signed twice. (A derived id recorded
-                # without its key is an older version's crash between the two: issued too.)
-                body = kept.get(row["credential_id"] if row is not None else p.credential["id"])
-                credential = json.loads(body["body"]) if body is not None else None
-                outcome.issued.append(Issued(p.index, credential, True, p.credential["id"]))
-            else:
-                fresh.append(p)
+        fresh = await self._replays(issuer_name, prepared, outcome)
         if outcome.refused and all_or_nothing:
             conflicts = [r for r in outcome.refused if r.status == 409]
             if conflicts and len(conflicts) == len(outcome.refused):
@@ -330,6 +369,46 @@ class Achievements:
             raise BatchRefusedError(sorted(outcome.refused, key=lambda r: r.index))
         if plan is not None:
             plan(len(fresh), len(outcome.issued), len(outcome.refused))
+        return await self._sign(issuer_name, fresh, [p.credential for p in fresh], outcome, options, progress, journal)
+
+    async def _replays(self, issuer_name: str, items: Sequence[S], outcome: BatchOutcome) -> list[S]:
+        """The requests of ``items`` that issue something new. Keys already used are a replay
+        (the same request: added to ``outcome.issued``) or a conflict (other content: 409,
+        added to ``outcome.refused``). A derived id that exists without its key row (a crash
+        between issuing and recording, in an older version) is a replay."""
+        fresh: list[S] = []
+        keyed = [p for p in items if p.key is not None]
+        async with self.db.read() as tx:
+            known = await table.keys(tx, issuer_name, [p.key for p in keyed if p.key is not None])
+            existing = await credential_rows.existing_ids(tx, [p.credential_id for p in keyed])
+            kept = await credential_rows.bodies(tx, [p.credential_id for p in keyed if p.credential_id in existing])
+        for p in items:
+            row = known.get(p.key) if p.key is not None else None
+            if row is not None and row["request_hash"] != p.request_hash:
+                outcome.refused.append(
+                    Refused(p.index, [ElementProblem("idempotencyKey", f"key {p.key!r} was already used for a different request")], 409)
+                )
+            elif row is not None or p.credential_id in existing:
+                # Issued before: handed back as kept, never signed twice.
+                body = kept.get(row["credential_id"] if row is not None else p.credential_id)
+                credential = json.loads(body["body"]) if body is not None else None
+                outcome.issued.append(Issued(p.index, credential, True, p.credential_id))
+            else:
+                fresh.append(p)
+        return fresh
+
+    async def _sign(
+        self,
+        issuer_name: str,
+        fresh: Sequence[_Screened],
+        credentials: Sequence[JsonObject],
+        outcome: BatchOutcome,
+        options: Mapping[str, Any] | None,
+        progress: Callable[[int], None] | None,
+        journal: bool,
+    ) -> BatchOutcome:
+        """Issue ``credentials`` (those of the requests ``fresh``, in order) with their keys,
+        into ``outcome``."""
         if fresh:
             when = utcnow_iso(self.clock())
 
@@ -341,7 +420,7 @@ class Achievements:
                 )
 
             signed = await self.issuance.issue_many(
-                issuer_name, [p.credential for p in fresh], options, progress=progress, journal=journal, complete=record_keys
+                issuer_name, credentials, options, progress=progress, journal=journal, complete=record_keys
             )
             outcome.issued += [Issued(p.index, s, False, s["id"]) for p, s in zip(fresh, signed)]
         outcome.issued.sort(key=lambda i: i.index)
@@ -373,8 +452,25 @@ class Achievements:
         now: datetime,
         cache: dict[str, StoredAchievement | None],
     ) -> _Prepared:
+        """The request screened and its credential built: ``ProfileError`` naming every problem."""
+        screened, problems = await self._screen(issuer_name, index, request, cache)
         if not isinstance(request, Mapping):
-            raise ProfileError([ElementProblem("request", "must be an object with achievementId and learner")])
+            raise ProfileError(problems)
+        credential = self._build(
+            issuer_did, request, screened.achievement if screened else None, screened.credential_id if screened else "", now, problems
+        )
+        assert screened is not None  # _build raises without an achievement
+        return _Prepared(screened.index, screened.request, screened.achievement, screened.key, screened.credential_id,
+                         screened.request_hash, credential)
+
+    async def _screen(
+        self, issuer_name: str, index: int, request: Any, cache: dict[str, StoredAchievement | None]
+    ) -> tuple["_Screened | None", list[ElementProblem]]:
+        """What can be said of a request without building its credential: its shape, the
+        achievement it names (``cache``: read once per batch) and its idempotency key. None
+        when it names no achievement there is; the problems found."""
+        if not isinstance(request, Mapping):
+            return None, [ElementProblem("request", "must be an object with achievementId and learner")]
         problems: list[ElementProblem] = []
         unknown = sorted(set(request) - set(REQUEST_FIELDS))
         if unknown:
@@ -392,6 +488,27 @@ class Achievements:
             achievement = cache[slug]
             if achievement is None:
                 problems.append(ElementProblem("achievementId", f"issuer {issuer_name!r} has no achievement {slug!r}"))
+        key = request.get("idempotencyKey")
+        if key is not None and (not isinstance(key, str) or not key or len(key) > 200):
+            problems.append(ElementProblem("idempotencyKey", "must be a non-empty string of at most 200 characters"))
+            key = None
+        if achievement is None:
+            return None, problems
+        credential_id = self.credential_id_for(issuer_name, key) if key is not None else f"urn:uuid:{uuid.uuid4()}"
+        return _Screened(index, request, achievement, key, credential_id, request_hash(achievement.slug, request)), problems
+
+    def _build(
+        self,
+        issuer_did: str,
+        request: Mapping[str, Any],
+        achievement: StoredAchievement | None,
+        credential_id: str,
+        now: datetime,
+        problems: list[ElementProblem],
+    ) -> JsonObject:
+        """The micro-credential a screened request awards (``problems``: the screening's);
+        ``ProfileError`` naming those and every problem of the award (learner, date, grade,
+        evidence, Annex I)."""
         learner = None
         try:
             learner = parse_learner(request.get("learner"))
@@ -412,13 +529,8 @@ class Achievements:
             evidence = parse_evidence(request.get("evidence"))
         except ProfileError as e:
             problems += e.problems
-        key = request.get("idempotencyKey")
-        if key is not None and (not isinstance(key, str) or not key or len(key) > 200):
-            problems.append(ElementProblem("idempotencyKey", "must be a non-empty string of at most 200 characters"))
-            key = None
         if achievement is None:
             raise ProfileError(problems)
-        credential_id = self.credential_id_for(issuer_name, key) if key is not None else f"urn:uuid:{uuid.uuid4()}"
         profile = IssuerProfile(issuer_did, *[getattr(achievement.awarding_body, f) for f in ("name", "country_code", "country", "region", "url", "email")])
         try:
             # Built even when the learner was refused (with a stand-in), so the award's own
@@ -436,4 +548,38 @@ class Achievements:
             problems += e.problems
         if problems or learner is None:
             raise ProfileError(problems)
-        return _Prepared(index, credential, key, request_hash(achievement.slug, request))
+        return credential
+
+
+class _Unbuildable(Exception):
+    """A screened request whose credential cannot be built (``_Awards``): the issuance reading
+    it fails, before anything is handed out, and the batch is checked whole."""
+
+
+class _Awards(Sequence[JsonObject]):
+    """The credentials of screened requests, each built when issuance first reads it
+    (``node.issuance`` reads a batch in order, a stage at a time, and signs each stage while it
+    reads the next): the building is spread over the signing instead of done before it."""
+
+    def __init__(self, screened: Sequence[_Screened], build: Callable[[_Screened], JsonObject]) -> None:
+        self._screened = screened
+        self._build = build
+        self._built: list[JsonObject | None] = [None] * len(screened)
+
+    def __len__(self) -> int:
+        return len(self._screened)
+
+    @overload
+    def __getitem__(self, i: int) -> JsonObject: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[JsonObject]: ...
+    def __getitem__(self, i: int | slice) -> JsonObject | list[JsonObject]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        built = self._built[i]
+        if built is None:
+            try:
+                built = self._built[i] = self._build(self._screened[i])
+            except ProfileError as e:
+                raise _Unbuildable from e
+        return built

@@ -169,6 +169,9 @@ class _Progress:
         self.bar: Any = None
 
     def plan(self, to_sign: int, replayed: int, refused: int) -> None:
+        # Said again when a row is found refused while the batch is signing (the batch is then
+        # checked whole and issued without it): a new bar for the new plan.
+        self.close()
         if not self.enabled or to_sign == 0:
             return
         from tqdm import tqdm
@@ -183,6 +186,7 @@ class _Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -1,0 +1,138 @@
+"""Batches of micro-credentials on every core (node.achievements over node.issuance and the
+signing pool): the credentials are built while the first ones sign, and a request found
+refused then refuses the batch (or is set aside) exactly as when everything was checked first,
+with nothing handed out and no status index spent."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from node import signing
+from node.achievements import Achievements, BatchRefusedError
+from node.config import Config
+from node.issuance import Issuance
+from node.node import open_node
+
+ACHIEVEMENT: dict[str, Any] = {
+    "slug": "ds-101",
+    "title": "Data Science Fundamentals",
+    "description": "Statistics and Python for data analysis.",
+    "learningOutcomes": ["Explain the assumptions of linear regression"],
+    "ects": 5,
+    "eqfLevel": 6,
+    "assessment": {"type": "written examination", "resultType": "LetterGrade", "allowedValues": ["A", "B", "C", "F"]},
+    "participation": "online",
+    "qualityAssurance": {"description": "Institutional accreditation by NVAO", "url": "https://www.nvao.net/decisions/12345"},
+    "awardingBody": {"name": "University of Example", "countryCode": "NL"},
+}
+N = 256  # a batch the pool signs, in several stages
+
+
+@pytest.fixture(autouse=True)
+def fresh_shared_signer() -> Iterator[None]:
+    yield
+    if signing._shared is not None:
+        signing._shared.close()
+    signing._shared = None
+
+
+def requests(n: int = N) -> list[dict[str, Any]]:
+    return [{"achievementId": "ds-101", "learner": {"name": f"Learner {i}"}, "grade": "ABC"[i % 3]} for i in range(n)]
+
+
+def node_config(tmp_path: Path) -> Config:
+    return Config().replace(data_dir=tmp_path / "n", base_url="https://node.example", status_purposes=("revocation",), kdf="interactive")
+
+
+async def entries(node: Any) -> list[Any]:
+    async with node.db.read() as tx:
+        return [tuple(r) for r in await tx.fetchall("SELECT list_id, idx FROM status_entries")]
+
+
+async def test_a_large_batch_signs_its_first_credentials_before_its_last_is_built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    events: list[str] = []
+    real_build, real_sign = Achievements._build, Issuance._sign_chunk
+
+    def build(self: Achievements, *args: Any) -> Any:
+        events.append("build")
+        return real_build(self, *args)
+
+    async def sign_chunk(self: Issuance, *args: Any) -> Any:
+        events.append("sign")
+        return await real_sign(self, *args)
+
+    monkeypatch.setattr(Achievements, "_build", build)
+    monkeypatch.setattr(Issuance, "_sign_chunk", sign_chunk)
+    async with open_node(node_config(tmp_path), create=True, network=False) as node:
+        await node.achievements.create("default", copy.deepcopy(ACHIEVEMENT))
+        assert await signing.shared_signer().warm()
+        outcome = await node.achievements.issue("default", requests())
+        assert outcome.new == N and not outcome.refused
+        # Each credential built once, and the first stage's parts on their way to the processes
+        # before the rest of the batch was built.
+        assert events.count("build") == N
+        first_stage = signing.stages(N, signing.shared_signer().processes)[0][-1][1]
+        assert events.index("sign") == first_stage < N
+        names = [i.credential["credentialSubject"]["identifier"][0]["identityHash"] for i in outcome.issued]
+        assert names == [f"Learner {i}" for i in range(N)]
+        for issued in (outcome.issued[0], outcome.issued[-1]):
+            result = await node.verification.verify_credential(issued.credential)
+            assert [c.name for c in result.checks if not c.ok] == ["status"], result.to_json()  # its list is not served here
+
+
+@pytest.mark.parametrize("all_or_nothing", [True, False])
+async def test_a_request_refused_while_the_batch_signs_is_named_and_spends_nothing(tmp_path: Path, all_or_nothing: bool) -> None:
+    batch = requests()
+    # It passes the screening (an achievement, a key), and is refused when its credential is
+    # built: the first stages are signing by then.
+    batch[200] = {**batch[200], "learner": {"name": ""}, "grade": "Z"}
+    plans: list[tuple[int, int, int]] = []
+    async with open_node(node_config(tmp_path), create=True, network=False) as node:
+        await node.achievements.create("default", copy.deepcopy(ACHIEVEMENT))
+        assert await signing.shared_signer().warm()
+        before = await entries(node)
+        if all_or_nothing:
+            with pytest.raises(BatchRefusedError) as refused:
+                await node.achievements.issue("default", batch, plan=lambda *p: plans.append(p))
+            assert refused.value.extra["items"] == [
+                {"index": 200, "problems": ["(a) learner identification: the learner's name is required",
+                                            "grade: 'Z' is not one of the assessment's allowed values (A, B, C, F)"]}
+            ]
+            assert await entries(node) == before
+            async with node.db.read() as tx:
+                assert (await tx.fetchall("SELECT COUNT(*) AS n FROM credentials"))[0]["n"] == 0
+            assert plans == [(N, 0, 0)]  # said before the refusal was found; the checked batch refused at once
+            assert signing.shared_signer().ready  # the pool is still up
+        else:
+            outcome = await node.achievements.issue("default", batch, all_or_nothing=False, plan=lambda *p: plans.append(p))
+            assert [r.index for r in outcome.refused] == [200] and outcome.new == N - 1
+            assert plans == [(N, 0, 0), (N - 1, 0, 1)]
+            # Only the credentials issued hold indexes: none spent on the abandoned attempt.
+            assert len(await entries(node)) == N - 1
+            async with node.db.read() as tx:
+                assert (await tx.fetchall("SELECT SUM(used_count) AS n FROM status_lists"))[0]["n"] == N - 1
+
+
+async def test_a_request_the_screening_refuses_signs_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    signed: list[int] = []
+    real_sign = Issuance._sign_chunk
+
+    async def sign_chunk(self: Issuance, pool: Any, items: Any, *args: Any) -> Any:
+        signed.append(len(items))
+        return await real_sign(self, pool, items, *args)
+
+    monkeypatch.setattr(Issuance, "_sign_chunk", sign_chunk)
+    batch = requests()
+    batch[200] = {**batch[200], "achievementId": "nope"}
+    batch[201] = {**batch[201], "idempotencyKey": "k"}
+    batch[202] = {**batch[202], "idempotencyKey": "k"}
+    async with open_node(node_config(tmp_path), create=True, network=False) as node:
+        await node.achievements.create("default", copy.deepcopy(ACHIEVEMENT))
+        with pytest.raises(BatchRefusedError) as refused:
+            await node.achievements.issue("default", batch)
+        assert [item["index"] for item in refused.value.extra["items"]] == [200, 202]
+        assert signed == []
