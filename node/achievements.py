@@ -26,6 +26,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence, TypeVar, overload
 
@@ -122,14 +123,20 @@ class BatchOutcome:
 
 @dataclass
 class _Screened:
-    """A request whose shape, achievement and key were checked (``Achievements._screen``)."""
+    """A request whose shape, achievement and key were checked (``Achievements._screen``).
+    Its hash is worked out when first asked for: only keyed requests need one, and in a batch
+    it is asked for as each credential is built (``Achievements._award``), not while the batch
+    waits for its first credentials to sign."""
 
     index: int
     request: Mapping[str, Any]
     achievement: StoredAchievement
     key: str | None
     credential_id: str  # derived from the key, else a fresh urn:uuid
-    request_hash: str
+
+    @cached_property
+    def request_hash(self) -> str:
+        return request_hash(self.achievement.slug, self.request)
 
 
 @dataclass
@@ -315,7 +322,7 @@ class Achievements:
             if not outcome.refused:
                 if plan is not None:
                     plan(len(fresh), len(outcome.issued), 0)
-                awards = _Awards(fresh, lambda s: self._build(issuer.did, s.request, s.achievement, s.credential_id, now, []))
+                awards = _Awards(fresh, lambda s: self._award(issuer.did, s, now))
                 try:
                     return await self._sign(issuer_name, fresh, awards, outcome, options, progress, journal)
                 except _Unbuildable:
@@ -460,8 +467,7 @@ class Achievements:
             issuer_did, request, screened.achievement if screened else None, screened.credential_id if screened else "", now, problems
         )
         assert screened is not None  # _build raises without an achievement
-        return _Prepared(screened.index, screened.request, screened.achievement, screened.key, screened.credential_id,
-                         screened.request_hash, credential)
+        return _Prepared(screened.index, screened.request, screened.achievement, screened.key, screened.credential_id, credential)
 
     async def _screen(
         self, issuer_name: str, index: int, request: Any, cache: dict[str, StoredAchievement | None]
@@ -495,7 +501,13 @@ class Achievements:
         if achievement is None:
             return None, problems
         credential_id = self.credential_id_for(issuer_name, key) if key is not None else f"urn:uuid:{uuid.uuid4()}"
-        return _Screened(index, request, achievement, key, credential_id, request_hash(achievement.slug, request)), problems
+        return _Screened(index, request, achievement, key, credential_id), problems
+
+    def _award(self, issuer_did: str, screened: _Screened, now: datetime) -> JsonObject:
+        """The credential of a screened request of a batch (``_Awards``), its key's hash beside."""
+        if screened.key is not None:
+            screened.request_hash  # noqa: B018  (worked out here, beside the signing, not in the completing transaction)
+        return self._build(issuer_did, screened.request, screened.achievement, screened.credential_id, now, [])
 
     def _build(
         self,

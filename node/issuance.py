@@ -348,7 +348,7 @@ class Issuance:
             self.observe_issued(issuer.name, len(signed))
         return signed
 
-    async def _sign_chunk(
+    def _sign_chunk(
         self,
         pool: signing.ProcessSigner | None,
         items: list[tuple[JsonObject, str]],
@@ -356,11 +356,25 @@ class Issuance:
         suite_name: str,
         now: datetime,
         progress: Callable[[int], None] | None,
-    ) -> list[JsonObject]:
+    ) -> Awaitable[list[JsonObject]]:
         """``items`` (credential, verification method) signed by the pool, or in-process when
-        there is none (or its processes stopped): 2.0, or 1.1 as asked (``signing.sign_one``)."""
-        if pool is not None:
-            signed = await pool.sign_chunk(items, seed=key.seed, suite_name=suite_name, now=now)
+        there is none (or its processes stopped): 2.0, or 1.1 as asked (``signing.sign_one``).
+        Queued to the pool now (``ProcessSigner.sign_chunk``): a stage's parts go out at the
+        loop's next turn, before the next stage is prepared."""
+        queued = pool.sign_chunk(items, seed=key.seed, suite_name=suite_name, now=now) if pool is not None else None
+        return self._signed(queued, items, key, suite_name, now, progress)
+
+    async def _signed(
+        self,
+        queued: Awaitable[list[JsonObject] | None] | None,
+        items: list[tuple[JsonObject, str]],
+        key: Any,
+        suite_name: str,
+        now: datetime,
+        progress: Callable[[int], None] | None,
+    ) -> list[JsonObject]:
+        if queued is not None:
+            signed = await queued
             if signed is not None:
                 if progress is not None:
                     for _ in signed:

@@ -39,7 +39,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO, Any, Callable, Sequence
+from typing import IO, Any, Awaitable, Callable, Sequence
 
 from node.cores import unpinned_cpus, usable_cpus
 
@@ -377,19 +377,25 @@ class ProcessSigner:
                 return False
         return self._procs == procs
 
-    async def sign_chunk(
+    def sign_chunk(
         self, items: Sequence[tuple[JsonObject, str]], *, seed: bytes, suite_name: str, now: datetime
-    ) -> list[JsonObject] | None:
+    ) -> Awaitable[list[JsonObject] | None]:
         """``items`` (credential, verification method) signed by one of the processes, in order;
         None when the pool cannot be had (then the caller signs in-process). A credential that
-        fails to sign raises here, as in-process signing would."""
+        fails to sign raises there, as in-process signing would. Queued now, not when awaited:
+        the units a caller queues in one turn of the loop are handed out at its next turn,
+        before whatever the caller does after yielding."""
         if not self.start():
-            return None
+            return _nothing()
         unit = _Unit(list(items), (seed, suite_name, now), asyncio.get_running_loop().create_future())
         self._queue.append(unit)
         if not self._feeding:  # once the caller's other units are queued too (the same turn of the loop)
             self._feeding = True
             asyncio.get_running_loop().call_soon(self._feed)
+        return self._signed(unit)
+
+    @staticmethod
+    async def _signed(unit: _Unit) -> list[JsonObject] | None:
         answer = await unit.future
         if answer is None:
             return None
@@ -490,6 +496,10 @@ class ProcessSigner:
             for unit in queued:
                 if not unit.future.done():
                     unit.future.set_result(None)
+
+
+async def _nothing() -> None:
+    return None
 
 
 def _current_task() -> "asyncio.Task[Any] | None":
