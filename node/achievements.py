@@ -31,6 +31,7 @@ from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence, TypeVar, overload
 
 from node.errors import AchievementExistsError, IdempotencyConflictError, InvalidRequestError, UnknownAchievementError
+from node.ids import credential_urn
 from node.issuance import Issuance
 from node.issuers import Issuers
 from node.store import Database, Row, utcnow_iso
@@ -310,7 +311,7 @@ class Achievements:
         screened: list[_Screened] = []
         keys: set[str] = set()
         for index, request in enumerate(requests):
-            item, problems = await self._screen(issuer_name, index, request, achievements)
+            item, problems = await self._screen(issuer_name, index, request, now, achievements)
             if item is None or problems or item.key in keys:
                 break
             if item.key is not None:
@@ -460,7 +461,7 @@ class Achievements:
         cache: dict[str, StoredAchievement | None],
     ) -> _Prepared:
         """The request screened and its credential built: ``ProfileError`` naming every problem."""
-        screened, problems = await self._screen(issuer_name, index, request, cache)
+        screened, problems = await self._screen(issuer_name, index, request, now, cache)
         if not isinstance(request, Mapping):
             raise ProfileError(problems)
         credential = self._build(
@@ -470,7 +471,7 @@ class Achievements:
         return _Prepared(screened.index, screened.request, screened.achievement, screened.key, screened.credential_id, credential)
 
     async def _screen(
-        self, issuer_name: str, index: int, request: Any, cache: dict[str, StoredAchievement | None]
+        self, issuer_name: str, index: int, request: Any, now: datetime, cache: dict[str, StoredAchievement | None]
     ) -> tuple["_Screened | None", list[ElementProblem]]:
         """What can be said of a request without building its credential: its shape, the
         achievement it names (``cache``: read once per batch) and its idempotency key. None
@@ -500,7 +501,7 @@ class Achievements:
             key = None
         if achievement is None:
             return None, problems
-        credential_id = self.credential_id_for(issuer_name, key) if key is not None else f"urn:uuid:{uuid.uuid4()}"
+        credential_id = self.credential_id_for(issuer_name, key) if key is not None else credential_urn(now)
         return _Screened(index, request, achievement, key, credential_id), problems
 
     def _award(self, issuer_did: str, screened: _Screened, now: datetime) -> JsonObject:

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -56,6 +55,7 @@ from node.errors import (
     UnknownIssuerError,
     UnknownKeyError,
 )
+from node.ids import credential_urn
 from node.jsonout import dumps
 from node.issuers import IssuerInfo, Issuers, check_purposes
 from node.offload import Offload, shared_offload
@@ -260,7 +260,7 @@ class Issuance:
             if pool is None:
                 # Copying and data-model checks of a batch are CPU work too: off the event loop.
                 # All of it before anything is admitted: a refused credential refuses the batch at once.
-                prepared = await self.offload(lambda: [self._prepare(issuer, c, stamp, specs, asked) for c in credentials])
+                prepared = await self.offload(lambda: [self._prepare(issuer, c, now, stamp, specs, asked) for c in credentials])
                 allocations, created, key_id = await self._admit(issuer.name, prepared, issued_at)
                 self._add_entries(prepared, allocations)
                 early = False
@@ -269,7 +269,7 @@ class Issuance:
                 # (``_admit_in_stages``): the processes sign while the rest is prepared.
                 active = await self._active_pair(issuer)
                 prepared, allocations, created, key_id, early = await self._grouped(
-                    lambda tx: self._admit_in_stages(tx, issuer, credentials, stamp, specs, asked, issued_at, pool, active, dispatch)
+                    lambda tx: self._admit_in_stages(tx, issuer, credentials, now, stamp, specs, asked, issued_at, pool, active, dispatch)
                 )
             if not early:
                 # The key the admission recorded signs, even if another process rotated since: it
@@ -462,6 +462,7 @@ class Issuance:
         tx: Tx,
         issuer: IssuerInfo,
         credentials: Sequence[Any],
+        now: datetime,
         stamp: str,
         specs: list[EntrySpec],
         asked: bool,
@@ -490,7 +491,7 @@ class Issuance:
         for cuts in signing.stages(len(credentials), pool.processes):
             lo, hi = cuts[0][0], cuts[-1][1]
             for start in range(lo, hi, PREPARE_SLICE):
-                prepared += [self._prepare(issuer, c, stamp, specs, asked) for c in credentials[start : min(hi, start + PREPARE_SLICE)]]
+                prepared += [self._prepare(issuer, c, now, stamp, specs, asked) for c in credentials[start : min(hi, start + PREPARE_SLICE)]]
                 await asyncio.sleep(0)  # a slice at a time: the loop serves others between them
             stage = prepared[lo:hi]
             await self._check_new(tx, [p.credential["id"] for p in stage], seen)
@@ -552,8 +553,8 @@ class Issuance:
 
     # --- preparation -------------------------------------------------------------------
 
-    def _prepare(self, issuer: IssuerInfo, credential: Any, stamp: str, specs: list[EntrySpec], asked: bool) -> Prepared:
-        """Fill what the node fills (issuer, id, validFrom: ``stamp``, the request's time),
+    def _prepare(self, issuer: IssuerInfo, credential: Any, now: datetime, stamp: str, specs: list[EntrySpec], asked: bool) -> Prepared:
+        """Fill what the node fills (issuer, id: ``node.ids``, validFrom: ``stamp``, the request's time ``now``),
         refuse what it must not sign, and choose the status entries the node adds (``asked``:
         the request named them)."""
         if not isinstance(credential, dict):
@@ -624,7 +625,7 @@ class Issuance:
                     "would change what their proofs cover",
                     field="id",
                 )
-            vc["id"] = f"urn:uuid:{uuid.uuid4()}"
+            vc["id"] = credential_urn(now)
         elif not isinstance(vc["id"], str):
             raise InvalidRequestError("id must be a URL string")
         if not cosigned:
