@@ -5,11 +5,14 @@ Columns (a header row; names are matched without regard to case, spaces and punc
 ``email``, ``id`` (the learner's DID), ``valid_from`` (or ``date``), ``grade``, ``evidence`` (a
 URL, or a narrative), ``idempotency_key`` (or ``key``); two headers naming one column are refused.
 The file is UTF-8 (a spreadsheet's BOM is dropped), standard input too, whatever the locale;
-a cell holds at most ``MAX_CELL`` characters. Every row is checked before anything is signed; refused rows
-are reported with their line number and reasons, the others issued in one batch (one status
-index allocation and one write of each status list for the whole file). A row's idempotency key
-is its ``idempotency_key`` column, else a hash of its content, so re-running the same file
-issues nothing twice.
+a cell holds at most ``MAX_CELL`` characters. Refused rows are reported with their line number
+and reasons, the others issued in batches of at most ``ROWS_PER_BATCH`` (10,000) rows, each
+checked before any of it is handed out, with one status index allocation and one write of each
+status list. A row's idempotency key is its ``idempotency_key`` column, else a hash of its
+content, so re-running the same file issues nothing twice; a row whose key an earlier row of
+the file has is refused, naming that row's line. The file goes to the node batch by batch so
+that no transaction of the command holds the store's write lock long enough to turn away a
+server's writes (``ROWS_PER_BATCH``).
 
 Output: ``--out DIR`` (one ``<uuid>.json`` per credential), ``--out FILE.jsonl`` (appended, one
 credential per line), default standard output (JSON lines). Every row's credential goes to the
@@ -86,6 +89,15 @@ _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
 MAX_CELL = 10_000
 
 
+# Rows per call to the node's issuance (``Achievements.issue``: one admission transaction and
+# one completing transaction each). The admission holds the store's write lock while its batch
+# is prepared beside the signing, ~0.2 ms a micro-credential on the 2-core machine of
+# bench/README.md: another process's write (a server's revocation) waits for it, and is refused
+# after ``busy_timeout`` (10 s; 50,000 rows held it 10.1 s). 10,000 rows hold it ~2 s, and each
+# batch allocates and publishes each status list once.
+ROWS_PER_BATCH = 10_000
+
+
 class UsageError(Exception):
     pass
 
@@ -160,24 +172,35 @@ def row_request(slug: str, row: dict[str, str]) -> dict[str, Any]:
 
 
 class _Progress:
-    """tqdm on a terminal, nothing otherwise (or with --no-progress). The bar counts the
-    credentials signed now, the rows already issued and refused beside it: a re-run that has
-    nothing new to sign shows no bar, not a full one."""
+    """tqdm on a terminal, nothing otherwise (or with --no-progress). One bar over the file's
+    batches (``ROWS_PER_BATCH``): it counts the credentials signed now, the rows already issued
+    and refused beside it: a re-run that has nothing new to sign shows no bar, not a full one."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled and sys.stderr.isatty()
         self.bar: Any = None
+        # (signed, to sign, already issued, refused): the batches before this one, this one.
+        self._before = self._now = (0, 0, 0, 0)
+
+    def next_batch(self) -> None:
+        self._before = (self.bar.n if self.bar is not None else 0, *self._now[1:])
 
     def plan(self, to_sign: int, replayed: int, refused: int) -> None:
-        # Said again when a row is found refused while the batch is signing (the batch is then
-        # checked whole and issued without it): a new bar for the new plan.
-        self.close()
-        if not self.enabled or to_sign == 0:
+        # Said once per batch, and again when a row is found refused while its batch is
+        # signing (the batch is then checked whole and issued without it): the bar takes that
+        # batch from its start again.
+        signed, total, *aside = self._before
+        self._now = (signed, total + to_sign, aside[0] + replayed, aside[1] + refused)
+        if not self.enabled or self._now[1] == 0:
             return
         from tqdm import tqdm
 
-        aside = [f"{n} {what}" for n, what in ((replayed, "already issued"), (refused, "refused")) if n]
-        self.bar = tqdm(total=to_sign, unit="credential", desc="issuing", file=sys.stderr, postfix=", ".join(aside) or None)
+        postfix = ", ".join(f"{n} {what}" for n, what in zip(self._now[2:], ("already issued", "refused")) if n) or None
+        if self.bar is None:
+            self.bar = tqdm(total=self._now[1], initial=signed, unit="credential", desc="issuing", file=sys.stderr, postfix=postfix)
+        else:
+            self.bar.total, self.bar.n = self._now[1], signed
+            self.bar.set_postfix_str(postfix or "", refresh=True)
 
     def __call__(self, n: int) -> None:
         if self.bar is not None:
@@ -207,56 +230,74 @@ def _run(args: argparse.Namespace) -> int:
         return _run_offers(args, rows, out)
 
     async def operation(config: Config) -> int:
-        bad_rows = [(line, row["__error__"]) for line, row in rows if "__error__" in row]
-        good = [(line, row) for line, row in rows if "__error__" not in row]
-        requests = [row_request(args.achievement, row) for _, row in good]
-        lines = [line for line, _ in good]
+        refusals = [(line, [row["__error__"]]) for line, row in rows if "__error__" in row]
+        todo: list[tuple[int, dict[str, Any]]] = []  # (line, request)
+        first: dict[str, int] = {}
+        for line, row in rows:
+            if "__error__" in row:
+                continue
+            request = row_request(args.achievement, row)
+            key = request["idempotencyKey"]
+            if key in first:
+                # Over the whole file, whichever batch each falls in: one award per key.
+                same = "the same key" if row.get("key") else "the same content (its idempotency key)"
+                refusals.append((line, [f"idempotencyKey: {same} as line {first[key]}"]))
+                continue
+            first[key] = line
+            todo.append((line, request))
         try:
             output = open_output(out)
         except OSError as e:
             return fail(f"cannot use --out {out}: {e.strerror or e}")
+        new = written = there_already = 0
+        replayed: list[tuple[int, str]] = []
+        lost: list[tuple[int, str]] = []
         async with open_node(config, network=False) as node:
             achievements = node.achievements
             await achievements.get(args.issuer, args.achievement)  # unknown achievement: fail before any row
-            signing.start_for(len(requests), node.loader)  # the processes start while the rows are checked
+            signing.start_for(len(todo), node.loader)  # the processes start while the rows are checked
             # The file's rows and the node live as long as the command: out of the cyclic
             # collector's way, so that its full collections walk only what the batch makes.
             settle_heap()
             progress = _Progress(not args.no_progress)
+            options = {"cryptosuite": args.cryptosuite} if args.cryptosuite else None
             try:
-                options = {"cryptosuite": args.cryptosuite} if args.cryptosuite else None
-                # journal: the new credentials are in the store, with their records, before any
-                # is written out; a crash from here on loses none of them (module docstring).
-                outcome = await achievements.issue(
-                    args.issuer, requests, all_or_nothing=False, options=options, progress=progress, plan=progress.plan, journal=True
-                )
+                for start in range(0, len(todo), ROWS_PER_BATCH):
+                    batch = todo[start : start + ROWS_PER_BATCH]
+                    lines = [line for line, _ in batch]
+                    progress.next_batch()
+                    # journal: the new credentials are in the store, with their records, before
+                    # any is written out; a crash from here on loses none of them (module docstring).
+                    outcome = await achievements.issue(
+                        args.issuer, [request for _, request in batch], all_or_nothing=False, options=options,
+                        progress=progress, plan=progress.plan, journal=True,
+                    )
+                    issued_ids = [i.credential_id for i in outcome.issued]
+                    there = output.present(issued_ids)
+                    to_write = [i.credential for i in outcome.issued if i.credential is not None and i.credential_id not in there]
+                    try:
+                        output.write(to_write)
+                    except OSError as e:
+                        # What is in the store stays there (kept or journalled): a re-run writes it.
+                        return fail(f"writing {out or 'standard output'} failed: {e.strerror or e}; the credentials are kept in the store, run the same command again to write them")
+                    # The output holds them now (flushed and fsynced): the journal has done its work.
+                    await node.credentials.drop_journal(issued_ids)
+                    new, written, there_already = new + outcome.new, written + len(to_write), there_already + len(there)
+                    replayed += [(lines[i.index], i.credential_id) for i in outcome.issued if i.replayed]
+                    lost += [(lines[i.index], i.credential_id) for i in outcome.issued if i.credential is None and i.credential_id not in there]
+                    refusals += [(lines[r.index], [str(p) for p in r.problems]) for r in outcome.refused]
             finally:
                 progress.close()
-            issued_ids = [i.credential_id for i in outcome.issued]
-            there = output.present(issued_ids)
-            to_write = [i.credential for i in outcome.issued if i.credential is not None and i.credential_id not in there]
-            try:
-                output.write(to_write)
-            except OSError as e:
-                # What is in the store stays there (kept or journalled): a re-run writes it.
-                return fail(f"writing {out or 'standard output'} failed: {e.strerror or e}; the credentials are kept in the store, run the same command again to write them")
-            # The output holds them now (flushed and fsynced): the journal has done its work.
-            await node.credentials.drop_journal(issued_ids)
-        lost = [(lines[i.index], i.credential_id) for i in outcome.issued if i.credential is None and i.credential_id not in there]
-        refusals = [(line, [reason]) for line, reason in bad_rows] + [
-            (lines[r.index], [str(p) for p in r.problems]) for r in outcome.refused
-        ]
         refused = len(refusals)
-        replayed = [i for i in outcome.issued if i.replayed]
         if args.json:
             # One object on standard error (standard output holds the credentials); "replayed"
             # as in POST /issuers/{name}/microcredentials, by CSV line instead of list index.
             summary = {
                 "rows": len(rows),
-                "issued": outcome.new,
-                "replayed": [{"line": lines[i.index], "credentialId": i.credential_id} for i in replayed],
+                "issued": new,
+                "replayed": [{"line": line, "credentialId": cid} for line, cid in sorted(replayed)],
                 "refused": [{"line": line, "problems": problems} for line, problems in sorted(refusals)],
-                "written": len(to_write),
+                "written": written,
                 "notKept": [{"line": line, "credentialId": cid} for line, cid in sorted(lost)],
                 "out": str(out) if out is not None else None,
             }
@@ -272,9 +313,9 @@ def _run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         print(
-            f"issued {outcome.new}, already issued {len(replayed)}, refused {refused} of {len(rows)} rows"
+            f"issued {new}, already issued {len(replayed)}, refused {refused} of {len(rows)} rows"
             + (f" -> {out}" if out is not None else "")
-            + f" ({len(to_write)} written, {len(there)} there already)",
+            + f" ({written} written, {there_already} there already)",
             file=sys.stderr,
         )
         return 1 if refused else 0

@@ -434,6 +434,54 @@ def test_cli_issue_batch_reports_refused_rows_and_reruns_issue_nothing_twice(tmp
     assert "no achievement 'nope'" in capsys.readouterr().err
 
 
+def test_cli_issue_batch_goes_to_the_node_in_batches_and_says_every_row_by_its_line(tmp_path: Path, capsys: Any, monkeypatch: Any) -> None:
+    """A file longer than ROWS_PER_BATCH (3 here) is issued batch by batch: every row's
+    credential written once, refusals and repeats said by line wherever they fall, one bar."""
+    from node.achievements import Achievements
+    from node.cli import issue_batch
+
+    data = ["--data", str(tmp_path / "data")]
+    assert main(["init", *data]) == 0
+    spec = tmp_path / "a.json"
+    spec.write_text(json.dumps(achievement()))
+    assert main(["achievement", "create", str(spec), *data]) == 0
+    monkeypatch.setattr(issue_batch, "ROWS_PER_BATCH", 3)
+    calls: list[int] = []
+    real_issue = Achievements.issue
+
+    async def issue(self: Achievements, issuer: str, requests: Any, **kw: Any) -> Any:
+        calls.append(len(requests))
+        return await real_issue(self, issuer, requests, **kw)
+
+    monkeypatch.setattr(Achievements, "issue", issue)
+    rows = [{"name": f"Learner {i}", "grade": "A", "key": ""} for i in range(8)]
+    rows[2]["name"] = ""  # line 4: refused by the node, in the first batch
+    rows[6] = dict(rows[1])  # line 8: the content of line 3, in the third batch
+    rows[7]["key"] = "k-7"
+    rows[5]["key"] = "k-7"  # lines 7 and 9: one key twice
+    learners = write_csv(tmp_path / "l.csv", rows)
+    out = tmp_path / "out.jsonl"
+    capsys.readouterr()
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(["issue-batch", "ds-101", str(learners), "--out", str(out), *data]) == 1
+    err = capsys.readouterr().err
+    assert calls == [3, 3] and "5/5" in err  # 8 rows, two repeats set aside: 6 in batches of 3
+    assert "line 4: (a) learner identification: the learner's name is required" in err
+    assert "line 8: idempotencyKey: the same content (its idempotency key) as line 3" in err
+    assert "line 9: idempotencyKey: the same key as line 7" in err
+    assert "issued 5, already issued 0, refused 3 of 8 rows" in err
+    written = [json.loads(line) for line in out.read_text().splitlines()]
+    names = sorted(c["credentialSubject"]["identifier"][0]["identityHash"] for c in written)
+    assert names == sorted(f"Learner {i}" for i in (0, 1, 3, 4, 5))
+    # Run again: every row issued before is said by its own line, across the batches.
+    calls.clear()
+    assert main(["issue-batch", "ds-101", str(learners), "--out", str(out), "--json", *data]) == 1
+    summary = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert calls == [3, 3] and summary["issued"] == 0 and summary["written"] == 0
+    assert [r["line"] for r in summary["replayed"]] == [2, 3, 5, 6, 7]
+    assert [r["line"] for r in summary["refused"]] == [4, 8, 9]
+
+
 def test_cli_issue_batch_of_10000_rows_writes_each_status_list_once(tmp_path: Path, capsys: Any, monkeypatch: Any) -> None:
     """One command, 10,000 rows: every status list's allocation and its publication happen once."""
     data = ["--data", str(tmp_path / "data")]
