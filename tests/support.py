@@ -172,6 +172,21 @@ async def query_one(db: Any, sql: str, params: Any = ()) -> Any:
         return await tx.fetchone(sql, params)
 
 
+# --- the signing pool (tests/node/test_signing.py, test_microcredential_batches.py) -------------
+
+
+@pytest.fixture(autouse=True)
+def fresh_shared_signer() -> Any:
+    """Imported by a test module, its tests each end with the process's own signing pool closed
+    and forgotten: a test that breaks the pool must not leave later tests on one core."""
+    from node import signing
+
+    yield
+    if signing._shared is not None:
+        signing._shared.close()
+    signing._shared = None
+
+
 # --- OpenID4VCI tests (tests/node/test_oid4vci.py, tests/wallet) -------------------------------
 
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"

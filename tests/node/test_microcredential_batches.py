@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -17,27 +17,10 @@ from node.config import Config
 from node.issuance import Issuance
 from node.node import open_node
 
-ACHIEVEMENT: dict[str, Any] = {
-    "slug": "ds-101",
-    "title": "Data Science Fundamentals",
-    "description": "Statistics and Python for data analysis.",
-    "learningOutcomes": ["Explain the assumptions of linear regression"],
-    "ects": 5,
-    "eqfLevel": 6,
-    "assessment": {"type": "written examination", "resultType": "LetterGrade", "allowedValues": ["A", "B", "C", "F"]},
-    "participation": "online",
-    "qualityAssurance": {"description": "Institutional accreditation by NVAO", "url": "https://www.nvao.net/decisions/12345"},
-    "awardingBody": {"name": "University of Example", "countryCode": "NL"},
-}
+from support import OFFERED_ACHIEVEMENT as ACHIEVEMENT
+from support import fresh_shared_signer  # noqa: F401  (autouse: each test ends with the pool closed)
+
 N = 256  # a batch the pool signs, in several stages
-
-
-@pytest.fixture(autouse=True)
-def fresh_shared_signer() -> Iterator[None]:
-    yield
-    if signing._shared is not None:
-        signing._shared.close()
-    signing._shared = None
 
 
 def requests(n: int = N) -> list[dict[str, Any]]:

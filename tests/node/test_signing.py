@@ -10,7 +10,7 @@ import os
 import signal
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -21,16 +21,9 @@ from vc.crypto import Ed25519KeyPair
 from vc.cryptosuites import SUITES
 from vc.loader import default_loader
 
+from support import fresh_shared_signer  # noqa: F401  (autouse: each test ends with the pool closed)
+
 NOW = datetime(2026, 12, 5, 6, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture(autouse=True)
-def fresh_shared_signer() -> Iterator[None]:
-    # A test that breaks the process's own pool must not leave later tests on one core.
-    yield
-    if signing._shared is not None:
-        signing._shared.close()
-    signing._shared = None
 
 
 def credential(issuer: str, i: int) -> dict[str, Any]:
