@@ -240,8 +240,11 @@ def _run(args: argparse.Namespace) -> int:
             key = request["idempotencyKey"]
             if key in first:
                 # Over the whole file, whichever batch each falls in: one award per key.
-                same = "the same key" if row.get("key") else "the same content (its idempotency key)"
-                refusals.append((line, [f"idempotencyKey: {same} as line {first[key]}"]))
+                if row.get("key"):
+                    said = f"the same key as line {first[key]}"
+                else:
+                    said = f"the same content as line {first[key]} (without a key, a row's content is its idempotency key)"
+                refusals.append((line, [f"idempotencyKey: {said}"]))
                 continue
             first[key] = line
             todo.append((line, request))

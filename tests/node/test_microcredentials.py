@@ -467,7 +467,7 @@ def test_cli_issue_batch_goes_to_the_node_in_batches_and_says_every_row_by_its_l
     err = capsys.readouterr().err
     assert calls == [3, 3] and "5/5" in err  # 8 rows, two repeats set aside: 6 in batches of 3
     assert "line 4: (a) learner identification: the learner's name is required" in err
-    assert "line 8: idempotencyKey: the same content (its idempotency key) as line 3" in err
+    assert "line 8: idempotencyKey: the same content as line 3 (without a key, a row's content is its idempotency key)" in err
     assert "line 9: idempotencyKey: the same key as line 7" in err
     assert "issued 5, already issued 0, refused 3 of 8 rows" in err
     written = [json.loads(line) for line in out.read_text().splitlines()]
