@@ -28,7 +28,7 @@ import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import datetime
-from typing import Any, Callable, Mapping, Sequence, TypeVar, overload
+from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar, overload
 
 from node.errors import AchievementExistsError, IdempotencyConflictError, InvalidRequestError, UnknownAchievementError
 from node.ids import credential_urn
@@ -581,6 +581,11 @@ class _Awards(Sequence[JsonObject]):
 
     def __len__(self) -> int:
         return len(self._screened)
+
+    def __iter__(self) -> Iterator[JsonObject]:
+        # Not Sequence's own, which ends at the first IndexError: one raised while building
+        # would end the batch short instead of failing it.
+        return (self[i] for i in range(len(self)))
 
     @overload
     def __getitem__(self, i: int) -> JsonObject: ...

@@ -119,3 +119,17 @@ async def test_a_request_the_screening_refuses_signs_nothing(tmp_path: Path, mon
             await node.achievements.issue("default", batch)
         assert [item["index"] for item in refused.value.extra["items"]] == [200, 202]
         assert signed == []
+
+
+def test_an_error_while_building_an_award_fails_the_batch_instead_of_ending_it_short() -> None:
+    from node.achievements import _Awards
+
+    def build(n: Any) -> dict[str, Any]:
+        if n == 2:
+            raise IndexError("a bug in the builder")
+        return {"n": n}
+
+    awards = _Awards([0, 1, 2, 3], build)  # type: ignore[list-item,arg-type]
+    with pytest.raises(IndexError, match="a bug in the builder"):
+        list(awards)
+    assert awards[1] == {"n": 1} and awards[0:2] == [{"n": 0}, {"n": 1}] and len(awards) == 4
