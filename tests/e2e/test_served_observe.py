@@ -267,6 +267,20 @@ async def test_the_metrics_directory_of_a_killed_node_is_removed_by_the_next(tmp
     assert not own.exists()
     assert sorted(p.name for p in tmp.iterdir()) == ["vcnode-metrics-operator", "vcnode-metrics-running"]
 
+async def _lock_between_reads(shm: int) -> None:
+    """Takes the WAL locks (bytes 120-127 of the -shm file) once no read of the node holds one:
+    a worker's own read (a /readyz probe, a background task) may hold its read mark for a moment,
+    and a non-blocking lock taken at that instant is refused (CI failed so once)."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            fcntl.lockf(shm, fcntl.LOCK_EX | fcntl.LOCK_NB, 8, 120)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.005)
+
 async def test_readyz_fails_while_the_store_does_not_answer(tmp_path: Path, unused_tcp_port: int) -> None:
     """Another process holds the SQLite store's WAL locks (bytes 120-127 of its -shm file, as a
     process wedged inside the store would): the node's reads cannot start, so /readyz says 503
@@ -276,7 +290,7 @@ async def test_readyz_fails_while_the_store_does_not_answer(tmp_path: Path, unus
             assert resp.status == 200 and (await resp.json())["status"] == "ready"
         shm = os.open(node.data / "vcnode.sqlite3-shm", os.O_RDWR)
         try:
-            fcntl.lockf(shm, fcntl.LOCK_EX | fcntl.LOCK_NB, 8, 120)
+            await _lock_between_reads(shm)
             started = time.monotonic()
             async with http.get(f"{node.url}/readyz") as resp:
                 assert resp.status == 503 and resp.content_type == "application/problem+json"
