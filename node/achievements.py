@@ -275,6 +275,12 @@ class Achievements:
     def credential_id_for(self, issuer_name: str, key: str) -> str:
         return f"urn:uuid:{uuid.uuid5(_ID_NAMESPACE, issuer_name + chr(10) + key)}"
 
+    async def used_keys(self, issuer_name: str, keys: Sequence[str]) -> set[str]:
+        """Which of the idempotency ``keys`` have issued a credential already: requests that
+        sign nothing (``vcnode issue-batch`` starts the signing pool only for the others)."""
+        async with self.db.read() as tx:
+            return set(await table.keys(tx, issuer_name, keys))
+
     async def issue(
         self,
         issuer_name: str,

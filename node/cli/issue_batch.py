@@ -258,7 +258,10 @@ def _run(args: argparse.Namespace) -> int:
         async with open_node(config, network=False) as node:
             achievements = node.achievements
             await achievements.get(args.issuer, args.achievement)  # unknown achievement: fail before any row
-            signing.start_for(len(todo), node.loader)  # the processes start while the rows are checked
+            # The processes start while the rows are checked, for the rows not issued before
+            # (a re-run of an issued file signs nothing: no pool).
+            used = await achievements.used_keys(args.issuer, [request["idempotencyKey"] for _, request in todo])
+            signing.start_for(len(todo) - len(used), node.loader)
             # The file's rows and the node live as long as the command: out of the cyclic
             # collector's way, so that its full collections walk only what the batch makes.
             settle_heap()

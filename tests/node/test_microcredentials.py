@@ -347,7 +347,8 @@ def test_cli_achievement_create_list_and_refusal(tmp_path: Path, capsys: Any) ->
 
 def test_cli_issue_batch_starts_the_signing_pool_before_it_checks_the_rows(tmp_path: Path, monkeypatch: Any) -> None:
     """The command knows how many rows it has before it checks them: the pool's processes start
-    then, and come up while the rows are checked, not after."""
+    then, and come up while the rows are checked, not after. Only for rows not issued before: a
+    re-run of the file, or one with fewer new rows than the pool is for, starts none."""
     from node.achievements import Achievements
 
     data = ["--data", str(tmp_path / "data")]
@@ -365,15 +366,25 @@ def test_cli_issue_batch_starts_the_signing_pool_before_it_checks_the_rows(tmp_p
         return await real_issue(self, *args, **kwargs)
 
     monkeypatch.setattr(Achievements, "issue", issue)
-    try:
-        assert main(["issue-batch", "ds-101", str(learners), "--out", str(tmp_path / "out.jsonl"), *data]) == 0
-        expected = signing.shared_signer().processes if signing.shared_signer().processes >= 2 else 0
-    finally:
-        if signing._shared is not None:
-            signing._shared.close()
-        signing._shared = None
+
+    def issue_batch(csv: Path) -> None:
+        try:
+            assert main(["issue-batch", "ds-101", str(csv), "--out", str(tmp_path / "out.jsonl"), *data]) == 0
+        finally:
+            if signing._shared is not None:
+                signing._shared.close()
+            signing._shared = None
+
+    issue_batch(learners)
+    expected = signing.shared_signer().processes if signing.shared_signer().processes >= 2 else 0
+    signing._shared = None
     assert started == [expected]
     assert len((tmp_path / "out.jsonl").read_text().splitlines()) == rows
+    issue_batch(learners)  # every row issued before
+    more = write_csv(tmp_path / "more.csv", [{"name": f"Learner {i}", "email": f"l{i}@example.org"} for i in range(rows + 1)])
+    issue_batch(more)  # one new row
+    assert started == [expected, 0, 0]
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) == rows + 1
 
 
 def test_cli_issue_batch_reports_refused_rows_and_reruns_issue_nothing_twice(tmp_path: Path, capsys: Any) -> None:
