@@ -267,6 +267,7 @@ async def test_the_metrics_directory_of_a_killed_node_is_removed_by_the_next(tmp
     assert not own.exists()
     assert sorted(p.name for p in tmp.iterdir()) == ["vcnode-metrics-operator", "vcnode-metrics-running"]
 
+
 async def _lock_between_reads(shm: int) -> None:
     """Takes the WAL locks (bytes 120-127 of the -shm file) once no read of the node holds one:
     a worker's own read (a /readyz probe, a background task) may hold its read mark for a moment,
@@ -280,6 +281,7 @@ async def _lock_between_reads(shm: int) -> None:
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.005)
+
 
 async def test_readyz_fails_while_the_store_does_not_answer(tmp_path: Path, unused_tcp_port: int) -> None:
     """Another process holds the SQLite store's WAL locks (bytes 120-127 of its -shm file, as a

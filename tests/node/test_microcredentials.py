@@ -376,8 +376,7 @@ def test_cli_issue_batch_starts_the_signing_pool_before_it_checks_the_rows(tmp_p
             signing._shared = None
 
     issue_batch(learners)
-    expected = signing.shared_signer().processes if signing.shared_signer().processes >= 2 else 0
-    signing._shared = None
+    expected = signing.default_processes() if signing.default_processes() >= 2 else 0
     assert started == [expected]
     assert len((tmp_path / "out.jsonl").read_text().splitlines()) == rows
     issue_batch(learners)  # every row issued before
