@@ -20,11 +20,11 @@ A request goes through four steps, in this order:
 4. **complete**: one transaction records the credentials, gives them their indexes, keeps
    their bodies (``keep_credentials``, or a batch's journal) and whatever the caller records
    beside them (idempotency keys). Only then is anything handed out. For a batch signed on
-   every core it opens while the last parts are still signing (once a process has no part
-   left to take, or only the tail, ``signing.tail``, is out): what does not depend on the
-   signatures is written first, each part's bodies as the part comes back, so that its
-   writes run beside the signing instead of after it. A part that fails rolls it back, with
-   everything else in it.
+   every core it opens while the last credentials are still signing (once no more than the
+   tail, ``signing.tail``, is left for the processes to take): what does not depend on the
+   signatures is written first, the bodies as they come back, so that its writes run beside
+   the signing instead of after it. A credential that fails rolls it back, with everything
+   else in it.
 
 So an issued credential is whole or absent (issue 14): a crash or a failure before step 4
 commits leaves indexes that belong to nobody (spent, never reused) and no record, so the same
@@ -246,10 +246,12 @@ class Issuance:
         pool = signing.pool_for(len(credentials), self.loader)
         chunks: list[asyncio.Future[list[JsonObject]]] = []
         sizes: dict[asyncio.Future[list[JsonObject]], int] = {}
+        seeds: set[bytes] = set()
 
         def dispatch(items: list[tuple[JsonObject, str]], cuts: list[tuple[int, int]], pair: Any) -> None:
             if abandoned:  # the caller went away while its admission ran on: nobody takes these
                 return
+            seeds.add(pair.seed)
             for start, stop in cuts:
                 chunk = _task(self._sign_chunk(pool, items[start:stop], pair, suite_name, now, progress))
                 chunks.append(chunk)
@@ -288,13 +290,19 @@ class Issuance:
             # published).
             named = {a.list_id for per_credential in allocations for a in per_credential}
             await self.status_lists.republish(created | named)
-            # The completing transaction opens while the last parts are still being signed, so
-            # that its writes run beside them rather than after: once a process has no part
-            # left to take (a core is free), or only the tail of the batch (``signing.tail``) is
-            # still out. It holds the store's write lock about as long as it would take anyway.
+            # The completing transaction opens while the last credentials are still being signed,
+            # so that its writes run beside them rather than after: once no more than the tail of
+            # the batch (``signing.tail``) is left for the processes to take. It holds the
+            # store's write lock about as long as it would take anyway.
             waiting, tail = set(chunks), signing.tail(len(prepared), pool)
-            processes = pool.processes if pool is not None else 1
-            while waiting and len(waiting) >= processes and sum(sizes[c] for c in waiting) > tail:
+
+            def left() -> int:
+                # As the pool counts what its processes have not taken (they answer a run of
+                # credentials at a time); the callers' own count when it holds none of them.
+                untaken = pool.untaken(seed=next(iter(seeds)), suite_name=suite_name, now=now) if pool is not None and len(seeds) == 1 else None
+                return sum(sizes[c] for c in waiting) if untaken is None else untaken
+
+            while waiting and left() > tail:
                 done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 for chunk in done:
                     chunk.result()  # a part that failed fails the batch before anything is written

@@ -1,4 +1,4 @@
-"""Signing a batch of credentials on every core (issue 13): a process pool, part by part.
+"""Signing a batch of credentials on every core (issue 13): a process pool, a credential at a time.
 
 Signing is pure-Python canonicalization (pyld, ``vc.fastld``) under the GIL, so the node's
 thread pool (``node.offload``) keeps the event loop free but signs on one core. A large batch
@@ -7,39 +7,46 @@ by a pool of processes, one per core, each with its own loader and caches; a pro
 back only the proofs. What is signed, and when, is the caller's: issuance admits the batch in
 stages (``stages``) inside one admission transaction, queuing each stage's units (``units``)
 here as soon as their indexes are allocated (nothing is handed out before its completing
-transaction, after that one), and opens its completing transaction while the last parts
+transaction, after that one), and opens its completing transaction while the last credentials
 (``tail``) are still signing, checking the key there (``node.issuance``); nothing here touches
-the store. The pool (``ProcessSigner``) sends the queued units to the processes in parts, cut
-when a process asks for its next one.
+the store. The pool (``ProcessSigner``) sends what is queued to every process and a claim for
+each credential to a socket the processes read in turn (``_Worker``): each takes the next
+credential when it is done with one, so that they finish a batch together.
 
 The processes are started with ``forkserver`` (the node's process has threads: the store's, the
 offload pool's, which a plain fork would copy in a broken state) when the first batch of
 ``MIN_PARALLEL`` or more comes, and live as long as the process; a batch that finds them still
 starting is signed in-process unless it is large (``COLD_MIN``). Each talks with the node over
 a socket pair that the node's event loop reads and writes itself: no thread of the node waits
-on the GIL to hand a part over or to take an answer back. The issuer's 32-byte secret goes to
-them with each part, and is kept by nobody there after the part. A batch below ``MIN_PARALLEL``
+on the GIL to hand work over or to take an answer back. The issuer's 32-byte secret goes to
+them with each batch, and is kept by nobody there once the node has forgotten the batch (all
+its credentials answered, or its callers gone). A batch below ``MIN_PARALLEL``
 credentials, a node with a loader of its own (the processes know only the shipped contexts), or
-a pool that cannot start is signed in-process (``pool_for`` says None); the units of a process
-that dies are handed back to be signed in-process.
+a pool that cannot start is signed in-process (``pool_for`` says None); when a process dies,
+what is not answered yet is handed back to be signed in-process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import array
+import bisect
 import collections
+import fcntl
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import pickle
 import select
 import socket
 import struct
+import termios
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO, Any, Awaitable, Callable, Sequence
+from typing import Any, Awaitable, Sequence
 
 from node.cores import unpinned_cpus, usable_cpus
 
@@ -48,7 +55,7 @@ log = logging.getLogger(__name__)
 JsonObject = dict[str, Any]
 
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
-# Below this many credentials one core signs: a part's trip to a process (pickling the
+# Below this many credentials one core signs: the trip to the processes (pickling the
 # credentials and back, ~0.1 ms each) and waking the pool cost more than the cores give back.
 MIN_PARALLEL = 32
 # Starting the pool (a forkserver importing the library, then the processes forked from it and
@@ -57,15 +64,20 @@ MIN_PARALLEL = 32
 # library itself, when this was chosen):
 # a smaller batch finding the pool cold is signed in-process while the pool starts beside it.
 COLD_MIN = 1024
-# How the pool cuts what is queued into parts (``ProcessSigner._cut``), each part one trip to a
-# process: when a process asks, 1 / processes of what is queued for the batch (guided
-# self-scheduling; a quarter with two processes measured 1.5-2 % slower, bench/README.md).
-# The first parts are large, so that few trips are made (each wakes this process's event loop,
-# which shares the cores with the signers); the last ones small, so that the processes finish
-# together. Between PART_MIN (a unit: what issuance queues at a time, ``units``) and PART_MAX
-# credentials, so that progress is reported often.
+# What issuance queues at a time (``units``): a caller's future each, answered as a whole.
 PART_MIN = 8
-PART_MAX = 512
+# A pool process sends back what it signed every REPLY_EVERY credentials (and whenever it has
+# nothing to take next): each answer wakes this process's event loop, which shares the cores
+# with the signers, and lets issuance write those bodies and report progress.
+REPLY_EVERY = 32
+# Items go to the processes in messages of at most SLICE credentials: a process reads the next
+# one when it claims a credential it does not hold yet, so that a large stage waits as bytes in
+# its channel rather than as objects in its memory.
+SLICE = 64
+# Claims out at once (taken or waiting on the claims pipe, not answered), per process: topped up
+# as answers come back. Enough that a process never waits for one while the node's loop wakes
+# to take an answer; few enough that a batch whose callers went away stops at once.
+CLAIMS_AHEAD = 2 * REPLY_EVERY
 # How issuance admits a batch the pool signs (``stages``): first this many credentials per
 # process, prepared and admitted before anything is signed (~5 ms on the 2-core machine of
 # bench/README.md); then stages of at most GROWTH times what went before, each prepared while
@@ -77,20 +89,18 @@ GROWTH = 4
 # node's event loop, which feeds them and takes back their answers, wakes at once, and requests
 # served beside a batch are not starved by it.
 NICENESS = 5
-# A pool process asks for its next part when this many credentials of its part are left to sign
-# (~1 ms): the node cuts it then, from what is queued, and it is there when the process is done.
-LOOKAHEAD = 2
 # What the forkserver imports before it forks the pool's processes (``ProcessSigner.start``):
 # the library they sign with, imported once there instead of once in each process (~0.25 s of
 # CPU each on the 2-core machine of bench/README.md, while the node is busy with the batch that
 # started the pool). ``__main__`` is multiprocessing's own default.
 PRELOAD = ["__main__", "node.heap", "node.signing", "vc.credentials", "vc.cryptosuites", "vc.loader", "vc.proofs"]
 _FRAME = struct.Struct(">Q")
+_CLAIM = struct.Struct(">QQ")  # batch id, index in the batch; a whole number of them per write, each below PIPE_BUF
 
 
 def units(count: int, start: int = 0) -> list[tuple[int, int]]:
     """``(start, stop)`` of each unit of ``PART_MIN`` credentials of ``start``..``count``: what a
-    caller hands the pool (``ProcessSigner.sign_chunk``), which sends several together."""
+    caller hands the pool (``ProcessSigner.sign_chunk``), which sends those of a turn together."""
     return [(i, min(count, i + PART_MIN)) for i in range(start, count, PART_MIN)]
 
 
@@ -134,40 +144,25 @@ def sign_one(credential: JsonObject, *, key: Any, verification_method: str, suit
     return issue_credential(credential, key=key, verification_method=verification_method, suite=suite, loader=loader, now=now)
 
 
-def _sign_chunk(
-    seed: bytes, suite_name: str, now: datetime, items: list[tuple[JsonObject, str]], near_end: Callable[[], None] | None = None
-) -> tuple[bool, list[Any]]:
-    """In a pool process: sign ``items`` (credential, verification method) with the key ``seed``.
-
-    Returns ``(True, proofs)`` when each signed credential is its credential with the ``proof``
-    member set (as the eddsa suites sign), else ``(False, credentials)``: the node already
-    holds the credentials, and a proof is a fraction of the bytes to send back, to pickle and to
-    read (a process blocks on a full channel until the node reads it). ``near_end()`` is called
-    when ``LOOKAHEAD`` credentials are left to sign."""
-    from vc.crypto import Ed25519KeyPair
-    from vc.cryptosuites import SUITES
-    from vc.loader import default_loader
-
-    key = Ed25519KeyPair.from_seed(seed)
-    suite, loader = SUITES[suite_name], default_loader()
-    signed = []
-    for left, (c, vm) in zip(range(len(items), 0, -1), items):
-        if left == LOOKAHEAD and near_end is not None:
-            near_end()
-        signed.append(sign_one(c, key=key, verification_method=vm, suite=suite, loader=loader, now=now))
-    proofs = []
-    for (credential, _), document in zip(items, signed):
-        rest, given = ({k: v for k, v in d.items() if k != "proof"} for d in (document, credential))
-        if rest != given or list(rest) != list(given):
-            return False, signed
-        proofs.append(document["proof"])
-    return True, proofs
+def _signed_or_proof(credential: JsonObject, verification_method: str, *, key: Any, suite: Any, loader: Any, now: datetime) -> tuple[bool, Any]:
+    """In a pool process: ``credential`` signed, as ``(True, proof)`` when the signed document is
+    the credential with its ``proof`` member set (as the eddsa suites sign), else ``(False,
+    document)``: the node already holds the credential, and a proof is a fraction of the bytes
+    to send back, to pickle and to read (a process blocks on a full channel until the node
+    reads it)."""
+    document = sign_one(credential, key=key, verification_method=verification_method, suite=suite, loader=loader, now=now)
+    rest, given = ({k: v for k, v in d.items() if k != "proof"} for d in (document, credential))
+    if rest != given or list(rest) != list(given):
+        return False, document
+    return True, document["proof"]
 
 
-def with_proofs(items: Sequence[tuple[JsonObject, str]], proofs: Sequence[Any]) -> list[JsonObject]:
-    """The credentials of ``items`` with their ``proof`` (where a credential has one already,
-    in its place; else last, as ``vc.proofs.add_proof`` puts it)."""
-    return [{**credential, "proof": proof} for (credential, _), proof in zip(items, proofs)]
+def with_proof(credential: JsonObject, answer: tuple[bool, Any]) -> JsonObject:
+    """The signed credential a pool process's answer (``_signed_or_proof``) stands for: the
+    credential with its ``proof`` (where it has one already, in its place; else last, as
+    ``vc.proofs.add_proof`` puts it), or the document sent back whole."""
+    only_proof, value = answer
+    return {**credential, "proof": value} if only_proof else value
 
 
 def _start(node_pid: int, cpus: frozenset[int]) -> None:
@@ -237,58 +232,194 @@ def _frame(message: Any) -> bytes:
     return _FRAME.pack(len(data)) + data
 
 
-def _write(out: IO[bytes], message: Any) -> None:
-    out.write(_frame(message))
-    out.flush()
+def _exactly(channel: socket.socket, size: int) -> bytearray:
+    buffer = bytearray(size)
+    view, got = memoryview(buffer), 0
+    while got < size:
+        n = channel.recv_into(view[got:])
+        if n == 0:
+            raise EOFError
+        got += n
+    return buffer
 
 
-def _read(source: IO[bytes]) -> Any:
-    head = source.read(_FRAME.size)
-    if len(head) < _FRAME.size:
-        raise EOFError
-    size = _FRAME.unpack(head)[0]
-    data = source.read(size)
-    if len(data) < size:
-        raise EOFError
-    return pickle.loads(data)
+def _receive(channel: socket.socket) -> Any:
+    # Unbuffered: a process waits on its channel and on the claims at once (select), which a
+    # buffered reader holding a read-ahead message would fool.
+    return pickle.loads(_exactly(channel, _FRAME.unpack(_exactly(channel, _FRAME.size))[0]))
 
 
-def _serve(channel: socket.socket, node_pid: int, cpus: frozenset[int]) -> None:
-    """A pool process: sign the parts the node sends over ``channel`` until it closes it.
-
-    Messages, each a length-prefixed pickle. From the node: ``(part, seed, suite name, now,
-    items)``. To the node: ``("ready",)`` once started; ``("more",)`` when ``LOOKAHEAD``
-    credentials of a part are left, so that the next part is cut and on its way before this
-    one is done; ``("done", part, only_proofs, out)`` (``_sign_chunk``'s answer) or
-    ``("failed", part, exception)``."""
-    _start(node_pid, cpus)
-    stream = channel.makefile("rwb")
+def _portable(error: Exception) -> Exception:
+    """``error`` as it can travel to the node, which raises it where in-process signing would
+    have: itself, or said as text when it does not survive pickling."""
     try:
-        _write(stream, ("ready",))
+        pickle.loads(pickle.dumps(error))
+    except Exception:
+        return RuntimeError(f"{type(error).__name__}: {error}")
+    return error
+
+
+@dataclass(eq=False)
+class _Held:
+    """A batch as a pool process holds it: what signs its credentials, and its items from
+    ``start`` on (those before are signed here or claimed by another process)."""
+
+    seed: bytes
+    suite_name: str
+    now: datetime
+    start: int = 0
+    items: list[tuple[JsonObject, str]] = field(default_factory=list)
+    key: Any = None
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.items)
+
+
+class _Worker:
+    """A pool process's loop (``_serve``). The node sends each batch's items to every process,
+    in order, and one claim (batch id, index) per credential down a pipe all the processes read
+    (``CLAIMS_AHEAD`` a process at a time): each takes the next claim when it is done with a
+    credential, so that the cores finish a batch within a credential of each other, whatever
+    else runs on them. A claim may come before its item (the node sends the items first, but its
+    channel to this process may be slower than the pipe): the process then reads its channel
+    until the item is there. Messages from the node: ``("items", batch, seed, suite name, now,
+    items)``, ``("forget", batch)`` once the node needs nothing more of a batch (all answered,
+    or its callers gone). To the node: ``("ready",)`` once started; ``("done", batch,
+    answers)``, each answer ``(index, True, proof)``, ``(index, False, document)``
+    (``_signed_or_proof``), ``(index, None, exception)``, or ``(index, None, None)`` for a claim
+    of a batch forgotten, left unsigned; sent every ``REPLY_EVERY`` credentials, and before the
+    process waits."""
+
+    def __init__(self, channel: socket.socket, claims: int) -> None:
+        self.channel, self.claims = channel, claims
+        self.batches: dict[int, _Held] = {}
+        self.newest = 0  # batch ids grow: a claim of an older one not held is of one forgotten
+        self.answering = 0
+        self.answers: list[tuple[int, bool | None, Any]] = []
+
+    def run(self) -> None:
+        _send(self.channel, ("ready",))
         while True:
-            part, seed, suite_name, now, items = _read(stream)
-            try:
-                only_proofs, out = _sign_chunk(seed, suite_name, now, items, near_end=lambda: _write(stream, ("more",)))
-            except Exception as e:  # the node raises it where in-process signing would have
-                try:
-                    pickle.loads(pickle.dumps(e))
-                except Exception:  # one that does not survive the trip: said as text
-                    e = RuntimeError(f"{type(e).__name__}: {e}")
-                _write(stream, ("failed", part, e))
-            else:
-                _write(stream, ("done", part, only_proofs, out))
+            claim = self._claim()
+            if claim is None:
+                self._answer()  # what is signed goes back before this process waits
+                if self.channel in select.select([self.claims, self.channel], [], [])[0]:
+                    self._hear()
+                continue
+            batch, index = claim
+            held = self._item(batch, index)
+            if batch != self.answering:
+                self._answer()
+                self.answering = batch
+            # A claim of a batch forgotten (its callers went away) is answered unsigned: the
+            # node counts every claim back (``CLAIMS_AHEAD``).
+            self.answers.append(self._sign(held, index) if held is not None else (index, None, None))
+            if len(self.answers) >= REPLY_EVERY:
+                self._answer()
+
+    def _claim(self) -> tuple[int, int] | None:
+        # Whole records only: the node writes whole ones, each write below PIPE_BUF (atomic),
+        # and the pipe hands each read to one reader at a time.
+        try:
+            record = os.read(self.claims, _CLAIM.size)
+        except (BlockingIOError, InterruptedError):
+            return None
+        if not record:
+            raise EOFError  # the node closed the pool
+        return _CLAIM.unpack(record)
+
+    def _item(self, batch: int, index: int) -> _Held | None:
+        while (held := self.batches.get(batch)) is None or index >= held.end:
+            if held is None and batch <= self.newest:
+                return None
+            self._hear()
+        if index - held.start >= PART_MIN:  # the items before it are done with here
+            del held.items[: index - held.start]
+            held.start = index
+        return held
+
+    def _hear(self) -> None:
+        message = _receive(self.channel)
+        if message[0] == "items":
+            _, batch, seed, suite_name, now, items = message
+            held = self.batches.get(batch)
+            if held is None:
+                held = self.batches[batch] = _Held(seed, suite_name, now)
+                self.newest = max(self.newest, batch)
+            held.items.extend(items)
+        elif message[0] == "forget":
+            self.batches.pop(message[1], None)
+            self.newest = max(self.newest, message[1])
+
+    def _sign(self, held: _Held, index: int) -> tuple[int, bool | None, Any]:
+        from vc.crypto import Ed25519KeyPair
+        from vc.cryptosuites import SUITES
+        from vc.loader import default_loader
+
+        credential, verification_method = held.items[index - held.start]
+        try:
+            if held.key is None:
+                held.key = Ed25519KeyPair.from_seed(held.seed)
+            only_proof, value = _signed_or_proof(
+                credential, verification_method, key=held.key, suite=SUITES[held.suite_name], loader=default_loader(), now=held.now
+            )
+        except Exception as e:  # the node raises it where in-process signing would have
+            return index, None, _portable(e)
+        return index, only_proof, value
+
+    def _answer(self) -> None:
+        if self.answers:
+            _send(self.channel, ("done", self.answering, self.answers))
+            self.answers = []
+
+
+def _send(channel: socket.socket, message: Any) -> None:
+    channel.sendall(_frame(message))
+
+
+def _serve(channel: socket.socket, claims: Any, node_pid: int, cpus: frozenset[int]) -> None:
+    """A pool process: sign the credentials it claims (``_Worker``; ``claims``, the read end of
+    the claims pipe, a ``multiprocessing`` connection for the trip) until the node closes the pool."""
+    _start(node_pid, cpus)
+    try:
+        _Worker(channel, claims.fileno()).run()
     except (EOFError, OSError):  # the node closed the pool, or is gone
         pass
 
 
 @dataclass(eq=False)
 class _Unit:
-    """Credentials of one caller (``ProcessSigner.sign_chunk``) waiting for a process; units of one
-    batch (the same key, suite and time) are signed together, as many as one part takes."""
+    """Credentials of one caller (``ProcessSigner.sign_chunk``): its batch's items from ``start``
+    on, answered one by one as the processes sign them."""
 
     items: list[tuple[JsonObject, str]]
-    batch: tuple[bytes, str, datetime]
-    future: "asyncio.Future[tuple[bool, list[Any]] | None]"
+    start: int
+    future: "asyncio.Future[list[tuple[bool, Any]] | None]"
+    answers: list[Any]
+    left: int
+
+
+@dataclass(eq=False)
+class _Batch:
+    """Units of one key, suite and time (a caller's batch, queued stage by stage), signed as one
+    run of items that the processes claim one at a time."""
+
+    id: int
+    seed: bytes
+    suite_name: str
+    now: datetime
+    units: list[_Unit] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)
+    unsent: list[tuple[JsonObject, str]] = field(default_factory=list)
+    size: int = 0
+    settled: int = 0  # units answered, failed or given up
+    queued: int = 0  # claims waiting here for room in the pipe
+    out: int = 0  # claims down the pipe or taken, not answered
+
+    @property
+    def key(self) -> tuple[bytes, str, datetime]:
+        return self.seed, self.suite_name, self.now
 
 
 @dataclass(eq=False)
@@ -298,28 +429,31 @@ class _Process:
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     writer: asyncio.StreamWriter | None = None
     reader: "asyncio.Task[None] | None" = None
-    parts: dict[int, list[_Unit]] = field(default_factory=dict)  # sent, not yet answered
-    hungry: bool = False  # asked for a part (ready, or ``LOOKAHEAD`` from the end of its last)
+    early: list[bytes] = field(default_factory=list)  # frames for it before its writer is made
 
 
 class ProcessSigner:
     """The process pool, made on first use with ``processes`` processes (default: the cores).
 
-    Fed from the event loop (no threads): callers queue their credentials (``sign_chunk``) and a
-    process is handed the next part when it asks for one, shortly before it finishes the part
-    it signs, so that parts are cut as late as possible. A part is a run of queued units of one
-    batch: ``1 / processes`` of what is queued for the batch (between ``PART_MIN`` and
-    ``PART_MAX`` credentials). The end of a batch is then cut small and taken by whichever
-    process is free, rather than queued early behind a process that the node's own work slows."""
+    Fed from the event loop (no threads): callers queue their credentials (``sign_chunk``); at
+    the loop's next turn the pool sends them to every process and queues a claim for each, put
+    down the claims pipe as the processes answer (``CLAIMS_AHEAD``), which they read in turn
+    (``_Worker``): a process takes the next credential when it is done with one, so the end of a
+    batch is shared to the credential, not cut in parts ahead of time, and no trip to the node
+    stands between two credentials."""
 
     def __init__(self, processes: int | None = None) -> None:
         self.processes = processes or default_processes()
         self._procs: list[_Process] = []
-        self._queue: collections.deque[_Unit] = collections.deque()
+        self._batches: dict[int, _Batch] = {}  # by id: those whose callers wait
+        self._open: dict[tuple[bytes, str, datetime], _Batch] = {}  # by key: the one a caller's next units join
+        self._claims: int | None = None  # the write end of the claims pipe
+        self._backlog: collections.deque[tuple[_Batch, int]] = collections.deque()
+        self._out = 0  # claims down the pipe or taken, not answered
         self._loop: asyncio.AbstractEventLoop | None = None
         self._broken = False
         self._closing = False
-        self._next_part = 0
+        self._next_batch = 0
         self._feeding = False
 
     @property
@@ -330,6 +464,11 @@ class ProcessSigner:
     def ready(self) -> bool:
         """The pool's processes have started and imported the library."""
         return bool(self._procs) and all(p.ready.is_set() for p in self._procs)
+
+    @property
+    def batches_sent(self) -> int:
+        """How many batches went to the processes since the pool was made."""
+        return self._next_batch
 
     def start(self) -> bool:
         """Make the pool and start its processes (without waiting); False if it cannot be had."""
@@ -345,16 +484,24 @@ class ProcessSigner:
         try:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(PRELOAD)  # no effect once the forkserver runs
-            for _ in range(self.processes):
-                ours, theirs = socket.socketpair()
-                process = context.Process(target=_serve, args=(theirs, os.getpid(), unpinned_cpus()), name="vcnode-signer", daemon=True)
-                try:
-                    process.start()
-                finally:
-                    theirs.close()
-                proc = _Process(process, ours)
-                self._procs.append(proc)
-                proc.reader = loop.create_task(self._listen(proc), name="vcnode-signer-reader")
+            # Non-blocking at both ends: the node never waits to put claims in (it keeps at most
+            # CLAIMS_AHEAD a process out), a process that finds none waits on it and its channel.
+            read_end, self._claims = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+            claims = multiprocessing.connection.Connection(read_end, writable=False)  # passed to a process as its own descriptor
+            try:
+                for _ in range(self.processes):
+                    ours, theirs = socket.socketpair()
+                    process = context.Process(target=_serve, args=(theirs, claims, os.getpid(), unpinned_cpus()), name="vcnode-signer",
+                                              daemon=True)
+                    try:
+                        process.start()
+                    finally:
+                        theirs.close()
+                    proc = _Process(process, ours)
+                    self._procs.append(proc)
+                    proc.reader = loop.create_task(self._listen(proc), name="vcnode-signer-reader")
+            finally:
+                claims.close()
         except (OSError, ValueError) as e:  # no forkserver here, no socket pairs (some sandboxes)
             log.warning("batch signing stays on one core: the process pool cannot start (%s)", e)
             self.close()
@@ -380,51 +527,113 @@ class ProcessSigner:
     def sign_chunk(
         self, items: Sequence[tuple[JsonObject, str]], *, seed: bytes, suite_name: str, now: datetime
     ) -> Awaitable[list[JsonObject] | None]:
-        """``items`` (credential, verification method) signed by one of the processes, in order;
-        None when the pool cannot be had (then the caller signs in-process). A credential that
-        fails to sign raises there, as in-process signing would. Queued now, not when awaited:
-        the units a caller queues in one turn of the loop are handed out at its next turn,
-        before whatever the caller does after yielding."""
+        """``items`` (credential, verification method) signed by the processes, in order; None
+        when the pool cannot be had (then the caller signs in-process). A credential that fails
+        to sign raises there, as in-process signing would. Queued now, not when awaited: the
+        units a caller queues in one turn of the loop go out at its next turn, one run of the
+        batch (the same key, suite and time), before whatever the caller does after yielding."""
         if not self.start():
             return _nothing()
-        unit = _Unit(list(items), (seed, suite_name, now), asyncio.get_running_loop().create_future())
-        self._queue.append(unit)
+        loop = asyncio.get_running_loop()
+        batch = self._open.get((seed, suite_name, now))
+        if batch is None:
+            self._next_batch += 1
+            batch = self._batches[self._next_batch] = self._open[(seed, suite_name, now)] = _Batch(self._next_batch, seed, suite_name, now)
+        unit = _Unit(list(items), batch.size, loop.create_future(), [None] * len(items), len(items))
+        if not unit.items:
+            unit.future.set_result([])
+            return self._signed(unit)
+        batch.units.append(unit)
+        batch.starts.append(batch.size)
+        batch.unsent += unit.items
+        batch.size += len(unit.items)
+        unit.future.add_done_callback(lambda _: self._settled(batch))
         if not self._feeding:  # once the caller's other units are queued too (the same turn of the loop)
             self._feeding = True
-            asyncio.get_running_loop().call_soon(self._feed)
+            loop.call_soon(self._feed)
         return self._signed(unit)
 
     @staticmethod
     async def _signed(unit: _Unit) -> list[JsonObject] | None:
-        answer = await unit.future
-        if answer is None:
+        answers = await unit.future
+        if answers is None:
             return None
-        only_proofs, out = answer
-        return with_proofs(unit.items, out) if only_proofs else out
+        return [with_proof(credential, answer) for (credential, _), answer in zip(unit.items, answers)]
+
+    def untaken(self, *, seed: bytes, suite_name: str, now: datetime) -> int | None:
+        """How many credentials of the batch (``sign_chunk``'s key) no process has taken yet:
+        queued here or waiting in the claims pipe (as near as the pipe's byte count says, when
+        other batches' claims wait there too). None when the pool holds no such batch (all
+        answered, or the pool closed: its callers sign the rest in-process)."""
+        batch = self._open.get((seed, suite_name, now))
+        if batch is None or self._claims is None:
+            return None
+        waiting = array.array("i", [0])
+        fcntl.ioctl(self._claims, termios.FIONREAD, waiting, True)
+        return len(batch.unsent) + batch.queued + min(batch.out, waiting[0] // _CLAIM.size)
+
+    def _feed(self) -> None:
+        """Send every process the items queued since the last turn, then queue their claims."""
+        self._feeding = False
+        for batch in self._batches.values():
+            if not batch.unsent:
+                continue
+            unsent, batch.unsent = batch.unsent, []
+            for at in range(0, len(unsent), SLICE):
+                frame = _frame(("items", batch.id, batch.seed, batch.suite_name, batch.now, unsent[at : at + SLICE]))
+                for proc in self._procs:
+                    self._deliver(proc, frame)
+            self._backlog.extend((batch, index) for index in range(batch.size - len(unsent), batch.size))
+            batch.queued += len(unsent)
+        self._pump()
+
+    @staticmethod
+    def _deliver(proc: _Process, frame: bytes) -> None:
+        if proc.writer is None:
+            proc.early.append(frame)
+        else:
+            proc.writer.write(frame)
+
+    def _pump(self) -> None:
+        """Put queued claims down the pipe, up to ``CLAIMS_AHEAD`` a process out; claims of a batch
+        forgotten meanwhile are dropped. Called again as answers come back."""
+        room = CLAIMS_AHEAD * self.processes - self._out
+        if self._claims is None or room <= 0:
+            return
+        taken: list[tuple[_Batch, int]] = []
+        while self._backlog and len(taken) < room:
+            batch, index = self._backlog.popleft()
+            batch.queued -= 1
+            if batch.id in self._batches:
+                taken.append((batch, index))
+        if not taken:
+            return
+        try:
+            os.write(self._claims, b"".join(_CLAIM.pack(batch.id, index) for batch, index in taken))  # below PIPE_BUF: all, or nothing
+        except BlockingIOError:  # a pipe made smaller by the system (pipe-user-pages-soft): again at the next answer
+            self._backlog.extendleft(reversed(taken))
+            for batch, _ in taken:
+                batch.queued += 1
+            return
+        self._out += len(taken)
+        for batch, _ in taken:
+            batch.out += 1
 
     async def _listen(self, proc: _Process) -> None:
         try:
             reader, proc.writer = await asyncio.open_unix_connection(sock=proc.channel, limit=2**16)
+            for frame in proc.early:
+                proc.writer.write(frame)
+            proc.early.clear()
             while True:
                 size = _FRAME.unpack(await reader.readexactly(_FRAME.size))[0]
                 message = pickle.loads(await reader.readexactly(size))
-                kind = message[0]
-                if kind == "ready":
+                if message[0] == "ready":
                     proc.ready.set()
-                    proc.hungry = True
-                elif kind == "more":
-                    proc.hungry = True
                 else:
-                    units = proc.parts.pop(message[1])
-                    if kind == "done":
-                        self._answer(units, message[2], message[3])
-                    else:
-                        for unit in units:
-                            if not unit.future.done():
-                                unit.future.set_exception(message[2])
-                    if not proc.parts:
-                        proc.hungry = True
-                self._feed()
+                    self._out -= len(message[2])
+                    self._answered(message[1], message[2])
+                    self._pump()
         except asyncio.CancelledError:
             raise
         except Exception as e:  # the process died (killed, out of memory), or its channel broke
@@ -435,46 +644,35 @@ class ProcessSigner:
                 self.close()
                 self._broken = True
 
-    @staticmethod
-    def _answer(units: list[_Unit], only_proofs: bool, out: list[Any]) -> None:
-        start = 0
-        for unit in units:
-            stop = start + len(unit.items)
-            if not unit.future.done():  # a caller gone away (an abandoned batch) takes nothing
-                unit.future.set_result((only_proofs, out[start:stop]))
-            start = stop
+    def _answered(self, batch_id: int, answers: list[tuple[int, bool | None, Any]]) -> None:
+        batch = self._batches.get(batch_id)
+        if batch is None:  # forgotten: its callers went away
+            return
+        batch.out -= len(answers)
+        for index, only_proof, value in answers:
+            unit = batch.units[bisect.bisect_right(batch.starts, index) - 1]
+            if unit.future.done():  # failed already, or its caller went away
+                continue
+            if only_proof is None:
+                if value is not None:
+                    unit.future.set_exception(value)
+                continue
+            unit.answers[index - unit.start] = (only_proof, value)
+            unit.left -= 1
+            if not unit.left:
+                unit.future.set_result(unit.answers)
 
-    def _feed(self) -> None:
-        """Hand a part to each process that asked for one, while units are queued."""
-        self._feeding = False
-        for proc in [p for p in self._procs if p.hungry and p.ready.is_set() and p.writer is not None]:
-            part = self._cut()
-            if not part:
-                return
-            self._next_part += 1
-            proc.parts[self._next_part] = part
-            proc.hungry = False
-            seed, suite_name, now = part[0].batch
-            assert proc.writer is not None
-            proc.writer.write(_frame((self._next_part, seed, suite_name, now, [i for u in part for i in u.items])))
-
-    def _cut(self) -> list[_Unit]:
-        """The next part: units from the front of the queue, of the first unit's batch."""
-        while self._queue and self._queue[0].future.done():  # callers gone away
-            self._queue.popleft()
-        if not self._queue:
-            return []
-        batch = self._queue[0].batch
-        queued = sum(len(u.items) for u in self._queue if u.batch == batch and not u.future.done())
-        size = max(PART_MIN, min(PART_MAX, -(-queued // self.processes)))
-        part: list[_Unit] = []
-        taken = 0
-        while self._queue and taken < size and self._queue[0].batch == batch:
-            unit = self._queue.popleft()
-            if not unit.future.done():
-                part.append(unit)
-                taken += len(unit.items)
-        return part
+    def _settled(self, batch: _Batch) -> None:
+        """A unit of ``batch`` is answered, failed or given up: once all are, the batch is
+        forgotten here and in the processes (its seed with it), and claims left of it skipped."""
+        batch.settled += 1
+        if batch.settled < len(batch.units) or self._batches.pop(batch.id, None) is None:
+            return
+        if self._open.get(batch.key) is batch:
+            del self._open[batch.key]
+        frame = _frame(("forget", batch.id))
+        for proc in self._procs:
+            self._deliver(proc, frame)
 
     def close(self) -> None:
         """Stop the processes (each ends when its channel closes); what is queued or out is
@@ -489,13 +687,17 @@ class ProcessSigner:
                 proc.writer.close()
             else:  # the loop that served it is gone (a test's): its transport cannot be closed through it
                 proc.channel.close()
-            for units in proc.parts.values():
-                self._queue.extend(units)
-        queued, self._queue = self._queue, collections.deque()
+        if self._claims is not None:
+            os.close(self._claims)
+            self._claims = None
+        self._out = 0
+        self._backlog.clear()
+        batches, self._batches, self._open = list(self._batches.values()), {}, {}
         if live:
-            for unit in queued:
-                if not unit.future.done():
-                    unit.future.set_result(None)
+            for batch in batches:
+                for unit in batch.units:
+                    if not unit.future.done():
+                        unit.future.set_result(None)
 
 
 async def _nothing() -> None:

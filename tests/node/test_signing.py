@@ -131,20 +131,20 @@ async def test_issuing_a_large_batch_through_the_node_uses_the_pool_and_every_cr
 
 
 async def test_batches_issued_at_once_share_the_pool_and_each_gets_its_own_credentials_back(tmp_path: Path) -> None:
-    """Three requests' batches (two suites) queued on the pool together: parts are cut from one
-    batch at a time, and each caller gets its own credentials, in its order, signed its way."""
+    """Three requests' batches (two suites) queued on the pool together: each caller gets its
+    own credentials, in its order, signed its way."""
     async with open_node(node_config(tmp_path), create=True, network=False) as node:
         issuer = await node.issuers.get("default")
         assert await signing.shared_signer().warm()
         n = 3 * signing.MIN_PARALLEL + 5
         asked = [(0, "eddsa-rdfc-2022"), (1, "eddsa-jcs-2022"), (2, "eddsa-rdfc-2022")]
         batches = [[credential(issuer.did, 1000 * b + i) for i in range(n)] for b, _ in asked]
-        sent = signing.shared_signer()._next_part
+        sent = signing.shared_signer().batches_sent
         try:
             results = await asyncio.gather(
                 *(node.issuance.issue_many("default", batch, {"cryptosuite": suite}) for batch, (_, suite) in zip(batches, asked))
             )
-            assert signing.shared_signer()._next_part - sent >= 2 * len(asked)  # the processes signed them
+            assert signing.shared_signer().batches_sent - sent >= len(asked)  # the processes signed them
         finally:
             signing.shared_signer().close()
         for batch, signed, (_, suite) in zip(batches, results, asked):
@@ -218,9 +218,14 @@ def test_a_process_sends_back_only_the_proofs_when_the_rest_is_the_credential_as
     # One cosigned credential: its proof set comes back whole, in the place its proof had.
     batch[1][0]["proof"] = {"type": "DataIntegrityProof", "proofPurpose": "assertionMethod", "proofValue": "zOther"}
     expected = in_process(key, batch, "eddsa-rdfc-2022")
-    only_proofs, out = signing._sign_chunk(bytes(range(32)), "eddsa-rdfc-2022", NOW, batch)
-    assert only_proofs and out == [vc["proof"] for vc in expected]
-    rebuilt = signing.with_proofs(batch, out)
+
+    def answers() -> list[tuple[bool, Any]]:
+        suite = SUITES["eddsa-rdfc-2022"]
+        return [signing._signed_or_proof(copy.deepcopy(c), vm, key=key, suite=suite, loader=default_loader(), now=NOW) for c, vm in batch]
+
+    out = answers()
+    assert out == [(True, vc["proof"]) for vc in expected]
+    rebuilt = [signing.with_proof(c, answer) for (c, _), answer in zip(batch, out)]
     assert rebuilt == expected and [list(vc) for vc in rebuilt] == [list(vc) for vc in expected]
     assert isinstance(rebuilt[1]["proof"], list) and list(rebuilt[1]).index("proof") == list(batch[1][0]).index("proof")
 
@@ -232,8 +237,9 @@ def test_a_process_sends_back_only_the_proofs_when_the_rest_is_the_credential_as
         return {**signed, "@context": [*signed["@context"], "https://w3id.org/security/data-integrity/v2"]}
 
     monkeypatch.setattr(signing, "sign_one", adds_a_context)
-    only_proofs, out = signing._sign_chunk(bytes(range(32)), "eddsa-rdfc-2022", NOW, batch)
-    assert not only_proofs and [vc["@context"][-1] for vc in out] == ["https://w3id.org/security/data-integrity/v2"] * 3
+    out = answers()
+    assert [only_proof for only_proof, _ in out] == [False] * 3
+    assert [signing.with_proof(c, answer)["@context"][-1] for (c, _), answer in zip(batch, out)] == ["https://w3id.org/security/data-integrity/v2"] * 3
 
 
 def test_the_completing_transaction_waits_for_the_tail_of_a_batch_only() -> None:
@@ -331,60 +337,58 @@ def test_a_batch_is_admitted_in_stages_that_cover_it_once_each_cut_into_units(co
         done += size
 
 
-async def test_the_pool_cuts_a_part_from_what_is_queued_for_the_batch_when_a_process_asks() -> None:
-    signer = signing.ProcessSigner(2)  # no process is started: the queue alone
-    loop = asyncio.get_running_loop()
-    key, batch = items(signing.PART_MIN * 40)
-    this, other = (key.seed, "eddsa-rdfc-2022", NOW), (key.seed, "eddsa-jcs-2022", NOW)
-
-    def queue(n: int, of: Any = this) -> list[signing._Unit]:
-        units = [signing._Unit(batch[:signing.PART_MIN], of, loop.create_future()) for _ in range(n)]
-        signer._queue.extend(units)
-        return units
-
-    queue(600)  # 4,800 credentials: never more than PART_MAX in one trip
-    assert sum(len(u.items) for u in signer._cut()) == signing.PART_MAX
-    signer._queue.clear()
-    queue(32)  # 256 credentials: half of what is queued (two processes), then half of the rest
-    assert sum(len(u.items) for u in signer._cut()) == 128
-    assert sum(len(u.items) for u in signer._cut()) == 64
-    signer._queue.clear()
-    queue(2)  # 16 left: a unit each for the two processes
-    assert [len(signer._cut()), len(signer._cut()), len(signer._cut())] == [1, 1, 0]
-    # A part is of one batch; callers gone away (an abandoned batch) are dropped.
-    gone = queue(3)
-    for unit in gone[:2]:
-        unit.future.cancel()
-    queue(8, other)
-    assert [u.batch for u in signer._cut()] == [this]
-    assert {u.batch for u in signer._cut()} == {other}
-    signer.close()  # what is still queued is answered None: its callers sign in-process
-    assert not signer._queue
-
-
-async def test_the_pool_sends_a_batch_in_parts_that_shrink_and_answers_each_caller_in_order() -> None:
-    key, batch = items(signing.PART_MIN * 12)
+async def test_a_process_that_stops_holds_back_one_credential_at_most_and_the_others_sign_the_rest() -> None:
+    # Each process takes the next credential when it is done with one (a claim), instead of a
+    # part cut for it ahead: a process that stops (here SIGSTOP; a core taken by something
+    # else, in life) holds back at most the one it took. A batch larger than the claims socket
+    # holds at once (the rest is queued in the node and put there as the processes take them).
+    key, batch = items(2_000)
     signer = signing.ProcessSigner(2)
-    cut: list[int] = []
-    real_cut = signer._cut
-
-    def record() -> list[Any]:
-        part = real_cut()
-        if part:
-            cut.append(sum(len(u.items) for u in part))
-        return part
-
-    signer._cut = record  # type: ignore[method-assign]
     try:
         assert await signer.warm()
-        units = signing.units(len(batch))
-        signed = await asyncio.gather(*(signer.sign_chunk(batch[a:b], seed=key.seed, suite_name="eddsa-rdfc-2022", now=NOW) for a, b in units))
+        stopped, running = signer.pids
+        os.kill(stopped, signal.SIGSTOP)
+        try:
+            units = signing.units(len(batch))
+            signed = await asyncio.wait_for(
+                asyncio.gather(*(signer.sign_chunk(batch[a:b], seed=key.seed, suite_name="eddsa-jcs-2022", now=NOW) for a, b in units)), 60
+            )
+        finally:
+            os.kill(stopped, signal.SIGCONT)
+        # Each caller's credentials, in its order, exactly as in-process signing gives them.
+        assert [c for part in signed for c in part or []] == in_process(key, batch, "eddsa-jcs-2022")
+        # The stopped process, running again, takes the next batch with the other one.
+        again = await signer.sign_chunk(batch[:64], seed=key.seed, suite_name="eddsa-rdfc-2022", now=NOW)
+        assert again == in_process(key, batch[:64], "eddsa-rdfc-2022")
     finally:
         signer.close()
-    assert [c for part in signed for c in part or []] == in_process(key, batch, "eddsa-rdfc-2022")
-    # Cut as the processes asked: half of the 96, half of the rest, and so on, every unit sent
-    # once.
-    assert cut[:2] == [48, 24] and sum(cut) == len(batch) and cut == sorted(cut, reverse=True), cut
+
+
+async def test_a_batch_whose_callers_went_away_is_skipped_by_the_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    key, batch = items(1_024)
+    signer = signing.ProcessSigner(2)
+    signed_of: dict[int, int] = {}
+    real = signer._answered
+
+    def count(batch_id: int, answers: list[Any]) -> None:
+        signed_of[batch_id] = signed_of.get(batch_id, 0) + sum(1 for _, only_proof, _ in answers if only_proof is not None)
+        real(batch_id, answers)
+
+    monkeypatch.setattr(signer, "_answered", count)
+    try:
+        assert await signer.warm()
+        gone = [asyncio.ensure_future(signer.sign_chunk(batch[a:b], seed=key.seed, suite_name="eddsa-rdfc-2022", now=NOW))
+                for a, b in signing.units(len(batch))]
+        await asyncio.sleep(0)  # sent to the processes, and awaited
+        for waiting in gone:  # the caller goes away
+            waiting.cancel()
+        # The next batch is signed after what the processes had taken of the first, not after all of it.
+        signed = await signer.sign_chunk(batch[:32], seed=key.seed, suite_name="eddsa-jcs-2022", now=NOW)
+        assert signed == in_process(key, batch[:32], "eddsa-jcs-2022")
+        first, second = sorted(signed_of)
+        assert signed_of[second] == 32 and signed_of[first] <= signing.CLAIMS_AHEAD * signer.processes, signed_of
+    finally:
+        signer.close()
 
 
 async def test_the_pool_signs_the_first_stage_while_the_rest_of_the_batch_is_prepared(
