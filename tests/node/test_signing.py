@@ -364,6 +364,37 @@ async def test_a_process_that_stops_holds_back_one_credential_at_most_and_the_ot
         signer.close()
 
 
+async def test_the_pool_counts_what_no_process_has_taken_yet() -> None:
+    # What issuance opens its completing transaction by (signing.tail): the credentials of a
+    # batch that no process has taken, queued in the node or waiting in the claims pipe.
+    key, batch = items(200)
+    signer = signing.ProcessSigner(2)
+    try:
+        assert await signer.warm()
+        for pid in signer.pids:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            units = signing.units(len(batch))
+            waiting = [asyncio.ensure_future(signer.sign_chunk(batch[a:b], seed=key.seed, suite_name="eddsa-jcs-2022", now=NOW)) for a, b in units]
+            assert signer.untaken(seed=key.seed, suite_name="eddsa-jcs-2022", now=NOW) == 200  # queued, not sent yet
+            await asyncio.sleep(0)
+            # Sent: CLAIMS_AHEAD a process down the pipe, the rest queued here; nothing taken.
+            assert signer.untaken(seed=key.seed, suite_name="eddsa-jcs-2022", now=NOW) == 200
+            assert signer.untaken(seed=key.seed, suite_name="eddsa-rdfc-2022", now=NOW) is None  # no such batch
+        finally:
+            for pid in signer.pids:
+                os.kill(pid, signal.SIGCONT)
+        seen = []
+        for done in asyncio.as_completed(waiting):
+            await done
+            left = signer.untaken(seed=key.seed, suite_name="eddsa-jcs-2022", now=NOW)
+            seen.append(0 if left is None else left)
+        assert seen == sorted(seen, reverse=True) and seen[0] < 200  # taken as they are signed
+        assert signer.untaken(seed=key.seed, suite_name="eddsa-jcs-2022", now=NOW) is None  # all answered: forgotten
+    finally:
+        signer.close()
+
+
 async def test_a_batch_whose_callers_went_away_is_skipped_by_the_processes(monkeypatch: pytest.MonkeyPatch) -> None:
     key, batch = items(1_024)
     signer = signing.ProcessSigner(2)
