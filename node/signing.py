@@ -486,7 +486,9 @@ class ProcessSigner:
             context.set_forkserver_preload(PRELOAD)  # no effect once the forkserver runs
             # Non-blocking at both ends: the node never waits to put claims in (it keeps at most
             # CLAIMS_AHEAD a process out), a process that finds none waits on it and its channel.
-            read_end, self._claims = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+            read_end, self._claims = os.pipe()
+            os.set_blocking(read_end, False)
+            os.set_blocking(self._claims, False)
             claims = multiprocessing.connection.Connection(read_end, writable=False)  # passed to a process as its own descriptor
             try:
                 for _ in range(self.processes):
