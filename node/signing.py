@@ -10,7 +10,7 @@ here as soon as their indexes are allocated (nothing is handed out before its co
 transaction, after that one), and opens its completing transaction while the last credentials
 (``tail``) are still signing, checking the key there (``node.issuance``); nothing here touches
 the store. The pool (``ProcessSigner``) sends what is queued to every process and a claim for
-each credential to a socket the processes read in turn (``_Worker``): each takes the next
+each credential down a pipe the processes read in turn (``_Worker``): each takes the next
 credential when it is done with one, so that they finish a batch together.
 
 The processes are started with ``forkserver`` (the node's process has threads: the store's, the
