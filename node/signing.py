@@ -617,6 +617,8 @@ class ProcessSigner:
             for batch, _ in taken:
                 batch.queued += 1
             return
+        except OSError:  # no process reads the pipe any more: their channels' end closes the pool (``_listen``)
+            return
         self._out += len(taken)
         for batch, _ in taken:
             batch.out += 1
