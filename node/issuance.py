@@ -246,12 +246,13 @@ class Issuance:
         pool = signing.pool_for(len(credentials), self.loader)
         chunks: list[asyncio.Future[list[JsonObject]]] = []
         sizes: dict[asyncio.Future[list[JsonObject]], int] = {}
-        seeds: set[bytes] = set()
+        seed: bytes | None = None  # of the key the pool signs with
 
         def dispatch(items: list[tuple[JsonObject, str]], cuts: list[tuple[int, int]], pair: Any) -> None:
+            nonlocal seed
             if abandoned:  # the caller went away while its admission ran on: nobody takes these
                 return
-            seeds.add(pair.seed)
+            seed = pair.seed
             for start, stop in cuts:
                 chunk = _task(self._sign_chunk(pool, items[start:stop], pair, suite_name, now, progress))
                 chunks.append(chunk)
@@ -299,7 +300,7 @@ class Issuance:
             def left() -> int:
                 # As the pool counts what its processes have not taken (they answer a run of
                 # credentials at a time); the callers' own count when it holds none of them.
-                untaken = pool.untaken(seed=next(iter(seeds)), suite_name=suite_name, now=now) if pool is not None and len(seeds) == 1 else None
+                untaken = None if pool is None or seed is None else pool.untaken(seed=seed, suite_name=suite_name, now=now)
                 return sum(sizes[c] for c in waiting) if untaken is None else untaken
 
             while waiting and left() > tail:

@@ -445,8 +445,7 @@ class ProcessSigner:
     def __init__(self, processes: int | None = None) -> None:
         self.processes = processes or default_processes()
         self._procs: list[_Process] = []
-        self._batches: dict[int, _Batch] = {}  # by id: those whose callers wait
-        self._open: dict[tuple[bytes, str, datetime], _Batch] = {}  # by key: the one a caller's next units join
+        self._batches: dict[int, _Batch] = {}  # by id: those whose callers wait, one a key (what a caller's next units join)
         self._claims: int | None = None  # the write end of the claims pipe
         self._backlog: collections.deque[tuple[_Batch, int]] = collections.deque()
         self._out = 0  # claims down the pipe or taken, not answered
@@ -537,10 +536,10 @@ class ProcessSigner:
         if not self.start():
             return _nothing()
         loop = asyncio.get_running_loop()
-        batch = self._open.get((seed, suite_name, now))
+        batch = self._batch_of((seed, suite_name, now))
         if batch is None:
             self._next_batch += 1
-            batch = self._batches[self._next_batch] = self._open[(seed, suite_name, now)] = _Batch(self._next_batch, seed, suite_name, now)
+            batch = self._batches[self._next_batch] = _Batch(self._next_batch, seed, suite_name, now)
         unit = _Unit(list(items), batch.size, loop.create_future(), [None] * len(items), len(items))
         if not unit.items:
             unit.future.set_result([])
@@ -555,6 +554,9 @@ class ProcessSigner:
             loop.call_soon(self._feed)
         return self._signed(unit)
 
+    def _batch_of(self, key: tuple[bytes, str, datetime]) -> _Batch | None:
+        return next((batch for batch in self._batches.values() if batch.key == key), None)
+
     @staticmethod
     async def _signed(unit: _Unit) -> list[JsonObject] | None:
         answers = await unit.future
@@ -567,7 +569,7 @@ class ProcessSigner:
         queued here or waiting in the claims pipe (as near as the pipe's byte count says, when
         other batches' claims wait there too). None when the pool holds no such batch (all
         answered, or the pool closed: its callers sign the rest in-process)."""
-        batch = self._open.get((seed, suite_name, now))
+        batch = self._batch_of((seed, suite_name, now))
         if batch is None or self._claims is None:
             return None
         waiting = array.array("i", [0])
@@ -672,8 +674,6 @@ class ProcessSigner:
         batch.settled += 1
         if batch.settled < len(batch.units) or self._batches.pop(batch.id, None) is None:
             return
-        if self._open.get(batch.key) is batch:
-            del self._open[batch.key]
         frame = _frame(("forget", batch.id))
         for proc in self._procs:
             self._deliver(proc, frame)
@@ -696,7 +696,7 @@ class ProcessSigner:
             self._claims = None
         self._out = 0
         self._backlog.clear()
-        batches, self._batches, self._open = list(self._batches.values()), {}, {}
+        batches, self._batches = list(self._batches.values()), {}
         if live:
             for batch in batches:
                 for unit in batch.units:
