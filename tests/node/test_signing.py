@@ -340,8 +340,8 @@ def test_a_batch_is_admitted_in_stages_that_cover_it_once_each_cut_into_units(co
 async def test_a_process_that_stops_holds_back_one_credential_at_most_and_the_others_sign_the_rest() -> None:
     # Each process takes the next credential when it is done with one (a claim), instead of a
     # part cut for it ahead: a process that stops (here SIGSTOP; a core taken by something
-    # else, in life) holds back at most the one it took. A batch larger than the claims socket
-    # holds at once (the rest is queued in the node and put there as the processes take them).
+    # else, in life) holds back at most the one it took. A batch larger than the claims out at
+    # once (CLAIMS_AHEAD a process; the rest queued in the node, put down the pipe as answers come).
     key, batch = items(2_000)
     signer = signing.ProcessSigner(2)
     try:
