@@ -79,12 +79,14 @@ SLICE = 64
 # to take an answer; few enough that a batch whose callers went away stops at once.
 CLAIMS_AHEAD = 2 * REPLY_EVERY
 # How issuance admits a batch the pool signs (``stages``): first this many credentials per
-# process, prepared and admitted before anything is signed (~5 ms on the 2-core machine of
-# bench/README.md); then stages of at most GROWTH times what went before, each prepared while
-# the processes sign the earlier ones (preparing takes ~25 µs a credential on an idle core,
-# several times that beside two signing processes; signing ~500 µs).
-FIRST_PART = 32
-GROWTH = 4
+# process, prepared and admitted before anything is signed, one core working while the others
+# wait; then stages of at most GROWTH times what went before, each prepared while the
+# processes sign the earlier ones (preparing takes ~25 µs a credential on an idle core, several
+# times that beside two signing processes; signing ~350 µs). 16 and 3 against 32 and 4: the
+# first claims out 2.7-7.8 ms sooner in a batch of 256 (small credentials, micro-credentials),
+# the two CPUs' idle share 1.7-2.0 points lower (bench/README.md, thirteenth pass).
+FIRST_PART = 16
+GROWTH = 3
 # How much lower the pool processes' scheduling priority is than the node's (nice(2)): the
 # node's event loop, which feeds them and takes back their answers, wakes at once, and requests
 # served beside a batch are not starved by it.

@@ -534,7 +534,7 @@ def test_cli_issue_batch_of_10000_rows_writes_each_status_list_once(tmp_path: Pa
     created = [s for s in lists if s.lstrip().upper().startswith("INSERT")]
     # One list per purpose (revocation only, the default): created once, its signed list
     # credential published once, and its used-index bitmap written once per admission stage
-    # (node.signing.stages: four for 10,000 rows on two cores; once when one core signs).
+    # (node.signing.stages: six for 10,000 rows on two cores; once when one core signs).
     stages = len(signing.stages(n, max(2, signing.default_processes())))
     assert len(created) == 1 and len(allocations) in (1, stages) and len(publications) == 1, lists
 
