@@ -97,7 +97,8 @@ NICENESS = 5
 # started the pool). ``__main__`` is multiprocessing's own default.
 PRELOAD = ["__main__", "node.heap", "node.signing", "vc.credentials", "vc.cryptosuites", "vc.loader", "vc.proofs"]
 _FRAME = struct.Struct(">Q")
-_CLAIM = struct.Struct(">QQ")  # batch id, index in the batch; a whole number of them per write, each below PIPE_BUF
+_CLAIM = struct.Struct(">QQ")  # batch id, index in the batch
+_CLAIMS_A_WRITE = select.PIPE_BUF // _CLAIM.size
 
 
 def units(count: int, start: int = 0) -> list[tuple[int, int]]:
@@ -604,28 +605,29 @@ class ProcessSigner:
         """Put queued claims down the pipe, up to ``CLAIMS_AHEAD`` a process out; claims of a batch
         forgotten meanwhile are dropped. Called again as answers come back."""
         room = CLAIMS_AHEAD * self.processes - self._out
-        if self._claims is None or room <= 0:
-            return
-        taken: list[tuple[_Batch, int]] = []
-        while self._backlog and len(taken) < room:
-            batch, index = self._backlog.popleft()
-            batch.queued -= 1
-            if batch.id in self._batches:
-                taken.append((batch, index))
-        if not taken:
-            return
-        try:
-            os.write(self._claims, b"".join(_CLAIM.pack(batch.id, index) for batch, index in taken))  # below PIPE_BUF: all, or nothing
-        except BlockingIOError:  # a pipe made smaller by the system (pipe-user-pages-soft): again at the next answer
-            self._backlog.extendleft(reversed(taken))
+        while self._claims is not None and room > 0 and self._backlog:
+            taken: list[tuple[_Batch, int]] = []
+            # Each write at most PIPE_BUF bytes: whole (atomic), or refused, never a torn claim.
+            while self._backlog and len(taken) < min(room, _CLAIMS_A_WRITE):
+                batch, index = self._backlog.popleft()
+                batch.queued -= 1
+                if batch.id in self._batches:
+                    taken.append((batch, index))
+            if not taken:
+                return
+            try:
+                os.write(self._claims, b"".join(_CLAIM.pack(batch.id, index) for batch, index in taken))
+            except BlockingIOError:  # the pipe is full (made smaller by the system: pipe-user-pages-soft): again at the next answer
+                self._backlog.extendleft(reversed(taken))
+                for batch, _ in taken:
+                    batch.queued += 1
+                return
+            except OSError:  # no process reads the pipe any more: their channels' end closes the pool (``_listen``)
+                return
+            self._out += len(taken)
+            room -= len(taken)
             for batch, _ in taken:
-                batch.queued += 1
-            return
-        except OSError:  # no process reads the pipe any more: their channels' end closes the pool (``_listen``)
-            return
-        self._out += len(taken)
-        for batch, _ in taken:
-            batch.out += 1
+                batch.out += 1
 
     async def _listen(self, proc: _Process) -> None:
         try:

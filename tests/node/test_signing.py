@@ -395,6 +395,38 @@ async def test_the_pool_counts_what_no_process_has_taken_yet() -> None:
         signer.close()
 
 
+async def test_claims_go_down_the_pipe_in_whole_writes_of_at_most_pipe_buf(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two processes could read the two halves of a torn claim: every write is at most PIPE_BUF
+    # bytes (atomic, or refused whole) of whole claims, however many processes have claims out.
+    import select
+
+    signer = signing.ProcessSigner(8)
+    monkeypatch.setattr(signer, "start", lambda: True)  # no process is started: the node's side alone
+    read_end, signer._claims = os.pipe()
+    os.set_blocking(signer._claims, False)
+    writes: list[int] = []
+    real_write = os.write
+
+    def write(fd: int, data: bytes) -> int:
+        writes.append(len(data))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+    key, batch = items(1_000)
+    pending = signer.sign_chunk(batch, seed=key.seed, suite_name="eddsa-rdfc-2022", now=NOW)
+    try:
+        signer._feed()
+        out = signing.CLAIMS_AHEAD * 8
+        assert sum(writes) == out * 16 and max(writes) <= select.PIPE_BUF and all(n % 16 == 0 for n in writes), writes
+        assert signer.untaken(seed=key.seed, suite_name="eddsa-rdfc-2022", now=NOW) == 1_000  # nothing taken yet
+        claims = os.read(read_end, 1 << 20)
+        assert [int.from_bytes(claims[i + 8 : i + 16], "big") for i in range(0, len(claims), 16)] == list(range(out))
+    finally:
+        os.close(read_end)
+        signer.close()
+        pending.close()  # type: ignore[attr-defined]  (the caller's coroutine, never awaited here)
+
+
 async def test_a_batch_whose_callers_went_away_is_skipped_by_the_processes(monkeypatch: pytest.MonkeyPatch) -> None:
     key, batch = items(1_024)
     signer = signing.ProcessSigner(2)
