@@ -295,7 +295,13 @@ class _Worker:
     process waits."""
 
     def __init__(self, channel: socket.socket, claims: int) -> None:
+        from vc.crypto import Ed25519KeyPair
+        from vc.cryptosuites import SUITES
+        from vc.loader import default_loader
+
         self.channel, self.claims = channel, claims
+        # Looked up once, not once a credential.
+        self.key_pair, self.suites, self.loader = Ed25519KeyPair, SUITES, default_loader()
         self.batches: dict[int, _Held] = {}
         self.newest = 0  # batch ids grow: a claim of an older one not held is of one forgotten
         self.answering = 0
@@ -356,16 +362,12 @@ class _Worker:
             self.newest = max(self.newest, message[1])
 
     def _sign(self, held: _Held, index: int) -> tuple[int, bool | None, Any]:
-        from vc.crypto import Ed25519KeyPair
-        from vc.cryptosuites import SUITES
-        from vc.loader import default_loader
-
         credential, verification_method = held.items[index - held.start]
         try:
             if held.key is None:
-                held.key = Ed25519KeyPair.from_seed(held.seed)
+                held.key = self.key_pair.from_seed(held.seed)
             only_proof, value = _signed_or_proof(
-                credential, verification_method, key=held.key, suite=SUITES[held.suite_name], loader=default_loader(), now=held.now
+                credential, verification_method, key=held.key, suite=self.suites[held.suite_name], loader=self.loader, now=held.now
             )
         except Exception as e:  # the node raises it where in-process signing would have
             return index, None, _portable(e)
