@@ -265,13 +265,14 @@ def _portable(error: Exception) -> Exception:
 @dataclass(eq=False)
 class _Held:
     """A batch as a pool process holds it: what signs its credentials, and its items from
-    ``start`` on (those before are signed here or claimed by another process)."""
+    ``start`` on (those before are signed here or claimed by another process), each still
+    pickled (``_feed``): a process unpickles only the items it claims."""
 
     seed: bytes
     suite_name: str
     now: datetime
     start: int = 0
-    items: list[tuple[JsonObject, str]] = field(default_factory=list)
+    items: list[bytes] = field(default_factory=list)
     key: Any = None
 
     @property
@@ -287,7 +288,7 @@ class _Worker:
     else runs on them. A claim may come before its item (the node sends the items first, but its
     channel to this process may be slower than the pipe): the process then reads its channel
     until the item is there. Messages from the node: ``("items", batch, seed, suite name, now,
-    items)``, ``("forget", batch)`` once the node needs nothing more of a batch (all answered,
+    items)``, each item ``(credential, verification method)`` pickled on its own, ``("forget", batch)`` once the node needs nothing more of a batch (all answered,
     or its callers gone). To the node: ``("ready",)`` once started; ``("done", batch,
     answers)``, each answer ``(index, True, proof)``, ``(index, False, document)``
     (``_signed_or_proof``), ``(index, None, exception)``, or ``(index, None, None)`` for a claim
@@ -362,8 +363,8 @@ class _Worker:
             self.newest = max(self.newest, message[1])
 
     def _sign(self, held: _Held, index: int) -> tuple[int, bool | None, Any]:
-        credential, verification_method = held.items[index - held.start]
         try:
+            credential, verification_method = pickle.loads(held.items[index - held.start])
             if held.key is None:
                 held.key = self.key_pair.from_seed(held.seed)
             only_proof, value = _signed_or_proof(
@@ -588,8 +589,11 @@ class ProcessSigner:
             if not batch.unsent:
                 continue
             unsent, batch.unsent = batch.unsent, []
-            for at in range(0, len(unsent), SLICE):
-                frame = _frame(("items", batch.id, batch.seed, batch.suite_name, batch.now, unsent[at : at + SLICE]))
+            # Each item pickled on its own: every process gets every item (any may claim it),
+            # and unpickles only those it claims, half of them with two processes.
+            pickled = [pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL) for item in unsent]
+            for at in range(0, len(pickled), SLICE):
+                frame = _frame(("items", batch.id, batch.seed, batch.suite_name, batch.now, pickled[at : at + SLICE]))
                 for proc in self._procs:
                     self._deliver(proc, frame)
             self._backlog.extend((batch, index) for index in range(batch.size - len(unsent), batch.size))
