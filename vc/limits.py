@@ -11,6 +11,8 @@ is a PARSING_ERROR, a document whose values exceed a bound is a MALFORMED_VALUE_
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +39,22 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+# A code point of the surrogate range left in a string after parsing: JSON's \uD800-style
+# escapes give one when it has no partner (a pair is joined into one character).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _unicode(text: str, what: str) -> None:
+    """Refuse a string that is not Unicode text: I-JSON (RFC 7493 §2.1) forbids surrogate code
+    points in names and strings, and no UTF-8 (RFC 8259 §8.1) can carry them, so nothing
+    signed over them can be checked by anyone else. Called for non-ASCII strings only
+    (``isascii`` reads a flag CPython keeps: the common string costs one method call)."""
+    if (found := _SURROGATE.search(text)) is not None:
+        raise MalformedValueError(
+            f"the document has {what} holding U+{ord(found.group()):04X}, half of a surrogate pair with no partner "
+            "(an escape like \\ud800 in the JSON): that is not Unicode text (I-JSON, RFC 7493 §2.1)"
+        )
 
 
 def parse_json(data: bytes | str, *, limits: Limits = DEFAULT_LIMITS) -> Any:
@@ -79,14 +97,27 @@ def check_shape(doc: Any, *, limits: Limits = DEFAULT_LIMITS) -> None:
             for k, v in value.items():
                 if not isinstance(k, str):
                     raise MalformedValueError(f"the document has a non-string key {k!r}")
+                if not k.isascii():
+                    _unicode(k, "a property name")
                 size += len(k) + 4
                 stack.append((v, depth + 1))
         elif isinstance(value, list):
             size += 2
             stack.extend((v, depth + 1) for v in value)
         elif isinstance(value, str):
+            if not value.isascii():
+                _unicode(value, "a string")
             size += len(value) + 2
-        elif value is None or isinstance(value, (bool, int, float)):
+        elif value is None or isinstance(value, (bool, int)):
+            size += 8
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                # 1e400 parses to infinity: a number no double holds (I-JSON, RFC 7493 §2.2),
+                # which JSON cannot write back (it would come out as null, unsigned).
+                raise MalformedValueError(
+                    f"the document has a number that is no finite double ({value}): "
+                    "I-JSON (RFC 7493 §2.2) numbers are IEEE 754 doubles"
+                )
             size += 8
         else:
             raise MalformedValueError(f"the document holds a {type(value).__name__}, which is not a JSON value")

@@ -144,6 +144,14 @@ MALFORMED = [
     (b'{"a":' * 60 + b"1" + b"}" * 60, "nests deeper than the limit"),
     (b'{"a": 1} trailing', "not valid JSON"),
     (b"\x00", "not valid JSON"),
+    # Valid JSON syntax, but no I-JSON (RFC 7493 §2.1-2.2): half a surrogate pair, in a value
+    # or a name (a 500 from the signer before), and numbers past a double's range (signed as
+    # infinity and handed back as null before).
+    (b'{"a": "\\ud800"}', "half of a surrogate pair with no partner"),
+    (b'{"\\udc00name": 1}', "a property name holding U+DC00"),
+    (b'{"a": {"b": ["x", "\\udfff"]}}', "U+DFFF"),
+    (b'{"a": 1e400}', "no finite double"),
+    (b'{"a": -1e400}', "no finite double"),
 ]
 
 

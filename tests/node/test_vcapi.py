@@ -664,6 +664,13 @@ FUZZ_BODIES: list[bytes] = [
     b'{"credentialId": "x", "credentialStatus": [null]}',
     b'{"credentialId": "x", "credentialStatus": {"type": null}, "status": true}',
     b'{"credentialId": "x", "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation", "statusListIndex": 5}, "status": true}',
+    # No I-JSON (RFC 7493 §2.1-2.2): half a surrogate pair reached the RDFC signer and the
+    # challenge store (500s); 1e400 was signed as infinity and handed back as null.
+    b'{"credential": {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"], "credentialSubject": {"id": "did:example:abc", "name": "\\ud800"}}}',
+    b'{"credential": {"@context": ["https://www.w3.org/ns/credentials/v2", {"@vocab": "https://example.org/#"}], "type": ["VerifiableCredential"], "credentialSubject": {"id": "did:example:abc", "\\udc00name": 1}}}',
+    b'{"credential": {"@context": ["https://www.w3.org/ns/credentials/v2", {"@vocab": "https://example.org/#"}], "type": ["VerifiableCredential"], "credentialSubject": {"id": "did:example:abc", "score": 1e400}}}',
+    b'{"verifiablePresentation": {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"], "proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "proofPurpose": "authentication", "challenge": "\\ud800"}}}',
+    b'{"verifiablePresentation": {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"]}, "options": {"challenge": "\\ud800"}}',
 ]
 
 POSTS = ["/credentials/issue", "/issuers/default/credentials/issue", "/issuers/no-such/credentials/issue", "/credentials/verify", "/presentations/verify", "/credentials/status", "/challenges"]

@@ -79,6 +79,44 @@ def test_shape_refuses_values_json_cannot_hold() -> None:
         check_shape({1: "a"})
 
 
+def test_shape_refuses_what_is_not_i_json_and_keeps_what_is() -> None:
+    # I-JSON (RFC 7493 §2.1-2.2): no surrogate code points, numbers that are doubles. Either
+    # reached the signer before: a UnicodeEncodeError (HTTP 500), infinity signed as "INF".
+    for doc, says in (
+        ({"a": "x\ud800"}, "U\\+D800"),
+        ({"a": ["ok", {"\udc01": 1}]}, "a property name holding U\\+DC01"),
+        ({"a": float("inf")}, "no finite double"),
+        ({"a": float("nan")}, "no finite double"),
+    ):
+        with pytest.raises(MalformedValueError, match=says):
+            check_shape(doc)
+    check_shape(json.loads('{"a": "\\ud83d\\ude00 Łódź", "b": 1e308, "c": 1e-400}'))  # a pair is one character; underflow is 0.0
+
+
+async def test_a_lone_surrogate_is_a_transformation_error_to_sign_and_malformed_to_verify(now: Any) -> None:
+    from did.key import DIDKeyResolver, did_key_from_public_key
+    from did.resolver import Resolver
+    from vc.credentials import verify_credential
+    from vc.crypto import Ed25519KeyPair
+    from vc.errors import ProofTransformationError
+    from vc.loader import default_loader
+    from vc.proofs import add_proof
+
+    key = Ed25519KeyPair.from_seed(bytes(range(32)))
+    did = did_key_from_public_key(key.public_key)
+    doc = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"], "issuer": did,
+           "credentialSubject": {"id": "did:example:a", "name": "\ud800"}}
+    doc["@context"].append({"name": "https://schema.org/name"})
+    with pytest.raises(ProofTransformationError, match="U\\+D800"):  # a dict handed in directly: not a UnicodeEncodeError
+        add_proof(doc, suite="eddsa-rdfc-2022", key=key, created="2025-01-15T00:00:00Z", loader=default_loader())
+    signed = add_proof({**doc, "credentialSubject": {"id": "did:example:a", "name": "ok"}}, suite="eddsa-rdfc-2022", key=key,
+                       created="2025-01-15T00:00:00Z", loader=default_loader())
+    signed["credentialSubject"]["name"] = "\ud800"
+    result = await verify_credential(signed, resolver=Resolver({"key": DIDKeyResolver()}), loader=default_loader(), now=now)
+    assert not result.verified
+    assert [c.problem.code for c in result.checks if c.problem is not None] == ["MALFORMED_VALUE_ERROR"]
+
+
 def test_too_many_proofs_are_refused() -> None:
     vc = {"type": ["VerifiableCredential"], "proof": [{"type": "DataIntegrityProof"}] * 17}
     with pytest.raises(MalformedValueError, match="17 proofs, more than the limit of 16"):

@@ -12,6 +12,17 @@ from vc.cryptosuites.base import DocumentLoader, Ed25519Suite, JsonObject
 from vc.errors import InvalidProofConfigurationError, ProofTransformationError
 
 
+def _utf8(nquads: str, what: str) -> bytes:
+    """The canonical N-Quads as the UTF-8 bytes that are hashed (RDFC-1.0 §4.3)."""
+    try:
+        return nquads.encode("utf-8")
+    except UnicodeEncodeError as e:  # a lone surrogate: a dict handed in directly (JSON text is checked by vc.limits)
+        raise ProofTransformationError(
+            f"the {what} holds U+{ord(nquads[e.start]):04X}, half of a surrogate pair with no partner: not Unicode text, "
+            "so it has no UTF-8 form to sign or verify"
+        ) from e
+
+
 class EddsaRdfc2022(Ed25519Suite):
     name = "eddsa-rdfc-2022"
     cryptosuite = "eddsa-rdfc-2022"
@@ -19,7 +30,7 @@ class EddsaRdfc2022(Ed25519Suite):
     def transform(self, document: JsonObject, options: JsonObject, *, loader: DocumentLoader) -> bytes:
         """§3.2.3 Transformation: RDFC-1.0 of the unsecured document (safe mode)."""
         self._check_options(options, ProofTransformationError)
-        return jsonld.canonize(document, loader=loader).encode("utf-8")
+        return _utf8(jsonld.canonize(document, loader=loader), "document")
 
     def configure_proof(self, options: JsonObject, document: JsonObject, *, loader: DocumentLoader) -> bytes:
         """§3.2.5 Proof Configuration: the proof options, with the document's @context, in RDFC-1.0.
@@ -30,7 +41,7 @@ class EddsaRdfc2022(Ed25519Suite):
         config: dict[str, Any] = {k: v for k, v in options.items() if k not in ("proofValue", "@context")}
         config["@context"] = document.get("@context")
         # the same canonical form as jsonld.canonize, remembered per loader (proof options recur)
-        return jsonld.canonize_proof_configuration(config, loader=loader).encode("utf-8")
+        return _utf8(jsonld.canonize_proof_configuration(config, loader=loader), "proof options")
 
 
 EDDSA_RDFC_2022 = EddsaRdfc2022()
