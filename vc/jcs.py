@@ -57,16 +57,25 @@ def canonicalize(value: Any) -> bytes:
         raise rfc8785.CanonicalizationError("input contains non-UTF-8 codepoints") from e
 
 
-def _as_double(n: int) -> float:
-    """A big integer as the double it denotes, when its digits are that double's (see the
-    module docstring); ``rfc8785.IntegerDomainError`` otherwise."""
+def double_of(n: int) -> float | None:
+    """The double a whole number's digits stand for: its exact value, or the double ECMAScript
+    writes with these digits (see the module docstring); None when no double has them."""
     try:
         double = float(n)
     except OverflowError:
-        raise rfc8785.IntegerDomainError(n) from None
+        return None
     if double == n or rfc8785.dumps(double) == str(n).encode("ascii"):
         return double
-    raise rfc8785.IntegerDomainError(n)
+    return None
+
+
+def _as_double(n: int) -> float:
+    """A big integer as the double it denotes (``double_of``); ``rfc8785.IntegerDomainError``
+    when no double has its digits."""
+    double = double_of(n)
+    if double is None:
+        raise rfc8785.IntegerDomainError(n)
+    return double
 
 
 def _with_doubles(value: Any) -> Any:

@@ -32,6 +32,7 @@ from pyld.context_resolver import ContextResolver
 from did.cache import LRU
 from vc import fastld
 from vc.errors import ProblemError, ProofTransformationError
+from vc.jcs import double_of
 from vc.loader import UnknownContextError
 
 JsonObject = dict[str, Any]
@@ -123,9 +124,35 @@ def _path_text(base: str, node: Any) -> str:
     return where
 
 
+_INT_MAX = 2**53 - 1
+_XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
+
+
+def _as_processors_read_it(item: dict[str, Any], value: int, where: str) -> None:
+    """A whole number past ±(2^53 − 1) as JSON-LD processors that read JSON numbers as doubles
+    (jsonld.js, most others) put it into RDF. Below 10^21, JSON-LD 1.1's Object to RDF
+    Conversion makes it an xsd:integer written digit for digit, so 9007199254740993 here against 9007199254740992
+    there would sign one document and verify another. Digits a double has (its exact value,
+    or how ECMAScript writes it: 2^60 as 1152921504606847000) become that double's exact
+    integer, as those processors write it; digits no double has are refused, as eddsa-jcs-2022
+    refuses them (``vc.jcs``): a signature must not cover a number other than the one shown.
+    From 10^21 both sides write the double already (xsd:double)."""
+    if abs(value) >= 10**21:
+        return
+    double = double_of(value)
+    if double is None:
+        raise ProofTransformationError(
+            f"{where or 'document'}: the integer {value} is more precise than a double (I-JSON, RFC 7493 §2.2): "
+            f"JSON-LD processors that read numbers as doubles see {float(value):.0f} and would not verify a signature "
+            "over it; send it as a string"
+        )
+    item["@value"] = int(double)
+
+
 def _check_expanded(element: Any, path: str = "") -> None:
     """Refuse what expansion kept but RDF conversion would silently drop (jsonld.js safe mode:
-    relative @id / @type references, malformed language tags)."""
+    relative @id / @type references, malformed language tags), and numbers other processors
+    would read otherwise (``_as_processors_read_it``; a non-finite float)."""
     # Paths are (parent, step) links, turned into text only for an error: formatting one per
     # value was half of this walk's time.
     stack: list[tuple[Any, Any]] = [(element, None)]
@@ -144,6 +171,11 @@ def _check_expanded(element: Any, path: str = "") -> None:
                 raise ProofTransformationError(f"{where}: the datatype {datatype!r} is a relative IRI (safe mode)")
             # @direction needs nothing here: RDF_DIRECTION gives it an RDF form (expansion has
             # already refused any value but "ltr" and "rtl").
+            value = item["@value"]
+            if type(value) is int and not -_INT_MAX <= value <= _INT_MAX and datatype != _XSD_DOUBLE:
+                _as_processors_read_it(item, value, _path_text(path, node))
+            elif type(value) is float and not math.isfinite(value):
+                raise ProofTransformationError(f"{_path_text(path, node) or 'document'}: {value} is no number JSON can carry")
             language = item.get("@language")
             if language is not None and not (isinstance(language, str) and _LANGUAGE_TAG.fullmatch(language)):
                 # pyld would write it into the N-Quads as it is, giving an invalid literal.

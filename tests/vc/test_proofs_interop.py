@@ -11,6 +11,7 @@ from did.key import DIDKeyResolver
 from did.resolver import Resolver
 from support import run_js
 from vc.crypto import Ed25519KeyPair
+from vc.errors import ProofTransformationError
 from vc.loader import default_loader
 from vc.proofs import add_proof, proofs_of, verify_proofs
 
@@ -178,3 +179,43 @@ async def test_jcs_credentials_with_big_whole_numbers_interoperate(tmp_path, now
     path.write_text(json.dumps(ours))
     code, out = await run_js("verify.mjs", str(path))
     assert code == 0 and out["verified"] is True, out
+
+
+async def test_rdfc_credentials_with_big_whole_numbers_interoperate(tmp_path, now):
+    # eddsa-rdfc-2022 alike: below 1e21 JSON-LD writes a whole number as an xsd:integer, digit
+    # for digit. JavaScript writes the double it read (2^60 as 1152921504606846976 in the
+    # N-Quads) while its JSON shows 1152921504606847000; a Python int kept its own digits, so
+    # neither side verified the other's credential until the digits were read as the double.
+    unsigned = {
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"],
+        "id": "urn:uuid:11111111-2222-3333-4444-555555555556",
+        "type": ["VerifiableCredential"],
+        "issuer": ISSUER_DID,
+        "credentialSubject": {"id": "did:example:alice", **_BIG},
+    }
+    path = tmp_path / "unsigned.json"
+    path.write_text(json.dumps(unsigned))
+    code, signed = await run_js("issue.mjs", "--suite", "eddsa-rdfc-2022", "--credential", str(path))
+    assert code == 0, signed
+    assert signed["credentialSubject"]["c"] == 1152921504606847000 and isinstance(signed["credentialSubject"]["c"], int)
+    kw = dict(resolver=_resolver(), loader=default_loader(), now=now, expected_purpose="assertionMethod", expected_controller=ISSUER_DID)
+    checks = await verify_proofs(signed, **kw)
+    assert all(c.ok for c in checks), [c.to_json() for c in checks]
+    assert _resign(signed, signed["proof"], ISSUER_SEED) == signed  # the same canonical bytes
+    # Digits no double has are refused, to sign and to verify, not read as another number.
+    altered = json.loads(json.dumps(signed))
+    altered["credentialSubject"]["a"] = 9007199254740993
+    checks = await verify_proofs(altered, **kw)
+    assert checks[0].problem is not None and checks[0].problem.code == "PROOF_TRANSFORMATION_ERROR", [c.to_json() for c in checks]
+    assert "9007199254740993" in checks[0].problem.detail
+    with pytest.raises(ProofTransformationError, match="more precise than a double"):
+        add_proof({**unsigned, "credentialSubject": {"id": "did:example:alice", "a": 9007199254740993}}, suite="eddsa-rdfc-2022",
+                  key=Ed25519KeyPair.from_seed(bytes.fromhex(ISSUER_SEED)), created="2025-01-15T00:00:00Z", loader=default_loader())
+    # What we sign with such numbers the reference verifies: as Python reads JavaScript's
+    # digits, and as the exact integers.
+    for subject in (signed["credentialSubject"], {"id": "did:example:alice", **_BIG}):
+        ours = add_proof({**unsigned, "credentialSubject": subject}, suite="eddsa-rdfc-2022",
+                         key=Ed25519KeyPair.from_seed(bytes.fromhex(ISSUER_SEED)), created="2025-01-15T00:00:00Z", loader=default_loader())
+        path.write_text(json.dumps(ours))
+        code, out = await run_js("verify.mjs", str(path))
+        assert code == 0 and out["verified"] is True, (subject, out)
