@@ -507,6 +507,13 @@ def embedded_credentials(vp: JsonObject) -> list[JsonObject]:
     """The credentials a presentation embeds, refusing the forms the node does not process."""
     if "verifiableCredential" not in vp:
         return []
+    if vp["verifiableCredential"] == []:
+        # §4.13: "If present, the value MUST be one or more verifiable credential and/or
+        # enveloped verifiable credential objects" (1.1 §4.10 alike).
+        raise MalformedValueError(
+            "verifiableCredential is an empty array; when present it holds one or more credentials "
+            "(leave it out of a presentation that carries none)"
+        )
     out = []
     for i, c in enumerate(_as_list(vp["verifiableCredential"])):
         where = f"verifiableCredential[{i}]"

@@ -270,6 +270,24 @@ async def test_unsupported_credential_forms_are_refused_by_name(credential_value
     assert not result.verified
 
 
+async def test_an_empty_credential_array_is_refused_and_a_presentation_without_credentials_verifies(resolver: Resolver) -> None:
+    # VC DM 2.0 §4.13: verifiableCredential, "If present, the value MUST be one or more
+    # verifiable credential and/or enveloped verifiable credential objects".
+    bare = sign_presentation(create_presentation([], holder=HOLDER), key=HOLDER_KEY, verification_method=HOLDER_VM, suite=RDFC,
+                             loader=LOADER, now=NOW, challenge=CHALLENGE, domain=DOMAIN)
+    assert "verifiableCredential" not in bare and (await verify(bare, resolver)).verified  # DID authentication: no credentials
+    unsigned = {**create_presentation([], holder=HOLDER), "verifiableCredential": []}
+    with pytest.raises(MalformedValueError, match="empty array"):
+        sign_presentation(unsigned, key=HOLDER_KEY, verification_method=HOLDER_VM, suite=RDFC, loader=LOADER, now=NOW, challenge=CHALLENGE)
+    # Signed by the holder elsewhere: the proof alone would pass, the data model refuses it.
+    empty = proofs.add_proof(unsigned, suite=RDFC, key=HOLDER_KEY, verification_method=HOLDER_VM, purpose="authentication",
+                             created=NOW, loader=LOADER, challenge=CHALLENGE, domain=DOMAIN)
+    result = await verify(empty, resolver)
+    assert not result.verified
+    assert code(result, "dataModel") == "MALFORMED_VALUE_ERROR" and "empty array" in check(result, "dataModel").message
+    assert check(result, "proof").ok
+
+
 @pytest.mark.parametrize("doc", [None, "vp", [], {}, {"type": "VerifiablePresentation", "proof": "x"}])
 async def test_verify_presentation_never_raises(doc: Any, resolver: Resolver) -> None:
     result = await verify(doc, resolver)
