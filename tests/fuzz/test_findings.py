@@ -37,11 +37,7 @@ def _badge(id: str, achievement: dict[str, Any], **more: Any) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("poison", ['{"big": 1152921504606846977}', '{"\\ud800": 1}'])
-async def test_a_presented_part_jcs_cannot_represent_is_a_failed_stack_not_a_500(client: Any, poison: str) -> None:
-    """POST /presentations/verify of a stack whose part holds an integer past 2**53 or a lone
-    surrogate key (2**60 + 1: no double holds it, so JCS has no form for it): vc.edu.stacking.part_digest
-    raised rfc8785's error through node/trust.py."""
+def _poisoned_stack(poison: str) -> str:
     part = _badge("urn:uuid:11111111-1111-4111-8111-111111111111", {"id": "urn:x", "name": "x", "extra": "POISON"})
     stack = _badge(
         "urn:uuid:22222222-2222-4222-8222-222222222222", {"id": "urn:y", "name": "y", "creditsAvailable": 5},
@@ -49,7 +45,14 @@ async def test_a_presented_part_jcs_cannot_represent_is_a_failed_stack_not_a_500
     )
     vp = {"@context": [V2], "type": ["VerifiablePresentation"], "verifiableCredential": [stack, part]}
     # Written by hand: Python's json would not write the lone surrogate a hostile client can send.
-    body = json.dumps({"verifiablePresentation": vp, "options": {"challenge": "abc"}}).replace('"POISON"', poison)
+    return json.dumps({"verifiablePresentation": vp, "options": {"challenge": "abc"}}).replace('"POISON"', poison)
+
+
+async def test_a_presented_part_jcs_cannot_represent_is_a_failed_stack_not_a_500(client: Any) -> None:
+    """POST /presentations/verify of a stack whose part holds an integer past 2**53 that no
+    double holds (2**60 + 1, so JCS has no form for it): vc.edu.stacking.part_digest raised
+    rfc8785's error through node/trust.py."""
+    body = _poisoned_stack('{"big": 1152921504606846977}')
     resp = await client.post("/presentations/verify", data=body, headers={"Content-Type": "application/json"})
     assert resp.status == 400, await resp.text()
     result = await resp.json()
@@ -59,21 +62,38 @@ async def test_a_presented_part_jcs_cannot_represent_is_a_failed_stack_not_a_500
     assert "has no digest" in stack_check["message"]
 
 
-async def test_a_part_jcs_cannot_represent_cannot_be_stacked(client: Any) -> None:
-    """The same part offered to POST /issuers/{name}/stacks (it verifies: eddsa-rdfc-2022 signs
-    any integer) is a 422 naming it, where building the stack raised rfc8785's error."""
+async def test_a_part_with_a_lone_surrogate_key_is_refused_at_the_door(client: Any) -> None:
+    """The same stack with a lone-surrogate key in the part: no I-JSON (RFC 7493 §2.1), so the
+    body is refused before anything reads it (it reached part_digest, a 500, before that)."""
+    resp = await client.post("/presentations/verify", data=_poisoned_stack('{"\\ud800": 1}'), headers={"Content-Type": "application/json"})
+    assert resp.status == 400, await resp.text()
+    problem = await resp.json(content_type=None)
+    assert "half of a surrogate pair" in problem["detail"], problem
+
+
+async def test_a_part_jcs_cannot_represent_cannot_be_issued_nor_stacked(client: Any) -> None:
+    """A whole number no double holds (2**60 + 1) is refused by eddsa-rdfc-2022 as by
+    eddsa-jcs-2022 (JSON-LD processors that read doubles would verify another number). Such a
+    part offered to POST /issuers/{name}/stacks (altered after signing) is a 422 naming it,
+    where building the stack raised rfc8785's error when rdfc signed any integer."""
     auth = {"Authorization": f"Bearer {client.token}"}
     credential = {"@context": [V2], "type": ["VerifiableCredential"], "issuer": client.issuer,
                   "credentialSubject": {"id": "did:example:ana", "name": 2**60 + 1}}
     resp = await client.post("/credentials/issue", json={"credential": credential, "options": {"statusPurposes": []}}, headers=auth)
+    assert resp.status == 400, await resp.text()
+    problem = await resp.json(content_type=None)
+    assert problem["code"] == "PROOF_TRANSFORMATION_ERROR" and "1152921504606846977 is more precise than a double" in problem["detail"]
+    credential["credentialSubject"]["name"] = 2**60  # a double: issued
+    resp = await client.post("/credentials/issue", json={"credential": credential, "options": {"statusPurposes": []}}, headers=auth)
     assert resp.status == 201, await resp.text()
     part = (await resp.json())["verifiableCredential"]
+    part["credentialSubject"]["name"] = 2**60 + 1
     resp = await client.post(
         "/issuers/default/stacks", json={"parts": [part], "achievement": {"name": "x", "description": "y"}}, headers=auth
     )
     assert resp.status == 422, await resp.text()
     problem = await resp.json(content_type=None)
-    assert "has no digest: RFC 8785 (JCS) cannot represent it" in problem["detail"], problem
+    assert "1152921504606846977 is more precise than a double" in problem["detail"], problem
 
 
 async def test_a_multipart_form_with_a_malformed_part_is_a_page_saying_so(client: Any) -> None:
