@@ -137,16 +137,19 @@ async def test_directed_language_values_sign_and_verify_as_the_reference_does(su
     assert code == 1 and out["verified"] is False, out
 
 
-# --- eddsa-jcs-2022 and whole numbers past 2^53 (issue 11) -----------------------------------
+# --- whole numbers past 2^53 (issue 11: eddsa-jcs-2022; 2026-12-06: eddsa-rdfc-2022) -----------
 # JSON.stringify writes whole doubles from 2^53 up to 1e21 as plain digits (2^60 as
 # 1152921504606847000); Python reads them as int. JCS canonicalizes the double (RFC 8785
-# §3.2.2.3), so both sides must agree on it. Digits no double has are refused here, where
-# JavaScript silently reads the nearest double.
+# §3.2.2.3); JSON-LD writes a whole number below 1e21 as an xsd:integer, digit for digit, and
+# JavaScript writes the double it read (1152921504606846976). Both sides must agree on the
+# number: digits a double has are read as that double here, digits no double has are refused,
+# where JavaScript silently reads the nearest double.
 
 _BIG = {"a": 9007199254740992, "b": 100000000000000000000, "c": 1152921504606846976, "e": 1e21}
 
 
-async def test_jcs_credentials_with_big_whole_numbers_interoperate(tmp_path, now):
+@pytest.mark.parametrize("suite", ["eddsa-jcs-2022", "eddsa-rdfc-2022"])
+async def test_credentials_with_big_whole_numbers_interoperate(suite, tmp_path, now):
     unsigned = {
         "@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"],
         "id": "urn:uuid:11111111-2222-3333-4444-555555555555",
@@ -156,66 +159,33 @@ async def test_jcs_credentials_with_big_whole_numbers_interoperate(tmp_path, now
     }
     path = tmp_path / "unsigned.json"
     path.write_text(json.dumps(unsigned))
-    code, signed = await run_js("issue.mjs", "--suite", "eddsa-jcs-2022", "--credential", str(path))
+    code, signed = await run_js("issue.mjs", "--suite", suite, "--credential", str(path))
     assert code == 0, signed
     # What JavaScript wrote, read back by Python's json: whole numbers past 2^53 are ints.
     assert signed["credentialSubject"]["c"] == 1152921504606847000 and isinstance(signed["credentialSubject"]["c"], int)
     kw = dict(resolver=_resolver(), loader=default_loader(), now=now, expected_purpose="assertionMethod", expected_controller=ISSUER_DID)
     checks = await verify_proofs(signed, **kw)
-    assert all(c.ok for c in checks), [c.to_json() for c in checks]
+    assert all(c.ok for c in checks), [c.to_json() for c in checks]  # rdfc: failed before 2026-12-06
     assert _resign(signed, signed["proof"], ISSUER_SEED) == signed  # the same canonical bytes
     # 9007199254740993 is no double: JavaScript reads ...992 and accepts the altered number;
     # here the document is refused rather than verified for a number it does not show.
     altered = json.loads(json.dumps(signed))
     altered["credentialSubject"]["a"] = 9007199254740993
     checks = await verify_proofs(altered, **kw)
-    assert checks[0].problem is not None and checks[0].problem.code == "PROOF_TRANSFORMATION_ERROR"
+    assert checks[0].problem is not None and checks[0].problem.code == "PROOF_TRANSFORMATION_ERROR", [c.to_json() for c in checks]
+    assert "9007199254740993" in checks[0].problem.detail
     path.write_text(json.dumps(altered))
     code, out = await run_js("verify.mjs", str(path))
     assert code == 0 and out["verified"] is True, out  # the reference's reading, recorded
-    # And what we sign with such numbers, as Python ints, the reference verifies.
-    ours = add_proof(unsigned, suite="eddsa-jcs-2022", key=Ed25519KeyPair.from_seed(bytes.fromhex(ISSUER_SEED)),
-                     created="2025-01-15T00:00:00Z", loader=default_loader())
-    path.write_text(json.dumps(ours))
-    code, out = await run_js("verify.mjs", str(path))
-    assert code == 0 and out["verified"] is True, out
-
-
-async def test_rdfc_credentials_with_big_whole_numbers_interoperate(tmp_path, now):
-    # eddsa-rdfc-2022 alike: below 1e21 JSON-LD writes a whole number as an xsd:integer, digit
-    # for digit. JavaScript writes the double it read (2^60 as 1152921504606846976 in the
-    # N-Quads) while its JSON shows 1152921504606847000; a Python int kept its own digits, so
-    # neither side verified the other's credential until the digits were read as the double.
-    unsigned = {
-        "@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"],
-        "id": "urn:uuid:11111111-2222-3333-4444-555555555556",
-        "type": ["VerifiableCredential"],
-        "issuer": ISSUER_DID,
-        "credentialSubject": {"id": "did:example:alice", **_BIG},
-    }
-    path = tmp_path / "unsigned.json"
-    path.write_text(json.dumps(unsigned))
-    code, signed = await run_js("issue.mjs", "--suite", "eddsa-rdfc-2022", "--credential", str(path))
-    assert code == 0, signed
-    assert signed["credentialSubject"]["c"] == 1152921504606847000 and isinstance(signed["credentialSubject"]["c"], int)
-    kw = dict(resolver=_resolver(), loader=default_loader(), now=now, expected_purpose="assertionMethod", expected_controller=ISSUER_DID)
-    checks = await verify_proofs(signed, **kw)
-    assert all(c.ok for c in checks), [c.to_json() for c in checks]
-    assert _resign(signed, signed["proof"], ISSUER_SEED) == signed  # the same canonical bytes
-    # Digits no double has are refused, to sign and to verify, not read as another number.
-    altered = json.loads(json.dumps(signed))
-    altered["credentialSubject"]["a"] = 9007199254740993
-    checks = await verify_proofs(altered, **kw)
-    assert checks[0].problem is not None and checks[0].problem.code == "PROOF_TRANSFORMATION_ERROR", [c.to_json() for c in checks]
-    assert "9007199254740993" in checks[0].problem.detail
-    with pytest.raises(ProofTransformationError, match="more precise than a double"):
-        add_proof({**unsigned, "credentialSubject": {"id": "did:example:alice", "a": 9007199254740993}}, suite="eddsa-rdfc-2022",
-                  key=Ed25519KeyPair.from_seed(bytes.fromhex(ISSUER_SEED)), created="2025-01-15T00:00:00Z", loader=default_loader())
-    # What we sign with such numbers the reference verifies: as Python reads JavaScript's
-    # digits, and as the exact integers.
-    for subject in (signed["credentialSubject"], {"id": "did:example:alice", **_BIG}):
-        ours = add_proof({**unsigned, "credentialSubject": subject}, suite="eddsa-rdfc-2022",
-                         key=Ed25519KeyPair.from_seed(bytes.fromhex(ISSUER_SEED)), created="2025-01-15T00:00:00Z", loader=default_loader())
+    key = Ed25519KeyPair.from_seed(bytes.fromhex(ISSUER_SEED))
+    with pytest.raises(ProofTransformationError, match="more precise than a double"):  # nor signed here
+        add_proof({**unsigned, "credentialSubject": {"id": "did:example:alice", "a": 9007199254740993}}, suite=suite, key=key,
+                  created="2025-01-15T00:00:00Z", loader=default_loader())
+    # What we sign with such numbers the reference verifies: JavaScript's digits as Python
+    # reads them, and the exact integers (rdfc: the first did not verify there before 2026-12-06).
+    for subject in (signed["credentialSubject"], unsigned["credentialSubject"]):
+        ours = add_proof({**unsigned, "credentialSubject": subject}, suite=suite, key=key, created="2025-01-15T00:00:00Z",
+                         loader=default_loader())
         path.write_text(json.dumps(ours))
         code, out = await run_js("verify.mjs", str(path))
         assert code == 0 and out["verified"] is True, (subject, out)
