@@ -37,10 +37,10 @@ machine's load falls on both sides alike:
    three times the signing). Beside it, for comparison, the VC-API's small Open Badges sample
    through ``Issuance.issue_many`` directly: no path of the node batches these (``POST
    /credentials/issue`` takes one credential, signed in-process), and with a third of the
-   signing a credential, the fixed costs of a batch (its first stage, its commit) weigh most. Beside each pair, a control: a batch as issuance made it (proofs
-   taken off) signed alone (no preparing, store or hand-outs) by the pool's processes and by a
-   pool of one process. Its ratio is what
-   two cores give over one for signing on this machine in those minutes, the ceiling the
+   signing a credential, the fixed costs of a batch (its first stage, its commit) weigh most.
+   Beside each pair, a control: a batch as issuance made it (proofs taken off) signed alone
+   (no preparing, store or hand-outs) by the pool's processes and by a pool of one process.
+   Its ratio is what two cores give over one for signing on this machine in those minutes, the ceiling the
    issuance ratio is read against: a 2-vCPU host's second core is not always all there. Each
    side's CPU a credential (this process's and the pool processes', from /proc schedstat) is
    printed beside: what the same work costs when both CPUs run at once.
@@ -335,8 +335,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         # Each size for each kind of credential: the EU micro-credential that POST
         # .../microcredentials and vcnode issue-batch make (Annex I: the target's), and for
         # comparison the VC-API's small Open Badges credential through issue_many directly (no
-        # path batches it; a third of the signing work, so fixed costs weigh most). A cohort's file is often larger: fixed costs (the first trip, the last
-        # part, the commit) weigh less there.
+        # path batches it; a third of the signing work, so fixed costs weigh most). A cohort's
+        # file is often larger: fixed costs (the first trip, the last part, the commit) weigh
+        # less there.
         batches = {}
         for kind in KINDS:
             batches[kind] = [(args.batch, await issuance_rounds(Path(tmp), args.batch, args.issue_rounds, kind))]

@@ -288,8 +288,8 @@ class _Worker:
     else runs on them. A claim may come before its item (the node sends the items first, but its
     channel to this process may be slower than the pipe): the process then reads its channel
     until the item is there. Messages from the node: ``("items", batch, seed, suite name, now,
-    items)``, each item ``(credential, verification method)`` pickled on its own, ``("forget", batch)`` once the node needs nothing more of a batch (all answered,
-    or its callers gone). To the node: ``("ready",)`` once started; ``("done", batch,
+    items)``, each item ``(credential, verification method)`` pickled on its own; ``("forget",
+    batch)`` once the node needs nothing more of a batch (all answered, or its callers gone). To the node: ``("ready",)`` once started; ``("done", batch,
     answers)``, each answer ``(index, True, proof)``, ``(index, False, document)``
     (``_signed_or_proof``), ``(index, None, exception)``, or ``(index, None, None)`` for a claim
     of a batch forgotten, left unsigned; sent every ``REPLY_EVERY`` credentials, and before the

@@ -32,7 +32,8 @@ from typing import Any
 
 import rfc8785
 
-_INT_MAX = 2**53 - 1
+# ECMAScript's Number.MAX_SAFE_INTEGER: up to it every whole number is a double; past it only some.
+MAX_SAFE_INTEGER = 2**53 - 1
 _ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"),
                            allow_nan=False, check_circular=False).encode
 
@@ -82,7 +83,7 @@ def _with_doubles(value: Any) -> Any:
     """``value`` with every integer past ±(2^53 − 1) read as a double (a copy only where one is)."""
     kind = type(value)
     if kind is int:
-        return value if -_INT_MAX <= value <= _INT_MAX else _as_double(value)
+        return value if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER else _as_double(value)
     if kind is dict:
         items = {k: _with_doubles(v) for k, v in value.items()}
         return value if all(items[k] is value[k] for k in value) else items
@@ -111,7 +112,7 @@ def _plain(value: Any) -> bool:
         if kind is str or kind is bool or item is None:
             continue
         if kind is int:
-            if -_INT_MAX <= item <= _INT_MAX:
+            if -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
                 continue
             return False
         if kind is dict:

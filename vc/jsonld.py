@@ -32,7 +32,7 @@ from pyld.context_resolver import ContextResolver
 from did.cache import LRU
 from vc import fastld
 from vc.errors import ProblemError, ProofTransformationError
-from vc.jcs import double_of
+from vc.jcs import MAX_SAFE_INTEGER, double_of
 from vc.loader import UnknownContextError
 
 JsonObject = dict[str, Any]
@@ -124,15 +124,11 @@ def _path_text(base: str, node: Any) -> str:
     return where
 
 
-_INT_MAX = 2**53 - 1
-_XSD_DOUBLE = "http://www.w3.org/2001/XMLSchema#double"
-
-
 def _as_processors_read_it(item: dict[str, Any], value: int, where: str) -> None:
     """A whole number past ±(2^53 − 1) as JSON-LD processors that read JSON numbers as doubles
     (jsonld.js, most others) put it into RDF. Below 10^21, JSON-LD 1.1's Object to RDF
-    Conversion makes it an xsd:integer written digit for digit, so 9007199254740993 here against 9007199254740992
-    there would sign one document and verify another. Digits a double has (its exact value,
+    Conversion makes it an xsd:integer written digit for digit, so 9007199254740993 here
+    against 9007199254740992 there would sign one document and verify another. Digits a double has (its exact value,
     or how ECMAScript writes it: 2^60 as 1152921504606847000) become that double's exact
     integer, as those processors write it; digits no double has are refused, as eddsa-jcs-2022
     refuses them (``vc.jcs``): a signature must not cover a number other than the one shown.
@@ -172,7 +168,7 @@ def _check_expanded(element: Any, path: str = "") -> None:
             # @direction needs nothing here: RDF_DIRECTION gives it an RDF form (expansion has
             # already refused any value but "ltr" and "rtl").
             value = item["@value"]
-            if type(value) is int and not -_INT_MAX <= value <= _INT_MAX and datatype != _XSD_DOUBLE:
+            if type(value) is int and not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER and datatype != _pyld.XSD_DOUBLE:
                 _as_processors_read_it(item, value, _path_text(path, node))
             elif type(value) is float and not math.isfinite(value):
                 raise ProofTransformationError(f"{_path_text(path, node) or 'document'}: {value} is no number JSON can carry")
