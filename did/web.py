@@ -81,7 +81,9 @@ def url_to_did_web(url: str) -> str:
         raise InvalidDID(f"{url!r} is not an http(s) URL")
     if parsed.query_string or parsed.fragment or parsed.user:
         raise InvalidDID(f"{url!r} has a query, fragment or credentials; a did:web URL has none")
-    domain = parsed.host
+    # The ASCII form (IDNA, lower case): yarl's ``host`` decodes punycode, and a DID holds
+    # only ASCII (DID Core §3.1, idchar); the certificate names the same form (did:web §3.1).
+    domain = parsed.raw_host or ""
     if not parsed.is_default_port():
         domain += f"%3A{parsed.port}"
     path = parsed.raw_path

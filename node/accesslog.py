@@ -42,7 +42,7 @@ def route_of(request: web.Request) -> str:
 
 def issuer_of(match_info: Mapping[str, str], route: str) -> str | None:
     name = match_info.get("issuer") if "{issuer}" in route else (match_info.get("name") if route.startswith("/issuers/{name}") else None)
-    return name if name is not None and _ISSUER_NAME.match(name) else None
+    return name if name is not None and _ISSUER_NAME.fullmatch(name) else None
 
 
 def access_line(method: str, route: str, status: int, seconds: float, match_info: Mapping[str, str]) -> tuple[str, dict[str, Any]]:

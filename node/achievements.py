@@ -211,7 +211,7 @@ class Achievements:
             raise InvalidRequestError("the achievement must be a JSON object")
         slug = data.get("slug")
         explicit = slug is not None
-        if explicit and (not isinstance(slug, str) or not _SLUG.match(slug)):
+        if explicit and (not isinstance(slug, str) or not _SLUG.fullmatch(slug)):
             raise InvalidRequestError("slug must be 1-63 lower-case letters, digits or '-', starting with a letter or digit", field="slug")
         if not explicit:
             base = data.get("humanCode") or data.get("title")

@@ -65,12 +65,13 @@ DID_V1 = "https://www.w3.org/ns/did/v1"
 MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
 
 # Issuer names become a did:web path segment and a URL path segment, so they are kept to
-# characters that need no escaping in either.
+# characters that need no escaping in either. Matched whole (fullmatch): ``$`` alone also
+# matches before a final newline, and "physics\n" became a second issuer with physics's did:web.
 _ISSUER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 
 
 def check_issuer_name(name: Any) -> str:
-    if not isinstance(name, str) or not _ISSUER_NAME.match(name):
+    if not isinstance(name, str) or not _ISSUER_NAME.fullmatch(name):
         raise InvalidRequestError(
             f"issuer name {name!r} is not allowed: use 1-63 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
         )
@@ -323,7 +324,7 @@ class Issuers:
             kept = self._issuers.get(name)
             if kept is not None and kept.did == did:
                 return kept  # the common case, without deriving the did:web again (~40 µs)
-            if _ISSUER_NAME.match(name) and self.did_web(name) == did:
+            if _ISSUER_NAME.fullmatch(name) and self.did_web(name) == did:
                 try:
                     return await self.get(name)
                 except UnknownIssuerError:

@@ -307,7 +307,7 @@ class Metrics:
         verified = result.verified  # a property that walks the checks: read once
         # The specifications' codes (and the node's <CHECK>_CHECK_FAILED): a fixed set.
         codes = () if verified else tuple(
-            p.code if isinstance(p.code, str) and _CODE.match(p.code) else "OTHER" for p in result.errors
+            p.code if isinstance(p.code, str) and _CODE.fullmatch(p.code) else "OTHER" for p in result.errors
         )
         self._pending.append((Metrics._tally_verified, result.kind, verified, codes))
 

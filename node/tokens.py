@@ -83,7 +83,7 @@ def parse_expiry(text: str, now: datetime) -> datetime:
     """``30d``, ``12h``, ``90m``, ``2w`` from ``now``; an ISO date (the token expires as that day
     begins, UTC) or an ISO date-time with a time zone. Must lie in the future."""
     value = text.strip()
-    match = _DURATION.match(value)
+    match = _DURATION.fullmatch(value)
     if match:
         when = now + timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
     else:

@@ -164,7 +164,7 @@ def row_request(slug: str, row: dict[str, str]) -> dict[str, Any]:
         request["grade"] = row["grade"]
     if "evidence" in row:
         ev = row["evidence"]
-        request["evidence"] = [{"id": ev} if _URI.match(ev) else {"narrative": ev}]
+        request["evidence"] = [{"id": ev} if _URI.fullmatch(ev) else {"narrative": ev}]
     # Without a key column the row's content is its identity: the same row twice is one award.
     content = json.dumps({"achievement": slug, **{k: v for k, v in sorted(row.items()) if k != "key"}}, sort_keys=True)
     request["idempotencyKey"] = row.get("key") or "row-sha256:" + hashlib.sha256(content.encode()).hexdigest()

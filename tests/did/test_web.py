@@ -65,6 +65,10 @@ def test_url_to_did_web_forms():
         url_to_did_web("ftp://example.com/did.json")
     with pytest.raises(InvalidDID):
         url_to_did_web("https://example.com/did.json?x=1")
+    # An internationalised domain in its ASCII (IDNA) form, however it is written.
+    for url in ("https://bücher.example/issuers/1", "https://xn--bcher-kva.example/issuers/1", "https://BÜCHER.example:443/issuers/1"):
+        assert url_to_did_web(url) == "did:web:xn--bcher-kva.example:issuers:1"
+    assert did_web_to_url("did:web:xn--bcher-kva.example:issuers:1") == "https://xn--bcher-kva.example/issuers/1/did.json"
 
 
 async def test_resolves_bare_domain_with_port(didweb, guarded):

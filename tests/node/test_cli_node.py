@@ -137,6 +137,21 @@ def test_issuer_create_and_list(tmp_path, capsys):
     assert "already exists" in capsys.readouterr().err
     assert main(["issuer", "create", "Bad Name", "--data", data]) == 2
     assert "not allowed" in capsys.readouterr().err
+    # Matched whole: "physics\n" passed the rule's "$" and became a second issuer answering to
+    # physics's did:web, whose status list URL could never be signed.
+    assert main(["issuer", "create", "physics\n", "--data", data]) == 2
+    assert "not allowed" in capsys.readouterr().err
+
+
+def test_a_node_under_an_internationalised_domain_names_it_in_ascii(tmp_path, capsys):
+    # did:web §3.1 and DID Core §3.1 (idchar): the DID holds the domain's IDNA form; yarl's
+    # host decodes punycode, and init died with a traceback on either spelling.
+    for spelling in ("https://bücher.example", "https://xn--bcher-kva.example"):
+        data = str(tmp_path / spelling.rsplit("/", 1)[-1])
+        code, out = run_json(capsys, "init", "--data", data, "--base-url", spelling, "--json")
+        assert code == 0, out
+        code, listed = run_json(capsys, "issuer", "list", "--data", data, "--json")
+        assert listed["issuers"][0]["dids"][0] == "did:web:xn--bcher-kva.example"
 
 
 def test_token_is_printed_once_and_only_its_hash_is_stored(tmp_path, capsys):

@@ -103,6 +103,9 @@ async def test_achievement_is_defined_once_and_published_at_its_id(node: Node) -
     assert again["slug"] == "ds-101-2"
     status, problem, _ = await node.post("/issuers/default/achievements", achievement(slug="ds-101"))
     assert status == 409 and problem["type"].endswith("achievement-exists")
+    # Matched whole: a trailing newline passed the slug rule's "$" (it becomes a URL segment).
+    status, problem, _ = await node.post("/issuers/default/achievements", achievement(slug="ds-102\n"))
+    assert status == 400 and "slug must be" in problem["detail"], problem
     # Public reads (credentials name this URL as their achievement id).
     listing = await (await node.client.get("/issuers/default/achievements")).json()
     assert [a["slug"] for a in listing["achievements"]] == ["ds-101", "ds-101-2"]

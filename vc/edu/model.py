@@ -272,7 +272,7 @@ _HASH = re.compile(r"^(sha256|md5)\$[0-9a-f]+$")
 
 
 def is_uri(v: Any) -> bool:
-    return isinstance(v, str) and bool(_URI.match(v))
+    return isinstance(v, str) and bool(_URI.fullmatch(v))
 
 
 def is_blank(v: Any) -> bool:
@@ -314,7 +314,7 @@ def achievement_problems(a: AchievementDefinition) -> list[ElementProblem]:
         p.add("k", "the type of quality assurance is required")
     if isinstance(qa, QualityAssurance) and not is_uri(qa.url):
         p.add("k", "a URL of the quality assurance (accreditation decision, QA report or framework) is required")
-    if a.language is not None and not (isinstance(a.language, str) and _LANG.match(a.language)):
+    if a.language is not None and not (isinstance(a.language, str) and _LANG.fullmatch(a.language)):
         p.add("language", "must be a BCP 47 language tag such as \"en\"")
     if a.image is not None and not is_uri(a.image):
         p.add("image", "must be a URL")
@@ -545,7 +545,7 @@ def learner_problems(learner: Learner) -> list[ElementProblem]:
     if learner.email is not None and learner.email_hash is not None:
         p.add("a", "give the learner's e-mail or its hash, not both")
     if learner.email_hash is not None:
-        if not _HASH.match(learner.email_hash):
+        if not _HASH.fullmatch(learner.email_hash):
             p.add("a", "emailHash must look like sha256$<hex>")
         if learner.salt is None:
             p.add("a", "emailHash needs the salt it was made with")
@@ -566,7 +566,7 @@ def issuer_problems(issuer: IssuerProfile) -> list[ElementProblem]:
         problem = country_problem(issuer.country_code)
         if problem is not None:
             p.add("c", problem)
-    if issuer.url is not None and not _HTTP.match(issuer.url):
+    if issuer.url is not None and not _HTTP.fullmatch(issuer.url):
         p.add("issuer", "the issuer url must be an http(s) URL")
     return p.items
 
