@@ -20,20 +20,23 @@ _NOT_ALLOWED = re.compile(r'[^\x20-\x21\x23-\x5b\x5d-\x7e]')
 class OAuthError(Exception):
     """One refusal: ``error`` is the specification's code (``invalid_grant``, ``invalid_proof`` ...)."""
 
-    def __init__(self, error: str, description: str, *, status: int = 400, bearer: bool = False) -> None:
+    def __init__(self, error: str, description: str, *, status: int = 400, bearer: bool = False, bare: bool = False) -> None:
         self.error = error
         self.description = _NOT_ALLOWED.sub("'", description.replace('"', "'"))[:500]
         super().__init__(f"{error}: {self.description}")
         self.status = status
         self.bearer = bearer  # a resource endpoint's token refusal: says so in WWW-Authenticate
+        # RFC 6750 §3.1: a request with no authentication (or with a scheme this issuer does
+        # not use) gets the bare challenge, no error code in it.
+        self.bare = bare
 
     def to_json(self) -> dict[str, Any]:
         return {"error": self.error, "error_description": self.description}
 
     def headers(self) -> dict[str, str]:
-        out = {"Cache-Control": "no-store"}
+        out = {"Cache-Control": "no-store", "Pragma": "no-cache"}
         if self.bearer:
-            out["WWW-Authenticate"] = f'Bearer error="{self.error}", error_description="{self.description}"'
+            out["WWW-Authenticate"] = "Bearer" if self.bare else f'Bearer error="{self.error}", error_description="{self.description}"'
         return out
 
 
@@ -45,8 +48,8 @@ def invalid_grant(description: str) -> OAuthError:
     return OAuthError("invalid_grant", description)
 
 
-def invalid_token(description: str) -> OAuthError:
-    return OAuthError("invalid_token", description, status=401, bearer=True)
+def invalid_token(description: str, *, bare: bool = False) -> OAuthError:
+    return OAuthError("invalid_token", description, status=401, bearer=True, bare=bare)
 
 
 def invalid_proof(description: str) -> OAuthError:

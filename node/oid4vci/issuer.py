@@ -75,6 +75,13 @@ def _tx_hash(code: str, tx_code: str) -> str:
     return _hash(code + "\n" + tx_code)
 
 
+def _nonce_key(issuer_name: str, nonce: str) -> str:
+    # A c_nonce is kept with the issuer whose nonce endpoint gave it (Appendix F.4: the proof's
+    # nonce must match "the server-provided c_nonce value"; each issuer has its own endpoint),
+    # so one issuer's nonce is unknown to another. Nonces and issuer names hold no space.
+    return f"{issuer_name} {nonce}"
+
+
 @dataclass(frozen=True)
 class TxCode:
     """A transaction code the wallet must send with the pre-authorized code (§4.1.1): made by the
@@ -351,7 +358,7 @@ class CredentialIssuer:
         now = self.clock()
         async with self.db.transaction() as tx:
             await table.sweep_nonces(tx, utcnow_iso(now))
-            await table.insert_nonce(tx, nonce, utcnow_iso(now + timedelta(seconds=self.nonce_ttl)))
+            await table.insert_nonce(tx, _nonce_key(issuer_name, nonce), utcnow_iso(now + timedelta(seconds=self.nonce_ttl)))
         return nonce
 
     # --- credential endpoint --------------------------------------------------------------
@@ -359,10 +366,12 @@ class CredentialIssuer:
     async def offer_for_token(self, issuer_name: str, authorization: str | None) -> Row:
         """The offer a live access token was issued for (RFC 6750 §2.1 bearer header)."""
         if not authorization:
-            raise invalid_token("send the access token from the token endpoint as Authorization: Bearer TOKEN")
+            raise invalid_token("send the access token from the token endpoint as Authorization: Bearer TOKEN", bare=True)
         scheme, _, value = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
-            raise invalid_token("the access token goes in Authorization: Bearer TOKEN (this issuer does not bind tokens with DPoP)")
+        if scheme.lower() != "bearer":
+            raise invalid_token("the access token goes in Authorization: Bearer TOKEN (this issuer does not bind tokens with DPoP)", bare=True)
+        if not value.strip():
+            raise invalid_token("the access token goes in Authorization: Bearer TOKEN")
         async with self.db.read() as tx:
             row = await table.by_token(tx, _hash(value.strip()))
         if row is None or row["issuer"] != issuer_name:
@@ -405,7 +414,7 @@ class CredentialIssuer:
             raise invalid_proof("the proof must carry a c_nonce from the nonce endpoint (nonce)")
         when = utcnow_iso(self.clock())
         async with self.db.transaction() as tx:
-            if not await table.consume_nonce(tx, key_proof.nonce, when):
+            if not await table.consume_nonce(tx, _nonce_key(issuer_name, key_proof.nonce), when):
                 raise invalid_nonce("the proof's nonce is unknown, used or expired; get a fresh one from the nonce endpoint")
         async with self.db.transaction() as tx:
             if not await table.claim(tx, row["id"], holder=key_proof.holder, now=when):

@@ -155,6 +155,16 @@ async def _key_for(header: Mapping[str, Any], alg: str, resolver: Resolver) -> t
     return jwk, did
 
 
+def _is_proof_type(typ: Any) -> bool:
+    """RFC 7515 §4.1.9: a ``typ`` is a media type, compared without regard to case, and one
+    without a '/' stands for ``application/`` + it; so ``application/openid4vci-proof+jwt`` is
+    the same type."""
+    if not isinstance(typ, str):
+        return False
+    typ = typ.lower()
+    return typ.removeprefix("application/") == PROOF_TYPE if "/" in typ else typ == PROOF_TYPE
+
+
 async def verify_key_proof(
     token: Any,
     *,
@@ -174,7 +184,7 @@ async def verify_key_proof(
         header = jws.extract_compact(to_bytes(token)).protected
     except (JoseError, ValueError, TypeError):
         raise invalid_proof("the proof is not a compact JWS") from None
-    if header.get("typ") != PROOF_TYPE:
+    if not _is_proof_type(header.get("typ")):
         raise invalid_proof(f"the proof's typ must be {PROOF_TYPE!r}, not {header.get('typ')!r}")
     alg = header.get("alg")
     if alg not in ALGORITHMS:

@@ -38,7 +38,9 @@ ISSUER = PathParam("name", "The issuer's name on this node")
 OFFER = PathParam("id", "The offer's id")
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
-NO_STORE = {"Cache-Control": "no-store"}
+# RFC 6749 §5.1: a response with tokens carries Cache-Control: no-store "as well as the Pragma
+# response header field with a value of no-cache" (HTTP/1.0 caches).
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 TAGS = ["Wallets (OpenID4VCI)"]
 
 

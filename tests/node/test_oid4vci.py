@@ -87,7 +87,8 @@ async def token_for(env: Any, offer: dict[str, Any], **form: str) -> dict[str, A
     code = offer["credentialOffer"]["grants"][PRE_AUTH]["pre-authorized_code"]
     resp = await env.client.post("/issuers/default/oid4vci/token", data={"grant_type": PRE_AUTH, "pre-authorized_code": code, **form})
     assert resp.status == 200, await resp.text()
-    assert resp.headers["Cache-Control"] == "no-store"
+    # RFC 6749 §5.1: no-store "as well as the Pragma response header field with a value of no-cache".
+    assert resp.headers["Cache-Control"] == "no-store" and resp.headers["Pragma"] == "no-cache"
     return await resp.json()
 
 
@@ -197,7 +198,7 @@ async def test_the_token_endpoint_answers_oauth_errors(env: Any) -> None:
         resp = await env.client.post(url, data=data, headers=headers)
         body = await resp.json()
         assert resp.status == 400 and body["error"] == error, (data, body)
-        assert resp.headers["Cache-Control"] == "no-store"
+        assert resp.headers["Cache-Control"] == "no-store" and resp.headers["Pragma"] == "no-cache"
     # Another issuer's endpoint does not know this issuer's codes.
     await env.node.issuers.create("physics")
     resp = await env.client.post("/issuers/physics/oid4vci/token", data={"grant_type": PRE_AUTH, "pre-authorized_code": code, "tx_code": offer["txCode"]})
@@ -308,6 +309,36 @@ async def test_the_credential_endpoint_refuses_with_the_specs_errors_and_issues_
     env.clock.offset = timedelta(seconds=env.config.oid4vci_token_ttl_seconds + 1)
     status, body, _ = await credential(env, access, {"credential_configuration_id": "ds-101"})
     assert status == 401 and "expired" in body["error_description"]
+
+
+async def test_what_a_qa_sweep_of_the_wallet_endpoints_found(env: Any) -> None:
+    audience = env.config.effective_base_url
+    wallet = Wallet()
+    # RFC 6750 §3.1: a request with no authentication, or with a scheme this issuer does not
+    # use, gets the bare challenge; a token that fails gets the error in it.
+    for headers in ({}, {"Authorization": "DPoP abc"}):
+        resp = await env.client.post("/issuers/default/oid4vci/credential", json={}, headers=headers)
+        assert resp.status == 401 and resp.headers["WWW-Authenticate"] == "Bearer", headers
+        assert (await resp.json())["error"] == "invalid_token"
+    status, _, resp = await credential(env, "not-a-token", {})
+    assert status == 401 and resp.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
+    # A c_nonce is good only at the issuer whose nonce endpoint gave it (Appendix F.4).
+    await env.node.issuers.create("physics")
+    physics_nonce = (await (await env.client.post("/issuers/physics/oid4vci/nonce")).json())["c_nonce"]
+    access = (await token_for(env, await make_offer(env)))["access_token"]
+    status, body, _ = await credential(env, access, {"credential_configuration_id": "ds-101", "proofs": {"jwt": [wallet.proof(audience, physics_nonce)]}})
+    assert (status, body["error"]) == (400, "invalid_nonce"), body
+    # RFC 7515 §4.1.9: typ is a media type, case-insensitive, "application/" implied when it has no '/'.
+    for typ in ("application/openid4vci-proof+jwt", "OpenID4VCI-Proof+JWT"):
+        header = {"alg": "EdDSA", "typ": typ, "kid": wallet.did + "#0"}
+        status, body, _ = await credential(env, access, {"credential_configuration_id": "ds-101",
+                                                         "proofs": {"jwt": [wallet.proof(audience, await nonce(env), header=header)]}})
+        assert status == 200, (typ, body)
+        access = (await token_for(env, await make_offer(env)))["access_token"]
+    header = {"alg": "EdDSA", "typ": "application/jwt", "kid": wallet.did + "#0"}
+    status, body, _ = await credential(env, access, {"credential_configuration_id": "ds-101",
+                                                     "proofs": {"jwt": [wallet.proof(audience, await nonce(env), header=header)]}})
+    assert (status, body["error"]) == (400, "invalid_proof")
 
 
 # ------------------------------------------------------------------ the CLI
