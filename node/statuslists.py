@@ -46,6 +46,7 @@ from status.allocate import UsedBitmap, choose_free_index
 from status.bitstring import MIN_STATUS_LIST_LENGTH, Bitstring
 from node.store.status_lists import WEB_SIGNER
 from status.credential import StatusEntryOptions, issue_status_list_credential, status_list_entry
+from vc.errors import ProblemError
 
 log = logging.getLogger(__name__)
 
@@ -251,10 +252,21 @@ class StatusLists:
             await self._republish_one(list_id)
 
     async def republish_pending(self) -> int:
+        """Re-sign every list left stale (a crash between a change and its publication), at
+        start-up; returns how many were re-signed. A list that cannot be signed (its URL or
+        issuer refused by the signer) is logged and left as last published: one such list must
+        not keep every issuer's documents and lists from being served."""
         async with self.db.read() as tx:
             stale = await table.unpublished(tx)
-        await self.republish(stale)
-        return len(stale)
+        done = 0
+        for list_id in sorted(set(stale)):
+            try:
+                await self._republish_one(list_id)
+            except ProblemError as e:
+                log.error("status list %s cannot be signed and stays as last published: %s", list_id, e.detail)
+                continue
+            done += 1
+        return done
 
     async def refresh_expiring(self) -> int:
         """Re-sign every list that has used half of its validity (``validUntil``); returns how many.

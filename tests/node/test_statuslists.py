@@ -335,3 +335,38 @@ async def test_migration_moves_lists_stored_before_chunking(tmp_path):
         assert (row["b"], row["u"]) == (0, 0)
     finally:
         await store.close()
+
+
+async def test_a_list_that_cannot_be_signed_is_logged_at_start_up_and_the_others_are_published(tmp_path, monkeypatch, caplog):
+    # One list the signer refuses (a QA sweep made one with an issuer name ending in a newline)
+    # stopped start-up, and with it every issuer's documents and lists. Now it is logged and
+    # left as last published; the other stale lists are re-signed.
+    import logging
+
+    from node import statuslists as module
+    from node.config import Config
+    from node.node import open_node
+    from vc.errors import MalformedValueError
+
+    config = Config().replace(data_dir=tmp_path / "n", base_url="https://node.example", status_purposes=("revocation",), kdf="interactive")
+    async with open_node(config, create=True, network=False) as node:
+        await node.issuers.create("physics")
+        for name in ("default", "physics"):
+            issuer = await node.issuers.get(name)
+            await node.issuance.issue(name, {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+                                             "issuer": issuer.did, "credentialSubject": {"id": "did:example:ana"}})
+        async with node.db.transaction() as tx:  # both left stale, as a crash between a change and its publication does
+            await tx.execute("UPDATE status_lists SET version = version + 1")
+        signer = module.issue_status_list_credential
+
+        def refusing(**kw):
+            if "/physics/" in kw["list_url"]:
+                raise MalformedValueError("the status list URL must be an absolute URL without a fragment")
+            return signer(**kw)
+
+        monkeypatch.setattr(module, "issue_status_list_credential", refusing)
+        with caplog.at_level(logging.ERROR, logger="node.statuslists"):
+            assert await node.status_lists.republish_pending() == 1
+        rows = await query(node.db, "SELECT issuer, version, published_version FROM status_lists ORDER BY issuer")
+        assert [(r["issuer"], r["version"] == r["published_version"]) for r in rows] == [("default", True), ("physics", False)]
+        assert "cannot be signed and stays as last published" in caplog.text and "absolute URL" in caplog.text
