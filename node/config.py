@@ -222,6 +222,9 @@ def _convert(name: str, value: Any, source: str) -> Any:
         raise ConfigError(f"{name} from {source}: {e}") from e
 
 
+MIN_BODY_BYTES = 4096
+
+
 def validate(config: Config) -> Config:
     if not 0 < config.port < 65536:
         raise ConfigError(f"port must be 1..65535, got {config.port}")
@@ -265,6 +268,9 @@ def validate(config: Config) -> Config:
     ):
         if getattr(config, name) < 1:
             raise ConfigError(f"{name} must be at least 1, got {getattr(config, name)}")
+    if config.max_body_bytes < MIN_BODY_BYTES:
+        # Below this no credential of a few KB could be sent: every POST would be a 413.
+        raise ConfigError(f"max_body_bytes must be at least {MIN_BODY_BYTES}, got {config.max_body_bytes}")
     for name in ("rate_limit_per_second", "rate_limit_burst"):
         if getattr(config, name) < 0:
             raise ConfigError(f"{name} must not be negative (0 turns the limit off)")

@@ -85,7 +85,10 @@ def parse_expiry(text: str, now: datetime) -> datetime:
     value = text.strip()
     match = _DURATION.fullmatch(value)
     if match:
-        when = now + timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        try:
+            when = now + timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        except OverflowError:  # 600000w: past the year 9999
+            raise InvalidRequestError(f"expiry {text!r} lies past the year 9999; give a nearer one") from None
     else:
         try:
             if len(value) == 10:

@@ -72,6 +72,8 @@ def test_http_base_url_allows_that_host_alone():
         ({"fetch_max_per_host": 0}, "fetch_max_per_host"),
         ({"rate_limit_per_second": -1}, "0 turns the limit off"),
         ({"rate_limit_burst": 0}, "rate_limit_burst must be at least 1"),
+        ({"max_body_bytes": 0}, "max_body_bytes must be at least 4096"),  # every POST was a 413
+        ({"max_body_bytes": -1}, "max_body_bytes must be at least 4096"),
         ({"trusted_proxies": "10.0.0.0/8,proxy.example"}, "trusted_proxies: 'proxy.example'"),
         ({"exempt_clients": "localhost"}, "exempt_clients"),
     ],
