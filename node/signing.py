@@ -289,11 +289,11 @@ class _Worker:
     channel to this process may be slower than the pipe): the process then reads its channel
     until the item is there. Messages from the node: ``("items", batch, seed, suite name, now,
     items)``, each item ``(credential, verification method)`` pickled on its own; ``("forget",
-    batch)`` once the node needs nothing more of a batch (all answered, or its callers gone). To the node: ``("ready",)`` once started; ``("done", batch,
-    answers)``, each answer ``(index, True, proof)``, ``(index, False, document)``
-    (``_signed_or_proof``), ``(index, None, exception)``, or ``(index, None, None)`` for a claim
-    of a batch forgotten, left unsigned; sent every ``REPLY_EVERY`` credentials, and before the
-    process waits."""
+    batch)`` once the node needs nothing more of a batch (all answered, or its callers gone).
+    To the node: ``("ready",)`` once started; ``("done", batch, answers)``, each answer
+    ``(index, True, proof)``, ``(index, False, document)`` (``_signed_or_proof``), ``(index,
+    None, exception)``, or ``(index, None, None)`` for a claim of a batch forgotten, left
+    unsigned; sent every ``REPLY_EVERY`` credentials, and before the process waits."""
 
     def __init__(self, channel: socket.socket, claims: int) -> None:
         from vc.crypto import Ed25519KeyPair
