@@ -57,7 +57,7 @@ def _create(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     async def operation(config: Config) -> int:
-        async with open_node(config, network=False) as node:
+        async with open_node(config, network=False, signing=False) as node:
             items = await node.achievements.list(args.issuer)
         if args.json:
             print_json({"achievements": [a.to_json() for a in items]})

@@ -84,7 +84,7 @@ def _create(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     async def operation(config: Config) -> int:
-        async with open_node(config, network=False) as node:
+        async with open_node(config, network=False, signing=False) as node:
             state = await node.oid4vci.offer(args.issuer, args.id)
         print_json(state.to_json())
         return 0

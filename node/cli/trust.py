@@ -55,7 +55,7 @@ def _remove_accreditation(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     async def operation(config: Config) -> int:
-        async with open_node(config, network=False) as node:
+        async with open_node(config, network=False, signing=False) as node:
             bodies = await node.trust.trusted_bodies()
         if args.json:
             print_json({"trustedBodies": [b.to_json() for b in bodies], "maxDepth": config.trust_max_depth})
