@@ -213,7 +213,13 @@ def _convert(name: str, value: Any, source: str) -> Any:
         if kind is int:
             if isinstance(value, bool):
                 raise ValueError("a boolean is not a number")
-            return int(value)
+            # int() would truncate a TOML float (1.5 -> 1) without a word.
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError(f"must be a whole number, got {value!r}")
+            try:
+                return int(value)
+            except ValueError:
+                raise ValueError(f"must be a whole number, got {value!r}") from None
         if kind is tuple:
             items = value.split(",") if isinstance(value, str) else list(value)
             return tuple(str(i).strip() for i in items if str(i).strip())

@@ -83,6 +83,17 @@ def test_bad_settings_are_refused_with_the_setting_named(flags, message):
         load_config(flags, env={})
 
 
+def test_a_fraction_where_a_whole_number_is_due_is_refused_not_truncated(tmp_path):
+    toml = tmp_path / "vcnode.toml"
+    toml.write_text("rate_limit_per_second = 1.5\n")
+    with pytest.raises(ConfigError, match=r"rate_limit_per_second from .*whole number, got 1\.5"):
+        load_config({}, env={}, config_file=toml)
+    with pytest.raises(ConfigError, match="whole number, got '2.5'"):
+        load_config({}, env={"VCNODE_RATE_LIMIT_BURST": "2.5"})
+    toml.write_text("rate_limit_per_second = 3.0\n")  # a whole number written as a float means it
+    assert load_config({}, env={}, config_file=toml).rate_limit_per_second == 3
+
+
 def test_bad_env_value_names_its_source():
     with pytest.raises(ConfigError, match="port from the environment"):
         load_config({}, env={"VCNODE_PORT": "eighty"})
