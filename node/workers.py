@@ -25,6 +25,7 @@ import logging
 import os
 import queue
 import signal
+import socket
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -234,6 +235,16 @@ class NodeArbiter(Arbiter):  # type: ignore[misc]
     def handle_usr2(self) -> None:
         self.log.warning("SIGUSR2: vcnode does not re-execute itself for an upgrade in place; still serving. "
                          "To upgrade, restart it (or replace replicas behind the proxy one at a time)")
+
+
+def check_can_listen(host: str, port: int) -> None:
+    """Bind the address the server will bind, and let it go: ``OSError`` if it is taken or not
+    this machine's, before anything is created. gunicorn's arbiter would retry for five seconds
+    and then exit 1, where one process failed at once with the usage exit (2)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        probe.bind((host, port))
 
 
 def run_workers(spec: WorkerSpec, workers: int) -> None:

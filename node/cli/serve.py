@@ -51,7 +51,7 @@ def _serve(args: argparse.Namespace) -> int:
         tls = _tls(config)
     except (OSError, ssl.SSLError) as e:
         return fail(f"cannot load the TLS certificate/key: {e}")
-    from node.workers import WorkerSpec, default_workers, run_workers
+    from node.workers import WorkerSpec, check_can_listen, default_workers, run_workers
 
     workers = config.workers or default_workers()
     if not config.workers:
@@ -61,6 +61,7 @@ def _serve(args: argparse.Namespace) -> int:
     if metrics_dir is not None:
         log.info("metrics of this node's processes are kept in %s%s", metrics_dir, " (removed on exit)" if made else "")
     try:
+        check_can_listen(config.host, config.port)  # before the folder is made a node
         if workers > 1:
             asyncio.run(_preflight(config))
             log.info("starting vcnode on %s:%s with %d worker processes, data in %s", config.host, config.port, workers, config.data_dir)

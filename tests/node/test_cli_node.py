@@ -261,6 +261,30 @@ async def test_serve_initialises_an_empty_folder_and_answers(tmp_path, unused_tc
     assert "master.key" in err.decode()
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_taken_port_is_the_same_clear_error_with_one_process_or_many(tmp_path, workers):
+    """With several workers gunicorn's arbiter retried for five seconds and exited 1; one
+    process exited 2 at once. Both now exit 2, say why, and leave the folder uncreated."""
+    import socket
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VCNODE_")}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "node", "serve", "--data", str(tmp_path / "fresh"), "--host", "127.0.0.1",
+             "--port", str(port), "--workers", workers],
+            env=env, capture_output=True, text=True, timeout=60,
+        )
+    assert done.returncode == 2, done.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "in use" in done.stderr
+    assert not (tmp_path / "fresh").exists()
+
+
 def test_issue_revoke_suspend_unsuspend_on_the_local_store(tmp_path, capsys):
     data = str(tmp_path / "data")
     init(capsys, data)
