@@ -35,7 +35,7 @@ from node.identity import IdentityError
 from node.keys import KEYFILE_NAME, SETTING as MASTER_KEY_SETTING
 from node.keys import KeyProtectionError, open_master
 from node.node import Node, open_node
-from node.store import MIGRATIONS, BackupContents, StoreError, inspect_backup, restore_file
+from node.store import DB_FILENAME, MIGRATIONS, BackupContents, StoreError, inspect_backup, restore_file
 
 JsonObject = dict[str, Any]
 
@@ -80,12 +80,26 @@ async def backup(node: Node, target: Path) -> BackupSummary:
         raise ConfigError(f"{target} is a folder; name the backup file, e.g. {target / 'vcnode-backup.sqlite3'}")
     if not target.parent.is_dir():
         raise ConfigError(f"the folder {target.parent} does not exist")
+    _not_the_nodes_own(node.config.data_dir, target)
     size = await node.db.backup(target)
     contents = await asyncio.to_thread(inspect_backup, target)
     record = contents.settings.get(MASTER_KEY_SETTING) or {}
     mode = str(record.get("mode", "unknown"))
     key_file = node.config.data_dir / str(record.get("file", KEYFILE_NAME)) if mode == "keyfile" else None
     return BackupSummary(target, size, _base_url(contents), mode, key_file)
+
+
+def _not_the_nodes_own(data_dir: Path, target: Path) -> None:
+    """A backup replaces its target: over the live store (or its WAL) the serving node would
+    write on into a file no longer there, and over the key file every sealed key is lost."""
+    own = [data_dir / name for name in (DB_FILENAME, f"{DB_FILENAME}-wal", f"{DB_FILENAME}-shm",
+                                        f"{DB_FILENAME}-journal", KEYFILE_NAME)]
+    resolved = target.resolve()
+    if any(resolved == path.resolve() for path in own):
+        raise ConfigError(
+            f"{target} is one of the node's own files; write the backup elsewhere, "
+            f"best on another disk, e.g. /var/backups/vcnode-backup.sqlite3"
+        )
 
 
 def _empty_target(data_dir: Path) -> None:

@@ -152,6 +152,13 @@ async def test_what_is_not_a_backup_is_refused_saying_why(tmp_path: Path) -> Non
     await ok("init", "--data", str(tmp_path / "node"))
     code, _, err = await cli("backup", str(tmp_path / "missing" / "b.sqlite3"), "--data", str(tmp_path / "node"))
     assert code == 2 and "does not exist" in err
+    # The node's own files are never a backup's target: over the live store the serving node
+    # would write on into an unlinked file; over the key file every sealed key would be lost.
+    key = (tmp_path / "node" / "master.key").read_bytes()
+    for own in ("vcnode.sqlite3", "vcnode.sqlite3-wal", "master.key"):
+        code, _, err = await cli("backup", str(tmp_path / "node" / ".." / "node" / own), "--data", str(tmp_path / "node"))
+        assert code == 2 and "one of the node's own files" in err, err
+    assert (tmp_path / "node" / "master.key").read_bytes() == key
     # A backup cut short (a copy that stopped half-way, a full disk) is refused, not restored.
     await ok("backup", str(tmp_path / "whole.sqlite3"), "--data", str(tmp_path / "node"))
     whole = (tmp_path / "whole.sqlite3").read_bytes()
