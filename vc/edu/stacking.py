@@ -29,7 +29,7 @@ from rfc8785 import CanonicalizationError
 from did.multikey import b58encode
 from vc import jcs
 from vc.edu.model import CONTEXT, EQF_BASE, EQF_FRAMEWORK, T_EQF, as_list
-from vc.edu.report import is_open_badge, profile_report
+from vc.edu.report import is_microcredential, is_open_badge, profile_report
 from vc.errors import ProblemError
 
 JsonObject = dict[str, Any]
@@ -53,6 +53,7 @@ DUPLICATED = "STACK_PART_DUPLICATED"
 PART_FAILED = "STACK_PART_FAILED"
 PART_UNKNOWN = "STACK_PART_UNKNOWN"
 NO_ECTS = "STACK_PART_WITHOUT_ECTS"
+NOT_MICRO = "STACK_PART_NOT_MICROCREDENTIAL"
 LEARNER = "STACK_LEARNER_MISMATCH"
 ECTS_MISMATCH = "STACK_ECTS_MISMATCH"
 MALFORMED = "STACK_MALFORMED"
@@ -290,6 +291,9 @@ def check_stack(stacked: Any, presented: Iterable[Any]) -> StackReport:
         if isinstance(c, Mapping) and isinstance(c.get("id"), str) and c is not stacked:
             by_id.setdefault(c["id"], []).append(c)
     learner = _learner_of(stacked) if isinstance(stacked, Mapping) else {}
+    if not learner:
+        # Without one, parts of different learners (or of none named) would stack unnoticed.
+        report.add(MALFORMED, "the stacked credential names no learner (a subject id, or the learner's name in identifier)")
     seen_ids: set[str] = set()
     seen_digests: dict[str, str] = {}
     seen_achievements: dict[str, str] = {}
@@ -323,6 +327,16 @@ def check_stack(stacked: Any, presented: Iterable[Any]) -> StackReport:
             report.add(TAMPERED, f"part {rid} does not match its digest: {why}", rid)
             continue
         entry.digest_matches = True
+        if not is_microcredential(part):
+            # Only the profile makes creditsAvailable ECTS; and a stacked part would count its own
+            # parts a second time beside them.
+            report.add(
+                NOT_MICRO,
+                f"part {rid} is not a micro-credential (achievementType MicroCredential): its credits are not "
+                "ECTS a stack can count" + (", and it is itself a stack" if is_stacked(part) else ""),
+                rid,
+            )
+            continue
         facts = part_facts(part)
         entry.ects, entry.eqf_level, entry.achievement_id = facts.ects, facts.eqf_level, facts.achievement_id
         if facts.achievement_id is not None:
@@ -342,7 +356,7 @@ def check_stack(stacked: Any, presented: Iterable[Any]) -> StackReport:
             report.add(LEARNER, f"part {rid} was awarded to another learner than the stacked credential", rid)
     if report.stated_total is not None and all(p.ects is not None for p in report.counted):
         total = report.sum_ects
-        if not any(p.code in (MISSING, TAMPERED, DUPLICATED) for p in report.problems) and total != report.stated_total:
+        if not any(p.code in (MISSING, TAMPERED, DUPLICATED, NOT_MICRO) for p in report.problems) and total != report.stated_total:
             report.add(
                 ECTS_MISMATCH,
                 f"the parts add up to {_number(total)} ECTS, the stacked credential states {_number(report.stated_total)}",

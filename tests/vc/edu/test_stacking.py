@@ -25,7 +25,9 @@ from vc.edu.stacking import (
     DUPLICATED,
     ECTS_MISMATCH,
     LEARNER,
+    MALFORMED,
     MISSING,
+    NOT_MICRO,
     TAMPERED,
     StackError,
     build_stacked_credential,
@@ -175,6 +177,54 @@ def test_builder_refuses_duplicates_other_learners_and_wrong_totals(parts: list[
     with pytest.raises(StackError):
         build_stacked_credential(parts, issuer=DID, achievement={"id": "x"}, valid_from=NOW)
     assert stack(parts, total_ects=10.0)["credentialSubject"]["achievement"]["creditsAvailable"] == 10
+
+
+def test_a_stack_is_not_a_part_so_no_micro_credential_counts_twice(parts: list[dict[str, Any]]) -> None:
+    """A QA sweep found S2 = [S1, A] with S1 = [A, B] issued with 12.5 ECTS where the learner
+    earned 7.5: A counted twice, once inside S1. A stack is not a micro-credential, so it is no
+    part, in either order."""
+    inner = sign(stack(parts[:2]))
+    for order in ([inner, parts[0]], [parts[0], inner]):
+        with pytest.raises(StackError) as e:
+            stack(order)
+        assert [p["code"] for p in e.value.extra["problems"]] == [NOT_MICRO]
+        assert "it is itself a stack" in e.value.detail
+
+
+def test_credits_of_a_part_that_is_no_micro_credential_are_not_ects(parts: list[dict[str, Any]]) -> None:
+    """OB 3.0 fixes no unit for creditsAvailable; only the profile's MicroCredential makes it ECTS.
+    A Degree's 36 credits were added to a micro-credential's 5 as 41 ECTS."""
+    degree = copy.deepcopy(parts[1])
+    degree.pop("proof")
+    degree["id"] = "urn:uuid:00000000-0000-4000-8000-0000000000de"
+    degree["credentialSubject"]["achievement"].update(achievementType="Degree", creditsAvailable=36)
+    degree = sign(degree)
+    with pytest.raises(StackError) as e:
+        stack([parts[0], degree])
+    (problem,) = e.value.extra["problems"]
+    assert problem["code"] == NOT_MICRO and problem["part"] == degree["id"]
+
+
+def test_parts_without_a_learner_to_compare_do_not_stack(parts: list[dict[str, Any]]) -> None:
+    """Parts naming their learner only by salted e-mail hashes (which do not compare) stacked
+    into a credential naming no learner at all; and the outcome hung on the parts' order."""
+
+    def hashed_only(slug: str, salt: str) -> dict[str, Any]:
+        vc = build_microcredential(parse_achievement(course(slug, 2.5, 5)), ISSUER,
+                                   Learner("stand-in", email="ana@example.org"), valid_from=NOW, salt=salt,
+                                   credential_id=f"urn:uuid:00000000-0000-4000-8000-{abs(hash(slug)) % 10**12:012d}")
+        subject = vc["credentialSubject"]
+        subject["identifier"] = [i for i in subject["identifier"] if i["identityType"] != "name"]
+        return sign(vc)
+
+    p, q = hashed_only("p", "s1"), hashed_only("q", "s2")
+    for order in ([p, q], [p, parts[0]], [parts[0], p]):
+        with pytest.raises(StackError) as e:
+            stack(order)
+        codes = {x["code"] for x in e.value.extra["problems"]}
+        assert codes & {MALFORMED, LEARNER}, e.value.extra["problems"]
+    report = check_stack({**stack(parts), "credentialSubject": {"achievement": stack(parts)["credentialSubject"]["achievement"]}}, parts)
+    assert any(x.code == MALFORMED and "names no learner" in x.message for x in report.problems)
 
 
 def test_stack_of_nothing_or_garbage_never_raises() -> None:
