@@ -27,7 +27,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar, overload
 
 from node.errors import AchievementExistsError, IdempotencyConflictError, InvalidRequestError, UnknownAchievementError
@@ -59,6 +59,8 @@ _ID_NAMESPACE = uuid.UUID("5b7f0c1e-4d0a-5a51-9c3e-6d6963726f63")
 AWARDING_BODY_FIELDS = ("name", "countryCode", "country", "region", "url", "email")
 REQUEST_FIELDS = ("achievementId", "learner", "validFrom", "grade", "evidence", "idempotencyKey")
 MAX_BATCH = 100_000
+# A validFrom this far ahead of the node's clock is taken as the caller's clock running fast.
+ISSUE_DATE_SKEW = timedelta(minutes=5)
 
 
 class BatchRefusedError(ProfileError):
@@ -539,6 +541,11 @@ class Achievements:
                 valid_from = parse_datetime(request["validFrom"])
             except ProfileError as e:
                 problems += e.problems
+            else:
+                if valid_from > now + ISSUE_DATE_SKEW:
+                    # Annex I (e) is the date of issuing: a later one is not yet true, and every
+                    # verifier would refuse the credential as not yet valid until then.
+                    problems.append(ElementProblem("e", f"the date of issue cannot be in the future, got {request['validFrom']!r}"))
         grade = request.get("grade")
         if grade is not None and not isinstance(grade, str):
             problems.append(ElementProblem("grade", "must be a string"))

@@ -174,6 +174,54 @@ async def test_each_element_missing_at_issue_is_refused_by_name_before_any_index
     assert await node.count("status_entries") == 0
 
 
+@pytest.mark.parametrize(
+    "award, problem",
+    [
+        # The calendar's edges: astimezone() overflowed (a 500), and strftime wrote year 99 as "99".
+        ({"validFrom": "9999-12-31T23:00:00-14:00"}, "(e) date of issue: must be a date-time from the year 1000 to 9999 (in UTC)"),
+        ({"validFrom": "0001-01-01T00:00:00+14:00"}, "(e) date of issue: must be a date-time from the year 1000 to 9999 (in UTC)"),
+        ({"validFrom": "0099-01-01T00:00:00Z"}, "(e) date of issue: must be a date-time from the year 1000 to 9999 (in UTC)"),
+        # Annex I (e) is the date of issuing: not a date to come (every verifier would refuse it).
+        ({"validFrom": "2099-01-01T00:00:00Z"}, "(e) date of issue: the date of issue cannot be in the future"),
+        # A misspelt field vanished, and the credential went out without it.
+        ({"learner": {"name": "Ana", "emial": "ana@example.org"}}, "(a) learner identification: learner has unknown fields emial"),
+        ({"learner": {"name": "Ana", "salt": "s"}}, "(a) learner identification: a salt is for the learner's e-mail or emailHash"),
+    ],
+)
+async def test_what_a_qa_sweep_found_an_award_may_not_hold(node: Node, award: dict[str, Any], problem: str) -> None:
+    await define(node)
+    status, out, resp = await node.post("/issuers/default/microcredentials", {"achievementId": "ds-101", "learner": {"name": "Ana"}, **award})
+    assert status == 422 and resp.content_type == PROBLEM_JSON, out
+    assert [p for p in out["problems"] if p.startswith(problem)], out["problems"]
+    assert await node.count("credentials") == 0 and await node.count("status_entries") == 0
+    status, out, _ = await node.post("/issuers/default/microcredentials", {"achievementId": "ds-101", "learner": {"name": "Ana"}, "validFrom": "1985-06-30T10:00:00+02:00"})
+    assert status == 201 and out["verifiableCredential"]["validFrom"] == "1985-06-30T08:00:00Z"
+
+
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        # A number no signature survives: 10**400 failed every award (each spending an index), 1e-300
+        # is "0" to jsonld.js, and past 2**53 eddsa-jcs-2022 refuses it.
+        ({"ects": 10**400}, "(g) workload: ECTS must be at most 180"),
+        ({"ects": 1e-300}, "(g) workload: ECTS must be at most 180 with at most two decimals"),
+        ({"ects": 181}, "(g) workload: ECTS must be at most 180"),
+        ({"ects": 2.125}, "(g) workload: ECTS must be at most 180 with at most two decimals"),
+        # RFC 5646: a singleton needs a subtag after it, "12" is no region, a region comes once.
+        ({"language": "en-a"}, "language: must be a BCP 47 language tag"),
+        ({"language": "en-12"}, "language: must be a BCP 47 language tag"),
+        ({"language": "en-US-US"}, "language: must be a BCP 47 language tag"),
+    ],
+)
+async def test_what_a_qa_sweep_found_an_achievement_may_not_hold(node: Node, change: dict[str, Any], problem: str) -> None:
+    status, out, _ = await node.post("/issuers/default/achievements", achievement(**change))
+    assert status == 422, out
+    assert [p for p in out["problems"] if p.startswith(problem)], out["problems"]
+    assert await node.count("achievements") == 0
+    for fine in ({"ects": 0.25, "language": "sr-Latn-RS"}, {"ects": 180, "language": "de-CH-1901", "slug": "big"}):
+        await define(node, achievement(**fine))
+
+
 async def test_batch_with_one_bad_item_issues_nothing_and_names_the_item(node: Node) -> None:
     await define(node)
     items = [
@@ -438,6 +486,14 @@ def test_cli_issue_batch_reports_refused_rows_and_reruns_issue_nothing_twice(tmp
     assert sorted((c for c in written if c["id"] in {f["id"] for f in first}), key=lambda c: c["id"]) == sorted(first, key=lambda c: c["id"])
     bo = next(c for c in written if c["credentialSubject"]["identifier"][0]["identityHash"] == "Bo")
     assert bo["evidence"] == [{"type": ["Evidence"], "narrative": "passed the oral exam"}]
+
+    # A date past the calendar in one row ended the whole run in a traceback (OverflowError).
+    edge = write_csv(tmp_path / "edge.csv", [{"name": "Di", "email": "", "grade": "A", "evidence": "", "valid_from": "9999-12-31T23:00:00-14:00"},
+                                             {"name": "Ed", "email": "", "grade": "A", "evidence": "", "valid_from": "2024-09-01"}])
+    assert main(["issue-batch", "ds-101", str(edge), "--out", str(tmp_path / "edge.jsonl"), *data]) == 1
+    err = capsys.readouterr().err
+    assert "line 2: (e) date of issue: must be a date-time from the year 1000 to 9999" in err
+    assert "issued 1, already issued 0, refused 1 of 2 rows" in err
 
     bad_header = tmp_path / "bad.csv"
     bad_header.write_text("name,shoe_size\nAna,42\n")

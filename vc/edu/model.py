@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timezone
+from fractions import Fraction
 from typing import Any, Iterable, Mapping
 
 import pycountry
@@ -60,6 +61,12 @@ RESULT_TYPES = frozenset(
     }
 )
 INTEGRATION_MODES = ("stand-alone", "integrated", "stackable")
+LEARNER_FIELDS = ("name", "email", "id", "emailHash", "salt")
+# (g) The bound is a master's degree (120) and more: anything larger is a typing error, and a
+# number past 2**53 cannot be signed with eddsa-jcs-2022 at all.
+MAX_ECTS = 180
+# (e) and other dates: credentials write them in UTC with four-digit years.
+MIN_YEAR = 1000
 
 # Annex I part I, in order: key -> short name used in every message and report.
 ELEMENTS: dict[str, str] = {
@@ -267,8 +274,35 @@ class EvidenceItem:
 
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
 _HTTP = re.compile(r"^https?://[^\s/]+\S*$")
-_LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+# RFC 5646 §2.1 langtag / privateuse / grandfathered, case-insensitive (well-formed, §2.2.9;
+# a repeated variant or singleton is checked apart).
+_LANGTAG = (
+    r"(?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4}|[a-z]{5,8})"  # language (with extlang)
+    r"(?:-[a-z]{4})?"  # script
+    r"(?:-(?:[a-z]{2}|[0-9]{3}))?"  # region
+    r"(?:-(?:[a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*"  # variants
+    r"(?:-[0-9a-wyz](?:-[a-z0-9]{2,8})+)*"  # extensions
+    r"(?:-x(?:-[a-z0-9]{1,8})+)?"  # private use
+)
+_GRANDFATHERED = (
+    "en-gb-oed|i-ami|i-bnn|i-default|i-enochian|i-hak|i-klingon|i-lux|i-mingo|i-navajo|i-pwn|i-tao|i-tay|i-tsu|"
+    "sgn-be-fr|sgn-be-nl|sgn-ch-de|art-lojban|cel-gaulish|no-bok|no-nyn|zh-guoyu|zh-hakka|zh-min|zh-min-nan|zh-xiang"
+)
+_LANG = re.compile(rf"{_LANGTAG}|x(?:-[a-z0-9]{{1,8}})+|{_GRANDFATHERED}", re.IGNORECASE | re.ASCII)
 _HASH = re.compile(r"^(sha256|md5)\$[0-9a-f]+$")
+
+
+def is_language_tag(v: Any) -> bool:
+    """A well-formed BCP 47 (RFC 5646 §2.2.9) language tag: the grammar, and no variant or
+    extension singleton twice."""
+    if not isinstance(v, str) or not _LANG.fullmatch(v):
+        return False
+    subtags = v.lower().split("-")
+    if "x" in subtags:
+        subtags = subtags[: subtags.index("x")]
+    variants = [t for t in subtags[1:] if len(t) >= 5 or (len(t) == 4 and t[0].isdigit())]
+    singletons = [t for t in subtags[1:] if len(t) == 1]
+    return len(set(variants)) == len(variants) and len(set(singletons)) == len(singletons)
 
 
 def is_uri(v: Any) -> bool:
@@ -297,6 +331,10 @@ def achievement_problems(a: AchievementDefinition) -> list[ElementProblem]:
             p.add("f", f"learning outcome {n}: url must be a URL")
     if isinstance(a.ects, bool) or not isinstance(a.ects, (int, float)) or not a.ects > 0 or a.ects != a.ects or a.ects == float("inf"):
         p.add("g", "ECTS must be a positive number")
+    elif a.ects > MAX_ECTS or Fraction(str(a.ects)) * 100 % 1:
+        # Beyond these every stack writes them alike, but some canonicalisers do not (1e-300 is
+        # "0" to jsonld.js), and a number past 2**53 is refused by eddsa-jcs-2022 at every award.
+        p.add("g", f"ECTS must be at most {MAX_ECTS} with at most two decimals, such as 2.5 (got {a.ects!r})")
     if isinstance(a.eqf_level, bool) or not isinstance(a.eqf_level, int) or not 1 <= a.eqf_level <= 8:
         p.add("h", "the EQF level must be an integer from 1 to 8")
     if not isinstance(a.assessment, Assessment) or is_blank(a.assessment.type):
@@ -314,7 +352,7 @@ def achievement_problems(a: AchievementDefinition) -> list[ElementProblem]:
         p.add("k", "the type of quality assurance is required")
     if isinstance(qa, QualityAssurance) and not is_uri(qa.url):
         p.add("k", "a URL of the quality assurance (accreditation decision, QA report or framework) is required")
-    if a.language is not None and not (isinstance(a.language, str) and _LANG.fullmatch(a.language)):
+    if a.language is not None and not is_language_tag(a.language):
         p.add("language", "must be a BCP 47 language tag such as \"en\"")
     if a.image is not None and not is_uri(a.image):
         p.add("image", "must be a URL")
@@ -525,7 +563,11 @@ def parse_learner(data: Any) -> Learner:
         data = {"name": data}
     if not isinstance(data, Mapping):
         raise ProfileError([ElementProblem("a", "learner must be an object with a name")])
-    vals = {k: data.get(k) for k in ("name", "email", "id", "emailHash", "salt")}
+    vals = {k: data.get(k) for k in LEARNER_FIELDS}
+    unknown = sorted(str(k) for k in data if k not in LEARNER_FIELDS)
+    if unknown:
+        # A misspelt "emial" would otherwise leave the credential without the e-mail, silently.
+        p.add("a", f"learner has unknown fields {', '.join(unknown)} (allowed: {', '.join(LEARNER_FIELDS)})")
     for k, v in vals.items():
         if v is not None and not isinstance(v, str):
             p.add("a", f"learner {k} must be a string")
@@ -549,6 +591,8 @@ def learner_problems(learner: Learner) -> list[ElementProblem]:
             p.add("a", "emailHash must look like sha256$<hex>")
         if learner.salt is None:
             p.add("a", "emailHash needs the salt it was made with")
+    elif learner.salt is not None and learner.email is None:
+        p.add("a", "a salt is for the learner's e-mail or emailHash; give one of them with it")
     if learner.id is not None and not is_uri(learner.id):
         p.add("a", "the learner's id must be a DID or other URI")
     return p.items
@@ -605,9 +649,16 @@ def parse_datetime(v: Any, element: str = "e") -> datetime:
     if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
         v = v + "T00:00:00Z"
     try:
-        return xsd_datetime(v)
+        d = xsd_datetime(v)
+        in_utc = d.astimezone(timezone.utc)
     except ValueError:
         raise ProfileError([ElementProblem(element, "must be a date-time with a time zone, such as 2025-06-01T12:00:00Z")]) from None
+    except OverflowError:  # 9999-12-31T23:00:00-14:00 is past year 9999 in UTC
+        in_utc = None
+    if in_utc is None or not MIN_YEAR <= in_utc.year:
+        # Credentials write dates in UTC with four-digit years (XML Schema dateTimeStamp).
+        raise ProfileError([ElementProblem(element, f"must be a date-time from the year {MIN_YEAR} to 9999 (in UTC), got {v!r}")])
+    return d
 
 
 # ---------------------------------------------------------------- countries
