@@ -65,16 +65,8 @@ class Verification:
             reporters=self.reporters,
             offload=self.offload,
         )
-        purpose = options.get("expectedProofPurpose")
-        if purpose is not None and purpose != "assertionMethod":
-            # An issuer's proof on a credential is an assertion (VC DM 2.0 §4.12): a caller
-            # expecting another purpose is told no rather than shown a pass (Data Integrity
-            # 1.0: a proofPurpose other than the expected one MUST raise an error).
-            problem = MismatchedProofPurposeError(
-                f"options.expectedProofPurpose is {purpose!r}, but a credential's proof is verified for "
-                "assertionMethod, the issuer's assertion"
-            )
-            result.add(Check("proofPurpose", "failed", problem.detail, problem.problem()))
+        # An issuer's proof on a credential is an assertion (VC DM 2.0 §4.12).
+        _check_expected_purpose(result, options, "assertionMethod", "a credential's proof is verified for assertionMethod, the issuer's assertion")
         return result
 
     async def verify_presentation(self, vp: Any, options: Mapping[str, Any] | None = None) -> VerificationResult:
@@ -137,13 +129,30 @@ class Verification:
             reporters=self.reporters,
             offload=self.offload,
         )
+        # A holder proves control with authentication (VC DM 2.0 §4.13); a caller expecting
+        # another purpose is answered no, and its request burns no live challenge.
+        purpose_ok = _check_expected_purpose(
+            result, options, "authentication", "a presentation's proof is verified for authentication, the holder's proof of control"
+        )
         holder_proved = all(c.ok for c in result.checks if c.name in _HOLDER_PROOF_CHECKS)
-        if problem is None and consume and holder_proved:
+        if problem is None and consume and holder_proved and purpose_ok:
             if not await self.challenges.consume(challenge):
                 problem = _unusable_challenge()
         if problem is not None:
             result.add(Check("challenge", "failed", problem.detail, problem.problem()))
         return result
+
+
+def _check_expected_purpose(result: VerificationResult, options: Mapping[str, Any], verified_for: str, why: str) -> bool:
+    """Data Integrity 1.0 §4.4 step 5: "If expectedProofPurpose was given, and it does not
+    match proof.proofPurpose, an error MUST be raised." The proofs are verified for
+    ``verified_for``; a caller expecting another purpose gets a failed check, not a pass."""
+    purpose = options.get("expectedProofPurpose")
+    if purpose is None or purpose == verified_for:
+        return True
+    problem = MismatchedProofPurposeError(f"options.expectedProofPurpose is {purpose!r}, but {why}")
+    result.add(Check("proofPurpose", "failed", problem.detail, problem.problem()))
+    return False
 
 
 def _proof_challenges(vp: Any) -> list[str]:

@@ -189,7 +189,7 @@ class VerifyOptions(Body):
     checks: list[str] | None = Field(
         None, description="Accepted for VC-API clients; every check always runs. Presentations: naming `challenge` requires a challenge this node handed out"
     )
-    expectedProofPurpose: str | None = Field(None, description="Credentials: anything but `assertionMethod` fails with MISMATCHED_PROOF_PURPOSE_ERROR")
+    expectedProofPurpose: str | None = Field(None, description="Credentials: anything but `assertionMethod` fails; presentations: anything but `authentication` fails (a failed `proofPurpose` check)")
 
 
 def _options(options: VerifyOptions | None) -> JsonObject:

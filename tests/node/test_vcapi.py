@@ -533,6 +533,23 @@ async def test_a_node_challenge_is_single_use(node: Node) -> None:
     assert any(e["code"] == "INVALID_CHALLENGE_ERROR" for e in result["errors"])
 
 
+@pytest.mark.parametrize("purpose", ["assertionMethod", "capabilityInvocation"])
+async def test_a_presentation_verified_for_another_purpose_than_expected_fails(node: Node, purpose: str) -> None:
+    """VC Data Integrity 1.0 §4.4 step 6: an expectedProofPurpose the proof does not have MUST
+    raise an error. /presentations/verify dropped the option and answered verified; a request
+    refused so spends no live challenge."""
+    vc = await node.issue()
+    challenge = (await (await node.client.post("/challenges")).json())["challenge"]
+    vp = _present(vc, challenge, "verifier.example")
+    options = {"challenge": challenge, "domain": "verifier.example"}
+    resp = await node.client.post("/presentations/verify", json={"verifiablePresentation": vp, "options": {**options, "expectedProofPurpose": purpose}})
+    result = await resp.json()
+    assert resp.status == 400 and result["verified"] is False, result
+    assert any(e["code"] == "PROOF_VERIFICATION_ERROR" and "expectedProofPurpose" in e["detail"] for e in result["errors"]), result["errors"]
+    resp = await node.client.post("/presentations/verify", json={"verifiablePresentation": vp, "options": {**options, "expectedProofPurpose": "authentication"}})
+    assert resp.status == 200, await resp.text()
+
+
 async def test_a_forged_presentation_cannot_burn_a_live_challenge(node: Node) -> None:
     """Only a presentation whose holder proof verifies spends the challenge; otherwise anyone
     who saw a challenge in transit could deny the real holder by posting garbage first."""
