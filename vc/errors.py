@@ -74,7 +74,8 @@ class RangeError(ProblemError):
     code, title = "RANGE_ERROR", "A value is out of range"
 
 
-# VC Data Integrity 1.0 §2.2
+# VC Data Integrity 1.0 §4.7 (Processing Errors) defines five codes; the classes below that
+# are finer than the Recommendation keep their own title and convey the code it names.
 class ProofGenerationError(ProblemError):
     base, code, title = SEC, "PROOF_GENERATION_ERROR", "The proof could not be generated"
 
@@ -87,12 +88,17 @@ class ProofTransformationError(ProblemError):
     base, code, title = SEC, "PROOF_TRANSFORMATION_ERROR", "The document could not be transformed for the proof"
 
 
-class MalformedProofError(ProblemError):
-    base, code, title = SEC, "MALFORMED_PROOF_ERROR", "The proof is malformed"
+class MalformedProofError(ProofVerificationError):
+    """§4.4 step 5: a proof lacking type, verificationMethod or proofPurpose (and a proofValue
+    that does not decode) is a PROOF_VERIFICATION_ERROR."""
+
+    title = "The proof is malformed"
 
 
-class MismatchedProofPurposeError(ProblemError):
-    base, code, title = SEC, "MISMATCHED_PROOF_PURPOSE_ERROR", "The proof purpose is not the expected one"
+class MismatchedProofPurposeError(ProofVerificationError):
+    """§4.4 step 6: a proofPurpose other than the expected one is a PROOF_VERIFICATION_ERROR."""
+
+    title = "The proof purpose is not the expected one"
 
 
 class InvalidDomainError(ProblemError):
@@ -103,12 +109,24 @@ class InvalidChallengeError(ProblemError):
     base, code, title = SEC, "INVALID_CHALLENGE_ERROR", "The proof's challenge is not the expected one"
 
 
+# Controlled Identifiers 1.0 §3.3 (Retrieve Verification Method) and §3.4 (Processing Errors).
 class InvalidVerificationMethodError(ProblemError):
-    base, code, title = SEC, "INVALID_VERIFICATION_METHOD_ERROR", "The verification method is not usable"
+    """Steps 8-10: not a conforming method, or one its controller document does not hold as
+    its own. Also this library's issuer/holder binding (no proof by the named party's key)."""
+
+    base, code, title = SEC, "INVALID_VERIFICATION_METHOD", "The verification method is not usable"
 
 
-class InvalidProofConfigurationError(ProblemError):
-    base, code, title = SEC, "INVALID_PROOF_CONFIGURATION_ERROR", "The proof configuration is invalid"
+class InvalidRelationshipError(InvalidVerificationMethodError):
+    """Step 11: the method is not listed under the proof's purpose in its controller document."""
+
+    code, title = "INVALID_RELATIONSHIP_FOR_VERIFICATION_METHOD", "The verification method is not authorized for the proof's purpose"
+
+
+# vc-di-eddsa §3.2.5 / §3.3.5 (Proof Configuration): a type or cryptosuite other than the
+# suite's, or a created that is no dateTime, is a PROOF_GENERATION_ERROR.
+class InvalidProofConfigurationError(ProofGenerationError):
+    title = "The proof configuration is invalid"
 
 
 # Bitstring Status List 1.0 §3.6

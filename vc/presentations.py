@@ -116,7 +116,7 @@ def _check_challenge(vp: JsonObject, expected: str) -> str:
 
 
 def _check_domain(vp: JsonObject, expected: str) -> str:
-    """VC Data Integrity 1.0 §4.5 step: the proof's domain (a string or set) must hold the expected one."""
+    """VC Data Integrity 1.0 §4.4 step 7, for every proof: its domain is the expected one (``domain_matches``)."""
     found = _proofs_of(vp)
     if not found:
         raise InvalidDomainError(f"the verifier expects domain {expected!r} but the presentation has no proof to carry it")
@@ -124,8 +124,7 @@ def _check_domain(vp: JsonObject, expected: str) -> str:
         got = proof.get("domain")
         if got is None:
             raise InvalidDomainError(f"proof {i} has no domain; the verifier expects {expected!r}")
-        domains = got if isinstance(got, list) else [got]
-        if expected not in domains:
+        if not proofs.domain_matches(expected, got):
             raise InvalidDomainError(f"proof {i} has domain {got!r}; the verifier expects {expected!r}")
     return f"the proof carries the expected domain {expected!r}"
 

@@ -23,13 +23,16 @@ from did.key import did_key_from_public_key
 from did.resolver import is_authorized
 from vc import jsonld
 from vc.crypto import Ed25519KeyPair
+from vc.datamodel import parse_datetime_stamp
 from vc.cryptosuites import SUITES, Cryptosuite, decode_proof_value, suite_for
 from vc.cryptosuites.base import DocumentLoader, JsonObject
 from vc.errors import (
     InvalidChallengeError,
     InvalidDomainError,
+    InvalidRelationshipError,
     InvalidVerificationMethodError,
     MalformedProofError,
+    MalformedValueError,
     MismatchedProofPurposeError,
     ProofGenerationError,
     ProofVerificationError,
@@ -69,12 +72,15 @@ def format_datetime(value: datetime | str) -> str:
 
 
 def _parse_datetime(value: Any, field: str) -> datetime:
+    """proof.created / proof.expires (VC Data Integrity 1.0 §2.1: an XML Schema dateTimeStamp),
+    read as the data model reads validFrom: years past 9999 or before 1 (which signing
+    accepts) compare as the end or start of time, and 24:00:00 is the next midnight."""
     if not isinstance(value, str) or not _DATE_TIME_STAMP.fullmatch(value):
         raise MalformedProofError(f"proof.{field} must be an XML Schema dateTimeStamp (with a time zone), got {value!r}")
     try:
-        return datetime.fromisoformat(value.replace("24:00:00", "23:59:59"))
-    except ValueError as e:
-        raise MalformedProofError(f"proof.{field} is not a valid date and time: {value!r}") from e
+        return parse_datetime_stamp(value, f"proof.{field}")
+    except MalformedValueError as e:
+        raise MalformedProofError(e.detail) from e
 
 
 def proofs_of(document: Mapping[str, Any]) -> list[Any]:
@@ -201,7 +207,7 @@ async def verify_proofs(
     expected_purpose: str,
     expected_controller: str | None = None,
     challenge: str | None = None,
-    domain: str | None = None,
+    domain: str | list[str] | None = None,
     suites: Mapping[str, Cryptosuite] = SUITES,
     max_clock_skew: timedelta = MAX_CLOCK_SKEW,
     offload: Offload[Any] | None = None,
@@ -312,7 +318,7 @@ def _verify_one(
     now: datetime,
     expected_purpose: str,
     challenge: str | None,
-    domain: str | None,
+    domain: str | list[str] | None,
     skew: timedelta,
 ) -> str:
     """§4.4 Verify Proof for one proof of the set; raises a ProblemError when it does not verify."""
@@ -345,7 +351,7 @@ def _verify_one(
     # §4.4 steps 4-6: what the verifier expected.
     if purpose != expected_purpose:
         raise MismatchedProofPurposeError(f"the proof's purpose is {purpose!r}; {expected_purpose!r} was expected")
-    if domain is not None and domain not in _as_list(proof.get("domain")):
+    if domain is not None and not domain_matches(domain, proof.get("domain")):
         raise InvalidDomainError(f"the proof's domain is {proof.get('domain')!r}; {domain!r} was expected")
     if challenge is not None and proof.get("challenge") != challenge:
         raise InvalidChallengeError(f"the proof's challenge is {proof.get('challenge')!r}; {challenge!r} was expected")
@@ -370,6 +376,14 @@ def _verify_one(
     return f"{suite.name} signature by {vm.id} verifies; {vm.controller} authorizes it for {expected_purpose}"
 
 
+def domain_matches(expected: str | list[str], domain: Any) -> bool:
+    """VC Data Integrity 1.0 §4.4 step 7: the expected domain must "contain the same strings as
+    proof.domain (treating a single string as a set containing just that string)". The same
+    set, not membership: a proof for ["verifier.example", "other.example"] was made for both
+    together, and is not this verifier's alone."""
+    return domain is not None and set(_as_list(expected)) == set(_as_list(domain))
+
+
 def _check_authorized(vm: Any, expected_purpose: str) -> None:
     """Controlled Identifiers §3.3 (retrieve verification method): the method is listed under
     the proof's purpose in its controller's DID document."""
@@ -378,7 +392,7 @@ def _check_authorized(vm: Any, expected_purpose: str) -> None:
     except ValueError as e:
         raise InvalidVerificationMethodError(str(e)) from e
     if not authorized:
-        raise InvalidVerificationMethodError(
+        raise InvalidRelationshipError(
             f"{vm.id} is not listed under {expected_purpose} in the DID document of {vm.controller}"
         )
 

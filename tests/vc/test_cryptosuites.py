@@ -65,7 +65,23 @@ def test_unknown_suite_is_a_verification_error(proof):
 
 @pytest.mark.parametrize("value", ["", "z", "uAAAA", "z0OIl", 7, None, "zz!"])
 def test_bad_proof_value_is_malformed(value):
-    assert _code(lambda: decode_proof_value(value)) == "MALFORMED_PROOF_ERROR"
+    assert _code(lambda: decode_proof_value(value)) == "PROOF_VERIFICATION_ERROR"
+
+
+def test_an_over_long_proof_value_is_refused_before_it_is_decoded(monkeypatch):
+    """base58 decoding is quadratic (a 400,000-character proofValue cost ~20 s of CPU): a value
+    longer than any Ed25519 signature is refused before the decoder sees it."""
+    import vc.cryptosuites.base as base
+
+    seen: list[int] = []
+    real = base.b58decode
+    monkeypatch.setattr(base, "b58decode", lambda text: seen.append(len(text)) or real(text))
+    with pytest.raises(Exception) as refused:
+        decode_proof_value("z" + "2" * 400_000)
+    assert "400001 characters" in refused.value.detail and seen == []
+    signature = Ed25519KeyPair.from_seed(bytes(32)).sign(b"m")
+    assert decode_proof_value("z" + base.b58encode(b"\0" * 64)) == b"\0" * 64  # the longest a signature is
+    assert decode_proof_value("z" + base.b58encode(signature)) == signature
 
 
 def test_short_signature_does_not_verify():
@@ -101,7 +117,7 @@ def test_options_for_another_suite_are_refused(suite):
     other = {"type": "DataIntegrityProof", "cryptosuite": "eddsa-other"}
     doc = ED25519_SIGNATURE_2020.prepare_document(DOC)
     assert _code(lambda: suite.transform(doc, other, loader=default_loader())) == "PROOF_TRANSFORMATION_ERROR"
-    assert _code(lambda: suite.configure_proof(other, doc, loader=default_loader())) == "INVALID_PROOF_CONFIGURATION_ERROR"
+    assert _code(lambda: suite.configure_proof(other, doc, loader=default_loader())) == "PROOF_GENERATION_ERROR"
 
 
 def test_rdfc_proof_configuration_uses_the_document_context_not_the_proofs():

@@ -144,7 +144,7 @@ async def test_issuer_does_not_control_the_vector_key(vectors, v, resolver, now)
     proof, binding = checks
     assert proof.outcome == "passed"
     assert binding.outcome == "failed"
-    assert binding.problem.code == "INVALID_VERIFICATION_METHOD_ERROR"
+    assert binding.problem.code == "INVALID_VERIFICATION_METHOD"
     assert issuer in binding.message
 
 

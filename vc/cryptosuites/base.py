@@ -89,10 +89,19 @@ class Ed25519Suite:
             ) from e
 
 
+MAX_PROOF_VALUE_CHARS = 1 + 88  # "z" + base58btc of 64 bytes
+
+
 def decode_proof_value(proof_value: Any) -> bytes:
-    """Multibase base58btc (``z...``) to bytes; MALFORMED_PROOF_ERROR otherwise."""
+    """Multibase base58btc (``z...``) to bytes; a PROOF_VERIFICATION_ERROR (malformed) otherwise."""
     if not isinstance(proof_value, str) or not proof_value.startswith("z") or len(proof_value) < 2:
         raise MalformedProofError("proofValue must be a multibase base58btc string (starting with 'z')")
+    if len(proof_value) > MAX_PROOF_VALUE_CHARS:
+        # base58 decoding is quadratic: 400,000 characters cost some 20 s of CPU, for a value
+        # that can only be refused (an Ed25519 signature is 64 bytes, at most 88 characters).
+        raise MalformedProofError(
+            f"proofValue is {len(proof_value)} characters; an Ed25519 signature takes at most {MAX_PROOF_VALUE_CHARS}"
+        )
     try:
         return b58decode(proof_value[1:])
     except ValueError as e:
