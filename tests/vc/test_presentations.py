@@ -6,6 +6,8 @@ import copy
 from datetime import datetime, timezone
 from typing import Any
 
+from pathlib import Path
+
 import pytest
 
 from support import run_js
@@ -315,6 +317,55 @@ async def test_too_many_credentials_are_refused_before_any_verification(resolver
 
 async def _node(*args: str, stdin: bytes | None = None) -> tuple[int, Any]:
     return await run_js(*args, stdin=stdin)
+
+
+def micro_credentials(count: int) -> list[dict[str, Any]]:
+    """``count`` awards of one achievement to one learner, alike but for their ids: what a
+    learner presents for a stack, or a re-issued credential beside its predecessor."""
+    from vc.edu import IssuerProfile, Learner, build_microcredential, parse_achievement
+
+    achievement = parse_achievement({
+        "id": "https://uni.example/achievements/ds-101", "title": "Data Science", "description": "A module.",
+        "learningOutcomes": ["Explain regression", "Analyse data"], "ects": 5, "eqfLevel": 6,
+        "assessment": {"type": "written examination"}, "participation": "online",
+        "qualityAssurance": {"description": "Institutional accreditation", "url": "https://qa.example/decisions/1"},
+    })
+    issuer = IssuerProfile(ISSUER, "University of Example", country_code="NL")
+    return [
+        issue_credential(
+            build_microcredential(achievement, issuer, Learner("Ana Andromeda", id=HOLDER), valid_from=NOW,
+                                  credential_id=f"urn:uuid:00000000-0000-4000-8000-{n:012d}"),
+            key=ISSUER_KEY, verification_method=ISSUER_VM, suite=RDFC, loader=LOADER, now=NOW,
+        )
+        for n in range(count)
+    ]
+
+
+@pytest.mark.parametrize("count", [2, 6])
+async def test_a_presentation_of_alike_micro_credentials_signs_and_verifies_with_rdfc(count: int, resolver: Resolver) -> None:
+    """Two awards of one achievement in a presentation were refused (RDFC-1.0 permutation limit):
+    the limit counted len(related)! where pyld walks a few dozen permutations, since a related
+    list holds a node once per quad linking it."""
+    vp = signed_vp(micro_credentials(count))
+    result = await verify(vp, resolver)
+    assert result.verified, result.to_json()
+
+
+@pytest.mark.interop
+async def test_we_verify_the_reference_stacks_rdfc_presentation_of_alike_micro_credentials(resolver: Resolver) -> None:
+    """The same presentation signed by Digital Bazaar's stack (which signs it in ~80 ms) was
+    a PROOF_TRANSFORMATION_ERROR here."""
+    import json
+    import shutil
+
+    from support import interop_harness
+
+    shutil.copy2(Path(__file__).parent / "js" / "sign_presentation.mjs", interop_harness() / "sign_presentation.mjs")
+    code, vp = await _node("sign_presentation.mjs", "--challenge", CHALLENGE, stdin=json.dumps(micro_credentials(3)).encode())
+    assert code == 0, vp
+    # The harness dates its proof now.
+    result = await verify_presentation(vp, resolver=resolver, loader=LOADER, now=datetime.now(timezone.utc), challenge=CHALLENGE, domain=None)
+    assert result.verified, result.to_json()
 
 
 @pytest.mark.interop
