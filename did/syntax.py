@@ -25,6 +25,15 @@ _DID_RE = re.compile(r"did:[a-z0-9]+:(?:(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2})*:)*(?
 _PCHAR = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@")
 _QUERY_OR_FRAGMENT = _PCHAR | frozenset("/?")
 
+# DID Core sets no maximum length, but every DID reaches us from untrusted input (a proof's
+# verificationMethod, an issuer) and some later steps grow faster than linearly with it
+# (base58 decoding of a did:key is quadratic: 400,000 characters held a worker for ~7 s).
+# The bounds are far above any real identifier: a did:key is at most 730 characters (an
+# RSA-4096 key), a did:web's host at most 253, and URLs past ~2,000 characters are already
+# refused by much of the web's infrastructure. A DID URL may add a path, query and fragment.
+MAX_DID_LENGTH = 2048
+MAX_DID_URL_LENGTH = 4096
+
 
 @dataclass(frozen=True)
 class DIDURL:
@@ -118,6 +127,9 @@ def parse_did(s: str) -> DID:
     """Parse a DID (DID Core §3.1); raise ``InvalidDID`` with the reason."""
     if not isinstance(s, str):
         raise InvalidDID(f"a DID is a string, got {type(s).__name__}")
+    if len(s) > MAX_DID_LENGTH:
+        # s[:40], not s: the error text must not carry the over-long value it refuses
+        raise InvalidDID(f"a DID is at most {MAX_DID_LENGTH} characters; {s[:40]!r}... has {len(s)}")
     for ch in "/?#":
         if ch in s:
             raise InvalidDID(f"{s!r} is a DID URL (it contains {ch!r}), not a DID")
@@ -132,6 +144,8 @@ def parse_did_url(s: str) -> DIDURL:
     """
     if not isinstance(s, str):
         raise InvalidDIDURL(f"a DID URL is a string, got {type(s).__name__}")
+    if len(s) > MAX_DID_URL_LENGTH:
+        raise InvalidDIDURL(f"a DID URL is at most {MAX_DID_URL_LENGTH} characters; {s[:40]!r}... has {len(s)}")
     rest, hash_sep, fragment = s.partition("#")
     rest, q_sep, query = rest.partition("?")
     did_part, slash, path_tail = rest.partition("/")

@@ -3,7 +3,7 @@
 import pytest
 
 from did.errors import InvalidDID, InvalidDIDURL
-from did.syntax import DID, absolute_did_url, parse_did, parse_did_url
+from did.syntax import DID, MAX_DID_LENGTH, MAX_DID_URL_LENGTH, absolute_did_url, parse_did, parse_did_url
 
 
 @pytest.mark.parametrize(
@@ -91,3 +91,24 @@ def test_relative_references_resolve_against_the_did():
     assert absolute_did_url("#key-1", "did:ex:a") == "did:ex:a#key-1"
     assert absolute_did_url("did:ex:b#k", "did:ex:a") == "did:ex:b#k"
     assert absolute_did_url("?x=1", "did:ex:a") == "did:ex:a?x=1"
+
+
+def test_a_did_at_the_length_bound_parses_and_one_past_it_is_refused():
+    at_bound = "did:ex:" + "a" * (MAX_DID_LENGTH - len("did:ex:"))
+    assert parse_did(at_bound).msid == at_bound[len("did:ex:"):]
+    with pytest.raises(InvalidDID) as info:
+        parse_did(at_bound + "a")
+    assert info.value.code == "invalidDid"
+    assert f"at most {MAX_DID_LENGTH} characters" in info.value.detail
+    assert len(info.value.detail) < 200  # the refused value is not echoed back whole
+
+
+def test_a_did_url_over_its_bound_is_refused_even_when_its_did_part_is_short():
+    fragment = "#" + "k" * (MAX_DID_URL_LENGTH - len("did:ex:a#"))
+    assert parse_did_url("did:ex:a" + fragment).fragment == fragment[1:]
+    with pytest.raises(InvalidDIDURL) as info:
+        parse_did_url("did:ex:a" + fragment + "k")
+    assert info.value.code == "invalidDidUrl"
+    # the 400,000-character did:key the QA sweep posted: refused on its length, before anything else
+    with pytest.raises(InvalidDIDURL, match="at most"):
+        parse_did_url("did:key:z6Mk" + "2" * 400_000 + "#x")
