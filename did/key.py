@@ -22,7 +22,7 @@ from did.errors import (
     InvalidPublicKeyType,
     UnsupportedPublicKeyType,
 )
-from did.multikey import b58decode, b58encode, encode_ed25519_public
+from did.multikey import b58decode, b58encode, check_key_multibase_length, encode_ed25519_public
 from did.resolver import ResolutionResult
 from did.syntax import parse_did
 
@@ -99,7 +99,10 @@ def _split_did_key(did: str) -> str:
         raise InvalidDID(f"{did!r} has too many ':' components for a did:key")
     multibase = parts[-1]
     if not multibase.startswith("z"):
-        raise InvalidDID(f"the did:key value {multibase!r} is not base58btc multibase (must start with 'z')")
+        raise InvalidDID(f"the did:key value {multibase[:60]!r} is not base58btc multibase (must start with 'z')")
+    # Before decoding, which is quadratic in the length: parse_did's bound (2048) alone still
+    # lets through values far longer than any key.
+    check_key_multibase_length(multibase, "the did:key value")
     return multibase
 
 

@@ -111,9 +111,26 @@ def decode_multibase(value: str) -> bytes:
         raise ValueError(f"{value!r} is not valid {name}: {e}") from e
 
 
+# Base58 decoding is quadratic in the length, and key values come from untrusted documents, so
+# nothing longer than a real key reaches b58decode. An Ed25519 public key is 'z' + 48 characters;
+# the bound is the longest key the did:key specification lists (RSA-4096, 'z' + 721), rounded
+# up, so a key of another type still decodes far enough to be named (unsupportedPublicKeyType).
+MAX_KEY_MULTIBASE_LENGTH = 1024
+
+
+def check_key_multibase_length(value: str, what: str) -> None:
+    """Refuse a multibase key value too long to be any key (did:key §3.1.4 invalidPublicKeyLength)."""
+    if len(value) > MAX_KEY_MULTIBASE_LENGTH:
+        raise InvalidPublicKeyLength(
+            f"{what} has {len(value)} characters; no public key is longer than {MAX_KEY_MULTIBASE_LENGTH}"
+            " (an Ed25519 key is 'z' and 48)"
+        )
+
+
 def _decode_base58btc(value: str, what: str) -> bytes:
     if not isinstance(value, str) or not value.startswith("z"):
         raise InvalidPublicKey(f"{what} must be a multibase base58btc string starting with 'z'")
+    check_key_multibase_length(value, what)
     try:
         return b58decode(value[1:])
     except ValueError as e:
