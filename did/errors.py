@@ -66,6 +66,14 @@ class InvalidDIDDocument(DIDError):
     code = "invalidDidDocument"
 
 
+class InvalidVerificationMethod(DIDError):
+    """Controlled Identifiers 1.0 §3.3 (Retrieve Verification Method): the document holding a
+    verification method does not make it usable, e.g. its ``controller`` names someone else.
+    The code is CID's error type INVALID_VERIFICATION_METHOD in this module's camelCase."""
+
+    code = "invalidVerificationMethod"
+
+
 class RepresentationNotSupported(DIDError):
     code = "representationNotSupported"
 

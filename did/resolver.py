@@ -24,6 +24,7 @@ from did.errors import (
     InvalidDIDDocument,
     InvalidPublicKey,
     InvalidPublicKeyLength,
+    InvalidVerificationMethod,
     MethodNotSupported,
     NotFound,
     UnsupportedPublicKeyType,
@@ -285,7 +286,8 @@ class Resolver:
     async def resolve_verification_method(
         self, did_url: str, options: Mapping[str, Any] | None = None
     ) -> VerificationMethod:
-        """Dereference ``did_url`` to an Ed25519 verification method and its controller's document.
+        """Dereference ``did_url`` to an Ed25519 verification method and the DID document holding it,
+        which must be its controller's (Controlled Identifiers 1.0 §3.3, Retrieve Verification Method).
 
         A bare DID names the document's single verification method (for did:key, the key the
         DID encodes), as proofs that name ``did:key:z6Mk...`` without a fragment expect.
@@ -313,13 +315,18 @@ class Resolver:
         vm_type, controller = node.get("type"), node.get("controller")
         if not isinstance(vm_type, str) or not isinstance(controller, str):
             raise InvalidDIDDocument(f"verification method {node['id']!r} lacks a type or controller")
+        # Controlled Identifiers 1.0 §3.3 step 10: a method whose controller is not the DID whose
+        # document holds it MUST be refused. Following the controller to its own document instead
+        # would let any document lend itself a stranger's authority: that document is then the
+        # one the purpose check reads, and its controller need never have listed this key.
+        if controller != parsed.did:
+            raise InvalidVerificationMethod(
+                f"verification method {node['id']!r} has controller {controller!r}, but it is in the DID "
+                f"document of {parsed.did}; the controller must be the DID whose document holds it"
+            )
         public_key = public_key_of(node)
-        controller_document = document
-        same_controller = controller == document.get("id")
-        if not same_controller:
-            controller_document = (await self.resolve(parse_did(controller).did, options)).document_or_raise()
-        vm = VerificationMethod(node["id"], vm_type, controller, public_key, controller_document)
-        if options is None and same_controller and self._deterministic(parsed):
+        vm = VerificationMethod(node["id"], vm_type, controller, public_key, document)
+        if options is None and self._deterministic(parsed):
             self._remember(did_url, vm)
         return vm
 

@@ -11,6 +11,7 @@ from did.errors import (
     InvalidDIDURL,
     InvalidPublicKey,
     InvalidPublicKeyLength,
+    InvalidVerificationMethod,
     NotFound,
     UnsupportedPublicKeyType,
 )
@@ -111,11 +112,54 @@ async def test_bitstring_spec_example_names_a_bare_did_key(vectors):
     assert len(vm.public_key) == 32
 
 
-async def test_controller_elsewhere_gives_the_controllers_document(resolver):
-    vm = await resolver.resolve_verification_method(ISSUER + "#delegated")
-    assert vm.controller == "did:web:registrar.example"
-    assert vm.document["id"] == "did:web:registrar.example"
-    assert is_authorized(vm.document, vm.id, "assertionMethod")
+class _CountingResolver(StaticResolver):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.resolved: list[str] = []
+
+    async def _resolve_method(self, parsed, did, options):
+        self.resolved.append(did)
+        return await super()._resolve_method(parsed, did, options)
+
+
+async def test_a_method_controlled_by_another_did_is_an_invalid_verification_method():
+    """CID 1.0 §3.3 step 10: the controller must be the document's own URL; the foreign
+    controller's document (which lists the key) is never consulted to make it usable."""
+    resolver = _CountingResolver([ISSUER_DOC, REGISTRAR_DOC])
+    with pytest.raises(InvalidVerificationMethod) as info:
+        await resolver.resolve_verification_method(ISSUER + "#delegated")
+    assert info.value.code == "invalidVerificationMethod"
+    assert "did:web:registrar.example" in info.value.detail and ISSUER in info.value.detail
+    assert resolver.resolved == [ISSUER]
+
+
+@pytest.mark.parametrize(
+    "controller, accepted",
+    [
+        ("did:web:ctrl.example:ctrlA", True),
+        ("did:web:ctrl.example:ctrlB", False),
+        ("did:web:ctrl.example:ctrlA#key-1", False),  # a DID URL, not the document's URL
+    ],
+)
+async def test_only_the_documents_own_did_may_control_its_methods(controller, accepted):
+    did_a, did_b = "did:web:ctrl.example:ctrlA", "did:web:ctrl.example:ctrlB"
+    doc_a = {
+        "id": did_a,
+        "verificationMethod": [{"id": "#key-1", "type": "Multikey", "controller": controller, "publicKeyMultibase": KEY_MB}],
+        "assertionMethod": ["#key-1"],
+    }
+    doc_b = {"id": did_b, "assertionMethod": [did_a + "#key-1"]}  # B claims A's key
+    resolver = StaticResolver([doc_a, doc_b])
+    if accepted:
+        vm = await resolver.resolve_verification_method(did_a + "#key-1")
+        assert (vm.controller, vm.document["id"], vm.public_key.hex()) == (did_a, did_a, KEY_HEX)
+        assert is_authorized(vm.document, vm.id, "assertionMethod")
+        # a bare DID naming the single method is held to the same rule
+        assert (await resolver.resolve_verification_method(did_a)).id == did_a + "#key-1"
+    else:
+        for name in (did_a + "#key-1", did_a):
+            with pytest.raises(InvalidVerificationMethod):
+                await resolver.resolve_verification_method(name)
 
 
 def test_is_authorized_relative_absolute_embedded_and_missing():

@@ -1,0 +1,71 @@
+"""End to end through verify_proofs: a verification method whose controller is not the DID of
+the document holding it fails the proof (Controlled Identifiers 1.0 §3.3 step 10), even when
+the foreign controller's document lists the key for the purpose."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from did.multikey import encode_ed25519_public
+from did.resolver import StaticResolver
+from vc.crypto import Ed25519KeyPair
+from vc.loader import default_loader
+from vc.proofs import add_proof, verify_proofs
+
+V2 = "https://www.w3.org/ns/credentials/v2"
+EX = "https://www.w3.org/ns/credentials/examples/v2"
+CTRL_A = "did:web:ctrl.example:ctrlA"
+CTRL_B = "did:web:ctrl.example:ctrlB"
+VM = CTRL_A + "#key-1"
+KEY = Ed25519KeyPair.from_seed(bytes(range(32)))
+
+
+def _documents(controller: str) -> list[dict]:
+    a = {
+        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+        "id": CTRL_A,
+        "verificationMethod": [
+            {"id": "#key-1", "type": "Multikey", "controller": controller, "publicKeyMultibase": encode_ed25519_public(KEY.public_key)}
+        ],
+        "assertionMethod": ["#key-1"],
+    }
+    b = {"@context": ["https://www.w3.org/ns/did/v1"], "id": CTRL_B, "assertionMethod": [VM]}
+    return [a, b]
+
+
+def _signed(issuer: str) -> dict:
+    credential = {
+        "@context": [V2, EX],
+        "type": ["VerifiableCredential"],
+        "issuer": issuer,
+        "validFrom": "2025-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:alice"},
+    }
+    return add_proof(credential, suite="eddsa-rdfc-2022", key=KEY, verification_method=VM,
+                     created="2025-01-01T00:00:00Z", loader=default_loader())
+
+
+async def _checks(controller: str, issuer: str) -> dict:
+    checks = await verify_proofs(
+        _signed(issuer),
+        resolver=StaticResolver(_documents(controller)),
+        loader=default_loader(),
+        now=datetime(2025, 6, 1, tzinfo=timezone.utc),
+        expected_purpose="assertionMethod",
+        expected_controller=issuer,
+    )
+    return {c.name: (c.outcome, c.problem.code if c.problem else None, c.message) for c in checks}
+
+
+async def test_a_method_of_the_documents_own_did_verifies_and_binds():
+    checks = await _checks(CTRL_A, CTRL_A)
+    assert {k: v[:2] for k, v in checks.items()} == {"proof": ("passed", None), "binding": ("passed", None)}
+
+
+async def test_a_method_claiming_a_foreign_controller_fails_with_invalid_verification_method():
+    checks = await _checks(CTRL_B, CTRL_B)
+    assert {k: v[:2] for k, v in checks.items()} == {
+        "proof": ("failed", "INVALID_VERIFICATION_METHOD"),
+        "binding": ("failed", "INVALID_VERIFICATION_METHOD_ERROR"),
+    }
+    assert "controller 'did:web:ctrl.example:ctrlB'" in checks["proof"][2]
