@@ -78,15 +78,41 @@ class RepresentationNotSupported(DIDError):
     code = "representationNotSupported"
 
 
+# DID Resolution §7.1.2 defines notFound as the DID document not being found, so only an
+# answer saying so (HTTP 404 or 410) is notFound. A body that is not a usable document is
+# invalidDidDocument; a resolver that could not complete (no answer in time, no connection,
+# a server error, all fetch slots taken) is internalError. DID Resolution has no code for a
+# fetch the resolver itself refuses (plain HTTP, a non-public address, a redirect to another
+# host): those are internalError too, and ``reason`` says which refusal it was.
+_FETCH_CODES = {
+    "too-large": "invalidDidDocument",
+    "malformed": "invalidDidDocument",
+    "timeout": "internalError",
+    "network": "internalError",
+    "busy": "internalError",
+    "http-status": "internalError",
+    "insecure": "internalError",
+    "forbidden-address": "internalError",
+    "redirect": "internalError",
+}
+NOT_FOUND_STATUSES = frozenset({404, 410})
+
+
 class FetchError(DIDError):
     """The guarded HTTP client refused or failed a fetch (SSRF guard, timeout, size, status...).
 
     ``reason`` is a short machine-readable tag: ``insecure``, ``forbidden-address``,
-    ``timeout``, ``too-large``, ``redirect``, ``http-status``, ``malformed``, ``network``.
+    ``timeout``, ``busy``, ``too-large``, ``redirect``, ``http-status``, ``malformed``,
+    ``network``; ``status`` the HTTP status for ``http-status``. Unless given, ``code`` follows
+    from them (``_FETCH_CODES``): ``notFound`` only for HTTP 404 and 410.
     """
 
-    code = "notFound"
-
-    def __init__(self, detail: str, *, reason: str, code: str | None = None) -> None:
+    def __init__(self, detail: str, *, reason: str, code: str | None = None, status: int | None = None) -> None:
+        if code is None:
+            if reason == "http-status" and status in NOT_FOUND_STATUSES:
+                code = "notFound"
+            else:
+                code = _FETCH_CODES.get(reason, "internalError")
         super().__init__(detail, code=code)
         self.reason = reason
+        self.status = status

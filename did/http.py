@@ -303,9 +303,7 @@ class GuardedHTTP:
                         continue
                     if not 200 <= response.status < 300:
                         raise FetchError(
-                            f"{current} answered HTTP {response.status}",
-                            reason="http-status",
-                            code="notFound",
+                            f"{current} answered HTTP {response.status}", reason="http-status", status=response.status
                         )
                     body = await self._read_capped(current, response, limit)
                     response_headers = CIMultiDictProxy(CIMultiDict(response.headers))

@@ -18,7 +18,7 @@ from urllib.parse import unquote
 from yarl import URL
 
 from did.cache import LRU, FrozenJSON, TTLCache
-from did.errors import DIDError, FetchError, InvalidDID, InvalidDIDDocument
+from did.errors import DIDError, InvalidDID, InvalidDIDDocument
 from did.http import GuardedHTTP, ip_literal
 from did.resolver import ResolutionResult
 from did.syntax import parse_did
@@ -175,12 +175,7 @@ class DIDWebResolver:
             task.exception()  # retrieved, so a fetch every waiter abandoned logs no warning
 
     async def _fetch(self, did: str, url: str) -> FrozenJSON:
-        try:
-            fetched = await self.http.get_json(url, headers={"Accept": ACCEPT})
-        except FetchError as e:
-            if e.reason == "malformed":
-                raise FetchError(e.detail, reason=e.reason, code=InvalidDIDDocument.code) from e
-            raise
+        fetched = await self.http.get_json(url, headers={"Accept": ACCEPT})
         document = fetched.data
         if not isinstance(document, dict):
             raise InvalidDIDDocument(f"{url} did not return a JSON object")

@@ -55,6 +55,9 @@ class DIDWebApp:
         r.add_get("/cached/did.json", self.cached)
         r.add_get("/nostore/did.json", self.nostore)
         r.add_get("/rotating/did.json", self.rotating)
+        r.add_get("/broken/did.json", self.broken)
+        r.add_get("/gone/did.json", self.gone)
+        r.add_get("/forbidden/did.json", self.forbidden)
         # The keys /rotating/did.json lists (key-1 first); a test adds one to stand for a rotation.
         self.rotating_keys = ["key-1"]
 
@@ -115,6 +118,15 @@ class DIDWebApp:
 
     async def loop(self, request):
         raise web.HTTPFound("/loop/did.json")
+
+    async def broken(self, request):
+        raise web.HTTPInternalServerError(text="database down")
+
+    async def gone(self, request):
+        raise web.HTTPGone()
+
+    async def forbidden(self, request):
+        raise web.HTTPForbidden()
 
     async def cached(self, request):
         self._hit(request)

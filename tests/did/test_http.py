@@ -109,6 +109,7 @@ async def test_refused_before_connecting(url, reason):
         with pytest.raises(FetchError) as info:
             await GuardedHTTP(session).get_json(url)
         assert info.value.reason == reason
+        assert info.value.code == "internalError"  # a refusal, not a missing document
     finally:
         await session.close()
 
@@ -156,6 +157,7 @@ async def test_per_call_size_cap(didweb, guarded):
     with pytest.raises(FetchError) as info:
         await guarded.get_json(url, max_bytes=100)
     assert info.value.reason == "too-large"
+    assert info.value.code == "invalidDidDocument"
 
 
 async def test_allowed_host_name_is_reachable_over_http(didweb):
@@ -262,6 +264,7 @@ async def test_fetches_in_all_are_bounded_and_a_queued_one_gives_up_busy(aiohttp
         results = await asyncio.gather(*(http.get_json(f"http://{h}/x") for h in hosts[3:]), return_exceptions=True)
         assert asyncio.get_running_loop().time() - started >= 0.5
         assert [getattr(r, "reason", r) for r in results] == ["busy", "busy"], results
+        assert [r.code for r in results] == ["internalError", "internalError"]  # the DID may exist
         assert all("waited 0.5 s for a free slot" in r.detail and "limits 4 per host, 3 in all" in r.detail for r in results)
         assert [g.peak for g in gates] == [1, 1, 1, 0, 0] and http.slots.peak == 3 and http.slots.running == 3
         release.set()
@@ -300,3 +303,17 @@ async def test_allowed_hosts_refuse_every_other_host_before_any_lookup(didweb):
             await http.get_json("https://partner.example:8443/did.json")
     finally:
         await session.close()
+
+
+@pytest.mark.parametrize("path, status, code", [("missing", 404, "notFound"), ("gone", 410, "notFound"),
+                                                 ("broken", 500, "internalError"), ("forbidden", 403, "internalError")])
+async def test_http_status_errors_keep_the_status_and_only_404_and_410_are_not_found(didweb, guarded, path, status, code):
+    with pytest.raises(FetchError) as info:
+        await guarded.get_json(f"http://{didweb.host}/{path}/did.json")
+    assert (info.value.reason, info.value.status, info.value.code) == ("http-status", status, code)
+    assert f"answered HTTP {status}" in info.value.detail
+
+
+def test_an_explicit_code_still_wins_over_the_reason():
+    assert FetchError("no such list", reason="http-status", code="notFound").code == "notFound"
+    assert FetchError("?", reason="something-new").code == "internalError"

@@ -90,18 +90,24 @@ async def test_resolves_path_form_and_dereferences_relative_key(didweb, guarded)
     assert (await resolver.resolve_verification_method(did)).id == vm.id
 
 
+# DID Resolution §7.1.2: notFound means the DID document was not found, so only a 404 or
+# 410 is notFound. A body that is no usable document is invalidDidDocument; a resolver that
+# could not complete, or refused to, is internalError (errorReason says which).
 @pytest.mark.parametrize(
     "path, code, reason",
     [
         ("wrong-id", "invalidDidDocument", None),
-        ("big", "notFound", "too-large"),
-        ("big-chunked", "notFound", "too-large"),
-        ("gzip-bomb", "notFound", "too-large"),
+        ("big", "invalidDidDocument", "too-large"),
+        ("big-chunked", "invalidDidDocument", "too-large"),
+        ("gzip-bomb", "invalidDidDocument", "too-large"),
         ("malformed", "invalidDidDocument", "malformed"),
         ("array", "invalidDidDocument", None),
-        ("offsite", "notFound", "redirect"),
-        ("loop", "notFound", "redirect"),
+        ("offsite", "internalError", "redirect"),
+        ("loop", "internalError", "redirect"),
+        ("broken", "internalError", "http-status"),
+        ("forbidden", "internalError", "http-status"),
         ("missing", "notFound", "http-status"),
+        ("gone", "notFound", "http-status"),
     ],
 )
 async def test_refused_documents(didweb, guarded, path, code, reason):
@@ -117,6 +123,8 @@ async def test_slow_server_times_out_quickly(didweb, guarded):
     result = await DIDWebResolver(guarded).resolve(didweb.base_did + ":slow")
     elapsed = time.monotonic() - started
     assert result.resolution_metadata.get("errorReason") == "timeout"
+    assert result.error == "internalError"  # the document may well exist: it is not notFound
+    assert "longer than" in result.resolution_metadata["errorMessage"]
     assert elapsed < 0.9  # the timeout is 0.25 s; the server would answer after 1 s
 
 
@@ -136,7 +144,7 @@ async def test_loopback_did_web_refused_without_allowance(didweb, unguarded_allo
 async def test_name_resolving_to_loopback_is_refused(didweb, guarded):
     """localhost is not the allowed 127.0.0.1:PORT: the DNS answer (127.0.0.1) is checked."""
     result = await DIDWebResolver(guarded).resolve(f"did:web:localhost%3A{didweb.port}")
-    assert result.error == "notFound"
+    assert result.error == "internalError"  # refused by this resolver; nothing was asked for
     assert result.resolution_metadata["errorReason"] == "forbidden-address"
     assert didweb.hits == {}
 
