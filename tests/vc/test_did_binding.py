@@ -1,11 +1,13 @@
 """End to end through verify_proofs: a verification method whose controller is not the DID of
 the document holding it fails the proof (Controlled Identifiers 1.0 §3.3 step 10), even when
-the foreign controller's document lists the key for the purpose."""
+the foreign controller's document lists the key for the purpose; an over-long did:key is a
+result entry, not minutes of base58 decoding."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from did.key import DIDKeyResolver
 from did.multikey import encode_ed25519_public
 from did.resolver import StaticResolver
 from vc.crypto import Ed25519KeyPair
@@ -69,3 +71,20 @@ async def test_a_method_claiming_a_foreign_controller_fails_with_invalid_verific
         "binding": ("failed", "INVALID_VERIFICATION_METHOD_ERROR"),
     }
     assert "controller 'did:web:ctrl.example:ctrlB'" in checks["proof"][2]
+
+
+async def test_the_qa_sweeps_400k_did_key_is_an_invalid_did_url_entry():
+    signed = _signed(CTRL_A)
+    signed["proof"]["verificationMethod"] = "did:key:z6Mk" + "2" * 400_000 + "#x"
+    checks = await verify_proofs(
+        signed,
+        resolver=StaticResolver([], methods={"key": DIDKeyResolver()}),
+        loader=default_loader(),
+        now=datetime(2025, 6, 1, tzinfo=timezone.utc),
+        expected_purpose="assertionMethod",
+        expected_controller=CTRL_A,
+    )
+    proof = next(c for c in checks if c.name == "proof")
+    assert (proof.outcome, proof.problem.code) == ("failed", "INVALID_DID_URL")
+    assert proof.problem.extra["didErrorCode"] == "invalidDidUrl"
+    assert "at most 4096 characters" in proof.message
