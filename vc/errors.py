@@ -152,6 +152,8 @@ _DID_TITLES = {
     "invalidPublicKeyLength": "The public key has the wrong length",
     "unsupportedPublicKeyType": "The public key type is not supported",
     "invalidPublicKey": "The public key is invalid",
+    "invalidDidDocument": "The DID document is invalid",
+    "internalError": "The DID could not be resolved (the resolver could not complete)",
 }
 
 
@@ -172,6 +174,11 @@ def problem_from_exception(exc: BaseException) -> Problem | None:
     """
     if isinstance(exc, ProblemError):
         return exc.problem()
+    if isinstance(exc, DIDError) and exc.code == "invalidVerificationMethod":
+        # Controlled Identifiers 1.0 §3.3 names it, under the security vocabulary, as the
+        # issuer/holder binding's refusal is.
+        return Problem(InvalidVerificationMethodError.code, InvalidVerificationMethodError(exc.detail).type,
+                       InvalidVerificationMethodError.title, exc.detail, 400, {"didErrorCode": exc.code})
     if isinstance(exc, DIDError):
         code = _snake_upper(exc.code)
         extra: dict[str, Any] = {"didErrorCode": exc.code}

@@ -56,7 +56,7 @@ async def _checks(controller: str, issuer: str) -> dict:
         expected_purpose="assertionMethod",
         expected_controller=issuer,
     )
-    return {c.name: (c.outcome, c.problem.code if c.problem else None, c.message) for c in checks}
+    return {c.name: (c.outcome, c.problem.code if c.problem else None, c.message, c.problem.type if c.problem else None) for c in checks}
 
 
 async def test_a_method_of_the_documents_own_did_verifies_and_binds():
@@ -68,9 +68,11 @@ async def test_a_method_claiming_a_foreign_controller_fails_with_invalid_verific
     checks = await _checks(CTRL_B, CTRL_B)
     assert {k: v[:2] for k, v in checks.items()} == {
         "proof": ("failed", "INVALID_VERIFICATION_METHOD"),
-        "binding": ("failed", "INVALID_VERIFICATION_METHOD_ERROR"),
+        "binding": ("failed", "INVALID_VERIFICATION_METHOD"),
     }
     assert "controller 'did:web:ctrl.example:ctrlB'" in checks["proof"][2]
+    # Controlled Identifiers 1.0 §3.3's error type, under the security vocabulary
+    assert checks["proof"][3] == "https://w3id.org/security#INVALID_VERIFICATION_METHOD"
 
 
 async def test_the_qa_sweeps_400k_did_key_is_an_invalid_did_url_entry():
