@@ -25,6 +25,7 @@ resources for a data folder and closes them again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import logging
@@ -32,7 +33,7 @@ import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 from did.cache import TTLCache
 from did.http import GuardedHTTP, create_guarded_session
@@ -69,6 +70,10 @@ from vc.loader import ContextLoader, default_loader
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+# How often a serving node re-signs lists left stale by a process that died between committing
+# a change and re-signing (another replica, or a worker of its own): start-up alone would leave
+# them stale until a restart, and every replica serves them meanwhile.
+REPAIR_PERIOD_S = 3.0
 
 
 def utc_now() -> datetime:
@@ -116,6 +121,50 @@ class Node:
         """The number of store migrations applied (``GET /healthz``: the store answers);
         ``node.store.StoreUnavailable`` when it does not."""
         return await schema_version(self.db)
+
+
+async def repair_stale_lists(
+    status_lists: StatusLists,
+    *,
+    period: float = REPAIR_PERIOD_S,
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+) -> None:
+    """Re-sign, every ``period`` seconds, the lists a dead process left stale
+    (``StatusLists.republish_pending``); runs until cancelled. A list being re-signed by its
+    own process meanwhile is found published and left (the store keeps the later version)."""
+    unavailable = False
+    while True:
+        await sleep(period)
+        try:
+            repaired = await status_lists.republish_pending()
+        except StoreUnavailable as e:
+            # Said once per outage, not every period; requests report it meanwhile.
+            if not unavailable:
+                log.warning("stale status lists cannot be re-signed while the store does not answer: %s", e)
+            unavailable = True
+            continue
+        except Exception:  # keep repairing; a failure is logged and retried next period
+            log.exception("re-signing stale status lists failed")
+            continue
+        unavailable = False
+        if repaired:
+            log.warning("re-signed %d status list(s) that a stopped process left stale", repaired)
+
+
+@asynccontextmanager
+async def repairing_lists(node: "Node", *, period: float = REPAIR_PERIOD_S) -> AsyncIterator[None]:
+    """``repair_stale_lists`` running beside the block, cancelled when it ends; not for a store
+    opened read-only (nothing could be re-signed)."""
+    if getattr(node.db, "read_only", None):
+        yield
+        return
+    task = asyncio.get_running_loop().create_task(repair_stale_lists(node.status_lists, period=period), name="vcnode-list-repair")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def compose(
@@ -310,7 +359,8 @@ async def open_node(
     ``serving``, a base URL on an IP address that was not explicitly allowed (and, serving a
     fresh folder on every interface, no base URL at all): checked before anything is created.
     Without ``signing`` the node is opened to read only: no master key (no passphrase needed,
-    nothing can be signed) and no start-up work (``Node.start``).
+    nothing can be signed) and no start-up work (``Node.start``). A ``serving`` node re-signs,
+    while it is open, what another process left stale (``repair_stale_lists``).
     """
     fresh = not await store_present(config.data_dir, config.database_url)
     if fresh and not create:
@@ -359,7 +409,11 @@ async def open_node(
         if signing:
             await node.start()
         try:
-            yield node
+            if serving and signing:
+                async with repairing_lists(node):
+                    yield node
+            else:
+                yield node
         finally:
             await node.tokens.flush()
     finally:

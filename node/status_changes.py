@@ -45,7 +45,8 @@ class StatusChanges:
         return (await self.set_status_many([(credential_id, status)], issuer_name=issuer_name))[0]
 
     async def set_status_many(self, changes: Iterable[tuple[str, str]], *, issuer_name: str | None = None) -> list[CredentialRecord]:
-        """Apply many status changes in one transaction, then re-sign each touched list once.
+        """Apply many status changes in one transaction, then re-sign each list holding one of
+        the credentials' entries (once, and only when stale).
 
         All or nothing: one refused change (unknown credential, revoked one) refuses the batch.
         Rows are read and written in bulk, so 10,000 changes cost a few dozen statements.
@@ -95,7 +96,10 @@ class StatusChanges:
             await self.status_lists.write_bits(tx, pending, touched)
             await table.set_statuses(tx, [(current[c], when, c) for c in changed])
         # The change is committed (durable); the lists are re-signed before the caller hears back.
-        await self.status_lists.republish(touched)
+        # Every list naming the credentials, not only those this call changed: a change already
+        # committed by a process that died before re-signing is a no-op here, and the caller's
+        # answer must still be what the served list says (a current list costs one read).
+        await self.status_lists.republish(touched | _lists_of(entries, ids))
         if self.observe is not None:
             for (issuer, status), n in Counter((rows[c]["issuer"], current[c]) for c in changed).items():
                 self.observe(issuer, status, n)
@@ -139,8 +143,14 @@ class StatusChanges:
                 raise InvalidRequestError(e.detail, field="status") from e
             touched = await self.status_lists.set_bits(tx, bits, pending)
             await self.status_lists.write_bits(tx, pending, touched)
-        await self.status_lists.republish(touched)
+        # As in set_status_many: a value set already, by a process that died before re-signing,
+        # is re-signed now.
+        await self.status_lists.republish(touched | {e.list_id for e in chosen})
         return CredentialRecord.of(row, entries)
+
+
+def _lists_of(entries: dict[str, list[EntryInfo]], ids: Iterable[str]) -> set[int]:
+    return {e.list_id for cid in ids for e in entries.get(cid, [])}
 
 
 def _named(entry: EntryInfo, list_url: str | None, index: int | None) -> bool:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
+import textwrap
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator
@@ -23,7 +25,7 @@ import pytest
 
 from did.key import did_key_from_public_key
 from postgres_server import fresh_schema
-from served_node import ServedNode, bearer, cli, served
+from served_node import ServedNode, bearer, clean_env, cli, served
 from status.bitstring import Bitstring
 from vc.crypto import Ed25519KeyPair
 from vc.cryptosuites import SUITES
@@ -234,3 +236,68 @@ async def test_a_replica_killed_mid_batch_loses_nothing_it_confirmed(replicas: R
     assert status == 200, out
     rows = await r.rows("SELECT COUNT(*) AS n, COUNT(DISTINCT (list_id, idx)) AS d FROM status_entries")
     assert rows[0]["n"] == rows[0]["d"]
+
+
+# A replica's process that commits a revocation and is SIGKILLed before it re-signs the list:
+# the state a crash leaves (version = published_version + 1), every time rather than by luck.
+DIE_BEFORE_RE_SIGNING = textwrap.dedent(
+    """
+    import asyncio, os, signal, sys
+    from node.config import load_config
+    from node.node import open_node
+
+    async def main(data, credential_id):
+        async with open_node(load_config({"data_dir": data}), network=False) as node:
+            async def killed(list_ids):
+                os.kill(os.getpid(), signal.SIGKILL)
+            node.status_lists.republish = killed
+            await node.status.set_status(credential_id, "revoked")
+
+    asyncio.run(main(*sys.argv[1:]))
+    """
+)
+
+
+async def die_before_re_signing(r: Replicas, data: Path, credential_id: str) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", DIE_BEFORE_RE_SIGNING, str(data), credential_id, env=clean_env(_env(r.url)),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await proc.communicate()
+    assert proc.returncode == -9, err.decode()
+    (row,) = await r.rows("SELECT version, published_version FROM status_lists WHERE purpose = 'revocation'")
+    assert row["version"] == row["published_version"] + 1
+
+
+async def test_a_revocation_whose_replica_died_before_re_signing_is_served_by_the_others(replicas: Replicas) -> None:
+    r = replicas
+    status, out = await r.post(r.a, "/issuers/default/achievements", COURSE)
+    assert status == 201, out
+    status, out = await r.issue(r.a, ["died-1", "died-2"])
+    assert status == 201, out
+    first, second = out["verifiableCredentials"]
+    (entry,) = _entries(first)
+    _, _, etag_before = await r.get(r.b, _path(entry))
+
+    # Nobody asks again: B re-signs what the dead process left within a few seconds, and its
+    # verdict follows.
+    await die_before_re_signing(r, r.a.data, first["id"])
+    for _ in range(100):
+        _, listed, etag = await r.get(r.b, _path(entry))
+        if etag != etag_before:
+            break
+        await asyncio.sleep(0.1)
+    assert _bits(listed).get(int(entry["statusListIndex"])) == 1, r.b.log()[-3000:]
+    _, verdict = await r.post(r.b, "/credentials/verify", {"verifiableCredential": first})
+    assert verdict["verified"] is False, verdict
+    assert "re-signed 1 status list" in r.a.log() + r.b.log()
+
+    # The caller's retry, on the other replica at once, is answered only once the list says
+    # so (the retry re-signs it, or B's repair got there first: either way, before the 200).
+    (entry,) = _entries(second)
+    _, _, etag_before = await r.get(r.b, _path(entry))
+    await die_before_re_signing(r, r.a.data, second["id"])
+    status, out = await r.post(r.b, "/credentials/status", {"credentialId": second["id"], "status": "revoked"})
+    assert status == 200 and out["status"] == "revoked", out
+    _, listed, etag = await r.get(r.b, _path(entry))
+    assert etag != etag_before and _bits(listed).get(int(entry["statusListIndex"])) == 1
