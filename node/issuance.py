@@ -60,7 +60,7 @@ from node.jsonout import dumps
 from node.issuers import IssuerInfo, Issuers, check_purposes
 from node.offload import Offload, shared_offload
 from node.statuslists import PLAIN, Allocation, StatusLists
-from node.store import Database, Tx, utcnow_iso
+from node.store import Database, StoreUnavailable, Tx, utcnow_iso
 from node.store import credentials as table
 from node.store import issuers as issuer_rows
 from status.credential import MESSAGE, StatusEntryOptions
@@ -437,6 +437,10 @@ class Issuance:
                         try:
                             async with tx.savepoint():
                                 result = await work(tx)
+                        except StoreUnavailable:
+                            # The transaction went with its connection: the rest of the batch
+                            # is not run on it, and every request of it hears so (below).
+                            raise
                         except Exception as e:
                             if not future.done():
                                 future.set_exception(e)

@@ -45,7 +45,7 @@ import logging
 import re
 from contextlib import asynccontextmanager
 from functools import lru_cache
-from typing import Any, AsyncIterator, Iterable, Sequence
+from typing import Any, AsyncIterator, Awaitable, Iterable, Sequence, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -54,6 +54,7 @@ from node.store.base import Database, Dialect, Row, StoreError, StoreUnavailable
 from node.store.migrations import MIGRATIONS, Migration, migrate
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 POSTGRESQL = Dialect(
     name="postgresql",
@@ -158,39 +159,54 @@ def _lock_key(purpose: str, schema: str) -> int:
 
 
 class PostgresTx(Tx):
+    """A connection's statements. Connection loss in any of them (the server ended the session:
+    pg_terminate_backend, a restart, a fail-over) is ``StoreUnavailable``, and the handle is
+    ``broken`` from then on: its connection is discarded, never given back for reuse."""
+
     dialect = POSTGRESQL
 
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
         self._savepoints = itertools.count(1)
+        self.broken = False
+
+    async def _lost(self, call: Awaitable[T]) -> T:
+        try:
+            return await call
+        except _CONNECTION_LOST as e:
+            self.broken = True
+            raise StoreUnavailable(f"the PostgreSQL connection was lost: {type(e).__name__}: {e}") from e
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        return _rowcount(await self._conn.execute(translate(sql), *params))
+        return _rowcount(await self._lost(self._conn.execute(translate(sql), *params)))
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         rows = list(rows)
         if rows:
-            await self._conn.executemany(translate(sql), rows)
+            await self._lost(self._conn.executemany(translate(sql), rows))
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        row: Row | None = await self._conn.fetchrow(translate(sql), *params)
+        row: Row | None = await self._lost(self._conn.fetchrow(translate(sql), *params))
         return row
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        return list(await self._conn.fetch(translate(sql), *params))
+        return list(await self._lost(self._conn.fetch(translate(sql), *params)))
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
         name = f"sp{next(self._savepoints)}"
-        await self._conn.execute(f"SAVEPOINT {name}")
+        await self.execute(f"SAVEPOINT {name}")
         try:
             yield
         except BaseException:
-            await self._conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
-            await self._conn.execute(f"RELEASE SAVEPOINT {name}")
+            if self.broken:
+                raise  # the server rolled everything back with the session: nothing to undo
+            # A connection lost here is StoreUnavailable (the body's error is its __context__).
+            await self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            await self.execute(f"RELEASE SAVEPOINT {name}")
             raise
         else:
-            await self._conn.execute(f"RELEASE SAVEPOINT {name}")
+            await self.execute(f"RELEASE SAVEPOINT {name}")
 
 
 class PostgresDatabase(Database):
@@ -322,6 +338,10 @@ class PostgresDatabase(Database):
     @staticmethod
     async def _release(pool: asyncpg.Pool, conn: Any, *, broken: bool = False) -> None:
         if broken:
+            # What ended one session (a restart, a fail-over, an operator terminating the
+            # node's backends) has most likely ended the pooled ones too: each is replaced
+            # when next taken, so the next request does not find another dead one.
+            await pool.expire_connections()
             try:
                 conn.terminate()
             except asyncpg.exceptions.InterfaceError:
@@ -337,16 +357,24 @@ class PostgresDatabase(Database):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         conn = await self._begin_write()
+        tx = PostgresTx(conn)
         broken = False
         try:
             try:
-                yield PostgresTx(conn)
+                yield tx
             except BaseException:
-                try:
-                    await conn.execute("ROLLBACK")
-                except BaseException:  # the connection is gone: the server rolled back
-                    broken = True
+                broken = tx.broken
+                if not broken:
+                    try:
+                        await conn.execute("ROLLBACK")
+                    except BaseException:  # the connection is gone: the server rolled back
+                        broken = True
                 raise
+            if tx.broken:
+                # The body went on after a statement found the connection lost (it caught the
+                # StoreUnavailable): whatever it wrote went with the session.
+                broken = True
+                raise StoreUnavailable("the PostgreSQL connection was lost during the transaction; nothing was committed")
             try:
                 await conn.execute("COMMIT")
             except _CONNECTION_LOST as e:
@@ -363,10 +391,11 @@ class PostgresDatabase(Database):
             conn = await self._readers.acquire()
         except _CONNECTION_LOST as e:
             raise StoreUnavailable(f"cannot reach PostgreSQL: {e}") from e
+        tx = PostgresTx(conn)
         try:
-            yield PostgresTx(conn)
+            yield tx
         finally:
-            await self._release(self._readers, conn)
+            await self._release(self._readers, conn, broken=tx.broken)
 
 
 async def _schema_name(conn: asyncpg.Connection) -> str:

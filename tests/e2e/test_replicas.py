@@ -301,3 +301,68 @@ async def test_a_revocation_whose_replica_died_before_re_signing_is_served_by_th
     assert status == 200 and out["status"] == "revoked", out
     _, listed, etag = await r.get(r.b, _path(entry))
     assert etag != etag_before and _bits(listed).get(int(entry["statusListIndex"])) == 1
+
+
+async def _sever_when_waiting(url: str, app: str, holder: Any, query: str) -> None:
+    """Once the replica's statement matching ``query`` waits on the lock ``holder`` holds, end
+    every session of the replica (as an operator's pg_terminate_backend or a fail-over does),
+    then let the lock go."""
+    watcher = await asyncpg.connect(url)
+    try:
+        for _ in range(1000):
+            if await watcher.fetchval(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock' AND query ILIKE $2",
+                app, f"%{query}%",
+            ):
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError(f"the replica's statement ({query}) never waited on the lock")
+        await watcher.fetchval("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1", app)
+    finally:
+        await watcher.close()
+    await holder.execute("ROLLBACK")
+
+
+async def test_a_replica_whose_database_sessions_are_ended_mid_request_answers_503_then_serves_again(
+    tmp_path: Path, unused_tcp_port_factory: Any
+) -> None:
+    async with fresh_schema("vcrep") as url:
+        app = "vcnode-severed"
+        env = _env(f"{url}&application_name={app}")
+        await cli("init", "--data", str(tmp_path / "a"), "--base-url", BASE_URL, env=env)
+        _, out, _ = await cli("token", "create", "--scopes", "issue,status", "--issuer", "default", "--json", "--data", str(tmp_path / "a"), env=env)
+        async with served(tmp_path / "a", unused_tcp_port_factory(), env=env) as a, aiohttp.ClientSession() as http:
+            r = Replicas(a, a, url, json.loads(out), http)
+            status, out = await r.post(a, "/issuers/default/achievements", COURSE)
+            assert status == 201, out
+            status, out = await r.issue(a, ["severed"])
+            assert status == 201, out
+            (vc,) = out["verifiableCredentials"]
+            (entry,) = _entries(vc)
+            holder = await asyncpg.connect(url)
+            try:
+                # A read in flight (GET of a status list).
+                await holder.execute("BEGIN; LOCK TABLE status_lists IN ACCESS EXCLUSIVE MODE")
+                reading = asyncio.create_task(r.get(a, _path(entry)))
+                await _sever_when_waiting(url, app, holder, "SELECT credential, etag")
+                status, problem, _ = await reading
+                assert status == 503 and problem["type"] == "urn:vcnode:problem:store-unavailable", problem
+                status, listed, _ = await r.get(a, _path(entry))
+                assert status == 200 and _bits(listed).get(int(entry["statusListIndex"])) == 0
+
+                # A write transaction in flight (a revocation): nothing is committed, and it is
+                # taken when sent again.
+                await holder.execute("BEGIN; LOCK TABLE status_lists IN ACCESS EXCLUSIVE MODE")
+                revoking = asyncio.create_task(r.post(a, "/credentials/status", {"credentialId": vc["id"], "status": "revoked"}))
+                await _sever_when_waiting(url, app, holder, "status_entries")
+                status, problem = await revoking
+                assert status == 503 and problem["type"] == "urn:vcnode:problem:store-unavailable", problem
+                assert (await r.rows("SELECT status FROM credentials"))[0]["status"] == "active"
+                status, out = await r.post(a, "/credentials/status", {"credentialId": vc["id"], "status": "revoked"})
+                assert status == 200 and out["status"] == "revoked", out
+                status, listed, _ = await r.get(a, _path(entry))
+                assert status == 200 and _bits(listed).get(int(entry["statusListIndex"])) == 1
+            finally:
+                await holder.close()
+            assert "internal error" not in a.log().lower(), a.log()[-3000:]

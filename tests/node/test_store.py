@@ -546,3 +546,180 @@ async def test_postgres_a_writer_held_up_too_long_is_told_the_store_is_busy_and_
         finally:
             await frozen.close()
             await other.close()
+
+
+# --- PostgreSQL: a connection lost in the middle of a statement ------------------------------------
+
+
+class _Severed:
+    """Holds a table locked from outside the node, so the node's next statement on it waits;
+    ``sever()`` then ends the node's sessions (pg_terminate_backend, as an operator or a
+    fail-over does) while that statement is in flight."""
+
+    def __init__(self, url: str, app: str) -> None:
+        self.url, self.app = url, app
+
+    async def __aenter__(self) -> "_Severed":
+        import asyncpg
+
+        self.holder = await asyncpg.connect(self.url)
+        self.watcher = await asyncpg.connect(self.url)  # pg_stat_activity is one snapshot per transaction
+        self.locking = self.holder.transaction()
+        await self.locking.start()
+        return self
+
+    async def lock(self, table: str) -> None:
+        await self.holder.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+
+    async def sever(self) -> int:
+        for _ in range(500):
+            waiting = await self.watcher.fetchval(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'", self.app
+            )
+            if waiting:
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the node's statement never reached the locked table")
+        ended: int = await self.watcher.fetchval(
+            "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1", self.app
+        )
+        await self.locking.rollback()
+        return ended
+
+    async def __aexit__(self, *exc: Any) -> None:
+        if not self.holder.is_closed():
+            await self.holder.close()
+        await self.watcher.close()
+
+
+async def _postgres_with_name(url: str, app: str, pooled: int = 3) -> PostgresDatabase:
+    db = await PostgresDatabase.open(f"{url}&application_name={app}")
+    # Several pooled connections of each kind, all about to be ended together.
+    await asyncio.gather(*(get(db, "warm") for _ in range(pooled)))
+    return db
+
+
+async def test_postgres_a_read_whose_connection_is_lost_mid_statement_is_store_unavailable_and_the_next_succeeds() -> None:
+    from postgres_server import fresh_schema
+
+    from node.store import StoreUnavailable
+
+    async with fresh_schema() as url:
+        app = f"vct-read-{id(url)}"
+        db = await _postgres_with_name(url, app)
+        try:
+            async with db.transaction() as tx:
+                await settings.put(tx, "kept", 1)
+            async with _Severed(url, app) as severed:
+                await severed.lock("settings")
+                reading = asyncio.create_task(get(db, "kept"))
+                assert await severed.sever() >= 2
+                with pytest.raises(StoreUnavailable, match="connection was lost"):
+                    await reading
+            # The dead connection was not pooled again, nor its dead siblings handed out.
+            assert await get(db, "kept") == 1
+            async with db.transaction() as tx:
+                await settings.put(tx, "after", 2)
+            assert await get(db, "after") == 2
+        finally:
+            await db.close()
+
+
+@pytest.mark.parametrize("in_savepoint", [False, True])
+async def test_postgres_a_transaction_whose_connection_is_lost_mid_statement_is_store_unavailable_and_the_next_commits(
+    in_savepoint: bool,
+) -> None:
+    from contextlib import nullcontext
+
+    from postgres_server import fresh_schema
+
+    from node.store import StoreUnavailable
+
+    async with fresh_schema() as url:
+        app = f"vct-write-{id(url)}"
+        db = await _postgres_with_name(url, app)
+        try:
+
+            async def write() -> None:
+                async with db.transaction() as tx:
+                    await settings.put(tx, "first", 1)
+                    # In a savepoint, its ROLLBACK TO runs on the dead connection too.
+                    async with tx.savepoint() if in_savepoint else nullcontext():
+                        await settings.put(tx, "lost", 1)
+
+            async with _Severed(url, app) as severed:
+                await severed.lock("settings")
+                writing = asyncio.create_task(write())
+                assert await severed.sever() >= 2
+                with pytest.raises(StoreUnavailable, match="connection was lost"):
+                    await writing
+            async with db.transaction() as tx:
+                await settings.put(tx, "after", 2)
+            assert (await get(db, "first"), await get(db, "lost"), await get(db, "after")) == (None, None, 2)
+        finally:
+            await db.close()
+
+
+async def test_postgres_a_group_commit_whose_connection_is_lost_answers_every_request_store_unavailable() -> None:
+    """node.issuance's group commit runs the waiting requests in one transaction: once its
+    connection is lost, none of them runs on it and each hears StoreUnavailable (503), not the
+    driver's error (500); the next group commits."""
+    from postgres_server import fresh_schema
+
+    from node.issuance import Issuance
+    from node.store import StoreUnavailable
+
+    async with fresh_schema() as url:
+        app = f"vct-group-{id(url)}"
+        db = await _postgres_with_name(url, app)
+        try:
+            issuance = Issuance.__new__(Issuance)  # only its group commit, over this store
+            issuance.db, issuance._waiting, issuance._committer = db, [], None
+            ran: list[str] = []
+
+            def work(key: str) -> Any:
+                async def run(tx: Any) -> str:
+                    ran.append(key)
+                    await settings.put(tx, key, 1)
+                    return key
+
+                return run
+
+            async with _Severed(url, app) as severed:
+                await severed.lock("settings")
+                group = asyncio.gather(*(issuance._grouped(work(k)) for k in ("a", "b", "c")), return_exceptions=True)
+                assert await severed.sever() >= 2
+                results = await group
+            assert [type(r) for r in results] == [StoreUnavailable] * 3, results
+            assert ran == ["a"]  # the others were not run on the dead connection
+            assert await issuance._grouped(work("d")) == "d"
+            assert [await get(db, k) for k in "abcd"] == [None, None, None, 1]
+        finally:
+            await db.close()
+
+
+async def test_a_group_commit_stops_at_the_first_request_that_finds_the_store_unavailable(database: Database) -> None:
+    """Whatever the backend: a request finding the store gone (its transaction with it) ends the
+    group; the requests after it are not run on that transaction, and all hear StoreUnavailable."""
+    from node.issuance import Issuance
+    from node.store import StoreUnavailable
+
+    issuance = Issuance.__new__(Issuance)  # only its group commit, over this store
+    issuance.db, issuance._waiting, issuance._committer = database, [], None
+    ran: list[str] = []
+
+    def work(key: str) -> Any:
+        async def run(tx: Any) -> str:
+            ran.append(key)
+            await settings.put(tx, key, 1)
+            if key == "b":
+                raise StoreUnavailable("the disk holding the store is full")
+            return key
+
+        return run
+
+    results = await asyncio.gather(*(issuance._grouped(work(k)) for k in "abc"), return_exceptions=True)
+    assert [type(r) for r in results] == [StoreUnavailable] * 3, results
+    assert ran == ["a", "b"]
+    assert [await get(database, k) for k in "abc"] == [None, None, None]
