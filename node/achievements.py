@@ -15,7 +15,7 @@ and the key (UUID v5). The key, the id and a hash of the request are recorded in
 that records the credential (``node.issuance``: whole or absent); the same key again issues
 nothing and hands back the credential already issued (its kept body: ``keep_credentials``; only
 its id when the body is not kept, or was purged), and the same key with different content is
-refused (409). ``vcnode issue-batch`` derives a key per row from its content when the file has no key
+refused (409), even when the two requests are sent at the same time (``Achievements._sign``). ``vcnode issue-batch`` derives a key per row from its content when the file has no key
 column, so re-running a file issues nothing twice.
 """
 
@@ -30,7 +30,13 @@ from functools import cached_property
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar, overload
 
-from node.errors import AchievementExistsError, IdempotencyConflictError, InvalidRequestError, UnknownAchievementError
+from node.errors import (
+    AchievementExistsError,
+    DuplicateCredentialError,
+    IdempotencyConflictError,
+    InvalidRequestError,
+    UnknownAchievementError,
+)
 from node.ids import credential_urn
 from node.issuance import Issuance
 from node.issuers import Issuers
@@ -333,7 +339,7 @@ class Achievements:
                     plan(len(fresh), len(outcome.issued), 0)
                 awards = _Awards(fresh, lambda s: self._award(issuer.did, s, now))
                 try:
-                    return await self._sign(issuer_name, fresh, awards, outcome, options, progress, journal)
+                    return await self._sign(issuer_name, fresh, awards, outcome, options, progress, journal, all_or_nothing)
                 except _Unbuildable:
                     pass  # nothing was issued: the batch is checked whole below, and says why
         return await self._issue_checked(issuer_name, issuer.did, requests, now, achievements, all_or_nothing, options, progress, plan, journal)
@@ -374,18 +380,13 @@ class Achievements:
             prepared.append(item)
         fresh = await self._replays(issuer_name, prepared, outcome)
         if outcome.refused and all_or_nothing:
-            conflicts = [r for r in outcome.refused if r.status == 409]
-            if conflicts and len(conflicts) == len(outcome.refused):
-                raise IdempotencyConflictError(
-                    "; ".join(f"item {r.index}: {r.problems[0]}" for r in conflicts),
-                    items=[{"index": r.index, "problems": [str(p) for p in r.problems]} for r in conflicts],
-                )
+            _raise_conflicts(outcome)
             if len(requests) == 1:
                 raise ProfileError(outcome.refused[0].problems)
             raise BatchRefusedError(sorted(outcome.refused, key=lambda r: r.index))
         if plan is not None:
             plan(len(fresh), len(outcome.issued), len(outcome.refused))
-        return await self._sign(issuer_name, fresh, [p.credential for p in fresh], outcome, options, progress, journal)
+        return await self._sign(issuer_name, fresh, [p.credential for p in fresh], outcome, options, progress, journal, all_or_nothing)
 
     async def _replays(self, issuer_name: str, items: Sequence[S], outcome: BatchOutcome) -> list[S]:
         """The requests of ``items`` that issue something new. Keys already used are a replay
@@ -422,23 +423,46 @@ class Achievements:
         options: Mapping[str, Any] | None,
         progress: Callable[[int], None] | None,
         journal: bool,
+        all_or_nothing: bool = True,
     ) -> BatchOutcome:
         """Issue ``credentials`` (those of the requests ``fresh``, in order) with their keys,
-        into ``outcome``."""
-        if fresh:
+        into ``outcome``.
+
+        A key is looked up before signing, so a request with the same key sent at the same
+        time (to this process or another replica) can complete first: its credential (the id
+        derived from the key) is then there when this one is recorded, and issuance refuses the
+        whole batch as a duplicate. What that request recorded decides, as if it had come
+        first: the same request is a replay, another one a conflict (409); the batch's other
+        items are issued again (the indexes of the failed attempt stay spent)."""
+        while fresh:
             when = utcnow_iso(self.clock())
+            issuing = fresh
 
             async def record_keys(tx: Any, signed: list[JsonObject]) -> None:
                 # In the transaction that records the credentials: a key never names a
                 # credential that is not there, and a credential never lacks its key.
                 await table.record_keys(
-                    tx, [(issuer_name, p.key, s["id"], p.request_hash, when) for p, s in zip(fresh, signed) if p.key is not None]
+                    tx, [(issuer_name, p.key, s["id"], p.request_hash, when) for p, s in zip(issuing, signed) if p.key is not None]
                 )
 
-            signed = await self.issuance.issue_many(
-                issuer_name, credentials, options, progress=progress, journal=journal, complete=record_keys
-            )
+            try:
+                signed = await self.issuance.issue_many(
+                    issuer_name, credentials, options, progress=progress, journal=journal, complete=record_keys
+                )
+            except DuplicateCredentialError:
+                if not any(p.key is not None for p in fresh):
+                    raise
+                still = await self._replays(issuer_name, fresh, outcome)
+                if len(still) == len(fresh):
+                    raise  # no key of ours was taken meanwhile: not a race this can settle
+                if all_or_nothing:
+                    _raise_conflicts(outcome)
+                place = {id(p): i for i, p in enumerate(fresh)}
+                credentials = [credentials[place[id(p)]] for p in still]
+                fresh = still
+                continue
             outcome.issued += [Issued(p.index, s, False, s["id"]) for p, s in zip(fresh, signed)]
+            break
         outcome.issued.sort(key=lambda i: i.index)
         outcome.refused.sort(key=lambda r: r.index)
         return outcome
@@ -575,6 +599,17 @@ class Achievements:
         if problems or learner is None:
             raise ProfileError(problems)
         return credential
+
+
+def _raise_conflicts(outcome: BatchOutcome) -> None:
+    """``IdempotencyConflictError`` (409) when every refusal of ``outcome`` is a key reused for
+    another request."""
+    conflicts = [r for r in outcome.refused if r.status == 409]
+    if conflicts and len(conflicts) == len(outcome.refused):
+        raise IdempotencyConflictError(
+            "; ".join(f"item {r.index}: {r.problems[0]}" for r in conflicts),
+            items=[{"index": r.index, "problems": [str(p) for p in r.problems]} for r in conflicts],
+        )
 
 
 class _Unbuildable(Exception):

@@ -366,3 +366,32 @@ async def test_a_replica_whose_database_sessions_are_ended_mid_request_answers_5
             finally:
                 await holder.close()
             assert "internal error" not in a.log().lower(), a.log()[-3000:]
+
+
+async def test_one_idempotency_key_sent_to_both_replicas_at_once_issues_once(replicas: Replicas) -> None:
+    """Each replica looks the key up before the other has recorded it; the one completing
+    second answers the replay of the first (or, for another request under the key, 409
+    idempotency-conflict), never duplicate-credential."""
+    r = replicas
+    status, out = await r.post(r.a, "/issuers/default/achievements", COURSE)
+    assert status == 201, out
+
+    def single(key: str, name: str) -> dict[str, Any]:
+        return {"achievementId": "ds-101", "learner": {"name": name}, "idempotencyKey": key}
+
+    path = "/issuers/default/microcredentials"
+    for n in range(6):
+        same = single(f"same-{n}", "Ada")
+        answers = await asyncio.gather(r.post(r.a, path, same), r.post(r.b, path, same), r.post(r.b, path, same))
+        assert sorted(status for status, _ in answers) == [200, 200, 201], answers
+        (new,) = [out["verifiableCredential"] for status, out in answers if status == 201]
+        for status, out in answers:
+            if status == 200:
+                assert out["replayed"] is True and out["verifiableCredential"] == new, out
+
+        answers = await asyncio.gather(r.post(r.a, path, single(f"other-{n}", "Ada")), r.post(r.b, path, single(f"other-{n}", "Grace")))
+        assert sorted(status for status, _ in answers) == [201, 409], answers
+        (problem,) = [out for status, out in answers if status == 409]
+        assert problem["type"].endswith("idempotency-conflict"), problem
+    rows = await r.rows("SELECT COUNT(*) AS n FROM credentials")
+    assert rows[0]["n"] == 12

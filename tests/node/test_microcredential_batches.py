@@ -5,6 +5,7 @@ with nothing handed out and no status index spent."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,9 @@ from typing import Any
 import pytest
 
 from node import signing
-from node.achievements import Achievements, BatchRefusedError
+from node.achievements import Achievements, BatchOutcome, BatchRefusedError
 from node.config import Config
+from node.errors import IdempotencyConflictError
 from node.issuance import Issuance
 from node.node import open_node
 
@@ -133,3 +135,71 @@ def test_an_error_while_building_an_award_fails_the_batch_instead_of_ending_it_s
     with pytest.raises(IndexError, match="a bug in the builder"):
         list(awards)
     assert awards[1] == {"n": 1} and awards[0:2] == [{"n": 0}, {"n": 1}] and len(awards) == 4
+
+
+# --- one idempotency key sent twice at once ---------------------------------------------------------
+
+
+async def credential_count(node: Any) -> int:
+    async with node.db.read() as tx:
+        return (await tx.fetchone("SELECT COUNT(*) AS n FROM credentials"))["n"]
+
+
+def keyed(key: str, name: str = "Ada") -> dict[str, Any]:
+    return {"achievementId": "ds-101", "learner": {"name": name}, "idempotencyKey": key}
+
+
+async def test_the_same_keyed_request_sent_twice_at_once_issues_once_and_replays_it(tmp_path: Path) -> None:
+    """Both look the key up before either has recorded it; the one that completes second is
+    the replay of the first (as POST .../microcredentials promises), not a duplicate-credential."""
+    async with open_node(node_config(tmp_path), create=True, network=False) as node:
+        await node.achievements.create("default", copy.deepcopy(ACHIEVEMENT))
+        first, second = await asyncio.gather(*(node.achievements.issue("default", [keyed("enrol-1")]) for _ in range(2)))
+        (a,), (b,) = first.issued, second.issued
+        assert sorted([a.replayed, b.replayed]) == [False, True]
+        assert a.credential_id == b.credential_id and a.credential == b.credential  # the replay is the credential issued
+        assert await credential_count(node) == 1
+
+
+async def test_the_same_key_with_another_request_sent_at_once_is_an_idempotency_conflict(tmp_path: Path) -> None:
+    async with open_node(node_config(tmp_path), create=True, network=False) as node:
+        await node.achievements.create("default", copy.deepcopy(ACHIEVEMENT))
+        results = await asyncio.gather(
+            node.achievements.issue("default", [keyed("enrol-1", "Ada")]),
+            node.achievements.issue("default", [keyed("enrol-1", "Grace")]),
+            return_exceptions=True,
+        )
+        issued = [r for r in results if not isinstance(r, BaseException)]
+        refused = [r for r in results if isinstance(r, BaseException)]
+        assert len(issued) == 1 and not issued[0].issued[0].replayed
+        assert [type(e) for e in refused] == [IdempotencyConflictError], refused
+        assert await credential_count(node) == 1
+
+
+@pytest.mark.parametrize("all_or_nothing", [True, False])
+async def test_a_batch_whose_key_another_request_takes_meanwhile_replays_that_item_and_issues_the_rest(tmp_path: Path, all_or_nothing: bool) -> None:
+    async with open_node(node_config(tmp_path), create=True, network=False) as node:
+        await node.achievements.create("default", copy.deepcopy(ACHIEVEMENT))
+        batch = [keyed(f"batch-{i}", f"Learner {i}") for i in range(5)]
+        single, whole = await asyncio.gather(
+            node.achievements.issue("default", [batch[2]]),
+            node.achievements.issue("default", batch, all_or_nothing=all_or_nothing),
+        )
+        assert not whole.refused
+        assert [i.index for i in whole.issued] == [0, 1, 2, 3, 4]
+        replays = [i for i in whole.issued if i.replayed] + [i for i in single.issued if i.replayed]
+        assert len(replays) == 1 and replays[0].credential_id == node.achievements.credential_id_for("default", "batch-2")
+        assert await credential_count(node) == 5
+
+        # A conflicting key in a batch issued meanwhile: refused (409) alone, or the batch with it.
+        other = [keyed(f"other-{i}", f"Other {i}") for i in range(3)]
+        racing = node.achievements.issue("default", [keyed("other-1", "Someone else")])
+        if all_or_nothing:
+            results = await asyncio.gather(racing, node.achievements.issue("default", other), return_exceptions=True)
+            assert [type(r) for r in results] == [BatchOutcome, IdempotencyConflictError], results
+            assert await credential_count(node) == 6
+        else:
+            _, outcome = await asyncio.gather(racing, node.achievements.issue("default", other, all_or_nothing=False))
+            assert [(r.index, r.status) for r in outcome.refused] == [(1, 409)]
+            assert [(i.index, i.replayed) for i in outcome.issued] == [(0, False), (2, False)]
+            assert await credential_count(node) == 8
