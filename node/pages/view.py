@@ -225,10 +225,10 @@ def format_date(t: Texts, value: Any) -> str:
         return shorten(value)
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        if when.tzinfo is not None:
+            when = when.astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # OverflowError: 9999-12-31T23:00:00-05:00 is past 9999 in UTC
         return shorten(value)
-    if when.tzinfo is not None:
-        when = when.astimezone(timezone.utc)
     return t("date", day=when.day, month=t(f"month.{when.month}"), year=when.year, time=when.strftime("%H:%M"))
 
 
@@ -676,7 +676,7 @@ def presentation_outcome(t: Texts, result: Mapping[str, Any]) -> Outcome:
     cards = []
     for n, r in enumerate(results, 1):
         d = r.get("document")
-        own_stack = stacks.get(d.get("id")) if isinstance(d, Mapping) and d.get("id") is not None else None
+        own_stack = stacks.get(d["id"]) if isinstance(d, Mapping) and isinstance(d.get("id"), str) else None
         card = credential_card(t, n, r, stack_report=own_stack, part_verdicts=verdicts)
         if own_stack is not None and own_stack.get("verified") is not True and card.verdict.verified:
             # Authentic, but it stands for parts that do not hold together: the stacked
