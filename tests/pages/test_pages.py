@@ -17,6 +17,7 @@ from aiohttp import web
 
 from did.key import did_key_from_public_key
 from node.pages.render import CSP
+from node.pages.texts import EN
 from pagereader import Page, read
 from scene import DS101, IMG_LEARNER, JS_URL, SCRIPT_TITLE, Scene, free_port
 from vc.credentials import issue_credential
@@ -42,6 +43,20 @@ async def post(scene: Scene, document: Any = None, *, raw: str | None = None, fi
         form.add_field("file", file, filename="credential.json", content_type="application/json")
     async with scene.http.post(scene.url + "/verify", data=form) as resp:
         return resp.status, read(await resp.text()), resp
+
+
+def signed_by_a_new_key(unsigned: dict[str, Any], *, suite: str = "eddsa-jcs-2022") -> dict[str, Any]:
+    """``unsigned`` issued by a fresh did:key (its ``issuer`` set to that DID, a name kept)."""
+    key = Ed25519KeyPair.generate()
+    did = did_key_from_public_key(key.public_key)
+    issuer = unsigned.get("issuer")
+    doc = {**unsigned, "issuer": {**issuer, "id": did} if isinstance(issuer, dict) else did}
+    return issue_credential(doc, key=key, verification_method=f"{did}#{key.public_multibase}", suite=SUITES[suite], loader=default_loader(), now=datetime.now(timezone.utc))
+
+
+async def api_verified(scene: Scene, vc: Any) -> bool:
+    async with scene.http.post(scene.url + "/credentials/verify", json={"verifiableCredential": vc}) as resp:
+        return bool((await resp.json(content_type=None))["verified"])
 
 
 def verdict(page: Page) -> str:
@@ -221,6 +236,44 @@ async def test_a_replayed_presentation_is_not_verified(scene: Scene) -> None:
     assert verdict(page) == "verified"
     _, page, _ = await post(scene, vp)  # its challenge was used up by the first check
     assert verdict(page) == "not-verified" and "challenge" in page.one("ul", **{"aria-label": "Why"}).text
+
+
+async def test_dates_past_the_calendar_in_utc_are_shown_as_written(scene: Scene) -> None:
+    # 9999-12-31T23:00-05:00 is in year 10000 in UTC, 0001-01-01T00:30+01:00 in year 0: neither
+    # is a Python datetime in UTC, and formatting them for people was a 500.
+    for key, value in (("validUntil", "9999-12-31T23:00:00-05:00"), ("validFrom", "0001-01-01T00:30:00+01:00")):
+        unsigned = {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiableCredential"],
+            "issuer": "did:example:placeholder",
+            key: value,
+            "credentialSubject": {"id": "did:example:someone", "name": "Someone"},
+        }
+        vc = signed_by_a_new_key(unsigned)
+        status, page, _ = await post(scene, vc)
+        assert status == 200, (key, page.text[:500])
+        assert verdict(page) == ("verified" if await api_verified(scene, vc) else "not-verified"), key
+        assert value in page.one("article", data_card="1").text, key
+
+
+async def test_a_credential_whose_id_is_not_a_string_is_refused_in_a_presentation(scene: Scene) -> None:
+    # A list or object as a credential's id reached a dict lookup of the presentation's stacks.
+    for bad_id in (["urn:a", "urn:b"], {"id": "urn:a"}):
+        unsigned = {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiableCredential"],
+            "id": "urn:uuid:3c6f1a52-0b4e-4c55-9d0e-8f1f5e0a7b21",
+            "issuer": "did:example:placeholder",
+            "credentialSubject": {"id": scene.holder, "name": "Someone"},
+        }
+        vp = await scene.presentation([signed_by_a_new_key(unsigned)])
+        vp["verifiableCredential"][0]["id"] = bad_id  # after signing: the library signs only a string id
+        status, page, _ = await post(scene, vp)
+        assert status == 200, (bad_id, page.text[:500])
+        assert verdict(page) == "not-verified"
+        assert page.one("article", data_card="1").attrs["data-verdict"] == "not-verified"
+        assert EN["reason.failed.dataModel"] in page.one("article", data_card="1").text
+        assert check_outcome(page, 1, "dataModel") == "failed"
 
 
 # --- hostile input -------------------------------------------------------------------------------
