@@ -17,6 +17,7 @@ import jinja2
 from aiohttp import web
 
 from node.pages.texts import Texts
+from node.pages.view import visible
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
@@ -54,6 +55,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals["static"] = static_url
+    env.globals["visible"] = visible  # for what a template shows unshortened (a ?url= address)
     return env
 
 

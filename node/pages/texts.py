@@ -125,6 +125,8 @@ EN: dict[str, str] = {
     "card.kind.credential": "Verifiable credential",
     "card.kind.accreditation": "Accreditation",
     "card.awarded_by": "Awarded by {body}",
+    "card.direction_controls": "Its text contains direction-control characters, shown here as [U+202E] and the like: "
+    "they can make text read in another order than it was written, so read the marked text with care.",
     "card.elements": "Mandatory elements (EU Council Recommendation 2022/C 243/02, Annex I)",
     "card.complete": "All eleven mandatory elements are present.",
     "card.missing": "Missing or malformed Annex I elements: {elements}",

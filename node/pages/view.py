@@ -7,11 +7,15 @@ node's result says verified *and* no check failed or could not run.
 
 Every value taken from a credential stays a plain string: the templates escape it, and a link
 is made only from an ``http(s)`` URL (``safe_href``), so a ``javascript:`` URL is shown as text.
+Its direction-control characters are shown as ``[U+202E]`` and the like (``shorten``), and each
+value is a ``Piece`` of its own that the templates isolate (``<bdi>``), so a right-to-left
+override in an issuer's name cannot turn the page's own words around.
 """
 
 from __future__ import annotations
 
 import json
+import string
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
@@ -56,9 +60,32 @@ def safe_href(value: Any) -> str | None:
     return value
 
 
+# Embeddings, overrides, isolates and marks: obeyed, they reorder the text around them, the
+# page's own words included, so a credential's are shown instead (ALM U+061C is one too).
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_BIDI_SHOWN = {ord(c): f"[U+{ord(c):04X}]" for c in BIDI_CONTROLS}
+
+
+def visible(text: str) -> str:
+    """``text`` with its direction-control characters written out: ``[U+202E]``."""
+    return text.translate(_BIDI_SHOWN)
+
+
+def has_bidi_controls(value: Any) -> bool:
+    """Whether any string in ``value`` (keys too, at any depth) holds a direction-control character."""
+    if isinstance(value, str):
+        return not BIDI_CONTROLS.isdisjoint(value)
+    if isinstance(value, Mapping):
+        return any(has_bidi_controls(k) or has_bidi_controls(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_bidi_controls(v) for v in value)
+    return False
+
+
 def shorten(value: Any) -> str:
     text = value if isinstance(value, str) else _plain(value)
-    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
+    # Cut before marking, so a marker is never cut in half.
+    return visible(text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…")
 
 
 def _plain(value: Any) -> str:
@@ -72,11 +99,17 @@ def _plain(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Piece:
-    """A run of text, a link when ``href`` is set, monospace when ``code``."""
+    """A run of text, a link when ``href`` is set, monospace when ``code``. ``own`` marks the
+    page's own words; every other piece is isolated (``<bdi>``) from the text around it."""
 
     text: str
     href: str | None = None
     code: bool = False
+    own: bool = False
+
+
+def own(words: str) -> Piece:
+    return Piece(words, own=True)
 
 
 def text(value: Any) -> Piece:
@@ -98,6 +131,24 @@ def link(label: Any, url: Any) -> Piece:
 Line = list[Piece]
 
 
+def fill(t: Texts, key: str, **values: Any) -> Line:
+    """The text ``key`` with each value a piece of its own (a ``Piece`` or a ``Line`` as given,
+    anything else as ``text``), so the value is isolated and the pattern's words stay the page's."""
+    line: Line = []
+    for literal, name, _, _ in string.Formatter().parse(t(key)):
+        if literal:
+            line.append(own(literal))
+        if name is not None:
+            value = values[name]
+            line += value if isinstance(value, list) else [value if isinstance(value, Piece) else text(value)]
+    return line
+
+
+def words(line: Line | str) -> str:
+    """A line as plain text (what a reader sees, without the isolation)."""
+    return line if isinstance(line, str) else "".join(p.text for p in line)
+
+
 # --- checks and verdicts -------------------------------------------------------------------------
 
 
@@ -115,7 +166,7 @@ class Verdict:
     kind: str  # VERIFIED | NOT_VERIFIED | REVOKED | SUSPENDED | STATUS_UNKNOWN
     title: str
     summary: str = ""
-    reasons: list[tuple[str, str]] = field(default_factory=list)  # (in words, technical detail)
+    reasons: list[tuple[str | Line, str]] = field(default_factory=list)  # (in words, technical detail)
 
     @property
     def verified(self) -> bool:
@@ -200,7 +251,7 @@ def presentation_verdict(t: Texts, result: Mapping[str, Any], cards: list["Crede
     v = Verdict(NOT_VERIFIED, t("verdict.not-verified"))
     v.reasons = [_reason(t, c) for c in failed]
     for card in bad_cards:
-        v.reasons.append((t("reason.credential", number=card.number, title=card.title, verdict=card.verdict.title), ""))
+        v.reasons.append((fill(t, "reason.credential", number=own(str(card.number)), title=card.title, verdict=own(card.verdict.title)), ""))
     if not v.reasons:
         v.reasons = [(t("reason.no_checks"), "")]
     return v
@@ -291,9 +342,9 @@ def _element_lines(t: Texts, key: str, value: Any) -> list[Line]:
             if isinstance(q, Mapping):
                 line = [text(q.get("description"))]
                 if q.get("framework"):
-                    line.append(text(" " + t("value.framework", framework=q["framework"])))
+                    line += [own(" ")] + fill(t, "value.framework", framework=q["framework"])
                 if q.get("url") is not None:
-                    line += [text(" — "), link(q["url"], q["url"])]
+                    line += [own(" — "), link(q["url"], q["url"])]
                 out.append(line)
             else:
                 out.append([text(q)])
@@ -303,7 +354,7 @@ def _element_lines(t: Texts, key: str, value: Any) -> list[Line]:
         for g in _as_list(v):
             if isinstance(g, Mapping):
                 grade = g.get("value", g.get("status"))
-                out.append([text(t("value.grade_in", grade=grade, assessment=g["assessment"]) if g.get("assessment") else grade)])
+                out.append(fill(t, "value.grade_in", grade=grade, assessment=g["assessment"]) if g.get("assessment") else [text(grade)])
             else:
                 out.append([text(g)])
         return out
@@ -322,8 +373,8 @@ def _element_lines(t: Texts, key: str, value: Any) -> list[Line]:
 def _outcome_link(t: Texts, outcome: Mapping[str, Any]) -> Line:
     """`` — ESCO: <url>`` after a learning outcome's statement (the URL itself is the link text,
     so a reader sees where it leads; a non-http(s) URL stays text)."""
-    prefix = f" — {shorten(outcome['framework'])}: " if outcome.get("framework") else " — "
-    return [text(prefix), link(outcome["url"], outcome["url"])]
+    prefix = [own(" — "), text(outcome["framework"]), own(": ")] if outcome.get("framework") else [own(" — ")]
+    return prefix + [link(outcome["url"], outcome["url"])]
 
 
 def _identity(t: Texts, kind: Any) -> str:
@@ -357,11 +408,11 @@ def _element_row(t: Texts, e: Mapping[str, Any], label_key: str) -> ElementRow:
 @dataclass
 class ChainLink:
     number: int
-    heading: str
+    heading: Line
     outcome: str
     kind: str
     scope: list[Line]
-    period: list[str]
+    period: list[Line]
     decision: Piece | None
     reasons: list[str]
     credential_id: str | None
@@ -371,7 +422,7 @@ class ChainLink:
 class AccreditationView:
     status: str
     title: str
-    explanation: str
+    explanation: Line
     links: list[ChainLink]  # from the trusted body down to the issuer
     failed: list[ChainLink]
 
@@ -398,12 +449,12 @@ def _chain_link(t: Texts, link_json: Mapping[str, Any]) -> ChainLink:
     vp = link_json.get("validPeriod") if isinstance(link_json.get("validPeriod"), Mapping) else {}
     for key, label in (("validFrom", "acc.from"), ("validUntil", "acc.until"), ("expiryDate", "acc.expiry"), ("reviewDate", "acc.review")):
         if vp.get(key):
-            period.append(t(label, date=format_date(t, vp[key])))
+            period.append(fill(t, label, date=format_date(t, vp[key])))
     outcome = link_json.get("outcome") if link_json.get("outcome") in ("passed", "failed", "unknown") else "unknown"
     kind = link_json.get("kind")
     return ChainLink(
         number=link_json.get("link") if isinstance(link_json.get("link"), int) else 0,
-        heading=t("acc.link", by=shorten(by or "?"), organisation=shorten(organisation or "?")),
+        heading=fill(t, "acc.link", by=by or "?", organisation=organisation or "?"),
         outcome=outcome,
         kind=t(f"acc.kind.{kind}") if kind in ("attest", "accredit") else "",
         scope=_scope_lines(t, link_json.get("scope")) if "scope" in link_json else [],
@@ -423,11 +474,11 @@ def accreditation_view(t: Texts, report: Any) -> AccreditationView | None:
     chain = [_chain_link(t, link_json) for link_json in _as_list(report.get("chain")) if isinstance(link_json, Mapping)]
     failed = [_chain_link(t, link_json) for link_json in _as_list(report.get("failedLinks")) if isinstance(link_json, Mapping)]
     if status == "accredited":
-        explanation = t("acc.by", body=shorten(report.get("trustedBody"))) if chain else t("acc.self")
+        explanation = fill(t, "acc.by", body=report.get("trustedBody")) if chain else [own(t("acc.self"))]
     elif status == "not-assessed":
-        explanation = t("acc.not-assessed.why")
+        explanation = [own(t("acc.not-assessed.why"))]
     else:
-        explanation = shorten(report.get("reason") or "")
+        explanation = [text(report["reason"])] if report.get("reason") else []
     return AccreditationView(status, t(f"acc.{status}"), explanation, list(reversed(chain)), failed)
 
 
@@ -451,7 +502,7 @@ class StackView:
     parts: list[StackPartRow]
     by_level: list[tuple[str, str]]
     total: str
-    stated: str
+    stated: Line
     problems: list[str]
 
 
@@ -464,7 +515,7 @@ def stack_view(t: Texts, report: Mapping[str, Any] | None, document: Mapping[str
             for r in _as_list(document.get("relatedResource"))
             if isinstance(r, Mapping)
         ]
-        return StackView(False, False, parts, [], "", "", [])
+        return StackView(False, False, parts, [], "", [], [])
     problems = [p for p in _as_list(report.get("problems")) if isinstance(p, Mapping)]
     rows = []
     for p in _as_list(report.get("parts")):
@@ -505,7 +556,7 @@ def stack_view(t: Texts, report: Mapping[str, Any] | None, document: Mapping[str
         parts=rows,
         by_level=by_level,
         total=_number(report.get("sumEcts")),
-        stated=t("stack.stated", ects=_number(stated)) if stated is not None else "",
+        stated=fill(t, "stack.stated", ects=_number(stated)) if stated is not None else [],
         problems=[shorten(p.get("message")) for p in problems if p.get("part") is None],
     )
 
@@ -520,7 +571,8 @@ class CredentialCard:
     title: str
     kind: str
     credential_id: str
-    awarded_by: str
+    awarded_by: Line
+    direction_controls: bool  # its text holds direction-control characters (shown as [U+…])
     is_micro: bool
     complete: bool
     elements: list[ElementRow]
@@ -583,7 +635,7 @@ def _facts(t: Texts, doc: Mapping[str, Any]) -> list[tuple[str, Line]]:
         for k, v in s.items():
             if k in ("id", "type", "achievement", "identifier"):
                 continue
-            line.append(text(f"{' · ' if line else ''}{k}: {_plain(v)}"))
+            line += ([own(" · ")] if line else []) + [text(f"{k}: {_plain(v)}")]
         if line:
             facts.append((t("card.subject"), line))
     for key, label in (("validFrom", "card.valid_from"), ("issuanceDate", "card.valid_from"), ("validUntil", "card.valid_until"), ("expirationDate", "card.valid_until")):
@@ -626,7 +678,9 @@ def credential_card(
     ]
     missing = [r.label for r in elements if r.status != "present"]
     country = next((r for r in elements if r.key == "c" and r.status == "present"), None)
-    awarded = issuer_name + (f", {country.lines[0][0].text}" if country and country.lines else "") if issuer_name else ""
+    body: Line = [Piece(issuer_name)] if issuer_name else []
+    if body and country and country.lines:
+        body += [own(", "), country.lines[0][0]]
     signer, suite = _signer(result)
     return CredentialCard(
         number=number,
@@ -634,7 +688,8 @@ def credential_card(
         title=_title(t, doc) if doc else t("card.unreadable"),
         kind=kind,
         credential_id=shorten(doc.get("id") or ""),
-        awarded_by=t("card.awarded_by", body=awarded) if awarded else "",
+        awarded_by=fill(t, "card.awarded_by", body=body) if body else [],
+        direction_controls=has_bidi_controls(doc),
         is_micro=bool(micro and micro.get("isMicroCredential")),
         complete=bool(micro and micro.get("complete")),
         elements=elements,

@@ -34,6 +34,8 @@ class Page:
         return found[0]
 
 
+# Text on either side of these runs on without a space, as a browser shows it ("<bdi>X</bdi>, Y").
+_INLINE = {"a", "abbr", "b", "bdi", "bdo", "code", "em", "i", "small", "span", "strong"}
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
@@ -43,23 +45,28 @@ class _Reader(HTMLParser):
         self.page = Page()
         self.open: list[Element] = []
         self.chunks: list[str] = []
+        self.glued = False  # the next text continues the last one (only inline tags between)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.glued = tag in _INLINE
         element = Element(tag, {k: v if v is not None else "" for k, v in attrs})
         self.page.elements.append(element)
         if tag not in _VOID:
             self.open.append(element)
 
     def handle_endtag(self, tag: str) -> None:
+        self.glued = tag in _INLINE
         for i in range(len(self.open) - 1, -1, -1):
             if self.open[i].tag == tag:
                 del self.open[i:]
                 break
 
     def handle_data(self, data: str) -> None:
-        self.chunks.append(data)
+        gap = "" if self.glued and self.chunks else " "
+        self.chunks.append(gap + data)
+        self.glued = True  # text, then text: one run (the parser splits at character references)
         for e in self.open:
-            e.text += " " + data
+            e.text += (gap if e.text else "") + data
         if self.open and self.open[-1].tag == "script" and data.strip():
             self.page.inline_script.append(data)
 
@@ -68,7 +75,7 @@ def read(html: str) -> Page:
     reader = _Reader()
     reader.feed(html)
     reader.close()
-    reader.page.text = " ".join(" ".join(reader.chunks).split())
+    reader.page.text = " ".join("".join(reader.chunks).split())
     for e in reader.page.elements:
         e.text = " ".join(e.text.split())
     return reader.page

@@ -26,6 +26,7 @@ from node.node import Node  # noqa: E402
 from node.routes import NODE_KEY  # noqa: E402
 from running import RunningNode, start  # noqa: E402
 from vc.crypto import Ed25519KeyPair  # noqa: E402
+from vc.credentials import issue_credential  # noqa: E402
 from vc.cryptosuites import SUITES  # noqa: E402
 from vc.loader import default_loader  # noqa: E402
 from vc.presentations import create_presentation, sign_presentation  # noqa: E402
@@ -72,6 +73,32 @@ HOSTILE: JsonObject = {
     "ects": 1,
     "eqfLevel": 5,
 }
+
+
+# An issuer name written backwards behind a RIGHT-TO-LEFT OVERRIDE: shown as "University of
+# Example", and, obeyed, it turns the page's own words after it around as well.
+RLO_NAME = "\u202eelpmaxE fo ytisrevinU"
+
+
+def signed_by_a_new_key(unsigned: JsonObject, *, suite: str = "eddsa-jcs-2022") -> JsonObject:
+    """``unsigned`` issued by a fresh did:key (its ``issuer`` set to that DID, a name kept)."""
+    key = Ed25519KeyPair.generate()
+    did = did_key_from_public_key(key.public_key)
+    issuer = unsigned.get("issuer")
+    doc = {**unsigned, "issuer": {**issuer, "id": did} if isinstance(issuer, dict) else did}
+    return issue_credential(doc, key=key, verification_method=f"{did}#{key.public_multibase}", suite=SUITES[suite], loader=default_loader(), now=datetime.now(timezone.utc))
+
+
+def copied(credential: JsonObject, *, issuer_name: str | None = None, achievement_id: str | None = None) -> JsonObject:
+    """``credential``'s content signed by a stranger's did:key (no status: the list is not its)."""
+    doc = copy.deepcopy(credential)
+    doc.pop("proof", None)
+    doc.pop("credentialStatus", None)
+    if issuer_name is not None:
+        doc["issuer"]["name"] = issuer_name
+    if achievement_id is not None:
+        doc["credentialSubject"]["achievement"]["id"] = achievement_id
+    return signed_by_a_new_key(doc)
 
 
 def free_port() -> int:

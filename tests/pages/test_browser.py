@@ -21,7 +21,7 @@ try:
     from playwright.async_api import expect
 except ImportError:  # the chromium fixture fails (CI) or skips with the reason
     expect = None
-from scene import IMG_LEARNER, JS_URL, SCRIPT_TITLE, Scene
+from scene import IMG_LEARNER, JS_URL, RLO_NAME, SCRIPT_TITLE, Scene, copied
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -179,6 +179,44 @@ async def test_a_complete_stack_shows_its_parts_and_ects_per_level(tab: Tab) -> 
     assert "EQF level 5\t2.5" in levels and "EQF level 6\t7.5" in levels and "Total\t10" in levels
     assert await tab.page.locator("table.parts .badge--verified").count() == 3
     await tab.shot("06-stack-complete", tab.page.locator("section[data-stack='holds']"))
+
+
+# Where each letter of ``word`` is drawn, left to right on the screen, in the first text node
+# under ``element`` that holds it: what a reader sees, which inner_text (logical order) is not.
+LETTER_POSITIONS = """([element, word]) => {
+    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const at = node.data.indexOf(word);
+        if (at < 0) continue;
+        return [...word].map((_, k) => {
+            const r = document.createRange();
+            r.setStart(node, at + k);
+            r.setEnd(node, at + k + 1);
+            return r.getBoundingClientRect().left;
+        });
+    }
+    return null;
+}"""
+
+
+async def reads_left_to_right(element: Any, word: str) -> bool:
+    xs = await element.evaluate("(e, w) => (" + LETTER_POSITIONS + ")([e, w])", word)
+    assert xs is not None, word
+    return all(a < b for a, b in zip(xs, xs[1:]))
+
+
+async def test_a_right_to_left_override_in_a_name_leaves_the_page_in_order(tab: Tab) -> None:
+    vc = copied(tab.scene.valid, issuer_name=RLO_NAME, achievement_id="https://courses.example.org/ds-101")
+    await tab.verify(vc)
+    awarded = tab.page.locator("article[data-card='1'] p.awarded")
+    # Obeyed, the override drew "Awarded by (LN) sdnalrehteN ,University of Example".
+    assert await reads_left_to_right(awarded, "Awarded by")
+    assert await reads_left_to_right(awarded, "Netherlands (NL)")
+    assert (await awarded.inner_text()).startswith("Awarded by [U+202E]elpmaxE fo ytisrevinU, Netherlands (NL)")
+    note = tab.page.locator("article[data-card='1'] [data-direction-controls]")
+    assert await note.is_visible() and "direction-control characters" in await note.inner_text()
+    await tab.accessible()
+    await tab.shot("13-direction-override", tab.page.locator("article[data-card='1'] header"))
 
 
 @pytest.mark.bypass_csp

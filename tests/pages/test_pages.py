@@ -19,7 +19,7 @@ from did.key import did_key_from_public_key
 from node.pages.render import CSP
 from node.pages.texts import EN
 from pagereader import Page, read
-from scene import DS101, IMG_LEARNER, JS_URL, SCRIPT_TITLE, Scene, free_port
+from scene import DS101, IMG_LEARNER, JS_URL, RLO_NAME, SCRIPT_TITLE, Scene, copied, free_port, signed_by_a_new_key
 from vc.credentials import issue_credential
 from vc.crypto import Ed25519KeyPair
 from vc.cryptosuites import SUITES
@@ -43,15 +43,6 @@ async def post(scene: Scene, document: Any = None, *, raw: str | None = None, fi
         form.add_field("file", file, filename="credential.json", content_type="application/json")
     async with scene.http.post(scene.url + "/verify", data=form) as resp:
         return resp.status, read(await resp.text()), resp
-
-
-def signed_by_a_new_key(unsigned: dict[str, Any], *, suite: str = "eddsa-jcs-2022") -> dict[str, Any]:
-    """``unsigned`` issued by a fresh did:key (its ``issuer`` set to that DID, a name kept)."""
-    key = Ed25519KeyPair.generate()
-    did = did_key_from_public_key(key.public_key)
-    issuer = unsigned.get("issuer")
-    doc = {**unsigned, "issuer": {**issuer, "id": did} if isinstance(issuer, dict) else did}
-    return issue_credential(doc, key=key, verification_method=f"{did}#{key.public_multibase}", suite=SUITES[suite], loader=default_loader(), now=datetime.now(timezone.utc))
 
 
 async def api_verified(scene: Scene, vc: Any) -> bool:
@@ -277,6 +268,28 @@ async def test_a_credential_whose_id_is_not_a_string_is_refused_in_a_presentatio
 
 
 # --- hostile input -------------------------------------------------------------------------------
+
+
+async def test_direction_controls_in_a_credential_are_shown_and_isolated(scene: Scene) -> None:
+    vc = copied(scene.valid, issuer_name=RLO_NAME, achievement_id="https://courses.example.org/ds-101")
+    status, page, resp = await post(scene, raw=json.dumps(vc, ensure_ascii=False))
+    assert status == 200 and verdict(page) == "verified"
+    html = await resp.text()
+    # The override is written out wherever the name is shown, and obeyed nowhere but in the
+    # text box, which holds the credential exactly as pasted.
+    before, box = html.split("<textarea", 1)
+    assert "\u202e" not in before and "\u202e" not in box.split("</textarea>", 1)[1]
+    assert RLO_NAME in page.one("textarea").text
+    awarded = page.one("p", **{"class": "awarded"})
+    assert awarded.text.startswith("Awarded by [U+202E]elpmaxE fo ytisrevinU, Netherlands (NL)")
+    isolated = [e.text for e in page.elements[page.elements.index(awarded):] if e.tag == "bdi"]
+    assert isolated[0] == "[U+202E]elpmaxE fo ytisrevinU"
+    assert "[U+202E]elpmaxE fo ytisrevinU" in page.one("div", data_element="d").text
+    note = page.one("p", data_direction_controls="")
+    assert note.text == EN["card.direction_controls"]
+    _, page, _ = await post(scene, scene.valid)
+    assert not page.find("p", data_direction_controls="")
+
 
 
 async def test_markup_and_script_in_a_credential_are_shown_as_text(scene: Scene) -> None:

@@ -11,7 +11,7 @@ from aiohttp.test_utils import make_mocked_request
 
 from node.pages import wants_html
 from node.pages.texts import CATALOGUES, EN, Texts
-from node.pages.view import credential_verdict, presentation_outcome, safe_href
+from node.pages.view import credential_verdict, presentation_outcome, safe_href, words
 
 t = Texts()
 PAGES = Path(__file__).resolve().parents[2] / "node" / "pages"
@@ -54,7 +54,7 @@ def test_a_presentation_is_verified_only_with_every_credential() -> None:
     vp["verified"] = True  # even if a caller's result said so
     outcome = presentation_outcome(t, vp)
     assert outcome.verdict.kind == "not-verified" and [c.verdict.kind for c in outcome.cards] == ["verified", "not-verified"]
-    assert outcome.verdict.reasons == [("Credential 2 (B): Not verified.", "")]
+    assert [(words(w), d) for w, d in outcome.verdict.reasons] == [("Credential 2 (B): Not verified.", "")]
     vp["credentialResults"] = [good]
     assert presentation_outcome(t, vp).verdict.kind == "verified" and presentation_outcome(t, vp).holder == "did:example:h"
 
@@ -104,7 +104,7 @@ def _used_keys() -> set[str]:
     used: set[str] = set()
     for path in list((PAGES / "templates").glob("*.html")) + list(PAGES.glob("*.py")):
         source = path.read_text(encoding="utf-8")
-        used |= set(re.findall(r"""\bt\(\s*["']([a-z_.\-]+)["']""", source))
+        used |= set(re.findall(r"""\b(?:t\(|fill\(t,)\s*["']([a-z_.\-]+)["']""", source))
     return used
 
 
