@@ -124,7 +124,8 @@ EN: dict[str, str] = {
     "card.kind.badge": "Open Badge",
     "card.kind.credential": "Verifiable credential",
     "card.kind.accreditation": "Accreditation",
-    "card.awarded_by": "Awarded by {body}",
+    "card.awarded_by.web": "Awarded by {name} ({domain})",
+    "card.awarded_by.stated": "Awarded by {name} (name stated by the issuer, not checked)",
     "card.direction_controls": "Its text contains direction-control characters, shown here as [U+202E] and the like: "
     "they can make text read in another order than it was written, so read the marked text with care.",
     "card.elements": "Mandatory elements (EU Council Recommendation 2022/C 243/02, Annex I)",

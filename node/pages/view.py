@@ -19,7 +19,7 @@ import string
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from node.pages.texts import Texts
 
@@ -598,6 +598,26 @@ def _issuer(doc: Mapping[str, Any]) -> tuple[str, str]:
     return (shorten(issuer) if issuer is not None else ""), ""
 
 
+def did_web_domain(did: Any) -> str | None:
+    """The host (and port) a did:web names, e.g. ``credentials.example.edu``; None for any other DID."""
+    if not isinstance(did, str) or not did.startswith("did:web:"):
+        return None
+    host = unquote(did.removeprefix("did:web:").split(":", 1)[0])
+    return host or None
+
+
+def _awarded_by(t: Texts, doc: Mapping[str, Any], name: str, country: Piece | None) -> Line:
+    """"Awarded by …": a name is whatever the issuer wrote, so beside it stands what backs it,
+    the domain of a did:web (whose key the proof and binding checks tied to that domain), or
+    that nothing does."""
+    if not name:
+        return []
+    issuer = doc.get("issuer")
+    domain = did_web_domain(issuer.get("id") if isinstance(issuer, Mapping) else issuer)
+    line = fill(t, "card.awarded_by.web", name=Piece(name), domain=domain) if domain else fill(t, "card.awarded_by.stated", name=Piece(name))
+    return line + ([own(", "), country] if country is not None else [])
+
+
 def _subjects(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [s for s in _as_list(doc.get("credentialSubject")) if isinstance(s, Mapping)]
 
@@ -678,9 +698,6 @@ def credential_card(
     ]
     missing = [r.label for r in elements if r.status != "present"]
     country = next((r for r in elements if r.key == "c" and r.status == "present"), None)
-    body: Line = [Piece(issuer_name)] if issuer_name else []
-    if body and country and country.lines:
-        body += [own(", "), country.lines[0][0]]
     signer, suite = _signer(result)
     return CredentialCard(
         number=number,
@@ -688,7 +705,7 @@ def credential_card(
         title=_title(t, doc) if doc else t("card.unreadable"),
         kind=kind,
         credential_id=shorten(doc.get("id") or ""),
-        awarded_by=fill(t, "card.awarded_by", body=body) if body else [],
+        awarded_by=_awarded_by(t, doc, issuer_name, country.lines[0][0] if country and country.lines else None),
         direction_controls=has_bidi_controls(doc),
         is_micro=bool(micro and micro.get("isMicroCredential")),
         complete=bool(micro and micro.get("complete")),

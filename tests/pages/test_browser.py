@@ -181,8 +181,8 @@ async def test_a_complete_stack_shows_its_parts_and_ects_per_level(tab: Tab) -> 
     await tab.shot("06-stack-complete", tab.page.locator("section[data-stack='holds']"))
 
 
-# Where each letter of ``word`` is drawn, left to right on the screen, in the first text node
-# under ``element`` that holds it: what a reader sees, which inner_text (logical order) is not.
+# Where each letter of ``word`` is drawn (line top, left edge), in the first text node under
+# ``element`` that holds it: the order a reader sees, which inner_text (logical order) is not.
 LETTER_POSITIONS = """([element, word]) => {
     const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
@@ -192,7 +192,8 @@ LETTER_POSITIONS = """([element, word]) => {
             const r = document.createRange();
             r.setStart(node, at + k);
             r.setEnd(node, at + k + 1);
-            return r.getBoundingClientRect().left;
+            const box = r.getBoundingClientRect();
+            return [Math.round(box.top), box.left];
         });
     }
     return null;
@@ -200,9 +201,10 @@ LETTER_POSITIONS = """([element, word]) => {
 
 
 async def reads_left_to_right(element: Any, word: str) -> bool:
-    xs = await element.evaluate("(e, w) => (" + LETTER_POSITIONS + ")([e, w])", word)
-    assert xs is not None, word
-    return all(a < b for a, b in zip(xs, xs[1:]))
+    at = await element.evaluate("(e, w) => (" + LETTER_POSITIONS + ")([e, w])", word)
+    assert at is not None, word
+    # Each letter is right of the one before on its line, or on a line further down.
+    return all(b[0] > a[0] or (b[0] == a[0] and b[1] > a[1]) for a, b in zip(at, at[1:]))
 
 
 async def test_a_right_to_left_override_in_a_name_leaves_the_page_in_order(tab: Tab) -> None:
@@ -210,9 +212,10 @@ async def test_a_right_to_left_override_in_a_name_leaves_the_page_in_order(tab: 
     await tab.verify(vc)
     awarded = tab.page.locator("article[data-card='1'] p.awarded")
     # Obeyed, the override drew "Awarded by (LN) sdnalrehteN ,University of Example".
-    assert await reads_left_to_right(awarded, "Awarded by")
-    assert await reads_left_to_right(awarded, "Netherlands (NL)")
-    assert (await awarded.inner_text()).startswith("Awarded by [U+202E]elpmaxE fo ytisrevinU, Netherlands (NL)")
+    for words in ("Awarded by", "name stated by the issuer, not checked", "Netherlands (NL)"):
+        assert await reads_left_to_right(awarded, words), words
+    shown = "Awarded by [U+202E]elpmaxE fo ytisrevinU (name stated by the issuer, not checked), Netherlands (NL)"
+    assert await awarded.inner_text() == shown
     note = tab.page.locator("article[data-card='1'] [data-direction-controls]")
     assert await note.is_visible() and "direction-control characters" in await note.inner_text()
     await tab.accessible()

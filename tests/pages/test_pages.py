@@ -149,6 +149,18 @@ async def test_a_valid_micro_credential_is_verified_with_every_element(scene: Sc
     assert all(check_outcome(page, 1, c) == "passed" for c in ("proof", "binding", "validity", "status"))
 
 
+async def test_awarded_by_says_what_backs_the_issuers_name(scene: Scene) -> None:
+    # A did:web's domain is what the proof and binding checks tie the key to; a name is only
+    # what the issuer wrote, and anyone can write "University of Example" under a did:key.
+    _, page, _ = await post(scene, scene.valid)
+    host = scene.url.removeprefix("http://")
+    assert page.one("p", **{"class": "awarded"}).text == f"Awarded by University of Example ({host}), Netherlands (NL)"
+    stranger = copied(scene.valid, achievement_id="https://courses.example.org/ds-101")
+    _, page, _ = await post(scene, stranger)
+    assert verdict(page) == "verified"
+    assert page.one("p", **{"class": "awarded"}).text == "Awarded by University of Example (name stated by the issuer, not checked), Netherlands (NL)"
+
+
 async def test_a_tampered_credential_is_not_verified_and_the_proof_is_named(scene: Scene) -> None:
     status, page, _ = await post(scene, scene.tampered)
     assert status == 200 and verdict(page) == "not-verified"
@@ -281,7 +293,7 @@ async def test_direction_controls_in_a_credential_are_shown_and_isolated(scene: 
     assert "\u202e" not in before and "\u202e" not in box.split("</textarea>", 1)[1]
     assert RLO_NAME in page.one("textarea").text
     awarded = page.one("p", **{"class": "awarded"})
-    assert awarded.text.startswith("Awarded by [U+202E]elpmaxE fo ytisrevinU, Netherlands (NL)")
+    assert awarded.text == "Awarded by [U+202E]elpmaxE fo ytisrevinU (name stated by the issuer, not checked), Netherlands (NL)"
     isolated = [e.text for e in page.elements[page.elements.index(awarded):] if e.tag == "bdi"]
     assert isolated[0] == "[U+202E]elpmaxE fo ytisrevinU"
     assert "[U+202E]elpmaxE fo ytisrevinU" in page.one("div", data_element="d").text
