@@ -8,14 +8,16 @@ module is the only one of the pages that knows the node's shape.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from aiohttp import web
 
 from did.errors import FetchError
 from node.node import Node
 from node.observe import PAGE_URL, ObservedFetches
+from node.pages.view import HostedAchievement, url_key
 from node.routes import NODE_KEY
 
 JsonObject = dict[str, Any]
@@ -82,6 +84,37 @@ class NodeAccess:
         out = stored.to_json()
         out["issuerDid"] = (await self.node.issuers.get(issuer)).did
         return out
+
+    async def hosted_achievements(self, ids: Iterable[str]) -> dict[str, HostedAchievement]:
+        """Those of ``ids`` that are achievements this node's issuers define (however the URL is
+        spelled: ``view.url_key``), each with the DIDs of the issuer defining it. Only ids on the
+        node's own origin are looked up, and each issuer's achievements are read once."""
+        base = url_key(self.node.achievements.base_url)
+        if base is None:
+            return {}
+        scheme, host, port, prefix = base
+        under = re.compile(re.escape(prefix) + r"/issuers/([^/]+)/achievements/[^/]+")
+        wanted: dict[str, set[str]] = {}  # issuer name -> the ids that may be its achievements
+        for i in ids:
+            key = url_key(i)
+            m = under.fullmatch(key[3]) if key is not None and key[:3] == (scheme, host, port) else None
+            if m is not None:
+                wanted.setdefault(m.group(1), set()).add(i)
+        found: dict[str, HostedAchievement] = {}
+        if not wanted:
+            return found
+        for issuer in await self.node.issuers.list():
+            if issuer.name not in wanted:
+                continue
+            dids = frozenset(issuer.dids) | frozenset(issuer.former_did_keys)
+            defined = {
+                url_key(a.definition.id): HostedAchievement(a.definition.id, a.definition.title, issuer.name, a.awarding_body.name, dids)
+                for a in await self.node.achievements.list(issuer.name)
+            }
+            for i in wanted[issuer.name]:
+                if url_key(i) in defined:
+                    found[i] = defined[url_key(i)]
+        return found
 
     async def fetch_json(self, url: str) -> Any:
         """A JSON document from the web through the node's guarded client: the rules did:web

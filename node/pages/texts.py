@@ -95,6 +95,8 @@ EN: dict[str, str] = {
     "reason.unknown.other": "The {check} check could not be carried out.",
     "reason.no_checks": "Nothing could be checked.",
     "reason.credential": "Credential {number} ({title}): {verdict}.",
+    "reason.borrowed": "It names the achievement {achievement} that {issuer} defines on this node, but {issuer} "
+    "did not issue it: another issuer signed it.",
     # --- the checks list -----------------------------------------------------------------
     "checks.title": "Checks",
     "checks.presentation": "Checks of the presentation",

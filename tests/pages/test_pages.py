@@ -161,6 +161,33 @@ async def test_awarded_by_says_what_backs_the_issuers_name(scene: Scene) -> None
     assert page.one("p", **{"class": "awarded"}).text == "Awarded by University of Example (name stated by the issuer, not checked), Netherlands (NL)"
 
 
+async def test_a_stranger_awarding_this_nodes_achievement_is_not_verified(scene: Scene) -> None:
+    # Signed by its own did:key, so the library calls it verified; but the achievement it
+    # awards is uni's on this node, and uni did not issue it.
+    ours = scene.valid["credentialSubject"]["achievement"]["id"]
+    spellings = (ours, ours.replace("/ds-101", "/ds%2D101") + "?from=mail", ours.replace("http://", "HTTP://"))
+    for achievement_id in spellings:
+        forged = copied(scene.valid, achievement_id=achievement_id)
+        assert await api_verified(scene, forged), achievement_id
+        _, page, _ = await post(scene, forged)
+        assert verdict(page) == "not-verified", achievement_id
+        why = page.one("ul", **{"aria-label": "Why"}).text
+        assert why.startswith(
+            "It names the achievement Data Science Fundamentals that University of Example defines on this node, "
+            "but University of Example did not issue it"
+        ), why
+        assert scene.dids["uni"] in why and forged["issuer"]["id"] in why
+    # In a presentation, its card and so the presentation are not verified.
+    vp = await scene.presentation([scene.parts[1], copied(scene.valid)])
+    _, page, _ = await post(scene, vp)
+    assert verdict(page) == "not-verified"
+    assert [e.attrs["data-verdict"] for e in page.find("article")] == ["verified", "not-verified"]
+    # An address on this node that no issuer defines, or another node's, decides nothing.
+    for elsewhere in (ours.replace("/ds-101", "/no-such-course"), ours.replace("/uni/", "/nobody/"), "https://courses.example.org/ds-101"):
+        _, page, _ = await post(scene, copied(scene.valid, achievement_id=elsewhere))
+        assert verdict(page) == "verified", elsewhere
+
+
 async def test_a_tampered_credential_is_not_verified_and_the_proof_is_named(scene: Scene) -> None:
     status, page, _ = await post(scene, scene.tampered)
     assert status == 200 and verdict(page) == "not-verified"
