@@ -71,8 +71,16 @@ EN: dict[str, str] = {
     "verdict.status-unknown": "Could not check status",
     "verdict.verified.credential": "Every check passed: the credential is unchanged since its issuer signed it, "
     "the key that signed belongs to the issuer, it is within its validity period and it has not been revoked or suspended.",
+    "verdict.verified.credential.no_status": "Every check passed: the credential is unchanged since its issuer signed "
+    "it, the key that signed belongs to the issuer and it is within its validity period. It carries no revocation "
+    "status, so whether its issuer has withdrawn it cannot be checked.",
     "verdict.verified.presentation": "Every check passed: the holder signed this presentation, and each of its "
     "{count} credential(s) verifies.",
+    "verdict.verified.presentation.unbound": "Every check passed: the key {signer} signed this presentation, which names "
+    "no holder, and each of its {count} credential(s) verifies.",
+    "verdict.no-credentials": "No credential to check",
+    "verdict.no-credentials.summary": "The presentation holds no credential, so there is nothing to verify: its "
+    "signature only shows that whoever signed it holds the key {signer}.",
     "verdict.why": "Why",
     "verdict.detail": "Detail: {detail}",
     # Reasons, in words, for a check that failed or could not be carried out.

@@ -25,12 +25,13 @@ from node.pages.texts import Texts
 
 JsonObject = dict[str, Any]
 
-VERIFIED, NOT_VERIFIED, REVOKED, SUSPENDED, STATUS_UNKNOWN = (
+VERIFIED, NOT_VERIFIED, REVOKED, SUSPENDED, STATUS_UNKNOWN, NO_CREDENTIALS = (
     "verified",
     "not-verified",
     "revoked",
     "suspended",
     "status-unknown",
+    "no-credentials",  # a sound presentation holding nothing to verify
 )
 MAX_SHOWN = 400  # characters of one value shown; a credential may carry far longer strings
 _KNOWN_CHECKS = ("bounds", "dataModel", "validity", "proof", "binding", "status", "challenge", "domain", "proofPurpose", "stack")
@@ -131,7 +132,7 @@ def link(label: Any, url: Any) -> Piece:
 Line = list[Piece]
 
 
-def fill(t: Texts, key: str, **values: Any) -> Line:
+def fill(t: Texts, key: str, /, **values: Any) -> Line:
     """The text ``key`` with each value a piece of its own (a ``Piece`` or a ``Line`` as given,
     anything else as ``text``), so the value is isolated and the pattern's words stay the page's."""
     line: Line = []
@@ -163,9 +164,9 @@ class CheckRow:
 
 @dataclass
 class Verdict:
-    kind: str  # VERIFIED | NOT_VERIFIED | REVOKED | SUSPENDED | STATUS_UNKNOWN
+    kind: str  # VERIFIED | NOT_VERIFIED | REVOKED | SUSPENDED | STATUS_UNKNOWN | NO_CREDENTIALS
     title: str
-    summary: str = ""
+    summary: str | Line = ""
     reasons: list[tuple[str | Line, str]] = field(default_factory=list)  # (in words, technical detail)
 
     @property
@@ -220,7 +221,10 @@ def credential_verdict(t: Texts, result: Mapping[str, Any]) -> Verdict:
     status_failed = [c for c in failed if c.get("check") == "status"]
     other_failed = [c for c in failed if c.get("check") != "status"]
     if result.get("verified") is True and checks and not failed and not unknown:
-        return Verdict(VERIFIED, t("verdict.verified"), t("verdict.verified.credential"))
+        # Without a status entry nothing said whether the issuer withdrew it: not "not revoked".
+        status_checked = any(c.get("check") == "status" and c.get("outcome") == "passed" for c in checks)
+        summary = t("verdict.verified.credential") if status_checked else t("verdict.verified.credential.no_status")
+        return Verdict(VERIFIED, t("verdict.verified"), summary)
     if other_failed or not checks:
         v = Verdict(NOT_VERIFIED, t("verdict.not-verified"))
         v.reasons = [_reason(t, c) for c in other_failed + unknown] or [(t("reason.no_checks"), "")]
@@ -247,7 +251,14 @@ def presentation_verdict(t: Texts, result: Mapping[str, Any], cards: list["Crede
     failed = [c for c in checks if c.get("outcome") not in ("passed", "skipped")]
     bad_cards = [c for c in cards if not c.verdict.verified]
     if result.get("verified") is True and checks and not failed and not bad_cards:
-        return Verdict(VERIFIED, t("verdict.verified"), t("verdict.verified.presentation", count=len(cards)))
+        signer = Piece(_signer(result)[0] or "?", code=True)
+        if not cards:
+            # Its proof shows only that the signer holds a key: there is nothing to vouch for.
+            return Verdict(NO_CREDENTIALS, t("verdict.no-credentials"), fill(t, "verdict.no-credentials.summary", signer=signer))
+        if any(c.get("check") == "binding" and c.get("outcome") == "passed" for c in checks):
+            return Verdict(VERIFIED, t("verdict.verified"), t("verdict.verified.presentation", count=len(cards)))
+        # Binding skipped: it names no holder, so the key signed for nobody in particular.
+        return Verdict(VERIFIED, t("verdict.verified"), fill(t, "verdict.verified.presentation.unbound", signer=signer, count=own(str(len(cards)))))
     v = Verdict(NOT_VERIFIED, t("verdict.not-verified"))
     v.reasons = [_reason(t, c) for c in failed]
     for card in bad_cards:

@@ -141,12 +141,13 @@ class Scene:
         out = await self.post("/issuers/uni/microcredentials", {"achievementId": slug, "learner": learner, **extra})
         return out["verifiableCredential"]
 
-    async def presentation(self, credentials: list[JsonObject]) -> JsonObject:
-        """The holder's presentation of ``credentials``, signed over a challenge from this node."""
+    async def presentation(self, credentials: list[JsonObject], *, named: bool = True) -> JsonObject:
+        """The holder's presentation of ``credentials``, signed over a challenge from this node;
+        ``named=False``: signed by the same key, but naming no holder."""
         async with self.http.post(self.url + "/challenges") as resp:
             challenge = (await resp.json())["challenge"]
         return sign_presentation(
-            create_presentation(credentials, holder=self.holder),
+            create_presentation(credentials, holder=self.holder if named else None),
             key=self.holder_key,
             verification_method=f"{self.holder}#{self.holder_key.public_multibase}",
             suite=SUITES["eddsa-rdfc-2022"],

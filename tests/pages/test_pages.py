@@ -54,6 +54,12 @@ def verdict(page: Page) -> str:
     return page.find("div", data_verdict="*")[0].attrs["data-verdict"]
 
 
+def check_outcome_of(page: Page, check: str) -> str:
+    """The outcome of a presentation's own ``check`` (its table comes before the cards)."""
+    row = next(e for e in page.elements if e.tag == "tr" and e.attrs.get("data-check") == check)
+    return row.attrs["class"].removeprefix("outcome--")
+
+
 def check_outcome(page: Page, card: int, check: str) -> str:
     article = page.one("article", data_card=str(card))
     start = page.elements.index(article)
@@ -258,6 +264,38 @@ async def test_a_presentation_shows_each_credential_and_a_stack_with_a_missing_p
     levels = {e.text for e in page.find("tr")}
     assert {"EQF level 5 2.5", "EQF level 6 7.5", "Total 10"} <= levels
     assert page.one("tr", data_part=scene.parts[1]["id"]).attrs["class"] == "part part--verified"
+
+
+async def test_a_verified_credential_says_whether_its_status_was_checked(scene: Scene) -> None:
+    _, page, _ = await post(scene, scene.valid)
+    assert verdict(page) == "verified" and check_outcome(page, 1, "status") == "passed"
+    assert page.find("p", **{"class": "verdict-summary"})[0].text == EN["verdict.verified.credential"]
+    # No credentialStatus: no status check ran, so "not revoked" would be a claim nobody checked.
+    _, page, _ = await post(scene, copied(scene.valid, achievement_id="https://courses.example.org/ds-101"))
+    assert verdict(page) == "verified"
+    summary = page.find("p", **{"class": "verdict-summary"})[0].text
+    assert "not been revoked" not in summary and "carries no revocation status" in summary
+
+
+async def test_a_presentation_says_who_signed_it(scene: Scene) -> None:
+    _, page, _ = await post(scene, await scene.presentation([scene.valid]))
+    assert verdict(page) == "verified"
+    assert page.find("p", **{"class": "verdict-summary"})[0].text.startswith("Every check passed: the holder signed this presentation")
+    # Naming no holder, the binding check is skipped: a key signed it, for nobody named.
+    _, page, _ = await post(scene, await scene.presentation([scene.valid], named=False))
+    assert verdict(page) == "verified" and check_outcome_of(page, "binding") == "skipped"
+    summary = page.find("p", **{"class": "verdict-summary"})[0].text
+    assert "the holder signed" not in summary
+    assert summary.startswith(f"Every check passed: the key {scene.holder}#{scene.holder_key.public_multibase} signed this presentation, which names no holder")
+
+
+async def test_a_presentation_with_no_credential_is_not_verified_as_one(scene: Scene) -> None:
+    status, page, _ = await post(scene, await scene.presentation([]))
+    assert status == 200 and verdict(page) == "no-credentials"
+    assert page.one("h2", id="result-title").text == "! No credential to check"
+    summary = page.find("p", **{"class": "verdict-summary"})[0].text
+    assert "holds no credential, so there is nothing to verify" in summary and scene.holder in summary
+    assert "Verified" not in page.one("title").text
 
 
 async def test_a_replayed_presentation_is_not_verified(scene: Scene) -> None:

@@ -148,7 +148,7 @@ def test_every_text_the_pages_use_is_in_each_catalogue() -> None:
     assert len(used) > 100  # the scan finds the templates' and the view's texts
     # Keys built at run time: every member of each family must exist.
     families = {
-        "verdict.": ["verified", "not-verified", "revoked", "suspended", "status-unknown"],
+        "verdict.": ["verified", "not-verified", "revoked", "suspended", "status-unknown", "no-credentials"],
         "outcome.": ["passed", "failed", "unknown", "skipped"],
         "acc.": ["accredited", "not-accredited", "unknown", "not-assessed"],
         "element.": list("abcdefghijk"),
