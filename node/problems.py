@@ -9,6 +9,10 @@ Route handlers raise; ``problem_middleware`` answers. Three kinds of exception a
 * aiohttp's ``HTTPException`` (unknown route, wrong method, body over ``client_max_size``),
   re-shaped so every error the node sends has the same form.
 
+A body the client sent but the node cannot read (a Content-Encoding it cannot decode, a
+broken chunked framing) is the client's fault, answered 400 or 415 without a traceback; one the
+client stopped sending by closing the connection is nobody's to answer, and is reported as 499
+(``node.accesslog``'s status for a client that went away), never as a 500.
 Anything else is a bug: it is logged with its traceback and answered with a 500 problem that
 names no internals. Request bodies are read through ``read_json``, which bounds their size
 (413) and turns every way JSON can be malformed into a 400 saying what to fix; a body that is
@@ -24,6 +28,7 @@ import logging
 from typing import Annotated, Any, Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.http_exceptions import ContentEncodingError, TransferEncodingError
 from pydantic import Field, ValidationError
 from typing_extensions import NotRequired, TypedDict
 
@@ -47,6 +52,23 @@ MAX_BODY_KEY = web.AppKey("vcnode.max_body", int)
 PROBLEM_MEMBERS = web.AppKey("vcnode.problem_members", dict)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# The status node.accesslog and the metrics record for a request whose client closed the
+# connection before it was answered (nginx's "client closed request"); never sent.
+CLIENT_CLOSED = 499
+
+
+def _decodable_codings() -> tuple[str, ...]:
+    """The Content-Encodings aiohttp decodes here: gzip and deflate always, br and zstd only
+    with their optional libraries installed (without them aiohttp refuses the request)."""
+    try:
+        from aiohttp.compression_utils import HAS_BROTLI, HAS_ZSTD
+    except ImportError:  # an aiohttp without the module: the two it has always decoded
+        HAS_BROTLI = HAS_ZSTD = False
+    return ("gzip", "deflate", *(("br",) if HAS_BROTLI else ()), *(("zstd",) if HAS_ZSTD else ()))
+
+
+DECODABLE_CODINGS = _decodable_codings()
 
 
 class ProblemDetails(TypedDict):
@@ -145,11 +167,85 @@ def _route_members(request: web.Request, body: dict[str, Any], status: int) -> d
     return {**body, **{k: v for k, v in members({**body, "status": status}).items() if k not in body}}
 
 
+# Registered content codings (RFC 9110 §8.4.1, the IANA registry) a detail may name; any other
+# value is the client's own text and is not repeated.
+_REGISTERED_CODINGS = ("br", "compress", "deflate", "exi", "gzip", "pack200-gzip", "x-compress", "x-gzip", "zstd", "aes128gcm")
+
+
+def unsupported_coding(coding: str | None) -> HTTPProblem:
+    """RFC 9110 §15.5.16: a Content-Encoding the node cannot decode is a 415, with
+    ``Accept-Encoding`` (§12.5.3) naming those it can. ``coding`` None: several codings, one
+    over another (aiohttp undoes one)."""
+    accepted = ", ".join(DECODABLE_CODINGS)
+    if coding is None:
+        what = "more than one content coding"
+    elif coding in _REGISTERED_CODINGS:
+        what = f"Content-Encoding {coding}"
+    else:
+        what = "a content coding it does not know"
+    return HTTPProblem(
+        415,
+        "unsupported-content-encoding",
+        "Unsupported content encoding",
+        f"the node cannot decode a body sent with {what}; send it with Content-Encoding {' or '.join(DECODABLE_CODINGS)}, or uncompressed",
+        headers={"Accept-Encoding": accepted},
+    )
+
+
+def _check_content_encoding(request: web.Request) -> None:
+    # aiohttp decodes one coding it knows and passes any other body through as it came, which a
+    # handler would then misread as malformed JSON or an empty form (RFC 9110 §8.4.1).
+    declared = request.headers.get("Content-Encoding")
+    if declared is None or not request.body_exists:
+        return
+    codings = [c.strip().lower() for c in declared.split(",") if c.strip().lower() not in ("", "identity")]
+    for coding in codings:
+        if coding not in DECODABLE_CODINGS:
+            raise unsupported_coding(coding)
+    if len(codings) > 1:  # gzip over gzip would reach the handler half decoded
+        raise unsupported_coding(None)
+
+
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+def _unreadable_body(request: web.Request, exc: web.RequestPayloadError) -> HTTPProblem:
+    """The 400 for a body aiohttp could not read. The cause (``ContentEncodingError``, ...) is
+    named by kind only: aiohttp's own message can quote the body's bytes."""
+    cause = exc.__cause__
+    if isinstance(cause, ContentEncodingError):
+        coding = request.headers.get("Content-Encoding", "").strip().lower()
+        coding = coding if coding in DECODABLE_CODINGS else "as declared"
+        detail = (
+            f"the body could not be decoded: Content-Encoding {coding} was declared but the body is not valid "
+            f"{coding} data; send it compressed as declared, or uncompressed without Content-Encoding"
+        )
+    elif isinstance(cause, TransferEncodingError):
+        detail = "the body could not be read: its chunked Transfer-Encoding is malformed"
+    else:
+        detail = "the body could not be read: its framing (Content-Length or chunked encoding) is malformed"
+    return HTTPProblem(400, "unreadable-body", "The request body cannot be read", detail)
+
+
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Map every exception a handler raises to an ``application/problem+json`` response."""
     try:
+        _check_content_encoding(request)
         return await handler(request)
+    except (web.RequestPayloadError, ConnectionError) as exc:
+        if _client_gone(request):
+            # The client closed the connection while its body was being read: there is no one
+            # to answer, and nothing went wrong in the node. Not an ERROR, and not a 5xx in the
+            # access log and metrics. The response is never sent.
+            log.info("%s %s: the client closed the connection before sending the whole body", request.method, request.path)
+            return web.Response(status=CLIENT_CLOSED)
+        if isinstance(exc, web.RequestPayloadError):
+            problem = _unreadable_body(request, exc)
+            return problem_response(_route_members(request, problem.to_json(), problem.status), problem.status)
+        return _internal_error(request, exc)  # a connection of the node's own (an outbound fetch)
     except HTTPProblem as exc:
         return problem_response(_route_members(request, exc.to_json(), exc.status), exc.status, exc.headers)
     except web.HTTPException as exc:
@@ -165,11 +261,16 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         body = {"type": PROBLEM_BASE + "store-unavailable", "title": "The store cannot be written", "detail": detail}
         return problem_response(_route_members(request, body, 503), 503, {"Retry-After": "5"})
     except Exception as exc:  # noqa: BLE001 - this is the one place that catches everything
-        problem = problem_from_exception(exc)
-        if problem is not None:
-            return problem_response(_route_members(request, problem.to_json(), problem.http_status), problem.http_status)
-        log.exception("internal error handling %s %s", request.method, request.path)
-        return problem_response(
+        return _internal_error(request, exc)
+
+
+def _internal_error(request: web.Request, exc: Exception) -> web.Response:
+    """A library failure as its specification's problem; anything else as a logged 500."""
+    problem = problem_from_exception(exc)
+    if problem is not None:
+        return problem_response(_route_members(request, problem.to_json(), problem.http_status), problem.http_status)
+    log.error("internal error handling %s %s", request.method, request.path, exc_info=exc)
+    return problem_response(
             {
                 "type": PROBLEM_BASE + "internal-error",
                 "title": "Internal error",

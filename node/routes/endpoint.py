@@ -248,6 +248,12 @@ class Endpoint:
             out[400] = "The body is not what this endpoint takes: malformed JSON, or a member missing, of the wrong type or not allowed; `detail` and `field` say which"
             out[413] = "The request body is larger than the node accepts"
             out[415] = "The body is declared as a form or multipart; send application/json"
+        if self.body is not None or self.form:
+            # node/problems.py answers these for every body, whoever reads it.
+            unreadable = "The body cannot be read: not valid data of its Content-Encoding, or broken chunked framing"
+            out[400] = f"{out[400]}; or: {unreadable[0].lower()}{unreadable[1:]}" if 400 in out else unreadable
+            coding = "The body's Content-Encoding is one the node cannot decode; `Accept-Encoding` names those it can"
+            out[415] = f"{out[415]}; or: {coding[0].lower()}{coding[1:]}" if 415 in out else coding
         if self.params:
             # node/traffic.py answers what aiohttp's HTTP parser refuses as a problem too.
             line = "The request line is longer than the node reads (8190 bytes: a parameter too long), or a header is malformed"

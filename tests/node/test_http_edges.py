@@ -1,0 +1,135 @@
+"""What a QA sweep of the node's HTTP surface found: bodies the node cannot decode, a client
+that leaves mid-body, the parser's refusals (no request bytes echoed; 414 and 431), status
+list caching against validUntil, CORS on every answer of a CORS-open resource, and the
+conditional requests (If-Match, If-None-Match) of RFC 9110 §13."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import logging
+import zlib
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import pytest
+
+from node import traffic
+from node.app import create_app
+from node.config import Config
+from node.metrics import Metrics
+from node.problems import PROBLEM_JSON
+from node.routes import NODE_KEY
+from node.routes.metrics import METRICS_KEY
+from support import ResponseLog
+
+V2 = "https://www.w3.org/ns/credentials/v2"
+JSON_TYPE = {"Content-Type": "application/json"}
+
+
+@pytest.fixture
+async def node(tmp_path: Path, aiohttp_client: Any) -> AsyncIterator[Any]:
+    config = Config().replace(data_dir=tmp_path / "data", access_log=True, metrics=True, exempt_clients=("127.0.0.1",))
+    app = create_app(config, metrics=Metrics())
+    log = ResponseLog(app)
+    client = await aiohttp_client(app)
+    client.token = (await app[NODE_KEY].tokens.create(["issue"], issuer="default")).token
+    yield client
+    log.check()  # every response as /openapi.json describes it
+
+
+@pytest.fixture
+async def served(tmp_path: Path) -> AsyncIterator[tuple[int, Any]]:
+    """The node as ``vcnode serve`` runs it (node.traffic.start): aiohttp's test server cancels
+    a handler whose client left, a real server lets it run on."""
+    config = Config().replace(data_dir=tmp_path / "data", access_log=True, metrics=True, exempt_clients=("127.0.0.1",))
+    app = create_app(config, metrics=Metrics())
+    runner, site = await traffic.start(app, config, port=0)
+    try:
+        yield site.port, app
+    finally:
+        await runner.cleanup()
+
+
+async def _problem(resp: Any, status: int) -> dict[str, Any]:
+    assert resp.status == status, await resp.text()
+    assert resp.content_type == PROBLEM_JSON
+    body = await resp.json(content_type=None)
+    assert body["status"] == status
+    return body
+
+
+def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+# --- 1. bodies the node cannot decode, and a client that leaves mid-body --------------------
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate"])
+async def test_a_body_that_is_not_its_content_encoding_is_a_400_without_a_traceback(
+    node: Any, caplog: pytest.LogCaptureFixture, coding: str
+) -> None:
+    caplog.set_level(logging.INFO)
+    resp = await node.post("/credentials/verify", data=b"abcde", headers={**JSON_TYPE, "Content-Encoding": coding})
+    problem = await _problem(resp, 400)
+    assert problem["type"] == "urn:vcnode:problem:unreadable-body"
+    assert problem["detail"].startswith(f"the body could not be decoded: Content-Encoding {coding}")
+    assert not _errors(caplog)
+
+
+async def test_every_reader_of_a_body_answers_a_bad_encoding_the_same_way(node: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """The issuing POST (read_json), the OID4VCI token endpoint (its own form) and the
+    verifier page (a form): one answer, given in node.problems."""
+    auth = {"Authorization": f"Bearer {node.token}"}
+    gz = {"Content-Encoding": "gzip"}
+    for resp in (
+        await node.post("/credentials/issue", data=b"abcde", headers={**JSON_TYPE, **gz, **auth}),
+        await node.post("/issuers/default/oid4vci/token", data=b"abcde",
+                        headers={"Content-Type": "application/x-www-form-urlencoded", **gz}),
+        await node.post("/verify", data=b"abcde", headers={"Content-Type": "application/x-www-form-urlencoded", **gz}),
+    ):
+        assert (await _problem(resp, 400))["type"] == "urn:vcnode:problem:unreadable-body"
+    assert not _errors(caplog)
+
+
+async def test_a_body_in_its_content_encoding_is_read(node: Any) -> None:
+    body = json.dumps({"verifiableCredential": {"@context": [V2]}}).encode()
+    for coding, data in (("gzip", gzip.compress(body)), ("deflate", zlib.compress(body))):
+        resp = await node.post("/credentials/verify", data=data, headers={**JSON_TYPE, "Content-Encoding": coding})
+        assert resp.status == 400  # a verification's answer about the credential, not about the body
+        assert "unreadable-body" not in await resp.text()
+
+
+@pytest.mark.parametrize("coding", ["compress", "x-custom", "gzip, gzip"])
+async def test_a_content_encoding_the_node_cannot_decode_is_a_415_naming_those_it_can(node: Any, coding: str) -> None:
+    resp = await node.post("/credentials/verify", data=b"abcde", headers={**JSON_TYPE, "Content-Encoding": coding})
+    problem = await _problem(resp, 415)
+    assert problem["type"] == "urn:vcnode:problem:unsupported-content-encoding"
+    assert resp.headers["Accept-Encoding"].startswith("gzip, deflate")
+    assert "x-custom" not in problem["detail"]  # the client's own text is not repeated
+
+
+async def test_a_client_that_leaves_mid_body_is_no_error_and_no_500(served: tuple[int, Any], caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    port, app = served
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        b"POST /credentials/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 1000\r\n\r\n{\"verifiableCredential\": "
+    )
+    await writer.drain()
+    await asyncio.sleep(0.1)
+    writer.close()
+    for _ in range(50):
+        access = [r for r in caplog.records if r.name == "vcnode.access"]
+        if access:
+            break
+        await asyncio.sleep(0.02)
+    assert [r.fields["status"] for r in access] == [499]
+    assert not _errors(caplog)
+    assert any("client closed the connection" in r.getMessage() for r in caplog.records)
+    app[METRICS_KEY].flush()
+    text = app[METRICS_KEY].exposition()[0].decode()
+    assert 'status="499"' in text and 'status="500"' not in text
