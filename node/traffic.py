@@ -32,20 +32,23 @@ import ipaddress
 import json
 import logging
 import math
+import re
 import resource
 import signal
 import time
+import traceback
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from ssl import SSLContext
 from typing import Any, Awaitable, Callable, Iterable
 
 from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMessage, BadStatusLine, ContentEncodingError, InvalidHeader, InvalidURLError, LineTooLong
 from aiohttp.web_protocol import RequestHandler
 
 from node import auth
 from node.config import Config
-from node.problems import PROBLEM_BASE, PROBLEM_JSON, HTTPProblem, problem_response
+from node.problems import PROBLEM_BASE, PROBLEM_JSON, HTTPProblem, problem_response, unsupported_coding
 from node.routes.endpoint import Endpoint
 
 log = logging.getLogger(__name__)
@@ -199,11 +202,49 @@ def _refusal() -> bytes:
 _REFUSAL = _refusal()
 
 
+# What the HTTP parser refused, by kind: (status, kind, detail). Fixed texts: the parser's own
+# messages quote the bytes it choked on, and those may be an Authorization header's token.
+_PARSER_REFUSALS = {
+    "uri-too-long": (414, "URI too long", "the request target is longer than the node reads (8190 bytes); send a shorter URL"),
+    "headers-too-large": (431, "Request header fields too large", "a header line is longer than the node reads (8190 bytes), or there are too many header fields"),
+    "malformed-header": (400, "Malformed HTTP request", "a header line is malformed (a bare LF, a control character, or no colon)"),
+    "malformed-request-line": (400, "Malformed HTTP request", "the request line is not METHOD TARGET HTTP/1.1"),
+    "malformed-target": (400, "Malformed HTTP request", "the request target is not a valid URL path"),
+    "malformed-http": (400, "Malformed HTTP request", "the request is not valid HTTP/1.1"),
+}
+# The pure-Python parser (AIOHTTP_NO_EXTENSIONS) passes LineTooLong the whole line: the request
+# line starts with a method and a space, a header line with its name and a colon.
+_REQUEST_LINE = re.compile(rb"^[!#$%&'*+.^_`|~0-9A-Za-z-]+ ")
+
+
+def refusal_kind(exc: BaseException | None) -> str:
+    """Which of ``_PARSER_REFUSALS`` an exception of aiohttp's HTTP parser is."""
+    # RFC 9112 §3: a request-target longer than the server parses gets 414; a header section
+    # too large gets 431 (RFC 6585 §5). The C parser's callbacks say which part overflowed.
+    frames = {f.name.rsplit(".", 1)[-1] for f in traceback.extract_tb(exc.__traceback__)} if exc is not None else set()
+    if isinstance(exc, LineTooLong):
+        line = exc.args[0] if exc.args and isinstance(exc.args[0], (bytes, bytearray)) else b""
+        in_c_parser = any(f.startswith("cb_on_") for f in frames)
+        too_long_target = "cb_on_url" in frames if in_c_parser else bool(_REQUEST_LINE.match(line))
+        return "uri-too-long" if too_long_target else "headers-too-large"
+    if isinstance(exc, BadHttpMessage) and exc.message == "Too many headers received":
+        return "headers-too-large"
+    if isinstance(exc, InvalidURLError):
+        return "malformed-target"
+    if isinstance(exc, BadStatusLine):
+        return "malformed-request-line"
+    if isinstance(exc, InvalidHeader) or (isinstance(exc, BadHttpMessage) and "header" in exc.message.lower()):
+        return "malformed-header"
+    return "malformed-http"
+
+
 class ProblemRequestHandler(RequestHandler):
     """aiohttp's protocol, answering a request its HTTP parser refuses (a request line or header
     over 8 KiB, bytes a header may not hold) as the node answers everything: a problem+json
-    400 instead of plain text. Logged at debug level: it is the client's fault, and one ERROR
-    with a traceback per malformed request would let anyone fill the log."""
+    414, 431 or 400 instead of plain text. Logged at debug level: it is the client's fault, and
+    one ERROR with a traceback per malformed request would let anyone fill the log. Neither the
+    answer nor the log line holds a byte of the request: the offending header may carry a token
+    (docs/CONTRACTS.md: nothing of the Authorization header is ever echoed)."""
 
     __slots__ = ()
 
@@ -211,15 +252,20 @@ class ProblemRequestHandler(RequestHandler):
                      message: str | None = None) -> web.StreamResponse:
         if status >= 500:
             return super().handle_error(request, status, exc, message)
-        self.log_debug("refused a malformed request from %s: %s", request.remote, exc)
         if request.writer.output_size > 0:
             raise ConnectionError("a response was already sent; the connection is broken")
-        text = getattr(exc, "message", None) or message or "the request is not valid HTTP/1.1"
-        detail = " ".join(str(text).split())[:300]
-        response = problem_response(
-            {"type": PROBLEM_BASE + "bad-http", "title": "Malformed HTTP request", "detail": f"the HTTP request cannot be read: {detail}"},
-            status,
-        )
+        if isinstance(exc, ContentEncodingError):
+            # The parser refuses br and zstd when their optional libraries are missing.
+            log.debug("refused a request from %s: a Content-Encoding it cannot decode", request.remote)
+            problem = unsupported_coding("br" if "br" in str(exc) else "zstd" if "zstd" in str(exc) else "")
+            response = problem_response(problem.to_json(), problem.status, problem.headers)
+        else:
+            kind = refusal_kind(exc)
+            status, title, detail = _PARSER_REFUSALS[kind]
+            log.debug("refused a malformed request from %s: %s", request.remote, kind)
+            response = problem_response(
+                {"type": PROBLEM_BASE + ("bad-http" if status == 400 else kind), "title": title, "detail": detail}, status
+            )
         response.force_close()
         return response
 

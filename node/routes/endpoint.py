@@ -254,10 +254,11 @@ class Endpoint:
             out[400] = f"{out[400]}; or: {unreadable[0].lower()}{unreadable[1:]}" if 400 in out else unreadable
             coding = "The body's Content-Encoding is one the node cannot decode; `Accept-Encoding` names those it can"
             out[415] = f"{out[415]}; or: {coding[0].lower()}{coding[1:]}" if 415 in out else coding
-        if self.params:
-            # node/traffic.py answers what aiohttp's HTTP parser refuses as a problem too.
-            line = "The request line is longer than the node reads (8190 bytes: a parameter too long), or a header is malformed"
-            out[400] = f"{out[400]}; or: {line[0].lower()}{line[1:]}" if 400 in out else line
+        # node/traffic.py answers what aiohttp's HTTP parser refuses, for any operation, as a problem too.
+        malformed = "The request is not valid HTTP/1.1: a malformed request line or header line"
+        out[400] = f"{out[400]}; or: {malformed[0].lower()}{malformed[1:]}" if 400 in out else malformed
+        out[414] = "The request target is longer than the node reads (8190 bytes): a URL or query parameter too long"
+        out[431] = "A header line is longer than the node reads (8190 bytes), or there are too many header fields"
         if self.body is not None or self.form:
             out[408] = "The request body did not arrive within the node's time limit (`body_timeout_seconds`); the connection is closed"
         if self.scope is None and self.rate_limited:

@@ -81,7 +81,7 @@ async def test_the_document_says_what_the_declaration_says(client: Any) -> None:
     assert op["parameters"] == [{"name": "board", "in": "path", "required": True, "description": "The board", "schema": {"type": "string"}}]
     assert op["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/_Note"}
     # 408 with a body (node/traffic.py's body time limit); no 429: a scoped endpoint is not rate limited.
-    assert sorted(op["responses"]) == ["201", "400", "401", "403", "408", "409", "413", "415"]
+    assert sorted(op["responses"]) == ["201", "400", "401", "403", "408", "409", "413", "414", "415", "431"]
     assert list(op["responses"]["409"]["content"]) == [PROBLEM_JSON]
     assert doc["components"]["schemas"]["_Saved"]["required"] == ["text", "by"]
     assert doc["paths"]["/page"]["get"]["responses"]["200"]["content"] == {"text/html": {"schema": {"type": "string"}}}
@@ -107,7 +107,7 @@ def test_a_status_both_answered_and_refused_is_described_with_both_media_types(t
     page = doc["paths"]["/verify"]
     assert set(page["post"]["requestBody"]["content"]) == {"multipart/form-data", "application/x-www-form-urlencoded"}
     assert [(p["name"], p["in"], p["required"]) for p in page["get"]["parameters"]] == [("url", "query", False)]
-    assert set(page["get"]["responses"]) == {"200", "400", "413", "429", "502", "503"}
+    assert set(page["get"]["responses"]) == {"200", "400", "413", "414", "429", "431", "502", "503"}
 
 
 async def _handler(request: web.Request) -> web.Response:

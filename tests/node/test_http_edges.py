@@ -133,3 +133,67 @@ async def test_a_client_that_leaves_mid_body_is_no_error_and_no_500(served: tupl
     app[METRICS_KEY].flush()
     text = app[METRICS_KEY].exposition()[0].decode()
     assert 'status="499"' in text and 'status="500"' not in text
+
+
+# --- 2, 3. what the HTTP parser refuses: no request bytes echoed; 414 and 431 ---------------
+
+TOKEN = "vcn_s3cr3t-token-value-0123456789"
+
+
+async def _raw(port: int, request: bytes) -> tuple[bytes, bytes]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(request)
+    answer = await asyncio.wait_for(reader.read(), 5)
+    writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head, body
+
+
+def _status(head: bytes) -> int:
+    return int(head.split(b" ", 2)[1])  # HTTP/1.0 or 1.1: a request the parser refused has no version of its own
+
+
+@pytest.mark.parametrize("header, status, kind", [
+    (b"Authorization: Bearer " + TOKEN.encode() + b"a" * 9000, 431, "headers-too-large"),
+    (b"Authorization: Bearer " + TOKEN.encode() + b"\nX: y", 400, "bad-http"),
+    (b"Authorization: Bearer " + TOKEN.encode() + b"\x01", 400, "bad-http"),
+    (b"X-" + TOKEN.encode() * 300 + b": 1", 431, "headers-too-large"),
+], ids=["token-too-long", "bare-lf", "control-byte", "name-too-long"])
+async def test_a_refused_header_is_not_echoed_in_the_answer_or_the_log(
+    served: tuple[int, Any], caplog: pytest.LogCaptureFixture, header: bytes, status: int, kind: str
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    port, _ = served
+    head, body = await _raw(port, b"POST /credentials/issue HTTP/1.1\r\nHost: x\r\n" + header + b"\r\nContent-Length: 2\r\n\r\n{}")
+    assert _status(head) == status and PROBLEM_JSON.encode() in head
+    problem = json.loads(body)
+    assert problem["type"] == f"urn:vcnode:problem:{kind}" and problem["status"] == status
+    assert TOKEN not in (head + body).decode("latin-1") and "aaaa" not in problem["detail"]
+    assert not [r for r in caplog.records if TOKEN in r.getMessage() or "aaaa" in r.getMessage()]
+    assert any("refused a malformed request" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_request_target_over_the_limit_is_414_and_too_many_headers_431(served: tuple[int, Any]) -> None:
+    port, _ = served
+    head, body = await _raw(port, b"GET /status/default/revocation/1?" + b"q" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert _status(head) == 414 and json.loads(body)["type"] == "urn:vcnode:problem:uri-too-long"
+    many = b"".join(b"X-%d: 1\r\n" % i for i in range(200))
+    head, body = await _raw(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n")
+    assert _status(head) == 431 and json.loads(body)["type"] == "urn:vcnode:problem:headers-too-large"
+
+
+@pytest.mark.parametrize("coding", ["br", "zstd"])
+async def test_a_coding_whose_library_is_missing_is_a_415_without_install_advice(served: tuple[int, Any], coding: str) -> None:
+    from node.problems import DECODABLE_CODINGS
+
+    if coding in DECODABLE_CODINGS:
+        pytest.skip(f"aiohttp decodes {coding} here")
+    port, _ = served
+    head, body = await _raw(port, (
+        f"POST /credentials/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Encoding: {coding}\r\n"
+        "Content-Length: 5\r\n\r\nabcde"
+    ).encode())
+    assert _status(head) == 415 and b"Accept-Encoding: gzip, deflate" in head
+    problem = json.loads(body)
+    assert problem["type"] == "urn:vcnode:problem:unsupported-content-encoding"
+    assert f"Content-Encoding {coding}" in problem["detail"] and "install" not in problem["detail"].lower()

@@ -244,14 +244,15 @@ async def test_at_the_limit_idle_connections_make_room_and_busy_ones_are_kept(gu
 
 async def test_requests_the_http_parser_refuses_are_problems_too(guarded: tuple[int, Any]) -> None:
     port, _ = guarded
-    for request in (
-        b"GET /verify?url=" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
-        b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Bad: \x01\r\n\r\n",
+    for request, status, kind in (
+        (b"GET /verify?url=" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "uri-too-long"),  # RFC 9112 §3
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n", 431, "headers-too-large"),  # RFC 6585 §5
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Bad: \x01\r\n\r\n", 400, "bad-http"),
     ):
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(request)
         head, _, body = (await asyncio.wait_for(reader.read(), 5)).partition(b"\r\n\r\n")
-        assert b" 400 " in head.split(b"\r\n")[0] and PROBLEM_JSON.encode() in head
+        assert f" {status} ".encode() in head.split(b"\r\n")[0] and PROBLEM_JSON.encode() in head
         problem = json.loads(body)
-        assert problem["type"] == "urn:vcnode:problem:bad-http" and problem["status"] == 400
+        assert problem["type"] == f"urn:vcnode:problem:{kind}" and problem["status"] == status
         writer.close()
