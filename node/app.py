@@ -18,7 +18,7 @@ from aiohttp import web
 
 from node import auth, logs, pages, problems, traffic
 from node.accesslog import observe_requests
-from node.config import Config
+from node.config import Config, status_list_refresh_seconds
 from node.metrics import Metrics
 from node.node import Node, open_node
 from node.observe import NO_OBSERVER
@@ -38,7 +38,7 @@ def _start_list_refresher(node: Node, config: Config) -> "asyncio.Task[None] | N
     """With ``validUntil`` on status lists, re-sign them before they expire (at half-life)."""
     if not config.status_list_valid_seconds:
         return None
-    period = max(1.0, min(60.0, config.status_list_valid_seconds / 4))
+    period = status_list_refresh_seconds(config.status_list_valid_seconds)
 
     async def loop() -> None:
         while True:

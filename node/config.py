@@ -268,6 +268,7 @@ def validate(config: Config) -> Config:
     ):
         if getattr(config, name) < 0:
             raise ConfigError(f"{name} must not be negative")
+    check_status_list_ttl(config)
     for name in (
         "max_connections", "max_connections_per_client", "idle_timeout_seconds", "body_timeout_seconds",
         "fetch_timeout_seconds", "fetch_max_concurrent", "fetch_max_per_host",
@@ -351,3 +352,30 @@ def load_config(
         for name, value in values.items():
             merged[name] = _convert(name, value, source)
     return validate(Config(**merged))
+
+
+def status_list_refresh_seconds(valid_seconds: int) -> float:
+    """How often a server looks for status lists past half their validity, to re-sign them (node.app)."""
+    return max(1.0, min(60.0, valid_seconds / 4))
+
+
+def check_status_list_ttl(config: Config) -> None:
+    """A list's ``ttl`` must not let a verifier keep it past its ``validUntil``.
+
+    A list is re-signed once half of ``status_list_valid_seconds`` has passed, found by a check
+    every ``status_list_refresh_seconds``: a copy fetched just before that has
+    half the validity less one check period left, and a verifier caching it for the ttl
+    (Bitstring Status List §2.2) must be done with it by then.
+    """
+    ttl_ms, valid = config.status_list_ttl_ms, config.status_list_valid_seconds
+    if not ttl_ms or not valid:
+        return
+    period = status_list_refresh_seconds(valid)
+    longest = int((valid / 2 - period) * 1000)
+    if ttl_ms > longest:
+        allowed = f"at most {longest} ms" if longest > 0 else "0 (no ttl)"
+        raise ConfigError(
+            f"status_list_ttl_ms ({ttl_ms} ms) must be {allowed} with status_list_valid_seconds={valid}: a list is re-signed "
+            f"when half its validity has passed (checked every {period:g} s), so a copy fetched just before has only "
+            f"{valid / 2 - period:g} s left before its validUntil; lower status_list_ttl_ms or raise status_list_valid_seconds"
+        )

@@ -82,6 +82,24 @@ class PublishedList:
     etag: str  # strong validator, quoted
     ttl_ms: int | None
     published: str
+    # The body's own validFrom and validUntil: what a cache of it must not outlive.
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+    def max_age(self, now: datetime) -> int | None:
+        """Seconds a cache may keep this list (``Cache-Control: max-age``); None: no ttl.
+
+        The ttl, but never past the list's validUntil (a cached copy would be served expired)
+        nor past the moment the node re-signs it, half way through its validity
+        (``StatusLists.refresh_expiring``): caches then fetch the fresh copy.
+        """
+        if not self.ttl_ms:
+            return None
+        seconds = self.ttl_ms // 1000
+        if self.valid_until is not None:
+            renewed = self.valid_until if self.valid_from is None else self.valid_from + (self.valid_until - self.valid_from) / 2
+            seconds = min(seconds, int((min(renewed, self.valid_until) - now).total_seconds()))
+        return max(0, seconds)
 
     @property
     def credential(self) -> JsonObject:
@@ -127,6 +145,7 @@ class StatusLists:
         self.offload = offload or shared_offload()
         self.observe_published = observe_published  # seconds to sign and store one list: node.observe
         self._locks: dict[int, asyncio.Lock] = {}
+        self._validity: dict[str, tuple[datetime | None, datetime | None]] = {}  # ETag -> the body's validity
 
     def url(self, issuer: str, purpose: str, seq: int) -> str:
         return f"{self.base_url}/status/{issuer}/{purpose}/{seq}"
@@ -338,4 +357,27 @@ class StatusLists:
             row = await table.published(tx, issuer, purpose, seq)
         if row is None:
             return None
-        return PublishedList(row["credential"].encode("utf-8"), row["etag"], self.ttl_ms, row["published"])
+        body = row["credential"].encode("utf-8")
+        validity = self._validity.get(row["etag"])
+        if validity is None:
+            validity = _validity(body)
+            if len(self._validity) >= 4096:  # a list's ETag changes with every re-signing
+                self._validity.clear()
+            self._validity[row["etag"]] = validity
+        return PublishedList(body, row["etag"], self.ttl_ms, row["published"], *validity)
+
+    def max_age(self, published: PublishedList) -> int | None:
+        return published.max_age(self.clock())
+
+
+def _validity(body: bytes) -> tuple[datetime | None, datetime | None]:
+    credential = json.loads(body)
+
+    def when(name: str) -> datetime | None:
+        value = credential.get(name)
+        try:
+            return datetime.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            return None
+
+    return when("validFrom"), when("validUntil")

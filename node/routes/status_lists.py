@@ -2,9 +2,10 @@
 
 Bitstring Status List v1.0 §2.2. The body is the signed list exactly as stored at its last
 re-signing; its ETag is a hash of those bytes, so ``If-None-Match`` gets a 304 until the
-next status change. ``Cache-Control`` follows the list's ``ttl`` (``max-age``); without a
-ttl, ``no-cache`` makes caches revalidate every time, so a revocation is visible on the next
-fetch. CORS lets browser wallets read the lists.
+next status change. ``Cache-Control`` follows the list's ``ttl`` (``max-age``), cut to the
+time left before the served list is re-signed (half its validity) and so never past its
+``validUntil``; without a ttl, ``no-cache`` makes caches revalidate every time, so a
+revocation is visible on the next fetch. CORS lets browser wallets read the lists.
 """
 
 from __future__ import annotations
@@ -60,10 +61,11 @@ async def get_status_list(request: web.Request) -> web.StreamResponse:
     published = await node_of(request).status_lists.get(issuer, purpose, int(seq_text))
     if published is None:
         raise not_found(f"there is no {purpose!r} status list number {seq_text} for issuer {issuer!r}")
+    max_age = node_of(request).status_lists.max_age(published)
     headers = {
         **CORS_HEADERS,
         "ETag": published.etag,
-        "Cache-Control": f"max-age={published.ttl_ms // 1000}" if published.ttl_ms else "no-cache",
+        "Cache-Control": f"max-age={max_age}" if max_age is not None else "no-cache",
     }
     if _etag_matches(request.headers.get("If-None-Match"), published.etag):
         return web.Response(status=304, headers=headers)

@@ -197,3 +197,48 @@ async def test_a_coding_whose_library_is_missing_is_a_415_without_install_advice
     problem = json.loads(body)
     assert problem["type"] == "urn:vcnode:problem:unsupported-content-encoding"
     assert f"Content-Encoding {coding}" in problem["detail"] and "install" not in problem["detail"].lower()
+
+
+# --- 4. a status list is never cached past its re-signing, nor past its validUntil ---------
+
+
+def test_a_status_list_ttl_longer_than_its_validity_allows_is_refused() -> None:
+    from node.config import ConfigError
+
+    with pytest.raises(ConfigError) as refused:
+        Config().replace(status_list_ttl_ms=3_600_000, status_list_valid_seconds=600)
+    message = str(refused.value)
+    assert "status_list_ttl_ms" in message and "status_list_valid_seconds=600" in message
+    assert "at most 240000 ms" in message  # half of 600 s, less the 60 s between re-signing checks
+    Config().replace(status_list_ttl_ms=240_000, status_list_valid_seconds=600)
+    Config().replace(status_list_ttl_ms=3_600_000)  # no validUntil: any ttl
+
+
+async def _issue_with_status(client: Any, token: str) -> str:
+    issuer = (await client.server.app[NODE_KEY].issuers.get("default")).did
+    resp = await client.post("/credentials/issue", headers={"Authorization": f"Bearer {token}"}, json={"credential": {
+        "@context": [V2], "type": ["VerifiableCredential"], "issuer": issuer, "credentialSubject": {"id": "did:example:learner"}}})
+    assert resp.status == 201, await resp.text()
+    status = (await resp.json())["verifiableCredential"]["credentialStatus"]
+    url = (status[0] if isinstance(status, list) else status)["statusListCredential"]
+    return "/" + url.split("/", 3)[3]
+
+
+async def test_a_status_list_max_age_stops_at_its_re_signing(tmp_path: Path, aiohttp_client: Any) -> None:
+    from datetime import timedelta
+
+    config = Config().replace(data_dir=tmp_path / "data", status_list_ttl_ms=240_000, status_list_valid_seconds=600)
+    app = create_app(config)
+    client = await aiohttp_client(app)
+    token = (await app[NODE_KEY].tokens.create(["issue"], issuer="default")).token
+    path = await _issue_with_status(client, token)
+    resp = await client.get(path)
+    assert resp.status == 200 and resp.headers["Cache-Control"] == "max-age=240"  # the ttl: 300 s to re-signing
+    lists = app[NODE_KEY].status_lists
+    signed = lists.clock()
+    lists.clock = lambda: signed + timedelta(seconds=250)  # 50 s before half its validity
+    resp = await client.get(path)
+    age = int(resp.headers["Cache-Control"].removeprefix("max-age="))
+    assert 45 <= age <= 50
+    lists.clock = lambda: signed + timedelta(seconds=700)  # past validUntil (re-signing failed, say)
+    assert (await client.get(path)).headers["Cache-Control"] == "max-age=0"
