@@ -13,7 +13,7 @@ from typing_extensions import TypedDict
 from node.problems import not_found
 from node.errors import UnknownIssuerError
 from node.issuers import DEFAULT_ISSUER
-from node.routes import CORS_HEADERS, node_of, preflight
+from node.routes import node_of, open_to_browsers
 from node.routes.endpoint import Endpoints, PathParam, Reply
 
 DID_JSON = "application/did+json"
@@ -45,7 +45,7 @@ async def _document(request: web.Request, name: str) -> web.Response:
     except UnknownIssuerError:
         raise not_found(f"this node has no issuer named {name!r}, so there is no DID document here") from None
     return web.json_response(
-        document, content_type=DID_JSON, headers={**CORS_HEADERS, "Cache-Control": "max-age=300"}
+        document, content_type=DID_JSON, headers={"Cache-Control": "max-age=300"}
     )
 
 
@@ -78,5 +78,4 @@ async def issuer_document(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     api.register(app)
-    app.router.add_route("OPTIONS", "/.well-known/did.json", preflight)
-    app.router.add_route("OPTIONS", "/issuers/{name}/did.json", preflight)
+    open_to_browsers(app, "/.well-known/did.json", "/issuers/{name}/did.json")

@@ -19,7 +19,7 @@ from typing_extensions import NotRequired, TypedDict
 
 from node import pages
 from node.achievements import REQUEST_FIELDS, Achievements
-from node.routes import CORS_HEADERS, node_of, preflight
+from node.routes import node_of, open_to_browsers
 from node.problems import bad_request
 from node.routes.endpoint import Body, Endpoints, PathParam, QueryParam, Reply, Scope
 from node.routes.models import NO_ISSUER, DateTime, IssueOptions, JsonLd, Number
@@ -142,7 +142,7 @@ async def create_achievement(request: web.Request, body: dict[str, Any]) -> web.
 )
 async def list_achievements(request: web.Request) -> web.Response:
     items = await _achievements(request).list(request.match_info["name"])
-    return web.json_response({"achievements": [a.to_json() for a in items]}, headers=CORS_HEADERS)
+    return web.json_response({"achievements": [a.to_json() for a in items]})
 
 
 @api.get(
@@ -179,7 +179,7 @@ async def get_achievement(request: web.Request) -> web.Response:
         raise bad_request(f"format {wanted!r} is not known; leave it out for the Open Badges 3.0 Achievement, or ask for 'definition'")
     name = request.match_info["name"]
     stored = await _achievements(request).get(name, request.match_info["slug"])
-    headers = {**CORS_HEADERS, "Vary": "Accept"}
+    headers = {"Vary": "Accept"}
     if wanted == "definition":
         return web.json_response(stored.to_json(), headers=headers)
     awarding_body = dataclasses.replace(stored.awarding_body, id=(await node_of(request).issuers.get(name)).did)
@@ -330,5 +330,4 @@ def _replay(index: int, credential_id: str, credential: dict[str, Any] | None) -
 
 def setup(app: web.Application) -> None:
     api.register(app)
-    app.router.add_route("OPTIONS", "/issuers/{name}/achievements", preflight)
-    app.router.add_route("OPTIONS", "/issuers/{name}/achievements/{slug}", preflight)
+    open_to_browsers(app, "/issuers/{name}/achievements", "/issuers/{name}/achievements/{slug}")

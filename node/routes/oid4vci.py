@@ -26,7 +26,7 @@ from typing_extensions import NotRequired, TypedDict
 from node.issuers import DEFAULT_ISSUER
 from node.oid4vci import CredentialIssuer, OAuthError, TxCode
 from node.oid4vci.errors import invalid_credential_request
-from node.routes import CORS_HEADERS, node_of, preflight
+from node.routes import node_of, open_to_browsers
 from node.routes.endpoint import Body, Endpoints, PathParam, Reply, Scope
 from node.routes.models import NO_ISSUER, DateTime, JsonLd
 from vc.errors import ProblemError
@@ -122,7 +122,7 @@ _AS_META = "The issuer's authorization server metadata"
     replies={200: Reply(CredentialIssuerMetadata, _ISSUER_META)},
 )
 async def default_issuer_metadata(request: web.Request) -> web.Response:
-    return web.json_response(await _issuer(request).issuer_metadata(DEFAULT_ISSUER), headers=CORS_HEADERS)
+    return web.json_response(await _issuer(request).issuer_metadata(DEFAULT_ISSUER))
 
 
 @api.get(
@@ -144,7 +144,7 @@ async def default_issuer_metadata(request: web.Request) -> web.Response:
     problems={404: NO_ISSUER + " (or 'default', whose identifier is the base URL)"},
 )
 async def issuer_metadata(request: web.Request) -> web.Response:
-    return web.json_response(await _issuer(request).issuer_metadata(_named(request)), headers=CORS_HEADERS)
+    return web.json_response(await _issuer(request).issuer_metadata(_named(request)))
 
 
 @api.get(
@@ -155,7 +155,7 @@ async def issuer_metadata(request: web.Request) -> web.Response:
     replies={200: Reply(AuthorizationServerMetadata, _AS_META)},
 )
 async def default_as_metadata(request: web.Request) -> web.Response:
-    return web.json_response(await _issuer(request).authorization_server_metadata(DEFAULT_ISSUER), headers=CORS_HEADERS)
+    return web.json_response(await _issuer(request).authorization_server_metadata(DEFAULT_ISSUER))
 
 
 @api.get(
@@ -168,7 +168,7 @@ async def default_as_metadata(request: web.Request) -> web.Response:
     problems={404: NO_ISSUER + " (or 'default', whose identifier is the base URL)"},
 )
 async def issuer_as_metadata(request: web.Request) -> web.Response:
-    return web.json_response(await _issuer(request).authorization_server_metadata(_named(request)), headers=CORS_HEADERS)
+    return web.json_response(await _issuer(request).authorization_server_metadata(_named(request)))
 
 
 # --- offers -------------------------------------------------------------------------------
@@ -447,4 +447,4 @@ def setup(app: web.Application) -> None:
         "/.well-known/oauth-authorization-server",
         "/.well-known/oauth-authorization-server/issuers/{name}",
     ):
-        app.router.add_route("OPTIONS", path, preflight)
+        open_to_browsers(app, path)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from node.problems import not_found
-from node.routes import CORS_HEADERS, node_of, preflight
+from node.routes import node_of, open_to_browsers
 from node.routes.endpoint import Endpoints, PathParam, Reply
 from node.routes.models import JsonLd
 
@@ -63,7 +63,6 @@ async def get_status_list(request: web.Request) -> web.StreamResponse:
         raise not_found(f"there is no {purpose!r} status list number {seq_text} for issuer {issuer!r}")
     max_age = node_of(request).status_lists.max_age(published)
     headers = {
-        **CORS_HEADERS,
         "ETag": published.etag,
         "Cache-Control": f"max-age={max_age}" if max_age is not None else "no-cache",
     }
@@ -74,4 +73,4 @@ async def get_status_list(request: web.Request) -> web.StreamResponse:
 
 def setup(app: web.Application) -> None:
     api.register(app)
-    app.router.add_route("OPTIONS", "/status/{issuer}/{purpose}/{seq}", preflight)
+    open_to_browsers(app, "/status/{issuer}/{purpose}/{seq}")

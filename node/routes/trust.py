@@ -26,7 +26,7 @@ from typing_extensions import NotRequired, TypedDict
 from node import trust
 from node.issuers import DEFAULT_ISSUER
 from node.problems import HTTPProblem, Invalid
-from node.routes import CORS_HEADERS, node_of, preflight
+from node.routes import node_of, open_to_browsers
 from node.routes.endpoint import Body, Endpoints, PathParam, Reply, Scope
 from node.routes.models import NO_ISSUER, IssuedCredential, IssueOptions, JsonLd, Number
 from vc.edu.accreditation import build_accreditation_credential, scope_from_json
@@ -75,7 +75,7 @@ async def _published(request: web.Request, name: str) -> web.Response:
     # Verifiers fetch this beside every credential they assess, so they may keep it a minute;
     # a stored or removed accreditation shows within that. Withdrawal itself does not wait:
     # it travels through the accreditation's status list, checked on every verification.
-    return web.json_response(document, headers={**CORS_HEADERS, "Cache-Control": f"max-age={PUBLISHED_MAX_AGE}"})
+    return web.json_response(document, headers={"Cache-Control": f"max-age={PUBLISHED_MAX_AGE}"})
 
 
 @api.get("/.well-known/accreditations.json", "defaultIssuerAccreditations", **_PUBLISHED)
@@ -319,5 +319,4 @@ async def issue_stack(request: web.Request, body: StackRequest) -> web.Response:
 
 def setup(app: web.Application) -> None:
     api.register(app)
-    app.router.add_route("OPTIONS", "/.well-known/accreditations.json", preflight)
-    app.router.add_route("OPTIONS", "/issuers/{name}/accreditations.json", preflight)
+    open_to_browsers(app, "/.well-known/accreditations.json", "/issuers/{name}/accreditations.json")

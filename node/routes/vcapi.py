@@ -31,7 +31,7 @@ from node.issuance import entry_specs
 from node.issuers import DEFAULT_ISSUER
 from node.jsonout import json_response
 from node.problems import Invalid, ProblemDetails, bad_request, not_found
-from node.routes import node_of
+from node.routes import node_of, open_to_browsers
 from node.routes.endpoint import GRANT, Body, Endpoints, PathParam, Refusal, Reply, Scope
 from node.routes.models import NO_ISSUER, CheckResult, DateTime, IssuedCredential, JsonLd, ResultError, VerificationResult
 from vc.errors import VCDM
@@ -567,26 +567,8 @@ async def publish_status_list(request: web.Request) -> web.Response:
 # (including a problem response) must be readable there. Issuing and status changes stay
 # same-origin: they are operator tools, and a browser page has no business holding their tokens.
 PUBLIC_POSTS = ("/credentials/verify", "/presentations/verify", "/challenges")
-_CORS = {"Access-Control-Allow-Origin": "*"}
-_PREFLIGHT = {
-    **_CORS,
-    "Access-Control-Allow-Methods": "POST, OPTIONS",
-    "Access-Control-Allow-Headers": "Content-Type",
-    "Access-Control-Max-Age": "86400",
-}
-
-
-async def _preflight(request: web.Request) -> web.Response:
-    return web.Response(status=204, headers=_PREFLIGHT)
-
-
-async def _cors_on_public_posts(request: web.Request, response: web.StreamResponse) -> None:
-    if request.path in PUBLIC_POSTS:
-        response.headers.update(_CORS)
 
 
 def setup(app: web.Application) -> None:
     api.register(app)
-    for path in PUBLIC_POSTS:
-        app.router.add_route("OPTIONS", path, _preflight)
-    app.on_response_prepare.append(_cors_on_public_posts)
+    open_to_browsers(app, *PUBLIC_POSTS, method="POST")

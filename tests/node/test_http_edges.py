@@ -242,3 +242,47 @@ async def test_a_status_list_max_age_stops_at_its_re_signing(tmp_path: Path, aio
     assert 45 <= age <= 50
     lists.clock = lambda: signed + timedelta(seconds=700)  # past validUntil (re-signing failed, say)
     assert (await client.get(path)).headers["Cache-Control"] == "max-age=0"
+
+
+# --- 5. CORS on every answer of a CORS-open resource, errors included ----------------------
+
+ORIGIN = {"Origin": "https://wallet.example"}
+
+
+async def test_cors_open_resources_carry_cors_on_their_errors_too(node: Any) -> None:
+    for path in (
+        "/status/default/revocation/99",  # no such list
+        "/issuers/nobody/did.json",
+        "/.well-known/openid-credential-issuer/issuers/nobody",
+        "/issuers/nobody/accreditations.json",
+        "/issuers/nobody/achievements/x",
+    ):
+        resp = await node.get(path, headers=ORIGIN)
+        assert resp.status == 404, path
+        assert resp.headers["Access-Control-Allow-Origin"] == "*", path
+        assert "Retry-After" in resp.headers["Access-Control-Expose-Headers"], path
+    resp = await node.post("/credentials/verify", data=b"{", headers={**ORIGIN, **JSON_TYPE})
+    assert resp.status == 400 and resp.headers["Access-Control-Allow-Origin"] == "*"
+    # A token-protected route stays same-origin, whatever its answer.
+    resp = await node.post("/credentials/issue", json={}, headers=ORIGIN)
+    assert resp.status == 401 and "Access-Control-Allow-Origin" not in resp.headers
+    resp = await node.get("/no/such/path", headers=ORIGIN)
+    assert resp.status == 404 and "Access-Control-Allow-Origin" not in resp.headers
+
+
+async def test_a_rate_limited_browser_can_read_the_429_and_its_retry_after(tmp_path: Path, aiohttp_client: Any) -> None:
+    config = Config().replace(data_dir=tmp_path / "data", rate_limit_per_second=1, rate_limit_burst=1, exempt_clients=())
+    client = await aiohttp_client(create_app(config))
+    assert (await client.get("/.well-known/did.json", headers=ORIGIN)).status == 200
+    resp = await client.get("/.well-known/did.json", headers=ORIGIN)
+    assert resp.status == 429 and resp.headers["Retry-After"]
+    assert resp.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Retry-After" in resp.headers["Access-Control-Expose-Headers"].split(", ")
+
+
+async def test_preflights_allow_the_conditional_headers(node: Any) -> None:
+    resp = await node.options("/status/default/revocation/1", headers={**ORIGIN, "Access-Control-Request-Method": "GET"})
+    assert resp.status == 204 and resp.headers["Access-Control-Allow-Origin"] == "*"
+    assert {"If-None-Match", "If-Match"} <= set(resp.headers["Access-Control-Allow-Headers"].split(", "))
+    resp = await node.options("/credentials/verify", headers={**ORIGIN, "Access-Control-Request-Method": "POST"})
+    assert resp.status == 204 and "POST" in resp.headers["Access-Control-Allow-Methods"]
