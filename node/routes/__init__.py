@@ -9,10 +9,13 @@ shapes every error.
 
 from __future__ import annotations
 
+import hashlib
+
 from aiohttp import web
 
 from node.config import Config
 from node.node import Node
+from node.problems import HTTPProblem
 
 CONFIG_KEY = web.AppKey("vcnode.config", Config)
 NODE_KEY = web.AppKey("vcnode.node", Node)
@@ -63,3 +66,34 @@ async def _add_cors(request: web.Request, response: web.StreamResponse) -> None:
     route = request.match_info.route
     if route.resource is not None and (request.method, route.resource.canonical) in request.app[CORS_OPEN]:
         response.headers.update(CORS_HEADERS)
+
+
+def strong_etag(body: bytes) -> str:
+    """A strong validator (RFC 9110 §8.8.3) of exactly these bytes."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _listed(header: str, etag: str, *, weak: bool) -> bool:
+    if header.strip() == "*":
+        return True
+    tags = [t.strip() for t in header.split(",")]
+    if weak:  # RFC 9110 §8.8.3.2: W/"x" and "x" match weakly
+        return any(t.removeprefix("W/") == etag for t in tags)
+    return etag in tags  # strongly, a weak tag never matches
+
+
+def preconditions(request: web.Request, etag: str, headers: dict[str, str]) -> web.Response | None:
+    """RFC 9110 §13.2.2 for a GET or HEAD of a representation that exists, with ``etag``:
+    If-Match first (strong comparison; no match is a 412), then If-None-Match (weak comparison;
+    a match is a 304 with ``headers``). None: send the representation."""
+    if_match = request.headers.get("If-Match")
+    if if_match is not None and not _listed(if_match, etag, weak=False):
+        raise HTTPProblem(
+            412, "precondition-failed", "Precondition failed",
+            f"If-Match names none of this resource's current representation; its ETag is {etag}",
+            headers={"ETag": etag},
+        )
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None and _listed(if_none_match, etag, weak=True):
+        return web.Response(status=304, headers=headers)
+    return None

@@ -1,9 +1,11 @@
 """The issuers' did:web documents (did:web §3.2 Read): ``/.well-known/did.json`` for the
 ``default`` issuer (``did:web:HOST``), ``/issuers/{name}/did.json`` for the others
-(``did:web:HOST:issuers:NAME``). Public keys only; served with CORS."""
+(``did:web:HOST:issuers:NAME``). Public keys only; served with CORS and a strong ETag
+(If-None-Match gets a 304, a failed If-Match a 412: RFC 9110 §13)."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from aiohttp import web
@@ -13,7 +15,7 @@ from typing_extensions import TypedDict
 from node.problems import not_found
 from node.errors import UnknownIssuerError
 from node.issuers import DEFAULT_ISSUER
-from node.routes import node_of, open_to_browsers
+from node.routes import node_of, open_to_browsers, preconditions, strong_etag
 from node.routes.endpoint import Endpoints, PathParam, Reply
 
 DID_JSON = "application/did+json"
@@ -34,9 +36,15 @@ DIDDocument.__doc__ = "A DID document (DID Core 1.0) with Multikey verification 
 
 _DOCUMENT = dict(
     tags=["DIDs"],
-    description="Multikey verification methods, assertionMethod and authentication. CORS open.",
-    replies={200: Reply(DIDDocument, "The DID document", media_type=DID_JSON, headers={"Cache-Control": "max-age=300"})},
+    description="Multikey verification methods, assertionMethod and authentication. CORS open, ETag / If-None-Match / If-Match.",
+    replies={
+        200: Reply(DIDDocument, "The DID document", media_type=DID_JSON, headers={"ETag": "A hash of the body", "Cache-Control": "max-age=300"}),
+        304: Reply(None, "Not modified since the ETag the client holds", headers={"ETag": "A hash of the body"}),
+    },
 )
+
+
+_PRECONDITION = "If-Match names none of the document's current ETag (RFC 9110 §13.1.1)"
 
 
 async def _document(request: web.Request, name: str) -> web.Response:
@@ -44,16 +52,22 @@ async def _document(request: web.Request, name: str) -> web.Response:
         document = await node_of(request).issuers.did_document(name)
     except UnknownIssuerError:
         raise not_found(f"this node has no issuer named {name!r}, so there is no DID document here") from None
-    return web.json_response(
-        document, content_type=DID_JSON, headers={"Cache-Control": "max-age=300"}
-    )
+    # RFC 9110 §13.1: a strong ETag of the bytes sent, so a resolver can revalidate its copy
+    # (If-None-Match) and a client can make sure it holds the current keys (If-Match).
+    body = json.dumps(document).encode("utf-8")
+    etag = strong_etag(body)
+    headers = {"ETag": etag, "Cache-Control": "max-age=300"}
+    unchanged = preconditions(request, etag, headers)
+    if unchanged is not None:
+        return unchanged
+    return web.Response(body=body, content_type=DID_JSON, charset="utf-8", headers=headers)
 
 
 @api.get(
     "/.well-known/did.json",
     "getDefaultDIDDocument",
     summary="The default issuer's did:web document",
-    problems={404: "No default issuer on this node"},
+    problems={404: "No default issuer on this node", 412: _PRECONDITION},
     **_DOCUMENT,
 )
 async def well_known(request: web.Request) -> web.Response:
@@ -65,7 +79,7 @@ async def well_known(request: web.Request) -> web.Response:
     "getIssuerDIDDocument",
     summary="A named issuer's did:web document",
     params=[PathParam("name", "The issuer's name on this node")],
-    problems={404: "No issuer of that name (the default issuer's document is at /.well-known/did.json)"},
+    problems={404: "No issuer of that name (the default issuer's document is at /.well-known/did.json)", 412: _PRECONDITION},
     **_DOCUMENT,
 )
 async def issuer_document(request: web.Request) -> web.Response:

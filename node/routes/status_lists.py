@@ -13,23 +13,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from node.problems import not_found
-from node.routes import node_of, open_to_browsers
+from node.routes import node_of, open_to_browsers, preconditions
 from node.routes.endpoint import Endpoints, PathParam, Reply
 from node.routes.models import JsonLd
 
 VC_MEDIA_TYPE = "application/vc+ld+json"
 
 api = Endpoints()
-
-
-def _etag_matches(header: str | None, etag: str) -> bool:
-    if not header:
-        return False
-    if header.strip() == "*":
-        return True
-    # RFC 9110 §13.1.2: If-None-Match uses weak comparison, so W/"x" matches "x".
-    candidates = [t.strip() for t in header.split(",")]
-    return any(c.removeprefix("W/") == etag for c in candidates)
 
 
 @api.get(
@@ -39,7 +29,7 @@ def _etag_matches(header: str | None, etag: str) -> bool:
     tags=["Status"],
     description=(
         "A signed BitstringStatusListCredential (application/vc+ld+json), the URL a credential's "
-        "`statusListCredential` names. Public, CORS open, ETag / If-None-Match, cacheable for its ttl."
+        "`statusListCredential` names. Public, CORS open, ETag / If-None-Match / If-Match, cacheable for its ttl."
     ),
     params=[
         PathParam("issuer", "The issuer's name"),
@@ -50,7 +40,7 @@ def _etag_matches(header: str | None, etag: str) -> bool:
         200: Reply(JsonLd, "The status list credential", media_type=VC_MEDIA_TYPE, headers={"ETag": "A hash of the body", "Cache-Control": "max-age=TTL, or no-cache"}),
         304: Reply(None, "Not modified since the ETag the client holds", headers={"ETag": "A hash of the body"}),
     },
-    problems={404: "No such list"},
+    problems={404: "No such list", 412: "If-Match names none of the list's current ETag (RFC 9110 §13.1.1)"},
 )
 async def get_status_list(request: web.Request) -> web.StreamResponse:
     issuer, purpose, seq_text = request.match_info["issuer"], request.match_info["purpose"], request.match_info["seq"]
@@ -66,8 +56,9 @@ async def get_status_list(request: web.Request) -> web.StreamResponse:
         "ETag": published.etag,
         "Cache-Control": f"max-age={max_age}" if max_age is not None else "no-cache",
     }
-    if _etag_matches(request.headers.get("If-None-Match"), published.etag):
-        return web.Response(status=304, headers=headers)
+    unchanged = preconditions(request, published.etag, headers)
+    if unchanged is not None:
+        return unchanged
     return web.Response(body=published.body, content_type=VC_MEDIA_TYPE, headers=headers)
 
 

@@ -286,3 +286,37 @@ async def test_preflights_allow_the_conditional_headers(node: Any) -> None:
     assert {"If-None-Match", "If-Match"} <= set(resp.headers["Access-Control-Allow-Headers"].split(", "))
     resp = await node.options("/credentials/verify", headers={**ORIGIN, "Access-Control-Request-Method": "POST"})
     assert resp.status == 204 and "POST" in resp.headers["Access-Control-Allow-Methods"]
+
+
+# --- 6. conditional requests: If-Match on status lists, ETag and If-None-Match on did.json --
+
+
+async def test_a_did_document_has_a_strong_etag_and_answers_if_none_match(node: Any) -> None:
+    for path in ("/.well-known/did.json",):
+        resp = await node.get(path)
+        etag = resp.headers["ETag"]
+        assert resp.status == 200 and etag.startswith('"') and not etag.startswith("W/")
+        assert (await node.get(path, headers={"If-None-Match": etag})).status == 304
+        assert (await node.get(path, headers={"If-None-Match": f"W/{etag}"})).status == 304  # weak comparison
+        assert (await node.get(path, headers={"If-None-Match": "*"})).status == 304  # RFC 9110 §13.1.2
+        unchanged = await node.get(path, headers={"If-None-Match": etag, **ORIGIN})
+        assert unchanged.headers["ETag"] == etag and unchanged.headers["Access-Control-Allow-Origin"] == "*"
+        assert (await node.get(path, headers={"If-None-Match": '"other"'})).status == 200
+        assert (await node.get(path, headers={"If-Match": '"other"'})).status == 412
+        assert (await node.get(path, headers={"If-Match": etag})).status == 200
+    assert (await node.get("/issuers/nobody/did.json", headers={"If-None-Match": "*"})).status == 404
+
+
+async def test_a_status_list_evaluates_if_match(node: Any) -> None:
+    path = await _issue_with_status(node, node.token)
+    resp = await node.get(path)
+    etag = resp.headers["ETag"]
+    refused = await node.get(path, headers={"If-Match": '"not-the-current-one"'})
+    problem = await _problem(refused, 412)
+    assert problem["type"] == "urn:vcnode:problem:precondition-failed" and refused.headers["ETag"] == etag
+    assert (await node.get(path, headers={"If-Match": etag})).status == 200
+    assert (await node.get(path, headers={"If-Match": "*"})).status == 200
+    assert (await node.get(path, headers={"If-Match": f"W/{etag}"})).status == 412  # strong comparison
+    # If-Match is evaluated first (RFC 9110 §13.2.2): a failing one is a 412 even when If-None-Match would be a 304.
+    assert (await node.get(path, headers={"If-Match": '"x"', "If-None-Match": etag})).status == 412
+    assert (await node.get(path, headers={"If-Match": etag, "If-None-Match": etag})).status == 304
