@@ -258,7 +258,7 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         # nothing was written, and the request can be sent again once it can. Not a bug: no traceback.
         log.error("%s %s: %s", request.method, request.path, exc)
         detail = exc.reason if isinstance(exc, StoreUnavailable) else str(exc)
-        body = {"type": PROBLEM_BASE + "store-unavailable", "title": "The store cannot be written", "detail": detail}
+        body = {"type": PROBLEM_BASE + "store-unavailable", "title": "The store is unavailable", "detail": detail}
         return problem_response(_route_members(request, body, 503), 503, {"Retry-After": "5"})
     except Exception as exc:  # noqa: BLE001 - this is the one place that catches everything
         return _internal_error(request, exc)

@@ -146,6 +146,7 @@ class StatusLists:
         self.observe_published = observe_published  # seconds to sign and store one list: node.observe
         self._locks: dict[int, asyncio.Lock] = {}
         self._validity: dict[str, tuple[datetime | None, datetime | None]] = {}  # ETag -> the body's validity
+        self._unsignable: set[int] = set()  # lists republish_pending has already reported
 
     def url(self, issuer: str, purpose: str, seq: int) -> str:
         return f"{self.base_url}/status/{issuer}/{purpose}/{seq}"
@@ -272,9 +273,10 @@ class StatusLists:
 
     async def republish_pending(self) -> int:
         """Re-sign every list left stale (a crash between a change and its publication), at
-        start-up; returns how many were re-signed. A list that cannot be signed (its URL or
-        issuer refused by the signer) is logged and left as last published: one such list must
-        not keep every issuer's documents and lists from being served."""
+        start-up and every few seconds while serving (``node.node.repair_stale_lists``); returns
+        how many were re-signed. A list that cannot be signed (its URL or issuer refused by the
+        signer) is logged, once per process, and left as last published: one such list must not
+        keep every issuer's documents and lists from being served, nor fill the log."""
         async with self.db.read() as tx:
             stale = await table.unpublished(tx)
         done = 0
@@ -282,8 +284,11 @@ class StatusLists:
             try:
                 await self._republish_one(list_id)
             except ProblemError as e:
-                log.error("status list %s cannot be signed and stays as last published: %s", list_id, e.detail)
+                level = logging.DEBUG if list_id in self._unsignable else logging.ERROR
+                self._unsignable.add(list_id)
+                log.log(level, "status list %s cannot be signed and stays as last published: %s", list_id, e.detail)
                 continue
+            self._unsignable.discard(list_id)
             done += 1
         return done
 
