@@ -98,6 +98,9 @@ values = [1]
 "path.issuer" = {{ dictionary = "issuers", probability = 0.5 }}
 "path.slug" = {{ dictionary = "slugs", probability = 0.5 }}
 "path.seq" = {{ dictionary = "seqs", probability = 0.5 }}
+# An over-long query string is refused before any handler reads it: 414, as RFC 9112 §3 says.
+[checks.negative_data_rejection]
+expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "414", "415", "422", "428", "429", "431", "5xx"]
 """)
     return config
 
