@@ -661,31 +661,42 @@ async def test_postgres_a_transaction_whose_connection_is_lost_mid_statement_is_
             await db.close()
 
 
+def _group_commit_over(db: Database, failing: str | None = None) -> tuple[Any, list[str], Any]:
+    """node.issuance's group commit alone, over ``db``; ``work(key)`` makes a request that
+    records it ran and writes ``key`` (``failing`` finds the store gone instead)."""
+    from node.issuance import Issuance
+    from node.store import StoreUnavailable
+
+    issuance = Issuance.__new__(Issuance)
+    issuance.db, issuance._waiting, issuance._committer = db, [], None
+    ran: list[str] = []
+
+    def work(key: str) -> Any:
+        async def run(tx: Any) -> str:
+            ran.append(key)
+            await settings.put(tx, key, 1)
+            if key == failing:
+                raise StoreUnavailable("the disk holding the store is full")
+            return key
+
+        return run
+
+    return issuance, ran, work
+
+
 async def test_postgres_a_group_commit_whose_connection_is_lost_answers_every_request_store_unavailable() -> None:
     """node.issuance's group commit runs the waiting requests in one transaction: once its
     connection is lost, none of them runs on it and each hears StoreUnavailable (503), not the
     driver's error (500); the next group commits."""
     from postgres_server import fresh_schema
 
-    from node.issuance import Issuance
     from node.store import StoreUnavailable
 
     async with fresh_schema() as url:
         app = f"vct-group-{id(url)}"
         db = await _postgres_with_name(url, app)
         try:
-            issuance = Issuance.__new__(Issuance)  # only its group commit, over this store
-            issuance.db, issuance._waiting, issuance._committer = db, [], None
-            ran: list[str] = []
-
-            def work(key: str) -> Any:
-                async def run(tx: Any) -> str:
-                    ran.append(key)
-                    await settings.put(tx, key, 1)
-                    return key
-
-                return run
-
+            issuance, ran, work = _group_commit_over(db)
             async with _Severed(url, app) as severed:
                 await severed.lock("settings")
                 group = asyncio.gather(*(issuance._grouped(work(k)) for k in ("a", "b", "c")), return_exceptions=True)
@@ -702,23 +713,9 @@ async def test_postgres_a_group_commit_whose_connection_is_lost_answers_every_re
 async def test_a_group_commit_stops_at_the_first_request_that_finds_the_store_unavailable(database: Database) -> None:
     """Whatever the backend: a request finding the store gone (its transaction with it) ends the
     group; the requests after it are not run on that transaction, and all hear StoreUnavailable."""
-    from node.issuance import Issuance
     from node.store import StoreUnavailable
 
-    issuance = Issuance.__new__(Issuance)  # only its group commit, over this store
-    issuance.db, issuance._waiting, issuance._committer = database, [], None
-    ran: list[str] = []
-
-    def work(key: str) -> Any:
-        async def run(tx: Any) -> str:
-            ran.append(key)
-            await settings.put(tx, key, 1)
-            if key == "b":
-                raise StoreUnavailable("the disk holding the store is full")
-            return key
-
-        return run
-
+    issuance, ran, work = _group_commit_over(database, failing="b")
     results = await asyncio.gather(*(issuance._grouped(work(k)) for k in "abc"), return_exceptions=True)
     assert [type(r) for r in results] == [StoreUnavailable] * 3, results
     assert ran == ["a", "b"]
