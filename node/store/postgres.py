@@ -174,8 +174,19 @@ class PostgresTx(Tx):
         try:
             return await call
         except _CONNECTION_LOST as e:
+            if isinstance(e, asyncpg.exceptions.InterfaceError) and self._usable():
+                # The connection is fine and the statement was wrong (a parameter count, say):
+                # a bug, to surface as one, not a 503 that discards every pooled connection.
+                raise
             self.broken = True
-            raise StoreUnavailable(f"the PostgreSQL connection was lost: {type(e).__name__}: {e}") from e
+            # The driver's own text stays in the log (the exception's cause), not the 503's detail.
+            raise StoreUnavailable(f"the PostgreSQL connection was lost ({type(e).__name__})") from e
+
+    def _usable(self) -> bool:
+        try:
+            return not self._conn.is_closed()
+        except asyncpg.exceptions.InterfaceError:  # "released back to the pool": asyncpg let go of it
+            return False
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         return _rowcount(await self._lost(self._conn.execute(translate(sql), *params)))
@@ -322,12 +333,12 @@ class PostgresDatabase(Database):
                 await conn.execute(self._begin)
                 return conn
             except asyncpg.exceptions.LockNotAvailableError as e:
-                await self._release(self._writers, conn, broken=True)
+                await self._release(self._writers, conn, broken=True)  # only busy: the others stay
                 raise StoreError(
                     f"the store is busy: another process held its write lock for over {self.busy_timeout_s:g} s"
                 ) from e
             except _CONNECTION_LOST as e:
-                await self._release(self._writers, conn, broken=True)
+                await self._release(self._writers, conn, broken=True, lost=True)
                 if attempt == 2:
                     raise StoreUnavailable(f"the PostgreSQL connection was lost: {e}") from e
             except BaseException:
@@ -336,12 +347,16 @@ class PostgresDatabase(Database):
         raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
-    async def _release(pool: asyncpg.Pool, conn: Any, *, broken: bool = False) -> None:
-        if broken:
+    async def _release(pool: asyncpg.Pool, conn: Any, *, broken: bool = False, lost: bool = False) -> None:
+        """Give ``conn`` back; ``broken``: end it instead (a lock wait given up, a cancelled
+        BEGIN); ``lost``: the server ended it, and the pooled ones are replaced too."""
+        if lost:
             # What ended one session (a restart, a fail-over, an operator terminating the
             # node's backends) has most likely ended the pooled ones too: each is replaced
-            # when next taken, so the next request does not find another dead one.
+            # when next taken, so the next request does not find another dead one. Not for a
+            # busy store: renewing every writer then would only add reconnections to the wait.
             await pool.expire_connections()
+        if broken or lost:
             try:
                 conn.terminate()
             except asyncpg.exceptions.InterfaceError:
@@ -383,7 +398,8 @@ class PostgresDatabase(Database):
                 broken = True
                 raise StoreUnavailable(f"the connection was lost while committing: {e}") from e
         finally:
-            await self._release(self._writers, conn, broken=broken)
+            # Here broken always means the session ended (tx.broken, a failed ROLLBACK or COMMIT).
+            await self._release(self._writers, conn, lost=broken)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
@@ -395,7 +411,7 @@ class PostgresDatabase(Database):
         try:
             yield tx
         finally:
-            await self._release(self._readers, conn, broken=tx.broken)
+            await self._release(self._readers, conn, lost=tx.broken)
 
 
 async def _schema_name(conn: asyncpg.Connection) -> str:

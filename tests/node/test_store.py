@@ -16,6 +16,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from postgres_server import Stores, stores  # noqa: F401  (the fixture)
 
@@ -545,6 +546,47 @@ async def test_postgres_a_writer_held_up_too_long_is_told_the_store_is_busy_and_
             assert (await get(other, "frozen"), await get(other, "after")) == (None, 1)
         finally:
             await frozen.close()
+            await other.close()
+
+
+async def test_postgres_a_busy_store_keeps_its_pooled_writers_and_a_wrong_statement_is_no_lost_connection() -> None:
+    """A review found two misreadings of connection loss: a writer told the store is busy
+    renewed every pooled writer (the one holding the lock included), and a statement the driver
+    refuses on a sound connection (a parameter count) became a 503 that did the same."""
+    from postgres_server import fresh_schema
+
+    async with fresh_schema() as url:
+        holder = await PostgresDatabase.open(url)
+        other = await PostgresDatabase.open(url, busy_timeout_s=0.3)
+        try:
+            def generations() -> list[int]:  # asyncpg's count of expire_connections() calls
+                return [pool._generation for db in (holder, other) for pool in (db._writers, db._readers)]
+
+            before = generations()
+            holding, release = asyncio.Event(), asyncio.Event()
+
+            async def hold() -> None:
+                async with holder.transaction() as tx:
+                    await settings.put(tx, "held", 1)
+                    holding.set()
+                    await release.wait()
+
+            task = asyncio.create_task(hold())
+            await holding.wait()
+            with pytest.raises(StoreError, match="the store is busy"):
+                async with other.transaction() as tx:
+                    await settings.put(tx, "waiting", 1)
+            release.set()
+            await task
+            assert generations() == before and await get(other, "held") == 1
+            async with other.read() as tx:
+                with pytest.raises(asyncpg.exceptions.InterfaceError, match="expects 2 arguments"):
+                    await tx.fetchone("SELECT ?::int AS a, ?::int AS b", (1,))
+            assert generations() == before
+            async with other.read() as tx:
+                assert (await tx.fetchone("SELECT 1 AS one"))["one"] == 1
+        finally:
+            await holder.close()
             await other.close()
 
 
