@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, Iterable, Sequence
 
 from node.offload import Offload, shared_offload
-from node.store import Database, Tx, utcnow_iso
+from node.store import Database, StoreError, Tx, utcnow_iso
 from node.store import credentials as entry_rows
 from node.store import issuers as issuer_rows
 from node.store import status_lists as table
@@ -282,14 +282,20 @@ class StatusLists:
         done = 0
         for list_id in sorted(set(stale)):
             try:
-                await self._republish_one(list_id)
-            except ProblemError as e:
-                level = logging.DEBUG if list_id in self._unsignable else logging.ERROR
+                # Counted only when this pass signed it: a list its own process published
+                # meanwhile was not left stale by anyone.
+                signed = await self._republish_one(list_id)
+            except StoreError:
+                raise  # the store is gone for every list alike: the caller says so, once
+            except Exception as e:  # noqa: BLE001 - one list must not stop the others' repair
+                first = list_id not in self._unsignable
                 self._unsignable.add(list_id)
-                log.log(level, "status list %s cannot be signed and stays as last published: %s", list_id, e.detail)
+                detail = e.detail if isinstance(e, ProblemError) else f"{type(e).__name__}: {e}"
+                log.log(logging.ERROR if first else logging.DEBUG, "status list %s cannot be signed and stays as last published: %s",
+                        list_id, detail, exc_info=first and not isinstance(e, ProblemError))
                 continue
             self._unsignable.discard(list_id)
-            done += 1
+            done += signed
         return done
 
     async def refresh_expiring(self) -> int:
@@ -309,7 +315,9 @@ class StatusLists:
         await self.republish(due)
         return len(due)
 
-    async def _republish_one(self, list_id: int) -> None:
+    async def _republish_one(self, list_id: int) -> bool:
+        """Sign and store the list's current version unless it is published already; whether
+        this call signed it."""
         # The lock only saves this process from signing one version twice; between processes,
         # table.publish keeps whichever later version reaches the store, whatever the order.
         lock = self._locks.setdefault(list_id, asyncio.Lock())
@@ -321,7 +329,7 @@ class StatusLists:
                 async with self.db.read() as tx:
                     row = await table.head(tx, list_id)
                     if row is None or row["published_version"] >= row["version"]:
-                        return  # someone already published this version or a later one
+                        return False  # someone already published this version or a later one
                     bits = await self.read_bits(tx, list_id)
                     again = await table.version(tx, list_id)
                 if again == row["version"]:
@@ -355,6 +363,7 @@ class StatusLists:
                 await table.publish(tx, list_id, body=body.decode("utf-8"), etag=etag, published=utcnow_iso(now), version=version)
             if self.observe_published is not None:
                 self.observe_published(time.perf_counter() - started)
+            return True
 
     async def get(self, issuer: str, purpose: str, seq: int) -> PublishedList | None:
         """The signed list credential as last published (what GET on its URL serves)."""

@@ -381,7 +381,14 @@ def domain_matches(expected: str | list[str], domain: Any) -> bool:
     proof.domain (treating a single string as a set containing just that string)". The same
     set, not membership: a proof for ["verifier.example", "other.example"] was made for both
     together, and is not this verifier's alone."""
-    return domain is not None and set(_as_list(expected)) == set(_as_list(domain))
+    def strings(value: Any) -> set[str] | None:
+        values = _as_list(value)
+        return set(values) if values and all(isinstance(v, str) for v in values) else None
+
+    # The presentation check reaches here before the proof's shape is checked: an object in the
+    # list is no domain, not a TypeError.
+    found = strings(domain)
+    return found is not None and found == strings(expected)
 
 
 def _check_authorized(vm: Any, expected_purpose: str) -> None:

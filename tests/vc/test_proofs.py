@@ -15,6 +15,7 @@ from did.resolver import StaticResolver
 from vc.crypto import Ed25519KeyPair
 from vc.errors import ProblemError
 from vc.loader import default_loader
+from vc import proofs
 from vc.proofs import add_proof, default_verification_method, verify_proofs
 
 V2 = "https://www.w3.org/ns/credentials/v2"
@@ -487,6 +488,10 @@ async def test_a_domain_list_is_compared_as_a_set():
     assert all(c.ok for c in both)
     single = _sign(purpose="authentication", domain=["https://b.example"])
     assert all(c.ok for c in await _verify(single, purpose="authentication", domain="https://b.example"))
+    # What is no list of strings matches nothing, and raises nothing (a review found an object
+    # in the list logged as an internal error by the presentation's domain check).
+    for odd in ([{"a": 1}], [], 7, None, ["https://b.example", 3]):
+        assert not proofs.domain_matches("https://b.example", odd)
 
 
 async def test_proof_created_in_the_future_fails():
