@@ -297,7 +297,17 @@ def url_key(url: Any) -> tuple[str, str, int | None, str] | None:
     scheme = parts.scheme.lower()
     if port is None:
         port = {"http": 80, "https": 443}.get(scheme)
-    return scheme, (parts.hostname or ""), port, unquote(parts.path).rstrip("/")
+    # As a browser or yarl reaches it: dot segments removed (RFC 3986 §5.2.4), empty segments
+    # and a host's final dot (the root of the DNS) ignored, so ".../achievements/./ds-101" and
+    # "node.example." name the node's own achievement too.
+    segments: list[str] = []
+    for segment in unquote(parts.path).split("/"):
+        if segment == "..":
+            if segments:
+                segments.pop()
+        elif segment not in ("", "."):
+            segments.append(segment)
+    return scheme, (parts.hostname or "").rstrip("."), port, "/" + "/".join(segments) if segments else ""
 
 
 def named_achievements(result: Mapping[str, Any]) -> set[str]:

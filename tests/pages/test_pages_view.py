@@ -87,6 +87,12 @@ def test_only_the_issuer_defining_an_achievement_of_this_node_awards_it() -> Non
         ("http://n.example/issuers/uni/achievements/x", "http://n.example:80/issuers/uni/achievements/x/", True),
         ("https://n.example/issuers/uni/achievements/x", "http://n.example/issuers/uni/achievements/x", False),
         ("https://n.example/issuers/uni/achievements/x", "https://n.example:8443/issuers/uni/achievements/x", False),
+        # Spellings a review found slipping past: dot segments, empty segments, the DNS root's dot.
+        ("https://n.example/issuers/uni/achievements/x", "https://n.example/issuers/uni/achievements/./x", True),
+        ("https://n.example/issuers/uni/achievements/x", "https://n.example/issuers/other/../uni/achievements/x", True),
+        ("https://n.example/issuers/uni/achievements/x", "https://n.example//issuers/uni//achievements/x", True),
+        ("https://n.example/issuers/uni/achievements/x", "https://n.example./issuers/uni/achievements/x", True),
+        ("https://n.example/issuers/uni/achievements/x", "https://n.example/issuers/uni/achievements/y/../../x", False),
     ],
 )
 def test_achievement_urls_are_compared_as_addresses(a: str, b: str, same: bool) -> None:
