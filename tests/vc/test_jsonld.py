@@ -244,6 +244,15 @@ def test_identical_blank_node_objects_still_canonicalize():
     assert nquads.count("_:c14n") >= 6
 
 
+def test_the_permutation_budget_bounds_what_the_deep_iteration_budget_lets_through(monkeypatch):
+    """With the deep-iteration budget out of the way (a work factor no one would set), a clique
+    of alike blank nodes is still refused, by the permutations walked (a review found every
+    limit test here stopped by the deep-iteration budget first)."""
+    monkeypatch.setattr(jsonld, "MAX_WORK_FACTOR", 50)
+    with pytest.raises(jsonld.CanonicalizationLimitError, match="permutation limit exceeded"):
+        jsonld.canonize(_clique(8), loader=default_loader())
+
+
 def test_work_budget_matches_rdf_canonize_default():
     # rdf-canonize with maxWorkFactor 1 refuses a 3-clique of alike blank nodes too.
     with pytest.raises(jsonld.CanonicalizationLimitError):
