@@ -58,7 +58,7 @@ from node.errors import (
 from node.ids import credential_urn
 from node.jsonout import dumps
 from node.issuers import IssuerInfo, Issuers, check_purposes
-from node.offload import Offload, shared_offload
+from node.offload import OPERATOR, Offload, shared_offload
 from node.statuslists import PLAIN, Allocation, StatusLists
 from node.store import Database, StoreUnavailable, Tx, utcnow_iso
 from node.store import credentials as table
@@ -192,7 +192,7 @@ class Issuance:
         self.loader = loader
         self.issuers = issuers
         self.status_lists = status_lists
-        self.offload = offload or shared_offload()
+        self.offload = offload or shared_offload(OPERATOR)
         self.observe_issued = observe_issued  # (issuer name, credentials signed): node.observe
         # Entries every credential gets unless the request names its own (a message entry, say).
         self.default_entries = read_entry_file(config.status_entries_file)

@@ -52,7 +52,7 @@ from node.keys import SETTING as MASTER_KEY_SETTING
 from node.keys import MasterKey, new_master_record, open_master
 from node.oid4vci import CredentialIssuer
 from node.observe import ACCREDITATIONS, DID_DOCUMENT, NO_OBSERVER, STATUS_LIST, ObservedFetches, Observer, timed_offload
-from node.offload import Offload, shared_offload
+from node.offload import OPERATOR, PUBLIC, Offload, shared_offload
 from node.own_lists import OwnStatusLists
 from node.records import CredentialRecords
 from node.status_changes import StatusChanges
@@ -183,12 +183,13 @@ def compose(
     fetched through it; without, the node resolves only did:key and its own DIDs. ``observer``
     receives what the capabilities report (``node.metrics.Metrics.observer()``)."""
     loader = loader or default_loader()
-    offload = offload or shared_offload()
     observed = observer is not NO_OBSERVER
 
     def offloading(work: str) -> Offload[Any]:
-        # Each capability's CPU steps timed under the work they serve.
-        return timed_offload(offload, work, observer.offload_step) if observed else offload
+        # Each capability's CPU steps timed under the work they serve; the issuer's own work on
+        # its own lane, so that public verifications cannot queue it (node.offload).
+        pool = offload or shared_offload(OPERATOR if work in ("issue", "status-list") else PUBLIC)
+        return timed_offload(pool, work, observer.offload_step) if observed else pool
 
     def fetching(kind: str) -> Any:
         # Each kind of remote document gets the same client, its fetches reported under that kind.

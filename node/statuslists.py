@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, Iterable, Sequence
 
-from node.offload import Offload, shared_offload
+from node.offload import OPERATOR, Offload, shared_offload
 from node.store import Database, StoreError, Tx, utcnow_iso
 from node.store import credentials as entry_rows
 from node.store import issuers as issuer_rows
@@ -142,7 +142,7 @@ class StatusLists:
         self.ttl_ms = ttl_ms or None
         self.valid_for = valid_for
         self.min_length = min_length
-        self.offload = offload or shared_offload()
+        self.offload = offload or shared_offload(OPERATOR)
         self.observe_published = observe_published  # seconds to sign and store one list: node.observe
         self._locks: dict[int, asyncio.Lock] = {}
         self._validity: dict[str, tuple[datetime | None, datetime | None]] = {}  # ETag -> the body's validity

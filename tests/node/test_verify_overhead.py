@@ -146,3 +146,44 @@ async def test_a_verification_of_the_nodes_own_credential_asks_the_store_nothing
         db.read, db.transaction = original_read, original_tx  # type: ignore[method-assign]
     assert queries == []
     assert resp.headers["Content-Type"] == "application/json; charset=utf-8"
+
+
+async def test_a_flood_of_costly_public_verifications_does_not_queue_the_issuers_work(tmp_path: Path, aiohttp_client: Any) -> None:
+    """A QA sweep had one client keep the node's CPU pool busy with valid, costly eddsa-rdfc
+    verifications (well under the rate limit): every operator's issuance waited behind the whole
+    queue (3.7 s against 8 ms). Issuing and re-signing lists run on a lane of their own
+    (node.offload), so the issue here is answered while most of the flood is still queued."""
+    import asyncio
+
+    from node.offload import OPERATOR, PUBLIC, shared_offload
+
+    config = Config().replace(data_dir=tmp_path / "n", base_url="https://node.example", rate_limit_per_second=0, kdf="interactive")
+    client = await aiohttp_client(create_app(config))
+    node = client.app[NODE_KEY]
+    assert shared_offload(OPERATOR) is not shared_offload(PUBLIC)
+    token = (await node.tokens.create(["issue"], issuer="default")).token
+    did = (await node.issuers.get("default")).did
+    # Hundreds of alike-shaped objects: a valid credential whose RDFC-1.0 work is real.
+    subject = {"id": "did:example:x", "p": [{"k": f"o{i}", "x": [{"a": f"v{i}.{j}", "c": j} for j in range(8)]} for i in range(120)]}
+    costly = await node.issuance.issue("default", {
+        "@context": ["https://www.w3.org/ns/credentials/v2", {"@vocab": "https://example.org/vocab#"}],
+        "type": ["VerifiableCredential"], "issuer": did, "credentialSubject": subject,
+    })
+    finished: list[str] = []
+
+    async def verify(n: int) -> None:
+        async with client.post("/credentials/verify", json={"verifiableCredential": costly}) as resp:
+            assert resp.status == 200, await resp.text()
+        finished.append(f"verify {n}")
+
+    async def issue() -> None:
+        await asyncio.sleep(0.05)  # once the flood has filled the public lane
+        credential = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+                      "issuer": did, "credentialSubject": {"id": "did:example:ana"}}
+        async with client.post("/credentials/issue", json={"credential": credential}, headers={"Authorization": f"Bearer {token}"}) as resp:
+            assert resp.status == 201, await resp.text()
+        finished.append("issue")
+
+    flood = 24
+    await asyncio.gather(*(verify(n) for n in range(flood)), issue())
+    assert finished.index("issue") < flood // 2, finished
