@@ -89,14 +89,14 @@ class ProofTransformationError(ProblemError):
 
 
 class MalformedProofError(ProofVerificationError):
-    """§4.4 step 5: a proof lacking type, verificationMethod or proofPurpose (and a proofValue
+    """§4.4 step 4: a proof lacking type, verificationMethod or proofPurpose (and a proofValue
     that does not decode) is a PROOF_VERIFICATION_ERROR."""
 
     title = "The proof is malformed"
 
 
 class MismatchedProofPurposeError(ProofVerificationError):
-    """§4.4 step 6: a proofPurpose other than the expected one is a PROOF_VERIFICATION_ERROR."""
+    """§4.4 step 5: a proofPurpose other than the expected one is a PROOF_VERIFICATION_ERROR."""
 
     title = "The proof purpose is not the expected one"
 

@@ -116,7 +116,7 @@ def _check_challenge(vp: JsonObject, expected: str) -> str:
 
 
 def _check_domain(vp: JsonObject, expected: str) -> str:
-    """VC Data Integrity 1.0 §4.4 step 7, for every proof: its domain is the expected one (``domain_matches``)."""
+    """VC Data Integrity 1.0 §4.4 step 6, for every proof: its domain is the expected one (``domain_matches``)."""
     found = _proofs_of(vp)
     if not found:
         raise InvalidDomainError(f"the verifier expects domain {expected!r} but the presentation has no proof to carry it")

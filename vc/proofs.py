@@ -324,7 +324,7 @@ def _verify_one(
     """§4.4 Verify Proof for one proof of the set; raises a ProblemError when it does not verify."""
     if not isinstance(proof, dict):
         raise MalformedProofError("a proof must be a JSON object")
-    # §4.4 step 3: the properties every proof has.
+    # §4.4 step 4: the properties every proof has.
     _require_string(proof, "type")
     _require_string(proof, "verificationMethod")
     purpose = _require_string(proof, "proofPurpose")
@@ -348,7 +348,7 @@ def _verify_one(
     created = _parse_datetime(proof["created"], "created") if "created" in proof else None
     expires = _parse_datetime(proof["expires"], "expires") if "expires" in proof else None
 
-    # §4.4 steps 4-6: what the verifier expected.
+    # §4.4 steps 5-7: what the verifier expected.
     if purpose != expected_purpose:
         raise MismatchedProofPurposeError(f"the proof's purpose is {purpose!r}; {expected_purpose!r} was expected")
     if domain is not None and not domain_matches(domain, proof.get("domain")):
@@ -377,7 +377,7 @@ def _verify_one(
 
 
 def domain_matches(expected: str | list[str], domain: Any) -> bool:
-    """VC Data Integrity 1.0 §4.4 step 7: the expected domain must "contain the same strings as
+    """VC Data Integrity 1.0 §4.4 step 6: the expected domain must "contain the same strings as
     proof.domain (treating a single string as a set containing just that string)". The same
     set, not membership: a proof for ["verifier.example", "other.example"] was made for both
     together, and is not this verifier's alone."""

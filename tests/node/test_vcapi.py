@@ -535,7 +535,7 @@ async def test_a_node_challenge_is_single_use(node: Node) -> None:
 
 @pytest.mark.parametrize("purpose", ["assertionMethod", "capabilityInvocation"])
 async def test_a_presentation_verified_for_another_purpose_than_expected_fails(node: Node, purpose: str) -> None:
-    """VC Data Integrity 1.0 §4.4 step 6: an expectedProofPurpose the proof does not have MUST
+    """VC Data Integrity 1.0 §4.4 step 5: an expectedProofPurpose the proof does not have MUST
     raise an error. /presentations/verify dropped the option and answered verified; a request
     refused so spends no live challenge."""
     vc = await node.issue()

@@ -478,7 +478,7 @@ async def test_expected_challenge_missing_from_proof_fails():
 
 
 async def test_a_domain_list_is_compared_as_a_set():
-    """VC Data Integrity 1.0 §4.4 step 7: the expected domain must "contain the same strings as
+    """VC Data Integrity 1.0 §4.4 step 6: the expected domain must "contain the same strings as
     proof.domain". A proof made for two domains together is not one domain's alone (it used to
     pass for either, as membership)."""
     signed = _sign(purpose="authentication", domain=["https://a.example", "https://b.example"])
