@@ -65,7 +65,10 @@ def open_to_browsers(app: web.Application, *paths: str, method: str = "GET") -> 
 async def _add_cors(request: web.Request, response: web.StreamResponse) -> None:
     route = request.match_info.route
     if route.resource is not None and (request.method, route.resource.canonical) in request.app[CORS_OPEN]:
-        response.headers.update(CORS_HEADERS)
+        # A route that needs a token is never opened, whatever a later open_to_browsers call
+        # names: another origin's page must not drive an operator's token-bearing browser.
+        if getattr(getattr(route.handler, "__self__", None), "scope", None) is None:
+            response.headers.update(CORS_HEADERS)
 
 
 def strong_etag(body: bytes) -> str:
