@@ -28,7 +28,6 @@ State lives in the store (``node.store.status_lists``, ``node.store.credentials`
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import time
@@ -36,6 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, Iterable, Sequence
 
+from node.etags import strong_etag
 from node.offload import OPERATOR, Offload, shared_offload
 from node.store import Database, StoreError, Tx, utcnow_iso
 from node.store import credentials as entry_rows
@@ -358,7 +358,7 @@ class StatusLists:
 
             signed = await self.offload(sign)
             body = json.dumps(signed, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-            etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+            etag = strong_etag(body)
             async with self.db.transaction() as tx:
                 await table.publish(tx, list_id, body=body.decode("utf-8"), etag=etag, published=utcnow_iso(now), version=version)
             if self.observe_published is not None:

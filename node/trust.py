@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any, Awaitable, Callable, Iterable, Mapping
 
 from did.cache import TTLCache
-from did.errors import DIDError
+from did.errors import NOT_FOUND_STATUSES, DIDError
 from did.syntax import parse_did
 from did.web import DIDWebResolver
 from node.errors import AccreditationRefusedError, InvalidRequestError, UnknownCredentialError, UnknownTrustedBodyError
@@ -497,7 +497,7 @@ async def fetch_published(http: Any, organisation: str, cache: PublishedCache | 
     try:
         fetched = await http.get_json(url)
     except FetchError as e:
-        if e.reason == "http-status" and "HTTP 404" in e.detail:
+        if e.reason == "http-status" and e.status in NOT_FOUND_STATUSES:  # 410 Gone too, as for DIDs
             raise NotPublished(f"it publishes no accreditations ({url} is not found)") from e
         raise
     # An empty list is not kept: an institution accredited a moment ago must not stay

@@ -467,3 +467,21 @@ def test_vcnode_trust_remove_accreditation(tmp_path: Path, capsys: Any) -> None:
     assert main(["init", "--data", data]) == 0
     assert main(["trust", "remove-accreditation", "urn:uuid:nothing", "--data", data]) == 1
     assert "holds no accreditation" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("status, published", [(404, False), (410, False), (500, None), (403, None)])
+async def test_a_document_not_there_is_not_published_and_other_failures_are_errors(status: int, published: Any) -> None:
+    """404 and 410 say the organisation publishes no accreditations (as for DID documents,
+    did.errors.NOT_FOUND_STATUSES); any other status is a failure to establish it. The check
+    read the error's text for "HTTP 404" and missed 410."""
+    from did.errors import FetchError
+
+    class Refusing:
+        def is_allowed_insecure(self, host: str, port: int) -> bool:
+            return False
+
+        async def get_json(self, url: str) -> Any:
+            raise FetchError(f"{url}: HTTP {status}", reason="http-status", status=status)
+
+    with pytest.raises(trust.NotPublished if published is False else FetchError):
+        await trust.fetch_published(Refusing(), "did:web:uni.example")
