@@ -146,6 +146,28 @@ def _as_processors_read_it(item: dict[str, Any], value: int, where: str) -> None
     item["@value"] = int(double)
 
 
+def refuse_misread_fractions(document: Any) -> None:
+    """Refuse, before signing, a fraction that jsonld.js (Digital Bazaar's stack) puts into RDF
+    as another number. JSON-LD 1.1 §8.6 makes every number with a fractional part an
+    xsd:double ("1.0E-7"); jsonld.js takes a number whose JavaScript spelling has no "." for a
+    whole number and writes 1e-7 as "0"^^xsd:integer, so neither side would verify the other's
+    signature. Such numbers are below 10^-6 in size with one significant digit (1e-7, 5e-324);
+    ``repr`` spells them as ECMAScript does. Verifying keeps to the specification."""
+    stack = [document]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif type(item) is float and item != 0 and abs(item) < 1e-6 and "." not in repr(item):
+            raise ProofTransformationError(
+                f"the number {item!r} would be read as 0 by JSON-LD processors that take a number written "
+                "without a decimal point for a whole one (jsonld.js), which could not verify the signature; "
+                "send it as a string, or typed, as {\"@value\": \"1.0E-7\", \"@type\": \"xsd:double\"}"
+            )
+
+
 def _check_expanded(element: Any, path: str = "") -> None:
     """Refuse what expansion kept but RDF conversion would silently drop (jsonld.js safe mode:
     relative @id / @type references, malformed language tags), and numbers other processors

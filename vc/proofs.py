@@ -155,7 +155,9 @@ def add_proof(
     # quarter of copy.deepcopy's cost on a credential (~10 µs against ~40, of ~430 to sign).
     doc = chosen.prepare_document(json_copy(dict(document)))
     existing = proofs_of(doc)
-    if not chosen.reads_json_ld:
+    if chosen.reads_json_ld:
+        jsonld.refuse_misread_fractions(doc)
+    else:
         # JCS signs the JSON text, so nothing in it is silently dropped from what is signed;
         # but a verifier reading it as JSON-LD would drop undefined terms, and a context this
         # node cannot load would make the credential unreadable here. Refuse both before

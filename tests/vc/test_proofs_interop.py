@@ -189,3 +189,34 @@ async def test_credentials_with_big_whole_numbers_interoperate(suite, tmp_path, 
         path.write_text(json.dumps(ours))
         code, out = await run_js("verify.mjs", str(path))
         assert code == 0 and out["verified"] is True, (subject, out)
+
+
+# --- fractions jsonld.js reads as whole numbers (2026-12-06) ---------------------------------------
+# JSON-LD 1.1 §8.6 makes a number with a fractional part an xsd:double; jsonld.js takes a number
+# whose JavaScript spelling has no "." (1e-7) for a whole one and writes "0"^^xsd:integer. Such a
+# number is refused before signing with an RDF suite; neighbours spelt with a "." are signed.
+
+
+@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
+async def test_fractions_the_reference_misreads_are_not_signed_with_rdf_and_their_neighbours_interoperate(suite, tmp_path, now):
+    key = Ed25519KeyPair.from_seed(bytes.fromhex(ISSUER_SEED))
+
+    def unsigned(value: float) -> dict:
+        return {
+            "@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"],
+            "id": "urn:uuid:11111111-2222-3333-4444-555555555556", "type": ["VerifiableCredential"], "issuer": ISSUER_DID,
+            "credentialSubject": {"id": "did:example:alice", "value": value},
+        }
+
+    for misread in (1e-7, -5e-9, 5e-324):
+        if suite == "eddsa-rdfc-2022":
+            with pytest.raises(ProofTransformationError, match="would be read as 0"):
+                add_proof(unsigned(misread), suite=suite, key=key, created="2025-01-15T00:00:00Z", loader=default_loader())
+        else:  # JCS signs the JSON text, which both sides write alike
+            add_proof(unsigned(misread), suite=suite, key=key, created="2025-01-15T00:00:00Z", loader=default_loader())
+    for value in (1.5e-7, 1e-6, 0.000002, 2.5):
+        ours = add_proof(unsigned(value), suite=suite, key=key, created="2025-01-15T00:00:00Z", loader=default_loader())
+        path = tmp_path / "fraction.json"
+        path.write_text(json.dumps(ours))
+        code, out = await run_js("verify.mjs", str(path))
+        assert code == 0 and out["verified"] is True, (value, out)
