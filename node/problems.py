@@ -32,6 +32,8 @@ from aiohttp.http_exceptions import ContentEncodingError, TransferEncodingError
 from pydantic import Field, ValidationError
 from typing_extensions import NotRequired, TypedDict
 
+from node.accesslog import route_of
+from node.observe import METHODS
 from node.store import StoreError, StoreUnavailable
 from vc.errors import problem_from_exception
 from vc.limits import check_shape
@@ -206,6 +208,13 @@ def _check_content_encoding(request: web.Request) -> None:
         raise unsupported_coding(None)
 
 
+def _where(request: web.Request) -> tuple[str, str]:
+    """The request as the log names it: the access log's method and route template. Never the
+    path: it is percent-decoded, so it can carry a learner's name or a newline that forges a
+    second log line."""
+    return (request.method if request.method in METHODS else "OTHER"), route_of(request)
+
+
 def _client_gone(request: web.Request) -> bool:
     transport = request.transport
     return transport is None or transport.is_closing()
@@ -240,7 +249,7 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
             # The client closed the connection while its body was being read: there is no one
             # to answer, and nothing went wrong in the node. Not an ERROR, and not a 5xx in the
             # access log and metrics. The response is never sent.
-            log.info("%s %s: the client closed the connection before sending the whole body", request.method, request.path)
+            log.info("%s %s: the client closed the connection before sending the whole body", *_where(request))
             return web.Response(status=CLIENT_CLOSED)
         if isinstance(exc, web.RequestPayloadError):
             problem = _unreadable_body(request, exc)
@@ -256,7 +265,7 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
     except StoreError as exc:
         # The store cannot take the write now (locked or busy, disk full, read-only, unreachable):
         # nothing was written, and the request can be sent again once it can. Not a bug: no traceback.
-        log.error("%s %s: %s", request.method, request.path, exc)
+        log.error("%s %s: %s", *_where(request), exc)
         detail = exc.reason if isinstance(exc, StoreUnavailable) else str(exc)
         body = {"type": PROBLEM_BASE + "store-unavailable", "title": "The store is unavailable", "detail": detail}
         return problem_response(_route_members(request, body, 503), 503, {"Retry-After": "5"})
@@ -269,7 +278,7 @@ def _internal_error(request: web.Request, exc: Exception) -> web.Response:
     problem = problem_from_exception(exc)
     if problem is not None:
         return problem_response(_route_members(request, problem.to_json(), problem.http_status), problem.http_status)
-    log.error("internal error handling %s %s", request.method, request.path, exc_info=exc)
+    log.error("internal error handling %s %s", *_where(request), exc_info=exc)
     return problem_response(
             {
                 "type": PROBLEM_BASE + "internal-error",

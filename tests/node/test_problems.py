@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 
 from typing import Annotated, Literal
@@ -292,3 +293,77 @@ async def test_unknown_paths_and_methods_are_problems(client: Any) -> None:
     resp = await client.get("/echo")
     await _problem(resp, 405)
     assert "POST" in resp.headers["Allow"]
+
+
+# --- what the log says of a request: its route, never its path -------------------------------
+
+# A percent-encoded path as a client may send it: decoded, it holds a learner-like name and a
+# newline followed by what would read, in the text format, as a second line from another logger.
+_HOSTILE = "/issuers/Zo%C3%AB%20Secretname%0AERROR%20vcnode.access:%20forged%20line"
+
+
+async def _read_form(request: web.Request) -> web.Response:
+    await request.post()
+    return web.json_response({})
+
+
+@pytest.fixture
+async def served_port() -> Any:
+    """A real server (node.traffic.start): aiohttp's test server would cancel the handler of a
+    client that left, where vcnode's lets it run on into the closed body."""
+    from node import traffic
+    from node.config import Config
+
+    config = Config().replace(exempt_clients=("127.0.0.1",))
+    app = web.Application()
+    problems.setup(app, max_body=LIMIT)
+    traffic.setup(app, config)
+    app.router.add_post("/issuers/{name}/oid4vci/token", _read_form)
+    app.router.add_get("/issuers/{name}/store-busy", _raise_store_busy)
+    app.router.add_get("/issuers/{name}/bug", _raise_bug)
+    runner, site = await traffic.start(app, config, port=0)
+    try:
+        yield site.port
+    finally:
+        await runner.cleanup()
+
+
+async def _raw(port: int, head: bytes, body: bytes = b"", *, leave: bool = False) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(head + body)
+    await writer.drain()
+    if leave:
+        await asyncio.sleep(0.1)
+        writer.close()
+        return b""
+    data = await reader.read(65536)
+    writer.close()
+    return data
+
+
+async def test_the_log_names_the_route_never_the_decoded_path(served_port: int, caplog: pytest.LogCaptureFixture) -> None:
+    from node.logs import TEXT_FORMAT, JsonFormatter
+
+    caplog.set_level(logging.INFO)
+    # A form POST whose client leaves mid-body, a store that cannot take the write, a bug.
+    await _raw(served_port, f"POST {_HOSTILE}/oid4vci/token HTTP/1.1\r\nHost: x\r\n"
+               "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n".encode(),
+               b"grant_type=", leave=True)
+    for _ in range(50):
+        if any("closed the connection" in r.getMessage() for r in caplog.records):
+            break
+        await asyncio.sleep(0.02)
+    assert b" 503 " in await _raw(served_port, f"GET {_HOSTILE}/store-busy HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    assert b" 500 " in await _raw(served_port, f"GET {_HOSTILE}/bug HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+
+    said = {r.getMessage() for r in caplog.records if r.name == "node.problems"}
+    assert said == {
+        "POST /issuers/{name}/oid4vci/token: the client closed the connection before sending the whole body",
+        "GET /issuers/{name}/store-busy: the store is busy: another process held its write lock for over 10 s",
+        "internal error handling GET /issuers/{name}/bug",
+    }
+    text, as_json = logging.Formatter(TEXT_FORMAT), JsonFormatter()
+    for record in caplog.records:
+        line = text.format(record)
+        assert "Secretname" not in line and "Secretname" not in as_json.format(record)
+        assert "forged" not in line and "\nERROR vcnode.access" not in line
