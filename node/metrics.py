@@ -152,6 +152,9 @@ def _multiprocess_dir() -> str | None:
     return path if on and path else None
 
 
+_PROBING = threading.Lock()
+
+
 @functools.lru_cache(maxsize=1)  # once per process: every app's Metrics asks
 def _bulk_histograms_work() -> bool:
     """Whether a histogram child can take n observations at once through the library's
@@ -161,13 +164,27 @@ def _bulk_histograms_work() -> bool:
     through the public ``observe`` (slower, the same numbers). tests/node/test_observe.py holds
     the two equal."""
     from prometheus_client import CollectorRegistry, Histogram
+    from prometheus_client import values as value_classes
     from prometheus_client.exposition import generate_latest
 
     values = (0.0004, 0.003, 0.003, 7.0, 100.0)
     try:
         one, bulk = CollectorRegistry(), CollectorRegistry()
-        by_one = Histogram("probe_seconds", "probe", ["x"], buckets=STEP_BUCKETS, registry=one).labels("a")
-        at_once = Histogram("probe_seconds", "probe", ["x"], buckets=STEP_BUCKETS, registry=bulk).labels("a")
+        # In multiprocess mode every metric's values live in the shared files, whatever its
+        # registry, and every scrape would show the probe as a family of its own, once more
+        # per process started. Its histograms take the in-memory values instead: the internals
+        # checked are the histogram's, the same in either mode. The library reads ValueClass
+        # when a metric is made; no metric of the node's is made meanwhile (this runs in the
+        # first Metrics, before any other exists), and the lock keeps two first Metrics made
+        # at once from restoring each other's swap.
+        with _PROBING:
+            shared = value_classes.ValueClass
+            value_classes.ValueClass = value_classes.MutexValue
+            try:
+                by_one = Histogram("probe_seconds", "probe", ["x"], buckets=STEP_BUCKETS, registry=one).labels("a")
+                at_once = Histogram("probe_seconds", "probe", ["x"], buckets=STEP_BUCKETS, registry=bulk).labels("a")
+            finally:
+                value_classes.ValueClass = shared
         for v in values:
             by_one.observe(v)
         bounds = [*STEP_BUCKETS, math.inf]
