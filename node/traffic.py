@@ -609,7 +609,8 @@ async def start(app: web.Application, config: Config, *, ssl_context: SSLContext
 async def serve(app: web.Application, config: Config, *, ssl_context: SSLContext | None = None,
                 ready: Callable[[GuardedSite], None] | None = None, on_hangup: Callable[[], Any] | None = None) -> None:
     """Serve ``app`` behind its ``ConnectionGuard`` until SIGINT or SIGTERM (``vcnode serve``).
-    SIGHUP calls ``on_hangup`` (the TLS certificate loaded again: node.tls), or is logged."""
+    SIGHUP calls ``on_hangup`` (the TLS certificate loaded again: node.tls), or is logged;
+    SIGUSR1 and SIGUSR2 are logged and change nothing."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     runner, site = await start(app, config, ssl_context=ssl_context)
@@ -620,12 +621,18 @@ async def serve(app: web.Application, config: Config, *, ssl_context: SSLContext
     # configuration again (a reload or logrotate's habit must not take the node down); it only
     # loads its TLS certificate again, as new workers would.
     loop.add_signal_handler(signal.SIGHUP, on_hangup or _hangup)
+    # SIGUSR1 and SIGUSR2 would end the process at once too (their default action), with no
+    # drain, the buffered access lines lost and the metrics folder left behind; with --workers
+    # N the arbiter takes them (logs reopened, an upgrade in place refused). One process does
+    # neither: its log goes to stdout and stderr, which need no reopening.
+    loop.add_signal_handler(signal.SIGUSR1, _usr1)
+    loop.add_signal_handler(signal.SIGUSR2, _usr2)
     try:
         if ready is not None:
             ready(site)
         await stop.wait()
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2):
             loop.remove_signal_handler(sig)
         await runner.cleanup()
 
@@ -636,3 +643,13 @@ def _hangup() -> None:
         "(without --tls-cert it has no certificate to load again); still serving (SIGTERM stops it; restart it "
         "to apply a new configuration)"
     )
+
+
+def _usr1() -> None:
+    log.warning("SIGUSR1: the log goes to stdout and stderr, which need no reopening; still serving")
+
+
+def _usr2() -> None:
+    # As node.workers.NodeArbiter.handle_usr2 words it for --workers N.
+    log.warning("SIGUSR2: vcnode does not re-execute itself for an upgrade in place; still serving. "
+                "To upgrade, restart it (or replace replicas behind the proxy one at a time)")

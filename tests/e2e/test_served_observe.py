@@ -13,6 +13,7 @@ import copy
 import json
 import fcntl
 import os
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -227,6 +228,28 @@ async def test_serve_keeps_its_own_metrics_directory_and_removes_it(tmp_path: Pa
     assert node.proc.returncode == 0
     assert not folder.exists()
 
+
+
+async def test_sigusr1_and_sigusr2_to_a_single_process_node_are_said_and_ignored(tmp_path: Path, unused_tcp_port: int) -> None:
+    """Their default action would end ``--workers 1`` at once: no drain, the buffered access
+    lines lost, the metrics folder left behind. The arbiter of --workers N refuses SIGUSR2."""
+    async with aiohttp.ClientSession() as http:
+        async with served(tmp_path / "data", unused_tcp_port, args=("--workers", "1")) as node:
+            folder = _kept_in(node)
+            for sig, said in ((signal.SIGUSR2, "SIGUSR2: vcnode does not re-execute itself"), (signal.SIGUSR1, "SIGUSR1: ")):
+                node.proc.send_signal(sig)
+                for _ in range(100):
+                    if said in node.log() or node.proc.returncode is not None:
+                        break
+                    await asyncio.sleep(0.05)
+                assert node.proc.returncode is None and said in node.log(), node.log()
+                async with http.get(f"{node.url}/healthz") as resp:
+                    assert resp.status == 200
+            assert "WARNING node.traffic: SIGUSR2: " in node.log() and "still serving" in node.log()
+            node.proc.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(node.proc.wait(), 30) == 0
+        assert node.log().count("INFO vcnode.access: GET /healthz 200 ") == 2  # flushed on the way out
+        assert not folder.exists() and "Traceback" not in node.log()
 
 
 def _kept_in(node: ServedNode) -> Path:
