@@ -244,7 +244,8 @@ class ProblemRequestHandler(RequestHandler):
     414, 431 or 400 instead of plain text. Logged at debug level: it is the client's fault, and
     one ERROR with a traceback per malformed request would let anyone fill the log. Neither the
     answer nor the log line holds a byte of the request: the offending header may carry a token
-    (docs/CONTRACTS.md: nothing of the Authorization header is ever echoed)."""
+    (docs/CONTRACTS.md: nothing of the Authorization header is ever echoed). Nor the client's
+    address, which the node never logs (docs/operations.md, "The access log")."""
 
     __slots__ = ()
 
@@ -256,13 +257,13 @@ class ProblemRequestHandler(RequestHandler):
             raise ConnectionError("a response was already sent; the connection is broken")
         if isinstance(exc, ContentEncodingError):
             # The parser refuses br and zstd when their optional libraries are missing.
-            log.debug("refused a request from %s: a Content-Encoding it cannot decode", request.remote)
+            log.debug("refused a request: a Content-Encoding it cannot decode")
             problem = unsupported_coding("br" if "br" in str(exc) else "zstd" if "zstd" in str(exc) else "")
             response = problem_response(problem.to_json(), problem.status, problem.headers)
         else:
             kind = refusal_kind(exc)
             status, title, detail = _PARSER_REFUSALS[kind]
-            log.debug("refused a malformed request from %s: %s", request.remote, kind)
+            log.debug("refused a malformed request: %s", kind)
             response = problem_response(
                 {"type": PROBLEM_BASE + ("bad-http" if status == 400 else kind), "title": title, "detail": detail}, status
             )

@@ -256,3 +256,28 @@ async def test_requests_the_http_parser_refuses_are_problems_too(guarded: tuple[
         problem = json.loads(body)
         assert problem["type"] == f"urn:vcnode:problem:{kind}" and problem["status"] == status
         writer.close()
+
+
+async def test_refused_requests_are_logged_at_debug_by_kind_without_the_client_address(
+    guarded: tuple[int, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A scanner's malformed requests stay out of an INFO log; at DEBUG the line says what was
+    refused, never who sent it (client addresses are never logged) nor the bytes."""
+    port, _ = guarded
+    caplog.set_level(logging.DEBUG, logger="node.traffic")
+    for request in (
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Bad: s3cr3t\x01\r\n\r\n",
+        b"POST /credentials/verify HTTP/1.1\r\nHost: x\r\nContent-Encoding: br\r\nContent-Length: 2\r\n\r\n{}",
+    ):
+        s = _connect(port, "127.0.0.2")
+        s.sendall(request)
+        status_line = (await asyncio.to_thread(s.recv, 4096)).split(b"\r\n", 1)[0]
+        assert status_line.endswith((b" 400 Bad Request", b" 415 Unsupported Media Type")), status_line
+        s.close()
+    refused = [r for r in caplog.records if r.name == "node.traffic" and r.getMessage().startswith("refused")]
+    assert [r.getMessage() for r in refused] == [
+        "refused a malformed request: malformed-header", "refused a request: a Content-Encoding it cannot decode",
+    ]
+    assert all(r.levelno == logging.DEBUG for r in refused)
+    for record in caplog.records:
+        assert "127.0.0.2" not in record.getMessage() and "s3cr3t" not in record.getMessage()
