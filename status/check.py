@@ -26,6 +26,7 @@ import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, Mapping
+from urllib.parse import urlsplit
 
 from did.cache import LRU, ExpiringCache
 from did.errors import FetchError
@@ -53,6 +54,18 @@ from vc.errors import (
 from vc.results import Check, failed
 
 log = logging.getLogger(__name__)
+
+
+def _loggable(url: str) -> str:
+    """A list's URL as the log may hold it: scheme, host, port and path. A query or fragment
+    may carry a learner's name or an access token, and so may a user and password."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port
+    except ValueError:
+        return "(a URL that does not parse)"
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}{f':{port}' if port is not None else ''}{parts.path}"
 
 JsonObject = dict[str, Any]
 Clock = Callable[[], datetime]
@@ -343,7 +356,7 @@ class StatusChecker:
         lifetime = self._lifetime(ttl, max_age)
         log.debug(
             "status list %s fetched: %s; cached for %s",
-            url, "usable" if problem is None else f"unusable ({problem.code})", lifetime,
+            _loggable(url), "usable" if problem is None else f"unusable ({problem.code})", lifetime,
         )
         return _CachedList(
             url=url,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from datetime import timedelta
 
@@ -469,3 +470,17 @@ async def test_recommendation_message_example_is_read(world, vectors):
     assert check.outcome == "passed"
     assert (check.data["status"], check.data["statusMessage"]) == ("0x2", "rejected")
     assert "'rejected'" in check.message
+
+
+async def test_the_log_names_a_list_without_its_query_or_user(world, caplog):
+    """Whatever a list's URL carries beyond scheme, host, port and path (a learner's name, a token) is
+    an issuer's choice the verifier's log must not keep."""
+    url = "https://reader:pa55word@issuer.example:8443/status/1?learner=Zoe%20Secretname&token=abc"
+    world.publish(url=url)
+    caplog.set_level(logging.DEBUG, logger="status.check")
+    check = _one(await world.checker()(world.credential(world.entry(3, url=url))))
+    assert check.outcome == "passed", check
+    said = [r.getMessage() for r in caplog.records if r.name == "status.check"]
+    assert said and said[0].startswith("status list https://issuer.example:8443/status/1 fetched: usable;")
+    for secret in ("Secretname", "token=abc", "pa55word", "reader", "?"):
+        assert not any(secret in line for line in said), secret
