@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Mapping, Sequence, Union
+from typing import Iterable, Mapping, Sequence, Union
 
 from node.store.base import Database, Dialect, StoreError, StoreUnavailable, utcnow_iso
 
@@ -354,7 +354,7 @@ async def migrate(db: Database, migrations: Sequence[Migration] = MIGRATIONS) ->
     names = [m.name for m in migrations]
     if len(set(names)) != len(names):
         raise StoreError(f"migration names must be unique: {names}")
-    if await _all_recorded(db, names):
+    if await _all_recorded(db, names):  # refuses a store with migrations ``names`` lacks
         # The usual opening (every process of a node, every replica, each worker after the
         # fork): nothing to apply, so no write lock is taken. A store that is locked, full or
         # read-only at that moment still opens and serves what it holds.
@@ -388,7 +388,23 @@ async def _all_recorded(db: Database, names: Sequence[str]) -> bool:
         raise
     except Exception:  # a new store: no schema_migrations yet (each driver says so its own way)
         return False
-    return set(names) <= {r["name"] for r in rows}
+    recorded = {r["name"] for r in rows}
+    check_known(recorded, names)
+    return set(names) <= recorded
+
+
+def check_known(recorded: Iterable[str], names: Iterable[str]) -> None:
+    """``StoreError`` if the store records a migration not among ``names``: a newer vcnode
+    migrated it. This version would read and write tables whose meaning has changed under it
+    (and apply its own missing migrations over the newer ones), so it does not open the store
+    at all; ``vcnode restore`` refuses such a backup for the same reason (node.backup)."""
+    known = set(names)
+    unknown = sorted(name for name in recorded if name not in known)
+    if unknown:
+        raise StoreError(
+            f"this store was made by a newer vcnode: it has {', '.join(unknown)}; upgrade vcnode, "
+            "or restore a backup made by this version"
+        )
 
 
 async def applied(db: Database, migrations: Sequence[Migration] = MIGRATIONS) -> list[str]:

@@ -36,7 +36,7 @@ import aiosqlite
 
 from node.files import fsync_path
 from node.store.base import Database, Dialect, Row, StoreError, StoreUnavailable, Tx
-from node.store.migrations import MIGRATIONS, Migration, migrate
+from node.store.migrations import MIGRATIONS, Migration, check_known, migrate
 
 DB_FILENAME = "vcnode.sqlite3"
 BUSY_TIMEOUT_MS = 10_000
@@ -249,6 +249,11 @@ class SQLiteDatabase(Database):
             done = {r[0] for r in await writer.execute_fetchall("SELECT name FROM schema_migrations")}
         except sqlite3.Error as e:
             raise StoreUnavailable(f"{reason}; and it cannot be read: {e}") from e
+        try:
+            check_known(done, [m.name for m in migrations])
+        except StoreError:
+            await writer.close()
+            raise
         missing = [m.name for m in migrations if m.name not in done]
         if missing:
             await writer.close()

@@ -100,6 +100,34 @@ async def test_a_failing_migration_is_rolled_back_whole_and_named(backend: Store
             await tx.fetchall("SELECT * FROM half")
 
 
+async def test_a_store_a_newer_version_migrated_is_not_opened(backend: Stores) -> None:
+    """An older vcnode would read tables whose meaning changed under it and apply its own
+    missing migrations over the newer ones: it refuses, saying what to do (as restore does)."""
+    older, newer = MIGRATIONS[:-1], [*MIGRATIONS[:-1], Migration("node.0099_future", ())]
+    await backend.close(await backend.open(newer))
+    refused = r"made by a newer vcnode: it has node\.0099_future; upgrade vcnode, or restore a backup made by this version"
+    # A version that knows every migration the store has but that one; then one that also has
+    # a migration of its own to apply: applied over the newer schema, it would be a third one.
+    for migrations in (older, MIGRATIONS):
+        with pytest.raises(StoreError, match=refused):
+            await backend.open(migrations)
+    assert backend.handles == []
+    # Nothing was applied meanwhile: the newer version finds its store as it left it.
+    assert await applied(await backend.open(newer), newer) == [m.name for m in newer]
+
+
+async def test_a_read_only_sqlite_store_a_newer_version_migrated_is_not_opened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = await SQLiteDatabase.open(tmp_path)
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO schema_migrations (name, applied) VALUES (?, ?)", ("node.0099_future", "2030-01-01T00:00:00Z"))
+    await db.close()
+    import node.store.sqlite as sqlite_store
+
+    monkeypatch.setattr(sqlite_store, "_read_only", lambda path: "its file system is mounted read-only")
+    with pytest.raises(StoreError, match=r"made by a newer vcnode: it has node\.0099_future"):
+        await SQLiteDatabase.open(tmp_path)
+
+
 async def test_migration_names_must_be_unique(database: Database) -> None:
     with pytest.raises(StoreError, match="unique"):
         await migrate(database, [*MIGRATIONS, MIGRATIONS[0]])
@@ -108,7 +136,7 @@ async def test_migration_names_must_be_unique(database: Database) -> None:
 async def test_a_step_can_differ_by_dialect(database: Database) -> None:
     step = {database.dialect.name: "CREATE TABLE mine (id TEXT)", "*": "CREATE TABLE theirs (id TEXT)"}
     other = {"no-such-dialect": "THIS IS NOT SQL", "*": None}
-    await migrate(database, [Migration("test.0003_dialects", (step, other))])
+    await migrate(database, [*MIGRATIONS, Migration("test.0003_dialects", (step, other))])
     async with database.read() as tx:
         assert await tx.fetchall("SELECT * FROM mine") == []
 
