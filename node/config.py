@@ -99,6 +99,10 @@ class Config:
     # with Retry-After. A request with a valid token of any scope is not limited. 0: no limit.
     rate_limit_per_second: int = 20
     rate_limit_burst: int = 100
+    # Requests one client may have in progress at once on those endpoints, per process: a few
+    # costly verifications a second stay under any rate, yet each holds the CPU for a while.
+    # Over it, 429 with Retry-After; the same exemptions. 0: no limit.
+    max_requests_per_client: int = 8
     # Addresses (or CIDR networks) of reverse proxies whose X-Forwarded-For names the client;
     # nobody else's is believed. Behind a proxy, set it: each client is then limited by its
     # own address, not the proxy's.
@@ -278,7 +282,7 @@ def validate(config: Config) -> Config:
     if config.max_body_bytes < MIN_BODY_BYTES:
         # Below this no credential of a few KB could be sent: every POST would be a 413.
         raise ConfigError(f"max_body_bytes must be at least {MIN_BODY_BYTES}, got {config.max_body_bytes}")
-    for name in ("rate_limit_per_second", "rate_limit_burst"):
+    for name in ("rate_limit_per_second", "rate_limit_burst", "max_requests_per_client"):
         if getattr(config, name) < 0:
             raise ConfigError(f"{name} must not be negative (0 turns the limit off)")
     if config.rate_limit_per_second and config.rate_limit_burst < 1:

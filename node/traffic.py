@@ -103,6 +103,7 @@ class TrafficLimits:
     body_timeout: float = 30.0
     rate: float = 20.0  # requests per second per client; 0: no limit
     burst: int = 100
+    in_progress: int = 8  # requests one client may have in progress at once; 0: no limit
     trusted_proxies: AddressSet = field(default_factory=AddressSet)
     exempt: AddressSet = field(default_factory=AddressSet)  # clients the per-client limits skip
 
@@ -115,6 +116,7 @@ class TrafficLimits:
             body_timeout=float(config.body_timeout_seconds),
             rate=float(config.rate_limit_per_second),
             burst=config.rate_limit_burst,
+            in_progress=config.max_requests_per_client,
             trusted_proxies=AddressSet(config.trusted_proxies),
             exempt=AddressSet(config.exempt_clients),
         )
@@ -465,6 +467,8 @@ class Traffic:
         self.limits = limits
         self.limiter = RateLimiter(limits.rate, limits.burst, clock=clock) if limits.rate else None
         self.guard = ConnectionGuard(limits)
+        self.in_progress: dict[str, int] = {}  # client -> its requests being answered (none: absent)
+        self.refused_busy = 0
 
     def client(self, request: web.Request) -> str | None:
         """The rate-limited client a request comes from (None: exempt)."""
@@ -510,6 +514,19 @@ def _too_many(wait: float) -> web.Response:
     )
 
 
+def _too_many_at_once(limit: int) -> web.Response:
+    return problem_response(
+        {
+            "type": PROBLEM_BASE + "too-many-requests",
+            "title": "Too many requests",
+            "detail": f"this client already has {limit} requests in progress, as many as the node answers for one "
+            "client at once; send the next when one is answered",
+        },
+        429,
+        {"Retry-After": "1"},
+    )
+
+
 def _body_timed_out(request: web.Request, seconds: float) -> None:
     if not request.content.is_eof():
         request.content.set_exception(HTTPProblem(
@@ -523,15 +540,29 @@ async def traffic_middleware(request: web.Request, handler: Handler) -> web.Stre
     traffic = request.app[TRAFFIC_KEY]
     conn = traffic.guard.request_started(request.protocol) if traffic.guard.handlers else None
     timer = None
+    counted: str | None = None
     try:
-        client = traffic.client(request) if traffic.limiter is not None and _limited(request) else None
+        limits = traffic.limits
+        limited = (traffic.limiter is not None or limits.in_progress) and _limited(request)
+        client = traffic.client(request) if limited else None
         if client is not None:
-            wait = traffic.limiter.take(client)  # type: ignore[union-attr]
-            if wait and not await _has_valid_token(request):
-                response = _too_many(wait)
+            refusal = None
+            wait = traffic.limiter.take(client) if traffic.limiter is not None else 0.0
+            if wait:
+                refusal = _too_many(wait)
+            elif limits.in_progress and traffic.in_progress.get(client, 0) >= limits.in_progress:
+                # One client's costly requests (verifications of large documents) at a rate the
+                # bucket allows would otherwise hold every CPU thread between them.
+                refusal = _too_many_at_once(limits.in_progress)
+            if refusal is not None and not await _has_valid_token(request):
+                if not wait:
+                    traffic.refused_busy += 1
                 if request.body_exists and not request.content.is_eof():
-                    response.force_close()  # the body is not read: the connection cannot carry on
-                return response
+                    refusal.force_close()  # the body is not read: the connection cannot carry on
+                return refusal
+            if limits.in_progress:
+                counted = client
+                traffic.in_progress[client] = traffic.in_progress.get(client, 0) + 1
         if request.body_exists and not request.content.is_eof():
             timer = asyncio.get_running_loop().call_later(
                 traffic.limits.body_timeout, _body_timed_out, request, traffic.limits.body_timeout
@@ -544,6 +575,12 @@ async def traffic_middleware(request: web.Request, handler: Handler) -> web.Stre
             response.force_close()
         return response
     finally:
+        if counted is not None:
+            left = traffic.in_progress[counted] - 1
+            if left:
+                traffic.in_progress[counted] = left
+            else:
+                del traffic.in_progress[counted]  # only clients with requests in progress are kept
         if timer is not None:
             timer.cancel()
         if conn is not None:

@@ -123,6 +123,41 @@ async def test_public_endpoints_are_rate_limited_per_client_with_retry_after(nod
     assert (await node.get("/.well-known/did.json")).status == 200
 
 
+async def test_one_client_has_at_most_max_requests_per_client_in_progress(tmp_path: Path, aiohttp_client: Any) -> None:
+    """A hostile-traffic sweep kept every CPU thread busy with costly verifications sent a few a
+    second, under any rate limit: the requests one client has in progress are bounded too."""
+    config = Config().replace(data_dir=tmp_path / "data", rate_limit_per_second=0, max_requests_per_client=2, exempt_clients=())
+    app = create_app(config)
+    log = ResponseLog(app)
+    client = await aiohttp_client(app)
+    token = (await app[NODE_KEY].tokens.create(["issue"], issuer="default")).token
+    release = asyncio.Event()
+
+    async def slow_body() -> AsyncIterator[bytes]:  # the request stays in progress until released
+        yield b'{"verifiableCredential": '
+        await release.wait()
+        yield b'{}}'
+
+    held = [asyncio.create_task(client.post("/credentials/verify", data=slow_body(), headers={"Content-Type": "application/json"}))
+            for _ in range(2)]
+    traffic_state = app[traffic.TRAFFIC_KEY]
+    for _ in range(100):
+        if sum(traffic_state.in_progress.values()) == 2:
+            break
+        await asyncio.sleep(0.01)
+    resp = await client.get("/.well-known/did.json")
+    assert resp.status == 429 and resp.headers["Retry-After"] == "1"
+    assert "2 requests in progress" in (await resp.json(content_type=None))["detail"]
+    auth = {"Authorization": f"Bearer {token}"}
+    assert (await client.get("/.well-known/did.json", headers=auth)).status == 200  # a valid token is not limited
+    assert (await client.get("/healthz")).status == 200
+    release.set()
+    assert [(await t).status for t in held] == [400, 400]
+    assert traffic_state.in_progress == {}  # nothing kept for a client with nothing in progress
+    assert (await client.get("/.well-known/did.json")).status == 200
+    log.check()
+
+
 async def test_a_body_that_does_not_arrive_in_time_is_a_408_and_the_connection_closes(node: Any) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", node.server.port)
     writer.write(
