@@ -36,6 +36,7 @@ from node.keys import KEYFILE_NAME, SETTING as MASTER_KEY_SETTING
 from node.keys import KeyProtectionError, open_master
 from node.node import Node, open_node
 from node.store import DB_FILENAME, MIGRATIONS, BackupContents, StoreError, inspect_backup, restore_file
+from node.store.migrations import unknown_migrations
 
 JsonObject = dict[str, Any]
 
@@ -120,8 +121,8 @@ async def restore(backup_file: Path, config: Config, *, key_file: Path | None = 
         )
     _empty_target(data_dir)
     contents = await asyncio.to_thread(inspect_backup, Path(backup_file))
-    known = {m.name for m in MIGRATIONS}
-    unknown = [name for name in contents.migrations if name not in known]
+    # A restore always refuses a newer backup: the restored node would be this older version.
+    unknown = unknown_migrations(contents.migrations, [m.name for m in MIGRATIONS])
     if unknown:
         raise StoreError(f"{backup_file} was made by a newer vcnode (it has {', '.join(unknown)}); restore it with that version")
     record = contents.settings.get(MASTER_KEY_SETTING)

@@ -393,18 +393,32 @@ async def _all_recorded(db: Database, names: Sequence[str]) -> bool:
     return set(names) <= recorded
 
 
-def check_known(recorded: Iterable[str], names: Iterable[str]) -> None:
-    """``StoreError`` if the store records a migration not among ``names``: a newer vcnode
-    migrated it. This version would read and write tables whose meaning has changed under it
-    (and apply its own missing migrations over the newer ones), so it does not open the store
-    at all; ``vcnode restore`` refuses such a backup for the same reason (node.backup)."""
+def unknown_migrations(recorded: Iterable[str], names: Iterable[str]) -> list[str]:
+    """The migrations a store records that are not among ``names``: a newer vcnode's."""
     known = set(names)
-    unknown = sorted(name for name in recorded if name not in known)
-    if unknown:
+    return sorted(name for name in recorded if name not in known)
+
+
+def check_known(recorded: Iterable[str], names: Iterable[str]) -> None:
+    """Refuse (``StoreError``) a store a newer vcnode migrated when this version would apply
+    migrations of its own over the newer ones. When it has none to apply, it opens the store as
+    the replicas of a rolling upgrade do (docs/scaling.md, "Upgrading": the older ones serve on
+    while the newer take over, migrations being additive), and says so at WARNING: on one
+    machine, such an opening is a rollback (docs/operations.md, "Upgrading")."""
+    recorded = set(recorded)
+    names = list(names)
+    unknown = unknown_migrations(recorded, names)
+    if not unknown:
+        return
+    if set(names) - recorded:
         raise StoreError(
-            f"this store was made by a newer vcnode: it has {', '.join(unknown)}; upgrade vcnode, "
-            "or restore a backup made by this version"
+            f"this store was made by a newer vcnode: it has {', '.join(unknown)}, and this version would apply "
+            "its own migrations over them; upgrade vcnode, or restore a backup made by this version"
         )
+    log.warning(
+        "this store was migrated by a newer vcnode (it has %s); this version serves it, as during a rolling upgrade. "
+        "Finish the upgrade: an older version is not meant to run on it for long", ", ".join(unknown),
+    )
 
 
 async def applied(db: Database, migrations: Sequence[Migration] = MIGRATIONS) -> list[str]:

@@ -100,23 +100,29 @@ async def test_a_failing_migration_is_rolled_back_whole_and_named(backend: Store
             await tx.fetchall("SELECT * FROM half")
 
 
-async def test_a_store_a_newer_version_migrated_is_not_opened(backend: Stores) -> None:
-    """An older vcnode would read tables whose meaning changed under it and apply its own
-    missing migrations over the newer ones: it refuses, saying what to do (as restore does)."""
-    older, newer = MIGRATIONS[:-1], [*MIGRATIONS[:-1], Migration("node.0099_future", ())]
+async def test_a_store_a_newer_version_migrated_is_served_as_in_a_rolling_upgrade_but_never_migrated_over(
+    backend: Stores, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A version with nothing of its own to apply opens a store a newer one migrated, as the
+    older replicas of a rolling upgrade must (docs/scaling.md), and says so; one that would apply
+    its own migrations over the newer ones refuses (as restore refuses a newer backup)."""
+    import logging
+
+    newer = [*MIGRATIONS, Migration("node.0099_future", ())]
     await backend.close(await backend.open(newer))
-    refused = r"made by a newer vcnode: it has node\.0099_future; upgrade vcnode, or restore a backup made by this version"
-    # A version that knows every migration the store has but that one; then one that also has
-    # a migration of its own to apply: applied over the newer schema, it would be a third one.
-    for migrations in (older, MIGRATIONS):
-        with pytest.raises(StoreError, match=refused):
-            await backend.open(migrations)
+    with caplog.at_level(logging.WARNING, logger="node.store.migrations"):
+        await backend.close(await backend.open(MIGRATIONS))
+    assert "migrated by a newer vcnode (it has node.0099_future)" in caplog.text
+    await backend.close(await backend.open(newer))  # the newer still opens it, nothing applied
+    refused = r"made by a newer vcnode: it has node\.0099_future, and this version would apply its own migrations"
+    with pytest.raises(StoreError, match=refused):
+        await backend.open([*MIGRATIONS, Migration("node.0098_of_another_line", ())])
     assert backend.handles == []
     # Nothing was applied meanwhile: the newer version finds its store as it left it.
     assert await applied(await backend.open(newer), newer) == [m.name for m in newer]
 
 
-async def test_a_read_only_sqlite_store_a_newer_version_migrated_is_not_opened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_read_only_sqlite_store_a_newer_version_migrated_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = await SQLiteDatabase.open(tmp_path)
     async with db.transaction() as tx:
         await tx.execute("INSERT INTO schema_migrations (name, applied) VALUES (?, ?)", ("node.0099_future", "2030-01-01T00:00:00Z"))
@@ -124,8 +130,9 @@ async def test_a_read_only_sqlite_store_a_newer_version_migrated_is_not_opened(t
     import node.store.sqlite as sqlite_store
 
     monkeypatch.setattr(sqlite_store, "_read_only", lambda path: "its file system is mounted read-only")
-    with pytest.raises(StoreError, match=r"made by a newer vcnode: it has node\.0099_future"):
-        await SQLiteDatabase.open(tmp_path)
+    db = await SQLiteDatabase.open(tmp_path)
+    assert db.read_only
+    await db.close()
 
 
 async def test_migration_names_must_be_unique(database: Database) -> None:
