@@ -48,6 +48,7 @@ from aiohttp.web_protocol import RequestHandler
 
 from node import auth
 from node.config import Config
+from node.store import StoreError
 from node.problems import PROBLEM_BASE, PROBLEM_JSON, HTTPProblem, problem_response, unsupported_coding
 from node.routes.endpoint import Endpoint
 
@@ -468,7 +469,6 @@ class Traffic:
         self.limiter = RateLimiter(limits.rate, limits.burst, clock=clock) if limits.rate else None
         self.guard = ConnectionGuard(limits)
         self.in_progress: dict[str, int] = {}  # client -> its requests being answered (none: absent)
-        self.refused_busy = 0
 
     def client(self, request: web.Request) -> str | None:
         """The rate-limited client a request comes from (None: exempt)."""
@@ -496,7 +496,7 @@ async def _has_valid_token(request: web.Request) -> bool:
         return False
     try:
         await auth.authenticate(request)
-    except HTTPProblem:
+    except (HTTPProblem, StoreError):  # a store that does not answer cannot vouch for it: the 429 stands
         return False
     return True
 
@@ -555,8 +555,6 @@ async def traffic_middleware(request: web.Request, handler: Handler) -> web.Stre
                 # bucket allows would otherwise hold every CPU thread between them.
                 refusal = _too_many_at_once(limits.in_progress)
             if refusal is not None and not await _has_valid_token(request):
-                if not wait:
-                    traffic.refused_busy += 1
                 if request.body_exists and not request.content.is_eof():
                     refusal.force_close()  # the body is not read: the connection cannot carry on
                 return refusal
