@@ -24,7 +24,9 @@ import math
 import re
 import threading
 import weakref
-from typing import Any, Callable, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Callable, Iterator, Mapping
 
 from pyld import jsonld as _pyld
 from pyld.context_resolver import ContextResolver
@@ -146,26 +148,28 @@ def _as_processors_read_it(item: dict[str, Any], value: int, where: str) -> None
     item["@value"] = int(double)
 
 
-def refuse_misread_fractions(document: Any) -> None:
-    """Refuse, before signing, a fraction that jsonld.js (Digital Bazaar's stack) puts into RDF
-    as another number. JSON-LD 1.1 §8.6 makes every number with a fractional part an
-    xsd:double ("1.0E-7"); jsonld.js takes a number whose JavaScript spelling has no "." for a
-    whole number and writes 1e-7 as "0"^^xsd:integer, so neither side would verify the other's
-    signature. Such numbers are below 10^-6 in size with one significant digit (1e-7, 5e-324);
-    ``repr`` spells them as ECMAScript does. Verifying keeps to the specification."""
-    stack = [document]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-        elif type(item) is float and item != 0 and abs(item) < 1e-6 and "." not in repr(item):
-            raise ProofTransformationError(
-                f"the number {item!r} would be read as 0 by JSON-LD processors that take a number written "
-                "without a decimal point for a whole one (jsonld.js), which could not verify the signature; "
-                "send it as a string, or typed, as {\"@value\": \"1.0E-7\", \"@type\": \"xsd:double\"}"
-            )
+# Set while a proof is being made (``signing``): some refusals protect other verifiers, and the
+# specification's reading, which verifying keeps, is not wrong.
+_SIGNING: ContextVar[bool] = ContextVar("vc.jsonld.signing", default=False)
+
+
+@contextmanager
+def signing() -> Iterator[None]:
+    """The canonicalizations within are of a document being signed (``vc.proofs.add_proof``)."""
+    token = _SIGNING.set(True)
+    try:
+        yield
+    finally:
+        _SIGNING.reset(token)
+
+
+def _misread_fraction(value: float) -> bool:
+    """A fraction jsonld.js puts into RDF as another number. JSON-LD 1.1 §8.6 makes a number with
+    a fractional part an xsd:double ("1.0E-7"); jsonld.js takes a number whose JavaScript
+    spelling has no "." for a whole one and writes 1e-7 as "0"^^xsd:integer, so neither side
+    would verify the other's signature. Such numbers are below 10^-6 in size with one
+    significant digit (1e-7, 5e-324); ``repr`` spells them as ECMAScript does."""
+    return value != 0 and abs(value) < 1e-6 and "." not in repr(value)
 
 
 def _check_expanded(element: Any, path: str = "") -> None:
@@ -195,6 +199,14 @@ def _check_expanded(element: Any, path: str = "") -> None:
                 _as_processors_read_it(item, value, _path_text(path, node))
             elif type(value) is float and not math.isfinite(value):
                 raise ProofTransformationError(f"{_path_text(path, node) or 'document'}: {value} is no number JSON can carry")
+            elif type(value) is float and datatype != _pyld.XSD_DOUBLE and _SIGNING.get() and _misread_fraction(value):
+                # A value typed xsd:double takes jsonld.js's double branch and is read alike.
+                raise ProofTransformationError(
+                    f"{_path_text(path, node) or 'document'}: the number {value!r} would be read as 0 by JSON-LD "
+                    "processors that take a number written without a decimal point for a whole one (jsonld.js), "
+                    'which could not verify the signature; send it as a string, or typed, as {"@value": "1.0E-7", '
+                    '"@type": "xsd:double"}'
+                )
             language = item.get("@language")
             if language is not None and not (isinstance(language, str) and _LANGUAGE_TAG.fullmatch(language)):
                 # pyld would write it into the N-Quads as it is, giving an invalid literal.

@@ -214,6 +214,15 @@ async def test_fractions_the_reference_misreads_are_not_signed_with_rdf_and_thei
                 add_proof(unsigned(misread), suite=suite, key=key, created="2025-01-15T00:00:00Z", loader=default_loader())
         else:  # JCS signs the JSON text, which both sides write alike
             add_proof(unsigned(misread), suite=suite, key=key, created="2025-01-15T00:00:00Z", loader=default_loader())
+    if suite == "eddsa-rdfc-2022":
+        # Typed xsd:double by the context, jsonld.js reads it as a double too: signed, and verified there.
+        typed = unsigned(1e-7)
+        typed["@context"] = [*typed["@context"], {"exact": {"@id": "https://example.org/exact", "@type": "http://www.w3.org/2001/XMLSchema#double"}}]
+        typed["credentialSubject"] = {"id": "did:example:alice", "exact": 1e-7}
+        ours = add_proof(typed, suite=suite, key=key, created="2025-01-15T00:00:00Z", loader=default_loader())
+        (tmp_path / "typed.json").write_text(json.dumps(ours))
+        code, out = await run_js("verify.mjs", str(tmp_path / "typed.json"))
+        assert code == 0 and out["verified"] is True, out
     for value in (1.5e-7, 1e-6, 0.000002, 2.5):
         ours = add_proof(unsigned(value), suite=suite, key=key, created="2025-01-15T00:00:00Z", loader=default_loader())
         path = tmp_path / "fraction.json"
