@@ -23,7 +23,7 @@ from node.metrics import Metrics
 from node.node import Node, open_node
 from node.observe import NO_OBSERVER
 from node.store import StoreUnavailable
-from node.routes import CONFIG_KEY, NODE_KEY, dids, health, microcredentials, oid4vci, openapi, status_lists, vcapi
+from node.routes import CONFIG_KEY, NODE_KEY, refuse_opened_scopes, dids, health, microcredentials, oid4vci, openapi, status_lists, vcapi
 from node.routes import credentials as credential_routes
 from node.routes import metrics as metrics_routes
 from node.routes import trust as trust_routes
@@ -173,4 +173,9 @@ def create_app(config: Config, *, node: Node | None = None, metrics: Metrics | N
     metrics_routes.setup(app)
     # routes: add here (each route module exposes setup(app); handlers reach the node's
     # capabilities through node.routes.node_of(request), a node.node.Node)
+
+    async def check_openings(app: web.Application) -> None:
+        refuse_opened_scopes(app)
+
+    app.on_startup.append(check_openings)
     return app

@@ -13,7 +13,6 @@ from __future__ import annotations
 from aiohttp import web
 
 from node.config import Config
-from node.etags import strong_etag  # noqa: F401  (for the routes)
 from node.node import Node
 from node.problems import HTTPProblem
 
@@ -65,12 +64,18 @@ def open_to_browsers(app: web.Application, *paths: str, method: str = "GET") -> 
 async def _add_cors(request: web.Request, response: web.StreamResponse) -> None:
     route = request.match_info.route
     if route.resource is not None and (request.method, route.resource.canonical) in request.app[CORS_OPEN]:
-        # A route that needs a token is never opened, whatever a later open_to_browsers call
-        # names: another origin's page must not drive an operator's token-bearing browser.
-        if getattr(getattr(route.handler, "__self__", None), "scope", None) is None:
-            response.headers.update(CORS_HEADERS)
+        response.headers.update(CORS_HEADERS)
 
 
+def refuse_opened_scopes(app: web.Application) -> None:
+    """A route that needs a token is never opened to other origins (another origin's page must
+    not drive an operator's token-bearing browser): checked once every route is registered, so
+    an open_to_browsers naming one stops the node from starting rather than open it."""
+    opened = app.get(CORS_OPEN, set())
+    for route in app.router.routes():
+        endpoint = getattr(route.handler, "__self__", None)
+        if route.resource is not None and (route.method, route.resource.canonical) in opened and getattr(endpoint, "scope", None):
+            raise RuntimeError(f"{route.method} {route.resource.canonical} needs a token and cannot be opened to other origins")
 
 
 def _listed(header: str, etag: str, *, weak: bool) -> bool:

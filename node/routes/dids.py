@@ -15,7 +15,8 @@ from typing_extensions import TypedDict
 from node.problems import not_found
 from node.errors import UnknownIssuerError
 from node.issuers import DEFAULT_ISSUER
-from node.routes import node_of, open_to_browsers, preconditions, strong_etag
+from node.etags import strong_etag
+from node.routes import node_of, open_to_browsers, preconditions
 from node.routes.endpoint import Endpoints, PathParam, Reply
 
 DID_JSON = "application/did+json"

@@ -272,20 +272,18 @@ async def test_cors_open_resources_carry_cors_on_their_errors_too(node: Any) -> 
 
 async def test_a_route_that_needs_a_token_is_never_opened_even_if_named(tmp_path: Path, aiohttp_client: Any) -> None:
     """docs/CONTRACTS.md: routes with a scope are never opened. A review found nothing enforcing
-    it: a later open_to_browsers naming a token-bearing route would have opened it."""
+    it: a later open_to_browsers naming a token-bearing route would have opened it (and its
+    preflight). The node now refuses to start so."""
     from node.routes import CORS_OPEN, open_to_browsers
-    from node.routes.endpoint import Endpoint
 
     app = create_app(Config().replace(data_dir=tmp_path / "data", exempt_clients=("127.0.0.1",)))
     open_to_browsers(app, "/credentials/issue", method="POST")
-    client = await aiohttp_client(app)
-    token = (await app[NODE_KEY].tokens.create(["issue"], issuer="default")).token
-    resp = await client.post("/credentials/issue", json={}, headers={**ORIGIN, "Authorization": f"Bearer {token}"})
-    assert resp.status == 400 and "Access-Control-Allow-Origin" not in resp.headers
-    # And none of the node's own openings names one.
-    scoped = {(r.method, r.resource.canonical) for r in app.router.routes()
-              if r.resource is not None and isinstance(getattr(r.handler, "__self__", None), Endpoint) and r.handler.__self__.scope is not None}
-    assert scoped and not scoped & (app[CORS_OPEN] - {("POST", "/credentials/issue")})
+    with pytest.raises(RuntimeError, match="POST /credentials/issue needs a token and cannot be opened"):
+        await aiohttp_client(app)
+    # And the node's own openings start: none names one.
+    app = create_app(Config().replace(data_dir=tmp_path / "data2", exempt_clients=("127.0.0.1",)))
+    await aiohttp_client(app)
+    assert ("POST", "/credentials/verify") in app[CORS_OPEN]
 
 
 async def test_a_rate_limited_browser_can_read_the_429_and_its_retry_after(tmp_path: Path, aiohttp_client: Any) -> None:
