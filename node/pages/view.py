@@ -297,9 +297,9 @@ def url_key(url: Any) -> tuple[str, str, int | None, str] | None:
     scheme = parts.scheme.lower()
     if port is None:
         port = {"http": 80, "https": 443}.get(scheme)
-    # As a browser or yarl reaches it: dot segments removed (RFC 3986 §5.2.4), empty segments
-    # and a host's final dot (the root of the DNS) ignored, so ".../achievements/./ds-101" and
-    # "node.example." name the node's own achievement too.
+    # Dot segments removed as a browser or yarl does (RFC 3986 §5.2.4); empty segments and a
+    # host's final dot (the root of the DNS) ignored as well, though yarl keeps them: matching
+    # more spellings only widens the check that a stranger does not award this node's achievement.
     segments: list[str] = []
     for segment in unquote(parts.path).split("/"):
         if segment == "..":

@@ -373,33 +373,34 @@ class PostgresDatabase(Database):
     async def transaction(self) -> AsyncIterator[Tx]:
         conn = await self._begin_write()
         tx = PostgresTx(conn)
-        broken = False
+        broken = lost = False  # end this connection; the session ended (renew the pool too)
         try:
             try:
                 yield tx
             except BaseException:
-                broken = tx.broken
-                if not broken:
+                lost = tx.broken
+                if not lost:
                     try:
                         await conn.execute("ROLLBACK")
-                    except BaseException:  # the connection is gone: the server rolled back
+                    except _CONNECTION_LOST:  # the connection is gone: the server rolled back
+                        lost = True
+                    except BaseException:  # cancelled mid-ROLLBACK, say: this connection only
                         broken = True
                 raise
             if tx.broken:
                 # The body went on after a statement found the connection lost (it caught the
                 # StoreUnavailable): whatever it wrote went with the session.
-                broken = True
+                lost = True
                 raise StoreUnavailable("the PostgreSQL connection was lost during the transaction; nothing was committed")
             try:
                 await conn.execute("COMMIT")
             except _CONNECTION_LOST as e:
                 # Whether the commit reached the disk is unknown: say the store failed, never
                 # that it succeeded.
-                broken = True
+                lost = True
                 raise StoreUnavailable(f"the connection was lost while committing: {e}") from e
         finally:
-            # Here broken always means the session ended (tx.broken, a failed ROLLBACK or COMMIT).
-            await self._release(self._writers, conn, lost=broken)
+            await self._release(self._writers, conn, broken=broken, lost=lost)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
