@@ -185,10 +185,10 @@ def compose(
     loader = loader or default_loader()
     observed = observer is not NO_OBSERVER
 
-    def offloading(work: str) -> Offload[Any]:
+    def offloading(work: str, lane: str = PUBLIC) -> Offload[Any]:
         # Each capability's CPU steps timed under the work they serve; the issuer's own work on
-        # its own lane, so that public verifications cannot queue it (node.offload).
-        pool = offload or shared_offload(OPERATOR if work in ("issue", "status-list") else PUBLIC)
+        # the operator lane, so that public verifications cannot queue it (node.offload).
+        pool = offload or shared_offload(lane)
         return timed_offload(pool, work, observer.offload_step) if observed else pool
 
     def fetching(kind: str) -> Any:
@@ -224,7 +224,7 @@ def compose(
         identity=issuers.signing_identity,
         loader=loader,
         clock=clock,
-        offload=offloading("status-list"),
+        offload=offloading("status-list", OPERATOR),
         observe_published=observer.list_published if observed else None,
     )
     check_status = None
@@ -247,7 +247,7 @@ def compose(
         loader=loader,
         issuers=issuers,
         status_lists=status_lists,
-        offload=offloading("issue"),
+        offload=offloading("issue", OPERATOR),
         observe_issued=observer.issued if observed else None,
     )
     challenges = Challenges(db, clock=clock, ttl_seconds=config.challenge_ttl_seconds)
