@@ -24,7 +24,7 @@ from typing import Any, Awaitable, Callable, Mapping
 from aiohttp import web
 
 from node.logs import DirectLines
-from node.observe import METHODS
+from node.observe import method_label
 
 log = logging.getLogger("vcnode.access")
 
@@ -76,7 +76,7 @@ def observe_requests(report: RequestHook | None, *, access_log: bool) -> Callabl
             raise
         finally:
             seconds = time.perf_counter() - start
-            method = request.method if request.method in METHODS else "OTHER"
+            method = method_label(request.method)
             route = route_of(request)
             if report is not None:
                 report(method, route, status, seconds)

@@ -37,7 +37,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from node.observe import METHODS, Observer
+from node.observe import Observer, method_label
 from vc.results import VerificationResult
 
 log = logging.getLogger(__name__)
@@ -334,7 +334,7 @@ class Metrics:
     # What flush() does with them, under the lock.
 
     def _tally_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        method = method if method in METHODS else "OTHER"
+        method = method_label(method)
         self._add_count((self.requests, method, route, str(status)), 1)
         self._add_observation((self.request_seconds, method, route), seconds)
 

@@ -35,6 +35,12 @@ FETCH_KINDS = (DID_DOCUMENT, STATUS_LIST, ACCREDITATIONS, PAGE_URL)
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
+def method_label(method: str) -> str:
+    """The method as logs and metrics name it: one of ``METHODS``, or OTHER (a client's made-up
+    method must neither add a series nor reach a log line)."""
+    return method if method in METHODS else "OTHER"
+
+
 def _ignore(*args: Any) -> None:
     return None
 

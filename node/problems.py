@@ -33,7 +33,7 @@ from pydantic import Field, ValidationError
 from typing_extensions import NotRequired, TypedDict
 
 from node.accesslog import route_of
-from node.observe import METHODS
+from node.observe import method_label
 from node.store import StoreError, StoreUnavailable
 from vc.errors import problem_from_exception
 from vc.limits import check_shape
@@ -212,7 +212,7 @@ def _where(request: web.Request) -> tuple[str, str]:
     """The request as the log names it: the access log's method and route template. Never the
     path: it is percent-decoded, so it can carry a learner's name or a newline that forges a
     second log line."""
-    return (request.method if request.method in METHODS else "OTHER"), route_of(request)
+    return method_label(request.method), route_of(request)
 
 
 def _client_gone(request: web.Request) -> bool:
