@@ -28,7 +28,7 @@ NODE_KEY = web.AppKey("vcnode.node", Node)
 # token stay same-origin: a browser page has no business holding the node's tokens.
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": "ETag, Cache-Control, Retry-After",
+    "Access-Control-Expose-Headers": "ETag, Cache-Control, Retry-After, WWW-Authenticate",
 }
 _ALLOW_HEADERS = {"GET": "If-None-Match, If-Match, Accept", "POST": "Content-Type"}
 # (method, route template) answered with CORS_HEADERS whatever the status.
@@ -39,9 +39,10 @@ def node_of(request: web.Request) -> Node:
     return request.app[NODE_KEY]
 
 
-def open_to_browsers(app: web.Application, *paths: str, method: str = "GET") -> None:
+def open_to_browsers(app: web.Application, *paths: str, method: str = "GET", allow_headers: str | None = None) -> None:
     """Serve ``method`` on ``paths`` (route templates) to other origins: every answer gets the
-    CORS headers, and an OPTIONS preflight is answered."""
+    CORS headers, and an OPTIONS preflight is answered, allowing ``allow_headers`` (by default
+    the method's usual ones)."""
     if CORS_OPEN not in app:
         app[CORS_OPEN] = set()
         app.on_response_prepare.append(_add_cors)
@@ -49,7 +50,7 @@ def open_to_browsers(app: web.Application, *paths: str, method: str = "GET") -> 
     preflight = {
         **CORS_HEADERS,
         "Access-Control-Allow-Methods": ", ".join((*methods, "OPTIONS")),
-        "Access-Control-Allow-Headers": _ALLOW_HEADERS.get(method, "Content-Type"),
+        "Access-Control-Allow-Headers": allow_headers or _ALLOW_HEADERS.get(method, "Content-Type"),
         "Access-Control-Max-Age": "86400",
     }
 

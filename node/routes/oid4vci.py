@@ -448,3 +448,15 @@ def setup(app: web.Application) -> None:
         "/.well-known/oauth-authorization-server/issuers/{name}",
     ):
         open_to_browsers(app, path)
+    # A wallet running in a browser (a web wallet, a wallet app's web view) talks to these from
+    # its own origin. They take no cookie and no ambient credential: the pre-authorized code, the
+    # nonce and the access token are each sent by the wallet itself, so any origin may.
+    open_to_browsers(
+        app,
+        "/issuers/{name}/oid4vci/token",
+        "/issuers/{name}/oid4vci/nonce",
+        "/issuers/{name}/oid4vci/credential",
+        "/issuers/{name}/oid4vci/notification",
+        method="POST",
+        allow_headers="Content-Type, Authorization, DPoP",
+    )

@@ -311,6 +311,27 @@ async def test_the_credential_endpoint_refuses_with_the_specs_errors_and_issues_
     assert status == 401 and "expired" in body["error_description"]
 
 
+async def test_a_wallet_in_a_browser_may_call_the_wallet_endpoints_from_its_own_origin(env: Any) -> None:
+    """A web wallet (or a wallet app's web view) fetches from its own origin: without CORS the
+    browser hid every answer of the token, nonce, credential and notification endpoints from it.
+    They take no cookie: what authenticates is sent by the wallet itself."""
+    origin = {"Origin": "https://wallet.example"}
+    for endpoint in ("token", "nonce", "credential", "notification"):
+        path = f"/issuers/default/oid4vci/{endpoint}"
+        resp = await env.client.options(path, headers={**origin, "Access-Control-Request-Method": "POST",
+                                                       "Access-Control-Request-Headers": "authorization, content-type"})
+        assert resp.status == 204 and resp.headers["Access-Control-Allow-Origin"] == "*", path
+        assert {"Authorization", "Content-Type", "DPoP"} <= set(resp.headers["Access-Control-Allow-Headers"].split(", ")), path
+    resp = await env.client.post("/issuers/default/oid4vci/nonce", headers=origin)
+    assert resp.status == 200 and resp.headers["Access-Control-Allow-Origin"] == "*"
+    resp = await env.client.post("/issuers/default/oid4vci/credential", json={}, headers=origin)
+    assert resp.status == 401 and resp.headers["Access-Control-Allow-Origin"] == "*"
+    assert "WWW-Authenticate" in resp.headers["Access-Control-Expose-Headers"].split(", ")
+    # The operator's own offer route stays same-origin.
+    resp = await env.client.post("/issuers/default/offers", json={}, headers={**origin, **env.auth})
+    assert "Access-Control-Allow-Origin" not in resp.headers
+
+
 async def test_what_a_qa_sweep_of_the_wallet_endpoints_found(env: Any) -> None:
     audience = env.config.effective_base_url
     wallet = Wallet()
