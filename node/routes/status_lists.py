@@ -46,7 +46,9 @@ async def get_status_list(request: web.Request) -> web.StreamResponse:
     issuer, purpose, seq_text = request.match_info["issuer"], request.match_info["purpose"], request.match_info["seq"]
     # isdecimal, not isdigit: "²" is a digit but not a number; nine digits keep int() small
     # enough for SQLite (a longer number is no list this node has).
-    if not (seq_text.isascii() and seq_text.isdecimal()) or len(seq_text) > 9:
+    if not (seq_text.isascii() and seq_text.isdecimal()) or len(seq_text) > 9 or seq_text != str(int(seq_text)):
+        # One URL per list, the one its credentials name and its id is: "00001" is not list 1,
+        # or a cache would hold one list under several keys (and its id would not be its URL).
         raise not_found(f"status lists are numbered 1, 2, ...; {seq_text!r} is not a list number")
     published = await node_of(request).status_lists.get(issuer, purpose, int(seq_text))
     if published is None:

@@ -228,6 +228,10 @@ async def test_status_list_get_with_etag_cache_control_cors_and_304(served, aioh
     assert await not_modified.read() == b""
     other = await client.get(_path(entry), headers={"If-None-Match": '"something-else"'})
     assert other.status == 200
+    # One URL per list (its id): another spelling of the number is no list (an HTTP sweep found
+    # /status/default/revocation/00001 serving list 1, whose id names .../1).
+    for spelling in ("01", "00001", "+1"):
+        assert (await client.get(f"/status/default/revocation/{spelling}")).status == 404, spelling
 
 
 async def test_revoke_then_next_get_shows_the_bit_and_a_new_etag(served, aiohttp_client):
