@@ -178,4 +178,11 @@ def create_app(config: Config, *, node: Node | None = None, metrics: Metrics | N
         refuse_opened_scopes(app)
 
     app.on_startup.append(check_openings)
+    app.on_response_prepare.append(_nosniff)
     return app
+
+
+async def _nosniff(request: web.Request, response: web.StreamResponse) -> None:
+    # Every answer is exactly the type it says (JSON, JSON-LD, problem+json, HTML): a browser
+    # must not guess another from a credential's text the node echoes.
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -571,4 +571,5 @@ PUBLIC_POSTS = ("/credentials/verify", "/presentations/verify", "/challenges")
 
 def setup(app: web.Application) -> None:
     api.register(app)
-    open_to_browsers(app, *PUBLIC_POSTS, method="POST")
+    # Authorization too: a verifier app with a token is not held to the public rate limit.
+    open_to_browsers(app, *PUBLIC_POSTS, method="POST", allow_headers="Content-Type, Authorization")

@@ -296,6 +296,16 @@ async def test_a_rate_limited_browser_can_read_the_429_and_its_retry_after(tmp_p
     assert "Retry-After" in resp.headers["Access-Control-Expose-Headers"].split(", ")
 
 
+async def test_every_answer_says_nosniff_and_the_verify_preflight_allows_a_token(node: Any) -> None:
+    for path in ("/.well-known/did.json", "/status/default/revocation/99", "/openapi.json", "/healthz"):
+        assert (await node.get(path)).headers["X-Content-Type-Options"] == "nosniff", path
+    resp = await node.post("/credentials/verify", data=b"{", headers=JSON_TYPE)
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    resp = await node.options("/credentials/verify", headers={**ORIGIN, "Access-Control-Request-Method": "POST",
+                                                              "Access-Control-Request-Headers": "authorization"})
+    assert resp.status == 204 and "Authorization" in resp.headers["Access-Control-Allow-Headers"].split(", ")
+
+
 async def test_preflights_allow_the_conditional_headers(node: Any) -> None:
     resp = await node.options("/status/default/revocation/1", headers={**ORIGIN, "Access-Control-Request-Method": "GET"})
     assert resp.status == 204 and resp.headers["Access-Control-Allow-Origin"] == "*"
