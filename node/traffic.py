@@ -685,7 +685,12 @@ def _usr1() -> None:
     log.warning("SIGUSR1: the log goes to stdout and stderr, which need no reopening; still serving")
 
 
+# What SIGUSR2 gets, from one process here and from the arbiter of several (node.workers).
+NO_UPGRADE_IN_PLACE = (
+    "SIGUSR2: vcnode does not re-execute itself for an upgrade in place; still serving. "
+    "To upgrade, restart it (or replace replicas behind the proxy one at a time)"
+)
+
+
 def _usr2() -> None:
-    # As node.workers.NodeArbiter.handle_usr2 words it for --workers N.
-    log.warning("SIGUSR2: vcnode does not re-execute itself for an upgrade in place; still serving. "
-                "To upgrade, restart it (or replace replicas behind the proxy one at a time)")
+    log.warning(NO_UPGRADE_IN_PLACE)

@@ -41,6 +41,7 @@ from node.config import Config
 from node.cores import cpus_to_pin, pin_process, usable_cpus
 from node.heap import settle_heap
 from node.tls import ServerTLS
+from node.traffic import NO_UPGRADE_IN_PLACE
 
 log = logging.getLogger("node.serve")
 
@@ -233,8 +234,7 @@ class NodeArbiter(Arbiter):  # type: ignore[misc]
     replaced one at a time (docs/scaling.md)."""
 
     def handle_usr2(self) -> None:
-        self.log.warning("SIGUSR2: vcnode does not re-execute itself for an upgrade in place; still serving. "
-                         "To upgrade, restart it (or replace replicas behind the proxy one at a time)")
+        self.log.warning(NO_UPGRADE_IN_PLACE)
 
 
 def check_can_listen(host: str, port: int) -> None:

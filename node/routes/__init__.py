@@ -30,7 +30,8 @@ CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Expose-Headers": "ETag, Cache-Control, Retry-After, WWW-Authenticate",
 }
-_ALLOW_HEADERS = {"GET": "If-None-Match, If-Match, Accept", "POST": "Content-Type"}
+# A POST may carry a token: with one, a verifier app is not held to the public rate limit.
+_ALLOW_HEADERS = {"GET": "If-None-Match, If-Match, Accept", "POST": "Content-Type, Authorization"}
 # (method, route template) answered with CORS_HEADERS whatever the status.
 CORS_OPEN = web.AppKey("vcnode.cors_open", set)
 

@@ -571,5 +571,4 @@ PUBLIC_POSTS = ("/credentials/verify", "/presentations/verify", "/challenges")
 
 def setup(app: web.Application) -> None:
     api.register(app)
-    # Authorization too: a verifier app with a token is not held to the public rate limit.
-    open_to_browsers(app, *PUBLIC_POSTS, method="POST", allow_headers="Content-Type, Authorization")
+    open_to_browsers(app, *PUBLIC_POSTS, method="POST")
