@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import secrets
 import string
 import uuid
@@ -53,8 +54,11 @@ from node.oid4vci.qr import qr_png, qr_svg
 from node.store import Database, Row, utcnow_iso
 from node.store import oid4vci as table
 from vc.edu import ElementProblem, ProfileError
+from vc.errors import ProblemError
 
 JsonObject = dict[str, Any]
+
+log = logging.getLogger(__name__)
 
 OFFER_SCHEME = "openid-credential-offer://"
 # Transaction Code Guessing (§13.2.3): a pre-authorized code is dead after this many wrong codes.
@@ -454,6 +458,17 @@ class CredentialIssuer:
         except (ProfileError, InvalidRequestError) as e:
             await self._release(row["id"])
             raise OAuthError("credential_request_denied", f"the credential cannot be issued: {e}") from None
+        except ProblemError as e:
+            await self._release(row["id"])
+            if e.http_status >= 500:
+                raise
+            # §8.3.1.2: a request the issuer does not accept is credential_request_denied, 400
+            # in application/json, whatever the reason (the award's idempotency key taken by
+            # another request, the issuer's key retired while signing): never the node's
+            # problem+json, which no wallet reads. The detail may name another credential of
+            # the issuer, so the wallet gets the title and the operator the log line.
+            log.warning("offer %s of issuer %r: not issued: %s", row["id"], issuer_name, e.detail)
+            raise OAuthError("credential_request_denied", f"the credential cannot be issued: {e.title}") from None
         except BaseException:
             await self._release(row["id"])
             raise

@@ -369,7 +369,8 @@ class CredentialResponse(TypedDict):
 _CREDENTIAL_ERRORS = (
     "OAuth error: invalid_credential_request, unknown_credential_configuration, unknown_credential_identifier, "
     "invalid_proof (missing, malformed, another audience, stale iat, wrong key, algorithm not offered), invalid_nonce, "
-    "invalid_encryption_parameters, credential_request_denied (issued already)"
+    "invalid_encryption_parameters, credential_request_denied (issued already, or the issuer refuses to issue it: its "
+    "idempotency key used meanwhile for another credential, its key retired)"
 )
 _TOKEN_REFUSED = "invalid_token: no access token, or an unknown or expired one (WWW-Authenticate says so too)"
 

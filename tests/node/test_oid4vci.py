@@ -24,6 +24,7 @@ from node.app import create_app
 from node.cli import main
 from node.config import Config
 from node.node import compose, open_master_key
+from node.errors import RetiredKeyError
 from node.oid4vci import OAuthError
 from node.oid4vci.proofs import did_jwk
 from postgres_server import stores  # noqa: F401  (the fixture)
@@ -309,6 +310,50 @@ async def test_the_credential_endpoint_refuses_with_the_specs_errors_and_issues_
     env.clock.offset = timedelta(seconds=env.config.oid4vci_token_ttl_seconds + 1)
     status, body, _ = await credential(env, access, {"credential_configuration_id": "ds-101"})
     assert status == 401 and "expired" in body["error_description"]
+
+
+async def test_a_refusal_to_issue_is_credential_request_denied_never_a_problem(env: Any, monkeypatch: Any) -> None:
+    """§8.3.1.2: "if the request is denied, the specific error codes from this section MUST be
+    used", 400 in application/json. The award's idempotency key taken meanwhile by a credential
+    with other content (or the issuer's key retired while signing) was a 409 problem+json, which
+    no wallet reads; a genuine failure of the node stays a 500."""
+    audience = env.config.effective_base_url
+    wallet = Wallet()
+    offer = await make_offer(env, idempotencyKey="k-2")
+    access = (await token_for(env, offer))["access_token"]
+    # The operator issues under the same key, to someone else, before the wallet collects.
+    direct = {**AWARD, "learner": {**AWARD["learner"], "id": "did:example:someone-else"}, "idempotencyKey": "k-2"}
+    assert (await env.client.post("/issuers/default/microcredentials", json=direct, headers=env.auth)).status == 201
+    before = await counts(env)
+    request = {"credential_configuration_id": "ds-101", "proofs": {"jwt": [wallet.proof(audience, await nonce(env))]}}
+    status, body, resp = await credential(env, access, request)
+    assert (status, body["error"]) == (400, "credential_request_denied"), body
+    assert resp.content_type == "application/json" and resp.headers["Cache-Control"] == "no-store"
+    assert "urn:" not in body["error_description"]  # the other credential is not named to this wallet
+    assert await counts(env) == before
+    state = await (await env.client.get(f"/issuers/default/offers/{offer['id']}", headers=env.auth)).json()
+    assert state["state"] == "redeemed"
+
+    async def refuses(error: Exception) -> Any:
+        async def issue(*args: Any, **kwargs: Any) -> Any:
+            raise error
+        monkeypatch.setattr(env.node.achievements, "issue", issue)
+
+    access = (await token_for(env, await make_offer(env)))["access_token"]
+    await refuses(RetiredKeyError("issuer 'default''s key k was retired on 2025-01-01; it signs nothing any more"))
+    request = {"credential_configuration_id": "ds-101", "proofs": {"jwt": [wallet.proof(audience, await nonce(env))]}}
+    status, body, _ = await credential(env, access, request)
+    assert (status, body["error"]) == (400, "credential_request_denied"), body
+    # A bug stays a bug: not dressed up as the wallet's fault (the middleware makes it a 500).
+    await refuses(RuntimeError("boom"))
+    request = {"credential_configuration_id": "ds-101", "proofs": {"jwt": [wallet.proof(audience, await nonce(env))]}}
+    with pytest.raises(RuntimeError):
+        await env.node.oid4vci.issue_credential("default", f"Bearer {access}", request)
+    # Either way the offer was given back, so the operator's fix can still be collected.
+    monkeypatch.undo()
+    request = {"credential_configuration_id": "ds-101", "proofs": {"jwt": [wallet.proof(audience, await nonce(env))]}}
+    status, body, _ = await credential(env, access, request)
+    assert status == 200, body
 
 
 async def test_a_wallet_in_a_browser_may_call_the_wallet_endpoints_from_its_own_origin(env: Any) -> None:
