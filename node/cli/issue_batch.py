@@ -62,6 +62,7 @@ from node.files import fsync_path
 from node import signing
 from node.heap import settle_heap
 from node.issuers import DEFAULT_ISSUER
+from node.oid4vci import OfferedAlreadyError
 from vc.edu import ProfileError
 
 # Header names (as documented) -> column. A header matches when it equals one of these once
@@ -470,6 +471,9 @@ def _run_offers(args: argparse.Namespace, rows: list[tuple[int, dict[str, str]]]
                     )
                 except ProfileError as e:
                     refused += [(line, str(p)) for p in e.problems]
+                    continue
+                except OfferedAlreadyError as e:
+                    refused.append((line, f"already offered: {e.detail}"))
                     continue
                 except IdempotencyConflictError:
                     refused.append((line, "already issued (its idempotency key has issued a credential)"))

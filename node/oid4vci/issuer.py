@@ -36,7 +36,7 @@ from urllib.parse import quote
 
 from did.resolver import Resolver
 from node.achievements import Achievements
-from node.errors import InvalidRequestError, NodeError, UnknownAchievementError
+from node.errors import IdempotencyConflictError, InvalidRequestError, NodeError, UnknownAchievementError
 from node.issuers import DEFAULT_ISSUER, Issuers
 from node.oid4vci import metadata
 from node.oid4vci.errors import (
@@ -51,7 +51,7 @@ from node.oid4vci.errors import (
 from node.oid4vci.metadata import PRE_AUTHORIZED_GRANT, IssuerURLs
 from node.oid4vci.proofs import verify_key_proof
 from node.oid4vci.qr import qr_png, qr_svg
-from node.store import Database, Row, utcnow_iso
+from node.store import Database, Row, Tx, utcnow_iso
 from node.store import oid4vci as table
 from vc.edu import ElementProblem, ProfileError
 from vc.errors import ProblemError
@@ -176,6 +176,23 @@ class UnknownOfferError(NodeError):
     code, title, http_status = "unknown-offer", "No such credential offer", 404
 
 
+class OfferedAlreadyError(IdempotencyConflictError):
+    """The award's idempotency key is held by an offer that can still be collected: of two such
+    offers only the first collected could issue, and the other's wallet would be refused."""
+
+    title = "Idempotency key held by a live credential offer"
+
+
+def _may_still_issue(row: Row, now: str) -> bool:
+    """Whether an offer can still issue its award: not issued, and its code (unused, not void)
+    or the token it was exchanged for still live; a claim needs a live token too."""
+    if row["request"] is None or row["credential_id"] is not None:
+        return False
+    if row["redeemed"] is not None:
+        return bool(row["token_expires"] >= now)
+    return bool(row["tx_failures"] < MAX_TX_CODE_FAILURES and row["expires"] >= now)
+
+
 class CredentialIssuer:
     def __init__(
         self,
@@ -220,8 +237,8 @@ class CredentialIssuer:
     ) -> NewOffer:
         """An offer of one micro-credential: ``award`` is what ``POST /issuers/{name}/microcredentials``
         takes for one credential, without the learner's ``id`` (the wallet's DID becomes it).
-        Checked completely now (422 naming every problem, 409 for a used idempotency key);
-        nothing is stored unless it would issue."""
+        Checked completely now (422 naming every problem, 409 for an idempotency key that has
+        issued or that a live offer holds); nothing is stored unless it would issue."""
         await self.issuers.get(issuer_name)
         if not isinstance(award, Mapping):
             raise InvalidRequestError("the award must be an object {achievementId, learner, ...}")
@@ -235,6 +252,7 @@ class CredentialIssuer:
             raise InvalidRequestError("an offer lives 60 seconds to 30 days (expiresIn)", field="expiresIn")
         offer_id = str(uuid.uuid4())
         request = dict(award)
+        own_key = request.get("idempotencyKey")
         # Without a key of the issuer's own, the offer is the award's identity: collecting it
         # twice (a crash, a retry) never issues two credentials.
         request.setdefault("idempotencyKey", f"oid4vci-offer:{offer_id}")
@@ -246,6 +264,9 @@ class CredentialIssuer:
         expires = now + timedelta(seconds=ttl)
         async with self.db.transaction() as tx:
             await table.forget_unusable(tx, utcnow_iso(now))
+            if own_key is not None:
+                # Checked in the transaction that inserts, so two offers made at once agree.
+                await self._refuse_if_offered(tx, issuer_name, own_key, utcnow_iso(now))
             await table.insert_offer(
                 tx,
                 offer_id=offer_id,
@@ -267,6 +288,25 @@ class CredentialIssuer:
         }
         link = OFFER_SCHEME + "?credential_offer=" + quote(json.dumps(offer, separators=(",", ":")), safe="")
         return NewOffer(offer_id, issuer_name, slug, offer, link, tx_value, expires)
+
+    async def _refuse_if_offered(self, tx: Tx, issuer_name: str, key: Any, now: str) -> None:
+        """``OfferedAlreadyError`` when a live offer of the issuer holds ``key``. Achievements.check
+        only knows keys that have issued; two offers of one key would both pass it, and the
+        second wallet to collect would be refused (its learner.id differs), long after the
+        operator could have noticed."""
+        # A scan of the issuer's offers (node.store.oid4vci has no lookup by key); the text
+        # test spares parsing the JSON of every offer that cannot hold the key.
+        needle = json.dumps(key, ensure_ascii=False)
+        for row in await table.of_issuer(tx, issuer_name):
+            if row["request"] is None or needle not in row["request"] or not _may_still_issue(row, now):
+                continue
+            if json.loads(row["request"]).get("idempotencyKey") == key:
+                until = row["token_expires"] if row["redeemed"] is not None else row["expires"]
+                raise OfferedAlreadyError(
+                    f"idempotency key {key!r} is held by offer {row['id']}, which can still be collected (until {until}); "
+                    "one key issues one credential: wait until that offer is collected or expires, or use another key",
+                    key=key, offerId=row["id"],
+                )
 
     async def offer(self, issuer_name: str, offer_id: str) -> OfferState:
         await self.issuers.get(issuer_name)

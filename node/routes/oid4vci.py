@@ -249,14 +249,15 @@ class OfferStatus(TypedDict):
     "createCredentialOffer",
     summary="Offer a micro-credential to a learner's wallet (OpenID4VCI pre-authorized code flow)",
     description="Answers the Credential Offer as JSON, as an openid-credential-offer:// link and as a QR code (PNG and "
-    "SVG). The award is checked in full now (Annex I, 422; a used idempotency key, 409); the credential is issued when "
+    "SVG). The award is checked in full now (Annex I, 422; an idempotency key that has issued, or that an offer still "
+    "collectable holds, 409); the credential is issued when "
     "the wallet collects it, bound to the wallet's DID. The offer is single use and expires.",
     tags=TAGS,
     params=[ISSUER],
     scope=Scope("issue", issuer="{name}"),
     body=OfferRequest,
     replies={201: Reply(Offer, "The offer", headers={"Location": "Where its state can be read"})},
-    problems={404: NO_ISSUER, 409: "The award's idempotency key has issued a credential already", 422: "The award cannot make a complete micro-credential: `problems` names each by its Annex I element"},
+    problems={404: NO_ISSUER, 409: "The award's idempotency key has issued a credential already, or a live offer holds it", 422: "The award cannot make a complete micro-credential: `problems` names each by its Annex I element"},
 )
 async def create_offer(request: web.Request, body: OfferRequest) -> web.Response:
     name = request.match_info["name"]

@@ -162,6 +162,44 @@ async def test_an_offer_is_checked_in_full_when_made_and_nothing_is_kept_when_re
     assert after[2] == before[2] and after[0] == before[0] + 1
 
 
+async def test_an_idempotency_key_a_live_offer_holds_is_refused_when_the_next_offer_is_made(env: Any) -> None:
+    """One key issues one credential: of two offers holding it, the second wallet to collect was
+    refused. The operator now hears it when making the second offer (409), not the learner later;
+    an offer that can no longer issue (expired, void, its token expired) holds no key."""
+    first = await make_offer(env, idempotencyKey="k-3", expiresIn=60)
+    before = await counts(env)
+    resp = await env.client.post("/issuers/default/offers", json={**AWARD, "idempotencyKey": "k-3"}, headers=env.auth)
+    problem = await resp.json()
+    assert resp.status == 409 and resp.content_type == "application/problem+json", problem
+    assert problem["code"] == "idempotency-conflict" and first["id"] in problem["detail"], problem
+    assert await counts(env) == before
+    # Other keys, and offers without a key of their own, are not held back.
+    await make_offer(env, idempotencyKey="k-4")
+    await make_offer(env)
+    await make_offer(env)
+    # Exchanged for a token: held while the token lives, then free.
+    await token_for(env, first)
+    env.clock.offset = timedelta(seconds=61)
+    assert (await env.client.post("/issuers/default/offers", json={**AWARD, "idempotencyKey": "k-3"}, headers=env.auth)).status == 409
+    env.clock.offset = timedelta(seconds=env.config.oid4vci_token_ttl_seconds + 1)
+    second = await make_offer(env, idempotencyKey="k-3", txCode={"length": 4})
+    # Void after five wrong transaction codes: free again.
+    code = second["credentialOffer"]["grants"][PRE_AUTH]["pre-authorized_code"]
+    wrong = "0000" if second["txCode"] != "0000" else "1111"
+    for _ in range(5):
+        resp = await env.client.post("/issuers/default/oid4vci/token", data={"grant_type": PRE_AUTH, "pre-authorized_code": code, "tx_code": wrong})
+        assert (await resp.json())["error"] == "invalid_grant"
+    third = await make_offer(env, idempotencyKey="k-3")
+    # Issued: the key has issued, which Achievements.check has always refused.
+    access = (await token_for(env, third))["access_token"]
+    wallet = Wallet()
+    status, body, _ = await credential(env, access, {"credential_configuration_id": "ds-101",
+                                                     "proofs": {"jwt": [wallet.proof(env.config.effective_base_url, await nonce(env))]}})
+    assert status == 200, body
+    resp = await env.client.post("/issuers/default/offers", json={**AWARD, "idempotencyKey": "k-3"}, headers=env.auth)
+    assert resp.status == 409 and "has issued" in (await resp.json())["detail"]
+
+
 async def test_the_qr_code_holds_the_link_and_the_store_holds_no_secret(env: Any) -> None:
     zxingcpp = pytest.importorskip("zxingcpp")
     from PIL import Image
@@ -441,3 +479,7 @@ def test_vcnode_offer_create_prints_the_link_and_writes_the_qr_code(tmp_path: Pa
     assert [r.text for r in zxingcpp.read_barcodes(Image.open(line["qr"]))] == [line["link"]]
     assert main(["offer", "show", line["offerId"], *where]) == 0
     assert json.loads(capsys.readouterr().out)["state"] == "offered"
+    # The same file again: Bo's row key is held by the offer just made, and the run says so.
+    code = main(["issue-batch", "ds-101", str(csv_file), "--offers", "--out", str(tmp_path / "again"), *where])
+    err = capsys.readouterr().err
+    assert code == 1 and f"line 2: already offered: idempotency key" in err and line["offerId"] in err, err
