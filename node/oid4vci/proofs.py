@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,13 +23,15 @@ from typing import Any, Mapping
 from joserfc import jws
 from joserfc.errors import JoseError, SecurityWarning
 from joserfc.jwk import ECKey, OKPKey
-from joserfc.util import to_bytes
+from joserfc.util import urlsafe_b64decode
 
 from did.errors import DIDError
 from did.multikey import b58decode
 from did.resolver import Resolver
 from did.syntax import parse_did_url
 from node.oid4vci.errors import invalid_proof
+from vc.errors import ProblemError
+from vc.limits import Limits, parse_json
 
 # The algorithms the node offers (proof_signing_alg_values_supported): Ed25519 keys sign EdDSA,
 # P-256 keys ES256. The key type each needs, so a key of one type cannot sign as the other.
@@ -36,6 +39,8 @@ ALGORITHMS: Mapping[str, tuple[str, str]] = {"EdDSA": ("OKP", "Ed25519"), "ES256
 PROOF_TYPE = "openid4vci-proof+jwt"
 BINDING_METHODS = ("did:key", "did:jwk")
 MAX_PROOF_BYTES = 16 * 1024
+# A key proof's header and payload are a handful of flat members (a jwk header nests two deep).
+_PROOF_LIMITS = Limits(max_bytes=MAX_PROOF_BYTES, max_depth=16, max_nodes=1000)
 # Multicodec codes of did:key's public keys (varint-encoded before the key bytes).
 _ED25519_PUB, _P256_PUB = 0xED, 0x1200
 
@@ -144,8 +149,8 @@ async def _key_for(header: Mapping[str, Any], alg: str, resolver: Resolver) -> t
         if parsed.fragment not in (None, "0"):
             raise invalid_proof(f"kid {kid!r} names no key of its did:jwk (the key is #0)")
         try:
-            decoded = json.loads(_b64url_decode(parsed.msid))
-        except ValueError:
+            decoded = parse_json(_b64url_decode(parsed.msid), limits=_PROOF_LIMITS)
+        except (ValueError, ProblemError):
             raise invalid_proof(f"{did} does not hold a JWK") from None
         jwk = _public_jwk(decoded, alg, "the did:jwk key")
     else:
@@ -153,6 +158,36 @@ async def _key_for(header: Mapping[str, Any], alg: str, resolver: Resolver) -> t
     if jwk["kty"] != ALGORITHMS[alg][0] or jwk["crv"] != ALGORITHMS[alg][1]:
         raise invalid_proof(f"a proof signed with {alg} needs a {ALGORITHMS[alg][1]} key, but {did} holds a {jwk['crv']} key")
     return jwk, did
+
+
+def _json_object(segment: str | bytes, part: str) -> dict[str, Any]:
+    """The proof's header (a base64url segment) or payload (the verified bytes) as a JSON object,
+    parsed with the bounds every request body has (``vc.limits``): a payload nested thousands
+    deep was a RecursionError, a 500, and Python's parser takes ``NaN`` and ``Infinity``, which
+    are not JSON (RFC 8259 §6) and compare false with every time, so ``"iat": NaN`` passed the
+    freshness check. Either is ``invalid_proof``."""
+    try:
+        raw = urlsafe_b64decode(segment.encode("ascii")) if isinstance(segment, str) else segment
+    except (ValueError, UnicodeEncodeError):  # binascii.Error is a ValueError
+        raise invalid_proof(f"the proof's {part} is not base64url") from None
+    try:
+        value = parse_json(raw, limits=_PROOF_LIMITS)
+    except ProblemError as e:
+        raise invalid_proof(f"the proof's {part} is not acceptable JSON: {e.detail}") from None
+    if not isinstance(value, dict):
+        raise invalid_proof(f"the proof's {part} must be a JSON object")
+    return value
+
+
+def _numeric_date(claims: Mapping[str, Any], name: str) -> float | None:
+    """A NumericDate claim (RFC 7519 §2: a JSON number of seconds), or None when absent;
+    ``invalid_proof`` for anything else (a string, a boolean, a number no clock reaches)."""
+    if name not in claims:
+        return None
+    value = claims[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise invalid_proof(f"the proof's {name} must be a number of seconds since the epoch (RFC 7519 NumericDate), not {value!r}")
+    return float(value)
 
 
 def _is_proof_type(typ: Any) -> bool:
@@ -176,14 +211,15 @@ async def verify_key_proof(
 ) -> KeyProof:
     """Check a ``jwt`` key proof (Appendix F.4): typed ``openid4vci-proof+jwt``, an offered
     algorithm, signed by the key its header names, ``aud`` the issuer, ``iat`` fresh (no older
-    than ``max_age_seconds``, no later than ``leeway_seconds`` ahead), a nonce present.
+    than ``max_age_seconds``, no later than ``leeway_seconds`` ahead), ``exp`` and ``nbf``, when
+    present, NumericDates that hold now (Appendix F.1, RFC 7519), a nonce present.
     Raises ``OAuthError`` ``invalid_proof`` naming the fault; checking the nonce is the caller's."""
     if not isinstance(token, str) or not token or len(token) > MAX_PROOF_BYTES:
         raise invalid_proof("each jwt proof must be a compact JWS string")
-    try:
-        header = jws.extract_compact(to_bytes(token)).protected
-    except (JoseError, ValueError, TypeError):
-        raise invalid_proof("the proof is not a compact JWS") from None
+    segments = token.split(".")
+    if len(segments) != 3:
+        raise invalid_proof("the proof is not a compact JWS")
+    header = _json_object(segments[0], "header")
     if not _is_proof_type(header.get("typ")):
         raise invalid_proof(f"the proof's typ must be {PROOF_TYPE!r}, not {header.get('typ')!r}")
     alg = header.get("alg")
@@ -197,26 +233,24 @@ async def verify_key_proof(
         verified = jws.deserialize_compact(token, key, algorithms=[alg])
     except (JoseError, ValueError, TypeError):
         raise invalid_proof("the proof's signature does not verify with the key its header names") from None
-    try:
-        claims = json.loads(verified.payload)
-    except ValueError:
-        claims = None
-    if not isinstance(claims, dict):
-        raise invalid_proof("the proof's payload must be a JSON object")
+    claims = _json_object(verified.payload, "payload")
     aud = claims.get("aud")
     if not (aud == audience or (isinstance(aud, list) and audience in aud)):
         raise invalid_proof(f"the proof is for audience {aud!r}, not this credential issuer ({audience})")
-    iat = claims.get("iat")
-    if not isinstance(iat, (int, float)) or isinstance(iat, bool):
+    iat = _numeric_date(claims, "iat")
+    if iat is None:
         raise invalid_proof("the proof needs iat, the time it was made (seconds since the epoch)")
     moment = now.timestamp()
     if iat > moment + leeway_seconds:
         raise invalid_proof("the proof's iat is in the future")
     if iat < moment - max_age_seconds - leeway_seconds:
         raise invalid_proof(f"the proof is older than {max_age_seconds} seconds (iat); make a fresh one")
-    exp = claims.get("exp")
-    if isinstance(exp, (int, float)) and not isinstance(exp, bool) and exp < moment - leeway_seconds:
+    exp = _numeric_date(claims, "exp")
+    if exp is not None and exp < moment - leeway_seconds:
         raise invalid_proof("the proof has expired (exp)")
+    nbf = _numeric_date(claims, "nbf")
+    if nbf is not None and nbf > moment + leeway_seconds:
+        raise invalid_proof("the proof is not valid yet (nbf)")
     nonce = claims.get("nonce")
     if nonce is not None and not isinstance(nonce, str):
         raise invalid_proof("the proof's nonce must be a string (the c_nonce from the nonce endpoint)")

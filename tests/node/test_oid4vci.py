@@ -50,6 +50,14 @@ class Wallet:
         head = header or {"alg": self.alg, "typ": "openid4vci-proof+jwt", "kid": self.did + "#0"}
         return jws.serialize_compact(head, json.dumps(payload).encode(), self.key, algorithms=[head["alg"]])
 
+    def signed(self, payload: str, *, header: str | None = None) -> str:
+        """A proof of exactly this payload text (and header text), for what json.dumps never writes."""
+        head = header or json.dumps({"alg": self.alg, "typ": "openid4vci-proof+jwt", "kid": self.did + "#0"})
+        b64 = lambda data: base64.urlsafe_b64encode(data.encode()).rstrip(b"=").decode()  # noqa: E731
+        signing_input = f"{b64(head)}.{b64(payload)}"
+        signature = self.key.private_key.sign(signing_input.encode()) if self.alg == "EdDSA" else b"x" * 64
+        return signing_input + "." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
+
 
 @pytest.fixture
 async def env(tmp_path: Path, aiohttp_client: Any, stores: Any) -> Any:
@@ -443,6 +451,46 @@ async def test_what_a_qa_sweep_of_the_wallet_endpoints_found(env: Any) -> None:
     status, body, _ = await credential(env, access, {"credential_configuration_id": "ds-101",
                                                      "proofs": {"jwt": [wallet.proof(audience, await nonce(env), header=header)]}})
     assert (status, body["error"]) == (400, "invalid_proof")
+
+
+async def test_a_key_proof_is_parsed_with_bounds_and_its_times_are_numbers(env: Any) -> None:
+    """A proof's payload nested 3000 deep was a RecursionError, a 500 (Python's parser recurses);
+    ``"iat": NaN`` passed the freshness check (NaN compares false with every bound). The header,
+    payload and a did:jwk are parsed with the bounds request bodies have; iat, exp and nbf must
+    be finite numbers (RFC 7519 NumericDate). All are invalid_proof, and none spends the nonce."""
+    audience = env.config.effective_base_url
+    wallet = Wallet()
+    access = (await token_for(env, await make_offer(env)))["access_token"]
+    n = await nonce(env)
+    fresh = int(time.time())
+    claims = f'"aud": {json.dumps(audience)}, "nonce": {json.dumps(n)}'
+    deep = "[" * 3000 + "]" * 3000
+    kid = wallet.did + "#0"
+    deep_jwk = "did:jwk:" + base64.urlsafe_b64encode(deep.encode()).rstrip(b"=").decode() + "#0"
+    proofs = {
+        "deep payload": wallet.signed(f'{{{claims}, "iat": {fresh}, "x": {deep}}}'),
+        "deep header": wallet.signed(f'{{{claims}, "iat": {fresh}}}', header=f'{{"alg": "EdDSA", "typ": "openid4vci-proof+jwt", "kid": "{kid}", "x": {deep}}}'),
+        "deep did:jwk": wallet.proof(audience, n, header={"alg": "EdDSA", "typ": "openid4vci-proof+jwt", "kid": deep_jwk}),
+        "iat NaN": wallet.signed(f'{{{claims}, "iat": NaN}}'),
+        "iat Infinity": wallet.signed(f'{{{claims}, "iat": Infinity}}'),
+        "iat true": wallet.signed(f'{{{claims}, "iat": true}}'),
+        "exp NaN": wallet.signed(f'{{{claims}, "iat": {fresh}, "exp": NaN}}'),
+        "exp a string": wallet.proof(audience, n, exp=str(fresh + 60)),
+        "exp false": wallet.proof(audience, n, exp=False),
+        "nbf a string": wallet.proof(audience, n, nbf="now"),
+        "nbf in an hour": wallet.proof(audience, n, nbf=fresh + 3600),
+    }
+    before = await counts(env)
+    for what, proof in proofs.items():
+        assert len(proof) < 16 * 1024, what
+        status, body, resp = await credential(env, access, {"credential_configuration_id": "ds-101", "proofs": {"jwt": [proof]}})
+        assert (status, body.get("error")) == (400, "invalid_proof"), (what, body)
+        assert resp.content_type == "application/json", what
+    assert await counts(env) == before
+    # Well-formed times are accepted, with the nonce none of those spent.
+    ok = wallet.proof(audience, n, exp=fresh + 60, nbf=fresh - 1)
+    status, body, _ = await credential(env, access, {"credential_configuration_id": "ds-101", "proofs": {"jwt": [ok]}})
+    assert status == 200, body
 
 
 # ------------------------------------------------------------------ the CLI
