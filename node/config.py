@@ -233,6 +233,9 @@ def _convert(name: str, value: Any, source: str) -> Any:
 
 
 MIN_BODY_BYTES = 4096
+# OpenID4VCI 1.0 §13.10: "Access Tokens with lifetimes longer than 5 minutes are, in general,
+# considered long lived", and long-lived ones "MUST not be issued unless sender-constrained".
+MAX_BEARER_TOKEN_SECONDS = 300
 
 
 def validate(config: Config) -> Config:
@@ -296,6 +299,13 @@ def validate(config: Config) -> Config:
     for name in ("oid4vci_offer_ttl_seconds", "oid4vci_token_ttl_seconds", "oid4vci_nonce_ttl_seconds"):
         if not 60 <= getattr(config, name) <= 30 * 86400:
             raise ConfigError(f"{name} must be between 60 seconds and 30 days, got {getattr(config, name)}")
+    if config.oid4vci_token_ttl_seconds > MAX_BEARER_TOKEN_SECONDS:
+        raise ConfigError(
+            f"oid4vci_token_ttl_seconds must be at most {MAX_BEARER_TOKEN_SECONDS} seconds, got "
+            f"{config.oid4vci_token_ttl_seconds}: the node's OpenID4VCI access tokens are bearer tokens (no DPoP, no mTLS), "
+            "and OpenID4VCI 1.0 §13.10 says access tokens living longer than 5 minutes are long-lived and MUST NOT be "
+            "issued unless sender-constrained. To give learners longer, raise oid4vci_offer_ttl_seconds (the offer's code)"
+        )
     if not 0 <= config.retention_days <= 36500:
         raise ConfigError(f"retention_days must be 0 (keep until purged) to 36500 days, got {config.retention_days}")
     if not 0 <= config.workers <= 256:

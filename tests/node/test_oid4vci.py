@@ -22,7 +22,7 @@ from joserfc.jwk import ECKey, OKPKey
 
 from node.app import create_app
 from node.cli import main
-from node.config import Config
+from node.config import Config, ConfigError, load_config
 from node.node import compose, open_master_key
 from node.errors import RetiredKeyError
 from node.oid4vci import OAuthError
@@ -491,6 +491,20 @@ async def test_a_key_proof_is_parsed_with_bounds_and_its_times_are_numbers(env: 
     ok = wallet.proof(audience, n, exp=fresh + 60, nbf=fresh - 1)
     status, body, _ = await credential(env, access, {"credential_configuration_id": "ds-101", "proofs": {"jwt": [ok]}})
     assert status == 200, body
+
+
+def test_a_bearer_access_token_lives_at_most_five_minutes(tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
+    """§13.10: access tokens longer than 5 minutes are long-lived and MUST NOT be issued unless
+    sender-constrained; the node's are bearer tokens. Up to 30 days was accepted."""
+    assert Config().replace(oid4vci_token_ttl_seconds=300).oid4vci_token_ttl_seconds == 300
+    for value in (301, 2592000):
+        with pytest.raises(ConfigError, match="§13.10") as refused:
+            load_config(env={"VCNODE_OID4VCI_TOKEN_TTL_SECONDS": str(value)}, config_file=None)
+        assert "oid4vci_token_ttl_seconds" in str(refused.value) and "bearer" in str(refused.value)
+    # vcnode serve reads the same configuration, so it refuses to start, saying why.
+    monkeypatch.setenv("VCNODE_OID4VCI_TOKEN_TTL_SECONDS", "3600")
+    assert main(["serve", "--data", str(tmp_path / "data")]) == 2
+    assert "§13.10" in capsys.readouterr().err and not (tmp_path / "data").exists()
 
 
 # ------------------------------------------------------------------ the CLI
