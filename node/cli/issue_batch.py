@@ -467,7 +467,8 @@ def _run_offers(args: argparse.Namespace, rows: list[tuple[int, dict[str, str]]]
                     continue
                 try:
                     offer = await node.oid4vci.create_offer(
-                        args.issuer, row_request(args.achievement, row), tx_code=tx_code_of(args), expires_in=args.expires_in
+                        args.issuer, row_request(args.achievement, row), tx_code=tx_code_of(args), expires_in=args.expires_in,
+                        allow_insecure_hosts=config.allow_insecure_hosts,
                     )
                 except ProfileError as e:
                     refused += [(line, str(p)) for p in e.problems]

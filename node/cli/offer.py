@@ -57,7 +57,8 @@ def _create(args: argparse.Namespace) -> int:
         async with open_node(config, network=False) as node:
             try:
                 offer: NewOffer = await node.oid4vci.create_offer(
-                    args.issuer, award, tx_code=tx_code_of(args), expires_in=args.expires_in
+                    args.issuer, award, tx_code=tx_code_of(args), expires_in=args.expires_in,
+                    allow_insecure_hosts=config.allow_insecure_hosts,
                 )
             except ProfileError as e:
                 return print_problems("the offer was", e)

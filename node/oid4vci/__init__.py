@@ -4,6 +4,23 @@ a wallet reads first, ``proofs`` the wallet's key proof, ``qr`` the offer's QR c
 the OAuth-style refusals."""
 
 from node.oid4vci.errors import OAuthError
-from node.oid4vci.issuer import CredentialIssuer, NewOffer, OfferedAlreadyError, OfferState, TxCode, UnknownOfferError
+from node.oid4vci.issuer import (
+    CredentialIssuer,
+    InsecureIssuerError,
+    NewOffer,
+    OfferedAlreadyError,
+    OfferState,
+    TxCode,
+    UnknownOfferError,
+)
 
-__all__ = ["CredentialIssuer", "NewOffer", "OAuthError", "OfferedAlreadyError", "OfferState", "TxCode", "UnknownOfferError"]
+__all__ = [
+    "CredentialIssuer",
+    "InsecureIssuerError",
+    "NewOffer",
+    "OAuthError",
+    "OfferedAlreadyError",
+    "OfferState",
+    "TxCode",
+    "UnknownOfferError",
+]

@@ -31,7 +31,7 @@ import string
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Literal, Mapping
+from typing import Any, Callable, Iterable, Literal, Mapping
 from urllib.parse import quote
 
 from did.resolver import Resolver
@@ -176,6 +176,10 @@ class UnknownOfferError(NodeError):
     code, title, http_status = "unknown-offer", "No such credential offer", 404
 
 
+class InsecureIssuerError(NodeError):
+    code, title, http_status = "insecure-credential-issuer", "The Credential Issuer Identifier is not an https URL", 409
+
+
 class OfferedAlreadyError(IdempotencyConflictError):
     """The award's idempotency key is held by an offer that can still be collected: of two such
     offers only the first collected could issue, and the other's wallet would be refused."""
@@ -233,13 +237,24 @@ class CredentialIssuer:
     # --- offers ---------------------------------------------------------------------------
 
     async def create_offer(
-        self, issuer_name: str, award: Any, *, tx_code: TxCode | None = None, expires_in: int | None = None
+        self,
+        issuer_name: str,
+        award: Any,
+        *,
+        tx_code: TxCode | None = None,
+        expires_in: int | None = None,
+        allow_insecure_hosts: Iterable[str] = (),
     ) -> NewOffer:
         """An offer of one micro-credential: ``award`` is what ``POST /issuers/{name}/microcredentials``
         takes for one credential, without the learner's ``id`` (the wallet's DID becomes it).
         Checked completely now (422 naming every problem, 409 for an idempotency key that has
-        issued or that a live offer holds); nothing is stored unless it would issue."""
+        issued or that a live offer holds); nothing is stored unless it would issue. Refused
+        (``InsecureIssuerError``, 409) when the Credential Issuer Identifier is not https, unless
+        its host is local or among ``allow_insecure_hosts`` (``Config.allow_insecure_hosts``)."""
         await self.issuers.get(issuer_name)
+        problem = metadata.identifier_problem(self.urls(issuer_name).identifier, allow_insecure_hosts)
+        if problem is not None:
+            raise InsecureIssuerError(problem, issuer=issuer_name)
         if not isinstance(award, Mapping):
             raise InvalidRequestError("the award must be an object {achievementId, learner, ...}")
         learner = award.get("learner")

@@ -7,8 +7,10 @@ naming the token endpoint. Pure functions of the issuer's URLs and achievements.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
+from urllib.parse import urlsplit
 
+from did.http import normalize_host_port
 from node.achievements import StoredAchievement
 from node.oid4vci.proofs import ALGORITHMS, BINDING_METHODS
 from vc.edu.model import CONTEXT
@@ -47,6 +49,36 @@ class IssuerURLs:
             credential=f"{endpoints}/credential",
             notification=f"{endpoints}/notification",
         )
+
+
+# Plain HTTP is for development on one machine: the hosts a fresh node is named after
+# (http://localhost:PORT) or reached at, as the did:web resolver's tests do; any other host
+# must be named in allow_insecure_hosts, as for every plain-HTTP fetch of the node.
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
+
+
+def identifier_problem(identifier: str, allow_insecure_hosts: Iterable[str] = ()) -> str | None:
+    """Why wallets cannot take offers from this Credential Issuer Identifier, or None: §12.2.1,
+    "A Credential Issuer is identified by a case sensitive URL using the https scheme"."""
+    parts = urlsplit(identifier)
+    if parts.scheme == "https":
+        return None
+    host = (parts.hostname or "").lower()
+    allowed = set()
+    for value in allow_insecure_hosts:
+        try:
+            allowed.add(normalize_host_port(value))
+        except ValueError:
+            continue
+    authority = f"[{host}]:{parts.port or 80}" if ":" in host else f"{host}:{parts.port or 80}"
+    if parts.scheme == "http" and (host in LOCAL_HOSTS or authority in allowed):
+        return None
+    return (
+        f"the Credential Issuer Identifier {identifier} is not an https URL, and OpenID4VCI 1.0 §12.2.1 says a Credential "
+        'Issuer is "identified by a case sensitive URL using the https scheme": wallets refuse such an offer. Set the '
+        "node's base URL to the https URL wallets reach it by (behind your TLS proxy, or with tls_cert/tls_key); plain "
+        f"http is for development only, on localhost or a host:port named in allow_insecure_hosts ({authority})"
+    )
 
 
 def credential_configuration(achievement: StoredAchievement) -> JsonObject:

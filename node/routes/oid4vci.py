@@ -257,11 +257,15 @@ class OfferStatus(TypedDict):
     scope=Scope("issue", issuer="{name}"),
     body=OfferRequest,
     replies={201: Reply(Offer, "The offer", headers={"Location": "Where its state can be read"})},
-    problems={404: NO_ISSUER, 409: "The award's idempotency key has issued a credential already, or a live offer holds it", 422: "The award cannot make a complete micro-credential: `problems` names each by its Annex I element"},
+    problems={404: NO_ISSUER, 409: "The award's idempotency key has issued a credential already, or a live offer holds it; or "
+              "the Credential Issuer Identifier (the node's base URL) is not https (§12.2.1)", 422: "The award cannot make a complete micro-credential: `problems` names each by its Annex I element"},
 )
 async def create_offer(request: web.Request, body: OfferRequest) -> web.Response:
     name = request.match_info["name"]
-    offer = await _issuer(request).create_offer(name, body.award(), tx_code=body.tx_code(), expires_in=body.expiresIn)
+    offer = await _issuer(request).create_offer(
+        name, body.award(), tx_code=body.tx_code(), expires_in=body.expiresIn,
+        allow_insecure_hosts=node_of(request).config.allow_insecure_hosts,
+    )
     out = offer.to_json()
     location = f"{node_of(request).config.effective_base_url}/issuers/{name}/offers/{offer.id}"
     return web.json_response(out, status=201, headers={"Location": location, **NO_STORE})

@@ -25,7 +25,7 @@ from node.cli import main
 from node.config import Config, ConfigError, load_config
 from node.node import compose, open_master_key
 from node.errors import RetiredKeyError
-from node.oid4vci import OAuthError
+from node.oid4vci import InsecureIssuerError, OAuthError
 from node.oid4vci.proofs import did_jwk
 from postgres_server import stores  # noqa: F401  (the fixture)
 from support import OFFERED_ACHIEVEMENT, OFFERED_AWARD, PRE_AUTHORIZED_GRANT, WallClock, ResponseLog, query, query_one
@@ -206,6 +206,41 @@ async def test_an_idempotency_key_a_live_offer_holds_is_refused_when_the_next_of
     assert status == 200, body
     resp = await env.client.post("/issuers/default/offers", json={**AWARD, "idempotencyKey": "k-3"}, headers=env.auth)
     assert resp.status == 409 and "has issued" in (await resp.json())["detail"]
+
+
+async def test_offers_need_an_https_credential_issuer_identifier(env: Any, aiohttp_client: Any) -> None:
+    """§12.2.1: a Credential Issuer "is identified by a case sensitive URL using the https
+    scheme". A node on http://credentials.example.org handed out offers wallets refuse, without a
+    word; now making one is refused (409, saying why). Its metadata is still served, and plain
+    http stays usable for development: localhost, 127.0.0.1, and hosts in allow_insecure_hosts."""
+    config = env.config.replace(base_url="http://credentials.example.org")
+    node = compose(config, db=env.node.db, master_key=env.node.issuers.master_key, clock=env.clock)
+    client = await aiohttp_client(create_app(config, node=node))
+    auth = {"Authorization": f"Bearer {(await node.tokens.create(['issue'], issuer='default')).token}"}
+    before = await counts(env)
+    resp = await client.post("/issuers/default/offers", json=AWARD, headers=auth)
+    problem = await resp.json()
+    assert resp.status == 409 and resp.content_type == "application/problem+json", problem
+    assert problem["code"] == "insecure-credential-issuer" and "§12.2.1" in problem["detail"], problem
+    assert "http://credentials.example.org" in problem["detail"] and "allow_insecure_hosts" in problem["detail"]
+    assert await counts(env) == before
+    meta = await client.get("/.well-known/openid-credential-issuer")
+    assert meta.status == 200 and (await meta.json())["credential_issuer"] == "http://credentials.example.org"
+    # Allowed explicitly, as any plain-HTTP host of the node is.
+    config = config.replace(allow_insecure_hosts=("credentials.example.org:80",))
+    node = compose(config, db=env.node.db, master_key=env.node.issuers.master_key, clock=env.clock)
+    client = await aiohttp_client(create_app(config, node=node))
+    resp = await client.post("/issuers/default/offers", json=AWARD, headers=auth)
+    assert resp.status == 201, await resp.text()
+    assert (await resp.json())["credentialIssuer"] == "http://credentials.example.org"
+    # Local hosts (the tests' own node is http://127.0.0.1:8443); https anywhere.
+    for base in ("http://localhost:8443", "http://127.0.0.1:9000", "https://credentials.example.org"):
+        other = compose(env.config.replace(base_url=base), db=env.node.db, master_key=env.node.issuers.master_key, clock=env.clock)
+        assert (await other.oid4vci.create_offer("default", AWARD)).credential_offer["credential_issuer"] == base
+    for base, allowed in (("http://credentials.example.org:8080", ("credentials.example.org:80",)), ("http://10.0.0.7", ())):
+        other = compose(env.config.replace(base_url=base), db=env.node.db, master_key=env.node.issuers.master_key, clock=env.clock)
+        with pytest.raises(InsecureIssuerError):
+            await other.oid4vci.create_offer("default", AWARD, allow_insecure_hosts=allowed)
 
 
 async def test_the_qr_code_holds_the_link_and_the_store_holds_no_secret(env: Any) -> None:
@@ -529,6 +564,14 @@ def test_vcnode_offer_create_prints_the_link_and_writes_the_qr_code(tmp_path: Pa
     assert [r.text for r in zxingcpp.read_barcodes(Image.open(qr))] == [link]
     assert main(["offer", "create", "ds-101", "--learner-name", "", *where]) == 2
     assert "(a)" in capsys.readouterr().err
+    # A node on plain http (not local, not allowed): no offer, and the operator is told why.
+    plain = ["--data", str(tmp_path / "plain"), "--base-url", "http://credentials.example.org"]
+    assert main(["init", *plain]) == 0
+    assert main(["achievement", "create", str(tmp_path / "ach.json"), *plain]) == 0
+    capsys.readouterr()
+    assert main(["offer", "create", "ds-101", "--learner-name", "Ana Lima", *plain]) == 1
+    out = capsys.readouterr()
+    assert out.out == "" and "§12.2.1" in out.err and "https scheme" in out.err, out.err
     # issue-batch --offers: one offer per row, its link on a JSON line; an id column is refused.
     csv_file = tmp_path / "learners.csv"
     csv_file.write_text("name,email,id\nBo,bo@example.org,\nCy,,did:example:cy\n")
