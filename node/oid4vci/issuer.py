@@ -66,6 +66,7 @@ MAX_TX_CODE_FAILURES = 5
 NOTIFICATION_EVENTS = ("credential_accepted", "credential_failure", "credential_deleted")
 # Text transaction codes: capitals and digits without the look-alikes (0/O, 1/I).
 _TEXT_ALPHABET = "".join(c for c in string.ascii_uppercase + string.digits if c not in "0O1I")
+_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 OfferStateName = Literal["offered", "redeemed", "issuing", "issued", "expired", "locked"]
 
 
@@ -77,6 +78,14 @@ def _tx_hash(code: str, tx_code: str) -> str:
     # Salted with the pre-authorized code (never stored): a copy of the store does not let
     # anyone try the few thousand short transaction codes offline.
     return _hash(code + "\n" + tx_code)
+
+
+def _typed_tx_code(value: str) -> str:
+    """A transaction code as the learner meant it: surrounding whitespace dropped and ASCII
+    letters in capitals. The node makes codes of digits or of capitals and digits only, so
+    nothing that could match is lost, while a phone keyboard that starts in lower case, or a
+    space pasted along, no longer spends one of the few attempts (§13.6.3) on a right code."""
+    return value.strip().translate(_ASCII_UPPER)
 
 
 def _nonce_key(issuer_name: str, nonce: str) -> str:
@@ -388,9 +397,10 @@ class CredentialIssuer:
             if row["tx_code_hash"] is None and tx_code is not None:
                 raise invalid_request("this offer has no transaction code; leave tx_code out")
             if row["tx_code_hash"] is not None:
-                if not tx_code:
+                typed = _typed_tx_code(tx_code or "")
+                if not typed:
                     raise invalid_request("this offer needs its transaction code (tx_code)")
-                if not secrets.compare_digest(_tx_hash(code, tx_code), row["tx_code_hash"]):
+                if not secrets.compare_digest(_tx_hash(code, typed), row["tx_code_hash"]):
                     # Counted, and committed, before the refusal goes out.
                     failures = await table.count_tx_failure(tx, row["id"])
                     left = MAX_TX_CODE_FAILURES - failures

@@ -292,6 +292,38 @@ async def test_the_token_endpoint_answers_oauth_errors(env: Any) -> None:
     assert (await token_for(env, offer, tx_code=offer["txCode"]))["token_type"] == "Bearer"
 
 
+async def test_a_transaction_code_is_read_as_the_learner_meant_it(env: Any) -> None:
+    """Text codes are capitals and digits, but a phone keyboard often starts in lower case and
+    the offer cannot say so: "c6hmmdsm" for "C6HMMDSM", or a space pasted along, was a wrong
+    code and spent one of five attempts. Case and surrounding whitespace are set aside first."""
+    url = "/issuers/default/oid4vci/token"
+
+    async def redeem(offer: dict[str, Any], typed: str) -> Any:
+        code = offer["credentialOffer"]["grants"][PRE_AUTH]["pre-authorized_code"]
+        resp = await env.client.post(url, data={"grant_type": PRE_AUTH, "pre-authorized_code": code, "tx_code": typed})
+        return resp.status, await resp.json()
+
+    async def failures(offer: dict[str, Any]) -> int:
+        row = await query_one(env.node.db, "SELECT tx_failures FROM oid4vci_offers WHERE id = ?", (offer["id"],))
+        return int(row["tx_failures"])
+
+    text = await make_offer(env, txCode={"length": 8, "inputMode": "text"})
+    assert text["credentialOffer"]["grants"][PRE_AUTH]["tx_code"]["input_mode"] == "text"
+    status, body = await redeem(text, "  \t")
+    assert (status, body["error"]) == (400, "invalid_request") and await failures(text) == 0  # blank: not an attempt
+    status, body = await redeem(text, f" {text['txCode'].lower()}\n")
+    assert status == 200 and body["token_type"] == "Bearer", body
+    assert await failures(text) == 0
+    numeric = await make_offer(env, txCode=True)
+    status, body = await redeem(numeric, f"\t{numeric['txCode']} ")
+    assert status == 200, body
+    # A wrong code is still wrong, and counted.
+    other = await make_offer(env, txCode={"length": 8, "inputMode": "text"})
+    wrong = "AAAAAAAA" if other["txCode"] != "AAAAAAAA" else "BBBBBBBB"
+    status, body = await redeem(other, wrong.lower())
+    assert (status, body["error"]) == (400, "invalid_grant") and await failures(other) == 1
+
+
 async def test_a_code_and_an_offer_are_used_once_across_processes(env: Any, tmp_path: Path) -> None:
     """Two handles on one store stand for two processes (or replicas): exactly one of two
     simultaneous redemptions wins, and one of two simultaneous credential requests."""
