@@ -26,6 +26,7 @@ import base64
 import hashlib
 import json
 import logging
+import re
 import secrets
 import string
 import uuid
@@ -50,7 +51,7 @@ from node.oid4vci.errors import (
 )
 from node.oid4vci.metadata import PRE_AUTHORIZED_GRANT, IssuerURLs
 from node.oid4vci.proofs import verify_key_proof
-from node.oid4vci.qr import qr_png, qr_svg
+from node.oid4vci.qr import MAX_QR_BYTES, qr_png, qr_svg
 from node.store import Database, Row, Tx, utcnow_iso
 from node.store import oid4vci as table
 from vc.edu import ElementProblem, ProfileError
@@ -67,6 +68,7 @@ NOTIFICATION_EVENTS = ("credential_accepted", "credential_failure", "credential_
 # Text transaction codes: capitals and digits without the look-alikes (0/O, 1/I).
 _TEXT_ALPHABET = "".join(c for c in string.ascii_uppercase + string.digits if c not in "0O1I")
 _ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 OfferStateName = Literal["offered", "redeemed", "issuing", "issued", "expired", "locked"]
 
 
@@ -109,8 +111,18 @@ class TxCode:
             raise InvalidRequestError("a transaction code has 4 to 12 characters", field="txCode.length")
         if self.input_mode not in ("numeric", "text"):
             raise InvalidRequestError("txCode.inputMode is numeric or text", field="txCode.inputMode")
-        if self.description is not None and (len(self.description) > 300 or not self.description.isascii()):
-            raise InvalidRequestError("txCode.description is at most 300 ASCII characters (§4.1.1)", field="txCode.description")
+        # §4.1.1 limits the description's length only ("MUST NOT exceed 300 characters"); it is
+        # shown to the learner, in their language (Código por SMS, Bestätigungscode per E-Mail).
+        if self.description is not None and len(self.description) > 300:
+            raise InvalidRequestError(
+                f"txCode.description is at most 300 characters (§4.1.1), not {len(self.description)}", field="txCode.description"
+            )
+        if self.description is not None and (half := _SURROGATE.search(self.description)) is not None:
+            # What an undecodable byte of a command-line argument becomes: no UTF-8 carries it.
+            raise InvalidRequestError(
+                f"txCode.description is not Unicode text: it holds U+{ord(half.group()):04X}, half of a surrogate pair",
+                field="txCode.description",
+            )
 
     def make(self) -> str:
         alphabet = string.digits if self.input_mode == "numeric" else _TEXT_ALPHABET
@@ -284,6 +296,25 @@ class CredentialIssuer:
         slug = request["achievementId"]
         code = secrets.token_urlsafe(32)
         tx_value = tx_code.make() if tx_code is not None else None
+        grant: JsonObject = {"pre-authorized_code": code}
+        if tx_code is not None:
+            grant["tx_code"] = tx_code.to_offer()
+        offer = {
+            "credential_issuer": self.urls(issuer_name).identifier,
+            "credential_configuration_ids": [slug],
+            "grants": {PRE_AUTHORIZED_GRANT: grant},
+        }
+        # UTF-8, percent-encoded (RFC 3986 §2.5): an accented letter takes 6 bytes of the link,
+        # where its JSON escape (\u00e9) would take 8.
+        link = OFFER_SCHEME + "?credential_offer=" + quote(json.dumps(offer, separators=(",", ":"), ensure_ascii=False), safe="")
+        if len(link) > MAX_QR_BYTES:
+            # The offer goes by value, so all of it must fit in its QR code: a description of
+            # 300 characters of a script other than Latin does not (9 bytes a character).
+            raise InvalidRequestError(
+                f"the offer's link would be {len(link)} bytes, more than a QR code holds ({MAX_QR_BYTES}); shorten "
+                "txCode.description (each non-ASCII character takes 6 to 12 bytes in the link)",
+                field="txCode.description",
+            )
         now = self.clock()
         expires = now + timedelta(seconds=ttl)
         async with self.db.transaction() as tx:
@@ -302,15 +333,6 @@ class CredentialIssuer:
                 created=utcnow_iso(now),
                 expires=utcnow_iso(expires),
             )
-        grant: JsonObject = {"pre-authorized_code": code}
-        if tx_code is not None:
-            grant["tx_code"] = tx_code.to_offer()
-        offer = {
-            "credential_issuer": self.urls(issuer_name).identifier,
-            "credential_configuration_ids": [slug],
-            "grants": {PRE_AUTHORIZED_GRANT: grant},
-        }
-        link = OFFER_SCHEME + "?credential_offer=" + quote(json.dumps(offer, separators=(",", ":")), safe="")
         return NewOffer(offer_id, issuer_name, slug, offer, link, tx_value, expires)
 
     async def _refuse_if_offered(self, tx: Tx, issuer_name: str, key: Any, now: str) -> None:

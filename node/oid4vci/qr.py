@@ -9,6 +9,9 @@ import segno
 # Error correction M (15 %) survives a phone camera on a printed or e-mailed code; the quiet
 # zone of four modules is the standard's.
 _ERROR = "m"
+# What a QR code holds at that level: version 40, byte mode (ISO/IEC 18004 Table 7). An offer
+# link is percent-encoded, so it is encoded byte by byte.
+MAX_QR_BYTES = 2331
 
 
 def qr_png(text: str, *, scale: int = 6) -> bytes:

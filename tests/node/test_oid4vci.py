@@ -15,6 +15,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from joserfc import jws
@@ -24,8 +25,8 @@ from node.app import create_app
 from node.cli import main
 from node.config import Config, ConfigError, load_config
 from node.node import compose, open_master_key
-from node.errors import RetiredKeyError
-from node.oid4vci import InsecureIssuerError, OAuthError
+from node.errors import InvalidRequestError, RetiredKeyError
+from node.oid4vci import InsecureIssuerError, OAuthError, TxCode
 from node.oid4vci.proofs import did_jwk
 from postgres_server import stores  # noqa: F401  (the fixture)
 from support import OFFERED_ACHIEVEMENT, OFFERED_AWARD, PRE_AUTHORIZED_GRANT, WallClock, ResponseLog, query, query_one
@@ -241,6 +242,31 @@ async def test_offers_need_an_https_credential_issuer_identifier(env: Any, aioht
         other = compose(env.config.replace(base_url=base), db=env.node.db, master_key=env.node.issuers.master_key, clock=env.clock)
         with pytest.raises(InsecureIssuerError):
             await other.oid4vci.create_offer("default", AWARD, allow_insecure_hosts=allowed)
+
+
+async def test_a_transaction_code_description_is_any_text_of_300_characters(env: Any) -> None:
+    """§4.1.1 limits the description's length only; non-ASCII was refused, "citing §4.1.1",
+    so an operator could not write the hint in the learner's language."""
+    for description in ("Código enviado por SMS — confira a mensagem", "Bestätigungscode per E-Mail", "é" * 300):
+        offer = await make_offer(env, txCode={"description": description})
+        assert offer["credentialOffer"]["grants"][PRE_AUTH]["tx_code"]["description"] == description
+        carried = json.loads(parse_qs(urlsplit(offer["link"]).query)["credential_offer"][0])
+        assert carried["grants"][PRE_AUTH]["tx_code"]["description"] == description
+    resp = await env.client.post("/issuers/default/offers", json={**AWARD, "txCode": {"description": "é" * 301}}, headers=env.auth)
+    assert resp.status == 400 and "txCode" in json.dumps(await resp.json())
+    # The offer goes by value: a QR code must hold all of it (2331 bytes), and 300 characters of
+    # another script take 9 bytes each in the link. Refused when made, not a 500 when drawn.
+    before = await counts(env)
+    resp = await env.client.post("/issuers/default/offers", json={**AWARD, "txCode": {"description": "字" * 300}}, headers=env.auth)
+    problem = await resp.json()
+    assert resp.status == 400 and "QR code" in problem["detail"] and problem["field"] == "txCode.description", problem
+    assert await counts(env) == before
+    offer = await make_offer(env, txCode={"description": "字" * 200})
+    assert offer["qrCode"]["png"].startswith("data:image/png")
+    with pytest.raises(InvalidRequestError, match=r"at most 300 characters \(§4.1.1\), not 301"):
+        TxCode(description="x" * 301)
+    with pytest.raises(InvalidRequestError, match="not Unicode text"):
+        TxCode(description="C\udcf3digo")  # an undecodable byte of a command-line argument
 
 
 async def test_the_qr_code_holds_the_link_and_the_store_holds_no_secret(env: Any) -> None:
@@ -588,7 +614,7 @@ def test_vcnode_offer_create_prints_the_link_and_writes_the_qr_code(tmp_path: Pa
     capsys.readouterr()
     qr = tmp_path / "ana.png"
     code = main(["offer", "create", "ds-101", "--learner-name", "Ana Lima", "--learner-email", "ana@example.org",
-                 "--tx-code", "--qr", str(qr), *where])
+                 "--tx-code", "--tx-code-description", "Código por SMS", "--qr", str(qr), *where])
     out = capsys.readouterr()
     assert code == 0, out.err
     link = out.out.strip()
