@@ -64,6 +64,8 @@ log = logging.getLogger(__name__)
 OFFER_SCHEME = "openid-credential-offer://"
 # Transaction Code Guessing (§13.2.3): a pre-authorized code is dead after this many wrong codes.
 MAX_TX_CODE_FAILURES = 5
+# The token request's parameters the node reads (§6.1, RFC 6749 §4.1.3); others are ignored.
+TOKEN_PARAMETERS = ("grant_type", "pre-authorized_code", "tx_code", "authorization_details")
 NOTIFICATION_EVENTS = ("credential_accepted", "credential_failure", "credential_deleted")
 # Text transaction codes: capitals and digits without the look-alikes (0/O, 1/I).
 _TEXT_ALPHABET = "".join(c for c in string.ascii_uppercase + string.digits if c not in "0O1I")
@@ -385,7 +387,9 @@ class CredentialIssuer:
     async def exchange(self, issuer_name: str, form: Mapping[str, list[str]]) -> JsonObject:
         """The token request (§6.1, RFC 6749 §4.1.3): a pre-authorized code, once, for an access token."""
         await self.issuers.get(issuer_name)
-        repeated = sorted(k for k, v in form.items() if len(v) > 1)
+        # RFC 6749 §5.2 counts a repeated parameter as invalid_request, and §6.1 says the
+        # server "MUST ignore any unrecognized parameters": only the ones read here count.
+        repeated = sorted(k for k in TOKEN_PARAMETERS if len(form.get(k, ())) > 1)
         if repeated:
             raise invalid_request(f"parameter(s) sent more than once: {', '.join(repeated)}")
         params = {k: v[0] for k, v in form.items()}

@@ -299,6 +299,9 @@ async def test_the_token_endpoint_answers_oauth_errors(env: Any) -> None:
         (f"grant_type={PRE_AUTH}&pre-authorized_code=nope&tx_code=1", FORM, "invalid_grant"),
         (f"grant_type={PRE_AUTH}&pre-authorized_code={code}", FORM, "invalid_request"),  # tx_code missing
         (f"grant_type={PRE_AUTH}&pre-authorized_code={code}&pre-authorized_code={code}&tx_code=1", FORM, "invalid_request"),
+        (f"grant_type={PRE_AUTH}&grant_type={PRE_AUTH}&pre-authorized_code=nope", FORM, "invalid_request"),
+        # §6.1: unrecognized parameters are ignored, repeated or not (OWF's client adds resource).
+        (f"grant_type={PRE_AUTH}&pre-authorized_code=nope&foo=1&foo=2&resource=a&resource=b", FORM, "invalid_grant"),
         (f"grant_type={PRE_AUTH}&pre-authorized_code={code}&tx_code=1&authorization_details=[]", FORM, "invalid_authorization_details"),
         (b"\xff\xfe", FORM, "invalid_request"),
     ]
