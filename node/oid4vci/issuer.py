@@ -33,7 +33,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Literal, Mapping
-from urllib.parse import quote
+from urllib.parse import quote, unquote_plus
 
 from did.resolver import Resolver
 from node.achievements import Achievements
@@ -56,6 +56,7 @@ from node.store import Database, Row, Tx, utcnow_iso
 from node.store import oid4vci as table
 from vc.edu import ElementProblem, ProfileError
 from vc.errors import ProblemError
+from vc.limits import Limits, parse_json
 
 JsonObject = dict[str, Any]
 
@@ -71,6 +72,8 @@ NOTIFICATION_EVENTS = ("credential_accepted", "credential_failure", "credential_
 _TEXT_ALPHABET = "".join(c for c in string.ascii_uppercase + string.digits if c not in "0O1I")
 _ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# authorization_details: a few small entries, one per offered configuration.
+_DETAILS_LIMITS = Limits(max_bytes=16 * 1024, max_depth=8, max_nodes=500)
 OfferStateName = Literal["offered", "redeemed", "issuing", "issued", "expired", "locked"]
 
 
@@ -90,6 +93,49 @@ def _typed_tx_code(value: str) -> str:
     nothing that could match is lost, while a phone keyboard that starts in lower case, or a
     space pasted along, no longer spends one of the few attempts (§13.6.3) on a right code."""
     return value.strip().translate(_ASCII_UPPER)
+
+
+def _authorization_details(text: str, identifier: str) -> list[JsonObject]:
+    """The token request's ``authorization_details`` (RFC 9396 §2): a JSON array of
+    ``openid_credential`` entries, each naming a ``credential_configuration_id`` (§5.1.1), as
+    wallets send it in the pre-authorized code flow (§6.1.1; the EUDI wallet library does with
+    AccessTokenOption.Limited). Members this issuer does not know are ignored (§5.1.1: the type
+    "is never considered invalid due to unknown fields"); ``claims``, which would ask for part
+    of the credential, and ``locations`` naming another issuer are refused."""
+    def refuse(why: str) -> OAuthError:
+        return OAuthError("invalid_authorization_details", why)
+
+    value = text.strip()
+    if value[:3].upper() == "%5B":
+        # JSON never starts with '%': a client that form-encodes the JSON itself before its
+        # HTTP library encodes the form (eudi-lib-jvm-openid4vci-kt's toFormParamString)
+        # sends it encoded twice.
+        value = unquote_plus(value)
+    try:
+        details = parse_json(value, limits=_DETAILS_LIMITS)
+    except ProblemError as e:
+        raise refuse(f"authorization_details is not a JSON array: {e.detail}") from None
+    if not isinstance(details, list) or not details:
+        raise refuse("authorization_details must be a non-empty JSON array of objects (RFC 9396 §2)")
+    seen: set[str] = set()
+    for entry in details:
+        if not isinstance(entry, dict) or entry.get("type") != "openid_credential":
+            kind = entry.get("type") if isinstance(entry, dict) else entry
+            raise refuse(f"this issuer knows authorization details of type openid_credential only, not {kind!r}")
+        configuration = entry.get("credential_configuration_id")
+        if not isinstance(configuration, str) or not configuration:
+            raise refuse("each openid_credential entry names its credential_configuration_id (§5.1.1)")
+        if configuration in seen:
+            raise refuse(f"credential_configuration_id {configuration!r} is named twice")
+        seen.add(configuration)
+        if "claims" in entry:
+            raise refuse("this issuer issues the whole credential: claims in authorization_details is not supported")
+        locations = entry.get("locations")
+        if locations is not None and not (
+            isinstance(locations, list) and any(isinstance(u, str) and u.rstrip("/") == identifier for u in locations)
+        ):
+            raise refuse(f"locations must name this credential issuer ({identifier})")
+    return details
 
 
 def _nonce_key(issuer_name: str, nonce: str) -> str:
@@ -401,10 +447,8 @@ class CredentialIssuer:
         code = params.get("pre-authorized_code")
         if not code:
             raise invalid_request("pre-authorized_code is required")
-        if "authorization_details" in params:
-            raise OAuthError(
-                "invalid_authorization_details", "authorization_details is not supported here: the offer names the credential"
-            )
+        details = params.get("authorization_details")
+        requested = None if details is None else _authorization_details(details, self.urls(issuer_name).identifier)
         tx_code = params.get("tx_code")
         now = self.clock()
         when = utcnow_iso(now)
@@ -420,6 +464,13 @@ class CredentialIssuer:
                 raise invalid_grant("too many wrong transaction codes: the offer is void; ask the issuer for a new one")
             if row["expires"] < when:
                 raise invalid_grant("the credential offer has expired; ask the issuer for a new one")
+            if requested is not None:
+                asked = [d["credential_configuration_id"] for d in requested]
+                if asked != [row["configuration_id"]]:
+                    raise OAuthError(
+                        "invalid_authorization_details",
+                        f"this offer is for the credential configuration {row['configuration_id']!r} only, not {', '.join(map(repr, asked))}",
+                    )
             if row["tx_code_hash"] is None and tx_code is not None:
                 raise invalid_request("this offer has no transaction code; leave tx_code out")
             if row["tx_code_hash"] is not None:
@@ -442,7 +493,16 @@ class CredentialIssuer:
                     raise invalid_grant("the pre-authorized code was used already")
         if refusal is not None:
             raise refusal
-        return {"access_token": token, "token_type": "Bearer", "expires_in": self.token_ttl}
+        out: JsonObject = {"access_token": token, "token_type": "Bearer", "expires_in": self.token_ttl}
+        if requested is not None:
+            # §6.2: REQUIRED when the request had authorization_details, each with the
+            # credential_identifiers the wallet then sends (§8.2). The offer's one credential
+            # dataset is named by the offer's id, which only this token's offer has.
+            out["authorization_details"] = [
+                {**{k: d[k] for k in ("type", "credential_configuration_id", "locations") if k in d}, "credential_identifiers": [row["id"]]}
+                for d in requested
+            ]
+        return out
 
     # --- nonce endpoint -------------------------------------------------------------------
 
@@ -485,11 +545,23 @@ class CredentialIssuer:
             raise invalid_credential_request("the credential request must be a JSON object")
         if body.get("credential_response_encryption") is not None:
             raise OAuthError("invalid_encryption_parameters", "this issuer does not encrypt credential responses")
-        if body.get("credential_identifier") is not None:
-            raise OAuthError("unknown_credential_identifier", "this issuer hands out no credential identifiers; send credential_configuration_id")
+        identifier = body.get("credential_identifier")
         configuration = body.get("credential_configuration_id")
+        if identifier is not None:
+            if configuration is not None:
+                raise invalid_credential_request("send credential_identifier or credential_configuration_id, not both (§8.2)")
+            # The token response named the offer's id when the token request had
+            # authorization_details (§6.2); it names this token's offer and no other's.
+            if identifier != row["id"]:
+                raise OAuthError(
+                    "unknown_credential_identifier",
+                    "the credential_identifier is not one the token response named for this access token",
+                )
+            configuration = row["configuration_id"]
         if not isinstance(configuration, str) or not configuration:
-            raise invalid_credential_request("credential_configuration_id is required (OpenID4VCI 1.0 §8.2)")
+            raise invalid_credential_request(
+                "credential_configuration_id is required, or the credential_identifier the token response named (§8.2)"
+            )
         if configuration != row["configuration_id"]:
             try:
                 await self.achievements.get(issuer_name, configuration)

@@ -294,20 +294,37 @@ TokenRequest = TypedDict(
         "grant_type": Literal["urn:ietf:params:oauth:grant-type:pre-authorized_code"],
         "pre-authorized_code": str,
         "tx_code": NotRequired[str],
+        "authorization_details": NotRequired[
+            Annotated[str, Field(description='A JSON array: [{"type": "openid_credential", "credential_configuration_id": '
+                                             'the offer\'s}] (RFC 9396, §6.1.1)')]
+        ],
     },
 )
 TokenRequest.__doc__ = "RFC 6749 §4.1.3 with OpenID4VCI §6.1's parameters; others are ignored."
+
+
+class GrantedAuthorizationDetail(TypedDict):
+    """§6.2: what the token allows, and the identifier to send at the credential endpoint."""
+
+    type: Literal["openid_credential"]
+    credential_configuration_id: str
+    credential_identifiers: Annotated[list[str], Field(description="Send one as credential_identifier (§8.2)")]
+    locations: NotRequired[list[str]]
 
 
 class TokenResponse(TypedDict):
     access_token: str
     token_type: Literal["Bearer"]
     expires_in: int
+    authorization_details: NotRequired[
+        Annotated[list[GrantedAuthorizationDetail], Field(description="When the request had authorization_details")]
+    ]
 
 
 _TOKEN_ERRORS = (
     "OAuth error: invalid_request (a parameter missing or repeated, a tx_code missing or not expected), invalid_grant "
-    "(unknown, used or expired code, wrong tx_code), unsupported_grant_type, invalid_authorization_details"
+    "(unknown, used or expired code, wrong tx_code), unsupported_grant_type, invalid_authorization_details (not a "
+    "list of openid_credential entries naming the offer's credential configuration)"
 )
 
 
@@ -356,9 +373,11 @@ async def nonce(request: web.Request) -> web.Response:
 
 
 class CredentialRequest(TypedDict):
-    """OpenID4VCI 1.0 §8.2 (the drafts' single `proof` is read as one proof too)."""
+    """OpenID4VCI 1.0 §8.2 (the drafts' single `proof` is read as one proof too): the credential is
+    named by credential_configuration_id, or by the credential_identifier the token response gave."""
 
-    credential_configuration_id: str
+    credential_configuration_id: NotRequired[str]
+    credential_identifier: NotRequired[str]
     proofs: Annotated[dict[str, list[str]], Field(description='{"jwt": [one openid4vci-proof+jwt]}')]
 
 

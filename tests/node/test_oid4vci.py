@@ -15,7 +15,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import pytest
 from joserfc import jws
@@ -351,6 +351,72 @@ async def test_a_transaction_code_is_read_as_the_learner_meant_it(env: Any) -> N
     wrong = "AAAAAAAA" if other["txCode"] != "AAAAAAAA" else "BBBBBBBB"
     status, body = await redeem(other, wrong.lower())
     assert (status, body["error"]) == (400, "invalid_grant") and await failures(other) == 1
+
+
+async def test_authorization_details_name_the_offers_credential_and_get_an_identifier(env: Any) -> None:
+    """§6.1.1: a wallet may name the credential it wants in the pre-authorized token request
+    (the EUDI wallet library does, with AccessTokenOption.Limited); it was invalid_authorization_details,
+    so such wallets could not collect. §6.2: the token response then MUST carry authorization_details
+    with credential_identifiers, and the wallet sends one as credential_identifier (§8.2)."""
+    url = "/issuers/default/oid4vci/token"
+    base = env.config.effective_base_url
+    wallet = Wallet()
+    offer = await make_offer(env, txCode=True)
+    code = offer["credentialOffer"]["grants"][PRE_AUTH]["pre-authorized_code"]
+    form = {"grant_type": PRE_AUTH, "pre-authorized_code": code, "tx_code": offer["txCode"]}
+    entry = {"type": "openid_credential", "credential_configuration_id": "ds-101"}
+    other = dict(ACHIEVEMENT, slug="ds-102")
+    assert (await env.client.post("/issuers/default/achievements", json=other, headers=env.auth)).status == 201
+    refused = [
+        [{**entry, "credential_configuration_id": "ds-102"}],  # the issuer's, but not this offer's
+        [entry, {**entry, "credential_configuration_id": "ds-102"}],
+        [entry, entry],
+        [{**entry, "type": "payment_initiation"}],
+        [{"type": "openid_credential", "format": "ldp_vc"}],  # the drafts' way, by format
+        [{**entry, "claims": [{"path": ["credentialSubject", "name"]}]}],
+        [{**entry, "locations": ["https://other.example.org"]}],
+        entry,
+        [],
+        "[{",
+        [[[[[[[[[[entry]]]]]]]]]],
+    ]
+    for details in refused:
+        text = details if isinstance(details, str) else json.dumps(details)
+        resp = await env.client.post(url, data={**form, "authorization_details": text})
+        body = await resp.json()
+        assert (resp.status, body["error"]) == (400, "invalid_authorization_details"), (details, body)
+    row = await query_one(env.node.db, "SELECT redeemed, tx_failures FROM oid4vci_offers WHERE id = ?", (offer["id"],))
+    assert row["redeemed"] is None and row["tx_failures"] == 0  # none of those used the code or an attempt
+    # Unknown members are ignored (§5.1.1); locations naming this issuer, as the EUDI library
+    # sends when the issuer is its own authorization server, is fine.
+    granted = await token_for(env, offer, tx_code=offer["txCode"],
+                              authorization_details=json.dumps([{**entry, "locations": [base], "x-note": 1}]))
+    assert granted["authorization_details"] == [
+        {"type": "openid_credential", "credential_configuration_id": "ds-101", "locations": [base], "credential_identifiers": [offer["id"]]}
+    ]
+    (identifier,) = granted["authorization_details"][0]["credential_identifiers"]
+    access = granted["access_token"]
+    proof = {"jwt": [wallet.proof(base, await nonce(env))]}
+    for request, error in (
+        ({"credential_identifier": identifier, "credential_configuration_id": "ds-101", "proofs": proof}, "invalid_credential_request"),
+        ({"credential_identifier": "ds-101", "proofs": proof}, "unknown_credential_identifier"),
+        ({"credential_identifier": 7, "proofs": proof}, "unknown_credential_identifier"),
+    ):
+        status, body, _ = await credential(env, access, request)
+        assert (status, body["error"]) == (400, error), (request, body)
+    status, body, _ = await credential(env, access, {"credential_identifier": identifier, "proofs": proof})
+    assert status == 200 and body["credentials"][0]["credential"]["credentialSubject"]["id"] == wallet.did, body
+    # Another token's identifier is unknown to this one.
+    second = await make_offer(env)
+    access = (await token_for(env, second, authorization_details=json.dumps([entry])))["access_token"]
+    status, body, _ = await credential(env, access, {"credential_identifier": identifier,
+                                                     "proofs": {"jwt": [wallet.proof(base, await nonce(env))]}})
+    assert (status, body["error"]) == (400, "unknown_credential_identifier"), body
+    # The EUDI library form-encodes the JSON itself before its HTTP client encodes the form.
+    third = await make_offer(env)
+    twice = quote_plus(json.dumps([{**entry, "locations": [base]}], separators=(",", ":")))
+    granted = await token_for(env, third, authorization_details=twice)
+    assert granted["authorization_details"][0]["credential_identifiers"] == [third["id"]]
 
 
 async def test_a_code_and_an_offer_are_used_once_across_processes(env: Any, tmp_path: Path) -> None:

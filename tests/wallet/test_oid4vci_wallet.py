@@ -209,6 +209,20 @@ async def test_bad_key_proofs_are_refused_and_nothing_is_issued(served: Served, 
 
 
 @pytest.mark.interop
+async def test_a_wallet_that_names_the_credential_in_the_token_request_collects_it(served: Served, wallet_dir: Path) -> None:
+    """§6.1.1: authorization_details in the pre-authorized token request, form-encoded by the
+    client itself; §6.2: the answer names the credential_identifiers, which the client's schema
+    takes. This client then still asks by credential_configuration_id, which the node accepts."""
+    offer = await served.offer(txCode=True)
+    got = await wallet(wallet_dir, offer=offer["link"], txCode=offer["txCode"], authorizationDetails=True)
+    assert got["ok"], got
+    assert got["token"]["authorization_details"] == [
+        {"type": "openid_credential", "credential_configuration_id": "ds-101", "credential_identifiers": [offer["id"]]}
+    ]
+    assert got["credential"]["credentialSubject"]["id"] == got["holder"]
+
+
+@pytest.mark.interop
 async def test_a_reused_nonce_is_refused(served: Served, wallet_dir: Path) -> None:
     first = await wallet(wallet_dir, offer=(await served.offer())["link"])
     assert first["ok"], first

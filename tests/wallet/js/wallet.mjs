@@ -7,6 +7,7 @@
 //   {"offer": "openid-credential-offer://...", "txCode": "123456",
 //    "key": "ed25519" | "p256" | "p384", "binding": "did:key" | "did:jwk" | "jwk",
 //    "tokenTwice": true, "nonce": "<a nonce to use instead of a fresh one>",
+//    "authorizationDetails": true (name the offered configuration in the token request),
 //    "notify": true,
 //    "fault": "other-audience" | "wrong-key" | "alg-not-offered" | "stale-iat" | "no-nonce"}
 //
@@ -113,10 +114,16 @@ async function main() {
       authorizationServer: metadata.authorizationServers[0]
     };
     stage = 'token';
+    // OpenID4VCI §6.1.1: the wallet may name the credential it wants in the token request.
+    const additionalRequestPayload = scenario.authorizationDetails ?
+      {authorization_details: [{type: 'openid_credential', credential_configuration_id: configurationId}]} : undefined;
     const {accessTokenResponse} = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({
-      credentialOffer: offer, issuerMetadata: metadata, txCode: scenario.txCode ?? undefined
+      credentialOffer: offer, issuerMetadata: metadata, txCode: scenario.txCode ?? undefined, additionalRequestPayload
     });
-    out.token = {token_type: accessTokenResponse.token_type, expires_in: accessTokenResponse.expires_in};
+    out.token = {
+      token_type: accessTokenResponse.token_type, expires_in: accessTokenResponse.expires_in,
+      authorization_details: accessTokenResponse.authorization_details
+    };
     if(scenario.tokenTwice) {
       try {
         await client.retrievePreAuthorizedCodeAccessTokenFromOffer({
