@@ -6,7 +6,8 @@ credential offer of one micro-credential and answers it as JSON, as an
 what became of it. For wallets: the Credential Issuer Metadata at
 ``/.well-known/openid-credential-issuer[/issuers/NAME]`` (the well-known string inserted
 between host and path, §12.2.2; the older appended place answers too), the authorization
-server metadata (RFC 8414) at ``/.well-known/oauth-authorization-server[/issuers/NAME]``, and
+server metadata (RFC 8414) at ``/.well-known/oauth-authorization-server[/issuers/NAME]`` (and
+appended, as the issuer metadata is), and
 per issuer the token, nonce, credential and notification endpoints under
 ``/issuers/{name}/oid4vci/``. Those four answer refusals as OAuth does, ``{error,
 error_description}`` in ``application/json`` with the specifications' codes, and parse their
@@ -162,6 +163,15 @@ async def default_as_metadata(request: web.Request) -> web.Response:
     "/.well-known/oauth-authorization-server/issuers/{name}",
     "getIssuerAuthorizationServerMetadata",
     summary="An issuer's OAuth authorization server metadata (RFC 8414 §3.1: well-known string inserted)",
+    tags=TAGS,
+    params=[ISSUER],
+    replies={200: Reply(AuthorizationServerMetadata, _AS_META)},
+    problems={404: NO_ISSUER + " (or 'default', whose identifier is the base URL)"},
+)
+@api.get(
+    "/issuers/{name}/.well-known/oauth-authorization-server",
+    "getIssuerAuthorizationServerMetadataAppended",
+    summary="The same metadata with the well-known string appended, where the drafts' wallets look for the issuer metadata too",
     tags=TAGS,
     params=[ISSUER],
     replies={200: Reply(AuthorizationServerMetadata, _AS_META)},
@@ -471,6 +481,7 @@ def setup(app: web.Application) -> None:
         "/issuers/{name}/.well-known/openid-credential-issuer",
         "/.well-known/oauth-authorization-server",
         "/.well-known/oauth-authorization-server/issuers/{name}",
+        "/issuers/{name}/.well-known/oauth-authorization-server",
     ):
         open_to_browsers(app, path)
     # A wallet running in a browser (a web wallet, a wallet app's web view) talks to these from

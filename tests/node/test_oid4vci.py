@@ -139,9 +139,17 @@ async def test_metadata_is_where_openid4vci_and_rfc8414_put_it(env: Any) -> None
         assert resp.status == 200 and resp.headers["Access-Control-Allow-Origin"] == "*"
         body = await resp.json()
         assert body["credential_issuer"] == f"{base}/issuers/physics" and body["credential_configurations_supported"] == {}
+    # The authorization server metadata too, appended as well: a wallet of the drafts that
+    # appends for one document appends for the other.
+    for path in ("/.well-known/oauth-authorization-server/issuers/physics", "/issuers/physics/.well-known/oauth-authorization-server"):
+        resp = await env.client.get(path)
+        assert resp.status == 200 and resp.headers["Access-Control-Allow-Origin"] == "*", path
+        body = await resp.json()
+        assert body["issuer"] == f"{base}/issuers/physics" and body["token_endpoint"] == f"{base}/issuers/physics/oid4vci/token"
     for path in ("/.well-known/openid-credential-issuer/issuers/default", "/.well-known/openid-credential-issuer/issuers/nobody",
-                 "/.well-known/oauth-authorization-server/issuers/nobody"):
-        assert (await env.client.get(path)).status == 404
+                 "/.well-known/oauth-authorization-server/issuers/nobody", "/issuers/nobody/.well-known/oauth-authorization-server",
+                 "/issuers/default/.well-known/oauth-authorization-server"):
+        assert (await env.client.get(path)).status == 404, path
 
 
 # ------------------------------------------------------------------ offers
