@@ -63,7 +63,7 @@ JsonObject = dict[str, Any]
 log = logging.getLogger(__name__)
 
 OFFER_SCHEME = "openid-credential-offer://"
-# Transaction Code Guessing (§13.2.3): a pre-authorized code is dead after this many wrong codes.
+# Transaction Code Guessing (§13.6.3): a pre-authorized code is dead after this many wrong codes.
 MAX_TX_CODE_FAILURES = 5
 # The token request's parameters the node reads (§6.1, RFC 6749 §4.1.3); others are ignored.
 TOKEN_PARAMETERS = ("grant_type", "pre-authorized_code", "tx_code", "authorization_details")
