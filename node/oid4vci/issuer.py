@@ -380,6 +380,7 @@ class CredentialIssuer:
                 tx_code_hash=_tx_hash(code, tx_value) if tx_value is not None else None,
                 created=utcnow_iso(now),
                 expires=utcnow_iso(expires),
+                idempotency_key=request["idempotencyKey"],
             )
         return NewOffer(offer_id, issuer_name, slug, offer, link, tx_value, expires)
 
@@ -388,13 +389,8 @@ class CredentialIssuer:
         only knows keys that have issued; two offers of one key would both pass it, and the
         second wallet to collect would be refused (its learner.id differs), long after the
         operator could have noticed."""
-        # A scan of the issuer's offers (node.store.oid4vci has no lookup by key); the text
-        # test spares parsing the JSON of every offer that cannot hold the key.
-        needle = json.dumps(key, ensure_ascii=False)
-        for row in await table.of_issuer(tx, issuer_name):
-            if row["request"] is None or needle not in row["request"] or not _may_still_issue(row, now):
-                continue
-            if json.loads(row["request"]).get("idempotencyKey") == key:
+        for row in await table.holding_key(tx, issuer_name, key):
+            if _may_still_issue(row, now):
                 until = row["token_expires"] if row["redeemed"] is not None else row["expires"]
                 raise OfferedAlreadyError(
                     f"idempotency key {key!r} is held by offer {row['id']}, which can still be collected (until {until}); "

@@ -329,6 +329,22 @@ CREDENTIAL_BODIES = Migration(
     ),
 )
 
+# An offer's idempotency key in a column of its own, so that making an offer can find a live
+# offer holding the same key by an index rather than by reading every offer of the issuer
+# (issue-batch --offers makes one per row: a cohort's file read the table once a row). Like
+# the award it comes from, it is dropped once the offer can no longer issue.
+OID4VCI_OFFER_KEYS = Migration(
+    "oid4vci.0002_offer_idempotency_keys",
+    (
+        "ALTER TABLE oid4vci_offers ADD COLUMN idempotency_key TEXT",
+        {
+            "sqlite": "UPDATE oid4vci_offers SET idempotency_key = json_extract(request, '$.idempotencyKey') WHERE request IS NOT NULL",
+            "postgresql": "UPDATE oid4vci_offers SET idempotency_key = (request::jsonb) ->> 'idempotencyKey' WHERE request IS NOT NULL",
+        },
+        "CREATE INDEX oid4vci_offers_by_key ON oid4vci_offers(issuer, idempotency_key)",
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     INITIAL,
     STATUS_LIST_CHUNKS,
@@ -341,6 +357,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     TOKEN_LIFETIME,
     CHUNK_STORAGE,
     CREDENTIAL_BODIES,
+    OID4VCI_OFFER_KEYS,
 )
 
 

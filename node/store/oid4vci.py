@@ -27,11 +27,12 @@ async def insert_offer(
     tx_code_hash: str | None,
     created: str,
     expires: str,
+    idempotency_key: str,
 ) -> None:
     await tx.execute(
-        "INSERT INTO oid4vci_offers (id, issuer, configuration_id, request, code_hash, tx_code_hash, created, expires) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (offer_id, issuer, configuration_id, request, code_hash, tx_code_hash, created, expires),
+        "INSERT INTO oid4vci_offers (id, issuer, configuration_id, request, code_hash, tx_code_hash, created, expires, "
+        "idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (offer_id, issuer, configuration_id, request, code_hash, tx_code_hash, created, expires, idempotency_key),
     )
 
 
@@ -49,6 +50,14 @@ async def by_token(tx: Tx, token_hash: str) -> Row | None:
 
 async def of_issuer(tx: Tx, issuer: str) -> list[Row]:
     return await tx.fetchall(f"SELECT {_OFFER_COLUMNS} FROM oid4vci_offers WHERE issuer = ? ORDER BY created, id", (issuer,))
+
+
+async def holding_key(tx: Tx, issuer: str, key: str) -> list[Row]:
+    """The issuer's offers whose award (not yet issued, not yet forgotten) has idempotency key ``key``."""
+    return await tx.fetchall(
+        f"SELECT {_OFFER_COLUMNS} FROM oid4vci_offers WHERE issuer = ? AND idempotency_key = ? AND request IS NOT NULL",
+        (issuer, key),
+    )
 
 
 async def count_tx_failure(tx: Tx, offer_id: str) -> int:
@@ -84,7 +93,7 @@ async def release(tx: Tx, offer_id: str) -> None:
 
 async def complete(tx: Tx, offer_id: str, credential_id: str) -> None:
     """Record what the offer issued; the award's personal data is no longer needed."""
-    await tx.execute("UPDATE oid4vci_offers SET credential_id = ?, request = NULL WHERE id = ?", (credential_id, offer_id))
+    await tx.execute("UPDATE oid4vci_offers SET credential_id = ?, request = NULL, idempotency_key = NULL WHERE id = ?", (credential_id, offer_id))
 
 
 async def notify(tx: Tx, offer_id: str, event: str, now: str) -> None:
@@ -94,7 +103,7 @@ async def notify(tx: Tx, offer_id: str, event: str, now: str) -> None:
 async def forget_unusable(tx: Tx, now: str) -> None:
     """Drop the award data of offers that can no longer issue anything (expired, never claimed)."""
     await tx.execute(
-        "UPDATE oid4vci_offers SET request = NULL WHERE request IS NOT NULL AND claimed IS NULL "
+        "UPDATE oid4vci_offers SET request = NULL, idempotency_key = NULL WHERE request IS NOT NULL AND claimed IS NULL "
         "AND expires < ? AND (token_expires IS NULL OR token_expires < ?)",
         (now, now),
     )

@@ -122,6 +122,29 @@ async def test_a_store_a_newer_version_migrated_is_served_as_in_a_rolling_upgrad
     assert await applied(await backend.open(newer), newer) == [m.name for m in newer]
 
 
+async def test_offers_made_before_their_keys_had_a_column_are_found_by_key(backend: Stores) -> None:
+    """oid4vci.0002 fills the new column from each outstanding award, so an offer made before
+    the upgrade still holds its key against a second offer; one already issued holds none."""
+    from node.store import oid4vci as offers
+
+    before = MIGRATIONS[: [m.name for m in MIGRATIONS].index("oid4vci.0002_offer_idempotency_keys")]
+    db = await backend.open(before)
+    await _issuer(db)
+    async with db.transaction() as tx:
+        for offer_id, request in (("o1", {"achievementId": "ds-101", "idempotencyKey": "cohort-7/ana"}), ("o2", None)):
+            await tx.execute(
+                "INSERT INTO oid4vci_offers (id, issuer, configuration_id, request, code_hash, created, expires) "
+                "VALUES (?, 'default', 'ds-101', ?, ?, '2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z')",
+                (offer_id, json.dumps(request) if request else None, f"hash-{offer_id}"),
+            )
+    await backend.close(db)
+    db = await backend.open()
+    async with db.read() as tx:
+        assert [row["id"] for row in await offers.holding_key(tx, "default", "cohort-7/ana")] == ["o1"]
+        assert await offers.holding_key(tx, "default", "cohort-7/bo") == []
+        assert await offers.holding_key(tx, "physics", "cohort-7/ana") == []
+
+
 async def test_a_read_only_sqlite_store_a_newer_version_migrated_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = await SQLiteDatabase.open(tmp_path)
     async with db.transaction() as tx:
