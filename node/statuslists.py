@@ -4,9 +4,12 @@ Bitstring Status List v1.0 §2 (entries and the list credential) and §6.1 (herd
 random, never-reused indexes in lists of at least 131,072 entries). Each issuer has its own
 lists per purpose, numbered 1, 2, …; a list is served at ``{base}/status/{issuer}/{purpose}/{n}``.
 
-A list is signed by the DID its credentials name: a verifier trusts a list only from the
-credential's own issuer (§3.2 step 8), so credentials naming the issuer's did:key get entries in
-lists signed with that did:key, and those naming its did:web in lists signed with the did:web.
+A list is signed by the DID its credentials name, so credentials naming the issuer's did:key get
+entries in lists signed with that did:key, and those naming its did:web in lists signed with the
+did:web. The Recommendation does not require it (§2.2: the two issuers "MAY be different"; §3.2
+compares none), but verifiers that trust a list only from the credential's own issuer do exist
+(Digital Bazaar's ``vc-bitstring-status-list``: "Issuers ... do not match"), and a list that
+shares its credentials' issuer satisfies both kinds.
 Entries of one list have one size (§2.1 ``statusSize``; a ``message`` entry of 2 bits, say).
 So an issuer has a list per (signing DID, purpose, size); the numbers stay one sequence per
 issuer and purpose, so every list keeps a URL of the same form whoever signs it (the list

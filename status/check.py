@@ -1,10 +1,12 @@
 """Verifier side: what a credential's ``credentialStatus`` entries say, as result checks.
 
-Bitstring Status List v1.0 §3.3 (Validate Algorithm) and §3.4 (Processing Errors). For each
+Bitstring Status List v1.0 §3.2 (Validate Algorithm) and §3.5 (Processing Errors). For each
 ``BitstringStatusListEntry`` the list credential is fetched through the guarded HTTP client
-(the one did:web uses: HTTPS, SSRF guards, timeout, size cap), its proof verified, its issuer
-matched to the credential's issuer, its validity period, purpose and length checked, and the
-entry's value read.
+(the one did:web uses: HTTPS, SSRF guards, timeout, size cap), its proof verified and bound to
+the list's own issuer, its validity period, purpose and length checked, and the entry's value
+read. The list's issuer need not be the credential's (§2.2: it "MAY be different"; §3.2 compares
+no issuers): whom to trust for either is the verifier's policy (§3.2's closing note), so a check
+read from a list another party published names that party (``statusListIssuer``).
 
 Three outcomes, never two: ``passed`` (the status is established and good), ``failed``
 (established: revoked or suspended by the issuer), ``unknown`` (could not be established:
@@ -214,12 +216,10 @@ class StatusChecker:
         now = self.clock()
         if cached.problem is not None:
             raise cached.problem
-        credential_issuer = issuer_id(credential)
-        if cached.issuer is None or cached.issuer != credential_issuer:
-            raise StatusVerificationError(
-                f"the status list {entry.list_url} was issued by {cached.issuer or 'no valid issuer'}, "
-                f"not by the credential's issuer {credential_issuer or '(none)'}; it cannot speak for this credential"
-            )
+        if cached.issuer is None:
+            # The proof check binds the list to its issuer (and the data model requires one), so
+            # this is a verify_credential stand-in that let it through: nobody vouches for it.
+            raise StatusVerificationError(f"the status list {entry.list_url} names no issuer, so nobody vouches for it")
         if cached.valid_from is not None and now < cached.valid_from:
             raise StatusVerificationError(
                 f"the status list {entry.list_url} is not valid yet (validFrom {cached.credential.get('validFrom')})"
@@ -249,7 +249,11 @@ class StatusChecker:
                 f"the credential's status index {entry.index} is outside the status list {entry.list_url}, "
                 f"which holds entries 0 to {len(bits) - 1}"
             )
-        return _verdict(entry, bits.get(entry.index))
+        credential_issuer = issuer_id(credential)
+        # §2.2: the list's issuer "MAY be different" from the credential's. Its proof was bound to
+        # its own issuer when fetched; who that is goes into the result, for the verifier to judge.
+        other = None if cached.issuer == credential_issuer else (cached.issuer, credential_issuer)
+        return _verdict(entry, bits.get(entry.index), other)
 
     # --- the list cache --------------------------------------------------------------------
 
@@ -514,9 +518,10 @@ def _ttl(subject: JsonObject) -> timedelta | None:
 _DEFAULT_MESSAGES = {0: "unset", 1: "set"}
 
 
-def _verdict(entry: _Entry, value: int) -> Check:
-    """§3.3 Validate Algorithm's result: status, purpose, valid (status is 0), and for the
-    ``message`` purpose the entry's message for the value."""
+def _verdict(entry: _Entry, value: int, other_issuer: tuple[str, str | None] | None = None) -> Check:
+    """§3.2 Validate Algorithm's result: status, purpose, valid (status is 0), and for the
+    ``message`` purpose the entry's message for the value. ``other_issuer``: (the list's issuer,
+    the credential's) when they differ; the message and ``statusListIssuer`` then say so."""
     data: JsonObject = {
         "statusPurpose": entry.purpose,
         "statusListCredential": entry.list_url,
@@ -524,6 +529,16 @@ def _verdict(entry: _Entry, value: int) -> Check:
         "status": hex(value),
         "valid": value == 0,
     }
+    by = "its issuer"
+    where = f"(entry {entry.index} of {entry.list_url})"
+    if other_issuer is not None:
+        publisher, credential_issuer = other_issuer
+        data["statusListIssuer"] = publisher
+        by = f"{publisher}, which publishes its status list"
+        where = (
+            f"(entry {entry.index} of {entry.list_url}, a list published by {publisher}, "
+            f"not by the credential's issuer {credential_issuer or '(none)'})"
+        )
     message = entry.messages.get(value)
     if message is None and entry.purpose == MESSAGE and entry.status_size == 1:
         message = _DEFAULT_MESSAGES[value]
@@ -531,14 +546,13 @@ def _verdict(entry: _Entry, value: int) -> Check:
         data["statusMessage"] = message
     if entry.reference is not None:
         data["statusReference"] = entry.reference
-    where = f"(entry {entry.index} of {entry.list_url})"
     if entry.purpose in (REVOCATION, SUSPENSION):
         if value == 0:
             adjective = "revoked" if entry.purpose == REVOCATION else "suspended"
             return Check(CHECK_NAME, "passed", f"not {adjective} {where}", None, data)
         if entry.purpose == REVOCATION:
-            return Check(CHECK_NAME, "failed", f"the credential has been revoked by its issuer {where}", None, data)
-        return Check(CHECK_NAME, "failed", f"the credential has been suspended by its issuer {where}", None, data)
+            return Check(CHECK_NAME, "failed", f"the credential has been revoked by {by} {where}", None, data)
+        return Check(CHECK_NAME, "failed", f"the credential has been suspended by {by} {where}", None, data)
     if entry.purpose == MESSAGE or entry.status_size > 1:
         shown = f"'{message}'" if message is not None else "a value with no statusMessage"
         return Check(CHECK_NAME, "passed", f"the issuer's status message is {shown} ({hex(value)}) {where}", None, data)

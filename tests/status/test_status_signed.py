@@ -167,6 +167,56 @@ async def test_list_signed_with_eddsa_jcs_2022_verifies(world, loader, resolver,
     assert [c.outcome for c in checks] == ["failed", "passed"]
 
 
+async def test_a_list_signed_by_another_party_verifies_and_names_it(world, loader, resolver, issuer):
+    # Bitstring Status List 1.0 §2.2: the issuer of the credential "MAY be different from the
+    # issuer value of a BitstringStatusListCredential". The list's proof is still bound to the
+    # list's own issuer; the result names that issuer.
+    key, did, vm = issuer
+    registry = Ed25519KeyPair.from_seed(bytes(range(1, 33)))
+    registry_did = did_key_from_public_key(registry.public_key)
+    registry_vm = f"{registry_did}#{registry_did.split(':')[-1]}"
+    bits = Bitstring(131_072)
+    bits.set(11, 1)
+    signed = issue_status_list_credential(
+        list_url=LIST_URL, issuer=registry_did, purpose="revocation", bitstring=bits,
+        key=registry, verification_method=registry_vm, now=world.clock(), loader=loader,
+    )
+    world.http.serve(LIST_URL, signed)
+    credential = issue_credential(
+        {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "id": "urn:uuid:6c3c1f0e-2b1d-4d8e-8f3a-0d1e2c3b4a59",
+            "type": ["VerifiableCredential"],
+            "issuer": did,
+            "validFrom": "2025-01-01T00:00:00Z",
+            "credentialSubject": {"id": "did:example:student"},
+            "credentialStatus": [
+                status_list_entry(list_url=LIST_URL, index=10, purpose="revocation"),
+                status_list_entry(list_url=LIST_URL, index=11, purpose="revocation"),
+            ],
+        },
+        key=key, verification_method=vm, suite=SUITES["eddsa-rdfc-2022"], loader=loader, now=world.clock(),
+    )
+    checker = StatusChecker(world.http, resolver, loader, world.clock)
+    result = await verify_credential(credential, resolver=resolver, loader=loader, now=world.clock(), check_status=checker)
+    unset, revoked = [c for c in result.checks if c.name == "status"]
+    assert (unset.outcome, revoked.outcome) == ("passed", "failed"), result.to_json()
+    assert unset.data["statusListIssuer"] == revoked.data["statusListIssuer"] == registry_did
+    assert f"published by {registry_did}, not by the credential's issuer {did}" in unset.message
+
+    # A list naming the credential's issuer but signed by the registry's key is the registry's
+    # word passed off as the issuer's: its proof is not bound to its issuer, and it says nothing.
+    from vc.proofs import add_proof
+
+    unsigned = {k: v for k, v in signed.items() if k != "proof"}
+    unsigned["issuer"] = did
+    world.http.serve(LIST_URL, add_proof(unsigned, suite="eddsa-rdfc-2022", key=registry, verification_method=registry_vm,
+                                         created=world.clock(), loader=loader))
+    checks = await StatusChecker(world.http, resolver, loader, world.clock)(credential)
+    assert [(c.outcome, c.problem.code) for c in checks] == [("unknown", "STATUS_VERIFICATION_ERROR")] * 2
+    assert "binding" in checks[0].message
+
+
 def test_signing_refuses_a_key_the_issuer_does_not_control(loader, issuer):
     key, _, vm = issuer
     with pytest.raises(ProofGenerationError, match="does not belong"):
