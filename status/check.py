@@ -42,6 +42,7 @@ from status.credential import (
     REVOCATION,
     SUSPENSION,
     StatusMessage,
+    check_entry_id,
 )
 from vc.credentials import verify_credential as _verify_credential
 from vc.datamodel import is_url, issuer_id, parse_datetime_stamp
@@ -415,6 +416,10 @@ def _parse_entry(raw: Any) -> _Entry:
     list_url = raw.get("statusListCredential")
     if not is_url(list_url):  # §2.1: "MUST be a URL"; nothing else is fetched
         raise MalformedStatusError(f"the credential's statusListCredential must be a URL, got {list_url!r}")
+    try:
+        check_entry_id(raw.get("id"), list_url)
+    except MalformedValueError as e:
+        raise MalformedStatusError(f"the credential's {e.detail}") from e
     size = raw.get("statusSize", 1)
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise MalformedStatusError(f"the credential's statusSize must be a positive integer, got {size!r}")

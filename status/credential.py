@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping, Sequence
+from urllib.parse import urlsplit
 
 from status.bitstring import DEFAULT_GZIP_LEVEL, MAX_STATUS_SIZE, MIN_STATUS_LIST_LENGTH, Bitstring
 from vc.credentials import issue_credential
@@ -151,6 +152,69 @@ def _check_entry_format(status_size: Any, messages: list[StatusMessage], referen
             f"statusSize {size} needs exactly one statusMessage for each value 0x0..{hex((1 << size) - 1)}"
         )
     _status_reference(reference)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalize_url(url: str) -> str:
+    """The spelling of ``url`` that comparisons use: scheme and host in lower case, the scheme's
+    default port left out (RFC 3986 §6.2.2.1, §6.2.3), the rest as given. A user and password
+    are left out too: they are no part of which resource the URL names. ValueError when the URL
+    does not parse (a port out of range, say)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    authority = host if port is None or port == _DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
+    out = f"{scheme}://{authority}{parts.path}" if parts.netloc or authority else f"{scheme}:{parts.path}"
+    if parts.query:
+        out += f"?{parts.query}"
+    if parts.fragment:
+        out += f"#{parts.fragment}"
+    return out
+
+
+def same_url(a: Any, b: Any) -> bool:
+    """Whether ``a`` and ``b`` are one URL once normalized (``normalize_url``); False for
+    anything that is not a URL string."""
+    if not (isinstance(a, str) and isinstance(b, str)):
+        return False
+    if a == b:
+        return True
+    try:
+        return normalize_url(a) == normalize_url(b)
+    except ValueError:
+        return False
+
+
+def check_entry_id(entry_id: Any, list_url: Any) -> None:
+    """§2.1 ``id``: "It MUST NOT be the URL for the status list" (an entry is not its list)."""
+    if same_url(entry_id, list_url):
+        raise MalformedValueError(
+            f"status entry id {entry_id!r} is the URL of its status list (statusListCredential); "
+            "Bitstring Status List 1.0 §2.1: it MUST NOT be"
+        )
+
+
+def check_status_entry(raw: Mapping[str, Any]) -> StatusEntryOptions:
+    """A whole ``BitstringStatusListEntry`` held to §2.1's MUSTs, as an issuer must before signing
+    one it did not make: ``statusPurpose`` a string, ``statusListIndex`` a base-10 string,
+    ``statusListCredential`` a URL, an ``id`` that is not that URL, and the entry features
+    (``StatusEntryOptions.from_json``: ``statusSize``, ``statusMessage``, ``statusReference``).
+    Returns the features; MALFORMED_VALUE_ERROR names the first rule broken."""
+    purpose, index, list_url = raw.get("statusPurpose"), raw.get("statusListIndex"), raw.get("statusListCredential")
+    if not isinstance(purpose, str) or not purpose:
+        raise MalformedValueError(f"statusPurpose must be a non-empty string, got {purpose!r}")
+    # §2.1: "an arbitrary size integer ... expressed as a string in base 10"
+    if not isinstance(index, str) or not index.isascii() or not index.isdigit():
+        raise MalformedValueError(f"statusListIndex must be a base-10 string of digits, got {index!r}")
+    if not is_url(list_url):
+        raise MalformedValueError(f"statusListCredential must be a URL, got {list_url!r}")
+    check_entry_id(raw.get("id"), list_url)
+    return StatusEntryOptions.from_json(raw)
 
 
 def _timestamp(value: datetime) -> str:

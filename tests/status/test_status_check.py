@@ -237,6 +237,21 @@ async def test_a_malformed_index_or_list_url_is_a_malformed_value_and_nothing_is
     assert world.http.calls == []
 
 
+@pytest.mark.parametrize("entry_id", [LIST_URL, "HTTPS://Issuer.Example:443/status/1"])
+async def test_an_entry_whose_id_is_its_list_url_is_a_malformed_value(world, entry_id):
+    """§2.1 id: "It MUST NOT be the URL for the status list" (also spelt with another case or
+    the default port); §1.3/§3: a malformed value, the status unknown, nothing fetched."""
+    world.publish()
+    bad = world.entry(1)
+    bad["id"] = entry_id
+    check = _one(await world.checker()(world.credential(bad)))
+    assert (check.outcome, _code(check)) == ("unknown", "MALFORMED_VALUE_ERROR"), check
+    assert "is the URL of its status list" in check.message and "MUST NOT" in check.message
+    assert world.http.calls == []
+    # The usual id, the list's URL with the index as fragment, is the entry's own.
+    assert _one(await world.checker()(world.credential(world.entry(1)))).outcome == "passed"
+
+
 async def test_no_credential_status_gives_no_checks(world):
     cred = world.credential(world.entry(1))
     del cred["credentialStatus"]
