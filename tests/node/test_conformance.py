@@ -649,6 +649,61 @@ async def test_a_callers_bitstring_entry_must_be_complete(node: Node) -> None:
         assert status == 400 and body["field"] == "credentialStatus", (key, value, body)
 
 
+_TWO_BIT_MESSAGES = [{"status": hex(v), "message": m} for v, m in enumerate(["pending", "accepted", "rejected", "undefined"])]
+# Bitstring Status List 1.0 §2.1 MUSTs a caller's entry broke, which the node used to sign (QA F2):
+# statusSize > 1 needs statusMessage with one message per value; each status is 0x-prefixed hex;
+# the entry's id is not the list's URL.
+CALLER_ENTRY_FAIL = [
+    ("two bits, no statusMessage", {"statusSize": 2}, "statusSize 2 needs exactly one statusMessage for each value"),
+    ("two bits, three messages", {"statusSize": 2, "statusMessage": _TWO_BIT_MESSAGES[:3]}, "for each value 0x0..0x3"),
+    ("a status not in hex", {"statusSize": 2, "statusMessage": [{**_TWO_BIT_MESSAGES[0], "status": 0}, *_TWO_BIT_MESSAGES[1:]]},
+     "0x-prefixed hexadecimal"),
+    ("statusSize not a number", {"statusSize": "2"}, "statusSize must be an integer"),
+    ("statusReference not a URL", {"statusReference": "see the list"}, "statusReference must be a URL"),
+    ("id is the list's URL", {"id": "https://status.example/lists/3"}, "is the URL of its status list"),
+    ("id is the list's URL, spelt otherwise", {"id": "HTTPS://Status.Example:443/lists/3"}, "is the URL of its status list"),
+]
+
+
+@pytest.mark.parametrize("fields, words", [c[1:] for c in CALLER_ENTRY_FAIL], ids=[c[0] for c in CALLER_ENTRY_FAIL])
+async def test_a_callers_bitstring_entry_breaking_section_2_1_is_refused(node: Node, fields: dict[str, Any], words: str) -> None:
+    """The node refuses to sign what every conforming verifier must refuse as malformed (its own
+    verifier included: MALFORMED_VALUE_ERROR, status unknown), with the rule that was broken."""
+    me = await did_key_of(node)
+    entry = {
+        "id": "https://status.example/lists/3#94567",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "message",
+        "statusListIndex": "94567",
+        "statusListCredential": "https://status.example/lists/3",
+    }
+    status, body = await post_issue(node, dm(issuer=me, credentialStatus={**entry, **fields}))
+    assert status == 400 and body["field"] == "credentialStatus", body
+    assert "§2.1" in body["detail"] and words in body["detail"], body
+    # The same entry without the fault, and a conforming two-bit one, are issued.
+    status, body = await post_issue(node, dm(issuer=me, credentialStatus=entry))
+    assert status == 201, body
+    status, body = await post_issue(node, dm(issuer=me, credentialStatus={**entry, "statusSize": 2, "statusMessage": _TWO_BIT_MESSAGES}))
+    assert status == 201, body
+
+
+async def test_the_nodes_own_lists_are_recognised_however_their_url_is_spelt(node: Node) -> None:
+    """A prefix test on the raw text let http://LOCALHOST:PORT/status/... through (QA F2): a
+    credential then signed with an entry in the node's list that no verifier could check."""
+    vc = await node.issue()
+    entry = vc["credentialStatus"][0] if isinstance(vc["credentialStatus"], list) else vc["credentialStatus"]
+    scheme, rest = entry["statusListCredential"].split("://", 1)
+    host, path = rest.split("/", 1)
+    default = {"http": 80, "https": 443}[scheme]
+    spellings = [f"{scheme.upper()}://{host.upper()}/{path}"]
+    if ":" not in host:
+        spellings.append(f"{scheme}://{host}:{default}/{path}")
+    for url in spellings:
+        for bad in ({**entry, "statusListCredential": url, "id": f"urn:uuid:{uuid.uuid4()}"}, {**entry, "id": url + "#1", "statusListCredential": "https://status.example/l/1"}):
+            status, body = await post_issue(node, dm(issuer=await did_key_of(node), credentialStatus=bad))
+            assert status == 400 and "allocates entries in its lists itself" in body["detail"], (bad, body)
+
+
 # tests/80-validity-period.js: dateTimeStamps with milliseconds, a subtractive offset, far in the
 # future or already past are all issued; a malformed one is refused.
 VALIDITY_OK = [
