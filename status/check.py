@@ -45,6 +45,7 @@ from status.credential import (
     check_entry_id,
 )
 from vc.credentials import verify_credential as _verify_credential
+from vc.proofs import MAX_CLOCK_SKEW
 from vc.datamodel import is_url, issuer_id, parse_datetime_stamp
 from vc.errors import (
     MalformedValueError,
@@ -141,6 +142,9 @@ class StatusChecker:
 
     ``http`` is the node's ``did.http.GuardedHTTP`` (never another client); ``resolver`` and
     ``loader`` verify the list credential's proof; ``clock`` returns an aware UTC datetime.
+    ``max_clock_skew`` is how far the publisher's clock may be from ``clock`` when the list's
+    ``validFrom`` and ``validUntil`` are judged: the allowance the list's proof gets
+    (``vc.proofs.MAX_CLOCK_SKEW`` unless the caller says otherwise).
     """
 
     def __init__(
@@ -155,6 +159,7 @@ class StatusChecker:
         max_list_bytes: int = DEFAULT_MAX_LIST_BYTES,
         max_decoded_bytes: int = MAX_DECODED_BYTES,
         min_length: int = MIN_STATUS_LIST_LENGTH,
+        max_clock_skew: timedelta = MAX_CLOCK_SKEW,
         verify_credential: VerifyCredential | None = None,
         observe_cache: Callable[[bool], None] | None = None,
     ) -> None:
@@ -162,6 +167,8 @@ class StatusChecker:
             raise ValueError("cache_max_entries must be >= 0")
         if max_staleness < timedelta(0):
             raise ValueError("max_staleness must not be negative")
+        if max_clock_skew < timedelta(0):
+            raise ValueError("max_clock_skew must not be negative")
         if verify_credential is None:
             verify_credential = _verify_credential
         self.http = http
@@ -173,6 +180,7 @@ class StatusChecker:
         self.max_list_bytes = max_list_bytes
         self.max_decoded_bytes = max_decoded_bytes
         self.min_length = min_length
+        self.max_clock_skew = max_clock_skew
         self._verify_credential = verify_credential
         # observe_cache(hit) on every look-up in the list cache (the node counts hits with it).
         self._cache: ExpiringCache[_CachedList] = ExpiringCache(clock, max_entries=cache_max_entries, observe=observe_cache)
@@ -221,11 +229,14 @@ class StatusChecker:
             # The proof check binds the list to its issuer (and the data model requires one), so
             # this is a verify_credential stand-in that let it through: nobody vouches for it.
             raise StatusVerificationError(f"the status list {entry.list_url} names no issuer, so nobody vouches for it")
-        if cached.valid_from is not None and now < cached.valid_from:
+        # A publisher stamps validFrom with its own clock as it re-signs, on every status change:
+        # without the skew its proof gets, a verifier a few seconds behind would find every
+        # credential on a just re-signed list of unknown status.
+        if cached.valid_from is not None and now + self.max_clock_skew < cached.valid_from:
             raise StatusVerificationError(
                 f"the status list {entry.list_url} is not valid yet (validFrom {cached.credential.get('validFrom')})"
             )
-        if cached.valid_until is not None and now > cached.valid_until:
+        if cached.valid_until is not None and now - self.max_clock_skew > cached.valid_until:
             raise StatusVerificationError(
                 f"the status list {entry.list_url} has expired (validUntil {cached.credential.get('validUntil')}), "
                 "so the credential's current status is not known"

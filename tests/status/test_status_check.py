@@ -124,6 +124,39 @@ async def test_list_not_yet_valid_is_unknown(world):
     assert "not valid yet" in check.message
 
 
+async def test_a_list_just_re_signed_by_a_publisher_whose_clock_is_ahead_is_read(world):
+    # The publisher stamps validFrom with its clock at every re-signing (every status change);
+    # a verifier a few seconds behind must not find every credential on the list "unknown".
+    # The allowance is the one proofs get (vc.proofs.MAX_CLOCK_SKEW, 300 s).
+    world.publish(valid_from=world.clock() + timedelta(seconds=2))
+    assert _one(await world.checker()(world.credential(world.entry(1)))).outcome == "passed"
+    world.publish(valid_from=world.clock() + timedelta(seconds=299))
+    assert _one(await world.checker()(world.credential(world.entry(1)))).outcome == "passed"
+    world.publish(valid_from=world.clock() + timedelta(seconds=301))
+    check = _one(await world.checker()(world.credential(world.entry(1))))
+    assert (check.outcome, _code(check)) == ("unknown", "STATUS_VERIFICATION_ERROR") and "not valid yet" in check.message
+
+
+async def test_a_list_whose_validity_ended_seconds_ago_by_the_publishers_clock_is_read(world):
+    world.publish(valid_from=world.clock() - timedelta(hours=1), valid_until=world.clock() - timedelta(seconds=2))
+    assert _one(await world.checker()(world.credential(world.entry(1)))).outcome == "passed"
+    world.publish(valid_from=world.clock() - timedelta(hours=1), valid_until=world.clock() - timedelta(seconds=301))
+    check = _one(await world.checker()(world.credential(world.entry(1))))
+    assert (check.outcome, _code(check)) == ("unknown", "STATUS_VERIFICATION_ERROR") and "expired" in check.message
+
+
+async def test_the_clock_skew_allowance_is_the_callers_to_choose(world):
+    world.publish(valid_from=world.clock() + timedelta(seconds=2), valid_until=world.clock() + timedelta(minutes=10))
+    strict = world.checker(max_clock_skew=timedelta(0))
+    assert "not valid yet" in _one(await strict(world.credential(world.entry(1)))).message
+    world.clock.advance(minutes=10, seconds=1)
+    world.publish(valid_from=world.clock() - timedelta(minutes=10), valid_until=world.clock() - timedelta(seconds=1))
+    assert "expired" in _one(await world.checker(max_clock_skew=timedelta(0))(world.credential(world.entry(1)))).message
+    assert _one(await world.checker(max_clock_skew=timedelta(seconds=5))(world.credential(world.entry(1)))).outcome == "passed"
+    with pytest.raises(ValueError, match="max_clock_skew"):
+        world.checker(max_clock_skew=timedelta(seconds=-1))
+
+
 async def test_too_short_list_is_unknown_with_length_error(world):
     world.publish(length=100_000, min_length=1)
     check = _one(await world.checker()(world.credential(world.entry(1))))

@@ -217,6 +217,19 @@ async def test_a_list_signed_by_another_party_verifies_and_names_it(world, loade
     assert "binding" in checks[0].message
 
 
+async def test_a_list_re_signed_seconds_ahead_of_the_verifiers_clock_is_read(world, loader, resolver, issuer):
+    # QA F4: the publisher re-signs on every status change, stamping validFrom and proof.created
+    # with its clock; a verifier 2 s behind got "not valid yet" for every credential on the list.
+    key, did, vm = issuer
+    signed = issue_status_list_credential(
+        list_url=LIST_URL, issuer=did, purpose="revocation", bitstring=Bitstring(131_072),
+        key=key, verification_method=vm, now=world.clock() + timedelta(seconds=2), loader=loader,
+    )
+    world.http.serve(LIST_URL, signed)
+    (check,) = await StatusChecker(world.http, resolver, loader, world.clock)(world.credential(world.entry(1, url=LIST_URL), issuer=did))
+    assert check.outcome == "passed", check
+
+
 def test_signing_refuses_a_key_the_issuer_does_not_control(loader, issuer):
     key, _, vm = issuer
     with pytest.raises(ProofGenerationError, match="does not belong"):
