@@ -150,6 +150,23 @@ class StatusLists:
         self._locks: dict[int, asyncio.Lock] = {}
         self._validity: dict[str, tuple[datetime | None, datetime | None]] = {}  # ETag -> the body's validity
         self._unsignable: set[int] = set()  # lists republish_pending has already reported
+        self._on_published: list[Callable[[str], None]] = []
+        self._announced: dict[int, int] = {}  # list id -> the published version listeners last heard of
+
+    def on_published(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(list_url)`` when ``republish`` in this process finds a version of the
+        list published that it has not announced yet, whoever signed it: what keeps a copy of
+        the list (``node.own_lists``) drops it at once rather than at the end of its lifetime."""
+        self._on_published.append(listener)
+
+    def _published(self, list_id: int, version: int, list_url: str) -> None:
+        # Issuing republishes every list it allocated in, almost always already published: only
+        # a version not announced before may have left a copy out of date.
+        if self._announced.get(list_id) == version:
+            return
+        self._announced[list_id] = version
+        for listener in self._on_published:
+            listener(list_url)
 
     def url(self, issuer: str, purpose: str, seq: int) -> str:
         return f"{self.base_url}/status/{issuer}/{purpose}/{seq}"
@@ -331,8 +348,13 @@ class StatusLists:
             while True:
                 async with self.db.read() as tx:
                     row = await table.head(tx, list_id)
-                    if row is None or row["published_version"] >= row["version"]:
-                        return False  # someone already published this version or a later one
+                    if row is None:
+                        return False
+                    if row["published_version"] >= row["version"]:
+                        # Someone (another process, perhaps) already published this version or
+                        # a later one: this process's copies are still out of date.
+                        self._published(list_id, row["published_version"], self.url(row["issuer"], row["purpose"], row["seq"]))
+                        return False
                     bits = await self.read_bits(tx, list_id)
                     again = await table.version(tx, list_id)
                 if again == row["version"]:
@@ -364,6 +386,7 @@ class StatusLists:
             etag = strong_etag(body)
             async with self.db.transaction() as tx:
                 await table.publish(tx, list_id, body=body.decode("utf-8"), etag=etag, published=utcnow_iso(now), version=version)
+            self._published(list_id, version, list_url)
             if self.observe_published is not None:
                 self.observe_published(time.perf_counter() - started)
             return True

@@ -272,6 +272,104 @@ async def test_the_node_verifies_status_by_fetching_its_own_lists_over_http(serv
     assert response.headers["Cache-Control"] == "no-cache"
 
 
+def _status_outcomes(result) -> dict[str, str]:
+    return {c.data["statusPurpose"]: c.outcome for c in result.checks if c.name == "status"}
+
+
+async def test_the_node_never_contradicts_a_status_change_it_just_answered(served, aiohttp_client):
+    # QA F5: lists served with a ttl (60 s here) were cached that long by the node's own
+    # verifier, so a verification right after a 200 "revoked" still said "not revoked" (and
+    # "suspended" after the unsuspension). The node holds the state: it must not.
+    await aiohttp_client(served)
+    node = served.app[NODE_KEY]
+    vc = await node.issuance.issue("default", _unsigned(), {})
+    assert _status_outcomes(await node.verification.verify_credential(vc, {})) == {"revocation": "passed", "suspension": "passed"}
+    await node.status.set_status(vc["id"], "suspended")
+    assert _status_outcomes(await node.verification.verify_credential(vc, {}))["suspension"] == "failed"
+    await node.status.set_status(vc["id"], "active")
+    assert _status_outcomes(await node.verification.verify_credential(vc, {}))["suspension"] == "passed"
+    await node.status.set_status(vc["id"], "revoked")
+    result = await node.verification.verify_credential(vc, {})
+    assert not result.verified and _status_outcomes(result)["revocation"] == "failed", result.to_json()
+
+
+class _Monotonic:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_own_lists_are_read_from_the_store_at_most_once_a_second_and_at_once_after_a_local_change(served, aiohttp_client):
+    from node.own_lists import OWN_LIST_MAX_AGE, OwnStatusLists
+    from node.status_changes import StatusChanges
+
+    await aiohttp_client(served)
+    node = served.app[NODE_KEY]
+    vc = await node.issuance.issue("default", _unsigned(), {})
+    entry = _entries(vc)["revocation"]
+    url, index = entry["statusListCredential"], int(entry["statusListIndex"])
+    clock = _Monotonic()
+    own = OwnStatusLists(node.status_lists, None, clock=clock)
+    reads: list[tuple] = []
+    original_get = node.status_lists.get
+
+    async def counted_get(*args):
+        reads.append(args)
+        return await original_get(*args)
+
+    node.status_lists.get = counted_get  # type: ignore[method-assign]
+
+    async def bit() -> int:
+        fetched = await own.get_json(url)
+        assert fetched.max_age == 0  # the checker keeps no copy of its own: this one is the only one
+        return Bitstring.decode(fetched.data["credentialSubject"]["encodedList"]).get(index)
+
+    assert [await bit() for _ in range(20)] == [0] * 20
+    assert len(reads) == 1  # issue 13: not one store read per verification
+    # A change this process makes is seen at once.
+    await node.status.set_status(vc["id"], "revoked")
+    assert await bit() == 1 and len(reads) == 2
+    # A change another process (or replica) makes on the same store is seen within the bound.
+    other_vc = await node.issuance.issue("default", _unsigned(), {})
+    other_entry = _entries(other_vc)["revocation"]
+    assert other_entry["statusListCredential"] == url
+    other_lists = StatusLists(
+        node.db, base_url=node.status_lists.base_url, identity=node.issuers.signing_identity, loader=node.loader,
+        clock=node.clock, ttl_ms=node.status_lists.ttl_ms,
+    )
+    await StatusChanges(node.db, clock=node.clock, status_lists=other_lists).set_status(other_vc["id"], "revoked")
+
+    async def other_bit() -> int:
+        fetched = await own.get_json(url)
+        return Bitstring.decode(fetched.data["credentialSubject"]["encodedList"]).get(int(other_entry["statusListIndex"]))
+
+    clock.now += OWN_LIST_MAX_AGE * 0.9
+    assert await other_bit() == 0 and len(reads) == 2  # within the bound: the copy
+    clock.now += OWN_LIST_MAX_AGE * 0.1
+    assert await other_bit() == 1 and len(reads) == 3
+    # Each caller gets its own copy.
+    first = await own.get_json(url)
+    first.data["credentialSubject"]["encodedList"] = "changed"
+    assert (await own.get_json(url)).data["credentialSubject"]["encodedList"] != "changed"
+
+
+async def test_own_lists_keep_one_url_per_list(served, aiohttp_client):
+    from node.own_lists import OwnStatusLists
+
+    await aiohttp_client(served)
+    node = served.app[NODE_KEY]
+    vc = await node.issuance.issue("default", _unsigned(), {})
+    url = _entries(vc)["revocation"]["statusListCredential"]
+    own = OwnStatusLists(node.status_lists, None)
+    assert (await own.get_json(url)).data["id"] == url
+    from did.errors import FetchError
+
+    with pytest.raises(FetchError, match="404"):
+        await own.get_json(url.rsplit("/", 1)[0] + "/01")
+
+
 async def test_unknown_lists_are_404_problems(served, aiohttp_client):
     client = await aiohttp_client(served)
     for path in (
