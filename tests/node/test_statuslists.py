@@ -234,6 +234,45 @@ async def test_status_list_get_with_etag_cache_control_cors_and_304(served, aioh
         assert (await client.get(f"/status/default/revocation/{spelling}")).status == 404, spelling
 
 
+ACCEPTS = [
+    # (Accept, the media type served): the default stays application/vc+ld+json (a "json" in it,
+    # which clients such as Digital Bazaar's http client parse by); VC DM 2.0 registers
+    # application/vc (QA F6), and JSON-LD and JSON clients get what they ask for.
+    (None, "application/vc+ld+json"),
+    ("*/*", "application/vc+ld+json"),
+    ("application/vc", "application/vc"),
+    ("application/vc, application/json;q=0.9", "application/vc"),
+    ("application/json", "application/json"),
+    ("application/ld+json", "application/ld+json"),
+    ("application/ld+json, application/json", "application/ld+json"),
+    ("application/ld+json;q=0.5, application/json", "application/json"),
+    ("application/vc+ld+json, application/vc", "application/vc+ld+json"),
+    ("text/html", "application/vc+ld+json"),
+]
+
+
+async def test_status_lists_are_served_in_the_media_type_asked_for(served, aiohttp_client):
+    client = await aiohttp_client(served)
+    vc = await served.app[NODE_KEY].issuance.issue("default", _unsigned(), {})
+    path = _path(_entries(vc)["revocation"])
+    bodies, etags = set(), {}
+    for accept, media_type in ACCEPTS:
+        response = await client.get(path, headers={"Accept": accept} if accept else {})
+        assert response.status == 200 and response.content_type == media_type, (accept, response.content_type)
+        assert response.headers["Vary"] == "Accept"
+        bodies.add(await response.read())
+        etags.setdefault(media_type, set()).add(response.headers["ETag"])
+        # A client holding this variant's ETag gets a 304 for it, and only for it.
+        again = await client.get(path, headers={"If-None-Match": response.headers["ETag"], **({"Accept": accept} if accept else {})})
+        assert again.status == 304 and again.headers["Vary"] == "Accept" and again.headers["ETag"] == response.headers["ETag"]
+    assert len(bodies) == 1  # the same signed bytes under every type
+    assert all(len(tags) == 1 for tags in etags.values()) and len({t for tags in etags.values() for t in tags}) == 4
+    other = await client.get(path, headers={"Accept": "application/vc", "If-None-Match": next(iter(etags["application/vc+ld+json"]))})
+    assert other.status == 200 and other.content_type == "application/vc"
+    head = await client.head(path, headers={"Accept": "application/vc"})
+    assert head.status == 200 and head.content_type == "application/vc" and head.headers["Vary"] == "Accept"
+
+
 async def test_revoke_then_next_get_shows_the_bit_and_a_new_etag(served, aiohttp_client):
     client = await aiohttp_client(served)
     node = served.app[NODE_KEY]
