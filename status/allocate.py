@@ -1,7 +1,8 @@
 """Which status list index a new credential gets: uniformly random among the free ones.
 
-Bitstring Status List v1.0 §6.1 (Privacy: herd privacy) and §5.4 ("Status list index
-assignment ... SHOULD be random"): sequential indexes leak issuance order and let a verifier
+Bitstring Status List v1.0 §6.1 (Privacy: herd privacy), §2.1 statusListIndex
+("Implementations SHOULD assign indexes randomly") and §6.5 ("allocate status list entry indexes
+randomly"): sequential indexes leak issuance order and let a verifier
 correlate neighbours, so an index is drawn with a cryptographically secure generator
 (``secrets``) uniformly among the indexes not yet handed out. An index is never reused, even
 after the credential that held it is gone, so ``used`` must include every index ever allocated.

@@ -1,6 +1,6 @@
 """The status bitstring: get and set entries, encode and decode ``encodedList``.
 
-Bitstring Status List v1.0 §3.1 (BitstringStatusListCredential, ``encodedList``) and §3.2
+Bitstring Status List v1.0 §2.2 (BitstringStatusListCredential, ``encodedList``) and §3.3 / §3.4
 (Bitstring Generation / Expansion Algorithms). Entry ``i`` of ``statusSize`` bits occupies
 bits ``i*statusSize .. (i+1)*statusSize - 1``; bit 0 is the left-most (most significant) bit
 of byte 0, and a multi-bit value reads most significant bit first. ``encodedList`` is the
@@ -22,8 +22,8 @@ import zlib
 from did.cache import LRU
 from vc.errors import MalformedValueError, RangeError
 
-# Bitstring Status List v1.0 §3.1: "the uncompressed bitstring MUST be at least 16KB in size"
-# and §3.4 validate step: minimumNumberOfEntries is 131,072.
+# Bitstring Status List v1.0 §2.2 encodedList: "The uncompressed bitstring MUST be at least 16KB
+# in size", and §3.2 Validate Algorithm: "Let minimumNumberOfEntries be 131,072".
 MIN_STATUS_LIST_LENGTH = 131_072
 
 # Level 6 is zlib's own default. On status lists (long zero runs, few set bits) level 9
@@ -223,7 +223,7 @@ class Bitstring:
     def decode(
         cls, encoded: object, *, status_size: int = 1, max_bytes: int = MAX_DECODED_BYTES
     ) -> "Bitstring":
-        """Bitstring Status List v1.0 §3.2 "Bitstring Expansion Algorithm", strictly."""
+        """Bitstring Status List v1.0 §3.4 "Bitstring Expansion Algorithm", strictly."""
         return cls.from_bytes(decode_list(encoded, max_bytes=max_bytes), status_size=status_size)
 
     def _forget_compression(self) -> None:
@@ -232,7 +232,7 @@ class Bitstring:
         self._dirty: set[int] = set()
 
     def encode(self, *, level: int = DEFAULT_GZIP_LEVEL) -> str:
-        """Bitstring Status List v1.0 §3.2 "Bitstring Generation Algorithm".
+        """Bitstring Status List v1.0 §3.3 "Bitstring Generation Algorithm".
 
         Only the blocks changed since the last ``encode`` at this level are recompressed.
         """

@@ -252,7 +252,7 @@ def build_status_list_credential(
     """The unsigned BitstringStatusListCredential (§2.2) for ``bitstring``.
 
     The subject id is ``list_url#list``. ``ttl`` becomes the list's ``ttl`` in milliseconds
-    (§2.2: "how long, in milliseconds, the status list is valid for"), the hint verifiers and
+    (§2.2: the "time to live" in milliseconds "before a refresh SHOULD be attempted"), the hint verifiers and
     the HTTP ``Cache-Control`` use for caching.
     """
     _check_list_url(list_url)
