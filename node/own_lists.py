@@ -8,11 +8,14 @@ published), so ``OwnStatusLists`` answers ``BASE/status/ISSUER/PURPOSE/N`` itsel
 every other URL to the guarded HTTP client. The list's proof is still verified like any
 other's (``status.check``).
 
-The node holds the authoritative state of these lists, so it does not judge them by their
-``ttl`` as it would another issuer's: a verification right after this node answered "revoked"
-must say revoked. A list is kept in memory for ``OWN_LIST_MAX_AGE`` at most, and dropped at once
-when this process re-signs it (``StatusLists.on_published``); the checker is told not to keep
-it at all (``max_age`` 0), so this is its only copy.
+The node holds the authoritative state of these lists, so it does not keep them for their
+``ttl`` as it keeps another issuer's: a verification right after this node answered "revoked"
+must say revoked. A list served with a ttl is kept in memory for ``OWN_LIST_MAX_AGE`` at most
+(never longer than the ttl), and dropped at once when this process re-signs it
+(``StatusLists.on_published``). A list served without one (``no-cache``: the operator wants a
+change seen on the next fetch, docs/scaling.md) is read from the store every time, so every
+replica's next verification sees a change made through any other. The checker is told not to
+keep either (``max_age`` 0), so this is the only copy.
 """
 
 from __future__ import annotations
@@ -26,10 +29,10 @@ from did.errors import FetchError
 from did.http import FetchedJSON
 from node.statuslists import StatusLists
 
-# How long a copy of one of the node's own lists may be used: a change made by another process
-# or replica on the same store is seen within this bound (one made by this process at once),
-# while verifying the node's own credentials reads each list from the store at most once per
-# bound rather than once per verification (issue 13).
+# How long a copy of one of the node's own lists served with a ttl may be used: a change made by
+# another process or replica on the same store is seen within this bound (one made by this
+# process at once), while verifying the node's own credentials reads each list from the store at
+# most once per bound rather than once per verification (issue 13).
 OWN_LIST_MAX_AGE = 1.0  # seconds
 # Every list of a node large enough to have hundreds stays within the bound's reach; a copy is
 # a few KiB to a few hundred KiB (a list's encodedList).
@@ -99,6 +102,8 @@ class OwnStatusLists:
         if published is None:
             return None  # not kept: a list another process opens is served as soon as it exists
         copy = _Copy(published.etag, FrozenJSON(published.credential))
-        if self._changes == changes:
-            self._copies.put_until(url, copy, started + self.max_age)  # type: ignore[operator]
+        # Never longer than the ttl, and not at all without one (served no-cache).
+        keep = min(self.max_age, published.ttl_ms / 1000) if published.ttl_ms else 0.0
+        if keep > 0 and self._changes == changes:
+            self._copies.put_until(url, copy, started + keep)  # type: ignore[operator]
         return copy

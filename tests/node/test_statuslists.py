@@ -394,6 +394,29 @@ async def test_own_lists_are_read_from_the_store_at_most_once_a_second_and_at_on
     assert (await own.get_json(url)).data["credentialSubject"]["encodedList"] != "changed"
 
 
+async def test_own_lists_served_without_a_ttl_are_read_from_the_store_every_time(served_without_ttl, aiohttp_client):
+    # Served no-cache, the operator's choice that a change be seen on the next fetch: every
+    # replica's next verification sees a change made through another (docs/scaling.md).
+    from node.own_lists import OwnStatusLists
+
+    await aiohttp_client(served_without_ttl)
+    node = served_without_ttl.app[NODE_KEY]
+    vc = await node.issuance.issue("default", _unsigned(), {})
+    url = _entries(vc)["revocation"]["statusListCredential"]
+    own = OwnStatusLists(node.status_lists, None, clock=_Monotonic())
+    reads = []
+    original_get = node.status_lists.get
+
+    async def counted_get(*args):
+        reads.append(args)
+        return await original_get(*args)
+
+    node.status_lists.get = counted_get  # type: ignore[method-assign]
+    for _ in range(3):
+        await own.get_json(url)
+    assert len(reads) == 3
+
+
 async def test_own_lists_keep_one_url_per_list(served, aiohttp_client):
     from node.own_lists import OwnStatusLists
 
