@@ -1,7 +1,7 @@
 """Problem types of the VC specifications, and the one place exceptions become problems.
 
 VC Data Model 2.0 §7.1 (Problem Details), VC Data Integrity 1.0 §2.2 (Processing Errors),
-Bitstring Status List 1.0 §3.6 (Processing Errors). Internals raise a ``ProblemError``
+Bitstring Status List 1.0 §3.5 (Processing Errors). Internals raise a ``ProblemError``
 subclass; ``problem_from_exception`` turns any expected failure (these, and the DID layer's
 ``DIDError``) into a ``Problem`` entry. Verification never raises out of the library.
 """
@@ -129,7 +129,7 @@ class InvalidProofConfigurationError(ProofGenerationError):
     title = "The proof configuration is invalid"
 
 
-# Bitstring Status List 1.0 §3.6
+# Bitstring Status List 1.0 §3.5
 class StatusRetrievalError(ProblemError):
     base, code, title = BSL, "STATUS_RETRIEVAL_ERROR", "The status list could not be retrieved"
 

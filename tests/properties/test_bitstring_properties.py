@@ -1,4 +1,4 @@
-"""status.bitstring: the Bitstring Status List v1.0 §3.2 generation and expansion algorithms.
+"""status.bitstring: the Bitstring Status List v1.0 §3.3 generation and §3.4 expansion algorithms.
 
 Round trips for every statusSize from 1 to 16: values set are the values read, after any
 number of incremental re-encodings, and the entry layout is the specification's (bit 0 is the
