@@ -329,10 +329,13 @@ def _verify_one(
     _require_string(proof, "type")
     _require_string(proof, "verificationMethod")
     purpose = _require_string(proof, "proofPurpose")
+    # The suite first: a proofValue's form is the cryptosuite's (VC DI 1.0 §2.1), and a proof
+    # of a suite this verifier lacks (ecdsa-sd-2023, a jws of 2018) should say so, not that its
+    # value is no Ed25519 signature.
+    suite = suite_for(proof, suites)
     if "proofValue" not in proof:
         raise MalformedProofError("the proof has no proofValue")
     decode_proof_value(proof["proofValue"])
-    suite = suite_for(proof, suites)
     for field in ("challenge", "nonce"):
         if field in proof and not isinstance(proof[field], str):
             raise MalformedProofError(f"proof.{field} must be a string")

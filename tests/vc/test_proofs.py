@@ -89,6 +89,27 @@ async def test_signed_credential_verifies_and_is_bound_to_issuer(suite):
     assert checks[1].data == {"controller": ISSUER, "boundProofs": [0]}
 
 
+@pytest.mark.parametrize(
+    "proof",
+    [
+        # ecdsa-sd-2023 and bbs-2023 values are base64url ('u'), an ecdsa P-384 one longer
+        # than any Ed25519 signature, a 2018 suite's signature a jws with no proofValue.
+        {"type": "DataIntegrityProof", "cryptosuite": "ecdsa-sd-2023", "proofValue": "u2V0AhVhAsl6g"},
+        {"type": "DataIntegrityProof", "cryptosuite": "ecdsa-rdfc-2019", "proofValue": "z" + "3" * 131},
+        {"type": "Ed25519Signature2018", "jws": "eyJhbGciOiJFZERTQSJ9..c2ln"},
+        {"type": "JsonWebSignature2020", "jws": "eyJhbGciOiJFUzI1NiJ9..c2ln"},
+    ],
+    ids=["ecdsa-sd-2023", "ecdsa-p384", "ed25519-2018", "jws-2020"],
+)
+async def test_a_proof_of_a_suite_this_verifier_lacks_says_so_whatever_its_value(proof):
+    doc = _sign()
+    doc["proof"] = {**proof, "created": CREATED, "verificationMethod": VM, "proofPurpose": "assertionMethod"}
+    checks = await _verify(doc)
+    failed = next(c for c in checks if c.name == "proof")
+    assert (failed.outcome, failed.problem.code) == ("failed", "PROOF_VERIFICATION_ERROR")
+    assert "unsupported proof" in failed.problem.detail, failed.problem.detail
+
+
 def test_add_proof_never_mutates_its_input():
     doc = _credential()
     before = json.dumps(doc, sort_keys=True)
