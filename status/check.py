@@ -104,6 +104,9 @@ class _CachedList:
     credential: JsonObject
     issuer: str | None
     purposes: frozenset[str]
+    # The list's own id when it names another URL than the one it was fetched from (a copy on
+    # a mirror or a CDN); None when it names none or that one.
+    named: str | None
     valid_from: datetime | None
     valid_until: datetime | None
     expires_at: datetime
@@ -265,7 +268,7 @@ class StatusChecker:
         # §2.2: the list's issuer "MAY be different" from the credential's. Its proof was bound to
         # its own issuer when fetched; who that is goes into the result, for the verifier to judge.
         other = None if cached.issuer == credential_issuer else (cached.issuer, credential_issuer)
-        return _verdict(entry, bits.get(entry.index), other)
+        return _verdict(entry, bits.get(entry.index), other, cached.named)
 
     # --- the list cache --------------------------------------------------------------------
 
@@ -379,6 +382,7 @@ class StatusChecker:
             credential=document,
             issuer=issuer,
             purposes=purposes,
+            named=named if isinstance(named := document.get("id"), str) and named != url else None,
             valid_from=valid_from,
             valid_until=valid_until,
             expires_at=fetched_at + lifetime,
@@ -485,13 +489,11 @@ def _check_list_shape(url: str, document: JsonObject, subject: JsonObject) -> No
     types = types if isinstance(types, list) else [types]
     if LIST_CREDENTIAL_TYPE not in types:
         raise MalformedStatusError(f"the document at {url} is not a {LIST_CREDENTIAL_TYPE} (its type does not include it)")
-    # The list must be the one the entry names; otherwise a server could hand out another
-    # (older, emptier) list of the same issuer.
-    if document.get("id", url) != url:
-        raise StatusVerificationError(
-            f"the status list fetched from {url} names itself {document.get('id')!r}; it is not the list the "
-            "credential refers to"
-        )
+    # §2.2: the list "MAY express an id property that matches" the entry's URL, and §3.2 does
+    # not compare them: a copy published elsewhere (a mirror, a CDN, §5) names its origin. It
+    # is read, and the result says what it names itself (_verdict). Swapping in another list
+    # of the same issuer gains an attacker no more than replaying an older copy of this one,
+    # which validUntil bounds either way.
     subject_types = subject.get("type")
     subject_types = subject_types if isinstance(subject_types, list) else [subject_types]
     if LIST_TYPE not in subject_types:
@@ -534,10 +536,13 @@ def _ttl(subject: JsonObject) -> timedelta | None:
 _DEFAULT_MESSAGES = {0: "unset", 1: "set"}
 
 
-def _verdict(entry: _Entry, value: int, other_issuer: tuple[str, str | None] | None = None) -> Check:
+def _verdict(
+    entry: _Entry, value: int, other_issuer: tuple[str, str | None] | None = None, named: str | None = None
+) -> Check:
     """§3.2 Validate Algorithm's result: status, purpose, valid (status is 0), and for the
     ``message`` purpose the entry's message for the value. ``other_issuer``: (the list's issuer,
-    the credential's) when they differ; the message and ``statusListIssuer`` then say so."""
+    the credential's) when they differ; the message and ``statusListIssuer`` then say so.
+    ``named``: the list's own id when it is not the URL it was read from (``statusListId``)."""
     data: JsonObject = {
         "statusPurpose": entry.purpose,
         "statusListCredential": entry.list_url,
@@ -555,6 +560,9 @@ def _verdict(entry: _Entry, value: int, other_issuer: tuple[str, str | None] | N
             f"(entry {entry.index} of {entry.list_url}, a list published by {publisher}, "
             f"not by the credential's issuer {credential_issuer or '(none)'})"
         )
+    if named is not None:
+        data["statusListId"] = named
+        where = f"{where[:-1]}, a copy of the list {named})"
     message = entry.messages.get(value)
     if message is None and entry.purpose == MESSAGE and entry.status_size == 1:
         message = _DEFAULT_MESSAGES[value]
