@@ -18,7 +18,7 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 from status.bitstring import MIN_STATUS_LIST_LENGTH
 
@@ -174,7 +174,7 @@ class Config:
             if f.name in SECRET_FIELDS:
                 out[f.name] = "(set)" if value else None
             elif f.name == "database_url" and value:
-                out[f.name] = _redact_url(value)  # its password never shows
+                out[f.name] = redact_url(value)  # its password never shows
             elif isinstance(value, Path):
                 out[f.name] = str(value)
             elif isinstance(value, tuple):
@@ -251,7 +251,7 @@ def validate(config: Config) -> Config:
             )
     if config.database_url is not None and urlsplit(config.database_url).scheme not in ("postgresql", "postgres"):
         raise ConfigError(
-            f"database_url must be a PostgreSQL URL (postgresql://user@host:5432/database), got {_redact_url(config.database_url)!r}; "
+            f"database_url must be a PostgreSQL URL (postgresql://user@host:5432/database), got {redact_url(config.database_url)!r}; "
             "leave it unset for SQLite in the data folder"
         )
     if bool(config.tls_cert) != bool(config.tls_key):
@@ -315,11 +315,44 @@ def validate(config: Config) -> Config:
     return config
 
 
-def _redact_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    return parts._replace(netloc=parts.netloc.replace(":" + parts.password + "@", ":***@", 1)).geturl()
+# Query parameters of a database URL that carry a secret. libpq and asyncpg take the password
+# as ?password= as well as in the userinfo, and a client key's passphrase as ?sslpassword=; any
+# other parameter whose name says it is a password, secret or token is masked too. Paths
+# (sslkey, passfile, sslrootcert) stay: they tell an operator where to look, not what is there.
+_SECRET_QUERY = ("password", "secret", "token")
+
+
+def redact_url(url: str) -> str:
+    """``url`` as it may be shown (``vcnode config show``, error messages, logs): the password
+    of its userinfo and every secret-bearing query parameter replaced by ``***``, the rest of
+    it exactly as written. The node's one URL redactor (node.store.postgres uses it too)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    authority_end = len(rest)
+    for mark in "/?#":
+        found = rest.find(mark)
+        if found >= 0:
+            authority_end = min(authority_end, found)
+    authority, tail = rest[:authority_end], rest[authority_end:]
+    # The last "@" ends the userinfo: a password may itself hold an "@" (libpq URLs may not,
+    # but a mistyped one shows no less of the secret for it).
+    userinfo, at, hosts = authority.rpartition("@")
+    if at and ":" in userinfo:
+        authority = userinfo.split(":", 1)[0] + ":***@" + hosts
+    path, qmark, query = tail.partition("?")
+    fragment = ""
+    if qmark:
+        query, hash_, fragment = query.partition("#")
+        fragment = hash_ + fragment
+        params = []
+        for param in query.split("&"):
+            name, eq, _ = param.partition("=")
+            if eq and any(word in unquote_plus(name).lower() for word in _SECRET_QUERY):
+                param = f"{name}=***"
+            params.append(param)
+        tail = f"{path}?{'&'.join(params)}{fragment}"
+    return f"{scheme}{sep}{authority}{tail}"
 
 
 def read_file(path: Path) -> dict[str, Any]:

@@ -46,10 +46,11 @@ import re
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any, AsyncIterator, Awaitable, Iterable, Sequence, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import asyncpg
 
+from node.config import redact_url
 from node.store.base import Database, Dialect, Row, StoreError, StoreUnavailable, Tx
 from node.store.migrations import MIGRATIONS, Migration, migrate
 
@@ -96,13 +97,9 @@ def is_database_url(value: str | None) -> bool:
     return bool(value) and urlsplit(str(value)).scheme in SCHEMES
 
 
-def redact(url: str) -> str:
-    """The URL without its password (for logs and ``vcnode config show``)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username or ''}:***@{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+# The URL without its secrets (password, ?password=, ?sslpassword=), for errors and logs: the
+# node's one redactor, so that what config show masks is masked wherever a URL is shown.
+redact = redact_url
 
 
 @lru_cache(maxsize=4096)

@@ -20,6 +20,7 @@ from typing import Any
 
 import aiohttp
 
+from postgres_server import fresh_schema
 from served_node import bearer, cli, clean_env, served
 from support import OFFERED_ACHIEVEMENT
 from vc.jsonld import expand
@@ -197,3 +198,26 @@ async def test_the_progress_bar_counts_only_new_work(tmp_path: Path) -> None:
     code, screen = await asyncio.to_thread(_issue_batch_on_a_terminal, learners, data)
     assert code == 0 and "issuing" not in screen and "issued 0, already issued 5, refused 0 of 5 rows" in screen
     assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 5
+
+
+async def test_a_database_password_given_as_a_query_parameter_is_never_shown(tmp_path: Path, unused_tcp_port_factory) -> None:
+    """libpq's ?password= (and ?sslpassword=) is as secret as the userinfo's: masked by config
+    show, and in the error every command and serve print when the database does not answer
+    (serve's is the journal's line)."""
+    secret = "TopSecretPW"
+    data = ("--data", str(tmp_path / "data"))
+    async with fresh_schema() as url:  # the test server trusts its clients: the password is not checked
+        out = (await cli("config", "show", *data, env={"VCNODE_DATABASE_URL": f"{url}&password={secret}"}))[1]
+        assert json.loads(out)["database_url"] == f"{url}&password=***"
+    closed = unused_tcp_port_factory()  # nothing listens there
+    env = {"VCNODE_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{closed}/x?password={secret}&sslpassword={secret}2"}
+    code, out, err = await cli("config", "show", *data, env=env, check=False)
+    assert code == 2 and "password=***&sslpassword=***" in err and secret not in out + err
+    code, out, err = await cli("issuer", "list", *data, env=env, check=False)
+    assert code == 2 and "cannot connect to" in err and "password=***" in err, err
+    assert secret not in out + err
+    code, out, err = await cli(
+        "serve", *data, "--port", str(unused_tcp_port_factory()), env={**env, "VCNODE_BASE_URL": "http://localhost:1"}, check=False
+    )
+    assert code == 2 and "password=***" in err, err
+    assert secret not in out + err

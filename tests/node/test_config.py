@@ -159,3 +159,25 @@ def test_database_url_chooses_postgresql_and_its_password_never_shows():
     with pytest.raises(ConfigError, match="database_url must be a PostgreSQL URL") as refused:
         load_config(env={"VCNODE_DATABASE_URL": "mysql://root:hunter2@db/vcnode"})
     assert "hunter2" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "url, shown",
+    [
+        # libpq and asyncpg take the password as a query parameter as well as in the userinfo.
+        ("postgresql://postgres@127.0.0.1:5432/test?password=TopSecretPW", "postgresql://postgres@127.0.0.1:5432/test?password=***"),
+        ("postgresql://u@db/x?sslmode=require&sslpassword=KeyPass&sslkey=/etc/k.pem",
+         "postgresql://u@db/x?sslmode=require&sslpassword=***&sslkey=/etc/k.pem"),
+        ("postgresql://u:pw@db/x?PASSWORD=Two&options=-csearch_path%3Dvcnode", "postgresql://u:***@db/x?PASSWORD=***&options=-csearch_path%3Dvcnode"),
+        ("postgresql:///x?host=/run/postgresql&pass%77ord=Enc", "postgresql:///x?host=/run/postgresql&pass%77ord=***"),
+        ("postgresql://u:pw@[::1]:5432/x", "postgresql://u:***@[::1]:5432/x"),  # the host as written, brackets kept
+        ("postgresql://u@db/x?passfile=/home/u/.pgpass", "postgresql://u@db/x?passfile=/home/u/.pgpass"),  # a path, not a secret
+    ],
+)
+def test_every_secret_of_a_database_url_is_masked_and_the_rest_shown_as_written(url, shown):
+    from node.config import redact_url
+    from node.store.postgres import redact
+
+    assert redact is redact_url  # one redactor for config show, errors and logs
+    assert redact_url(url) == shown
+    assert load_config(env={"VCNODE_DATABASE_URL": url}).public()["database_url"] == shown
