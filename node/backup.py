@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,8 @@ from node.identity import IdentityError
 from node.keys import KEYFILE_NAME, SETTING as MASTER_KEY_SETTING
 from node.keys import KeyProtectionError, open_master
 from node.node import Node, open_node
-from node.store import DB_FILENAME, MIGRATIONS, BackupContents, StoreError, inspect_backup, restore_file
+from node.store import DB_FILENAME, MIGRATIONS, BackupContents, StoreError, inspect_backup, open_database, restore_file
+from node.store import issuers as issuer_rows
 from node.store.migrations import unknown_migrations
 
 JsonObject = dict[str, Any]
@@ -62,8 +63,10 @@ class BackupSummary:
 @dataclass(frozen=True)
 class RestoreSummary:
     data_dir: Path
-    base_url: str | None
+    base_url: str | None  # None: the backup has no recorded name (an older vcnode's) and none was given
     issuers: list[str]
+    # Without a base URL: the ones its status lists name (the likely name), for the advice.
+    names_in_store: list[str] = field(default_factory=list)
 
     def to_json(self) -> JsonObject:
         return {"data": str(self.data_dir), "baseUrl": self.base_url, "issuers": self.issuers}
@@ -156,7 +159,19 @@ async def restore(backup_file: Path, config: Config, *, key_file: Path | None = 
             f.write(key_file.read_bytes())
             f.flush()
             os.fsync(f.fileno())
-    async with open_node(config.replace(base_url=None), network=False) as node:
-        issuers = [i.name for i in await node.issuers.list()]
-        base_url = node.config.effective_base_url
-    return RestoreSummary(data_dir, base_url, issuers)
+    if recorded or config.base_url:
+        # Under the name the backup recorded, or, for one without, the --base-url given (recorded now).
+        async with open_node(config.replace(base_url=None) if recorded else config, network=False) as node:
+            issuers = [i.name for i in await node.issuers.list()]
+            return RestoreSummary(data_dir, node.config.effective_base_url, issuers)
+    # No name anywhere: only the store is opened (its migrations applied), so that nothing is
+    # signed or recorded under a default (node.identity); vcnode init records the name before
+    # the node is served, and the caller says so.
+    db = await open_database(data_dir)
+    try:
+        async with db.read() as tx:
+            issuers = [row["name"] for row in await issuer_rows.list_all(tx)]
+        names = await identity.names_in_store(db) or []
+    finally:
+        await db.close()
+    return RestoreSummary(data_dir, None, issuers, names)

@@ -4,7 +4,10 @@ The base URL names the node's issuers (``did:web:HOST`` and ``did:web:HOST:issue
 and its status lists (``BASE/status/...``), so it is part of every credential the node has
 issued. It is recorded in the store (setting ``node.identity``) the first time a folder is
 opened, by ``vcnode init`` or the first ``vcnode serve``, and from then on every command and
-every server process uses the recorded one. A configuration naming another base URL (flag,
+every server process uses the recorded one. A folder an older vcnode filled (issuers, and
+perhaps credentials and status lists, but no recorded name) is never given the default name:
+it was served under a name of the operator's all along, which only the operator can give
+(``vcnode init --base-url``); the store's status lists usually show which it was. A configuration naming another base URL (flag,
 ``VCNODE_BASE_URL``, TOML) is refused with ``IdentityError``: serving the same keys and lists
 under a second name would give the issuers new DIDs while the lists stayed signed under the
 old ones.
@@ -17,6 +20,7 @@ do for ``127.0.0.1``).
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,9 +29,11 @@ from urllib.parse import urlsplit
 
 from did.http import ip_literal, normalize_host_port
 from did.web import url_to_did_web
-from node.config import Config, ConfigError
+from node.config import Config, ConfigError, redact_url
 from node.store import Database, utcnow_iso
+from node.store import issuers as issuer_rows
 from node.store import settings as setting_rows
+from node.store import status_lists as list_rows
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +95,56 @@ def _refusal(recorded: Identity, asked: str, data_dir: Any) -> str:
     )
 
 
+def _unnamed(config: Config, names: list[str], doing: str) -> str:
+    """Why a folder an older vcnode made cannot be ``doing`` without a base URL, and what to run."""
+    where = f"the database {redact_url(config.database_url)}" if config.database_url else f"the data folder {config.data_dir}"
+    return (
+        f"{where} was made by an older vcnode and has no recorded name (base URL), and none was given, so "
+        f"it cannot be {doing}: under the default {default_base_url(config)} its issuers would get new DIDs and "
+        f"the credentials it has issued would no longer verify. Record the URL it has always been served at, once: "
+        f"vcnode init --data {config.data_dir} --base-url URL{_likely(names)}"
+    )
+
+
+def _likely(names: list[str]) -> str:
+    if len(names) == 1:
+        return f" (its status lists name {names[0]}: most likely that one)"
+    if names:
+        return f" (its status lists name {' and '.join(names)}: most likely one of these)"
+    return ""
+
+
+async def names_in_store(db: Database) -> list[str] | None:
+    """The base URLs the store's own data shows it was served at: the origins of its published
+    status lists' ids (a list is signed under ``BASE/status/...``). None when the store holds no
+    node yet (no issuer): a store made by this version records its name before its first issuer,
+    so issuers without a recorded name mean a folder an older vcnode made."""
+    async with db.read() as tx:
+        issuers = await issuer_rows.list_all(tx)
+        if not issuers:
+            return None
+        names: list[str] = []
+        for issuer in issuers:
+            for list_id in await list_rows.of_issuer(tx, issuer["name"]):
+                head = await list_rows.head(tx, list_id)
+                row = await list_rows.published(tx, head["issuer"], head["purpose"], head["seq"]) if head is not None else None
+                name = _origin_of_list(row["credential"]) if row is not None else None
+                if name is not None and name not in names:
+                    names.append(name)
+    return names
+
+
+def _origin_of_list(credential: str) -> str | None:
+    try:
+        list_id = json.loads(credential).get("id")
+    except (ValueError, AttributeError):
+        return None
+    parts = urlsplit(list_id) if isinstance(list_id, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return normalize_base_url(list_id)
+
+
 async def recorded(db: Database) -> Identity | None:
     async with db.read() as tx:
         value = await setting_rows.get(tx, SETTING)
@@ -101,20 +157,43 @@ def _identity(value: Any) -> Identity | None:
     return Identity(value["base_url"], str(value.get("initialised", "")))
 
 
-async def settle(db: Database, config: Config, *, clock: Callable[[], datetime], record: bool = True) -> Identity:
+async def settle(
+    db: Database, config: Config, *, clock: Callable[[], datetime], record: bool = True, signing: bool = True
+) -> Identity:
     """The folder's identity: the recorded one (refusing a configuration that names another),
     or, for a folder that has none yet, the configured one, recorded now.
 
-    A folder made before identities were recorded gets the base URL it is next initialised,
-    served or named with (``record``: ``init`` and ``serve`` always record, other commands only
-    a base URL given explicitly); until then a command without one runs under the default and
-    records nothing, so a quick ``vcnode issuer list`` cannot fix the wrong name."""
+    A fresh folder is given the configured base URL, or the default, when it is initialised or
+    served (``record``: ``init`` and ``serve``). A folder an older vcnode filled is given only a
+    base URL named explicitly (flag, ``VCNODE_BASE_URL``, TOML), by any command: without one,
+    ``init``, ``serve`` and every command that signs (``signing``) are refused with
+    ``IdentityError`` naming what to run (and the name its status lists show), since a default
+    recorded, or signed under, would be a new identity that its credentials do not name. A
+    command that only reads runs under the name its lists show (else the default) and records
+    nothing."""
     asked = configured_base_url(config)
     found = await recorded(db)
+    if found is None and config.base_url is None:
+        names = await names_in_store(db)
+        # Recorded meanwhile by another process making a fresh folder a node (it records the
+        # name before it creates the first issuer).
+        found = await recorded(db) if names is not None else None
+        if names is not None and found is None:
+            if record or signing:
+                raise IdentityError(_unnamed(config, names, "served or initialised" if record else "changed or signed with"))
+            guess = names[0] if len(names) == 1 else asked
+            log.warning(
+                "the data folder %s has no recorded base URL (it was made by an older vcnode); this command uses %s and "
+                "records nothing. Before serving it, record the URL it has always been served at: "
+                "vcnode init --data %s --base-url URL%s",
+                config.data_dir, guess, config.data_dir, _likely(names),
+            )
+            return Identity(guess, "")
     if found is None and not (record or config.base_url is not None):
+        # A store without issuers (a process stopped while creating it): nothing names it yet.
         log.warning(
-            "the data folder %s has no recorded base URL (it was made by an older vcnode); using %s for this "
-            "command only. Record the right one with: vcnode init --data %s --base-url URL",
+            "the data folder %s has no recorded base URL yet; using %s for this command only. "
+            "Record one with: vcnode init --data %s --base-url URL",
             config.data_dir, asked, config.data_dir,
         )
         return Identity(asked, "")

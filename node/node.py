@@ -388,7 +388,7 @@ async def open_node(
     db = await open_database(config.data_dir, config.database_url)
     session = None
     try:
-        settled = await identity.settle(db, config, clock=utc_now, record=create)
+        settled = await identity.settle(db, config, clock=utc_now, record=create, signing=signing)
         if create or serving:
             problem = identity.serving_problem(settled.base_url, config.allow_insecure_hosts)
             if problem:
