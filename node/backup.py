@@ -137,6 +137,12 @@ async def restore(backup_file: Path, config: Config, *, key_file: Path | None = 
             f"the backup is of the node {recorded}; a restore keeps that identity (its issuers' DIDs and status "
             f"lists name it). Leave out --base-url, or use {recorded}."
         )
+    if not recorded and config.base_url:
+        # A backup of an older vcnode's folder has no name: the one given is recorded, so it is
+        # held to what init holds a new name to (no IP address unless allowed).
+        problem = identity.serving_problem(identity.normalize_base_url(config.base_url), config.allow_insecure_hosts)
+        if problem:
+            raise IdentityError(problem)
     if record.get("mode") == "keyfile":
         if key_file is None:
             raise KeyProtectionError(

@@ -102,11 +102,12 @@ def _unnamed(config: Config, names: list[str], doing: str) -> str:
         f"{where} was made by an older vcnode and has no recorded name (base URL), and none was given, so "
         f"it cannot be {doing}: under the default {default_base_url(config)} its issuers would get new DIDs and "
         f"the credentials it has issued would no longer verify. Record the URL it has always been served at, once: "
-        f"vcnode init --data {config.data_dir} --base-url URL{_likely(names)}"
+        f"vcnode init --data {config.data_dir} --base-url URL{likely_names(names)}"
     )
 
 
-def _likely(names: list[str]) -> str:
+def likely_names(names: list[str]) -> str:
+    """The URLs a store's status lists name, as advice beside ``vcnode init --base-url URL``."""
     if len(names) == 1:
         return f" (its status lists name {names[0]}: most likely that one)"
     if names:
@@ -186,7 +187,7 @@ async def settle(
                 "the data folder %s has no recorded base URL (it was made by an older vcnode); this command uses %s and "
                 "records nothing. Before serving it, record the URL it has always been served at: "
                 "vcnode init --data %s --base-url URL%s",
-                config.data_dir, guess, config.data_dir, _likely(names),
+                config.data_dir, guess, config.data_dir, likely_names(names),
             )
             return Identity(guess, "")
     if found is None and not (record or config.base_url is not None):

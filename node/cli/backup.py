@@ -21,7 +21,8 @@ def _backup(args: argparse.Namespace) -> int:
         if args.json:
             print_json(summary.to_json())
             return 0
-        print(f"backup of {summary.base_url} written to {summary.path} ({summary.size} bytes)")
+        named = summary.base_url or "a node with no base URL recorded (made by an older vcnode)"
+        print(f"backup of {named} written to {summary.path} ({summary.size} bytes)")
         if summary.key_protection == "keyfile":
             print(
                 f"The issuer keys in it are sealed with the key file {summary.key_file}, which is not in the backup "

@@ -86,3 +86,30 @@ async def test_a_fresh_folder_is_still_served_under_the_default_without_any_conf
     async with served(data, unused_tcp_port):
         pass
     assert recorded(data) == f"http://localhost:{unused_tcp_port}"
+
+
+async def test_a_backup_of_an_older_folder_says_it_has_no_name_and_restore_records_only_the_one_given(
+    tmp_path: Path, unused_tcp_port: int
+) -> None:
+    data = await older_folder(tmp_path)
+    backup = tmp_path / "b.sqlite3"
+    _, out, _ = await cli("backup", str(backup), "--data", str(data))
+    assert out.startswith("backup of a node with no base URL recorded (made by an older vcnode) written to") and "None" not in out
+    key_file = ("--key-file", str(data / "master.key"))
+
+    # Without --base-url: restored, nothing claimed or recorded, and the step before serving said.
+    restored = tmp_path / "restored"
+    _, out, err = await cli("restore", str(backup), "--data", str(restored), *key_file)
+    assert out == f"restored into {restored}: issuers default, physics\n"
+    assert "no recorded base URL" in err and f"vcnode init --data {restored} --base-url URL" in err and NAME in err
+    assert "localhost" not in out + err and recorded(restored) is None
+    code, _, err = await cli("serve", "--data", str(restored), "--port", str(unused_tcp_port), check=False)
+    assert code == 2 and "made by an older vcnode" in err
+
+    # With --base-url: that one is recorded, and said.
+    named = tmp_path / "named"
+    _, out, _ = await cli("restore", str(backup), "--data", str(named), *key_file, "--base-url", NAME)
+    assert out.startswith(f"restored {NAME} into {named}: issuers default, physics\n") and recorded(named) == NAME
+    # One that could not be served is refused before anything is written.
+    code, _, err = await cli("restore", str(backup), "--data", str(tmp_path / "ip"), *key_file, "--base-url", "http://192.0.2.1:8443", check=False)
+    assert code == 2 and "names an IP address" in err and not (tmp_path / "ip").exists()
