@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import itertools
 import json
 import os
@@ -31,6 +32,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterable, Sequence
+from urllib.parse import quote
 
 import aiosqlite
 
@@ -326,7 +328,7 @@ class SQLiteDatabase(Database):
         sealed keys), checked (``PRAGMA integrity_check``), flushed to disk and only then renamed
         to ``target``. A copy interrupted at any point (even by SIGKILL) leaves ``target`` as it
         was, or absent; what is left is a file whose name says it is partial."""
-        return await asyncio.to_thread(_backup, self.path, Path(target))
+        return await asyncio.to_thread(_backup, self.path, Path(target), read_only=self.read_only is not None)
 
     async def journal_mode(self) -> str:
         async with self.read() as tx:
@@ -351,33 +353,90 @@ def _private_file(path: Path) -> None:
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
-def _backup(source: Path, target: Path) -> int:
+def _backup(source: Path, target: Path, *, read_only: bool = False) -> int:
+    """See ``SQLiteDatabase.backup``. What stops it (a full or read-only destination, a store that
+    cannot be read) is a ``StoreError`` saying so in one line, and no partial file is left."""
     partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
-    partial.unlink(missing_ok=True)
-    _private_file(partial)
     try:
-        src = sqlite3.connect(str(source), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        partial.unlink(missing_ok=True)
+        _private_file(partial)
+    except OSError as e:
+        raise StoreError(_unwritable_backup(target, e)) from e
+    try:
+        src = _backup_source(source, read_only)
         try:
-            src.execute("PRAGMA query_only=ON")
             dst = sqlite3.connect(str(partial), isolation_level=None)
             try:
-                src.backup(dst)  # all pages in one step: one read transaction, one snapshot
-                # One self-contained file: no -wal beside it to lose.
-                dst.execute("PRAGMA journal_mode=DELETE")
-                problems = [r[0] for r in dst.execute("PRAGMA integrity_check").fetchall()]
+                try:
+                    src.backup(dst)  # all pages in one step: one read transaction, one snapshot
+                    # One self-contained file: no -wal beside it to lose.
+                    dst.execute("PRAGMA journal_mode=DELETE")
+                    problems = [r[0] for r in dst.execute("PRAGMA integrity_check").fetchall()]
+                except sqlite3.Error as e:
+                    raise StoreError(_unwritable_backup(target, e)) from e
                 if problems != ["ok"]:
                     raise StoreError(f"the copy failed its integrity check: {'; '.join(problems[:5])}")
             finally:
                 dst.close()
         finally:
             src.close()
-        fsync_path(partial)
-        os.replace(partial, target)
-        fsync_path(target.parent)
+        try:
+            fsync_path(partial)
+            os.replace(partial, target)
+            fsync_path(target.parent)
+        except OSError as e:
+            raise StoreError(_unwritable_backup(target, e)) from e
     except BaseException:
-        partial.unlink(missing_ok=True)
+        # On a file system that turned read-only even this can fail; what is left then is named partial.
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
         raise
     return target.stat().st_size
+
+
+def _backup_source(source: Path, read_only: bool) -> sqlite3.Connection:
+    """A connection that reads the store to copy it. A store that cannot be written (a disk
+    remounted read-only after errors: when a backup is wanted most) is read with ``mode=ro``,
+    and where its WAL index cannot be used there (gone with a clean shutdown), as immutable,
+    which is sound only because nobody can write a read-only mount."""
+    uri = f"file:{quote(str(source))}"
+    attempts = [(uri + "?mode=ro", True)] if read_only else [(str(source), False), (uri + "?mode=ro", True)]
+    if _mounted_read_only(source):
+        attempts.append((uri + "?mode=ro&immutable=1", True))
+    error: sqlite3.Error | None = None
+    for where, as_uri in attempts:
+        conn = sqlite3.connect(where, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, uri=as_uri)
+        try:
+            conn.execute("PRAGMA query_only=ON")
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.Error as e:
+            conn.close()
+            error = e
+    raise StoreError(f"cannot read the store {source} to back it up: {error}")
+
+
+def _mounted_read_only(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _unwritable_backup(target: Path, error: BaseException) -> str:
+    """Why the backup could not be written to ``target``, in one line (the CLI's refusal)."""
+    code = getattr(error, "errno", None)
+    primary = getattr(error, "sqlite_errorcode", -1) & 0xFF
+    folder = target.parent
+    if code in (errno.ENOSPC, errno.EDQUOT) or primary == sqlite3.SQLITE_FULL or "disk is full" in str(error):
+        why = f"the disk holding {folder} is full; free space there, or write the backup to another disk"
+    elif code == errno.EROFS or primary == sqlite3.SQLITE_READONLY or _mounted_read_only(folder):
+        why = f"{folder} is on a read-only file system; write the backup elsewhere"
+    elif code in (errno.EACCES, errno.EPERM):
+        why = f"this user may not write into {folder}"
+    else:
+        why = getattr(error, "strerror", None) or str(error)
+    return f"cannot write the backup {target}: {why} (nothing was written)"
 
 
 def inspect_backup(path: Path) -> BackupContents:

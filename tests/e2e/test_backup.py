@@ -10,8 +10,11 @@ import json
 import os
 import signal
 import sqlite3
+import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import aiohttp
 import pytest
@@ -231,3 +234,46 @@ async def test_a_backup_killed_midway_leaves_no_backup_and_the_live_store_sound(
     finally:
         await node.stop()
     assert midway >= 1  # at least one kill landed while the copy was being written
+
+
+@contextmanager
+def mounted(where: Path, *options: str, bind: Path | None = None) -> Iterator[None]:
+    """A tmpfs (or ``bind`` bound) at ``where`` with ``options``; the test is skipped where this
+    machine allows no mount (as root nothing else makes a folder full or read-only)."""
+    where.mkdir(parents=True, exist_ok=True)
+    command = ["mount", "--bind", str(bind), str(where)] if bind else ["mount", "-t", "tmpfs", "-o", ",".join(options), "tmpfs", str(where)]
+    if subprocess.run(command, capture_output=True).returncode != 0:
+        pytest.skip("this machine allows no mount (a full or read-only disk needs one)")
+    try:
+        if bind and options:
+            subprocess.run(["mount", "-o", ",".join(("remount", "bind", *options)), str(where)], check=True)
+        yield
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+async def test_a_full_or_read_only_destination_is_a_one_line_refusal_and_leaves_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "node"
+    await ok("init", "--data", str(data), "--base-url", BASE)
+    with mounted(tmp_path / "full", "size=100k"):  # smaller than the store
+        code, out, err = await cli("backup", str(tmp_path / "full" / "b.sqlite3"), "--data", str(data))
+        assert code == 2, err
+        assert err == f"vcnode: cannot write the backup {tmp_path / 'full' / 'b.sqlite3'}: the disk holding {tmp_path / 'full'} is full; free space there, or write the backup to another disk (nothing was written)\n"
+        assert list((tmp_path / "full").iterdir()) == []  # no partial file either
+    with mounted(tmp_path / "ro", "size=1m", "ro"):
+        code, out, err = await cli("backup", str(tmp_path / "ro" / "b.sqlite3"), "--data", str(data))
+        assert code == 2 and err.count("\n") == 1 and f"{tmp_path / 'ro'} is on a read-only file system" in err, err
+
+
+async def test_a_data_folder_on_a_read_only_disk_is_backed_up(tmp_path: Path, unused_tcp_port: int) -> None:
+    """What an operator wants first when the data disk remounted itself read-only after errors."""
+    data = tmp_path / "node"
+    await ok("init", "--data", str(data), "--base-url", BASE)
+    node = await serve(data, unused_tcp_port)  # a served node leaves its store as a clean stop does
+    await node.stop()
+    with mounted(tmp_path / "ro", "ro", bind=data):
+        code, out, err = await cli("backup", str(tmp_path / "b.sqlite3"), "--data", str(tmp_path / "ro"))
+        assert code == 0, err
+        assert out.startswith(f"backup of {BASE} written to")
+        assert "Traceback" not in err
+    assert inspect_backup(tmp_path / "b.sqlite3").settings["node.identity"]["base_url"] == BASE
