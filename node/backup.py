@@ -153,6 +153,10 @@ async def restore(backup_file: Path, config: Config, *, key_file: Path | None = 
             raise KeyProtectionError("this backup's keys are sealed with a key file, not a passphrase; unset VCNODE_PASSPHRASE")
     elif key_file is not None:
         raise KeyProtectionError("this backup's keys are sealed with a passphrase (VCNODE_PASSPHRASE), not a key file; leave out --key-file")
+    elif record.get("mode") == "passphrase" and not config.passphrase:
+        raise KeyProtectionError(
+            "this backup's issuer keys are sealed with the node's passphrase, which no backup holds; set VCNODE_PASSPHRASE to it"
+        )
     # The keys must open before anything is written.
     await asyncio.to_thread(open_master, data_dir, config.passphrase, record, key_file=key_file)
 

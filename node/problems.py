@@ -266,11 +266,23 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         # The store cannot take the write now (locked or busy, disk full, read-only, unreachable):
         # nothing was written, and the request can be sent again once it can. Not a bug: no traceback.
         log.error("%s %s: %s", *_where(request), exc)
-        detail = exc.reason if isinstance(exc, StoreUnavailable) else str(exc)
+        detail = _without_store_path(request, exc.reason if isinstance(exc, StoreUnavailable) else str(exc))
         body = {"type": PROBLEM_BASE + "store-unavailable", "title": "The store is unavailable", "detail": detail}
         return problem_response(_route_members(request, body, 503), 503, {"Retry-After": "5"})
     except Exception as exc:  # noqa: BLE001 - this is the one place that catches everything
         return _internal_error(request, exc)
+
+
+def _without_store_path(request: web.Request, detail: str) -> str:
+    """A store's refusal as a client may read it: what is wrong (the disk is full, it is
+    read-only), without where the store lives on the server, which the log line keeps."""
+    from node.routes import NODE_KEY  # here: node.routes imports this module
+
+    node = request.app.get(NODE_KEY)
+    path = getattr(getattr(node, "db", None), "path", None)
+    if path is None:
+        return detail
+    return detail.replace(f" ({path})", "").replace(str(path), "the store")
 
 
 def _internal_error(request: web.Request, exc: Exception) -> web.Response:

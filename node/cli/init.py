@@ -26,7 +26,8 @@ def _init(args: argparse.Namespace) -> int:
             )
         else:
             print(f"data folder: {config.data_dir}")
-            print(f"base URL: {base_url} (recorded in the folder; every later command and serve use it)")
+            where = "the database" if config.database_url else "the folder"
+            print(f"base URL: {base_url} (recorded in {where}; every later command and serve use it)")
             for issuer in issuers:
                 print(f"issuer {issuer.name}: {' '.join(issuer.dids)}")
         return 0

@@ -25,7 +25,7 @@ from node.metrics import prepare_multiprocess_dir, remove_multiprocess_dir
 from node.node import open_node
 from node.store import StoreError
 from node.tls import ServerTLS
-from node.traffic import serve
+from node.traffic import TRAFFIC_KEY, serve
 
 log = logging.getLogger("node.serve")
 
@@ -69,10 +69,23 @@ def _serve(args: argparse.Namespace) -> int:
             return 0
         app = create_app(config)
         log.info("starting vcnode on %s:%s, data in %s", config.host, config.port, config.data_dir)
+        serving = False
 
         def ready(site: Any) -> None:
+            nonlocal serving
+            serving = True
             settle_heap()
             log.info("vcnode ready on %s", site.name)
+
+        async def stopping(app: Any) -> None:
+            # aiohttp calls this once the listening socket is closed and before it waits for the
+            # requests in progress: the one moment a single process can say it stops, and what
+            # it still owes (the arbiter of --workers N logs gunicorn's own lines).
+            if serving:
+                busy = sum(1 for conn in app[TRAFFIC_KEY].guard.handlers.values() if conn.busy)
+                log.info("stopping: no longer accepting connections; draining %d request%s in progress", busy, "" if busy == 1 else "s")
+
+        app.on_shutdown.append(stopping)
 
         # Not web.run_app: the connections go through the node's ConnectionGuard (node/traffic.py).
         asyncio.run(
@@ -84,6 +97,8 @@ def _serve(args: argparse.Namespace) -> int:
                 ready=ready,
             )
         )
+        if serving:
+            log.info("stopped")
     except (KeyProtectionError, StoreError, ConfigError) as e:
         # ConfigError: node.identity refused the base URL (another than the folder's, or an IP address).
         return fail(str(e))

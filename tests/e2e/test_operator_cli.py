@@ -12,6 +12,7 @@ import fcntl
 import json
 import os
 import pty
+import signal
 import struct
 import sys
 import termios
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from postgres_server import fresh_schema
 from served_node import bearer, cli, clean_env, served
@@ -221,3 +223,33 @@ async def test_a_database_password_given_as_a_query_parameter_is_never_shown(tmp
     )
     assert code == 2 and "password=***" in err, err
     assert secret not in out + err
+
+
+async def test_init_on_postgresql_says_the_base_url_is_recorded_in_the_database(tmp_path: Path) -> None:
+    async with fresh_schema() as url:
+        _, out, _ = await cli("init", "--data", str(tmp_path / "data"), "--base-url", "https://registry.example.edu",
+                              env={"VCNODE_DATABASE_URL": url, "VCNODE_PASSPHRASE": "pass phrase 12"})
+    assert "base URL: https://registry.example.edu (recorded in the database;" in out
+    _, out, _ = await cli("init", "--data", str(tmp_path / "sqlite"))
+    assert "(recorded in the folder;" in out
+
+
+async def test_restore_without_the_passphrase_speaks_of_the_backup(tmp_path: Path) -> None:
+    env = {"VCNODE_PASSPHRASE": "pass phrase 12"}
+    await cli("init", "--data", str(tmp_path / "node"), env=env)
+    await cli("backup", str(tmp_path / "b.sqlite3"), "--data", str(tmp_path / "node"), env=env)
+    code, _, err = await cli("restore", str(tmp_path / "b.sqlite3"), "--data", str(tmp_path / "new"), check=False)
+    assert code == 2 and not (tmp_path / "new").exists()
+    assert err == "vcnode: this backup's issuer keys are sealed with the node's passphrase, which no backup holds; set VCNODE_PASSPHRASE to it\n"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+async def test_a_single_process_says_when_it_stops(tmp_path: Path, unused_tcp_port: int, sig: signal.Signals) -> None:
+    """systemd stops with SIGTERM, a terminal with SIGINT; the journal says the node stopped
+    and how many requests it still finished (the arbiter of several workers logs gunicorn's)."""
+    async with served(tmp_path / "data", unused_tcp_port) as node:
+        node.proc.send_signal(sig)
+        assert await asyncio.wait_for(node.proc.wait(), 20) == 0
+    lines = node.log().splitlines()
+    stopping = [i for i, line in enumerate(lines) if "stopping: no longer accepting connections; draining 0 requests in progress" in line]
+    assert stopping and lines[-1].endswith("node.serve: stopped") and stopping[0] < len(lines) - 1, lines[-5:]
