@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import signal
 import sys
 from importlib import metadata
 from typing import Sequence
@@ -42,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# What a shell reports for a program that SIGPIPE ended (128 + 13), as ``yes | head`` does.
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -49,7 +55,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help(sys.stderr)
         return 2
-    return int(func(args) or 0)
+    try:
+        code = int(func(args) or 0)
+        # Flushed here, not at exit: a reader that went away is then seen by the handler below.
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader of the output (head, less, grep -q) stopped reading: end quietly, as other
+        # Unix tools do, with what a shell reports for one that SIGPIPE ended, since the output
+        # was not all delivered (a pipeline under pipefail fails as it would with cat). The
+        # operation itself finished or stopped as its own code says; stdout goes to /dev/null so
+        # that the interpreter's flush at exit raises nothing more.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -253,3 +253,24 @@ async def test_a_single_process_says_when_it_stops(tmp_path: Path, unused_tcp_po
     lines = node.log().splitlines()
     stopping = [i for i, line in enumerate(lines) if "stopping: no longer accepting connections; draining 0 requests in progress" in line]
     assert stopping and lines[-1].endswith("node.serve: stopped") and stopping[0] < len(lines) - 1, lines[-5:]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("credentials",), ("issuer", "list", "--json"), ("issuer", "list"), ("config", "show"), ("token", "list", "--json")],
+)
+async def test_output_into_a_reader_that_stopped_ends_quietly(tmp_path: Path, command: tuple[str, ...]) -> None:
+    """`vcnode credentials | head`: the reader gone, the command ends without a traceback, exit
+    141 as a program ended by SIGPIPE (the output was not all delivered)."""
+    data = tmp_path / "data"
+    await cli("init", "--data", str(data))
+    read, write = os.pipe()
+    os.close(read)  # the reader has gone before a byte is written: the first write fails
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "node", *command, "--data", str(data), env=clean_env(), stdout=write, stderr=asyncio.subprocess.PIPE
+        )
+    finally:
+        os.close(write)
+    _, err = await proc.communicate()
+    assert (proc.returncode, err.decode()) == (141, "")
