@@ -12,8 +12,10 @@ environment variables are ``VCNODE_`` + the upper-cased name (``VCNODE_PORT=9000
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -51,8 +53,8 @@ class Config:
     base_url: str | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
-    # host[:port] values that may be fetched over plain HTTP (did:web, status lists). The
-    # node's own base URL host is added automatically when the base URL is http://.
+    # host:port values that may be fetched over plain HTTP (did:web, status lists), exactly
+    # those ports. The node's own base URL host is added automatically when the base URL is http://.
     allow_insecure_hosts: tuple[str, ...] = ()
     status_purposes: tuple[str, ...] = ("revocation",)
     status_list_length: int = MIN_STATUS_LIST_LENGTH
@@ -254,6 +256,8 @@ def validate(config: Config) -> Config:
             f"database_url must be a PostgreSQL URL (postgresql://user@host:5432/database), got {redact_url(config.database_url)!r}; "
             "leave it unset for SQLite in the data folder"
         )
+    if config.allow_insecure_hosts:
+        config = dataclasses.replace(config, allow_insecure_hosts=tuple(_insecure_host(v) for v in config.allow_insecure_hosts))
     if bool(config.tls_cert) != bool(config.tls_key):
         raise ConfigError("TLS needs both tls_cert and tls_key")
     if config.status_list_length < MIN_STATUS_LIST_LENGTH or config.status_list_length % 8:
@@ -355,6 +359,37 @@ def redact_url(url: str) -> str:
     return f"{scheme}{sep}{authority}{tail}"
 
 
+_HOST_NAME = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*")
+
+
+def _insecure_host(value: str) -> str:
+    """An ``allow_insecure_hosts`` entry in the form the guarded HTTP client matches, ``host:port``
+    (lower case, IPv6 in brackets). Plain HTTP is allowed for exactly that host and port, so the
+    port is required, as ``--allow-insecure`` requires it; anything else (a host alone, a URL, a
+    path, a port out of range) is a ``ConfigError`` now, not a traceback when ``serve`` or the
+    first fetch meets it."""
+    text = value.strip().lower()
+    host, sep, port = text.rpartition(":")
+    if host.startswith("["):
+        valid_host = host.endswith("]") and _is_ipv6(host[1:-1])
+    else:
+        valid_host = bool(_HOST_NAME.fullmatch(host))
+    if not sep or not valid_host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(
+            f"allow_insecure_hosts: {value!r} is not host:port; plain HTTP is allowed for exactly one host and port "
+            f"each, e.g. issuer.test:8443, 127.0.0.1:8443 or [::1]:8443 (port 80 for http:// URLs without one)"
+        )
+    return f"{host}:{int(port)}"
+
+
+def _is_ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def read_file(path: Path) -> dict[str, Any]:
     try:
         with open(path, "rb") as f:
@@ -369,6 +404,43 @@ def read_file(path: Path) -> dict[str, Any]:
     if "passphrase" in data:
         raise ConfigError(f"{path} must not hold the passphrase; set VCNODE_PASSPHRASE in the environment")
     return data
+
+
+# VCNODE_ names that are not settings and are still this project's: the configuration file's
+# name, and those read by the test suite, the benchmarks and docker/compose.yaml (which hands
+# VCNODE_ISSUER_PASSPHRASE and VCNODE_VERIFIER_PASSPHRASE to its containers as
+# VCNODE_PASSPHRASE), so that an environment carrying them is not warned about.
+OTHER_ENV_NAMES = frozenset({
+    "VCNODE_CONFIG",
+    "VCNODE_ISSUER_PASSPHRASE", "VCNODE_VERIFIER_PASSPHRASE",
+    "VCNODE_TEST_DATABASE_URL", "VCNODE_TEST_LOG_LEVEL",
+    "VCNODE_CHROMIUM", "VCNODE_SCREENSHOTS",
+    "VCNODE_FUZZ_SEED", "VCNODE_FUZZ_EXAMPLES", "VCNODE_FUZZ_MIN_REQUESTS",
+    "VCNODE_CRASH_SEEDS", "VCNODE_CRASH_SEED_LIST", "VCNODE_CRASH_ROWS", "VCNODE_CRASH_NO_MOUNT",
+    "VCNODE_HOSTILE_SCALE",
+})
+
+
+def known_env_names() -> frozenset[str]:
+    return frozenset(ENV_PREFIX + name.upper() for name in _FIELDS) | OTHER_ENV_NAMES
+
+
+def unknown_env_names(env: Mapping[str, str] | None = None) -> list[str]:
+    """A warning for each ``VCNODE_*`` variable that names nothing vcnode reads, with the known
+    name it is closest to. A warning, where ``vcnode.toml`` refuses an unknown key: a service's
+    environment carries variables of other programs and versions (one left in a unit file by a
+    newer vcnode after a rollback must not stop the node from starting), but ``VCNODE_`` is
+    ours, and a mistyped ``VCNODE_PASSPHRASE`` would otherwise give a folder key-file
+    protection for good without a word."""
+    env = os.environ if env is None else env
+    known = known_env_names()
+    out = []
+    for name in sorted(n for n in env if n.startswith(ENV_PREFIX) and n not in known):
+        # Compared without the prefix every name shares, which would make any two look alike.
+        close = difflib.get_close_matches(name[len(ENV_PREFIX):].upper(), [k[len(ENV_PREFIX):] for k in known], n=1, cutoff=0.75)
+        hint = f"; did you mean {ENV_PREFIX}{close[0]}?" if close else ""
+        out.append(f"{name} is not a vcnode setting and is ignored{hint}")
+    return out
 
 
 def load_config(

@@ -9,14 +9,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from typing import Any, Awaitable, Callable
 
-from node.config import LOG_FORMATS, Config, ConfigError, load_config
+from node.config import LOG_FORMATS, Config, ConfigError, load_config, unknown_env_names
 from node.keys import KeyProtectionError
 from node.logs import configure_logging
 from node.store import StoreError, StoreUnavailable
 from vc.errors import ProblemError
+
+log = logging.getLogger("node.config")
 
 
 def add_common_flags(parser: argparse.ArgumentParser, *, server: bool = False) -> None:
@@ -60,6 +63,13 @@ def config_from_args(args: argparse.Namespace) -> Config:
     return load_config(flags, config_file=getattr(args, "config_file", None))
 
 
+def warn_about_environment() -> None:
+    """Say which ``VCNODE_*`` variables vcnode does not know (node.config.unknown_env_names):
+    logged once logging is configured, so that a JSON log stays JSON."""
+    for message in unknown_env_names():
+        log.warning(message)
+
+
 def fail(message: str, code: int = 2) -> int:
     print(f"vcnode: {message}", file=sys.stderr)
     return code
@@ -72,6 +82,7 @@ def run(args: argparse.Namespace, operation: Callable[[Config], Awaitable[int]])
     except ConfigError as e:
         return fail(str(e))
     configure_logging(config.log_level, config.log_format)
+    warn_about_environment()
     try:
         return asyncio.run(operation(config))
     except StoreUnavailable as e:  # locked, full, read-only: what is wrong, in its own words
@@ -106,6 +117,8 @@ def _show(args: argparse.Namespace) -> int:
         config = config_from_args(args)
     except ConfigError as e:
         return fail(str(e))
+    configure_logging(config.log_level, config.log_format)
+    warn_about_environment()
     shown = config.public()
     from node.store import store_exists
 

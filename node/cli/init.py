@@ -9,7 +9,9 @@ from typing import Any
 
 from node.cli.config import add_common_flags, print_json, run
 from node.config import Config
+from node.keys import KEYFILE_NAME, SETTING as MASTER_KEY_SETTING
 from node.node import open_node
+from node.store import settings as setting_rows
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -17,11 +19,17 @@ def _init(args: argparse.Namespace) -> int:
         async with open_node(config, network=False, create=True) as node:
             issuers = await node.issuers.list()
             base_url = node.config.effective_base_url
+            async with node.db.read() as tx:
+                record = await setting_rows.get(tx, MASTER_KEY_SETTING) or {}
+        protection = str(record.get("mode"))
+        key_file = config.data_dir / str(record.get("file", KEYFILE_NAME)) if protection == "keyfile" else None
         if args.json:
             print_json(
                 {
                     "baseUrl": base_url,
                     "issuers": [{"name": i.name, "dids": i.dids, "verificationMethods": i.verification_methods} for i in issuers],
+                    "keyProtection": protection,
+                    "keyFile": str(key_file) if key_file else None,
                 }
             )
         else:
@@ -30,6 +38,16 @@ def _init(args: argparse.Namespace) -> int:
             print(f"base URL: {base_url} (recorded in {where}; every later command and serve use it)")
             for issuer in issuers:
                 print(f"issuer {issuer.name}: {' '.join(issuer.dids)}")
+            # Chosen once, when the store was made, and kept: said here, where a mistyped
+            # VCNODE_PASSPHRASE would otherwise go unnoticed until serve's warning.
+            if key_file is not None:
+                print(
+                    f"issuer keys: sealed with the key file {key_file} (VCNODE_PASSPHRASE was not set when the node was "
+                    "made; it keeps this choice). Keep a copy of that file apart from the backups."
+                )
+            else:
+                print("issuer keys: sealed with a key derived from VCNODE_PASSPHRASE (Argon2id); every command that signs, "
+                      "and serve, need it")
         return 0
 
     return run(args, operation)

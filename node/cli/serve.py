@@ -16,7 +16,7 @@ import ssl
 from typing import Any
 
 from node.app import create_app
-from node.cli.config import add_common_flags, config_from_args, fail
+from node.cli.config import add_common_flags, config_from_args, fail, warn_about_environment
 from node.config import Config, ConfigError
 from node.heap import settle_heap
 from node.keys import KeyProtectionError
@@ -47,6 +47,7 @@ def _serve(args: argparse.Namespace) -> int:
     except ConfigError as e:
         return fail(str(e))
     configure_logging(config.log_level, config.log_format, buffered=True)
+    warn_about_environment()
     try:
         tls = _tls(config)
     except (OSError, ssl.SSLError) as e:

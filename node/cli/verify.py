@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator
 
+from node.cli.config import warn_about_environment
 from node.cli.network import add_network_arguments, guarded_resolver, network_settings
 from node.config import Config, ConfigError, load_config
 from node.keys import KeyProtectionError
@@ -174,6 +175,7 @@ def _node_config(args: argparse.Namespace) -> Config | None:
             raise ConfigError("--data and --network-only exclude each other")
         return None
     config = load_config({"data_dir": args.data_dir})
+    warn_about_environment()
     if args.data_dir is None and not config.database_url and not store_exists(config.data_dir):
         return None
     return config

@@ -274,3 +274,23 @@ async def test_output_into_a_reader_that_stopped_ends_quietly(tmp_path: Path, co
         os.close(write)
     _, err = await proc.communicate()
     assert (proc.returncode, err.decode()) == (141, "")
+
+
+async def test_a_mistyped_variable_is_named_and_init_says_how_the_keys_are_protected(tmp_path: Path) -> None:
+    """A mistyped VCNODE_PASSPHRASE at the first init gives the folder key-file protection for
+    good: the variable is named as unknown, with the setting meant, and init says which
+    protection the folder got."""
+    data = tmp_path / "data"
+    _, out, err = await cli("init", "--data", str(data), env={"VCNODE_PASSPHARSE": "secret"})
+    assert "VCNODE_PASSPHARSE is not a vcnode setting and is ignored; did you mean VCNODE_PASSPHRASE?" in err
+    assert f"issuer keys: sealed with the key file {data / 'master.key'}" in out
+    _, out, _ = await cli("init", "--data", str(tmp_path / "pp"), env={"VCNODE_PASSPHRASE": "pass phrase 12"})
+    assert "issuer keys: sealed with a key derived from VCNODE_PASSPHRASE" in out
+    _, out, err = await cli("config", "show", "--data", str(data), env={"VCNODE_PROT": "8000"})
+    assert "VCNODE_PROT is not a vcnode setting and is ignored; did you mean VCNODE_PORT?" in err
+    assert json.loads(out)["port"] == 8443
+    # The project's own other names are not warned about (tests/node/test_config.py holds them all).
+    _, _, err = await cli("issuer", "list", "--data", str(data), env={"VCNODE_TEST_DATABASE_URL": "postgresql://x@y/z"})
+    assert "not a vcnode setting" not in err
+    code, _, err = await cli("config", "show", "--data", str(data), env={"VCNODE_ALLOW_INSECURE_HOSTS": "notahostport"}, check=False)
+    assert code == 2 and err.startswith("vcnode: allow_insecure_hosts: 'notahostport' is not host:port") and "Traceback" not in err

@@ -35,7 +35,8 @@ def test_init_is_idempotent_and_prints_the_issuers(tmp_path, capsys):
     data = str(tmp_path / "data")
     code, first = run_json(capsys, "init", "--data", data, "--base-url", "https://registry.example.edu", "--json")
     assert code == 0
-    assert list(first) == ["baseUrl", "issuers"] and len(first["issuers"]) == 1
+    assert list(first) == ["baseUrl", "issuers", "keyProtection", "keyFile"] and len(first["issuers"]) == 1
+    assert first["keyProtection"] == "keyfile" and first["keyFile"] == str(tmp_path / "data" / "master.key")
     assert first["baseUrl"] == "https://registry.example.edu"
     issuer = first["issuers"][0]
     assert set(issuer) == {"name", "dids", "verificationMethods"}

@@ -181,3 +181,48 @@ def test_every_secret_of_a_database_url_is_masked_and_the_rest_shown_as_written(
     assert redact is redact_url  # one redactor for config show, errors and logs
     assert redact_url(url) == shown
     assert load_config(env={"VCNODE_DATABASE_URL": url}).public()["database_url"] == shown
+
+
+@pytest.mark.parametrize("value", ["notahostport", "issuer", "http://issuer:8443", "issuer:0", "issuer:70000", "issuer:port", "[::1]", "::1", "a b:80", "issuer/x:80"])
+def test_an_allowed_insecure_host_is_host_and_port_or_a_clear_error(value):
+    with pytest.raises(ConfigError, match=r"allow_insecure_hosts: .* is not host:port; plain HTTP is allowed for exactly one host and port"):
+        load_config(env={"VCNODE_ALLOW_INSECURE_HOSTS": value})
+
+
+def test_allowed_insecure_hosts_are_kept_as_the_http_client_matches_them():
+    config = load_config(env={"VCNODE_ALLOW_INSECURE_HOSTS": "Issuer.Test:8443, [::1]:9000,127.0.0.1:08443,my_service:80"})
+    assert config.allow_insecure_hosts == ("issuer.test:8443", "[::1]:9000", "127.0.0.1:8443", "my_service:80")
+
+
+def test_an_unknown_vcnode_variable_is_named_with_the_setting_it_is_closest_to():
+    from node.config import unknown_env_names
+
+    env = {"VCNODE_PROT": "8000", "VCNODE_PASSPHARSE": "s", "VCNODE_FROBNICATE": "1", "VCNODE_PORT": "1", "HOME": "/root", "VCNODE_CONFIG": "x"}
+    assert unknown_env_names(env) == [
+        "VCNODE_FROBNICATE is not a vcnode setting and is ignored",
+        "VCNODE_PASSPHARSE is not a vcnode setting and is ignored; did you mean VCNODE_PASSPHRASE?",
+        "VCNODE_PROT is not a vcnode setting and is ignored; did you mean VCNODE_PORT?",
+    ]
+
+
+# Names this repository uses on purpose as mistakes, to test the warning above.
+MISTAKES = {"VCNODE_PROT", "VCNODE_PASSPHARSE", "VCNODE_FROBNICATE"}
+
+
+def test_no_vcnode_variable_the_project_uses_is_warned_about():
+    """Every VCNODE_ name in the code, tests, docs, benchmarks and docker files is a setting or
+    one of the project's other names: an operator or a test run setting it is never told it is
+    unknown. A new one is added to node.config.OTHER_ENV_NAMES (or is a setting)."""
+    import re
+
+    from node.config import unknown_env_names
+
+    root = Path(__file__).resolve().parents[2]
+    used: set[str] = set()
+    for folder in ("node", "did", "vc", "status", "tests", "docs", "docker", "bench"):
+        for path in (root / folder).rglob("*"):
+            if path.is_file() and path.suffix in (".py", ".md", ".yaml", ".yml", ".toml", ".sh", ".txt", "") and "__pycache__" not in path.parts:
+                used |= set(re.findall(r"\bVCNODE_[A-Z][A-Z0-9_]*[A-Z0-9]\b", path.read_text(encoding="utf-8", errors="replace")))
+    used |= set(re.findall(r"\bVCNODE_[A-Z][A-Z0-9_]*[A-Z0-9]\b", (root / "README.md").read_text(encoding="utf-8")))
+    assert {"VCNODE_TEST_DATABASE_URL", "VCNODE_STATUS_ENTRIES_FILE", "VCNODE_ISSUER_PASSPHRASE"} <= used  # the scan finds them
+    assert unknown_env_names({name: "x" for name in used - MISTAKES}) == []
