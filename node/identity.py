@@ -4,13 +4,13 @@ The base URL names the node's issuers (``did:web:HOST`` and ``did:web:HOST:issue
 and its status lists (``BASE/status/...``), so it is part of every credential the node has
 issued. It is recorded in the store (setting ``node.identity``) the first time a folder is
 opened, by ``vcnode init`` or the first ``vcnode serve``, and from then on every command and
-every server process uses the recorded one. A folder an older vcnode filled (issuers, and
-perhaps credentials and status lists, but no recorded name) is never given the default name:
-it was served under a name of the operator's all along, which only the operator can give
-(``vcnode init --base-url``); the store's status lists usually show which it was. A configuration naming another base URL (flag,
+every server process uses the recorded one. A configuration naming another base URL (flag,
 ``VCNODE_BASE_URL``, TOML) is refused with ``IdentityError``: serving the same keys and lists
 under a second name would give the issuers new DIDs while the lists stayed signed under the
-old ones.
+old ones. A folder an older vcnode filled (issuers, and perhaps credentials and status lists,
+but no recorded name) is never given the default name: it was served under a name of the
+operator's all along, which only the operator can give (``vcnode init --base-url``); the
+store's status lists usually show which it was.
 
 ``serving_problem`` is the rule ``vcnode serve`` applies: did:web names hosts, not IP
 addresses (did:web §3.1), so a base URL on an IP address is refused unless the operator
