@@ -61,6 +61,11 @@ class Config:
     status_list_ttl_ms: int = 0  # 0: no ttl; lists are then served with Cache-Control: no-cache
     status_list_valid_seconds: int = 0  # 0: no validUntil on list credentials
     status_max_staleness_seconds: int = 300  # verifier side: upper bound on a cached list's age
+    # Verifier side: the fewest entries a status list may hold (Bitstring Status List 1.0 §3.2:
+    # 131,072 "unless a different lower bound is established by a specific ecosystem
+    # specification"). The Digital Credentials Consortium's status service publishes lists of
+    # 100,000 entries; an ecosystem that accepts them sets this lower. Only lower.
+    status_min_list_entries: int = MIN_STATUS_LIST_LENGTH
     # A JSON file: an array of status entry templates ({statusPurpose, statusSize, statusMessage,
     # statusReference}, as options.statusEntries takes them) added to every VC 2.0 credential
     # issued without options.statusEntries, e.g. a message entry. None: no such entries.
@@ -264,6 +269,11 @@ def validate(config: Config) -> Config:
         raise ConfigError(
             f"status_list_length must be a multiple of 8 and at least {MIN_STATUS_LIST_LENGTH} "
             f"(Bitstring Status List herd-privacy minimum), got {config.status_list_length}"
+        )
+    if not 1 <= config.status_min_list_entries <= MIN_STATUS_LIST_LENGTH:
+        raise ConfigError(
+            f"status_min_list_entries must be 1 to {MIN_STATUS_LIST_LENGTH} (an ecosystem may set a lower bound than "
+            f"Bitstring Status List 1.0's {MIN_STATUS_LIST_LENGTH}, not a higher one), got {config.status_min_list_entries}"
         )
     bad = [p for p in config.status_purposes if p not in PURPOSES]
     if bad:

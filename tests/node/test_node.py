@@ -11,7 +11,7 @@ import pytest
 
 import node.statuslists as statuslists_module
 from did.http import FetchedJSON
-from node.config import load_config
+from node.config import ConfigError, load_config
 from node.errors import (
     DuplicateCredentialError,
     InvalidRequestError,
@@ -494,3 +494,60 @@ async def test_no_credential_is_handed_out_before_its_status_list_is_published(t
         assert all(p is not None for p in published), published
     finally:
         await db.close()
+
+
+@pytest.mark.parametrize("minimum, outcome", [(None, ("unknown", "STATUS_LIST_LENGTH_ERROR")), ("100000", ("passed", None))])
+async def test_an_ecosystems_lower_bound_on_list_length_reaches_the_nodes_status_check(tmp_path, minimum, outcome):
+    """Bitstring Status List 1.0 §3.2: 131,072 entries at least "unless a different lower bound is
+    established by a specific ecosystem specification". The Digital Credentials Consortium's
+    service publishes lists of 100,000: refused by default, read with the operator's bound."""
+    from did.key import did_key_from_public_key
+    from status.credential import issue_status_list_credential, status_list_entry
+    from vc.credentials import issue_credential
+    from vc.crypto import Ed25519KeyPair
+    from vc.cryptosuites import SUITES
+    from vc.loader import default_loader
+
+    env = {} if minimum is None else {"VCNODE_STATUS_MIN_LIST_ENTRIES": minimum}
+    config = load_config({"data_dir": str(tmp_path), "base_url": "https://registry.example.edu"}, env=env)
+    key = Ed25519KeyPair.from_seed(bytes(range(32)))
+    did = did_key_from_public_key(key.public_key)
+    vm = f"{did}#{did.split(':')[-1]}"
+    list_url = "https://status.dcc.example/status/7"
+    loader = default_loader()
+    listed = issue_status_list_credential(
+        list_url=list_url, issuer=did, purpose="revocation", bitstring=Bitstring(100_000),
+        key=key, verification_method=vm, now=FIXED_NOW - timedelta(days=1), loader=loader, min_length=100_000,
+    )
+
+    class ListHTTP:
+        async def get_json(self, url, *, max_bytes=None, headers=None):
+            assert url == list_url
+            return FetchedJSON(url, 200, {}, copy.deepcopy(listed), 0)
+
+    credential = issue_credential(
+        {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiableCredential"],
+            "issuer": did,
+            "validFrom": "2025-01-01T00:00:00Z",
+            "credentialSubject": {"id": "did:example:student"},
+            "credentialStatus": status_list_entry(list_url=list_url, index=8, purpose="revocation"),
+        },
+        key=key, verification_method=vm, suite=SUITES["eddsa-rdfc-2022"], loader=loader, now=FIXED_NOW - timedelta(days=1),
+    )
+    db = await SQLiteDatabase.open(tmp_path)
+    master, _ = new_master_record(tmp_path, None)
+    node = compose(config, db=db, master_key=master, clock=Clock(), http=ListHTTP())
+    try:
+        result = await node.verification.verify_credential(credential)
+    finally:
+        await db.close()
+    status = next(c for c in result.checks if c.name == "status")
+    assert (status.outcome, status.problem.code if status.problem else None) == outcome, status
+
+
+@pytest.mark.parametrize("value", ["0", "131073"])
+def test_the_lower_bound_on_list_length_may_only_be_lowered(value):
+    with pytest.raises(ConfigError, match="status_min_list_entries must be 1 to 131072"):
+        load_config({}, env={"VCNODE_STATUS_MIN_LIST_ENTRIES": value})
