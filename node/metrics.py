@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from node.observe import Observer, method_label
+from vc.errors import DID as DID_ERRORS
 from vc.results import VerificationResult
 
 log = logging.getLogger(__name__)
@@ -208,6 +209,19 @@ def _bulk_histograms_work() -> bool:
     return same
 
 
+def _error_label(problem: Any) -> str:
+    """The ``code`` label of a failed check: the specification's code, except that DID
+    Resolution's (``https://www.w3.org/ns/did#…``: an issuer's domain unreachable, a document
+    not found) are prefixed ``DID_``, so that its INTERNAL_ERROR (the issuer's server) and the
+    node's own (a bug here) are told apart."""
+    code = problem.code
+    if not isinstance(code, str) or not _CODE.fullmatch(code):
+        return "OTHER"
+    if isinstance(problem.type, str) and problem.type.startswith(DID_ERRORS):
+        return f"DID_{code}"
+    return code
+
+
 class Metrics:
     """Every metric of one node, in its own registry (two apps in one process count apart)."""
 
@@ -323,9 +337,7 @@ class Metrics:
     def verified(self, result: VerificationResult) -> None:
         verified = result.verified  # a property that walks the checks: read once
         # The specifications' codes (and the node's <CHECK>_CHECK_FAILED): a fixed set.
-        codes = () if verified else tuple(
-            p.code if isinstance(p.code, str) and _CODE.fullmatch(p.code) else "OTHER" for p in result.errors
-        )
+        codes = () if verified else tuple(_error_label(p) for p in result.errors)
         self._pending.append((Metrics._tally_verified, result.kind, verified, codes))
 
     def offload_step(self, work: str, waited: float, seconds: float) -> None:

@@ -189,6 +189,9 @@ def test_metrics_label_values_stay_bounded() -> None:
     result.add(Check("proof", "failed", "bad", Problem("PROOF_VERIFICATION_ERROR", "t", "T", "d", 400)))
     result.add(Check("status", "failed", "revoked"))  # no problem of its own: STATUS_CHECK_FAILED
     result.add(Check("odd", "failed", "x", Problem("not a code{}", "t", "T", "d", 400)))
+    # DID Resolution's internalError (an issuer's server unreachable) is not the node's own.
+    result.add(Check("binding", "unknown", "x", Problem("INTERNAL_ERROR", "https://www.w3.org/ns/did#INTERNAL_ERROR", "T", "d", 400)))
+    result.add(Check("other", "unknown", "x", Problem("INTERNAL_ERROR", "https://www.w3.org/TR/vc-data-model#INTERNAL_ERROR", "T", "d", 500)))
     inner = VerificationResult("credential")
     inner.add(Check("validity", "failed", "expired", Problem("RANGE_ERROR", "t", "T", "d", 400)))
     result.credentials.append(inner)
@@ -197,7 +200,8 @@ def test_metrics_label_values_stay_bounded() -> None:
     assert got[("vcnode_http_requests_total", frozenset({("method", "OTHER"), ("route", "unmatched"), ("status", "405")}))] == 1
     assert got[("vcnode_verifications_total", frozenset({("kind", "presentation"), ("verified", "false")}))] == 1
     codes = {dict(labels)["code"]: v for (name, labels), v in got.items() if name == "vcnode_verification_errors_total"}
-    assert codes == {"PROOF_VERIFICATION_ERROR": 1, "STATUS_CHECK_FAILED": 1, "OTHER": 1, "RANGE_ERROR": 1}
+    assert codes == {"PROOF_VERIFICATION_ERROR": 1, "STATUS_CHECK_FAILED": 1, "OTHER": 1, "RANGE_ERROR": 1,
+                     "DID_INTERNAL_ERROR": 1, "INTERNAL_ERROR": 1}
 
 
 def test_tallied_observations_expose_exactly_what_observing_them_one_by_one_does() -> None:
