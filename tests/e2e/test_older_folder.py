@@ -9,11 +9,13 @@ the store: what a folder of a version before the name was recorded looks like to
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
+import sys
 from pathlib import Path
 
-from served_node import cli, served
+from served_node import clean_env, cli, served
 
 NAME = "https://credentials.uni.example"
 V2 = "https://www.w3.org/ns/credentials/v2"
@@ -28,6 +30,22 @@ async def older_folder(tmp_path: Path) -> Path:
     await cli("issue", str(credential), "--issuer", "physics", "--data", str(data))
     forget_name(data)
     return data
+
+
+async def serve_refused(data: Path, port: int) -> tuple[int, str]:
+    """``vcnode serve --data DATA`` expected to refuse: (exit code, stderr). One that serves
+    instead is stopped after a while and reported, rather than left to hang the test."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "node", "serve", "--data", str(data), "--port", str(port),
+        env=clean_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), 60)
+    except TimeoutError:
+        proc.kill()
+        _, err = await proc.communicate()
+        raise AssertionError(f"vcnode serve served the folder instead of refusing it:\n{err.decode()[-3000:]}") from None
+    return proc.returncode or 0, err.decode()
 
 
 def forget_name(data: Path) -> None:
@@ -47,7 +65,7 @@ async def test_serve_and_init_refuse_to_name_an_older_folder_with_the_default(tm
     advice = f"vcnode init --data {data} --base-url URL"
 
     # The systemd unit's command: no base URL anywhere. Refused, and nothing recorded.
-    code, _, err = await cli("serve", *where, "--port", str(unused_tcp_port), check=False)
+    code, err = await serve_refused(data, unused_tcp_port)
     assert code == 2, err
     assert "made by an older vcnode" in err and "no recorded name" in err and advice in err
     assert f"its status lists name {NAME}: most likely that one" in err
@@ -103,7 +121,7 @@ async def test_a_backup_of_an_older_folder_says_it_has_no_name_and_restore_recor
     assert out == f"restored into {restored}: issuers default, physics\n"
     assert "no recorded base URL" in err and f"vcnode init --data {restored} --base-url URL" in err and NAME in err
     assert "localhost" not in out + err and recorded(restored) is None
-    code, _, err = await cli("serve", "--data", str(restored), "--port", str(unused_tcp_port), check=False)
+    code, err = await serve_refused(restored, unused_tcp_port)
     assert code == 2 and "made by an older vcnode" in err
 
     # With --base-url: that one is recorded, and said.
