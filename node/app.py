@@ -131,7 +131,8 @@ def create_app(config: Config, *, node: Node | None = None, metrics: Metrics | N
             # A server may make a node of an empty folder, under the server's rules (node.identity).
             async with open_node(config, announce=True, create=True, serving=True, observer=observer) as opened:
                 app[NODE_KEY] = opened
-                log.info("base URL %s (recorded in %s)", opened.config.effective_base_url, config.data_dir)
+                where = "the database" if opened.config.database_url else config.data_dir
+                log.info("base URL %s (recorded in %s)", opened.config.effective_base_url, where)
                 for issuer in await opened.issuers.list():
                     log.info("issuer %s: %s", issuer.name, " ".join(issuer.dids))
                 if getattr(opened.db, "read_only", None):
