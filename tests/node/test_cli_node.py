@@ -286,6 +286,26 @@ def test_a_taken_port_is_the_same_clear_error_with_one_process_or_many(tmp_path,
     assert not (tmp_path / "fresh").exists()
 
 
+def test_suspending_a_credential_without_suspension_says_how_to_get_it(tmp_path, capsys):
+    # The default issuer has revocation only: the refusal says that issued credentials cannot
+    # gain suspension and how the next ones can have it.
+    data = str(tmp_path / "data")
+    init(capsys, data)
+    file = tmp_path / "credential.json"
+    file.write_text(json.dumps({
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"],
+        "type": ["VerifiableCredential"],
+        "credentialSubject": {"id": "did:example:dora"},
+    }))
+    code, vc = run_json(capsys, "issue", str(file), "--data", data)
+    assert code == 0 and vc["credentialStatus"]["statusPurpose"] == "revocation"
+    assert main(["suspend", vc["id"], "--data", data]) == 1
+    err = capsys.readouterr().err
+    assert "cannot be suspended" in err and "cannot gain one after it is issued" in err
+    assert "--status-purposes revocation,suspension" in err
+    assert "VCNODE_STATUS_PURPOSES=revocation,suspension before vcnode init" in err
+
+
 def test_issue_revoke_suspend_unsuspend_on_the_local_store(tmp_path, capsys):
     data = str(tmp_path / "data")
     init(capsys, data)
