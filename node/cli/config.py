@@ -122,15 +122,25 @@ def _show(args: argparse.Namespace) -> int:
     shown = config.public()
     from node.store import store_exists
 
+    recorded_url = None
     if store_exists(config.data_dir) or config.database_url:
         # The folder's own name wins over the configured one (node.identity).
         try:
-            base_url = asyncio.run(_recorded_base_url(config))
+            recorded_url = asyncio.run(_recorded_base_url(config))
         except StoreError as e:
             return fail(str(e))
-        shown["recorded_base_url"] = base_url
-        if base_url:
-            shown["effective_base_url"] = base_url
+        shown["recorded_base_url"] = recorded_url
+    # "base_url" is what the node will use, not the raw setting: a null there, on a folder that
+    # records its name, read as "this node has no base URL". The setting is kept beside it.
+    shown["configured_base_url"] = config.base_url
+    if recorded_url:
+        shown["base_url"] = shown["effective_base_url"] = recorded_url
+        shown["base_url_source"] = f"recorded in the data folder ({config.data_dir})"
+    else:
+        shown["base_url"] = config.effective_base_url
+        shown["base_url_source"] = (
+            "configured" if config.base_url else "default (http://localhost:PORT; no base URL is configured or recorded)"
+        )
     print_json(shown)
     return 0
 

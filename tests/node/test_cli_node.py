@@ -81,6 +81,11 @@ def test_init_with_another_base_url_is_refused_saying_what_the_folder_is(tmp_pat
     # config show names the folder's base URL, whatever is configured.
     _, shown = run_json(capsys, "config", "show", "--data", data)
     assert shown["recorded_base_url"] == shown["effective_base_url"] == "https://registry.example.edu"
+    # "base_url" itself is the one the node uses, not the unset setting (null read as "none").
+    assert shown["base_url"] == "https://registry.example.edu" and shown["configured_base_url"] is None
+    assert shown["base_url_source"].startswith("recorded in the data folder")
+    _, fresh = run_json(capsys, "config", "show", "--data", str(tmp_path / "elsewhere"))
+    assert fresh["base_url"] == "http://localhost:8443" and fresh["base_url_source"].startswith("default")
 
 
 def test_read_only_commands_on_a_folder_that_is_not_a_node_create_nothing(tmp_path, capsys):
