@@ -74,13 +74,17 @@ def _start_retention(node: Node, config: Config) -> "asyncio.Task[None] | None":
     return asyncio.get_running_loop().create_task(loop(), name="vcnode-retention")
 
 
-def create_app(config: Config, *, node: Node | None = None, metrics: Metrics | None = None) -> web.Application:
+def create_app(
+    config: Config, *, node: Node | None = None, metrics: Metrics | None = None, announce_keys: bool = True
+) -> web.Application:
     """The node's web application. Without ``node`` it opens its own (see module doc).
 
     With ``config.metrics`` the app counts requests into ``metrics`` (a new ``Metrics`` when not
     given) and serves them at /metrics; the node it opens reports to them too, while a given
     ``node`` reports to the observer it was composed with (pass ``metrics.observer()`` to
     ``compose`` for both). ``config.access_log`` writes one line per request (node.accesslog).
+    ``announce_keys``: log how the issuer keys are protected when the node opens; the workers of
+    ``vcnode serve --workers N`` do not, since the arbiter has said it once before forking.
     """
     app = web.Application(client_max_size=config.max_body_bytes)
     app[CONFIG_KEY] = config
@@ -129,7 +133,7 @@ def create_app(config: Config, *, node: Node | None = None, metrics: Metrics | N
 
         async def resources(app: web.Application) -> AsyncIterator[None]:
             # A server may make a node of an empty folder, under the server's rules (node.identity).
-            async with open_node(config, announce=True, create=True, serving=True, observer=observer) as opened:
+            async with open_node(config, announce=announce_keys, create=True, serving=True, observer=observer) as opened:
                 app[NODE_KEY] = opened
                 where = "the database" if opened.config.database_url else config.data_dir
                 log.info("base URL %s (recorded in %s)", opened.config.effective_base_url, where)

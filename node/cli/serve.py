@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import logging
 import ssl
 from typing import Any
@@ -66,7 +67,8 @@ def _serve(args: argparse.Namespace) -> int:
         if workers > 1:
             asyncio.run(_preflight(config))
             log.info("starting vcnode on %s:%s with %d worker processes, data in %s", config.host, config.port, workers, config.data_dir)
-            run_workers(WorkerSpec(config, tls, create_app), workers)
+            # The preflight said how the keys are protected: once, not again in every worker.
+            run_workers(WorkerSpec(config, tls, functools.partial(create_app, announce_keys=False)), workers)
             return 0
         app = create_app(config)
         log.info("starting vcnode on %s:%s, data in %s", config.host, config.port, config.data_dir)

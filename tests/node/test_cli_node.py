@@ -267,6 +267,36 @@ async def test_serve_initialises_an_empty_folder_and_answers(tmp_path, unused_tc
     assert "master.key" in err.decode()
 
 
+def test_serve_with_workers_says_how_the_keys_are_protected_once(tmp_path, capsys, monkeypatch):
+    """The arbiter's preflight says it; each worker's app said it again (3 lines with 2 workers)."""
+    import socket
+
+    from aiohttp import web
+
+    import node.workers
+
+    specs = []
+    monkeypatch.setattr(node.workers, "run_workers", lambda spec, n: specs.append((spec, n)))
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
+    (tmp_path / "metrics").mkdir()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data = tmp_path / "data"
+    assert main(["serve", "--data", str(data), "--port", str(port), "--workers", "2"]) == 0
+    (spec, n), = specs
+
+    async def boot_a_worker() -> None:
+        runner = web.AppRunner(spec.make_app(spec.config))
+        await runner.setup()  # opens the node as a worker does
+        await runner.cleanup()
+
+    asyncio.run(boot_a_worker())
+    asyncio.run(boot_a_worker())
+    err = capsys.readouterr().err
+    assert n == 2 and err.count("issuer keys are encrypted with the key file") == 1, err
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_a_taken_port_is_the_same_clear_error_with_one_process_or_many(tmp_path, workers):
     """With several workers gunicorn's arbiter retried for five seconds and exited 1; one
