@@ -4,7 +4,13 @@ Columns (a header row; names are matched without regard to case, spaces and punc
 ``E-mail``, ``email`` and ``EMAIL`` are one column): ``name`` (required; or ``learner name``),
 ``email``, ``id`` (the learner's DID), ``valid_from`` (or ``date``), ``grade``, ``evidence`` (a
 URL, or a narrative), ``idempotency_key`` (or ``key``); two headers naming one column are refused.
+Any other column refuses the file (a close miss of a known name says "did you mean"), unless
+``--ignore-columns`` names it: an export's extra columns are left out on request only, so a
+misspelt ``grade`` never issues credentials without their grade. Cells are separated by ','
+or, when the header names the name column only that way, by ';' or a tab (a spreadsheet saved
+where ',' is the decimal mark; Excel's ``sep=;`` first line is honoured), which is said.
 The file is UTF-8 (a spreadsheet's BOM is dropped), standard input too, whatever the locale;
+anything else is refused saying to save it as CSV UTF-8, never guessed (``_read_text``);
 a cell holds at most ``MAX_CELL`` characters. Refused rows are reported with their line number
 and reasons, the others issued in batches of at most ``ROWS_PER_BATCH`` (10,000) rows, each
 checked before any of it is handed out, with one status index allocation and one write of each
@@ -42,12 +48,14 @@ from __future__ import annotations
 
 import argparse
 import csv
+import difflib
 import hashlib
 import io
 import itertools
 import json
 import os
 import re
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -111,49 +119,123 @@ def header_key(name: str) -> str:
 _BY_KEY = {header_key(alias): column for alias, column in COLUMNS.items()}
 
 
-def read_rows(path: str) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, {column: value}) per data row; refuses unknown, missing or doubled columns up front."""
-    # UTF-8 from a file and from standard input alike (not the locale's encoding), read the
-    # way the csv module asks (newline=""); utf-8-sig drops a spreadsheet's BOM.
-    if path == "-":
-        handle = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="")
-    else:
-        handle = open(path, newline="", encoding="utf-8-sig")
+_ALIAS = {header_key(alias): alias for alias in reversed(list(COLUMNS))}  # a key -> its first documented name
+SEPARATORS = {",": "','", ";": "';'", "\t": "a tab"}
+_SEP_LINE = re.compile(r"^sep=([,;\t|])\r?\n?$", re.IGNORECASE)  # Excel's first line naming the separator
+
+
+def _read_text(path: str) -> str:
+    """The file (or standard input) as UTF-8, a spreadsheet's BOM dropped; anything else refused.
+
+    Not guessed: cp1252, latin-1 and the other 8-bit encodings decode any bytes at all, so a
+    wrong guess is never an error, only wrong letters in a learner's name, signed into a
+    credential that cannot be corrected after it is handed out. The operator saves it again."""
+    # Standard input's bytes, not the locale's decoding of them (the file and stdin alike).
+    raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UsageError(f"{path} is UTF-16 (Excel's 'Unicode Text'), not UTF-8; save it as CSV UTF-8 (Excel: Save As, 'CSV UTF-8 (Comma delimited)')")
     try:
-        lines = iter(handle)
-        first = next(lines, None)
-        if first is None:
-            raise UsageError(f"{path} is empty; expected a header row with at least a name column")
-        reader = csv.reader(itertools.chain([first.removeprefix("\ufeff")], lines))
-        header = next(reader)
-        unknown = [h for h in header if header_key(h) not in _BY_KEY]
-        if unknown:
-            known = ", ".join(dict.fromkeys(COLUMNS))
-            raise UsageError(f"{path}: unknown column(s) {', '.join(map(repr, unknown))}; use {known} (case, spaces and punctuation do not matter)")
-        mapped = [_BY_KEY[header_key(h)] for h in header]
-        if "name" not in mapped:
-            raise UsageError(f"{path}: the header has no name column")
-        for column in dict.fromkeys(mapped):
-            same = [h for h, m in zip(header, mapped) if m == column]
-            if len(same) > 1:
-                raise UsageError(f"{path}: the headers {' and '.join(map(repr, same))} are both the {column} column; keep one")
-        for record in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in record):
-                continue
-            if len(record) != len(mapped):
-                yield line, {"__error__": f"has {len(record)} cells, the header has {len(mapped)}"}
-                continue
-            long = [h for h, cell in zip(header, record) if len(cell) > MAX_CELL]
-            if long:
-                yield line, {"__error__": f"the {', '.join(map(repr, long))} cell holds more than {MAX_CELL} characters"}
-                continue
-            yield line, {m: cell.strip() for m, cell in zip(mapped, record) if cell.strip()}
-    finally:
-        if path == "-":
-            handle.detach()  # standard input stays open for whoever reads it next
-        else:
-            handle.close()
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise UsageError(
+            f"{path} is not UTF-8 (line {line} holds the byte 0x{raw[e.start]:02x}, which UTF-8 does not allow there; "
+            "the file was probably saved as Windows/Latin-1 text); save it as CSV UTF-8 (Excel: Save As, "
+            "'CSV UTF-8 (Comma delimited)'; LibreOffice: character set 'Unicode (UTF-8)') and run the command again"
+        ) from None
+
+
+def _names_a_name_column(line: str, separator: str) -> bool:
+    try:
+        cells = next(csv.reader([line], delimiter=separator), [])
+    except csv.Error:
+        return False
+    return any(_BY_KEY.get(header_key(cell)) == "name" for cell in cells)
+
+
+def _separator(header_line: str) -> str:
+    """',' unless the header names the name column only when split at ';' or only at a tab (a
+    spreadsheet saved where ',' is the decimal mark): then that one, which is unambiguous."""
+    if _names_a_name_column(header_line, ","):
+        return ","
+    found = [sep for sep in (";", "\t") if _names_a_name_column(header_line, sep)]
+    return found[0] if len(found) == 1 else ","
+
+
+def _unknown(header: str) -> str:
+    close = difflib.get_close_matches(header_key(header), list(_BY_KEY), n=1, cutoff=0.75)
+    return repr(header) + (f" (did you mean {_ALIAS[close[0]]}?)" if close else "")
+
+
+def read_rows(
+    path: str, *, ignore: tuple[str, ...] = (), notes: list[str] | None = None
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, {column: value}) per data row; refuses unknown, missing or doubled columns up front.
+
+    ``ignore``: header names whose columns are left out (``--ignore-columns``), matched as
+    headers are. ``notes``: what the reading decided that the operator should hear (the
+    separator, when not ','; the columns left out), one sentence each."""
+    notes = notes if notes is not None else []
+    text = _read_text(path)
+    # newline="": the csv module sees the line ends as they are (a quoted cell may hold one).
+    lines = iter(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    first = next(lines, None)
+    skipped = 0
+    separator = None
+    if first is not None and (named := _SEP_LINE.match(first)):
+        separator, skipped, first = named.group(1), 1, next(lines, None)
+    if first is None:
+        raise UsageError(f"{path} is empty; expected a header row with at least a name column")
+    if separator is None:
+        separator = _separator(first)
+        if separator != ",":
+            notes.append(f"{path}: its header is separated by {SEPARATORS[separator]}, so its rows are read that way")
+    reader = csv.reader(itertools.chain([first], lines), delimiter=separator)
+    header = next(reader)
+    left_out = {header_key(name) for name in ignore}
+    mapped: list[str | None] = [None if header_key(h) in left_out else _BY_KEY.get(header_key(h), "?") for h in header]
+    unknown = [h for h, m in zip(header, mapped) if m == "?"]
+    if unknown:
+        known = ", ".join(dict.fromkeys(COLUMNS))
+        said = ", ".join(_unknown(h) for h in unknown)
+        advice = f"use {known} (case, spaces and punctuation do not matter)"
+        others = [h for h in unknown if "did you mean" not in _unknown(h)]
+        if others:
+            if any("," in h for h in others):
+                flags = " ".join(f"--ignore-columns {shlex.quote(h)}" for h in others)
+            else:
+                flags = f"--ignore-columns {shlex.quote(','.join(others))}"
+            advice += f", or leave {'it' if len(others) == 1 else 'them'} out with {flags}"
+        hint = ""
+        if separator == "," and len(header) == 1 and any(sep in first for sep in (";", "\t")):
+            sep = ";" if ";" in first else "\t"
+            hint = (f"; the file seems to use {SEPARATORS[sep]} as separator, but no name column is among its headers "
+                    "either: name one, or save the file with ',' as separator")
+        raise UsageError(f"{path}: unknown column(s) {said}; {advice}{hint}")
+    dropped = [h for h, m in zip(header, mapped) if m is None]
+    if dropped:
+        notes.append(f"{path}: leaving out the column(s) {', '.join(map(repr, dropped))} (--ignore-columns)")
+    missing = [name for name in ignore if header_key(name) not in {header_key(h) for h in header}]
+    if missing:
+        notes.append(f"{path}: --ignore-columns names {', '.join(map(repr, missing))}, which the header does not have")
+    if "name" not in mapped:
+        raise UsageError(f"{path}: the header has no name column")
+    for column in dict.fromkeys(m for m in mapped if m is not None):
+        same = [h for h, m in zip(header, mapped) if m == column]
+        if len(same) > 1:
+            raise UsageError(f"{path}: the headers {' and '.join(map(repr, same))} are both the {column} column; keep one")
+    for record in reader:
+        line = reader.line_num + skipped
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(record) != len(mapped):
+            yield line, {"__error__": f"has {len(record)} cells, the header has {len(mapped)}"}
+            continue
+        long = [h for h, cell in zip(header, record) if len(cell) > MAX_CELL]
+        if long:
+            yield line, {"__error__": f"the {', '.join(map(repr, long))} cell holds more than {MAX_CELL} characters"}
+            continue
+        yield line, {m: cell.strip() for m, cell in zip(mapped, record) if m is not None and cell.strip()}
 
 
 def row_request(slug: str, row: dict[str, str]) -> dict[str, Any]:
@@ -214,14 +296,18 @@ class _Progress:
 
 
 def _run(args: argparse.Namespace) -> int:
+    ignore = tuple(name.strip() for value in args.ignore_columns or () for name in value.split(",") if name.strip())
+    notes: list[str] = []
     try:
-        rows = list(read_rows(args.csv))
+        rows = list(read_rows(args.csv, ignore=ignore, notes=notes))
     except UsageError as e:
         return fail(str(e))
     except OSError as e:
         return fail(f"cannot read {args.csv}: {e.strerror or e}")
-    except (csv.Error, UnicodeDecodeError) as e:
+    except csv.Error as e:
         return fail(f"{args.csv} is not a readable CSV file: {e}")
+    for note in notes:
+        print(f"vcnode: {note}", file=sys.stderr)
     if not rows:
         return fail(f"{args.csv} has no data rows")
     out = Path(args.out) if args.out else None
@@ -542,6 +628,14 @@ def register(sub: Any) -> None:
         action="store_true",
         help="the summary (rows, issued or offered, replayed and refused with their lines and problems) as one JSON "
         "object on standard error; the credentials (or offers) go where --out says, as always",
+    )
+    p.add_argument(
+        "--ignore-columns",
+        dest="ignore_columns",
+        action="append",
+        metavar="NAME[,NAME]",
+        help="leave out these columns of the file (an export's extra columns, such as 'Student ID'); "
+        "without it an unknown column refuses the file, so a misspelt one is never silently dropped",
     )
     p.add_argument("--offers", action="store_true", help="make one credential offer per row (a wallet link and QR code) instead of credentials")
     add_offer_flags(p)

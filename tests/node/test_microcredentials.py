@@ -705,3 +705,48 @@ def test_cli_issue_batch_shows_a_progress_bar_on_a_terminal(tmp_path: Path, caps
     err = capsys.readouterr().err
     assert "issuing" in err and "7/7" in err
     assert "issued 7, already issued 0, refused 0 of 7 rows" in err  # the empty row is no row
+
+
+def test_cli_issue_batch_reads_what_spreadsheets_save_or_says_how_to_save_it(tmp_path: Path, capsys: Any) -> None:
+    """A first-hour sweep's files: ';' separators (Excel where ',' is the decimal mark) are read,
+    an export's extra column is refused with the flag that leaves it out (a misspelt known
+    column with "did you mean"), and a Latin-1 file is refused saying to save it as UTF-8."""
+    data = ["--data", str(tmp_path / "data")]
+    assert main(["init", *data]) == 0
+    spec = tmp_path / "a.json"
+    spec.write_text(json.dumps(achievement()))
+    assert main(["achievement", "create", str(spec), *data]) == 0
+    capsys.readouterr()
+    out = tmp_path / "out.jsonl"
+
+    semicolon = tmp_path / "semicolon.csv"
+    semicolon.write_bytes("Name;E-mail;Grade\r\nEve Eridanus;eve@example.org;A\r\n\"Lima, Ana\";ana@example.org;B\r\n".encode())
+    assert main(["issue-batch", "ds-101", str(semicolon), "--out", str(out), *data]) == 0
+    err = capsys.readouterr().err
+    assert "its header is separated by ';'" in err and "issued 2, already issued 0, refused 0 of 2 rows" in err
+    names = [json.loads(line)["credentialSubject"]["identifier"][0]["identityHash"] for line in out.read_text().splitlines()]
+    assert names == ["Eve Eridanus", "Lima, Ana"]
+    excel = tmp_path / "excel.csv"  # Excel's "sep=" first line names the separator; line numbers count it
+    excel.write_bytes(b"sep=;\r\nname;grade\r\nUma Ursa;Z\r\n")
+    assert main(["issue-batch", "ds-101", str(excel), "--out", str(out), *data]) == 1
+    assert "line 3: grade: 'Z'" in capsys.readouterr().err
+
+    extra = tmp_path / "extra.csv"
+    extra.write_text("Name,Email,Student ID,Grdae\nUma Ursa,uma@example.org,S-771204,A\n")
+    assert main(["issue-batch", "ds-101", str(extra), "--out", str(out), *data]) == 2
+    err = capsys.readouterr().err
+    assert "unknown column(s) 'Student ID', 'Grdae' (did you mean grade?)" in err
+    assert "or leave it out with --ignore-columns 'Student ID'" in err
+    extra.write_text("Name,Email,Student ID,Grade\nUma Ursa,uma@example.org,S-771204,A\n")
+    assert main(["issue-batch", "ds-101", str(extra), "--out", str(out), "--ignore-columns", "student id", *data]) == 0
+    err = capsys.readouterr().err
+    assert "leaving out the column(s) 'Student ID' (--ignore-columns)" in err and "issued 1" in err
+    uma = json.loads(out.read_text().splitlines()[-1])
+    assert "S-771204" not in json.dumps(uma)
+
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes("name,email\nJosé Müller,jose@example.org\n".encode("latin-1"))
+    assert main(["issue-batch", "ds-101", str(latin1), "--out", str(out), *data]) == 2
+    err = capsys.readouterr().err
+    assert "latin1.csv is not UTF-8 (line 2 holds the byte 0xe9" in err and "save it as CSV UTF-8" in err
+    assert "codec" not in err
