@@ -11,7 +11,8 @@ or, when the header names the name column only that way, by ';' or a tab (a spre
 where ',' is the decimal mark; Excel's ``sep=;`` first line is honoured), which is said.
 The file is UTF-8 (a spreadsheet's BOM is dropped), standard input too, whatever the locale;
 anything else is refused saying to save it as CSV UTF-8, never guessed (``_read_text``);
-a cell holds at most ``MAX_CELL`` characters. Refused rows are reported with their line number
+a cell holds at most ``MAX_CELL`` characters. A grade is written as the achievement's scale
+writes it (``b`` -> ``B``) when case tells none of its grades apart (``fold_grades``). Refused rows are reported with their line number
 and reasons, the others issued in batches of at most ``ROWS_PER_BATCH`` (10,000) rows, each
 checked before any of it is handed out, with one status index allocation and one write of each
 status list. A row's idempotency key is its ``idempotency_key`` column, else a hash of its
@@ -238,6 +239,20 @@ def read_rows(
         yield line, {m: cell.strip() for m, cell in zip(mapped, record) if m is not None and cell.strip()}
 
 
+def fold_grades(rows: list[tuple[int, dict[str, str]]], allowed: tuple[str, ...]) -> None:
+    """Write each row's grade as the achievement's scale writes it (``b`` -> ``B``), before the
+    row's content becomes its idempotency key, when case tells no two of its grades apart: a
+    spreadsheet typed by people is not a program's exact value. A scale holding ``A`` and ``a``
+    is left as it is (the refusal names the allowed values), and so is a grade not on it."""
+    by_fold = {value.casefold(): value for value in allowed}
+    if len(by_fold) != len(allowed):
+        return
+    for _, row in rows:
+        grade = row.get("grade")
+        if grade is not None and grade not in allowed and grade.casefold() in by_fold:
+            row["grade"] = by_fold[grade.casefold()]
+
+
 def row_request(slug: str, row: dict[str, str]) -> dict[str, Any]:
     learner = {k: row[k] for k in ("name", "email", "id") if k in row}
     request: dict[str, Any] = {"achievementId": slug, "learner": learner}
@@ -318,23 +333,6 @@ def _run(args: argparse.Namespace) -> int:
 
     async def operation(config: Config) -> int:
         refusals = [(line, [row["__error__"]]) for line, row in rows if "__error__" in row]
-        todo: list[tuple[int, dict[str, Any]]] = []  # (line, request)
-        first: dict[str, int] = {}
-        for line, row in rows:
-            if "__error__" in row:
-                continue
-            request = row_request(args.achievement, row)
-            key = request["idempotencyKey"]
-            if key in first:
-                # Over the whole file, whichever batch each falls in: one award per key.
-                if row.get("key"):
-                    said = f"the same key as line {first[key]}"
-                else:
-                    said = f"the same content as line {first[key]} (without a key, a row's content is its idempotency key)"
-                refusals.append((line, [f"idempotencyKey: {said}"]))
-                continue
-            first[key] = line
-            todo.append((line, request))
         try:
             output = open_output(out)
         except OSError as e:
@@ -344,7 +342,25 @@ def _run(args: argparse.Namespace) -> int:
         lost: list[tuple[int, str]] = []
         async with open_node(config, network=False) as node:
             achievements = node.achievements
-            await achievements.get(args.issuer, args.achievement)  # unknown achievement: fail before any row
+            achievement = await achievements.get(args.issuer, args.achievement)  # unknown: fail before any row
+            fold_grades(rows, achievement.definition.assessment.allowed_values)
+            todo: list[tuple[int, dict[str, Any]]] = []  # (line, request)
+            first: dict[str, int] = {}
+            for line, row in rows:
+                if "__error__" in row:
+                    continue
+                request = row_request(args.achievement, row)
+                key = request["idempotencyKey"]
+                if key in first:
+                    # Over the whole file, whichever batch each falls in: one award per key.
+                    if row.get("key"):
+                        said = f"the same key as line {first[key]}"
+                    else:
+                        said = f"the same content as line {first[key]} (without a key, a row's content is its idempotency key)"
+                    refusals.append((line, [f"idempotencyKey: {said}"]))
+                    continue
+                first[key] = line
+                todo.append((line, request))
             # The processes start while the rows are checked, for the rows not issued before
             # (a re-run of an issued file signs nothing: no pool).
             used = await achievements.used_keys(args.issuer, [request["idempotencyKey"] for _, request in todo])
@@ -544,7 +560,8 @@ def _run_offers(args: argparse.Namespace, rows: list[tuple[int, dict[str, str]]]
         refused = [(line, row["__error__"]) for line, row in rows if "__error__" in row]
         made: list[dict[str, Any]] = []
         async with open_node(config, network=False) as node:
-            await node.achievements.get(args.issuer, args.achievement)  # unknown achievement: fail before any row
+            achievement = await node.achievements.get(args.issuer, args.achievement)  # unknown: fail before any row
+            fold_grades(rows, achievement.definition.assessment.allowed_values)
             for line, row in rows:
                 if "__error__" in row:
                     continue

@@ -750,3 +750,32 @@ def test_cli_issue_batch_reads_what_spreadsheets_save_or_says_how_to_save_it(tmp
     err = capsys.readouterr().err
     assert "latin1.csv is not UTF-8 (line 2 holds the byte 0xe9" in err and "save it as CSV UTF-8" in err
     assert "codec" not in err
+
+
+def test_cli_issue_batch_takes_a_grade_in_any_case_and_says_both_date_forms(tmp_path: Path, capsys: Any) -> None:
+    """'b' on a scale of A, B, C, F is B (no two of its grades differ only in case); a date the
+    reader cannot read is refused naming both forms it takes, a date alone and a date-time."""
+    data = ["--data", str(tmp_path / "data")]
+    assert main(["init", *data]) == 0
+    spec = tmp_path / "a.json"
+    spec.write_text(json.dumps(achievement()))
+    assert main(["achievement", "create", str(spec), *data]) == 0
+    capsys.readouterr()
+    learners = tmp_path / "l.csv"
+    learners.write_text("name,grade,valid_from\nVic Vela,b,2025-01-15\nWu Wei,B,31/12/2025\nXi Xu,z,\n")
+    out = tmp_path / "out.jsonl"
+    assert main(["issue-batch", "ds-101", str(learners), "--out", str(out), *data]) == 1
+    err = capsys.readouterr().err
+    assert ("line 3: (e) date of issue: must be a date such as 2025-06-01 (taken as midnight UTC) or a date-time "
+            "with a time zone such as 2025-06-01T12:00:00Z, got '31/12/2025'") in err
+    assert "line 4: grade: 'z' is not one of the assessment's allowed values (A, B, C, F)" in err
+    (vic,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert vic["credentialSubject"]["result"][0]["value"] == "B"
+    # A scale on which case tells grades apart is taken as written.
+    from node.cli.issue_batch import fold_grades
+
+    rows = [(2, {"name": "A", "grade": "a"}), (3, {"name": "B", "grade": "b"})]
+    fold_grades(rows, ("A", "a", "B"))
+    assert [r["grade"] for _, r in rows] == ["a", "b"]
+    fold_grades(rows, ("A", "B"))
+    assert [r["grade"] for _, r in rows] == ["A", "B"]

@@ -644,6 +644,11 @@ def parse_evidence(data: Any) -> tuple[EvidenceItem, ...]:
     return tuple(out)
 
 
+def _shown(v: Any) -> str:
+    """A value quoted in a message, cut short: a cell may hold thousands of characters."""
+    return repr(v[:40] + "…" if isinstance(v, str) and len(v) > 40 else v)
+
+
 def parse_datetime(v: Any, element: str = "e") -> datetime:
     """An input date-time (or date, taken as midnight UTC) -> aware datetime, or ProfileError."""
     if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
@@ -652,7 +657,9 @@ def parse_datetime(v: Any, element: str = "e") -> datetime:
         d = xsd_datetime(v)
         in_utc = d.astimezone(timezone.utc)
     except ValueError:
-        raise ProfileError([ElementProblem(element, "must be a date-time with a time zone, such as 2025-06-01T12:00:00Z")]) from None
+        raise ProfileError(
+            [ElementProblem(element, f"must be a date such as 2025-06-01 (taken as midnight UTC) or a date-time with a time zone such as 2025-06-01T12:00:00Z, got {_shown(v)}")]
+        ) from None
     except OverflowError:  # 9999-12-31T23:00:00-14:00 is past year 9999 in UTC
         in_utc = None
     if in_utc is None or not MIN_YEAR <= in_utc.year:
