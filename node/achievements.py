@@ -35,6 +35,7 @@ from node.errors import (
     DuplicateCredentialError,
     IdempotencyConflictError,
     InvalidRequestError,
+    NodeError,
     UnknownAchievementError,
 )
 from node.ids import credential_urn
@@ -77,6 +78,22 @@ class BatchRefusedError(ProfileError):
         super().__init__(problems)
         self.refused = list(refused)
         self.extra["items"] = [{"index": r.index, "problems": [str(p) for p in r.problems]} for r in refused]
+
+
+class UnknownAchievementRequestedError(ProfileError):
+    """A request names an achievement its issuer has not defined: still 422 with every problem
+    of the request (the URL it was sent to exists; only an unknown issuer is a 404), but typed
+    and titled as what it is, not as a malformed micro-credential."""
+
+    base = NodeError.base
+    code = "unknown-achievement"
+    title = "The request names an achievement the issuer has not defined"
+
+
+@dataclass(frozen=True)
+class _NoSuchAchievement(ElementProblem):
+    """The problem of a request naming an achievement the issuer has not defined (told apart
+    by its class, not its wording)."""
 
 
 @dataclass(frozen=True)
@@ -219,13 +236,15 @@ class Achievements:
             raise InvalidRequestError("the achievement must be a JSON object")
         slug = data.get("slug")
         explicit = slug is not None
+        problems: list[ElementProblem] = []
         if explicit and (not isinstance(slug, str) or not _SLUG.fullmatch(slug)):
-            raise InvalidRequestError("slug must be 1-63 lower-case letters, digits or '-', starting with a letter or digit", field="slug")
+            # One of the problems, said with all the others (the 422 names every one of them).
+            problems.append(ElementProblem("slug", "must be 1-63 lower-case letters, digits or '-', starting with a letter or digit"))
+            explicit, slug = False, None
         if not explicit:
             base = data.get("humanCode") or data.get("title")
             slug = _slugify(base) if isinstance(base, str) else "achievement"
         definition_input = {k: v for k, v in data.items() if k not in ("slug", "awardingBody", "id")}
-        problems: list[ElementProblem] = []
         if "id" in data:
             problems.append(ElementProblem("achievement id", "the node assigns the id (its URL); send a slug instead"))
         try:
@@ -382,7 +401,9 @@ class Achievements:
         if outcome.refused and all_or_nothing:
             _raise_conflicts(outcome)
             if len(requests) == 1:
-                raise ProfileError(outcome.refused[0].problems)
+                problems = outcome.refused[0].problems
+                unknown = any(isinstance(p, _NoSuchAchievement) for p in problems)
+                raise (UnknownAchievementRequestedError if unknown else ProfileError)(problems)
             raise BatchRefusedError(sorted(outcome.refused, key=lambda r: r.index))
         if plan is not None:
             plan(len(fresh), len(outcome.issued), len(outcome.refused))
@@ -526,7 +547,7 @@ class Achievements:
                     cache[slug] = None
             achievement = cache[slug]
             if achievement is None:
-                problems.append(ElementProblem("achievementId", f"issuer {issuer_name!r} has no achievement {slug!r}"))
+                problems.append(_NoSuchAchievement("achievementId", f"issuer {issuer_name!r} has no achievement {slug!r}"))
         key = request.get("idempotencyKey")
         if key is not None and (not isinstance(key, str) or not key or len(key) > 200):
             problems.append(ElementProblem("idempotencyKey", "must be a non-empty string of at most 200 characters"))

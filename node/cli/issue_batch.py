@@ -66,7 +66,7 @@ from node.node import open_node
 from node.cli.config import add_common_flags, fail, run
 from node.cli.offer import add_offer_flags, tx_code_of, write_qr
 from node.config import Config
-from node.errors import IdempotencyConflictError
+from node.errors import IdempotencyConflictError, UnknownAchievementError
 from node.files import fsync_path
 from node import signing
 from node.heap import settle_heap
@@ -239,6 +239,11 @@ def read_rows(
         yield line, {m: cell.strip() for m, cell in zip(mapped, record) if m is not None and cell.strip()}
 
 
+def _unknown_achievement(e: UnknownAchievementError, issuer: str) -> str:
+    listing = "vcnode achievement list" + ("" if issuer == DEFAULT_ISSUER else f" --issuer {issuer}")
+    return f"{e.detail}; {listing} shows the slugs it has"
+
+
 def fold_grades(rows: list[tuple[int, dict[str, str]]], allowed: tuple[str, ...]) -> None:
     """Write each row's grade as the achievement's scale writes it (``b`` -> ``B``), before the
     row's content becomes its idempotency key, when case tells no two of its grades apart: a
@@ -342,7 +347,10 @@ def _run(args: argparse.Namespace) -> int:
         lost: list[tuple[int, str]] = []
         async with open_node(config, network=False) as node:
             achievements = node.achievements
-            achievement = await achievements.get(args.issuer, args.achievement)  # unknown: fail before any row
+            try:
+                achievement = await achievements.get(args.issuer, args.achievement)  # unknown: fail before any row
+            except UnknownAchievementError as e:
+                return fail(_unknown_achievement(e, args.issuer), 1)
             fold_grades(rows, achievement.definition.assessment.allowed_values)
             todo: list[tuple[int, dict[str, Any]]] = []  # (line, request)
             first: dict[str, int] = {}
@@ -560,7 +568,10 @@ def _run_offers(args: argparse.Namespace, rows: list[tuple[int, dict[str, str]]]
         refused = [(line, row["__error__"]) for line, row in rows if "__error__" in row]
         made: list[dict[str, Any]] = []
         async with open_node(config, network=False) as node:
-            achievement = await node.achievements.get(args.issuer, args.achievement)  # unknown: fail before any row
+            try:
+                achievement = await node.achievements.get(args.issuer, args.achievement)  # unknown: fail before any row
+            except UnknownAchievementError as e:
+                return fail(_unknown_achievement(e, args.issuer), 1)
             fold_grades(rows, achievement.definition.assessment.allowed_values)
             for line, row in rows:
                 if "__error__" in row:

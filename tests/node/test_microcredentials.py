@@ -132,6 +132,18 @@ async def test_incomplete_achievement_is_refused_with_every_problem_by_element(n
     ]
     assert "(g) workload: ECTS must be a positive number" in problem["detail"]
     assert await node.count("achievements") == 0
+    # A bad slug is one more problem, said with the others (it was a 400 hiding them all).
+    status, problem, _ = await node.post("/issuers/default/achievements", {**body, "slug": "DS 101!"})
+    assert status == 422, problem
+    assert problem["problems"][:5] == [
+        "(c) issuer country or region: the country code must be ISO 3166-1 alpha-2, such as \"IE\"",
+        "(d) awarding body: the awarding body's name is required (the issuer profile's name)",
+        "(g) workload: ECTS must be a positive number",
+        "(h) EQF level: the EQF level must be an integer from 1 to 8",
+        "(j) form of participation: participation is required (online, on-site or blended)",
+    ]
+    assert problem["problems"][5:] == ["slug: must be 1-63 lower-case letters, digits or '-', starting with a letter or digit"]
+    assert await node.count("achievements") == 0
 
 
 @pytest.mark.parametrize(
@@ -247,6 +259,9 @@ async def test_an_achievement_the_issuer_has_not_defined_is_a_problem_of_the_req
     assert problem["problems"] == ["(a) learner identification: the learner's name is required", "achievementId: issuer 'default' has no achievement 'nope'"]
     status, problem, _ = await node.post("/issuers/default/microcredentials", {"achievementId": "nope", "learner": {"name": "Ana"}})
     assert status == 422 and problem["problems"] == ["achievementId: issuer 'default' has no achievement 'nope'"], problem
+    # Typed and titled as what it is, not as a malformed micro-credential.
+    assert problem["type"] == "urn:vcnode:problem:unknown-achievement", problem
+    assert problem["title"] == "The request names an achievement the issuer has not defined"
     admin = (await node.core.tokens.create(["admin"])).token
     resp = await node.client.post("/issuers/nobody/microcredentials", json={"achievementId": "x"}, headers={"Authorization": f"Bearer {admin}"})
     assert resp.status == 404 and "no issuer named 'nobody'" in (await resp.json(content_type=None))["detail"]
@@ -500,7 +515,7 @@ def test_cli_issue_batch_reports_refused_rows_and_reruns_issue_nothing_twice(tmp
     assert main(["issue-batch", "ds-101", str(bad_header), *data]) == 2
     assert "unknown column(s) 'shoe_size'" in capsys.readouterr().err
     assert main(["issue-batch", "nope", str(learners), *data]) == 1
-    assert "no achievement 'nope'" in capsys.readouterr().err
+    assert "no achievement 'nope'; vcnode achievement list shows the slugs it has" in capsys.readouterr().err
 
 
 def test_cli_issue_batch_goes_to_the_node_in_batches_and_says_every_row_by_its_line(tmp_path: Path, capsys: Any, monkeypatch: Any) -> None:
