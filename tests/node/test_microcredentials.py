@@ -105,7 +105,7 @@ async def test_achievement_is_defined_once_and_published_at_its_id(node: Node) -
     assert status == 409 and problem["type"].endswith("achievement-exists")
     # Matched whole: a trailing newline passed the slug rule's "$" (it becomes a URL segment).
     status, problem, _ = await node.post("/issuers/default/achievements", achievement(slug="ds-102\n"))
-    assert status == 400 and "slug must be" in problem["detail"], problem
+    assert status == 422 and problem["problems"] == ["slug: must be 1-63 lower-case letters, digits or '-', starting with a letter or digit"], problem
     # Public reads (credentials name this URL as their achievement id).
     listing = await (await node.client.get("/issuers/default/achievements")).json()
     assert [a["slug"] for a in listing["achievements"]] == ["ds-101", "ds-101-2"]
