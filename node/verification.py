@@ -139,8 +139,22 @@ class Verification:
             if not await self.challenges.consume(challenge):
                 problem = _unusable_challenge()
         if problem is not None:
-            result.add(Check("challenge", "failed", problem.detail, problem.problem()))
+            _fail_challenge(result, problem)
         return result
+
+
+def _fail_challenge(result: VerificationResult, problem: ProblemError) -> None:
+    """One ``challenge`` check, failed: the library's "the proof carries the expected challenge"
+    is true of a replay as well, so the node's finding replaces a pass; a failure the library
+    found itself stays first, with the node's finding added to its message."""
+    earlier = [c for c in result.checks if c.name == "challenge"]
+    result.checks = [c for c in result.checks if c.name != "challenge"]
+    library_failed = next((c for c in earlier if not c.ok), None)
+    if library_failed is not None:
+        library_failed.message = f"{library_failed.message}; {problem.detail}" if library_failed.message else problem.detail
+        result.add(library_failed)
+    else:
+        result.add(Check("challenge", "failed", problem.detail, problem.problem()))
 
 
 def _check_expected_purpose(result: VerificationResult, options: Mapping[str, Any], verified_for: str, why: str) -> bool:

@@ -531,6 +531,11 @@ async def test_a_node_challenge_is_single_use(node: Node) -> None:
     result = await again.json()
     assert again.status == 400 and result["verified"] is False
     assert any(e["code"] == "INVALID_CHALLENGE_ERROR" for e in result["errors"])
+    # One check per name: the replay's proof still carries the expected challenge, but the
+    # spent challenge decides, so the check is failed and not also passed.
+    challenge_checks = [c for c in result["checks"] if c["check"] == "challenge"]
+    assert [c["outcome"] for c in challenge_checks] == ["failed"], challenge_checks
+    assert "already used" in challenge_checks[0]["message"]
 
 
 @pytest.mark.parametrize("purpose", ["assertionMethod", "capabilityInvocation"])

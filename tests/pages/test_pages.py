@@ -304,6 +304,8 @@ async def test_a_replayed_presentation_is_not_verified(scene: Scene) -> None:
     assert verdict(page) == "verified"
     _, page, _ = await post(scene, vp)  # its challenge was used up by the first check
     assert verdict(page) == "not-verified" and "challenge" in page.one("ul", **{"aria-label": "Why"}).text
+    rows = [e for e in page.elements if e.tag == "tr" and e.attrs.get("data-check") == "challenge"]
+    assert [r.attrs["class"] for r in rows] == ["outcome--failed"]  # not also "Passed"
 
 
 async def test_dates_past_the_calendar_in_utc_are_shown_as_written(scene: Scene) -> None:
