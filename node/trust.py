@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Awaitable, Callable, Iterable, Mapping
+from urllib.parse import unquote, urlsplit
 
 from did.cache import TTLCache
 from did.errors import NOT_FOUND_STATUSES, DIDError
@@ -570,17 +572,177 @@ async def add_trust_reports(verifier: AccreditationVerifier, result: Verificatio
         result.reports["stacks"] = stack_reports
 
 
+# --- achievements this node defines --------------------------------------------------------------
+#
+# A credential names its achievement by URL. One under this node's base URL is an achievement one
+# of the node's issuers defines, and only that issuer awards it; but anyone can copy the
+# achievement into a credential signed with their own key, and the library, checking only that
+# the signature is the named issuer's, calls it verified. This is the one place that knows the
+# rule: the VC-API verify routes and the verifier page both run it (``check_achievement_issuers``).
+
+ACHIEVEMENT_ISSUER_MISMATCH = "ACHIEVEMENT_ISSUER_MISMATCH"
+
+
+@dataclass(frozen=True)
+class HostedAchievement:
+    """An achievement one of this node's issuers defines (its URL is on this node), and every
+    DID that issuer signs or signed under: only those can award it."""
+
+    url: str
+    title: str
+    issuer: str  # the node's issuer, by name
+    body: str  # its awarding body's name
+    dids: frozenset[str]
+
+
+def url_key(url: Any) -> tuple[str, str, int | None, str] | None:
+    """What a URL names, for telling whether two spellings are the same address: the scheme and
+    host in lower case, the port (the scheme's default when none is written) and the decoded
+    path; the query and fragment are left out, as the node's routes ignore them."""
+    if not isinstance(url, str):
+        return None
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if port is None:
+        port = {"http": 80, "https": 443}.get(scheme)
+    # Dot segments removed as a browser or yarl does (RFC 3986 §5.2.4); empty segments and a
+    # host's final dot (the root of the DNS) ignored as well, though yarl keeps them: matching
+    # more spellings only widens the check that a stranger does not award this node's achievement.
+    segments: list[str] = []
+    for segment in unquote(parts.path).split("/"):
+        if segment == "..":
+            if segments:
+                segments.pop()
+        elif segment not in ("", "."):
+            segments.append(segment)
+    return scheme, (parts.hostname or "").rstrip("."), port, "/" + "/".join(segments) if segments else ""
+
+
+def _subjects(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    subjects = doc.get("credentialSubject")
+    subjects = subjects if isinstance(subjects, list) else [subjects]
+    return [s for s in subjects if isinstance(s, Mapping)]
+
+
+def named_achievements(doc: Mapping[str, Any]) -> list[str]:
+    """The achievement ids a credential names in ``credentialSubject.achievement.id``."""
+    ids = []
+    for s in _subjects(doc):
+        ach = s.get("achievement")
+        if isinstance(ach, Mapping) and isinstance(ach.get("id"), str):
+            ids.append(ach["id"])
+    return ids
+
+
+async def hosted_achievements(issuers: Any, achievements: Any, ids: Iterable[str]) -> dict[str, HostedAchievement]:
+    """Those of ``ids`` that are achievements this node's issuers define (however the URL is
+    spelled: ``url_key``), each with the DIDs of the issuer defining it. Only ids on the node's
+    own origin are looked up, and each issuer's achievements are read once."""
+    base = url_key(achievements.base_url)
+    if base is None:
+        return {}
+    scheme, host, port, prefix = base
+    under = re.compile(re.escape(prefix) + r"/issuers/([^/]+)/achievements/[^/]+")
+    wanted: dict[str, set[str]] = {}  # issuer name -> the ids that may be its achievements
+    for i in ids:
+        key = url_key(i)
+        m = under.fullmatch(key[3]) if key is not None and key[:3] == (scheme, host, port) else None
+        if m is not None:
+            wanted.setdefault(m.group(1), set()).add(i)
+    found: dict[str, HostedAchievement] = {}
+    if not wanted:
+        return found
+    for issuer in await issuers.list():
+        if issuer.name not in wanted:
+            continue
+        dids = frozenset(issuer.dids) | frozenset(issuer.former_did_keys)
+        defined = {
+            url_key(a.definition.id): HostedAchievement(a.definition.id, a.definition.title, issuer.name, a.awarding_body.name, dids)
+            for a in await achievements.list(issuer.name)
+        }
+        for i in wanted[issuer.name]:
+            if url_key(i) in defined:
+                found[i] = defined[url_key(i)]
+    return found
+
+
+def borrowed_achievements(doc: Mapping[str, Any], hosted: Mapping[str, HostedAchievement]) -> list[HostedAchievement]:
+    """The rule: the achievements of this node that ``doc`` names though its issuer is not one
+    of the DIDs of the node's issuer that defines them."""
+    issuer = doc.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+    out = []
+    for url in named_achievements(doc):
+        found = hosted.get(url)
+        if found is not None and not (isinstance(issuer_id, str) and issuer_id in found.dids) and found not in out:
+            out.append(found)
+    return out
+
+
+def achievement_check(doc: Mapping[str, Any], borrowed: HostedAchievement) -> Check:
+    """The failed ``achievement`` check for a credential awarding ``borrowed`` without being its issuer's."""
+    issuer = doc.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+    detail = (
+        f"the credential names this node's achievement {borrowed.url} ({borrowed.title!r}), but it was not issued "
+        f"by this node's issuer {borrowed.issuer!r}: its issuer is {json.dumps(issuer_id)}; "
+        f"{borrowed.issuer!r} signs as {', '.join(sorted(borrowed.dids))}"
+    )
+    problem = Problem(
+        ACHIEVEMENT_ISSUER_MISMATCH,
+        PROBLEM_BASE + ACHIEVEMENT_ISSUER_MISMATCH,
+        "The credential awards an achievement of this node that its issuer does not define",
+        detail,
+        400,
+    )
+    data = {"achievement": borrowed.url, "achievementName": borrowed.title, "awardingBody": borrowed.body, "definedBy": borrowed.issuer}
+    return Check("achievement", "failed", detail, problem, data)
+
+
+async def check_achievement_issuers(result: VerificationResult, *, issuers: Any, achievements: Any) -> None:
+    """Add a failed ``achievement`` check to each credential of ``result`` (one credential's, or
+    a presentation's) that names an achievement this node defines but was not issued by the
+    node's issuer defining it. Run before ``Trust.report``, so a stack counts no such part."""
+    results = result.credentials if result.kind == "presentation" else [result]
+    documents = [r.document for r in results if isinstance(r.document, dict)]
+    ids = {i for doc in documents for i in named_achievements(doc)}
+    if not ids:
+        return
+    try:
+        hosted = await hosted_achievements(issuers, achievements, ids)
+    except Exception:  # the verification result must still be answered, and never as verified
+        log.exception("could not read this node's achievements")
+        for r in results:
+            if isinstance(r.document, dict) and named_achievements(r.document):
+                r.add(Check("achievement", "unknown", "this node's achievements could not be read"))
+        return
+    for r in results:
+        if isinstance(r.document, dict):
+            for borrowed in borrowed_achievements(r.document, hosted):
+                r.add(achievement_check(r.document, borrowed))
+
+
 def accreditation_of(result: VerificationResult) -> JsonObject | None:
     return result.reports.get("accreditation")
 
 
 __all__ = [
+    "ACHIEVEMENT_ISSUER_MISMATCH",
     "AccreditationReport",
     "AccreditationVerifier",
     "PublishedCache",
+    "HostedAchievement",
     "Trust",
     "TrustedBody",
     "accreditations_url",
     "add_trust_reports",
+    "borrowed_achievements",
+    "check_achievement_issuers",
     "fetch_published",
+    "hosted_achievements",
+    "url_key",
 ]

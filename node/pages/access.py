@@ -2,23 +2,23 @@
 
 Everything here goes through the node's capabilities (``node.node.Node``, ``request.app[NODE_KEY]``),
 used exactly as the VC-API routes use them: ``verification.verify_credential`` /
-``verify_presentation`` followed by ``trust.report`` (accreditation and stack reports). This
+``verify_presentation``, then ``trust.check_achievement_issuers`` (an achievement of this node
+awarded by another issuer) and ``trust.report`` (accreditation and stack reports). This
 module is the only one of the pages that knows the node's shape.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from aiohttp import web
 
 from did.errors import FetchError
 from node.node import Node
 from node.observe import PAGE_URL, ObservedFetches
-from node.pages.view import HostedAchievement, url_key
 from node.routes import NODE_KEY
+from node.trust import check_achievement_issuers
 
 JsonObject = dict[str, Any]
 
@@ -56,6 +56,7 @@ class NodeAccess:
     async def verify_credential(self, vc: Any, options: Mapping[str, Any]) -> JsonObject:
         """What ``POST /credentials/verify`` computes, as JSON, with the document kept."""
         result = await self.node.verification.verify_credential(vc, options)
+        await check_achievement_issuers(result, issuers=self.node.issuers, achievements=self.node.achievements)
         await self.node.trust.report(result)
         self.node.observer.verified(result)
         return result.to_json(include_document=True)
@@ -63,6 +64,7 @@ class NodeAccess:
     async def verify_presentation(self, vp: Any, options: Mapping[str, Any]) -> JsonObject:
         """What ``POST /presentations/verify`` computes, as JSON, with every document kept."""
         result = await self.node.verification.verify_presentation(vp, options)
+        await check_achievement_issuers(result, issuers=self.node.issuers, achievements=self.node.achievements)
         await self.node.trust.report(result)
         self.node.observer.verified(result)
         return result.to_json(include_document=True)
@@ -84,37 +86,6 @@ class NodeAccess:
         out = stored.to_json()
         out["issuerDid"] = (await self.node.issuers.get(issuer)).did
         return out
-
-    async def hosted_achievements(self, ids: Iterable[str]) -> dict[str, HostedAchievement]:
-        """Those of ``ids`` that are achievements this node's issuers define (however the URL is
-        spelled: ``view.url_key``), each with the DIDs of the issuer defining it. Only ids on the
-        node's own origin are looked up, and each issuer's achievements are read once."""
-        base = url_key(self.node.achievements.base_url)
-        if base is None:
-            return {}
-        scheme, host, port, prefix = base
-        under = re.compile(re.escape(prefix) + r"/issuers/([^/]+)/achievements/[^/]+")
-        wanted: dict[str, set[str]] = {}  # issuer name -> the ids that may be its achievements
-        for i in ids:
-            key = url_key(i)
-            m = under.fullmatch(key[3]) if key is not None and key[:3] == (scheme, host, port) else None
-            if m is not None:
-                wanted.setdefault(m.group(1), set()).add(i)
-        found: dict[str, HostedAchievement] = {}
-        if not wanted:
-            return found
-        for issuer in await self.node.issuers.list():
-            if issuer.name not in wanted:
-                continue
-            dids = frozenset(issuer.dids) | frozenset(issuer.former_did_keys)
-            defined = {
-                url_key(a.definition.id): HostedAchievement(a.definition.id, a.definition.title, issuer.name, a.awarding_body.name, dids)
-                for a in await self.node.achievements.list(issuer.name)
-            }
-            for i in wanted[issuer.name]:
-                if url_key(i) in defined:
-                    found[i] = defined[url_key(i)]
-        return found
 
     async def fetch_json(self, url: str) -> Any:
         """A JSON document from the web through the node's guarded client: the rules did:web

@@ -93,14 +93,10 @@ def checked_document(t: Texts, value: Any) -> Any:
 
 
 async def _verify(access: NodeAccess, t: Texts, document: Any, form: FormState) -> view.Outcome:
-    # The library checks a credential against its own issuer; whether that issuer may award an
-    # achievement this node defines is known only here, so the page checks it (view.checked_verdict).
     if view.is_presentation(document):
         options = {k: v for k, v in (("challenge", form.challenge), ("domain", form.domain)) if v}
-        result = await access.verify_presentation(document, options)
-        return view.presentation_outcome(t, result, await access.hosted_achievements(view.named_achievements(result)))
-    result = await access.verify_credential(document, {})
-    return view.credential_outcome(t, result, await access.hosted_achievements(view.named_achievements(result)))
+        return view.presentation_outcome(t, await access.verify_presentation(document, options))
+    return view.credential_outcome(t, await access.verify_credential(document, {}))
 
 
 def _page(t: Texts, access: NodeAccess, form: FormState, *, outcome: view.Outcome | None = None, problem: str = "", status: int = 200) -> web.Response:

@@ -99,6 +99,7 @@ EN: dict[str, str] = {
     "reason.suspended": "The issuer has suspended this credential.",
     "reason.unknown.status": "Its revocation status could not be checked (the issuer's status list could not be "
     "fetched or verified), so it is not known whether it was revoked.",
+    "reason.unknown.achievement": "Whether its issuer may award the achievement of this node it names could not be checked.",
     "reason.unknown.stack": "Whether the stacked credential holds together could not be established.",
     "reason.unknown.other": "The {check} check could not be carried out.",
     "reason.no_checks": "Nothing could be checked.",
@@ -121,6 +122,7 @@ EN: dict[str, str] = {
     "check.domain": "Domain",
     "check.proofPurpose": "Proof purpose",
     "check.stack": "Stack of micro-credentials",
+    "check.achievement": "Awarded by the issuer defining the achievement",
     "check.other": "{check}",
     "outcome.passed": "Passed",
     "outcome.failed": "Failed",

@@ -34,7 +34,7 @@ VERIFIED, NOT_VERIFIED, REVOKED, SUSPENDED, STATUS_UNKNOWN, NO_CREDENTIALS = (
     "no-credentials",  # a sound presentation holding nothing to verify
 )
 MAX_SHOWN = 400  # characters of one value shown; a credential may carry far longer strings
-_KNOWN_CHECKS = ("bounds", "dataModel", "validity", "proof", "binding", "status", "challenge", "domain", "proofPurpose", "stack")
+_KNOWN_CHECKS = ("bounds", "dataModel", "validity", "proof", "binding", "status", "challenge", "domain", "proofPurpose", "stack", "achievement")
 _OPTIONAL_KEYS = {
     "prerequisites": "optional.prerequisites",
     "grade": "optional.grade",
@@ -192,9 +192,13 @@ def check_rows(t: Texts, result: Mapping[str, Any]) -> list[CheckRow]:
     return rows
 
 
-def _reason(t: Texts, check: Mapping[str, Any]) -> tuple[str, str]:
+def _reason(t: Texts, check: Mapping[str, Any]) -> tuple[str | Line, str]:
     name, outcome = str(check.get("check")), check.get("outcome")
     detail = shorten(check.get("message") or "")
+    if outcome == "failed" and name == "achievement":
+        # node.trust.check_achievement_issuers: an achievement this node defines, awarded by a stranger.
+        body = check.get("awardingBody") or check.get("definedBy") or "?"
+        return fill(t, "reason.borrowed", achievement=check.get("achievementName") or check.get("achievement") or "?", issuer=body), detail
     if outcome == "failed":
         key = f"reason.failed.{name}"
         return (t(key) if t.has(key) else t("reason.failed.other", check=check_label(t, name))), detail
@@ -266,91 +270,6 @@ def presentation_verdict(t: Texts, result: Mapping[str, Any], cards: list["Crede
     if not v.reasons:
         v.reasons = [(t("reason.no_checks"), "")]
     return v
-
-
-# --- achievements this node defines --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HostedAchievement:
-    """An achievement one of this node's issuers defines (its URL is on this node), and every
-    DID that issuer signs or signed under: only those can award it."""
-
-    url: str
-    title: str
-    issuer: str  # the node's issuer, by name
-    body: str  # its awarding body's name
-    dids: frozenset[str]
-
-
-def url_key(url: Any) -> tuple[str, str, int | None, str] | None:
-    """What a URL names, for telling whether two spellings are the same address: the scheme and
-    host in lower case, the port (the scheme's default when none is written) and the decoded
-    path; the query and fragment are left out, as the node's routes ignore them."""
-    if not isinstance(url, str):
-        return None
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if port is None:
-        port = {"http": 80, "https": 443}.get(scheme)
-    # Dot segments removed as a browser or yarl does (RFC 3986 §5.2.4); empty segments and a
-    # host's final dot (the root of the DNS) ignored as well, though yarl keeps them: matching
-    # more spellings only widens the check that a stranger does not award this node's achievement.
-    segments: list[str] = []
-    for segment in unquote(parts.path).split("/"):
-        if segment == "..":
-            if segments:
-                segments.pop()
-        elif segment not in ("", "."):
-            segments.append(segment)
-    return scheme, (parts.hostname or "").rstrip("."), port, "/" + "/".join(segments) if segments else ""
-
-
-def named_achievements(result: Mapping[str, Any]) -> set[str]:
-    """The achievement ids the credentials of a result (one credential's, or a presentation's)
-    name in ``credentialSubject.achievement.id``."""
-    results = [result, *(r for r in _as_list(result.get("credentialResults")) if isinstance(r, Mapping))]
-    ids = set()
-    for r in results:
-        doc = r.get("document")
-        for s in _subjects(doc) if isinstance(doc, Mapping) else []:
-            ach = s.get("achievement")
-            if isinstance(ach, Mapping) and isinstance(ach.get("id"), str):
-                ids.add(ach["id"])
-    return ids
-
-
-def _borrowed(t: Texts, doc: Mapping[str, Any], hosted: Mapping[str, HostedAchievement]) -> list[tuple[str | Line, str]]:
-    """Reasons for each achievement of this node the credential names though its issuer is not
-    the node's issuer that defines it: the signature is the stranger's own, so the library calls
-    it verified, but the page would show this node's achievement as awarded."""
-    issuer = doc.get("issuer")
-    issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
-    reasons: list[tuple[str | Line, str]] = []
-    for s in _subjects(doc):
-        ach = s.get("achievement")
-        found = hosted.get(ach.get("id")) if isinstance(ach, Mapping) and isinstance(ach.get("id"), str) else None
-        if found is None or (isinstance(issuer_id, str) and issuer_id in found.dids):
-            continue
-        words = fill(t, "reason.borrowed", achievement=found.title, issuer=found.body or found.issuer)
-        detail = f"{found.url} is defined by this node's issuer {found.issuer!r}, whose DIDs are {', '.join(sorted(found.dids))}; this credential's issuer is {_plain(issuer_id)}"
-        reasons.append((words, shorten(detail)))
-    return reasons
-
-
-def checked_verdict(t: Texts, result: Mapping[str, Any], hosted: Mapping[str, HostedAchievement]) -> Verdict:
-    """``credential_verdict``, and Not verified when the credential awards an achievement of this
-    node that its issuer does not define."""
-    verdict = credential_verdict(t, result)
-    doc = result.get("document")
-    borrowed = _borrowed(t, doc, hosted) if isinstance(doc, Mapping) else []
-    if not borrowed:
-        return verdict
-    return Verdict(NOT_VERIFIED, t("verdict.not-verified"), reasons=borrowed + verdict.reasons)
 
 
 # --- micro-credential elements -------------------------------------------------------------------
@@ -767,10 +686,9 @@ def credential_card(
     *,
     stack_report: Mapping[str, Any] | None = None,
     part_verdicts: Mapping[str, Verdict] | None = None,
-    hosted: Mapping[str, HostedAchievement] | None = None,
 ) -> CredentialCard:
     doc = result.get("document") if isinstance(result.get("document"), Mapping) else {}
-    verdict = checked_verdict(t, result, hosted or {})
+    verdict = credential_verdict(t, result)
     micro = result.get("microcredential") if isinstance(result.get("microcredential"), Mapping) else None
     types = _types(doc)
     is_stack = bool(stack_report) or (
@@ -828,13 +746,12 @@ class Outcome:
     holder: str
 
 
-def credential_outcome(t: Texts, result: Mapping[str, Any], hosted: Mapping[str, HostedAchievement] | None = None) -> Outcome:
-    """``hosted``: the achievements of this node among ``named_achievements(result)``, by id."""
-    card = credential_card(t, 1, result, hosted=hosted)
+def credential_outcome(t: Texts, result: Mapping[str, Any]) -> Outcome:
+    card = credential_card(t, 1, result)
     return Outcome("credential", card.verdict, [card], [], "")
 
 
-def presentation_outcome(t: Texts, result: Mapping[str, Any], hosted: Mapping[str, HostedAchievement] | None = None) -> Outcome:
+def presentation_outcome(t: Texts, result: Mapping[str, Any]) -> Outcome:
     doc = result.get("document") if isinstance(result.get("document"), Mapping) else {}
     results = [r for r in _as_list(result.get("credentialResults")) if isinstance(r, Mapping)]
     stacks = {s.get("stack"): s for s in _as_list(result.get("stacks")) if isinstance(s, Mapping)}
@@ -842,12 +759,12 @@ def presentation_outcome(t: Texts, result: Mapping[str, Any], hosted: Mapping[st
     for r in results:
         d = r.get("document")
         if isinstance(d, Mapping) and isinstance(d.get("id"), str):
-            verdicts[d["id"]] = checked_verdict(t, r, hosted or {})
+            verdicts[d["id"]] = credential_verdict(t, r)
     cards = []
     for n, r in enumerate(results, 1):
         d = r.get("document")
         own_stack = stacks.get(d["id"]) if isinstance(d, Mapping) and isinstance(d.get("id"), str) else None
-        card = credential_card(t, n, r, stack_report=own_stack, part_verdicts=verdicts, hosted=hosted)
+        card = credential_card(t, n, r, stack_report=own_stack, part_verdicts=verdicts)
         if own_stack is not None and own_stack.get("verified") is not True and card.verdict.verified:
             # Authentic, but it stands for parts that do not hold together: the stacked
             # credential counts for nothing here, so its own card does not say Verified.
@@ -959,7 +876,6 @@ __all__ = [
     "CheckRow",
     "CredentialCard",
     "ElementRow",
-    "HostedAchievement",
     "Outcome",
     "Piece",
     "StackView",
@@ -968,8 +884,6 @@ __all__ = [
     "credential_outcome",
     "credential_verdict",
     "is_presentation",
-    "named_achievements",
     "presentation_outcome",
     "safe_href",
-    "url_key",
 ]

@@ -33,6 +33,7 @@ from node.jsonout import json_response
 from node.problems import Invalid, ProblemDetails, bad_request, not_found
 from node.routes import node_of, open_to_browsers
 from node.routes.endpoint import GRANT, Body, Endpoints, PathParam, Refusal, Reply, Scope
+from node.trust import check_achievement_issuers
 from node.routes.models import NO_ISSUER, CheckResult, DateTime, IssuedCredential, JsonLd, ResultError, VerificationResult
 from vc.errors import VCDM
 
@@ -270,6 +271,7 @@ async def verify_credential(request: web.Request, body: VerifyCredentialRequest)
     vc, options = body.verifiableCredential, _options(body.options)
     node = node_of(request)
     result = await node.verification.verify_credential(vc, options)
+    await check_achievement_issuers(result, issuers=node.issuers, achievements=node.achievements)
     await node.trust.report(result)  # accreditation of the issuer (issue 7)
     node.observer.verified(result)
     return _result_response(result)
@@ -301,6 +303,7 @@ async def verify_presentation(request: web.Request, body: VerifyPresentationRequ
     vp, options = body.verifiablePresentation, _options(body.options)
     node = node_of(request)
     result = await node.verification.verify_presentation(vp, options)
+    await check_achievement_issuers(result, issuers=node.issuers, achievements=node.achievements)
     await node.trust.report(result)  # accreditation and stacks (issue 7)
     node.observer.verified(result)
     # VC-API returnPresentation: the presentation is returned when asked for, and only then.

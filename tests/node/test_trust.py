@@ -485,3 +485,36 @@ async def test_a_document_not_there_is_not_published_and_other_failures_are_erro
 
     with pytest.raises(trust.NotPublished if published is False else FetchError):
         await trust.fetch_published(Refusing(), "did:web:uni.example")
+
+
+# --- achievements this node defines: only the issuer defining one awards it ------------------------
+
+
+def test_only_the_issuer_defining_an_achievement_of_this_node_awards_it() -> None:
+    url = "https://node.example/issuers/uni/achievements/ds-101"
+    ach = trust.HostedAchievement(url, "DS 101", "uni", "University of Example", frozenset({"did:web:node.example:issuers:uni", "did:key:zUni"}))
+    hosted = {url: ach}
+    for issuer, borrowed in (("did:web:node.example:issuers:uni", []), ({"id": "did:key:zUni"}, []), ("did:key:zStranger", [ach]), ({"id": ["did:key:zUni"]}, [ach])):
+        doc = {"issuer": issuer, "credentialSubject": [{"achievement": {"id": "urn:other"}}, {"achievement": {"id": url}}]}
+        assert trust.borrowed_achievements(doc, hosted) == borrowed, issuer
+
+
+@pytest.mark.parametrize(
+    "a, b, same",
+    [
+        ("https://n.example/issuers/uni/achievements/x", "HTTPS://N.EXAMPLE:443/issuers/uni/achievements/x", True),
+        ("https://n.example/issuers/uni/achievements/x", "https://n.example/issuers/uni/achievements/%78?q#f", True),
+        ("http://n.example/issuers/uni/achievements/x", "http://n.example:80/issuers/uni/achievements/x/", True),
+        ("https://n.example/issuers/uni/achievements/x", "http://n.example/issuers/uni/achievements/x", False),
+        ("https://n.example/issuers/uni/achievements/x", "https://n.example:8443/issuers/uni/achievements/x", False),
+        # Spellings a review found slipping past: dot segments, empty segments, the DNS root's dot.
+        ("https://n.example/issuers/uni/achievements/x", "https://n.example/issuers/uni/achievements/./x", True),
+        ("https://n.example/issuers/uni/achievements/x", "https://n.example/issuers/other/../uni/achievements/x", True),
+        ("https://n.example/issuers/uni/achievements/x", "https://n.example//issuers/uni//achievements/x", True),
+        ("https://n.example/issuers/uni/achievements/x", "https://n.example./issuers/uni/achievements/x", True),
+        ("https://n.example/issuers/uni/achievements/x", "https://n.example/issuers/uni/achievements/y/../../x", False),
+    ],
+)
+def test_achievement_urls_are_compared_as_addresses(a: str, b: str, same: bool) -> None:
+    assert (trust.url_key(a) == trust.url_key(b)) is same
+    assert trust.url_key("https://n.example:99999/x") is None and trust.url_key(42) is None

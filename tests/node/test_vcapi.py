@@ -897,3 +897,57 @@ async def test_signing_work_of_an_issue_and_a_revocation_runs_off_the_event_loop
     assert canonicalizations, "no canonicalization was observed; the spy is in the wrong place"
     assert set(signatures) == {"worker thread"}, signatures
     assert set(canonicalizations) == {"worker thread"}, canonicalizations
+
+
+# --- an achievement of this node, awarded by another issuer -------------------------------------
+
+
+async def test_a_stranger_awarding_this_nodes_achievement_is_not_verified_and_told_why(node: Node) -> None:
+    """The library checks only that the signature is the named issuer's; an achievement whose
+    URL is this node's is awarded only by the node's issuer defining it (node.trust, the rule
+    the verifier page applies too). The API answered verified: true with no word of it."""
+    from datetime import datetime, timezone
+
+    from did.key import did_key_from_public_key
+    from vc.credentials import issue_credential
+    from vc.crypto import Ed25519KeyPair
+    from vc.cryptosuites import SUITES
+    from vc.loader import default_loader
+
+    stored = await node.core.achievements.create(
+        "default",
+        {
+            "slug": "ds-101", "title": "Data Science Fundamentals", "description": "Statistics.", "learningOutcomes": ["Apply regression"],
+            "ects": 5, "eqfLevel": 6, "assessment": {"type": "written examination"}, "participation": "online",
+            "qualityAssurance": {"description": "Accredited", "url": "https://qa.example/1"},
+            "awardingBody": {"name": "University of Example", "countryCode": "NL"},
+        },
+    )
+    url = stored.definition.id
+    claim = unsigned(credentialSubject={"id": "did:example:alice", "achievement": {"id": url, "name": "Data Science Fundamentals"}})
+    claim["@context"] = [V2, EXAMPLES]
+    status, ours = await node.verify(await node.issue(claim))
+    assert status == 200 and ours["verified"] is True and not check_named(ours, "achievement"), ours
+
+    key = Ed25519KeyPair.generate()
+    did = did_key_from_public_key(key.public_key)
+    for spelled in (url, url.replace("http://", "HTTP://") + "?from=mail"):
+        doc = {**claim, "issuer": {"id": did, "name": "University of Example"}}
+        doc["credentialSubject"] = {**claim["credentialSubject"], "achievement": {"id": spelled, "name": "Data Science Fundamentals"}}
+        forged = issue_credential(doc, key=key, verification_method=f"{did}#{key.public_multibase}", suite=SUITES["eddsa-jcs-2022"], loader=default_loader(), now=datetime.now(timezone.utc))
+        status, result = await node.verify(forged)
+        assert status == 400 and result["verified"] is False, result
+        assert [c["outcome"] for c in check_named(result, "proof")] == ["passed"]  # the signature itself is sound
+        [check] = check_named(result, "achievement")
+        assert check["outcome"] == "failed" and check["achievement"] == url  # the node's own spelling
+        [error] = [e for e in result["errors"] if e["code"] == "ACHIEVEMENT_ISSUER_MISMATCH"]
+        assert set(error) >= {"type", "code", "title", "detail"}
+        assert url in error["detail"]
+        assert "not issued by this node's issuer 'default'" in error["detail"] and did in error["detail"]
+
+    # In a presentation, that credential is not verified, so neither is the presentation.
+    challenge = (await (await node.client.post("/challenges")).json())["challenge"]
+    resp = await node.client.post("/presentations/verify", json={"verifiablePresentation": _present(forged, challenge), "options": {"challenge": challenge}})
+    result = await resp.json()
+    assert resp.status == 400 and result["credentialResults"][0]["verified"] is False
+    assert any(e["code"] == "ACHIEVEMENT_ISSUER_MISMATCH" for e in result["errors"])

@@ -169,12 +169,13 @@ async def test_awarded_by_says_what_backs_the_issuers_name(scene: Scene) -> None
 
 async def test_a_stranger_awarding_this_nodes_achievement_is_not_verified(scene: Scene) -> None:
     # Signed by its own did:key, so the library calls it verified; but the achievement it
-    # awards is uni's on this node, and uni did not issue it.
+    # awards is uni's on this node, and uni did not issue it. The API says so too (one rule,
+    # node.trust.check_achievement_issuers).
     ours = scene.valid["credentialSubject"]["achievement"]["id"]
     spellings = (ours, ours.replace("/ds-101", "/ds%2D101") + "?from=mail", ours.replace("http://", "HTTP://"))
     for achievement_id in spellings:
         forged = copied(scene.valid, achievement_id=achievement_id)
-        assert await api_verified(scene, forged), achievement_id
+        assert not await api_verified(scene, forged), achievement_id
         _, page, _ = await post(scene, forged)
         assert verdict(page) == "not-verified", achievement_id
         why = page.one("ul", **{"aria-label": "Why"}).text
