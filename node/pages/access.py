@@ -69,6 +69,13 @@ class NodeAccess:
         self.node.observer.verified(result)
         return result.to_json(include_document=True)
 
+    async def own_dids(self) -> frozenset[str]:
+        """Every DID this node's issuers sign or signed under: the node vouches for these."""
+        dids: set[str] = set()
+        for issuer in await self.node.issuers.list():
+            dids |= set(issuer.dids) | set(issuer.former_did_keys)
+        return frozenset(dids)
+
     async def issuers(self) -> list[IssuerSummary]:
         achievements = self.node.achievements
         out = []

@@ -95,8 +95,10 @@ def checked_document(t: Texts, value: Any) -> Any:
 async def _verify(access: NodeAccess, t: Texts, document: Any, form: FormState) -> view.Outcome:
     if view.is_presentation(document):
         options = {k: v for k, v in (("challenge", form.challenge), ("domain", form.domain)) if v}
-        return view.presentation_outcome(t, await access.verify_presentation(document, options))
-    return view.credential_outcome(t, await access.verify_credential(document, {}))
+        result = await access.verify_presentation(document, options)
+        return view.presentation_outcome(t, result, await access.own_dids())
+    result = await access.verify_credential(document, {})
+    return view.credential_outcome(t, result, await access.own_dids())
 
 
 def _page(t: Texts, access: NodeAccess, form: FormState, *, outcome: view.Outcome | None = None, problem: str = "", status: int = 200) -> web.Response:

@@ -74,10 +74,31 @@ EN: dict[str, str] = {
     "verdict.verified.credential.no_status": "Every check passed: the credential is unchanged since its issuer signed "
     "it, the key that signed belongs to the issuer and it is within its validity period. It carries no revocation "
     "status, so whether its issuer has withdrawn it cannot be checked.",
-    "verdict.verified.presentation": "Every check passed: the holder signed this presentation, and each of its "
-    "{count} credential(s) verifies.",
+    "verdict.verified.presentation": "Every check passed: the holder signed this presentation, and {each}.",
+    "verdict.verified.presentation.key": "Every check passed: the key {signer} signed this presentation and {each}.",
     "verdict.verified.presentation.unbound": "Every check passed: the key {signer} signed this presentation, which names "
-    "no holder, and each of its {count} credential(s) verifies.",
+    "no holder, and {each}.",
+    "vp.each.one": "its credential verifies",
+    "vp.each.many": "each of its {count} credentials verifies",
+    "vp.untied.no_id.one": "Nothing ties that key to the learner of credential {numbers}: it names its learner without "
+    "an identifier (a DID) to compare the key with, so anyone holding a copy could have presented it.",
+    "vp.untied.no_id.many": "Nothing ties that key to the learners of credentials {numbers}: they name their learners "
+    "without an identifier (a DID) to compare the key with, so anyone holding a copy could have presented them.",
+    "vp.untied.other.one": "Credential {numbers} names its learner by another identifier than the one that signed, so "
+    "nothing shows that whoever signed is its learner.",
+    "vp.untied.other.many": "Credentials {numbers} name their learners by other identifiers than the one that signed, "
+    "so nothing shows that whoever signed is their learner.",
+    "verdict.unrecognised": "Signature valid — issuer not recognised",
+    "verdict.unrecognised.named": "The credential is unchanged since its issuer signed it, but nobody this node trusts "
+    "vouches for that issuer: it is not one of this node's issuers nor accredited by a body this node trusts, and the "
+    "name {name} is only what the issuer calls itself, which anyone can do.",
+    "verdict.unrecognised.web": "The credential is unchanged since it was signed with a key of {domain}, but nobody "
+    "this node trusts vouches for that issuer: it is not one of this node's issuers nor accredited by a body this node "
+    "trusts, so whether {domain} is who it claims to be is for you to judge.",
+    "verdict.unrecognised.key": "The credential is unchanged since it was signed, but nobody this node trusts vouches "
+    "for its issuer: anyone can make a key like the one that signed it.",
+    "verdict.unrecognised.presentation": "Nobody this node trusts vouches for the issuer of the credential numbered "
+    "{numbers}: see its card.",
     "verdict.no-credentials": "No credential to check",
     "verdict.no-credentials.summary": "The presentation holds no credential, so there is nothing to verify: its "
     "signature only shows that whoever signed it holds the key {signer}.",
@@ -87,6 +108,9 @@ EN: dict[str, str] = {
     "reason.failed.proof": "The signature (proof) does not verify: the document was changed after it was signed, "
     "or it was signed with another key.",
     "reason.failed.binding": "The key that signed is not one the issuer has authorised.",
+    "reason.failed.binding.unresolved": "So it cannot be shown that the key that signed belongs to the issuer.",
+    "reason.unknown.proof": "The signature (proof) could not be checked, most often because the issuer's key could "
+    "not be fetched (for a did:web, from the issuer's domain); the detail says why.",
     "reason.failed.validity": "It is not valid at this time: it has expired or is not valid yet.",
     "reason.failed.dataModel": "The document is not a well-formed verifiable credential or presentation.",
     "reason.failed.bounds": "The document is too large or nested too deeply to be checked.",

@@ -25,13 +25,14 @@ from node.pages.texts import Texts
 
 JsonObject = dict[str, Any]
 
-VERIFIED, NOT_VERIFIED, REVOKED, SUSPENDED, STATUS_UNKNOWN, NO_CREDENTIALS = (
+VERIFIED, NOT_VERIFIED, REVOKED, SUSPENDED, STATUS_UNKNOWN, NO_CREDENTIALS, UNRECOGNISED = (
     "verified",
     "not-verified",
     "revoked",
     "suspended",
     "status-unknown",
     "no-credentials",  # a sound presentation holding nothing to verify
+    "unrecognised",  # every check passed, but nobody this node trusts vouches for the issuer
 )
 MAX_SHOWN = 400  # characters of one value shown; a credential may carry far longer strings
 _KNOWN_CHECKS = ("bounds", "dataModel", "validity", "proof", "binding", "status", "challenge", "domain", "proofPurpose", "stack", "achievement")
@@ -173,6 +174,11 @@ class Verdict:
     def verified(self) -> bool:
         return self.kind == VERIFIED
 
+    @property
+    def sound(self) -> bool:
+        """Every check passed: Verified, or so with an issuer nobody vouches for."""
+        return self.kind in (VERIFIED, UNRECOGNISED)
+
 
 def _checks(result: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     checks = result.get("checks")
@@ -206,6 +212,23 @@ def _reason(t: Texts, check: Mapping[str, Any]) -> tuple[str | Line, str]:
     return (t(key) if t.has(key) else t("reason.unknown.other", check=check_label(t, name))), detail
 
 
+def _reasons(t: Texts, checks: list[Mapping[str, Any]], bad: list[Mapping[str, Any]]) -> list[tuple[str | Line, str]]:
+    """The reasons for ``bad`` in the order the checks ran, so the root cause comes first: the
+    library runs them in dependency order (a proof whose key could not be fetched, then the
+    binding that fails because of it). A binding that fails only because the proof could not be
+    checked says so instead of blaming the key."""
+    proof_unknown = any(c.get("check") == "proof" and c.get("outcome") == "unknown" for c in checks)
+    out = []
+    for c in checks:
+        if not any(c is b for b in bad):
+            continue
+        if proof_unknown and c.get("check") == "binding" and c.get("outcome") == "failed":
+            out.append((t("reason.failed.binding.unresolved"), shorten(c.get("message") or "")))
+        else:
+            out.append(_reason(t, c))
+    return out
+
+
 def _status_failure(checks: Iterable[Mapping[str, Any]]) -> str | None:
     """``revoked`` or ``suspended`` when a status check established it; None otherwise."""
     found = None
@@ -231,7 +254,7 @@ def credential_verdict(t: Texts, result: Mapping[str, Any]) -> Verdict:
         return Verdict(VERIFIED, t("verdict.verified"), summary)
     if other_failed or not checks:
         v = Verdict(NOT_VERIFIED, t("verdict.not-verified"))
-        v.reasons = [_reason(t, c) for c in other_failed + unknown] or [(t("reason.no_checks"), "")]
+        v.reasons = _reasons(t, checks, other_failed + unknown) or [(t("reason.no_checks"), "")]
         status = _status_failure(status_failed)
         if status in (REVOKED, SUSPENDED):  # said too, though a failed proof already decides
             v.reasons.append((t(f"reason.{status}"), ""))
@@ -247,29 +270,85 @@ def credential_verdict(t: Texts, result: Mapping[str, Any]) -> Verdict:
         return Verdict(STATUS_UNKNOWN, t("verdict.status-unknown"), reasons=[_reason(t, c) for c in unknown])
     # Unknown non-status checks, or a result the node did not call verified for a reason no
     # check shows: never "Verified".
-    return Verdict(NOT_VERIFIED, t("verdict.not-verified"), reasons=[_reason(t, c) for c in unknown] or [(t("reason.no_checks"), "")])
+    return Verdict(NOT_VERIFIED, t("verdict.not-verified"), reasons=_reasons(t, checks, unknown) or [(t("reason.no_checks"), "")])
 
 
-def presentation_verdict(t: Texts, result: Mapping[str, Any], cards: list["CredentialCard"]) -> Verdict:
+def _each(t: Texts, count: int) -> Line:
+    return [own(t("vp.each.one"))] if count == 1 else fill(t, "vp.each.many", count=own(str(count)))
+
+
+def presentation_verdict(t: Texts, result: Mapping[str, Any], cards: list["CredentialCard"], untied: Line | None = None) -> Verdict:
+    """``untied``: the sentence saying which credentials nothing ties to the key that signed."""
     checks = _checks(result)
     failed = [c for c in checks if c.get("outcome") not in ("passed", "skipped")]
-    bad_cards = [c for c in cards if not c.verdict.verified]
+    bad_cards = [c for c in cards if not c.verdict.sound]
     if result.get("verified") is True and checks and not failed and not bad_cards:
         signer = Piece(_signer(result)[0] or "?", code=True)
         if not cards:
             # Its proof shows only that the signer holds a key: there is nothing to vouch for.
             return Verdict(NO_CREDENTIALS, t("verdict.no-credentials"), fill(t, "verdict.no-credentials.summary", signer=signer))
-        if any(c.get("check") == "binding" and c.get("outcome") == "passed" for c in checks):
-            return Verdict(VERIFIED, t("verdict.verified"), t("verdict.verified.presentation", count=len(cards)))
-        # Binding skipped: it names no holder, so the key signed for nobody in particular.
-        return Verdict(VERIFIED, t("verdict.verified"), fill(t, "verdict.verified.presentation.unbound", signer=signer, count=own(str(len(cards)))))
+        tail = [own(" ")] + untied if untied else []
+        if any(c.get("check") == "binding" and c.get("outcome") == "passed" for c in checks) and not untied:
+            summary = fill(t, "verdict.verified.presentation", each=_each(t, len(cards)))
+        elif any(c.get("check") == "binding" and c.get("outcome") == "passed" for c in checks):
+            # The holder's key signed, but the holder is a DID anyone can make: only a learner
+            # identified by that DID in the credential ties the two.
+            summary = fill(t, "verdict.verified.presentation.key", signer=signer, each=_each(t, len(cards))) + tail
+        else:
+            # Binding skipped: it names no holder, so the key signed for nobody in particular.
+            summary = fill(t, "verdict.verified.presentation.unbound", signer=signer, each=_each(t, len(cards))) + tail
+        unrecognised = [c for c in cards if c.verdict.kind == UNRECOGNISED]
+        if unrecognised:
+            numbers = ", ".join(str(c.number) for c in unrecognised)
+            summary = summary + [own(" ")] + fill(t, "verdict.unrecognised.presentation", numbers=own(numbers))
+            return Verdict(UNRECOGNISED, t("verdict.unrecognised"), summary)
+        return Verdict(VERIFIED, t("verdict.verified"), summary)
     v = Verdict(NOT_VERIFIED, t("verdict.not-verified"))
-    v.reasons = [_reason(t, c) for c in failed]
+    v.reasons = _reasons(t, checks, failed)
     for card in bad_cards:
         v.reasons.append((fill(t, "reason.credential", number=own(str(card.number)), title=card.title, verdict=own(card.verdict.title)), ""))
     if not v.reasons:
         v.reasons = [(t("reason.no_checks"), "")]
     return v
+
+
+# --- whom the page vouches for ----------------------------------------------------------------------
+
+
+def _issuer_id(doc: Mapping[str, Any]) -> Any:
+    issuer = doc.get("issuer")
+    return issuer.get("id") if isinstance(issuer, Mapping) else issuer
+
+
+def recognised(result: Mapping[str, Any], own_dids: frozenset[str]) -> bool:
+    """Whether anyone vouches for the credential's issuer: this node (one of its own issuers'
+    DIDs) or an accreditation body it trusts (the accreditation report says accredited)."""
+    doc = result.get("document") if isinstance(result.get("document"), Mapping) else {}
+    if _issuer_id(doc) in own_dids:
+        return True
+    acc = result.get("accreditation")
+    return isinstance(acc, Mapping) and acc.get("status") == "accredited"
+
+
+def _key_tied(result: Mapping[str, Any]) -> bool:
+    """Whether the proof and binding checks tied the signing key to the issuer's DID."""
+    checks = _checks(result)
+    return all(any(c.get("check") == name and c.get("outcome") == "passed" for c in checks) for name in ("proof", "binding"))
+
+
+def _unrecognised(t: Texts, verdict: Verdict, doc: Mapping[str, Any], name: str) -> Verdict:
+    """A verdict whose every check passed, for an issuer nobody vouches for: the signature is
+    sound, what it is worth depends on who the issuer is, and the page cannot say."""
+    domain = did_web_domain(_issuer_id(doc))
+    if domain:
+        summary = fill(t, "verdict.unrecognised.web", domain=Piece(domain, code=True))
+    elif name:
+        summary = fill(t, "verdict.unrecognised.named", name=Piece(name))
+    else:
+        summary = [own(t("verdict.unrecognised.key"))]
+    # What it means first, then what was checked, as a Verified summary says it.
+    checked = verdict.summary if isinstance(verdict.summary, list) else [own(verdict.summary)]
+    return Verdict(UNRECOGNISED, t("verdict.unrecognised"), summary + [own(" ")] + checked, verdict.reasons)
 
 
 # --- micro-credential elements -------------------------------------------------------------------
@@ -548,7 +627,7 @@ def stack_view(t: Texts, report: Mapping[str, Any] | None, document: Mapping[str
             kind, label = verdicts[pid].kind, verdicts[pid].title
         else:
             kind, label = NOT_VERIFIED, t("verdict.not-verified")
-        if kind == VERIFIED and own:
+        if kind in (VERIFIED, UNRECOGNISED) and own:
             kind, label = NOT_VERIFIED, t("verdict.not-verified")
         rows.append(
             StackPartRow(
@@ -621,14 +700,13 @@ def did_web_domain(did: Any) -> str | None:
     return host or None
 
 
-def _awarded_by(t: Texts, doc: Mapping[str, Any], name: str, country: Piece | None) -> Line:
+def _awarded_by(t: Texts, doc: Mapping[str, Any], name: str, country: Piece | None, key_tied: bool) -> Line:
     """"Awarded by …": a name is whatever the issuer wrote, so beside it stands what backs it,
-    the domain of a did:web (whose key the proof and binding checks tied to that domain), or
-    that nothing does."""
+    the domain of a did:web when the proof and binding checks tied the key to that domain
+    (``key_tied``), or that nothing does."""
     if not name:
         return []
-    issuer = doc.get("issuer")
-    domain = did_web_domain(issuer.get("id") if isinstance(issuer, Mapping) else issuer)
+    domain = did_web_domain(_issuer_id(doc)) if key_tied else None
     line = fill(t, "card.awarded_by.web", name=Piece(name), domain=domain) if domain else fill(t, "card.awarded_by.stated", name=Piece(name))
     return line + ([own(", "), country] if country is not None else [])
 
@@ -686,9 +764,10 @@ def credential_card(
     *,
     stack_report: Mapping[str, Any] | None = None,
     part_verdicts: Mapping[str, Verdict] | None = None,
+    own_dids: frozenset[str] = frozenset(),
 ) -> CredentialCard:
     doc = result.get("document") if isinstance(result.get("document"), Mapping) else {}
-    verdict = credential_verdict(t, result)
+    verdict = card_verdict(t, result, own_dids)
     micro = result.get("microcredential") if isinstance(result.get("microcredential"), Mapping) else None
     types = _types(doc)
     is_stack = bool(stack_report) or (
@@ -720,7 +799,7 @@ def credential_card(
         title=_title(t, doc) if doc else t("card.unreadable"),
         kind=kind,
         credential_id=shorten(doc.get("id") or ""),
-        awarded_by=_awarded_by(t, doc, issuer_name, country.lines[0][0] if country and country.lines else None),
+        awarded_by=_awarded_by(t, doc, issuer_name, country.lines[0][0] if country and country.lines else None, _key_tied(result)),
         direction_controls=has_bidi_controls(doc),
         is_micro=bool(micro and micro.get("isMicroCredential")),
         complete=bool(micro and micro.get("complete")),
@@ -746,12 +825,23 @@ class Outcome:
     holder: str
 
 
-def credential_outcome(t: Texts, result: Mapping[str, Any]) -> Outcome:
-    card = credential_card(t, 1, result)
+def card_verdict(t: Texts, result: Mapping[str, Any], own_dids: frozenset[str]) -> Verdict:
+    """``credential_verdict``, and, when every check passed but nobody vouches for the issuer
+    (``recognised``), "Signature valid — issuer not recognised" instead of Verified."""
+    verdict = credential_verdict(t, result)
+    if verdict.kind != VERIFIED or recognised(result, own_dids):
+        return verdict
+    doc = result.get("document") if isinstance(result.get("document"), Mapping) else {}
+    return _unrecognised(t, verdict, doc, _issuer(doc)[1])
+
+
+def credential_outcome(t: Texts, result: Mapping[str, Any], own_dids: frozenset[str] = frozenset()) -> Outcome:
+    """``own_dids``: every DID this node's issuers sign or signed under (they vouch for themselves)."""
+    card = credential_card(t, 1, result, own_dids=own_dids)
     return Outcome("credential", card.verdict, [card], [], "")
 
 
-def presentation_outcome(t: Texts, result: Mapping[str, Any]) -> Outcome:
+def presentation_outcome(t: Texts, result: Mapping[str, Any], own_dids: frozenset[str] = frozenset()) -> Outcome:
     doc = result.get("document") if isinstance(result.get("document"), Mapping) else {}
     results = [r for r in _as_list(result.get("credentialResults")) if isinstance(r, Mapping)]
     stacks = {s.get("stack"): s for s in _as_list(result.get("stacks")) if isinstance(s, Mapping)}
@@ -759,20 +849,43 @@ def presentation_outcome(t: Texts, result: Mapping[str, Any]) -> Outcome:
     for r in results:
         d = r.get("document")
         if isinstance(d, Mapping) and isinstance(d.get("id"), str):
-            verdicts[d["id"]] = credential_verdict(t, r)
+            verdicts[d["id"]] = card_verdict(t, r, own_dids)
     cards = []
     for n, r in enumerate(results, 1):
         d = r.get("document")
         own_stack = stacks.get(d["id"]) if isinstance(d, Mapping) and isinstance(d.get("id"), str) else None
-        card = credential_card(t, n, r, stack_report=own_stack, part_verdicts=verdicts)
-        if own_stack is not None and own_stack.get("verified") is not True and card.verdict.verified:
+        card = credential_card(t, n, r, stack_report=own_stack, part_verdicts=verdicts, own_dids=own_dids)
+        if own_stack is not None and own_stack.get("verified") is not True and card.verdict.sound:
             # Authentic, but it stands for parts that do not hold together: the stacked
             # credential counts for nothing here, so its own card does not say Verified.
             card.verdict = _stack_verdict(t, own_stack)
         cards.append(card)
     holder = doc.get("holder")
     holder = holder.get("id") if isinstance(holder, Mapping) else holder
-    return Outcome("presentation", presentation_verdict(t, result, cards), cards, check_rows(t, result), shorten(holder) if holder else "")
+    untied = _untied(t, result, results, holder)
+    return Outcome("presentation", presentation_verdict(t, result, cards, untied), cards, check_rows(t, result), shorten(holder) if holder else "")
+
+
+def _untied(t: Texts, result: Mapping[str, Any], results: list[Mapping[str, Any]], holder: Any) -> Line:
+    """Which credentials nothing ties to whoever signed the presentation: the library checks
+    that the key is the holder's, not that the holder is the learner. Only a credential whose
+    subject ``id`` is the holder (or, naming no holder, the signing key's DID) is tied."""
+    signer = _signer(result)[0]
+    who = holder if isinstance(holder, str) else signer.split("#", 1)[0] if signer else None
+    no_id, other = [], []
+    for n, r in enumerate(results, 1):
+        doc = r.get("document") if isinstance(r.get("document"), Mapping) else {}
+        ids = [s.get("id") for s in _subjects(doc) if s.get("id") is not None]
+        if not ids:
+            no_id.append(str(n))
+        elif who not in ids:
+            other.append(str(n))
+    line: Line = []
+    if no_id:
+        line += fill(t, "vp.untied.no_id.one" if len(no_id) == 1 else "vp.untied.no_id.many", numbers=own(", ".join(no_id)))
+    if other:
+        line += ([own(" ")] if line else []) + fill(t, "vp.untied.other.one" if len(other) == 1 else "vp.untied.other.many", numbers=own(", ".join(other)))
+    return line
 
 
 def _stack_verdict(t: Texts, report: Mapping[str, Any]) -> Verdict:
@@ -881,9 +994,11 @@ __all__ = [
     "StackView",
     "Verdict",
     "achievement_view",
+    "card_verdict",
     "credential_outcome",
     "credential_verdict",
     "is_presentation",
     "presentation_outcome",
+    "recognised",
     "safe_href",
 ]

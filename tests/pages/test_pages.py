@@ -163,7 +163,7 @@ async def test_awarded_by_says_what_backs_the_issuers_name(scene: Scene) -> None
     assert page.one("p", **{"class": "awarded"}).text == f"Awarded by University of Example ({host}), Netherlands (NL)"
     stranger = copied(scene.valid, achievement_id="https://courses.example.org/ds-101")
     _, page, _ = await post(scene, stranger)
-    assert verdict(page) == "verified"
+    assert verdict(page) == "unrecognised"  # its own did:key: nobody vouches for it
     assert page.one("p", **{"class": "awarded"}).text == "Awarded by University of Example (name stated by the issuer, not checked), Netherlands (NL)"
 
 
@@ -192,7 +192,43 @@ async def test_a_stranger_awarding_this_nodes_achievement_is_not_verified(scene:
     # An address on this node that no issuer defines, or another node's, decides nothing.
     for elsewhere in (ours.replace("/ds-101", "/no-such-course"), ours.replace("/uni/", "/nobody/"), "https://courses.example.org/ds-101"):
         _, page, _ = await post(scene, copied(scene.valid, achievement_id=elsewhere))
-        assert verdict(page) == "verified", elsewhere
+        assert verdict(page) == "unrecognised", elsewhere  # sound, by an issuer nobody vouches for
+
+
+async def test_a_self_made_issuer_is_not_shown_as_verified(scene: Scene) -> None:
+    # A fresh did:key calling itself a university: the signature is sound, but nobody vouches
+    # for the issuer, and an employer reads a green "Verified" as "a real university issued this".
+    vc = copied(scene.valid, issuer_name="Totally Real University", achievement_id="https://courses.example.org/ds-101")
+    _, page, _ = await post(scene, vc)
+    assert verdict(page) == "unrecognised"
+    assert page.one("h2", id="result-title").text == "! Signature valid — issuer not recognised"
+    summary = page.find("p", **{"class": "verdict-summary"})[0].text
+    assert summary.startswith("The credential is unchanged since its issuer signed it, but nobody this node trusts vouches for that issuer")
+    assert "Totally Real University is only what the issuer calls itself" in summary
+    assert check_outcome(page, 1, "proof") == "passed"  # the cryptographic verdict stays as it is
+    # This node's own issuer vouches for itself, accredited or not.
+    unsigned = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+        "issuer": scene.dids["default"], "credentialSubject": {"id": "did:example:someone", "name": "Someone"},
+    }
+    out = await scene.post("/credentials/issue", {"credential": unsigned})
+    _, page, _ = await post(scene, out["verifiableCredential"])
+    assert verdict(page) == "verified" and page.one("section", data_accreditation="*").attrs["data-accreditation"] != "accredited"
+
+
+async def test_a_presentation_says_when_nothing_ties_the_holder_to_the_learner(scene: Scene) -> None:
+    # A learner named without an id (as issue-batch makes them): the holder's key signed, but
+    # nothing compares that key with the learner.
+    nameless = await scene.award("ds-102", {"name": "Dee Draco", "email": "dee@example.org"})
+    _, page, _ = await post(scene, await scene.presentation([nameless]))
+    assert verdict(page) == "verified"
+    summary = page.find("p", **{"class": "verdict-summary"})[0].text
+    assert "the holder signed" not in summary
+    assert summary.startswith(f"Every check passed: the key {scene.holder}#{scene.holder_key.public_multibase} signed this presentation and its credential verifies.")
+    assert "Nothing ties that key to the learner of credential 1" in summary and "credential(s)" not in summary
+    _, page, _ = await post(scene, await scene.presentation([scene.valid, nameless]))
+    summary = page.find("p", **{"class": "verdict-summary"})[0].text
+    assert "each of its 2 credentials verifies" in summary and "learner of credential 2:" in summary
 
 
 async def test_a_tampered_credential_is_not_verified_and_the_proof_is_named(scene: Scene) -> None:
@@ -273,7 +309,7 @@ async def test_a_verified_credential_says_whether_its_status_was_checked(scene: 
     assert page.find("p", **{"class": "verdict-summary"})[0].text == EN["verdict.verified.credential"]
     # No credentialStatus: no status check ran, so "not revoked" would be a claim nobody checked.
     _, page, _ = await post(scene, copied(scene.valid, achievement_id="https://courses.example.org/ds-101"))
-    assert verdict(page) == "verified"
+    assert verdict(page) == "unrecognised"
     summary = page.find("p", **{"class": "verdict-summary"})[0].text
     assert "not been revoked" not in summary and "carries no revocation status" in summary
 
@@ -281,7 +317,7 @@ async def test_a_verified_credential_says_whether_its_status_was_checked(scene: 
 async def test_a_presentation_says_who_signed_it(scene: Scene) -> None:
     _, page, _ = await post(scene, await scene.presentation([scene.valid]))
     assert verdict(page) == "verified"
-    assert page.find("p", **{"class": "verdict-summary"})[0].text.startswith("Every check passed: the holder signed this presentation")
+    assert page.find("p", **{"class": "verdict-summary"})[0].text == "Every check passed: the holder signed this presentation, and its credential verifies."
     # Naming no holder, the binding check is skipped: a key signed it, for nobody named.
     _, page, _ = await post(scene, await scene.presentation([scene.valid], named=False))
     assert verdict(page) == "verified" and check_outcome_of(page, "binding") == "skipped"
@@ -323,7 +359,7 @@ async def test_dates_past_the_calendar_in_utc_are_shown_as_written(scene: Scene)
         vc = signed_by_a_new_key(unsigned)
         status, page, _ = await post(scene, vc)
         assert status == 200, (key, page.text[:500])
-        assert verdict(page) == ("verified" if await api_verified(scene, vc) else "not-verified"), key
+        assert verdict(page) == ("unrecognised" if await api_verified(scene, vc) else "not-verified"), key
         assert value in page.one("article", data_card="1").text, key
 
 
@@ -353,7 +389,7 @@ async def test_a_credential_whose_id_is_not_a_string_is_refused_in_a_presentatio
 async def test_direction_controls_in_a_credential_are_shown_and_isolated(scene: Scene) -> None:
     vc = copied(scene.valid, issuer_name=RLO_NAME, achievement_id="https://courses.example.org/ds-101")
     status, page, resp = await post(scene, raw=json.dumps(vc, ensure_ascii=False))
-    assert status == 200 and verdict(page) == "verified"
+    assert status == 200 and verdict(page) == "unrecognised"
     html = await resp.text()
     # The override is written out wherever the name is shown, and obeyed nowhere but in the
     # text box, which holds the credential exactly as pasted.

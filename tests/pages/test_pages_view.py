@@ -12,6 +12,7 @@ from aiohttp.test_utils import make_mocked_request
 from node.pages import wants_html
 from node.pages.texts import CATALOGUES, EN, Texts
 from node.pages.view import (
+    credential_outcome,
     credential_verdict,
     presentation_outcome,
     safe_href,
@@ -53,7 +54,7 @@ def test_failed_checks_decide_before_status() -> None:
 
 
 def test_a_presentation_is_verified_only_with_every_credential() -> None:
-    good = {**result(("proof", "passed")), "document": {"id": "urn:a", "name": "A"}}
+    good = {**result(("proof", "passed")), "document": {"id": "urn:a", "name": "A"}, "accreditation": {"status": "accredited"}}
     bad = {**result(("proof", "failed")), "document": {"id": "urn:b", "name": "B"}}
     vp = {**result(("proof", "passed"), ("challenge", "passed")), "credentialResults": [good, bad], "document": {"holder": "did:example:h"}}
     vp["verified"] = True  # even if a caller's result said so
@@ -73,6 +74,24 @@ def test_an_achievement_of_this_node_awarded_by_a_stranger_is_said_first() -> No
     assert v.kind == "not-verified" and words(v.reasons[0][0]).startswith("It names the achievement DS 101 that University of Example")
     assert words(v.reasons[1][0]) == EN["reason.revoked"]
     assert credential_verdict(t, result(("proof", "passed"), ("achievement", "unknown"), verified=True)).kind == "not-verified"
+
+
+def test_an_unreachable_issuer_is_named_as_the_cause_and_its_domain_is_not_vouched_for() -> None:
+    # did:web whose domain does not answer: the proof could not run, so the binding fails.
+    doc = {"issuer": {"id": "did:web:unknown-university.example", "name": "Totally Real University"}, "credentialSubject": {"id": "did:example:x"}}
+    r = {**result(("dataModel", "passed"), ("proof", "unknown"), ("binding", "failed")), "document": doc}
+    card = credential_outcome(t, r).cards[0]
+    assert card.verdict.kind == "not-verified"
+    assert [words(w) for w, _ in card.verdict.reasons] == [EN["reason.unknown.proof"], EN["reason.failed.binding.unresolved"]]
+    assert words(card.awarded_by) == "Awarded by Totally Real University (name stated by the issuer, not checked)"
+    # Tied by the proof and binding, the domain backs the name; nobody vouching for it, the
+    # verdict says so instead of Verified.
+    r = {**result(("proof", "passed"), ("binding", "passed")), "document": doc}
+    card = credential_outcome(t, r).cards[0]
+    assert words(card.awarded_by) == "Awarded by Totally Real University (unknown-university.example)"
+    assert card.verdict.kind == "unrecognised" and "unknown-university.example" in words(card.verdict.summary)
+    assert credential_outcome(t, r, frozenset({"did:web:unknown-university.example"})).verdict.kind == "verified"
+    assert credential_outcome(t, {**r, "accreditation": {"status": "accredited"}}).verdict.kind == "verified"
 
 
 @pytest.mark.parametrize(
@@ -129,7 +148,7 @@ def test_every_text_the_pages_use_is_in_each_catalogue() -> None:
     assert len(used) > 100  # the scan finds the templates' and the view's texts
     # Keys built at run time: every member of each family must exist.
     families = {
-        "verdict.": ["verified", "not-verified", "revoked", "suspended", "status-unknown", "no-credentials"],
+        "verdict.": ["verified", "not-verified", "revoked", "suspended", "status-unknown", "no-credentials", "unrecognised"],
         "outcome.": ["passed", "failed", "unknown", "skipped"],
         "acc.": ["accredited", "not-accredited", "unknown", "not-assessed"],
         "element.": list("abcdefghijk"),
