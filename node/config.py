@@ -66,6 +66,12 @@ class Config:
     # specification"). The Digital Credentials Consortium's status service publishes lists of
     # 100,000 entries; an ecosystem that accepts them sets this lower. Only lower.
     status_min_list_entries: int = MIN_STATUS_LIST_LENGTH
+    # Verifier side: whose status lists are read. "issuer": a list signed by the credential's
+    # issuer and naming no other URL than its own. "any": any list whose proof verifies
+    # (Bitstring Status List 1.0 §2.2 lets the issuers differ), its publisher and id named in
+    # the result; whoever can serve bytes at a list's URL could then clear a revoked bit with a
+    # list of their own: for ecosystems that delegate publishing or mirror lists.
+    status_list_publishers: str = "issuer"
     # A JSON file: an array of status entry templates ({statusPurpose, statusSize, statusMessage,
     # statusReference}, as options.statusEntries takes them) added to every VC 2.0 credential
     # issued without options.statusEntries, e.g. a message entry. None: no such entries.
@@ -275,6 +281,8 @@ def validate(config: Config) -> Config:
             f"status_min_list_entries must be 1 to {MIN_STATUS_LIST_LENGTH} (an ecosystem may set a lower bound than "
             f"Bitstring Status List 1.0's {MIN_STATUS_LIST_LENGTH}, not a higher one), got {config.status_min_list_entries}"
         )
+    if config.status_list_publishers not in ("issuer", "any"):
+        raise ConfigError(f"status_list_publishers must be 'issuer' or 'any', got {config.status_list_publishers!r}")
     bad = [p for p in config.status_purposes if p not in PURPOSES]
     if bad:
         raise ConfigError(f"status_purposes may contain {' and '.join(PURPOSES)}, not {', '.join(bad)}")

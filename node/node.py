@@ -237,6 +237,7 @@ def compose(
             clock,
             max_staleness=timedelta(seconds=config.status_max_staleness_seconds),
             min_length=config.status_min_list_entries,
+            any_publisher=config.status_list_publishers == "any",
             # The list's own proof is checked like any credential's: its heavy steps off the loop.
             verify_credential=functools.partial(verify_credential, offload=offloading("verify")),
             observe_cache=cache_observer(STATUS_LIST),

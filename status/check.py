@@ -163,6 +163,7 @@ class StatusChecker:
         max_decoded_bytes: int = MAX_DECODED_BYTES,
         min_length: int = MIN_STATUS_LIST_LENGTH,
         max_clock_skew: timedelta = MAX_CLOCK_SKEW,
+        any_publisher: bool = False,
         verify_credential: VerifyCredential | None = None,
         observe_cache: Callable[[bool], None] | None = None,
     ) -> None:
@@ -184,6 +185,14 @@ class StatusChecker:
         self.max_decoded_bytes = max_decoded_bytes
         self.min_length = min_length
         self.max_clock_skew = max_clock_skew
+        # False (the default): a list is read only when the credential's issuer signed it and it
+        # names no other URL than the one it was fetched from. True: any list whose proof verifies
+        # (Bitstring Status List 1.0 §2.2: the issuers "MAY be different"; §3.2 compares
+        # neither), the result naming its publisher and its id. Whoever can put bytes at the
+        # list's URL (a CDN, a mirror, a DNS name taken over) could then sign a list of their
+        # own in which a revoked credential's bit is clear, or serve another current list of
+        # the issuer: an ecosystem that delegates status publication opts in.
+        self.any_publisher = any_publisher
         self._verify_credential = verify_credential
         # observe_cache(hit) on every look-up in the list cache (the node counts hits with it).
         self._cache: ExpiringCache[_CachedList] = ExpiringCache(clock, max_entries=cache_max_entries, observe=observe_cache)
@@ -266,8 +275,14 @@ class StatusChecker:
             )
         credential_issuer = issuer_id(credential)
         # §2.2: the list's issuer "MAY be different" from the credential's. Its proof was bound to
-        # its own issuer when fetched; who that is goes into the result, for the verifier to judge.
+        # its own issuer when fetched; read only with any_publisher, and then named in the result.
         other = None if cached.issuer == credential_issuer else (cached.issuer, credential_issuer)
+        if other is not None and not self.any_publisher:
+            raise StatusVerificationError(
+                f"the status list {entry.list_url} was issued by {cached.issuer or '(no issuer)'}, not by the credential's "
+                f"issuer {credential_issuer or '(none)'}; this verifier reads a list only from the credential's issuer "
+                "(Bitstring Status List 1.0 §2.2 allows others: a verifier that trusts them accepts any publisher)"
+            )
         return _verdict(entry, bits.get(entry.index), other, cached.named)
 
     # --- the list cache --------------------------------------------------------------------
@@ -362,7 +377,7 @@ class StatusChecker:
         decoded: bytes | None = None
         decode_error: BitstringError | None = None
         try:
-            _check_list_shape(url, document, subject)
+            _check_list_shape(url, document, subject, same_url=not self.any_publisher)
             valid_from, valid_until = _validity(document)
             ttl = _ttl(subject)
             try:
@@ -484,16 +499,21 @@ def _purposes(raw: Any) -> frozenset[str]:
     return frozenset(v for v in values if isinstance(v, str) and v)
 
 
-def _check_list_shape(url: str, document: JsonObject, subject: JsonObject) -> None:
+def _check_list_shape(url: str, document: JsonObject, subject: JsonObject, *, same_url: bool = True) -> None:
     types = document.get("type")
     types = types if isinstance(types, list) else [types]
     if LIST_CREDENTIAL_TYPE not in types:
         raise MalformedStatusError(f"the document at {url} is not a {LIST_CREDENTIAL_TYPE} (its type does not include it)")
     # §2.2: the list "MAY express an id property that matches" the entry's URL, and §3.2 does
-    # not compare them: a copy published elsewhere (a mirror, a CDN, §5) names its origin. It
-    # is read, and the result says what it names itself (_verdict). Swapping in another list
-    # of the same issuer gains an attacker no more than replaying an older copy of this one,
-    # which validUntil bounds either way.
+    # not compare them: a copy published elsewhere (a mirror, a CDN, §5) names its origin. By
+    # default it must be the list the entry names: whoever serves the URL could otherwise hand
+    # out another current list of the same issuer, where the credential's bit is clear. With
+    # any_publisher a copy is read, and the result says what it names itself (_verdict).
+    if same_url and isinstance(document.get("id"), str) and document["id"] != url:
+        raise StatusVerificationError(
+            f"the status list fetched from {url} names itself {document['id']!r}; it is not the list the "
+            "credential refers to (a copy published elsewhere is read only when the verifier accepts any publisher)"
+        )
     subject_types = subject.get("type")
     subject_types = subject_types if isinstance(subject_types, list) else [subject_types]
     if LIST_TYPE not in subject_types:

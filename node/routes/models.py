@@ -61,7 +61,7 @@ class CheckResult(TypedDict):
     """One check and its outcome. The check's own facts (cryptosuite, verificationMethod,
     statusPurpose, status ...) follow as further members."""
 
-    check: Annotated[str, Field(description="dataModel, validity, proof, binding, status, challenge, domain, stack ...")]
+    check: Annotated[str, Field(description="dataModel, validity, proof, binding, status, challenge, domain, stack, achievement (a credential naming an achievement of this node that its issuer did not award) ...")]
     outcome: Literal["passed", "failed", "unknown", "skipped"]
     message: NotRequired[str]
     error: NotRequired[ResultError]

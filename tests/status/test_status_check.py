@@ -66,12 +66,16 @@ async def test_missing_list_is_unknown(world):
     assert (check.outcome, _code(check)) == ("unknown", "STATUS_RETRIEVAL_ERROR")
 
 
-async def test_a_list_published_by_another_issuer_is_read_and_names_its_publisher(world):
-    # Bitstring Status List 1.0 §2.2: the credential's issuer "MAY be different from the issuer
-    # value of a BitstringStatusListCredential", and §3.2 (a MUST) compares no issuers. The
-    # result says who published the list, for the verifier's own trust policy (§3.2's note).
+async def test_a_list_published_by_another_issuer_is_refused_unless_any_publisher_is_accepted(world):
+    """Bitstring Status List 1.0 §2.2: the credential's issuer "MAY be different from the issuer
+    value of a BitstringStatusListCredential". Whoever can serve bytes at the list's URL could
+    then sign an all-clear list of their own, so by default only the issuer's list is read;
+    a verifier that trusts delegated publishers opts in, and the result names the publisher."""
     world.publish(issuer="did:example:registry", set_bits={2: 1})
-    checker = world.checker()
+    refused = _one(await world.checker()(world.credential(world.entry(2))))
+    assert (refused.outcome, _code(refused)) == ("unknown", "STATUS_VERIFICATION_ERROR"), refused
+    assert "was issued by did:example:registry, not by the credential's issuer" in refused.message
+    checker = world.checker(any_publisher=True)
     check = _one(await checker(world.credential(world.entry(1))))
     assert check.outcome == "passed", check
     assert check.data["statusListIssuer"] == "did:example:registry"
@@ -230,12 +234,17 @@ async def test_a_list_breaking_the_data_model_is_a_malformed_value(world, edit, 
     assert words in check.message
 
 
-async def test_a_list_naming_another_url_is_read_as_a_copy_and_the_result_says_so(world):
+async def test_a_list_naming_another_url_is_refused_or_with_any_publisher_read_as_a_copy(world):
     """§2.2: a list "MAY express an id property that matches" the entry's URL; §3.2 does not
-    compare them. A copy published elsewhere (the Digital Credentials Consortium's test lists
-    name their origin) is read, and the result names what the list calls itself."""
+    compare them. By default the list must be the one the entry names (whoever serves the URL
+    could hand out another current list of the issuer); with any_publisher a copy published
+    elsewhere (the Digital Credentials Consortium's test lists name their origin) is read, and
+    the result names what the list calls itself."""
     world.publish(edit=lambda d: d.update(id="https://origin.example/status/7"))
-    check = _one(await world.checker()(world.credential(world.entry(1))))
+    refused = _one(await world.checker()(world.credential(world.entry(1))))
+    assert (refused.outcome, _code(refused)) == ("unknown", "STATUS_VERIFICATION_ERROR")
+    assert "names itself" in refused.message
+    check = _one(await world.checker(any_publisher=True)(world.credential(world.entry(1))))
     assert check.outcome == "passed", check
     assert check.data["statusListId"] == "https://origin.example/status/7"
     assert "a copy of the list https://origin.example/status/7" in check.message
