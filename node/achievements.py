@@ -64,6 +64,7 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # Namespace of the credential ids derived from idempotency keys (fixed: ids must be stable).
 _ID_NAMESPACE = uuid.UUID("5b7f0c1e-4d0a-5a51-9c3e-6d6963726f63")
 AWARDING_BODY_FIELDS = ("name", "countryCode", "country", "region", "url", "email")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 REQUEST_FIELDS = ("achievementId", "learner", "validFrom", "grade", "evidence", "idempotencyKey")
 MAX_BATCH = 100_000
 # A validFrom this far ahead of the node's clock is taken as the caller's clock running fast.
@@ -549,8 +550,9 @@ class Achievements:
             if achievement is None:
                 problems.append(_NoSuchAchievement("achievementId", f"issuer {issuer_name!r} has no achievement {slug!r}"))
         key = request.get("idempotencyKey")
-        if key is not None and (not isinstance(key, str) or not key or len(key) > 200):
-            problems.append(ElementProblem("idempotencyKey", "must be a non-empty string of at most 200 characters"))
+        # No control characters: PostgreSQL's text holds no NUL, and a key is an operator's label.
+        if key is not None and (not isinstance(key, str) or not key or len(key) > 200 or _CONTROL.search(key)):
+            problems.append(ElementProblem("idempotencyKey", "must be a non-empty string of at most 200 characters, none a control character"))
             key = None
         if achievement is None:
             return None, problems

@@ -339,7 +339,10 @@ OID4VCI_OFFER_KEYS = Migration(
         "ALTER TABLE oid4vci_offers ADD COLUMN idempotency_key TEXT",
         {
             "sqlite": "UPDATE oid4vci_offers SET idempotency_key = json_extract(request, '$.idempotencyKey') WHERE request IS NOT NULL",
-            "postgresql": "UPDATE oid4vci_offers SET idempotency_key = (request::jsonb) ->> 'idempotencyKey' WHERE request IS NOT NULL",
+            # jsonb holds no U+0000: an award holding one (escaped \u0000 in its JSON text) would
+            # stop the migration, so its key stays unknown to the check (as before this one).
+            "postgresql": "UPDATE oid4vci_offers SET idempotency_key = (request::jsonb) ->> 'idempotencyKey' "
+            "WHERE request IS NOT NULL AND position('\\u0000' in request) = 0",
         },
         "CREATE INDEX oid4vci_offers_by_key ON oid4vci_offers(issuer, idempotency_key)",
     ),

@@ -198,6 +198,8 @@ async def test_each_element_missing_at_issue_is_refused_by_name_before_any_index
         # A misspelt field vanished, and the credential went out without it.
         ({"learner": {"name": "Ana", "emial": "ana@example.org"}}, "(a) learner identification: learner has unknown fields emial"),
         ({"learner": {"name": "Ana", "salt": "s"}}, "(a) learner identification: a salt is for the learner's e-mail or emailHash"),
+        # PostgreSQL's text holds no NUL: the key's insert failed there after everything was checked.
+        ({"idempotencyKey": "enrolment\u000042"}, "idempotencyKey: must be a non-empty string of at most 200 characters, none a control"),
     ],
 )
 async def test_what_a_qa_sweep_found_an_award_may_not_hold(node: Node, award: dict[str, Any], problem: str) -> None:

@@ -131,7 +131,12 @@ async def test_offers_made_before_their_keys_had_a_column_are_found_by_key(backe
     db = await backend.open(before)
     await _issuer(db)
     async with db.transaction() as tx:
-        for offer_id, request in (("o1", {"achievementId": "ds-101", "idempotencyKey": "cohort-7/ana"}), ("o2", None)):
+        for offer_id, request in (
+            ("o1", {"achievementId": "ds-101", "idempotencyKey": "cohort-7/ana"}),
+            ("o2", None),
+            # PostgreSQL's jsonb holds no U+0000: such an award must not stop the migration.
+            ("o3", {"achievementId": "ds-101", "learner": {"name": "A\u0000B"}, "idempotencyKey": "cohort-7/cy"}),
+        ):
             await tx.execute(
                 "INSERT INTO oid4vci_offers (id, issuer, configuration_id, request, code_hash, created, expires) "
                 "VALUES (?, 'default', 'ds-101', ?, ?, '2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z')",
