@@ -157,11 +157,41 @@ def _check_entry_format(status_size: Any, messages: list[StatusMessage], referen
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+_UNRESERVED_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+
+
+def _decode_unreserved(match: "re.Match[str]") -> str:
+    char = chr(int(match.group(1), 16))
+    return char if char.isascii() and (char.isalnum() or char in "-._~") else match.group(0).upper()
+
+
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 §5.2.4, for an absolute path."""
+    if "." not in path:
+        return path
+    out: list[str] = []
+    segments = path.split("/")
+    for i, segment in enumerate(segments):
+        if segment == ".":
+            if i == len(segments) - 1:
+                out.append("")
+        elif segment == "..":
+            if len(out) > 1:
+                out.pop()
+            if i == len(segments) - 1:
+                out.append("")
+        else:
+            out.append(segment)
+    return "/".join(out)
+
+
 def normalize_url(url: str) -> str:
     """The spelling of ``url`` that comparisons use: scheme and host in lower case, the scheme's
-    default port left out (RFC 3986 §6.2.2.1, §6.2.3), the rest as given. A user and password
-    are left out too: they are no part of which resource the URL names. ValueError when the URL
-    does not parse (a port out of range, say)."""
+    default port left out (RFC 3986 §6.2.2.1, §6.2.3), percent-encoded unreserved characters
+    decoded and dot segments removed from the path (§6.2.2.2, §6.2.2.3: ``/%73tatus/./x`` is
+    ``/status/x``), the rest as given. A user and password are left out too: they are no part
+    of which resource the URL names. ValueError when the URL does not parse (a port out of
+    range, say)."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
@@ -169,7 +199,8 @@ def normalize_url(url: str) -> str:
         host = f"[{host}]"
     port = parts.port
     authority = host if port is None or port == _DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
-    out = f"{scheme}://{authority}{parts.path}" if parts.netloc or authority else f"{scheme}:{parts.path}"
+    path = _remove_dot_segments(_UNRESERVED_ESCAPE.sub(_decode_unreserved, parts.path))
+    out = f"{scheme}://{authority}{path}" if parts.netloc or authority else f"{scheme}:{path}"
     if parts.query:
         out += f"?{parts.query}"
     if parts.fragment:

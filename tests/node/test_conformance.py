@@ -698,6 +698,9 @@ async def test_the_nodes_own_lists_are_recognised_however_their_url_is_spelt(nod
     spellings = [f"{scheme.upper()}://{host.upper()}/{path}"]
     if ":" not in host:
         spellings.append(f"{scheme}://{host}:{default}/{path}")
+    # RFC 3986 §6.2.2.2-3 (a review): an escaped unreserved character, a dot segment.
+    spellings.append(f"{scheme}://{host}/%73{path[1:]}")
+    spellings.append(f"{scheme}://{host}/./{path}")
     for url in spellings:
         for bad in ({**entry, "statusListCredential": url, "id": f"urn:uuid:{uuid.uuid4()}"}, {**entry, "id": url + "#1", "statusListCredential": "https://status.example/l/1"}):
             status, body = await post_issue(node, dm(issuer=await did_key_of(node), credentialStatus=bad))

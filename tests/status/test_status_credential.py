@@ -234,6 +234,10 @@ def test_multi_bit_list_credential_names_itself_by_the_entries_list_url():
     ("https://user:secret@uni.eu/x", "https://uni.eu/x"),
     ("http://[::1]:80/x", "http://[::1]/x"),
     ("urn:uuid:1234", "urn:uuid:1234"),
+    # RFC 3986 §6.2.2.2-3: unreserved characters decoded, other escapes kept (upper case), dot segments removed.
+    ("http://uni.eu/%73tatus/./default/../default/1", "http://uni.eu/status/default/1"),
+    ("http://uni.eu/a%2fb/%7euser", "http://uni.eu/a%2Fb/~user"),
+    ("http://uni.eu/a/b/..", "http://uni.eu/a/"),
 ])
 def test_urls_are_compared_by_scheme_and_host_without_case_and_without_a_default_port(url, normal):
     assert normalize_url(url) == normal
