@@ -351,6 +351,14 @@ def redact_url(url: str) -> str:
     scheme, sep, rest = url.partition("://")
     if not sep:
         scheme, rest = "", url
+    # A password left unencoded may hold "/", "?" or "#", which would end the authority before
+    # its "@": the userinfo runs to the last "@" when what precedes its ":" is a plain user name.
+    # (An "@" in the query then masks the host too: more hidden, never less.)
+    last_at = rest.rfind("@")
+    if last_at >= 0:
+        user, colon, _ = rest[:last_at].partition(":")
+        if colon and not any(mark in user for mark in "/?#@"):
+            rest = f"{user}:***@{rest[last_at + 1:]}"
     authority_end = len(rest)
     for mark in "/?#":
         found = rest.find(mark)

@@ -43,6 +43,7 @@ from status.credential import (
     SUSPENSION,
     StatusMessage,
     check_entry_id,
+    same_url,
 )
 from vc.credentials import verify_credential as _verify_credential
 from vc.proofs import MAX_CLOCK_SKEW
@@ -248,7 +249,7 @@ class StatusChecker:
             raise StatusVerificationError(
                 f"the status list {entry.list_url} is not valid yet (validFrom {cached.credential.get('validFrom')})"
             )
-        if cached.valid_until is not None and now - self.max_clock_skew > cached.valid_until:
+        if self._expired(cached, now):
             raise StatusVerificationError(
                 f"the status list {entry.list_url} has expired (validUntil {cached.credential.get('validUntil')}), "
                 "so the credential's current status is not known"
@@ -287,12 +288,17 @@ class StatusChecker:
 
     # --- the list cache --------------------------------------------------------------------
 
+    def _expired(self, cached: _CachedList, now: datetime) -> bool:
+        """Past the list's validUntil by more than the clock skew its proof is allowed: refused,
+        and not kept (a copy still within the allowance is used, not fetched on every check)."""
+        return cached.valid_until is not None and now - self.max_clock_skew > cached.valid_until
+
     async def _list(self, url: str) -> _CachedList:
         while True:
             now = self.clock()
             cached = self._cache.get(url)  # live while now < expires_at
             if cached is not None:
-                if cached.valid_until is None or now <= cached.valid_until:
+                if not self._expired(cached, now):
                     return cached
                 self._cache.discard(url)
             pending = self._inflight.get(url)
@@ -377,7 +383,7 @@ class StatusChecker:
         decoded: bytes | None = None
         decode_error: BitstringError | None = None
         try:
-            _check_list_shape(url, document, subject, same_url=not self.any_publisher)
+            _check_list_shape(url, document, subject, own_url=not self.any_publisher)
             valid_from, valid_until = _validity(document)
             ttl = _ttl(subject)
             try:
@@ -397,7 +403,7 @@ class StatusChecker:
             credential=document,
             issuer=issuer,
             purposes=purposes,
-            named=named if isinstance(named := document.get("id"), str) and named != url else None,
+            named=named if isinstance(named := document.get("id"), str) and not same_url(named, url) else None,
             valid_from=valid_from,
             valid_until=valid_until,
             expires_at=fetched_at + lifetime,
@@ -499,7 +505,7 @@ def _purposes(raw: Any) -> frozenset[str]:
     return frozenset(v for v in values if isinstance(v, str) and v)
 
 
-def _check_list_shape(url: str, document: JsonObject, subject: JsonObject, *, same_url: bool = True) -> None:
+def _check_list_shape(url: str, document: JsonObject, subject: JsonObject, *, own_url: bool = True) -> None:
     types = document.get("type")
     types = types if isinstance(types, list) else [types]
     if LIST_CREDENTIAL_TYPE not in types:
@@ -509,7 +515,7 @@ def _check_list_shape(url: str, document: JsonObject, subject: JsonObject, *, sa
     # default it must be the list the entry names: whoever serves the URL could otherwise hand
     # out another current list of the same issuer, where the credential's bit is clear. With
     # any_publisher a copy is read, and the result says what it names itself (_verdict).
-    if same_url and isinstance(document.get("id"), str) and document["id"] != url:
+    if own_url and isinstance(document.get("id"), str) and not same_url(document["id"], url):
         raise StatusVerificationError(
             f"the status list fetched from {url} names itself {document['id']!r}; it is not the list the "
             "credential refers to (a copy published elsewhere is read only when the verifier accepts any publisher)"

@@ -172,6 +172,9 @@ def test_database_url_chooses_postgresql_and_its_password_never_shows():
         ("postgresql:///x?host=/run/postgresql&pass%77ord=Enc", "postgresql:///x?host=/run/postgresql&pass%77ord=***"),
         ("postgresql://u:pw@[::1]:5432/x", "postgresql://u:***@[::1]:5432/x"),  # the host as written, brackets kept
         ("postgresql://u@db/x?passfile=/home/u/.pgpass", "postgresql://u@db/x?passfile=/home/u/.pgpass"),  # a path, not a secret
+        # A password left unencoded with "/", "?", "#" or "@" in it (a review): all of it masked.
+        ("postgresql://u:se/cr?et#x@db:5432/x", "postgresql://u:***@db:5432/x"),
+        ("postgresql://u:p@w@db/x", "postgresql://u:***@db/x"),
     ],
 )
 def test_every_secret_of_a_database_url_is_masked_and_the_rest_shown_as_written(url, shown):

@@ -149,6 +149,24 @@ async def test_a_list_whose_validity_ended_seconds_ago_by_the_publishers_clock_i
     assert (check.outcome, _code(check)) == ("unknown", "STATUS_VERIFICATION_ERROR") and "expired" in check.message
 
 
+async def test_a_list_within_the_allowance_past_its_validity_is_kept_not_fetched_on_every_check(world):
+    # A review: the check allowed the skew, the cache did not, so every verification within
+    # those 300 s fetched the list again from its publisher.
+    world.publish(valid_from=world.clock() - timedelta(hours=1), valid_until=world.clock() + timedelta(seconds=10), max_age=60)
+    checker = world.checker()
+    assert _one(await checker(world.credential(world.entry(1)))).outcome == "passed"
+    world.clock.advance(seconds=20)
+    for _ in range(3):
+        assert _one(await checker(world.credential(world.entry(1)))).outcome == "passed"
+    assert len(world.http.calls) == 1
+
+
+async def test_a_list_naming_its_own_url_spelt_otherwise_is_no_copy(world):
+    world.publish(edit=lambda d: d.update(id=d["id"].replace("https://", "HTTPS://", 1)))
+    check = _one(await world.checker()(world.credential(world.entry(1))))
+    assert check.outcome == "passed" and "statusListId" not in check.data, check
+
+
 async def test_the_clock_skew_allowance_is_the_callers_to_choose(world):
     world.publish(valid_from=world.clock() + timedelta(seconds=2), valid_until=world.clock() + timedelta(minutes=10))
     strict = world.checker(max_clock_skew=timedelta(0))
