@@ -34,6 +34,7 @@ from node.store import Database, utcnow_iso
 from node.store import issuers as issuer_rows
 from node.store import settings as setting_rows
 from node.store import status_lists as list_rows
+from status.credential import normalize_origin
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +64,7 @@ def normalize_base_url(url: str) -> str:
     """The one spelling of a base URL that is compared and stored (``HTTPS://Uni.EU:443/`` →
     ``https://uni.eu``). The port stays when it is not the scheme's default: it is part of the
     did:web (``did:web:uni.eu%3A8443``)."""
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if ":" in host:
-        host = f"[{host}]"
-    port = parts.port
-    authority = host if port is None or port == _DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
+    scheme, authority = normalize_origin(url.strip())
     return f"{scheme}://{authority}"
 
 

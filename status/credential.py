@@ -185,6 +185,19 @@ def _remove_dot_segments(path: str) -> str:
     return "/".join(out)
 
 
+def normalize_origin(url: str) -> tuple[str, str]:
+    """``url``'s scheme and authority as comparisons spell them (RFC 3986 §6.2.2.1, §6.2.3):
+    lower case, an IPv6 host in brackets, the scheme's default port left out, no user or
+    password. ValueError when the URL does not parse (a port out of range, say)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    return scheme, host if port is None or port == _DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
+
+
 def normalize_url(url: str) -> str:
     """The spelling of ``url`` that comparisons use: scheme and host in lower case, the scheme's
     default port left out (RFC 3986 §6.2.2.1, §6.2.3), percent-encoded unreserved characters
@@ -193,12 +206,7 @@ def normalize_url(url: str) -> str:
     of which resource the URL names. ValueError when the URL does not parse (a port out of
     range, say)."""
     parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if ":" in host:
-        host = f"[{host}]"
-    port = parts.port
-    authority = host if port is None or port == _DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
+    scheme, authority = normalize_origin(url)
     path = _remove_dot_segments(_UNRESERVED_ESCAPE.sub(_decode_unreserved, parts.path))
     out = f"{scheme}://{authority}{path}" if parts.netloc or authority else f"{scheme}:{path}"
     if parts.query:
