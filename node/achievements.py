@@ -30,6 +30,7 @@ from functools import cached_property
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar, overload
 
+from did.cache import LRU
 from node.errors import (
     AchievementExistsError,
     DuplicateCredentialError,
@@ -224,6 +225,9 @@ class Achievements:
         self.clock = clock
         self.issuers = issuers
         self.issuance = issuance
+        # Definitions found by (issuer, slug): never changed or removed once stored, so a copy
+        # holds for the process's life (verifications of the node's own achievements read none).
+        self._defined: LRU[tuple[str, str], StoredAchievement] = LRU(1024)
 
     def achievement_url(self, issuer: str, slug: str) -> str:
         return f"{self.base_url}/issuers/{issuer}/achievements/{slug}"
@@ -291,6 +295,18 @@ class Achievements:
         if row is None:
             raise UnknownAchievementError(f"issuer {issuer_name!r} has no achievement {slug!r}", issuer=issuer_name, slug=slug)
         return self._from_row(row)
+
+    async def defined(self, issuer_name: str, slug: str) -> StoredAchievement | None:
+        """The definition ``slug`` of the issuer, or None: ``get`` without the refusal, answered
+        from memory once found (definitions are immutable)."""
+        found = self._defined.get((issuer_name, slug))
+        if found is None:
+            async with self.db.read() as tx:
+                row = await table.get(tx, issuer_name, slug)
+            if row is None:
+                return None
+            found = self._defined[(issuer_name, slug)] = self._from_row(row)
+        return found
 
     async def list(self, issuer_name: str) -> list[StoredAchievement]:
         await self.issuers.get(issuer_name)

@@ -33,7 +33,7 @@ from did.cache import TTLCache
 from did.errors import NOT_FOUND_STATUSES, DIDError
 from did.syntax import parse_did
 from did.web import DIDWebResolver
-from node.errors import AccreditationRefusedError, InvalidRequestError, UnknownCredentialError, UnknownTrustedBodyError
+from node.errors import AccreditationRefusedError, InvalidRequestError, UnknownCredentialError, UnknownIssuerError, UnknownTrustedBodyError
 from node.issuers import Issuers
 from node.store import Database, utcnow_iso
 from node.store import trust as table
@@ -646,27 +646,23 @@ async def hosted_achievements(issuers: Any, achievements: Any, ids: Iterable[str
     if base is None:
         return {}
     scheme, host, port, prefix = base
-    under = re.compile(re.escape(prefix) + r"/issuers/([^/]+)/achievements/[^/]+")
-    wanted: dict[str, set[str]] = {}  # issuer name -> the ids that may be its achievements
+    under = re.compile(re.escape(prefix) + r"/issuers/([^/]+)/achievements/([^/]+)")
+    found: dict[str, HostedAchievement] = {}
     for i in ids:
         key = url_key(i)
         m = under.fullmatch(key[3]) if key is not None and key[:3] == (scheme, host, port) else None
-        if m is not None:
-            wanted.setdefault(m.group(1), set()).add(i)
-    found: dict[str, HostedAchievement] = {}
-    if not wanted:
-        return found
-    for issuer in await issuers.list():
-        if issuer.name not in wanted:
+        if m is None:
             continue
-        dids = frozenset(issuer.dids) | frozenset(issuer.former_did_keys)
-        defined = {
-            url_key(a.definition.id): HostedAchievement(a.definition.id, a.definition.title, issuer.name, a.awarding_body.name, dids)
-            for a in await achievements.list(issuer.name)
-        }
-        for i in wanted[issuer.name]:
-            if url_key(i) in defined:
-                found[i] = defined[url_key(i)]
+        # One definition looked up by its name (kept in memory once found), not every
+        # definition of the issuer read and parsed on each verification.
+        try:
+            issuer = await issuers.get(m.group(1))
+        except UnknownIssuerError:
+            continue
+        a = await achievements.defined(issuer.name, m.group(2))
+        if a is not None and url_key(a.definition.id) == key:
+            dids = frozenset(issuer.dids) | frozenset(issuer.former_did_keys)
+            found[i] = HostedAchievement(a.definition.id, a.definition.title, issuer.name, a.awarding_body.name, dids)
     return found
 
 
