@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from node.app import create_app
 from node.config import Config
 from node.node import open_node
@@ -103,7 +105,8 @@ async def test_trusted_bodies_are_read_once_per_refresh_and_own_changes_seen_at_
         assert await first.trust.trusted_dids() == {"did:web:qa.example"}
 
 
-async def test_a_verification_of_the_nodes_own_credential_asks_the_store_nothing(tmp_path: Path, aiohttp_client: Any) -> None:
+@pytest.mark.parametrize("kind", ["credential", "micro-credential"])
+async def test_a_verification_of_the_nodes_own_credential_asks_the_store_nothing(tmp_path: Path, aiohttp_client: Any, kind: str) -> None:
     # Lists served with a ttl may be cached (by this node as by any verifier); with none (the
     # default) each verification reads the list's current version, the one query it needs.
     cfg = Config().replace(
@@ -118,7 +121,15 @@ async def test_a_verification_of_the_nodes_own_credential_asks_the_store_nothing
         "@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
         "issuer": issuer.did, "credentialSubject": {"id": "did:example:learner"},
     }}
-    resp = await client.post("/credentials/issue", json=body, headers={"Authorization": f"Bearer {token}"})
+    if kind == "credential":
+        resp = await client.post("/credentials/issue", json=body, headers={"Authorization": f"Bearer {token}"})
+    else:
+        # Its achievement is this node's: the check of who awarded it (node.trust) must answer
+        # from memory too, not read the issuer's definitions on each verification.
+        from support import OFFERED_ACHIEVEMENT, OFFERED_AWARD
+
+        await node.achievements.create("default", OFFERED_ACHIEVEMENT)
+        resp = await client.post("/issuers/default/microcredentials", json=OFFERED_AWARD, headers={"Authorization": f"Bearer {token}"})
     assert resp.status == 201, await resp.text()
     vc = (await resp.json())["verifiableCredential"]
     resp = await client.post("/credentials/verify", json={"verifiableCredential": vc})  # warm: lists, bodies read
