@@ -8,8 +8,9 @@ A list is signed by the DID its credentials name, so credentials naming the issu
 entries in lists signed with that did:key, and those naming its did:web in lists signed with the
 did:web. The Recommendation does not require it (§2.2: the two issuers "MAY be different"; §3.2
 compares none), but verifiers that trust a list only from the credential's own issuer do exist
-(Digital Bazaar's ``vc-bitstring-status-list``: "Issuers ... do not match"), and a list that
-shares its credentials' issuer satisfies both kinds.
+(Digital Bazaar's ``vc-bitstring-status-list``: "Issuers ... do not match"; this node's own by
+default, ``status_list_publishers``), and a list that shares its credentials' issuer satisfies
+both kinds.
 Entries of one list have one size (§2.1 ``statusSize``; a ``message`` entry of 2 bits, say).
 So an issuer has a list per (signing DID, purpose, size); the numbers stay one sequence per
 issuer and purpose, so every list keeps a URL of the same form whoever signs it (the list

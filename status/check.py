@@ -5,8 +5,10 @@ Bitstring Status List v1.0 §3.2 (Validate Algorithm) and §3.5 (Processing Erro
 (the one did:web uses: HTTPS, SSRF guards, timeout, size cap), its proof verified and bound to
 the list's own issuer, its validity period, purpose and length checked, and the entry's value
 read. The list's issuer need not be the credential's (§2.2: it "MAY be different"; §3.2 compares
-no issuers): whom to trust for either is the verifier's policy (§3.2's closing note), so a check
-read from a list another party published names that party (``statusListIssuer``).
+no issuers): whom to trust is the verifier's policy (§3.2's closing note). By default only the
+credential's issuer's list, at the URL it names itself, is read (``any_publisher``: another
+party's, or a copy published elsewhere, each named in the result: ``statusListIssuer``,
+``statusListId``).
 
 Three outcomes, never two: ``passed`` (the status is established and good), ``failed``
 (established: revoked or suspended by the issuer), ``unknown`` (could not be established:
