@@ -66,6 +66,19 @@ def _host_key(host: str, port: int) -> str:
     return f"{host}:{port}"
 
 
+def host_port_allowed(host: str, port: int, allowed: Iterable[str]) -> bool:
+    """Whether ``host``:``port`` is one of the ``HOST:PORT`` entries of ``allowed`` (an operator's
+    ``allow_insecure_hosts``; entries that are not ``HOST:PORT`` allow nothing)."""
+    key = _host_key(host, port)
+    for value in allowed:
+        try:
+            if normalize_host_port(value) == key:
+                return True
+        except ValueError:
+            continue
+    return False
+
+
 def is_public_address(address: str) -> bool:
     """True only for globally routable unicast addresses (not loopback, private, link-local,
     multicast, unspecified, reserved, shared, documentation...). IPv4-mapped IPv6 is unwrapped."""

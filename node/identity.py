@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
 
-from did.http import ip_literal, normalize_host_port
+from did.http import host_port_allowed, ip_literal
 from did.web import url_to_did_web
 from node.config import Config, ConfigError, redact_url
 from node.store import Database, utcnow_iso
@@ -218,15 +218,9 @@ def serving_problem(base_url: str, allowed_hosts: Iterable[str]) -> str | None:
     if ip_literal(host) is None:
         return None
     port = parts.port or _DEFAULT_PORTS.get(parts.scheme, 443)
-    authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    allowed = set()
-    for value in allowed_hosts:
-        try:
-            allowed.add(normalize_host_port(value))
-        except ValueError:
-            continue
-    if normalize_host_port(authority) in allowed:
+    if host_port_allowed(host, port, allowed_hosts):
         return None
+    authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     unspecified = " (0.0.0.0 is the address a server listens on, not one anybody can reach it by)" if host in ("0.0.0.0", "::") else ""
     return (
         f"the base URL {base_url} names an IP address{unspecified}. did:web identifies an issuer by "

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 from urllib.parse import urlsplit
 
-from did.http import normalize_host_port
+from did.http import host_port_allowed
 from node.achievements import StoredAchievement
 from node.oid4vci.proofs import ALGORITHMS, BINDING_METHODS
 from vc.edu.model import CONTEXT
@@ -64,14 +64,8 @@ def identifier_problem(identifier: str, allow_insecure_hosts: Iterable[str] = ()
     if parts.scheme == "https":
         return None
     host = (parts.hostname or "").lower()
-    allowed = set()
-    for value in allow_insecure_hosts:
-        try:
-            allowed.add(normalize_host_port(value))
-        except ValueError:
-            continue
     authority = f"[{host}]:{parts.port or 80}" if ":" in host else f"{host}:{parts.port or 80}"
-    if parts.scheme == "http" and (host in LOCAL_HOSTS or authority in allowed):
+    if parts.scheme == "http" and (host in LOCAL_HOSTS or host_port_allowed(host, parts.port or 80, allow_insecure_hosts)):
         return None
     return (
         f"the Credential Issuer Identifier {identifier} is not an https URL, and OpenID4VCI 1.0 §12.2.1 says a Credential "
