@@ -517,7 +517,7 @@ def _check_list_shape(url: str, document: JsonObject, subject: JsonObject, *, ow
     # default it must be the list the entry names: whoever serves the URL could otherwise hand
     # out another current list of the same issuer, where the credential's bit is clear. With
     # any_publisher a copy is read, and the result says what it names itself (_verdict).
-    if own_url and isinstance(document.get("id"), str) and not same_url(document["id"], url):
+    if own_url and "id" in document and not same_url(document["id"], url):
         raise StatusVerificationError(
             f"the status list fetched from {url} names itself {document['id']!r}; it is not the list the "
             "credential refers to (a copy published elsewhere is read only when the verifier accepts any publisher)"
