@@ -484,7 +484,7 @@ class CredentialIssuer:
                 token_expires = now + timedelta(seconds=self.token_ttl)
                 if not await table.redeem(
                     tx, row["id"], token_hash=_hash(token), token_expires=utcnow_iso(token_expires), now=when,
-                    max_failures=MAX_TX_CODE_FAILURES,
+                    max_failures=MAX_TX_CODE_FAILURES, identifiers_granted=requested is not None,
                 ):
                     raise invalid_grant("the pre-authorized code was used already")
         if refusal is not None:

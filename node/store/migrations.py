@@ -348,6 +348,18 @@ OID4VCI_OFFER_KEYS = Migration(
     ),
 )
 
+# OpenID4VCI 1.0 §8.2: a credential request names its credential by credential_identifier when
+# the token response returned authorization_details (credential_identifiers), and by
+# credential_configuration_id otherwise, never the other one. The token endpoint records which
+# at redemption: 1 (identifiers returned) or 0. No backfill: a row redeemed before this
+# migration, or by an older vcnode serving the store during a rolling upgrade, stays NULL
+# ("not recorded"), and the credential endpoint accepts either for it, as that vcnode told its
+# wallet it would; such a token lives five minutes at most (oid4vci_token_ttl_seconds).
+OID4VCI_TOKEN_IDENTIFIERS = Migration(
+    "oid4vci.0003_token_credential_identifiers",
+    ("ALTER TABLE oid4vci_offers ADD COLUMN identifiers_granted INTEGER",),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     INITIAL,
     STATUS_LIST_CHUNKS,
@@ -361,6 +373,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     CHUNK_STORAGE,
     CREDENTIAL_BODIES,
     OID4VCI_OFFER_KEYS,
+    OID4VCI_TOKEN_IDENTIFIERS,
 )
 
 

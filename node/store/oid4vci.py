@@ -12,7 +12,7 @@ from node.store.base import Row, Tx
 
 _OFFER_COLUMNS = (
     "id, issuer, configuration_id, request, tx_code_hash, tx_failures, created, expires, token_expires, "
-    "redeemed, claimed, holder, credential_id, notification_event, notified"
+    "redeemed, claimed, holder, credential_id, notification_event, notified, identifiers_granted"
 )
 
 
@@ -67,12 +67,16 @@ async def count_tx_failure(tx: Tx, offer_id: str) -> int:
     return int(row["tx_failures"]) if row is not None else 0
 
 
-async def redeem(tx: Tx, offer_id: str, *, token_hash: str, token_expires: str, now: str, max_failures: int) -> bool:
-    """Exchange the offer's code for a token: True exactly once, while the offer is live."""
+async def redeem(
+    tx: Tx, offer_id: str, *, token_hash: str, token_expires: str, now: str, max_failures: int, identifiers_granted: bool
+) -> bool:
+    """Exchange the offer's code for a token: True exactly once, while the offer is live.
+    ``identifiers_granted``: whether the token response names ``credential_identifiers``, which
+    decides what the credential request must name (OpenID4VCI 1.0 §8.2)."""
     return await tx.execute(
-        "UPDATE oid4vci_offers SET redeemed = ?, token_hash = ?, token_expires = ? "
+        "UPDATE oid4vci_offers SET redeemed = ?, token_hash = ?, token_expires = ?, identifiers_granted = ? "
         "WHERE id = ? AND redeemed IS NULL AND expires >= ? AND tx_failures < ?",
-        (now, token_hash, token_expires, offer_id, now, max_failures),
+        (now, token_hash, token_expires, int(identifiers_granted), offer_id, now, max_failures),
     ) == 1
 
 

@@ -150,6 +150,38 @@ async def test_offers_made_before_their_keys_had_a_column_are_found_by_key(backe
         assert await offers.holding_key(tx, "physics", "cohort-7/ana") == []
 
 
+async def test_a_token_redeemed_before_the_store_recorded_its_identifiers_says_not_recorded(backend: Stores) -> None:
+    """oid4vci.0003 adds identifiers_granted with no backfill: a token redeemed before it is NULL
+    ("not recorded", on which the credential endpoint takes either name, OpenID4VCI 1.0 §8.2),
+    never 0, which would refuse the credential_identifier its wallet was given. A redemption
+    since records whether the token response named credential_identifiers."""
+    from node.store import oid4vci as offers
+
+    before = MIGRATIONS[: [m.name for m in MIGRATIONS].index("oid4vci.0003_token_credential_identifiers")]
+    db = await backend.open(before)
+    await _issuer(db)
+    async with db.transaction() as tx:
+        for offer_id, redeemed in (("old", "2026-01-01T00:01:00Z"), ("plain", None), ("named", None)):
+            await tx.execute(
+                "INSERT INTO oid4vci_offers (id, issuer, configuration_id, request, code_hash, created, expires, redeemed, "
+                "token_hash, token_expires) VALUES (?, 'default', 'ds-101', '{}', ?, '2026-01-01T00:00:00Z', "
+                "'2026-01-02T00:00:00Z', ?, ?, ?)",
+                (offer_id, f"code-{offer_id}", redeemed, f"token-{offer_id}" if redeemed else None,
+                 "2026-01-01T00:06:00Z" if redeemed else None),
+            )
+    await backend.close(db)
+    db = await backend.open()
+    async with db.transaction() as tx:
+        for offer_id, named in (("plain", False), ("named", True)):
+            assert await offers.redeem(
+                tx, offer_id, token_hash=f"token-{offer_id}", token_expires="2026-01-01T00:06:00Z",
+                now="2026-01-01T00:01:00Z", max_failures=5, identifiers_granted=named,
+            )
+    async with db.read() as tx:
+        granted = {offer_id: (await offers.by_token(tx, f"token-{offer_id}"))["identifiers_granted"] for offer_id in ("old", "plain", "named")}
+    assert granted == {"old": None, "plain": 0, "named": 1}
+
+
 async def test_a_read_only_sqlite_store_a_newer_version_migrated_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = await SQLiteDatabase.open(tmp_path)
     async with db.transaction() as tx:
