@@ -212,9 +212,10 @@ async def test_bad_key_proofs_are_refused_and_nothing_is_issued(served: Served, 
 async def test_a_wallet_that_names_the_credential_in_the_token_request_collects_it(served: Served, wallet_dir: Path) -> None:
     """§6.1.1: authorization_details in the pre-authorized token request, form-encoded by the
     client itself; §6.2: the answer names the credential_identifiers, which the client's schema
-    takes. This client then still asks by credential_configuration_id, which the node accepts."""
+    takes; §8.2: the wallet asks by one of them (a request wallet.mjs makes itself, the client
+    having no way to send credential_identifier)."""
     offer = await served.offer(txCode=True)
-    got = await wallet(wallet_dir, offer=offer["link"], txCode=offer["txCode"], authorizationDetails=True)
+    got = await wallet(wallet_dir, offer=offer["link"], txCode=offer["txCode"], authorizationDetails=True, byIdentifier=True)
     assert got["ok"], got
     assert got["token"]["authorization_details"] == [
         {"type": "openid_credential", "credential_configuration_id": "ds-101", "credential_identifiers": [offer["id"]]}

@@ -8,6 +8,8 @@
 //    "key": "ed25519" | "p256" | "p384", "binding": "did:key" | "did:jwk" | "jwk",
 //    "tokenTwice": true, "nonce": "<a nonce to use instead of a fresh one>",
 //    "authorizationDetails": true (name the offered configuration in the token request),
+//    "byIdentifier": true (ask for the credential by the credential_identifier the token
+//                          response named, OpenID4VCI 1.0 §8.2, not by its configuration),
 //    "notify": true,
 //    "fault": "other-audience" | "wrong-key" | "alg-not-offered" | "stale-iat" | "no-nonce"}
 //
@@ -160,12 +162,14 @@ async function main() {
       issuedAt: fault === 'stale-iat' ? new Date(Date.now() - 3600 * 1000) : undefined
     });
     stage = 'credential';
-    const {credentialResponse} = await client.retrieveCredentials({
-      issuerMetadata: metadata,
-      accessToken: accessTokenResponse.access_token,
-      credentialConfigurationId: configurationId,
-      proofs: {jwt: [jwt]}
-    });
+    const {credentialResponse} = scenario.byIdentifier ?
+      await retrieveByIdentifier(metadata, accessTokenResponse, jwt) :
+      await client.retrieveCredentials({
+        issuerMetadata: metadata,
+        accessToken: accessTokenResponse.access_token,
+        credentialConfigurationId: configurationId,
+        proofs: {jwt: [jwt]}
+      });
     out.credential = credentialResponse.credentials[0].credential;
     out.notificationId = credentialResponse.notification_id;
     if(scenario.notify) {
@@ -184,7 +188,39 @@ async function main() {
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
+class CredentialRequestRefused extends Error {
+  constructor(status, body) {
+    super(`the credential endpoint answered ${status}`);
+    Object.assign(this, {status, body});
+  }
+}
+
+// OpenID4VCI 1.0 §8.2: a wallet whose token response named credential_identifiers asks by one
+// of them, and "MUST NOT" send credential_configuration_id. The client's retrieveCredentials
+// (0.4.6) always sends credential_configuration_id, and exports nothing lower, so this one
+// request is made here, as the client makes it otherwise (JSON body, Bearer token), with the
+// proof the client made.
+async function retrieveByIdentifier(metadata, tokenResponse, jwt) {
+  const identifier = tokenResponse.authorization_details?.[0]?.credential_identifiers?.[0];
+  if(!identifier) {
+    throw new Error('the token response named no credential_identifiers');
+  }
+  const response = await fetch(metadata.credentialIssuer.credential_endpoint, {
+    method: 'POST',
+    headers: {'Content-Type': 'application/json', Authorization: `Bearer ${tokenResponse.access_token}`},
+    body: JSON.stringify({credential_identifier: identifier, proofs: {jwt: [jwt]}})
+  });
+  const body = await response.json();
+  if(!response.ok) {
+    throw new CredentialRequestRefused(response.status, body);
+  }
+  return {credentialResponse: body};
+}
+
 function describe(e) {
+  if(e instanceof CredentialRequestRefused) {
+    return {ok: false, status: e.status, error: e.body, message: e.message};
+  }
   if(e instanceof Oauth2ClientErrorResponseError) {
     return {ok: false, status: e.response.status, error: e.errorResponse, message: e.message};
   }
