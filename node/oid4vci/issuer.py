@@ -138,6 +138,15 @@ def _authorization_details(text: str, identifier: str) -> list[JsonObject]:
     return details
 
 
+def _what_to_send(row: Row) -> str:
+    """What names the credential in a request with the token of ``row`` (OpenID4VCI 1.0 §8.2)."""
+    if row["identifiers_granted"] is None:
+        return "credential_configuration_id, or the credential_identifier the token response named"
+    if row["identifiers_granted"]:
+        return f"credential_identifier {row['id']!r}, which the token response named"
+    return f"credential_configuration_id {row['configuration_id']!r}"
+
+
 def _nonce_key(issuer_name: str, nonce: str) -> str:
     # A c_nonce is kept with the issuer whose nonce endpoint gave it (Appendix F.4: the proof's
     # nonce must match "the server-provided c_nonce value"; each issuer has its own endpoint),
@@ -533,8 +542,10 @@ class CredentialIssuer:
 
     async def issue_credential(self, issuer_name: str, authorization: str | None, body: Any) -> JsonObject:
         """The credential request (§8.2) -> the credential response (§8.3). In order: the token,
-        the request's form, the configuration, the key proof (signature, audience, iat), the
-        nonce (spent), the offer (claimed); only then is anything issued."""
+        the request's form (the credential named by credential_identifier if the token response
+        returned credential_identifiers, else by credential_configuration_id, never the other),
+        the configuration, the key proof (signature, audience, iat), the nonce (spent), the
+        offer (claimed); only then is anything issued."""
         await self.issuers.get(issuer_name)
         row = await self.offer_for_token(issuer_name, authorization)
         if not isinstance(body, dict):
@@ -543,9 +554,25 @@ class CredentialIssuer:
             raise OAuthError("invalid_encryption_parameters", "this issuer does not encrypt credential responses")
         identifier = body.get("credential_identifier")
         configuration = body.get("credential_configuration_id")
+        granted = row["identifiers_granted"]
+        if identifier is not None and configuration is not None:
+            raise invalid_credential_request(f"send {_what_to_send(row)}, not both credential_identifier and credential_configuration_id (§8.2)")
+        # §8.2: credential_identifier "MUST NOT be used" unless the token response returned
+        # authorization_details, and credential_configuration_id "MUST NOT be used" if it did
+        # (it returned credential_identifiers). A token redeemed before the node recorded which
+        # (granted NULL: before oid4vci.0003, or by an older vcnode during a rolling upgrade)
+        # takes either, as the node that gave it did: the upgrade must not refuse a wallet
+        # halfway through a collection. Such a token lives five minutes at most.
+        if granted == 1 and configuration is not None:
+            raise invalid_credential_request(
+                f"the token response named credential_identifiers, so credential_configuration_id must not be used: send {_what_to_send(row)} (§8.2)"
+            )
+        if granted == 0 and identifier is not None:
+            raise invalid_credential_request(
+                f"the token response named no credential_identifiers (the token request had no authorization_details), so "
+                f"credential_identifier must not be used: send {_what_to_send(row)} (§8.2)"
+            )
         if identifier is not None:
-            if configuration is not None:
-                raise invalid_credential_request("send credential_identifier or credential_configuration_id, not both (§8.2)")
             # The token response named the offer's id when the token request had
             # authorization_details (§6.2); it names this token's offer and no other's.
             if identifier != row["id"]:
@@ -555,9 +582,7 @@ class CredentialIssuer:
                 )
             configuration = row["configuration_id"]
         if not isinstance(configuration, str) or not configuration:
-            raise invalid_credential_request(
-                "credential_configuration_id is required, or the credential_identifier the token response named (§8.2)"
-            )
+            raise invalid_credential_request(f"name the credential: send {_what_to_send(row)} (§8.2)")
         if configuration != row["configuration_id"]:
             try:
                 await self.achievements.get(issuer_name, configuration)

@@ -384,7 +384,8 @@ async def nonce(request: web.Request) -> web.Response:
 
 class CredentialRequest(TypedDict):
     """OpenID4VCI 1.0 §8.2 (the drafts' single `proof` is read as one proof too): the credential is
-    named by credential_configuration_id, or by the credential_identifier the token response gave."""
+    named by the credential_identifier the token response gave when it returned authorization_details,
+    otherwise by credential_configuration_id; the other one is invalid_credential_request."""
 
     credential_configuration_id: NotRequired[str]
     credential_identifier: NotRequired[str]
@@ -401,7 +402,9 @@ class CredentialResponse(TypedDict):
 
 
 _CREDENTIAL_ERRORS = (
-    "OAuth error: invalid_credential_request, unknown_credential_configuration, unknown_credential_identifier, "
+    "OAuth error: invalid_credential_request (also credential_configuration_id with a token whose response named "
+    "credential_identifiers, or credential_identifier with one whose response did not), unknown_credential_configuration, "
+    "unknown_credential_identifier, "
     "invalid_proof (missing, malformed, another audience, stale iat, wrong key, algorithm not offered), invalid_nonce, "
     "invalid_encryption_parameters, credential_request_denied (issued already, or the issuer refuses to issue it: its "
     "idempotency key used meanwhile for another credential, its key retired)"

@@ -407,6 +407,7 @@ async def test_authorization_details_name_the_offers_credential_and_get_an_ident
     proof = {"jwt": [wallet.proof(base, await nonce(env))]}
     for request, error in (
         ({"credential_identifier": identifier, "credential_configuration_id": "ds-101", "proofs": proof}, "invalid_credential_request"),
+        ({"credential_configuration_id": "ds-101", "proofs": proof}, "invalid_credential_request"),  # §8.2: not with identifiers
         ({"credential_identifier": "ds-101", "proofs": proof}, "unknown_credential_identifier"),
         ({"credential_identifier": 7, "proofs": proof}, "unknown_credential_identifier"),
     ):
@@ -425,6 +426,56 @@ async def test_authorization_details_name_the_offers_credential_and_get_an_ident
     twice = quote_plus(json.dumps([{**entry, "locations": [base]}], separators=(",", ":")))
     granted = await token_for(env, third, authorization_details=twice)
     assert granted["authorization_details"][0]["credential_identifiers"] == [third["id"]]
+
+
+async def test_the_credential_is_named_as_the_token_response_said_and_not_the_other_way(env: Any) -> None:
+    """§8.2: credential_identifier "MUST NOT be used" unless the token response returned
+    authorization_details, and credential_configuration_id "MUST NOT be used" if it returned
+    credential_identifiers. Either name was taken with either token; the other one is now
+    invalid_credential_request saying what to send, before the nonce is spent or anything issued."""
+    base = env.config.effective_base_url
+    wallet = Wallet()
+    details = json.dumps([{"type": "openid_credential", "credential_configuration_id": "ds-101"}])
+    plain, named = await make_offer(env), await make_offer(env)
+    plain_access = (await token_for(env, plain))["access_token"]
+    named_access = (await token_for(env, named, authorization_details=details))["access_token"]
+    before = await counts(env)
+    proof = {"jwt": [wallet.proof(base, await nonce(env))]}
+    for access, request, told in (
+        (plain_access, {"credential_identifier": plain["id"]}, "credential_identifier must not be used: send credential_configuration_id 'ds-101'"),
+        (named_access, {"credential_configuration_id": "ds-101"}, f"credential_configuration_id must not be used: send credential_identifier '{named['id']}'"),
+        (named_access, {}, f"send credential_identifier '{named['id']}'"),
+        (plain_access, {}, "send credential_configuration_id 'ds-101'"),
+        (plain_access, {"credential_identifier": plain["id"], "credential_configuration_id": "ds-101"}, "send credential_configuration_id 'ds-101', not both"),
+        (named_access, {"credential_identifier": named["id"], "credential_configuration_id": "ds-101"}, f"send credential_identifier '{named['id']}'"),
+    ):
+        status, body, _ = await credential(env, access, {**request, "proofs": proof})
+        assert (status, body["error"]) == (400, "invalid_credential_request"), (request, body)
+        assert told in body["error_description"], body
+    assert await counts(env) == before
+    # Named as its token response said, each is issued; the first with the nonce none of those spent.
+    status, body, _ = await credential(env, plain_access, {"credential_configuration_id": "ds-101", "proofs": proof})
+    assert status == 200, body
+    status, body, _ = await credential(env, named_access, {"credential_identifier": named["id"], "proofs": {"jwt": [wallet.proof(base, await nonce(env))]}})
+    assert status == 200, body
+
+
+async def test_a_token_redeemed_before_its_response_was_recorded_takes_either_name(env: Any) -> None:
+    """A token redeemed before oid4vci.0003, or by an older vcnode during a rolling upgrade, has
+    identifiers_granted NULL (tests/node/test_store.py). The node that gave it took either name,
+    so either still works: the upgrade refuses no wallet halfway through a collection."""
+    base = env.config.effective_base_url
+    wallet = Wallet()
+    details = json.dumps([{"type": "openid_credential", "credential_configuration_id": "ds-101"}])
+    for form in ({}, {"authorization_details": details}):
+        for name in ("credential_configuration_id", "credential_identifier"):
+            offer = await make_offer(env)
+            access = (await token_for(env, offer, **form))["access_token"]
+            async with env.node.db.transaction() as tx:  # as oid4vci.0003 leaves a token redeemed before it
+                await tx.execute("UPDATE oid4vci_offers SET identifiers_granted = NULL WHERE id = ?", (offer["id"],))
+            value = "ds-101" if name == "credential_configuration_id" else offer["id"]
+            status, body, _ = await credential(env, access, {name: value, "proofs": {"jwt": [wallet.proof(base, await nonce(env))]}})
+            assert status == 200, (form, name, body)
 
 
 async def test_a_code_and_an_offer_are_used_once_across_processes(env: Any, tmp_path: Path) -> None:
@@ -487,7 +538,8 @@ async def test_the_credential_endpoint_refuses_with_the_specs_errors_and_issues_
     cases: list[tuple[dict[str, Any], int, str]] = [
         ({"proofs": {"jwt": [good]}}, 400, "invalid_credential_request"),
         ({"credential_configuration_id": "other", "proofs": {"jwt": [good]}}, 400, "unknown_credential_configuration"),
-        ({"credential_identifier": "x", "proofs": {"jwt": [good]}}, 400, "unknown_credential_identifier"),
+        # This token's response named no credential_identifiers: §8.2 forbids the parameter.
+        ({"credential_identifier": "x", "proofs": {"jwt": [good]}}, 400, "invalid_credential_request"),
         ({"credential_configuration_id": "ds-101"}, 400, "invalid_proof"),
         ({"credential_configuration_id": "ds-101", "proofs": {"di_vp": [{}]}}, 400, "invalid_proof"),
         ({"credential_configuration_id": "ds-101", "proofs": {"jwt": [good, good]}}, 400, "invalid_credential_request"),
