@@ -18,6 +18,7 @@ import sys
 import termios
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import pytest
@@ -214,7 +215,8 @@ async def test_a_database_password_given_as_a_query_parameter_is_never_shown(tmp
     closed = unused_tcp_port_factory()  # nothing listens there
     env = {"VCNODE_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{closed}/x?password={secret}&sslpassword={secret}2"}
     code, out, err = await cli("config", "show", *data, env=env, check=False)
-    assert code == 2 and "password=***&sslpassword=***" in err and secret not in out + err
+    assert code == 1 and "password=***&sslpassword=***" in err and secret not in out + err
+    assert json.loads(out)["database_url"].endswith("?password=***&sslpassword=***")
     code, out, err = await cli("issuer", "list", *data, env=env, check=False)
     assert code == 2 and "cannot connect to" in err and "password=***" in err, err
     assert secret not in out + err
@@ -223,6 +225,35 @@ async def test_a_database_password_given_as_a_query_parameter_is_never_shown(tmp
     )
     assert code == 2 and "password=***" in err, err
     assert secret not in out + err
+
+
+async def test_config_show_prints_what_it_can_when_the_database_does_not_answer(tmp_path: Path, unused_tcp_port_factory) -> None:
+    """The operator's first question when a node will not start: the configuration, printed
+    whole although the PostgreSQL it names does not answer (down, or a wrong port), with one
+    line saying so and naming the values only the database holds; exit 1, a partial answer."""
+    data = ("--data", str(tmp_path / "data"))
+    async with fresh_schema() as url:
+        env = {"VCNODE_DATABASE_URL": url, "VCNODE_PASSPHRASE": "pass phrase 12"}
+        await cli("init", *data, "--base-url", "https://registry.example.edu", env=env)
+        _, out, _ = await cli("config", "show", *data, env=env)
+        assert json.loads(out)["recorded_base_url"] == "https://registry.example.edu"
+        closed = unused_tcp_port_factory()  # the same database at a port nothing listens on
+        parts = urlsplit(url)
+        user, at, _ = parts.netloc.rpartition("@")
+        wrong = urlunsplit(parts._replace(netloc=f"{user}{at}127.0.0.1:{closed}"))
+        code, out, err = await cli(
+            "config", "show", *data, "--port", "9443", env={**env, "VCNODE_DATABASE_URL": wrong, "VCNODE_LOG_LEVEL": "WARNING"},
+            check=False,
+        )
+    assert code == 1, err
+    shown = json.loads(out)
+    assert shown["port"] == 9443 and shown["log_level"] == "WARNING" and shown["passphrase"] == "(set)"
+    assert shown["database_url"] == wrong  # no password in it to mask
+    assert shown["unread"] == ["recorded_base_url", "base_url", "effective_base_url"]
+    assert "recorded_base_url" not in shown and "base_url" not in shown
+    assert err.count("\n") == 1 and err.startswith(f"vcnode: the store did not answer (cannot connect to {wrong}: ")
+    assert err.rstrip().endswith("recorded_base_url, base_url and effective_base_url are left out"), err
+    assert "Traceback" not in err
 
 
 async def test_init_on_postgresql_says_the_base_url_is_recorded_in_the_database(tmp_path: Path) -> None:

@@ -207,6 +207,36 @@ def test_config_show_masks_the_passphrase_and_applies_precedence(tmp_path, capsy
     assert "very secret words" not in json.dumps(shown)
 
 
+def test_config_show_without_its_store_prints_the_configuration_and_names_what_it_could_not_read(tmp_path, capsys, monkeypatch):
+    """An operator runs config show when something is wrong: a store that cannot be read hides
+    nothing of the configuration; what only the store holds is left out (not null, which
+    would read as "none recorded") and named, with one line saying why, and exit 1 (partial)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "vcnode.toml").write_text('port = 9001\nbase_url = "https://registry.example.edu"\n')
+    (data / "vcnode.sqlite3").write_bytes(b"not an SQLite database " * 20)
+    monkeypatch.setenv("VCNODE_PASSPHRASE", "very secret words")
+    code = main(["config", "show", "--data", str(data)])
+    captured = capsys.readouterr()
+    assert code == 1
+    shown = json.loads(captured.out)
+    assert shown["port"] == 9001 and shown["passphrase"] == "(set)" and shown["data_dir"] == str(data)
+    assert shown["configured_base_url"] == "https://registry.example.edu"
+    assert shown["unread"] == ["recorded_base_url", "base_url", "effective_base_url"]
+    assert not {"recorded_base_url", "base_url", "effective_base_url"} & set(shown)
+    assert shown["base_url_source"].startswith("unknown")
+    assert captured.err.count("\n") == 1 and captured.err.startswith("vcnode: the store could not be read (")
+    assert "file is not a database" in captured.err
+    assert "recorded_base_url, base_url and effective_base_url are left out" in captured.err
+    assert "very secret words" not in captured.out + captured.err
+    # The same folder once the store reads again: the values are back, exit 0, nothing unread.
+    (data / "vcnode.sqlite3").unlink()
+    init(capsys, data)
+    code, shown = run_json(capsys, "config", "show", "--data", str(data))
+    assert code == 0 and "unread" not in shown
+    assert shown["recorded_base_url"] == shown["base_url"] == "https://registry.example.edu"
+
+
 def test_wrong_passphrase_is_a_clear_error(tmp_path, capsys, monkeypatch):
     data = str(tmp_path / "data")
     monkeypatch.setenv("VCNODE_KDF", "interactive")
