@@ -353,7 +353,7 @@ def test_a_taken_port_is_the_same_clear_error_with_one_process_or_many(tmp_path,
 
 def test_suspending_a_credential_without_suspension_says_how_to_get_it(tmp_path, capsys):
     # The default issuer has revocation only: the refusal says that issued credentials cannot
-    # gain suspension and how the next ones can have it.
+    # gain suspension and names the command that gives the next ones a suspension entry.
     data = str(tmp_path / "data")
     init(capsys, data)
     file = tmp_path / "credential.json"
@@ -367,8 +367,43 @@ def test_suspending_a_credential_without_suspension_says_how_to_get_it(tmp_path,
     assert main(["suspend", vc["id"], "--data", data]) == 1
     err = capsys.readouterr().err
     assert "cannot be suspended" in err and "cannot gain one after it is issued" in err
-    assert "--status-purposes revocation,suspension" in err
-    assert "VCNODE_STATUS_PURPOSES=revocation,suspension before vcnode init" in err
+    assert "vcnode issuer enable-suspension default" in err
+    assert "--status-purposes" in err
+
+    # Doing what it says: the next credential can be suspended; the earlier one still cannot.
+    assert main(["issuer", "enable-suspension", "default", "--data", data]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("issuer default: suspension enabled (status purposes revocation,suspension)\n")
+    assert "cannot gain one" in out
+    code, after = run_json(capsys, "issue", str(file), "--data", data)
+    assert code == 0 and [e["statusPurpose"] for e in after["credentialStatus"]] == ["revocation", "suspension"]
+    assert after["credentialStatus"][1]["statusListCredential"].endswith("/status/default/suspension/1")
+    code, record = run_json(capsys, "suspend", after["id"], "--data", data, "--json")
+    assert code == 0 and record["status"] == "suspended"
+    assert main(["suspend", vc["id"], "--data", data]) == 1
+    capsys.readouterr()
+
+
+def test_enable_suspension_is_idempotent_and_says_so(tmp_path, capsys):
+    data = str(tmp_path / "data")
+    init(capsys, data)
+    assert main(["issuer", "create", "physics", "--data", data]) == 0
+    capsys.readouterr()
+    code, first = run_json(capsys, "issuer", "enable-suspension", "physics", "--data", data, "--json")
+    assert code == 0 and first == {"issuer": "physics", "statusPurposes": ["revocation", "suspension"], "enabledNow": True}
+    code, again = run_json(capsys, "issuer", "enable-suspension", "physics", "--data", data, "--json")
+    assert code == 0 and again == {**first, "enabledNow": False}
+    assert main(["issuer", "enable-suspension", "physics", "--data", data]) == 0
+    assert capsys.readouterr().out == (
+        "issuer physics: suspension was enabled already (status purposes revocation,suspension); nothing changed\n"
+    )
+    _, listed = run_json(capsys, "issuer", "list", "--data", data, "--json")
+    assert {i["name"]: i["statusPurposes"] for i in listed["issuers"]} == {
+        "default": ["revocation"], "physics": ["revocation", "suspension"]
+    }
+    # An issuer the node does not have: the operation says no (1), naming it; nothing is created.
+    assert main(["issuer", "enable-suspension", "chemistry", "--data", data]) == 1
+    assert "no issuer named 'chemistry'" in capsys.readouterr().err
 
 
 def test_issue_revoke_suspend_unsuspend_on_the_local_store(tmp_path, capsys):

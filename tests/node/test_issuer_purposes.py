@@ -78,7 +78,7 @@ async def test_a_serving_process_issues_with_suspension_within_its_bound_and_it_
     record = await server.status.set_status(after["id"], "suspended")
     assert record.status == "suspended"
     assert (await server.status.set_status(after["id"], "active")).status == "active"
-    with pytest.raises(StatusChangeError, match="cannot be suspended"):
+    with pytest.raises(StatusChangeError, match="vcnode issuer enable-suspension default"):
         await server.status.set_status(before["id"], "suspended")
 
 
