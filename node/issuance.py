@@ -63,7 +63,8 @@ from node.statuslists import PLAIN, Allocation, StatusLists
 from node.store import Database, StoreUnavailable, Tx, utcnow_iso
 from node.store import credentials as table
 from node.store import issuers as issuer_rows
-from status.credential import MESSAGE, StatusEntryOptions, check_status_entry, normalize_url
+from status.credential import MESSAGE, StatusEntryOptions, check_status_entry
+from status.urls import normalize_url
 from vc.datamodel import check_credential, is_url
 from vc.errors import MalformedValueError
 
@@ -679,7 +680,7 @@ class Issuance:
 
 
 def _is_under(url: Any, prefix: str) -> bool:
-    """Whether ``url``, normalized (``status.credential.normalize_url``), starts with ``prefix``."""
+    """Whether ``url``, normalized (``status.urls.normalize_url``), starts with ``prefix``."""
     if not isinstance(url, str):
         return False
     try:

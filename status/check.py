@@ -45,8 +45,8 @@ from status.credential import (
     SUSPENSION,
     StatusMessage,
     check_entry_id,
-    same_url,
 )
+from status.urls import same_url
 from vc.credentials import verify_credential as _verify_credential
 from vc.proofs import MAX_CLOCK_SKEW
 from vc.datamodel import is_url, issuer_id, parse_datetime_stamp
