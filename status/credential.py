@@ -14,12 +14,12 @@ Putting them elsewhere would make the JSON-LD safe-mode canonicalization refuse 
 from __future__ import annotations
 
 import copy
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
 from status.bitstring import DEFAULT_GZIP_LEVEL, MAX_STATUS_SIZE, MIN_STATUS_LIST_LENGTH, Bitstring
+from status.entry import ENTRY_TYPE, StatusMessage, parse_status_hex
 from status.urls import same_url
 from vc.credentials import issue_credential
 from vc.cryptosuites import SUITES
@@ -31,7 +31,6 @@ JsonObject = dict[str, Any]
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 LIST_CREDENTIAL_TYPE = "BitstringStatusListCredential"
 LIST_TYPE = "BitstringStatusList"
-ENTRY_TYPE = "BitstringStatusListEntry"
 
 # §2.1 statusPurpose: the values the Recommendation defines. Others are allowed by the spec
 # ("other values MAY be used") but must still be plain strings.
@@ -39,44 +38,6 @@ REVOCATION, SUSPENSION, REFRESH, MESSAGE = "revocation", "suspension", "refresh"
 KNOWN_PURPOSES = frozenset({REVOCATION, SUSPENSION, REFRESH, MESSAGE})
 
 DEFAULT_SUITE = "eddsa-rdfc-2022"
-
-
-@dataclass(frozen=True)
-class StatusMessage:
-    """One ``statusMessage`` entry: the value (as the spec's ``0x``-prefixed hex) and its meaning.
-
-    §2.1: "Implementers MAY add additional values to objects in the statusMessage array";
-    ``extra`` keeps them (``status`` and ``message`` cannot be among them).
-    """
-
-    status: int
-    message: str
-    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
-
-    def to_json(self) -> JsonObject:
-        return {"status": hex(self.status), "message": self.message, **copy.deepcopy(dict(self.extra))}
-
-    @classmethod
-    def from_json(cls, raw: Any, where: str = "statusMessage") -> "StatusMessage":
-        """Read ``{"status": "0x2", "message": "rejected", ...}``; MALFORMED_VALUE_ERROR otherwise."""
-        if not isinstance(raw, Mapping):
-            raise MalformedValueError(f"{where} must be an object with 'status' and 'message'")
-        status, message = raw.get("status"), raw.get("message")
-        if not isinstance(message, str):
-            raise MalformedValueError(f"{where}.message must be a string")
-        return cls(parse_status_hex(status, f"{where}.status"), message, {k: v for k, v in raw.items() if k not in ("status", "message")})
-
-
-_HEX_STATUS = re.compile(r"0[xX][0-9a-fA-F]+")
-
-
-def parse_status_hex(value: Any, where: str = "status") -> int:
-    """§2.1 statusMessage ``status``: "a string representing the hexadecimal value of the status
-    prefixed with 0x"."""
-    # int(x, 16) alone would also take "0x1_0", "0x1 " and digits of other scripts
-    if not isinstance(value, str) or not _HEX_STATUS.fullmatch(value):
-        raise MalformedValueError(f"{where} must be a 0x-prefixed hexadecimal string such as '0x1', got {value!r}")
-    return int(value[2:], 16)
 
 
 def status_value(raw: Any, *, status_size: int = 1) -> int:
