@@ -9,6 +9,9 @@ Where the properties sit follows the credentials/v2 context, which is what a sig
 ``statusSize``, ``statusMessage`` and ``statusReference`` are terms of the *entry*
 (``BitstringStatusListEntry``), ``ttl`` is a term of the *list* (``BitstringStatusList``).
 Putting them elsewhere would make the JSON-LD safe-mode canonicalization refuse the document.
+
+What an entry must be (§2.1) is defined once, in ``status.entry``; this module writes entries
+that keep those rules, in lists of the widths it allocates.
 """
 
 from __future__ import annotations
@@ -19,8 +22,15 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
 from status.bitstring import DEFAULT_GZIP_LEVEL, MAX_STATUS_SIZE, MIN_STATUS_LIST_LENGTH, Bitstring
-from status.entry import ENTRY_TYPE, StatusMessage, parse_status_hex
-from status.urls import same_url
+from status.entry import (
+    ENTRY_TYPE,
+    EntryFeatures,
+    EntryProblems,
+    StatusMessage,
+    feature_problems,
+    parse_entry_features,
+    parse_status_hex,
+)
 from vc.credentials import issue_credential
 from vc.cryptosuites import SUITES
 from vc.datamodel import is_url
@@ -54,47 +64,34 @@ def status_value(raw: Any, *, status_size: int = 1) -> int:
 
 
 def _status_size(value: Any) -> int:
-    """§2.1 statusSize: "an integer greater than zero" (capped, see bitstring.MAX_STATUS_SIZE)."""
+    """A statusSize this node allocates: §2.1's "integer greater than zero", up to
+    bitstring.MAX_STATUS_SIZE (wider entries would make statusMessage unbounded)."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_STATUS_SIZE:
         raise MalformedValueError(f"statusSize must be an integer from 1 to {MAX_STATUS_SIZE}, got {value!r}")
     return value
 
 
-def _status_reference(value: Any) -> str | list[str] | None:
-    """§2.1 statusReference: "a URL or an array of URLs"."""
-    if value is None:
-        return None
-    items = list(value) if isinstance(value, (list, tuple)) else [value]
-    if not items or not all(is_url(v) for v in items):
-        raise MalformedValueError(f"statusReference must be a URL or a non-empty list of URLs, got {value!r}")
-    return items if isinstance(value, (list, tuple)) else items[0]
-
-
 @dataclass(frozen=True)
-class StatusEntryOptions:
-    """What an issuer chooses for an entry beyond its list and index (§2.1): ``statusSize``,
-    ``statusMessage`` and ``statusReference``, checked once, so the node passes them through.
+class StatusEntryOptions(EntryFeatures):
+    """The features of an entry in this node's own lists (§2.1 ``statusSize``, ``statusMessage``,
+    ``statusReference``: ``status.entry.EntryFeatures``), checked once, so the node passes them
+    through: §2.1's rules, and a ``statusSize`` the node allocates (1 to
+    ``bitstring.MAX_STATUS_SIZE``).
 
     ``status_list_entry(..., **options.kwargs())`` writes them; ``from_json`` reads the same
-    properties from a JSON object (an issue request's options, or an entry).
+    properties from a JSON object (an issue request's entry template, or an entry).
     """
 
-    status_size: int = 1
-    status_messages: tuple[StatusMessage, ...] = ()
-    status_reference: str | tuple[str, ...] | None = None
-
     def __post_init__(self) -> None:
-        _check_entry_format(self.status_size, list(self.status_messages), self.status_reference)
+        _check_entry_format(self.status_size, self.status_messages, self.status_reference)
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> "StatusEntryOptions":
-        size = _status_size(raw.get("statusSize", 1))
-        messages = raw.get("statusMessage")
-        if messages is not None and not isinstance(messages, list):
-            raise MalformedValueError("statusMessage must be an array of {status, message} objects")
-        parsed = tuple(StatusMessage.from_json(m, f"statusMessage[{i}]") for i, m in enumerate(messages or []))
-        reference = _status_reference(raw.get("statusReference"))
-        return cls(size, parsed, tuple(reference) if isinstance(reference, list) else reference)
+        _status_size(raw.get("statusSize", 1))
+        features = parse_entry_features(raw)
+        if isinstance(features, EntryProblems):
+            raise MalformedValueError(str(features))
+        return cls(features.status_size, features.status_messages, features.status_reference)
 
     def kwargs(self) -> dict[str, Any]:
         return {
@@ -104,42 +101,13 @@ class StatusEntryOptions:
         }
 
 
-def _check_entry_format(status_size: Any, messages: list[StatusMessage], reference: Any) -> None:
-    """§2.1: statusMessage MUST be present when statusSize > 1 and then, as whenever it is
-    present, hold exactly one message for each of the 2**statusSize values."""
-    size = _status_size(status_size)
-    if (size > 1 or messages) and sorted(m.status for m in messages) != list(range(1 << size)):
-        raise MalformedValueError(
-            f"statusSize {size} needs exactly one statusMessage for each value 0x0..{hex((1 << size) - 1)}"
-        )
-    _status_reference(reference)
-
-
-def check_entry_id(entry_id: Any, list_url: Any) -> None:
-    """§2.1 ``id``: "It MUST NOT be the URL for the status list" (an entry is not its list)."""
-    if same_url(entry_id, list_url):
-        raise MalformedValueError(
-            f"status entry id {entry_id!r} is the URL of its status list (statusListCredential); "
-            "Bitstring Status List 1.0 §2.1: it MUST NOT be"
-        )
-
-
-def check_status_entry(raw: Mapping[str, Any]) -> StatusEntryOptions:
-    """A whole ``BitstringStatusListEntry`` held to §2.1's MUSTs, as an issuer must before signing
-    one it did not make: ``statusPurpose`` a string, ``statusListIndex`` a base-10 string,
-    ``statusListCredential`` a URL, an ``id`` that is not that URL, and the entry features
-    (``StatusEntryOptions.from_json``: ``statusSize``, ``statusMessage``, ``statusReference``).
-    Returns the features; MALFORMED_VALUE_ERROR names the first rule broken."""
-    purpose, index, list_url = raw.get("statusPurpose"), raw.get("statusListIndex"), raw.get("statusListCredential")
-    if not isinstance(purpose, str) or not purpose:
-        raise MalformedValueError(f"statusPurpose must be a non-empty string, got {purpose!r}")
-    # §2.1: "an arbitrary size integer ... expressed as a string in base 10"
-    if not isinstance(index, str) or not index.isascii() or not index.isdigit():
-        raise MalformedValueError(f"statusListIndex must be a base-10 string of digits, got {index!r}")
-    if not is_url(list_url):
-        raise MalformedValueError(f"statusListCredential must be a URL, got {list_url!r}")
-    check_entry_id(raw.get("id"), list_url)
-    return StatusEntryOptions.from_json(raw)
+def _check_entry_format(status_size: Any, messages: Sequence[StatusMessage], reference: Any) -> None:
+    """The features of an entry this node writes: a statusSize it allocates, then §2.1's rules
+    (``status.entry.feature_problems``)."""
+    _status_size(status_size)
+    problems = feature_problems(status_size, messages, reference)
+    if problems:
+        raise MalformedValueError(str(EntryProblems(tuple(problems))))
 
 
 def _timestamp(value: datetime) -> str:
@@ -304,7 +272,7 @@ def status_list_entry(
         entry["statusSize"] = status_size
     if messages:
         entry["statusMessage"] = [m.to_json() for m in sorted(messages, key=lambda m: m.status)]
-    reference = _status_reference(status_reference)
-    if reference is not None:
-        entry["statusReference"] = reference
+    if status_reference is not None:
+        is_list = isinstance(status_reference, (list, tuple))
+        entry["statusReference"] = list(status_reference) if is_list else status_reference
     return entry

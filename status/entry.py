@@ -1,10 +1,11 @@
 """The BitstringStatusListEntry and its rules: Bitstring Status List v1.0 §2.1, written once.
 
-The verifier (``status.check``) reads an entry with ``parse_status_entry``, which returns the
-entry or every §2.1 rule it breaks, and says so in its own terms (§3's MALFORMED_VALUE_ERROR,
-the status unknown). ``parse_entry_features`` and ``feature_problems`` hold the features an
-issuer commits to (``statusSize``, ``statusMessage``, ``statusReference``) to the same rules
-on their own.
+The verifier (``status.check``) and the issuer (``node.issuance``, for entries a caller brings)
+read an entry with ``parse_status_entry``, which returns the entry or every §2.1 rule it breaks;
+each side says so in its own terms (§3's MALFORMED_VALUE_ERROR, the status unknown; a 400 that
+refuses to sign). The features an issuer commits to (``statusSize``, ``statusMessage``,
+``statusReference``) are held to the same rules wherever the node writes them
+(``status.credential.StatusEntryOptions`` and ``status_list_entry``: ``feature_problems``).
 
 A conforming entry can still be more than a reader reads: this node reads ``statusSize`` up to
 ``bitstring.MAX_STATUS_SIZE`` and allocates no wider entries, and an index of more than

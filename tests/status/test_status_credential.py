@@ -12,7 +12,6 @@ from status.credential import (
     StatusEntryOptions,
     StatusMessage,
     build_status_list_credential,
-    check_status_entry,
     status_list_entry,
     status_value,
 )
@@ -222,21 +221,3 @@ def test_multi_bit_list_credential_names_itself_by_the_entries_list_url():
     entry = status_list_entry(list_url=url, index=5, purpose="message", **StatusEntryOptions.from_json(REC_MESSAGE_ENTRY).kwargs())
     assert listed["id"] == entry["statusListCredential"] == url
     assert Bitstring.decode(listed["credentialSubject"]["encodedList"], status_size=2).get(5) == 2
-
-
-def test_a_whole_entry_is_checked_as_section_2_1_asks():
-    entry = status_list_entry(list_url="https://uni.eu/status/3", index=7, purpose="message",
-                              **StatusEntryOptions.from_json(REC_MESSAGE_ENTRY).kwargs())
-    assert check_status_entry(entry) == StatusEntryOptions.from_json(REC_MESSAGE_ENTRY)
-    for fields, words in [
-        ({"statusPurpose": ""}, "statusPurpose"),
-        ({"statusListIndex": 7}, "statusListIndex must be a base-10 string"),
-        ({"statusListIndex": "٧"}, "statusListIndex must be a base-10 string"),
-        ({"statusListCredential": "status 3"}, "statusListCredential must be a URL"),
-        ({"id": "https://UNI.eu/status/3"}, "is the URL of its status list"),
-        ({"statusMessage": REC_MESSAGE_ENTRY["statusMessage"][:3]}, "exactly one statusMessage for each value"),
-        ({"statusMessage": None}, "exactly one statusMessage for each value"),
-    ]:
-        bad = {k: v for k, v in {**entry, **fields}.items() if v is not None}
-        with pytest.raises(MalformedValueError, match=words):
-            check_status_entry(bad)

@@ -83,6 +83,19 @@ def test_a_value_that_is_not_an_object_is_no_entry():
     assert is_bitstring_entry(PLAIN) and is_bitstring_entry({**PLAIN, "type": ["Other", "BitstringStatusListEntry"]})
 
 
+def test_a_statusSize_wider_than_this_node_allocates_is_still_a_conforming_entry():
+    """§2.1 statusSize: "an integer greater than zero", no more. Before status.entry the issuer
+    refused a caller's 17-bit entry as malformed ("from 1 to 16") while the verifier read it as
+    conforming and beyond what it reads; the Recommendation sides with the verifier. The node's
+    own lists stay within what it allocates."""
+    wide = {**PLAIN, "statusPurpose": "message", "statusSize": 17,
+            "statusMessage": [{"status": hex(v), "message": "m"} for v in range(1 << 17)]}
+    parsed = parse_status_entry(wide)
+    assert isinstance(parsed, StatusEntry) and parsed.status_size == 17 and len(parsed.status_messages) == 1 << 17
+    with pytest.raises(MalformedValueError, match="statusSize must be an integer from 1 to 16, got 17"):
+        StatusEntryOptions.from_json(wide)
+
+
 def test_an_index_of_any_size_is_conforming_and_past_18_digits_has_no_number():
     """§2.1 statusListIndex: "an arbitrary size integer"; int() stops at 4,300 digits."""
     assert parse_status_entry({**PLAIN, "statusListIndex": "0" * 40 + "123"}).index == 123
