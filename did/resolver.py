@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Iterable, Mapping, Protocol
 
 from did.cache import LRU, FrozenJSON, json_copy
@@ -31,6 +32,7 @@ from did.errors import (
 )
 from did.multikey import decode_ed25519_public
 from did.syntax import DID, DIDURL, absolute_did_url, parse_did, parse_did_url
+from did.timestamps import parse_date_time_stamp
 
 RESOLUTION_CONTEXT = "https://w3id.org/did-resolution/v1"
 DID_LD_JSON = "application/did+ld+json"
@@ -96,13 +98,35 @@ class DIDResolver(Protocol):
 @dataclass(frozen=True)
 class VerificationMethod:
     """A dereferenced Ed25519 verification method. ``document`` is its controller's DID document,
-    which is where the proof purpose check (``is_authorized``) looks."""
+    which is where the proof purpose check (``is_authorized``) looks. ``revoked`` and ``expires``
+    are the method's own (Controlled Identifiers 1.0 §2.2), as its document writes them (already
+    checked to be dateTimeStamps); ``check_usable`` compares them with a verification's time."""
 
     id: str
     type: str
     controller: str
     public_key: bytes
     document: dict[str, Any] = field(compare=False, repr=False)
+    revoked: str | None = None
+    expires: str | None = None
+
+    def check_usable(self, now: datetime) -> None:
+        """Raise ``InvalidVerificationMethod`` when the method was revoked, or expired, at or
+        before ``now`` (the verifier's clock).
+
+        Controlled Identifiers 1.0 §2.2: "systems depending on the value are expected to not
+        verify any proofs associated with the verification method at or after the time of
+        revocation" (of expiration, for ``expires``). The time compared is the verification's,
+        not the proof's ``created``: that is the signer's claim, and a holder of a revoked key
+        can write any date there (CID 1.0, Revocation Semantics).
+        """
+        for name, text in (("revoked", self.revoked), ("expires", self.expires)):
+            if text is not None and parse_date_time_stamp(text) <= now:
+                what = "was revoked" if name == "revoked" else "expired"
+                raise InvalidVerificationMethod(
+                    f"verification method {self.id} {what} at {text} ({name} in the DID document of "
+                    f"{self.controller}); no proof made with it verifies at or after that time"
+                )
 
 
 _NAMED = ("verificationMethod", *RELATIONSHIPS, "service")
@@ -179,6 +203,25 @@ def public_key_of(method: Mapping[str, Any]) -> bytes:
     return check_ed25519_public_key(key)
 
 
+def _lifetime(method: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """A verification method's ``revoked`` and ``expires``. Controlled Identifiers 1.0 §2.2: each,
+    if present, MUST be an XML Schema dateTimeStamp; a method breaking that is not a conforming
+    verification method, which §3.3 (Retrieve Verification Method) refuses."""
+    out: list[str | None] = []
+    for name in ("revoked", "expires"):
+        value = method.get(name)
+        if name in method:
+            try:
+                parse_date_time_stamp(value)
+            except ValueError as e:
+                raise InvalidVerificationMethod(
+                    f"verification method {method.get('id')!r} has {name} {value!r}, which is not an XML Schema "
+                    f"dateTimeStamp ({e}); Controlled Identifiers 1.0 §2.2 requires one"
+                ) from None
+        out.append(value)
+    return out[0], out[1]
+
+
 def is_authorized(document: Mapping[str, Any], vm_id: str, purpose: str) -> bool:
     """Whether ``vm_id`` is listed (referenced or embedded, relative or absolute) under the
     verification relationship ``purpose`` of ``document`` (DID Core §5.3)."""
@@ -213,9 +256,11 @@ class Resolver:
     def __init__(self, methods: Mapping[str, DIDResolver], *, method_cache_size: int = 1024) -> None:
         self.methods = dict(methods)
         self.method_cache_size = max(0, method_cache_size)
-        # DID URL -> (id, type, controller, public key, frozen controller document); the LRU is
-        # thread-safe (the node verifies on worker threads too)
-        self._method_cache: LRU[str, tuple[str, str, str, bytes, FrozenJSON]] = LRU(self.method_cache_size)
+        # DID URL -> (id, type, controller, public key, frozen controller document, revoked,
+        # expires); the LRU is thread-safe (the node verifies on worker threads too)
+        self._method_cache: LRU[str, tuple[str, str, str, bytes, FrozenJSON, str | None, str | None]] = LRU(
+            self.method_cache_size
+        )
 
     def _deterministic(self, parsed: DID | DIDURL) -> bool:
         """Whether resolving ``parsed`` gives the same answer every time (so it may be remembered)."""
@@ -225,14 +270,14 @@ class Resolver:
         hit = self._method_cache.get(did_url)
         if hit is None:
             return None
-        vm_id, vm_type, controller, public_key, document = hit
-        return VerificationMethod(vm_id, vm_type, controller, public_key, document.thaw())
+        vm_id, vm_type, controller, public_key, document, revoked, expires = hit
+        return VerificationMethod(vm_id, vm_type, controller, public_key, document.thaw(), revoked, expires)
 
     def _remember(self, did_url: str, vm: VerificationMethod) -> None:
         if not self.method_cache_size:
             return
         try:
-            entry = (vm.id, vm.type, vm.controller, vm.public_key, FrozenJSON(vm.document))
+            entry = (vm.id, vm.type, vm.controller, vm.public_key, FrozenJSON(vm.document), vm.revoked, vm.expires)
         except ValueError:  # a document FrozenJSON cannot hold: simply not remembered
             return
         self._method_cache[did_url] = entry
@@ -324,8 +369,8 @@ class Resolver:
                 f"verification method {node['id']!r} has controller {controller!r}, but it is in the DID "
                 f"document of {parsed.did}; the controller must be the DID whose document holds it"
             )
-        public_key = public_key_of(node)
-        vm = VerificationMethod(node["id"], vm_type, controller, public_key, document)
+        revoked, expires = _lifetime(node)
+        vm = VerificationMethod(node["id"], vm_type, controller, public_key_of(node), document, revoked, expires)
         if options is None and self._deterministic(parsed):
             self._remember(did_url, vm)
         return vm

@@ -241,3 +241,32 @@ async def test_static_resolver_hands_out_copies(resolver):
 def test_public_key_of_refuses_bad_material(method, error):
     with pytest.raises(error):
         public_key_of(method)
+
+
+def _with_lifetime(**lifetime) -> StaticResolver:
+    method = {"id": ISSUER + "#k", "type": "Multikey", "controller": ISSUER, "publicKeyMultibase": KEY_MB, **lifetime}
+    return StaticResolver([{"id": ISSUER, "verificationMethod": [method], "assertionMethod": ["#k"]}])
+
+
+async def test_a_methods_revoked_and_expires_are_kept_and_checked_against_the_callers_time():
+    """Controlled Identifiers 1.0 §2.2: at or after ``revoked`` (``expires``) the method verifies
+    nothing; the time is the one the caller gives, never a clock of the DID layer's own."""
+    from datetime import datetime, timezone
+
+    vm = await _with_lifetime(revoked="2024-05-01T12:00:00+02:00", expires="2030-01-01T00:00:00Z").resolve_verification_method(ISSUER + "#k")
+    assert (vm.revoked, vm.expires) == ("2024-05-01T12:00:00+02:00", "2030-01-01T00:00:00Z")
+    vm.check_usable(datetime(2024, 5, 1, 9, 59, 59, tzinfo=timezone.utc))  # before: usable
+    for now in (datetime(2024, 5, 1, 10, tzinfo=timezone.utc), datetime(2031, 1, 1, tzinfo=timezone.utc)):
+        with pytest.raises(InvalidVerificationMethod) as info:
+            vm.check_usable(now)
+        assert info.value.code == "invalidVerificationMethod"
+        assert ISSUER + "#k" in info.value.detail and "was revoked at 2024-05-01T12:00:00+02:00" in info.value.detail
+    expiring = await _with_lifetime(expires="2030-01-01T00:00:00Z").resolve_verification_method(ISSUER + "#k")
+    with pytest.raises(InvalidVerificationMethod, match="expired at 2030-01-01T00:00:00Z"):
+        expiring.check_usable(datetime(2030, 1, 1, tzinfo=timezone.utc))
+
+
+@pytest.mark.parametrize("lifetime", [{"revoked": "2024-05-01"}, {"expires": "2024-13-01T00:00:00Z"}, {"revoked": ""}, {"expires": []}])
+async def test_a_revoked_or_expires_that_is_no_date_time_stamp_is_an_invalid_verification_method(lifetime):
+    with pytest.raises(InvalidVerificationMethod, match="dateTimeStamp"):
+        await _with_lifetime(**lifetime).resolve_verification_method(ISSUER + "#k")
