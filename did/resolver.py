@@ -20,6 +20,7 @@ from typing import Any, Iterable, Mapping, Protocol
 
 from did.cache import LRU, FrozenJSON, json_copy
 from did.curve25519 import check_ed25519_public_key
+from did.document import RELATIONSHIPS, check_did_document
 from did.errors import (
     DIDError,
     InvalidDIDDocument,
@@ -36,7 +37,6 @@ from did.timestamps import parse_date_time_stamp
 
 RESOLUTION_CONTEXT = "https://w3id.org/did-resolution/v1"
 DID_LD_JSON = "application/did+ld+json"
-RELATIONSHIPS = ("authentication", "assertionMethod", "keyAgreement", "capabilityInvocation", "capabilityDelegation")
 MULTIBASE_TYPES = ("Multikey", "Ed25519VerificationKey2020")
 JWK_TYPES = ("JsonWebKey", "JsonWebKey2020")
 
@@ -301,11 +301,8 @@ class Resolver:
             result = await self._resolve_method(parsed, did, options)
             if result.error is not None:
                 return result
-            document = result.did_document
-            if not isinstance(document, dict):
-                raise InvalidDIDDocument(f"the DID document of {did} is not a JSON object")
-            if document.get("id") != did:
-                raise InvalidDIDDocument(f"the DID document's id {document.get('id')!r} is not the DID {did!r}")
+            # Every method's documents, fetched or built, pass the one conformance check.
+            check_did_document(result.did_document, did)
             return result
         except DIDError as e:
             return ResolutionResult.failure(e)

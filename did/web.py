@@ -18,6 +18,7 @@ from urllib.parse import unquote
 from yarl import URL
 
 from did.cache import LRU, FrozenJSON, TTLCache
+from did.document import check_did_document
 from did.errors import DIDError, InvalidDID, InvalidDIDDocument
 from did.http import GuardedHTTP, ip_literal
 from did.resolver import ResolutionResult
@@ -181,6 +182,8 @@ class DIDWebResolver:
             raise InvalidDIDDocument(f"{url} did not return a JSON object")
         if document.get("id") != did:
             raise InvalidDIDDocument(f"the document at {url} has id {document.get('id')!r}, not {did!r}")
+        # checked before it is cached: a non-conforming document is refused, not kept
+        check_did_document(document, did)
         frozen = FrozenJSON(document)  # parsed JSON: marshal holds every part of it
         if self.cache is not None:
             self.cache.put(did, frozen, fetched.max_age)
