@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Mapping, Protocol
 
 from did.cache import LRU, FrozenJSON, json_copy
 from did.curve25519 import check_ed25519_public_key
-from did.document import RELATIONSHIPS, check_did_document
+from did.document import RELATIONSHIPS, check_did_document, media_type
 from did.errors import (
     DIDError,
     InvalidDIDDocument,
@@ -36,7 +37,6 @@ from did.syntax import DID, DIDURL, absolute_did_url, parse_did, parse_did_url
 from did.timestamps import parse_date_time_stamp
 
 RESOLUTION_CONTEXT = "https://w3id.org/did-resolution/v1"
-DID_LD_JSON = "application/did+ld+json"
 MULTIBASE_TYPES = ("Multikey", "Ed25519VerificationKey2020")
 JWK_TYPES = ("JsonWebKey", "JsonWebKey2020")
 
@@ -52,14 +52,12 @@ class ResolutionResult:
     exception: DIDError | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def success(
-        cls,
-        document: dict[str, Any],
-        *,
-        content_type: str = DID_LD_JSON,
-        document_metadata: dict[str, Any] | None = None,
-    ) -> "ResolutionResult":
-        return cls(document, {"contentType": content_type}, dict(document_metadata or {}))
+    def success(cls, document: dict[str, Any], *, document_metadata: dict[str, Any] | None = None) -> "ResolutionResult":
+        """A resolved document. The resolution metadata is empty: DID Core 1.0 §7.1.2 says
+        ``contentType`` "MUST NOT be present if the resolve function was called" (the document
+        is the abstract data model, in no representation); ``representation()`` gives the
+        serialized form with its media type."""
+        return cls(document, {}, dict(document_metadata or {}))
 
     @classmethod
     def failure(cls, error: DIDError) -> "ResolutionResult":
@@ -87,6 +85,16 @@ class ResolutionResult:
             "didResolutionMetadata": self.resolution_metadata,
             "didDocumentMetadata": self.document_metadata,
         }
+
+    def representation(self) -> tuple[bytes, dict[str, Any]]:
+        """DID Core 1.0 §7.1 resolveRepresentation: the document serialized as JSON and the
+        resolution metadata with its ``contentType`` (``did.document.media_type``: the JSON-LD
+        type only when the document's ``@context`` begins with the DID context). A failure gives
+        an empty stream and the metadata with its error."""
+        if self.did_document is None or self.error is not None:
+            return b"", dict(self.resolution_metadata)
+        stream = json.dumps(self.did_document, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        return stream, {**self.resolution_metadata, "contentType": media_type(self.did_document)}
 
 
 class DIDResolver(Protocol):

@@ -36,7 +36,7 @@ def test_reference_implementation_documents_match_exactly(did_key_dir):
         # the documents are also what the resolver returns
         result = asyncio.run(DIDKeyResolver().resolve(did))
         assert result.did_document == forms["multikey"]
-        assert result.resolution_metadata == {"contentType": "application/did+ld+json"}
+        assert result.resolution_metadata == {}  # DID Core 1.0 §7.1.2: no contentType from resolve()
 
 
 def test_ccg_vectors_seed_to_did_and_whole_documents(did_key_dir):

@@ -210,7 +210,7 @@ async def test_results_never_raise_and_carry_the_error():
         assert out["didDocument"] is None and out["didResolutionMetadata"]["error"] == code
     ok = (await resolver.resolve(KEY_DID)).to_json()
     assert ok["@context"] == "https://w3id.org/did-resolution/v1"
-    assert ok["didResolutionMetadata"] == {"contentType": "application/did+ld+json"}
+    assert ok["didResolutionMetadata"] == {}
     assert ok["didDocumentMetadata"] == {}
 
 
@@ -270,3 +270,29 @@ async def test_a_methods_revoked_and_expires_are_kept_and_checked_against_the_ca
 async def test_a_revoked_or_expires_that_is_no_date_time_stamp_is_an_invalid_verification_method(lifetime):
     with pytest.raises(InvalidVerificationMethod, match="dateTimeStamp"):
         await _with_lifetime(**lifetime).resolve_verification_method(ISSUER + "#k")
+
+
+async def test_resolve_states_no_content_type_and_the_representation_states_the_right_one():
+    """DID Core 1.0 §7.1.2: contentType "MUST NOT be present if the resolve function was called";
+    resolveRepresentation states the media type of the bytes it gives: application/did+ld+json
+    only for a document whose @context begins with the DID context (§6.3.1), else
+    application/did+json (§6.2.1). The QA sweep's finding 3."""
+    import json
+
+    documents = {
+        "did:web:ld.example": ({"@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"]}, "application/did+ld+json"),
+        "did:web:ld11.example": ({"@context": "https://www.w3.org/ns/did/v1.1"}, "application/did+ld+json"),
+        "did:web:noctx.example": ({}, "application/did+json"),
+        "did:web:otherctx.example": ({"@context": ["https://example.org/not-did", "https://www.w3.org/ns/did/v1"]}, "application/did+json"),
+    }
+    resolver = StaticResolver([{"id": did, **extra} for did, (extra, _) in documents.items()], methods={"key": DIDKeyResolver()})
+    for did, (extra, expected) in documents.items():
+        result = await resolver.resolve(did)
+        assert result.resolution_metadata == {} and result.to_json()["didResolutionMetadata"] == {}
+        stream, metadata = result.representation()
+        assert metadata == {"contentType": expected}, did
+        assert json.loads(stream) == result.did_document
+    key = await resolver.resolve(KEY_DID)
+    assert key.resolution_metadata == {} and key.representation()[1] == {"contentType": "application/did+ld+json"}
+    failed = await resolver.resolve("did:web:missing.example")
+    assert failed.representation() == (b"", failed.resolution_metadata) and "contentType" not in failed.resolution_metadata

@@ -75,7 +75,9 @@ async def test_resolves_bare_domain_with_port(didweb, guarded):
     result = await Resolver({"web": DIDWebResolver(guarded)}).resolve(didweb.base_did)
     assert result.error is None, result.resolution_metadata
     assert result.did_document["id"] == didweb.base_did
-    assert result.resolution_metadata["contentType"] == "application/did+ld+json"
+    # resolve() gives the data model, in no representation: no contentType (DID Core 1.0 §7.1.2)
+    assert result.resolution_metadata == {}
+    assert result.representation()[1] == {"contentType": "application/did+ld+json"}
 
 
 async def test_resolves_path_form_and_dereferences_relative_key(didweb, guarded):
