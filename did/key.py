@@ -18,6 +18,7 @@ from did.curve25519 import ed25519_point_y, x25519_from_ed25519
 from did.errors import (
     DIDError,
     InvalidDID,
+    InvalidOptions,
     InvalidPublicKeyLength,
     InvalidPublicKeyType,
     UnsupportedPublicKeyType,
@@ -50,6 +51,10 @@ _KNOWN_CODECS = {
     0x1202: "P-521",
     0x1205: "RSA",
 }
+
+# did:key v0.7, Signature Method Creation: "Ensure the proper key length of rawPublicKeyBytes
+# based on the multicodecValue table" (P-521 and RSA are listed there without a length).
+_KEY_LENGTHS = {0xE7: 33, 0xEC: 32, 0xED: 32, 0x1200: 33, 0x1201: 49}
 
 SIGNATURE_FORMATS = ("Multikey", "Ed25519VerificationKey2020", "JsonWebKey2020")
 EXPERIMENTAL_FORMATS = ("Ed25519VerificationKey2018",)
@@ -109,9 +114,11 @@ def _split_did_key(did: str) -> str:
 def public_key_from_did_key(did: str) -> bytes:
     """The 32-byte Ed25519 public key of a did:key, with the did:key method's errors.
 
-    ``invalidDid`` for a malformed identifier, ``unsupportedPublicKeyType`` for a key that is
-    not Ed25519 (X25519, P-256 ...), ``invalidPublicKeyLength`` for a wrong length and
-    ``invalidPublicKey`` for bytes that are not a curve point.
+    ``invalidDid`` for a malformed identifier, ``invalidPublicKeyLength`` for a key whose
+    length is not the one the did:key table gives its type (checked first, as the spec's
+    algorithm does, whatever the type), ``unsupportedPublicKeyType`` for a key of the right
+    length that is not Ed25519 (X25519, P-256 ...) and ``invalidPublicKey`` for bytes that are
+    not a curve point.
     """
     multibase = _split_did_key(did)
     try:
@@ -119,12 +126,13 @@ def public_key_from_did_key(did: str) -> bytes:
     except ValueError as e:
         raise InvalidDID(f"the did:key value is not valid base58btc: {e}") from e
     codec, used = _read_varint(raw)
-    if codec != ED25519_CODEC:
-        name = _KNOWN_CODECS.get(codec, f"multicodec 0x{codec:x}")
-        raise UnsupportedPublicKeyType(f"the did:key holds a {name} key; this node supports Ed25519 only")
     key = raw[used:]
-    if len(key) != 32:
-        raise InvalidPublicKeyLength(f"an Ed25519 public key is 32 bytes, the did:key holds {len(key)}")
+    name = "Ed25519" if codec == ED25519_CODEC else _KNOWN_CODECS.get(codec, f"multicodec 0x{codec:x}")
+    expected = _KEY_LENGTHS.get(codec)
+    if expected is not None and len(key) != expected:
+        raise InvalidPublicKeyLength(f"a {name} public key is {expected} bytes, the did:key holds {len(key)}")
+    if codec != ED25519_CODEC:
+        raise UnsupportedPublicKeyType(f"the did:key holds a {name} key; this node supports Ed25519 only")
     ed25519_point_y(key)
     return key
 
@@ -173,6 +181,17 @@ def did_key_document(
     ``enable_encryption_key_derivation`` defaults to what the reference implementation does for
     each form: no key agreement key in the Multikey form, the derived X25519 key in the others.
     """
+    # Flags are booleans: a truth test would read "false" (a query string's text) as true.
+    if not isinstance(enable_experimental_public_key_types, bool):
+        raise InvalidOptions(
+            f"enableExperimentalPublicKeyTypes must be a boolean, not {enable_experimental_public_key_types!r}"
+        )
+    if enable_encryption_key_derivation is not None and not isinstance(enable_encryption_key_derivation, bool):
+        raise InvalidOptions(
+            f"enableEncryptionKeyDerivation must be a boolean, not {enable_encryption_key_derivation!r}"
+        )
+    if not isinstance(public_key_format, str):
+        raise InvalidOptions(f"publicKeyFormat must be a string, not {public_key_format!r}")
     public_key = public_key_from_did_key(did)
     if public_key_format in EXPERIMENTAL_FORMATS:
         if not enable_experimental_public_key_types:
@@ -207,6 +226,23 @@ def did_key_document(
             # the spec example and the reference implementation embed it
             document["keyAgreement"] = [agreement]
     return document
+
+
+_FLAGS = ("enableExperimentalPublicKeyTypes", "enableEncryptionKeyDerivation")
+
+
+def _read_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Per-call resolution options, each flag a boolean: ``True``/``False`` or exactly the text
+    ``"true"``/``"false"`` (how options arrive from a query string, as the did-key test suite
+    sends them); anything else is ``invalidOptions`` (DID Resolution v1 §4), never truth-tested."""
+    out = dict(options)
+    for name in _FLAGS:
+        if name in out and not isinstance(out[name], bool):
+            value = out[name]
+            if value not in ("true", "false"):
+                raise InvalidOptions(f"the did:key option {name} must be true or false, not {value!r}")
+            out[name] = value == "true"
+    return out
 
 
 class DIDKeyResolver:
@@ -254,11 +290,11 @@ class DIDKeyResolver:
         return self._documents.info()
 
     def document(self, did: str, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        opts = {**self.defaults, **(options or {})}
+        opts = {**self.defaults, **_read_options(options or {})}
         args = (
             did,
             opts["publicKeyFormat"],
-            bool(opts["enableExperimentalPublicKeyTypes"]),
+            opts["enableExperimentalPublicKeyTypes"],
             opts["enableEncryptionKeyDerivation"],
         )
         try:
