@@ -11,7 +11,7 @@ for the older ``Ed25519VerificationKey2020`` form (with the derived X25519 key a
 from __future__ import annotations
 
 import base64
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from did.cache import LRU, FrozenJSON
 from did.curve25519 import ed25519_point_y, x25519_from_ed25519
@@ -23,7 +23,9 @@ from did.errors import (
     InvalidPublicKeyType,
     UnsupportedPublicKeyType,
 )
+from did.document import DID_CONTEXTS
 from did.multikey import b58decode, b58encode, check_key_multibase_length, encode_ed25519_public
+from did.options import check_resolution_options
 from did.resolver import ResolutionResult
 from did.syntax import parse_did
 
@@ -175,11 +177,16 @@ def did_key_document(
     public_key_format: str = "Multikey",
     enable_experimental_public_key_types: bool = False,
     enable_encryption_key_derivation: bool | None = None,
+    default_context: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Expand a did:key into its DID document (did:key §3.1.2 Document Creation).
 
     ``enable_encryption_key_derivation`` defaults to what the reference implementation does for
     each form: no key agreement key in the Multikey form, the derived X25519 key in the others.
+    ``default_context`` (the spec's ``options.defaultContext``, by default the DID v1 context
+    alone) begins the ``@context``; the contexts of the methods' types follow, each once
+    (did:key v0.7, Context Creation). It must be a list of context URLs beginning with a DID
+    context (DID Core 1.0 §6.3.1), else ``invalidOptions``.
     """
     # Flags are booleans: a truth test would read "false" (a query string's text) as true.
     if not isinstance(enable_experimental_public_key_types, bool):
@@ -192,6 +199,7 @@ def did_key_document(
         )
     if not isinstance(public_key_format, str):
         raise InvalidOptions(f"publicKeyFormat must be a string, not {public_key_format!r}")
+    base_context = _default_context(default_context)
     public_key = public_key_from_did_key(did)
     if public_key_format in EXPERIMENTAL_FORMATS:
         if not enable_experimental_public_key_types:
@@ -207,12 +215,13 @@ def did_key_document(
         public_key_format != "Multikey" if enable_encryption_key_derivation is None else enable_encryption_key_derivation
     )
     signing = _signature_vm(did, public_key, public_key_format)
-    contexts = {
-        "Multikey": [DID_V1, MULTIKEY_V1],
-        "Ed25519VerificationKey2020": [DID_V1, ED25519_2020_V1] + ([X25519_2020_V1] if with_agreement else []),
-        "JsonWebKey2020": [DID_V1, JWS_2020_V1],
-        "Ed25519VerificationKey2018": [DID_V1, ED25519_2018_V1] + ([X25519_2019_V1] if with_agreement else []),
+    type_contexts = {
+        "Multikey": [MULTIKEY_V1],
+        "Ed25519VerificationKey2020": [ED25519_2020_V1] + ([X25519_2020_V1] if with_agreement else []),
+        "JsonWebKey2020": [JWS_2020_V1],
+        "Ed25519VerificationKey2018": [ED25519_2018_V1] + ([X25519_2019_V1] if with_agreement else []),
     }[public_key_format]
+    contexts = base_context + [c for c in type_contexts if c not in base_context]
     document: dict[str, Any] = {"@context": contexts, "id": did, "verificationMethod": [signing]}
     for relationship in _RELATIONSHIPS:
         document[relationship] = [signing["id"]]
@@ -228,27 +237,49 @@ def did_key_document(
     return document
 
 
+def _default_context(value: Sequence[str] | None) -> list[str]:
+    if value is None:
+        return [DID_V1]
+    if (
+        not isinstance(value, (list, tuple))
+        or not value
+        or not all(isinstance(item, str) and item for item in value)
+        or value[0] not in DID_CONTEXTS
+    ):
+        raise InvalidOptions(
+            f"defaultContext must be a list of context URLs whose first is {' or '.join(DID_CONTEXTS)}; got {value!r}"
+        )
+    return list(dict.fromkeys(value))
+
+
 _FLAGS = ("enableExperimentalPublicKeyTypes", "enableEncryptionKeyDerivation")
+# The resolution options a did:key resolver implements (did:key v0.7, Document Creation).
+RESOLUTION_OPTIONS = ("publicKeyFormat", *_FLAGS, "defaultContext")
 
 
 def _read_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """Per-call resolution options, each flag a boolean: ``True``/``False`` or exactly the text
     ``"true"``/``"false"`` (how options arrive from a query string, as the did-key test suite
     sends them); anything else is ``invalidOptions`` (DID Resolution v1 §4), never truth-tested."""
-    out = dict(options)
+    check_resolution_options(options, RESOLUTION_OPTIONS, "key")
+    out = {name: value for name, value in options.items() if name != "accept"}
     for name in _FLAGS:
         if name in out and not isinstance(out[name], bool):
             value = out[name]
             if value not in ("true", "false"):
                 raise InvalidOptions(f"the did:key option {name} must be true or false, not {value!r}")
             out[name] = value == "true"
+    if "defaultContext" in out and out["defaultContext"] is None:  # None is the built-in default, not an option
+        raise InvalidOptions("defaultContext must be a list of context URLs, not null")
     return out
 
 
 class DIDKeyResolver:
     """did:key resolver (DIDResolver protocol). Options follow the did:key spec's names:
-    ``publicKeyFormat``, ``enableExperimentalPublicKeyTypes``, ``enableEncryptionKeyDerivation``.
-    Constructor arguments give the defaults; per-call ``options`` override them.
+    ``publicKeyFormat``, ``enableExperimentalPublicKeyTypes``, ``enableEncryptionKeyDerivation``,
+    ``defaultContext``. Constructor arguments give the defaults; per-call ``options`` override
+    them. Any other option (``versionTime``, ``expandRelativeUrls`` ...) is
+    ``featureNotSupported``; ``accept`` must name a representation (``did.options``).
 
     A did:key document is a pure function of the DID and the options, and a verifier meets the
     same few issuer keys again and again, so the last ``cache_size`` documents built are kept
@@ -259,6 +290,7 @@ class DIDKeyResolver:
     # Nothing here depends on time, the network or state, so did.resolver.Resolver may remember
     # the verification methods it resolves through this resolver (it reads this flag).
     deterministic = True
+    resolution_options = RESOLUTION_OPTIONS
 
     def __init__(
         self,
@@ -272,17 +304,19 @@ class DIDKeyResolver:
             "publicKeyFormat": public_key_format,
             "enableExperimentalPublicKeyTypes": enable_experimental_public_key_types,
             "enableEncryptionKeyDerivation": enable_encryption_key_derivation,
+            "defaultContext": None,
         }
         # frozen, not the dict: thawing one is ~1 us, a deepcopy ~7, building one ~40 (did.cache)
         self._documents: LRU[tuple[Any, ...], FrozenJSON] = LRU(max(0, cache_size))
 
     @staticmethod
-    def _build(did: str, public_key_format: Any, experimental: bool, derivation: Any) -> dict[str, Any]:
+    def _build(did: str, public_key_format: Any, experimental: bool, derivation: Any, context: Any) -> dict[str, Any]:
         return did_key_document(
             did,
             public_key_format=public_key_format,
             enable_experimental_public_key_types=experimental,
             enable_encryption_key_derivation=derivation,
+            default_context=list(context) if isinstance(context, tuple) else context,
         )
 
     def cache_info(self) -> Any:
@@ -296,6 +330,8 @@ class DIDKeyResolver:
             opts["publicKeyFormat"],
             opts["enableExperimentalPublicKeyTypes"],
             opts["enableEncryptionKeyDerivation"],
+            # a tuple, so the cache can hold the key; anything else is refused by the build
+            tuple(opts["defaultContext"]) if isinstance(opts["defaultContext"], list) else opts["defaultContext"],
         )
         try:
             hash(args)

@@ -33,6 +33,7 @@ from did.errors import (
     UnsupportedPublicKeyType,
 )
 from did.multikey import decode_ed25519_public
+from did.options import check_did_parameters, check_resolution_options
 from did.syntax import DID, DIDURL, absolute_did_url, parse_did, parse_did_url
 from did.timestamps import parse_date_time_stamp
 
@@ -299,6 +300,8 @@ class Resolver:
                 f"DID method {parsed.method!r} is not supported (supported: {', '.join(sorted(self.methods)) or 'none'})"
             )
         if options:
+            # DID Resolution v1 §4 step 3, whatever the method resolver does with them
+            check_resolution_options(options, getattr(method_resolver, "resolution_options", ()), parsed.method)
             return await method_resolver.resolve(did, options)
         return await method_resolver.resolve(did)
 
@@ -320,11 +323,15 @@ class Resolver:
     async def dereference(self, did_url: str, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """DID URL dereferencing (DID Core §7.2): the DID document, or the node its fragment names.
 
-        Raises ``DIDError`` (``invalidDidUrl``, ``notFound``, or the resolution's error).
+        Raises ``DIDError`` (``invalidDidUrl``, ``featureNotSupported`` for DID parameters such as
+        ``?service=`` or ``?versionId=``, which this resolver does not implement, ``notFound`` for
+        other paths and queries and for a fragment naming nothing, or the resolution's error).
         """
         parsed = parse_did_url(did_url)
+        check_did_parameters(parsed.query, did_url)
         document = (await self.resolve(parsed.did, options)).document_or_raise()
         if parsed.path or parsed.query is not None:
+            # DID Resolution v1 §5: a path or query no one here can dereference is notFound
             raise NotFound(f"dereferencing DID URL paths and queries is not supported: {did_url!r}")
         if parsed.fragment is None:
             return document
@@ -347,6 +354,7 @@ class Resolver:
             if remembered is not None:
                 return remembered
         parsed = parse_did_url(did_url)
+        check_did_parameters(parsed.query, did_url)
         if parsed.path or parsed.query is not None:
             raise NotFound(f"a verification method is named by a DID URL with a fragment, not {did_url!r}")
         document = (await self.resolve(parsed.did, options)).document_or_raise()
@@ -418,6 +426,7 @@ class StaticResolver(Resolver):
         self, parsed: DID, did: str, options: Mapping[str, Any] | None
     ) -> ResolutionResult:
         if did in self.documents:
+            check_resolution_options(options, (), parsed.method)  # a table has no options to honour
             return ResolutionResult.success(json_copy(self.documents[did]))
         if parsed.method in self.methods:
             return await super()._resolve_method(parsed, did, options)

@@ -21,6 +21,7 @@ from did.cache import LRU, FrozenJSON, TTLCache
 from did.document import check_did_document
 from did.errors import DIDError, InvalidDID, InvalidDIDDocument
 from did.http import GuardedHTTP, ip_literal
+from did.options import check_resolution_options
 from did.resolver import ResolutionResult
 from did.syntax import parse_did
 
@@ -127,8 +128,12 @@ class DIDWebResolver:
             return _document_url("http", host, effective_port, path)
         return _document_url("https", host, port, path)
 
+    # did:web defines no resolution options; any but ``accept`` is featureNotSupported.
+    resolution_options: tuple[str, ...] = ()
+
     async def resolve(self, did: str, options: Mapping[str, Any] | None = None) -> ResolutionResult:
         try:
+            check_resolution_options(options, self.resolution_options, "web")
             return await self._resolve(did)
         except DIDError as e:
             return ResolutionResult.failure(e)
