@@ -4,7 +4,8 @@
   ``didResolutionMetadata`` with ``error`` on failure, ``didDocumentMetadata``).
 - ``Resolver({"key": ..., "web": ...})``: dispatch on the method; ``resolve`` never raises.
 - ``dereference`` / ``resolve_verification_method``: DID URL dereferencing (DID Core §7.2) to a
-  verification method, with relative ids (``#key-1``) and a bare ``did:key`` meaning its key.
+  verification method, with relative ids (``#key-1``) and a bare ``did:key`` meaning its key
+  (a bare DID of another method names no method).
 - ``is_authorized``: is a verification method listed under a verification relationship
   (DID Core §5.3) of its controller's document.
 - ``StaticResolver``: a fixed table of documents, for tests and for the node's own DIDs.
@@ -139,7 +140,6 @@ class VerificationMethod:
 
 
 _NAMED = ("verificationMethod", *RELATIONSHIPS, "service")
-_SIGNING = ("verificationMethod", *(r for r in RELATIONSHIPS if r != "keyAgreement"))
 
 
 def _embedded_nodes(document: Mapping[str, Any], keys: Iterable[str] = _NAMED) -> Iterable[Mapping[str, Any]]:
@@ -346,8 +346,8 @@ class Resolver:
         """Dereference ``did_url`` to an Ed25519 verification method and the DID document holding it,
         which must be its controller's (Controlled Identifiers 1.0 §3.3, Retrieve Verification Method).
 
-        A bare DID names the document's single verification method (for did:key, the key the
-        DID encodes), as proofs that name ``did:key:z6Mk...`` without a fragment expect.
+        A bare did:key names the key the DID encodes, as proofs that name ``did:key:z6Mk...``
+        without a fragment expect; a bare DID of any other method is ``invalidVerificationMethod``.
         """
         if options is None and self.method_cache_size:
             remembered = self._remembered(did_url)
@@ -390,15 +390,16 @@ class Resolver:
 
     @staticmethod
     def _single_method(document: Mapping[str, Any], parsed: Any) -> dict[str, Any] | None:
+        """The method a bare DID names. Only for did:key, whose DID is its key (the Bitstring
+        Status List examples sign with a bare did:key; vectors README caveat 6). Any other bare
+        DID names a document, not a method: Controlled Identifiers 1.0 §3.3 refuses a method
+        whose id is not the URL asked for, and the JS reference refuses it too."""
         if parsed.method == "key":
             return find_node(document, f"{parsed.did}#{parsed.msid.split(':')[-1]}")
-        base = document.get("id")
-        ids = {absolute_did_url(node["id"], base) for node in _embedded_nodes(document, _SIGNING)}
-        if len(ids) != 1:
-            raise NotFound(
-                f"{parsed.did} has {len(ids)} verification methods; name one with a #fragment"
-            )
-        return find_node(document, ids.pop())
+        raise InvalidVerificationMethod(
+            f"{parsed.did} is a DID, not a verification method: name one of its methods with a #fragment "
+            "(Controlled Identifiers 1.0 §3.3: the method's id must be the URL the proof names)"
+        )
 
 
 class StaticResolver(Resolver):

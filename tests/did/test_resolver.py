@@ -81,7 +81,7 @@ async def test_every_accepted_key_form_gives_the_same_key(resolver, fragment, vm
         (ISSUER + "#p256", UnsupportedPublicKeyType),
         (ISSUER + "#x25519", UnsupportedPublicKeyType),
         (ISSUER + "#nope", NotFound),
-        (ISSUER, NotFound),  # several keys: a bare did:web names none
+        (ISSUER, InvalidVerificationMethod),  # a bare did:web names no method
         (ISSUER + "/path#multi", NotFound),
         ("did:web:other.example#k", NotFound),
         ("did:web:university.example#a b", InvalidDIDURL),
@@ -154,8 +154,6 @@ async def test_only_the_documents_own_did_may_control_its_methods(controller, ac
         vm = await resolver.resolve_verification_method(did_a + "#key-1")
         assert (vm.controller, vm.document["id"], vm.public_key.hex()) == (did_a, did_a, KEY_HEX)
         assert is_authorized(vm.document, vm.id, "assertionMethod")
-        # a bare DID naming the single method is held to the same rule
-        assert (await resolver.resolve_verification_method(did_a)).id == did_a + "#key-1"
     else:
         for name in (did_a + "#key-1", did_a):
             with pytest.raises(InvalidVerificationMethod):
@@ -296,3 +294,21 @@ async def test_resolve_states_no_content_type_and_the_representation_states_the_
     assert key.resolution_metadata == {} and key.representation()[1] == {"contentType": "application/did+ld+json"}
     failed = await resolver.resolve("did:web:missing.example")
     assert failed.representation() == (b"", failed.resolution_metadata) and "contentType" not in failed.resolution_metadata
+
+
+async def test_a_bare_did_other_than_did_key_names_no_verification_method():
+    """CID 1.0 §3.3: the method's id must equal the URL the proof names. The QA sweep's
+    finding 8: a bare did:web with one signing method was taken as that method (the JS
+    reference refuses it). A bare did:key keeps meaning its key (test_bare_did_key_...)."""
+    single = {
+        "id": "did:web:one.example",
+        "verificationMethod": [{"id": "#key-1", "type": "Multikey", "controller": "did:web:one.example", "publicKeyMultibase": KEY_MB}],
+        "assertionMethod": ["#key-1"],
+    }
+    resolver = StaticResolver([single], methods={"key": DIDKeyResolver()})
+    with pytest.raises(InvalidVerificationMethod) as info:
+        await resolver.resolve_verification_method("did:web:one.example")
+    assert info.value.code == "invalidVerificationMethod"
+    assert "#fragment" in info.value.detail
+    assert (await resolver.resolve_verification_method("did:web:one.example#key-1")).public_key.hex() == KEY_HEX
+    assert (await resolver.resolve_verification_method(KEY_DID)).id == f"{KEY_DID}#{KEY_MB}"

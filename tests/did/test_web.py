@@ -7,7 +7,7 @@ import time
 import pytest
 
 from did.cache import TTLCache
-from did.errors import InvalidDID
+from did.errors import InvalidDID, InvalidVerificationMethod
 from did.resolver import Resolver
 from did.web import DIDWebResolver, did_web_to_url, url_to_did_web
 from tests.conftest import load_json
@@ -88,8 +88,9 @@ async def test_resolves_path_form_and_dereferences_relative_key(didweb, guarded)
     assert vm.controller == did
     assert vm.public_key.hex() == "3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29"
     assert didweb.hits["/user/alice/did.json"] == 1
-    # only one verification method: a bare did:web names it too
-    assert (await resolver.resolve_verification_method(did)).id == vm.id
+    # one verification method or not, a bare did:web names none (CID 1.0 §3.3)
+    with pytest.raises(InvalidVerificationMethod):
+        await resolver.resolve_verification_method(did)
 
 
 # DID Resolution §7.1.2: notFound means the DID document was not found, so only a 404 or
