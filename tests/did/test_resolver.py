@@ -312,3 +312,18 @@ async def test_a_bare_did_other_than_did_key_names_no_verification_method():
     assert "#fragment" in info.value.detail
     assert (await resolver.resolve_verification_method("did:web:one.example#key-1")).public_key.hex() == KEY_HEX
     assert (await resolver.resolve_verification_method(KEY_DID)).id == f"{KEY_DID}#{KEY_MB}"
+
+
+@pytest.mark.parametrize("spelling", [KEY_MB + " ", KEY_MB + " \n", KEY_MB + "\t", KEY_MB + "\u3000"])
+async def test_a_public_key_multibase_with_trailing_whitespace_is_an_invalid_public_key(spelling):
+    """A key has one spelling (CID 1.0 §2.2.2: base58btc, no whitespace); the QA sweep's
+    finding 10 verified a credential whose key ended in ' \\n'."""
+    from did.multikey import b58decode, decode_ed25519_public
+
+    with pytest.raises(InvalidPublicKey, match="whitespace"):
+        decode_ed25519_public(spelling)
+    doc = {"id": ISSUER, "verificationMethod": [{"id": "#k", "type": "Multikey", "controller": ISSUER, "publicKeyMultibase": spelling}]}
+    with pytest.raises(InvalidPublicKey):
+        await StaticResolver([doc]).resolve_verification_method(ISSUER + "#k")
+    # base58 text elsewhere (proof values) is read as before: trailing whitespace ignored
+    assert b58decode(spelling[1:]) == b58decode(KEY_MB[1:])
