@@ -96,10 +96,10 @@ def url_to_did_web(url: str) -> str:
 
     Accepts the document URL (``.../did.json``) or the base URL it sits under. A ':' inside a
     path segment is percent-encoded, so the DID maps back to the same URL (did:web §3.2 Read
-    turns every ':' into '/'). An https URL naming an IP address is ``invalidDid`` (did:web
-    §3.1); a plain-http URL may name one in its canonical form: that is not did:web's mapping
-    (HTTPS only) but the local, allowed-insecure form the node uses for itself in development
-    and tests, which resolvers refuse unless that host:port is allowed (``DIDWebResolver``).
+    turns every ':' into '/'). A host that is an IPv4 address in a non-canonical form (``127.1``)
+    is ``invalidDid``; a canonical IP address is mapped, not refused: a node whose
+    ``allow_insecure_hosts`` holds its IP ``host:port`` names itself so (``node.issuers``), and
+    resolvers refuse such a DID unless that host:port is allowed (``DIDWebResolver``).
     """
     parsed = URL(url)
     if parsed.scheme not in ("https", "http") or not parsed.host:
@@ -109,8 +109,6 @@ def url_to_did_web(url: str) -> str:
     # The ASCII form (IDNA, lower case): yarl's ``host`` decodes punycode, and a DID holds
     # only ASCII (DID Core §3.1, idchar); the certificate names the same form (did:web §3.1).
     domain = parsed.raw_host or ""
-    if ip_literal(domain) is not None and parsed.scheme == "https":
-        raise InvalidDID(f"{url!r} names an IP address; did:web MUST NOT include IP addresses")
     if not parsed.is_default_port():
         domain += f"%3A{parsed.port}"
     path = parsed.raw_path
