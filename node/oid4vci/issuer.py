@@ -120,6 +120,8 @@ def _authorization_details(text: str, identifier: str) -> list[JsonObject]:
     seen: set[str] = set()
     for entry in details:
         if not isinstance(entry, dict) or entry.get("type") != "openid_credential":
+            if isinstance(entry, dict) and "type" not in entry:
+                raise refuse('each authorization_details entry needs "type": "openid_credential" (RFC 9396 §2)')
             kind = entry.get("type") if isinstance(entry, dict) else entry
             raise refuse(f"this issuer knows authorization details of type openid_credential only, not {kind!r}")
         configuration = entry.get("credential_configuration_id")
@@ -558,15 +560,14 @@ class CredentialIssuer:
         if identifier is not None and configuration is not None:
             raise invalid_credential_request(f"send {_what_to_send(row)}, not both credential_identifier and credential_configuration_id (§8.2)")
         # §8.2: credential_identifier "MUST NOT be used" unless the token response returned
-        # authorization_details, and credential_configuration_id "MUST NOT be used" if it did
-        # (it returned credential_identifiers). A token redeemed before the node recorded which
-        # (granted NULL: before oid4vci.0003, or by an older vcnode during a rolling upgrade)
-        # takes either, as the node that gave it did: the upgrade must not refuse a wallet
-        # halfway through a collection. Such a token lives five minutes at most.
-        if granted == 1 and configuration is not None:
-            raise invalid_credential_request(
-                f"the token response named credential_identifiers, so credential_configuration_id must not be used: send {_what_to_send(row)} (§8.2)"
-            )
+        # authorization_details: no wallet can know an identifier it was not given, so one sent
+        # with such a token is refused. credential_configuration_id "MUST NOT be used" once it
+        # returned credential_identifiers (§8.2 binds the wallet), yet the node takes it when it
+        # names this token's one configuration: the OpenWallet Foundation client (every version)
+        # and Sphereon's (0.20) can send nothing else, the token names one offer, so the request
+        # is as unambiguous as with the identifier. A token redeemed before the node recorded
+        # which (granted NULL: before oid4vci.0003, or by an older vcnode during a rolling
+        # upgrade) takes either, as the node that gave it did.
         if granted == 0 and identifier is not None:
             raise invalid_credential_request(
                 f"the token response named no credential_identifiers (the token request had no authorization_details), so "

@@ -407,7 +407,6 @@ async def test_authorization_details_name_the_offers_credential_and_get_an_ident
     proof = {"jwt": [wallet.proof(base, await nonce(env))]}
     for request, error in (
         ({"credential_identifier": identifier, "credential_configuration_id": "ds-101", "proofs": proof}, "invalid_credential_request"),
-        ({"credential_configuration_id": "ds-101", "proofs": proof}, "invalid_credential_request"),  # §8.2: not with identifiers
         ({"credential_identifier": "ds-101", "proofs": proof}, "unknown_credential_identifier"),
         ({"credential_identifier": 7, "proofs": proof}, "unknown_credential_identifier"),
     ):
@@ -430,9 +429,10 @@ async def test_authorization_details_name_the_offers_credential_and_get_an_ident
 
 async def test_the_credential_is_named_as_the_token_response_said_and_not_the_other_way(env: Any) -> None:
     """§8.2: credential_identifier "MUST NOT be used" unless the token response returned
-    authorization_details, and credential_configuration_id "MUST NOT be used" if it returned
-    credential_identifiers. Either name was taken with either token; the other one is now
-    invalid_credential_request saying what to send, before the nonce is spent or anything issued."""
+    authorization_details: with a token whose response named none it is now
+    invalid_credential_request saying what to send, before the nonce is spent or anything issued.
+    credential_configuration_id after credential_identifiers is taken (the JS wallet clients send
+    nothing else), when it names the token's own configuration."""
     base = env.config.effective_base_url
     wallet = Wallet()
     details = json.dumps([{"type": "openid_credential", "credential_configuration_id": "ds-101"}])
@@ -443,7 +443,6 @@ async def test_the_credential_is_named_as_the_token_response_said_and_not_the_ot
     proof = {"jwt": [wallet.proof(base, await nonce(env))]}
     for access, request, told in (
         (plain_access, {"credential_identifier": plain["id"]}, "credential_identifier must not be used: send credential_configuration_id 'ds-101'"),
-        (named_access, {"credential_configuration_id": "ds-101"}, f"credential_configuration_id must not be used: send credential_identifier '{named['id']}'"),
         (named_access, {}, f"send credential_identifier '{named['id']}'"),
         (plain_access, {}, "send credential_configuration_id 'ds-101'"),
         (plain_access, {"credential_identifier": plain["id"], "credential_configuration_id": "ds-101"}, "send credential_configuration_id 'ds-101', not both"),
@@ -457,6 +456,14 @@ async def test_the_credential_is_named_as_the_token_response_said_and_not_the_ot
     status, body, _ = await credential(env, plain_access, {"credential_configuration_id": "ds-101", "proofs": proof})
     assert status == 200, body
     status, body, _ = await credential(env, named_access, {"credential_identifier": named["id"], "proofs": {"jwt": [wallet.proof(base, await nonce(env))]}})
+    assert status == 200, body
+    # Given credential_identifiers, a wallet asking by the token's configuration is served too;
+    # by another configuration it is not.
+    other = await make_offer(env)
+    other_access = (await token_for(env, other, authorization_details=details))["access_token"]
+    status, body, _ = await credential(env, other_access, {"credential_configuration_id": "no-such", "proofs": {"jwt": [wallet.proof(base, await nonce(env))]}})
+    assert (status, body["error"]) == (400, "unknown_credential_configuration"), body
+    status, body, _ = await credential(env, other_access, {"credential_configuration_id": "ds-101", "proofs": {"jwt": [wallet.proof(base, await nonce(env))]}})
     assert status == 200, body
 
 
@@ -783,3 +790,15 @@ def test_an_error_description_spells_out_the_section_sign_rather_than_mangling_i
     error = OAuthError("invalid_credential_request", 'send one, not both (§8.2) — "quoted" \\ …')
     assert error.description == "send one, not both (section 8.2) - 'quoted' ' ..."
     assert all(0x20 <= ord(c) <= 0x7E and c not in '"\\' for c in error.description)
+
+
+async def test_an_authorization_details_entry_without_type_is_told_it_needs_one(env: Any) -> None:
+    """Python's openid4vci models drop "type" when serialising; the refusal said "not None"."""
+    offer = await make_offer(env)
+    code = offer["credentialOffer"]["grants"][PRE_AUTH]["pre-authorized_code"]
+    form = {"grant_type": PRE_AUTH, "pre-authorized_code": code,
+            "authorization_details": json.dumps([{"credential_configuration_id": "ds-101"}])}
+    resp = await env.client.post("/issuers/default/oid4vci/token", data=form)
+    body = await resp.json()
+    assert (resp.status, body["error"]) == (400, "invalid_authorization_details"), body
+    assert "needs 'type': 'openid_credential'" in body["error_description"], body
