@@ -377,6 +377,9 @@ def _verify_one(
     )
     suite.verify(hash_data, proof["proofValue"], vm.public_key)
     _check_authorized(vm, expected_purpose)
+    # VC Data Integrity 1.0 §2.4.1: context validation runs after Verify Proof, on the whole
+    # secured document (eddsa-jcs-2022 signs only a prefix of its @context).
+    suite.check_contexts(unsecured, options, loader=loader)
     return f"{suite.name} signature by {vm.id} verifies; {vm.controller} authorizes it for {expected_purpose}"
 
 

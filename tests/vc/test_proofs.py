@@ -367,6 +367,36 @@ async def test_jcs_documents_with_sound_contexts_verify(doc):
     assert all(c.ok for c in checks), [c.to_json() for c in checks]
 
 
+# Contexts appended after signing: vc-di-eddsa §3.3.2 step 4 lets the document's @context go on
+# past the proof's, and the signature does not cover them. VC Data Integrity 1.0 §2.4.1 still
+# asks for the secured document's contexts to be validated after the proof verifies.
+APPENDED_REFUSALS = [
+    ("unknown remote context", "https://unknown.example/contexts/v1", "https://unknown.example/contexts/v1"),
+    ("inline context redefining a protected term", {"name": "https://evil.example/name"}, PROTECTED),
+    ("credentials v1 after v2", "https://www.w3.org/2018/credentials/v1", PROTECTED),
+    ("inline @vocab", {"@vocab": "https://evil.example/vocab#"}, "appended after signing"),
+]
+
+
+@pytest.mark.parametrize("extra, words", [c[1:] for c in APPENDED_REFUSALS], ids=[c[0] for c in APPENDED_REFUSALS])
+async def test_jcs_contexts_appended_after_signing_are_validated(extra, words):
+    signed = _sign("eddsa-jcs-2022")
+    assert signed["proof"]["@context"] == [V2, EX]
+    appended = {**signed, "@context": [V2, EX, extra]}
+    checks = await _verify(appended, expected_controller=ISSUER)
+    assert _outcome(checks)["proof"] == ("failed", "PROOF_TRANSFORMATION_ERROR"), [c.to_json() for c in checks]
+    assert words in checks[0].message
+
+
+async def test_a_pinned_context_appended_after_signing_still_verifies():
+    """The signature stays over the proof's @context (vc-di-eddsa §3.3.2): a context this node
+    has pinned, and that changes no protected term, may follow it."""
+    signed = _sign("eddsa-jcs-2022")
+    appended = {**signed, "@context": [V2, EX, "https://w3id.org/security/data-integrity/v2"]}
+    checks = await _verify(appended, expected_controller=ISSUER)
+    assert all(c.ok for c in checks), [c.to_json() for c in checks]
+
+
 async def test_jcs_context_validation_asks_the_verifiers_loader(monkeypatch):
     """What counts as known is the verifier's own pinned set: a context pinned by the signer only
     is unknown here, and the memo is per loader."""

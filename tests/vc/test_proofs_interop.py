@@ -229,3 +229,31 @@ async def test_fractions_the_reference_misreads_are_not_signed_with_rdf_and_thei
         path.write_text(json.dumps(ours))
         code, out = await run_js("verify.mjs", str(path))
         assert code == 0 and out["verified"] is True, (value, out)
+
+
+# --- eddsa-jcs-2022: contexts appended after signing (VC Data Integrity 1.0 §2.4.1) ------------
+# vc-di-eddsa §3.3.2 step 4 checks the signature over the proof's @context, a prefix of the
+# document's; what follows it is not signed. Both sides verify a pinned context appended to
+# the reference's credential; an unknown one is refused here after the proof verified (the
+# reference validates no contexts for jcs, and accepts it).
+
+
+async def test_a_context_appended_to_a_reference_jcs_credential_is_validated_after_its_proof(tmp_path, now):
+    code, signed = await run_js("issue.mjs", "--suite", "eddsa-jcs-2022")
+    assert code == 0, signed
+    kw = dict(resolver=_resolver(), loader=default_loader(), now=now, expected_purpose="assertionMethod",
+              expected_controller=signed["issuer"]["id"])
+    path = tmp_path / "appended.json"
+    pinned = {**signed, "@context": [*signed["@context"], "https://w3id.org/security/data-integrity/v2"]}
+    checks = await verify_proofs(pinned, **kw)
+    assert all(c.ok for c in checks), [c.to_json() for c in checks]
+    path.write_text(json.dumps(pinned))
+    code, out = await run_js("verify.mjs", str(path))
+    assert code == 0 and out["verified"] is True, out
+    unknown = {**signed, "@context": [*signed["@context"], "https://evil.example/ctx/v1"]}
+    checks = await verify_proofs(unknown, **kw)
+    assert checks[0].problem is not None and checks[0].problem.code == "PROOF_TRANSFORMATION_ERROR", [c.to_json() for c in checks]
+    assert "https://evil.example/ctx/v1" in checks[0].problem.detail
+    path.write_text(json.dumps(unknown))
+    code, out = await run_js("verify.mjs", str(path))
+    assert code == 0 and out["verified"] is True, out  # the reference's reading, recorded
