@@ -1095,6 +1095,30 @@ async def test_the_verify_response_shape(node: Node) -> None:
     assert resp.status == 400 and "verified" not in await resp.json(content_type=None)
 
 
+async def test_a_failed_proof_also_reports_a_cryptographic_security_error(node: Node) -> None:
+    """VC DM 2.0 §7.1: when the securing mechanism does not verify, the verifier adds a
+    CRYPTOGRAPHIC_SECURITY_ERROR (§7.2's type URL) to the errors; the Data Integrity problem
+    naming the failed step comes first. A presentation carries its credential's, prefixed."""
+    vc = await node.issue()
+    tampered = {**vc, "credentialSubject": {"id": "did:example:mallory"}}
+    status, result = await post_vc(node, tampered)
+    assert status == 400, result
+    assert [(e["code"], e["type"]) for e in result["errors"]] == [
+        ("PROOF_VERIFICATION_ERROR", "https://w3id.org/security#PROOF_VERIFICATION_ERROR"),
+        ("CRYPTOGRAPHIC_SECURITY_ERROR", "https://www.w3.org/TR/vc-data-model#CRYPTOGRAPHIC_SECURITY_ERROR"),
+    ]
+    assert result["problemDetails"] == result["errors"]
+    # One row per failed check: the summary is an entry of errors, not a check.
+    assert [c["check"] for c in result["checks"] if c["outcome"] == "failed"] == ["proof"]
+    vp = {"@context": [V2], "type": ["VerifiablePresentation"], "verifiableCredential": [tampered]}
+    resp = await node.client.post("/presentations/verify", json={"verifiablePresentation": vp})
+    body = await resp.json()
+    securing = [e["detail"] for e in body["errors"] if e["code"] == "CRYPTOGRAPHIC_SECURITY_ERROR"]
+    # The unsigned presentation's own (its proof check failed: it has none), then the credential's.
+    assert resp.status == 400 and len(securing) == 2 and securing[1].startswith("credential 0: "), body
+    assert securing[0].startswith("the presentation is not secured"), body
+
+
 async def test_the_refusal_shape_is_what_openapi_declares(node: Node) -> None:
     doc = await (await node.client.get("/openapi.json")).json()
     for path in ("/credentials/verify", "/presentations/verify"):
