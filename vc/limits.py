@@ -4,7 +4,7 @@ JSON-LD expansion and RDFC-1.0 canonicalization cost grows with the size and sha
 document, so a document is measured first (bytes, nesting depth, number of JSON values,
 number of proofs and embedded credentials) with an iterative walk that stops at the first
 bound exceeded: refusing a hostile document costs time proportional to the bound, not to
-the document. VC Data Model 2.0 §7.1 names the codes: an unparseable or oversized document
+the document. VC Data Model 2.0 §7.2 names the types: an unparseable or oversized document
 is a PARSING_ERROR, a document whose values exceed a bound is a MALFORMED_VALUE_ERROR.
 """
 

@@ -145,7 +145,9 @@ def failed(name: str, exc: BaseException) -> Check:
         log.exception("internal error during %s check", name, exc_info=exc)
         problem = Problem(
             "INTERNAL_ERROR",
-            "https://www.w3.org/TR/vc-data-model#INTERNAL_ERROR",
+            # The node's own type: VC Data Model 2.0 §7.2 defines no internal error, so none
+            # is put in its namespace (the other types of the node's own are urn:vcnode:problem:).
+            "urn:vcnode:problem:INTERNAL_ERROR",
             "Internal error",
             f"the {name} check failed with an internal error ({type(exc).__name__}); this is a bug in the node",
             500,

@@ -319,7 +319,7 @@ async def test_data_integrity_suite_failures_are_exactly_400(node: Node, name: s
     status, result = await post_vc(node, make(), **options)
     assert status == 400, (name, result)
     assert result["verified"] is False and result["errors"], result
-    for error in result["errors"]:  # VC DM 2.0 §7.1 problem details
+    for error in result["errors"]:  # VC DM 2.0 §7.2 problem details
         assert error["type"].startswith(("https://", "urn:")) and error["title"] and error["detail"], error
 
 
@@ -1056,7 +1056,7 @@ def nested(depth: int) -> Any:
 async def test_the_verify_response_shape(node: Node) -> None:
     """Verified: 200 with verified true and empty errors. Not verified, or refused before any
     check ran, at either verify endpoint: a 4xx whose body says verified false and carries the
-    reason in errors (and problemDetails), each entry a VC DM 2.0 §7.1 problem with its code."""
+    reason in errors (and problemDetails), each entry a VC DM 2.0 §7.2 problem with its code."""
     vc = await node.issue()
     resp = await node.client.post("/credentials/verify", json={"verifiableCredential": vc})
     body = await resp.json()

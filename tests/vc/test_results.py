@@ -77,3 +77,12 @@ def test_no_cryptographic_security_error_without_a_failed_proof() -> None:
     unknown = VerificationResult("credential")
     unknown.add(Check("proof", "unknown", "the DID document could not be fetched"))
     assert [e.code for e in unknown.errors] == ["PROOF_CHECK_FAILED"]
+
+
+def test_an_internal_error_is_typed_in_the_nodes_own_namespace() -> None:
+    """VC DM 2.0 §7.2 defines no internal error: the catch-all is not put in its namespace."""
+    result = VerificationResult("credential")
+    with Checks(result).run("dataModel"):
+        raise KeyError("a bug")
+    [error] = result.errors
+    assert (error.code, error.type) == ("INTERNAL_ERROR", "urn:vcnode:problem:INTERNAL_ERROR")
