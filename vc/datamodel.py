@@ -291,11 +291,14 @@ _TYPED_ENTRIES: dict[str, dict[Version, bool]] = {
     "termsOfUse": {"2.0": False, "1.1": False},
     "evidence": {"2.0": False, "1.1": False},
 }
+# What a presentation may carry of them: VC DM 2.0 §5.5, terms of use "under which the creator
+# issued the credential or presentation" (1.1 §5.4 alike), held to the same rule.
+_PRESENTATION_TYPED_ENTRIES = ("termsOfUse",)
 
 
-def _check_typed_entries(vc: JsonObject, version: Version) -> None:
+def _check_typed_entries(vc: JsonObject, version: Version, properties: tuple[str, ...] | None = None) -> None:
     for prop, needs_id in _TYPED_ENTRIES.items():
-        if prop not in vc:
+        if prop not in vc or (properties is not None and prop not in properties):
             continue
         items = _as_list(vc[prop])
         if not items:
@@ -554,6 +557,7 @@ def check_presentation(vp: Any) -> DataModelReport:
         else:
             _require_url(holder, "holder")
     embedded_credentials(vp)
+    _check_typed_entries(vp, version, _PRESENTATION_TYPED_ENTRIES)
     # Ids inside the embedded credentials are checked with each credential.
     shallow = {k: v for k, v in vp.items() if k != "verifiableCredential"}
     _check_all_ids(shallow, "presentation")

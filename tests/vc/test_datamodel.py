@@ -332,6 +332,7 @@ def presentation() -> dict[str, Any]:
 
 def test_valid_presentation_passes() -> None:
     assert check_presentation(presentation()).version == "2.0"
+    check_presentation({**presentation(), "termsOfUse": {"type": "HolderPolicy", "id": "https://example.com/tou/1"}})
     vp = presentation()
     vp["holder"] = {"id": "did:example:holder"}
     del vp["verifiableCredential"]
@@ -348,6 +349,10 @@ BAD_PRESENTATIONS = [
     ("enveloped credential", _set("verifiableCredential", {"@context": [CREDENTIALS_V2], "id": "data:application/vc+jwt,eyJ", "type": "EnvelopedVerifiableCredential"}), "EnvelopedVerifiableCredential"),
     ("enveloped presentation", _set("type", ["EnvelopedVerifiablePresentation"]), "enveloped"),
     ("credential a number", _set("verifiableCredential", [1]), "must be a credential object"),
+    # VC DM 2.0 §5.5: terms of use of "the credential or presentation", each with its type.
+    ("termsOfUse without type", _set("termsOfUse", {"id": "https://example.com/tou/1"}), "termsOfUse.type is missing"),
+    ("termsOfUse entry not an object", _set("termsOfUse", ["https://example.com/tou/1"]), "termsOfUse[0] must be an object"),
+    ("termsOfUse empty", _set("termsOfUse", []), "termsOfUse must hold at least one entry"),
 ]
 
 
