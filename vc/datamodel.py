@@ -164,18 +164,34 @@ def _context_version(doc: JsonObject, what: str) -> Version:
     return version
 
 
+# BCP 47 tag syntax, as loosely as JSON-LD 1.1 reads "well-formed" (the pattern vc.jsonld's
+# safe mode refuses tags against when signing or verifying with an RDF suite).
+_LANGUAGE_TAG = re.compile(r"[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*")
+
+
 def _language_value(value: Any, where: str) -> None:
-    """VC DM 2.0 §4.5: ``name``/``description`` are strings or language value objects."""
-    for item in _as_list(value):
+    """VC DM 2.0 §4.6: ``name``/``description`` are strings or language value objects; §11.1:
+    such an object's ``@language`` is a string holding a well-formed language tag and its
+    ``@direction`` a JSON-LD base direction, ``ltr`` or ``rtl``. JSON-LD expansion refuses
+    anything else, and App. B.1 makes that a verification failure whatever the suite (JCS
+    signs the JSON and would not notice)."""
+    for i, item in enumerate(_as_list(value)):
+        at = f"{where}[{i}]" if isinstance(value, list) else where
         if isinstance(item, str):
             continue
-        if isinstance(item, dict) and isinstance(item.get("@value"), str) and set(item) <= {
+        if not (isinstance(item, dict) and isinstance(item.get("@value"), str) and set(item) <= {
             "@value",
             "@language",
             "@direction",
-        }:
-            continue
-        raise MalformedValueError(f"{where} must be a string or a language value object ({{'@value': ...}})")
+        }):
+            raise MalformedValueError(f"{at} must be a string or a language value object ({{'@value': ...}})")
+        if "@language" in item and not (isinstance(item["@language"], str) and _LANGUAGE_TAG.fullmatch(item["@language"])):
+            raise MalformedValueError(
+                f"{at}.@language must be a string holding a well-formed language tag (BCP 47, such as 'en' or 'fr-CA'), "
+                f"got {item['@language']!r}"
+            )
+        if "@direction" in item and item["@direction"] not in ("ltr", "rtl"):
+            raise MalformedValueError(f"{at}.@direction must be 'ltr' or 'rtl', got {item['@direction']!r}")
 
 
 # --- dates --------------------------------------------------------------------------------

@@ -115,6 +115,13 @@ BAD_CREDENTIALS = [
     ("validFrom a number", _set("validFrom", 1700000000), "validFrom must be"),
     ("validFrom after validUntil", _set("validFrom", "2031-01-01T00:00:00Z"), "later than validUntil"),
     ("name a number", _set("name", 7), "name must be a string or a language value object"),
+    # VC DM 2.0 §11.1; JSON-LD expansion refuses these, so App. B.1 fails them (jcs too).
+    ("@language a number", _set("name", {"@value": "Nom", "@language": 5}), "name.@language must be a string"),
+    ("@language null", _set("description", {"@value": "Nom", "@language": None}), "description.@language must be a string"),
+    ("@language no tag", _set("name", [{"@value": "Name", "@language": "en"}, {"@value": "Nom", "@language": "fr CA"}]),
+     "name[1].@language must be a string holding a well-formed language tag"),
+    ("@direction up", _set("name", {"@value": "Nom", "@direction": "up"}), "name.@direction must be 'ltr' or 'rtl'"),
+    ("@direction null", _set("name", {"@value": "Nom", "@language": "fr", "@direction": None}), "name.@direction must be 'ltr' or 'rtl'"),
     ("credentialStatus without type", _set("credentialStatus", {"id": "https://example.com/status/1#1"}), "credentialStatus.type is missing"),
     ("credentialSchema without id", _set("credentialSchema", {"type": "JsonSchema"}), "credentialSchema must have an id"),
     ("refreshService without type", _set("refreshService", [{"id": "https://example.com/refresh"}]), "refreshService[0].type"),
