@@ -48,6 +48,12 @@ class DataModelReport:
     unchecked_resources: tuple[str, ...] = field(default=())
 
 
+# How far apart an issuer's (or signer's) clock and ours may be: a proof "created" up to this far
+# in the future, a validity period this far off at either end, still pass. Digital Bazaar's vc
+# library allows the same 300 s (maxClockSkew). vc.proofs and status/ use it too.
+MAX_CLOCK_SKEW = timedelta(seconds=300)
+
+
 class ValidityPeriodError(RangeError):
     """``now`` lies outside validFrom..validUntil: established, so a failure, not an unknown."""
 
@@ -277,22 +283,34 @@ def _dates(vc: JsonObject, version: Version) -> tuple[datetime | None, datetime 
     return start, end
 
 
-def check_validity(vc: JsonObject, *, now: datetime) -> str:
-    """VC DM 2.0 §4.9 validity period: raise ``ValidityPeriodError`` unless ``now`` lies in it.
+def check_validity(vc: JsonObject, *, now: datetime, max_clock_skew: timedelta = MAX_CLOCK_SKEW) -> str:
+    """VC DM 2.0 §4.9 validity period (1.1: issuanceDate, expirationDate): raise
+    ``ValidityPeriodError`` unless ``now`` lies in it, give or take ``max_clock_skew``.
 
+    The allowance is the one proofs get for ``created`` and status lists for their own period,
+    applied at both ends as Digital Bazaar's vc library applies its ``maxClockSkew`` (300 s)
+    to validFrom, validUntil, issuanceDate and expirationDate (``lib/index.js``
+    ``_checkCredential``, ``compareTime``): an issuer stamps ``validFrom`` with its own clock,
+    and a verifier (or a replica) a few seconds behind it must not refuse a fresh credential.
     Returns a sentence describing the period, for the result entry.
     """
+    if max_clock_skew < timedelta(0):
+        raise ValueError("max_clock_skew must not be negative")
     version = _context_version(vc, "credential")
     start_field, end_field = _validity_fields(version)
     start, end = _dates(vc, version)
-    if start is not None and now < start:
+    if start is not None and now + max_clock_skew < start:
         raise ValidityPeriodError(f"the credential is not yet valid: {start_field} is {vc[start_field]}")
-    if end is not None and now > end:
+    if end is not None and now - max_clock_skew > end:
         raise ValidityPeriodError(f"the credential has expired: {end_field} was {vc[end_field]}")
     if start is None and end is None:
         return "the credential states no validity period"
     parts = [f"{start_field} {vc[start_field]}" if start else "", f"{end_field} {vc[end_field]}" if end else ""]
-    return "the current time lies within the validity period (" + ", ".join(p for p in parts if p) + ")"
+    within = "the current time lies within the validity period (" + ", ".join(p for p in parts if p) + ")"
+    if (start is not None and now < start) or (end is not None and now > end):
+        skew = int(max_clock_skew.total_seconds())
+        return within.replace("lies within", f"lies within {skew} s (the clock skew allowed) of", 1)
+    return within
 
 
 # --- typed entries and related resources --------------------------------------------------

@@ -23,7 +23,7 @@ from did.key import did_key_from_public_key
 from did.resolver import is_authorized
 from vc import jsonld
 from vc.crypto import Ed25519KeyPair
-from vc.datamodel import parse_datetime_stamp
+from vc.datamodel import MAX_CLOCK_SKEW, parse_datetime_stamp
 from vc.cryptosuites import SUITES, Cryptosuite, decode_proof_value, suite_for
 from vc.cryptosuites.base import DocumentLoader, JsonObject
 from vc.errors import (
@@ -48,9 +48,8 @@ T = TypeVar("T")
 # nothing but its arguments. Without one the step runs inline, on the caller's thread.
 Offload = Callable[[Callable[[], T]], Awaitable[T]]
 
-# How far a signer's clock may be ahead of ours before a proof "created in the future" is refused.
-# Digital Bazaar's vc library uses the same 300 s default (maxClockSkew).
-MAX_CLOCK_SKEW = timedelta(seconds=300)
+# How far a signer's clock may be ahead of ours before a proof "created in the future" is refused:
+# vc.datamodel.MAX_CLOCK_SKEW (300 s, Digital Bazaar's maxClockSkew), the validity period's too.
 
 # XML Schema 1.1 dateTimeStamp: a dateTime with a time zone (VC Data Integrity 1.0 §2.1).
 _DATE_TIME_STAMP = re.compile(

@@ -6,7 +6,7 @@ import base64
 import copy
 import hashlib
 from collections import OrderedDict
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 import base58
@@ -16,6 +16,7 @@ from vc import datamodel
 from vc.datamodel import (
     CREDENTIALS_V1,
     CREDENTIALS_V2,
+    MAX_CLOCK_SKEW,
     ValidityPeriodError,
     check_credential,
     check_presentation,
@@ -175,8 +176,9 @@ def test_v1_1_status_needs_an_id() -> None:
 @pytest.mark.parametrize(
     "now, message",
     [
-        (datetime(2022, 12, 31, 23, 59, 59, tzinfo=timezone.utc), "not yet valid: validFrom is 2023-01-01T00:00:00Z"),
-        (datetime(2030, 1, 1, 0, 0, 1, tzinfo=timezone.utc), "has expired: validUntil was 2030-01-01T00:00:00Z"),
+        # One second past the 300 s allowed for clock skew, at either end.
+        (datetime(2022, 12, 31, 23, 54, 59, tzinfo=timezone.utc), "not yet valid: validFrom is 2023-01-01T00:00:00Z"),
+        (datetime(2030, 1, 1, 0, 5, 1, tzinfo=timezone.utc), "has expired: validUntil was 2030-01-01T00:00:00Z"),
     ],
 )
 def test_outside_validity_period_is_a_range_error_that_fails(now: datetime, message: str) -> None:
@@ -200,6 +202,30 @@ def test_v1_1_expiration_date_is_enforced() -> None:
 def test_validity_boundaries_are_inclusive() -> None:
     check_validity(credential(), now=datetime(2023, 1, 1, tzinfo=timezone.utc))
     check_validity(credential(), now=datetime(2030, 1, 1, tzinfo=timezone.utc))
+    strict = timedelta(0)
+    check_validity(credential(), now=datetime(2023, 1, 1, tzinfo=timezone.utc), max_clock_skew=strict)
+    check_validity(credential(), now=datetime(2030, 1, 1, tzinfo=timezone.utc), max_clock_skew=strict)
+
+
+@pytest.mark.parametrize("make", [credential, credential_v1], ids=["validFrom/validUntil", "issuanceDate/expirationDate"])
+def test_the_validity_period_allows_the_clock_skew_proofs_get(make: Callable[[], dict[str, Any]]) -> None:
+    """A verifier a minute behind the issuer that stamped validFrom (or issuanceDate) with its
+    own clock accepts the fresh credential, as Digital Bazaar's vc library does (maxClockSkew
+    300 s, applied at both ends of the period); past 300 s it is refused."""
+    vc = make()
+    start_field, end_field = ("validFrom", "validUntil") if "validFrom" in vc else ("issuanceDate", "expirationDate")
+    start = datetime.fromisoformat(vc[start_field].replace("Z", "+00:00"))
+    end = datetime.fromisoformat(vc[end_field].replace("Z", "+00:00"))
+    message = check_validity(vc, now=start - timedelta(seconds=60))
+    assert "within 300 s (the clock skew allowed) of the validity period" in message
+    check_validity(vc, now=start - MAX_CLOCK_SKEW)
+    check_validity(vc, now=end + MAX_CLOCK_SKEW)
+    with pytest.raises(ValidityPeriodError, match="not yet valid"):
+        check_validity(vc, now=start - timedelta(seconds=60), max_clock_skew=timedelta(seconds=59))
+    with pytest.raises(ValidityPeriodError, match="expired"):
+        check_validity(vc, now=end + MAX_CLOCK_SKEW + timedelta(seconds=1))
+    with pytest.raises(ValueError, match="max_clock_skew"):
+        check_validity(vc, now=start, max_clock_skew=timedelta(seconds=-1))
 
 
 @pytest.mark.parametrize(

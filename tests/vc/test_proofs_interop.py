@@ -257,3 +257,37 @@ async def test_a_context_appended_to_a_reference_jcs_credential_is_validated_aft
     path.write_text(json.dumps(unknown))
     code, out = await run_js("verify.mjs", str(path))
     assert code == 0 and out["verified"] is True, out  # the reference's reading, recorded
+
+
+# --- clock skew on the validity period (VC DM 2.0 §4.9; Digital Bazaar's maxClockSkew, 300 s) ----
+
+
+@pytest.mark.parametrize("field, offset, verified", [
+    ("validFrom", -60, True),     # a verifier a minute behind the issuer's clock
+    ("validFrom", -301, False),
+    ("validUntil", 60, True),     # a minute past the end
+    ("validUntil", 301, False),
+])
+async def test_the_validity_period_allows_the_references_clock_skew(field, offset, verified, tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from vc.credentials import verify_credential
+
+    unsigned = {
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"],
+        "id": "urn:uuid:11111111-2222-3333-4444-555555555557", "type": ["VerifiableCredential"], "issuer": ISSUER_DID,
+        "validFrom": "2025-01-15T00:00:00Z", "validUntil": "2025-07-15T00:00:00Z",
+        "credentialSubject": {"id": "did:example:alice", "name": "Ada"},
+    }
+    path = tmp_path / "unsigned.json"
+    path.write_text(json.dumps(unsigned))
+    code, signed = await run_js("issue.mjs", "--credential", str(path), "--created", "2025-01-14T00:00:00Z")
+    assert code == 0, signed
+    now = datetime.fromisoformat(unsigned[field].replace("Z", "+00:00")) + timedelta(seconds=offset)
+    result = await verify_credential(signed, resolver=_resolver(), loader=default_loader(), now=now)
+    assert result.verified is verified, result.to_json()
+    if not verified:
+        assert [c.name for c in result.checks if not c.ok] == ["validity"]
+    path.write_text(json.dumps(signed))
+    code, out = await run_js("verify.mjs", str(path), "--now", now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    assert (code == 0) is verified and out["verified"] is verified, out
