@@ -34,6 +34,7 @@ from vc.errors import (
     MalformedProofError,
     MalformedValueError,
     MismatchedProofPurposeError,
+    ParsingError,
     ProofGenerationError,
     ProofVerificationError,
 )
@@ -231,7 +232,9 @@ async def verify_proofs(
     signature check then run as one step through ``offload`` when given.
     """
     if not isinstance(document, Mapping):
-        return [failed("proof", MalformedProofError("only a JSON object can carry a proof"))]
+        # §4.4 step 1: "If either securedDocument is not a map or securedDocument.proof is not a
+        # map, an error MUST be raised and SHOULD convey an error type of PARSING_ERROR."
+        return [failed("proof", ParsingError("only a JSON object can carry a proof"))]
     all_proofs = proofs_of(document)
     if not all_proofs:
         return [failed("proof", MalformedProofError("the document has no proof"))]
@@ -323,7 +326,8 @@ def _verify_one(
 ) -> str:
     """§4.4 Verify Proof for one proof of the set; raises a ProblemError when it does not verify."""
     if not isinstance(proof, dict):
-        raise MalformedProofError("a proof must be a JSON object")
+        # §4.4 step 1: a proof that is not a map is a PARSING_ERROR (VC DM 2.0 §7.2's type).
+        raise ParsingError(f"a proof must be a JSON object, got {type(proof).__name__}")
     # §4.4 step 4: the properties every proof has.
     _require_string(proof, "type")
     _require_string(proof, "verificationMethod")

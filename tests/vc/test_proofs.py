@@ -505,6 +505,23 @@ async def test_garbage_never_raises(document):
     assert all(c.problem is not None and c.problem.code != "INTERNAL_ERROR" for c in checks if not c.ok)
 
 
+@pytest.mark.parametrize("proof", ["a string", 7, None, ["x"], [True]], ids=["string", "number", "null in a set", "string in a set", "boolean in a set"])
+async def test_a_proof_that_is_not_an_object_is_a_parsing_error(proof):
+    """VC Data Integrity 1.0 §4.4 step 1: "If either securedDocument is not a map or
+    securedDocument.proof is not a map, an error MUST be raised and SHOULD convey an error type
+    of PARSING_ERROR"."""
+    signed = _sign()
+    doc = {**signed, "proof": [signed["proof"], *proof] if isinstance(proof, list) else [signed["proof"], proof]}
+    bad = [c for c in await _verify(doc) if c.name == "proof" and not c.ok]
+    assert [(c.problem.code, c.problem.type) for c in bad] == [
+        ("PARSING_ERROR", "https://www.w3.org/TR/vc-data-model#PARSING_ERROR")
+    ], [c.to_json() for c in bad]
+    assert "a proof must be a JSON object" in bad[0].message
+    whole = await verify_proofs(["not", "a", "map"], resolver=_resolver(), loader=default_loader(),
+                                now=datetime(2025, 6, 1, tzinfo=timezone.utc), expected_purpose="assertionMethod")
+    assert [c.problem.code for c in whole] == ["PARSING_ERROR"]
+
+
 # --- purpose, domain, challenge, time ----------------------------------------------------------------
 
 
