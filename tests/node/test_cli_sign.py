@@ -78,3 +78,21 @@ def test_unknown_suite_is_a_usage_error(capsys, vectors):
     with pytest.raises(SystemExit) as e:
         main(["sign", str(vectors / "vc-di-eddsa" / "unsigned.json"), "--key", "k", "--suite", "eddsa-2022"])
     assert e.value.code == 2
+
+
+@pytest.mark.parametrize(
+    "option, value, words",
+    [
+        ("--proof-id", "abc", "the proof id must be a URL"),
+        ("--verification-method", "key-1", "the verificationMethod must be a URL"),
+    ],
+)
+def test_proof_options_a_verifier_would_refuse_are_not_signed(capsys, vectors, option, value, words):
+    """VC DI 1.0 §2.1: a proof id and a verificationMethod are URLs; the node's own verifier
+    refused what sign used to write with them (exit 0), so it is refused before signing."""
+    base = vectors / "vc-di-eddsa"
+    code, out, err = _run(
+        capsys, "sign", str(base / "unsigned.json"), "--key", str(base / "keyPair.json"), "--suite", "eddsa-jcs-2022", option, value,
+    )
+    assert code == 2 and out == ""
+    assert words in err and "PROOF_GENERATION_ERROR" in err

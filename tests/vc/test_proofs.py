@@ -158,12 +158,46 @@ def test_created_may_be_left_out():
         ({"created": "yesterday"}, "PROOF_GENERATION_ERROR"),
         ({"expires": "2025-01-01T00:00:00"}, "PROOF_GENERATION_ERROR"),
         ({"created": datetime(2025, 1, 1)}, "PROOF_GENERATION_ERROR"),
+        # VC Data Integrity 1.0 §2.1, for every suite (JCS's signature would cover anything).
+        ({"proof_id": "abc"}, "PROOF_GENERATION_ERROR"),
+        ({"proof_id": 7}, "PROOF_GENERATION_ERROR"),
+        ({"verification_method": "key-1"}, "PROOF_GENERATION_ERROR"),
+        ({"verification_method": "#key-1"}, "PROOF_GENERATION_ERROR"),
+        ({"purpose": ""}, "PROOF_GENERATION_ERROR"),
+        ({"domain": 5}, "PROOF_GENERATION_ERROR"),
+        ({"domain": []}, "PROOF_GENERATION_ERROR"),
+        ({"domain": ["verifier.example", 5]}, "PROOF_GENERATION_ERROR"),
+        ({"challenge": 5}, "PROOF_GENERATION_ERROR"),
+        ({"nonce": ["n"]}, "PROOF_GENERATION_ERROR"),
+        ({"previous_proof": {"id": "urn:uuid:p1"}}, "PROOF_GENERATION_ERROR"),
     ],
 )
-def test_add_proof_refuses_bad_options(kwargs, code):
+@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
+def test_add_proof_refuses_bad_options(kwargs, code, suite):
+    kwargs = {"suite": suite, **kwargs}
     with pytest.raises(ProblemError) as e:
         _sign(**kwargs)
     assert e.value.problem().code == code
+
+
+@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
+async def test_every_option_add_proof_accepts_verifies(suite):
+    signed = _sign(suite, proof_id="urn:uuid:0b1b2c3d-0000-4000-8000-0000000000aa", purpose="authentication",
+                   domain=["verifier.example", "other.example"], challenge="c-1", nonce="n-1")
+    checks = await _verify(signed, purpose="authentication", domain=["other.example", "verifier.example"], challenge="c-1")
+    assert all(c.ok for c in checks), [c.to_json() for c in checks]
+
+
+async def test_an_empty_domain_is_refused_on_both_sides():
+    """VC DI 1.0 §2.1: a string or a set of strings; an empty set names no audience. Signing
+    refuses it, and a proof made elsewhere with one fails here too."""
+    with pytest.raises(ProblemError, match="non-empty list"):
+        _sign("eddsa-jcs-2022", domain=[])
+    signed = _sign("eddsa-jcs-2022", purpose="authentication", domain=["verifier.example"])
+    signed["proof"]["domain"] = []
+    checks = await _verify(signed, purpose="authentication")
+    assert _outcome(checks)["proof"] == ("failed", "PROOF_VERIFICATION_ERROR")
+    assert "proof.domain must be a string or a list of strings" in checks[0].message
 
 
 @pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "Ed25519Signature2020"])
