@@ -96,3 +96,33 @@ def test_proof_options_a_verifier_would_refuse_are_not_signed(capsys, vectors, o
     )
     assert code == 2 and out == ""
     assert words in err and "PROOF_GENERATION_ERROR" in err
+
+
+@pytest.mark.interop
+def test_the_reference_verifies_what_sign_makes_of_a_vc_1_1_credential(tmp_path, capsys, vectors):
+    """VC Data Integrity 1.0 §2.4.2: sign appends data-integrity/v2 to a VC 1.1 credential's
+    @context for an eddsa-rdfc-2022 proof. Without it the proof's terms fell under the examples'
+    @vocab, the node verified its own output and Digital Bazaar's verifier said "Invalid
+    signature"; without an @vocab signing failed."""
+    from support import run_js_sync
+
+    base = vectors / "vc-di-eddsa"
+    for extra in ([], ["https://www.w3.org/ns/credentials/examples/v2"]):
+        unsigned = {
+            "@context": ["https://www.w3.org/2018/credentials/v1", *extra], "type": ["VerifiableCredential"],
+            "issuer": "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2", "issuanceDate": "2025-01-01T00:00:00Z",
+            "credentialSubject": {"id": "did:example:alice"},
+        }
+        (tmp_path / "unsigned.json").write_text(json.dumps(unsigned))
+        code, out, err = _run(
+            capsys, "sign", str(tmp_path / "unsigned.json"), "--key", str(base / "keyPair.json"), "--suite", "eddsa-rdfc-2022",
+            "--created", "2023-03-05T19:23:24Z",
+        )
+        assert code == 0, err
+        signed = json.loads(out)
+        assert signed["@context"] == [*unsigned["@context"], "https://w3id.org/security/data-integrity/v2"]
+        (tmp_path / "signed.json").write_text(out)
+        code, result = run_js_sync("verify.mjs", str(tmp_path / "signed.json"), "--now", "2026-01-01T00:00:00Z")
+        assert code == 0 and result["verified"] is True, result
+        code, out, err = _run(capsys, "verify", str(tmp_path / "signed.json"), "--json")
+        assert code == 0 and json.loads(out)["verified"] is True, out

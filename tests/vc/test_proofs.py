@@ -200,6 +200,46 @@ async def test_an_empty_domain_is_refused_on_both_sides():
     assert "proof.domain must be a string or a list of strings" in checks[0].message
 
 
+# --- VC Data Integrity 1.0 §2.4.2 context injection ---------------------------------------------
+V1 = "https://www.w3.org/2018/credentials/v1"
+DI = "https://w3id.org/security/data-integrity/v2"
+
+
+def _v1_credential(*contexts) -> dict:
+    return {
+        "@context": [V1, *contexts], "type": ["VerifiableCredential"], "issuer": ISSUER,
+        "issuanceDate": "2025-01-01T00:00:00Z", "credentialSubject": {"id": "did:example:alice"},
+    }
+
+
+@pytest.mark.parametrize("extra", [(), (EX,)], ids=["credentials v1 alone", "with the examples' @vocab"])
+async def test_an_rdfc_proof_brings_the_data_integrity_context_when_the_document_lacks_it(extra):
+    """credentials/v1 defines no Data Integrity term: without data-integrity/v2 the proof
+    configuration had undefined terms (refused) or, under the examples' @vocab, was signed as
+    examples#DataIntegrityProof, a hash the reference computes differently."""
+    unsigned = _v1_credential(*extra)
+    signed = _sign("eddsa-rdfc-2022", doc=unsigned)
+    assert signed["@context"] == [V1, *extra, DI]
+    assert unsigned["@context"] == [V1, *extra]  # the input is untouched
+    checks = await _verify(signed, expected_controller=ISSUER)
+    assert all(c.ok for c in checks), [c.to_json() for c in checks]
+
+
+@pytest.mark.parametrize("context", [[V2, EX], [V1, DI], [V1, EX, DI]], ids=["credentials v2", "v1 + data-integrity", "data-integrity last"])
+def test_a_document_that_maps_the_data_integrity_terms_keeps_its_context(context):
+    doc = _v1_credential() if context[0] == V1 else _credential()
+    doc["@context"] = context
+    assert _sign("eddsa-rdfc-2022", doc=doc)["@context"] == context
+
+
+def test_the_context_is_not_injected_under_existing_proofs():
+    """A proof already made covers the @context as it is: appending would break it."""
+    first = _sign("Ed25519Signature2020", doc=_v1_credential(EX))
+    with pytest.raises(ProblemError, match="already has proofs") as e:
+        _sign("eddsa-rdfc-2022", doc=first)
+    assert e.value.problem().code == "PROOF_GENERATION_ERROR"
+
+
 @pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "Ed25519Signature2020"])
 def test_add_proof_refuses_undefined_terms_at_issue_time(suite):
     doc = _credential()

@@ -291,3 +291,24 @@ async def test_the_validity_period_allows_the_references_clock_skew(field, offse
     path.write_text(json.dumps(signed))
     code, out = await run_js("verify.mjs", str(path), "--now", now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
     assert (code == 0) is verified and out["verified"] is verified, out
+
+
+# --- VC Data Integrity 1.0 §2.4.2: context injection for a VC 1.1 credential ------------------
+
+
+async def test_an_rdfc_proof_on_a_vc_1_1_credential_is_the_references_byte_for_byte(tmp_path):
+    """The reference appends data-integrity/v2 when the @context maps no Data Integrity term
+    (``ensureSuiteContext``); so does add_proof for eddsa-rdfc-2022, and the two agree."""
+    unsigned = {
+        "@context": ["https://www.w3.org/2018/credentials/v1", "https://www.w3.org/ns/credentials/examples/v2"],
+        "type": ["VerifiableCredential"], "issuer": ISSUER_DID, "issuanceDate": "2025-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:alice", "name": "Ada"},
+    }
+    path = tmp_path / "unsigned.json"
+    path.write_text(json.dumps(unsigned))
+    code, theirs = await run_js("issue.mjs", "--suite", "eddsa-rdfc-2022", "--credential", str(path), "--created", "2025-01-15T00:00:00Z")
+    assert code == 0, theirs
+    key = Ed25519KeyPair.from_seed(bytes.fromhex(ISSUER_SEED))
+    ours = add_proof(unsigned, suite="eddsa-rdfc-2022", key=key, created="2025-01-15T00:00:00Z", loader=default_loader())
+    assert ours["@context"][-1] == "https://w3id.org/security/data-integrity/v2"
+    assert ours == theirs
