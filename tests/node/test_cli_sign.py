@@ -126,3 +126,14 @@ def test_the_reference_verifies_what_sign_makes_of_a_vc_1_1_credential(tmp_path,
         assert code == 0 and result["verified"] is True, result
         code, out, err = _run(capsys, "verify", str(tmp_path / "signed.json"), "--json")
         assert code == 0 and json.loads(out)["verified"] is True, out
+
+
+def test_a_document_naming_a_member_twice_is_not_signed(tmp_path, capsys, vectors):
+    """I-JSON (RFC 7493 §2.3): an eddsa-jcs-2022 signature over "Eve" that a first-wins parser
+    shows as "Ada" is not made."""
+    base = vectors / "vc-di-eddsa"
+    text = (base / "unsigned.json").read_text().replace('"credentialSubject": {', '"credentialSubject": {"name": "Ada", "name": "Eve", ', 1)
+    assert '"name": "Ada", "name": "Eve"' in text
+    (tmp_path / "dup.json").write_text(text)
+    code, out, err = _run(capsys, "sign", str(tmp_path / "dup.json"), "--key", str(base / "keyPair.json"), "--suite", "eddsa-jcs-2022")
+    assert code == 2 and out == "" and "the member 'name' appears twice" in err

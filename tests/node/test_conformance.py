@@ -1078,6 +1078,9 @@ async def test_the_verify_response_shape(node: Node) -> None:
             (path, {"json": {member: vc, "options": {"checks": "proof"}}}, 400, "MALFORMED_VALUE_ERROR"),
             (path, {"data": b"a=1", "headers": form}, 415, "PARSING_ERROR"),
             (path, {"data": too_big, "headers": {"Content-Type": "application/json"}}, 413, "PARSING_ERROR"),
+            # I-JSON §2.3: a member named twice (here inside the document) is not parsed at all.
+            (path, {"data": b'{"%s": {"type": ["VerifiableCredential"], "type": []}}' % member.encode(),
+                    "headers": {"Content-Type": "application/json"}}, 400, "PARSING_ERROR"),
         ]
     cases.append(("/credentials/verify", {"json": {"verifiableCredential": tampered}}, 400, "PROOF_VERIFICATION_ERROR"))
     for path, request, expected, code in cases:
