@@ -78,6 +78,20 @@ class RepresentationNotSupported(DIDError):
     code = "representationNotSupported"
 
 
+class InvalidOptions(DIDError):
+    """DID Resolution v1 §4 (DID Resolution Algorithm): the resolution options are not valid,
+    e.g. a did:key flag that is neither a boolean nor "true"/"false"."""
+
+    code = "invalidOptions"
+
+
+class FeatureNotSupported(DIDError):
+    """DID Resolution v1 §4: a resolution option (or DID parameter) this resolver does not
+    implement; saying so beats returning a document the caller did not ask for."""
+
+    code = "featureNotSupported"
+
+
 # DID Resolution §7.1.2 defines notFound as the DID document not being found, so only an
 # answer saying so (HTTP 404 or 410) is notFound. A body that is not a usable document is
 # invalidDidDocument; a resolver that could not complete (no answer in time, no connection,

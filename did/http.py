@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import math
 import socket
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -86,6 +87,17 @@ def is_public_address(address: str) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     return ip.is_global and not ip.is_multicast
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value (RFC 8259 §6)")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
 
 
 def ip_literal(host: str) -> str | None:
@@ -364,6 +376,8 @@ class GuardedHTTP:
     @staticmethod
     def _parse(url: URL, body: bytes) -> Any:
         try:
-            return json.loads(body.decode("utf-8"))
+            # RFC 8259 JSON only: Python also reads NaN and Infinity (and numbers past a double's
+            # range as infinity), which no JSON peer can read back (DID Core 1.0 §6.2.2).
+            return json.loads(body.decode("utf-8"), parse_constant=_not_json, parse_float=_finite)
         except (UnicodeDecodeError, ValueError, RecursionError) as e:
             raise FetchError(f"{url} did not return valid JSON: {e}", reason="malformed") from e

@@ -11,18 +11,21 @@ for the older ``Ed25519VerificationKey2020`` form (with the derived X25519 key a
 from __future__ import annotations
 
 import base64
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from did.cache import LRU, FrozenJSON
 from did.curve25519 import ed25519_point_y, x25519_from_ed25519
 from did.errors import (
     DIDError,
     InvalidDID,
+    InvalidOptions,
     InvalidPublicKeyLength,
     InvalidPublicKeyType,
     UnsupportedPublicKeyType,
 )
+from did.document import DID_CONTEXTS
 from did.multikey import b58decode, b58encode, check_key_multibase_length, encode_ed25519_public
+from did.options import check_resolution_options
 from did.resolver import ResolutionResult
 from did.syntax import parse_did
 
@@ -50,6 +53,10 @@ _KNOWN_CODECS = {
     0x1202: "P-521",
     0x1205: "RSA",
 }
+
+# did:key v0.7, Signature Method Creation: "Ensure the proper key length of rawPublicKeyBytes
+# based on the multicodecValue table" (P-521 and RSA are listed there without a length).
+_KEY_LENGTHS = {0xE7: 33, 0xEC: 32, 0xED: 32, 0x1200: 33, 0x1201: 49}
 
 SIGNATURE_FORMATS = ("Multikey", "Ed25519VerificationKey2020", "JsonWebKey2020")
 EXPERIMENTAL_FORMATS = ("Ed25519VerificationKey2018",)
@@ -109,9 +116,11 @@ def _split_did_key(did: str) -> str:
 def public_key_from_did_key(did: str) -> bytes:
     """The 32-byte Ed25519 public key of a did:key, with the did:key method's errors.
 
-    ``invalidDid`` for a malformed identifier, ``unsupportedPublicKeyType`` for a key that is
-    not Ed25519 (X25519, P-256 ...), ``invalidPublicKeyLength`` for a wrong length and
-    ``invalidPublicKey`` for bytes that are not a curve point.
+    ``invalidDid`` for a malformed identifier, ``invalidPublicKeyLength`` for a key whose
+    length is not the one the did:key table gives its type (checked first, as the spec's
+    algorithm does, whatever the type), ``unsupportedPublicKeyType`` for a key of the right
+    length that is not Ed25519 (X25519, P-256 ...) and ``invalidPublicKey`` for bytes that are
+    not a curve point.
     """
     multibase = _split_did_key(did)
     try:
@@ -119,12 +128,13 @@ def public_key_from_did_key(did: str) -> bytes:
     except ValueError as e:
         raise InvalidDID(f"the did:key value is not valid base58btc: {e}") from e
     codec, used = _read_varint(raw)
-    if codec != ED25519_CODEC:
-        name = _KNOWN_CODECS.get(codec, f"multicodec 0x{codec:x}")
-        raise UnsupportedPublicKeyType(f"the did:key holds a {name} key; this node supports Ed25519 only")
     key = raw[used:]
-    if len(key) != 32:
-        raise InvalidPublicKeyLength(f"an Ed25519 public key is 32 bytes, the did:key holds {len(key)}")
+    name = "Ed25519" if codec == ED25519_CODEC else _KNOWN_CODECS.get(codec, f"multicodec 0x{codec:x}")
+    expected = _KEY_LENGTHS.get(codec)
+    if expected is not None and len(key) != expected:
+        raise InvalidPublicKeyLength(f"a {name} public key is {expected} bytes, the did:key holds {len(key)}")
+    if codec != ED25519_CODEC:
+        raise UnsupportedPublicKeyType(f"the did:key holds a {name} key; this node supports Ed25519 only")
     ed25519_point_y(key)
     return key
 
@@ -167,12 +177,29 @@ def did_key_document(
     public_key_format: str = "Multikey",
     enable_experimental_public_key_types: bool = False,
     enable_encryption_key_derivation: bool | None = None,
+    default_context: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Expand a did:key into its DID document (did:key §3.1.2 Document Creation).
 
     ``enable_encryption_key_derivation`` defaults to what the reference implementation does for
     each form: no key agreement key in the Multikey form, the derived X25519 key in the others.
+    ``default_context`` (the spec's ``options.defaultContext``, by default the DID v1 context
+    alone) begins the ``@context``; the contexts of the methods' types follow, each once
+    (did:key v0.7, Context Creation). It must be a list of context URLs beginning with a DID
+    context (DID Core 1.0 §6.3.1), else ``invalidOptions``.
     """
+    # Flags are booleans: a truth test would read "false" (a query string's text) as true.
+    if not isinstance(enable_experimental_public_key_types, bool):
+        raise InvalidOptions(
+            f"enableExperimentalPublicKeyTypes must be a boolean, not {enable_experimental_public_key_types!r}"
+        )
+    if enable_encryption_key_derivation is not None and not isinstance(enable_encryption_key_derivation, bool):
+        raise InvalidOptions(
+            f"enableEncryptionKeyDerivation must be a boolean, not {enable_encryption_key_derivation!r}"
+        )
+    if not isinstance(public_key_format, str):
+        raise InvalidOptions(f"publicKeyFormat must be a string, not {public_key_format!r}")
+    base_context = _default_context(default_context)
     public_key = public_key_from_did_key(did)
     if public_key_format in EXPERIMENTAL_FORMATS:
         if not enable_experimental_public_key_types:
@@ -188,12 +215,13 @@ def did_key_document(
         public_key_format != "Multikey" if enable_encryption_key_derivation is None else enable_encryption_key_derivation
     )
     signing = _signature_vm(did, public_key, public_key_format)
-    contexts = {
-        "Multikey": [DID_V1, MULTIKEY_V1],
-        "Ed25519VerificationKey2020": [DID_V1, ED25519_2020_V1] + ([X25519_2020_V1] if with_agreement else []),
-        "JsonWebKey2020": [DID_V1, JWS_2020_V1],
-        "Ed25519VerificationKey2018": [DID_V1, ED25519_2018_V1] + ([X25519_2019_V1] if with_agreement else []),
+    type_contexts = {
+        "Multikey": [MULTIKEY_V1],
+        "Ed25519VerificationKey2020": [ED25519_2020_V1] + ([X25519_2020_V1] if with_agreement else []),
+        "JsonWebKey2020": [JWS_2020_V1],
+        "Ed25519VerificationKey2018": [ED25519_2018_V1] + ([X25519_2019_V1] if with_agreement else []),
     }[public_key_format]
+    contexts = base_context + [c for c in type_contexts if c not in base_context]
     document: dict[str, Any] = {"@context": contexts, "id": did, "verificationMethod": [signing]}
     for relationship in _RELATIONSHIPS:
         document[relationship] = [signing["id"]]
@@ -209,10 +237,49 @@ def did_key_document(
     return document
 
 
+def _default_context(value: Sequence[str] | None) -> list[str]:
+    if value is None:
+        return [DID_V1]
+    if (
+        not isinstance(value, (list, tuple))
+        or not value
+        or not all(isinstance(item, str) and item for item in value)
+        or value[0] not in DID_CONTEXTS
+    ):
+        raise InvalidOptions(
+            f"defaultContext must be a list of context URLs whose first is {' or '.join(DID_CONTEXTS)}; got {value!r}"
+        )
+    return list(dict.fromkeys(value))
+
+
+_FLAGS = ("enableExperimentalPublicKeyTypes", "enableEncryptionKeyDerivation")
+# The resolution options a did:key resolver implements (did:key v0.7, Document Creation).
+RESOLUTION_OPTIONS = ("publicKeyFormat", *_FLAGS, "defaultContext")
+
+
+def _read_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Per-call resolution options, each flag a boolean: ``True``/``False`` or exactly the text
+    ``"true"``/``"false"`` (how options arrive from a query string, as the did-key test suite
+    sends them); anything else is ``invalidOptions`` (DID Resolution v1 §4), never truth-tested."""
+    check_resolution_options(options, RESOLUTION_OPTIONS, "key")
+    out = {name: value for name, value in options.items() if name != "accept"}
+    for name in _FLAGS:
+        if name in out and not isinstance(out[name], bool):
+            value = out[name]
+            if value not in ("true", "false"):
+                raise InvalidOptions(f"the did:key option {name} must be true or false, not {value!r}")
+            out[name] = value == "true"
+    if "defaultContext" in out and out["defaultContext"] is None:  # None is the built-in default, not an option
+        raise InvalidOptions("defaultContext must be a list of context URLs, not null")
+    return out
+
+
 class DIDKeyResolver:
     """did:key resolver (DIDResolver protocol). Options follow the did:key spec's names:
-    ``publicKeyFormat``, ``enableExperimentalPublicKeyTypes``, ``enableEncryptionKeyDerivation``.
-    Constructor arguments give the defaults; per-call ``options`` override them.
+    ``publicKeyFormat``, ``enableExperimentalPublicKeyTypes``, ``enableEncryptionKeyDerivation``,
+    ``defaultContext``. Constructor arguments give the defaults; per-call ``options`` override
+    them. Any other option (``versionTime``, ``expandRelativeUrls`` ...) is
+    ``featureNotSupported``; ``accept`` must name a representation (``did.options``).
 
     A did:key document is a pure function of the DID and the options, and a verifier meets the
     same few issuer keys again and again, so the last ``cache_size`` documents built are kept
@@ -223,6 +290,7 @@ class DIDKeyResolver:
     # Nothing here depends on time, the network or state, so did.resolver.Resolver may remember
     # the verification methods it resolves through this resolver (it reads this flag).
     deterministic = True
+    resolution_options = RESOLUTION_OPTIONS
 
     def __init__(
         self,
@@ -236,17 +304,19 @@ class DIDKeyResolver:
             "publicKeyFormat": public_key_format,
             "enableExperimentalPublicKeyTypes": enable_experimental_public_key_types,
             "enableEncryptionKeyDerivation": enable_encryption_key_derivation,
+            "defaultContext": None,
         }
         # frozen, not the dict: thawing one is ~1 us, a deepcopy ~7, building one ~40 (did.cache)
         self._documents: LRU[tuple[Any, ...], FrozenJSON] = LRU(max(0, cache_size))
 
     @staticmethod
-    def _build(did: str, public_key_format: Any, experimental: bool, derivation: Any) -> dict[str, Any]:
+    def _build(did: str, public_key_format: Any, experimental: bool, derivation: Any, context: Any) -> dict[str, Any]:
         return did_key_document(
             did,
             public_key_format=public_key_format,
             enable_experimental_public_key_types=experimental,
             enable_encryption_key_derivation=derivation,
+            default_context=list(context) if isinstance(context, tuple) else context,
         )
 
     def cache_info(self) -> Any:
@@ -254,12 +324,14 @@ class DIDKeyResolver:
         return self._documents.info()
 
     def document(self, did: str, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        opts = {**self.defaults, **(options or {})}
+        opts = {**self.defaults, **_read_options(options or {})}
         args = (
             did,
             opts["publicKeyFormat"],
-            bool(opts["enableExperimentalPublicKeyTypes"]),
+            opts["enableExperimentalPublicKeyTypes"],
             opts["enableEncryptionKeyDerivation"],
+            # a tuple, so the cache can hold the key; anything else is refused by the build
+            tuple(opts["defaultContext"]) if isinstance(opts["defaultContext"], list) else opts["defaultContext"],
         )
         try:
             hash(args)

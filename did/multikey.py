@@ -144,6 +144,11 @@ def encode_ed25519_public(public_key: bytes) -> str:
 
 
 def decode_ed25519_public(value: str) -> bytes:
+    # b58decode ignores trailing whitespace, as the base58 package does (proof values keep that);
+    # a key is refused with it: whitespace is outside the base58btc alphabet a Multikey's value
+    # is written in (Controlled Identifiers 1.0 §2.2.2), and one key would have many spellings.
+    if isinstance(value, str) and value != value.rstrip():
+        raise InvalidPublicKey(f"publicKeyMultibase {value[:60]!r} ends in whitespace, which base58btc has no place for")
     raw = _decode_base58btc(value, "publicKeyMultibase")
     if raw[:2] != ED25519_PUB_PREFIX:
         raise UnsupportedPublicKeyType(

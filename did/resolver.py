@@ -4,7 +4,8 @@
   ``didResolutionMetadata`` with ``error`` on failure, ``didDocumentMetadata``).
 - ``Resolver({"key": ..., "web": ...})``: dispatch on the method; ``resolve`` never raises.
 - ``dereference`` / ``resolve_verification_method``: DID URL dereferencing (DID Core §7.2) to a
-  verification method, with relative ids (``#key-1``) and a bare ``did:key`` meaning its key.
+  verification method, with relative ids (``#key-1``) and a bare ``did:key`` meaning its key
+  (a bare DID of another method names no method).
 - ``is_authorized``: is a verification method listed under a verification relationship
   (DID Core §5.3) of its controller's document.
 - ``StaticResolver``: a fixed table of documents, for tests and for the node's own DIDs.
@@ -14,11 +15,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Iterable, Mapping, Protocol
 
 from did.cache import LRU, FrozenJSON, json_copy
 from did.curve25519 import check_ed25519_public_key
+from did.document import RELATIONSHIPS, check_did_document, media_type
 from did.errors import (
     DIDError,
     InvalidDIDDocument,
@@ -30,11 +34,11 @@ from did.errors import (
     UnsupportedPublicKeyType,
 )
 from did.multikey import decode_ed25519_public
+from did.options import check_did_parameters, check_resolution_options
 from did.syntax import DID, DIDURL, absolute_did_url, parse_did, parse_did_url
+from did.timestamps import parse_date_time_stamp
 
 RESOLUTION_CONTEXT = "https://w3id.org/did-resolution/v1"
-DID_LD_JSON = "application/did+ld+json"
-RELATIONSHIPS = ("authentication", "assertionMethod", "keyAgreement", "capabilityInvocation", "capabilityDelegation")
 MULTIBASE_TYPES = ("Multikey", "Ed25519VerificationKey2020")
 JWK_TYPES = ("JsonWebKey", "JsonWebKey2020")
 
@@ -50,14 +54,12 @@ class ResolutionResult:
     exception: DIDError | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def success(
-        cls,
-        document: dict[str, Any],
-        *,
-        content_type: str = DID_LD_JSON,
-        document_metadata: dict[str, Any] | None = None,
-    ) -> "ResolutionResult":
-        return cls(document, {"contentType": content_type}, dict(document_metadata or {}))
+    def success(cls, document: dict[str, Any], *, document_metadata: dict[str, Any] | None = None) -> "ResolutionResult":
+        """A resolved document. The resolution metadata is empty: DID Core 1.0 §7.1.2 says
+        ``contentType`` "MUST NOT be present if the resolve function was called" (the document
+        is the abstract data model, in no representation); ``representation()`` gives the
+        serialized form with its media type."""
+        return cls(document, {}, dict(document_metadata or {}))
 
     @classmethod
     def failure(cls, error: DIDError) -> "ResolutionResult":
@@ -86,6 +88,16 @@ class ResolutionResult:
             "didDocumentMetadata": self.document_metadata,
         }
 
+    def representation(self) -> tuple[bytes, dict[str, Any]]:
+        """DID Core 1.0 §7.1 resolveRepresentation: the document serialized as JSON and the
+        resolution metadata with its ``contentType`` (``did.document.media_type``: the JSON-LD
+        type only when the document's ``@context`` begins with the DID context). A failure gives
+        an empty stream and the metadata with its error."""
+        if self.did_document is None or self.error is not None:
+            return b"", dict(self.resolution_metadata)
+        stream = json.dumps(self.did_document, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        return stream, {**self.resolution_metadata, "contentType": media_type(self.did_document)}
+
 
 class DIDResolver(Protocol):
     """A resolver for one DID method (or all). ``resolve`` returns failures, never raises."""
@@ -96,17 +108,38 @@ class DIDResolver(Protocol):
 @dataclass(frozen=True)
 class VerificationMethod:
     """A dereferenced Ed25519 verification method. ``document`` is its controller's DID document,
-    which is where the proof purpose check (``is_authorized``) looks."""
+    which is where the proof purpose check (``is_authorized``) looks. ``revoked`` and ``expires``
+    are the method's own (Controlled Identifiers 1.0 §2.2), as its document writes them (already
+    checked to be dateTimeStamps); ``check_usable`` compares them with a verification's time."""
 
     id: str
     type: str
     controller: str
     public_key: bytes
     document: dict[str, Any] = field(compare=False, repr=False)
+    revoked: str | None = None
+    expires: str | None = None
+
+    def check_usable(self, now: datetime) -> None:
+        """Raise ``InvalidVerificationMethod`` when the method was revoked, or expired, at or
+        before ``now`` (the verifier's clock).
+
+        Controlled Identifiers 1.0 §2.2: "systems depending on the value are expected to not
+        verify any proofs associated with the verification method at or after the time of
+        revocation" (of expiration, for ``expires``). The time compared is the verification's,
+        not the proof's ``created``: that is the signer's claim, and a holder of a revoked key
+        can write any date there (CID 1.0, Revocation Semantics).
+        """
+        for name, text in (("revoked", self.revoked), ("expires", self.expires)):
+            if text is not None and parse_date_time_stamp(text) <= now:
+                what = "was revoked" if name == "revoked" else "expired"
+                raise InvalidVerificationMethod(
+                    f"verification method {self.id} {what} at {text} ({name} in the DID document of "
+                    f"{self.controller}); no proof made with it verifies at or after that time"
+                )
 
 
 _NAMED = ("verificationMethod", *RELATIONSHIPS, "service")
-_SIGNING = ("verificationMethod", *(r for r in RELATIONSHIPS if r != "keyAgreement"))
 
 
 def _embedded_nodes(document: Mapping[str, Any], keys: Iterable[str] = _NAMED) -> Iterable[Mapping[str, Any]]:
@@ -179,6 +212,25 @@ def public_key_of(method: Mapping[str, Any]) -> bytes:
     return check_ed25519_public_key(key)
 
 
+def _lifetime(method: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """A verification method's ``revoked`` and ``expires``. Controlled Identifiers 1.0 §2.2: each,
+    if present, MUST be an XML Schema dateTimeStamp; a method breaking that is not a conforming
+    verification method, which §3.3 (Retrieve Verification Method) refuses."""
+    out: list[str | None] = []
+    for name in ("revoked", "expires"):
+        value = method.get(name)
+        if name in method:
+            try:
+                parse_date_time_stamp(value)
+            except ValueError as e:
+                raise InvalidVerificationMethod(
+                    f"verification method {method.get('id')!r} has {name} {value!r}, which is not an XML Schema "
+                    f"dateTimeStamp ({e}); Controlled Identifiers 1.0 §2.2 requires one"
+                ) from None
+        out.append(value)
+    return out[0], out[1]
+
+
 def is_authorized(document: Mapping[str, Any], vm_id: str, purpose: str) -> bool:
     """Whether ``vm_id`` is listed (referenced or embedded, relative or absolute) under the
     verification relationship ``purpose`` of ``document`` (DID Core §5.3)."""
@@ -213,9 +265,11 @@ class Resolver:
     def __init__(self, methods: Mapping[str, DIDResolver], *, method_cache_size: int = 1024) -> None:
         self.methods = dict(methods)
         self.method_cache_size = max(0, method_cache_size)
-        # DID URL -> (id, type, controller, public key, frozen controller document); the LRU is
-        # thread-safe (the node verifies on worker threads too)
-        self._method_cache: LRU[str, tuple[str, str, str, bytes, FrozenJSON]] = LRU(self.method_cache_size)
+        # DID URL -> (id, type, controller, public key, frozen controller document, revoked,
+        # expires); the LRU is thread-safe (the node verifies on worker threads too)
+        self._method_cache: LRU[str, tuple[str, str, str, bytes, FrozenJSON, str | None, str | None]] = LRU(
+            self.method_cache_size
+        )
 
     def _deterministic(self, parsed: DID | DIDURL) -> bool:
         """Whether resolving ``parsed`` gives the same answer every time (so it may be remembered)."""
@@ -225,14 +279,14 @@ class Resolver:
         hit = self._method_cache.get(did_url)
         if hit is None:
             return None
-        vm_id, vm_type, controller, public_key, document = hit
-        return VerificationMethod(vm_id, vm_type, controller, public_key, document.thaw())
+        vm_id, vm_type, controller, public_key, document, revoked, expires = hit
+        return VerificationMethod(vm_id, vm_type, controller, public_key, document.thaw(), revoked, expires)
 
     def _remember(self, did_url: str, vm: VerificationMethod) -> None:
         if not self.method_cache_size:
             return
         try:
-            entry = (vm.id, vm.type, vm.controller, vm.public_key, FrozenJSON(vm.document))
+            entry = (vm.id, vm.type, vm.controller, vm.public_key, FrozenJSON(vm.document), vm.revoked, vm.expires)
         except ValueError:  # a document FrozenJSON cannot hold: simply not remembered
             return
         self._method_cache[did_url] = entry
@@ -246,6 +300,8 @@ class Resolver:
                 f"DID method {parsed.method!r} is not supported (supported: {', '.join(sorted(self.methods)) or 'none'})"
             )
         if options:
+            # DID Resolution v1 §4 step 3, whatever the method resolver does with them
+            check_resolution_options(options, getattr(method_resolver, "resolution_options", ()), parsed.method)
             return await method_resolver.resolve(did, options)
         return await method_resolver.resolve(did)
 
@@ -256,11 +312,8 @@ class Resolver:
             result = await self._resolve_method(parsed, did, options)
             if result.error is not None:
                 return result
-            document = result.did_document
-            if not isinstance(document, dict):
-                raise InvalidDIDDocument(f"the DID document of {did} is not a JSON object")
-            if document.get("id") != did:
-                raise InvalidDIDDocument(f"the DID document's id {document.get('id')!r} is not the DID {did!r}")
+            # Every method's documents, fetched or built, pass the one conformance check.
+            check_did_document(result.did_document, did)
             return result
         except DIDError as e:
             return ResolutionResult.failure(e)
@@ -270,11 +323,15 @@ class Resolver:
     async def dereference(self, did_url: str, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """DID URL dereferencing (DID Core §7.2): the DID document, or the node its fragment names.
 
-        Raises ``DIDError`` (``invalidDidUrl``, ``notFound``, or the resolution's error).
+        Raises ``DIDError`` (``invalidDidUrl``, ``featureNotSupported`` for DID parameters such as
+        ``?service=`` or ``?versionId=``, which this resolver does not implement, ``notFound`` for
+        other paths and queries and for a fragment naming nothing, or the resolution's error).
         """
         parsed = parse_did_url(did_url)
+        check_did_parameters(parsed.query, did_url)
         document = (await self.resolve(parsed.did, options)).document_or_raise()
         if parsed.path or parsed.query is not None:
+            # DID Resolution v1 §5: a path or query no one here can dereference is notFound
             raise NotFound(f"dereferencing DID URL paths and queries is not supported: {did_url!r}")
         if parsed.fragment is None:
             return document
@@ -289,14 +346,15 @@ class Resolver:
         """Dereference ``did_url`` to an Ed25519 verification method and the DID document holding it,
         which must be its controller's (Controlled Identifiers 1.0 §3.3, Retrieve Verification Method).
 
-        A bare DID names the document's single verification method (for did:key, the key the
-        DID encodes), as proofs that name ``did:key:z6Mk...`` without a fragment expect.
+        A bare did:key names the key the DID encodes, as proofs that name ``did:key:z6Mk...``
+        without a fragment expect; a bare DID of any other method is ``invalidVerificationMethod``.
         """
         if options is None and self.method_cache_size:
             remembered = self._remembered(did_url)
             if remembered is not None:
                 return remembered
         parsed = parse_did_url(did_url)
+        check_did_parameters(parsed.query, did_url)
         if parsed.path or parsed.query is not None:
             raise NotFound(f"a verification method is named by a DID URL with a fragment, not {did_url!r}")
         document = (await self.resolve(parsed.did, options)).document_or_raise()
@@ -324,23 +382,24 @@ class Resolver:
                 f"verification method {node['id']!r} has controller {controller!r}, but it is in the DID "
                 f"document of {parsed.did}; the controller must be the DID whose document holds it"
             )
-        public_key = public_key_of(node)
-        vm = VerificationMethod(node["id"], vm_type, controller, public_key, document)
+        revoked, expires = _lifetime(node)
+        vm = VerificationMethod(node["id"], vm_type, controller, public_key_of(node), document, revoked, expires)
         if options is None and self._deterministic(parsed):
             self._remember(did_url, vm)
         return vm
 
     @staticmethod
     def _single_method(document: Mapping[str, Any], parsed: Any) -> dict[str, Any] | None:
+        """The method a bare DID names. Only for did:key, whose DID is its key (the Bitstring
+        Status List examples sign with a bare did:key; vectors README caveat 6). Any other bare
+        DID names a document, not a method: Controlled Identifiers 1.0 §3.3 refuses a method
+        whose id is not the URL asked for, and the JS reference refuses it too."""
         if parsed.method == "key":
             return find_node(document, f"{parsed.did}#{parsed.msid.split(':')[-1]}")
-        base = document.get("id")
-        ids = {absolute_did_url(node["id"], base) for node in _embedded_nodes(document, _SIGNING)}
-        if len(ids) != 1:
-            raise NotFound(
-                f"{parsed.did} has {len(ids)} verification methods; name one with a #fragment"
-            )
-        return find_node(document, ids.pop())
+        raise InvalidVerificationMethod(
+            f"{parsed.did} is a DID, not a verification method: name one of its methods with a #fragment "
+            "(Controlled Identifiers 1.0 §3.3: the method's id must be the URL the proof names)"
+        )
 
 
 class StaticResolver(Resolver):
@@ -368,6 +427,7 @@ class StaticResolver(Resolver):
         self, parsed: DID, did: str, options: Mapping[str, Any] | None
     ) -> ResolutionResult:
         if did in self.documents:
+            check_resolution_options(options, (), parsed.method)  # a table has no options to honour
             return ResolutionResult.success(json_copy(self.documents[did]))
         if parsed.method in self.methods:
             return await super()._resolve_method(parsed, did, options)

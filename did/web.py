@@ -18,8 +18,10 @@ from urllib.parse import unquote
 from yarl import URL
 
 from did.cache import LRU, FrozenJSON, TTLCache
+from did.document import check_did_document
 from did.errors import DIDError, InvalidDID, InvalidDIDDocument
 from did.http import GuardedHTTP, ip_literal
+from did.options import check_resolution_options
 from did.resolver import ResolutionResult
 from did.syntax import parse_did
 
@@ -42,7 +44,22 @@ def _split_domain(did: str, domain_part: str) -> tuple[str, int | None]:
         labels = host.split(".")
         if len(host) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
             raise InvalidDID(f"{host!r} in {did!r} is not a valid domain name")
+        if _ends_in_number(labels[-1]):
+            raise InvalidDID(
+                f"{host!r} in {did!r} ends in a number, so it is an IPv4 address (as 127.1 or 2130706433 are), "
+                "not a domain name; did:web MUST NOT include IP addresses"
+            )
     return host, port
+
+
+def _ends_in_number(label: str) -> bool:
+    """Whether a host whose last label is ``label`` is an IPv4 address in some form: the WHATWG
+    URL host parser reads a host ending in a number (decimal, or 0x hexadecimal; octal is
+    decimal digits) as IPv4, as inet_aton does ``127.1``, ``2130706433`` and ``0x7f.1``. No
+    top-level domain is a number, so such a host is never a domain name."""
+    if label.isascii() and label.isdigit():
+        return True
+    return label[:2].lower() == "0x" and all(c in "0123456789abcdefABCDEF" for c in label[2:])
 
 
 def _split_did_web(did: str) -> tuple[str, int | None, list[str]]:
@@ -66,15 +83,23 @@ def _document_url(scheme: str, host: str, port: int | None, path: list[str]) -> 
 
 
 def did_web_to_url(did: str) -> str:
-    """The HTTPS URL of a did:web's DID document (did:web §3.2 Read)."""
+    """The HTTPS URL of a did:web's DID document (did:web §3.2 Read). A did:web naming an IP
+    address is ``invalidDid`` (did:web §3.1: it "MUST NOT include IP addresses")."""
     host, port, path = _split_did_web(did)
+    if ip_literal(host) is not None:
+        raise InvalidDID(f"{did!r} names an IP address; did:web MUST NOT include IP addresses")
     return _document_url("https", host, port, path)
 
 
 def url_to_did_web(url: str) -> str:
     """The did:web whose document lives at ``url`` (the reverse of ``did_web_to_url``).
 
-    Accepts the document URL (``.../did.json``) or the base URL it sits under.
+    Accepts the document URL (``.../did.json``) or the base URL it sits under. A ':' inside a
+    path segment is percent-encoded, so the DID maps back to the same URL (did:web §3.2 Read
+    turns every ':' into '/'). A host that is an IPv4 address in a non-canonical form (``127.1``)
+    is ``invalidDid``; a canonical IP address is mapped, not refused: a node whose
+    ``allow_insecure_hosts`` holds its IP ``host:port`` names itself so (``node.issuers``), and
+    resolvers refuse such a DID unless that host:port is allowed (``DIDWebResolver``).
     """
     parsed = URL(url)
     if parsed.scheme not in ("https", "http") or not parsed.host:
@@ -93,7 +118,7 @@ def url_to_did_web(url: str) -> str:
     if path in ("", ".well-known"):
         did = f"did:web:{domain}"
     else:
-        did = f"did:web:{domain}:" + ":".join(path.split("/"))
+        did = f"did:web:{domain}:" + ":".join(segment.replace(":", "%3A") for segment in path.split("/"))
     _split_did_web(did)  # the result must itself be a valid did:web
     return did
 
@@ -126,8 +151,12 @@ class DIDWebResolver:
             return _document_url("http", host, effective_port, path)
         return _document_url("https", host, port, path)
 
+    # did:web defines no resolution options; any but ``accept`` is featureNotSupported.
+    resolution_options: tuple[str, ...] = ()
+
     async def resolve(self, did: str, options: Mapping[str, Any] | None = None) -> ResolutionResult:
         try:
+            check_resolution_options(options, self.resolution_options, "web")
             return await self._resolve(did)
         except DIDError as e:
             return ResolutionResult.failure(e)
@@ -181,6 +210,8 @@ class DIDWebResolver:
             raise InvalidDIDDocument(f"{url} did not return a JSON object")
         if document.get("id") != did:
             raise InvalidDIDDocument(f"the document at {url} has id {document.get('id')!r}, not {did!r}")
+        # checked before it is cached: a non-conforming document is refused, not kept
+        check_did_document(document, did)
         frozen = FrozenJSON(document)  # parsed JSON: marshal holds every part of it
         if self.cache is not None:
             self.cache.put(did, frozen, fetched.max_age)

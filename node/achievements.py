@@ -53,6 +53,7 @@ from vc.edu import (
     ProfileError,
     build_microcredential,
     issuer_problems,
+    normalise_grade,
     parse_achievement,
     parse_datetime,
     parse_evidence,
@@ -535,7 +536,12 @@ class Achievements:
         if not isinstance(request, Mapping):
             raise ProfileError(problems)
         credential = self._build(
-            issuer_did, request, screened.achievement if screened else None, screened.credential_id if screened else "", now, problems
+            issuer_did,
+            screened.request if screened else request,
+            screened.achievement if screened else None,
+            screened.credential_id if screened else "",
+            now,
+            problems,
         )
         assert screened is not None  # _build raises without an achievement
         return _Prepared(screened.index, screened.request, screened.achievement, screened.key, screened.credential_id, credential)
@@ -572,6 +578,13 @@ class Achievements:
             key = None
         if achievement is None:
             return None, problems
+        grade = request.get("grade")
+        if isinstance(grade, str):
+            # As the scale writes it (b -> B, vc.edu.normalise_grade, as vcnode issue-batch reads
+            # a row): the credential carries that spelling, and the idempotency key stands for it.
+            spelled = normalise_grade(grade, achievement.definition.assessment.allowed_values)
+            if spelled != grade:
+                request = {**request, "grade": spelled}
         credential_id = self.credential_id_for(issuer_name, key) if key is not None else credential_urn(now)
         return _Screened(index, request, achievement, key, credential_id), problems
 

@@ -34,7 +34,7 @@ from node.store import Database, utcnow_iso
 from node.store import issuers as issuer_rows
 from node.store import settings as setting_rows
 from node.store import status_lists as list_rows
-from status.credential import normalize_origin
+from status.urls import normalize_origin
 
 log = logging.getLogger(__name__)
 

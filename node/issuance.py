@@ -63,7 +63,9 @@ from node.statuslists import PLAIN, Allocation, StatusLists
 from node.store import Database, StoreUnavailable, Tx, utcnow_iso
 from node.store import credentials as table
 from node.store import issuers as issuer_rows
-from status.credential import MESSAGE, StatusEntryOptions, check_status_entry, normalize_url
+from status.credential import MESSAGE, StatusEntryOptions
+from status.entry import EntryProblems, is_bitstring_entry, parse_status_entry
+from status.urls import normalize_url
 from vc.datamodel import check_credential, is_url
 from vc.errors import MalformedValueError
 
@@ -664,22 +666,20 @@ class Issuance:
                     "in its lists itself (options.statusPurposes)",
                     field="credentialStatus",
                 )
-            types = entry.get("type") if isinstance(entry.get("type"), list) else [entry.get("type")]
-            if "BitstringStatusListEntry" in types:
-                # Bitstring Status List 1.0 §2.1, checked as the verifier reads it
-                # (status.credential.check_status_entry): the node does not sign an entry that
-                # every conforming verifier must refuse as malformed.
-                try:
-                    check_status_entry(entry)
-                except MalformedValueError as e:
+            if is_bitstring_entry(entry):
+                # Bitstring Status List 1.0 §2.1, the rules the verifier reads it by
+                # (status.entry.parse_status_entry): the node does not sign an entry that every
+                # conforming verifier must refuse as malformed.
+                parsed = parse_status_entry(entry)
+                if isinstance(parsed, EntryProblems):
                     raise InvalidRequestError(
-                        f"a BitstringStatusListEntry in credentialStatus breaks Bitstring Status List 1.0 §2.1: {e.detail}",
+                        f"a BitstringStatusListEntry in credentialStatus breaks Bitstring Status List 1.0 §2.1: {parsed}",
                         field="credentialStatus",
-                    ) from e
+                    )
 
 
 def _is_under(url: Any, prefix: str) -> bool:
-    """Whether ``url``, normalized (``status.credential.normalize_url``), starts with ``prefix``."""
+    """Whether ``url``, normalized (``status.urls.normalize_url``), starts with ``prefix``."""
     if not isinstance(url, str):
         return False
     try:

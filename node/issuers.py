@@ -16,11 +16,12 @@ key's, and credentials issued under an earlier did:key stay exactly what they we
 
 Issuers are kept in memory once read, with their opened key pairs, so resolving one of the
 node's own DIDs (every verification of its own credentials) costs no store query. Another
-process (``vcnode issuer rotate-key`` beside the server, or another server process) may change
-keys: every key change bumps a counter in the store (``issuers.key_generation``), which
-``refresh`` reads at most once per ``refresh_seconds`` (1 s by default), forgetting everything
-kept when it moved. A running node therefore serves another process's rotation or retirement
-within that bound. Signing never relies on it: issuance reads the active key inside its
+process (``vcnode issuer rotate-key`` or ``enable-suspension`` beside the server, or another
+server process) may change keys or status purposes: every such change bumps a counter in the
+store (``issuers.key_generation``), which ``refresh`` reads at most once per
+``refresh_seconds`` (1 s by default), forgetting everything kept when it moved. A running node
+therefore serves another process's rotation or retirement, and issues with the status purposes
+it added, within that bound. Signing never relies on it: issuance reads the active key inside its
 admission transaction and asks the store again in its completing transaction (whose write
 lock a retirement cannot slip past), and status lists are signed after a forced refresh.
 """
@@ -290,6 +291,30 @@ class Issuers:
         self._keys[pair.public_multibase] = pair
         log.info("created issuer %s (%s)", name, pair.public_multibase)
         return await self.get(name)
+
+    async def add_status_purpose(self, name: str, purpose: str) -> tuple[IssuerInfo, bool]:
+        """Give issuer ``name`` the status purpose ``purpose`` (``suspension``: ``vcnode issuer
+        enable-suspension``): the credentials it issues from now on carry an entry of it, in its
+        list of that purpose (opened with the first). Credentials issued before keep the entries
+        they have. Returns the issuer as it is now and whether this call added the purpose
+        (False: it had it; nothing changed). Read and changed in one write transaction holding
+        the issuer's row, so calls at the same time (from any process) add it once; the change
+        moves the generation, so every process keeping issuers in memory (a serving node)
+        issues with it within ``refresh_seconds``."""
+        (purpose,) = check_purposes([purpose])
+        async with self.db.transaction() as tx:
+            await table.lock(tx, name)
+            row = await table.get(tx, name)
+            if row is None:
+                raise UnknownIssuerError(f"this node has no issuer named {name!r}", issuer=name)
+            purposes = json.loads(row["status_purposes"])
+            added = purpose not in purposes
+            if added:
+                await table.set_purposes(tx, name, json.dumps([*purposes, purpose]))
+        self.forget(name)
+        if added:
+            log.info("issuer %s: status purpose %s added; its credentials carry one from now on", name, purpose)
+        return await self.get(name), added
 
     async def _read(self, tx: Any, name: str) -> IssuerInfo | None:
         row = await table.get(tx, name)

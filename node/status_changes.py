@@ -81,7 +81,7 @@ class StatusChanges:
                 mine = entries.get(cid, [])
                 needed = {"revoked": "revocation", "suspended": "suspension"}.get(status)
                 if needed and needed not in {e.purpose for e in mine}:
-                    raise StatusChangeError(_no_entry(cid, needed, status), credentialId=cid)
+                    raise StatusChangeError(_no_entry(cid, row["issuer"], needed, status), credentialId=cid)
                 if status == "revoked":
                     bits += [(e.list_id, e.index, 1) for e in mine if e.purpose == "revocation"]
                 else:  # suspended <-> active
@@ -154,7 +154,7 @@ def _named(entry: EntryInfo, list_url: str | None, index: int | None) -> bool:
     return (list_url is None or entry.url == list_url) and (index is None or entry.index == index)
 
 
-def _no_entry(cid: str, purpose: str, status: str) -> str:
+def _no_entry(cid: str, issuer: str, purpose: str, status: str) -> str:
     """Why a credential cannot take ``status``, and how the next ones can: entries are fixed
     when a credential is signed, so the remedy is for credentials still to be issued."""
     message = f"credential {cid!r} was issued without a {purpose} status entry, so it cannot be {status}"
@@ -163,7 +163,6 @@ def _no_entry(cid: str, purpose: str, status: str) -> str:
     return (
         message
         + "; a credential cannot gain one after it is issued. To issue credentials that can be suspended, "
-        "use an issuer with suspension (vcnode issuer create NAME --status-purposes revocation,suspension; "
-        "for the default issuer, set VCNODE_STATUS_PURPOSES=revocation,suspension before vcnode init) "
-        "or ask for it per credential (options.statusPurposes, vcnode issue --status-purposes)"
+        f"enable suspension for the issuer (vcnode issuer enable-suspension {issuer}; a running node follows "
+        "within issuer_refresh_ms) or ask for it per credential (options.statusPurposes, vcnode issue --status-purposes)"
     )

@@ -35,18 +35,9 @@ from urllib.parse import urlsplit
 from did.cache import LRU, ExpiringCache
 from did.errors import FetchError
 from status.bitstring import MAX_DECODED_BYTES, MAX_STATUS_SIZE, MIN_STATUS_LIST_LENGTH, Bitstring, BitstringError, decode_list
-from status.credential import (
-    ENTRY_TYPE,
-    LIST_CREDENTIAL_TYPE,
-    LIST_TYPE,
-    MESSAGE,
-    REFRESH,
-    REVOCATION,
-    SUSPENSION,
-    StatusMessage,
-    check_entry_id,
-    same_url,
-)
+from status.credential import LIST_CREDENTIAL_TYPE, LIST_TYPE, MESSAGE, REFRESH, REVOCATION, SUSPENSION
+from status.entry import ENTRY_TYPE, EntryProblems, StatusEntry, is_bitstring_entry, parse_status_entry
+from status.urls import same_url
 from vc.credentials import verify_credential as _verify_credential
 from vc.proofs import MAX_CLOCK_SKEW
 from vc.datamodel import is_url, issuer_id, parse_datetime_stamp
@@ -130,17 +121,6 @@ class _CachedList:
             bits = Bitstring.from_bytes(self.decoded, status_size=status_size)
             self.bitstrings[status_size] = bits
         return bits
-
-
-@dataclass(frozen=True)
-class _Entry:
-    purpose: str
-    index: int
-    list_url: str
-    status_size: int
-    messages: dict[int, str]
-    reference: Any
-    raw: JsonObject
 
 
 class StatusChecker:
@@ -235,7 +215,7 @@ class StatusChecker:
     # --- one entry -----------------------------------------------------------------------
 
     async def _check_entry(self, credential: JsonObject, raw: Any) -> Check:
-        entry = _parse_entry(raw)
+        entry, index = _parse_entry(raw)
         cached = await self._list(entry.list_url)
         now = self.clock()
         if cached.problem is not None:
@@ -271,9 +251,9 @@ class StatusChecker:
                 f"the status list {entry.list_url} holds {len(bits)} entries, fewer than the {self.min_length} "
                 "the specification requires for herd privacy, so it cannot be relied on"
             )
-        if entry.index >= len(bits):
+        if index >= len(bits):
             raise RangeError(
-                f"the credential's status index {entry.index} is outside the status list {entry.list_url}, "
+                f"the credential's status index {index} is outside the status list {entry.list_url}, "
                 f"which holds entries 0 to {len(bits) - 1}"
             )
         credential_issuer = issuer_id(credential)
@@ -286,7 +266,7 @@ class StatusChecker:
                 f"issuer {credential_issuer or '(none)'}; this verifier reads a list only from the credential's issuer "
                 "(Bitstring Status List 1.0 §2.2 allows others: a verifier that trusts them accepts any publisher)"
             )
-        return _verdict(entry, bits.get(entry.index), other, cached.named)
+        return _verdict(entry, index, bits.get(index), other, cached.named)
 
     # --- the list cache --------------------------------------------------------------------
 
@@ -429,75 +409,29 @@ class StatusChecker:
 # --- pure helpers ------------------------------------------------------------------------
 
 
-# A list holds at most 8 entries per inflated byte, and no node inflates 10**18 bytes; a longer
-# index is out of range before any list is read (and int() refuses past 4,300 digits anyway).
-_MAX_INDEX_DIGITS = 18
-
-
-def _parse_entry(raw: Any) -> _Entry:
+def _parse_entry(raw: Any) -> tuple[StatusEntry, int]:
+    """The entry as this verifier reads it, with its index: §2.1's rules (``status.entry``), each
+    one broken a MALFORMED_VALUE_ERROR (§3); then what this node can read."""
     if not isinstance(raw, dict):
         raise MalformedStatusError("a credentialStatus entry must be a JSON object")
-    kind = raw.get("type")
-    types = kind if isinstance(kind, list) else [kind]
-    if ENTRY_TYPE not in types:
+    if not is_bitstring_entry(raw):
         raise StatusVerificationError(
-            f"this node does not know the status method {kind!r} (it checks {ENTRY_TYPE}), "
+            f"this node does not know the status method {raw.get('type')!r} (it checks {ENTRY_TYPE}), "
             "so it cannot tell whether the credential was revoked or suspended"
         )
-    purpose = raw.get("statusPurpose")
-    if not isinstance(purpose, str) or not purpose:
-        raise MalformedStatusError(f"the credential's status entry needs a statusPurpose (a string), got {purpose!r}")
-    index_text = raw.get("statusListIndex")
-    # §2.1: "statusListIndex ... an arbitrary size integer ... expressed as a string in base 10".
-    if not isinstance(index_text, str) or not index_text.isascii() or not index_text.isdigit():
-        raise MalformedStatusError(f"the credential's statusListIndex must be a base-10 string of digits, got {index_text!r}")
-    list_url = raw.get("statusListCredential")
-    if not is_url(list_url):  # §2.1: "MUST be a URL"; nothing else is fetched
-        raise MalformedStatusError(f"the credential's statusListCredential must be a URL, got {list_url!r}")
-    try:
-        check_entry_id(raw.get("id"), list_url)
-    except MalformedValueError as e:
-        raise MalformedStatusError(f"the credential's {e.detail}") from e
-    size = raw.get("statusSize", 1)
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise MalformedStatusError(f"the credential's statusSize must be a positive integer, got {size!r}")
-    if size > MAX_STATUS_SIZE:
-        raise StatusVerificationError(f"the credential's statusSize {size} is larger than this node reads ({MAX_STATUS_SIZE})")
-    messages = _messages(raw.get("statusMessage"))
-    # §2.1: statusMessage MUST be present when statusSize > 1, and whenever present holds one
-    # message per possible value; an issuer that broke that made no readable promise.
-    if (size > 1 or messages) and sorted(messages) != list(range(1 << size)):
-        raise MalformedStatusError(
-            f"the credential's statusSize {size} needs a statusMessage for each value 0x0..{hex((1 << size) - 1)}, "
-            f"got {', '.join(hex(v) for v in sorted(messages)) or 'none'}"
+    entry = parse_status_entry(raw)
+    if isinstance(entry, EntryProblems):
+        raise MalformedStatusError(f"the credential's status entry breaks Bitstring Status List 1.0 §2.1: {entry}")
+    # A conforming entry this node cannot read: its status is not established, not malformed.
+    if entry.status_size > MAX_STATUS_SIZE:
+        raise StatusVerificationError(
+            f"the credential's statusSize {entry.status_size} is larger than this node reads ({MAX_STATUS_SIZE})"
         )
-    reference = raw.get("statusReference")
-    if reference is not None:
-        refs = reference if isinstance(reference, list) else [reference]
-        if not refs or not all(is_url(r) for r in refs):
-            raise MalformedStatusError(f"the credential's statusReference must be a URL or a list of URLs, got {reference!r}")
-    if len(index_text.lstrip("0")) > _MAX_INDEX_DIGITS:
+    if entry.index is None:
         raise RangeError(
-            f"the credential's statusListIndex has {len(index_text)} digits; no status list holds that many entries"
+            f"the credential's statusListIndex has {len(raw['statusListIndex'])} digits; no status list holds that many entries"
         )
-    return _Entry(purpose, int(index_text), list_url, size, messages, reference, raw)
-
-
-def _messages(raw: Any) -> dict[int, str]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, list):
-        raise MalformedStatusError("the credential's statusMessage must be a list of {status, message} objects")
-    out: dict[int, str] = {}
-    for i, item in enumerate(raw):
-        try:
-            parsed = StatusMessage.from_json(item, f"statusMessage[{i}]")
-        except MalformedValueError as e:
-            raise MalformedStatusError(f"the credential's {e.detail}") from e
-        if parsed.status in out:
-            raise MalformedStatusError(f"the credential's statusMessage lists {hex(parsed.status)} twice")
-        out[parsed.status] = parsed.message
-    return out
+    return entry, entry.index
 
 
 def _purposes(raw: Any) -> frozenset[str]:
@@ -565,7 +499,7 @@ _DEFAULT_MESSAGES = {0: "unset", 1: "set"}
 
 
 def _verdict(
-    entry: _Entry, value: int, other_issuer: tuple[str, str | None] | None = None, named: str | None = None
+    entry: StatusEntry, index: int, value: int, other_issuer: tuple[str, str | None] | None = None, named: str | None = None
 ) -> Check:
     """§3.2 Validate Algorithm's result: status, purpose, valid (status is 0), and for the
     ``message`` purpose the entry's message for the value. ``other_issuer``: (the list's issuer,
@@ -574,30 +508,31 @@ def _verdict(
     data: JsonObject = {
         "statusPurpose": entry.purpose,
         "statusListCredential": entry.list_url,
-        "statusListIndex": str(entry.index),
+        "statusListIndex": str(index),
         "status": hex(value),
         "valid": value == 0,
     }
     by = "its issuer"
-    where = f"(entry {entry.index} of {entry.list_url})"
+    where = f"(entry {index} of {entry.list_url})"
     if other_issuer is not None:
         publisher, credential_issuer = other_issuer
         data["statusListIssuer"] = publisher
         by = f"{publisher}, which publishes its status list"
         where = (
-            f"(entry {entry.index} of {entry.list_url}, a list published by {publisher}, "
+            f"(entry {index} of {entry.list_url}, a list published by {publisher}, "
             f"not by the credential's issuer {credential_issuer or '(none)'})"
         )
     if named is not None:
         data["statusListId"] = named
         where = f"{where[:-1]}, a copy of the list {named})"
-    message = entry.messages.get(value)
+    message = entry.message(value)
     if message is None and entry.purpose == MESSAGE and entry.status_size == 1:
         message = _DEFAULT_MESSAGES[value]
     if message is not None:
         data["statusMessage"] = message
-    if entry.reference is not None:
-        data["statusReference"] = entry.reference
+    if entry.status_reference is not None:
+        reference = entry.status_reference
+        data["statusReference"] = list(reference) if isinstance(reference, tuple) else reference
     if entry.purpose in (REVOCATION, SUSPENSION):
         if value == 0:
             adjective = "revoked" if entry.purpose == REVOCATION else "suspended"

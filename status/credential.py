@@ -9,18 +9,28 @@ Where the properties sit follows the credentials/v2 context, which is what a sig
 ``statusSize``, ``statusMessage`` and ``statusReference`` are terms of the *entry*
 (``BitstringStatusListEntry``), ``ttl`` is a term of the *list* (``BitstringStatusList``).
 Putting them elsewhere would make the JSON-LD safe-mode canonicalization refuse the document.
+
+What an entry must be (§2.1) is defined once, in ``status.entry``; this module writes entries
+that keep those rules, in lists of the widths it allocates.
 """
 
 from __future__ import annotations
 
 import copy
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping, Sequence
-from urllib.parse import urlsplit
 
 from status.bitstring import DEFAULT_GZIP_LEVEL, MAX_STATUS_SIZE, MIN_STATUS_LIST_LENGTH, Bitstring
+from status.entry import (
+    ENTRY_TYPE,
+    EntryFeatures,
+    EntryProblems,
+    StatusMessage,
+    feature_problems,
+    parse_entry_features,
+    parse_status_hex,
+)
 from vc.credentials import issue_credential
 from vc.cryptosuites import SUITES
 from vc.datamodel import is_url
@@ -31,7 +41,6 @@ JsonObject = dict[str, Any]
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 LIST_CREDENTIAL_TYPE = "BitstringStatusListCredential"
 LIST_TYPE = "BitstringStatusList"
-ENTRY_TYPE = "BitstringStatusListEntry"
 
 # §2.1 statusPurpose: the values the Recommendation defines. Others are allowed by the spec
 # ("other values MAY be used") but must still be plain strings.
@@ -39,44 +48,6 @@ REVOCATION, SUSPENSION, REFRESH, MESSAGE = "revocation", "suspension", "refresh"
 KNOWN_PURPOSES = frozenset({REVOCATION, SUSPENSION, REFRESH, MESSAGE})
 
 DEFAULT_SUITE = "eddsa-rdfc-2022"
-
-
-@dataclass(frozen=True)
-class StatusMessage:
-    """One ``statusMessage`` entry: the value (as the spec's ``0x``-prefixed hex) and its meaning.
-
-    §2.1: "Implementers MAY add additional values to objects in the statusMessage array";
-    ``extra`` keeps them (``status`` and ``message`` cannot be among them).
-    """
-
-    status: int
-    message: str
-    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
-
-    def to_json(self) -> JsonObject:
-        return {"status": hex(self.status), "message": self.message, **copy.deepcopy(dict(self.extra))}
-
-    @classmethod
-    def from_json(cls, raw: Any, where: str = "statusMessage") -> "StatusMessage":
-        """Read ``{"status": "0x2", "message": "rejected", ...}``; MALFORMED_VALUE_ERROR otherwise."""
-        if not isinstance(raw, Mapping):
-            raise MalformedValueError(f"{where} must be an object with 'status' and 'message'")
-        status, message = raw.get("status"), raw.get("message")
-        if not isinstance(message, str):
-            raise MalformedValueError(f"{where}.message must be a string")
-        return cls(parse_status_hex(status, f"{where}.status"), message, {k: v for k, v in raw.items() if k not in ("status", "message")})
-
-
-_HEX_STATUS = re.compile(r"0[xX][0-9a-fA-F]+")
-
-
-def parse_status_hex(value: Any, where: str = "status") -> int:
-    """§2.1 statusMessage ``status``: "a string representing the hexadecimal value of the status
-    prefixed with 0x"."""
-    # int(x, 16) alone would also take "0x1_0", "0x1 " and digits of other scripts
-    if not isinstance(value, str) or not _HEX_STATUS.fullmatch(value):
-        raise MalformedValueError(f"{where} must be a 0x-prefixed hexadecimal string such as '0x1', got {value!r}")
-    return int(value[2:], 16)
 
 
 def status_value(raw: Any, *, status_size: int = 1) -> int:
@@ -93,47 +64,34 @@ def status_value(raw: Any, *, status_size: int = 1) -> int:
 
 
 def _status_size(value: Any) -> int:
-    """§2.1 statusSize: "an integer greater than zero" (capped, see bitstring.MAX_STATUS_SIZE)."""
+    """A statusSize this node allocates: §2.1's "integer greater than zero", up to
+    bitstring.MAX_STATUS_SIZE (wider entries would make statusMessage unbounded)."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_STATUS_SIZE:
         raise MalformedValueError(f"statusSize must be an integer from 1 to {MAX_STATUS_SIZE}, got {value!r}")
     return value
 
 
-def _status_reference(value: Any) -> str | list[str] | None:
-    """§2.1 statusReference: "a URL or an array of URLs"."""
-    if value is None:
-        return None
-    items = list(value) if isinstance(value, (list, tuple)) else [value]
-    if not items or not all(is_url(v) for v in items):
-        raise MalformedValueError(f"statusReference must be a URL or a non-empty list of URLs, got {value!r}")
-    return items if isinstance(value, (list, tuple)) else items[0]
-
-
 @dataclass(frozen=True)
-class StatusEntryOptions:
-    """What an issuer chooses for an entry beyond its list and index (§2.1): ``statusSize``,
-    ``statusMessage`` and ``statusReference``, checked once, so the node passes them through.
+class StatusEntryOptions(EntryFeatures):
+    """The features of an entry in this node's own lists (§2.1 ``statusSize``, ``statusMessage``,
+    ``statusReference``: ``status.entry.EntryFeatures``), checked once, so the node passes them
+    through: §2.1's rules, and a ``statusSize`` the node allocates (1 to
+    ``bitstring.MAX_STATUS_SIZE``).
 
     ``status_list_entry(..., **options.kwargs())`` writes them; ``from_json`` reads the same
-    properties from a JSON object (an issue request's options, or an entry).
+    properties from a JSON object (an issue request's entry template, or an entry).
     """
 
-    status_size: int = 1
-    status_messages: tuple[StatusMessage, ...] = ()
-    status_reference: str | tuple[str, ...] | None = None
-
     def __post_init__(self) -> None:
-        _check_entry_format(self.status_size, list(self.status_messages), self.status_reference)
+        _check_entry_format(self.status_size, self.status_messages, self.status_reference)
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> "StatusEntryOptions":
-        size = _status_size(raw.get("statusSize", 1))
-        messages = raw.get("statusMessage")
-        if messages is not None and not isinstance(messages, list):
-            raise MalformedValueError("statusMessage must be an array of {status, message} objects")
-        parsed = tuple(StatusMessage.from_json(m, f"statusMessage[{i}]") for i, m in enumerate(messages or []))
-        reference = _status_reference(raw.get("statusReference"))
-        return cls(size, parsed, tuple(reference) if isinstance(reference, list) else reference)
+        _status_size(raw.get("statusSize", 1))
+        features = parse_entry_features(raw)
+        if isinstance(features, EntryProblems):
+            raise MalformedValueError(str(features))
+        return cls(features.status_size, features.status_messages, features.status_reference)
 
     def kwargs(self) -> dict[str, Any]:
         return {
@@ -143,117 +101,13 @@ class StatusEntryOptions:
         }
 
 
-def _check_entry_format(status_size: Any, messages: list[StatusMessage], reference: Any) -> None:
-    """§2.1: statusMessage MUST be present when statusSize > 1 and then, as whenever it is
-    present, hold exactly one message for each of the 2**statusSize values."""
-    size = _status_size(status_size)
-    if (size > 1 or messages) and sorted(m.status for m in messages) != list(range(1 << size)):
-        raise MalformedValueError(
-            f"statusSize {size} needs exactly one statusMessage for each value 0x0..{hex((1 << size) - 1)}"
-        )
-    _status_reference(reference)
-
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-_UNRESERVED_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
-
-
-def _decode_unreserved(match: "re.Match[str]") -> str:
-    char = chr(int(match.group(1), 16))
-    return char if char.isascii() and (char.isalnum() or char in "-._~") else match.group(0).upper()
-
-
-def _remove_dot_segments(path: str) -> str:
-    """RFC 3986 §5.2.4, for an absolute path."""
-    if "." not in path:
-        return path
-    out: list[str] = []
-    segments = path.split("/")
-    for i, segment in enumerate(segments):
-        if segment == ".":
-            if i == len(segments) - 1:
-                out.append("")
-        elif segment == "..":
-            if len(out) > 1:
-                out.pop()
-            if i == len(segments) - 1:
-                out.append("")
-        else:
-            out.append(segment)
-    return "/".join(out)
-
-
-def normalize_origin(url: str) -> tuple[str, str]:
-    """``url``'s scheme and authority as comparisons spell them (RFC 3986 §6.2.2.1, §6.2.3):
-    lower case, an IPv6 host in brackets, the scheme's default port left out, no user or
-    password. ValueError when the URL does not parse (a port out of range, say)."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if ":" in host:
-        host = f"[{host}]"
-    port = parts.port
-    return scheme, host if port is None or port == _DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
-
-
-def normalize_url(url: str) -> str:
-    """The spelling of ``url`` that comparisons use: scheme and host in lower case, the scheme's
-    default port left out (RFC 3986 §6.2.2.1, §6.2.3), percent-encoded unreserved characters
-    decoded and dot segments removed from the path (§6.2.2.2, §6.2.2.3: ``/%73tatus/./x`` is
-    ``/status/x``), the rest as given. A user and password are left out too: they are no part
-    of which resource the URL names. ValueError when the URL does not parse (a port out of
-    range, say)."""
-    parts = urlsplit(url)
-    scheme, authority = normalize_origin(url)
-    path = _remove_dot_segments(_UNRESERVED_ESCAPE.sub(_decode_unreserved, parts.path))
-    out = f"{scheme}://{authority}{path}" if parts.netloc or authority else f"{scheme}:{path}"
-    if parts.query:
-        out += f"?{parts.query}"
-    if parts.fragment:
-        out += f"#{parts.fragment}"
-    return out
-
-
-def same_url(a: Any, b: Any) -> bool:
-    """Whether ``a`` and ``b`` are one URL once normalized (``normalize_url``); False for
-    anything that is not a URL string."""
-    if not (isinstance(a, str) and isinstance(b, str)):
-        return False
-    if a == b:
-        return True
-    try:
-        return normalize_url(a) == normalize_url(b)
-    except ValueError:
-        return False
-
-
-def check_entry_id(entry_id: Any, list_url: Any) -> None:
-    """§2.1 ``id``: "It MUST NOT be the URL for the status list" (an entry is not its list)."""
-    if same_url(entry_id, list_url):
-        raise MalformedValueError(
-            f"status entry id {entry_id!r} is the URL of its status list (statusListCredential); "
-            "Bitstring Status List 1.0 §2.1: it MUST NOT be"
-        )
-
-
-def check_status_entry(raw: Mapping[str, Any]) -> StatusEntryOptions:
-    """A whole ``BitstringStatusListEntry`` held to §2.1's MUSTs, as an issuer must before signing
-    one it did not make: ``statusPurpose`` a string, ``statusListIndex`` a base-10 string,
-    ``statusListCredential`` a URL, an ``id`` that is not that URL, and the entry features
-    (``StatusEntryOptions.from_json``: ``statusSize``, ``statusMessage``, ``statusReference``).
-    Returns the features; MALFORMED_VALUE_ERROR names the first rule broken."""
-    purpose, index, list_url = raw.get("statusPurpose"), raw.get("statusListIndex"), raw.get("statusListCredential")
-    if not isinstance(purpose, str) or not purpose:
-        raise MalformedValueError(f"statusPurpose must be a non-empty string, got {purpose!r}")
-    # §2.1: "an arbitrary size integer ... expressed as a string in base 10"
-    if not isinstance(index, str) or not index.isascii() or not index.isdigit():
-        raise MalformedValueError(f"statusListIndex must be a base-10 string of digits, got {index!r}")
-    if not is_url(list_url):
-        raise MalformedValueError(f"statusListCredential must be a URL, got {list_url!r}")
-    check_entry_id(raw.get("id"), list_url)
-    return StatusEntryOptions.from_json(raw)
+def _check_entry_format(status_size: Any, messages: Sequence[StatusMessage], reference: Any) -> None:
+    """The features of an entry this node writes: a statusSize it allocates, then §2.1's rules
+    (``status.entry.feature_problems``)."""
+    _status_size(status_size)
+    problems = feature_problems(status_size, messages, reference)
+    if problems:
+        raise MalformedValueError(str(EntryProblems(tuple(problems))))
 
 
 def _timestamp(value: datetime) -> str:
@@ -418,7 +272,7 @@ def status_list_entry(
         entry["statusSize"] = status_size
     if messages:
         entry["statusMessage"] = [m.to_json() for m in sorted(messages, key=lambda m: m.status)]
-    reference = _status_reference(status_reference)
-    if reference is not None:
-        entry["statusReference"] = reference
+    if status_reference is not None:
+        is_list = isinstance(status_reference, (list, tuple))
+        entry["statusReference"] = list(status_reference) if is_list else status_reference
     return entry

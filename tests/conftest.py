@@ -7,10 +7,15 @@ them fail rather than skip, so a broken checkout cannot pass by skipping.
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import datetime, timezone
 from pathlib import Path
 
+# prometheus_client picks its value class (one process, or files under PROMETHEUS_MULTIPROC_DIR)
+# once, when first imported. Imported here, before any test sets that variable for the length
+# of one test, the choice no longer depends on which test ran first.
+import prometheus_client  # noqa: F401
 import pytest
 
 from support import load_json  # noqa: F401  (re-exported for older imports)
@@ -28,6 +33,19 @@ def _require(path: Path, what: str) -> Path:
     if os.environ.get("CI") == "true":
         pytest.fail(message)
     pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored():
+    """Tests that call ``node.cli.main`` in process have it configure logging: the root logger's
+    handlers are replaced by one writing to that test's captured standard error, which pytest
+    closes after the test, and every later test that logs printed "I/O operation on closed
+    file". Each test gets back the root logger it started with."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")

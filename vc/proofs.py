@@ -259,7 +259,8 @@ async def verify_proofs(
     sets and chains); never raises.
 
     One ``proof`` check per proof: well-formed, expected purpose, domain and challenge, within
-    its time, its verification method resolved through ``resolver`` and authorized for
+    its time, its verification method resolved through ``resolver``, neither revoked nor expired at
+    ``now`` (Controlled Identifiers 1.0 §2.2), and authorized for
     ``expected_purpose`` by *its own* controller, and the signature valid over the document and
     any earlier proofs it chains to. Every proof of a set or chain must pass (§4.5), whoever
     made it. Its ``data`` names the cryptosuite, verification method and controller.
@@ -416,6 +417,9 @@ def _verify_one(
 
     if isinstance(vm, Exception):
         raise vm
+    # Controlled Identifiers 1.0 §2.2: a method revoked (or expired) at or before the time of
+    # verification verifies nothing, however good the signature.
+    vm.check_usable(now)
     hash_data = suite.hash(
         suite.transform(unsecured, options, loader=loader),
         suite.configure_proof(options, unsecured, loader=loader),

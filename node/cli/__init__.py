@@ -3,7 +3,8 @@ exposes ``register(subparsers)``, which adds its parser and sets ``func`` to a c
 taking the parsed arguments and returning the exit code.
 
 Exit codes follow one rule everywhere: 0 success (resolved, verified), 1 the operation
-ran and said no (not resolved, not verified), 2 bad usage or unusable input.
+ran and said no (not resolved, not verified) or answered only in part (``issue-batch`` with
+refused rows, ``config show`` without its store), 2 bad usage or unusable input.
 
 Every option and argument has a help text, and every command that prints records takes
 ``--json`` (``config.add_json_flag``), the records shaped as the HTTP API shapes them;

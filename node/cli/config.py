@@ -1,5 +1,12 @@
 """``vcnode config show``: the effective configuration (file, environment, flags), no secrets.
 
+An operator runs it when something is wrong, so a store that does not answer (PostgreSQL down,
+a wrong port, an SQLite file that is not a database) does not hide the rest: everything the
+configuration says is printed, the values only the store holds (the recorded base URL) are
+left out and named under ``unread``, one line on standard error says why, and the exit code is
+1, as for ``vcnode issue-batch`` with refused rows: the command ran and its answer is partial
+(2 stays bad usage: a configuration that does not load).
+
 Also holds what every node sub-command shares: the common flags, turning them into a
 ``Config``, running an async operation against the local store, and reporting errors.
 """
@@ -112,6 +119,12 @@ async def _recorded_base_url(config: Config) -> str | None:
     return found.base_url if found else None
 
 
+# What ``config show`` reads from the store rather than the configuration: left out, and named
+# under "unread", when the store does not answer. base_url and effective_base_url are the
+# recorded one when there is one, so they are not known either.
+STORE_VALUES = ("recorded_base_url", "base_url", "effective_base_url")
+
+
 def _show(args: argparse.Namespace) -> int:
     try:
         config = config_from_args(args)
@@ -128,7 +141,7 @@ def _show(args: argparse.Namespace) -> int:
         try:
             recorded_url = asyncio.run(_recorded_base_url(config))
         except StoreError as e:
-            return fail(str(e))
+            return _show_without_store(shown, config, e)
         shown["recorded_base_url"] = recorded_url
     # "base_url" is what the node will use, not the raw setting: a null there, on a folder that
     # records its name, read as "this node has no base URL". The setting is kept beside it.
@@ -143,6 +156,31 @@ def _show(args: argparse.Namespace) -> int:
         )
     print_json(shown)
     return 0
+
+
+def _show_without_store(shown: dict[str, Any], config: Config, error: StoreError) -> int:
+    """The configuration without what only the store holds: those values left out (a null
+    ``recorded_base_url`` would read as "none recorded") and named under ``unread``, the store's
+    answer on one line of standard error. Exit 1: a partial answer (module docstring)."""
+    for name in STORE_VALUES:
+        shown.pop(name, None)
+    shown["configured_base_url"] = config.base_url
+    shown["base_url_source"] = "unknown: the store was not read, and a base URL recorded there wins over the configured one"
+    shown["unread"] = list(STORE_VALUES)
+    # StoreUnavailable's reason is its own words (a redacted URL for PostgreSQL); any other
+    # StoreError (not a database, a schema newer than this vcnode) says what it is.
+    if isinstance(error, StoreUnavailable):
+        what = f"the store did not answer ({error.reason})"
+    else:
+        what = f"the store could not be read ({error})"
+    print_json(shown)
+    sys.stdout.flush()  # the JSON first, then the line saying what it lacks
+    print(f"vcnode: {what}, so the base URL recorded there is not known: {_listed(STORE_VALUES)} are left out", file=sys.stderr)
+    return 1
+
+
+def _listed(names: tuple[str, ...]) -> str:
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def register(sub: Any) -> None:

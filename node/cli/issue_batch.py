@@ -12,9 +12,10 @@ where ',' is the decimal mark; Excel's ``sep=;`` first line is honoured), which 
 The file is UTF-8 (a spreadsheet's BOM is dropped), standard input too, whatever the locale;
 anything else is refused saying to save it as CSV UTF-8, never guessed (``_read_text``);
 a cell holds at most ``MAX_CELL`` characters. A grade is written as the achievement's scale
-writes it (``b`` -> ``B``) when case tells none of its grades apart (``fold_grades``). Refused rows are reported with their line number
-and reasons, the others issued in batches of at most ``ROWS_PER_BATCH`` (10,000) rows, each
-checked before any of it is handed out, with one status index allocation and one write of each
+writes it (``b`` -> ``B``) when case tells none of its grades apart (``vc.edu.normalise_grade``,
+as over HTTP). Refused rows are reported with their line number and reasons, the others
+issued in batches of at most ``ROWS_PER_BATCH`` (10,000) rows, each checked before any of it
+is handed out, with one status index allocation and one write of each
 status list. A row's idempotency key is its ``idempotency_key`` column, else a hash of its
 content, so re-running the same file issues nothing twice; a row whose key an earlier row of
 the file has is refused, naming that row's line. The file goes to the node batch by batch so
@@ -72,7 +73,7 @@ from node import signing
 from node.heap import settle_heap
 from node.issuers import DEFAULT_ISSUER
 from node.oid4vci import OfferedAlreadyError
-from vc.edu import ProfileError
+from vc.edu import ProfileError, normalise_grade
 
 # Header names (as documented) -> column. A header matches when it equals one of these once
 # case, spaces and punctuation are set aside (``header_key``).
@@ -245,17 +246,13 @@ def _unknown_achievement(e: UnknownAchievementError, issuer: str) -> str:
 
 
 def fold_grades(rows: list[tuple[int, dict[str, str]]], allowed: tuple[str, ...]) -> None:
-    """Write each row's grade as the achievement's scale writes it (``b`` -> ``B``), before the
-    row's content becomes its idempotency key, when case tells no two of its grades apart: a
-    spreadsheet typed by people is not a program's exact value. A scale holding ``A`` and ``a``
-    is left as it is (the refusal names the allowed values), and so is a grade not on it."""
-    by_fold = {value.casefold(): value for value in allowed}
-    if len(by_fold) != len(allowed):
-        return
+    """Write each row's grade as the achievement's scale writes it (``b`` -> ``B``;
+    ``vc.edu.normalise_grade``, which the HTTP API reads grades through too) before the row's
+    content becomes its idempotency key, so that ``b`` and ``B`` are one award."""
     for _, row in rows:
         grade = row.get("grade")
-        if grade is not None and grade not in allowed and grade.casefold() in by_fold:
-            row["grade"] = by_fold[grade.casefold()]
+        if grade is not None:
+            row["grade"] = normalise_grade(grade, allowed)
 
 
 def row_request(slug: str, row: dict[str, str]) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""``vcnode issuer create|list|show|rotate-key|retire-key``: the issuers hosted by this node
-and the life of their keys (``node.key_lifecycle``)."""
+"""``vcnode issuer create|list|show|enable-suspension|rotate-key|retire-key``: the issuers
+hosted by this node, their status purposes and the life of their keys (``node.key_lifecycle``)."""
 
 from __future__ import annotations
 
@@ -75,6 +75,31 @@ def _show(args: argparse.Namespace) -> int:
             print_json(out)
         else:
             _print_issuer(issuer, counts)
+        return 0
+
+    return run(args, operation)
+
+
+def _enable_suspension(args: argparse.Namespace) -> int:
+    async def operation(config: Config) -> int:
+        async with open_node(config, network=False) as node:
+            issuer, added = await node.issuers.add_status_purpose(args.name, "suspension")
+            refresh_ms = node.config.issuer_refresh_ms
+        if args.json:
+            print_json({"issuer": issuer.name, "statusPurposes": list(issuer.status_purposes), "enabledNow": added})
+            return 0
+        purposes = ",".join(issuer.status_purposes)
+        if not added:
+            print(f"issuer {issuer.name}: suspension was enabled already (status purposes {purposes}); nothing changed")
+            return 0
+        print(f"issuer {issuer.name}: suspension enabled (status purposes {purposes})")
+        print(
+            f"  Credentials it issues from now on carry a suspension entry; a running node issues them within {refresh_ms} ms."
+        )
+        print(
+            "  Credentials issued before have no suspension entry and cannot gain one: they can be revoked, "
+            "not suspended."
+        )
         return 0
 
     return run(args, operation)
@@ -161,7 +186,7 @@ def _action(actions: Any, name: str, func: Any, *, help: str, json_help: str, de
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("issuer", help="create, list and show issuers; rotate and retire their keys")
+    parser = sub.add_parser("issuer", help="create, list and show issuers; enable suspension; rotate and retire their keys")
     actions = parser.add_subparsers(dest="issuer_action", metavar="ACTION", required=True)
     create = _action(
         actions, "create", _create, help="create an issuer with its own key, DIDs and status lists", json_help="print the issuer as JSON"
@@ -172,6 +197,17 @@ def register(sub: Any) -> None:
     add_common_flags(listing)
     listing.set_defaults(func=_list)
     _action(actions, "show", _show, help="an issuer's DIDs and the history of its keys (which key signed when)", json_help="print as JSON")
+    _action(
+        actions,
+        "enable-suspension",
+        _enable_suspension,
+        help="the issuer's credentials carry a suspension entry from now on (idempotent)",
+        description="Add suspension to the issuer's status purposes: every credential it issues from now on "
+        "carries a suspension entry, so it can be suspended and reinstated (vcnode suspend / unsuspend). "
+        "Credentials issued before cannot gain one. Safe while the node serves: a running node issues with "
+        "it within issuer_refresh_ms. Running it again changes nothing.",
+        json_help="print {issuer, statusPurposes, enabledNow} as JSON",
+    )
     _action(
         actions,
         "rotate-key",

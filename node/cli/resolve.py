@@ -57,7 +57,11 @@ async def _resolve(text: str, allowed: list[str], timeout: float, key_format: st
         # a DID has no path, query or fragment; anything else is dereferenced as a DID URL
         if not any(ch in text for ch in "/?#"):
             result = await resolver.resolve(text)
-            return result.to_json(), result.error is None
+            out = result.to_json()
+            # What is printed is a serialization (DID Core 1.0 §7.1 resolveRepresentation), so
+            # its metadata states the media type: did+ld+json only for the JSON-LD representation.
+            out["didResolutionMetadata"] = result.representation()[1]
+            return out, result.error is None
         # DID URL dereferencing result (DID Resolution v0.3 §5)
         try:
             resource = await resolver.dereference(text)

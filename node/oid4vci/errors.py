@@ -15,6 +15,15 @@ from typing import Any
 # error_description: "%x20-21 / %x23-5B / %x5D-7E" (RFC 6749 §5.2, OpenID4VCI §8.3.1.2): no
 # quote, no backslash, ASCII only.
 _NOT_ALLOWED = re.compile(r'[^\x20-\x21\x23-\x5b\x5d-\x7e]')
+# The messages cite the specification by section ("§8.2"); the sign has no ASCII form, so it is
+# spelt out rather than replaced by a quote ("('8.2)").
+_SPELT = {"§": "section ", "—": "-", "–": "-", "…": "...", "→": "->", "≤": "<=", "≥": ">="}
+
+
+def _ascii(description: str) -> str:
+    for sign, text in _SPELT.items():
+        description = description.replace(sign, text)
+    return _NOT_ALLOWED.sub("'", description.replace('"', "'"))
 
 
 class OAuthError(Exception):
@@ -22,7 +31,7 @@ class OAuthError(Exception):
 
     def __init__(self, error: str, description: str, *, status: int = 400, bearer: bool = False, bare: bool = False) -> None:
         self.error = error
-        self.description = _NOT_ALLOWED.sub("'", description.replace('"', "'"))[:500]
+        self.description = _ascii(description)[:500]
         super().__init__(f"{error}: {self.description}")
         self.status = status
         self.bearer = bearer  # a resource endpoint's token refusal: says so in WWW-Authenticate

@@ -1,4 +1,4 @@
-"""Tables ``issuers`` (one row per issuer: name, purposes, the active key, public and sealed)
+"""Tables ``issuers`` (one row per issuer: name, status purposes, the active key, public and sealed)
 and ``issuer_keys`` (every key an issuer has had: when it became active, was superseded,
 retired; the sealed secret until retirement)."""
 
@@ -126,7 +126,17 @@ async def retire(tx: Tx, name: str, public_key_multibase: str, *, when: str, com
     return retired
 
 
+async def set_purposes(tx: Tx, name: str, status_purposes: str) -> None:
+    """Change the issuer's status purposes (a JSON array; read them in the same write
+    transaction, after ``lock``). Counted as a key change is (generation + 1), so that every
+    process keeping issuers in memory reads the issuer again (``node.issuers.Issuers.refresh``)."""
+    await tx.execute(
+        "UPDATE issuers SET status_purposes = ?, key_generation = key_generation + 1 WHERE name = ?", (status_purposes, name)
+    )
+
+
 async def generation(tx: Tx) -> int:
-    """A number that grows with every key change of any issuer (a cheap freshness probe)."""
+    """A number that grows with every change of any issuer's keys or status purposes (a cheap
+    freshness probe; the column is named for keys, which came first)."""
     row = await tx.fetchone("SELECT COALESCE(SUM(key_generation), 0) AS n FROM issuers")
     return int(row["n"]) if row is not None else 0

@@ -23,6 +23,7 @@ def test_resolve_did_key(capsys, vectors):
     assert code == 0
     reference = json.loads((vectors / "did-key" / "reference-impl-output" / "digitalbazaar-did-method-key-5.3.0.json").read_text())
     assert out["didDocument"] == reference["dids"][KEY_DID]["multikey"]
+    # what vcnode resolve prints is a serialization: its media type is stated (resolveRepresentation)
     assert out["didResolutionMetadata"] == {"contentType": "application/did+ld+json"}
     code, out = run(capsys, "resolve", KEY_DID, "--key-format", "Ed25519VerificationKey2020")
     assert out["didDocument"] == reference["dids"][KEY_DID]["ed25519VerificationKey2020"]
@@ -90,3 +91,25 @@ def test_key_generate_round_trips(capsys):
     assert pair.public_multibase == first["publicKeyMultibase"]
     _, second = run(capsys, "key", "generate")
     assert second["secretKeyMultibase"] != first["secretKeyMultibase"]
+
+
+async def test_resolve_names_the_media_type_of_what_it_prints(capsys, aiohttp_server):
+    """application/did+ld+json only for a document whose @context begins with the DID context;
+    a document without one (or with another first) is the JSON representation."""
+    from aiohttp import web
+
+    async def document(request):
+        did = "did:web:" + request.host.replace(":", "%3A") + ":" + request.match_info["name"]
+        context = {"ld": ["https://www.w3.org/ns/did/v1"], "other": ["https://example.org/not-did"]}.get(request.match_info["name"])
+        return web.json_response({"id": did, **({"@context": context} if context else {})})
+
+    app = web.Application()
+    app.router.add_get("/{name}/did.json", document)
+    server = await aiohttp_server(app)
+    host = f"127.0.0.1:{server.port}"
+    for name, expected in (("ld", "application/did+ld+json"), ("noctx", "application/did+json"), ("other", "application/did+json")):
+        did = f"did:web:127.0.0.1%3A{server.port}:{name}"
+        code = await asyncio.to_thread(main, ["resolve", did, "--allow-insecure", host])
+        out = json.loads(capsys.readouterr().out)
+        assert code == 0, out
+        assert out["didResolutionMetadata"] == {"contentType": expected}, name

@@ -36,7 +36,7 @@ def test_reference_implementation_documents_match_exactly(did_key_dir):
         # the documents are also what the resolver returns
         result = asyncio.run(DIDKeyResolver().resolve(did))
         assert result.did_document == forms["multikey"]
-        assert result.resolution_metadata == {"contentType": "application/did+ld+json"}
+        assert result.resolution_metadata == {}  # DID Core 1.0 §7.1.2: no contentType from resolve()
 
 
 def test_ccg_vectors_seed_to_did_and_whole_documents(did_key_dir):
@@ -180,3 +180,91 @@ def test_resolver_constructor_defaults_and_per_call_options():
     doc = asyncio.run(r2020.resolve(did, {"publicKeyFormat": "JsonWebKey2020"})).did_document
     assert doc["verificationMethod"][0]["publicKeyJwk"]["x"] == "O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik"
     json.dumps(doc)  # plain JSON
+
+
+def _did_key(codec: int, key: bytes) -> str:
+    varint = bytearray()
+    while True:
+        byte, codec = codec & 0x7F, codec >> 7
+        varint.append(byte | (0x80 if codec else 0))
+        if not codec:
+            break
+    return "did:key:z" + base58.b58encode(bytes(varint) + key).decode()
+
+
+@pytest.mark.parametrize("codec, size, expected", [
+    (0x1200, 10, "invalidPublicKeyLength"),  # P-256
+    (0xEC, 5, "invalidPublicKeyLength"),  # X25519
+    (0xE7, 3, "invalidPublicKeyLength"),  # secp256k1
+    (0x1201, 48, "invalidPublicKeyLength"),  # P-384 is 49 bytes compressed
+    (0xED, 31, "invalidPublicKeyLength"),
+    (0x1200, 33, "unsupportedPublicKeyType"),  # the right length: a P-256 key, just not Ed25519
+    (0xEC, 32, "unsupportedPublicKeyType"),
+    (0x1201, 49, "unsupportedPublicKeyType"),
+    (0xEB, 5, "unsupportedPublicKeyType"),  # BLS12-381 G2: not in the did:key v0.7 length table
+    (0x1205, 7, "unsupportedPublicKeyType"),  # RSA: listed without a length
+])
+def test_a_listed_key_type_of_the_wrong_length_is_invalid_public_key_length(codec, size, expected):
+    """did:key v0.7 Signature Method Creation: the length table is checked before the key type,
+    so a wrong-length key of a listed codec is invalidPublicKeyLength (QA sweep finding 4)."""
+    did = _did_key(codec, bytes([2]) * size)
+    result = asyncio.run(Resolver({"key": DIDKeyResolver()}).resolve(did))
+    assert result.error == expected, result.resolution_metadata
+    if expected == "invalidPublicKeyLength":
+        assert f"holds {size}" in result.resolution_metadata["errorMessage"]
+
+
+@pytest.mark.parametrize("did", ["did:key:z3RFa4M2uoggytNEx9", "did:key:z9wiuPzZbBi", "did:key:zT4cH4st"])
+def test_the_qa_sweeps_short_keys_are_invalid_public_key_length(did):
+    """P-256 of 10 bytes, X25519 of 5, secp256k1 of 3: unsupportedPublicKeyType before."""
+    assert asyncio.run(DIDKeyResolver().resolve(did)).error == "invalidPublicKeyLength"
+
+
+DID = "did:key:z6MktKwz7Ge1Yxzr4JHavN33wiwa8y81QdcMRLXQsrH9T53b"
+
+
+@pytest.mark.parametrize("flag, value, outcome", [
+    ("enableExperimentalPublicKeyTypes", "false", "invalidPublicKeyType"),
+    ("enableExperimentalPublicKeyTypes", False, "invalidPublicKeyType"),
+    ("enableExperimentalPublicKeyTypes", "true", "Ed25519VerificationKey2018"),
+    ("enableExperimentalPublicKeyTypes", True, "Ed25519VerificationKey2018"),
+    ("enableExperimentalPublicKeyTypes", "False", "invalidOptions"),
+    ("enableExperimentalPublicKeyTypes", "yes", "invalidOptions"),
+    ("enableExperimentalPublicKeyTypes", 1, "invalidOptions"),
+    ("enableExperimentalPublicKeyTypes", 0, "invalidOptions"),
+    ("enableExperimentalPublicKeyTypes", None, "invalidOptions"),
+    ("enableExperimentalPublicKeyTypes", [], "invalidOptions"),
+])
+def test_the_experimental_flag_is_a_boolean_never_truth_tested(flag, value, outcome):
+    """QA sweep finding 5: "false" enabled the experimental 2018 form."""
+    options = {"publicKeyFormat": "Ed25519VerificationKey2018", flag: value}
+    for resolver in (DIDKeyResolver(), Resolver({"key": DIDKeyResolver()})):
+        result = asyncio.run(resolver.resolve(DID, options))
+        if outcome.startswith("Ed25519"):
+            assert result.error is None and result.did_document["verificationMethod"][0]["type"] == outcome
+        else:
+            assert result.error == outcome, result.resolution_metadata
+            assert result.did_document is None
+
+
+@pytest.mark.parametrize("value, agreement", [("false", False), (False, False), ("true", True), (True, True),
+                                              ("no", None), (1, None), ("", None), (None, None)])
+def test_the_key_derivation_flag_is_a_boolean_never_truth_tested(value, agreement):
+    for fmt in ("Multikey", "Ed25519VerificationKey2020"):
+        result = asyncio.run(DIDKeyResolver().resolve(DID, {"publicKeyFormat": fmt, "enableEncryptionKeyDerivation": value}))
+        if agreement is None:
+            assert result.error == "invalidOptions", result.resolution_metadata
+            assert "enableEncryptionKeyDerivation" in result.resolution_metadata["errorMessage"]
+        else:
+            assert result.error is None
+            assert ("keyAgreement" in result.did_document) is agreement, (fmt, value)
+
+
+def test_did_key_document_takes_booleans_and_a_string_format():
+    with pytest.raises(DIDError) as info:
+        did_key_document(DID, enable_encryption_key_derivation="false")
+    assert info.value.code == "invalidOptions"
+    with pytest.raises(DIDError) as info:
+        did_key_document(DID, public_key_format="Ed25519VerificationKey2018", enable_experimental_public_key_types="false")
+    assert info.value.code == "invalidOptions"
+    assert asyncio.run(DIDKeyResolver().resolve(DID, {"publicKeyFormat": ["Multikey"]})).error == "invalidOptions"

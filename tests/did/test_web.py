@@ -7,7 +7,8 @@ import time
 import pytest
 
 from did.cache import TTLCache
-from did.errors import InvalidDID
+from did.errors import InvalidDID, InvalidVerificationMethod
+from did.http import GuardedHTTP, create_guarded_session
 from did.resolver import Resolver
 from did.web import DIDWebResolver, did_web_to_url, url_to_did_web
 from tests.conftest import load_json
@@ -75,7 +76,9 @@ async def test_resolves_bare_domain_with_port(didweb, guarded):
     result = await Resolver({"web": DIDWebResolver(guarded)}).resolve(didweb.base_did)
     assert result.error is None, result.resolution_metadata
     assert result.did_document["id"] == didweb.base_did
-    assert result.resolution_metadata["contentType"] == "application/did+ld+json"
+    # resolve() gives the data model, in no representation: no contentType (DID Core 1.0 §7.1.2)
+    assert result.resolution_metadata == {}
+    assert result.representation()[1] == {"contentType": "application/did+ld+json"}
 
 
 async def test_resolves_path_form_and_dereferences_relative_key(didweb, guarded):
@@ -86,8 +89,9 @@ async def test_resolves_path_form_and_dereferences_relative_key(didweb, guarded)
     assert vm.controller == did
     assert vm.public_key.hex() == "3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29"
     assert didweb.hits["/user/alice/did.json"] == 1
-    # only one verification method: a bare did:web names it too
-    assert (await resolver.resolve_verification_method(did)).id == vm.id
+    # one verification method or not, a bare did:web names none (CID 1.0 §3.3)
+    with pytest.raises(InvalidVerificationMethod):
+        await resolver.resolve_verification_method(did)
 
 
 # DID Resolution §7.1.2: notFound means the DID document was not found, so only a 404 or
@@ -225,3 +229,65 @@ async def test_a_key_missing_from_the_cached_document_refetches_it_once(didweb, 
     # Known keys keep coming from the cache.
     await resolver.resolve_verification_method(did + "#key-2")
     assert didweb.hits["/rotating/did.json"] == 3
+
+
+@pytest.mark.parametrize("did", [
+    "did:web:127.1", "did:web:2130706433", "did:web:0x7f.1", "did:web:127.1%3A8443:u", "did:web:0177.0.0.1",
+    "did:web:example.0x1f", "did:web:1.2.3.4.5",
+])
+async def test_an_ip_address_in_any_form_is_an_invalid_did(did, guarded):
+    """did:web: "it MUST NOT include IP addresses". Non-canonical IPv4 forms (the QA sweep's
+    finding 15) were fetch failures (internalError), not invalidDid."""
+    result = await Resolver({"web": DIDWebResolver(guarded)}).resolve(did)
+    assert result.error == "invalidDid", result.resolution_metadata
+    assert "IP address" in result.resolution_metadata["errorMessage"]
+    with pytest.raises(InvalidDID):
+        did_web_to_url(did)
+
+
+def test_the_mapping_functions_refuse_ip_hosts():
+    for did in ("did:web:127.0.0.1", "did:web:10.0.0.5%3A8443:issuers:a"):
+        with pytest.raises(InvalidDID, match="IP address"):
+            did_web_to_url(did)
+    for url in ("http://127.1:8080/", "https://2130706433/", "https://0x7f.1/did.json"):
+        with pytest.raises(InvalidDID, match="IP address"):
+            url_to_did_web(url)
+    # a canonical IP stays mapped: a node whose allow_insecure_hosts holds its IP host:port
+    # names itself so, and resolvers fetch such a DID only when that host:port is allowed
+    assert url_to_did_web("http://127.0.0.1:8080/") == "did:web:127.0.0.1%3A8080"
+    assert url_to_did_web("https://127.0.0.1:40643/") == "did:web:127.0.0.1%3A40643"
+    assert did_web_to_url("did:web:123.example.com") == "https://123.example.com/.well-known/did.json"
+
+
+@pytest.mark.parametrize("url, did", [
+    ("https://example.com/a%3Ab/did.json", "did:web:example.com:a%3Ab"),
+    ("https://example.com/a:b/c", "did:web:example.com:a%3Ab:c"),
+    ("https://example.com:8443/u/a%3A1/did.json", "did:web:example.com%3A8443:u:a%3A1"),
+])
+def test_a_colon_inside_a_path_segment_is_percent_encoded(url, did):
+    """did:web §3.2 Read turns every ':' into '/', so a ':' inside a segment must be %3A or the
+    DID names another URL (the QA sweep's finding 16)."""
+    assert url_to_did_web(url) == did
+    assert did_web_to_url(did) == did_web_to_url(url_to_did_web(did_web_to_url(did)))
+    assert did_web_to_url(did).replace("%3A", ":") == (url if url.endswith("did.json") else url + "/did.json").replace("%3A", ":")
+
+
+@pytest.mark.parametrize("body", [b'{"id": "%s", "x": NaN}', b'{"id": "%s", "x": [Infinity]}',
+                                  b'{"id": "%s", "x": -Infinity}', b'{"id": "%s", "x": 1e400}'])
+async def test_a_document_with_nan_or_infinity_is_malformed(body, aiohttp_server):
+    """RFC 8259 has no NaN or Infinity; Python's parser took them and `vcnode resolve` printed
+    output that was not JSON (the QA sweep's finding 13)."""
+    from aiohttp import web
+
+    async def handler(request):
+        did = "did:web:" + request.host.replace(":", "%3A")
+        return web.Response(body=body.replace(b"%s", did.encode()), content_type="application/did+json")
+
+    app = web.Application()
+    app.router.add_get("/.well-known/did.json", handler)
+    server = await aiohttp_server(app)
+    host = f"127.0.0.1:{server.port}"
+    async with create_guarded_session(allowed_insecure_hosts=[host]) as session:
+        result = await DIDWebResolver(GuardedHTTP(session, allowed_insecure_hosts=[host])).resolve(f"did:web:127.0.0.1%3A{server.port}")
+    assert result.error == "invalidDidDocument", result.resolution_metadata
+    assert result.resolution_metadata["errorReason"] == "malformed"

@@ -8,6 +8,7 @@ Open Badges 3.0 Achievement to the one inside a credential ``vcnode issue-batch`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import json
 import os
@@ -16,8 +17,10 @@ import signal
 import struct
 import sys
 import termios
+import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import pytest
@@ -214,7 +217,8 @@ async def test_a_database_password_given_as_a_query_parameter_is_never_shown(tmp
     closed = unused_tcp_port_factory()  # nothing listens there
     env = {"VCNODE_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{closed}/x?password={secret}&sslpassword={secret}2"}
     code, out, err = await cli("config", "show", *data, env=env, check=False)
-    assert code == 2 and "password=***&sslpassword=***" in err and secret not in out + err
+    assert code == 1 and "password=***&sslpassword=***" in err and secret not in out + err
+    assert json.loads(out)["database_url"].endswith("?password=***&sslpassword=***")
     code, out, err = await cli("issuer", "list", *data, env=env, check=False)
     assert code == 2 and "cannot connect to" in err and "password=***" in err, err
     assert secret not in out + err
@@ -223,6 +227,100 @@ async def test_a_database_password_given_as_a_query_parameter_is_never_shown(tmp
     )
     assert code == 2 and "password=***" in err, err
     assert secret not in out + err
+
+
+async def test_config_show_prints_what_it_can_when_the_database_does_not_answer(tmp_path: Path, unused_tcp_port_factory) -> None:
+    """The operator's first question when a node will not start: the configuration, printed
+    whole although the PostgreSQL it names does not answer (down, or a wrong port), with one
+    line saying so and naming the values only the database holds; exit 1, a partial answer."""
+    data = ("--data", str(tmp_path / "data"))
+    async with fresh_schema() as url:
+        env = {"VCNODE_DATABASE_URL": url, "VCNODE_PASSPHRASE": "pass phrase 12"}
+        await cli("init", *data, "--base-url", "https://registry.example.edu", env=env)
+        _, out, _ = await cli("config", "show", *data, env=env)
+        assert json.loads(out)["recorded_base_url"] == "https://registry.example.edu"
+        closed = unused_tcp_port_factory()  # the same database at a port nothing listens on
+        parts = urlsplit(url)
+        user, at, _ = parts.netloc.rpartition("@")
+        wrong = urlunsplit(parts._replace(netloc=f"{user}{at}127.0.0.1:{closed}"))
+        code, out, err = await cli(
+            "config", "show", *data, "--port", "9443", env={**env, "VCNODE_DATABASE_URL": wrong, "VCNODE_LOG_LEVEL": "WARNING"},
+            check=False,
+        )
+    assert code == 1, err
+    shown = json.loads(out)
+    assert shown["port"] == 9443 and shown["log_level"] == "WARNING" and shown["passphrase"] == "(set)"
+    assert shown["database_url"] == wrong  # no password in it to mask
+    assert shown["unread"] == ["recorded_base_url", "base_url", "effective_base_url"]
+    assert "recorded_base_url" not in shown and "base_url" not in shown
+    assert err.count("\n") == 1 and err.startswith(f"vcnode: the store did not answer (cannot connect to {wrong}: ")
+    assert err.rstrip().endswith("recorded_base_url, base_url and effective_base_url are left out"), err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_enable_suspension_beside_a_serving_node(tmp_path: Path, unused_tcp_port: int, backend: str) -> None:
+    """An issuer made without suspension gets it from the operator's command while the node
+    serves the same store (SQLite, or PostgreSQL as replicas share it): the refusal to suspend
+    names the command, the node issues with a suspension entry within its refresh bound, that
+    credential is suspended and reinstated over HTTP, and running the command again changes
+    nothing."""
+    refresh_ms = 300
+    async with contextlib.AsyncExitStack() as stack:
+        env = {"VCNODE_ISSUER_REFRESH_MS": str(refresh_ms), "VCNODE_PASSPHRASE": "pass phrase 12"}
+        if backend == "postgresql":
+            env["VCNODE_DATABASE_URL"] = await stack.enter_async_context(fresh_schema())
+        node = await stack.enter_async_context(served(tmp_path / "data", unused_tcp_port, env=env))
+        http = await stack.enter_async_context(aiohttp.ClientSession())
+        where = node.where()
+        _, out, _ = await cli("token", "create", "--scopes", "issue,status", *where, "--json", env=env)
+        auth = bearer(json.loads(out)["token"])
+        did = f"did:web:localhost%3A{unused_tcp_port}"
+
+        async def issue(subject: str) -> dict[str, Any]:
+            vc = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+                  "issuer": did, "credentialSubject": {"id": subject}}
+            async with http.post(f"{node.url}/credentials/issue", json={"credential": vc}, headers=auth) as resp:
+                body = await resp.json()
+                assert resp.status == 201, body
+                return body["verifiableCredential"]
+
+        async def set_status(vc: dict[str, Any], status: str) -> tuple[int, Any]:
+            async with http.post(f"{node.url}/credentials/status", json={"credentialId": vc["id"], "status": status},
+                                 headers=auth) as resp:
+                return resp.status, await resp.json(content_type=None)
+
+        before = await issue("did:example:before")
+        assert before["credentialStatus"]["statusPurpose"] == "revocation"
+        code, problem = await set_status(before, "suspended")
+        assert code == 409 and "vcnode issuer enable-suspension default" in problem["detail"], problem
+
+        code, out, err = await cli("issuer", "enable-suspension", "default", *where, env=env)
+        assert code == 0, err
+        assert out.startswith("issuer default: suspension enabled (status purposes revocation,suspension)\n")
+        assert f"a running node issues them within {refresh_ms} ms" in out
+        # The serving node follows within its bound (it asks the store at most every refresh_ms).
+        start = time.monotonic()
+        after = await issue("did:example:after")
+        while not isinstance(after["credentialStatus"], list):
+            assert time.monotonic() - start < refresh_ms / 1000 + 5, "the served node still issues without suspension"
+            await asyncio.sleep(refresh_ms / 4000)
+            after = await issue("did:example:after")
+        assert [e["statusPurpose"] for e in after["credentialStatus"]] == ["revocation", "suspension"]
+        suspension = after["credentialStatus"][1]["statusListCredential"]
+        assert suspension == f"{node.base_url}/status/default/suspension/1"
+        assert (await set_status(after, "suspended"))[1]["status"] == "suspended"
+        async with http.get(f"{node.url}/status/default/suspension/1") as resp:
+            assert resp.status == 200 and (await resp.json(content_type=None))["id"] == suspension
+        assert (await set_status(after, "active"))[1]["status"] == "active"
+        assert (await set_status(before, "suspended"))[0] == 409  # issued before: still cannot
+
+        code, out, _ = await cli("issuer", "enable-suspension", "default", *where, "--json", env=env)
+        assert code == 0 and json.loads(out) == {
+            "issuer": "default", "statusPurposes": ["revocation", "suspension"], "enabledNow": False
+        }
+        _, out, _ = await cli("issuer", "show", "default", *where, "--json", env=env)
+        assert json.loads(out)["statusPurposes"] == ["revocation", "suspension"]
 
 
 async def test_init_on_postgresql_says_the_base_url_is_recorded_in_the_database(tmp_path: Path) -> None:

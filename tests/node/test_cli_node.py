@@ -207,6 +207,36 @@ def test_config_show_masks_the_passphrase_and_applies_precedence(tmp_path, capsy
     assert "very secret words" not in json.dumps(shown)
 
 
+def test_config_show_without_its_store_prints_the_configuration_and_names_what_it_could_not_read(tmp_path, capsys, monkeypatch):
+    """An operator runs config show when something is wrong: a store that cannot be read hides
+    nothing of the configuration; what only the store holds is left out (not null, which
+    would read as "none recorded") and named, with one line saying why, and exit 1 (partial)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "vcnode.toml").write_text('port = 9001\nbase_url = "https://registry.example.edu"\n')
+    (data / "vcnode.sqlite3").write_bytes(b"not an SQLite database " * 20)
+    monkeypatch.setenv("VCNODE_PASSPHRASE", "very secret words")
+    code = main(["config", "show", "--data", str(data)])
+    captured = capsys.readouterr()
+    assert code == 1
+    shown = json.loads(captured.out)
+    assert shown["port"] == 9001 and shown["passphrase"] == "(set)" and shown["data_dir"] == str(data)
+    assert shown["configured_base_url"] == "https://registry.example.edu"
+    assert shown["unread"] == ["recorded_base_url", "base_url", "effective_base_url"]
+    assert not {"recorded_base_url", "base_url", "effective_base_url"} & set(shown)
+    assert shown["base_url_source"].startswith("unknown")
+    assert captured.err.count("\n") == 1 and captured.err.startswith("vcnode: the store could not be read (")
+    assert "file is not a database" in captured.err
+    assert "recorded_base_url, base_url and effective_base_url are left out" in captured.err
+    assert "very secret words" not in captured.out + captured.err
+    # The same folder once the store reads again: the values are back, exit 0, nothing unread.
+    (data / "vcnode.sqlite3").unlink()
+    init(capsys, data)
+    code, shown = run_json(capsys, "config", "show", "--data", str(data))
+    assert code == 0 and "unread" not in shown
+    assert shown["recorded_base_url"] == shown["base_url"] == "https://registry.example.edu"
+
+
 def test_wrong_passphrase_is_a_clear_error(tmp_path, capsys, monkeypatch):
     data = str(tmp_path / "data")
     monkeypatch.setenv("VCNODE_KDF", "interactive")
@@ -323,7 +353,7 @@ def test_a_taken_port_is_the_same_clear_error_with_one_process_or_many(tmp_path,
 
 def test_suspending_a_credential_without_suspension_says_how_to_get_it(tmp_path, capsys):
     # The default issuer has revocation only: the refusal says that issued credentials cannot
-    # gain suspension and how the next ones can have it.
+    # gain suspension and names the command that gives the next ones a suspension entry.
     data = str(tmp_path / "data")
     init(capsys, data)
     file = tmp_path / "credential.json"
@@ -337,8 +367,43 @@ def test_suspending_a_credential_without_suspension_says_how_to_get_it(tmp_path,
     assert main(["suspend", vc["id"], "--data", data]) == 1
     err = capsys.readouterr().err
     assert "cannot be suspended" in err and "cannot gain one after it is issued" in err
-    assert "--status-purposes revocation,suspension" in err
-    assert "VCNODE_STATUS_PURPOSES=revocation,suspension before vcnode init" in err
+    assert "vcnode issuer enable-suspension default" in err
+    assert "--status-purposes" in err
+
+    # Doing what it says: the next credential can be suspended; the earlier one still cannot.
+    assert main(["issuer", "enable-suspension", "default", "--data", data]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("issuer default: suspension enabled (status purposes revocation,suspension)\n")
+    assert "cannot gain one" in out
+    code, after = run_json(capsys, "issue", str(file), "--data", data)
+    assert code == 0 and [e["statusPurpose"] for e in after["credentialStatus"]] == ["revocation", "suspension"]
+    assert after["credentialStatus"][1]["statusListCredential"].endswith("/status/default/suspension/1")
+    code, record = run_json(capsys, "suspend", after["id"], "--data", data, "--json")
+    assert code == 0 and record["status"] == "suspended"
+    assert main(["suspend", vc["id"], "--data", data]) == 1
+    capsys.readouterr()
+
+
+def test_enable_suspension_is_idempotent_and_says_so(tmp_path, capsys):
+    data = str(tmp_path / "data")
+    init(capsys, data)
+    assert main(["issuer", "create", "physics", "--data", data]) == 0
+    capsys.readouterr()
+    code, first = run_json(capsys, "issuer", "enable-suspension", "physics", "--data", data, "--json")
+    assert code == 0 and first == {"issuer": "physics", "statusPurposes": ["revocation", "suspension"], "enabledNow": True}
+    code, again = run_json(capsys, "issuer", "enable-suspension", "physics", "--data", data, "--json")
+    assert code == 0 and again == {**first, "enabledNow": False}
+    assert main(["issuer", "enable-suspension", "physics", "--data", data]) == 0
+    assert capsys.readouterr().out == (
+        "issuer physics: suspension was enabled already (status purposes revocation,suspension); nothing changed\n"
+    )
+    _, listed = run_json(capsys, "issuer", "list", "--data", data, "--json")
+    assert {i["name"]: i["statusPurposes"] for i in listed["issuers"]} == {
+        "default": ["revocation"], "physics": ["revocation", "suspension"]
+    }
+    # An issuer the node does not have: the operation says no (1), naming it; nothing is created.
+    assert main(["issuer", "enable-suspension", "chemistry", "--data", data]) == 1
+    assert "no issuer named 'chemistry'" in capsys.readouterr().err
 
 
 def test_issue_revoke_suspend_unsuspend_on_the_local_store(tmp_path, capsys):

@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 
+from status.entry import parse_status_entry
 from tests.node.test_vcapi import V1, V2, Node, _present, start_node
 
 EXAMPLES_V1 = "https://www.w3.org/2018/credentials/examples/v1"
@@ -662,6 +663,8 @@ CALLER_ENTRY_FAIL = [
     ("statusReference not a URL", {"statusReference": "see the list"}, "statusReference must be a URL"),
     ("id is the list's URL", {"id": "https://status.example/lists/3"}, "is the URL of its status list"),
     ("id is the list's URL, spelt otherwise", {"id": "HTTPS://Status.Example:443/lists/3"}, "is the URL of its status list"),
+    # Every rule broken is named, not only the first (the node used to stop at statusSize).
+    ("two rules broken", {"statusSize": "2", "statusReference": "see the list"}, "statusReference must be a URL"),
 ]
 
 
@@ -680,6 +683,8 @@ async def test_a_callers_bitstring_entry_breaking_section_2_1_is_refused(node: N
     status, body = await post_issue(node, dm(issuer=me, credentialStatus={**entry, **fields}))
     assert status == 400 and body["field"] == "credentialStatus", body
     assert "§2.1" in body["detail"] and words in body["detail"], body
+    # Every rule broken, as the verifier names them too (status.entry, one definition for both).
+    assert body["detail"].endswith(f"Bitstring Status List 1.0 §2.1: {parse_status_entry({**entry, **fields})}"), body
     # The same entry without the fault, and a conforming two-bit one, are issued.
     status, body = await post_issue(node, dm(issuer=me, credentialStatus=entry))
     assert status == 201, body

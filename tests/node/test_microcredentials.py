@@ -386,6 +386,33 @@ async def test_idempotency_key_replays_and_refuses_other_content(node: Node) -> 
     assert status == 201 and out["issued"] == 1 and len(out["verifiableCredentials"]) == 1
 
 
+async def test_a_grade_over_http_takes_the_spellings_the_cli_takes(node: Node) -> None:
+    """'b' on a scale of A, B, C, F is B over HTTP as in vcnode issue-batch (vc.edu.normalise_grade):
+    the credential carries the scale's spelling, and an idempotency key stands for it, so the
+    same award sent as 'b' and as 'B' is one credential. A scale on which case tells grades
+    apart is taken as written."""
+    await define(node)
+    request = {"achievementId": "ds-101", "learner": {"name": "Ana"}, "grade": "b", "idempotencyKey": "enrolment-7"}
+    status, first, _ = await node.post("/issuers/default/microcredentials", request)
+    assert status == 201, first
+    vc = first["verifiableCredential"]
+    assert vc["credentialSubject"]["result"][0]["value"] == "B"
+    status, again, _ = await node.post("/issuers/default/microcredentials", request | {"grade": " B "})
+    assert status == 200 and again["replayed"] is True and again["credentialId"] == vc["id"]
+    status, out, _ = await node.post(
+        "/issuers/default/microcredentials", {"items": [{"achievementId": "ds-101", "learner": {"name": "Bo"}, "grade": "f"}]}
+    )
+    assert status == 201 and out["verifiableCredentials"][0]["credentialSubject"]["result"][0]["value"] == "F"
+    status, problem, _ = await node.post("/issuers/default/microcredentials", {"achievementId": "ds-101", "learner": {"name": "Cy"}, "grade": "z"})
+    assert status == 422 and problem["problems"] == ["grade: 'z' is not one of the assessment's allowed values (A, B, C, F)"], problem
+
+    cased = await define(node, achievement(slug="cased", assessment={"type": "oral examination", "allowedValues": ["A", "a", "B"]}))
+    status, out, _ = await node.post("/issuers/default/microcredentials", {"achievementId": cased["slug"], "learner": {"name": "Di"}, "grade": "a"})
+    assert status == 201 and out["verifiableCredential"]["credentialSubject"]["result"][0]["value"] == "a"
+    status, problem, _ = await node.post("/issuers/default/microcredentials", {"achievementId": cased["slug"], "learner": {"name": "Ed"}, "grade": "b"})
+    assert status == 422 and problem["problems"] == ["grade: 'b' is not one of the assessment's allowed values (A, a, B)"], problem
+
+
 # ------------------------------------------------------------------ CLI
 
 

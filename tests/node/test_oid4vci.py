@@ -775,3 +775,11 @@ def test_vcnode_offer_create_prints_the_link_and_writes_the_qr_code(tmp_path: Pa
     code = main(["issue-batch", "ds-101", str(csv_file), "--offers", "--out", str(tmp_path / "again"), *where])
     err = capsys.readouterr().err
     assert code == 1 and f"line 2: already offered: idempotency key" in err and line["offerId"] in err, err
+
+
+def test_an_error_description_spells_out_the_section_sign_rather_than_mangling_it() -> None:
+    """RFC 6749 §5.2 allows printable ASCII only (no quote, no backslash); the messages cite
+    sections with "§", which reached wallets as "('8.2)"."""
+    error = OAuthError("invalid_credential_request", 'send one, not both (§8.2) — "quoted" \\ …')
+    assert error.description == "send one, not both (section 8.2) - 'quoted' ' ..."
+    assert all(0x20 <= ord(c) <= 0x7E and c not in '"\\' for c in error.description)

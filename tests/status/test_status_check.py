@@ -12,6 +12,7 @@ import pytest
 
 from did.errors import FetchError
 from status.credential import StatusMessage
+from status.entry import parse_status_entry
 from status_fakes import world  # noqa: F401  (the `world` fixture)
 
 LIST_URL = "https://issuer.example/status/1"
@@ -396,7 +397,8 @@ def _raw_entry(index, **fields):
 # §3: each breaks a MUST of §2.1, so MALFORMED_VALUE_ERROR; but the last is this node's own
 # limit on what it reads (a conforming entry it cannot check), so STATUS_VERIFICATION_ERROR.
 BAD_ENTRIES = [
-    ("two bits without messages", {"statusSize": 2}, "needs a statusMessage for each value 0x0..0x3, got none", "MALFORMED_VALUE_ERROR"),
+    ("two bits without messages", {"statusSize": 2}, "needs exactly one statusMessage for each value 0x0..0x3, got none",
+     "MALFORMED_VALUE_ERROR"),
     ("two bits, three messages", {"statusSize": 2, "statusMessage": [m.to_json() for m in MESSAGES[:3]]}, "got 0x0, 0x1, 0x2",
      "MALFORMED_VALUE_ERROR"),
     ("one bit, one message", {"statusMessage": [MESSAGES[0].to_json()]}, "0x0..0x1", "MALFORMED_VALUE_ERROR"),
@@ -404,11 +406,12 @@ BAD_ENTRIES = [
      "lists 0x0 twice", "MALFORMED_VALUE_ERROR"),
     ("status not hex", {"statusMessage": [{"status": "0", "message": "a"}, {"status": "0x1", "message": "b"}]}, "0x-prefixed",
      "MALFORMED_VALUE_ERROR"),
-    ("messages not a list", {"statusMessage": {"status": "0x0", "message": "a"}}, "must be a list", "MALFORMED_VALUE_ERROR"),
+    ("messages not a list", {"statusMessage": {"status": "0x0", "message": "a"}}, "statusMessage must be an array", "MALFORMED_VALUE_ERROR"),
     ("reference not a URL", {"statusReference": "see the handbook"}, "statusReference must be a URL", "MALFORMED_VALUE_ERROR"),
-    ("size zero", {"statusSize": 0}, "statusSize must be a positive integer", "MALFORMED_VALUE_ERROR"),
-    ("no purpose", {"statusPurpose": None}, "needs a statusPurpose", "MALFORMED_VALUE_ERROR"),
-    ("size too large", {"statusSize": 17}, "larger than this node reads", "STATUS_VERIFICATION_ERROR"),
+    ("size zero", {"statusSize": 0}, "statusSize must be an integer greater than zero", "MALFORMED_VALUE_ERROR"),
+    ("no purpose", {"statusPurpose": None}, "statusPurpose must be a non-empty string", "MALFORMED_VALUE_ERROR"),
+    ("size too large", {"statusSize": 17, "statusMessage": [{"status": hex(v), "message": "m"} for v in range(1 << 17)]},
+     "larger than this node reads", "STATUS_VERIFICATION_ERROR"),
 ]
 
 
@@ -416,9 +419,12 @@ BAD_ENTRIES = [
 async def test_an_entry_breaking_the_message_rules_is_unknown(world, name, fields, words, code):
     """§2.1: statusMessage MUST be present when statusSize > 1, one per value whenever present."""
     world.publish(purpose="message", status_size=2)
-    check = _one(await world.checker()(world.credential(_raw_entry(3, **fields))))
+    raw = _raw_entry(3, **fields)
+    check = _one(await world.checker()(world.credential(raw)))
     assert (check.outcome, _code(check)) == ("unknown", code), check
     assert words in check.message
+    if code == "MALFORMED_VALUE_ERROR":  # the rules the issuer holds a caller's entry to (status.entry)
+        assert check.message.endswith(f"breaks Bitstring Status List 1.0 §2.1: {parse_status_entry(raw)}")
 
 
 async def test_the_verdict_carries_the_validate_algorithms_result(world):

@@ -12,9 +12,6 @@ from status.credential import (
     StatusEntryOptions,
     StatusMessage,
     build_status_list_credential,
-    check_status_entry,
-    normalize_url,
-    same_url,
     status_list_entry,
     status_value,
 )
@@ -224,45 +221,3 @@ def test_multi_bit_list_credential_names_itself_by_the_entries_list_url():
     entry = status_list_entry(list_url=url, index=5, purpose="message", **StatusEntryOptions.from_json(REC_MESSAGE_ENTRY).kwargs())
     assert listed["id"] == entry["statusListCredential"] == url
     assert Bitstring.decode(listed["credentialSubject"]["encodedList"], status_size=2).get(5) == 2
-
-
-@pytest.mark.parametrize("url, normal", [
-    ("HTTP://LOCALHOST:8443/status/default/revocation/1", "http://localhost:8443/status/default/revocation/1"),
-    ("https://Uni.EU:443/Status/1?Q=A#Frag", "https://uni.eu/Status/1?Q=A#Frag"),  # path, query, fragment keep their case
-    ("http://uni.eu:80/x", "http://uni.eu/x"),
-    ("http://uni.eu:443/x", "http://uni.eu:443/x"),  # not http's default port
-    ("https://user:secret@uni.eu/x", "https://uni.eu/x"),
-    ("http://[::1]:80/x", "http://[::1]/x"),
-    ("urn:uuid:1234", "urn:uuid:1234"),
-    # RFC 3986 §6.2.2.2-3: unreserved characters decoded, other escapes kept (upper case), dot segments removed.
-    ("http://uni.eu/%73tatus/./default/../default/1", "http://uni.eu/status/default/1"),
-    ("http://uni.eu/a%2fb/%7euser", "http://uni.eu/a%2Fb/~user"),
-    ("http://uni.eu/a/b/..", "http://uni.eu/a/"),
-])
-def test_urls_are_compared_by_scheme_and_host_without_case_and_without_a_default_port(url, normal):
-    assert normalize_url(url) == normal
-    assert same_url(url, normal)
-
-
-def test_same_url_is_false_for_what_is_not_one_url():
-    assert not same_url("https://uni.eu/a", "https://uni.eu/A")
-    assert not same_url(None, "https://uni.eu/a") and not same_url(5, 5)
-    assert not same_url("http://uni.eu:99999/a", "http://uni.eu/a")  # a port out of range parses to nothing
-
-
-def test_a_whole_entry_is_checked_as_section_2_1_asks():
-    entry = status_list_entry(list_url="https://uni.eu/status/3", index=7, purpose="message",
-                              **StatusEntryOptions.from_json(REC_MESSAGE_ENTRY).kwargs())
-    assert check_status_entry(entry) == StatusEntryOptions.from_json(REC_MESSAGE_ENTRY)
-    for fields, words in [
-        ({"statusPurpose": ""}, "statusPurpose"),
-        ({"statusListIndex": 7}, "statusListIndex must be a base-10 string"),
-        ({"statusListIndex": "٧"}, "statusListIndex must be a base-10 string"),
-        ({"statusListCredential": "status 3"}, "statusListCredential must be a URL"),
-        ({"id": "https://UNI.eu/status/3"}, "is the URL of its status list"),
-        ({"statusMessage": REC_MESSAGE_ENTRY["statusMessage"][:3]}, "exactly one statusMessage for each value"),
-        ({"statusMessage": None}, "exactly one statusMessage for each value"),
-    ]:
-        bad = {k: v for k, v in {**entry, **fields}.items() if v is not None}
-        with pytest.raises(MalformedValueError, match=words):
-            check_status_entry(bad)

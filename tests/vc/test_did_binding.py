@@ -90,3 +90,17 @@ async def test_the_qa_sweeps_400k_did_key_is_an_invalid_did_url_entry():
     assert (proof.outcome, proof.problem.code) == ("failed", "INVALID_DID_URL")
     assert proof.problem.extra["didErrorCode"] == "invalidDidUrl"
     assert "at most 4096 characters" in proof.message
+
+
+async def test_a_proof_naming_a_bare_did_web_does_not_verify():
+    """The QA sweep's finding 8: a proof whose verificationMethod is a bare did:web (one signing
+    method in its document) verified; CID 1.0 §3.3 refuses it (the JS reference does too)."""
+    signed = _signed(CTRL_A)
+    signed["proof"]["verificationMethod"] = CTRL_A
+    checks = await verify_proofs(
+        signed, resolver=StaticResolver(_documents(CTRL_A)), loader=default_loader(),
+        now=datetime(2025, 6, 1, tzinfo=timezone.utc), expected_purpose="assertionMethod", expected_controller=CTRL_A,
+    )
+    proof = next(c for c in checks if c.name == "proof")
+    assert (proof.outcome, proof.problem.code) == ("failed", "INVALID_VERIFICATION_METHOD")
+    assert "is a DID, not a verification method" in proof.message

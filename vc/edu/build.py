@@ -41,6 +41,7 @@ from vc.edu.model import (
     issuer_problems,
     json_number,
     learner_problems,
+    normalise_grade,
     normalise_participation,
 )
 
@@ -81,8 +82,10 @@ def build_microcredential(
     if grade is not None:
         if is_blank(grade):
             add("grade", "must be a non-empty text when given")
-        elif achievement.assessment.allowed_values and grade not in achievement.assessment.allowed_values:
-            add("grade", f"{grade!r} is not one of the assessment's allowed values ({', '.join(achievement.assessment.allowed_values)})")
+        else:
+            grade = normalise_grade(grade, achievement.assessment.allowed_values)  # b -> B, as the scale writes it
+            if achievement.assessment.allowed_values and grade not in achievement.assessment.allowed_values:
+                add("grade", f"{grade!r} is not one of the assessment's allowed values ({', '.join(achievement.assessment.allowed_values)})")
     evidence = tuple(evidence)
     if problems:
         raise ProfileError(problems)

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from fractions import Fraction
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import pycountry
 
@@ -368,6 +368,22 @@ def achievement_problems(a: AchievementDefinition) -> list[ElementProblem]:
         if a.integration.url is not None and not is_uri(a.integration.url):
             p.add("integration/stackability", "url must be a URL")
     return p.items
+
+
+def normalise_grade(grade: str, allowed_values: Sequence[str]) -> str:
+    """``grade`` as the assessment's scale writes it (``b`` -> ``B``, ``" pass "`` -> ``Pass``)
+    when neither case nor surrounding spaces tell any two of the scale's values apart: a grade
+    typed by a person (a spreadsheet cell, a form) is not a program's exact value. Otherwise
+    (``A`` and ``a`` both on the scale), for a grade not on the scale, and for an assessment
+    without fixed values, ``grade`` as given, and the check names the allowed values. Every
+    reader of a grade goes through this (``build_microcredential``, the node's HTTP API and
+    ``vcnode issue-batch``), so all take the same spellings."""
+    if grade in allowed_values:
+        return grade
+    by_fold = {value.strip().casefold(): value for value in allowed_values}
+    if len(by_fold) != len(allowed_values):
+        return grade
+    return by_fold.get(grade.strip().casefold(), grade)
 
 
 def normalise_participation(value: Any) -> str | None:

@@ -33,6 +33,7 @@ from vc.edu import (
     build_microcredential,
     hash_identity,
     is_microcredential,
+    normalise_grade,
     parse_achievement,
     parse_datetime,
     parse_evidence,
@@ -402,6 +403,31 @@ def test_issue_time_checks_on_learner_issuer_grade_and_dates():
     ]
     with pytest.raises(ProfileError, match="evidence: item 1 has unknown fields colour"):
         parse_evidence([{"name": "x", "colour": "red"}])
+
+
+@pytest.mark.parametrize(
+    ("scale", "given", "read"),
+    [
+        (("A", "B", "C", "F"), "b", "B"),
+        (("A", "B", "C", "F"), " B ", "B"),
+        (("Pass", "Fail"), "PASS", "Pass"),
+        (("A", "B", "C", "F"), "B", "B"),
+        (("A", "B", "C", "F"), "z", "z"),  # not on the scale: as given, for the refusal to name
+        (("A", "a", "B"), "a", "a"),
+        (("A", "a", "B"), "b", "b"),  # case tells two of its values apart: taken as written
+        ((), "b", "b"),  # no fixed values: any text, as given
+        ((), " 8.5 ", " 8.5 "),
+    ],
+)
+def test_a_grade_is_read_as_the_scale_writes_it_when_case_tells_none_of_its_values_apart(scale, given, read):
+    assert normalise_grade(given, scale) == read
+
+
+def test_the_credential_carries_the_scales_spelling_of_the_grade():
+    assert full_credential(grade="b")["credentialSubject"]["result"][0]["value"] == "B"
+    assert full_credential(grade=" c")["credentialSubject"]["result"][0]["value"] == "C"
+    with pytest.raises(ProfileError, match="grade: 'Z' is not one of the assessment's allowed values"):
+        full_credential(grade="Z")
 
 
 # ------------------------------------------------------------------ the verify-time report

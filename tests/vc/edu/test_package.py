@@ -18,7 +18,7 @@ def test_public_surface_is_pinned() -> None:
             "AchievementDefinition", "Assessment", "ElementProblem", "ElementReport", "EvidenceItem", "Integration",
             "IssuerProfile", "Learner", "LearningOutcome", "ProfileError", "ProfileReport", "QualityAssurance",
             "achievement_document", "achievement_problems", "attach_report", "build_microcredential", "country_problem", "hash_identity",
-            "is_microcredential", "is_open_badge", "issuer_problems", "label", "learner_problems", "parse_achievement",
+            "is_microcredential", "is_open_badge", "issuer_problems", "label", "learner_problems", "normalise_grade", "parse_achievement",
             "parse_datetime", "parse_evidence", "parse_learner", "profile_report", "render_report",
         ]
     )
