@@ -49,8 +49,9 @@ T = TypeVar("T")
 # nothing but its arguments. Without one the step runs inline, on the caller's thread.
 Offload = Callable[[Callable[[], T]], Awaitable[T]]
 
-# How far a signer's clock may be ahead of ours before a proof "created in the future" is refused:
-# vc.datamodel.MAX_CLOCK_SKEW (300 s, Digital Bazaar's maxClockSkew), the validity period's too.
+# MAX_CLOCK_SKEW (vc.datamodel's, exported here too): how far a signer's clock may be ahead of
+# ours before a proof "created in the future" is refused; 300 s, Digital Bazaar's maxClockSkew,
+# the same allowance the validity period gets.
 
 # XML Schema 1.1 dateTimeStamp: a dateTime with a time zone (VC Data Integrity 1.0 §2.1).
 _DATE_TIME_STAMP = re.compile(
