@@ -337,7 +337,9 @@ class Metrics:
     def verified(self, result: VerificationResult) -> None:
         verified = result.verified  # a property that walks the checks: read once
         # The specifications' codes (and the node's <CHECK>_CHECK_FAILED): a fixed set.
-        codes = () if verified else tuple(_error_label(p) for p in result.errors)
+        # One code per failed check: ``errors`` adds VC DM 2.0 §7.1's CRYPTOGRAPHIC_SECURITY_ERROR
+        # beside a failed proof's own code, which would count one failure twice.
+        codes = () if verified else tuple(_error_label(p) for p in result.check_problems)
         self._pending.append((Metrics._tally_verified, result.kind, verified, codes))
 
     def offload_step(self, work: str, waited: float, seconds: float) -> None:

@@ -36,7 +36,7 @@ from node.accesslog import route_of
 from node.observe import method_label
 from node.store import StoreError, StoreUnavailable
 from vc.errors import problem_from_exception
-from vc.limits import check_shape
+from vc.limits import DuplicateMemberError, check_shape, unique_members
 
 log = logging.getLogger(__name__)
 
@@ -352,7 +352,10 @@ async def read_json(request: web.Request, *, max_bytes: int | None = None, allow
     except UnicodeDecodeError as e:
         raise bad_request(f"the request body is not UTF-8 ({e.reason} at byte {e.start})") from e
     try:
-        value = json.loads(text, parse_constant=_refuse_constant)
+        value = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=unique_members)
+    except DuplicateMemberError as e:
+        # I-JSON (RFC 7493 §2.3): which of two values a signature covers depends on the parser.
+        raise bad_request(f"the request body is not I-JSON: {e}", member=e.name) from e
     except RecursionError as e:
         raise bad_request("the JSON body nests too deeply") from e
     except json.JSONDecodeError as e:

@@ -48,6 +48,12 @@ class DataModelReport:
     unchecked_resources: tuple[str, ...] = field(default=())
 
 
+# How far apart an issuer's (or signer's) clock and ours may be: a proof "created" up to this far
+# in the future, a validity period this far off at either end, still pass. Digital Bazaar's vc
+# library allows the same 300 s (maxClockSkew). vc.proofs and status/ use it too.
+MAX_CLOCK_SKEW = timedelta(seconds=300)
+
+
 class ValidityPeriodError(RangeError):
     """``now`` lies outside validFrom..validUntil: established, so a failure, not an unknown."""
 
@@ -164,18 +170,34 @@ def _context_version(doc: JsonObject, what: str) -> Version:
     return version
 
 
+# BCP 47 tag syntax, as loosely as JSON-LD 1.1 reads "well-formed" (the pattern vc.jsonld's
+# safe mode refuses tags against when signing or verifying with an RDF suite).
+_LANGUAGE_TAG = re.compile(r"[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*")
+
+
 def _language_value(value: Any, where: str) -> None:
-    """VC DM 2.0 §4.5: ``name``/``description`` are strings or language value objects."""
-    for item in _as_list(value):
+    """VC DM 2.0 §4.6: ``name``/``description`` are strings or language value objects; §11.1:
+    such an object's ``@language`` is a string holding a well-formed language tag and its
+    ``@direction`` a JSON-LD base direction, ``ltr`` or ``rtl``. JSON-LD expansion refuses
+    anything else, and App. B.1 makes that a verification failure whatever the suite (JCS
+    signs the JSON and would not notice)."""
+    for i, item in enumerate(_as_list(value)):
+        at = f"{where}[{i}]" if isinstance(value, list) else where
         if isinstance(item, str):
             continue
-        if isinstance(item, dict) and isinstance(item.get("@value"), str) and set(item) <= {
+        if not (isinstance(item, dict) and isinstance(item.get("@value"), str) and set(item) <= {
             "@value",
             "@language",
             "@direction",
-        }:
-            continue
-        raise MalformedValueError(f"{where} must be a string or a language value object ({{'@value': ...}})")
+        }):
+            raise MalformedValueError(f"{at} must be a string or a language value object ({{'@value': ...}})")
+        if "@language" in item and not (isinstance(item["@language"], str) and _LANGUAGE_TAG.fullmatch(item["@language"])):
+            raise MalformedValueError(
+                f"{at}.@language must be a string holding a well-formed language tag (BCP 47, such as 'en' or 'fr-CA'), "
+                f"got {item['@language']!r}"
+            )
+        if "@direction" in item and item["@direction"] not in ("ltr", "rtl"):
+            raise MalformedValueError(f"{at}.@direction must be 'ltr' or 'rtl', got {item['@direction']!r}")
 
 
 # --- dates --------------------------------------------------------------------------------
@@ -261,22 +283,34 @@ def _dates(vc: JsonObject, version: Version) -> tuple[datetime | None, datetime 
     return start, end
 
 
-def check_validity(vc: JsonObject, *, now: datetime) -> str:
-    """VC DM 2.0 §4.9 validity period: raise ``ValidityPeriodError`` unless ``now`` lies in it.
+def check_validity(vc: JsonObject, *, now: datetime, max_clock_skew: timedelta = MAX_CLOCK_SKEW) -> str:
+    """VC DM 2.0 §4.9 validity period (1.1: issuanceDate, expirationDate): raise
+    ``ValidityPeriodError`` unless ``now`` lies in it, give or take ``max_clock_skew``.
 
+    The allowance is the one proofs get for ``created`` and status lists for their own period,
+    applied at both ends as Digital Bazaar's vc library applies its ``maxClockSkew`` (300 s)
+    to validFrom, validUntil, issuanceDate and expirationDate (``lib/index.js``
+    ``_checkCredential``, ``compareTime``): an issuer stamps ``validFrom`` with its own clock,
+    and a verifier (or a replica) a few seconds behind it must not refuse a fresh credential.
     Returns a sentence describing the period, for the result entry.
     """
+    if max_clock_skew < timedelta(0):
+        raise ValueError("max_clock_skew must not be negative")
     version = _context_version(vc, "credential")
     start_field, end_field = _validity_fields(version)
     start, end = _dates(vc, version)
-    if start is not None and now < start:
+    if start is not None and now + max_clock_skew < start:
         raise ValidityPeriodError(f"the credential is not yet valid: {start_field} is {vc[start_field]}")
-    if end is not None and now > end:
+    if end is not None and now - max_clock_skew > end:
         raise ValidityPeriodError(f"the credential has expired: {end_field} was {vc[end_field]}")
     if start is None and end is None:
         return "the credential states no validity period"
     parts = [f"{start_field} {vc[start_field]}" if start else "", f"{end_field} {vc[end_field]}" if end else ""]
-    return "the current time lies within the validity period (" + ", ".join(p for p in parts if p) + ")"
+    within = "the current time lies within the validity period (" + ", ".join(p for p in parts if p) + ")"
+    if (start is not None and now < start) or (end is not None and now > end):
+        skew = int(max_clock_skew.total_seconds())
+        return within.replace("lies within", f"lies within {skew} s (the clock skew allowed) of", 1)
+    return within
 
 
 # --- typed entries and related resources --------------------------------------------------
@@ -291,11 +325,14 @@ _TYPED_ENTRIES: dict[str, dict[Version, bool]] = {
     "termsOfUse": {"2.0": False, "1.1": False},
     "evidence": {"2.0": False, "1.1": False},
 }
+# What a presentation may carry of them: VC DM 2.0 §5.5, terms of use "under which the creator
+# issued the credential or presentation" (1.1 §5.4 alike), held to the same rule.
+_PRESENTATION_TYPED_ENTRIES = ("termsOfUse",)
 
 
-def _check_typed_entries(vc: JsonObject, version: Version) -> None:
+def _check_typed_entries(vc: JsonObject, version: Version, properties: tuple[str, ...] | None = None) -> None:
     for prop, needs_id in _TYPED_ENTRIES.items():
-        if prop not in vc:
+        if prop not in vc or (properties is not None and prop not in properties):
             continue
         items = _as_list(vc[prop])
         if not items:
@@ -554,6 +591,7 @@ def check_presentation(vp: Any) -> DataModelReport:
         else:
             _require_url(holder, "holder")
     embedded_credentials(vp)
+    _check_typed_entries(vp, version, _PRESENTATION_TYPED_ENTRIES)
     # Ids inside the embedded credentials are checked with each credential.
     shallow = {k: v for k, v in vp.items() if k != "verifiableCredential"}
     _check_all_ids(shallow, "presentation")

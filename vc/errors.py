@@ -1,6 +1,6 @@
 """Problem types of the VC specifications, and the one place exceptions become problems.
 
-VC Data Model 2.0 §7.1 (Problem Details), VC Data Integrity 1.0 §2.2 (Processing Errors),
+VC Data Model 2.0 §7.2 (Problem Details), VC Data Integrity 1.0 §4.7 (Processing Errors),
 Bitstring Status List 1.0 §3.5 (Processing Errors). Internals raise a ``ProblemError``
 subclass; ``problem_from_exception`` turns any expected failure (these, and the DID layer's
 ``DIDError``) into a ``Problem`` entry. Verification never raises out of the library.
@@ -57,7 +57,8 @@ class ProblemError(Exception):
         return Problem(self.code, self.type, self.title, self.detail, self.http_status, dict(self.extra))
 
 
-# VC Data Model 2.0 §7.1
+# VC Data Model 2.0 §7.2 (the Recommendation defines types only; the string ``code`` the node
+# adds is an RFC 9457 extension member: the integer codes of the drafts were removed)
 class ParsingError(ProblemError):
     code, title = "PARSING_ERROR", "The document could not be parsed"
 

@@ -4,7 +4,7 @@ JSON-LD expansion and RDFC-1.0 canonicalization cost grows with the size and sha
 document, so a document is measured first (bytes, nesting depth, number of JSON values,
 number of proofs and embedded credentials) with an iterative walk that stops at the first
 bound exceeded: refusing a hostile document costs time proportional to the bound, not to
-the document. VC Data Model 2.0 §7.1 names the codes: an unparseable or oversized document
+the document. VC Data Model 2.0 §7.2 names the types: an unparseable or oversized document
 is a PARSING_ERROR, a document whose values exceed a bound is a MALFORMED_VALUE_ERROR.
 """
 
@@ -57,13 +57,52 @@ def _unicode(text: str, what: str) -> None:
         )
 
 
+class DuplicateMemberError(ValueError):
+    """A JSON object names the same member twice. I-JSON (RFC 7493 §2.3): "Objects in I-JSON
+    messages MUST NOT have members with duplicate names", and JCS (RFC 8785), eddsa-jcs-2022's
+    transformation, is defined on I-JSON. Parsers disagree on which value wins (Python and
+    JavaScript keep the last, many others the first), so a signature over one value could be
+    shown with the other."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"the member {name!r} appears twice in one object; I-JSON (RFC 7493 §2.3) forbids duplicate "
+            "member names, which parsers read differently (first or last value)"
+        )
+
+
+def unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` for ``json.loads``: the object, or ``DuplicateMemberError`` naming
+    the first member seen twice. Every JSON entry point for documents parses with it
+    (``loads``, ``parse_json``, the node's request bodies and files)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for name, _ in pairs:
+            if name in seen:
+                raise DuplicateMemberError(name)
+            seen.add(name)
+    return obj
+
+
+def loads(text: bytes | str, **kw: Any) -> Any:
+    """``json.loads`` refusing duplicate member names (``DuplicateMemberError``, a ValueError)."""
+    return json.loads(text, object_pairs_hook=unique_members, **kw)
+
+
 def parse_json(data: bytes | str, *, limits: Limits = DEFAULT_LIMITS) -> Any:
-    """Parse JSON text after checking its size, then check the parsed value's shape."""
+    """Parse JSON text after checking its size, then check the parsed value's shape.
+
+    PARSING_ERROR for text that is too large, not JSON, nested too deep, or not I-JSON in
+    a way only the text shows: a member name twice in one object (``DuplicateMemberError``)."""
     size = len(data.encode("utf-8")) if isinstance(data, str) else len(data)
     if size > limits.max_bytes:
         raise ParsingError(f"the document is {size} bytes, more than the limit of {limits.max_bytes} bytes")
     try:
-        value = json.loads(data)
+        value = loads(data)
+    except DuplicateMemberError as e:
+        raise ParsingError(f"the document is not I-JSON: {e}", member=e.name) from e
     except RecursionError as e:
         # CPython's decoder guards its recursion; deep nesting surfaces here, not as a crash.
         raise ParsingError(f"the document nests deeper than the limit of {limits.max_depth} levels") from e

@@ -23,7 +23,7 @@ from did.key import did_key_from_public_key
 from did.resolver import is_authorized
 from vc import jsonld
 from vc.crypto import Ed25519KeyPair
-from vc.datamodel import parse_datetime_stamp
+from vc.datamodel import MAX_CLOCK_SKEW, is_url, parse_datetime_stamp
 from vc.cryptosuites import SUITES, Cryptosuite, decode_proof_value, suite_for
 from vc.cryptosuites.base import DocumentLoader, JsonObject
 from vc.errors import (
@@ -34,6 +34,7 @@ from vc.errors import (
     MalformedProofError,
     MalformedValueError,
     MismatchedProofPurposeError,
+    ParsingError,
     ProofGenerationError,
     ProofVerificationError,
 )
@@ -48,9 +49,9 @@ T = TypeVar("T")
 # nothing but its arguments. Without one the step runs inline, on the caller's thread.
 Offload = Callable[[Callable[[], T]], Awaitable[T]]
 
-# How far a signer's clock may be ahead of ours before a proof "created in the future" is refused.
-# Digital Bazaar's vc library uses the same 300 s default (maxClockSkew).
-MAX_CLOCK_SKEW = timedelta(seconds=300)
+# MAX_CLOCK_SKEW (vc.datamodel's, exported here too): how far a signer's clock may be ahead of
+# ours before a proof "created in the future" is refused; 300 s, Digital Bazaar's maxClockSkew,
+# the same allowance the validity period gets.
 
 # XML Schema 1.1 dateTimeStamp: a dateTime with a time zone (VC Data Integrity 1.0 §2.1).
 _DATE_TIME_STAMP = re.compile(
@@ -123,6 +124,43 @@ def _unsecured(document: Mapping[str, Any], chained: list[Any]) -> JsonObject:
 # --- adding a proof ----------------------------------------------------------------------------
 
 
+def _check_options(
+    *,
+    proof_id: Any,
+    verification_method: str,
+    purpose: Any,
+    domain: Any,
+    challenge: Any,
+    nonce: Any,
+    previous_proof: Any,
+) -> None:
+    """VC Data Integrity 1.0 §2.1: what a proof's options must be, checked before signing so the
+    node never secures a document with a proof no verifier (itself included) would accept
+    (VC DM 2.0 §1.3); a PROOF_GENERATION_ERROR (§4.2) naming the option otherwise."""
+    if proof_id is not None and not is_url(proof_id):
+        raise ProofGenerationError(f"the proof id must be a URL (VC DI 1.0 §2.1), got {proof_id!r}")
+    if not is_url(verification_method):
+        raise ProofGenerationError(
+            f"the verificationMethod must be a URL, such as did:web:example.com#key-1 (VC DI 1.0 §2.1), got {verification_method!r}"
+        )
+    if not isinstance(purpose, str) or not purpose:
+        raise ProofGenerationError(f"the proofPurpose must be a non-empty string, got {purpose!r}")
+    # A set with no domain in it names no audience: it is refused here as the verifier refuses it
+    # ("a string or a list of strings", non-empty), so both sides read domain alike.
+    if domain is not None and not (
+        isinstance(domain, str) or (isinstance(domain, list) and domain and all(isinstance(d, str) for d in domain))
+    ):
+        raise ProofGenerationError(f"the proof domain must be a string or a non-empty list of strings (VC DI 1.0 §2.1), got {domain!r}")
+    for name, value in (("challenge", challenge), ("nonce", nonce)):
+        if value is not None and not isinstance(value, str):
+            raise ProofGenerationError(f"the proof {name} must be a string (VC DI 1.0 §2.1), got {value!r}")
+    if previous_proof is not None and not (
+        isinstance(previous_proof, str)
+        or (isinstance(previous_proof, list) and all(isinstance(p, str) for p in previous_proof))
+    ):
+        raise ProofGenerationError(f"previousProof must be a proof id or a list of them, got {previous_proof!r}")
+
+
 def add_proof(
     document: Mapping[str, Any],
     *,
@@ -151,6 +189,11 @@ def add_proof(
     chosen = SUITES.get(suite) if isinstance(suite, str) else suite
     if chosen is None:
         raise ProofGenerationError(f"unknown cryptosuite {suite!r} (supported: {', '.join(sorted(SUITES))})")
+    method = verification_method or default_verification_method(key)
+    _check_options(
+        proof_id=proof_id, verification_method=method, purpose=purpose, domain=domain,
+        challenge=challenge, nonce=nonce, previous_proof=previous_proof,
+    )
     # A private copy, so the caller's document is never changed: a marshal round trip, a
     # quarter of copy.deepcopy's cost on a credential (~10 µs against ~40, of ~430 to sign).
     doc = chosen.prepare_document(json_copy(dict(document)))
@@ -173,7 +216,7 @@ def add_proof(
         options["created"] = format_datetime(created)
     if expires is not None:
         options["expires"] = format_datetime(expires)
-    options["verificationMethod"] = verification_method or default_verification_method(key)
+    options["verificationMethod"] = method
     options["proofPurpose"] = purpose
     for name, value in (("domain", domain), ("challenge", challenge), ("nonce", nonce)):
         if value is not None:
@@ -233,7 +276,9 @@ async def verify_proofs(
     signature check then run as one step through ``offload`` when given.
     """
     if not isinstance(document, Mapping):
-        return [failed("proof", MalformedProofError("only a JSON object can carry a proof"))]
+        # §4.4 step 1: "If either securedDocument is not a map or securedDocument.proof is not a
+        # map, an error MUST be raised and SHOULD convey an error type of PARSING_ERROR."
+        return [failed("proof", ParsingError("only a JSON object can carry a proof"))]
     all_proofs = proofs_of(document)
     if not all_proofs:
         return [failed("proof", MalformedProofError("the document has no proof"))]
@@ -325,7 +370,8 @@ def _verify_one(
 ) -> str:
     """§4.4 Verify Proof for one proof of the set; raises a ProblemError when it does not verify."""
     if not isinstance(proof, dict):
-        raise MalformedProofError("a proof must be a JSON object")
+        # §4.4 step 1: a proof that is not a map is a PARSING_ERROR (VC DM 2.0 §7.2's type).
+        raise ParsingError(f"a proof must be a JSON object, got {type(proof).__name__}")
     # §4.4 step 4: the properties every proof has.
     _require_string(proof, "type")
     _require_string(proof, "verificationMethod")
@@ -381,6 +427,9 @@ def _verify_one(
     )
     suite.verify(hash_data, proof["proofValue"], vm.public_key)
     _check_authorized(vm, expected_purpose)
+    # VC Data Integrity 1.0 §2.4.1: context validation runs after Verify Proof, on the whole
+    # secured document (eddsa-jcs-2022 signs only a prefix of its @context).
+    suite.check_contexts(unsecured, options, loader=loader)
     return f"{suite.name} signature by {vm.id} verifies; {vm.controller} authorizes it for {expected_purpose}"
 
 

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from vc.errors import Problem, problem_from_exception
+from vc.errors import CryptographicSecurityError, Problem, problem_from_exception
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +64,27 @@ class VerificationResult:
         )
 
     @property
+    def check_problems(self) -> list[Problem]:
+        """One problem per failed check (the embedded credentials' after, prefixed with their
+        index): what to count when failures are tallied, one entry each."""
+        return self._problems(summary=False)
+
+    @property
     def errors(self) -> list[Problem]:
-        """One problem per failed check, so a caller reading only ``errors`` learns why."""
-        errs = [c.problem if c.problem is not None else _outcome_problem(c) for c in self.checks if not c.ok]
+        """One problem per failed check, so a caller reading only ``errors`` learns why; and,
+        when a proof check failed, one CRYPTOGRAPHIC_SECURITY_ERROR after them, as the
+        verification algorithm of VC Data Model 2.0 §7.1 adds to ``result.errors`` whenever
+        the securing mechanism does not verify. The detailed Data Integrity problem stays."""
+        return self._problems(summary=True)
+
+    def _problems(self, *, summary: bool) -> list[Problem]:
+        bad = [c for c in self.checks if not c.ok]
+        errs = [c.problem if c.problem is not None else _outcome_problem(c) for c in bad]
+        if summary and (proof_failed := [c for c in bad if c.name == "proof" and c.outcome == "failed"]):
+            if not any(c.problem is not None and c.problem.code == CryptographicSecurityError.code for c in proof_failed):
+                errs.append(_securing_problem(self.kind, proof_failed))
         for i, r in enumerate(self.credentials):
-            for p in r.errors:
+            for p in r._problems(summary=summary):
                 errs.append(Problem(p.code, p.type, p.title, f"credential {i}: {p.detail}", p.http_status, p.extra))
         return errs
 
@@ -96,6 +112,18 @@ class VerificationResult:
         return out
 
 
+def _securing_problem(kind: str, failed_proofs: list[Check]) -> Problem:
+    """VC Data Model 2.0 §7.1: "If result.status is set to false, add a
+    CRYPTOGRAPHIC_SECURITY_ERROR to result.errors" (§7.2 defines the type). Only for a proof
+    that failed: one whose check is ``unknown`` (a DID document that could not be fetched)
+    detected no tampering."""
+    codes = sorted({c.problem.code for c in failed_proofs if c.problem is not None})
+    which = f"{len(failed_proofs)} of its proofs do" if len(failed_proofs) > 1 else "its proof does"
+    return CryptographicSecurityError(
+        f"the {kind} is not secured: {which} not verify ({', '.join(codes) or 'failed'}; see the proof check)"
+    ).problem()
+
+
 def _outcome_problem(check: Check) -> Problem:
     """A check that ran and said no without raising (a revoked credential is a status the list
     reports, not a processing error, so the specifications define no code for it)."""
@@ -117,7 +145,9 @@ def failed(name: str, exc: BaseException) -> Check:
         log.exception("internal error during %s check", name, exc_info=exc)
         problem = Problem(
             "INTERNAL_ERROR",
-            "https://www.w3.org/TR/vc-data-model#INTERNAL_ERROR",
+            # The node's own type: VC Data Model 2.0 §7.2 defines no internal error, so none
+            # is put in its namespace (the other types of the node's own are urn:vcnode:problem:).
+            "urn:vcnode:problem:INTERNAL_ERROR",
             "Internal error",
             f"the {name} check failed with an internal error ({type(exc).__name__}); this is a bug in the node",
             500,

@@ -21,11 +21,15 @@ from node.issuers import DEFAULT_ISSUER
 
 
 def _issue(args: argparse.Namespace) -> int:
+    from vc.limits import DuplicateMemberError, loads
+
     try:
         text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
-        body = json.loads(text)
+        body = loads(text)
     except OSError as e:
         return fail(f"cannot read {args.file}: {e.strerror or e}")
+    except DuplicateMemberError as e:
+        return fail(f"{args.file} is not I-JSON: {e}")
     except json.JSONDecodeError as e:
         return fail(f"{args.file} is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}")
     # Accept either a bare credential or a VC-API request body {credential, options}.

@@ -23,14 +23,18 @@ SUITE_NAMES = ("eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020")
 
 
 def _read_json(path: str, what: str) -> Any:
+    from vc.limits import DuplicateMemberError, loads
+
     try:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except OSError as e:
         raise ValueError(f"cannot read the {what} {path}: {e.strerror or e}") from e
     try:
-        return json.loads(text)
+        return loads(text)
     except json.JSONDecodeError as e:
         raise ValueError(f"the {what} {path} is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from e
+    except DuplicateMemberError as e:
+        raise ValueError(f"the {what} {path} is not I-JSON: {e}") from e
 
 
 def sign(args: argparse.Namespace) -> int:

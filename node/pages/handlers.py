@@ -24,7 +24,7 @@ from node.pages.render import render
 from node.pages.texts import Texts
 from node.errors import NodeError
 from vc.errors import ProblemError
-from vc.limits import check_shape
+from vc.limits import DuplicateMemberError, check_shape, unique_members
 
 MAX_URL = 2048
 MAX_OPTION = 512  # characters of a challenge or domain typed into the form
@@ -70,7 +70,9 @@ def parse_document(t: Texts, raw: bytes | str, limit: int) -> Any:
     if not raw.strip():
         raise InputProblem(t("input.empty"))
     try:
-        value = json.loads(raw, parse_constant=_refuse_constant)
+        value = json.loads(raw, parse_constant=_refuse_constant, object_pairs_hook=unique_members)
+    except DuplicateMemberError as e:
+        raise InputProblem(t("input.duplicate_member", name=repr(e.name))) from None
     except RecursionError:
         raise InputProblem(t("input.too_deep")) from None
     except json.JSONDecodeError as e:

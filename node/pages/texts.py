@@ -49,6 +49,7 @@ EN: dict[str, str] = {
     "input.too_large": "The file or text is too large: this node accepts at most {limit}.",
     "input.not_utf8": "The file is not text (UTF-8), so it cannot be a JSON credential.",
     "input.not_json": "This is not valid JSON: {detail}.",
+    "input.duplicate_member": "This JSON names {name} twice in one object. Programs differ on which of the two values counts, so it is not checked (I-JSON, RFC 7493).",
     "input.too_deep": "The JSON nests too deeply to be a credential.",
     "input.shape": "The JSON is too large or too complex to check: {detail}",
     "input.not_object": "This JSON is {kind}, not a credential or presentation (a JSON object).",

@@ -48,7 +48,7 @@ class IssuedCredential(TypedDict):
 
 
 class ResultError(TypedDict):
-    """A failure inside a verification result: VC Data Model 2.0 §7.1 problem details, with the
+    """A failure inside a verification result: VC Data Model 2.0 §7.2 problem details, with the
     specification's type URL and code (`status`, `statusPurpose` ... of the failed check may follow)."""
 
     type: str

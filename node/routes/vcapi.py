@@ -232,7 +232,7 @@ class VerificationRefusal(ProblemDetails):
 
     verified: Literal[False]
     checks: Annotated[list[CheckResult], Field(description="Empty: no check ran")]
-    errors: Annotated[list[ResultError], Field(description="One entry: the problem, with the VC Data Model 2.0 §7.1 code")]
+    errors: Annotated[list[ResultError], Field(description="One entry: the problem, with its VC Data Model 2.0 §7.2 type and code")]
     warnings: list[ResultError]
     problemDetails: list[ResultError]
 

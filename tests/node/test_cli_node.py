@@ -454,6 +454,11 @@ def test_issue_refuses_unreadable_or_foreign_input(tmp_path, capsys):
     bad.write_text("{not json")
     assert main(["issue", str(bad), "--data", data]) == 2
     assert "not valid JSON" in capsys.readouterr().err
+    twice = tmp_path / "twice.json"
+    twice.write_text('{"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"], '
+                     '"credentialSubject": {"id": "did:example:x", "name": "Ada", "name": "Eve"}}')
+    assert main(["issue", str(twice), "--data", data]) == 2
+    assert "the member 'name' appears twice" in capsys.readouterr().err
     other = tmp_path / "other.json"
     other.write_text(json.dumps({
         "@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],

@@ -78,3 +78,62 @@ def test_unknown_suite_is_a_usage_error(capsys, vectors):
     with pytest.raises(SystemExit) as e:
         main(["sign", str(vectors / "vc-di-eddsa" / "unsigned.json"), "--key", "k", "--suite", "eddsa-2022"])
     assert e.value.code == 2
+
+
+@pytest.mark.parametrize(
+    "option, value, words",
+    [
+        ("--proof-id", "abc", "the proof id must be a URL"),
+        ("--verification-method", "key-1", "the verificationMethod must be a URL"),
+    ],
+)
+def test_proof_options_a_verifier_would_refuse_are_not_signed(capsys, vectors, option, value, words):
+    """VC DI 1.0 §2.1: a proof id and a verificationMethod are URLs; the node's own verifier
+    refused what sign used to write with them (exit 0), so it is refused before signing."""
+    base = vectors / "vc-di-eddsa"
+    code, out, err = _run(
+        capsys, "sign", str(base / "unsigned.json"), "--key", str(base / "keyPair.json"), "--suite", "eddsa-jcs-2022", option, value,
+    )
+    assert code == 2 and out == ""
+    assert words in err and "PROOF_GENERATION_ERROR" in err
+
+
+@pytest.mark.interop
+def test_the_reference_verifies_what_sign_makes_of_a_vc_1_1_credential(tmp_path, capsys, vectors):
+    """VC Data Integrity 1.0 §2.4.2: sign appends data-integrity/v2 to a VC 1.1 credential's
+    @context for an eddsa-rdfc-2022 proof. Without it the proof's terms fell under the examples'
+    @vocab, the node verified its own output and Digital Bazaar's verifier said "Invalid
+    signature"; without an @vocab signing failed."""
+    from support import run_js_sync
+
+    base = vectors / "vc-di-eddsa"
+    for extra in ([], ["https://www.w3.org/ns/credentials/examples/v2"]):
+        unsigned = {
+            "@context": ["https://www.w3.org/2018/credentials/v1", *extra], "type": ["VerifiableCredential"],
+            "issuer": "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2", "issuanceDate": "2025-01-01T00:00:00Z",
+            "credentialSubject": {"id": "did:example:alice"},
+        }
+        (tmp_path / "unsigned.json").write_text(json.dumps(unsigned))
+        code, out, err = _run(
+            capsys, "sign", str(tmp_path / "unsigned.json"), "--key", str(base / "keyPair.json"), "--suite", "eddsa-rdfc-2022",
+            "--created", "2023-03-05T19:23:24Z",
+        )
+        assert code == 0, err
+        signed = json.loads(out)
+        assert signed["@context"] == [*unsigned["@context"], "https://w3id.org/security/data-integrity/v2"]
+        (tmp_path / "signed.json").write_text(out)
+        code, result = run_js_sync("verify.mjs", str(tmp_path / "signed.json"), "--now", "2026-01-01T00:00:00Z")
+        assert code == 0 and result["verified"] is True, result
+        code, out, err = _run(capsys, "verify", str(tmp_path / "signed.json"), "--json")
+        assert code == 0 and json.loads(out)["verified"] is True, out
+
+
+def test_a_document_naming_a_member_twice_is_not_signed(tmp_path, capsys, vectors):
+    """I-JSON (RFC 7493 §2.3): an eddsa-jcs-2022 signature over "Eve" that a first-wins parser
+    shows as "Ada" is not made."""
+    base = vectors / "vc-di-eddsa"
+    text = (base / "unsigned.json").read_text().replace('"credentialSubject": {', '"credentialSubject": {"name": "Ada", "name": "Eve", ', 1)
+    assert '"name": "Ada", "name": "Eve"' in text
+    (tmp_path / "dup.json").write_text(text)
+    code, out, err = _run(capsys, "sign", str(tmp_path / "dup.json"), "--key", str(base / "keyPair.json"), "--suite", "eddsa-jcs-2022")
+    assert code == 2 and out == "" and "the member 'name' appears twice" in err

@@ -93,8 +93,9 @@ def test_presentation_challenge_is_checked(tmp_path: Path, capsys: Any) -> None:
         ('{"type": "Thing"}', "neither VerifiableCredential nor VerifiablePresentation"),
         ("[" * 5000 + "]" * 5000, "nests deeper"),
         ('{"type": ["VerifiableCredential"], "x": "' + "a" * (DEFAULT_LIMITS.max_bytes + 1) + '"}', "more than the limit"),
+        ('{"type": ["VerifiableCredential"], "credentialSubject": {"name": "Ada", "name": "Eve"}}', "the member 'name' appears twice"),
     ],
-    ids=["truncated", "array", "no VC type", "deep", "oversized"],
+    ids=["truncated", "array", "no VC type", "deep", "oversized", "member twice"],
 )
 def test_unusable_input_exits_2(content: str, words: str, tmp_path: Path, capsys: Any) -> None:
     code, out, err = run(capsys, write(tmp_path, content))

@@ -320,7 +320,7 @@ async def test_data_integrity_suite_failures_are_exactly_400(node: Node, name: s
     status, result = await post_vc(node, make(), **options)
     assert status == 400, (name, result)
     assert result["verified"] is False and result["errors"], result
-    for error in result["errors"]:  # VC DM 2.0 §7.1 problem details
+    for error in result["errors"]:  # VC DM 2.0 §7.2 problem details
         assert error["type"].startswith(("https://", "urn:")) and error["title"] and error["detail"], error
 
 
@@ -1061,7 +1061,7 @@ def nested(depth: int) -> Any:
 async def test_the_verify_response_shape(node: Node) -> None:
     """Verified: 200 with verified true and empty errors. Not verified, or refused before any
     check ran, at either verify endpoint: a 4xx whose body says verified false and carries the
-    reason in errors (and problemDetails), each entry a VC DM 2.0 §7.1 problem with its code."""
+    reason in errors (and problemDetails), each entry a VC DM 2.0 §7.2 problem with its code."""
     vc = await node.issue()
     resp = await node.client.post("/credentials/verify", json={"verifiableCredential": vc})
     body = await resp.json()
@@ -1083,6 +1083,9 @@ async def test_the_verify_response_shape(node: Node) -> None:
             (path, {"json": {member: vc, "options": {"checks": "proof"}}}, 400, "MALFORMED_VALUE_ERROR"),
             (path, {"data": b"a=1", "headers": form}, 415, "PARSING_ERROR"),
             (path, {"data": too_big, "headers": {"Content-Type": "application/json"}}, 413, "PARSING_ERROR"),
+            # I-JSON §2.3: a member named twice (here inside the document) is not parsed at all.
+            (path, {"data": b'{"%s": {"type": ["VerifiableCredential"], "type": []}}' % member.encode(),
+                    "headers": {"Content-Type": "application/json"}}, 400, "PARSING_ERROR"),
         ]
     cases.append(("/credentials/verify", {"json": {"verifiableCredential": tampered}}, 400, "PROOF_VERIFICATION_ERROR"))
     for path, request, expected, code in cases:
@@ -1098,6 +1101,30 @@ async def test_the_verify_response_shape(node: Node) -> None:
     # A refused issuing request stays a plain problem: there was nothing to verify.
     resp = await node.client.post("/credentials/issue", json={}, headers=node.auth("issue"))
     assert resp.status == 400 and "verified" not in await resp.json(content_type=None)
+
+
+async def test_a_failed_proof_also_reports_a_cryptographic_security_error(node: Node) -> None:
+    """VC DM 2.0 §7.1: when the securing mechanism does not verify, the verifier adds a
+    CRYPTOGRAPHIC_SECURITY_ERROR (§7.2's type URL) to the errors; the Data Integrity problem
+    naming the failed step comes first. A presentation carries its credential's, prefixed."""
+    vc = await node.issue()
+    tampered = {**vc, "credentialSubject": {"id": "did:example:mallory"}}
+    status, result = await post_vc(node, tampered)
+    assert status == 400, result
+    assert [(e["code"], e["type"]) for e in result["errors"]] == [
+        ("PROOF_VERIFICATION_ERROR", "https://w3id.org/security#PROOF_VERIFICATION_ERROR"),
+        ("CRYPTOGRAPHIC_SECURITY_ERROR", "https://www.w3.org/TR/vc-data-model#CRYPTOGRAPHIC_SECURITY_ERROR"),
+    ]
+    assert result["problemDetails"] == result["errors"]
+    # One row per failed check: the summary is an entry of errors, not a check.
+    assert [c["check"] for c in result["checks"] if c["outcome"] == "failed"] == ["proof"]
+    vp = {"@context": [V2], "type": ["VerifiablePresentation"], "verifiableCredential": [tampered]}
+    resp = await node.client.post("/presentations/verify", json={"verifiablePresentation": vp})
+    body = await resp.json()
+    securing = [e["detail"] for e in body["errors"] if e["code"] == "CRYPTOGRAPHIC_SECURITY_ERROR"]
+    # The unsigned presentation's own (its proof check failed: it has none), then the credential's.
+    assert resp.status == 400 and len(securing) == 2 and securing[1].startswith("credential 0: "), body
+    assert securing[0].startswith("the presentation is not secured"), body
 
 
 async def test_the_refusal_shape_is_what_openapi_declares(node: Node) -> None:

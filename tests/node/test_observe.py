@@ -202,6 +202,9 @@ def test_metrics_label_values_stay_bounded() -> None:
     codes = {dict(labels)["code"]: v for (name, labels), v in got.items() if name == "vcnode_verification_errors_total"}
     assert codes == {"PROOF_VERIFICATION_ERROR": 1, "STATUS_CHECK_FAILED": 1, "OTHER": 1, "RANGE_ERROR": 1,
                      "DID_INTERNAL_ERROR": 1, "INTERNAL_ERROR": 1}
+    # errors also carries VC DM 2.0 §7.1's CRYPTOGRAPHIC_SECURITY_ERROR for the failed proof; the
+    # tally counts failed checks, so that one failure is counted once.
+    assert "CRYPTOGRAPHIC_SECURITY_ERROR" in [p.code for p in result.errors]
 
 
 def test_tallied_observations_expose_exactly_what_observing_them_one_by_one_does() -> None:

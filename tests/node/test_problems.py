@@ -153,6 +153,9 @@ MALFORMED = [
     (b'{"a": {"b": ["x", "\\udfff"]}}', "U+DFFF"),
     (b'{"a": 1e400}', "no finite double"),
     (b'{"a": -1e400}', "no finite double"),
+    # I-JSON §2.3: a member named twice, which parsers read differently (first or last wins).
+    (b'{"name": "Ada", "name": "Eve"}', "the member 'name' appears twice"),
+    (b'{"a": [{"b": {"id": 1, "x": 2, "id": 3}}]}', "the member 'id' appears twice"),
 ]
 
 

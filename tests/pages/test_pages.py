@@ -433,6 +433,8 @@ async def test_bad_input_gets_a_clear_message_and_keeps_what_was_typed(scene: Sc
     assert page.one("textarea").text == '{"type": ["VerifiableCredential"],'
     status, page, _ = await post(scene, raw="[1, 2]")
     assert status == 400 and "This JSON is a list, not a credential or presentation" in page.text
+    status, page, _ = await post(scene, raw='{"type": ["VerifiableCredential"], "name": "Ada", "name": "Eve"}')
+    assert status == 400 and "This JSON names 'name' twice in one object" in page.text
     status, page, _ = await post(scene, raw="[" * 5000 + "]" * 5000)
     assert status == 400 and "nests too deeply" in page.text
     status, page, _ = await post(scene, file=b"\xff\xfe\x00binary")

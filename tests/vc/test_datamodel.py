@@ -6,7 +6,7 @@ import base64
 import copy
 import hashlib
 from collections import OrderedDict
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 import base58
@@ -16,6 +16,7 @@ from vc import datamodel
 from vc.datamodel import (
     CREDENTIALS_V1,
     CREDENTIALS_V2,
+    MAX_CLOCK_SKEW,
     ValidityPeriodError,
     check_credential,
     check_presentation,
@@ -115,6 +116,13 @@ BAD_CREDENTIALS = [
     ("validFrom a number", _set("validFrom", 1700000000), "validFrom must be"),
     ("validFrom after validUntil", _set("validFrom", "2031-01-01T00:00:00Z"), "later than validUntil"),
     ("name a number", _set("name", 7), "name must be a string or a language value object"),
+    # VC DM 2.0 §11.1; JSON-LD expansion refuses these, so App. B.1 fails them (jcs too).
+    ("@language a number", _set("name", {"@value": "Nom", "@language": 5}), "name.@language must be a string"),
+    ("@language null", _set("description", {"@value": "Nom", "@language": None}), "description.@language must be a string"),
+    ("@language no tag", _set("name", [{"@value": "Name", "@language": "en"}, {"@value": "Nom", "@language": "fr CA"}]),
+     "name[1].@language must be a string holding a well-formed language tag"),
+    ("@direction up", _set("name", {"@value": "Nom", "@direction": "up"}), "name.@direction must be 'ltr' or 'rtl'"),
+    ("@direction null", _set("name", {"@value": "Nom", "@language": "fr", "@direction": None}), "name.@direction must be 'ltr' or 'rtl'"),
     ("credentialStatus without type", _set("credentialStatus", {"id": "https://example.com/status/1#1"}), "credentialStatus.type is missing"),
     ("credentialSchema without id", _set("credentialSchema", {"type": "JsonSchema"}), "credentialSchema must have an id"),
     ("refreshService without type", _set("refreshService", [{"id": "https://example.com/refresh"}]), "refreshService[0].type"),
@@ -168,8 +176,9 @@ def test_v1_1_status_needs_an_id() -> None:
 @pytest.mark.parametrize(
     "now, message",
     [
-        (datetime(2022, 12, 31, 23, 59, 59, tzinfo=timezone.utc), "not yet valid: validFrom is 2023-01-01T00:00:00Z"),
-        (datetime(2030, 1, 1, 0, 0, 1, tzinfo=timezone.utc), "has expired: validUntil was 2030-01-01T00:00:00Z"),
+        # One second past the 300 s allowed for clock skew, at either end.
+        (datetime(2022, 12, 31, 23, 54, 59, tzinfo=timezone.utc), "not yet valid: validFrom is 2023-01-01T00:00:00Z"),
+        (datetime(2030, 1, 1, 0, 5, 1, tzinfo=timezone.utc), "has expired: validUntil was 2030-01-01T00:00:00Z"),
     ],
 )
 def test_outside_validity_period_is_a_range_error_that_fails(now: datetime, message: str) -> None:
@@ -193,6 +202,30 @@ def test_v1_1_expiration_date_is_enforced() -> None:
 def test_validity_boundaries_are_inclusive() -> None:
     check_validity(credential(), now=datetime(2023, 1, 1, tzinfo=timezone.utc))
     check_validity(credential(), now=datetime(2030, 1, 1, tzinfo=timezone.utc))
+    strict = timedelta(0)
+    check_validity(credential(), now=datetime(2023, 1, 1, tzinfo=timezone.utc), max_clock_skew=strict)
+    check_validity(credential(), now=datetime(2030, 1, 1, tzinfo=timezone.utc), max_clock_skew=strict)
+
+
+@pytest.mark.parametrize("make", [credential, credential_v1], ids=["validFrom/validUntil", "issuanceDate/expirationDate"])
+def test_the_validity_period_allows_the_clock_skew_proofs_get(make: Callable[[], dict[str, Any]]) -> None:
+    """A verifier a minute behind the issuer that stamped validFrom (or issuanceDate) with its
+    own clock accepts the fresh credential, as Digital Bazaar's vc library does (maxClockSkew
+    300 s, applied at both ends of the period); past 300 s it is refused."""
+    vc = make()
+    start_field, end_field = ("validFrom", "validUntil") if "validFrom" in vc else ("issuanceDate", "expirationDate")
+    start = datetime.fromisoformat(vc[start_field].replace("Z", "+00:00"))
+    end = datetime.fromisoformat(vc[end_field].replace("Z", "+00:00"))
+    message = check_validity(vc, now=start - timedelta(seconds=60))
+    assert "within 300 s (the clock skew allowed) of the validity period" in message
+    check_validity(vc, now=start - MAX_CLOCK_SKEW)
+    check_validity(vc, now=end + MAX_CLOCK_SKEW)
+    with pytest.raises(ValidityPeriodError, match="not yet valid"):
+        check_validity(vc, now=start - timedelta(seconds=60), max_clock_skew=timedelta(seconds=59))
+    with pytest.raises(ValidityPeriodError, match="expired"):
+        check_validity(vc, now=end + MAX_CLOCK_SKEW + timedelta(seconds=1))
+    with pytest.raises(ValueError, match="max_clock_skew"):
+        check_validity(vc, now=start, max_clock_skew=timedelta(seconds=-1))
 
 
 @pytest.mark.parametrize(
@@ -332,6 +365,7 @@ def presentation() -> dict[str, Any]:
 
 def test_valid_presentation_passes() -> None:
     assert check_presentation(presentation()).version == "2.0"
+    check_presentation({**presentation(), "termsOfUse": {"type": "HolderPolicy", "id": "https://example.com/tou/1"}})
     vp = presentation()
     vp["holder"] = {"id": "did:example:holder"}
     del vp["verifiableCredential"]
@@ -348,6 +382,10 @@ BAD_PRESENTATIONS = [
     ("enveloped credential", _set("verifiableCredential", {"@context": [CREDENTIALS_V2], "id": "data:application/vc+jwt,eyJ", "type": "EnvelopedVerifiableCredential"}), "EnvelopedVerifiableCredential"),
     ("enveloped presentation", _set("type", ["EnvelopedVerifiablePresentation"]), "enveloped"),
     ("credential a number", _set("verifiableCredential", [1]), "must be a credential object"),
+    # VC DM 2.0 §5.5: terms of use of "the credential or presentation", each with its type.
+    ("termsOfUse without type", _set("termsOfUse", {"id": "https://example.com/tou/1"}), "termsOfUse.type is missing"),
+    ("termsOfUse entry not an object", _set("termsOfUse", ["https://example.com/tou/1"]), "termsOfUse[0] must be an object"),
+    ("termsOfUse empty", _set("termsOfUse", []), "termsOfUse must hold at least one entry"),
 ]
 
 

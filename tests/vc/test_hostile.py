@@ -38,6 +38,20 @@ def test_parse_refuses_nesting_deeper_than_the_interpreter_can_parse() -> None:
         parse_json(data, limits=Limits(max_bytes=10_000_000))
 
 
+@pytest.mark.parametrize("text, member", [
+    ('{"credentialSubject": {"name": "Ada", "name": "Eve"}}', "name"),
+    ('{"a": 1, "b": [{"c": {}}], "a": 1}', "a"),
+    ('[{"x": 1}, {"y": 2, "y": 2}]', "y"),
+])
+def test_parse_refuses_a_member_named_twice(text: str, member: str) -> None:
+    """I-JSON (RFC 7493 §2.3), which JCS and the node's I-JSON checks rest on: one parser shows
+    "Ada", another "Eve", for the value a signature covers. PARSING_ERROR naming the member."""
+    with pytest.raises(ParsingError, match=f"the member '{member}' appears twice") as e:
+        parse_json(text)
+    assert e.value.problem().extra == {"member": member}
+    assert parse_json('{"name": "Ada", "n": {"name": "Eve"}}') == {"name": "Ada", "n": {"name": "Eve"}}
+
+
 def test_parse_refuses_invalid_json_and_giant_integers() -> None:
     with pytest.raises(ParsingError, match="not valid JSON"):
         parse_json(b'{"a": ')

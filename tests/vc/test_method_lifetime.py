@@ -108,5 +108,7 @@ async def test_verify_credential_refuses_a_credential_signed_with_a_revoked_key(
         _signed(), resolver=_resolver(revoked="2001-01-01T00:00:00Z"), loader=default_loader(), now=NOW,
     )
     assert not result.verified
-    assert [p.code for p in result.errors] == ["INVALID_VERIFICATION_METHOD"]
+    assert [p.code for p in result.check_problems] == ["INVALID_VERIFICATION_METHOD"]
+    # VC DM 2.0 §7.1: the failed proof also adds a CRYPTOGRAPHIC_SECURITY_ERROR after it.
+    assert [p.code for p in result.errors] == ["INVALID_VERIFICATION_METHOD", "CRYPTOGRAPHIC_SECURITY_ERROR"]
     assert "was revoked at 2001-01-01T00:00:00Z" in result.errors[0].detail

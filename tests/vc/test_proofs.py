@@ -158,12 +158,86 @@ def test_created_may_be_left_out():
         ({"created": "yesterday"}, "PROOF_GENERATION_ERROR"),
         ({"expires": "2025-01-01T00:00:00"}, "PROOF_GENERATION_ERROR"),
         ({"created": datetime(2025, 1, 1)}, "PROOF_GENERATION_ERROR"),
+        # VC Data Integrity 1.0 §2.1, for every suite (JCS's signature would cover anything).
+        ({"proof_id": "abc"}, "PROOF_GENERATION_ERROR"),
+        ({"proof_id": 7}, "PROOF_GENERATION_ERROR"),
+        ({"verification_method": "key-1"}, "PROOF_GENERATION_ERROR"),
+        ({"verification_method": "#key-1"}, "PROOF_GENERATION_ERROR"),
+        ({"purpose": ""}, "PROOF_GENERATION_ERROR"),
+        ({"domain": 5}, "PROOF_GENERATION_ERROR"),
+        ({"domain": []}, "PROOF_GENERATION_ERROR"),
+        ({"domain": ["verifier.example", 5]}, "PROOF_GENERATION_ERROR"),
+        ({"challenge": 5}, "PROOF_GENERATION_ERROR"),
+        ({"nonce": ["n"]}, "PROOF_GENERATION_ERROR"),
+        ({"previous_proof": {"id": "urn:uuid:p1"}}, "PROOF_GENERATION_ERROR"),
     ],
 )
-def test_add_proof_refuses_bad_options(kwargs, code):
+@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
+def test_add_proof_refuses_bad_options(kwargs, code, suite):
+    kwargs = {"suite": suite, **kwargs}
     with pytest.raises(ProblemError) as e:
         _sign(**kwargs)
     assert e.value.problem().code == code
+
+
+@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
+async def test_every_option_add_proof_accepts_verifies(suite):
+    signed = _sign(suite, proof_id="urn:uuid:0b1b2c3d-0000-4000-8000-0000000000aa", purpose="authentication",
+                   domain=["verifier.example", "other.example"], challenge="c-1", nonce="n-1")
+    checks = await _verify(signed, purpose="authentication", domain=["other.example", "verifier.example"], challenge="c-1")
+    assert all(c.ok for c in checks), [c.to_json() for c in checks]
+
+
+async def test_an_empty_domain_is_refused_on_both_sides():
+    """VC DI 1.0 §2.1: a string or a set of strings; an empty set names no audience. Signing
+    refuses it, and a proof made elsewhere with one fails here too."""
+    with pytest.raises(ProblemError, match="non-empty list"):
+        _sign("eddsa-jcs-2022", domain=[])
+    signed = _sign("eddsa-jcs-2022", purpose="authentication", domain=["verifier.example"])
+    signed["proof"]["domain"] = []
+    checks = await _verify(signed, purpose="authentication")
+    assert _outcome(checks)["proof"] == ("failed", "PROOF_VERIFICATION_ERROR")
+    assert "proof.domain must be a string or a list of strings" in checks[0].message
+
+
+# --- VC Data Integrity 1.0 §2.4.2 context injection ---------------------------------------------
+V1 = "https://www.w3.org/2018/credentials/v1"
+DI = "https://w3id.org/security/data-integrity/v2"
+
+
+def _v1_credential(*contexts) -> dict:
+    return {
+        "@context": [V1, *contexts], "type": ["VerifiableCredential"], "issuer": ISSUER,
+        "issuanceDate": "2025-01-01T00:00:00Z", "credentialSubject": {"id": "did:example:alice"},
+    }
+
+
+@pytest.mark.parametrize("extra", [(), (EX,)], ids=["credentials v1 alone", "with the examples' @vocab"])
+async def test_an_rdfc_proof_brings_the_data_integrity_context_when_the_document_lacks_it(extra):
+    """credentials/v1 defines no Data Integrity term: without data-integrity/v2 the proof
+    configuration had undefined terms (refused) or, under the examples' @vocab, was signed as
+    examples#DataIntegrityProof, a hash the reference computes differently."""
+    unsigned = _v1_credential(*extra)
+    signed = _sign("eddsa-rdfc-2022", doc=unsigned)
+    assert signed["@context"] == [V1, *extra, DI]
+    assert unsigned["@context"] == [V1, *extra]  # the input is untouched
+    checks = await _verify(signed, expected_controller=ISSUER)
+    assert all(c.ok for c in checks), [c.to_json() for c in checks]
+
+
+@pytest.mark.parametrize("context", [[V2, EX], [V1, DI], [V1, EX, DI]], ids=["credentials v2", "v1 + data-integrity", "data-integrity last"])
+def test_a_document_that_maps_the_data_integrity_terms_keeps_its_context(context):
+    doc = _v1_credential() if context[0] == V1 else _credential()
+    doc["@context"] = context
+    assert _sign("eddsa-rdfc-2022", doc=doc)["@context"] == context
+
+
+def test_the_context_is_not_injected_under_existing_proofs():
+    """A proof already made covers the @context as it is: appending would break it."""
+    first = _sign("Ed25519Signature2020", doc=_v1_credential(EX))
+    with pytest.raises(ProblemError, match="already has proofs") as e:
+        _sign("eddsa-rdfc-2022", doc=first)
+    assert e.value.problem().code == "PROOF_GENERATION_ERROR"
 
 
 @pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "Ed25519Signature2020"])
@@ -367,6 +441,36 @@ async def test_jcs_documents_with_sound_contexts_verify(doc):
     assert all(c.ok for c in checks), [c.to_json() for c in checks]
 
 
+# Contexts appended after signing: vc-di-eddsa §3.3.2 step 4 lets the document's @context go on
+# past the proof's, and the signature does not cover them. VC Data Integrity 1.0 §2.4.1 still
+# asks for the secured document's contexts to be validated after the proof verifies.
+APPENDED_REFUSALS = [
+    ("unknown remote context", "https://unknown.example/contexts/v1", "https://unknown.example/contexts/v1"),
+    ("inline context redefining a protected term", {"name": "https://evil.example/name"}, PROTECTED),
+    ("credentials v1 after v2", "https://www.w3.org/2018/credentials/v1", PROTECTED),
+    ("inline @vocab", {"@vocab": "https://evil.example/vocab#"}, "appended after signing"),
+]
+
+
+@pytest.mark.parametrize("extra, words", [c[1:] for c in APPENDED_REFUSALS], ids=[c[0] for c in APPENDED_REFUSALS])
+async def test_jcs_contexts_appended_after_signing_are_validated(extra, words):
+    signed = _sign("eddsa-jcs-2022")
+    assert signed["proof"]["@context"] == [V2, EX]
+    appended = {**signed, "@context": [V2, EX, extra]}
+    checks = await _verify(appended, expected_controller=ISSUER)
+    assert _outcome(checks)["proof"] == ("failed", "PROOF_TRANSFORMATION_ERROR"), [c.to_json() for c in checks]
+    assert words in checks[0].message
+
+
+async def test_a_pinned_context_appended_after_signing_still_verifies():
+    """The signature stays over the proof's @context (vc-di-eddsa §3.3.2): a context this node
+    has pinned, and that changes no protected term, may follow it."""
+    signed = _sign("eddsa-jcs-2022")
+    appended = {**signed, "@context": [V2, EX, "https://w3id.org/security/data-integrity/v2"]}
+    checks = await _verify(appended, expected_controller=ISSUER)
+    assert all(c.ok for c in checks), [c.to_json() for c in checks]
+
+
 async def test_jcs_context_validation_asks_the_verifiers_loader(monkeypatch):
     """What counts as known is the verifier's own pinned set: a context pinned by the signer only
     is unknown here, and the memo is per loader."""
@@ -473,6 +577,23 @@ async def test_garbage_never_raises(document):
     checks = await _verify(document)
     assert checks and not any(c.ok for c in checks if c.name == "proof")
     assert all(c.problem is not None and c.problem.code != "INTERNAL_ERROR" for c in checks if not c.ok)
+
+
+@pytest.mark.parametrize("proof", ["a string", 7, None, ["x"], [True]], ids=["string", "number", "null in a set", "string in a set", "boolean in a set"])
+async def test_a_proof_that_is_not_an_object_is_a_parsing_error(proof):
+    """VC Data Integrity 1.0 §4.4 step 1: "If either securedDocument is not a map or
+    securedDocument.proof is not a map, an error MUST be raised and SHOULD convey an error type
+    of PARSING_ERROR"."""
+    signed = _sign()
+    doc = {**signed, "proof": [signed["proof"], *proof] if isinstance(proof, list) else [signed["proof"], proof]}
+    bad = [c for c in await _verify(doc) if c.name == "proof" and not c.ok]
+    assert [(c.problem.code, c.problem.type) for c in bad] == [
+        ("PARSING_ERROR", "https://www.w3.org/TR/vc-data-model#PARSING_ERROR")
+    ], [c.to_json() for c in bad]
+    assert "a proof must be a JSON object" in bad[0].message
+    whole = await verify_proofs(["not", "a", "map"], resolver=_resolver(), loader=default_loader(),
+                                now=datetime(2025, 6, 1, tzinfo=timezone.utc), expected_purpose="assertionMethod")
+    assert [c.problem.code for c in whole] == ["PARSING_ERROR"]
 
 
 # --- purpose, domain, challenge, time ----------------------------------------------------------------

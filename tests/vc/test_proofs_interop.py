@@ -229,3 +229,86 @@ async def test_fractions_the_reference_misreads_are_not_signed_with_rdf_and_thei
         path.write_text(json.dumps(ours))
         code, out = await run_js("verify.mjs", str(path))
         assert code == 0 and out["verified"] is True, (value, out)
+
+
+# --- eddsa-jcs-2022: contexts appended after signing (VC Data Integrity 1.0 §2.4.1) ------------
+# vc-di-eddsa §3.3.2 step 4 checks the signature over the proof's @context, a prefix of the
+# document's; what follows it is not signed. Both sides verify a pinned context appended to
+# the reference's credential; an unknown one is refused here after the proof verified (the
+# reference validates no contexts for jcs, and accepts it).
+
+
+async def test_a_context_appended_to_a_reference_jcs_credential_is_validated_after_its_proof(tmp_path, now):
+    code, signed = await run_js("issue.mjs", "--suite", "eddsa-jcs-2022")
+    assert code == 0, signed
+    kw = dict(resolver=_resolver(), loader=default_loader(), now=now, expected_purpose="assertionMethod",
+              expected_controller=signed["issuer"]["id"])
+    path = tmp_path / "appended.json"
+    pinned = {**signed, "@context": [*signed["@context"], "https://w3id.org/security/data-integrity/v2"]}
+    checks = await verify_proofs(pinned, **kw)
+    assert all(c.ok for c in checks), [c.to_json() for c in checks]
+    path.write_text(json.dumps(pinned))
+    code, out = await run_js("verify.mjs", str(path))
+    assert code == 0 and out["verified"] is True, out
+    unknown = {**signed, "@context": [*signed["@context"], "https://evil.example/ctx/v1"]}
+    checks = await verify_proofs(unknown, **kw)
+    assert checks[0].problem is not None and checks[0].problem.code == "PROOF_TRANSFORMATION_ERROR", [c.to_json() for c in checks]
+    assert "https://evil.example/ctx/v1" in checks[0].problem.detail
+    path.write_text(json.dumps(unknown))
+    code, out = await run_js("verify.mjs", str(path))
+    assert code == 0 and out["verified"] is True, out  # the reference's reading, recorded
+
+
+# --- clock skew on the validity period (VC DM 2.0 §4.9; Digital Bazaar's maxClockSkew, 300 s) ----
+
+
+@pytest.mark.parametrize("field, offset, verified", [
+    ("validFrom", -60, True),     # a verifier a minute behind the issuer's clock
+    ("validFrom", -301, False),
+    ("validUntil", 60, True),     # a minute past the end
+    ("validUntil", 301, False),
+])
+async def test_the_validity_period_allows_the_references_clock_skew(field, offset, verified, tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from vc.credentials import verify_credential
+
+    unsigned = {
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"],
+        "id": "urn:uuid:11111111-2222-3333-4444-555555555557", "type": ["VerifiableCredential"], "issuer": ISSUER_DID,
+        "validFrom": "2025-01-15T00:00:00Z", "validUntil": "2025-07-15T00:00:00Z",
+        "credentialSubject": {"id": "did:example:alice", "name": "Ada"},
+    }
+    path = tmp_path / "unsigned.json"
+    path.write_text(json.dumps(unsigned))
+    code, signed = await run_js("issue.mjs", "--credential", str(path), "--created", "2025-01-14T00:00:00Z")
+    assert code == 0, signed
+    now = datetime.fromisoformat(unsigned[field].replace("Z", "+00:00")) + timedelta(seconds=offset)
+    result = await verify_credential(signed, resolver=_resolver(), loader=default_loader(), now=now)
+    assert result.verified is verified, result.to_json()
+    if not verified:
+        assert [c.name for c in result.checks if not c.ok] == ["validity"]
+    path.write_text(json.dumps(signed))
+    code, out = await run_js("verify.mjs", str(path), "--now", now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    assert (code == 0) is verified and out["verified"] is verified, out
+
+
+# --- VC Data Integrity 1.0 §2.4.2: context injection for a VC 1.1 credential ------------------
+
+
+async def test_an_rdfc_proof_on_a_vc_1_1_credential_is_the_references_byte_for_byte(tmp_path):
+    """The reference appends data-integrity/v2 when the @context maps no Data Integrity term
+    (``ensureSuiteContext``); so does add_proof for eddsa-rdfc-2022, and the two agree."""
+    unsigned = {
+        "@context": ["https://www.w3.org/2018/credentials/v1", "https://www.w3.org/ns/credentials/examples/v2"],
+        "type": ["VerifiableCredential"], "issuer": ISSUER_DID, "issuanceDate": "2025-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:alice", "name": "Ada"},
+    }
+    path = tmp_path / "unsigned.json"
+    path.write_text(json.dumps(unsigned))
+    code, theirs = await run_js("issue.mjs", "--suite", "eddsa-rdfc-2022", "--credential", str(path), "--created", "2025-01-15T00:00:00Z")
+    assert code == 0, theirs
+    key = Ed25519KeyPair.from_seed(bytes.fromhex(ISSUER_SEED))
+    ours = add_proof(unsigned, suite="eddsa-rdfc-2022", key=key, created="2025-01-15T00:00:00Z", loader=default_loader())
+    assert ours["@context"][-1] == "https://w3id.org/security/data-integrity/v2"
+    assert ours == theirs

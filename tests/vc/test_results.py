@@ -38,7 +38,51 @@ def test_raised_problems_keep_their_spec_code_and_inner_credentials_are_prefixed
     outer.add(Check("proof", "passed"))
     outer.credentials.append(inner)
     assert outer.verified is False
-    [error] = outer.errors
+    [error, securing] = outer.errors
     assert error.code == "PROOF_VERIFICATION_ERROR"
     assert error.type == "https://w3id.org/security#PROOF_VERIFICATION_ERROR"
     assert error.detail == "credential 0: signature does not match"
+    assert securing.code == "CRYPTOGRAPHIC_SECURITY_ERROR" and securing.detail.startswith("credential 0: ")
+
+
+CSE = "https://www.w3.org/TR/vc-data-model#CRYPTOGRAPHIC_SECURITY_ERROR"
+
+
+def test_a_failed_proof_adds_one_cryptographic_security_error_after_its_own_problem() -> None:
+    """VC DM 2.0 §7.1: "If result.status is set to false, add a CRYPTOGRAPHIC_SECURITY_ERROR to
+    result.errors"; the Data Integrity problem saying which step failed stays first."""
+    result = VerificationResult("credential")
+    result.add(Check("dataModel", "passed"))
+    for i in range(2):  # a proof set with two bad proofs: still one summary entry
+        with Checks(result).run("proof"):
+            raise ProofVerificationError(f"signature {i} does not match")
+    result.add(Check("binding", "passed"))
+    codes = [(e["code"], e["type"]) for e in result.to_json()["errors"]]
+    assert codes == [
+        ("PROOF_VERIFICATION_ERROR", "https://w3id.org/security#PROOF_VERIFICATION_ERROR"),
+        ("PROOF_VERIFICATION_ERROR", "https://w3id.org/security#PROOF_VERIFICATION_ERROR"),
+        ("CRYPTOGRAPHIC_SECURITY_ERROR", CSE),
+    ]
+    assert "2 of its proofs do not verify" in result.errors[-1].detail
+    # Tallies count failed checks: one entry each, no summary.
+    assert [p.code for p in result.check_problems] == ["PROOF_VERIFICATION_ERROR", "PROOF_VERIFICATION_ERROR"]
+
+
+def test_no_cryptographic_security_error_without_a_failed_proof() -> None:
+    result = VerificationResult("credential")
+    result.add(Check("proof", "passed"))
+    result.add(Check("status", "failed", "revoked"))
+    assert [e.code for e in result.errors] == ["STATUS_CHECK_FAILED"]
+    # A proof that could not be checked (its DID document unreachable) detected no tampering.
+    unknown = VerificationResult("credential")
+    unknown.add(Check("proof", "unknown", "the DID document could not be fetched"))
+    assert [e.code for e in unknown.errors] == ["PROOF_CHECK_FAILED"]
+
+
+def test_an_internal_error_is_typed_in_the_nodes_own_namespace() -> None:
+    """VC DM 2.0 §7.2 defines no internal error: the catch-all is not put in its namespace."""
+    result = VerificationResult("credential")
+    with Checks(result).run("dataModel"):
+        raise KeyError("a bug")
+    [error] = result.errors
+    assert (error.code, error.type) == ("INTERNAL_ERROR", "urn:vcnode:problem:INTERNAL_ERROR")

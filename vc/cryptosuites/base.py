@@ -37,6 +37,7 @@ class Cryptosuite(Protocol):
     def hash(self, transformed: bytes, proof_config: bytes) -> bytes: ...
     def sign(self, hash_data: bytes, key: Ed25519KeyPair) -> str: ...
     def verify(self, hash_data: bytes, proof_value: str, public_key: bytes) -> None: ...
+    def check_contexts(self, document: JsonObject, options: JsonObject, *, loader: DocumentLoader) -> None: ...
 
 
 class Ed25519Suite:
@@ -87,6 +88,13 @@ class Ed25519Suite:
                 "the signature does not verify: the document, its proof or its context changed after signing, "
                 "or it was signed with another key"
             ) from e
+
+    def check_contexts(self, document: JsonObject, options: JsonObject, *, loader: DocumentLoader) -> None:
+        """VC Data Integrity 1.0 §2.4.1 / §4.6: validate the secured document's contexts, after
+        its proof verified. Nothing is left to do for a suite that signs the whole @context and
+        canonicalizes the document as JSON-LD in safe mode (RDFC): an unknown context or a
+        protected term's redefinition already failed the transformation. eddsa-jcs-2022, whose
+        signature may cover only a prefix of the @context, overrides it."""
 
 
 MAX_PROOF_VALUE_CHARS = 1 + 88  # "z" + base58btc of 64 bytes

@@ -55,6 +55,37 @@ class EddsaJcs2022(Ed25519Suite):
         jsonld.validate_contexts(document, loader=loader)
         return _jcs(document, "document")
 
+    def check_contexts(self, document: JsonObject, options: JsonObject, *, loader: DocumentLoader) -> None:
+        """VC Data Integrity 1.0 §2.4.1 (§4.6), run after the proof verified: the contexts of the
+        *whole* secured document, not only those the signature covers.
+
+        §3.3.2 step 4 lets a document's @context continue past the proof's: those items are
+        not signed, yet a JSON-LD reader applies them to the signed data. ``transform`` checked
+        the signed prefix; here the appended items are. Each must be a context this node has
+        pinned (an inline one is unsigned term definitions, which no one vouches for: it could
+        remap every term no pinned context protects), and the @context as a whole must still
+        process (no protected term redefined, nothing conflicting: credentials v1 after v2).
+        """
+        proof_context = options.get("@context")
+        if proof_context is None:
+            return  # the signature covers the document's @context as it is, validated in transform
+        signed = len(proof_context) if isinstance(proof_context, list) else 1
+        doc_context = document.get("@context")
+        items = doc_context if isinstance(doc_context, list) else [doc_context]
+        appended = items[signed:]
+        if not appended:
+            return
+        # First the @context as a whole, whose refusals name the fault (an unknown URL, a
+        # protected term redefined), then what is left: an inline context that redefines nothing.
+        jsonld.validate_contexts({k: v for k, v in document.items() if k != "proof"}, loader=loader)
+        for i, item in enumerate(appended, start=signed):
+            if not isinstance(item, str):
+                raise ProofTransformationError(
+                    f"@context[{i}] is an inline context appended after signing (the proof's @context ends "
+                    f"before it): unsigned term definitions would change what the signed data means to a "
+                    f"JSON-LD reader; only contexts this node has pinned may follow the signed ones"
+                )
+
     def configure_proof(self, options: JsonObject, document: JsonObject, *, loader: DocumentLoader) -> bytes:
         """§3.3.5 Proof Configuration: JCS of the proof options (with their @context)."""
         self._check_options(options, InvalidProofConfigurationError)
