@@ -26,7 +26,9 @@ from did.resolver import ResolutionResult
 from did.syntax import parse_did
 
 _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.IGNORECASE)
-ACCEPT = "application/did+json, application/did+ld+json;q=0.9, application/json;q=0.8"
+# The JSON-LD representation first: a host that negotiates (this node does) then hands over the
+# whole document, @context included, which `vcnode resolve` shows and JSON-LD consumers need.
+ACCEPT = "application/did+ld+json, application/did+json;q=0.9, application/json;q=0.8"
 
 
 def _split_domain(did: str, domain_part: str) -> tuple[str, int | None]:
