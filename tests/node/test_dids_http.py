@@ -144,7 +144,7 @@ JS_HARNESS_ACCEPT = "application/did+ld+json, application/did+json, application/
     (JS_HARNESS_ACCEPT, "application/did+ld+json"),  # a tie goes to the document as it is
     ("application/did+json;q=0.5, application/did+ld+json", "application/did+ld+json"),
     ("application/did+json", "application/did+json"),
-    (ACCEPT, "application/did+json"),  # our own did:web resolver's preference
+    (ACCEPT, "application/did+ld+json"),  # our own did:web resolver asks for the whole document
     ("application/did+json, application/json", "application/did+json"),
 ])
 async def test_the_documents_representation_follows_accept(node, aiohttp_client, accept, media_type):
