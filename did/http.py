@@ -37,6 +37,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from did.errors import FetchError
+from did.ijson import unique_members
 
 DEFAULT_MAX_BYTES = 256 * 1024
 DEFAULT_TIMEOUT = 5.0
@@ -378,6 +379,8 @@ class GuardedHTTP:
         try:
             # RFC 8259 JSON only: Python also reads NaN and Infinity (and numbers past a double's
             # range as infinity), which no JSON peer can read back (DID Core 1.0 §6.2.2).
-            return json.loads(body.decode("utf-8"), parse_constant=_not_json, parse_float=_finite)
+            # And I-JSON's unique member names (RFC 7493 §2.3): parsers disagree on which of two
+            # values wins, so a fetched document must not be read one way here, another elsewhere.
+            return json.loads(body.decode("utf-8"), parse_constant=_not_json, parse_float=_finite, object_pairs_hook=unique_members)
         except (UnicodeDecodeError, ValueError, RecursionError) as e:
             raise FetchError(f"{url} did not return valid JSON: {e}", reason="malformed") from e

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from did.ijson import DuplicateMemberError, unique_members  # noqa: F401  (re-exported)
 from vc.errors import MalformedValueError, ParsingError
 
 JsonObject = dict[str, Any]
@@ -55,35 +56,6 @@ def _unicode(text: str, what: str) -> None:
             f"the document has {what} holding U+{ord(found.group()):04X}, half of a surrogate pair with no partner "
             "(an escape like \\ud800 in the JSON): that is not Unicode text (I-JSON, RFC 7493 §2.1)"
         )
-
-
-class DuplicateMemberError(ValueError):
-    """A JSON object names the same member twice. I-JSON (RFC 7493 §2.3): "Objects in I-JSON
-    messages MUST NOT have members with duplicate names", and JCS (RFC 8785), eddsa-jcs-2022's
-    transformation, is defined on I-JSON. Parsers disagree on which value wins (Python and
-    JavaScript keep the last, many others the first), so a signature over one value could be
-    shown with the other."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        super().__init__(
-            f"the member {name!r} appears twice in one object; I-JSON (RFC 7493 §2.3) forbids duplicate "
-            "member names, which parsers read differently (first or last value)"
-        )
-
-
-def unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """``object_pairs_hook`` for ``json.loads``: the object, or ``DuplicateMemberError`` naming
-    the first member seen twice. Every JSON entry point for documents parses with it
-    (``loads``, ``parse_json``, the node's request bodies and files)."""
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        seen: set[str] = set()
-        for name, _ in pairs:
-            if name in seen:
-                raise DuplicateMemberError(name)
-            seen.add(name)
-    return obj
 
 
 def loads(text: bytes | str, **kw: Any) -> Any:

@@ -273,7 +273,9 @@ def test_a_colon_inside_a_path_segment_is_percent_encoded(url, did):
 
 
 @pytest.mark.parametrize("body", [b'{"id": "%s", "x": NaN}', b'{"id": "%s", "x": [Infinity]}',
-                                  b'{"id": "%s", "x": -Infinity}', b'{"id": "%s", "x": 1e400}'])
+                                  b'{"id": "%s", "x": -Infinity}', b'{"id": "%s", "x": 1e400}',
+                                  # I-JSON (RFC 7493 §2.3): a member named twice; readers keep either
+                                  b'{"id": "%s", "service": [], "service": [{"id": "#s", "type": "X", "serviceEndpoint": "https://a.example/"}]}'])
 async def test_a_document_with_nan_or_infinity_is_malformed(body, aiohttp_server):
     """RFC 8259 has no NaN or Infinity; Python's parser took them and `vcnode resolve` printed
     output that was not JSON (the QA sweep's finding 13)."""
