@@ -23,11 +23,25 @@ from node.store import credentials as table
 JsonObject = dict[str, Any]
 
 
+class CredentialGoneError(UnknownCredentialError):
+    """The credential was issued here, but its body is not kept (erased, or never kept):
+    VCALM getCredential's 410 "Gone! There is no data here", not a 404, since the id is known.
+    A subclass of ``UnknownCredentialError``, so code that asks for a body handles both."""
+
+    code, title, http_status = "credential-gone", "The credential's body is no longer kept", 410
+
+
 @dataclass(frozen=True)
 class StatusEntryRecord:
     purpose: str
     list_url: str
     index: int
+
+    @property
+    def id(self) -> str:
+        """The entry's ``id`` in the issued credential: the node names each entry
+        ``{statusListCredential}#{statusListIndex}`` (``status.credential``)."""
+        return f"{self.list_url}#{self.index}"
 
 
 @dataclass(frozen=True)
@@ -92,8 +106,8 @@ class CredentialRecords:
     async def body(self, credential_id: str, *, issuer_name: str | None = None) -> JsonObject:
         """The signed credential as issued. ``UnknownCredentialError`` (404) when no credential
         of that id was issued (by ``issuer_name``, when given: another issuer's is not found
-        either), or its body is not kept: the detail says which (never issued, purged when,
-        not kept)."""
+        either); ``CredentialGoneError`` (410) when it was but its body is not kept: the detail
+        says which (purged when, or never kept)."""
         async with self.db.read() as tx:
             row = await table.with_body(tx, credential_id)
         if row is None or (issuer_name is not None and row["issuer"] != issuer_name):
@@ -107,7 +121,7 @@ class CredentialRecords:
                 if row["body_purged"]
                 else "its body is not kept (keep_credentials was off when it was issued); its status record remains"
             )
-            raise UnknownCredentialError(
+            raise CredentialGoneError(
                 f"credential {credential_id!r} was issued on {row['issued']}, but {why}", credentialId=credential_id, bodyKept=False
             )
         body: JsonObject = json.loads(row["body"])

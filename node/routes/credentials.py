@@ -3,9 +3,9 @@
 The node keeps each credential it signs (``keep_credentials``; README, "Personal data in the
 store"), so an issuer whose response was lost can fetch it again. Only the issuing issuer's
 token sees it: to a token bound to another issuer, the node's other credentials do not exist
-(404, as for status changes), and the answer is never public. A 404 says whether the id is
-unknown or its body was erased (``retention_days``, ``vcnode credentials purge``) or never
-kept; the status record stays either way.
+(404, as for status changes), and the answer is never public. An unknown id is a 404; a known
+one whose body was erased (``retention_days``, ``vcnode credentials purge``) or never kept is a
+410 (VCALM getCredential: "Gone! There is no data here"); the status record stays either way.
 """
 
 from __future__ import annotations
@@ -41,9 +41,10 @@ _NOT_AN_ID = r"(?!(?:issue|verify|status)$)[^/]+"
     scope=Scope("issue"),
     replies={200: Reply(IssuedCredential, "The signed credential", headers={"Cache-Control": "no-store"})},
     problems={
-        404: "No credential with that id was issued by this node (or by the token's issuer), or its body is no longer "
-        "kept (erased after retention_days or by `vcnode credentials purge`, or issued with keep_credentials off): "
-        "`detail` says which; the status record remains",
+        404: "No credential with that id was issued by this node (or by the token's issuer)",
+        410: "The credential was issued, but its body is no longer kept (erased after retention_days or by "
+        "`vcnode credentials purge`, or issued with keep_credentials off): `detail` says which, `bodyKept` is false; "
+        "the status record remains",
     },
 )
 async def get_credential(request: web.Request) -> web.Response:
