@@ -95,10 +95,11 @@ class Verification:
         node_only = not self.accept_caller_challenges or (isinstance(checks_option, list) and "challenge" in checks_option)
         problem: ProblemError | None = None
         consume = False
+        from_proof = False  # the challenge is the proof's own: the caller sent no options.challenge
         if challenge is None:
             carried = [c for c in _proof_challenges(vp) if await self.challenges.state(c) is not None]
             if carried:
-                challenge = carried[0]
+                challenge, from_proof = carried[0], True
             elif self.require_challenge:
                 problem = InvalidChallengeError(
                     "options.challenge is required: pass the challenge the holder was asked to sign "
@@ -109,7 +110,7 @@ class Verification:
             if state == "live":
                 consume = True
             elif state is not None:
-                problem = _unusable_challenge()
+                problem = _unusable_challenge(challenge if from_proof else None)
             elif node_only:
                 problem = InvalidChallengeError(
                     "options.challenge was not issued by this node (POST /challenges); this node only "
@@ -137,9 +138,36 @@ class Verification:
         holder_proved = all(c.ok for c in result.checks if c.name in _HOLDER_PROOF_CHECKS)
         if problem is None and consume and holder_proved and purpose_ok:
             if not await self.challenges.consume(challenge):
-                problem = _unusable_challenge()
+                problem = _unusable_challenge(challenge if from_proof else None)
         if problem is not None:
             _fail_challenge(result, problem)
+        return result
+
+
+    async def verify_proofless_presentation(self, vp: Any) -> VerificationResult:
+        """VCALM ProoflessVerifyPresentationRequest (``{presentation}``): the presentation's data
+        model and every credential it embeds. There is no holder proof, so the ``proof``,
+        ``challenge`` and ``domain`` checks are recorded as skipped and ``verified`` is the
+        credentials' verdict; ``require_challenge`` cannot apply (nothing could carry one), and
+        no challenge is consumed. The route refuses a presentation that has a proof."""
+        result = await verify_presentation(
+            vp,
+            resolver=self.resolver,
+            loader=self.loader,
+            now=self.clock(),
+            challenge=None,
+            domain=None,
+            check_status=self.check_status,
+            allow_unsigned=True,
+            reporters=self.reporters,
+            offload=self.offload,
+        )
+        skipped = "the proofless form ({presentation}) has no holder proof"
+        proof = result.check("proof")
+        if proof is not None and proof.outcome == "skipped":  # absent only when the bounds check refused it
+            proof.message = f"{skipped}: only the embedded credentials are verified"
+            result.add(Check("challenge", "skipped", f"{skipped} to carry a challenge"))
+            result.add(Check("domain", "skipped", f"{skipped} to carry a domain"))
         return result
 
 
@@ -176,5 +204,12 @@ def _proof_challenges(vp: Any) -> list[str]:
     return [p["challenge"] for p in proofs if isinstance(p, dict) and isinstance(p.get("challenge"), str)]
 
 
-def _unusable_challenge() -> InvalidChallengeError:
+def _unusable_challenge(carried: str | None = None) -> InvalidChallengeError:
+    """``carried``: the proof's own challenge, checked because no ``options.challenge`` was
+    sent; the message names that one, not an option the caller never gave."""
+    if carried is not None:
+        return InvalidChallengeError(
+            f"the proof's challenge {carried!r} was handed out by this node and has expired or was already used "
+            "(no options.challenge was sent, so the proof's own challenge was checked)"
+        )
     return InvalidChallengeError("options.challenge was not issued by this node, has expired, or was already used")

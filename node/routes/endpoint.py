@@ -56,9 +56,13 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, model_validator
 
 from node import auth
-from node.problems import PROBLEM_MEMBERS, Invalid, invalid_body, read_json
+from node.problems import PROBLEM_MEMBERS, HTTPProblem, Invalid, invalid_body, read_json
 
 JSON = "application/json"
+
+# VCALM §"Error Handling": the one problem type the specification defines, for "an option that
+# is unknown to the implementation" (VCALM §"Options": such an option MUST be an error).
+UNKNOWN_OPTION_PROVIDED = "https://www.w3.org/TR/vcalm#UNKNOWN_OPTION_PROVIDED"
 
 Handler = Callable[..., Awaitable[web.StreamResponse]]
 
@@ -72,7 +76,8 @@ class Body(BaseModel):
     number. ``null`` for a declared member means absent (an optional member is then its default;
     a required one is missing), so declare optional members ``T | None = None``, which the
     document shows as nullable. With ``extra="forbid"`` an unknown member is a 400 that lists the
-    allowed ones (``noun`` names them: "option" reads better for ``options``).
+    allowed ones (``noun`` names them: "option" reads better for ``options``, and an unknown
+    option is typed ``UNKNOWN_OPTION_PROVIDED``, VCALM's problem type for it).
     """
 
     model_config = ConfigDict(strict=True)
@@ -87,13 +92,29 @@ class Body(BaseModel):
         if cls.model_config.get("extra") == "forbid":
             unknown = sorted(set(data) - names)
             if unknown:
-                raise Invalid(
+                raise (UnknownOption if cls.noun == "option" else Invalid)(
                     f"unknown {cls.noun}(s) {', '.join(map(repr, unknown))} in {{field}}; allowed: {', '.join(names_in_order(cls))}"
                     if cls.noun == "field"
                     else f"unknown {cls.noun}(s) {', '.join(map(repr, unknown))}; this node understands {', '.join(names_in_order(cls))}"
                 )
         # Members that are not declared (extra="allow") are the client's, left as sent.
         return {k: v for k, v in data.items() if v is not None or k not in names}
+
+
+class UnknownOption(Invalid):
+    """An option the endpoint does not understand (VCALM §"Options": "Implementations MUST throw
+    an error if an endpoint receives data, options, or option values that it does not
+    understand"); answered as VCALM's ``UNKNOWN_OPTION_PROVIDED`` problem."""
+
+
+def _typed(problem: HTTPProblem, error: ValidationError) -> HTTPProblem:
+    """The 400 for ``error``, typed ``UNKNOWN_OPTION_PROVIDED`` when an unknown option caused it."""
+    first = error.errors(include_url=False)[0]
+    if isinstance((first.get("ctx") or {}).get("error"), UnknownOption):
+        problem.type = UNKNOWN_OPTION_PROVIDED
+        problem.title = "An option that is unknown to the implementation was provided"
+        problem.extra.setdefault("code", "UNKNOWN_OPTION_PROVIDED")
+    return problem
 
 
 def names_in_order(model: type[BaseModel]) -> list[str]:
@@ -234,7 +255,7 @@ class Endpoint:
         try:
             body = self.adapter.validate_python(raw, strict=True)
         except ValidationError as e:
-            raise invalid_body(e, raw) from None
+            raise _typed(invalid_body(e, raw), e) from None
         return await self.handler(request, body)
 
     def replies_at(self, status: int) -> tuple[Reply, ...]:

@@ -6,7 +6,11 @@ declaration is its /openapi.json operation. Handlers hand the work to the node's
 for it (``node.issuance``, ``node.verification``, ``node.status_changes``), which keeps
 canonicalisation and signing off the event loop. Verification answers 200 with ``verified: true`` or 400 with
 ``verified: false`` and the per-check results; a body that is not a verification request at
-all is a problem+json 400, so clients can tell "not verified" from "not understood".
+all is a problem+json 400, so clients can tell "not verified" from "not understood". A member
+or option an endpoint does not understand is refused before anything happens (VCALM §"Options":
+"Implementations MUST throw an error if an endpoint receives data, options, or option values
+that it does not understand"); unknown options are VCALM's UNKNOWN_OPTION_PROVIDED. The 400 for
+"not verified" is a deliberate difference from VCALM's 200 (docs/conformance.md).
 
 Challenges (``node.verification.Verification.verify_presentation`` has the rules): ``options.challenge`` is the
 challenge the caller expects, as VC-API has it. One this node handed out (POST /challenges)
@@ -23,14 +27,14 @@ from typing import Annotated, Any, Literal, Union
 
 from aiohttp import web
 from pydantic import ConfigDict, Discriminator, Field, RootModel, Tag, field_validator, model_validator
-from typing_extensions import TypedDict
+from typing_extensions import NotRequired, TypedDict
 
 from node import auth
 from node.errors import InvalidRequestError, UnknownCredentialError
 from node.issuance import entry_specs
 from node.issuers import DEFAULT_ISSUER
 from node.jsonout import json_response
-from node.problems import Invalid, ProblemDetails, bad_request, not_found
+from node.problems import Invalid, ProblemDetails, bad_request, not_found, read_json
 from node.routes import node_of, open_to_browsers
 from node.routes.endpoint import GRANT, Body, Endpoints, PathParam, Refusal, Reply, Scope
 from node.trust import check_achievement_issuers
@@ -101,7 +105,10 @@ class IssueCredentialOptions(Body):
 
 
 class IssueCredentialRequest(Body):
-    """VC-API IssueCredentialRequest."""
+    """VC-API IssueCredentialRequest. A member beside `credential` and `options` is refused
+    (VCALM §"Options": data the endpoint does not understand is an error)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     credential: Annotated[JsonLd, Field(description="The unsigned credential (VC Data Model 2.0, or 1.1)")]
     options: IssueCredentialOptions | None = None
@@ -179,42 +186,201 @@ async def issue(request: web.Request, body: IssueCredentialRequest) -> web.Respo
 # --- verify --------------------------------------------------------------------------------
 
 
-class VerifyOptions(Body):
-    """VC-API verification options. Other options a VC-API client sends are accepted and ignored."""
+# The check names `options.checks` may hold: the node's own (the `check` of each result entry)
+# and `credentialStatus`, which the Bitstring Status List suite sends beside `proof`. Every
+# check always runs; naming one the node does not know is refused, as VCALM §"Options"
+# requires for option values it does not understand.
+KNOWN_CHECKS = (
+    "bounds", "dataModel", "validity", "proof", "binding", "status", "credentialStatus",
+    "challenge", "domain", "proofPurpose", "holder", "achievement", "stack",
+)
 
-    model_config = ConfigDict(extra="allow")
 
-    challenge: str | None = Field(None, description="The challenge the presentation's proof must carry")
-    domain: str | None = Field(None, description="The domain the presentation's proof must carry")
-    returnPresentation: bool | None = Field(None, description="Presentations: return the verified presentation as `verifiablePresentation`")
+class _CommonVerifyOptions(Body):
+    """The options every verification form takes. An option not listed is refused with
+    VCALM's UNKNOWN_OPTION_PROVIDED problem (VCALM §"Options")."""
+
+    model_config = ConfigDict(extra="forbid")
+    noun = "option"
+
     checks: list[str] | None = Field(
-        None, description="Accepted for VC-API clients; every check always runs. Presentations: naming `challenge` requires a challenge this node handed out"
+        None,
+        description=(
+            "Accepted for VC-API clients (the W3C suites send `proof` and `credentialStatus`); every check always runs, "
+            "and a name the node does not know is refused. Presentations: naming `challenge` requires a challenge this "
+            "node handed out"
+        ),
+        json_schema_extra={"items": {"enum": list(KNOWN_CHECKS)}},
     )
+    returnProblemDetails: bool | None = Field(None, description="VCALM: `false` leaves `problemDetails` out of the answer (`errors` stays); present by default")
+
+    @field_validator("checks")
+    @classmethod
+    def _known_checks(cls, value: Any) -> Any:
+        unknown = [c for c in value or () if c not in KNOWN_CHECKS]
+        if unknown:
+            raise Invalid(
+                f"{{field}} names {', '.join(map(repr, unknown))}, which this node does not check; "
+                f"it knows {', '.join(KNOWN_CHECKS)}"
+            )
+        return value
+
+
+class VerifyOptions(_CommonVerifyOptions):
+    """The options of a verification with a proof: what the proof must carry."""
+
+    challenge: str | None = Field(None, description="The challenge the proof must carry")
+    domain: str | None = Field(None, description="The domain the proof must carry")
     expectedProofPurpose: str | None = Field(None, description="Credentials: anything but `assertionMethod` fails; presentations: anything but `authentication` fails (a failed `proofPurpose` check)")
 
 
-def _options(options: VerifyOptions | None) -> JsonObject:
+class VerifyCredentialOptions(VerifyOptions):
+    """VCALM VerifyCredentialOptions, and the older VC-API options the W3C suites send."""
+
+    returnCredential: bool | None = Field(None, description="VCALM: `true` returns the credential as verified, as `credential`")
+    returnResults: bool | None = Field(
+        None, description="VCALM: `true` adds `results` (validFrom, validUntil, credentialStatus, proof, each with `verified`), derived from `checks`"
+    )
+
+
+class VerifyPresentationOptions(VerifyOptions):
+    """VCALM VerifyPresentationOptions."""
+
+    returnPresentation: bool | None = Field(None, description="Return the verified presentation as `verifiablePresentation`")
+
+
+class ProoflessPresentationOptions(_CommonVerifyOptions):
+    """Options of the proofless form: there is no proof to compare a challenge, domain or purpose with."""
+
+    returnPresentation: bool | None = Field(None, description="Return the presentation as `verifiablePresentation`")
+
+
+def _options(options: Body | None) -> JsonObject:
     return options.model_dump(exclude_none=True) if options is not None else {}
 
 
 class VerifyCredentialRequest(Body):
-    """VC-API VerifyCredentialRequest."""
+    """VC-API VerifyCredentialRequest. Any other member is refused (VCALM §"Options")."""
+
+    model_config = ConfigDict(extra="forbid")
 
     verifiableCredential: JsonLd
-    options: VerifyOptions | None = None
+    options: VerifyCredentialOptions | None = None
 
 
-class VerifyPresentationRequest(Body):
-    """VC-API VerifyPresentationRequest."""
+class SignedPresentationRequest(Body):
+    """VCALM VerifyPresentationRequest: a presentation with the holder's proof."""
+
+    model_config = ConfigDict(extra="forbid")
 
     verifiablePresentation: JsonLd
-    options: VerifyOptions | None = None
+    options: VerifyPresentationOptions | None = None
 
 
-def _result_response(result: Any, **extra: Any) -> web.Response:
+class ProoflessPresentationRequest(Body):
+    """VCALM ProoflessVerifyPresentationRequest: a presentation without a proof, whose
+    credentials are verified; there is no holder proof, so no challenge or domain either."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    presentation: JsonLd
+    options: ProoflessPresentationOptions | None = None
+
+    @model_validator(mode="after")
+    def _no_proof(self) -> "ProoflessPresentationRequest":
+        if "proof" in self.presentation:
+            raise Invalid(
+                "{field} has a proof: send it as verifiablePresentation, where the proof, its challenge and domain are verified",
+                field="presentation",
+            )
+        return self
+
+
+def _presentation_form(body: Any) -> str:
+    return "proofless" if isinstance(body, dict) and "presentation" in body else "signed"
+
+
+class VerifyPresentationRequest(
+    RootModel[
+        Annotated[
+            Union[Annotated[SignedPresentationRequest, Tag("signed")], Annotated[ProoflessPresentationRequest, Tag("proofless")]],
+            Discriminator(_presentation_form),
+        ]
+    ]
+):
+    """VCALM's two JSON forms: `{verifiablePresentation, options}`, or `{presentation}` without a proof."""
+
+
+class VerifyCredentialResult(VerificationResult):
+    """VerificationResult, with VCALM's `credential` and `results` when asked for."""
+
+    credential: NotRequired[Annotated[dict[str, Any], Field(description="With options.returnCredential: the credential as verified")]]
+    results: NotRequired[Annotated[dict[str, Any], Field(description="With options.returnResults: VCALM VerifyCredentialResult.results")]]
+
+
+def _outcome_of(checks: list[Any], shared_ok: bool = True) -> bool:
+    return bool(checks) and shared_ok and all(c.ok for c in checks)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else ([value] if isinstance(value, dict) else [])
+
+
+def _results(result: Any, vc: JsonObject) -> JsonObject:
+    """VCALM VerifyCredentialResult.results, read off the checks: the validity period's ends,
+    each status entry and each proof, with ``verified`` and the ``input`` judged. The node
+    does not validate credentialSchema, so it reports none."""
+    out: JsonObject = {}
+    validity = result.check("validity")
+    # The validity check fails on the first bound it finds broken: validFrom, then validUntil.
+    expired = validity is not None and not validity.ok and "expired" in validity.message
+    for key, fields in (("validFrom", ("validFrom", "issuanceDate")), ("validUntil", ("validUntil", "expirationDate"))):
+        name = next((f for f in fields if f in vc), None)
+        if name is None:
+            continue
+        ok = validity is not None and (validity.ok or (expired if key == "validFrom" else not expired))
+        out[key] = {"verified": ok, "input": vc[name]}
+    entries = _as_list(vc.get("credentialStatus"))
+    status = [c for c in result.checks if c.name == "status"]
+    out["credentialStatus"] = []
+    for i, entry in enumerate(entries):
+        mine = [
+            c
+            for c in status
+            if isinstance(entry, dict)
+            and c.data.get("statusListCredential") == entry.get("statusListCredential")
+            and c.data.get("statusListIndex") == entry.get("statusListIndex")
+            and c.data.get("statusPurpose") == entry.get("statusPurpose")
+        ]
+        if not mine and len(status) == len(entries):
+            mine = [status[i]]  # an entry the check could not read names no list: same order
+        item: JsonObject = {"verified": _outcome_of(mine), "input": entry}
+        value = next((c.data["status"] for c in mine if isinstance(c.data.get("status"), str)), None)
+        if value is not None:
+            item["value"] = int(value, 16)
+        out["credentialStatus"].append(item)
+    proofs = _as_list(vc.get("proof"))
+    proof_checks = [c for c in result.checks if c.name in ("proof", "binding")]
+    # A challenge, domain or purpose expected of the proofs holds for all of them or none.
+    shared_ok = all(c.ok for c in result.checks if c.name in ("challenge", "domain", "proofPurpose"))
+    out["proof"] = [
+        {
+            "verified": _outcome_of(
+                [c for c in proof_checks if c.data.get("proofIndex", 0) == i] if len(proofs) > 1 else proof_checks, shared_ok
+            ),
+            "input": proof,
+        }
+        for i, proof in enumerate(proofs)
+    ]
+    return out
+
+
+def _result_response(result: Any, options: JsonObject, **extra: Any) -> web.Response:
     out = result.to_json()
-    # VC-API's VerificationResult calls the problem list problemDetails.
-    out["problemDetails"] = out["errors"]
+    # VC-API's VerificationResult calls the problem list problemDetails; VCALM's
+    # returnProblemDetails false leaves it out (errors, the node's name, stays).
+    if options.get("returnProblemDetails") is not False:
+        out["problemDetails"] = out["errors"]
     out.update(extra)
     return json_response(out, status=200 if result.verified else 400)
 
@@ -263,7 +429,10 @@ _REFUSED = Refusal(VerificationRefusal, _not_verified)
         "BitstringStatusListEntry (the list is fetched and its own proof verified). Public."
     ),
     body=VerifyCredentialRequest,
-    replies=_VERIFIED,
+    replies={
+        200: Reply(VerifyCredentialResult, "Verified: every check passed"),
+        400: Reply(VerifyCredentialResult, "Not verified: `verified: false`, with the failed checks and their spec-typed `errors`"),
+    },
     refusal=_REFUSED,
 )
 async def verify_credential(request: web.Request, body: VerifyCredentialRequest) -> web.Response:
@@ -274,7 +443,12 @@ async def verify_credential(request: web.Request, body: VerifyCredentialRequest)
     await check_achievement_issuers(result, issuers=node.issuers, achievements=node.achievements)
     await node.trust.report(result)  # accreditation of the issuer (issue 7)
     node.observer.verified(result)
-    return _result_response(result)
+    extra: JsonObject = {}
+    if options.get("returnCredential") is True:
+        extra["credential"] = vc  # VCALM: "in the form in which it was verified"
+    if options.get("returnResults") is True:
+        extra["results"] = _results(result, vc)
+    return _result_response(result, options, **extra)
 
 
 @api.post(
@@ -299,16 +473,22 @@ async def verify_credential(request: web.Request, body: VerifyCredentialRequest)
     refusal=_REFUSED,
 )
 async def verify_presentation(request: web.Request, body: VerifyPresentationRequest) -> web.Response:
-    """VC-API verifyPresentation: the presentation's proof, its challenge and domain, and every credential."""
-    vp, options = body.verifiablePresentation, _options(body.options)
+    """VC-API verifyPresentation: the presentation's proof, its challenge and domain, and every
+    credential; in the proofless form (VCALM ``{presentation}``), the credentials alone."""
+    form = body.root
     node = node_of(request)
-    result = await node.verification.verify_presentation(vp, options)
+    if isinstance(form, ProoflessPresentationRequest):
+        vp, options = form.presentation, _options(form.options)
+        result = await node.verification.verify_proofless_presentation(vp)
+    else:
+        vp, options = form.verifiablePresentation, _options(form.options)
+        result = await node.verification.verify_presentation(vp, options)
     await check_achievement_issuers(result, issuers=node.issuers, achievements=node.achievements)
     await node.trust.report(result)  # accreditation and stacks (issue 7)
     node.observer.verified(result)
     # VC-API returnPresentation: the presentation is returned when asked for, and only then.
     extra = {"verifiablePresentation": vp} if options.get("returnPresentation") is True else {}
-    return _result_response(result, **extra)
+    return _result_response(result, options, **extra)
 
 
 class CreatedChallenge(TypedDict):
@@ -323,11 +503,28 @@ class CreatedChallenge(TypedDict):
     "createChallenge",
     summary="Create a single-use, expiring challenge",
     tags=["Presentations"],
-    description="The body may be empty. Put the returned value into the presentation's proof and into `options.challenge`.",
+    description=(
+        "Takes no body, or `{}`: any member is refused, as VCALM refuses data an endpoint does not understand. "
+        "Put the returned value into the presentation's proof and into `options.challenge`."
+    ),
     replies={200: Reply(CreatedChallenge, "A new challenge")},
+    problems={
+        400: "The body is not empty and not `{}`: not JSON, or an object with members this endpoint does not take",
+        413: "The request body is larger than the node accepts",
+        415: "The body is declared as a form or multipart; send application/json or nothing",
+    },
 )
 async def create_challenge(request: web.Request) -> web.Response:
-    """VC-API challenge: a single-use challenge, valid until ``expires``. The body (VC-API: empty) is not read."""
+    """VC-API challenge: a single-use challenge, valid until ``expires``. The body is empty or
+    ``{}`` (VCALM: "MUST throw an error if an endpoint receives data ... it does not understand"),
+    checked before a challenge is made."""
+    if request.body_exists:
+        body = await read_json(request)
+        if body:
+            raise bad_request(
+                f"POST /challenges takes no body, or {{}}; it does not understand {', '.join(map(repr, sorted(body)))}",
+                field=sorted(body)[0],
+            )
     challenge = await node_of(request).challenges.create()
     expires = challenge.expires.strftime("%Y-%m-%dT%H:%M:%SZ")
     return web.json_response({"challenge": challenge.challenge, "expires": expires})
@@ -337,8 +534,13 @@ async def create_challenge(request: web.Request) -> web.Response:
 
 
 class StatusEntryRef(Body):
-    """The credential's status entry whose bit to change (Bitstring Status List 1.0 §2.1)."""
+    """The credential's status entry whose bit to change (Bitstring Status List 1.0 §2.1).
+    VCALM's UpdateCredentialStatusRequest allows no other member: anything else is refused
+    before the status changes (revocation cannot be undone)."""
 
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = Field(None, description="When given, the entry must be the credential's own entry of this id and purpose")
     type: StatusType
     statusPurpose: Literal["revocation", "suspension", "message"]
     statusListCredential: str | None = Field(None, description="When given, the entry must be the credential's own in this list")
@@ -350,6 +552,8 @@ class VcApiStatusUpdate(Body):
     false clears a suspension; absent means true (the Bitstring Status List suite sends it so).
     A `message` entry takes its value: a boolean for a one-bit entry, else a number or `0x` hex
     string below 2^statusSize (one of its `statusMessage` values)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     credentialId: NonEmpty
     credentialStatus: StatusEntryRef
@@ -386,12 +590,16 @@ class VcApiStatusUpdate(Body):
 
 
 class StatusChange(Body):
+    model_config = ConfigDict(extra="forbid")
+
     type: StatusType
     status: StatusValue
 
 
 class ListStatusUpdate(Body):
     """Earlier VC-API drafts: the wanted status inside each entry, one status for all of them."""
+
+    model_config = ConfigDict(extra="forbid")
 
     credentialId: NonEmpty
     credentialStatus: Annotated[list[StatusChange], Field(min_length=1)]
@@ -417,6 +625,8 @@ class ListStatusUpdate(Body):
 
 class ShortStatusUpdate(Body):
     """The short form: the wanted status by name."""
+
+    model_config = ConfigDict(extra="forbid")
 
     credentialId: NonEmpty
     status: StatusValue
@@ -465,19 +675,25 @@ class StatusEntryRecord(TypedDict):
     statusListIndex: str
 
 
-def _check_named_entry(record: Any, cs: StatusEntryRef) -> None:
-    """When VC-API's form names the list entry, it must be one of the credential's own."""
-    url, index = cs.statusListCredential, cs.statusListIndex
+def _check_named_entry(record: Any, cs: StatusEntryRef) -> Any:
+    """When VC-API's form names the list entry (its id, list or index), it must be one of the
+    credential's own of that purpose: the entry, or a 400 before anything changes."""
+    url, index, entry_id = cs.statusListCredential, cs.statusListIndex, cs.id
     for entry in record.status_entries:
         if entry.purpose != cs.statusPurpose:
             continue
-        if (url is None or url == entry.list_url) and (index is None or index == str(entry.index)):
-            return
+        if (
+            (url is None or url == entry.list_url)
+            and (index is None or index == str(entry.index))
+            and (entry_id is None or entry_id == entry.id)
+        ):
+            return entry
     raise bad_request(
         f"credential {record.id!r} has no {cs.statusPurpose} entry"
+        + (f" with id {entry_id!r}" if entry_id else "")
         + (f" in {url!r}" if url else "")
         + (f" at index {index}" if index else ""),
-        field="credentialStatus",
+        field="credentialStatus.id" if entry_id and url is None and index is None else "credentialStatus",
     )
 
 
@@ -509,24 +725,26 @@ async def update_status(request: web.Request, body: UpdateCredentialStatusReques
     # A token bound to one issuer sees only that issuer's credentials: another issuer's id is
     # "not found" to it, so the answer does not reveal which ids exist elsewhere on the node.
     scope_issuer = None if (auth.ADMIN in grant.scopes or grant.issuer is None) else grant.issuer
+    entry = None
+    if named is not None and (named.statusPurpose != MESSAGE or named.id is not None):
+        record = await node.credentials.get(form.credentialId)
+        if scope_issuer is not None and record.issuer != scope_issuer:
+            raise UnknownCredentialError(
+                f"no credential with id {form.credentialId!r} was issued by issuer {scope_issuer!r}", credentialId=form.credentialId
+            )
+        entry = _check_named_entry(record, named)
     if isinstance(form, VcApiStatusUpdate) and form.credentialStatus.statusPurpose == MESSAGE:
         ref = form.credentialStatus
+        # An entry named by id alone is that entry: its list and index.
         record = await node.status.set_message(
             form.credentialId,
             form.value,
-            list_url=ref.statusListCredential,
-            index=int(ref.statusListIndex) if ref.statusListIndex is not None else None,
+            list_url=entry.list_url if entry is not None else ref.statusListCredential,
+            index=entry.index if entry is not None else (int(ref.statusListIndex) if ref.statusListIndex is not None else None),
             issuer_name=scope_issuer,
         )
         return web.json_response({"credentialId": record.id, **record.to_json()})
     credential_id, status = form.credentialId, form.wanted()
-    if named is not None:
-        record = await node.credentials.get(credential_id)
-        if scope_issuer is not None and record.issuer != scope_issuer:
-            raise UnknownCredentialError(
-                f"no credential with id {credential_id!r} was issued by issuer {scope_issuer!r}", credentialId=credential_id
-            )
-        _check_named_entry(record, named)
     record = await node.status.set_status(credential_id, status, issuer_name=scope_issuer)
     return web.json_response({"credentialId": record.id, **record.to_json()})
 

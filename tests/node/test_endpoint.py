@@ -98,7 +98,7 @@ def test_a_status_both_answered_and_refused_is_described_with_both_media_types(t
     doc = document(create_app(Config().replace(data_dir=tmp_path)))
     responses = doc["paths"]["/credentials/verify"]["post"]["responses"]
     assert set(responses["400"]["content"]) == {"application/json", PROBLEM_JSON}
-    assert responses["400"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/VerificationResult"}
+    assert responses["400"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/VerifyCredentialResult"}
     # Content negotiation (JSON for programs, a page for browsers), a form the handler reads
     # itself, a query parameter: each declared on the endpoint, each in the document.
     achievement = doc["paths"]["/issuers/{name}/achievements/{slug}"]["get"]["responses"]
