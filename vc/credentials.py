@@ -16,6 +16,7 @@ from vc import proofs
 from vc.datamodel import (
     CREDENTIALS_V1,
     ResourceDigests,
+    ValidityPeriodError,
     check_credential,
     check_validity,
     issuer_id,
@@ -206,7 +207,11 @@ async def verify_credential(
                 ctx.data["relatedResourcesUnchecked"] = list(report.unchecked_resources)
         if result.checks[-1].ok:
             with checks.run("validity") as ctx:
-                ctx.set("passed", check_validity(vc, now=now))
+                try:
+                    ctx.set("passed", check_validity(vc, now=now))
+                except ValidityPeriodError as e:
+                    ctx.data["field"] = e.field  # which bound, for VC-API's results.validFrom / validUntil
+                    raise
         return True
 
     if not (structure() if offload is None else await offload(structure)):

@@ -55,9 +55,15 @@ MAX_CLOCK_SKEW = timedelta(seconds=300)
 
 
 class ValidityPeriodError(RangeError):
-    """``now`` lies outside validFrom..validUntil: established, so a failure, not an unknown."""
+    """``now`` lies outside validFrom..validUntil: established, so a failure, not an unknown.
+    ``field`` names the bound broken (validFrom, validUntil, or 1.1's issuanceDate,
+    expirationDate), which the validity check's entry carries."""
 
     outcome = "failed"
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 # --- identifiers --------------------------------------------------------------------------
@@ -300,9 +306,9 @@ def check_validity(vc: JsonObject, *, now: datetime, max_clock_skew: timedelta =
     start_field, end_field = _validity_fields(version)
     start, end = _dates(vc, version)
     if start is not None and now + max_clock_skew < start:
-        raise ValidityPeriodError(f"the credential is not yet valid: {start_field} is {vc[start_field]}")
+        raise ValidityPeriodError(f"the credential is not yet valid: {start_field} is {vc[start_field]}", field=start_field)
     if end is not None and now - max_clock_skew > end:
-        raise ValidityPeriodError(f"the credential has expired: {end_field} was {vc[end_field]}")
+        raise ValidityPeriodError(f"the credential has expired: {end_field} was {vc[end_field]}", field=end_field)
     if start is None and end is None:
         return "the credential states no validity period"
     parts = [f"{start_field} {vc[start_field]}" if start else "", f"{end_field} {vc[end_field]}" if end else ""]

@@ -332,14 +332,13 @@ def _results(result: Any, vc: JsonObject) -> JsonObject:
     does not validate credentialSchema, so it reports none."""
     out: JsonObject = {}
     validity = result.check("validity")
-    # The validity check fails on the first bound it finds broken: validFrom, then validUntil.
-    expired = validity is not None and not validity.ok and "expired" in validity.message
+    # A failed validity check names the bound it found broken (vc.datamodel.ValidityPeriodError).
+    broken = None if validity is None or validity.ok else validity.data.get("field")
     for key, fields in (("validFrom", ("validFrom", "issuanceDate")), ("validUntil", ("validUntil", "expirationDate"))):
         name = next((f for f in fields if f in vc), None)
         if name is None:
             continue
-        ok = validity is not None and (validity.ok or (expired if key == "validFrom" else not expired))
-        out[key] = {"verified": ok, "input": vc[name]}
+        out[key] = {"verified": validity is not None and (validity.ok or (broken is not None and broken != name)), "input": vc[name]}
     entries = _as_list(vc.get("credentialStatus"))
     status = [c for c in result.checks if c.name == "status"]
     out["credentialStatus"] = []

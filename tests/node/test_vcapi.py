@@ -1106,6 +1106,12 @@ async def test_an_expired_credentials_results_name_valid_until(node: Node) -> No
     assert resp.status == 400
     assert results["validFrom"] == {"verified": True, "input": "2020-01-01T00:00:00Z"}
     assert results["validUntil"] == {"verified": False, "input": "2021-01-01T00:00:00Z"}
+    # Not yet valid: the other bound. Read from the bound the check names, not its wording.
+    vc = await node.issue(unsigned(validFrom="2999-01-01T00:00:00Z", validUntil="2999-06-01T00:00:00Z"))
+    resp = await node.client.post("/credentials/verify", json={"verifiableCredential": vc, "options": {"returnResults": True}})
+    body = await resp.json()
+    assert resp.status == 400 and body["results"]["validFrom"]["verified"] is False and body["results"]["validUntil"]["verified"] is True
+    assert next(c for c in body["checks"] if c["check"] == "validity")["field"] == "validFrom"
 
 
 async def test_the_proofless_presentation_form_verifies_its_credentials(node: Node) -> None:
