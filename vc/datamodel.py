@@ -9,13 +9,13 @@ naming the field at fault; ``vc.results`` turns them into result entries.
 from __future__ import annotations
 
 import base64
-import calendar
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Literal
 
 from did.multikey import decode_multibase
+from did.timestamps import NoSuchDay, NotADateTime, parse_date_time
 from vc.errors import CryptographicSecurityError, MalformedValueError, RangeError
 
 JsonObject = dict[str, Any]
@@ -208,15 +208,9 @@ def _language_value(value: Any, where: str) -> None:
 
 # --- dates --------------------------------------------------------------------------------
 
-# XML Schema 1.1 Part 2 §3.3.7 dateTime lexical space; the timezone is required here because
-# VC DM 2.0 §4.6 asks for dateTimeStamp (§3.4.28: dateTime with explicitTimezone required) and
-# VC DM 1.1 §4.6 for an RFC 3339 date-time, which also carries an offset.
-_DATETIME = re.compile(
-    r"(?P<year>-?(?:[1-9][0-9]{3,}|0[0-9]{3}))-(?P<month>0[1-9]|1[0-2])-(?P<day>0[1-9]|[12][0-9]|3[01])"
-    r"T(?:(?P<hour>[01][0-9]|2[0-3]):(?P<minute>[0-5][0-9]):(?P<second>[0-5][0-9])(?:\.(?P<frac>[0-9]+))?"
-    r"|(?P<midnight>24:00:00(?:\.0+)?))"
-    r"(?P<tz>Z|[+\-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))?"
-)
+# VC DM 2.0 §4.6 asks for dateTimeStamp (XML Schema 1.1 §3.4.28: dateTime with explicitTimezone
+# required) and VC DM 1.1 §4.6 for an RFC 3339 date-time, which also carries an offset. The
+# reading itself is did.timestamps' (a verification method's revoked/expires use it too).
 
 
 def parse_datetime_stamp(value: Any, where: str, *, require_timezone: bool = True) -> datetime:
@@ -228,46 +222,14 @@ def parse_datetime_stamp(value: Any, where: str, *, require_timezone: bool = Tru
     """
     if not isinstance(value, str):
         raise MalformedValueError(f"{where} must be an XML Schema dateTimeStamp string, got {type(value).__name__}")
-    m = _DATETIME.fullmatch(value)
-    if m is None or (require_timezone and m["tz"] is None):
+    try:
+        return parse_date_time(value, require_timezone=require_timezone)
+    except NotADateTime:
         raise MalformedValueError(
             f"{where} must be an XML Schema dateTimeStamp with a timezone, such as 2024-01-01T00:00:00Z; got {value!r}"
-        )
-    # XSD 1.1 §E.3.3: the day must exist in every year, the clamped ones too. The last four
-    # digits decide a leap year (0000 is 1 BCE, a leap year), and a year past 4,300 digits
-    # must never reach int(), which raises ValueError there.
-    year_text, month, day = m["year"], int(m["month"]), int(m["day"])
-    leap = calendar.isleap(int(("-" if year_text[0] == "-" else "") + year_text[-4:]))
-    if day > (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[month - 1]:
-        raise MalformedValueError(f"{where} is not a real date and time: {value!r} (day is out of range for month)")
-    if len(year_text.lstrip("-")) > 4:
-        return (datetime.min if year_text[0] == "-" else datetime.max).replace(tzinfo=timezone.utc)
-    year = int(year_text)
-    if year < 1:
-        return datetime.min.replace(tzinfo=timezone.utc)
-    tz = m["tz"]
-    if tz == "Z" or tz is None:
-        tzinfo = timezone.utc
-    else:
-        sign = -1 if tz[0] == "-" else 1
-        tzinfo = timezone(sign * timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6])))
-    try:
-        if m["midnight"]:
-            base = datetime(year, month, day, tzinfo=tzinfo) + timedelta(days=1)
-        else:
-            frac = (m["frac"] or "0")[:6].ljust(6, "0")
-            base = datetime(
-                year, month, day, int(m["hour"]), int(m["minute"]), int(m["second"]),
-                int(frac), tzinfo=tzinfo,
-            )
-    except ValueError as e:  # a guard: the checks above leave datetime() nothing to refuse
-        raise MalformedValueError(f"{where} is not a real date and time: {value!r} ({e})") from e
-    except OverflowError:
-        return (datetime.max if year > 5000 else datetime.min).replace(tzinfo=timezone.utc)
-    try:
-        return base.astimezone(timezone.utc)
-    except OverflowError:
-        return (datetime.max if year > 5000 else datetime.min).replace(tzinfo=timezone.utc)
+        ) from None
+    except NoSuchDay:
+        raise MalformedValueError(f"{where} is not a real date and time: {value!r} (day is out of range for month)") from None
 
 
 def _validity_fields(version: Version) -> tuple[str, str]:

@@ -14,13 +14,13 @@ specification's error codes.
 from __future__ import annotations
 
 import copy
-import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Mapping, Sequence, TypeVar
 
 from did.cache import json_copy
 from did.key import did_key_from_public_key
 from did.resolver import is_authorized
+from did.timestamps import is_date_time_stamp
 from vc import jsonld
 from vc.crypto import Ed25519KeyPair
 from vc.datamodel import MAX_CLOCK_SKEW, is_url, parse_datetime_stamp
@@ -53,18 +53,12 @@ Offload = Callable[[Callable[[], T]], Awaitable[T]]
 # ours before a proof "created in the future" is refused; 300 s, Digital Bazaar's maxClockSkew,
 # the same allowance the validity period gets.
 
-# XML Schema 1.1 dateTimeStamp: a dateTime with a time zone (VC Data Integrity 1.0 §2.1).
-_DATE_TIME_STAMP = re.compile(
-    r"-?([1-9][0-9]{3,}|0[0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
-    r"T(([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?|24:00:00(\.0+)?)"
-    r"(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))"
-)
 
 def format_datetime(value: datetime | str) -> str:
     """An XML Schema dateTimeStamp in UTC, to the second (as the test vectors write them)."""
     if isinstance(value, str):
         # vc-di-eddsa §3.2.5 step 3: an invalid created is a PROOF_GENERATION_ERROR when signing.
-        if not _DATE_TIME_STAMP.fullmatch(value):
+        if not is_date_time_stamp(value):
             raise ProofGenerationError(f"a proof time must be an XML Schema dateTimeStamp (with a time zone), got {value!r}")
         return value
     if value.tzinfo is None:
@@ -76,7 +70,7 @@ def _parse_datetime(value: Any, field: str) -> datetime:
     """proof.created / proof.expires (VC Data Integrity 1.0 §2.1: an XML Schema dateTimeStamp),
     read as the data model reads validFrom: years past 9999 or before 1 (which signing
     accepts) compare as the end or start of time, and 24:00:00 is the next midnight."""
-    if not isinstance(value, str) or not _DATE_TIME_STAMP.fullmatch(value):
+    if not is_date_time_stamp(value):
         raise MalformedProofError(f"proof.{field} must be an XML Schema dateTimeStamp (with a time zone), got {value!r}")
     try:
         return parse_datetime_stamp(value, f"proof.{field}")
