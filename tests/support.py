@@ -7,6 +7,8 @@ picks whichever was imported first.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -51,6 +53,19 @@ def interop_harness() -> Path:
     return _installed
 
 
+@contextlib.contextmanager
+def exclusive(lock_file: Path) -> Any:
+    """Held by one process at a time (an advisory lock on ``lock_file``): the suite runs in
+    several pytest-xdist workers, and two of them must not install the same thing at once."""
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_file, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def npm_installed(source: Path, name: str, *, what: str) -> Path:
     """An installed copy of the npm package folder ``source``: copied to .cache/NAME-<lock
     digest> once per package-lock.json and installed there with ``npm ci`` from the lock file
@@ -63,6 +78,11 @@ def npm_installed(source: Path, name: str, *, what: str) -> Path:
         _unavailable(f"{what} is not at {source}")
     digest = hashlib.sha256(lock.read_bytes() + (source / "package.json").read_bytes()).hexdigest()[:16]
     target = ROOT / ".cache" / f"{name}-{digest}"
+    with exclusive(ROOT / ".cache" / f"{name}.lock"):
+        return _npm_install(source, target, what)
+
+
+def _npm_install(source: Path, target: Path, what: str) -> Path:
     if not (target / "node_modules").is_dir():
         staging = target.with_name(target.name + ".partial")
         shutil.rmtree(staging, ignore_errors=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any, AsyncIterator
 
@@ -22,7 +23,7 @@ import pytest
 import pytest_asyncio
 
 from scene import Scene, build
-from support import _unavailable
+from support import _unavailable, exclusive
 
 CHROMIUM = Path(os.environ.get("VCNODE_CHROMIUM", "/usr/bin/chromium"))
 # This machine's network is closed: anything Chromium would fetch in the background (updates,
@@ -61,7 +62,9 @@ def chromium_args() -> list[str]:
 def chromium() -> str:
     """The path of Debian's Chromium, installed first if it is missing."""
     if not CHROMIUM.exists():
-        _install_chromium()
+        with exclusive(Path(tempfile.gettempdir()) / "vcnode-tests-chromium.lock"):  # one apt-get at a time
+            if not CHROMIUM.exists():
+                _install_chromium()
     if not CHROMIUM.exists():
         _unavailable(f"Chromium is not at {CHROMIUM}; install Debian's package: apt-get install chromium")
     try:
