@@ -33,9 +33,10 @@ from node.oid4vci.errors import invalid_proof
 from vc.errors import ProblemError
 from vc.limits import Limits, parse_json
 
-# The algorithms the node offers (proof_signing_alg_values_supported): Ed25519 keys sign EdDSA,
-# P-256 keys ES256. The key type each needs, so a key of one type cannot sign as the other.
-ALGORITHMS: Mapping[str, tuple[str, str]] = {"EdDSA": ("OKP", "Ed25519"), "ES256": ("EC", "P-256")}
+# The algorithms the node offers (proof_signing_alg_values_supported): Ed25519 keys sign EdDSA
+# or, by RFC 9864's fully-specified name, Ed25519; P-256 keys ES256. The key type each needs, so a
+# key of one type cannot sign as the other.
+ALGORITHMS: Mapping[str, tuple[str, str]] = {"EdDSA": ("OKP", "Ed25519"), "Ed25519": ("OKP", "Ed25519"), "ES256": ("EC", "P-256")}
 PROOF_TYPE = "openid4vci-proof+jwt"
 BINDING_METHODS = ("did:key", "did:jwk")
 MAX_PROOF_BYTES = 16 * 1024
@@ -45,7 +46,7 @@ _PROOF_LIMITS = Limits(max_bytes=MAX_PROOF_BYTES, max_depth=16, max_nodes=1000)
 _ED25519_PUB, _P256_PUB = 0xED, 0x1200
 
 # RFC 9864 names fully-specified successors of "EdDSA"; joserfc warns on every use of it. The
-# node offers "EdDSA" on purpose: the wallets in use sign with it.
+# node still offers "EdDSA" on purpose: the wallets in use sign with it.
 warnings.filterwarnings("ignore", message="EdDSA is deprecated", category=SecurityWarning)
 
 

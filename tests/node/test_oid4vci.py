@@ -802,3 +802,21 @@ async def test_an_authorization_details_entry_without_type_is_told_it_needs_one(
     body = await resp.json()
     assert (resp.status, body["error"]) == (400, "invalid_authorization_details"), body
     assert "needs 'type': 'openid_credential'" in body["error_description"], body
+
+
+async def test_a_proof_signed_with_rfc_9864s_ed25519_name_is_accepted(env: Any) -> None:
+    """RFC 9864 deprecates "EdDSA" for the fully-specified "Ed25519"; a wallet that signs with the
+    new name (the second wallet sweep's case) was refused. A P-256 key cannot sign as it."""
+    base = env.config.effective_base_url
+    wallet = Wallet()
+    access = (await token_for(env, await make_offer(env)))["access_token"]
+    header = {"alg": "Ed25519", "typ": "openid4vci-proof+jwt", "kid": wallet.did + "#0"}
+    status, body, _ = await credential(env, access, {"credential_configuration_id": "ds-101",
+                                                     "proofs": {"jwt": [wallet.proof(base, await nonce(env), header=header)]}})
+    assert status == 200 and body["credentials"][0]["credential"]["credentialSubject"]["id"] == wallet.did, body
+    p256 = Wallet("p256")
+    access = (await token_for(env, await make_offer(env)))["access_token"]
+    forged = p256.signed(json.dumps({"aud": base, "iat": int(time.time()), "nonce": await nonce(env)}),
+                         header=json.dumps({"alg": "Ed25519", "typ": "openid4vci-proof+jwt", "kid": p256.did + "#0"}))
+    status, body, _ = await credential(env, access, {"credential_configuration_id": "ds-101", "proofs": {"jwt": [forged]}})
+    assert (status, body["error"]) == (400, "invalid_proof"), body

@@ -130,7 +130,7 @@ async def test_a_wallet_collects_a_micro_credential_bound_to_its_did(served: Ser
     assert configuration["format"] == "ldp_vc"
     assert configuration["credential_definition"]["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert configuration["cryptographic_binding_methods_supported"] == ["did:key", "did:jwk"]
-    assert configuration["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"] == ["EdDSA", "ES256"]
+    assert configuration["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"] == ["EdDSA", "Ed25519", "ES256"]
     assert configuration["credential_metadata"]["display"][0]["name"] == "Data Science Fundamentals"
     assert got["metadata"]["authorizationServer"]["token_endpoint"] == f"{served.url}/issuers/default/oid4vci/token"
     assert got["token"]["token_type"] == "Bearer"
