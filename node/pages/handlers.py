@@ -2,7 +2,7 @@
 
 The verifier works without JavaScript: the form posts the pasted JSON (or the chosen file, as
 multipart) back to ``/verify``, and ``GET /verify?url=`` fetches a published credential on the
-server. Both are bounded like the API: the body by the node's ``max_body_bytes`` (aiohttp's
+server, as does a link pasted alone into the box. Both are bounded like the API: the body by the node's ``max_body_bytes`` (aiohttp's
 ``client_max_size``, the same bound ``read_json`` applies), the fetch by the guarded client's
 rules for did:web. Input that cannot be checked gets a page that says why and keeps what was
 typed; it never reaches the problem+json middleware.
@@ -40,12 +40,14 @@ class FormState:
 
 
 class InputProblem(Exception):
-    """What the person gave cannot be checked; ``message`` says why, in words."""
+    """What the person gave cannot be checked; ``message`` says why, in words. ``title`` is the
+    heading's text key: a document that is itself suspect is a warning, not a fault of the page."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, *, title: str = "input.problem") -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.title = title
 
 
 def _size(n: int) -> str:
@@ -54,6 +56,50 @@ def _size(n: int) -> str:
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
+
+
+class _Pairs(list):  # type: ignore[type-arg]
+    """An object's members in order, duplicates kept: only to find where a duplicate is."""
+
+
+def _duplicate_path(text: str) -> list[str] | None:
+    """Where the first object naming a member twice sits, as member names and list indexes from
+    the top (``[]`` for the top level); None if the text cannot be read that way."""
+
+    def walk(value: Any, path: list[str]) -> list[str] | None:
+        if isinstance(value, _Pairs):
+            names = [k for k, _ in value]
+            if len(set(names)) != len(names):
+                return path
+            items: Any = ((k, v) for k, v in value)
+        elif isinstance(value, list):
+            items = ((f"[{i}]", v) for i, v in enumerate(value))
+        else:
+            return None
+        for key, child in items:
+            found = walk(child, path + [key])
+            if found is not None:
+                return found
+        return None
+
+    try:
+        return walk(json.loads(text, object_pairs_hook=_Pairs), [])
+    except (ValueError, RecursionError):
+        return None
+
+
+def _duplicate_problem(t: Texts, name: str, text: str | None) -> InputProblem:
+    """The same sentence for a pasted, uploaded or fetched document that names a member twice:
+    I-JSON (RFC 7493 §2.3) forbids it because programs read such a document differently, so the
+    person is told not to rely on it, and where the duplicate is when the text is at hand."""
+    path = _duplicate_path(text) if text is not None else None
+    if path is None:
+        where = ""
+    elif not path:
+        where = t("input.duplicate_member.top")
+    else:
+        where = t("input.duplicate_member.in", path=" › ".join(path).replace(" › [", "["))
+    return InputProblem(t("input.duplicate_member", name=repr(name), where=where), title="input.problem.suspect")
 
 
 def parse_document(t: Texts, raw: bytes | str, limit: int) -> Any:
@@ -72,7 +118,7 @@ def parse_document(t: Texts, raw: bytes | str, limit: int) -> Any:
     try:
         value = json.loads(raw, parse_constant=_refuse_constant, object_pairs_hook=unique_members)
     except DuplicateMemberError as e:
-        raise InputProblem(t("input.duplicate_member", name=repr(e.name))) from None
+        raise _duplicate_problem(t, e.name, raw if isinstance(raw, str) else None) from None
     except RecursionError:
         raise InputProblem(t("input.too_deep")) from None
     except json.JSONDecodeError as e:
@@ -103,7 +149,9 @@ async def _verify(access: NodeAccess, t: Texts, document: Any, form: FormState) 
     return view.credential_outcome(t, result, await access.own_dids())
 
 
-def _page(t: Texts, access: NodeAccess, form: FormState, *, outcome: view.Outcome | None = None, problem: str = "", status: int = 200) -> web.Response:
+def _page(
+    t: Texts, access: NodeAccess, form: FormState, *, outcome: view.Outcome | None = None, problem: str = "", problem_title: str = "", status: int = 200
+) -> web.Response:
     return render(
         "verify.html",
         status=status,
@@ -113,9 +161,54 @@ def _page(t: Texts, access: NodeAccess, form: FormState, *, outcome: view.Outcom
         form=form,
         outcome=outcome,
         problem=problem,
+        problem_title=problem_title or t("input.problem"),
         max_bytes=access.max_body,
         max_size=_size(access.max_body),
     )
+
+
+async def fetch_document(t: Texts, access: NodeAccess, url: str) -> Any:
+    """The credential published at ``url``, through the node's guarded client (the did:web
+    rules). A fetch that succeeded but brought a document that cannot be checked is the same
+    input problem, in the same words, as that document pasted: the fault is the content's."""
+    if len(url) > MAX_URL or view.safe_href(url) is None:
+        raise InputProblem(t("url.bad", limit=MAX_URL))
+    try:
+        document = await access.fetch_json(url)
+    except FetchOffError:
+        raise InputProblem(t("url.offline"), 503) from None
+    except FetchError as e:
+        if e.reason in ("insecure", "forbidden-address", "redirect"):
+            raise InputProblem(t("url.refused", url=url, detail=e.detail)) from None
+        if e.reason == "too-large":
+            raise InputProblem(t("input.too_large", limit=_size(access.max_body)), 413) from None
+        if e.reason == "malformed":
+            raise _content_problem(t, e.__cause__) from None
+        raise InputProblem(t("url.failed", url=url, detail=e.detail), 502) from None
+    return checked_document(t, document)  # the fetch already bounded its size
+
+
+def _content_problem(t: Texts, cause: BaseException | None) -> InputProblem:
+    """What ``parse_document`` would say of a fetched body the guarded client could not read
+    (``FetchError.reason == "malformed"`` keeps the parser's error as its cause)."""
+    if isinstance(cause, DuplicateMemberError):
+        return _duplicate_problem(t, cause.name, None)  # the client keeps no body to locate it in
+    if isinstance(cause, UnicodeDecodeError):
+        return InputProblem(t("input.not_utf8"))
+    if isinstance(cause, RecursionError):
+        return InputProblem(t("input.too_deep"))
+    if isinstance(cause, json.JSONDecodeError):
+        return InputProblem(t("input.not_json", detail=f"{cause.msg} at line {cause.lineno}, column {cause.colno}"))
+    return InputProblem(t("input.not_json", detail=str(cause) if cause else "unreadable"))
+
+
+def _pasted_link(text: str) -> str | None:
+    """The box holds only an http(s) address: people are handed links and QR codes and paste
+    them where the credential goes, so the link is checked as ``?url=`` would check it."""
+    candidate = text.strip()
+    if candidate[:8].lower().startswith(("https://", "http://")) and not any(c.isspace() for c in candidate):
+        return candidate
+    return None
 
 
 async def verify_page(request: web.Request) -> web.Response:
@@ -126,23 +219,15 @@ async def verify_page(request: web.Request) -> web.Response:
     if not url:
         return _page(t, access, form)
     try:
-        if len(url) > MAX_URL or view.safe_href(url) is None:
-            raise InputProblem(t("url.bad", limit=MAX_URL))
-        try:
-            document = await access.fetch_json(url)
-        except FetchOffError:
-            raise InputProblem(t("url.offline"), 503) from None
-        except FetchError as e:
-            if e.reason in ("insecure", "forbidden-address", "redirect"):
-                raise InputProblem(t("url.refused", url=url, detail=e.detail)) from None
-            if e.reason == "too-large":
-                raise InputProblem(t("input.too_large", limit=_size(access.max_body)), 413) from None
-            raise InputProblem(t("url.failed", url=url, detail=e.detail), 502) from None
-        document = checked_document(t, document)  # the fetch already bounded its size
+        document = await fetch_document(t, access, url)
     except InputProblem as e:
-        return _page(t, access, form, problem=e.message, status=e.status)
+        return _problem(t, access, form, e)
     form.document = json.dumps(document, indent=2, ensure_ascii=False)
     return _page(t, access, form, outcome=await _verify(access, t, document, form))
+
+
+def _problem(t: Texts, access: NodeAccess, form: FormState, e: InputProblem) -> web.Response:
+    return _page(t, access, form, problem=e.message, problem_title=t(e.title), status=e.status)
 
 
 async def verify_submit(request: web.Request) -> web.Response:
@@ -172,9 +257,14 @@ async def verify_submit(request: web.Request) -> web.Response:
                     form.document = raw.decode("utf-8-sig")
                 except UnicodeDecodeError:
                     pass
-        document = parse_document(t, raw, limit)
+        link = _pasted_link(form.document) if isinstance(raw, str) else None
+        if link is not None:
+            form.url = link[:MAX_URL]
+            document = await fetch_document(t, access, link)
+        else:
+            document = parse_document(t, raw, limit)
     except InputProblem as e:
-        return _page(t, access, form, problem=e.message, status=e.status)
+        return _problem(t, access, form, e)
     return _page(t, access, form, outcome=await _verify(access, t, document, form))
 
 

@@ -25,11 +25,11 @@ EN: dict[str, str] = {
     "footer": "This page is served by a vcnode trust node. Nothing you check here is stored.",
     # --- the verifier form ---------------------------------------------------------------
     "verify.title": "Verify a credential",
-    "verify.intro": "Paste a verifiable credential or presentation, choose or drop a .json file, or open this page "
-    "with ?url= and the address of a credential published on the web. The node checks its signature, its "
+    "verify.intro": "Paste a credential or presentation (the JSON text), or a link to one published on the web "
+    "(an address starting with https://), or choose or drop a .json file. The node checks its signature, its "
     "issuer's key, its validity period and its revocation status, and shows what it says.",
-    "verify.document.label": "Credential or presentation (JSON)",
-    "verify.document.hint": "Paste the JSON here, or choose a file below.",
+    "verify.document.label": "Credential or presentation (JSON), or a link to one",
+    "verify.document.hint": "Paste the JSON text, or a link (https://…) to a credential published on the web; or choose a file below.",
     "verify.file.label": "Or choose a .json file",
     "verify.file.hint": "The file is read in your browser and sent to this node only when you press Verify. At most {limit}.",
     "verify.drop": "Drop a .json file here",
@@ -49,7 +49,11 @@ EN: dict[str, str] = {
     "input.too_large": "The file or text is too large: this node accepts at most {limit}.",
     "input.not_utf8": "The file is not text (UTF-8), so it cannot be a JSON credential.",
     "input.not_json": "This is not valid JSON: {detail}.",
-    "input.duplicate_member": "This JSON names {name} twice in one object. Programs differ on which of the two values counts, so it is not checked (I-JSON, RFC 7493).",
+    "input.duplicate_member": "Do not rely on this document: it gives the member {name} two values in one object{where}, "
+    "so different programs can read different things from it. A credential from a genuine issuer never does this; "
+    "ask the holder for the original file.",
+    "input.duplicate_member.top": " (at the top level)",
+    "input.duplicate_member.in": " (in {path})",
     "input.too_deep": "The JSON nests too deeply to be a credential.",
     "input.shape": "The JSON is too large or too complex to check: {detail}",
     "input.not_object": "This JSON is {kind}, not a credential or presentation (a JSON object).",
@@ -62,8 +66,10 @@ EN: dict[str, str] = {
     "url.bad": "The address must be an http or https URL of at most {limit} characters.",
     "url.refused": "The node will not fetch {url}: {detail}",
     "url.failed": "The node could not fetch {url}: {detail}",
-    "url.offline": "This node does not fetch from the web, so ?url= cannot be used here.",
+    "url.offline": "This node does not fetch from the web, so it cannot check a credential by its link. "
+    "Paste the credential's JSON text or choose its file instead.",
     "input.problem": "Could not check this",
+    "input.problem.suspect": "Do not rely on this document",
     # --- verdicts ------------------------------------------------------------------------
     "verdict.verified": "Verified",
     "verdict.not-verified": "Not verified",

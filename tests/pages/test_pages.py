@@ -19,6 +19,7 @@ from did.key import did_key_from_public_key
 from node.pages.render import CSP
 from node.pages.texts import EN
 from pagereader import Page, read
+from running import start
 from scene import DS101, IMG_LEARNER, JS_URL, RLO_NAME, SCRIPT_TITLE, Scene, copied, free_port, signed_by_a_new_key
 from vc.credentials import issue_credential
 from vc.crypto import Ed25519KeyPair
@@ -434,7 +435,7 @@ async def test_bad_input_gets_a_clear_message_and_keeps_what_was_typed(scene: Sc
     status, page, _ = await post(scene, raw="[1, 2]")
     assert status == 400 and "This JSON is a list, not a credential or presentation" in page.text
     status, page, _ = await post(scene, raw='{"type": ["VerifiableCredential"], "name": "Ada", "name": "Eve"}')
-    assert status == 400 and "This JSON names 'name' twice in one object" in page.text
+    assert status == 400 and "Do not rely on this document: it gives the member 'name' two values" in page.text
     status, page, _ = await post(scene, raw="[" * 5000 + "]" * 5000)
     assert status == 400 and "nests too deeply" in page.text
     status, page, _ = await post(scene, file=b"\xff\xfe\x00binary")
@@ -492,6 +493,61 @@ async def test_url_refuses_addresses_the_node_may_not_fetch(scene: Scene) -> Non
         assert hits == []
     finally:
         await runner.cleanup()
-    # A page that is not JSON: the fetch succeeds, the content is refused with the reason.
+    # A page that is not JSON: the fetch succeeds, the content is refused with the reason, as
+    # the same text pasted would be (a fault of the content, not of the fetch).
     status, page, _ = await get(scene, f"/verify?url={scene.url}/verify")
-    assert status == 502 and "did not return valid JSON" in page.text
+    assert status == 400 and "This is not valid JSON" in page.text and "could not fetch" not in page.text
+
+
+async def test_a_link_pasted_into_the_box_is_checked_like_url(scene: Scene) -> None:
+    published = f"{scene.url}/status/uni/revocation/1"
+    status, page, _ = await post(scene, raw=f"  {published}\n")
+    assert status == 200 and verdict(page) == "verified"
+    assert published in page.one("p", **{"class": "source"}).text
+    assert page.one("textarea").text.strip() == published  # what was typed is kept
+    # The fetch guards still apply to a pasted link.
+    status, page, _ = await post(scene, raw="https://169.254.169.254/latest/meta-data")
+    assert status == 400 and "The node will not fetch" in page.text
+    # A link among other text is not a link: it is checked as JSON.
+    status, page, _ = await post(scene, raw=f"see {published}")
+    assert status == 400 and "This is not valid JSON" in page.text
+    # The form says a link may be pasted, in plain words.
+    _, page, _ = await get(scene, "/verify")
+    assert "a link to one published on the web" in page.one("p", **{"class": "intro"}).text
+
+
+async def test_a_member_named_twice_is_one_warning_on_every_path(scene: Scene, tmp_path: Any) -> None:
+    dup = json.dumps(scene.valid, indent=2)
+    dup = dup.replace('"credentialSubject": {', '"credentialSubject": {\n    "achievement": "Nothing",', 1)
+    assert json.loads(dup) and dup.count('"achievement": "Nothing"') == 1
+    sentence = "Do not rely on this document: it gives the member 'achievement' two values in one object"
+    advice = "A credential from a genuine issuer never does this; ask the holder for the original file."
+    for kind in ("paste", "upload"):
+        status, page, _ = await (post(scene, raw=dup) if kind == "paste" else post(scene, file=dup.encode()))
+        result = page.one("section", id="result").text
+        assert status == 400 and sentence + " (in credentialSubject)" in result and advice in result, (kind, result)
+        assert page.one("h2", id="problem-title").text == "Do not rely on this document"
+    status, page, _ = await post(scene, raw='{"a": [{"b": {"c": 1, "c": 2}}]}')
+    assert status == 400 and "(in a[0] › b)" in page.text
+    status, page, _ = await post(scene, raw='{"name": 1, "name": 2}')
+    assert status == 400 and "(at the top level)" in page.text
+    # Through ?url=: the fetch succeeded and the content is refused in the same words, as a 400.
+    async def serve(request: web.Request) -> web.Response:
+        return web.Response(text=dup, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get("/dup.json", serve)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    files = free_port()
+    await web.TCPSite(runner, "127.0.0.1", files).start()
+    node = await start(tmp_path, free_port(), allow_insecure_hosts=(f"127.0.0.1:{files}",))
+    try:
+        async with scene.http.get(f"{node.url}/verify?url=http://127.0.0.1:{files}/dup.json", headers=BROWSER) as resp:
+            status, page = resp.status, read(await resp.text())
+        result = page.one("section", id="result").text
+        assert status == 400 and sentence in result and advice in result, (status, result)
+        assert "could not fetch" not in result
+    finally:
+        await node.runner.cleanup()
+        await runner.cleanup()
