@@ -314,6 +314,40 @@ async def test_on_a_phone_the_result_fits_the_screen(tab: Tab) -> None:
     await tab.shot("10-phone")
 
 
+# Every word (a hyphen may end a line) of the table cells that hold words (not the detail column, whose DIDs and URLs may
+# break anywhere, nor code) that the browser drew over more than one line.
+BROKEN_WORDS = """() => {
+    const broken = [];
+    const cells = document.querySelectorAll('table th, table td:not(.message)');
+    for (const cell of cells) {
+        const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            if (node.parentElement.closest('code')) continue;
+            for (const m of node.data.matchAll(/[^\\s-]+/g)) {
+                const range = document.createRange();
+                range.setStart(node, m.index);
+                range.setEnd(node, m.index + m[0].length);
+                const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+                if (tops.size > 1) broken.push(m[0]);
+            }
+        }
+    }
+    return broken;
+}"""
+
+
+async def test_at_375_px_table_words_stay_whole_and_nothing_scrolls_sideways(tab: Tab) -> None:
+    await tab.page.set_viewport_size({"width": 375, "height": 812})
+    scene = tab.scene
+    for name, document in (("valid", scene.valid), ("stack", await scene.presentation([scene.stack, *scene.parts]))):
+        await tab.verify(document)
+        assert await tab.page.locator("table.checks").count() > 0
+        assert await tab.page.evaluate(BROKEN_WORDS) == [], name
+        assert await tab.page.evaluate("document.documentElement.scrollWidth") <= 375, name
+        await tab.shot(f"10b-phone-375-{name}", tab.page.locator("table.checks").last)
+    await tab.shot("10c-phone-375-stack-parts", tab.page.locator("table.parts").first)
+
+
 async def test_printing_shows_the_result_without_the_form(tab: Tab) -> None:
     await tab.verify(tab.scene.valid)
     await tab.page.emulate_media(media="print")
