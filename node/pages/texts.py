@@ -44,6 +44,9 @@ EN: dict[str, str] = {
     "verify.form": "Check a credential or presentation",
     "js.loaded": "Read {name} into the box above. Press Verify to check it.",
     "js.unreadable": "The file could not be read.",
+    "js.too_large": "{{name}} is too large: as this form sends it (each line break counts twice) it is {{size}}, "
+    "and this node accepts at most {limit}.",
+    "js.box": "The text in the box",
     # --- input problems ------------------------------------------------------------------
     "input.empty": "Nothing to verify: paste a credential or presentation, or choose a file.",
     "input.too_large": "The file or text is too large: this node accepts at most {limit}.",

@@ -268,9 +268,40 @@ async def test_a_file_chosen_or_dropped_is_read_into_the_form(tab: Tab, tmp_path
     huge = tmp_path / "huge.json"
     huge.write_text(json.dumps({"padding": "x" * (tab.scene.core.config.max_body_bytes + 1)}))
     await page.set_input_files("#file", str(huge))
-    await expect(page.locator("#file-message")).to_contain_text("too large: this node accepts at most 1 MiB")
+    await expect(page.locator("#file-message")).to_contain_text("huge.json is too large")
+    await expect(page.locator("#file-message")).to_contain_text("1.00 MiB, and this node accepts at most 1 MiB")
     assert await page.locator("#document").input_value() == ""
     await tab.shot("08-file-too-large")
+
+
+async def test_the_script_refuses_what_the_node_would_and_the_refusal_stays(tab: Tab, tmp_path: Path) -> None:
+    page, limit = tab.page, tab.scene.core.config.max_body_bytes
+    await page.goto(tab.scene.url + "/verify")
+    # Under the limit as a file, over it as the form sends it: each LF goes as CRLF.
+    lines = (limit - 10_000) // 8
+    near = tmp_path / "near-limit.json"
+    near.write_text('{"padding": [\n' + '  "xx",\n' * lines + '  "x"]}\n')
+    assert near.stat().st_size < limit
+    await page.set_input_files("#file", str(near))
+    await expect(page.locator("#file-message")).to_contain_text("near-limit.json is too large: as this form sends it")
+    assert await page.locator("#document").input_value() == ""
+    # Verify after the refusal: nothing is sent, and the reason is still there (not "Nothing to verify").
+    await page.click("button[type=submit]")
+    await page.wait_for_timeout(300)
+    assert page.url.endswith("/verify") and await page.locator("#result").count() == 0
+    await expect(page.locator("#file-message")).to_contain_text("near-limit.json is too large")
+    await tab.shot("08b-file-near-limit-refused")
+    # A file that is not UTF-8 is refused in the script with the node's own sentence.
+    binary = tmp_path / "binary.json"
+    binary.write_bytes(b"\xff\xfe\x00\x81binary\x00")
+    await page.set_input_files("#file", str(binary))
+    await expect(page.locator("#file-message")).to_have_text("The file is not text (UTF-8), so it cannot be a JSON credential.")
+    assert await page.locator("#document").input_value() == ""
+    # Typing in the box ends the refusal: Verify sends what was typed.
+    await page.fill("#document", "[1]")
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("#result")
+    assert "This JSON is a list" in await page.locator("#result").inner_text()
 
 
 async def test_malformed_input_gets_a_clear_message(tab: Tab) -> None:
