@@ -62,14 +62,14 @@ class VerifyForm(TypedDict, total=False):
     """What the verifier page's form posts: the pasted text or a chosen file, and a
     presentation's expected challenge and domain."""
 
-    document: Annotated[str, Field(description="The credential or presentation, as JSON text")]
+    document: Annotated[str, Field(description="The credential or presentation, as JSON text; or only an http(s) URL, fetched as ?url= is")]
     file: Annotated[str, WithJsonSchema({"type": "string", "format": "binary"}), Field(description="The same, as a file (multipart only)")]
     challenge: str
     domain: str
 
 
 class VerifyFields(TypedDict, total=False):
-    document: Annotated[str, Field(description="The credential or presentation, as JSON text")]
+    document: Annotated[str, Field(description="The credential or presentation, as JSON text; or only an http(s) URL, fetched as ?url= is")]
     challenge: str
     domain: str
 
@@ -95,9 +95,9 @@ api.get(
     params=[QueryParam("url", "An http(s) URL of a credential or presentation, fetched under the did:web rules", {"type": "string", "maxLength": 2048})],
     replies={
         200: _html("The page, with the verification result when a URL was given"),
-        400: _html("The URL is refused or what it serves is not a credential; the page says why"),
+        400: _html("The URL is refused or what it serves is not a credential (the same sentence as that text pasted); the page says why"),
         413: _html("What the URL serves is over the node's size limit"),
-        502: _html("The URL could not be fetched"),
+        502: _html("The URL could not be fetched (no answer, an HTTP error status)"),
         503: _html("This node does not fetch URLs (it runs without network access)"),
     },
     **_PAGES,
@@ -110,7 +110,9 @@ api.post(
     replies={
         200: _html("The verification result"),
         400: _html("The input is not a credential or presentation; the page says why and keeps it"),
-        413: _html("The body is over the node's size limit"),
+        413: _html("The body is over the node's size limit, or what a pasted link serves is"),
+        502: _html("A link pasted alone in the box (checked as GET /verify?url= checks it) could not be fetched"),
+        503: _html("A link was pasted, but this node does not fetch URLs"),
     },
     **_PAGES,
 )(verify_submit)
