@@ -130,7 +130,8 @@ EN: dict[str, str] = {
     "reason.failed.stack": "The stacked credential does not hold together with the parts presented.",
     "reason.failed.other": "The {check} check failed.",
     "reason.revoked": "The issuer has revoked this credential.",
-    "reason.suspended": "The issuer has suspended this credential.",
+    "reason.suspended": "The issuer has suspended this credential: it is not valid while suspended. The issuer may "
+    "lift the suspension; ask the issuer.",
     "reason.unknown.status": "Its revocation status could not be checked (the issuer's status list could not be "
     "fetched or verified), so it is not known whether it was revoked.",
     "reason.unknown.achievement": "Whether its issuer may award the achievement of this node it names could not be checked.",
@@ -140,6 +141,60 @@ EN: dict[str, str] = {
     "reason.credential": "Credential {number} ({title}): {verdict}.",
     "reason.borrowed": "It names the achievement {achievement} that {issuer} defines on this node, but {issuer} "
     "did not issue it: another issuer signed it.",
+    # --- reasons, verdicts, checks and cards told by cause (fix-pv: QA page sweep findings 1-7, 12-14) ---
+    "reason.failed.proof.key_revoked": "The issuer has withdrawn (revoked) the key this was signed with, on {date}, "
+    "so nothing signed with that key can be relied on any more. This does not show it was altered: ask the issuer.",
+    "reason.failed.proof.key_expired": "The key this was signed with expired on {date}, so its signature is no longer "
+    "accepted. This does not show it was altered: ask the issuer.",
+    "reason.failed.proof.key_unusable": "The key named in the signature is not one its owner's DID document lets sign "
+    "this (the detail says why), so the signature is not accepted.",
+    "reason.unknown.proof.context": "This node could not read this credential (it uses a vocabulary this node does not "
+    "know), so its signature could not be checked. This does not show it was altered.",
+    "reason.failed.proof.transformation": "This node could not bring the document into the form its signature covers "
+    "(the detail says why), so its signature could not be checked: something in it is malformed or was added "
+    "after it was signed.",
+    "reason.failed.proof.none": "It carries no signature (proof), so nothing shows who issued it or that it is unchanged.",
+    "reason.failed.proof.none.presentation": "The holder did not sign this presentation, so nothing shows that whoever "
+    "sent it holds the credentials in it. Each credential is checked on its own below; to know that it is the "
+    "holder's, ask the holder to present it from their wallet.",
+    "reason.failed.binding.holder": "The key that signed is not the holder's.",
+    "reason.failed.validity.expired": "It expired on {date}: it is valid only until then.",
+    "reason.failed.validity.not_yet": "It is not valid yet: it is valid only from {date}.",
+    "reason.failed.challenge.none": "No challenge was given to check this presentation against, so nothing shows it was "
+    "made for you now rather than copied from an earlier one. Type the challenge you asked the holder to sign in "
+    "Expected challenge, under Presentation options.",
+    "reason.failed.challenge.used": "This presentation was made for a challenge of this node that has expired or was "
+    "already used: it was checked once already, or is too old. Ask the holder to present it again.",
+    "reason.failed.challenge.typed_unusable": "The challenge typed in Expected challenge was not handed out by this "
+    "node, has expired, or was already used (this presentation may have been checked once already).",
+    "reason.failed.challenge.not_ours": "The challenge typed in Expected challenge was not handed out by this node, "
+    "and this node accepts only its own.",
+    "reason.failed.challenge.unsigned": "The holder did not sign the challenge typed in Expected challenge: the "
+    "presentation carries none.",
+    "reason.failed.challenge.other": "The presentation was signed for another challenge than the one typed in "
+    "Expected challenge.",
+    "detail.unknown_context": "the JSON-LD context {url} is not one this node knows",
+    "detail.challenge_field": "Expected challenge",
+    "verdict.verified.credential.skew": "Every check passed: the credential is unchanged since its issuer signed it, "
+    "the key that signed belongs to the issuer and it has not been revoked or suspended. Its validity period is "
+    "just over or not yet begun (see Valid from and Valid until): it is accepted only because clocks may differ by "
+    "up to {minutes} minutes.",
+    "verdict.verified.credential.no_status.skew": "Every check passed: the credential is unchanged since its issuer "
+    "signed it and the key that signed belongs to the issuer. Its validity period is just over or not yet begun "
+    "(see Valid from and Valid until): it is accepted only because clocks may differ by up to {minutes} minutes. "
+    "It carries no revocation status, so whether its issuer has withdrawn it cannot be checked.",
+    "verdict.expired": "Expired",
+    "verdict.not-yet-valid": "Not valid yet",
+    "check.status.revocation": "Revocation status",
+    "check.status.suspension": "Suspension status",
+    "card.unreliable": "What follows is what the document says. Its signature did not verify or could not be "
+    "checked, so none of it can be relied on.",
+    "card.unreliable.signed": "What follows is what the document says and its issuer signed, but it did not pass "
+    "every check (see why above), so do not rely on it.",
+    "card.period": "Validity period",
+    "card.number": "Credential {number} of {count}",
+    "reason.credential.why": "Credential {number} ({title}{learner}): {verdict}. {why}",
+    "reason.credential.learner": ", {name}",
     # --- the checks list -----------------------------------------------------------------
     "checks.title": "Checks",
     "checks.presentation": "Checks of the presentation",

@@ -15,6 +15,7 @@ override in an issuer's name cannot turn the page's own words around.
 from __future__ import annotations
 
 import json
+import re
 import string
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -185,7 +186,11 @@ def _checks(result: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [c for c in checks if isinstance(c, Mapping)] if isinstance(checks, list) else []
 
 
-def check_label(t: Texts, name: str) -> str:
+def check_label(t: Texts, name: str, purpose: Any = None) -> str:
+    """A status check is labelled by its purpose: a revoked credential has one failed and one
+    passed status row, which under one shared label read as a contradiction."""
+    if name == "status" and purpose in ("revocation", "suspension"):
+        return t(f"check.status.{purpose}")
     return t(f"check.{name}") if name in _KNOWN_CHECKS else t("check.other", check=name)
 
 
@@ -194,17 +199,117 @@ def check_rows(t: Texts, result: Mapping[str, Any]) -> list[CheckRow]:
     for c in _checks(result):
         name = str(c.get("check", "?"))
         outcome = c.get("outcome") if c.get("outcome") in ("passed", "failed", "unknown", "skipped") else "unknown"
-        rows.append(CheckRow(name, check_label(t, name), outcome, t(f"outcome.{outcome}"), shorten(c.get("message") or "")))
+        rows.append(CheckRow(name, check_label(t, name, c.get("statusPurpose")), outcome, t(f"outcome.{outcome}"), check_detail(t, c)))
     return rows
 
 
-def _reason(t: Texts, check: Mapping[str, Any]) -> tuple[str | Line, str]:
+def _error(check: Mapping[str, Any]) -> Mapping[str, Any]:
+    error = check.get("error")
+    return error if isinstance(error, Mapping) else {}
+
+
+# did.resolver.VerificationMethod.check_usable: "… was revoked at <date> (revoked in the DID document …"
+_KEY_WITHDRAWN = re.compile(r"\b(was revoked|expired) at (\S+) \((?:revoked|expires) in the DID document")
+_SKEW = re.compile(r"within (\d+) s \(the clock skew allowed\)")
+
+
+def _key_withdrawn(check: Mapping[str, Any]) -> tuple[str, str] | None:
+    """("revoked" | "expired", date) when the proof failed because the signing key was withdrawn
+    in its DID document (Controlled Identifiers 1.0 §2.2): an issuer-side event, not tampering."""
+    if _error(check).get("code") != "INVALID_VERIFICATION_METHOD":
+        return None
+    found = _KEY_WITHDRAWN.search(str(_error(check).get("detail") or check.get("message") or ""))
+    if found is None:
+        return None
+    return ("revoked" if found.group(1) == "was revoked" else "expired"), found.group(2)
+
+
+def _unknown_context(check: Mapping[str, Any]) -> str | None:
+    """The context URL when the proof could not be checked because the document names a JSON-LD
+    context this node has not pinned (vc.loader.UnknownContextError carries it as ``url``)."""
+    error = _error(check)
+    if error.get("code") == "PROOF_TRANSFORMATION_ERROR" and isinstance(error.get("url"), str):
+        return error["url"]
+    return None
+
+
+def _no_proof(check: Mapping[str, Any]) -> bool:
+    """The proof check failed because the document carries no proof at all (vc.credentials,
+    vc.proofs: "the presentation has no proof"), not because a signature did not verify."""
+    return check.get("check") == "proof" and str(check.get("message") or "").endswith("has no proof")
+
+
+def check_detail(t: Texts, check: Mapping[str, Any]) -> str:
+    """The library's message as the technical detail, without what is addressed to the node's
+    operator or to an API caller: the employer reading the page can do nothing with it."""
+    url = _unknown_context(check)
+    if url is not None:
+        return t("detail.unknown_context", url=shorten(url))
+    message = str(check.get("message") or "")
+    if check.get("check") == "challenge":
+        # node.verification speaks to VC-API callers; the page's own field is "Expected challenge".
+        message = message.replace(" (for instance one from POST /challenges)", "").replace(" (POST /challenges)", "")
+        message = message.replace("options.challenge", t("detail.challenge_field"))
+    return shorten(message)
+
+
+# node.verification and vc.presentations: which challenge failure, each told in the page's terms.
+_CHALLENGE_CASES = (
+    ("options.challenge is required", "reason.failed.challenge.none"),
+    ("was handed out by this node and has expired or was already used", "reason.failed.challenge.used"),
+    ("options.challenge was not issued by this node, has expired, or was already used", "reason.failed.challenge.typed_unusable"),
+    ("was not issued by this node", "reason.failed.challenge.not_ours"),
+    ("has no challenge; the verifier expects", "reason.failed.challenge.unsigned"),
+    ("; the verifier expects", "reason.failed.challenge.other"),
+)
+
+
+def _proof_reason(t: Texts, check: Mapping[str, Any], presentation: bool) -> str | Line:
+    """Why a failed proof failed, by its error code: only a signature that does not match is
+    evidence of a change; a withdrawn key or an unreadable vocabulary is not."""
+    withdrawn = _key_withdrawn(check)
+    if withdrawn is not None:
+        how, when = withdrawn
+        return fill(t, f"reason.failed.proof.key_{how}", date=format_date(t, when))
+    if _unknown_context(check) is not None:
+        return t("reason.unknown.proof.context")
+    if _no_proof(check):
+        return t("reason.failed.proof.none.presentation" if presentation else "reason.failed.proof.none")
+    code = _error(check).get("code")
+    if code == "INVALID_VERIFICATION_METHOD":
+        return t("reason.failed.proof.key_unusable")
+    if code == "PROOF_TRANSFORMATION_ERROR":
+        return t("reason.failed.proof.transformation")
+    return t("reason.failed.proof")
+
+
+def _validity_reason(t: Texts, check: Mapping[str, Any], doc: Mapping[str, Any]) -> str | Line:
+    """Which bound of the validity period failed (vc.credentials puts it in ``field``), and its date."""
+    bound = check.get("field")
+    if bound in ("validUntil", "expirationDate") and doc.get(bound) is not None:
+        return fill(t, "reason.failed.validity.expired", date=format_date(t, doc[bound]))
+    if bound in ("validFrom", "issuanceDate") and doc.get(bound) is not None:
+        return fill(t, "reason.failed.validity.not_yet", date=format_date(t, doc[bound]))
+    return t("reason.failed.validity")
+
+
+def _reason(t: Texts, check: Mapping[str, Any], doc: Mapping[str, Any] | None = None, presentation: bool = False) -> tuple[str | Line, str]:
     name, outcome = str(check.get("check")), check.get("outcome")
-    detail = shorten(check.get("message") or "")
+    detail = check_detail(t, check)
     if outcome == "failed" and name == "achievement":
         # node.trust.check_achievement_issuers: an achievement this node defines, awarded by a stranger.
         body = check.get("awardingBody") or check.get("definedBy") or "?"
         return fill(t, "reason.borrowed", achievement=check.get("achievementName") or check.get("achievement") or "?", issuer=body), detail
+    if outcome == "failed" and name == "proof":
+        return _proof_reason(t, check, presentation), detail
+    if outcome == "failed" and name == "validity":
+        return _validity_reason(t, check, doc or {}), detail
+    if outcome == "failed" and name == "challenge":
+        message = str(check.get("message") or "")
+        key = next((k for needle, k in _CHALLENGE_CASES if needle in message), "reason.failed.challenge")
+        return t(key), detail
+    if outcome == "failed" and name == "binding" and presentation:
+        return t("reason.failed.binding.holder"), detail
     if outcome == "failed":
         key = f"reason.failed.{name}"
         return (t(key) if t.has(key) else t("reason.failed.other", check=check_label(t, name))), detail
@@ -212,20 +317,33 @@ def _reason(t: Texts, check: Mapping[str, Any]) -> tuple[str | Line, str]:
     return (t(key) if t.has(key) else t("reason.unknown.other", check=check_label(t, name))), detail
 
 
-def _reasons(t: Texts, checks: list[Mapping[str, Any]], bad: list[Mapping[str, Any]]) -> list[tuple[str | Line, str]]:
+def _reasons(
+    t: Texts, checks: list[Mapping[str, Any]], bad: list[Mapping[str, Any]], doc: Mapping[str, Any] | None = None, presentation: bool = False
+) -> list[tuple[str | Line, str]]:
     """The reasons for ``bad`` in the order the checks ran, so the root cause comes first: the
     library runs them in dependency order (a proof whose key could not be fetched, then the
     binding that fails because of it). A binding that fails only because the proof could not be
-    checked says so instead of blaming the key."""
-    proof_unknown = any(c.get("check") == "proof" and c.get("outcome") == "unknown" for c in checks)
+    checked says so instead of blaming the key; a presentation with no proof at all cannot carry
+    a challenge or domain, so that follows from the missing proof and is not a second reason."""
+    proof = next((c for c in checks if c.get("check") == "proof"), None)
+    proof_unknown = proof is not None and (proof.get("outcome") == "unknown" or (proof.get("outcome") == "failed" and _unknown_context(proof) is not None))
+    proof_failed = proof is not None and proof.get("outcome") == "failed"
+    unsigned = proof is not None and _no_proof(proof) and proof_failed
     out = []
     for c in checks:
         if not any(c is b for b in bad):
             continue
-        if proof_unknown and c.get("check") == "binding" and c.get("outcome") == "failed":
-            out.append((t("reason.failed.binding.unresolved"), shorten(c.get("message") or "")))
+        name = c.get("check")
+        if unsigned and name in ("challenge", "domain", "binding", "proofPurpose"):
+            continue
+        if proof_unknown and name == "binding" and c.get("outcome") == "failed":
+            out.append((t("reason.failed.binding.unresolved"), check_detail(t, c)))
+        elif proof_failed and name == "binding" and c.get("outcome") == "failed":
+            # The binding looks for a proof by the issuer's (holder's) key among those that
+            # verify: with the only proof failing, it fails too, and says nothing new.
+            continue
         else:
-            out.append(_reason(t, c))
+            out.append(_reason(t, c, doc, presentation))
     return out
 
 
@@ -243,6 +361,7 @@ def _status_failure(checks: Iterable[Mapping[str, Any]]) -> str | None:
 def credential_verdict(t: Texts, result: Mapping[str, Any]) -> Verdict:
     """The verdict a person reads first, for one credential's result."""
     checks = _checks(result)
+    doc = result.get("document") if isinstance(result.get("document"), Mapping) else {}
     failed = [c for c in checks if c.get("outcome") == "failed"]
     unknown = [c for c in checks if c.get("outcome") not in ("passed", "failed", "skipped")]
     status_failed = [c for c in failed if c.get("check") == "status"]
@@ -250,11 +369,15 @@ def credential_verdict(t: Texts, result: Mapping[str, Any]) -> Verdict:
     if result.get("verified") is True and checks and not failed and not unknown:
         # Without a status entry nothing said whether the issuer withdrew it: not "not revoked".
         status_checked = any(c.get("check") == "status" and c.get("outcome") == "passed" for c in checks)
-        summary = t("verdict.verified.credential") if status_checked else t("verdict.verified.credential.no_status")
+        key = "verdict.verified.credential" if status_checked else "verdict.verified.credential.no_status"
+        # Within the clock-skew allowance only, the period itself does not hold: not "within its
+        # validity period" (vc.datamodel.check_validity says so in the passed check's message).
+        skew = next((_SKEW.search(str(c.get("message") or "")) for c in checks if c.get("check") == "validity"), None)
+        summary = t(key + ".skew", minutes=_minutes(int(skew.group(1)))) if skew else t(key)
         return Verdict(VERIFIED, t("verdict.verified"), summary)
     if other_failed or not checks:
-        v = Verdict(NOT_VERIFIED, t("verdict.not-verified"))
-        v.reasons = _reasons(t, checks, other_failed + unknown) or [(t("reason.no_checks"), "")]
+        v = Verdict(NOT_VERIFIED, _not_verified_title(t, other_failed, unknown))
+        v.reasons = _reasons(t, checks, other_failed + unknown, doc) or [(t("reason.no_checks"), "")]
         status = _status_failure(status_failed)
         if status in (REVOKED, SUSPENDED):  # said too, though a failed proof already decides
             v.reasons.append((t(f"reason.{status}"), ""))
@@ -262,15 +385,32 @@ def credential_verdict(t: Texts, result: Mapping[str, Any]) -> Verdict:
     status = _status_failure(status_failed)
     if status in (REVOKED, SUSPENDED):
         v = Verdict(status, t(f"verdict.{status}"), reasons=[(t(f"reason.{status}"), shorten(status_failed[0].get("message") or ""))])
-        v.reasons += [_reason(t, c) for c in unknown]
+        v.reasons += [_reason(t, c, doc) for c in unknown]
         return v
     if status_failed:
-        return Verdict(NOT_VERIFIED, t("verdict.not-verified"), reasons=[_reason(t, c) for c in status_failed + unknown])
+        return Verdict(NOT_VERIFIED, t("verdict.not-verified"), reasons=[_reason(t, c, doc) for c in status_failed + unknown])
     if unknown and all(c.get("check") == "status" for c in unknown):
-        return Verdict(STATUS_UNKNOWN, t("verdict.status-unknown"), reasons=[_reason(t, c) for c in unknown])
+        return Verdict(STATUS_UNKNOWN, t("verdict.status-unknown"), reasons=[_reason(t, c, doc) for c in unknown])
     # Unknown non-status checks, or a result the node did not call verified for a reason no
     # check shows: never "Verified".
-    return Verdict(NOT_VERIFIED, t("verdict.not-verified"), reasons=_reasons(t, checks, unknown) or [(t("reason.no_checks"), "")])
+    return Verdict(NOT_VERIFIED, t("verdict.not-verified"), reasons=_reasons(t, checks, unknown, doc) or [(t("reason.no_checks"), "")])
+
+
+def _minutes(seconds: int) -> str:
+    return str(seconds // 60) if seconds % 60 == 0 else f"{seconds / 60:.1f}"
+
+
+def _not_verified_title(t: Texts, failed: list[Mapping[str, Any]], unknown: list[Mapping[str, Any]]) -> str:
+    """"Expired" or "Not valid yet" when the validity period is all that failed: the credential is
+    genuine, and a reader must be able to tell that from one that is not."""
+    if unknown or len(failed) != 1 or failed[0].get("check") != "validity":
+        return t("verdict.not-verified")
+    bound = failed[0].get("field")
+    if bound in ("validUntil", "expirationDate"):
+        return t("verdict.expired")
+    if bound in ("validFrom", "issuanceDate"):
+        return t("verdict.not-yet-valid")
+    return t("verdict.not-verified")
 
 
 def _each(t: Texts, count: int) -> Line:
@@ -304,9 +444,18 @@ def presentation_verdict(t: Texts, result: Mapping[str, Any], cards: list["Crede
             return Verdict(UNRECOGNISED, t("verdict.unrecognised"), summary)
         return Verdict(VERIFIED, t("verdict.verified"), summary)
     v = Verdict(NOT_VERIFIED, t("verdict.not-verified"))
-    v.reasons = _reasons(t, checks, failed)
+    v.reasons = _reasons(t, checks, failed, presentation=True)
     for card in bad_cards:
-        v.reasons.append((fill(t, "reason.credential", number=own(str(card.number)), title=card.title, verdict=own(card.verdict.title)), ""))
+        # Cards share titles (three copies of one course): the learner tells them apart, and the
+        # card's first reason says why without scrolling to it.
+        learner = fill(t, "reason.credential.learner", name=Piece(card.learner)) if card.learner else []
+        if card.verdict.reasons:
+            why, _ = card.verdict.reasons[0]
+            line = fill(t, "reason.credential.why", number=own(str(card.number)), title=card.title, learner=learner,
+                        verdict=own(card.verdict.title), why=[own(why)] if isinstance(why, str) else why)
+        else:
+            line = fill(t, "reason.credential", number=own(str(card.number)), title=card.title, verdict=own(card.verdict.title))
+        v.reasons.append((line, ""))
     if not v.reasons:
         v.reasons = [(t("reason.no_checks"), "")]
     return v
@@ -679,6 +828,14 @@ class CredentialCard:
     accreditation: AccreditationView | None
     stack: StackView | None
     checks: list[CheckRow]
+    period: list[tuple[str, Line]] = field(default_factory=list)  # Valid from / Valid until, on every card
+    caution: str = ""  # said first when the verdict is not sound: the contents are only what it says
+    count: int = 1  # cards in the presentation, for "Credential 2 of 3"
+    learner: str = ""  # the learner's name as the credential states it
+
+    @property
+    def relied_on(self) -> bool:
+        return self.verdict.sound
 
 
 def _types(doc: Mapping[str, Any]) -> list[str]:
@@ -751,10 +908,38 @@ def _facts(t: Texts, doc: Mapping[str, Any]) -> list[tuple[str, Line]]:
             line += ([own(" · ")] if line else []) + [text(f"{k}: {_plain(v)}")]
         if line:
             facts.append((t("card.subject"), line))
+    return facts
+
+
+def _learner(doc: Mapping[str, Any]) -> str:
+    """The learner's name as the credential states it: the subject's ``name``, or an Open Badges
+    IdentityObject of type name that is not hashed (where micro-credentials carry it)."""
+    for s in _subjects(doc):
+        if isinstance(s.get("name"), str) and s["name"].strip():
+            return shorten(s["name"])
+        for i in _as_list(s.get("identifier")):
+            if isinstance(i, Mapping) and i.get("identityType") == "name" and not i.get("hashed") and isinstance(i.get("identityHash"), str):
+                return shorten(i["identityHash"])
+    return ""
+
+
+def _period(t: Texts, doc: Mapping[str, Any]) -> list[tuple[str, Line]]:
+    """Valid from / Valid until in words, for every card: Annex I has no expiry element, so a
+    micro-credential's card would otherwise show its expiry only in the checks table."""
+    period = []
     for key, label in (("validFrom", "card.valid_from"), ("issuanceDate", "card.valid_from"), ("validUntil", "card.valid_until"), ("expirationDate", "card.valid_until")):
         if doc.get(key) is not None:
-            facts.append((t(label), [text(format_date(t, doc[key]))]))
-    return facts
+            period.append((t(label), [text(format_date(t, doc[key]))]))
+    return period
+
+
+def _caution(t: Texts, result: Mapping[str, Any], verdict: Verdict) -> str:
+    """What the card's contents are worth when the verdict is not sound: nothing, if the signature
+    did not verify; what the issuer said, but not to be relied on, otherwise."""
+    if verdict.sound or verdict.kind == NO_CREDENTIALS:
+        return ""
+    proof_ok = any(c.get("check") == "proof" and c.get("outcome") == "passed" for c in _checks(result))
+    return t("card.unreliable.signed") if proof_ok else t("card.unreliable")
 
 
 def credential_card(
@@ -813,6 +998,9 @@ def credential_card(
         accreditation=accreditation_view(t, result.get("accreditation")),
         stack=stack_view(t, stack_report, doc, part_verdicts or {}) if is_stack else None,
         checks=check_rows(t, result),
+        period=_period(t, doc),
+        learner=_learner(doc),
+        caution=_caution(t, result, verdict),
     )
 
 
@@ -859,6 +1047,8 @@ def presentation_outcome(t: Texts, result: Mapping[str, Any], own_dids: frozense
             # Authentic, but it stands for parts that do not hold together: the stacked
             # credential counts for nothing here, so its own card does not say Verified.
             card.verdict = _stack_verdict(t, own_stack)
+            card.caution = _caution(t, r, card.verdict)
+        card.count = len(results)
         cards.append(card)
     holder = doc.get("holder")
     holder = holder.get("id") if isinstance(holder, Mapping) else holder

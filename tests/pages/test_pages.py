@@ -246,7 +246,7 @@ async def test_revoked_and_suspended_credentials_say_so(scene: Scene) -> None:
     assert verdict(page) == "revoked" and "The issuer has revoked this credential." in page.text
     assert check_outcome(page, 1, "status") == "failed"
     _, page, _ = await post(scene, scene.suspended)
-    assert verdict(page) == "suspended" and "The issuer has suspended this credential." in page.text
+    assert verdict(page) == "suspended" and EN["reason.suspended"] in page.text
 
 
 async def test_a_status_that_cannot_be_checked_is_never_verified(scene: Scene) -> None:
