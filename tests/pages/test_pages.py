@@ -8,7 +8,7 @@ why; ``?url=`` follows the did:web fetch rules; achievement URLs negotiate HTML 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import aiohttp
@@ -551,3 +551,84 @@ async def test_a_member_named_twice_is_one_warning_on_every_path(scene: Scene, t
     finally:
         await node.runner.cleanup()
         await runner.cleanup()
+
+
+# --- what a failed check is told as, on the page (QA page sweep) ---------------------------------
+
+
+def _signed_copy(scene: Scene, **fields: Any) -> dict[str, Any]:
+    """scene.valid's content with ``fields`` set, signed by a stranger's did:key (for another
+    achievement id, so the achievement rule is not what refuses it)."""
+    doc = json.loads(json.dumps(scene.valid))
+    for k in ("proof", "credentialStatus"):
+        doc.pop(k, None)
+    doc["credentialSubject"]["achievement"]["id"] = "https://courses.example.org/ds-101"
+    doc.update(fields)
+    return signed_by_a_new_key(doc)
+
+
+async def test_an_unpinned_context_is_not_called_tampering_on_the_page(scene: Scene) -> None:
+    vc = signed_by_a_new_key({k: v for k, v in scene.valid.items() if k not in ("proof", "credentialStatus")})
+    vc["@context"] = [*vc["@context"], "https://example.org/unknown-context/v1"]
+    _, page, _ = await post(scene, vc)
+    assert verdict(page) == "not-verified"
+    reasons = page.find("ul", **{"aria-label": "Why"})[0].text
+    assert EN["reason.unknown.proof.context"] in reasons and "changed after it was signed" not in reasons
+    assert "extra_dir" not in page.text
+
+
+async def test_an_expired_micro_credential_says_so_with_its_date_on_the_card(scene: Scene) -> None:
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    until = now - timedelta(minutes=10)
+    since = (now - timedelta(days=30)).isoformat().replace("+00:00", "Z")
+    _, page, _ = await post(scene, _signed_copy(scene, validFrom=since, validUntil=until.isoformat().replace("+00:00", "Z")))
+    assert verdict(page) == "not-verified" and page.one("h2", id="result-title").text == "✗ Expired"
+    said = f"{until.day} {until.strftime('%B')} {until.year}, {until.strftime('%H:%M')} UTC"
+    assert f"It expired on {said}" in page.one("ul", **{"aria-label": "Why"}).text
+    assert f"Valid until{said}" in page.one("dl", data_period="").text  # a micro-credential's card too
+    # Two minutes out: accepted within the clock allowance, and not said to be within its period.
+    _, page, _ = await post(scene, _signed_copy(scene, validFrom=since, validUntil=(now - timedelta(minutes=2)).isoformat().replace("+00:00", "Z")))
+    summary = page.find("p", **{"class": "verdict-summary"})[0].text
+    assert verdict(page) == "unrecognised" and "within its validity period" not in summary and "clocks may differ by up to 5 minutes" in summary
+
+
+async def test_status_rows_say_which_status_they_checked(scene: Scene) -> None:
+    _, page, _ = await post(scene, scene.revoked)
+    rows = [(e.text, e.attrs["class"]) for e in page.elements if e.tag == "tr" and e.attrs.get("data-check") == "status"]
+    assert [(text.startswith("Revocation status"), text.startswith("Suspension status"), cls) for text, cls in rows] == [
+        (True, False, "outcome--failed"),
+        (False, True, "outcome--passed"),
+    ]
+    assert "Revocation and suspension status" not in page.text
+
+
+async def test_a_tampered_card_says_its_contents_cannot_be_relied_on(scene: Scene) -> None:
+    _, page, _ = await post(scene, scene.tampered)
+    assert page.one("p", data_caution="").text == EN["card.unreliable"]
+    assert "completeness" not in page.one("p", data_missing="*").attrs["class"].split()  # not the green line
+    # Only the failure keeps its colour; the Passed rows are muted, not green.
+    assert [e.text for e in page.find("span", **{"class": "outcome"})] == ["Failed"]
+    assert {e.text for e in page.find("span", **{"class": "outcome-unrelied hint"})} == {"Passed"}
+    _, page, _ = await post(scene, scene.valid)
+    assert not page.find("p", data_caution="") and page.one("p", data_missing="*").attrs["class"] == "completeness"
+
+
+async def test_a_presentation_without_the_holders_proof_is_one_plain_reason(scene: Scene) -> None:
+    vp = await scene.presentation([scene.valid])
+    vp.pop("proof")
+    _, page, _ = await post(scene, vp)
+    assert verdict(page) == "not-verified"
+    reasons = page.find("ul", **{"aria-label": "Why"})[0]
+    items = [e for e in page.elements[page.elements.index(reasons) + 1 :] if e.tag == "li"][:2]
+    assert items[0].text.startswith(EN["reason.failed.proof.none.presentation"]) and "challenge" not in reasons.text
+    assert "options.challenge" not in page.text and "POST /challenges" not in page.text
+
+
+async def test_a_replayed_presentation_is_told_in_the_pages_words_and_cards_are_numbered(scene: Scene) -> None:
+    vp = await scene.presentation([scene.valid, scene.tampered])
+    await post(scene, vp)
+    _, page, _ = await post(scene, vp)
+    reasons = page.find("ul", **{"aria-label": "Why"})[0].text
+    assert EN["reason.failed.challenge.used"] in reasons and "options.challenge" not in page.text
+    assert "Credential 2 (Data Science Fundamentals, Ana Andromeda): Not verified. The signature (proof) does not verify" in reasons
+    assert [e.text for e in page.find("p", data_card_number="")] == ["Credential 1 of 2", "Credential 2 of 2"]
