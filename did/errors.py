@@ -73,6 +73,12 @@ class InvalidVerificationMethod(DIDError):
 
     code = "invalidVerificationMethod"
 
+    def __init__(self, detail: str, *, code: str | None = None, revoked: str | None = None, expires: str | None = None) -> None:
+        super().__init__(detail, code=code)
+        # A method withdrawn in its DID document (CID 1.0 §2.2): when, as the document says it,
+        # for a reader that tells an issuer's withdrawal from a forgery (the verifier page).
+        self.withdrawn = {k: v for k, v in (("revoked", revoked), ("expires", expires)) if v is not None}
+
 
 class RepresentationNotSupported(DIDError):
     code = "representationNotSupported"

@@ -135,7 +135,8 @@ class VerificationMethod:
                 what = "was revoked" if name == "revoked" else "expired"
                 raise InvalidVerificationMethod(
                     f"verification method {self.id} {what} at {text} ({name} in the DID document of "
-                    f"{self.controller}); no proof made with it verifies at or after that time"
+                    f"{self.controller}); no proof made with it verifies at or after that time",
+                    **{name: text},
                 )
 
 

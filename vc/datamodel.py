@@ -252,6 +252,11 @@ def _dates(vc: JsonObject, version: Version) -> tuple[datetime | None, datetime 
 
 
 def check_validity(vc: JsonObject, *, now: datetime, max_clock_skew: timedelta = MAX_CLOCK_SKEW) -> str:
+    """``validity_period``'s sentence (its raising is the check)."""
+    return validity_period(vc, now=now, max_clock_skew=max_clock_skew)[0]
+
+
+def validity_period(vc: JsonObject, *, now: datetime, max_clock_skew: timedelta = MAX_CLOCK_SKEW) -> tuple[str, int]:
     """VC DM 2.0 §4.9 validity period (1.1: issuanceDate, expirationDate): raise
     ``ValidityPeriodError`` unless ``now`` lies in it, give or take ``max_clock_skew``.
 
@@ -260,7 +265,8 @@ def check_validity(vc: JsonObject, *, now: datetime, max_clock_skew: timedelta =
     to validFrom, validUntil, issuanceDate and expirationDate (``lib/index.js``
     ``_checkCredential``, ``compareTime``): an issuer stamps ``validFrom`` with its own clock,
     and a verifier (or a replica) a few seconds behind it must not refuse a fresh credential.
-    Returns a sentence describing the period, for the result entry.
+    Returns a sentence describing the period, for the result entry, and the seconds of the
+    allowance the verdict needed (0 when ``now`` lies in the period itself).
     """
     if max_clock_skew < timedelta(0):
         raise ValueError("max_clock_skew must not be negative")
@@ -272,13 +278,13 @@ def check_validity(vc: JsonObject, *, now: datetime, max_clock_skew: timedelta =
     if end is not None and now - max_clock_skew > end:
         raise ValidityPeriodError(f"the credential has expired: {end_field} was {vc[end_field]}", field=end_field)
     if start is None and end is None:
-        return "the credential states no validity period"
+        return "the credential states no validity period", 0
     parts = [f"{start_field} {vc[start_field]}" if start else "", f"{end_field} {vc[end_field]}" if end else ""]
     within = "the current time lies within the validity period (" + ", ".join(p for p in parts if p) + ")"
     if (start is not None and now < start) or (end is not None and now > end):
         skew = int(max_clock_skew.total_seconds())
-        return within.replace("lies within", f"lies within {skew} s (the clock skew allowed) of", 1)
-    return within
+        return within.replace("lies within", f"lies within {skew} s (the clock skew allowed) of", 1), skew
+    return within, 0
 
 
 # --- typed entries and related resources --------------------------------------------------

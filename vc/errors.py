@@ -179,7 +179,8 @@ def problem_from_exception(exc: BaseException) -> Problem | None:
         # Controlled Identifiers 1.0 §3.3 names it, under the security vocabulary, as the
         # issuer/holder binding's refusal is.
         return Problem(InvalidVerificationMethodError.code, InvalidVerificationMethodError(exc.detail).type,
-                       InvalidVerificationMethodError.title, exc.detail, 400, {"didErrorCode": exc.code})
+                       InvalidVerificationMethodError.title, exc.detail, 400,
+                       {"didErrorCode": exc.code, **getattr(exc, "withdrawn", {})})
     if isinstance(exc, DIDError):
         code = _snake_upper(exc.code)
         extra: dict[str, Any] = {"didErrorCode": exc.code}

@@ -15,7 +15,6 @@ override in an issuer's name cannot turn the page's own words around.
 from __future__ import annotations
 
 import json
-import re
 import string
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -208,20 +207,17 @@ def _error(check: Mapping[str, Any]) -> Mapping[str, Any]:
     return error if isinstance(error, Mapping) else {}
 
 
-# did.resolver.VerificationMethod.check_usable: "… was revoked at <date> (revoked in the DID document …"
-_KEY_WITHDRAWN = re.compile(r"\b(was revoked|expired) at (\S+) \((?:revoked|expires) in the DID document")
-_SKEW = re.compile(r"within (\d+) s \(the clock skew allowed\)")
-
-
 def _key_withdrawn(check: Mapping[str, Any]) -> tuple[str, str] | None:
     """("revoked" | "expired", date) when the proof failed because the signing key was withdrawn
-    in its DID document (Controlled Identifiers 1.0 §2.2): an issuer-side event, not tampering."""
-    if _error(check).get("code") != "INVALID_VERIFICATION_METHOD":
+    in its DID document (Controlled Identifiers 1.0 §2.2): an issuer-side event, not tampering.
+    The error carries the document's ``revoked`` or ``expires`` (did.errors.InvalidVerificationMethod)."""
+    error = _error(check)
+    if error.get("code") != "INVALID_VERIFICATION_METHOD":
         return None
-    found = _KEY_WITHDRAWN.search(str(_error(check).get("detail") or check.get("message") or ""))
-    if found is None:
-        return None
-    return ("revoked" if found.group(1) == "was revoked" else "expired"), found.group(2)
+    for member, kind in (("revoked", "revoked"), ("expires", "expired")):
+        if isinstance(error.get(member), str):
+            return kind, error[member]
+    return None
 
 
 def _unknown_context(check: Mapping[str, Any]) -> str | None:
@@ -371,9 +367,9 @@ def credential_verdict(t: Texts, result: Mapping[str, Any]) -> Verdict:
         status_checked = any(c.get("check") == "status" and c.get("outcome") == "passed" for c in checks)
         key = "verdict.verified.credential" if status_checked else "verdict.verified.credential.no_status"
         # Within the clock-skew allowance only, the period itself does not hold: not "within its
-        # validity period" (vc.datamodel.check_validity says so in the passed check's message).
-        skew = next((_SKEW.search(str(c.get("message") or "")) for c in checks if c.get("check") == "validity"), None)
-        summary = t(key + ".skew", minutes=_minutes(int(skew.group(1)))) if skew else t(key)
+        # validity period" (the passed validity check carries clockSkewAllowed then).
+        skew = next((c.get("clockSkewAllowed") for c in checks if c.get("check") == "validity"), None)
+        summary = t(key + ".skew", minutes=_minutes(skew)) if isinstance(skew, int) and skew > 0 else t(key)
         return Verdict(VERIFIED, t("verdict.verified"), summary)
     if other_failed or not checks:
         v = Verdict(NOT_VERIFIED, _not_verified_title(t, other_failed, unknown))

@@ -234,17 +234,18 @@ def test_a_validity_failure_names_the_bound_and_its_date() -> None:
 def test_a_period_met_only_within_the_clock_skew_is_not_called_within_it() -> None:
     from datetime import datetime, timezone
 
-    from vc.datamodel import check_validity
+    from vc.datamodel import check_validity, validity_period
 
     doc = {"@context": ["https://www.w3.org/ns/credentials/v2"], "validUntil": "2026-12-06T18:16:44Z"}
-    message = check_validity(doc, now=datetime(2026, 12, 6, 18, 18, 44, tzinfo=timezone.utc))  # 2 minutes after
-    r = {"verified": True, "document": doc, "checks": [{"check": "proof", "outcome": "passed"}, {"check": "validity", "outcome": "passed", "message": message}, {"check": "status", "outcome": "passed"}]}
+    message, skew = validity_period(doc, now=datetime(2026, 12, 6, 18, 18, 44, tzinfo=timezone.utc))  # 2 minutes after
+    assert skew == 300
+    r = {"verified": True, "document": doc, "checks": [{"check": "proof", "outcome": "passed"}, {"check": "validity", "outcome": "passed", "message": message, "clockSkewAllowed": skew}, {"check": "status", "outcome": "passed"}]}
     v = credential_verdict(t, r)
     assert v.kind == "verified" and "within its validity period" not in v.summary
     assert v.summary == EN["verdict.verified.credential.skew"].format(minutes="5")
     # Inside the period itself, the summary is as before.
     message = check_validity(doc, now=datetime(2026, 12, 6, 18, 0, tzinfo=timezone.utc))
-    r["checks"][1]["message"] = message
+    r["checks"][1] = {"check": "validity", "outcome": "passed", "message": message}
     assert credential_verdict(t, r).summary == EN["verdict.verified.credential"]
 
 
