@@ -412,14 +412,16 @@ def _verify_one(
 
     if isinstance(vm, Exception):
         raise vm
-    # Controlled Identifiers 1.0 §2.2: a method revoked (or expired) at or before the time of
-    # verification verifies nothing, however good the signature.
-    vm.check_usable(now)
     hash_data = suite.hash(
         suite.transform(unsecured, options, loader=loader),
         suite.configure_proof(options, unsecured, loader=loader),
     )
     suite.verify(hash_data, proof["proofValue"], vm.public_key)
+    # Controlled Identifiers 1.0 §2.2: a method revoked (or expired) at or before the time of
+    # verification verifies nothing, however good the signature. Checked after the signature, so
+    # that "the issuer withdrew this key" is said only of what that key did sign: a forgery
+    # naming a withdrawn key is a signature that does not verify.
+    vm.check_usable(now)
     _check_authorized(vm, expected_purpose)
     # VC Data Integrity 1.0 §2.4.1: context validation runs after Verify Proof, on the whole
     # secured document (eddsa-jcs-2022 signs only a prefix of its @context).

@@ -73,6 +73,19 @@ async def test_a_method_revoked_or_expired_by_now_verifies_no_proof(name, when, 
     assert VM in check.message and said in check.message, check.message
 
 
+async def test_a_forgery_naming_a_withdrawn_key_is_a_signature_that_does_not_verify():
+    """The withdrawn-key refusal (which the page tells as the issuer's doing, not tampering) is
+    said only of what the key did sign; a changed document naming it fails its signature."""
+    tampered = _signed()
+    tampered["credentialSubject"]["id"] = "did:example:mallory"
+    checks = await verify_proofs(
+        tampered, resolver=_resolver(revoked="2001-01-01T00:00:00Z"), loader=default_loader(), now=NOW,
+        expected_purpose="assertionMethod", expected_controller=ISSUER,
+    )
+    check = next(c for c in checks if c.name == "proof")
+    assert check.outcome == "failed" and check.problem.code == "PROOF_VERIFICATION_ERROR", check.message
+
+
 @pytest.mark.parametrize("lifetime", [
     {"revoked": "2025-06-01T00:00:01Z"},
     {"expires": "2030-01-01T00:00:00Z"},
