@@ -202,15 +202,15 @@ def feature_problems(status_size: Any, status_messages: Sequence[StatusMessage] 
 
 def _message_problems(size: int, messages: Sequence[StatusMessage]) -> list[str]:
     values: set[int] = set()
-    repeated: list[int] = []
+    repeated: dict[int, None] = {}  # in the order first repeated; a dict, not a list: linear, not quadratic
     for m in messages:
-        if m.status in values and m.status not in repeated:
-            repeated.append(m.status)
+        if m.status in values:
+            repeated[m.status] = None
         values.add(m.status)
     problems = []
     if repeated:
         more = f" (and {len(repeated) - 1} other values more than once)" if len(repeated) > 1 else ""
-        problems.append(f"statusMessage lists {hex(repeated[0])} twice{more}")
+        problems.append(f"statusMessage lists {hex(next(iter(repeated)))} twice{more}")
     # statusMessage "MAY be present if statusSize is 1": absent (or empty), nothing is counted.
     if (size > 1 or messages) and not _one_for_each_value(size, values):
         last = hex((1 << size) - 1) if size <= _COUNTABLE_SIZE else f"2**{size} - 1"
