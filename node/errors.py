@@ -9,6 +9,7 @@ message and an exit code (2 for a 400, 1 otherwise).
     ├── IssuerMismatchError         issuer-mismatch            400
     ├── UnknownIssuerError          unknown-issuer             404
     ├── UnknownCredentialError      unknown-credential         404
+    │   └── CredentialGoneError     credential-gone            410
     ├── UnknownTokenError           unknown-token              404
     ├── UnknownAchievementError     unknown-achievement        404
     ├── UnknownTrustedBodyError     unknown-trusted-body       404
@@ -49,6 +50,14 @@ class UnknownIssuerError(NodeError):
 
 class UnknownCredentialError(NodeError):
     code, title, http_status = "unknown-credential", "Unknown credential", 404
+
+
+class CredentialGoneError(UnknownCredentialError):
+    """The credential was issued here, but its body is not kept (erased, or never kept):
+    VCALM getCredential's 410 "Gone! There is no data here", not a 404, since the id is known.
+    A subclass of ``UnknownCredentialError``, so code that asks for a body handles both."""
+
+    code, title, http_status = "credential-gone", "The credential's body is no longer kept", 410
 
 
 class UnknownTokenError(NodeError):

@@ -15,20 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Sequence
 
-from node.errors import UnknownCredentialError
+from node.errors import CredentialGoneError, UnknownCredentialError
 from node.statuslists import EntryInfo, StatusLists
 from node.store import Database, Row, utcnow_iso
 from node.store import credentials as table
 
 JsonObject = dict[str, Any]
-
-
-class CredentialGoneError(UnknownCredentialError):
-    """The credential was issued here, but its body is not kept (erased, or never kept):
-    VCALM getCredential's 410 "Gone! There is no data here", not a 404, since the id is known.
-    A subclass of ``UnknownCredentialError``, so code that asks for a body handles both."""
-
-    code, title, http_status = "credential-gone", "The credential's body is no longer kept", 410
 
 
 @dataclass(frozen=True)

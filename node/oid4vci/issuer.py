@@ -545,7 +545,8 @@ class CredentialIssuer:
     async def issue_credential(self, issuer_name: str, authorization: str | None, body: Any) -> JsonObject:
         """The credential request (§8.2) -> the credential response (§8.3). In order: the token,
         the request's form (the credential named by credential_identifier if the token response
-        returned credential_identifiers, else by credential_configuration_id, never the other),
+        returned credential_identifiers, else by credential_configuration_id; an identifier the
+        token response did not give is refused, the token's own configuration id is taken),
         the configuration, the key proof (signature, audience, iat), the nonce (spent), the
         offer (claimed); only then is anything issued."""
         await self.issuers.get(issuer_name)

@@ -385,7 +385,9 @@ async def nonce(request: web.Request) -> web.Response:
 class CredentialRequest(TypedDict):
     """OpenID4VCI 1.0 §8.2 (the drafts' single `proof` is read as one proof too): the credential is
     named by the credential_identifier the token response gave when it returned authorization_details,
-    otherwise by credential_configuration_id; the other one is invalid_credential_request."""
+    otherwise by credential_configuration_id. A credential_identifier with a token whose response named
+    none is invalid_credential_request; credential_configuration_id naming the token's own
+    configuration is taken with either token."""
 
     credential_configuration_id: NotRequired[str]
     credential_identifier: NotRequired[str]
@@ -402,8 +404,8 @@ class CredentialResponse(TypedDict):
 
 
 _CREDENTIAL_ERRORS = (
-    "OAuth error: invalid_credential_request (also credential_configuration_id with a token whose response named "
-    "credential_identifiers, or credential_identifier with one whose response did not), unknown_credential_configuration, "
+    "OAuth error: invalid_credential_request (also credential_identifier with a token whose response named no "
+    "credential_identifiers), unknown_credential_configuration, "
     "unknown_credential_identifier, "
     "invalid_proof (missing, malformed, another audience, stale iat, wrong key, algorithm not offered), invalid_nonce, "
     "invalid_encryption_parameters, credential_request_denied (issued already, or the issuer refuses to issue it: its "
