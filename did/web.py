@@ -129,6 +129,10 @@ class DIDWebResolver:
     """did:web resolver (DIDResolver protocol) over a ``GuardedHTTP``; ``cache`` is an optional
     ``TTLCache`` (it carries the injected clock)."""
 
+    # Every document is held to did.document's check before it is cached (``_fetch``), so the
+    # Resolver need not check it again on each resolution.
+    checks_documents = True
+
     def __init__(
         self, http: GuardedHTTP, *, cache: TTLCache[dict[str, Any]] | None = None, min_refresh_seconds: float = 30.0
     ) -> None:

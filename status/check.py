@@ -39,8 +39,7 @@ from status.credential import LIST_CREDENTIAL_TYPE, LIST_TYPE, MESSAGE, REFRESH,
 from status.entry import ENTRY_TYPE, EntryProblems, StatusEntry, is_bitstring_entry, parse_status_entry
 from status.urls import same_url
 from vc.credentials import verify_credential as _verify_credential
-from vc.proofs import MAX_CLOCK_SKEW
-from vc.datamodel import is_url, issuer_id, parse_datetime_stamp
+from vc.datamodel import MAX_CLOCK_SKEW, issuer_id, parse_datetime_stamp
 from vc.errors import (
     MalformedValueError,
     ProblemError,
@@ -130,7 +129,7 @@ class StatusChecker:
     ``loader`` verify the list credential's proof; ``clock`` returns an aware UTC datetime.
     ``max_clock_skew`` is how far the publisher's clock may be from ``clock`` when the list's
     ``validFrom`` and ``validUntil`` are judged: the allowance the list's proof gets
-    (``vc.proofs.MAX_CLOCK_SKEW`` unless the caller says otherwise).
+    (``vc.datamodel.MAX_CLOCK_SKEW`` unless the caller says otherwise).
     """
 
     def __init__(

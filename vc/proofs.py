@@ -49,9 +49,9 @@ T = TypeVar("T")
 # nothing but its arguments. Without one the step runs inline, on the caller's thread.
 Offload = Callable[[Callable[[], T]], Awaitable[T]]
 
-# MAX_CLOCK_SKEW (vc.datamodel's, exported here too): how far a signer's clock may be ahead of
-# ours before a proof "created in the future" is refused; 300 s, Digital Bazaar's maxClockSkew,
-# the same allowance the validity period gets.
+# MAX_CLOCK_SKEW (vc.datamodel's): how far a signer's clock may be ahead of ours before a proof
+# "created in the future" is refused; 300 s, Digital Bazaar's maxClockSkew, the same allowance
+# the validity period gets.
 
 
 def format_datetime(value: datetime | str) -> str:

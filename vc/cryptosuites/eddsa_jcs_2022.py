@@ -77,6 +77,7 @@ class EddsaJcs2022(Ed25519Suite):
             return
         # First the @context as a whole, whose refusals name the fault (an unknown URL, a
         # protected term redefined), then what is left: an inline context that redefines nothing.
+        # Without "proof": a chained proof's document carries the earlier proofs it names.
         jsonld.validate_contexts({k: v for k, v in document.items() if k != "proof"}, loader=loader)
         for i, item in enumerate(appended, start=signed):
             if not isinstance(item, str):
