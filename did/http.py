@@ -37,7 +37,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from did.errors import FetchError
-from did.ijson import unique_members
+from did.ijson import loads_strict
 
 DEFAULT_MAX_BYTES = 256 * 1024
 DEFAULT_TIMEOUT = 5.0
@@ -88,10 +88,6 @@ def is_public_address(address: str) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     return ip.is_global and not ip.is_multicast
-
-
-def _not_json(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON value (RFC 8259 §6)")
 
 
 def _finite(text: str) -> float:
@@ -381,6 +377,6 @@ class GuardedHTTP:
             # range as infinity), which no JSON peer can read back (DID Core 1.0 §6.2.2).
             # And I-JSON's unique member names (RFC 7493 §2.3): parsers disagree on which of two
             # values wins, so a fetched document must not be read one way here, another elsewhere.
-            return json.loads(body.decode("utf-8"), parse_constant=_not_json, parse_float=_finite, object_pairs_hook=unique_members)
+            return loads_strict(body.decode("utf-8"), parse_float=_finite)
         except (UnicodeDecodeError, ValueError, RecursionError) as e:
             raise FetchError(f"{url} did not return valid JSON: {e}", reason="malformed") from e

@@ -3,6 +3,7 @@ node reads, whether a request, a file or a fetched DID document or status list, 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -33,3 +34,15 @@ def unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
                 raise DuplicateMemberError(name)
             seen.add(name)
     return obj
+
+
+def refuse_constant(name: str) -> Any:
+    """``parse_constant`` for ``json.loads``: Python reads NaN, Infinity and -Infinity, which RFC
+    8259 §6 does not have and no JSON peer can read back."""
+    raise ValueError(f"{name} is not a JSON value (RFC 8259 §6)")
+
+
+def loads_strict(text: bytes | str, **kw: Any) -> Any:
+    """``json.loads`` as every JSON the node reads is read: a member named twice is
+    ``DuplicateMemberError``, NaN and Infinity a ``ValueError`` (``kw`` as json.loads's)."""
+    return json.loads(text, parse_constant=refuse_constant, object_pairs_hook=unique_members, **kw)

@@ -36,7 +36,7 @@ from node.accesslog import route_of
 from node.observe import method_label
 from node.store import StoreError, StoreUnavailable
 from vc.errors import problem_from_exception
-from vc.limits import DuplicateMemberError, check_shape, unique_members
+from vc.limits import DuplicateMemberError, check_shape, loads_strict
 
 log = logging.getLogger(__name__)
 
@@ -321,10 +321,6 @@ def _check_content_type(request: web.Request) -> None:
     )
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 async def read_json(request: web.Request, *, max_bytes: int | None = None, allow_array: bool = False) -> Any:
     """The request body as a JSON object, or a problem saying why it is not one.
 
@@ -352,7 +348,7 @@ async def read_json(request: web.Request, *, max_bytes: int | None = None, allow
     except UnicodeDecodeError as e:
         raise bad_request(f"the request body is not UTF-8 ({e.reason} at byte {e.start})") from e
     try:
-        value = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=unique_members)
+        value = loads_strict(text)
     except DuplicateMemberError as e:
         # I-JSON (RFC 7493 §2.3): which of two values a signature covers depends on the parser.
         raise bad_request(f"the request body is not I-JSON: {e}", member=e.name) from e

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from did.ijson import DuplicateMemberError, unique_members  # noqa: F401  (re-exported)
+from did.ijson import DuplicateMemberError, loads_strict, unique_members  # noqa: F401  (re-exported)
 from vc.errors import MalformedValueError, ParsingError
 
 JsonObject = dict[str, Any]

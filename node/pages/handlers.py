@@ -24,7 +24,7 @@ from node.pages.render import render
 from node.pages.texts import Texts
 from node.errors import NodeError
 from vc.errors import ProblemError
-from vc.limits import DuplicateMemberError, check_shape, unique_members
+from vc.limits import DuplicateMemberError, check_shape, loads_strict
 
 MAX_URL = 2048
 MAX_OPTION = 512  # characters of a challenge or domain typed into the form
@@ -52,10 +52,6 @@ class InputProblem(Exception):
 
 def _size(n: int) -> str:
     return f"{n // (1024 * 1024)} MiB" if n % (1024 * 1024) == 0 else f"{n // 1024} KiB" if n >= 1024 else f"{n} bytes"
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
 
 
 class _Pairs(list):  # type: ignore[type-arg]
@@ -116,7 +112,7 @@ def parse_document(t: Texts, raw: bytes | str, limit: int) -> Any:
     if not raw.strip():
         raise InputProblem(t("input.empty"))
     try:
-        value = json.loads(raw, parse_constant=_refuse_constant, object_pairs_hook=unique_members)
+        value = loads_strict(raw)
     except DuplicateMemberError as e:
         raise _duplicate_problem(t, e.name, raw if isinstance(raw, str) else None) from None
     except RecursionError:
