@@ -148,6 +148,9 @@ EN: dict[str, str] = {
     "accepted. This does not show it was altered: ask the issuer.",
     "reason.failed.proof.key_unusable": "The key named in the signature is not one its owner's DID document lets sign "
     "this (the detail says why), so the signature is not accepted.",
+    "reason.failed.proof.appended": "Something was added to this credential after it was signed: a vocabulary "
+    "(a JSON-LD context) that the signature does not cover, which could change what the signed data means. It is "
+    "not accepted; ask the holder for the original file.",
     "reason.unknown.proof.context": "This node could not read this credential (it uses a vocabulary this node does not "
     "know), so its signature could not be checked. This does not show it was altered.",
     "reason.failed.proof.transformation": "This node could not bring the document into the form its signature covers "

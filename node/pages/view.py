@@ -267,6 +267,8 @@ def _proof_reason(t: Texts, check: Mapping[str, Any], presentation: bool) -> str
     if withdrawn is not None:
         how, when = withdrawn
         return fill(t, f"reason.failed.proof.key_{how}", date=format_date(t, when))
+    if _error(check).get("appendedAfterSigning") is True:  # vc.cryptosuites.eddsa_jcs_2022.check_contexts
+        return t("reason.failed.proof.appended")
     if _unknown_context(check) is not None:
         return t("reason.unknown.proof.context")
     if _no_proof(check):

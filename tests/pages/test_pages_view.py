@@ -212,6 +212,16 @@ def test_an_unpinned_context_is_unknown_not_altered_and_gives_no_operator_advice
     assert all("extra_dir" not in row.message for row in outcome.cards[0].checks)
 
 
+def test_a_context_appended_after_signing_is_told_as_an_addition_not_an_unknown_vocabulary() -> None:
+    from vc.loader import UnknownContextError
+
+    appended = UnknownContextError("https://example.org/unknown-context/v1")
+    appended.extra["appendedAfterSigning"] = True  # as vc.cryptosuites.eddsa_jcs_2022.check_contexts marks it
+    r = {"verified": False, "checks": [_entry("proof", appended)]}
+    said = [words(w) for w, _ in credential_verdict(t, r).reasons]
+    assert said == [EN["reason.failed.proof.appended"]] and "does not show it was altered" not in said[0]
+
+
 def test_a_validity_failure_names_the_bound_and_its_date() -> None:
     from datetime import datetime, timezone
 

@@ -460,6 +460,9 @@ async def test_jcs_contexts_appended_after_signing_are_validated(extra, words):
     checks = await _verify(appended, expected_controller=ISSUER)
     assert _outcome(checks)["proof"] == ("failed", "PROOF_TRANSFORMATION_ERROR"), [c.to_json() for c in checks]
     assert words in checks[0].message
+    # Said as data too: the verifier page tells "added after signing" from "a vocabulary this
+    # node does not know" (a credential signed with it), which is no sign of a change.
+    assert checks[0].to_json()["error"]["appendedAfterSigning"] is True
 
 
 async def test_a_pinned_context_appended_after_signing_still_verifies():

@@ -11,7 +11,7 @@ import rfc8785
 
 from vc import jcs, jsonld
 from vc.cryptosuites.base import DocumentLoader, Ed25519Suite, JsonObject
-from vc.errors import InvalidProofConfigurationError, ProofTransformationError, ProofVerificationError
+from vc.errors import InvalidProofConfigurationError, ProblemError, ProofTransformationError, ProofVerificationError
 
 
 def _jcs(value: Any, what: str) -> bytes:
@@ -77,14 +77,21 @@ class EddsaJcs2022(Ed25519Suite):
             return
         # First the @context as a whole, whose refusals name the fault (an unknown URL, a
         # protected term redefined), then what is left: an inline context that redefines nothing.
-        # Without "proof": a chained proof's document carries the earlier proofs it names.
-        jsonld.validate_contexts({k: v for k, v in document.items() if k != "proof"}, loader=loader)
+        # Without "proof": a chained proof's document carries the earlier proofs it names. Each
+        # refusal says the context came after the signed ones (appendedAfterSigning): a reader
+        # can tell "added after signing" from "signed with a vocabulary this node does not know".
+        try:
+            jsonld.validate_contexts({k: v for k, v in document.items() if k != "proof"}, loader=loader)
+        except ProblemError as e:
+            e.extra["appendedAfterSigning"] = True
+            raise
         for i, item in enumerate(appended, start=signed):
             if not isinstance(item, str):
                 raise ProofTransformationError(
                     f"@context[{i}] is an inline context appended after signing (the proof's @context ends "
                     f"before it): unsigned term definitions would change what the signed data means to a "
-                    f"JSON-LD reader; only contexts this node has pinned may follow the signed ones"
+                    f"JSON-LD reader; only contexts this node has pinned may follow the signed ones",
+                    appendedAfterSigning=True,
                 )
 
     def configure_proof(self, options: JsonObject, document: JsonObject, *, loader: DocumentLoader) -> bytes:
