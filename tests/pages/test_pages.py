@@ -567,13 +567,16 @@ def _signed_copy(scene: Scene, **fields: Any) -> dict[str, Any]:
     return signed_by_a_new_key(doc)
 
 
-async def test_an_unpinned_context_is_not_called_tampering_on_the_page(scene: Scene) -> None:
+async def test_an_unpinned_context_appended_after_signing_is_told_as_an_addition_on_the_page(scene: Scene) -> None:
+    """Not "changed after it was signed" (the signature matches), not "a vocabulary this node
+    does not know" (no sign of a change): the context came after the signed ones. The case of a
+    credential signed with an unknown vocabulary is tests/pages/test_pages_view.py's."""
     vc = signed_by_a_new_key({k: v for k, v in scene.valid.items() if k not in ("proof", "credentialStatus")})
     vc["@context"] = [*vc["@context"], "https://example.org/unknown-context/v1"]
     _, page, _ = await post(scene, vc)
     assert verdict(page) == "not-verified"
     reasons = page.find("ul", **{"aria-label": "Why"})[0].text
-    assert EN["reason.unknown.proof.context"] in reasons and "changed after it was signed" not in reasons
+    assert EN["reason.failed.proof.appended"] in reasons and "changed after it was signed" not in reasons
     assert "extra_dir" not in page.text
 
 
