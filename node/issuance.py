@@ -433,6 +433,11 @@ class Issuance:
         while self._waiting:
             batch, self._waiting = self._waiting, []
             done: list[tuple[asyncio.Future[Any], Any]] = []
+            # A refusal is told only once the transaction has committed, as results are: what
+            # refused it (an id another request of this group recorded) is then there for the
+            # caller to read. Told at once, a batch refused as a duplicate looked for the other
+            # request's key before it was committed, found nothing, and failed whole.
+            refused: list[tuple[asyncio.Future[Any], Exception]] = []
             try:
                 async with self.db.transaction() as tx:
                     for work, future in batch:
@@ -444,8 +449,7 @@ class Issuance:
                             # is not run on it, and every request of it hears so (below).
                             raise
                         except Exception as e:
-                            if not future.done():
-                                future.set_exception(e)
+                            refused.append((future, e))
                         else:
                             done.append((future, result))
             except BaseException as e:  # the transaction itself failed: nothing was committed
@@ -455,6 +459,9 @@ class Issuance:
                 if not isinstance(e, Exception):
                     raise
                 continue
+            for future, error in refused:
+                if not future.done():
+                    future.set_exception(error)
             for future, result in done:
                 if not future.done():
                     future.set_result(result)

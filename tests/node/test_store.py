@@ -847,6 +847,27 @@ async def test_postgres_a_group_commit_whose_connection_is_lost_answers_every_re
             await db.close()
 
 
+async def test_a_request_refused_in_a_group_commit_hears_so_once_what_refused_it_is_committed(database: Database) -> None:
+    """A request refused because another of its group recorded something first (a batch whose
+    credential id a single request with the same idempotency key took) reads the store to settle
+    it. Told of its refusal before the group committed, it read nothing there and failed whole
+    (tests/node/test_microcredential_batches.py, under load)."""
+    issuance, _, work = _group_commit_over(database)
+    seen: list[Any] = []
+
+    async def refused(tx: Any) -> None:
+        raise ValueError("the id was recorded by the request before this one")
+
+    async def hear_refusal() -> None:
+        try:
+            await issuance._grouped(refused)
+        except ValueError:
+            seen.append(await get(database, "first"))  # what the caller reads to settle it
+
+    await asyncio.gather(issuance._grouped(work("first")), hear_refusal())
+    assert seen == [1]
+
+
 async def test_a_group_commit_stops_at_the_first_request_that_finds_the_store_unavailable(database: Database) -> None:
     """Whatever the backend: a request finding the store gone (its transaction with it) ends the
     group; the requests after it are not run on that transaction, and all hear StoreUnavailable."""
